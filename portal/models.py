@@ -1,0 +1,212 @@
+"""People, centres and the roles people hold in centres.
+
+Who may see whom is decided here and nowhere else: `Role.objects.visible_to(viewer)` is the
+rule, and the centre and people querysets derive from it. Later apps narrow it further (an
+assessor sees the learners of their caseload), but never widen it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class RoleKind(models.TextChoices):
+    LEARNER = "learner", "Learner"
+    ASSESSOR = "assessor", "Assessor"
+    IQA = "iqa", "Internal quality assurer"
+    CENTRE_ADMIN = "centre_admin", "Centre admin"
+
+
+# Roles that work for the centre rather than study at it: every member of a centre may see them.
+STAFF_KINDS = (RoleKind.ASSESSOR, RoleKind.IQA, RoleKind.CENTRE_ADMIN)
+# Only practitioners can be trainees; their decisions need a qualified colleague's countersignature.
+TRAINEE_KINDS = (RoleKind.ASSESSOR, RoleKind.IQA)
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared without regard to case, so they are stored in lower case."""
+    return email.strip().lower()
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def visible_to(self, viewer: User) -> UserQuerySet:
+        """People the viewer may see: themselves and the holders of roles visible to them."""
+        if not viewer.is_active:
+            return self.none()
+        holders = Role.objects.visible_to(viewer).values("user_id")
+        return self.filter(models.Q(pk=viewer.pk) | models.Q(pk__in=holders))
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def visible_to(self, viewer: User) -> UserQuerySet:
+        return self.get_queryset().visible_to(viewer)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Logging in as "Ada@Example.org" finds "ada@example.org".
+        return self.get(email=normalise_email(username or ""))
+
+    def create_user(
+        self, email: str, full_name: str, password: str | None = None, **extra: Any
+    ) -> User:
+        if not email:
+            raise ValueError("A person needs an e-mail address to log in with.")
+        user = self.model(email=normalise_email(email), full_name=full_name, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(
+        self, email: str, full_name: str, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, full_name, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. They log in with their e-mail address; what they may do comes from their roles."""
+
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(
+        max_length=200,
+        help_text="The full name as registered: certificates print it exactly as written here.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May log in to the Django admin (platform operators only)."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalise_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class CentreQuerySet(models.QuerySet["Centre"]):
+    def visible_to(self, viewer: User) -> CentreQuerySet:
+        """Centres in which the viewer holds at least one role."""
+        if not viewer.is_active:
+            return self.none()
+        return self.filter(pk__in=Role.objects.filter(user=viewer).values("centre_id"))
+
+
+class Centre(models.Model):
+    """An approved centre: a college, training provider or employer that delivers qualifications."""
+
+    name = models.CharField(max_length=200)
+    ao_centre_number = models.CharField(
+        "AO centre number",
+        max_length=40,
+        blank=True,
+        help_text="The number the awarding organisation gave the centre when approving it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CentreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ao_centre_number"],
+                condition=~models.Q(ao_centre_number=""),
+                name="centre_number_unique_when_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleQuerySet(models.QuerySet["Role"]):
+    def visible_to(self, viewer: User) -> RoleQuerySet:
+        """The rule of who sees whom.
+
+        A person sees their own roles; the staff roles (assessor, IQA, centre admin) of every
+        centre they belong to; and, as a centre admin, every role in that centre. Learners are
+        therefore seen only by themselves and their centre admins until later apps give an
+        assessor or IQA the learners assigned to them.
+        """
+        if not viewer.is_active:
+            return self.none()
+        member_of = Role.objects.filter(user=viewer).values("centre_id")
+        admin_of = member_of.filter(kind=RoleKind.CENTRE_ADMIN)
+        return self.filter(
+            models.Q(user=viewer)
+            | models.Q(centre__in=admin_of)
+            | models.Q(centre__in=member_of, kind__in=STAFF_KINDS)
+        )
+
+    def for_centre(self, centre: Centre) -> RoleQuerySet:
+        return self.filter(centre=centre)
+
+
+class Role(models.Model):
+    """One role one person holds in one centre. A person may hold several, in several centres."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="roles")
+    kind = models.CharField(max_length=20, choices=RoleKind.choices)
+    is_trainee = models.BooleanField(
+        "trainee",
+        default=False,
+        help_text="A trainee assessor or IQA: their decisions need a qualified colleague's "
+        "countersignature.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["centre__name", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "centre", "kind"], name="one_role_of_a_kind_per_centre"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RoleKind.values), name="role_kind_is_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_trainee=False) | models.Q(kind__in=TRAINEE_KINDS),
+                name="only_assessors_and_iqas_are_trainees",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} at {self.centre}"
+
+    @property
+    def label(self) -> str:
+        """What the role is called on the page, e.g. "Trainee assessor"."""
+        name = self.get_kind_display()
+        return f"Trainee {name[0].lower()}{name[1:]}" if self.is_trainee else name

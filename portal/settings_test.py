@@ -1,0 +1,18 @@
+"""Settings for the test suite: the same as the portal's, with faster hashing and no outside mail.
+
+The database, broker and cache still come from the environment, so the same settings serve the
+fast suite (SQLite, tasks in-process) and the integration and browser suites (PostgreSQL, Redis,
+a real worker). ./test.sh sets the environment for each.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from portal.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Files a test writes go to a throwaway folder, never into the developer's var/. A Celery worker
+# started by the tests is given the same folder through MEDIA_ROOT.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="portal-test-media-"))

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set up everything (the first time) and run every check and test:
+#   1. ruff (lint and format) and mypy;
+#   2. the fast suite on SQLite with tasks run in-process;
+#   3. the integration and browser suites on PostgreSQL and Redis, with a real Celery worker and
+#      Chromium, against TEST_DATABASE_URL and TEST_REDIS_URL (local defaults below).
+# Arguments are passed to pytest, e.g. ./test.sh -k login. On CI (CI=true) a missing service or
+# browser is a failure; elsewhere those suites are skipped with a message that says why.
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/venv.sh
+portal_venv dev || exit 1
+
+status=0
+step() { echo; echo "== $*"; }
+
+step "lint, format and types"
+.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy . || status=1
+
+# pytest exits 5 when a -k or -m selects nothing in one suite; that is not a failure here.
+run_pytest() {
+  .venv/bin/pytest "$@"
+  local code=$?
+  [ "$code" -eq 5 ] && code=0
+  return "$code"
+}
+
+step "fast suite (SQLite, tasks in-process)"
+(unset DATABASE_URL REDIS_URL; run_pytest -m "not integration and not browser" "$@") || status=1
+
+step "integration and browser suites (PostgreSQL, Redis, Celery worker, Chromium)"
+export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal}
+export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+if .venv/bin/python scripts/check_services.py; then
+  run_pytest -m "integration or browser" "$@" || status=1
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI must run the integration and browser suites, and their services are unreachable." >&2
+  status=1
+else
+  echo "SKIPPED: the integration and browser suites need PostgreSQL and Redis (see above)." >&2
+  echo "Start them, or point TEST_DATABASE_URL and TEST_REDIS_URL at yours, and run again." >&2
+fi
+
+exit $status

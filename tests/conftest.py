@@ -1,0 +1,77 @@
+"""Personas shared by every test: one centre with a person in each role, and an outsider."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from portal.models import Centre, RoleKind, User
+from tests.factories import CentreFactory, RoleFactory, UserFactory
+
+ON_CI = os.environ.get("CI") == "true"
+
+
+def need(condition: object, reason: str) -> None:
+    """Skip a test whose service or tool is missing, except on CI, where that is a failure."""
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"{reason}. CI must run this test.", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests are marked by the folder they live in, so none can slip into the wrong suite.
+    for item in items:
+        parts = Path(str(item.path)).parts
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        if "browser" in parts:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def centre(db) -> Centre:
+    return CentreFactory.create(name="Riverside Skills Academy")
+
+
+@pytest.fixture
+def other_centre(db) -> Centre:
+    return CentreFactory.create(name="Harbour Training Centre")
+
+
+def _person(centre: Centre, kind: RoleKind, email: str, **role: object) -> User:
+    user = UserFactory.create(email=email)
+    RoleFactory.create(user=user, centre=centre, kind=kind, **role)
+    return user
+
+
+@pytest.fixture
+def learner(centre) -> User:
+    return _person(centre, RoleKind.LEARNER, "learner@example.org")
+
+
+@pytest.fixture
+def assessor(centre) -> User:
+    return _person(centre, RoleKind.ASSESSOR, "assessor@example.org")
+
+
+@pytest.fixture
+def trainee_assessor(centre) -> User:
+    return _person(centre, RoleKind.ASSESSOR, "trainee@example.org", is_trainee=True)
+
+
+@pytest.fixture
+def iqa(centre) -> User:
+    return _person(centre, RoleKind.IQA, "iqa@example.org")
+
+
+@pytest.fixture
+def centre_admin(centre) -> User:
+    return _person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
+
+
+@pytest.fixture
+def outsider(other_centre) -> User:
+    """A centre admin of another centre: they may see everything there and nothing here."""
+    return _person(other_centre, RoleKind.CENTRE_ADMIN, "outsider@example.org")

@@ -1,0 +1,107 @@
+"""Real services for the integration suite: PostgreSQL, Redis and a Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from portal.celery import app as celery_app
+from tests.conftest import need
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def real_services() -> None:
+    """PostgreSQL and Redis, as named by DATABASE_URL and REDIS_URL (test.sh sets both)."""
+    need(
+        settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
+        "the integration suite needs PostgreSQL: set DATABASE_URL (./test.sh does)",
+    )
+    need(settings.REDIS_URL, "the integration suite needs Redis: set REDIS_URL (./test.sh does)")
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError as error:
+        need(False, f"Redis at {settings.REDIS_URL} does not answer: {error}")
+
+
+def worker_database_url() -> str:
+    """The URL of the database pytest-django created, for processes the tests start."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[str]:
+    """A real worker process on a queue of its own, reading the test database.
+
+    Its queue is new for every run, so a worker left over from another run can never take
+    this run's tasks. The test process sends to that queue by default while the worker lives.
+    """
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    name = f"{queue}@{socket.gethostname()}"
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--hostname", name]
+    command += ["--queues", queue, "--concurrency", "2", "--loglevel", "INFO", "--without-gossip"]
+    with open(log, "w") as output:
+        worker = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_worker(worker, name, log)
+        previous = celery_app.conf.task_default_queue
+        celery_app.conf.task_default_queue = queue
+        yield queue
+        celery_app.conf.task_default_queue = previous
+    finally:
+        stop(worker)
+
+
+def wait_for_worker(worker: subprocess.Popen[bytes], name: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"The Celery worker exited at start:\n{log.read_text()}")
+        if celery_app.control.ping(destination=[name], timeout=1.0):
+            return
+    pytest.fail(f"The Celery worker did not answer within 60 s:\n{log.read_text()}")
+
+
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is not None:
+        return
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)

@@ -1,0 +1,42 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from portal.demo import DEMO_PASSWORD, PEOPLE
+from portal.models import Centre, Role, RoleKind, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_centre_admin_two_assessors_one_a_trainee_an_iqa_and_learners(capsys):
+    call_command("seed_demo")
+    riverside = Centre.objects.get(name="Riverside Skills Academy")
+    roles = Role.objects.filter(centre=riverside)
+    assert roles.filter(kind=RoleKind.CENTRE_ADMIN).count() == 1
+    assessors = roles.filter(kind=RoleKind.ASSESSOR)
+    assert assessors.count() == 2
+    assert assessors.filter(is_trainee=True).count() == 1
+    assert roles.filter(kind=RoleKind.IQA).count() == 1
+    assert roles.filter(kind=RoleKind.LEARNER).count() >= 3
+
+
+def test_the_demo_prints_every_account_and_the_password_and_each_one_logs_in(capsys):
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+    assert DEMO_PASSWORD in printed
+    for person in PEOPLE:
+        assert person.email in printed
+        assert User.objects.get(email=person.email).check_password(DEMO_PASSWORD)
+
+
+def test_running_the_demo_twice_changes_nothing():
+    call_command("seed_demo")
+    before = (User.objects.count(), Centre.objects.count(), Role.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Centre.objects.count(), Role.objects.count()) == before
+
+
+def test_the_demo_refuses_to_run_in_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="not in production"):
+        call_command("seed_demo")
+    assert User.objects.count() == 0

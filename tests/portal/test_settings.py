@@ -1,0 +1,94 @@
+"""The settings module, run as the portal runs it: in a fresh process with a given environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "PORTAL_ENV": "production",
+    "SECRET_KEY": "k3y-for-the-deploy-check-only-6f1e9b0c7d2a4e8f9a1b3c5d7e9f0a2b4c6d8e",
+    "ALLOWED_HOSTS": "portal.example.org",
+    "DATABASE_URL": "postgres://portal:secret@db:5432/portal",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    clean.update(DJANGO_SETTINGS_MODULE="portal.settings", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check_with_no_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_on_sqlite():
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "sqlite:///db.sqlite3"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "Production runs on PostgreSQL" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_broker():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
+
+
+def test_relaxing_a_protection_in_production_is_reported_by_the_deploy_check():
+    env = {**PRODUCTION_ENV, "SECURE_SSL_REDIRECT": "false"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr + result.stdout
+
+
+def test_with_no_environment_the_portal_uses_sqlite_and_runs_tasks_in_process(tmp_path):
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
+    )
+    result = manage("shell", "--no-imports", "-c", script, PORTAL_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]
+
+
+def test_with_database_and_redis_urls_the_portal_uses_postgresql_and_real_workers(tmp_path):
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
+    )
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        script,
+        PORTAL_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/portal",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "False",
+        "redis://127.0.0.1:6379/3",
+    ]
