@@ -12,10 +12,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import need
 
-# Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
-# between browser steps are still synchronous, so Django may allow them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -37,10 +33,16 @@ def chromium_path() -> str | None:
 def browser() -> Iterator[Browser]:
     path = chromium_path()
     need(path, "the browser suite needs Chromium: apt-get install chromium, or set CHROMIUM")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # between browser steps are still synchronous, so Django may allow them while it runs.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
