@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("role/", views.switch_role, name="switch-role"),
     path("healthz", views.healthz, name="healthz"),
+    path("catalogue/", include("qualifications.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -1,0 +1,54 @@
+"""Rules of combination in plain words, as the catalogue pages show them."""
+
+from __future__ import annotations
+
+from qualifications.models import LevelRule, Qualification, RuleGroup
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe_group(group: RuleGroup) -> list[str]:
+    sentences = []
+    if group.mandatory:
+        total = f" ({plural(group.stated_credits, 'credit')})" if group.stated_credits else ""
+        sentences.append(f"Every unit in this group is mandatory{total}.")
+    if group.min_credits is not None:
+        sentences.append(f"At least {plural(group.min_credits, 'credit')} from this group.")
+    if group.max_credits is not None:
+        sentences.append(
+            f"At most {plural(group.max_credits, 'credit')} from this group count toward the "
+            "total; more may be achieved, and still appear on a unit certificate."
+        )
+    if group.min_units is not None:
+        sentences.append(f"At least {plural(group.min_units, 'unit')} from this group.")
+    if group.max_units is not None:
+        sentences.append(f"At most {plural(group.max_units, 'unit')} from this group count.")
+    return sentences
+
+
+def describe_level_rule(rule: LevelRule) -> str:
+    scope = f"level {rule.level}{' or above' if rule.or_above else ''}"
+    if rule.kind == LevelRule.Kind.CAP:
+        return (
+            f"At most {plural(rule.credits, 'credit')} at {scope} count toward the total; "
+            "credits beyond that do not count, and do not by themselves block the award."
+        )
+    return f"At least {plural(rule.credits, 'credit')} at {scope}."
+
+
+def describe_qualification(qualification: Qualification) -> list[str]:
+    """The qualification-wide rules, one sentence each."""
+    if not qualification.rules_published:
+        return []
+    sentences = []
+    if qualification.min_credits is not None:
+        sentences.append(f"At least {plural(qualification.min_credits, 'credit')} in total.")
+    if qualification.min_units is not None:
+        sentences.append(f"At least {plural(qualification.min_units, 'unit')} in total.")
+    if qualification.min_glh is not None:
+        sentences.append(f"At least {qualification.min_glh} guided learning hours.")
+    sentences += [describe_level_rule(rule) for rule in qualification.level_rules.all()]
+    sentences.append("Extra achieved units never block the award.")
+    return sentences

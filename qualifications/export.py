@@ -1,0 +1,139 @@
+"""A qualification as plain data: the JSON that export_qualification prints (docs/export.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from qualifications.models import (
+    Criterion,
+    LearningOutcome,
+    LevelRule,
+    Qualification,
+    QualificationUnit,
+)
+
+
+def qualifications_for_export() -> QuerySet[Qualification]:
+    outcomes = LearningOutcome.objects.prefetch_related(
+        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
+    )
+    return Qualification.objects.select_related("awarding_organisation").prefetch_related(
+        "groups",
+        "level_rules",
+        "barred_combinations__units",
+        "equivalences__unit",
+        "equivalences__satisfied_by",
+        Prefetch(
+            "memberships",
+            queryset=QualificationUnit.objects.select_related("unit", "group").prefetch_related(
+                Prefetch("unit__outcomes", queryset=outcomes),
+                "unit__range_items",
+                "unit__knowledge_items",
+                "unit__evidence_requirements",
+            ),
+        ),
+    )
+
+
+def qualification_as_dict(qualification: Qualification) -> dict[str, Any]:
+    organisation = qualification.awarding_organisation
+    return {
+        "code": qualification.code,
+        "number": qualification.number or None,
+        "title": qualification.title,
+        "awarding_organisation": organisation.name if organisation else None,
+        "level": qualification.level,
+        "min_credits": qualification.min_credits,
+        "glh": qualification.glh,
+        "tqt": qualification.tqt,
+        "grading": qualification.grading,
+        "status": qualification.status,
+        "rules": rules_as_dict(qualification),
+        "units": [unit_as_dict(m) for m in qualification.memberships.all()],
+    }
+
+
+def rules_as_dict(qualification: Qualification) -> dict[str, Any] | None:
+    if not qualification.rules_published:
+        return None
+    level_rules = list(qualification.level_rules.all())
+    return {
+        "version": qualification.rules_version,
+        "min_credits": qualification.min_credits,
+        "min_units": qualification.min_units,
+        "min_glh": qualification.min_glh,
+        "credit_caps_by_level": [
+            {"level": r.level, "max_credits": r.credits, "or_above": r.or_above}
+            for r in level_rules
+            if r.kind == LevelRule.Kind.CAP
+        ],
+        "credit_minimums_by_level": [
+            {"level": r.level, "min_credits": r.credits}
+            for r in level_rules
+            if r.kind == LevelRule.Kind.MINIMUM
+        ],
+        "groups": [
+            {
+                "code": g.code,
+                "title": g.title,
+                "mandatory": g.mandatory,
+                "stated_credits": g.stated_credits,
+                "min_credits": g.min_credits,
+                "max_credits": g.max_credits,
+                "min_units": g.min_units,
+                "max_units": g.max_units,
+            }
+            for g in qualification.groups.all()
+        ],
+        "barred": [
+            sorted(u.code for u in b.units.all()) for b in qualification.barred_combinations.all()
+        ],
+        "equivalences": [
+            {
+                "unit": e.unit.code,
+                "satisfied_by": sorted(u.code for u in e.satisfied_by.all()),
+                "note": e.note,
+            }
+            for e in qualification.equivalences.all()
+        ],
+    }
+
+
+def unit_as_dict(membership: QualificationUnit) -> dict[str, Any]:
+    unit = membership.unit
+    return {
+        "code": unit.code,
+        "reference": unit.reference or None,
+        "title": unit.title,
+        "level": unit.level,
+        "credits": unit.credits,
+        "glh": unit.glh,
+        "group": membership.group.code if membership.group else None,
+        "outcomes": [
+            {
+                "number": o.number,
+                "text": o.text,
+                "criteria": [{"number": c.number, "text": c.text} for c in o.criteria.all()],
+            }
+            for o in unit.outcomes.all()
+        ],
+        "range": [
+            {
+                "reference": r.reference,
+                "element": r.element,
+                "applies_to": r.applies_to.split(",") if r.applies_to else [],
+                "heading": r.heading,
+                "text": r.text,
+            }
+            for r in unit.range_items.all()
+        ],
+        "knowledge": [
+            {"number": k.number, "topic": k.topic or None, "text": k.text}
+            for k in unit.knowledge_items.all()
+        ],
+        "evidence_requirements": [
+            {"number": e.number, "text": e.text} for e in unit.evidence_requirements.all()
+        ],
+    }

@@ -1,0 +1,418 @@
+"""Loading the catalogue's YAML files into the database, idempotently.
+
+Rows are matched by their natural keys (a qualification's or unit's code, a criterion's number
+within its unit ...), so loading the same files again changes nothing, and loading an edited file
+updates rows in place and keeps their ids. A unit printed in several specifications is one row
+when every file says the same of it; when two files disagree, loading stops and says where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import models, transaction
+
+from qualifications import catalogue_files
+from qualifications.models import (
+    AwardingOrganisation,
+    BarredCombination,
+    CatalogueFile,
+    Correction,
+    Criterion,
+    Equivalence,
+    EvidenceRequirement,
+    KnowledgeItem,
+    LearningOutcome,
+    LevelRule,
+    Qualification,
+    QualificationUnit,
+    RangeItem,
+    RuleGroup,
+    Terminology,
+    Unit,
+)
+
+AVAILABLE = "available"  # the group name for units of a qualification without published rules
+
+
+class CatalogueError(Exception):
+    """A data file that cannot be loaded; the message says which file and where."""
+
+
+@dataclass
+class LoadReport:
+    loaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def catalogue_load(paths: Sequence[Path] | None = None, *, force: bool = False) -> LoadReport:
+    """Load the catalogue files (all of fixtures/catalogue/ by default).
+
+    Files whose content has not changed since they were last loaded are skipped unless `force`.
+    Everything is loaded in one transaction: a file that fails leaves the database as it was.
+    """
+    paths = list(paths) if paths is not None else catalogue_files.catalogue_files()
+    report = LoadReport()
+    documents = [(path, path.read_bytes()) for path in paths]
+    check_shared_units([(path.name, parse(path, raw)) for path, raw in documents])
+    with transaction.atomic():
+        for path, raw in documents:
+            digest = hashlib.sha256(raw).hexdigest()
+            known = CatalogueFile.objects.filter(name=path.name, sha256=digest).exists()
+            if known and not force:
+                report.unchanged.append(path.name)
+                continue
+            load_document(path.name, parse(path, raw))
+            CatalogueFile.objects.update_or_create(name=path.name, defaults={"sha256": digest})
+            report.loaded.append(path.name)
+    return report
+
+
+def parse(path: Path, raw: bytes) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        raise CatalogueError(f"{path.name}: not valid YAML: {error}") from error
+    problems = list(structure_problems(data))
+    if problems:
+        raise CatalogueError(f"{path.name}: " + "; ".join(problems))
+    return data  # type: ignore[no-any-return]
+
+
+REQUIRED = {
+    "qualification": ("code", "title", "level", "units"),
+    "unit": ("code", "title", "level", "outcomes"),
+    "outcome": ("number", "text", "criteria"),
+    "criterion": ("number", "text"),
+}
+
+
+def structure_problems(data: Any) -> Iterable[str]:
+    if not isinstance(data, dict):
+        yield "the file must hold a mapping"
+        return
+    for key in ("source", "qualifications", "units"):
+        if key not in data:
+            yield f"missing '{key}'"
+    for qualification in data.get("qualifications") or []:
+        yield from missing(qualification, "qualification")
+    for unit in data.get("units") or []:
+        yield from missing(unit, "unit")
+        for outcome in unit.get("outcomes") or []:
+            yield from missing(outcome, "outcome", f"unit {unit.get('code')}")
+            for criterion in outcome.get("criteria") or []:
+                yield from missing(criterion, "criterion", f"unit {unit.get('code')}")
+
+
+def missing(record: Any, kind: str, context: str = "") -> Iterable[str]:
+    where = (
+        f"{kind} {record.get('code') or record.get('number') or '?'}"
+        if isinstance(record, dict)
+        else kind
+    )
+    if context:
+        where = f"{context}, {where}"
+    if not isinstance(record, dict):
+        yield f"{where}: must be a mapping"
+        return
+    for key in REQUIRED[kind]:
+        if record.get(key) in (None, ""):
+            yield f"{where}: missing '{key}'"
+
+
+# What makes two files' versions of a unit the same unit: everything but where it came from.
+def unit_content(unit: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in unit.items() if k not in {"source"}}
+
+
+def check_shared_units(documents: list[tuple[str, dict[str, Any]]]) -> None:
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, data in documents:
+        for unit in data.get("units") or []:
+            code = unit["code"]
+            if code in seen and unit_content(seen[code][1]) != unit_content(unit):
+                raise CatalogueError(
+                    f"Unit {code} is defined differently in {seen[code][0]} and {name}: "
+                    "give one of them a code of its own and record why."
+                )
+            seen.setdefault(code, (name, unit))
+
+
+def load_document(name: str, data: dict[str, Any]) -> None:
+    for organisation in data.get("awarding_organisations") or []:
+        AwardingOrganisation.objects.update_or_create(
+            code=organisation["code"], defaults={"name": organisation["name"]}
+        )
+    units = {unit["code"]: load_unit(name, unit) for unit in data["units"]}
+    for record in data["qualifications"]:
+        load_qualification(name, record, units)
+    load_corrections(name, data.get("corrections") or [])
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def load_unit(source: str, record: dict[str, Any]) -> Unit:
+    guide = record.get("evidence_guide") or {}
+    reference_type = record.get("reference_type") or "none"
+    unit, _ = Unit.objects.update_or_create(
+        code=record["code"],
+        defaults={
+            "reference": text(record.get("reference")),
+            "reference_type": reference_type,
+            "ao_unit_number": text(record.get("ao_unit_number")),
+            "title": record["title"],
+            "level": record["level"],
+            "credits": record.get("credits"),
+            "glh": record.get("glh"),
+            "aim": text(record.get("aim")),
+            "terminology": Terminology.ELEMENTS
+            if reference_type == "tvetc"
+            else Terminology.OUTCOMES,
+            "critical_aspects": text(guide.get("critical_aspects")),
+            "assessment_methods": text(guide.get("methods")),
+            "assessment_context": text(guide.get("context")),
+            "simulation_allowed": guide.get("simulation_allowed"),
+            "source": source,
+        },
+    )
+    outcomes = sync(
+        LearningOutcome,
+        {"unit": unit},
+        ("number",),
+        [
+            {"number": str(o["number"]), "text": o["text"], "position": i}
+            for i, o in enumerate(record["outcomes"])
+        ],
+    )
+    sync(
+        Criterion,
+        {"unit": unit},
+        ("number",),
+        [
+            {
+                "number": str(c["number"]),
+                "text": c["text"],
+                "outcome": outcomes[(str(o["number"]),)],
+                "position": position,
+            }
+            for position, (o, c) in enumerate(
+                (o, c) for o in record["outcomes"] for c in o.get("criteria") or []
+            )
+        ],
+    )
+    sync(RangeItem, {"unit": unit}, ("element", "category", "number"), range_rows(record))
+    sync(
+        KnowledgeItem,
+        {"unit": unit},
+        ("number",),
+        [
+            {
+                "number": str(k["number"]),
+                "topic": text(k.get("topic")),
+                "text": k["text"],
+                "position": i,
+            }
+            for i, k in enumerate(record.get("knowledge") or [])
+        ],
+    )
+    sync(
+        EvidenceRequirement,
+        {"unit": unit},
+        ("number",),
+        [
+            {"number": str(e["number"]), "text": e["text"], "position": i}
+            for i, e in enumerate(record.get("evidence_requirements") or [])
+        ],
+    )
+    return unit
+
+
+def range_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for group in record.get("range") or []:
+        for entry in group.get("items") or []:
+            rows.append(
+                {
+                    "element": str(group["element"]),
+                    "category": str(group["category"]),
+                    "number": str(entry["number"]),
+                    "applies_to": ",".join(str(e) for e in group.get("applies_to") or []),
+                    "heading": text(group.get("heading")),
+                    "text": entry["text"],
+                    "position": len(rows),
+                }
+            )
+    return rows
+
+
+def sync(
+    model: type[models.Model],
+    parent: dict[str, Any],
+    keys: tuple[str, ...],
+    rows: list[dict[str, Any]],
+) -> dict[tuple[str, ...], Any]:
+    """Make the children of one parent exactly `rows`, matched on `keys`, keeping their ids."""
+    existing = {
+        tuple(str(getattr(obj, k)) for k in keys): obj
+        for obj in model._default_manager.filter(**parent)
+    }
+    wanted: dict[tuple[str, ...], Any] = {}
+    for row in rows:
+        key = tuple(str(row[k]) for k in keys)
+        obj = existing.pop(key, None)
+        if obj is None:
+            obj = model._default_manager.create(**parent, **row)
+        elif any(getattr(obj, f) != v for f, v in row.items()):
+            for f, v in row.items():
+                setattr(obj, f, v)
+            obj.save()
+        wanted[key] = obj
+    for obj in existing.values():
+        obj.delete()
+    return wanted
+
+
+def load_qualification(source: str, record: dict[str, Any], units: dict[str, Unit]) -> None:
+    rules = record.get("rules")
+    organisation = record.get("awarding_organisation")
+    qualification, _ = Qualification.objects.update_or_create(
+        code=record["code"],
+        defaults={
+            "number": text(record.get("number")),
+            "ao_number": text(record.get("ao_number")),
+            "title": record["title"],
+            "awarding_organisation": AwardingOrganisation.objects.get(code=organisation)
+            if organisation
+            else None,
+            "level": record["level"],
+            "min_credits": (rules or {}).get("min_credits", record.get("min_credits")),
+            "glh": record.get("glh"),
+            "tqt": record.get("tqt"),
+            "grading": record.get("grading") or "pass_fail",
+            "status": record.get("status") or "published",
+            "status_note": text(record.get("status_note")),
+            "aim": text(record.get("aim")),
+            "rules_published": rules is not None,
+            "rules_version": (rules or {}).get("version", 1),
+            "min_units": (rules or {}).get("min_units"),
+            "min_glh": (rules or {}).get("min_glh"),
+            "source": source,
+        },
+    )
+    groups = sync(
+        RuleGroup,
+        {"qualification": qualification},
+        ("code",),
+        [group_row(g, i) for i, g in enumerate((rules or {}).get("groups") or [])],
+    )
+    memberships = []
+    for position, entry in enumerate(record["units"]):
+        if entry["unit"] not in units:
+            raise CatalogueError(
+                f"{source}: qualification {record['code']} uses unit {entry['unit']}, "
+                "which the file does not define"
+            )
+        group = entry.get("group")
+        if rules is not None and (group,) not in groups:
+            raise CatalogueError(
+                f"{source}: unit {entry['unit']} of {record['code']} is in group {group!r}, "
+                "which its rules do not define"
+            )
+        in_group = groups.get((group,)) if rules is not None else None
+        memberships.append(
+            {
+                "unit_id": units[entry["unit"]].pk,
+                "group_id": in_group.pk if in_group else None,
+                "position": position,
+            }
+        )
+    sync(QualificationUnit, {"qualification": qualification}, ("unit_id",), memberships)
+    load_level_rules(qualification, rules or {})
+    load_barred_and_equivalent(qualification, rules or {}, units, source)
+
+
+def group_row(group: dict[str, Any], position: int) -> dict[str, Any]:
+    return {
+        "code": str(group["code"]),
+        "title": group["title"],
+        "mandatory": bool(group.get("mandatory")),
+        "stated_credits": group.get("stated_credits"),
+        "min_credits": group.get("min_credits"),
+        "max_credits": group.get("max_credits"),
+        "min_units": group.get("min_units"),
+        "max_units": group.get("max_units"),
+        "position": position,
+    }
+
+
+def load_level_rules(qualification: Qualification, rules: dict[str, Any]) -> None:
+    rows = [
+        {
+            "kind": LevelRule.Kind.CAP,
+            "level": c["level"],
+            "credits": c["max_credits"],
+            "or_above": bool(c.get("or_above", True)),
+        }
+        for c in rules.get("credit_caps_by_level") or []
+    ] + [
+        {
+            "kind": LevelRule.Kind.MINIMUM,
+            "level": m["level"],
+            "credits": m["min_credits"],
+            "or_above": True,
+        }
+        for m in rules.get("credit_minimums_by_level") or []
+    ]
+    sync(LevelRule, {"qualification": qualification}, ("kind", "level"), rows)
+
+
+def load_barred_and_equivalent(
+    qualification: Qualification, rules: dict[str, Any], units: dict[str, Unit], source: str
+) -> None:
+    def unit(code: str) -> Unit:
+        if code not in units:
+            raise CatalogueError(
+                f"{source}: the rules of {qualification.code} name unknown unit {code}"
+            )
+        return units[code]
+
+    # These are few and have no natural key: replace them when the file changes.
+    qualification.barred_combinations.all().delete()
+    for barred in rules.get("barred") or []:
+        barred_row = BarredCombination.objects.create(qualification=qualification)
+        barred_row.units.set([unit(code) for code in barred])
+    qualification.equivalences.all().delete()
+    for entry in rules.get("equivalences") or []:
+        equivalence = Equivalence.objects.create(
+            qualification=qualification, unit=unit(entry["unit"]), note=text(entry.get("note"))
+        )
+        equivalence.satisfied_by.set([unit(code) for code in entry["satisfied_by"]])
+
+
+def load_corrections(source: str, records: list[dict[str, Any]]) -> None:
+    rows = []
+    for position, record in enumerate(records):
+        where = str(record["where"])
+        kind, _, code = where.partition(",")[0].partition(" ")
+        rows.append(
+            {
+                "where": where,
+                "source_said": text(record.get("source_said")),
+                "chosen": text(record.get("chosen")),
+                "why": text(record.get("why")),
+                "unit": Unit.objects.filter(code=code).first() if kind == "Unit" else None,
+                "qualification": Qualification.objects.filter(code=code).first()
+                if kind == "Qualification"
+                else None,
+                "position": position,
+            }
+        )
+    sync(Correction, {"source": source}, ("position",), rows)

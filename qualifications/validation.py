@@ -1,0 +1,161 @@
+"""Checks that a qualification's data hangs together: what validate_qualifications reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from qualifications.models import LevelRule, Qualification, QualificationUnit, RuleGroup
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    qualification: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity.upper()} {self.qualification}: {self.message}"
+
+
+def validate(qualification: Qualification) -> list[Finding]:
+    """Every problem found in one qualification, errors and warnings, in a stable order."""
+    memberships = list(
+        qualification.memberships.select_related("unit", "group").prefetch_related(
+            "unit__criteria__outcome", "unit__outcomes"
+        )
+    )
+    messages = [
+        *((ERROR, m) for m in unit_problems(memberships)),
+        *((ERROR, m) for m in rule_problems(qualification, memberships)),
+        *((WARNING, m) for m in content_warnings(memberships)),
+        *((WARNING, m) for m in credit_warnings(qualification)),
+    ]
+    return [Finding(severity, qualification.code, message) for severity, message in messages]
+
+
+def unit_problems(memberships: list[QualificationUnit]) -> list[str]:
+    problems = []
+    for membership in memberships:
+        unit = membership.unit
+        numbers = Counter(c.number.strip() for c in unit.criteria.all())
+        problems += [
+            f"unit {unit.code}: criterion reference {n} is used {k} times"
+            for n, k in numbers.items()
+            if k > 1
+        ]
+        for criterion in unit.criteria.all():
+            prefix = criterion.number.split(".")[0]
+            if "." in criterion.number and prefix != criterion.outcome.number:
+                problems.append(
+                    f"unit {unit.code}: criterion {criterion.number} sits under "
+                    f"outcome {criterion.outcome.number}"
+                )
+    return problems
+
+
+def content_warnings(memberships: list[QualificationUnit]) -> list[str]:
+    # A unit whose content the source does not print can be chosen but not yet assessed.
+    return [
+        f"unit {m.unit.code} has no outcomes or elements in the catalogue"
+        for m in memberships
+        if not m.unit.outcomes.all()
+    ]
+
+
+def rule_problems(qualification: Qualification, memberships: list[QualificationUnit]) -> list[str]:
+    if not qualification.rules_published:
+        return []
+    groups = list(qualification.groups.all())
+    problems = [
+        f"unit {m.unit.code} is in no group of the rules" for m in memberships if m.group is None
+    ]
+    for group in groups:
+        problems += group_problems(group, [m for m in memberships if m.group_id == group.pk])
+    problems += reachability_problems(qualification, memberships, groups)
+    members = {m.unit_id for m in memberships}
+    for barred in qualification.barred_combinations.all():
+        problems += [
+            f"barred combination names unit {u.code}, which is not in the qualification"
+            for u in barred.units.all()
+            if u.pk not in members
+        ]
+    for equivalence in qualification.equivalences.all():
+        if equivalence.unit_id not in members:
+            problems.append(f"equivalence names unit {equivalence.unit.code}, not in it")
+    return problems
+
+
+def group_problems(group: RuleGroup, memberships: list[QualificationUnit]) -> list[str]:
+    name = f"group {group.code}"
+    if not memberships:
+        return [f"{name} has no units"]
+    credits = [m.unit.credits for m in memberships]
+    problems = [
+        f"{name}: unit {m.unit.code} has no credit value"
+        for m in memberships
+        if m.unit.credits is None and group.qualification.min_credits is not None
+    ]
+    total = sum(c or 0 for c in credits)
+    if group.mandatory and group.stated_credits is not None and total != group.stated_credits:
+        problems.append(
+            f"{name}: its mandatory units total {total} credits, "
+            f"but the specification states {group.stated_credits}"
+        )
+    if group.min_credits is not None and total < group.min_credits:
+        problems.append(
+            f"{name}: needs at least {group.min_credits} credits, its units offer only {total}"
+        )
+    if group.min_units is not None and len(memberships) < group.min_units:
+        problems.append(
+            f"{name}: needs at least {group.min_units} units, it has only {len(memberships)}"
+        )
+    return problems
+
+
+def reachability_problems(
+    qualification: Qualification, memberships: list[QualificationUnit], groups: list[RuleGroup]
+) -> list[str]:
+    """Whether the qualification's minimum can be met at all by its units, caps applied."""
+    problems = []
+    credit = {m.unit_id: m.unit.credits or 0 for m in memberships}
+    best = 0
+    for group in groups:
+        offered = sum(credit[m.unit_id] for m in memberships if m.group_id == group.pk)
+        best += offered if group.max_credits is None else min(offered, group.max_credits)
+    for rule in qualification.level_rules.all():
+        at_level = sum(
+            credit[m.unit_id]
+            for m in memberships
+            if m.unit.level == rule.level or (rule.or_above and m.unit.level > rule.level)
+        )
+        if rule.kind == LevelRule.Kind.CAP and at_level > rule.credits:
+            best -= at_level - rule.credits
+        if rule.kind == LevelRule.Kind.MINIMUM and at_level < rule.credits:
+            problems.append(
+                f"needs {rule.credits} credits at level {rule.level} or above, "
+                f"its units offer only {at_level}"
+            )
+    minimum = qualification.min_credits
+    if minimum is not None and best < minimum:
+        problems.append(f"needs {minimum} credits, but at most {best} can count")
+    if qualification.min_units is not None and len(memberships) < qualification.min_units:
+        problems.append(
+            f"needs {qualification.min_units} units, but it has only {len(memberships)}"
+        )
+    return problems
+
+
+def credit_warnings(qualification: Qualification) -> list[str]:
+    expected = qualification.credit_from_tqt
+    if expected is None or qualification.min_credits is None:
+        return []
+    if expected != qualification.min_credits:
+        return [
+            f"credit {qualification.min_credits} differs from TQT {qualification.tqt} / 10 "
+            f"= {expected} (Ofqual Condition E8.2)"
+        ]
+    return []

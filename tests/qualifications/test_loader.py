@@ -1,0 +1,130 @@
+import re
+
+import pytest
+from django.forms.models import model_to_dict
+
+from qualifications.loader import CatalogueError, catalogue_load
+from qualifications.models import (
+    Correction,
+    Criterion,
+    LearningOutcome,
+    LevelRule,
+    Qualification,
+    QualificationUnit,
+    RuleGroup,
+    Unit,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Qualification,
+    Unit,
+    LearningOutcome,
+    Criterion,
+    RuleGroup,
+    QualificationUnit,
+    LevelRule,
+    Correction,
+]
+
+
+def snapshot() -> dict:
+    return {
+        m.__name__: sorted(map(str, (model_to_dict(o) for o in m.objects.all()))) for m in MODELS
+    }
+
+
+def test_loading_a_file_creates_the_qualification_its_groups_units_and_criteria(catalogue, write):
+    catalogue_load([write(catalogue)])
+    qualification = Qualification.objects.get(code="T/1")
+    assert qualification.awarding_organisation.name == "Test Awarding Body"
+    assert qualification.min_credits == 12
+    assert [g.code for g in qualification.groups.all()] == ["A", "B"]
+    assert qualification.memberships.count() == 5
+    assert Criterion.objects.filter(unit__code="U/1").count() == 3
+    assert Criterion.objects.get(unit__code="U/2", number="1.2").text == "Explain part 2 of U/2"
+    assert LevelRule.objects.get().credits == 4
+
+
+def test_a_qualification_without_rules_is_loaded_as_not_claimable(catalogue, write):
+    catalogue_load([write(catalogue)])
+    bare = Qualification.objects.get(code="T/2")
+    assert not bare.rules_published
+    assert bare.groups.count() == 0
+    assert bare.memberships.get().group is None
+
+
+def test_loading_twice_changes_nothing(catalogue, write):
+    path = write(catalogue)
+    catalogue_load([path])
+    before = snapshot()
+    report = catalogue_load([path], force=True)
+    assert report.loaded == [path.name]
+    assert snapshot() == before
+
+
+def test_a_file_that_has_not_changed_is_skipped(catalogue, write):
+    path = write(catalogue)
+    catalogue_load([path])
+    assert catalogue_load([path]).unchanged == [path.name]
+
+
+def test_an_edited_criterion_is_updated_in_place_and_a_removed_one_goes(catalogue, write):
+    catalogue_load([write(catalogue)])
+    kept = Criterion.objects.get(unit__code="U/1", number="1.1")
+    criteria = catalogue["units"][0]["outcomes"][0]["criteria"]
+    criteria[0]["text"] = "Explain it better"
+    del criteria[2]
+    catalogue_load([write(catalogue)])
+    kept.refresh_from_db()
+    assert kept.text == "Explain it better"
+    assert not Criterion.objects.filter(unit__code="U/1", number="1.3").exists()
+
+
+def test_corrections_are_kept_beside_the_unit_they_correct(catalogue, write):
+    catalogue_load([write(catalogue)])
+    correction = Correction.objects.get()
+    assert correction.unit.code == "U/1"
+    assert correction.chosen == "Explain"
+
+
+def test_a_unit_printed_the_same_in_two_files_is_one_unit(catalogue, write):
+    other = {**catalogue, "qualifications": [], "corrections": [], "units": [catalogue["units"][0]]}
+    catalogue_load([write(catalogue), write(other, "901-other.yaml")])
+    assert Unit.objects.filter(code="U/1").count() == 1
+
+
+def test_a_unit_printed_differently_in_two_files_stops_the_load(catalogue, write):
+    changed = {**catalogue["units"][0], "credits": 9}
+    other = {**catalogue, "qualifications": [], "corrections": [], "units": [changed]}
+    with pytest.raises(CatalogueError, match="Unit U/1 is defined differently"):
+        catalogue_load([write(catalogue), write(other, "901-other.yaml")])
+    assert Unit.objects.count() == 0
+
+
+def test_a_broken_file_is_refused_with_its_name_and_changes_nothing(catalogue, write):
+    del catalogue["units"][1]["title"]
+    with pytest.raises(CatalogueError, match=re.escape("900-test.yaml: unit U/2: missing 'title'")):
+        catalogue_load([write(catalogue)])
+    assert Qualification.objects.count() == 0
+
+
+def test_a_qualification_naming_an_undefined_unit_is_refused(catalogue, write):
+    catalogue["qualifications"][0]["units"].append({"unit": "U/404", "group": "B"})
+    with pytest.raises(CatalogueError, match="uses unit U/404, which the file does not define"):
+        catalogue_load([write(catalogue)])
+    assert Qualification.objects.count() == 0
+
+
+def test_a_unit_in_an_undefined_group_is_refused(catalogue, write):
+    catalogue["qualifications"][0]["units"][0]["group"] = "Z"
+    with pytest.raises(CatalogueError, match="is in group 'Z', which its rules do not define"):
+        catalogue_load([write(catalogue)])
+
+
+def test_text_that_is_not_yaml_is_refused(write, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("units: [unclosed")
+    with pytest.raises(CatalogueError, match=re.escape("bad.yaml: not valid YAML")):
+        catalogue_load([path])

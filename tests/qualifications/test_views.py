@@ -1,0 +1,65 @@
+import pytest
+from django.urls import reverse
+
+from qualifications.loader import catalogue_load
+from qualifications.models import Qualification, Unit
+from qualifications.views import QUERY_TOO_SHORT
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def loaded(catalogue, write):
+    catalogue_load([write(catalogue)])
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_catalogue_lists_qualifications_without_logging_in(client, loaded):
+    html = page(client, reverse("qualifications:catalogue"))
+    assert "Test Level 2 Certificate" in html
+    assert "Test Awarding Body" in html
+    assert "No published rules" in html
+
+
+def test_a_qualification_page_shows_its_rules_in_words_and_its_groups(client, loaded):
+    qualification = Qualification.objects.get(code="T/1")
+    html = page(client, reverse("qualifications:qualification-detail", args=[qualification.pk]))
+    assert "At least 12 credits in total." in html
+    assert "Every unit in this group is mandatory (6 credits)." in html
+    assert "At most 8 credits from this group count toward the total" in html
+    assert "At most 4 credits at level 3 or above count toward the total" in html
+    assert "Unit U/5" in html
+
+
+def test_a_qualification_without_rules_says_it_cannot_be_claimed_in_full(client, loaded):
+    qualification = Qualification.objects.get(code="T/2")
+    html = page(client, reverse("qualifications:qualification-detail", args=[qualification.pk]))
+    assert "cannot claim a full" in html
+    assert "Unit certificates can still be claimed" in html
+
+
+def test_a_unit_page_shows_its_criteria_its_qualifications_and_its_data_notes(client, loaded):
+    unit = Unit.objects.get(code="U/1")
+    html = page(client, reverse("qualifications:unit-detail", args=[unit.pk]))
+    assert "Explain part 3 of U/1" in html
+    assert "Test Level 2 Certificate" in html and "Test Qualification Without Rules" in html
+    assert "A typing error." in html
+
+
+def test_search_finds_units_and_criteria_by_words(client, loaded):
+    html = page(client, reverse("qualifications:search") + "?q=part+3")
+    assert "Explain part 3 of U/1" in html
+    assert "Explain part 2 of U/1" not in html
+
+
+def test_a_one_letter_search_is_refused_with_a_message(client, loaded):
+    assert QUERY_TOO_SHORT in page(client, reverse("qualifications:search") + "?q=x")
+
+
+def test_an_unknown_qualification_is_not_found(client, loaded):
+    assert client.get(reverse("qualifications:qualification-detail", args=[999])).status_code == 404
