@@ -31,14 +31,15 @@ MODELS = [
 
 def snapshot() -> dict:
     return {
-        m.__name__: sorted(map(str, (model_to_dict(o) for o in m.objects.all()))) for m in MODELS
+        m.__name__: sorted(map(str, (model_to_dict(o) for o in m._default_manager.all())))
+        for m in MODELS
     }
 
 
 def test_loading_a_file_creates_the_qualification_its_groups_units_and_criteria(catalogue, write):
     catalogue_load([write(catalogue)])
     qualification = Qualification.objects.get(code="T/1")
-    assert qualification.awarding_organisation.name == "Test Awarding Body"
+    assert str(qualification.awarding_organisation) == "Test Awarding Body"
     assert qualification.min_credits == 12
     assert [g.code for g in qualification.groups.all()] == ["A", "B"]
     assert qualification.memberships.count() == 5
@@ -85,7 +86,7 @@ def test_an_edited_criterion_is_updated_in_place_and_a_removed_one_goes(catalogu
 def test_corrections_are_kept_beside_the_unit_they_correct(catalogue, write):
     catalogue_load([write(catalogue)])
     correction = Correction.objects.get()
-    assert correction.unit.code == "U/1"
+    assert correction.unit is not None and correction.unit.code == "U/1"
     assert correction.chosen == "Explain"
 
 
