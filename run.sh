@@ -8,6 +8,7 @@ source scripts/venv.sh
 portal_venv
 
 .venv/bin/python manage.py migrate --no-input
+.venv/bin/python manage.py load_qualifications
 .venv/bin/python manage.py seed_demo
 echo "Open http://${HOST:-127.0.0.1}:${PORT:-8000}/ and log in with a demo account above."
 exec .venv/bin/python manage.py runserver "${HOST:-127.0.0.1}:${PORT:-8000}"

@@ -17,6 +17,14 @@ step() { echo; echo "== $*"; }
 step "lint, format and types"
 .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy . || status=1
 
+step "catalogue: load the fixtures into a fresh database and validate them"
+catalogue_db=$(mktemp -d)
+(unset DATABASE_URL REDIS_URL; export PORTAL_VAR_DIR=$catalogue_db
+ .venv/bin/python manage.py migrate --no-input -v 0 \
+   && .venv/bin/python manage.py load_qualifications \
+   && .venv/bin/python manage.py validate_qualifications) || status=1
+rm -rf "$catalogue_db"
+
 # pytest exits 5 when a -k or -m selects nothing in one suite; that is not a failure here.
 run_pytest() {
   .venv/bin/pytest "$@"

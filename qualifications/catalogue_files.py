@@ -25,6 +25,7 @@ _TAG = re.compile(r"<[^>]+>")
 _MARKS = re.compile(r"\*\*|\*|#+|\||•|▪")
 _LIST_MARKER = re.compile(r"(^|\s)-(\s)")
 _SPACE = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,.;:])")
 # Curly quotes and en dashes compare equal to their plain forms.
 _TYPOGRAPHY = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"}
@@ -41,7 +42,8 @@ def normalise(text: str) -> str:
     text = _MARKS.sub(" ", text)
     text = _LIST_MARKER.sub(r"\1\2", text)
     text = text.translate(_TYPOGRAPHY)
-    return _SPACE.sub(" ", text).strip()
+    # A mark removed just before punctuation ("**problems**.") must not leave "problems ." behind.
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", _SPACE.sub(" ", text)).strip()
 
 
 @dataclass(frozen=True)

@@ -58,15 +58,16 @@ def catalogue_load(paths: Sequence[Path] | None = None, *, force: bool = False) 
     paths = list(paths) if paths is not None else catalogue_files.catalogue_files()
     report = LoadReport()
     documents = [(path, path.read_bytes()) for path in paths]
-    check_shared_units([(path.name, parse(path, raw)) for path, raw in documents])
+    parsed = [(path.name, parse(path, raw)) for path, raw in documents]
+    units = merge_units(parsed)
     with transaction.atomic():
-        for path, raw in documents:
+        for (path, raw), (_, data) in zip(documents, parsed, strict=True):
             digest = hashlib.sha256(raw).hexdigest()
             known = CatalogueFile.objects.filter(name=path.name, sha256=digest).exists()
             if known and not force:
                 report.unchanged.append(path.name)
                 continue
-            load_document(path.name, parse(path, raw))
+            load_document(path.name, data, units)
             CatalogueFile.objects.update_or_create(name=path.name, defaults={"sha256": digest})
             report.loaded.append(path.name)
     return report
@@ -126,30 +127,62 @@ def missing(record: Any, kind: str, context: str = "") -> Iterable[str]:
             yield f"{where}: missing '{key}'"
 
 
-# What makes two files' versions of a unit the same unit: everything but where it came from.
-def unit_content(unit: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in unit.items() if k not in {"source"}}
+# A unit printed in several specifications is the same unit when these agree exactly...
+IDENTITY = (
+    "reference",
+    "title",
+    "level",
+    "credits",
+    "outcomes",
+    "range",
+    "knowledge",
+    "evidence_requirements",
+)
+# A URN and a UAN are two awarding bodies' names for the same register number.
+SAME_KIND = {"urn": "register", "uan": "register"}
+# ...and these, which one specification may leave out, agree wherever both give them.
+COMPLEMENTARY = ("glh", "aim", "ao_unit_number", "evidence_guide")
 
 
-def check_shared_units(documents: list[tuple[str, dict[str, Any]]]) -> None:
-    seen: dict[str, tuple[str, dict[str, Any]]] = {}
+def merge_units(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Every unit once, by code, with what each file adds to it and the files it came from."""
+    merged: dict[str, dict[str, Any]] = {}
     for name, data in documents:
         for unit in data.get("units") or []:
-            code = unit["code"]
-            if code in seen and unit_content(seen[code][1]) != unit_content(unit):
+            known = merged.get(unit["code"])
+            if known is None:
+                merged[unit["code"]] = {**unit, "source": name}
+                continue
+            clash = [k for k in IDENTITY if known.get(k) != unit.get(k)]
+            kinds = {str(u.get("reference_type") or "none") for u in (known, unit)}
+            if len({SAME_KIND.get(kind, kind) for kind in kinds}) > 1:
+                clash.append("reference_type")
+            clash += [
+                k
+                for k in COMPLEMENTARY
+                if known.get(k) not in (None, "")
+                and unit.get(k) not in (None, "")
+                and known[k] != unit[k]
+            ]
+            if clash:
                 raise CatalogueError(
-                    f"Unit {code} is defined differently in {seen[code][0]} and {name}: "
-                    "give one of them a code of its own and record why."
+                    f"Unit {unit['code']} is defined differently in {known['source']} and "
+                    f"{name} ({', '.join(clash)}): make them agree, or give one a code of "
+                    "its own, and record why."
                 )
-            seen.setdefault(code, (name, unit))
+            for key in COMPLEMENTARY:
+                if known.get(key) in (None, ""):
+                    known[key] = unit.get(key)
+            known["source"] += f", {name}"
+    return merged
 
 
-def load_document(name: str, data: dict[str, Any]) -> None:
+def load_document(name: str, data: dict[str, Any], merged: dict[str, dict[str, Any]]) -> None:
     for organisation in data.get("awarding_organisations") or []:
         AwardingOrganisation.objects.update_or_create(
             code=organisation["code"], defaults={"name": organisation["name"]}
         )
-    units = {unit["code"]: load_unit(name, unit) for unit in data["units"]}
+    units = {unit["code"]: load_unit(merged[unit["code"]]) for unit in data["units"]}
     for record in data["qualifications"]:
         load_qualification(name, record, units)
     load_corrections(name, data.get("corrections") or [])
@@ -159,7 +192,7 @@ def text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def load_unit(source: str, record: dict[str, Any]) -> Unit:
+def load_unit(record: dict[str, Any]) -> Unit:
     guide = record.get("evidence_guide") or {}
     reference_type = record.get("reference_type") or "none"
     unit, _ = Unit.objects.update_or_create(
@@ -180,7 +213,7 @@ def load_unit(source: str, record: dict[str, Any]) -> Unit:
             "assessment_methods": text(guide.get("methods")),
             "assessment_context": text(guide.get("context")),
             "simulation_allowed": guide.get("simulation_allowed"),
-            "source": source,
+            "source": record["source"],
         },
     )
     outcomes = sync(

@@ -96,10 +96,25 @@ def test_a_unit_printed_the_same_in_two_files_is_one_unit(catalogue, write):
     assert Unit.objects.filter(code="U/1").count() == 1
 
 
+def test_what_one_file_leaves_out_of_a_shared_unit_another_may_add(catalogue, write):
+    catalogue["units"][0]["glh"] = None
+    fuller = {**catalogue["units"][0], "glh": 33}
+    other = {**catalogue, "qualifications": [], "corrections": [], "units": [fuller]}
+    catalogue_load([write(catalogue), write(other, "901-other.yaml")])
+    unit = Unit.objects.get(code="U/1")
+    assert unit.glh == 33
+    assert unit.source == "900-test.yaml, 901-other.yaml"
+
+
 def test_a_unit_printed_differently_in_two_files_stops_the_load(catalogue, write):
     changed = {**catalogue["units"][0], "credits": 9}
     other = {**catalogue, "qualifications": [], "corrections": [], "units": [changed]}
-    with pytest.raises(CatalogueError, match="Unit U/1 is defined differently"):
+    with pytest.raises(
+        CatalogueError,
+        match=re.escape(
+            "Unit U/1 is defined differently in 900-test.yaml and 901-other.yaml (credits)"
+        ),
+    ):
         catalogue_load([write(catalogue), write(other, "901-other.yaml")])
     assert Unit.objects.count() == 0
 
