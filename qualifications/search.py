@@ -24,8 +24,9 @@ def search_units(query: str) -> QuerySet[Unit]:
         vector = SearchVector("title", weight="A", config="english") + SearchVector(
             "aim", weight="B", config="english"
         )
-        found = Unit.objects.annotate(rank=SearchRank(vector, full_text(query)))
-        return found.filter(rank__gt=0).order_by("-rank", "code")[:LIMIT]
+        wanted = full_text(query)
+        found = Unit.objects.annotate(document=vector).filter(document=wanted)
+        return found.annotate(rank=SearchRank(vector, wanted)).order_by("-rank", "code")[:LIMIT]
     match = [
         Q(title__icontains=w) | Q(aim__icontains=w) | Q(code__icontains=w) for w in words(query)
     ]
@@ -35,8 +36,10 @@ def search_units(query: str) -> QuerySet[Unit]:
 def search_criteria(query: str) -> QuerySet[Criterion]:
     found = Criterion.objects.select_related("unit", "outcome")
     if connection.vendor == "postgresql":
-        rank = SearchRank(SearchVector("text", config="english"), full_text(query))
-        return found.annotate(rank=rank).filter(rank__gt=0).order_by("-rank", "unit__code")[:LIMIT]
+        vector, wanted = SearchVector("text", config="english"), full_text(query)
+        found = found.annotate(document=vector).filter(document=wanted)
+        ranked = found.annotate(rank=SearchRank(vector, wanted))
+        return ranked.order_by("-rank", "unit__code", "position")[:LIMIT]
     match = [Q(text__icontains=w) for w in words(query)]
     return found.filter(reduce(and_, match)).order_by("unit__code", "position")[:LIMIT]
 
