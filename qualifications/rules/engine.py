@@ -1,0 +1,326 @@
+"""The verdict: is a learner eligible for the full qualification, and if not, what is missing.
+
+Semantics (docs/rules-engine.md says them in full):
+- credits beyond a group's maximum or a level cap do not count toward the total, and do not by
+  themselves block the award; extra achieved units never block it;
+- a unit that is not part of the qualification is reported and does not count;
+- of a barred combination at most one unit counts; an exemption or an equivalent unit satisfies
+  a requirement and earns no credit; a unit achieved through RPL counts and is flagged;
+- a qualification without published rules cannot be claimed as a full certificate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import combinations, product
+from typing import Any
+
+from qualifications.rules.counting import Bands, Bucket, all_minimums_met, counted_credits
+from qualifications.rules.model import Group, Rules
+
+NO_RULES = (
+    "The rules of combination for this qualification are not published, so a full certificate "
+    "cannot be claimed. Unit certificates can be claimed for achieved units."
+)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    met: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    eligible: bool
+    counted_credits: int
+    achieved_credits: int
+    rules: tuple[RuleResult, ...]
+    notes: tuple[str, ...] = ()
+    counted_units: tuple[str, ...] = ()
+    rpl_units: tuple[str, ...] = ()
+    exempt_units: tuple[str, ...] = ()
+    outside_units: tuple[str, ...] = ()
+
+    @property
+    def unmet(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.met]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the learner has, before any counting choice is made."""
+
+    achieved: frozenset[str]
+    rpl: frozenset[str] = field(default_factory=frozenset)
+    exempt: frozenset[str] = field(default_factory=frozenset)
+
+
+def evaluate(
+    rules: Rules,
+    achieved: Iterable[str],
+    *,
+    rpl: Iterable[str] = (),
+    exempt: Iterable[str] = (),
+) -> Verdict:
+    """The verdict for a learner who has achieved `achieved` (unit codes).
+
+    `rpl` marks achieved units gained through recognition of prior learning; `exempt` lists
+    units the learner is exempt from. Where the rules leave a choice (which of a barred
+    combination counts, which units count under a group's unit maximum), the choice that is best
+    for the learner is taken.
+    """
+    standing = Standing(frozenset(achieved), frozenset(rpl), frozenset(exempt))
+    if not rules.published:
+        return Verdict(
+            eligible=False,
+            counted_credits=0,
+            achieved_credits=_credits(rules, standing.achieved & rules.units.keys()),
+            rules=(RuleResult("Rules of combination", False, NO_RULES),),
+            notes=_outside_notes(rules, standing),
+            outside_units=tuple(sorted(standing.achieved - rules.units.keys())),
+        )
+    options = [_judge(rules, standing, counted) for counted in _countings(rules, standing)]
+    return max(options, key=lambda v: (v.eligible, v.counted_credits, -len(v.unmet)))
+
+
+def _credits(rules: Rules, codes: Iterable[str]) -> int:
+    return sum(rules.units[c].credits or 0 for c in codes)
+
+
+def _countings(rules: Rules, standing: Standing) -> Iterator[frozenset[str]]:
+    """Every way of choosing which achieved units count that the rules allow."""
+    inside = standing.achieved & rules.units.keys()
+    choices: list[list[frozenset[str]]] = []
+    for barred in rules.barred:
+        present = sorted(inside & set(barred))
+        if len(present) > 1:
+            choices.append([frozenset(present) - {keep} for keep in present])
+    for group in rules.groups:
+        present = sorted(inside & set(group.units))
+        if group.max_units is not None and len(present) > group.max_units:
+            choices.append(
+                [frozenset(present) - set(kept) for kept in combinations(present, group.max_units)]
+            )
+    for dropped in product(*choices):
+        yield inside - frozenset().union(*dropped)
+
+
+def _judge(rules: Rules, standing: Standing, counted: frozenset[str]) -> Verdict:
+    bands = Bands.of(rules)
+    totals = bucket_totals(rules, bands, counted)
+    satisfied = counted | standing.exempt | _equivalent(rules, standing.achieved)
+    results = [
+        *_group_results(rules, bands, totals, counted, satisfied),
+        *_level_results(rules, bands, counted),
+        *_total_results(rules, bands, totals, counted, satisfied),
+    ]
+    if all(r.met for r in results) and not all_minimums_met(rules, bands, totals):
+        results.append(RuleResult("Combination", False, COMBINATION_UNMET))
+    inside = standing.achieved & rules.units.keys()
+    return Verdict(
+        eligible=all(r.met for r in results),
+        counted_credits=counted_credits(rules, bands, totals),
+        achieved_credits=_credits(rules, inside),
+        rules=tuple(results),
+        notes=_notes(rules, standing, counted),
+        counted_units=tuple(sorted(counted)),
+        rpl_units=tuple(sorted(standing.rpl & counted)),
+        exempt_units=tuple(sorted(standing.exempt & rules.units.keys())),
+        outside_units=tuple(
+            sorted(
+                standing.achieved
+                - rules.units.keys()
+                - _used_as_equivalent(rules, standing.achieved)
+            )
+        ),
+    )
+
+
+COMBINATION_UNMET = (
+    "Each rule is met on its own, but the caps on credits leave too few that count to meet "
+    "them all at once."
+)
+
+
+def bucket_totals(rules: Rules, bands: Bands, counted: Iterable[str]) -> dict[Bucket, int]:
+    totals: dict[Bucket, int] = {}
+    for code in counted:
+        unit, group = rules.units[code], rules.group_of.get(code)
+        if group is None or not unit.credits:
+            continue
+        bucket = (group, bands.band(unit.level))
+        totals[bucket] = totals.get(bucket, 0) + unit.credits
+    return totals
+
+
+def _equivalent(rules: Rules, achieved: frozenset[str]) -> frozenset[str]:
+    return frozenset(e.unit for e in rules.equivalences if achieved & set(e.satisfied_by))
+
+
+def _used_as_equivalent(rules: Rules, achieved: frozenset[str]) -> frozenset[str]:
+    return frozenset(c for e in rules.equivalences for c in e.satisfied_by if c in achieved)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _more(needed: int, word: str) -> str:
+    return f"{plural(needed, word).replace(word, 'more ' + word, 1)} needed"
+
+
+def _group_results(
+    rules: Rules,
+    bands: Bands,
+    totals: dict[Bucket, int],
+    counted: frozenset[str],
+    satisfied: frozenset[str],
+) -> Iterator[RuleResult]:
+    for group in rules.groups:
+        name = group.title
+        if group.mandatory:
+            missing = [c for c in group.units if c not in satisfied]
+            done = len(group.units) - len(missing)
+            if missing:
+                still = "; ".join(rules.name(c) for c in missing)
+                message = (
+                    f"{name}: {done} of {len(group.units)} mandatory units; still needed: {still}"
+                )
+            else:
+                message = f"{name}: all {plural(len(group.units), 'mandatory unit')} achieved"
+            yield RuleResult(name, not missing, message)
+        yield from _group_credit_results(rules, bands, totals, group)
+        yield from _group_unit_results(group, counted, satisfied)
+
+
+def _group_credit_results(
+    rules: Rules, bands: Bands, totals: dict[Bucket, int], group: Group
+) -> Iterator[RuleResult]:
+    raw = sum(c for (g, _), c in totals.items() if g == group.code)
+    mine = {b: c for b, c in totals.items() if b[0] == group.code}
+    counts = counted_credits(rules, bands, mine)
+    if group.min_credits is not None:
+        short = group.min_credits - counts
+        message = f"{group.title}: {counts} of at least {plural(group.min_credits, 'credit')}"
+        message += f" ({_more(short, 'credit')})" if short > 0 else ""
+        yield RuleResult(f"{group.title}: minimum credits", short <= 0, message)
+    if group.max_credits is not None:
+        over = raw - group.max_credits
+        message = (
+            f"{group.title}: {raw} credits achieved, at most {group.max_credits} count "
+            f"({over} do not count toward the total)"
+            if over > 0
+            else f"{group.title}: {raw} credits, within the maximum of {group.max_credits}"
+        )
+        yield RuleResult(f"{group.title}: maximum credits", True, message)
+
+
+def _group_unit_results(
+    group: Group, counted: frozenset[str], satisfied: frozenset[str]
+) -> Iterator[RuleResult]:
+    if group.min_units is None:
+        return
+    have = len([c for c in group.units if c in satisfied])
+    short = group.min_units - have
+    message = f"{group.title}: {have} of at least {plural(group.min_units, 'unit')}"
+    message += f" ({_more(short, 'unit')})" if short > 0 else ""
+    yield RuleResult(f"{group.title}: minimum units", short <= 0, message)
+
+
+def _level_results(rules: Rules, bands: Bands, counted: frozenset[str]) -> Iterator[RuleResult]:
+    for rule in rules.level_rules:
+        at = sum(
+            rules.units[c].credits or 0
+            for c in counted
+            if c in rules.group_of
+            and rules.units[c].level is not None
+            and rule.covers(rules.units[c].level)
+        )
+        scope = rule.scope.capitalize()
+        if rule.max_credits is not None:
+            over = at - rule.max_credits
+            message = (
+                f"{scope}: {at} credits achieved, at most {rule.max_credits} count "
+                f"({over} do not count toward the total)"
+                if over > 0
+                else f"{scope}: {at} credits, within the maximum of {rule.max_credits}"
+            )
+            yield RuleResult(f"Credits at {rule.scope}: maximum", True, message)
+        if rule.min_credits is not None:
+            counts = min(at, rule.max_credits) if rule.max_credits is not None else at
+            short = rule.min_credits - counts
+            message = f"{scope}: {counts} of at least {plural(rule.min_credits, 'credit')}"
+            message += f" ({_more(short, 'credit')})" if short > 0 else ""
+            yield RuleResult(f"Credits at {rule.scope}: minimum", short <= 0, message)
+
+
+def _total_results(
+    rules: Rules,
+    bands: Bands,
+    totals: dict[Bucket, int],
+    counted: frozenset[str],
+    satisfied: frozenset[str],
+) -> Iterator[RuleResult]:
+    if rules.min_credits is not None:
+        counts = counted_credits(rules, bands, totals)
+        short = rules.min_credits - counts
+        message = f"Total: {counts} of at least {plural(rules.min_credits, 'credit')}"
+        message += f" ({_more(short, 'credit')})" if short > 0 else ""
+        yield RuleResult("Minimum credits", short <= 0, message)
+    if rules.min_units is not None:
+        have = len(satisfied & rules.units.keys())
+        short = rules.min_units - have
+        message = f"Units: {have} of at least {plural(rules.min_units, 'unit')}"
+        message += f" ({_more(short, 'unit')})" if short > 0 else ""
+        yield RuleResult("Minimum units", short <= 0, message)
+    if rules.min_glh is not None:
+        hours = sum(rules.units[c].glh or 0 for c in counted)
+        short = rules.min_glh - hours
+        message = f"Guided learning hours: {hours} of at least {rules.min_glh}"
+        message += f" ({short} more needed)" if short > 0 else ""
+        yield RuleResult("Minimum GLH", short <= 0, message)
+
+
+def _why_not_counted(rules: Rules, code: str, counted: frozenset[str]) -> str:
+    for barred in rules.barred:
+        if code in barred and counted & set(barred):
+            others = ", ".join(sorted(counted & set(barred)))
+            return f"at most one of {', '.join(barred)} counts, and {others} counts."
+    group = next(g for g in rules.groups if g.code == rules.group_of.get(code))
+    return f"at most {plural(group.max_units or 0, 'unit')} of {group.title} count."
+
+
+def _outside_notes(rules: Rules, standing: Standing) -> tuple[str, ...]:
+    outside = standing.achieved - rules.units.keys() - _used_as_equivalent(rules, standing.achieved)
+    return tuple(
+        f"{code} is not part of this qualification and does not count." for code in sorted(outside)
+    )
+
+
+def _notes(rules: Rules, standing: Standing, counted: frozenset[str]) -> tuple[str, ...]:
+    notes = list(_outside_notes(rules, standing))
+    inside = standing.achieved & rules.units.keys()
+    for code in sorted(inside - counted):
+        notes.append(f"{rules.name(code)} does not count: {_why_not_counted(rules, code, counted)}")
+    notes += [
+        f"{rules.name(c)} was achieved through recognition of prior learning (RPL)."
+        for c in sorted(standing.rpl & counted)
+    ]
+    notes += [
+        f"{rules.name(c)}: exempt; satisfies the requirement and earns no credit."
+        for c in sorted(standing.exempt & rules.units.keys())
+    ]
+    for equivalence in rules.equivalences:
+        used = sorted(standing.achieved & set(equivalence.satisfied_by))
+        if used and equivalence.unit not in counted:
+            notes.append(
+                f"{rules.name(equivalence.unit)} is satisfied by equivalent unit "
+                f"{', '.join(used)}; it earns no credit."
+            )
+    return tuple(notes)

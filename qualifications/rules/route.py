@@ -1,0 +1,268 @@
+"""The shortest route: the cheapest set of further units that makes a learner eligible.
+
+Cheapest means the lowest total guided learning hours; ties go to fewer credits, then fewer
+units. A unit whose specification states no GLH has no known cost, so a route uses such units
+only where no route without them is as good: the objective puts the number of units of unknown
+GLH first. The search is exact: mandatory units that are missing are added first, and a dynamic
+programme over the credit totals that matter (per group and band of levels, capped where more
+can never help) and the unit counts that matter finds the cheapest eligible completion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import product
+
+from qualifications.rules.counting import Bands, Bucket, all_minimums_met
+from qualifications.rules.engine import NO_RULES, Verdict, _equivalent, evaluate
+from qualifications.rules.flow import INFINITE
+from qualifications.rules.model import Rules
+
+Cost = tuple[int, int, int, int]  # (units of unknown GLH, GLH, credits, units)
+ZERO: Cost = (0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Route:
+    found: bool
+    units: tuple[str, ...] = ()
+    glh: int = 0
+    credits: int = 0
+    unknown_glh: tuple[str, ...] = ()
+    reason: str = ""
+    verdict: Verdict | None = None
+
+    def describe(self, rules: Rules) -> str:
+        if not self.found:
+            return self.reason
+        if not self.units:
+            return "Nothing more is needed: the rules are met."
+        hours = f"{self.glh} GLH"
+        if self.unknown_glh:
+            hours += (
+                f" plus {len(self.unknown_glh)} unit(s) whose GLH the specification does not state"
+            )
+        names = "; ".join(rules.name(code) for code in self.units)
+        return f"{len(self.units)} more unit(s), {self.credits} credits, {hours}: {names}"
+
+
+def cost_of(rules: Rules, code: str) -> Cost:
+    unit = rules.units[code]
+    return (int(unit.glh is None), unit.glh or 0, unit.credits or 0, 1)
+
+
+def shortest_route(
+    rules: Rules,
+    achieved: Iterable[str],
+    *,
+    chosen: Iterable[str] = (),
+    rpl: Iterable[str] = (),
+    exempt: Iterable[str] = (),
+) -> Route:
+    """The cheapest further units that make `achieved` plus `chosen` eligible, or why none can."""
+    if not rules.published:
+        return Route(False, reason=NO_RULES)
+    base = frozenset(achieved) | frozenset(chosen)
+    exempt = frozenset(exempt)
+    start = evaluate(rules, base, rpl=rpl, exempt=exempt)
+    if start.eligible:
+        return Route(True, verdict=start)
+    satisfied = (base & rules.units.keys()) | exempt | _equivalent(rules, base)
+    forced = tuple(c for g in rules.groups if g.mandatory for c in g.units if c not in satisfied)
+    have = (base & rules.units.keys()) | frozenset(forced)
+    counting = frozenset(start.counted_units) | frozenset(forced)
+    best: tuple[Cost, tuple[str, ...]] | None = None
+    for candidates in _candidate_sets(rules, have):
+        found = _cheapest(rules, counting, exempt | _equivalent(rules, base), candidates)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+    if best is None:
+        everything = evaluate(rules, have | rules.units.keys(), exempt=exempt)
+        why = "; ".join(r.message for r in everything.unmet) or "the rules cannot be met"
+        return Route(
+            False, reason=f"No choice of units in this qualification meets its rules: {why}"
+        )
+    units = tuple(sorted(forced)) + tuple(sorted(best[1]))
+    verdict = evaluate(rules, base | set(units), rpl=rpl, exempt=exempt)
+    return Route(
+        True,
+        units=units,
+        glh=sum(rules.units[c].glh or 0 for c in units),
+        credits=sum(rules.units[c].credits or 0 for c in units),
+        unknown_glh=tuple(c for c in units if rules.units[c].glh is None),
+        verdict=verdict,
+    )
+
+
+def _candidate_sets(rules: Rules, have: frozenset[str]) -> Iterable[list[str]]:
+    """Units that may be added; of a barred combination not yet started, at most one."""
+    blocked: set[str] = set()
+    open_sets = []
+    for barred in rules.barred:
+        if have & set(barred):
+            blocked |= set(barred)
+        else:
+            open_sets.append(barred)
+    pool = [c for c in sorted(rules.units) if c not in have and c not in blocked]
+    for allowed in product(*[(None, *barred) for barred in open_sets]):
+        excluded: set[str] = set()
+        for barred, keep in zip(open_sets, allowed, strict=True):
+            excluded |= set(barred) - {keep}
+        yield [c for c in pool if c not in excluded]
+
+
+@dataclass
+class Space:
+    """The state a partial choice is summarised by: what the rules can still need of it."""
+
+    buckets: list[Bucket]
+    caps: list[int]
+    count_groups: list[str]  # groups with a minimum or maximum number of units
+    count_caps: list[int]
+    count_minimums: list[int]
+    count_maximums: list[int | None]
+    total_units_cap: int
+    glh_cap: int
+
+    def start(
+        self, rules: Rules, bands: Bands, have: frozenset[str], free: frozenset[str]
+    ) -> tuple[int, ...]:
+        state = [0] * self.size
+        for code in have:
+            state = list(self.advance(rules, bands, tuple(state), code, counts_credit=True))
+        for code in free - have:
+            if code in rules.units:
+                state = list(self.advance(rules, bands, tuple(state), code, counts_credit=False))
+        return tuple(state)
+
+    @property
+    def size(self) -> int:
+        return len(self.buckets) + len(self.count_groups) + 2
+
+    def advance(
+        self,
+        rules: Rules,
+        bands: Bands,
+        state: tuple[int, ...],
+        code: str,
+        *,
+        counts_credit: bool = True,
+    ) -> tuple[int, ...]:
+        unit, group = rules.units[code], rules.group_of.get(code)
+        values = list(state)
+        if group in self.count_groups:
+            j = self.count_groups.index(group)
+            limit = self.count_maximums[j]
+            if limit is not None and values[len(self.buckets) + j] >= limit:
+                return state  # beyond the group's unit maximum a unit does not count
+        if counts_credit and unit.credits and group is not None:
+            i = self.buckets.index((group, bands.band(unit.level)))
+            values[i] = min(self.caps[i], values[i] + unit.credits)
+        offset = len(self.buckets)
+        if group in self.count_groups:
+            j = self.count_groups.index(group)
+            values[offset + j] = min(self.count_caps[j], values[offset + j] + 1)
+        offset += len(self.count_groups)
+        values[offset] = min(self.total_units_cap, values[offset] + 1)
+        if counts_credit:
+            values[offset + 1] = min(self.glh_cap, values[offset + 1] + (unit.glh or 0))
+        return tuple(values)
+
+    def eligible(self, rules: Rules, bands: Bands, state: tuple[int, ...]) -> bool:
+        totals = dict(zip(self.buckets, state, strict=False))
+        offset = len(self.buckets)
+        for j in range(len(self.count_groups)):
+            if state[offset + j] < self.count_minimums[j]:
+                return False
+        offset += len(self.count_groups)
+        if state[offset] < self.total_units_cap or state[offset + 1] < self.glh_cap:
+            return False
+        return all_minimums_met(rules, bands, totals)
+
+
+def _space(rules: Rules, bands: Bands, have: frozenset[str]) -> Space:
+    buckets = sorted(
+        {
+            (rules.group_of[c], bands.band(u.level))
+            for c, u in rules.units.items()
+            if u.credits and c in rules.group_of
+        }
+    )
+    groups = {g.code: g for g in rules.groups}
+    if bands.rules:
+        caps = [_generic_cap(rules, bands, groups[g], band) for g, band in buckets]
+    else:
+        caps = [_independent_cap(rules, groups[g], have) for g, _ in buckets]
+    counted = [g for g in rules.groups if g.min_units or g.max_units is not None]
+    return Space(
+        buckets=buckets,
+        caps=caps,
+        count_groups=[g.code for g in counted],
+        count_caps=[g.max_units if g.max_units is not None else g.min_units or 0 for g in counted],
+        count_minimums=[g.min_units or 0 for g in counted],
+        count_maximums=[g.max_units for g in counted],
+        total_units_cap=rules.min_units or 0,
+        glh_cap=rules.min_glh or 0,
+    )
+
+
+def _generic_cap(rules: Rules, bands: Bands, group, band: int) -> int:  # type: ignore[no-untyped-def]
+    """More credits in a bucket than any minimum it serves, or than can count, never help."""
+    chain = bands.chain(band)
+    upper = min(
+        [group.max_credits if group.max_credits is not None else INFINITE]
+        + [bands.rules[i].max_credits for i in chain if bands.rules[i].max_credits is not None]
+    )
+    wanted = max(
+        [rules.min_credits or 0, group.min_credits or 0]
+        + [bands.rules[i].min_credits or 0 for i in chain]
+    )
+    return max(0, min(upper, wanted))
+
+
+def _independent_cap(rules: Rules, group, have: frozenset[str]) -> int:  # type: ignore[no-untyped-def]
+    """Without level rules each group counts on its own, so what the other groups already
+    count lowers what this one can be asked for toward the total."""
+    others = 0
+    for other in rules.groups:
+        if other.code == group.code:
+            continue
+        credits = sum(rules.units[c].credits or 0 for c in other.units if c in have)
+        others += min(credits, other.max_credits if other.max_credits is not None else INFINITE)
+    upper = group.max_credits if group.max_credits is not None else INFINITE
+    wanted = max(group.min_credits or 0, (rules.min_credits or 0) - others)
+    return max(0, min(upper, wanted))
+
+
+def _cheapest(
+    rules: Rules, have: frozenset[str], free: frozenset[str], candidates: Sequence[str]
+) -> tuple[Cost, tuple[str, ...]] | None:
+    bands = Bands.of(rules)
+    space = _space(rules, bands, have)
+    Chain = tuple[str, "Chain"] | None
+    states: dict[tuple[int, ...], tuple[Cost, Chain]] = {
+        space.start(rules, bands, have, free): (ZERO, None)
+    }
+    for code in candidates:
+        extra = cost_of(rules, code)
+        for state, (cost, chain) in list(states.items()):
+            following = space.advance(rules, bands, state, code)
+            if following == state:
+                continue  # this unit adds nothing the rules can still use
+            total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2], cost[3] + extra[3])
+            known = states.get(following)
+            if known is None or total < known[0]:
+                states[following] = (total, (code, chain))
+    for state, (cost, chain) in sorted(states.items(), key=lambda item: item[1][0]):
+        if space.eligible(rules, bands, state):
+            return cost, _unwind(chain)
+    return None
+
+
+def _unwind(chain: object) -> tuple[str, ...]:
+    codes = []
+    while chain is not None:
+        code, chain = chain  # type: ignore[misc]
+        codes.append(code)
+    return tuple(codes)
