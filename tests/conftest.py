@@ -4,9 +4,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
 from tests.factories import CentreFactory, RoleFactory, UserFactory
+
+# HYPOTHESIS_PROFILE=thorough runs the property tests twenty times longer.
+settings.register_profile("default", max_examples=150)
+settings.register_profile("thorough", max_examples=3000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ON_CI = os.environ.get("CI") == "true"
 

@@ -86,9 +86,9 @@ def edges(
         low = (rule.min_credits or 0) if with_minimums else 0
         high = INFINITE if rule.max_credits is None else rule.max_credits
         result.append((("band", parent), ("band", index), low, high))
-    for (group, band), credits in totals.items():
-        result.append((("band", band), ("bucket", group, band), 0, credits))
-        result.append((("bucket", group, band), ("group", group), 0, credits))
+    for (code, band), credits in totals.items():
+        result.append((("band", band), ("bucket", code, band), 0, credits))
+        result.append((("bucket", code, band), ("group", code), 0, credits))
     for group in rules.groups:
         low = (group.min_credits or 0) if with_minimums else 0
         high = INFINITE if group.max_credits is None else group.max_credits

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import product
+from itertools import combinations, product
 
 from qualifications.rules.counting import Bands, Bucket, all_minimums_met
 from qualifications.rules.engine import NO_RULES, Verdict, _equivalent, evaluate
 from qualifications.rules.flow import INFINITE
 from qualifications.rules.model import Rules
 
+NO_ROUTE = "No choice of units in this qualification meets its rules"
+# The units chosen so far, as a linked list shared between states: (last unit, the rest).
+Chain = tuple[str, "Chain"] | None
 Cost = tuple[int, int, int, int]  # (units of unknown GLH, GLH, credits, units)
 ZERO: Cost = (0, 0, 0, 0)
 
@@ -71,9 +74,16 @@ def shortest_route(
     satisfied = (base & rules.units.keys()) | exempt | _equivalent(rules, base)
     forced = tuple(c for g in rules.groups if g.mandatory for c in g.units if c not in satisfied)
     have = (base & rules.units.keys()) | frozenset(forced)
-    counting = frozenset(start.counted_units) | frozenset(forced)
+    # Achieving more never hurts, so a route exists exactly when achieving everything would do.
+    everything = evaluate(rules, base | rules.units.keys(), rpl=rpl, exempt=exempt)
+    if not everything.eligible:
+        why = "; ".join(r.message for r in everything.unmet)
+        return Route(False, reason=f"{NO_ROUTE}: {why}")
     best: tuple[Cost, tuple[str, ...]] | None = None
-    for candidates in _candidate_sets(rules, have):
+    required = frozenset(c for g in rules.groups if g.mandatory for c in g.units) - (
+        exempt | _equivalent(rules, base)
+    )
+    for counting, candidates in _branches(rules, have, required):
         found = _cheapest(rules, counting, exempt | _equivalent(rules, base), candidates)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
@@ -95,21 +105,57 @@ def shortest_route(
     )
 
 
-def _candidate_sets(rules: Rules, have: frozenset[str]) -> Iterable[list[str]]:
-    """Units that may be added; of a barred combination not yet started, at most one."""
-    blocked: set[str] = set()
-    open_sets = []
-    for barred in rules.barred:
-        if have & set(barred):
-            blocked |= set(barred)
-        else:
-            open_sets.append(barred)
-    pool = [c for c in sorted(rules.units) if c not in have and c not in blocked]
-    for allowed in product(*[(None, *barred) for barred in open_sets]):
-        excluded: set[str] = set()
-        for barred, keep in zip(open_sets, allowed, strict=True):
-            excluded |= set(barred) - {keep}
-        yield [c for c in pool if c not in excluded]
+def _branches(
+    rules: Rules, have: frozenset[str], required: frozenset[str]
+) -> Iterable[tuple[frozenset[str], list[str]]]:
+    """Each way the rules' choices can fall: (the units already held that count, the units
+    that may be added). Of a barred combination one member, or none, is the one that counts,
+    whether it is held already or added; of a group with a unit maximum, which held units count."""
+    pool = [c for c in sorted(rules.units) if c not in have]
+    for keeps in product(*[(None, *barred) for barred in rules.barred]):
+        dropped: set[str] = set()
+        for barred, keep in zip(rules.barred, keeps, strict=True):
+            dropped |= set(barred) - {keep}
+        if dropped & required:
+            continue  # a mandatory unit must count
+        counting = have - dropped
+        candidates = [c for c in pool if c not in dropped]
+        for kept in _within_unit_maximums(rules, counting):
+            if required <= kept | set(candidates):
+                yield kept, candidates
+
+
+def _within_unit_maximums(rules: Rules, counting: frozenset[str]) -> Iterable[frozenset[str]]:
+    # Under a unit maximum a held unit may give way to a better one still to come, so every
+    # subset of the held units up to the maximum is a starting point.
+    choices = []
+    for group in rules.groups:
+        present = sorted(counting & set(group.units))
+        if group.max_units is not None and present:
+            choices.append(
+                [
+                    set(present) - set(kept)
+                    for size in range(min(len(present), group.max_units) + 1)
+                    for kept in combinations(present, size)
+                ]
+            )
+    for dropped in product(*choices):
+        yield counting - set().union(*dropped)
+
+
+@dataclass(frozen=True)
+class Step:
+    changes: tuple[tuple[int, int, int], ...]  # (position in the state, amount, cap)
+    limit: tuple[int, int] | None  # (position, maximum): a unit maximum already reached
+
+    def apply(self, state: tuple[int, ...]) -> tuple[int, ...]:
+        if self.limit is not None and state[self.limit[0]] >= self.limit[1]:
+            return state  # beyond the group's unit maximum a unit does not count
+        values = list(state)
+        for position, amount, cap in self.changes:
+            value = values[position] + amount
+            values[position] = value if value < cap else cap
+        return tuple(values)
 
 
 @dataclass
@@ -169,6 +215,26 @@ class Space:
             values[offset + 1] = min(self.glh_cap, values[offset + 1] + (unit.glh or 0))
         return tuple(values)
 
+    def step(self, rules: Rules, bands: Bands, code: str) -> Step:
+        """What adding one unit does to a state, worked out once rather than per state."""
+        unit, group = rules.units[code], rules.group_of.get(code)
+        changes: list[tuple[int, int, int]] = []
+        limit: tuple[int, int] | None = None
+        if unit.credits and group is not None:
+            i = self.buckets.index((group, bands.band(unit.level)))
+            changes.append((i, unit.credits, self.caps[i]))
+        offset = len(self.buckets)
+        if group in self.count_groups:
+            j = self.count_groups.index(group)
+            changes.append((offset + j, 1, self.count_caps[j]))
+            maximum = self.count_maximums[j]
+            if maximum is not None:
+                limit = (offset + j, maximum)
+        offset += len(self.count_groups)
+        changes.append((offset, 1, self.total_units_cap))
+        changes.append((offset + 1, unit.glh or 0, self.glh_cap))
+        return Step(tuple(changes), limit)
+
     def eligible(self, rules: Rules, bands: Bands, state: tuple[int, ...]) -> bool:
         totals = dict(zip(self.buckets, state, strict=False))
         offset = len(self.buckets)
@@ -223,7 +289,8 @@ def _generic_cap(rules: Rules, bands: Bands, group, band: int) -> int:  # type: 
 
 def _independent_cap(rules: Rules, group, have: frozenset[str]) -> int:  # type: ignore[no-untyped-def]
     """Without level rules each group counts on its own, so what the other groups already
-    count lowers what this one can be asked for toward the total."""
+    count lowers what this one can be asked for toward the total. Capping every group this way
+    at once is safe because no group is capped below what it already counts."""
     others = 0
     for other in rules.groups:
         if other.code == group.code:
@@ -232,7 +299,9 @@ def _independent_cap(rules: Rules, group, have: frozenset[str]) -> int:  # type:
         others += min(credits, other.max_credits if other.max_credits is not None else INFINITE)
     upper = group.max_credits if group.max_credits is not None else INFINITE
     wanted = max(group.min_credits or 0, (rules.min_credits or 0) - others)
-    return max(0, min(upper, wanted))
+    # Never below what the group already counts: the lowering above relies on it.
+    own = sum(rules.units[c].credits or 0 for c in group.units if c in have)
+    return max(0, min(upper, wanted), min(upper, own))
 
 
 def _cheapest(
@@ -240,14 +309,13 @@ def _cheapest(
 ) -> tuple[Cost, tuple[str, ...]] | None:
     bands = Bands.of(rules)
     space = _space(rules, bands, have)
-    Chain = tuple[str, "Chain"] | None
     states: dict[tuple[int, ...], tuple[Cost, Chain]] = {
         space.start(rules, bands, have, free): (ZERO, None)
     }
     for code in candidates:
-        extra = cost_of(rules, code)
+        extra, step = cost_of(rules, code), space.step(rules, bands, code)
         for state, (cost, chain) in list(states.items()):
-            following = space.advance(rules, bands, state, code)
+            following = step.apply(state)
             if following == state:
                 continue  # this unit adds nothing the rules can still use
             total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2], cost[3] + extra[3])
@@ -260,9 +328,9 @@ def _cheapest(
     return None
 
 
-def _unwind(chain: object) -> tuple[str, ...]:
+def _unwind(chain: Chain) -> tuple[str, ...]:
     codes = []
     while chain is not None:
-        code, chain = chain  # type: ignore[misc]
+        code, chain = chain
         codes.append(code)
     return tuple(codes)

@@ -9,8 +9,6 @@ from django.core.management import call_command
 from qualifications import catalogue_files
 from qualifications.loader import catalogue_load
 from qualifications.models import (
-    AwardingOrganisation,
-    CatalogueFile,
     Correction,
     Criterion,
     KnowledgeItem,
@@ -20,24 +18,6 @@ from qualifications.models import (
     RangeItem,
     Unit,
 )
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    # Loading takes a second or two: once for the module, and removed after it.
-    with django_db_blocker.unblock():
-        catalogue_load(force=True)
-    yield
-    with django_db_blocker.unblock():
-        Qualification.objects.all().delete()
-        Unit.objects.all().delete()
-        AwardingOrganisation.objects.all().delete()
-        CatalogueFile.objects.all().delete()
-
-
-@pytest.fixture
-def catalogue_db(loaded_once, db):
-    """The real catalogue; each test's own changes are rolled back after it."""
 
 
 def counts(code: str) -> tuple[int, int, int]:

@@ -20,6 +20,8 @@ class Command(BaseCommand):
             report = catalogue_load(options["files"] or None, force=options["force"])
         except (CatalogueError, OSError) as error:
             raise CommandError(str(error)) from error
+        if options["verbosity"] < 1:
+            return
         for name in report.loaded:
             self.stdout.write(f"Loaded {name}")
         if report.unchanged:
