@@ -171,8 +171,26 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _more(needed: int, word: str) -> str:
-    return f"{plural(needed, word).replace(word, 'more ' + word, 1)} needed"
+def at_least(rule: str, subject: str, have: int, minimum: int, word: str = "credit") -> RuleResult:
+    """ "Group C: 13 of at least 16 credits (3 more credits needed)"."""
+    short = minimum - have
+    message = f"{subject}: {have} of at least {plural(minimum, word)}"
+    if short > 0:
+        message += f" ({short} more {word}{'' if short == 1 else 's'} needed)"
+    return RuleResult(rule, short <= 0, message)
+
+
+def at_most(rule: str, subject: str, have: int, maximum: int) -> RuleResult:
+    """A maximum never blocks the award: it says how many credits do not count."""
+    over = have - maximum
+    if over > 0:
+        message = (
+            f"{subject}: {have} credits achieved, at most {maximum} count "
+            f"({over} do not count toward the total)"
+        )
+    else:
+        message = f"{subject}: {have} credits, within the maximum of {maximum}"
+    return RuleResult(rule, True, message)
 
 
 def _group_results(
@@ -206,19 +224,9 @@ def _group_credit_results(
     mine = {b: c for b, c in totals.items() if b[0] == group.code}
     counts = counted_credits(rules, bands, mine)
     if group.min_credits is not None:
-        short = group.min_credits - counts
-        message = f"{group.title}: {counts} of at least {plural(group.min_credits, 'credit')}"
-        message += f" ({_more(short, 'credit')})" if short > 0 else ""
-        yield RuleResult(f"{group.title}: minimum credits", short <= 0, message)
+        yield at_least(f"{group.title}: minimum credits", group.title, counts, group.min_credits)
     if group.max_credits is not None:
-        over = raw - group.max_credits
-        message = (
-            f"{group.title}: {raw} credits achieved, at most {group.max_credits} count "
-            f"({over} do not count toward the total)"
-            if over > 0
-            else f"{group.title}: {raw} credits, within the maximum of {group.max_credits}"
-        )
-        yield RuleResult(f"{group.title}: maximum credits", True, message)
+        yield at_most(f"{group.title}: maximum credits", group.title, raw, group.max_credits)
 
 
 def _group_unit_results(
@@ -227,10 +235,7 @@ def _group_unit_results(
     if group.min_units is None:
         return
     have = len([c for c in group.units if c in satisfied])
-    short = group.min_units - have
-    message = f"{group.title}: {have} of at least {plural(group.min_units, 'unit')}"
-    message += f" ({_more(short, 'unit')})" if short > 0 else ""
-    yield RuleResult(f"{group.title}: minimum units", short <= 0, message)
+    yield at_least(f"{group.title}: minimum units", group.title, have, group.min_units, "unit")
 
 
 def _level_results(rules: Rules, bands: Bands, counted: frozenset[str]) -> Iterator[RuleResult]:
@@ -244,20 +249,10 @@ def _level_results(rules: Rules, bands: Bands, counted: frozenset[str]) -> Itera
         )
         scope = rule.scope.capitalize()
         if rule.max_credits is not None:
-            over = at - rule.max_credits
-            message = (
-                f"{scope}: {at} credits achieved, at most {rule.max_credits} count "
-                f"({over} do not count toward the total)"
-                if over > 0
-                else f"{scope}: {at} credits, within the maximum of {rule.max_credits}"
-            )
-            yield RuleResult(f"Credits at {rule.scope}: maximum", True, message)
+            yield at_most(f"Credits at {rule.scope}: maximum", scope, at, rule.max_credits)
         if rule.min_credits is not None:
             counts = min(at, rule.max_credits) if rule.max_credits is not None else at
-            short = rule.min_credits - counts
-            message = f"{scope}: {counts} of at least {plural(rule.min_credits, 'credit')}"
-            message += f" ({_more(short, 'credit')})" if short > 0 else ""
-            yield RuleResult(f"Credits at {rule.scope}: minimum", short <= 0, message)
+            yield at_least(f"Credits at {rule.scope}: minimum", scope, counts, rule.min_credits)
 
 
 def _total_results(
@@ -269,22 +264,13 @@ def _total_results(
 ) -> Iterator[RuleResult]:
     if rules.min_credits is not None:
         counts = counted_credits(rules, bands, totals)
-        short = rules.min_credits - counts
-        message = f"Total: {counts} of at least {plural(rules.min_credits, 'credit')}"
-        message += f" ({_more(short, 'credit')})" if short > 0 else ""
-        yield RuleResult("Minimum credits", short <= 0, message)
+        yield at_least("Minimum credits", "Total", counts, rules.min_credits)
     if rules.min_units is not None:
         have = len(satisfied & rules.units.keys())
-        short = rules.min_units - have
-        message = f"Units: {have} of at least {plural(rules.min_units, 'unit')}"
-        message += f" ({_more(short, 'unit')})" if short > 0 else ""
-        yield RuleResult("Minimum units", short <= 0, message)
+        yield at_least("Minimum units", "Units", have, rules.min_units, "unit")
     if rules.min_glh is not None:
         hours = sum(rules.units[c].glh or 0 for c in counted)
-        short = rules.min_glh - hours
-        message = f"Guided learning hours: {hours} of at least {rules.min_glh}"
-        message += f" ({short} more needed)" if short > 0 else ""
-        yield RuleResult("Minimum GLH", short <= 0, message)
+        yield at_least("Minimum GLH", "Guided learning hours", hours, rules.min_glh, "hour")
 
 
 def _why_not_counted(rules: Rules, code: str, counted: frozenset[str]) -> str:

@@ -238,7 +238,7 @@ def test_a_minimum_of_guided_learning_hours():
     verdict = evaluate(rules, ["M1", "M2", "O1", "O2", "O3"])
     assert messages(verdict)["Minimum GLH"] == (
         False,
-        "Guided learning hours: 215 of at least 250 (35 more needed)",
+        "Guided learning hours: 215 of at least 250 hours (35 more hours needed)",
     )
 
 
