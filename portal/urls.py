@@ -12,6 +12,7 @@ urlpatterns = [
     path("role/", views.switch_role, name="switch-role"),
     path("healthz", views.healthz, name="healthz"),
     path("catalogue/", include("qualifications.urls")),
+    path("", include("portfolios.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

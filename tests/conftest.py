@@ -7,6 +7,8 @@ import pytest
 from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
+from qualifications.loader import catalogue_load
+from qualifications.models import AwardingOrganisation, CatalogueFile, Qualification, Unit
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests twenty times longer.
@@ -81,3 +83,21 @@ def centre_admin(centre) -> User:
 def outsider(other_centre) -> User:
     """A centre admin of another centre: they may see everything there and nothing here."""
     return _person(other_centre, RoleKind.CENTRE_ADMIN, "outsider@example.org")
+
+
+@pytest.fixture(scope="module")
+def loaded_once(django_db_setup, django_db_blocker):
+    # Loading takes a second or two: once for the module, and removed after it.
+    with django_db_blocker.unblock():
+        catalogue_load(force=True)
+    yield
+    with django_db_blocker.unblock():
+        Qualification.objects.all().delete()
+        Unit.objects.all().delete()
+        AwardingOrganisation.objects.all().delete()
+        CatalogueFile.objects.all().delete()
+
+
+@pytest.fixture
+def catalogue_db(loaded_once, db):
+    """The real catalogue; each test's own changes are rolled back after it."""

@@ -7,9 +7,6 @@ from typing import Any
 import pytest
 import yaml
 
-from qualifications.loader import catalogue_load
-from qualifications.models import AwardingOrganisation, CatalogueFile, Qualification, Unit
-
 
 def unit(code: str, credits: int, level: int = 2, criteria: int = 2, **extra: Any) -> dict:
     return {
@@ -109,21 +106,3 @@ def write(tmp_path):
         return path
 
     return write
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    # Loading takes a second or two: once for the module, and removed after it.
-    with django_db_blocker.unblock():
-        catalogue_load(force=True)
-    yield
-    with django_db_blocker.unblock():
-        Qualification.objects.all().delete()
-        Unit.objects.all().delete()
-        AwardingOrganisation.objects.all().delete()
-        CatalogueFile.objects.all().delete()
-
-
-@pytest.fixture
-def catalogue_db(loaded_once, db):
-    """The real catalogue; each test's own changes are rolled back after it."""

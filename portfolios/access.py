@@ -1,0 +1,35 @@
+"""Who may open which registration: one helper per resource, as the house style asks."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from portal.http import PortalRequest
+from portal.models import Centre, RoleKind
+from portfolios.models import Registration
+
+NOT_CENTRE_ADMIN = "This page is for centre admins: switch to your centre admin role to use it."
+
+
+def admin_centre(request: PortalRequest) -> Centre:
+    """The centre the person administers in their current role, or 403."""
+    role = request.role
+    if role is None or role.kind != RoleKind.CENTRE_ADMIN:
+        raise PermissionDenied(NOT_CENTRE_ADMIN)
+    return role.centre
+
+
+def registration_for(request: PortalRequest, pk: int) -> Registration:
+    """A registration the person may see, or 404 (never 403: ids must not reveal anything)."""
+    visible = Registration.objects.visible_to(request.user).select_related(
+        "learner", "qualification", "centre", "assessor", "iqa"
+    )
+    return get_object_or_404(visible, pk=pk)
+
+
+def can_administer(request: PortalRequest, registration: Registration) -> bool:
+    role = request.role
+    return (
+        role is not None
+        and role.kind == RoleKind.CENTRE_ADMIN
+        and role.centre_id == registration.centre_id
+    )

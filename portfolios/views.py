@@ -1,0 +1,166 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from portal.http import PortalRequest
+from portfolios.access import admin_centre, can_administer, registration_for
+from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
+from portfolios.forms import (
+    BulkUploadForm,
+    QualificationChoiceForm,
+    RegistrationForm,
+    UnitChoiceForm,
+)
+from portfolios.models import Registration
+from portfolios.services import (
+    RegistrationDetails,
+    RegistrationRejected,
+    registration_choose_units,
+    registration_create,
+)
+from qualifications.describe import describe_qualification
+from qualifications.models import Qualification
+from qualifications.rules import evaluate, shortest_route
+from qualifications.rules.adapter import rules_for
+
+MAX_CSV_BYTES = 2 * 1024 * 1024
+
+
+@login_required
+def registration_list(request: PortalRequest) -> HttpResponse:
+    centre = admin_centre(request)
+    registrations = (
+        Registration.objects.filter(centre=centre)
+        .select_related("learner", "qualification", "assessor", "iqa")
+        .order_by("learner__full_name", "qualification__title")
+    )
+    return render(
+        request,
+        "portfolios/registration_list.html",
+        {"centre": centre, "registrations": registrations},
+    )
+
+
+@login_required
+def registration_create_view(request: PortalRequest) -> HttpResponse:
+    centre = admin_centre(request)
+    chooser = QualificationChoiceForm(request.GET or None)
+    if not chooser.is_valid():
+        return render(
+            request, "portfolios/registration_choose_qualification.html", {"form": chooser}
+        )
+    qualification: Qualification = chooser.cleaned_data["qualification"]
+    rules = rules_for(qualification)
+    form = RegistrationForm(request.POST or None, centre=centre, rules=rules)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = RegistrationDetails(
+            learner=data["learner"],
+            qualification=qualification,
+            start_date=data["start_date"],
+            assessor=data["assessor"],
+            iqa=data["iqa"],
+            ao_registration_number=data["ao_registration_number"],
+            planned_end_date=data["planned_end_date"],
+        )
+        try:
+            registration = registration_create(
+                centre=centre,
+                details=details,
+                optional_units=data["optional_units"],
+                actor=request.user,
+            )
+        except RegistrationRejected as rejected:
+            for message in rejected.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request, f"{registration.learner.full_name} is registered on {qualification.title}."
+            )
+            return redirect("portfolios:registration-detail", registration.pk)
+    context = {
+        "form": form,
+        "qualification": qualification,
+        "rules": describe_qualification(qualification),
+    }
+    return render(request, "portfolios/registration_form.html", context)
+
+
+@login_required
+def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = registration_for(request, pk)
+    rules = rules_for(registration.qualification)
+    planned = list(registration.planned_units.select_related("unit"))
+    codes = [p.unit.code for p in planned]
+    context = {
+        "registration": registration,
+        "planned": planned,
+        "plan_verdict": evaluate(rules, codes),
+        "route": shortest_route(rules, [], chosen=codes),
+        "can_administer": can_administer(request, registration),
+    }
+    return render(request, "portfolios/registration_detail.html", context)
+
+
+@login_required
+def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = registration_for(request, pk)
+    if not can_administer(request, registration):
+        raise PermissionDenied("Only the centre admin can change a registration's units.")
+    rules = rules_for(registration.qualification)
+    current = list(
+        registration.planned_units.filter(mandatory=False).values_list("unit__code", flat=True)
+    )
+    form = UnitChoiceForm(request.POST or None, rules=rules, initial={"optional_units": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration_choose_units(
+                registration=registration,
+                optional_units=form.cleaned_data["optional_units"],
+                actor=request.user,
+            )
+        except RegistrationRejected as rejected:
+            for message in rejected.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "The units are saved.")
+            return redirect("portfolios:registration-detail", registration.pk)
+    context = {
+        "form": form,
+        "registration": registration,
+        "rules": describe_qualification(registration.qualification),
+    }
+    return render(request, "portfolios/registration_units.html", context)
+
+
+@login_required
+def registration_bulk(request: PortalRequest) -> HttpResponse:
+    centre = admin_centre(request)
+    context: dict[str, object] = {"columns": COLUMNS, "centre": centre}
+    if request.method == "POST" and "confirm" in request.POST:
+        raw = request.POST.get("content", "").encode()
+        try:
+            created = registration_bulk_create(centre=centre, raw=raw, actor=request.user)
+        except RegistrationRejected as rejected:
+            context.update(
+                preview=read_csv(raw, centre), content=raw.decode(), problems=rejected.messages
+            )
+            context["form"] = BulkUploadForm()
+            return render(request, "portfolios/registration_bulk.html", context)
+        messages.success(request, f"{len(created)} learners registered.")
+        return redirect(reverse("portfolios:registration-list"))
+    form = BulkUploadForm(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            form.add_error("file", "The file is over 2 MB: split it into smaller files.")
+        else:
+            raw = upload.read()
+            context.update(
+                preview=read_csv(raw, centre), content=raw.decode("utf-8-sig", "replace")
+            )
+    return render(request, "portfolios/registration_bulk.html", context)

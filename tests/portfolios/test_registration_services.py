@@ -1,0 +1,156 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from portal.models import RoleKind
+from portfolios.models import Registration
+from portfolios.services import (
+    ENDS_BEFORE_START,
+    SAME_PERSON_ASSESSOR_IQA,
+    RegistrationDetails,
+    RegistrationRejected,
+    registration_choose_units,
+    registration_create,
+)
+from qualifications.models import Qualification
+from tests.factories import RoleFactory
+from tests.portfolios.conftest import SFJ_ENOUGH, START
+
+
+def details(learner, qualification, **extra):
+    return RegistrationDetails(
+        learner=learner, qualification=qualification, start_date=START, **extra
+    )
+
+
+def register(centre, centre_admin, learner, qualification, units=SFJ_ENOUGH, **extra):
+    return registration_create(
+        centre=centre,
+        details=details(learner, qualification, **extra),
+        optional_units=units,
+        actor=centre_admin,
+    )
+
+
+def test_a_centre_admin_registers_a_learner_with_mandatory_and_chosen_units(
+    centre, centre_admin, learner, assessor, iqa, sfj
+):
+    registration = register(
+        centre,
+        centre_admin,
+        learner,
+        sfj,
+        assessor=assessor,
+        iqa=iqa,
+        ao_registration_number="SFJ-0001",
+    )
+    planned = {p.unit.code: p.mandatory for p in registration.planned_units.all()}
+    assert planned == {
+        "A/506/2130": True,
+        "F/506/2131": True,
+        "SFJ-CS2-03": True,
+        "L/506/1788": True,
+        "SFJ-CS2-07": False,
+        "K/503/0421": False,
+        "T/506/2126": False,
+    }
+    assert (registration.assessor, registration.iqa) == (assessor, iqa)
+
+
+def test_a_choice_that_cannot_meet_the_rules_is_refused_with_the_engines_words(
+    centre, centre_admin, learner, sfj
+):
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj, units=["SFJ-CS2-07"])
+    assert (
+        "Optional units: 5 of at least 13 credits (8 more credits needed)"
+        in rejected.value.messages
+    )
+    assert rejected.value.messages[-1].startswith("To complete it:")
+    assert Registration.objects.count() == 0
+
+
+def test_a_unit_from_another_qualification_is_refused(centre, centre_admin, learner, sfj):
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj, units=[*SFJ_ENOUGH, "J/506/2132"])
+    assert rejected.value.messages == [
+        "J/506/2132 is not a unit of SFJ Awards Level 2 Certificate in Customer Service."
+    ]
+
+
+def test_a_qualification_without_rules_accepts_any_of_its_units(
+    centre, centre_admin, learner, catalogue_db
+):
+    candidate = Qualification.objects.get(code="3412-03")
+    registration = register(centre, centre_admin, learner, candidate, units=["L/601/0933"])
+    assert [p.unit.code for p in registration.planned_units.all()] == ["L/601/0933"]
+
+
+def test_people_must_hold_their_roles_at_the_centre(
+    centre, centre_admin, learner, assessor, sfj, outsider
+):
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, assessor, sfj, assessor=learner, iqa=outsider)
+    assert rejected.value.messages[:3] == [
+        f"{assessor.full_name} is not a learner at {centre}.",
+        f"{learner.full_name} is not an assessor at {centre}.",
+        f"{outsider.full_name} is not an IQA at {centre}.",
+    ]
+
+
+def test_the_iqa_cannot_be_the_assessor(centre, centre_admin, learner, assessor, sfj):
+    RoleFactory.create(user=assessor, centre=centre, kind=RoleKind.IQA)
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj, assessor=assessor, iqa=assessor)
+    assert rejected.value.messages == [SAME_PERSON_ASSESSOR_IQA]
+
+
+def test_the_end_cannot_come_before_the_start(centre, centre_admin, learner, sfj):
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(
+            centre, centre_admin, learner, sfj, planned_end_date=START - datetime.timedelta(days=1)
+        )
+    assert rejected.value.messages == [ENDS_BEFORE_START]
+
+
+def test_only_a_centre_admin_of_the_centre_may_register(centre, learner, assessor, outsider, sfj):
+    for actor in (assessor, outsider):
+        with pytest.raises(PermissionDenied):
+            register(centre, actor, learner, sfj)
+
+
+def test_a_learner_may_hold_several_registrations(centre, centre_admin, learner, sfj, catalogue_db):
+    register(centre, centre_admin, learner, sfj)
+    register(centre, centre_admin, learner, sfj)  # a re-registration
+    register(centre, centre_admin, learner, Qualification.objects.get(code="3412-03"), units=[])
+    assert learner.registrations.count() == 3
+
+
+def test_an_ao_registration_number_is_used_once_per_qualification(
+    centre, centre_admin, learner, sfj
+):
+    register(centre, centre_admin, learner, sfj, ao_registration_number="N1")
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj, ao_registration_number="N1")
+    assert rejected.value.messages == [
+        "AO registration number N1 is already used for SFJ Awards Level 2 Certificate in Customer Service."
+    ]
+
+
+def test_the_centre_admin_changes_the_units_with_the_same_check(centre, centre_admin, learner, sfj):
+    registration = register(centre, centre_admin, learner, sfj)
+    with pytest.raises(RegistrationRejected):
+        registration_choose_units(
+            registration=registration, optional_units=["SFJ-CS2-07"], actor=centre_admin
+        )
+    assert registration.planned_units.filter(unit__code="K/503/0421").exists()
+    registration_choose_units(
+        registration=registration,
+        optional_units=["K/503/0421", "A/506/2158", "T/506/2126"],
+        actor=centre_admin,
+    )
+    optional = set(
+        registration.planned_units.filter(mandatory=False).values_list("unit__code", flat=True)
+    )
+    assert optional == {"K/503/0421", "A/506/2158", "T/506/2126"}

@@ -1,0 +1,122 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from portfolios.models import Registration
+from portfolios.services import RegistrationDetails, registration_create
+from tests.portfolios.conftest import SFJ_ENOUGH, START
+from tests.portfolios.test_bulk import GOOD
+
+
+@pytest.fixture
+def registration(centre, centre_admin, learner, assessor, iqa, sfj):
+    return registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner, qualification=sfj, start_date=START, assessor=assessor, iqa=iqa
+        ),
+        optional_units=SFJ_ENOUGH,
+        actor=centre_admin,
+    )
+
+
+def test_the_centre_admin_registers_a_learner_through_the_form(client, centre_admin, learner, sfj):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-create") + f"?qualification={sfj.pk}"
+    page = client.get(url).content.decode()
+    assert "Optional units" in page and "SFJ-CS2-07" in page
+    response = client.post(
+        url,
+        {"learner": learner.pk, "start_date": "2026-09-01", "optional_units": SFJ_ENOUGH},
+        follow=True,
+    )
+    assert f"{learner.full_name} is registered on" in response.content.decode()
+    assert Registration.objects.filter(learner=learner).count() == 1
+
+
+def test_a_refused_choice_shows_why_and_keeps_what_was_typed(client, centre_admin, learner, sfj):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-create") + f"?qualification={sfj.pk}"
+    page = client.post(
+        url,
+        {
+            "learner": learner.pk,
+            "start_date": "2026-09-01",
+            "ao_registration_number": "KEEP-ME",
+            "optional_units": ["SFJ-CS2-07"],
+        },
+    ).content.decode()
+    assert "Optional units: 5 of at least 13 credits (8 more credits needed)" in page
+    assert 'value="KEEP-ME"' in page
+    assert Registration.objects.count() == 0
+
+
+def test_the_centre_admin_changes_units_on_the_page(client, centre_admin, registration):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-units", args=[registration.pk])
+    client.post(url, {"optional_units": ["K/503/0421", "A/506/2158", "T/506/2126"]})
+    assert registration.planned_units.filter(unit__code="A/506/2158").exists()
+
+
+def test_bulk_upload_previews_then_registers(client, centre_admin, learner, assessor, iqa, sfj):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-bulk")
+    page = client.post(
+        url, {"file": SimpleUploadedFile("list.csv", GOOD.encode())}
+    ).content.decode()
+    assert "Register 2 learners" in page
+    assert Registration.objects.count() == 0
+    client.post(url, {"confirm": "1", "content": GOOD})
+    assert Registration.objects.count() == 2
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iqa", "centre_admin"])
+def test_everyone_on_the_registration_can_open_it(client, request, registration, persona):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
+    assert response.status_code == 200
+
+
+def test_an_outsider_cannot_open_or_guess_a_registration(client, outsider, registration):
+    client.force_login(outsider)
+    assert (
+        client.get(reverse("portfolios:registration-detail", args=[registration.pk])).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("portfolios:registration-units", args=[registration.pk])).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("portfolios:registration-list"))
+        .content.decode()
+        .count(registration.learner.email)
+        == 0
+    )
+
+
+def test_a_learner_of_the_same_centre_cannot_see_anothers_registration(
+    client, centre, registration
+):
+    from portal.models import RoleKind
+    from tests.factories import RoleFactory
+
+    other = RoleFactory.create(centre=centre, kind=RoleKind.LEARNER).user
+    client.force_login(other)
+    assert (
+        client.get(reverse("portfolios:registration-detail", args=[registration.pk])).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iqa"])
+def test_only_centre_admins_register_or_change_units(client, request, registration, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("portfolios:registration-create")).status_code == 403
+    assert client.get(reverse("portfolios:registration-bulk")).status_code == 403
+    assert (
+        client.post(
+            reverse("portfolios:registration-units", args=[registration.pk]), {"optional_units": []}
+        ).status_code
+        == 403
+    )
