@@ -1,8 +1,7 @@
 """People, centres and the roles people hold in centres.
 
 Who may see whom is decided here and nowhere else: `Role.objects.visible_to(viewer)` is the
-rule, and the centre and people querysets derive from it. Later apps narrow it further (an
-assessor sees the learners of their caseload), but never widen it.
+rule, and the centre and people querysets derive from it.
 """
 
 from __future__ import annotations
@@ -153,18 +152,26 @@ class RoleQuerySet(models.QuerySet["Role"]):
         """The rule of who sees whom.
 
         A person sees their own roles; the staff roles (assessor, IQA, centre admin) of every
-        centre they belong to; and, as a centre admin, every role in that centre. Learners are
-        therefore seen only by themselves and their centre admins until later apps give an
-        assessor or IQA the learners assigned to them.
+        centre they belong to; as a centre admin, every role in that centre; and, as an assessor
+        or IQA, the learner role of each learner whose registration at that centre they are
+        allocated to. Other learners are seen only by themselves and their centre admins.
         """
+        from portfolios.models import Registration  # the registrations app builds on this one
+
         if not viewer.is_active:
             return self.none()
         member_of = Role.objects.filter(user=viewer).values("centre_id")
         admin_of = member_of.filter(kind=RoleKind.CENTRE_ADMIN)
+        allocated = Registration.objects.filter(
+            models.Q(assessor=viewer) | models.Q(iqa=viewer),
+            learner=models.OuterRef("user"),
+            centre=models.OuterRef("centre"),
+        )
         return self.filter(
             models.Q(user=viewer)
             | models.Q(centre__in=admin_of)
             | models.Q(centre__in=member_of, kind__in=STAFF_KINDS)
+            | (models.Q(models.Exists(allocated)) & models.Q(kind=RoleKind.LEARNER))
         )
 
     def for_centre(self, centre: Centre) -> RoleQuerySet:

@@ -63,6 +63,27 @@ def test_an_assessor_does_not_see_learners_until_they_are_allocated(everyone):
     assert {"iqa@example.org", "admin@example.org", "trainee@example.org"} <= seen
 
 
+def test_an_assessor_and_an_iqa_see_the_learners_allocated_to_them_and_no_others(everyone, centre):
+    from portfolios.models import Registration
+    from qualifications.models import Qualification
+
+    qualification = Qualification.objects.create(code="Q1", title="Q", level=2)
+    Registration.objects.create(
+        learner=everyone["learner"],
+        centre=centre,
+        qualification=qualification,
+        assessor=everyone["assessor"],
+        iqa=everyone["iqa"],
+        start_date="2026-09-01",
+    )
+    peer = RoleFactory.create(centre=centre, kind=RoleKind.LEARNER).user
+    for staff in ("assessor", "iqa"):
+        seen = people(everyone[staff])
+        assert "learner@example.org" in seen
+        assert peer.email not in seen
+    assert "learner@example.org" not in people(everyone["trainee"])
+
+
 def test_a_person_with_two_roles_in_two_centres_sees_each_centre_as_that_role_allows(
     centre, other_centre, everyone
 ):
