@@ -126,8 +126,23 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Evidence and certificates: local disk by default; S3-compatible storage when a bucket is named.
+if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+    DEFAULT_STORAGE: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         # Hashed, compressed names need collectstatic, which the production image runs.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -140,6 +155,11 @@ if not PRODUCTION:
     # The embedded default must work on a fresh clone: make its folders rather than fail on them.
     for folder in (VAR_DIR, STATIC_ROOT):
         folder.mkdir(parents=True, exist_ok=True)
+
+# Uploads: anything over 2.5 MB streams to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=2 * 1024**3)
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

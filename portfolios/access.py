@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from portal.http import PortalRequest
 from portal.models import Centre, RoleKind
-from portfolios.models import Registration
+from portfolios.models import Evidence, EvidenceFile, Registration
 
 NOT_CENTRE_ADMIN = "This page is for centre admins: switch to your centre admin role to use it."
 
@@ -33,3 +33,16 @@ def can_administer(request: PortalRequest, registration: Registration) -> bool:
         and role.kind == RoleKind.CENTRE_ADMIN
         and role.centre_id == registration.centre_id
     )
+
+
+def evidence_for(request: PortalRequest, pk: int) -> Evidence:
+    """Evidence in a portfolio the person may see, or 404."""
+    visible = Registration.objects.visible_to(request.user)
+    found = Evidence.objects.select_related("registration__learner", "registration__qualification")
+    return get_object_or_404(found, pk=pk, registration__in=visible)
+
+
+def evidence_file_for(request: PortalRequest, pk: int) -> EvidenceFile:
+    """A stored file the person may open, or 404: the same rule as its portfolio."""
+    visible = Registration.objects.visible_to(request.user)
+    return get_object_or_404(EvidenceFile.objects.all(), pk=pk, registration__in=visible)

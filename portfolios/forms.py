@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 
 from portal.models import Centre, RoleKind, User
+from portfolios.models import EvidenceMethod
 from qualifications.models import Qualification
 from qualifications.rules import Rules
 
@@ -90,3 +91,52 @@ class BulkUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file", help_text="One row per learner; the columns are listed above."
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; the portal checks each one itself (portfolios/uploads.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        # Emptiness, size and type are the service's to judge, with its own messages.
+        items = data if isinstance(data, list | tuple) else [data]
+        return [item for item in items if item]
+
+
+# What the browser offers; on a phone, image, video and audio let the learner use the camera
+# or microphone. The portal decides by content whatever the browser sends.
+ACCEPT = "image/*,video/*,audio/*,.pdf,.doc,.docx,.odt,.xlsx,.ods,.pptx,.odp,.txt"
+
+
+class EvidenceForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.ChoiceField(choices=EvidenceMethod.choices)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What happened, where, and what it shows.",
+    )
+    evidence_files = MultipleFileField(
+        label="Files",
+        required=False,
+        help_text="Documents, photos, audio or video; choose several at once if you like.",
+    )
+    declaration = forms.BooleanField(
+        required=False,
+        label="I declare that this evidence is my own work and a true record of what I did.",
+    )
+
+
+class EvidenceEditForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.ChoiceField(choices=EvidenceMethod.choices)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))

@@ -113,3 +113,81 @@ class RegistrationUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} / {self.unit.code}"
+
+
+class EvidenceMethod(models.TextChoices):
+    """The assessment methods the specifications name (DOMAIN.md)."""
+
+    OBSERVATION = "observation", "Observation by the assessor"
+    PROFESSIONAL_DISCUSSION = "professional_discussion", "Professional discussion"
+    WITNESS_TESTIMONY = "witness_testimony", "Witness testimony"
+    EXPERT_WITNESS = "expert_witness", "Expert witness testimony"
+    QUESTIONING = "questioning", "Questioning (oral or written)"
+    REFLECTIVE_ACCOUNT = "reflective_account", "Reflective account / personal statement"
+    PRODUCT = "product", "Product of work"
+    ASSIGNMENT = "assignment", "Assignment / project"
+    CASE_STUDY = "case_study", "Case study"
+    CONTROLLED_ASSESSMENT = "controlled_assessment", "Controlled assessment"
+    E_ASSESSMENT = "e_assessment", "E-assessment"
+    RPL = "rpl", "Recognition of prior learning"
+
+
+class Evidence(models.Model):
+    """One piece of evidence in a learner's portfolio: one or more files, and what they show."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="evidence"
+    )
+    title = models.CharField(max_length=200)
+    occurred_on = models.DateField("date")
+    method = models.CharField(max_length=30, choices=EvidenceMethod.choices)
+    description = models.TextField(blank=True)
+    declared_at = models.DateTimeField(
+        help_text="When the learner declared the evidence to be their own work."
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set once an assessor has judged it: from then on the learner can no longer change it.
+    judged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_on", "-created_at"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_locked(self) -> bool:
+        return self.judged_at is not None
+
+
+def evidence_file_name(instance: EvidenceFile, filename: str) -> str:
+    """Stored names are the portal's, never the uploader's: the original is kept for display."""
+    import uuid
+
+    return f"evidence/{instance.registration_id}/{uuid.uuid4().hex}"
+
+
+class EvidenceFile(models.Model):
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="files")
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=evidence_file_name, max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "sha256"], name="same_file_once_per_portfolio"
+            ),
+            models.CheckConstraint(condition=Q(size__gt=0), name="evidence_files_are_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name

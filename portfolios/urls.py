@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolios import views
+from portfolios import evidence_views, views
 
 app_name = "portfolios"
 
@@ -10,4 +10,9 @@ urlpatterns = [
     path("registrations/bulk/", views.registration_bulk, name="registration-bulk"),
     path("registrations/<int:pk>/", views.registration_detail, name="registration-detail"),
     path("registrations/<int:pk>/units/", views.registration_units, name="registration-units"),
+    path("registrations/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence-new"),
+    path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence-detail"),
+    path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence-edit"),
+    path("evidence/<int:pk>/remove/", evidence_views.evidence_remove, name="evidence-remove"),
+    path("evidence/files/<int:pk>/", evidence_views.evidence_file, name="evidence-file"),
 ]

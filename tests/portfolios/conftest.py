@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
 
 SFJ = "SFJ-L2-CS"
@@ -12,3 +13,15 @@ START = datetime.date(2026, 9, 1)
 @pytest.fixture
 def sfj(catalogue_db) -> Qualification:
     return Qualification.objects.get(code=SFJ)
+
+
+@pytest.fixture
+def registration(centre, centre_admin, learner, assessor, iqa, sfj):
+    return registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner, qualification=sfj, start_date=START, assessor=assessor, iqa=iqa
+        ),
+        optional_units=SFJ_ENOUGH,
+        actor=centre_admin,
+    )

@@ -3,21 +3,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portfolios.models import Registration
-from portfolios.services import RegistrationDetails, registration_create
-from tests.portfolios.conftest import SFJ_ENOUGH, START
+from tests.portfolios.conftest import SFJ_ENOUGH
 from tests.portfolios.test_bulk import GOOD
-
-
-@pytest.fixture
-def registration(centre, centre_admin, learner, assessor, iqa, sfj):
-    return registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner, qualification=sfj, start_date=START, assessor=assessor, iqa=iqa
-        ),
-        optional_units=SFJ_ENOUGH,
-        actor=centre_admin,
-    )
 
 
 def test_the_centre_admin_registers_a_learner_through_the_form(client, centre_admin, learner, sfj):

@@ -1,0 +1,154 @@
+"""Adding, changing and removing evidence: every write to a portfolio's evidence is here."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from portal.models import User
+from portfolios.models import Evidence, EvidenceFile, Registration
+from portfolios.uploads import Inspected, UploadRejected, inspect
+
+ONLY_THE_LEARNER = "Only the learner can add or change evidence in their portfolio."
+DECLARATION_NEEDED = "Confirm that the evidence is your own work before you add it."
+NO_FILES = "Choose at least one file."
+LOCKED = "An assessor has judged this evidence, so it can no longer be changed or removed."
+ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {when})."
+TWICE_IN_ONE = "{name} was chosen twice."
+
+
+class EvidenceRejected(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class EvidenceDetails:
+    title: str
+    occurred_on: datetime.date
+    method: str
+    description: str = ""
+
+
+def require_learner(registration: Registration, actor: User) -> None:
+    if registration.learner_id != actor.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+
+
+def check_files(registration: Registration, files: Sequence[UploadedFile]) -> list[Inspected]:
+    """Inspect every file; collect every problem so the learner sees them all at once."""
+    problems, inspected, seen = [], [], set()
+    for upload in files:
+        try:
+            result = inspect(upload)
+        except UploadRejected as rejected:
+            problems.append(str(rejected))
+            continue
+        if result.sha256 in seen:
+            problems.append(TWICE_IN_ONE.format(name=upload.name))
+        seen.add(result.sha256)
+        known = (
+            EvidenceFile.objects.filter(registration=registration, sha256=result.sha256)
+            .select_related("evidence")
+            .first()
+        )
+        if known is not None:
+            when = date_format(timezone.localtime(known.uploaded_at), "j F Y")
+            problems.append(
+                ALREADY_HERE.format(name=upload.name, title=known.evidence.title, when=when)
+            )
+        inspected.append(result)
+    if problems:
+        raise EvidenceRejected(problems)
+    return inspected
+
+
+def evidence_add(
+    *,
+    registration: Registration,
+    details: EvidenceDetails,
+    files: Sequence[UploadedFile],
+    declared: bool,
+    actor: User,
+) -> Evidence:
+    """Add an evidence item with its files to a learner's portfolio, all or nothing."""
+    require_learner(registration, actor)
+    problems = [] if declared else [DECLARATION_NEEDED]
+    if not files:
+        problems.append(NO_FILES)
+    try:
+        inspected = check_files(registration, files)
+    except EvidenceRejected as rejected:
+        problems += rejected.messages
+    if problems:
+        raise EvidenceRejected(problems)
+    stored: list[EvidenceFile] = []
+    try:
+        with transaction.atomic():
+            evidence = Evidence.objects.create(
+                registration=registration,
+                title=details.title,
+                occurred_on=details.occurred_on,
+                method=details.method,
+                description=details.description,
+                declared_at=timezone.now(),
+                created_by=actor,
+            )
+            for upload, facts in zip(files, inspected, strict=True):
+                stored.append(_store(evidence, upload, facts, actor))
+    except Exception:
+        # The database rolled back; take back the files already written to storage too.
+        for row in stored:
+            row.file.delete(save=False)
+        raise
+    return evidence
+
+
+def _store(evidence: Evidence, upload: UploadedFile, facts: Inspected, actor: User) -> EvidenceFile:
+    row = EvidenceFile(
+        evidence=evidence,
+        registration=evidence.registration,
+        original_name=upload.name or "",
+        size=facts.size,
+        content_type=facts.content_type,
+        sha256=facts.sha256,
+        uploaded_by=actor,
+    )
+    row.file.save("upload", upload, save=False)  # the storage name comes from upload_to
+    row.save()
+    return row
+
+
+@transaction.atomic
+def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User) -> Evidence:
+    require_learner(evidence.registration, actor)
+    locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if locked.is_locked:
+        raise EvidenceRejected([LOCKED])
+    for field, value in details.__dict__.items():
+        setattr(locked, field, value)
+    locked.save()
+    return locked
+
+
+def evidence_delete(*, evidence: Evidence, actor: User) -> None:
+    """Remove unjudged evidence and its files; judged evidence is never removed."""
+    require_learner(evidence.registration, actor)
+    with transaction.atomic():
+        locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        if locked.is_locked:
+            raise EvidenceRejected([LOCKED])
+        files = list(locked.files.all())
+        for row in files:
+            row.delete()
+        locked.delete()
+    for row in files:
+        row.file.delete(save=False)

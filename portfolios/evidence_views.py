@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from portal.http import PortalRequest
+from portfolios.access import evidence_file_for, evidence_for, registration_for
+from portfolios.evidence import (
+    ONLY_THE_LEARNER,
+    EvidenceDetails,
+    EvidenceRejected,
+    evidence_add,
+    evidence_delete,
+    evidence_update,
+)
+from portfolios.forms import EvidenceEditForm, EvidenceForm
+from portfolios.uploads import INLINE_TYPES
+
+
+def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
+    return EvidenceDetails(
+        title=data["title"],
+        occurred_on=data["occurred_on"],
+        method=data["method"],
+        description=data["description"],
+    )
+
+
+@login_required
+def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = registration_for(request, pk)
+    if registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    form = EvidenceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            evidence = evidence_add(
+                registration=registration,
+                details=details_from(form.cleaned_data),
+                files=form.cleaned_data["evidence_files"],
+                declared=form.cleaned_data["declaration"],
+                actor=request.user,
+            )
+        except EvidenceRejected as rejected:
+            for message in rejected.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"“{evidence.title}” is in your portfolio.")
+            return redirect("portfolios:evidence-detail", evidence.pk)
+    return render(
+        request, "portfolios/evidence_form.html", {"form": form, "registration": registration}
+    )
+
+
+@login_required
+def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    evidence = evidence_for(request, pk)
+    context = {
+        "evidence": evidence,
+        "files": evidence.files.all(),
+        "is_learner": evidence.registration.learner_id == request.user.pk,
+    }
+    return render(request, "portfolios/evidence_detail.html", context)
+
+
+@login_required
+def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
+    evidence = evidence_for(request, pk)
+    initial = {f: getattr(evidence, f) for f in ("title", "occurred_on", "method", "description")}
+    form = EvidenceEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            evidence_update(
+                evidence=evidence, details=details_from(form.cleaned_data), actor=request.user
+            )
+        except EvidenceRejected as rejected:
+            for message in rejected.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("portfolios:evidence-detail", evidence.pk)
+    elif evidence.registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    return render(request, "portfolios/evidence_edit.html", {"form": form, "evidence": evidence})
+
+
+@require_POST
+@login_required
+def evidence_remove(request: PortalRequest, pk: int) -> HttpResponse:
+    evidence = evidence_for(request, pk)
+    registration = evidence.registration
+    try:
+        evidence_delete(evidence=evidence, actor=request.user)
+    except EvidenceRejected as rejected:
+        messages.error(request, rejected.messages[0])
+        return redirect("portfolios:evidence-detail", evidence.pk)
+    messages.success(request, f"“{evidence.title}” was removed.")
+    return redirect("portfolios:registration-detail", registration.pk)
+
+
+@login_required
+def evidence_file(request: PortalRequest, pk: int) -> FileResponse:
+    """Serve a stored file to someone allowed to see it. Only media and PDF are shown inline;
+    anything else downloads, and nothing may run: the response forbids sniffing and scripts."""
+    stored = evidence_file_for(request, pk)
+    inline = stored.content_type.startswith(INLINE_TYPES) and "download" not in request.GET
+    response = FileResponse(
+        stored.file.open("rb"),
+        as_attachment=not inline,
+        filename=stored.original_name,
+        content_type=stored.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    if not inline:
+        # Should a browser open it anyway, nothing in it may run. (Inline types are media and
+        # PDF only, and a sandbox would stop the browser's own PDF viewer.)
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,195 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolios.evidence import (
+    DECLARATION_NEEDED,
+    LOCKED,
+    NO_FILES,
+    EvidenceDetails,
+    EvidenceRejected,
+    evidence_add,
+    evidence_delete,
+    evidence_update,
+)
+from portfolios.models import Evidence, EvidenceFile, EvidenceMethod
+from portfolios.uploads import EMPTY
+from tests.portfolios.files import pdf, png, text, upload
+
+DETAILS = EvidenceDetails(
+    "Handling a complaint", datetime.date(2026, 10, 5), EvidenceMethod.PRODUCT, "An e-mail thread."
+)
+
+
+def add(registration, learner, files, declared=True):
+    return evidence_add(
+        registration=registration, details=DETAILS, files=files, declared=declared, actor=learner
+    )
+
+
+def test_a_learner_adds_one_evidence_item_with_two_files(registration, learner):
+    evidence = add(registration, learner, [pdf(), png()])
+    stored = list(evidence.files.all())
+    assert [(f.original_name, f.content_type) for f in stored] == [
+        ("record.pdf", "application/pdf"),
+        ("photo.png", "image/png"),
+    ]
+    for f in stored:
+        # Stored under the portal's own name, never the uploader's.
+        assert (
+            f.file.name.startswith(f"evidence/{registration.pk}/") and "record" not in f.file.name
+        )
+        assert default_storage.exists(f.file.name)
+        assert len(f.sha256) == 64 and f.size > 0
+
+
+def test_the_same_file_twice_in_a_portfolio_is_recognised(registration, learner):
+    add(registration, learner, [pdf()])
+    with pytest.raises(EvidenceRejected) as rejected:
+        add(registration, learner, [pdf("copy.pdf")])
+    assert rejected.value.messages[0].startswith(
+        "copy.pdf is already in this portfolio, in “Handling a complaint”"
+    )
+    assert Evidence.objects.count() == 1
+
+
+def test_one_bad_file_saves_nothing_and_every_problem_is_told(registration, learner):
+    with pytest.raises(EvidenceRejected) as rejected:
+        add(
+            registration,
+            learner,
+            [pdf(), upload("blank.txt", b""), upload("x.html", b"<html></html>")],
+            declared=False,
+        )
+    messages = rejected.value.messages
+    assert messages[0] == DECLARATION_NEEDED
+    assert EMPTY.format(name="blank.txt") in messages
+    assert any(m.startswith("x.html is not a type of file") for m in messages)
+    assert Evidence.objects.count() == 0 and EvidenceFile.objects.count() == 0
+
+
+def test_evidence_needs_a_file(registration, learner):
+    with pytest.raises(EvidenceRejected) as rejected:
+        add(registration, learner, [])
+    assert rejected.value.messages == [NO_FILES]
+
+
+def test_only_the_learner_adds_to_their_portfolio(registration, assessor, centre_admin):
+    for actor in (assessor, centre_admin):
+        with pytest.raises(PermissionDenied):
+            add(registration, actor, [pdf()])
+
+
+def test_judged_evidence_can_no_longer_be_changed_or_removed(registration, learner):
+    evidence = add(registration, learner, [pdf()])
+    Evidence.objects.filter(pk=evidence.pk).update(judged_at=timezone.now())
+    with pytest.raises(EvidenceRejected, match=LOCKED):
+        evidence_update(evidence=evidence, details=DETAILS, actor=learner)
+    with pytest.raises(EvidenceRejected, match=LOCKED):
+        evidence_delete(evidence=evidence, actor=learner)
+    assert EvidenceFile.objects.filter(evidence=evidence).exists()
+
+
+def test_unjudged_evidence_is_removed_with_its_files(registration, learner):
+    evidence = add(registration, learner, [text()])
+    name = evidence.files.get().file.name
+    evidence_delete(evidence=evidence, actor=learner)
+    assert not Evidence.objects.exists()
+    assert not default_storage.exists(name)
+
+
+# -- pages and file downloads -----------------------------------------------------------
+
+
+def test_the_learner_uploads_through_the_page(client, registration, learner):
+    client.force_login(learner)
+    response = client.post(
+        reverse("portfolios:evidence-new", args=[registration.pk]),
+        {
+            "title": "Call log",
+            "occurred_on": "2026-10-05",
+            "method": EvidenceMethod.PRODUCT,
+            "description": "",
+            "evidence_files": [pdf(), png()],
+            "declaration": "on",
+        },
+        follow=True,
+    )
+    assert "“Call log” is in your portfolio." in response.content.decode()
+    assert Evidence.objects.get().files.count() == 2
+
+
+def test_a_refused_upload_shows_the_reasons_and_keeps_the_typed_text(client, registration, learner):
+    client.force_login(learner)
+    page = client.post(
+        reverse("portfolios:evidence-new", args=[registration.pk]),
+        {
+            "title": "Keep this title",
+            "occurred_on": "2026-10-05",
+            "method": EvidenceMethod.PRODUCT,
+            "evidence_files": [upload("blank.txt", b"")],
+        },
+    ).content.decode()
+    assert DECLARATION_NEEDED in page and EMPTY.format(name="blank.txt") in page
+    assert 'value="Keep this title"' in page
+
+
+@pytest.fixture
+def stored(registration, learner):
+    evidence = add(registration, learner, [png(), upload("notes.txt", b"plain words")])
+    return {f.content_type: f for f in evidence.files.all()}
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iqa", "centre_admin"])
+def test_those_allowed_open_a_file_images_inline(client, request, stored, persona):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("portfolios:evidence-file", args=[stored["image/png"].pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("inline")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_anything_but_media_and_pdf_downloads_and_cannot_run(client, learner, stored):
+    client.force_login(learner)
+    response = client.get(reverse("portfolios:evidence-file", args=[stored["text/plain"].pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content) == b"plain words"
+
+
+def test_an_outsider_or_another_learner_cannot_open_a_file_or_evidence_by_guessing(
+    client, centre, outsider, stored
+):
+    from portal.models import RoleKind
+    from tests.factories import RoleFactory
+
+    peer = RoleFactory.create(centre=centre, kind=RoleKind.LEARNER).user
+    a_file = stored["image/png"]
+    for person in (outsider, peer):
+        client.force_login(person)
+        assert client.get(reverse("portfolios:evidence-file", args=[a_file.pk])).status_code == 404
+        assert (
+            client.get(reverse("portfolios:evidence-detail", args=[a_file.evidence_id])).status_code
+            == 404
+        )
+        assert (
+            client.post(
+                reverse("portfolios:evidence-remove", args=[a_file.evidence_id])
+            ).status_code
+            == 404
+        )
+    client.logout()
+    assert client.get(reverse("portfolios:evidence-file", args=[a_file.pk])).status_code == 302
+
+
+def test_the_assessor_cannot_change_or_remove_a_learners_evidence(client, assessor, stored):
+    evidence_id = stored["image/png"].evidence_id
+    client.force_login(assessor)
+    assert client.get(reverse("portfolios:evidence-edit", args=[evidence_id])).status_code == 403
+    assert client.post(reverse("portfolios:evidence-remove", args=[evidence_id])).status_code == 403
+    assert Evidence.objects.filter(pk=evidence_id).exists()
