@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -16,7 +17,10 @@ from portfolios.evidence import (
     evidence_update,
 )
 from portfolios.forms import EvidenceEditForm, EvidenceForm
+from portfolios.mapping import Targets, mapping_propose, plan_unit_ids, suggest_criteria
+from portfolios.models import Evidence
 from portfolios.uploads import INLINE_TYPES
+from qualifications.models import Criterion, LearningOutcome, Unit
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -60,6 +64,9 @@ def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
     context = {
         "evidence": evidence,
         "files": evidence.files.all(),
+        "mappings": evidence.mappings.select_related(
+            "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        ),
         "is_learner": evidence.registration.learner_id == request.user.pk,
     }
     return render(request, "portfolios/evidence_detail.html", context)
@@ -119,3 +126,48 @@ def evidence_file(request: PortalRequest, pk: int) -> FileResponse:
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
+    """The criteria picker: every unit of the registration, grouped by unit and outcome."""
+    evidence = evidence_for(request, pk)
+    if evidence.registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    if request.method == "POST":
+        chosen = {
+            name: frozenset(int(v) for v in request.POST.getlist(name) if v.isdigit())
+            for name in ("criteria", "range_items", "knowledge_items")
+        }
+        try:
+            mapping_propose(evidence=evidence, targets=Targets(**chosen), actor=request.user)
+        except EvidenceRejected as rejected:
+            messages.error(request, rejected.messages[0])
+        else:
+            count = evidence.mappings.count()
+            plural = "" if count == 1 else "s"
+            messages.success(request, f"“{evidence.title}” is mapped to {count} item{plural}.")
+            return redirect("portfolios:evidence-detail", evidence.pk)
+    return render(request, "portfolios/evidence_map.html", picker_context(evidence))
+
+
+def picker_context(evidence: Evidence) -> dict[str, object]:
+    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
+        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
+    )
+    units = (
+        Unit.objects.filter(pk__in=plan_unit_ids(evidence))
+        .order_by("code")
+        .prefetch_related(Prefetch("outcomes", queryset=outcomes), "range_items", "knowledge_items")
+    )
+    mapped = list(evidence.mappings.all())
+    return {
+        "evidence": evidence,
+        "units": units,
+        "suggested": suggest_criteria(evidence),
+        "chosen": {
+            "criteria": {m.criterion_id for m in mapped if m.criterion_id},
+            "range_items": {m.range_item_id for m in mapped if m.range_item_id},
+            "knowledge_items": {m.knowledge_item_id for m in mapped if m.knowledge_item_id},
+        },
+    }

@@ -191,3 +191,88 @@ class EvidenceFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class MappingStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed by the learner"
+    CONFIRMED = "confirmed", "Confirmed by the assessor"
+    REJECTED = "rejected", "Rejected by the assessor"
+
+
+class Mapping(models.Model):
+    """A claim that an evidence item covers one criterion (or CVQ range or knowledge item).
+
+    The learner proposes; the assessor confirms or rejects (the assessment app). A proposed
+    mapping and a confirmed one are different states of the same row, never the same thing.
+    """
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="mappings")
+    criterion = models.ForeignKey(
+        "qualifications.Criterion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    range_item = models.ForeignKey(
+        "qualifications.RangeItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    knowledge_item = models.ForeignKey(
+        "qualifications.KnowledgeItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=20, choices=MappingStatus.choices, default=MappingStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(criterion__isnull=False, range_item__isnull=True, knowledge_item__isnull=True)
+                    | Q(
+                        criterion__isnull=True,
+                        range_item__isnull=False,
+                        knowledge_item__isnull=True,
+                    )
+                    | Q(
+                        criterion__isnull=True,
+                        range_item__isnull=True,
+                        knowledge_item__isnull=False,
+                    )
+                ),
+                name="a_mapping_has_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["evidence", "criterion"],
+                condition=Q(criterion__isnull=False),
+                name="criterion_mapped_once_per_evidence",
+            ),
+            models.UniqueConstraint(
+                fields=["evidence", "range_item"],
+                condition=Q(range_item__isnull=False),
+                name="range_item_mapped_once_per_evidence",
+            ),
+            models.UniqueConstraint(
+                fields=["evidence", "knowledge_item"],
+                condition=Q(knowledge_item__isnull=False),
+                name="knowledge_item_mapped_once_per_evidence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence} → {self.target}"
+
+    @property
+    def target(self) -> object:
+        return self.criterion or self.range_item or self.knowledge_item

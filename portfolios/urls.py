@@ -13,6 +13,7 @@ urlpatterns = [
     path("registrations/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence-new"),
     path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence-detail"),
     path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence-edit"),
+    path("evidence/<int:pk>/map/", evidence_views.evidence_map, name="evidence-map"),
     path("evidence/<int:pk>/remove/", evidence_views.evidence_remove, name="evidence-remove"),
     path("evidence/files/<int:pk>/", evidence_views.evidence_file, name="evidence-file"),
 ]

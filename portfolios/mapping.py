@@ -1,0 +1,145 @@
+"""Mapping evidence to criteria (holistic: across any units of the registration), and
+suggesting likely criteria from the evidence's own words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection, transaction
+
+from portal.models import User
+from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
+from portfolios.models import Evidence, Mapping, MappingStatus
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
+
+NOT_IN_PLAN = "Some of the chosen items are not in the units of this registration: choose again."
+SUGGESTIONS = 8
+# Words too common in specifications to say anything about a piece of evidence.
+COMMON = frozenset(
+    {
+        "about",
+        "after",
+        "also",
+        "and",
+        "are",
+        "before",
+        "being",
+        "between",
+        "both",
+        "can",
+        "customer",
+        "customers",
+        "describe",
+        "explain",
+        "from",
+        "have",
+        "how",
+        "identify",
+        "into",
+        "its",
+        "learner",
+        "own",
+        "that",
+        "the",
+        "their",
+        "them",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "with",
+        "within",
+        "work",
+        "your",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Targets:
+    criteria: frozenset[int] = field(default_factory=frozenset)
+    range_items: frozenset[int] = field(default_factory=frozenset)
+    knowledge_items: frozenset[int] = field(default_factory=frozenset)
+
+
+def plan_unit_ids(evidence: Evidence) -> list[int]:
+    return list(evidence.registration.planned_units.values_list("unit_id", flat=True))
+
+
+def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> None:
+    """Make the learner's proposed mappings for this evidence exactly `targets`.
+
+    Mappings the assessor has confirmed or rejected are left as they are.
+    """
+    require_learner(evidence.registration, actor)
+    units = plan_unit_ids(evidence)
+    kinds = (
+        ("criterion", Criterion, targets.criteria),
+        ("range_item", RangeItem, targets.range_items),
+        ("knowledge_item", KnowledgeItem, targets.knowledge_items),
+    )
+    for _, model, wanted in kinds:
+        found = model._default_manager.filter(pk__in=wanted, unit_id__in=units).count()
+        if found != len(wanted):
+            raise EvidenceRejected([NOT_IN_PLAN])
+    with transaction.atomic():
+        locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        if locked.is_locked:
+            raise EvidenceRejected([LOCKED])
+        for name, _, wanted in kinds:
+            _sync(locked, name, wanted, actor)
+
+
+def _sync(evidence: Evidence, name: str, wanted: frozenset[int], actor: User) -> None:
+    mine = evidence.mappings.filter(**{f"{name}__isnull": False})
+    mine.filter(status=MappingStatus.PROPOSED).exclude(**{f"{name}_id__in": wanted}).delete()
+    present = set(mine.values_list(f"{name}_id", flat=True))
+    Mapping.objects.bulk_create(
+        Mapping(evidence=evidence, proposed_by=actor, **{f"{name}_id": pk})
+        for pk in sorted(wanted - present)
+    )
+
+
+def words(text: str) -> list[str]:
+    found = re.findall(r"[a-z]{4,}", text.lower())
+    return [w for w in dict.fromkeys(found) if w not in COMMON]
+
+
+def suggest_criteria(evidence: Evidence, limit: int = SUGGESTIONS) -> list[Criterion]:
+    """Criteria of the registration's units that the evidence's title and description most
+    resemble. Only ever offered: nothing is mapped until the learner chooses."""
+    terms = words(f"{evidence.title} {evidence.description}")
+    if not terms:
+        return []
+    candidates = Criterion.objects.filter(unit_id__in=plan_unit_ids(evidence)).select_related(
+        "unit", "outcome"
+    )
+    if connection.vendor == "postgresql":
+        query = SearchQuery(" | ".join(terms), search_type="raw", config="english")
+        vector = SearchVector("text", config="english")
+        ranked = candidates.annotate(document=vector).filter(document=query)
+        return list(ranked.annotate(rank=SearchRank(vector, query)).order_by("-rank", "pk")[:limit])
+    return overlap_ranking(candidates, terms, limit)
+
+
+def overlap_ranking(
+    candidates: Iterable[Criterion], terms: list[str], limit: int
+) -> list[Criterion]:
+    """The fallback on SQLite: criteria sharing the most words (compared by their first five
+    letters, a crude stem) with the evidence."""
+    stems = {t[:5] for t in terms}
+    scored = []
+    for criterion in candidates:
+        shared = stems & {w[:5] for w in words(criterion.text)}
+        if shared:
+            scored.append((-len(shared), criterion.pk, criterion))
+    return [criterion for *_, criterion in sorted(scored, key=lambda s: (s[0], s[1]))[:limit]]
