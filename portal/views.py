@@ -27,6 +27,13 @@ def home(request: PortalRequest) -> HttpResponse:
     context: dict[str, object] = {"role": role}
     if role.kind == RoleKind.CENTRE_ADMIN:
         context["people"] = centre_people(request.user, role)
+    if role.kind == RoleKind.LEARNER:
+        # Home pages gather what the later apps hold; they import it here, at the top of the stack.
+        from portfolios.models import Registration
+        from portfolios.progress import progress_of
+
+        mine = Registration.objects.filter(learner=request.user, centre=role.centre)
+        context["progress"] = progress_of(list(mine.select_related("qualification")))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 
