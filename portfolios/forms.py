@@ -140,3 +140,28 @@ class EvidenceEditForm(forms.Form):
     occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     method = forms.ChoiceField(choices=EvidenceMethod.choices)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class WitnessAskForm(forms.Form):
+    name = forms.CharField(label="Witness's name", max_length=200)
+    email = forms.EmailField(label="Witness's e-mail address")
+    role = forms.CharField(
+        label="Who they are to you", max_length=200, help_text="e.g. Line manager, customer"
+    )
+    statement = forms.CharField(
+        label="What you ask them to confirm",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Describe what they saw you do, when and where, in your own words.",
+    )
+
+
+class WitnessConfirmForm(forms.Form):
+    signed_name = forms.CharField(label="Your full name", max_length=200)
+    job_title = forms.CharField(label="Your job title", max_length=200)
+    relationship = forms.CharField(
+        label="How you know the learner", max_length=200, help_text="e.g. I manage them"
+    )
+    signature = forms.CharField(
+        label="Signature", max_length=200, help_text="Type your name again to sign."
+    )
+    truthful = forms.BooleanField(label="I confirm that the statement above is true.")

@@ -276,3 +276,34 @@ class Mapping(models.Model):
     @property
     def target(self) -> object:
         return self.criterion or self.range_item or self.knowledge_item
+
+
+class WitnessRequest(models.Model):
+    """A request to someone without an account to confirm a testimony, through a single-use,
+    expiring link. Only a hash of the link's secret is stored."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="witness_requests"
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    witness_name = models.CharField(max_length=200)
+    witness_email = models.EmailField()
+    witness_role = models.CharField(max_length=200, help_text="e.g. Line manager, customer")
+    statement = models.TextField(help_text="What the witness is asked to confirm.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    signed_name = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    relationship = models.CharField(max_length=200, blank=True)
+    signature = models.CharField(max_length=200, blank=True)
+    evidence = models.OneToOneField(
+        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="witness_request"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Testimony from {self.witness_name}"

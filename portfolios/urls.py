@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolios import evidence_views, views
+from portfolios import evidence_views, views, witness_views
 
 app_name = "portfolios"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("evidence/<int:pk>/map/", evidence_views.evidence_map, name="evidence-map"),
     path("evidence/<int:pk>/remove/", evidence_views.evidence_remove, name="evidence-remove"),
     path("evidence/files/<int:pk>/", evidence_views.evidence_file, name="evidence-file"),
+    path("registrations/<int:pk>/witness/new/", witness_views.witness_ask, name="witness-ask"),
+    path("witness/<str:token>/", witness_views.witness_confirm_view, name="witness-confirm"),
 ]
