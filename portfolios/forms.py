@@ -115,10 +115,13 @@ class MultipleFileField(forms.FileField):
 ACCEPT = "image/*,video/*,audio/*,.pdf,.doc,.docx,.odt,.xlsx,.ods,.pptx,.odp,.txt"
 
 
+METHOD_CHOICES = [("", "Choose how the evidence was produced"), *EvidenceMethod.choices]
+
+
 class EvidenceForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    method = forms.ChoiceField(choices=EvidenceMethod.choices)
+    method = forms.ChoiceField(choices=METHOD_CHOICES)
     description = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -1,0 +1,132 @@
+"""A learner builds a portfolio in a real browser against the real catalogue."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from portal.models import RoleKind
+from portfolios.services import RegistrationDetails, registration_create
+from qualifications.loader import catalogue_load
+from qualifications.models import Qualification
+from tests.browser.conftest import ARTIFACTS
+from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
+from tests.portfolios.conftest import SFJ_ENOUGH, START
+from tests.portfolios.files import PDF, PNG
+
+
+@pytest.fixture
+def portfolio(transactional_db):
+    catalogue_load()
+    centre = CentreFactory.create(name="Riverside Skills Academy")
+    admin = RoleFactory.create(centre=centre, kind=RoleKind.CENTRE_ADMIN).user
+    learner = UserFactory.create(email="leo@example.org", full_name="Leo Brown")
+    RoleFactory.create(user=learner, centre=centre, kind=RoleKind.LEARNER)
+    registration = registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=Qualification.objects.get(code="SFJ-L2-CS"),
+            start_date=START,
+        ),
+        optional_units=SFJ_ENOUGH,
+        actor=admin,
+    )
+    return registration
+
+
+def log_in(page: Page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
+    page: Page, portfolio, screenshot, tmp_path
+):
+    log_in(page, "leo@example.org")
+    evidenced = page.get_by_test_id("evidenced")
+    expect(evidenced).to_contain_text("0 of ")
+    screenshot("home-before")
+
+    page.get_by_role("link", name="Add evidence").click()
+    page.get_by_label("Title").fill("Handling a complaint by e-mail")
+    page.get_by_label("Date").fill("2026-10-05")
+    page.get_by_label("Method").select_option("product")
+    page.get_by_label("Description").fill("The e-mail thread and a photo of the resolution log.")
+    (tmp_path / "thread.pdf").write_bytes(PDF)
+    (tmp_path / "log.png").write_bytes(PNG)
+    page.get_by_label("Files").set_input_files([tmp_path / "thread.pdf", tmp_path / "log.png"])
+    page.get_by_label("I declare that this evidence is my own work").check()
+    screenshot("upload-form")
+    page.get_by_role("button", name="Add to my portfolio").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Handling a complaint by e-mail")
+    expect(page.get_by_role("link", name="thread.pdf")).to_be_visible()
+    expect(page.get_by_role("link", name="log.png")).to_be_visible()
+
+    page.get_by_role("link", name="Map to criteria").click()
+    page.get_by_label("Filter by words").fill("brand promise")
+    page.locator("#picker .picker-item:not([hidden]) input").first.check()
+    page.get_by_label("Filter by words").fill("incident")
+    page.locator("#picker .picker-item:not([hidden]) input").first.check()
+    expect(page.locator("#picker-count")).to_have_text("2 ticked")
+    screenshot("picker")
+    page.get_by_role("button", name="Save the mapping").click()
+    expect(page.get_by_role("status")).to_contain_text("is mapped to 2 items.")
+    expect(page.get_by_text("A/506/2130 2.3")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"K/503/0421 \d\.\d"))).to_be_visible()
+
+    page.goto("/")
+    expect(evidenced).to_contain_text("2 of ")
+    expect(page.get_by_test_id("route")).to_contain_text("Shortest route")
+    screenshot("home-after")
+
+    page.get_by_role("link", name="SFJ Awards Level 2 Certificate in Customer Service").click()
+    page.get_by_role("link", name="Ask a witness").click()
+    page.get_by_label("Witness's name").fill("Wendy Witness")
+    page.get_by_label("Witness's e-mail address").fill("wendy@example.org")
+    page.get_by_label("Who they are to you").fill("Line manager")
+    page.get_by_label("What you ask them to confirm").fill("I saw Leo resolve a complaint calmly.")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_role("status")).to_contain_text("Wendy Witness has been sent a link")
+
+    link = re.search(r"https?://\S+/witness/\S+/", str(mail.outbox[-1].body)).group(0)
+    page.get_by_role("button", name="Log out").click()
+    page.goto(link)
+    expect(page.get_by_text("I saw Leo resolve a complaint calmly.")).to_be_visible()
+    page.get_by_label("Your job title").fill("Store manager")
+    page.get_by_label("How you know the learner").fill("I manage Leo")
+    page.get_by_label("Signature").fill("Wendy Witness")
+    page.get_by_label("I confirm that the statement above is true.").check()
+    page.get_by_role("button", name="Confirm and sign").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    page.goto(link)
+    expect(page.get_by_role("alert")).to_contain_text("already been confirmed")
+
+    log_in(page, "leo@example.org")
+    page.get_by_role("link", name="SFJ Awards Level 2 Certificate in Customer Service").click()
+    expect(page.get_by_role("link", name="Witness testimony from Wendy Witness")).to_be_visible()
+
+
+def test_the_upload_and_progress_pages_fit_a_phone(browser, live_server, portfolio):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    try:
+        log_in(page, "leo@example.org")
+        for path in ("/", f"/registrations/{portfolio.pk}/evidence/new/"):
+            page.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
+        accept = page.get_by_label("Files").get_attribute("accept")
+        assert "image/*" in accept and "video/*" in accept  # phones offer the camera
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone-upload.png"), full_page=True)
+    finally:
+        context.close()
