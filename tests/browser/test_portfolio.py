@@ -92,7 +92,9 @@ def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
     page.get_by_role("button", name="Send the request").click()
     expect(page.get_by_role("status")).to_contain_text("Wendy Witness has been sent a link")
 
-    link = re.search(r"https?://\S+/witness/\S+/", str(mail.outbox[-1].body)).group(0)
+    found = re.search(r"https?://\S+/witness/\S+/", str(mail.outbox[-1].body))
+    assert found, mail.outbox[-1].body
+    link = found.group(0)
     page.get_by_role("button", name="Log out").click()
     page.goto(link)
     expect(page.get_by_text("I saw Leo resolve a complaint calmly.")).to_be_visible()
