@@ -56,6 +56,68 @@ PEOPLE = (
 )
 
 
+# Demo registrations, made when the catalogue is loaded: (learner, qualification, assessor,
+# optional units). Grace Mensah is the IQA of each.
+REGISTRATIONS = (
+    (
+        "leo@riverside.test",
+        "SFJ-L2-CS",
+        "assessor@riverside.test",
+        ("SFJ-CS2-07", "K/503/0421", "T/506/2126"),
+    ),
+    ("mia@riverside.test", "CCA010-02", "trainee@riverside.test", ("U13402",)),
+    (
+        "noah@riverside.test",
+        "601/3576/1",
+        "assessor@riverside.test",
+        (
+            "D/506/2119",
+            "H/506/2154",
+            "K/506/2155",
+            "R/506/2134",
+            "Y/506/2135",
+            "A/506/2158",
+            "L/506/1807",
+            "H/506/1814",
+            "L/506/1869",
+        ),
+    ),
+)
+
+
+def demo_registrations() -> int:
+    """Register the demo learners, once; returns how many registrations were made."""
+    import datetime
+
+    from portfolios.models import Registration
+    from portfolios.services import RegistrationDetails, registration_create
+    from qualifications.models import Qualification
+
+    centre = Centre.objects.get(ao_centre_number=RIVERSIDE[1])
+    admin = User.objects.get(email="admin@riverside.test")
+    iqa = User.objects.get(email="iqa@riverside.test")
+    made = 0
+    for learner_email, code, assessor_email, optional in REGISTRATIONS:
+        qualification = Qualification.objects.filter(code=code).first()
+        learner = User.objects.get(email=learner_email)
+        if (
+            qualification is None
+            or Registration.objects.filter(learner=learner, qualification=qualification).exists()
+        ):
+            continue
+        details = RegistrationDetails(
+            learner=learner,
+            qualification=qualification,
+            start_date=datetime.date(2026, 9, 1),
+            assessor=User.objects.get(email=assessor_email),
+            iqa=iqa,
+            planned_end_date=datetime.date(2027, 7, 31),
+        )
+        registration_create(centre=centre, details=details, optional_units=optional, actor=admin)
+        made += 1
+    return made
+
+
 @transaction.atomic
 def demo_seed() -> list[DemoPerson]:
     """Create the demo centres and people, or bring them back to their demo state.
@@ -80,4 +142,5 @@ def demo_seed() -> list[DemoPerson]:
                 kind=role.kind,
                 defaults={"is_trainee": role.is_trainee},
             )
+    demo_registrations()
     return list(PEOPLE)

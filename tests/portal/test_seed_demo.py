@@ -40,3 +40,13 @@ def test_the_demo_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError, match="not in production"):
         call_command("seed_demo")
     assert User.objects.count() == 0
+
+
+def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db):
+    from portfolios.models import Registration
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    registrations = Registration.objects.filter(centre__name="Riverside Skills Academy")
+    assert sorted(r.qualification.code for r in registrations) == ["601/3576/1", "CCA010-02", "SFJ-L2-CS"]
+    assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}
