@@ -48,5 +48,9 @@ def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db
     call_command("seed_demo")
     call_command("seed_demo")
     registrations = Registration.objects.filter(centre__name="Riverside Skills Academy")
-    assert sorted(r.qualification.code for r in registrations) == ["601/3576/1", "CCA010-02", "SFJ-L2-CS"]
+    assert sorted(r.qualification.code for r in registrations) == [
+        "601/3576/1",
+        "CCA010-02",
+        "SFJ-L2-CS",
+    ]
     assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}

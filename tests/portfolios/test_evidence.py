@@ -193,3 +193,25 @@ def test_the_assessor_cannot_change_or_remove_a_learners_evidence(client, assess
     assert client.get(reverse("portfolios:evidence-edit", args=[evidence_id])).status_code == 403
     assert client.post(reverse("portfolios:evidence-remove", args=[evidence_id])).status_code == 403
     assert Evidence.objects.filter(pk=evidence_id).exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("assessor", 403), ("iqa", 403), ("centre_admin", 403), ("outsider", 404)],
+)
+def test_nobody_but_the_learner_adds_evidence_through_the_page(
+    client, request, registration, persona, status
+):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.post(
+        reverse("portfolios:evidence-new", args=[registration.pk]),
+        {
+            "title": "x",
+            "occurred_on": "2026-10-05",
+            "method": EvidenceMethod.PRODUCT,
+            "evidence_files": [pdf()],
+            "declaration": "on",
+        },
+    )
+    assert response.status_code == status
+    assert not Evidence.objects.exists()
