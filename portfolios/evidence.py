@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 
 from portal.models import User
 from portfolios.models import Evidence, EvidenceFile, Registration
-from portfolios.uploads import Inspected, UploadRejected, inspect
+from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
 
 ONLY_THE_LEARNER = "Only the learner can add or change evidence in their portfolio."
 DECLARATION_NEEDED = "Confirm that the evidence is your own work before you add it."
@@ -78,10 +78,16 @@ def evidence_add(
     files: Sequence[UploadedFile],
     declared: bool,
     actor: User,
+    altered_names: Sequence[str] = (),
 ) -> Evidence:
-    """Add an evidence item with its files to a learner's portfolio, all or nothing."""
+    """Add an evidence item with its files to a learner's portfolio, all or nothing.
+
+    `altered_names` are file names as sent, which Django had to clean (folders, control
+    characters): each is refused with a message.
+    """
     require_learner(registration, actor)
     problems = [] if declared else [DECLARATION_NEEDED]
+    problems += [BAD_NAME.format(name=name) for name in altered_names]
     if not files:
         problems.append(NO_FILES)
     try:

@@ -46,6 +46,7 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
                 files=form.cleaned_data["evidence_files"],
                 declared=form.cleaned_data["declaration"],
                 actor=request.user,
+                altered_names=getattr(request, "altered_upload_names", []),
             )
         except EvidenceRejected as rejected:
             for message in rejected.messages:

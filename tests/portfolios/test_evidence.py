@@ -18,6 +18,7 @@ from portfolios.evidence import (
 )
 from portfolios.models import Evidence, EvidenceFile, EvidenceMethod
 from portfolios.uploads import EMPTY
+from tests.portfolios.files import PDF as PDF_BYTES
 from tests.portfolios.files import pdf, png, text, upload
 
 DETAILS = EvidenceDetails(
@@ -215,3 +216,47 @@ def test_nobody_but_the_learner_adds_evidence_through_the_page(
     )
     assert response.status_code == status
     assert not Evidence.objects.exists()
+
+
+def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
+    """A request body made by hand, so the file name is sent exactly as given."""
+    boundary = "----portal-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="evidence_files"; filename="{filename}"\r\n'
+        f"Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd.pdf", "C:\\\\Users\\\\leo\\\\record.pdf", "bad\x07name.pdf"]
+)
+def test_a_sent_name_with_folders_or_control_characters_is_refused_with_a_message(
+    client, registration, learner, name
+):
+    client.force_login(learner)
+    body, content_type = multipart(
+        {
+            "title": "Named badly",
+            "occurred_on": "2026-10-05",
+            "method": EvidenceMethod.PRODUCT,
+            "declaration": "on",
+        },
+        name,
+        PDF_BYTES,
+    )
+    response = client.post(
+        reverse("portfolios:evidence-new", args=[registration.pk]),
+        data=body,
+        content_type=content_type,
+    )
+    assert response.status_code == 200
+    assert "contains folder names or control characters: rename it." in response.content.decode()
+    assert not Evidence.objects.exists() and not EvidenceFile.objects.exists()
