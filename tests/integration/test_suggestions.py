@@ -8,29 +8,19 @@ from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import suggest_criteria
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
+from tests.portfolios.conftest import PROQUAL_OPTIONAL
 from tests.portfolios.files import pdf
 
 
 @pytest.fixture
 def evidence(real_services, catalogue_db, centre, centre_admin, learner):
     proqual = Qualification.objects.get(code="601/3576/1")
-    optional = [
-        "D/506/2119",
-        "H/506/2154",
-        "K/506/2155",
-        "R/506/2134",
-        "Y/506/2135",
-        "A/506/2158",
-        "L/506/1807",
-        "H/506/1814",
-        "L/506/1869",
-    ]
     registration = registration_create(
         centre=centre,
         details=RegistrationDetails(
             learner=learner, qualification=proqual, start_date=datetime.date(2026, 9, 1)
         ),
-        optional_units=optional,
+        optional_units=PROQUAL_OPTIONAL,
         actor=centre_admin,
     )
     details = EvidenceDetails(

@@ -8,6 +8,18 @@ from qualifications.models import Qualification
 SFJ = "SFJ-L2-CS"
 SFJ_ENOUGH = ["SFJ-CS2-07", "K/503/0421", "T/506/2126"]  # 5 + 7 + 3 = 15 optional credits
 START = datetime.date(2026, 9, 1)
+# A complete choice for the ProQual diploma: B 3, C 17 and D 8 (7 count) credits.
+PROQUAL_OPTIONAL = [
+    "D/506/2119",
+    "H/506/2154",
+    "K/506/2155",
+    "R/506/2134",
+    "Y/506/2135",
+    "A/506/2158",
+    "L/506/1807",
+    "H/506/1814",
+    "L/506/1869",
+]
 
 
 @pytest.fixture

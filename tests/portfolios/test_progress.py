@@ -9,20 +9,8 @@ from portfolios.models import Mapping, MappingStatus
 from portfolios.progress import CriterionState, progress_of, unit_progress
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Qualification, Unit
-from tests.portfolios.conftest import START
+from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
 from tests.portfolios.files import upload
-
-PROQUAL_OPTIONAL = [
-    "D/506/2119",
-    "H/506/2154",
-    "K/506/2155",
-    "R/506/2134",
-    "Y/506/2135",
-    "A/506/2158",
-    "L/506/1807",
-    "H/506/1814",
-    "L/506/1869",
-]
 
 
 def add_evidence(registration, learner, n, criteria):
