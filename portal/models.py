@@ -162,8 +162,10 @@ class RoleQuerySet(models.QuerySet["Role"]):
             return self.none()
         member_of = Role.objects.filter(user=viewer).values("centre_id")
         admin_of = member_of.filter(kind=RoleKind.CENTRE_ADMIN)
+        # Only while the viewer still holds the assessor or IQA role there.
         allocated = Registration.objects.filter(
-            models.Q(assessor=viewer) | models.Q(iqa=viewer),
+            models.Q(assessor=viewer, centre__in=member_of.filter(kind=RoleKind.ASSESSOR))
+            | models.Q(iqa=viewer, centre__in=member_of.filter(kind=RoleKind.IQA)),
             learner=models.OuterRef("user"),
             centre=models.OuterRef("centre"),
         )

@@ -14,9 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# The environment is read as it is. (A .env file beside manage.py is docker compose's, for the
+# production stack; reading it here would turn a developer's local run into production.)
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
 
 PORTAL_ENV = env.str("PORTAL_ENV", default="local")
 if PORTAL_ENV not in {"local", "production"}:

@@ -12,6 +12,9 @@ from pathlib import Path
 from portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The tests speak plain HTTP to their own servers, whatever the shell around them exports.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Files a test writes go to a throwaway folder, never into the developer's var/. A Celery worker
 # started by the tests is given the same folder through MEDIA_ROOT.

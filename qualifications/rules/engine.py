@@ -83,7 +83,7 @@ def evaluate(
             achieved_credits=_credits(rules, standing.achieved & rules.units.keys()),
             rules=(RuleResult("Rules of combination", False, NO_RULES),),
             notes=_outside_notes(rules, standing),
-            outside_units=tuple(sorted(standing.achieved - rules.units.keys())),
+            outside_units=_outside(rules, standing),
         )
     options = [_judge(rules, standing, counted) for counted in _countings(rules, standing)]
     return max(options, key=lambda v: (v.eligible, v.counted_credits, -len(v.unmet)))
@@ -132,13 +132,7 @@ def _judge(rules: Rules, standing: Standing, counted: frozenset[str]) -> Verdict
         counted_units=tuple(sorted(counted)),
         rpl_units=tuple(sorted(standing.rpl & counted)),
         exempt_units=tuple(sorted(standing.exempt & rules.units.keys())),
-        outside_units=tuple(
-            sorted(
-                standing.achieved
-                - rules.units.keys()
-                - _used_as_equivalent(rules, standing.achieved)
-            )
-        ),
+        outside_units=_outside(rules, standing),
     )
 
 
@@ -282,11 +276,20 @@ def _why_not_counted(rules: Rules, code: str, counted: frozenset[str]) -> str:
     return f"at most {plural(group.max_units or 0, 'unit')} of {group.title} count."
 
 
+def _outside(rules: Rules, standing: Standing) -> tuple[str, ...]:
+    """Units given that the qualification does not have (achieved, or exempted from)."""
+    used = _used_as_equivalent(rules, standing.achieved)
+    return tuple(sorted(((standing.achieved - used) | standing.exempt) - rules.units.keys()))
+
+
 def _outside_notes(rules: Rules, standing: Standing) -> tuple[str, ...]:
-    outside = standing.achieved - rules.units.keys() - _used_as_equivalent(rules, standing.achieved)
-    return tuple(
-        f"{code} is not part of this qualification and does not count." for code in sorted(outside)
-    )
+    notes = []
+    for code in _outside(rules, standing):
+        if code in standing.exempt:
+            notes.append(f"{code} is not part of this qualification: the exemption does not apply.")
+        else:
+            notes.append(f"{code} is not part of this qualification and does not count.")
+    return tuple(notes)
 
 
 def _notes(rules: Rules, standing: Standing, counted: frozenset[str]) -> tuple[str, ...]:

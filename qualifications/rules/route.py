@@ -71,30 +71,28 @@ def shortest_route(
     start = evaluate(rules, base, rpl=rpl, exempt=exempt)
     if start.eligible:
         return Route(True, verdict=start)
-    satisfied = (base & rules.units.keys()) | exempt | _equivalent(rules, base)
-    forced = tuple(c for g in rules.groups if g.mandatory for c in g.units if c not in satisfied)
-    have = (base & rules.units.keys()) | frozenset(forced)
-    # Achieving more never hurts, so a route exists exactly when achieving everything would do.
-    everything = evaluate(rules, base | rules.units.keys(), rpl=rpl, exempt=exempt)
+    # Achieving more never hurts, so a route exists exactly when achieving every unit it may
+    # use would do (not those the learner is exempt from or already satisfies otherwise).
+    free = _free(rules, base, exempt)
+    everything = evaluate(rules, base | (rules.units.keys() - free), rpl=rpl, exempt=exempt)
     if not everything.eligible:
         why = "; ".join(r.message for r in everything.unmet)
         return Route(False, reason=f"{NO_ROUTE}: {why}")
     best: tuple[Cost, tuple[str, ...]] | None = None
-    required = frozenset(c for g in rules.groups if g.mandatory for c in g.units) - (
-        exempt | _equivalent(rules, base)
-    )
-    for counting, candidates in _branches(rules, have, required):
-        found = _cheapest(rules, counting, exempt | _equivalent(rules, base), candidates)
-        if found is not None and (best is None or found[0] < best[0]):
-            best = found
-    if best is None:
-        everything = evaluate(rules, have | rules.units.keys(), exempt=exempt)
-        why = "; ".join(r.message for r in everything.unmet) or "the rules cannot be met"
-        return Route(
-            False, reason=f"No choice of units in this qualification meets its rules: {why}"
-        )
-    units = tuple(sorted(forced)) + tuple(sorted(best[1]))
+    # An equivalent unit inside the qualification may be worth adding for what it satisfies:
+    # try each way of adding (or not) one satisfier per open equivalence.
+    for extra in _equivalence_choices(rules, base, exempt):
+        found = _route_from(rules, base | extra, exempt)
+        if found is not None:
+            cost = _add(found[0], _sum_cost(rules, extra))
+            if best is None or cost < best[0]:
+                best = (cost, tuple(extra) + found[1])
+    if best is None:  # cannot happen while the search is exact: say so loudly
+        raise AssertionError(f"No route found for {rules.code}, though one exists")
+    units = tuple(sorted(best[1]))
     verdict = evaluate(rules, base | set(units), rpl=rpl, exempt=exempt)
+    if not verdict.eligible:
+        raise AssertionError(f"The route found for {rules.code} does not meet {verdict.unmet}")
     return Route(
         True,
         units=units,
@@ -105,13 +103,65 @@ def shortest_route(
     )
 
 
+def _free(rules: Rules, base: frozenset[str], exempt: frozenset[str]) -> frozenset[str]:
+    """Units the learner is exempt from, or satisfies through an equivalent unit: they count
+    toward what they satisfy without counting credit, and a route never asks for them."""
+    return (exempt | _equivalent(rules, base)) & rules.units.keys()
+
+
+def _add(a: Cost, b: Cost) -> Cost:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])
+
+
+def _sum_cost(rules: Rules, codes: Iterable[str]) -> Cost:
+    total = ZERO
+    for code in codes:
+        total = _add(total, cost_of(rules, code))
+    return total
+
+
+def _equivalence_choices(
+    rules: Rules, base: frozenset[str], exempt: frozenset[str]
+) -> Iterable[frozenset[str]]:
+    open_ones = [
+        e
+        for e in rules.equivalences
+        if e.unit not in base | exempt and not base & set(e.satisfied_by)
+    ]
+    options = [
+        (None, *(c for c in e.satisfied_by if c in rules.units and c not in base))
+        for e in open_ones
+    ]
+    for picked in product(*options):
+        yield frozenset(c for c in picked if c is not None)
+
+
+def _route_from(
+    rules: Rules, base: frozenset[str], exempt: frozenset[str]
+) -> tuple[Cost, tuple[str, ...]] | None:
+    """The cheapest completion of `base`: missing mandatory units, then the search."""
+    free = _free(rules, base, exempt)
+    forced = tuple(c for g in rules.groups if g.mandatory for c in g.units if c not in base | free)
+    have = (base & rules.units.keys()) | frozenset(forced)
+    required = frozenset(c for g in rules.groups if g.mandatory for c in g.units) - free
+    best: tuple[Cost, tuple[str, ...]] | None = None
+    for counting, candidates in _branches(rules, have, required, free):
+        # A held unit that does not count in this branch still satisfies, if it is free.
+        found = _cheapest(rules, counting, free - counting, candidates)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+    if best is None:
+        return None
+    return _add(best[0], _sum_cost(rules, forced)), forced + best[1]
+
+
 def _branches(
-    rules: Rules, have: frozenset[str], required: frozenset[str]
+    rules: Rules, have: frozenset[str], required: frozenset[str], free: frozenset[str]
 ) -> Iterable[tuple[frozenset[str], list[str]]]:
     """Each way the rules' choices can fall: (the units already held that count, the units
     that may be added). Of a barred combination one member, or none, is the one that counts,
     whether it is held already or added; of a group with a unit maximum, which held units count."""
-    pool = [c for c in sorted(rules.units) if c not in have]
+    pool = [c for c in sorted(rules.units) if c not in have and c not in free]
     for keeps in product(*[(None, *barred) for barred in rules.barred]):
         dropped: set[str] = set()
         for barred, keep in zip(rules.barred, keeps, strict=True):
@@ -171,49 +221,15 @@ class Space:
     total_units_cap: int
     glh_cap: int
 
-    def start(
-        self, rules: Rules, bands: Bands, have: frozenset[str], free: frozenset[str]
-    ) -> tuple[int, ...]:
-        state = [0] * self.size
-        for code in have:
-            state = list(self.advance(rules, bands, tuple(state), code, counts_credit=True))
-        for code in free - have:
-            if code in rules.units:
-                state = list(self.advance(rules, bands, tuple(state), code, counts_credit=False))
-        return tuple(state)
+    def start(self, rules: Rules, bands: Bands, have: frozenset[str]) -> tuple[int, ...]:
+        state = tuple([0] * self.size)
+        for code in sorted(have):
+            state = self.step(rules, bands, code).apply(state)
+        return state
 
     @property
     def size(self) -> int:
         return len(self.buckets) + len(self.count_groups) + 2
-
-    def advance(
-        self,
-        rules: Rules,
-        bands: Bands,
-        state: tuple[int, ...],
-        code: str,
-        *,
-        counts_credit: bool = True,
-    ) -> tuple[int, ...]:
-        unit, group = rules.units[code], rules.group_of.get(code)
-        values = list(state)
-        if group in self.count_groups:
-            j = self.count_groups.index(group)
-            limit = self.count_maximums[j]
-            if limit is not None and values[len(self.buckets) + j] >= limit:
-                return state  # beyond the group's unit maximum a unit does not count
-        if counts_credit and unit.credits and group is not None:
-            i = self.buckets.index((group, bands.band(unit.level)))
-            values[i] = min(self.caps[i], values[i] + unit.credits)
-        offset = len(self.buckets)
-        if group in self.count_groups:
-            j = self.count_groups.index(group)
-            values[offset + j] = min(self.count_caps[j], values[offset + j] + 1)
-        offset += len(self.count_groups)
-        values[offset] = min(self.total_units_cap, values[offset] + 1)
-        if counts_credit:
-            values[offset + 1] = min(self.glh_cap, values[offset + 1] + (unit.glh or 0))
-        return tuple(values)
 
     def step(self, rules: Rules, bands: Bands, code: str) -> Step:
         """What adding one unit does to a state, worked out once rather than per state."""
@@ -247,7 +263,7 @@ class Space:
         return all_minimums_met(rules, bands, totals)
 
 
-def _space(rules: Rules, bands: Bands, have: frozenset[str]) -> Space:
+def _space(rules: Rules, bands: Bands, have: frozenset[str], free: frozenset[str]) -> Space:
     buckets = sorted(
         {
             (rules.group_of[c], bands.band(u.level))
@@ -261,14 +277,20 @@ def _space(rules: Rules, bands: Bands, have: frozenset[str]) -> Space:
     else:
         caps = [_independent_cap(rules, groups[g], have) for g, _ in buckets]
     counted = [g for g in rules.groups if g.min_units or g.max_units is not None]
+    # Exempt and equivalent-satisfied units already meet part of each count of units, and take
+    # no place under a group's unit maximum: they lower the minimums instead of entering states.
+    minimums = [max(0, (g.min_units or 0) - len(free & set(g.units))) for g in counted]
     return Space(
         buckets=buckets,
         caps=caps,
         count_groups=[g.code for g in counted],
-        count_caps=[g.max_units if g.max_units is not None else g.min_units or 0 for g in counted],
-        count_minimums=[g.min_units or 0 for g in counted],
+        count_caps=[
+            g.max_units if g.max_units is not None else low
+            for g, low in zip(counted, minimums, strict=True)
+        ],
+        count_minimums=minimums,
         count_maximums=[g.max_units for g in counted],
-        total_units_cap=rules.min_units or 0,
+        total_units_cap=max(0, (rules.min_units or 0) - len(free)),
         glh_cap=rules.min_glh or 0,
     )
 
@@ -308,9 +330,9 @@ def _cheapest(
     rules: Rules, have: frozenset[str], free: frozenset[str], candidates: Sequence[str]
 ) -> tuple[Cost, tuple[str, ...]] | None:
     bands = Bands.of(rules)
-    space = _space(rules, bands, have)
+    space = _space(rules, bands, have, free)
     states: dict[tuple[int, ...], tuple[Cost, Chain]] = {
-        space.start(rules, bands, have, free): (ZERO, None)
+        space.start(rules, bands, have): (ZERO, None)
     }
     for code in candidates:
         extra, step = cost_of(rules, code), space.step(rules, bands, code)

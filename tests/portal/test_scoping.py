@@ -83,6 +83,11 @@ def test_an_assessor_and_an_iqa_see_the_learners_allocated_to_them_and_no_others
         assert peer.email not in seen
     assert "learner@example.org" not in people(everyone["trainee"])
 
+    # An assessor who leaves the centre loses sight of the learner, though the registration
+    # still names them.
+    Role.objects.filter(user=everyone["assessor"]).delete()
+    assert "learner@example.org" not in people(everyone["assessor"])
+
 
 def test_a_person_with_two_roles_in_two_centres_sees_each_centre_as_that_role_allows(
     centre, other_centre, everyone

@@ -5,7 +5,15 @@ from itertools import combinations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualifications.rules import Group, LevelRule, Rules, Unit, evaluate, shortest_route
+from qualifications.rules import (
+    Equivalence,
+    Group,
+    LevelRule,
+    Rules,
+    Unit,
+    evaluate,
+    shortest_route,
+)
 from qualifications.rules.route import cost_of
 
 # Examples per property: the profiles are in tests/conftest.py (150, or 3,000 "thorough").
@@ -30,9 +38,25 @@ def qualifications(draw: st.DrawFn) -> Rules:
     parts = [codes[a:b] for a, b in zip([0, *cuts], [*cuts, count], strict=True)]
     groups = tuple(draw(group(f"G{i}", part, units)) for i, part in enumerate(parts))
     total = sum(u.credits or 0 for u in units.values())
-    level_rules: tuple[LevelRule, ...] = ()
+    level_rules = tuple(
+        draw(
+            st.lists(
+                st.builds(
+                    LevelRule,
+                    level=st.sampled_from([2, 3]),
+                    max_credits=st.one_of(st.none(), st.integers(0, total)),
+                    min_credits=st.one_of(st.none(), st.integers(0, total)),
+                    or_above=st.booleans(),
+                ),
+                max_size=2,
+                unique_by=lambda r: (r.level, r.or_above),
+            )
+        )
+    )
+    equivalences: tuple[Equivalence, ...] = ()
     if draw(st.booleans()):
-        level_rules = (LevelRule(3, max_credits=draw(st.integers(0, total))),)
+        satisfied_by = draw(st.sampled_from(["OLD", *codes]))
+        equivalences = (Equivalence(draw(st.sampled_from(codes)), (satisfied_by,)),)
     barred: tuple[tuple[str, ...], ...] = ()
     if count >= 3 and draw(st.booleans()):
         barred = (
@@ -45,8 +69,10 @@ def qualifications(draw: st.DrawFn) -> Rules:
         groups=groups,
         min_credits=draw(st.integers(0, total)),
         min_units=draw(st.one_of(st.none(), st.integers(1, count))),
+        min_glh=draw(st.one_of(st.none(), st.integers(0, 120))),
         level_rules=level_rules,
         barred=barred,
+        equivalences=equivalences,
     )
 
 
@@ -71,12 +97,22 @@ def group(draw: st.DrawFn, code: str, members: list[str], units: dict[str, Unit]
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[Rules, frozenset[str]]:
     rules = draw(qualifications())
-    achieved = draw(st.frozensets(st.sampled_from(sorted(rules.units))))
+    achieved = draw(st.frozensets(st.sampled_from([*sorted(rules.units), "OLD"])))
     return rules, achieved
 
 
+@st.composite
+def full_cases(draw: st.DrawFn) -> tuple[Rules, frozenset[str], frozenset[str], frozenset[str]]:
+    """A qualification, achieved units, chosen units and exemptions (some outside it)."""
+    rules, achieved = draw(cases())
+    units = sorted(rules.units)
+    chosen = draw(st.frozensets(st.sampled_from(units), max_size=2))
+    exempt = draw(st.frozensets(st.sampled_from([*units, "ELSEWHERE"]), max_size=2))
+    return rules, achieved, chosen, exempt
+
+
 def credit_total(rules: Rules, codes) -> int:
-    return sum(rules.units[c].credits or 0 for c in codes)
+    return sum(rules.units[c].credits or 0 for c in codes if c in rules.units)
 
 
 @PROPERTY_SETTINGS
@@ -94,38 +130,44 @@ def test_counted_credits_never_exceed_achieved_credits(case):
     rules, achieved = case
     verdict = evaluate(rules, achieved)
     assert verdict.counted_credits <= verdict.achieved_credits == credit_total(rules, achieved)
+    used = any("OLD" in e.satisfied_by for e in rules.equivalences)
+    assert ("OLD" in verdict.outside_units) == ("OLD" in achieved and not used)
 
 
-def cheapest_by_brute_force(rules: Rules, achieved: frozenset[str]):
-    rest = sorted(set(rules.units) - achieved)
+def cheapest_by_brute_force(rules: Rules, achieved, chosen=frozenset(), exempt=frozenset()):
+    """The cheapest eligible addition, trying every subset of the units a route may add:
+    neither held nor chosen, nor exempted, nor satisfied by an achieved equivalent."""
+    base = achieved | chosen
+    satisfied = {e.unit for e in rules.equivalences if base & set(e.satisfied_by)}
+    rest = sorted(set(rules.units) - base - exempt - satisfied)
     best = None
     for size in range(len(rest) + 1):
         for added in combinations(rest, size):
-            if evaluate(rules, achieved | set(added)).eligible:
-                cost = (
-                    tuple(map(sum, zip(*(cost_of(rules, c) for c in added), strict=True)))
-                    if added
-                    else (0, 0, 0, 0)
-                )
+            if evaluate(rules, base | set(added), exempt=exempt).eligible:
+                cost = cost_total(rules, added)
                 if best is None or cost < best:
                     best = cost
     return best
 
 
+def cost_total(rules: Rules, codes) -> tuple[int, ...]:
+    return (
+        tuple(map(sum, zip(*(cost_of(rules, c) for c in codes), strict=True)))
+        if codes
+        else (0, 0, 0, 0)
+    )
+
+
 @PROPERTY_SETTINGS
-@given(cases())
+@given(full_cases())
 def test_the_shortest_route_is_eligible_and_nothing_cheaper_is(case):
-    rules, achieved = case
-    route = shortest_route(rules, achieved)
-    expected = cheapest_by_brute_force(rules, achieved)
+    rules, achieved, chosen, exempt = case
+    route = shortest_route(rules, achieved, chosen=chosen, exempt=exempt)
+    expected = cheapest_by_brute_force(rules, achieved, chosen, exempt)
     if expected is None:
         assert not route.found
         return
     assert route.found, route.reason
-    assert evaluate(rules, achieved | set(route.units)).eligible
-    cost = (
-        tuple(map(sum, zip(*(cost_of(rules, c) for c in route.units), strict=True)))
-        if route.units
-        else (0, 0, 0, 0)
-    )
-    assert cost == expected
+    assert not set(route.units) & (achieved | chosen | exempt)
+    assert evaluate(rules, achieved | chosen | set(route.units), exempt=exempt).eligible
+    assert cost_total(rules, route.units) == expected
