@@ -4,8 +4,10 @@ from django.contrib import admin
 
 from qualifications.models import (
     AwardingOrganisation,
+    BarredCombination,
     Correction,
     Criterion,
+    Equivalence,
     EvidenceRequirement,
     KnowledgeItem,
     LearningOutcome,
@@ -124,3 +126,18 @@ class UnitAdmin(admin.ModelAdmin):
 class AwardingOrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
+
+
+@admin.register(BarredCombination)
+class BarredCombinationAdmin(admin.ModelAdmin):
+    list_display = ["qualification", "note"]
+    list_filter = ["qualification"]
+    filter_horizontal = ["units"]
+
+
+@admin.register(Equivalence)
+class EquivalenceAdmin(admin.ModelAdmin):
+    list_display = ["qualification", "unit", "note"]
+    list_filter = ["qualification"]
+    autocomplete_fields = ["unit"]
+    filter_horizontal = ["satisfied_by"]

@@ -25,7 +25,9 @@ def search_units(query: str) -> QuerySet[Unit]:
             "aim", weight="B", config="english"
         )
         wanted = full_text(query)
-        found = Unit.objects.annotate(document=vector).filter(document=wanted)
+        # A unit's code or reference (e.g. "A/506/2130", "U09602") finds it too.
+        by_code = Q(code__iexact=query.strip()) | Q(reference__iexact=query.strip())
+        found = Unit.objects.annotate(document=vector).filter(Q(document=wanted) | by_code)
         return found.annotate(rank=SearchRank(vector, wanted)).order_by("-rank", "code")[:LIMIT]
     match = [
         Q(title__icontains=w) | Q(aim__icontains=w) | Q(code__icontains=w) for w in words(query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from qualifications.models import LevelRule, Qualification, QualificationUnit, RuleGroup
+from qualifications.models import Qualification, QualificationUnit, RuleGroup
 
 ERROR = "error"
 WARNING = "warning"
@@ -119,34 +119,12 @@ def group_problems(group: RuleGroup, memberships: list[QualificationUnit]) -> li
 def reachability_problems(
     qualification: Qualification, memberships: list[QualificationUnit], groups: list[RuleGroup]
 ) -> list[str]:
-    """Whether the qualification's minimum can be met at all by its units, caps applied."""
-    problems = []
-    credit = {m.unit_id: m.unit.credits or 0 for m in memberships}
-    best = 0
-    for group in groups:
-        offered = sum(credit[m.unit_id] for m in memberships if m.group_id == group.pk)
-        best += offered if group.max_credits is None else min(offered, group.max_credits)
-    for rule in qualification.level_rules.all():
-        at_level = sum(
-            credit[m.unit_id]
-            for m in memberships
-            if m.unit.level == rule.level or (rule.or_above and m.unit.level > rule.level)
-        )
-        if rule.kind == LevelRule.Kind.CAP and at_level > rule.credits:
-            best -= at_level - rule.credits
-        if rule.kind == LevelRule.Kind.MINIMUM and at_level < rule.credits:
-            problems.append(
-                f"needs {rule.credits} credits at level {rule.level} or above, "
-                f"its units offer only {at_level}"
-            )
-    minimum = qualification.min_credits
-    if minimum is not None and best < minimum:
-        problems.append(f"needs {minimum} credits, but at most {best} can count")
-    if qualification.min_units is not None and len(memberships) < qualification.min_units:
-        problems.append(
-            f"needs {qualification.min_units} units, but it has only {len(memberships)}"
-        )
-    return problems
+    """Whether the rules can be met at all: the engine's verdict with every unit achieved."""
+    from qualifications.rules import evaluate
+    from qualifications.rules.adapter import rules_for
+
+    verdict = evaluate(rules_for(qualification), [m.unit.code for m in memberships])
+    return [f"cannot be met even with every unit: {r.message}" for r in verdict.unmet]
 
 
 def credit_warnings(qualification: Qualification) -> list[str]:

@@ -27,3 +27,7 @@ def test_a_unit_whose_title_matches_ranks_above_one_whose_aim_does(catalogue):
 def test_a_search_that_matches_nothing_finds_nothing(catalogue):
     assert list(search_units("xylophone")) == []
     assert list(search_criteria("xylophone")) == []
+
+
+def test_a_unit_is_found_by_its_reference(catalogue):
+    assert [u.code for u in search_units("U09602")] == ["U09602"]

@@ -53,7 +53,7 @@ def test_each_qualification_has_its_units_outcomes_and_criteria(catalogue_db, co
 
 def test_the_unit_bank_holds_each_shared_unit_once(catalogue_db):
     assert Qualification.objects.count() == 9
-    assert Unit.objects.count() == 99
+    assert Unit.objects.count() == 100
     shared = Unit.objects.get(code="A/506/2130")
     assert {m.qualification.code for m in shared.memberships.all()} == {"601/3576/1", "SFJ-L2-CS"}
     # ProQual prints no GLH for its units; the SFJ draft does, for the same unit.
@@ -208,3 +208,19 @@ def test_loading_the_real_catalogue_twice_changes_nothing(catalogue_db):
     report = catalogue_load(force=True)
     assert len(report.loaded) == 5
     assert list(Criterion.objects.values_list("pk", "unit__code", "number", "text")) == before
+
+
+def test_a_urn_printed_with_different_words_is_two_versions(catalogue_db):
+    proqual, city_and_guilds = (
+        Unit.objects.get(code="F/502/4396"),
+        Unit.objects.get(code="F/502/4396-CG"),
+    )
+    assert proqual.reference == city_and_guilds.reference == "F/502/4396"
+    assert (
+        proqual.outcomes.get(number="1").text
+        == "Input and combine information using bespoke applications"
+    )
+    assert (
+        city_and_guilds.outcomes.get(number="1").text
+        == "Be able to input and combine information using bespoke applications"
+    )

@@ -304,10 +304,14 @@ def test_a_qualification_whose_rules_cannot_be_met_has_no_route_and_says_why():
     assert "Total: 57 of at least 90 credits (33 more credits needed)" in route.reason
 
 
-def test_chosen_units_are_kept_and_the_route_adds_to_them():
+def test_chosen_units_shape_the_route_that_completes_them():
+    # With M2 and H4 (5 level-3 credits) chosen, 12 more optional credits are needed: H1 and O3
+    # (55 h, 12 credits) beat H1 and H3 (55 h, 13 credits) on credits.
     route = shortest_route(diploma_000(), ["M1"], chosen=["M2", "H4"])
-    assert "H4" not in route.units and "M2" not in route.units
+    assert set(route.units) == {"H1", "O3"}
     assert route.verdict is not None and route.verdict.eligible
+    # Without H4 chosen, the cheapest optional 17 credits are different.
+    assert set(shortest_route(diploma_000(), ["M1", "M2"]).units) != {"H1", "O3"}
 
 
 # -- unit choice at registration ----------------------------------------------------------

@@ -1,5 +1,5 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
@@ -35,7 +35,10 @@ def test_a_group_minimum_its_units_cannot_reach_is_an_error(catalogue, write):
 def test_a_qualification_minimum_out_of_reach_once_caps_apply_is_an_error(catalogue, write):
     # Optional credits count up to 8, and the level 3 unit's 4 credits fit under its cap: 6 + 8.
     catalogue["qualifications"][0]["rules"]["min_credits"] = 15
-    assert (ERROR, "needs 15 credits, but at most 14 can count") in findings(catalogue, write)
+    assert (
+        ERROR,
+        "cannot be met even with every unit: Total: 14 of at least 15 credits (1 more credit needed)",
+    ) in findings(catalogue, write)
 
 
 def test_a_credit_value_that_differs_from_tqt_over_ten_is_only_a_warning(catalogue, write):
@@ -64,4 +67,12 @@ def test_the_command_exits_0_when_clean_and_1_listing_errors(catalogue, write, c
     with pytest.raises(SystemExit) as exit:
         call_command("validate_qualifications")
     assert exit.value.code == 1
-    assert "ERROR T/1: needs 40 credits, but at most 14 can count" in capsys.readouterr().out
+    assert (
+        "ERROR T/1: cannot be met even with every unit: Total: 14 of at least 40 credits"
+        in capsys.readouterr().out
+    )
+
+
+def test_the_command_refuses_an_unknown_code():
+    with pytest.raises(CommandError, match="No qualification has the code NOPE"):
+        call_command("validate_qualifications", "NOPE")

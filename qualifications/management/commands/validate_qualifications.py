@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qualifications.models import Qualification
 from qualifications.validation import ERROR, validate
@@ -16,6 +16,11 @@ class Command(BaseCommand):
         qualifications = Qualification.objects.order_by("code")
         if options["codes"]:
             qualifications = qualifications.filter(code__in=options["codes"])
+            unknown = sorted(
+                set(options["codes"]) - set(qualifications.values_list("code", flat=True))
+            )
+            if unknown:
+                raise CommandError(f"No qualification has the code {', '.join(unknown)}.")
         findings = [f for q in qualifications for f in validate(q)]
         for finding in findings:
             style = self.style.ERROR if finding.severity == ERROR else self.style.WARNING
