@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from assessment.models import Decision, Outcome
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
 from qualifications.models import Criterion, LearningOutcome, Unit
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
@@ -20,6 +21,7 @@ class Progress:
     registration: Registration
     criteria: int
     evidenced: int
+    met: int
     evidence_items: int
     verdict: Verdict
     route: Route
@@ -27,6 +29,10 @@ class Progress:
     @property
     def percent_evidenced(self) -> int:
         return round(100 * self.evidenced / self.criteria) if self.criteria else 0
+
+    @property
+    def percent_met(self) -> int:
+        return round(100 * self.met / self.criteria) if self.criteria else 0
 
 
 def per_registration(rows: Iterable[Mapping_[str, Any]], key: str) -> dict[int, int]:
@@ -48,6 +54,18 @@ def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
         .values("evidence__registration")
         .annotate(n=Count("criterion", distinct=True)),
         "evidence__registration",
+    )
+    met = per_registration(
+        Decision.objects.filter(
+            registration__in=ids,
+            current=True,
+            outcome=Outcome.MET,
+            provisional=False,
+            criterion__isnull=False,
+        )
+        .values("registration")
+        .annotate(n=Count("criterion", distinct=True)),
+        "registration",
     )
     items = per_registration(
         Evidence.objects.filter(registration__in=ids)
@@ -72,6 +90,7 @@ def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
                 registration=registration,
                 criteria=criteria.get(registration.pk, 0),
                 evidenced=evidenced.get(registration.pk, 0),
+                met=met.get(registration.pk, 0),
                 evidence_items=items.get(registration.pk, 0),
                 verdict=evaluate(these, achieved),
                 route=shortest_route(these, achieved, chosen=plans.get(registration.pk, [])),
@@ -84,6 +103,9 @@ class CriterionState:
     NO_EVIDENCE = "No evidence yet"
     PROPOSED = "Evidence proposed"
     CONFIRMED = "Evidence confirmed by the assessor"
+    NOT_YET = "Not yet met"
+    PENDING = "Met, awaiting countersignature"
+    MET = "Met"
 
 
 @dataclass(frozen=True)
@@ -105,6 +127,12 @@ def unit_progress(
     by_criterion: dict[int, list[Mapping]] = {}
     for mapping in mappings:
         by_criterion.setdefault(mapping.criterion_id or 0, []).append(mapping)
+    decided = {
+        d.criterion_id: d
+        for d in Decision.objects.filter(
+            registration=registration, current=True, criterion__unit=unit
+        )
+    }
     outcomes: list[tuple[LearningOutcome, list[CriterionProgress]]] = []
     for outcome in unit.outcomes.all():
         rows = []
@@ -112,7 +140,7 @@ def unit_progress(
             found = [
                 m for m in by_criterion.get(criterion.pk, []) if m.status != MappingStatus.REJECTED
             ]
-            state = (
+            state = decision_state(decided.get(criterion.pk)) or (
                 CriterionState.CONFIRMED
                 if any(m.status == MappingStatus.CONFIRMED for m in found)
                 else CriterionState.PROPOSED
@@ -122,3 +150,11 @@ def unit_progress(
             rows.append(CriterionProgress(criterion, state, [m.evidence for m in found]))
         outcomes.append((outcome, rows))
     return outcomes
+
+
+def decision_state(decision: Decision | None) -> str | None:
+    if decision is None:
+        return None
+    if decision.outcome != Outcome.MET:
+        return CriterionState.NOT_YET
+    return CriterionState.PENDING if decision.provisional else CriterionState.MET

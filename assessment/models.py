@@ -1,0 +1,133 @@
+"""Assessment decisions and the tamper-evident audit log they are written to."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from portal.models import User
+from portfolios.models import Evidence, EvidenceMethod, Registration
+
+
+class AuditEntry(models.Model):
+    """One entry of an append-only log. Each carries the hash of the one before it, so editing
+    or deleting any entry breaks the chain from there on (`manage.py verify_audit`)."""
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=60)
+    subject = models.CharField(max_length=100, help_text="e.g. decision:42")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
+
+
+class Outcome(models.TextChoices):
+    MET = "met", "Met"
+    NOT_YET = "not_yet", "Not yet met"
+
+
+class Decision(models.Model):
+    """An assessor's judgement of one criterion (or CVQ range or knowledge item) for one
+    registration. A trainee's decision is provisional until a qualified assessor countersigns
+    it; a new decision on the same item supersedes the old one, which is kept."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="decisions"
+    )
+    criterion = models.ForeignKey(
+        "qualifications.Criterion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    range_item = models.ForeignKey(
+        "qualifications.RangeItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    knowledge_item = models.ForeignKey(
+        "qualifications.KnowledgeItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    evidence = models.ManyToManyField(Evidence, related_name="decisions")
+    method = models.CharField(max_length=30, choices=EvidenceMethod.choices)
+    assessed_on = models.DateField()
+    feedback = models.TextField(blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    provisional = models.BooleanField(
+        default=False, help_text="A trainee's decision, not yet countersigned."
+    )
+    countersigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(null=True, blank=True)
+    current = models.BooleanField(default=True, help_text="False once superseded.")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(criterion__isnull=False, range_item__isnull=True, knowledge_item__isnull=True)
+                    | Q(
+                        criterion__isnull=True,
+                        range_item__isnull=False,
+                        knowledge_item__isnull=True,
+                    )
+                    | Q(
+                        criterion__isnull=True,
+                        range_item__isnull=True,
+                        knowledge_item__isnull=False,
+                    )
+                ),
+                name="a_decision_has_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["registration", "criterion"],
+                condition=Q(current=True, criterion__isnull=False),
+                name="one_current_decision_per_criterion",
+            ),
+            models.UniqueConstraint(
+                fields=["registration", "range_item"],
+                condition=Q(current=True, range_item__isnull=False),
+                name="one_current_decision_per_range_item",
+            ),
+            models.UniqueConstraint(
+                fields=["registration", "knowledge_item"],
+                condition=Q(current=True, knowledge_item__isnull=False),
+                name="one_current_decision_per_knowledge_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(provisional=False) | Q(countersigned_by__isnull=True),
+                name="countersigned_decisions_are_not_provisional",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.target}"
+
+    @property
+    def target(self) -> object:
+        return self.criterion or self.range_item or self.knowledge_item
+
+    @property
+    def counts(self) -> bool:
+        """Whether the decision counts toward sign-off: met, current, and not provisional."""
+        return self.current and self.outcome == Outcome.MET and not self.provisional

@@ -1,0 +1,183 @@
+"""Recording and countersigning assessment decisions. Every change is written to the audit log."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from assessment.audit import audit_append
+from assessment.models import Decision, Outcome
+from portal.models import Role, RoleKind, User
+from portfolios.mapping import Targets
+from portfolios.models import Evidence, Mapping, MappingStatus, Registration
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
+
+NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
+OWN_REGISTRATION = "Nobody can assess their own registration."
+NOT_IN_PLAN = "Some of the items are not in the units of this registration."
+EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio only."
+NOT_A_COUNTERSIGNER = (
+    "Only a qualified assessor of the centre, other than the trainee, can countersign."
+)
+NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+
+
+class DecisionRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Judgement:
+    outcome: str
+    method: str
+    assessed_on: datetime.date
+    feedback: str = ""
+
+
+def assessor_role(user: User, registration: Registration) -> Role | None:
+    return Role.objects.filter(
+        user=user, centre=registration.centre, kind=RoleKind.ASSESSOR
+    ).first()
+
+
+def summary(decision: Decision) -> dict[str, object]:
+    return {
+        "registration": decision.registration_id,
+        "criterion": decision.criterion_id,
+        "range_item": decision.range_item_id,
+        "knowledge_item": decision.knowledge_item_id,
+        "outcome": decision.outcome,
+        "provisional": decision.provisional,
+        "decided_by": decision.decided_by_id,
+        "evidence": sorted(e.pk for e in decision.evidence.all()),
+        "feedback": decision.feedback,
+    }
+
+
+def decision_record(
+    *,
+    registration: Registration,
+    targets: Targets,
+    judgement: Judgement,
+    evidence: Sequence[Evidence],
+    actor: User,
+) -> list[Decision]:
+    """Decide many criteria at once from the same evidence: one action, one decision each.
+
+    A trainee's decisions are provisional until countersigned. A new decision supersedes the
+    current one on the same item; the old one is kept, and both are in the audit log.
+    """
+    if actor.pk == registration.learner_id:
+        raise PermissionDenied(OWN_REGISTRATION)
+    role = assessor_role(actor, registration)
+    if role is None or registration.assessor_id != actor.pk:
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if any(e.registration_id != registration.pk for e in evidence):
+        raise DecisionRefused(EVIDENCE_ELSEWHERE)
+    units = plan_unit_ids_for(registration)
+    kinds = (
+        ("criterion", Criterion, targets.criteria),
+        ("range_item", RangeItem, targets.range_items),
+        ("knowledge_item", KnowledgeItem, targets.knowledge_items),
+    )
+    for _, model, wanted in kinds:
+        if model._default_manager.filter(pk__in=wanted, unit_id__in=units).count() != len(wanted):
+            raise DecisionRefused(NOT_IN_PLAN)
+    now = timezone.now()
+    made = []
+    with transaction.atomic():
+        for name, _, wanted in kinds:
+            for pk in sorted(wanted):
+                made.append(_decide(registration, name, pk, judgement, evidence, actor, role, now))
+        Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(
+            judged_at=now
+        )
+    return made
+
+
+def plan_unit_ids_for(registration: Registration) -> list[int]:
+    return list(registration.planned_units.values_list("unit_id", flat=True))
+
+
+def _decide(
+    registration: Registration,
+    name: str,
+    pk: int,
+    judgement: Judgement,
+    evidence: Sequence[Evidence],
+    actor: User,
+    role: Role,
+    now: datetime.datetime,
+) -> Decision:
+    target = {f"{name}_id": pk}
+    previous = (
+        Decision.objects.select_for_update()
+        .filter(registration=registration, current=True, **target)
+        .first()
+    )
+    before = summary(previous) if previous else None
+    if previous:
+        previous.current = False
+        previous.save(update_fields=["current"])
+    decision = Decision.objects.create(
+        registration=registration,
+        outcome=judgement.outcome,
+        method=judgement.method,
+        assessed_on=judgement.assessed_on,
+        feedback=judgement.feedback,
+        decided_by=actor,
+        decided_at=now,
+        provisional=role.is_trainee,
+        **target,
+    )
+    decision.evidence.set(evidence)
+    # The assessor's decision settles the mapping: confirmed where met, rejected otherwise.
+    status = MappingStatus.CONFIRMED if judgement.outcome == Outcome.MET else MappingStatus.REJECTED
+    for item in evidence:
+        mapping = Mapping.objects.filter(evidence=item, **target).first() or Mapping(
+            evidence=item, proposed_by=actor, **target
+        )
+        mapping.status = status
+        mapping.save()
+    audit_append(
+        actor=actor,
+        action="decision.recorded",
+        subject=f"decision:{decision.pk}",
+        before=before,
+        after=summary(decision),
+    )
+    return decision
+
+
+def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
+    """A qualified assessor confirms a trainee's provisional decisions."""
+    for decision in decisions:
+        role = assessor_role(actor, decision.registration)
+        if (
+            role is None
+            or role.is_trainee
+            or actor.pk in (decision.decided_by_id, decision.registration.learner_id)
+        ):
+            raise PermissionDenied(NOT_A_COUNTERSIGNER)
+        if not (decision.provisional and decision.current):
+            raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+    now = timezone.now()
+    with transaction.atomic():
+        for decision in decisions:
+            before = summary(decision)
+            decision.provisional = False
+            decision.countersigned_by = actor
+            decision.countersigned_at = now
+            decision.save(update_fields=["provisional", "countersigned_by", "countersigned_at"])
+            audit_append(
+                actor=actor,
+                action="decision.countersigned",
+                subject=f"decision:{decision.pk}",
+                before=before,
+                after=summary(decision),
+            )

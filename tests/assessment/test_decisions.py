@@ -1,0 +1,215 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import connection
+
+from assessment.audit import audit_verify
+from assessment.models import AuditEntry, Decision, Outcome
+from assessment.services import (
+    NOT_IN_PLAN,
+    DecisionRefused,
+    Judgement,
+    decision_countersign,
+    decision_record,
+)
+from portal.models import RoleKind
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets
+from portfolios.models import Evidence, MappingStatus
+from portfolios.progress import CriterionState, progress_of, unit_progress
+from qualifications.models import Criterion, Unit
+from tests.factories import RoleFactory
+from tests.portfolios.files import pdf
+
+MET = Judgement(Outcome.MET, "observation", datetime.date(2026, 10, 6), "Well done.")
+
+
+@pytest.fixture
+def evidence(registration, learner):
+    details = EvidenceDetails("Observed call", datetime.date(2026, 10, 6), "observation")
+    return evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+
+
+def criteria(unit, *numbers):
+    return frozenset(Criterion.objects.get(unit__code=unit, number=n).pk for n in numbers)
+
+
+def test_an_assessor_decides_criteria_in_two_units_in_one_action(registration, assessor, evidence):
+    targets = Targets(criteria=criteria("A/506/2130", "4.1", "4.2") | criteria("K/503/0421", "1.1"))
+    made = decision_record(
+        registration=registration,
+        targets=targets,
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    assert len(made) == 3 and all(d.counts for d in made)
+    evidence.refresh_from_db()
+    assert evidence.is_locked  # judged: the learner can no longer change it
+    assert {m.status for m in evidence.mappings.all()} == {MappingStatus.CONFIRMED}
+
+
+def test_met_criteria_show_on_the_unit_page_and_the_learners_home(registration, assessor, evidence):
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1")),
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    rows = {
+        r.criterion.number: r.state
+        for _, rs in unit_progress(registration, Unit.objects.get(code="A/506/2130"))
+        for r in rs
+    }
+    assert rows["4.1"] == CriterionState.MET and rows["4.2"] == CriterionState.NO_EVIDENCE
+    assert progress_of([registration])[0].met == 1
+
+
+@pytest.mark.parametrize(
+    "persona", ["learner", "iqa", "centre_admin", "outsider", "trainee_assessor"]
+)
+def test_only_the_learners_assessor_decides(request, registration, evidence, persona):
+    with pytest.raises(PermissionDenied):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=criteria("A/506/2130", "4.1")),
+            judgement=MET,
+            evidence=[evidence],
+            actor=request.getfixturevalue(persona),
+        )
+    assert not Decision.objects.exists()
+
+
+def test_an_assessor_cannot_assess_their_own_registration(registration, assessor, centre):
+    RoleFactory.create(user=assessor, centre=centre, kind=RoleKind.LEARNER)
+    registration.learner = assessor
+    with pytest.raises(PermissionDenied, match="Nobody can assess their own registration"):
+        decision_record(
+            registration=registration, targets=Targets(), judgement=MET, evidence=[], actor=assessor
+        )
+
+
+def test_criteria_outside_the_plan_are_refused(registration, assessor, evidence):
+    with pytest.raises(DecisionRefused, match=NOT_IN_PLAN):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=criteria("J/506/2132", "1.1")),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+        )
+
+
+def test_a_trainees_decision_is_provisional_until_a_qualified_assessor_countersigns(
+    registration, trainee_assessor, assessor, evidence
+):
+    registration.assessor = trainee_assessor
+    registration.save()
+    [decision] = decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1")),
+        judgement=MET,
+        evidence=[evidence],
+        actor=trainee_assessor,
+    )
+    assert decision.provisional and not decision.counts
+    assert progress_of([registration])[0].met == 0
+    with pytest.raises(PermissionDenied):
+        decision_countersign(decisions=[decision], actor=trainee_assessor)
+    decision_countersign(decisions=[decision], actor=assessor)
+    decision.refresh_from_db()
+    assert decision.counts and decision.countersigned_by == assessor
+    assert progress_of([registration])[0].met == 1
+
+
+def test_a_new_decision_supersedes_the_old_which_is_kept(registration, assessor, evidence):
+    target = Targets(criteria=criteria("A/506/2130", "4.1"))
+    decision_record(
+        registration=registration,
+        targets=target,
+        judgement=Judgement(Outcome.NOT_YET, "observation", datetime.date(2026, 10, 6)),
+        evidence=[evidence],
+        actor=assessor,
+    )
+    decision_record(
+        registration=registration,
+        targets=target,
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    history = Decision.objects.filter(registration=registration).order_by("pk")
+    assert [(d.outcome, d.current) for d in history] == [
+        (Outcome.NOT_YET, False),
+        (Outcome.MET, True),
+    ]
+
+
+def test_every_decision_is_in_an_intact_audit_chain(registration, assessor, evidence, capsys):
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1", "4.2")),
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    assert AuditEntry.objects.count() == 2
+    assert audit_verify() == (2, None)
+    call_command("verify_audit")
+    assert "The audit chain is intact: 2 entries." in capsys.readouterr().out
+
+
+def test_the_chain_names_an_edited_entry(registration, assessor, evidence, capsys):
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1", "4.2")),
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    first = AuditEntry.objects.order_by("pk")[0]
+    with connection.cursor() as cursor:  # as someone editing the table directly would
+        cursor.execute(
+            "UPDATE assessment_auditentry SET action = 'decision.tampered' WHERE id = %s",
+            [first.pk],
+        )
+    _count, broken = audit_verify()
+    assert broken is not None and broken.entry_id == first.pk and "edited" in broken.reason
+    with pytest.raises(SystemExit):
+        call_command("verify_audit")
+    assert f"broken at entry {first.pk}" in capsys.readouterr().out
+
+
+def test_the_chain_notices_a_removed_entry(registration, assessor, evidence):
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1", "4.2", "4.3")),
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    _first, second, third = AuditEntry.objects.order_by("pk")
+    AuditEntry.objects.filter(pk=second.pk).delete()
+    broken = audit_verify()[1]
+    assert broken is not None and broken.entry_id == third.pk
+
+
+def test_judged_evidence_cannot_be_removed_by_the_learner(
+    registration, assessor, learner, evidence
+):
+    from portfolios.evidence import EvidenceRejected, evidence_delete
+
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1")),
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    with pytest.raises(EvidenceRejected):
+        evidence_delete(evidence=Evidence.objects.get(pk=evidence.pk), actor=learner)
