@@ -131,3 +131,31 @@ class Decision(models.Model):
     def counts(self) -> bool:
         """Whether the decision counts toward sign-off: met, current, and not provisional."""
         return self.current and self.outcome == Outcome.MET and not self.provisional
+
+
+class UnitSignOff(models.Model):
+    """The assessor's sign-off of a unit, and the learner's countersignature that the evidence
+    is their own. The unit is achieved once both are there."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="sign_offs"
+    )
+    unit = models.ForeignKey("qualifications.Unit", on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    signature = models.CharField(max_length=200)
+    learner_signature = models.CharField(max_length=200, blank=True)
+    learner_signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "unit"], name="unit_signed_off_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} signed off for {self.registration}"
+
+    @property
+    def achieved(self) -> bool:
+        return self.learner_signed_at is not None

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.audit import audit_append
-from assessment.models import Decision, Outcome
+from assessment.models import Decision, Outcome, UnitSignOff
 from portal.models import Role, RoleKind, User
 from portfolios.mapping import Targets
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
@@ -80,14 +80,18 @@ def decision_record(
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
     units = plan_unit_ids_for(registration)
+    locked = _signed_off_units(registration)
     kinds = (
         ("criterion", Criterion, targets.criteria),
         ("range_item", RangeItem, targets.range_items),
         ("knowledge_item", KnowledgeItem, targets.knowledge_items),
     )
     for _, model, wanted in kinds:
-        if model._default_manager.filter(pk__in=wanted, unit_id__in=units).count() != len(wanted):
+        chosen = model._default_manager.filter(pk__in=wanted)
+        if chosen.filter(unit_id__in=units).count() != len(wanted):
             raise DecisionRefused(NOT_IN_PLAN)
+        for item in chosen.filter(unit_id__in=locked).select_related("unit"):
+            raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit.code))
     now = timezone.now()
     made = []
     with transaction.atomic():
@@ -98,6 +102,12 @@ def decision_record(
             judged_at=now
         )
     return made
+
+
+def _signed_off_units(registration: Registration) -> list[int]:
+    return list(
+        UnitSignOff.objects.filter(registration=registration).values_list("unit_id", flat=True)
+    )
 
 
 def plan_unit_ids_for(registration: Registration) -> list[int]:
@@ -181,3 +191,100 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
                 before=before,
                 after=summary(decision),
             )
+
+
+NOT_COMPLETE = "The unit cannot be signed off yet: {items}."
+WRONG_PASSWORD = "That password is not yours: sign-off needs your own password, typed again."
+DECLARATION_NEEDED = "Confirm the declaration before signing."
+ALREADY_SIGNED = "This unit is already signed off."
+ONLY_THE_LEARNER = "Only the learner countersigns their own unit."
+UNIT_SIGNED_OFF = "{unit} is signed off: its decisions are locked."
+
+
+def unit_missing(registration: Registration, unit_id: int) -> list[str]:
+    """What stands between a unit and its sign-off, item by item."""
+    current = Decision.objects.filter(registration=registration, current=True)
+    counted = {(d.criterion_id, d.range_item_id, d.knowledge_item_id): d for d in current}
+    missing = []
+    for c in Criterion.objects.filter(unit_id=unit_id).order_by("position"):
+        missing += _state(counted.get((c.pk, None, None)), f"criterion {c.number}")
+    for r in RangeItem.objects.filter(unit_id=unit_id).order_by("position"):
+        missing += _state(counted.get((None, r.pk, None)), f"range {r.reference}")
+    for k in KnowledgeItem.objects.filter(unit_id=unit_id).order_by("position"):
+        missing += _state(counted.get((None, None, k.pk)), f"knowledge K{k.number}")
+    return missing
+
+
+def _state(decision: Decision | None, name: str) -> list[str]:
+    if decision is None:
+        return [f"{name} has no decision"]
+    if decision.outcome != Outcome.MET:
+        return [f"{name} is not yet met"]
+    if decision.provisional:
+        return [f"{name} awaits countersignature"]
+    return []
+
+
+def unit_sign_off(
+    *,
+    registration: Registration,
+    unit_id: int,
+    signature: str,
+    password: str,
+    declared: bool,
+    actor: User,
+) -> UnitSignOff:
+    """The assessor signs a unit off once every criterion (and CVQ range and knowledge item)
+    is met by a decision that counts; they confirm with their own password."""
+    role = assessor_role(actor, registration)
+    if role is None or registration.assessor_id != actor.pk:
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if not declared or not signature.strip():
+        raise DecisionRefused(DECLARATION_NEEDED)
+    if not actor.check_password(password):
+        raise DecisionRefused(WRONG_PASSWORD)
+    if UnitSignOff.objects.filter(registration=registration, unit_id=unit_id).exists():
+        raise DecisionRefused(ALREADY_SIGNED)
+    missing = unit_missing(registration, unit_id)
+    if missing:
+        raise DecisionRefused(NOT_COMPLETE.format(items="; ".join(missing)))
+    with transaction.atomic():
+        sign_off = UnitSignOff.objects.create(
+            registration=registration,
+            unit_id=unit_id,
+            signed_by=actor,
+            signed_at=timezone.now(),
+            signature=signature.strip(),
+        )
+        audit_append(
+            actor=actor,
+            action="unit.signed_off",
+            subject=f"sign_off:{sign_off.pk}",
+            after={
+                "registration": registration.pk,
+                "unit": unit_id,
+                "signature": sign_off.signature,
+            },
+        )
+    return sign_off
+
+
+def unit_learner_countersign(
+    *, sign_off: UnitSignOff, signature: str, declared: bool, actor: User
+) -> UnitSignOff:
+    """The learner declares the evidence their own; the unit is then achieved."""
+    if actor.pk != sign_off.registration.learner_id:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    if not declared or not signature.strip():
+        raise DecisionRefused(DECLARATION_NEEDED)
+    with transaction.atomic():
+        sign_off.learner_signature = signature.strip()
+        sign_off.learner_signed_at = timezone.now()
+        sign_off.save(update_fields=["learner_signature", "learner_signed_at"])
+        audit_append(
+            actor=actor,
+            action="unit.learner_countersigned",
+            subject=f"sign_off:{sign_off.pk}",
+            after={"signature": sign_off.learner_signature},
+        )
+    return sign_off

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from assessment.models import Decision, Outcome
+from assessment.models import Decision, Outcome, UnitSignOff
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
 from qualifications.models import Criterion, LearningOutcome, Unit
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
@@ -22,6 +22,8 @@ class Progress:
     criteria: int
     evidenced: int
     met: int
+    units: int
+    units_achieved: int
     evidence_items: int
     verdict: Verdict
     route: Route
@@ -73,6 +75,11 @@ def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
         .annotate(n=Count("pk")),
         "registration",
     )
+    achieved_units: dict[int, list[str]] = {}
+    for registration_id, code in UnitSignOff.objects.filter(
+        registration__in=ids, learner_signed_at__isnull=False
+    ).values_list("registration", "unit__code"):
+        achieved_units.setdefault(registration_id, []).append(code)
     plans: dict[int, list[str]] = {}
     for registration_id, code in RegistrationUnit.objects.filter(registration__in=ids).values_list(
         "registration", "unit__code"
@@ -84,13 +91,15 @@ def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
         if registration.qualification_id not in rules:
             rules[registration.qualification_id] = rules_for(registration.qualification)
         these = rules[registration.qualification_id]
-        achieved: list[str] = []  # units become achieved at sign-off (the assessment app)
+        achieved = achieved_units.get(registration.pk, [])  # signed off and countersigned
         result.append(
             Progress(
                 registration=registration,
                 criteria=criteria.get(registration.pk, 0),
                 evidenced=evidenced.get(registration.pk, 0),
                 met=met.get(registration.pk, 0),
+                units=len(plans.get(registration.pk, [])),
+                units_achieved=len(achieved),
                 evidence_items=items.get(registration.pk, 0),
                 verdict=evaluate(these, achieved),
                 route=shortest_route(these, achieved, chosen=plans.get(registration.pk, [])),

@@ -115,3 +115,9 @@ def test_a_unit_outside_the_plan_or_the_registration_is_not_found(
         client.get(reverse("portfolios:unit-progress", args=[registration.pk, mine.pk])).status_code
         == 404
     )
+
+
+def test_the_learner_home_counts_units_achieved(client, registration, learner):
+    client.force_login(learner)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="units-achieved">0 of 7<' in page

@@ -1,0 +1,100 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from assessment.audit import audit_verify
+from assessment.models import AuditEntry, Outcome
+from assessment.services import (
+    WRONG_PASSWORD,
+    DecisionRefused,
+    Judgement,
+    decision_record,
+    unit_learner_countersign,
+    unit_sign_off,
+)
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets
+from portfolios.progress import progress_of
+from qualifications.models import Criterion, Unit
+from tests.factories import PASSWORD
+from tests.portfolios.files import pdf
+
+UNIT = "F/506/2131"  # Understand customers: 9 criteria, 2 credits
+
+
+@pytest.fixture
+def evidence(registration, learner):
+    details = EvidenceDetails(
+        "Reflective account", datetime.date(2026, 10, 6), "reflective_account"
+    )
+    return evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+
+
+def meet(registration, assessor, evidence, numbers=None):
+    criteria = Criterion.objects.filter(unit__code=UNIT)
+    if numbers:
+        criteria = criteria.filter(number__in=numbers)
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset(c.pk for c in criteria)),
+        judgement=Judgement(Outcome.MET, "reflective_account", datetime.date(2026, 10, 6)),
+        evidence=[evidence],
+        actor=assessor,
+    )
+
+
+def sign(registration, assessor, password=PASSWORD):
+    return unit_sign_off(
+        registration=registration,
+        unit_id=Unit.objects.get(code=UNIT).pk,
+        signature="Samir Patel",
+        password=password,
+        declared=True,
+        actor=assessor,
+    )
+
+
+def test_a_unit_with_criteria_unmet_cannot_be_signed_off_and_says_which(
+    registration, assessor, evidence
+):
+    meet(registration, assessor, evidence, numbers=["1.1", "1.2"])
+    with pytest.raises(DecisionRefused) as refused:
+        sign(registration, assessor)
+    assert "criterion 1.3 has no decision" in str(refused.value)
+    assert "criterion 1.1" not in str(refused.value)
+
+
+def test_sign_off_needs_the_assessors_own_password(registration, assessor, evidence):
+    meet(registration, assessor, evidence)
+    with pytest.raises(DecisionRefused, match=WRONG_PASSWORD):
+        sign(registration, assessor, password="not-mine")
+
+
+def test_signed_off_and_countersigned_the_unit_is_achieved_and_its_credits_count(
+    registration, assessor, learner, evidence
+):
+    meet(registration, assessor, evidence)
+    sign_off = sign(registration, assessor)
+    [before] = progress_of([registration])
+    assert before.units_achieved == 0 and before.verdict.counted_credits == 0
+    with pytest.raises(PermissionDenied):
+        unit_learner_countersign(sign_off=sign_off, signature="x", declared=True, actor=assessor)
+    unit_learner_countersign(sign_off=sign_off, signature="Leo Brown", declared=True, actor=learner)
+    [after] = progress_of([registration])
+    assert after.units_achieved == 1
+    assert after.verdict.counted_credits == 2  # F/506/2131's credits now count
+    assert [e.action for e in AuditEntry.objects.order_by("pk")][-2:] == [
+        "unit.signed_off",
+        "unit.learner_countersigned",
+    ]
+    assert audit_verify()[1] is None
+
+
+def test_decisions_of_a_signed_off_unit_are_locked(registration, assessor, evidence):
+    meet(registration, assessor, evidence)
+    sign(registration, assessor)
+    with pytest.raises(DecisionRefused, match="is signed off: its decisions are locked"):
+        meet(registration, assessor, evidence, numbers=["1.1"])
