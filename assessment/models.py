@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from portal.models import User
-from portfolios.models import Evidence, EvidenceMethod, Registration
+from portfolios.models import Evidence, EvidenceMethod, ItemTarget, Registration
 
 
 class AuditEntry(models.Model):
@@ -35,34 +35,13 @@ class Outcome(models.TextChoices):
     NOT_YET = "not_yet", "Not yet met"
 
 
-class Decision(models.Model):
+class Decision(ItemTarget):
     """An assessor's judgement of one criterion (or CVQ range or knowledge item) for one
     registration. A trainee's decision is provisional until a qualified assessor countersigns
     it; a new decision on the same item supersedes the old one, which is kept."""
 
     registration = models.ForeignKey(
         Registration, on_delete=models.PROTECT, related_name="decisions"
-    )
-    criterion = models.ForeignKey(
-        "qualifications.Criterion",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    range_item = models.ForeignKey(
-        "qualifications.RangeItem",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    knowledge_item = models.ForeignKey(
-        "qualifications.KnowledgeItem",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
     )
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     evidence = models.ManyToManyField(Evidence, related_name="decisions")
@@ -83,37 +62,8 @@ class Decision(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(criterion__isnull=False, range_item__isnull=True, knowledge_item__isnull=True)
-                    | Q(
-                        criterion__isnull=True,
-                        range_item__isnull=False,
-                        knowledge_item__isnull=True,
-                    )
-                    | Q(
-                        criterion__isnull=True,
-                        range_item__isnull=True,
-                        knowledge_item__isnull=False,
-                    )
-                ),
-                name="a_decision_has_exactly_one_target",
-            ),
-            models.UniqueConstraint(
-                fields=["registration", "criterion"],
-                condition=Q(current=True, criterion__isnull=False),
-                name="one_current_decision_per_criterion",
-            ),
-            models.UniqueConstraint(
-                fields=["registration", "range_item"],
-                condition=Q(current=True, range_item__isnull=False),
-                name="one_current_decision_per_range_item",
-            ),
-            models.UniqueConstraint(
-                fields=["registration", "knowledge_item"],
-                condition=Q(current=True, knowledge_item__isnull=False),
-                name="one_current_decision_per_knowledge_item",
-            ),
+            ItemTarget.one_target("a_decision_has_exactly_one_target"),
+            *ItemTarget.once_per("registration", "one_current_decision", Q(current=True)),
             models.CheckConstraint(
                 condition=Q(provisional=False) | Q(countersigned_by__isnull=True),
                 name="countersigned_decisions_are_not_provisional",
@@ -122,10 +72,6 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()}: {self.target}"
-
-    @property
-    def target(self) -> object:
-        return self.criterion or self.range_item or self.knowledge_item
 
     @property
     def counts(self) -> bool:

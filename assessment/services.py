@@ -81,21 +81,15 @@ def decision_record(
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
     units = plan_unit_ids_for(registration)
     locked = _signed_off_units(registration)
-    kinds = (
-        ("criterion", Criterion, targets.criteria),
-        ("range_item", RangeItem, targets.range_items),
-        ("knowledge_item", KnowledgeItem, targets.knowledge_items),
-    )
-    for _, model, wanted in kinds:
-        chosen = model._default_manager.filter(pk__in=wanted)
-        if chosen.filter(unit_id__in=units).count() != len(wanted):
-            raise DecisionRefused(NOT_IN_PLAN)
-        for item in chosen.filter(unit_id__in=locked).select_related("unit"):
-            raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit.code))
+    if not targets.within(units):
+        raise DecisionRefused(NOT_IN_PLAN)
+    for _, model, ids in targets.by_kind():
+        for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
+            raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
     now = timezone.now()
     made = []
     with transaction.atomic():
-        for name, _, wanted in kinds:
+        for name, _, wanted in targets.by_kind():
             for pk in sorted(wanted):
                 made.append(_decide(registration, name, pk, judgement, evidence, actor, role, now))
         Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from portal.models import User
 from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
@@ -70,6 +70,22 @@ class Targets:
     range_items: frozenset[int] = field(default_factory=frozenset)
     knowledge_items: frozenset[int] = field(default_factory=frozenset)
 
+    def by_kind(self) -> list[tuple[str, type[models.Model], frozenset[int]]]:
+        """(field name on a mapping or decision, the item model, the ids) for each kind."""
+        return [
+            ("criterion", Criterion, self.criteria),
+            ("range_item", RangeItem, self.range_items),
+            ("knowledge_item", KnowledgeItem, self.knowledge_items),
+        ]
+
+    def within(self, unit_ids: Iterable[int]) -> bool:
+        """Whether every item belongs to one of these units (and exists at all)."""
+        units = list(unit_ids)
+        return all(
+            model._default_manager.filter(pk__in=ids, unit_id__in=units).count() == len(ids)
+            for _, model, ids in self.by_kind()
+        )
+
 
 def plan_unit_ids(evidence: Evidence) -> list[int]:
     return list(evidence.registration.planned_units.values_list("unit_id", flat=True))
@@ -82,20 +98,13 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
     """
     require_learner(evidence.registration, actor)
     units = plan_unit_ids(evidence)
-    kinds = (
-        ("criterion", Criterion, targets.criteria),
-        ("range_item", RangeItem, targets.range_items),
-        ("knowledge_item", KnowledgeItem, targets.knowledge_items),
-    )
-    for _, model, wanted in kinds:
-        found = model._default_manager.filter(pk__in=wanted, unit_id__in=units).count()
-        if found != len(wanted):
-            raise EvidenceRejected([NOT_IN_PLAN])
+    if not targets.within(units):
+        raise EvidenceRejected([NOT_IN_PLAN])
     with transaction.atomic():
         locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])
-        for name, _, wanted in kinds:
+        for name, _, wanted in targets.by_kind():
             _sync(locked, name, wanted, actor)
 
 

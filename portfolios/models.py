@@ -199,14 +199,12 @@ class MappingStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected by the assessor"
 
 
-class Mapping(models.Model):
-    """A claim that an evidence item covers one criterion (or CVQ range or knowledge item).
+class ItemTarget(models.Model):
+    """Something about exactly one assessable item of a unit: a criterion, or a CVQ range or
+    knowledge item. Mappings and decisions both are."""
 
-    The learner proposes; the assessor confirms or rejects (the assessment app). A proposed
-    mapping and a confirmed one are different states of the same row, never the same thing.
-    """
+    KINDS = ("criterion", "range_item", "knowledge_item")
 
-    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="mappings")
     criterion = models.ForeignKey(
         "qualifications.Criterion",
         on_delete=models.PROTECT,
@@ -228,6 +226,43 @@ class Mapping(models.Model):
         blank=True,
         related_name="+",
     )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def target(self) -> object:
+        return self.criterion or self.range_item or self.knowledge_item
+
+    @staticmethod
+    def one_target(name: str) -> models.CheckConstraint:
+        empty = {f"{kind}__isnull": True for kind in ItemTarget.KINDS}
+        either = [Q(**{**empty, f"{kind}__isnull": False}) for kind in ItemTarget.KINDS]
+        return models.CheckConstraint(condition=either[0] | either[1] | either[2], name=name)
+
+    @staticmethod
+    def once_per(
+        field: str, name: str, condition: Q | None = None
+    ) -> list[models.UniqueConstraint]:
+        """One row per `field` and item, for each kind of item (where `condition` holds)."""
+        return [
+            models.UniqueConstraint(
+                fields=[field, kind],
+                condition=Q(**{f"{kind}__isnull": False}) & (condition or Q()),
+                name=f"{name}_{kind}",
+            )
+            for kind in ItemTarget.KINDS
+        ]
+
+
+class Mapping(ItemTarget):
+    """A claim that an evidence item covers one criterion (or CVQ range or knowledge item).
+
+    The learner proposes; the assessor confirms or rejects (the assessment app). A proposed
+    mapping and a confirmed one are different states of the same row, never the same thing.
+    """
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="mappings")
     status = models.CharField(
         max_length=20, choices=MappingStatus.choices, default=MappingStatus.PROPOSED
     )
@@ -237,45 +272,12 @@ class Mapping(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(criterion__isnull=False, range_item__isnull=True, knowledge_item__isnull=True)
-                    | Q(
-                        criterion__isnull=True,
-                        range_item__isnull=False,
-                        knowledge_item__isnull=True,
-                    )
-                    | Q(
-                        criterion__isnull=True,
-                        range_item__isnull=True,
-                        knowledge_item__isnull=False,
-                    )
-                ),
-                name="a_mapping_has_exactly_one_target",
-            ),
-            models.UniqueConstraint(
-                fields=["evidence", "criterion"],
-                condition=Q(criterion__isnull=False),
-                name="criterion_mapped_once_per_evidence",
-            ),
-            models.UniqueConstraint(
-                fields=["evidence", "range_item"],
-                condition=Q(range_item__isnull=False),
-                name="range_item_mapped_once_per_evidence",
-            ),
-            models.UniqueConstraint(
-                fields=["evidence", "knowledge_item"],
-                condition=Q(knowledge_item__isnull=False),
-                name="knowledge_item_mapped_once_per_evidence",
-            ),
+            ItemTarget.one_target("a_mapping_has_exactly_one_target"),
+            *ItemTarget.once_per("evidence", "mapped_once_per_evidence"),
         ]
 
     def __str__(self) -> str:
         return f"{self.evidence} → {self.target}"
-
-    @property
-    def target(self) -> object:
-        return self.criterion or self.range_item or self.knowledge_item
 
 
 class WitnessRequest(models.Model):
