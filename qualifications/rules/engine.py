@@ -114,18 +114,19 @@ def _countings(rules: Rules, standing: Standing) -> Iterator[frozenset[str]]:
 def _judge(rules: Rules, standing: Standing, counted: frozenset[str]) -> Verdict:
     bands = Bands.of(rules)
     totals = bucket_totals(rules, bands, counted)
+    total = counted_credits(rules, bands, totals)
     satisfied = counted | standing.exempt | _equivalent(rules, standing.achieved)
     results = [
         *_group_results(rules, bands, totals, counted, satisfied),
         *_level_results(rules, bands, counted),
-        *_total_results(rules, bands, totals, counted, satisfied),
+        *_total_results(rules, total, counted, satisfied),
     ]
     if all(r.met for r in results) and not all_minimums_met(rules, bands, totals):
         results.append(RuleResult("Combination", False, COMBINATION_UNMET))
     inside = standing.achieved & rules.units.keys()
     return Verdict(
         eligible=all(r.met for r in results),
-        counted_credits=counted_credits(rules, bands, totals),
+        counted_credits=total,
         achieved_credits=_credits(rules, inside),
         rules=tuple(results),
         notes=_notes(rules, standing, counted),
@@ -250,15 +251,10 @@ def _level_results(rules: Rules, bands: Bands, counted: frozenset[str]) -> Itera
 
 
 def _total_results(
-    rules: Rules,
-    bands: Bands,
-    totals: dict[Bucket, int],
-    counted: frozenset[str],
-    satisfied: frozenset[str],
+    rules: Rules, total: int, counted: frozenset[str], satisfied: frozenset[str]
 ) -> Iterator[RuleResult]:
     if rules.min_credits is not None:
-        counts = counted_credits(rules, bands, totals)
-        yield at_least("Minimum credits", "Total", counts, rules.min_credits)
+        yield at_least("Minimum credits", "Total", total, rules.min_credits)
     if rules.min_units is not None:
         have = len(satisfied & rules.units.keys())
         yield at_least("Minimum units", "Units", have, rules.min_units, "unit")

@@ -340,7 +340,7 @@ def _cheapest(
             following = step.apply(state)
             if following == state:
                 continue  # this unit adds nothing the rules can still use
-            total = (cost[0] + extra[0], cost[1] + extra[1], cost[2] + extra[2], cost[3] + extra[3])
+            total = _add(cost, extra)
             known = states.get(following)
             if known is None or total < known[0]:
                 states[following] = (total, (code, chain))
