@@ -23,7 +23,7 @@ from portfolios.services import (
     registration_choose_units,
     registration_create,
 )
-from qualifications.describe import describe_qualification
+from qualifications.describe import describe_in_full
 from qualifications.models import Criterion, LearningOutcome, Qualification, Unit
 from qualifications.rules import evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
@@ -86,7 +86,7 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
     context = {
         "form": form,
         "qualification": qualification,
-        "rules": describe_qualification(qualification),
+        "rules": describe_in_full(qualification),
     }
     return render(request, "portfolios/registration_form.html", context)
 
@@ -135,7 +135,7 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
     context = {
         "form": form,
         "registration": registration,
-        "rules": describe_qualification(registration.qualification),
+        "rules": describe_in_full(registration.qualification),
     }
     return render(request, "portfolios/registration_units.html", context)
 

@@ -52,3 +52,11 @@ def describe_qualification(qualification: Qualification) -> list[str]:
     sentences += [describe_level_rule(rule) for rule in qualification.level_rules.all()]
     sentences.append("Extra achieved units never block the award.")
     return sentences
+
+
+def describe_in_full(qualification: Qualification) -> list[str]:
+    """The qualification-wide rules, then each group's, named by the group."""
+    sentences = describe_qualification(qualification)
+    for group in qualification.groups.all():
+        sentences += [f"{group.title}: {sentence}" for sentence in describe_group(group)]
+    return sentences

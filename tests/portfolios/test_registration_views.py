@@ -12,6 +12,8 @@ def test_the_centre_admin_registers_a_learner_through_the_form(client, centre_ad
     url = reverse("portfolios:registration-create") + f"?qualification={sfj.pk}"
     page = client.get(url).content.decode()
     assert "Optional units" in page and "SFJ-CS2-07" in page
+    # The group rules are beside the choice, not only the total.
+    assert "Optional units: At least 13 credits from this group." in page
     response = client.post(
         url,
         {"learner": learner.pk, "start_date": "2026-09-01", "optional_units": SFJ_ENOUGH},
