@@ -79,9 +79,19 @@ class Decision(ItemTarget):
         return self.current and self.outcome == Outcome.MET and not self.provisional
 
 
+class SignOffQuerySet(models.QuerySet["UnitSignOff"]):
+    def in_force(self) -> SignOffQuerySet:
+        """Sign-offs a centre admin has not unlocked: these lock the unit's decisions."""
+        return self.filter(unlocked_at__isnull=True)
+
+    def achieved(self) -> SignOffQuerySet:
+        return self.in_force().filter(learner_signed_at__isnull=False)
+
+
 class UnitSignOff(models.Model):
     """The assessor's sign-off of a unit, and the learner's countersignature that the evidence
-    is their own. The unit is achieved once both are there."""
+    is their own. The unit is achieved once both are there. An unlocked sign-off is kept, with
+    who unlocked it and why, and no longer counts."""
 
     registration = models.ForeignKey(
         Registration, on_delete=models.PROTECT, related_name="sign_offs"
@@ -92,11 +102,26 @@ class UnitSignOff(models.Model):
     signature = models.CharField(max_length=200)
     learner_signature = models.CharField(max_length=200, blank=True)
     learner_signed_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlock_reason = models.TextField(blank=True)
+
+    objects = SignOffQuerySet.as_manager()
 
     class Meta:
         ordering = ["signed_at"]
         constraints = [
-            models.UniqueConstraint(fields=["registration", "unit"], name="unit_signed_off_once")
+            models.UniqueConstraint(
+                fields=["registration", "unit"],
+                condition=Q(unlocked_at__isnull=True),
+                name="unit_signed_off_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(unlocked_at__isnull=True) | ~Q(unlock_reason=""),
+                name="an_unlock_has_a_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,4 +129,4 @@ class UnitSignOff(models.Model):
 
     @property
     def achieved(self) -> bool:
-        return self.learner_signed_at is not None
+        return self.learner_signed_at is not None and self.unlocked_at is None

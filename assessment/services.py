@@ -7,14 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from assessment.audit import audit_append
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.models import Role, RoleKind, User
+from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
 from portfolios.mapping import Targets
-from portfolios.models import Evidence, Mapping, MappingStatus, Registration
+from portfolios.models import (
+    Evidence,
+    EvidenceMethod,
+    Mapping,
+    MappingStatus,
+    Registration,
+)
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
@@ -100,7 +108,9 @@ def decision_record(
 
 def _signed_off_units(registration: Registration) -> list[int]:
     return list(
-        UnitSignOff.objects.filter(registration=registration).values_list("unit_id", flat=True)
+        UnitSignOff.objects.in_force()
+        .filter(registration=registration)
+        .values_list("unit_id", flat=True)
     )
 
 
@@ -193,6 +203,7 @@ DECLARATION_NEEDED = "Confirm the declaration before signing."
 ALREADY_SIGNED = "This unit is already signed off."
 ONLY_THE_LEARNER = "Only the learner countersigns their own unit."
 UNIT_SIGNED_OFF = "{unit} is signed off: its decisions are locked."
+NOTHING_TO_COUNTERSIGN_HERE = "This sign-off is already countersigned, or was unlocked."
 
 
 def unit_missing(registration: Registration, unit_id: int) -> list[str]:
@@ -237,7 +248,7 @@ def unit_sign_off(
         raise DecisionRefused(DECLARATION_NEEDED)
     if not actor.check_password(password):
         raise DecisionRefused(WRONG_PASSWORD)
-    if UnitSignOff.objects.filter(registration=registration, unit_id=unit_id).exists():
+    if UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id).exists():
         raise DecisionRefused(ALREADY_SIGNED)
     missing = unit_missing(registration, unit_id)
     if missing:
@@ -271,6 +282,8 @@ def unit_learner_countersign(
         raise PermissionDenied(ONLY_THE_LEARNER)
     if not declared or not signature.strip():
         raise DecisionRefused(DECLARATION_NEEDED)
+    if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
+        raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
     with transaction.atomic():
         sign_off.learner_signature = signature.strip()
         sign_off.learner_signed_at = timezone.now()
@@ -282,3 +295,116 @@ def unit_learner_countersign(
             after={"signature": sign_off.learner_signature},
         )
     return sign_off
+
+
+NOT_THE_ASSESSOR_OF_MAPPING = "Only the learner's assessor can confirm or reject their mappings."
+FEEDBACK_NEEDED = "Say why the mapping is rejected: the learner sees your feedback."
+
+
+def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: User) -> Mapping:
+    """The assessor confirms that an evidence item covers an item, or rejects the claim with
+    feedback, without deciding the item itself. Judged evidence is locked for the learner."""
+    registration = mapping.evidence.registration
+    if assessor_role(actor, registration) is None or registration.assessor_id != actor.pk:
+        raise PermissionDenied(NOT_THE_ASSESSOR_OF_MAPPING)
+    if actor.pk == registration.learner_id:
+        raise PermissionDenied(OWN_REGISTRATION)
+    if not confirm and not feedback.strip():
+        raise DecisionRefused(FEEDBACK_NEEDED)
+    unit = getattr(mapping.target, "unit", None)
+    if unit is not None and unit.pk in _signed_off_units(registration):
+        raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=unit))
+    before = {"status": mapping.status, "feedback": mapping.feedback}
+    now = timezone.now()
+    with transaction.atomic():
+        mapping.status = MappingStatus.CONFIRMED if confirm else MappingStatus.REJECTED
+        mapping.feedback = feedback.strip()
+        mapping.reviewed_by, mapping.reviewed_at = actor, now
+        mapping.save(update_fields=["status", "feedback", "reviewed_by", "reviewed_at"])
+        Evidence.objects.filter(pk=mapping.evidence_id, judged_at__isnull=True).update(
+            judged_at=now
+        )
+        audit_append(
+            actor=actor,
+            action="mapping.confirmed" if confirm else "mapping.rejected",
+            subject=f"mapping:{mapping.pk}",
+            before=before,
+            after={"status": mapping.status, "feedback": mapping.feedback},
+        )
+    return mapping
+
+
+# The records an assessor writes of what they saw or heard, mapped like any evidence.
+ASSESSOR_METHODS = (
+    EvidenceMethod.OBSERVATION,
+    EvidenceMethod.PROFESSIONAL_DISCUSSION,
+    EvidenceMethod.QUESTIONING,
+)
+NOT_AN_ASSESSOR_METHOD = (
+    "An assessor records observations, professional discussions and questioning."
+)
+RECORD_NEEDED = "Write the record: what you saw, heard or asked, and the learner's answers."
+
+
+def evidence_record(
+    *,
+    registration: Registration,
+    details: EvidenceDetails,
+    files: Sequence[UploadedFile],
+    actor: User,
+) -> Evidence:
+    """The assessor's own record (an observation, professional discussion or questions and
+    answers, optionally with a recording) added to the learner's portfolio."""
+    if assessor_role(actor, registration) is None or registration.assessor_id != actor.pk:
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    problems = [] if details.method in ASSESSOR_METHODS else [NOT_AN_ASSESSOR_METHOD]
+    if not details.description.strip():
+        problems.append(RECORD_NEEDED)
+    try:
+        inspected = check_files(registration, files)
+    except EvidenceRejected as rejected:
+        problems += rejected.messages
+    if problems:
+        raise EvidenceRejected(problems)
+
+    def audit(evidence: Evidence) -> None:
+        audit_append(
+            actor=actor,
+            action="evidence.recorded",
+            subject=f"evidence:{evidence.pk}",
+            after={"title": evidence.title, "method": evidence.method, "files": len(files)},
+        )
+
+    return evidence_store(registration, details, files, inspected, actor, on_created=audit)
+
+
+ONLY_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can unlock a unit."
+REASON_NEEDED = "Write why the unit is unlocked: the reason is kept with its history."
+NOT_LOCKED = "This sign-off was already unlocked."
+
+
+def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignOff:
+    """A centre admin lifts a sign-off so the unit's decisions can change again. The sign-off
+    is kept, marked unlocked with the reason; the unit must be signed off again."""
+    registration = sign_off.registration
+    if not Role.objects.filter(
+        user=actor, centre=registration.centre, kind=RoleKind.CENTRE_ADMIN
+    ).exists():
+        raise PermissionDenied(ONLY_THE_CENTRE_ADMIN)
+    if not reason.strip():
+        raise DecisionRefused(REASON_NEEDED)
+    with transaction.atomic():
+        locked = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
+        if locked.unlocked_at is not None:
+            raise DecisionRefused(NOT_LOCKED)
+        locked.unlocked_by, locked.unlocked_at = actor, timezone.now()
+        locked.unlock_reason = reason.strip()
+        locked.save(update_fields=["unlocked_by", "unlocked_at", "unlock_reason"])
+        audit_append(
+            actor=actor,
+            action="unit.unlocked",
+            subject=f"sign_off:{locked.pk}",
+            before={"registration": registration.pk, "unit": locked.unit_id, "locked": True},
+            after={"locked": False, "reason": locked.unlock_reason},
+        )
+    return locked

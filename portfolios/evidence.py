@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -96,6 +96,19 @@ def evidence_add(
         problems += rejected.messages
     if problems:
         raise EvidenceRejected(problems)
+    return evidence_store(registration, details, files, inspected, actor)
+
+
+def evidence_store(
+    registration: Registration,
+    details: EvidenceDetails,
+    files: Sequence[UploadedFile],
+    inspected: Sequence[Inspected],
+    actor: User,
+    on_created: Callable[[Evidence], object] | None = None,
+) -> Evidence:
+    """Create the evidence row and store its checked files, all or nothing. `on_created` runs
+    inside the same transaction (an audit entry, say)."""
     stored: list[EvidenceFile] = []
     try:
         with transaction.atomic():
@@ -109,7 +122,9 @@ def evidence_add(
                 created_by=actor,
             )
             for upload, facts in zip(files, inspected, strict=True):
-                stored.append(_store(evidence, upload, facts, actor))
+                stored.append(store_file(evidence, upload, facts, actor))
+            if on_created is not None:
+                on_created(evidence)
     except Exception:
         # The database rolled back; take back the files already written to storage too.
         for row in stored:
@@ -118,7 +133,9 @@ def evidence_add(
     return evidence
 
 
-def _store(evidence: Evidence, upload: UploadedFile, facts: Inspected, actor: User) -> EvidenceFile:
+def store_file(
+    evidence: Evidence, upload: UploadedFile, facts: Inspected, actor: User
+) -> EvidenceFile:
     row = EvidenceFile(
         evidence=evidence,
         registration=evidence.registration,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from portal.models import Centre, Role, RoleKind, User
 from qualifications.models import Qualification, Unit
@@ -22,14 +22,30 @@ def roles_held(user: User, kind: RoleKind) -> models.QuerySet[Role]:
 class RegistrationQuerySet(models.QuerySet["Registration"]):
     def visible_to(self, user: User) -> RegistrationQuerySet:
         """Learners see their own; assessors their caseload; IQAs the registrations they are
-        assigned; centre admins their centre's. Each only while they hold that role there."""
+        assigned; centre admins their centre's. Each only while they hold that role there.
+
+        A qualified assessor also sees the learners of the centre's trainee assessors, whose
+        decisions they countersign.
+        """
         if not user.is_active:
             return self.none()
+        trainee_assessed = Exists(
+            Role.objects.filter(
+                user=OuterRef("assessor"),
+                centre=OuterRef("centre"),
+                kind=RoleKind.ASSESSOR,
+                is_trainee=True,
+            )
+        )
+        qualified_here = Role.objects.filter(
+            user=user, kind=RoleKind.ASSESSOR, is_trainee=False
+        ).values("centre_id")
         return self.filter(
             Q(learner=user, centre__in=roles_held(user, RoleKind.LEARNER))
             | Q(assessor=user, centre__in=roles_held(user, RoleKind.ASSESSOR))
             | Q(iqa=user, centre__in=roles_held(user, RoleKind.IQA))
             | Q(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
+            | (Q(centre__in=qualified_here) & ~Q(learner=user) & trainee_assessed)
         )
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
@@ -268,6 +284,12 @@ class Mapping(ItemTarget):
     )
     proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
+    # The assessor's review of the mapping itself (a decision on the item is separate).
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    feedback = models.TextField(blank=True, help_text="Why the assessor rejected the mapping.")
 
     class Meta:
         ordering = ["pk"]

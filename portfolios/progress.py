@@ -76,9 +76,11 @@ def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
         "registration",
     )
     achieved_units: dict[int, list[str]] = {}
-    for registration_id, code in UnitSignOff.objects.filter(
-        registration__in=ids, learner_signed_at__isnull=False
-    ).values_list("registration", "unit__code"):
+    for registration_id, code in (
+        UnitSignOff.objects.achieved()
+        .filter(registration__in=ids)
+        .values_list("registration", "unit__code")
+    ):
         achieved_units.setdefault(registration_id, []).append(code)
     plans: dict[int, list[str]] = {}
     for registration_id, code in RegistrationUnit.objects.filter(registration__in=ids).values_list(
