@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("catalogue/", include("qualifications.urls")),
     path("", include("portfolios.urls")),
+    path("assess/", include("assessment.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -34,6 +34,10 @@ def home(request: PortalRequest) -> HttpResponse:
 
         mine = Registration.objects.filter(learner=request.user, centre=role.centre)
         context["progress"] = progress_of(list(mine.select_related("qualification")))
+    if role.kind == RoleKind.ASSESSOR:
+        from assessment.pages import caseload_context
+
+        context.update(caseload_context(request, role))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 

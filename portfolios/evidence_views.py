@@ -69,6 +69,7 @@ def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "criterion__unit", "range_item__unit", "knowledge_item__unit"
         ),
         "is_learner": evidence.registration.learner_id == request.user.pk,
+        "is_assessor": evidence.registration.assessor_id == request.user.pk,
     }
     return render(request, "portfolios/evidence_detail.html", context)
 

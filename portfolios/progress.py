@@ -26,7 +26,7 @@ class Progress:
     units_achieved: int
     evidence_items: int
     verdict: Verdict
-    route: Route
+    route: Route | None  # None where the caller did not ask for it (it costs milliseconds)
 
     @property
     def percent_evidenced(self) -> int:
@@ -41,9 +41,11 @@ def per_registration(rows: Iterable[Mapping_[str, Any]], key: str) -> dict[int, 
     return {row[key]: row["n"] for row in rows}
 
 
-def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
-    """Progress for several registrations: three counting queries in all, plus the rules of
-    each distinct qualification."""
+def progress_of(
+    registrations: Sequence[Registration], *, with_route: bool = True
+) -> list[Progress]:
+    """Progress for several registrations: a fixed number of counting queries in all, plus the
+    rules of each distinct qualification."""
     ids = [r.pk for r in registrations]
     criteria = per_registration(
         RegistrationUnit.objects.filter(registration__in=ids)
@@ -104,7 +106,9 @@ def progress_of(registrations: Sequence[Registration]) -> list[Progress]:
                 units_achieved=len(achieved),
                 evidence_items=items.get(registration.pk, 0),
                 verdict=evaluate(these, achieved),
-                route=shortest_route(these, achieved, chosen=plans.get(registration.pk, [])),
+                route=shortest_route(these, achieved, chosen=plans.get(registration.pk, []))
+                if with_route
+                else None,
             )
         )
     return result

@@ -104,6 +104,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "route": shortest_route(rules, [], chosen=codes),
         "can_administer": can_administer(request, registration),
         "is_learner": registration.learner_id == request.user.pk,
+        "is_assessor": registration.assessor_id == request.user.pk,
         "evidence": registration.evidence.all(),
     }
     return render(request, "portfolios/registration_detail.html", context)

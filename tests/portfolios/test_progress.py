@@ -36,6 +36,7 @@ def test_progress_counts_criteria_with_evidence_against_the_plan(registration, l
     ).count()
     assert (progress.criteria, progress.evidenced, progress.evidence_items) == (plan, 3, 2)
     assert not progress.verdict.eligible  # nothing is signed off yet
+    assert progress.route is not None
     assert progress.route.found and progress.route.units == ()  # the plan meets the rules
 
 

@@ -1,0 +1,53 @@
+"""Who may open what on the assessor's pages: one helper per resource, 404 when unseen."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from assessment.models import UnitSignOff
+from portal.http import PortalRequest
+from portfolios.access import registration_for
+from portfolios.models import Mapping, Registration
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
+
+ITEM_MODELS: dict[str, type[Criterion] | type[RangeItem] | type[KnowledgeItem]] = {
+    "criterion": Criterion,
+    "range_item": RangeItem,
+    "knowledge_item": KnowledgeItem,
+}
+
+
+def planned_unit_for(registration: Registration, unit_pk: int) -> Unit:
+    """A unit of the registration's plan, or 404."""
+    planned = registration.planned_units.values("unit_id")
+    return get_object_or_404(Unit.objects.filter(pk__in=planned), pk=unit_pk)
+
+
+def sign_off_for(request: PortalRequest, pk: int) -> UnitSignOff:
+    """A sign-off of a registration the person may see, or 404."""
+    visible = Registration.objects.visible_to(request.user)
+    found = UnitSignOff.objects.select_related("registration__centre", "unit")
+    return get_object_or_404(found, pk=pk, registration__in=visible)
+
+
+def mapping_for(request: PortalRequest, pk: int) -> Mapping:
+    visible = Registration.objects.visible_to(request.user)
+    found = Mapping.objects.select_related("evidence__registration")
+    return get_object_or_404(found, pk=pk, evidence__registration__in=visible)
+
+
+def item_for(
+    request: PortalRequest, pk: int, kind: str, item_pk: int
+) -> tuple[Registration, Criterion | RangeItem | KnowledgeItem]:
+    """A criterion (or range or knowledge item) in the plan of a registration the person may
+    see, or 404."""
+    registration = registration_for(request, pk)
+    model = ITEM_MODELS.get(kind)
+    if model is None:
+        raise Http404("No such kind of item.")
+    planned = registration.planned_units.values("unit_id")
+    item = get_object_or_404(
+        model._default_manager.select_related("unit").filter(unit_id__in=planned), pk=item_pk
+    )
+    return registration, item  # type: ignore[return-value]

@@ -1,0 +1,131 @@
+"""The assessor's caseload: each learner's progress against their plan, with a red, amber or
+green status, and the evidence waiting for review. Read in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from portal.models import Centre, User
+from portfolios.models import Evidence, Registration, RegistrationStatus
+from portfolios.progress import Progress, progress_of
+
+# No new evidence for this long is worth a word with the learner.
+QUIET_DAYS = 28
+# How far the share of criteria met may trail the share of the planned time gone.
+AT_RISK_GAP = 10
+BEHIND_GAP = 25
+
+
+class Rag:
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    LABELS = {RED: "Behind plan", AMBER: "At risk", GREEN: "On track"}
+
+
+RAG_RULE = (
+    f"Behind plan (red): past the planned end date with criteria still to meet, or the share of "
+    f"criteria met trails the share of the planned time gone by more than {BEHIND_GAP} points. "
+    f"At risk (amber): it trails by more than {AT_RISK_GAP} points, or no evidence has come in "
+    f"for {QUIET_DAYS} days. On track (green): otherwise."
+)
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    progress: Progress
+    rag: str
+    reason: str
+    last_submitted: datetime.date | None
+    quiet: bool
+
+    @property
+    def registration(self) -> Registration:
+        return self.progress.registration
+
+    @property
+    def rag_label(self) -> str:
+        return Rag.LABELS[self.rag]
+
+
+def time_gone(registration: Registration, today: datetime.date) -> int | None:
+    """The share of the planned time gone, in per cent (None without a planned end)."""
+    end, start = registration.planned_end_date, registration.start_date
+    if end is None or end <= start:
+        return None
+    share = (today - start).days / (end - start).days
+    return round(100 * min(max(share, 0.0), 1.0))
+
+
+def status_of(
+    progress: Progress, last: datetime.date | None, today: datetime.date
+) -> tuple[str, str, bool]:
+    """(red/amber/green, the reason in words, whether the learner has gone quiet)."""
+    registration = progress.registration
+    since = last or registration.start_date
+    quiet = (today - since).days > QUIET_DAYS
+    gone = time_gone(registration, today)
+    met = progress.percent_met
+    end = registration.planned_end_date
+    if end is not None and today > end and met < 100:
+        return Rag.RED, f"Past the planned end date with {met}% of criteria met.", quiet
+    if gone is not None and gone - met > BEHIND_GAP:
+        return Rag.RED, f"{met}% of criteria met with {gone}% of the planned time gone.", quiet
+    if gone is not None and gone - met > AT_RISK_GAP:
+        return Rag.AMBER, f"{met}% of criteria met with {gone}% of the planned time gone.", quiet
+    if quiet:
+        return Rag.AMBER, f"No new evidence for more than {QUIET_DAYS} days.", quiet
+    if gone is None:
+        return Rag.GREEN, f"{met}% of criteria met; no planned end date to measure against.", quiet
+    return Rag.GREEN, f"{met}% of criteria met with {gone}% of the planned time gone.", quiet
+
+
+def caseload_registrations(assessor: User, centre: Centre) -> QuerySet[Registration]:
+    return Registration.objects.filter(
+        assessor=assessor, centre=centre, status=RegistrationStatus.ACTIVE
+    ).select_related("learner", "qualification")
+
+
+def caseload(
+    assessor: User,
+    centre: Centre,
+    today: datetime.date,
+    *,
+    qualification_id: int | None = None,
+    rag: str | None = None,
+) -> list[CaseloadRow]:
+    """The assessor's active learners at the centre, most urgent first."""
+    registrations = caseload_registrations(assessor, centre)
+    if qualification_id is not None:
+        registrations = registrations.filter(qualification_id=qualification_id)
+    found = list(registrations)
+    last = dict(
+        Evidence.objects.filter(registration__in=[r.pk for r in found])
+        .values("registration")
+        .annotate(last=Max("created_at"))
+        .values_list("registration", "last")
+    )
+    rows = []
+    for progress in progress_of(found, with_route=False):
+        submitted = last.get(progress.registration.pk)
+        latest = timezone.localdate(submitted) if submitted else None
+        status, reason, quiet = status_of(progress, latest, today)
+        rows.append(CaseloadRow(progress, status, reason, latest, quiet))
+    order = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}
+    rows.sort(key=lambda row: (order[row.rag], row.registration.learner.full_name))
+    return [row for row in rows if rag is None or row.rag == rag]
+
+
+def waiting_for_review(assessor: User, centre: Centre) -> QuerySet[Evidence]:
+    """Evidence in the caseload no assessor has judged yet, oldest first."""
+    return (
+        Evidence.objects.filter(
+            registration__in=caseload_registrations(assessor, centre), judged_at__isnull=True
+        )
+        .select_related("registration__learner", "registration__qualification")
+        .order_by("created_at", "pk")
+    )

@@ -1,0 +1,98 @@
+from typing import Any
+
+from django import forms
+
+from assessment.caseload import Rag
+from assessment.models import Outcome
+from assessment.services import ASSESSOR_METHODS
+from portfolios.forms import MultipleFileField
+from portfolios.models import EvidenceMethod
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class DecisionForm(forms.Form):
+    """One judgement for every item ticked on the review page."""
+
+    outcome = forms.ChoiceField(
+        choices=Outcome.choices, widget=forms.RadioSelect, label="Your decision"
+    )
+    method = forms.ChoiceField(choices=EvidenceMethod.choices, label="Assessment method")
+    assessed_on = forms.DateField(label="Date assessed", widget=DATE)
+    feedback = forms.CharField(
+        required=False,
+        label="Feedback to the learner",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class MappingRejectForm(forms.Form):
+    feedback = forms.CharField(
+        label="Why this evidence does not show it", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RecordForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    occurred_on = forms.DateField(label="Date", widget=DATE)
+    method = forms.ChoiceField(
+        label="Kind of record",
+        choices=[(m.value, m.label) for m in ASSESSOR_METHODS],
+    )
+    description = forms.CharField(
+        label="Record",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What you saw or discussed, the questions asked and the learner's answers.",
+    )
+    evidence_files = MultipleFileField(
+        label="Files (optional)",
+        required=False,
+        help_text="A recording of the discussion, photos or a scanned record sheet.",
+    )
+
+
+class SignOffForm(forms.Form):
+    declared = forms.BooleanField(
+        required=False,
+        label=(
+            "I declare that I have assessed this learner's evidence for this unit, that it is "
+            "valid, authentic, current and sufficient, and that every requirement of the unit "
+            "is met."
+        ),
+    )
+    signature = forms.CharField(max_length=200, label="Signature (type your full name)")
+    password = forms.CharField(
+        label="Your password", widget=forms.PasswordInput, help_text="To confirm it is you."
+    )
+
+
+class LearnerCountersignForm(forms.Form):
+    declared = forms.BooleanField(
+        required=False,
+        label="I declare that the evidence for this unit is my own work.",
+    )
+    signature = forms.CharField(max_length=200, label="Signature (type your full name)")
+
+
+class UnlockForm(forms.Form):
+    reason = forms.CharField(label="Why unlock this unit", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CaseloadFilterForm(forms.Form):
+    qualification = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    status = forms.ChoiceField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args: Any, qualifications: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        qualification = self.fields["qualification"]
+        assert isinstance(qualification, forms.TypedChoiceField)
+        qualification.choices = [("", "All qualifications"), *qualifications]
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [("", "Any status"), *Rag.LABELS.items()]

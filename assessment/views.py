@@ -1,0 +1,243 @@
+"""The assessor's pages: reviewing evidence, deciding, records, countersigning, sign-off and
+each item's history. Views authorise, bind a form, call a service and respond."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from assessment import pages
+from assessment.access import item_for, mapping_for, planned_unit_for, sign_off_for
+from assessment.forms import (
+    DecisionForm,
+    LearnerCountersignForm,
+    MappingRejectForm,
+    RecordForm,
+    SignOffForm,
+    UnlockForm,
+)
+from assessment.models import Decision
+from assessment.services import (
+    NOT_THEIR_ASSESSOR,
+    DecisionRefused,
+    Judgement,
+    decision_countersign,
+    decision_record,
+    evidence_record,
+    mapping_review,
+    unit_learner_countersign,
+    unit_sign_off,
+    unit_unlock,
+)
+from portal.http import PortalRequest
+from portfolios.access import evidence_for, registration_for
+from portfolios.evidence import EvidenceDetails, EvidenceRejected
+from portfolios.mapping import Targets
+
+NOTHING_TICKED = "Tick at least one criterion to decide."
+NONE_CHOSEN = "Choose at least one decision to countersign."
+
+
+def ticked(request: PortalRequest) -> Targets:
+    return Targets(
+        **{
+            name: frozenset(int(v) for v in request.POST.getlist(name) if v.isdigit())
+            for name in ("criteria", "range_items", "knowledge_items")
+        }
+    )
+
+
+@login_required
+def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
+    """The assessor opens an evidence item, reviews its mapping and decides many items at once."""
+    evidence = evidence_for(request, pk)
+    registration = evidence.registration
+    if registration.assessor_id != request.user.pk:
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    initial = {"method": evidence.method, "assessed_on": evidence.occurred_on}
+    form = DecisionForm(request.POST or None, initial=initial)
+    targets = ticked(request) if request.method == "POST" else None
+    if request.method == "POST" and form.is_valid():
+        assert targets is not None
+        if not (targets.criteria or targets.range_items or targets.knowledge_items):
+            form.add_error(None, NOTHING_TICKED)
+        else:
+            data = form.cleaned_data
+            judgement = Judgement(
+                data["outcome"], data["method"], data["assessed_on"], data["feedback"]
+            )
+            try:
+                made = decision_record(
+                    registration=registration,
+                    targets=targets,
+                    judgement=judgement,
+                    evidence=[evidence],
+                    actor=request.user,
+                )
+            except DecisionRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                plural = "" if len(made) == 1 else "s"
+                messages.success(request, f"{len(made)} decision{plural} recorded.")
+                return redirect("assessment:evidence-review", evidence.pk)
+    context = pages.review_context(evidence, targets)
+    context["form"] = form
+    return render(request, "assessment/evidence_review.html", context)
+
+
+@require_POST
+@login_required
+def mapping_review_view(request: PortalRequest, pk: int) -> HttpResponse:
+    mapping = mapping_for(request, pk)
+    confirm = request.POST.get("action") == "confirm"
+    form = MappingRejectForm(request.POST)
+    feedback = form.data.get("feedback", "") if not confirm else ""
+    try:
+        mapping_review(mapping=mapping, confirm=confirm, feedback=feedback, actor=request.user)
+    except DecisionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Mapping confirmed." if confirm else "Mapping rejected.")
+    return redirect("assessment:evidence-review", mapping.evidence_id)
+
+
+@login_required
+def record_new(request: PortalRequest, pk: int) -> HttpResponse:
+    """The assessor writes an observation, professional discussion or Q&A record."""
+    registration = registration_for(request, pk)
+    if registration.assessor_id != request.user.pk:
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    form = RecordForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = EvidenceDetails(
+            data["title"], data["occurred_on"], data["method"], data["description"]
+        )
+        try:
+            evidence = evidence_record(
+                registration=registration,
+                details=details,
+                files=data["evidence_files"],
+                actor=request.user,
+            )
+        except EvidenceRejected as rejected:
+            for message in rejected.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"“{evidence.title}” is in the learner's portfolio.")
+            return redirect("assessment:evidence-review", evidence.pk)
+    context = {"form": form, "registration": registration}
+    return render(request, "assessment/record_form.html", context)
+
+
+@login_required
+def countersign(request: PortalRequest) -> HttpResponse:
+    """A qualified assessor's list of trainees' provisional decisions, to countersign."""
+    waiting = list(pages.awaiting_countersignature(request.user))
+    if request.method == "POST":
+        chosen = {int(v) for v in request.POST.getlist("decisions") if v.isdigit()}
+        decisions = [d for d in waiting if d.pk in chosen]
+        if not decisions:
+            messages.error(request, NONE_CHOSEN)
+        else:
+            try:
+                decision_countersign(decisions=decisions, actor=request.user)
+            except DecisionRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                plural = "" if len(decisions) == 1 else "s"
+                messages.success(request, f"{len(decisions)} decision{plural} countersigned.")
+                return redirect("assessment:countersign")
+    return render(request, "assessment/countersign.html", {"waiting": waiting})
+
+
+@login_required
+def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """A unit's sign-off: what is missing, the assessor's signature, the learner's
+    countersignature and, for a centre admin, unlocking."""
+    registration = registration_for(request, pk)
+    unit = planned_unit_for(registration, unit_pk)
+    form = SignOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            unit_sign_off(
+                registration=registration,
+                unit_id=unit.pk,
+                signature=data["signature"],
+                password=data["password"],
+                declared=data["declared"],
+                actor=request.user,
+            )
+        except DecisionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{unit.code} is signed off. The learner countersigns next.")
+            return redirect("assessment:unit-sign-off", registration.pk, unit.pk)
+    context = pages.sign_off_context(request, registration, unit)
+    context["form"] = form
+    return render(request, "assessment/unit_sign_off.html", context)
+
+
+@require_POST
+@login_required
+def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
+    sign_off = sign_off_for(request, pk)
+    form = LearnerCountersignForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        unit_learner_countersign(
+            sign_off=sign_off,
+            signature=data.get("signature", ""),
+            declared=data.get("declared", False),
+            actor=request.user,
+        )
+    except DecisionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"You countersigned {sign_off.unit.code}: the unit is achieved.")
+    return redirect("assessment:unit-sign-off", sign_off.registration_id, sign_off.unit_id)
+
+
+@require_POST
+@login_required
+def unit_unlock_view(request: PortalRequest, pk: int) -> HttpResponse:
+    sign_off = sign_off_for(request, pk)
+    form = UnlockForm(request.POST)
+    form.is_valid()
+    try:
+        unit_unlock(
+            sign_off=sign_off, reason=form.cleaned_data.get("reason", ""), actor=request.user
+        )
+    except DecisionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"{sign_off.unit.code} is unlocked; it needs signing off again.")
+    return redirect("assessment:unit-sign-off", sign_off.registration_id, sign_off.unit_id)
+
+
+@login_required
+def item_history(request: PortalRequest, pk: int, kind: str, item_pk: int) -> HttpResponse:
+    """Every decision ever made on one item of one registration, and the audit entries."""
+    registration, item = item_for(request, pk, kind, item_pk)
+    decisions = (
+        Decision.objects.filter(registration=registration, **{kind: item})
+        .select_related("decided_by", "countersigned_by")
+        .prefetch_related("evidence")
+        .order_by("-decided_at", "-pk")
+    )
+    context = {
+        "registration": registration,
+        "item": item,
+        "kind": kind,
+        "decisions": decisions,
+        "entries": pages.history_entries(list(decisions)),
+        "now": timezone.now(),
+    }
+    return render(request, "assessment/item_history.html", context)
