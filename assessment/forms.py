@@ -5,10 +5,8 @@ from django import forms
 from assessment.caseload import Rag
 from assessment.models import Outcome
 from assessment.services import ASSESSOR_METHODS
-from portfolios.forms import MultipleFileField
+from portfolios.forms import MultipleFileField, date_input
 from portfolios.models import EvidenceMethod
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class DecisionForm(forms.Form):
@@ -18,7 +16,7 @@ class DecisionForm(forms.Form):
         choices=Outcome.choices, widget=forms.RadioSelect, label="Your decision"
     )
     method = forms.ChoiceField(choices=EvidenceMethod.choices, label="Assessment method")
-    assessed_on = forms.DateField(label="Date assessed", widget=DATE)
+    assessed_on = forms.DateField(label="Date assessed", widget=date_input())
     feedback = forms.CharField(
         required=False,
         label="Feedback to the learner",
@@ -34,7 +32,7 @@ class MappingRejectForm(forms.Form):
 
 class RecordForm(forms.Form):
     title = forms.CharField(max_length=200)
-    occurred_on = forms.DateField(label="Date", widget=DATE)
+    occurred_on = forms.DateField(label="Date", widget=date_input())
     method = forms.ChoiceField(
         label="Kind of record",
         choices=[(m.value, m.label) for m in ASSESSOR_METHODS],

@@ -8,6 +8,12 @@ from qualifications.models import Qualification
 from qualifications.rules import Rules
 
 
+def date_input() -> forms.DateInput:
+    """A browser date picker. It reads and writes ISO dates only, so the initial value (a
+    date being changed, say) must be rendered that way or the picker shows it empty."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 def people(centre: Centre, kind: RoleKind) -> Any:
     return User.objects.filter(roles__centre=centre, roles__kind=kind, is_active=True).distinct()
 
@@ -56,10 +62,8 @@ class RegistrationForm(UnitChoiceForm):
     ao_registration_number = forms.CharField(
         label="AO registration number", max_length=40, required=False
     )
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    planned_end_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_date = forms.DateField(widget=date_input())
+    planned_end_date = forms.DateField(required=False, widget=date_input())
 
     field_order = [
         "learner",
@@ -120,7 +124,7 @@ METHOD_CHOICES = [("", "Choose how the evidence was produced"), *EvidenceMethod.
 
 class EvidenceForm(forms.Form):
     title = forms.CharField(max_length=200)
-    occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(label="Date", widget=date_input())
     method = forms.ChoiceField(choices=METHOD_CHOICES)
     description = forms.CharField(
         required=False,
@@ -140,7 +144,7 @@ class EvidenceForm(forms.Form):
 
 class EvidenceEditForm(forms.Form):
     title = forms.CharField(max_length=200)
-    occurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(label="Date", widget=date_input())
     method = forms.ChoiceField(choices=EvidenceMethod.choices)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 

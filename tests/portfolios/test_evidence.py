@@ -260,3 +260,13 @@ def test_a_sent_name_with_folders_or_control_characters_is_refused_with_a_messag
     assert response.status_code == 200
     assert "contains folder names or control characters: rename it." in response.content.decode()
     assert not Evidence.objects.exists() and not EvidenceFile.objects.exists()
+
+
+def test_changing_the_details_shows_the_date_already_given_in_the_date_picker(
+    client, learner, stored
+):
+    # A browser's date picker reads ISO dates only: any other format shows it empty.
+    client.force_login(learner)
+    evidence = stored["image/png"].evidence
+    page = client.get(reverse("portfolios:evidence-edit", args=[evidence.pk])).content.decode()
+    assert f'value="{evidence.occurred_on.isoformat()}"' in page

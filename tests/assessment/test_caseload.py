@@ -1,0 +1,112 @@
+import datetime
+from typing import Any, cast
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessment.caseload import QUIET_DAYS, Rag, caseload, status_of
+from portal.models import Role, RoleKind, User
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.models import Registration, RegistrationUnit
+from portfolios.progress import Progress
+from tests.portfolios.files import pdf
+
+TODAY = datetime.date(2027, 1, 1)
+
+
+def progress(met: int, of: int = 100, **registration: Any) -> Progress:
+    defaults = {"start_date": datetime.date(2026, 9, 1), "planned_end_date": None}
+    reg = Registration(**{**defaults, **registration})
+    nothing = cast(Any, None)
+    return Progress(reg, of, met, met, 1, 0, 1, nothing, None)
+
+
+def test_a_learner_past_their_planned_end_with_criteria_unmet_is_behind_plan():
+    rag, reason, _ = status_of(
+        progress(99, planned_end_date=datetime.date(2026, 12, 31)), TODAY, TODAY
+    )
+    assert rag == Rag.RED and "Past the planned end date" in reason
+
+
+def test_a_learner_whose_share_met_trails_the_time_gone_is_behind_at_risk_or_on_track():
+    end = datetime.date(2027, 5, 3)  # 1 Sept to 3 May: 244 days, 122 gone on 1 Jan (50%)
+    assert status_of(progress(24, planned_end_date=end), TODAY, TODAY)[0] == Rag.RED
+    assert status_of(progress(35, planned_end_date=end), TODAY, TODAY)[0] == Rag.AMBER
+    assert status_of(progress(41, planned_end_date=end), TODAY, TODAY)[0] == Rag.GREEN
+
+
+def test_a_learner_on_track_who_has_gone_quiet_is_at_risk():
+    last = TODAY - datetime.timedelta(days=QUIET_DAYS + 1)
+    rag, reason, quiet = status_of(progress(50), last, TODAY)
+    assert (rag, quiet) == (Rag.AMBER, True) and "No new evidence" in reason
+    assert status_of(progress(50), TODAY, TODAY)[:1] == (Rag.GREEN,)
+
+
+def test_a_learner_with_no_evidence_counts_as_quiet_from_their_start_date():
+    started = TODAY - datetime.timedelta(days=10)
+    assert status_of(progress(0, start_date=started), None, TODAY)[2] is False
+    assert status_of(progress(0), None, TODAY)[2] is True
+
+
+def test_the_caseload_lists_only_the_assessors_active_learners_most_urgent_first(
+    registration, assessor, centre, learner
+):
+    late = Registration.objects.get(pk=registration.pk)
+    late.planned_end_date = datetime.date(2026, 10, 1)
+    late.save()
+    rows = caseload(assessor, centre, TODAY)
+    assert [row.registration.pk for row in rows] == [registration.pk]
+    assert rows[0].rag == Rag.RED
+    assert caseload(assessor, centre, TODAY, rag=Rag.GREEN) == []
+    other = User.objects.create_user(email="other@example.org", password="x", full_name="O")
+    assert caseload(other, centre, TODAY) == []
+
+
+def many_learners(registration: Registration, n: int) -> None:
+    """n more learners on the same qualification and plan as `registration`, in bulk."""
+    users = User.objects.bulk_create(
+        User(email=f"bulk{i}@example.org", full_name=f"Learner {i:03d}") for i in range(n)
+    )
+    Role.objects.bulk_create(
+        Role(user=u, centre=registration.centre, kind=RoleKind.LEARNER) for u in users
+    )
+    regs = Registration.objects.bulk_create(
+        Registration(
+            learner=u,
+            centre=registration.centre,
+            qualification=registration.qualification,
+            assessor=registration.assessor,
+            start_date=registration.start_date,
+            planned_end_date=datetime.date(2027, 7, 31),
+        )
+        for u in users
+    )
+    plan = list(registration.planned_units.all())
+    RegistrationUnit.objects.bulk_create(
+        RegistrationUnit(registration=r, unit=p.unit, mandatory=p.mandatory)
+        for r in regs
+        for p in plan
+    )
+
+
+def home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_caseload_page_costs_the_same_queries_for_one_learner_and_for_two_hundred(
+    client, registration, assessor, learner
+):
+    details = EvidenceDetails("Call log", datetime.date(2026, 10, 1), "product")
+    evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    client.force_login(assessor)
+    one = home_queries(client)
+    many_learners(registration, 199)
+    response = client.get("/")
+    assert response.content.decode().count("Learner 1") >= 100  # all of them are listed
+    assert home_queries(client) == one
+    assert one <= 25
