@@ -7,11 +7,11 @@ from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
-from qualifications.models import Criterion, LearningOutcome, Unit
+from qualifications.models import Criterion, KnowledgeItem, LearningOutcome, RangeItem, Unit
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
 
@@ -173,3 +173,40 @@ def decision_state(decision: Decision | None) -> str | None:
     if decision.outcome != Outcome.MET:
         return CriterionState.NOT_YET
     return CriterionState.PENDING if decision.provisional else CriterionState.MET
+
+
+@dataclass(frozen=True)
+class ItemProgress:
+    kind: str  # "range_item" or "knowledge_item", as in the history address
+    item: RangeItem | KnowledgeItem
+    label: str
+    state: str
+
+
+def unit_other_items(registration: Registration, unit: Unit) -> list[ItemProgress]:
+    """A CVQ unit's range and knowledge items, which must be met too, with their states."""
+    decisions = Decision.objects.filter(registration=registration, current=True).filter(
+        Q(range_item__unit=unit) | Q(knowledge_item__unit=unit)
+    )
+    decided = {(d.range_item_id, d.knowledge_item_id): d for d in decisions}
+    mapped = set(
+        Mapping.objects.filter(evidence__registration=registration)
+        .exclude(status=MappingStatus.REJECTED)
+        .filter(Q(range_item__unit=unit) | Q(knowledge_item__unit=unit))
+        .values_list("range_item_id", "knowledge_item_id")
+    )
+    rows = []
+    key: tuple[int | None, int | None]
+    for r in unit.range_items.order_by("position"):
+        key = (r.pk, None)
+        state = decision_state(decided.get(key)) or _evidence_state(key in mapped)
+        rows.append(ItemProgress("range_item", r, f"Range {r.reference}", state))
+    for k in unit.knowledge_items.order_by("position"):
+        key = (None, k.pk)
+        state = decision_state(decided.get(key)) or _evidence_state(key in mapped)
+        rows.append(ItemProgress("knowledge_item", k, f"K{k.number}", state))
+    return rows
+
+
+def _evidence_state(mapped: bool) -> str:
+    return CriterionState.PROPOSED if mapped else CriterionState.NO_EVIDENCE

@@ -16,7 +16,7 @@ from portfolios.forms import (
     UnitChoiceForm,
 )
 from portfolios.models import Registration
-from portfolios.progress import unit_progress
+from portfolios.progress import unit_other_items, unit_progress
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
@@ -189,5 +189,6 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "registration": registration,
         "unit": unit,
         "outcomes": unit_progress(registration, unit),
+        "other_items": unit_other_items(registration, unit),
     }
     return render(request, "portfolios/unit_progress.html", context)

@@ -1,0 +1,75 @@
+"""A CVQ unit is complete only when its range and underpinning knowledge are met too."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from assessment.services import DecisionRefused, Judgement, decision_record, unit_sign_off
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets, mapping_propose
+from portfolios.services import RegistrationDetails, registration_create
+from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
+from tests.factories import PASSWORD
+from tests.portfolios.conftest import START
+from tests.portfolios.files import pdf
+
+
+@pytest.fixture
+def cvq_registration(centre, centre_admin, learner, assessor, catalogue_db):
+    return registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=Qualification.objects.get(code="CCA010-02"),
+            start_date=START,
+            assessor=assessor,
+        ),
+        optional_units=["U13402"],
+        actor=centre_admin,
+    )
+
+
+def test_range_and_knowledge_show_on_the_unit_page_and_hold_back_sign_off(
+    client, cvq_registration, learner, assessor
+):
+    unit = Unit.objects.get(code="U09602")
+    angry = RangeItem.objects.get(unit=unit, element="1", category="A", number="ii")
+    rights = KnowledgeItem.objects.get(unit=unit, number="1")
+    details = EvidenceDetails("Angry customer", datetime.date(2026, 10, 5), "observation")
+    evidence = evidence_add(
+        registration=cvq_registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    mapping_propose(
+        evidence=evidence,
+        targets=Targets(range_items=frozenset({angry.pk}), knowledge_items=frozenset({rights.pk})),
+        actor=learner,
+    )
+    every_criterion = frozenset(Criterion.objects.filter(unit=unit).values_list("pk", flat=True))
+    decision_record(
+        registration=cvq_registration,
+        targets=Targets(criteria=every_criterion, range_items=frozenset({angry.pk})),
+        judgement=Judgement("met", "observation", datetime.date(2026, 10, 5)),
+        evidence=[evidence],
+        actor=assessor,
+    )
+    client.force_login(learner)
+    url = reverse("portfolios:unit-progress", args=[cvq_registration.pk, unit.pk])
+    rows = client.get(url).context["other_items"]
+    states = {row.label: row.state for row in rows}
+    assert states[f"Range {angry.reference}"] == "Met"
+    assert states["K1"] == "Evidence proposed"
+    assert len(rows) == unit.range_items.count() + unit.knowledge_items.count()
+
+    with pytest.raises(DecisionRefused) as refused:
+        unit_sign_off(
+            registration=cvq_registration,
+            unit_id=unit.pk,
+            signature="Samir Patel",
+            password=PASSWORD,
+            declared=True,
+            actor=assessor,
+        )
+    assert "knowledge K1 has no decision" in str(refused.value)
+    assert f"range {angry.reference} " not in str(refused.value)
+    assert "criterion" not in str(refused.value)
