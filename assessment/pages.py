@@ -162,7 +162,9 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         key=lambda q: q[1],
     )
     form = CaseloadFilterForm(request.GET or None, qualifications=qualifications)
-    wanted = form.cleaned_data if form.is_valid() else {}
+    # A stale or edited value in one filter must not drop the others: keep the valid ones.
+    form.is_valid()
+    wanted = getattr(form, "cleaned_data", {})
     rows = caseload(
         request.user,
         role.centre,
