@@ -72,7 +72,9 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
     units = list(context["units"])  # type: ignore[call-overload]
     mark_states(units, states)
     files = list(evidence.files.all())
+    mapped_units = {getattr(m.target, "unit_id", None) for m in mappings}
     context.update(
+        open_units=(mapped_units or {units[0].pk}) if units else set(),
         units=units,
         mappings=mappings,
         chosen=chosen,
