@@ -1,0 +1,179 @@
+"""Internal quality assurance: how much to sample (strategy), what to sample (plan), what the
+IQA found (samples) and what the assessor must do about it (actions)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from assessment.models import Decision
+from portal.models import Centre, User
+from portfolios.models import Registration
+from qualifications.models import Qualification, Unit
+
+
+class Risk(models.TextChoices):
+    TRAINEE = "trainee", "Trainee"
+    NEW = "new", "New"
+    STANDARD = "standard", "Standard"
+    EXPERIENCED = "experienced", "Experienced"
+
+
+class Stage(models.TextChoices):
+    INTERIM = "interim", "Interim (during the programme)"
+    SUMMATIVE = "summative", "Summative (a signed-off unit)"
+
+
+class SamplingStrategy(models.Model):
+    """How much of each assessor's work the centre samples for one qualification, by risk."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="+")
+    trainee_percent = models.PositiveSmallIntegerField(default=100)
+    new_percent = models.PositiveSmallIntegerField(default=50)
+    standard_percent = models.PositiveSmallIntegerField(default=25)
+    experienced_percent = models.PositiveSmallIntegerField(default=10)
+    interim_required = models.BooleanField(default=True)
+    summative_required = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "sampling strategies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "qualification"], name="one_strategy_per_centre_qualification"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{risk}_percent__lte": 100}), name=f"{risk}_percent_at_most_100"
+                )
+                for risk in Risk.values
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"Strategy for {self.qualification} at {self.centre}"
+
+    def percent_for(self, risk: str) -> int:
+        return int(getattr(self, f"{risk}_percent"))
+
+
+class AssessorRisk(models.Model):
+    """The centre's view of an assessor's risk. Trainees are always trainee risk; an assessor
+    with no rating here is standard."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    risk = models.CharField(max_length=12, choices=Risk.choices, default=Risk.STANDARD)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "assessor"], name="one_risk_per_assessor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessor}: {self.get_risk_display()}"
+
+
+class SamplingPlan(models.Model):
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="+")
+    iqa = models.ForeignKey(User, on_delete=models.PROTECT, related_name="sampling_plans")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="a_plan_ends_after_it_starts"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qualification}: {self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y}"
+
+
+class PlanItem(models.Model):
+    """One unit of one learner's work by one assessor, planned for sampling at a stage."""
+
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="items")
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    methods = models.JSONField(default=list, help_text="The evidence methods its decisions use.")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    by_hand = models.BooleanField(default=False, help_text="Added by the IQA, not proposed.")
+
+    class Meta:
+        ordering = ["assessor__full_name", "registration__learner__full_name", "unit__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "registration", "unit", "stage"], name="planned_once_per_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration.learner} {self.unit.code} ({self.stage})"
+
+
+class Verdict(models.TextChoices):
+    AGREE = "agree", "Agree"
+    ACTION_REQUIRED = "action_required", "Action required"
+
+
+class Sample(models.Model):
+    """What the IQA looked at and found. Sampled decisions are locked."""
+
+    RULES_OF_EVIDENCE = ("valid", "authentic", "current", "sufficient", "reliable")
+
+    plan_item = models.ForeignKey(
+        PlanItem, on_delete=models.PROTECT, null=True, blank=True, related_name="samples"
+    )
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    decisions = models.ManyToManyField(Decision, related_name="samples")
+    evidence = models.ManyToManyField("portfolios.Evidence", related_name="samples")
+    valid = models.BooleanField()
+    authentic = models.BooleanField()
+    current = models.BooleanField()
+    sufficient = models.BooleanField()
+    reliable = models.BooleanField()
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    feedback = models.TextField()
+    sampled_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    sampled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sampled_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} sample of {self.unit.code} for {self.registration}"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESPONDED = "responded", "Responded, awaiting the IQA"
+    CLOSED = "closed", "Closed"
+
+
+class Action(models.Model):
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="actions")
+    text = models.TextField()
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=ActionStatus.choices, default="open")
+    response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
