@@ -94,6 +94,7 @@ def decision_record(
     for _, model, ids in targets.by_kind():
         for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
+    _refuse_sampled(registration, targets)
     now = timezone.now()
     made = []
     with transaction.atomic():
@@ -104,6 +105,25 @@ def decision_record(
             judged_at=now
         )
     return made
+
+
+SAMPLED = (
+    "{item} was sampled by the IQA: its decision is locked until a centre admin lifts the lock."
+)
+
+
+def _refuse_sampled(registration: Registration, targets: Targets) -> None:
+    """Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's)."""
+    for name, _, ids in targets.by_kind():
+        sampled = Decision.objects.filter(
+            registration=registration,
+            current=True,
+            samples__isnull=False,
+            samples__lock_lifted_at__isnull=True,
+            **{f"{name}_id__in": ids},
+        ).first()
+        if sampled is not None:
+            raise DecisionRefused(SAMPLED.format(item=sampled.target))
 
 
 def _signed_off_units(registration: Registration) -> list[int]:

@@ -145,9 +145,21 @@ class Sample(models.Model):
     feedback = models.TextField()
     sampled_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     sampled_at = models.DateTimeField()
+    # Sampled decisions are locked until a centre admin lifts the lock, with a reason.
+    lock_lifted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lock_lifted_at = models.DateTimeField(null=True, blank=True)
+    lock_lift_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-sampled_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lock_lifted_at__isnull=True) | ~Q(lock_lift_reason=""),
+                name="a_lifted_lock_has_a_reason",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} sample of {self.unit.code} for {self.registration}"
@@ -176,4 +188,3 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.text
-

@@ -46,9 +46,12 @@ class Migration(migrations.Migration):
                 ('verdict', models.CharField(choices=[('agree', 'Agree'), ('action_required', 'Action required')], max_length=20)),
                 ('feedback', models.TextField()),
                 ('sampled_at', models.DateTimeField()),
+                ('lock_lifted_at', models.DateTimeField(blank=True, null=True)),
+                ('lock_lift_reason', models.TextField(blank=True)),
                 ('assessor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('decisions', models.ManyToManyField(related_name='samples', to='assessment.decision')),
                 ('evidence', models.ManyToManyField(related_name='samples', to='portfolios.evidence')),
+                ('lock_lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('plan_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='samples', to='iqa.planitem')),
                 ('registration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portfolios.registration')),
                 ('sampled_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -123,6 +126,10 @@ class Migration(migrations.Migration):
             options={
                 'constraints': [models.UniqueConstraint(fields=('centre', 'assessor'), name='one_risk_per_assessor')],
             },
+        ),
+        migrations.AddConstraint(
+            model_name='sample',
+            constraint=models.CheckConstraint(condition=models.Q(('lock_lifted_at__isnull', True), models.Q(('lock_lift_reason', ''), _negated=True), _connector='OR'), name='a_lifted_lock_has_a_reason'),
         ),
         migrations.AddConstraint(
             model_name='samplingplan',

@@ -56,9 +56,7 @@ def test_work_already_in_the_plan_counts_and_is_not_proposed_again(centre):
 
 def test_an_assessor_at_ten_percent_with_twenty_pieces_of_work_gets_two_sampled():
     # One learner and one unit, so coverage alone needs one piece: the share asks for two.
-    work = [
-        Work(n, 1, 1, 1, frozenset({"product"}), "interim", frozenset({1})) for n in range(20)
-    ]
+    work = [Work(n, 1, 1, 1, frozenset({"product"}), "interim", frozenset({1})) for n in range(20)]
     assert len(propose(work, percent={1: 10}, iqa=IQA)) == 2
     assert len(propose(work, percent={1: 100}, iqa=IQA)) == 20
 

@@ -1,0 +1,43 @@
+"""What IQA says about a registration's units, for claims and pages."""
+
+from __future__ import annotations
+
+from iqa.models import Action, ActionStatus, PlanItem, Sample, Stage
+from portfolios.models import Registration
+
+OPEN_ACTION = "An IQA action on {unit} is still open."
+NOT_SAMPLED = "{unit} is planned for summative IQA sampling and has not been sampled yet."
+
+
+def claim_blockers(registration: Registration) -> dict[int, str]:
+    """Units that cannot be claimed yet, by unit id, with the reason in words: an IQA action
+    not closed, or a summative sample planned and not done."""
+    blockers: dict[int, str] = {}
+    for unit_id, code in (
+        Action.objects.filter(sample__registration=registration)
+        .exclude(status=ActionStatus.CLOSED)
+        .values_list("sample__unit_id", "sample__unit__code")
+        .distinct()
+    ):
+        blockers[unit_id] = OPEN_ACTION.format(unit=code)
+    sampled = set(
+        Sample.objects.filter(registration=registration, stage=Stage.SUMMATIVE).values_list(
+            "unit_id", flat=True
+        )
+    )
+    for unit_id, code in PlanItem.objects.filter(
+        registration=registration, stage=Stage.SUMMATIVE
+    ).values_list("unit_id", "unit__code"):
+        if unit_id not in sampled:
+            blockers.setdefault(unit_id, NOT_SAMPLED.format(unit=code))
+    return blockers
+
+
+def quality_assured(registration: Registration) -> set[int]:
+    """Units with a summative sample and no action left open on any of their samples."""
+    summative = set(
+        Sample.objects.filter(registration=registration, stage=Stage.SUMMATIVE).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return summative - set(claim_blockers(registration))

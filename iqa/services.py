@@ -1,0 +1,362 @@
+"""Planning, sampling and actions. Every write is here, and each is on the audit log."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assessment.audit import audit_append
+from assessment.models import Decision, UnitSignOff
+from iqa.models import (
+    Action,
+    ActionStatus,
+    AssessorRisk,
+    PlanItem,
+    Risk,
+    Sample,
+    SamplingPlan,
+    SamplingStrategy,
+    Stage,
+    Verdict,
+)
+from iqa.planning import Work, propose
+from portal.models import Centre, Role, RoleKind, User
+from portfolios.models import Evidence, Registration
+from qualifications.models import Qualification
+
+NOT_AN_IQA = "Only an IQA of the centre can plan and sample."
+OWN_DECISIONS = (
+    "An IQA never samples their own decisions: you decided or countersigned some of this work."
+)
+NOT_YOURS_TO_SAMPLE = "This learner is neither assigned to you nor in one of your plans."
+NOTHING_DECIDED = "There are no decisions on this unit to sample yet."
+ACTIONS_NEEDED = "A verdict of 'action required' needs at least one action with a target date."
+FEEDBACK_NEEDED = "Write your feedback to the assessor."
+ONLY_THE_ASSESSOR = "Only the assessor whose decisions were sampled responds to the action."
+RESPONSE_NEEDED = "Write your response: what you did about the action."
+ONLY_THE_SAMPLER = "Only the IQA who raised the action closes it."
+NOT_RESPONDED = "The assessor has not responded to this action yet."
+ALREADY_CLOSED = "This action is already closed."
+
+
+class IqaRefused(Exception):
+    pass
+
+
+def require_iqa(actor: User, centre: Centre) -> None:
+    if not Role.objects.filter(user=actor, centre=centre, kind=RoleKind.IQA).exists():
+        raise PermissionDenied(NOT_AN_IQA)
+
+
+def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrategy:
+    """The centre's strategy for the qualification: the defaults until someone changes them."""
+    found, _ = SamplingStrategy.objects.get_or_create(centre=centre, qualification=qualification)
+    return found
+
+
+def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
+    rated = dict(
+        AssessorRisk.objects.filter(centre=centre, assessor__in=assessor_ids).values_list(
+            "assessor", "risk"
+        )
+    )
+    trainees = set(
+        Role.objects.filter(
+            centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user__in=assessor_ids
+        ).values_list("user", flat=True)
+    )
+    return {a: Risk.TRAINEE if a in trainees else rated.get(a, Risk.STANDARD) for a in assessor_ids}
+
+
+def work_in_period(
+    centre: Centre, qualification: Qualification, starts_on: datetime.date, ends_on: datetime.date
+) -> list[Work]:
+    """The assessed work of the period: current decisions grouped by learner, unit and assessor."""
+    decisions = Decision.objects.filter(
+        registration__centre=centre,
+        registration__qualification=qualification,
+        current=True,
+        assessed_on__range=(starts_on, ends_on),
+    ).select_related("criterion", "range_item", "knowledge_item", "registration")
+    signed = set(
+        UnitSignOff.objects.in_force()
+        .filter(registration__centre=centre, registration__qualification=qualification)
+        .values_list("registration_id", "unit_id")
+    )
+    grouped: dict[tuple[int, int, int], list[Decision]] = {}
+    for d in decisions:
+        unit_id = getattr(d.target, "unit_id")  # noqa: B009
+        grouped.setdefault((d.registration_id, unit_id, d.decided_by_id), []).append(d)
+    work = []
+    for (registration_id, unit_id, assessor_id), found in grouped.items():
+        stage = Stage.SUMMATIVE if (registration_id, unit_id) in signed else Stage.INTERIM
+        deciders = {d.decided_by_id for d in found} | {
+            d.countersigned_by_id for d in found if d.countersigned_by_id
+        }
+        work.append(
+            Work(
+                registration=registration_id,
+                learner=found[0].registration.learner_id,
+                unit=unit_id,
+                assessor=assessor_id,
+                methods=frozenset(d.method for d in found),
+                stage=stage,
+                deciders=frozenset(deciders),
+            )
+        )
+    return work
+
+
+def plan_generate(
+    *,
+    centre: Centre,
+    qualification: Qualification,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    actor: User,
+) -> SamplingPlan:
+    """A plan for the period, proposed from the strategy: CAMERA coverage and each assessor's
+    share. The IQA can then add and remove items by hand."""
+    require_iqa(actor, centre)
+    strategy = strategy_for(centre, qualification)
+    work = work_in_period(centre, qualification, starts_on, ends_on)
+    risks = risk_of(centre, sorted({w.assessor for w in work}))
+    stages = [
+        stage
+        for stage, required in (
+            (Stage.INTERIM, strategy.interim_required),
+            (Stage.SUMMATIVE, strategy.summative_required),
+        )
+        if required
+    ]
+    proposed = propose(
+        work,
+        percent={a: strategy.percent_for(r) for a, r in risks.items()},
+        iqa=actor.pk,
+        stages=[str(s) for s in stages],
+    )
+    with transaction.atomic():
+        plan = SamplingPlan.objects.create(
+            centre=centre,
+            qualification=qualification,
+            iqa=actor,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        PlanItem.objects.bulk_create(_item(plan, w, by_hand=False) for w in proposed)
+        audit_append(
+            actor=actor,
+            action="iqa.plan_generated",
+            subject=f"plan:{plan.pk}",
+            after={"items": len(proposed), "from": starts_on, "to": ends_on},
+        )
+    return plan
+
+
+def _item(plan: SamplingPlan, work: Work, *, by_hand: bool) -> PlanItem:
+    return PlanItem(
+        plan=plan,
+        registration_id=work.registration,
+        unit_id=work.unit,
+        assessor_id=work.assessor,
+        methods=sorted(work.methods),
+        stage=work.stage,
+        by_hand=by_hand,
+    )
+
+
+def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
+    if actor.pk != plan.iqa_id:
+        raise PermissionDenied(NOT_AN_IQA)
+    if actor.pk in work.deciders:
+        raise IqaRefused(OWN_DECISIONS)
+    with transaction.atomic():
+        item = _item(plan, work, by_hand=True)
+        item.save()
+        audit_append(
+            actor=actor,
+            action="iqa.plan_item_added",
+            subject=f"plan:{plan.pk}",
+            after={"registration": work.registration, "unit": work.unit, "stage": work.stage},
+        )
+    return item
+
+
+def plan_item_remove(*, item: PlanItem, actor: User) -> None:
+    if actor.pk != item.plan.iqa_id:
+        raise PermissionDenied(NOT_AN_IQA)
+    if item.samples.exists():
+        raise IqaRefused("This item has been sampled: it stays in the plan.")
+    with transaction.atomic():
+        audit_append(
+            actor=actor,
+            action="iqa.plan_item_removed",
+            subject=f"plan:{item.plan_id}",
+            before={"registration": item.registration_id, "unit": item.unit_id},
+        )
+        item.delete()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the IQA found: the rules of evidence, the verdict and feedback."""
+
+    valid: bool
+    authentic: bool
+    current: bool
+    sufficient: bool
+    reliable: bool
+    verdict: str
+    feedback: str
+
+
+def may_sample(actor: User, registration: Registration) -> bool:
+    """An IQA samples the registrations assigned to them or included in one of their plans."""
+    if registration.iqa_id == actor.pk:
+        return True
+    return PlanItem.objects.filter(plan__iqa=actor, registration=registration).exists()
+
+
+def sample_record(
+    *,
+    registration: Registration,
+    unit_id: int,
+    decisions: Sequence[Decision],
+    evidence: Sequence[Evidence],
+    judgement: Judgement,
+    actions: Sequence[tuple[str, datetime.date]],
+    actor: User,
+    plan_item: PlanItem | None = None,
+) -> Sample:
+    """Record a sample of an assessor's decisions on one unit. The IQA may not have decided or
+    countersigned any decision of that unit; sampled decisions are locked from then on."""
+    require_iqa(actor, registration.centre)
+    if not may_sample(actor, registration):
+        raise PermissionDenied(NOT_YOURS_TO_SAMPLE)
+    unit_decisions = _unit_decisions(registration, unit_id)
+    if any(actor.pk in (d.decided_by_id, d.countersigned_by_id) for d in unit_decisions):
+        raise IqaRefused(OWN_DECISIONS)
+    chosen = [d for d in decisions if d.pk in {u.pk for u in unit_decisions}]
+    if not chosen:
+        raise IqaRefused(NOTHING_DECIDED)
+    if not judgement.feedback.strip():
+        raise IqaRefused(FEEDBACK_NEEDED)
+    if judgement.verdict == Verdict.ACTION_REQUIRED and not [a for a in actions if a[0].strip()]:
+        raise IqaRefused(ACTIONS_NEEDED)
+    signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
+    with transaction.atomic():
+        sample = Sample.objects.create(
+            plan_item=plan_item,
+            registration=registration,
+            unit_id=unit_id,
+            assessor_id=chosen[0].decided_by_id,
+            stage=Stage.SUMMATIVE if signed.exists() else Stage.INTERIM,
+            sampled_by=actor,
+            sampled_at=timezone.now(),
+            **judgement.__dict__,
+        )
+        sample.decisions.set(chosen)
+        sample.evidence.set([e for e in evidence if e.registration_id == registration.pk])
+        for text, due in actions:
+            if text.strip():
+                Action.objects.create(sample=sample, text=text.strip(), due_on=due)
+        audit_append(
+            actor=actor,
+            action="iqa.sampled",
+            subject=f"sample:{sample.pk}",
+            after={
+                "registration": registration.pk,
+                "unit": unit_id,
+                "decisions": sorted(d.pk for d in chosen),
+                "verdict": sample.verdict,
+                "actions": len([a for a in actions if a[0].strip()]),
+            },
+        )
+    return sample
+
+
+def _unit_decisions(registration: Registration, unit_id: int) -> list[Decision]:
+    return list(
+        Decision.objects.filter(registration=registration, current=True).filter(
+            Q(criterion__unit_id=unit_id)
+            | Q(range_item__unit_id=unit_id)
+            | Q(knowledge_item__unit_id=unit_id)
+        )
+    )
+
+
+def action_respond(*, action: Action, response: str, actor: User) -> Action:
+    if actor.pk != action.sample.assessor_id:
+        raise PermissionDenied(ONLY_THE_ASSESSOR)
+    if action.status == ActionStatus.CLOSED:
+        raise IqaRefused(ALREADY_CLOSED)
+    if not response.strip():
+        raise IqaRefused(RESPONSE_NEEDED)
+    with transaction.atomic():
+        before = {"status": action.status, "response": action.response}
+        action.status, action.response = ActionStatus.RESPONDED, response.strip()
+        action.responded_at = timezone.now()
+        action.save(update_fields=["status", "response", "responded_at"])
+        audit_append(
+            actor=actor,
+            action="iqa.action_responded",
+            subject=f"action:{action.pk}",
+            before=before,
+            after={"status": action.status, "response": action.response},
+        )
+    return action
+
+
+def action_close(*, action: Action, actor: User) -> Action:
+    if actor.pk != action.sample.sampled_by_id:
+        raise PermissionDenied(ONLY_THE_SAMPLER)
+    if action.status == ActionStatus.CLOSED:
+        raise IqaRefused(ALREADY_CLOSED)
+    if action.status != ActionStatus.RESPONDED:
+        raise IqaRefused(NOT_RESPONDED)
+    with transaction.atomic():
+        action.status, action.closed_by, action.closed_at = (
+            ActionStatus.CLOSED,
+            actor,
+            timezone.now(),
+        )
+        action.save(update_fields=["status", "closed_by", "closed_at"])
+        audit_append(
+            actor=actor,
+            action="iqa.action_closed",
+            subject=f"action:{action.pk}",
+            before={"status": ActionStatus.RESPONDED},
+            after={"status": action.status},
+        )
+    return action
+
+
+ONLY_A_CENTRE_ADMIN = "Only a centre admin of the learner's centre can lift a sample's lock."
+REASON_NEEDED = "Write why the lock is lifted: the reason is kept with the sample."
+
+
+def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
+    """Let the sampled decisions change again (a centre admin, with a reason). The sample and
+    its findings stay as they were."""
+    centre = sample.registration.centre
+    if not Role.objects.filter(user=actor, centre=centre, kind=RoleKind.CENTRE_ADMIN).exists():
+        raise PermissionDenied(ONLY_A_CENTRE_ADMIN)
+    if not reason.strip():
+        raise IqaRefused(REASON_NEEDED)
+    with transaction.atomic():
+        sample.lock_lifted_by, sample.lock_lifted_at = actor, timezone.now()
+        sample.lock_lift_reason = reason.strip()
+        sample.save(update_fields=["lock_lifted_by", "lock_lifted_at", "lock_lift_reason"])
+        audit_append(
+            actor=actor,
+            action="iqa.lock_lifted",
+            subject=f"sample:{sample.pk}",
+            after={"reason": sample.lock_lift_reason},
+        )
+    return sample
