@@ -175,6 +175,7 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         rag=wanted.get("status") or None,
     )
     return {
+        "today": today,
         "rows": rows,
         "filter_form": form,
         "rag_rule": RAG_RULE,

@@ -14,6 +14,7 @@ urlpatterns = [
     path("catalogue/", include("qualifications.urls")),
     path("", include("portfolios.urls")),
     path("assess/", include("assessment.urls")),
+    path("iqa/", include("iqa.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -36,8 +36,16 @@ def home(request: PortalRequest) -> HttpResponse:
         context["progress"] = progress_of(list(mine.select_related("qualification")))
     if role.kind == RoleKind.ASSESSOR:
         from assessment.pages import caseload_context
+        from iqa.pages import assessor_actions
 
         context.update(caseload_context(request, role))
+        context["iqa_actions"] = list(assessor_actions(request.user))
+    if role.kind == RoleKind.IQA:
+        import datetime
+
+        from iqa.pages import iqa_home
+
+        context.update(iqa_home(request.user, role, datetime.date.today()))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 

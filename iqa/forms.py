@@ -1,0 +1,76 @@
+from django import forms
+
+from iqa.models import Verdict
+from portfolios.forms import date_input
+
+ACTION_ROWS = 3
+
+
+class PlanForm(forms.Form):
+    qualification = forms.TypedChoiceField(coerce=int)
+    starts_on = forms.DateField(label="From", widget=date_input())
+    ends_on = forms.DateField(label="To", widget=date_input())
+
+    def __init__(self, *args: object, qualifications: list[tuple[int, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["qualification"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = qualifications
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:  # type: ignore[operator]
+            raise forms.ValidationError("The plan ends before it starts.")
+        return data
+
+
+class SampleForm(forms.Form):
+    valid = forms.BooleanField(required=False, label="Valid: it shows the criteria it is mapped to")
+    authentic = forms.BooleanField(required=False, label="Authentic: the learner's own work")
+    current = forms.BooleanField(required=False, label="Current: recent enough to count")
+    sufficient = forms.BooleanField(
+        required=False, label="Sufficient: enough to judge every criterion"
+    )
+    reliable = forms.BooleanField(
+        required=False, label="Reliable: another assessor would decide the same"
+    )
+    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect)
+    feedback = forms.CharField(
+        label="Feedback to the assessor", widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for n in range(1, ACTION_ROWS + 1):
+            self.fields[f"action_{n}"] = forms.CharField(
+                required=False, label=f"Action {n}", max_length=500
+            )
+            self.fields[f"due_{n}"] = forms.DateField(
+                required=False, label=f"Target date for action {n}", widget=date_input()
+            )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        for n in range(1, ACTION_ROWS + 1):
+            if data.get(f"action_{n}") and not data.get(f"due_{n}"):
+                self.add_error(f"due_{n}", "Give the action a target date.")
+        return data
+
+    def actions(self) -> list[tuple[str, object]]:
+        data = self.cleaned_data
+        return [
+            (data[f"action_{n}"], data[f"due_{n}"])
+            for n in range(1, ACTION_ROWS + 1)
+            if data.get(f"action_{n}")
+        ]
+
+
+class ResponseForm(forms.Form):
+    response = forms.CharField(label="Your response", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(
+        label="Why lift the lock on the sampled decisions", widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,183 @@
+"""What the IQA pages show: plans with their coverage, the unit under sample, the IQA home."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from assessment.models import Decision
+from iqa.models import Action, ActionStatus, PlanItem, Sample, SamplingPlan
+from iqa.planning import Work
+from iqa.services import work_in_period
+from portal.http import PortalRequest
+from portal.models import Role, RoleKind, User
+from portfolios.models import Evidence, EvidenceMethod, Registration
+from qualifications.models import Unit
+
+
+def administered_centres(user: User) -> QuerySet[Role]:
+    return Role.objects.filter(user=user, kind=RoleKind.CENTRE_ADMIN).values("centre_id")  # type: ignore[return-value]
+
+
+def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
+    """A plan its IQA or a centre admin of its centre may open, or 404."""
+    visible = SamplingPlan.objects.filter(
+        Q(iqa=request.user) | Q(centre__in=administered_centres(request.user))
+    ).select_related("qualification", "centre", "iqa")
+    return get_object_or_404(visible, pk=pk)
+
+
+def sample_for(request: PortalRequest, pk: int) -> Sample:
+    """A sample seen by the IQA who took it, the assessor sampled, or a centre admin."""
+    user = request.user
+    visible = Sample.objects.filter(
+        Q(sampled_by=user)
+        | Q(assessor=user)
+        | Q(registration__centre__in=administered_centres(user))
+    ).select_related("registration__learner", "registration__centre", "unit", "assessor")
+    return get_object_or_404(visible, pk=pk)
+
+
+def action_for(request: PortalRequest, pk: int) -> Action:
+    """An action of a sample the person may see, or 404."""
+    action = get_object_or_404(Action.objects.all(), pk=pk)
+    action.sample = sample_for(request, action.sample_id)
+    return action
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Rows (assessors) by columns (units or methods): planned work in each cell, and whether
+    there was work to plan at all."""
+
+    columns: list[tuple[object, str]]
+    rows: list[tuple[str, list[tuple[int, int]]]]  # (assessor, [(planned, available)])
+
+
+def coverage(plan: SamplingPlan) -> tuple[Matrix, Matrix, list[Work]]:
+    """Assessors by units and by methods, and the work of the period not yet in the plan."""
+    work = work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+    items = list(plan.items.all())
+    planned = {(i.registration_id, i.unit_id, i.stage) for i in items}
+    people = dict(
+        User.objects.filter(pk__in={w.assessor for w in work} | {i.assessor_id for i in items})
+        .order_by("full_name")
+        .values_list("pk", "full_name")
+    )
+    units = dict(
+        Unit.objects.filter(pk__in={w.unit for w in work} | {i.unit_id for i in items})
+        .order_by("code")
+        .values_list("pk", "code")
+    )
+    methods = sorted({m for w in work for m in w.methods} | {m for i in items for m in i.methods})
+    labels = dict(EvidenceMethod.choices)
+
+    def matrix(columns: list[tuple[object, str]], key: str) -> Matrix:
+        rows = []
+        for person, name in people.items():
+            cells = []
+            for value, _ in columns:
+                mine = [w for w in work if w.assessor == person and _has(w, key, value)]
+                done = [i for i in items if i.assessor_id == person and _item_has(i, key, value)]
+                cells.append((len(done), len(mine)))
+            rows.append((name, cells))
+        return Matrix(columns, rows)
+
+    by_units = matrix([(pk, code) for pk, code in units.items()], "unit")
+    by_methods = matrix([(m, labels.get(m, m)) for m in methods], "method")
+    unplanned = [w for w in work if w.key not in planned]
+    return by_units, by_methods, unplanned
+
+
+def _has(work: Work, key: str, value: object) -> bool:
+    return work.unit == value if key == "unit" else value in work.methods
+
+
+def _item_has(item: PlanItem, key: str, value: object) -> bool:
+    return item.unit_id == value if key == "unit" else value in item.methods
+
+
+def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, object]:
+    """Everything the IQA looks at: the unit's decisions, with their evidence and feedback."""
+    decisions = list(
+        Decision.objects.filter(registration=registration, current=True)
+        .filter(Q(criterion__unit=unit) | Q(range_item__unit=unit) | Q(knowledge_item__unit=unit))
+        .select_related("decided_by", "countersigned_by", "criterion", "range_item")
+        .select_related("knowledge_item")
+        .prefetch_related("evidence")
+        .order_by("criterion__position", "range_item__position", "knowledge_item__position")
+    )
+    evidence = (
+        Evidence.objects.filter(decisions__in=decisions)
+        .distinct()
+        .prefetch_related("files", "mappings__criterion")
+    )
+    return {"decisions": decisions, "evidence": list(evidence)}
+
+
+def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
+    plans = SamplingPlan.objects.filter(iqa=user, centre=role.centre).select_related(
+        "qualification"
+    )
+    actions = Action.objects.filter(sample__sampled_by=user).exclude(status=ActionStatus.CLOSED)
+    qualifications = (
+        Registration.objects.filter(centre=role.centre)
+        .values_list("qualification_id", "qualification__title")
+        .distinct()
+        .order_by("qualification__title")
+    )
+    return {
+        "plans": plans,
+        "to_close": actions.filter(status=ActionStatus.RESPONDED).select_related("sample__unit"),
+        "overdue": actions.filter(due_on__lt=today).select_related("sample__unit"),
+        "qualifications": list(qualifications),
+        "today": today,
+    }
+
+
+def assessor_actions(user: User) -> QuerySet[Action]:
+    """Actions raised on the assessor's decisions that they have not answered."""
+    return (
+        Action.objects.filter(sample__assessor=user, status=ActionStatus.OPEN)
+        .select_related("sample__unit", "sample__registration__learner")
+        .order_by("due_on")
+    )
+
+
+def today() -> datetime.date:
+    return datetime.date.today()
+
+
+def work_id(work: Work) -> str:
+    """How a form names a piece of work: registration, unit and stage."""
+    return f"{work.registration}-{work.unit}-{work.stage}"
+
+
+def describe_work(work: list[Work]) -> list[tuple[str, str]]:
+    """(id, words) for each piece of work, for a select box."""
+    names = dict(
+        User.objects.filter(pk__in={w.assessor for w in work}).values_list("pk", "full_name")
+    )
+    learners = dict(
+        Registration.objects.filter(pk__in={w.registration for w in work}).values_list(
+            "pk", "learner__full_name"
+        )
+    )
+    codes = dict(Unit.objects.filter(pk__in={w.unit for w in work}).values_list("pk", "code"))
+    return [
+        (
+            work_id(w),
+            f"{learners[w.registration]}, {codes[w.unit]} ({w.stage}), "
+            f"assessed by {names[w.assessor]}",
+        )
+        for w in sorted(work, key=lambda w: (learners[w.registration], codes[w.unit]))
+    ]
+
+
+def administers(user: User, sample: Sample) -> bool:
+    return Role.objects.filter(
+        user=user, kind=RoleKind.CENTRE_ADMIN, centre=sample.registration.centre_id
+    ).exists()

@@ -1,0 +1,194 @@
+"""The IQA's pages: plans and their coverage, sampling a unit, the sample report, actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assessment.access import planned_unit_for
+from iqa import pages
+from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm
+from iqa.models import PlanItem
+from iqa.services import (
+    NOT_AN_IQA,
+    IqaRefused,
+    Judgement,
+    action_close,
+    action_respond,
+    plan_generate,
+    plan_item_add,
+    plan_item_remove,
+    sample_lock_lift,
+    sample_record,
+)
+from portal.http import PortalRequest
+from portal.models import RoleKind
+from portfolios.access import registration_for
+from qualifications.models import Qualification
+
+
+@login_required
+def plan_new(request: PortalRequest) -> HttpResponse:
+    role = request.role
+    if role is None or role.kind != RoleKind.IQA:
+        raise PermissionDenied(NOT_AN_IQA)
+    context = pages.iqa_home(request.user, role, pages.today())
+    form = PlanForm(request.POST or None, qualifications=context["qualifications"])  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        plan = plan_generate(
+            centre=role.centre,
+            qualification=get_object_or_404(Qualification, pk=data["qualification"]),
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            actor=request.user,
+        )
+        count = plan.items.count()
+        messages.success(request, f"Plan generated with {count} item{'' if count == 1 else 's'}.")
+        return redirect("iqa:plan-detail", plan.pk)
+    return render(request, "iqa/plan_form.html", {"form": form})
+
+
+@login_required
+def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    plan = pages.plan_for(request, pk)
+    if request.method == "POST":
+        return plan_change(request, plan)
+    by_units, by_methods, unplanned = pages.coverage(plan)
+    items = plan.items.select_related("registration__learner", "unit", "assessor")
+    sampled = set(
+        PlanItem.objects.filter(plan=plan, samples__isnull=False).values_list("pk", flat=True)
+    )
+    context = {
+        "plan": plan,
+        "items": items,
+        "sampled": sampled,
+        "by_units": by_units,
+        "by_methods": by_methods,
+        "unplanned": pages.describe_work(unplanned),
+        "is_iqa": plan.iqa_id == request.user.pk,
+    }
+    return render(request, "iqa/plan_detail.html", context)
+
+
+def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpResponse:
+    """Add a piece of the period's work to the plan by hand, or remove an item."""
+    try:
+        if "remove" in request.POST:
+            item = get_object_or_404(PlanItem, pk=request.POST["remove"], plan=plan)
+            plan_item_remove(item=item, actor=request.user)
+            messages.success(request, "Removed from the plan.")
+        else:
+            _, _, unplanned = pages.coverage(plan)
+            wanted = request.POST.get("add", "")
+            work = next((w for w in unplanned if pages.work_id(w) == wanted), None)
+            if work is None:
+                messages.error(request, "Choose work of the period that is not in the plan.")
+            else:
+                plan_item_add(plan=plan, work=work, actor=request.user)
+                messages.success(request, "Added to the plan.")
+    except IqaRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("iqa:plan-detail", plan.pk)
+
+
+@login_required
+def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    registration = registration_for(request, pk)
+    unit = planned_unit_for(registration, unit_pk)
+    item = PlanItem.objects.filter(
+        pk=request.GET.get("item") or 0, plan__iqa=request.user, registration=registration
+    ).first()
+    shown = pages.unit_under_sample(registration, unit)
+    form = SampleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = {int(v) for v in request.POST.getlist("decisions") if v.isdigit()}
+        looked = {int(v) for v in request.POST.getlist("evidence") if v.isdigit()}
+        judgement = Judgement(**{k: data[k] for k in Judgement.__dataclass_fields__})
+        try:
+            sample = sample_record(
+                registration=registration,
+                unit_id=unit.pk,
+                decisions=[d for d in shown["decisions"] if d.pk in chosen],  # type: ignore[attr-defined]
+                evidence=[e for e in shown["evidence"] if e.pk in looked],  # type: ignore[attr-defined]
+                judgement=judgement,
+                actions=form.actions(),  # type: ignore[arg-type]
+                actor=request.user,
+                plan_item=item,
+            )
+        except IqaRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, "The sample is recorded.")
+            return redirect("iqa:sample-detail", sample.pk)
+    context = {"registration": registration, "unit": unit, "form": form, "item": item, **shown}
+    return render(request, "iqa/sample_form.html", context)
+
+
+@login_required
+def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    """The IQA report of one sample, with its actions."""
+    sample = pages.sample_for(request, pk)
+    context = {
+        "sample": sample,
+        "actions": sample.actions.all(),
+        "is_sampler": sample.sampled_by_id == request.user.pk,
+        "is_assessor": sample.assessor_id == request.user.pk,
+        "response_form": ResponseForm(),
+        "lift_form": LiftForm(),
+        "can_lift": pages.administers(request.user, sample),
+        "today": pages.today(),
+    }
+    return render(request, "iqa/sample_detail.html", context)
+
+
+@require_POST
+@login_required
+def action_respond_view(request: PortalRequest, pk: int) -> HttpResponse:
+    action = pages.action_for(request, pk)
+    form = ResponseForm(request.POST)
+    form.is_valid()
+    try:
+        action_respond(
+            action=action, response=form.cleaned_data.get("response", ""), actor=request.user
+        )
+    except IqaRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Your response is sent to the IQA.")
+    return redirect("iqa:sample-detail", action.sample_id)
+
+
+@require_POST
+@login_required
+def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
+    action = pages.action_for(request, pk)
+    try:
+        action_close(action=action, actor=request.user)
+    except IqaRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "The action is closed.")
+    return redirect("iqa:sample-detail", action.sample_id)
+
+
+@require_POST
+@login_required
+def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
+    sample = pages.sample_for(request, pk)
+    form = LiftForm(request.POST)
+    form.is_valid()
+    try:
+        sample_lock_lift(
+            sample=sample, reason=form.cleaned_data.get("reason", ""), actor=request.user
+        )
+    except IqaRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "The lock is lifted: the assessor can change these decisions.")
+    return redirect("iqa:sample-detail", sample.pk)
