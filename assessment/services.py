@@ -200,6 +200,8 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
             raise PermissionDenied(NOT_A_COUNTERSIGNER)
         if not (decision.provisional and decision.current):
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+        if decision.samples.filter(lock_lifted_at__isnull=True).exists():  # type: ignore[attr-defined]
+            raise DecisionRefused(SAMPLED.format(item=decision.target))
     now = timezone.now()
     with transaction.atomic():
         for decision in decisions:

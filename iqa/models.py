@@ -188,3 +188,41 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "Being made"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class IqaDocument(models.Model):
+    """A PDF of an IQA report (one sample) or a sampling record (one plan), made by a task."""
+
+    sample = models.ForeignKey(
+        Sample, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    plan = models.ForeignKey(
+        SamplingPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    status = models.CharField(
+        max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+    )
+    file = models.FileField(upload_to="iqa/", blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sample__isnull=True, plan__isnull=False)
+                | Q(sample__isnull=False, plan__isnull=True),
+                name="a_document_is_of_a_sample_or_a_plan",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"IQA document {self.pk} ({self.status})"

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, PlanItem, Sample, SamplingPlan
+from iqa.models import Action, ActionStatus, IqaDocument, PlanItem, Sample, SamplingPlan
 from iqa.planning import Work
 from iqa.services import work_in_period
 from portal.http import PortalRequest
@@ -181,3 +181,13 @@ def administers(user: User, sample: Sample) -> bool:
     return Role.objects.filter(
         user=user, kind=RoleKind.CENTRE_ADMIN, centre=sample.registration.centre_id
     ).exists()
+
+
+def document_for(request: PortalRequest, pk: int) -> IqaDocument:
+    """A document of a sample or plan the person may open, or 404."""
+    document = get_object_or_404(IqaDocument.objects.all(), pk=pk)
+    if document.sample_id:
+        sample_for(request, document.sample_id)
+    else:
+        plan_for(request, document.plan_id or 0)
+    return document

@@ -17,6 +17,7 @@ from iqa.models import (
     Action,
     ActionStatus,
     AssessorRisk,
+    IqaDocument,
     PlanItem,
     Risk,
     Sample,
@@ -31,6 +32,9 @@ from portfolios.models import Evidence, Registration
 from qualifications.models import Qualification
 
 NOT_AN_IQA = "Only an IQA of the centre can plan and sample."
+ENDS_BEFORE_START = "The plan ends before it starts."
+WRONG_PLAN_ITEM = "That plan item is for another learner or unit."
+LOCK_ALREADY_LIFTED = "The lock on this sample was already lifted."
 OWN_DECISIONS = (
     "An IQA never samples their own decisions: you decided or countersigned some of this work."
 )
@@ -77,28 +81,32 @@ def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
 def work_in_period(
     centre: Centre, qualification: Qualification, starts_on: datetime.date, ends_on: datetime.date
 ) -> list[Work]:
-    """The assessed work of the period: current decisions grouped by learner, unit and assessor."""
-    decisions = Decision.objects.filter(
-        registration__centre=centre,
-        registration__qualification=qualification,
-        current=True,
-        assessed_on__range=(starts_on, ends_on),
-    ).select_related("criterion", "range_item", "knowledge_item", "registration")
+    """The assessed work of the period: current decisions grouped by learner, unit and assessor.
+
+    Who decided or countersigned is taken from every current decision of the unit, whatever its
+    date, because an IQA may not sample a unit where any decision is theirs.
+    """
+    decisions = list(
+        Decision.objects.filter(
+            registration__centre=centre, registration__qualification=qualification, current=True
+        ).select_related("criterion", "range_item", "knowledge_item", "registration")
+    )
     signed = set(
         UnitSignOff.objects.in_force()
         .filter(registration__centre=centre, registration__qualification=qualification)
         .values_list("registration_id", "unit_id")
     )
+    deciders: dict[tuple[int, int], set[int]] = {}
     grouped: dict[tuple[int, int, int], list[Decision]] = {}
     for d in decisions:
         unit_id = getattr(d.target, "unit_id")  # noqa: B009
-        grouped.setdefault((d.registration_id, unit_id, d.decided_by_id), []).append(d)
+        people = deciders.setdefault((d.registration_id, unit_id), set())
+        people.update(p for p in (d.decided_by_id, d.countersigned_by_id) if p)
+        if starts_on <= d.assessed_on <= ends_on:
+            grouped.setdefault((d.registration_id, unit_id, d.decided_by_id), []).append(d)
     work = []
     for (registration_id, unit_id, assessor_id), found in grouped.items():
         stage = Stage.SUMMATIVE if (registration_id, unit_id) in signed else Stage.INTERIM
-        deciders = {d.decided_by_id for d in found} | {
-            d.countersigned_by_id for d in found if d.countersigned_by_id
-        }
         work.append(
             Work(
                 registration=registration_id,
@@ -107,7 +115,7 @@ def work_in_period(
                 assessor=assessor_id,
                 methods=frozenset(d.method for d in found),
                 stage=stage,
-                deciders=frozenset(deciders),
+                deciders=frozenset(deciders[(registration_id, unit_id)]),
             )
         )
     return work
@@ -124,6 +132,8 @@ def plan_generate(
     """A plan for the period, proposed from the strategy: CAMERA coverage and each assessor's
     share. The IQA can then add and remove items by hand."""
     require_iqa(actor, centre)
+    if ends_on < starts_on:
+        raise IqaRefused(ENDS_BEFORE_START)
     strategy = strategy_for(centre, qualification)
     work = work_in_period(centre, qualification, starts_on, ends_on)
     risks = risk_of(centre, sorted({w.assessor for w in work}))
@@ -242,6 +252,11 @@ def sample_record(
     unit_decisions = _unit_decisions(registration, unit_id)
     if any(actor.pk in (d.decided_by_id, d.countersigned_by_id) for d in unit_decisions):
         raise IqaRefused(OWN_DECISIONS)
+    if plan_item is not None and (plan_item.registration_id, plan_item.unit_id) != (
+        registration.pk,
+        unit_id,
+    ):
+        raise IqaRefused(WRONG_PLAN_ITEM)
     chosen = [d for d in decisions if d.pk in {u.pk for u in unit_decisions}]
     if not chosen:
         raise IqaRefused(NOTHING_DECIDED)
@@ -349,6 +364,8 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
         raise PermissionDenied(ONLY_A_CENTRE_ADMIN)
     if not reason.strip():
         raise IqaRefused(REASON_NEEDED)
+    if sample.lock_lifted_at is not None:
+        raise IqaRefused(LOCK_ALREADY_LIFTED)
     with transaction.atomic():
         sample.lock_lifted_by, sample.lock_lifted_at = actor, timezone.now()
         sample.lock_lift_reason = reason.strip()
@@ -360,3 +377,15 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
             after={"reason": sample.lock_lift_reason},
         )
     return sample
+
+
+def document_request(
+    *, actor: User, sample: Sample | None = None, plan: SamplingPlan | None = None
+) -> IqaDocument:
+    """Ask for a PDF of a sample's report or a plan's sampling record; a task makes it once
+    the request is committed. A failed document is asked for again the same way."""
+    from iqa.tasks import render_iqa_document
+
+    document = IqaDocument.objects.create(sample=sample, plan=plan, requested_by=actor)
+    render_iqa_document.delay_on_commit(document.pk)
+    return document

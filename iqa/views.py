@@ -5,20 +5,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
 from iqa import pages
 from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm
-from iqa.models import PlanItem
+from iqa.models import DocumentStatus, PlanItem
+from iqa.reports import sampling_record_csv
 from iqa.services import (
     NOT_AN_IQA,
     IqaRefused,
     Judgement,
     action_close,
     action_respond,
+    document_request,
     plan_generate,
     plan_item_add,
     plan_item_remove,
@@ -71,6 +73,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "by_methods": by_methods,
         "unplanned": pages.describe_work(unplanned),
         "is_iqa": plan.iqa_id == request.user.pk,
+        "documents": plan.documents.all()[:5],
     }
     return render(request, "iqa/plan_detail.html", context)
 
@@ -143,6 +146,7 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "lift_form": LiftForm(),
         "can_lift": pages.administers(request.user, sample),
         "today": pages.today(),
+        "documents": sample.documents.all()[:5],
     }
     return render(request, "iqa/sample_detail.html", context)
 
@@ -192,3 +196,42 @@ def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "The lock is lifted: the assessor can change these decisions.")
     return redirect("iqa:sample-detail", sample.pk)
+
+
+@require_POST
+@login_required
+def document_request_view(request: PortalRequest) -> HttpResponse:
+    """Ask for the PDF of a sample's report or of a plan's sampling record."""
+    if "sample" in request.POST:
+        sample = pages.sample_for(request, int(request.POST["sample"] or 0))
+        document_request(sample=sample, actor=request.user)
+        target = redirect("iqa:sample-detail", sample.pk)
+    else:
+        plan = pages.plan_for(request, int(request.POST.get("plan") or 0))
+        document_request(plan=plan, actor=request.user)
+        target = redirect("iqa:plan-detail", plan.pk)
+    messages.success(request, "The PDF is being made: it appears below when it is ready.")
+    return target
+
+
+@login_required
+def document_download(request: PortalRequest, pk: int) -> FileResponse:
+    document = pages.document_for(request, pk)
+    if document.status != DocumentStatus.READY:
+        raise Http404("This PDF is not ready.")
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=f"{'iqa-report' if document.sample_id else 'sampling-record'}-{document.pk}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def plan_csv(request: PortalRequest, pk: int) -> HttpResponse:
+    plan = pages.plan_for(request, pk)
+    response = HttpResponse(sampling_record_csv(plan), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sampling-record-{plan.pk}.csv"'
+    return response
