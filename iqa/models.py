@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from assessment.models import Decision
 from portal.models import Centre, User
-from portfolios.models import Registration
+from portfolios.models import EvidenceMethod, Registration
 from qualifications.models import Qualification, Unit
 
 
@@ -115,6 +115,11 @@ class PlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration.learner} {self.unit.code} ({self.stage})"
+
+    @property
+    def method_labels(self) -> str:
+        labels = dict(EvidenceMethod.choices)
+        return ", ".join(labels.get(m, m) for m in self.methods)
 
 
 class Verdict(models.TextChoices):

@@ -44,7 +44,7 @@ def sampling_record(plan: SamplingPlan) -> list[list[str]]:
                 item.registration.learner.full_name,
                 item.unit.code,
                 item.get_stage_display(),
-                ", ".join(item.methods),
+                item.method_labels,
                 "yes" if item.by_hand else "no",
                 latest.sampled_at.date().isoformat() if latest else "",
                 latest.get_verdict_display() if latest else "",

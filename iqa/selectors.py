@@ -41,3 +41,25 @@ def quality_assured(registration: Registration) -> set[int]:
         )
     )
     return summative - set(claim_blockers(registration))
+
+
+def unit_claim_states(registration: Registration) -> list[tuple[str, str, str]]:
+    """Each achieved unit of the registration: (code, title, state in words) as far as IQA is
+    concerned. A unit is claimable when nothing in IQA holds it back."""
+    from assessment.models import UnitSignOff
+
+    blockers = claim_blockers(registration)
+    assured = quality_assured(registration)
+    states = []
+    for sign_off in (
+        UnitSignOff.objects.achieved().filter(registration=registration).select_related("unit")
+    ):
+        unit = sign_off.unit
+        if unit.pk in blockers:
+            state = f"Not claimable: {blockers[unit.pk]}"
+        elif unit.pk in assured:
+            state = "Claimable: internally quality assured"
+        else:
+            state = "Claimable: not planned for sampling"
+        states.append((unit.code, unit.title, state))
+    return states

@@ -9,6 +9,7 @@ urlpatterns = [
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("registrations/<int:pk>/units/<int:unit_pk>/sample/", views.sample_new, name="sample-new"),
     path("samples/<int:pk>/", views.sample_detail, name="sample-detail"),
+    path("registrations/<int:pk>/", views.registration_status, name="registration-status"),
     path("samples/<int:pk>/lift/", views.sample_lift_view, name="sample-lift"),
     path("actions/<int:pk>/respond/", views.action_respond_view, name="action-respond"),
     path("actions/<int:pk>/close/", views.action_close_view, name="action-close"),

@@ -14,6 +14,7 @@ from iqa import pages
 from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm
 from iqa.models import DocumentStatus, PlanItem
 from iqa.reports import sampling_record_csv
+from iqa.selectors import unit_claim_states
 from iqa.services import (
     NOT_AN_IQA,
     IqaRefused,
@@ -235,3 +236,11 @@ def plan_csv(request: PortalRequest, pk: int) -> HttpResponse:
     response = HttpResponse(sampling_record_csv(plan), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sampling-record-{plan.pk}.csv"'
     return response
+
+
+@login_required
+def registration_status(request: PortalRequest, pk: int) -> HttpResponse:
+    """Where a learner's achieved units stand with IQA: claimable, or what holds them back."""
+    registration = registration_for(request, pk)
+    context = {"registration": registration, "states": unit_claim_states(registration)}
+    return render(request, "iqa/registration_status.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
@@ -25,7 +26,7 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         assigned; centre admins their centre's. Each only while they hold that role there.
 
         A qualified assessor also sees the learners of the centre's trainee assessors, whose
-        decisions they countersign.
+        decisions they countersign; an IQA also sees the registrations in their sampling plans.
         """
         if not user.is_active:
             return self.none()
@@ -40,10 +41,17 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         qualified_here = Role.objects.filter(
             user=user, kind=RoleKind.ASSESSOR, is_trainee=False
         ).values("centre_id")
+        # The IQA app's plans (looked up by name: that app is built on this one).
+        planned = Exists(
+            apps.get_model("iqa", "PlanItem").objects.filter(
+                registration=OuterRef("pk"), plan__iqa=user
+            )
+        )
         return self.filter(
             Q(learner=user, centre__in=roles_held(user, RoleKind.LEARNER))
             | Q(assessor=user, centre__in=roles_held(user, RoleKind.ASSESSOR))
             | Q(iqa=user, centre__in=roles_held(user, RoleKind.IQA))
+            | (Q(centre__in=roles_held(user, RoleKind.IQA)) & planned)
             | Q(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
             | (Q(centre__in=qualified_here) & ~Q(learner=user) & trainee_assessed)
         )

@@ -523,3 +523,17 @@ def test_a_decision_the_iqa_sampled_cannot_be_countersigned_while_locked(
         decision_countersign(decisions=[decision], actor=assessor)
     decision.refresh_from_db()
     assert decision.provisional
+
+
+def test_an_iqa_sees_the_registrations_in_their_plan_and_no_others(
+    centre, sfj, registration, assessor
+):
+    from portfolios.models import Registration
+
+    decide(registration, assessor, BEGUN_UNIT, "4.1")
+    planner = person(centre, RoleKind.IQA, "planner@example.org")
+    bystander = person(centre, RoleKind.IQA, "bystander@example.org")
+    assert not Registration.objects.visible_to(planner).filter(pk=registration.pk).exists()
+    generate(centre, sfj, planner)
+    assert Registration.objects.visible_to(planner).filter(pk=registration.pk).exists()
+    assert not Registration.objects.visible_to(bystander).filter(pk=registration.pk).exists()
