@@ -1,6 +1,6 @@
 from django import forms
 
-from iqa.models import Verdict
+from iqa.models import SamplingStrategy, Verdict
 from portfolios.forms import date_input
 
 ACTION_ROWS = 3
@@ -74,3 +74,32 @@ class LiftForm(forms.Form):
     reason = forms.CharField(
         label="Why lift the lock on the sampled decisions", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class StrategyForm(forms.ModelForm):
+    class Meta:
+        model = SamplingStrategy
+        fields = [
+            "trainee_percent",
+            "new_percent",
+            "standard_percent",
+            "experienced_percent",
+            "interim_required",
+            "summative_required",
+        ]
+        labels = {
+            "trainee_percent": "Trainee assessors (%)",
+            "new_percent": "New assessors (%)",
+            "standard_percent": "Standard assessors (%)",
+            "experienced_percent": "Experienced assessors (%)",
+            "interim_required": "Interim sampling required",
+            "summative_required": "Summative sampling required",
+        }
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        for name in self.Meta.fields[:4]:
+            value = data.get(name)
+            if isinstance(value, int) and value > 100:
+                self.add_error(name, "A share is at most 100 per cent.")
+        return data

@@ -13,7 +13,7 @@ from iqa.models import Action, ActionStatus, IqaDocument, PlanItem, Sample, Samp
 from iqa.planning import Work
 from iqa.services import work_in_period
 from portal.http import PortalRequest
-from portal.models import Role, RoleKind, User
+from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, EvidenceMethod, Registration
 from qualifications.models import Unit
 
@@ -191,3 +191,27 @@ def document_for(request: PortalRequest, pk: int) -> IqaDocument:
     else:
         plan_for(request, document.plan_id or 0)
     return document
+
+
+def centre_assessors(centre: Centre) -> list[User]:
+    return list(
+        User.objects.filter(roles__centre=centre, roles__kind=RoleKind.ASSESSOR)
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def assessor_risks(centre: Centre, assessors: list[User]) -> list[tuple[User, str, bool]]:
+    """Each assessor with their risk, and whether they are a trainee (always trainee risk)."""
+    from iqa.services import risk_of
+
+    risks = risk_of(centre, [a.pk for a in assessors])
+    return [(a, risks[a.pk], risks[a.pk] == "trainee") for a in assessors]
+
+
+def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str]:
+    from iqa.models import Risk
+
+    allowed = {Risk.NEW, Risk.STANDARD, Risk.EXPERIENCED}
+    found = {a.pk: request.POST.get(f"risk-{a.pk}", "") for a in assessors}
+    return {pk: risk for pk, risk in found.items() if risk in allowed}

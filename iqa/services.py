@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -389,3 +390,28 @@ def document_request(
     document = IqaDocument.objects.create(sample=sample, plan=plan, requested_by=actor)
     render_iqa_document.delay_on_commit(document.pk)
     return document
+
+
+def strategy_save(*, form: Any, risks: dict[int, str], actor: User) -> SamplingStrategy:
+    """Save the shares and the assessors' risks (trainees stay trainees whatever is sent)."""
+    strategy: SamplingStrategy = form.instance
+    centre = strategy.centre
+    if not Role.objects.filter(
+        user=actor, centre=centre, kind__in=[RoleKind.IQA, RoleKind.CENTRE_ADMIN]
+    ).exists():
+        raise PermissionDenied(NOT_AN_IQA)
+    with transaction.atomic():
+        before = {f: getattr(SamplingStrategy.objects.get(pk=strategy.pk), f) for f in form.fields}
+        form.save()
+        for assessor_id, risk in risks.items():
+            AssessorRisk.objects.update_or_create(
+                centre=centre, assessor_id=assessor_id, defaults={"risk": risk}
+            )
+        audit_append(
+            actor=actor,
+            action="iqa.strategy_saved",
+            subject=f"strategy:{strategy.pk}",
+            before=before,
+            after={**{f: getattr(strategy, f) for f in form.fields}, "risks": risks},
+        )
+    return strategy

@@ -6,6 +6,7 @@ app_name = "iqa"
 
 urlpatterns = [
     path("plans/new/", views.plan_new, name="plan-new"),
+    path("strategy/<int:qualification_pk>/", views.strategy_edit, name="strategy"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("registrations/<int:pk>/units/<int:unit_pk>/sample/", views.sample_new, name="sample-new"),
     path("samples/<int:pk>/", views.sample_detail, name="sample-detail"),

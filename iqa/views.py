@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
 from iqa import pages
-from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm
-from iqa.models import DocumentStatus, PlanItem
+from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
+from iqa.models import DocumentStatus, PlanItem, Risk
 from iqa.reports import sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
@@ -27,6 +27,8 @@ from iqa.services import (
     plan_item_remove,
     sample_lock_lift,
     sample_record,
+    strategy_for,
+    strategy_save,
 )
 from portal.http import PortalRequest
 from portal.models import RoleKind
@@ -244,3 +246,26 @@ def registration_status(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     context = {"registration": registration, "states": unit_claim_states(registration)}
     return render(request, "iqa/registration_status.html", context)
+
+
+@login_required
+def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse:
+    """The centre's sampling shares for one qualification, and each assessor's risk."""
+    role = request.role
+    if role is None or role.kind not in (RoleKind.IQA, RoleKind.CENTRE_ADMIN):
+        raise PermissionDenied(NOT_AN_IQA)
+    qualification = get_object_or_404(Qualification, pk=qualification_pk)
+    strategy = strategy_for(role.centre, qualification)
+    form = StrategyForm(request.POST or None, instance=strategy)
+    assessors = pages.centre_assessors(role.centre)
+    if request.method == "POST" and form.is_valid():
+        strategy_save(form=form, risks=pages.posted_risks(request, assessors), actor=request.user)
+        messages.success(request, "The sampling strategy is saved.")
+        return redirect("iqa:strategy", qualification.pk)
+    context = {
+        "form": form,
+        "qualification": qualification,
+        "assessors": pages.assessor_risks(role.centre, assessors),
+        "risks": Risk.choices,
+    }
+    return render(request, "iqa/strategy_form.html", context)
