@@ -35,6 +35,13 @@ from portal.models import RoleKind
 from portfolios.access import registration_for
 from qualifications.models import Qualification
 
+CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
+
+
+def number(value: str | None) -> int:
+    """An id sent by a form; anything that is not one matches nothing (0), never an error."""
+    return int(value) if value and value.isdigit() else 0
+
 
 @login_required
 def plan_new(request: PortalRequest) -> HttpResponse:
@@ -85,7 +92,7 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
     """Add a piece of the period's work to the plan by hand, or remove an item."""
     try:
         if "remove" in request.POST:
-            item = get_object_or_404(PlanItem, pk=request.POST["remove"], plan=plan)
+            item = get_object_or_404(PlanItem, pk=number(request.POST["remove"]), plan=plan)
             plan_item_remove(item=item, actor=request.user)
             messages.success(request, "Removed from the plan.")
         else:
@@ -93,7 +100,7 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
             wanted = request.POST.get("add", "")
             work = next((w for w in unplanned if pages.work_id(w) == wanted), None)
             if work is None:
-                messages.error(request, "Choose work of the period that is not in the plan.")
+                messages.error(request, CHOOSE_UNPLANNED)
             else:
                 plan_item_add(plan=plan, work=work, actor=request.user)
                 messages.success(request, "Added to the plan.")
@@ -107,7 +114,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     unit = planned_unit_for(registration, unit_pk)
     item = PlanItem.objects.filter(
-        pk=request.GET.get("item") or 0, plan__iqa=request.user, registration=registration
+        pk=number(request.GET.get("item")), plan__iqa=request.user, registration=registration
     ).first()
     shown = pages.unit_under_sample(registration, unit)
     form = SampleForm(request.POST or None)
@@ -206,11 +213,11 @@ def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
 def document_request_view(request: PortalRequest) -> HttpResponse:
     """Ask for the PDF of a sample's report or of a plan's sampling record."""
     if "sample" in request.POST:
-        sample = pages.sample_for(request, int(request.POST["sample"] or 0))
+        sample = pages.sample_for(request, number(request.POST["sample"]))
         document_request(sample=sample, actor=request.user)
         target = redirect("iqa:sample-detail", sample.pk)
     else:
-        plan = pages.plan_for(request, int(request.POST.get("plan") or 0))
+        plan = pages.plan_for(request, number(request.POST.get("plan")))
         document_request(plan=plan, actor=request.user)
         target = redirect("iqa:plan-detail", plan.pk)
     messages.success(request, "The PDF is being made: it appears below when it is ready.")

@@ -1,0 +1,686 @@
+"""The IQA's pages through the browser's eyes: who may open and post to each, what each shows,
+and that a refused request changes nothing."""
+
+import datetime
+import html
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from iqa.models import (
+    Action,
+    ActionStatus,
+    DocumentStatus,
+    IqaDocument,
+    PlanItem,
+    Sample,
+    SamplingPlan,
+    Stage,
+    Verdict,
+)
+from iqa.services import (
+    ENDS_BEFORE_START,
+    NOT_RESPONDED,
+    REASON_NEEDED,
+    RESPONSE_NEEDED,
+    action_respond,
+    plan_generate,
+    sample_record,
+)
+from iqa.services import Judgement as Finding
+from iqa.views import CHOOSE_UNPLANNED
+from portal.models import Role, RoleKind
+from portfolios.evidence import EvidenceDetails, evidence_add
+from tests.factories import RoleFactory
+from tests.iqa.test_services import (
+    ACTION,
+    BEGUN_UNIT,
+    FEEDBACK,
+    OTHER_UNITS,
+    PERIOD_ENDS,
+    PERIOD_STARTS,
+    REASON,
+    RESPONSE,
+    SIGNED_UNIT,
+    current,
+    decide,
+    generate,
+    person,
+    sign,
+    unit,
+)
+from tests.portfolios.files import pdf
+
+TODAY = datetime.date.today()
+DUE = TODAY + datetime.timedelta(days=14)
+LATE = TODAY - datetime.timedelta(days=1)
+LATE_ACTION = "Sign every witness statement."
+NO_DATE = "Give the action a target date."  # the sample form's own message
+NOT_IN_PERIOD = CHOOSE_UNPLANNED
+PLAN_NEW = reverse("iqa:plan-new")
+
+
+def shown(response):
+    """The page as a reader sees its text: entities such as &#x27; turned back into quotes."""
+    return html.unescape(response.content.decode())
+
+
+def part(page, testid, end):
+    """The piece of a page from the element marked data-testid=`testid` to `end`."""
+    start = page.index(f'data-testid="{testid}"')
+    return page[start : page.index(end, start)]
+
+
+def cells(page, testid):
+    """The words in each body cell of the coverage matrix marked `testid`."""
+    table = part(page, testid, "</table>")
+    found = re.findall(r"<td[^>]*>(.*?)</td>", table, flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in found]
+
+
+def items(plan):
+    return {(i.unit.code, i.stage, i.by_hand) for i in plan.items.select_related("unit")}
+
+
+def nothing_sampled():
+    return not Sample.objects.exists() and not Action.objects.exists()
+
+
+@pytest.fixture
+def evidence(registration, learner):
+    details = EvidenceDetails(
+        "Reflective account", datetime.date(2026, 10, 6), "reflective_account"
+    )
+    return evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+
+
+@pytest.fixture
+def assessed(registration, assessor, evidence):
+    """The assessor's work in the period: one unit signed off, another begun."""
+    decide(registration, assessor, SIGNED_UNIT, evidence=[evidence])
+    sign(registration, assessor)
+    decide(registration, assessor, BEGUN_UNIT, "4.1", evidence=[evidence])
+    return registration
+
+
+@pytest.fixture
+def other_iqa(centre):
+    return person(centre, RoleKind.IQA, "second.iqa@example.org")
+
+
+@pytest.fixture
+def plan(centre, sfj, iqa, assessed):
+    return plan_generate(
+        centre=centre, qualification=sfj, starts_on=PERIOD_STARTS, ends_on=PERIOD_ENDS, actor=iqa
+    )
+
+
+def take(registration, iqa, code=SIGNED_UNIT, actions=((ACTION, DUE),)):
+    return sample_record(
+        registration=registration,
+        unit_id=unit(code).pk,
+        decisions=current(registration, code),
+        evidence=list(registration.evidence.all()),
+        judgement=Finding(True, True, True, False, True, Verdict.ACTION_REQUIRED, FEEDBACK),
+        actions=list(actions),
+        actor=iqa,
+    )
+
+
+@pytest.fixture
+def sampled(iqa, assessed):
+    return take(assessed, iqa)
+
+
+@pytest.fixture
+def action(sampled):
+    return sampled.actions.get()
+
+
+def plan_url(plan):
+    return reverse("iqa:plan-detail", args=[plan.pk])
+
+
+def sample_url(registration, code=SIGNED_UNIT):
+    return reverse("iqa:sample-new", args=[registration.pk, unit(code).pk])
+
+
+def report_url(sample):
+    return reverse("iqa:sample-detail", args=[sample.pk])
+
+
+def plan_post(sfj, starts_on=PERIOD_STARTS, ends_on=PERIOD_ENDS):
+    return {"qualification": sfj.pk, "starts_on": starts_on, "ends_on": ends_on}
+
+
+def sample_post(registration, code=SIGNED_UNIT, **extra):
+    return {
+        "decisions": [d.pk for d in current(registration, code)],
+        "evidence": [e.pk for e in registration.evidence.all()],
+        "valid": "on",
+        "authentic": "on",
+        "current": "on",
+        "reliable": "on",
+        "verdict": Verdict.ACTION_REQUIRED.value,
+        "feedback": FEEDBACK,
+        "action_1": ACTION,
+        "due_1": DUE.isoformat(),
+        **extra,
+    }
+
+
+# Generating a plan
+
+
+def test_the_iqa_generates_a_plan_and_lands_on_it_with_its_items_and_coverage(
+    client, sfj, iqa, assessor, learner, assessed
+):
+    client.force_login(iqa)
+    response = client.post(PLAN_NEW, plan_post(sfj))
+    plan = SamplingPlan.objects.get()
+    assert response.status_code == 302 and response.url == plan_url(plan)
+    assert (plan.iqa, plan.qualification, plan.starts_on, plan.ends_on) == (
+        iqa,
+        sfj,
+        PERIOD_STARTS,
+        PERIOD_ENDS,
+    )
+    assert items(plan) == {
+        (SIGNED_UNIT, Stage.SUMMATIVE, False),
+        (BEGUN_UNIT, Stage.INTERIM, False),
+    }
+    page = shown(client.get(response.url))
+    assert "Plan generated with 2 items." in page
+    listed = part(page, "plan-items", "</table>")
+    assert SIGNED_UNIT in listed and BEGUN_UNIT in listed and learner.full_name in listed
+    # Every unit and method of the period is planned: no gap in either matrix.
+    assert cells(page, "coverage-units") == ["1 / 1", "1 / 1"]
+    assert cells(page, "coverage-methods") == ["2 / 2"]
+    assert assessor.full_name in part(page, "coverage-units", "</table>")
+
+
+def test_a_plan_that_ends_before_it_starts_shows_the_error_and_is_not_made(
+    client, sfj, iqa, assessed
+):
+    client.force_login(iqa)
+    response = client.post(PLAN_NEW, plan_post(sfj, ends_on=PERIOD_STARTS - datetime.timedelta(1)))
+    assert response.status_code == 200
+    assert ENDS_BEFORE_START in shown(response)
+    assert not SamplingPlan.objects.exists() and not PlanItem.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["assessor", "learner", "centre_admin"])
+def test_only_someone_acting_as_an_iqa_opens_or_posts_the_new_plan_page(
+    client, request, sfj, assessed, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(PLAN_NEW).status_code == 403
+    assert client.post(PLAN_NEW, plan_post(sfj)).status_code == 403
+    assert not SamplingPlan.objects.exists()
+
+
+# The plan page
+
+
+@pytest.mark.parametrize("persona", ["iqa", "centre_admin"])
+def test_the_plans_iqa_and_a_centre_admin_of_its_centre_see_the_plan(
+    client, request, plan, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(plan_url(plan))
+    assert response.status_code == 200
+    assert SIGNED_UNIT in part(shown(response), "plan-items", "</table>")
+
+
+def test_only_the_plans_iqa_is_offered_to_sample_and_remove_its_items(
+    client, plan, iqa, centre_admin
+):
+    client.force_login(centre_admin)
+    page = shown(client.get(plan_url(plan)))
+    assert 'name="remove"' not in page and 'name="add"' not in page
+    client.force_login(iqa)
+    page = shown(client.get(plan_url(plan)))
+    assert page.count('name="remove"') == 2
+
+
+@pytest.mark.parametrize("persona", ["assessor", "learner", "outsider", "other_iqa"])
+def test_nobody_else_finds_the_plan(client, request, plan, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(plan_url(plan)).status_code == 404
+    [item] = plan.items.filter(unit__code=BEGUN_UNIT)
+    assert client.post(plan_url(plan), {"remove": item.pk}).status_code == 404
+    assert plan.items.count() == 2
+
+
+def test_removing_an_item_leaves_a_gap_where_the_assessor_had_work_and_nothing_is_planned(
+    client, plan, iqa
+):
+    [item] = plan.items.filter(unit__code=BEGUN_UNIT)
+    client.force_login(iqa)
+    response = client.post(plan_url(plan), {"remove": item.pk}, follow=True)
+    assert response.redirect_chain == [(plan_url(plan), 302)]
+    assert not PlanItem.objects.filter(pk=item.pk).exists()
+    assert items(plan) == {(SIGNED_UNIT, Stage.SUMMATIVE, False)}
+    page = shown(response)
+    assert "Removed from the plan." in page
+    # Columns are the units by code: A/506/2130 (begun, now unplanned), then F/506/2131.
+    assert cells(page, "coverage-units") == ["0 / 1 gap", "1 / 1"]
+    # The method is still sampled, in the other unit: no gap there.
+    assert cells(page, "coverage-methods") == ["1 / 2"]
+    # The removed work is offered back, to add by hand.
+    assert f'value="{item.registration_id}-{item.unit_id}-{Stage.INTERIM}"' in page
+
+
+def test_a_centre_admin_cannot_remove_an_item_from_the_plan(client, plan, centre_admin):
+    [item] = plan.items.filter(unit__code=BEGUN_UNIT)
+    client.force_login(centre_admin)
+    assert client.post(plan_url(plan), {"remove": item.pk}).status_code == 403
+    assert PlanItem.objects.filter(pk=item.pk).exists() and plan.items.count() == 2
+
+
+def test_the_iqa_adds_work_of_the_period_to_the_plan_by_hand(client, plan, iqa, assessor, assessed):
+    # Work decided after the plan was generated is not in it.
+    decide(assessed, assessor, OTHER_UNITS[0], "1.1")
+    added = f"{assessed.pk}-{unit(OTHER_UNITS[0]).pk}-{Stage.INTERIM}"
+    client.force_login(iqa)
+    page = shown(client.get(plan_url(plan)))
+    assert f'value="{added}"' in page
+    response = client.post(plan_url(plan), {"add": added}, follow=True)
+    assert response.redirect_chain == [(plan_url(plan), 302)]
+    assert "Added to the plan." in shown(response)
+    assert (OTHER_UNITS[0], Stage.INTERIM, True) in items(plan) and plan.items.count() == 3
+    [item] = plan.items.filter(by_hand=True)
+    assert (item.registration, item.assessor) == (assessed, assessor)
+
+
+def test_a_centre_admin_cannot_add_work_to_the_plan(client, plan, assessor, assessed, centre_admin):
+    decide(assessed, assessor, OTHER_UNITS[0], "1.1")
+    client.force_login(centre_admin)
+    added = f"{assessed.pk}-{unit(OTHER_UNITS[0]).pk}-{Stage.INTERIM}"
+    assert client.post(plan_url(plan), {"add": added}).status_code == 403
+    assert plan.items.count() == 2 and not plan.items.filter(by_hand=True).exists()
+
+
+@pytest.mark.parametrize("wanted", ["0-0-interim", "nonsense", "", "planned"])
+def test_adding_work_not_of_the_period_or_already_planned_says_so_and_adds_nothing(
+    client, plan, iqa, wanted
+):
+    if wanted == "planned":
+        [item] = plan.items.filter(unit__code=SIGNED_UNIT)
+        wanted = f"{item.registration_id}-{item.unit_id}-{item.stage}"
+    client.force_login(iqa)
+    response = client.post(plan_url(plan), {"add": wanted}, follow=True)
+    assert response.redirect_chain == [(plan_url(plan), 302)]
+    assert NOT_IN_PERIOD in shown(response)
+    assert plan.items.count() == 2 and not plan.items.filter(by_hand=True).exists()
+
+
+# Sampling a unit
+
+
+def test_the_registrations_iqa_sees_the_decisions_of_the_unit_to_sample(
+    client, iqa, assessor, assessed, evidence
+):
+    client.force_login(iqa)
+    response = client.get(sample_url(assessed))
+    assert response.status_code == 200
+    page = shown(response)
+    decisions = current(assessed, SIGNED_UNIT)
+    assert len(decisions) == 9
+    offered = re.findall(r'name="decisions" value="(\d+)"', page)
+    assert sorted(offered) == sorted(str(d.pk) for d in decisions)
+    assert re.findall(r'name="evidence" value="(\d+)"', page) == [str(evidence.pk)]
+    assert f"by {assessor.full_name}" in page
+    # Only this unit's decisions: the begun unit's 4.1 is not offered.
+    [begun] = current(assessed, BEGUN_UNIT)
+    assert str(begun.pk) not in offered
+
+
+def test_the_iqa_records_a_sample_with_an_action_and_lands_on_its_report(
+    client, iqa, assessor, assessed, evidence
+):
+    client.force_login(iqa)
+    response = client.post(sample_url(assessed), sample_post(assessed))
+    taken = Sample.objects.get()
+    assert response.status_code == 302 and response.url == report_url(taken)
+    assert (taken.registration, taken.unit, taken.assessor, taken.sampled_by) == (
+        assessed,
+        unit(SIGNED_UNIT),
+        assessor,
+        iqa,
+    )
+    assert taken.stage == Stage.SUMMATIVE and taken.verdict == Verdict.ACTION_REQUIRED
+    assert (taken.valid, taken.authentic, taken.current, taken.sufficient, taken.reliable) == (
+        True,
+        True,
+        True,
+        False,
+        True,
+    )
+    assert taken.feedback == FEEDBACK
+    assert set(taken.decisions.all()) == set(current(assessed, SIGNED_UNIT))
+    assert list(taken.evidence.all()) == [evidence]
+    [raised] = Action.objects.all()
+    assert (raised.sample, raised.text, raised.due_on, raised.status) == (
+        taken,
+        ACTION,
+        DUE,
+        ActionStatus.OPEN,
+    )
+    page = shown(client.get(response.url))
+    assert "The sample is recorded." in page and ACTION in part(page, "action", "</div>")
+
+
+def test_a_sample_from_the_plan_is_marked_sampled_on_the_plan(client, plan, iqa, assessed):
+    [item] = plan.items.filter(unit__code=SIGNED_UNIT)
+    client.force_login(iqa)
+    response = client.post(f"{sample_url(assessed)}?item={item.pk}", sample_post(assessed))
+    assert response.status_code == 302
+    assert Sample.objects.get().plan_item == item
+    page = shown(client.get(plan_url(plan)))
+    assert "1 of 2 planned items sampled." in part(page, "done", "</p>")
+    assert page.count('name="remove"') == 1  # a sampled item stays in the plan
+
+
+def test_an_iqa_who_planned_a_learner_they_are_not_assigned_samples_them_from_the_plan(
+    client, centre, sfj, other_iqa, assessed
+):
+    theirs = plan_generate(
+        centre=centre,
+        qualification=sfj,
+        starts_on=PERIOD_STARTS,
+        ends_on=PERIOD_ENDS,
+        actor=other_iqa,
+    )
+    [item] = theirs.items.filter(unit__code=SIGNED_UNIT)
+    link = f"{sample_url(assessed)}?item={item.pk}"
+    client.force_login(other_iqa)
+    assert link in shown(client.get(plan_url(theirs)))
+    assert client.get(link).status_code == 200
+    response = client.post(link, sample_post(assessed))
+    taken = Sample.objects.get()
+    assert response.url == report_url(taken)
+    assert (taken.sampled_by, taken.plan_item) == (other_iqa, item)
+
+
+def test_an_action_without_a_target_date_is_refused_and_nothing_is_recorded(client, iqa, assessed):
+    client.force_login(iqa)
+    response = client.post(sample_url(assessed), sample_post(assessed, due_1=""))
+    assert response.status_code == 200
+    assert NO_DATE in shown(response)
+    assert nothing_sampled()
+
+
+@pytest.mark.parametrize("persona", ["assessor", "learner", "centre_admin"])
+def test_nobody_but_an_iqa_records_a_sample_by_posting_to_the_page(
+    client, request, assessed, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(sample_url(assessed), sample_post(assessed)).status_code == 403
+    assert nothing_sampled()
+
+
+def test_the_learners_iqa_who_no_longer_holds_the_role_cannot_sample_them(
+    client, centre, iqa, assessed
+):
+    # Still named on the registration, and able to open it as a centre admin.
+    RoleFactory.create(user=iqa, centre=centre, kind=RoleKind.CENTRE_ADMIN)
+    Role.objects.filter(user=iqa, kind=RoleKind.IQA).delete()
+    client.force_login(iqa)
+    assert client.post(sample_url(assessed), sample_post(assessed)).status_code == 403
+    assert nothing_sampled()
+
+
+def test_an_outsider_can_neither_open_nor_post_to_the_sample_page(client, outsider, assessed):
+    client.force_login(outsider)
+    assert client.get(sample_url(assessed)).status_code == 404
+    assert client.post(sample_url(assessed), sample_post(assessed)).status_code == 404
+    assert nothing_sampled()
+
+
+# The sample's report and its actions
+
+
+@pytest.mark.parametrize("persona", ["iqa", "assessor", "centre_admin"])
+def test_the_sampler_the_assessor_sampled_and_a_centre_admin_read_the_report(
+    client, request, sampled, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(report_url(sampled))
+    assert response.status_code == 200
+    page = shown(response)
+    assert "Action required" in part(page, "verdict", "</dd>")
+    assert ACTION in part(page, "action", "</div>")
+
+
+@pytest.mark.parametrize("persona", ["learner", "outsider", "other_iqa"])
+def test_nobody_else_finds_the_report(client, request, sampled, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(report_url(sampled)).status_code == 404
+
+
+def respond_url(action):
+    return reverse("iqa:action-respond", args=[action.pk])
+
+
+def close_url(action):
+    return reverse("iqa:action-close", args=[action.pk])
+
+
+def lift_url(sample):
+    return reverse("iqa:sample-lift", args=[sample.pk])
+
+
+def test_the_assessor_responds_to_an_action(client, assessor, sampled, action):
+    client.force_login(assessor)
+    response = client.post(respond_url(action), {"response": RESPONSE}, follow=True)
+    assert response.redirect_chain == [(report_url(sampled), 302)]
+    assert "Your response is sent to the IQA." in shown(response)
+    action.refresh_from_db()
+    assert (action.status, action.response) == (ActionStatus.RESPONDED, RESPONSE)
+
+
+def test_an_empty_response_says_what_is_needed_and_changes_nothing(client, assessor, action):
+    client.force_login(assessor)
+    response = client.post(respond_url(action), {"response": "  "}, follow=True)
+    assert RESPONSE_NEEDED in shown(response)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN and action.response == ""
+
+
+@pytest.mark.parametrize("persona", ["learner", "outsider"])
+def test_someone_who_cannot_see_the_sample_finds_no_action_to_respond_to(
+    client, request, action, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(respond_url(action), {"response": RESPONSE}).status_code == 404
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN and action.response == ""
+
+
+@pytest.mark.parametrize("persona", ["iqa", "centre_admin"])
+def test_only_the_assessor_sampled_responds_to_an_action(client, request, action, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(respond_url(action), {"response": RESPONSE}).status_code == 403
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN
+
+
+def test_the_iqa_closes_an_action_once_the_assessor_has_responded(
+    client, iqa, assessor, sampled, action
+):
+    client.force_login(iqa)
+    response = client.post(close_url(action), follow=True)
+    assert NOT_RESPONDED in shown(response)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    response = client.post(close_url(action), follow=True)
+    assert response.redirect_chain == [(report_url(sampled), 302)]
+    assert "The action is closed." in shown(response)
+    action.refresh_from_db()
+    assert (action.status, action.closed_by) == (ActionStatus.CLOSED, iqa)
+
+
+@pytest.mark.parametrize("persona", ["assessor", "centre_admin"])
+def test_only_the_iqa_who_raised_an_action_closes_it(client, request, assessor, action, persona):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(close_url(action)).status_code == 403
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED and action.closed_by is None
+
+
+def test_a_centre_admin_lifts_the_lock_with_a_reason(client, centre_admin, sampled):
+    client.force_login(centre_admin)
+    page = shown(client.get(report_url(sampled)))
+    assert reverse("iqa:sample-lift", args=[sampled.pk]) in page
+    response = client.post(lift_url(sampled), {"reason": REASON}, follow=True)
+    assert response.redirect_chain == [(report_url(sampled), 302)]
+    sampled.refresh_from_db()
+    assert sampled.lock_lifted_at is not None
+    assert (sampled.lock_lifted_by, sampled.lock_lift_reason) == (centre_admin, REASON)
+    assert REASON in shown(response)
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_lock_is_not_lifted_without_a_reason(client, centre_admin, sampled, reason):
+    client.force_login(centre_admin)
+    response = client.post(lift_url(sampled), {"reason": reason}, follow=True)
+    assert REASON_NEEDED in shown(response)
+    sampled.refresh_from_db()
+    assert sampled.lock_lifted_at is None and sampled.lock_lift_reason == ""
+
+
+@pytest.mark.parametrize("persona", ["assessor", "iqa"])
+def test_only_a_centre_admin_lifts_a_lock(client, request, sampled, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert reverse("iqa:sample-lift", args=[sampled.pk]) not in shown(
+        client.get(report_url(sampled))
+    )
+    assert client.post(lift_url(sampled), {"reason": REASON}).status_code == 403
+    sampled.refresh_from_db()
+    assert sampled.lock_lifted_at is None
+
+
+@pytest.mark.parametrize("persona", ["learner", "outsider"])
+def test_someone_who_cannot_see_the_sample_finds_no_lock_to_lift(client, request, sampled, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(lift_url(sampled), {"reason": REASON}).status_code == 404
+    sampled.refresh_from_db()
+    assert sampled.lock_lifted_at is None
+
+
+# Home pages
+
+
+@pytest.fixture
+def late(iqa, assessed):
+    """A second sample whose action is past its target date."""
+    return take(assessed, iqa, BEGUN_UNIT, [(LATE_ACTION, LATE)]).actions.get()
+
+
+def test_the_assessors_home_lists_their_open_iqa_actions_and_marks_an_overdue_one(
+    client, assessor, action, late
+):
+    client.force_login(assessor)
+    page = shown(client.get(reverse("home")))
+    listed = part(page, "iqa-actions", "</ul>")
+    [first, second] = listed.split("<li")[1:]
+    # Soonest due first: the late one is marked, the other is not.
+    assert LATE_ACTION in first and "Overdue" in first
+    assert ACTION in second and "Overdue" not in second
+    assert reverse("iqa:sample-detail", args=[late.sample_id]) in first
+
+
+def test_an_answered_action_leaves_the_assessors_home(client, assessor, action, late):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(assessor)
+    listed = part(shown(client.get(reverse("home"))), "iqa-actions", "</ul>")
+    assert LATE_ACTION in listed and ACTION not in listed
+
+
+def test_the_iqas_home_lists_responses_to_review_and_overdue_actions(
+    client, iqa, assessor, action, late
+):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(iqa)
+    page = shown(client.get(reverse("home")))
+    to_close = part(page, "to-close", "</ul>")
+    overdue = part(page, "overdue", "</ul>")
+    assert ACTION in to_close and LATE_ACTION not in to_close
+    assert LATE_ACTION in overdue and ACTION not in overdue
+    assert reverse("iqa:sample-detail", args=[action.sample_id]) in to_close
+
+
+# Documents
+
+
+@pytest.mark.parametrize("persona", ["learner", "outsider"])
+def test_someone_who_cannot_see_the_sample_cannot_ask_for_its_pdf(
+    client, request, sampled, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.post(reverse("iqa:document-request"), {"sample": sampled.pk})
+    assert response.status_code == 404
+    assert not IqaDocument.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["learner", "outsider", "assessor"])
+def test_someone_who_cannot_see_the_plan_cannot_ask_for_its_pdf(client, request, plan, persona):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.post(reverse("iqa:document-request"), {"plan": plan.pk})
+    assert response.status_code == 404
+    assert not IqaDocument.objects.exists()
+
+
+def test_a_pdf_still_being_made_is_not_downloaded(client, iqa, sampled):
+    client.force_login(iqa)
+    # The task runs once the request commits: the test's transaction never does.
+    response = client.post(reverse("iqa:document-request"), {"sample": sampled.pk})
+    assert response.status_code == 302 and response.url == report_url(sampled)
+    document = IqaDocument.objects.get()
+    assert (document.sample, document.requested_by) == (sampled, iqa)
+    assert document.status == DocumentStatus.PENDING
+    assert client.get(reverse("iqa:document-download", args=[document.pk])).status_code == 404
+
+
+@pytest.fixture
+def ready(sampled, iqa):
+    """A report PDF already made."""
+    document = IqaDocument.objects.create(sample=sampled, requested_by=iqa)
+    document.file.save("sample.pdf", ContentFile(b"%PDF-1.4 report"), save=False)
+    document.status = DocumentStatus.READY
+    document.save()
+    return document
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("iqa", 200), ("assessor", 200), ("centre_admin", 200), ("learner", 404), ("outsider", 404)],
+)
+def test_a_ready_pdf_is_downloaded_only_by_those_who_see_its_sample(
+    client, request, ready, persona, status
+):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("iqa:document-download", args=[ready.pk]))
+    assert response.status_code == status
+    if status == 200:
+        assert b"".join(response.streaming_content) == b"%PDF-1.4 report"
+        assert response["Cache-Control"] == "private, no-store"
+
+
+def test_malformed_ids_match_nothing_instead_of_failing(client, iqa, registration, assessor):
+    decide(registration, assessor, BEGUN_UNIT, "4.1")
+    plan = generate(registration.centre, registration.qualification, iqa)
+    client.force_login(iqa)
+    url = reverse("iqa:plan-detail", args=[plan.pk])
+    assert client.post(url, {"remove": "abc"}).status_code == 404
+    sample_url = reverse("iqa:sample-new", args=[registration.pk, unit(BEGUN_UNIT).pk])
+    assert client.get(sample_url, {"item": "abc"}).status_code == 200
+    assert client.post(reverse("iqa:document-request"), {"sample": "abc"}).status_code == 404
+    assert client.post(reverse("iqa:document-request"), {"plan": "abc"}).status_code == 404
