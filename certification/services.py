@@ -1,0 +1,149 @@
+"""Claiming certificates: every condition re-checked inside the transaction, one certificate per
+registration and kind (the database enforces it), a snapshot taken at issue."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assessment.audit import audit_append
+from certification.models import Certificate, Kind
+from certification.readiness import readiness_of
+from portal.models import Role, RoleKind, User
+from portfolios.models import Registration
+
+NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can claim certificates."
+ALREADY_CLAIMED = "{name} already has a {kind} for this registration ({number})."
+NOT_READY = "{name} cannot have a {kind} yet: {reasons}"
+
+# Letters and digits nobody misreads (no 0/O, 1/I/L); 10 of them give 31^10, about 8e14 numbers,
+# so a number cannot be guessed, only looked up.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class ClaimRefused(Exception):
+    pass
+
+
+def certificate_number() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(10))
+    return f"QP-{body[:5]}-{body[5:]}"
+
+
+def learner_identifier(user: User) -> str:
+    """The portal's unique learner identifier, the same on every certificate of the learner."""
+    return f"QPL{user.pk:08d}"
+
+
+def require_centre_admin(actor: User, registration: Registration) -> None:
+    if not Role.objects.filter(
+        user=actor, centre=registration.centre_id, kind=RoleKind.CENTRE_ADMIN
+    ).exists():
+        raise PermissionDenied(NOT_THE_CENTRE_ADMIN)
+
+
+def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> dict[str, Any]:
+    """What the certificate states, copied now so that later edits never change it."""
+    qualification = registration.qualification
+    ao = qualification.awarding_organisation
+    rows = list(
+        qualification.memberships.filter(unit__code__in=units)
+        .select_related("unit")
+        .order_by("unit__code")
+    )
+    unit_rows = [
+        {
+            "reference": m.unit.reference or m.unit.code,
+            "title": m.unit.title,
+            "level": m.unit.level,
+            "credits": m.unit.credits,
+        }
+        for m in rows
+    ]
+    return {
+        "learner_name": registration.learner.full_name,
+        "awarding_organisation": ao.name if ao else "",
+        "qualification_title": qualification.title,
+        "qualification_number": qualification.number or qualification.code,
+        "level": qualification.level,
+        "grade": "Pass" if kind == Kind.FULL else "",
+        "credits": sum(u["credits"] or 0 for u in unit_rows),
+        "units": unit_rows,
+        "cvq": (qualification.code or "").startswith("CCA"),
+        "centre": registration.centre.name,
+    }
+
+
+def certificate_claim(*, registration: Registration, kind: str, actor: User) -> Certificate:
+    """Issue a certificate (full or unit) if the registration is ready for it, re-checking every
+    condition under a lock on the registration. Raises ClaimRefused with the reason."""
+    require_centre_admin(actor, registration)
+    name = registration.learner.full_name
+    label = Kind(kind).label.lower()
+    with transaction.atomic():
+        Registration.objects.select_for_update().get(pk=registration.pk)
+        existing = Certificate.objects.filter(
+            registration=registration, kind=kind, replaces__isnull=True
+        ).first()
+        if existing is not None:
+            raise ClaimRefused(
+                ALREADY_CLAIMED.format(name=name, kind=label, number=existing.number)
+            )
+        ready = readiness_of(registration)
+        reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
+        if reasons:
+            raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons="; ".join(reasons)))
+        snapshot = snapshot_of(registration, kind, ready.claimable_units)
+        if kind == Kind.FULL:
+            snapshot["credits"] = ready.verdict.counted_credits  # beyond a group's cap: not counted
+        try:
+            with transaction.atomic():
+                certificate = Certificate.objects.create(
+                    number=certificate_number(),
+                    learner_identifier=learner_identifier(registration.learner),
+                    registration=registration,
+                    kind=kind,
+                    snapshot=snapshot,
+                    issued_at=timezone.now(),
+                    issued_by=actor,
+                )
+        except IntegrityError as error:
+            raise ClaimRefused(
+                ALREADY_CLAIMED.format(name=name, kind=label, number="claimed just now")
+            ) from error
+        audit_append(
+            actor=actor,
+            action="certificate.claimed",
+            subject=f"certificate:{certificate.pk}",
+            after={"number": certificate.number, "kind": kind, "registration": registration.pk},
+        )
+    return certificate
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    registration: Registration
+    certificate: Certificate | None
+    refusal: str = ""
+
+
+def certificates_claim(
+    *, registrations: Sequence[Registration], kind: str, actor: User
+) -> list[ClaimResult]:
+    """Claim for many learners at once: each in its own transaction, so one learner who is no
+    longer eligible is refused with the reason and the others go through."""
+    results = []
+    for registration in registrations:
+        try:
+            certificate = certificate_claim(registration=registration, kind=kind, actor=actor)
+        except (ClaimRefused, PermissionDenied) as refused:
+            results.append(ClaimResult(registration, None, str(refused)))
+        else:
+            results.append(ClaimResult(registration, certificate))
+    return results

@@ -1,0 +1,62 @@
+import datetime
+
+import pytest
+
+from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
+from tests.factories import PASSWORD
+from tests.portfolios.conftest import registration, sfj
+from tests.portfolios.files import pdf
+
+__all__ = ["registration", "sfj"]
+
+
+def achieve(registration, assessor, codes=None):
+    """Meet, sign off and countersign units of the registration (all planned ones by default)."""
+    learner = registration.learner
+    details = EvidenceDetails("Portfolio", datetime.date(2026, 10, 5), "product")
+    evidence = evidence_add(
+        registration=registration,
+        details=details,
+        files=[pdf(extra=str(codes).encode())],
+        declared=True,
+        actor=learner,
+    )
+    planned = registration.planned_units.select_related("unit")
+    for p in planned:
+        if codes is not None and p.unit.code not in codes:
+            continue
+        unit = p.unit
+        targets = Targets(
+            criteria=frozenset(Criterion.objects.filter(unit=unit).values_list("pk", flat=True)),
+            range_items=frozenset(RangeItem.objects.filter(unit=unit).values_list("pk", flat=True)),
+            knowledge_items=frozenset(
+                KnowledgeItem.objects.filter(unit=unit).values_list("pk", flat=True)
+            ),
+        )
+        decision_record(
+            registration=registration,
+            targets=targets,
+            judgement=Judgement("met", "product", datetime.date(2026, 10, 6)),
+            evidence=[evidence],
+            actor=assessor,
+        )
+        sign_off = unit_sign_off(
+            registration=registration,
+            unit_id=unit.pk,
+            signature="Samir Patel",
+            password=PASSWORD,
+            declared=True,
+            actor=assessor,
+        )
+        unit_learner_countersign(
+            sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner
+        )
+
+
+@pytest.fixture
+def achieved(registration, assessor):
+    achieve(registration, assessor)
+    return registration
