@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("portfolios.urls")),
     path("assess/", include("assessment.urls")),
     path("iqa/", include("iqa.urls")),
+    path("", include("certification.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

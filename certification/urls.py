@@ -1,0 +1,11 @@
+from django.urls import path
+
+from certification import views
+
+app_name = "certification"
+
+urlpatterns = [
+    path("claims/", views.claims, name="claims"),
+    path("claims/new/", views.claim, name="claim"),
+    path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
+]

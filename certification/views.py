@@ -1,0 +1,88 @@
+"""The centre admin's claims page and certificate pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from certification.models import Certificate, Kind
+from certification.readiness import readiness_of
+from certification.services import certificates_claim
+from portal.http import PortalRequest
+from portfolios.access import admin_centre
+from portfolios.models import Registration, RegistrationStatus
+
+
+def centre_registrations(request: PortalRequest) -> list[Registration]:
+    centre = admin_centre(request)
+    return list(
+        Registration.objects.filter(centre=centre, status=RegistrationStatus.ACTIVE)
+        .select_related("learner", "qualification", "centre")
+        .order_by("learner__full_name")
+    )
+
+
+@login_required
+def claims(request: PortalRequest) -> HttpResponse:
+    """Who is ready for a full certificate, who can have a unit certificate, and why not."""
+    registrations = centre_registrations(request)
+    ready = [readiness_of(r) for r in registrations]
+    claimed = {
+        (c.registration_id, c.kind): c
+        for c in Certificate.objects.filter(registration__in=registrations, replaces__isnull=True)
+    }
+    rows = [
+        (
+            r,
+            claimed.get((r.registration.pk, Kind.FULL)),
+            claimed.get((r.registration.pk, Kind.UNIT)),
+        )
+        for r in ready
+    ]
+    context = {
+        "full": [(r, c) for r, c, _ in rows if r.full_ready and c is None],
+        "unit": [(r, c) for r, _, c in rows if r.unit_ready and c is None],
+        "waiting": [
+            r for r, full, unit in rows if not (r.full_ready or r.unit_ready) and not (full or unit)
+        ],
+        "issued": Certificate.objects.filter(registration__in=registrations).select_related(
+            "registration__learner"
+        ),
+    }
+    return render(request, "certification/claims.html", context)
+
+
+@require_POST
+@login_required
+def claim(request: PortalRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    if kind not in Kind.values:
+        messages.error(request, "Choose which kind of certificate to claim.")
+        return redirect("certification:claims")
+    wanted = {int(v) for v in request.POST.getlist("registrations") if v.isdigit()}
+    chosen = [r for r in centre_registrations(request) if r.pk in wanted]
+    if not chosen:
+        messages.error(request, "Tick at least one learner to claim for.")
+        return redirect("certification:claims")
+    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user)
+    issued = [r for r in results if r.certificate]
+    if issued:
+        plural = "" if len(issued) == 1 else "s"
+        messages.success(request, f"{len(issued)} {Kind(kind).label.lower()}{plural} claimed.")
+    for refused in (r for r in results if r.refusal):
+        messages.error(request, refused.refusal)
+    return redirect("certification:claims")
+
+
+@login_required
+def certificate_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    visible = Registration.objects.visible_to(request.user)
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("registration__learner", "replaces"),
+        pk=pk,
+        registration__in=visible,
+    )
+    return render(request, "certification/certificate_detail.html", {"certificate": certificate})
