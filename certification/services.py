@@ -15,6 +15,7 @@ from django.utils import timezone
 from assessment.audit import audit_append
 from certification.models import Certificate, Kind
 from certification.readiness import readiness_of
+from certification.tasks import queue_render
 from portal.models import Role, RoleKind, User
 from portfolios.models import Registration
 
@@ -75,7 +76,8 @@ def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> 
         "grade": "Pass" if kind == Kind.FULL else "",
         "credits": sum(u["credits"] or 0 for u in unit_rows),
         "units": unit_rows,
-        "cvq": (qualification.code or "").startswith("CCA"),
+        # CVQ certificates and statements of competence have their own wording.
+        "cvq": bool(ao and ao.code == "tvet-council"),
         "centre": registration.centre.name,
     }
 
@@ -117,6 +119,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
             raise ClaimRefused(
                 ALREADY_CLAIMED.format(name=name, kind=label, number="claimed just now")
             ) from error
+        transaction.on_commit(lambda: queue_render(certificate.pk))
         audit_append(
             actor=actor,
             action="certificate.claimed",

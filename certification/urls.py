@@ -8,4 +8,6 @@ urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("claims/new/", views.claim, name="claim"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
+    path("verify/", views.verify_page, name="verify"),
+    path("verify/<str:number>/", views.verify_page, name="verify-number"),
 ]

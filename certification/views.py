@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from certification.models import Certificate, Kind
 from certification.readiness import readiness_of
 from certification.services import certificates_claim
+from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest
 from portfolios.access import admin_centre
 from portfolios.models import Registration, RegistrationStatus
@@ -86,3 +87,15 @@ def certificate_detail(request: PortalRequest, pk: int) -> HttpResponse:
         registration__in=visible,
     )
     return render(request, "certification/certificate_detail.html", {"certificate": certificate})
+
+
+def verify_page(request: HttpRequest, number: str = "") -> HttpResponse:
+    """Public: is this certificate genuine? No login; limited per address."""
+    number = number or request.GET.get("number", "")
+    if not number:
+        return render(request, "certification/verify.html", {})
+    if not allowed(request):
+        return render(request, "certification/verify.html", {"limited": True}, status=429)
+    finding = verify(number)
+    context = {"finding": finding, "number": normalise(number)}
+    return render(request, "certification/verify.html", context)

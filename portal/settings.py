@@ -193,6 +193,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TRACK_STARTED = True
+# Certificates left pending (the broker was down when they were claimed) are queued again.
+CELERY_BEAT_SCHEDULE = {
+    "requeue-pending-certificates": {
+        "task": "certification.tasks.requeue_pending_certificates",
+        "schedule": 300.0,
+    }
+}
+# Where people reach the portal: printed on certificates with the verification address.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -1,0 +1,62 @@
+import datetime
+import logging
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from certification.models import Certificate, RenderStatus
+from certification.rendering import certificate_render
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OSError, ConnectionError)
+PENDING_FOR = datetime.timedelta(minutes=2)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    max_retries=5,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def render_certificate(self, certificate_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Render one certificate's PDF; safe to run twice."""
+    try:
+        certificate_render(certificate_id)
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            mark_failed(certificate_id, error)
+        raise
+    except Exception as error:
+        mark_failed(certificate_id, error)
+        raise
+
+
+def mark_failed(certificate_id: int, error: BaseException) -> None:
+    Certificate.objects.filter(pk=certificate_id).exclude(status=RenderStatus.READY).update(
+        status=RenderStatus.FAILED, render_error=f"{type(error).__name__}: {error}"[:2000]
+    )
+
+
+def queue_render(certificate_id: int) -> bool:
+    """Send the render task; if the broker is down the certificate stays pending and the sweep
+    sends it later. Never raises: the claim is already saved."""
+    try:
+        render_certificate.delay(certificate_id)
+    except (OperationalError, OSError) as error:
+        log.warning("Certificate %s left pending: broker unavailable (%s)", certificate_id, error)
+        return False
+    return True
+
+
+@shared_task(time_limit=60)
+def requeue_pending_certificates() -> int:
+    """Queue again the certificates pending for a while (claimed while the broker was down)."""
+    stale = timezone.now() - PENDING_FOR
+    pending = Certificate.objects.filter(
+        Q(status=RenderStatus.PENDING) & Q(issued_at__lt=stale)
+    ).values_list("pk", flat=True)
+    return sum(queue_render(pk) for pk in pending)

@@ -1,0 +1,50 @@
+"""Public verification: anyone can check a certificate number, a limited number of times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from certification.models import Certificate
+
+LOOKUPS = 30  # per client address
+WINDOW = 600  # seconds
+
+
+@dataclass(frozen=True)
+class Finding:
+    state: str  # genuine, revoked, replaced, unknown
+    certificate: Certificate | None = None
+
+
+def normalise(number: str) -> str:
+    return "".join(number.upper().split())
+
+
+def verify(number: str) -> Finding:
+    """What the public may know about a number: nothing beyond holder, qualification, date and
+    whether it still stands."""
+    certificate = (
+        Certificate.objects.filter(number=normalise(number)).select_related("replaced_by").first()
+    )
+    if certificate is None:
+        return Finding("unknown")
+    if certificate.is_revoked:
+        return Finding("revoked", certificate)
+    if hasattr(certificate, "replaced_by"):
+        return Finding("replaced", certificate)
+    return Finding("genuine", certificate)
+
+
+def allowed(request: HttpRequest) -> bool:
+    """Whether this client may look up another number now (a fixed window per address)."""
+    key = f"verify:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, WINDOW)
+        count = 1
+    return count <= LOOKUPS

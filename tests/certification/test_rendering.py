@@ -1,0 +1,85 @@
+import shutil
+import subprocess
+
+import pytest
+from django.core.files.storage import default_storage
+
+from certification.models import Certificate, Kind, RenderStatus
+from certification.rendering import certificate_render
+from certification.services import certificate_claim
+from tests.certification.conftest import achieve
+from tests.conftest import need
+
+
+def pdf_text(content: bytes, tmp_path) -> str:
+    need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(content)
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(out.stdout.split())
+
+
+@pytest.fixture
+def claimed(achieved, centre_admin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    certificate.refresh_from_db()
+    return certificate
+
+
+def test_the_full_certificate_pdf_states_the_learner_the_exact_title_the_number_and_each_unit(
+    claimed, tmp_path
+):
+    assert claimed.status == RenderStatus.READY
+    text = pdf_text(claimed.file.read(), tmp_path)
+    s = claimed.snapshot
+    assert s["learner_name"] in text
+    assert s["qualification_title"] in text
+    assert s["qualification_number"] in text
+    assert claimed.number in text and claimed.learner_identifier in text
+    for unit in s["units"]:
+        assert unit["reference"] in text
+    assert "/verify/" + claimed.number in text
+    assert "Replacement" not in text
+
+
+def test_rendering_twice_leaves_one_file(claimed):
+    name = claimed.file.name
+    Certificate.objects.filter(pk=claimed.pk).update(status=RenderStatus.PENDING)
+    certificate_render(claimed.pk)
+    claimed.refresh_from_db()
+    assert claimed.file.name == name  # the same name, overwritten, not a second file
+    folder = default_storage.listdir("certificates")[1]
+    assert [f for f in folder if f.startswith(claimed.number)] == [f"{claimed.number}.pdf"]
+
+
+def test_a_unit_certificate_of_a_cvq_is_a_statement_of_competence(
+    centre,
+    centre_admin,
+    learner,
+    assessor,
+    catalogue_db,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    from portfolios.services import RegistrationDetails, registration_create
+    from qualifications.models import Qualification
+    from tests.portfolios.conftest import START
+
+    cvq = registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=Qualification.objects.get(code="CCA010-02"),
+            start_date=START,
+            assessor=assessor,
+        ),
+        optional_units=["U13402"],
+        actor=centre_admin,
+    )
+    achieve(cvq, assessor, codes={"U09602"})
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate = certificate_claim(registration=cvq, kind=Kind.UNIT, actor=centre_admin)
+    certificate.refresh_from_db()
+    text = pdf_text(certificate.file.read(), tmp_path)
+    assert "Statement of Competence" in text and "U09602" in text
