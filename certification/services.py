@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessment.audit import audit_append
-from certification.models import Certificate, Kind
+from certification.models import Certificate, Kind, RenderStatus
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
 from portal.models import Role, RoleKind, User
@@ -150,3 +150,71 @@ def certificates_claim(
         else:
             results.append(ClaimResult(registration, certificate))
     return results
+
+
+REASON_NEEDED = "Give the reason: it is kept with the certificate."
+ALREADY_REVOKED = "This certificate is already revoked."
+ALREADY_REPLACED = "This certificate was already replaced by {number}."
+
+
+def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
+    """Revoke with a reason: the certificate stays, and verification reports it revoked."""
+    require_centre_admin(actor, certificate.registration)
+    if not reason.strip():
+        raise ClaimRefused(REASON_NEEDED)
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.is_revoked:
+            raise ClaimRefused(ALREADY_REVOKED)
+        locked.revoked_at, locked.revoked_by = timezone.now(), actor
+        locked.revocation_reason = reason.strip()
+        locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        audit_append(
+            actor=actor,
+            action="certificate.revoked",
+            subject=f"certificate:{locked.pk}",
+            after={"number": locked.number, "reason": locked.revocation_reason},
+        )
+    return locked
+
+
+def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
+    """A replacement: a new number, the same snapshot, marked as a replacement of the original."""
+    require_centre_admin(actor, certificate.registration)
+    if not reason.strip():
+        raise ClaimRefused(REASON_NEEDED)
+    with transaction.atomic():
+        original = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if original.is_revoked:
+            raise ClaimRefused(ALREADY_REVOKED)
+        later = Certificate.objects.filter(replaces=original).first()
+        if later is not None:
+            raise ClaimRefused(ALREADY_REPLACED.format(number=later.number))
+        replacement = Certificate.objects.create(
+            number=certificate_number(),
+            learner_identifier=original.learner_identifier,
+            registration=original.registration,
+            kind=original.kind,
+            snapshot=original.snapshot,
+            issued_at=timezone.now(),
+            issued_by=actor,
+            replaces=original,
+            replacement_reason=reason.strip(),
+        )
+        transaction.on_commit(lambda: queue_render(replacement.pk))
+        audit_append(
+            actor=actor,
+            action="certificate.replaced",
+            subject=f"certificate:{original.pk}",
+            after={"replacement": replacement.number, "reason": replacement.replacement_reason},
+        )
+    return replacement
+
+
+def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
+    """Try a failed PDF again."""
+    require_centre_admin(actor, certificate.registration)
+    Certificate.objects.filter(pk=certificate.pk, status=RenderStatus.FAILED).update(
+        status=RenderStatus.PENDING, render_error=""
+    )
+    transaction.on_commit(lambda: queue_render(certificate.pk))

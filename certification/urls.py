@@ -8,6 +8,7 @@ urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("claims/new/", views.claim, name="claim"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
+    path("certificates/<int:pk>/pdf/", views.certificate_download, name="certificate-pdf"),
     path("verify/", views.verify_page, name="verify"),
     path("verify/<str:number>/", views.verify_page, name="verify-number"),
 ]

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from certification.models import Certificate, Kind
+from certification.models import Certificate, Kind, RenderStatus
 from certification.readiness import readiness_of
-from certification.services import certificates_claim
+from certification.services import (
+    ClaimRefused,
+    certificate_replace,
+    certificate_rerender,
+    certificate_revoke,
+    certificates_claim,
+)
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest
-from portfolios.access import admin_centre
+from portfolios.access import admin_centre, can_administer
 from portfolios.models import Registration, RegistrationStatus
 
 
@@ -78,15 +84,62 @@ def claim(request: PortalRequest) -> HttpResponse:
     return redirect("certification:claims")
 
 
-@login_required
-def certificate_detail(request: PortalRequest, pk: int) -> HttpResponse:
+def certificate_for(request: PortalRequest, pk: int) -> Certificate:
+    """A certificate of a registration the person may see, or 404."""
     visible = Registration.objects.visible_to(request.user)
-    certificate = get_object_or_404(
-        Certificate.objects.select_related("registration__learner", "replaces"),
+    return get_object_or_404(
+        Certificate.objects.select_related("registration__learner", "replaces", "registration"),
         pk=pk,
         registration__in=visible,
     )
-    return render(request, "certification/certificate_detail.html", {"certificate": certificate})
+
+
+@login_required
+def certificate_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    certificate = certificate_for(request, pk)
+    if request.method == "POST":
+        return certificate_change(request, certificate)
+    context = {
+        "certificate": certificate,
+        "can_administer": can_administer(request, certificate.registration),
+        "replacement": Certificate.objects.filter(replaces=certificate).first(),
+    }
+    return render(request, "certification/certificate_detail.html", context)
+
+
+def certificate_change(request: PortalRequest, certificate: Certificate) -> HttpResponse:
+    """Revoke, replace or render again (a centre admin of the centre)."""
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "revoke":
+            certificate_revoke(certificate=certificate, reason=reason, actor=request.user)
+            messages.success(request, f"{certificate.number} is revoked.")
+        elif action == "replace":
+            new = certificate_replace(certificate=certificate, reason=reason, actor=request.user)
+            messages.success(request, f"Replacement {new.number} issued.")
+            return redirect("certification:certificate-detail", new.pk)
+        elif action == "retry":
+            certificate_rerender(certificate=certificate, actor=request.user)
+            messages.success(request, "The PDF is being made again.")
+    except ClaimRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("certification:certificate-detail", certificate.pk)
+
+
+@login_required
+def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
+    certificate = certificate_for(request, pk)
+    if certificate.status != RenderStatus.READY:
+        raise Http404("The PDF is not ready yet.")
+    response = FileResponse(
+        certificate.file.open("rb"),
+        as_attachment=True,
+        filename=f"{certificate.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def verify_page(request: HttpRequest, number: str = "") -> HttpResponse:

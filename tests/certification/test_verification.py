@@ -1,0 +1,105 @@
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from certification.models import Certificate, Kind
+from certification.services import (
+    ALREADY_REVOKED,
+    REASON_NEEDED,
+    ClaimRefused,
+    certificate_claim,
+    certificate_replace,
+    certificate_revoke,
+)
+from certification.verification import LOOKUPS
+from tests.certification.test_rendering import pdf_text
+
+
+@pytest.fixture
+def issued(achieved, centre_admin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    certificate.refresh_from_db()
+    return certificate
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    cache.clear()
+
+
+def check(client, number):
+    return client.get(reverse("certification:verify-number", args=[number]))
+
+
+def test_a_genuine_number_shows_holder_qualification_and_date_and_nothing_else(client, issued):
+    page = check(client, issued.number).content.decode()
+    assert "Genuine" in page
+    assert issued.snapshot["learner_name"] in page
+    assert issued.snapshot["qualification_title"] in page
+    assert issued.learner_identifier not in page  # nothing beyond what the page promises
+    assert "Units" not in page and issued.snapshot["units"][0]["title"] not in page
+
+
+def test_a_number_typed_in_lower_case_with_spaces_is_found(client, issued):
+    assert "Genuine" in check(client, " " + issued.number.lower() + " ").content.decode()
+
+
+def test_an_unknown_number_is_not_found(client, db):
+    assert "Not found" in check(client, "QP-AAAAA-AAAAA").content.decode()
+
+
+def test_a_revoked_certificate_is_reported_revoked(client, issued, centre_admin):
+    with pytest.raises(ClaimRefused, match=REASON_NEEDED):
+        certificate_revoke(certificate=issued, reason=" ", actor=centre_admin)
+    certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
+    assert "Revoked" in check(client, issued.number).content.decode()
+    with pytest.raises(ClaimRefused, match=ALREADY_REVOKED):
+        certificate_revoke(certificate=issued, reason="Again.", actor=centre_admin)
+    assert Certificate.objects.filter(pk=issued.pk).exists()
+
+
+def test_a_replacement_has_a_new_number_says_so_on_its_face_and_the_original_reads_replaced(
+    client, issued, centre_admin, django_capture_on_commit_callbacks, tmp_path
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        new = certificate_replace(certificate=issued, reason="Lost in a move.", actor=centre_admin)
+    new.refresh_from_db()
+    assert new.number != issued.number and new.replaces == issued
+    text = pdf_text(new.file.read(), tmp_path)
+    assert "Replacement" in text and issued.number in text
+    assert "Replaced" in check(client, issued.number).content.decode()
+    assert "Genuine" in check(client, new.number).content.decode()
+    with pytest.raises(ClaimRefused, match=new.number):
+        certificate_replace(certificate=issued, reason="Twice.", actor=centre_admin)
+
+
+def test_only_the_centre_admin_revokes_or_replaces(client, issued, learner, assessor, outsider):
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    for person in (learner, assessor):
+        client.force_login(person)
+        client.post(url, {"action": "revoke", "reason": "No."})
+    client.force_login(outsider)
+    assert client.post(url, {"action": "revoke", "reason": "No."}).status_code == 404
+    issued.refresh_from_db()
+    assert not issued.is_revoked and Certificate.objects.count() == 1
+
+
+def test_the_learner_and_centre_admin_download_the_pdf_and_an_outsider_cannot(
+    client, issued, learner, centre_admin, outsider
+):
+    url = reverse("certification:certificate-pdf", args=[issued.pk])
+    for person in (learner, centre_admin):
+        client.force_login(person)
+        response = client.get(url)
+        assert response["Content-Type"] == "application/pdf"
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_verification_is_rate_limited_per_address(client, db):
+    for _ in range(LOOKUPS):
+        assert check(client, "QP-AAAAA-AAAAA").status_code == 200
+    limited = check(client, "QP-AAAAA-AAAAA")
+    assert limited.status_code == 429 and "Too many checks" in limited.content.decode()
