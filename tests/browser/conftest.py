@@ -65,3 +65,9 @@ def screenshot(page: Page, request: pytest.FixtureRequest):
         return path
 
     return take
+
+
+# The integration suite's real services, for browser tests whose pages queue tasks.
+from tests.integration.conftest import celery_worker, real_services  # noqa: E402
+
+__all__ = ["celery_worker", "real_services"]

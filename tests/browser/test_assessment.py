@@ -79,16 +79,18 @@ def caseload(transactional_db):
 
 
 @pytest.fixture
-def as_user(browser: Browser, live_server) -> Iterator[Callable[[str], Page]]:
+def as_user(browser: Browser, live_server) -> Iterator[Callable[[str | None], Page]]:
     """A fresh browser session logged in as the person with this e-mail address."""
     contexts = []
 
-    def open_as(email: str) -> Page:
-        context = browser.new_context(base_url=live_server.url)
+    def open_as(email: str | None) -> Page:
+        """Logged in as `email`, or a visitor with no account when it is None."""
+        context = browser.new_context(base_url=live_server.url, accept_downloads=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
-        log_in(page, email)
+        if email is not None:
+            log_in(page, email)
         return page
 
     yield open_as
