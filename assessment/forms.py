@@ -24,12 +24,6 @@ class DecisionForm(forms.Form):
     )
 
 
-class MappingRejectForm(forms.Form):
-    feedback = forms.CharField(
-        label="Why this evidence does not show it", widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
 class RecordForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=date_input())

@@ -23,6 +23,7 @@ from portfolios.models import (
     MappingStatus,
     Registration,
 )
+from portfolios.services import holds
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
@@ -409,9 +410,7 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
     """A centre admin lifts a sign-off so the unit's decisions can change again. The sign-off
     is kept, marked unlocked with the reason; the unit must be signed off again."""
     registration = sign_off.registration
-    if not Role.objects.filter(
-        user=actor, centre=registration.centre, kind=RoleKind.CENTRE_ADMIN
-    ).exists():
+    if not holds(actor, RoleKind.CENTRE_ADMIN, registration.centre):
         raise PermissionDenied(ONLY_THE_CENTRE_ADMIN)
     if not reason.strip():
         raise DecisionRefused(REASON_NEEDED)

@@ -16,7 +16,6 @@ from assessment.access import item_for, mapping_for, planned_unit_for, sign_off_
 from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
-    MappingRejectForm,
     RecordForm,
     SignOffForm,
     UnlockForm,
@@ -95,8 +94,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
 def mapping_review_view(request: PortalRequest, pk: int) -> HttpResponse:
     mapping = mapping_for(request, pk)
     confirm = request.POST.get("action") == "confirm"
-    form = MappingRejectForm(request.POST)
-    feedback = form.data.get("feedback", "") if not confirm else ""
+    feedback = "" if confirm else request.POST.get("feedback", "")
     try:
         mapping_review(mapping=mapping, confirm=confirm, feedback=feedback, actor=request.user)
     except DecisionRefused as refused:

@@ -16,8 +16,9 @@ from assessment.audit import audit_append
 from certification.models import Certificate, Kind, RenderStatus
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
-from portal.models import Role, RoleKind, User
+from portal.models import RoleKind, User
 from portfolios.models import Registration
+from portfolios.services import holds
 
 NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can claim certificates."
 ALREADY_CLAIMED = "{name} already has a {kind} for this registration ({number})."
@@ -43,9 +44,7 @@ def learner_identifier(user: User) -> str:
 
 
 def require_centre_admin(actor: User, registration: Registration) -> None:
-    if not Role.objects.filter(
-        user=actor, centre=registration.centre_id, kind=RoleKind.CENTRE_ADMIN
-    ).exists():
+    if not holds(actor, RoleKind.CENTRE_ADMIN, registration.centre):
         raise PermissionDenied(NOT_THE_CENTRE_ADMIN)
 
 

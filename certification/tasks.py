@@ -2,42 +2,26 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from certification.models import Certificate, RenderStatus
 from certification.rendering import certificate_render
+from portal.pdf import RENDER_TASK_OPTIONS, render_in_task
 
 log = logging.getLogger(__name__)
-TRANSIENT = (OSError, ConnectionError)
 PENDING_FOR = datetime.timedelta(minutes=2)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    max_retries=5,
-    time_limit=120,
-    soft_time_limit=100,
-)
+@shared_task(**RENDER_TASK_OPTIONS)
 def render_certificate(self, certificate_id: int) -> None:  # type: ignore[no-untyped-def]
     """Render one certificate's PDF; safe to run twice."""
-    try:
-        certificate_render(certificate_id)
-    except TRANSIENT as error:
-        if self.request.retries >= self.max_retries:
-            mark_failed(certificate_id, error)
-        raise
-    except Exception as error:
-        mark_failed(certificate_id, error)
-        raise
+    render_in_task(self, certificate_id, certificate_render, mark_failed)
 
 
-def mark_failed(certificate_id: int, error: BaseException) -> None:
+def mark_failed(certificate_id: int, error: str) -> None:
     Certificate.objects.filter(pk=certificate_id).exclude(status=RenderStatus.READY).update(
-        status=RenderStatus.FAILED, render_error=f"{type(error).__name__}: {error}"[:2000]
+        status=RenderStatus.FAILED, render_error=error[:2000]
     )
 
 
@@ -57,6 +41,6 @@ def requeue_pending_certificates() -> int:
     """Queue again the certificates pending for a while (claimed while the broker was down)."""
     stale = timezone.now() - PENDING_FOR
     pending = Certificate.objects.filter(
-        Q(status=RenderStatus.PENDING) & Q(issued_at__lt=stale)
+        status=RenderStatus.PENDING, issued_at__lt=stale
     ).values_list("pk", flat=True)
     return sum(queue_render(pk) for pk in pending)

@@ -14,18 +14,15 @@ from iqa.planning import Work
 from iqa.services import work_in_period
 from portal.http import PortalRequest
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceMethod, Registration
+from portfolios.models import Evidence, EvidenceMethod, Registration, roles_held
+from portfolios.services import holds
 from qualifications.models import Unit
-
-
-def administered_centres(user: User) -> QuerySet[Role]:
-    return Role.objects.filter(user=user, kind=RoleKind.CENTRE_ADMIN).values("centre_id")  # type: ignore[return-value]
 
 
 def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
     """A plan its IQA or a centre admin of its centre may open, or 404."""
     visible = SamplingPlan.objects.filter(
-        Q(iqa=request.user) | Q(centre__in=administered_centres(request.user))
+        Q(iqa=request.user) | Q(centre__in=roles_held(request.user, RoleKind.CENTRE_ADMIN))
     ).select_related("qualification", "centre", "iqa")
     return get_object_or_404(visible, pk=pk)
 
@@ -36,7 +33,7 @@ def sample_for(request: PortalRequest, pk: int) -> Sample:
     visible = Sample.objects.filter(
         Q(sampled_by=user)
         | Q(assessor=user)
-        | Q(registration__centre__in=administered_centres(user))
+        | Q(registration__centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
     ).select_related("registration__learner", "registration__centre", "unit", "assessor")
     return get_object_or_404(visible, pk=pk)
 
@@ -55,6 +52,13 @@ class Matrix:
 
     columns: list[tuple[object, str]]
     rows: list[tuple[str, list[tuple[int, int]]]]  # (assessor, [(planned, available)])
+
+
+def unplanned_work(plan: SamplingPlan) -> list[Work]:
+    """The work of the plan's period not yet in the plan."""
+    work = work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+    planned = set(plan.items.values_list("registration_id", "unit_id", "stage"))
+    return [w for w in work if w.key not in planned]
 
 
 def coverage(plan: SamplingPlan) -> tuple[Matrix, Matrix, list[Work]]:
@@ -123,17 +127,11 @@ def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
         "qualification"
     )
     actions = Action.objects.filter(sample__sampled_by=user).exclude(status=ActionStatus.CLOSED)
-    qualifications = (
-        Registration.objects.filter(centre=role.centre)
-        .values_list("qualification_id", "qualification__title")
-        .distinct()
-        .order_by("qualification__title")
-    )
     return {
         "plans": plans,
         "to_close": actions.filter(status=ActionStatus.RESPONDED).select_related("sample__unit"),
         "overdue": actions.filter(due_on__lt=today).select_related("sample__unit"),
-        "qualifications": list(qualifications),
+        "qualifications": centre_qualifications(role.centre),
         "today": today,
     }
 
@@ -178,9 +176,7 @@ def describe_work(work: list[Work]) -> list[tuple[str, str]]:
 
 
 def administers(user: User, sample: Sample) -> bool:
-    return Role.objects.filter(
-        user=user, kind=RoleKind.CENTRE_ADMIN, centre=sample.registration.centre_id
-    ).exists()
+    return holds(user, RoleKind.CENTRE_ADMIN, sample.registration.centre)
 
 
 def document_for(request: PortalRequest, pk: int) -> IqaDocument:
@@ -215,3 +211,13 @@ def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str
     allowed = {Risk.NEW, Risk.STANDARD, Risk.EXPERIENCED}
     found = {a.pk: request.POST.get(f"risk-{a.pk}", "") for a in assessors}
     return {pk: risk for pk, risk in found.items() if risk in allowed}
+
+
+def centre_qualifications(centre: Centre) -> list[tuple[int, str]]:
+    """(id, title) of each qualification the centre has learners on."""
+    return list(
+        Registration.objects.filter(centre=centre)
+        .values_list("qualification_id", "qualification__title")
+        .distinct()
+        .order_by("qualification__title")
+    )

@@ -30,6 +30,7 @@ from iqa.models import (
 from iqa.planning import Work, propose
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, Registration
+from portfolios.services import holds
 from qualifications.models import Qualification
 
 NOT_AN_IQA = "Only an IQA of the centre can plan and sample."
@@ -55,7 +56,7 @@ class IqaRefused(Exception):
 
 
 def require_iqa(actor: User, centre: Centre) -> None:
-    if not Role.objects.filter(user=actor, centre=centre, kind=RoleKind.IQA).exists():
+    if not holds(actor, RoleKind.IQA, centre):
         raise PermissionDenied(NOT_AN_IQA)
 
 
@@ -361,7 +362,7 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
     """Let the sampled decisions change again (a centre admin, with a reason). The sample and
     its findings stay as they were."""
     centre = sample.registration.centre
-    if not Role.objects.filter(user=actor, centre=centre, kind=RoleKind.CENTRE_ADMIN).exists():
+    if not holds(actor, RoleKind.CENTRE_ADMIN, centre):
         raise PermissionDenied(ONLY_A_CENTRE_ADMIN)
     if not reason.strip():
         raise IqaRefused(REASON_NEEDED)
@@ -396,9 +397,7 @@ def strategy_save(*, form: Any, risks: dict[int, str], actor: User) -> SamplingS
     """Save the shares and the assessors' risks (trainees stay trainees whatever is sent)."""
     strategy: SamplingStrategy = form.instance
     centre = strategy.centre
-    if not Role.objects.filter(
-        user=actor, centre=centre, kind__in=[RoleKind.IQA, RoleKind.CENTRE_ADMIN]
-    ).exists():
+    if not (holds(actor, RoleKind.IQA, centre) or holds(actor, RoleKind.CENTRE_ADMIN, centre)):
         raise PermissionDenied(NOT_AN_IQA)
     with transaction.atomic():
         before = {f: getattr(SamplingStrategy.objects.get(pk=strategy.pk), f) for f in form.fields}

@@ -48,8 +48,7 @@ def plan_new(request: PortalRequest) -> HttpResponse:
     role = request.role
     if role is None or role.kind != RoleKind.IQA:
         raise PermissionDenied(NOT_AN_IQA)
-    context = pages.iqa_home(request.user, role, pages.today())
-    form = PlanForm(request.POST or None, qualifications=context["qualifications"])  # type: ignore[arg-type]
+    form = PlanForm(request.POST or None, qualifications=pages.centre_qualifications(role.centre))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         plan = plan_generate(
@@ -96,9 +95,8 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
             plan_item_remove(item=item, actor=request.user)
             messages.success(request, "Removed from the plan.")
         else:
-            _, _, unplanned = pages.coverage(plan)
             wanted = request.POST.get("add", "")
-            work = next((w for w in unplanned if pages.work_id(w) == wanted), None)
+            work = next((w for w in pages.unplanned_work(plan) if pages.work_id(w) == wanted), None)
             if work is None:
                 messages.error(request, CHOOSE_UNPLANNED)
             else:

@@ -3,6 +3,7 @@ static files (fonts, images): a document can never make the server fetch another
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -33,3 +34,31 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
         url_fetcher=StaticOnlyFetcher(allowed_protocols=["file"]),
     )
     return document.write_pdf()
+
+
+# Passing faults (storage or the database briefly away) are retried; anything else fails at once.
+TRANSIENT = (OSError,)  # ConnectionError is an OSError too
+RENDER_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "max_retries": 5,
+    "time_limit": 120,
+    "soft_time_limit": 100,
+}
+
+
+def render_in_task(
+    task: Any, object_id: int, render: Callable[[int], None], failed: Callable[[int, str], None]
+) -> None:
+    """Run a document's render function inside its task: a fault that will not pass, or one that
+    outlived its retries, marks the document failed (with the error) before it is raised."""
+    try:
+        render(object_id)
+    except TRANSIENT as error:
+        if task.request.retries >= task.max_retries:
+            failed(object_id, f"{type(error).__name__}: {error}")
+        raise
+    except Exception as error:
+        failed(object_id, f"{type(error).__name__}: {error}")
+        raise
