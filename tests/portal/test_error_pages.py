@@ -1,0 +1,29 @@
+"""Friendly error pages: what happened, that nothing changed, and the way home."""
+
+from django.test import RequestFactory
+from django.views.defaults import server_error
+
+
+def test_an_unknown_address_gets_the_portal_s_404_page(client, learner):
+    client.force_login(learner)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "We could not find that page" in page and 'href="/"' in page
+    assert "Log out" in page  # the portal's own layout, with the person's navigation
+
+
+def test_a_page_outside_the_role_gets_the_403_page_naming_the_role(client, learner):
+    client.force_login(learner)
+    response = client.get("/claims/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This page is not open to you" in page and "Nothing was changed." in page
+    assert "Learner at" in page
+
+
+def test_the_500_page_renders_without_a_request_context_or_the_database():
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong on our side" in page and "What you had saved" in page
