@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assessment.models import UnitSignOff
-from iqa.selectors import claim_blockers
+from iqa.selectors import claim_blockers_of
 from portfolios.models import Registration
-from qualifications.rules import Verdict, evaluate
+from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
 
@@ -18,6 +20,7 @@ class Readiness:
     verdict: Verdict
     full_reasons: list[str] = field(default_factory=list)
     unit_reasons: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # IQA's reasons for holding achieved units
 
     @property
     def full_ready(self) -> bool:
@@ -34,20 +37,34 @@ FULL_MET = "The full qualification is met: claim the full certificate instead."
 
 def readiness_of(registration: Registration) -> Readiness:
     """Claim readiness from achieved units, the rules of combination and IQA blockers."""
-    achieved = {
-        s.unit_id: s.unit.code
-        for s in UnitSignOff.objects.achieved()
-        .filter(registration=registration)
-        .select_related("unit")
-    }
-    blockers = claim_blockers(registration)
-    claimable = sorted(code for pk, code in achieved.items() if pk not in blockers)
-    verdict = evaluate(rules_for(registration.qualification), claimable)
-    held = [reason for pk, reason in blockers.items() if pk in achieved]
-    full = [r.message for r in verdict.unmet] + held
-    if not verdict.eligible and not full:
-        full = [r.message for r in verdict.rules if not r.met] or ["The rules are not met."]
-    unit = [] if claimable else [NO_UNITS]
-    if verdict.eligible and not held:
-        unit = [FULL_MET]
-    return Readiness(registration, claimable, verdict, full, unit)
+    return readiness_of_many([registration])[0]
+
+
+def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
+    """readiness_of for each registration, in a number of queries that does not grow with the
+    registrations (only with the qualifications among them, whose rules are read once each)."""
+    achieved: dict[int, dict[int, str]] = defaultdict(dict)
+    for registration_id, unit_id, code in (
+        UnitSignOff.objects.achieved()
+        .filter(registration__in=[r.pk for r in registrations])
+        .values_list("registration_id", "unit_id", "unit__code")
+    ):
+        achieved[registration_id][unit_id] = code
+    blockers = claim_blockers_of(registrations)
+    rules: dict[int, Rules] = {}
+    result = []
+    for registration in registrations:
+        if registration.qualification_id not in rules:
+            rules[registration.qualification_id] = rules_for(registration.qualification)
+        mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
+        claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
+        verdict = evaluate(rules[registration.qualification_id], claimable)
+        held = [reason for pk, reason in held_back.items() if pk in mine]
+        full = [r.message for r in verdict.unmet] + held
+        if not verdict.eligible and not full:
+            full = [r.message for r in verdict.rules if not r.met] or ["The rules are not met."]
+        unit = [] if claimable else [NO_UNITS]
+        if verdict.eligible and not held:
+            unit = [FULL_MET]
+        result.append(Readiness(registration, claimable, verdict, full, unit, held))
+    return result

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from certification.models import Certificate, Kind, RenderStatus
-from certification.readiness import readiness_of
+from certification.readiness import readiness_of_many
 from certification.services import (
     ClaimRefused,
     certificate_replace,
@@ -34,9 +34,16 @@ def centre_registrations(request: PortalRequest) -> list[Registration]:
 
 @login_required
 def claims(request: PortalRequest) -> HttpResponse:
-    """Who is ready for a full certificate, who can have a unit certificate, and why not."""
+    """Who is ready for a full certificate, who can have a unit certificate, and why not;
+    optionally for one qualification, so that "all ready" can mean all ready for it."""
     registrations = centre_registrations(request)
-    ready = [readiness_of(r) for r in registrations]
+    qualifications = sorted({r.qualification for r in registrations}, key=lambda q: (q.title, q.pk))
+    chosen = next(
+        (q for q in qualifications if str(q.pk) == request.GET.get("qualification")), None
+    )
+    if chosen is not None:
+        registrations = [r for r in registrations if r.qualification_id == chosen.pk]
+    ready = readiness_of_many(registrations)
     claimed = {
         (c.registration_id, c.kind): c
         for c in Certificate.objects.filter(registration__in=registrations, replaces__isnull=True)
@@ -58,6 +65,8 @@ def claims(request: PortalRequest) -> HttpResponse:
         "issued": Certificate.objects.filter(registration__in=registrations).select_related(
             "registration__learner"
         ),
+        "qualifications": qualifications,
+        "chosen": chosen,
     }
     return render(request, "certification/claims.html", context)
 

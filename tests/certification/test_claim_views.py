@@ -1,7 +1,19 @@
+import datetime
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification.models import Certificate, Kind
+from iqa.models import PlanItem, SamplingPlan, Stage
+from portal.models import RoleKind
+from portfolios.models import Registration
+from portfolios.services import RegistrationDetails, registration_create
+from qualifications.models import Qualification, Unit
+from tests.assessment.test_caseload import many_learners
 from tests.certification.conftest import achieve
+from tests.factories import RoleFactory, UserFactory
+from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
 
 CLAIMS = reverse("certification:claims")
 CLAIM = reverse("certification:claim")
@@ -65,3 +77,63 @@ def test_the_certificate_page_is_seen_by_the_learner_and_not_by_an_outsider(
     assert certificate.number in client.get(url).content.decode()
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+def claims_queries(client, url=CLAIMS) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_claims_page_costs_the_same_queries_for_one_learner_and_for_forty(
+    client, registration, assessor, centre_admin, iqa
+):
+    # One learner of each kind the page sorts: one with a unit certificate issued, one ready for
+    # a unit certificate, one held back by a planned IQA sample, and many with nothing yet.
+    achieve(registration, assessor, codes={"F/506/2131"})
+    client.force_login(centre_admin)
+    client.post(CLAIM, {"kind": "unit", "registrations": [registration.pk]})
+    one, _ = claims_queries(client)
+
+    many_learners(registration, 40)
+    ready, held = Registration.objects.exclude(pk=registration.pk).order_by("pk")[:2]
+    achieve(ready, assessor, codes={"F/506/2131"})
+    achieve(held, assessor, codes={"F/506/2131"})
+    plan = SamplingPlan.objects.create(
+        centre=registration.centre, qualification=registration.qualification, iqa=iqa,
+        starts_on=datetime.date(2026, 9, 1), ends_on=datetime.date(2027, 8, 31),
+    )  # fmt: skip
+    PlanItem.objects.create(
+        plan=plan, registration=held, unit=Unit.objects.get(code="F/506/2131"),
+        assessor=assessor, stage=Stage.SUMMATIVE,
+    )  # fmt: skip
+    many, page = claims_queries(client)
+    assert page.count("Learner 0") == 40 and "planned for summative IQA sampling" in page
+    assert many == one
+
+
+def test_the_claims_page_filters_by_qualification_so_all_ready_means_all_ready_for_it(
+    client, achieved, centre, centre_admin, assessor, catalogue_db
+):
+    nia = RoleFactory.create(
+        centre=centre, kind=RoleKind.LEARNER, user=UserFactory.create(full_name="Nia Other")
+    ).user
+    other = registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=nia,
+            qualification=Qualification.objects.get(code="601/3576/1"),
+            start_date=START,
+            assessor=assessor,
+        ),
+        optional_units=PROQUAL_OPTIONAL,
+        actor=centre_admin,
+    )
+    client.force_login(centre_admin)
+    _, page = claims_queries(client)
+    assert "Nia Other" in page and achieved.learner.full_name in page
+    _, page = claims_queries(client, f"{CLAIMS}?qualification={other.qualification_id}")
+    assert "Nia Other" in page and achieved.learner.full_name not in page
+    _, page = claims_queries(client, f"{CLAIMS}?qualification=nonsense")  # ignored, not an error
+    assert "Nia Other" in page and achieved.learner.full_name in page

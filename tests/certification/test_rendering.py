@@ -5,7 +5,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from certification.models import Certificate, Kind, RenderStatus
-from certification.rendering import certificate_render
+from certification.rendering import certificate_render, unit_lines
 from certification.services import certificate_claim
 from tests.certification.conftest import achieve
 from tests.conftest import need
@@ -83,3 +83,15 @@ def test_a_unit_certificate_of_a_cvq_is_a_statement_of_competence(
     certificate.refresh_from_db()
     text = pdf_text(certificate.file.read(), tmp_path)
     assert "Statement of Competence" in text and "U09602" in text
+
+
+def test_the_unit_list_columns_line_up_whatever_the_lengths():
+    units = [
+        {"reference": "U09602", "title": "Short", "level": 2, "credits": 5},
+        {"reference": "A/506/2130", "title": "Longer title", "level": 10, "credits": None},
+    ]
+    head, lines, indent = unit_lines(units)
+    assert [len(columns) for columns, _ in lines] == [len(head)] * 2 == [indent] * 2
+    assert head.split() == ["Unit", "Level", "Credit"]
+    assert lines[0][0].split() == ["U09602", "2", "5"] and lines[0][1] == "Short"
+    assert lines[1][0].split() == ["A/506/2130", "10", "—"]  # no credit value: a dash

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,16 +48,20 @@ def worker_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[str]:
-    """A real worker process on a queue of its own, reading the test database.
+@contextmanager
+def worker_process(
+    log_dir: Path, module: str = "celery", extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A Celery worker process (two pool processes) on a queue of its own, reading the test
+    database, while the block runs; `module` is run with `python -m` and given celery's
+    command line (the tests' stalling worker wraps the real one).
 
-    Its queue is new for every run, so a worker left over from another run can never take
-    this run's tasks. The test process sends to that queue by default while the worker lives.
+    Its queue is new every time, so a worker left over from another run can never take this
+    run's tasks. The test process sends to that queue by default while the worker lives.
     """
     queue = f"test-{uuid.uuid4().hex[:12]}"
     name = f"{queue}@{socket.gethostname()}"
-    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    log = log_dir / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings_test",
@@ -64,9 +69,12 @@ def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **(extra_env or {}),
     }
-    command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--hostname", name]
-    command += ["--queues", queue, "--concurrency", "2", "--loglevel", "INFO", "--without-gossip"]
+    command = [sys.executable, "-m", module]
+    command += ["-A", "portal"] if module == "celery" else []
+    command += ["worker", "--hostname", name, "--queues", queue, "--concurrency", "2"]
+    command += ["--loglevel", "INFO", "--without-gossip"]
     with open(log, "w") as output:
         worker = subprocess.Popen(
             command,
@@ -80,10 +88,19 @@ def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[
         wait_for_worker(worker, name, log)
         previous = celery_app.conf.task_default_queue
         celery_app.conf.task_default_queue = queue
-        yield queue
-        celery_app.conf.task_default_queue = previous
+        try:
+            yield worker, queue
+        finally:
+            celery_app.conf.task_default_queue = previous
     finally:
         stop(worker)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[str]:
+    """The real worker the integration and browser tests share."""
+    with worker_process(tmp_path_factory.mktemp("celery")) as (_, queue):
+        yield queue
 
 
 def wait_for_worker(worker: subprocess.Popen[bytes], name: str, log: Path) -> None:

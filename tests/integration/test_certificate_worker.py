@@ -1,8 +1,11 @@
 """A certificate claimed on PostgreSQL is rendered by a real Celery worker through Redis."""
 
+import os
 import shutil
+import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,7 @@ from qualifications.models import Qualification
 from tests.certification.conftest import achieve
 from tests.conftest import need
 from tests.factories import CentreFactory, RoleFactory, UserFactory
+from tests.integration.conftest import worker_process
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 
 
@@ -24,14 +28,13 @@ def person(centre, kind, email, name="A Person"):
     return user
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_renders_the_claimed_certificate(celery_worker, tmp_path):
-    need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")
+def claimed_certificate(learner_name="Leo Brown"):
+    """A full certificate claimed for a learner who achieved the SFJ customer service units."""
     catalogue_load()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")
-    learner = person(centre, RoleKind.LEARNER, "leo@example.org", "Leo Brown")
+    learner = person(centre, RoleKind.LEARNER, "leo@example.org", learner_name)
     registration = registration_create(
         centre=centre,
         details=RegistrationDetails(
@@ -44,19 +47,76 @@ def test_a_worker_renders_the_claimed_certificate(celery_worker, tmp_path):
         actor=admin,
     )
     achieve(registration, assessor)
-    certificate = certificate_claim(registration=registration, kind=Kind.FULL, actor=admin)
+    return certificate_claim(registration=registration, kind=Kind.FULL, actor=admin)
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        certificate.refresh_from_db()
-        if certificate.status != RenderStatus.PENDING:
-            break
+
+def wait_while(condition, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while condition() and time.monotonic() < deadline:
         time.sleep(0.25)
-    assert certificate.status == RenderStatus.READY, certificate.render_error
+
+
+def pdf_text(certificate, tmp_path):
     path = tmp_path / "certificate.pdf"
-    path.write_bytes(certificate.file.read())
-    text = " ".join(
-        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split()
-    )
+    with certificate.file.open("rb") as stored:
+        path.write_bytes(stored.read())
+    run = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(run.stdout.split())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_renders_the_claimed_certificate(celery_worker, tmp_path):
+    need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")
+    certificate = claimed_certificate()
+
+    def pending():
+        certificate.refresh_from_db()
+        return certificate.status == RenderStatus.PENDING
+
+    wait_while(pending)
+    assert certificate.status == RenderStatus.READY, certificate.render_error
+    text = pdf_text(certificate, tmp_path)
     assert "Leo Brown" in text and certificate.number in text
     assert "SFJ Awards Level 2 Certificate in Customer Service" in text
+
+
+@pytest.fixture
+def stalling_worker(real_services, django_db_setup, tmp_path):
+    """A real worker whose first render stalls half-way (tests/integration/stalling_worker.py);
+    yields the folder where each render attempt leaves a mark named after its process."""
+    marks = tmp_path / "attempts"
+    marks.mkdir()
+    module = "tests.integration.stalling_worker"
+    with worker_process(tmp_path, module, {"STALL_DIR": str(marks)}):
+        yield marks
+
+
+def attempts(marks: Path) -> list[int]:
+    """The process id of each render attempt, in order."""
+    return [int(mark.name.split("-")[1]) for mark in sorted(marks.iterdir())]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_render_leaves_the_certificate_rendered(stalling_worker, tmp_path):
+    need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")
+    certificate = claimed_certificate("Mia Kowalski")
+    wait_while(lambda: not attempts(stalling_worker))
+    [first] = attempts(stalling_worker)
+    certificate.refresh_from_db()
+    assert certificate.status == RenderStatus.PENDING  # the PDF is made, nothing is stored yet
+
+    os.kill(first, signal.SIGKILL)  # the pool process dies in the middle of the render
+
+    def pending():
+        certificate.refresh_from_db()
+        return certificate.status == RenderStatus.PENDING
+
+    wait_while(pending)
+    # The task was not acknowledged, so the broker gave it again to a new pool process.
+    assert certificate.status == RenderStatus.READY, certificate.render_error
+    first_again, second = attempts(stalling_worker)
+    assert first_again == first and second != first
+    stored = list((Path(certificate.file.storage.location) / "certificates").glob("*.pdf"))
+    assert [p.name for p in stored if certificate.number in p.name] == [f"{certificate.number}.pdf"]
+    text = pdf_text(certificate, tmp_path)
+    assert "Mia Kowalski" in text and certificate.number in text
