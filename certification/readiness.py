@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assessment.models import UnitSignOff
+from certification.models import Certificate, Kind
 from iqa.selectors import claim_blockers_of
-from portfolios.models import Registration
+from portal.models import Centre
+from portfolios.models import Registration, RegistrationStatus
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -68,3 +70,36 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
             unit = [FULL_MET]
         result.append(Readiness(registration, claimable, verdict, full, unit, held))
     return result
+
+
+def claimable_registrations(centre: Centre) -> list[Registration]:
+    """The centre's active registrations, as the claims page lists them."""
+    return list(
+        Registration.objects.filter(centre=centre, status=RegistrationStatus.ACTIVE)
+        .select_related("learner", "qualification", "centre")
+        .order_by("learner__full_name", "pk")
+    )
+
+
+def claim_lists(
+    registrations: Sequence[Registration],
+) -> tuple[list[Readiness], list[Readiness], list[Readiness]]:
+    """(ready for a full certificate, can have a unit certificate, neither and nothing claimed),
+    leaving out the kinds already claimed."""
+    ready = readiness_of_many(registrations)
+    claimed = set(
+        Certificate.objects.filter(
+            registration__in=registrations, replaces__isnull=True
+        ).values_list("registration_id", "kind")
+    )
+    full, unit, waiting = [], [], []
+    for r in ready:
+        has_full = (r.registration.pk, Kind.FULL) in claimed
+        has_unit = (r.registration.pk, Kind.UNIT) in claimed
+        if r.full_ready and not has_full:
+            full.append(r)
+        if r.unit_ready and not has_unit:
+            unit.append(r)
+        if not (r.full_ready or r.unit_ready or has_full or has_unit):
+            waiting.append(r)
+    return full, unit, waiting

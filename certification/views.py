@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from certification.models import Certificate, Kind, RenderStatus
-from certification.readiness import readiness_of_many
+from certification.readiness import claim_lists, claimable_registrations
 from certification.services import (
     ClaimRefused,
     certificate_replace,
@@ -20,48 +20,25 @@ from certification.services import (
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest
 from portfolios.access import admin_centre, can_administer
-from portfolios.models import Registration, RegistrationStatus
-
-
-def centre_registrations(request: PortalRequest) -> list[Registration]:
-    centre = admin_centre(request)
-    return list(
-        Registration.objects.filter(centre=centre, status=RegistrationStatus.ACTIVE)
-        .select_related("learner", "qualification", "centre")
-        .order_by("learner__full_name")
-    )
+from portfolios.models import Registration
 
 
 @login_required
 def claims(request: PortalRequest) -> HttpResponse:
     """Who is ready for a full certificate, who can have a unit certificate, and why not;
     optionally for one qualification, so that "all ready" can mean all ready for it."""
-    registrations = centre_registrations(request)
+    registrations = claimable_registrations(admin_centre(request))
     qualifications = sorted({r.qualification for r in registrations}, key=lambda q: (q.title, q.pk))
     chosen = next(
         (q for q in qualifications if str(q.pk) == request.GET.get("qualification")), None
     )
     if chosen is not None:
         registrations = [r for r in registrations if r.qualification_id == chosen.pk]
-    ready = readiness_of_many(registrations)
-    claimed = {
-        (c.registration_id, c.kind): c
-        for c in Certificate.objects.filter(registration__in=registrations, replaces__isnull=True)
-    }
-    rows = [
-        (
-            r,
-            claimed.get((r.registration.pk, Kind.FULL)),
-            claimed.get((r.registration.pk, Kind.UNIT)),
-        )
-        for r in ready
-    ]
+    full, unit, waiting = claim_lists(registrations)
     context = {
-        "full": [(r, c) for r, c, _ in rows if r.full_ready and c is None],
-        "unit": [(r, c) for r, _, c in rows if r.unit_ready and c is None],
-        "waiting": [
-            r for r, full, unit in rows if not (r.full_ready or r.unit_ready) and not (full or unit)
-        ],
+        "full": full,
+        "unit": unit,
+        "waiting": waiting,
         "issued": Certificate.objects.filter(registration__in=registrations).select_related(
             "registration__learner"
         ),
@@ -79,7 +56,7 @@ def claim(request: PortalRequest) -> HttpResponse:
         messages.error(request, "Choose which kind of certificate to claim.")
         return redirect("certification:claims")
     wanted = {int(v) for v in request.POST.getlist("registrations") if v.isdigit()}
-    chosen = [r for r in centre_registrations(request) if r.pk in wanted]
+    chosen = [r for r in claimable_registrations(admin_centre(request)) if r.pk in wanted]
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")
         return redirect("certification:claims")

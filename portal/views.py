@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -9,6 +11,7 @@ from django.views.decorators.http import require_POST
 from portal.http import PortalRequest
 from portal.models import Role, RoleKind, User
 from portal.roles import set_active_role
+from portal.todo import todo_for
 
 HOME_TEMPLATES = {
     RoleKind.LEARNER: "portal/home_learner.html",
@@ -25,6 +28,7 @@ def home(request: PortalRequest) -> HttpResponse:
     if role is None:
         return render(request, "portal/home_no_role.html")
     context: dict[str, object] = {"role": role}
+    context["todo"] = todo_for(request.user, role, datetime.date.today())
     if role.kind == RoleKind.CENTRE_ADMIN:
         context["people"] = centre_people(request.user, role)
     if role.kind == RoleKind.LEARNER:
@@ -41,8 +45,6 @@ def home(request: PortalRequest) -> HttpResponse:
         context.update(caseload_context(request, role))
         context["iqa_actions"] = list(assessor_actions(request.user))
     if role.kind == RoleKind.IQA:
-        import datetime
-
         from iqa.pages import iqa_home
 
         context.update(iqa_home(request.user, role, datetime.date.today()))

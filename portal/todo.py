@@ -1,0 +1,173 @@
+"""What needs each person next, for the top of their home page: a few lines, each with a count,
+a link to where it is done, and a word (not only a colour) when it is overdue."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from portal.models import Role, RoleKind, User
+
+
+@dataclass(frozen=True)
+class Todo:
+    text: str
+    url: str
+    overdue: bool = False
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def todo_for(user: User, role: Role, today: datetime.date) -> list[Todo]:
+    """The person's to-do list in the role they are acting in."""
+    if role.kind == RoleKind.LEARNER:
+        return learner_todo(user, role)
+    if role.kind == RoleKind.ASSESSOR:
+        return assessor_todo(user, role, today)
+    if role.kind == RoleKind.IQA:
+        return iqa_todo(user, role, today)
+    return centre_admin_todo(role)
+
+
+def learner_todo(user: User, role: Role) -> list[Todo]:
+    from assessment.models import UnitSignOff
+    from portfolios.models import Registration
+
+    todo = []
+    waiting = UnitSignOff.objects.filter(
+        registration__learner=user,
+        registration__centre=role.centre,
+        learner_signed_at__isnull=True,
+        unlocked_at__isnull=True,
+    ).order_by("signed_at")
+    if first := waiting.first():
+        count = waiting.count()
+        text = plural(count, "unit is", "units are")
+        todo.append(
+            Todo(
+                f"{text} signed off by your assessor and waiting for your countersignature",
+                reverse("assessment:unit-countersign", args=[first.pk]),
+            )
+        )
+    for registration in Registration.objects.filter(
+        learner=user, centre=role.centre, evidence__isnull=True
+    ).select_related("qualification"):
+        todo.append(
+            Todo(
+                f"Add your first evidence for {registration.qualification.title}",
+                reverse("portfolios:evidence-new", args=[registration.pk]),
+            )
+        )
+    return todo
+
+
+def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
+    from assessment.caseload import waiting_for_review
+    from assessment.pages import awaiting_countersignature
+    from iqa.pages import assessor_actions
+
+    todo = []
+    waiting = waiting_for_review(user, role.centre)
+    if first := waiting.first():
+        count = waiting.count()
+        todo.append(
+            Todo(
+                f"{plural(count, 'piece', 'pieces')} of evidence waiting for your review "
+                f"(the oldest from {first.created_at:%-d %B})",
+                reverse("assessment:evidence-review", args=[first.pk]),
+            )
+        )
+    if not role.is_trainee and (count := awaiting_countersignature(user).count()):
+        todo.append(
+            Todo(
+                f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign",
+                reverse("assessment:countersign"),
+            )
+        )
+    actions = list(assessor_actions(user))
+    for action in actions:
+        todo.append(
+            Todo(
+                f"Answer the IQA's action on {action.sample.unit.code} for "
+                f"{action.sample.registration.learner.full_name} (due {action.due_on:%-d %B})",
+                reverse("iqa:action-respond", args=[action.pk]),
+                action.due_on < today,
+            )
+        )
+    return todo
+
+
+def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
+    from iqa.models import Action, ActionStatus, PlanItem, Sample
+
+    todo = []
+    sampled = set(
+        Sample.objects.filter(registration__centre=role.centre).values_list(
+            "registration_id", "unit_id", "stage"
+        )
+    )
+    due: dict[int, tuple[int, bool]] = {}  # plan id: (items not sampled, plan over)
+    for item in PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre).select_related(
+        "plan"
+    ):
+        if (item.registration_id, item.unit_id, item.stage) not in sampled:
+            count, _ = due.get(item.plan_id, (0, False))
+            due[item.plan_id] = (count + 1, item.plan.ends_on < today)
+    for plan_id, (count, over) in sorted(due.items()):
+        todo.append(
+            Todo(
+                f"{plural(count, 'planned sample', 'planned samples')} not done yet",
+                reverse("iqa:plan-detail", args=[plan_id]),
+                over,
+            )
+        )
+    open_actions = Action.objects.filter(sample__sampled_by=user).exclude(
+        status=ActionStatus.CLOSED
+    )
+    if count := open_actions.filter(status=ActionStatus.RESPONDED).count():
+        todo.append(
+            Todo(
+                f"{plural(count, 'action', 'actions')} answered by the assessor, to close",
+                reverse("home") + "#close-heading",
+            )
+        )
+    if count := open_actions.filter(due_on__lt=today).count():
+        todo.append(
+            Todo(
+                f"{plural(count, 'action', 'actions')} past the date the assessor was given",
+                reverse("home") + "#overdue-heading",
+                True,
+            )
+        )
+    return todo
+
+
+def centre_admin_todo(role: Role) -> list[Todo]:
+    from certification.models import Certificate, RenderStatus
+    from certification.readiness import claim_lists, claimable_registrations
+
+    todo = []
+    full, unit, _ = claim_lists(claimable_registrations(role.centre))
+    claims = reverse("certification:claims")
+    if full:
+        todo.append(Todo(f"{plural(len(full), 'learner is', 'learners are')} ready for a "
+                         "full certificate", claims))  # fmt: skip
+    if unit:
+        todo.append(Todo(f"{plural(len(unit), 'learner', 'learners')} can have a unit "
+                         "certificate", claims))  # fmt: skip
+    failed = Certificate.objects.filter(
+        registration__centre=role.centre, status=RenderStatus.FAILED
+    ).order_by("pk")
+    if first := failed.first():
+        todo.append(
+            Todo(
+                f"{plural(failed.count(), 'certificate', 'certificates')} whose PDF failed: retry",
+                reverse("certification:certificate-detail", args=[first.pk]),
+                True,
+            )
+        )
+    return todo
