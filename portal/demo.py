@@ -56,16 +56,18 @@ PEOPLE = (
 )
 
 
+SFJ_OPTIONAL = ("SFJ-CS2-07", "K/503/0421", "T/506/2126")
 # Demo registrations, made when the catalogue is loaded: (learner, qualification, assessor,
 # optional units). Grace Mensah is the IQA of each.
 REGISTRATIONS = (
+    ("leo@riverside.test", "SFJ-L2-CS", "assessor@riverside.test", SFJ_OPTIONAL),
+    ("mia@riverside.test", "CCA010-02", "trainee@riverside.test", ("U13402",)),
     (
-        "leo@riverside.test",
+        "zara@riverside.test",
         "SFJ-L2-CS",
         "assessor@riverside.test",
         ("SFJ-CS2-07", "K/503/0421", "T/506/2126"),
     ),
-    ("mia@riverside.test", "CCA010-02", "trainee@riverside.test", ("U13402",)),
     (
         "noah@riverside.test",
         "601/3576/1",
@@ -143,4 +145,7 @@ def demo_seed() -> list[DemoPerson]:
                 defaults={"is_trainee": role.is_trainee},
             )
     demo_registrations()
+    from portal.demo_activity import demo_activity  # it needs the catalogue's apps loaded
+
+    demo_activity()
     return list(PEOPLE)

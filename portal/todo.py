@@ -81,10 +81,13 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
                 reverse("assessment:evidence-review", args=[first.pk]),
             )
         )
-    if not role.is_trainee and (count := awaiting_countersignature(user).count()):
+    waiting_decisions = awaiting_countersignature(user)
+    if not role.is_trainee and (count := waiting_decisions.count()):
+        learners = waiting_decisions.values("registration").distinct().count()
         todo.append(
             Todo(
-                f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign",
+                f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign, "
+                f"for {plural(learners, 'learner', 'learners')}",
                 reverse("assessment:countersign"),
             )
         )

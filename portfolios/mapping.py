@@ -70,6 +70,13 @@ class Targets:
     range_items: frozenset[int] = field(default_factory=frozenset)
     knowledge_items: frozenset[int] = field(default_factory=frozenset)
 
+    def __or__(self, other: Targets) -> Targets:
+        return Targets(
+            self.criteria | other.criteria,
+            self.range_items | other.range_items,
+            self.knowledge_items | other.knowledge_items,
+        )
+
     def by_kind(self) -> list[tuple[str, type[models.Model], frozenset[int]]]:
         """(field name on a mapping or decision, the item model, the ids) for each kind."""
         return [

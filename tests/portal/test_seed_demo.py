@@ -1,8 +1,15 @@
+import datetime
+
 import pytest
 from django.core.management import CommandError, call_command
 
+from assessment.models import Decision
+from certification.models import Certificate
+from certification.readiness import readiness_of_many
 from portal.demo import DEMO_PASSWORD, PEOPLE
 from portal.models import Centre, Role, RoleKind, User
+from portal.todo import todo_for
+from portfolios.models import Evidence, Registration
 
 pytestmark = pytest.mark.django_db
 
@@ -52,5 +59,39 @@ def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db
         "601/3576/1",
         "CCA010-02",
         "SFJ-L2-CS",
+        "SFJ-L2-CS",
     ]
     assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}
+
+
+def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db):
+    call_command("seed_demo")
+    made = (Evidence.objects.count(), Decision.objects.count(), Certificate.objects.count())
+    call_command("seed_demo")  # made once: a second run adds nothing
+    assert (Evidence.objects.count(), Decision.objects.count(), Certificate.objects.count()) == made
+
+    def todo(email, kind):
+        user = User.objects.get(email=email)
+        return [t.text for t in todo_for(user, user.roles.get(kind=kind), datetime.date.today())]
+
+    assert todo("admin@riverside.test", RoleKind.CENTRE_ADMIN) == [
+        "1 learner is ready for a full certificate"
+    ]
+    samir = todo("assessor@riverside.test", RoleKind.ASSESSOR)
+    assert samir[0].startswith("1 piece of evidence waiting for your review")
+    assert samir[1].endswith("by trainee assessors to countersign, for 1 learner")
+    assert samir[2].startswith("Answer the IQA's action on A/506/2130 for Noah Williams")
+    assert todo("iqa@riverside.test", RoleKind.IQA) == [
+        "1 planned sample not done yet",
+        "1 action answered by the assessor, to close",
+        "1 action past the date the assessor was given",
+    ]
+    assert todo("zara@riverside.test", RoleKind.LEARNER) == [
+        "Add your first evidence for SFJ Awards Level 2 Certificate in Customer Service"
+    ]
+    # Noah's achieved unit waits for the IQA's planned summative sample: the claims page says so.
+    noah = Registration.objects.get(learner__email="noah@riverside.test")
+    [readiness] = readiness_of_many([noah])
+    assert readiness.held == [
+        "F/506/2131 is planned for summative IQA sampling and has not been sampled yet."
+    ]
