@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything (the first time) and run every check and test:
+#   0. the Python packages (.venv) and the npm test tools (node_modules), when they changed;
 #   1. ruff (lint and format) and mypy;
 #   2. the fast suite on SQLite with tasks run in-process;
 #   3. the integration and browser suites on PostgreSQL and Redis, with a real Celery worker and
@@ -13,6 +14,17 @@ portal_venv dev || exit 1
 
 status=0
 step() { echo; echo "== $*"; }
+
+step "front-end test tools (npm: axe-core for the accessibility checks)"
+if command -v npm >/dev/null 2>&1; then
+  want=$(sha256sum package-lock.json | cut -c1-64)
+  if [ "$(cat node_modules/.installed 2>/dev/null)" != "$want" ]; then
+    npm ci --no-audit --no-fund --loglevel=error && echo "$want" > node_modules/.installed || status=1
+  fi
+else
+  echo "npm was not found; the browser suite's accessibility checks need it (apt-get install npm)." >&2
+  [ "${CI:-}" = "true" ] && status=1
+fi
 
 step "lint, format and types"
 .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy . || status=1
