@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from iqa.models import Action, SamplingPlan
 from portal.demo import DEMO_PASSWORD
@@ -99,7 +99,7 @@ def test_every_page_of_the_journey_passes_axe_for_every_role(demo, browser: Brow
     assert not problems, "\n\n".join(f"{url}\n{text}" for url, text in problems.items())
 
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_the_learner_and_assessor_pages_work_at_a_phone_s_width(
