@@ -140,7 +140,7 @@ def test_an_assessor_decides_countersigns_and_signs_off_and_the_learner_counters
     # ...and countersigns the trainee's decision.
     samir.goto("/")
     expect(samir.get_by_test_id("to-countersign")).to_have_text("1")
-    samir.get_by_role("link", name="Countersign").click()
+    samir.get_by_role("link", name="Countersign", exact=True).click()
     samir.get_by_label("Countersign A/506/2130 4.1", exact=False).check()
     samir.get_by_role("button", name="Countersign the ticked decisions").click()
     expect(samir.get_by_role("status")).to_contain_text("1 decision countersigned.")
