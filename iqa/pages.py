@@ -126,14 +126,27 @@ def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
     plans = SamplingPlan.objects.filter(iqa=user, centre=role.centre).select_related(
         "qualification"
     )
-    actions = Action.objects.filter(sample__sampled_by=user).exclude(status=ActionStatus.CLOSED)
     return {
         "plans": plans,
-        "to_close": actions.filter(status=ActionStatus.RESPONDED).select_related("sample__unit"),
-        "overdue": actions.filter(due_on__lt=today).select_related("sample__unit"),
+        "to_close": actions_to_close(user).select_related("sample__unit"),
+        "overdue": actions_overdue(user, today).select_related("sample__unit"),
         "qualifications": centre_qualifications(role.centre),
         "today": today,
     }
+
+
+def open_actions(user: User) -> QuerySet[Action]:
+    """Actions the IQA raised that are not closed yet."""
+    return Action.objects.filter(sample__sampled_by=user).exclude(status=ActionStatus.CLOSED)
+
+
+def actions_to_close(user: User) -> QuerySet[Action]:
+    """The IQA's actions the assessor has answered: the IQA reviews and closes them."""
+    return open_actions(user).filter(status=ActionStatus.RESPONDED)
+
+
+def actions_overdue(user: User, today: datetime.date) -> QuerySet[Action]:
+    return open_actions(user).filter(due_on__lt=today)
 
 
 def assessor_actions(user: User) -> QuerySet[Action]:

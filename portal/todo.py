@@ -50,7 +50,8 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
         todo.append(
             Todo(
                 f"{text} signed off by your assessor and waiting for your countersignature",
-                reverse("assessment:unit-countersign", args=[first.pk]),
+                # The unit's sign-off page holds the countersignature form.
+                reverse("assessment:unit-sign-off", args=[first.registration_id, first.unit_id]),
             )
         )
     for registration in Registration.objects.filter(
@@ -97,7 +98,8 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
             Todo(
                 f"Answer the IQA's action on {action.sample.unit.code} for "
                 f"{action.sample.registration.learner.full_name} (due {action.due_on:%-d %B})",
-                reverse("iqa:action-respond", args=[action.pk]),
+                # The sample's page holds the response form.
+                reverse("iqa:sample-detail", args=[action.sample_id]),
                 action.due_on < today,
             )
         )
@@ -105,18 +107,20 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 
 def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
-    from iqa.models import Action, ActionStatus, PlanItem, Sample
+    from iqa.models import PlanItem, Sample
+    from iqa.pages import actions_overdue, actions_to_close
 
     todo = []
+    items = list(
+        PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre).select_related("plan")
+    )
     sampled = set(
-        Sample.objects.filter(registration__centre=role.centre).values_list(
+        Sample.objects.filter(registration__in={i.registration_id for i in items}).values_list(
             "registration_id", "unit_id", "stage"
         )
     )
     due: dict[int, tuple[int, bool]] = {}  # plan id: (items not sampled, plan over)
-    for item in PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre).select_related(
-        "plan"
-    ):
+    for item in items:
         if (item.registration_id, item.unit_id, item.stage) not in sampled:
             count, _ = due.get(item.plan_id, (0, False))
             due[item.plan_id] = (count + 1, item.plan.ends_on < today)
@@ -128,17 +132,14 @@ def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
                 over,
             )
         )
-    open_actions = Action.objects.filter(sample__sampled_by=user).exclude(
-        status=ActionStatus.CLOSED
-    )
-    if count := open_actions.filter(status=ActionStatus.RESPONDED).count():
+    if count := actions_to_close(user).count():
         todo.append(
             Todo(
                 f"{plural(count, 'action', 'actions')} answered by the assessor, to close",
                 reverse("home") + "#close-heading",
             )
         )
-    if count := open_actions.filter(due_on__lt=today).count():
+    if count := actions_overdue(user, today).count():
         todo.append(
             Todo(
                 f"{plural(count, 'action', 'actions')} past the date the assessor was given",

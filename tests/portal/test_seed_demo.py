@@ -64,7 +64,7 @@ def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db
     assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}
 
 
-def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db):
+def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client):
     call_command("seed_demo")
     made = (Evidence.objects.count(), Decision.objects.count(), Certificate.objects.count())
     call_command("seed_demo")  # made once: a second run adds nothing
@@ -95,3 +95,10 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db):
     assert readiness.held == [
         "F/506/2131 is planned for summative IQA sampling and has not been sampled yet."
     ]
+
+    # Every to-do line leads to a page that opens for its person.
+    for email in ("admin@riverside.test", "assessor@riverside.test", "zara@riverside.test"):
+        user = User.objects.get(email=email)
+        client.force_login(user)
+        for t in todo_for(user, user.roles.get(), datetime.date.today()):
+            assert client.get(t.url.split("#")[0]).status_code == 200, t

@@ -56,7 +56,9 @@ def test_a_learner_is_asked_for_first_evidence_then_to_countersign_a_signed_off_
     todo = home_todo(client, learner)
     assert "1 unit is signed off by your assessor and waiting for your countersignature" in todo
     sign_off = UnitSignOff.objects.get()
-    assert reverse("assessment:unit-countersign", args=[sign_off.pk]) in todo
+    url = reverse("assessment:unit-sign-off", args=[registration.pk, sign_off.unit_id])
+    assert url in todo
+    assert "Signature (type your full name)" in client.get(url).content.decode()  # the form
     assert "Add your first evidence" not in todo
 
 
@@ -77,7 +79,11 @@ def test_an_assessor_sees_evidence_to_review_and_an_overdue_iqa_action(
     )
     [_, item] = todo_of(assessor, "assessor")
     assert item.overdue and "F/506/2131" in item.text
-    assert item.url == reverse("iqa:action-respond", args=[action.pk])
+    assert item.url == reverse("iqa:sample-detail", args=[action.sample_id])
+    client.force_login(assessor)
+    page = client.get(item.url).content.decode()
+    assert "Add the call recording" in page
+    assert reverse("iqa:action-respond", args=[action.pk]) in page  # the form to answer it
     assert "Overdue" in home_todo(client, assessor)  # a word, not only a colour
 
 
