@@ -37,7 +37,8 @@ def home(request: PortalRequest) -> HttpResponse:
         from portfolios.progress import progress_of
 
         mine = Registration.objects.filter(learner=request.user, centre=role.centre)
-        context["progress"] = progress_of(list(mine.select_related("qualification")))
+        mine = mine.select_related("qualification").prefetch_related("certificates")
+        context["progress"] = progress_of(list(mine))
     if role.kind == RoleKind.ASSESSOR:
         from assessment.pages import caseload_context
         from iqa.pages import assessor_actions

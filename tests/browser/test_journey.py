@@ -362,4 +362,9 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     noah.goto("/")
     expect(noah.get_by_test_id("units-achieved")).to_contain_text("1 of 14")
     check(noah, "learner-certificated", main=True)
+    noah.get_by_test_id("certificates").get_by_role("link", name="Unit certificate").click()
+    with noah.expect_download() as download:
+        noah.get_by_role("link", name="Download the PDF").click()
+    download.value.save_as(tmp_path / "noah.pdf")
+    assert PROQUAL_UNIT in pdf_text(tmp_path / "noah.pdf")
     assert not check.problems, "\n\n".join(f"{k}\n{v}" for k, v in check.problems.items())

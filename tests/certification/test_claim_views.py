@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification.models import Certificate, Kind
+from certification.services import certificate_claim, certificate_revoke
 from iqa.models import PlanItem, SamplingPlan, Stage
 from portal.models import RoleKind
 from portfolios.models import Registration
@@ -137,3 +138,21 @@ def test_the_claims_page_filters_by_qualification_so_all_ready_means_all_ready_f
     assert "Nia Other" in page and achieved.learner.full_name not in page
     _, page = claims_queries(client, f"{CLAIMS}?qualification=nonsense")  # ignored, not an error
     assert "Nia Other" in page and achieved.learner.full_name in page
+
+
+def test_the_learner_finds_their_certificates_on_their_home_page_with_their_state(
+    client, registration, assessor, centre_admin, learner
+):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    client.force_login(learner)
+    assert 'data-testid="certificates"' not in client.get("/").content.decode()
+    certificate = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    page = client.get("/").content.decode()
+    link = reverse("certification:certificate-detail", args=[certificate.pk])
+    assert f'href="{link}">Unit certificate {certificate.number}</a>' in page
+    assert "Being made" in page
+    Certificate.objects.filter(pk=certificate.pk).update(status="ready")
+    assert "Ready to download" in client.get("/").content.decode()
+    certificate_revoke(certificate=certificate, reason="Issued in error.", actor=centre_admin)
+    assert "Revoked" in client.get("/").content.decode()
+    assert client.get(link).status_code == 200  # and the learner may open it
