@@ -63,11 +63,12 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
             "knowledge_items": set(posted.knowledge_items),
         }
     else:
-        # Ticked to start with: what the learner proposed and nobody has decided yet.
+        # Ticked to start with: what the learner mapped (unless the assessor rejected it) and
+        # nobody has decided yet. Confirming a mapping is not a decision, so it stays ticked.
         chosen = {"criteria": set(), "range_items": set(), "knowledge_items": set()}
         for m in mappings:
             kind, pk = kind_of(m)
-            if m.status == MappingStatus.PROPOSED and pk not in states[kind]:
+            if m.status != MappingStatus.REJECTED and pk not in states[kind]:
                 chosen[kind].add(pk)
     units = list(context["units"])  # type: ignore[call-overload]
     mark_states(units, states)

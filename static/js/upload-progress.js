@@ -1,33 +1,24 @@
-// Shows upload progress for large evidence files. Without JavaScript the form posts as usual.
+// Upload progress for evidence files. htmx sends the form (hx-post on #evidence-form) and tells
+// us how much has gone; without JavaScript the form posts as usual, just without the bar.
 (function () {
-  const form = document.getElementById("evidence-form");
-  if (!form || !window.FormData || !window.XMLHttpRequest) return;
-  const box = document.getElementById("upload-progress");
-  const bar = box.querySelector(".progress-bar");
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    const request = new XMLHttpRequest();
-    request.open("POST", form.action || window.location.href);
-    request.upload.addEventListener("progress", function (e) {
-      if (!e.lengthComputable) return;
-      const percent = Math.round((e.loaded / e.total) * 100);
-      box.classList.remove("d-none");
-      box.setAttribute("aria-valuenow", String(percent));
-      bar.style.width = percent + "%";
-      bar.textContent = percent + "%";
-    });
-    request.addEventListener("load", function () {
-      // Follow the server's answer: a redirect to the new evidence, or the form with errors.
-      if (request.responseURL && request.responseURL !== window.location.href) {
-        window.location.assign(request.responseURL);
-      } else {
-        document.open();
-        document.write(request.responseText);
-        document.close();
-      }
-    });
-    request.addEventListener("error", function () { form.submit(); });
-    form.querySelector("button[type=submit]").disabled = true;
-    request.send(new FormData(form));
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    const form = event.target;
+    if (form.id !== "evidence-form" || !event.detail.lengthComputable) return;
+    const box = form.querySelector("#upload-progress");
+    const bar = box.querySelector(".progress-bar");
+    const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
+    box.classList.remove("d-none");
+    box.setAttribute("aria-valuenow", String(percent));
+    bar.style.width = percent + "%";
+    bar.textContent = percent + "%";
+  });
+  // If the upload cannot reach the server, say so; the form keeps everything typed and chosen.
+  document.addEventListener("htmx:sendError", function (event) {
+    const form = event.target;
+    if (form.id !== "evidence-form") return;
+    const problem = form.querySelector("#upload-problem");
+    problem.textContent = "The upload did not reach the portal. Check your connection and try again.";
+    problem.classList.remove("d-none");
+    form.querySelector("#upload-progress").classList.add("d-none");
   });
 })();
