@@ -137,7 +137,6 @@ def test_the_assessor_sees_the_files_and_the_learners_proposed_mapping(
     assert ticked == [str(mapping.criterion_id)]
 
 
-
 @pytest.mark.parametrize(("confirm", "ticked"), [(True, True), (False, False)])
 def test_a_confirmed_mapping_stays_ticked_to_decide_and_a_rejected_one_does_not(
     client, assessor, evidence, mapping, confirm, ticked
@@ -152,6 +151,7 @@ def test_a_confirmed_mapping_stays_ticked_to_decide_and_a_rejected_one_does_not(
     page = shown(client.get(review_url(evidence)))
     box = f'name="criteria" value="{mapping.criterion_id}" id="c-{mapping.criterion_id}" checked'
     assert (box in page) is ticked
+
 
 def test_the_assessor_decides_criteria_of_two_units_in_one_request(
     client, registration, assessor, evidence, mapping
