@@ -7,6 +7,7 @@ app_name = "certification"
 urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("claims/new/", views.claim, name="claim"),
+    path("certificates/", views.certificate_list, name="certificate-list"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
     path("certificates/<int:pk>/pdf/", views.certificate_download, name="certificate-pdf"),
     path("verify/", views.verify_page, name="verify"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -19,6 +20,7 @@ from certification.services import (
 )
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest
+from portal.listing import sorted_page
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import Registration
 
@@ -41,11 +43,60 @@ def claims(request: PortalRequest) -> HttpResponse:
         "waiting": waiting,
         "issued": Certificate.objects.filter(registration__in=registrations).select_related(
             "registration__learner"
-        ),
+        )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
     }
     return render(request, "certification/claims.html", context)
+
+
+LATEST = 10  # issued certificates on the claims page; the list has them all
+CERTIFICATE_SORTS = {
+    "number": ("Number", ("number",)),
+    "learner": ("Learner", ("registration__learner__full_name", "-issued_at")),
+    "qualification": ("Qualification", ("registration__qualification__title", "-issued_at")),
+    "issued": ("Issued", ("issued_at",)),
+}
+CERTIFICATE_STATES = {
+    "ready": ("Ready", Q(status=RenderStatus.READY, revoked_at__isnull=True)),
+    "pending": ("Being made", Q(status=RenderStatus.PENDING, revoked_at__isnull=True)),
+    "failed": ("Failed to render", Q(status=RenderStatus.FAILED, revoked_at__isnull=True)),
+    "revoked": ("Revoked", Q(revoked_at__isnull=False)),
+}
+
+
+@login_required
+def certificate_list(request: PortalRequest) -> HttpResponse:
+    """Every certificate the centre has claimed: searched, filtered, sorted and paged in the
+    database, so it stays quick however many the centre has issued."""
+    centre = admin_centre(request)
+    everything = Certificate.objects.filter(registration__centre=centre)
+    found = everything.select_related("registration__learner", "registration__qualification")
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        found = found.filter(
+            Q(number__icontains=search) | Q(registration__learner__full_name__icontains=search)
+        )
+    kind = request.GET.get("kind", "")
+    if kind in Kind.values:
+        found = found.filter(kind=kind)
+    state = request.GET.get("state", "")
+    if state in CERTIFICATE_STATES:
+        found = found.filter(CERTIFICATE_STATES[state][1])
+    page, columns = sorted_page(request, found, CERTIFICATE_SORTS, "-issued")
+    context = {
+        "centre": centre,
+        "page": page,
+        "columns": columns,
+        "any_at_all": everything.exists(),
+        "search": search,
+        "kinds": Kind.choices,
+        "kind": kind,
+        "states": [(key, label) for key, (label, _) in CERTIFICATE_STATES.items()],
+        "state": state,
+        "filtered": bool(search or kind in Kind.values or state in CERTIFICATE_STATES),
+    }
+    return render(request, "certification/certificate_list.html", context)
 
 
 @require_POST

@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from portal.http import PortalRequest
+from portal.listing import sorted_page
 from portfolios.access import admin_centre, can_administer, registration_for
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
@@ -55,17 +55,7 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in RegistrationStatus.values:
         registrations = registrations.filter(status=status)
-    sort = request.GET.get("sort", "learner")
-    if sort.lstrip("-") not in REGISTRATION_SORTS:
-        sort = "learner"
-    fields = REGISTRATION_SORTS[sort.lstrip("-")]
-    descending = sort.startswith("-")
-    registrations = registrations.order_by(*[f"-{f}" if descending else f for f in fields], "pk")
-    page = Paginator(registrations, 25).get_page(request.GET.get("page"))
-    columns = [
-        (key, label, "descending" if sort == f"-{key}" else "ascending" if sort == key else "")
-        for key, label in REGISTRATION_COLUMNS
-    ]
+    page, columns = sorted_page(request, registrations, REGISTRATION_SORTS, "learner")
     context = {
         "centre": centre,
         "page": page,
@@ -81,19 +71,12 @@ def registration_list(request: PortalRequest) -> HttpResponse:
 
 
 REGISTRATION_SORTS = {
-    "learner": ("learner__full_name", "qualification__title"),
-    "qualification": ("qualification__title", "learner__full_name"),
-    "start": ("start_date", "learner__full_name"),
-    "end": ("planned_end_date", "learner__full_name"),
-    "status": ("status", "learner__full_name"),
+    "learner": ("Learner", ("learner__full_name", "qualification__title")),
+    "qualification": ("Qualification", ("qualification__title", "learner__full_name")),
+    "start": ("Start", ("start_date", "learner__full_name")),
+    "end": ("Planned end", ("planned_end_date", "learner__full_name")),
+    "status": ("Status", ("status", "learner__full_name")),
 }
-REGISTRATION_COLUMNS = [
-    ("learner", "Learner"),
-    ("qualification", "Qualification"),
-    ("start", "Start"),
-    ("end", "Planned end"),
-    ("status", "Status"),
-]
 
 
 @login_required

@@ -355,6 +355,15 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
         expect(verdict).to_contain_text(certificate.snapshot["learner_name"])
         check(visitor, f"verified-{certificate.kind}", main=True)
 
+    ada.goto("/claims/")
+    ada.get_by_role("link", name="All certificates: search, filter and sort").click()
+    expect(ada.get_by_test_id("certificates").locator("tbody tr")).to_have_count(2)
+    ada.get_by_label("Kind").select_option(label="Unit certificate")
+    ada.get_by_role("button", name="Show").click()
+    expect(ada.get_by_test_id("certificates").locator("tbody tr")).to_have_count(1)
+    expect(ada.get_by_test_id("certificates")).to_contain_text("Noah Williams")
+    check(ada, "certificate-list")
+
     samir.goto("/")
     check(samir, "assessor", main=True)
     tom.goto("/")

@@ -62,6 +62,7 @@ def pages_of(demo) -> dict[str, list[str]]:
             reverse("portfolios:registration-create"),
             reverse("portfolios:registration-detail", args=[noah.pk]),
             reverse("certification:claims"),
+            reverse("certification:certificate-list"),
         ],
         "assessor@riverside.test": [
             "/",

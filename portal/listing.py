@@ -1,0 +1,50 @@
+"""Long lists sorted and paged in the database, from the query string: one way for every list
+that can grow with a provider (registrations, certificates...)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class Column:
+    """A sortable column: its key in ?sort=, its heading, and the direction it is sorted in
+    now ("ascending", "descending" or ""), for aria-sort and the arrow."""
+
+    key: str
+    label: str
+    direction: str
+
+
+def sorted_page(
+    request: HttpRequest,
+    found: QuerySet,
+    sorts: Mapping[str, tuple[str, Sequence[str]]],
+    default: str,
+) -> tuple[Page, list[Column]]:
+    """`sorts` maps each key to its heading and the fields it orders by; "-key" sorts the other
+    way. An unknown key falls back to `default`; the primary key breaks ties, so pages never
+    overlap or skip a row."""
+    sort = request.GET.get("sort", default)
+    if sort.lstrip("-") not in sorts:
+        sort = default
+    descending = sort.startswith("-")
+    fields = sorts[sort.lstrip("-")][1]
+    ordered = found.order_by(*[f"-{f}" if descending else f for f in fields], "pk")
+    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
+    columns = [
+        Column(
+            key,
+            label,
+            "descending" if sort == f"-{key}" else "ascending" if sort == key else "",
+        )
+        for key, (label, _) in sorts.items()
+    ]
+    return page, columns
