@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from certification.forms import ReasonForm
 from certification.models import Certificate, Kind, RenderStatus
 from certification.readiness import claim_lists, claimable_registrations
 from certification.services import (
@@ -136,31 +137,54 @@ def certificate_detail(request: PortalRequest, pk: int) -> HttpResponse:
     certificate = certificate_for(request, pk)
     if request.method == "POST":
         return certificate_change(request, certificate)
+    return certificate_page(request, certificate, ReasonForm())
+
+
+def certificate_page(
+    request: PortalRequest, certificate: Certificate, form: ReasonForm
+) -> HttpResponse:
+    administer = can_administer(request, certificate.registration)
+    replacement = Certificate.objects.filter(replaces=certificate).first()
+    open_to_change = not certificate.is_revoked and replacement is None
     context = {
         "certificate": certificate,
-        "can_administer": can_administer(request, certificate.registration),
-        "replacement": Certificate.objects.filter(replaces=certificate).first(),
+        "can_administer": administer,
+        "replacement": replacement,
+        "form": form,
+        # A refused change shows the form again (with what was typed) even if it can no
+        # longer go through, so nothing typed is lost.
+        "show_change_form": administer and (open_to_change or form.is_bound),
     }
     return render(request, "certification/certificate_detail.html", context)
 
 
 def certificate_change(request: PortalRequest, certificate: Certificate) -> HttpResponse:
-    """Revoke, replace or render again (a centre admin of the centre)."""
+    """Revoke, replace or render again (a centre admin of the centre). A refusal shows the
+    form again with the reason as typed."""
     action = request.POST.get("action", "")
-    reason = request.POST.get("reason", "")
+    if action == "retry":
+        try:
+            certificate_rerender(certificate=certificate, actor=request.user)
+        except ClaimRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, "The PDF is being made again.")
+        return redirect("certification:certificate-detail", certificate.pk)
+    form = ReasonForm(request.POST)
+    if action not in ("revoke", "replace") or not form.is_valid():
+        return certificate_page(request, certificate, form)
+    reason = form.cleaned_data["reason"]
     try:
         if action == "revoke":
             certificate_revoke(certificate=certificate, reason=reason, actor=request.user)
             messages.success(request, f"{certificate.number} is revoked.")
-        elif action == "replace":
+        else:
             new = certificate_replace(certificate=certificate, reason=reason, actor=request.user)
             messages.success(request, f"Replacement {new.number} issued.")
             return redirect("certification:certificate-detail", new.pk)
-        elif action == "retry":
-            certificate_rerender(certificate=certificate, actor=request.user)
-            messages.success(request, "The PDF is being made again.")
     except ClaimRefused as refused:
-        messages.error(request, str(refused))
+        form.add_error(None, str(refused))
+        return certificate_page(request, certificate, form)
     return redirect("certification:certificate-detail", certificate.pk)
 
 

@@ -103,3 +103,41 @@ def test_verification_is_rate_limited_per_address(client, db):
         assert check(client, "QP-AAAAA-AAAAA").status_code == 200
     limited = check(client, "QP-AAAAA-AAAAA")
     assert limited.status_code == 429 and "Too many checks" in limited.content.decode()
+
+
+def test_the_centre_admin_revokes_and_replaces_on_the_certificate_page(
+    client, issued, centre_admin
+):
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    client.force_login(centre_admin)
+    response = client.post(url, {"action": "replace", "reason": "Name misspelt."}, follow=True)
+    new = Certificate.objects.get(replaces=issued)
+    assert response.redirect_chain[-1][0] == reverse(
+        "certification:certificate-detail", args=[new.pk]
+    )
+    assert f"Replacement {new.number} issued." in response.content.decode()
+    assert new.replacement_reason == "Name misspelt."
+    new_url = reverse("certification:certificate-detail", args=[new.pk])
+    response = client.post(
+        new_url, {"action": "revoke", "reason": "Claimed in error."}, follow=True
+    )
+    assert f"{new.number} is revoked." in response.content.decode()
+    new.refresh_from_db()
+    assert new.is_revoked and new.revocation_reason == "Claimed in error."
+
+
+def test_a_refused_change_says_why_beside_the_form_keeps_the_reason_and_changes_nothing(
+    client, issued, centre_admin
+):
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    client.force_login(centre_admin)
+    page = client.post(url, {"action": "revoke", "reason": "   "}).content.decode()
+    assert "Give the reason: it is kept with the certificate." in page
+    assert 'class="invalid-feedback' in page  # crispy's inline message under the field
+    issued.refresh_from_db()
+    assert not issued.is_revoked
+    certificate_revoke(certificate=issued, reason="Claimed in error.", actor=centre_admin)
+    # Someone revoked it meanwhile (another tab): the refusal keeps what this admin typed.
+    page = client.post(url, {"action": "replace", "reason": "Lost in a move."}).content.decode()
+    assert "Lost in a move." in page and 'role="alert"' in page
+    assert Certificate.objects.count() == 1
