@@ -4,6 +4,7 @@ assessor responds, the IQA closes it, and the unit becomes claimable."""
 import datetime
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
@@ -61,7 +62,8 @@ def test_the_iqa_plans_samples_raises_an_action_and_the_unit_becomes_claimable(a
     grace.get_by_role("link", name="Generate a sampling plan").click()
     grace.get_by_label("Qualification").select_option(label=achieved.qualification.title)
     grace.get_by_label("From").fill("2026-09-01")
-    grace.get_by_label("To").fill("2026-12-31")
+    later = timezone.localdate() + datetime.timedelta(days=30)
+    grace.get_by_label("To").fill(later.isoformat())
     grace.get_by_role("button", name="Generate").click()
     expect(grace.get_by_role("status")).to_contain_text("Plan generated with 1 item.")
     expect(grace.get_by_test_id("coverage-units")).to_contain_text("Samir Patel")
@@ -73,7 +75,7 @@ def test_the_iqa_plans_samples_raises_an_action_and_the_unit_becomes_claimable(a
     grace.get_by_label("Action required").check()
     grace.get_by_label("Feedback to the assessor").fill("Good judgements; records lack dates.")
     grace.get_by_label("Action 1", exact=True).fill("Date every observation record.")
-    grace.get_by_label("Target date for action 1").fill("2026-12-15")
+    grace.get_by_label("Target date for action 1").fill(later.isoformat())
     shot(grace, "iqa-sample")
     grace.get_by_role("button", name="Record the sample").click()
     expect(grace.get_by_role("status")).to_contain_text("The sample is recorded.")
