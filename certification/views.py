@@ -20,7 +20,7 @@ from certification.services import (
     certificates_claim,
 )
 from certification.verification import allowed, normalise, verify
-from portal.http import PortalRequest
+from portal.http import PortalRequest, private_pdf
 from portal.listing import sorted_page
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import Registration
@@ -79,10 +79,12 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
             Q(number__icontains=search) | Q(registration__learner__full_name__icontains=search)
         )
     kind = request.GET.get("kind", "")
-    if kind in Kind.values:
+    kind = kind if kind in Kind.values else ""  # anything else is ignored, not an error
+    if kind:
         found = found.filter(kind=kind)
     state = request.GET.get("state", "")
-    if state in CERTIFICATE_STATES:
+    state = state if state in CERTIFICATE_STATES else ""
+    if state:
         found = found.filter(CERTIFICATE_STATES[state][1])
     page, columns = sorted_page(request, found, CERTIFICATE_SORTS, "-issued")
     context = {
@@ -95,7 +97,7 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
         "kind": kind,
         "states": [(key, label) for key, (label, _) in CERTIFICATE_STATES.items()],
         "state": state,
-        "filtered": bool(search or kind in Kind.values or state in CERTIFICATE_STATES),
+        "filtered": bool(search or kind or state),
     }
     return render(request, "certification/certificate_list.html", context)
 
@@ -193,14 +195,7 @@ def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
     certificate = certificate_for(request, pk)
     if certificate.status != RenderStatus.READY:
         raise Http404("The PDF is not ready yet.")
-    response = FileResponse(
-        certificate.file.open("rb"),
-        as_attachment=True,
-        filename=f"{certificate.number}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_pdf(certificate.file, f"{certificate.number}.pdf")
 
 
 def verify_page(request: HttpRequest, number: str = "") -> HttpResponse:

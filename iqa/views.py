@@ -30,7 +30,7 @@ from iqa.services import (
     strategy_for,
     strategy_save,
 )
-from portal.http import PortalRequest
+from portal.http import PortalRequest, private_pdf
 from portal.models import RoleKind
 from portfolios.access import registration_for
 from qualifications.models import Qualification
@@ -227,14 +227,8 @@ def document_download(request: PortalRequest, pk: int) -> FileResponse:
     document = pages.document_for(request, pk)
     if document.status != DocumentStatus.READY:
         raise Http404("This PDF is not ready.")
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=f"{'iqa-report' if document.sample_id else 'sampling-record'}-{document.pk}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    kind = "iqa-report" if document.sample_id else "sampling-record"
+    return private_pdf(document.file, f"{kind}-{document.pk}.pdf")
 
 
 @login_required

@@ -1,4 +1,5 @@
-from django.http import HttpRequest
+from django.core.files import File
+from django.http import FileResponse, HttpRequest
 
 from portal.models import Role, User
 
@@ -10,3 +11,12 @@ class PortalRequest(HttpRequest):
     user: User  # type: ignore[assignment]
     roles: list[Role]
     role: Role | None
+
+
+def private_pdf(file: File, filename: str) -> FileResponse:
+    """A stored PDF as a download for the one person allowed it: never cached on the way."""
+    response = FileResponse(
+        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -53,7 +53,8 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     if chosen is not None:
         registrations = registrations.filter(qualification=chosen)
     status = request.GET.get("status", "")
-    if status in RegistrationStatus.values:
+    status = status if status in RegistrationStatus.values else ""  # anything else is ignored
+    if status:
         registrations = registrations.filter(status=status)
     page, columns = sorted_page(request, registrations, REGISTRATION_SORTS, "learner")
     context = {
