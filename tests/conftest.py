@@ -8,7 +8,7 @@ from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
 from qualifications.loader import catalogue_load
-from qualifications.models import AwardingOrganisation, CatalogueFile, Qualification, Unit
+from qualifications.models import CatalogueFile
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests twenty times longer.
@@ -85,19 +85,17 @@ def outsider(other_centre) -> User:
     return _person(other_centre, RoleKind.CENTRE_ADMIN, "outsider@example.org")
 
 
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    # Loading takes a second or two: once for the module, and removed after it.
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # The real catalogue takes about a second to load: it is loaded once into the test database,
+    # and each test's changes to it are rolled back with the test, so every test sees it whole.
     with django_db_blocker.unblock():
-        catalogue_load(force=True)
-    yield
-    with django_db_blocker.unblock():
-        Qualification.objects.all().delete()
-        Unit.objects.all().delete()
-        AwardingOrganisation.objects.all().delete()
-        CatalogueFile.objects.all().delete()
+        catalogue_load()
 
 
 @pytest.fixture
-def catalogue_db(loaded_once, db):
+def catalogue_db(db):
     """The real catalogue; each test's own changes are rolled back after it."""
+    # A test that flushes the database (a live server's) takes the catalogue with it.
+    if not CatalogueFile.objects.exists():
+        catalogue_load()

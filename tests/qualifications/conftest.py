@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
+from qualifications.models import AwardingOrganisation, CatalogueFile, Qualification, Unit
+
 
 def unit(code: str, credits: int, level: int = 2, criteria: int = 2, **extra: Any) -> dict:
     return {
@@ -99,7 +101,16 @@ def catalogue() -> dict:
 
 
 @pytest.fixture
-def write(tmp_path):
+def without_the_real_catalogue(db) -> None:
+    """The test database holds the real catalogue; these tests want only their own."""
+    Qualification.objects.all().delete()
+    Unit.objects.all().delete()
+    AwardingOrganisation.objects.all().delete()
+    CatalogueFile.objects.all().delete()
+
+
+@pytest.fixture
+def write(tmp_path, without_the_real_catalogue):
     def write(data: dict, name: str = "900-test.yaml") -> Path:
         path = tmp_path / name
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

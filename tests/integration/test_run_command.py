@@ -1,4 +1,7 @@
-"""The README's run command, run as a newcomer runs it: it must bring up a portal that answers."""
+"""The README's run command, run as a newcomer runs it: it must bring up a portal that answers.
+
+A slow test (it installs and migrates in a subprocess), so it runs with the integration suite.
+"""
 
 import os
 import signal
@@ -9,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
