@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from assessment.progress import Progress, progress_of
 from portal.models import Centre, User
 from portfolios.models import Evidence, Registration, RegistrationStatus
-from portfolios.progress import Progress, progress_of
 
 # No new evidence for this long is worth a word with the learner.
 QUIET_DAYS = 28

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -21,6 +22,7 @@ from assessment.forms import (
     UnlockForm,
 )
 from assessment.models import Decision
+from assessment.progress import unit_other_items, unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
     DecisionRefused,
@@ -37,6 +39,7 @@ from portal.http import PortalRequest
 from portfolios.access import evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
 from portfolios.mapping import Targets
+from qualifications.models import Criterion, LearningOutcome, Unit
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
 NONE_CHOSEN = "Choose at least one decision to countersign."
@@ -239,3 +242,26 @@ def item_history(request: PortalRequest, pk: int, kind: str, item_pk: int) -> Ht
         "now": timezone.now(),
     }
     return render(request, "assessment/item_history.html", context)
+
+
+@login_required
+def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """One unit of a registration: each criterion's state and the evidence behind it."""
+    registration = registration_for(request, pk)
+    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
+        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
+    )
+    planned = registration.planned_units.values("unit_id")
+    unit = get_object_or_404(
+        Unit.objects.filter(pk__in=planned).prefetch_related(
+            Prefetch("outcomes", queryset=outcomes)
+        ),
+        pk=unit_pk,
+    )
+    context = {
+        "registration": registration,
+        "unit": unit,
+        "outcomes": unit_progress(registration, unit),
+        "other_items": unit_other_items(registration, unit),
+    }
+    return render(request, "assessment/unit_progress.html", context)

@@ -98,7 +98,9 @@ class PlanItem(models.Model):
     """One unit of one learner's work by one assessor, planned for sampling at a stage."""
 
     plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="items")
-    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="plan_items"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     methods = models.JSONField(default=list, help_text="The evidence methods its decisions use.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from assessment.models import UnitSignOff
 from iqa.models import Action, ActionStatus, PlanItem, Sample, Stage
 from portfolios.models import Registration
 
@@ -55,8 +56,6 @@ def quality_assured(registration: Registration) -> set[int]:
 def unit_claim_states(registration: Registration) -> list[tuple[str, str, str]]:
     """Each achieved unit of the registration: (code, title, state in words) as far as IQA is
     concerned. A unit is claimable when nothing in IQA holds it back."""
-    from assessment.models import UnitSignOff
-
     blockers = claim_blockers(registration)
     assured = quality_assured(registration)
     states = []

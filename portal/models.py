@@ -156,18 +156,24 @@ class RoleQuerySet(models.QuerySet["Role"]):
         or IQA, the learner role of each learner whose registration at that centre they are
         allocated to. Other learners are seen only by themselves and their centre admins.
         """
-        from portfolios.models import Registration  # the registrations app builds on this one
-
         if not viewer.is_active:
             return self.none()
         member_of = Role.objects.filter(user=viewer).values("centre_id")
         admin_of = member_of.filter(kind=RoleKind.CENTRE_ADMIN)
-        # Only while the viewer still holds the assessor or IQA role there.
-        allocated = Registration.objects.filter(
-            models.Q(assessor=viewer, centre__in=member_of.filter(kind=RoleKind.ASSESSOR))
-            | models.Q(iqa=viewer, centre__in=member_of.filter(kind=RoleKind.IQA)),
-            learner=models.OuterRef("user"),
-            centre=models.OuterRef("centre"),
+        # Allocations are registrations, which the app above this one keeps; they are reached
+        # through the people they name, so this floor imports nothing from above. Conditions in
+        # one filter() on a many-valued relation hold of one and the same registration.
+        allocated = User.objects.filter(
+            models.Q(
+                registrations__assessor=viewer,
+                registrations__centre__in=member_of.filter(kind=RoleKind.ASSESSOR),
+            )
+            | models.Q(
+                registrations__iqa=viewer,
+                registrations__centre__in=member_of.filter(kind=RoleKind.IQA),
+            ),
+            pk=models.OuterRef("user"),
+            registrations__centre=models.OuterRef("centre"),
         )
         return self.filter(
             models.Q(user=viewer)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "assessment",
     "iqa",
     "certification",
+    "home",
 ]
 
 MIDDLEWARE = [

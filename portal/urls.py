@@ -8,12 +8,12 @@ from portal.forms import EmailAuthenticationForm
 # Uploaded evidence and certificates are never served as plain media files, not even locally:
 # each is downloaded through a view that checks who is asking.
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("home.urls")),
     path("role/", views.switch_role, name="switch-role"),
     path("healthz", views.healthz, name="healthz"),
     path("catalogue/", include("qualifications.urls")),
     path("", include("portfolios.urls")),
-    path("assess/", include("assessment.urls")),
+    path("", include("assessment.urls")),
     path("iqa/", include("iqa.urls")),
     path("", include("certification.urls")),
     path(

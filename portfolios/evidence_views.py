@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -17,10 +16,8 @@ from portfolios.evidence import (
     evidence_update,
 )
 from portfolios.forms import EvidenceEditForm, EvidenceForm
-from portfolios.mapping import Targets, mapping_propose, plan_unit_ids, suggest_criteria
-from portfolios.models import Evidence
+from portfolios.mapping import Targets, mapping_propose, picker_context
 from portfolios.uploads import INLINE_TYPES
-from qualifications.models import Criterion, LearningOutcome, Unit
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -151,25 +148,3 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
             messages.success(request, f"“{evidence.title}” is mapped to {count} item{plural}.")
             return redirect("portfolios:evidence-detail", evidence.pk)
     return render(request, "portfolios/evidence_map.html", picker_context(evidence))
-
-
-def picker_context(evidence: Evidence) -> dict[str, object]:
-    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
-        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
-    )
-    units = (
-        Unit.objects.filter(pk__in=plan_unit_ids(evidence))
-        .order_by("code")
-        .prefetch_related(Prefetch("outcomes", queryset=outcomes), "range_items", "knowledge_items")
-    )
-    mapped = list(evidence.mappings.all())
-    return {
-        "evidence": evidence,
-        "units": units,
-        "suggested": suggest_criteria(evidence),
-        "chosen": {
-            "criteria": {m.criterion_id for m in mapped if m.criterion_id},
-            "range_items": {m.range_item_id for m in mapped if m.range_item_id},
-            "knowledge_items": {m.knowledge_item_id for m in mapped if m.knowledge_item_id},
-        },
-    }

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, models, transaction
+from django.db.models import Prefetch
 
 from portal.models import User
 from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
 from portfolios.models import Evidence, Mapping, MappingStatus
-from qualifications.models import Criterion, KnowledgeItem, RangeItem
+from qualifications.models import Criterion, KnowledgeItem, LearningOutcome, RangeItem, Unit
 
 NOT_IN_PLAN = "Some of the chosen items are not in the units of this registration: choose again."
 SUGGESTIONS = 8
@@ -159,3 +160,26 @@ def overlap_ranking(
         if shared:
             scored.append((-len(shared), criterion.pk, criterion))
     return [criterion for *_, criterion in sorted(scored, key=lambda s: (s[0], s[1]))[:limit]]
+
+
+def picker_context(evidence: Evidence) -> dict[str, object]:
+    """What the criteria picker shows for one evidence item: its units, suggestions and choices."""
+    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
+        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
+    )
+    units = (
+        Unit.objects.filter(pk__in=plan_unit_ids(evidence))
+        .order_by("code")
+        .prefetch_related(Prefetch("outcomes", queryset=outcomes), "range_items", "knowledge_items")
+    )
+    mapped = list(evidence.mappings.all())
+    return {
+        "evidence": evidence,
+        "units": units,
+        "suggested": suggest_criteria(evidence),
+        "chosen": {
+            "criteria": {m.criterion_id for m in mapped if m.criterion_id},
+            "range_items": {m.range_item_id for m in mapped if m.range_item_id},
+            "knowledge_items": {m.knowledge_item_id for m in mapped if m.knowledge_item_id},
+        },
+    }

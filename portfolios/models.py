@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
@@ -41,12 +40,9 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         qualified_here = Role.objects.filter(
             user=user, kind=RoleKind.ASSESSOR, is_trainee=False
         ).values("centre_id")
-        # The IQA app's plans (looked up by name: that app is built on this one).
-        planned = Exists(
-            apps.get_model("iqa", "PlanItem").objects.filter(
-                registration=OuterRef("pk"), plan__iqa=user
-            )
-        )
+        # The IQA app's plans, reached through their reverse relation: that app builds on this
+        # one, so this one does not import it.
+        planned = Exists(Registration.objects.filter(pk=OuterRef("pk"), plan_items__plan__iqa=user))
         return self.filter(
             Q(learner=user, centre__in=roles_held(user, RoleKind.LEARNER))
             | Q(assessor=user, centre__in=roles_held(user, RoleKind.ASSESSOR))

@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from portal.http import PortalRequest
@@ -17,7 +17,6 @@ from portfolios.forms import (
     UnitChoiceForm,
 )
 from portfolios.models import Registration, RegistrationStatus
-from portfolios.progress import unit_other_items, unit_progress
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
@@ -25,7 +24,7 @@ from portfolios.services import (
     registration_create,
 )
 from qualifications.describe import describe_in_full
-from qualifications.models import Criterion, LearningOutcome, Qualification, Unit
+from qualifications.models import Qualification
 from qualifications.rules import evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
 
@@ -203,26 +202,3 @@ def registration_bulk(request: PortalRequest) -> HttpResponse:
                 preview=read_csv(raw, centre), content=raw.decode("utf-8-sig", "replace")
             )
     return render(request, "portfolios/registration_bulk.html", context)
-
-
-@login_required
-def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
-    """One unit of a registration: each criterion's state and the evidence behind it."""
-    registration = registration_for(request, pk)
-    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
-        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
-    )
-    planned = registration.planned_units.values("unit_id")
-    unit = get_object_or_404(
-        Unit.objects.filter(pk__in=planned).prefetch_related(
-            Prefetch("outcomes", queryset=outcomes)
-        ),
-        pk=unit_pk,
-    )
-    context = {
-        "registration": registration,
-        "unit": unit,
-        "outcomes": unit_progress(registration, unit),
-        "other_items": unit_other_items(registration, unit),
-    }
-    return render(request, "portfolios/unit_progress.html", context)

@@ -5,10 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assessment.caseload import QUIET_DAYS, Rag, caseload, status_of
+from assessment.progress import Progress
 from portal.models import Role, RoleKind, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.models import Registration, RegistrationUnit
-from portfolios.progress import Progress
 from tests.portfolios.files import pdf
 
 TODAY = datetime.date(2027, 1, 1)

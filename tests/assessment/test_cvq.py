@@ -54,7 +54,7 @@ def test_range_and_knowledge_show_on_the_unit_page_and_hold_back_sign_off(
         actor=assessor,
     )
     client.force_login(learner)
-    url = reverse("portfolios:unit-progress", args=[cvq_registration.pk, unit.pk])
+    url = reverse("assessment:unit-progress", args=[cvq_registration.pk, unit.pk])
     rows = client.get(url).context["other_items"]
     states = {row.label: row.state for row in rows}
     assert states[f"Range {angry.reference}"] == "Met"

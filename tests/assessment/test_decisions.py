@@ -7,6 +7,7 @@ from django.db import connection
 
 from assessment.audit import audit_verify
 from assessment.models import AuditEntry, Decision, Outcome
+from assessment.progress import CriterionState, progress_of, unit_progress
 from assessment.services import (
     NOT_IN_PLAN,
     DecisionRefused,
@@ -18,7 +19,6 @@ from portal.models import RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Evidence, MappingStatus
-from portfolios.progress import CriterionState, progress_of, unit_progress
 from qualifications.models import Criterion, Unit
 from tests.factories import RoleFactory
 from tests.portfolios.files import pdf

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assessment.audit import audit_verify
 from assessment.models import AuditEntry, Decision, Outcome, UnitSignOff
+from assessment.progress import CriterionState, progress_of, unit_progress
 from assessment.services import (
     FEEDBACK_NEEDED,
     NOT_AN_ASSESSOR_METHOD,
@@ -31,7 +32,6 @@ from portal.models import Role, RoleKind
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
-from portfolios.progress import CriterionState, progress_of, unit_progress
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Unit
 from tests.factories import PASSWORD, RoleFactory, UserFactory

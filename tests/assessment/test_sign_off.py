@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from assessment.audit import audit_verify
 from assessment.models import AuditEntry, Outcome
+from assessment.progress import progress_of
 from assessment.services import (
     WRONG_PASSWORD,
     DecisionRefused,
@@ -15,7 +16,6 @@ from assessment.services import (
 )
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
-from portfolios.progress import progress_of
 from qualifications.models import Criterion, Unit
 from tests.factories import PASSWORD
 from tests.portfolios.files import pdf

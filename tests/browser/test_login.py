@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from portal.demo import DEMO_PASSWORD
+from home.demo import DEMO_PASSWORD
 from portal.forms import LOGIN_FAILED
 
 

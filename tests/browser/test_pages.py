@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from home.demo import DEMO_PASSWORD
 from iqa.models import Action, SamplingPlan
-from portal.demo import DEMO_PASSWORD
 from portfolios.models import Evidence, Registration
 from qualifications.loader import catalogue_load
 from tests.browser.axe import describe, violations

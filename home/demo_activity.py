@@ -23,7 +23,6 @@ from assessment.models import Decision
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from iqa import services as iqa
 from iqa.models import Verdict
-from portal.demo import DEMO_PASSWORD
 from portal.models import User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
@@ -89,13 +88,13 @@ def meet(
     )
 
 
-def achieve(registration: Registration, assessor: User, unit: Unit) -> None:
+def achieve(registration: Registration, assessor: User, unit: Unit, password: str) -> None:
     """Sign the (met) unit off with the assessor's password; the learner countersigns."""
     sign_off = unit_sign_off(
         registration=registration,
         unit_id=unit.pk,
         signature=assessor.full_name,
-        password=DEMO_PASSWORD,
+        password=password,
         declared=True,
         actor=assessor,
     )
@@ -110,8 +109,11 @@ def iqa_judgement(verdict: str, feedback: str) -> iqa.Judgement:
 
 
 @transaction.atomic
-def demo_activity() -> bool:
-    """Make the demo's work in progress, once; returns whether anything was made."""
+def demo_activity(*, password: str) -> bool:
+    """Make the demo's work in progress, once; returns whether anything was made.
+
+    `password` is the demo assessors' password, which signing a unit off asks for.
+    """
     leo = registration_of("leo@riverside.test", "SFJ-L2-CS")
     noah = registration_of("noah@riverside.test", "601/3576/1")
     mia = registration_of("mia@riverside.test", "CCA010-02")
@@ -134,7 +136,7 @@ def demo_activity() -> bool:
     meet(leo, samir, merge(units[:half]), [first], 35)
     meet(leo, samir, merge(units[half:]), [second], 25)
     for unit in units:
-        achieve(leo, samir, unit)
+        achieve(leo, samir, unit, password)
     sampled = units[0]
     iqa.sample_record(
         registration=leo,
@@ -152,7 +154,7 @@ def demo_activity() -> bool:
     part = targets_of(going, ("1.1", "1.2"))
     notes = evidence(noah, "Customer service notes", NOTES, 21, merge([done]) | part)
     meet(noah, samir, merge([done]) | part, [notes], 18)
-    achieve(noah, samir, done)
+    achieve(noah, samir, done, password)
     sample = iqa.sample_record(
         registration=noah,
         unit_id=going.pk,

@@ -6,9 +6,9 @@ from django.core.management import CommandError, call_command
 from assessment.models import Decision
 from certification.models import Certificate
 from certification.readiness import readiness_of_many
-from portal.demo import DEMO_PASSWORD, PEOPLE
+from home.demo import DEMO_PASSWORD, PEOPLE
+from home.todo import todo_for
 from portal.models import Centre, Role, RoleKind, User
-from portal.todo import todo_for
 from portfolios.models import Evidence, Registration
 
 pytestmark = pytest.mark.django_db

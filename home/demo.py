@@ -1,10 +1,15 @@
 """The demo centre: people in every role, with a known password, for trying the portal locally."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
 
+from home.demo_activity import demo_activity
 from portal.models import Centre, Role, RoleKind, User
+from portfolios.models import Registration
+from portfolios.services import RegistrationDetails, registration_create
+from qualifications.models import Qualification
 
 DEMO_PASSWORD = "demo-portal-2026"
 
@@ -89,12 +94,6 @@ REGISTRATIONS = (
 
 def demo_registrations() -> int:
     """Register the demo learners, once; returns how many registrations were made."""
-    import datetime
-
-    from portfolios.models import Registration
-    from portfolios.services import RegistrationDetails, registration_create
-    from qualifications.models import Qualification
-
     centre = Centre.objects.get(ao_centre_number=RIVERSIDE[1])
     admin = User.objects.get(email="admin@riverside.test")
     iqa = User.objects.get(email="iqa@riverside.test")
@@ -145,7 +144,5 @@ def demo_seed() -> list[DemoPerson]:
                 defaults={"is_trainee": role.is_trainee},
             )
     demo_registrations()
-    from portal.demo_activity import demo_activity  # it needs the catalogue's apps loaded
-
-    demo_activity()
+    demo_activity(password=DEMO_PASSWORD)
     return list(PEOPLE)

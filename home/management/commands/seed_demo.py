@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo import DEMO_PASSWORD, demo_seed
+from home.demo import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):

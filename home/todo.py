@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from assessment.caseload import waiting_for_review
+from assessment.models import UnitSignOff
+from assessment.pages import awaiting_countersignature
+from certification.models import Certificate, RenderStatus
+from certification.readiness import claim_lists, claimable_registrations
+from iqa.models import PlanItem, Sample
+from iqa.pages import actions_overdue, actions_to_close, assessor_actions
 from portal.models import Role, RoleKind, User
+from portfolios.models import Registration
 
 
 @dataclass(frozen=True)
@@ -34,9 +42,6 @@ def todo_for(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 
 def learner_todo(user: User, role: Role) -> list[Todo]:
-    from assessment.models import UnitSignOff
-    from portfolios.models import Registration
-
     todo = []
     waiting = UnitSignOff.objects.filter(
         registration__learner=user,
@@ -67,10 +72,6 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
 
 
 def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
-    from assessment.caseload import waiting_for_review
-    from assessment.pages import awaiting_countersignature
-    from iqa.pages import assessor_actions
-
     todo = []
     waiting = waiting_for_review(user, role.centre)
     if first := waiting.first():
@@ -107,9 +108,6 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 
 def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
-    from iqa.models import PlanItem, Sample
-    from iqa.pages import actions_overdue, actions_to_close
-
     todo = []
     items = list(
         PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre).select_related("plan")
@@ -151,9 +149,6 @@ def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 
 def centre_admin_todo(role: Role) -> list[Todo]:
-    from certification.models import Certificate, RenderStatus
-    from certification.readiness import claim_lists, claimable_registrations
-
     todo = []
     full, unit, _ = claim_lists(claimable_registrations(role.centre))
     claims = reverse("certification:claims")

@@ -3,10 +3,10 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from assessment.progress import CriterionState, progress_of, unit_progress
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Mapping, MappingStatus
-from portfolios.progress import CriterionState, progress_of, unit_progress
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Qualification, Unit
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
@@ -95,7 +95,7 @@ def test_home_and_unit_pages_run_a_fixed_number_of_queries_however_big_the_portf
     # The same limits for 1 and for 40 evidence items mapped to dozens of criteria.
     queries_for(client, reverse("home"), django_assert_max_num_queries, 24)
     unit = Unit.objects.get(code="H/506/2154")
-    url = reverse("portfolios:unit-progress", args=[big_registration.pk, unit.pk])
+    url = reverse("assessment:unit-progress", args=[big_registration.pk, unit.pk])
     queries_for(client, url, django_assert_max_num_queries, 14)
 
 
@@ -106,14 +106,14 @@ def test_a_unit_outside_the_plan_or_the_registration_is_not_found(
     elsewhere = Unit.objects.get(code="J/506/2132")
     assert (
         client.get(
-            reverse("portfolios:unit-progress", args=[registration.pk, elsewhere.pk])
+            reverse("assessment:unit-progress", args=[registration.pk, elsewhere.pk])
         ).status_code
         == 404
     )
     client.force_login(outsider)
     mine = Unit.objects.get(code="A/506/2130")
     assert (
-        client.get(reverse("portfolios:unit-progress", args=[registration.pk, mine.pk])).status_code
+        client.get(reverse("assessment:unit-progress", args=[registration.pk, mine.pk])).status_code
         == 404
     )
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from assessment.models import UnitSignOff
 from certification.models import Certificate, Kind, RenderStatus
+from home.todo import todo_for
 from iqa.models import Action, ActionStatus, PlanItem, Sample, SamplingPlan, Stage, Verdict
-from portal.todo import todo_for
 from portfolios.evidence import EvidenceDetails, evidence_add
 from qualifications.models import Unit
 from tests.certification.conftest import achieve
