@@ -1,4 +1,4 @@
-"""Assessment decisions and the tamper-evident audit log they are written to."""
+"""Assessment decisions, countersignatures and unit sign-offs."""
 
 from __future__ import annotations
 
@@ -7,27 +7,6 @@ from django.db.models import Q
 
 from portal.models import User
 from portfolios.models import Evidence, EvidenceMethod, ItemTarget, Registration
-
-
-class AuditEntry(models.Model):
-    """One entry of an append-only log. Each carries the hash of the one before it, so editing
-    or deleting any entry breaks the chain from there on (`manage.py verify_audit`)."""
-
-    at = models.DateTimeField()
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
-    action = models.CharField(max_length=60)
-    subject = models.CharField(max_length=100, help_text="e.g. decision:42")
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        ordering = ["pk"]
-        verbose_name_plural = "audit entries"
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
 
 
 class Outcome(models.TextChoices):

@@ -8,11 +8,11 @@ from django.db.models import Q, QuerySet
 
 from assessment.caseload import RAG_RULE, caseload, waiting_for_review
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
-from assessment.models import AuditEntry, Decision, UnitSignOff
+from assessment.models import Decision, UnitSignOff
 from assessment.progress import decision_state
 from assessment.services import unit_missing
 from portal.http import PortalRequest
-from portal.models import Role, RoleKind, User
+from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
 from portfolios.mapping import Targets, picker_context
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration

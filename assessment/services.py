@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from assessment.audit import audit_append
 from assessment.models import Decision, Outcome, UnitSignOff
+from portal.audit import audit_append
 from portal.models import Role, RoleKind, User
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
 from portfolios.mapping import Targets
@@ -389,16 +389,9 @@ def evidence_record(
         problems += rejected.messages
     if problems:
         raise EvidenceRejected(problems)
-
-    def audit(evidence: Evidence) -> None:
-        audit_append(
-            actor=actor,
-            action="evidence.recorded",
-            subject=f"evidence:{evidence.pk}",
-            after={"title": evidence.title, "method": evidence.method, "files": len(files)},
-        )
-
-    return evidence_store(registration, details, files, inspected, actor, on_created=audit)
+    return evidence_store(
+        registration, details, files, inspected, actor, action="evidence.recorded"
+    )
 
 
 ONLY_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can unlock a unit."

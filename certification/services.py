@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assessment.audit import audit_append
 from certification.models import Certificate, Kind, RenderStatus
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
+from portal.audit import audit_append
 from portal.models import RoleKind, User
 from portfolios.models import Registration
 from portfolios.services import holds
@@ -213,7 +213,16 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
 def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
     """Try a failed PDF again."""
     require_centre_admin(actor, certificate.registration)
-    Certificate.objects.filter(pk=certificate.pk, status=RenderStatus.FAILED).update(
-        status=RenderStatus.PENDING, render_error=""
-    )
+    with transaction.atomic():
+        retried = Certificate.objects.filter(pk=certificate.pk, status=RenderStatus.FAILED).update(
+            status=RenderStatus.PENDING, render_error=""
+        )
+        if retried:
+            audit_append(
+                actor=actor,
+                action="certificate.render_retried",
+                subject=f"certificate:{certificate.pk}",
+                before={"status": RenderStatus.FAILED},
+                after={"status": RenderStatus.PENDING},
+            )
     transaction.on_commit(lambda: queue_render(certificate.pk))

@@ -9,9 +9,9 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, IqaDocument, PlanItem, Sample, SamplingPlan
+from iqa.models import Action, ActionStatus, IqaDocument, PlanItem, Risk, Sample, SamplingPlan
 from iqa.planning import Work
-from iqa.services import work_in_period
+from iqa.services import risk_of, work_in_period
 from portal.http import PortalRequest
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, EvidenceMethod, Registration, roles_held
@@ -212,15 +212,11 @@ def centre_assessors(centre: Centre) -> list[User]:
 
 def assessor_risks(centre: Centre, assessors: list[User]) -> list[tuple[User, str, bool]]:
     """Each assessor with their risk, and whether they are a trainee (always trainee risk)."""
-    from iqa.services import risk_of
-
     risks = risk_of(centre, [a.pk for a in assessors])
     return [(a, risks[a.pk], risks[a.pk] == "trainee") for a in assessors]
 
 
 def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str]:
-    from iqa.models import Risk
-
     allowed = {Risk.NEW, Risk.STANDARD, Risk.EXPERIENCED}
     found = {a.pk: request.POST.get(f"risk-{a.pk}", "") for a in assessors}
     return {pk: risk for pk, risk in found.items() if risk in allowed}

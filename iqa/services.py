@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from assessment.audit import audit_append
 from assessment.models import Decision, UnitSignOff
 from iqa.models import (
     Action,
@@ -28,6 +27,8 @@ from iqa.models import (
     Verdict,
 )
 from iqa.planning import Work, propose
+from iqa.tasks import render_iqa_document
+from portal.audit import audit_append
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, Registration
 from portfolios.services import holds
@@ -386,8 +387,6 @@ def document_request(
 ) -> IqaDocument:
     """Ask for a PDF of a sample's report or a plan's sampling record; a task makes it once
     the request is committed. A failed document is asked for again the same way."""
-    from iqa.tasks import render_iqa_document
-
     document = IqaDocument.objects.create(sample=sample, plan=plan, requested_by=actor)
     render_iqa_document.delay_on_commit(document.pk)
     return document

@@ -1,4 +1,4 @@
-"""People, centres and the roles people hold in centres.
+"""People, centres and the roles people hold in centres; the audit log every app writes to.
 
 Who may see whom is decided here and nowhere else: `Role.objects.visible_to(viewer)` is the
 rule, and the centre and people querysets derive from it.
@@ -225,3 +225,24 @@ class Role(models.Model):
         """What the role is called on the page, e.g. "Trainee assessor"."""
         name = self.get_kind_display()
         return f"Trainee {name[0].lower()}{name[1:]}" if self.is_trainee else name
+
+
+class AuditEntry(models.Model):
+    """One entry of an append-only log. Each carries the hash of the one before it, so editing
+    or deleting any entry breaks the chain from there on (`manage.py verify_audit`)."""
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=60)
+    subject = models.CharField(max_length=100, help_text="e.g. decision:42")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"

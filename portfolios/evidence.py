@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from portal.audit import audit_append
 from portal.models import User
 from portfolios.models import Evidence, EvidenceFile, Registration
 from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
@@ -96,7 +97,7 @@ def evidence_add(
         problems += rejected.messages
     if problems:
         raise EvidenceRejected(problems)
-    return evidence_store(registration, details, files, inspected, actor)
+    return evidence_store(registration, details, files, inspected, actor, action="evidence.added")
 
 
 def evidence_store(
@@ -105,10 +106,11 @@ def evidence_store(
     files: Sequence[UploadedFile],
     inspected: Sequence[Inspected],
     actor: User,
-    on_created: Callable[[Evidence], object] | None = None,
+    *,
+    action: str,
 ) -> Evidence:
-    """Create the evidence row and store its checked files, all or nothing. `on_created` runs
-    inside the same transaction (an audit entry, say)."""
+    """Create the evidence row and store its checked files, all or nothing, with an audit entry
+    saying how it came (`action`: added by the learner, recorded by the assessor)."""
     stored: list[EvidenceFile] = []
     try:
         with transaction.atomic():
@@ -123,14 +125,28 @@ def evidence_store(
             )
             for upload, facts in zip(files, inspected, strict=True):
                 stored.append(store_file(evidence, upload, facts, actor))
-            if on_created is not None:
-                on_created(evidence)
+            audit_append(
+                actor=actor,
+                action=action,
+                subject=f"evidence:{evidence.pk}",
+                after={**evidence_facts(evidence), "files": len(files)},
+            )
     except Exception:
         # The database rolled back; take back the files already written to storage too.
         for row in stored:
             row.file.delete(save=False)
         raise
     return evidence
+
+
+def evidence_facts(evidence: Evidence) -> dict[str, object]:
+    """What the audit log keeps of an evidence item's details."""
+    return {
+        "title": evidence.title,
+        "method": evidence.method,
+        "occurred_on": evidence.occurred_on,
+        "description": evidence.description,
+    }
 
 
 def store_file(
@@ -156,9 +172,17 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
     if locked.is_locked:
         raise EvidenceRejected([LOCKED])
+    before = evidence_facts(locked)
     for field, value in details.__dict__.items():
         setattr(locked, field, value)
     locked.save()
+    audit_append(
+        actor=actor,
+        action="evidence.edited",
+        subject=f"evidence:{locked.pk}",
+        before=before,
+        after=evidence_facts(locked),
+    )
     return locked
 
 
@@ -170,6 +194,16 @@ def evidence_delete(*, evidence: Evidence, actor: User) -> None:
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])
         files = list(locked.files.all())
+        audit_append(
+            actor=actor,
+            action="evidence.removed",
+            subject=f"evidence:{locked.pk}",
+            before={
+                **evidence_facts(locked),
+                "registration": locked.registration_id,
+                "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
+            },
+        )
         for row in files:
             row.delete()
         locked.delete()

@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, models, transaction
 from django.db.models import Prefetch
 
+from portal.audit import audit_append
 from portal.models import User
 from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
 from portfolios.models import Evidence, Mapping, MappingStatus
@@ -112,8 +113,29 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
         locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])
+        before = proposed_targets(locked)
         for name, _, wanted in targets.by_kind():
             _sync(locked, name, wanted, actor)
+        after = proposed_targets(locked)
+        if after != before:
+            audit_append(
+                actor=actor,
+                action="mapping.proposed",
+                subject=f"evidence:{locked.pk}",
+                before=before,
+                after=after,
+            )
+
+
+def proposed_targets(evidence: Evidence) -> dict[str, list[int]]:
+    """The items the learner proposes this evidence for, by kind (ids), for the audit log."""
+    rows = evidence.mappings.filter(status=MappingStatus.PROPOSED)
+    found: dict[str, list[int]] = {}
+    for name in ("criterion", "range_item", "knowledge_item"):
+        found[name] = sorted(
+            pk for pk in rows.values_list(f"{name}_id", flat=True) if pk is not None
+        )
+    return found
 
 
 def _sync(evidence: Evidence, name: str, wanted: frozenset[int], actor: User) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from portal.audit import audit_append
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Registration, RegistrationUnit
 from qualifications.models import Qualification, Unit
@@ -130,6 +131,12 @@ def registration_create(
         created_by=actor,
     )
     _save_units(registration, units)
+    audit_append(
+        actor=actor,
+        action="registration.created",
+        subject=f"registration:{registration.pk}",
+        after={**registration_facts(registration), "units": sorted(u.code for u in units)},
+    )
     return registration
 
 
@@ -142,8 +149,32 @@ def registration_choose_units(
     units, problems = unit_plan(registration.qualification, optional_units)
     if problems:
         raise RegistrationRejected(problems)
+    before = sorted(registration.planned_units.values_list("unit__code", flat=True))
     _save_units(registration, units)
+    after = sorted(u.code for u in units)
+    if after != before:
+        audit_append(
+            actor=actor,
+            action="registration.units_chosen",
+            subject=f"registration:{registration.pk}",
+            before={"units": before},
+            after={"units": after},
+        )
     return registration
+
+
+def registration_facts(registration: Registration) -> dict[str, object]:
+    """What the audit log keeps of a registration: who, on what, where, with whom, when."""
+    return {
+        "learner": registration.learner_id,
+        "qualification": registration.qualification.code,
+        "centre": registration.centre_id,
+        "assessor": registration.assessor_id,
+        "iqa": registration.iqa_id,
+        "ao_registration_number": registration.ao_registration_number,
+        "start_date": registration.start_date,
+        "planned_end_date": registration.planned_end_date,
+    }
 
 
 def _save_units(registration: Registration, units: list[Unit]) -> None:

@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from portal.audit import audit_append
 from portal.models import User
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
 
@@ -58,16 +59,29 @@ def witness_request_create(
         raise PermissionDenied(NOT_ALLOWED)
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)
-    request = WitnessRequest.objects.create(
-        registration=registration,
-        requested_by=actor,
-        witness_name=ask.name,
-        witness_email=ask.email,
-        witness_role=ask.role,
-        statement=ask.statement,
-        token_hash=hashed(token),
-        expires_at=timezone.now() + datetime.timedelta(days=days),
-    )
+    with transaction.atomic():
+        request = WitnessRequest.objects.create(
+            registration=registration,
+            requested_by=actor,
+            witness_name=ask.name,
+            witness_email=ask.email,
+            witness_role=ask.role,
+            statement=ask.statement,
+            token_hash=hashed(token),
+            expires_at=timezone.now() + datetime.timedelta(days=days),
+        )
+        audit_append(
+            actor=actor,
+            action="witness.requested",
+            subject=f"witness_request:{request.pk}",
+            after={
+                "registration": registration.pk,
+                "witness": ask.name,
+                "role": ask.role,
+                "statement": ask.statement,
+                "expires_at": request.expires_at,
+            },
+        )
     link = link_for(token)
     learner = registration.learner.full_name
     send_mail(
@@ -132,4 +146,16 @@ def witness_confirm(*, token: str, answer: WitnessAnswer) -> Evidence:
         request.confirmed_at = now
         request.evidence = evidence
         request.save()
+        # The witness has no account: the entry names no actor, and says who signed.
+        audit_append(
+            actor=None,
+            action="witness.confirmed",
+            subject=f"witness_request:{request.pk}",
+            after={
+                "evidence": evidence.pk,
+                "signed_name": answer.signed_name,
+                "job_title": answer.job_title,
+                "relationship": answer.relationship,
+            },
+        )
     return evidence

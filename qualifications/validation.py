@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from qualifications.models import Qualification, QualificationUnit, RuleGroup
+from qualifications.rules import evaluate
+from qualifications.rules.adapter import rules_for
 
 ERROR = "error"
 WARNING = "warning"
@@ -120,9 +122,6 @@ def reachability_problems(
     qualification: Qualification, memberships: list[QualificationUnit], groups: list[RuleGroup]
 ) -> list[str]:
     """Whether the rules can be met at all: the engine's verdict with every unit achieved."""
-    from qualifications.rules import evaluate
-    from qualifications.rules.adapter import rules_for
-
     verdict = evaluate(rules_for(qualification), [m.unit.code for m in memberships])
     return [f"cannot be met even with every unit: {r.message}" for r in verdict.unmet]
 

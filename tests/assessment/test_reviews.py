@@ -9,8 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from assessment.audit import audit_verify
-from assessment.models import AuditEntry, Decision, Outcome, UnitSignOff
+from assessment.models import Decision, Outcome, UnitSignOff
 from assessment.progress import CriterionState, progress_of, unit_progress
 from assessment.services import (
     FEEDBACK_NEEDED,
@@ -28,12 +27,14 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
-from portal.models import Role, RoleKind
+from portal.audit import audit_verify
+from portal.models import AuditEntry, Role, RoleKind
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Unit
+from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.portfolios.files import pdf
@@ -146,14 +147,15 @@ def test_the_assessor_confirms_a_proposed_mapping_and_the_evidence_is_locked(
     registration, assessor, evidence, mapping
 ):
     assert mapping.status == MappingStatus.PROPOSED and not evidence.is_locked
+    audit = AuditWatch()
     mapping_review(mapping=mapping, confirm=True, feedback="", actor=assessor)
     mapping.refresh_from_db()
     evidence.refresh_from_db()
     assert mapping.status == MappingStatus.CONFIRMED
     assert mapping.reviewed_by == assessor and mapping.reviewed_at is not None
     assert evidence.is_locked  # judged: the learner can no longer change it
-    assert actions() == ["mapping.confirmed"]
-    entry = AuditEntry.objects.get()
+    assert audit.actions() == ["mapping.confirmed"]
+    entry = audit.entries().get()
     assert entry.subject == f"mapping:{mapping.pk}" and entry.actor == assessor
     assert (entry.before or {})["status"] == MappingStatus.PROPOSED
     assert (entry.after or {})["status"] == MappingStatus.CONFIRMED
@@ -165,19 +167,21 @@ def test_the_assessor_confirms_a_proposed_mapping_and_the_evidence_is_locked(
 def test_rejecting_a_mapping_needs_feedback_and_without_it_nothing_changes(
     assessor, evidence, mapping
 ):
+    audit = AuditWatch()
     with pytest.raises(DecisionRefused, match=FEEDBACK_NEEDED):
         mapping_review(mapping=mapping, confirm=False, feedback="  \n ", actor=assessor)
     mapping.refresh_from_db()
     evidence.refresh_from_db()
     assert mapping.status == MappingStatus.PROPOSED and mapping.reviewed_by is None
     assert not evidence.is_locked
-    assert not AuditEntry.objects.exists()
+    assert not audit.entries().exists()
 
 
 def test_a_rejected_mapping_keeps_its_feedback_and_decides_nothing(
     registration, assessor, evidence, mapping
 ):
     assert state_of(registration, OTHER_UNIT, "4.1") == CriterionState.PROPOSED
+    audit = AuditWatch()
     mapping_review(
         mapping=mapping,
         confirm=False,
@@ -192,13 +196,14 @@ def test_a_rejected_mapping_keeps_its_feedback_and_decides_nothing(
     # The criterion is back to having no evidence, not judged "not yet met".
     assert state_of(registration, OTHER_UNIT, "4.1") == CriterionState.NO_EVIDENCE
     assert progress_of([registration])[0].met == 0
-    assert actions() == ["mapping.rejected"]
+    assert audit.actions() == ["mapping.rejected"]
 
 
 @pytest.mark.parametrize(
     "persona", ["learner", "iqa", "centre_admin", "outsider", "trainee_assessor"]
 )
 def test_only_the_learners_assessor_reviews_their_mappings(request, evidence, mapping, persona):
+    audit = AuditWatch()
     with pytest.raises(PermissionDenied):
         mapping_review(
             mapping=mapping, confirm=True, feedback="", actor=request.getfixturevalue(persona)
@@ -207,7 +212,7 @@ def test_only_the_learners_assessor_reviews_their_mappings(request, evidence, ma
     evidence.refresh_from_db()
     assert mapping.status == MappingStatus.PROPOSED and mapping.reviewed_by is None
     assert not evidence.is_locked
-    assert not AuditEntry.objects.exists()
+    assert not audit.entries().exists()
 
 
 def test_a_mapping_to_a_criterion_of_a_signed_off_unit_cannot_be_reviewed(
@@ -234,13 +239,14 @@ def test_the_assessor_records_an_observation_with_no_file(registration, assessor
         "observation",
         "Leo greeted each of four customers within a minute and asked how he could help.",
     )
+    audit = AuditWatch()
     record = evidence_record(registration=registration, details=details, files=[], actor=assessor)
     record.refresh_from_db()
     assert record.registration == registration and record.method == "observation"
     assert record.description.startswith("Leo greeted each of four customers")
     assert record.created_by == assessor
     assert not record.files.exists()
-    entry = AuditEntry.objects.get()
+    entry = audit.entries().get()
     assert entry.action == "evidence.recorded" and entry.subject == f"evidence:{record.pk}"
     assert entry.actor == assessor and (entry.after or {})["files"] == 0
 
@@ -252,32 +258,35 @@ def test_the_assessor_records_a_professional_discussion_with_its_recording(regis
         "professional_discussion",
         "We discussed how Leo handles a complaint he cannot resolve himself.",
     )
+    audit = AuditWatch()
     record = evidence_record(
         registration=registration, details=details, files=[wav()], actor=assessor
     )
     [stored] = record.files.all()
     assert stored.original_name == "discussion.wav" and stored.content_type == "audio/x-wav"
     assert stored.uploaded_by == assessor and record.created_by == assessor
-    assert actions() == ["evidence.recorded"]
-    assert (AuditEntry.objects.get().after or {})["files"] == 1
+    assert audit.actions() == ["evidence.recorded"]
+    assert (audit.entries().get().after or {})["files"] == 1
 
 
 def test_an_assessor_cannot_record_a_method_that_is_the_learners(registration, assessor):
     details = EvidenceDetails("My reflections", ON, "reflective_account", "What I learnt.")
+    audit = AuditWatch()
     with pytest.raises(EvidenceRejected) as rejected:
         evidence_record(registration=registration, details=details, files=[], actor=assessor)
     assert rejected.value.messages == [NOT_AN_ASSESSOR_METHOD]
     assert not Evidence.objects.exists()
-    assert not AuditEntry.objects.exists()
+    assert not audit.entries().exists()
 
 
 def test_an_assessors_record_needs_its_description(registration, assessor):
     details = EvidenceDetails("Observed greeting customers", ON, "observation", "   ")
+    audit = AuditWatch()
     with pytest.raises(EvidenceRejected) as rejected:
         evidence_record(registration=registration, details=details, files=[wav()], actor=assessor)
     assert rejected.value.messages == [RECORD_NEEDED]
     assert not Evidence.objects.exists()
-    assert not AuditEntry.objects.exists()
+    assert not audit.entries().exists()
 
 
 @pytest.mark.parametrize(
@@ -285,6 +294,7 @@ def test_an_assessors_record_needs_its_description(registration, assessor):
 )
 def test_only_the_learners_assessor_adds_records_to_their_portfolio(request, registration, persona):
     details = EvidenceDetails("Observed greeting customers", ON, "observation", "Seen.")
+    audit = AuditWatch()
     with pytest.raises(PermissionDenied):
         evidence_record(
             registration=registration,
@@ -293,7 +303,7 @@ def test_only_the_learners_assessor_adds_records_to_their_portfolio(request, reg
             actor=request.getfixturevalue(persona),
         )
     assert not Evidence.objects.exists()
-    assert not AuditEntry.objects.exists()
+    assert not audit.entries().exists()
 
 
 def test_an_assessors_record_is_decided_on_like_any_evidence(registration, assessor):

@@ -3,8 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from assessment.audit import audit_verify
-from assessment.models import AuditEntry, Outcome
+from assessment.models import Outcome
 from assessment.progress import progress_of
 from assessment.services import (
     WRONG_PASSWORD,
@@ -14,6 +13,8 @@ from assessment.services import (
     unit_learner_countersign,
     unit_sign_off,
 )
+from portal.audit import audit_verify
+from portal.models import AuditEntry
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from qualifications.models import Criterion, Unit

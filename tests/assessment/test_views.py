@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment.models import AuditEntry, Decision, Outcome, UnitSignOff
+from assessment.models import Decision, Outcome, UnitSignOff
 from assessment.services import (
     ALREADY_SIGNED,
     FEEDBACK_NEEDED,
@@ -23,12 +23,13 @@ from assessment.services import (
     unit_sign_off,
 )
 from assessment.views import NONE_CHOSEN, NOTHING_TICKED
-from portal.models import RoleKind
+from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, MappingStatus
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Qualification, Unit
+from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, SFJ_ENOUGH
 from tests.portfolios.files import pdf
@@ -176,11 +177,12 @@ def test_the_assessor_decides_criteria_of_two_units_in_one_request(
 def test_deciding_with_nothing_ticked_says_so_and_records_nothing(
     client, assessor, evidence, mapping
 ):
+    audit = AuditWatch()
     client.force_login(assessor)
     response = client.post(review_url(evidence), decision_post())
     assert response.status_code == 200
     assert NOTHING_TICKED in shown(response)
-    assert not Decision.objects.exists() and not AuditEntry.objects.exists()
+    assert not Decision.objects.exists() and not audit.entries().exists()
     evidence.refresh_from_db()
     assert not evidence.is_locked
 
@@ -188,6 +190,7 @@ def test_deciding_with_nothing_ticked_says_so_and_records_nothing(
 def test_a_criterion_outside_the_plan_is_refused_and_what_was_typed_is_kept(
     client, assessor, evidence, mapping
 ):
+    audit = AuditWatch()
     mine = criterion(OTHER_UNIT, "4.2")
     elsewhere = criterion(ELSEWHERE, "1.1")
     client.force_login(assessor)
@@ -195,7 +198,7 @@ def test_a_criterion_outside_the_plan_is_refused_and_what_was_typed_is_kept(
     assert response.status_code == 200
     page = shown(response)
     assert NOT_IN_PLAN in page
-    assert not Decision.objects.exists() and not AuditEntry.objects.exists()
+    assert not Decision.objects.exists() and not audit.entries().exists()
     # Nothing typed or ticked is lost: the feedback and the ticks are as they were posted.
     assert re.search(rf'<textarea name="feedback"[^>]*>\s*{re.escape(FEEDBACK)}</textarea>', page)
     ticked = re.findall(r'name="criteria" value="(\d+)" id="c-\d+" checked', page)
@@ -219,11 +222,12 @@ def test_an_outsider_can_neither_open_nor_post_to_the_review_page(
 def test_only_the_learners_assessor_opens_or_posts_to_the_review_page(
     client, request, evidence, mapping, persona
 ):
+    audit = AuditWatch()
     client.force_login(request.getfixturevalue(persona))
     assert client.get(review_url(evidence)).status_code == 403
     posted = decision_post(criteria=sorted(criteria(OTHER_UNIT, "4.1", "4.2")))
     assert client.post(review_url(evidence), posted).status_code == 403
-    assert not Decision.objects.exists() and not AuditEntry.objects.exists()
+    assert not Decision.objects.exists() and not audit.entries().exists()
     mapping.refresh_from_db()
     assert mapping.status == MappingStatus.PROPOSED
 
@@ -258,6 +262,7 @@ def test_the_assessor_rejects_a_mapping_with_feedback(client, assessor, evidence
 def test_rejecting_a_mapping_without_feedback_says_why_after_the_redirect_and_changes_nothing(
     client, assessor, evidence, mapping
 ):
+    audit = AuditWatch()
     client.force_login(assessor)
     response = client.post(
         mapping_url(mapping), {"action": "reject", "feedback": "  "}, follow=True
@@ -267,18 +272,19 @@ def test_rejecting_a_mapping_without_feedback_says_why_after_the_redirect_and_ch
     mapping.refresh_from_db()
     evidence.refresh_from_db()
     assert mapping.status == MappingStatus.PROPOSED and mapping.reviewed_by is None
-    assert not evidence.is_locked and not AuditEntry.objects.exists()
+    assert not evidence.is_locked and not audit.entries().exists()
 
 
 @pytest.mark.parametrize("persona", STAFF)
 def test_only_the_learners_assessor_reviews_a_mapping(client, request, mapping, persona):
+    audit = AuditWatch()
     client.force_login(request.getfixturevalue(persona))
     for action in ("confirm", "reject"):
         response = client.post(mapping_url(mapping), {"action": action, "feedback": "No."})
         assert response.status_code == 403
     mapping.refresh_from_db()
     assert mapping.status == MappingStatus.PROPOSED and mapping.reviewed_by is None
-    assert not AuditEntry.objects.exists()
+    assert not audit.entries().exists()
 
 
 def test_an_outsider_cannot_find_a_mapping(client, outsider, mapping):
@@ -328,13 +334,14 @@ def test_the_assessor_writes_an_observation_with_no_file_and_goes_on_to_review_i
 
 
 def test_a_record_without_its_text_says_why_and_saves_nothing(client, registration, assessor):
+    audit = AuditWatch()
     client.force_login(assessor)
     response = client.post(record_url(registration), record_post(description="  "))
     assert response.status_code == 200
     page = shown(response)
     assert RECORD_NEEDED in page
     assert 'value="Observed greeting customers"' in page
-    assert not Evidence.objects.exists() and not AuditEntry.objects.exists()
+    assert not Evidence.objects.exists() and not audit.entries().exists()
 
 
 @pytest.mark.parametrize("persona", STAFF)

@@ -3,12 +3,12 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from assessment.models import AuditEntry
 from certification.models import Certificate, CertificateDeletion, Kind
 from certification.readiness import FULL_MET, NO_UNITS, readiness_of
 from certification.services import ClaimRefused, certificate_claim, certificates_claim
 from iqa.models import Verdict
 from iqa.services import Judgement, sample_record
+from portal.models import AuditEntry
 from qualifications.models import Unit
 from tests.certification.conftest import achieve
 

@@ -6,8 +6,7 @@ import re
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from assessment.audit import audit_verify
-from assessment.models import AuditEntry, Decision, Outcome
+from assessment.models import Decision, Outcome
 from assessment.services import (
     SAMPLED,
     DecisionRefused,
@@ -50,7 +49,8 @@ from iqa.services import (
     work_in_period,
 )
 from iqa.services import Judgement as Finding
-from portal.models import RoleKind
+from portal.audit import audit_verify
+from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.services import RegistrationDetails, registration_create

@@ -2,9 +2,9 @@
 
 from django.urls import reverse
 
-from assessment.models import AuditEntry
 from iqa.models import AssessorRisk, Risk, SamplingStrategy
 from iqa.services import risk_of
+from portal.models import AuditEntry
 
 
 def strategy_url(sfj):

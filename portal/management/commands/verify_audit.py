@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from assessment.audit import audit_verify
+from portal.audit import audit_verify
 
 
 class Command(BaseCommand):

@@ -1,4 +1,6 @@
-"""The tamper-evident audit log: append, and verify the chain."""
+"""The tamper-evident audit log, which every app writes through: append, and verify the chain.
+
+Each entry names an action (`evidence.added`), a subject (`evidence:42`) and what changed."""
 
 from __future__ import annotations
 
@@ -11,8 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from assessment.models import AuditEntry
-from portal.models import User
+from portal.models import AuditEntry, User
 
 GENESIS = "0" * 64
 
