@@ -4,7 +4,7 @@ from django import forms
 
 from assessment.caseload import Rag
 from assessment.models import Outcome
-from assessment.services import ASSESSOR_METHODS
+from assessment.services import ASSESSOR_METHODS, DECLARATION_NEEDED, REASON_NEEDED
 from portfolios.forms import MultipleFileField, date_input
 from portfolios.models import EvidenceMethod
 
@@ -64,11 +64,19 @@ class LearnerCountersignForm(forms.Form):
         required=False,
         label="I declare that the evidence for this unit is my own work.",
     )
-    signature = forms.CharField(max_length=200, label="Signature (type your full name)")
+    signature = forms.CharField(
+        max_length=200,
+        label="Signature (type your full name)",
+        error_messages={"required": DECLARATION_NEEDED},
+    )
 
 
 class UnlockForm(forms.Form):
-    reason = forms.CharField(label="Why unlock this unit", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Why unlock this unit",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": REASON_NEEDED},
+    )
 
 
 class CaseloadFilterForm(forms.Form):

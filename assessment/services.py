@@ -14,6 +14,7 @@ from django.utils import timezone
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.audit import audit_append
 from portal.models import Role, RoleKind, User
+from portal.refusals import Refused
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
 from portfolios.mapping import Targets
 from portfolios.models import (
@@ -36,8 +37,8 @@ NOT_A_COUNTERSIGNER = (
 NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
 
 
-class DecisionRefused(Exception):
-    pass
+class DecisionRefused(Refused):
+    """A decision, review, sign-off or unlock that cannot be made as asked."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -36,6 +37,7 @@ from assessment.services import (
     unit_unlock,
 )
 from portal.http import PortalRequest
+from portal.refusals import Refused, attempt, flash_refusal, refused_on_form, refused_redirect
 from portfolios.access import evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
 from portfolios.mapping import Targets
@@ -82,7 +84,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                 )
             except DecisionRefused as refused:
-                form.add_error(None, str(refused))
+                refused_on_form(form, refused)
             else:
                 plural = "" if len(made) == 1 else "s"
                 messages.success(request, f"{len(made)} decision{plural} recorded.")
@@ -98,13 +100,14 @@ def mapping_review_view(request: PortalRequest, pk: int) -> HttpResponse:
     mapping = mapping_for(request, pk)
     confirm = request.POST.get("action") == "confirm"
     feedback = "" if confirm else request.POST.get("feedback", "")
-    try:
-        mapping_review(mapping=mapping, confirm=confirm, feedback=feedback, actor=request.user)
-    except DecisionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "Mapping confirmed." if confirm else "Mapping rejected.")
-    return redirect("assessment:evidence-review", mapping.evidence_id)
+    return attempt(
+        request,
+        lambda: mapping_review(
+            mapping=mapping, confirm=confirm, feedback=feedback, actor=request.user
+        ),
+        success="Mapping confirmed." if confirm else "Mapping rejected.",
+        to=reverse("assessment:evidence-review", args=[mapping.evidence_id]),
+    )
 
 
 @login_required
@@ -127,8 +130,7 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EvidenceRejected as rejected:
-            for message in rejected.messages:
-                form.add_error(None, message)
+            refused_on_form(form, rejected)
         else:
             messages.success(request, f"“{evidence.title}” is in the learner's portfolio.")
             return redirect("assessment:evidence-review", evidence.pk)
@@ -149,7 +151,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
             try:
                 decision_countersign(decisions=decisions, actor=request.user)
             except DecisionRefused as refused:
-                messages.error(request, str(refused))
+                flash_refusal(request, refused)  # the list is shown again, as it now stands
             else:
                 plural = "" if len(decisions) == 1 else "s"
                 messages.success(request, f"{len(decisions)} decision{plural} countersigned.")
@@ -176,7 +178,7 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
                 actor=request.user,
             )
         except DecisionRefused as refused:
-            form.add_error(None, str(refused))
+            refused_on_form(form, refused)
         else:
             messages.success(request, f"{unit.code} is signed off. The learner countersigns next.")
             return redirect("assessment:unit-sign-off", registration.pk, unit.pk)
@@ -190,20 +192,21 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
 def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
     sign_off = sign_off_for(request, pk)
     form = LearnerCountersignForm(request.POST)
-    form.is_valid()
+    back = reverse("assessment:unit-sign-off", args=[sign_off.registration_id, sign_off.unit_id])
+    if not form.is_valid():
+        return refused_redirect(request, Refused.from_form(form), back)
     data = form.cleaned_data
-    try:
-        unit_learner_countersign(
+    return attempt(
+        request,
+        lambda: unit_learner_countersign(
             sign_off=sign_off,
-            signature=data.get("signature", ""),
-            declared=data.get("declared", False),
+            signature=data["signature"],
+            declared=data["declared"],
             actor=request.user,
-        )
-    except DecisionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, f"You countersigned {sign_off.unit.code}: the unit is achieved.")
-    return redirect("assessment:unit-sign-off", sign_off.registration_id, sign_off.unit_id)
+        ),
+        success=f"You countersigned {sign_off.unit.code}: the unit is achieved.",
+        to=back,
+    )
 
 
 @require_POST
@@ -211,16 +214,17 @@ def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
 def unit_unlock_view(request: PortalRequest, pk: int) -> HttpResponse:
     sign_off = sign_off_for(request, pk)
     form = UnlockForm(request.POST)
-    form.is_valid()
-    try:
-        unit_unlock(
-            sign_off=sign_off, reason=form.cleaned_data.get("reason", ""), actor=request.user
-        )
-    except DecisionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, f"{sign_off.unit.code} is unlocked; it needs signing off again.")
-    return redirect("assessment:unit-sign-off", sign_off.registration_id, sign_off.unit_id)
+    back = reverse("assessment:unit-sign-off", args=[sign_off.registration_id, sign_off.unit_id])
+    if not form.is_valid():
+        return refused_redirect(request, Refused.from_form(form), back)
+    return attempt(
+        request,
+        lambda: unit_unlock(
+            sign_off=sign_off, reason=form.cleaned_data["reason"], actor=request.user
+        ),
+        success=f"{sign_off.unit.code} is unlocked; it needs signing off again.",
+        to=back,
+    )
 
 
 @login_required

@@ -17,6 +17,7 @@ from certification.readiness import readiness_of
 from certification.tasks import queue_render
 from portal.audit import audit_append
 from portal.models import RoleKind, User
+from portal.refusals import Refused
 from portfolios.models import Registration
 from portfolios.services import holds
 
@@ -29,8 +30,8 @@ NOT_READY = "{name} cannot have a {kind} yet: {reasons}"
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-class ClaimRefused(Exception):
-    pass
+class ClaimRefused(Refused):
+    """A claim, revocation, replacement or retry that cannot be made as asked."""
 
 
 def certificate_number() -> str:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.forms import ReasonForm
@@ -22,6 +23,7 @@ from certification.services import (
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, private_pdf
 from portal.listing import sorted_page
+from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import Registration
 
@@ -165,13 +167,12 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
     form again with the reason as typed."""
     action = request.POST.get("action", "")
     if action == "retry":
-        try:
-            certificate_rerender(certificate=certificate, actor=request.user)
-        except ClaimRefused as refused:
-            messages.error(request, str(refused))
-        else:
-            messages.success(request, "The PDF is being made again.")
-        return redirect("certification:certificate-detail", certificate.pk)
+        return attempt(
+            request,
+            lambda: certificate_rerender(certificate=certificate, actor=request.user),
+            success="The PDF is being made again.",
+            to=reverse("certification:certificate-detail", args=[certificate.pk]),
+        )
     form = ReasonForm(request.POST)
     if action not in ("revoke", "replace") or not form.is_valid():
         return certificate_page(request, certificate, form)
@@ -185,7 +186,7 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
             messages.success(request, f"Replacement {new.number} issued.")
             return redirect("certification:certificate-detail", new.pk)
     except ClaimRefused as refused:
-        form.add_error(None, str(refused))
+        refused_on_form(form, refused)
         return certificate_page(request, certificate, form)
     return redirect("certification:certificate-detail", certificate.pk)
 

@@ -1,6 +1,7 @@
 from django import forms
 
 from iqa.models import SamplingStrategy, Verdict
+from iqa.services import REASON_NEEDED, RESPONSE_NEEDED
 from portfolios.forms import date_input
 
 ACTION_ROWS = 3
@@ -67,12 +68,18 @@ class SampleForm(forms.Form):
 
 
 class ResponseForm(forms.Form):
-    response = forms.CharField(label="Your response", widget=forms.Textarea(attrs={"rows": 3}))
+    response = forms.CharField(
+        label="Your response",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": RESPONSE_NEEDED},
+    )
 
 
 class LiftForm(forms.Form):
     reason = forms.CharField(
-        label="Why lift the lock on the sampled decisions", widget=forms.Textarea(attrs={"rows": 2})
+        label="Why lift the lock on the sampled decisions",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": REASON_NEEDED},
     )
 
 

@@ -30,6 +30,7 @@ from iqa.planning import Work, propose
 from iqa.tasks import render_iqa_document
 from portal.audit import audit_append
 from portal.models import Centre, Role, RoleKind, User
+from portal.refusals import Refused
 from portfolios.models import Evidence, Registration
 from portfolios.services import holds
 from qualifications.models import Qualification
@@ -52,8 +53,8 @@ NOT_RESPONDED = "The assessor has not responded to this action yet."
 ALREADY_CLOSED = "This action is already closed."
 
 
-class IqaRefused(Exception):
-    pass
+class IqaRefused(Refused):
+    """A plan change, sample, action or lift that cannot be made as asked."""
 
 
 def require_iqa(actor: User, centre: Centre) -> None:

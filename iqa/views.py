@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
@@ -32,6 +33,7 @@ from iqa.services import (
 )
 from portal.http import PortalRequest, private_pdf
 from portal.models import RoleKind
+from portal.refusals import attempt, refused_on_form, refused_redirect
 from portfolios.access import registration_for
 from qualifications.models import Qualification
 
@@ -89,22 +91,25 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
 
 def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpResponse:
     """Add a piece of the period's work to the plan by hand, or remove an item."""
-    try:
-        if "remove" in request.POST:
-            item = get_object_or_404(PlanItem, pk=number(request.POST["remove"]), plan=plan)
-            plan_item_remove(item=item, actor=request.user)
-            messages.success(request, "Removed from the plan.")
-        else:
-            wanted = request.POST.get("add", "")
-            work = next((w for w in pages.unplanned_work(plan) if pages.work_id(w) == wanted), None)
-            if work is None:
-                messages.error(request, CHOOSE_UNPLANNED)
-            else:
-                plan_item_add(plan=plan, work=work, actor=request.user)
-                messages.success(request, "Added to the plan.")
-    except IqaRefused as refused:
-        messages.error(request, str(refused))
-    return redirect("iqa:plan-detail", plan.pk)
+    back = reverse("iqa:plan-detail", args=[plan.pk])
+    if "remove" in request.POST:
+        item = get_object_or_404(PlanItem, pk=number(request.POST["remove"]), plan=plan)
+        return attempt(
+            request,
+            lambda: plan_item_remove(item=item, actor=request.user),
+            success="Removed from the plan.",
+            to=back,
+        )
+    wanted = request.POST.get("add", "")
+    work = next((w for w in pages.unplanned_work(plan) if pages.work_id(w) == wanted), None)
+    if work is None:
+        return refused_redirect(request, IqaRefused(CHOOSE_UNPLANNED), back)
+    return attempt(
+        request,
+        lambda: plan_item_add(plan=plan, work=work, actor=request.user),
+        success="Added to the plan.",
+        to=back,
+    )
 
 
 @login_required
@@ -133,7 +138,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
                 plan_item=item,
             )
         except IqaRefused as refused:
-            form.add_error(None, str(refused))
+            refused_on_form(form, refused)
         else:
             messages.success(request, "The sample is recorded.")
             return redirect("iqa:sample-detail", sample.pk)
@@ -164,29 +169,29 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
 def action_respond_view(request: PortalRequest, pk: int) -> HttpResponse:
     action = pages.action_for(request, pk)
     form = ResponseForm(request.POST)
-    form.is_valid()
-    try:
-        action_respond(
-            action=action, response=form.cleaned_data.get("response", ""), actor=request.user
-        )
-    except IqaRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "Your response is sent to the IQA.")
-    return redirect("iqa:sample-detail", action.sample_id)
+    back = reverse("iqa:sample-detail", args=[action.sample_id])
+    if not form.is_valid():
+        return refused_redirect(request, IqaRefused.from_form(form), back)
+    return attempt(
+        request,
+        lambda: action_respond(
+            action=action, response=form.cleaned_data["response"], actor=request.user
+        ),
+        success="Your response is sent to the IQA.",
+        to=back,
+    )
 
 
 @require_POST
 @login_required
 def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
     action = pages.action_for(request, pk)
-    try:
-        action_close(action=action, actor=request.user)
-    except IqaRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "The action is closed.")
-    return redirect("iqa:sample-detail", action.sample_id)
+    return attempt(
+        request,
+        lambda: action_close(action=action, actor=request.user),
+        success="The action is closed.",
+        to=reverse("iqa:sample-detail", args=[action.sample_id]),
+    )
 
 
 @require_POST
@@ -194,16 +199,17 @@ def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
 def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
     sample = pages.sample_for(request, pk)
     form = LiftForm(request.POST)
-    form.is_valid()
-    try:
-        sample_lock_lift(
-            sample=sample, reason=form.cleaned_data.get("reason", ""), actor=request.user
-        )
-    except IqaRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, "The lock is lifted: the assessor can change these decisions.")
-    return redirect("iqa:sample-detail", sample.pk)
+    back = reverse("iqa:sample-detail", args=[sample.pk])
+    if not form.is_valid():
+        return refused_redirect(request, IqaRefused.from_form(form), back)
+    return attempt(
+        request,
+        lambda: sample_lock_lift(
+            sample=sample, reason=form.cleaned_data["reason"], actor=request.user
+        ),
+        success="The lock is lifted: the assessor can change these decisions.",
+        to=back,
+    )
 
 
 @require_POST

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 
 from portal.audit import audit_append
 from portal.models import User
+from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceFile, Registration
 from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
 
@@ -25,10 +26,8 @@ ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {wh
 TWICE_IN_ONE = "{name} was chosen twice."
 
 
-class EvidenceRejected(Exception):
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
+class EvidenceRejected(Refused):
+    """Evidence that cannot be added, changed or removed as asked; `messages` say why."""
 
 
 @dataclass(frozen=True)

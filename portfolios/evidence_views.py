@@ -3,9 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from portal.http import PortalRequest
+from portal.refusals import flash_refusal, refused_on_form, refused_redirect
 from portfolios.access import evidence_file_for, evidence_for, registration_for
 from portfolios.evidence import (
     ONLY_THE_LEARNER,
@@ -46,8 +48,7 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
                 altered_names=getattr(request, "altered_upload_names", []),
             )
         except EvidenceRejected as rejected:
-            for message in rejected.messages:
-                form.add_error(None, message)
+            refused_on_form(form, rejected)
         else:
             messages.success(request, f"“{evidence.title}” is in your portfolio.")
             return redirect("portfolios:evidence-detail", evidence.pk)
@@ -82,8 +83,7 @@ def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
                 evidence=evidence, details=details_from(form.cleaned_data), actor=request.user
             )
         except EvidenceRejected as rejected:
-            for message in rejected.messages:
-                form.add_error(None, message)
+            refused_on_form(form, rejected)
         else:
             messages.success(request, "Saved.")
             return redirect("portfolios:evidence-detail", evidence.pk)
@@ -100,8 +100,9 @@ def evidence_remove(request: PortalRequest, pk: int) -> HttpResponse:
     try:
         evidence_delete(evidence=evidence, actor=request.user)
     except EvidenceRejected as rejected:
-        messages.error(request, rejected.messages[0])
-        return redirect("portfolios:evidence-detail", evidence.pk)
+        return refused_redirect(
+            request, rejected, reverse("portfolios:evidence-detail", args=[evidence.pk])
+        )
     messages.success(request, f"“{evidence.title}” was removed.")
     return redirect("portfolios:registration-detail", registration.pk)
 
@@ -141,7 +142,7 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
         try:
             mapping_propose(evidence=evidence, targets=Targets(**chosen), actor=request.user)
         except EvidenceRejected as rejected:
-            messages.error(request, rejected.messages[0])
+            flash_refusal(request, rejected)  # and the picker is shown again
         else:
             count = evidence.mappings.count()
             plural = "" if count == 1 else "s"

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from portal.audit import audit_append
 from portal.models import Centre, Role, RoleKind, User
+from portal.refusals import Refused
 from portfolios.models import Registration, RegistrationUnit
 from qualifications.models import Qualification, Unit
 from qualifications.rules import check_choice
@@ -26,12 +27,8 @@ NOT_IN_QUALIFICATION = "{code} is not a unit of {title}."
 NUMBER_TAKEN = "AO registration number {number} is already used for {title}."
 
 
-class RegistrationRejected(Exception):
+class RegistrationRejected(Refused):
     """A registration or unit choice the rules do not allow; `messages` say why, one per line."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from portal.refusals import Refused
+
 # What the portal accepts, decided by the file's content, never by its name.
 ALLOWED_TYPES = {
     "application/pdf": "PDF",
@@ -53,8 +55,8 @@ BAD_NAME = "The file name {name!r} contains folder names or control characters: 
 HEAD = 8192
 
 
-class UploadRejected(Exception):
-    pass
+class UploadRejected(Refused):
+    """A file the portal does not keep: empty, too large, of a kind it does not take."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from portal.http import PortalRequest
 from portal.listing import sorted_page
+from portal.refusals import refused_on_form
 from portfolios.access import admin_centre, can_administer, registration_for
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
@@ -109,8 +110,7 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
                 actor=request.user,
             )
         except RegistrationRejected as rejected:
-            for message in rejected.messages:
-                form.add_error(None, message)
+            refused_on_form(form, rejected)
         else:
             messages.success(
                 request, f"{registration.learner.full_name} is registered on {qualification.title}."
@@ -161,8 +161,7 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except RegistrationRejected as rejected:
-            for message in rejected.messages:
-                form.add_error(None, message)
+            refused_on_form(form, rejected)
         else:
             messages.success(request, "The units are saved.")
             return redirect("portfolios:registration-detail", registration.pk)

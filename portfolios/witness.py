@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from portal.audit import audit_append
 from portal.models import User
+from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
 
 LINK_UNKNOWN = "This link is not a testimony request. Check that you copied all of it."
@@ -26,8 +27,12 @@ NOT_ALLOWED = "Only the learner or their assessor can ask a witness for a testim
 SIGNATURE_NEEDED = "Type your name as your signature to confirm."
 
 
-class WitnessLinkProblem(Exception):
+class WitnessLinkProblem(Refused):
     """A link that cannot be used; the message is the whole page the witness sees."""
+
+
+class WitnessAnswerIncomplete(Refused):
+    """The witness's confirmation lacks their signature."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ def witness_request_for(token: str) -> WitnessRequest:
 def witness_confirm(*, token: str, answer: WitnessAnswer) -> Evidence:
     """Confirm the testimony once: it becomes evidence marked as witness testimony."""
     if not answer.signature.strip() or not answer.signed_name.strip():
-        raise ValueError(SIGNATURE_NEEDED)
+        raise WitnessAnswerIncomplete(SIGNATURE_NEEDED)
     with transaction.atomic():
         found = witness_request_for(token)
         request = WitnessRequest.objects.select_for_update().get(pk=found.pk)

@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from portal.http import PortalRequest
+from portal.refusals import refused_on_form
 from portfolios.access import registration_for
 from portfolios.forms import WitnessAskForm, WitnessConfirmForm
 from portfolios.witness import (
     NOT_ALLOWED,
-    SIGNATURE_NEEDED,
     WitnessAnswer,
+    WitnessAnswerIncomplete,
     WitnessAsk,
     WitnessLinkProblem,
     witness_confirm,
@@ -68,8 +69,8 @@ def witness_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
                 {"problem": str(problem)},
                 status=410,
             )
-        except ValueError:
-            form.add_error("signature", SIGNATURE_NEEDED)
+        except WitnessAnswerIncomplete as refused:
+            refused_on_form(form, refused, field="signature")
         else:
             return render(request, "portfolios/witness_thanks.html", {"witness": witness})
     return render(request, "portfolios/witness_confirm.html", {"form": form, "witness": witness})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from assessment.models import Decision, Outcome, UnitSignOff
 from assessment.services import (
     ALREADY_SIGNED,
+    DECLARATION_NEEDED,
     FEEDBACK_NEEDED,
     NOT_COMPLETE,
     NOT_IN_PLAN,
@@ -538,6 +539,31 @@ def test_the_learner_countersigns_and_the_unit_is_achieved(
     signed_off.refresh_from_db()
     assert signed_off.achieved and signed_off.learner_signature == "Leo Brown"
     assert "Achieved" in shown(client.get(response.url))
+
+
+def test_a_signature_too_long_for_the_form_is_refused_with_the_forms_own_message(
+    client, learner, signed_off
+):
+    # The form's validation reaches the learner: before, a refused field was passed on as
+    # empty and the learner was told to sign, which they had done.
+    client.force_login(learner)
+    response = client.post(
+        countersign_url(signed_off), {"declared": "on", "signature": "L" * 201}, follow=True
+    )
+    assert "Ensure this value has at most 200 characters (it has 201)." in shown(response)
+    assert DECLARATION_NEEDED not in shown(response)
+    signed_off.refresh_from_db()
+    assert not signed_off.achieved and signed_off.learner_signature == ""
+
+
+def test_countersigning_with_no_signature_asks_for_the_declaration_and_signature(
+    client, learner, signed_off
+):
+    client.force_login(learner)
+    response = client.post(countersign_url(signed_off), {"declared": "on"}, follow=True)
+    assert DECLARATION_NEEDED in shown(response)
+    signed_off.refresh_from_db()
+    assert not signed_off.achieved
 
 
 def test_the_assessor_cannot_countersign_for_the_learner(client, assessor, signed_off):
