@@ -22,6 +22,44 @@ class RenderStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class CertificateState(models.TextChoices):
+    """Where a certificate stands, as every page says it: revoked first, then its PDF."""
+
+    READY = "ready", "Ready"
+    PENDING = "pending", "Being made"
+    FAILED = "failed", "Failed to render"
+    REVOKED = "revoked", "Revoked"
+
+
+# The one rule, as a filter; `Certificate.state` says the same of one row.
+STATE_FILTERS = {
+    CertificateState.READY: Q(status=RenderStatus.READY, revoked_at__isnull=True),
+    CertificateState.PENDING: Q(status=RenderStatus.PENDING, revoked_at__isnull=True),
+    CertificateState.FAILED: Q(status=RenderStatus.FAILED, revoked_at__isnull=True),
+    CertificateState.REVOKED: Q(revoked_at__isnull=False),
+}
+STATE_COLOURS = {
+    CertificateState.READY: "success",
+    CertificateState.PENDING: "secondary",
+    CertificateState.FAILED: "danger",
+    CertificateState.REVOKED: "danger",
+}
+
+
+class CertificateQuerySet(models.QuerySet["Certificate"]):
+    def of_centre(self, centre_id: int) -> CertificateQuerySet:
+        return self.filter(registration__centre_id=centre_id)
+
+    def in_state(self, state: CertificateState) -> CertificateQuerySet:
+        return self.filter(STATE_FILTERS[state])
+
+    def matching(self, search: str) -> CertificateQuerySet:
+        """Certificates whose number or holder's name contains `search`."""
+        return self.filter(
+            Q(number__icontains=search) | Q(registration__learner__full_name__icontains=search)
+        )
+
+
 class CertificateDeletion(Exception):
     pass
 
@@ -55,6 +93,8 @@ class Certificate(models.Model):
     rendered_at = models.DateTimeField(null=True, blank=True)
     render_error = models.TextField(blank=True)
 
+    objects = CertificateQuerySet.as_manager()
+
     class Meta:
         ordering = ["-issued_at", "-pk"]
         constraints = [
@@ -84,3 +124,14 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def state(self) -> CertificateState:
+        if self.is_revoked:
+            return CertificateState.REVOKED
+        return CertificateState(self.status)
+
+    @property
+    def state_colour(self) -> str:
+        """The Bootstrap colour of the state's badge (the badge also says it in words)."""
+        return STATE_COLOURS[self.state]

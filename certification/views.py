@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from certification.access import certificate_for
 from certification.forms import ReasonForm
-from certification.models import Certificate, Kind, RenderStatus
+from certification.models import Certificate, CertificateState, Kind, RenderStatus
 from certification.readiness import claim_lists, claimable_registrations
 from certification.services import (
     ClaimRefused,
@@ -25,7 +25,6 @@ from portal.http import PortalRequest, private_pdf
 from portal.listing import sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
-from portfolios.models import Registration
 
 
 @login_required
@@ -60,12 +59,6 @@ CERTIFICATE_SORTS = {
     "qualification": ("Qualification", ("registration__qualification__title", "-issued_at")),
     "issued": ("Issued", ("issued_at",)),
 }
-CERTIFICATE_STATES = {
-    "ready": ("Ready", Q(status=RenderStatus.READY, revoked_at__isnull=True)),
-    "pending": ("Being made", Q(status=RenderStatus.PENDING, revoked_at__isnull=True)),
-    "failed": ("Failed to render", Q(status=RenderStatus.FAILED, revoked_at__isnull=True)),
-    "revoked": ("Revoked", Q(revoked_at__isnull=False)),
-}
 
 
 @login_required
@@ -73,21 +66,19 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     """Every certificate the centre has claimed: searched, filtered, sorted and paged in the
     database, so it stays quick however many the centre has issued."""
     centre = admin_centre(request)
-    everything = Certificate.objects.filter(registration__centre=centre)
+    everything = Certificate.objects.of_centre(centre.pk)
     found = everything.select_related("registration__learner", "registration__qualification")
     search = request.GET.get("q", "").strip()[:100]
     if search:
-        found = found.filter(
-            Q(number__icontains=search) | Q(registration__learner__full_name__icontains=search)
-        )
+        found = found.matching(search)
     kind = request.GET.get("kind", "")
     kind = kind if kind in Kind.values else ""  # anything else is ignored, not an error
     if kind:
         found = found.filter(kind=kind)
     state = request.GET.get("state", "")
-    state = state if state in CERTIFICATE_STATES else ""
+    state = state if state in CertificateState.values else ""
     if state:
-        found = found.filter(CERTIFICATE_STATES[state][1])
+        found = found.in_state(CertificateState(state))
     page, columns = sorted_page(request, found, CERTIFICATE_SORTS, "-issued")
     context = {
         "centre": centre,
@@ -97,7 +88,7 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
         "search": search,
         "kinds": Kind.choices,
         "kind": kind,
-        "states": [(key, label) for key, (label, _) in CERTIFICATE_STATES.items()],
+        "states": CertificateState.choices,
         "state": state,
         "filtered": bool(search or kind or state),
     }
@@ -124,16 +115,6 @@ def claim(request: PortalRequest) -> HttpResponse:
     for refused in (r for r in results if r.refusal):
         messages.error(request, refused.refusal)
     return redirect("certification:claims")
-
-
-def certificate_for(request: PortalRequest, pk: int) -> Certificate:
-    """A certificate of a registration the person may see, or 404."""
-    visible = Registration.objects.visible_to(request.user)
-    return get_object_or_404(
-        Certificate.objects.select_related("registration__learner", "replaces", "registration"),
-        pk=pk,
-        registration__in=visible,
-    )
 
 
 @login_required

@@ -6,43 +6,15 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, IqaDocument, PlanItem, Risk, Sample, SamplingPlan
+from iqa.models import Action, ActionStatus, PlanItem, Risk, SamplingPlan
 from iqa.planning import Work
 from iqa.services import risk_of, work_in_period
 from portal.http import PortalRequest
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceMethod, Registration, roles_held
-from portfolios.services import holds
+from portfolios.models import Evidence, EvidenceMethod, Registration
 from qualifications.models import Unit
-
-
-def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
-    """A plan its IQA or a centre admin of its centre may open, or 404."""
-    visible = SamplingPlan.objects.filter(
-        Q(iqa=request.user) | Q(centre__in=roles_held(request.user, RoleKind.CENTRE_ADMIN))
-    ).select_related("qualification", "centre", "iqa")
-    return get_object_or_404(visible, pk=pk)
-
-
-def sample_for(request: PortalRequest, pk: int) -> Sample:
-    """A sample seen by the IQA who took it, the assessor sampled, or a centre admin."""
-    user = request.user
-    visible = Sample.objects.filter(
-        Q(sampled_by=user)
-        | Q(assessor=user)
-        | Q(registration__centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
-    ).select_related("registration__learner", "registration__centre", "unit", "assessor")
-    return get_object_or_404(visible, pk=pk)
-
-
-def action_for(request: PortalRequest, pk: int) -> Action:
-    """An action of a sample the person may see, or 404."""
-    action = get_object_or_404(Action.objects.all(), pk=pk)
-    action.sample = sample_for(request, action.sample_id)
-    return action
 
 
 @dataclass(frozen=True)
@@ -186,20 +158,6 @@ def describe_work(work: list[Work]) -> list[tuple[str, str]]:
         )
         for w in sorted(work, key=lambda w: (learners[w.registration], codes[w.unit]))
     ]
-
-
-def administers(user: User, sample: Sample) -> bool:
-    return holds(user, RoleKind.CENTRE_ADMIN, sample.registration.centre)
-
-
-def document_for(request: PortalRequest, pk: int) -> IqaDocument:
-    """A document of a sample or plan the person may open, or 404."""
-    document = get_object_or_404(IqaDocument.objects.all(), pk=pk)
-    if document.sample_id:
-        sample_for(request, document.sample_id)
-    else:
-        plan_for(request, document.plan_id or 0)
-    return document
 
 
 def centre_assessors(centre: Centre) -> list[User]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
-from iqa import pages
+from iqa import access, pages
 from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
 from iqa.models import DocumentStatus, PlanItem, Risk
 from iqa.reports import sampling_record_csv
@@ -68,7 +68,7 @@ def plan_new(request: PortalRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    plan = pages.plan_for(request, pk)
+    plan = access.plan_for(request, pk)
     if request.method == "POST":
         return plan_change(request, plan)
     by_units, by_methods, unplanned = pages.coverage(plan)
@@ -149,7 +149,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
 @login_required
 def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
     """The IQA report of one sample, with its actions."""
-    sample = pages.sample_for(request, pk)
+    sample = access.sample_for(request, pk)
     context = {
         "sample": sample,
         "actions": sample.actions.all(),
@@ -157,7 +157,7 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "is_assessor": sample.assessor_id == request.user.pk,
         "response_form": ResponseForm(),
         "lift_form": LiftForm(),
-        "can_lift": pages.administers(request.user, sample),
+        "can_lift": access.administers(request.user, sample),
         "today": pages.today(),
         "documents": sample.documents.all()[:5],
     }
@@ -167,7 +167,7 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def action_respond_view(request: PortalRequest, pk: int) -> HttpResponse:
-    action = pages.action_for(request, pk)
+    action = access.action_for(request, pk)
     form = ResponseForm(request.POST)
     back = reverse("iqa:sample-detail", args=[action.sample_id])
     if not form.is_valid():
@@ -185,7 +185,7 @@ def action_respond_view(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
-    action = pages.action_for(request, pk)
+    action = access.action_for(request, pk)
     return attempt(
         request,
         lambda: action_close(action=action, actor=request.user),
@@ -197,7 +197,7 @@ def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
-    sample = pages.sample_for(request, pk)
+    sample = access.sample_for(request, pk)
     form = LiftForm(request.POST)
     back = reverse("iqa:sample-detail", args=[sample.pk])
     if not form.is_valid():
@@ -217,11 +217,11 @@ def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
 def document_request_view(request: PortalRequest) -> HttpResponse:
     """Ask for the PDF of a sample's report or of a plan's sampling record."""
     if "sample" in request.POST:
-        sample = pages.sample_for(request, number(request.POST["sample"]))
+        sample = access.sample_for(request, number(request.POST["sample"]))
         document_request(sample=sample, actor=request.user)
         target = redirect("iqa:sample-detail", sample.pk)
     else:
-        plan = pages.plan_for(request, number(request.POST.get("plan")))
+        plan = access.plan_for(request, number(request.POST.get("plan")))
         document_request(plan=plan, actor=request.user)
         target = redirect("iqa:plan-detail", plan.pk)
     messages.success(request, "The PDF is being made: it appears below when it is ready.")
@@ -230,7 +230,7 @@ def document_request_view(request: PortalRequest) -> HttpResponse:
 
 @login_required
 def document_download(request: PortalRequest, pk: int) -> FileResponse:
-    document = pages.document_for(request, pk)
+    document = access.document_for(request, pk)
     if document.status != DocumentStatus.READY:
         raise Http404("This PDF is not ready.")
     kind = "iqa-report" if document.sample_id else "sampling-record"
@@ -239,7 +239,7 @@ def document_download(request: PortalRequest, pk: int) -> FileResponse:
 
 @login_required
 def plan_csv(request: PortalRequest, pk: int) -> HttpResponse:
-    plan = pages.plan_for(request, pk)
+    plan = access.plan_for(request, pk)
     response = HttpResponse(sampling_record_csv(plan), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sampling-record-{plan.pk}.csv"'
     return response

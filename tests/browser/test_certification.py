@@ -56,11 +56,11 @@ def test_a_centre_admin_claims_full_and_unit_certificates_downloads_and_verifies
     for certificate in Certificate.objects.order_by("pk"):
         ada.goto(f"/certificates/{certificate.pk}/")
         for _ in range(60):  # the worker renders it; the page says so once it is ready
-            if ada.get_by_test_id("render-status").inner_text() == "Ready":
+            if ada.get_by_test_id("certificate-state").inner_text() == "Ready":
                 break
             ada.wait_for_timeout(500)
             ada.reload()
-        expect(ada.get_by_test_id("render-status")).to_have_text("Ready")
+        expect(ada.get_by_test_id("certificate-state")).to_have_text("Ready")
         with ada.expect_download() as download:
             ada.get_by_role("link", name="Download the PDF").click()
         path = tmp_path / f"{certificate.number}.pdf"

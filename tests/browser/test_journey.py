@@ -330,11 +330,11 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     for certificate, words in expected.items():
         ada.goto(f"/certificates/{certificate.pk}/")
         for _ in range(120):
-            if ada.get_by_test_id("render-status").inner_text() == "Ready":
+            if ada.get_by_test_id("certificate-state").inner_text() == "Ready":
                 break
             ada.wait_for_timeout(500)
             ada.reload()
-        expect(ada.get_by_test_id("render-status")).to_have_text("Ready")
+        expect(ada.get_by_test_id("certificate-state")).to_have_text("Ready")
         check(ada, f"certificate-{certificate.kind}")
         with ada.expect_download() as download:
             ada.get_by_role("link", name="Download the PDF").click()

@@ -24,7 +24,7 @@ class ReasonForm(forms.Form):
 def posted():
     request = RequestFactory().post("/")
     request.session = SessionStore()
-    request._messages = FallbackStorage(request)
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
     return request
 
 

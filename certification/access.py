@@ -1,0 +1,19 @@
+"""Who may open a certificate: one helper, 404 otherwise."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from certification.models import Certificate
+from portal.http import PortalRequest
+from portfolios.models import Registration
+
+
+def certificate_for(request: PortalRequest, pk: int) -> Certificate:
+    """A certificate of a registration the person may see, or 404."""
+    visible = Registration.objects.visible_to(request.user)
+    return get_object_or_404(
+        Certificate.objects.select_related("registration__learner", "replaces", "registration"),
+        pk=pk,
+        registration__in=visible,
+    )
