@@ -175,13 +175,15 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     for field, value in details.__dict__.items():
         setattr(locked, field, value)
     locked.save()
-    audit_append(
-        actor=actor,
-        action="evidence.edited",
-        subject=f"evidence:{locked.pk}",
-        before=before,
-        after=evidence_facts(locked),
-    )
+    after = evidence_facts(locked)
+    if after != before:  # saving the form unchanged is not an edit
+        audit_append(
+            actor=actor,
+            action="evidence.edited",
+            subject=f"evidence:{locked.pk}",
+            before=before,
+            after=after,
+        )
     return locked
 
 

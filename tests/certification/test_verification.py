@@ -1,17 +1,21 @@
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from certification.models import Certificate, Kind
+from certification.models import Certificate, Kind, RenderStatus
 from certification.services import (
     ALREADY_REVOKED,
     REASON_NEEDED,
     ClaimRefused,
     certificate_claim,
     certificate_replace,
+    certificate_rerender,
     certificate_revoke,
 )
 from certification.verification import LOOKUPS
+from portal.audit import audit_verify
+from tests.audit import AuditWatch
 from tests.certification.test_rendering import pdf_text
 
 
@@ -141,3 +145,60 @@ def test_a_refused_change_says_why_beside_the_form_keeps_the_reason_and_changes_
     page = client.post(url, {"action": "replace", "reason": "Lost in a move."}).content.decode()
     assert "Lost in a move." in page and 'role="alert"' in page
     assert Certificate.objects.count() == 1
+
+
+def fail(certificate: Certificate) -> None:
+    Certificate.objects.filter(pk=certificate.pk).update(
+        status=RenderStatus.FAILED, render_error="WeasyPrint ran out of memory."
+    )
+
+
+def test_retrying_a_failed_pdf_writes_it_to_the_audit_log(
+    issued, centre_admin, django_capture_on_commit_callbacks
+):
+    fail(issued)
+    audit = AuditWatch()
+    with django_capture_on_commit_callbacks() as queued:
+        certificate_rerender(certificate=issued, actor=centre_admin)
+    issued.refresh_from_db()
+    assert issued.status == RenderStatus.PENDING and issued.render_error == ""
+    assert len(queued) == 1  # the render is sent once the retry is saved
+    assert audit.actions() == ["certificate.render_retried"]
+    entry = audit.entries().get()
+    assert entry.subject == f"certificate:{issued.pk}" and entry.actor == centre_admin
+    assert (entry.before, entry.after) == ({"status": "failed"}, {"status": "pending"})
+    assert audit_verify()[1] is None
+
+
+def test_retrying_a_pdf_that_has_not_failed_writes_nothing_to_the_audit_log(
+    issued, centre_admin, django_capture_on_commit_callbacks
+):
+    assert issued.status == RenderStatus.READY
+    audit = AuditWatch()
+    with django_capture_on_commit_callbacks():
+        certificate_rerender(certificate=issued, actor=centre_admin)
+    issued.refresh_from_db()
+    assert issued.status == RenderStatus.READY
+    assert not audit.entries().exists()
+    fail(issued)  # once it has failed, the same call is written down
+    with django_capture_on_commit_callbacks():
+        certificate_rerender(certificate=issued, actor=centre_admin)
+    assert audit.actions() == ["certificate.render_retried"]
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iqa", "outsider"])
+def test_nobody_but_the_centre_admin_retries_a_pdf_and_nothing_is_written(
+    request, issued, centre_admin, persona, django_capture_on_commit_callbacks
+):
+    fail(issued)
+    audit = AuditWatch()
+    with pytest.raises(PermissionDenied):
+        certificate_rerender(certificate=issued, actor=request.getfixturevalue(persona))
+    issued.refresh_from_db()
+    assert issued.status == RenderStatus.FAILED
+    assert not audit.entries().exists()
+    with django_capture_on_commit_callbacks():
+        certificate_rerender(certificate=issued, actor=centre_admin)
+    assert [(e.action, e.actor) for e in audit.entries()] == [
+        ("certificate.render_retried", centre_admin)
+    ]

@@ -1,9 +1,12 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 
+from portal.audit import audit_verify
 from portal.models import Role, RoleKind, User
 from portfolios.bulk import EMPTY_FILE, MISSING_COLUMNS, NOT_CSV, read_csv, registration_bulk_create
 from portfolios.models import Registration
 from portfolios.services import RegistrationRejected
+from tests.audit import AuditWatch
 
 HEADER = "learner_email,learner_name,qualification,assessor_email,iqa_email,ao_registration_number,start_date,planned_end_date,optional_units\n"
 GOOD = HEADER + (
@@ -79,3 +82,40 @@ def test_a_row_whose_units_cannot_meet_the_rules_says_so(centre, people):
 )
 def test_a_file_that_is_not_a_registration_list_is_refused_whole(centre, people, raw, message):
     assert read_csv(raw, centre).errors == [message]
+
+
+def test_a_good_file_writes_one_registration_entry_per_row_to_the_audit_log(
+    centre, centre_admin, people
+):
+    audit = AuditWatch()
+    created = registration_bulk_create(centre=centre, raw=GOOD.encode(), actor=centre_admin)
+    entries = list(audit.entries())
+    assert [e.action for e in entries] == ["registration.created", "registration.created"]
+    assert [e.subject for e in entries] == [f"registration:{r.pk}" for r in created]
+    assert {e.actor for e in entries} == {centre_admin}
+    newcomer = User.objects.get(email="new.person@example.org")
+    assert [(e.after or {})["learner"] for e in entries] == [people.pk, newcomer.pk]
+    assert [(e.after or {})["ao_registration_number"] for e in entries] == ["A1", "A2"]
+    assert audit_verify()[1] is None
+
+
+def test_a_refused_file_writes_nothing_to_the_audit_log(
+    centre, centre_admin, assessor, outsider, people
+):
+    duplicate = (
+        GOOD + "learner@example.org,,SFJ-L2-CS,,,,2026-09-01,,SFJ-CS2-07;K/503/0421;T/506/2126\n"
+    )
+    # Both rows pass the preview, and the second is refused only once the first is saved: the
+    # first row's registration and its audit entry are rolled back with it.
+    number_twice = GOOD.replace(",A2,", ",A1,")
+    assert read_csv(number_twice.encode(), centre).valid
+    audit = AuditWatch()
+    for bad in (duplicate, number_twice):
+        with pytest.raises(RegistrationRejected):
+            registration_bulk_create(centre=centre, raw=bad.encode(), actor=centre_admin)
+    for actor in (assessor, outsider):
+        with pytest.raises(PermissionDenied):
+            registration_bulk_create(centre=centre, raw=GOOD.encode(), actor=actor)
+    assert not audit.entries().exists() and Registration.objects.count() == 0
+    registration_bulk_create(centre=centre, raw=GOOD.encode(), actor=centre_admin)
+    assert audit.actions() == ["registration.created", "registration.created"]

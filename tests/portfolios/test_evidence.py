@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.audit import audit_verify
 from portfolios.evidence import (
     DECLARATION_NEEDED,
     LOCKED,
@@ -18,6 +19,7 @@ from portfolios.evidence import (
 )
 from portfolios.models import Evidence, EvidenceFile, EvidenceMethod
 from portfolios.uploads import EMPTY
+from tests.audit import AuditWatch
 from tests.portfolios.files import PDF as PDF_BYTES
 from tests.portfolios.files import pdf, png, text, upload
 
@@ -101,6 +103,118 @@ def test_unjudged_evidence_is_removed_with_its_files(registration, learner):
     evidence_delete(evidence=evidence, actor=learner)
     assert not Evidence.objects.exists()
     assert not default_storage.exists(name)
+
+
+# -- the audit log --------------------------------------------------------------------
+
+CHANGED = EvidenceDetails(
+    "Handling a complaint by phone", datetime.date(2026, 10, 6), EvidenceMethod.PRODUCT, "A call."
+)
+
+
+def test_adding_evidence_writes_its_details_and_how_many_files_came_with_it(registration, learner):
+    audit = AuditWatch()
+    evidence = add(registration, learner, [pdf(), png()])
+    assert audit.actions() == ["evidence.added"]
+    entry = audit.entries().get()
+    assert entry.subject == f"evidence:{evidence.pk}" and entry.actor == learner
+    assert entry.before is None
+    assert entry.after == {
+        "title": "Handling a complaint",
+        "method": "product",
+        "occurred_on": "2026-10-05",
+        "description": "An e-mail thread.",
+        "files": 2,
+    }
+    assert audit_verify()[1] is None
+
+
+def test_refused_evidence_writes_nothing_to_the_audit_log(
+    registration, learner, assessor, centre_admin
+):
+    audit = AuditWatch()
+    with pytest.raises(EvidenceRejected):
+        add(registration, learner, [pdf(), upload("blank.txt", b"")])
+    with pytest.raises(EvidenceRejected):
+        add(registration, learner, [pdf()], declared=False)
+    for actor in (assessor, centre_admin):
+        with pytest.raises(PermissionDenied):
+            add(registration, actor, [pdf()])
+    assert not audit.entries().exists()
+    add(registration, learner, [pdf()])
+    assert audit.actions() == ["evidence.added"]
+
+
+def test_changing_evidence_writes_its_details_before_and_after(registration, learner):
+    evidence = add(registration, learner, [pdf()])
+    audit = AuditWatch()
+    evidence_update(evidence=evidence, details=CHANGED, actor=learner)
+    assert audit.actions() == ["evidence.edited"]
+    entry = audit.entries().get()
+    assert entry.subject == f"evidence:{evidence.pk}" and entry.actor == learner
+    assert entry.before == {
+        "title": "Handling a complaint",
+        "method": "product",
+        "occurred_on": "2026-10-05",
+        "description": "An e-mail thread.",
+    }
+    assert entry.after == {
+        "title": "Handling a complaint by phone",
+        "method": "product",
+        "occurred_on": "2026-10-06",
+        "description": "A call.",
+    }
+    assert audit_verify()[1] is None
+
+
+def test_saving_evidence_unchanged_writes_nothing_to_the_audit_log(registration, learner):
+    evidence = add(registration, learner, [pdf()])
+    same = EvidenceDetails(
+        evidence.title, evidence.occurred_on, evidence.method, evidence.description
+    )
+    audit = AuditWatch()
+    evidence_update(evidence=evidence, details=same, actor=learner)
+    assert audit.actions() == []
+
+
+def test_removing_evidence_keeps_its_details_and_its_files_names_and_hashes_in_the_audit_log(
+    registration, learner
+):
+    evidence = add(registration, learner, [pdf(), text()])
+    files = {f.original_name: f.sha256 for f in evidence.files.all()}
+    audit = AuditWatch()
+    evidence_delete(evidence=evidence, actor=learner)
+    assert audit.actions() == ["evidence.removed"]
+    entry = audit.entries().get()
+    assert entry.subject == f"evidence:{evidence.pk}" and entry.actor == learner
+    before = entry.before or {}
+    assert (before["title"], before["registration"]) == ("Handling a complaint", registration.pk)
+    assert {f["name"]: f["sha256"] for f in before["files"]} == files
+    assert sorted(files) == ["notes.txt", "record.pdf"]
+    assert entry.after is None
+    assert audit_verify()[1] is None
+
+
+def test_a_refused_change_or_removal_writes_nothing_to_the_audit_log(
+    registration, learner, assessor, centre_admin
+):
+    evidence = add(registration, learner, [pdf()])
+    audit = AuditWatch()
+    for actor in (assessor, centre_admin):
+        with pytest.raises(PermissionDenied):
+            evidence_update(evidence=evidence, details=CHANGED, actor=actor)
+        with pytest.raises(PermissionDenied):
+            evidence_delete(evidence=evidence, actor=actor)
+    Evidence.objects.filter(pk=evidence.pk).update(judged_at=timezone.now())
+    with pytest.raises(EvidenceRejected, match=LOCKED):
+        evidence_update(evidence=evidence, details=CHANGED, actor=learner)
+    with pytest.raises(EvidenceRejected, match=LOCKED):
+        evidence_delete(evidence=evidence, actor=learner)
+    assert not audit.entries().exists()
+    Evidence.objects.filter(pk=evidence.pk).update(judged_at=None)
+    evidence_update(evidence=evidence, details=CHANGED, actor=learner)
+    evidence_delete(evidence=evidence, actor=learner)
+    assert audit.actions() == ["evidence.edited", "evidence.removed"]
 
 
 # -- pages and file downloads -----------------------------------------------------------

@@ -5,10 +5,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.audit import audit_verify
 from portfolios.evidence import LOCKED, EvidenceDetails, EvidenceRejected, evidence_add
 from portfolios.mapping import NOT_IN_PLAN, Targets, mapping_propose, suggest_criteria
 from portfolios.models import Evidence, Mapping, MappingStatus
 from qualifications.models import Criterion
+from tests.audit import AuditWatch
 from tests.portfolios.files import pdf
 
 
@@ -98,6 +100,7 @@ def test_a_cvq_range_item_and_knowledge_item_can_be_mapped(
     )
     angry = RangeItem.objects.get(unit__code="U09602", element="1", category="A", number="ii")
     rights = KnowledgeItem.objects.get(unit__code="U09602", number="1")
+    audit = AuditWatch()
     mapping_propose(
         evidence=item,
         targets=Targets(range_items=frozenset({angry.pk}), knowledge_items=frozenset({rights.pk})),
@@ -107,6 +110,65 @@ def test_a_cvq_range_item_and_knowledge_item_can_be_mapped(
         (angry.pk, None),
         (None, rights.pk),
     }
+    assert audit.entries().get().after == {
+        "criterion": [],
+        "range_item": [angry.pk],
+        "knowledge_item": [rights.pk],
+    }
+
+
+# -- the audit log --------------------------------------------------------------------
+
+
+def test_proposing_mappings_writes_the_proposals_before_and_after(evidence, learner):
+    first, second, third = (criterion("A/506/2130", n).pk for n in ("4.1", "4.2", "4.3"))
+    audit = AuditWatch()
+    mapping_propose(
+        evidence=evidence, targets=Targets(criteria=frozenset({second, first})), actor=learner
+    )
+    mapping_propose(
+        evidence=evidence, targets=Targets(criteria=frozenset({second, third})), actor=learner
+    )
+    assert audit.actions() == ["mapping.proposed", "mapping.proposed"]
+    made, changed = audit.entries()
+    nothing: dict[str, list[int]] = {"criterion": [], "range_item": [], "knowledge_item": []}
+    assert made.subject == changed.subject == f"evidence:{evidence.pk}"
+    assert made.actor == changed.actor == learner
+    assert made.before == nothing
+    assert made.after == {**nothing, "criterion": sorted([first, second])}
+    assert changed.before == made.after
+    assert changed.after == {**nothing, "criterion": sorted([second, third])}
+    assert audit_verify()[1] is None
+
+
+def test_proposing_the_same_mappings_again_writes_nothing_to_the_audit_log(evidence, learner):
+    target = Targets(criteria=frozenset({criterion("A/506/2130", "4.1").pk}))
+    mapping_propose(evidence=evidence, targets=target, actor=learner)
+    audit = AuditWatch()
+    mapping_propose(evidence=evidence, targets=target, actor=learner)
+    assert not audit.entries().exists()
+    mapping_propose(evidence=evidence, targets=Targets(), actor=learner)
+    assert audit.actions() == ["mapping.proposed"]
+
+
+def test_a_refused_proposal_writes_nothing_to_the_audit_log(
+    evidence, learner, assessor, centre_admin
+):
+    target = Targets(criteria=frozenset({criterion("A/506/2130", "4.1").pk}))
+    elsewhere = Targets(criteria=frozenset({criterion("J/506/2132", "1.1").pk}))
+    audit = AuditWatch()
+    with pytest.raises(EvidenceRejected, match=NOT_IN_PLAN):
+        mapping_propose(evidence=evidence, targets=elsewhere, actor=learner)
+    for actor in (assessor, centre_admin):
+        with pytest.raises(PermissionDenied):
+            mapping_propose(evidence=evidence, targets=target, actor=actor)
+    Evidence.objects.filter(pk=evidence.pk).update(judged_at=timezone.now())
+    with pytest.raises(EvidenceRejected, match=LOCKED):
+        mapping_propose(evidence=evidence, targets=target, actor=learner)
+    assert not audit.entries().exists()
+    Evidence.objects.filter(pk=evidence.pk).update(judged_at=None)
+    mapping_propose(evidence=evidence, targets=target, actor=learner)
+    assert audit.actions() == ["mapping.proposed"]
 
 
 # -- the picker page -------------------------------------------------------------------

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from portal.audit import audit_verify
 from portal.models import RoleKind
 from portfolios.models import Registration
 from portfolios.services import (
@@ -14,6 +15,7 @@ from portfolios.services import (
     registration_create,
 )
 from qualifications.models import Qualification
+from tests.audit import AuditWatch
 from tests.factories import RoleFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 
@@ -154,3 +156,96 @@ def test_the_centre_admin_changes_the_units_with_the_same_check(centre, centre_a
         registration.planned_units.filter(mandatory=False).values_list("unit__code", flat=True)
     )
     assert optional == {"K/503/0421", "A/506/2158", "T/506/2126"}
+
+
+# The audit log
+
+
+def test_registering_a_learner_writes_who_is_registered_on_what_and_with_which_units(
+    centre, centre_admin, learner, assessor, iqa, sfj
+):
+    audit = AuditWatch()
+    registration = register(
+        centre, centre_admin, learner, sfj, assessor=assessor, iqa=iqa, ao_registration_number="N7"
+    )
+    assert audit.actions() == ["registration.created"]
+    entry = audit.entries().get()
+    assert entry.subject == f"registration:{registration.pk}" and entry.actor == centre_admin
+    assert entry.before is None
+    assert entry.after == {
+        "learner": learner.pk,
+        "qualification": "SFJ-L2-CS",
+        "centre": centre.pk,
+        "assessor": assessor.pk,
+        "iqa": iqa.pk,
+        "ao_registration_number": "N7",
+        "start_date": "2026-09-01",
+        "planned_end_date": None,
+        "units": [
+            "A/506/2130",
+            "F/506/2131",
+            "K/503/0421",
+            "L/506/1788",
+            "SFJ-CS2-03",
+            "SFJ-CS2-07",
+            "T/506/2126",
+        ],
+    }
+    assert audit_verify()[1] is None
+
+
+def test_a_refused_registration_writes_nothing_to_the_audit_log(
+    centre, centre_admin, learner, assessor, outsider, sfj
+):
+    audit = AuditWatch()
+    with pytest.raises(RegistrationRejected):
+        register(centre, centre_admin, learner, sfj, units=["SFJ-CS2-07"])
+    for actor in (assessor, outsider):
+        with pytest.raises(PermissionDenied):
+            register(centre, actor, learner, sfj)
+    assert not audit.entries().exists()
+    register(centre, centre_admin, learner, sfj)
+    assert audit.actions() == ["registration.created"]
+
+
+def test_changing_the_units_writes_the_units_before_and_after(centre, centre_admin, learner, sfj):
+    registration = register(centre, centre_admin, learner, sfj)
+    audit = AuditWatch()
+    registration_choose_units(
+        registration=registration,
+        optional_units=["K/503/0421", "A/506/2158", "T/506/2126"],
+        actor=centre_admin,
+    )
+    assert audit.actions() == ["registration.units_chosen"]
+    entry = audit.entries().get()
+    assert entry.subject == f"registration:{registration.pk}" and entry.actor == centre_admin
+    mandatory = ["A/506/2130", "F/506/2131", "L/506/1788", "SFJ-CS2-03"]
+    assert entry.before == {"units": sorted([*mandatory, *SFJ_ENOUGH])}
+    assert entry.after == {"units": sorted([*mandatory, "K/503/0421", "A/506/2158", "T/506/2126"])}
+    assert audit_verify()[1] is None
+
+
+def test_choosing_the_same_units_or_a_refused_choice_writes_nothing_to_the_audit_log(
+    centre, centre_admin, learner, assessor, outsider, sfj
+):
+    registration = register(centre, centre_admin, learner, sfj)
+    audit = AuditWatch()
+    registration_choose_units(
+        registration=registration, optional_units=reversed(SFJ_ENOUGH), actor=centre_admin
+    )
+    with pytest.raises(RegistrationRejected):
+        registration_choose_units(
+            registration=registration, optional_units=["SFJ-CS2-07"], actor=centre_admin
+        )
+    for actor in (assessor, outsider):
+        with pytest.raises(PermissionDenied):
+            registration_choose_units(
+                registration=registration, optional_units=["A/506/2158"], actor=actor
+            )
+    assert not audit.entries().exists()
+    registration_choose_units(
+        registration=registration,
+        optional_units=["K/503/0421", "A/506/2158", "T/506/2126"],
+        actor=centre_admin,
+    )
+    assert audit.actions() == ["registration.units_chosen"]

@@ -3,11 +3,26 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from portal.audit import audit_verify
 from portfolios.models import Evidence, EvidenceMethod, WitnessRequest
-from portfolios.witness import LINK_EXPIRED, LINK_UNKNOWN, LINK_USED
+from portfolios.witness import (
+    LINK_EXPIRED,
+    LINK_UNKNOWN,
+    LINK_USED,
+    SIGNATURE_NEEDED,
+    WitnessAnswer,
+    WitnessAnswerIncomplete,
+    WitnessAsk,
+    WitnessLinkProblem,
+    witness_confirm,
+    witness_request_create,
+)
+from tests.audit import AuditWatch
 
 STATEMENT = "On 3 October I watched Leo calm an angry customer and agree a refund."
 
@@ -115,3 +130,94 @@ def test_the_assessor_may_ask_too(client, registration, assessor):
 def test_nobody_else_asks_for_a_testimony(client, request, registration, persona, status):
     assert ask(client, registration, request.getfixturevalue(persona)).status_code == status
     assert not WitnessRequest.objects.exists() and mail.outbox == []
+
+
+# -- the audit log --------------------------------------------------------------------
+
+WENDY = WitnessAsk("Wendy Witness", "wendy@example.org", "Line manager", STATEMENT)
+SIGNED = WitnessAnswer("Wendy Witness", "Store manager", "I manage Leo", "Wendy Witness")
+
+
+def request_testimony(registration, actor) -> tuple[WitnessRequest, str]:
+    """The request and the secret token its e-mailed link carries."""
+    tokens: list[str] = []
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return f"http://testserver/witness/{token}/"
+
+    request = witness_request_create(
+        registration=registration, ask=WENDY, actor=actor, link_for=link_for
+    )
+    return request, tokens[0]
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor"])
+def test_asking_a_witness_writes_who_was_asked_to_confirm_what(request, registration, persona):
+    actor = request.getfixturevalue(persona)
+    audit = AuditWatch()
+    witness, _token = request_testimony(registration, actor)
+    assert audit.actions() == ["witness.requested"]
+    entry = audit.entries().get()
+    assert entry.subject == f"witness_request:{witness.pk}" and entry.actor == actor
+    after = entry.after or {}
+    assert {k: v for k, v in after.items() if k != "expires_at"} == {
+        "registration": registration.pk,
+        "witness": "Wendy Witness",
+        "role": "Line manager",
+        "statement": STATEMENT,
+    }
+    expires = parse_datetime(after["expires_at"])
+    assert expires is not None
+    assert abs(expires - witness.expires_at) < datetime.timedelta(milliseconds=1)
+    assert audit_verify()[1] is None
+
+
+@pytest.mark.parametrize("persona", ["iqa", "centre_admin", "outsider"])
+def test_nobody_else_asking_writes_nothing_to_the_audit_log(
+    request, registration, learner, persona
+):
+    audit = AuditWatch()
+    with pytest.raises(PermissionDenied):
+        request_testimony(registration, request.getfixturevalue(persona))
+    assert not audit.entries().exists()
+    request_testimony(registration, learner)
+    assert audit.actions() == ["witness.requested"]
+
+
+def test_the_witness_confirming_writes_who_signed_with_no_actor(registration, learner):
+    witness, token = request_testimony(registration, learner)
+    audit = AuditWatch()
+    evidence = witness_confirm(token=token, answer=SIGNED)
+    assert audit.actions() == ["witness.confirmed"]
+    entry = audit.entries().get()
+    assert entry.subject == f"witness_request:{witness.pk}" and entry.actor is None
+    assert entry.after == {
+        "evidence": evidence.pk,
+        "signed_name": "Wendy Witness",
+        "job_title": "Store manager",
+        "relationship": "I manage Leo",
+    }
+    assert audit_verify()[1] is None
+
+
+def test_a_refused_confirmation_writes_nothing_to_the_audit_log(registration, learner):
+    _witness, token = request_testimony(registration, learner)
+    used, used_token = request_testimony(registration, learner)
+    witness_confirm(token=used_token, answer=SIGNED)
+    audit = AuditWatch()
+    with pytest.raises(WitnessAnswerIncomplete, match=SIGNATURE_NEEDED):
+        witness_confirm(token=token, answer=WitnessAnswer("Wendy Witness", "", "", "  "))
+    with pytest.raises(WitnessLinkProblem, match=LINK_USED):
+        witness_confirm(token=used_token, answer=SIGNED)
+    with pytest.raises(WitnessLinkProblem, match=LINK_UNKNOWN):
+        witness_confirm(token="not-a-real-token", answer=SIGNED)
+    WitnessRequest.objects.exclude(pk=used.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    with pytest.raises(WitnessLinkProblem, match=LINK_EXPIRED.format(learner=learner.full_name)):
+        witness_confirm(token=token, answer=SIGNED)
+    assert not audit.entries().exists()
+    _fresh, fresh_token = request_testimony(registration, learner)
+    witness_confirm(token=fresh_token, answer=SIGNED)
+    assert audit.actions() == ["witness.requested", "witness.confirmed"]
