@@ -22,7 +22,7 @@ from assessment.forms import (
     SignOffForm,
     UnlockForm,
 )
-from assessment.models import Decision
+from assessment.models import Decision, UnitSignOff
 from assessment.progress import unit_other_items, unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
@@ -37,7 +37,7 @@ from assessment.services import (
     unit_unlock,
 )
 from portal.http import PortalRequest
-from portal.refusals import Refused, attempt, flash_refusal, refused_on_form, refused_redirect
+from portal.refusals import attempt, attempt_form, flash_refusal, refused_on_form
 from portfolios.access import evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
 from portfolios.mapping import Targets
@@ -191,21 +191,17 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
 @login_required
 def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
     sign_off = sign_off_for(request, pk)
-    form = LearnerCountersignForm(request.POST)
-    back = reverse("assessment:unit-sign-off", args=[sign_off.registration_id, sign_off.unit_id])
-    if not form.is_valid():
-        return refused_redirect(request, Refused.from_form(form), back)
-    data = form.cleaned_data
-    return attempt(
+    return attempt_form(
         request,
-        lambda: unit_learner_countersign(
+        LearnerCountersignForm(request.POST),
+        lambda data: unit_learner_countersign(
             sign_off=sign_off,
             signature=data["signature"],
             declared=data["declared"],
             actor=request.user,
         ),
         success=f"You countersigned {sign_off.unit.code}: the unit is achieved.",
-        to=back,
+        to=sign_off_page(sign_off),
     )
 
 
@@ -213,18 +209,17 @@ def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_unlock_view(request: PortalRequest, pk: int) -> HttpResponse:
     sign_off = sign_off_for(request, pk)
-    form = UnlockForm(request.POST)
-    back = reverse("assessment:unit-sign-off", args=[sign_off.registration_id, sign_off.unit_id])
-    if not form.is_valid():
-        return refused_redirect(request, Refused.from_form(form), back)
-    return attempt(
+    return attempt_form(
         request,
-        lambda: unit_unlock(
-            sign_off=sign_off, reason=form.cleaned_data["reason"], actor=request.user
-        ),
+        UnlockForm(request.POST),
+        lambda data: unit_unlock(sign_off=sign_off, reason=data["reason"], actor=request.user),
         success=f"{sign_off.unit.code} is unlocked; it needs signing off again.",
-        to=back,
+        to=sign_off_page(sign_off),
     )
+
+
+def sign_off_page(sign_off: UnitSignOff) -> str:
+    return reverse("assessment:unit-sign-off", args=[sign_off.registration_id, sign_off.unit_id])
 
 
 @login_required

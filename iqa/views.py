@@ -33,7 +33,7 @@ from iqa.services import (
 )
 from portal.http import PortalRequest, private_pdf
 from portal.models import RoleKind
-from portal.refusals import attempt, refused_on_form, refused_redirect
+from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
 from portfolios.access import registration_for
 from qualifications.models import Qualification
 
@@ -168,17 +168,12 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def action_respond_view(request: PortalRequest, pk: int) -> HttpResponse:
     action = access.action_for(request, pk)
-    form = ResponseForm(request.POST)
-    back = reverse("iqa:sample-detail", args=[action.sample_id])
-    if not form.is_valid():
-        return refused_redirect(request, IqaRefused.from_form(form), back)
-    return attempt(
+    return attempt_form(
         request,
-        lambda: action_respond(
-            action=action, response=form.cleaned_data["response"], actor=request.user
-        ),
+        ResponseForm(request.POST),
+        lambda data: action_respond(action=action, response=data["response"], actor=request.user),
         success="Your response is sent to the IQA.",
-        to=back,
+        to=reverse("iqa:sample-detail", args=[action.sample_id]),
     )
 
 
@@ -198,17 +193,12 @@ def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
     sample = access.sample_for(request, pk)
-    form = LiftForm(request.POST)
-    back = reverse("iqa:sample-detail", args=[sample.pk])
-    if not form.is_valid():
-        return refused_redirect(request, IqaRefused.from_form(form), back)
-    return attempt(
+    return attempt_form(
         request,
-        lambda: sample_lock_lift(
-            sample=sample, reason=form.cleaned_data["reason"], actor=request.user
-        ),
+        LiftForm(request.POST),
+        lambda data: sample_lock_lift(sample=sample, reason=data["reason"], actor=request.user),
         success="The lock is lifted: the assessor can change these decisions.",
-        to=back,
+        to=reverse("iqa:sample-detail", args=[sample.pk]),
     )
 
 

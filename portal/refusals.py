@@ -1,6 +1,7 @@
 """One way to refuse: a service raises a `Refused` carrying what to tell the person, and changes
-nothing; a view either flashes it and redirects (`refused_redirect`, or `attempt` for the whole
-try-flash-redirect round) or shows it on the form that was sent (`refused_on_form`).
+nothing; a view either flashes it and redirects (`refused_redirect`, or `attempt` and
+`attempt_form` for the whole validate-try-flash-redirect round) or shows it on the form that was
+sent (`refused_on_form`).
 
 Each app names its own kind of refusal (`DecisionRefused`, `ClaimRefused`, ...) as a subclass,
 so a caller can catch one app's refusals or all of them.
@@ -9,6 +10,7 @@ so a caller can catch one app's refusals or all of them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -59,3 +61,18 @@ def attempt(
         return refused_redirect(request, refused, to)
     messages.success(request, success)
     return redirect(to)
+
+
+def attempt_form(
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[[dict[str, Any]], object],
+    *,
+    success: str,
+    to: str,
+) -> HttpResponse:
+    """`attempt` for a small form posted from another page: if the form is invalid, its own
+    messages are flashed and nothing is done; otherwise `action(cleaned_data)` is attempted."""
+    if not form.is_valid():
+        return refused_redirect(request, Refused.from_form(form), to)
+    return attempt(request, lambda: action(form.cleaned_data), success=success, to=to)

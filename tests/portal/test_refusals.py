@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from assessment.services import DecisionRefused
 from certification.services import ClaimRefused
 from iqa.services import IqaRefused
-from portal.refusals import Refused, attempt, refused_on_form, refused_redirect
+from portal.refusals import Refused, attempt, attempt_form, refused_on_form, refused_redirect
 from portfolios.evidence import EvidenceRejected
 from portfolios.services import RegistrationRejected
 from portfolios.uploads import UploadRejected
@@ -103,3 +103,30 @@ def test_an_attempt_lets_anything_but_a_refusal_through():
 
     with pytest.raises(PermissionError):
         attempt(posted(), fail, success="Done.", to="/next/")
+
+
+def test_a_form_attempt_shows_the_forms_own_messages_and_does_nothing_when_invalid():
+    request, done = posted(), []
+    response = attempt_form(
+        request,
+        ReasonForm({"reason": "far too long"}),
+        lambda data: done.append(data),
+        success="Saved.",
+        to="/back/",
+    )
+    assert done == [] and response["Location"] == "/back/"
+    assert flashed(request) == [
+        ("error", "Ensure this value has at most 5 characters (it has 12).")
+    ]
+
+
+def test_a_form_attempt_hands_the_cleaned_data_to_the_action():
+    request, done = posted(), []
+    attempt_form(
+        request,
+        ReasonForm({"reason": " ok "}),
+        lambda data: done.append(data),
+        success="Saved.",
+        to="/back/",
+    )
+    assert done == [{"reason": "ok"}] and flashed(request) == [("success", "Saved.")]
