@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.portal.test_settings import PRODUCTION_ENV
+from tests.integration.test_settings import PRODUCTION_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,7 @@
-"""The settings module, run as the portal runs it: in a fresh process with a given environment."""
+"""The settings module, run as the portal runs it: in a fresh process with a given environment.
+
+Each test starts Django in a subprocess, so they run with the integration suite (CI runs it).
+"""
 
 import os
 import subprocess
