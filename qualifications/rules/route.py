@@ -81,8 +81,8 @@ def shortest_route(
     best: tuple[Cost, tuple[str, ...]] | None = None
     # An equivalent unit inside the qualification may be worth adding for what it satisfies:
     # try each way of adding (or not) one satisfier per open equivalence.
-    for extra in _equivalence_choices(rules, base, exempt):
-        found = _route_from(rules, base | extra, exempt)
+    for extra, granted in _equivalence_choices(rules, base, exempt):
+        found = _route_from(rules, base | extra, free | granted)
         if found is not None:
             cost = _add(found[0], _sum_cost(rules, extra))
             if best is None or cost < best[0]:
@@ -122,25 +122,48 @@ def _sum_cost(rules: Rules, codes: Iterable[str]) -> Cost:
 
 def _equivalence_choices(
     rules: Rules, base: frozenset[str], exempt: frozenset[str]
-) -> Iterable[frozenset[str]]:
+) -> Iterable[tuple[frozenset[str], frozenset[str]]]:
+    """Each way of adding satisfiers: (the units added, the units they are taken to satisfy)."""
+    # A held unit needs its equivalent too when it may not count (it is barred with another, or
+    # its group has a unit maximum; the choices evaluate() makes): the equivalent then satisfies
+    # it in its place, e.g. a new version of a unit that is barred with the old one it replaces.
     open_ones = [
         e
         for e in rules.equivalences
-        if e.unit not in base | exempt and not base & set(e.satisfied_by)
+        if e.unit not in exempt
+        and (e.unit not in base or _may_not_count(rules, e.unit))
+        and not base & set(e.satisfied_by)
     ]
+    # Never offer a satisfier the learner is exempt from or satisfies already: a route never
+    # asks for such a unit (adding it for its equivalence would be a route the rules forbid).
+    taken = base | _free(rules, base, exempt)
     options = [
-        (None, *(c for c in e.satisfied_by if c in rules.units and c not in base))
+        (None, *(c for c in e.satisfied_by if c in rules.units and c not in taken))
         for e in open_ones
     ]
     for picked in product(*options):
-        yield frozenset(c for c in picked if c is not None)
+        # Only the equivalences picked here are satisfied in this branch, not every one an added
+        # unit happens to satisfy: a unit it satisfies may still be worth adding for its own
+        # credits or GLH (U1 satisfies U0 and U2, and U2's hours are needed), and a branch that
+        # made U2 free could never add it. The branch that picks U1 for U2 as well covers the rest.
+        chosen = [(e, c) for e, c in zip(open_ones, picked, strict=True) if c is not None]
+        yield (
+            frozenset(c for _, c in chosen),
+            frozenset(e.unit for e, _ in chosen) & rules.units.keys(),
+        )
+
+
+def _may_not_count(rules: Rules, code: str) -> bool:
+    return any(code in barred for barred in rules.barred) or any(
+        g.max_units is not None and code in g.units for g in rules.groups
+    )
 
 
 def _route_from(
-    rules: Rules, base: frozenset[str], exempt: frozenset[str]
+    rules: Rules, base: frozenset[str], free: frozenset[str]
 ) -> tuple[Cost, tuple[str, ...]] | None:
-    """The cheapest completion of `base`: missing mandatory units, then the search."""
-    free = _free(rules, base, exempt)
+    """The cheapest completion of `base`, given the units taken as satisfied without counting
+    (`free`): missing mandatory units, then the search."""
     forced = tuple(c for g in rules.groups if g.mandatory for c in g.units if c not in base | free)
     have = (base & rules.units.keys()) | frozenset(forced)
     required = frozenset(c for g in rules.groups if g.mandatory for c in g.units) - free

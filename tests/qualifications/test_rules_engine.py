@@ -314,6 +314,79 @@ def test_chosen_units_shape_the_route_that_completes_them():
     assert set(shortest_route(diploma_000(), ["M1", "M2"]).units) != {"H1", "O3"}
 
 
+def test_the_route_adds_a_barred_unit_that_satisfies_a_held_mandatory_unit_as_its_equivalent():
+    # Hypothesis's falsifying example. With U0 chosen, U1 and U2 complete the qualification:
+    # only one of U0 and U1 counts, so U1 counts and satisfies U0 as its equivalent. The search
+    # used to pass over the equivalence because U0 is held, and then found no route.
+    rules = Rules(
+        code="R",
+        title="Random",
+        units=units(("U0", 1, 2, None), ("U1", 1, 2, None), ("U2", 1, 2, None)),
+        groups=(Group("G0", "G0", ("U0", "U1", "U2"), mandatory=True),),
+        min_credits=0,
+        barred=(("U0", "U1"),),
+        equivalences=(Equivalence("U0", ("U1",)),),
+    )
+    assert evaluate(rules, ["U0", "U1", "U2"]).eligible
+    route = shortest_route(rules, [], chosen=["U0"])
+    assert route.found and set(route.units) == {"U1", "U2"}
+    assert route.verdict is not None and route.verdict.eligible
+
+
+def test_the_route_may_add_an_optional_equivalent_that_outcounts_a_held_barred_unit():
+    # U0 (1 credit) is mandatory and held; U1 (5 credits, optional) is barred with it and
+    # satisfies it. Only with U1 counting in U0's place are the 5 credits reached.
+    rules = Rules(
+        code="R",
+        title="Random",
+        units=units(("U0", 1, 2, 10), ("U1", 5, 2, 10), ("U2", 1, 2, 10)),
+        groups=(
+            Group("G0", "G0", ("U0",), mandatory=True),
+            Group("G1", "G1", ("U1", "U2")),
+        ),
+        min_credits=5,
+        barred=(("U0", "U1"),),
+        equivalences=(Equivalence("U0", ("U1",)),),
+    )
+    route = shortest_route(rules, ["U0"])
+    assert route.found and route.units == ("U1",)
+    assert route.verdict is not None and route.verdict.eligible
+
+
+def test_the_route_never_asks_for_an_exempt_unit_even_for_what_it_would_satisfy():
+    # Achieving U0 would satisfy U1 as its equivalent, and U0's GLH is known where U1's is not;
+    # but the learner is exempt from U0, and a route never asks for an exempt unit.
+    bank = units(("U0", 1, 2, 5), ("U1", 1, 2, None), ("U2", 1, 2, None))
+    rules = Rules(
+        code="R",
+        title="Random",
+        units=bank,
+        groups=(Group("G0", "G0", ("U0", "U1", "U2"), mandatory=True),),
+        equivalences=(Equivalence("U1", ("U0",)),),
+    )
+    route = shortest_route(rules, [], exempt=["U0"])
+    assert route.found and route.units == ("U1", "U2")
+
+
+def test_a_unit_that_an_added_equivalent_satisfies_may_still_be_added_for_its_hours():
+    # U1 satisfies both U0 and U2. Adding U1 in place of U0 is cheapest (U0's GLH is unknown),
+    # but 11 GLH are needed, so U2 (5 h) must be added too, even though U1 would satisfy it.
+    bank = units(
+        ("U0", 1, 2, None), ("U1", 1, 2, None), ("U2", 1, 2, 5), ("U3", 1, 2, 5), ("U4", 1, 2, 5)
+    )
+    rules = Rules(
+        code="R",
+        title="Random",
+        units=bank,
+        groups=(Group("G0", "G0", tuple(bank), mandatory=True),),
+        min_glh=11,
+        equivalences=(Equivalence("U0", ("U1",)), Equivalence("U2", ("U1",))),
+    )
+    route = shortest_route(rules, [])
+    assert route.found and route.units == ("U1", "U2", "U3", "U4")
+    assert route.unknown_glh == ("U1",) and route.glh == 15
+
+
 # -- unit choice at registration ----------------------------------------------------------
 
 

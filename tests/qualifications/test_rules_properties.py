@@ -2,7 +2,7 @@
 
 from itertools import combinations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qualifications.rules import (
@@ -53,10 +53,18 @@ def qualifications(draw: st.DrawFn) -> Rules:
             )
         )
     )
-    equivalences: tuple[Equivalence, ...] = ()
-    if draw(st.booleans()):
-        satisfied_by = draw(st.sampled_from(["OLD", *codes]))
-        equivalences = (Equivalence(draw(st.sampled_from(codes)), (satisfied_by,)),)
+    # Up to two equivalences of one or two satisfiers each, so that one unit may satisfy two.
+    equivalences = tuple(
+        Equivalence(
+            draw(st.sampled_from(codes)),
+            tuple(
+                draw(
+                    st.lists(st.sampled_from(["OLD", *codes]), min_size=1, max_size=2, unique=True)
+                )
+            ),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
     barred: tuple[tuple[str, ...], ...] = ()
     if count >= 3 and draw(st.booleans()):
         barred = (
@@ -158,8 +166,21 @@ def cost_total(rules: Rules, codes) -> tuple[int, ...]:
     )
 
 
+# Found by this property: U0 held, barred with U1 which satisfies it as an equivalent.
+BARRED_EQUIVALENT = Rules(
+    code="R",
+    title="Random",
+    units={c: Unit(c, c, level=2, credits=1) for c in ("U0", "U1", "U2")},
+    groups=(Group("G0", "G0", ("U0", "U1", "U2"), mandatory=True),),
+    min_credits=0,
+    barred=(("U0", "U1"),),
+    equivalences=(Equivalence("U0", ("U1",)),),
+)
+
+
 @PROPERTY_SETTINGS
 @given(full_cases())
+@example((BARRED_EQUIVALENT, frozenset(), frozenset({"U0"}), frozenset()))
 def test_the_shortest_route_is_eligible_and_nothing_cheaper_is(case):
     rules, achieved, chosen, exempt = case
     route = shortest_route(rules, achieved, chosen=chosen, exempt=exempt)
