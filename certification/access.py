@@ -13,7 +13,9 @@ def certificate_for(request: PortalRequest, pk: int) -> Certificate:
     """A certificate of a registration the person may see, or 404."""
     visible = Registration.objects.visible_to(request.user)
     return get_object_or_404(
-        Certificate.objects.select_related("registration__learner", "replaces", "registration"),
+        Certificate.objects.select_related(
+            "registration__learner", "replaces", "replaced_by", "registration"
+        ),
         pk=pk,
         registration__in=visible,
     )

@@ -23,25 +23,30 @@ class RenderStatus(models.TextChoices):
 
 
 class CertificateState(models.TextChoices):
-    """Where a certificate stands, as every page says it: revoked first, then its PDF."""
+    """Where a certificate stands, as every page (and the public verification) says it:
+    revoked first, then replaced by a newer one, then what became of its PDF."""
 
     READY = "ready", "Ready"
     PENDING = "pending", "Being made"
     FAILED = "failed", "Failed to render"
+    REPLACED = "replaced", "Replaced"
     REVOKED = "revoked", "Revoked"
 
 
+STANDING = Q(revoked_at__isnull=True, replaced_by__isnull=True)
 # The one rule, as a filter; `Certificate.state` says the same of one row.
 STATE_FILTERS = {
-    CertificateState.READY: Q(status=RenderStatus.READY, revoked_at__isnull=True),
-    CertificateState.PENDING: Q(status=RenderStatus.PENDING, revoked_at__isnull=True),
-    CertificateState.FAILED: Q(status=RenderStatus.FAILED, revoked_at__isnull=True),
+    CertificateState.READY: STANDING & Q(status=RenderStatus.READY),
+    CertificateState.PENDING: STANDING & Q(status=RenderStatus.PENDING),
+    CertificateState.FAILED: STANDING & Q(status=RenderStatus.FAILED),
+    CertificateState.REPLACED: Q(revoked_at__isnull=True, replaced_by__isnull=False),
     CertificateState.REVOKED: Q(revoked_at__isnull=False),
 }
 STATE_COLOURS = {
     CertificateState.READY: "success",
     CertificateState.PENDING: "secondary",
     CertificateState.FAILED: "danger",
+    CertificateState.REPLACED: "info",
     CertificateState.REVOKED: "danger",
 }
 
@@ -126,9 +131,16 @@ class Certificate(models.Model):
         return self.revoked_at is not None
 
     @property
+    def is_replaced(self) -> bool:
+        # A reverse one-to-one: pages that list certificates select_related("replaced_by").
+        return hasattr(self, "replaced_by")
+
+    @property
     def state(self) -> CertificateState:
         if self.is_revoked:
             return CertificateState.REVOKED
+        if self.is_replaced:
+            return CertificateState.REPLACED
         return CertificateState(self.status)
 
     @property

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from certification.models import Certificate
+from certification.models import Certificate, CertificateState
 
 LOOKUPS = 30  # per client address
 WINDOW = 600  # seconds
@@ -31,11 +31,9 @@ def verify(number: str) -> Finding:
     )
     if certificate is None:
         return Finding("unknown")
-    if certificate.is_revoked:
-        return Finding("revoked", certificate)
-    if hasattr(certificate, "replaced_by"):
-        return Finding("replaced", certificate)
-    return Finding("genuine", certificate)
+    if certificate.state in (CertificateState.REVOKED, CertificateState.REPLACED):
+        return Finding(certificate.state.value, certificate)
+    return Finding("genuine", certificate)  # whatever became of its PDF
 
 
 def allowed(request: HttpRequest) -> bool:

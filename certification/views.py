@@ -44,7 +44,7 @@ def claims(request: PortalRequest) -> HttpResponse:
         "unit": unit,
         "waiting": waiting,
         "issued": Certificate.objects.filter(registration__in=registrations).select_related(
-            "registration__learner"
+            "registration__learner", "replaced_by"
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
@@ -67,7 +67,9 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     database, so it stays quick however many the centre has issued."""
     centre = admin_centre(request)
     everything = Certificate.objects.of_centre(centre.pk)
-    found = everything.select_related("registration__learner", "registration__qualification")
+    found = everything.select_related(
+        "registration__learner", "registration__qualification", "replaced_by"
+    )
     search = request.GET.get("q", "").strip()[:100]
     if search:
         found = found.matching(search)

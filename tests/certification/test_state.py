@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
-from certification.services import certificate_claim
+from certification.services import certificate_claim, certificate_replace
+from certification.verification import verify
 from tests.certification.conftest import achieve
 
 
@@ -61,6 +62,25 @@ def test_the_list_the_claims_page_the_certificate_and_the_learners_home_agree(
         assert badge(client.get(url).content.decode()) == [word], url
     client.force_login(learner)
     assert badge(client.get("/").content.decode()) == [word]
+
+
+def test_a_replaced_certificate_says_so_on_every_page_and_its_replacement_stands(
+    client, certificate, centre_admin, learner
+):
+    Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.READY)
+    new = certificate_replace(certificate=certificate, reason="Name misspelt.", actor=centre_admin)
+    Certificate.objects.filter(pk=new.pk).update(status=RenderStatus.READY)
+    certificate.refresh_from_db()
+    new.refresh_from_db()
+    assert certificate.state == CertificateState.REPLACED and new.state == CertificateState.READY
+    client.force_login(centre_admin)
+    for url in (reverse("certification:certificate-list"), reverse("certification:claims")):
+        assert sorted(badge(client.get(url).content.decode())) == ["Ready", "Replaced"], url
+    detail = reverse("certification:certificate-detail", args=[certificate.pk])
+    assert badge(client.get(detail).content.decode()) == ["Replaced"]
+    client.force_login(learner)
+    assert sorted(badge(client.get("/").content.decode())) == ["Ready to download", "Replaced"]
+    assert verify(certificate.number).state == "replaced" and verify(new.number).state == "genuine"
 
 
 def test_the_state_filter_finds_what_the_badge_says(client, certificate, centre_admin):
