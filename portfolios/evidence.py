@@ -174,17 +174,24 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     before = evidence_facts(locked)
     for field, value in details.__dict__.items():
         setattr(locked, field, value)
+    # Saving the form unchanged is not an edit. Browsers send a textarea's lines ending in
+    # CRLF, so text that differs only in its line endings is the same text, and is left as it was.
+    if comparable(evidence_facts(locked)) == comparable(before):
+        locked.refresh_from_db()
+        return locked
     locked.save()
-    after = evidence_facts(locked)
-    if after != before:  # saving the form unchanged is not an edit
-        audit_append(
-            actor=actor,
-            action="evidence.edited",
-            subject=f"evidence:{locked.pk}",
-            before=before,
-            after=after,
-        )
+    audit_append(
+        actor=actor,
+        action="evidence.edited",
+        subject=f"evidence:{locked.pk}",
+        before=before,
+        after=evidence_facts(locked),
+    )
     return locked
+
+
+def comparable(facts: dict[str, object]) -> dict[str, object]:
+    return {k: v.replace("\r\n", "\n") if isinstance(v, str) else v for k, v in facts.items()}
 
 
 def evidence_delete(*, evidence: Evidence, actor: User) -> None:

@@ -550,7 +550,10 @@ def test_a_signature_too_long_for_the_form_is_refused_with_the_forms_own_message
     response = client.post(
         countersign_url(signed_off), {"declared": "on", "signature": "L" * 201}, follow=True
     )
-    assert "Ensure this value has at most 200 characters (it has 201)." in shown(response)
+    assert (
+        "Signature (type your full name): Ensure this value has at most 200 characters (it has 201)."
+        in shown(response)
+    )
     assert DECLARATION_NEEDED not in shown(response)
     signed_off.refresh_from_db()
     assert not signed_off.achieved and signed_off.learner_signature == ""

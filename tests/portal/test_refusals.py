@@ -61,7 +61,16 @@ def test_a_form_that_failed_validation_becomes_a_refusal_with_its_messages():
     form = ReasonForm({"reason": "far too long"})
     assert not form.is_valid()
     refused = Refused.from_form(form)
-    assert refused.messages == ["Ensure this value has at most 5 characters (it has 12)."]
+    assert refused.messages == ["Reason: Ensure this value has at most 5 characters (it has 12)."]
+
+
+def test_a_missing_field_reads_as_its_own_sentence_in_a_refusal():
+    class Asked(forms.Form):
+        reason = forms.CharField(error_messages={"required": "Write the reason."})
+
+    form = Asked({"reason": "  "})
+    assert not form.is_valid()
+    assert Refused.from_form(form).messages == ["Write the reason."]
 
 
 def test_a_refusal_redirects_and_flashes_each_message():
@@ -116,7 +125,7 @@ def test_a_form_attempt_shows_the_forms_own_messages_and_does_nothing_when_inval
     )
     assert done == [] and response["Location"] == "/back/"
     assert flashed(request) == [
-        ("error", "Ensure this value has at most 5 characters (it has 12).")
+        ("error", "Reason: Ensure this value has at most 5 characters (it has 12).")
     ]
 
 

@@ -177,6 +177,21 @@ def test_saving_evidence_unchanged_writes_nothing_to_the_audit_log(registration,
     assert audit.actions() == []
 
 
+def test_a_browsers_crlf_line_endings_are_not_an_edit_and_the_text_is_kept(registration, learner):
+    # Browsers send a textarea's lines ending in CRLF, whatever the stored text has.
+    evidence = add(registration, learner, [pdf()])
+    Evidence.objects.filter(pk=evidence.pk).update(description="First line.\n\nSecond line.")
+    evidence.refresh_from_db()
+    sent = EvidenceDetails(
+        evidence.title, evidence.occurred_on, evidence.method, "First line.\r\n\r\nSecond line."
+    )
+    audit = AuditWatch()
+    evidence_update(evidence=evidence, details=sent, actor=learner)
+    assert audit.actions() == []
+    evidence.refresh_from_db()
+    assert evidence.description == "First line.\n\nSecond line."
+
+
 def test_removing_evidence_keeps_its_details_and_its_files_names_and_hashes_in_the_audit_log(
     registration, learner
 ):
