@@ -45,8 +45,8 @@ run_pytest() {
   return "$code"
 }
 
-step "fast suite (SQLite, tasks in-process)"
-(unset DATABASE_URL REDIS_URL; run_pytest -m "not integration and not browser" "$@") || status=1
+step "fast suite (SQLite, tasks in-process, one process per core)"
+(unset DATABASE_URL REDIS_URL; run_pytest -m "not integration and not browser" -n auto "$@") || status=1
 
 step "integration and browser suites (PostgreSQL, Redis, Celery worker, Chromium)"
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal}
