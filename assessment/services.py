@@ -183,6 +183,7 @@ def _decide(
     audit_append(
         actor=actor,
         action="decision.recorded",
+        centre_id=registration.centre_id,
         subject=f"decision:{decision.pk}",
         before=before,
         after=summary(decision),
@@ -215,6 +216,7 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
             audit_append(
                 actor=actor,
                 action="decision.countersigned",
+                centre_id=decision.registration.centre_id,
                 subject=f"decision:{decision.pk}",
                 before=before,
                 after=summary(decision),
@@ -288,6 +290,7 @@ def unit_sign_off(
         audit_append(
             actor=actor,
             action="unit.signed_off",
+            centre_id=registration.centre_id,
             subject=f"sign_off:{sign_off.pk}",
             after={
                 "registration": registration.pk,
@@ -315,6 +318,7 @@ def unit_learner_countersign(
         audit_append(
             actor=actor,
             action="unit.learner_countersigned",
+            centre_id=sign_off.registration.centre_id,
             subject=f"sign_off:{sign_off.pk}",
             after={"signature": sign_off.learner_signature},
         )
@@ -351,6 +355,7 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
         audit_append(
             actor=actor,
             action="mapping.confirmed" if confirm else "mapping.rejected",
+            centre_id=registration.centre_id,
             subject=f"mapping:{mapping.pk}",
             before=before,
             after={"status": mapping.status, "feedback": mapping.feedback},
@@ -418,6 +423,7 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
         audit_append(
             actor=actor,
             action="unit.unlocked",
+            centre_id=registration.centre_id,
             subject=f"sign_off:{locked.pk}",
             before={"registration": registration.pk, "unit": locked.unit_id, "locked": True},
             after={"locked": False, "reason": locked.unlock_reason},

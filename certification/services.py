@@ -123,6 +123,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         audit_append(
             actor=actor,
             action="certificate.claimed",
+            centre_id=registration.centre_id,
             subject=f"certificate:{certificate.pk}",
             after={"number": certificate.number, "kind": kind, "registration": registration.pk},
         )
@@ -172,6 +173,7 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
         audit_append(
             actor=actor,
             action="certificate.revoked",
+            centre_id=certificate.registration.centre_id,
             subject=f"certificate:{locked.pk}",
             after={"number": locked.number, "reason": locked.revocation_reason},
         )
@@ -205,6 +207,7 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
         audit_append(
             actor=actor,
             action="certificate.replaced",
+            centre_id=original.registration.centre_id,
             subject=f"certificate:{original.pk}",
             after={"replacement": replacement.number, "reason": replacement.replacement_reason},
         )
@@ -222,6 +225,7 @@ def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
             audit_append(
                 actor=actor,
                 action="certificate.render_retried",
+                centre_id=certificate.registration.centre_id,
                 subject=f"certificate:{certificate.pk}",
                 before={"status": RenderStatus.FAILED},
                 after={"status": RenderStatus.PENDING},

@@ -167,6 +167,7 @@ def plan_generate(
         audit_append(
             actor=actor,
             action="iqa.plan_generated",
+            centre_id=plan.centre_id,
             subject=f"plan:{plan.pk}",
             after={"items": len(proposed), "from": starts_on, "to": ends_on},
         )
@@ -196,6 +197,7 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
         audit_append(
             actor=actor,
             action="iqa.plan_item_added",
+            centre_id=plan.centre_id,
             subject=f"plan:{plan.pk}",
             after={"registration": work.registration, "unit": work.unit, "stage": work.stage},
         )
@@ -211,6 +213,7 @@ def plan_item_remove(*, item: PlanItem, actor: User) -> None:
         audit_append(
             actor=actor,
             action="iqa.plan_item_removed",
+            centre_id=item.plan.centre_id,
             subject=f"plan:{item.plan_id}",
             before={"registration": item.registration_id, "unit": item.unit_id},
         )
@@ -288,6 +291,7 @@ def sample_record(
         audit_append(
             actor=actor,
             action="iqa.sampled",
+            centre_id=registration.centre_id,
             subject=f"sample:{sample.pk}",
             after={
                 "registration": registration.pk,
@@ -325,6 +329,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
         audit_append(
             actor=actor,
             action="iqa.action_responded",
+            centre_id=action.sample.registration.centre_id,
             subject=f"action:{action.pk}",
             before=before,
             after={"status": action.status, "response": action.response},
@@ -349,6 +354,7 @@ def action_close(*, action: Action, actor: User) -> Action:
         audit_append(
             actor=actor,
             action="iqa.action_closed",
+            centre_id=action.sample.registration.centre_id,
             subject=f"action:{action.pk}",
             before={"status": ActionStatus.RESPONDED},
             after={"status": action.status},
@@ -377,6 +383,7 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
         audit_append(
             actor=actor,
             action="iqa.lock_lifted",
+            centre_id=centre.pk,
             subject=f"sample:{sample.pk}",
             after={"reason": sample.lock_lift_reason},
         )
@@ -409,6 +416,7 @@ def strategy_save(*, form: Any, risks: dict[int, str], actor: User) -> SamplingS
         audit_append(
             actor=actor,
             action="iqa.strategy_saved",
+            centre_id=centre.pk,
             subject=f"strategy:{strategy.pk}",
             before=before,
             after={**{f: getattr(strategy, f) for f in form.fields}, "risks": risks},

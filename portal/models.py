@@ -228,10 +228,17 @@ class Role(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One entry of an append-only log. Each carries the hash of the one before it, so editing
-    or deleting any entry breaks the chain from there on (`manage.py verify_audit`)."""
+    """One entry of an append-only log. Each carries the hash of the one before it in its chain,
+    so editing or deleting any entry breaks the chain from there on (`manage.py verify_audit`).
+
+    Each centre's entries form a chain of their own, so centres never wait for each other's
+    appends; entries about no one centre (and those written before chains were per centre)
+    form the portal's chain, `centre` empty."""
 
     at = models.DateTimeField()
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     action = models.CharField(max_length=60)
     subject = models.CharField(max_length=100, help_text="e.g. decision:42")
@@ -243,6 +250,12 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["pk"]
         verbose_name_plural = "audit entries"
+        indexes = [
+            # The last entry of a chain, found at every append.
+            models.Index(fields=["centre", "id"], name="audit_chain_order"),
+            # An item's history reads its entries by subject.
+            models.Index(fields=["subject"], name="audit_subject"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"

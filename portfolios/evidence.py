@@ -127,6 +127,7 @@ def evidence_store(
             audit_append(
                 actor=actor,
                 action=action,
+                centre_id=registration.centre_id,
                 subject=f"evidence:{evidence.pk}",
                 after={**evidence_facts(evidence), "files": len(files)},
             )
@@ -183,6 +184,7 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     audit_append(
         actor=actor,
         action="evidence.edited",
+        centre_id=evidence.registration.centre_id,
         subject=f"evidence:{locked.pk}",
         before=before,
         after=evidence_facts(locked),
@@ -205,6 +207,7 @@ def evidence_delete(*, evidence: Evidence, actor: User) -> None:
         audit_append(
             actor=actor,
             action="evidence.removed",
+            centre_id=evidence.registration.centre_id,
             subject=f"evidence:{locked.pk}",
             before={
                 **evidence_facts(locked),

@@ -121,6 +121,7 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
             audit_append(
                 actor=actor,
                 action="mapping.proposed",
+                centre_id=evidence.registration.centre_id,
                 subject=f"evidence:{locked.pk}",
                 before=before,
                 after=after,

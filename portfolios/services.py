@@ -131,6 +131,7 @@ def registration_create(
     audit_append(
         actor=actor,
         action="registration.created",
+        centre_id=centre.pk,
         subject=f"registration:{registration.pk}",
         after={**registration_facts(registration), "units": sorted(u.code for u in units)},
     )
@@ -153,6 +154,7 @@ def registration_choose_units(
         audit_append(
             actor=actor,
             action="registration.units_chosen",
+            centre_id=registration.centre_id,
             subject=f"registration:{registration.pk}",
             before={"units": before},
             after={"units": after},

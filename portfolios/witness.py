@@ -78,6 +78,7 @@ def witness_request_create(
         audit_append(
             actor=actor,
             action="witness.requested",
+            centre_id=registration.centre_id,
             subject=f"witness_request:{request.pk}",
             after={
                 "registration": registration.pk,
@@ -155,6 +156,7 @@ def witness_confirm(*, token: str, answer: WitnessAnswer) -> Evidence:
         audit_append(
             actor=None,
             action="witness.confirmed",
+            centre_id=found.registration.centre_id,
             subject=f"witness_request:{request.pk}",
             after={
                 "evidence": evidence.pk,

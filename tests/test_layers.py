@@ -30,7 +30,7 @@ def modules() -> dict[str, Path]:
 
 def imports_of(path: Path, known: set[str]) -> set[str]:
     """The project modules a file imports, by their dotted names."""
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

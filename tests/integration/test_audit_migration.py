@@ -104,7 +104,11 @@ def test_entries_written_before_the_move_are_the_same_intact_chain_after_it(
 
     # The chain goes on from the last entry written before the move, in the renamed table.
     latest = audit_append(
-        actor=assessor, action="evidence.added", subject="evidence:1", after={"files": 1}
+        actor=assessor,
+        action="evidence.added",
+        subject="evidence:1",
+        centre_id=None,
+        after={"files": 1},
     )
     assert latest.pk > kept[-1][0] and latest.previous_hash == kept[-1][1]
     assert audit_verify() == (total + 1, None)

@@ -1,0 +1,66 @@
+"""The audit log: one hash chain per centre, and the portal's own, each verified end to end."""
+
+from django.core.management import call_command
+
+from portal.audit import GENESIS, audit_append, audit_verify
+from portal.models import AuditEntry
+from tests.audit import AuditWatch
+
+
+def append(centre, subject):
+    return audit_append(
+        actor=None, action="test.done", subject=subject, centre_id=centre.pk if centre else None
+    )
+
+
+def test_each_centres_entries_form_a_chain_of_their_own(centre, other_centre):
+    audit = AuditWatch()
+    first = append(centre, "thing:1")
+    elsewhere = append(other_centre, "thing:2")
+    second = append(centre, "thing:3")
+    assert second.previous_hash == first.hash
+    assert elsewhere.previous_hash != first.hash
+    assert audit.actions() == ["test.done"] * 3
+    assert audit_verify()[1] is None
+
+
+def test_a_centres_first_entry_starts_from_the_beginning(centre, other_centre):
+    assert not AuditEntry.objects.filter(centre=other_centre).exists()
+    assert append(other_centre, "thing:1").previous_hash == GENESIS
+
+
+def test_an_entry_about_no_centre_follows_the_portals_chain(centre):
+    before = AuditEntry.objects.filter(centre__isnull=True).order_by("-pk").first()
+    append(centre, "thing:1")
+    entry = append(None, "thing:2")
+    assert entry.previous_hash == (before.hash if before else GENESIS)
+    assert audit_verify()[1] is None
+
+
+def test_moving_an_entry_to_another_centres_chain_is_seen_as_an_edit(centre, other_centre):
+    append(centre, "thing:1")
+    moved = append(centre, "thing:2")
+    AuditEntry.objects.filter(pk=moved.pk).update(centre=other_centre)
+    broken = audit_verify()[1]
+    assert broken is not None and broken.entry_id == moved.pk
+
+
+def test_an_entry_removed_from_one_chain_is_found_among_the_others(centre, other_centre, capsys):
+    append(centre, "thing:1")
+    gone = append(centre, "thing:2")
+    append(other_centre, "thing:3")
+    after = append(centre, "thing:4")
+    append(other_centre, "thing:5")
+    AuditEntry.objects.filter(pk=gone.pk).delete()
+    broken = audit_verify()[1]
+    assert broken is not None and broken.entry_id == after.pk
+    assert "follow" in broken.reason
+
+
+def test_verify_audit_counts_every_chain(centre, other_centre, capsys):
+    append(centre, "thing:1")
+    append(other_centre, "thing:2")
+    append(None, "thing:3")
+    call_command("verify_audit")
+    total = AuditEntry.objects.count()
+    assert f"The audit chain is intact: {total} entries." in capsys.readouterr().out
