@@ -35,6 +35,7 @@ NOT_A_COUNTERSIGNER = (
     "Only a qualified assessor of the centre, other than the trainee, can countersign."
 )
 NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
 
 
 class DecisionRefused(Refused):
@@ -89,20 +90,26 @@ def decision_record(
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
-    units = plan_unit_ids_for(registration)
-    locked = _signed_off_units(registration)
-    if not targets.within(units):
-        raise DecisionRefused(NOT_IN_PLAN)
-    for _, model, ids in targets.by_kind():
-        for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
-            raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
-    _refuse_sampled(registration, targets)
     now = timezone.now()
     made = []
     with transaction.atomic():
+        Registration.objects.lock(registration)
+        units = plan_unit_ids_for(registration)
+        locked = _signed_off_units(registration)
+        if not targets.within(units):
+            raise DecisionRefused(NOT_IN_PLAN)
+        for _, model, ids in targets.by_kind():
+            for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
+                raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
+        _refuse_sampled(registration, targets)
         for name, _, wanted in targets.by_kind():
             for pk in sorted(wanted):
-                made.append(_decide(registration, name, pk, judgement, evidence, actor, role, now))
+                decision = _decide(registration, name, pk, judgement, evidence, actor, role, now)
+                if decision is not None:
+                    made.append(decision)
+        if not made:
+            # The same request again (a second tab, a double click): nothing to change.
+            raise DecisionRefused(ALREADY_DECIDED)
         Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(
             judged_at=now
         )
@@ -149,13 +156,17 @@ def _decide(
     actor: User,
     role: Role,
     now: datetime.datetime,
-) -> Decision:
+) -> Decision | None:
+    """Record one item's decision, superseding the current one; None where the current one is
+    already exactly this decision by this assessor (a repeated request changes nothing)."""
     target = {f"{name}_id": pk}
     previous = (
         Decision.objects.select_for_update()
         .filter(registration=registration, current=True, **target)
         .first()
     )
+    if previous is not None and _same(previous, judgement, evidence, actor, role):
+        return None
     before = summary(previous) if previous else None
     if previous:
         previous.current = False
@@ -191,22 +202,42 @@ def _decide(
     return decision
 
 
+def _same(
+    decision: Decision, judgement: Judgement, evidence: Sequence[Evidence], actor: User, role: Role
+) -> bool:
+    return (
+        decision.decided_by_id == actor.pk
+        and decision.provisional == role.is_trainee
+        and (decision.outcome, decision.method, decision.assessed_on, decision.feedback)
+        == (judgement.outcome, judgement.method, judgement.assessed_on, judgement.feedback)
+        and {e.pk for e in decision.evidence.all()} == {e.pk for e in evidence}
+    )
+
+
 def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
     """A qualified assessor confirms a trainee's provisional decisions."""
-    for decision in decisions:
-        role = assessor_role(actor, decision.registration)
-        if (
-            role is None
-            or role.is_trainee
-            or actor.pk in (decision.decided_by_id, decision.registration.learner_id)
-        ):
-            raise PermissionDenied(NOT_A_COUNTERSIGNER)
-        if not (decision.provisional and decision.current):
-            raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
-        if decision.samples.filter(lock_lifted_at__isnull=True).exists():  # type: ignore[attr-defined]
-            raise DecisionRefused(SAMPLED.format(item=decision.target))
     now = timezone.now()
     with transaction.atomic():
+        # Locked and read again: a decision countersigned meanwhile (another tab, a double
+        # click) is refused here rather than countersigned twice.
+        decisions = list(
+            Decision.objects.select_for_update(of=("self",))
+            .select_related("registration")
+            .filter(pk__in=[d.pk for d in decisions])
+            .order_by("pk")
+        )
+        for decision in decisions:
+            role = assessor_role(actor, decision.registration)
+            if (
+                role is None
+                or role.is_trainee
+                or actor.pk in (decision.decided_by_id, decision.registration.learner_id)
+            ):
+                raise PermissionDenied(NOT_A_COUNTERSIGNER)
+            if not (decision.provisional and decision.current):
+                raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+            if decision.samples.filter(lock_lifted_at__isnull=True).exists():  # type: ignore[attr-defined]
+                raise DecisionRefused(SAMPLED.format(item=decision.target))
         for decision in decisions:
             before = summary(decision)
             decision.provisional = False
@@ -274,12 +305,14 @@ def unit_sign_off(
         raise DecisionRefused(DECLARATION_NEEDED)
     if not actor.check_password(password):
         raise DecisionRefused(WRONG_PASSWORD)
-    if UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id).exists():
-        raise DecisionRefused(ALREADY_SIGNED)
-    missing = unit_missing(registration, unit_id)
-    if missing:
-        raise DecisionRefused(NOT_COMPLETE.format(items="; ".join(missing)))
     with transaction.atomic():
+        Registration.objects.lock(registration)
+        signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
+        if signed.exists():
+            raise DecisionRefused(ALREADY_SIGNED)
+        missing = unit_missing(registration, unit_id)
+        if missing:
+            raise DecisionRefused(NOT_COMPLETE.format(items="; ".join(missing)))
         sign_off = UnitSignOff.objects.create(
             registration=registration,
             unit_id=unit_id,
@@ -309,9 +342,10 @@ def unit_learner_countersign(
         raise PermissionDenied(ONLY_THE_LEARNER)
     if not declared or not signature.strip():
         raise DecisionRefused(DECLARATION_NEEDED)
-    if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
-        raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
     with transaction.atomic():
+        sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
+        if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
+            raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
         sign_off.learner_signature = signature.strip()
         sign_off.learner_signed_at = timezone.now()
         sign_off.save(update_fields=["learner_signature", "learner_signed_at"])
@@ -326,6 +360,7 @@ def unit_learner_countersign(
 
 
 NOT_THE_ASSESSOR_OF_MAPPING = "Only the learner's assessor can confirm or reject their mappings."
+MAPPING_ALREADY = "This mapping is already {status}."
 FEEDBACK_NEEDED = "Say why the mapping is rejected: the learner sees your feedback."
 
 
@@ -342,10 +377,15 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
     unit = getattr(mapping.target, "unit", None)
     if unit is not None and unit.pk in _signed_off_units(registration):
         raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=unit))
-    before = {"status": mapping.status, "feedback": mapping.feedback}
     now = timezone.now()
+    wanted = MappingStatus.CONFIRMED if confirm else MappingStatus.REJECTED
     with transaction.atomic():
-        mapping.status = MappingStatus.CONFIRMED if confirm else MappingStatus.REJECTED
+        mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
+        if (mapping.status, mapping.feedback) == (wanted, feedback.strip()):
+            # Already so (another tab, a double click): nothing to change or to log.
+            raise DecisionRefused(MAPPING_ALREADY.format(status=wanted.label.lower()))
+        before = {"status": mapping.status, "feedback": mapping.feedback}
+        mapping.status = wanted
         mapping.feedback = feedback.strip()
         mapping.reviewed_by, mapping.reviewed_at = actor, now
         mapping.save(update_fields=["status", "feedback", "reviewed_by", "reviewed_at"])

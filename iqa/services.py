@@ -51,6 +51,7 @@ RESPONSE_NEEDED = "Write your response: what you did about the action."
 ONLY_THE_SAMPLER = "Only the IQA who raised the action closes it."
 NOT_RESPONDED = "The assessor has not responded to this action yet."
 ALREADY_CLOSED = "This action is already closed."
+ALREADY_RESPONDED = "This response was already sent to the IQA."
 
 
 class IqaRefused(Refused):
@@ -317,11 +318,16 @@ def _unit_decisions(registration: Registration, unit_id: int) -> list[Decision]:
 def action_respond(*, action: Action, response: str, actor: User) -> Action:
     if actor.pk != action.sample.assessor_id:
         raise PermissionDenied(ONLY_THE_ASSESSOR)
-    if action.status == ActionStatus.CLOSED:
-        raise IqaRefused(ALREADY_CLOSED)
     if not response.strip():
         raise IqaRefused(RESPONSE_NEEDED)
+    centre_id = action.sample.registration.centre_id
     with transaction.atomic():
+        # Locked and read again, so a close or the same answer meanwhile is seen here.
+        action = Action.objects.select_for_update().get(pk=action.pk)
+        if action.status == ActionStatus.CLOSED:
+            raise IqaRefused(ALREADY_CLOSED)
+        if action.status == ActionStatus.RESPONDED and action.response == response.strip():
+            raise IqaRefused(ALREADY_RESPONDED)
         before = {"status": action.status, "response": action.response}
         action.status, action.response = ActionStatus.RESPONDED, response.strip()
         action.responded_at = timezone.now()
@@ -329,7 +335,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
         audit_append(
             actor=actor,
             action="iqa.action_responded",
-            centre_id=action.sample.registration.centre_id,
+            centre_id=centre_id,
             subject=f"action:{action.pk}",
             before=before,
             after={"status": action.status, "response": action.response},
@@ -340,11 +346,13 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
 def action_close(*, action: Action, actor: User) -> Action:
     if actor.pk != action.sample.sampled_by_id:
         raise PermissionDenied(ONLY_THE_SAMPLER)
-    if action.status == ActionStatus.CLOSED:
-        raise IqaRefused(ALREADY_CLOSED)
-    if action.status != ActionStatus.RESPONDED:
-        raise IqaRefused(NOT_RESPONDED)
+    centre_id = action.sample.registration.centre_id
     with transaction.atomic():
+        action = Action.objects.select_for_update().get(pk=action.pk)
+        if action.status == ActionStatus.CLOSED:
+            raise IqaRefused(ALREADY_CLOSED)
+        if action.status != ActionStatus.RESPONDED:
+            raise IqaRefused(NOT_RESPONDED)
         action.status, action.closed_by, action.closed_at = (
             ActionStatus.CLOSED,
             actor,
@@ -354,7 +362,7 @@ def action_close(*, action: Action, actor: User) -> Action:
         audit_append(
             actor=actor,
             action="iqa.action_closed",
-            centre_id=action.sample.registration.centre_id,
+            centre_id=centre_id,
             subject=f"action:{action.pk}",
             before={"status": ActionStatus.RESPONDED},
             after={"status": action.status},
@@ -374,9 +382,10 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
         raise PermissionDenied(ONLY_A_CENTRE_ADMIN)
     if not reason.strip():
         raise IqaRefused(REASON_NEEDED)
-    if sample.lock_lifted_at is not None:
-        raise IqaRefused(LOCK_ALREADY_LIFTED)
     with transaction.atomic():
+        sample = Sample.objects.select_for_update().get(pk=sample.pk)
+        if sample.lock_lifted_at is not None:
+            raise IqaRefused(LOCK_ALREADY_LIFTED)
         sample.lock_lifted_by, sample.lock_lifted_at = actor, timezone.now()
         sample.lock_lift_reason = reason.strip()
         sample.save(update_fields=["lock_lifted_by", "lock_lifted_at", "lock_lift_reason"])

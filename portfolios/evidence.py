@@ -61,14 +61,36 @@ def check_files(registration: Registration, files: Sequence[UploadedFile]) -> li
             .first()
         )
         if known is not None:
-            when = date_format(timezone.localtime(known.uploaded_at), "j F Y")
-            problems.append(
-                ALREADY_HERE.format(name=upload.name, title=known.evidence.title, when=when)
-            )
+            problems.append(already_here(upload, known))
         inspected.append(result)
     if problems:
         raise EvidenceRejected(problems)
     return inspected
+
+
+def already_here(upload: UploadedFile, known: EvidenceFile) -> str:
+    when = date_format(timezone.localtime(known.uploaded_at), "j F Y")
+    return ALREADY_HERE.format(name=upload.name, title=known.evidence.title, when=when)
+
+
+def refuse_files_added_meanwhile(
+    registration: Registration, files: Sequence[UploadedFile], inspected: Sequence[Inspected]
+) -> None:
+    """The same file sent twice at once (a double click, two tabs): the second is told where
+    the first went, under the registration's lock, instead of failing on the database."""
+    known = {
+        f.sha256: f
+        for f in EvidenceFile.objects.filter(
+            registration=registration, sha256__in=[i.sha256 for i in inspected]
+        ).select_related("evidence")
+    }
+    problems = [
+        already_here(upload, known[facts.sha256])
+        for upload, facts in zip(files, inspected, strict=True)
+        if facts.sha256 in known
+    ]
+    if problems:
+        raise EvidenceRejected(problems)
 
 
 def evidence_add(
@@ -113,6 +135,8 @@ def evidence_store(
     stored: list[EvidenceFile] = []
     try:
         with transaction.atomic():
+            Registration.objects.lock(registration)
+            refuse_files_added_meanwhile(registration, files, inspected)
             evidence = Evidence.objects.create(
                 registration=registration,
                 title=details.title,

@@ -52,6 +52,11 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
             | (Q(centre__in=qualified_here) & ~Q(learner=user) & trainee_assessed)
         )
 
+    def lock(self, registration: Registration) -> Registration:
+        """Take the learner's record for the rest of the transaction: concurrent changes to it
+        take turns, and each then re-checks what the one before it did."""
+        return self.select_for_update().get(pk=registration.pk)
+
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
 

@@ -84,11 +84,11 @@ def wav(name="discussion.wav"):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
 
 
-def meet(registration, assessor, evidence, numbers=()):
+def meet(registration, assessor, evidence, numbers=(), judgement=MET):
     return decision_record(
         registration=registration,
         targets=Targets(criteria=criteria(UNIT, *numbers)),
-        judgement=MET,
+        judgement=judgement,
         evidence=[evidence],
         actor=assessor,
     )
@@ -348,7 +348,8 @@ def test_an_unlocked_unit_takes_decisions_again_and_is_signed_off_anew(
     registration, assessor, learner, centre_admin, evidence, signed_off
 ):
     unit_unlock(sign_off=signed_off, reason=REASON, actor=centre_admin)
-    [again] = meet(registration, assessor, evidence, numbers=["1.2"])
+    reassessed = Judgement(Outcome.MET, "observation", ON, "Re-assessed after the IQA sample.")
+    [again] = meet(registration, assessor, evidence, numbers=["1.2"], judgement=reassessed)
     assert again.counts
     second = sign(registration, assessor)
     assert second.pk != signed_off.pk

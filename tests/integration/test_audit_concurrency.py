@@ -9,23 +9,11 @@ watches another centre's append go through while the same centre's waits its tur
 from __future__ import annotations
 
 import datetime
-import http.cookiejar
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 
 from assessment.models import Decision
@@ -35,93 +23,18 @@ from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.loader import catalogue_load
 from qualifications.models import Criterion, Qualification
-from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
-from tests.integration.conftest import ROOT, worker_database_url
+from tests.factories import CentreFactory, RoleFactory, UserFactory
+from tests.integration.served import Browser, gunicorn
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.portfolios.files import pdf
 
 REQUESTS = 11
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(real_services, transactional_db, tmp_path: Path) -> Iterator[str]:
-    """gunicorn serving the test database, as production serves the real one."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    log = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not answer within 60 s:\n{log.read_text()}")
-                time.sleep(0.3)
+    with gunicorn(tmp_path) as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-class Browser:
-    """One logged-in person: a cookie jar, and their CSRF token for each POST."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        handlers = [urllib.request.HTTPCookieProcessor(self.jar), NoRedirects()]
-        self.opener = urllib.request.build_opener(*handlers)
-
-    def log_in(self, email: str) -> None:
-        page = self.opener.open(f"{self.base}/accounts/login/", timeout=30).read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        assert token is not None
-        status = self.post("/accounts/login/", {"username": email, "password": PASSWORD},
-                           token=token.group(1))  # fmt: skip
-        assert status == 302, "the login should redirect home"
-
-    def post(self, path: str, fields: dict[str, str], token: str | None = None) -> int:
-        cookies = {c.name: c.value for c in self.jar}
-        data = urllib.parse.urlencode(fields).encode()
-        request = urllib.request.Request(f"{self.base}{path}", data=data, method="POST")
-        request.add_header("X-CSRFToken", token or str(cookies["csrftoken"]))
-        request.add_header("Referer", f"{self.base}{path}")
-        try:
-            with self.opener.open(request, timeout=60) as answer:
-                return int(answer.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
-
-
-class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def person(centre, kind, email):

@@ -13,8 +13,10 @@ from portfolios.evidence import (
     NO_FILES,
     EvidenceDetails,
     EvidenceRejected,
+    check_files,
     evidence_add,
     evidence_delete,
+    evidence_store,
     evidence_update,
 )
 from portfolios.models import Evidence, EvidenceFile, EvidenceMethod
@@ -399,3 +401,19 @@ def test_changing_the_details_shows_the_date_already_given_in_the_date_picker(
     evidence = stored["image/png"].evidence
     page = client.get(reverse("portfolios:evidence-edit", args=[evidence.pk])).content.decode()
     assert f'value="{evidence.occurred_on.isoformat()}"' in page
+
+
+def test_a_file_added_by_a_request_running_alongside_is_refused_with_where_it_went(
+    registration, learner
+):
+    # Two uploads of one file at once both pass the first check; the second, once it has the
+    # registration to itself, is told where the first one put the file.
+    checked = check_files(registration, [pdf()])
+    first = add(registration, learner, [pdf()])
+    audit = AuditWatch()
+    with pytest.raises(EvidenceRejected) as rejected:
+        evidence_store(registration, DETAILS, [pdf()], checked, learner, action="evidence.added")
+    [message] = rejected.value.messages
+    assert "record.pdf is already in this portfolio" in message and first.title in message
+    assert Evidence.objects.filter(registration=registration).count() == 1
+    assert audit.actions() == []
