@@ -36,7 +36,7 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
-from portal.http import PortalRequest
+from portal.http import PortalRequest, posted_ids
 from portal.refusals import attempt, attempt_form, flash_refusal, refused_on_form
 from portfolios.access import evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
@@ -50,7 +50,7 @@ NONE_CHOSEN = "Choose at least one decision to countersign."
 def ticked(request: PortalRequest) -> Targets:
     return Targets(
         **{
-            name: frozenset(int(v) for v in request.POST.getlist(name) if v.isdigit())
+            name: frozenset(posted_ids(request.POST.getlist(name)))
             for name in ("criteria", "range_items", "knowledge_items")
         }
     )
@@ -143,7 +143,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
     """A qualified assessor's list of trainees' provisional decisions, to countersign."""
     waiting = list(pages.awaiting_countersignature(request.user))
     if request.method == "POST":
-        chosen = {int(v) for v in request.POST.getlist("decisions") if v.isdigit()}
+        chosen = posted_ids(request.POST.getlist("decisions"))
         decisions = [d for d in waiting if d.pk in chosen]
         if not decisions:
             messages.error(request, NONE_CHOSEN)

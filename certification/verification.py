@@ -20,7 +20,8 @@ class Finding:
 
 
 def normalise(number: str) -> str:
-    return "".join(number.upper().split())
+    # NUL is no character of a number, and PostgreSQL refuses it in a query.
+    return "".join(number.replace("\x00", "").upper().split())[:40]
 
 
 def verify(number: str) -> Finding:

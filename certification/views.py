@@ -21,7 +21,7 @@ from certification.services import (
     certificates_claim,
 )
 from certification.verification import allowed, normalise, verify
-from portal.http import PortalRequest, private_pdf
+from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.listing import sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
@@ -70,7 +70,7 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     found = everything.select_related(
         "registration__learner", "registration__qualification", "replaced_by"
     )
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_text(request.GET.get("q"))
     if search:
         found = found.matching(search)
     kind = request.GET.get("kind", "")
@@ -104,7 +104,7 @@ def claim(request: PortalRequest) -> HttpResponse:
     if kind not in Kind.values:
         messages.error(request, "Choose which kind of certificate to claim.")
         return redirect("certification:claims")
-    wanted = {int(v) for v in request.POST.getlist("registrations") if v.isdigit()}
+    wanted = posted_ids(request.POST.getlist("registrations"))
     chosen = [r for r in claimable_registrations(admin_centre(request)) if r.pk in wanted]
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")

@@ -31,7 +31,7 @@ from iqa.services import (
     strategy_for,
     strategy_save,
 )
-from portal.http import PortalRequest, private_pdf
+from portal.http import PortalRequest, posted_id, posted_ids, private_pdf
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
 from portfolios.access import registration_for
@@ -40,9 +40,7 @@ from qualifications.models import Qualification
 CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
 
 
-def number(value: str | None) -> int:
-    """An id sent by a form; anything that is not one matches nothing (0), never an error."""
-    return int(value) if value and value.isdigit() else 0
+number = posted_id  # an id sent by a form: anything else matches nothing, never an error
 
 
 @login_required
@@ -123,8 +121,8 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     form = SampleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        chosen = {int(v) for v in request.POST.getlist("decisions") if v.isdigit()}
-        looked = {int(v) for v in request.POST.getlist("evidence") if v.isdigit()}
+        chosen = posted_ids(request.POST.getlist("decisions"))
+        looked = posted_ids(request.POST.getlist("evidence"))
         judgement = Judgement(**{k: data[k] for k in Judgement.__dataclass_fields__})
         try:
             sample = sample_record(

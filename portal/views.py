@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from portal.http import PortalRequest
+from portal.http import PortalRequest, posted_id
 from portal.models import Role
 from portal.roles import set_active_role
 
@@ -16,7 +16,9 @@ from portal.roles import set_active_role
 @require_POST
 @login_required
 def switch_role(request: PortalRequest) -> HttpResponse:
-    role = get_object_or_404(Role.objects.filter(user=request.user), pk=request.POST.get("role"))
+    role = get_object_or_404(
+        Role.objects.filter(user=request.user), pk=posted_id(request.POST.get("role"))
+    )
     set_active_role(request, role)
     messages.success(request, f"You are now working as {role.label.lower()} at {role.centre}.")
     return redirect("home")

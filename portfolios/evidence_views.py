@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from portal.http import PortalRequest
+from portal.http import PortalRequest, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
 from portfolios.access import evidence_file_for, evidence_for, registration_for
 from portfolios.evidence import (
@@ -136,7 +136,7 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(ONLY_THE_LEARNER)
     if request.method == "POST":
         chosen = {
-            name: frozenset(int(v) for v in request.POST.getlist(name) if v.isdigit())
+            name: frozenset(posted_ids(request.POST.getlist(name)))
             for name in ("criteria", "range_items", "knowledge_items")
         }
         try:

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from portal.http import PortalRequest
+from portal.http import PortalRequest, search_text
 from portal.listing import sorted_page
 from portal.refusals import refused_on_form
 from portfolios.access import admin_centre, can_administer, registration_for
@@ -39,7 +39,7 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
     everyone = Registration.objects.filter(centre=centre)
     registrations = everyone.select_related("learner", "qualification", "assessor", "iqa")
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_text(request.GET.get("q"))
     if search:
         registrations = registrations.filter(
             Q(learner__full_name__icontains=search) | Q(learner__email__icontains=search)
