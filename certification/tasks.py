@@ -1,4 +1,3 @@
-import datetime
 import logging
 
 from celery import shared_task
@@ -7,10 +6,9 @@ from kombu.exceptions import OperationalError
 
 from certification.models import Certificate, RenderStatus
 from certification.rendering import certificate_render
-from portal.pdf import RENDER_TASK_OPTIONS, render_in_task
+from portal.pdf import PENDING_FOR, RENDER_TASK_OPTIONS, SWEEP_TASK_OPTIONS, render_in_task
 
 log = logging.getLogger(__name__)
-PENDING_FOR = datetime.timedelta(minutes=2)
 
 
 @shared_task(**RENDER_TASK_OPTIONS)
@@ -36,7 +34,7 @@ def queue_render(certificate_id: int) -> bool:
     return True
 
 
-@shared_task(time_limit=60)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def requeue_pending_certificates() -> int:
     """Queue again the certificates pending for a while (claimed while the broker was down)."""
     stale = timezone.now() - PENDING_FOR

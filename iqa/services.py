@@ -27,7 +27,7 @@ from iqa.models import (
     Verdict,
 )
 from iqa.planning import Work, propose
-from iqa.tasks import render_iqa_document
+from iqa.tasks import queue_document
 from portal.audit import audit_append
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -405,7 +405,7 @@ def document_request(
     """Ask for a PDF of a sample's report or a plan's sampling record; a task makes it once
     the request is committed. A failed document is asked for again the same way."""
     document = IqaDocument.objects.create(sample=sample, plan=plan, requested_by=actor)
-    render_iqa_document.delay_on_commit(document.pk)
+    transaction.on_commit(lambda: queue_document(document.pk))
     return document
 
 

@@ -3,6 +3,7 @@ static files (fonts, images): a document can never make the server fetch another
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,13 @@ def render_pdf(template: str, context: dict[str, Any], css: str | None = None) -
 
 # Passing faults (storage or the database briefly away) are retried; anything else fails at once.
 TRANSIENT = (OSError,)  # ConnectionError is an OSError too
+# A sweep only reads ids and sends tasks. Its soft limit must lie under its hard limit: Celery
+# refuses to send a task whose own time_limit is under the global soft limit it inherits.
+SWEEP_TASK_OPTIONS: dict[str, Any] = {"time_limit": 60, "soft_time_limit": 50}
+# A document left pending this long is sent again by its sweep (claimed while the broker was
+# down, or held by a worker that died): long enough that a queued render is not sent twice.
+PENDING_FOR = datetime.timedelta(minutes=2)
+
 RENDER_TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
     "autoretry_for": TRANSIENT,

@@ -198,12 +198,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TRACK_STARTED = True
-# Certificates left pending (the broker was down when they were claimed) are queued again.
+# Certificates and IQA documents left pending (the broker was down when they were asked for,
+# or the worker holding them died) are queued again, every SWEEP_SECONDS.
+SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-certificates": {
         "task": "certification.tasks.requeue_pending_certificates",
-        "schedule": 300.0,
-    }
+        "schedule": SWEEP_SECONDS,
+    },
+    "requeue-pending-iqa-documents": {
+        "task": "iqa.tasks.requeue_pending_iqa_documents",
+        "schedule": SWEEP_SECONDS,
+    },
 }
 # Where people reach the portal: printed on certificates with the verification address.
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")

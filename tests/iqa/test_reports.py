@@ -9,9 +9,11 @@ import subprocess
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from assessment.services import Judgement as Decided
 from assessment.services import decision_record, unit_sign_off
+from iqa import tasks as iqa_tasks
 from iqa.models import DocumentStatus, IqaDocument, Verdict
 from iqa.reports import HEADER, document_render
 from iqa.services import Judgement, plan_generate, sample_record
@@ -135,3 +137,28 @@ def test_the_sampling_record_pdf_counts_planned_against_done(
     text = pdf_text(document.file.read(), tmp_path)
     assert f"1 of {plan.items.count()} planned item" in text
     assert UNIT in text
+
+
+def test_a_pdf_asked_for_while_the_broker_is_down_stays_pending_and_the_sweep_makes_it(
+    client, sampled, iqa, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    _, sample = sampled
+    client.force_login(iqa)
+    monkeypatch.setattr(iqa_tasks.render_iqa_document, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("iqa:document-request"), {"sample": sample.pk})
+    assert response.status_code == 302  # asked for, not an error page
+    document = IqaDocument.objects.get(sample=sample)
+    assert document.status == DocumentStatus.PENDING
+
+    monkeypatch.undo()  # the broker is back
+    assert iqa_tasks.requeue_pending_iqa_documents() == 0  # too recent: it may be on its way
+    IqaDocument.objects.filter(pk=document.pk).update(
+        requested_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
+    assert iqa_tasks.requeue_pending_iqa_documents() == 1
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.READY and document.file.name
