@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 
 from certification.models import Certificate, CertificateState
 
+log = logging.getLogger(__name__)
+# What the cache raises when it cannot be reached: Redis's errors, and the socket's own.
+CACHE_DOWN = (RedisError, OSError)
 LOOKUPS = 30  # per client address
 WINDOW = 600  # seconds
 
@@ -38,12 +43,21 @@ def verify(number: str) -> Finding:
 
 
 def allowed(request: HttpRequest) -> bool:
-    """Whether this client may look up another number now (a fixed window per address)."""
+    """Whether this client may look up another number now (a fixed window per address).
+
+    The counts live in the cache (Redis in production). When the cache cannot be reached the
+    lookup is allowed: verifying a certificate is the public promise, and the limit only slows
+    someone guessing numbers, who cannot guess ten random characters in any case.
+    """
     key = f"verify:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, WINDOW)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW)
-        count = 1
+        cache.add(key, 0, WINDOW)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, WINDOW)
+            count = 1
+    except CACHE_DOWN as error:
+        log.warning("Verification allowed without its rate limit: the cache is down (%s)", error)
+        return True
     return count <= LOOKUPS
