@@ -29,7 +29,10 @@ from iqa.models import (
 from iqa.selectors import NOT_SAMPLED, OPEN_ACTION, claim_blockers, quality_assured
 from iqa.services import (
     ACTIONS_NEEDED,
+    ALREADY_CLOSED,
+    ALREADY_RESPONDED,
     FEEDBACK_NEEDED,
+    LOCK_ALREADY_LIFTED,
     NOT_AN_IQA,
     NOT_RESPONDED,
     NOT_YOURS_TO_SAMPLE,
@@ -55,6 +58,7 @@ from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Unit
+from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.portfolios.files import pdf
@@ -537,3 +541,43 @@ def test_an_iqa_sees_the_registrations_in_their_plan_and_no_others(
     generate(centre, sfj, planner)
     assert Registration.objects.visible_to(planner).filter(pk=registration.pk).exists()
     assert not Registration.objects.visible_to(bystander).filter(pk=registration.pk).exists()
+
+
+# The same request twice (a double click, a second tab): the second changes nothing.
+
+
+def test_the_same_response_sent_twice_is_refused_the_second_time(assessor, action):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    audit = AuditWatch()
+    with raises(IqaRefused, ALREADY_RESPONDED):
+        action_respond(action=action, response=RESPONSE, actor=assessor)
+    assert audit.actions() == []
+
+
+def test_an_action_closed_from_a_stale_page_is_refused_as_already_closed(iqa, assessor, action):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    stale = Action.objects.get(pk=action.pk)  # the page as the IQA opened it, in two tabs
+    action_close(action=Action.objects.get(pk=action.pk), actor=iqa)
+    audit = AuditWatch()
+    with raises(IqaRefused, ALREADY_CLOSED):
+        action_close(action=stale, actor=iqa)
+    assert audit.actions() == []
+
+
+def test_an_answer_to_an_action_closed_meanwhile_is_refused(iqa, assessor, action):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    stale = Action.objects.get(pk=action.pk)
+    action_close(action=Action.objects.get(pk=action.pk), actor=iqa)
+    with raises(IqaRefused, ALREADY_CLOSED):
+        action_respond(action=stale, response="Something more.", actor=assessor)
+    assert Action.objects.get(pk=action.pk).status == ActionStatus.CLOSED
+
+
+def test_a_lock_lifted_from_a_stale_page_is_refused_as_already_lifted(iqa, centre_admin, assessed):
+    taken = sample(assessed, BEGUN_UNIT, iqa)
+    stale = Sample.objects.get(pk=taken.pk)
+    sample_lock_lift(sample=taken, reason=REASON, actor=centre_admin)
+    audit = AuditWatch()
+    with raises(IqaRefused, LOCK_ALREADY_LIFTED):
+        sample_lock_lift(sample=stale, reason="Again.", actor=centre_admin)
+    assert audit.actions() == []
