@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
@@ -93,6 +93,7 @@ def decision_record(
     now = timezone.now()
     made = []
     with transaction.atomic():
+        lock_chain(registration.centre_id)
         Registration.objects.lock(registration)
         units = plan_unit_ids_for(registration)
         locked = _signed_off_units(registration)
@@ -218,6 +219,8 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
     """A qualified assessor confirms a trainee's provisional decisions."""
     now = timezone.now()
     with transaction.atomic():
+        for centre_id in sorted({d.registration.centre_id for d in decisions}):
+            lock_chain(centre_id)
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
         decisions = list(
@@ -306,6 +309,7 @@ def unit_sign_off(
     if not actor.check_password(password):
         raise DecisionRefused(WRONG_PASSWORD)
     with transaction.atomic():
+        lock_chain(registration.centre_id)
         Registration.objects.lock(registration)
         signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if signed.exists():
@@ -343,6 +347,7 @@ def unit_learner_countersign(
     if not declared or not signature.strip():
         raise DecisionRefused(DECLARATION_NEEDED)
     with transaction.atomic():
+        lock_chain(sign_off.registration.centre_id)
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
@@ -380,6 +385,10 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
     now = timezone.now()
     wanted = MappingStatus.CONFIRMED if confirm else MappingStatus.REJECTED
     with transaction.atomic():
+        lock_chain(registration.centre_id)
+        Registration.objects.lock(registration)  # taking turns with a sign-off of the unit
+        if unit is not None and unit.pk in _signed_off_units(registration):
+            raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=unit))
         mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
         if (mapping.status, mapping.feedback) == (wanted, feedback.strip()):
             # Already so (another tab, a double click): nothing to change or to log.
@@ -454,6 +463,7 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
     if not reason.strip():
         raise DecisionRefused(REASON_NEEDED)
     with transaction.atomic():
+        lock_chain(registration.centre_id)
         locked = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if locked.unlocked_at is not None:
             raise DecisionRefused(NOT_LOCKED)

@@ -28,7 +28,7 @@ from iqa.models import (
 )
 from iqa.planning import Work, propose
 from iqa.tasks import queue_document
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Evidence, Registration
@@ -274,6 +274,7 @@ def sample_record(
         raise IqaRefused(ACTIONS_NEEDED)
     signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
     with transaction.atomic():
+        lock_chain(registration.centre_id)
         sample = Sample.objects.create(
             plan_item=plan_item,
             registration=registration,
@@ -322,6 +323,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
         raise IqaRefused(RESPONSE_NEEDED)
     centre_id = action.sample.registration.centre_id
     with transaction.atomic():
+        lock_chain(centre_id)
         # Locked and read again, so a close or the same answer meanwhile is seen here.
         action = Action.objects.select_for_update().get(pk=action.pk)
         if action.status == ActionStatus.CLOSED:
@@ -348,6 +350,7 @@ def action_close(*, action: Action, actor: User) -> Action:
         raise PermissionDenied(ONLY_THE_SAMPLER)
     centre_id = action.sample.registration.centre_id
     with transaction.atomic():
+        lock_chain(centre_id)
         action = Action.objects.select_for_update().get(pk=action.pk)
         if action.status == ActionStatus.CLOSED:
             raise IqaRefused(ALREADY_CLOSED)
@@ -383,6 +386,7 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
     if not reason.strip():
         raise IqaRefused(REASON_NEEDED)
     with transaction.atomic():
+        lock_chain(centre.pk)
         sample = Sample.objects.select_for_update().get(pk=sample.pk)
         if sample.lock_lifted_at is not None:
             raise IqaRefused(LOCK_ALREADY_LIFTED)

@@ -53,6 +53,11 @@ CHAIN_LOCKS = 0x41554454
 def lock_chain(centre_id: int | None) -> None:
     """Hold the chain until the transaction ends, so appends to it take turns.
 
+    A write transaction takes its centre's chain first, before any row lock (several centres:
+    in id order), so two transactions never hold each other's locks: a service that locked a
+    row and only then appended could deadlock with one that appended and then locked that row.
+    Taking it again later in the same transaction is free.
+
     On PostgreSQL a transaction-scoped advisory lock per chain: a transaction that waited for
     it then reads the chain's end afresh (each statement sees what was committed before it), so
     no two entries follow the same one. Locking the last row instead forked the chain: a waiter

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceFile, Registration
@@ -135,6 +135,7 @@ def evidence_store(
     stored: list[EvidenceFile] = []
     try:
         with transaction.atomic():
+            lock_chain(registration.centre_id)
             Registration.objects.lock(registration)
             refuse_files_added_meanwhile(registration, files, inspected)
             evidence = Evidence.objects.create(
@@ -193,6 +194,7 @@ def store_file(
 @transaction.atomic
 def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User) -> Evidence:
     require_learner(evidence.registration, actor)
+    lock_chain(evidence.registration.centre_id)
     locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
     if locked.is_locked:
         raise EvidenceRejected([LOCKED])
@@ -224,6 +226,7 @@ def evidence_delete(*, evidence: Evidence, actor: User) -> None:
     """Remove unjudged evidence and its files; judged evidence is never removed."""
     require_learner(evidence.registration, actor)
     with transaction.atomic():
+        lock_chain(evidence.registration.centre_id)
         locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])

@@ -11,7 +11,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, models, transaction
 from django.db.models import Prefetch
 
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
 from portfolios.models import Evidence, Mapping, MappingStatus
@@ -110,6 +110,7 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
     if not targets.within(units):
         raise EvidenceRejected([NOT_IN_PLAN])
     with transaction.atomic():
+        lock_chain(evidence.registration.centre_id)
         locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])

@@ -90,7 +90,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL refuses NUL
     context: dict[str, object] = {"query": query}
     if query and len(query) < 2:
         context["error"] = QUERY_TOO_SHORT
