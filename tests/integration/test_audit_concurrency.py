@@ -8,66 +8,26 @@ watches another centre's append go through while the same centre's waits its tur
 
 from __future__ import annotations
 
-import datetime
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 
 from assessment.models import Decision
 from portal.audit import audit_append, audit_verify
-from portal.models import AuditEntry, RoleKind
-from portfolios.evidence import EvidenceDetails, evidence_add
-from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
-from qualifications.models import Criterion, Qualification
-from tests.factories import CentreFactory, RoleFactory, UserFactory
-from tests.integration.served import Browser, gunicorn
-from tests.portfolios.conftest import SFJ_ENOUGH, START
-from tests.portfolios.files import pdf
+from portal.models import AuditEntry
+from qualifications.models import Criterion
+from tests.factories import CentreFactory
+from tests.integration.served import Browser
+from tests.integration.test_repeated_requests import portfolio, server
 
 REQUESTS = 11
 
 
-@pytest.fixture
-def server(real_services, transactional_db, tmp_path: Path) -> Iterator[str]:
-    with gunicorn(tmp_path) as base:
-        yield base
-
-
-def person(centre, kind, email):
-    user = UserFactory.create(email=email)
-    RoleFactory.create(user=user, centre=centre, kind=kind)
-    return user
-
-
-def test_concurrent_decisions_through_gunicorn_keep_the_chain_intact(server):
+def test_concurrent_decisions_through_gunicorn_keep_the_chain_intact(server, portfolio):
     assert connection.vendor == "postgresql"
-    catalogue_load()
-    centre = CentreFactory.create()
-    admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
-    assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")
-    learner = person(centre, RoleKind.LEARNER, "learner@example.org")
-    registration = registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner,
-            qualification=Qualification.objects.get(code="SFJ-L2-CS"),
-            start_date=START,
-            assessor=assessor,
-        ),
-        optional_units=SFJ_ENOUGH,
-        actor=admin,
-    )
-    evidence = evidence_add(
-        registration=registration,
-        details=EvidenceDetails("Portfolio", datetime.date(2026, 10, 5), "product"),
-        files=[pdf()],
-        declared=True,
-        actor=learner,
-    )
+    centre, assessor = portfolio.centre, portfolio.assessor
+    registration, evidence = portfolio.registration, portfolio.evidence
     planned = registration.planned_units.values("unit_id")
     criteria = list(
         Criterion.objects.filter(unit__in=planned).order_by("pk").values_list("pk", flat=True)
@@ -156,3 +116,6 @@ def test_one_centres_open_transaction_holds_its_own_chain_and_no_other(real_serv
     # Having waited, it follows the entry the open transaction committed.
     assert entries["same"].previous_hash == entries["held"].hash
     assert audit_verify()[1] is None
+
+
+__all__ = ["portfolio", "server"]  # the fixtures, shared with the repeated-requests tests
