@@ -1,12 +1,16 @@
 import logging
 
 from celery import shared_task
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from certification.models import Certificate, RenderStatus
 from certification.rendering import certificate_render
-from portal.pdf import PENDING_FOR, RENDER_TASK_OPTIONS, SWEEP_TASK_OPTIONS, render_in_task
+from portal.pdf import (
+    RENDER_TASK_OPTIONS,
+    SWEEP_TASK_OPTIONS,
+    pending_since,
+    render_in_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ def queue_render(certificate_id: int) -> bool:
 @shared_task(**SWEEP_TASK_OPTIONS)
 def requeue_pending_certificates() -> int:
     """Queue again the certificates pending for a while (claimed while the broker was down)."""
-    stale = timezone.now() - PENDING_FOR
+    stale = pending_since()
     pending = Certificate.objects.filter(
         status=RenderStatus.PENDING, issued_at__lt=stale
     ).values_list("pk", flat=True)

@@ -1,12 +1,16 @@
 import logging
 
 from celery import shared_task
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from iqa.models import DocumentStatus, IqaDocument
 from iqa.reports import document_failed, document_render
-from portal.pdf import PENDING_FOR, RENDER_TASK_OPTIONS, SWEEP_TASK_OPTIONS, render_in_task
+from portal.pdf import (
+    RENDER_TASK_OPTIONS,
+    SWEEP_TASK_OPTIONS,
+    pending_since,
+    render_in_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ def queue_document(document_id: int) -> bool:
 @shared_task(**SWEEP_TASK_OPTIONS)
 def requeue_pending_iqa_documents() -> int:
     """Queue again the IQA documents pending for a while, as certificates are."""
-    stale = timezone.now() - PENDING_FOR
+    stale = pending_since()
     pending = IqaDocument.objects.filter(
         status=DocumentStatus.PENDING, requested_at__lt=stale
     ).values_list("pk", flat=True)

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetchingError
@@ -72,9 +73,14 @@ TRANSIENT = (OSError,)  # ConnectionError is an OSError too
 # A sweep only reads ids and sends tasks. Its soft limit must lie under its hard limit: Celery
 # refuses to send a task whose own time_limit is under the global soft limit it inherits.
 SWEEP_TASK_OPTIONS: dict[str, Any] = {"time_limit": 60, "soft_time_limit": 50}
-# A document left pending this long is sent again by its sweep (claimed while the broker was
-# down, or held by a worker that died): long enough that a queued render is not sent twice.
-PENDING_FOR = datetime.timedelta(minutes=2)
+
+
+def pending_since() -> datetime.datetime:
+    """Documents asked for before this moment and still pending are sent again by their sweep
+    (claimed while the broker was down, or held by a worker that died). PENDING_SECONDS is long
+    enough that a render still queued behind others is not sent twice."""
+    return timezone.now() - datetime.timedelta(seconds=settings.PENDING_SECONDS)
+
 
 RENDER_TASK_OPTIONS: dict[str, Any] = {
     "bind": True,

@@ -206,6 +206,8 @@ CELERY_TASK_TRACK_STARTED = True
 # Certificates and IQA documents left pending (the broker was down when they were asked for,
 # or the worker holding them died) are queued again, every SWEEP_SECONDS.
 SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=300.0)
+# How long a document must have been pending before a sweep sends it again.
+PENDING_SECONDS = env.float("PENDING_SECONDS", default=120.0)
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-certificates": {
         "task": "certification.tasks.requeue_pending_certificates",

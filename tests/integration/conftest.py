@@ -16,8 +16,10 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from celery import Celery
 from django.conf import settings
 from django.db import connection
+from kombu.exceptions import OperationalError
 
 from portal.celery import app as celery_app
 from tests.conftest import need
@@ -85,7 +87,7 @@ def worker_process(
             start_new_session=True,
         )
     try:
-        wait_for_worker(worker, name, log)
+        wait_for_worker(worker, name, log, env["REDIS_URL"])
         previous = celery_app.conf.task_default_queue
         celery_app.conf.task_default_queue = queue
         try:
@@ -103,13 +105,18 @@ def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[
         yield queue
 
 
-def wait_for_worker(worker: subprocess.Popen[bytes], name: str, log: Path) -> None:
+def wait_for_worker(worker: subprocess.Popen[bytes], name: str, log: Path, broker: str) -> None:
+    # A worker on a broker of the test's own is asked through that broker.
+    app = celery_app if broker == settings.REDIS_URL else Celery(broker=broker)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             pytest.fail(f"The Celery worker exited at start:\n{log.read_text()}")
-        if celery_app.control.ping(destination=[name], timeout=1.0):
-            return
+        try:
+            if app.control.ping(destination=[name], timeout=1.0):
+                return
+        except (redis.RedisError, OperationalError):
+            time.sleep(0.5)  # a broker restarted by the test: its old connections are closed
     pytest.fail(f"The Celery worker did not answer within 60 s:\n{log.read_text()}")
 
 

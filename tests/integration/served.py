@@ -32,9 +32,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(tmp_path: Path) -> Iterator[str]:
+def gunicorn(tmp_path: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
     """gunicorn (two workers, four threads each) serving the test database, as production
-    serves the real one; yields its address."""
+    serves the real one; yields its address. `extra_env` overrides its environment (a Redis of
+    the test's own, say)."""
     port = free_port()
     env = {
         **os.environ,
@@ -42,6 +43,7 @@ def gunicorn(tmp_path: Path) -> Iterator[str]:
         "DATABASE_URL": worker_database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **(extra_env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = tmp_path / "gunicorn.log"
