@@ -105,6 +105,14 @@ class Browser:
         except urllib.error.HTTPError as error:
             return int(error.code)
 
+    def get(self, path: str) -> tuple[int, str]:
+        """The status and text of a page."""
+        try:
+            with self.opener.open(f"{self.base}{path}", timeout=60) as answer:
+                return int(answer.status), answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return int(error.code), error.read().decode()
+
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
