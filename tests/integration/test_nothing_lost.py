@@ -170,6 +170,7 @@ def test_with_redis_down_every_role_works_on_and_what_was_asked_for_is_made_when
     extra = {"REDIS_URL": own_redis.url, "PENDING_SECONDS": PENDING_SECONDS}
     with gunicorn(tmp_path, extra) as base:
         own_redis.stop()
+        assert registration.assessor is not None
         people = {}
         for email in (admin, iqa.email, registration.assessor.email, registration.learner.email):
             people[email] = Browser(base)
