@@ -1,11 +1,11 @@
 """One active registration per learner and qualification, enforced by the database.
 
 A database that already holds duplicates is not changed behind anyone's back: the migration
-stops with a list of them, for a centre admin to decide which registration stays active (set
-the others' status to completed or withdrawn) before migrating again.
+stops with a list of them, and changes nothing. Someone who knows the learners (the centre)
+decides which registration of each stays active; whoever runs the database sets the others'
+status to completed or withdrawn (the portal has no page for that yet), and migrates again.
 """
 
-from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Count
 
@@ -45,10 +45,7 @@ def refuse_duplicates(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0003_audit_chain_per_centre'),
         ('portfolios', '0006_mapping_review'),
-        ('qualifications', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
