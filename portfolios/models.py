@@ -224,7 +224,7 @@ class Evidence(models.Model):
             request = self.witness_request
         except WitnessRequest.DoesNotExist:
             return False
-        return bool(request.confirmed_at is not None)
+        return request.confirmed_at is not None
 
 
 def evidence_file_name(instance: EvidenceFile, filename: str) -> str:
