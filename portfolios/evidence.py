@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
-from portfolios.models import Evidence, EvidenceFile, Registration
+from portfolios.models import LEARNER_METHODS, Evidence, EvidenceFile, EvidenceMethod, Registration
 from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
 
 ONLY_THE_LEARNER = "Only the learner can add or change evidence in their portfolio."
@@ -24,6 +24,18 @@ NO_FILES = "Choose at least one file."
 LOCKED = "An assessor has judged this evidence, so it can no longer be changed or removed."
 ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {when})."
 TWICE_IN_ONE = "{name} was chosen twice."
+NOT_A_LEARNER_METHOD = (
+    "“{method}” is not a method for evidence you add yourself: your assessor records "
+    "observations, professional discussions and questioning, and witness testimony comes from "
+    "the witness, through “Ask a witness”."
+)
+SIGNED_TESTIMONY = (
+    "A witness has signed this testimony, so it is kept exactly as they signed it: nobody can "
+    "change or remove it."
+)
+NOT_YOUR_RECORD = (
+    "This is your assessor's record: you can change or remove only evidence you added yourself."
+)
 
 
 class EvidenceRejected(Refused):
@@ -41,6 +53,25 @@ class EvidenceDetails:
 def require_learner(registration: Registration, actor: User) -> None:
     if registration.learner_id != actor.pk:
         raise PermissionDenied(ONLY_THE_LEARNER)
+
+
+def method_problems(method: str) -> list[str]:
+    """A learner labels their evidence only with a learner's method (decision 17)."""
+    if method in LEARNER_METHODS:
+        return []
+    label = dict(EvidenceMethod.choices).get(method, method)
+    return [NOT_A_LEARNER_METHOD.format(method=label)]
+
+
+def change_refusal(evidence: Evidence) -> list[str]:
+    """Why the learner may not change or remove this evidence; empty if they may."""
+    if evidence.is_signed_testimony:
+        return [SIGNED_TESTIMONY]
+    if evidence.created_by_id != evidence.registration.learner_id:
+        return [NOT_YOUR_RECORD]
+    if evidence.is_locked:
+        return [LOCKED]
+    return []
 
 
 def check_files(registration: Registration, files: Sequence[UploadedFile]) -> list[Inspected]:
@@ -108,7 +139,8 @@ def evidence_add(
     characters): each is refused with a message.
     """
     require_learner(registration, actor)
-    problems = [] if declared else [DECLARATION_NEEDED]
+    problems = method_problems(details.method)
+    problems += [] if declared else [DECLARATION_NEEDED]
     problems += [BAD_NAME.format(name=name) for name in altered_names]
     if not files:
         problems.append(NO_FILES)
@@ -191,13 +223,29 @@ def store_file(
     return row
 
 
+def locked_for_change(evidence: Evidence) -> Evidence:
+    """The evidence row, held for the transaction, if the learner may still change it."""
+    lock_chain(evidence.registration.centre_id)
+    locked = (
+        Evidence.objects.select_for_update(of=("self",))
+        .select_related("registration")
+        .get(pk=evidence.pk)
+    )
+    problems = change_refusal(locked)
+    if problems:
+        raise EvidenceRejected(problems)
+    return locked
+
+
 @transaction.atomic
 def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User) -> Evidence:
+    """Change the details of the learner's own evidence. Refused for evidence an assessor has
+    judged, a witness has signed or the assessor recorded, and for a method not a learner's."""
     require_learner(evidence.registration, actor)
-    lock_chain(evidence.registration.centre_id)
-    locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
-    if locked.is_locked:
-        raise EvidenceRejected([LOCKED])
+    locked = locked_for_change(evidence)
+    problems = method_problems(details.method)
+    if problems:
+        raise EvidenceRejected(problems)
     before = evidence_facts(locked)
     for field, value in details.__dict__.items():
         setattr(locked, field, value)
@@ -223,13 +271,13 @@ def comparable(facts: dict[str, object]) -> dict[str, object]:
 
 
 def evidence_delete(*, evidence: Evidence, actor: User) -> None:
-    """Remove unjudged evidence and its files; judged evidence is never removed."""
+    """Remove the learner's own unjudged evidence with its files and proposed mappings. The
+    audit entry keeps what was removed: the details, each file's name, size, type, stored name
+    and SHA-256, and the items it was mapped to. Evidence an assessor has judged, a witness has
+    signed or the assessor recorded is never removed."""
     require_learner(evidence.registration, actor)
     with transaction.atomic():
-        lock_chain(evidence.registration.centre_id)
-        locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
-        if locked.is_locked:
-            raise EvidenceRejected([LOCKED])
+        locked = locked_for_change(evidence)
         files = list(locked.files.all())
         audit_append(
             actor=actor,
@@ -239,7 +287,8 @@ def evidence_delete(*, evidence: Evidence, actor: User) -> None:
             before={
                 **evidence_facts(locked),
                 "registration": locked.registration_id,
-                "files": [{"name": f.original_name, "sha256": f.sha256} for f in files],
+                "files": [file_facts(f) for f in files],
+                "mapped": mapped_items(locked),
             },
         )
         for row in files:
@@ -247,3 +296,24 @@ def evidence_delete(*, evidence: Evidence, actor: User) -> None:
         locked.delete()
     for row in files:
         row.file.delete(save=False)
+
+
+def file_facts(row: EvidenceFile) -> dict[str, object]:
+    """What the audit log keeps of a removed file: enough to say which bytes it was."""
+    return {
+        "name": row.original_name,
+        "size": row.size,
+        "content_type": row.content_type,
+        "stored_as": row.file.name,
+        "sha256": row.sha256,
+        "uploaded_at": row.uploaded_at,
+    }
+
+
+def mapped_items(evidence: Evidence) -> dict[str, list[int]]:
+    """The items (ids, by kind) the evidence is mapped to, which go with it when it is removed."""
+    rows = list(evidence.mappings.values_list("criterion_id", "range_item_id", "knowledge_item_id"))
+    kinds = ("criterion", "range_item", "knowledge_item")
+    return {
+        kind: sorted(row[i] for row in rows if row[i] is not None) for i, kind in enumerate(kinds)
+    }

@@ -13,6 +13,7 @@ from portfolios.evidence import (
     ONLY_THE_LEARNER,
     EvidenceDetails,
     EvidenceRejected,
+    change_refusal,
     evidence_add,
     evidence_delete,
     evidence_update,
@@ -67,6 +68,8 @@ def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "criterion__unit", "range_item__unit", "knowledge_item__unit"
         ),
         "is_learner": evidence.registration.learner_id == request.user.pk,
+        "can_change": evidence.registration.learner_id == request.user.pk
+        and not change_refusal(evidence),
         "is_assessor": evidence.registration.assessor_id == request.user.pk,
     }
     return render(request, "portfolios/evidence_detail.html", context)
@@ -75,6 +78,12 @@ def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
     evidence = evidence_for(request, pk)
+    if evidence.registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    refusal = change_refusal(evidence)
+    if refusal:  # nothing on the form could be saved: say why on the evidence's own page
+        detail = reverse("portfolios:evidence-detail", args=[evidence.pk])
+        return refused_redirect(request, EvidenceRejected(refusal), detail)
     initial = {f: getattr(evidence, f) for f in ("title", "occurred_on", "method", "description")}
     form = EvidenceEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -87,8 +96,6 @@ def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("portfolios:evidence-detail", evidence.pk)
-    elif evidence.registration.learner_id != request.user.pk:
-        raise PermissionDenied(ONLY_THE_LEARNER)
     return render(request, "portfolios/evidence_edit.html", {"form": form, "evidence": evidence})
 
 

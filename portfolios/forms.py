@@ -3,7 +3,8 @@ from typing import Any
 from django import forms
 
 from portal.models import Centre, RoleKind, User
-from portfolios.models import EvidenceMethod
+from portfolios.evidence import method_problems
+from portfolios.models import LEARNER_METHODS, EvidenceMethod
 from qualifications.models import Qualification
 from qualifications.rules import Rules
 
@@ -119,13 +120,31 @@ class MultipleFileField(forms.FileField):
 ACCEPT = "image/*,video/*,audio/*,.pdf,.doc,.docx,.odt,.xlsx,.ods,.pptx,.odp,.txt"
 
 
-METHOD_CHOICES = [("", "Choose how the evidence was produced"), *EvidenceMethod.choices]
+# A learner labels their own evidence only with a learner's method: the assessor records
+# observations, discussions and questioning, and witnesses sign testimony (decision 17).
+LEARNER_METHOD_CHOICES = [(m.value, m.label) for m in EvidenceMethod if m in LEARNER_METHODS]
+METHOD_CHOICES = [("", "Choose how the evidence was produced"), *LEARNER_METHOD_CHOICES]
+
+
+class LearnerMethodField(forms.ChoiceField):
+    """The learner's methods only. Another method, sent by hand, is refused in the service's
+    words rather than as an unknown choice."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=METHOD_CHOICES, label="Method", **kwargs)
+
+    def validate(self, value: Any) -> None:
+        if value in EvidenceMethod.values:
+            problems = method_problems(value)
+            if problems:
+                raise forms.ValidationError(problems)
+        super().validate(value)
 
 
 class EvidenceForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=date_input())
-    method = forms.ChoiceField(choices=METHOD_CHOICES)
+    method = LearnerMethodField()
     description = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -145,7 +164,7 @@ class EvidenceForm(forms.Form):
 class EvidenceEditForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=date_input())
-    method = forms.ChoiceField(choices=EvidenceMethod.choices)
+    method = LearnerMethodField()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 

@@ -113,6 +113,13 @@ class Registration(models.Model):
                 condition=~Q(ao_registration_number=""),
                 name="ao_registration_number_unique_per_qualification",
             ),
+            # A learner works towards a qualification once at a time, wherever they are
+            # registered; a completed or withdrawn registration leaves room for a new one.
+            models.UniqueConstraint(
+                fields=["learner", "qualification"],
+                condition=Q(status=RegistrationStatus.ACTIVE),
+                name="one_active_registration_per_learner_and_qualification",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +164,30 @@ class EvidenceMethod(models.TextChoices):
     RPL = "rpl", "Recognition of prior learning"
 
 
+# Who gives a piece of evidence its method (decision 17). A learner's own work and records...
+LEARNER_METHODS = frozenset(
+    {
+        EvidenceMethod.REFLECTIVE_ACCOUNT,
+        EvidenceMethod.PRODUCT,
+        EvidenceMethod.ASSIGNMENT,
+        EvidenceMethod.CASE_STUDY,
+        EvidenceMethod.CONTROLLED_ASSESSMENT,
+        EvidenceMethod.E_ASSESSMENT,
+        EvidenceMethod.RPL,
+    }
+)
+# ... what the assessor saw, discussed or asked, which only the assessor records ...
+ASSESSOR_METHODS = frozenset(
+    {
+        EvidenceMethod.OBSERVATION,
+        EvidenceMethod.PROFESSIONAL_DISCUSSION,
+        EvidenceMethod.QUESTIONING,
+    }
+)
+# ... and what a witness vouches for, which comes only from the witness through their link.
+WITNESS_METHODS = frozenset({EvidenceMethod.WITNESS_TESTIMONY, EvidenceMethod.EXPERT_WITNESS})
+
+
 class Evidence(models.Model):
     """One piece of evidence in a learner's portfolio: one or more files, and what they show."""
 
@@ -185,6 +216,15 @@ class Evidence(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.judged_at is not None
+
+    @property
+    def is_signed_testimony(self) -> bool:
+        """Whether a witness signed this evidence: what they vouched for is kept as signed."""
+        try:
+            request = self.witness_request
+        except WitnessRequest.DoesNotExist:
+            return False
+        return request.confirmed_at is not None
 
 
 def evidence_file_name(instance: EvidenceFile, filename: str) -> str:

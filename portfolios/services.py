@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.models import Registration, RegistrationUnit
+from portfolios.models import Registration, RegistrationStatus, RegistrationUnit
 from qualifications.models import Qualification, Unit
 from qualifications.rules import check_choice
 from qualifications.rules.adapter import rules_for
@@ -25,6 +25,10 @@ SAME_PERSON_ASSESSOR_IQA = (
 ENDS_BEFORE_START = "The planned end date is before the start date."
 NOT_IN_QUALIFICATION = "{code} is not a unit of {title}."
 NUMBER_TAKEN = "AO registration number {number} is already used for {title}."
+ALREADY_REGISTERED = (
+    "{learner} already has an active registration on {title}: a learner is registered on a "
+    "qualification once at a time."
+)
 
 
 class RegistrationRejected(Refused):
@@ -54,8 +58,9 @@ def require_centre_admin(actor: User, centre: Centre) -> None:
 def people_problems(
     centre: Centre, details: RegistrationDetails, *, learner_role_given: bool = False
 ) -> list[str]:
-    """What is wrong with the people of a registration. With `learner_role_given`, the learner
-    need not hold the learner role yet (bulk registration gives it)."""
+    """What is wrong with the people of a registration, the learner's other registrations on
+    the qualification included. With `learner_role_given`, the learner need not hold the
+    learner role yet (bulk registration gives it)."""
     problems = []
     for person, kind, article, role in (
         (None if learner_role_given else details.learner, RoleKind.LEARNER, "a", "learner"),
@@ -70,7 +75,29 @@ def people_problems(
         problems.append(SAME_PERSON_ASSESSOR_IQA)
     if details.planned_end_date and details.planned_end_date < details.start_date:
         problems.append(ENDS_BEFORE_START)
-    return problems
+    return problems + already_registered(details)
+
+
+def already_registered(details: RegistrationDetails) -> list[str]:
+    """The learner already has an active registration on the qualification (wherever it is).
+    The database enforces it too; this says so in words."""
+    learner, qualification = details.learner, details.qualification
+    if learner.pk is None:  # someone bulk registration is about to create
+        return []
+    active = Registration.objects.filter(
+        learner=learner, qualification=qualification, status=RegistrationStatus.ACTIVE
+    )
+    if not active.exists():
+        return []
+    return [ALREADY_REGISTERED.format(learner=learner.full_name, title=qualification.title)]
+
+
+def number_taken(details: RegistrationDetails) -> list[str]:
+    number, qualification = details.ao_registration_number.strip(), details.qualification
+    taken = Registration.objects.filter(qualification=qualification, ao_registration_number=number)
+    if not number or not taken.exists():
+        return []
+    return [NUMBER_TAKEN.format(number=number, title=qualification.title)]
 
 
 def unit_plan(
@@ -100,33 +127,19 @@ def registration_create(
     """Register a learner on a qualification with a choice of units the rules allow.
 
     Refused (RegistrationRejected, nothing saved) when a person does not hold the role at the
-    centre, the IQA is the assessor, the dates are the wrong way round, or the chosen units,
-    once achieved, would not meet the rules of combination.
+    centre, the IQA is the assessor, the dates are the wrong way round, the learner already has
+    an active registration on the qualification, the AO registration number is taken, or the
+    chosen units, once achieved, would not meet the rules of combination.
     """
     require_centre_admin(actor, centre)
+    # The centre's chain first (the house order), which also makes the same centre's
+    # registrations take turns: the second of two identical requests finds the first's.
+    lock_chain(centre.pk)
     units, unit_problems = unit_plan(details.qualification, optional_units)
-    problems = people_problems(centre, details) + unit_problems
-    number = details.ao_registration_number.strip()
-    if (
-        number
-        and Registration.objects.filter(
-            qualification=details.qualification, ao_registration_number=number
-        ).exists()
-    ):
-        problems.append(NUMBER_TAKEN.format(number=number, title=details.qualification.title))
+    problems = people_problems(centre, details) + unit_problems + number_taken(details)
     if problems:
         raise RegistrationRejected(problems)
-    registration = Registration.objects.create(
-        centre=centre,
-        learner=details.learner,
-        qualification=details.qualification,
-        assessor=details.assessor,
-        iqa=details.iqa,
-        ao_registration_number=number,
-        start_date=details.start_date,
-        planned_end_date=details.planned_end_date,
-        created_by=actor,
-    )
+    registration = _insert(centre, details, actor)
     _save_units(registration, units)
     audit_append(
         actor=actor,
@@ -160,6 +173,30 @@ def registration_choose_units(
             after={"units": after},
         )
     return registration
+
+
+def _insert(centre: Centre, details: RegistrationDetails, actor: User) -> Registration:
+    """Save the registration. Another centre's request for the same learner and qualification
+    (it holds another chain) can still win the race: the database's constraint refuses the
+    loser, which is told why in the same words as if it had come second."""
+    try:
+        with transaction.atomic():  # a savepoint, so the transaction can still ask why
+            return Registration.objects.create(
+                centre=centre,
+                learner=details.learner,
+                qualification=details.qualification,
+                assessor=details.assessor,
+                iqa=details.iqa,
+                ao_registration_number=details.ao_registration_number.strip(),
+                start_date=details.start_date,
+                planned_end_date=details.planned_end_date,
+                created_by=actor,
+            )
+    except IntegrityError:
+        problems = already_registered(details) + number_taken(details)
+        if problems:
+            raise RegistrationRejected(problems) from None
+        raise
 
 
 def registration_facts(registration: Registration) -> dict[str, object]:

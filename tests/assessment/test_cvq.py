@@ -36,7 +36,7 @@ def test_range_and_knowledge_show_on_the_unit_page_and_hold_back_sign_off(
     unit = Unit.objects.get(code="U09602")
     angry = RangeItem.objects.get(unit=unit, element="1", category="A", number="ii")
     rights = KnowledgeItem.objects.get(unit=unit, number="1")
-    details = EvidenceDetails("Angry customer", datetime.date(2026, 10, 5), "observation")
+    details = EvidenceDetails("Angry customer", datetime.date(2026, 10, 5), "product")
     evidence = evidence_add(
         registration=cvq_registration, details=details, files=[pdf()], declared=True, actor=learner
     )

@@ -29,7 +29,7 @@ MET = Judgement(Outcome.MET, "observation", datetime.date(2026, 10, 6), "Well do
 
 @pytest.fixture
 def evidence(registration, learner):
-    details = EvidenceDetails("Observed call", datetime.date(2026, 10, 6), "observation")
+    details = EvidenceDetails("Call recording", datetime.date(2026, 10, 6), "product")
     return evidence_add(
         registration=registration, details=details, files=[pdf()], declared=True, actor=learner
     )

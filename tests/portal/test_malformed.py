@@ -31,7 +31,7 @@ def test_a_search_loses_nul_characters_and_is_capped():
 
 @pytest.fixture
 def evidence(registration, learner):
-    details = EvidenceDetails("Observed call", datetime.date(2026, 10, 6), "observation")
+    details = EvidenceDetails("Call recording", datetime.date(2026, 10, 6), "product")
     return evidence_add(
         registration=registration, details=details, files=[pdf()], declared=True, actor=learner
     )

@@ -5,7 +5,7 @@ from portal.audit import audit_verify
 from portal.models import Role, RoleKind, User
 from portfolios.bulk import EMPTY_FILE, MISSING_COLUMNS, NOT_CSV, read_csv, registration_bulk_create
 from portfolios.models import Registration
-from portfolios.services import RegistrationRejected
+from portfolios.services import ALREADY_REGISTERED, RegistrationRejected
 from tests.audit import AuditWatch
 
 HEADER = "learner_email,learner_name,qualification,assessor_email,iqa_email,ao_registration_number,start_date,planned_end_date,optional_units\n"
@@ -119,3 +119,19 @@ def test_a_refused_file_writes_nothing_to_the_audit_log(
     assert not audit.entries().exists() and Registration.objects.count() == 0
     registration_bulk_create(centre=centre, raw=GOOD.encode(), actor=centre_admin)
     assert audit.actions() == ["registration.created", "registration.created"]
+
+
+def test_a_row_for_a_learner_already_registered_on_the_qualification_says_so(
+    centre, centre_admin, people, sfj
+):
+    registration_bulk_create(centre=centre, raw=GOOD.encode(), actor=centre_admin)
+    again = (
+        HEADER + "learner@example.org,,SFJ-L2-CS,,,,2026-09-01,,SFJ-CS2-07;K/503/0421;T/506/2126\n"
+    )
+    preview = read_csv(again.encode(), centre)
+    [row] = preview.rows
+    assert row.errors == [ALREADY_REGISTERED.format(learner=people.full_name, title=sfj.title)]
+    assert not preview.valid
+    with pytest.raises(RegistrationRejected):
+        registration_bulk_create(centre=centre, raw=again.encode(), actor=centre_admin)
+    assert Registration.objects.filter(learner=people).count() == 1

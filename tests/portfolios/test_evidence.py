@@ -19,8 +19,10 @@ from portfolios.evidence import (
     evidence_store,
     evidence_update,
 )
+from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, EvidenceFile, EvidenceMethod
 from portfolios.uploads import EMPTY
+from qualifications.models import Criterion
 from tests.audit import AuditWatch
 from tests.portfolios.files import PDF as PDF_BYTES
 from tests.portfolios.files import pdf, png, text, upload
@@ -194,11 +196,18 @@ def test_a_browsers_crlf_line_endings_are_not_an_edit_and_the_text_is_kept(regis
     assert evidence.description == "First line.\n\nSecond line."
 
 
-def test_removing_evidence_keeps_its_details_and_its_files_names_and_hashes_in_the_audit_log(
+def test_removing_evidence_keeps_its_details_its_files_and_its_mappings_in_the_audit_log(
     registration, learner
 ):
     evidence = add(registration, learner, [pdf(), text()])
-    files = {f.original_name: f.sha256 for f in evidence.files.all()}
+    files = {
+        f.original_name: (f.sha256, f.size, f.content_type, f.file.name)
+        for f in evidence.files.all()
+    }
+    criterion = Criterion.objects.filter(unit__code="SFJ-CS2-07").order_by("pk")[0]
+    mapping_propose(
+        evidence=evidence, targets=Targets(criteria=frozenset({criterion.pk})), actor=learner
+    )
     audit = AuditWatch()
     evidence_delete(evidence=evidence, actor=learner)
     assert audit.actions() == ["evidence.removed"]
@@ -206,8 +215,12 @@ def test_removing_evidence_keeps_its_details_and_its_files_names_and_hashes_in_t
     assert entry.subject == f"evidence:{evidence.pk}" and entry.actor == learner
     before = entry.before or {}
     assert (before["title"], before["registration"]) == ("Handling a complaint", registration.pk)
-    assert {f["name"]: f["sha256"] for f in before["files"]} == files
+    assert {
+        f["name"]: (f["sha256"], f["size"], f["content_type"], f["stored_as"])
+        for f in before["files"]
+    } == files
     assert sorted(files) == ["notes.txt", "record.pdf"]
+    assert before["mapped"] == {"criterion": [criterion.pk], "range_item": [], "knowledge_item": []}
     assert entry.after is None
     assert audit_verify()[1] is None
 

@@ -94,7 +94,7 @@ def test_a_cvq_range_item_and_knowledge_item_can_be_mapped(
         optional_units=["U13402"],
         actor=centre_admin,
     )
-    details = EvidenceDetails("Angry customer", datetime.date(2026, 10, 5), "observation")
+    details = EvidenceDetails("Angry customer", datetime.date(2026, 10, 5), "product")
     item = evidence_add(
         registration=registration, details=details, files=[pdf()], declared=True, actor=learner
     )

@@ -2,11 +2,14 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 
 from portal.audit import audit_verify
 from portal.models import RoleKind
-from portfolios.models import Registration
+from portfolios import services
+from portfolios.models import Registration, RegistrationStatus
 from portfolios.services import (
+    ALREADY_REGISTERED,
     ENDS_BEFORE_START,
     SAME_PERSON_ASSESSOR_IQA,
     RegistrationDetails,
@@ -122,19 +125,94 @@ def test_only_a_centre_admin_of_the_centre_may_register(centre, learner, assesso
             register(centre, actor, learner, sfj)
 
 
-def test_a_learner_may_hold_several_registrations(centre, centre_admin, learner, sfj, catalogue_db):
+def test_a_learner_may_hold_registrations_on_several_qualifications(
+    centre, centre_admin, learner, sfj, catalogue_db
+):
     register(centre, centre_admin, learner, sfj)
-    register(centre, centre_admin, learner, sfj)  # a re-registration
     register(centre, centre_admin, learner, Qualification.objects.get(code="3412-03"), units=[])
-    assert learner.registrations.count() == 3
+    assert learner.registrations.count() == 2
+
+
+def test_a_learner_is_registered_on_a_qualification_once_at_a_time(
+    centre, centre_admin, learner, sfj
+):
+    first = register(centre, centre_admin, learner, sfj)
+    audit = AuditWatch()
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj)
+    assert rejected.value.messages == [
+        ALREADY_REGISTERED.format(learner=learner.full_name, title=sfj.title)
+    ]
+    assert list(Registration.objects.filter(learner=learner)) == [first]
+    assert audit.actions() == []
+
+
+@pytest.mark.parametrize("status", [RegistrationStatus.COMPLETED, RegistrationStatus.WITHDRAWN])
+def test_a_learner_is_registered_again_once_the_last_registration_is_over(
+    centre, centre_admin, learner, sfj, status
+):
+    first = register(centre, centre_admin, learner, sfj)
+    Registration.objects.filter(pk=first.pk).update(status=status)
+    again = register(centre, centre_admin, learner, sfj)
+    assert again.status == RegistrationStatus.ACTIVE
+
+
+def test_a_learner_active_at_another_centre_is_not_registered_here_too(
+    centre, other_centre, centre_admin, outsider, learner, sfj
+):
+    RoleFactory.create(user=learner, centre=other_centre, kind=RoleKind.LEARNER)
+    register(other_centre, outsider, learner, sfj)
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj)
+    # The message names neither the other centre nor anything about its registration.
+    assert rejected.value.messages == [
+        ALREADY_REGISTERED.format(learner=learner.full_name, title=sfj.title)
+    ]
+
+
+def test_the_database_refuses_a_second_active_registration_whatever_the_path(
+    centre, centre_admin, learner, sfj
+):
+    first = register(centre, centre_admin, learner, sfj)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.create(
+            centre=centre, learner=learner, qualification=sfj, start_date=START
+        )
+    assert list(Registration.objects.filter(learner=learner)) == [first]
+
+
+def test_a_registration_that_loses_a_race_is_refused_in_the_same_words(
+    monkeypatch, centre, centre_admin, learner, sfj
+):
+    # A request running alongside registered the learner after this one checked: the
+    # database's constraint refuses the insert, and the learner is told why, not shown a 500.
+    first = register(centre, centre_admin, learner, sfj)
+    checked = []
+    real = services.already_registered
+
+    def missed_the_other_request(details):
+        checked.append(details)
+        return [] if len(checked) == 1 else real(details)
+
+    monkeypatch.setattr(services, "already_registered", missed_the_other_request)
+    audit = AuditWatch()
+    with pytest.raises(RegistrationRejected) as rejected:
+        register(centre, centre_admin, learner, sfj)
+    assert rejected.value.messages == [
+        ALREADY_REGISTERED.format(learner=learner.full_name, title=sfj.title)
+    ]
+    assert len(checked) == 2  # before saving, and again once the database refused
+    assert list(Registration.objects.filter(learner=learner)) == [first]
+    assert audit.actions() == []
 
 
 def test_an_ao_registration_number_is_used_once_per_qualification(
     centre, centre_admin, learner, sfj
 ):
     register(centre, centre_admin, learner, sfj, ao_registration_number="N1")
+    another = RoleFactory.create(centre=centre, kind=RoleKind.LEARNER).user
     with pytest.raises(RegistrationRejected) as rejected:
-        register(centre, centre_admin, learner, sfj, ao_registration_number="N1")
+        register(centre, centre_admin, another, sfj, ao_registration_number="N1")
     assert rejected.value.messages == [
         "AO registration number N1 is already used for SFJ Awards Level 2 Certificate in Customer Service."
     ]

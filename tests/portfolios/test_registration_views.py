@@ -1,8 +1,10 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
 from portfolios.models import Registration
+from portfolios.services import ALREADY_REGISTERED
 from tests.portfolios.conftest import SFJ_ENOUGH
 from tests.portfolios.test_bulk import GOOD
 
@@ -38,6 +40,20 @@ def test_a_refused_choice_shows_why_and_keeps_what_was_typed(client, centre_admi
     assert "Optional units: 5 of at least 13 credits (8 more credits needed)" in page
     assert 'value="KEEP-ME"' in page
     assert Registration.objects.count() == 0
+
+
+def test_registering_a_learner_twice_on_a_qualification_is_refused_on_the_form(
+    client, centre_admin, learner, sfj
+):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-create") + f"?qualification={sfj.pk}"
+    sent = {"learner": learner.pk, "start_date": "2026-09-01", "optional_units": SFJ_ENOUGH}
+    assert client.post(url, sent).status_code == 302
+    page = client.post(url, sent)
+    assert page.status_code == 200
+    message = ALREADY_REGISTERED.format(learner=learner.full_name, title=sfj.title)
+    assert escape(message) in page.content.decode()
+    assert Registration.objects.filter(learner=learner).count() == 1
 
 
 def test_the_centre_admin_changes_units_on_the_page(client, centre_admin, registration):
