@@ -176,8 +176,9 @@ def evidence(records: LearnerRecords, collected: Collected) -> list[dict[str, An
     found = []
     for item in rows(records.evidence, "created_by"):
         for row in files.get(item.pk, []):
+            what = f"a file of evidence item {item.pk}, uploaded as {row.original_name!r}"
             collected.files.append(
-                StoredFile(file_path(row), row.file.name or "", "an evidence file", row.sha256)
+                StoredFile(file_path(row), row.file.name or "", what, row.sha256)
             )
         found.append(
             {
@@ -352,7 +353,8 @@ def certificates(records: LearnerRecords, collected: Collected) -> list[dict[str
     for c in rows(records.certificates, "issued_by", "revoked_by", "replaces"):
         pdf = f"certificates/{c.number}.pdf" if c.file.name else None
         if pdf:
-            collected.files.append(StoredFile(pdf, c.file.name or "", "a certificate's PDF"))
+            what = f"the PDF of certificate {c.number}, as issued"
+            collected.files.append(StoredFile(pdf, c.file.name or "", what))
         found.append(
             {
                 "number": c.number,

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import textwrap
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -119,7 +120,10 @@ def read_consistently(records: LearnerRecords) -> Collected:
 def readme(report: ExportReport, generated: datetime.datetime) -> str:
     counts = "\n".join(f"  {name.replace('_', ' ')}: {n}" for name, n in report.counts.items())
     parts = "\n".join(f"  {path}: {what}" for path, what in PARTS.items())
-    withheld = "\n".join(f"  - {line}" for line in WITHHELD)
+    withheld = "\n".join(
+        textwrap.fill(line, width=94, initial_indent="  - ", subsequent_indent="    ")
+        for line in WITHHELD
+    )
     scope = f" at {report.centre.name}" if report.centre else ""
     return f"""Subject-access export
 =====================

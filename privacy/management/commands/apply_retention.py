@@ -11,6 +11,18 @@ def listed(ids: list[int]) -> str:
     return ", ".join(str(pk) for pk in ids)
 
 
+def summary(counts: dict[str, int]) -> str:
+    """What anonymising one learner does, after "has" or "would have"."""
+    return (
+        f"{counts['evidence_files']} evidence file(s) and {counts['iqa_documents']} IQA PDF(s) "
+        f"deleted; text removed from {counts['evidence_items']} evidence item(s), "
+        f"{counts['witness_requests']} witness request(s), {counts['decisions']} decision(s), "
+        f"{counts['sign_offs']} sign-off(s), {counts['iqa_samples']} IQA sample(s) and "
+        f"{counts['audit_entries_redacted']} audit entries; name and e-mail replaced, account "
+        f"closed; {counts['certificates_kept']} certificate(s) kept as issued."
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Anonymise the learners whose records have passed the retention period (RETENTION_YEARS "
@@ -48,26 +60,16 @@ class Command(BaseCommand):
             return
         for due, counts in report.due:
             self.stdout.write(
-                f"  person {due.learner.pk}, last activity {due.last_activity:%d %B %Y}: "
-                f"{self.would(counts)}"
+                f"  person {due.learner.pk}, last activity {due.last_activity:%d %B %Y}, "
+                f"would have {summary(counts)}"
             )
         self.stdout.write(f"{len(report.due)} learner(s) would be anonymised.")
-
-    def would(self, counts: dict[str, int]) -> str:
-        return (
-            f"{counts['evidence_files']} evidence file(s) and {counts['iqa_documents']} IQA "
-            f"PDF(s) deleted; text removed from {counts['evidence_items']} evidence item(s), "
-            f"{counts['witness_requests']} witness request(s), {counts['decisions']} "
-            f"decision(s), {counts['sign_offs']} sign-off(s), {counts['iqa_samples']} IQA "
-            f"sample(s) and {counts['audit_entries_redacted']} audit entries; "
-            f"{counts['certificates_kept']} certificate(s) kept as issued."
-        )
 
     def applied(self, report: RetentionReport) -> None:
         for anonymisation in report.anonymised:
             self.stdout.write(
                 f"  person {anonymisation.user_id}, last activity "
-                f"{anonymisation.last_activity:%d %B %Y}: {self.would(anonymisation.counts)}"
+                f"{anonymisation.last_activity:%d %B %Y}, has {summary(anonymisation.counts)}"
             )
         if report.skipped:
             self.stdout.write(
