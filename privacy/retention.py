@@ -14,8 +14,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Model, OuterRef, QuerySet, Subquery
-from django.utils import timezone
+from django.db.models import Max, Model, OuterRef, Q, QuerySet, Subquery
 
 from assessment.models import Decision, UnitSignOff
 from certification.models import Certificate
@@ -39,11 +38,6 @@ ACTIVITY: tuple[tuple[type[Model], str, tuple[str, ...]], ...] = (
 )
 
 
-def clock() -> datetime.datetime:
-    """Now, for the retention rule (tests move it on rather than age every row)."""
-    return timezone.now()
-
-
 def cutoff_for(now: datetime.datetime, years: int) -> datetime.datetime:
     """`years` before `now`; from 29 February, the 28th."""
     try:
@@ -64,9 +58,10 @@ def latest(model: type[Model], path: str, name: str) -> Subquery:
 
 
 def learners() -> QuerySet[User]:
-    """People holding a learner role who are not anonymised yet."""
+    """People who hold a learner role or were ever registered, not anonymised yet."""
     holders = Role.objects.filter(kind=RoleKind.LEARNER).values("user_id")
-    return User.objects.filter(pk__in=holders, anonymisation__isnull=True)
+    registered = Registration.objects.values("learner_id")
+    return User.objects.filter(Q(pk__in=holders) | Q(pk__in=registered), anonymisation__isnull=True)
 
 
 def activity_in_records(people: QuerySet[User]) -> dict[int, datetime.datetime]:

@@ -229,6 +229,15 @@ def test_another_learner_is_left_exactly_as_they_were(settings, record, other):
     assert theirs(dump()) == before and len(before) > 5
 
 
+def test_a_learner_whose_role_was_taken_away_is_still_anonymised_by_their_registrations(
+    settings, record
+):
+    settings.RETENTION_YEARS = 6
+    record.learner.roles.all().delete()
+    retention()
+    assert Anonymisation.objects.get().user_id == record.learner.pk
+
+
 def test_a_learner_who_also_holds_a_staff_role_is_kept_and_reported(
     settings, monkeypatch, record, other_centre, capsys
 ):

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
-from privacy.retention import clock
 from privacy.services import RetentionReport, retention_apply
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         years, dry_run = settings.RETENTION_YEARS, options["dry_run"]
-        report = retention_apply(now=clock(), years=years, dry_run=dry_run)
+        report = retention_apply(now=timezone.now(), years=years, dry_run=dry_run)
         self.stdout.write(
             f"Retention period: {years} years. Due: learners with no activity since "
             f"{report.cutoff:%d %B %Y}."

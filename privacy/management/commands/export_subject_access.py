@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.models import Centre, Role, RoleKind, User, normalise_email
+from portfolios.models import Registration
 from privacy.export import ExportReport, subject_access_export
 
 NO_PERSON = "No one has the e-mail address {email}."
@@ -40,12 +41,19 @@ class Command(BaseCommand):
         if learner is None:
             raise CommandError(NO_PERSON.format(email=email))
         centre = self.centre(options["centre"])
-        roles = Role.objects.filter(user=learner, kind=RoleKind.LEARNER)
-        if not roles.filter(centre=centre).exists() if centre else not roles.exists():
+        if not self.is_learner(learner, centre):
             where = f" at {centre.name}" if centre else ""
             raise CommandError(NOT_A_LEARNER.format(email=email, where=where))
         path = self.destination(options["output"], learner)
         self.say(subject_access_export(learner=learner, centre=centre, path=path))
+
+    def is_learner(self, person: User, centre: Centre | None) -> bool:
+        """Whether they hold a learner role, or were registered (there, with a centre)."""
+        roles = Role.objects.filter(user=person, kind=RoleKind.LEARNER)
+        registered = Registration.objects.filter(learner=person)
+        if centre is not None:
+            roles, registered = roles.filter(centre=centre), registered.filter(centre=centre)
+        return roles.exists() or registered.exists()
 
     def centre(self, given: str | None) -> Centre | None:
         if given is None:
