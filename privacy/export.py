@@ -192,9 +192,11 @@ def hash_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def subject_access_export(*, learner: User, centre: Centre | None, path: Path) -> ExportReport:
+def subject_access_export(
+    *, learner: User, centre: Centre | None, path: Path, actor: User | None
+) -> ExportReport:
     """Write the learner's export to `path` and record that it was made in the audit log
-    (counts and the ZIP's hash only)."""
+    (counts and the ZIP's hash only; `actor` None: the command, run by the operator)."""
     records = LearnerRecords(learner, centre)
     collected = read_consistently(records)
     report = ExportReport(path, learner, centre, collected.counts)
@@ -209,7 +211,7 @@ def subject_access_export(*, learner: User, centre: Centre | None, path: Path) -
     report.sha256 = hash_of(path)
     with transaction.atomic():
         report.entry = audit_append(
-            actor=None,
+            actor=actor,
             action="privacy.subject_access_exported",
             subject=f"user:{learner.pk}",
             centre_id=centre.pk if centre else None,

@@ -23,7 +23,7 @@ from django.db.models.functions import Least
 from portal.audit import audit_append, audit_redact, chain_order, lock_chain
 from portal.models import AuditEntry, User
 from privacy.models import Anonymisation
-from privacy.records import LearnerRecords
+from privacy.records import LearnerRecords, holds_staff_role
 from privacy.redaction import REMOVED, redacted
 from privacy.retention import Due, cutoff_for, last_activity, survey
 
@@ -126,14 +126,17 @@ def lock_records(records: LearnerRecords) -> User:
     return learner
 
 
-def learner_anonymise(*, due: Due, years: int, now: datetime.datetime) -> Anonymisation | None:
+def learner_anonymise(
+    *, due: Due, years: int, now: datetime.datetime, actor: User | None
+) -> Anonymisation | None:
     """Anonymise one learner due under the retention rule, re-checked under their locks: None if
-    they were anonymised meanwhile or something has happened on their records since."""
+    they were anonymised meanwhile, took a staff role, or something has happened on their
+    records since. `actor` None: the retention command, run by the operator."""
     cutoff = cutoff_for(now, years)
     records = LearnerRecords(due.learner)
     with transaction.atomic():
         learner = lock_records(records)
-        if Anonymisation.objects.filter(user=learner).exists():
+        if Anonymisation.objects.filter(user=learner).exists() or holds_staff_role(learner):
             return None
         last = last_activity(records)
         if last >= cutoff:
@@ -144,7 +147,7 @@ def learner_anonymise(*, due: Due, years: int, now: datetime.datetime) -> Anonym
         files = take_files(records)
         audit_redact(
             changes=redactions(entries),
-            actor=None,
+            actor=actor,
             subject=f"user:{learner.pk}",
             after={"reason": "retention period passed"},
         )
@@ -158,7 +161,7 @@ def learner_anonymise(*, due: Due, years: int, now: datetime.datetime) -> Anonym
             files_to_delete=files,
         )
         audit_append(
-            actor=None,
+            actor=actor,
             action="privacy.anonymised",
             subject=f"user:{learner.pk}",
             centre_id=None,
@@ -199,7 +202,9 @@ class RetentionReport:
         return bool(self.anonymised or self.leftover_files_deleted)
 
 
-def retention_apply(*, now: datetime.datetime, years: int, dry_run: bool) -> RetentionReport:
+def retention_apply(
+    *, now: datetime.datetime, years: int, dry_run: bool, actor: User | None
+) -> RetentionReport:
     """Anonymise every learner whose records have passed the retention period, each in a
     transaction of their own, then delete their files from storage. A dry run says what would
     be done and changes nothing. A run that changes something writes one audit entry saying
@@ -214,21 +219,21 @@ def retention_apply(*, now: datetime.datetime, years: int, dry_run: bool) -> Ret
     for leftover in Anonymisation.objects.exclude(files_to_delete=[]):
         report.leftover_files_deleted += files_delete(leftover)
     for due, _ in report.due:
-        anonymisation = learner_anonymise(due=due, years=years, now=now)
+        anonymisation = learner_anonymise(due=due, years=years, now=now, actor=actor)
         if anonymisation is None:
             report.skipped.append(due)
             continue
         report.anonymised.append(anonymisation)
         report.files_deleted += files_delete(anonymisation)
     if report.changed_anything:
-        report.entry = audit_run(report)
+        report.entry = audit_run(report, actor)
     return report
 
 
-def audit_run(report: RetentionReport) -> AuditEntry:
+def audit_run(report: RetentionReport, actor: User | None) -> AuditEntry:
     with transaction.atomic():
         return audit_append(
-            actor=None,
+            actor=actor,
             action="privacy.retention_applied",
             subject="retention",
             centre_id=None,

@@ -290,8 +290,18 @@ def test_activity_after_the_list_was_made_leaves_the_learner_alone(settings, rec
         actor=assessor,
     )
     due = Due(record.learner, record.learner.date_joined)
-    assert learner_anonymise(due=due, years=6, now=timezone.now()) is None
+    assert learner_anonymise(due=due, years=6, now=timezone.now(), actor=None) is None
     assert User.objects.get(pk=record.learner.pk).email == EMAIL
+
+
+def test_a_staff_role_taken_after_the_list_was_made_leaves_the_learner_alone(
+    monkeypatch, record, other_centre
+):
+    with clock_at(record.learner.date_joined, monkeypatch):
+        RoleFactory.create(user=record.learner, centre=other_centre, kind="iqa")
+    due = Due(record.learner, record.learner.date_joined)
+    assert learner_anonymise(due=due, years=6, now=timezone.now(), actor=None) is None
+    assert not Anonymisation.objects.exists()
 
 
 def test_files_a_stopped_run_left_in_storage_are_deleted_by_the_next(

@@ -45,7 +45,8 @@ class Command(BaseCommand):
             where = f" at {centre.name}" if centre else ""
             raise CommandError(NOT_A_LEARNER.format(email=email, where=where))
         path = self.destination(options["output"], learner)
-        self.say(subject_access_export(learner=learner, centre=centre, path=path))
+        # Run by the operator, not by anyone with a portal account: the entry names no actor.
+        self.say(subject_access_export(learner=learner, centre=centre, path=path, actor=None))
 
     def is_learner(self, person: User, centre: Centre | None) -> bool:
         """Whether they hold a learner role, or were registered (there, with a centre)."""
