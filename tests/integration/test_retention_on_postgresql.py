@@ -7,11 +7,13 @@ audit log's hashed dates are old too); the commands run on today's clock.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -87,9 +89,18 @@ def records(real_services, transactional_db, monkeypatch) -> Iterator[tuple[Reco
     yield old, other_record(centre, admin, assessor, iqa, sfj)
 
 
-def test_apply_retention_anonymises_on_postgresql_and_verify_audit_passes(records):
-    _, other = records
+def test_export_then_retention_on_postgresql_and_verify_audit_passes(records, tmp_path):
+    old, other = records
     assert connection.vendor == "postgresql"
+    code, out = run("export_subject_access", EMAIL, "--output", str(tmp_path))
+    assert code == 0 and "2 evidence item(s) with 2 file(s)" in out, out
+    [made] = tmp_path.glob("*.zip")
+    assert made.name.startswith(f"subject-access-{old.learner.pk}-")
+    with zipfile.ZipFile(made) as archive:
+        listed = {f["path"] for f in json.loads(archive.read("manifest.json"))["files"]}
+        assert set(archive.namelist()) == {*listed, "manifest.json"}
+        assert sum(path.startswith("evidence/") for path in listed) == 2
+
     code, out = run("apply_retention", "--dry-run")
     assert code == 0 and "1 learner(s) would be anonymised." in out, out
     assert where(dump(), EMAIL)
