@@ -17,11 +17,13 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Least
 
+from certification.models import STANDING, Certificate, Kind
 from portal.audit import audit_append, audit_redact, chain_order, lock_chain
 from portal.models import AuditEntry, User
+from portfolios.models import RegistrationStatus
 from privacy.models import Anonymisation
 from privacy.records import LearnerRecords, holds_staff_role
 from privacy.redaction import REMOVED, redacted
@@ -91,6 +93,16 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
     certificates.update(render_error="")
 
 
+def close_registrations(records: LearnerRecords) -> None:
+    """Registrations still active end: completed where a full certificate stands, withdrawn
+    otherwise. Nobody may claim for, assess or plan an anonymised learner (the claims page and
+    caseloads list active registrations only)."""
+    active = records.registrations.filter(status=RegistrationStatus.ACTIVE)
+    certified = Certificate.objects.filter(STANDING, kind=Kind.FULL, registration=OuterRef("pk"))
+    active.filter(Exists(certified)).update(status=RegistrationStatus.COMPLETED)
+    active.update(status=RegistrationStatus.WITHDRAWN)  # those left
+
+
 def take_files(records: LearnerRecords) -> list[str]:
     """Delete the rows of their evidence files and of the IQA PDFs naming them; return the
     storage names, deleted from storage once the transaction has committed."""
@@ -144,6 +156,7 @@ def learner_anonymise(
         entries = records.entries_to_redact()
         counts = counts_of(records, entries)
         blank_records(records, now)
+        close_registrations(records)
         files = take_files(records)
         audit_redact(
             changes=redactions(entries),

@@ -26,7 +26,6 @@ from portal.models import AuditEntry, Centre, RoleKind, User
 from privacy.models import Anonymisation
 from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile, Qualification
-from tests.conftest import _person
 from tests.integration.conftest import ROOT, worker_database_url
 from tests.portfolios.conftest import SFJ, START
 from tests.privacy.conftest import (
@@ -42,6 +41,7 @@ from tests.privacy.conftest import (
     full_record,
     long_ago,
     other_record,
+    person,
     where,
 )
 
@@ -82,9 +82,9 @@ def records(real_services, transactional_db, monkeypatch) -> Iterator[tuple[Reco
     centre = Centre.objects.create(name="Riverside Skills Academy", ao_centre_number="RSA-1")
     sfj = Qualification.objects.get(code=SFJ)
     with clock_at(long_ago(), monkeypatch):
-        admin = _person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
-        assessor = _person(centre, RoleKind.ASSESSOR, "assessor@example.org")
-        iqa = _person(centre, RoleKind.IQA, "iqa@example.org")
+        admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
+        assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")
+        iqa = person(centre, RoleKind.IQA, "iqa@example.org")
         old = full_record(centre, admin, assessor, iqa, sfj)
     yield old, other_record(centre, admin, assessor, iqa, sfj)
 

@@ -17,7 +17,13 @@ from certification.models import Certificate
 from iqa.models import IqaDocument
 from portal.audit import REDACTED, audit_verification
 from portal.models import AuditEntry, User
-from portfolios.models import Evidence, EvidenceFile, WitnessRequest
+from portfolios.models import (
+    Evidence,
+    EvidenceFile,
+    Registration,
+    RegistrationStatus,
+    WitnessRequest,
+)
 from portfolios.services import registration_choose_units
 from privacy.models import Anonymisation
 from privacy.records import LearnerRecords
@@ -103,6 +109,8 @@ def test_anonymising_keeps_what_the_records_are_about(settings, record):
     assert learner.full_name == ANONYMISED_NAME.format(pk=learner.pk)
     assert learner.email == ANONYMISED_EMAIL.format(pk=learner.pk)
     registration = learner.registrations.get()
+    # Only a unit certificate: withdrawn, so no claims page or caseload lists them any more.
+    assert registration.status == RegistrationStatus.WITHDRAWN
     assert registration.planned_units.count() == len(SFJ_ENOUGH) + 4
     assert registration.decisions.filter(outcome="met").count() == 10
     assert registration.sign_offs.get().achieved
@@ -119,6 +127,13 @@ def test_anonymising_keeps_what_the_records_are_about(settings, record):
         REMOVED,
     )
     assert witness.confirmed_at is not None and witness.expires_at <= timezone.now()
+
+
+def test_a_registration_with_a_standing_full_certificate_ends_completed(settings, record):
+    settings.RETENTION_YEARS = 6
+    Certificate.objects.filter(pk=record.certificate.pk).update(kind="full")
+    retention()
+    assert Registration.objects.get(pk=record.registration.pk).status == "completed"
 
 
 def test_the_account_can_no_longer_be_used(settings, client, record):
