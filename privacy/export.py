@@ -146,7 +146,8 @@ file yourself: `sha256sum <file>` (Linux), `shasum -a 256 <file>` (macOS) or
 `Get-FileHash <file>` (Windows PowerShell).
 
 The JSON files are plain text; dates and times are in ISO 8601 (UTC offset shown). People are
-named by their full name; "by": null in the audit log means the portal itself or a witness.
+named by their full name; "by": null in the audit log means the portal itself, a witness,
+or a command an operator ran.
 
 What is not in it, and why
 --------------------------
