@@ -1,12 +1,15 @@
 """The tamper-evident audit log, which every app writes through: append, and verify the chain.
 
 Each entry names an action (`evidence.added`), a subject (`evidence:42`) and what changed, and
-belongs to its centre's chain ([decision 12](../docs/decisions/0012-audit-chains.md))."""
+belongs to its centre's chain ([decision 12](../docs/decisions/0012-audit-chains.md)). Personal
+data past its retention period is redacted under a seal that the chain's check accepts
+([decision 15](../docs/decisions/0015-subject-access-and-retention.md))."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,23 +109,106 @@ def audit_append(
     return entry
 
 
+# The action of a seal: an entry naming entries of its chain whose content was redacted, each
+# with the hash of what it holds now.
+REDACTED = "audit.redacted"
+
+
+def chain_order(centre_id: int | None) -> int:
+    """Chains are locked in this order (the portal's first), so no two transactions wait on each
+    other's."""
+    return centre_id or 0
+
+
+def audit_redact(
+    *,
+    changes: Sequence[tuple[AuditEntry, Any, Any]],
+    actor: User | None,
+    subject: str,
+    after: dict[str, Any],
+) -> list[AuditEntry]:
+    """Give entries new content (`changes`: entry, before, after) with personal data taken out,
+    and seal each chain touched with one entry that names them and the hash of their new content
+    (with `after`'s facts beside). Returns the seals; none when nothing changed.
+
+    An entry's own hash and link stay as they were, so the chain still links and any hash of it
+    published elsewhere still stands; `audit_verify` accepts an entry whose content no longer
+    matches its hash only when a later, intact entry of its chain seals exactly that content.
+    Runs inside the caller's transaction, which then holds the chains touched until it ends."""
+    sealed: dict[int | None, dict[str, str]] = {}
+    with transaction.atomic():
+        for centre_id in sorted({entry.centre_id for entry, _, _ in changes}, key=chain_order):
+            lock_chain(centre_id)
+        for entry, before, after_redaction in changes:
+            entry.before, entry.after = plain(before), plain(after_redaction)
+            entry.save(update_fields=["before", "after"])
+            sealed.setdefault(entry.centre_id, {})[str(entry.pk)] = entry_hash(entry)
+        return [
+            audit_append(
+                actor=actor,
+                action=REDACTED,
+                subject=subject,
+                centre_id=centre_id,
+                after={**after, "redacted": entries},
+            )
+            for centre_id, entries in sorted(sealed.items(), key=lambda item: chain_order(item[0]))
+        ]
+
+
 @dataclass(frozen=True)
 class Break:
     entry_id: int
     reason: str
 
 
+@dataclass(frozen=True)
+class Verification:
+    count: int  # entries checked
+    broken: Break | None  # the first broken link, if any
+    redacted: int  # entries whose content was redacted under a seal
+
+
+EDITED = "its content no longer matches its hash (it was edited)"
+UNLINKED = "it does not follow the entry before it (one was removed or altered)"
+
+
+def seals_of(entry: AuditEntry) -> dict[int, str]:
+    """What a seal names: each redacted entry's id and the hash of its content since."""
+    named = entry.after.get("redacted") if isinstance(entry.after, dict) else None
+    if not isinstance(named, dict):
+        return {}
+    return {int(pk): digest for pk, digest in named.items() if str(pk).isdigit()}
+
+
 def audit_verify() -> tuple[int, Break | None]:
     """Walk every chain; return how many entries were checked and the first broken link."""
+    verification = audit_verification()
+    return verification.count, verification.broken
+
+
+def audit_verification() -> Verification:
+    """Walk every chain in one pass, keeping each chain's last hash.
+
+    An entry whose content does not match its hash waits for a later entry of its chain to seal
+    exactly what it holds now (`audit_redact`); one still waiting at the end was edited. The
+    first broken link is the earliest entry that was edited or does not follow the one before."""
     previous: dict[int | None, str] = {}  # the last hash seen of each chain
-    count = 0
+    waiting: dict[int, tuple[int | None, str]] = {}  # entry: its chain and its content's hash
+    unlinked: Break | None = None
+    count = redacted = 0
     for entry in AuditEntry.objects.order_by("pk").iterator():
         count += 1
-        if entry.previous_hash != previous.get(entry.centre_id, GENESIS):
-            return count, Break(
-                entry.pk, "it does not follow the entry before it (one was removed or altered)"
-            )
-        if entry_hash(entry) != entry.hash:
-            return count, Break(entry.pk, "its content no longer matches its hash (it was edited)")
+        if unlinked is None and entry.previous_hash != previous.get(entry.centre_id, GENESIS):
+            unlinked = Break(entry.pk, UNLINKED)
+        content = entry_hash(entry)
+        if content != entry.hash:
+            waiting[entry.pk] = (entry.centre_id, content)
+        elif entry.action == REDACTED:
+            for pk, sealed in seals_of(entry).items():
+                if waiting.get(pk) == (entry.centre_id, sealed):
+                    del waiting[pk]
+                    redacted += 1
         previous[entry.centre_id] = entry.hash
-    return count, None
+    breaks = [Break(pk, EDITED) for pk in waiting] + ([unlinked] if unlinked else [])
+    broken = min(breaks, key=lambda b: b.entry_id) if breaks else None
+    return Verification(count, broken, redacted)

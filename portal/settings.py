@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "iqa",
     "certification",
     "home",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,9 @@ if not PRODUCTION:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=2 * 1024**3)
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
+# Data protection: a learner's records are anonymised once nothing has happened on any of them
+# for this many years (`apply_retention`; docs/data-protection.md). At least 3.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=6)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,435 @@
+"""A learner's records as plain data for their subject-access export, one document per part.
+
+What a learner is given (decision 15): everything about them and their work, including what
+staff wrote about it (staff are named, as they acted in their role, but their e-mail addresses
+are not given); witnesses' testimony about them, but not the witnesses' e-mail addresses;
+nothing about other learners; no secrets (password hashes, link tokens).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from assessment.models import Decision, UnitSignOff
+from iqa.models import Action, PlanItem, Sample
+from portal.models import AuditEntry, User
+from portfolios.models import EvidenceFile, Mapping, WitnessRequest
+from privacy.records import LearnerRecords
+
+WITHHELD = [
+    "Your password: the portal keeps only a one-way hash of it, which is not given.",
+    "Staff members' e-mail addresses: assessors, IQAs and centre admins are named, as they "
+    "acted in their role, but their contact details are theirs.",
+    "Witnesses' e-mail addresses: you gave them when you asked for testimony; the testimony "
+    "about you, with the witness's name, role and confirmation, is given.",
+    "The secret of each witness link: only its hash is stored, and it opens nothing now.",
+    "Other learners: sampling plans and reports that cover several learners are not given; "
+    "the parts about your work (planned units, samples of your work) are.",
+    "IQA PDFs: the IQA samples of your work are given as data (iqa.json) instead.",
+]
+
+
+def name_of(user: User | None) -> str | None:
+    return user.full_name if user is not None else None
+
+
+def target_of(row: Decision | Mapping) -> str:
+    """`F/506/2131 1.1 Describe ...`: the unit and the item, as the catalogue prints them."""
+    target = row.target
+    unit = getattr(target, "unit", None)
+    return f"{unit.code if unit else ''} {target}".strip()
+
+
+# The extension of each type the portal accepts (portfolios/uploads.py), fixed here rather than
+# asked of `mimetypes`, whose answers depend on the machine's own tables.
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "video/3gpp": ".3gp",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/x-wav": ".wav",
+    "audio/ogg": ".ogg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "application/vnd.oasis.opendocument.presentation": ".odp",
+    "application/msword": ".doc",
+    "text/plain": ".txt",
+}
+
+
+def safe_name(original: str, content_type: str) -> str:
+    """A name that is safe to open on any computer: no folders, only letters, digits, dashes
+    and underscores, and the extension of the type the portal detected at upload (a PNG called
+    x.html becomes x.png, notes.bat holding text becomes notes.txt)."""
+    base = re.split(r"[/\\]", original)[-1]
+    stem = base.rpartition(".")[0] if "." in base else base
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_stem).strip("-_")[:60] or "file"
+    return f"{stem}{EXTENSIONS.get(content_type, '.bin')}"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file to copy into the export: its path there, where it is stored, and what it is."""
+
+    path: str
+    storage_name: str
+    what: str
+    stored_sha256: str | None = None
+
+
+@dataclass
+class Collected:
+    documents: dict[str, Any] = field(default_factory=dict)  # path: data
+    files: list[StoredFile] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def rows(queryset: QuerySet[Any], *related: str) -> list[Any]:
+    return list(queryset.select_related(*related).order_by("pk"))
+
+
+def account(records: LearnerRecords) -> dict[str, Any]:
+    user = records.learner
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
+        "is_active": user.is_active,
+        "roles": [
+            {"centre": role.centre.name, "role": role.label, "since": role.created_at}
+            for role in records.roles.order_by("pk")
+        ],
+    }
+
+
+def registrations(records: LearnerRecords) -> list[dict[str, Any]]:
+    found = []
+    for r in records.registrations.select_related(
+        "centre", "qualification", "assessor", "iqa", "created_by"
+    ).order_by("pk"):
+        units = r.planned_units.select_related("unit").order_by("unit__code")
+        found.append(
+            {
+                "id": r.pk,
+                "centre": r.centre.name,
+                "qualification": {
+                    "code": r.qualification.code,
+                    "number": r.qualification.number,
+                    "title": r.qualification.title,
+                },
+                "assessor": name_of(r.assessor),
+                "iqa": name_of(r.iqa),
+                "ao_registration_number": r.ao_registration_number,
+                "start_date": r.start_date,
+                "planned_end_date": r.planned_end_date,
+                "status": r.get_status_display(),
+                "registered_at": r.created_at,
+                "registered_by": name_of(r.created_by),
+                "units_chosen": [
+                    {
+                        "code": u.unit.code,
+                        "reference": u.unit.reference,
+                        "title": u.unit.title,
+                        "mandatory": u.mandatory,
+                    }
+                    for u in units
+                ],
+            }
+        )
+    return found
+
+
+def file_path(row: EvidenceFile) -> str:
+    safe = safe_name(row.original_name, row.content_type)
+    return f"evidence/{row.registration_id}/{row.evidence_id}/{row.pk}-{safe}"
+
+
+def evidence(records: LearnerRecords, collected: Collected) -> list[dict[str, Any]]:
+    files: dict[int, list[EvidenceFile]] = {}
+    for row in records.files.select_related("uploaded_by").order_by("pk"):
+        files.setdefault(row.evidence_id, []).append(row)
+    mappings: dict[int, list[Mapping]] = {}
+    for m in records.mappings.select_related(
+        "criterion__unit", "range_item__unit", "knowledge_item__unit", "proposed_by", "reviewed_by"
+    ).order_by("pk"):
+        mappings.setdefault(m.evidence_id, []).append(m)
+    found = []
+    for item in rows(records.evidence, "created_by"):
+        for row in files.get(item.pk, []):
+            what = f"a file of evidence item {item.pk}, uploaded as {row.original_name!r}"
+            collected.files.append(
+                StoredFile(file_path(row), row.file.name or "", what, row.sha256)
+            )
+        found.append(
+            {
+                "id": item.pk,
+                "registration": item.registration_id,
+                "title": item.title,
+                "date": item.occurred_on,
+                "method": item.get_method_display(),
+                "description": item.description,
+                "declared_own_work_at": item.declared_at,
+                "added_by": name_of(item.created_by),
+                "added_at": item.created_at,
+                "judged_at": item.judged_at,
+                "files": [
+                    {
+                        "id": row.pk,
+                        "original_name": row.original_name,
+                        "in_this_export": file_path(row),
+                        "size": row.size,
+                        "content_type": row.content_type,
+                        "sha256": row.sha256,
+                        "uploaded_by": name_of(row.uploaded_by),
+                        "uploaded_at": row.uploaded_at,
+                    }
+                    for row in files.get(item.pk, [])
+                ],
+                "mappings": [mapping(m) for m in mappings.get(item.pk, [])],
+            }
+        )
+    return found
+
+
+def mapping(m: Mapping) -> dict[str, Any]:
+    return {
+        "item": target_of(m),
+        "status": m.get_status_display(),
+        "proposed_by": name_of(m.proposed_by),
+        "proposed_at": m.proposed_at,
+        "reviewed_by": name_of(m.reviewed_by),
+        "reviewed_at": m.reviewed_at,
+        "feedback": m.feedback,
+    }
+
+
+def decision(d: Decision) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "registration": d.registration_id,
+        "item": target_of(d),
+        "outcome": d.get_outcome_display(),
+        "method": d.get_method_display(),
+        "assessed_on": d.assessed_on,
+        "feedback": d.feedback,
+        "evidence": sorted(e.pk for e in d.evidence.all()),
+        "decided_by": name_of(d.decided_by),
+        "decided_at": d.decided_at,
+        "provisional": d.provisional,
+        "countersigned_by": name_of(d.countersigned_by),
+        "countersigned_at": d.countersigned_at,
+        "current": d.current,
+    }
+
+
+def sign_off(s: UnitSignOff) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "registration": s.registration_id,
+        "unit": s.unit.code,
+        "signed_off_by": name_of(s.signed_by),
+        "signed_off_at": s.signed_at,
+        "assessor_signature": s.signature,
+        "your_signature": s.learner_signature,
+        "you_signed_at": s.learner_signed_at,
+        "unlocked_by": name_of(s.unlocked_by),
+        "unlocked_at": s.unlocked_at,
+        "unlock_reason": s.unlock_reason,
+    }
+
+
+def assessment(records: LearnerRecords) -> dict[str, Any]:
+    decisions = records.decisions.select_related(
+        "criterion__unit",
+        "range_item__unit",
+        "knowledge_item__unit",
+        "decided_by",
+        "countersigned_by",
+    ).prefetch_related("evidence")
+    sign_offs = records.sign_offs.select_related("unit", "signed_by", "unlocked_by")
+    return {
+        "decisions": [decision(d) for d in decisions.order_by("pk")],
+        "sign_offs": [sign_off(s) for s in sign_offs.order_by("pk")],
+    }
+
+
+def witness(w: WitnessRequest) -> dict[str, Any]:
+    return {
+        "id": w.pk,
+        "registration": w.registration_id,
+        "asked_by": name_of(w.requested_by),
+        "asked_at": w.requested_at,
+        "witness_name": w.witness_name,
+        "witness_role": w.witness_role,
+        "statement": w.statement,
+        "link_expires_at": w.expires_at,
+        "confirmed_at": w.confirmed_at,
+        "signed_name": w.signed_name,
+        "job_title": w.job_title,
+        "relationship": w.relationship,
+        "signature": w.signature,
+        "evidence": w.evidence_id,
+    }
+
+
+def action(a: Action) -> dict[str, Any]:
+    return {
+        "text": a.text,
+        "due_on": a.due_on,
+        "status": a.get_status_display(),
+        "assessor_response": a.response,
+        "responded_at": a.responded_at,
+        "closed_by": name_of(a.closed_by),
+        "closed_at": a.closed_at,
+    }
+
+
+def sample(s: Sample) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "registration": s.registration_id,
+        "unit": s.unit.code,
+        "stage": s.get_stage_display(),
+        "assessor": name_of(s.assessor),
+        "rules_of_evidence": {rule: getattr(s, rule) for rule in Sample.RULES_OF_EVIDENCE},
+        "verdict": s.get_verdict_display(),
+        "feedback": s.feedback,
+        "sampled_by": name_of(s.sampled_by),
+        "sampled_at": s.sampled_at,
+        "decisions_looked_at": sorted(d.pk for d in s.decisions.all()),
+        "evidence_looked_at": sorted(e.pk for e in s.evidence.all()),
+        "lock_lifted_by": name_of(s.lock_lifted_by),
+        "lock_lifted_at": s.lock_lifted_at,
+        "lock_lift_reason": s.lock_lift_reason,
+        "actions": [action(a) for a in s.actions.all()],
+    }
+
+
+def planned(p: PlanItem) -> dict[str, Any]:
+    return {
+        "registration": p.registration_id,
+        "unit": p.unit.code,
+        "stage": p.get_stage_display(),
+        "assessor": name_of(p.assessor),
+        "iqa": name_of(p.plan.iqa),
+        "plan_from": p.plan.starts_on,
+        "plan_to": p.plan.ends_on,
+    }
+
+
+def iqa(records: LearnerRecords) -> dict[str, Any]:
+    samples = records.samples.select_related(
+        "unit", "assessor", "sampled_by", "lock_lifted_by"
+    ).prefetch_related("decisions", "evidence", "actions__closed_by")
+    items = records.plan_items.select_related("unit", "assessor", "plan__iqa")
+    return {
+        "planned_for_sampling": [planned(p) for p in items.order_by("pk")],
+        "samples": [sample(s) for s in samples.order_by("pk")],
+    }
+
+
+def certificates(records: LearnerRecords, collected: Collected) -> list[dict[str, Any]]:
+    found = []
+    for c in rows(records.certificates, "issued_by", "revoked_by", "replaces"):
+        pdf = f"certificates/{c.number}.pdf" if c.file.name else None
+        if pdf:
+            what = f"the PDF of certificate {c.number}, as issued"
+            collected.files.append(StoredFile(pdf, c.file.name or "", what))
+        found.append(
+            {
+                "number": c.number,
+                "kind": c.get_kind_display(),
+                "learner_identifier": c.learner_identifier,
+                "registration": c.registration_id,
+                "what_it_states": c.snapshot,
+                "issued_at": c.issued_at,
+                "issued_by": name_of(c.issued_by),
+                "replaces": c.replaces.number if c.replaces else None,
+                "replacement_reason": c.replacement_reason,
+                "revoked_at": c.revoked_at,
+                "revoked_by": name_of(c.revoked_by),
+                "revocation_reason": c.revocation_reason,
+                "pdf": pdf,
+            }
+        )
+    return found
+
+
+def audit_log(records: LearnerRecords) -> list[dict[str, Any]]:
+    entries = records.audit_entries()
+    actors = {
+        u.pk: u.full_name
+        for u in User.objects.filter(pk__in={e.actor_id for e in entries if e.actor_id})
+    }
+    return [entry(e, actors) for e in entries]
+
+
+def entry(e: AuditEntry, actors: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "at": e.at,
+        "action": e.action,
+        "subject": e.subject,
+        "by": actors.get(e.actor_id) if e.actor_id else None,
+        "before": e.before,
+        "after": e.after,
+    }
+
+
+def collect(records: LearnerRecords) -> Collected:
+    """Every document of the export, and the stored files to copy beside them."""
+    collected = Collected()
+    person = account(records)
+    studies = registrations(records)
+    items = evidence(records, collected)
+    assessed = assessment(records)
+    testimony = [
+        witness(w) for w in records.witness_requests.select_related("requested_by").order_by("pk")
+    ]
+    quality = iqa(records)
+    issued = certificates(records, collected)
+    log = audit_log(records)
+    collected.documents = {
+        "data/account.json": person,
+        "data/registrations.json": studies,
+        "data/evidence.json": items,
+        "data/assessment.json": assessed,
+        "data/witness_testimony.json": testimony,
+        "data/iqa.json": quality,
+        "data/certificates.json": issued,
+        "data/audit_log.json": log,
+    }
+    collected.counts = {
+        "roles": len(person["roles"]),
+        "registrations": len(studies),
+        "evidence_items": len(items),
+        "evidence_files": sum(1 for f in collected.files if f.stored_sha256),
+        "decisions": len(assessed["decisions"]),
+        "sign_offs": len(assessed["sign_offs"]),
+        "witness_requests": len(testimony),
+        "iqa_samples": len(quality["samples"]),
+        "certificates": len(issued),
+        "certificate_pdfs": sum(1 for f in collected.files if not f.stored_sha256),
+        "audit_entries": len(log),
+    }
+    return collected

@@ -1,0 +1,325 @@
+"""A learner with a full record, made years ago through the real services, and another learner
+at the same centre with a record of their own, made now.
+
+"Years ago" is real: the clock is moved back while the record is made, so every date the
+services and the audit log write (including the hashed `at` of each entry) is old, and the
+retention command runs on today's clock like it does in production.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from io import StringIO
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from assessment.models import Decision
+from assessment.services import (
+    Judgement,
+    decision_record,
+    mapping_review,
+    unit_learner_countersign,
+    unit_sign_off,
+)
+from certification.models import Certificate, Kind, RenderStatus
+from certification.services import certificate_claim
+from iqa.models import Action, DocumentStatus, IqaDocument, Verdict
+from iqa.services import Judgement as Finding
+from iqa.services import action_respond, plan_generate, sample_record
+from portal.models import Centre, RoleKind, User
+from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete
+from portfolios.mapping import Targets, mapping_propose
+from portfolios.models import Evidence, Mapping, Registration, WitnessRequest
+from portfolios.services import RegistrationDetails, registration_create
+from portfolios.witness import WitnessAnswer, WitnessAsk, witness_confirm, witness_request_create
+from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
+from tests.factories import PASSWORD, RoleFactory, UserFactory
+from tests.portfolios.conftest import SFJ, SFJ_ENOUGH, START
+from tests.portfolios.files import PNG, pdf, png, upload
+
+NAME = "Delphine Quartermaine"
+EMAIL = "delphine.quartermaine@example.org"
+OTHER_NAME = "Bartholomew Fennimore"
+OTHER_EMAIL = "bartholomew.fennimore@example.org"
+WITNESS_NAME = "Wilhelmina Oyelaran"
+WITNESS_EMAIL = "wilhelmina.oyelaran@example.org"
+WITNESS_JOB = "Duty manager at Larkfield Stores"
+# Text only the learner's record holds: none of it may survive anonymisation, and none of the
+# other learner's may reach the learner's export.
+SECRETS = {
+    "title": f"Calming a customer, with {NAME}'s reflection",
+    "description": "I spoke to Mrs Halloran about her refund on 3 October.",
+    "removed title": "Draft account of the Halloran complaint",
+    "statement": f"I watched {NAME} calm an angry customer and agree a refund.",
+    "decision feedback": f"Well done {NAME}: the account shows 1.1 clearly.",
+    "mapping feedback": "This photo does not show the Halloran conversation.",
+    "sample feedback": f"The assessor judged {NAME}'s account soundly.",
+    "action": f"Record how {NAME} explained the refund policy.",
+    "response": f"Added a discussion record with {NAME} covering the policy.",
+    "file": "halloran-refund-notes",
+}
+OTHER_SECRETS = {
+    "title": f"{OTHER_NAME}'s stock rotation log",
+    "statement": f"I watched {OTHER_NAME} rotate the chilled stock.",
+    "file": "fennimore-stock-log",
+}
+SIGNED_UNIT = "F/506/2131"
+BEGUN_UNIT = "A/506/2130"
+YEARS_AGO = 8
+
+
+@contextmanager
+def clock_at(moment: datetime.datetime, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every `timezone.now()` answers from `moment` on, a microsecond later each time, while
+    the block runs."""
+    ticks = itertools.count()
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            timezone, "now", lambda: moment + datetime.timedelta(microseconds=next(ticks))
+        )
+        yield
+
+
+def long_ago() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=365 * YEARS_AGO)
+
+
+def person(centre: Centre, kind: RoleKind, email: str, name: str | None = None) -> User:
+    named = {"full_name": name} if name else {}
+    user = UserFactory.create(email=email, date_joined=timezone.now(), **named)
+    RoleFactory.create(user=user, centre=centre, kind=kind)
+    return user
+
+
+def every_item(unit: Unit) -> Targets:
+    return Targets(
+        criteria=frozenset(Criterion.objects.filter(unit=unit).values_list("pk", flat=True)),
+        range_items=frozenset(RangeItem.objects.filter(unit=unit).values_list("pk", flat=True)),
+        knowledge_items=frozenset(
+            KnowledgeItem.objects.filter(unit=unit).values_list("pk", flat=True)
+        ),
+    )
+
+
+def criteria(code: str, *numbers: str) -> Targets:
+    found = Criterion.objects.filter(unit__code=code, number__in=numbers)
+    return Targets(criteria=frozenset(found.values_list("pk", flat=True)))
+
+
+def register(centre, admin, learner, assessor, iqa, qualification, units=SFJ_ENOUGH):
+    return registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=qualification,
+            start_date=START,
+            assessor=assessor,
+            iqa=iqa,
+            ao_registration_number=f"AO-{learner.pk:06d}",
+        ),
+        optional_units=units,
+        actor=admin,
+    )
+
+
+def witness(registration, learner, name, email, statement, job=WITNESS_JOB) -> WitnessRequest:
+    tokens: list[str] = []
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return f"http://testserver/witness/{token}/"
+
+    ask = WitnessAsk(name=name, email=email, role="Line manager", statement=statement)
+    request = witness_request_create(
+        registration=registration, ask=ask, actor=learner, link_for=link_for
+    )
+    answer = WitnessAnswer(
+        signed_name=name, job_title=job, relationship="I manage them", signature=name
+    )
+    witness_confirm(token=tokens[0], answer=answer)
+    return request
+
+
+def finding(verdict: str, feedback: str) -> Finding:
+    agree = verdict == Verdict.AGREE
+    return Finding(
+        valid=True,
+        authentic=True,
+        current=True,
+        sufficient=agree,
+        reliable=True,
+        verdict=verdict,
+        feedback=feedback,
+    )
+
+
+@dataclass
+class Record:
+    learner: User
+    registration: Registration
+    evidence: Evidence
+    certificate: Certificate
+    iqa_document: IqaDocument
+
+
+def full_record(centre, admin, assessor, iqa, sfj) -> Record:
+    """Registration, evidence with files (one named dangerously), mappings proposed, confirmed
+    and rejected with feedback, evidence removed, witness testimony, decisions with feedback, a
+    unit signed off and countersigned, IQA samples with an action answered, a unit certificate
+    with its PDF, an IQA PDF, and a Django admin history entry."""
+    learner = person(centre, RoleKind.LEARNER, EMAIL, NAME)
+    registration = register(centre, admin, learner, assessor, iqa, sfj)
+    details = EvidenceDetails(SECRETS["title"], START, "reflective_account", SECRETS["description"])
+    files = [pdf(f"{SECRETS['file']}.pdf"), png("photo of the shop floor.html")]
+    item = evidence_add(
+        registration=registration, details=details, files=files, declared=True, actor=learner
+    )
+    draft = evidence_add(
+        registration=registration,
+        details=EvidenceDetails(SECRETS["removed title"], START, "product", SECRETS["description"]),
+        files=[upload("draft.png", PNG + b"draft", "image/png")],
+        declared=True,
+        actor=learner,
+    )
+    evidence_delete(evidence=draft, actor=learner)
+    mapping_propose(evidence=item, targets=criteria(BEGUN_UNIT, "1.1", "1.2"), actor=learner)
+    first, second = Mapping.objects.filter(evidence=item).order_by("pk")
+    mapping_review(mapping=first, confirm=True, feedback="", actor=assessor)
+    mapping_review(
+        mapping=second, confirm=False, feedback=SECRETS["mapping feedback"], actor=assessor
+    )
+    witness(registration, learner, WITNESS_NAME, WITNESS_EMAIL, SECRETS["statement"])
+    signed = Unit.objects.get(code=SIGNED_UNIT)
+    judgement = Judgement("met", "reflective_account", START, SECRETS["decision feedback"])
+    decision_record(
+        registration=registration, targets=every_item(signed), judgement=judgement,
+        evidence=[item], actor=assessor,
+    )  # fmt: skip
+    sign_off = unit_sign_off(
+        registration=registration, unit_id=signed.pk, signature="Samir Patel",
+        password=PASSWORD, declared=True, actor=assessor,
+    )  # fmt: skip
+    unit_learner_countersign(sign_off=sign_off, signature=NAME, declared=True, actor=learner)
+    plan = plan_generate(
+        centre=centre, qualification=sfj, starts_on=START,
+        ends_on=START + datetime.timedelta(days=120), actor=iqa,
+    )  # fmt: skip
+    sample_record(
+        registration=registration, unit_id=signed.pk,
+        decisions=list(Decision.objects.filter(registration=registration, current=True)),
+        evidence=[item], judgement=finding(Verdict.AGREE, SECRETS["sample feedback"]),
+        actions=[], actor=iqa,
+    )  # fmt: skip
+    certificate = certificate_claim(registration=registration, kind=Kind.UNIT, actor=admin)
+    certificate.file.save(f"{certificate.number}.pdf", ContentFile(b"%PDF-1.4 " + NAME.encode()))
+    Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.READY)
+    begun = Unit.objects.get(code=BEGUN_UNIT)
+    decision_record(
+        registration=registration, targets=criteria(BEGUN_UNIT, "1.1"),
+        judgement=Judgement("met", "reflective_account", START, SECRETS["decision feedback"]),
+        evidence=[item], actor=assessor,
+    )  # fmt: skip
+    sample_record(
+        registration=registration, unit_id=begun.pk,
+        decisions=list(registration.decisions.filter(current=True, criterion__unit=begun)),
+        evidence=[item], judgement=finding(Verdict.ACTION_REQUIRED, SECRETS["sample feedback"]),
+        actions=[(SECRETS["action"], START + datetime.timedelta(days=30))], actor=iqa,
+    )  # fmt: skip
+    action_respond(action=Action.objects.get(), response=SECRETS["response"], actor=assessor)
+    document = IqaDocument.objects.create(plan=plan, requested_by=iqa)
+    document.file.save("plan.pdf", ContentFile(b"%PDF-1.4 plan naming " + NAME.encode()))
+    IqaDocument.objects.filter(pk=document.pk).update(status=DocumentStatus.READY)
+    LogEntry.objects.create(
+        user=admin, content_type=ContentType.objects.get_for_model(User),
+        object_id=str(learner.pk), object_repr=str(learner), action_flag=CHANGE,
+        change_message='[{"changed": {"fields": ["Full name"]}}]',
+    )  # fmt: skip
+    certificate.refresh_from_db()
+    document.refresh_from_db()
+    return Record(learner, registration, item, certificate, document)
+
+
+def other_record(centre, admin, assessor, iqa, sfj) -> Record:
+    """Another learner at the same centre, with the same assessor and IQA, active now."""
+    learner = person(centre, RoleKind.LEARNER, OTHER_EMAIL, OTHER_NAME)
+    registration = register(centre, admin, learner, assessor, iqa, sfj)
+    details = EvidenceDetails(OTHER_SECRETS["title"], START, "product", "Chilled aisle.")
+    item = evidence_add(
+        registration=registration,
+        details=details,
+        files=[pdf(f"{OTHER_SECRETS['file']}.pdf", extra=b"other learner")],
+        declared=True,
+        actor=learner,
+    )
+    witness(
+        registration,
+        learner,
+        "Otto Whitlock",
+        "otto@example.org",
+        OTHER_SECRETS["statement"],
+        "Stock controller at Elmbridge Foods",
+    )
+    decision_record(
+        registration=registration, targets=criteria(BEGUN_UNIT, "1.1"),
+        judgement=Judgement("met", "product", START, f"Good work, {OTHER_NAME}."),
+        evidence=[item], actor=assessor,
+    )  # fmt: skip
+    return Record(learner, registration, item, None, None)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sfj(catalogue_db) -> Qualification:
+    return Qualification.objects.get(code=SFJ)
+
+
+@pytest.fixture
+def record(monkeypatch, centre, centre_admin, assessor, iqa, sfj) -> Record:
+    """The learner's full record, all of it made eight years ago."""
+    with clock_at(long_ago(), monkeypatch):
+        return full_record(centre, centre_admin, assessor, iqa, sfj)
+
+
+@pytest.fixture
+def other(record, centre, centre_admin, assessor, iqa, sfj) -> Record:
+    return other_record(centre, centre_admin, assessor, iqa, sfj)
+
+
+def dump() -> list[dict]:
+    """Every row of every table, as dumpdata writes it; but the qualification catalogue, the
+    permissions and the content types, which hold nobody's data (and are most of the rows)."""
+    out = StringIO()
+    left_out = ["qualifications", "auth.permission", "contenttypes"]
+    call_command("dumpdata", *[f"--exclude={name}" for name in left_out], stdout=out)
+    return json.loads(out.getvalue())
+
+
+def strings(value, path=()):
+    """Every text inside a dumped value, with where it was found."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from strings(inner, (*path, key))
+    elif isinstance(value, list):
+        for inner in value:
+            yield from strings(inner, path)
+    elif isinstance(value, str):
+        yield path, value
+
+
+def where(rows: list[dict], text: str) -> set[tuple[str, str]]:
+    """(model, field) of every row whose text holds `text`, case ignored."""
+    found = set()
+    for row in rows:
+        for path, value in strings(row["fields"]):
+            if text.lower() in value.lower():
+                found.add((row["model"], ".".join(path)))
+    return found

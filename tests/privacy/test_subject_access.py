@@ -1,0 +1,326 @@
+"""The subject-access export: one learner's data and evidence as a ZIP with a manifest."""
+
+import hashlib
+import json
+import tracemalloc
+import zipfile
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+
+from assessment.models import Decision, UnitSignOff
+from iqa.models import Sample
+from portal.models import AuditEntry, User
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.models import EvidenceFile, WitnessRequest
+from portfolios.services import RegistrationDetails, registration_create
+from privacy.documents import safe_name
+from privacy.export import subject_access_export
+from privacy.records import LearnerRecords
+from qualifications.models import Qualification
+from tests.factories import CentreFactory, RoleFactory
+from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
+from tests.portfolios.files import big_buffer, upload
+from tests.privacy.conftest import (
+    EMAIL,
+    NAME,
+    OTHER_EMAIL,
+    OTHER_NAME,
+    OTHER_SECRETS,
+    SECRETS,
+    WITNESS_EMAIL,
+    WITNESS_NAME,
+)
+
+
+def export(tmp_path, email=EMAIL, *options):
+    target = tmp_path / "export.zip"
+    call_command("export_subject_access", email, "--output", str(target), *options)
+    return zipfile.ZipFile(target)
+
+
+def read_json(archive, name):
+    return json.loads(archive.read(name))
+
+
+def every_byte(archive) -> bytes:
+    return b"\n".join(archive.read(name) for name in archive.namelist())
+
+
+def test_the_manifest_lists_every_file_of_the_zip_with_its_size_and_hash(tmp_path, record):
+    archive = export(tmp_path)
+    manifest = read_json(archive, "manifest.json")
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(archive.namelist()) == {*listed, "manifest.json"}
+    for path, entry in listed.items():
+        content = archive.read(path)
+        assert entry["size"] == len(content)
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+    assert {"README.txt", "data/evidence.json", "data/audit_log.json"} <= set(listed)
+    assert all(entry["what"] for entry in listed.values())
+    assert manifest["subject"] == {"id": record.learner.pk, "email": EMAIL}
+
+
+def test_evidence_files_are_the_original_bytes_named_safely_with_the_stored_hash(tmp_path, record):
+    archive = export(tmp_path)
+    listed = {f["path"]: f for f in read_json(archive, "manifest.json")["files"]}
+    files = list(EvidenceFile.objects.filter(registration=record.registration))
+    assert len(files) == 2
+    for row in files:
+        [path] = [p for p in listed if p.startswith(f"evidence/{row.registration_id}/")
+                  and p.split("/")[-1].startswith(f"{row.pk}-")]  # fmt: skip
+        with default_storage.open(str(row.file.name), "rb") as stored:
+            assert archive.read(path) == stored.read()
+        assert listed[path]["sha256"] == listed[path]["stored_sha256"] == row.sha256
+        assert listed[path]["matches_stored_sha256"] is True
+    names = sorted(p.split("/")[-1] for p in listed if p.startswith("evidence/"))
+    # The PNG uploaded as "photo of the shop floor.html" is named as what it is.
+    assert names == sorted(
+        [f"{files[0].pk}-{SECRETS['file']}.pdf", f"{files[1].pk}-photo-of-the-shop-floor.png"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("original", "content_type", "expected"),
+    [
+        ("../../etc/passwd", "text/plain", "passwd.txt"),
+        ("évidence d'été.JPG", "image/jpeg", "evidence-d-ete.jpg"),
+        ("notes.bat", "text/plain", "notes.txt"),
+        (".hidden", "application/pdf", "file.pdf"),
+        ("report", "application/x-unknown", "report.bin"),
+    ],
+)
+def test_a_file_name_in_the_export_is_plain_and_has_the_extension_of_its_type(
+    original, content_type, expected
+):
+    assert safe_name(original, content_type) == expected
+
+
+def test_the_data_matches_the_database(tmp_path, record):
+    archive = export(tmp_path)
+    account = read_json(archive, "data/account.json")
+    assert (account["email"], account["full_name"]) == (EMAIL, NAME)
+    assert [r["role"] for r in account["roles"]] == ["Learner"]
+    [registration] = read_json(archive, "data/registrations.json")
+    assert registration["id"] == record.registration.pk
+    assert sorted(u["code"] for u in registration["units_chosen"]) == sorted(
+        record.registration.planned_units.values_list("unit__code", flat=True)
+    )
+    items = read_json(archive, "data/evidence.json")
+    assert sorted(i["id"] for i in items) == sorted(
+        record.registration.evidence.values_list("pk", flat=True)
+    )
+    [item] = [i for i in items if i["id"] == record.evidence.pk]
+    assert (item["title"], item["description"]) == (SECRETS["title"], SECRETS["description"])
+    assert [i["title"] for i in items if i["id"] != item["id"]] == [
+        f"Witness testimony from {WITNESS_NAME}"
+    ]
+    assert len(item["mappings"]) == record.evidence.mappings.count()
+    [rejected] = [m for m in item["mappings"] if m["status"] == "Rejected by the assessor"]
+    assert rejected["feedback"] == SECRETS["mapping feedback"]
+    assessed = read_json(archive, "data/assessment.json")
+    decisions = Decision.objects.filter(registration=record.registration)
+    assert sorted(d["id"] for d in assessed["decisions"]) == sorted(d.pk for d in decisions)
+    assert {d["feedback"] for d in assessed["decisions"]} == {SECRETS["decision feedback"]}
+    [sign_off] = assessed["sign_offs"]
+    assert sign_off["id"] == UnitSignOff.objects.get().pk and sign_off["your_signature"] == NAME
+    [testimony] = read_json(archive, "data/witness_testimony.json")
+    assert (testimony["witness_name"], testimony["statement"]) == (
+        WITNESS_NAME,
+        SECRETS["statement"],
+    )
+    iqa = read_json(archive, "data/iqa.json")
+    assert sorted(s["id"] for s in iqa["samples"]) == sorted(
+        Sample.objects.values_list("pk", flat=True)
+    )
+    [acted] = [s for s in iqa["samples"] if s["actions"]]
+    assert acted["actions"][0]["text"] == SECRETS["action"]
+    assert acted["actions"][0]["assessor_response"] == SECRETS["response"]
+    [certificate] = read_json(archive, "data/certificates.json")
+    assert certificate["number"] == record.certificate.number
+    assert certificate["what_it_states"] == record.certificate.snapshot
+    with default_storage.open(record.certificate.file.name, "rb") as pdf:
+        assert archive.read(certificate["pdf"]) == pdf.read()
+
+
+def test_the_audit_log_part_holds_every_entry_about_them_including_removed_evidence(
+    tmp_path, record
+):
+    expected = [e.pk for e in LearnerRecords(record.learner).audit_entries()]
+    log = read_json(export(tmp_path), "data/audit_log.json")
+    assert [e["id"] for e in log] == expected
+    actions = {e["action"] for e in log}
+    assert {"registration.created", "evidence.added", "evidence.removed", "witness.requested",
+            "witness.confirmed", "decision.recorded", "unit.signed_off",
+            "unit.learner_countersigned", "mapping.rejected", "iqa.sampled",
+            "iqa.action_responded", "certificate.claimed"} <= actions  # fmt: skip
+    # The removed item's entries are found through the registration its removal names.
+    removed = next(e for e in log if e["action"] == "evidence.removed")["subject"]
+    assert [e["action"] for e in log if e["subject"] == removed] == [
+        "evidence.added",
+        "evidence.removed",
+    ]
+    assert not {e["subject"].split(":")[0] for e in log} & {"plan", "strategy"}
+
+
+def test_another_learners_data_never_appears_in_the_export(tmp_path, record, other):
+    archive = export(tmp_path)
+    everything = every_byte(archive).decode("utf-8", "replace")
+    for text in (OTHER_NAME, OTHER_EMAIL, *OTHER_SECRETS.values(), "otto@example.org",
+                 "Otto Whitlock", "other learner"):  # fmt: skip
+        assert text not in everything, text
+    theirs = {record.registration.pk}
+    for name in ("evidence", "witness_testimony", "certificates"):
+        assert {row["registration"] for row in read_json(archive, f"data/{name}.json")} <= theirs
+    assessed, iqa = read_json(archive, "data/assessment.json"), read_json(archive, "data/iqa.json")
+    for rows in (*assessed.values(), *iqa.values()):
+        assert {row["registration"] for row in rows} <= theirs
+    for entry in read_json(archive, "data/audit_log.json"):
+        assert other.registration.pk not in (
+            (entry["before"] or {}).get("registration"),
+            (entry["after"] or {}).get("registration"),
+        )
+
+
+def test_witness_emails_staff_emails_and_secrets_are_withheld_and_the_readme_says_so(
+    tmp_path, record, assessor, iqa, centre_admin
+):
+    archive = export(tmp_path)
+    everything = every_byte(archive).decode("utf-8", "replace")
+    withheld = [WITNESS_EMAIL, assessor.email, iqa.email, centre_admin.email]
+    withheld += [record.learner.password, WitnessRequest.objects.get().token_hash]
+    for text in withheld:
+        assert text not in everything, text
+    readme = archive.read("README.txt").decode()
+    assert "Witnesses' e-mail addresses" in readme and "password" in readme
+    assert assessor.full_name in everything  # staff are named, as they acted in their role
+
+
+def test_the_export_is_audited_with_counts_and_its_hash_and_no_personal_data(tmp_path, record):
+    before = AuditEntry.objects.count()
+    export(tmp_path)
+    assert AuditEntry.objects.count() == before + 1
+    entry = AuditEntry.objects.latest("pk")
+    assert (entry.action, entry.subject, entry.centre_id) == (
+        "privacy.subject_access_exported",
+        f"user:{record.learner.pk}",
+        None,
+    )
+    digest = hashlib.sha256((tmp_path / "export.zip").read_bytes()).hexdigest()
+    facts = entry.after
+    assert isinstance(facts, dict)
+    assert facts["sha256"] == digest and facts["counts"]["evidence_files"] == 2
+    text = json.dumps(facts)
+    assert NAME not in text and EMAIL not in text
+
+
+def test_with_a_centre_only_that_centres_records_are_exported(
+    tmp_path, record, centre_admin, assessor, iqa
+):
+    elsewhere = CentreFactory.create(name="Northgate College")
+    RoleFactory.create(user=record.learner, centre=elsewhere)
+    for person in (centre_admin, assessor, iqa):
+        RoleFactory.create(user=person, centre=elsewhere, kind=person.roles.first().kind)
+    proqual = Qualification.objects.get(code="601/3576/1")
+    second = registration_create(
+        centre=elsewhere,
+        details=RegistrationDetails(
+            learner=record.learner, qualification=proqual, start_date=START, assessor=assessor
+        ),
+        optional_units=PROQUAL_OPTIONAL,
+        actor=centre_admin,
+    )
+    archive = export(tmp_path, EMAIL, "--centre", elsewhere.ao_centre_number)
+    assert [r["id"] for r in read_json(archive, "data/registrations.json")] == [second.pk]
+    assert read_json(archive, "data/evidence.json") == []
+    assert [r["centre"] for r in read_json(archive, "data/account.json")["roles"]] == [
+        "Northgate College"
+    ]
+    assert SECRETS["title"] not in every_byte(archive).decode("utf-8", "replace")
+    assert AuditEntry.objects.latest("pk").centre_id == elsewhere.pk
+
+
+def test_the_command_says_where_the_zip_is_and_what_it_holds(tmp_path, record, capsys):
+    export(tmp_path)
+    out = capsys.readouterr().out
+    assert f"Wrote {tmp_path / 'export.zip'}" in out
+    assert f"for person {record.learner.pk}." in out
+    assert "1 registration(s); 2 evidence item(s) with 2 file(s)" in out
+    assert "1 certificate(s) with 1 PDF(s)" in out
+    assert "Audit entry" in out
+
+
+def test_a_folder_as_output_gets_a_zip_named_by_id_and_time_not_by_name(tmp_path, record):
+    call_command("export_subject_access", EMAIL.upper(), "--output", str(tmp_path))
+    [made] = tmp_path.glob("subject-access-*.zip")
+    assert made.name.startswith(f"subject-access-{record.learner.pk}-")
+    assert oct(made.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("email", "options", "message"),
+    [
+        ("nobody@example.org", [], "No one has the e-mail address nobody@example.org."),
+        (EMAIL, ["--centre", "NOPE-1"], "No centre has the id or AO centre number NOPE-1."),
+        ("assessor@example.org", [], "assessor@example.org holds no learner role: this export"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_writes_nothing(
+    tmp_path, record, email, options, message
+):
+    before = AuditEntry.objects.count()
+    with pytest.raises(CommandError, match=message):
+        export(tmp_path, email, *options)
+    assert list(tmp_path.iterdir()) == [] and AuditEntry.objects.count() == before
+
+
+def test_an_existing_file_is_never_overwritten(tmp_path, record):
+    (tmp_path / "export.zip").write_bytes(b"keep me")
+    with pytest.raises(CommandError, match="exists already"):
+        export(tmp_path)
+    assert (tmp_path / "export.zip").read_bytes() == b"keep me"
+
+
+def test_a_file_missing_from_storage_is_reported_and_listed_in_the_manifest(
+    tmp_path, record, capsys
+):
+    gone = EvidenceFile.objects.filter(registration=record.registration).earliest("pk")
+    default_storage.delete(str(gone.file.name))
+    archive = export(tmp_path)
+    manifest = read_json(archive, "manifest.json")
+    [missing] = manifest["missing_from_storage"]
+    assert missing.split("/")[-1].startswith(f"{gone.pk}-") and missing not in archive.namelist()
+    assert "is in the records but not in storage" in capsys.readouterr().out
+
+
+def test_a_stored_file_that_changed_since_upload_is_flagged(tmp_path, record, capsys):
+    changed = EvidenceFile.objects.filter(registration=record.registration).earliest("pk")
+    with default_storage.open(str(changed.file.name), "wb") as stored:
+        stored.write(b"%PDF-1.4 altered")
+    listed = read_json(export(tmp_path), "manifest.json")["files"]
+    [entry] = [f for f in listed if f.get("stored_sha256") == changed.sha256]
+    assert entry["matches_stored_sha256"] is False
+    assert "does not match the hash taken at upload" in capsys.readouterr().out
+
+
+def test_evidence_is_streamed_into_the_zip_not_read_whole(tmp_path, record):
+    size = 16 * 1024 * 1024
+    evidence_add(
+        registration=record.registration,
+        details=EvidenceDetails("A long video", START, "product"),
+        files=[upload("video.mp4", big_buffer(size).getvalue(), "video/mp4")],
+        declared=True,
+        actor=record.learner,
+    )
+    learner = User.objects.get(pk=record.learner.pk)
+    tracemalloc.start()
+    try:
+        report = subject_access_export(
+            learner=learner, centre=None, path=tmp_path / "big.zip", actor=None
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any(p.size == size for p in report.parts)
+    assert peak < 6 * 1024 * 1024  # a 16 MB file passed through in 1 MB chunks
