@@ -24,6 +24,7 @@ from certification.models import STANDING, Certificate, Kind
 from portal.audit import audit_append, audit_redact, chain_order, lock_chain
 from portal.models import AuditEntry, User
 from portfolios.models import RegistrationStatus
+from portfolios.records import erasing_personal_data
 from privacy.models import Anonymisation
 from privacy.records import LearnerRecords, holds_staff_role
 from privacy.redaction import REMOVED, redacted
@@ -155,6 +156,7 @@ def learner_anonymise(
             return None
         entries = records.entries_to_redact()
         counts = counts_of(records, entries)
+        erasing_personal_data()  # signed testimony is anonymised too, in this transaction only
         blank_records(records, now)
         close_registrations(records)
         files = take_files(records)

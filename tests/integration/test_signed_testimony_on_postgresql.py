@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete, evidence_update
 from portfolios.models import Evidence, EvidenceFile, Mapping, WitnessRequest
+from portfolios.records import erasing_personal_data
 from qualifications.models import Criterion
 from tests.portfolios.conftest import registration, sfj
 from tests.portfolios.files import pdf
@@ -145,3 +146,21 @@ def test_an_unsigned_request_and_ordinary_evidence_change_and_go_as_before(
 
 
 __all__ = ["registration", "sfj"]  # the fixtures, shared with the portfolio tests
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erasure_reaches_signed_testimony_in_its_own_transaction_and_no_other(testimony):
+    witness = WitnessRequest.objects.get(evidence=testimony)
+    with transaction.atomic():
+        erasing_personal_data()
+        WitnessRequest.objects.filter(pk=witness.pk).update(statement="Removed")
+        Evidence.objects.filter(pk=testimony.pk).update(title="Removed")
+    assert WitnessRequest.objects.get(pk=witness.pk).statement == "Removed"
+    # The next transaction, on the same connection, is held to the rule again.
+    refused(lambda: WitnessRequest.objects.filter(pk=witness.pk).update(statement=STATEMENT))
+    refused(lambda: Evidence.objects.filter(pk=testimony.pk).update(title="Changed"))
+
+
+def test_erasure_is_allowed_inside_a_transaction_only(real_services):
+    with pytest.raises(RuntimeError):
+        erasing_personal_data()
