@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -54,14 +55,17 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     load the portal's scripts only because WhiteNoise allows any origin to read static files.)"""
     addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
     server = LiveServer(addr or "localhost", start=False)
-    server.thread.static_handler = through_the_middleware
+    server.thread.static_handler = ThroughTheMiddleware
     server.start()
     yield server
     server.stop()
 
 
-def through_the_middleware(application: object) -> object:
-    return application
+class ThroughTheMiddleware(StaticFilesHandler):
+    """Leaves every request, static files too, to the portal's middleware (WhiteNoise)."""
+
+    def _should_handle(self, path: str) -> bool:
+        return False
 
 
 @pytest.fixture

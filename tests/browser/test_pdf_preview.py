@@ -8,7 +8,7 @@ import datetime
 import hashlib
 
 from django.core.files.base import ContentFile
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Dialog, Frame, Page, Request, expect
 from weasyprint import HTML
 
 from portfolios.evidence import EvidenceDetails, evidence_add
@@ -59,6 +59,28 @@ def add_pdf(registration, title: str, name: str, content: bytes) -> Evidence:
         declared=True,
         actor=registration.learner,
     )
+
+
+class Watch:
+    """What a page did that it should not have: dialogs opened, requests to /beacon/ sent."""
+
+    def __init__(self, page: Page) -> None:
+        self.dialogs: list[str] = []
+        self.beacons: list[str] = []
+        page.on("dialog", self.dialog)
+        page.context.on("request", self.request)
+
+    def dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def request(self, request: Request) -> None:
+        if "/beacon/" in request.url:
+            self.beacons.append(request.url)
+
+    @property
+    def anything(self) -> list[str]:
+        return self.dialogs + self.beacons
 
 
 def drawn_viewer(page: Page) -> Frame:
@@ -113,15 +135,12 @@ def test_the_review_page_draws_the_learner_s_pdf_in_a_sandboxed_frame(as_user, c
 def test_a_pdf_s_javascript_never_runs_in_the_preview(as_user, caseload):
     evidence = add_pdf(caseload["leo"], "Signed record", "record.pdf", SCRIPTED_PDF)
     samir = as_user("samir@example.org")
-    dialogs: list[str] = []
-    beacons: list[str] = []
-    samir.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    samir.context.on("request", lambda r: beacons.append(r.url) if "/beacon/" in r.url else None)
+    watch = Watch(samir)
     samir.goto(f"/assess/evidence/{evidence.pk}/")
     frame = drawn_viewer(samir)
     expect(samir.frame_locator("iframe[data-pdf]").locator("canvas.pdf-page")).to_have_count(1)
     assert ink(frame)[0] > 0  # the page's words were drawn
-    assert dialogs == [] and beacons == []
+    assert watch.anything == []
 
 
 SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80" onload="mark('onload')">
@@ -153,10 +172,7 @@ def test_script_in_an_svg_or_html_file_never_runs_however_it_is_opened(as_user, 
     svg = stored_as(evidence, "drawing.svg", SVG, "image/svg+xml")
     page = stored_as(evidence, "notes.html", HTML_PAGE, "text/plain")
     samir = as_user("samir@example.org")
-    dialogs: list[str] = []
-    beacons: list[str] = []
-    samir.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    samir.context.on("request", lambda r: beacons.append(r.url) if "/beacon/" in r.url else None)
+    watch = Watch(samir)
 
     # On the review page the SVG is a picture; opened on its own it is a document of its own,
     # served with a sandbox and no scripts allowed.
@@ -171,4 +187,4 @@ def test_script_in_an_svg_or_html_file_never_runs_however_it_is_opened(as_user, 
     with samir.expect_download() as download:
         samir.evaluate("url => { location.href = url; }", f"/evidence/files/{page.pk}/")
     assert download.value.suggested_filename == "notes.txt"
-    assert dialogs == [] and beacons == []
+    assert watch.anything == []
