@@ -3,15 +3,13 @@ done), as rows for pages and CSV, and as PDFs made by a task (`iqa.tasks`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from iqa.models import DocumentStatus, IqaDocument, Sample, SamplingPlan
 from portal.pdf import render_pdf
+from portal.spreadsheets import csv_text
 
 HEADER = [
     "Assessor",
@@ -56,11 +54,7 @@ def sampling_record(plan: SamplingPlan) -> list[list[str]]:
 
 
 def sampling_record_csv(plan: SamplingPlan) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    writer.writerows(sampling_record(plan))
-    return out.getvalue()
+    return csv_text(HEADER, sampling_record(plan))
 
 
 def sample_pdf(sample: Sample) -> bytes:

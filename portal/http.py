@@ -1,4 +1,5 @@
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from django.core.files import File
@@ -16,12 +17,74 @@ class PortalRequest(HttpRequest):
     role: Role | None
 
 
+# The extension a download is named with, for each type the portal serves, by content. The
+# first is the one given; the others are kept when the sender already used them.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic",),
+    "video/mp4": (".mp4", ".m4v"),
+    "video/quicktime": (".mov",),
+    "video/webm": (".webm",),
+    "video/3gpp": (".3gp",),
+    "audio/mpeg": (".mp3",),
+    "audio/mp4": (".m4a",),
+    "audio/x-m4a": (".m4a",),
+    "audio/x-wav": (".wav",),
+    "audio/ogg": (".ogg", ".oga"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "application/vnd.oasis.opendocument.presentation": (".odp",),
+    "application/msword": (".doc",),
+    "text/plain": (".txt",),
+    "text/csv": (".csv",),
+}
+UNKNOWN_EXTENSION = ".bin"
+# Characters no file name should carry on any system people download to (Windows is the
+# strictest), besides folders and control characters.
+NOT_IN_NAMES = re.compile(r'[<>:"/\\|?*\'`;]')
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{device}{n}" for device in ("COM", "LPT") for n in "123456789"
+}
+
+
+def download_name(original: str, content_type: str, fallback: str = "file") -> str:
+    """The name a file downloads under: the person's own name for it, made harmless, ending in
+    the extension of the type its content was found to be. A text file sent as `notes.bat`
+    downloads as `notes.txt`, a JPEG sent as `x.html` as `x.jpg`. Only the last folder-free part
+    of the name is kept; control and format characters (a right-to-left override can disguise
+    an extension), quotes and characters Windows refuses are dropped or replaced."""
+    extensions = EXTENSIONS.get(content_type, (UNKNOWN_EXTENSION,))
+    name = re.split(r"[/\\]", original)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"})
+    name = NOT_IN_NAMES.sub("_", name)
+    name = " ".join(name.split())
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem.strip(" ."):
+        stem, suffix = name, ""
+    extension = f".{suffix}" if suffix and f".{suffix.lower()}" in extensions else extensions[0]
+    stem = stem.strip(" .")[:100].strip(" .") or fallback
+    if stem.split(".")[0].upper() in WINDOWS_DEVICES:
+        stem = f"{stem}_"
+    return f"{stem}{extension}"
+
+
 def private_pdf(file: File, filename: str) -> FileResponse:
     """A stored PDF as a download for the one person allowed it: never cached on the way."""
     response = FileResponse(
-        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        file.open("rb"),
+        as_attachment=True,
+        filename=download_name(filename, "application/pdf"),
+        content_type="application/pdf",
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

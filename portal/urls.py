@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("home.urls")),
     path("role/", views.switch_role, name="switch-role"),
     path("healthz", views.healthz, name="healthz"),
+    path("pdf-viewer/", views.pdf_viewer, name="pdf-viewer"),
     path("catalogue/", include("qualifications.urls")),
     path("", include("portfolios.urls")),
     path("", include("assessment.urls")),

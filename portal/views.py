@@ -1,11 +1,14 @@
-"""The ground floor's own pages: switching the role one acts in, and the health check."""
+"""The ground floor's own pages: switching the role one acts in, the health check, and the PDF
+viewer the portal's pages frame to preview PDFs."""
 
+from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portal.http import PortalRequest, posted_id
@@ -30,3 +33,28 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# The PDF viewer's own policy. `sandbox allow-scripts` gives the page an opaque origin of its
+# own, so pdf.js, and anything a crafted PDF might make of it, runs with no cookies, no storage
+# and no reach into the portal's pages; it may load the portal's scripts and styles and nothing
+# else, send nothing anywhere, and be framed only by the portal's own pages.
+PDF_VIEWER_POLICY = {
+    "sandbox": ["allow-scripts"],
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'none'"],
+    "frame-ancestors": ["'self'"],
+}
+
+
+@csp(PDF_VIEWER_POLICY)
+@xframe_options_sameorigin
+def pdf_viewer(request: HttpRequest) -> HttpResponse:
+    """An empty page that draws the PDF its parent page sends it (static/js/pdf-viewer.mjs).
+    It holds no data of its own, so it needs no login: the parent page fetched the file
+    (through the view that checks who may see it) before handing its bytes over."""
+    return render(request, "portal/pdf_viewer.html")

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from portal.http import PortalRequest, posted_ids
+from portal.http import PortalRequest, download_name, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
 from portfolios.access import evidence_file_for, evidence_for, registration_for
 from portfolios.evidence import (
@@ -20,7 +20,6 @@ from portfolios.evidence import (
 )
 from portfolios.forms import EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapping_propose, picker_context
-from portfolios.uploads import INLINE_TYPES
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -114,23 +113,30 @@ def evidence_remove(request: PortalRequest, pk: int) -> HttpResponse:
     return redirect("portfolios:registration-detail", registration.pk)
 
 
+# Shown in the browser when asked for: pictures, sound and video, which the portal's pages show
+# with <img>, <audio> and <video>. PDFs are drawn on the pages by the sandboxed PDF viewer
+# (static/js/pdf-preview.js), so on their own they download, like everything else.
+SHOWN_INLINE = ("image/", "audio/", "video/")
+# Nothing in a file may run, however a browser comes to open it: no scripts, no plugins, no
+# requests, a sandbox (an origin of its own), and no framing by anyone.
+FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
 @login_required
 def evidence_file(request: PortalRequest, pk: int) -> FileResponse:
-    """Serve a stored file to someone allowed to see it. Only media and PDF are shown inline;
-    anything else downloads, and nothing may run: the response forbids sniffing and scripts."""
+    """Serve a stored file to someone allowed to see it, named with the extension of the type
+    its content was found to be (docs/evidence.md)."""
     stored = evidence_file_for(request, pk)
-    inline = stored.content_type.startswith(INLINE_TYPES) and "download" not in request.GET
+    inline = stored.content_type.startswith(SHOWN_INLINE) and "download" not in request.GET
     response = FileResponse(
         stored.file.open("rb"),
         as_attachment=not inline,
-        filename=stored.original_name,
+        filename=download_name(stored.original_name, stored.content_type, fallback="evidence"),
         content_type=stored.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if not inline:
-        # Should a browser open it anyway, nothing in it may run. (Inline types are media and
-        # PDF only, and a sandbox would stop the browser's own PDF viewer.)
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = FILE_POLICY
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -42,7 +42,8 @@ ALLOWED_TYPES = {
     "application/msword": "Word 97-2003 document",
     "text/plain": "Plain text",
 }
-# Types a browser may show inline to someone allowed to see them; everything else downloads.
+# Types the review page previews: pictures, sound and video in place, PDFs drawn by the sandboxed
+# PDF viewer (docs/decisions/0014-serving-files.md); everything else is a download only.
 INLINE_TYPES = ("image/", "audio/", "video/", "application/pdf")
 
 EMPTY = "{name} is empty: choose the file again, or a different one."

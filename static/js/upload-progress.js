@@ -9,7 +9,7 @@
     const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
     box.classList.remove("d-none");
     box.setAttribute("aria-valuenow", String(percent));
-    bar.style.width = percent + "%";
+    bar.className = bar.className.replace(/\bpct-\d+\b/, "pct-" + percent);
     bar.textContent = percent + "%";
   });
   // If the upload cannot reach the server, say so; the form keeps everything typed and chosen.

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import need
 
@@ -43,6 +45,27 @@ def browser() -> Iterator[Browser]:
             browser.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's live server, but with static files served as the portal serves them in
+    production: by WhiteNoise, in the middleware, with its headers. (Django's own static
+    handler would answer first, without them; the sandboxed PDF viewer, an opaque origin, may
+    load the portal's scripts only because WhiteNoise allows any origin to read static files.)"""
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+    server = LiveServer(addr or "localhost", start=False)
+    server.thread.static_handler = ThroughTheMiddleware
+    server.start()
+    yield server
+    server.stop()
+
+
+class ThroughTheMiddleware(StaticFilesHandler):
+    """Leaves every request, static files too, to the portal's middleware (WhiteNoise)."""
+
+    def _should_handle(self, path: str) -> bool:
+        return False
 
 
 @pytest.fixture
