@@ -124,7 +124,9 @@ def invitation_create(
         and Role.objects.filter(user=member, centre=centre, kind=invitee.kind).exists()
     ):
         label = with_article(RoleKind(invitee.kind).label.lower())
-        raise InvitationRefused(ALREADY_HOLDS.format(name=member, role=label, centre=centre))
+        raise InvitationRefused(
+            ALREADY_HOLDS.format(name=member.full_name, role=label, centre=centre)
+        )
     invitation = (
         Invitation.objects.open()
         .select_for_update()

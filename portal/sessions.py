@@ -7,6 +7,7 @@ activity at the cost of at most one write a minute (and the timeout is exact to 
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -34,3 +35,8 @@ def renew(request: HttpRequest) -> None:
     last = request.session.get(RENEWED_AT)
     if not isinstance(last, int) or now - last >= settings.SESSION_RENEW_SECONDS:
         request.session[RENEWED_AT] = now
+
+
+def stamp_login(sender: object, request: HttpRequest, **kwargs: Any) -> None:
+    """Logging in saves a new session, which sets its end: the next minute needs no renewal."""
+    request.session[RENEWED_AT] = int(timezone.now().timestamp())
