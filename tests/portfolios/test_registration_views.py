@@ -155,3 +155,21 @@ def test_only_centre_admins_register_or_change_units(client, request, registrati
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("field", ["learner", "assessor", "iqa"])
+def test_the_registration_form_reaches_only_this_centres_people_and_says_the_same_of_anyone_else(
+    client, centre_admin, learner, outsider, sfj, field
+):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-create") + f"?qualification={sfj.pk}"
+    assert outsider.email not in client.get(url).content.decode()
+    pages = []
+    for pk in (outsider.pk, 987654):  # another centre's admin, and nobody at all
+        values = {"learner": learner.pk, "start_date": "2026-09-01", "optional_units": SFJ_ENOUGH}
+        answer = client.post(url, {**values, field: pk})
+        assert answer.status_code == 200
+        pages.append(re.sub(r'value="[^"]+"', "", answer.content.decode()))
+    assert pages[0] == pages[1] and "Select a valid choice" in pages[0]
+    assert outsider.full_name not in pages[0]
+    assert Registration.objects.count() == 0
