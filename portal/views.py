@@ -4,6 +4,7 @@ and the health check."""
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -44,7 +45,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = PortalPasswordResetForm
 
-    def form_valid(self, form: PortalPasswordResetForm) -> HttpResponse:  # type: ignore[override]
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         response = super().form_valid(form)
         invitations_resend_to(
             email=form.cleaned_data["email"],

@@ -119,6 +119,8 @@ def read_csv(raw: bytes, centre: Centre) -> Preview:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return Preview([], [NOT_CSV])
+    if "\x00" in text:  # no spreadsheet writes NUL into a CSV file, and PostgreSQL refuses it
+        return Preview([], [NOT_CSV])
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]

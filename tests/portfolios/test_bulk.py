@@ -139,6 +139,7 @@ def test_a_row_whose_units_cannot_meet_the_rules_says_so(centre, people):
     ("raw", "message"),
     [
         (b"\xff\xfe\x00bad", NOT_CSV),
+        (HEADER.encode() + b"a@example.org,A\x00B,SFJ-L2-CS,,,,2026-09-01,,\n", NOT_CSV),
         (
             b"name,email\nA,a@example.org\n",
             MISSING_COLUMNS.format(columns="learner_email, qualification, start_date"),
