@@ -64,6 +64,8 @@ WRONG_ACCOUNT = (
 )
 
 LinkFor = Callable[[str], str]
+# How long after a link was sent the invitee may ask for it again through the reset form.
+RESEND_PAUSE = datetime.timedelta(minutes=5)
 
 
 class InvitationRefused(Refused):
@@ -174,15 +176,25 @@ def invitation_withdraw(*, invitation: Invitation, actor: User) -> Invitation:
 def invitations_resend_to(*, email: str, link_for: LinkFor) -> int:
     """Send every open invitation to an address that has no account yet again, with new links
     (asked for through "Forgotten your password?", which is where an invitee whose link was
-    lost or expired goes). Returns how many were sent. Each is audited, with no actor."""
+    lost or expired goes). Returns how many were sent. Each is audited, with no actor.
+
+    Anyone can ask, for any address: an invitation whose link went out less than
+    RESEND_PAUSE ago is left alone, so asking again and again neither floods the invitee's
+    mailbox nor the centre's audit log."""
     email = normalise_email(email)
     if User.objects.filter(email=email).exists():
         return 0
     sent = 0
-    for found in Invitation.objects.open().filter(email=email).order_by("pk"):
+    recently = timezone.now() - RESEND_PAUSE
+    for found in Invitation.objects.open().filter(email=email, sent_at__lt=recently):
         with transaction.atomic():
             lock_chain(found.centre_id)
-            invitation = Invitation.objects.open().select_for_update().filter(pk=found.pk).first()
+            invitation = (
+                Invitation.objects.open()
+                .select_for_update()
+                .filter(pk=found.pk, sent_at__lt=recently)
+                .first()
+            )
             if invitation is None:
                 continue
             token = _new_link(invitation)

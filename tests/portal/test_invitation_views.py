@@ -250,7 +250,10 @@ def test_forgotten_password_sends_an_invitee_without_an_account_their_invitation
     client, invited, django_capture_on_commit_callbacks
 ):
     _, old = invited
-    Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(days=2))
+    Invitation.objects.update(  # sent 16 days ago, expired 2 days ago
+        sent_at=timezone.now() - datetime.timedelta(days=16),
+        expires_at=timezone.now() - datetime.timedelta(days=2),
+    )
     audit = AuditWatch()
     page = reset(client, "priya@example.org", django_capture_on_commit_callbacks)
     sent = mail.outbox[-1]

@@ -19,6 +19,7 @@ from portal.services import (
     LINK_USED,
     LINK_WITHDRAWN,
     ONLY_PRACTITIONERS_TRAIN,
+    RESEND_PAUSE,
     WRONG_ACCOUNT,
     InvitationLinkProblem,
     InvitationRefused,
@@ -256,7 +257,10 @@ def test_the_invitee_asking_again_gets_every_open_invitation_with_new_links_audi
     invite, django_capture_on_commit_callbacks
 ):
     invitation, old = invite()
-    Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(days=3))
+    Invitation.objects.update(  # sent 17 days ago, expired 3 days ago
+        sent_at=timezone.now() - datetime.timedelta(days=17),
+        expires_at=timezone.now() - datetime.timedelta(days=3),
+    )
     audit = AuditWatch()
     with django_capture_on_commit_callbacks(execute=True):
         assert invitations_resend_to(email="Priya.Shah@example.org", link_for=links) == 1
@@ -274,3 +278,17 @@ def test_the_invitee_asking_again_gets_every_open_invitation_with_new_links_audi
 def test_an_address_with_an_account_gets_no_invitation_through_the_reset(invite, outsider):
     invite(Invitee("outsider@example.org", "Someone", RoleKind.LEARNER))
     assert invitations_resend_to(email="outsider@example.org", link_for=links) == 0
+
+
+def test_the_invitee_asking_again_soon_after_a_link_was_sent_gets_no_other(
+    invite, django_capture_on_commit_callbacks
+):
+    invite()
+    audit = AuditWatch()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations_resend_to(email="priya.shah@example.org", link_for=links) == 0
+    assert len(mail.outbox) == 1 and not audit.entries().exists()
+    Invitation.objects.update(sent_at=timezone.now() - RESEND_PAUSE)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invitations_resend_to(email="priya.shah@example.org", link_for=links) == 1
+    assert len(mail.outbox) == 2
