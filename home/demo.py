@@ -3,10 +3,13 @@
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from home.demo_activity import demo_activity
-from portal.models import Centre, Role, RoleKind, User
+from portal.models import Centre, Invitation, Role, RoleKind, User
+from portfolios.bulk import registration_bulk_create
 from portfolios.models import Registration
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
@@ -119,6 +122,33 @@ def demo_registrations() -> int:
     return made
 
 
+# A learner invited from a CSV file, who has not answered yet: the centre admin's Invitations
+# page shows her, and her e-mail (printed when the demo is made) carries the link.
+INVITED_CSV = (
+    "learner_email,learner_name,qualification,assessor_email,iqa_email,start_date,optional_units\n"
+    "priya@riverside.test,Priya Shah,SFJ-L2-CS,assessor@riverside.test,iqa@riverside.test,"
+    "2026-09-01,SFJ-CS2-07;K/503/0421;T/506/2126\n"
+)
+
+
+def demo_invitation() -> None:
+    """Invite Priya from a CSV file, once (not again while she has an invitation or account)."""
+    email = "priya@riverside.test"
+    centre = Centre.objects.get(ao_centre_number=RIVERSIDE[1])
+    if (
+        not Qualification.objects.filter(code="SFJ-L2-CS").exists()
+        or Invitation.objects.filter(email=email).exists()
+        or User.objects.filter(email=email).exists()
+    ):
+        return
+    registration_bulk_create(
+        centre=centre,
+        raw=INVITED_CSV.encode(),
+        actor=User.objects.get(email="admin@riverside.test"),
+        link_for=lambda token: settings.PUBLIC_URL + reverse("invitation-accept", args=[token]),
+    )
+
+
 @transaction.atomic
 def demo_seed() -> list[DemoPerson]:
     """Create the demo centres and people, or bring them back to their demo state.
@@ -145,4 +175,5 @@ def demo_seed() -> list[DemoPerson]:
             )
     demo_registrations()
     demo_activity(password=DEMO_PASSWORD)
+    demo_invitation()
     return list(PEOPLE)

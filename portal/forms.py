@@ -1,5 +1,16 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    SetPasswordMixin,
+)
+
+from portal.models import Invitation, RoleKind, User, normalise_email
+from portal.services import Invitee, account_password_reset
 
 # Said when the e-mail or password is wrong, without telling which (that would reveal accounts).
 LOGIN_FAILED = (
@@ -18,3 +29,59 @@ class EmailAuthenticationForm(AuthenticationForm):
     # A closed account is refused with the same message: Django's backend will not say whether
     # an inactive account exists, and neither do we.
     error_messages = {**AuthenticationForm.error_messages, "invalid_login": LOGIN_FAILED}
+
+
+class InvitationForm(forms.Form):
+    """Invite a person to the centre: who, and as what."""
+
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        help_text="As it should appear on certificates; the person cannot change it.",
+    )
+    email = forms.EmailField(label="E-mail address")
+    kind = forms.ChoiceField(label="Role", choices=RoleKind.choices)
+    is_trainee = forms.BooleanField(
+        label="Trainee (an assessor or IQA whose decisions a qualified colleague countersigns)",
+        required=False,
+    )
+
+    def invitee(self) -> Invitee:
+        data = self.cleaned_data
+        return Invitee(data["email"], data["full_name"], RoleKind(data["kind"]), data["is_trainee"])
+
+
+class NewcomerPasswordForm(SetPasswordMixin, forms.Form):
+    """A newcomer chooses the password of the account an invitation creates."""
+
+    password1, password2 = SetPasswordMixin.create_password_fields(
+        label1="Choose a password", label2="The same password again"
+    )
+
+    def __init__(self, *args: Any, invitation: Invitation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The validators compare the password with the name and address it will belong to.
+        self.future_account = User(email=invitation.email, full_name=invitation.full_name)
+
+    def clean(self) -> dict[str, Any] | None:
+        self.validate_passwords()
+        self.validate_password_for_user(self.future_account)
+        return super().clean()
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    """Django's reset form, which also reaches accounts that have no password yet (learners
+    added from a CSV file before invitations): Django's own silently skips them. (An address
+    with no account but an open invitation is sent the invitation again: see the view.)"""
+
+    def get_users(self, email: str) -> Iterable[User]:
+        return User.objects.filter(email=normalise_email(email), is_active=True)
+
+
+class AuditedSetPasswordForm(SetPasswordForm):
+    """The reset link's form: the new password is set through a service that audits it."""
+
+    def save(self, commit: bool = True) -> User:
+        assert isinstance(self.user, User)
+        account_password_reset(account=self.user, password=self.cleaned_data["new_password1"])
+        return self.user

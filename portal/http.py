@@ -1,9 +1,10 @@
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.files import File
 from django.http import FileResponse, HttpRequest
+from django.urls import reverse
 
 from portal.models import Role, User
 
@@ -106,3 +107,9 @@ def search_text(value: str | None, limit: int = 100) -> str:
     """What a person typed into a search box, as the database can take it: trimmed, capped,
     and without NUL characters (PostgreSQL refuses them in text)."""
     return (value or "").replace("\x00", "").strip()[:limit]
+
+
+def token_links(request: HttpRequest, url_name: str) -> Callable[[str], str]:
+    """For e-mails sent while answering this request: the full address of the page `url_name`
+    for a token, at the host the sender reached the portal by (ALLOWED_HOSTS vets it)."""
+    return lambda token: request.build_absolute_uri(reverse(url_name, args=[token]))

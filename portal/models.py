@@ -227,6 +227,88 @@ class Role(models.Model):
         return f"Trainee {name[0].lower()}{name[1:]}" if self.is_trainee else name
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    EXPIRED = "expired", "Link expired"
+    ACCEPTED = "accepted", "Accepted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Not yet accepted nor withdrawn (the link may have expired: it can be sent again)."""
+        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An invitation to join a centre in one role, e-mailed as a single-use link that expires.
+
+    Nothing about the person is created until they accept: a newcomer sets their password
+    through the link, which creates their account; someone who has an account logs in and
+    accepts. Only then is the role given (and any registrations a centre admin asked for made),
+    so a centre admin learns nothing about accounts at other centres by inviting an address.
+    The link's secret exists only in the e-mail; this row keeps its SHA-256.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("e-mail address")
+    full_name = models.CharField(
+        max_length=200, help_text="The name the centre gave: a new account is created with it."
+    )
+    kind = models.CharField("role", max_length=20, choices=RoleKind.choices)
+    is_trainee = models.BooleanField("trainee", default=False)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(help_text="When the current link was sent.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Registrations a centre admin asked for (a CSV file's rows), made when the person accepts.
+    # Written and read by the portfolios app, which owns registrations; each records its outcome.
+    registrations = models.JSONField(default=list, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "email", "kind"],
+                condition=models.Q(accepted_at__isnull=True, withdrawn_at__isnull=True),
+                name="one_open_invitation_per_role",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RoleKind.values), name="invitation_kind_is_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_trainee=False) | models.Q(kind__in=TRAINEE_KINDS),
+                name="only_assessors_and_iqas_are_invited_as_trainees",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}, {self.role_label} at {self.centre}"
+
+    @property
+    def role_label(self) -> str:
+        name = self.get_kind_display()
+        return f"trainee {name[0].lower()}{name[1:]}" if self.is_trainee else name.lower()
+
+    @property
+    def status(self) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.withdrawn_at is not None:
+            return InvitationStatus.WITHDRAWN
+        if self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+
 class AuditEntry(models.Model):
     """One entry of an append-only log. Each carries the hash of the one before it in its chain,
     so editing or deleting any entry breaks the chain from there on (`manage.py verify_audit`).

@@ -7,6 +7,7 @@ PORTAL_ENV=production turns on the secure defaults and refuses to start without 
 See docs/configuration.md for every variable.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -227,10 +228,53 @@ CELERY_BEAT_SCHEDULE = {
 # Where people reach the portal: printed on certificates with the verification address.
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Accounts: e-mail, login throttling, idle sessions and invitations (issue 16; the reasons are in
+# docs/decisions/0013-accounts.md). Invitations and password resets are e-mailed links, so
+# production must have a real mail server: the console, dummy and in-memory backends would
+# swallow them while the portal looked healthy.
+EMAIL_URL = env.str("EMAIL_URL", default="" if PRODUCTION else "consolemail://")
+if PRODUCTION and not EMAIL_URL.startswith(("smtp://", "smtps://", "smtp+tls://", "smtp+ssl://")):
+    raise ImproperlyConfigured(
+        "Production sends invitations and password resets by e-mail: set EMAIL_URL to a mail "
+        "server, e.g. smtp+tls://user:password@smtp.example.org:587 (not console, dummy, file "
+        "or memory mail)."
+    )
+vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=14)
+
+# Failed logins are counted per e-mail address and client address together, in the database
+# (so the count survives restarts and does not depend on Redis), and lock that pair out for a
+# cool-off period: an attacker elsewhere cannot lock a person out of their own address.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "portal.throttle.username_of"
+AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.throttle.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# The page tells a locked-out person when they can try again; trying sooner must not move that.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Successful logins are not logged with their addresses: only failures are needed, and kept
+# only as long as they count.
+AXES_DISABLE_ACCESS_LOG = True
+# How many proxies in front of the portal append to X-Forwarded-For (0: trust no such header).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# A session ends after SESSION_IDLE_MINUTES without a request; each request (at most one write a
+# minute) moves the end on. Expired rows are removed by `manage.py clearsessions`.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_RENEW_SECONDS = 60
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "portal.sessions.IdleTimeoutMiddleware",
+)
 
 # Security. Production gets every protection `check --deploy` asks for; each can be relaxed
 # through the environment (for example SECURE_SSL_REDIRECT=false to try the stack over plain
@@ -276,5 +320,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs every layout step at INFO; only its warnings are worth reading.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Axes tells of every login at INFO; failed logins and lockouts are its warnings.
+        "axes": {"level": "WARNING"},
+    },
 }

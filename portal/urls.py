@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
-from portal.forms import EmailAuthenticationForm
+from portal import invitation_views, views
+from portal.forms import AuditedSetPasswordForm, EmailAuthenticationForm
 
 # Uploaded evidence and certificates are never served as plain media files, not even locally:
 # each is downloaded through a view that checks who is asking.
@@ -24,6 +24,33 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path(
+        "accounts/password_reset/",
+        views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=AuditedSetPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/invitation/<str:token>/",
+        invitation_views.invitation_accept_view,
+        name="invitation-accept",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("people/invitations/", invitation_views.invitation_list, name="invitation-list"),
+    path("people/invite/", invitation_views.invitation_create_view, name="invitation-create"),
+    path(
+        "people/invitations/<int:pk>/resend/",
+        invitation_views.invitation_resend_view,
+        name="invitation-resend",
+    ),
+    path(
+        "people/invitations/<int:pk>/withdraw/",
+        invitation_views.invitation_withdraw_view,
+        name="invitation-withdraw",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,11 @@
-"""The ground floor's own pages: switching the role one acts in, the health check, and the PDF
-viewer the portal's pages frame to preview PDFs."""
+"""The ground floor's own pages: switching the role one acts in, asking for a new password,
+the health check, and the PDF viewer the portal's pages frame to preview PDFs."""
 
 from csp.decorators import csp
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,9 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from portal.http import PortalRequest, posted_id
+from portal.forms import PortalPasswordResetForm
+from portal.http import PortalRequest, posted_id, token_links
 from portal.models import Role
 from portal.roles import set_active_role
+from portal.services import invitations_resend_to
 
 
 @require_POST
@@ -58,3 +62,20 @@ def pdf_viewer(request: HttpRequest) -> HttpResponse:
     It holds no data of its own, so it needs no login: the parent page fetched the file
     (through the view that checks who may see it) before handing its bytes over."""
     return render(request, "portal/pdf_viewer.html")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """ "Forgotten your password?": a reset link for an account; for an address that has no
+    account yet but an open invitation, that invitation again with a new link, so the
+    invitation stays the one way an account is made (each re-send audited). The page reads
+    the same whichever happened, or if nothing did."""
+
+    form_class = PortalPasswordResetForm
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        response = super().form_valid(form)
+        invitations_resend_to(
+            email=form.cleaned_data["email"],
+            link_for=token_links(self.request, "invitation-accept"),
+        )
+        return response

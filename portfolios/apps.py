@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,15 @@ class PortfoliosConfig(AppConfig):
 
     name = "portfolios"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal.signals import invitation_accepted
+
+        invitation_accepted.connect(register_invited_learner, dispatch_uid="portfolios-invited")
+
+
+def register_invited_learner(sender: object, **kwargs: Any) -> None:
+    """An accepted invitation may carry registrations (from a CSV file): make them now."""
+    from portfolios.bulk import registrations_on_acceptance
+
+    registrations_on_acceptance(invitation=kwargs["invitation"], person=kwargs["person"])

@@ -3,8 +3,13 @@
 Columns (a header row is required; the order does not matter):
 learner_email, learner_name, qualification, assessor_email, iqa_email, ao_registration_number,
 start_date, planned_end_date, optional_units (unit codes separated by semicolons).
-A learner whose e-mail the portal does not know is created, with no password (they set one
-through "Forgotten your password?"), and given the learner role at the centre.
+
+A learner who is already someone at this centre (in any role) is registered at once. Any other
+address is invited to join the centre as a learner (portal.services), carrying the row's
+registration, which is made when they accept. The file is read the same way whether or not such
+an address has an account at another centre, and nothing about that account is shown: the
+preview and the result read alike either way (decision 13). The assessor and IQA columns name
+the centre's own staff only.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from portal.models import Centre, Role, RoleKind, User, normalise_email
+from portal.models import Centre, Invitation, Role, RoleKind, User, normalise_email
+from portal.refusals import Refused
+from portal.services import Invitee, Outbox, invitation_create
 from portfolios.models import Registration
 from portfolios.services import (
     RegistrationDetails,
@@ -47,6 +56,12 @@ NOT_CSV = "The file is not a CSV file in UTF-8: save it from your spreadsheet as
 MISSING_COLUMNS = "The header row lacks the column(s): {columns}."
 TOO_MANY_ROWS = f"The file has more than {MAX_ROWS} rows: split it into smaller files."
 EMPTY_FILE = "The file has a header row but no learners."
+NAME_NEEDED = (
+    "learner_name is needed for a learner who is not at this centre yet: they are invited to "
+    "join it under that name."
+)
+NOT_STAFF = "{column}: {value!r} is not {role} at {centre}."
+NO_LONGER = "{title} is no longer in the catalogue."
 
 
 @dataclass
@@ -56,11 +71,20 @@ class Row:
     errors: list[str] = field(default_factory=list)
     details: RegistrationDetails | None = None
     optional_units: list[str] = field(default_factory=list)
-    new_learner: bool = False
+    # Someone at this centre already, registered at once; None: the address is invited.
+    member: User | None = None
 
     @property
     def unit_count(self) -> int:
         return len(self.optional_units)
+
+    @property
+    def invited(self) -> bool:
+        return self.member is None
+
+    @property
+    def email(self) -> str:
+        return normalise_email(self.values.get("learner_email", ""))
 
 
 @dataclass
@@ -72,12 +96,30 @@ class Preview:
     def valid(self) -> bool:
         return not self.errors and all(not r.errors for r in self.rows)
 
+    @property
+    def registered_now(self) -> int:
+        """Learners at the centre already, registered when the file is confirmed."""
+        return len({row.email for row in self.rows if not row.invited})
+
+    @property
+    def invited_learners(self) -> int:
+        """Addresses invited to join (one invitation each, however many rows)."""
+        return len({row.email for row in self.rows if row.invited})
+
+
+@dataclass
+class BulkResult:
+    registered: list[Registration]
+    invited: list[Invitation]
+
 
 def read_csv(raw: bytes, centre: Centre) -> Preview:
     """Parse and check every row; nothing is written."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        return Preview([], [NOT_CSV])
+    if "\x00" in text:  # no spreadsheet writes NUL into a CSV file, and PostgreSQL refuses it
         return Preview([], [NOT_CSV])
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip().lower() for name in reader.fieldnames or []]
@@ -101,22 +143,22 @@ def read_csv(raw: bytes, centre: Centre) -> Preview:
 def check_row(row: Row, centre: Centre) -> Row:
     values = row.values
     row.errors += [f"{name} is empty." for name in REQUIRED if not values.get(name)]
-    email = normalise_email(values.get("learner_email", ""))
+    email = row.email
     try:
         validate_email(email)
     except ValidationError:
         row.errors.append(
             f"learner_email {values.get('learner_email')!r} is not an e-mail address."
         )
-    learner = User.objects.filter(email=email).first()
-    row.new_learner = learner is None
-    if learner is None and not values.get("learner_name"):
-        row.errors.append("learner_name is needed for a learner the portal does not know yet.")
+    # Only this centre's people are looked up: anyone else is invited, whoever they are.
+    row.member = User.objects.filter(email=email, roles__centre=centre).distinct().first()
+    if row.invited and not values.get("learner_name"):
+        row.errors.append(NAME_NEEDED)
     qualification = Qualification.objects.filter(code=values.get("qualification", "")).first()
     if values.get("qualification") and qualification is None:
         row.errors.append(f"No qualification has the code {values['qualification']!r}.")
-    assessor = person(row, "assessor_email")
-    iqa = person(row, "iqa_email")
+    assessor = staff(row, "assessor_email", RoleKind.ASSESSOR, centre)
+    iqa = staff(row, "iqa_email", RoleKind.IQA, centre)
     start, end = date(row, "start_date"), date(row, "planned_end_date")
     row.optional_units = [
         c.strip() for c in values.get("optional_units", "").split(";") if c.strip()
@@ -124,7 +166,7 @@ def check_row(row: Row, centre: Centre) -> Row:
     if row.errors or qualification is None or start is None:
         return row
     row.details = RegistrationDetails(
-        learner=learner or User(email=email, full_name=values["learner_name"]),
+        learner=row.member or User(email=email, full_name=values["learner_name"]),
         qualification=qualification,
         start_date=start,
         assessor=assessor,
@@ -138,13 +180,18 @@ def check_row(row: Row, centre: Centre) -> Row:
     return row
 
 
-def person(row: Row, column: str) -> User | None:
+def staff(row: Row, column: str, kind: RoleKind, centre: Centre) -> User | None:
+    """The centre's assessor or IQA with this address. Anyone else, with an account elsewhere
+    or none, gets the same message, which says nothing of accounts elsewhere."""
     value = row.values.get(column, "")
     if not value:
         return None
-    found = User.objects.filter(email=normalise_email(value)).first()
+    found = User.objects.filter(
+        email=normalise_email(value), roles__centre=centre, roles__kind=kind, is_active=True
+    ).first()
     if found is None:
-        row.errors.append(f"{column}: nobody in the portal has the e-mail address {value!r}.")
+        role = "an assessor" if kind == RoleKind.ASSESSOR else "an IQA"
+        row.errors.append(NOT_STAFF.format(column=column, value=value, role=role, centre=centre))
     return found
 
 
@@ -163,14 +210,17 @@ def date(row: Row, column: str) -> datetime.date | None:
 
 def mark_duplicates(preview: Preview) -> None:
     seen: dict[tuple[str, str], int] = {}
+    names: dict[str, tuple[str, int]] = {}
     for row in preview.rows:
-        key = (
-            normalise_email(row.values.get("learner_email", "")),
-            row.values.get("qualification", ""),
-        )
+        key = (row.email, row.values.get("qualification", ""))
         if key in seen:
             row.errors.append(f"The same learner and qualification as row {seen[key]}.")
         seen.setdefault(key, row.number)
+        name = row.values.get("learner_name", "")
+        if row.invited and name:
+            first_name, first_row = names.setdefault(row.email, (name, row.number))
+            if name != first_name:
+                row.errors.append(f"The same learner as row {first_row} with another name.")
         number = row.values.get("ao_registration_number", "")
         if (
             number
@@ -182,24 +232,114 @@ def mark_duplicates(preview: Preview) -> None:
 
 
 @transaction.atomic
-def registration_bulk_create(*, centre: Centre, raw: bytes, actor: User) -> list[Registration]:
+def registration_bulk_create(
+    *, centre: Centre, raw: bytes, actor: User, link_for: Callable[[str], str]
+) -> BulkResult:
     """Register every row of the file, or none: the file is checked again inside the
-    transaction, and any problem rolls everything back."""
+    transaction, and any problem rolls everything back.
+
+    Rows for this centre's people are registered now. Every other address gets one invitation
+    to join as a learner (`link_for(token)` builds its link), carrying its rows' registrations;
+    the invitations are e-mailed together once everything is saved."""
     require_centre_admin(actor, centre)
     preview = read_csv(raw, centre)
     if not preview.valid:
         raise RegistrationRejected(preview.errors or ["Some rows have errors: check the preview."])
-    created = []
+    registered = []
+    asked: dict[str, list[Row]] = {}
     for row in preview.rows:
         assert row.details is not None
-        learner = row.details.learner
-        if learner.pk is None:
-            learner = User.objects.create_user(learner.email, learner.full_name)
-        Role.objects.get_or_create(user=learner, centre=centre, kind=RoleKind.LEARNER)
-        details = RegistrationDetails(**{**row.details.__dict__, "learner": learner})
-        created.append(
+        if row.member is None:
+            asked.setdefault(row.email, []).append(row)
+            continue
+        Role.objects.get_or_create(user=row.member, centre=centre, kind=RoleKind.LEARNER)
+        registered.append(
             registration_create(
-                centre=centre, details=details, optional_units=row.optional_units, actor=actor
+                centre=centre, details=row.details, optional_units=row.optional_units, actor=actor
             )
         )
-    return created
+    outbox = Outbox()
+    invited = [
+        invitation_create(
+            centre=centre,
+            invitee=Invitee(email, rows[0].values["learner_name"], RoleKind.LEARNER),
+            actor=actor,
+            link_for=link_for,
+            registrations=[registration_asked(row) for row in rows],
+            outbox=outbox,
+        )
+        for email, rows in asked.items()
+    ]
+    return BulkResult(registered, invited)
+
+
+def registration_asked(row: Row) -> dict[str, Any]:
+    """A row's registration as the invitation keeps it until the learner accepts."""
+    details = row.details
+    assert details is not None
+    end = details.planned_end_date
+    return {
+        "row": row.number,
+        "qualification": details.qualification.code,
+        "qualification_title": details.qualification.title,
+        "assessor": details.assessor.pk if details.assessor else None,
+        "iqa": details.iqa.pk if details.iqa else None,
+        "ao_registration_number": details.ao_registration_number,
+        "start_date": details.start_date.isoformat(),
+        "planned_end_date": end.isoformat() if end else None,
+        "optional_units": row.optional_units,
+    }
+
+
+def registrations_on_acceptance(*, invitation: Invitation, person: User) -> list[Registration]:
+    """Make the registrations an accepted invitation carries, as its centre admin asked, each
+    checked again now (the assessor may have left, the number been used meanwhile). One that
+    is refused does not stop the others or the acceptance: its reasons are kept on the
+    invitation, where the centre admin sees them. Each made one is audited as usual, with the
+    admin who asked for it as its actor."""
+    made = []
+    outcomes = []
+    for asked in invitation.registrations:
+        if "registration" in asked or "problems" in asked:
+            outcomes.append(asked)
+            continue
+        try:
+            with transaction.atomic():
+                registration = registration_create(
+                    centre=invitation.centre,
+                    details=details_asked(asked, person),
+                    optional_units=asked["optional_units"],
+                    actor=invitation.invited_by,
+                )
+        except Refused as refused:
+            outcomes.append({**asked, "problems": refused.messages})
+        except PermissionDenied as denied:  # the admin who asked is an admin there no longer
+            outcomes.append({**asked, "problems": [str(denied)]})
+        else:
+            made.append(registration)
+            outcomes.append({**asked, "registration": registration.pk})
+    invitation.registrations = outcomes
+    invitation.save(update_fields=["registrations"])
+    return made
+
+
+def details_asked(asked: dict[str, Any], person: User) -> RegistrationDetails:
+    """The registration a row asked for, with the person who accepted as its learner."""
+    qualification = Qualification.objects.filter(code=asked["qualification"]).first()
+    if qualification is None:
+        raise RegistrationRejected(NO_LONGER.format(title=asked["qualification_title"]))
+    end = asked["planned_end_date"]
+    return RegistrationDetails(
+        learner=person,
+        qualification=qualification,
+        start_date=datetime.date.fromisoformat(asked["start_date"]),
+        assessor=staff_asked(asked["assessor"]),
+        iqa=staff_asked(asked["iqa"]),
+        ao_registration_number=asked["ao_registration_number"],
+        planned_end_date=datetime.date.fromisoformat(end) if end else None,
+    )
+
+
+def staff_asked(pk: int | None) -> User | None:
+    # Whether they still hold the role at the centre is checked by registration_create.
+    return User.objects.filter(pk=pk).first() if pk else None

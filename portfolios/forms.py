@@ -57,7 +57,13 @@ class UnitChoiceForm(forms.Form):
 
 
 class RegistrationForm(UnitChoiceForm):
-    learner = PersonChoice(queryset=User.objects.none())
+    # Each list holds this centre's people in that role only (set per centre below); anyone
+    # else joins by invitation first, or from a CSV file, which invites them.
+    learner = PersonChoice(
+        queryset=User.objects.none(),
+        help_text="The centre's learners. Someone new joins by invitation (Invitations) or "
+        "from a CSV file, which invites them and registers them once they accept.",
+    )
     assessor = PersonChoice(queryset=User.objects.none(), required=False)
     iqa = PersonChoice(queryset=User.objects.none(), required=False, label="IQA")
     ao_registration_number = forms.CharField(

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from portal.http import PortalRequest, search_text
+from portal.http import PortalRequest, search_text, token_links
 from portal.listing import sorted_page
 from portal.refusals import refused_on_form
 from portfolios.access import admin_centre, can_administer, registration_for
@@ -173,6 +173,16 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "portfolios/registration_units.html", context)
 
 
+def bulk_outcome(registered: int, invited: int) -> str:
+    said = f"{registered} learner{'s' if registered != 1 else ''} registered."
+    if invited:
+        said += (
+            f" {invited} invitation{'s' if invited != 1 else ''} sent: each learner is "
+            "registered when they accept (see Invitations)."
+        )
+    return said
+
+
 @login_required
 def registration_bulk(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
@@ -180,14 +190,19 @@ def registration_bulk(request: PortalRequest) -> HttpResponse:
     if request.method == "POST" and "confirm" in request.POST:
         raw = request.POST.get("content", "").encode()
         try:
-            created = registration_bulk_create(centre=centre, raw=raw, actor=request.user)
+            result = registration_bulk_create(
+                centre=centre,
+                raw=raw,
+                actor=request.user,
+                link_for=token_links(request, "invitation-accept"),
+            )
         except RegistrationRejected as rejected:
             context.update(
                 preview=read_csv(raw, centre), content=raw.decode(), problems=rejected.messages
             )
             context["form"] = BulkUploadForm()
             return render(request, "portfolios/registration_bulk.html", context)
-        messages.success(request, f"{len(created)} learners registered.")
+        messages.success(request, bulk_outcome(len(result.registered), len(result.invited)))
         return redirect(reverse("portfolios:registration-list"))
     form = BulkUploadForm(request.POST or None, request.FILES or None)
     context["form"] = form

@@ -36,7 +36,7 @@ def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_compose_file_is_valid_and_runs_web_worker_database_and_redis():
-    result = compose_config(SECRET_KEY="s", POSTGRES_PASSWORD="p")
+    result = compose_config(SECRET_KEY="s", POSTGRES_PASSWORD="p", EMAIL_URL="smtp://mail:25")
     assert result.returncode == 0, result.stderr
     for service in ("db:", "redis:", "migrate:", "web:", "worker:"):
         assert f"\n  {service}\n" in result.stdout
@@ -49,6 +49,12 @@ def test_the_compose_file_is_valid_and_runs_web_worker_database_and_redis():
 
 
 def test_the_compose_file_refuses_to_start_without_its_secrets():
-    result = compose_config(POSTGRES_PASSWORD="p")
+    result = compose_config(POSTGRES_PASSWORD="p", EMAIL_URL="smtp://mail:25")
     assert result.returncode != 0
     assert "set SECRET_KEY in .env" in result.stderr
+
+
+def test_the_compose_file_refuses_to_start_without_a_mail_server():
+    result = compose_config(SECRET_KEY="s", POSTGRES_PASSWORD="p")
+    assert result.returncode != 0
+    assert "set EMAIL_URL in .env" in result.stderr

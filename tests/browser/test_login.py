@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 
 from home.demo import DEMO_PASSWORD
 from portal.forms import LOGIN_FAILED
+from tests.browser.axe import describe, violations
 
 
 @pytest.fixture
@@ -72,3 +73,23 @@ def test_a_person_logs_out_from_the_navigation_bar(page: Page, demo):
     log_in(page, "leo@riverside.test")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+
+
+def test_too_many_wrong_passwords_pause_logging_in_with_a_page_that_says_until_when(
+    page: Page, demo, screenshot, settings
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(page, "Admin@Riverside.test", "not-the-demo-password")
+        expect(page.get_by_role("alert")).to_contain_text(LOGIN_FAILED)
+    log_in(page, "admin@riverside.test", "still-not-it")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logging in is paused")
+    expect(page.get_by_test_id("locked-out")).to_contain_text(
+        re.compile(r"logging in is paused until \d\d:\d\d \(about 15 minutes from now\)")
+    )
+    found = violations(page)
+    assert not found, describe(found)
+    screenshot("locked-out")
+    log_in(page, "admin@riverside.test")  # the right password, too soon
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logging in is paused")
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))

@@ -52,6 +52,7 @@ def pages_of(demo) -> dict[str, list[str]]:
     return {
         "": [
             "/accounts/login/",
+            reverse("password_reset"),
             reverse("certification:verify"),
             reverse("qualifications:catalogue"),
             "/no-such-page/",
@@ -63,6 +64,8 @@ def pages_of(demo) -> dict[str, list[str]]:
             reverse("portfolios:registration-detail", args=[noah.pk]),
             reverse("certification:claims"),
             reverse("certification:certificate-list"),
+            reverse("invitation-list"),
+            reverse("invitation-create"),
         ],
         "assessor@riverside.test": [
             "/",

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 
 from assessment.models import Decision
@@ -8,7 +9,7 @@ from certification.models import Certificate
 from certification.readiness import readiness_of_many
 from home.demo import DEMO_PASSWORD, PEOPLE
 from home.todo import todo_for
-from portal.models import Centre, Role, RoleKind, User
+from portal.models import Centre, Invitation, Role, RoleKind, User
 from portfolios.models import Evidence, Registration
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,17 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
         client.force_login(user)
         for t in todo_for(user, user.roles.get(), datetime.date.today()):
             assert client.get(t.url.split("#")[0]).status_code == 200, t
+
+
+def test_the_demo_has_an_invitation_from_a_csv_file_waiting_for_its_learner(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo")
+        call_command("seed_demo")
+    invitation = Invitation.objects.get()
+    assert (invitation.email, invitation.status) == ("priya@riverside.test", "pending")
+    assert [r["qualification"] for r in invitation.registrations] == ["SFJ-L2-CS"]
+    assert not User.objects.filter(email="priya@riverside.test").exists()
+    [sent] = mail.outbox
+    assert sent.to == ["priya@riverside.test"] and "/accounts/invitation/" in sent.body

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "PORTAL_ENV": "production",
@@ -15,6 +17,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.org",
     "DATABASE_URL": "postgres://portal:secret@db:5432/portal",
     "REDIS_URL": "redis://redis:6379/0",
+    "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.org:587",
 }
 
 
@@ -58,6 +61,54 @@ def test_production_refuses_to_start_without_a_broker():
     result = manage("check", **env)
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "email_url",
+    [None, "", "consolemail://", "dummymail://", "memorymail://", "filemail:///tmp/mail"],
+    ids=["missing", "empty", "console", "dummy", "in-memory", "file"],
+)
+def test_production_refuses_to_start_without_a_mail_server(email_url):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"}
+    if email_url is not None:
+        env["EMAIL_URL"] = email_url
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "set EMAIL_URL to a mail server" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("email_url", "backend"),
+    [
+        ("smtp://mail.internal:25", "smtp.EmailBackend"),
+        ("smtps://u:p@smtp.example.org:465", "smtp.EmailBackend"),
+        ("smtp+tls://u:p@smtp.example.org:587", "smtp.EmailBackend"),
+    ],
+)
+def test_production_starts_with_a_mail_server(email_url, backend):
+    script = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST)"
+    result = manage(
+        "shell", "--no-imports", "-c", script, **{**PRODUCTION_ENV, "EMAIL_URL": email_url}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0].endswith(backend)
+
+
+def test_the_account_settings_come_from_the_environment(tmp_path):
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_AGE, s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(),"
+        " s.INVITATION_DAYS, s.TRUSTED_PROXY_COUNT, s.EMAIL_BACKEND)"
+    )
+    result = manage(
+        "shell", "--no-imports", "-c", script, PORTAL_VAR_DIR=str(tmp_path),
+        SESSION_IDLE_MINUTES="45", LOGIN_FAILURE_LIMIT="8", LOGIN_COOLOFF_MINUTES="60",
+        INVITATION_DAYS="3", TRUSTED_PROXY_COUNT="1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "2700", "8", "3600.0", "3", "1", "django.core.mail.backends.console.EmailBackend"
+    ]  # fmt: skip
 
 
 def test_relaxing_a_protection_in_production_is_reported_by_the_deploy_check():

@@ -1,12 +1,16 @@
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
 
+from portal.models import Invitation, RoleKind
 from portfolios.models import Registration
 from portfolios.services import ALREADY_REGISTERED
+from tests.factories import RoleFactory
 from tests.portfolios.conftest import SFJ_ENOUGH
-from tests.portfolios.test_bulk import GOOD
+from tests.portfolios.test_bulk import GOOD, HEADER
 
 
 def test_the_centre_admin_registers_a_learner_through_the_form(client, centre_admin, learner, sfj):
@@ -69,10 +73,52 @@ def test_bulk_upload_previews_then_registers(client, centre_admin, learner, asse
     page = client.post(
         url, {"file": SimpleUploadedFile("list.csv", GOOD.encode())}
     ).content.decode()
-    assert "Register 2 learners" in page
+    assert "Register 1 learner and invite 1" in page
     assert Registration.objects.count() == 0
-    client.post(url, {"confirm": "1", "content": GOOD})
-    assert Registration.objects.count() == 2
+    answer = client.post(url, {"confirm": "1", "content": GOOD}, follow=True).content.decode()
+    assert "1 learner registered. 1 invitation sent" in answer
+    assert Registration.objects.count() == 1 and Invitation.objects.count() == 1
+
+
+def without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+
+def bulk_pages(client, file: str) -> tuple[str, str]:
+    """The preview of the file, and the page its confirmation leads to."""
+    url = reverse("portfolios:registration-bulk")
+    preview = client.post(url, {"file": SimpleUploadedFile("list.csv", file.encode())})
+    confirmed = client.post(url, {"confirm": "1", "content": file}, follow=True)
+    return without_csrf(preview.content.decode()), without_csrf(confirmed.content.decode())
+
+
+AS_LEARNER = HEADER + (
+    "taken@example.org,Name From The File,SFJ-L2-CS,assessor@example.org,,,2026-09-01,,"
+    "SFJ-CS2-07;K/503/0421;T/506/2126\n"
+)
+AS_ASSESSOR = HEADER + (
+    "learner@example.org,,SFJ-L2-CS,taken@example.org,,,2026-09-01,,SFJ-CS2-07;K/503/0421;T/506/2126\n"
+)
+
+
+@pytest.mark.parametrize("file", [AS_LEARNER, AS_ASSESSOR], ids=["as-learner", "as-assessor"])
+@pytest.mark.parametrize("kind", [RoleKind.LEARNER, RoleKind.ASSESSOR, RoleKind.CENTRE_ADMIN])
+def test_the_bulk_pages_read_the_same_whether_or_not_an_address_has_an_account_elsewhere(
+    client, centre_admin, learner, assessor, iqa, sfj, other_centre, kind, file
+):
+    client.force_login(centre_admin)
+    unknown = bulk_pages(client, file)
+    Invitation.objects.all().delete()
+    RoleFactory.create(
+        centre=other_centre,
+        kind=kind,
+        user__email="taken@example.org",
+        user__full_name="Ivy Secret",
+    )
+    known = bulk_pages(client, file)
+    assert known == unknown
+    assert "Ivy Secret" not in known[0] + known[1]
+    assert Registration.objects.count() == 0  # neither file registered anyone now
 
 
 @pytest.mark.parametrize("persona", ["learner", "assessor", "iqa", "centre_admin"])
@@ -125,3 +171,21 @@ def test_only_centre_admins_register_or_change_units(client, request, registrati
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("field", ["learner", "assessor", "iqa"])
+def test_the_registration_form_reaches_only_this_centres_people_and_says_the_same_of_anyone_else(
+    client, centre_admin, learner, outsider, sfj, field
+):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-create") + f"?qualification={sfj.pk}"
+    assert outsider.email not in client.get(url).content.decode()
+    pages = []
+    for pk in (outsider.pk, 987654):  # another centre's admin, and nobody at all
+        values = {"learner": learner.pk, "start_date": "2026-09-01", "optional_units": SFJ_ENOUGH}
+        answer = client.post(url, {**values, field: pk})
+        assert answer.status_code == 200
+        pages.append(re.sub(r'value="[^"]+"', "", answer.content.decode()))
+    assert pages[0] == pages[1] and "Select a valid choice" in pages[0]
+    assert outsider.full_name not in pages[0]
+    assert Registration.objects.count() == 0

@@ -1,0 +1,363 @@
+"""Invitations: how a person joins a centre, and how every new account comes to be.
+
+A centre admin invites an e-mail address to a role at their centre; the address gets a link
+that works once and expires (INVITATION_DAYS). The link's holder accepts it: a newcomer by
+choosing a password, which creates their account; someone with an account by logging in. Only
+then is the role given. Inviting reads the same whether or not the address has an account
+anywhere, so a centre learns nothing about other centres' people (decision 13).
+
+Sending again replaces the link (the old one stops working). Every step is in the centre's
+audit chain; e-mails go once the transaction has committed, so a refused or rolled-back
+invitation sends nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.audit import audit_append, lock_chain
+from portal.models import (
+    TRAINEE_KINDS,
+    Centre,
+    Invitation,
+    InvitationStatus,
+    Role,
+    RoleKind,
+    User,
+    normalise_email,
+)
+from portal.refusals import Refused
+from portal.signals import invitation_accepted
+
+NOT_CENTRE_ADMIN = "Only a centre admin of this centre may invite people to it."
+ALREADY_HOLDS = "{name} is already {role} at {centre}."
+ONLY_PRACTITIONERS_TRAIN = "Only assessors and IQAs can be trainees."
+NOT_OPEN = "This invitation has already been {status}: there is nothing to send again."
+LINK_UNKNOWN = (
+    "This link is not an invitation, or a newer link has been sent since: use the link in the "
+    "latest invitation e-mail."
+)
+LINK_USED = "This invitation has already been accepted. Log in with your e-mail address."
+LINK_WITHDRAWN = "{centre} has withdrawn this invitation. Ask them if you think it is a mistake."
+LINK_EXPIRED = (
+    "This invitation expired on {date}. Ask {centre} to send you a new one, or ask for a new "
+    "link yourself under “Forgotten your password?” on the log-in page, with this e-mail address."
+)
+ACCOUNT_EXISTS = (
+    "You already have an account with this e-mail address: log in with it to accept the "
+    "invitation (under “Forgotten your password?” if you need a new password)."
+)
+WRONG_ACCOUNT = (
+    "This invitation was sent to another e-mail address than the one you are logged in with. "
+    "Log out, open the link again and log in with the address it was sent to."
+)
+
+LinkFor = Callable[[str], str]
+# How long after a link was sent the invitee may ask for it again through the reset form.
+RESEND_PAUSE = datetime.timedelta(minutes=5)
+
+
+class InvitationRefused(Refused):
+    """An invitation that cannot be made, sent again or withdrawn; nothing was changed."""
+
+
+class InvitationLinkProblem(Refused):
+    """A link that cannot be used; the message is what its holder reads."""
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """Whom a centre admin invites, and as what."""
+
+    email: str
+    full_name: str
+    kind: RoleKind
+    is_trainee: bool = False
+
+
+def hashed(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def require_centre_admin(actor: User, centre: Centre) -> None:
+    if not Role.objects.filter(user=actor, centre=centre, kind=RoleKind.CENTRE_ADMIN).exists():
+        raise PermissionDenied(NOT_CENTRE_ADMIN)
+
+
+def with_article(label: str) -> str:
+    return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    centre: Centre,
+    invitee: Invitee,
+    actor: User,
+    link_for: LinkFor,
+    registrations: Iterable[dict[str, Any]] = (),
+    outbox: Outbox | None = None,
+) -> Invitation:
+    """Invite an address to a role at the centre and e-mail it a link.
+
+    If the address already has an open invitation to that role here, that invitation is
+    brought up to date (name, trainee, any further registrations) and sent again with a new
+    link. Refused when the person already holds the role here. The e-mail goes through `outbox`
+    (by default one of its own) once the transaction commits."""
+    lock_chain(centre.pk)
+    require_centre_admin(actor, centre)
+    email = normalise_email(invitee.email)
+    if invitee.is_trainee and invitee.kind not in TRAINEE_KINDS:
+        raise InvitationRefused(ONLY_PRACTITIONERS_TRAIN)
+    member = User.objects.filter(email=email, roles__centre=centre).first()
+    if (
+        member is not None
+        and Role.objects.filter(user=member, centre=centre, kind=invitee.kind).exists()
+    ):
+        label = with_article(RoleKind(invitee.kind).label.lower())
+        raise InvitationRefused(
+            ALREADY_HOLDS.format(name=member.full_name, role=label, centre=centre)
+        )
+    invitation = (
+        Invitation.objects.open()
+        .select_for_update()
+        .filter(centre=centre, email=email, kind=invitee.kind)
+        .first()
+    )
+    if invitation is None:
+        invitation = Invitation(centre=centre, email=email, kind=invitee.kind, invited_by=actor)
+    invitation.full_name = invitee.full_name.strip()
+    invitation.is_trainee = invitee.is_trainee
+    invitation.registrations = [*invitation.registrations, *registrations]
+    action = "invitation.created" if invitation.pk is None else "invitation.resent"
+    token = _new_link(invitation)
+    invitation.save()
+    _audit(invitation, action, actor)
+    (outbox or Outbox()).add(invitation_email(invitation, link_for(token)))
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: User, link_for: LinkFor) -> Invitation:
+    """Send an open invitation again with a new link; the old link stops working."""
+    lock_chain(invitation.centre_id)
+    require_centre_admin(actor, invitation.centre)
+    invitation = _open_locked(invitation)
+    token = _new_link(invitation)
+    invitation.save()
+    _audit(invitation, "invitation.resent", actor)
+    Outbox().add(invitation_email(invitation, link_for(token)))
+    return invitation
+
+
+@transaction.atomic
+def invitation_withdraw(*, invitation: Invitation, actor: User) -> Invitation:
+    """Withdraw an open invitation: its link stops working and it cannot be sent again."""
+    lock_chain(invitation.centre_id)
+    require_centre_admin(actor, invitation.centre)
+    invitation = _open_locked(invitation)
+    invitation.withdrawn_at = timezone.now()
+    invitation.save(update_fields=["withdrawn_at"])
+    _audit(invitation, "invitation.withdrawn", actor)
+    return invitation
+
+
+def invitations_resend_to(*, email: str, link_for: LinkFor) -> int:
+    """Send every open invitation to an address that has no account yet again, with new links
+    (asked for through "Forgotten your password?", which is where an invitee whose link was
+    lost or expired goes). Returns how many were sent. Each is audited, with no actor.
+
+    Anyone can ask, for any address: an invitation whose link went out less than
+    RESEND_PAUSE ago is left alone, so asking again and again neither floods the invitee's
+    mailbox nor the centre's audit log."""
+    email = normalise_email(email)
+    if User.objects.filter(email=email).exists():
+        return 0
+    sent = 0
+    recently = timezone.now() - RESEND_PAUSE
+    for found in Invitation.objects.open().filter(email=email, sent_at__lt=recently):
+        with transaction.atomic():
+            lock_chain(found.centre_id)
+            invitation = (
+                Invitation.objects.open()
+                .select_for_update()
+                .filter(pk=found.pk, sent_at__lt=recently)
+                .first()
+            )
+            if invitation is None:
+                continue
+            token = _new_link(invitation)
+            invitation.save()
+            _audit(invitation, "invitation.resent", None, asked_by="the invitee")
+            Outbox().add(invitation_email(invitation, link_for(token)))
+            sent += 1
+    return sent
+
+
+def invitation_for_link(token: str) -> Invitation:
+    """The invitation a link stands for, if it can still be accepted."""
+    invitation = (
+        Invitation.objects.select_related("centre", "invited_by")
+        .filter(token_hash=hashed(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationLinkProblem(LINK_UNKNOWN)
+    status = invitation.status
+    if status == InvitationStatus.ACCEPTED:
+        raise InvitationLinkProblem(LINK_USED)
+    if status == InvitationStatus.WITHDRAWN:
+        raise InvitationLinkProblem(LINK_WITHDRAWN.format(centre=invitation.centre))
+    if status == InvitationStatus.EXPIRED:
+        date = f"{timezone.localtime(invitation.expires_at):%d %B %Y}"
+        raise InvitationLinkProblem(LINK_EXPIRED.format(date=date, centre=invitation.centre))
+    return invitation
+
+
+def invitation_accept_as_newcomer(*, token: str, password: str) -> User:
+    """Accept through the link with no account yet: the account is created with the name the
+    centre gave and this password (already checked against the password validators), and the
+    role is given. Refused if the address has an account by now: they log in instead."""
+    try:
+        with transaction.atomic():
+            invitation = _accepting(token)
+            if User.objects.filter(email=invitation.email).exists():
+                raise InvitationLinkProblem(ACCOUNT_EXISTS)
+            person = User.objects.create_user(invitation.email, invitation.full_name, password)
+            _accept(invitation, person, new_account=True)
+    except IntegrityError as clash:  # another invitation's account was made at the same moment
+        raise InvitationLinkProblem(ACCOUNT_EXISTS) from clash
+    return person
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, actor: User) -> Invitation:
+    """Accept through the link while logged in to the account the invitation was sent to."""
+    invitation = _accepting(token)
+    if normalise_email(actor.email) != invitation.email:
+        raise InvitationLinkProblem(WRONG_ACCOUNT)
+    _accept(invitation, actor, new_account=False)
+    return invitation
+
+
+@transaction.atomic
+def account_password_reset(*, account: User, password: str) -> None:
+    """Set the password chosen through a reset link (the link proved the person holds the
+    account's address). Audited in the portal's chain, like every other way into an account."""
+    had_password = account.has_usable_password()
+    account.set_password(password)
+    account.save(update_fields=["password"])
+    audit_append(
+        actor=account,
+        action="account.password_reset",
+        centre_id=None,
+        subject=f"user:{account.pk}",
+        after={"had_password": had_password},
+    )
+
+
+def _accepting(token: str) -> Invitation:
+    """The link's invitation, locked for this transaction, and checked again under the lock
+    (a second tab may have accepted it meanwhile)."""
+    found = invitation_for_link(token)
+    lock_chain(found.centre_id)
+    Invitation.objects.select_for_update().get(pk=found.pk)
+    return invitation_for_link(token)
+
+
+def _accept(invitation: Invitation, person: User, *, new_account: bool) -> None:
+    role, _ = Role.objects.get_or_create(
+        user=person,
+        centre=invitation.centre,
+        kind=invitation.kind,
+        defaults={"is_trainee": invitation.is_trainee},
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = person
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    _audit(invitation, "invitation.accepted", person, role=role.pk, new_account=new_account)
+    # Apps above this floor act on it (the portfolios app makes the registrations asked for),
+    # inside this transaction: if they fail, nothing is accepted.
+    invitation_accepted.send(sender=Invitation, invitation=invitation, person=person)
+
+
+def _open_locked(invitation: Invitation) -> Invitation:
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    status = locked.status
+    if status in (InvitationStatus.ACCEPTED, InvitationStatus.WITHDRAWN):
+        raise InvitationRefused(NOT_OPEN.format(status=status.label.lower()))
+    return locked
+
+
+def _new_link(invitation: Invitation) -> str:
+    """A new secret for the invitation (the old one stops working); returns it for the e-mail."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    invitation.token_hash = hashed(token)
+    invitation.sent_at = now
+    invitation.expires_at = now + datetime.timedelta(days=settings.INVITATION_DAYS)
+    return token
+
+
+def _audit(invitation: Invitation, action: str, actor: User | None, **more: object) -> None:
+    audit_append(
+        actor=actor,
+        action=action,
+        centre_id=invitation.centre_id,
+        subject=f"invitation:{invitation.pk}",
+        after={
+            "email": invitation.email,
+            "full_name": invitation.full_name,
+            "kind": invitation.kind,
+            "is_trainee": invitation.is_trainee,
+            "registrations": len(invitation.registrations),
+            "expires_at": invitation.expires_at,
+            **more,
+        },
+    )
+
+
+class Outbox:
+    """E-mails to send when the current transaction commits, over one connection (a CSV file's
+    invitations are sent together). Nothing is sent if the transaction rolls back. A mail server
+    that fails after the commit must not turn saved invitations into an error page: the failure
+    is logged (on_commit's `robust`), and the centre admin can send them again from the list."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    def add(self, message: EmailMessage) -> None:
+        if not self.messages:
+            transaction.on_commit(self.send, robust=True)
+        self.messages.append(message)
+
+    def send(self) -> None:
+        get_connection().send_messages(self.messages)
+
+
+def invitation_email(invitation: Invitation, link: str) -> EmailMessage:
+    days = settings.INVITATION_DAYS
+    until = f"{timezone.localtime(invitation.expires_at):%d %B %Y}"
+    body = (
+        f"Dear {invitation.full_name},\n\n"
+        f"{invitation.invited_by.full_name} has invited you to join {invitation.centre} as "
+        f"{with_article(invitation.role_label)} on the Qualifications Portal.\n\n"
+        f"To accept, open this link (it works once, until {until}, {days} days from now):\n\n"
+        f"{link}\n\n"
+        "If you already have an account on the portal, you will be asked to log in; otherwise "
+        "you will choose a password. If you did not expect this invitation, ignore this e-mail.\n"
+    )
+    return EmailMessage(
+        subject=f"Your invitation to {invitation.centre}", body=body, to=[invitation.email]
+    )
