@@ -9,6 +9,7 @@ import pytest
 from django.core.checks import run_checks
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -138,13 +139,16 @@ def test_a_registration_with_a_standing_full_certificate_ends_completed(settings
 
 def test_the_account_can_no_longer_be_used(settings, client, record):
     settings.RETENTION_YEARS = 6
-    assert client.login(email=EMAIL, password=PASSWORD)
+    login = reverse("login")
+    assert client.post(login, {"username": EMAIL, "password": PASSWORD}).status_code == 302
     User.objects.filter(pk=record.learner.pk).update(last_login=record.learner.date_joined)
     retention()
     learner = User.objects.get(pk=record.learner.pk)
     assert not learner.is_active and not learner.has_usable_password()
     assert client.get(reverse("home")).status_code == 302  # the session they had is over
-    assert not client.login(email=learner.email, password=PASSWORD)
+    fresh = Client()
+    refused = fresh.post(login, {"username": learner.email, "password": PASSWORD})
+    assert refused.status_code == 200 and "_auth_user_id" not in fresh.session
 
 
 def test_their_files_are_deleted_from_storage_and_the_certificate_pdf_kept(settings, record):
