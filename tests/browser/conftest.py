@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import need
+
+# Assertions wait as long as actions do: a page answering an htmx form can take more than
+# Playwright's default five seconds on a busy two-core machine, which is not a failure.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
