@@ -184,3 +184,34 @@ def test_a_unit_countersigned_at_once_is_countersigned_once_with_the_signature_l
     # The signature kept is the one the audit log says was given.
     assert entry.after == {"signature": sign_off.learner_signature}
     assert audit_verify()[1] is None
+
+
+def test_a_trainees_decisions_countersigned_at_once_are_countersigned_once(server, portfolio):
+    trainee = UserFactory.create(email="trainee@example.org")
+    RoleFactory.create(
+        user=trainee, centre=portfolio.centre, kind=RoleKind.ASSESSOR, is_trainee=True
+    )
+    Registration.objects.filter(pk=portfolio.registration.pk).update(assessor=trainee)
+    criteria = unit_criteria(UNIT)
+    decision_record(
+        registration=Registration.objects.get(pk=portfolio.registration.pk),
+        targets=Targets(criteria=frozenset(criteria)),
+        judgement=Judgement("met", "product", datetime.date(2026, 10, 6)),
+        evidence=[portfolio.evidence],
+        actor=trainee,
+    )
+    provisional = list(
+        Decision.objects.filter(registration=portfolio.registration, provisional=True)
+    )
+    assert len(provisional) == len(criteria)
+    browser = Browser(server)
+    browser.log_in(portfolio.assessor.email)
+    fields = {"decisions": [str(d.pk) for d in provisional]}
+    statuses = at_once(lambda: browser.post("/assess/countersign/", fields))
+    # One countersigns them all; the others find nothing left to countersign and say so.
+    assert 500 not in statuses and statuses.count(302) >= 1, statuses
+    assert not Decision.objects.filter(
+        registration=portfolio.registration, provisional=True, current=True
+    ).exists()
+    assert entries(portfolio.centre, "decision.countersigned") == len(provisional)
+    assert audit_verify()[1] is None
