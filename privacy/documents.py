@@ -24,7 +24,7 @@ from iqa.models import Action, PlanItem, Sample
 from portal.http import download_name
 from portal.models import AuditEntry, Invitation, User
 from portfolios.models import EvidenceFile, Mapping, WitnessRequest
-from privacy.logins import session_ends, sessions_of
+from privacy.logins import session_ends
 from privacy.records import LearnerRecords
 
 WITHHELD = [
@@ -47,6 +47,16 @@ WITHHELD = [
 ]
 
 
+def logs_said() -> str:
+    """Whether django-axes logs every login and every failure, as the settings say now."""
+    logins = "are" if not settings.AXES_DISABLE_ACCESS_LOG else "are not"
+    failures = "is" if getattr(settings, "AXES_ENABLE_ACCESS_FAILURE_LOG", False) else "is not"
+    return (
+        f"Successful logins {logins} logged, and every failed login {failures} logged, as the "
+        "portal is set up now; whatever either log holds under your address is given."
+    )
+
+
 def login_records_said() -> list[str]:
     """What the portal keeps about logins, as the README and the manifest of every export say."""
     cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
@@ -57,8 +67,7 @@ def login_records_said() -> list[str]:
         f"It counts for {cool_off} minutes; the first login or failed login to the portal after "
         "that deletes it, and a successful login from the same network address deletes it at "
         "once. An attempt under your address may have been made by someone else.",
-        "Successful logins are not logged, nor every failure: the portal's settings keep both "
-        "logs off. Rows either log holds under your address are given all the same.",
+        logs_said(),
         "Your last login is in account.json. While you are logged in, the portal keeps a "
         f"session, which ends after {settings.SESSION_IDLE_MINUTES} minutes without a request; "
         "the table keeps an ended session until an operator clears ended sessions out.",
@@ -435,9 +444,7 @@ def logins(records: LearnerRecords, sessions: list[str]) -> dict[str, Any]:
         "failed_logins_counting": [attempt(a, failures=a.failures_since_start) for a in counting],
         "logins": [attempt(a, logged_out_at=a.logout_time) for a in logged],
         "failed_logins": [attempt(a, locked_out=a.locked_out) for a in failed],
-        "sessions": [
-            {"ends_at": end} for end in ([] if records.centre else session_ends(sessions))
-        ],
+        "sessions": [{"ends_at": end} for end in session_ends(sessions)],
     }
 
 
@@ -467,8 +474,7 @@ def collect(records: LearnerRecords) -> Collected:
     collected = Collected()
     person = account(records)
     invited = invitations(records)
-    sessions = sessions_of([records.learner.pk]).get(records.learner.pk, [])
-    logged = logins(records, sessions)
+    logged = logins(records, records.session_keys())
     studies = registrations(records)
     items = evidence(records, collected)
     assessed = assessment(records)

@@ -18,6 +18,7 @@ from typing import Any
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core import signing
 from django.db.models import QuerySet
@@ -42,10 +43,10 @@ def session_model() -> type[AbstractBaseSession] | None:
     return model if isinstance(model, type) and issubclass(model, AbstractBaseSession) else None
 
 
-def person_of(session_data: str) -> str | None:
+def person_of(store: SessionBase, session_data: str) -> str | None:
     """The id of the person a session is logged in as, if any. Data signed with a key no longer
-    in use reads as no one, as Django reads it (such a session logs no one in)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    in use reads as no one, as Django reads it (such a session logs no one in), but without
+    Django's warning for each."""
     try:
         data = signing.loads(session_data, salt=store.key_salt, serializer=store.serializer)
     except (signing.BadSignature, ValueError):
@@ -62,9 +63,10 @@ def sessions_of(people: Iterable[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     if not wanted or model is None:
         return found
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
     rows = model.objects.values_list("session_key", "session_data").order_by("session_key")
     for key, data in rows.iterator():
-        person = person_of(data)
+        person = person_of(store, data)
         if person in wanted:
             found.setdefault(int(person), []).append(key)
     return found

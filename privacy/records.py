@@ -22,7 +22,7 @@ from portfolios.models import (
     RegistrationUnit,
     WitnessRequest,
 )
-from privacy.logins import login_records
+from privacy.logins import login_records, sessions_of
 
 # Audit subjects that name a record belonging to one registration, by their prefix. Entries
 # about plans or strategies concern many learners and are never taken as one learner's.
@@ -131,6 +131,13 @@ class LearnerRecords:
         not a centre's: none for one centre's part."""
         found = login_records(self.learner.email)
         return [rows.none() for rows in found] if self.centre else found
+
+    def session_keys(self) -> list[str]:
+        """Their sessions' keys (each session is read to find them). Sessions, like login
+        records, are the portal's: none for one centre's part."""
+        if self.centre:
+            return []
+        return sessions_of([self.learner.pk]).get(self.learner.pk, [])
 
     @property
     def centre_ids(self) -> list[int]:

@@ -188,7 +188,7 @@ def learner_anonymise(
     cutoff = cutoff_for(now, years)
     records = LearnerRecords(due.learner)
     if sessions is None:
-        sessions = sessions_of([due.learner.pk]).get(due.learner.pk, [])
+        sessions = records.session_keys()
     with transaction.atomic():
         learner = lock_records(records)
         if Anonymisation.objects.filter(user=learner).exists() or holds_staff_role(learner):

@@ -20,7 +20,7 @@ from portal.models import AuditEntry, Invitation, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.models import EvidenceFile, WitnessRequest
 from portfolios.services import RegistrationDetails, registration_create
-from privacy.documents import safe_name
+from privacy.documents import logs_said, safe_name
 from privacy.export import subject_access_export
 from privacy.records import LearnerRecords
 from qualifications.models import Qualification
@@ -261,6 +261,13 @@ def test_their_login_records_are_given_with_network_addresses_and_the_readme_say
     assert manifest["counts"]["login_records"] == 4
     readme = archive.read("README.txt").decode()
     assert "Login records\n" in readme and "may have been made by someone else" in readme
+
+
+def test_what_the_export_says_of_the_login_logs_follows_the_settings(settings):
+    assert "Successful logins are not logged, and every failed login is not" in logs_said()
+    settings.AXES_DISABLE_ACCESS_LOG = False
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True
+    assert "Successful logins are logged, and every failed login is logged" in logs_said()
 
 
 def test_the_export_is_audited_with_counts_and_its_hash_and_no_personal_data(tmp_path, record):
