@@ -2,8 +2,10 @@
 
 What a learner is given (decision 15): everything about them and their work, including what
 staff wrote about it (staff are named, as they acted in their role, but their e-mail addresses
-are not given); witnesses' testimony about them, but not the witnesses' e-mail addresses;
-nothing about other learners; no secrets (password hashes, link tokens).
+are not given); witnesses' testimony about them, but not the witnesses' e-mail addresses; the
+invitations sent to them; the login records kept under their address, with the network
+addresses the attempts came from; nothing about other learners; no secrets (password hashes,
+link tokens, session keys).
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from assessment.models import Decision, UnitSignOff
 from iqa.models import Action, PlanItem, Sample
-from portal.models import AuditEntry, User
+from portal.http import download_name
+from portal.models import AuditEntry, Invitation, User
 from portfolios.models import EvidenceFile, Mapping, WitnessRequest
+from privacy.logins import session_ends
 from privacy.records import LearnerRecords
 
 WITHHELD = [
@@ -31,7 +37,43 @@ WITHHELD = [
     "Other learners: sampling plans and reports that cover several learners are not given; "
     "the parts about your work (planned units, samples of your work) are.",
     "IQA PDFs: the IQA samples of your work are given as data (iqa.json) instead.",
+    "The secret of each invitation link: only its hash is stored, and it opens nothing once "
+    "the invitation is accepted or withdrawn.",
+    "Your sessions' keys: a session key lets whoever holds it act as you while the session "
+    "lasts; when each session ends is given. A session holds nothing else about you but your "
+    "account's id.",
+    "The form each counted failed login sent, as django-axes keeps it: the password and the "
+    "address masked, and the page's anti-forgery token; the address typed is given.",
 ]
+
+
+def logs_said() -> str:
+    """Whether django-axes logs every login and every failure, as the settings say now."""
+    logins = "are" if not settings.AXES_DISABLE_ACCESS_LOG else "are not"
+    failures = "is" if getattr(settings, "AXES_ENABLE_ACCESS_FAILURE_LOG", False) else "is not"
+    return (
+        f"Successful logins {logins} logged, and every failed login {failures} logged, as the "
+        "portal is set up now; whatever either log holds under your address is given."
+    )
+
+
+def login_records_said() -> list[str]:
+    """What the portal keeps about logins, as the README and the manifest of every export say."""
+    cool_off = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return [
+        "Failed logins: to slow down password guessing, the portal counts failed logins under "
+        "each e-mail address from each network address (django-axes). Such a record holds the "
+        "address typed, the network address and the browser the attempt came from, and when. "
+        f"It counts for {cool_off} minutes; the first login or failed login to the portal after "
+        "that deletes it, and a successful login from the same network address deletes it at "
+        "once. An attempt under your address may have been made by someone else.",
+        logs_said(),
+        "Your last login is in account.json. While you are logged in, the portal keeps a "
+        f"session, which ends after {settings.SESSION_IDLE_MINUTES} minutes without a request; "
+        "the table keeps an ended session until an operator clears ended sessions out.",
+        "Login records belong to the portal, not to a centre: an export of one centre's "
+        "records has none.",
+    ]
 
 
 def name_of(user: User | None) -> str | None:
@@ -45,44 +87,18 @@ def target_of(row: Decision | Mapping) -> str:
     return f"{unit.code if unit else ''} {target}".strip()
 
 
-# The extension of each type the portal accepts (portfolios/uploads.py), fixed here rather than
-# asked of `mimetypes`, whose answers depend on the machine's own tables.
-EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "image/heic": ".heic",
-    "video/mp4": ".mp4",
-    "video/quicktime": ".mov",
-    "video/webm": ".webm",
-    "video/3gpp": ".3gp",
-    "audio/mpeg": ".mp3",
-    "audio/mp4": ".m4a",
-    "audio/x-m4a": ".m4a",
-    "audio/x-wav": ".wav",
-    "audio/ogg": ".ogg",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-    "application/vnd.oasis.opendocument.text": ".odt",
-    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
-    "application/vnd.oasis.opendocument.presentation": ".odp",
-    "application/msword": ".doc",
-    "text/plain": ".txt",
-}
-
-
 def safe_name(original: str, content_type: str) -> str:
     """A name that is safe to open on any computer: no folders, only letters, digits, dashes
     and underscores, and the extension of the type the portal detected at upload (a PNG called
-    x.html becomes x.png, notes.bat holding text becomes notes.txt)."""
+    x.html becomes x.png, notes.bat holding text becomes notes.txt). The extension is the one
+    the file downloads with from the portal (`portal.http.download_name` decides it), in lower
+    case; the name itself is plainer than a download's, for a folder of many files."""
     base = re.split(r"[/\\]", original)[-1]
     stem = base.rpartition(".")[0] if "." in base else base
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_stem).strip("-_")[:60] or "file"
-    return f"{stem}{EXTENSIONS.get(content_type, '.bin')}"
+    extension = PurePosixPath(download_name(base, content_type)).suffix.lower()
+    return f"{stem}{extension}"
 
 
 @dataclass(frozen=True)
@@ -375,6 +391,63 @@ def certificates(records: LearnerRecords, collected: Collected) -> list[dict[str
     return found
 
 
+def asked(registrations: list[dict[str, Any]], names: dict[int, str]) -> list[dict[str, Any]]:
+    """The registrations an invitation asked for, with the assessor and IQA by name."""
+    return [
+        {**row, **{k: names.get(row[k]) for k in ("assessor", "iqa") if row.get(k)}}
+        for row in registrations
+    ]
+
+
+def invitation(i: Invitation, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": i.pk,
+        "centre": i.centre.name,
+        "role": i.role_label,
+        "name_given": i.full_name,
+        "email": i.email,
+        "invited_by": name_of(i.invited_by),
+        "invited_at": i.created_at,
+        "last_sent_at": i.sent_at,
+        "link_expires_at": i.expires_at,
+        "status": i.status.label,
+        "accepted_at": i.accepted_at,
+        "withdrawn_at": i.withdrawn_at,
+        # What a centre admin's CSV file asked to register them for, and what came of it.
+        "registrations_asked_for": asked(i.registrations, names),
+    }
+
+
+def invitations(records: LearnerRecords) -> list[dict[str, Any]]:
+    found = list(records.invitations.select_related("centre", "invited_by").order_by("pk"))
+    staff = {row.get(k) for i in found for row in i.registrations for k in ("assessor", "iqa")}
+    names = dict(User.objects.filter(pk__in=staff - {None}).values_list("pk", "full_name"))
+    return [invitation(i, names) for i in found]
+
+
+def attempt(row: Any, **more: Any) -> dict[str, Any]:
+    return {
+        "at": row.attempt_time,
+        "email_typed": row.username,
+        "network_address": row.ip_address,
+        "browser": row.user_agent,
+        "page": row.path_info,
+        **more,
+    }
+
+
+def logins(records: LearnerRecords, sessions: list[str]) -> dict[str, Any]:
+    """django-axes' rows under their address, and when their sessions end (not their keys)."""
+    counting, logged, failed = (rows.order_by("attempt_time") for rows in records.login_records)
+    return {
+        "what_is_kept": login_records_said(),
+        "failed_logins_counting": [attempt(a, failures=a.failures_since_start) for a in counting],
+        "logins": [attempt(a, logged_out_at=a.logout_time) for a in logged],
+        "failed_logins": [attempt(a, locked_out=a.locked_out) for a in failed],
+        "sessions": [{"ends_at": end} for end in session_ends(sessions)],
+    }
+
+
 def audit_log(records: LearnerRecords) -> list[dict[str, Any]]:
     entries = records.audit_entries()
     actors = {
@@ -400,6 +473,8 @@ def collect(records: LearnerRecords) -> Collected:
     """Every document of the export, and the stored files to copy beside them."""
     collected = Collected()
     person = account(records)
+    invited = invitations(records)
+    logged = logins(records, records.session_keys())
     studies = registrations(records)
     items = evidence(records, collected)
     assessed = assessment(records)
@@ -417,6 +492,8 @@ def collect(records: LearnerRecords) -> Collected:
         "data/witness_testimony.json": testimony,
         "data/iqa.json": quality,
         "data/certificates.json": issued,
+        "data/invitations.json": invited,
+        "data/logins.json": logged,
         "data/audit_log.json": log,
     }
     collected.counts = {
@@ -430,6 +507,11 @@ def collect(records: LearnerRecords) -> Collected:
         "iqa_samples": len(quality["samples"]),
         "certificates": len(issued),
         "certificate_pdfs": sum(1 for f in collected.files if not f.stored_sha256),
+        "invitations": len(invited),
+        "login_records": sum(
+            len(logged[part]) for part in ("failed_logins_counting", "logins", "failed_logins")
+        ),
+        "sessions": len(logged["sessions"]),
         "audit_entries": len(log),
     }
     return collected

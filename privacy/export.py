@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from portal.audit import audit_append
 from portal.models import AuditEntry, Centre, User
-from privacy.documents import WITHHELD, Collected, StoredFile, collect
+from privacy.documents import WITHHELD, Collected, StoredFile, collect, login_records_said
 from privacy.records import LearnerRecords
 
 CHUNK = 1024 * 1024
@@ -41,6 +41,8 @@ PARTS = {
     "data/witness_testimony.json": "witness testimony about you",
     "data/iqa.json": "internal quality assurance of your assessment",
     "data/certificates.json": "your certificates, with what each one states",
+    "data/invitations.json": "the invitations centres sent you, to join them",
+    "data/logins.json": "the login records kept under your e-mail address, and your sessions",
     "data/audit_log.json": "the audit log's entries about you and your records",
 }
 
@@ -124,6 +126,10 @@ def readme(report: ExportReport, generated: datetime.datetime) -> str:
         textwrap.fill(line, width=94, initial_indent="  - ", subsequent_indent="    ")
         for line in WITHHELD
     )
+    logins = "\n".join(
+        textwrap.fill(line, width=94, initial_indent="  - ", subsequent_indent="    ")
+        for line in login_records_said()
+    )
     scope = f" at {report.centre.name}" if report.centre else ""
     return f"""Subject-access export
 =====================
@@ -148,6 +154,10 @@ file yourself: `sha256sum <file>` (Linux), `shasum -a 256 <file>` (macOS) or
 The JSON files are plain text; dates and times are in ISO 8601 (UTC offset shown). People are
 named by their full name; "by": null in the audit log means the portal itself, a witness,
 or a command an operator ran.
+
+Login records
+-------------
+{logins}
 
 What is not in it, and why
 --------------------------
@@ -180,6 +190,7 @@ def write(report: ExportReport, collected: Collected, target: Path) -> None:
                 for p in report.parts
             ],
             "missing_from_storage": report.missing,
+            "login_records": login_records_said(),
             "withheld": WITHHELD,
         }
         add(archive, "manifest.json", [to_json(manifest)], compress=True)

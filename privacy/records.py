@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -13,7 +13,7 @@ from assessment.models import Decision, UnitSignOff
 from certification.models import Certificate
 from iqa.models import Action, IqaDocument, PlanItem, Sample
 from portal.audit import REDACTED
-from portal.models import AuditEntry, Centre, Role, RoleKind, User
+from portal.models import AuditEntry, Centre, Invitation, Role, RoleKind, User
 from portfolios.models import (
     Evidence,
     EvidenceFile,
@@ -22,6 +22,7 @@ from portfolios.models import (
     RegistrationUnit,
     WitnessRequest,
 )
+from privacy.logins import login_records, sessions_of
 
 # Audit subjects that name a record belonging to one registration, by their prefix. Entries
 # about plans or strategies concern many learners and are never taken as one learner's.
@@ -61,6 +62,16 @@ class LearnerRecords:
     @property
     def roles(self) -> QuerySet[Role]:
         found = Role.objects.filter(user=self.learner).select_related("centre")
+        return found.filter(centre=self.centre) if self.centre else found
+
+    @property
+    def invitations(self) -> QuerySet[Invitation]:
+        """Invitations they accepted, and any other sent to their address (withdrawn, expired,
+        or to another role or centre): each holds their e-mail address and the name a centre
+        gave them."""
+        found = Invitation.objects.filter(
+            Q(accepted_by=self.learner) | Q(email__iexact=self.learner.email)
+        )
         return found.filter(centre=self.centre) if self.centre else found
 
     @property
@@ -115,9 +126,26 @@ class LearnerRecords:
         return IqaDocument.objects.filter(Q(sample__in=self.samples) | Q(plan__in=plans))
 
     @property
+    def login_records(self) -> list[QuerySet[Any]]:
+        """django-axes' rows for attempts under their address. They are the portal's records,
+        not a centre's: none for one centre's part."""
+        found = login_records(self.learner.email)
+        return [rows.none() for rows in found] if self.centre else found
+
+    def session_keys(self) -> list[str]:
+        """Their sessions' keys (each session is read to find them). Sessions, like login
+        records, are the portal's: none for one centre's part."""
+        if self.centre:
+            return []
+        return sessions_of([self.learner.pk]).get(self.learner.pk, [])
+
+    @property
     def centre_ids(self) -> list[int]:
-        ids = self.registrations.values_list("centre_id", flat=True)
-        return sorted(set(ids) | {r.centre_id for r in self.roles})
+        """Every centre their records are at, including centres that only invited them: each
+        is an audit chain their entries can be in."""
+        ids = set(self.registrations.values_list("centre_id", flat=True))
+        ids |= set(self.invitations.values_list("centre_id", flat=True))
+        return sorted(ids | {r.centre_id for r in self.roles})
 
     def subjects(self) -> set[str]:
         """The audit subjects of every record of theirs that still exists, and their own."""
@@ -131,6 +159,7 @@ class LearnerRecords:
             ("sample", self.samples.values_list("pk", flat=True)),
             ("action", self.actions.values_list("pk", flat=True)),
             ("certificate", self.certificates.values_list("pk", flat=True)),
+            ("invitation", self.invitations.values_list("pk", flat=True)),
         ]
         found = {f"{kind}:{pk}" for kind, ids in rows for pk in ids}
         return found | {f"user:{self.learner.pk}"}

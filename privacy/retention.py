@@ -3,9 +3,10 @@
 The clock starts at a learner's last activity: the latest thing that happened on any of their
 registrations (evidence, mappings, witness testimony, decisions, sign-offs, IQA samples and
 actions, certificates issued, revoked or rendered, and every audit entry about them), their
-account's creation and their last login. A certificate is activity, so a certified learner is
-kept for the period after certification at least. Registrations' status is not used: no
-workflow sets it (decision 15).
+invitations (sent, accepted or withdrawn), their account's creation and their last login.
+Failed logins under their address are not: anyone can type an address. A certificate is
+activity, so a certified learner is kept for the period after certification at least.
+Registrations' status is not used: no workflow sets it (decision 15).
 """
 
 from __future__ import annotations
@@ -100,9 +101,22 @@ def activity_in_audit(records: LearnerRecords) -> datetime.datetime | None:
     return max(dates, default=None)
 
 
+def activity_in_invitations(records: LearnerRecords) -> datetime.datetime | None:
+    """The latest invitation to them sent, accepted or withdrawn: a centre that invited them
+    again last month is not done with them."""
+    dates = records.invitations.aggregate(
+        Max("sent_at"), Max("accepted_at"), Max("withdrawn_at")
+    ).values()
+    return max((d for d in dates if d is not None), default=None)
+
+
 def last_activity(records: LearnerRecords) -> datetime.datetime:
     from_tables = activity_in_records(User.objects.filter(pk=records.learner.pk))
-    dates = [from_tables.get(records.learner.pk), activity_in_audit(records)]
+    dates = [
+        from_tables.get(records.learner.pk),
+        activity_in_invitations(records),
+        activity_in_audit(records),
+    ]
     return max(d for d in dates if d is not None)
 
 

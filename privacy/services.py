@@ -25,6 +25,7 @@ from portal.audit import audit_append, audit_redact, chain_order, lock_chain
 from portal.models import AuditEntry, User
 from portfolios.models import RegistrationStatus
 from portfolios.records import erasing_personal_data
+from privacy.logins import sessions_delete, sessions_of
 from privacy.models import Anonymisation
 from privacy.records import LearnerRecords, holds_staff_role
 from privacy.redaction import REMOVED, redacted
@@ -35,7 +36,9 @@ ANONYMISED_NAME = "Anonymised learner {pk}"
 ANONYMISED_EMAIL = "anonymised-{pk}@anonymised.invalid"
 
 
-def counts_of(records: LearnerRecords, entries: list[AuditEntry]) -> dict[str, int]:
+def counts_of(
+    records: LearnerRecords, entries: list[AuditEntry], sessions: list[str]
+) -> dict[str, int]:
     """What anonymising them removes or changes, counted (the dry run says the same)."""
     return {
         "registrations": records.registrations.count(),
@@ -47,6 +50,9 @@ def counts_of(records: LearnerRecords, entries: list[AuditEntry]) -> dict[str, i
         "iqa_samples": records.samples.count(),
         "iqa_documents": records.iqa_documents.count(),
         "certificates_kept": records.certificates.count(),
+        "invitations": records.invitations.count(),
+        "login_records": sum(rows.count() for rows in records.login_records),
+        "sessions": len(sessions),
         "audit_entries_redacted": len(redactions(entries)),
     }
 
@@ -94,6 +100,30 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
     certificates.update(render_error="")
 
 
+def anonymise_invitations(records: LearnerRecords, now: datetime.datetime) -> None:
+    """Their invitations name them as their account will: the anonymised name and address. An
+    invitation still open is withdrawn (nobody can accept it at an address nobody has, and it
+    must not be sent there again); the registrations one asked for keep their codes, dates and
+    ids (`redacted`: the AO registration number and any reasons go). The link's hash stays: it
+    opens nothing once accepted or withdrawn."""
+    pk = records.learner.pk
+    for invitation in records.invitations.select_for_update().order_by("pk"):
+        invitation.email = ANONYMISED_EMAIL.format(pk=pk)
+        invitation.full_name = ANONYMISED_NAME.format(pk=pk)
+        invitation.registrations = redacted(invitation.registrations)
+        if invitation.accepted_at is None and invitation.withdrawn_at is None:
+            invitation.withdrawn_at = now
+        invitation.save(update_fields=["email", "full_name", "registrations", "withdrawn_at"])
+
+
+def forget_logins(records: LearnerRecords, sessions: list[str]) -> None:
+    """Delete django-axes' rows for attempts under their address, and their sessions (which
+    log no one in any more: the password they were made with is gone)."""
+    for rows in records.login_records:
+        rows.delete()
+    sessions_delete(sessions)
+
+
 def close_registrations(records: LearnerRecords) -> None:
     """Registrations still active end: completed where a full certificate stands, withdrawn
     otherwise. Nobody may claim for, assess or plan an anonymised learner (the claims page and
@@ -114,7 +144,7 @@ def take_files(records: LearnerRecords) -> list[str]:
 
 
 def close_account(user: User) -> None:
-    old = str(user)
+    old, old_email = str(user), user.email
     user.full_name = ANONYMISED_NAME.format(pk=user.pk)
     user.email = ANONYMISED_EMAIL.format(pk=user.pk)
     user.set_unusable_password()  # also ends their sessions: the session's hash no longer matches
@@ -126,6 +156,9 @@ def close_account(user: User) -> None:
         content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
     ).update(object_repr=str(user))
     LogEntry.objects.filter(object_repr=old).update(object_repr=str(user))
+    # Others name them by address, such as django-axes' rows ("Failed access: user <e-mail> on
+    # <date> from <network address>"): what they name goes with the address.
+    LogEntry.objects.filter(object_repr__icontains=old_email).update(object_repr=REMOVED)
 
 
 def lock_records(records: LearnerRecords) -> User:
@@ -140,13 +173,22 @@ def lock_records(records: LearnerRecords) -> User:
 
 
 def learner_anonymise(
-    *, due: Due, years: int, now: datetime.datetime, actor: User | None
+    *,
+    due: Due,
+    years: int,
+    now: datetime.datetime,
+    actor: User | None,
+    sessions: list[str] | None = None,
 ) -> Anonymisation | None:
     """Anonymise one learner due under the retention rule, re-checked under their locks: None if
     they were anonymised meanwhile, took a staff role, or something has happened on their
-    records since. `actor` None: the retention command, run by the operator."""
+    records since. `sessions`: the keys of their sessions, if a run has looked for everyone's
+    at once (`sessions_of`); otherwise they are looked for here. `actor` None: the retention
+    command, run by the operator."""
     cutoff = cutoff_for(now, years)
     records = LearnerRecords(due.learner)
+    if sessions is None:
+        sessions = records.session_keys()
     with transaction.atomic():
         learner = lock_records(records)
         if Anonymisation.objects.filter(user=learner).exists() or holds_staff_role(learner):
@@ -155,9 +197,11 @@ def learner_anonymise(
         if last >= cutoff:
             return None
         entries = records.entries_to_redact()
-        counts = counts_of(records, entries)
+        counts = counts_of(records, entries, sessions)
         erasing_personal_data()  # signed testimony is anonymised too, in this transaction only
         blank_records(records, now)
+        anonymise_invitations(records, now)
+        forget_logins(records, sessions)
         close_registrations(records)
         files = take_files(records)
         audit_redact(
@@ -226,15 +270,20 @@ def retention_apply(
     what (ids and counts only); a run with nothing to do writes nothing."""
     found = survey(now=now, years=years)
     report = RetentionReport(found.cutoff, years, dry_run, staff=found.staff)
+    # Sessions are found by reading every one: once for the whole run.
+    sessions = sessions_of(due.learner.pk for due in found.due)
     for due in found.due:
         records = LearnerRecords(due.learner)
-        report.due.append((due, counts_of(records, records.entries_to_redact())))
+        theirs = sessions.get(due.learner.pk, [])
+        report.due.append((due, counts_of(records, records.entries_to_redact(), theirs)))
     if dry_run:
         return report
     for leftover in Anonymisation.objects.exclude(files_to_delete=[]):
         report.leftover_files_deleted += files_delete(leftover)
     for due, _ in report.due:
-        anonymisation = learner_anonymise(due=due, years=years, now=now, actor=actor)
+        anonymisation = learner_anonymise(
+            due=due, years=years, now=now, actor=actor, sessions=sessions.get(due.learner.pk, [])
+        )
         if anonymisation is None:
             report.skipped.append(due)
             continue

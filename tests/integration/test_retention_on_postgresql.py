@@ -18,6 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import connection, connections, transaction
 
 from assessment.services import Judgement, decision_record
@@ -29,10 +31,13 @@ from qualifications.models import CatalogueFile, Qualification
 from tests.integration.conftest import ROOT, worker_database_url
 from tests.portfolios.conftest import SFJ, START
 from tests.privacy.conftest import (
+    AO_NUMBER,
     BEGUN_UNIT,
     EMAIL,
+    LEARNER_ADDRESS,
     NAME,
     SECRETS,
+    STRANGER_ADDRESS,
     WITNESS_EMAIL,
     Record,
     clock_at,
@@ -103,22 +108,26 @@ def test_export_then_retention_on_postgresql_and_verify_audit_passes(records, tm
 
     code, out = run("apply_retention", "--dry-run")
     assert code == 0 and "1 learner(s) would be anonymised." in out, out
-    assert where(dump(), EMAIL)
+    assert "4 login record(s) and 1 session(s) deleted" in out, out
+    assert {"portal.invitation", "axes.accessattempt"} <= {m for m, _ in where(dump(), EMAIL)}
 
     code, out = run("apply_retention")
     assert code == 0 and "Anonymised 1 learner(s); 3 file(s) deleted from storage." in out, out
     rows = dump()
     assert where(rows, EMAIL) == set()
     assert where(rows, NAME) == {("certification.certificate", "snapshot.learner_name")}
-    for text in (WITNESS_EMAIL, *SECRETS.values()):
+    for text in (WITNESS_EMAIL, AO_NUMBER, LEARNER_ADDRESS, STRANGER_ADDRESS, *SECRETS.values()):
         assert where(rows, text) == set(), text
+    logged_in = {str(s.get_decoded().get(SESSION_KEY)) for s in Session.objects.all()}
+    assert str(old.learner.pk) not in logged_in  # the session their login left is gone
     assert User.objects.get(pk=other.learner.pk).is_active
 
     code, out = run("verify_audit")
     assert code == 0 and "The audit chain is intact" in out, out
-    seal = AuditEntry.objects.get(action=REDACTED).after
-    assert isinstance(seal, dict)
-    assert f"{len(seal['redacted'])} of them had personal data redacted" in out
+    seals = [entry.after for entry in AuditEntry.objects.filter(action=REDACTED)]
+    assert len(seals) == 2  # the learner's centre's chain, and the one that invited them
+    redacted = sum(len(seal["redacted"]) for seal in seals if isinstance(seal, dict))
+    assert f"{redacted} of them had personal data redacted" in out
 
     code, out = run("apply_retention")
     assert code == 0 and "Nothing to do" in out, out

@@ -1,9 +1,15 @@
 """A learner with a full record, made years ago through the real services, and another learner
 at the same centre with a record of their own, made now.
 
+The learner came in as learners do: a centre admin's CSV file invited their address with the
+registration it asked for, made when they chose their password through the link. They logged in
+through the login page, after two wrong passwords, and someone elsewhere tried their address
+(django-axes recorded all of it); they reset their password once; another centre invited them
+and withdrew the invitation.
+
 "Years ago" is real: the clock is moved back while the record is made, so every date the
-services and the audit log write (including the hashed `at` of each entry) is old, and the
-retention command runs on today's clock like it does in production.
+services, django-axes and the audit log write (including the hashed `at` of each entry) is old,
+and the retention command runs on today's clock like it does in production.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from dataclasses import dataclass
 from io import StringIO
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
+from axes.models import AccessFailureLog
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from assessment.models import Decision
@@ -36,14 +45,22 @@ from certification.services import certificate_claim
 from iqa.models import Action, DocumentStatus, IqaDocument, Verdict
 from iqa.services import Judgement as Finding
 from iqa.services import action_respond, plan_generate, sample_record
-from portal.models import Centre, RoleKind, User
+from portal.models import Centre, Invitation, RoleKind, User
+from portal.services import (
+    Invitee,
+    LinkFor,
+    account_password_reset,
+    invitation_accept_as_newcomer,
+    invitation_create,
+    invitation_withdraw,
+)
+from portfolios.bulk import registration_bulk_create
 from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, Registration, WitnessRequest
-from portfolios.services import RegistrationDetails, registration_create
 from portfolios.witness import WitnessAnswer, WitnessAsk, witness_confirm, witness_request_create
 from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
-from tests.factories import PASSWORD, RoleFactory, UserFactory
+from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH, START
 from tests.portfolios.files import PNG, pdf, png, upload
 
@@ -54,6 +71,12 @@ OTHER_EMAIL = "bartholomew.fennimore@example.org"
 WITNESS_NAME = "Wilhelmina Oyelaran"
 WITNESS_EMAIL = "wilhelmina.oyelaran@example.org"
 WITNESS_JOB = "Duty manager at Larkfield Stores"
+AO_NUMBER = "AO-DQ-2017-0042"
+OTHER_AO_NUMBER = "AO-BF-2025-0007"
+# Where the learner logged in from, and where someone else tried their address from.
+LEARNER_ADDRESS = "198.51.100.23"
+STRANGER_ADDRESS = "192.0.2.61"
+ELSEWHERE = "Elmfield Adult Learning"
 # Text only the learner's record holds: none of it may survive anonymisation, and none of the
 # other learner's may reach the learner's export.
 SECRETS = {
@@ -83,10 +106,14 @@ def clock_at(moment: datetime.datetime, monkeypatch: pytest.MonkeyPatch) -> Iter
     """Every `timezone.now()` answers from `moment` on, a microsecond later each time, while
     the block runs."""
     ticks = itertools.count()
+
+    def now() -> datetime.datetime:
+        return moment + datetime.timedelta(microseconds=next(ticks))
+
     with monkeypatch.context() as patch:
-        patch.setattr(
-            timezone, "now", lambda: moment + datetime.timedelta(microseconds=next(ticks))
-        )
+        patch.setattr(timezone, "now", now)
+        # django-axes took its own reference to `now` (the time of each login attempt).
+        patch.setattr("axes.handlers.proxy.now", now)
         yield
 
 
@@ -116,20 +143,70 @@ def criteria(code: str, *numbers: str) -> Targets:
     return Targets(criteria=frozenset(found.values_list("pk", flat=True)))
 
 
-def register(centre, admin, learner, assessor, iqa, qualification, units=SFJ_ENOUGH):
-    return registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner,
-            qualification=qualification,
-            start_date=START,
-            assessor=assessor,
-            iqa=iqa,
-            ao_registration_number=f"AO-{learner.pk:06d}",
-        ),
-        optional_units=units,
-        actor=admin,
+def links_into(tokens: list[str]) -> LinkFor:
+    """A link builder that keeps each token it is given, as the e-mail would carry it."""
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return f"http://testserver/accounts/invitation/{token}/"
+
+    return link_for
+
+
+CSV_HEADER = (
+    "learner_email,learner_name,qualification,assessor_email,iqa_email,"
+    "ao_registration_number,start_date,optional_units\n"
+)
+
+
+def invited_learner(centre, admin, assessor, iqa, email: str, name: str, ao_number: str) -> User:
+    """A learner who joined through the centre admin's CSV file: their address invited with the
+    registration its row asked for, made when they chose their password through the link."""
+    row = [email, name, SFJ, assessor.email, iqa.email, ao_number, START.isoformat()]
+    raw = CSV_HEADER + ",".join([*row, ";".join(SFJ_ENOUGH)]) + "\n"
+    tokens: list[str] = []
+    registration_bulk_create(
+        centre=centre, raw=raw.encode(), actor=admin, link_for=links_into(tokens)
     )
+    learner = invitation_accept_as_newcomer(token=tokens[-1], password=PASSWORD)
+    # The field's default is bound to the real clock; the account dates from when it was made.
+    User.objects.filter(pk=learner.pk).update(date_joined=timezone.now())
+    learner.refresh_from_db()
+    return learner
+
+
+def invited_elsewhere(email: str, name: str) -> Invitation:
+    """Another centre invites the address to study there, then withdraws the invitation."""
+    elsewhere = CentreFactory.create(name=ELSEWHERE)
+    admin = person(elsewhere, RoleKind.CENTRE_ADMIN, "admin@elmfield.example.org")
+    invitation = invitation_create(
+        centre=elsewhere,
+        invitee=Invitee(email.upper(), name, RoleKind.LEARNER),
+        actor=admin,
+        link_for=links_into([]),
+    )
+    return invitation_withdraw(invitation=invitation, actor=admin)
+
+
+def log_in(client: Client, email: str, password: str, address: str) -> int:
+    answer = client.post(
+        reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=address
+    )
+    return answer.status_code
+
+
+@override_settings(AXES_DISABLE_ACCESS_LOG=False, AXES_ENABLE_ACCESS_FAILURE_LOG=True)
+def logins(email: str) -> None:
+    """Through the login page, as django-axes records them: someone elsewhere tries the address;
+    the learner types a wrong password twice, then the right one. The portal's settings keep no
+    log of successful logins and no failure log, only the failures that count towards a lockout;
+    both logs are turned on here, so that rows in them (should anyone turn them on) are seen to
+    be exported and removed too."""
+    assert log_in(Client(), email.upper(), "a-guess", STRANGER_ADDRESS) == 200
+    client = Client()
+    for _ in range(2):
+        assert log_in(client, email, "not-my-password", LEARNER_ADDRESS) == 200
+    assert log_in(client, email, PASSWORD, LEARNER_ADDRESS) == 302
 
 
 def witness(registration, learner, name, email, statement, job=WITNESS_JOB) -> WitnessRequest:
@@ -173,12 +250,17 @@ class Record:
 
 
 def full_record(centre, admin, assessor, iqa, sfj) -> Record:
-    """Registration, evidence with files (one named dangerously), mappings proposed, confirmed
-    and rejected with feedback, evidence removed, witness testimony, decisions with feedback, a
-    unit signed off and countersigned, IQA samples with an action answered, a unit certificate
-    with its PDF, an IQA PDF, and a Django admin history entry."""
-    learner = person(centre, RoleKind.LEARNER, EMAIL, NAME)
-    registration = register(centre, admin, learner, assessor, iqa, sfj)
+    """An invitation accepted with its registration, logins (failed and not) and a password
+    reset, another centre's withdrawn invitation, evidence with files (one named dangerously),
+    mappings proposed, confirmed and rejected with feedback, evidence removed, witness
+    testimony, decisions with feedback, a unit signed off and countersigned, IQA samples with an
+    action answered, a unit certificate with its PDF, an IQA PDF, and a Django admin history
+    entry."""
+    learner = invited_learner(centre, admin, assessor, iqa, EMAIL, NAME, AO_NUMBER)
+    registration = learner.registrations.get()
+    logins(EMAIL)
+    account_password_reset(account=learner, password=PASSWORD)
+    invited_elsewhere(EMAIL, NAME)
     details = EvidenceDetails(SECRETS["title"], START, "reflective_account", SECRETS["description"])
     files = [pdf(f"{SECRETS['file']}.pdf"), png("photo of the shop floor.html")]
     item = evidence_add(
@@ -244,15 +326,25 @@ def full_record(centre, admin, assessor, iqa, sfj) -> Record:
         object_id=str(learner.pk), object_repr=str(learner), action_flag=CHANGE,
         change_message='[{"changed": {"fields": ["Full name"]}}]',
     )  # fmt: skip
+    # An operator deleted the stranger's failed login in the admin, which names it by address.
+    failure = AccessFailureLog.objects.earliest("pk")
+    LogEntry.objects.create(
+        user=admin, content_type=ContentType.objects.get_for_model(AccessFailureLog),
+        object_id=str(failure.pk), object_repr=str(failure), action_flag=DELETION,
+    )  # fmt: skip
+    failure.delete()
     certificate.refresh_from_db()
     document.refresh_from_db()
     return Record(learner, registration, item, certificate, document)
 
 
 def other_record(centre, admin, assessor, iqa, sfj) -> Record:
-    """Another learner at the same centre, with the same assessor and IQA, active now."""
-    learner = person(centre, RoleKind.LEARNER, OTHER_EMAIL, OTHER_NAME)
-    registration = register(centre, admin, learner, assessor, iqa, sfj)
+    """Another learner at the same centre, invited the same way, with the same assessor and
+    IQA, active now."""
+    learner = invited_learner(
+        centre, admin, assessor, iqa, OTHER_EMAIL, OTHER_NAME, OTHER_AO_NUMBER
+    )
+    registration = learner.registrations.get()
     details = EvidenceDetails(OTHER_SECRETS["title"], START, "product", "Chilled aisle.")
     item = evidence_add(
         registration=registration,

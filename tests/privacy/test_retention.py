@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.core.checks import run_checks
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -17,7 +20,8 @@ from assessment.services import Judgement, decision_record
 from certification.models import Certificate
 from iqa.models import IqaDocument
 from portal.audit import REDACTED, audit_verification
-from portal.models import AuditEntry, User
+from portal.models import AuditEntry, Centre, Invitation, RoleKind, User
+from portal.services import InvitationLinkProblem, Invitee, invitation_create, invitation_for_link
 from portfolios.models import (
     Evidence,
     EvidenceFile,
@@ -34,12 +38,16 @@ from privacy.services import ANONYMISED_EMAIL, ANONYMISED_NAME, learner_anonymis
 from tests.factories import PASSWORD, RoleFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.privacy.conftest import (
+    AO_NUMBER,
     BEGUN_UNIT,
+    ELSEWHERE,
     EMAIL,
+    LEARNER_ADDRESS,
     NAME,
     OTHER_EMAIL,
     OTHER_NAME,
     SECRETS,
+    STRANGER_ADDRESS,
     WITNESS_EMAIL,
     WITNESS_JOB,
     WITNESS_NAME,
@@ -47,6 +55,7 @@ from tests.privacy.conftest import (
     clock_at,
     criteria,
     dump,
+    links_into,
     where,
 )
 
@@ -84,6 +93,7 @@ def test_a_dry_run_says_who_and_what_and_changes_nothing(settings, record, other
     assert f"person {record.learner.pk}, last activity" in out
     assert "2 evidence file(s) and 1 IQA PDF(s) deleted" in out
     assert "1 certificate(s) kept as issued" in out
+    assert "2 invitation(s)" in out and "4 login record(s) and 1 session(s) deleted" in out
     assert f"person {other.learner.pk}" not in out
     assert "1 learner(s) would be anonymised." in out
     assert NAME not in out and EMAIL not in out  # ids only: output ends up in logs
@@ -93,14 +103,91 @@ def test_anonymising_removes_their_name_and_email_from_every_row_but_the_certifi
     settings, record, other
 ):
     settings.RETENTION_YEARS = 6
-    assert where(dump(), EMAIL)  # the search finds what is there
+    # The search finds what is there: their invitations and logins filled these tables too.
+    held = {model for model, _ in where(dump(), EMAIL)}
+    assert {"portal.user", "portal.invitation", "portal.auditentry", "admin.logentry",
+            "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"} <= held  # fmt: skip
     retention()
     rows = dump()
     assert where(rows, EMAIL) == set()
     assert where(rows, NAME) == {("certification.certificate", "snapshot.learner_name")}
-    for text in (WITNESS_NAME, WITNESS_EMAIL, WITNESS_JOB, *SECRETS.values()):
+    for text in (WITNESS_NAME, WITNESS_EMAIL, WITNESS_JOB, AO_NUMBER, *SECRETS.values()):
         assert where(rows, text) == set(), text
-    assert where(rows, f"AO-{record.learner.pk:06d}") == set()
+    for address in (LEARNER_ADDRESS, STRANGER_ADDRESS):  # where they, and someone, logged in from
+        assert where(rows, address) == set(), address
+
+
+def people_logged_in() -> list[str]:
+    """Whom each stored session is logged in as (their id), as Django reads it."""
+    return [str(s.get_decoded().get(SESSION_KEY)) for s in Session.objects.order_by("pk")]
+
+
+def test_their_sessions_are_deleted_and_everyone_elses_kept(settings, client, record, other):
+    settings.RETENTION_YEARS = 6
+    client.force_login(other.learner)
+    # Theirs ended years ago (30 minutes idle), but its row is still in the table.
+    assert people_logged_in().count(str(record.learner.pk)) == 1
+    retention()
+    assert people_logged_in() == [str(other.learner.pk)]
+
+
+def test_their_invitations_name_them_as_the_account_does_and_an_open_one_is_withdrawn(
+    settings, monkeypatch, record, other, other_centre, outsider
+):
+    settings.RETENTION_YEARS = 6
+    tokens: list[str] = []
+    with clock_at(record.learner.date_joined, monkeypatch):  # never answered; long expired
+        invitation_create(
+            centre=other_centre,
+            invitee=Invitee(EMAIL, NAME, RoleKind.ASSESSOR),
+            actor=outsider,
+            link_for=links_into(tokens),
+        )
+    retention()
+    learner = User.objects.get(pk=record.learner.pk)
+    found = Invitation.objects.exclude(email=OTHER_EMAIL).order_by("pk")
+    assert [(i.centre.name, i.email, i.full_name, i.status) for i in found] == [
+        (record.registration.centre.name, learner.email, learner.full_name, "accepted"),
+        (ELSEWHERE, learner.email, learner.full_name, "withdrawn"),
+        (other_centre.name, learner.email, learner.full_name, "withdrawn"),
+    ]
+    [asked] = found[0].registrations
+    assert asked["registration"] == record.registration.pk
+    assert (asked["ao_registration_number"], asked["optional_units"]) == (REMOVED, SFJ_ENOUGH)
+    with pytest.raises(InvitationLinkProblem, match="has withdrawn this invitation"):
+        invitation_for_link(tokens[0])
+    assert Invitation.objects.get(email=OTHER_EMAIL).full_name == OTHER_NAME
+
+
+def test_an_invitation_sent_to_them_within_the_period_keeps_them(
+    settings, monkeypatch, record, other_centre, outsider
+):
+    settings.RETENTION_YEARS = 6
+    with clock_at(timezone.now() - datetime.timedelta(days=365), monkeypatch):
+        invitation_create(
+            centre=other_centre,
+            invitee=Invitee(EMAIL, NAME, RoleKind.LEARNER),
+            actor=outsider,
+            link_for=links_into([]),
+        )
+    retention()
+    assert not Anonymisation.objects.exists()
+
+
+def test_login_records_under_their_address_in_any_case_go_and_others_stay(settings, record, other):
+    """Rows the portal's settings would not write today (a mixed-case address, the log of
+    successful logins), as an older configuration or another login path may have left them."""
+    settings.RETENTION_YEARS = 6
+    row = {"user_agent": "Firefox", "ip_address": "203.0.113.9", "http_accept": "text/html",
+           "path_info": "/admin/login/"}  # fmt: skip
+    AccessAttempt.objects.create(
+        username=EMAIL.upper(), get_data="", post_data="", failures_since_start=3, **row
+    )
+    AccessLog.objects.create(username=OTHER_EMAIL, **row)
+    retention()
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        assert not model.objects.filter(username__iexact=EMAIL).exists()
+    assert AccessLog.objects.filter(username=OTHER_EMAIL).count() == 1
 
 
 def test_anonymising_keeps_what_the_records_are_about(settings, record):
@@ -142,9 +229,11 @@ def test_the_account_can_no_longer_be_used(settings, client, record):
     login = reverse("login")
     assert client.post(login, {"username": EMAIL, "password": PASSWORD}).status_code == 302
     User.objects.filter(pk=record.learner.pk).update(last_login=record.learner.date_joined)
+    session = client.session.session_key
     retention()
     learner = User.objects.get(pk=record.learner.pk)
     assert not learner.is_active and not learner.has_usable_password()
+    assert not Session.objects.filter(session_key=session).exists()
     assert client.get(reverse("home")).status_code == 302  # the session they had is over
     fresh = Client()
     refused = fresh.post(login, {"username": learner.email, "password": PASSWORD})
@@ -190,14 +279,18 @@ def test_the_audit_chain_verifies_after_anonymisation_with_the_redactions_sealed
     out = capsys.readouterr().out
     assert "The audit chain is intact" in out
     assert f"{len(changed)} of them had personal data redacted" in out
+    # One seal in each chain touched: the learner's centre's, and the one that invited them.
     seals = AuditEntry.objects.filter(action=REDACTED)
-    assert seals.count() == 1 and seals.get().centre_id == record.registration.centre_id
+    elsewhere = Centre.objects.get(name=ELSEWHERE)
+    assert {s.centre_id for s in seals} == {record.registration.centre_id, elsewhere.pk}
+    assert seals.count() == 2
 
 
 def test_a_redacted_entry_edited_afterwards_is_still_caught(settings, record):
     settings.RETENTION_YEARS = 6
     retention()
-    sealed = after(AuditEntry.objects.get(action=REDACTED))["redacted"]
+    seal = AuditEntry.objects.get(action=REDACTED, centre=record.registration.centre_id)
+    sealed = after(seal)["redacted"]
     victim = AuditEntry.objects.get(pk=int(next(iter(sealed))))
     victim.after = {**after(victim), "outcome": "not_yet"}
     victim.save()
@@ -213,13 +306,14 @@ def test_every_run_that_changes_something_writes_what_it_did_without_personal_da
     retention()
     written = AuditEntry.objects.filter(pk__gt=mark).order_by("pk")
     assert [e.action for e in written] == [
+        REDACTED,  # one seal for each chain touched
         REDACTED,
         "privacy.anonymised",
         "privacy.retention_applied",
     ]
     run = after(written.last())
     assert run["anonymised"] == [record.learner.pk] and run["files_deleted"] == 3
-    anonymised = after(written[1])
+    anonymised = after(written[2])
     assert anonymised["counts"]["evidence_files"] == 2
     assert anonymised["registrations"] == [record.registration.pk]
     text = json.dumps([e.after for e in written])

@@ -4,18 +4,23 @@ import hashlib
 import json
 import tracemalloc
 import zipfile
+from pathlib import PurePosixPath
 
 import pytest
+from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.utils.dateparse import parse_datetime
 
 from assessment.models import Decision, UnitSignOff
 from iqa.models import Sample
-from portal.models import AuditEntry, User
+from portal.http import EXTENSIONS, download_name
+from portal.models import AuditEntry, Invitation, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.models import EvidenceFile, WitnessRequest
 from portfolios.services import RegistrationDetails, registration_create
-from privacy.documents import safe_name
+from privacy.documents import logs_said, safe_name
 from privacy.export import subject_access_export
 from privacy.records import LearnerRecords
 from qualifications.models import Qualification
@@ -23,12 +28,17 @@ from tests.factories import CentreFactory, RoleFactory
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
 from tests.portfolios.files import big_buffer, upload
 from tests.privacy.conftest import (
+    AO_NUMBER,
+    ELSEWHERE,
     EMAIL,
+    LEARNER_ADDRESS,
     NAME,
+    OTHER_AO_NUMBER,
     OTHER_EMAIL,
     OTHER_NAME,
     OTHER_SECRETS,
     SECRETS,
+    STRANGER_ADDRESS,
     WITNESS_EMAIL,
     WITNESS_NAME,
 )
@@ -89,12 +99,23 @@ def test_evidence_files_are_the_original_bytes_named_safely_with_the_stored_hash
         ("notes.bat", "text/plain", "notes.txt"),
         (".hidden", "application/pdf", "file.pdf"),
         ("report", "application/x-unknown", "report.bin"),
+        # As the portal's downloads do: a name already ending in one of its type's extensions
+        # keeps it, and every type the portal serves has its own.
+        ("site photo.JPEG", "image/jpeg", "site-photo.jpeg"),
+        ("results.csv", "text/csv", "results.csv"),
     ],
 )
 def test_a_file_name_in_the_export_is_plain_and_has_the_extension_of_its_type(
     original, content_type, expected
 ):
     assert safe_name(original, content_type) == expected
+
+
+@pytest.mark.parametrize("content_type", [*EXTENSIONS, "application/x-unknown"])
+def test_a_file_in_the_export_has_the_extension_it_downloads_with(content_type):
+    for sent in ["evidence", *(f"evidence{e}" for e in EXTENSIONS.get(content_type, ()))]:
+        downloaded = PurePosixPath(download_name(sent, content_type)).suffix
+        assert PurePosixPath(safe_name(sent, content_type)).suffix == downloaded
 
 
 def test_the_data_matches_the_database(tmp_path, record):
@@ -168,7 +189,7 @@ def test_another_learners_data_never_appears_in_the_export(tmp_path, record, oth
     archive = export(tmp_path)
     everything = every_byte(archive).decode("utf-8", "replace")
     for text in (OTHER_NAME, OTHER_EMAIL, *OTHER_SECRETS.values(), "otto@example.org",
-                 "Otto Whitlock", "other learner"):  # fmt: skip
+                 "Otto Whitlock", "other learner", OTHER_AO_NUMBER):  # fmt: skip
         assert text not in everything, text
     theirs = {record.registration.pk}
     for name in ("evidence", "witness_testimony", "certificates"):
@@ -195,6 +216,58 @@ def test_witness_emails_staff_emails_and_secrets_are_withheld_and_the_readme_say
     readme = archive.read("README.txt").decode()
     assert "Witnesses' e-mail addresses" in readme and "password" in readme
     assert assessor.full_name in everything  # staff are named, as they acted in their role
+
+
+def test_their_invitations_are_given_without_the_links_secret(tmp_path, record, assessor):
+    archive = export(tmp_path)
+    invitations = read_json(archive, "data/invitations.json")
+    assert [(i["centre"], i["status"], i["name_given"], i["email"]) for i in invitations] == [
+        (record.registration.centre.name, "Accepted", NAME, EMAIL),
+        (ELSEWHERE, "Withdrawn", NAME, EMAIL),
+    ]
+    [asked] = invitations[0]["registrations_asked_for"]
+    assert (asked["registration"], asked["ao_registration_number"], asked["assessor"]) == (
+        record.registration.pk,
+        AO_NUMBER,
+        assessor.full_name,
+    )
+    everything = every_byte(archive).decode("utf-8", "replace")
+    assert all(i.token_hash not in everything for i in Invitation.objects.all())
+    actions = {e["action"] for e in read_json(archive, "data/audit_log.json")}
+    assert {"invitation.created", "invitation.accepted", "invitation.withdrawn",
+            "account.password_reset"} <= actions  # fmt: skip
+
+
+def test_their_login_records_are_given_with_network_addresses_and_the_readme_says_what_is_kept(
+    tmp_path, record
+):
+    archive = export(tmp_path)
+    logins = read_json(archive, "data/logins.json")
+    counting = [(a["network_address"], a["failures"]) for a in logins["failed_logins_counting"]]
+    assert counting == [(STRANGER_ADDRESS, 1)]  # someone else's try, still on the record
+    assert [a["network_address"] for a in logins["logins"]] == [LEARNER_ADDRESS]
+    assert [a["network_address"] for a in logins["failed_logins"]] == [LEARNER_ADDRESS] * 2
+    [session] = logins["sessions"]
+    ends = Session.objects.get().expire_date
+    assert parse_datetime(session["ends_at"]) == ends.replace(
+        microsecond=ends.microsecond // 1000 * 1000
+    )
+    everything = every_byte(archive).decode("utf-8", "replace")
+    assert Session.objects.get().session_key not in everything
+    form = AccessAttempt.objects.get().post_data  # the form sent, masked: not given
+    assert "password=" in form and "password=" not in everything
+    manifest = read_json(archive, "manifest.json")
+    assert manifest["login_records"] == logins["what_is_kept"]
+    assert manifest["counts"]["login_records"] == 4
+    readme = archive.read("README.txt").decode()
+    assert "Login records\n" in readme and "may have been made by someone else" in readme
+
+
+def test_what_the_export_says_of_the_login_logs_follows_the_settings(settings):
+    assert "Successful logins are not logged, and every failed login is not" in logs_said()
+    settings.AXES_DISABLE_ACCESS_LOG = False
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True
+    assert "Successful logins are logged, and every failed login is logged" in logs_said()
 
 
 def test_the_export_is_audited_with_counts_and_its_hash_and_no_personal_data(tmp_path, record):
@@ -237,7 +310,13 @@ def test_with_a_centre_only_that_centres_records_are_exported(
     assert [r["centre"] for r in read_json(archive, "data/account.json")["roles"]] == [
         "Northgate College"
     ]
-    assert SECRETS["title"] not in every_byte(archive).decode("utf-8", "replace")
+    everything = every_byte(archive).decode("utf-8", "replace")
+    assert SECRETS["title"] not in everything
+    assert read_json(archive, "data/invitations.json") == []
+    logins = read_json(archive, "data/logins.json")
+    assert [logins[part] for part in ("failed_logins_counting", "logins", "failed_logins",
+                                      "sessions")] == [[], [], [], []]  # fmt: skip
+    assert LEARNER_ADDRESS not in everything and STRANGER_ADDRESS not in everything
     assert AuditEntry.objects.latest("pk").centre_id == elsewhere.pk
 
 
@@ -248,6 +327,7 @@ def test_the_command_says_where_the_zip_is_and_what_it_holds(tmp_path, record, c
     assert f"for person {record.learner.pk}." in out
     assert "1 registration(s); 2 evidence item(s) with 2 file(s)" in out
     assert "1 certificate(s) with 1 PDF(s)" in out
+    assert "2 invitation(s); 4 login record(s) and 1 session(s)" in out
     assert "Audit entry" in out
 
 

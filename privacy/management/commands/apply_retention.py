@@ -18,8 +18,10 @@ def summary(counts: dict[str, int]) -> str:
         f"deleted; text removed from {counts['evidence_items']} evidence item(s), "
         f"{counts['witness_requests']} witness request(s), {counts['decisions']} decision(s), "
         f"{counts['sign_offs']} sign-off(s), {counts['iqa_samples']} IQA sample(s) and "
-        f"{counts['audit_entries_redacted']} audit entries; name and e-mail replaced, account "
-        f"closed; {counts['certificates_kept']} certificate(s) kept as issued."
+        f"{counts['audit_entries_redacted']} audit entries; name and e-mail replaced on the "
+        f"account and {counts['invitations']} invitation(s), account closed; "
+        f"{counts['login_records']} login record(s) and {counts['sessions']} "
+        f"session(s) deleted; {counts['certificates_kept']} certificate(s) kept as issued."
     )
 
 

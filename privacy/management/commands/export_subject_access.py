@@ -90,7 +90,8 @@ class Command(BaseCommand):
             f"{c['decisions']} decision(s); {c['sign_offs']} sign-off(s); "
             f"{c['witness_requests']} witness request(s); {c['iqa_samples']} IQA sample(s); "
             f"{c['certificates']} certificate(s) with {c['certificate_pdfs']} PDF(s); "
-            f"{c['audit_entries']} audit entries."
+            f"{c['invitations']} invitation(s); {c['login_records']} login record(s) and "
+            f"{c['sessions']} session(s); {c['audit_entries']} audit entries."
         )
         self.stdout.write(
             f"  manifest.json lists {len(report.parts)} files with their sizes and SHA-256 "
