@@ -79,6 +79,8 @@ def read_csv(raw: bytes, centre: Centre) -> Preview:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return Preview([], [NOT_CSV])
+    if "\x00" in text:  # no text file holds NUL (a UTF-16 file does: it is not UTF-8)
+        return Preview([], [NOT_CSV])
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]

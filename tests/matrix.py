@@ -4,13 +4,15 @@ client per persona, the cells generated from tests/urlmap.py, and what each must
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib import messages
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -39,6 +41,7 @@ class Setting:
 
 
 _current: list[Setting] = []
+ADDRESSES = (f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}" for n in itertools.count(1))
 
 
 def world_for_module(blocker: Any) -> Iterator[World]:
@@ -81,6 +84,7 @@ class Answer:
     allow: str
     body: str
     wrote: list[str]
+    turned_down: bool = False  # it said no: an error flashed, or a form shown with errors
 
     def __str__(self) -> str:
         to = f" to {self.location}" if self.location else ""
@@ -132,17 +136,23 @@ def send(
     method: str,
     path: str,
     query: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None,
-    **extra: Any,
+    data: dict[str, Any] | bytes | None = None,
+    *,
+    headers: dict[str, Any] | None = None,
+    content_type: str | None = None,
 ) -> Answer:
     """Send one request as the persona, in a savepoint rolled back after it. The client's
     cookies are put back too, so a login, logout or message does not carry to the next."""
     client = client_of(persona)
     cookies = client.cookies
     client.cookies = type(cookies)(cookies)
+    # Each request from an address of its own: limits counted per address (the verification
+    # page's) never add up over the matrix.
+    extra = {"REMOTE_ADDR": next(ADDRESSES), **(headers or {})}
+    if content_type:
+        extra["content_type"] = content_type
     try:
         with transaction.atomic():
-            cache.clear()  # the verification page's rate limit counts in the cache
             response = call(client, method, path, query or {}, data or {}, extra)
             wrote = written()  # each request starts with none: the one before was rolled back
             transaction.set_rollback(True)
@@ -154,7 +164,18 @@ def send(
         response.get("Allow", ""),
         body(response),
         wrote,
+        turned_down(response),
     )
+
+
+def turned_down(response: Any) -> bool:
+    """Whether the answer says no: an error message for the person, or a form with errors."""
+    storage = getattr(response.wsgi_request, "_messages", None)
+    said = [*getattr(storage, "_loaded_messages", []), *getattr(storage, "_queued_messages", [])]
+    if any(m.level >= messages.ERROR for m in said):
+        return True
+    shown = [v for c in (response.context or []) for d in c.dicts for v in d.values()]
+    return any(isinstance(v, forms.BaseForm) and v.is_bound and v.errors for v in shown)
 
 
 def call(
@@ -162,7 +183,7 @@ def call(
     method: str,
     path: str,
     query: dict[str, Any],
-    data: dict[str, Any],
+    data: dict[str, Any] | bytes,
     extra: dict[str, Any],
 ) -> Any:
     if method in ("GET", "HEAD"):
@@ -171,14 +192,16 @@ def call(
         path = f"{path}?{urlencode(query, doseq=True)}"
     if method == "POST":
         return client.post(path, data, **extra)
+    assert isinstance(data, dict)
     form = urlencode({k: v for k, v in data.items() if isinstance(v, str | int | list)}, True)
     return client.generic(method, path, form, "application/x-www-form-urlencoded", **extra)
 
 
 def body(response: Any) -> str:
+    # Reading a streamed answer to its end closes it as a server would (the test client wraps
+    # it so); closing it here would also close the database connection, mid-transaction.
     streamed = response.streaming
     content = b"".join(response.streaming_content) if streamed else response.content
-    response.close()
     return html.unescape(content.decode("utf-8", "replace"))
 
 

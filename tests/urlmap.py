@@ -28,8 +28,9 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
   witness link, public verification): its answers are not checked for leaks.
 - For the junk tests, what else the view reads: `forms` (the form classes bound to the request;
   their fields are found by introspection), `get_keys` and `post_keys` (raw request.GET and
-  request.POST keys the view or its helpers read), `files` (file fields). A test reads each
-  view's source and fails if it reads a key or binds a form not declared here.
+  request.POST keys the view or its helpers read), `files` (file fields), `csv_columns` (the
+  columns of a CSV file it reads, from its files or a `content` key). A test reads each view's
+  source and fails if it reads a key or binds a form not declared here.
 
 Django's admin is left out: it has its own permission system (staff and superusers, per model),
 tested in tests/portal/test_admin.py. Static files are served by WhiteNoise's middleware, not
@@ -59,6 +60,7 @@ from certification.forms import ReasonForm
 from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
 from portal.forms import EmailAuthenticationForm
 from portal.models import Role, User
+from portfolios.bulk import COLUMNS
 from portfolios.forms import (
     BulkUploadForm,
     EvidenceEditForm,
@@ -127,6 +129,7 @@ class Entry:
     get_keys: tuple[str, ...] = ()
     post_keys: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    csv_columns: tuple[str, ...] = ()  # the columns of a CSV file it reads (its files, content)
 
     def may(self, method: str) -> Who | None:
         return self.get if method in ("GET", "HEAD") else self.post
@@ -235,6 +238,7 @@ URLS: dict[str, Entry] = {
         forms=(BulkUploadForm,),
         post_keys=("confirm", "content"),
         files=("file",),
+        csv_columns=COLUMNS,
     ),
     "portfolios:registration-detail": Entry(
         get=PORTFOLIO, kwargs=registration, private=True, reach=PORTFOLIO
@@ -515,7 +519,10 @@ URLS: dict[str, Entry] = {
     # Public verification: whoever has the number sees whose certificate it is.
     "certification:verify": Entry(get=ANYONE, get_keys=("number",)),
     "certification:verify-number": Entry(
-        get=ANYONE, kwargs=lambda side: {"number": side.certificate.number}, reveals=True
+        get=ANYONE,
+        kwargs=lambda side: {"number": side.certificate.number},
+        reveals=True,
+        get_keys=("number",),
     ),
 }
 
@@ -531,27 +538,31 @@ class Route:
     name: str
     route: str
     callback: Callable[..., Any]
+    converters: dict[str, Any]  # each path argument's converter (IntConverter, StringConverter)
 
 
 def routes(urlconf: Any = None) -> Iterator[Route]:
     """Every URL pattern Django resolves, with its full name and route, except LEFT_OUT."""
-    yield from _walk(get_resolver(urlconf), "", None)
+    yield from _walk(get_resolver(urlconf), "", None, {})
 
 
-def _walk(resolver: URLResolver, prefix: str, namespace: str | None) -> Iterator[Route]:
+def _walk(
+    resolver: URLResolver, prefix: str, namespace: str | None, found: dict[str, Any]
+) -> Iterator[Route]:
     for pattern in resolver.url_patterns:
         route = prefix + str(pattern.pattern)
+        converters = {**found, **getattr(pattern.pattern, "converters", {})}
         if isinstance(pattern, URLResolver):
             inner = namespace
             if pattern.namespace:
                 if pattern.namespace in LEFT_OUT:
                     continue
                 inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern, route, inner)
+            yield from _walk(pattern, route, inner, converters)
         elif isinstance(pattern, URLPattern):
             name = pattern.name or route  # an unnamed pattern is keyed by its route
             full = f"{namespace}:{name}" if namespace and pattern.name else name
-            yield Route(full, route, pattern.callback)
+            yield Route(full, route, pattern.callback, converters)
 
 
 HOW_TO_ADD = (
