@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tests.matrix import Answer, send
 from tests.urlmap import URLS, Entry, form_fields, routes
-from tests.world import ASSESSOR, OUTSIDER, PERSONAS, World
+from tests.world import ASSESSOR, PERSONAS, World
 
 # Values a form never sends: digits that str.isdigit() accepts and int() may not, numbers too
 # big for a bigint, negatives, NUL (PostgreSQL refuses it in text), a lone surrogate (not
@@ -316,6 +316,3 @@ def problems(junk: Junk, answer: Answer) -> list[str]:
         how = "turned it down" if answer.turned_down else f"answered {answer.status}"
         found.append(f"{how} and wrote {sorted(set(answer.wrote))}")
     return found
-
-
-__all__ = ["OUTSIDER"]

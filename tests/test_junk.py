@@ -57,7 +57,9 @@ def test_every_key_a_view_reads_and_every_form_it_binds_is_in_the_table(route):
         source = getsource(unwrap(route.callback))
     except (OSError, TypeError):  # a class-based view of Django's: its forms are declared
         return
-    entry = URLS[route.name]
+    entry = URLS.get(route.name)
+    if entry is None:  # test_every_url_has_an_entry says what to write
+        return
     read = {(m, k) for m, k in READS.findall(source)} | {(m, k) for k, m in IN.findall(source)}
     declared = {("GET", k) for k in entry.get_keys} | {("POST", k) for k in entry.post_keys}
     fields = {n for form in entry.forms for n in form_fields(form)}

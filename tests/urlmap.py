@@ -23,7 +23,8 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
   who must get 404 (or, with `outside=TURNED_AWAY`, a page that ignores what they cannot see),
   and as the other centre's admin (the outsider) on their own centre's things, who gets what our
   ADMIN gets on ours. `reach`: who can see those things at all (those refused but in reach
-  may get 403; those out of reach must get 404, so an id reveals nothing).
+  may get 403; those out of reach must get 404, or the 403 that things that do not exist get
+  too: an id must never reveal that something exists).
 - `reveals`: True for a page that shows a learner's name to whoever holds the link (the
   witness link, public verification): its answers are not checked for leaks.
 - For the junk tests, what else the view reads: `forms` (the form classes bound to the request;
@@ -31,6 +32,22 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
   request.POST keys the view or its helpers read), `files` (file fields), `csv_columns` (the
   columns of a CSV file it reads, from its files or a `content` key). A test reads each view's
   source and fails if it reads a key or binds a form not declared here.
+
+For example, a page for the learner's assessor and the centre admin, showing one evidence
+item and taking a form:
+
+    "assessment:evidence-note": Entry(
+        get=only(ASSESSOR, ADMIN),
+        post=only(ASSESSOR),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"note": "Seen."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(NoteForm,),
+    ),
+
+If a persona should be allowed and is not (or the reverse), the matrix prints each cell that
+answers otherwise, e.g. `GET trainee on ours: expected 404, got 200; shows [...]`.
 
 Django's admin is left out: it has its own permission system (staff and superusers, per model),
 tested in tests/portal/test_admin.py. Static files are served by WhiteNoise's middleware, not

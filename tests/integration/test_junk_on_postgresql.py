@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from hypothesis import HealthCheck, given, settings
 
-from tests.junk import SHARP, Junk, junk_for, problems, send_junk, sharp_junk
+from tests.junk import Junk, junk_for, problems, send_junk, sharp_junk
 from tests.matrix import world_for_module
 from tests.urlmap import URLS
 from tests.world import World
@@ -50,6 +50,3 @@ def test_junk_in_any_parameter_gets_an_answer_and_a_refusal_changes_nothing(
         assert not problems(junk, send_junk(world, name, junk))
 
     junk_gets_an_answer()
-
-
-__all__ = ["SHARP"]
