@@ -76,7 +76,9 @@ def test_a_url_without_an_entry_fails_and_says_how_to_add_one():
 
 
 @pytest.mark.parametrize("name", sorted(URLS))
-def test_each_persona_gets_what_the_table_allows_and_nothing_leaks(world: World, name: str):
+def test_each_persona_gets_what_the_table_allows_and_no_get_or_refusal_writes_or_leaks(
+    world: World, name: str
+):
     cells = cells_of(name, every=False)
     wrong = [problem for cell in cells if (problem := check_cell(world, cell))]
     assert not wrong, f"{name}: {len(wrong)} cells answer otherwise than the table says:\n" + (

@@ -64,6 +64,8 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from assessment.forms import (
     CaseloadFilterForm,
@@ -180,8 +182,10 @@ def own_role(side: Side, user: User | None) -> dict[str, Any]:
 
 
 def reset_link(side: Side) -> dict[str, Any]:
-    learner = User.objects.get(pk=side.people[LEARNER].pk)  # last_login moves the token on
-    return {"uidb64": side.reset["uidb64"], "token": default_token_generator.make_token(learner)}
+    """The learner's password reset link, made now (logging in moves the token on)."""
+    learner = User.objects.get(pk=side.people[LEARNER].pk)
+    uidb64 = urlsafe_base64_encode(force_bytes(learner.pk))
+    return {"uidb64": uidb64, "token": default_token_generator.make_token(learner)}
 
 
 DAY = "2026-10-07"

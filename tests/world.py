@@ -14,10 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.tokens import default_token_generator
 from django.core.files.base import ContentFile
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from assessment.models import Decision, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
@@ -35,13 +32,12 @@ from portfolios.witness import WitnessAsk, witness_request_create
 from qualifications.models import Criterion, Qualification, Unit
 from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH, START
-from tests.portfolios.files import pdf
+from tests.portfolios.files import PDF, pdf
 
 SIGNED_UNIT = "F/506/2131"  # met, signed off, countersigned, certified, sampled with an action
 BEGUN_UNIT = "A/506/2130"  # one criterion decided; the draft evidence is mapped to it
 ON = datetime.date(2026, 10, 6)
 PERIOD = (START, datetime.date(2026, 12, 31))
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # The personas, as the table in tests/urlmap.py names them. "anonymous" is nobody logged in.
 LEARNER, ASSESSOR, TRAINEE, IQA, ADMIN = "learner", "assessor", "trainee", "iqa", "admin"
@@ -72,7 +68,6 @@ class Side:
     sample_pdf: IqaDocument
     plan_pdf: IqaDocument
     witness_token: str
-    reset: dict[str, str]  # uidb64 and token of the learner's password reset link
     secrets: list[str] = field(default_factory=list)
 
 
@@ -99,77 +94,20 @@ def build_world() -> World:
 def build_side(place: str, learner_name: str, qualification: Qualification) -> Side:
     slug = place.lower()
     centre = CentreFactory.create(name=f"{place} Skills Centre")
-    people = {
-        LEARNER: person(centre, RoleKind.LEARNER, f"{slug}.learner@example.org", learner_name),
-        ASSESSOR: person(centre, RoleKind.ASSESSOR, f"{slug}.assessor@example.org"),
-        TRAINEE: person(centre, RoleKind.ASSESSOR, f"{slug}.trainee@example.org", trainee=True),
-        IQA: person(centre, RoleKind.IQA, f"{slug}.iqa@example.org"),
-        ADMIN: person(centre, RoleKind.CENTRE_ADMIN, f"{slug}.admin@example.org"),
-    }
-    learner, assessor, iqa = people[LEARNER], people[ASSESSOR], people[IQA]
-    registration = registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner,
-            qualification=qualification,
-            start_date=START,
-            assessor=assessor,
-            iqa=iqa,
-            ao_registration_number=f"AO-{slug}-4471",
-        ),
-        optional_units=SFJ_ENOUGH,
-        actor=people[ADMIN],
+    people = staff(centre, slug, learner_name)
+    registration = register(centre, people, qualification, slug)
+    evidence = add_evidence(registration, f"{learner_name}'s log of the night shift")
+    draft = add_evidence(registration, f"{learner_name}'s account of a late call")
+    begun = Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by("pk")[1]
+    mapping_propose(
+        evidence=draft, targets=Targets(criteria=frozenset([begun.pk])), actor=people[LEARNER]
     )
     unit = Unit.objects.get(code=SIGNED_UNIT)
-    evidence = add_evidence(registration, f"{learner_name}'s log of the night shift", ON)
-    draft = add_evidence(registration, f"{learner_name}'s account of a late call", ON)
-    begun = Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by("pk")
-    mapping_propose(
-        evidence=draft, targets=Targets(criteria=frozenset([begun[1].pk])), actor=learner
+    sign_off = achieve(registration, unit, evidence)
+    certificate = ready(
+        certificate_claim(registration=registration, kind=Kind.UNIT, actor=people[ADMIN]), "c.pdf"
     )
-    judge(registration, assessor, unit, evidence)
-    judge(registration, assessor, Unit.objects.get(code=BEGUN_UNIT), evidence, first_only=True)
-    sign_off = unit_sign_off(
-        registration=registration,
-        unit_id=unit.pk,
-        signature="Signed by the assessor",
-        password=PASSWORD,
-        declared=True,
-        actor=assessor,
-    )
-    unit_learner_countersign(
-        sign_off=sign_off, signature=learner_name, declared=True, actor=learner
-    )
-    certificate = certificate_claim(registration=registration, kind=Kind.UNIT, actor=people[ADMIN])
-    ready(certificate, f"{certificate.number}.pdf")
-    plan = plan_generate(
-        centre=centre,
-        qualification=qualification,
-        starts_on=PERIOD[0],
-        ends_on=PERIOD[1],
-        actor=iqa,
-    )
-    sample = sample_record(
-        registration=registration,
-        unit_id=unit.pk,
-        decisions=list(Decision.objects.filter(registration=registration, criterion__unit=unit)),
-        evidence=[evidence],
-        judgement=Finding(True, True, True, True, True, Verdict.ACTION_REQUIRED, "Looked at."),
-        actions=[(f"Ask {learner_name} about the second call", ON)],
-        actor=iqa,
-    )
-    tokens: list[str] = []
-
-    def link_for(token: str) -> str:
-        tokens.append(token)
-        return token
-
-    witness_request_create(
-        registration=registration,
-        ask=WitnessAsk(f"Witness of {learner_name}", f"witness.{slug}@example.org", "Manager", "x"),
-        actor=learner,
-        link_for=link_for,
-    )
+    plan, sample = quality_assure(registration, unit, evidence)
     return Side(
         centre=centre,
         people=people,
@@ -186,15 +124,102 @@ def build_side(place: str, learner_name: str, qualification: Qualification) -> S
         plan=plan,
         sample=sample,
         action=sample.actions.get(),
-        sample_pdf=ready(document_request(sample=sample, actor=iqa), "sample.pdf"),
-        plan_pdf=ready(document_request(plan=plan, actor=iqa), "plan.pdf"),
-        witness_token=tokens[0],
-        reset={
-            "uidb64": urlsafe_base64_encode(force_bytes(learner.pk)),
-            "token": default_token_generator.make_token(learner),
-        },
-        secrets=[learner_name, learner.email, draft.title, certificate.number],
+        sample_pdf=ready(document_request(sample=sample, actor=people[IQA]), "sample.pdf"),
+        plan_pdf=ready(document_request(plan=plan, actor=people[IQA]), "plan.pdf"),
+        witness_token=witness_link(registration),
+        secrets=[learner_name, people[LEARNER].email, draft.title, certificate.number],
     )
+
+
+def staff(centre: Centre, slug: str, learner_name: str) -> dict[str, User]:
+    return {
+        LEARNER: person(centre, RoleKind.LEARNER, f"{slug}.learner@example.org", learner_name),
+        ASSESSOR: person(centre, RoleKind.ASSESSOR, f"{slug}.assessor@example.org"),
+        TRAINEE: person(centre, RoleKind.ASSESSOR, f"{slug}.trainee@example.org", trainee=True),
+        IQA: person(centre, RoleKind.IQA, f"{slug}.iqa@example.org"),
+        ADMIN: person(centre, RoleKind.CENTRE_ADMIN, f"{slug}.admin@example.org"),
+    }
+
+
+def register(
+    centre: Centre, people: dict[str, User], qualification: Qualification, slug: str
+) -> Registration:
+    details = RegistrationDetails(
+        learner=people[LEARNER],
+        qualification=qualification,
+        start_date=START,
+        assessor=people[ASSESSOR],
+        iqa=people[IQA],
+        ao_registration_number=f"AO-{slug}-4471",
+    )
+    return registration_create(
+        centre=centre, details=details, optional_units=SFJ_ENOUGH, actor=people[ADMIN]
+    )
+
+
+def achieve(registration: Registration, unit: Unit, evidence: Evidence) -> UnitSignOff:
+    """The unit met, signed off and countersigned; one criterion of another decided."""
+    assessor = registration.assessor
+    assert assessor is not None
+    judge(registration, assessor, unit, evidence)
+    judge(registration, assessor, Unit.objects.get(code=BEGUN_UNIT), evidence, first_only=True)
+    sign_off = unit_sign_off(
+        registration=registration,
+        unit_id=unit.pk,
+        signature="Signed by the assessor",
+        password=PASSWORD,
+        declared=True,
+        actor=assessor,
+    )
+    learner = registration.learner
+    return unit_learner_countersign(
+        sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner
+    )
+
+
+def quality_assure(
+    registration: Registration, unit: Unit, evidence: Evidence
+) -> tuple[SamplingPlan, Sample]:
+    """A plan for the period, and the unit sampled with an action for the assessor."""
+    iqa = registration.iqa
+    assert iqa is not None
+    plan = plan_generate(
+        centre=registration.centre,
+        qualification=registration.qualification,
+        starts_on=PERIOD[0],
+        ends_on=PERIOD[1],
+        actor=iqa,
+    )
+    sample = sample_record(
+        registration=registration,
+        unit_id=unit.pk,
+        decisions=list(Decision.objects.filter(registration=registration, criterion__unit=unit)),
+        evidence=[evidence],
+        judgement=Finding(True, True, True, True, True, Verdict.ACTION_REQUIRED, "Looked at."),
+        actions=[(f"Ask {registration.learner.full_name} about the second call", ON)],
+        actor=iqa,
+    )
+    return plan, sample
+
+
+def witness_link(registration: Registration) -> str:
+    """The secret of a witness's link, asked for by the learner (it is only ever e-mailed)."""
+    tokens: list[str] = []
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return token
+
+    name = registration.learner.full_name
+    witness_request_create(
+        registration=registration,
+        ask=WitnessAsk(
+            f"Witness of {name}", f"witness.{registration.pk}@example.org", "Manager", "x"
+        ),
+        actor=registration.learner,
+        link_for=link_for,
+    )
+    return tokens[0]
 
 
 def person(
@@ -205,8 +230,8 @@ def person(
     return user
 
 
-def add_evidence(registration: Registration, title: str, on: datetime.date) -> Evidence:
-    details = EvidenceDetails(title, on, "reflective_account", f"What {title} shows.")
+def add_evidence(registration: Registration, title: str) -> Evidence:
+    details = EvidenceDetails(title, ON, "reflective_account", f"What {title} shows.")
     upload = pdf(extra=title.encode())
     return evidence_add(
         registration=registration,
@@ -237,7 +262,7 @@ def judge(
 
 def ready(document: Any, name: str) -> Any:
     """A PDF as the worker would leave it (the tests do not render PDFs)."""
-    document.file.save(name, ContentFile(PDF_BYTES), save=False)
+    document.file.save(name, ContentFile(PDF), save=False)
     status = RenderStatus.READY if isinstance(document, Certificate) else DocumentStatus.READY
     type(document).objects.filter(pk=document.pk).update(file=document.file.name, status=status)
     document.status = status

@@ -22,7 +22,7 @@ def world(real_services, django_db_setup, django_db_blocker):
 
 
 @pytest.mark.parametrize("name", sorted(URLS))
-def test_each_persona_gets_what_the_table_allows_by_every_method(world: World, name: str):
+def test_every_method_by_every_persona_gets_what_the_table_allows(world: World, name: str):
     cells = cells_of(name, every=True)
     wrong = [problem for cell in cells if (problem := check_cell(world, cell))]
     assert not wrong, f"{name}: {len(wrong)} cells answer otherwise than the table says:\n" + (
