@@ -16,6 +16,7 @@ bigint where SQLite does not.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -127,16 +128,19 @@ def methods_of(entry: Entry) -> list[str]:
     return [*found, "POST"] if entry.post is not None else found
 
 
+@cache
 def post_fields(entry: Entry) -> list[str]:
     names = [n for form in entry.forms for n in form_fields(form)]
     return sorted({*names, *entry.post_keys, *entry.files})
 
 
+@cache
 def get_fields(entry: Entry) -> list[str]:
     names = [n for form in entry.forms for n in form_fields(form)]
     return sorted({*names, *entry.get_keys})
 
 
+@cache
 def path_converters(name: str) -> dict[str, Any]:
     return next(r.converters for r in routes() if r.name == name)
 
