@@ -36,7 +36,7 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
-from portal.http import PortalRequest, posted_ids
+from portal.http import PortalRequest, posted_ids, posted_text
 from portal.refusals import attempt, attempt_form, flash_refusal, refused_on_form
 from portfolios.access import evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
@@ -99,7 +99,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
 def mapping_review_view(request: PortalRequest, pk: int) -> HttpResponse:
     mapping = mapping_for(request, pk)
     confirm = request.POST.get("action") == "confirm"
-    feedback = "" if confirm else request.POST.get("feedback", "")
+    feedback = "" if confirm else posted_text(request.POST.get("feedback"))
     return attempt(
         request,
         lambda: mapping_review(

@@ -64,9 +64,11 @@ def require_iqa(actor: User, centre: Centre) -> None:
 
 
 def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrategy:
-    """The centre's strategy for the qualification: the defaults until someone changes them."""
-    found, _ = SamplingStrategy.objects.get_or_create(centre=centre, qualification=qualification)
-    return found
+    """The centre's strategy for the qualification: the defaults until someone saves it. The
+    defaults are not stored (reading a page or making a plan changes nothing), so until then
+    the strategy is a row not yet saved, which `strategy_save` saves."""
+    found = SamplingStrategy.objects.filter(centre=centre, qualification=qualification).first()
+    return found or SamplingStrategy(centre=centre, qualification=qualification)
 
 
 def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
@@ -420,7 +422,13 @@ def strategy_save(*, form: Any, risks: dict[int, str], actor: User) -> SamplingS
     if not (holds(actor, RoleKind.IQA, centre) or holds(actor, RoleKind.CENTRE_ADMIN, centre)):
         raise PermissionDenied(NOT_AN_IQA)
     with transaction.atomic():
-        before = {f: getattr(SamplingStrategy.objects.get(pk=strategy.pk), f) for f in form.fields}
+        lock_chain(centre.pk)  # the centre's writes take turns: two first saves make one row
+        saved = SamplingStrategy.objects.filter(
+            centre=centre, qualification=strategy.qualification
+        ).first()
+        before = {f: getattr(saved or SamplingStrategy(), f) for f in form.fields}
+        if saved is not None and strategy.pk is None:  # saved by someone else meanwhile
+            strategy.pk, strategy._state.adding = saved.pk, False
         form.save()
         for assessor_id, risk in risks.items():
             AssessorRisk.objects.update_or_create(

@@ -103,6 +103,12 @@ def posted_ids(values: Iterable[str]) -> set[int]:
     return {posted_id(v) for v in values} - {0}
 
 
+def posted_text(value: str | None) -> str:
+    """Text sent by a form field read without a Django form (whose fields refuse NUL
+    themselves): without NUL characters, which PostgreSQL refuses in text."""
+    return (value or "").replace("\x00", "")
+
+
 def search_text(value: str | None, limit: int = 100) -> str:
     """What a person typed into a search box, as the database can take it: trimmed, capped,
     and without NUL characters (PostgreSQL refuses them in text)."""

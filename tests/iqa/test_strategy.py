@@ -1,10 +1,25 @@
 """The sampling strategy page: shares by risk, stages, and assessors' risk."""
 
+import pytest
 from django.urls import reverse
 
-from iqa.models import AssessorRisk, Risk, SamplingStrategy
-from iqa.services import risk_of
+from iqa import planning, services
+from iqa.forms import StrategyForm
+from iqa.models import AssessorRisk, Risk, SamplingStrategy, Stage
+from iqa.services import plan_generate, risk_of, strategy_for, strategy_save
 from portal.models import AuditEntry
+from tests.iqa.test_services import PERIOD_ENDS, PERIOD_STARTS
+from tests.iqa.test_views import BEGUN_UNIT, SIGNED_UNIT, assessed, evidence, items
+
+__all__ = ["assessed", "evidence"]
+DEFAULTS = {
+    "trainee_percent": 100,
+    "new_percent": 50,
+    "standard_percent": 25,
+    "experienced_percent": 10,
+    "interim_required": True,
+    "summative_required": True,
+}
 
 
 def strategy_url(sfj):
@@ -51,8 +66,7 @@ def test_a_share_over_a_hundred_is_refused_and_nothing_changes(client, centre, s
         },
     ).content.decode()
     assert "A share is at most 100 per cent." in page
-    assert not AssessorRisk.objects.exists()
-    assert SamplingStrategy.objects.get(centre=centre, qualification=sfj).trainee_percent == 100
+    assert not AssessorRisk.objects.exists() and not SamplingStrategy.objects.exists()
 
 
 def test_only_an_iqa_or_a_centre_admin_sets_the_strategy(
@@ -63,3 +77,77 @@ def test_only_an_iqa_or_a_centre_admin_sets_the_strategy(
         assert client.get(strategy_url(sfj)).status_code == 403
     client.force_login(centre_admin)
     assert client.get(strategy_url(sfj)).status_code == 200
+
+
+def test_opening_the_strategy_page_shows_the_defaults_and_saves_nothing(client, sfj, iqa):
+    client.force_login(iqa)
+    response = client.get(strategy_url(sfj))
+    assert response.context is not None
+    form = response.context["form"]
+    assert {name: form[name].value() for name in DEFAULTS} == DEFAULTS
+    assert not SamplingStrategy.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_the_first_save_stores_the_strategy_and_audits_the_defaults_as_what_it_was(
+    client, centre, sfj, iqa
+):
+    client.force_login(iqa)
+    client.post(strategy_url(sfj), {**DEFAULTS, "new_percent": 70, "interim_required": ""})
+    strategy = SamplingStrategy.objects.get(centre=centre, qualification=sfj)
+    assert (strategy.new_percent, strategy.interim_required) == (70, False)
+    entry = AuditEntry.objects.get(action="iqa.strategy_saved")
+    assert entry.before == DEFAULTS and entry.after["new_percent"] == 70  # type: ignore[index]
+
+
+def test_a_strategy_saved_by_someone_else_after_the_page_opened_is_replaced_not_doubled(
+    centre, sfj, iqa
+):
+    form = StrategyForm({**DEFAULTS, "standard_percent": 40}, instance=strategy_for(centre, sfj))
+    SamplingStrategy.objects.create(centre=centre, qualification=sfj, standard_percent=30)
+    assert form.is_valid()
+    strategy_save(form=form, risks={}, actor=iqa)
+    [strategy] = SamplingStrategy.objects.all()
+    assert strategy.standard_percent == 40
+    before = AuditEntry.objects.get(action="iqa.strategy_saved").before
+    assert before["standard_percent"] == 30  # type: ignore[index]
+
+
+@pytest.fixture
+def proposed(monkeypatch):
+    """What plan_generate asks the planner for: each assessor's share and the stages."""
+    asked: dict[str, object] = {}
+
+    def propose(work, *, percent, iqa, stages=(), already=()):
+        asked.update(percent=percent, stages=stages)
+        return planning.propose(work, percent=percent, iqa=iqa, stages=stages, already=already)
+
+    monkeypatch.setattr(services, "propose", propose)
+    return asked
+
+
+def generate(centre, sfj, iqa):
+    return plan_generate(
+        centre=centre, qualification=sfj, starts_on=PERIOD_STARTS, ends_on=PERIOD_ENDS, actor=iqa
+    )
+
+
+def test_a_plan_made_before_any_strategy_is_saved_follows_the_defaults_and_saves_none(
+    centre, sfj, iqa, assessor, assessed, proposed
+):
+    plan = generate(centre, sfj, iqa)
+    assert proposed == {"percent": {assessor.pk: 25}, "stages": ["interim", "summative"]}
+    assert items(plan) == {
+        (SIGNED_UNIT, Stage.SUMMATIVE, False),
+        (BEGUN_UNIT, Stage.INTERIM, False),
+    }
+    assert not SamplingStrategy.objects.exists()
+
+
+def test_a_plan_made_after_the_strategy_is_saved_follows_it(
+    centre, sfj, iqa, assessor, assessed, proposed
+):
+    SamplingStrategy.objects.create(
+        centre=centre, qualification=sfj, standard_percent=60, interim_required=False
+    )
+    generate(centre, sfj, iqa)
+    assert proposed == {"percent": {assessor.pk: 60}, "stages": ["summative"]}

@@ -7,8 +7,12 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from portal.http import posted_id, posted_ids, search_text
+from portal.http import posted_id, posted_ids, posted_text, search_text
+from portfolios.bulk import NOT_CSV, read_csv
 from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets, mapping_propose
+from portfolios.models import MappingStatus
+from qualifications.models import Criterion
 from tests.portfolios.conftest import registration, sfj
 from tests.portfolios.files import pdf
 
@@ -27,6 +31,10 @@ def test_a_plain_id_is_read_as_one():
 
 def test_a_search_loses_nul_characters_and_is_capped():
     assert search_text("  Leo\x00 Brown ") == "Leo Brown" and len(search_text("x" * 500)) == 100
+
+
+def test_text_posted_without_a_form_loses_nul_characters_and_nothing_else():
+    assert posted_text(" Not\x00 enough ") == " Not enough " and posted_text(None) == ""
 
 
 @pytest.fixture
@@ -69,3 +77,24 @@ def test_a_junk_plan_item_on_the_sample_page_is_no_item(request, client, evidenc
     client.force_login(iqa)
     url = reverse("iqa:sample-new", args=[registration.pk, unit])
     assert client.get(url, {"item": value}).status_code in (200, 403, 404)
+
+
+def test_a_mapping_rejected_with_nul_in_the_feedback_keeps_the_feedback_without_it(
+    client, evidence, learner, assessor
+):
+    criterion = Criterion.objects.filter(
+        unit__in=evidence.registration.planned_units.values("unit")
+    )
+    targets = Targets(criteria=frozenset([criterion.order_by("pk")[0].pk]))
+    mapping_propose(evidence=evidence, targets=targets, actor=learner)
+    mapping = evidence.mappings.get()
+    client.force_login(assessor)
+    url = reverse("assessment:mapping-review", args=[mapping.pk])
+    client.post(url, {"action": "reject", "feedback": "Not\x00 this unit"})
+    mapping.refresh_from_db()
+    assert (mapping.status, mapping.feedback) == (MappingStatus.REJECTED, "Not this unit")
+
+
+def test_a_csv_file_with_nul_in_it_is_not_a_csv_file(centre):
+    raw = "learner_email,qualification,start_date\nleo\x00@example.org,SFJ-L2-CS,2026-09-01\n"
+    assert read_csv(raw.encode(), centre).errors == [NOT_CSV]

@@ -1,0 +1,68 @@
+"""No malformed value answers 500, and a request turned down changes nothing: Hypothesis sends
+junk (tests/junk.py) to every parameter of every URL in tests/urlmap.py, as every persona.
+
+A few examples per URL here, so the fast suite stays fast; CI sends many more on PostgreSQL
+(tests/integration/test_junk_on_postgresql.py), and HYPOTHESIS_PROFILE=thorough twenty times
+as many again. A failure prints the junk that broke, as `Junk(...)`.
+"""
+
+from __future__ import annotations
+
+import re
+from inspect import getsource, unwrap
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from tests.junk import junk_for, problems, send_junk
+from tests.matrix import world_for_module
+from tests.urlmap import URLS, form_fields, routes
+from tests.world import World
+
+pytestmark = pytest.mark.django_db
+EXAMPLES = max(3, settings().max_examples // 40)  # 3 by default, 75 when thorough
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    yield from world_for_module(django_db_blocker)
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+def test_junk_in_any_parameter_gets_an_answer_and_a_refusal_changes_nothing(
+    world: World, name: str
+):
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(junk=junk_for(name))
+    def junk_gets_an_answer(junk):
+        assert not problems(junk, send_junk(world, name, junk))
+
+    junk_gets_an_answer()
+
+
+READS = re.compile(r"request\.(GET|POST)(?:\.get|\.getlist|\[|)\(?\s*[\"']([\w-]+)[\"']")
+IN = re.compile(r"[\"']([\w-]+)[\"']\s+(?:not\s+)?in\s+request\.(GET|POST)")
+BINDS = re.compile(r"(\w+Form)\(\s*request\.(GET|POST)")
+
+
+@pytest.mark.parametrize("route", list(routes()), ids=lambda r: r.name)
+def test_every_key_a_view_reads_and_every_form_it_binds_is_in_the_table(route):
+    """So that junk reaches them: the view's own source, read for request.GET and .POST."""
+    try:
+        source = getsource(unwrap(route.callback))
+    except (OSError, TypeError):  # a class-based view of Django's: its forms are declared
+        return
+    entry = URLS.get(route.name)
+    if entry is None:  # test_every_url_has_an_entry says what to write
+        return
+    read = {(m, k) for m, k in READS.findall(source)} | {(m, k) for k, m in IN.findall(source)}
+    declared = {("GET", k) for k in entry.get_keys} | {("POST", k) for k in entry.post_keys}
+    fields = {n for form in entry.forms for n in form_fields(form)}
+    missing = {(m, k) for m, k in read if (m, k) not in declared and k not in fields}
+    forms = {f for f, _ in BINDS.findall(source)} - {f.__name__ for f in entry.forms}
+    assert not missing and not forms, f"add to URLS[{route.name!r}]: {missing or ''} {forms or ''}"

@@ -1,0 +1,618 @@
+"""Every URL of the portal: how to call it and who may. The permission matrix
+(tests/test_permission_matrix.py) and the junk tests (tests/test_junk.py and the PostgreSQL
+variant in tests/integration/) are generated from this one table and the URL configuration.
+
+Adding a URL
+------------
+A URL in the URL configuration with no entry here fails `test_every_url_has_an_entry`. Add one
+to `URLS`, keyed by the URL's name (with its namespace), saying:
+
+- `kwargs`: the URL's arguments, built from a `Side` of tests/world.py (one centre's people and
+  one learner's work: `side.registration.pk`, `side.sample.pk`, ...). Omit it for none.
+- `get`, `post`: who may use that method (`None`: the URL does not answer it: 405 expected).
+  Personas are the constants below: LEARNER, ASSESSOR (the learner's), TRAINEE (a trainee
+  assessor of the same centre with nobody in their caseload), IQA (the learner's), ADMIN
+  (the centre's), and ANONYMOUS (nobody logged in). EVERYONE is every logged-in persona;
+  ANYONE adds ANONYMOUS (a public page). Anyone else gets 403 or 404, anonymous is sent to log
+  in, and nothing changes.
+- `data`: a valid form for the POST, built from the side and the person posting (every
+  persona sends the same one, so a refusal is shown to hold even for a form that would go
+  through); `query`: the query string a valid GET needs.
+- `private`: True when the arguments or the form name a learner's things (a registration,
+  evidence, a sample...). The matrix then also sends them as every persona of the other centre,
+  who must get 404 (or, with `outside=TURNED_AWAY`, a page that ignores what they cannot see),
+  and as the other centre's admin (the outsider) on their own centre's things, who gets what our
+  ADMIN gets on ours. `reach`: who can see those things at all (those refused but in reach
+  may get 403; those out of reach must get 404, or the 403 that things that do not exist get
+  too: an id must never reveal that something exists).
+- `reveals`: True for a page that shows a learner's name to whoever holds the link (the
+  witness link, public verification): its answers are not checked for leaks.
+- For the junk tests, what else the view reads: `forms` (the form classes bound to the request;
+  their fields are found by introspection), `get_keys` and `post_keys` (raw request.GET and
+  request.POST keys the view or its helpers read), `files` (file fields), `csv_columns` (the
+  columns of a CSV file it reads, from its files or a `content` key). A test reads each view's
+  source and fails if it reads a key or binds a form not declared here.
+
+For example, a page for the learner's assessor and the centre admin, showing one evidence
+item and taking a form:
+
+    "assessment:evidence-note": Entry(
+        get=only(ASSESSOR, ADMIN),
+        post=only(ASSESSOR),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"note": "Seen."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(NoteForm,),
+    ),
+
+If a persona should be allowed and is not (or the reverse), the matrix prints each cell that
+answers otherwise, e.g. `GET trainee on ours: expected 404, got 200; shows [...]`.
+
+Django's admin is left out: it has its own permission system (staff and superusers, per model),
+tested in tests/portal/test_admin.py. Static files are served by WhiteNoise's middleware, not
+by a URL pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from assessment.forms import (
+    CaseloadFilterForm,
+    DecisionForm,
+    LearnerCountersignForm,
+    RecordForm,
+    SignOffForm,
+    UnlockForm,
+)
+from certification.forms import ReasonForm
+from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
+from portal.forms import EmailAuthenticationForm
+from portal.models import Role, User
+from portfolios.bulk import COLUMNS
+from portfolios.forms import (
+    BulkUploadForm,
+    EvidenceEditForm,
+    EvidenceForm,
+    QualificationChoiceForm,
+    RegistrationForm,
+    UnitChoiceForm,
+    WitnessAskForm,
+    WitnessConfirmForm,
+)
+from qualifications.models import Criterion, Qualification
+from tests.factories import PASSWORD
+from tests.portfolios.conftest import SFJ_ENOUGH
+from tests.portfolios.files import pdf
+from tests.world import (
+    ADMIN,
+    ANONYMOUS,
+    ASSESSOR,
+    BEGUN_UNIT,
+    IQA,
+    LEARNER,
+    STAFF_OF_OURS,
+    Side,
+)
+
+Who = frozenset[str]
+EVERYONE: Who = frozenset(STAFF_OF_OURS)
+ANYONE: Who = EVERYONE | {ANONYMOUS}
+NOBODY: Who = frozenset()
+# Who can see a learner's registration and all in it: the learner, their assessor and IQA, and
+# the centre's admins (portfolios.models.RegistrationQuerySet.visible_to).
+PORTFOLIO: Who = frozenset({LEARNER, ASSESSOR, IQA, ADMIN})
+SAMPLE_READERS: Who = frozenset({IQA, ASSESSOR, ADMIN})  # iqa.access.sample_for
+PLAN_READERS: Who = frozenset({IQA, ADMIN})  # iqa.access.plan_for
+
+
+def only(*personas: str) -> Who:
+    return frozenset(personas)
+
+
+NOT_FOUND = "404"
+TURNED_AWAY = "turned away"  # the page answers, ignores what the person cannot see, changes nothing
+
+Build = Callable[[Side], dict[str, Any]]
+BuildForm = Callable[[Side, User | None], dict[str, Any]]
+
+
+def nothing(side: Side, *_: object) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One URL: how to call it and who may. See the module's docstring."""
+
+    get: Who | None = None
+    post: Who | None = None
+    kwargs: Build = nothing
+    query: Build = nothing
+    data: BuildForm = nothing
+    private: bool = False
+    reach: Who = NOBODY
+    outside: str = NOT_FOUND
+    reveals: bool = False
+    forms: tuple[type[forms.BaseForm], ...] = ()
+    get_keys: tuple[str, ...] = ()
+    post_keys: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    csv_columns: tuple[str, ...] = ()  # the columns of a CSV file it reads (its files, content)
+
+    def may(self, method: str) -> Who | None:
+        return self.get if method in ("GET", "HEAD") else self.post
+
+
+def registration(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.pk}
+
+
+def registration_unit(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.pk, "unit_pk": side.unit.pk}
+
+
+def pk_of(attribute: str) -> Build:
+    return lambda side: {"pk": getattr(side, attribute).pk}
+
+
+def begun_criterion() -> int:
+    return Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by("pk").values_list("pk")[2][0]
+
+
+def other_qualification(side: Side) -> int:
+    return Qualification.objects.exclude(pk=side.qualification.pk).order_by("pk")[0].pk
+
+
+def own_role(side: Side, user: User | None) -> dict[str, Any]:
+    """The person's own role at the side's centre, else the side's learner's (not theirs)."""
+    mine = Role.objects.filter(user=user, centre=side.centre).first() if user else None
+    theirs = Role.objects.filter(user=side.people[LEARNER]).first()
+    return {"role": (mine or theirs).pk}  # type: ignore[union-attr]
+
+
+def reset_link(side: Side) -> dict[str, Any]:
+    """The learner's password reset link, made now (logging in moves the token on)."""
+    learner = User.objects.get(pk=side.people[LEARNER].pk)
+    uidb64 = urlsafe_base64_encode(force_bytes(learner.pk))
+    return {"uidb64": uidb64, "token": default_token_generator.make_token(learner)}
+
+
+DAY = "2026-10-07"
+NEW_PASSWORD = "a-brand-new-passphrase-4471"
+LISTING = ("sort", "page")  # portal.listing.sorted_page
+
+URLS: dict[str, Entry] = {
+    "home": Entry(get=EVERYONE, get_keys=("qualification", "status"), forms=(CaseloadFilterForm,)),
+    "switch-role": Entry(post=EVERYONE, private=True, data=own_role, post_keys=("role",)),
+    "healthz": Entry(get=ANYONE),
+    "login": Entry(
+        get=ANYONE,
+        post=ANYONE,
+        data=lambda side, user: {"username": side.people[LEARNER].email, "password": PASSWORD},
+        forms=(EmailAuthenticationForm,),
+        get_keys=("next",),
+    ),
+    "logout": Entry(post=ANYONE),
+    "password_change": Entry(
+        get=EVERYONE,
+        post=EVERYONE,
+        data=lambda side, user: {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+        forms=(auth_forms.PasswordChangeForm,),
+    ),
+    "password_change_done": Entry(get=EVERYONE),
+    "password_reset": Entry(
+        get=ANYONE,
+        post=ANYONE,
+        data=lambda side, user: {"email": side.people[LEARNER].email},
+        forms=(auth_forms.PasswordResetForm,),
+    ),
+    "password_reset_done": Entry(get=ANYONE),
+    "password_reset_confirm": Entry(
+        get=ANYONE,
+        post=ANYONE,
+        kwargs=reset_link,
+        data=lambda side, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        forms=(auth_forms.SetPasswordForm,),
+    ),
+    "password_reset_complete": Entry(get=ANYONE),
+    # The catalogue is published information.
+    "qualifications:catalogue": Entry(get=ANYONE),
+    "qualifications:qualification-detail": Entry(
+        get=ANYONE, kwargs=lambda side: {"pk": side.qualification.pk}
+    ),
+    "qualifications:unit-detail": Entry(get=ANYONE, kwargs=pk_of("unit")),
+    "qualifications:search": Entry(get=ANYONE, get_keys=("q",)),
+    # Portfolios: registrations, evidence, witnesses.
+    "portfolios:registration-list": Entry(
+        get=only(ADMIN), get_keys=("q", "qualification", "status", *LISTING)
+    ),
+    "portfolios:registration-create": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        query=lambda side: {"qualification": side.qualification.pk},
+        data=lambda side, user: {
+            "learner": side.people[LEARNER].pk,
+            "start_date": DAY,
+            "optional_units": SFJ_ENOUGH,
+        },
+        forms=(QualificationChoiceForm, RegistrationForm),
+    ),
+    "portfolios:registration-bulk": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        data=lambda side, user: {"confirm": "1", "content": "email,name\n"},
+        forms=(BulkUploadForm,),
+        post_keys=("confirm", "content"),
+        files=("file",),
+        csv_columns=COLUMNS,
+    ),
+    "portfolios:registration-detail": Entry(
+        get=PORTFOLIO, kwargs=registration, private=True, reach=PORTFOLIO
+    ),
+    "portfolios:registration-units": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {"optional_units": SFJ_ENOUGH},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(UnitChoiceForm,),
+    ),
+    "portfolios:evidence-new": Entry(
+        get=only(LEARNER),
+        post=only(LEARNER),
+        kwargs=registration,
+        data=lambda side, user: {
+            "title": "A new piece of evidence",
+            "occurred_on": DAY,
+            "method": "product",
+            "declaration": "on",
+            "evidence_files": pdf(extra=b"new"),
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(EvidenceForm,),
+        files=("evidence_files",),
+    ),
+    "portfolios:evidence-detail": Entry(
+        get=PORTFOLIO, kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
+    ),
+    "portfolios:evidence-edit": Entry(
+        get=only(LEARNER),
+        post=only(LEARNER),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"title": "Edited", "occurred_on": DAY, "method": "product"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(EvidenceEditForm,),
+    ),
+    "portfolios:evidence-map": Entry(
+        get=only(LEARNER),
+        post=only(LEARNER),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"criteria": [begun_criterion()]},
+        private=True,
+        reach=PORTFOLIO,
+        post_keys=("criteria", "range_items", "knowledge_items"),
+    ),
+    "portfolios:evidence-remove": Entry(
+        post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
+    ),
+    "portfolios:evidence-file": Entry(
+        get=PORTFOLIO, kwargs=pk_of("file"), private=True, reach=PORTFOLIO, get_keys=("download",)
+    ),
+    "portfolios:witness-ask": Entry(
+        get=only(LEARNER, ASSESSOR),
+        post=only(LEARNER, ASSESSOR),
+        kwargs=registration,
+        data=lambda side, user: {
+            "name": "Pat Witness",
+            "email": "pat@example.org",
+            "role": "Supervisor",
+            "statement": "Saw it done.",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(WitnessAskForm,),
+    ),
+    # The link is the permission: whoever holds it may open it, logged in or not.
+    "portfolios:witness-confirm": Entry(
+        get=ANYONE,
+        post=ANYONE,
+        kwargs=lambda side: {"token": side.witness_token},
+        data=lambda side, user: {
+            "signed_name": "Pat Witness",
+            "job_title": "Supervisor",
+            "relationship": "Line manager",
+            "signature": "Pat Witness",
+            "truthful": "on",
+        },
+        reveals=True,
+        forms=(WitnessConfirmForm,),
+    ),
+    # Assessment.
+    "assessment:unit-progress": Entry(
+        get=PORTFOLIO, kwargs=registration_unit, private=True, reach=PORTFOLIO
+    ),
+    "assessment:evidence-review": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {
+            "outcome": "met",
+            "method": "product",
+            "assessed_on": DAY,
+            "criteria": [begun_criterion()],
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(DecisionForm,),
+        post_keys=("criteria", "range_items", "knowledge_items"),
+    ),
+    "assessment:mapping-review": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("mapping"),
+        data=lambda side, user: {"action": "confirm"},
+        private=True,
+        reach=PORTFOLIO,
+        post_keys=("action", "feedback"),
+    ),
+    "assessment:record-new": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=registration,
+        data=lambda side, user: {
+            "title": "Observation at work",
+            "occurred_on": DAY,
+            "method": "observation",
+            "description": "Watched the learner take three calls.",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RecordForm,),
+        files=("evidence_files",),
+    ),
+    # Each assessor sees the trainees' decisions waiting for them (none for everyone else).
+    "assessment:countersign": Entry(get=EVERYONE, post=EVERYONE, post_keys=("decisions",)),
+    "assessment:unit-sign-off": Entry(
+        get=PORTFOLIO,
+        post=only(ASSESSOR),
+        kwargs=registration_unit,
+        data=lambda side, user: {"signature": "Signed", "password": PASSWORD, "declared": "on"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(SignOffForm,),
+    ),
+    "assessment:unit-countersign": Entry(
+        post=only(LEARNER),
+        kwargs=pk_of("sign_off"),
+        data=lambda side, user: {"signature": "Signed", "declared": "on"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(LearnerCountersignForm,),
+    ),
+    "assessment:unit-unlock": Entry(
+        post=only(ADMIN),
+        kwargs=pk_of("sign_off"),
+        data=lambda side, user: {"reason": "Decided against the wrong criterion."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(UnlockForm,),
+    ),
+    "assessment:item-history": Entry(
+        get=PORTFOLIO,
+        kwargs=lambda side: {
+            "pk": side.registration.pk,
+            "kind": "criterion",
+            "item_pk": side.criterion.pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+    ),
+    # IQA.
+    "iqa:plan-new": Entry(
+        get=only(IQA),
+        post=only(IQA),
+        data=lambda side, user: {
+            "qualification": side.qualification.pk,
+            "starts_on": "2026-09-01",
+            "ends_on": "2026-12-31",
+        },
+        forms=(PlanForm,),
+    ),
+    "iqa:strategy": Entry(
+        get=only(IQA, ADMIN),
+        post=only(IQA, ADMIN),
+        # One with no plan: nothing has had reason to save a strategy for it.
+        kwargs=lambda side: {"qualification_pk": other_qualification(side)},
+        data=lambda side, user: {
+            "trainee_percent": 100,
+            "new_percent": 50,
+            "standard_percent": 20,
+            "experienced_percent": 10,
+            "summative_required": "on",
+            f"risk-{side.people[ASSESSOR].pk}": "new",
+        },
+        forms=(StrategyForm,),
+        post_keys=("risk-{assessor}",),
+    ),
+    "iqa:plan-detail": Entry(
+        get=PLAN_READERS,
+        post=only(IQA),
+        kwargs=pk_of("plan"),
+        data=lambda side, user: {"remove": side.plan.items.order_by("pk")[0].pk},
+        private=True,
+        reach=PLAN_READERS,
+        post_keys=("remove", "add"),
+    ),
+    "iqa:sample-new": Entry(
+        get=PORTFOLIO,
+        post=only(IQA),
+        kwargs=registration_unit,
+        data=lambda side, user: {
+            "verdict": "agree",
+            "feedback": "Sound.",
+            "decisions": list(side.registration.decisions.values_list("pk", flat=True)),
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(SampleForm,),
+        get_keys=("item",),
+        post_keys=("decisions", "evidence"),
+    ),
+    "iqa:sample-detail": Entry(
+        get=SAMPLE_READERS, kwargs=pk_of("sample"), private=True, reach=SAMPLE_READERS
+    ),
+    "iqa:registration-status": Entry(
+        get=PORTFOLIO, kwargs=registration, private=True, reach=PORTFOLIO
+    ),
+    "iqa:sample-lift": Entry(
+        post=only(ADMIN),
+        kwargs=pk_of("sample"),
+        data=lambda side, user: {"reason": "The decision was recorded against the wrong unit."},
+        private=True,
+        reach=SAMPLE_READERS,
+        forms=(LiftForm,),
+    ),
+    "iqa:action-respond": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("action"),
+        data=lambda side, user: {"response": "Asked, and recorded the answer."},
+        private=True,
+        reach=SAMPLE_READERS,
+        forms=(ResponseForm,),
+    ),
+    "iqa:action-close": Entry(
+        post=only(IQA), kwargs=pk_of("action"), private=True, reach=SAMPLE_READERS
+    ),
+    "iqa:plan-csv": Entry(get=PLAN_READERS, kwargs=pk_of("plan"), private=True, reach=PLAN_READERS),
+    "iqa:document-request": Entry(
+        post=SAMPLE_READERS,
+        data=lambda side, user: {"sample": side.sample.pk},
+        private=True,
+        reach=SAMPLE_READERS,
+        post_keys=("sample", "plan"),
+    ),
+    "iqa:document-download": Entry(
+        get=SAMPLE_READERS, kwargs=pk_of("sample_pdf"), private=True, reach=SAMPLE_READERS
+    ),
+    # Certification.
+    "certification:claims": Entry(get=only(ADMIN), get_keys=("qualification",)),
+    "certification:claim": Entry(
+        post=only(ADMIN),
+        data=lambda side, user: {"kind": "full", "registrations": [side.registration.pk]},
+        private=True,
+        reach=only(ADMIN),
+        outside=TURNED_AWAY,
+        post_keys=("kind", "registrations"),
+    ),
+    "certification:certificate-list": Entry(
+        get=only(ADMIN), get_keys=("q", "kind", "state", *LISTING)
+    ),
+    "certification:certificate-detail": Entry(
+        get=PORTFOLIO,
+        post=only(ADMIN),
+        kwargs=pk_of("certificate"),
+        data=lambda side, user: {"action": "revoke", "reason": "Issued in error."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(ReasonForm,),
+        post_keys=("action",),
+    ),
+    "certification:certificate-pdf": Entry(
+        get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO
+    ),
+    # Public verification: whoever has the number sees whose certificate it is.
+    "certification:verify": Entry(get=ANYONE, get_keys=("number",)),
+    "certification:verify-number": Entry(
+        get=ANYONE,
+        kwargs=lambda side: {"number": side.certificate.number},
+        reveals=True,
+        get_keys=("number",),
+    ),
+}
+
+# Not in the table, and why.
+LEFT_OUT = {
+    "admin": "Django's admin has its own permission system (staff and superusers, per model), "
+    "tested in tests/portal/test_admin.py and tests/qualifications/test_admin.py.",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    route: str
+    callback: Callable[..., Any]
+    converters: dict[str, Any]  # each path argument's converter (IntConverter, StringConverter)
+
+
+def routes(urlconf: Any = None) -> Iterator[Route]:
+    """Every URL pattern Django resolves, with its full name and route, except LEFT_OUT."""
+    yield from _walk(get_resolver(urlconf), "", None, {})
+
+
+def _walk(
+    resolver: URLResolver, prefix: str, namespace: str | None, found: dict[str, Any]
+) -> Iterator[Route]:
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        converters = {**found, **getattr(pattern.pattern, "converters", {})}
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                if pattern.namespace in LEFT_OUT:
+                    continue
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern, route, inner, converters)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name or route  # an unnamed pattern is keyed by its route
+            full = f"{namespace}:{name}" if namespace and pattern.name else name
+            yield Route(full, route, pattern.callback, converters)
+
+
+HOW_TO_ADD = (
+    "URL {name!r} ({route}) has no entry in tests/urlmap.py, so nobody has said who may use it. "
+    "Add one to URLS, e.g.\n"
+    '    "{name}": Entry(get=only(ADMIN), post=only(ADMIN), kwargs=lambda side: '
+    '{{"pk": side.registration.pk}}, private=True, reach=PORTFOLIO),\n'
+    "(the docstring at the top of tests/urlmap.py says what each field means)."
+)
+
+
+def missing_entries(urlconf: Any = None) -> list[str]:
+    """What is wrong between the URL configuration and the table, in words: URLs without an
+    entry (saying how to add one), and entries for URLs that no longer exist."""
+    found = {r.name: r for r in routes(urlconf)}
+    problems = [
+        HOW_TO_ADD.format(name=name, route=r.route) for name, r in found.items() if name not in URLS
+    ]
+    problems += [
+        f"tests/urlmap.py has an entry for {name!r}, which is not a URL of the portal: remove it."
+        for name in URLS
+        if name not in found
+    ]
+    return problems
+
+
+def form_fields(form_class: type[forms.BaseForm]) -> dict[str, forms.Field]:
+    """The fields a form class binds: those made in __init__ too where it can be built bare."""
+    try:
+        return dict(form_class().fields)
+    except TypeError:  # needs arguments (a user, the centre's choices...): its declared fields
+        return dict(getattr(form_class, "base_fields"))  # noqa: B009 - set by the metaclass

@@ -1,0 +1,269 @@
+"""A small world for the tests that walk every URL: two centres alike, each with a person in
+every role and one learner's work at every stage (evidence, a mapping, decisions, a unit
+signed off, a certificate, an IQA plan, a sample with an action, PDFs, a witness link).
+
+The centre the personas work at is "ours"; the other one, "theirs", is the same again, run by
+the outsider (a centre admin there and nowhere else). Everything about each centre's learner
+that a stranger must never see is on `Side.secrets`, spelled so that it cannot turn up on a
+page by chance.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+
+from assessment.models import Decision, UnitSignOff
+from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
+from certification.models import Certificate, Kind, RenderStatus
+from certification.services import certificate_claim
+from iqa.models import Action, DocumentStatus, IqaDocument, Sample, SamplingPlan, Verdict
+from iqa.services import Judgement as Finding
+from iqa.services import document_request, plan_generate, sample_record
+from portal.models import Centre, RoleKind, User
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets, mapping_propose
+from portfolios.models import Evidence, EvidenceFile, Mapping, Registration
+from portfolios.services import RegistrationDetails, registration_create
+from portfolios.witness import WitnessAsk, witness_request_create
+from qualifications.models import Criterion, Qualification, Unit
+from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
+from tests.portfolios.conftest import SFJ, SFJ_ENOUGH, START
+from tests.portfolios.files import PDF, pdf
+
+SIGNED_UNIT = "F/506/2131"  # met, signed off, countersigned, certified, sampled with an action
+BEGUN_UNIT = "A/506/2130"  # one criterion decided; the draft evidence is mapped to it
+ON = datetime.date(2026, 10, 6)
+PERIOD = (START, datetime.date(2026, 12, 31))
+
+# The personas, as the table in tests/urlmap.py names them. "anonymous" is nobody logged in.
+LEARNER, ASSESSOR, TRAINEE, IQA, ADMIN = "learner", "assessor", "trainee", "iqa", "admin"
+OUTSIDER, ANONYMOUS = "outsider", "anonymous"
+STAFF_OF_OURS = (LEARNER, ASSESSOR, TRAINEE, IQA, ADMIN)
+PERSONAS = (*STAFF_OF_OURS, OUTSIDER, ANONYMOUS)
+
+
+@dataclass
+class Side:
+    """One centre's people and one learner's work there."""
+
+    centre: Centre
+    people: dict[str, User]
+    qualification: Qualification
+    registration: Registration
+    evidence: Evidence  # judged by the assessor: locked for the learner
+    draft: Evidence  # not judged yet: the learner may still change, map or remove it
+    file: EvidenceFile  # the draft's file
+    mapping: Mapping  # the draft mapped by the learner, waiting for the assessor
+    unit: Unit  # SIGNED_UNIT
+    criterion: Criterion
+    sign_off: UnitSignOff
+    certificate: Certificate
+    plan: SamplingPlan
+    sample: Sample
+    action: Action
+    sample_pdf: IqaDocument
+    plan_pdf: IqaDocument
+    witness_token: str
+    secrets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    ours: Side
+    theirs: Side
+
+    def person(self, persona: str) -> User | None:
+        if persona == ANONYMOUS:
+            return None
+        if persona == OUTSIDER:
+            return self.theirs.people[ADMIN]
+        return self.ours.people[persona]
+
+
+def build_world() -> World:
+    qualification = Qualification.objects.get(code=SFJ)
+    ours = build_side("Riverside", "Ottoline Quarrington", qualification)
+    theirs = build_side("Harbour", "Barnaby Fettiplace", qualification)
+    return World(ours, theirs)
+
+
+def build_side(place: str, learner_name: str, qualification: Qualification) -> Side:
+    slug = place.lower()
+    centre = CentreFactory.create(name=f"{place} Skills Centre")
+    people = staff(centre, slug, learner_name)
+    registration = register(centre, people, qualification, slug)
+    evidence = add_evidence(registration, f"{learner_name}'s log of the night shift")
+    draft = add_evidence(registration, f"{learner_name}'s account of a late call")
+    begun = Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by("pk")[1]
+    mapping_propose(
+        evidence=draft, targets=Targets(criteria=frozenset([begun.pk])), actor=people[LEARNER]
+    )
+    unit = Unit.objects.get(code=SIGNED_UNIT)
+    sign_off = achieve(registration, unit, evidence)
+    certificate = ready(
+        certificate_claim(registration=registration, kind=Kind.UNIT, actor=people[ADMIN]), "c.pdf"
+    )
+    plan, sample = quality_assure(registration, unit, evidence)
+    return Side(
+        centre=centre,
+        people=people,
+        qualification=qualification,
+        registration=registration,
+        evidence=evidence,
+        draft=draft,
+        file=draft.files.get(),
+        mapping=draft.mappings.get(),
+        unit=unit,
+        criterion=Criterion.objects.filter(unit=unit).order_by("pk")[0],
+        sign_off=sign_off,
+        certificate=certificate,
+        plan=plan,
+        sample=sample,
+        action=sample.actions.get(),
+        sample_pdf=ready(document_request(sample=sample, actor=people[IQA]), "sample.pdf"),
+        plan_pdf=ready(document_request(plan=plan, actor=people[IQA]), "plan.pdf"),
+        witness_token=witness_link(registration),
+        secrets=[learner_name, people[LEARNER].email, draft.title, certificate.number],
+    )
+
+
+def staff(centre: Centre, slug: str, learner_name: str) -> dict[str, User]:
+    return {
+        LEARNER: person(centre, RoleKind.LEARNER, f"{slug}.learner@example.org", learner_name),
+        ASSESSOR: person(centre, RoleKind.ASSESSOR, f"{slug}.assessor@example.org"),
+        TRAINEE: person(centre, RoleKind.ASSESSOR, f"{slug}.trainee@example.org", trainee=True),
+        IQA: person(centre, RoleKind.IQA, f"{slug}.iqa@example.org"),
+        ADMIN: person(centre, RoleKind.CENTRE_ADMIN, f"{slug}.admin@example.org"),
+    }
+
+
+def register(
+    centre: Centre, people: dict[str, User], qualification: Qualification, slug: str
+) -> Registration:
+    details = RegistrationDetails(
+        learner=people[LEARNER],
+        qualification=qualification,
+        start_date=START,
+        assessor=people[ASSESSOR],
+        iqa=people[IQA],
+        ao_registration_number=f"AO-{slug}-4471",
+    )
+    return registration_create(
+        centre=centre, details=details, optional_units=SFJ_ENOUGH, actor=people[ADMIN]
+    )
+
+
+def achieve(registration: Registration, unit: Unit, evidence: Evidence) -> UnitSignOff:
+    """The unit met, signed off and countersigned; one criterion of another decided."""
+    assessor = registration.assessor
+    assert assessor is not None
+    judge(registration, assessor, unit, evidence)
+    judge(registration, assessor, Unit.objects.get(code=BEGUN_UNIT), evidence, first_only=True)
+    sign_off = unit_sign_off(
+        registration=registration,
+        unit_id=unit.pk,
+        signature="Signed by the assessor",
+        password=PASSWORD,
+        declared=True,
+        actor=assessor,
+    )
+    learner = registration.learner
+    return unit_learner_countersign(
+        sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner
+    )
+
+
+def quality_assure(
+    registration: Registration, unit: Unit, evidence: Evidence
+) -> tuple[SamplingPlan, Sample]:
+    """A plan for the period, and the unit sampled with an action for the assessor."""
+    iqa = registration.iqa
+    assert iqa is not None
+    plan = plan_generate(
+        centre=registration.centre,
+        qualification=registration.qualification,
+        starts_on=PERIOD[0],
+        ends_on=PERIOD[1],
+        actor=iqa,
+    )
+    sample = sample_record(
+        registration=registration,
+        unit_id=unit.pk,
+        decisions=list(Decision.objects.filter(registration=registration, criterion__unit=unit)),
+        evidence=[evidence],
+        judgement=Finding(True, True, True, True, True, Verdict.ACTION_REQUIRED, "Looked at."),
+        actions=[(f"Ask {registration.learner.full_name} about the second call", ON)],
+        actor=iqa,
+    )
+    return plan, sample
+
+
+def witness_link(registration: Registration) -> str:
+    """The secret of a witness's link, asked for by the learner (it is only ever e-mailed)."""
+    tokens: list[str] = []
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return token
+
+    name = registration.learner.full_name
+    witness_request_create(
+        registration=registration,
+        ask=WitnessAsk(
+            f"Witness of {name}", f"witness.{registration.pk}@example.org", "Manager", "x"
+        ),
+        actor=registration.learner,
+        link_for=link_for,
+    )
+    return tokens[0]
+
+
+def person(
+    centre: Centre, kind: RoleKind, email: str, name: str = "", trainee: bool = False
+) -> User:
+    user = UserFactory.create(email=email, **({"full_name": name} if name else {}))
+    RoleFactory.create(user=user, centre=centre, kind=kind, is_trainee=trainee)
+    return user
+
+
+def add_evidence(registration: Registration, title: str) -> Evidence:
+    details = EvidenceDetails(title, ON, "reflective_account", f"What {title} shows.")
+    upload = pdf(extra=title.encode())
+    return evidence_add(
+        registration=registration,
+        details=details,
+        files=[upload],
+        declared=True,
+        actor=registration.learner,
+    )
+
+
+def judge(
+    registration: Registration,
+    assessor: User,
+    unit: Unit,
+    evidence: Evidence,
+    first_only: bool = False,
+) -> None:
+    criteria = Criterion.objects.filter(unit=unit).order_by("pk").values_list("pk", flat=True)
+    chosen = list(criteria)[:1] if first_only else list(criteria)
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset(chosen)),
+        judgement=Judgement("met", "observation", ON, "Seen at work."),
+        evidence=[evidence],
+        actor=assessor,
+    )
+
+
+def ready(document: Any, name: str) -> Any:
+    """A PDF as the worker would leave it (the tests do not render PDFs)."""
+    document.file.save(name, ContentFile(PDF), save=False)
+    status = RenderStatus.READY if isinstance(document, Certificate) else DocumentStatus.READY
+    type(document).objects.filter(pk=document.pk).update(file=document.file.name, status=status)
+    document.status = status
+    return document

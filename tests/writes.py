@@ -1,0 +1,52 @@
+"""Seeing whether a request wrote anything to the database, cheaply enough to ask after every
+request of the permission matrix and the junk tests.
+
+Triggers on every table note each row inserted, updated or deleted in a temporary table; a
+write that the request itself rolled back (a refusal inside `transaction.atomic`) takes its
+note with it, so what is counted is what the request really changed. Row counts alone would
+miss an update; the triggers see it. They are created inside the caller's transaction and go
+when it is rolled back.
+
+Sessions are not the portal's data (logging in and out writes them), so they are not watched.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+NOT_WATCHED = {"django_session"}
+JOURNAL = "test_writes"
+
+
+def watch_writes() -> None:
+    """Create the triggers (inside the current transaction, which must be rolled back)."""
+    tables = [t for t in connection.introspection.table_names() if t not in NOT_WATCHED]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"CREATE TEMP TABLE {JOURNAL} (name TEXT)")
+            for table in tables:
+                for event in ("INSERT", "UPDATE", "DELETE"):
+                    cursor.execute(
+                        f'CREATE TEMP TRIGGER "{JOURNAL}_{table}_{event}" AFTER {event} '
+                        f'ON main."{table}" FOR EACH ROW BEGIN '
+                        f"INSERT INTO {JOURNAL} (name) VALUES ('{table}'); END"
+                    )
+        else:
+            cursor.execute(f"CREATE TEMP TABLE {JOURNAL} (name TEXT)")
+            cursor.execute(
+                "CREATE FUNCTION pg_temp.test_note_write() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN INSERT INTO {JOURNAL} (name) VALUES (TG_TABLE_NAME); "
+                "RETURN NULL; END $$"
+            )
+            for table in tables:
+                cursor.execute(
+                    f'CREATE TRIGGER "{JOURNAL}" AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION pg_temp.test_note_write()"
+                )
+
+
+def written() -> list[str]:
+    """The tables written so far in this transaction, one name per row changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name FROM {JOURNAL}")
+        return [name for (name,) in cursor.fetchall()]
