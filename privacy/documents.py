@@ -49,11 +49,12 @@ WITHHELD = [
 
 def logs_said() -> str:
     """Whether django-axes logs every login and every failure, as the settings say now."""
-    logins = "are" if not settings.AXES_DISABLE_ACCESS_LOG else "are not"
-    failures = "is" if getattr(settings, "AXES_ENABLE_ACCESS_FAILURE_LOG", False) else "is not"
+    logins = "kept" if not settings.AXES_DISABLE_ACCESS_LOG else "not kept"
+    failures = "kept" if getattr(settings, "AXES_ENABLE_ACCESS_FAILURE_LOG", False) else "not kept"
     return (
-        f"Successful logins {logins} logged, and every failed login {failures} logged, as the "
-        "portal is set up now; whatever either log holds under your address is given."
+        f"As the portal is set up now, a log of successful logins is {logins}, and a log of "
+        f"each failed login is {failures}; whatever either log holds under your address is "
+        "given."
     )
 
 

@@ -29,7 +29,9 @@ def fetch(url: str) -> tuple[int, str]:
 def test_the_run_command_starts_a_portal_with_demo_data_that_answers(tmp_path):
     port = free_port()
     # The embedded default, in a folder of its own so the developer's var/ is left alone.
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    # (pytest-django's DJANGO_SETTINGS_MODULE too: a newcomer has the portal's own settings.)
+    unset = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MEDIA_ROOT"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(PORT=str(port), PORTAL_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
     log = tmp_path / "run.log"
     with open(log, "w") as output:
@@ -48,6 +50,8 @@ def test_the_run_command_starts_a_portal_with_demo_data_that_answers(tmp_path):
         assert fetch(f"http://127.0.0.1:{port}/healthz") == (200, "ok")
         printed = log.read_text()
         assert "Password for every demo account (local use only)" in printed
+        # The demo's invitation e-mail, printed here, links to where this portal listens.
+        assert f"http://127.0.0.1:{port}/accounts/invitation/" in printed
         assert (tmp_path / "db.sqlite3").is_file()
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -1,6 +1,7 @@
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +25,14 @@ def size_in_words(size: int) -> str:
     return ""
 
 
+def default_folder() -> Path:
+    """Exports hold a person's data: by default they go to a folder of the portal's own, kept
+    out of the code's checkout and readable by its owner only, never the current folder."""
+    folder = Path(settings.VAR_DIR) / "exports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
 class Command(BaseCommand):
     help = (
         "Export one learner's data and evidence as a ZIP with a manifest (a subject-access "
@@ -33,7 +42,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email", help="the learner's e-mail address")
         parser.add_argument("--centre", help="only their records at this centre (id or AO number)")
-        parser.add_argument("--output", help="the ZIP to write, or a folder to write it in")
+        parser.add_argument(
+            "--output",
+            help="the ZIP to write, or a folder to write it in (default: exports/ in the "
+            "portal's var folder, readable by its owner only)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = normalise_email(options["email"])
@@ -67,7 +80,7 @@ class Command(BaseCommand):
 
     def destination(self, given: str | None, learner: User) -> Path:
         name = f"subject-access-{learner.pk}-{timezone.localtime():%Y%m%dT%H%M%S}.zip"
-        path = Path(given).expanduser() if given else Path.cwd()
+        path = Path(given).expanduser() if given else default_folder()
         if path.is_dir():
             path = path / name
         if path.exists():
