@@ -264,10 +264,15 @@ def test_their_login_records_are_given_with_network_addresses_and_the_readme_say
 
 
 def test_what_the_export_says_of_the_login_logs_follows_the_settings(settings):
-    assert "a log of successful logins is not kept, and a log of each failed login is not kept" in logs_said()
+    assert (
+        "a log of successful logins is not kept, and a log of each failed login is not kept"
+        in logs_said()
+    )
     settings.AXES_DISABLE_ACCESS_LOG = False
     settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True
-    assert "a log of successful logins is kept, and a log of each failed login is kept" in logs_said()
+    assert (
+        "a log of successful logins is kept, and a log of each failed login is kept" in logs_said()
+    )
 
 
 def test_the_export_is_audited_with_counts_and_its_hash_and_no_personal_data(tmp_path, record):
