@@ -26,7 +26,8 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
   may get 403; those out of reach must get 404, or the 403 that things that do not exist get
   too: an id must never reveal that something exists).
 - `reveals`: True for a page that shows a learner's name to whoever holds the link (the
-  witness link, public verification): its answers are not checked for leaks.
+  witness link, an invitation, public verification): its answers to those allowed are not
+  checked for leaks.
 - For the junk tests, what else the view reads: `forms` (the form classes bound to the request;
   their fields are found by introspection), `get_keys` and `post_keys` (raw request.GET and
   request.POST keys the view or its helpers read), `files` (file fields), `csv_columns` (the
