@@ -60,6 +60,10 @@ NAME_NEEDED = (
     "learner_name is needed for a learner who is not at this centre yet: they are invited to "
     "join it under that name."
 )
+TOO_MANY_CELLS = (
+    "This row has more cells than the header row has columns: put a value that contains a "
+    "comma in double quotes, or remove the extra cells."
+)
 NOT_STAFF = "{column}: {value!r} is not {role} at {centre}."
 NO_LONGER = "{title} is no longer in the catalogue."
 
@@ -130,11 +134,15 @@ def read_csv(raw: bytes, centre: Centre) -> Preview:
     for index, record in enumerate(reader, start=2):
         if index - 1 > MAX_ROWS:
             return Preview([], [TOO_MANY_ROWS])
+        # Cells beyond the header's columns come as a list under the key None.
+        extra = [cell for cell in record.pop(None, []) if cell.strip()]
         values = {
             (key or "").strip().lower(): (value or "").strip() for key, value in record.items()
         }
-        if any(values.values()):
-            rows.append(check_row(Row(index, values), centre))
+        if any(values.values()) or extra:
+            row = check_row(Row(index, values), centre)
+            row.errors += [TOO_MANY_CELLS] if extra else []
+            rows.append(row)
     preview = Preview(rows, [] if rows else [EMPTY_FILE])
     mark_duplicates(preview)
     return preview

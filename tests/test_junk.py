@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from inspect import getsource, unwrap
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.junk import junk_for, problems, send_junk
 from tests.matrix import world_for_module
-from tests.urlmap import URLS, form_fields, routes
+from tests.urlmap import URLS, Route, form_fields, routes
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -50,15 +51,40 @@ IN = re.compile(r"[\"']([\w-]+)[\"']\s+(?:not\s+)?in\s+request\.(GET|POST)")
 BINDS = re.compile(r"(\w+Form)\(\s*request\.(GET|POST)")
 
 
-@pytest.mark.parametrize("route", list(routes()), ids=lambda r: r.name)
+def form_of_class_based_view(callback: Any) -> type[Any] | None:
+    """The form a class-based view binds (a login view's `authentication_form` before its
+    `form_class`), as given to as_view() or set on the class."""
+    view_class = getattr(callback, "view_class", None)
+    given = getattr(callback, "view_initkwargs", {})
+    found = [
+        given.get(name, getattr(view_class, name, None))
+        for name in ("authentication_form", "form_class")
+    ]
+    return next((form for form in found if form is not None), None)
+
+
+def reached() -> list[Route]:
+    """The routes a request can reach: not those an earlier pattern of the same route answers
+    for (django.contrib.auth.urls' own login and password reset pages, which the portal's
+    replace)."""
+    found: dict[str, Route] = {}
+    for route in routes():
+        found.setdefault(route.route, route)
+    return list(found.values())
+
+
+@pytest.mark.parametrize("route", reached(), ids=lambda r: r.name)
 def test_every_key_a_view_reads_and_every_form_it_binds_is_in_the_table(route):
-    """So that junk reaches them: the view's own source, read for request.GET and .POST."""
-    try:
-        source = getsource(unwrap(route.callback))
-    except (OSError, TypeError):  # a class-based view of Django's: its forms are declared
-        return
+    """So that junk reaches them: the view's own source, read for request.GET and .POST, and
+    a class-based view's form."""
     entry = URLS.get(route.name)
     if entry is None:  # test_every_url_has_an_entry says what to write
+        return
+    form = form_of_class_based_view(route.callback)
+    assert form is None or form in entry.forms, f"add to URLS[{route.name!r}]: {form}"
+    try:
+        source = getsource(unwrap(route.callback))
+    except (OSError, TypeError):  # a view with no source of its own
         return
     read = {(m, k) for m, k in READS.findall(source)} | {(m, k) for k, m in IN.findall(source)}
     declared = {("GET", k) for k in entry.get_keys} | {("POST", k) for k in entry.post_keys}

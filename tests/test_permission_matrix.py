@@ -21,10 +21,10 @@ the table says (tests/matrix.py):
 
 Here, in the fast suite: the GET and POST the table declares, by every persona on our things,
 and on the other centre's things by each persona the table allows at home (are they stopped at
-the border?): about 630 requests, a few seconds. CI sends every method (HEAD, PUT, PATCH,
+the border?): about 680 requests, a few seconds. CI sends every method (HEAD, PUT, PATCH,
 DELETE, OPTIONS, and a GET or POST the URL does not declare, too) by every persona on both
 centres' things on PostgreSQL, the outsider at home included
-(tests/integration/test_permission_matrix_on_postgresql.py, about 4,050 requests).
+(tests/integration/test_permission_matrix_on_postgresql.py, about 4,400 requests).
 
 To add a URL: add its entry to `URLS` in tests/urlmap.py; the docstring there says how. A URL
 without an entry fails `test_every_url_has_an_entry`, saying what to write.
@@ -37,11 +37,16 @@ sees the same world whatever the one before did.
 from __future__ import annotations
 
 import pytest
-from django.urls import path
+from axes.models import AccessAttempt
+from django.db import transaction
+from django.test import Client
+from django.urls import path, reverse
 
-from tests.matrix import cells_of, check_cell, world_for_module
-from tests.urlmap import URLS, missing_entries
-from tests.world import World
+from tests.factories import PASSWORD
+from tests.matrix import cells_of, check_cell, send, world_for_module
+from tests.urlmap import ANONYMOUS, URLS, missing_entries
+from tests.world import LEARNER, World
+from tests.writes import written
 
 # Each test also runs in a transaction of its own, inside the module's (which holds the world).
 pytestmark = pytest.mark.django_db
@@ -84,3 +89,24 @@ def test_each_persona_gets_what_the_table_allows_and_no_get_or_refusal_writes_or
     assert not wrong, f"{name}: {len(wrong)} cells answer otherwise than the table says:\n" + (
         "\n".join(wrong)
     )
+
+
+def test_a_failed_login_records_the_attempt_which_is_not_counted_as_a_write(world: World):
+    """django-axes counts failed logins in the database by design (tests/writes.py)."""
+    email = world.ours.people[LEARNER].email
+    with transaction.atomic():
+        wrong = {"username": email, "password": "not the password"}
+        response = Client().post(reverse("login"), wrong, REMOTE_ADDR="10.254.0.1")
+        assert response.status_code == 200
+        assert AccessAttempt.objects.filter(username=email).exists()
+        assert written() == []
+        transaction.set_rollback(True)
+
+
+def test_what_logging_in_writes_to_the_portals_own_tables_is_still_counted(world: World):
+    email = world.ours.people[LEARNER].email
+    answer = send(
+        ANONYMOUS, "POST", reverse("login"), data={"username": email, "password": PASSWORD}
+    )
+    assert answer.status == 302
+    assert "portal_user" in answer.wrote  # the last login

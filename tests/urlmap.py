@@ -26,7 +26,8 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
   may get 403; those out of reach must get 404, or the 403 that things that do not exist get
   too: an id must never reveal that something exists).
 - `reveals`: True for a page that shows a learner's name to whoever holds the link (the
-  witness link, public verification): its answers are not checked for leaks.
+  witness link, an invitation, public verification): its answers to those allowed are not
+  checked for leaks.
 - For the junk tests, what else the view reads: `forms` (the form classes bound to the request;
   their fields are found by introspection), `get_keys` and `post_keys` (raw request.GET and
   request.POST keys the view or its helpers read), `files` (file fields), `csv_columns` (the
@@ -77,7 +78,13 @@ from assessment.forms import (
 )
 from certification.forms import ReasonForm
 from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
-from portal.forms import EmailAuthenticationForm
+from portal.forms import (
+    AuditedSetPasswordForm,
+    EmailAuthenticationForm,
+    InvitationForm,
+    NewcomerPasswordForm,
+    PortalPasswordResetForm,
+)
 from portal.models import Role, User
 from portfolios.bulk import COLUMNS
 from portfolios.forms import (
@@ -92,7 +99,7 @@ from portfolios.forms import (
 )
 from qualifications.models import Criterion, Qualification
 from tests.factories import PASSWORD
-from tests.portfolios.conftest import SFJ_ENOUGH
+from tests.portfolios.conftest import SFJ, SFJ_ENOUGH
 from tests.portfolios.files import pdf
 from tests.world import (
     ADMIN,
@@ -192,6 +199,15 @@ DAY = "2026-10-07"
 NEW_PASSWORD = "a-brand-new-passphrase-4471"
 LISTING = ("sort", "page")  # portal.listing.sorted_page
 
+
+def bulk_file(side: Side, user: User | None) -> dict[str, Any]:
+    """A CSV file confirmed: one newcomer, invited to join and registered once they accept."""
+    row = f"newcomer.{side.centre.pk}@example.org,Nell Newcomer,{SFJ},{DAY},{';'.join(SFJ_ENOUGH)}"
+    return {"confirm": "1", "content": f"{','.join(BULK_COLUMNS)}\n{row}\n"}
+
+
+BULK_COLUMNS = ("learner_email", "learner_name", "qualification", "start_date", "optional_units")
+
 URLS: dict[str, Entry] = {
     "home": Entry(get=EVERYONE, get_keys=("qualification", "status"), forms=(CaseloadFilterForm,)),
     "switch-role": Entry(post=EVERYONE, private=True, data=own_role, post_keys=("role",)),
@@ -219,7 +235,7 @@ URLS: dict[str, Entry] = {
         get=ANYONE,
         post=ANYONE,
         data=lambda side, user: {"email": side.people[LEARNER].email},
-        forms=(auth_forms.PasswordResetForm,),
+        forms=(PortalPasswordResetForm,),
     ),
     "password_reset_done": Entry(get=ANYONE),
     "password_reset_confirm": Entry(
@@ -227,9 +243,41 @@ URLS: dict[str, Entry] = {
         post=ANYONE,
         kwargs=reset_link,
         data=lambda side, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
-        forms=(auth_forms.SetPasswordForm,),
+        forms=(AuditedSetPasswordForm,),
     ),
     "password_reset_complete": Entry(get=ANYONE),
+    # Invitations: the centre admin's, of their own centre only.
+    "invitation-list": Entry(get=only(ADMIN)),
+    "invitation-create": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        data=lambda side, user: {
+            "full_name": "Newly Invited",
+            "email": f"newly.invited.{side.centre.pk}@example.org",
+            "kind": "assessor",
+            "is_trainee": "on",
+        },
+        forms=(InvitationForm,),
+    ),
+    "invitation-resend": Entry(
+        post=only(ADMIN), kwargs=pk_of("invitation"), private=True, reach=only(ADMIN)
+    ),
+    "invitation-withdraw": Entry(
+        post=only(ADMIN), kwargs=pk_of("invitation"), private=True, reach=only(ADMIN)
+    ),
+    # The link is the permission, for the one it was sent to: a newcomer, who has no account
+    # to be logged in with (anyone logged in is told the link is someone else's: 403). Its page
+    # names the invitee and the centre, as the e-mail does.
+    "invitation-accept": Entry(
+        get=only(ANONYMOUS),
+        post=only(ANONYMOUS),
+        kwargs=lambda side: {"token": side.invitation_token},
+        data=lambda side, user: {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        reveals=True,
+        forms=(NewcomerPasswordForm,),
+    ),
+    # An empty page that draws the PDF its parent page hands it: no data of its own.
+    "pdf-viewer": Entry(get=ANYONE),
     # The catalogue is published information.
     "qualifications:catalogue": Entry(get=ANYONE),
     "qualifications:qualification-detail": Entry(
@@ -255,7 +303,7 @@ URLS: dict[str, Entry] = {
     "portfolios:registration-bulk": Entry(
         get=only(ADMIN),
         post=only(ADMIN),
-        data=lambda side, user: {"confirm": "1", "content": "email,name\n"},
+        data=bulk_file,
         forms=(BulkUploadForm,),
         post_keys=("confirm", "content"),
         files=("file",),

@@ -1,6 +1,7 @@
 """A small world for the tests that walk every URL: two centres alike, each with a person in
 every role and one learner's work at every stage (evidence, a mapping, decisions, a unit
-signed off, a certificate, an IQA plan, a sample with an action, PDFs, a witness link).
+signed off, a certificate, an IQA plan, a sample with an action, PDFs, a witness link), and
+a newcomer invited from a CSV file to join as a learner, whose invitation is still open.
 
 The centre the personas work at is "ours"; the other one, "theirs", is the same again, run by
 the outsider (a centre admin there and nowhere else). Everything about each centre's learner
@@ -23,7 +24,8 @@ from certification.services import certificate_claim
 from iqa.models import Action, DocumentStatus, IqaDocument, Sample, SamplingPlan, Verdict
 from iqa.services import Judgement as Finding
 from iqa.services import document_request, plan_generate, sample_record
-from portal.models import Centre, RoleKind, User
+from portal.models import Centre, Invitation, RoleKind, User
+from portfolios.bulk import registration_bulk_create
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, EvidenceFile, Mapping, Registration
@@ -68,6 +70,8 @@ class Side:
     sample_pdf: IqaDocument
     plan_pdf: IqaDocument
     witness_token: str
+    invitation: Invitation  # open: a newcomer invited from a CSV file, not yet accepted
+    invitation_token: str  # the secret of its link, as e-mailed to the newcomer
     secrets: list[str] = field(default_factory=list)
 
 
@@ -86,12 +90,14 @@ class World:
 
 def build_world() -> World:
     qualification = Qualification.objects.get(code=SFJ)
-    ours = build_side("Riverside", "Ottoline Quarrington", qualification)
-    theirs = build_side("Harbour", "Barnaby Fettiplace", qualification)
+    ours = build_side("Riverside", "Ottoline Quarrington", qualification, "Perpetua Lindqvist")
+    theirs = build_side("Harbour", "Barnaby Fettiplace", qualification, "Ignatius Pembury")
     return World(ours, theirs)
 
 
-def build_side(place: str, learner_name: str, qualification: Qualification) -> Side:
+def build_side(
+    place: str, learner_name: str, qualification: Qualification, invitee_name: str
+) -> Side:
     slug = place.lower()
     centre = CentreFactory.create(name=f"{place} Skills Centre")
     people = staff(centre, slug, learner_name)
@@ -108,6 +114,7 @@ def build_side(place: str, learner_name: str, qualification: Qualification) -> S
         certificate_claim(registration=registration, kind=Kind.UNIT, actor=people[ADMIN]), "c.pdf"
     )
     plan, sample = quality_assure(registration, unit, evidence)
+    invitation, invitation_token = invite(centre, people[ADMIN], slug, invitee_name)
     return Side(
         centre=centre,
         people=people,
@@ -127,7 +134,16 @@ def build_side(place: str, learner_name: str, qualification: Qualification) -> S
         sample_pdf=ready(document_request(sample=sample, actor=people[IQA]), "sample.pdf"),
         plan_pdf=ready(document_request(plan=plan, actor=people[IQA]), "plan.pdf"),
         witness_token=witness_link(registration),
-        secrets=[learner_name, people[LEARNER].email, draft.title, certificate.number],
+        invitation=invitation,
+        invitation_token=invitation_token,
+        secrets=[
+            learner_name,
+            people[LEARNER].email,
+            draft.title,
+            certificate.number,
+            invitee_name,
+            invitation.email,
+        ],
     )
 
 
@@ -220,6 +236,27 @@ def witness_link(registration: Registration) -> str:
         link_for=link_for,
     )
     return tokens[0]
+
+
+def invite(centre: Centre, admin: User, slug: str, name: str) -> tuple[Invitation, str]:
+    """A newcomer invited from a CSV file to join as a learner, carrying the registration they
+    will have once they accept; and the secret of their link (it is only ever e-mailed)."""
+    tokens: list[str] = []
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return token
+
+    optional = ";".join(SFJ_ENOUGH)
+    csv = (
+        "learner_email,learner_name,qualification,start_date,optional_units\n"
+        f"{slug}.invitee@example.org,{name},{SFJ},{START.isoformat()},{optional}\n"
+    )
+    result = registration_bulk_create(
+        centre=centre, raw=csv.encode(), actor=admin, link_for=link_for
+    )
+    [invitation] = result.invited
+    return invitation, tokens[0]
 
 
 def person(

@@ -7,14 +7,23 @@ note with it, so what is counted is what the request really changed. Row counts 
 miss an update; the triggers see it. They are created inside the caller's transaction and go
 when it is rolled back.
 
-Sessions are not the portal's data (logging in and out writes them), so they are not watched.
+What is not watched, and why (`NOT_WATCHED`): sessions, which logging in and out write and the
+idle timeout renews (portal.sessions); and django-axes' records of login attempts, which every
+failed login writes by design, whatever else it is refused (that is how throttling counts:
+portal.throttle). Only logging in writes them. Every other table is watched, so a refusal that
+wrote anything else, anywhere, is still seen.
 """
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.sessions.models import Session
 from django.db import connection
 
-NOT_WATCHED = {"django_session"}
+NOT_WATCHED = {
+    Session._meta.db_table,
+    *(model._meta.db_table for model in (AccessAttempt, AccessFailureLog, AccessLog)),
+}
 JOURNAL = "test_writes"
 
 

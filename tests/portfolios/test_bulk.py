@@ -10,6 +10,7 @@ from portfolios.bulk import (
     MISSING_COLUMNS,
     NAME_NEEDED,
     NOT_CSV,
+    TOO_MANY_CELLS,
     read_csv,
     registration_bulk_create,
 )
@@ -133,6 +134,18 @@ def test_a_row_whose_units_cannot_meet_the_rules_says_so(centre, people):
     file = HEADER + "learner@example.org,,SFJ-L2-CS,,,,2026-09-01,,SFJ-CS2-07\n"
     [row] = read_csv(file.encode(), centre).rows
     assert "Optional units: 5 of at least 13 credits (8 more credits needed)" in row.errors
+
+
+def test_a_row_with_more_cells_than_columns_says_so_and_empty_extra_cells_are_ignored(
+    centre, people
+):
+    file = HEADER + (
+        f"jo@example.org,Smith, Jo,SFJ-L2-CS,,,,2026-09-01,,{UNITS}\n"
+        f"new.person@example.org,New Person,SFJ-L2-CS,,,,2026-09-01,,{UNITS},,\n"
+    )
+    unquoted, trailing = read_csv(file.encode(), centre).rows
+    assert TOO_MANY_CELLS in unquoted.errors
+    assert trailing.errors == []
 
 
 @pytest.mark.parametrize(
