@@ -77,7 +77,8 @@ def parse(path: Path, raw: bytes) -> dict[str, Any]:
     import yaml
 
     try:
-        data = yaml.safe_load(raw)
+        # libyaml's safe loader where PyYAML has it (ten times quicker, the same data).
+        data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         raise CatalogueError(f"{path.name}: not valid YAML: {error}") from error
     problems = list(structure_problems(data))
