@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -56,7 +56,10 @@ def assessor_role(user: User, registration: Registration) -> Role | None:
     ).first()
 
 
-def summary(decision: Decision) -> dict[str, object]:
+def summary(decision: Decision, evidence: Sequence[Evidence] | None = None) -> dict[str, object]:
+    """What the audit log keeps of a decision. `evidence`: its evidence, when the caller has
+    just given it (saving a query)."""
+    given = decision.evidence.all() if evidence is None else evidence
     return {
         "registration": decision.registration_id,
         "criterion": decision.criterion_id,
@@ -65,7 +68,7 @@ def summary(decision: Decision) -> dict[str, object]:
         "outcome": decision.outcome,
         "provisional": decision.provisional,
         "decided_by": decision.decided_by_id,
-        "evidence": sorted(e.pk for e in decision.evidence.all()),
+        "evidence": sorted(e.pk for e in given),
         "feedback": decision.feedback,
     }
 
@@ -104,10 +107,7 @@ def decision_record(
                 raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
         _refuse_sampled(registration, targets)
         for name, _, wanted in targets.by_kind():
-            for pk in sorted(wanted):
-                decision = _decide(registration, name, pk, judgement, evidence, actor, role, now)
-                if decision is not None:
-                    made.append(decision)
+            made += _decide_kind(registration, name, wanted, judgement, evidence, actor, role, now)
         if not made:
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
@@ -148,24 +148,60 @@ def plan_unit_ids_for(registration: Registration) -> list[int]:
     return list(registration.planned_units.values_list("unit_id", flat=True))
 
 
+def _decide_kind(
+    registration: Registration,
+    name: str,
+    wanted: Iterable[int],
+    judgement: Judgement,
+    evidence: Sequence[Evidence],
+    actor: User,
+    role: Role,
+    now: datetime.datetime,
+) -> list[Decision]:
+    """Record the decisions on the items of one kind (criteria, range or knowledge items): the
+    current decisions and the evidence's mappings on them are read once, not item by item."""
+    ids = sorted(wanted)
+    within = {f"{name}_id__in": ids}
+    current = {
+        getattr(d, f"{name}_id"): d
+        for d in Decision.objects.select_for_update()
+        .filter(registration=registration, current=True, **within)
+        .prefetch_related("evidence")
+    }
+    mappings = {
+        (m.evidence_id, getattr(m, f"{name}_id")): m
+        for m in Mapping.objects.filter(evidence__in=evidence, **within)
+    }
+    made = []
+    for pk in ids:
+        decision = _decide(
+            registration, name, pk, current.get(pk), mappings, judgement, evidence, actor, role, now
+        )
+        if decision is not None:
+            made.append(decision)
+    links = Decision.evidence.through
+    links.objects.bulk_create(  # type: ignore[attr-defined]
+        [links(decision_id=d.pk, evidence_id=e) for d in made for e in {e.pk for e in evidence}]
+    )
+    return made
+
+
 def _decide(
     registration: Registration,
     name: str,
     pk: int,
+    previous: Decision | None,
+    mappings: dict[tuple[int, int], Mapping],
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
     role: Role,
     now: datetime.datetime,
 ) -> Decision | None:
-    """Record one item's decision, superseding the current one; None where the current one is
-    already exactly this decision by this assessor (a repeated request changes nothing)."""
+    """Record one item's decision, superseding the current one (`previous`); None where the
+    current one is already exactly this decision by this assessor (a repeated request changes
+    nothing). The caller links the new decision to its evidence."""
     target = {f"{name}_id": pk}
-    previous = (
-        Decision.objects.select_for_update()
-        .filter(registration=registration, current=True, **target)
-        .first()
-    )
     if previous is not None and _same(previous, judgement, evidence, actor, role):
         return None
     before = summary(previous) if previous else None
@@ -183,13 +219,10 @@ def _decide(
         provisional=role.is_trainee,
         **target,
     )
-    decision.evidence.set(evidence)
     # The assessor's decision settles the mapping: confirmed where met, rejected otherwise.
     status = MappingStatus.CONFIRMED if judgement.outcome == Outcome.MET else MappingStatus.REJECTED
     for item in evidence:
-        mapping = Mapping.objects.filter(evidence=item, **target).first() or Mapping(
-            evidence=item, proposed_by=actor, **target
-        )
+        mapping = mappings.get((item.pk, pk)) or Mapping(evidence=item, proposed_by=actor, **target)
         mapping.status = status
         mapping.save()
     audit_append(
@@ -198,7 +231,7 @@ def _decide(
         centre_id=registration.centre_id,
         subject=f"decision:{decision.pk}",
         before=before,
-        after=summary(decision),
+        after=summary(decision, evidence),
     )
     return decision
 
