@@ -30,7 +30,7 @@ from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile, Qualification
 from tests.integration.conftest import ROOT, worker_database_url
 from tests.portfolios.conftest import SFJ, START
-from tests.privacy.conftest import (
+from tests.integration.privacy.conftest import (
     AO_NUMBER,
     BEGUN_UNIT,
     EMAIL,

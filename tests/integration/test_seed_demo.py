@@ -1,3 +1,7 @@
+"""The demo centre (`manage.py seed_demo`). Each test builds the whole living demo through the real
+services, which takes a second or more, so they run with the integration suite (on PostgreSQL).
+"""
+
 import datetime
 
 import pytest

@@ -27,7 +27,7 @@ from qualifications.models import Qualification
 from tests.factories import CentreFactory, RoleFactory
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
 from tests.portfolios.files import big_buffer, upload
-from tests.privacy.conftest import (
+from tests.integration.privacy.conftest import (
     AO_NUMBER,
     ELSEWHERE,
     EMAIL,

@@ -1,6 +1,10 @@
 """A learner with a full record, made years ago through the real services, and another learner
 at the same centre with a record of their own, made now.
 
+Building these records (invitations, logins through the login page, evidence, decisions, sign-offs,
+a certificate, IQA) takes about half a second a test, so the data-protection tests run with the
+integration suite, on PostgreSQL.
+
 The learner came in as learners do: a centre admin's CSV file invited their address with the
 registration it asked for, made when they chose their password through the link. They logged in
 through the login page, after two wrong passwords, and someone elsewhere tried their address

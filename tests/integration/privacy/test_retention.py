@@ -37,7 +37,7 @@ from privacy.retention import Due
 from privacy.services import ANONYMISED_EMAIL, ANONYMISED_NAME, learner_anonymise
 from tests.factories import PASSWORD, RoleFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
-from tests.privacy.conftest import (
+from tests.integration.privacy.conftest import (
     AO_NUMBER,
     BEGUN_UNIT,
     ELSEWHERE,
