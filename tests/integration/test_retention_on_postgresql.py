@@ -29,7 +29,6 @@ from privacy.models import Anonymisation
 from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile, Qualification
 from tests.integration.conftest import ROOT, worker_database_url
-from tests.portfolios.conftest import SFJ, START
 from tests.integration.privacy.conftest import (
     AO_NUMBER,
     BEGUN_UNIT,
@@ -49,6 +48,7 @@ from tests.integration.privacy.conftest import (
     person,
     where,
 )
+from tests.portfolios.conftest import SFJ, START
 
 
 def manage(*args: str) -> subprocess.Popen[str]:

@@ -36,7 +36,6 @@ from privacy.redaction import REMOVED, redacted
 from privacy.retention import Due
 from privacy.services import ANONYMISED_EMAIL, ANONYMISED_NAME, learner_anonymise
 from tests.factories import PASSWORD, RoleFactory
-from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.integration.privacy.conftest import (
     AO_NUMBER,
     BEGUN_UNIT,
@@ -58,6 +57,7 @@ from tests.integration.privacy.conftest import (
     links_into,
     where,
 )
+from tests.portfolios.conftest import SFJ_ENOUGH, START
 
 
 def retention(*options):

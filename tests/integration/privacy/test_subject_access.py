@@ -25,8 +25,6 @@ from privacy.export import subject_access_export
 from privacy.records import LearnerRecords
 from qualifications.models import Qualification
 from tests.factories import CentreFactory, RoleFactory
-from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
-from tests.portfolios.files import big_buffer, upload
 from tests.integration.privacy.conftest import (
     AO_NUMBER,
     ELSEWHERE,
@@ -42,6 +40,8 @@ from tests.integration.privacy.conftest import (
     WITNESS_EMAIL,
     WITNESS_NAME,
 )
+from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
+from tests.portfolios.files import big_buffer, upload
 
 
 def export(tmp_path, email=EMAIL, *options):
