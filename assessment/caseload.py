@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assessment.progress import Progress, progress_of
 from portal.models import Centre, User
-from portfolios.models import Evidence, Registration, RegistrationStatus
+from portfolios.models import Evidence, Registration
 
 # No new evidence for this long is worth a word with the learner.
 QUIET_DAYS = 28
@@ -85,9 +85,11 @@ def status_of(
 
 
 def caseload_registrations(assessor: User, centre: Centre) -> QuerySet[Registration]:
-    return Registration.objects.filter(
-        assessor=assessor, centre=centre, status=RegistrationStatus.ACTIVE
-    ).select_related("learner", "qualification")
+    return (
+        Registration.objects.open()
+        .filter(assessor=assessor, centre=centre)
+        .select_related("learner", "qualification")
+    )
 
 
 def caseload(

@@ -55,6 +55,7 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
     for m in mappings:
         kind, pk = kind_of(m)
         m.decision_state = states[kind].get(pk, "")  # type: ignore[attr-defined]
+    closed = evidence.registration.closed_because
     if posted is not None:
         chosen = {
             "criteria": set(posted.criteria),
@@ -67,13 +68,14 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
         chosen = {"criteria": set(), "range_items": set(), "knowledge_items": set()}
         for m in mappings:
             kind, pk = kind_of(m)
-            if m.status != MappingStatus.REJECTED and pk not in states[kind]:
+            if m.status != MappingStatus.REJECTED and pk not in states[kind] and not closed:
                 chosen[kind].add(pk)
     units = list(context["units"])  # type: ignore[call-overload]
     mark_states(units, states)
     files = list(evidence.files.all())
     mapped_units = {getattr(m.target, "unit_id", None) for m in mappings}
     context.update(
+        closed=closed,
         open_units=(mapped_units or {units[0].pk}) if units else set(),
         units=units,
         mappings=mappings,
@@ -105,12 +107,16 @@ def inline_kind(content_type: str) -> str:
 
 def awaiting_countersignature(user: User) -> QuerySet[Decision]:
     """Trainees' provisional decisions at the centres where `user` is a qualified assessor,
-    never their own decisions or on their own registration."""
+    never their own decisions or on their own registration, nor on a closed one."""
     centres = Role.objects.filter(user=user, kind=RoleKind.ASSESSOR, is_trainee=False).values(
         "centre_id"
     )
     return (
-        Decision.objects.filter(provisional=True, current=True, registration__centre__in=centres)
+        Decision.objects.filter(
+            provisional=True,
+            current=True,
+            registration__in=Registration.objects.open().filter(centre__in=centres),
+        )
         .exclude(Q(decided_by=user) | Q(registration__learner=user))
         .select_related(
             "registration__learner",
@@ -143,6 +149,7 @@ def sign_off_context(
         "missing": unit_missing(registration, unit.pk) if in_force is None else [],
         "is_assessor": registration.assessor_id == user.pk,
         "is_learner": registration.learner_id == user.pk,
+        "closed": registration.closed_because,
         "can_unlock": can_administer(request, registration),
         "countersign_form": LearnerCountersignForm(),
         "unlock_form": UnlockForm(),

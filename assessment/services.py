@@ -97,7 +97,7 @@ def decision_record(
     made = []
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        Registration.objects.lock(registration)
+        Registration.objects.lock(registration, refused=DecisionRefused)
         units = plan_unit_ids_for(registration)
         locked = _signed_off_units(registration)
         if not targets.within(units):
@@ -254,6 +254,8 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
     with transaction.atomic():
         for centre_id in sorted({d.registration.centre_id for d in decisions}):
             lock_chain(centre_id)
+        for registration_id in sorted({d.registration_id for d in decisions}):
+            Registration.objects.lock(registration_id, refused=DecisionRefused)
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
         decisions = list(
@@ -343,7 +345,7 @@ def unit_sign_off(
         raise DecisionRefused(WRONG_PASSWORD)
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        Registration.objects.lock(registration)
+        Registration.objects.lock(registration, refused=DecisionRefused)
         signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if signed.exists():
             raise DecisionRefused(ALREADY_SIGNED)
@@ -381,6 +383,7 @@ def unit_learner_countersign(
         raise DecisionRefused(DECLARATION_NEEDED)
     with transaction.atomic():
         lock_chain(sign_off.registration.centre_id)
+        Registration.objects.lock(sign_off.registration_id, refused=DecisionRefused)
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
@@ -419,7 +422,8 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
     wanted = MappingStatus.CONFIRMED if confirm else MappingStatus.REJECTED
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        Registration.objects.lock(registration)  # taking turns with a sign-off of the unit
+        # Taking turns with a sign-off of the unit.
+        Registration.objects.lock(registration, refused=DecisionRefused)
         if unit is not None and unit.pk in _signed_off_units(registration):
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=unit))
         mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
@@ -497,6 +501,7 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
         raise DecisionRefused(REASON_NEEDED)
     with transaction.atomic():
         lock_chain(registration.centre_id)
+        Registration.objects.lock(registration, refused=DecisionRefused)
         locked = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if locked.unlocked_at is not None:
             raise DecisionRefused(NOT_LOCKED)

@@ -38,7 +38,7 @@ from assessment.services import (
 )
 from portal.http import PortalRequest, posted_ids, posted_text
 from portal.refusals import attempt, attempt_form, flash_refusal, refused_on_form
-from portfolios.access import evidence_for, registration_for
+from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
 from portfolios.mapping import Targets
 from qualifications.models import Criterion, LearningOutcome, Unit
@@ -116,6 +116,8 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     if registration.assessor_id != request.user.pk:
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
     form = RecordForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

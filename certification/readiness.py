@@ -10,7 +10,7 @@ from assessment.models import UnitSignOff
 from certification.models import Certificate, Kind
 from iqa.selectors import claim_blockers_of
 from portal.models import Centre
-from portfolios.models import Registration, RegistrationStatus
+from portfolios.models import Registration
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -73,9 +73,11 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
 
 
 def claimable_registrations(centre: Centre) -> list[Registration]:
-    """The centre's active registrations, as the claims page lists them."""
+    """The centre's open registrations, as the claims page lists them (a closed one takes no
+    claim: `Registration.closed_because`)."""
     return list(
-        Registration.objects.filter(centre=centre, status=RegistrationStatus.ACTIVE)
+        Registration.objects.open()
+        .filter(centre=centre)
         .select_related("learner", "qualification", "centre")
         .order_by("learner__full_name", "pk")
     )

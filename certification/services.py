@@ -89,7 +89,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
     name = registration.learner.full_name
     label = Kind(kind).label.lower()
     with transaction.atomic():
-        Registration.objects.select_for_update().get(pk=registration.pk)
+        Registration.objects.lock(registration, refused=ClaimRefused)
         existing = Certificate.objects.filter(
             registration=registration, kind=kind, replaces__isnull=True
         ).first()

@@ -44,8 +44,7 @@ def todo_for(user: User, role: Role, today: datetime.date) -> list[Todo]:
 def learner_todo(user: User, role: Role) -> list[Todo]:
     todo = []
     waiting = UnitSignOff.objects.filter(
-        registration__learner=user,
-        registration__centre=role.centre,
+        registration__in=Registration.objects.open().filter(learner=user, centre=role.centre),
         learner_signed_at__isnull=True,
         unlocked_at__isnull=True,
     ).order_by("signed_at")
@@ -59,9 +58,11 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
                 reverse("assessment:unit-sign-off", args=[first.registration_id, first.unit_id]),
             )
         )
-    for registration in Registration.objects.filter(
-        learner=user, centre=role.centre, evidence__isnull=True
-    ).select_related("qualification"):
+    for registration in (
+        Registration.objects.open()
+        .filter(learner=user, centre=role.centre, evidence__isnull=True)
+        .select_related("qualification")
+    ):
         todo.append(
             Todo(
                 f"Add your first evidence for {registration.qualification.title}",
@@ -110,7 +111,9 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
     todo = []
     items = list(
-        PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre).select_related("plan")
+        PlanItem.objects.filter(
+            plan__iqa=user, plan__centre=role.centre, registration__in=Registration.objects.open()
+        ).select_related("plan")
     )
     sampled = set(
         Sample.objects.filter(registration__in={i.registration_id for i in items}).values_list(

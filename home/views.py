@@ -34,7 +34,8 @@ def home(request: PortalRequest) -> HttpResponse:
         context["people"] = centre_people(request.user, role)
     if role.kind == RoleKind.LEARNER:
         mine = Registration.objects.filter(learner=request.user, centre=role.centre)
-        mine = mine.select_related("qualification").prefetch_related("certificates__replaced_by")
+        mine = mine.select_related("qualification", "learner__anonymisation")
+        mine = mine.prefetch_related("certificates__replaced_by")
         context["progress"] = progress_of(list(mine))
     if role.kind == RoleKind.ASSESSOR:
         context.update(caseload_context(request, role))

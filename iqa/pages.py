@@ -108,8 +108,11 @@ def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
 
 
 def open_actions(user: User) -> QuerySet[Action]:
-    """Actions the IQA raised that are not closed yet."""
-    return Action.objects.filter(sample__sampled_by=user).exclude(status=ActionStatus.CLOSED)
+    """Actions the IQA raised that are not closed yet, on registrations still open (a closed
+    one's actions stay as they were)."""
+    return Action.objects.filter(
+        sample__sampled_by=user, sample__registration__in=Registration.objects.open()
+    ).exclude(status=ActionStatus.CLOSED)
 
 
 def actions_to_close(user: User) -> QuerySet[Action]:
@@ -122,9 +125,14 @@ def actions_overdue(user: User, today: datetime.date) -> QuerySet[Action]:
 
 
 def assessor_actions(user: User) -> QuerySet[Action]:
-    """Actions raised on the assessor's decisions that they have not answered."""
+    """Actions raised on the assessor's decisions that they have not answered, on registrations
+    still open."""
     return (
-        Action.objects.filter(sample__assessor=user, status=ActionStatus.OPEN)
+        Action.objects.filter(
+            sample__assessor=user,
+            status=ActionStatus.OPEN,
+            sample__registration__in=Registration.objects.open(),
+        )
         .select_related("sample__unit", "sample__registration__learner")
         .order_by("due_on")
     )

@@ -91,11 +91,15 @@ def work_in_period(
     """The assessed work of the period: current decisions grouped by learner, unit and assessor.
 
     Who decided or countersigned is taken from every current decision of the unit, whatever its
-    date, because an IQA may not sample a unit where any decision is theirs.
+    date, because an IQA may not sample a unit where any decision is theirs. Only registrations
+    still open: a closed one takes no samples (`Registration.closed_because`).
     """
     decisions = list(
         Decision.objects.filter(
-            registration__centre=centre, registration__qualification=qualification, current=True
+            registration__in=Registration.objects.open().filter(
+                centre=centre, qualification=qualification
+            ),
+            current=True,
         ).select_related("criterion", "range_item", "knowledge_item", "registration")
     )
     signed = set(
@@ -159,6 +163,15 @@ def plan_generate(
         stages=[str(s) for s in stages],
     )
     with transaction.atomic():
+        lock_chain(centre.pk)
+        # A registration closed since the work was read (a retention run just committed) is
+        # left out: what follows would only be refused.
+        still_open = set(
+            Registration.objects.open()
+            .filter(pk__in={w.registration for w in proposed})
+            .values_list("pk", flat=True)
+        )
+        proposed = [w for w in proposed if w.registration in still_open]
         plan = SamplingPlan.objects.create(
             centre=centre,
             qualification=qualification,
@@ -195,6 +208,8 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
     if actor.pk in work.deciders:
         raise IqaRefused(OWN_DECISIONS)
     with transaction.atomic():
+        lock_chain(plan.centre_id)
+        Registration.objects.lock(work.registration, refused=IqaRefused)
         item = _item(plan, work, by_hand=True)
         item.save()
         audit_append(
@@ -277,6 +292,7 @@ def sample_record(
     signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
     with transaction.atomic():
         lock_chain(registration.centre_id)
+        Registration.objects.lock(registration, refused=IqaRefused)
         sample = Sample.objects.create(
             plan_item=plan_item,
             registration=registration,
@@ -326,6 +342,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
     centre_id = action.sample.registration.centre_id
     with transaction.atomic():
         lock_chain(centre_id)
+        Registration.objects.lock(action.sample.registration_id, refused=IqaRefused)
         # Locked and read again, so a close or the same answer meanwhile is seen here.
         action = Action.objects.select_for_update().get(pk=action.pk)
         if action.status == ActionStatus.CLOSED:
@@ -353,6 +370,7 @@ def action_close(*, action: Action, actor: User) -> Action:
     centre_id = action.sample.registration.centre_id
     with transaction.atomic():
         lock_chain(centre_id)
+        Registration.objects.lock(action.sample.registration_id, refused=IqaRefused)
         action = Action.objects.select_for_update().get(pk=action.pk)
         if action.status == ActionStatus.CLOSED:
             raise IqaRefused(ALREADY_CLOSED)
@@ -389,6 +407,7 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
         raise IqaRefused(REASON_NEEDED)
     with transaction.atomic():
         lock_chain(centre.pk)
+        Registration.objects.lock(sample.registration_id, refused=IqaRefused)
         sample = Sample.objects.select_for_update().get(pk=sample.pk)
         if sample.lock_lifted_at is not None:
             raise IqaRefused(LOCK_ALREADY_LIFTED)

@@ -34,7 +34,7 @@ from iqa.services import (
 from portal.http import PortalRequest, posted_id, posted_ids, private_pdf
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
-from portfolios.access import registration_for
+from portfolios.access import closed_redirect, registration_for
 from qualifications.models import Qualification
 
 CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
@@ -70,7 +70,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return plan_change(request, plan)
     by_units, by_methods, unplanned = pages.coverage(plan)
-    items = plan.items.select_related("registration__learner", "unit", "assessor")
+    items = plan.items.select_related("registration__learner__anonymisation", "unit", "assessor")
     sampled = set(
         PlanItem.objects.filter(plan=plan, samples__isnull=False).values_list("pk", flat=True)
     )
@@ -114,6 +114,8 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
 def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     unit = planned_unit_for(registration, unit_pk)
+    if closed := closed_redirect(request, registration):
+        return closed
     item = PlanItem.objects.filter(
         pk=number(request.GET.get("item")), plan__iqa=request.user, registration=registration
     ).first()
@@ -156,6 +158,7 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "response_form": ResponseForm(),
         "lift_form": LiftForm(),
         "can_lift": access.administers(request.user, sample),
+        "closed": sample.registration.closed_because,
         "today": pages.today(),
         "documents": sample.documents.all()[:5],
     }

@@ -1,12 +1,15 @@
 """Who may open which registration: one helper per resource, as the house style asks."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 # The centre admin's role is the ground floor's to check; the pages here use it as their own.
 from portal.access import NOT_CENTRE_ADMIN as NOT_CENTRE_ADMIN
 from portal.access import admin_centre as admin_centre
 from portal.http import PortalRequest
 from portal.models import RoleKind
+from portal.refusals import Refused, refused_redirect
 from portfolios.models import Evidence, EvidenceFile, Registration
 
 
@@ -16,6 +19,15 @@ def registration_for(request: PortalRequest, pk: int) -> Registration:
         "learner", "qualification", "centre", "assessor", "iqa"
     )
     return get_object_or_404(visible, pk=pk)
+
+
+def closed_redirect(request: PortalRequest, registration: Registration) -> HttpResponse | None:
+    """For a page that only adds to a registration: if it is closed, back to the registration's
+    page with the reason, rather than a form whose every answer would be refused."""
+    if not registration.closed_because:
+        return None
+    detail = reverse("portfolios:registration-detail", args=[registration.pk])
+    return refused_redirect(request, Refused(registration.closed_because), detail)
 
 
 def can_administer(request: PortalRequest, registration: Registration) -> bool:

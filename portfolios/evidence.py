@@ -64,7 +64,10 @@ def method_problems(method: str) -> list[str]:
 
 
 def change_refusal(evidence: Evidence) -> list[str]:
-    """Why the learner may not change or remove this evidence; empty if they may."""
+    """Why the learner may not change or remove this evidence; empty if they may. Read under
+    the centre's chain (`locked_for_change`), the registration's state is as it stands."""
+    if closed := evidence.registration.closed_because:
+        return [closed]
     if evidence.is_signed_testimony:
         return [SIGNED_TESTIMONY]
     if evidence.created_by_id != evidence.registration.learner_id:
@@ -168,7 +171,7 @@ def evidence_store(
     try:
         with transaction.atomic():
             lock_chain(registration.centre_id)
-            Registration.objects.lock(registration)
+            Registration.objects.lock(registration, refused=EvidenceRejected)
             refuse_files_added_meanwhile(registration, files, inspected)
             evidence = Evidence.objects.create(
                 registration=registration,

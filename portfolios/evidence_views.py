@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from portal.http import PortalRequest, download_name, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
-from portfolios.access import evidence_file_for, evidence_for, registration_for
+from portfolios.access import closed_redirect, evidence_file_for, evidence_for, registration_for
 from portfolios.evidence import (
     ONLY_THE_LEARNER,
     EvidenceDetails,
@@ -36,6 +36,8 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     if registration.learner_id != request.user.pk:
         raise PermissionDenied(ONLY_THE_LEARNER)
+    if closed := closed_redirect(request, registration):
+        return closed
     form = EvidenceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -69,6 +71,7 @@ def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "is_learner": evidence.registration.learner_id == request.user.pk,
         "can_change": evidence.registration.learner_id == request.user.pk
         and not change_refusal(evidence),
+        "closed": evidence.registration.closed_because,
         "is_assessor": evidence.registration.assessor_id == request.user.pk,
     }
     return render(request, "portfolios/evidence_detail.html", context)
@@ -147,6 +150,8 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
     evidence = evidence_for(request, pk)
     if evidence.registration.learner_id != request.user.pk:
         raise PermissionDenied(ONLY_THE_LEARNER)
+    if closed := closed_redirect(request, evidence.registration):
+        return closed
     if request.method == "POST":
         chosen = {
             name: frozenset(posted_ids(request.POST.getlist(name)))

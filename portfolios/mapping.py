@@ -14,7 +14,7 @@ from django.db.models import Prefetch
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
-from portfolios.models import Evidence, Mapping, MappingStatus
+from portfolios.models import Evidence, Mapping, MappingStatus, Registration
 from qualifications.models import Criterion, KnowledgeItem, LearningOutcome, RangeItem, Unit
 
 NOT_IN_PLAN = "Some of the chosen items are not in the units of this registration: choose again."
@@ -111,6 +111,7 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
         raise EvidenceRejected([NOT_IN_PLAN])
     with transaction.atomic():
         lock_chain(evidence.registration.centre_id)
+        Registration.objects.lock(evidence.registration, refused=EvidenceRejected)
         locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
 from portal.models import Centre, Role, RoleKind, User
+from portal.refusals import Refused
 from qualifications.models import Qualification, Unit
 
 
@@ -13,6 +14,11 @@ class RegistrationStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     COMPLETED = "completed", "Completed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# A closed registration takes nothing new (`Registration.closed_because`).
+REGISTRATION_CLOSED = "This registration is {status}: nothing more can be added to it."
+LEARNER_ANONYMISED = "This learner's records are anonymised: nothing more can be added to them."
 
 
 def roles_held(user: User, kind: RoleKind) -> models.QuerySet[Role]:
@@ -52,10 +58,32 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
             | (Q(centre__in=qualified_here) & ~Q(learner=user) & trainee_assessed)
         )
 
-    def lock(self, registration: Registration) -> Registration:
+    def lock(
+        self, registration: Registration | int, *, refused: type[Refused] = Refused
+    ) -> Registration:
         """Take the learner's record for the rest of the transaction: concurrent changes to it
-        take turns, and each then re-checks what the one before it did."""
-        return self.select_for_update().get(pk=registration.pk)
+        take turns, and each then re-checks what the one before it did. Every write that adds
+        to a registration's records takes it (after its centre's audit chain), and is refused
+        with `refused` and the reason if the registration is closed (`closed_because`).
+
+        The check reads the row as it is once the lock is held, so a write that waited behind
+        the one that closed it (a retention run holds the chains and the registrations until
+        it commits) is refused too. The learner's anonymisation (the privacy app's, reached by
+        its reverse relation) is read in the same statement: this one, not the lock, waited,
+        so it sees what the run committed.
+        """
+        pk = registration if isinstance(registration, int) else registration.pk
+        locked = (
+            self.select_for_update(of=("self",)).select_related("learner__anonymisation").get(pk=pk)
+        )
+        if reason := locked.closed_because:
+            raise refused(reason)
+        return locked
+
+    def open(self) -> RegistrationQuerySet:
+        """Registrations that still take new records: the same rule as `closed_because`, for
+        lists of what is still to do."""
+        return self.filter(status=RegistrationStatus.ACTIVE, learner__anonymisation__isnull=True)
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
@@ -124,6 +152,23 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner.full_name}: {self.qualification.title}"
+
+    @property
+    def closed_because(self) -> str:
+        """Why nothing more can be added to this registration, or "" while it is open.
+
+        Withdrawn or completed, or its learner anonymised by the retention run: no new evidence,
+        mappings, witness requests, decisions, reviews, sign-offs, countersignatures, unlocks,
+        IQA plan items, samples, actions or lifts, and no claims. Retention anonymises a person
+        once and never comes back, so whatever was added afterwards would be kept for ever.
+        What an issued certificate still needs (revoking, replacing, rendering it) is not a
+        record of the registration and goes on; so does reading everything.
+        """
+        if hasattr(self.learner, "anonymisation"):  # the privacy app's, by its reverse relation
+            return LEARNER_ANONYMISED
+        if self.status != RegistrationStatus.ACTIVE:
+            return REGISTRATION_CLOSED.format(status=self.get_status_display().lower())
+        return ""
 
 
 class RegistrationUnit(models.Model):

@@ -157,6 +157,8 @@ def registration_choose_units(
 ) -> Registration:
     """Change a registration's optional units, with the same check as at registration."""
     require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)
+    Registration.objects.lock(registration, refused=RegistrationRejected)
     units, problems = unit_plan(registration.qualification, optional_units)
     if problems:
         raise RegistrationRejected(problems)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from portal.http import PortalRequest, search_text, token_links
 from portal.listing import sorted_page
 from portal.refusals import refused_on_form
-from portfolios.access import admin_centre, can_administer, registration_for
+from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
     BulkUploadForm,
@@ -138,6 +138,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "can_administer": can_administer(request, registration),
         "is_learner": registration.learner_id == request.user.pk,
         "is_assessor": registration.assessor_id == request.user.pk,
+        "closed": registration.closed_because,
         "evidence": registration.evidence.all(),
     }
     return render(request, "portfolios/registration_detail.html", context)
@@ -148,6 +149,8 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     if not can_administer(request, registration):
         raise PermissionDenied("Only the centre admin can change a registration's units.")
+    if closed := closed_redirect(request, registration):
+        return closed
     rules = rules_for(registration.qualification)
     current = list(
         registration.planned_units.filter(mandatory=False).values_list("unit__code", flat=True)

@@ -15,7 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
@@ -25,6 +25,14 @@ LINK_USED = "This testimony has already been confirmed. Thank you: nothing more 
 LINK_EXPIRED = "This link has expired. Ask {learner} to send you a new one."
 NOT_ALLOWED = "Only the learner or their assessor can ask a witness for a testimony."
 SIGNATURE_NEEDED = "Type your name as your signature to confirm."
+LINK_CLOSED = (
+    "This testimony can no longer be confirmed: the learner's registration is closed. "
+    "Nothing more is needed from you."
+)
+
+
+class WitnessRefused(Refused):
+    """A testimony that cannot be asked for."""
 
 
 class WitnessLinkProblem(Refused):
@@ -65,6 +73,8 @@ def witness_request_create(
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)
     with transaction.atomic():
+        lock_chain(registration.centre_id)
+        Registration.objects.lock(registration, refused=WitnessRefused)
         request = WitnessRequest.objects.create(
             registration=registration,
             requested_by=actor,
@@ -117,6 +127,8 @@ def witness_request_for(token: str) -> WitnessRequest:
         raise WitnessLinkProblem(LINK_UNKNOWN)
     if request.confirmed_at is not None:
         raise WitnessLinkProblem(LINK_USED)
+    if request.registration.closed_because:
+        raise WitnessLinkProblem(LINK_CLOSED)
     if request.expires_at <= timezone.now():
         raise WitnessLinkProblem(
             LINK_EXPIRED.format(learner=request.registration.learner.full_name)
@@ -130,6 +142,8 @@ def witness_confirm(*, token: str, answer: WitnessAnswer) -> Evidence:
         raise WitnessAnswerIncomplete(SIGNATURE_NEEDED)
     with transaction.atomic():
         found = witness_request_for(token)
+        lock_chain(found.registration.centre_id)
+        Registration.objects.lock(found.registration, refused=WitnessLinkProblem)
         request = WitnessRequest.objects.select_for_update().get(pk=found.pk)
         if request.confirmed_at is not None:  # confirmed by a second tab meanwhile
             raise WitnessLinkProblem(LINK_USED)

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from portal.http import PortalRequest
 from portal.refusals import refused_on_form
-from portfolios.access import registration_for
+from portfolios.access import closed_redirect, registration_for
 from portfolios.forms import WitnessAskForm, WitnessConfirmForm
 from portfolios.witness import (
     NOT_ALLOWED,
@@ -16,6 +16,7 @@ from portfolios.witness import (
     WitnessAnswerIncomplete,
     WitnessAsk,
     WitnessLinkProblem,
+    WitnessRefused,
     witness_confirm,
     witness_request_create,
     witness_request_for,
@@ -27,19 +28,27 @@ def witness_ask(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     if request.user.pk not in (registration.learner_id, registration.assessor_id):
         raise PermissionDenied(NOT_ALLOWED)
+    if closed := closed_redirect(request, registration):
+        return closed
     form = WitnessAskForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        witness_request_create(
-            registration=registration,
-            ask=WitnessAsk(data["name"], data["email"], data["role"], data["statement"]),
-            actor=request.user,
-            link_for=lambda token: request.build_absolute_uri(
-                reverse("portfolios:witness-confirm", args=[token])
-            ),
-        )
-        messages.success(request, f"{data['name']} has been sent a link to confirm the testimony.")
-        return redirect("portfolios:registration-detail", registration.pk)
+        try:
+            witness_request_create(
+                registration=registration,
+                ask=WitnessAsk(data["name"], data["email"], data["role"], data["statement"]),
+                actor=request.user,
+                link_for=lambda token: request.build_absolute_uri(
+                    reverse("portfolios:witness-confirm", args=[token])
+                ),
+            )
+        except WitnessRefused as refused:
+            refused_on_form(form, refused)
+        else:
+            messages.success(
+                request, f"{data['name']} has been sent a link to confirm the testimony."
+            )
+            return redirect("portfolios:registration-detail", registration.pk)
     return render(
         request, "portfolios/witness_ask.html", {"form": form, "registration": registration}
     )

@@ -126,8 +126,8 @@ def forget_logins(records: LearnerRecords, sessions: list[str]) -> None:
 
 def close_registrations(records: LearnerRecords) -> None:
     """Registrations still active end: completed where a full certificate stands, withdrawn
-    otherwise. Nobody may claim for, assess or plan an anonymised learner (the claims page and
-    caseloads list active registrations only)."""
+    otherwise. A closed registration takes nothing new (`Registration.closed_because`): nobody
+    may claim for, assess, sample or plan an anonymised learner."""
     active = records.registrations.filter(status=RegistrationStatus.ACTIVE)
     certified = Certificate.objects.filter(STANDING, kind=Kind.FULL, registration=OuterRef("pk"))
     active.filter(Exists(certified)).update(status=RegistrationStatus.COMPLETED)

@@ -12,7 +12,7 @@
       const ticked = new Set(
         Array.from(form.querySelectorAll("input[type=checkbox]:checked")).map((box) => box.name + box.value)
       );
-      count.textContent = ticked.size + " ticked";
+      if (count) count.textContent = ticked.size + " ticked"; // none on a closed registration
     }
 
     filter.addEventListener("input", function () {
