@@ -30,6 +30,7 @@ from privacy.models import Anonymisation
 from privacy.records import LearnerRecords
 from privacy.retention import survey
 from privacy.services import learner_anonymise, lock_records
+from tests.integration.privacy.conftest import BEGUN_UNIT, NAME, Record, criteria
 from tests.integration.served import Browser, gunicorn
 from tests.integration.test_retention_on_postgresql import (  # noqa: F401 (a fixture)
     records,
@@ -37,7 +38,6 @@ from tests.integration.test_retention_on_postgresql import (  # noqa: F401 (a fi
     waiting_for_a_chain,
 )
 from tests.portfolios.conftest import START
-from tests.privacy.conftest import BEGUN_UNIT, NAME, Record, criteria
 from tests.writes import NOT_WATCHED
 
 YEARS = 6  # as the retention test's commands run it
