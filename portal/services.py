@@ -255,6 +255,7 @@ def invitation_accept(*, token: str, actor: User) -> Invitation:
 def account_password_reset(*, account: User, password: str) -> None:
     """Set the password chosen through a reset link (the link proved the person holds the
     account's address). Audited in the portal's chain, like every other way into an account."""
+    lock_chain(None)  # the portal's chain before the account's row: the house order
     had_password = account.has_usable_password()
     account.set_password(password)
     account.save(update_fields=["password"])

@@ -157,6 +157,7 @@ def registration_choose_units(
 ) -> Registration:
     """Change a registration's optional units, with the same check as at registration."""
     require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)  # before the units' rows: the house order
     units, problems = unit_plan(registration.qualification, optional_units)
     if problems:
         raise RegistrationRejected(problems)

@@ -15,7 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
@@ -65,6 +65,7 @@ def witness_request_create(
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)
     with transaction.atomic():
+        lock_chain(registration.centre_id)  # the chain before any row: the house order
         request = WitnessRequest.objects.create(
             registration=registration,
             requested_by=actor,
@@ -130,6 +131,7 @@ def witness_confirm(*, token: str, answer: WitnessAnswer) -> Evidence:
         raise WitnessAnswerIncomplete(SIGNATURE_NEEDED)
     with transaction.atomic():
         found = witness_request_for(token)
+        lock_chain(found.registration.centre_id)
         request = WitnessRequest.objects.select_for_update().get(pk=found.pk)
         if request.confirmed_at is not None:  # confirmed by a second tab meanwhile
             raise WitnessLinkProblem(LINK_USED)
