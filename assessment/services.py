@@ -36,10 +36,19 @@ NOT_A_COUNTERSIGNER = (
 )
 NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
 ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
+EVIDENCE_GONE = "The learner removed this evidence a moment ago: there is nothing to decide on."
+MAPPING_GONE = (
+    "This mapping is no longer there: the learner removed the evidence or took the mapping back "
+    "a moment ago."
+)
 
 
 class DecisionRefused(Refused):
     """A decision, review, sign-off or unlock that cannot be made as asked."""
+
+
+class GoneMeanwhile(DecisionRefused):
+    """The evidence or mapping asked about was removed by a request just before this one."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,9 @@ def decision_record(
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
+        given = {e.pk for e in evidence}
+        if Evidence.objects.filter(pk__in=given).count() != len(given):  # removed just before
+            raise GoneMeanwhile(EVIDENCE_GONE)
         units = plan_unit_ids_for(registration)
         locked = _signed_off_units(registration)
         if not targets.within(units):
@@ -426,7 +438,10 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
         Registration.objects.lock(registration, refused=DecisionRefused)
         if unit is not None and unit.pk in _signed_off_units(registration):
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=unit))
-        mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
+        found = Mapping.objects.select_for_update().filter(pk=mapping.pk).first()
+        if found is None:  # its evidence removed, or the mapping taken back, just before
+            raise GoneMeanwhile(MAPPING_GONE)
+        mapping = found
         if (mapping.status, mapping.feedback) == (wanted, feedback.strip()):
             # Already so (another tab, a double click): nothing to change or to log.
             raise DecisionRefused(MAPPING_ALREADY.format(status=wanted.label.lower()))

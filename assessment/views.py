@@ -27,6 +27,7 @@ from assessment.progress import unit_other_items, unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
     DecisionRefused,
+    GoneMeanwhile,
     Judgement,
     decision_countersign,
     decision_record,
@@ -37,7 +38,14 @@ from assessment.services import (
     unit_unlock,
 )
 from portal.http import PortalRequest, posted_ids, posted_text
-from portal.refusals import attempt, attempt_form, flash_refusal, refused_on_form
+from portal.refusals import (
+    Refused,
+    attempt,
+    attempt_form,
+    flash_refusal,
+    refused_on_form,
+    refused_redirect,
+)
 from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
 from portfolios.mapping import Targets
@@ -83,6 +91,8 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                     evidence=[evidence],
                     actor=request.user,
                 )
+            except GoneMeanwhile as gone:
+                return gone_redirect(request, gone, registration.pk)
             except DecisionRefused as refused:
                 refused_on_form(form, refused)
             else:
@@ -100,14 +110,23 @@ def mapping_review_view(request: PortalRequest, pk: int) -> HttpResponse:
     mapping = mapping_for(request, pk)
     confirm = request.POST.get("action") == "confirm"
     feedback = "" if confirm else posted_text(request.POST.get("feedback"))
-    return attempt(
-        request,
-        lambda: mapping_review(
-            mapping=mapping, confirm=confirm, feedback=feedback, actor=request.user
-        ),
-        success="Mapping confirmed." if confirm else "Mapping rejected.",
-        to=reverse("assessment:evidence-review", args=[mapping.evidence_id]),
-    )
+    back = reverse("assessment:evidence-review", args=[mapping.evidence_id])
+    try:
+        mapping_review(mapping=mapping, confirm=confirm, feedback=feedback, actor=request.user)
+    except GoneMeanwhile as gone:  # the review page is gone with the evidence
+        return gone_redirect(request, gone, mapping.evidence.registration_id)
+    except Refused as refused:
+        return refused_redirect(request, refused, back)
+    messages.success(request, "Mapping confirmed." if confirm else "Mapping rejected.")
+    return redirect(back)
+
+
+def gone_redirect(
+    request: PortalRequest, gone: GoneMeanwhile, registration_id: int
+) -> HttpResponse:
+    """What was asked about was removed just before: say so on the learner's page."""
+    to = reverse("portfolios:registration-detail", args=[registration_id])
+    return refused_redirect(request, gone, to)
 
 
 @login_required

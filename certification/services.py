@@ -15,7 +15,7 @@ from django.utils import timezone
 from certification.models import Certificate, Kind, RenderStatus
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
-from portal.audit import audit_append
+from portal.audit import audit_append, lock_chain
 from portal.models import RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Registration
@@ -89,6 +89,9 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
     name = registration.learner.full_name
     label = Kind(kind).label.lower()
     with transaction.atomic():
+        # The centre's chain first, then the learner's record (the house order: decisions and
+        # uploads take them in this order too, so neither waits on the other's).
+        lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=ClaimRefused)
         existing = Certificate.objects.filter(
             registration=registration, kind=kind, replaces__isnull=True
@@ -164,6 +167,7 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
     if not reason.strip():
         raise ClaimRefused(REASON_NEEDED)
     with transaction.atomic():
+        lock_chain(certificate.registration.centre_id)
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.is_revoked:
             raise ClaimRefused(ALREADY_REVOKED)
@@ -186,6 +190,7 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
     if not reason.strip():
         raise ClaimRefused(REASON_NEEDED)
     with transaction.atomic():
+        lock_chain(certificate.registration.centre_id)
         original = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if original.is_revoked:
             raise ClaimRefused(ALREADY_REVOKED)
@@ -218,6 +223,7 @@ def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
     """Try a failed PDF again."""
     require_centre_admin(actor, certificate.registration)
     with transaction.atomic():
+        lock_chain(certificate.registration.centre_id)
         retried = Certificate.objects.filter(pk=certificate.pk, status=RenderStatus.FAILED).update(
             status=RenderStatus.PENDING, render_error=""
         )

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from home.demo_activity import demo_activity
+from portal.audit import lock_chain
 from portal.models import Centre, Invitation, Role, RoleKind, User
 from portfolios.bulk import registration_bulk_create
 from portfolios.models import Registration
@@ -149,17 +150,30 @@ def demo_invitation() -> None:
     )
 
 
-@transaction.atomic
 def demo_seed() -> list[DemoPerson]:
     """Create the demo centres and people, or bring them back to their demo state.
 
     Running it again changes nothing but the demo passwords, which it resets.
     """
-    centres = {}
-    for name, number in CENTRES:
-        centres[name], _ = Centre.objects.update_or_create(
-            ao_centre_number=number, defaults={"name": name}
-        )
+    with transaction.atomic():
+        centres = {
+            name: Centre.objects.update_or_create(ao_centre_number=number, defaults={"name": name})[
+                0
+            ]
+            for name, number in CENTRES
+        }
+    with transaction.atomic():
+        # The centres' chains before anything else, as every write of the portal takes them.
+        for pk in sorted(centre.pk for centre in centres.values()):
+            lock_chain(pk)
+        demo_people(centres)
+        demo_registrations()
+        demo_activity(password=DEMO_PASSWORD)
+        demo_invitation()
+    return list(PEOPLE)
+
+
+def demo_people(centres: dict[str, Centre]) -> None:
     for person in PEOPLE:
         user, _ = User.objects.update_or_create(
             email=person.email, defaults={"full_name": person.full_name, "is_active": True}
@@ -173,7 +187,3 @@ def demo_seed() -> list[DemoPerson]:
                 kind=role.kind,
                 defaults={"is_trainee": role.is_trainee},
             )
-    demo_registrations()
-    demo_activity(password=DEMO_PASSWORD)
-    demo_invitation()
-    return list(PEOPLE)

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 
 from iqa.models import SamplingStrategy, Verdict
@@ -5,9 +7,31 @@ from iqa.services import REASON_NEEDED, RESPONSE_NEEDED
 from portfolios.forms import date_input
 
 ACTION_ROWS = 3
+FORM_OUT_OF_DATE = "This form is out of date: open the page again and fill it in there."
 
 
-class PlanForm(forms.Form):
+class SentOnceForm(forms.Form):
+    """A form that makes something new each time it is sent (a plan, a sample): it carries a
+    one-time token, which the service keeps with what it made, so the same form sent twice (a
+    double click, the page sent again) makes one thing, not two."""
+
+    form_token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not self.is_bound:
+            self.initial["form_token"] = str(uuid.uuid4())
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        try:
+            data["form_token"] = uuid.UUID(str(data.get("form_token") or ""))
+        except ValueError:
+            self.add_error(None, FORM_OUT_OF_DATE)
+        return data
+
+
+class PlanForm(SentOnceForm):
     qualification = forms.TypedChoiceField(coerce=int)
     starts_on = forms.DateField(label="From", widget=date_input())
     ends_on = forms.DateField(label="To", widget=date_input())
@@ -26,7 +50,7 @@ class PlanForm(forms.Form):
         return data
 
 
-class SampleForm(forms.Form):
+class SampleForm(SentOnceForm):
     valid = forms.BooleanField(required=False, label="Valid: it shows the criteria it is mapped to")
     authentic = forms.BooleanField(required=False, label="Authentic: the learner's own work")
     current = forms.BooleanField(required=False, label="Current: recent enough to count")

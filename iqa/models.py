@@ -81,6 +81,9 @@ class SamplingPlan(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # The one-time token of the form it was generated from: the same form sent again finds
+    # this plan instead of making another.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-starts_on", "-pk"]
@@ -158,6 +161,9 @@ class Sample(models.Model):
     )
     lock_lifted_at = models.DateTimeField(null=True, blank=True)
     lock_lift_reason = models.TextField(blank=True)
+    # The one-time token of the form it was recorded from: the same form sent again finds this
+    # sample instead of recording another.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-sampled_at"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from iqa.models import (
     Action,
     ActionStatus,
     AssessorRisk,
+    DocumentStatus,
     IqaDocument,
     PlanItem,
     Risk,
@@ -52,10 +54,33 @@ ONLY_THE_SAMPLER = "Only the IQA who raised the action closes it."
 NOT_RESPONDED = "The assessor has not responded to this action yet."
 ALREADY_CLOSED = "This action is already closed."
 ALREADY_RESPONDED = "This response was already sent to the IQA."
+ALREADY_PLANNED = "This work is already in the plan."
+ALREADY_REMOVED = "This item is no longer in the plan: it was removed already."
+SAMPLED_STAYS = "This item has been sampled: it stays in the plan."
+ITEM_GONE = (
+    "The plan item this sample was for was removed from the plan meanwhile: open the sample "
+    "page again from the learner's page."
+)
+SAMPLE_ALREADY_RECORDED = (
+    "This sample is already recorded: the same form was sent twice (a double click, or the page "
+    "sent again). Here it is."
+)
+PLAN_ALREADY_MADE = (
+    "This plan is already made: the same form was sent twice (a double click, or the page sent "
+    "again). Here it is."
+)
 
 
 class IqaRefused(Refused):
     """A plan change, sample, action or lift that cannot be made as asked."""
+
+
+class AlreadyMade(IqaRefused):
+    """The same form sent again: what the first one made is `made`, and nothing new is."""
+
+    def __init__(self, message: str, made: Sample | SamplingPlan) -> None:
+        super().__init__(message)
+        self.made = made
 
 
 def require_iqa(actor: User, centre: Centre) -> None:
@@ -139,9 +164,12 @@ def plan_generate(
     starts_on: datetime.date,
     ends_on: datetime.date,
     actor: User,
+    form_token: uuid.UUID | None = None,
 ) -> SamplingPlan:
     """A plan for the period, proposed from the strategy: CAMERA coverage and each assessor's
-    share. The IQA can then add and remove items by hand."""
+    share. The IQA can then add and remove items by hand. `form_token`: the one the plan's form
+    carried; the same form sent again is refused (`AlreadyMade`) rather than making another
+    plan."""
     require_iqa(actor, centre)
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
@@ -163,7 +191,7 @@ def plan_generate(
         stages=[str(s) for s in stages],
     )
     with transaction.atomic():
-        lock_chain(centre.pk)
+        lock_chain(centre.pk)  # the chain first; the same form sent twice waits here
         # A registration closed since the work was read (a retention run just committed) is
         # left out: what follows would only be refused.
         still_open = set(
@@ -172,7 +200,10 @@ def plan_generate(
             .values_list("pk", flat=True)
         )
         proposed = [w for w in proposed if w.registration in still_open]
-        plan = SamplingPlan.objects.create(
+        plan = made_once(
+            SamplingPlan,
+            form_token,
+            PLAN_ALREADY_MADE,
             centre=centre,
             qualification=qualification,
             iqa=actor,
@@ -188,6 +219,23 @@ def plan_generate(
             after={"items": len(proposed), "from": starts_on, "to": ends_on},
         )
     return plan
+
+
+Made = TypeVar("Made", Sample, SamplingPlan)
+
+
+def made_once(model: type[Made], form_token: uuid.UUID | None, repeat: str, **fields: Any) -> Made:
+    """Create the row with its form's token, unless that form already made one: then refuse
+    with `repeat`, naming what it made. The token is unique in the database, so this holds
+    even for the same form sent in two centres' names at once."""
+    try:
+        with transaction.atomic():  # a savepoint: the transaction can still look it up
+            return model._default_manager.create(form_token=form_token, **fields)
+    except IntegrityError:
+        made = model._default_manager.filter(form_token=form_token).first() if form_token else None
+        if made is None:
+            raise
+        raise AlreadyMade(repeat, made) from None
 
 
 def _item(plan: SamplingPlan, work: Work, *, by_hand: bool) -> PlanItem:
@@ -208,9 +256,16 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
     if actor.pk in work.deciders:
         raise IqaRefused(OWN_DECISIONS)
     with transaction.atomic():
+        # The chain first (the house order); the same work added twice at once waits here and
+        # then finds it planned.
         lock_chain(plan.centre_id)
         Registration.objects.lock(work.registration, refused=IqaRefused)
         item = _item(plan, work, by_hand=True)
+        planned = PlanItem.objects.filter(
+            plan=plan, registration_id=item.registration_id, unit_id=item.unit_id, stage=item.stage
+        )
+        if planned.exists():
+            raise IqaRefused(ALREADY_PLANNED)
         item.save()
         audit_append(
             actor=actor,
@@ -225,9 +280,13 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
 def plan_item_remove(*, item: PlanItem, actor: User) -> None:
     if actor.pk != item.plan.iqa_id:
         raise PermissionDenied(NOT_AN_IQA)
-    if item.samples.exists():
-        raise IqaRefused("This item has been sampled: it stays in the plan.")
     with transaction.atomic():
+        lock_chain(item.plan.centre_id)
+        # Read again under the chain: removed, or sampled, by a request just before this one.
+        if not PlanItem.objects.filter(pk=item.pk).exists():
+            raise IqaRefused(ALREADY_REMOVED)
+        if item.samples.exists():
+            raise IqaRefused(SAMPLED_STAYS)
         audit_append(
             actor=actor,
             action="iqa.plan_item_removed",
@@ -268,9 +327,12 @@ def sample_record(
     actions: Sequence[tuple[str, datetime.date]],
     actor: User,
     plan_item: PlanItem | None = None,
+    form_token: uuid.UUID | None = None,
 ) -> Sample:
     """Record a sample of an assessor's decisions on one unit. The IQA may not have decided or
-    countersigned any decision of that unit; sampled decisions are locked from then on."""
+    countersigned any decision of that unit; sampled decisions are locked from then on.
+    `form_token`: the one the sample's form carried; the same form sent again is refused
+    (`AlreadyMade`) rather than recorded twice."""
     require_iqa(actor, registration.centre)
     if not may_sample(actor, registration):
         raise PermissionDenied(NOT_YOURS_TO_SAMPLE)
@@ -291,9 +353,14 @@ def sample_record(
         raise IqaRefused(ACTIONS_NEEDED)
     signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
     with transaction.atomic():
-        lock_chain(registration.centre_id)
+        lock_chain(registration.centre_id)  # the same form sent twice waits here
         Registration.objects.lock(registration, refused=IqaRefused)
-        sample = Sample.objects.create(
+        if plan_item is not None and not PlanItem.objects.filter(pk=plan_item.pk).exists():
+            raise IqaRefused(ITEM_GONE)
+        sample = made_once(
+            Sample,
+            form_token,
+            SAMPLE_ALREADY_RECORDED,
             plan_item=plan_item,
             registration=registration,
             unit_id=unit_id,
@@ -428,9 +495,23 @@ def document_request(
     *, actor: User, sample: Sample | None = None, plan: SamplingPlan | None = None
 ) -> IqaDocument:
     """Ask for a PDF of a sample's report or a plan's sampling record; a task makes it once
-    the request is committed. A failed document is asked for again the same way."""
-    document = IqaDocument.objects.create(sample=sample, plan=plan, requested_by=actor)
-    transaction.on_commit(lambda: queue_document(document.pk))
+    the request is committed. A failed document is asked for again the same way. While the same
+    PDF is still being made, asking again is given that one: no other is queued, so asking
+    again and again cannot hold up the certificates rendered on the same queue."""
+    with transaction.atomic():
+        # Requests for the same PDF take turns here (no audit entry, so no chain: this row is
+        # the only lock taken), and each sees whether one before it is still pending.
+        if sample is not None:
+            Sample.objects.select_for_update(no_key=True).filter(pk=sample.pk).first()
+            asked = IqaDocument.objects.filter(sample=sample)
+        else:
+            SamplingPlan.objects.select_for_update(no_key=True).filter(pk=plan.pk).first()  # type: ignore[union-attr]
+            asked = IqaDocument.objects.filter(plan=plan)
+        pending = asked.filter(status=DocumentStatus.PENDING).order_by("-pk").first()
+        if pending is not None:
+            return pending
+        document = IqaDocument.objects.create(sample=sample, plan=plan, requested_by=actor)
+        transaction.on_commit(lambda: queue_document(document.pk))
     return document
 
 
@@ -446,10 +527,19 @@ def strategy_save(*, form: Any, risks: dict[int, str], actor: User) -> SamplingS
             centre=centre, qualification=strategy.qualification
         ).first()
         before = {f: getattr(saved or SamplingStrategy(), f) for f in form.fields}
+        after = {f: getattr(strategy, f) for f in form.fields}
+        rated = dict(
+            AssessorRisk.objects.filter(centre=centre, assessor__in=list(risks)).values_list(
+                "assessor", "risk"
+            )
+        )
+        changed_risks = {a: r for a, r in risks.items() if rated.get(a, Risk.STANDARD) != r}
+        if after == before and not changed_risks:
+            return saved or strategy  # the same again (a second click, an unchanged form)
         if saved is not None and strategy.pk is None:  # saved by someone else meanwhile
             strategy.pk, strategy._state.adding = saved.pk, False
         form.save()
-        for assessor_id, risk in risks.items():
+        for assessor_id, risk in changed_risks.items():
             AssessorRisk.objects.update_or_create(
                 centre=centre, assessor_id=assessor_id, defaults={"risk": risk}
             )
@@ -459,6 +549,6 @@ def strategy_save(*, form: Any, risks: dict[int, str], actor: User) -> SamplingS
             centre_id=centre.pk,
             subject=f"strategy:{strategy.pk}",
             before=before,
-            after={**{f: getattr(strategy, f) for f in form.fields}, "risks": risks},
+            after={**after, "risks": risks},
         )
     return strategy

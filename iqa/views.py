@@ -18,6 +18,7 @@ from iqa.reports import sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
     NOT_AN_IQA,
+    AlreadyMade,
     IqaRefused,
     Judgement,
     action_close,
@@ -51,13 +52,19 @@ def plan_new(request: PortalRequest) -> HttpResponse:
     form = PlanForm(request.POST or None, qualifications=pages.centre_qualifications(role.centre))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        plan = plan_generate(
-            centre=role.centre,
-            qualification=get_object_or_404(Qualification, pk=data["qualification"]),
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-            actor=request.user,
-        )
+        try:
+            plan = plan_generate(
+                centre=role.centre,
+                qualification=get_object_or_404(Qualification, pk=data["qualification"]),
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                actor=request.user,
+                form_token=data["form_token"],
+            )
+        except AlreadyMade as repeat:
+            return refused_redirect(
+                request, repeat, reverse("iqa:plan-detail", args=[repeat.made.pk])
+            )
         count = plan.items.count()
         messages.success(request, f"Plan generated with {count} item{'' if count == 1 else 's'}.")
         return redirect("iqa:plan-detail", plan.pk)
@@ -136,7 +143,11 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
                 actions=form.actions(),  # type: ignore[arg-type]
                 actor=request.user,
                 plan_item=item,
+                form_token=data["form_token"],
             )
+        except AlreadyMade as repeat:
+            to = reverse("iqa:sample-detail", args=[repeat.made.pk])
+            return refused_redirect(request, repeat, to)
         except IqaRefused as refused:
             refused_on_form(form, refused)
         else:

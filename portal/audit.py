@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -59,7 +60,9 @@ def lock_chain(centre_id: int | None) -> None:
     A write transaction takes its centre's chain first, before any row lock (several centres:
     in id order), so two transactions never hold each other's locks: a service that locked a
     row and only then appended could deadlock with one that appended and then locked that row.
-    Taking it again later in the same transaction is free.
+    Taking it again later in the same transaction is free. With `AUDIT_CHECK_LOCK_ORDER` (the
+    test settings) a transaction that breaks the rule fails at once (`LockOrderBroken`), not
+    only when another request happens to interleave with it.
 
     On PostgreSQL a transaction-scoped advisory lock per chain: a transaction that waited for
     it then reads the chain's end afresh (each statement sees what was committed before it), so
@@ -67,11 +70,46 @@ def lock_chain(centre_id: int | None) -> None:
     still saw the old last row. SQLite runs write transactions one at a time already
     (`transaction_mode` IMMEDIATE in the settings).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCKS, (centre_id or 0) % 2**31]
-            )
+    if connection.vendor != "postgresql":
+        return
+    key = (centre_id or 0) % 2**31
+    with connection.cursor() as cursor:
+        if settings.AUDIT_CHECK_LOCK_ORDER and not in_a_tests_own_transaction():
+            check_lock_order(cursor, key, centre_id)
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCKS, key])
+
+
+class LockOrderBroken(RuntimeError):
+    """A transaction wrote or locked a row before taking its audit chain."""
+
+
+# Whether this transaction already holds the chain, and whether it has written or locked any
+# row: PostgreSQL gives a transaction its id at its first write or row lock (a lock is written
+# into the row), and not for reads or advisory locks.
+LOCK_ORDER = """
+    SELECT EXISTS (
+        SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+        AND classid = %s AND objid = %s AND objsubid = 2 AND granted
+    ), txid_current_if_assigned() IS NOT NULL
+"""
+
+
+def check_lock_order(cursor: Any, key: int, centre_id: int | None) -> None:
+    cursor.execute(LOCK_ORDER, [CHAIN_LOCKS, key])
+    held, wrote = cursor.fetchone()
+    if wrote and not held:
+        raise LockOrderBroken(
+            f"This transaction wrote or locked a row before taking the audit chain of centre "
+            f"{centre_id}: take the chain first (portal.audit.lock_chain), or it can deadlock "
+            "with a transaction that took the chain and then that row."
+        )
+
+
+def in_a_tests_own_transaction() -> bool:
+    """Inside a test's own wrapping transaction (pytest-django's `db`) the test's setup has
+    written already, so the order cannot be told; tests on committed data (`transactional_db`,
+    and every server and worker they start) are checked."""
+    return any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def chain_of(centre_id: int | None) -> QuerySet[AuditEntry]:

@@ -63,9 +63,18 @@ WRONG_ACCOUNT = (
     "Log out, open the link again and log in with the address it was sent to."
 )
 
+JUST_SENT = (
+    "An invitation was sent to {email} less than a minute ago, and its link works: wait a "
+    "minute before sending it again."
+)
+
 LinkFor = Callable[[str], str]
 # How long after a link was sent the invitee may ask for it again through the reset form.
 RESEND_PAUSE = datetime.timedelta(minutes=5)
+# How long after a link was sent the centre may send the same invitation again. Sending again
+# replaces the link: without a pause a double click (or a CSV file confirmed twice) sent as many
+# e-mails as clicks, every one but the last with a dead link.
+SEND_AGAIN_AFTER = datetime.timedelta(minutes=1)
 
 
 class InvitationRefused(Refused):
@@ -112,9 +121,11 @@ def invitation_create(
     """Invite an address to a role at the centre and e-mail it a link.
 
     If the address already has an open invitation to that role here, that invitation is
-    brought up to date (name, trainee, any further registrations) and sent again with a new
-    link. Refused when the person already holds the role here. The e-mail goes through `outbox`
-    (by default one of its own) once the transaction commits."""
+    brought up to date (name, trainee, registrations: one per qualification, the newer asking
+    replacing the older) and sent again with a new link. Refused when the person already holds
+    the role here, and when nothing would change but the link sent less than SEND_AGAIN_AFTER
+    ago (the same form or file sent twice). The e-mail goes through `outbox` (by default one of
+    its own) once the transaction commits."""
     lock_chain(centre.pk)
     require_centre_admin(actor, centre)
     email = normalise_email(invitee.email)
@@ -137,9 +148,12 @@ def invitation_create(
     )
     if invitation is None:
         invitation = Invitation(centre=centre, email=email, kind=invitee.kind, invited_by=actor)
-    invitation.full_name = invitee.full_name.strip()
-    invitation.is_trainee = invitee.is_trainee
-    invitation.registrations = [*invitation.registrations, *registrations]
+    wanted = (invitee.full_name.strip(), invitee.is_trainee)
+    asked = merged(invitation.registrations, registrations)
+    if (invitation.full_name, invitation.is_trainee, invitation.registrations) == (*wanted, asked):
+        refuse_if_just_sent(invitation)  # the same again: a second click, the file again
+    invitation.full_name, invitation.is_trainee = wanted
+    invitation.registrations = asked
     action = "invitation.created" if invitation.pk is None else "invitation.resent"
     token = _new_link(invitation)
     invitation.save()
@@ -154,6 +168,7 @@ def invitation_resend(*, invitation: Invitation, actor: User, link_for: LinkFor)
     lock_chain(invitation.centre_id)
     require_centre_admin(actor, invitation.centre)
     invitation = _open_locked(invitation)
+    refuse_if_just_sent(invitation)
     token = _new_link(invitation)
     invitation.save()
     _audit(invitation, "invitation.resent", actor)
@@ -255,6 +270,7 @@ def invitation_accept(*, token: str, actor: User) -> Invitation:
 def account_password_reset(*, account: User, password: str) -> None:
     """Set the password chosen through a reset link (the link proved the person holds the
     account's address). Audited in the portal's chain, like every other way into an account."""
+    lock_chain(None)  # the portal's chain before the account's row: the house order
     had_password = account.has_usable_password()
     account.set_password(password)
     account.save(update_fields=["password"])
@@ -290,6 +306,28 @@ def _accept(invitation: Invitation, person: User, *, new_account: bool) -> None:
     # Apps above this floor act on it (the portfolios app makes the registrations asked for),
     # inside this transaction: if they fail, nothing is accepted.
     invitation_accepted.send(sender=Invitation, invitation=invitation, person=person)
+
+
+def merged(carried: list[dict[str, Any]], asked: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The registrations an invitation carries once `asked` are added: one per qualification,
+    the newer asking replacing the older where it differs (other than in the file's row)."""
+    result = list(carried)
+    for new in asked:
+        same = [i for i, old in enumerate(result) if old["qualification"] == new["qualification"]]
+        if not same:
+            result.append(new)
+        elif without_row(result[same[0]]) != without_row(new):
+            result[same[0]] = new
+    return result
+
+
+def without_row(asked: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in asked.items() if key != "row"}
+
+
+def refuse_if_just_sent(invitation: Invitation) -> None:
+    if invitation.sent_at is not None and invitation.sent_at > timezone.now() - SEND_AGAIN_AFTER:
+        raise InvitationRefused(JUST_SENT.format(email=invitation.email))
 
 
 def _open_locked(invitation: Invitation) -> Invitation:

@@ -23,3 +23,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="porta
 # comes after that minute: tests that count a page's queries must not depend on the clock. The
 # session tests set it back.
 SESSION_RENEW_SECONDS = 24 * 3600
+# A transaction that writes or locks a row before taking its audit chain fails at once on
+# PostgreSQL (portal.audit.lock_chain), in the test process and in the servers and workers the
+# tests start, which read these settings too. (A test of the races themselves turns it off in
+# its server, to see what PostgreSQL alone does.)
+AUDIT_CHECK_LOCK_ORDER = env.bool("AUDIT_CHECK_LOCK_ORDER", default=True)  # noqa: F405

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from portal.audit import lock_chain
 from portal.models import Centre, Invitation, Role, RoleKind, User, normalise_email
 from portal.refusals import Refused
 from portal.services import Invitee, Outbox, invitation_create
@@ -250,6 +251,9 @@ def registration_bulk_create(
     to join as a learner (`link_for(token)` builds its link), carrying its rows' registrations;
     the invitations are e-mailed together once everything is saved."""
     require_centre_admin(actor, centre)
+    # The centre's chain before any row (the house order), which also makes two confirmations
+    # of the same file take turns: the second reads what the first saved.
+    lock_chain(centre.pk)
     preview = read_csv(raw, centre)
     if not preview.valid:
         raise RegistrationRejected(preview.errors or ["Some rows have errors: check the preview."])

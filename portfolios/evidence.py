@@ -36,10 +36,17 @@ SIGNED_TESTIMONY = (
 NOT_YOUR_RECORD = (
     "This is your assessor's record: you can change or remove only evidence you added yourself."
 )
+GONE = (
+    "This evidence is no longer in the portfolio: it was removed (in another tab, or a moment ago)."
+)
 
 
 class EvidenceRejected(Refused):
     """Evidence that cannot be added, changed or removed as asked; `messages` say why."""
+
+
+class EvidenceGone(EvidenceRejected):
+    """The evidence was removed by a request just before this one."""
 
 
 @dataclass(frozen=True)
@@ -232,8 +239,11 @@ def locked_for_change(evidence: Evidence) -> Evidence:
     locked = (
         Evidence.objects.select_for_update(of=("self",))
         .select_related("registration")
-        .get(pk=evidence.pk)
+        .filter(pk=evidence.pk)
+        .first()
     )
+    if locked is None:  # removed by a request that had the chain before this one
+        raise EvidenceGone(GONE)
     problems = change_refusal(locked)
     if problems:
         raise EvidenceRejected(problems)

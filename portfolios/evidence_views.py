@@ -12,6 +12,7 @@ from portfolios.access import closed_redirect, evidence_file_for, evidence_for, 
 from portfolios.evidence import (
     ONLY_THE_LEARNER,
     EvidenceDetails,
+    EvidenceGone,
     EvidenceRejected,
     change_refusal,
     evidence_add,
@@ -20,6 +21,7 @@ from portfolios.evidence import (
 )
 from portfolios.forms import EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapping_propose, picker_context
+from portfolios.models import Evidence
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -29,6 +31,13 @@ def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
         method=data["method"],
         description=data["description"],
     )
+
+
+def gone_redirect(request: PortalRequest, gone: EvidenceGone, evidence: Evidence) -> HttpResponse:
+    """Evidence removed by a request just before: say so on the portfolio's page (its own page
+    is gone)."""
+    to = reverse("portfolios:registration-detail", args=[evidence.registration_id])
+    return refused_redirect(request, gone, to)
 
 
 @login_required
@@ -93,6 +102,8 @@ def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
             evidence_update(
                 evidence=evidence, details=details_from(form.cleaned_data), actor=request.user
             )
+        except EvidenceGone as gone:
+            return gone_redirect(request, gone, evidence)
         except EvidenceRejected as rejected:
             refused_on_form(form, rejected)
         else:
@@ -108,6 +119,8 @@ def evidence_remove(request: PortalRequest, pk: int) -> HttpResponse:
     registration = evidence.registration
     try:
         evidence_delete(evidence=evidence, actor=request.user)
+    except EvidenceGone as gone:  # removed twice (a double click, a second tab)
+        return gone_redirect(request, gone, evidence)
     except EvidenceRejected as rejected:
         return refused_redirect(
             request, rejected, reverse("portfolios:evidence-detail", args=[evidence.pk])
@@ -159,6 +172,8 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
         }
         try:
             mapping_propose(evidence=evidence, targets=Targets(**chosen), actor=request.user)
+        except EvidenceGone as gone:
+            return gone_redirect(request, gone, evidence)
         except EvidenceRejected as rejected:
             flash_refusal(request, rejected)  # and the picker is shown again
         else:

@@ -13,7 +13,7 @@ from django.db.models import Prefetch
 
 from portal.audit import audit_append, lock_chain
 from portal.models import User
-from portfolios.evidence import LOCKED, EvidenceRejected, require_learner
+from portfolios.evidence import GONE, LOCKED, EvidenceGone, EvidenceRejected, require_learner
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
 from qualifications.models import Criterion, KnowledgeItem, LearningOutcome, RangeItem, Unit
 
@@ -112,7 +112,9 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
     with transaction.atomic():
         lock_chain(evidence.registration.centre_id)
         Registration.objects.lock(evidence.registration, refused=EvidenceRejected)
-        locked = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        locked = Evidence.objects.select_for_update().filter(pk=evidence.pk).first()
+        if locked is None:  # removed by a request that had the chain before this one
+            raise EvidenceGone(GONE)
         if locked.is_locked:
             raise EvidenceRejected([LOCKED])
         before = proposed_targets(locked)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from portal.http import PortalRequest, search_text, token_links
 from portal.listing import sorted_page
 from portal.refusals import refused_on_form
+from portal.services import InvitationRefused
 from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
@@ -199,7 +200,7 @@ def registration_bulk(request: PortalRequest) -> HttpResponse:
                 actor=request.user,
                 link_for=token_links(request, "invitation-accept"),
             )
-        except RegistrationRejected as rejected:
+        except (RegistrationRejected, InvitationRefused) as rejected:  # the file sent again, say
             context.update(
                 preview=read_csv(raw, centre), content=raw.decode(), problems=rejected.messages
             )

@@ -57,6 +57,7 @@ by a URL pattern.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -480,6 +481,7 @@ URLS: dict[str, Entry] = {
             "qualification": side.qualification.pk,
             "starts_on": "2026-09-01",
             "ends_on": "2026-12-31",
+            "form_token": str(uuid.uuid4()),
         },
         forms=(PlanForm,),
     ),
@@ -515,6 +517,7 @@ URLS: dict[str, Entry] = {
         data=lambda side, user: {
             "verdict": "agree",
             "feedback": "Sound.",
+            "form_token": str(uuid.uuid4()),
             "decisions": list(side.registration.decisions.values_list("pk", flat=True)),
         },
         private=True,

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,11 +93,22 @@ class Browser:
         assert status == 302, "the login should redirect home"
 
     def post(
-        self, path: str, fields: Mapping[str, str | list[str]], token: str | None = None
+        self,
+        path: str,
+        fields: Mapping[str, str | list[str]],
+        token: str | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> int:
+        """POST the fields (and `files`: field name to file name, content and type, sent as
+        multipart form data, as a browser uploads); the status of the answer."""
         cookies = {c.name: c.value for c in self.jar}
-        data = urllib.parse.urlencode(fields, doseq=True).encode()
+        if files:
+            data, content_type = multipart(fields, files)
+        else:
+            data = urllib.parse.urlencode(fields, doseq=True).encode()
+            content_type = "application/x-www-form-urlencoded"
         request = urllib.request.Request(f"{self.base}{path}", data=data, method="POST")
+        request.add_header("Content-Type", content_type)
         request.add_header("X-CSRFToken", token or str(cookies["csrftoken"]))
         request.add_header("Referer", f"{self.base}{path}")
         try:
@@ -112,6 +124,25 @@ class Browser:
                 return int(answer.status), answer.read().decode()
         except urllib.error.HTTPError as error:
             return int(error.code), error.read().decode()
+
+
+def multipart(
+    fields: Mapping[str, str | list[str]], files: Mapping[str, tuple[str, bytes, str]]
+) -> tuple[bytes, str]:
+    """The body and content type of a multipart/form-data POST."""
+    boundary = uuid.uuid4().hex
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        for one in [value] if isinstance(value, str) else value:
+            head = f'Content-Disposition: form-data; name="{name}"'
+            parts.append(f"--{boundary}\r\n{head}\r\n\r\n{one}\r\n".encode())
+    for name, (filename, content, kind) in files.items():
+        head = f'Content-Disposition: form-data; name="{name}"; filename="{filename}"'
+        parts.append(
+            f"--{boundary}\r\n{head}\r\nContent-Type: {kind}\r\n\r\n".encode() + content + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -1,6 +1,7 @@
 """Invitations under double clicks and two tabs, through gunicorn on PostgreSQL: one link
 accepted ten times at once makes one account; one invitation sent ten times at once is one
-invitation. Never a 500."""
+invitation, sent once; a CSV file of invitees confirmed ten times at once invites each once.
+Never a 500."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from portal.audit import audit_verify
 from portal.models import AuditEntry, Invitation, Role, RoleKind, User
-from portal.services import Invitee, invitation_create
+from portal.services import SEND_AGAIN_AFTER, Invitee, invitation_create
+from qualifications.loader import catalogue_load
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 from tests.integration.served import Browser, gunicorn
 from tests.integration.test_repeated_requests import TIMES, at_once
+from tests.portfolios.conftest import SFJ, SFJ_ENOUGH
 
 
 @pytest.fixture
@@ -54,16 +59,56 @@ def test_one_link_accepted_at_once_from_many_tabs_makes_one_account(server, admi
     assert AuditEntry.objects.filter(action="invitation.accepted").count() == 1
 
 
-def test_one_invitation_sent_at_once_from_many_clicks_is_one_invitation(server, admin):
+def actions_on(invitation: Invitation) -> list[str]:
+    subject = f"invitation:{invitation.pk}"
+    return list(AuditEntry.objects.filter(subject=subject).values_list("action", flat=True))
+
+
+# Each link is made with its e-mail and its audit entry (portal.services), so one entry is one
+# e-mail, and its link the one that works.
+
+
+def test_one_invitation_sent_at_once_from_many_clicks_is_one_invitation_sent_once(server, admin):
     browser = Browser(server)
     browser.log_in("ada@example.org")
     fields = {"full_name": "Tam Oduya", "email": "tam@example.org", "kind": "assessor"}
     statuses = at_once(lambda: browser.post("/people/invite/", fields))
-    assert statuses == [302] * TIMES
+    # One invites; the others are shown the form again, saying it was sent just now.
+    assert sorted(statuses) == [200] * (TIMES - 1) + [302]
     invitation = Invitation.objects.get()
-    actions = list(
-        AuditEntry.objects.filter(subject=f"invitation:{invitation.pk}").values_list(
-            "action", flat=True
-        )
+    assert actions_on(invitation) == ["invitation.created"]
+
+
+def test_an_invitation_sent_again_from_many_clicks_at_once_is_sent_once(server, admin):
+    invitation = invitation_create(
+        centre=admin.centre,
+        invitee=Invitee("tam@example.org", "Tam Oduya", RoleKind.ASSESSOR),
+        actor=admin.user,
+        link_for=str,
     )
-    assert sorted(actions) == ["invitation.created"] + ["invitation.resent"] * (TIMES - 1)
+    Invitation.objects.update(sent_at=timezone.now() - SEND_AGAIN_AFTER)
+    browser = Browser(server)
+    browser.log_in("ada@example.org")
+    statuses = at_once(lambda: browser.post(f"/people/invitations/{invitation.pk}/resend/", {}))
+    assert statuses == [302] * TIMES  # back to the list: one "on its way", the others "just sent"
+    assert actions_on(invitation) == ["invitation.created", "invitation.resent"]
+    assert audit_verify()[1] is None
+
+
+def test_a_file_of_invitees_confirmed_many_times_at_once_invites_each_once(server, admin):
+    catalogue_load()
+    units = ";".join(SFJ_ENOUGH)
+    content = (
+        "learner_email,learner_name,qualification,start_date,optional_units\n"
+        f"solo@example.org,Solo Person,{SFJ},2026-09-01,{units}\n"
+    )
+    browser = Browser(server)
+    browser.log_in("ada@example.org")
+    fields = {"confirm": "1", "content": content}
+    statuses = at_once(lambda: browser.post("/registrations/bulk/", fields))
+    # One invites; the others are shown the file again, saying the invitation was just sent.
+    assert sorted(statuses) == [200] * (TIMES - 1) + [302]
+    invitation = Invitation.objects.get()
+    assert [asked["qualification"] for asked in invitation.registrations] == [SFJ]
+    assert actions_on(invitation) == ["invitation.created"]
+    assert audit_verify()[1] is None

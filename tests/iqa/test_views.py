@@ -4,6 +4,7 @@ and that a refused request changes nothing."""
 import datetime
 import html
 import re
+import uuid
 
 import pytest
 from django.core.files.base import ContentFile
@@ -154,7 +155,13 @@ def report_url(sample):
 
 
 def plan_post(sfj, starts_on=PERIOD_STARTS, ends_on=PERIOD_ENDS):
-    return {"qualification": sfj.pk, "starts_on": starts_on, "ends_on": ends_on}
+    """The plan form as its page gives it, with a one-time token of its own."""
+    return {
+        "qualification": sfj.pk,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "form_token": str(uuid.uuid4()),
+    }
 
 
 def sample_post(registration, code=SIGNED_UNIT, **extra):
@@ -169,6 +176,7 @@ def sample_post(registration, code=SIGNED_UNIT, **extra):
         "feedback": FEEDBACK,
         "action_1": ACTION,
         "due_1": DUE.isoformat(),
+        "form_token": str(uuid.uuid4()),
         **extra,
     }
 

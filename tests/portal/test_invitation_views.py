@@ -11,7 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Invitation, Role, RoleKind, User
-from portal.services import LINK_USED, WRONG_ACCOUNT, Invitee, invitation_create
+from portal.services import (
+    LINK_USED,
+    SEND_AGAIN_AFTER,
+    WRONG_ACCOUNT,
+    Invitee,
+    invitation_create,
+)
 from tests.audit import AuditWatch
 from tests.factories import PASSWORD, UserFactory
 
@@ -102,6 +108,7 @@ def test_sending_again_from_the_list_replaces_the_link(
     client, centre_admin, invited, django_capture_on_commit_callbacks
 ):
     invitation, old = invited
+    Invitation.objects.update(sent_at=timezone.now() - SEND_AGAIN_AFTER)
     client.force_login(centre_admin)
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(

@@ -15,11 +15,13 @@ from portal.models import Invitation, InvitationStatus, Role, RoleKind, User
 from portal.services import (
     ACCOUNT_EXISTS,
     ALREADY_HOLDS,
+    JUST_SENT,
     LINK_UNKNOWN,
     LINK_USED,
     LINK_WITHDRAWN,
     ONLY_PRACTITIONERS_TRAIN,
     RESEND_PAUSE,
+    SEND_AGAIN_AFTER,
     WRONG_ACCOUNT,
     InvitationLinkProblem,
     InvitationRefused,
@@ -32,6 +34,7 @@ from portal.services import (
     invitation_resend,
     invitation_withdraw,
     invitations_resend_to,
+    merged,
 )
 from tests.audit import AuditWatch
 
@@ -173,7 +176,10 @@ def test_sending_again_replaces_the_link_and_renews_its_expiry(
     invite, centre_admin, django_capture_on_commit_callbacks
 ):
     invitation, old = invite()
-    Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(days=1))
+    Invitation.objects.update(
+        sent_at=timezone.now() - datetime.timedelta(days=15),
+        expires_at=timezone.now() - datetime.timedelta(days=1),
+    )
     audit = AuditWatch()
     with django_capture_on_commit_callbacks(execute=True):
         invitation_resend(invitation=invitation, actor=centre_admin, link_for=links)
@@ -194,6 +200,34 @@ def test_inviting_the_same_address_to_the_same_role_again_sends_the_same_invitat
     with pytest.raises(InvitationLinkProblem):
         invitation_for_link(old)
     invitation_for_link(new)
+
+
+def test_sending_again_within_a_minute_is_refused_and_sends_nothing(
+    invite, centre_admin, django_capture_on_commit_callbacks
+):
+    invitation, token = invite()
+    audit = AuditWatch()
+    with pytest.raises(InvitationRefused) as refused:
+        invitation_resend(invitation=invitation, actor=centre_admin, link_for=links)
+    assert refused.value.messages == [JUST_SENT.format(email="priya.shah@example.org")]
+    with pytest.raises(InvitationRefused):
+        invite()  # the same invitation from the form again
+    assert len(mail.outbox) == 1 and not audit.entries().exists()
+    assert invitation_for_link(token) == invitation  # the link sent still works
+    Invitation.objects.update(sent_at=timezone.now() - SEND_AGAIN_AFTER)
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_resend(invitation=invitation, actor=centre_admin, link_for=links)
+    assert len(mail.outbox) == 2 and audit.actions() == ["invitation.resent"]
+
+
+def test_an_invitation_carries_one_registration_per_qualification_whatever_row_it_came_from():
+    carried = [{"row": 2, "qualification": "SFJ-L2-CS", "ao_registration_number": "A2"}]
+    again = [{"row": 7, "qualification": "SFJ-L2-CS", "ao_registration_number": "A2"}]
+    assert merged(carried, again) == carried
+    newer = [{"row": 3, "qualification": "SFJ-L2-CS", "ao_registration_number": "A3"}]
+    assert merged(carried, newer) == newer
+    other = [{"row": 3, "qualification": "601/3576/1", "ao_registration_number": ""}]
+    assert merged(carried, other) == carried + other
 
 
 def test_an_invitation_can_be_withdrawn_and_is_then_neither_usable_nor_sent_again(

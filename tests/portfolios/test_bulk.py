@@ -1,10 +1,17 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from portal.audit import audit_verify
 from portal.models import Invitation, Role, RoleKind, User
-from portal.services import invitation_accept, invitation_accept_as_newcomer
+from portal.services import (
+    JUST_SENT,
+    SEND_AGAIN_AFTER,
+    InvitationRefused,
+    invitation_accept,
+    invitation_accept_as_newcomer,
+)
 from portfolios.bulk import (
     EMPTY_FILE,
     MISSING_COLUMNS,
@@ -300,3 +307,39 @@ def test_a_row_for_a_learner_already_registered_on_the_qualification_says_so(
     with pytest.raises(RegistrationRejected):
         upload(centre, centre_admin, again, django_capture_on_commit_callbacks)
     assert Registration.objects.filter(learner=people).count() == 1
+
+
+INVITEE_ONLY = HEADER + (
+    f"new.person@example.org,New Person,SFJ-L2-CS,assessor@example.org,,A2,2026-09-01,,{UNITS}\n"
+)
+
+
+def test_the_same_file_confirmed_again_is_refused_and_carries_each_registration_once(
+    centre, centre_admin, people, django_capture_on_commit_callbacks
+):
+    upload(centre, centre_admin, INVITEE_ONLY, django_capture_on_commit_callbacks)
+    audit = AuditWatch()
+    with pytest.raises(InvitationRefused) as refused:
+        upload(centre, centre_admin, INVITEE_ONLY, django_capture_on_commit_callbacks)
+    assert refused.value.messages == [JUST_SENT.format(email="new.person@example.org")]
+    assert len(mail.outbox) == 1 and audit.actions() == []
+    Invitation.objects.update(sent_at=timezone.now() - SEND_AGAIN_AFTER)
+    # A minute later the same file sends the invitation again, carrying what it carried.
+    upload(centre, centre_admin, INVITEE_ONLY, django_capture_on_commit_callbacks)
+    [asked] = Invitation.objects.get().registrations
+    assert asked["ao_registration_number"] == "A2"
+    assert len(mail.outbox) == 2 and audit.actions() == ["invitation.resent"]
+
+
+def test_a_newer_file_for_the_same_qualification_replaces_what_the_invitation_carries(
+    centre, centre_admin, people, django_capture_on_commit_callbacks
+):
+    upload(centre, centre_admin, INVITEE_ONLY, django_capture_on_commit_callbacks)
+    upload(
+        centre,
+        centre_admin,
+        INVITEE_ONLY.replace(",A2,", ",A3,"),
+        django_capture_on_commit_callbacks,
+    )
+    [asked] = Invitation.objects.get().registrations
+    assert asked["ao_registration_number"] == "A3"

@@ -1,0 +1,152 @@
+"""The IQA's requests sent twice (a double click, a second tab, the page sent again): the second
+changes nothing, says so, and writes nothing to the audit log. Races of the same through
+gunicorn: tests/integration/test_iqa_races.py."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from iqa.forms import FORM_OUT_OF_DATE
+from iqa.models import IqaDocument, PlanItem, Sample, SamplingPlan, Verdict
+from iqa.pages import unplanned_work
+from iqa.services import (
+    ALREADY_PLANNED,
+    ALREADY_REMOVED,
+    ITEM_GONE,
+    SAMPLE_ALREADY_RECORDED,
+    AlreadyMade,
+    IqaRefused,
+    document_request,
+    plan_generate,
+    plan_item_add,
+    plan_item_remove,
+    sample_record,
+)
+from iqa.services import Judgement as Finding
+from portal.models import AuditEntry
+from tests.audit import AuditWatch
+from tests.iqa.test_services import FEEDBACK, PERIOD_ENDS, PERIOD_STARTS, SIGNED_UNIT, current
+from tests.iqa.test_strategy import DEFAULTS
+from tests.iqa.test_views import (
+    assessed,
+    evidence,
+    plan,
+    sample_post,
+    sample_url,
+    sampled,
+)
+
+__all__ = ["assessed", "evidence", "plan", "sampled"]
+
+
+def test_the_same_work_added_to_a_plan_twice_is_planned_once(plan, iqa, assessor):
+    plan.items.all().delete()  # the period's work, now unplanned
+    [work, *_] = unplanned_work(plan)
+    plan_item_add(plan=plan, work=work, actor=iqa)
+    audit = AuditWatch()
+    with pytest.raises(IqaRefused) as refused:
+        plan_item_add(plan=plan, work=work, actor=iqa)
+    assert refused.value.messages == [ALREADY_PLANNED]
+    assert plan.items.count() == 1 and audit.actions() == []
+
+
+def test_an_item_removed_twice_is_removed_once(plan, iqa):
+    item = plan.items.first()
+    stale = PlanItem.objects.select_related("plan").get(pk=item.pk)  # a second tab's
+    plan_item_remove(item=item, actor=iqa)
+    audit = AuditWatch()
+    with pytest.raises(IqaRefused) as refused:
+        plan_item_remove(item=stale, actor=iqa)
+    assert refused.value.messages == [ALREADY_REMOVED]
+    assert audit.actions() == []
+
+
+def test_the_same_plan_form_sent_twice_makes_one_plan(centre, sfj, iqa, assessed):
+    token = uuid.uuid4()
+
+    def generate() -> SamplingPlan:
+        return plan_generate(
+            centre=centre,
+            qualification=sfj,
+            starts_on=PERIOD_STARTS,
+            ends_on=PERIOD_ENDS,
+            actor=iqa,
+            form_token=token,
+        )
+
+    first = generate()
+    audit = AuditWatch()
+    with pytest.raises(AlreadyMade) as repeat:
+        generate()
+    assert repeat.value.made == first
+    assert SamplingPlan.objects.count() == 1 and audit.actions() == []
+
+
+def test_the_same_sample_form_sent_twice_is_recorded_once_and_the_second_is_shown_the_first(
+    client, iqa, assessed
+):
+    client.force_login(iqa)
+    form = sample_post(assessed)
+    first = client.post(sample_url(assessed), form)
+    [sample] = Sample.objects.all()
+    assert first["Location"] == reverse("iqa:sample-detail", args=[sample.pk])
+    audit = AuditWatch()
+    again = client.post(sample_url(assessed), form, follow=True)
+    assert again.redirect_chain[-1][0] == first["Location"]
+    assert SAMPLE_ALREADY_RECORDED in again.content.decode()
+    assert Sample.objects.count() == 1 and sample.actions.count() == 1
+    assert audit.actions() == []
+
+
+def test_a_sample_form_without_its_token_is_out_of_date_and_records_nothing(client, iqa, assessed):
+    client.force_login(iqa)
+    page = client.get(sample_url(assessed)).content.decode()
+    assert 'name="form_token"' in page  # the page gives each form its own
+    form = {k: v for k, v in sample_post(assessed).items() if k != "form_token"}
+    answer = client.post(sample_url(assessed), form)
+    assert answer.status_code == 200 and FORM_OUT_OF_DATE in answer.content.decode()
+    assert not Sample.objects.exists()
+
+
+def test_asking_for_a_pdf_while_the_same_one_is_pending_gives_that_one(
+    iqa, sampled, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        first = document_request(sample=sampled, actor=iqa)
+        again = document_request(sample=sampled, actor=iqa)
+    assert again == first and IqaDocument.objects.count() == 1
+    assert len(queued) == 1  # one render task sent
+    IqaDocument.objects.update(status="failed")
+    assert document_request(sample=sampled, actor=iqa) != first  # a failed one is asked again
+
+
+def test_a_sample_of_a_plan_item_removed_meanwhile_is_refused(iqa, plan, assessed):
+    item = plan.items.get(unit__code=SIGNED_UNIT)
+    plan_item_remove(item=PlanItem.objects.get(pk=item.pk), actor=iqa)
+    with pytest.raises(IqaRefused) as refused:
+        sample_record(
+            registration=assessed,
+            unit_id=item.unit_id,
+            decisions=current(assessed, SIGNED_UNIT),
+            evidence=[],
+            judgement=Finding(True, True, True, True, True, Verdict.AGREE, FEEDBACK),
+            actions=[],
+            actor=iqa,
+            plan_item=item,
+        )
+    assert refused.value.messages == [ITEM_GONE]
+    assert not Sample.objects.exists()
+
+
+def test_saving_the_strategy_unchanged_writes_nothing(client, sfj, iqa, assessor):
+    client.force_login(iqa)
+    url = reverse("iqa:strategy", args=[sfj.pk])
+    unchanged = {**DEFAULTS, f"risk-{assessor.pk}": "standard"}
+    client.post(url, unchanged)  # the defaults, as the page shows them
+    changed = {**unchanged, "new_percent": 60, f"risk-{assessor.pk}": "new"}
+    client.post(url, changed)
+    audit = AuditWatch()
+    assert client.post(url, changed).status_code == 302
+    assert audit.actions() == []
+    assert AuditEntry.objects.filter(action="iqa.strategy_saved").count() == 1
