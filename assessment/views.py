@@ -40,7 +40,6 @@ from assessment.services import (
 from portal.http import PortalRequest, posted_ids, posted_text
 from portal.refusals import (
     Refused,
-    attempt,
     attempt_form,
     flash_refusal,
     refused_on_form,
