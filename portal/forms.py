@@ -8,7 +8,10 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
     SetPasswordMixin,
 )
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
 
+from portal.mail import emails_send
 from portal.models import Invitation, RoleKind, User, normalise_email
 from portal.services import Invitee, account_password_reset
 
@@ -72,10 +75,24 @@ class NewcomerPasswordForm(SetPasswordMixin, forms.Form):
 class PortalPasswordResetForm(PasswordResetForm):
     """Django's reset form, which also reaches accounts that have no password yet (learners
     added from a CSV file before invitations): Django's own silently skips them. (An address
-    with no account but an open invitation is sent the invitation again: see the view.)"""
+    with no account but an open invitation is sent the invitation again: see the view.) Its
+    e-mail goes through the portal's mail task, like every other."""
 
     def get_users(self, email: str) -> Iterable[User]:
         return User.objects.filter(email=normalise_email(email), is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        emails_send([EmailMessage(subject, body, from_email, [to_email])])
 
 
 class AuditedSetPasswordForm(SetPasswordForm):

@@ -15,7 +15,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The tests speak plain HTTP to their own servers, whatever the shell around them exports.
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# (A test that starts a server or worker of its own may name another, tests/mail_backends.py.)
+EMAIL_BACKEND = (
+    os.environ.get("TEST_EMAIL_BACKEND") or "django.core.mail.backends.locmem.EmailBackend"
+)
 # Files a test writes go to a throwaway folder, never into the developer's var/. A Celery worker
 # started by the tests is given the same folder through MEDIA_ROOT.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="portal-test-media-"))

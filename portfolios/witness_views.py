@@ -16,6 +16,7 @@ from portfolios.witness import (
     WitnessAnswerIncomplete,
     WitnessAsk,
     WitnessLinkProblem,
+    WitnessRequestRefused,
     witness_confirm,
     witness_request_create,
     witness_request_for,
@@ -30,16 +31,21 @@ def witness_ask(request: PortalRequest, pk: int) -> HttpResponse:
     form = WitnessAskForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        witness_request_create(
-            registration=registration,
-            ask=WitnessAsk(data["name"], data["email"], data["role"], data["statement"]),
-            actor=request.user,
-            link_for=lambda token: request.build_absolute_uri(
-                reverse("portfolios:witness-confirm", args=[token])
-            ),
-        )
-        messages.success(request, f"{data['name']} has been sent a link to confirm the testimony.")
-        return redirect("portfolios:registration-detail", registration.pk)
+        try:
+            witness_request_create(
+                registration=registration,
+                ask=WitnessAsk(data["name"], data["email"], data["role"], data["statement"]),
+                actor=request.user,
+                link_for=lambda token: request.build_absolute_uri(
+                    reverse("portfolios:witness-confirm", args=[token])
+                ),
+            )
+        except WitnessRequestRefused as refused:
+            refused_on_form(form, refused)
+        else:
+            name = data["name"]
+            messages.success(request, f"{name} has been sent a link to confirm the testimony.")
+            return redirect("portfolios:registration-detail", registration.pk)
     return render(
         request, "portfolios/witness_ask.html", {"form": form, "registration": registration}
     )
