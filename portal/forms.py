@@ -2,6 +2,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordResetForm,
@@ -9,6 +10,7 @@ from django.contrib.auth.forms import (
     SetPasswordMixin,
 )
 from django.core.mail import EmailMessage
+from django.core.validators import MaxLengthValidator
 from django.template.loader import render_to_string
 
 from portal.mail import emails_send
@@ -22,7 +24,23 @@ LOGIN_FAILED = (
 )
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class LoginNameLength(AuthenticationForm):
+    """Django's login form gives the login name the account column's length (254) but no
+    validator for it, so a longer name went on to the login throttle, whose column is 255
+    long: on PostgreSQL, a 500. No account has a longer name: such a name is refused here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        assert isinstance(field, forms.CharField) and field.max_length
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class AdminLoginForm(LoginNameLength, AdminAuthenticationForm):
+    """The Django admin's login form, with the login name's length checked."""
+
+
+class EmailAuthenticationForm(LoginNameLength):
     """Log in with an e-mail address; the error messages say what to do next."""
 
     username = forms.EmailField(
