@@ -287,8 +287,9 @@ AXES_DISABLE_ACCESS_LOG = True
 # How many proxies in front of the portal append to X-Forwarded-For (0: trust no such header).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# A session ends after SESSION_IDLE_MINUTES without a request; each request (at most one write a
-# minute) moves the end on. Expired rows are removed by `manage.py clearsessions`.
+# A session ends after SESSION_IDLE_MINUTES without a request; each request moves the end on
+# (with at most one write a minute, or a tenth of the idle time if that is shorter: sessions.py).
+# Expired rows are removed by `manage.py clearsessions`.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_RENEW_SECONDS = 60

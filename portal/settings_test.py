@@ -23,6 +23,7 @@ EMAIL_BACKEND = (
 # started by the tests is given the same folder through MEDIA_ROOT.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="portal-test-media-"))
 # A logged-in session is renewed at most once a minute (portal.sessions), on whichever request
-# comes after that minute: tests that count a page's queries must not depend on the clock. The
-# session tests set it back.
+# comes after that minute: tests that count a page's queries must not depend on the clock. Here
+# it is renewed every three minutes (a tenth of the idle time), far longer than a test takes
+# from its login to its last request. The session tests set it back.
 SESSION_RENEW_SECONDS = 24 * 3600
