@@ -201,10 +201,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
 # A Redis that hangs (stopped, or cut off by the network without closing the connection) must
-# not hang the request that queues a task: every command to it gives up after REDIS_TIMEOUT
-# seconds, and a publish is tried three times in all, so queueing gives up within about eight
-# seconds and the document stays pending for the sweep. (The cache's timeouts are shorter: a
-# rate limit is worth less waiting than a certificate.)
+# not hang the request that queues a task: connecting and every command give up after
+# REDIS_TIMEOUT seconds, and a publish is tried twice, so queueing gives up within about six
+# seconds; the document stays pending for the sweep, an e-mail is sent in-process, and that
+# process sends nothing for 30 seconds more (portal/broker.py). The cache's timeouts are
+# shorter: a rate limit is worth less waiting than a certificate.
 REDIS_TIMEOUT = 2.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT,

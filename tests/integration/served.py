@@ -92,7 +92,11 @@ class Browser:
         assert status == 302, "the login should redirect home"
 
     def post(
-        self, path: str, fields: Mapping[str, str | list[str]], token: str | None = None
+        self,
+        path: str,
+        fields: Mapping[str, str | list[str]],
+        token: str | None = None,
+        timeout: float = 60,
     ) -> int:
         cookies = {c.name: c.value for c in self.jar}
         data = urllib.parse.urlencode(fields, doseq=True).encode()
@@ -100,7 +104,7 @@ class Browser:
         request.add_header("X-CSRFToken", token or str(cookies["csrftoken"]))
         request.add_header("Referer", f"{self.base}{path}")
         try:
-            with self.opener.open(request, timeout=60) as answer:
+            with self.opener.open(request, timeout=timeout) as answer:
                 return int(answer.status)
         except urllib.error.HTTPError as error:
             return int(error.code)
