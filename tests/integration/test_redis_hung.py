@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -45,7 +46,7 @@ def answered(send, what: str) -> int:
         pytest.fail(f"{what}: no answer within {ANSWER_WITHIN} s while Redis hung")
 
 
-def mail_in(folder: Path) -> list[dict[str, object]]:
+def mail_in(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
 
 
