@@ -66,7 +66,10 @@ WRONG_ACCOUNT = (
 
 LinkFor = Callable[[str], str]
 # How long after a link was sent the invitee may ask for it again through the reset form.
-RESEND_PAUSE = datetime.timedelta(minutes=5)
+# Anyone may ask for any address, and asking replaces the link the centre sent: an hour bounds
+# that nuisance, and a first e-mail delayed by the invitee's mail server is not overtaken by a
+# second that kills its link (decision 13).
+RESEND_PAUSE = datetime.timedelta(hours=1)
 
 
 class InvitationRefused(Refused):

@@ -80,7 +80,7 @@ def test_a_reset_takes_no_longer_for_an_account_or_an_invitee_than_for_a_strange
         with gunicorn(tmp_path, web) as base:
             times = {who: [timed_reset(base, email) for _ in range(RUNS)] for who, email in addresses.items()}  # fmt: skip
         # Three reset links for the account; the invitation again once (not again within
-        # five minutes of the last); nothing for the stranger.
+        # the hour); nothing for the stranger.
         assert wait_for(lambda: len(mail_in(mail)) == 1 + RUNS + 1, 60), mail_in(mail)
 
     stranger = statistics.median(times["stranger"])
