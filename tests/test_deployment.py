@@ -74,11 +74,8 @@ def test_the_compose_file_refuses_to_start_until_told_whether_a_proxy_stands_in_
     result = compose_config(**{**SET, "TRUSTED_PROXY_COUNT": ""})
     assert result.returncode != 0
     assert "set TRUSTED_PROXY_COUNT in .env" in result.stderr
-    for count in ("0", "1"):
-        result = compose_config(**{**SET, "TRUSTED_PROXY_COUNT": count})
-        assert re.search(rf"TRUSTED_PROXY_COUNT: ['\"]?{count}['\"]?\n", result.stdout), (
-            result.stderr
-        )
+    result = compose_config(**{**SET, "TRUSTED_PROXY_COUNT": "0"})  # no proxy: also a choice
+    assert re.search(r"TRUSTED_PROXY_COUNT: ['\"]?0['\"]?\n", result.stdout), result.stderr
 
 
 def test_the_example_environment_leaves_the_proxy_count_for_the_operator_to_choose():
