@@ -5,7 +5,7 @@ committed.
 So a request never waits for the mail server, which would tell by its time whether a message
 went ("Forgotten your password?" for an address with an account), and never fails with it (a
 mail server that is down must not turn a saved witness request into an error page). The worker
-tries again with growing pauses (about half an hour in all) and logs the message it gave up on.
+tries again with growing pauses (about twenty minutes in all) and logs the message it gave up on.
 
 With the broker unreachable, the message is sent in-process instead, at once, its failure
 logged: it is not kept for a sweep, because it carries a live link (a reset, an invitation, a
