@@ -1,10 +1,10 @@
 import logging
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
 from certification.models import Certificate, RenderStatus
 from certification.rendering import certificate_render
+from portal.broker import publish
 from portal.pdf import (
     RENDER_TASK_OPTIONS,
     SWEEP_TASK_OPTIONS,
@@ -30,12 +30,10 @@ def mark_failed(certificate_id: int, error: str) -> None:
 def queue_render(certificate_id: int) -> bool:
     """Send the render task; if the broker is down the certificate stays pending and the sweep
     sends it later. Never raises: the claim is already saved."""
-    try:
-        render_certificate.delay(certificate_id)
-    except (OperationalError, OSError) as error:
-        log.warning("Certificate %s left pending: broker unavailable (%s)", certificate_id, error)
-        return False
-    return True
+    if publish(render_certificate, certificate_id):
+        return True
+    log.warning("Certificate %s left pending for the sweep", certificate_id)
+    return False
 
 
 @shared_task(**SWEEP_TASK_OPTIONS)

@@ -10,11 +10,12 @@ from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 from certification.models import Certificate, CertificateState
+from portal.throttle import client_address
 
 log = logging.getLogger(__name__)
 # What the cache raises when it cannot be reached: Redis's errors, and the socket's own.
 CACHE_DOWN = (RedisError, OSError)
-LOOKUPS = 30  # per client address
+LOOKUPS = 30  # per client address (portal.throttle.client_address)
 WINDOW = 600  # seconds
 
 
@@ -49,7 +50,9 @@ def allowed(request: HttpRequest) -> bool:
     lookup is allowed: verifying a certificate is the public promise, and the limit only slows
     someone guessing numbers, who cannot guess ten random characters in any case.
     """
-    key = f"verify:{request.META.get('REMOTE_ADDR', '')}"
+    # The client's address as login throttling takes it: behind a proxy (TRUSTED_PROXY_COUNT)
+    # REMOTE_ADDR is the proxy's, the same for everyone.
+    key = f"verify:{client_address(request)}"
     try:
         cache.add(key, 0, WINDOW)
         try:

@@ -1,10 +1,10 @@
 import logging
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
 from iqa.models import DocumentStatus, IqaDocument
 from iqa.reports import document_failed, document_render
+from portal.broker import publish
 from portal.pdf import (
     RENDER_TASK_OPTIONS,
     SWEEP_TASK_OPTIONS,
@@ -24,12 +24,10 @@ def render_iqa_document(self, document_id: int) -> None:  # type: ignore[no-unty
 def queue_document(document_id: int) -> bool:
     """Send the render task; with the broker down the document stays pending and the sweep
     sends it later. Never raises: the request is already saved."""
-    try:
-        render_iqa_document.delay(document_id)
-    except (OperationalError, OSError) as error:
-        log.warning("IQA document %s left pending: broker unavailable (%s)", document_id, error)
-        return False
-    return True
+    if publish(render_iqa_document, document_id):
+        return True
+    log.warning("IQA document %s left pending for the sweep", document_id)
+    return False
 
 
 @shared_task(**SWEEP_TASK_OPTIONS)

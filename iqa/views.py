@@ -244,6 +244,7 @@ def plan_csv(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     response = HttpResponse(sampling_record_csv(plan), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sampling-record-{plan.pk}.csv"'
+    response["Cache-Control"] = "private, no-store"  # as every download of people's records
     return response
 
 

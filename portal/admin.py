@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from portal.forms import AdminLoginForm
 from portal.models import Centre, Role, User
+
+admin.site.login_form = AdminLoginForm
 
 
 class RoleInline(admin.TabularInline):

@@ -2,13 +2,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordResetForm,
     SetPasswordForm,
     SetPasswordMixin,
 )
+from django.core.mail import EmailMessage
+from django.core.validators import MaxLengthValidator
+from django.template.loader import render_to_string
 
+from portal.mail import emails_send
 from portal.models import Invitation, RoleKind, User, normalise_email
 from portal.services import Invitee, account_password_reset
 
@@ -19,7 +24,23 @@ LOGIN_FAILED = (
 )
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class LoginNameLength(AuthenticationForm):
+    """Django's login form gives the login name the account column's length (254) but no
+    validator for it, so a longer name went on to the login throttle, whose column is 255
+    long: on PostgreSQL, a 500. No account has a longer name: such a name is refused here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        assert isinstance(field, forms.CharField) and field.max_length
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class AdminLoginForm(LoginNameLength, AdminAuthenticationForm):
+    """The Django admin's login form, with the login name's length checked."""
+
+
+class EmailAuthenticationForm(LoginNameLength):
     """Log in with an e-mail address; the error messages say what to do next."""
 
     username = forms.EmailField(
@@ -72,10 +93,24 @@ class NewcomerPasswordForm(SetPasswordMixin, forms.Form):
 class PortalPasswordResetForm(PasswordResetForm):
     """Django's reset form, which also reaches accounts that have no password yet (learners
     added from a CSV file before invitations): Django's own silently skips them. (An address
-    with no account but an open invitation is sent the invitation again: see the view.)"""
+    with no account but an open invitation is sent the invitation again: see the view.) Its
+    e-mail goes through the portal's mail task, like every other."""
 
     def get_users(self, email: str) -> Iterable[User]:
         return User.objects.filter(email=normalise_email(email), is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        emails_send([EmailMessage(subject, body, from_email, [to_email])])
 
 
 class AuditedSetPasswordForm(SetPasswordForm):

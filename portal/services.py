@@ -22,11 +22,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
+from portal.mail import emails_send
 from portal.models import (
     TRAINEE_KINDS,
     Centre,
@@ -70,7 +71,10 @@ JUST_SENT = (
 
 LinkFor = Callable[[str], str]
 # How long after a link was sent the invitee may ask for it again through the reset form.
-RESEND_PAUSE = datetime.timedelta(minutes=5)
+# Anyone may ask for any address, and asking replaces the link the centre sent: an hour bounds
+# that nuisance, and a first e-mail delayed by the invitee's mail server is not overtaken by a
+# second that kills its link (decision 13).
+RESEND_PAUSE = datetime.timedelta(hours=1)
 # How long after a link was sent the centre may send the same invitation again. Sending again
 # replaces the link: without a pause a double click (or a CSV file confirmed twice) sent as many
 # e-mails as clicks, every one but the last with a dead link.
@@ -368,9 +372,9 @@ def _audit(invitation: Invitation, action: str, actor: User | None, **more: obje
 
 class Outbox:
     """E-mails to send when the current transaction commits, over one connection (a CSV file's
-    invitations are sent together). Nothing is sent if the transaction rolls back. A mail server
-    that fails after the commit must not turn saved invitations into an error page: the failure
-    is logged (on_commit's `robust`), and the centre admin can send them again from the list."""
+    invitations are sent together). Nothing is sent if the transaction rolls back. They go to
+    the mail server from a worker (portal.mail), so a mail server that fails cannot turn saved
+    invitations into an error page; the centre admin can send them again from the list."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -381,7 +385,7 @@ class Outbox:
         self.messages.append(message)
 
     def send(self) -> None:
-        get_connection().send_messages(self.messages)
+        emails_send(self.messages)
 
 
 def invitation_email(invitation: Invitation, link: str) -> EmailMessage:

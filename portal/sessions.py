@@ -2,8 +2,10 @@
 
 Django sets a session's end when it saves it. Saving on every request would write the session
 row for every page, file and htmx fragment; this middleware saves a logged-in person's session
-only when its end was last moved SESSION_RENEW_SECONDS ago or more, so the end slides with
-activity at the cost of at most one write a minute (and the timeout is exact to that minute).
+only when its end was last moved a while ago: a tenth of the idle time, at most
+SESSION_RENEW_SECONDS (a minute). So the end slides with activity at the cost of at most one
+write a minute, the timeout is exact to that, and a session in use more often than its idle
+time never ends, however short that time is set.
 """
 
 from collections.abc import Callable
@@ -33,8 +35,15 @@ def renew(request: HttpRequest) -> None:
     the session modified, so SessionMiddleware saves it with a fresh expiry and cookie."""
     now = int(timezone.now().timestamp())
     last = request.session.get(RENEWED_AT)
-    if not isinstance(last, int) or now - last >= settings.SESSION_RENEW_SECONDS:
+    if not isinstance(last, int) or now - last >= renewal_interval():
         request.session[RENEWED_AT] = now
+
+
+def renewal_interval() -> int:
+    """How long after its last renewal a session is renewed again: a tenth of the idle time,
+    at most SESSION_RENEW_SECONDS. (Once a minute with a one-minute idle time, a session used
+    every 25 seconds ended after 75 seconds of use.)"""
+    return max(1, min(settings.SESSION_RENEW_SECONDS, settings.SESSION_COOKIE_AGE // 10))
 
 
 def stamp_login(sender: object, request: HttpRequest, **kwargs: Any) -> None:

@@ -204,6 +204,25 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
+# A Redis that hangs (stopped, or cut off by the network without closing the connection) must
+# not hang the request that queues a task: connecting and every command give up after
+# REDIS_TIMEOUT seconds, and a publish is tried twice, so queueing gives up within about six
+# seconds; the document stays pending for the sweep, an e-mail is sent in-process, and that
+# process sends nothing for 30 seconds more (portal/broker.py). The cache's timeouts are
+# shorter: a rate limit is worth less waiting than a certificate.
+REDIS_TIMEOUT = 2.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 # A task is acknowledged only once it has finished, so a worker that dies mid-task leaves the
 # task to be delivered again instead of losing it.
 CELERY_TASK_ACKS_LATE = True
@@ -244,6 +263,9 @@ if PRODUCTION and not EMAIL_URL.startswith(("smtp://", "smtps://", "smtp+tls://"
         "or memory mail)."
     )
 vars().update(env.email_url_config(EMAIL_URL))
+# A mail server that does not answer is given up on after this many seconds (the worker then
+# tries again later: portal/mail.py); without it, a hung server would hold a worker for ever.
+EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=14)
@@ -270,8 +292,9 @@ AXES_DISABLE_ACCESS_LOG = True
 # How many proxies in front of the portal append to X-Forwarded-For (0: trust no such header).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# A session ends after SESSION_IDLE_MINUTES without a request; each request (at most one write a
-# minute) moves the end on. Expired rows are removed by `manage.py clearsessions`.
+# A session ends after SESSION_IDLE_MINUTES without a request; each request moves the end on
+# (with at most one write a minute, or a tenth of the idle time if that is shorter: sessions.py).
+# Expired rows are removed by `manage.py clearsessions`.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_RENEW_SECONDS = 60

@@ -15,13 +15,17 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The tests speak plain HTTP to their own servers, whatever the shell around them exports.
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# (A test that starts a server or worker of its own may name another, tests/mail_backends.py.)
+EMAIL_BACKEND = (
+    os.environ.get("TEST_EMAIL_BACKEND") or "django.core.mail.backends.locmem.EmailBackend"
+)
 # Files a test writes go to a throwaway folder, never into the developer's var/. A Celery worker
 # started by the tests is given the same folder through MEDIA_ROOT.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="portal-test-media-"))
 # A logged-in session is renewed at most once a minute (portal.sessions), on whichever request
-# comes after that minute: tests that count a page's queries must not depend on the clock. The
-# session tests set it back.
+# comes after that minute: tests that count a page's queries must not depend on the clock. Here
+# it is renewed every three minutes (a tenth of the idle time), far longer than a test takes
+# from its login to its last request. The session tests set it back.
 SESSION_RENEW_SECONDS = 24 * 3600
 # A transaction that writes or locks a row before taking its audit chain fails at once on
 # PostgreSQL (portal.audit.lock_chain), in the test process and in the servers and workers the

@@ -28,13 +28,18 @@ LOCKED_OUT = (
 )
 
 
+# The length of django-axes' username column: a longer name would fail to be stored.
+USERNAME_LENGTH = 255
+
+
 def username_of(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The account an attempt was for, as the portal looks it up: "Ada@Example.org " and
-    "ada@example.org" are one account, so their failures add up."""
+    "ada@example.org" are one account, so their failures add up. (Cut to the column's length:
+    no account's address is that long, so names cut alike count together harmlessly.)"""
     given = (credentials or {}).get("username")
     if given is None:
         given = request.POST.get("username", "")
-    return normalise_email(str(given))
+    return normalise_email(str(given))[:USERNAME_LENGTH]
 
 
 def client_address(request: HttpRequest) -> str:

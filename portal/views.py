@@ -6,18 +6,19 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
-from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from portal.broker import send_or_run
 from portal.forms import PortalPasswordResetForm
-from portal.http import PortalRequest, posted_id, token_links
+from portal.http import PortalRequest, posted_id
 from portal.models import Role
 from portal.roles import set_active_role
-from portal.services import invitations_resend_to
+from portal.tasks import password_reset_send
 
 
 @require_POST
@@ -68,14 +69,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     """ "Forgotten your password?": a reset link for an account; for an address that has no
     account yet but an open invitation, that invitation again with a new link, so the
     invitation stays the one way an account is made (each re-send audited). The page reads
-    the same whichever happened, or if nothing did."""
+    the same whichever happened, or if nothing did, and takes the same time: the request only
+    queues the work (`password_reset_send`), once the address is a valid one."""
 
     form_class = PortalPasswordResetForm
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
-        response = super().form_valid(form)
-        invitations_resend_to(
-            email=form.cleaned_data["email"],
-            link_for=token_links(self.request, "invitation-accept"),
+        email, request = form.cleaned_data["email"], self.request
+        transaction.on_commit(
+            lambda: send_or_run(password_reset_send, email, request.get_host(), request.is_secure())
         )
-        return response
+        return HttpResponseRedirect(self.get_success_url())

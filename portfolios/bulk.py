@@ -54,6 +54,10 @@ COLUMNS = (
 REQUIRED = ("learner_email", "qualification", "start_date")
 MAX_ROWS = 2000
 NOT_CSV = "The file is not a CSV file in UTF-8: save it from your spreadsheet as CSV UTF-8."
+UNREADABLE = (
+    "Line {line} of the file cannot be read as CSV: {problem}. Check it in your spreadsheet and "
+    "save the file as CSV UTF-8 again."
+)
 MISSING_COLUMNS = "The header row lacks the column(s): {columns}."
 TOO_MANY_ROWS = f"The file has more than {MAX_ROWS} rows: split it into smaller files."
 EMPTY_FILE = "The file has a header row but no learners."
@@ -126,7 +130,17 @@ def read_csv(raw: bytes, centre: Centre) -> Preview:
         return Preview([], [NOT_CSV])
     if "\x00" in text:  # no spreadsheet writes NUL into a CSV file, and PostgreSQL refuses it
         return Preview([], [NOT_CSV])
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": lines may end in CR LF, LF or a bare CR (Excel's "CSV (Macintosh)"), and a
+    # line break inside a quoted cell stays in the cell.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return read_rows(reader, centre)
+    except csv.Error as error:
+        # line_num counts the lines read whole: the trouble is on the next.
+        return Preview([], [unreadable(reader.line_num + 1, error)])
+
+
+def read_rows(reader: csv.DictReader[str], centre: Centre) -> Preview:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -147,6 +161,14 @@ def read_csv(raw: bytes, centre: Centre) -> Preview:
     preview = Preview(rows, [] if rows else [EMPTY_FILE])
     mark_duplicates(preview)
     return preview
+
+
+def unreadable(line: int, error: csv.Error) -> str:
+    """What the csv module could not read, said for the person whose file it is."""
+    problem = str(error)
+    if "field larger than field limit" in problem:
+        problem = f"a cell is longer than {csv.field_size_limit():,} characters"
+    return UNREADABLE.format(line=line, problem=problem)
 
 
 def check_row(row: Row, centre: Centre) -> Row:

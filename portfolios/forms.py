@@ -1,6 +1,8 @@
+import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from portal.models import Centre, RoleKind, User
 from portfolios.evidence import method_problems
@@ -174,11 +176,25 @@ class EvidenceEditForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+# The witness's name and role go into the portal's e-mail to them: no web addresses, which
+# would read there as the portal's own links.
+WEB_ADDRESS = re.compile(r"://|\bwww\.|[\w-]+\.[\w.-]+/", re.IGNORECASE)
+NO_WEB_ADDRESS = "This goes into the portal's e-mail to the witness: leave out web addresses."
+
+
+def no_web_address(value: str) -> None:
+    if WEB_ADDRESS.search(value):
+        raise ValidationError(NO_WEB_ADDRESS)
+
+
 class WitnessAskForm(forms.Form):
-    name = forms.CharField(label="Witness's name", max_length=200)
+    name = forms.CharField(label="Witness's name", max_length=200, validators=[no_web_address])
     email = forms.EmailField(label="Witness's e-mail address")
     role = forms.CharField(
-        label="Who they are to you", max_length=200, help_text="e.g. Line manager, customer"
+        label="Who they are to you",
+        max_length=200,
+        help_text="e.g. Line manager, customer",
+        validators=[no_web_address],
     )
     statement = forms.CharField(
         label="What you ask them to confirm",

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
+from portal.mail import emails_send
 from portal.models import User
 from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
@@ -33,6 +34,20 @@ LINK_CLOSED = (
 
 class WitnessRefused(Refused):
     """A testimony that cannot be asked for."""
+
+
+# The learner chooses whom the portal e-mails: so many requests may wait for an answer at once,
+# and so many be asked in a day, per registration.
+OPEN_LIMIT = 20
+DAILY_LIMIT = 10
+TOO_MANY_WAITING = (
+    "{limit} witnesses have not answered yet, the most that may be waiting at once. Ask another "
+    "when some have confirmed, or when their links expire ({days} days after they were sent)."
+)
+TOO_MANY_TODAY = (
+    "{limit} witnesses have been asked in the last 24 hours, the most for one day. Ask again "
+    "tomorrow."
+)
 
 
 class WitnessLinkProblem(Refused):
@@ -67,14 +82,21 @@ def witness_request_create(
     *, registration: Registration, ask: WitnessAsk, actor: User, link_for: Callable[[str], str]
 ) -> WitnessRequest:
     """Create the request and e-mail the witness a single-use link (`link_for(token)` builds
-    its address). Returns the request; the secret exists only in the e-mail."""
+    its address) once it is saved. Returns the request; the secret exists only in the e-mail.
+
+    Refused when too many of the registration's requests are still unanswered, or too many
+    were asked in the last day: the learner chooses whom the portal e-mails."""
     if actor.pk not in (registration.learner_id, registration.assessor_id):
         raise PermissionDenied(NOT_ALLOWED)
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)
+    ask = WitnessAsk(one_line(ask.name), ask.email, one_line(ask.role), ask.statement)
     with transaction.atomic():
+        # The centre's chain first (lock_chain's rule), which also makes requests for one
+        # registration take turns, so the counts below cannot be raced past.
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=WitnessRefused)
+        check_limits(registration, days)
         request = WitnessRequest.objects.create(
             registration=registration,
             requested_by=actor,
@@ -98,20 +120,47 @@ def witness_request_create(
                 "expires_at": request.expires_at,
             },
         )
-    link = link_for(token)
-    learner = registration.learner.full_name
-    send_mail(
-        subject=f"{learner} asks you to confirm a witness testimony",
-        message=(
-            f"Dear {ask.name},\n\n{learner} is working towards {registration.qualification.title} "
-            f"and asks you, as {ask.role}, to confirm what you saw. Read the statement and, if it "
-            f"is true, confirm it here (the link works once, for {days} days):\n\n{link}\n\n"
-            "If you do not know this person, ignore this e-mail.\n"
-        ),
-        from_email=None,
-        recipient_list=[ask.email],
-    )
+        emails_send([witness_email(registration, ask, link_for(token), days)])
     return request
+
+
+def check_limits(registration: Registration, days: int) -> None:
+    now = timezone.now()
+    requests = WitnessRequest.objects.filter(registration=registration)
+    waiting = requests.filter(confirmed_at__isnull=True, expires_at__gt=now).count()
+    if waiting >= OPEN_LIMIT:
+        raise WitnessRefused(TOO_MANY_WAITING.format(limit=OPEN_LIMIT, days=days))
+    today = requests.filter(requested_at__gt=now - datetime.timedelta(days=1)).count()
+    if today >= DAILY_LIMIT:
+        raise WitnessRefused(TOO_MANY_TODAY.format(limit=DAILY_LIMIT))
+
+
+def one_line(text: str) -> str:
+    """Text the learner typed for one line of the e-mail: one line, whatever was sent."""
+    return " ".join(text.split())
+
+
+def witness_email(
+    registration: Registration, ask: WitnessAsk, link: str, days: int
+) -> EmailMessage:
+    """Plain text, in the portal's own words; what the learner typed (the witness's name and
+    role) appears only quoted and labelled as theirs, so it cannot pass for the portal's."""
+    learner = registration.learner.full_name
+    body = (
+        "Hello,\n\n"
+        f"This is the Qualifications Portal. {learner} is working towards "
+        f"{registration.qualification.title} at {registration.centre} and has asked you to "
+        "confirm, as a witness, something you saw them do.\n\n"
+        f"{learner} described you like this (their words, not checked by the portal):\n\n"
+        f"    Name: “{ask.name}”\n"
+        f"    Who you are to them: “{ask.role}”\n\n"
+        "To read their statement and, if it is true, confirm it, open this link (it works once, "
+        f"for {days} days):\n\n{link}\n\n"
+        f"If you do not know {learner}, ignore this e-mail. The portal will never ask you for a "
+        "password or for payment.\n"
+    )
+    subject = f"{learner} asks you to confirm a witness testimony"
+    return EmailMessage(subject=subject, body=body, to=[ask.email])
 
 
 def witness_request_for(token: str) -> WitnessRequest:

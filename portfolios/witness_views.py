@@ -45,9 +45,8 @@ def witness_ask(request: PortalRequest, pk: int) -> HttpResponse:
         except WitnessRefused as refused:
             refused_on_form(form, refused)
         else:
-            messages.success(
-                request, f"{data['name']} has been sent a link to confirm the testimony."
-            )
+            name = data["name"]
+            messages.success(request, f"{name} has been sent a link to confirm the testimony.")
             return redirect("portfolios:registration-detail", registration.pk)
     return render(
         request, "portfolios/witness_ask.html", {"form": form, "registration": registration}

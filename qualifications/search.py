@@ -3,6 +3,7 @@ match elsewhere (the local SQLite default)."""
 
 from __future__ import annotations
 
+import re
 from functools import reduce
 from operator import and_
 
@@ -48,4 +49,35 @@ def search_criteria(query: str) -> QuerySet[Criterion]:
 
 def full_text(query: str) -> SearchQuery:
     # "websearch" understands what people type: quoted phrases, OR, and -excluded words.
-    return SearchQuery(query, config="english", search_type="websearch")
+    return SearchQuery(websearch_text(query), config="english", search_type="websearch")
+
+
+# A term as websearch reads it: a quoted phrase or a run of other characters, either perhaps
+# preceded by minus signs.
+TERM = re.compile(r'-*"[^"]*"?|\S+')
+# What separates words within a term: anything but letters, digits and single hyphens between
+# them (which join a compound such as "self-assessment").
+BETWEEN_WORDS = re.compile(r"[^\w-]+|-{2,}|(?<!\w)-|-(?!\w)")
+MAX_WORDS = 16
+
+
+def websearch_text(query: str) -> str:
+    """The query as websearch_to_tsquery can always take it. PostgreSQL nests an operator for
+    every minus sign or bracket-like character it reads, and a few hundred of them overflow its
+    stack ("tsquery stack too small"): each term keeps one minus at most and only its words,
+    terms with no words are dropped, and a query has at most MAX_WORDS words."""
+    terms, room = [], MAX_WORDS
+    for token in TERM.findall(query):
+        negated, body = token.startswith("-"), token.lstrip("-")
+        words = []
+        for word in BETWEEN_WORDS.sub(" ", body).split():
+            room -= word.count("-") + 1
+            if room < 0:
+                break
+            words.append(word)
+        if words:
+            term = f'"{" ".join(words)}"' if body.startswith('"') else " ".join(words)
+            terms.append(f"-{term}" if negated else term)
+        if room <= 0:
+            break
+    return " ".join(terms)

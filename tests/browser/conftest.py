@@ -12,6 +12,8 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
+from portal.mail import send_emails
+from portal.tasks import password_reset_send
 from tests.conftest import need
 
 # Assertions wait as long as actions do: a page answering an htmx form can take more than
@@ -92,6 +94,14 @@ def screenshot(page: Page, request: pytest.FixtureRequest):
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def mail_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages' e-mails are sent by the live server's own process, into mail.outbox, where the
+    tests find the links they follow. (Through a real worker: tests/integration/test_mail.py.)"""
+    for task in (send_emails, password_reset_send):
+        monkeypatch.setattr(task, "delay", task)
 
 
 # The integration suite's real services, for browser tests whose pages queue tasks.

@@ -109,6 +109,21 @@ def test_verification_is_rate_limited_per_address(client, db):
     assert limited.status_code == 429 and "Too many checks" in limited.content.decode()
 
 
+def test_behind_a_proxy_one_client_s_lookups_do_not_limit_another(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = 1  # the proxy appends each client's address to the header
+
+    def through_proxy(client_ip: str):
+        url = reverse("certification:verify-number", args=["QP-AAAAA-AAAAA"])
+        return client.get(url, REMOTE_ADDR="172.16.0.2", HTTP_X_FORWARDED_FOR=client_ip)
+
+    for _ in range(LOOKUPS):
+        assert through_proxy("198.51.100.66").status_code == 200
+    assert through_proxy("198.51.100.66").status_code == 429
+    assert through_proxy("203.0.113.5").status_code == 200
+    # What a client writes in the header before the proxy's entry is its own claim: ignored.
+    assert through_proxy("203.0.113.5, 198.51.100.66").status_code == 429
+
+
 def test_the_centre_admin_revokes_and_replaces_on_the_certificate_page(
     client, issued, centre_admin
 ):

@@ -21,10 +21,18 @@ from django.conf import settings
 from django.db import connection
 from kombu.exceptions import OperationalError
 
+from portal import broker
 from portal.celery import app as celery_app
 from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def broker_trusted_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A publish that failed pauses this process's publishing for a while (portal.broker):
+    not into the next test, whose broker is up."""
+    monkeypatch.setattr(broker, "_down_until", 0.0)
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +114,12 @@ def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[
 
 
 def wait_for_worker(worker: subprocess.Popen[bytes], name: str, log: Path, broker: str) -> None:
-    # A worker on a broker of the test's own is asked through that broker.
-    app = celery_app if broker == settings.REDIS_URL else Celery(broker=broker)
+    # A worker on a broker of the test's own is asked through that broker, by an app that does
+    # not become the current one: shared tasks sent from this process would follow it there,
+    # to a broker the test then stops.
+    app = (
+        celery_app if broker == settings.REDIS_URL else Celery(broker=broker, set_as_current=False)
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if worker.poll() is not None:

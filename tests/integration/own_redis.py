@@ -1,9 +1,11 @@
 """A Redis server of the test's own, on its own port, that a test may kill and start again (empty,
-as a Redis that keeps nothing on disk comes back after a crash). The shared Redis is left alone."""
+as a Redis that keeps nothing on disk comes back after a crash), or hang and let go on. The
+shared Redis is left alone."""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -43,6 +45,17 @@ class OwnRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+    def pause(self) -> None:
+        """Hang it (SIGSTOP): it still accepts connections, as the kernel does for it, but
+        answers nothing, like a Redis that is stuck or cut off without the connection closing."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused Redis go on (SIGCONT), with everything it held."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """Kill it (SIGKILL): whatever it held, queued tasks included, is gone."""

@@ -98,6 +98,7 @@ class Browser:
         fields: Mapping[str, str | list[str]],
         token: str | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        timeout: float = 60,
     ) -> int:
         """POST the fields (and `files`: field name to file name, content and type, sent as
         multipart form data, as a browser uploads); the status of the answer."""
@@ -112,7 +113,7 @@ class Browser:
         request.add_header("X-CSRFToken", token or str(cookies["csrftoken"]))
         request.add_header("Referer", f"{self.base}{path}")
         try:
-            with self.opener.open(request, timeout=60) as answer:
+            with self.opener.open(request, timeout=timeout) as answer:
                 return int(answer.status)
         except urllib.error.HTTPError as error:
             return int(error.code)

@@ -79,6 +79,7 @@ def test_the_sampling_record_csv_has_a_row_per_planned_item_with_what_was_done(
     client.force_login(iqa)
     response = client.get(reverse("iqa:plan-csv", args=[plan.pk]))
     assert response["Content-Disposition"].startswith("attachment")
+    assert response["Cache-Control"] == "private, no-store"
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == HEADER
     assert len(rows) == 1 + plan.items.count()

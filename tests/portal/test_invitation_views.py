@@ -285,6 +285,17 @@ def test_forgotten_password_reads_the_same_for_an_account_an_invitee_and_a_stran
     assert pages[0] == pages[1] == pages[2]
 
 
+def test_a_stranger_asking_within_the_hour_leaves_the_link_the_centre_sent_working(
+    client, invited, django_capture_on_commit_callbacks
+):
+    _, link = invited
+    Invitation.objects.update(sent_at=timezone.now() - datetime.timedelta(minutes=50))
+    sent = len(mail.outbox)
+    reset(client, "priya@example.org", django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == sent
+    assert client.get(accept_url(link)).status_code == 200
+
+
 def test_an_inactive_account_gets_no_reset_link(client, db, django_capture_on_commit_callbacks):
     UserFactory.create(email="closed@example.org", is_active=False)
     reset(client, "closed@example.org", django_capture_on_commit_callbacks)

@@ -87,3 +87,18 @@ def test_visitors_without_a_session_get_none_from_the_idle_timeout(client):
     answer = client.get(reverse("login"))
     assert "sessionid" not in answer.cookies
     assert not Session.objects.exists()
+
+
+def test_a_session_used_more_often_than_a_short_idle_time_stays_alive(client, learner, settings):
+    settings.SESSION_COOKIE_AGE = 60  # SESSION_IDLE_MINUTES=1
+    client.force_login(learner)
+    for _ in range(4):  # a request every 25 seconds, 100 seconds in all
+        session = client.session
+        session[RENEWED_AT] -= 25
+        session.save()
+        Session.objects.filter(session_key=session.session_key).update(
+            expire_date=stored(client).expire_date - datetime.timedelta(seconds=25)
+        )
+        answer = client.get(reverse("home"))
+        assert answer.status_code == 200
+        assert stored(client).expire_date > timezone.now() + datetime.timedelta(seconds=55)

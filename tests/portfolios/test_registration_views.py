@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from portal.models import Invitation, RoleKind
+from portfolios.bulk import UNREADABLE
 from portfolios.models import Registration
 from portfolios.services import ALREADY_REGISTERED
 from tests.factories import RoleFactory
@@ -78,6 +79,34 @@ def test_bulk_upload_previews_then_registers(client, centre_admin, learner, asse
     answer = client.post(url, {"confirm": "1", "content": GOOD}, follow=True).content.decode()
     assert "1 learner registered. 1 invitation sent" in answer
     assert Registration.objects.count() == 1 and Invitation.objects.count() == 1
+
+
+BIG_CELL = HEADER + f"big@example.org,{'A' * 200_000},SFJ-L2-CS,,,,2026-09-01,,\n"
+
+
+def test_a_file_with_a_cell_over_the_csv_limit_is_refused_with_a_reason_at_both_steps(
+    client, centre_admin, sfj
+):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-bulk")
+    said = UNREADABLE.format(line=2, problem="a cell is longer than 131,072 characters")
+    preview = client.post(url, {"file": SimpleUploadedFile("list.csv", BIG_CELL.encode())})
+    confirmed = client.post(url, {"confirm": "1", "content": BIG_CELL})
+    for page in (preview, confirmed):
+        assert page.status_code == 200 and said in page.content.decode()
+    assert Registration.objects.count() == 0 and Invitation.objects.count() == 0
+
+
+def test_a_file_with_bare_cr_line_endings_is_read_like_any_other(
+    client, centre_admin, learner, assessor, iqa, sfj
+):
+    mac = GOOD.replace("\n", "\r")  # Excel's "CSV (Macintosh)"
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-bulk")
+    page = client.post(url, {"file": SimpleUploadedFile("list.csv", mac.encode())})
+    assert "Register 1 learner and invite 1" in page.content.decode()
+    answer = client.post(url, {"confirm": "1", "content": mac}, follow=True).content.decode()
+    assert "1 learner registered. 1 invitation sent" in answer
 
 
 def without_csrf(page: str) -> str:

@@ -1,20 +1,28 @@
 import datetime
+import logging
 import re
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 
 from portal.audit import audit_verify
+from portfolios.forms import NO_WEB_ADDRESS
 from portfolios.models import Evidence, EvidenceMethod, WitnessRequest
 from portfolios.witness import (
+    DAILY_LIMIT,
     LINK_EXPIRED,
     LINK_UNKNOWN,
     LINK_USED,
+    OPEN_LIMIT,
     SIGNATURE_NEEDED,
+    TOO_MANY_TODAY,
+    TOO_MANY_WAITING,
     WitnessAnswer,
     WitnessAnswerIncomplete,
     WitnessAsk,
@@ -27,17 +35,20 @@ from tests.audit import AuditWatch
 STATEMENT = "On 3 October I watched Leo calm an angry customer and agree a refund."
 
 
-def ask(client, registration, actor):
+def ask(client, registration, actor, **overrides):
     client.force_login(actor)
-    return client.post(
-        reverse("portfolios:witness-ask", args=[registration.pk]),
-        {
-            "name": "Wendy Witness",
-            "email": "wendy@example.org",
-            "role": "Line manager",
-            "statement": STATEMENT,
-        },
-    )
+    # The e-mail goes once the request's transaction commits (as in use: tests run in one).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            reverse("portfolios:witness-ask", args=[registration.pk]),
+            {
+                "name": "Wendy Witness",
+                "email": "wendy@example.org",
+                "role": "Line manager",
+                "statement": STATEMENT,
+                **overrides,
+            },
+        )
 
 
 def link_in_mail() -> str:
@@ -130,6 +141,68 @@ def test_the_assessor_may_ask_too(client, registration, assessor):
 def test_nobody_else_asks_for_a_testimony(client, request, registration, persona, status):
     assert ask(client, registration, request.getfixturevalue(persona)).status_code == status
     assert not WitnessRequest.objects.exists() and mail.outbox == []
+
+
+# -- the e-mail, and how many may be sent ------------------------------------------------
+
+
+def test_with_the_mail_server_down_the_request_is_saved_and_the_page_answers(
+    client, registration, learner, settings, caplog
+):
+    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+    with caplog.at_level(logging.ERROR):
+        response = ask(client, registration, learner)
+    assert response.status_code == 302
+    assert WitnessRequest.objects.get().witness_email == "wendy@example.org"
+    assert "E-mail to wendy@example.org not sent" in caplog.text  # not silently lost
+
+
+def test_the_e_mail_quotes_what_the_learner_typed_as_their_words(client, registration, learner):
+    ask(client, registration, learner, name="Wendy\n\nYour account is locked", role="Boss")
+    body = mail.outbox[-1].body
+    assert "(their words, not checked by the portal)" in body
+    assert "    Name: “Wendy Your account is locked”\n    Who you are to them: “Boss”\n" in body
+    assert body.startswith("Hello,\n\nThis is the Qualifications Portal.")
+
+
+@pytest.mark.parametrize("field", ["name", "role"])
+def test_a_web_address_in_the_witness_name_or_role_is_refused(client, registration, learner, field):
+    response = ask(client, registration, learner, **{field: "Support: see evil.example/unlock"})
+    assert response.status_code == 200 and escape(NO_WEB_ADDRESS) in response.content.decode()
+    assert not WitnessRequest.objects.exists() and mail.outbox == []
+
+
+def asked_already(registration, count: int, days_ago: int = 0) -> None:
+    now = timezone.now()
+    WitnessRequest.objects.bulk_create(
+        WitnessRequest(
+            registration=registration, requested_by=registration.learner, witness_name=f"W{n}",
+            witness_email=f"w{n}@example.org", witness_role="Customer", statement="x",
+            token_hash=f"{days_ago}-{n}", expires_at=now + datetime.timedelta(days=7),
+        )
+        for n in range(count)
+    )  # fmt: skip
+    WitnessRequest.objects.update(requested_at=now - datetime.timedelta(days=days_ago))
+
+
+def test_a_day_s_requests_are_limited_with_a_clear_refusal(client, registration, learner):
+    asked_already(registration, DAILY_LIMIT)
+    response = ask(client, registration, learner)
+    assert TOO_MANY_TODAY.format(limit=DAILY_LIMIT) in response.content.decode()
+    assert WitnessRequest.objects.count() == DAILY_LIMIT and mail.outbox == []
+    WitnessRequest.objects.update(requested_at=timezone.now() - datetime.timedelta(days=1))
+    assert ask(client, registration, learner).status_code == 302
+
+
+def test_requests_waiting_for_an_answer_are_limited_until_some_are_answered_or_expire(
+    client, registration, learner
+):
+    asked_already(registration, OPEN_LIMIT, days_ago=2)
+    response = ask(client, registration, learner)
+    assert TOO_MANY_WAITING.format(limit=OPEN_LIMIT, days=7) in response.content.decode()
+    assert WitnessRequest.objects.count() == OPEN_LIMIT and mail.outbox == []
+    WitnessRequest.objects.filter(witness_name="W0").update(confirmed_at=timezone.now())
+    assert ask(client, registration, learner).status_code == 302
 
 
 # -- the audit log --------------------------------------------------------------------
