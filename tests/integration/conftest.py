@@ -113,6 +113,36 @@ def celery_worker(real_services, django_db_setup, tmp_path_factory) -> Iterator[
         yield queue
 
 
+@contextmanager
+def beat(
+    log_dir: Path, broker: str, queue: str, **extra_env: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """A real beat process sending the periodic tasks every second (SWEEP_SECONDS) to `queue`
+    on `broker`, reading the test database, while the block runs; yields it and its log."""
+    log = log_dir / "beat.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": broker,
+        "CELERY_QUEUE": queue,
+        "SWEEP_SECONDS": "1",
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO"]
+    command += ["--schedule", str(log_dir / "beat-schedule")]
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield process, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 def wait_for_worker(worker: subprocess.Popen[bytes], name: str, log: Path, broker: str) -> None:
     # A worker on a broker of the test's own is asked through that broker, by an app that does
     # not become the current one: shared tasks sent from this process would follow it there,

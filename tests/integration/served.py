@@ -57,22 +57,29 @@ def gunicorn(tmp_path: Path, extra_env: Mapping[str, str] | None = None) -> Iter
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not answer within 60 s:\n{log.read_text()}")
-                time.sleep(0.3)
+        wait_until_serving(base, process, log)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def wait_until_serving(
+    base: str, server: subprocess.Popen[bytes], log: Path, name: str = "gunicorn"
+) -> None:
+    """Wait (a minute at most) until the server started as `server` answers its health check."""
+    deadline = time.monotonic() + 60
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"{name} exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within 60 s:\n{log.read_text()}")
+            time.sleep(0.3)
 
 
 class Browser:

@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,7 +28,7 @@ from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
 from tests.certification.conftest import achieve
 from tests.factories import CentreFactory
-from tests.integration.conftest import ROOT, worker_database_url, worker_process
+from tests.integration.conftest import beat, worker_process
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.integration.served import Browser, gunicorn
 from tests.integration.test_certificate_worker import person
@@ -65,33 +61,6 @@ def ready_learners(count: int = LEARNERS) -> tuple[str, list[Registration]]:
         achieve(registration, assessor)
         registrations.append(registration)
     return admin.email, registrations
-
-
-@contextmanager
-def beat(tmp_path: Path, broker: str, queue: str) -> Iterator[Path]:
-    """A real beat process sending the sweeps every second to `broker`; yields its log."""
-    log = tmp_path / "beat.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": broker,
-        "CELERY_QUEUE": queue,
-        "SWEEP_SECONDS": "1",
-        "PENDING_SECONDS": PENDING_SECONDS,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO"]
-    command += ["--schedule", str(tmp_path / "beat-schedule")]
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        yield log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def statuses() -> dict[str, int]:
@@ -145,7 +114,7 @@ def test_every_certificate_is_made_after_the_worker_and_redis_die_mid_batch(
 
     with (
         worker_process(second, extra_env=extra) as (_, queue),
-        beat(second, own_redis.url, queue) as log,
+        beat(second, own_redis.url, queue, PENDING_SECONDS=PENDING_SECONDS) as (_, log),
     ):
         made = wait_until(lambda: statuses() == {RenderStatus.READY: LEARNERS}, 180)
     assert made, f"{statuses()} ({left} were pending after the crash)\n{log.read_text()}"
@@ -193,7 +162,7 @@ def test_with_redis_down_every_role_works_on_and_what_was_asked_for_is_made_when
     own_redis.start()  # Redis is back, with a worker and beat on it
     with (
         worker_process(tmp_path, extra_env=extra) as (_, queue),
-        beat(tmp_path, own_redis.url, queue),
+        beat(tmp_path, own_redis.url, queue, PENDING_SECONDS=PENDING_SECONDS),
     ):
         made = wait_until(
             lambda: (

@@ -5,10 +5,6 @@ document left pending made by the worker."""
 from __future__ import annotations
 
 import datetime
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +17,7 @@ from iqa.models import DocumentStatus, IqaDocument, SamplingPlan
 from portal.celery import app as celery_app
 from portal.models import RoleKind
 from qualifications.models import Qualification
-from tests.integration.conftest import ROOT, worker_database_url
+from tests.integration.conftest import beat
 from tests.integration.test_certificate_worker import claimed_certificate, person, wait_while
 
 LONG_AGO = datetime.timedelta(minutes=10)
@@ -65,34 +61,15 @@ def test_beat_sends_the_sweeps_and_the_worker_makes_what_was_left_pending(
     celery_worker, tmp_path: Path
 ):
     certificate, document = left_pending()
-    log = tmp_path / "beat.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_QUEUE": celery_worker,
-        "SWEEP_SECONDS": "1",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO"]
-    command += ["--schedule", str(tmp_path / "beat-schedule")]
-    with open(log, "w") as output:
-        beat = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
+    with beat(tmp_path, settings.REDIS_URL, celery_worker) as (process, log):
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             certificate.refresh_from_db()
             document.refresh_from_db()
             if (certificate.status, document.status) == (RenderStatus.READY, DocumentStatus.READY):
                 break
-            assert beat.poll() is None, f"beat exited:\n{log.read_text()}"
+            assert process.poll() is None, f"beat exited:\n{log.read_text()}"
             time.sleep(0.5)
-    finally:
-        os.killpg(beat.pid, signal.SIGTERM)
-        beat.wait(timeout=30)
     sent = log.read_text()
     assert certificate.status == RenderStatus.READY and certificate.file.name, sent
     assert document.status == DocumentStatus.READY and document.file.name, sent

@@ -21,13 +21,12 @@ from django.utils import timezone
 from certification.models import Certificate, RenderStatus
 from iqa.models import DocumentStatus, IqaDocument, SamplingPlan
 from portal.models import RoleKind
-from tests.integration.conftest import worker_process
+from tests.integration.conftest import beat, worker_process
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.integration.served import Browser, gunicorn
 from tests.integration.test_certificate_worker import person
 from tests.integration.test_nothing_lost import (
     PENDING_SECONDS,
-    beat,
     ready_learners,
     statuses,
     wait_until,
@@ -110,7 +109,7 @@ def test_with_redis_hung_the_pages_answer_and_the_sweep_makes_what_was_asked_onc
 
     with (
         worker_process(tmp_path, extra_env=extra) as (_, queue),
-        beat(tmp_path, own_redis.url, queue) as log,
+        beat(tmp_path, own_redis.url, queue, PENDING_SECONDS=PENDING_SECONDS) as (_, log),
     ):
         made = wait_until(
             lambda: (

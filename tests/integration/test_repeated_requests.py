@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,29 +14,17 @@ import pytest
 from assessment.models import Decision, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_sign_off
 from portal.audit import audit_verify
-from portal.models import AuditEntry, Centre, RoleKind, User
-from portfolios.evidence import EvidenceDetails, evidence_add
+from portal.models import AuditEntry, Centre, RoleKind
 from portfolios.mapping import Targets, mapping_propose
-from portfolios.models import Evidence, Mapping, MappingStatus, Registration
-from portfolios.services import RegistrationDetails, registration_create
+from portfolios.models import Mapping, MappingStatus, Registration
 from qualifications.loader import catalogue_load
-from qualifications.models import Criterion, Qualification, Unit
-from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
+from qualifications.models import Criterion, Unit
+from tests.factories import PASSWORD, RoleFactory, UserFactory
+from tests.integration.portfolio import Portfolio, portfolio_made
 from tests.integration.served import Browser, gunicorn
-from tests.portfolios.conftest import SFJ_ENOUGH, START
-from tests.portfolios.files import pdf
 
 TIMES = 10
 UNIT = "SFJ-CS2-07"
-
-
-@dataclass
-class Portfolio:
-    centre: Centre
-    assessor: User
-    learner: User
-    registration: Registration
-    evidence: Evidence
 
 
 @pytest.fixture
@@ -49,36 +36,7 @@ def server(real_services, transactional_db, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def portfolio(server) -> Portfolio:
     catalogue_load()
-    centre = CentreFactory.create()
-    people = {}
-    for kind, email in [
-        (RoleKind.CENTRE_ADMIN, "admin@example.org"),
-        (RoleKind.ASSESSOR, "assessor@example.org"),
-        (RoleKind.LEARNER, "learner@example.org"),
-    ]:
-        people[kind] = UserFactory.create(email=email)
-        RoleFactory.create(user=people[kind], centre=centre, kind=kind)
-    registration = registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=people[RoleKind.LEARNER],
-            qualification=Qualification.objects.get(code="SFJ-L2-CS"),
-            start_date=START,
-            assessor=people[RoleKind.ASSESSOR],
-        ),
-        optional_units=SFJ_ENOUGH,
-        actor=people[RoleKind.CENTRE_ADMIN],
-    )
-    evidence = evidence_add(
-        registration=registration,
-        details=EvidenceDetails("Portfolio", datetime.date(2026, 10, 5), "product"),
-        files=[pdf()],
-        declared=True,
-        actor=people[RoleKind.LEARNER],
-    )
-    return Portfolio(
-        centre, people[RoleKind.ASSESSOR], people[RoleKind.LEARNER], registration, evidence
-    )
+    return portfolio_made()
 
 
 def unit_criteria(code: str) -> list[int]:

@@ -14,9 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import ROOT
-from tests.integration.served import Browser, free_port
+from tests.integration.served import Browser, free_port, wait_until_serving
 
 AT_ONCE = 20
 REPEATS = 10
@@ -86,27 +83,12 @@ def local(tmp_path: Path) -> Iterator[Local]:
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base, server, log)
+        wait_until_serving(base, server, log, "runserver")
         yield Local(base=base, env=env, **ids)
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert "database is locked" not in log.read_text()
-
-
-def wait_for(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if server.poll() is not None:
-            pytest.fail(f"runserver exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline:
-                pytest.fail(f"runserver did not answer within 60 s:\n{log.read_text()}")
-            time.sleep(0.3)
 
 
 def together(sends: list[Callable[[], int]]) -> list[int]:
