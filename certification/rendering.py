@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -47,7 +46,10 @@ def unit_lines(units: list[dict[str, Any]]) -> tuple[str, list[tuple[str, str]],
 def render_certificate_pdf(certificate: Certificate) -> bytes:
     url = verification_url(certificate)
     # A one-pixel-per-module PNG, drawn without smoothing: far cheaper to lay out and paint than
-    # the same code as an SVG path, and as sharp.
+    # the same code as an SVG path, and as sharp. Imported here, not at the top: only the
+    # rendering worker needs it, and the web workers and commands start quicker without it.
+    import segno
+
     qr = segno.make(url, error="m", mask=4).png_data_uri(scale=1, border=0)
     context = {
         "certificate": certificate,

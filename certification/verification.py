@@ -7,14 +7,22 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest
-from redis.exceptions import RedisError
 
 from certification.models import Certificate, CertificateState
 from portal.throttle import client_address
 
 log = logging.getLogger(__name__)
-# What the cache raises when it cannot be reached: Redis's errors, and the socket's own.
-CACHE_DOWN = (RedisError, OSError)
+
+
+def cache_down() -> tuple[type[BaseException], ...]:
+    """What the cache raises when it cannot be reached: Redis's errors, and the socket's own.
+    A function, so that the Redis client is imported when an error is caught (the cache has
+    imported it by then), not by every process that loads the URL configuration."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
 LOOKUPS = 30  # per client address (portal.throttle.client_address)
 WINDOW = 600  # seconds
 
@@ -60,7 +68,7 @@ def allowed(request: HttpRequest) -> bool:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, WINDOW)
             count = 1
-    except CACHE_DOWN as error:
+    except cache_down() as error:
         log.warning("Verification allowed without its rate limit: the cache is down (%s)", error)
         return True
     return count <= LOOKUPS

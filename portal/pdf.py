@@ -1,71 +1,26 @@
-"""Rendering a Django template to PDF with WeasyPrint, reading nothing but the portal's own
-static files (fonts, images): a document can never make the server fetch another address."""
+"""Rendering a Django template to PDF, and what the document tasks share (retries, sweeps).
+
+WeasyPrint itself lives in `portal.pdf_engine`, imported only when a document is rendered, so
+that importing this module (the tasks and views do) costs nothing at start-up.
+"""
 
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetchingError
-
-STATIC_DIR = Path(settings.BASE_DIR) / "static"
-
-
-class StaticOnlyFetcher(URLFetcher):
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        parsed = urlparse(url)
-        if parsed.scheme == "data":  # inline content (a QR code): nothing is fetched
-            return super().fetch(url, headers)
-        path = Path(unquote(parsed.path)).resolve()
-        if parsed.scheme != "file" or not path.is_relative_to(STATIC_DIR.resolve()):
-            raise URLFetchingError(f"Only the portal's static files may be read: {url}")
-        return super().fetch(url, headers)
-
-
-def fetcher() -> StaticOnlyFetcher:
-    return StaticOnlyFetcher(allowed_protocols=["file", "data"])
-
-
-# Parsing a stylesheet and loading its fonts is a good part of a small document's cost, so a
-# process keeps each stylesheet it has parsed, with the font configuration it registered its
-# fonts in. Per thread: WeasyPrint's font objects are not meant to be shared between threads.
-_parsed = threading.local()
-
-
-def stylesheet(path: str) -> tuple[CSS, FontConfiguration]:
-    """The static stylesheet at `path` (under static/), parsed once per process and thread."""
-    cache: dict[str, tuple[CSS, FontConfiguration]] = _parsed.__dict__.setdefault("sheets", {})
-    if path not in cache:
-        fonts = FontConfiguration()
-        file = STATIC_DIR / path
-        css = CSS(
-            string=file.read_text(),
-            base_url=file.as_uri(),
-            url_fetcher=fetcher(),
-            font_config=fonts,
-        )
-        cache[path] = (css, fonts)
-    return cache[path]
 
 
 def render_pdf(template: str, context: dict[str, Any], css: str | None = None) -> bytes:
     """The template rendered to an A4 PDF (the page size is the stylesheet's @page rule).
     `css`, a path under static/, names a stylesheet kept parsed between documents."""
-    html = render_to_string(template, context)
-    document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher())
-    if css is None:
-        return document.write_pdf()
-    sheet, fonts = stylesheet(css)
-    return document.write_pdf(stylesheets=[sheet], font_config=fonts)
+    from portal import pdf_engine  # heavy: see the module's docstring
+
+    return pdf_engine.write_pdf(render_to_string(template, context), css)
 
 
 # Passing faults (storage or the database briefly away) are retried; anything else fails at once.
