@@ -1,6 +1,18 @@
-"""The catalogue in the Django admin, with inlines, so a centre can correct data without SQL."""
+"""The catalogue in the Django admin, with inlines, so a centre can correct data without SQL.
+
+Every save and delete here gives the qualifications it touches a new revision, in the admin's
+own transaction, so that no process goes on using rules built before the edit
+(`qualifications.revisions`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from qualifications.models import (
     AwardingOrganisation,
@@ -18,6 +30,42 @@ from qualifications.models import (
     RuleGroup,
     Unit,
 )
+from qualifications.revisions import revise
+
+
+class RevisesRules(admin.ModelAdmin):
+    """A catalogue admin whose edits may change rules of combination. `touches` says which
+    qualifications (ids) and units (ids) one object concerns."""
+
+    def touches(self, obj: Any) -> tuple[set[int | None], set[int | None]]:
+        raise NotImplementedError
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)  # inlines saved: the edit is whole
+        qualifications, units = self.touches(form.instance)
+        # A row moved to another qualification changes the rules of the one it left as well.
+        qualifications.add(_pk(form.initial.get("qualification")))
+        revise(qualifications=qualifications, units=units)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        # Before the delete: the rows that say which qualifications use it go with it.
+        qualifications, units = self.touches(obj)
+        revise(qualifications=qualifications, units=units)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            qualifications, units = self.touches(obj)
+            revise(qualifications=qualifications, units=units)
+        super().delete_queryset(request, queryset)
+
+
+def _pk(value: object) -> int | None:
+    if isinstance(value, Model):
+        return value.pk
+    return value if isinstance(value, int) else None
 
 
 class CorrectionInline(admin.StackedInline):
@@ -63,11 +111,14 @@ class LevelRuleInline(admin.TabularInline):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(admin.ModelAdmin):
+class QualificationAdmin(RevisesRules):
     list_display = ["title", "code", "awarding_organisation", "level", "min_credits", "status"]
     list_filter = ["awarding_organisation", "status", "level", "rules_published"]
     search_fields = ["title", "code", "number"]
     inlines = [RuleGroupInline, LevelRuleInline, QualificationUnitInline, CorrectionInline]
+
+    def touches(self, obj: Qualification) -> tuple[set[int | None], set[int | None]]:
+        return {obj.pk}, set()
 
 
 class LearningOutcomeInline(admin.TabularInline):
@@ -108,7 +159,7 @@ class EvidenceRequirementInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(RevisesRules):
     list_display = ["code", "title", "level", "credits", "glh", "terminology"]
     list_filter = ["terminology", "level", "reference_type"]
     search_fields = ["code", "reference", "title"]
@@ -121,6 +172,9 @@ class UnitAdmin(admin.ModelAdmin):
         CorrectionInline,
     ]
 
+    def touches(self, obj: Unit) -> tuple[set[int | None], set[int | None]]:
+        return set(), {obj.pk}
+
 
 @admin.register(AwardingOrganisation)
 class AwardingOrganisationAdmin(admin.ModelAdmin):
@@ -129,15 +183,21 @@ class AwardingOrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(BarredCombination)
-class BarredCombinationAdmin(admin.ModelAdmin):
+class BarredCombinationAdmin(RevisesRules):
     list_display = ["qualification", "note"]
     list_filter = ["qualification"]
     filter_horizontal = ["units"]
 
+    def touches(self, obj: BarredCombination) -> tuple[set[int | None], set[int | None]]:
+        return {obj.qualification_id}, set()
+
 
 @admin.register(Equivalence)
-class EquivalenceAdmin(admin.ModelAdmin):
+class EquivalenceAdmin(RevisesRules):
     list_display = ["qualification", "unit", "note"]
     list_filter = ["qualification"]
     autocomplete_fields = ["unit"]
     filter_horizontal = ["satisfied_by"]
+
+    def touches(self, obj: Equivalence) -> tuple[set[int | None], set[int | None]]:
+        return {obj.qualification_id}, set()

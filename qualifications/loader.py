@@ -35,6 +35,7 @@ from qualifications.models import (
     Terminology,
     Unit,
 )
+from qualifications.revisions import revise_all
 
 AVAILABLE = "available"  # the group name for units of a qualification without published rules
 
@@ -70,6 +71,10 @@ def catalogue_load(paths: Sequence[Path] | None = None, *, force: bool = False) 
             load_document(path.name, data, units)
             CatalogueFile.objects.update_or_create(name=path.name, defaults={"sha256": digest})
             report.loaded.append(path.name)
+        if report.loaded:
+            # Rules built before this load are out of date in every process. All of them, not
+            # only those of the files loaded: a unit is shared between files, and loads are rare.
+            revise_all()
     return report
 
 

@@ -10,6 +10,8 @@ and an evidence guide; C&G units add evidence requirements.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
@@ -66,6 +68,12 @@ class Qualification(models.Model):
     # Rules of combination. None published means no full certificate can be claimed.
     rules_published = models.BooleanField(default=True)
     rules_version = models.PositiveSmallIntegerField(default=1)
+    # A new value whenever anything the rules engine reads of this qualification changes (its
+    # rows, its groups, units, level rules, barred sets and equivalences): each process keeps the
+    # rules it built under (pk, revision), so a row read afterwards finds them out of date
+    # (`qualifications.revisions`, `rules.adapter.rules_for`). Random rather than a counter, so
+    # that a change rolled back can never leave a value that a later change takes again.
+    revision = models.UUIDField(default=uuid.uuid4, editable=False)
     min_units = models.PositiveSmallIntegerField(null=True, blank=True)
     min_glh = models.PositiveIntegerField("minimum GLH", null=True, blank=True)
     source = models.CharField(max_length=200, blank=True, help_text="The data file it came from.")

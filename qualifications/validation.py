@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from qualifications.models import Qualification, QualificationUnit, RuleGroup
 from qualifications.rules import evaluate
-from qualifications.rules.adapter import rules_for
+from qualifications.rules.adapter import read_rules
 
 ERROR = "error"
 WARNING = "warning"
@@ -122,7 +122,7 @@ def reachability_problems(
     qualification: Qualification, memberships: list[QualificationUnit], groups: list[RuleGroup]
 ) -> list[str]:
     """Whether the rules can be met at all: the engine's verdict with every unit achieved."""
-    verdict = evaluate(rules_for(qualification), [m.unit.code for m in memberships])
+    verdict = evaluate(read_rules(qualification), [m.unit.code for m in memberships])
     return [f"cannot be met even with every unit: {r.message}" for r in verdict.unmet]
 
 

@@ -9,6 +9,7 @@ from hypothesis import settings
 from portal.models import Centre, RoleKind, User
 from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile
+from qualifications.rules.adapter import forget_rules
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests twenty times longer.
@@ -36,6 +37,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "browser" in parts:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def rules_built_afresh() -> None:
+    """Each test starts with no kept rules of combination: a test that edited the catalogue
+    without a new revision (by ORM update) and was rolled back must not leave its rules to the
+    next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`)."""
+    forget_rules()
 
 
 @pytest.fixture

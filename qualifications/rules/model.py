@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,12 @@ class Rules:
     group_of: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Read-only views: a process shares one Rules between its requests (rules.adapter).
+        object.__setattr__(self, "units", MappingProxyType(dict(self.units)))
         object.__setattr__(
-            self, "group_of", {code: g.code for g in self.groups for code in g.units}
+            self,
+            "group_of",
+            MappingProxyType({code: g.code for g in self.groups for code in g.units}),
         )
 
     def name(self, code: str) -> str:
