@@ -27,7 +27,14 @@ def sample_for(request: PortalRequest, pk: int) -> Sample:
         Q(sampled_by=user)
         | Q(assessor=user)
         | Q(registration__centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
-    ).select_related("registration__learner", "registration__centre", "unit", "assessor")
+    ).select_related(
+        "registration__learner",
+        "registration__centre",
+        "unit",
+        "assessor",
+        "sampled_by",
+        "lock_lifted_by",
+    )
     return get_object_or_404(visible, pk=pk)
 
 

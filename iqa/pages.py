@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, PlanItem, Risk, SamplingPlan
+from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan
 from iqa.planning import Work
 from iqa.services import risk_of, work_in_period
 from portal.http import PortalRequest
@@ -92,6 +92,11 @@ def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, objec
         .prefetch_related("files", "mappings__criterion")
     )
     return {"decisions": decisions, "evidence": list(evidence)}
+
+
+def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:
+    """The decisions a sample looked at, with what each judged, in one query however many."""
+    return sample.decisions.select_related("criterion", "range_item", "knowledge_item")
 
 
 def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:

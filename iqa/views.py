@@ -163,6 +163,7 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
     sample = access.sample_for(request, pk)
     context = {
         "sample": sample,
+        "decisions": pages.decisions_looked_at(sample),
         "actions": sample.actions.all(),
         "is_sampler": sample.sampled_by_id == request.user.pk,
         "is_assessor": sample.assessor_id == request.user.pk,

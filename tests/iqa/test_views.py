@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from iqa.models import (
@@ -463,6 +465,24 @@ def test_the_sampler_the_assessor_sampled_and_a_centre_admin_read_the_report(
     page = shown(response)
     assert "Action required" in part(page, "verdict", "</dd>")
     assert ACTION in part(page, "action", "</div>")
+
+
+def test_the_report_reads_its_decisions_in_queries_that_do_not_grow_with_them(client, iqa, sampled):
+    client.force_login(iqa)
+    looked_at = list(sampled.decisions.order_by("pk"))
+    assert len(looked_at) == 9
+
+    def page_with(decisions):
+        sampled.decisions.set(decisions)
+        with CaptureQueriesContext(connection) as captured:
+            page = shown(client.get(report_url(sampled)))
+        return len(captured), part(page, "looked-at", "</dd>")
+
+    few, listed_few = page_with(looked_at[:1])
+    many, listed_many = page_with(looked_at)
+    assert few == many
+    numbers = [d.criterion.number for d in looked_at]
+    assert numbers[0] in listed_few and all(n in listed_many for n in numbers)
 
 
 @pytest.mark.parametrize("persona", ["learner", "outsider", "other_iqa"])
