@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from qualifications.models import Qualification, Unit
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
+from qualifications.rules.words import verdict_json, verdict_text
 
 
 def codes(value: str | None) -> list[str]:
@@ -73,19 +74,6 @@ class Command(BaseCommand):
             self.stdout.write("\n".join(as_text(rules, verdict, planned, route)))
 
 
-def verdict_json(verdict: Verdict) -> dict[str, Any]:
-    return {
-        "eligible": verdict.eligible,
-        "counted_credits": verdict.counted_credits,
-        "achieved_credits": verdict.achieved_credits,
-        "rules": [{"rule": r.rule, "met": r.met, "message": r.message} for r in verdict.rules],
-        "notes": list(verdict.notes),
-        "rpl_units": list(verdict.rpl_units),
-        "exempt_units": list(verdict.exempt_units),
-        "outside_units": list(verdict.outside_units),
-    }
-
-
 def as_json(verdict: Verdict, planned: Verdict | None, route: Route | None) -> dict[str, Any]:
     data = verdict_json(verdict)
     if planned is not None:
@@ -100,17 +88,6 @@ def as_json(verdict: Verdict, planned: Verdict | None, route: Route | None) -> d
             "reason": route.reason or None,
         }
     return data
-
-
-def verdict_text(verdict: Verdict) -> list[str]:
-    headline = "Eligible" if verdict.eligible else "Not eligible"
-    lines = [
-        f"{headline}: {verdict.counted_credits} credits count "
-        f"({verdict.achieved_credits} achieved in this qualification)."
-    ]
-    lines += [f"  {'met' if r.met else 'NOT MET'}  {r.message}" for r in verdict.rules]
-    lines += [f"  note  {note}" for note in verdict.notes]
-    return lines
 
 
 def as_text(

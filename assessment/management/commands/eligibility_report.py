@@ -1,0 +1,103 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from assessment.eligibility import Eligibility, centre_registrations, eligibility_of
+from portal.models import Centre
+from portal.spreadsheets import csv_text
+from qualifications.models import Qualification
+from qualifications.rules.words import verdict_text
+
+CSV_HEADER = [
+    "Registration",
+    "Learner",
+    "E-mail",
+    "AO registration number",
+    "Qualification",
+    "Eligible",
+    "Credits that count",
+    "Credits achieved",
+    "Units achieved",
+    "Rules not met",
+    "Notes",
+    "Shortest route",
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Say for every open registration of a centre whether the learner meets the rules of "
+        "combination with the units achieved (signed off and countersigned), rule by rule, as "
+        "check_eligibility does for one. Exit 2 for an unknown centre or qualification."
+    )
+    # A question answered from the database: the system checks (which import every view) would
+    # cost more than the answer.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--centre", required=True, help="The centre's name, or its number.")
+        parser.add_argument("--qualification", help="Only this qualification, e.g. 601/3576/1.")
+        parser.add_argument("--format", choices=["text", "csv"], default="text")
+        parser.add_argument(
+            "--route",
+            action="store_true",
+            help="Also the shortest route for each learner (a few milliseconds each).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        centre = find_centre(options["centre"])
+        code = options["qualification"]
+        if code and not Qualification.objects.filter(code=code).exists():
+            raise CommandError(f"No qualification has the code {code!r}.", returncode=2)
+        found = eligibility_of(centre_registrations(centre, code), with_route=options["route"])
+        if options["format"] == "csv":
+            self.stdout.write(csv_text(CSV_HEADER, [csv_row(e) for e in found]), ending="")
+        else:
+            self.stdout.write("\n".join(text_lines(centre, found)))
+
+
+def find_centre(given: str) -> Centre:
+    centres = list(Centre.objects.filter(name__iexact=given.strip()))
+    if not centres and given.strip().isdigit():
+        centres = list(Centre.objects.filter(pk=int(given)))
+    if not centres:
+        raise CommandError(f"No centre is called {given!r}.", returncode=2)
+    if len(centres) > 1:
+        numbers = ", ".join(str(c.pk) for c in centres)
+        raise CommandError(
+            f"{len(centres)} centres are called {given!r}: give the number of one ({numbers}).",
+            returncode=2,
+        )
+    return centres[0]
+
+
+def text_lines(centre: Centre, found: list[Eligibility]) -> list[str]:
+    lines = []
+    for e in found:
+        r = e.registration
+        lines += [f"{r.learner.full_name} <{r.learner.email}>: {r.qualification}"]
+        lines += verdict_text(e.verdict)
+        if e.route is not None:
+            lines.append(f"  Shortest route: {e.route.describe(e.rules)}")
+        lines.append("")
+    eligible = sum(1 for e in found if e.verdict.eligible)
+    lines.append(f"{centre.name}: {eligible} of {len(found)} open registrations eligible.")
+    return lines
+
+
+def csv_row(e: Eligibility) -> list[str | int | None]:
+    r, v = e.registration, e.verdict
+    return [
+        r.pk,
+        r.learner.full_name,
+        r.learner.email,
+        r.ao_registration_number,
+        r.qualification.code,
+        "yes" if v.eligible else "no",
+        v.counted_credits,
+        v.achieved_credits,
+        " ".join(e.achieved),
+        "; ".join(rule.message for rule in v.unmet),
+        "; ".join(v.notes),
+        e.route.describe(e.rules) if e.route is not None else None,
+    ]

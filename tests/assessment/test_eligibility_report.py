@@ -1,0 +1,173 @@
+"""`manage.py eligibility_report`: every open registration of a centre judged against its rules of
+combination in one process, in a number of queries that does not grow with the learners."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assessment.models import UnitSignOff
+from portal.models import Centre, Role, RoleKind, User
+from portfolios.models import Registration, RegistrationStatus, RegistrationUnit
+from qualifications.models import Qualification, Unit
+from qualifications.rules.adapter import forget_rules
+from tests.factories import CentreFactory
+from tests.portfolios.conftest import SFJ, SFJ_ENOUGH
+
+pytestmark = pytest.mark.django_db
+
+PROQUAL = "601/3576/1"
+SIGNED = timezone.make_aware(datetime.datetime(2026, 11, 2, 10, 0))
+
+
+def mandatory(code: str) -> list[str]:
+    qualification = Qualification.objects.get(code=code)
+    return list(
+        qualification.memberships.filter(group__mandatory=True).values_list("unit__code", flat=True)
+    )
+
+
+def learners(
+    centre: Centre, code: str, achieved: list[str], n: int, name: str = "Learner"
+) -> list[Registration]:
+    """n learners at the centre on the qualification, each with `achieved` signed off and
+    countersigned, made in bulk (the report reads rows; how they came is tested elsewhere)."""
+    qualification = Qualification.objects.get(code=code)
+    assessor, _ = User.objects.get_or_create(
+        email=f"assessor{centre.pk}@example.org", defaults={"full_name": "Sam Assessor"}
+    )
+    first = User.objects.count()
+    users = User.objects.bulk_create(
+        User(email=f"{name.lower()}{first + i}@example.org", full_name=f"{name} {first + i:04d}")
+        for i in range(n)
+    )
+    Role.objects.bulk_create(Role(user=u, centre=centre, kind=RoleKind.LEARNER) for u in users)
+    registrations = Registration.objects.bulk_create(
+        Registration(
+            learner=u, centre=centre, qualification=qualification, start_date=SIGNED.date()
+        )
+        for u in users
+    )
+    units = list(Unit.objects.filter(code__in=achieved))
+    RegistrationUnit.objects.bulk_create(
+        RegistrationUnit(registration=r, unit=u) for r in registrations for u in units
+    )
+    UnitSignOff.objects.bulk_create(
+        UnitSignOff(
+            registration=r,
+            unit=u,
+            signed_by=assessor,
+            signed_at=SIGNED,
+            signature="Sam Assessor",
+            learner_signature=r.learner.full_name,
+            learner_signed_at=SIGNED,
+        )
+        for r in registrations
+        for u in units
+    )
+    return registrations
+
+
+def report(*args: str) -> str:
+    out = io.StringIO()
+    call_command("eligibility_report", *args, stdout=out)
+    return out.getvalue()
+
+
+def check_eligibility(code: str, units: list[str]) -> str:
+    out = io.StringIO()
+    call_command(
+        "check_eligibility", "--qualification", code, "--units", ",".join(units), stdout=out
+    )
+    return out.getvalue()
+
+
+@pytest.fixture
+def here(catalogue_db) -> Centre:
+    return CentreFactory.create(name="Riverside Skills Academy")
+
+
+def test_each_learner_gets_the_verdict_check_eligibility_gives_with_its_sentences(here):
+    done = mandatory(SFJ) + SFJ_ENOUGH
+    (ready,) = learners(here, SFJ, done, 1, name="Ready")
+    (halfway,) = learners(here, SFJ, mandatory(SFJ), 1, name="Halfway")
+    text = report("--centre", "Riverside Skills Academy")
+    for registration, units in ((ready, done), (halfway, mandatory(SFJ))):
+        block = text.split(f"{registration.learner.full_name} <")[1].split("\n\n")[0]
+        verdict = check_eligibility(SFJ, units).splitlines()[1:]  # after the title line
+        assert block.splitlines()[1:] == verdict
+    assert "Eligible: " in text.split("Ready ")[1].split("\n\n")[0]
+    assert "NOT MET" in text.split("Halfway ")[1].split("\n\n")[0]
+    assert text.rstrip().endswith("Riverside Skills Academy: 1 of 2 open registrations eligible.")
+
+
+def test_the_csv_has_a_row_a_registration_with_the_rules_not_met(here):
+    learners(here, SFJ, mandatory(SFJ) + SFJ_ENOUGH, 1, name="Ready")
+    learners(here, SFJ, mandatory(SFJ), 1, name="Halfway")
+    rows = list(csv.DictReader(io.StringIO(report("--centre", here.name, "--format", "csv"))))
+    assert [(r["Learner"].split()[0], r["Eligible"]) for r in rows] == [
+        ("Halfway", "no"),
+        ("Ready", "yes"),
+    ]
+    assert rows[0]["Rules not met"].startswith("Optional units: 0 of at least 13 credits")
+    assert rows[1]["Rules not met"] == "" and rows[1]["Qualification"] == SFJ
+    assert set(rows[1]["Units achieved"].split()) == set(mandatory(SFJ) + SFJ_ENOUGH)
+
+
+def test_only_the_centres_open_registrations_on_the_qualification_asked_for_are_reported(here):
+    (sfj,) = learners(here, SFJ, [], 1, name="Sfj")
+    learners(here, PROQUAL, [], 1, name="Proqual")
+    (withdrawn,) = learners(here, SFJ, [], 1, name="Withdrawn")
+    Registration.objects.filter(pk=withdrawn.pk).update(status=RegistrationStatus.WITHDRAWN)
+    learners(CentreFactory.create(name="Harbour Training Centre"), SFJ, [], 1, name="Elsewhere")
+    text = report("--centre", here.name, "--qualification", SFJ)
+    assert sfj.learner.full_name in text
+    assert "Proqual" not in text and "Withdrawn" not in text and "Elsewhere" not in text
+    assert "Proqual" in report("--centre", here.name)
+
+
+def test_the_route_is_given_when_asked_for(here):
+    learners(here, SFJ, mandatory(SFJ), 1)
+    assert "Shortest route" not in report("--centre", here.name)
+    assert "  Shortest route: " in report("--centre", here.name, "--route")
+
+
+def test_an_unknown_or_ambiguous_centre_or_qualification_is_refused_with_exit_2(here):
+    for args, message in (
+        (["--centre", "Nowhere"], "No centre is called 'Nowhere'."),
+        (["--centre", here.name, "--qualification", "NOPE"], "No qualification has the code"),
+    ):
+        with pytest.raises(CommandError, match=message) as refused:
+            report(*args)
+        assert refused.value.returncode == 2
+    twin = CentreFactory.create(name=here.name)
+    with pytest.raises(CommandError, match="2 centres are called") as refused:
+        report("--centre", here.name)
+    assert str(twin.pk) in str(refused.value)
+    assert "0 of 0 open registrations" in report("--centre", str(twin.pk))
+
+
+def queries(*args: str) -> int:
+    forget_rules()  # as in a new process: the rules of each qualification are read once
+    with CaptureQueriesContext(connection) as captured:
+        report(*args)
+    return len(captured)
+
+
+@pytest.mark.parametrize("route", [[], ["--route"]])
+@pytest.mark.parametrize("form", ["text", "csv"])
+def test_the_queries_do_not_grow_with_the_learners(here, form, route):
+    learners(here, SFJ, mandatory(SFJ), 2)
+    learners(here, PROQUAL, mandatory(PROQUAL), 1)
+    args = ["--centre", here.name, "--format", form, *route]
+    few = queries(*args)
+    learners(here, SFJ, mandatory(SFJ) + SFJ_ENOUGH, 40)
+    learners(here, PROQUAL, [], 40)
+    assert queries(*args) == few
+    assert report(*args).count(SFJ) >= 42
