@@ -40,6 +40,15 @@ class Decision(ItemTarget):
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            # Trainees' decisions awaiting a countersignature: a handful among a centre's
+            # millions, found by registration (the countersigning page, the assessor's to-do).
+            models.Index(
+                fields=["registration"],
+                condition=Q(current=True, provisional=True),
+                name="decision_awaiting_countersign",
+            ),
+        ]
         constraints = [
             ItemTarget.one_target("a_decision_has_exactly_one_target"),
             *ItemTarget.once_per("registration", "one_current_decision", Q(current=True)),

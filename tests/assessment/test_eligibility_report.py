@@ -132,10 +132,29 @@ def test_only_the_centres_open_registrations_on_the_qualification_asked_for_are_
     assert "Proqual" in report("--centre", here.name)
 
 
-def test_the_route_is_given_when_asked_for(here):
-    learners(here, SFJ, mandatory(SFJ), 1)
+def routes(text: str) -> dict[str, str]:
+    """Each learner's first name and the route the report gives them."""
+    found = {}
+    for block in text.split("\n\n")[:-1]:
+        lines = block.splitlines()
+        (route,) = [line for line in lines if line.startswith("  Shortest route: ")]
+        found[lines[0].split()[0]] = route.removeprefix("  Shortest route: ")
+    return found
+
+
+def test_the_route_is_given_when_asked_for_beyond_the_units_of_the_plan(here):
+    learners(here, SFJ, mandatory(SFJ), 1, name="Halfway")
+    (planned,) = learners(here, SFJ, mandatory(SFJ), 1, name="Planned")
+    learners(here, SFJ, mandatory(SFJ) + SFJ_ENOUGH, 1, name="Ready")
+    for code in SFJ_ENOUGH:  # chosen, not achieved yet
+        RegistrationUnit.objects.create(registration=planned, unit=Unit.objects.get(code=code))
     assert "Shortest route" not in report("--centre", here.name)
-    assert "  Shortest route: " in report("--centre", here.name, "--route")
+    found = routes(report("--centre", here.name, "--route"))
+    assert found["Halfway"].startswith("the units of the plan still to achieve, and also ")
+    assert (
+        found["Planned"] == "the units of the plan still to achieve; together they meet the rules."
+    )
+    assert found["Ready"] == "nothing more is needed: the rules are met."
 
 
 def test_an_unknown_or_ambiguous_centre_or_qualification_is_refused_with_exit_2(here):

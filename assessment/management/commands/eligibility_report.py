@@ -78,11 +78,25 @@ def text_lines(centre: Centre, found: list[Eligibility]) -> list[str]:
         lines += [f"{r.learner.full_name} <{r.learner.email}>: {r.qualification}"]
         lines += verdict_text(e.verdict)
         if e.route is not None:
-            lines.append(f"  Shortest route: {e.route.describe(e.rules)}")
+            lines.append(f"  Shortest route: {route_words(e)}")
         lines.append("")
     eligible = sum(1 for e in found if e.verdict.eligible)
     lines.append(f"{centre.name}: {eligible} of {len(found)} open registrations eligible.")
     return lines
+
+
+def route_words(e: Eligibility) -> str:
+    """The route counts the units the learner chose as done (as the learner's home page does):
+    say so, or a learner whose plan meets the rules would read "nothing more is needed"."""
+    route = e.route
+    assert route is not None
+    if not route.found:
+        return route.reason
+    if route.units:
+        return f"the units of the plan still to achieve, and also {route.describe(e.rules)}"
+    if e.verdict.eligible:
+        return "nothing more is needed: the rules are met."
+    return "the units of the plan still to achieve; together they meet the rules."
 
 
 def csv_row(e: Eligibility) -> list[str | int | None]:
@@ -99,5 +113,5 @@ def csv_row(e: Eligibility) -> list[str | int | None]:
         " ".join(e.achieved),
         "; ".join(rule.message for rule in v.unmet),
         "; ".join(v.notes),
-        e.route.describe(e.rules) if e.route is not None else None,
+        route_words(e) if e.route is not None else None,
     ]
