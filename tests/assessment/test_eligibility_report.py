@@ -179,12 +179,11 @@ def queries(*args: str) -> int:
     return len(captured)
 
 
-@pytest.mark.parametrize("route", [[], ["--route"]])
-@pytest.mark.parametrize("form", ["text", "csv"])
-def test_the_queries_do_not_grow_with_the_learners(here, form, route):
+@pytest.mark.parametrize("options", [[], ["--format", "csv"], ["--route"]])
+def test_the_queries_do_not_grow_with_the_learners(here, options):
     learners(here, SFJ, mandatory(SFJ), 2)
     learners(here, PROQUAL, mandatory(PROQUAL), 1)
-    args = ["--centre", here.name, "--format", form, *route]
+    args = ["--centre", here.name, *options]
     few = queries(*args)
     learners(here, SFJ, mandatory(SFJ) + SFJ_ENOUGH, 40)
     learners(here, PROQUAL, [], 40)
