@@ -128,15 +128,17 @@ def add_person(
 
 
 def qualification_of(ctx: CentreContext, k: int) -> QualificationInfo:
-    """Learner k's qualification, by the shares, varied against the stages from cycle to cycle."""
-    cycle = ctx.qualifications
-    return cycle[(k // len(STAGE_CYCLE) + k * 7) % len(cycle)]
+    """Learner k's qualification, by the shares: a step through the cycle for each learner,
+    shifted for each run of the stages' cycle and for each centre, so that every stage meets
+    every qualification (a small centre's certified learners too)."""
+    cycle, i = ctx.qualifications, k - 1
+    return cycle[(7 * i + 3 * (i // len(STAGE_CYCLE)) + 3 * ctx.plan.number) % len(cycle)]
 
 
 def tell_story(ctx: CentreContext, k: int) -> LearnerStory:
     """Learner k (from 1) of the centre: account, registration and work so far."""
     stage = STAGE_CYCLE[(k - 1) % len(STAGE_CYCLE)]
-    qualification = qualification_of(ctx, k - 1)
+    qualification = qualification_of(ctx, k)
     registered = ctx.days_ago(*REGISTERED_DAYS[stage])
     plan = ctx.plan
     user = add_person(ctx, RoleKind.LEARNER, k, registered - timedelta(days=1))
