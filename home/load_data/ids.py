@@ -44,21 +44,19 @@ class SequenceBlocks(IdSource):
         return block[0] - 1
 
     def reserve(self, model: type[Model]) -> list[int]:
-        size = self.sizes[model]
+        first, size = model not in self.blocks, self.sizes[model]
         self.sizes[model] = min(size * 2, LARGEST_BLOCK)
         table = table_name(model)
+        # The first time, past every id in the table too, in case rows were given ids by hand
+        # and the sequence was left behind; after that the sequence is past them.
+        start_at = f"GREATEST(nextval(%s), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}))"
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            # Past every id in the table too, in case rows were given ids by hand.
-            cursor.execute(
-                f"SELECT GREATEST(nextval(pg_get_serial_sequence(%s, 'id')), "
-                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}))",
-                [table],
-            )
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT {start_at if first else 'nextval(%s)'}", [sequence])
             start = int(cursor.fetchone()[0])
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, start + size - 1]
-            )
+            cursor.execute("SELECT setval(%s, %s)", [sequence, start + size - 1])
         return [start, start + size - 1]
 
 

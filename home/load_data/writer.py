@@ -266,8 +266,8 @@ def store_files(batch: Batch, saved: list[str]) -> None:
 
 
 def delete_files(names: Iterable[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
+    with ThreadPoolExecutor(FILE_THREADS) as pool:
+        list(pool.map(default_storage.delete, names))
 
 
 def write(batch: Batch) -> None:
