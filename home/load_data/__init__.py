@@ -14,6 +14,7 @@ first; on PostgreSQL two processes (`jobs`) make centres side by side.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import random
 import time
 from collections import Counter
@@ -27,6 +28,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from certification.models import Certificate, RenderStatus
 from home.load_data.catalogue import QualificationInfo, ensure_catalogue, read_catalogue
 from home.load_data.claims import Snapshots, claim_all
 from home.load_data.context import CentreContext
@@ -142,7 +144,8 @@ def generate(options: Options, *, replace: bool = False) -> Report:
     report, started = Report(), time.perf_counter()
     existing = list(load_centres().order_by("name").values_list("name", flat=True))
     if existing and not replace:
-        raise LoadDataRefused(LOAD_DATA_EXISTS.format(names=", ".join(existing[:3]) + " ..."))
+        names = ", ".join(existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise LoadDataRefused(LOAD_DATA_EXISTS.format(names=names))
     with report.seconds.stage("catalogue"):
         report.catalogue_loaded = ensure_catalogue()
         cycle = qualification_cycle(read_catalogue(random.Random(options.seed)))
@@ -228,6 +231,8 @@ PROCESS_IDS: list[IdSource] = []  # each process's own source of ids, made when 
 def make_centre_in_process(plan: CentrePlan, shared: Shared) -> CentreResult:
     if not PROCESS_IDS:
         PROCESS_IDS.append(id_source())
+        # The process says goodbye to PostgreSQL when it ends, rather than just going.
+        multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
     return make_centre(plan, shared, PROCESS_IDS[0])
 
 
@@ -275,11 +280,10 @@ def fill_centre(ctx: CentreContext, shared: Shared, result: CentreResult) -> Non
 
 def render_certificates(count: int) -> int:
     """Render the first `count` load certificates' PDFs here, as the worker's task would."""
-    from certification.models import Certificate
     from certification.rendering import certificate_render  # WeasyPrint: only when asked
 
     pending = Certificate.objects.filter(
-        registration__centre__in=load_centres(), status="pending"
+        registration__centre__in=load_centres(), status=RenderStatus.PENDING
     ).order_by("pk")
     ids = list(pending.values_list("pk", flat=True)[:count])
     for pk in ids:
