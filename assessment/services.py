@@ -24,6 +24,7 @@ from portfolios.models import (
     MappingStatus,
     Registration,
 )
+from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
@@ -107,6 +108,7 @@ def decision_record(
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
+        readiness_changed(registration)
         given = {e.pk for e in evidence}
         if Evidence.objects.filter(pk__in=given).count() != len(given):  # removed just before
             raise GoneMeanwhile(EVIDENCE_GONE)
@@ -268,6 +270,7 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
             lock_chain(centre_id)
         for registration_id in sorted({d.registration_id for d in decisions}):
             Registration.objects.lock(registration_id, refused=DecisionRefused)
+        readiness_changed(*{d.registration_id for d in decisions})
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
         decisions = list(
@@ -358,6 +361,7 @@ def unit_sign_off(
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
+        readiness_changed(registration)
         signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if signed.exists():
             raise DecisionRefused(ALREADY_SIGNED)
@@ -396,6 +400,7 @@ def unit_learner_countersign(
     with transaction.atomic():
         lock_chain(sign_off.registration.centre_id)
         Registration.objects.lock(sign_off.registration_id, refused=DecisionRefused)
+        readiness_changed(sign_off.registration_id)
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
@@ -517,6 +522,7 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
+        readiness_changed(registration)
         locked = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if locked.unlocked_at is not None:
             raise DecisionRefused(NOT_LOCKED)

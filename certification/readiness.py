@@ -1,16 +1,27 @@
-"""Whether a registration can be claimed, and if not, why: the rules engine and IQA, in words."""
+"""Whether a registration can be claimed, and if not, why: the rules engine and IQA, in words.
+
+Worked out here (`readiness_of_many`), kept on the registration (`portfolios.ClaimReadiness`)
+and worked out again only where something changed since (`refresh_readiness`), so the centre
+admin's pages count and page their lists in the database (decision 19). A claim always works
+it out afresh, inside its transaction."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
 from assessment.models import UnitSignOff
 from certification.models import Certificate, Kind
 from iqa.selectors import claim_blockers_of
+from portal.audit import lock_chain
 from portal.models import Centre
-from portfolios.models import Registration
+from portfolios.models import ClaimReadiness, Registration, RegistrationQuerySet
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -72,36 +83,97 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     return result
 
 
-def claimable_registrations(centre: Centre) -> list[Registration]:
-    """The centre's open registrations, as the claims page lists them (a closed one takes no
+def claimable_registrations(centre: Centre) -> RegistrationQuerySet:
+    """The centre's open registrations, those the claims page lists (a closed one takes no
     claim: `Registration.closed_because`)."""
-    return list(
-        Registration.objects.open()
-        .filter(centre=centre)
-        .select_related("learner", "qualification", "centre")
-        .order_by("learner__full_name", "pk")
+    return Registration.objects.open().filter(centre=centre)
+
+
+def refresh_readiness(centre: Centre) -> None:
+    """Work out again, and keep, the claim readiness of the centre's open registrations whose
+    kept readiness is out of date (`RegistrationQuerySet.readiness_out_of_date`), before a page
+    shows or counts it. One query when nothing changed since the last view; otherwise a number
+    that does not grow with the registrations."""
+    out_of_date = claimable_registrations(centre).readiness_out_of_date()
+    if not out_of_date.exists():
+        return
+    with transaction.atomic():
+        # The centre's chain first, as every write takes it: each service that marks readiness
+        # stale holds it until it commits, so none can change what is read below between
+        # reading it and storing what it says (and a mark made after this commits stays).
+        lock_chain(centre.pk)
+        # The rules' stamps are read with the registrations, before the rules themselves.
+        keep(readiness_of_many(list(out_of_date.select_related("qualification"))))
+
+
+STORED = [
+    "stale", "full_ready", "unit_ready", "claimable_units", "counted_credits", "full_reasons",
+    "unit_reasons", "held", "rules_version", "rules_stamp", "computed_at",
+]  # fmt: skip
+
+
+def keep(readiness: Sequence[Readiness]) -> None:
+    """Store readiness worked out from registrations annotated by `with_rules_stamp`."""
+    now = timezone.now()
+    rows = [
+        ClaimReadiness(
+            registration=r.registration,
+            stale=False,
+            full_ready=r.full_ready,
+            unit_ready=r.unit_ready,
+            claimable_units=r.claimable_units,
+            counted_credits=r.verdict.counted_credits,
+            full_reasons=r.full_reasons,
+            unit_reasons=r.unit_reasons,
+            held=r.held,
+            rules_version=r.registration.current_rules_version,  # type: ignore[attr-defined]
+            rules_stamp=stamp_or_none(r.registration.current_rules_stamp),  # type: ignore[attr-defined]
+            computed_at=now,
+        )
+        for r in readiness
+    ]
+    ClaimReadiness.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["registration"],
+        update_fields=STORED,
     )
 
 
-def claim_lists(
-    registrations: Sequence[Registration],
-) -> tuple[list[Readiness], list[Readiness], list[Readiness]]:
-    """(ready for a full certificate, can have a unit certificate, neither and nothing claimed),
-    leaving out the kinds already claimed."""
-    ready = readiness_of_many(registrations)
-    claimed = set(
-        Certificate.objects.filter(
-            registration__in=registrations, replaces__isnull=True
-        ).values_list("registration_id", "kind")
+def stamp_or_none(stamp: uuid.UUID | str) -> uuid.UUID | None:
+    """The qualification's rules stamp as read (SQLite gives the text), None for none yet."""
+    value = stamp if isinstance(stamp, uuid.UUID) else uuid.UUID(str(stamp))
+    return None if value.int == 0 else value
+
+
+@dataclass(frozen=True)
+class ClaimLists:
+    """The claims page's three lists, as queries to count and page in the database: ready for a
+    full certificate, can have a unit certificate, neither and nothing claimed; each leaving
+    out the kinds already claimed. They read the kept readiness: `refresh_readiness` first."""
+
+    full: RegistrationQuerySet
+    unit: RegistrationQuerySet
+    waiting: RegistrationQuerySet
+
+
+def claimed(kind: Kind) -> Exists:
+    return Exists(
+        Certificate.objects.filter(registration=OuterRef("pk"), kind=kind, replaces__isnull=True)
     )
-    full, unit, waiting = [], [], []
-    for r in ready:
-        has_full = (r.registration.pk, Kind.FULL) in claimed
-        has_unit = (r.registration.pk, Kind.UNIT) in claimed
-        if r.full_ready and not has_full:
-            full.append(r)
-        if r.unit_ready and not has_unit:
-            unit.append(r)
-        if not (r.full_ready or r.unit_ready or has_full or has_unit):
-            waiting.append(r)
-    return full, unit, waiting
+
+
+def claim_lists(registrations: RegistrationQuerySet) -> ClaimLists:
+    shown = registrations.select_related("learner", "qualification", "claim_readiness").order_by(
+        "learner__full_name", "pk"
+    )
+    return ClaimLists(
+        full=shown.filter(Q(claim_readiness__full_ready=True) & ~claimed(Kind.FULL)),
+        unit=shown.filter(Q(claim_readiness__unit_ready=True) & ~claimed(Kind.UNIT)),
+        waiting=shown.filter(
+            Q(claim_readiness__full_ready=False, claim_readiness__unit_ready=False)
+            & ~claimed(Kind.FULL)
+            & ~claimed(Kind.UNIT)
+        ),
+    )

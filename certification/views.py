@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from certification.access import certificate_for
 from certification.forms import ReasonForm
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
-from certification.readiness import claim_lists, claimable_registrations
+from certification.readiness import claim_lists, claimable_registrations, refresh_readiness
 from certification.services import (
     ClaimRefused,
     certificate_replace,
@@ -22,27 +22,35 @@ from certification.services import (
 )
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
-from portal.listing import sorted_page
+from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
+from qualifications.models import Qualification
 
 
 @login_required
 def claims(request: PortalRequest) -> HttpResponse:
     """Who is ready for a full certificate, who can have a unit certificate, and why not;
-    optionally for one qualification, so that "all ready" can mean all ready for it."""
-    registrations = claimable_registrations(admin_centre(request))
-    qualifications = sorted({r.qualification for r in registrations}, key=lambda q: (q.title, q.pk))
+    optionally for one qualification, so that "all ready" can mean all ready for it. Each list
+    is counted and paged in the database, from the readiness kept on the registrations."""
+    centre = admin_centre(request)
+    refresh_readiness(centre)
+    registrations = claimable_registrations(centre)
+    qualifications = list(
+        Qualification.objects.filter(registrations__in=registrations)
+        .distinct()
+        .order_by("title", "pk")
+    )
     chosen = next(
         (q for q in qualifications if str(q.pk) == request.GET.get("qualification")), None
     )
     if chosen is not None:
-        registrations = [r for r in registrations if r.qualification_id == chosen.pk]
-    full, unit, waiting = claim_lists(registrations)
+        registrations = registrations.filter(qualification=chosen)
+    lists = claim_lists(registrations)
     context = {
-        "full": full,
-        "unit": unit,
-        "waiting": waiting,
+        "full": page_of(request, lists.full, "full"),
+        "unit": page_of(request, lists.unit, "unit"),
+        "waiting": page_of(request, lists.waiting, "waiting"),
         "issued": Certificate.objects.filter(registration__in=registrations).select_related(
             "registration__learner", "replaced_by"
         )[:LATEST],
@@ -105,7 +113,12 @@ def claim(request: PortalRequest) -> HttpResponse:
         messages.error(request, "Choose which kind of certificate to claim.")
         return redirect("certification:claims")
     wanted = posted_ids(request.POST.getlist("registrations"))
-    chosen = [r for r in claimable_registrations(admin_centre(request)) if r.pk in wanted]
+    chosen = list(
+        claimable_registrations(admin_centre(request))
+        .filter(pk__in=wanted)
+        .select_related("learner", "qualification", "centre")
+        .order_by("learner__full_name", "pk")
+    )
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")
         return redirect("certification:claims")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -87,6 +90,26 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
+
+    def with_rules_stamp(self) -> RegistrationQuerySet:
+        """Each registration's qualification's rules as they stand now (`rules_version`,
+        `rules_stamp`), to be read before the rules themselves: a verdict is then stored with
+        a stamp no newer than the rules it was worked out from."""
+        return self.annotate(
+            current_rules_version=F("qualification__rules_version"),
+            current_rules_stamp=Coalesce(F("qualification__rules_stamp__stamp"), NO_STAMP),
+        )
+
+    def readiness_out_of_date(self) -> RegistrationQuerySet:
+        """Registrations whose kept claim readiness cannot be shown as it is: never worked out,
+        marked stale by a change since, or worked out under rules that have changed."""
+        kept = Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP)
+        return self.with_rules_stamp().filter(
+            Q(claim_readiness__isnull=True)
+            | Q(claim_readiness__stale=True)
+            | ~Q(claim_readiness__rules_version=F("current_rules_version"))
+            | ~Q(current_rules_stamp=kept)
+        )
 
 
 class Registration(models.Model):
@@ -425,3 +448,63 @@ class WitnessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Testimony from {self.witness_name}"
+
+
+# A qualification whose rules have not changed since the portal began keeping stamps has none.
+NO_STAMP = Value(uuid.UUID(int=0), output_field=models.UUIDField())
+
+
+class ClaimReadiness(models.Model):
+    """A registration's claim readiness as the centre admin's pages show it, kept rather than
+    worked out on every view (issue 17; decision 19). Certification works it out (the rules
+    engine over achieved units, less what IQA holds back) and stores it here; every service
+    that changes what it depends on marks it stale in its own transaction
+    (`portfolios.readiness.readiness_changed`), and a change to a qualification's rules changes
+    that qualification's `RulesStamp`. A row missing, stale, or stamped with other rules is
+    worked out again before it is shown.
+
+    It lives here, on the lowest floor that owns the registration, so the services of
+    assessment and IQA below certification can mark it without importing certification."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, primary_key=True, related_name="claim_readiness"
+    )
+    stale = models.BooleanField(default=False)
+    full_ready = models.BooleanField()
+    unit_ready = models.BooleanField()
+    claimable_units = models.JSONField(default=list)  # codes: achieved and cleared by IQA
+    counted_credits = models.PositiveIntegerField(default=0)
+    full_reasons = models.JSONField(default=list)  # why not a full certificate, in words
+    unit_reasons = models.JSONField(default=list)
+    held = models.JSONField(default=list)  # IQA's reasons for holding achieved units back
+    rules_version = models.PositiveSmallIntegerField()
+    rules_stamp = models.UUIDField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "claim readiness"
+
+    def __str__(self) -> str:
+        return f"Claim readiness of registration {self.registration_id}"
+
+
+class RulesStamp(models.Model):
+    """A fresh stamp each time anything a qualification's rules are read from changes (the
+    qualification, its units, groups, level rules, barred and equivalent units), set in the same
+    transaction as the change (`portfolios.readiness`). Kept readiness stamped otherwise is out
+    of date. The catalogue's own `rules_version` is not enough: a correction reloaded from the
+    catalogue, or made in the admin, need not change it."""
+
+    # No constraint: a stamp may be set while the qualification is being deleted (its groups go
+    # first), and a stamp left behind is harmless.
+    qualification = models.OneToOneField(
+        Qualification,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="rules_stamp",
+    )
+    stamp = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return f"Rules of {self.qualification_id} as of {self.stamp}"
