@@ -108,7 +108,6 @@ def decision_record(
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
-        readiness_changed(registration)
         given = {e.pk for e in evidence}
         if Evidence.objects.filter(pk__in=given).count() != len(given):  # removed just before
             raise GoneMeanwhile(EVIDENCE_GONE)
@@ -270,7 +269,6 @@ def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
             lock_chain(centre_id)
         for registration_id in sorted({d.registration_id for d in decisions}):
             Registration.objects.lock(registration_id, refused=DecisionRefused)
-        readiness_changed(*{d.registration_id for d in decisions})
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
         decisions = list(
@@ -361,7 +359,6 @@ def unit_sign_off(
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
-        readiness_changed(registration)
         signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if signed.exists():
             raise DecisionRefused(ALREADY_SIGNED)

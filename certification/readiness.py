@@ -1,19 +1,19 @@
 """Whether a registration can be claimed, and if not, why: the rules engine and IQA, in words.
 
-Worked out here (`readiness_of_many`), kept on the registration (`portfolios.ClaimReadiness`)
-and worked out again only where something changed since (`refresh_readiness`), so the centre
-admin's pages count and page their lists in the database (decision 19). A claim always works
-it out afresh, inside its transaction."""
+Worked out here (`readiness_of_many`), kept on the registration with the claims page's list it
+puts it on (`portfolios.ClaimReadiness`), and worked out again only where something changed
+since (`refresh_readiness`), so the centre admin's pages count and page their lists in the
+database (decision 19). A claim always works it out afresh, inside its transaction."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
@@ -21,7 +21,13 @@ from certification.models import Certificate, Kind
 from iqa.selectors import claim_blockers_of
 from portal.audit import lock_chain
 from portal.models import Centre
-from portfolios.models import ClaimReadiness, Registration, RegistrationQuerySet
+from portfolios.models import (
+    READINESS_OUT_OF_DATE,
+    ClaimList,
+    ClaimReadiness,
+    Registration,
+    RegistrationQuerySet,
+)
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -90,34 +96,61 @@ def claimable_registrations(centre: Centre) -> RegistrationQuerySet:
 
 
 def refresh_readiness(centre: Centre) -> None:
-    """Work out again, and keep, the claim readiness of the centre's open registrations whose
-    kept readiness is out of date (`RegistrationQuerySet.readiness_out_of_date`), before a page
-    shows or counts it. One query when nothing changed since the last view; otherwise a number
-    that does not grow with the registrations."""
-    out_of_date = claimable_registrations(centre).readiness_out_of_date()
-    if not out_of_date.exists():
-        return
+    """Work out again, and keep, the claim readiness of the centre's registrations whose kept
+    readiness is out of date (`RegistrationQuerySet.readiness_out_of_date`), before a page
+    shows or counts it: in a number of queries that does not grow with the registrations."""
     with transaction.atomic():
         # The centre's chain first, as every write takes it: each service that marks readiness
         # stale holds it until it commits, so none can change what is read below between
         # reading it and storing what it says (and a mark made after this commits stays).
         lock_chain(centre.pk)
         # The rules' stamps are read with the registrations, before the rules themselves.
-        keep(readiness_of_many(list(out_of_date.select_related("qualification"))))
+        registrations = list(
+            Registration.objects.filter(centre=centre)
+            .readiness_out_of_date()
+            .with_rules_stamp()
+            .select_related("centre", "learner__anonymisation", "qualification")
+        )
+        claimed = set(
+            Certificate.objects.filter(
+                registration__in=registrations, replaces__isnull=True
+            ).values_list("registration_id", "kind")
+        )
+        keep(readiness_of_many(registrations), claimed)
+
+
+def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
+    """The one list of the claims page the registration is on."""
+    registration = readiness.registration
+    if registration.closed_because:
+        return ClaimList.CLOSED
+    has_full = (registration.pk, Kind.FULL) in claimed
+    has_unit = (registration.pk, Kind.UNIT) in claimed
+    if readiness.full_ready and not has_full:
+        return ClaimList.FULL
+    if readiness.unit_ready and not has_unit:
+        return ClaimList.UNIT
+    if not (readiness.full_ready or readiness.unit_ready or has_full or has_unit):
+        return ClaimList.WAITING
+    return ClaimList.CLAIMED
 
 
 STORED = [
-    "stale", "full_ready", "unit_ready", "claimable_units", "counted_credits", "full_reasons",
-    "unit_reasons", "held", "rules_version", "rules_stamp", "computed_at",
+    "centre", "qualification", "listed", "stale", "full_ready", "unit_ready", "claimable_units",
+    "counted_credits", "full_reasons", "unit_reasons", "held", "rules_version", "rules_stamp",
+    "computed_at",
 ]  # fmt: skip
 
 
-def keep(readiness: Sequence[Readiness]) -> None:
+def keep(readiness: Sequence[Readiness], claimed: set[tuple[int, str]]) -> None:
     """Store readiness worked out from registrations annotated by `with_rules_stamp`."""
     now = timezone.now()
     rows = [
         ClaimReadiness(
             registration=r.registration,
+            centre_id=r.registration.centre_id,
+            qualification_id=r.registration.qualification_id,
+            listed=listed(r, claimed),
             stale=False,
             full_ready=r.full_ready,
             unit_ready=r.unit_ready,
@@ -147,33 +180,74 @@ def stamp_or_none(stamp: uuid.UUID | str) -> uuid.UUID | None:
     return None if value.int == 0 else value
 
 
+def claim_list(
+    centre: Centre, which: ClaimList, qualification: int | None = None
+) -> QuerySet[ClaimReadiness]:
+    """One list of the claims page, as kept (`claim_counts` first brings it up to date), by the
+    learner's name: to be paged in the database."""
+    rows = ClaimReadiness.objects.filter(centre=centre, listed=which)
+    if qualification is not None:
+        rows = rows.filter(qualification=qualification)
+    return rows.select_related("registration__learner", "qualification").order_by(
+        "registration__learner__full_name", "registration_id"
+    )
+
+
 @dataclass(frozen=True)
-class ClaimLists:
-    """The claims page's three lists, as queries to count and page in the database: ready for a
-    full certificate, can have a unit certificate, neither and nothing claimed; each leaving
-    out the kinds already claimed. They read the kept readiness: `refresh_readiness` first."""
+class ClaimCounts:
+    """How many each list holds, for one qualification at a centre or for all of them."""
 
-    full: RegistrationQuerySet
-    unit: RegistrationQuerySet
-    waiting: RegistrationQuerySet
+    full: int = 0
+    unit: int = 0
+    waiting: int = 0
+
+    def __add__(self, other: ClaimCounts) -> ClaimCounts:
+        return ClaimCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-def claimed(kind: Kind) -> Exists:
-    return Exists(
-        Certificate.objects.filter(registration=OuterRef("pk"), kind=kind, replaces__isnull=True)
+@dataclass(frozen=True)
+class QualificationCounts:
+    pk: int
+    title: str
+    counts: ClaimCounts
+
+
+def claim_counts(centre: Centre) -> list[QualificationCounts]:
+    """How many of the centre's registrations each list holds, per qualification that has
+    open ones (by title): one query when the kept readiness of every one is up to date, which
+    that query also says; otherwise it is brought up to date (`refresh_readiness`) and they
+    are counted again. (One changed in the moment between is shown as it was a moment before,
+    as if the page had been asked for a moment earlier.)"""
+    counted, out_of_date = count_lists(centre)
+    if out_of_date:
+        refresh_readiness(centre)
+        counted, _ = count_lists(centre)
+    return counted
+
+
+def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
+    rows = (
+        Registration.objects.filter(centre=centre)
+        .values("qualification_id", "qualification__title", "claim_readiness__listed")
+        .annotate(n=Count("pk"), out_of_date=Count("pk", filter=READINESS_OUT_OF_DATE))
+        .order_by()
     )
-
-
-def claim_lists(registrations: RegistrationQuerySet) -> ClaimLists:
-    shown = registrations.select_related("learner", "qualification", "claim_readiness").order_by(
-        "learner__full_name", "pk"
-    )
-    return ClaimLists(
-        full=shown.filter(Q(claim_readiness__full_ready=True) & ~claimed(Kind.FULL)),
-        unit=shown.filter(Q(claim_readiness__unit_ready=True) & ~claimed(Kind.UNIT)),
-        waiting=shown.filter(
-            Q(claim_readiness__full_ready=False, claim_readiness__unit_ready=False)
-            & ~claimed(Kind.FULL)
-            & ~claimed(Kind.UNIT)
-        ),
-    )
+    by_qualification: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+    out_of_date = False
+    for row in rows:
+        key = (row["qualification__title"], row["qualification_id"])
+        by_qualification[key][row["claim_readiness__listed"]] = row["n"]
+        out_of_date = out_of_date or bool(row["out_of_date"])
+    return [
+        QualificationCounts(
+            pk,
+            title,
+            ClaimCounts(
+                lists.get(ClaimList.FULL, 0),
+                lists.get(ClaimList.UNIT, 0),
+                lists.get(ClaimList.WAITING, 0),
+            ),
+        )
+        for (title, pk), lists in sorted(by_qualification.items())
+        if set(lists) - {ClaimList.CLOSED}  # open registrations on it (or some not yet kept)
+    ], out_of_date

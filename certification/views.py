@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 from certification.access import certificate_for
 from certification.forms import ReasonForm
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
-from certification.readiness import claim_lists, claimable_registrations, refresh_readiness
+from certification.readiness import (
+    ClaimCounts,
+    claim_counts,
+    claim_list,
+    claimable_registrations,
+)
 from certification.services import (
     ClaimRefused,
     certificate_replace,
@@ -25,7 +30,7 @@ from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
-from qualifications.models import Qualification
+from portfolios.models import ClaimList
 
 
 @login_required
@@ -34,26 +39,24 @@ def claims(request: PortalRequest) -> HttpResponse:
     optionally for one qualification, so that "all ready" can mean all ready for it. Each list
     is counted and paged in the database, from the readiness kept on the registrations."""
     centre = admin_centre(request)
-    refresh_readiness(centre)
-    registrations = claimable_registrations(centre)
-    qualifications = list(
-        Qualification.objects.filter(registrations__in=registrations)
-        .distinct()
-        .order_by("title", "pk")
-    )
+    qualifications = claim_counts(centre)  # first: it brings what is kept up to date
     chosen = next(
         (q for q in qualifications if str(q.pk) == request.GET.get("qualification")), None
     )
+    issued = Certificate.objects.of_centre(centre.pk)
     if chosen is not None:
-        registrations = registrations.filter(qualification=chosen)
-    lists = claim_lists(registrations)
+        issued = issued.filter(registration__qualification=chosen.pk)
+        counts = chosen.counts
+    else:
+        counts = sum((q.counts for q in qualifications), ClaimCounts())
+    within = chosen.pk if chosen else None
     context = {
-        "full": page_of(request, lists.full, "full"),
-        "unit": page_of(request, lists.unit, "unit"),
-        "waiting": page_of(request, lists.waiting, "waiting"),
-        "issued": Certificate.objects.filter(registration__in=registrations).select_related(
-            "registration__learner", "replaced_by"
-        )[:LATEST],
+        "full": page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full),
+        "unit": page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit),
+        "waiting": page_of(
+            request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
+        ),
+        "issued": issued.select_related("registration__learner", "replaced_by")[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
     }

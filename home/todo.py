@@ -12,7 +12,7 @@ from assessment.caseload import waiting_for_review
 from assessment.models import UnitSignOff
 from assessment.pages import awaiting_countersignature
 from certification.models import Certificate, RenderStatus
-from certification.readiness import claim_lists, claimable_registrations, refresh_readiness
+from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import PlanItem, Sample
 from iqa.pages import actions_overdue, actions_to_close, assessor_actions
 from portal.models import Role, RoleKind, User
@@ -153,9 +153,8 @@ def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 def centre_admin_todo(role: Role) -> list[Todo]:
     todo = []
-    refresh_readiness(role.centre)
-    lists = claim_lists(claimable_registrations(role.centre))
-    full, unit = lists.full.count(), lists.unit.count()
+    counts = sum((q.counts for q in claim_counts(role.centre)), ClaimCounts())
+    full, unit = counts.full, counts.unit
     claims = reverse("certification:claims")
     if full:
         todo.append(Todo(f"{plural(full, 'learner is', 'learners are')} ready for a "

@@ -415,7 +415,6 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
     with transaction.atomic():
         lock_chain(centre_id)
         Registration.objects.lock(action.sample.registration_id, refused=IqaRefused)
-        readiness_changed(action.sample.registration_id)
         # Locked and read again, so a close or the same answer meanwhile is seen here.
         action = Action.objects.select_for_update().get(pk=action.pk)
         if action.status == ActionStatus.CLOSED:
@@ -482,7 +481,6 @@ def sample_lock_lift(*, sample: Sample, reason: str, actor: User) -> Sample:
     with transaction.atomic():
         lock_chain(centre.pk)
         Registration.objects.lock(sample.registration_id, refused=IqaRefused)
-        readiness_changed(sample.registration_id)
         sample = Sample.objects.select_for_update().get(pk=sample.pk)
         if sample.lock_lifted_at is not None:
             raise IqaRefused(LOCK_ALREADY_LIFTED)

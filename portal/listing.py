@@ -60,11 +60,17 @@ class PageLinks:
     next: str
 
 
-def page_of(request: HttpRequest, found: QuerySet, param: str = "page") -> Page:
+def page_of(
+    request: HttpRequest, found: QuerySet, param: str = "page", count: int | None = None
+) -> Page:
     """One page of `found` (already ordered, with the primary key last so pages never overlap),
-    its number read from ?`param`=. Counted with one COUNT, and only that page's rows read.
+    its number read from ?`param`=. Counted with one COUNT (none if the caller counted them
+    already: `count`), and only that page's rows read; none at all when there are none.
     `templates/partials/pager.html` follows `page.links`."""
-    page = Paginator(found, PER_PAGE).get_page(request.GET.get(param))
+    paginator = Paginator(found, PER_PAGE)
+    if count is not None:
+        paginator.__dict__["count"] = count  # a cached property, given rather than queried
+    page = paginator.get_page(request.GET.get(param))
     page.links = PageLinks(  # type: ignore[attr-defined]
         previous=with_param(request.GET, param, page.number - 1),
         next=with_param(request.GET, param, page.number + 1),

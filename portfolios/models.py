@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -26,6 +27,23 @@ LEARNER_ANONYMISED = "This learner's records are anonymised: nothing more can be
 
 def roles_held(user: User, kind: RoleKind) -> models.QuerySet[Role]:
     return Role.objects.filter(user=user, kind=kind).values("centre_id")  # type: ignore[return-value]
+
+
+# A qualification whose rules have not changed since the portal began keeping stamps has none.
+NO_STAMP = Value(uuid.UUID(int=0), output_field=models.UUIDField())
+# A registration whose kept claim readiness (`ClaimReadiness`) cannot be shown as it is: never
+# worked out, marked stale by a change since, or worked out under rules that have changed since.
+READINESS_OUT_OF_DATE = (
+    Q(claim_readiness__isnull=True)
+    | Q(claim_readiness__stale=True)
+    | ~Q(claim_readiness__rules_version=F("qualification__rules_version"))
+    | ~Q(
+        Exact(
+            Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP),
+            Coalesce(F("qualification__rules_stamp__stamp"), NO_STAMP),
+        )
+    )
+)
 
 
 class RegistrationQuerySet(models.QuerySet["Registration"]):
@@ -101,15 +119,7 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         )
 
     def readiness_out_of_date(self) -> RegistrationQuerySet:
-        """Registrations whose kept claim readiness cannot be shown as it is: never worked out,
-        marked stale by a change since, or worked out under rules that have changed."""
-        kept = Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP)
-        return self.with_rules_stamp().filter(
-            Q(claim_readiness__isnull=True)
-            | Q(claim_readiness__stale=True)
-            | ~Q(claim_readiness__rules_version=F("current_rules_version"))
-            | ~Q(current_rules_stamp=kept)
-        )
+        return self.filter(READINESS_OUT_OF_DATE)
 
 
 class Registration(models.Model):
@@ -450,25 +460,37 @@ class WitnessRequest(models.Model):
         return f"Testimony from {self.witness_name}"
 
 
-# A qualification whose rules have not changed since the portal began keeping stamps has none.
-NO_STAMP = Value(uuid.UUID(int=0), output_field=models.UUIDField())
+class ClaimList(models.TextChoices):
+    """Which of the claims page's lists a registration is on (one at most: a registration
+    ready for a full certificate cannot also be offered a unit certificate instead)."""
+
+    FULL = "full", "Ready for a full certificate"
+    UNIT = "unit", "Can have a unit certificate"
+    WAITING = "waiting", "Not ready yet"
+    CLAIMED = "claimed", "Nothing more to claim now"  # open: what it can have is claimed
+    CLOSED = "closed", "Closed"  # withdrawn, completed or anonymised: no claims
 
 
 class ClaimReadiness(models.Model):
     """A registration's claim readiness as the centre admin's pages show it, kept rather than
     worked out on every view (issue 17; decision 19). Certification works it out (the rules
-    engine over achieved units, less what IQA holds back) and stores it here; every service
-    that changes what it depends on marks it stale in its own transaction
-    (`portfolios.readiness.readiness_changed`), and a change to a qualification's rules changes
-    that qualification's `RulesStamp`. A row missing, stale, or stamped with other rules is
-    worked out again before it is shown.
+    engine over achieved units, less what IQA holds back, then what is claimed already and
+    whether the registration is open) and stores it here; every service that changes what it
+    depends on marks it stale in its own transaction (`portfolios.readiness.readiness_changed`),
+    and a change to a qualification's rules changes that qualification's `RulesStamp`. A row
+    missing, stale, or stamped with other rules is worked out again before it is shown.
 
     It lives here, on the lowest floor that owns the registration, so the services of
-    assessment and IQA below certification can mark it without importing certification."""
+    assessment and IQA below certification can mark it without importing certification. The
+    centre, qualification and list are kept on it so the claims page counts and pages each list
+    from an index, whatever the size of the centre."""
 
     registration = models.OneToOneField(
         Registration, on_delete=models.CASCADE, primary_key=True, related_name="claim_readiness"
     )
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="+")
+    listed = models.CharField(max_length=10, choices=ClaimList.choices)
     stale = models.BooleanField(default=False)
     full_ready = models.BooleanField()
     unit_ready = models.BooleanField()
@@ -483,6 +505,12 @@ class ClaimReadiness(models.Model):
 
     class Meta:
         verbose_name_plural = "claim readiness"
+        indexes = [
+            models.Index(fields=["centre", "listed"], name="readiness_centre_list"),
+            models.Index(
+                fields=["centre", "qualification", "listed"], name="readiness_qualification_list"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Claim readiness of registration {self.registration_id}"

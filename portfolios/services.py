@@ -13,7 +13,6 @@ from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Registration, RegistrationStatus, RegistrationUnit
-from portfolios.readiness import readiness_changed
 from qualifications.models import Qualification, Unit
 from qualifications.rules import check_choice
 from qualifications.rules.adapter import rules_for
@@ -160,7 +159,6 @@ def registration_choose_units(
     require_centre_admin(actor, registration.centre)
     lock_chain(registration.centre_id)
     Registration.objects.lock(registration, refused=RegistrationRejected)
-    readiness_changed(registration)
     units, problems = unit_plan(registration.qualification, optional_units)
     if problems:
         raise RegistrationRejected(problems)

@@ -14,15 +14,24 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('portal', '0004_invitation'),
         ('portfolios', '0008_signed_testimony_is_kept'),
         ('qualifications', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
+            name='RulesStamp',
+            fields=[
+                ('qualification', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='rules_stamp', serialize=False, to='qualifications.qualification')),
+                ('stamp', models.UUIDField(default=uuid.uuid4)),
+            ],
+        ),
+        migrations.CreateModel(
             name='ClaimReadiness',
             fields=[
                 ('registration', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='claim_readiness', serialize=False, to='portfolios.registration')),
+                ('listed', models.CharField(choices=[('full', 'Ready for a full certificate'), ('unit', 'Can have a unit certificate'), ('waiting', 'Not ready yet'), ('claimed', 'Nothing more to claim now'), ('closed', 'Closed')], max_length=10)),
                 ('stale', models.BooleanField(default=False)),
                 ('full_ready', models.BooleanField()),
                 ('unit_ready', models.BooleanField()),
@@ -34,16 +43,12 @@ class Migration(migrations.Migration):
                 ('rules_version', models.PositiveSmallIntegerField()),
                 ('rules_stamp', models.UUIDField(blank=True, null=True)),
                 ('computed_at', models.DateTimeField()),
+                ('centre', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.centre')),
+                ('qualification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='qualifications.qualification')),
             ],
             options={
                 'verbose_name_plural': 'claim readiness',
+                'indexes': [models.Index(fields=['centre', 'listed'], name='readiness_centre_list'), models.Index(fields=['centre', 'qualification', 'listed'], name='readiness_qualification_list')],
             },
-        ),
-        migrations.CreateModel(
-            name='RulesStamp',
-            fields=[
-                ('qualification', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='rules_stamp', serialize=False, to='qualifications.qualification')),
-                ('stamp', models.UUIDField(default=uuid.uuid4)),
-            ],
         ),
     ]
