@@ -136,9 +136,9 @@ def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
 
 
 STORED = [
-    "centre", "qualification", "listed", "stale", "full_ready", "unit_ready", "claimable_units",
-    "counted_credits", "full_reasons", "unit_reasons", "held", "rules_version", "rules_stamp",
-    "computed_at",
+    "centre", "qualification", "listed", "learner_name", "stale", "full_ready", "unit_ready",
+    "claimable_units", "counted_credits", "full_reasons", "unit_reasons", "held",
+    "rules_version", "rules_stamp", "computed_at",
 ]  # fmt: skip
 
 
@@ -151,6 +151,7 @@ def keep(readiness: Sequence[Readiness], claimed: set[tuple[int, str]]) -> None:
             centre_id=r.registration.centre_id,
             qualification_id=r.registration.qualification_id,
             listed=listed(r, claimed),
+            learner_name=r.registration.learner.full_name,
             stale=False,
             full_ready=r.full_ready,
             unit_ready=r.unit_ready,
@@ -189,7 +190,7 @@ def claim_list(
     if qualification is not None:
         rows = rows.filter(qualification=qualification)
     return rows.select_related("registration__learner", "qualification").order_by(
-        "registration__learner__full_name", "registration_id"
+        "learner_name", "registration_id"
     )
 
 

@@ -482,8 +482,9 @@ class ClaimReadiness(models.Model):
 
     It lives here, on the lowest floor that owns the registration, so the services of
     assessment and IQA below certification can mark it without importing certification. The
-    centre, qualification and list are kept on it so the claims page counts and pages each list
-    from an index, whatever the size of the centre."""
+    centre, qualification, list and the learner's name are kept on it so the claims page counts
+    and pages each list from an index, whatever the size of the centre (a change of name marks
+    it stale too: `portfolios.readiness`)."""
 
     registration = models.OneToOneField(
         Registration, on_delete=models.CASCADE, primary_key=True, related_name="claim_readiness"
@@ -491,6 +492,7 @@ class ClaimReadiness(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
     qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="+")
     listed = models.CharField(max_length=10, choices=ClaimList.choices)
+    learner_name = models.CharField(max_length=200)  # the lists' order (their index's)
     stale = models.BooleanField(default=False)
     full_ready = models.BooleanField()
     unit_ready = models.BooleanField()
@@ -505,10 +507,15 @@ class ClaimReadiness(models.Model):
 
     class Meta:
         verbose_name_plural = "claim readiness"
+        # A page of a list is read from an index, in order: no sort, however long the list.
         indexes = [
-            models.Index(fields=["centre", "listed"], name="readiness_centre_list"),
             models.Index(
-                fields=["centre", "qualification", "listed"], name="readiness_qualification_list"
+                fields=["centre", "listed", "learner_name", "registration"],
+                name="readiness_list",
+            ),
+            models.Index(
+                fields=["centre", "qualification", "listed", "learner_name", "registration"],
+                name="readiness_list_by_qual",
             ),
         ]
 

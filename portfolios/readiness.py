@@ -5,7 +5,8 @@ cannot import it, so they only say "this registration changed" here, in their ow
 after their centre's audit chain (the house lock order): one UPDATE, and the next page that
 shows the registration works it out again. Changes to the catalogue's rules are caught by model
 signals (connected in `PortfoliosConfig.ready`), since the catalogue is below this app and is
-also changed by the loader and the admin, not by services of ours.
+also changed by the loader and the admin, not by services of ours; so is a change of a learner's
+name, which the claims page's lists are sorted by (the account is the portal's, below).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.db.models import Model
 
+from portal.models import User
 from portfolios.models import ClaimReadiness, Registration, RulesStamp
 from qualifications.models import (
     BarredCombination,
@@ -93,8 +95,19 @@ def catalogue_set_changed(sender: type[Model], instance: Model, action: str, **k
         rules_changed(qualifications_of(instance))
 
 
-def connect_catalogue_signals() -> None:
+def learner_saved(sender: type[User], instance: User, **kwargs: Any) -> None:
+    """The claims page lists learners by the name kept with their readiness: a save that may
+    have changed the name (not a login's, which saves `last_login` only) marks theirs stale."""
+    fields = kwargs.get("update_fields")
+    if not kwargs.get("created") and (fields is None or "full_name" in fields):
+        kept = ClaimReadiness.objects.filter(registration__learner=instance, stale=False)
+        kept.update(stale=True)
+
+
+def connect_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    post_save.connect(learner_saved, sender=User, dispatch_uid="readiness-learner-name")
 
     post_save.connect(catalogue_row_changed, sender=Qualification, dispatch_uid="rules-q")
     for model in RULE_PARTS:

@@ -32,6 +32,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('registration', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='claim_readiness', serialize=False, to='portfolios.registration')),
                 ('listed', models.CharField(choices=[('full', 'Ready for a full certificate'), ('unit', 'Can have a unit certificate'), ('waiting', 'Not ready yet'), ('claimed', 'Nothing more to claim now'), ('closed', 'Closed')], max_length=10)),
+                ('learner_name', models.CharField(max_length=200)),
                 ('stale', models.BooleanField(default=False)),
                 ('full_ready', models.BooleanField()),
                 ('unit_ready', models.BooleanField()),
@@ -48,7 +49,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'claim readiness',
-                'indexes': [models.Index(fields=['centre', 'listed'], name='readiness_centre_list'), models.Index(fields=['centre', 'qualification', 'listed'], name='readiness_qualification_list')],
+                'indexes': [models.Index(fields=['centre', 'listed', 'learner_name', 'registration'], name='readiness_list'), models.Index(fields=['centre', 'qualification', 'listed', 'learner_name', 'registration'], name='readiness_list_by_qual')],
             },
         ),
     ]

@@ -459,6 +459,11 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
     before = check_never_stale(world, "nothing yet")
     # (what, the change, whether it alters readiness here)
     steps: list[tuple[str, Callable[[], object], bool]] = [
+        # The lists are in the order of the learners' names, kept with their readiness.
+        ("a learner renamed to come first", partial(rename, first, "Aaron Aardvark"), False),
+        ("a learner renamed to come last", partial(rename, first, "Zoe Zylberg"), False),
+    ]
+    steps += [
         (f"{unit.code} achieved", partial(achieve_unit, world, first, unit), True)
         for unit in planned_units(first)
     ]
@@ -503,6 +508,14 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
         if alters:
             assert after != before, f"{step} altered nothing: a weak step"
         before = after
+
+
+def rename(registration: Registration, name: str) -> str:
+    """As the admin site or an account's owner changes a name: the account saved whole."""
+    learner = User.objects.get(pk=registration.learner_id)
+    learner.full_name = name
+    learner.save()
+    return name
 
 
 def close_registration(world: World, registration: Registration) -> str:
