@@ -189,9 +189,20 @@ def claim_list(
     rows = ClaimReadiness.objects.filter(centre=centre, listed=which)
     if qualification is not None:
         rows = rows.filter(qualification=qualification)
-    return rows.select_related("registration__learner", "qualification").order_by(
-        "learner_name", "registration_id"
+    # The name shown is the one kept: a change of name marks it stale, so it is the learner's.
+    shown = [*LISTED_FIELDS, "qualification__title"]
+    return (
+        rows.select_related("qualification")
+        .only(*shown)
+        .order_by("learner_name", "registration_id")
     )
+
+
+# What the lists show of each registration.
+LISTED_FIELDS = [
+    "registration_id", "learner_name", "counted_credits", "claimable_units", "full_reasons",
+    "unit_reasons", "held",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
