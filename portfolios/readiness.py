@@ -33,14 +33,14 @@ from qualifications.models import (
 def readiness_changed(*registrations: Registration | int) -> None:
     """Mark the kept claim readiness of these registrations stale. Call it inside the write's
     transaction, after its centre's chain, from every service that changes what readiness is
-    worked out from: the units achieved (the learner's countersignature of a sign-off, an
-    unlock) and what IQA holds back (summative samples planned, by hand or in a generated plan,
-    and removed; samples recorded, with or without actions; actions closed). Claims,
-    revocations and replacements change the claims page's lists, which read certificates
-    afresh, not readiness; so do closed registrations (withdrawn, completed, anonymised).
-    Decisions, countersignatures of decisions, sign-offs not yet countersigned by the learner,
-    answers to actions, lifted locks and changed unit choices change nothing it depends on
-    (tests/certification/test_readiness_kept.py puts each through the same check)."""
+    worked out from or which list of the claims page it puts the registration on: the units
+    achieved (the learner's countersignature of a sign-off, an unlock), what IQA holds back
+    (summative samples planned, by hand or in a generated plan, and removed; samples recorded,
+    with or without actions; actions closed), claims, and registrations closed. Decisions,
+    countersignatures of decisions, sign-offs not yet countersigned by the learner, answers to
+    actions, lifted locks, changed unit choices, revocations and replacements change nothing it
+    depends on (tests/certification/test_readiness_kept.py puts each through the same check;
+    decision 19)."""
     ids = {r if isinstance(r, int) else r.pk for r in registrations}
     if ids:
         ClaimReadiness.objects.filter(registration_id__in=ids, stale=False).update(stale=True)
