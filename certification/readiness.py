@@ -11,9 +11,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
@@ -183,18 +184,15 @@ def stamp_or_none(stamp: uuid.UUID | str) -> uuid.UUID | None:
 
 def claim_list(
     centre: Centre, which: ClaimList, qualification: int | None = None
-) -> QuerySet[ClaimReadiness]:
+) -> QuerySet[ClaimReadiness, dict[str, Any]]:
     """One list of the claims page, as kept (`claim_counts` first brings it up to date), by the
-    learner's name: to be paged in the database."""
+    learner's name, to be paged in the database: as narrow rows of what the page shows. (The
+    name is the one kept: a change of name marks the row stale, so it is the learner's.)"""
     rows = ClaimReadiness.objects.filter(centre=centre, listed=which)
     if qualification is not None:
         rows = rows.filter(qualification=qualification)
-    # The name shown is the one kept: a change of name marks it stale, so it is the learner's.
-    shown = [*LISTED_FIELDS, "qualification__title"]
-    return (
-        rows.select_related("qualification")
-        .only(*shown)
-        .order_by("learner_name", "registration_id")
+    return rows.order_by("learner_name", "registration_id").values(
+        *LISTED_FIELDS, qualification_title=F("qualification__title")
     )
 
 

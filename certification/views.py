@@ -56,7 +56,9 @@ def claims(request: PortalRequest) -> HttpResponse:
         "waiting": page_of(
             request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
         ),
-        "issued": issued.select_related("registration__learner", "replaced_by")[:LATEST],
+        "issued": issued.select_related("registration__learner", "replaced_by").defer(
+            "snapshot", "replaced_by__snapshot"
+        )[:LATEST],  # what is shown, not what it says
         "qualifications": qualifications,
         "chosen": chosen,
     }

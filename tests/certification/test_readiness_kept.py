@@ -202,7 +202,7 @@ def check_lists(world: World, ready: list[Readiness], step: str) -> None:
         if not (r.full_ready or r.unit_ready or has_full or has_unit):
             waiting.append(pk)
     shown = tuple(
-        [k.registration_id for k in claim_list(world.centre, which)]
+        [k["registration_id"] for k in claim_list(world.centre, which)]
         for which in (ClaimList.FULL, ClaimList.UNIT, ClaimList.WAITING)
     )
     assert shown == (full, unit, waiting), f"after {step}"

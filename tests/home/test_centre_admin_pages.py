@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from certification.models import Kind
 from certification.services import certificate_claim
-from portal.models import Centre, Invitation, RoleKind, User
+from portal.models import Centre, Invitation, Role, RoleKind, User
 from portal.services import Invitee, invitation_create
 from portfolios.models import ClaimReadiness, Registration
 from portfolios.services import RegistrationDetails, registration_create
@@ -164,3 +164,22 @@ def test_the_invitations_are_paged_with_their_count(client, small):
     assert page.count('data-testid="invitation"') == 25
     _, rest = queries(client, f"{INVITATIONS}?page=2")
     assert rest.count('data-testid="invitation"') == 6
+
+
+def test_the_people_listed_are_those_the_rule_lets_the_centre_admin_see(
+    client, small, other_centre
+):
+    grow(small, 4)
+    elsewhere = User.objects.create(email="elsewhere@example.org", full_name="Learner elsewhere")
+    other_centre.roles.create(user=elsewhere, kind=RoleKind.LEARNER)
+    client.force_login(small.admin)
+    seen = set(
+        Role.objects.visible_to(small.admin)
+        .for_centre(small.centre)
+        .values_list("user__email", flat=True)
+    )
+    listed = set()
+    for number in range(1, 4):
+        _, page = queries(client, f"{HOME}?page={number}")
+        listed |= {email for email in seen | {elsewhere.email} if f"<td>{email}</td>" in page}
+    assert listed == seen and elsewhere.email not in listed
