@@ -65,12 +65,15 @@ def page_of(
 ) -> Page:
     """One page of `found` (already ordered, with the primary key last so pages never overlap),
     its number read from ?`param`=. Counted with one COUNT (none if the caller counted them
-    already: `count`), and only that page's rows read; none at all when there are none.
+    already: `count`), and that page's rows read here with one query, even when there are
+    none, so a page costs the same queries whether or not each of its lists has anyone in it.
     `templates/partials/pager.html` follows `page.links`."""
     paginator = Paginator(found, PER_PAGE)
     if count is not None:
         paginator.__dict__["count"] = count  # a cached property, given rather than queried
     page = paginator.get_page(request.GET.get(param))
+    first = (page.number - 1) * PER_PAGE
+    page.object_list = list(found[first : first + PER_PAGE])
     page.links = PageLinks(  # type: ignore[attr-defined]
         previous=with_param(request.GET, param, page.number - 1),
         next=with_param(request.GET, param, page.number + 1),
