@@ -23,7 +23,6 @@ from iqa.selectors import claim_blockers_of
 from portal.audit import lock_chain
 from portal.models import Centre
 from portfolios.models import (
-    READINESS_OUT_OF_DATE,
     ClaimList,
     ClaimReadiness,
     Registration,
@@ -236,18 +235,22 @@ def claim_counts(centre: Centre) -> list[QualificationCounts]:
 
 
 def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
+    """The lists counted per qualification, and whether any of the centre's registrations is
+    out of date (the groups say it as `READINESS_OUT_OF_DATE` does, without a condition for
+    the database to work out on every row)."""
     rows = (
         Registration.objects.filter(centre=centre)
-        .values("qualification_id", "qualification__title", "claim_readiness__listed")
-        .annotate(n=Count("pk"), out_of_date=Count("pk", filter=READINESS_OUT_OF_DATE))
+        .values_list(*GROUPED)
+        .annotate(n=Count("pk"))
         .order_by()
     )
     by_qualification: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
     out_of_date = False
-    for row in rows:
-        key = (row["qualification__title"], row["qualification_id"])
-        by_qualification[key][row["claim_readiness__listed"]] = row["n"]
-        out_of_date = out_of_date or bool(row["out_of_date"])
+    for pk, title, listed, stale, version, stamp, version_now, stamp_now, n in rows:
+        by_qualification[(title, pk)][listed] = by_qualification[(title, pk)].get(listed, 0) + n
+        out_of_date = out_of_date or (
+            listed is None or stale or (version, stamp) != (version_now, stamp_now)
+        )
     return [
         QualificationCounts(
             pk,
@@ -261,3 +264,10 @@ def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
         for (title, pk), lists in sorted(by_qualification.items())
         if set(lists) - {ClaimList.CLOSED}  # open registrations on it (or some not yet kept)
     ], out_of_date
+
+
+GROUPED = [
+    "qualification_id", "qualification__title", "claim_readiness__listed",
+    "claim_readiness__stale", "claim_readiness__rules_version", "claim_readiness__rules_stamp",
+    "qualification__rules_version", "qualification__rules_stamp__stamp",
+]  # fmt: skip

@@ -56,9 +56,9 @@ def claims(request: PortalRequest) -> HttpResponse:
         "waiting": page_of(
             request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
         ),
-        "issued": issued.select_related("registration__learner", "replaced_by").defer(
-            "snapshot", "replaced_by__snapshot"
-        )[:LATEST],  # what is shown, not what it says
+        "issued": issued.select_related("registration__learner", "replaced_by").only(
+            *ISSUED_SHOWN, "replaced_by__id", "registration__learner__full_name"
+        )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
     }
@@ -66,6 +66,8 @@ def claims(request: PortalRequest) -> HttpResponse:
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
+# What the claims page shows of them, with what their state is decided from.
+ISSUED_SHOWN = ["number", "kind", "issued_at", "status", "revoked_at", "registration"]
 CERTIFICATE_SORTS = {
     "number": ("Number", ("number",)),
     "learner": ("Learner", ("registration__learner__full_name", "-issued_at")),
