@@ -110,6 +110,7 @@ def refresh_readiness(centre: Centre) -> None:
             .readiness_out_of_date()
             .with_rules_stamp()
             .select_related("centre", "learner__anonymisation", "qualification")
+            .order_by("pk")
         )
         claimed = set(
             Certificate.objects.filter(
