@@ -24,6 +24,7 @@ from portfolios.models import (
     MappingStatus,
     Registration,
 )
+from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
@@ -396,6 +397,7 @@ def unit_learner_countersign(
     with transaction.atomic():
         lock_chain(sign_off.registration.centre_id)
         Registration.objects.lock(sign_off.registration_id, refused=DecisionRefused)
+        readiness_changed(sign_off.registration_id)
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
@@ -517,6 +519,7 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
+        readiness_changed(registration)
         locked = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if locked.unlocked_at is not None:
             raise DecisionRefused(NOT_LOCKED)

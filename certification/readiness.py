@@ -1,16 +1,33 @@
-"""Whether a registration can be claimed, and if not, why: the rules engine and IQA, in words."""
+"""Whether a registration can be claimed, and if not, why: the rules engine and IQA, in words.
+
+Worked out here (`readiness_of_many`), kept on the registration with the claims page's list it
+puts it on (`portfolios.ClaimReadiness`), and worked out again only where something changed
+since (`refresh_readiness`), so the centre admin's pages count and page their lists in the
+database (decision 19). A claim always works it out afresh, inside its transaction."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
 
 from assessment.models import UnitSignOff
 from certification.models import Certificate, Kind
 from iqa.selectors import claim_blockers_of
+from portal.audit import lock_chain
 from portal.models import Centre
-from portfolios.models import Registration
+from portfolios.models import (
+    ClaimList,
+    ClaimReadiness,
+    Registration,
+    RegistrationQuerySet,
+)
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -72,36 +89,186 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     return result
 
 
-def claimable_registrations(centre: Centre) -> list[Registration]:
-    """The centre's open registrations, as the claims page lists them (a closed one takes no
+def claimable_registrations(centre: Centre) -> RegistrationQuerySet:
+    """The centre's open registrations, those the claims page lists (a closed one takes no
     claim: `Registration.closed_because`)."""
-    return list(
-        Registration.objects.open()
-        .filter(centre=centre)
-        .select_related("learner", "qualification", "centre")
-        .order_by("learner__full_name", "pk")
+    return Registration.objects.open().filter(centre=centre)
+
+
+def refresh_readiness(centre: Centre) -> None:
+    """Work out again, and keep, the claim readiness of the centre's registrations whose kept
+    readiness is out of date (`RegistrationQuerySet.readiness_out_of_date`), before a page
+    shows or counts it: in a number of queries that does not grow with the registrations."""
+    with transaction.atomic():
+        # The centre's chain first, as every write takes it: each service that marks readiness
+        # stale holds it until it commits, so none can change what is read below between
+        # reading it and storing what it says (and a mark made after this commits stays).
+        lock_chain(centre.pk)
+        # The rules' stamps are read with the registrations, before the rules themselves.
+        registrations = list(
+            Registration.objects.filter(centre=centre)
+            .readiness_out_of_date()
+            .with_rules_stamp()
+            .select_related("centre", "learner__anonymisation", "qualification")
+            .order_by("pk")
+        )
+        claimed = set(
+            Certificate.objects.filter(
+                registration__in=registrations, replaces__isnull=True
+            ).values_list("registration_id", "kind")
+        )
+        keep(readiness_of_many(registrations), claimed)
+
+
+def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
+    """The one list of the claims page the registration is on."""
+    registration = readiness.registration
+    if registration.closed_because:
+        return ClaimList.CLOSED
+    has_full = (registration.pk, Kind.FULL) in claimed
+    has_unit = (registration.pk, Kind.UNIT) in claimed
+    if readiness.full_ready and not has_full:
+        return ClaimList.FULL
+    if readiness.unit_ready and not has_unit:
+        return ClaimList.UNIT
+    if not (readiness.full_ready or readiness.unit_ready or has_full or has_unit):
+        return ClaimList.WAITING
+    return ClaimList.CLAIMED
+
+
+STORED = [
+    "centre", "qualification", "listed", "learner_name", "stale", "full_ready", "unit_ready",
+    "claimable_units", "counted_credits", "full_reasons", "unit_reasons", "held",
+    "rules_version", "rules_stamp", "computed_at",
+]  # fmt: skip
+
+
+def keep(readiness: Sequence[Readiness], claimed: set[tuple[int, str]]) -> None:
+    """Store readiness worked out from registrations annotated by `with_rules_stamp`."""
+    now = timezone.now()
+    rows = [
+        ClaimReadiness(
+            registration=r.registration,
+            centre_id=r.registration.centre_id,
+            qualification_id=r.registration.qualification_id,
+            listed=listed(r, claimed),
+            learner_name=r.registration.learner.full_name,
+            stale=False,
+            full_ready=r.full_ready,
+            unit_ready=r.unit_ready,
+            claimable_units=r.claimable_units,
+            counted_credits=r.verdict.counted_credits,
+            full_reasons=r.full_reasons,
+            unit_reasons=r.unit_reasons,
+            held=r.held,
+            rules_version=r.registration.current_rules_version,  # type: ignore[attr-defined]
+            rules_stamp=stamp_or_none(r.registration.current_rules_stamp),  # type: ignore[attr-defined]
+            computed_at=now,
+        )
+        for r in readiness
+    ]
+    ClaimReadiness.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["registration"],
+        update_fields=STORED,
     )
 
 
-def claim_lists(
-    registrations: Sequence[Registration],
-) -> tuple[list[Readiness], list[Readiness], list[Readiness]]:
-    """(ready for a full certificate, can have a unit certificate, neither and nothing claimed),
-    leaving out the kinds already claimed."""
-    ready = readiness_of_many(registrations)
-    claimed = set(
-        Certificate.objects.filter(
-            registration__in=registrations, replaces__isnull=True
-        ).values_list("registration_id", "kind")
+def stamp_or_none(stamp: uuid.UUID | str) -> uuid.UUID | None:
+    """The qualification's rules stamp as read (SQLite gives the text), None for none yet."""
+    value = stamp if isinstance(stamp, uuid.UUID) else uuid.UUID(str(stamp))
+    return None if value.int == 0 else value
+
+
+def claim_list(
+    centre: Centre, which: ClaimList, qualification: int | None = None
+) -> QuerySet[ClaimReadiness, dict[str, Any]]:
+    """One list of the claims page, as kept (`claim_counts` first brings it up to date), by the
+    learner's name, to be paged in the database: as narrow rows of what the page shows. (The
+    name is the one kept: a change of name marks the row stale, so it is the learner's.)"""
+    rows = ClaimReadiness.objects.filter(centre=centre, listed=which)
+    if qualification is not None:
+        rows = rows.filter(qualification=qualification)
+    return rows.order_by("learner_name", "registration_id").values(
+        *LISTED_FIELDS, qualification_title=F("qualification__title")
     )
-    full, unit, waiting = [], [], []
-    for r in ready:
-        has_full = (r.registration.pk, Kind.FULL) in claimed
-        has_unit = (r.registration.pk, Kind.UNIT) in claimed
-        if r.full_ready and not has_full:
-            full.append(r)
-        if r.unit_ready and not has_unit:
-            unit.append(r)
-        if not (r.full_ready or r.unit_ready or has_full or has_unit):
-            waiting.append(r)
-    return full, unit, waiting
+
+
+# What the lists show of each registration.
+LISTED_FIELDS = [
+    "registration_id", "learner_name", "counted_credits", "claimable_units", "full_reasons",
+    "unit_reasons", "held",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClaimCounts:
+    """How many each list holds, for one qualification at a centre or for all of them."""
+
+    full: int = 0
+    unit: int = 0
+    waiting: int = 0
+
+    def __add__(self, other: ClaimCounts) -> ClaimCounts:
+        return ClaimCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+@dataclass(frozen=True)
+class QualificationCounts:
+    pk: int
+    title: str
+    counts: ClaimCounts
+
+
+def claim_counts(centre: Centre) -> list[QualificationCounts]:
+    """How many of the centre's registrations each list holds, per qualification that has
+    open ones (by title): one query when the kept readiness of every one is up to date, which
+    that query also says; otherwise it is brought up to date (`refresh_readiness`) and they
+    are counted again. (One changed in the moment between is shown as it was a moment before,
+    as if the page had been asked for a moment earlier.)"""
+    counted, out_of_date = count_lists(centre)
+    if out_of_date:
+        refresh_readiness(centre)
+        counted, _ = count_lists(centre)
+    return counted
+
+
+def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
+    """The lists counted per qualification, and whether any of the centre's registrations is
+    out of date (the groups say it as `READINESS_OUT_OF_DATE` does, without a condition for
+    the database to work out on every row)."""
+    rows = (
+        Registration.objects.filter(centre=centre)
+        .values_list(*GROUPED)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_qualification: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+    out_of_date = False
+    for pk, title, listed, stale, version, stamp, version_now, stamp_now, n in rows:
+        by_qualification[(title, pk)][listed] = by_qualification[(title, pk)].get(listed, 0) + n
+        out_of_date = out_of_date or (
+            listed is None or stale or (version, stamp) != (version_now, stamp_now)
+        )
+    return [
+        QualificationCounts(
+            pk,
+            title,
+            ClaimCounts(
+                lists.get(ClaimList.FULL, 0),
+                lists.get(ClaimList.UNIT, 0),
+                lists.get(ClaimList.WAITING, 0),
+            ),
+        )
+        for (title, pk), lists in sorted(by_qualification.items())
+        if set(lists) - {ClaimList.CLOSED}  # open registrations on it (or some not yet kept)
+    ], out_of_date
+
+
+GROUPED = [
+    "qualification_id", "qualification__title", "claim_readiness__listed",
+    "claim_readiness__stale", "claim_readiness__rules_version", "claim_readiness__rules_stamp",
+    "qualification__rules_version", "qualification__rules_stamp__stamp",
+]  # fmt: skip

@@ -19,6 +19,7 @@ from portal.audit import audit_append, lock_chain
 from portal.models import RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Registration
+from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 
 NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can claim certificates."
@@ -93,6 +94,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         # uploads take them in this order too, so neither waits on the other's).
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=ClaimRefused)
+        readiness_changed(registration)  # the claims page lists what is not claimed yet
         existing = Certificate.objects.filter(
             registration=registration, kind=kind, replaces__isnull=True
         ).first()

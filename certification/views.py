@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 from certification.access import certificate_for
 from certification.forms import ReasonForm
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
-from certification.readiness import claim_lists, claimable_registrations
+from certification.readiness import (
+    ClaimCounts,
+    claim_counts,
+    claim_list,
+    claimable_registrations,
+)
 from certification.services import (
     ClaimRefused,
     certificate_replace,
@@ -22,29 +27,37 @@ from certification.services import (
 )
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
-from portal.listing import sorted_page
+from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
+from portfolios.models import ClaimList
 
 
 @login_required
 def claims(request: PortalRequest) -> HttpResponse:
     """Who is ready for a full certificate, who can have a unit certificate, and why not;
-    optionally for one qualification, so that "all ready" can mean all ready for it."""
-    registrations = claimable_registrations(admin_centre(request))
-    qualifications = sorted({r.qualification for r in registrations}, key=lambda q: (q.title, q.pk))
+    optionally for one qualification, so that "all ready" can mean all ready for it. Each list
+    is counted and paged in the database, from the readiness kept on the registrations."""
+    centre = admin_centre(request)
+    qualifications = claim_counts(centre)  # first: it brings what is kept up to date
     chosen = next(
         (q for q in qualifications if str(q.pk) == request.GET.get("qualification")), None
     )
+    issued = Certificate.objects.of_centre(centre.pk)
     if chosen is not None:
-        registrations = [r for r in registrations if r.qualification_id == chosen.pk]
-    full, unit, waiting = claim_lists(registrations)
+        issued = issued.filter(registration__qualification=chosen.pk)
+        counts = chosen.counts
+    else:
+        counts = sum((q.counts for q in qualifications), ClaimCounts())
+    within = chosen.pk if chosen else None
     context = {
-        "full": full,
-        "unit": unit,
-        "waiting": waiting,
-        "issued": Certificate.objects.filter(registration__in=registrations).select_related(
-            "registration__learner", "replaced_by"
+        "full": page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full),
+        "unit": page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit),
+        "waiting": page_of(
+            request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
+        ),
+        "issued": issued.select_related("registration__learner", "replaced_by").only(
+            *ISSUED_SHOWN, "replaced_by__id", "registration__learner__full_name"
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
@@ -53,6 +66,8 @@ def claims(request: PortalRequest) -> HttpResponse:
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
+# What the claims page shows of them, with what their state is decided from.
+ISSUED_SHOWN = ["number", "kind", "issued_at", "status", "revoked_at", "registration"]
 CERTIFICATE_SORTS = {
     "number": ("Number", ("number",)),
     "learner": ("Learner", ("registration__learner__full_name", "-issued_at")),
@@ -105,7 +120,12 @@ def claim(request: PortalRequest) -> HttpResponse:
         messages.error(request, "Choose which kind of certificate to claim.")
         return redirect("certification:claims")
     wanted = posted_ids(request.POST.getlist("registrations"))
-    chosen = [r for r in claimable_registrations(admin_centre(request)) if r.pk in wanted]
+    chosen = list(
+        claimable_registrations(admin_centre(request))
+        .filter(pk__in=wanted)
+        .select_related("learner", "qualification", "centre")
+        .order_by("learner__full_name", "pk")
+    )
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")
         return redirect("certification:claims")

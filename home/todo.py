@@ -12,7 +12,7 @@ from assessment.caseload import waiting_for_review
 from assessment.models import UnitSignOff
 from assessment.pages import awaiting_countersignature
 from certification.models import Certificate, RenderStatus
-from certification.readiness import claim_lists, claimable_registrations
+from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import PlanItem, Sample
 from iqa.pages import actions_overdue, actions_to_close, assessor_actions
 from portal.models import Role, RoleKind, User
@@ -153,13 +153,14 @@ def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 def centre_admin_todo(role: Role) -> list[Todo]:
     todo = []
-    full, unit, _ = claim_lists(claimable_registrations(role.centre))
+    counts = sum((q.counts for q in claim_counts(role.centre)), ClaimCounts())
+    full, unit = counts.full, counts.unit
     claims = reverse("certification:claims")
     if full:
-        todo.append(Todo(f"{plural(len(full), 'learner is', 'learners are')} ready for a "
+        todo.append(Todo(f"{plural(full, 'learner is', 'learners are')} ready for a "
                          "full certificate", claims))  # fmt: skip
     if unit:
-        todo.append(Todo(f"{plural(len(unit), 'learner', 'learners')} can have a unit "
+        todo.append(Todo(f"{plural(unit, 'learner', 'learners')} can have a unit "
                          "certificate", claims))  # fmt: skip
     failed = Certificate.objects.filter(
         registration__centre=role.centre, status=RenderStatus.FAILED

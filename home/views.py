@@ -1,8 +1,11 @@
 """Each role's home page: the to-do list first, then what that role works on most."""
 
 import datetime
+from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -10,7 +13,8 @@ from assessment.pages import caseload_context
 from assessment.progress import progress_of
 from home.todo import todo_for
 from iqa.pages import assessor_actions, iqa_home
-from portal.http import PortalRequest
+from portal.http import PortalRequest, search_text
+from portal.listing import page_of
 from portal.models import Role, RoleKind, User
 from portfolios.models import Registration
 
@@ -31,7 +35,7 @@ def home(request: PortalRequest) -> HttpResponse:
     today = datetime.date.today()
     context: dict[str, object] = {"role": role, "todo": todo_for(request.user, role, today)}
     if role.kind == RoleKind.CENTRE_ADMIN:
-        context["people"] = centre_people(request.user, role)
+        context.update(centre_people(request, role))
     if role.kind == RoleKind.LEARNER:
         mine = Registration.objects.filter(learner=request.user, centre=role.centre)
         mine = mine.select_related("qualification", "learner__anonymisation")
@@ -45,10 +49,28 @@ def home(request: PortalRequest) -> HttpResponse:
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 
-def centre_people(viewer: User, role: Role) -> list[tuple[User, list[Role]]]:
-    """Everyone in the role's centre whom the viewer may see, each with their roles there."""
-    roles = Role.objects.visible_to(viewer).for_centre(role.centre).select_related("user")
-    people: dict[int, tuple[User, list[Role]]] = {}
-    for each in roles.order_by("user__full_name", "kind"):
-        people.setdefault(each.user_id, (each.user, []))[1].append(each)
-    return list(people.values())
+def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
+    """Everyone in the role's centre, each with their roles there: one page of them, by name,
+    searched by name or e-mail, counted in the database.
+
+    `role` is the viewer's own centre admin role (the active one, of their own roles), and a
+    centre admin sees every role in their centre (the rule, `Role.objects.visible_to`): the
+    centre's roles are read as such, since building the rule's general query for every view
+    cost more than the rest of the page. tests/home/test_centre_admin_pages.py holds the two
+    to the same people."""
+    if role.kind != RoleKind.CENTRE_ADMIN or role.user_id != request.user.pk:
+        raise PermissionDenied
+    roles = Role.objects.filter(centre=role.centre)
+    people = User.objects.filter(pk__in=roles.values("user_id"))
+    search = search_text(request.GET.get("q"))
+    if search:
+        people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    page = page_of(request, people.order_by("full_name", "pk"))
+    held: dict[int, list[Role]] = defaultdict(list)
+    for each in roles.filter(user__in=[p.pk for p in page]).order_by("kind"):
+        held[each.user_id].append(each)
+    return {
+        "people": [(person, held[person.pk]) for person in page],
+        "people_page": page,
+        "people_search": search,
+    }

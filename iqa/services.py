@@ -34,6 +34,7 @@ from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Evidence, Registration
+from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.models import Qualification
 
@@ -200,6 +201,7 @@ def plan_generate(
             .values_list("pk", flat=True)
         )
         proposed = [w for w in proposed if w.registration in still_open]
+        readiness_changed(*still_open)
         plan = made_once(
             SamplingPlan,
             form_token,
@@ -260,6 +262,7 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
         # then finds it planned.
         lock_chain(plan.centre_id)
         Registration.objects.lock(work.registration, refused=IqaRefused)
+        readiness_changed(work.registration)
         item = _item(plan, work, by_hand=True)
         planned = PlanItem.objects.filter(
             plan=plan, registration_id=item.registration_id, unit_id=item.unit_id, stage=item.stage
@@ -287,6 +290,7 @@ def plan_item_remove(*, item: PlanItem, actor: User) -> None:
             raise IqaRefused(ALREADY_REMOVED)
         if item.samples.exists():
             raise IqaRefused(SAMPLED_STAYS)
+        readiness_changed(item.registration_id)
         audit_append(
             actor=actor,
             action="iqa.plan_item_removed",
@@ -355,6 +359,7 @@ def sample_record(
     with transaction.atomic():
         lock_chain(registration.centre_id)  # the same form sent twice waits here
         Registration.objects.lock(registration, refused=IqaRefused)
+        readiness_changed(registration)
         if plan_item is not None and not PlanItem.objects.filter(pk=plan_item.pk).exists():
             raise IqaRefused(ITEM_GONE)
         sample = made_once(
@@ -438,6 +443,7 @@ def action_close(*, action: Action, actor: User) -> Action:
     with transaction.atomic():
         lock_chain(centre_id)
         Registration.objects.lock(action.sample.registration_id, refused=IqaRefused)
+        readiness_changed(action.sample.registration_id)
         action = Action.objects.select_for_update().get(pk=action.pk)
         if action.status == ActionStatus.CLOSED:
             raise IqaRefused(ALREADY_CLOSED)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from portal.access import admin_centre, invitation_for
 from portal.forms import InvitationForm, NewcomerPasswordForm
 from portal.http import PortalRequest, token_links
+from portal.listing import page_of
 from portal.models import Invitation, Role, User
 from portal.refusals import attempt, refused_on_form
 from portal.roles import set_active_role
@@ -46,12 +47,16 @@ def link_for(request: HttpRequest) -> LinkFor:
 def invitation_list(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
     invitations = Invitation.objects.filter(centre=centre).select_related("invited_by")
+    accepted = invitations.filter(accepted_at__gte=timezone.now() - RECENTLY)
     context = {
         "centre": centre,
-        "open": invitations.open().order_by("-sent_at"),
-        "accepted": invitations.filter(accepted_at__gte=timezone.now() - RECENTLY)
-        .select_related("accepted_by")
-        .order_by("-accepted_at"),
+        # Paged, each list by its own parameter: a CSV file can invite hundreds at once.
+        "open": page_of(request, invitations.open().order_by("-sent_at", "-pk"), "page"),
+        "accepted": page_of(
+            request,
+            accepted.select_related("accepted_by").order_by("-accepted_at", "-pk"),
+            "accepted",
+        ),
     }
     return render(request, "portal/invitation_list.html", context)
 

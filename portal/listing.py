@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 PER_PAGE = 25
 
@@ -48,3 +48,40 @@ def sorted_page(
         for key, (label, _) in sorts.items()
     ]
     return page, columns
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """Where a pager's Previous and Next go, for a page whose number is not in ?page= (a page
+    with several paged lists gives each its own parameter): query strings that keep everything
+    else the request asked for."""
+
+    previous: str
+    next: str
+
+
+def page_of(
+    request: HttpRequest, found: QuerySet, param: str = "page", count: int | None = None
+) -> Page:
+    """One page of `found` (already ordered, with the primary key last so pages never overlap),
+    its number read from ?`param`=. Counted with one COUNT (none if the caller counted them
+    already: `count`), and that page's rows read here with one query, even when there are
+    none, so a page costs the same queries whether or not each of its lists has anyone in it.
+    `templates/partials/pager.html` follows `page.links`."""
+    paginator = Paginator(found, PER_PAGE)
+    if count is not None:
+        paginator.__dict__["count"] = count  # a cached property, given rather than queried
+    page = paginator.get_page(request.GET.get(param))
+    first = (page.number - 1) * PER_PAGE
+    page.object_list = list(found[first : first + PER_PAGE])
+    page.links = PageLinks(  # type: ignore[attr-defined]
+        previous=with_param(request.GET, param, page.number - 1),
+        next=with_param(request.GET, param, page.number + 1),
+    )
+    return page
+
+
+def with_param(query: QueryDict, param: str, number: int) -> str:
+    changed = query.copy()
+    changed[param] = str(number)
+    return f"?{changed.urlencode()}"

@@ -11,8 +11,12 @@ class PortfoliosConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.signals import invitation_accepted
+        from portfolios.readiness import connect_signals
 
         invitation_accepted.connect(register_invited_learner, dispatch_uid="portfolios-invited")
+        # A change to a qualification's rules, or to a learner's name, puts the claim readiness
+        # kept for them out of date (portfolios.readiness).
+        connect_signals()
 
 
 def register_invited_learner(sender: object, **kwargs: Any) -> None:

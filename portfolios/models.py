@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -23,6 +27,23 @@ LEARNER_ANONYMISED = "This learner's records are anonymised: nothing more can be
 
 def roles_held(user: User, kind: RoleKind) -> models.QuerySet[Role]:
     return Role.objects.filter(user=user, kind=kind).values("centre_id")  # type: ignore[return-value]
+
+
+# A qualification whose rules have not changed since the portal began keeping stamps has none.
+NO_STAMP = Value(uuid.UUID(int=0), output_field=models.UUIDField())
+# A registration whose kept claim readiness (`ClaimReadiness`) cannot be shown as it is: never
+# worked out, marked stale by a change since, or worked out under rules that have changed since.
+READINESS_OUT_OF_DATE = (
+    Q(claim_readiness__isnull=True)
+    | Q(claim_readiness__stale=True)
+    | ~Q(claim_readiness__rules_version=F("qualification__rules_version"))
+    | ~Q(
+        Exact(
+            Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP),
+            Coalesce(F("qualification__rules_stamp__stamp"), NO_STAMP),
+        )
+    )
+)
 
 
 class RegistrationQuerySet(models.QuerySet["Registration"]):
@@ -87,6 +108,18 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
+
+    def with_rules_stamp(self) -> RegistrationQuerySet:
+        """Each registration's qualification's rules as they stand now (`rules_version`,
+        `rules_stamp`), to be read before the rules themselves: a verdict is then stored with
+        a stamp no newer than the rules it was worked out from."""
+        return self.annotate(
+            current_rules_version=F("qualification__rules_version"),
+            current_rules_stamp=Coalesce(F("qualification__rules_stamp__stamp"), NO_STAMP),
+        )
+
+    def readiness_out_of_date(self) -> RegistrationQuerySet:
+        return self.filter(READINESS_OUT_OF_DATE)
 
 
 class Registration(models.Model):
@@ -425,3 +458,88 @@ class WitnessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Testimony from {self.witness_name}"
+
+
+class ClaimList(models.TextChoices):
+    """Which of the claims page's lists a registration is on (one at most: a registration
+    ready for a full certificate cannot also be offered a unit certificate instead)."""
+
+    FULL = "full", "Ready for a full certificate"
+    UNIT = "unit", "Can have a unit certificate"
+    WAITING = "waiting", "Not ready yet"
+    CLAIMED = "claimed", "Nothing more to claim now"  # open: what it can have is claimed
+    CLOSED = "closed", "Closed"  # withdrawn, completed or anonymised: no claims
+
+
+class ClaimReadiness(models.Model):
+    """A registration's claim readiness as the centre admin's pages show it, kept rather than
+    worked out on every view (issue 17; decision 19). Certification works it out (the rules
+    engine over achieved units, less what IQA holds back, then what is claimed already and
+    whether the registration is open) and stores it here; every service that changes what it
+    depends on marks it stale in its own transaction (`portfolios.readiness.readiness_changed`),
+    and a change to a qualification's rules changes that qualification's `RulesStamp`. A row
+    missing, stale, or stamped with other rules is worked out again before it is shown.
+
+    It lives here, on the lowest floor that owns the registration, so the services of
+    assessment and IQA below certification can mark it without importing certification. The
+    centre, qualification, list and the learner's name are kept on it so the claims page counts
+    and pages each list from an index, whatever the size of the centre (a change of name marks
+    it stale too: `portfolios.readiness`)."""
+
+    registration = models.OneToOneField(
+        Registration, on_delete=models.CASCADE, primary_key=True, related_name="claim_readiness"
+    )
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="+")
+    listed = models.CharField(max_length=10, choices=ClaimList.choices)
+    learner_name = models.CharField(max_length=200)  # the lists' order (their index's)
+    stale = models.BooleanField(default=False)
+    full_ready = models.BooleanField()
+    unit_ready = models.BooleanField()
+    claimable_units = models.JSONField(default=list)  # codes: achieved and cleared by IQA
+    counted_credits = models.PositiveIntegerField(default=0)
+    full_reasons = models.JSONField(default=list)  # why not a full certificate, in words
+    unit_reasons = models.JSONField(default=list)
+    held = models.JSONField(default=list)  # IQA's reasons for holding achieved units back
+    rules_version = models.PositiveSmallIntegerField()
+    rules_stamp = models.UUIDField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "claim readiness"
+        # A page of a list is read from an index, in order: no sort, however long the list.
+        indexes = [
+            models.Index(
+                fields=["centre", "listed", "learner_name", "registration"],
+                name="readiness_list",
+            ),
+            models.Index(
+                fields=["centre", "qualification", "listed", "learner_name", "registration"],
+                name="readiness_list_by_qual",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim readiness of registration {self.registration_id}"
+
+
+class RulesStamp(models.Model):
+    """A fresh stamp each time anything a qualification's rules are read from changes (the
+    qualification, its units, groups, level rules, barred and equivalent units), set in the same
+    transaction as the change (`portfolios.readiness`). Kept readiness stamped otherwise is out
+    of date. The catalogue's own `rules_version` is not enough: a correction reloaded from the
+    catalogue, or made in the admin, need not change it."""
+
+    # No constraint: a stamp may be set while the qualification is being deleted (its groups go
+    # first), and a stamp left behind is harmless.
+    qualification = models.OneToOneField(
+        Qualification,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="rules_stamp",
+    )
+    stamp = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return f"Rules of {self.qualification_id} as of {self.stamp}"

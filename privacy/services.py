@@ -24,6 +24,7 @@ from certification.models import STANDING, Certificate, Kind
 from portal.audit import audit_append, audit_redact, chain_order, lock_chain
 from portal.models import AuditEntry, User
 from portfolios.models import RegistrationStatus
+from portfolios.readiness import readiness_changed
 from portfolios.records import erasing_personal_data
 from privacy.logins import sessions_delete, sessions_of
 from privacy.models import Anonymisation
@@ -129,6 +130,7 @@ def close_registrations(records: LearnerRecords) -> None:
     otherwise. A closed registration takes nothing new (`Registration.closed_because`): nobody
     may claim for, assess, sample or plan an anonymised learner."""
     active = records.registrations.filter(status=RegistrationStatus.ACTIVE)
+    readiness_changed(*active.values_list("pk", flat=True))  # closed: off the claims page
     certified = Certificate.objects.filter(STANDING, kind=Kind.FULL, registration=OuterRef("pk"))
     active.filter(Exists(certified)).update(status=RegistrationStatus.COMPLETED)
     active.update(status=RegistrationStatus.WITHDRAWN)  # those left

@@ -10,8 +10,10 @@ when it is rolled back.
 What is not watched, and why (`NOT_WATCHED`): sessions, which logging in and out write and the
 idle timeout renews (portal.sessions); and django-axes' records of login attempts, which every
 failed login writes by design, whatever else it is refused (that is how throttling counts:
-portal.throttle). Only logging in writes them. Every other table is watched, so a refusal that
-wrote anything else, anywhere, is still seen.
+portal.throttle). Only logging in writes them. And the claim readiness the centre admin's pages
+keep (portfolios.ClaimReadiness, decision 19): a page that finds it out of date works it out
+again and stores it, a copy of what the records say, never a record itself. Every other table
+is watched, so a refusal that wrote anything else, anywhere, is still seen.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.models import Session
 from django.db import connection
 
+from portfolios.models import ClaimReadiness
+
 NOT_WATCHED = {
     Session._meta.db_table,
     *(model._meta.db_table for model in (AccessAttempt, AccessFailureLog, AccessLog)),
+    ClaimReadiness._meta.db_table,
 }
 JOURNAL = "test_writes"
 

@@ -3,8 +3,10 @@ import datetime
 import pytest
 
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
+from portal.models import Role, RoleKind, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
+from portfolios.models import Registration, RegistrationUnit
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 from tests.factories import PASSWORD
 from tests.portfolios.conftest import registration, sfj
@@ -54,6 +56,35 @@ def achieve(registration, assessor, codes=None):
         unit_learner_countersign(
             sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner
         )
+
+
+def more_learners(registration: Registration, n: int, tag: str) -> list[Registration]:
+    """n more learners ("Learner <tag> 000"...) on the same qualification, centre, assessor and
+    units as `registration`, in bulk: nothing achieved yet."""
+    users = User.objects.bulk_create(
+        User(email=f"{tag}{i}@example.org", full_name=f"Learner {tag} {i:03d}") for i in range(n)
+    )
+    Role.objects.bulk_create(
+        Role(user=u, centre=registration.centre, kind=RoleKind.LEARNER) for u in users
+    )
+    made = Registration.objects.bulk_create(
+        Registration(
+            learner=u,
+            centre=registration.centre,
+            qualification=registration.qualification,
+            assessor=registration.assessor,
+            iqa=registration.iqa,
+            start_date=registration.start_date,
+        )
+        for u in users
+    )
+    plan = list(registration.planned_units.all())
+    RegistrationUnit.objects.bulk_create(
+        RegistrationUnit(registration=r, unit=p.unit, mandatory=p.mandatory)
+        for r in made
+        for p in plan
+    )
+    return made
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from assessment.models import UnitSignOff
 from certification.models import Certificate, Kind, RenderStatus
+from certification.services import certificate_claim
 from home.todo import todo_for
 from iqa.models import Action, ActionStatus, PlanItem, Sample, SamplingPlan, Stage, Verdict
 from portfolios.evidence import EvidenceDetails, evidence_add
@@ -120,11 +121,9 @@ def test_a_centre_admin_sees_learners_ready_to_claim_and_a_failed_pdf(
     [full] = todo_of(centre_admin, "centre_admin")
     assert full.text == "1 learner is ready for a full certificate"
 
-    certificate = Certificate.objects.create(
-        number="QP-AAAAA-BBBBB", learner_identifier="QPL1", registration=registration,
-        kind=Kind.FULL, snapshot={}, issued_at=timezone.now(), issued_by=centre_admin,
-        status=RenderStatus.FAILED,
-    )  # fmt: skip
+    # Claimed (through the claim, which the claims page's lists follow), and its PDF failed.
+    certificate = certificate_claim(registration=registration, kind=Kind.FULL, actor=centre_admin)
+    Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.FAILED)
     [failed] = todo_of(centre_admin, "centre_admin")  # claimed: no longer "ready"
     assert failed.overdue and "whose PDF failed" in failed.text
     assert failed.url == reverse("certification:certificate-detail", args=[certificate.pk])
