@@ -270,5 +270,5 @@ def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
 GROUPED = [
     "qualification_id", "qualification__title", "claim_readiness__listed",
     "claim_readiness__stale", "claim_readiness__rules_version", "claim_readiness__rules_stamp",
-    "qualification__rules_version", "qualification__rules_stamp__stamp",
+    "qualification__rules_version", "qualification__revision",
 ]  # fmt: skip

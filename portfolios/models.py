@@ -29,20 +29,17 @@ def roles_held(user: User, kind: RoleKind) -> models.QuerySet[Role]:
     return Role.objects.filter(user=user, kind=kind).values("centre_id")  # type: ignore[return-value]
 
 
-# A qualification whose rules have not changed since the portal began keeping stamps has none.
+# No revision is all zeros: a kept readiness without a stamp compares as out of date.
 NO_STAMP = Value(uuid.UUID(int=0), output_field=models.UUIDField())
 # A registration whose kept claim readiness (`ClaimReadiness`) cannot be shown as it is: never
-# worked out, marked stale by a change since, or worked out under rules that have changed since.
+# worked out, marked stale by a change since, or worked out under rules that have changed since
+# (another `rules_version`, or another `Qualification.revision`: every change to what the rules
+# are read from renews it, `qualifications.revisions`).
 READINESS_OUT_OF_DATE = (
     Q(claim_readiness__isnull=True)
     | Q(claim_readiness__stale=True)
     | ~Q(claim_readiness__rules_version=F("qualification__rules_version"))
-    | ~Q(
-        Exact(
-            Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP),
-            Coalesce(F("qualification__rules_stamp__stamp"), NO_STAMP),
-        )
-    )
+    | ~Q(Exact(Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP), F("qualification__revision")))
 )
 
 
@@ -115,7 +112,7 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         a stamp no newer than the rules it was worked out from."""
         return self.annotate(
             current_rules_version=F("qualification__rules_version"),
-            current_rules_stamp=Coalesce(F("qualification__rules_stamp__stamp"), NO_STAMP),
+            current_rules_stamp=F("qualification__revision"),
         )
 
     def readiness_out_of_date(self) -> RegistrationQuerySet:
@@ -477,7 +474,7 @@ class ClaimReadiness(models.Model):
     engine over achieved units, less what IQA holds back, then what is claimed already and
     whether the registration is open) and stores it here; every service that changes what it
     depends on marks it stale in its own transaction (`portfolios.readiness.readiness_changed`),
-    and a change to a qualification's rules changes that qualification's `RulesStamp`. A row
+    and a change to a qualification's rules renews its `revision`. A row
     missing, stale, or stamped with other rules is worked out again before it is shown.
 
     It lives here, on the lowest floor that owns the registration, so the services of
@@ -521,25 +518,3 @@ class ClaimReadiness(models.Model):
 
     def __str__(self) -> str:
         return f"Claim readiness of registration {self.registration_id}"
-
-
-class RulesStamp(models.Model):
-    """A fresh stamp each time anything a qualification's rules are read from changes (the
-    qualification, its units, groups, level rules, barred and equivalent units), set in the same
-    transaction as the change (`portfolios.readiness`). Kept readiness stamped otherwise is out
-    of date. The catalogue's own `rules_version` is not enough: a correction reloaded from the
-    catalogue, or made in the admin, need not change it."""
-
-    # No constraint: a stamp may be set while the qualification is being deleted (its groups go
-    # first), and a stamp left behind is harmless.
-    qualification = models.OneToOneField(
-        Qualification,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        primary_key=True,
-        related_name="rules_stamp",
-    )
-    stamp = models.UUIDField(default=uuid.uuid4)
-
-    def __str__(self) -> str:
-        return f"Rules of {self.qualification_id} as of {self.stamp}"

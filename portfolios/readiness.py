@@ -3,31 +3,19 @@
 Certification, on a higher floor, works readiness out and stores it. The services below it
 cannot import it, so they only say "this registration changed" here, in their own transaction,
 after their centre's audit chain (the house lock order): one UPDATE, and the next page that
-shows the registration works it out again. Changes to the catalogue's rules are caught by model
-signals (connected in `PortfoliosConfig.ready`), since the catalogue is below this app and is
-also changed by the loader and the admin, not by services of ours; so is a change of a learner's
-name, which the claims page's lists are sorted by (the account is the portal's, below).
+shows the registration works it out again. A change to the catalogue's rules renews the
+qualification's `revision` (`qualifications.revisions`), with which kept readiness is stamped, so
+it is out of date for every centre at once without touching the registrations. A change of a
+learner's name, which the claims page's lists are sorted by, is caught by a model signal
+(connected in `PortfoliosConfig.ready`), since the account is the portal's, below.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Model
-
 from portal.models import User
-from portfolios.models import ClaimReadiness, Registration, RulesStamp
-from qualifications.models import (
-    BarredCombination,
-    Equivalence,
-    LevelRule,
-    Qualification,
-    QualificationUnit,
-    RuleGroup,
-    Unit,
-)
+from portfolios.models import ClaimReadiness, Registration
 
 
 def readiness_changed(*registrations: Registration | int) -> None:
@@ -46,55 +34,6 @@ def readiness_changed(*registrations: Registration | int) -> None:
         ClaimReadiness.objects.filter(registration_id__in=ids, stale=False).update(stale=True)
 
 
-def rules_changed(qualification_ids: Iterable[int]) -> None:
-    """Give these qualifications a new rules stamp: kept readiness stamped with the old one is
-    then out of date, for every centre at once, without touching the registrations."""
-    existing = set(
-        Qualification.objects.filter(pk__in=set(qualification_ids)).values_list("pk", flat=True)
-    )
-    if existing:
-        RulesStamp.objects.bulk_create(
-            [RulesStamp(qualification_id=pk, stamp=uuid.uuid4()) for pk in sorted(existing)],
-            update_conflicts=True,
-            unique_fields=["qualification"],
-            update_fields=["stamp"],
-        )
-
-
-# The models `qualifications.rules.adapter.rules_for` reads a qualification's rules from.
-RULE_PARTS: tuple[type[Model], ...] = (
-    QualificationUnit,
-    RuleGroup,
-    LevelRule,
-    BarredCombination,
-    Equivalence,
-    Unit,
-)
-RULE_SETS = (BarredCombination.units.through, Equivalence.satisfied_by.through)
-
-
-def qualifications_of(instance: Model) -> list[int]:
-    """The qualifications whose rules read this catalogue row."""
-    if isinstance(instance, Qualification):
-        return [instance.pk]
-    if isinstance(instance, Unit):
-        memberships = QualificationUnit.objects.filter(unit=instance)
-        return list(memberships.values_list("qualification_id", flat=True))
-    return [instance.qualification_id]  # type: ignore[attr-defined]
-
-
-def catalogue_row_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    """A row the rules are read from was saved or deleted (a qualification itself only saved:
-    one with registrations cannot be deleted)."""
-    rules_changed(qualifications_of(instance))
-
-
-def catalogue_set_changed(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
-    """The units of a barred combination or an equivalence changed (sent before and after)."""
-    if action.startswith("post_"):
-        rules_changed(qualifications_of(instance))
-
-
 def learner_saved(sender: type[User], instance: User, **kwargs: Any) -> None:
     """The claims page lists learners by the name kept with their readiness: a save that may
     have changed the name (not a login's, which saves `last_login` only) marks theirs stale."""
@@ -105,14 +44,6 @@ def learner_saved(sender: type[User], instance: User, **kwargs: Any) -> None:
 
 
 def connect_signals() -> None:
-    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from django.db.models.signals import post_save
 
     post_save.connect(learner_saved, sender=User, dispatch_uid="readiness-learner-name")
-
-    post_save.connect(catalogue_row_changed, sender=Qualification, dispatch_uid="rules-q")
-    for model in RULE_PARTS:
-        uid = f"rules-{model._meta.label_lower}"
-        post_save.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-save")
-        post_delete.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-delete")
-    for through in RULE_SETS:
-        m2m_changed.connect(catalogue_set_changed, sender=through, dispatch_uid=f"rules-{through}")

@@ -3,18 +3,31 @@
 `rules.adapter.rules_for` keeps each qualification's built rules in the process, under the
 qualification's id and revision. Every path that edits the catalogue (the loader and the Django
 admin) calls `revise` in the same transaction as its edit, so once the edit is visible the new
-revision is too, and the next request in every process builds the rules again. A write to the
-catalogue by any other path must call it as well.
+revision is too, and the next request in every process builds the rules again. Any other save
+or delete of a row the rules are read from (a shell, a script, a test) renews it too, through
+model signals connected in `QualificationsConfig.ready`; only queryset `update()`/`bulk_create`
+writes elsewhere must call `revise` themselves. The claim readiness kept on registrations
+(`portfolios.ClaimReadiness`) is stamped with the revision it was worked out under, so the same
+renewal puts it out of date (decision 19).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Model, Q
 
-from qualifications.models import Qualification
+from qualifications.models import (
+    BarredCombination,
+    Equivalence,
+    LevelRule,
+    Qualification,
+    QualificationUnit,
+    RuleGroup,
+    Unit,
+)
 
 
 def revise(*, qualifications: Iterable[int | None] = (), units: Iterable[int | None] = ()) -> int:
@@ -38,3 +51,49 @@ def revise(*, qualifications: Iterable[int | None] = (), units: Iterable[int | N
 
 def revise_all() -> int:
     return Qualification.objects.update(revision=uuid.uuid4())
+
+
+# The rows `rules.adapter.read_rules` reads a qualification's rules from.
+RULE_PARTS: tuple[type[Model], ...] = (
+    QualificationUnit,
+    RuleGroup,
+    LevelRule,
+    BarredCombination,
+    Equivalence,
+    Unit,
+)
+RULE_SETS = (BarredCombination.units.through, Equivalence.satisfied_by.through)
+
+
+def revise_for(instance: Model) -> None:
+    """Renew the revision of the qualifications whose rules read this catalogue row."""
+    if isinstance(instance, Qualification):
+        revise(qualifications=[instance.pk])
+    elif isinstance(instance, Unit):
+        revise(units=[instance.pk])
+    else:
+        revise(qualifications=[instance.qualification_id])  # type: ignore[attr-defined]
+
+
+def catalogue_row_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    """A row the rules are read from was saved or deleted. `update()` on the qualification
+    itself sends no signal, so renewing it here cannot call itself again."""
+    revise_for(instance)
+
+
+def catalogue_set_changed(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
+    """The units of a barred combination or an equivalence changed (sent before and after)."""
+    if action.startswith("post_"):
+        revise_for(instance)
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    post_save.connect(catalogue_row_changed, sender=Qualification, dispatch_uid="revise-q")
+    for model in RULE_PARTS:
+        uid = f"revise-{model._meta.label_lower}"
+        post_save.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-delete")
+    for through in RULE_SETS:
+        m2m_changed.connect(catalogue_set_changed, sender=through, dispatch_uid=f"revise-{through}")

@@ -21,13 +21,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='RulesStamp',
-            fields=[
-                ('qualification', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='rules_stamp', serialize=False, to='qualifications.qualification')),
-                ('stamp', models.UUIDField(default=uuid.uuid4)),
-            ],
-        ),
-        migrations.CreateModel(
             name='ClaimReadiness',
             fields=[
                 ('registration', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='claim_readiness', serialize=False, to='portfolios.registration')),
