@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, prefetch_related_objects
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
 
 from assessment.caseload import RAG_RULE, caseload, waiting_for_review
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, UnitSignOff, unit_of_item
 from assessment.progress import decision_state
 from assessment.services import unit_missing
-from portal.http import PortalRequest
+from portal.http import PortalRequest, posted_id, posted_ids
+from portal.listing import sorted_page
 from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
 from portfolios.mapping import Targets, picker_context
@@ -118,17 +122,98 @@ def awaiting_countersignature(user: User) -> QuerySet[Decision]:
             registration__in=Registration.objects.open().filter(centre__in=centres),
         )
         .exclude(Q(decided_by=user) | Q(registration__learner=user))
-        .select_related(
-            "registration__learner",
-            "registration__qualification",
-            "decided_by",
-            "criterion__unit",
-            "range_item__unit",
-            "knowledge_item__unit",
-        )
-        .prefetch_related("evidence")
         .order_by("registration__learner__full_name", "decided_at", "pk")
     )
+
+
+# The countersigning list is sorted by learner (grouped by their units), by trainee or by date.
+COUNTERSIGN_SORTS = {
+    "learner": (
+        "Learner",
+        ("registration__learner__full_name", "registration_id", "unit_code", "decided_at"),
+    ),
+    "trainee": (
+        "Decided by",
+        ("decided_by__full_name", "registration__learner__full_name", "registration_id"),
+    ),
+    "decided": ("Decided", ("decided_at",)),
+}
+# "All of a learner's unit" (registration-unit-newest id) and "all of a trainee's" (trainee-
+# newest id): only what was waiting when the page was shown, never a decision that came after.
+GROUP = re.compile(r"(\d{1,18})-(\d{1,18})-(\d{1,18})")
+TRAINEE = re.compile(r"(\d{1,18})-(\d{1,18})")
+
+
+def countersign_context(request: PortalRequest) -> dict[str, object]:
+    """A page of the decisions waiting for the user's countersignature, grouped by learner and
+    unit, with how many each trainee has waiting: a fixed number of queries however many wait."""
+    waiting = awaiting_countersignature(request.user)
+    trainees = [
+        (row["decided_by"], row["decided_by__full_name"], row["n"], row["upto"])
+        for row in waiting.order_by("decided_by__full_name", "decided_by")
+        .values("decided_by", "decided_by__full_name")
+        .annotate(n=Count("pk"), upto=Max("pk"))
+    ]
+    trainee = posted_id(request.GET.get("trainee"))
+    shown = waiting.filter(decided_by=trainee) if trainee else waiting
+    listed = shown.annotate(
+        unit=unit_of_item(),
+        unit_code=Coalesce(
+            "criterion__unit__code", "range_item__unit__code", "knowledge_item__unit__code"
+        ),
+    ).select_related(
+        "registration__learner",
+        "registration__qualification",
+        "decided_by",
+        "criterion__unit",
+        "range_item__unit",
+        "knowledge_item__unit",
+    )
+    page, columns = sorted_page(request, listed, COUNTERSIGN_SORTS, "learner")
+    decisions = list(page.object_list)
+    prefetch_related_objects(decisions, "evidence")
+    groups = {
+        (row["registration"], row["unit"]): (row["n"], row["upto"])
+        for row in shown.filter(registration__in={d.registration_id for d in decisions})
+        .annotate(unit=unit_of_item())
+        .order_by()
+        .values("registration", "unit")
+        .annotate(n=Count("pk"), upto=Max("pk"))
+    }
+    for d in decisions:
+        d.group = groups.get((d.registration_id, d.unit), (0, 0))  # type: ignore[attr-defined]
+    return {
+        "page": page,
+        "decisions": decisions,
+        "columns": columns,
+        "trainees": trainees,
+        "trainee": trainee,
+        "total": sum(n for _, _, n, _ in trainees),
+    }
+
+
+def to_countersign(data: QueryDict, user: User) -> list[int] | None:
+    """The ids of the decisions a countersigning form asks for, among those the user may
+    countersign: all of a learner's unit, all of a trainee's, or the ones ticked. None when
+    nothing was asked for."""
+    waiting = awaiting_countersignature(user).order_by()
+    found: QuerySet[Decision]
+    if group := GROUP.fullmatch(data.get("group", "")):
+        registration, unit, upto = (int(n) for n in group.groups())
+        found = (
+            waiting.filter(registration_id=registration, pk__lte=upto)
+            .annotate(unit=unit_of_item())
+            .filter(unit=unit)
+        )
+    elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
+        decided_by, upto = (int(n) for n in trainee.groups())
+        found = waiting.filter(decided_by_id=decided_by, pk__lte=upto)
+    else:
+        ticked = posted_ids(data.getlist("decisions"))
+        if not ticked:
+            return None
+        found = waiting.filter(pk__in=ticked)
+    return list(found.values_list("pk", flat=True))
 
 
 def sign_off_context(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
@@ -78,6 +80,22 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         )
         if reason := locked.closed_because:
             raise refused(reason)
+        return locked
+
+    def lock_all(
+        self, ids: Iterable[int], *, refused: type[Refused] = Refused
+    ) -> list[Registration]:
+        """`lock` for many registrations in one statement, in id order (so two such
+        transactions never wait on each other's), refused if any of them is closed."""
+        locked: list[Registration] = list(
+            self.select_for_update(of=("self",))
+            .select_related("learner__anonymisation")
+            .filter(pk__in=sorted(set(ids)))
+            .order_by("pk")
+        )
+        for registration in locked:
+            if reason := registration.closed_because:
+                raise refused(reason)
         return locked
 
     def open(self) -> RegistrationQuerySet:

@@ -437,7 +437,12 @@ URLS: dict[str, Entry] = {
         files=("evidence_files",),
     ),
     # Each assessor sees the trainees' decisions waiting for them (none for everyone else).
-    "assessment:countersign": Entry(get=EVERYONE, post=EVERYONE, post_keys=("decisions",)),
+    "assessment:countersign": Entry(
+        get=EVERYONE,
+        post=EVERYONE,
+        get_keys=("trainee", *LISTING),
+        post_keys=("decisions", "group", "trainee"),
+    ),
     "assessment:unit-sign-off": Entry(
         get=PORTFOLIO,
         post=only(ASSESSOR),

@@ -6,9 +6,10 @@ from django.test.utils import CaptureQueriesContext
 
 from assessment.caseload import QUIET_DAYS, Rag, caseload, status_of
 from assessment.progress import Progress
-from portal.models import Role, RoleKind, User
+from portal.models import User
 from portfolios.evidence import EvidenceDetails, evidence_add
-from portfolios.models import Registration, RegistrationUnit
+from portfolios.models import Registration
+from tests.assessment.crowd import many_learners
 from tests.portfolios.files import pdf
 
 TODAY = datetime.date(2027, 1, 1)
@@ -60,33 +61,6 @@ def test_the_caseload_lists_only_the_assessors_active_learners_most_urgent_first
     assert caseload(assessor, centre, TODAY, rag=Rag.GREEN) == []
     other = User.objects.create_user(email="other@example.org", password="x", full_name="O")
     assert caseload(other, centre, TODAY) == []
-
-
-def many_learners(registration: Registration, n: int) -> None:
-    """n more learners on the same qualification and plan as `registration`, in bulk."""
-    users = User.objects.bulk_create(
-        User(email=f"bulk{i}@example.org", full_name=f"Learner {i:03d}") for i in range(n)
-    )
-    Role.objects.bulk_create(
-        Role(user=u, centre=registration.centre, kind=RoleKind.LEARNER) for u in users
-    )
-    regs = Registration.objects.bulk_create(
-        Registration(
-            learner=u,
-            centre=registration.centre,
-            qualification=registration.qualification,
-            assessor=registration.assessor,
-            start_date=registration.start_date,
-            planned_end_date=datetime.date(2027, 7, 31),
-        )
-        for u in users
-    )
-    plan = list(registration.planned_units.all())
-    RegistrationUnit.objects.bulk_create(
-        RegistrationUnit(registration=r, unit=p.unit, mandatory=p.mandatory)
-        for r in regs
-        for p in plan
-    )
 
 
 def home_queries(client) -> int:
