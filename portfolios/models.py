@@ -101,7 +101,11 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
     def open(self) -> RegistrationQuerySet:
         """Registrations that still take new records: the same rule as `closed_because`, for
         lists of what is still to do."""
-        return self.filter(status=RegistrationStatus.ACTIVE, learner__anonymisation__isnull=True)
+        # "No anonymisation of the learner" as NOT EXISTS, not as a LEFT JOIN with IS NULL:
+        # PostgreSQL guesses the join keeps a handful of people, so it reads every user to find
+        # a centre's registrations (45 ms at 20,000 learners instead of under 1 ms).
+        anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
+        return self.filter(status=RegistrationStatus.ACTIVE).exclude(Exists(anonymised))
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))

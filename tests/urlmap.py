@@ -513,6 +513,7 @@ URLS: dict[str, Entry] = {
         data=lambda side, user: {"remove": side.plan.items.order_by("pk")[0].pk},
         private=True,
         reach=PLAN_READERS,
+        get_keys=("unplanned", *LISTING),
         post_keys=("remove", "add"),
     ),
     "iqa:sample-new": Entry(
