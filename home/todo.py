@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Count
 from django.urls import reverse
 
 from assessment.caseload import waiting_for_review
@@ -84,9 +85,15 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
                 reverse("assessment:evidence-review", args=[first.pk]),
             )
         )
-    waiting_decisions = awaiting_countersignature(user)
-    if not role.is_trainee and (count := waiting_decisions.count()):
-        learners = waiting_decisions.values("registration").distinct().count()
+    waiting_decisions = (
+        {"count": 0}
+        if role.is_trainee
+        else awaiting_countersignature(user)
+        .order_by()
+        .aggregate(count=Count("pk"), learners=Count("registration", distinct=True))
+    )
+    if count := waiting_decisions["count"]:
+        learners = waiting_decisions["learners"]
         todo.append(
             Todo(
                 f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign, "

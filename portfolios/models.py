@@ -27,6 +27,20 @@ def roles_held(user: User, kind: RoleKind) -> models.QuerySet[Role]:
     return Role.objects.filter(user=user, kind=kind).values("centre_id")  # type: ignore[return-value]
 
 
+def still_open(through: str = "") -> Q:
+    """`Registration.objects.open()` as a condition, on a registration reached `through` a
+    relation ("registration__" from a decision): filtering on the join itself lets PostgreSQL
+    start from the few rows of one centre rather than match every registration.
+
+    "No anonymisation of the learner" is NOT EXISTS, not a LEFT JOIN with IS NULL: on that
+    PostgreSQL guesses the join keeps a handful of people, and reads every user to find a
+    centre's registrations (45 ms at 20,000 learners instead of under 1 ms)."""
+    anonymised = User.objects.filter(
+        pk=OuterRef(f"{through}learner_id"), anonymisation__isnull=False
+    )
+    return Q(~Exists(anonymised), **{f"{through}status": RegistrationStatus.ACTIVE})
+
+
 class RegistrationQuerySet(models.QuerySet["Registration"]):
     def visible_to(self, user: User) -> RegistrationQuerySet:
         """Learners see their own; assessors their caseload; IQAs the registrations they are
@@ -101,11 +115,7 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
     def open(self) -> RegistrationQuerySet:
         """Registrations that still take new records: the same rule as `closed_because`, for
         lists of what is still to do."""
-        # "No anonymisation of the learner" as NOT EXISTS, not as a LEFT JOIN with IS NULL:
-        # PostgreSQL guesses the join keeps a handful of people, so it reads every user to find
-        # a centre's registrations (45 ms at 20,000 learners instead of under 1 ms).
-        anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
-        return self.filter(status=RegistrationStatus.ACTIVE).exclude(Exists(anonymised))
+        return self.filter(still_open())
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))

@@ -210,7 +210,9 @@ def bulk_file(side: Side, user: User | None) -> dict[str, Any]:
 BULK_COLUMNS = ("learner_email", "learner_name", "qualification", "start_date", "optional_units")
 
 URLS: dict[str, Entry] = {
-    "home": Entry(get=EVERYONE, get_keys=("qualification", "status"), forms=(CaseloadFilterForm,)),
+    "home": Entry(
+        get=EVERYONE, get_keys=("qualification", "status", "page"), forms=(CaseloadFilterForm,)
+    ),
     "switch-role": Entry(post=EVERYONE, private=True, data=own_role, post_keys=("role",)),
     "healthz": Entry(get=ANYONE),
     "login": Entry(
@@ -440,7 +442,7 @@ URLS: dict[str, Entry] = {
     "assessment:countersign": Entry(
         get=EVERYONE,
         post=EVERYONE,
-        get_keys=("trainee", *LISTING),
+        get_keys=("trainee", "page"),
         post_keys=("decisions", "group", "trainee"),
     ),
     "assessment:unit-sign-off": Entry(
