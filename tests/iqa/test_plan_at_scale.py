@@ -156,3 +156,17 @@ def test_the_work_not_in_the_plan_is_listed_a_page_at_a_time(client, one, centre
     offered = re.findall(r'name="add" value="([\w-]+)"', first + second)
     assert len(re.findall(r'name="add"', first)) == PER_PAGE
     assert len(offered) == len(set(offered)) == 2 + MORE
+
+
+def test_the_iqas_home_costs_the_same_queries_for_one_planned_item_or_dozens(
+    client, one, centre, sfj, iqa
+):
+    generate(centre, sfj, iqa)
+    client.force_login(iqa)
+    few = queries(lambda: client.get("/"))
+    crowd(one, centre)
+    generate(centre, sfj, iqa)
+    many = queries(lambda: client.get("/"))
+    assert many == few
+    page = client.get("/").content.decode()
+    assert len(re.findall(r"planned samples? not done yet", page)) == 2  # one line a plan
