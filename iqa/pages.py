@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision
 from iqa.models import Action, ActionStatus, Risk, SamplingPlan, Stage
@@ -27,7 +29,34 @@ class Matrix:
     there was work to plan at all."""
 
     columns: list[tuple[object, str]]
-    rows: list[tuple[str, list[tuple[int, int]]]]  # (assessor, [(planned, available)])
+    rows: list[tuple[str, list[SafeString]]]  # (assessor, [each cell, as shown])
+
+
+GAP = mark_safe(" <strong>gap</strong>")
+NONE = mark_safe('<td class=""><span class="text-body-secondary">—</span></td>')
+
+
+def cell(planned: int, available: int) -> SafeString:
+    """A cell of a coverage matrix as the page shows it (planned of available, and "gap" where
+    work was there and nothing is planned): made here, not in the template, since a large
+    centre's matrix has hundreds of cells."""
+    if not (available or planned):
+        return NONE
+    gap = bool(available and not planned)
+    css = "table-danger" if gap else "table-success" if planned else ""
+    return format_html('<td class="{}">{} / {}{}</td>', css, planned, available, GAP if gap else "")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the plan page shows of the period's work: both matrices, the work not in the plan,
+    and the names of the assessors and units they mention."""
+
+    by_units: Matrix
+    by_methods: Matrix
+    unplanned: list[Work]
+    names: dict[int, str]
+    codes: dict[int, str]
 
 
 @dataclass(frozen=True)
@@ -92,9 +121,7 @@ def unplanned_piece(plan: SamplingPlan, wanted: str) -> Work | None:
     return next((w for w in work if work_id(w) == wanted and w.key not in keys), None)
 
 
-def coverage(
-    plan: SamplingPlan, work: list[Work], items: list[Planned]
-) -> tuple[Matrix, Matrix, list[Work]]:
+def coverage(work: list[Work], items: list[Planned]) -> Coverage:
     """Assessors by units and by methods, and the work of the period not yet in the plan:
     counted from the period's work and the plan's items in one pass each."""
     people = dict(
@@ -119,16 +146,18 @@ def coverage(
         return Matrix(
             columns,
             [
-                (name, [(done[(person, v)], available[(person, v)]) for v, _ in columns])
+                (name, [cell(done[(person, v)], available[(person, v)]) for v, _ in columns])
                 for person, name in people.items()
             ],
         )
 
     keys = {i.key for i in items}
-    return (
+    return Coverage(
         matrix(list(units.items())),
         matrix([(m, labels.get(m, m)) for m in methods]),
         [w for w in work if w.key not in keys],
+        people,
+        units,
     )
 
 
@@ -217,29 +246,25 @@ class Unplanned:
     assessor: str
 
 
-def unplanned_page(request: PortalRequest, plan: SamplingPlan, work: list[Work]) -> Page:
-    """One page of the work not in the plan, by learner and unit, each to add by hand. The
-    names come in three queries of plain rows, whatever the number of learners."""
+def unplanned_page(request: PortalRequest, plan: SamplingPlan, covered: Coverage) -> Page:
+    """One page of the work not in the plan, by learner and unit, each to add by hand: the
+    learners' names in one query of plain rows, whatever their number."""
     learners = dict(
         Registration.objects.filter(centre=plan.centre, qualification=plan.qualification)
         .order_by()
         .values_list("pk", "learner__full_name")
     )
-    names = dict(
-        User.objects.filter(pk__in={w.assessor for w in work}).values_list("pk", "full_name")
-    )
-    codes = dict(Unit.objects.filter(pk__in={w.unit for w in work}).values_list("pk", "code"))
     stages = dict(Stage.choices)
     rows = sorted(
         (
             Unplanned(
                 work_id(w),
                 learners[w.registration],
-                codes[w.unit],
+                covered.codes[w.unit],
                 stages[w.stage],
-                names[w.assessor],
+                covered.names[w.assessor],
             )
-            for w in work
+            for w in covered.unplanned
         ),
         key=lambda row: (row.learner, row.unit, row.id),
     )

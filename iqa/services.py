@@ -160,9 +160,11 @@ def work_in_period(
         if in_period:
             key = (registration_id, unit_id, decided_by)
             grouped.setdefault(key, (learner_id, set()))[1].add(method)
+    # By the registrations' ids (an index), not by the centre's registrations again (which
+    # PostgreSQL matched against every sign-off of the portal).
     signed = set(
         UnitSignOff.objects.in_force()
-        .filter(registration__in=registrations)
+        .filter(registration_id__in=sorted({r for r, _, _ in grouped}))
         .values_list("registration_id", "unit_id")
     )
     return [

@@ -80,10 +80,12 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return plan_change(request, plan)
     items = pages.planned(plan)
-    by_units, by_methods, unplanned = pages.coverage(plan, pages.plan_work(plan), items)
+    covered = pages.coverage(pages.plan_work(plan), items)
     listed = plan.items.select_related("registration__learner__anonymisation", "unit", "assessor")
     page, columns = sorted_page(request, listed, pages.ITEM_SORTS, "assessor")
-    sampled = PlanItem.objects.filter(plan=plan, samples__isnull=False).values("pk").distinct()
+    sampled = (
+        PlanItem.objects.filter(plan=plan, samples__isnull=False).order_by().values("pk").distinct()
+    )
     context = {
         "plan": plan,
         "page": page,
@@ -91,9 +93,9 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "planned": len(items),
         "sampled_count": sampled.count(),
         "sampled": set(sampled.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True)),
-        "by_units": by_units,
-        "by_methods": by_methods,
-        "unplanned": pages.unplanned_page(request, plan, unplanned),
+        "by_units": covered.by_units,
+        "by_methods": covered.by_methods,
+        "unplanned": pages.unplanned_page(request, plan, covered),
         "is_iqa": plan.iqa_id == request.user.pk,
         "documents": plan.documents.all()[:5],
     }

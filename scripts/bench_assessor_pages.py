@@ -4,8 +4,8 @@ floor page (`/accounts/password_change/`) measured alternately in the same run.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> \\
         .venv/bin/python scripts/bench_assessor_pages.py [--rounds 7] [--centre "Load centre 01"]
 
-Needs a population (`manage.py generate_load_data --centres 1 --learners 1000
---small-centre-learners 5`, or `scripts/assessor_population.py`). Runs with DEBUG off through
+Needs a population (`manage.py generate_load_data`: 20 centres of 1,000 learners and a small
+centre of 5, `Load centre 00`). Runs with DEBUG off through
 Django's test client (no network), logged in with `force_login`. Each page is fetched once to
 warm up, then `--rounds` times each alternating with the floor page; the median server time is
 printed with the query count (counted in a separate fetch) and the size of the response.
@@ -37,6 +37,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -122,16 +123,25 @@ def pages_of(centre: Centre, rounds: int) -> None:
         .first()
     )
     assert evidence is not None
-    qualification = registration.qualification
-    plan = SamplingPlan.objects.filter(centre=centre, iqa=iqa, qualification=qualification).first()
-    if plan is None:
+    # The centre's largest plan, opened by its IQA; made for the period if there is none.
+    largest = (
+        SamplingPlan.objects.filter(centre=centre)
+        .annotate(size=Count("items"))
+        .order_by("-size", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if largest is not None:
+        plan = SamplingPlan.objects.select_related("iqa", "qualification").get(pk=largest)
+    else:
         plan = plan_generate(
             centre=centre,
-            qualification=qualification,
+            qualification=registration.qualification,
             starts_on=PERIOD[0],
             ends_on=PERIOD[1],
             actor=iqa,
         )
+    iqa, qualification = plan.iqa, plan.qualification
     as_assessor, as_iqa = client_for(assessor), client_for(iqa)
     history = reverse(
         "assessment:item-history",
@@ -160,8 +170,8 @@ def pages_of(centre: Centre, rounds: int) -> None:
                 rolled_back_post(plan_page, add), rounds)  # fmt: skip
     form = {
         "qualification": qualification.pk,
-        "starts_on": PERIOD[0].isoformat(),
-        "ends_on": PERIOD[1].isoformat(),
+        "starts_on": plan.starts_on.isoformat(),
+        "ends_on": plan.ends_on.isoformat(),
     }
     form_token = iter(range(10**6))
     form = {**form, "form_token": lambda: str(uuid.UUID(int=next(form_token)))}
@@ -194,7 +204,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--centre", action="append")
     args = parser.parse_args()
-    names = args.centre or ["Load centre 01", "Load centre 02"]
+    names = args.centre or ["Load centre 01", "Load centre 00"]
     for name in names:
         pages_of(Centre.objects.get(name=name), args.rounds)
 
