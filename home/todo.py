@@ -76,8 +76,9 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
 def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
     todo = []
     waiting = waiting_for_review(user, role.centre)
-    if first := waiting.first():
-        count = waiting.count()
+    # Both asked whatever the answer, so the page costs the same queries with or without.
+    first, count = waiting.first(), waiting.count()
+    if first is not None:
         todo.append(
             Todo(
                 f"{plural(count, 'piece', 'pieces')} of evidence waiting for your review "

@@ -13,7 +13,8 @@ from assessment.models import Decision, Outcome
 from assessment.services import Judgement, decision_record
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
-from qualifications.models import Criterion
+from portfolios.models import RegistrationUnit
+from qualifications.models import Criterion, Qualification, Unit
 from tests.assessment.crowd import decisions_on, many_learners
 from tests.portfolios.files import pdf
 
@@ -95,3 +96,23 @@ def test_an_items_history_costs_the_same_queries_for_one_decision_or_many(
     decisions_on(many_learners(registration, 30), assessor, 5)
     assert Decision.objects.filter(registration=registration, criterion=criterion).count() == 7
     assert queries(client, url) == few
+
+
+def test_the_caseload_costs_the_same_queries_whatever_the_number_of_qualifications(
+    client, registration, assessor
+):
+    """The caseload shows counts, never the rules of combination: a learner on another
+    qualification costs no query of its own (reading a qualification's rules takes five)."""
+    client.force_login(assessor)
+    few = queries(client, "/")
+    for code in ("601/3576/1", "CCA010-02", "L2-DPSOD"):
+        [other] = many_learners(registration, 1, prefix=f"on-{code.replace('/', '-')}")
+        other.qualification = Qualification.objects.get(code=code)
+        other.save()
+        other.planned_units.all().delete()
+        RegistrationUnit.objects.bulk_create(
+            RegistrationUnit(registration=other, unit=u)
+            for u in Unit.objects.filter(memberships__qualification=other.qualification)[:3]
+        )
+    assert queries(client, "/") == few
+    assert client.get("/").content.decode().count('class="progress-bar') == 4
