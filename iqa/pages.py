@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, Risk, SamplingPlan, Stage
+from iqa.models import Action, ActionStatus, PlanItem, Risk, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import risk_of, work_in_period
 from portal.http import PortalRequest
@@ -68,22 +69,50 @@ class Planned:
     stage: str
     assessor: int
     methods: list[str]
+    pk: int
 
     @property
     def key(self) -> tuple[int, int, str]:
         return (self.registration, self.unit, self.stage)
 
 
-# A plan's items are sorted by assessor, learner, unit or stage.
-ITEM_SORTS = {
-    "assessor": (
-        "Assessor",
-        ("assessor__full_name", "registration__learner__full_name", "unit__code", "stage"),
-    ),
-    "learner": ("Learner", ("registration__learner__full_name", "unit__code", "stage")),
-    "unit": ("Unit", ("unit__code", "registration__learner__full_name", "stage")),
-    "stage": ("Stage", ("stage", "assessor__full_name", "registration__learner__full_name")),
-}
+def item_sorts(
+    covered: Coverage, learners: dict[int, str]
+) -> dict[str, tuple[str, Callable[[Planned], tuple[object, ...]]]]:
+    """A plan's items sorted by assessor, learner, unit or stage, from the names already read
+    (sorting in the database joined the portal's every registration)."""
+
+    def names(i: Planned) -> tuple[str, str, str]:
+        return (
+            covered.names.get(i.assessor, ""),
+            learners.get(i.registration, ""),
+            covered.codes.get(i.unit, ""),
+        )
+
+    return {
+        "assessor": ("Assessor", lambda i: (*names(i), i.stage, i.pk)),
+        "learner": ("Learner", lambda i: (names(i)[1], names(i)[2], i.stage, i.pk)),
+        "unit": ("Unit", lambda i: (names(i)[2], names(i)[1], i.stage, i.pk)),
+        "stage": ("Stage", lambda i: (i.stage, names(i)[0], names(i)[1], i.pk)),
+    }
+
+
+def learner_names(plan: SamplingPlan) -> dict[int, str]:
+    """The learners' names by registration, of the plan's centre and qualification."""
+    return dict(
+        Registration.objects.filter(centre=plan.centre, qualification=plan.qualification)
+        .order_by()
+        .values_list("pk", "learner__full_name")
+    )
+
+
+def items_shown(page: Page) -> list[PlanItem]:
+    """The page's plan items, loaded whole, in the page's order."""
+    found = PlanItem.objects.filter(pk__in=[i.pk for i in page]).select_related(
+        "registration__learner__anonymisation", "unit", "assessor"
+    )
+    loaded = {item.pk: item for item in found}
+    return [loaded[i.pk] for i in page]
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
@@ -94,7 +123,7 @@ def planned(plan: SamplingPlan) -> list[Planned]:
     return [
         Planned(*row)
         for row in plan.items.order_by().values_list(
-            "registration_id", "unit_id", "stage", "assessor_id", "methods"
+            "registration_id", "unit_id", "stage", "assessor_id", "methods", "pk"
         )
     ]
 
@@ -246,14 +275,8 @@ class Unplanned:
     assessor: str
 
 
-def unplanned_page(request: PortalRequest, plan: SamplingPlan, covered: Coverage) -> Page:
-    """One page of the work not in the plan, by learner and unit, each to add by hand: the
-    learners' names in one query of plain rows, whatever their number."""
-    learners = dict(
-        Registration.objects.filter(centre=plan.centre, qualification=plan.qualification)
-        .order_by()
-        .values_list("pk", "learner__full_name")
-    )
+def unplanned_page(request: PortalRequest, covered: Coverage, learners: dict[int, str]) -> Page:
+    """One page of the work not in the plan, by learner and unit, each to add by hand."""
     stages = dict(Stage.choices)
     rows = sorted(
         (

@@ -33,7 +33,7 @@ from iqa.services import (
     strategy_save,
 )
 from portal.http import PortalRequest, posted_id, posted_ids, private_pdf
-from portal.listing import sorted_page
+from portal.listing import sorted_rows_page
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
 from portfolios.access import closed_redirect, registration_for
@@ -81,21 +81,24 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         return plan_change(request, plan)
     items = pages.planned(plan)
     covered = pages.coverage(pages.plan_work(plan), items)
-    listed = plan.items.select_related("registration__learner__anonymisation", "unit", "assessor")
-    page, columns = sorted_page(request, listed, pages.ITEM_SORTS, "assessor")
+    learners = pages.learner_names(plan)
+    sorts = pages.item_sorts(covered, learners)
+    page, columns = sorted_rows_page(request, items, sorts, "assessor")
+    shown = pages.items_shown(page)
     sampled = (
         PlanItem.objects.filter(plan=plan, samples__isnull=False).order_by().values("pk").distinct()
     )
     context = {
         "plan": plan,
         "page": page,
+        "shown": shown,
         "columns": columns,
         "planned": len(items),
         "sampled_count": sampled.count(),
-        "sampled": set(sampled.filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True)),
+        "sampled": set(sampled.filter(pk__in=[i.pk for i in shown]).values_list("pk", flat=True)),
         "by_units": covered.by_units,
         "by_methods": covered.by_methods,
-        "unplanned": pages.unplanned_page(request, plan, covered),
+        "unplanned": pages.unplanned_page(request, covered, learners),
         "is_iqa": plan.iqa_id == request.user.pk,
         "documents": plan.documents.all()[:5],
     }

@@ -37,7 +37,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Max  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -179,6 +179,17 @@ def pages_of(centre: Centre, rounds: int) -> None:
             rolled_back_post(reverse("iqa:plan-new"), form), rounds)  # fmt: skip
     measure("countersign the first page (rolled back)", as_assessor,
             rolled_back_post(COUNTERSIGN, None), rounds)  # fmt: skip
+    trainee = (
+        Decision.objects.filter(registration__centre=centre, provisional=True, current=True)
+        .values("decided_by")
+        .annotate(n=Count("pk"), upto=Max("pk"))
+        .order_by("-n")
+        .first()
+    )
+    if trainee is not None:
+        scope = {"trainee": f"{trainee['decided_by']}-{trainee['upto']}"}
+        measure(f"countersign all {trainee['n']} of a trainee's (rolled back)", as_assessor,
+                rolled_back_post(COUNTERSIGN, scope), rounds)  # fmt: skip
 
 
 def rolled_back_post(url: str, data: dict[str, Any] | None) -> Callable[[Client], object]:

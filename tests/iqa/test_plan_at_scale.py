@@ -170,3 +170,22 @@ def test_the_iqas_home_costs_the_same_queries_for_one_planned_item_or_dozens(
     assert many == few
     page = client.get("/").content.decode()
     assert len(re.findall(r"planned samples? not done yet", page)) == 2  # one line a plan
+
+
+def test_the_plans_items_are_sorted_by_learner_across_pages_each_once(
+    client, one, centre, sfj, iqa
+):
+    crowd(one, centre)
+    plan = generate(centre, sfj, iqa)
+    client.force_login(iqa)
+    url = reverse("iqa:plan-detail", args=[plan.pk])
+    total = plan.items.count()
+    assert total > PER_PAGE
+    removes, learners = [], []
+    for n in range(1, -(-total // PER_PAGE) + 1):
+        page = client.get(url, {"sort": "learner", "page": n}).content.decode()
+        table = page[page.index('data-testid="plan-items"') : page.index("</table>")]
+        removes += re.findall(r'name="remove" value="(\d+)"', table)
+        learners += re.findall(r"<tr>\s*<td>[^<]*</td><td>([^<]+)</td>", table)
+    assert sorted(map(int, removes)) == sorted(plan.items.values_list("pk", flat=True))
+    assert learners == sorted(learners) and len(learners) == total
