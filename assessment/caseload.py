@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from assessment.progress import Progress, progress_of
+from assessment.progress import Counts, counts_of
 from portal.models import Centre, User
 from portfolios.models import Evidence, Registration
 
@@ -37,7 +37,7 @@ RAG_RULE = (
 
 @dataclass(frozen=True)
 class CaseloadRow:
-    progress: Progress
+    progress: Counts  # the counts only: a caseload needs no rules of combination
     rag: str
     reason: str
     last_submitted: datetime.date | None
@@ -62,7 +62,7 @@ def time_gone(registration: Registration, today: datetime.date) -> int | None:
 
 
 def status_of(
-    progress: Progress, last: datetime.date | None, today: datetime.date
+    progress: Counts, last: datetime.date | None, today: datetime.date
 ) -> tuple[str, str, bool]:
     """(red/amber/green, the reason in words, whether the learner has gone quiet)."""
     registration = progress.registration
@@ -112,7 +112,7 @@ def caseload(
         .values_list("registration", "last")
     )
     rows = []
-    for progress in progress_of(found, with_route=False):
+    for progress in counts_of(found):
         submitted = last.get(progress.registration.pk)
         latest = timezone.localdate(submitted) if submitted else None
         status, reason, quiet = status_of(progress, latest, today)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from portal.models import User
 from portfolios.models import Evidence, EvidenceMethod, ItemTarget, Registration
@@ -118,3 +119,13 @@ class UnitSignOff(models.Model):
     @property
     def achieved(self) -> bool:
         return self.learner_signed_at is not None and self.unlocked_at is None
+
+
+def unit_of_item(prefix: str = "") -> Coalesce:
+    """The unit of the item a decision (or, with `prefix`, a related decision) is about, as an
+    expression a query can group and filter by."""
+    return Coalesce(
+        f"{prefix}criterion__unit_id",
+        f"{prefix}range_item__unit_id",
+        f"{prefix}knowledge_item__unit_id",
+    )

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections import Counter
+from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from assessment.caseload import RAG_RULE, caseload, waiting_for_review
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, UnitSignOff, unit_of_item
 from assessment.progress import decision_state
 from assessment.services import unit_missing
-from portal.http import PortalRequest
+from portal.http import PortalRequest, posted_id, posted_ids
+from portal.listing import PER_PAGE
 from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
 from portfolios.mapping import Targets, picker_context
-from portfolios.models import Evidence, Mapping, MappingStatus, Registration
+from portfolios.models import Evidence, Mapping, MappingStatus, Registration, still_open
 from portfolios.uploads import INLINE_TYPES
 from qualifications.models import Unit
 
@@ -112,23 +118,114 @@ def awaiting_countersignature(user: User) -> QuerySet[Decision]:
         "centre_id"
     )
     return (
-        Decision.objects.filter(
-            provisional=True,
-            current=True,
-            registration__in=Registration.objects.open().filter(centre__in=centres),
-        )
+        Decision.objects.filter(provisional=True, current=True, registration__centre__in=centres)
+        .filter(still_open("registration__"))
         .exclude(Q(decided_by=user) | Q(registration__learner=user))
-        .select_related(
-            "registration__learner",
-            "registration__qualification",
-            "decided_by",
-            "criterion__unit",
-            "range_item__unit",
-            "knowledge_item__unit",
-        )
-        .prefetch_related("evidence")
         .order_by("registration__learner__full_name", "decided_at", "pk")
     )
+
+
+# "All of a learner's unit" (registration-unit-newest id) and "all of a trainee's" (trainee-
+# newest id): only what was waiting when the page was shown, never a decision that came after.
+GROUP = re.compile(r"(\d{1,18})-(\d{1,18})-(\d{1,18})")
+TRAINEE = re.compile(r"(\d{1,18})-(\d{1,18})")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A decision waiting for a countersignature, as a plain row: enough to sort, group and
+    count them all without loading any as an object."""
+
+    pk: int
+    registration: int
+    learner: str
+    unit: int
+    decided_by: int
+    decided_at: datetime.datetime
+
+
+def countersign_context(request: PortalRequest) -> dict[str, object]:
+    """A page of the decisions waiting for the user's countersignature, by learner and unit,
+    with how many each trainee has waiting: a fixed number of queries however many wait.
+
+    Every waiting decision is read as a narrow row (sorted, grouped and counted here), and only
+    the page's are loaded whole: sorting them in the database by learner and unit code joined
+    eight tables for every waiting decision of the centre."""
+    rows = [
+        Waiting(*row)
+        for row in awaiting_countersignature(request.user)
+        .annotate(unit=unit_of_item())
+        .order_by()
+        .values_list(
+            "pk", "registration", "registration__learner__full_name", "unit", "decided_by",
+            "decided_at",
+        )
+    ]  # fmt: skip
+    trainee = posted_id(request.GET.get("trainee"))
+    shown = [r for r in rows if r.decided_by == trainee] if trainee else rows
+    codes = dict(Unit.objects.filter(pk__in={r.unit for r in shown}).values_list("pk", "code"))
+    shown.sort(key=lambda r: (r.learner, r.registration, codes[r.unit], r.decided_at, r.pk))
+    page = Paginator(shown, PER_PAGE).get_page(request.GET.get("page"))
+    groups: dict[tuple[int, int], tuple[int, int]] = {}
+    for r in shown:
+        n, upto = groups.get((r.registration, r.unit), (0, 0))
+        groups[(r.registration, r.unit)] = (n + 1, max(upto, r.pk))
+    found = Decision.objects.filter(pk__in=[r.pk for r in page]).select_related(
+        "registration__learner",
+        "registration__qualification",
+        "decided_by",
+        "criterion__unit",
+        "range_item__unit",
+        "knowledge_item__unit",
+    )
+    loaded = {d.pk: d for d in found.prefetch_related("evidence")}
+    decisions = []
+    for r in page:
+        decision = loaded[r.pk]
+        decision.unit, decision.unit_code = r.unit, codes[r.unit]  # type: ignore[attr-defined]
+        decision.group = groups[(r.registration, r.unit)]  # type: ignore[attr-defined]
+        decisions.append(decision)
+    return {
+        "page": page,
+        "decisions": decisions,
+        "trainees": trainees_waiting(rows),
+        "trainee": trainee,
+        "total": len(rows),
+    }
+
+
+def trainees_waiting(rows: list[Waiting]) -> list[tuple[int, str, int, int]]:
+    """(trainee, name, decisions waiting, the newest one's id) for each trainee, by name."""
+    counts = Counter(r.decided_by for r in rows)
+    newest: dict[int, int] = {}
+    for r in rows:
+        newest[r.decided_by] = max(newest.get(r.decided_by, 0), r.pk)
+    names = User.objects.filter(pk__in=counts).order_by("full_name", "pk")
+    return [(pk, name, counts[pk], newest[pk]) for pk, name in names.values_list("pk", "full_name")]
+
+
+def to_countersign(data: QueryDict, user: User) -> list[int] | None:
+    """The ids of the decisions a countersigning form asks for, among those the user may
+    countersign: all of a learner's unit, all of a trainee's, or the ones ticked. None when
+    nothing was asked for."""
+    waiting = awaiting_countersignature(user).order_by()
+    found: QuerySet[Decision]
+    if group := GROUP.fullmatch(data.get("group", "")):
+        registration, unit, upto = (int(n) for n in group.groups())
+        found = (
+            waiting.filter(registration_id=registration, pk__lte=upto)
+            .annotate(unit=unit_of_item())
+            .filter(unit=unit)
+        )
+    elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
+        decided_by, upto = (int(n) for n in trainee.groups())
+        found = waiting.filter(decided_by_id=decided_by, pk__lte=upto)
+    else:
+        ticked = posted_ids(data.getlist("decisions"))
+        if not ticked:
+            return None
+        found = waiting.filter(pk__in=ticked)
+    return list(found.values_list("pk", flat=True))
 
 
 def sign_off_context(
@@ -161,6 +258,12 @@ def history_entries(decisions: list[Decision]) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(subject__in=subjects).select_related("actor").order_by("-pk")
 
 
+# The caseload is sorted by status (worked out for every learner) and shown a page at a time;
+# beside it, the oldest evidence waiting and the first learners gone quiet.
+WAITING_SHOWN = 50
+QUIET_SHOWN = 10
+
+
 def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     """The assessor's home: the caseload with its filters, evidence to review, quiet learners
     and, for a qualified assessor, trainees' decisions to countersign."""
@@ -181,12 +284,14 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         qualification_id=wanted.get("qualification"),
         rag=wanted.get("status") or None,
     )
+    quiet = [row for row in rows if row.quiet]
     return {
         "today": today,
-        "rows": rows,
+        "rows": Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
         "filter_form": form,
         "rag_rule": RAG_RULE,
-        "waiting": list(waiting_for_review(request.user, role.centre)[:50]),
-        "quiet": [row for row in rows if row.quiet],
+        "waiting": list(waiting_for_review(request.user, role.centre)[:WAITING_SHOWN]),
+        "quiet": quiet[:QUIET_SHOWN],
+        "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),
         "to_countersign": 0 if role.is_trainee else awaiting_countersignature(request.user).count(),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as Mapping_
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db.models import Count, Q
@@ -17,7 +17,9 @@ from qualifications.rules.adapter import rules_for
 
 
 @dataclass(frozen=True)
-class Progress:
+class Counts:
+    """How far a registration has come, in numbers: no rules of combination needed."""
+
     registration: Registration
     criteria: int
     evidenced: int
@@ -25,8 +27,6 @@ class Progress:
     units: int
     units_achieved: int
     evidence_items: int
-    verdict: Verdict
-    route: Route | None  # None where the caller did not ask for it (it costs milliseconds)
 
     @property
     def percent_evidenced(self) -> int:
@@ -37,8 +37,22 @@ class Progress:
         return round(100 * self.met / self.criteria) if self.criteria else 0
 
 
+@dataclass(frozen=True)
+class Progress(Counts):
+    """The counts, with the rules of combination's verdict on the units achieved."""
+
+    verdict: Verdict
+    route: Route | None  # None where the caller did not ask for it (it costs milliseconds)
+
+
 def per_registration(rows: Iterable[Mapping_[str, Any]], key: str) -> dict[int, int]:
     return {row[key]: row["n"] for row in rows}
+
+
+def counts_of(registrations: Sequence[Registration]) -> list[Counts]:
+    """The counts for several registrations in a fixed number of counting queries, without
+    reading or applying any qualification's rules (the caseload needs only these)."""
+    return [counts for counts, _, _ in _tally(registrations)]
 
 
 def progress_of(
@@ -46,6 +60,25 @@ def progress_of(
 ) -> list[Progress]:
     """Progress for several registrations: a fixed number of counting queries in all, plus the
     rules of each distinct qualification."""
+    rules: dict[int, Rules] = {}
+    result = []
+    for counts, achieved, plan in _tally(registrations):
+        qualification = counts.registration.qualification
+        if qualification.pk not in rules:
+            rules[qualification.pk] = rules_for(qualification)
+        these = rules[qualification.pk]
+        result.append(
+            Progress(
+                **{f.name: getattr(counts, f.name) for f in fields(Counts)},
+                verdict=evaluate(these, achieved),  # signed off and countersigned
+                route=shortest_route(these, achieved, chosen=plan) if with_route else None,
+            )
+        )
+    return result
+
+
+def _tally(registrations: Sequence[Registration]) -> list[tuple[Counts, list[str], list[str]]]:
+    """Each registration's counts, with the codes of its achieved and its planned units."""
     ids = [r.pk for r in registrations]
     criteria = per_registration(
         RegistrationUnit.objects.filter(registration__in=ids)
@@ -77,41 +110,34 @@ def progress_of(
         .annotate(n=Count("pk")),
         "registration",
     )
-    achieved_units: dict[int, list[str]] = {}
+    achieved: dict[int, list[str]] = {}
     for registration_id, code in (
         UnitSignOff.objects.achieved()
         .filter(registration__in=ids)
         .values_list("registration", "unit__code")
     ):
-        achieved_units.setdefault(registration_id, []).append(code)
+        achieved.setdefault(registration_id, []).append(code)
     plans: dict[int, list[str]] = {}
     for registration_id, code in RegistrationUnit.objects.filter(registration__in=ids).values_list(
         "registration", "unit__code"
     ):
         plans.setdefault(registration_id, []).append(code)
-    rules: dict[int, Rules] = {}
-    result = []
-    for registration in registrations:
-        if registration.qualification_id not in rules:
-            rules[registration.qualification_id] = rules_for(registration.qualification)
-        these = rules[registration.qualification_id]
-        achieved = achieved_units.get(registration.pk, [])  # signed off and countersigned
-        result.append(
-            Progress(
-                registration=registration,
-                criteria=criteria.get(registration.pk, 0),
-                evidenced=evidenced.get(registration.pk, 0),
-                met=met.get(registration.pk, 0),
-                units=len(plans.get(registration.pk, [])),
-                units_achieved=len(achieved),
-                evidence_items=items.get(registration.pk, 0),
-                verdict=evaluate(these, achieved),
-                route=shortest_route(these, achieved, chosen=plans.get(registration.pk, []))
-                if with_route
-                else None,
-            )
+    return [
+        (
+            Counts(
+                registration=r,
+                criteria=criteria.get(r.pk, 0),
+                evidenced=evidenced.get(r.pk, 0),
+                met=met.get(r.pk, 0),
+                units=len(plans.get(r.pk, [])),
+                units_achieved=len(achieved.get(r.pk, [])),
+                evidence_items=items.get(r.pk, 0),
+            ),
+            achieved.get(r.pk, []),
+            plans.get(r.pk, []),
         )
-    return result
+        for r in registrations
+    ]
 
 
 class CriterionState:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
-from portal.audit import audit_append, lock_chain
+from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
@@ -66,10 +66,10 @@ def assessor_role(user: User, registration: Registration) -> Role | None:
     ).first()
 
 
-def summary(decision: Decision, evidence: Sequence[Evidence] | None = None) -> dict[str, object]:
-    """What the audit log keeps of a decision. `evidence`: its evidence, when the caller has
-    just given it (saving a query)."""
-    given = decision.evidence.all() if evidence is None else evidence
+def summary(decision: Decision, evidence: Iterable[int] | None = None) -> dict[str, object]:
+    """What the audit log keeps of a decision. `evidence`: the ids of its evidence, when the
+    caller has them already (saving a query)."""
+    given = [e.pk for e in decision.evidence.all()] if evidence is None else evidence
     return {
         "registration": decision.registration_id,
         "criterion": decision.criterion_id,
@@ -78,7 +78,7 @@ def summary(decision: Decision, evidence: Sequence[Evidence] | None = None) -> d
         "outcome": decision.outcome,
         "provisional": decision.provisional,
         "decided_by": decision.decided_by_id,
-        "evidence": sorted(e.pk for e in given),
+        "evidence": sorted(given),
         "feedback": decision.feedback,
     }
 
@@ -244,7 +244,7 @@ def _decide(
         centre_id=registration.centre_id,
         subject=f"decision:{decision.pk}",
         before=before,
-        after=summary(decision, evidence),
+        after=summary(decision, [e.pk for e in evidence]),
     )
     return decision
 
@@ -261,48 +261,80 @@ def _same(
     )
 
 
-def decision_countersign(*, decisions: Sequence[Decision], actor: User) -> None:
-    """A qualified assessor confirms a trainee's provisional decisions."""
+def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) -> int:
+    """A qualified assessor confirms a trainee's provisional decisions (or their ids): all or
+    none, each with its audit entry. Returns how many were countersigned.
+
+    A fixed number of queries whatever the number of decisions, so a page's selection or all
+    of a trainee's work is one short transaction: the chains, then the registrations and the
+    decisions locked in one statement each, checked together, one update and one insert of
+    the audit entries."""
+    ids = sorted({d if isinstance(d, int) else d.pk for d in decisions})
+    found = Decision.objects.filter(pk__in=ids)
+    registrations = dict(found.values_list("registration_id", "registration__centre_id"))
     now = timezone.now()
     with transaction.atomic():
-        for centre_id in sorted({d.registration.centre_id for d in decisions}):
+        for centre_id in sorted(set(registrations.values())):
             lock_chain(centre_id)
-        for registration_id in sorted({d.registration_id for d in decisions}):
-            Registration.objects.lock(registration_id, refused=DecisionRefused)
+        Registration.objects.lock_all(registrations, refused=DecisionRefused)
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
-        decisions = list(
-            Decision.objects.select_for_update(of=("self",))
-            .select_related("registration")
-            .filter(pk__in=[d.pk for d in decisions])
-            .order_by("pk")
+        locked = list(
+            found.select_for_update(of=("self",)).select_related("registration").order_by("pk")
         )
-        for decision in decisions:
-            role = assessor_role(actor, decision.registration)
-            if (
-                role is None
-                or role.is_trainee
-                or actor.pk in (decision.decided_by_id, decision.registration.learner_id)
-            ):
-                raise PermissionDenied(NOT_A_COUNTERSIGNER)
-            if not (decision.provisional and decision.current):
-                raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
-            if decision.samples.filter(lock_lifted_at__isnull=True).exists():  # type: ignore[attr-defined]
-                raise DecisionRefused(SAMPLED.format(item=decision.target))
-        for decision in decisions:
-            before = summary(decision)
+        _check_countersign(locked, len(ids), actor)
+        evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
+        for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
+            decision_id__in=ids
+        ).values_list("decision_id", "evidence_id"):
+            evidence[decision_id].append(evidence_id)
+        before = {d.pk: summary(d, evidence[d.pk]) for d in locked}
+        found.update(provisional=False, countersigned_by=actor, countersigned_at=now)
+        entries = []
+        for decision in locked:
             decision.provisional = False
-            decision.countersigned_by = actor
-            decision.countersigned_at = now
-            decision.save(update_fields=["provisional", "countersigned_by", "countersigned_at"])
-            audit_append(
-                actor=actor,
-                action="decision.countersigned",
-                centre_id=decision.registration.centre_id,
-                subject=f"decision:{decision.pk}",
-                before=before,
-                after=summary(decision),
+            decision.countersigned_by, decision.countersigned_at = actor, now
+            entries.append(
+                Entry(
+                    actor=actor,
+                    action="decision.countersigned",
+                    centre_id=decision.registration.centre_id,
+                    subject=f"decision:{decision.pk}",
+                    before=before[decision.pk],
+                    after=summary(decision, evidence[decision.pk]),
+                )
             )
+        audit_append_many(entries)
+    return len(locked)
+
+
+def _check_countersign(decisions: list[Decision], asked: int, actor: User) -> None:
+    """Refuse the lot unless the actor may countersign every one and each still needs it."""
+    qualified = set(
+        Role.objects.filter(user=actor, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
+            "centre_id", flat=True
+        )
+    )
+    for decision in decisions:
+        registration = decision.registration
+        if registration.centre_id not in qualified or actor.pk in (
+            decision.decided_by_id,
+            registration.learner_id,
+        ):
+            raise PermissionDenied(NOT_A_COUNTERSIGNER)
+    if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
+        raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+    sampled = (
+        Decision.objects.filter(
+            pk__in=[d.pk for d in decisions],
+            samples__isnull=False,
+            samples__lock_lifted_at__isnull=True,
+        )
+        .select_related("criterion", "range_item", "knowledge_item")
+        .first()
+    )
+    if sampled is not None:
+        raise DecisionRefused(SAMPLED.format(item=sampled.target))
 
 
 NOT_COMPLETE = "The unit cannot be signed off yet: {items}."

@@ -26,6 +26,7 @@ from assessment.models import Decision, UnitSignOff
 from assessment.progress import unit_other_items, unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
+    NOTHING_TO_COUNTERSIGN,
     DecisionRefused,
     GoneMeanwhile,
     Judgement,
@@ -160,23 +161,25 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
 
 @login_required
 def countersign(request: PortalRequest) -> HttpResponse:
-    """A qualified assessor's list of trainees' provisional decisions, to countersign."""
-    waiting = list(pages.awaiting_countersignature(request.user))
+    """A qualified assessor's list of trainees' provisional decisions, a page at a time, to
+    countersign: the ones ticked, all of a learner's unit, or all of a trainee's."""
     if request.method == "POST":
-        chosen = posted_ids(request.POST.getlist("decisions"))
-        decisions = [d for d in waiting if d.pk in chosen]
-        if not decisions:
+        ids = pages.to_countersign(request.POST, request.user)
+        if ids is None:
             messages.error(request, NONE_CHOSEN)
+        elif not ids:  # countersigned meanwhile, or not theirs to countersign
+            flash_refusal(request, DecisionRefused(NOTHING_TO_COUNTERSIGN))
         else:
             try:
-                decision_countersign(decisions=decisions, actor=request.user)
+                done = decision_countersign(decisions=ids, actor=request.user)
             except DecisionRefused as refused:
                 flash_refusal(request, refused)  # the list is shown again, as it now stands
             else:
-                plural = "" if len(decisions) == 1 else "s"
-                messages.success(request, f"{len(decisions)} decision{plural} countersigned.")
-                return redirect("assessment:countersign")
-    return render(request, "assessment/countersign.html", {"waiting": waiting})
+                plural = "" if done == 1 else "s"
+                messages.success(request, f"{done} decision{plural} countersigned.")
+                return redirect(request.get_full_path())
+    context = pages.countersign_context(request)
+    return render(request, "assessment/countersign.html", context)
 
 
 @login_required

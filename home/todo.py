@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
 from assessment.caseload import waiting_for_review
@@ -16,7 +17,7 @@ from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import PlanItem, Sample
 from iqa.pages import actions_overdue, actions_to_close, assessor_actions
 from portal.models import Role, RoleKind, User
-from portfolios.models import Registration
+from portfolios.models import Registration, still_open
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
 def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
     todo = []
     waiting = waiting_for_review(user, role.centre)
-    if first := waiting.first():
-        count = waiting.count()
+    # Both asked whatever the answer, so the page costs the same queries with or without.
+    first, count = waiting.first(), waiting.count()
+    if first is not None:
         todo.append(
             Todo(
                 f"{plural(count, 'piece', 'pieces')} of evidence waiting for your review "
@@ -84,9 +86,15 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
                 reverse("assessment:evidence-review", args=[first.pk]),
             )
         )
-    waiting_decisions = awaiting_countersignature(user)
-    if not role.is_trainee and (count := waiting_decisions.count()):
-        learners = waiting_decisions.values("registration").distinct().count()
+    waiting_decisions = (
+        {"count": 0}
+        if role.is_trainee
+        else awaiting_countersignature(user)
+        .order_by()
+        .aggregate(count=Count("pk"), learners=Count("registration", distinct=True))
+    )
+    if count := waiting_decisions["count"]:
+        learners = waiting_decisions["learners"]
         todo.append(
             Todo(
                 f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign, "
@@ -110,27 +118,25 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
 
 def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
     todo = []
-    items = list(
-        PlanItem.objects.filter(
-            plan__iqa=user, plan__centre=role.centre, registration__in=Registration.objects.open()
-        ).select_related("plan")
+    # Planned items not sampled yet (by anyone), on registrations still open: counted per plan
+    # in the database, however many plans and items the IQA has made over the years.
+    sampled = Sample.objects.filter(
+        registration=OuterRef("registration"), unit=OuterRef("unit"), stage=OuterRef("stage")
     )
-    sampled = set(
-        Sample.objects.filter(registration__in={i.registration_id for i in items}).values_list(
-            "registration_id", "unit_id", "stage"
-        )
+    due = (
+        PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre)
+        .filter(still_open("registration__"))
+        .exclude(Exists(sampled))
+        .values("plan", "plan__ends_on")
+        .annotate(count=Count("pk"))
+        .order_by("plan")
     )
-    due: dict[int, tuple[int, bool]] = {}  # plan id: (items not sampled, plan over)
-    for item in items:
-        if (item.registration_id, item.unit_id, item.stage) not in sampled:
-            count, _ = due.get(item.plan_id, (0, False))
-            due[item.plan_id] = (count + 1, item.plan.ends_on < today)
-    for plan_id, (count, over) in sorted(due.items()):
+    for row in due:
         todo.append(
             Todo(
-                f"{plural(count, 'planned sample', 'planned samples')} not done yet",
-                reverse("iqa:plan-detail", args=[plan_id]),
-                over,
+                f"{plural(row['count'], 'planned sample', 'planned samples')} not done yet",
+                reverse("iqa:plan-detail", args=[row["plan"]]),
+                row["plan__ends_on"] < today,
             )
         )
     if count := actions_to_close(user).count():

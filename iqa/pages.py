@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan
+from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import risk_of, work_in_period
 from portal.http import PortalRequest
+from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, EvidenceMethod, Registration
 from qualifications.models import Unit
@@ -23,57 +30,164 @@ class Matrix:
     there was work to plan at all."""
 
     columns: list[tuple[object, str]]
-    rows: list[tuple[str, list[tuple[int, int]]]]  # (assessor, [(planned, available)])
+    rows: list[tuple[str, list[SafeString]]]  # (assessor, [each cell, as shown])
+
+
+GAP = mark_safe(" <strong>gap</strong>")
+NONE = mark_safe('<td class=""><span class="text-body-secondary">—</span></td>')
+
+
+def cell(planned: int, available: int) -> SafeString:
+    """A cell of a coverage matrix as the page shows it (planned of available, and "gap" where
+    work was there and nothing is planned): made here, not in the template, since a large
+    centre's matrix has hundreds of cells."""
+    if not (available or planned):
+        return NONE
+    gap = bool(available and not planned)
+    css = "table-danger" if gap else "table-success" if planned else ""
+    return format_html('<td class="{}">{} / {}{}</td>', css, planned, available, GAP if gap else "")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the plan page shows of the period's work: both matrices, the work not in the plan,
+    and the names of the assessors and units they mention."""
+
+    by_units: Matrix
+    by_methods: Matrix
+    unplanned: list[Work]
+    names: dict[int, str]
+    codes: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the coverage needs of a plan item, read as a plain row."""
+
+    registration: int
+    unit: int
+    stage: str
+    assessor: int
+    methods: list[str]
+    pk: int
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return (self.registration, self.unit, self.stage)
+
+
+def item_sorts(
+    covered: Coverage, learners: dict[int, str]
+) -> dict[str, tuple[str, Callable[[Planned], tuple[object, ...]]]]:
+    """A plan's items sorted by assessor, learner, unit or stage, from the names already read
+    (sorting in the database joined the portal's every registration)."""
+
+    def names(i: Planned) -> tuple[str, str, str]:
+        return (
+            covered.names.get(i.assessor, ""),
+            learners.get(i.registration, ""),
+            covered.codes.get(i.unit, ""),
+        )
+
+    return {
+        "assessor": ("Assessor", lambda i: (*names(i), i.stage, i.pk)),
+        "learner": ("Learner", lambda i: (names(i)[1], names(i)[2], i.stage, i.pk)),
+        "unit": ("Unit", lambda i: (names(i)[2], names(i)[1], i.stage, i.pk)),
+        "stage": ("Stage", lambda i: (i.stage, names(i)[0], names(i)[1], i.pk)),
+    }
+
+
+def learner_names(plan: SamplingPlan) -> dict[int, str]:
+    """The learners' names by registration, of the plan's centre and qualification."""
+    return dict(
+        Registration.objects.filter(centre=plan.centre, qualification=plan.qualification)
+        .order_by()
+        .values_list("pk", "learner__full_name")
+    )
+
+
+def items_shown(page: Page) -> list[PlanItem]:
+    """The page's plan items, loaded whole, in the page's order."""
+    found = PlanItem.objects.filter(pk__in=[i.pk for i in page]).select_related(
+        "registration__learner__anonymisation", "unit", "assessor"
+    )
+    loaded = {item.pk: item for item in found}
+    return [loaded[i.pk] for i in page]
+
+
+def plan_work(plan: SamplingPlan) -> list[Work]:
+    return work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+
+
+def planned(plan: SamplingPlan) -> list[Planned]:
+    return [
+        Planned(*row)
+        for row in plan.items.order_by().values_list(
+            "registration_id", "unit_id", "stage", "assessor_id", "methods", "pk"
+        )
+    ]
 
 
 def unplanned_work(plan: SamplingPlan) -> list[Work]:
     """The work of the plan's period not yet in the plan."""
-    work = work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
-    planned = set(plan.items.values_list("registration_id", "unit_id", "stage"))
-    return [w for w in work if w.key not in planned]
+    keys = {p.key for p in planned(plan)}
+    return [w for w in plan_work(plan) if w.key not in keys]
 
 
-def coverage(plan: SamplingPlan) -> tuple[Matrix, Matrix, list[Work]]:
-    """Assessors by units and by methods, and the work of the period not yet in the plan."""
-    work = work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
-    items = list(plan.items.all())
-    planned = {(i.registration_id, i.unit_id, i.stage) for i in items}
+def unplanned_piece(plan: SamplingPlan, wanted: str) -> Work | None:
+    """The piece of the period's work a form names (`work_id`), if it is not in the plan yet:
+    read for that learner's unit alone, not for the whole period."""
+    found = WORK_ID.fullmatch(wanted)
+    if found is None:
+        return None
+    registration, unit = int(found[1]), int(found[2])
+    work = work_in_period(
+        plan.centre, plan.qualification, plan.starts_on, plan.ends_on, only=(registration, unit)
+    )
+    keys = set(plan.items.filter(registration_id=registration, unit_id=unit).values_list(
+        "registration_id", "unit_id", "stage"
+    ))  # fmt: skip
+    return next((w for w in work if work_id(w) == wanted and w.key not in keys), None)
+
+
+def coverage(work: list[Work], items: list[Planned]) -> Coverage:
+    """Assessors by units and by methods, and the work of the period not yet in the plan:
+    counted from the period's work and the plan's items in one pass each."""
     people = dict(
-        User.objects.filter(pk__in={w.assessor for w in work} | {i.assessor_id for i in items})
-        .order_by("full_name")
+        User.objects.filter(pk__in={w.assessor for w in work} | {i.assessor for i in items})
+        .order_by("full_name", "pk")
         .values_list("pk", "full_name")
     )
     units = dict(
-        Unit.objects.filter(pk__in={w.unit for w in work} | {i.unit_id for i in items})
-        .order_by("code")
+        Unit.objects.filter(pk__in={w.unit for w in work} | {i.unit for i in items})
+        .order_by("code", "pk")
         .values_list("pk", "code")
     )
     methods = sorted({m for w in work for m in w.methods} | {m for i in items for m in i.methods})
     labels = dict(EvidenceMethod.choices)
+    # By (assessor, unit id) and (assessor, method): one counter serves both matrices.
+    available: Counter[tuple[int, object]] = Counter((w.assessor, w.unit) for w in work)
+    available += Counter((w.assessor, m) for w in work for m in w.methods)
+    done: Counter[tuple[int, object]] = Counter((i.assessor, i.unit) for i in items)
+    done += Counter((i.assessor, m) for i in items for m in i.methods)
 
-    def matrix(columns: list[tuple[object, str]], key: str) -> Matrix:
-        rows = []
-        for person, name in people.items():
-            cells = []
-            for value, _ in columns:
-                mine = [w for w in work if w.assessor == person and _has(w, key, value)]
-                done = [i for i in items if i.assessor_id == person and _item_has(i, key, value)]
-                cells.append((len(done), len(mine)))
-            rows.append((name, cells))
-        return Matrix(columns, rows)
+    def matrix(columns: list[tuple[object, str]]) -> Matrix:
+        return Matrix(
+            columns,
+            [
+                (name, [cell(done[(person, v)], available[(person, v)]) for v, _ in columns])
+                for person, name in people.items()
+            ],
+        )
 
-    by_units = matrix([(pk, code) for pk, code in units.items()], "unit")
-    by_methods = matrix([(m, labels.get(m, m)) for m in methods], "method")
-    unplanned = [w for w in work if w.key not in planned]
-    return by_units, by_methods, unplanned
-
-
-def _has(work: Work, key: str, value: object) -> bool:
-    return work.unit == value if key == "unit" else value in work.methods
-
-
-def _item_has(item: PlanItem, key: str, value: object) -> bool:
-    return item.unit_id == value if key == "unit" else value in item.methods
+    keys = {i.key for i in items}
+    return Coverage(
+        matrix(list(units.items())),
+        matrix([(m, labels.get(m, m)) for m in methods]),
+        [w for w in work if w.key not in keys],
+        people,
+        units,
+    )
 
 
 def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, object]:
@@ -152,25 +266,37 @@ def work_id(work: Work) -> str:
     return f"{work.registration}-{work.unit}-{work.stage}"
 
 
-def describe_work(work: list[Work]) -> list[tuple[str, str]]:
-    """(id, words) for each piece of work, for a select box."""
-    names = dict(
-        User.objects.filter(pk__in={w.assessor for w in work}).values_list("pk", "full_name")
-    )
-    learners = dict(
-        Registration.objects.filter(pk__in={w.registration for w in work}).values_list(
-            "pk", "learner__full_name"
-        )
-    )
-    codes = dict(Unit.objects.filter(pk__in={w.unit for w in work}).values_list("pk", "code"))
-    return [
+WORK_ID = re.compile(r"(\d{1,18})-(\d{1,18})-(interim|summative)")
+
+
+@dataclass(frozen=True)
+class Unplanned:
+    """A piece of the period's work not in the plan, as the plan page lists it."""
+
+    id: str  # work_id
+    learner: str
+    unit: str
+    stage: str
+    assessor: str
+
+
+def unplanned_page(request: PortalRequest, covered: Coverage, learners: dict[int, str]) -> Page:
+    """One page of the work not in the plan, by learner and unit, each to add by hand."""
+    stages = dict(Stage.choices)
+    rows = sorted(
         (
-            work_id(w),
-            f"{learners[w.registration]}, {codes[w.unit]} ({w.stage}), "
-            f"assessed by {names[w.assessor]}",
-        )
-        for w in sorted(work, key=lambda w: (learners[w.registration], codes[w.unit]))
-    ]
+            Unplanned(
+                work_id(w),
+                learners[w.registration],
+                covered.codes[w.unit],
+                stages[w.stage],
+                covered.names[w.assessor],
+            )
+            for w in covered.unplanned
+        ),
+        key=lambda row: (row.learner, row.unit, row.id),
+    )
+    return Paginator(rows, PER_PAGE).get_page(request.GET.get("unplanned"))
 
 
 def centre_assessors(centre: Centre) -> list[User]:

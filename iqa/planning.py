@@ -5,7 +5,9 @@ in the period is covered (CAMERA) and each assessor's share of work sampled meet
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -57,34 +59,63 @@ def propose(
 
     `percent` is each assessor's share to sample (by their risk); `stages` are the stages that
     must each be sampled for every assessor; `already` is work in the plan before.
+
+    Coverage first: the work that covers most of what is still uncovered, again and again (the
+    first such in key order on a tie). Then each assessor's share, taking first the work of the
+    learners sampled least so far. A thousand learners' work is planned in milliseconds: what a
+    piece of work still covers only ever shrinks, so it is worked out again only for the piece
+    that looks best (a "lazy" greedy choice, which picks exactly what the plain one would).
     """
     eligible = sorted({w for w in work if iqa not in w.deciders}, key=lambda w: w.key)
-    chosen = {w.key: w for w in already}
+    before = {w.key: w for w in already}
+    chosen = dict(before)
     covered: set[tuple[object, ...]] = set()
     for w in chosen.values():
         covered |= tags(w, stages)
-    wanted = set().union(*(tags(w, stages) for w in eligible)) if eligible else set()
-    # Coverage first: greedily take the work that covers most of what is still uncovered.
-    while wanted - covered:
-        best = max(
-            (w for w in eligible if w.key not in chosen),
-            key=lambda w: len(tags(w, stages) - covered),
-        )
-        chosen[best.key] = best
-        covered |= tags(best, stages)
-    # Then each assessor's share, taking first the work of learners sampled least.
-    for assessor in sorted({w.assessor for w in eligible}):
-        theirs = [w for w in eligible if w.assessor == assessor]
+    _cover(eligible, stages, chosen, covered)
+    _meet_shares(eligible, percent, chosen)
+    return [w for w in chosen.values() if w.key not in before]
+
+
+def _cover(
+    eligible: list[Work],
+    stages: Sequence[str],
+    chosen: dict[tuple[int, int, str], Work],
+    covered: set[tuple[object, ...]],
+) -> None:
+    """Choose work until everything the eligible work covers is covered."""
+    tagged = [tags(w, stages) for w in eligible]
+    uncovered = set().union(*tagged) - covered
+    # (minus what the piece covered when last worked out, its place in key order)
+    heap = [(-len(t - covered), n) for n, t in enumerate(tagged) if eligible[n].key not in chosen]
+    heapq.heapify(heap)
+    while uncovered:
+        _, n = heapq.heappop(heap)
+        gain = len(tagged[n] & uncovered)
+        if heap and (-gain, n) > heap[0]:
+            heapq.heappush(heap, (-gain, n))  # another may now cover more: look again
+            continue
+        chosen[eligible[n].key] = eligible[n]
+        uncovered -= tagged[n]
+
+
+def _meet_shares(
+    eligible: list[Work], percent: Mapping[int, int], chosen: dict[tuple[int, int, str], Work]
+) -> None:
+    """Add each assessor's work until their share is met, learners sampled least first."""
+    by_assessor: dict[int, list[Work]] = {}
+    for w in eligible:
+        by_assessor.setdefault(w.assessor, []).append(w)
+    have = Counter(w.assessor for w in chosen.values())
+    times = Counter(w.learner for w in chosen.values())
+    for assessor in sorted(by_assessor):
+        theirs = by_assessor[assessor]
         target = needed(len(theirs), percent.get(assessor, 100))
-        have = sum(1 for w in chosen.values() if w.assessor == assessor)
-        for w in sorted(theirs, key=lambda w: (_times(chosen.values(), w.learner), w.key)):
-            if have >= target:
+        # The keys are worked out before the loop adds any: times as they stood then.
+        for w in sorted(theirs, key=lambda w: (times[w.learner], w.key)):
+            if have[assessor] >= target:
                 break
             if w.key not in chosen:
                 chosen[w.key] = w
-                have += 1
-    return [w for w in chosen.values() if w.key not in {a.key for a in already}]
-
-
-def _times(chosen: Iterable[Work], learner: int) -> int:
-    return sum(1 for w in chosen if w.learner == learner)
+                have[assessor] += 1
+                times[w.learner] += 1

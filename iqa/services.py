@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, When
 from django.utils import timezone
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, UnitSignOff, unit_of_item
 from iqa.models import (
     Action,
     ActionStatus,
@@ -112,50 +112,76 @@ def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
 
 
 def work_in_period(
-    centre: Centre, qualification: Qualification, starts_on: datetime.date, ends_on: datetime.date
+    centre: Centre,
+    qualification: Qualification,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    *,
+    only: tuple[int, int] | None = None,
 ) -> list[Work]:
     """The assessed work of the period: current decisions grouped by learner, unit and assessor.
+    `only`: just the work of one registration's unit.
 
-    Who decided or countersigned is taken from every current decision of the unit, whatever its
+    Read as plain rows in two queries, never a decision as an object: the distinct (learner,
+    unit, assessor, countersigner, method, whether in the period) of the current decisions, and
+    which units are signed off (summative). Who decided or countersigned counts whatever the
     date, because an IQA may not sample a unit where any decision is theirs. Only registrations
     still open: a closed one takes no samples (`Registration.closed_because`).
     """
-    decisions = list(
-        Decision.objects.filter(
-            registration__in=Registration.objects.open().filter(
-                centre=centre, qualification=qualification
-            ),
-            current=True,
-        ).select_related("criterion", "range_item", "knowledge_item", "registration")
+    registrations = (
+        Registration.objects.open().filter(centre=centre, qualification=qualification).values("pk")
     )
+    current = Decision.objects.filter(registration__in=registrations, current=True).annotate(
+        unit=unit_of_item(),
+        in_period=Case(
+            When(assessed_on__gte=starts_on, assessed_on__lte=ends_on, then=True),
+            default=False,
+            output_field=BooleanField(),
+        ),
+    )
+    if only is not None:
+        current = current.filter(registration_id=only[0], unit=only[1])
+    grouped: dict[tuple[int, int, int], tuple[int, set[str]]] = {}
+    people: dict[tuple[int, int], set[int]] = {}
+    for registration_id, learner_id, unit_id, decided_by, countersigned_by, method, in_period in (
+        current.order_by()
+        .values_list(
+            "registration",
+            "registration__learner",
+            "unit",
+            "decided_by",
+            "countersigned_by",
+            "method",
+            "in_period",
+        )
+        .distinct()
+    ):
+        found = people.setdefault((registration_id, unit_id), set())
+        found.update(p for p in (decided_by, countersigned_by) if p)
+        if in_period:
+            key = (registration_id, unit_id, decided_by)
+            grouped.setdefault(key, (learner_id, set()))[1].add(method)
+    # By the registrations' ids (an index), not by the centre's registrations again (which
+    # PostgreSQL matched against every sign-off of the portal).
     signed = set(
         UnitSignOff.objects.in_force()
-        .filter(registration__centre=centre, registration__qualification=qualification)
+        .filter(registration_id__in=sorted({r for r, _, _ in grouped}))
         .values_list("registration_id", "unit_id")
     )
-    deciders: dict[tuple[int, int], set[int]] = {}
-    grouped: dict[tuple[int, int, int], list[Decision]] = {}
-    for d in decisions:
-        unit_id = getattr(d.target, "unit_id")  # noqa: B009
-        people = deciders.setdefault((d.registration_id, unit_id), set())
-        people.update(p for p in (d.decided_by_id, d.countersigned_by_id) if p)
-        if starts_on <= d.assessed_on <= ends_on:
-            grouped.setdefault((d.registration_id, unit_id, d.decided_by_id), []).append(d)
-    work = []
-    for (registration_id, unit_id, assessor_id), found in grouped.items():
-        stage = Stage.SUMMATIVE if (registration_id, unit_id) in signed else Stage.INTERIM
-        work.append(
-            Work(
-                registration=registration_id,
-                learner=found[0].registration.learner_id,
-                unit=unit_id,
-                assessor=assessor_id,
-                methods=frozenset(d.method for d in found),
-                stage=stage,
-                deciders=frozenset(deciders[(registration_id, unit_id)]),
-            )
+    return [
+        Work(
+            registration=registration_id,
+            learner=learner_id,
+            unit=unit_id,
+            assessor=assessor_id,
+            methods=frozenset(methods),
+            stage=Stage.SUMMATIVE if (registration_id, unit_id) in signed else Stage.INTERIM,
+            deciders=frozenset(people[(registration_id, unit_id)]),
         )
-    return work
+        for (registration_id, unit_id, assessor_id), (learner_id, methods) in sorted(
+            grouped.items()
+        )
+    ]
 
 
 def plan_generate(

@@ -33,6 +33,7 @@ from iqa.services import (
     strategy_save,
 )
 from portal.http import PortalRequest, posted_id, posted_ids, private_pdf
+from portal.listing import sorted_rows_page
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
 from portfolios.access import closed_redirect, registration_for
@@ -73,21 +74,31 @@ def plan_new(request: PortalRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    """A plan: its items a page at a time, the coverage of the period's work, and the work not
+    in the plan, a page at a time, to add by hand."""
     plan = access.plan_for(request, pk)
     if request.method == "POST":
         return plan_change(request, plan)
-    by_units, by_methods, unplanned = pages.coverage(plan)
-    items = plan.items.select_related("registration__learner__anonymisation", "unit", "assessor")
-    sampled = set(
-        PlanItem.objects.filter(plan=plan, samples__isnull=False).values_list("pk", flat=True)
+    items = pages.planned(plan)
+    covered = pages.coverage(pages.plan_work(plan), items)
+    learners = pages.learner_names(plan)
+    sorts = pages.item_sorts(covered, learners)
+    page, columns = sorted_rows_page(request, items, sorts, "assessor")
+    shown = pages.items_shown(page)
+    sampled = (
+        PlanItem.objects.filter(plan=plan, samples__isnull=False).order_by().values("pk").distinct()
     )
     context = {
         "plan": plan,
-        "items": items,
-        "sampled": sampled,
-        "by_units": by_units,
-        "by_methods": by_methods,
-        "unplanned": pages.describe_work(unplanned),
+        "page": page,
+        "shown": shown,
+        "columns": columns,
+        "planned": len(items),
+        "sampled_count": sampled.count(),
+        "sampled": set(sampled.filter(pk__in=[i.pk for i in shown]).values_list("pk", flat=True)),
+        "by_units": covered.by_units,
+        "by_methods": covered.by_methods,
+        "unplanned": pages.unplanned_page(request, covered, learners),
         "is_iqa": plan.iqa_id == request.user.pk,
         "documents": plan.documents.all()[:5],
     }
@@ -105,8 +116,7 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
             success="Removed from the plan.",
             to=back,
         )
-    wanted = request.POST.get("add", "")
-    work = next((w for w in pages.unplanned_work(plan) if pages.work_id(w) == wanted), None)
+    work = pages.unplanned_piece(plan, request.POST.get("add", ""))
     if work is None:
         return refused_redirect(request, IqaRefused(CHOOSE_UNPLANNED), back)
     return attempt(

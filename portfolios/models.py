@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Value
@@ -41,6 +42,20 @@ READINESS_OUT_OF_DATE = (
     | ~Q(claim_readiness__rules_version=F("qualification__rules_version"))
     | ~Q(Exact(Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP), F("qualification__revision")))
 )
+
+
+def still_open(through: str = "") -> Q:
+    """`Registration.objects.open()` as a condition, on a registration reached `through` a
+    relation ("registration__" from a decision): filtering on the join itself lets PostgreSQL
+    start from the few rows of one centre rather than match every registration.
+
+    "No anonymisation of the learner" is NOT EXISTS, not a LEFT JOIN with IS NULL: on that
+    PostgreSQL guesses the join keeps a handful of people, and reads every user to find a
+    centre's registrations (45 ms at 20,000 learners instead of under 1 ms)."""
+    anonymised = User.objects.filter(
+        pk=OuterRef(f"{through}learner_id"), anonymisation__isnull=False
+    )
+    return Q(~Exists(anonymised), **{f"{through}status": RegistrationStatus.ACTIVE})
 
 
 class RegistrationQuerySet(models.QuerySet["Registration"]):
@@ -98,10 +113,26 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
             raise refused(reason)
         return locked
 
+    def lock_all(
+        self, ids: Iterable[int], *, refused: type[Refused] = Refused
+    ) -> list[Registration]:
+        """`lock` for many registrations in one statement, in id order (so two such
+        transactions never wait on each other's), refused if any of them is closed."""
+        locked: list[Registration] = list(
+            self.select_for_update(of=("self",))
+            .select_related("learner__anonymisation")
+            .filter(pk__in=sorted(set(ids)))
+            .order_by("pk")
+        )
+        for registration in locked:
+            if reason := registration.closed_because:
+                raise refused(reason)
+        return locked
+
     def open(self) -> RegistrationQuerySet:
         """Registrations that still take new records: the same rule as `closed_because`, for
         lists of what is still to do."""
-        return self.filter(status=RegistrationStatus.ACTIVE, learner__anonymisation__isnull=True)
+        return self.filter(still_open())
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))

@@ -210,7 +210,9 @@ def bulk_file(side: Side, user: User | None) -> dict[str, Any]:
 BULK_COLUMNS = ("learner_email", "learner_name", "qualification", "start_date", "optional_units")
 
 URLS: dict[str, Entry] = {
-    "home": Entry(get=EVERYONE, get_keys=("qualification", "status"), forms=(CaseloadFilterForm,)),
+    "home": Entry(
+        get=EVERYONE, get_keys=("qualification", "status", "page"), forms=(CaseloadFilterForm,)
+    ),
     "switch-role": Entry(post=EVERYONE, private=True, data=own_role, post_keys=("role",)),
     "healthz": Entry(get=ANYONE),
     "login": Entry(
@@ -437,7 +439,12 @@ URLS: dict[str, Entry] = {
         files=("evidence_files",),
     ),
     # Each assessor sees the trainees' decisions waiting for them (none for everyone else).
-    "assessment:countersign": Entry(get=EVERYONE, post=EVERYONE, post_keys=("decisions",)),
+    "assessment:countersign": Entry(
+        get=EVERYONE,
+        post=EVERYONE,
+        get_keys=("trainee", "page"),
+        post_keys=("decisions", "group", "trainee"),
+    ),
     "assessment:unit-sign-off": Entry(
         get=PORTFOLIO,
         post=only(ASSESSOR),
@@ -508,6 +515,7 @@ URLS: dict[str, Entry] = {
         data=lambda side, user: {"remove": side.plan.items.order_by("pk")[0].pk},
         private=True,
         reach=PLAN_READERS,
+        get_keys=("unplanned", *LISTING),
         post_keys=("remove", "add"),
     ),
     "iqa:sample-new": Entry(

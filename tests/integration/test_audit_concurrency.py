@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 
 from assessment.models import Decision
-from portal.audit import audit_append, audit_verify
+from portal.audit import Entry, audit_append, audit_append_many, audit_verify
 from portal.models import AuditEntry
 from qualifications.models import Criterion
 from tests.factories import CentreFactory
@@ -115,6 +115,48 @@ def test_one_centres_open_transaction_holds_its_own_chain_and_no_other(real_serv
     assert not same.is_alive()
     # Having waited, it follows the entry the open transaction committed.
     assert entries["same"].previous_hash == entries["held"].hash
+    assert audit_verify()[1] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entries_appended_many_at_once_and_one_by_one_at_the_same_time_keep_one_chain(
+    real_services,
+):
+    centre = CentreFactory.create()
+    barrier = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for round_ in range(5):
+                with transaction.atomic():
+                    if n % 2:
+                        audit_append(
+                            actor=None, action="test.one", subject=f"t{n}:{round_}",
+                            centre_id=centre.pk,
+                        )  # fmt: skip
+                    else:
+                        audit_append_many(
+                            [Entry(None, "test.many", f"t{n}:{round_}:{k}", centre.pk)
+                             for k in range(20)]
+                        )  # fmt: skip
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    chain = AuditEntry.objects.filter(centre=centre)
+    assert chain.count() == 3 * 5 + 3 * 5 * 20
+    # No two entries follow the same one, and the chain walks from end to end.
+    previous = list(chain.values_list("previous_hash", flat=True))
+    assert len(previous) == len(set(previous))
     assert audit_verify()[1] is None
 
 

@@ -1,8 +1,10 @@
 """The audit log: one hash chain per centre, and the portal's own, each verified end to end."""
 
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from portal.audit import GENESIS, audit_append, audit_verify
+from portal.audit import GENESIS, Entry, audit_append, audit_append_many, audit_verify
 from portal.models import AuditEntry
 from tests.audit import AuditWatch
 
@@ -64,3 +66,46 @@ def test_verify_audit_counts_every_chain(centre, other_centre, capsys):
     call_command("verify_audit")
     total = AuditEntry.objects.count()
     assert f"The audit chain is intact: {total} entries." in capsys.readouterr().out
+
+
+def many(centre, *subjects):
+    return [Entry(None, "test.many", s, centre.pk if centre else None) for s in subjects]
+
+
+def test_entries_appended_at_once_follow_each_other_in_their_chains_and_verify(
+    centre, other_centre
+):
+    first = append(centre, "thing:0")
+    made = audit_append_many(
+        many(centre, "thing:1", "thing:2") + many(other_centre, "thing:3") + many(centre, "thing:4")
+    )
+    after = append(centre, "thing:5")
+    here = [e for e in made if e.centre_id == centre.pk]
+    # In the order given, each following the one before it in its own chain.
+    assert [e.subject for e in here] == ["thing:1", "thing:2", "thing:4"]
+    assert [e.previous_hash for e in here] == [first.hash, here[0].hash, here[1].hash]
+    assert after.previous_hash == here[-1].hash
+    [there] = [e for e in made if e.centre_id == other_centre.pk]
+    assert there.previous_hash == GENESIS
+    # Stored as made, in link order: the chain verifies from end to end.
+    stored = list(AuditEntry.objects.filter(centre=centre).order_by("pk"))
+    assert [e.subject for e in stored] == [f"thing:{n}" for n in (0, 1, 2, 4, 5)]
+    assert audit_verify()[1] is None
+
+
+def test_appending_many_entries_costs_the_queries_of_appending_two(centre):
+    with CaptureQueriesContext(connection) as two:
+        audit_append_many(many(centre, "thing:1", "thing:2"))
+    # A hundred: SQLite takes at most 999 values in one statement (nine an entry), so Django
+    # splits larger inserts there; PostgreSQL takes any number in one.
+    with CaptureQueriesContext(connection) as hundred:
+        audit_append_many(many(centre, *(f"thing:{n}" for n in range(100))))
+    assert len(hundred) == len(two)
+    assert AuditEntry.objects.filter(centre=centre).count() == 102
+    assert audit_verify()[1] is None
+
+
+def test_appending_nothing_at_once_appends_nothing(centre):
+    audit = AuditWatch()
+    assert audit_append_many([]) == []
+    assert audit.actions() == []

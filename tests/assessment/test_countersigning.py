@@ -1,0 +1,222 @@
+"""Countersigning trainees' decisions at the size of a large centre: the page a page at a
+time, grouped by learner and unit, and many decisions countersigned in a fixed number of
+queries, each with its own audit entry."""
+
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessment.models import Decision
+from assessment.services import (
+    NOTHING_TO_COUNTERSIGN,
+    Judgement,
+    decision_countersign,
+    decision_record,
+    summary,
+)
+from portal.audit import audit_verify
+from portal.listing import PER_PAGE
+from portal.models import AuditEntry
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets
+from qualifications.models import Criterion
+from tests.assessment.crowd import ON, decisions_on, many_learners
+from tests.audit import AuditWatch
+from tests.factories import RoleFactory, UserFactory
+from tests.portfolios.files import pdf
+
+COUNTERSIGN = reverse("assessment:countersign")
+
+
+@pytest.fixture
+def trainee_registration(registration, trainee_assessor):
+    registration.assessor = trainee_assessor
+    registration.save()
+    return registration
+
+
+def criterion_unit(decision):
+    return Criterion.objects.get(pk=decision.criterion_id).unit_id
+
+
+def waiting(*registrations):
+    """Provisional decisions still waiting: of these registrations, or of everyone."""
+    found = Decision.objects.filter(provisional=True, current=True).order_by("pk")
+    return found.filter(registration__in=registrations) if registrations else found
+
+
+def queries_to_countersign(decisions, actor) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        decision_countersign(decisions=decisions, actor=actor)
+    return len(queries)
+
+
+def test_countersigning_many_decisions_costs_the_queries_of_countersigning_two(
+    trainee_registration, trainee_assessor, assessor
+):
+    others = many_learners(trainee_registration, 12)
+    decisions_on([trainee_registration], trainee_assessor, 2, provisional=True)
+    decisions_on(others, trainee_assessor, 5, provisional=True)
+    two = queries_to_countersign(list(waiting(trainee_registration)), assessor)
+    many = list(waiting(*others))
+    assert len(many) == 60
+    assert queries_to_countersign(many, assessor) == two
+    assert not waiting(trainee_registration, *others).exists()
+
+
+def test_each_decision_countersigned_at_once_has_its_own_entry_and_the_chain_holds(
+    trainee_registration, trainee_assessor, assessor, learner
+):
+    details = EvidenceDetails("Call log", ON, "product")
+    evidence = evidence_add(
+        registration=trainee_registration,
+        details=details,
+        files=[pdf()],
+        declared=True,
+        actor=learner,
+    )
+    planned = trainee_registration.planned_units.values("unit_id")
+    criteria = frozenset(
+        Criterion.objects.filter(unit__in=planned).order_by("pk").values_list("pk", flat=True)[:7]
+    )
+    made = decision_record(
+        registration=trainee_registration,
+        targets=Targets(criteria=criteria),
+        judgement=Judgement("met", "product", ON, "Seen."),
+        evidence=[evidence],
+        actor=trainee_assessor,
+    )
+    before = {d.pk: summary(d) for d in made}
+    audit = AuditWatch()
+    assert decision_countersign(decisions=made, actor=assessor) == len(made) == 7
+    entries = list(audit.entries())
+    assert [e.action for e in entries] == ["decision.countersigned"] * 7
+    assert {e.subject for e in entries} == {f"decision:{d.pk}" for d in made}
+    for entry in entries:
+        pk = int(entry.subject.split(":")[1])
+        assert entry.before == before[pk] and entry.before["evidence"] == [evidence.pk]
+        assert entry.after == {**before[pk], "provisional": False}
+        assert entry.actor == assessor and entry.centre_id == trainee_registration.centre_id
+    assert audit_verify()[1] is None
+
+
+def test_if_one_decision_was_countersigned_meanwhile_none_is_and_nothing_is_logged(
+    trainee_registration, trainee_assessor, assessor
+):
+    decisions = decisions_on([trainee_registration], trainee_assessor, 3, provisional=True)
+    decision_countersign(decisions=decisions[:1], actor=assessor)
+    audit = AuditWatch()
+    with pytest.raises(Exception, match=NOTHING_TO_COUNTERSIGN):
+        decision_countersign(decisions=decisions, actor=assessor)
+    assert waiting(trainee_registration).count() == 2 and audit.actions() == []
+
+
+# The page
+
+
+def shown(response):
+    return html.unescape(response.content.decode())
+
+
+def listed(page):
+    return [int(pk) for pk in re.findall(r'name="decisions" value="(\d+)"', page)]
+
+
+def page_queries(client, **query) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(COUNTERSIGN, query)
+    assert response.status_code == 200
+    return len(queries), shown(response)
+
+
+def test_the_page_costs_the_same_queries_for_one_waiting_decision_and_for_hundreds(
+    client, trainee_registration, trainee_assessor, assessor
+):
+    decisions_on([trainee_registration], trainee_assessor, 1, provisional=True)
+    client.force_login(assessor)
+    one, page = page_queries(client)
+    assert len(listed(page)) == 1
+    others = many_learners(trainee_registration, 40)
+    decisions_on(others, trainee_assessor, 6, provisional=True)
+    many, page = page_queries(client)
+    assert many == one
+    assert len(listed(page)) == PER_PAGE and "Page 1 of 10" in page
+
+
+def test_the_page_lists_a_page_at_a_time_grouped_by_learner_and_unit(
+    client, trainee_registration, trainee_assessor, assessor
+):
+    others = many_learners(trainee_registration, 9)
+    decisions_on([trainee_registration, *others], trainee_assessor, 3, provisional=True)
+    client.force_login(assessor)
+    _, first = page_queries(client)
+    _, second = page_queries(client, page=2)
+    assert len(listed(first)) == PER_PAGE and len(listed(second)) == 30 - PER_PAGE
+    assert set(listed(first)) | set(listed(second)) == set(waiting().values_list("pk", flat=True))
+    # Each learner's unit is one group, with a button for all of it.
+    assert first.count('data-testid="group"') == 9  # 25 rows: 8 learners whole, then one begun
+    assert "Countersign all 3" in first
+
+
+def test_all_of_a_learners_unit_is_countersigned_but_not_a_decision_made_after_the_page(
+    client, trainee_registration, trainee_assessor, assessor
+):
+    other = many_learners(trainee_registration, 1)
+    decisions_on([trainee_registration, *other], trainee_assessor, 3, provisional=True)
+    client.force_login(assessor)
+    _, page = page_queries(client)
+    group = re.findall(r'name="group" value="([\d-]+)"', page)[0]
+    registration_id = int(group.split("-")[0])
+    first = waiting().filter(registration_id=registration_id)
+    assert first.count() == 3
+    # A fourth criterion of the same unit, decided after the page was shown.
+    late = decisions_on([first[0].registration], trainee_assessor, 1, after=3, provisional=True)
+    assert late[0].criterion_id and first[0].criterion_id
+    assert criterion_unit(late[0]) == criterion_unit(first[0])
+    response = client.post(COUNTERSIGN, {"group": group}, follow=True)
+    assert "3 decisions countersigned." in shown(response)
+    assert list(waiting().filter(registration_id=registration_id)) == late
+    assert waiting().exclude(registration_id=registration_id).count() == 3
+
+
+def test_all_of_a_trainees_decisions_are_countersigned_at_once(
+    client, trainee_registration, trainee_assessor, assessor, centre
+):
+    second = UserFactory.create(email="second.trainee@example.org")
+    RoleFactory.create(user=second, centre=centre, kind="assessor", is_trainee=True)
+    others = many_learners(trainee_registration, 30, assessor=second)
+    decisions_on([trainee_registration], trainee_assessor, 2, provisional=True)
+    decisions_on(others, second, 2, provisional=True)
+    client.force_login(assessor)
+    _, page = page_queries(client)
+    [value] = re.findall(rf'name="trainee" value="({second.pk}-\d+)"', page)
+    _, theirs = page_queries(client, trainee=second.pk)
+    assert set(listed(theirs)) <= set(waiting(*others).values_list("pk", flat=True))
+    assert "60 of 62 decisions shown" in theirs
+    audit = AuditWatch()
+    response = client.post(COUNTERSIGN, {"trainee": value}, follow=True)
+    assert "60 decisions countersigned." in shown(response)
+    assert not waiting(*others).exists() and waiting(trainee_registration).count() == 2
+    assert audit.actions() == ["decision.countersigned"] * 60
+    assert audit_verify()[1] is None
+
+
+def test_a_group_or_trainee_of_someone_else_countersigns_nothing(
+    client, trainee_registration, trainee_assessor, assessor, outsider
+):
+    [decision] = decisions_on([trainee_registration], trainee_assessor, 1, provisional=True)
+    unit = criterion_unit(decision)
+    client.force_login(outsider)
+    for form in (
+        {"group": f"{trainee_registration.pk}-{unit}-{decision.pk}"},
+        {"trainee": f"{trainee_assessor.pk}-{decision.pk}"},
+        {"decisions": [decision.pk]},
+    ):
+        response = client.post(COUNTERSIGN, form)
+        assert response.status_code == 200 and NOTHING_TO_COUNTERSIGN in shown(response)
+    assert waiting(trainee_registration).count() == 1
+    assert not AuditEntry.objects.filter(action="decision.countersigned").exists()
