@@ -1,0 +1,548 @@
+"""The centre's people, and each learner's story from registration to the last sign-off, told
+in the order the services would have seen it and written as the services write it: rows, and
+an audit event for every change the services log.
+
+A story: registered on units the rules engine accepts; evidence uploaded (by the learner, or
+recorded by the assessor) in batches of items, each learner upload mapped to its items;
+the assessor's decisions on each batch (some "not yet", decided again on the next batch's
+evidence, superseding the first, whose mapping stays rejected; now and then a mapping rejected
+outright with feedback); a trainee's decisions countersigned by a qualified assessor; each unit
+signed off once every item is met by a decision that counts, and countersigned by the learner;
+the latest uploads still waiting for review.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from assessment.models import Decision, UnitSignOff
+from home.load_data.catalogue import KINDS, Item, QualificationInfo
+from home.load_data.context import CentreContext, DecisionMade, LearnerStory, Person, SignOffMade
+from home.load_data.layout import email, full_name
+from home.load_data.writer import DECISION_EVIDENCE
+from portal.models import Centre, Role, RoleKind, User
+from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
+
+REGISTERED, EARLY, MIDWAY, COMPLETE, CERTIFIED = (
+    "registered",
+    "early",
+    "midway",
+    "complete",
+    "certified",
+)
+# Stages in twentieths (15% just registered, 25% early, 40% midway, 10% complete and waiting
+# for a claim, 10% certified), one of each in the first five so a small centre has them all.
+STAGE_CYCLE = (
+    CERTIFIED, MIDWAY, EARLY, REGISTERED, COMPLETE, MIDWAY, EARLY, MIDWAY, REGISTERED, EARLY,
+    MIDWAY, CERTIFIED, MIDWAY, EARLY, COMPLETE, MIDWAY, REGISTERED, EARLY, MIDWAY, MIDWAY,
+)  # fmt: skip
+# When each stage's learners registered (days ago) and what share of their items is decided.
+REGISTERED_DAYS = {
+    REGISTERED: (1, 30),
+    EARLY: (20, 75),
+    MIDWAY: (75, 300),
+    COMPLETE: (250, 400),
+    CERTIFIED: (300, 700),
+}
+DECIDED_SHARE = {
+    EARLY: (0.0, 0.1),
+    MIDWAY: (0.12, 0.55),
+    COMPLETE: (1.0, 1.0),
+    CERTIFIED: (1.0, 1.0),
+}
+BATCH_ITEMS = (5, 12)
+NOT_YET_CHANCE = 0.04  # an item judged "not yet met" the first time
+RECORDED_CHANCE = 0.2  # a batch whose evidence is the assessor's own record
+MISMAPPED_CHANCE = 0.05  # a learner upload mapped also to an item it does not show
+# The last batch of a trainee's learner still waiting for its countersignature, and the last
+# sign-off still waiting for the learner's, by stage.
+AWAITING_COUNTERSIGNATURE = {EARLY: 0.5, MIDWAY: 0.5, COMPLETE: 0.4, CERTIFIED: 0.0}
+AWAITING_LEARNER = {EARLY: 0.2, MIDWAY: 0.2, COMPLETE: 0.15, CERTIFIED: 0.0}
+
+LEARNER_METHODS = (
+    ("product", "Work product", "Copies of the work I produced, with my notes on each."),
+    ("reflective_account", "Reflective account", "What I did, why, and what I would change."),
+    ("assignment", "Assignment", "My written answers to the unit's assignment brief."),
+    ("case_study", "Case study", "A case from my workplace, worked through step by step."),
+)
+ASSESSOR_METHODS = (
+    ("observation", "Observation at work", "I watched the learner serve three customers."),
+    ("professional_discussion", "Professional discussion", "We discussed handling complaints."),
+    ("questioning", "Questions and answers", "Oral questions on the unit's knowledge."),
+)
+MET_FEEDBACK = (
+    "Clear, well-explained evidence.",
+    "Meets the criterion; good use of a real example.",
+    "Sufficient and current: met.",
+)
+NOT_YET_FEEDBACK = "Not yet: the evidence does not show this on its own; add a second example."
+MISMAPPED_FEEDBACK = "This evidence does not show this item: map it to other evidence."
+
+
+def add_people(ctx: CentreContext) -> None:
+    """The centre, its admin, assessors and IQAs (learners come with their stories)."""
+    plan, batch = ctx.plan, ctx.batch
+    founded = ctx.now - timedelta(days=800)
+    batch.add(Centre, id=ctx.centre_id, name=plan.name, ao_centre_number="", created_at=founded)
+    ctx.admin = add_person(ctx, RoleKind.CENTRE_ADMIN, None, founded)
+    for k in range(1, plan.assessors + 1):
+        ctx.assessors[k] = add_person(ctx, RoleKind.ASSESSOR, k, founded, plan.is_trainee(k))
+    for k in range(1, plan.iqas + 1):
+        ctx.iqas[k] = add_person(ctx, RoleKind.IQA, k, founded)
+
+
+PERSON_KIND = {
+    RoleKind.CENTRE_ADMIN: "admin",
+    RoleKind.ASSESSOR: "assessor",
+    RoleKind.IQA: "iqa",
+    RoleKind.LEARNER: "learner",
+}
+
+
+def add_person(
+    ctx: CentreContext, kind: RoleKind, k: int | None, joined: datetime, trainee: bool = False
+) -> Person:
+    """An account (every one with the same password hash) and its one role at the centre."""
+    word, number = PERSON_KIND[kind], ctx.plan.number
+    name = full_name(number, word, k or 0)
+    user = ctx.batch.add(
+        User,
+        password=ctx.password_hash,
+        email=email(number, word, k),
+        full_name=name,
+        is_active=True,
+        is_staff=False,
+        is_superuser=False,
+        date_joined=joined,
+    )
+    ctx.batch.add(
+        Role,
+        user_id=user,
+        centre_id=ctx.centre_id,
+        kind=kind,
+        is_trainee=trainee,
+        created_at=joined,
+    )
+    return Person(user, name, trainee)
+
+
+def qualification_of(ctx: CentreContext, k: int) -> QualificationInfo:
+    """Learner k's qualification, by the shares, varied against the stages from cycle to cycle."""
+    cycle = ctx.qualifications
+    return cycle[(k // len(STAGE_CYCLE) + k * 7) % len(cycle)]
+
+
+def tell_story(ctx: CentreContext, k: int) -> LearnerStory:
+    """Learner k (from 1) of the centre: account, registration and work so far."""
+    stage = STAGE_CYCLE[(k - 1) % len(STAGE_CYCLE)]
+    qualification = qualification_of(ctx, k - 1)
+    registered = ctx.days_ago(*REGISTERED_DAYS[stage])
+    plan = ctx.plan
+    user = add_person(ctx, RoleKind.LEARNER, k, registered - timedelta(days=1))
+    story = LearnerStory(
+        k=k,
+        stage=stage,
+        user=user,
+        registration=0,
+        qualification=qualification,
+        units=ctx.rng.choice(qualification.choices),
+        assessor=ctx.assessors[plan.assessor_of(k)],
+        iqa=ctx.iqas[plan.iqa_of(k)],
+    )
+    story.registration = register(ctx, story, registered)
+    if stage != REGISTERED:
+        Work(ctx, story, registered).do()
+    ctx.stories.append(story)
+    return story
+
+
+def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
+    """The registration and its units, as `registration_create` makes and logs them."""
+    start = at.date()
+    end = start + timedelta(days=365)
+    registration = ctx.batch.add(
+        Registration,
+        learner_id=story.user.id,
+        centre_id=ctx.centre_id,
+        qualification_id=story.qualification.id,
+        assessor_id=story.assessor.id,
+        iqa_id=story.iqa.id,
+        ao_registration_number="",
+        start_date=start,
+        planned_end_date=end,
+        status="active",
+        created_at=at,
+        created_by_id=ctx.admin.id,
+    )
+    for code in story.units:
+        unit = story.qualification.units[code]
+        mandatory = code in story.qualification.mandatory
+        ctx.batch.add(
+            RegistrationUnit, registration_id=registration, unit_id=unit.id, mandatory=mandatory
+        )
+    facts = {
+        "learner": story.user.id,
+        "qualification": story.qualification.code,
+        "centre": ctx.centre_id,
+        "assessor": story.assessor.id,
+        "iqa": story.iqa.id,
+        "ao_registration_number": "",
+        "start_date": start.isoformat(),
+        "planned_end_date": end.isoformat(),
+    }
+    ctx.batch.record(
+        at,
+        ctx.admin.id,
+        "registration.created",
+        f"registration:{registration}",
+        after={**facts, "units": sorted(story.units)},
+    )
+    return registration
+
+
+def item_columns(item: Item) -> dict[str, int | None]:
+    """The three target columns of a mapping or decision, one of them set."""
+    return {f"{kind}_id": (item.id if i == item.kind else None) for i, kind in enumerate(KINDS)}
+
+
+def by_kind(items: list[Item]) -> dict[str, list[int]]:
+    return {kind: sorted(i.id for i in items if i.kind == n) for n, kind in enumerate(KINDS)}
+
+
+class Work:
+    """One learner's evidence, mappings, decisions, countersignatures and sign-offs."""
+
+    def __init__(self, ctx: CentreContext, story: LearnerStory, registered: datetime) -> None:
+        self.ctx, self.story, self.rng = ctx, story, ctx.rng
+        self.items = [
+            item for code in story.units for item in story.qualification.units[code].items
+        ]
+        self.position = {item: n for n, item in enumerate(self.items)}
+        self.current: dict[Item, DecisionMade] = {}
+        self.evidence_count = 0
+        self.start = registered + timedelta(days=5)
+        self.end = self.finish_time(registered)
+        self.decided = self.decided_count()
+        assessor = ctx.plan.assessor_of(story.k)
+        # Only a trainee's decisions are countersigned, by the qualified assessor before them.
+        self.countersigner = ctx.assessors.get(ctx.plan.countersigner_of(assessor))
+
+    def finish_time(self, registered: datetime) -> datetime:
+        stage, ctx = self.story.stage, self.ctx
+        if stage == CERTIFIED:
+            return min(
+                registered + timedelta(days=self.rng.uniform(200, 280)), ctx.days_ago(25, 30)
+            )
+        if stage == COMPLETE:
+            return ctx.days_ago(5, 40)
+        return ctx.days_ago(1, 4)
+
+    def decided_count(self) -> int:
+        low, high = DECIDED_SHARE[self.story.stage]
+        return round(len(self.items) * self.rng.uniform(low, high))
+
+    def do(self) -> None:
+        batches = self.batches(self.items[: self.decided])
+        pending = self.items[self.decided :]
+        waiting = self.rng.randint(1, 2) if self.story.stage == EARLY else self.rng.randint(0, 1)
+        slots = len(batches) + (1 if waiting and pending else 0)
+        length = (self.end - self.start) / max(slots, 1)
+        leftover: list[Item] = []
+        for n, items in enumerate(batches):
+            last = n == len(batches) - 1
+            leftover = self.judged_batch(leftover + items, self.start + n * length, length, last)
+        if waiting and (pending or leftover):
+            self.waiting_uploads(leftover + pending, waiting, self.start + len(batches) * length)
+        self.write_decisions()
+
+    def batches(self, items: list[Item]) -> list[list[Item]]:
+        found, n = [], 0
+        while n < len(items):
+            size = self.rng.randint(*BATCH_ITEMS)
+            found.append(items[n : n + size])
+            n += size
+        return found
+
+    def judged_batch(
+        self, items: list[Item], start: datetime, length: timedelta, last: bool
+    ) -> list[Item]:
+        """Evidence for the items, judged; returns the items judged "not yet", for next time."""
+        rng, stage = self.rng, self.story.stage
+        upload = start + length * rng.uniform(0, 0.3)
+        decided = upload + length * rng.uniform(0.1, 0.3)
+        finished = last and stage in (COMPLETE, CERTIFIED)
+        not_yet = {i for i in items if not finished and rng.random() < NOT_YET_CHANCE}
+        if rng.random() < RECORDED_CHANCE:
+            evidence, method = self.recorded(decided)
+            self.mappings(evidence, items, not_yet, proposer=self.story.assessor.id, at=decided)
+        else:
+            evidence, method = self.uploaded(upload, items, not_yet, decided)
+        self.decide(items, not_yet, evidence, method, decided)
+        signed = decided
+        if self.story.assessor.trainee and not (
+            last and rng.random() < AWAITING_COUNTERSIGNATURE[stage]
+        ):
+            signed = decided + length * rng.uniform(0.05, 0.15)
+            self.countersign(items, signed)
+        self.sign_off_units(signed + length * rng.uniform(0.02, 0.1), length, last)
+        return [i for i in items if i in not_yet]
+
+    def new_evidence(
+        self, at: datetime, method: str, by: int, judged: datetime | None, titles: tuple[str, str]
+    ) -> int:
+        """An evidence item and its one file, stored under a name of the portal's making."""
+        ctx, story = self.ctx, self.story
+        self.evidence_count += 1
+        n = self.evidence_count
+        occurred = (at - timedelta(days=self.rng.uniform(0, 3))).date()
+        title, text = f"{titles[0]} {n}", titles[1]
+        evidence = ctx.batch.add(
+            Evidence,
+            registration_id=story.registration,
+            title=title,
+            occurred_on=occurred,
+            method=method,
+            description=text,
+            declared_at=at,
+            created_by_id=by,
+            created_at=at,
+            judged_at=judged,
+        )
+        content = ctx.content(n)
+        stored = UUID(int=self.rng.getrandbits(128), version=4).hex
+        ctx.batch.add_file(
+            f"evidence/{story.registration}/{stored}",
+            content.content,
+            evidence_id=evidence,
+            registration_id=story.registration,
+            original_name=f"{method.replace('_', '-')}-{n}.txt",
+            size=content.size,
+            content_type=content.content_type,
+            sha256=content.sha256,
+            uploaded_by_id=by,
+            uploaded_at=at,
+        )
+        facts = {"title": title, "method": method, "occurred_on": occurred.isoformat()}
+        action = "evidence.added" if by == story.user.id else "evidence.recorded"
+        ctx.batch.record(
+            at, by, action, f"evidence:{evidence}", after={**facts, "description": text, "files": 1}
+        )
+        return evidence
+
+    def recorded(self, decided: datetime) -> tuple[int, str]:
+        """The assessor's own record (observation, discussion, questions), judged at once."""
+        method, *titles = self.rng.choice(ASSESSOR_METHODS)
+        at = decided - timedelta(minutes=30)
+        assessor = self.story.assessor.id
+        return self.new_evidence(at, method, assessor, decided, (titles[0], titles[1])), method
+
+    def uploaded(
+        self, at: datetime, items: list[Item], not_yet: set[Item], decided: datetime
+    ) -> tuple[int, str]:
+        """The learner's upload, mapped by the learner (now and then to an item it does not
+        show, which the assessor rejects with feedback just before deciding the rest)."""
+        method, *titles = self.rng.choice(LEARNER_METHODS)
+        learner = self.story.user.id
+        later = self.items[max(self.position[i] for i in items) + 1 :]
+        wrong = self.rng.choice(later) if later and self.rng.random() < MISMAPPED_CHANCE else None
+        judged = decided if wrong is None else decided - timedelta(minutes=1)
+        evidence = self.new_evidence(at, method, learner, judged, (titles[0], titles[1]))
+        proposed = items + ([wrong] if wrong else [])
+        self.ctx.batch.record(
+            at,
+            learner,
+            "mapping.proposed",
+            f"evidence:{evidence}",
+            before=by_kind([]),
+            after=by_kind(proposed),
+        )
+        self.mappings(evidence, items, not_yet, proposer=learner, at=at)
+        if wrong is not None:
+            self.rejected_mapping(evidence, wrong, at, judged)
+        return evidence, method
+
+    def mappings(
+        self, evidence: int, items: list[Item], not_yet: set[Item], *, proposer: int, at: datetime
+    ) -> None:
+        """The mappings a decision settles: confirmed where met, rejected where not yet."""
+        for item in items:
+            self.ctx.batch.add(
+                Mapping,
+                evidence_id=evidence,
+                status="rejected" if item in not_yet else "confirmed",
+                proposed_by_id=proposer,
+                proposed_at=at,
+                feedback="",
+                **item_columns(item),
+            )
+
+    def rejected_mapping(self, evidence: int, item: Item, at: datetime, reviewed: datetime) -> None:
+        assessor = self.story.assessor.id
+        mapping = self.ctx.batch.add(
+            Mapping,
+            evidence_id=evidence,
+            status="rejected",
+            proposed_by_id=self.story.user.id,
+            proposed_at=at,
+            reviewed_by_id=assessor,
+            reviewed_at=reviewed,
+            feedback=MISMAPPED_FEEDBACK,
+            **item_columns(item),
+        )
+        self.ctx.batch.record(
+            reviewed,
+            assessor,
+            "mapping.rejected",
+            f"mapping:{mapping}",
+            before={"status": "proposed", "feedback": ""},
+            after={"status": "rejected", "feedback": MISMAPPED_FEEDBACK},
+        )
+
+    def decide(
+        self, items: list[Item], not_yet: set[Item], evidence: int, method: str, at: datetime
+    ) -> None:
+        """One decision per item, as `decision_record` makes them: each supersedes the item's
+        current decision, is provisional if the assessor is a trainee, and is logged."""
+        ctx, story = self.ctx, self.story
+        assessor = story.assessor
+        for item in sorted(items, key=lambda i: (i.kind, i.id)):
+            met = item not in not_yet
+            decision = DecisionMade(
+                id=ctx.batch.ids.next(Decision),
+                item=item,
+                outcome="met" if met else "not_yet",
+                method=method,
+                feedback=self.rng.choice(MET_FEEDBACK) if met else NOT_YET_FEEDBACK,
+                decided_by=assessor.id,
+                at=at,
+                evidence=evidence,
+                provisional=assessor.trainee,
+            )
+            previous = self.current.get(item)
+            before = previous.summary(story.registration) if previous else None
+            if previous is not None:
+                previous.current = False
+            self.current[item] = decision
+            story.decisions.append(decision)
+            ctx.batch.add(DECISION_EVIDENCE, decision_id=decision.id, evidence_id=evidence)
+            ctx.batch.record(
+                at,
+                assessor.id,
+                "decision.recorded",
+                f"decision:{decision.id}",
+                before=before,
+                after=decision.summary(story.registration),
+            )
+
+    def countersign(self, items: list[Item], at: datetime) -> None:
+        """A qualified assessor of the centre confirms the trainee's current decisions."""
+        ctx, story = self.ctx, self.story
+        signer = self.countersigner
+        assert signer is not None and not signer.trainee, "a trainee's countersigner is qualified"
+        for decision in sorted((self.current[i] for i in items), key=lambda d: d.id):
+            before = decision.summary(story.registration)
+            decision.provisional = False
+            decision.countersigned_by, decision.countersigned_at = signer.id, at
+            ctx.batch.record(
+                at,
+                signer.id,
+                "decision.countersigned",
+                f"decision:{decision.id}",
+                before=before,
+                after=decision.summary(story.registration),
+            )
+
+    def sign_off_units(self, at: datetime, length: timedelta, last: bool) -> None:
+        """Sign off every unit whose items are all met by decisions that count, and have the
+        learner countersign (the last ones may still be waiting for the learner)."""
+        ctx, story = self.ctx, self.story
+        for code in story.units:
+            unit = story.qualification.units[code]
+            if unit.id in story.sign_offs or not all(
+                i in self.current and self.current[i].counts_at(at) for i in unit.items
+            ):
+                continue
+            waiting = last and self.rng.random() < AWAITING_LEARNER[story.stage]
+            learner_at = None if waiting else at + length * self.rng.uniform(0.01, 0.05)
+            sign_off = ctx.batch.add(
+                UnitSignOff,
+                registration_id=story.registration,
+                unit_id=unit.id,
+                signed_by_id=story.assessor.id,
+                signed_at=at,
+                signature=story.assessor.name,
+                learner_signature="" if learner_at is None else story.user.name,
+                learner_signed_at=learner_at,
+                unlock_reason="",
+            )
+            story.sign_offs[unit.id] = SignOffMade(sign_off, unit.id, at, learner_at)
+            after = {"registration": story.registration, "unit": unit.id}
+            ctx.batch.record(
+                at,
+                story.assessor.id,
+                "unit.signed_off",
+                f"sign_off:{sign_off}",
+                after={**after, "signature": story.assessor.name},
+            )
+            if learner_at is not None:
+                ctx.batch.record(
+                    learner_at,
+                    story.user.id,
+                    "unit.learner_countersigned",
+                    f"sign_off:{sign_off}",
+                    after={"signature": story.user.name},
+                )
+
+    def waiting_uploads(self, items: list[Item], count: int, start: datetime) -> None:
+        """The learner's latest uploads, mapped and waiting for the assessor."""
+        learner = self.story.user.id
+        latest = self.ctx.now - timedelta(hours=1)
+        step = (latest - start) / (count + 1)
+        size = self.rng.randint(*BATCH_ITEMS)
+        for n in range(count):
+            mapped = items[n * size : (n + 1) * size]
+            if not mapped:
+                return
+            at = start + step * (n + 1)
+            method, *titles = self.rng.choice(LEARNER_METHODS)
+            evidence = self.new_evidence(at, method, learner, None, (titles[0], titles[1]))
+            for item in mapped:
+                self.ctx.batch.add(
+                    Mapping,
+                    evidence_id=evidence,
+                    status="proposed",
+                    proposed_by_id=learner,
+                    proposed_at=at,
+                    feedback="",
+                    **item_columns(item),
+                )
+            self.ctx.batch.record(
+                at,
+                learner,
+                "mapping.proposed",
+                f"evidence:{evidence}",
+                before=by_kind([]),
+                after=by_kind(mapped),
+            )
+
+    def write_decisions(self) -> None:
+        """The decisions' rows as they end up, and the judged evidence's judged_at."""
+        batch, registration = self.ctx.batch, self.story.registration
+        for d in self.story.decisions:
+            batch.add(
+                Decision,
+                id=d.id,
+                registration_id=registration,
+                outcome=d.outcome,
+                method=d.method,
+                assessed_on=d.at.date(),
+                feedback=d.feedback,
+                decided_by_id=d.decided_by,
+                decided_at=d.at,
+                provisional=d.provisional,
+                countersigned_by_id=d.countersigned_by,
+                countersigned_at=d.countersigned_at,
+                current=d.current,
+                **item_columns(d.item),
+            )
