@@ -97,6 +97,12 @@ def generate(args: argparse.Namespace) -> None:
     began = datetime.datetime.now()
     call_command("generate_load_data", *[str(flag) for flag in flags])
     print(f"Generated in {(datetime.datetime.now() - began).total_seconds():.0f} s", flush=True)
+    # Fresh tables have no statistics until autovacuum gets to them: gather them now, so the
+    # query plans are the ones a database that has lived with this data would choose.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 @dataclass
@@ -128,14 +134,14 @@ class Row:
 
 def measure(page: Any, centres: list[tuple[str, Any]], rounds: int, clients: dict) -> Row:
     """Warm up, count queries, then `rounds` rounds of floor-then-page at each centre."""
-    from scripts.main_pages import FLOOR, answered, client_for, person_at, prepare, send
+    from scripts.main_pages import FLOOR, answered, client_for, prepare, send
 
     row = Row(page, [])
     runs = []
     for label, centre in centres:
         side = Side(label)
         row.sides.append(side)
-        person = person_at(centre, page.role)
+        person = page.person_at(centre)
         if person is None:
             side.status = f"no {page.role}"
             continue

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -91,6 +91,11 @@ class MainPage:
     find: Find
     form: Form | None = None
     upload: bool = False
+    # Who opens it at a centre, where the busiest of the role may have nothing of the kind.
+    who: Callable[[Centre, str], Person | None] | None = None
+
+    def person_at(self, centre: Centre) -> Person | None:
+        return (self.who or person_at)(centre, self.role)
 
     @property
     def writes(self) -> bool:
@@ -122,15 +127,46 @@ def roles_at(centre: Centre, label: str) -> QuerySet[Role]:
         here = Q(user__registrations__centre=centre)
         roles = roles.annotate(busy=Count("user__registrations__evidence", filter=here))
     elif label in (ASSESSOR, TRAINEE):
+        # The largest caseload; among equals, the one with the most evidence waiting.
+        here = Q(user__caseload__centre=centre)
+        waiting = here & Q(user__caseload__evidence__judged_at__isnull=True)
         roles = roles.annotate(
-            busy=Count("user__caseload", filter=Q(user__caseload__centre=centre))
+            busy=Count("user__caseload", filter=here, distinct=True),
+            waiting=Count("user__caseload__evidence", filter=waiting, distinct=True),
         )
+        return roles.order_by("-busy", "-waiting", "pk")
     elif label == IQA:
         here = Q(user__quality_assured__centre=centre)
         roles = roles.annotate(busy=Count("user__quality_assured", filter=here))
     else:
         roles = roles.annotate(busy=Count("pk"))
     return roles.order_by("-busy", "pk")
+
+
+def busiest_with(condition: Callable[[Centre], Exists]) -> Callable[[Centre, str], Person | None]:
+    """The busiest of the role at the centre among those for whom `condition` holds."""
+
+    def who(centre: Centre, label: str) -> Person | None:
+        role = roles_at(centre, label).filter(condition(centre)).first()
+        return Person(role.user, role, label) if role else None
+
+    return who
+
+
+def not_judged(centre: Centre) -> Exists:
+    """The learner has evidence no assessor has judged yet (it can still be mapped)."""
+    return Exists(
+        Evidence.objects.filter(
+            registration__in=Registration.objects.open().filter(centre=centre),
+            registration__learner=OuterRef("user"),
+            judged_at__isnull=True,
+        )
+    )
+
+
+def a_certificate(centre: Centre) -> Exists:
+    mine = Certificate.objects.filter(registration__centre=centre)
+    return Exists(mine.filter(registration__learner=OuterRef("user")))
 
 
 def people_at(centre: Centre, label: str) -> Iterator[Person]:
@@ -182,9 +218,17 @@ def centre_registration(person: Person) -> Registration | None:
     return most_evidence(Registration.objects.open().filter(centre=person.centre))
 
 
-def busiest_unit(registration: Registration) -> int | None:
-    """The planned unit with the most current decisions (the one being worked on)."""
+def busiest_unit(registration: Registration, *, unsigned: bool = False) -> int | None:
+    """The planned unit with the most current decisions (the one being worked on); with
+    `unsigned`, among those not signed off yet."""
     planned = list(registration.planned_units.order_by("pk").values_list("unit_id", flat=True))
+    if unsigned:
+        signed = set(
+            UnitSignOff.objects.in_force()
+            .filter(registration=registration)
+            .values_list("unit_id", flat=True)
+        )
+        planned = [unit for unit in planned if unit not in signed]
     decided: Counter[int] = Counter()
     for ids in Decision.objects.filter(registration=registration, current=True).values_list(
         "criterion__unit", "range_item__unit", "knowledge_item__unit"
@@ -206,21 +250,36 @@ def busiest_criterion(registration: Registration) -> int | None:
     return int(found) if found is not None else None
 
 
+def caseload_evidence(person: Person) -> QuerySet[Evidence]:
+    open_here = Registration.objects.open().filter(centre=person.centre)
+    return Evidence.objects.filter(registration__in=open_here.filter(assessor=person.user))
+
+
 def evidence_to_review(person: Person) -> Evidence | None:
     """The oldest evidence waiting for the assessor's review (the to-do list's link), else the
     newest evidence in their caseload."""
     waiting = waiting_for_review(person.user, person.centre).first()
     if waiting is not None:
         return waiting
-    return (
-        Evidence.objects.filter(
-            registration__in=Registration.objects.open().filter(
-                assessor=person.user, centre=person.centre
-            )
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    return caseload_evidence(person).order_by("-created_at", "-pk").first()
+
+
+# A decision ticks this many criteria (where the evidence maps to as many), so that a write's
+# queries are compared like for like at every centre.
+TICKED = 3
+
+
+def evidence_to_decide(person: Person) -> Evidence | None:
+    """Like `evidence_to_review`, but one on which a decision can still be recorded (on
+    `TICKED` criteria if any such evidence is near the top of the list)."""
+    waiting = waiting_for_review(person.user, person.centre)[:20]
+    newest = caseload_evidence(person).order_by("-created_at", "-pk")[:50]
+    found = [(e, len(decidable_criteria(e))) for e in [*waiting, *newest]]
+    found = [(e, n) for e, n in found if n]
+    enough = [e for e, n in found if n >= TICKED]
+    if enough:
+        return enough[0]
+    return max(found, key=lambda pair: pair[1])[0] if found else None
 
 
 def decidable_criteria(evidence: Evidence) -> list[int]:
@@ -315,13 +374,15 @@ def of_unit(choose: Callable[[Person], Registration | None]) -> Find:
     return find
 
 
-def of_sign_off(choose: Callable[[Person], Registration | None]) -> Find:
-    def find(person: Person) -> str | None:
-        registration = choose(person)
-        unit = busiest_unit(registration) if registration else None
-        return path("assessment:unit-sign-off", registration.pk, unit) if unit else None  # type: ignore[union-attr]
-
-    return find
+def unit_to_sign_off(person: Person) -> str | None:
+    """A unit not signed off yet, the busiest, in the caseload's registration with the most
+    evidence that has one: the sign-off page an assessor opens before signing."""
+    open_here = Registration.objects.open().filter(centre=person.centre, assessor=person.user)
+    ranked = open_here.annotate(pieces=Count("evidence")).order_by("-pieces", "pk")[:20]
+    for registration in ranked:
+        if unit := busiest_unit(registration, unsigned=True):
+            return path("assessment:unit-sign-off", registration.pk, unit)
+    return None
 
 
 def item_history(person: Person) -> str | None:
@@ -377,33 +438,29 @@ def evidence_review(person: Person) -> str | None:
 
 
 def decision_path(person: Person) -> str | None:
-    evidence = evidence_to_review(person)
-    if evidence is None or not decidable_criteria(evidence):
-        return None
-    return path("assessment:evidence-review", evidence.pk)
+    evidence = evidence_to_decide(person)
+    return path("assessment:evidence-review", evidence.pk) if evidence else None
 
 
 def decision_form(person: Person) -> dict[str, Any]:
     """Met, on the criteria the evidence is mapped to, with feedback: what an assessor sends
     from the review page. (The same decision again is refused as a repeat, so the load
     benchmark varies the feedback.)"""
-    evidence = evidence_to_review(person)
+    evidence = evidence_to_decide(person)
     assert evidence is not None
     return {
         "outcome": "met",
         "method": evidence.method,
         "assessed_on": evidence.occurred_on.isoformat(),
         "feedback": "Clear and sufficient: well done.",
-        "criteria": decidable_criteria(evidence),
+        "criteria": decidable_criteria(evidence)[:TICKED],
     }
 
 
 def countersign(person: Person) -> str | None:
-    return None if person.role.is_trainee else path("assessment:countersign")
-
-
-def countersign_all_path(person: Person) -> str | None:
-    if person.role.is_trainee or not countersign_all_form(person)["decisions"]:
+    """The countersigning page, when trainees' decisions wait for this (qualified) assessor:
+    the to-do list's link."""
+    if person.role.is_trainee or not awaiting_countersignature(person.user).exists():
         return None
     return path("assessment:countersign")
 
@@ -472,24 +529,39 @@ def plan_generate_form(person: Person) -> dict[str, Any]:
     }
 
 
-def plan_edit_form(person: Person) -> dict[str, Any]:
+def plan_edit(person: Person) -> dict[str, Any] | None:
     """Add the period's first unplanned work by hand (the edit that reads the whole period's
-    work again); if everything is planned, remove the first unsampled item."""
+    work again); if everything is planned, remove the first unsampled item; None if neither."""
     plan = biggest_plan(person)
-    assert plan is not None
+    if plan is None:
+        return None
     for work in unplanned_work(plan):
         if person.user.pk not in work.deciders:
             return {"add": work_id(work)}
     item = plan.items.filter(samples__isnull=True).order_by("pk").first()
-    return {"remove": item.pk if item else 0}
+    return {"remove": item.pk} if item else None
+
+
+def plan_edit_path(person: Person) -> str | None:
+    return plan_detail(person) if plan_edit(person) else None
+
+
+def plan_edit_form(person: Person) -> dict[str, Any]:
+    form = plan_edit(person)
+    assert form is not None
+    return form
 
 
 def sample_new(person: Person) -> str | None:
+    """The plan's oldest unsampled item; with none left, the busiest unit of the registration
+    in the IQA's care with the most evidence (sampled outside the plan)."""
     item = oldest_unsampled(person)
-    if item is None:
-        return None
-    name = "iqa:sample-new"
-    return path(name, item.registration_id, item.unit_id, query=f"item={item.pk}")
+    if item is not None:
+        query = f"item={item.pk}"
+        return path("iqa:sample-new", item.registration_id, item.unit_id, query=query)
+    registration = caseload_registration(person)
+    unit = busiest_unit(registration) if registration else None
+    return path("iqa:sample-new", registration.pk, unit) if unit else None  # type: ignore[union-attr]
 
 
 def registration_status(person: Person) -> str | None:
@@ -522,10 +594,10 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("learner registration", LEARNER, registration_page(learner_registration)),
     MainPage("learner unit progress", LEARNER, of_unit(learner_registration)),
     MainPage("learner evidence", LEARNER, latest_evidence),
-    MainPage("learner evidence mapping", LEARNER, evidence_map),
+    MainPage("learner evidence mapping", LEARNER, evidence_map, who=busiest_with(not_judged)),
     MainPage("learner upload page", LEARNER, upload_page),
     MainPage("learner upload", LEARNER, upload_page, form=upload_form, upload=True),
-    MainPage("learner certificate", LEARNER, certificate),
+    MainPage("learner certificate", LEARNER, certificate, who=busiest_with(a_certificate)),
     # The assessor: the caseload (their home), evidence review, a learner's registration, unit
     # progress and sign-off, an item's history, countersigning, the IQA's sample of their work.
     MainPage("assessor home (caseload)", ASSESSOR, home),
@@ -533,10 +605,10 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("assessor decision", ASSESSOR, decision_path, form=decision_form),
     MainPage("assessor registration", ASSESSOR, registration_page(caseload_registration)),
     MainPage("assessor unit progress", ASSESSOR, of_unit(caseload_registration)),
-    MainPage("assessor unit sign-off", ASSESSOR, of_sign_off(caseload_registration)),
+    MainPage("assessor unit sign-off", ASSESSOR, unit_to_sign_off),
     MainPage("assessor item history", ASSESSOR, item_history),
     MainPage("assessor countersigning", ASSESSOR, countersign),
-    MainPage("assessor countersign all", ASSESSOR, countersign_all_path, form=countersign_all_form),
+    MainPage("assessor countersign all", ASSESSOR, countersign, form=countersign_all_form),
     MainPage("assessor IQA sample", ASSESSOR, sample_detail),
     # The trainee assessor: the same daily pages; their decisions wait for a countersignature.
     MainPage("trainee home (caseload)", TRAINEE, home),
@@ -550,7 +622,7 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("IQA plan", IQA, plan_detail),
     MainPage("IQA plan form", IQA, plan_new),
     MainPage("IQA plan generate", IQA, plan_generate_path, form=plan_generate_form),
-    MainPage("IQA plan edit", IQA, plan_detail, form=plan_edit_form),
+    MainPage("IQA plan edit", IQA, plan_edit_path, form=plan_edit_form),
     MainPage("IQA sample form", IQA, sample_new),
     MainPage("IQA sample report", IQA, sample_detail),
     MainPage("IQA registration status", IQA, registration_status),
