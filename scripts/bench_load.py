@@ -11,7 +11,8 @@ BENCH_REDIS_URL (default redis://127.0.0.1:6379/2). Loopback only: gunicorn list
 127.0.0.1 and locust runs headless on this machine, with bounded users and time.
 
 1. Chooses the people: for each mix, as many distinct people of the role as the most users
-   asked for, the busiest first, at the centre with the most learners first, then the others;
+   asked for, the busiest first, at the centre with the most learners first, then the others
+   (only centres of at least --min-learners, 100 by default: not the small centre);
    and for each person the concrete path of every page of the mix (scripts/main_pages.py), and
    the form of each write (an assessor's decision, a learner's upload).
 2. Starts gunicorn as the production image does (portal.wsgi, `--workers 2` by default, DEBUG
@@ -118,13 +119,15 @@ def configure() -> None:
     django.setup()
 
 
-def people_for(label: str, count: int) -> list[Any]:
+def people_for(label: str, count: int, least: int) -> list[Any]:
     """`count` distinct people of the role (fewer if the population has fewer), the busiest at
-    the biggest centre first."""
+    the biggest centre first, at centres of at least `least` learners."""
     from scripts.main_pages import centres_by_learners, people_at
 
     chosen: list[Any] = []
-    for centre, _ in reversed(centres_by_learners()):
+    for centre, learners in reversed(centres_by_learners()):
+        if learners < least:
+            continue
         for person in people_at(centre, label):
             if len(chosen) == count:
                 return chosen
@@ -132,7 +135,7 @@ def people_for(label: str, count: int) -> list[Any]:
     return chosen
 
 
-def plan_for(label: str, count: int, password: str) -> list[dict[str, Any]]:
+def plan_for(label: str, count: int, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Each person: how to log in, and the path (and form) of every page of the mix."""
     from django.db.models import Count
 
@@ -140,7 +143,7 @@ def plan_for(label: str, count: int, password: str) -> list[dict[str, Any]]:
     from scripts.main_pages import FLOOR, PAGES_BY_NAME
 
     people = []
-    for person in people_for(label, count):
+    for person in people_for(label, count, args.min_learners):
         pages: dict[str, str] = {FLOOR_NAME: FLOOR}
         forms: dict[str, dict[str, Any]] = {}
         uploads = []
@@ -168,7 +171,7 @@ def plan_for(label: str, count: int, password: str) -> list[dict[str, Any]]:
             }
         )
     if people:
-        check_password(people[0]["email"], password)
+        check_password(people[0]["email"], args.password)
     return people
 
 
@@ -391,6 +394,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--wait", type=float, default=0, help="seconds between a user's requests")
     parser.add_argument("--password", default="load-portal-2026", help="the population's")
+    parser.add_argument(
+        "--min-learners", type=int, default=100, help="people from centres this big or bigger"
+    )
     args = parser.parse_args()
     labels = [m.strip() for m in args.mixes.split(",") if m.strip()]
     unknown = [m for m in labels if m not in MIXES]
@@ -401,10 +407,11 @@ def main() -> None:
         sys.exit('locust is not installed: pip install -c requirements/constraints.txt ".[bench]"')
 
     configure()
-    plans = {label: plan_for(label, max(counts), args.password) for label in labels}
+    plans = {label: plan_for(label, max(counts), args) for label in labels}
     for label, people in plans.items():
         if not people:
-            sys.exit(f"Nobody in {DATABASE_URL} acts as {label}: make the population first.")
+            sys.exit(f"Nobody in {DATABASE_URL} acts as {label} at a centre of at least "
+                     f"{args.min_learners} learners: make the population first.")  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     env = server_environment(str(folder / "media"))
     print("Collecting static files for WhiteNoise ...", flush=True)
