@@ -268,6 +268,38 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def database_cpu() -> dict[int, float]:
+    """CPU time so far of each PostgreSQL backend serving the bench database, by process id
+    (gunicorn's workers keep theirs open: CONN_MAX_AGE)."""
+    import psutil
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    found = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        found[pid] = times.user + times.system
+    return found
+
+
+def busy_seconds() -> tuple[float, float]:
+    """(CPU seconds busy, all CPU seconds) of the whole machine so far."""
+    import psutil
+
+    times = psutil.cpu_times()
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    total = sum(times)
+    return total - idle, total
+
+
 def run_locust(
     label: str, users: int, people: list[dict[str, Any]], args: argparse.Namespace, port: int,
     folder: Path, server: Any,
@@ -291,7 +323,8 @@ def run_locust(
     ]  # fmt: skip
     env = {**os.environ, "BENCH_PLAN": str(plan), "BENCH_WAIT": str(args.wait)}
     log = folder / f"locust-{summary.stem}.log"
-    server_cpu = cpu_seconds(server.pid)
+    server_cpu, busy_before = cpu_seconds(server.pid), busy_seconds()
+    database_before = database_cpu()
     with open(log, "w") as output:
         locust = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
@@ -305,6 +338,12 @@ def run_locust(
         sys.exit(f"locust ended before the window closed:\n{log.read_text()[-3000:]}")
     found["server_cpu"] = cpu_seconds(server.pid) - server_cpu
     found["locust_cpu"] = locust_cpu
+    database_after, busy_after = database_cpu(), busy_seconds()
+    found["database_cpu"] = sum(
+        seconds - database_before.get(pid, 0.0) for pid, seconds in database_after.items()
+    )
+    found["machine_busy"] = busy_after[0] - busy_before[0]
+    found["machine_total"] = busy_after[1] - busy_before[1]
     return found
 
 
@@ -347,9 +386,13 @@ def print_run(label: str, users: int, people: int, found: dict[str, Any], cores:
             f"  before the window: {logins['requests']} logins, median {ms(logins['p50'])} ms, "
             f"{logins['failures']} failed"
         )
+    others = found["machine_busy"] - found["server_cpu"] - found["locust_cpu"]
+    others -= found["database_cpu"]
     print(
-        f"  CPU while it ran (logins included): gunicorn {found['server_cpu']:.0f} s, locust "
-        f"{found['locust_cpu']:.0f} s, of {cores} cores"
+        f"  CPU seconds while it ran (logins included): gunicorn {found['server_cpu']:.0f}, "
+        f"PostgreSQL {found['database_cpu']:.0f}, locust {found['locust_cpu']:.0f}, anything "
+        f"else on the machine {others:.0f}; the {cores} cores were "
+        f"{100 * found['machine_busy'] / max(found['machine_total'], 1e-9):.0f}% busy"
     )
 
 
