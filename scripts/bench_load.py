@@ -269,8 +269,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def database_cpu() -> dict[int, float]:
-    """CPU time so far of each PostgreSQL backend serving the bench database, by process id
-    (gunicorn's workers keep theirs open: CONN_MAX_AGE)."""
+    """CPU time so far of each PostgreSQL backend serving the bench database, by process id."""
     import psutil
     from django.db import connection
 
@@ -296,8 +295,42 @@ def busy_seconds() -> tuple[float, float]:
 
     times = psutil.cpu_times()
     idle = times.idle + getattr(times, "iowait", 0.0)
-    total = sum(times)
-    return total - idle, total
+    return sum(times) - idle, sum(times)
+
+
+class CpuWatch:
+    """Where the CPU goes during the measured window: gunicorn (master and workers), the
+    PostgreSQL backends of the bench database (sampled often, as a backend may close and
+    another open: CONN_MAX_AGE), locust, and the whole machine (the rest is other work)."""
+
+    def __init__(self, server: int, locust: int) -> None:
+        self.server, self.locust = server, locust
+        self.backends: dict[int, float] = {}
+        self.start: dict[str, Any] | None = None
+
+    def sample(self) -> dict[str, Any]:
+        self.backends.update(database_cpu())
+        busy, total = busy_seconds()
+        return {
+            "server": cpu_seconds(self.server),
+            "locust": cpu_seconds(self.locust),
+            "backends": dict(self.backends),
+            "busy": busy,
+            "total": total,
+        }
+
+    def spent(self, end: dict[str, Any]) -> dict[str, float]:
+        start = self.start or end
+        database = sum(
+            seconds - start["backends"].get(pid, 0.0) for pid, seconds in end["backends"].items()
+        )
+        return {
+            "server_cpu": end["server"] - start["server"],
+            "locust_cpu": end["locust"] - start["locust"],
+            "database_cpu": database,
+            "machine_busy": end["busy"] - start["busy"],
+            "machine_total": end["total"] - start["total"],
+        }
 
 
 def run_locust(
@@ -323,28 +356,31 @@ def run_locust(
     ]  # fmt: skip
     env = {**os.environ, "BENCH_PLAN": str(plan), "BENCH_WAIT": str(args.wait)}
     log = folder / f"locust-{summary.stem}.log"
-    server_cpu, busy_before = cpu_seconds(server.pid), busy_seconds()
-    database_before = database_cpu()
+    started = Path(f"{summary}.started")  # the locustfile's sign that the window is open
     with open(log, "w") as output:
         locust = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
         )
-        locust_cpu = 0.0
+        watch, end = CpuWatch(server.pid, locust.pid), None
         while locust.poll() is None:
-            locust_cpu = max(locust_cpu, cpu_seconds(locust.pid))
+            now = watch.sample()
+            if watch.start is None and started.exists():
+                watch.start = now
+            if end is None and summary.exists():
+                end = now
             time.sleep(0.5)
     found: dict[str, Any] = json.loads(summary.read_text()) if summary.exists() else {}
-    if "window" not in found:
+    if "window" not in found or end is None:
         sys.exit(f"locust ended before the window closed:\n{log.read_text()[-3000:]}")
-    found["server_cpu"] = cpu_seconds(server.pid) - server_cpu
-    found["locust_cpu"] = locust_cpu
-    database_after, busy_after = database_cpu(), busy_seconds()
-    found["database_cpu"] = sum(
-        seconds - database_before.get(pid, 0.0) for pid, seconds in database_after.items()
-    )
-    found["machine_busy"] = busy_after[0] - busy_before[0]
-    found["machine_total"] = busy_after[1] - busy_before[1]
+    found.update(watch.spent(end))
     return found
+
+
+def cost_ms(found: dict[str, Any]) -> float:
+    """CPU milliseconds the portal spent per request in the window: what other work on a
+    shared machine does not change, unlike requests/s."""
+    requests = next(r for r in found["window"]["rows"] if r["name"] == "Aggregated")["requests"]
+    return 1000 * (found["server_cpu"] + found["database_cpu"]) / max(requests, 1)
 
 
 def ms(value: float | None) -> str:
@@ -389,26 +425,38 @@ def print_run(label: str, users: int, people: int, found: dict[str, Any], cores:
     others = found["machine_busy"] - found["server_cpu"] - found["locust_cpu"]
     others -= found["database_cpu"]
     print(
-        f"  CPU seconds while it ran (logins included): gunicorn {found['server_cpu']:.0f}, "
-        f"PostgreSQL {found['database_cpu']:.0f}, locust {found['locust_cpu']:.0f}, anything "
-        f"else on the machine {others:.0f}; the {cores} cores were "
+        f"  CPU seconds in the window: gunicorn {found['server_cpu']:.0f}, PostgreSQL "
+        f"{found['database_cpu']:.0f}, locust {found['locust_cpu']:.0f}, other work on the "
+        f"machine {others:.0f}; the {cores} cores were "
         f"{100 * found['machine_busy'] / max(found['machine_total'], 1e-9):.0f}% busy"
     )
+    print(f"  server CPU per request (gunicorn + PostgreSQL): {cost_ms(found):.0f} ms")
 
 
 def print_summary(results: list[tuple[str, int, dict[str, Any]]]) -> None:
     print()
     print(f"{'mix':<18} {'users':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>7} "
-          f"{'floor p50':>10} {'floor p95':>10}")  # fmt: skip
+          f"{'floor p50':>10} {'floor p95':>10} {'CPU ms/req':>11} {'others':>7}")  # fmt: skip
     for label, users, found in results:
         rows = {row["name"]: row for row in found["window"]["rows"]}
         total, floor = rows["Aggregated"], rows.get(FLOOR_NAME, {})
         print(
             f"{label:<18} {users:>5} {total['per_second']:>7.1f} {ms(total['p50']):>6} "
             f"{ms(total['p95']):>6} {ms(total['p99']):>6} {total['failures']:>7} "
-            f"{ms(floor.get('p50')):>10} {ms(floor.get('p95')):>10}"
+            f"{ms(floor.get('p50')):>10} {ms(floor.get('p95')):>10} {cost_ms(found):>11.0f} "
+            f"{others_share(found):>6.0f}%"
         )
-    print("(times in ms, as locust rounds them: to 10 ms above 100 ms, to 100 ms above 1 s)")
+    print(
+        "(times in ms, as locust rounds them: to 10 ms above 100 ms, to 100 ms above 1 s; CPU "
+        "ms/req: gunicorn's and PostgreSQL's CPU per request; others: the share of the "
+        "machine's CPU that other work took during the window)"
+    )
+
+
+def others_share(found: dict[str, Any]) -> float:
+    others = found["machine_busy"] - found["server_cpu"] - found["locust_cpu"]
+    others -= found["database_cpu"]
+    return 100 * others / max(found["machine_total"], 1e-9)
 
 
 def machine(workers: int) -> None:
