@@ -95,7 +95,13 @@ def generate(args: argparse.Namespace) -> None:
     if args.iqas is not None:
         flags += ["--iqas", args.iqas]
     began = datetime.datetime.now()
-    call_command("generate_load_data", *[str(flag) for flag in flags])
+    # In a process of its own: the generator forks its workers, and a fork of this process
+    # (which has run migrations and holds connections and locks) hung in a child.
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "generate_load_data", *map(str, flags)],
+        check=True,
+        cwd=ROOT,
+    )
     print(f"Generated in {(datetime.datetime.now() - began).total_seconds():.0f} s", flush=True)
     # Fresh tables have no statistics, no visibility map and no hint bits until autovacuum and
     # the first reads get to them: settle them now, so that the plans and the reads are those of

@@ -80,6 +80,18 @@ class Rules:
             MappingProxyType({code: g.code for g in self.groups for code in g.units}),
         )
 
+    def __reduce__(self) -> tuple[type[Rules], tuple[object, ...]]:
+        # A read-only view cannot be pickled: rebuild from the fields instead, so rules can go
+        # to other processes (generate_load_data hands them to its workers).
+        return (
+            Rules,
+            (
+                self.code, self.title, dict(self.units), self.published, self.groups,
+                self.min_credits, self.min_units, self.min_glh, self.level_rules, self.barred,
+                self.equivalences,
+            ),
+        )  # fmt: skip
+
     def name(self, code: str) -> str:
         unit = self.units.get(code)
         return f"{code} {unit.title}" if unit else code

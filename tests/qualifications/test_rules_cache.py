@@ -201,3 +201,20 @@ def test_a_barred_combination_deleted_in_the_admin_gives_new_rules(client, opera
     )
     assert response.status_code == 302
     assert rules_for(fresh("T/1")).barred == ()
+
+
+def test_kept_rules_can_be_pickled_for_another_process():
+    """generate_load_data hands rules to its worker processes; read-only views cannot be
+    pickled as they are, and the workers then never received their work (the command hung)."""
+    import pickle
+
+    from qualifications.rules.model import Group, Rules, Unit
+
+    rules = Rules(
+        code="Q", title="A qualification", units={"U1": Unit("U1", "One", 2, 5, 40)},
+        groups=(Group(code="A", title="Mandatory", units=("U1",), mandatory=True),),
+        min_credits=5,
+    )  # fmt: skip
+    copy = pickle.loads(pickle.dumps(rules))
+    assert copy == rules and copy.group_of == {"U1": "A"}
+    assert dict(copy.units) == dict(rules.units)
