@@ -7,39 +7,43 @@ settled by decisions, trainees' decisions countersigned, units signed off only w
 is met by a decision that counts, IQA plans from the real planner, claims only where ready, and
 each centre's audit chain hashed by `portal.audit.entry_hash`, so `verify_audit` passes.
 
-One centre at a time, each in its own transaction that takes the centre's audit chain first.
+Each centre is made, then written in its own transaction that takes the centre's audit chain
+first; on PostgreSQL two processes (`jobs`) make centres side by side.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.util
 import random
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from certification.models import Certificate, RenderStatus
 from home.load_data.catalogue import QualificationInfo, ensure_catalogue, read_catalogue
 from home.load_data.claims import Snapshots, claim_all
 from home.load_data.context import CentreContext
+from home.load_data.ids import Ids, IdSource, id_source, table_name
 from home.load_data.journeys import add_people, tell_story
 from home.load_data.layout import CentrePlan, centre_plans
 from home.load_data.quality import QualityAssurance
 from home.load_data.replace import load_centres, remove_load_population
 from home.load_data.writer import (
+    TABLES,
     Batch,
-    Ids,
     delete_files,
     label,
-    lock_tables,
     seal_chain,
     store_files,
-    table_name,
     write,
 )
 from portal.audit import lock_chain
@@ -68,6 +72,7 @@ class Options:
     seed: int = 1
     password: str = DEFAULT_PASSWORD
     render_certificates: int = 0
+    jobs: int = 2  # processes making centres side by side (PostgreSQL only)
 
     @property
     def iqa_count(self) -> int:
@@ -88,11 +93,36 @@ class Options:
         return found
 
 
+class Timings(dict[str, float]):
+    """Seconds by stage; the same stage for every centre (and every process) adds up."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.perf_counter() - started
+
+    def add(self, other: dict[str, float]) -> None:
+        for name, seconds in other.items():
+            self[name] = self.get(name, 0.0) + seconds
+
+
+@dataclass
+class CentreResult:
+    name: str
+    rows: Counter[str] = field(default_factory=Counter)
+    seconds: Timings = field(default_factory=Timings)
+    not_claimed: int = 0
+
+
 @dataclass
 class Report:
     rows: Counter[str] = field(default_factory=Counter)
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: Timings = field(default_factory=Timings)
     centres: list[str] = field(default_factory=list)
+    jobs: int = 1
     catalogue_loaded: bool = False
     removed: dict[str, int] = field(default_factory=dict)
     not_claimed: int = 0
@@ -100,14 +130,11 @@ class Report:
     wall: float = 0.0
     database_bytes: int | None = None
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time a stage; the same stage for every centre adds up."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+    def add(self, result: CentreResult) -> None:
+        self.centres.append(result.name)
+        self.rows.update(result.rows)
+        self.seconds.add(result.seconds)
+        self.not_claimed += result.not_claimed
 
 
 def generate(options: Options, *, replace: bool = False) -> Report:
@@ -117,17 +144,18 @@ def generate(options: Options, *, replace: bool = False) -> Report:
     report, started = Report(), time.perf_counter()
     existing = list(load_centres().order_by("name").values_list("name", flat=True))
     if existing and not replace:
-        raise LoadDataRefused(LOAD_DATA_EXISTS.format(names=", ".join(existing[:3]) + " ..."))
-    with report.stage("catalogue"):
+        names = ", ".join(existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise LoadDataRefused(LOAD_DATA_EXISTS.format(names=names))
+    with report.seconds.stage("catalogue"):
         report.catalogue_loaded = ensure_catalogue()
         cycle = qualification_cycle(read_catalogue(random.Random(options.seed)))
         qualifications = Qualification.objects.select_related("awarding_organisation").in_bulk()
     if existing:
-        with report.stage("removing the previous load population"):
+        with report.seconds.stage("removing the previous load population"):
             report.removed = remove_load_population()
-    with report.stage("password hash"):
+    with report.seconds.stage("password hash"):
         password_hash = make_password(options.password)
-    now, snapshots = timezone.now(), Snapshots()
+    shared = Shared(options.seed, timezone.now(), password_hash, cycle, qualifications, {})
     plans = centre_plans(
         centres=options.centres,
         learners=options.learners,
@@ -135,16 +163,45 @@ def generate(options: Options, *, replace: bool = False) -> Report:
         iqas=options.iqa_count,
         small_centre_learners=options.small_centre_learners,
     )
-    for plan in plans:
-        shared = Shared(options.seed, now, password_hash, cycle, qualifications, snapshots)
-        make_centre(plan, shared, report)
-        report.centres.append(plan.name)
+    report.jobs = jobs_for(options.jobs, len(plans))
+    for result in make_centres(plans, shared, report.jobs):
+        report.add(result)
     if options.render_certificates:
-        with report.stage("rendering certificate PDFs"):
+        with report.seconds.stage("rendering certificate PDFs"):
             report.rendered = render_certificates(options.render_certificates)
+    with report.seconds.stage("vacuum and analyze"):
+        tidy_tables()
     report.wall = time.perf_counter() - started
     report.database_bytes = database_size()
     return report
+
+
+def jobs_for(asked: int, centres: int) -> int:
+    """Processes to make centres in: one on SQLite, or inside a transaction (a test's), whose
+    uncommitted rows other connections would not see."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, min(asked, centres))
+
+
+def make_centres(plans: list[CentrePlan], shared: Shared, jobs: int) -> Iterator[CentreResult]:
+    """Each centre made and written, here or by `jobs` processes side by side (each centre is
+    its own transaction, and ids come from the sequences, so they never wait for each other)."""
+    if jobs == 1:
+        source = id_source()
+        for plan in plans:
+            yield make_centre(plan, shared, source)
+        return
+    connections.close_all()  # each process opens its own connection
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = [pool.submit(make_centre_in_process, plan, shared) for plan in plans]
+        try:
+            for future in futures:
+                yield future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def qualification_cycle(shares: list[tuple[QualificationInfo, int]]) -> list[QualificationInfo]:
@@ -168,71 +225,83 @@ class Shared:
     snapshots: Snapshots
 
 
-def reserve_centre_id() -> int:
-    """The new centre's id, before its transaction, so its chain can be taken first thing."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table_name(Centre)])
-        else:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table_name(Centre)}")
-        return int(cursor.fetchone()[0])
+PROCESS_IDS: list[IdSource] = []  # each process's own source of ids, made when first used
 
 
-def make_centre(plan: CentrePlan, shared: Shared, report: Report) -> None:
-    """One centre, everything in it, and its audit chain, in one transaction."""
-    centre_id = reserve_centre_id()
+def make_centre_in_process(plan: CentrePlan, shared: Shared) -> CentreResult:
+    if not PROCESS_IDS:
+        PROCESS_IDS.append(id_source())
+        # The process says goodbye to PostgreSQL when it ends, rather than just going.
+        multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
+    return make_centre(plan, shared, PROCESS_IDS[0])
+
+
+def make_centre(plan: CentrePlan, shared: Shared, source: IdSource) -> CentreResult:
+    """One centre and everything in it, made, then written in one transaction that takes the
+    centre's audit chain before anything else, as every write of the portal does."""
+    result = CentreResult(plan.name)
+    ids = Ids(source)
+    ctx = CentreContext(
+        batch=Batch(ids),
+        rng=random.Random(f"{shared.seed}:{plan.number}"),
+        now=shared.now,
+        centre_id=ids.next(Centre),
+        plan=plan,
+        password_hash=shared.password_hash,
+        qualifications=shared.cycle,
+    )
+    fill_centre(ctx, shared, result)
+    result.rows.update({label(m): n for m, n in ctx.batch.counts().items()})
     saved: list[str] = []
     try:
-        with transaction.atomic():
-            lock_chain(centre_id)  # the centre's chain before any row, as every write does
-            lock_tables()
-            ids = Ids.after_current()
-            ids.last[Centre] = max(ids.last[Centre], centre_id)
-            ctx = CentreContext(
-                batch=Batch(ids),
-                rng=random.Random(f"{shared.seed}:{plan.number}"),
-                now=shared.now,
-                centre_id=centre_id,
-                plan=plan,
-                password_hash=shared.password_hash,
-                qualifications=shared.cycle,
-            )
-            fill_centre(ctx, shared, report)
-            with report.stage("storing evidence files"):
-                store_files(ctx.batch, saved)
-            report.rows.update({label(m): n for m, n in ctx.batch.counts().items()})
-            with report.stage("writing to the database"):
-                write(ctx.batch)
+        with result.seconds.stage("storing evidence files"):
+            store_files(ctx.batch, saved)
+        with result.seconds.stage("writing to the database"), transaction.atomic():
+            lock_chain(ctx.centre_id)
+            write(ctx.batch)
     except BaseException:
         delete_files(saved)
         raise
+    return result
 
 
-def fill_centre(ctx: CentreContext, shared: Shared, report: Report) -> None:
-    with report.stage("people and learners' work"):
+def fill_centre(ctx: CentreContext, shared: Shared, result: CentreResult) -> None:
+    with result.seconds.stage("people and learners' work"):
         add_people(ctx)
         for k in range(1, ctx.plan.learners + 1):
             tell_story(ctx, k)
-    with report.stage("IQA"):
+    with result.seconds.stage("IQA"):
         records = QualityAssurance(ctx).do()
-    with report.stage("claims"):
-        report.not_claimed += claim_all(ctx, records, shared.qualifications, shared.snapshots)
-    with report.stage("audit chain"):
+    with result.seconds.stage("claims"):
+        result.not_claimed += claim_all(ctx, records, shared.qualifications, shared.snapshots)
+    with result.seconds.stage("audit chain"):
         seal_chain(ctx.batch, ctx.centre_id)
 
 
 def render_certificates(count: int) -> int:
     """Render the first `count` load certificates' PDFs here, as the worker's task would."""
-    from certification.models import Certificate
     from certification.rendering import certificate_render  # WeasyPrint: only when asked
 
     pending = Certificate.objects.filter(
-        registration__centre__in=load_centres(), status="pending"
+        registration__centre__in=load_centres(), status=RenderStatus.PENDING
     ).order_by("pk")
     ids = list(pending.values_list("pk", flat=True)[:count])
     for pk in ids:
         certificate_render(pk)
     return len(ids)
+
+
+def tidy_tables() -> None:
+    """Statistics for the planner on the tables written (the benchmarks that follow must see
+    the plans a live database would use), and, outside a transaction, a vacuum: it marks the
+    new pages all-visible, as autovacuum would have long since, and clears what --replace
+    removed."""
+    if connection.vendor != "postgresql":
+        return
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        for model in TABLES:
+            cursor.execute(f"{command} {table_name(model)}")
 
 
 def database_size() -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -24,8 +24,8 @@ KINDS = ("criterion", "range_item", "knowledge_item")
 SHARES = (
     ("601/3576/1", 6),
     ("L2-DPSOD", 4),
-    ("SFJ-L2-CS", 4),
-    ("CCA010-02", 3),
+    ("SFJ-L2-CS", 5),
+    ("CCA010-02", 2),
     ("3412-03", 2),
     ("3412-04", 1),
 )
@@ -34,8 +34,9 @@ CHOICES_PER_QUALIFICATION = 8
 UNPUBLISHED_UNITS = (3, 6)
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
+    """An assessable item (a tuple: it is looked up in sets and dicts a great deal)."""
+
     unit: int  # the unit's id
     kind: int  # an index into KINDS
     id: int

@@ -31,11 +31,11 @@ REGISTERED, EARLY, MIDWAY, COMPLETE, CERTIFIED = (
     "complete",
     "certified",
 )
-# Stages in twentieths (15% just registered, 25% early, 40% midway, 10% complete and waiting
+# Stages in twentieths (15% just registered, 25% early, 45% midway, 5% complete and waiting
 # for a claim, 10% certified), one of each in the first five so a small centre has them all.
 STAGE_CYCLE = (
     CERTIFIED, MIDWAY, EARLY, REGISTERED, COMPLETE, MIDWAY, EARLY, MIDWAY, REGISTERED, EARLY,
-    MIDWAY, CERTIFIED, MIDWAY, EARLY, COMPLETE, MIDWAY, REGISTERED, EARLY, MIDWAY, MIDWAY,
+    MIDWAY, CERTIFIED, MIDWAY, EARLY, MIDWAY, MIDWAY, REGISTERED, EARLY, MIDWAY, MIDWAY,
 )  # fmt: skip
 # When each stage's learners registered (days ago) and what share of their items is decided.
 REGISTERED_DAYS = {
@@ -46,8 +46,8 @@ REGISTERED_DAYS = {
     CERTIFIED: (300, 700),
 }
 DECIDED_SHARE = {
-    EARLY: (0.0, 0.1),
-    MIDWAY: (0.12, 0.55),
+    EARLY: (0.0, 0.08),
+    MIDWAY: (0.08, 0.35),
     COMPLETE: (1.0, 1.0),
     CERTIFIED: (1.0, 1.0),
 }
@@ -128,15 +128,17 @@ def add_person(
 
 
 def qualification_of(ctx: CentreContext, k: int) -> QualificationInfo:
-    """Learner k's qualification, by the shares, varied against the stages from cycle to cycle."""
-    cycle = ctx.qualifications
-    return cycle[(k // len(STAGE_CYCLE) + k * 7) % len(cycle)]
+    """Learner k's qualification, by the shares: a step through the cycle for each learner,
+    shifted for each run of the stages' cycle and for each centre, so that every stage meets
+    every qualification (a small centre's certified learners too)."""
+    cycle, i = ctx.qualifications, k - 1
+    return cycle[(7 * i + 3 * (i // len(STAGE_CYCLE)) + 3 * ctx.plan.number) % len(cycle)]
 
 
 def tell_story(ctx: CentreContext, k: int) -> LearnerStory:
     """Learner k (from 1) of the centre: account, registration and work so far."""
     stage = STAGE_CYCLE[(k - 1) % len(STAGE_CYCLE)]
-    qualification = qualification_of(ctx, k - 1)
+    qualification = qualification_of(ctx, k)
     registered = ctx.days_ago(*REGISTERED_DAYS[stage])
     plan = ctx.plan
     user = add_person(ctx, RoleKind.LEARNER, k, registered - timedelta(days=1))
@@ -201,9 +203,41 @@ def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
     return registration
 
 
-def item_columns(item: Item) -> dict[str, int | None]:
-    """The three target columns of a mapping or decision, one of them set."""
-    return {f"{kind}_id": (item.id if i == item.kind else None) for i, kind in enumerate(KINDS)}
+def item_columns(item: Item) -> tuple[int | None, int | None, int | None]:
+    """The three target columns of a mapping or decision (criterion, range and knowledge
+    item), one of them set."""
+    ids: list[int | None] = [None, None, None]
+    ids[item.kind] = item.id
+    return ids[0], ids[1], ids[2]
+
+
+TARGETS = tuple(f"{kind}_id" for kind in KINDS)
+MAPPING_COLUMNS = (
+    "id",
+    *TARGETS,
+    "evidence_id",
+    "status",
+    "proposed_by_id",
+    "proposed_at",
+    "reviewed_by_id",
+    "reviewed_at",
+    "feedback",
+)
+DECISION_COLUMNS = (
+    "id",
+    *TARGETS,
+    "registration_id",
+    "outcome",
+    "method",
+    "assessed_on",
+    "feedback",
+    "decided_by_id",
+    "decided_at",
+    "provisional",
+    "countersigned_by_id",
+    "countersigned_at",
+    "current",
+)
 
 
 def by_kind(items: list[Item]) -> dict[str, list[int]]:
@@ -362,34 +396,44 @@ class Work:
             self.rejected_mapping(evidence, wrong, at, judged)
         return evidence, method
 
+    def mapping(
+        self,
+        evidence: int,
+        item: Item,
+        status: str,
+        proposer: int,
+        at: datetime,
+        review: tuple[int, datetime, str] | None = None,
+    ) -> int:
+        """A mapping row; `review`: the assessor's (who, when, feedback), if they reviewed it."""
+        batch = self.ctx.batch
+        mapping = batch.ids.next(Mapping)
+        reviewer, reviewed, feedback = review or (None, None, "")
+        batch.appender(Mapping, MAPPING_COLUMNS)(
+            mapping,
+            *item_columns(item),
+            evidence,
+            status,
+            proposer,
+            at,
+            reviewer,
+            reviewed,
+            feedback,
+        )
+        return mapping
+
     def mappings(
         self, evidence: int, items: list[Item], not_yet: set[Item], *, proposer: int, at: datetime
     ) -> None:
         """The mappings a decision settles: confirmed where met, rejected where not yet."""
         for item in items:
-            self.ctx.batch.add(
-                Mapping,
-                evidence_id=evidence,
-                status="rejected" if item in not_yet else "confirmed",
-                proposed_by_id=proposer,
-                proposed_at=at,
-                feedback="",
-                **item_columns(item),
-            )
+            status = "rejected" if item in not_yet else "confirmed"
+            self.mapping(evidence, item, status, proposer, at)
 
     def rejected_mapping(self, evidence: int, item: Item, at: datetime, reviewed: datetime) -> None:
         assessor = self.story.assessor.id
-        mapping = self.ctx.batch.add(
-            Mapping,
-            evidence_id=evidence,
-            status="rejected",
-            proposed_by_id=self.story.user.id,
-            proposed_at=at,
-            reviewed_by_id=assessor,
-            reviewed_at=reviewed,
-            feedback=MISMAPPED_FEEDBACK,
-            **item_columns(item),
-        )
+        review = (assessor, reviewed, MISMAPPED_FEEDBACK)
+        mapping = self.mapping(evidence, item, "rejected", self.story.user.id, at, review)
         self.ctx.batch.record(
             reviewed,
             assessor,
@@ -425,7 +469,10 @@ class Work:
                 previous.current = False
             self.current[item] = decision
             story.decisions.append(decision)
-            ctx.batch.add(DECISION_EVIDENCE, decision_id=decision.id, evidence_id=evidence)
+            link = ctx.batch.ids.next(DECISION_EVIDENCE)
+            ctx.batch.appender(DECISION_EVIDENCE, ("id", "decision_id", "evidence_id"))(
+                link, decision.id, evidence
+            )
             ctx.batch.record(
                 at,
                 assessor.id,
@@ -508,15 +555,7 @@ class Work:
             method, *titles = self.rng.choice(LEARNER_METHODS)
             evidence = self.new_evidence(at, method, learner, None, (titles[0], titles[1]))
             for item in mapped:
-                self.ctx.batch.add(
-                    Mapping,
-                    evidence_id=evidence,
-                    status="proposed",
-                    proposed_by_id=learner,
-                    proposed_at=at,
-                    feedback="",
-                    **item_columns(item),
-                )
+                self.mapping(evidence, item, "proposed", learner, at)
             self.ctx.batch.record(
                 at,
                 learner,
@@ -527,22 +566,22 @@ class Work:
             )
 
     def write_decisions(self) -> None:
-        """The decisions' rows as they end up, and the judged evidence's judged_at."""
-        batch, registration = self.ctx.batch, self.story.registration
+        """The decisions' rows as they end up."""
+        append = self.ctx.batch.appender(Decision, DECISION_COLUMNS)
+        registration = self.story.registration
         for d in self.story.decisions:
-            batch.add(
-                Decision,
-                id=d.id,
-                registration_id=registration,
-                outcome=d.outcome,
-                method=d.method,
-                assessed_on=d.at.date(),
-                feedback=d.feedback,
-                decided_by_id=d.decided_by,
-                decided_at=d.at,
-                provisional=d.provisional,
-                countersigned_by_id=d.countersigned_by,
-                countersigned_at=d.countersigned_at,
-                current=d.current,
-                **item_columns(d.item),
+            append(
+                d.id,
+                *item_columns(d.item),
+                registration,
+                d.outcome,
+                d.method,
+                d.at.date(),
+                d.feedback,
+                d.decided_by,
+                d.at,
+                d.provisional,
+                d.countersigned_by,
+                d.countersigned_at,
+                d.current,
             )

@@ -41,6 +41,12 @@ class Command(BaseCommand):
             "pending for the worker's sweep.",
         )
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=2,
+            help="Processes making centres side by side, on PostgreSQL (default 2).",
+        )
+        parser.add_argument(
             "--replace",
             action="store_true",
             help="Remove a load population made before (and everything done in it) first.",
@@ -60,6 +66,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             password=options["password"],
             render_certificates=options["render_certificates"],
+            jobs=options["jobs"],
         )
         try:
             report = generate(chosen, replace=options["replace"])
@@ -83,7 +90,8 @@ class Command(BaseCommand):
         for name, count in sorted(report.rows.items()):
             out(f"  {name:<{width}}  {count:>12,}")
         out(f"  {'total':<{width}}  {sum(report.rows.values()):>12,}")
-        out("Seconds, by stage:")
+        processes = f", added up over {report.jobs} processes" if report.jobs > 1 else ""
+        out(f"Seconds, by stage{processes}:")
         for stage, seconds in report.seconds.items():
             out(f"  {stage:<40} {seconds:8.1f}")
         out(f"Wall time: {report.wall:.1f} s")

@@ -1,0 +1,62 @@
+"""The load population's layout, and a tiny one made on SQLite (well under a second). The real
+checks, on a bigger population and on PostgreSQL, are in tests/integration/test_load_data.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from assessment.models import UnitSignOff
+from assessment.services import unit_missing
+from certification.models import Certificate
+from certification.readiness import readiness_of
+from home.load_data import LoadDataRefused, Options, generate
+from home.load_data.layout import centre_plans, email
+from portal.audit import audit_verification
+from portal.models import Role, RoleKind, User
+from portfolios.models import Registration
+
+
+def test_people_are_spread_evenly_with_the_small_centre_first():
+    plans = centre_plans(centres=3, learners=10, assessors=7, iqas=3, small_centre_learners=5)
+    assert [(p.name, p.learners, p.assessors, p.iqas) for p in plans] == [
+        ("Load centre 00", 5, 1, 1),
+        ("Load centre 01", 4, 3, 1),
+        ("Load centre 02", 3, 2, 1),
+        ("Load centre 03", 3, 2, 1),
+    ]
+    assert email(1, "assessor", 12) == "assessor12@c01.load.test"
+    assert email(0, "admin") == "admin@c00.load.test"
+
+
+def test_learners_go_to_assessors_in_turn_and_every_fifth_assessor_is_a_trainee():
+    plan = centre_plans(centres=1, learners=20, assessors=10, iqas=2, small_centre_learners=0)[0]
+    assert [plan.assessor_of(k) for k in (1, 2, 10, 11)] == [1, 2, 10, 1]
+    assert [k for k in range(1, 11) if plan.is_trainee(k)] == [5, 10]
+    assert not plan.is_trainee(plan.countersigner_of(5))
+
+
+def test_impossible_sizes_are_refused_with_the_reason():
+    assert Options(centres=4, assessors=3).problems() == [
+        "Every centre needs an assessor: --assessors at least --centres."
+    ]
+    assert "IQA" in Options(centres=4, assessors=8, iqas=2).problems()[0]
+    assert Options(centres=0, small_centre_learners=0).problems()
+
+
+@pytest.mark.django_db
+def test_the_small_centre_on_sqlite_is_made_as_the_services_would_make_it(catalogue_db):
+    report = generate(Options(centres=0, small_centre_learners=5, password="tiny-secret"))
+    assert report.centres == ["Load centre 00"]
+    assert Registration.objects.count() == 5
+    assert audit_verification().broken is None
+    assert audit_verification().count == report.rows["portal.AuditEntry"] > 0
+    sign_offs = list(UnitSignOff.objects.select_related("registration"))
+    assert sign_offs
+    assert not [s.pk for s in sign_offs if unit_missing(s.registration, s.unit_id)]
+    certificate = Certificate.objects.get()
+    assert readiness_of(certificate.registration).full_ready
+    roles = Role.objects.filter(centre__name="Load centre 00")
+    assert roles.filter(kind=RoleKind.ASSESSOR).count() == roles.filter(kind=RoleKind.IQA).count()
+    assert User.objects.get(email="learner3@c00.load.test").check_password("tiny-secret")
+    with pytest.raises(LoadDataRefused, match="--replace"):
+        generate(Options(centres=0, small_centre_learners=1))
