@@ -50,7 +50,7 @@ GROWING: dict[str, str] = {
 }
 
 # Pages the small centre has nothing of, so there is nothing to compare: generate_load_data
-# makes one qualified assessor and one IQA there (no trainee), and the plan is all sampled.
+# makes one qualified assessor and one IQA there (no trainee).
 # (The page benchmark still measures them at the big centre.) The test
 # `test_the_small_centre_still_has_nothing_of` fails once the population gives them something,
 # so that they join the comparison.
@@ -62,7 +62,6 @@ NOT_AT_THE_SMALL_CENTRE: dict[str, str] = {
     "trainee decision": "no trainee assessor",
     "trainee registration": "no trainee assessor",
     "trainee item history": "no trainee assessor",
-    "IQA plan edit": "no work left to add to the IQA's plan, nor an unsampled item to remove",
 }
 
 
@@ -86,14 +85,6 @@ def population(real_services, django_db_setup, django_db_blocker) -> Iterator[Po
             *("--centres", "1", "--learners", str(BIG), "--assessors", "20"),
             *("--small-centre-learners", str(SMALL), "--seed", "1"),
         )
-        with connection.cursor() as cursor:
-            # The foreign keys of every row written are checked now, once, rather than again
-            # at the end of each test (pytest-django checks deferred constraints then, and
-            # rolling a test back puts this transaction's checks back in the queue).
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            # And the planner learns the tables' sizes (rolled back with the rest).
-            cursor.execute("ANALYZE")
         centres = centres_by_learners()
         try:
             yield Population(small=centres[0][0], big=centres[-1][0])
