@@ -253,6 +253,17 @@ def stop(process: Any) -> None:
         process.wait(timeout=10)
 
 
+def stop_locust(locust: Any) -> None:
+    """Locust stops by itself once the window closes; if this run is cut short, stop it."""
+    if locust.poll() is None:
+        locust.terminate()
+        try:
+            locust.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            locust.kill()
+            locust.wait(timeout=10)
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process and its children so far (gunicorn's workers are its children)."""
     import psutil
@@ -306,14 +317,16 @@ class CpuWatch:
     def __init__(self, server: int, locust: int) -> None:
         self.server, self.locust = server, locust
         self.backends: dict[int, float] = {}
+        self.locust_seen = 0.0  # its last figure stays once it has exited
         self.start: dict[str, Any] | None = None
 
     def sample(self) -> dict[str, Any]:
         self.backends.update(database_cpu())
+        self.locust_seen = max(self.locust_seen, cpu_seconds(self.locust))
         busy, total = busy_seconds()
         return {
             "server": cpu_seconds(self.server),
-            "locust": cpu_seconds(self.locust),
+            "locust": self.locust_seen,
             "backends": dict(self.backends),
             "busy": busy,
             "total": total,
@@ -362,15 +375,20 @@ def run_locust(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
         )
         watch, end = CpuWatch(server.pid, locust.pid), None
-        while locust.poll() is None:
-            now = watch.sample()
-            if watch.start is None and started.exists():
-                watch.start = now
-            if end is None and summary.exists():
-                end = now
-            time.sleep(0.5)
+        try:
+            while locust.poll() is None:
+                now = watch.sample()
+                if watch.start is None and started.exists():
+                    watch.start = now
+                if end is None and summary.exists():
+                    end = now
+                time.sleep(0.5)
+        finally:
+            stop_locust(locust)
+    if end is None:  # locust wrote its figures and quit between two samples
+        end = watch.sample()
     found: dict[str, Any] = json.loads(summary.read_text()) if summary.exists() else {}
-    if "window" not in found or end is None:
+    if "window" not in found:
         sys.exit(f"locust ended before the window closed:\n{log.read_text()[-3000:]}")
     found.update(watch.spent(end))
     return found
@@ -497,6 +515,8 @@ def main() -> None:
     if shutil.which("locust", path=str(Path(sys.executable).parent)) is None:
         sys.exit('locust is not installed: pip install -c requirements/constraints.txt ".[bench]"')
 
+    # A termination (kill, a CI timeout) unwinds like an interrupt, so gunicorn is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"Stopped by signal {signal.SIGTERM}."))
     configure()
     plans = {label: plan_for(label, max(counts), args) for label in labels}
     for label, people in plans.items():
@@ -509,7 +529,7 @@ def main() -> None:
     collect_static(env)
     port = free_port()
     server = start_gunicorn(env, port, args.workers, folder / "gunicorn.log")
-    results = []
+    results, finished = [], False
     try:
         print(f"gunicorn on 127.0.0.1:{port}, {args.workers} workers; {args.time:.0f} s a run")
         for label in labels:
@@ -518,12 +538,16 @@ def main() -> None:
                 found = run_locust(label, users, people[:users], args, port, folder, server)
                 print_run(label, users, min(users, len(people)), found, os.cpu_count() or 1)
                 results.append((label, users, found))
+        finished = True
     finally:
         stop(server)
         forget_queue()
+        if finished:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"gunicorn is stopped; its log and locust's are kept in {folder}")
     print_summary(results)
     machine(args.workers)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def forget_queue() -> None:

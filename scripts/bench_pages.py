@@ -8,7 +8,8 @@ Reads the PostgreSQL database BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/portal_bench_pages) and the cache in BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/2). With --generate that database is dropped and made afresh: migrated,
 the catalogue loaded, and the population made by `manage.py generate_load_data` with the flags
-given (docs/performance.md, "The load population").
+given (docs/performance.md, "The load population"; it ends with VACUUM (ANALYZE) of the
+tables it wrote, so the plans and reads are those of a settled database).
 
 The small centre is the one with the fewest learners, the big one the one with the most. For
 each main page of scripts/main_pages.py, the busiest person of the page's role at each centre
@@ -103,13 +104,6 @@ def generate(args: argparse.Namespace) -> None:
         cwd=ROOT,
     )
     print(f"Generated in {(datetime.datetime.now() - began).total_seconds():.0f} s", flush=True)
-    # Fresh tables have no statistics, no visibility map and no hint bits until autovacuum and
-    # the first reads get to them: settle them now, so that the plans and the reads are those of
-    # a database that has lived with this data, and no vacuum runs under the benchmarks.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
 
 
 @dataclass

@@ -124,8 +124,17 @@ def roles_at(centre: Centre, label: str) -> QuerySet[Role]:
     if trainee is not None:
         roles = roles.filter(is_trainee=trainee)
     if label == LEARNER:
+        # Learners still at work first (an open registration, no certificate yet: the ones who
+        # come every day), then the most evidence.
         here = Q(user__registrations__centre=centre)
-        roles = roles.annotate(busy=Count("user__registrations__evidence", filter=here))
+        working = Registration.objects.open().filter(
+            learner=OuterRef("user"), centre=centre, certificates__isnull=True
+        )
+        roles = roles.annotate(
+            working=Exists(working),
+            busy=Count("user__registrations__evidence", filter=here),
+        )
+        return roles.order_by("-working", "-busy", "pk")
     elif label in (ASSESSOR, TRAINEE):
         # The largest caseload; among equals, the one with the most evidence waiting.
         here = Q(user__caseload__centre=centre)
@@ -270,21 +279,35 @@ TICKED = 3
 
 
 def evidence_to_decide(person: Person) -> Evidence | None:
-    """Like `evidence_to_review`, but one on which a decision can still be recorded (on
-    `TICKED` criteria if any such evidence is near the top of the list)."""
+    """Like `evidence_to_review`, but one on which a decision can still be recorded: the first
+    with `TICKED` criteria nobody has decided yet, else with `TICKED` that can be decided again,
+    else the one with the most; among equals, one of a learner with a unit signed off."""
     waiting = waiting_for_review(person.user, person.centre)[:20]
     newest = caseload_evidence(person).order_by("-created_at", "-pk")[:50]
-    found = [(e, len(decidable_criteria(e))) for e in [*waiting, *newest]]
-    found = [(e, n) for e, n in found if n]
-    enough = [e for e, n in found if n >= TICKED]
-    if enough:
-        return enough[0]
-    return max(found, key=lambda pair: pair[1])[0] if found else None
+    ranked = []
+    for position, evidence in enumerate([*waiting, *newest]):
+        criteria = decidable_criteria(evidence)
+        if not criteria:
+            continue
+        short = len(criteria) < TICKED
+        fresh = not short and not decided_any(evidence, criteria[:TICKED])
+        # Midway through (some unit signed off already), as most learners are, so the checks a
+        # decision makes are the same everywhere.
+        midway = UnitSignOff.objects.in_force().filter(registration=evidence.registration_id)
+        rank = (not fresh, short, not midway.exists(), -len(criteria) if short else 0, position)
+        ranked.append((rank, evidence))
+    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+
+def decided_any(evidence: Evidence, criteria: list[int]) -> bool:
+    current = Decision.objects.filter(registration_id=evidence.registration_id, current=True)
+    return current.filter(criterion__in=criteria).exists()
 
 
 def decidable_criteria(evidence: Evidence) -> list[int]:
     """Criteria the evidence is mapped to that a decision may still change: not in a unit
-    signed off, not sampled by the IQA; else the registration's first such planned criterion."""
+    signed off, not sampled by the IQA, those not decided yet first; else the registration's
+    first such planned criterion."""
     registration = evidence.registration
     locked_units = UnitSignOff.objects.in_force().filter(registration=registration)
     sampled = Decision.objects.filter(
@@ -302,9 +325,15 @@ def decidable_criteria(evidence: Evidence) -> list[int]:
         .exclude(criterion__in=sampled)
         .values_list("criterion_id", flat=True)
     )
-    found = sorted(int(pk) for pk in open_criteria if pk is not None)
+    found = [int(pk) for pk in open_criteria if pk is not None]
     if found:
-        return found
+        # Those nobody has decided yet first: a new decision, not one superseding another.
+        decided = set(
+            Decision.objects.filter(
+                registration=registration, current=True, criterion__in=found
+            ).values_list("criterion_id", flat=True)
+        )
+        return sorted(found, key=lambda pk: (pk in decided, pk))
     fallback = (
         Criterion.objects.filter(unit__in=planned)
         .exclude(unit__in=locked_units.values("unit_id"))

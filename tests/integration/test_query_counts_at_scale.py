@@ -48,7 +48,7 @@ GROWING: dict[str, str] = {
 }
 
 # Pages the small centre has nothing of, so there is nothing to compare: generate_load_data
-# makes one qualified assessor and one IQA there (no trainee), and the plan is all sampled.
+# makes one qualified assessor and one IQA there (no trainee).
 # (The page benchmark still measures them at the big centre.) The test
 # `test_the_small_centre_still_has_nothing_of` fails once the population gives them something,
 # so that they join the comparison.
