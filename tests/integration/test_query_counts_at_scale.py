@@ -38,14 +38,7 @@ SMALL, BIG = 5, 1000
 # Pages whose query counts differ between the two centres, and why. Fixing one turns its
 # expected failure into a failure: then remove it from here. (The pages that grew with the
 # centre before issue 17's fixes are all off this list now.)
-GROWING: dict[str, str] = {
-    # Not growth with the centre: the two people chosen differ in what they have (seen by
-    # comparing the two pages' SQL); a like-for-like choice in scripts/main_pages.py would
-    # compare them properly.
-    "learner home": "the big centre's learner has a certificate, read with one more query",
-    "assessor decision": "the criteria ticked at the two centres lie in different numbers of "
-    "units, and the decision reads each unit's mapped criteria once",
-}
+GROWING: dict[str, str] = {}
 
 # Pages the small centre has nothing of, so there is nothing to compare: generate_load_data
 # makes one qualified assessor and one IQA there (no trainee).
