@@ -1,4 +1,8 @@
-"""Properties of the rules engine on random small qualifications, checked against brute force."""
+"""Properties of the rules engine on random small qualifications, checked against brute force.
+
+Pure Python, but in the integration suite for its time (several seconds of CPU that the fast
+suite, under a minute, cannot spare).
+"""
 
 from itertools import combinations
 

@@ -1,4 +1,7 @@
-"""The plan generator on random centres: coverage, shares, and never the IQA's own work."""
+"""The plan generator on random centres: coverage, shares, and never the IQA's own work.
+
+Pure Python, but in the integration suite for its time: hypothesis builds a hundred centres per
+property, several seconds of CPU that the fast suite (under a minute) cannot spare."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
