@@ -117,6 +117,13 @@ def invitation_accept_view(request: PortalRequest, token: str) -> HttpResponse:
     except InvitationLinkProblem as problem:
         return link_problem(request, problem)
     if User.objects.filter(email=invitation.email).exists():
+        # Read the link again: the account may have been made a moment ago by this very link,
+        # accepted in another tab between the two reads, and then the link is used (410), not
+        # one to log in for.
+        try:
+            invitation = invitation_for_link(token)
+        except InvitationLinkProblem as problem:
+            return link_problem(request, problem)
         return accept_with_account(request, token, invitation)
     return accept_as_newcomer(request, token, invitation)
 

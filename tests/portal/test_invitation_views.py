@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -309,3 +310,25 @@ def test_a_reset_link_for_an_account_with_a_password_still_works_as_before(
     learner.save()
     reset(client, learner.email, django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [[learner.email]]
+
+
+def test_a_tab_that_read_the_link_just_before_another_tab_used_it_is_told_it_is_used(
+    client, invited, monkeypatch
+):
+    """Two tabs accept at once: one read the link while it was still waiting, and by the time it
+    looked for an account the other tab had made it with this very link. It is told the link is
+    used (410), not asked to log in (a 200 seen under concurrent POSTs through gunicorn)."""
+    import portal.invitation_views as views
+    from portal.services import invitation_for_link
+
+    invitation, token = invited
+    waiting = invitation_for_link(token)  # what the slower tab read first
+    other_tab = Client()
+    other_tab.post(accept_url(token), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert User.objects.filter(email=invitation.email).exists()
+    reads = iter([waiting])
+    monkeypatch.setattr(
+        views, "invitation_for_link", lambda t: next(reads, None) or invitation_for_link(t)
+    )
+    answer = client.post(accept_url(token), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert answer.status_code == 410 and LINK_USED in answer.content.decode()
