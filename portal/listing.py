@@ -33,22 +33,12 @@ def sorted_page(
     """`sorts` maps each key to its heading and the fields it orders by; "-key" sorts the other
     way. An unknown key falls back to `default`; the primary key breaks ties, so pages never
     overlap or skip a row."""
-    sort = request.GET.get("sort", default)
-    if sort.lstrip("-") not in sorts:
-        sort = default
+    sort = chosen_sort(request, sorts, default)
     descending = sort.startswith("-")
     fields = sorts[sort.lstrip("-")][1]
     ordered = found.order_by(*[f"-{f}" if descending else f for f in fields], "pk")
     page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
-    columns = [
-        Column(
-            key,
-            label,
-            "descending" if sort == f"-{key}" else "ascending" if sort == key else "",
-        )
-        for key, (label, _) in sorts.items()
-    ]
-    return page, columns
+    return page, columns_of(sorts, sort)
 
 
 @dataclass(frozen=True)
@@ -100,17 +90,21 @@ def sorted_rows_page(
     """`sorted_page` for rows already read (as plain rows, not objects): each key maps to its
     heading and the sort key of a row, which should end with something unique so pages never
     overlap. For lists whose order needs what the database would join many tables for."""
-    sort = request.GET.get("sort", default)
-    if sort.lstrip("-") not in sorts:
-        sort = default
+    sort = chosen_sort(request, sorts, default)
     ordered = sorted(rows, key=sorts[sort.lstrip("-")][1], reverse=sort.startswith("-"))
     page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
-    columns = [
-        Column(
-            key,
-            label,
-            "descending" if sort == f"-{key}" else "ascending" if sort == key else "",
-        )
+    return page, columns_of(sorts, sort)
+
+
+def chosen_sort(request: HttpRequest, sorts: Mapping[str, object], default: str) -> str:
+    """The ?sort= asked for ("key" or "-key"), or `default` for one the list does not have."""
+    sort = request.GET.get("sort", default)
+    return sort if sort.lstrip("-") in sorts else default
+
+
+def columns_of(sorts: Mapping[str, tuple[str, object]], sort: str) -> list[Column]:
+    """Each sortable column's heading and which way, if any, the list is sorted by it."""
+    return [
+        Column(key, label, {f"-{key}": "descending", key: "ascending"}.get(sort, ""))
         for key, (label, _) in sorts.items()
     ]
-    return page, columns

@@ -66,27 +66,13 @@ def configure(media: str) -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)
 
 
-def recreate_database() -> None:
-    import psycopg2
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    admin = psycopg2.connect(
-        dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )  # fmt: skip
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    admin.close()
-
-
 def generate(args: argparse.Namespace) -> None:
     """A fresh database with the load population (`manage.py generate_load_data`)."""
     from django.core.management import call_command
 
     print(f"Making the population in {DATABASE_URL} ...", flush=True)
+    from scripts.bench_certificates import recreate_database
+
     recreate_database()
     call_command("migrate", verbosity=0)
     call_command("load_qualifications", verbosity=0)
