@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from assessment.models import UnitSignOff
 from portal.http import PortalRequest
-from portfolios.access import registration_for
+from portfolios.access import registration_for, visible_registrations
 from portfolios.models import Mapping, Registration
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
@@ -26,13 +26,13 @@ def planned_unit_for(registration: Registration, unit_pk: int) -> Unit:
 
 def sign_off_for(request: PortalRequest, pk: int) -> UnitSignOff:
     """A sign-off of a registration the person may see, or 404."""
-    visible = Registration.objects.visible_to(request.user)
+    visible = visible_registrations(request)
     found = UnitSignOff.objects.select_related("registration__centre", "unit")
     return get_object_or_404(found, pk=pk, registration__in=visible)
 
 
 def mapping_for(request: PortalRequest, pk: int) -> Mapping:
-    visible = Registration.objects.visible_to(request.user)
+    visible = visible_registrations(request)
     found = Mapping.objects.select_related("evidence__registration")
     return get_object_or_404(found, pk=pk, evidence__registration__in=visible)
 

@@ -10,12 +10,17 @@ from portal.access import admin_centre as admin_centre
 from portal.http import PortalRequest
 from portal.models import RoleKind
 from portal.refusals import Refused, refused_redirect
-from portfolios.models import Evidence, EvidenceFile, Registration
+from portfolios.models import Evidence, EvidenceFile, Registration, RegistrationQuerySet
+
+
+def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
+    """The registrations the person may see, by the roles the request has read already."""
+    return Registration.objects.visible_to(request.user, request.roles)
 
 
 def registration_for(request: PortalRequest, pk: int) -> Registration:
     """A registration the person may see, or 404 (never 403: ids must not reveal anything)."""
-    visible = Registration.objects.visible_to(request.user).select_related(
+    visible = visible_registrations(request).select_related(
         "learner", "qualification", "centre", "assessor", "iqa"
     )
     return get_object_or_404(visible, pk=pk)
@@ -41,12 +46,12 @@ def can_administer(request: PortalRequest, registration: Registration) -> bool:
 
 def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     """Evidence in a portfolio the person may see, or 404."""
-    visible = Registration.objects.visible_to(request.user)
+    visible = visible_registrations(request)
     found = Evidence.objects.select_related("registration__learner", "registration__qualification")
     return get_object_or_404(found, pk=pk, registration__in=visible)
 
 
 def evidence_file_for(request: PortalRequest, pk: int) -> EvidenceFile:
     """A stored file the person may open, or 404: the same rule as its portfolio."""
-    visible = Registration.objects.visible_to(request.user)
+    visible = visible_registrations(request)
     return get_object_or_404(EvidenceFile.objects.all(), pk=pk, registration__in=visible)

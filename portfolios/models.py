@@ -59,37 +59,59 @@ def still_open(through: str = "") -> Q:
 
 
 class RegistrationQuerySet(models.QuerySet["Registration"]):
-    def visible_to(self, user: User) -> RegistrationQuerySet:
+    def visible_to(self, user: User, roles: Iterable[Role] | None = None) -> RegistrationQuerySet:
         """Learners see their own; assessors their caseload; IQAs the registrations they are
         assigned; centre admins their centre's. Each only while they hold that role there.
 
         A qualified assessor also sees the learners of the centre's trainee assessors, whose
         decisions they countersign; an IQA also sees the registrations in their sampling plans.
+
+        The condition is built from the viewer's roles, read here unless the caller has them
+        already (a request has: `request.roles`), with only the branches of the kinds they hold
+        and their centres as plain ids: a condition with a subquery per kind of role took
+        PostgreSQL longer to plan (about 3 ms) than to run, on every page that opens anything.
         """
         if not user.is_active:
             return self.none()
-        trainee_assessed = Exists(
-            Role.objects.filter(
-                user=OuterRef("assessor"),
-                centre=OuterRef("centre"),
-                kind=RoleKind.ASSESSOR,
-                is_trainee=True,
+        held: dict[str, list[int]] = {kind: [] for kind in RoleKind.values}
+        qualified_at: list[int] = []
+        for role in Role.objects.filter(user=user) if roles is None else roles:
+            if role.user_id != user.pk:
+                raise ValueError(f"{role} is not a role of {user}.")
+            held[role.kind].append(role.centre_id)
+            if role.kind == RoleKind.ASSESSOR and not role.is_trainee:
+                qualified_at.append(role.centre_id)
+        branches: list[Q] = []
+        if centres := held[RoleKind.LEARNER]:
+            branches.append(Q(learner=user, centre_id__in=centres))
+        if centres := held[RoleKind.ASSESSOR]:
+            branches.append(Q(assessor=user, centre_id__in=centres))
+        if centres := held[RoleKind.IQA]:
+            # The IQA app's plans, reached through their reverse relation: that app builds on
+            # this one, so this one does not import it.
+            planned = Exists(
+                Registration.objects.filter(pk=OuterRef("pk"), plan_items__plan__iqa=user)
             )
-        )
-        qualified_here = Role.objects.filter(
-            user=user, kind=RoleKind.ASSESSOR, is_trainee=False
-        ).values("centre_id")
-        # The IQA app's plans, reached through their reverse relation: that app builds on this
-        # one, so this one does not import it.
-        planned = Exists(Registration.objects.filter(pk=OuterRef("pk"), plan_items__plan__iqa=user))
-        return self.filter(
-            Q(learner=user, centre__in=roles_held(user, RoleKind.LEARNER))
-            | Q(assessor=user, centre__in=roles_held(user, RoleKind.ASSESSOR))
-            | Q(iqa=user, centre__in=roles_held(user, RoleKind.IQA))
-            | (Q(centre__in=roles_held(user, RoleKind.IQA)) & planned)
-            | Q(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
-            | (Q(centre__in=qualified_here) & ~Q(learner=user) & trainee_assessed)
-        )
+            branches.append(Q(iqa=user, centre_id__in=centres))
+            branches.append(Q(planned, centre_id__in=centres))
+        if centres := held[RoleKind.CENTRE_ADMIN]:
+            branches.append(Q(centre_id__in=centres))
+        if qualified_at:
+            trainee_assessed = Exists(
+                Role.objects.filter(
+                    user=OuterRef("assessor"),
+                    centre=OuterRef("centre"),
+                    kind=RoleKind.ASSESSOR,
+                    is_trainee=True,
+                )
+            )
+            branches.append(Q(trainee_assessed, centre_id__in=qualified_at) & ~Q(learner=user))
+        if not branches:
+            return self.none()
+        condition = branches[0]
+        for branch in branches[1:]:
+            condition |= branch
+        return self.filter(condition)
 
     def lock(
         self, registration: Registration | int, *, refused: type[Refused] = Refused
