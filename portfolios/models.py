@@ -232,6 +232,12 @@ class Registration(models.Model):
                 name="one_active_registration_per_learner_and_qualification",
             ),
         ]
+        indexes = [
+            # A centre's registrations on one qualification (the registrations list's filter,
+            # the qualifications it offers, IQA plans): the centre's own index left PostgreSQL
+            # reading every registration on a qualification across the portal to find them.
+            models.Index(fields=["centre", "qualification"], name="registration_centre_qual"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner.full_name}: {self.qualification.title}"

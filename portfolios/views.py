@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,8 +45,12 @@ def registration_list(request: PortalRequest) -> HttpResponse:
         registrations = registrations.filter(
             Q(learner__full_name__icontains=search) | Q(learner__email__icontains=search)
         )
+    # The qualifications the centre registers on: a semi-join, not DISTINCT over a join with
+    # every registration (which grouped a thousand rows by every column of the catalogue's).
     qualifications = list(
-        Qualification.objects.filter(registrations__centre=centre).distinct().order_by("title")
+        Qualification.objects.filter(
+            Exists(Registration.objects.filter(centre=centre, qualification=OuterRef("pk")))
+        ).order_by("title")
     )
     chosen = next(
         (q for q in qualifications if str(q.pk) == request.GET.get("qualification")), None

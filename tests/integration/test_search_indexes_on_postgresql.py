@@ -1,0 +1,39 @@
+"""The indexes the registrations list's search and filter rely on at a large provider's size
+(issue 17, docs/performance.md "Indexes"): PostgreSQL can answer them from the index.
+
+The tables here are small, so PostgreSQL would read them whole whatever indexes there are;
+with sequential scans priced out (`enable_seqscan = off`), a plan that still reads the table
+whole shows that no index answers the query as Django writes it.
+"""
+
+import pytest
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+
+from portal.models import User
+from portfolios.models import Registration
+from qualifications.models import Qualification
+
+
+@pytest.fixture
+def no_seqscan(real_services, db):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def test_searching_people_by_part_of_their_name_or_address_uses_the_trigram_indexes(no_seqscan):
+    User.objects.create_user("ada.young@example.org", "Ada Young", "x")
+    User.objects.create_user("bo@example.org", "Bo Old", "x")
+    found = User.objects.filter(Q(full_name__icontains="youn") | Q(email__icontains="youn"))
+    plan = found.explain()
+    assert "portal_user_full_name_trgm" in plan, plan
+    assert "portal_user_email_trgm" in plan, plan
+    assert [user.full_name for user in found] == ["Ada Young"]
+
+
+def test_a_centres_qualifications_are_found_from_the_centre_and_qualification_index(no_seqscan):
+    offered = Qualification.objects.filter(
+        Exists(Registration.objects.filter(centre_id=1, qualification=OuterRef("pk")))
+    )
+    plan = offered.explain()
+    assert "registration_centre_qual" in plan, plan
