@@ -346,11 +346,14 @@ def decidable_criteria(evidence: Evidence) -> list[int]:
 
 
 def biggest_plan(person: Person) -> SamplingPlan | None:
-    """The IQA's plan at the centre with the most items (for an admin: the centre's)."""
+    """The IQA's plan at the centre with the most items (for an admin: the centre's); among
+    equals, one with items sampled already, as a big centre's biggest plan has."""
     plans = SamplingPlan.objects.filter(centre=person.centre)
     if person.label == IQA:
         plans = plans.filter(iqa=person.user)
-    return plans.annotate(n=Count("items")).order_by("-n", "-pk").first()
+    sampled = Exists(Sample.objects.filter(plan_item__plan=OuterRef("pk")))
+    plans = plans.annotate(n=Count("items"), sampled=sampled)
+    return plans.order_by("-n", "-sampled", "-pk").first()
 
 
 def oldest_unsampled(person: Person) -> PlanItem | None:

@@ -32,11 +32,16 @@ REGISTERED, EARLY, MIDWAY, COMPLETE, CERTIFIED = (
     "certified",
 )
 # Stages in twentieths (15% just registered, 25% early, 45% midway, 5% complete and waiting
-# for a claim, 10% certified), one of each in the first five so a small centre has them all.
+# for a claim, 10% certified), one of each in the first five.
 STAGE_CYCLE = (
     CERTIFIED, MIDWAY, EARLY, REGISTERED, COMPLETE, MIDWAY, EARLY, MIDWAY, REGISTERED, EARLY,
     MIDWAY, CERTIFIED, MIDWAY, EARLY, MIDWAY, MIDWAY, REGISTERED, EARLY, MIDWAY, MIDWAY,
 )  # fmt: skip
+# The small centre's first five instead: learners 1, 3 and 5 go to the qualified assessor, 2 and
+# 4 to the trainee, and each of the two has a learner midway (a unit signed off, evidence still
+# to decide), as the busiest assessor and trainee of a big centre have, so that their pages can
+# be compared. No one there has just registered.
+SMALL_CENTRE_STAGES = (CERTIFIED, MIDWAY, MIDWAY, EARLY, COMPLETE)
 # When each stage's learners registered (days ago) and what share of their items is decided.
 REGISTERED_DAYS = {
     REGISTERED: (1, 30),
@@ -59,6 +64,7 @@ MISMAPPED_CHANCE = 0.05  # a learner upload mapped also to an item it does not s
 # sign-off still waiting for the learner's, by stage.
 AWAITING_COUNTERSIGNATURE = {EARLY: 0.5, MIDWAY: 0.5, COMPLETE: 0.4, CERTIFIED: 0.0}
 AWAITING_LEARNER = {EARLY: 0.2, MIDWAY: 0.2, COMPLETE: 0.15, CERTIFIED: 0.0}
+IN_PROGRESS = (EARLY, MIDWAY, COMPLETE)  # stages with work that can still be waiting
 
 LEARNER_METHODS = (
     ("product", "Work product", "Copies of the work I produced, with my notes on each."),
@@ -135,9 +141,15 @@ def qualification_of(ctx: CentreContext, k: int) -> QualificationInfo:
     return cycle[(7 * i + 3 * (i // len(STAGE_CYCLE)) + 3 * ctx.plan.number) % len(cycle)]
 
 
+def stage_of(ctx: CentreContext, k: int) -> str:
+    if ctx.plan.is_small and k <= len(SMALL_CENTRE_STAGES):
+        return SMALL_CENTRE_STAGES[k - 1]
+    return STAGE_CYCLE[(k - 1) % len(STAGE_CYCLE)]
+
+
 def tell_story(ctx: CentreContext, k: int) -> LearnerStory:
     """Learner k (from 1) of the centre: account, registration and work so far."""
-    stage = STAGE_CYCLE[(k - 1) % len(STAGE_CYCLE)]
+    stage = stage_of(ctx, k)
     qualification = qualification_of(ctx, k)
     registered = ctx.days_ago(*REGISTERED_DAYS[stage])
     plan = ctx.plan
@@ -255,6 +267,11 @@ class Work:
         self.position = {item: n for n, item in enumerate(self.items)}
         self.current: dict[Item, DecisionMade] = {}
         self.evidence_count = 0
+        # At the small centre a learner in progress always has an upload waiting for review
+        # and, with a trainee, the last batch waiting for a countersignature, not by chance:
+        # its pages are compared with a big centre's, which has them all (the draws still
+        # happen, so the rest of the story is the same).
+        self.keeps_waiting = ctx.plan.is_small and story.stage in IN_PROGRESS
         self.start = registered + timedelta(days=5)
         self.end = self.finish_time(registered)
         self.decided = self.decided_count()
@@ -274,12 +291,20 @@ class Work:
 
     def decided_count(self) -> int:
         low, high = DECIDED_SHARE[self.story.stage]
-        return round(len(self.items) * self.rng.uniform(low, high))
+        count = round(len(self.items) * self.rng.uniform(low, high))
+        if self.keeps_waiting and self.story.stage == MIDWAY:
+            # Past the first unit by two batches, so that it is signed off whatever was "not
+            # yet" at first or waits for a countersignature, with items still to come.
+            first = len(self.story.qualification.units[self.story.units[0]].items)
+            count = min(max(count, first + 2 * BATCH_ITEMS[1]), len(self.items) - 1)
+        return count
 
     def do(self) -> None:
         batches = self.batches(self.items[: self.decided])
         pending = self.items[self.decided :]
         waiting = self.rng.randint(1, 2) if self.story.stage == EARLY else self.rng.randint(0, 1)
+        if self.keeps_waiting:
+            waiting = max(waiting, 1)
         slots = len(batches) + (1 if waiting and pending else 0)
         length = (self.end - self.start) / max(slots, 1)
         leftover: list[Item] = []
@@ -315,7 +340,7 @@ class Work:
         self.decide(items, not_yet, evidence, method, decided)
         signed = decided
         if self.story.assessor.trainee and not (
-            last and rng.random() < AWAITING_COUNTERSIGNATURE[stage]
+            last and (rng.random() < AWAITING_COUNTERSIGNATURE[stage] or self.keeps_waiting)
         ):
             signed = decided + length * rng.uniform(0.05, 0.15)
             self.countersign(items, signed)

@@ -4,8 +4,11 @@ spread over assessors and IQAs. Plain Python: the contract other tools rely on i
 - Centres are named `Load centre NN`: 00 is the small one, 01 onwards the big ones.
 - E-mails: `admin@cNN.load.test`, `assessorK@cNN.load.test`, `iqaK@cNN.load.test`,
   `learnerK@cNN.load.test`, K from 1.
-- Every fifth assessor (assessor5, assessor10 ...) is a trainee; assessor1 is qualified and has
-  learners. Learners go to assessors and IQAs in turn.
+- Every fifth assessor (assessor5, assessor10 ...) is a trainee, countersigned by the one
+  before; assessor1 is qualified and has learners. Learners go to assessors and IQAs in turn.
+- The small centre has two assessors, assessor2 a trainee countersigned by assessor1, and one
+  IQA: every main page a big centre has, it has too (a trainee's, countersigning), so the two
+  can be compared.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ CENTRE_NAME = "Load centre {number:02d}"
 CENTRE_PREFIX = "Load centre "
 EMAIL_DOMAIN = "c{number:02d}.load.test"
 TRAINEE_EVERY = 5
+SMALL_CENTRE_ASSESSORS = 2  # a qualified one and a trainee
+SMALL_CENTRE_TRAINEE_EVERY = 2
 
 FIRST_NAMES = (
     "Aaliyah",
@@ -190,13 +195,18 @@ class CentrePlan:
     learners: int
     assessors: int
     iqas: int
+    trainee_every: int = TRAINEE_EVERY
 
     @property
     def name(self) -> str:
         return CENTRE_NAME.format(number=self.number)
 
+    @property
+    def is_small(self) -> bool:
+        return self.number == 0
+
     def is_trainee(self, k: int) -> bool:
-        return k % TRAINEE_EVERY == 0
+        return k % self.trainee_every == 0
 
     def assessor_of(self, learner: int) -> int:
         """The assessor (K) of learner K, in turn, so assessor1 has the first learner."""
@@ -216,7 +226,15 @@ def centre_plans(
     """The small centre (00), if it has learners, then the big ones, people spread evenly."""
     plans = []
     if small_centre_learners > 0:
-        plans.append(CentrePlan(0, small_centre_learners, 1, 1))
+        plans.append(
+            CentrePlan(
+                0,
+                small_centre_learners,
+                SMALL_CENTRE_ASSESSORS,
+                1,
+                trainee_every=SMALL_CENTRE_TRAINEE_EVERY,
+            )
+        )
     if centres > 0:
         shares = zip(
             spread(learners, centres),

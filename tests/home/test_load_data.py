@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assessment.models import UnitSignOff
+from assessment.pages import awaiting_countersignature
 from assessment.services import unit_missing
 from certification.models import Certificate
 from certification.readiness import readiness_of
@@ -13,13 +14,13 @@ from home.load_data import LoadDataRefused, Options, generate
 from home.load_data.layout import centre_plans, email
 from portal.audit import audit_verification
 from portal.models import Role, RoleKind, User
-from portfolios.models import Registration
+from portfolios.models import Evidence, Registration
 
 
 def test_people_are_spread_evenly_with_the_small_centre_first():
     plans = centre_plans(centres=3, learners=10, assessors=7, iqas=3, small_centre_learners=5)
     assert [(p.name, p.learners, p.assessors, p.iqas) for p in plans] == [
-        ("Load centre 00", 5, 1, 1),
+        ("Load centre 00", 5, 2, 1),
         ("Load centre 01", 4, 3, 1),
         ("Load centre 02", 3, 2, 1),
         ("Load centre 03", 3, 2, 1),
@@ -33,6 +34,13 @@ def test_learners_go_to_assessors_in_turn_and_every_fifth_assessor_is_a_trainee(
     assert [plan.assessor_of(k) for k in (1, 2, 10, 11)] == [1, 2, 10, 1]
     assert [k for k in range(1, 11) if plan.is_trainee(k)] == [5, 10]
     assert not plan.is_trainee(plan.countersigner_of(5))
+
+
+def test_the_small_centre_has_a_qualified_assessor_and_a_trainee_sharing_its_learners():
+    small = centre_plans(centres=1, learners=20, assessors=10, iqas=2, small_centre_learners=5)[0]
+    assert [k for k in (1, 2) if small.is_trainee(k)] == [2]
+    assert small.countersigner_of(2) == 1 and not small.is_trainee(1)
+    assert [small.assessor_of(k) for k in range(1, 6)] == [1, 2, 1, 2, 1]
 
 
 def test_impossible_sizes_are_refused_with_the_reason():
@@ -56,7 +64,22 @@ def test_the_small_centre_on_sqlite_is_made_as_the_services_would_make_it(catalo
     certificate = Certificate.objects.get()
     assert readiness_of(certificate.registration).full_ready
     roles = Role.objects.filter(centre__name="Load centre 00")
-    assert roles.filter(kind=RoleKind.ASSESSOR).count() == roles.filter(kind=RoleKind.IQA).count()
+    assessors = roles.filter(kind=RoleKind.ASSESSOR).order_by("user__email")
+    assert [(r.user.email, r.is_trainee) for r in assessors] == [
+        ("assessor1@c00.load.test", False),
+        ("assessor2@c00.load.test", True),
+    ]
+    assert roles.filter(kind=RoleKind.IQA).count() == 1
+    # Each has a learner midway, for certain: a unit signed off and an upload waiting for review;
+    # the trainee's decisions wait for the qualified assessor's countersignature.
+    trainee, qualified = assessors[1].user, assessors[0].user
+    for assessor in (qualified, trainee):
+        midway = Registration.objects.filter(assessor=assessor, sign_offs__isnull=False)
+        waiting = Evidence.objects.filter(registration__in=midway, judged_at__isnull=True)
+        assert waiting.exists(), assessor.email
+    assert set(awaiting_countersignature(qualified).values_list("decided_by", flat=True)) == {
+        trainee.pk
+    }
     assert User.objects.get(email="learner3@c00.load.test").check_password("tiny-secret")
     with pytest.raises(LoadDataRefused, match="--replace"):
         generate(Options(centres=0, small_centre_learners=1))

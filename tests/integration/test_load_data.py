@@ -66,7 +66,8 @@ def test_every_centre_has_its_people_by_the_contract(population):
         Centre.objects.filter(name__startswith="Load centre ").values_list("name", flat=True)
     )
     assert names == ["Load centre 00", "Load centre 01", "Load centre 02"]
-    for number, (learners, assessors, iqas) in {0: (5, 1, 1), 1: (20, 5, 1), 2: (20, 5, 1)}.items():
+    people = {0: (5, 2, 1, [2]), 1: (20, 5, 1, [5]), 2: (20, 5, 1, [5])}
+    for number, (learners, assessors, iqas, trainee_numbers) in people.items():
         roles = Role.objects.filter(centre__name=f"Load centre {number:02d}")
         domain = f"@c{number:02d}.load.test"
         assert roles.filter(kind=RoleKind.CENTRE_ADMIN).get().user.email == f"admin{domain}"
@@ -82,9 +83,9 @@ def test_every_centre_has_its_people_by_the_contract(population):
         )
         assert emails[RoleKind.IQA] == sorted(f"iqa{k}{domain}" for k in range(1, iqas + 1))
         trainees = roles.filter(kind=RoleKind.ASSESSOR, is_trainee=True)
-        assert sorted(trainees.values_list("user__email", flat=True)) == (
-            [f"assessor5{domain}"] if assessors >= 5 else []
-        )
+        assert sorted(trainees.values_list("user__email", flat=True)) == [
+            f"assessor{k}{domain}" for k in trainee_numbers
+        ]
         first = User.objects.get(email=f"assessor1{domain}")
         assert not roles.get(user=first).is_trainee
         assert Registration.objects.filter(assessor=first).exists()
@@ -93,7 +94,7 @@ def test_every_centre_has_its_people_by_the_contract(population):
 def test_counts_are_in_proportion_to_the_learners(population):
     rows = population.rows
     assert rows["portfolios.Registration"] == LEARNERS
-    assessors, iqas, admins = SIZE.assessors + 1, 2 + 1, 3  # the small centre's one of each
+    assessors, iqas, admins = SIZE.assessors + 2, 2 + 1, 3  # and the small centre's 2, 1, 1
     people = LEARNERS + assessors + iqas + admins
     assert (
         rows["portal.User"]

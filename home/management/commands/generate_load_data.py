@@ -26,7 +26,10 @@ class Command(BaseCommand):
             "--small-centre-learners",
             type=int,
             default=5,
-            help="Learners of the small centre 00, with one assessor and one IQA (0: none).",
+            help=(
+                "Learners of the small centre 00, with two assessors (assessor2 a trainee) "
+                "and one IQA (0: none)."
+            ),
         )
         parser.add_argument("--seed", type=int, default=1, help="The same seed, the same shape.")
         parser.add_argument(
