@@ -250,14 +250,9 @@ def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, objec
         .filter(Q(criterion__unit=unit) | Q(range_item__unit=unit) | Q(knowledge_item__unit=unit))
         .select_related("decided_by", "countersigned_by", "criterion", "range_item")
         .select_related("knowledge_item")
-        .prefetch_related("evidence")
         .order_by("criterion__position", "range_item__position", "knowledge_item__position")
     )
-    evidence = (
-        Evidence.objects.filter(decisions__in=decisions)
-        .distinct()
-        .prefetch_related("files", "mappings__criterion")
-    )
+    evidence = Evidence.objects.filter(decisions__in=decisions).distinct().prefetch_related("files")
     return {"decisions": decisions, "evidence": list(evidence)}
 
 
