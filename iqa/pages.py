@@ -22,7 +22,7 @@ from iqa.work import kept_work, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceMethod, Registration
+from portfolios.models import Evidence, EvidenceMethod, Registration, still_open
 from qualifications.models import Unit
 
 
@@ -277,9 +277,11 @@ def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
 def open_actions(user: User) -> QuerySet[Action]:
     """Actions the IQA raised that are not closed yet, on registrations still open (a closed
     one's actions stay as they were)."""
-    return Action.objects.filter(
-        sample__sampled_by=user, sample__registration__in=Registration.objects.open()
-    ).exclude(status=ActionStatus.CLOSED)
+    return (
+        Action.objects.filter(sample__sampled_by=user)
+        .filter(still_open("sample__registration__"))
+        .exclude(status=ActionStatus.CLOSED)
+    )
 
 
 def actions_to_close(user: User) -> QuerySet[Action]:
@@ -295,11 +297,8 @@ def assessor_actions(user: User) -> QuerySet[Action]:
     """Actions raised on the assessor's decisions that they have not answered, on registrations
     still open."""
     return (
-        Action.objects.filter(
-            sample__assessor=user,
-            status=ActionStatus.OPEN,
-            sample__registration__in=Registration.objects.open(),
-        )
+        Action.objects.filter(sample__assessor=user, status=ActionStatus.OPEN)
+        .filter(still_open("sample__registration__"))
         .select_related("sample__unit", "sample__registration__learner")
         .order_by("due_on")
     )
