@@ -10,17 +10,19 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision
-from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan, Stage
+from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
-from iqa.services import risk_of, work_in_period
+from iqa.services import risk_of
+from iqa.work import kept_work, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceMethod, Registration
+from portfolios.models import Evidence, EvidenceMethod, Registration, still_open
 from qualifications.models import Unit
 
 
@@ -70,6 +72,7 @@ class Planned:
     assessor: int
     methods: list[str]
     pk: int
+    by_hand: bool = False
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -98,32 +101,82 @@ def item_sorts(
 
 
 def learner_names(plan: SamplingPlan) -> dict[int, str]:
-    """The learners' names by registration, of the plan's centre and qualification."""
-    return dict(
-        Registration.objects.filter(centre=plan.centre, qualification=plan.qualification)
+    """The learners' names by registration, of the plan's centre and qualification: the
+    registrations first, then their learners by id (joined in one query, PostgreSQL read every
+    user of the portal)."""
+    learners = dict(
+        Registration.objects.filter(centre=plan.centre_id, qualification=plan.qualification_id)
         .order_by()
-        .values_list("pk", "learner__full_name")
+        .values_list("pk", "learner_id")
     )
+    names = dict(User.objects.filter(pk__in=set(learners.values())).values_list("pk", "full_name"))
+    return {registration: names[learner] for registration, learner in learners.items()}
 
 
-def items_shown(page: Page) -> list[PlanItem]:
-    """The page's plan items, loaded whole, in the page's order."""
-    found = PlanItem.objects.filter(pk__in=[i.pk for i in page]).select_related(
-        "registration__learner__anonymisation", "unit", "assessor"
+@dataclass(frozen=True)
+class ItemRow:
+    """A plan item as the plan page lists it: names and links made once, not looked up row by
+    row in the template."""
+
+    pk: int
+    assessor: str
+    learner: str
+    unit: str
+    stage: str
+    by_hand: bool
+    methods: str
+    sampled: bool
+    closed: str  # why the registration takes no more samples, "" while open
+    sample_url: str
+
+
+def item_rows(
+    page: Page, covered: Coverage, learners: dict[int, str], sampled: set[int]
+) -> list[ItemRow]:
+    """The page's plan items, in the page's order, from the names already read; the
+    registrations are read (for whether they are still open) in one query."""
+    items: list[Planned] = list(page)
+    registrations = Registration.objects.filter(pk__in={i.registration for i in items})
+    registrations = registrations.select_related("learner__anonymisation")
+    closed = {r.pk: r.closed_because for r in registrations}
+    stages, labels = dict(Stage.choices), dict(EvidenceMethod.choices)
+    link = reverse("iqa:sample-new", args=[0, 0]).replace("/0/units/0/", "/{}/units/{}/")
+    return [
+        ItemRow(
+            pk=i.pk,
+            assessor=covered.names.get(i.assessor, ""),
+            learner=learners.get(i.registration, ""),
+            unit=covered.codes.get(i.unit, ""),
+            stage=stages.get(i.stage, i.stage),
+            by_hand=i.by_hand,
+            methods=", ".join(labels.get(m, m) for m in i.methods),
+            sampled=i.pk in sampled,
+            closed=closed.get(i.registration, ""),
+            sample_url=link.format(i.registration, i.unit) + f"?item={i.pk}",
+        )
+        for i in items
+    ]
+
+
+def sampled_items(items: list[Planned]) -> set[int]:
+    """Which of a plan's items have been sampled, by the items' ids (one query)."""
+    return set(
+        Sample.objects.filter(plan_item__in=[i.pk for i in items])
+        .order_by()
+        .values_list("plan_item_id", flat=True)
+        .distinct()
     )
-    loaded = {item.pk: item for item in found}
-    return [loaded[i.pk] for i in page]
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
-    return work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+    return kept_work(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
 
 
 def planned(plan: SamplingPlan) -> list[Planned]:
     return [
         Planned(*row)
         for row in plan.items.order_by().values_list(
-            "registration_id", "unit_id", "stage", "assessor_id", "methods", "pk"
+            "registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand"
         )
     ]
 
@@ -197,14 +250,9 @@ def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, objec
         .filter(Q(criterion__unit=unit) | Q(range_item__unit=unit) | Q(knowledge_item__unit=unit))
         .select_related("decided_by", "countersigned_by", "criterion", "range_item")
         .select_related("knowledge_item")
-        .prefetch_related("evidence")
         .order_by("criterion__position", "range_item__position", "knowledge_item__position")
     )
-    evidence = (
-        Evidence.objects.filter(decisions__in=decisions)
-        .distinct()
-        .prefetch_related("files", "mappings__criterion")
-    )
+    evidence = Evidence.objects.filter(decisions__in=decisions).distinct().prefetch_related("files")
     return {"decisions": decisions, "evidence": list(evidence)}
 
 
@@ -229,9 +277,11 @@ def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
 def open_actions(user: User) -> QuerySet[Action]:
     """Actions the IQA raised that are not closed yet, on registrations still open (a closed
     one's actions stay as they were)."""
-    return Action.objects.filter(
-        sample__sampled_by=user, sample__registration__in=Registration.objects.open()
-    ).exclude(status=ActionStatus.CLOSED)
+    return (
+        Action.objects.filter(sample__sampled_by=user)
+        .filter(still_open("sample__registration__"))
+        .exclude(status=ActionStatus.CLOSED)
+    )
 
 
 def actions_to_close(user: User) -> QuerySet[Action]:
@@ -247,11 +297,8 @@ def assessor_actions(user: User) -> QuerySet[Action]:
     """Actions raised on the assessor's decisions that they have not answered, on registrations
     still open."""
     return (
-        Action.objects.filter(
-            sample__assessor=user,
-            status=ActionStatus.OPEN,
-            sample__registration__in=Registration.objects.open(),
-        )
+        Action.objects.filter(sample__assessor=user, status=ActionStatus.OPEN)
+        .filter(still_open("sample__registration__"))
         .select_related("sample__unit", "sample__registration__learner")
         .order_by("due_on")
     )

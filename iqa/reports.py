@@ -3,13 +3,29 @@ done), as rows for pages and CSV, and as PDFs made by a task (`iqa.tasks`)."""
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
+
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from iqa.models import DocumentStatus, IqaDocument, Sample, SamplingPlan
+from iqa.models import (
+    Action,
+    ActionStatus,
+    DocumentStatus,
+    IqaDocument,
+    Sample,
+    SamplingPlan,
+    Stage,
+    Verdict,
+)
+from portal.models import User
 from portal.pdf import render_pdf
 from portal.spreadsheets import csv_text
+from portfolios.models import EvidenceMethod, Registration
+from qualifications.models import Unit
 
 HEADER = [
     "Assessor",
@@ -26,27 +42,57 @@ HEADER = [
 
 
 def sampling_record(plan: SamplingPlan) -> list[list[str]]:
-    """One row per plan item: what was planned, and what was done."""
-    items = plan.items.select_related("assessor", "registration__learner", "unit").prefetch_related(
-        "samples__actions"
+    """One row per plan item: what was planned, and what was done. Read as plain rows in three
+    queries (the items with their names, their samples, the samples' actions), not as objects
+    item by item; each name is looked up by its id (joined, PostgreSQL read every registration
+    and user of the portal)."""
+    items = list(
+        plan.items.annotate(
+            assessor_name=Subquery(
+                User.objects.filter(pk=OuterRef("assessor_id")).order_by().values("full_name")
+            ),
+            learner_name=Subquery(
+                Registration.objects.filter(pk=OuterRef("registration_id"))
+                .order_by()
+                .values("learner__full_name")
+            ),
+            unit_code=Subquery(
+                Unit.objects.filter(pk=OuterRef("unit_id")).order_by().values("code")
+            ),
+        )
+        .order_by("assessor_name", "learner_name", "unit_code", "pk")
+        .values_list(
+            "pk", "assessor_name", "learner_name", "unit_code", "stage", "methods", "by_hand"
+        )
     )
+    ids = [item[0] for item in items]
+    samples: dict[int, list[tuple[datetime.datetime, str]]] = defaultdict(list)
+    for item_id, sampled_at, verdict in Sample.objects.filter(plan_item__in=ids).values_list(
+        "plan_item_id", "sampled_at", "verdict"
+    ):
+        samples[item_id].append((sampled_at, verdict))
+    actions: dict[int, list[str]] = defaultdict(list)
+    for item_id, status in Action.objects.filter(sample__plan_item__in=ids).values_list(
+        "sample__plan_item_id", "status"
+    ):
+        actions[item_id].append(status)
+    stages, verdicts = dict(Stage.choices), dict(Verdict.choices)
+    labels = dict(EvidenceMethod.choices)
     rows = []
-    for item in items:
-        samples = list(item.samples.all())
-        latest = max(samples, key=lambda s: s.sampled_at) if samples else None
-        actions = [a for s in samples for a in s.actions.all()]
-        closed = sum(1 for a in actions if a.status == "closed")
+    for pk, assessor, learner, unit, stage, methods, by_hand in items:
+        latest = max(samples[pk], key=lambda s: s[0]) if samples[pk] else None
+        closed = actions[pk].count(ActionStatus.CLOSED)
         rows.append(
             [
-                item.assessor.full_name,
-                item.registration.learner.full_name,
-                item.unit.code,
-                item.get_stage_display(),
-                item.method_labels,
-                "yes" if item.by_hand else "no",
-                latest.sampled_at.date().isoformat() if latest else "",
-                latest.get_verdict_display() if latest else "",
-                str(len(actions) - closed),
+                assessor,
+                learner,
+                unit,
+                stages.get(stage, stage),
+                ", ".join(labels.get(m, m) for m in methods),
+                "yes" if by_hand else "no",
+                latest[0].date().isoformat() if latest else "",
+                verdicts.get(latest[1], latest[1]) if latest else "",
+                str(len(actions[pk]) - closed),
                 str(closed),
             ]
         )

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Case, Q, When
+from django.db.models import Q
 from django.utils import timezone
 
-from assessment.models import Decision, UnitSignOff, unit_of_item
+from assessment.models import Decision, UnitSignOff
 from iqa.models import (
     Action,
     ActionStatus,
@@ -30,6 +30,7 @@ from iqa.models import (
 )
 from iqa.planning import Work, propose
 from iqa.tasks import queue_document
+from iqa.work import kept_work
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -111,79 +112,6 @@ def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
     return {a: Risk.TRAINEE if a in trainees else rated.get(a, Risk.STANDARD) for a in assessor_ids}
 
 
-def work_in_period(
-    centre: Centre,
-    qualification: Qualification,
-    starts_on: datetime.date,
-    ends_on: datetime.date,
-    *,
-    only: tuple[int, int] | None = None,
-) -> list[Work]:
-    """The assessed work of the period: current decisions grouped by learner, unit and assessor.
-    `only`: just the work of one registration's unit.
-
-    Read as plain rows in two queries, never a decision as an object: the distinct (learner,
-    unit, assessor, countersigner, method, whether in the period) of the current decisions, and
-    which units are signed off (summative). Who decided or countersigned counts whatever the
-    date, because an IQA may not sample a unit where any decision is theirs. Only registrations
-    still open: a closed one takes no samples (`Registration.closed_because`).
-    """
-    registrations = (
-        Registration.objects.open().filter(centre=centre, qualification=qualification).values("pk")
-    )
-    current = Decision.objects.filter(registration__in=registrations, current=True).annotate(
-        unit=unit_of_item(),
-        in_period=Case(
-            When(assessed_on__gte=starts_on, assessed_on__lte=ends_on, then=True),
-            default=False,
-            output_field=BooleanField(),
-        ),
-    )
-    if only is not None:
-        current = current.filter(registration_id=only[0], unit=only[1])
-    grouped: dict[tuple[int, int, int], tuple[int, set[str]]] = {}
-    people: dict[tuple[int, int], set[int]] = {}
-    for registration_id, learner_id, unit_id, decided_by, countersigned_by, method, in_period in (
-        current.order_by()
-        .values_list(
-            "registration",
-            "registration__learner",
-            "unit",
-            "decided_by",
-            "countersigned_by",
-            "method",
-            "in_period",
-        )
-        .distinct()
-    ):
-        found = people.setdefault((registration_id, unit_id), set())
-        found.update(p for p in (decided_by, countersigned_by) if p)
-        if in_period:
-            key = (registration_id, unit_id, decided_by)
-            grouped.setdefault(key, (learner_id, set()))[1].add(method)
-    # By the registrations' ids (an index), not by the centre's registrations again (which
-    # PostgreSQL matched against every sign-off of the portal).
-    signed = set(
-        UnitSignOff.objects.in_force()
-        .filter(registration_id__in=sorted({r for r, _, _ in grouped}))
-        .values_list("registration_id", "unit_id")
-    )
-    return [
-        Work(
-            registration=registration_id,
-            learner=learner_id,
-            unit=unit_id,
-            assessor=assessor_id,
-            methods=frozenset(methods),
-            stage=Stage.SUMMATIVE if (registration_id, unit_id) in signed else Stage.INTERIM,
-            deciders=frozenset(people[(registration_id, unit_id)]),
-        )
-        for (registration_id, unit_id, assessor_id), (learner_id, methods) in sorted(
-            grouped.items()
-        )
-    ]
-
-
 def plan_generate(
     *,
     centre: Centre,
@@ -201,7 +129,7 @@ def plan_generate(
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
     strategy = strategy_for(centre, qualification)
-    work = work_in_period(centre, qualification, starts_on, ends_on)
+    work = kept_work(centre, qualification, starts_on, ends_on)
     risks = risk_of(centre, sorted({w.assessor for w in work}))
     stages = [
         stage

@@ -84,18 +84,14 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     learners = pages.learner_names(plan)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
-    shown = pages.items_shown(page)
-    sampled = (
-        PlanItem.objects.filter(plan=plan, samples__isnull=False).order_by().values("pk").distinct()
-    )
+    sampled = pages.sampled_items(items)
     context = {
         "plan": plan,
         "page": page,
-        "shown": shown,
+        "shown": pages.item_rows(page, covered, learners, sampled),
         "columns": columns,
         "planned": len(items),
-        "sampled_count": sampled.count(),
-        "sampled": set(sampled.filter(pk__in=[i.pk for i in shown]).values_list("pk", flat=True)),
+        "sampled_count": len(sampled),
         "by_units": covered.by_units,
         "by_methods": covered.by_methods,
         "unplanned": pages.unplanned_page(request, covered, learners),

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
@@ -45,6 +46,14 @@ def rules_built_afresh() -> None:
     without a new revision (by ORM update) and was rolled back must not leave its rules to the
     next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`)."""
     forget_rules()
+
+
+@pytest.fixture(autouse=True)
+def nothing_cached() -> None:
+    """Each test starts with an empty cache: what a page keeps there under the ends of the
+    audit chains (`iqa.work.kept_work`) must not meet a rolled-back test's rows, whose ids and
+    chains the next test may make again on SQLite."""
+    cache.clear()
 
 
 @pytest.fixture

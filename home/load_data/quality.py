@@ -316,7 +316,7 @@ def sampleable(story: LearnerStory, unit: int, at: datetime) -> list[DecisionMad
 
 
 def work_of(story: LearnerStory, starts: date, made: datetime) -> list[Work]:
-    """The story's assessed work of the period, as `iqa.services.work_in_period` groups it:
+    """The story's assessed work of the period, as `iqa.work.work_in_period` groups it:
     current decisions by unit and assessor, with everyone who decided or countersigned any
     decision of the unit, summative where the unit was signed off when the plan was made."""
     deciders: dict[int, set[int]] = defaultdict(set)

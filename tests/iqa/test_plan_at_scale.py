@@ -12,7 +12,8 @@ from django.urls import reverse
 from assessment.models import Decision
 from iqa.models import PlanItem, SamplingPlan, Stage
 from iqa.pages import work_id
-from iqa.services import plan_generate, work_in_period
+from iqa.services import plan_generate
+from iqa.work import work_in_period
 from portal.listing import PER_PAGE
 from portal.models import RoleKind
 from tests.assessment.crowd import ON, decisions_on, many_learners

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from assessment.models import Decision, Outcome
 from assessment.services import (
@@ -49,10 +50,10 @@ from iqa.services import (
     plan_item_add,
     sample_lock_lift,
     sample_record,
-    work_in_period,
 )
 from iqa.services import Judgement as Finding
-from portal.audit import audit_verify
+from iqa.work import kept_work, work_in_period, work_key
+from portal.audit import audit_append, audit_verify
 from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
@@ -581,3 +582,52 @@ def test_a_lock_lifted_from_a_stale_page_is_refused_as_already_lifted(iqa, centr
     with raises(IqaRefused, LOCK_ALREADY_LIFTED):
         sample_lock_lift(sample=stale, reason="Again.", actor=centre_admin)
     assert audit.actions() == []
+
+
+# The period's work, kept in the cache between writes at the centre
+
+
+def test_the_work_kept_is_the_work_read_afresh_and_read_again_from_the_chains_ends_alone(
+    centre, sfj, assessed, django_assert_num_queries
+):
+    period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
+    fresh = work_in_period(*period)
+    assert kept_work(*period) == fresh != []
+    with django_assert_num_queries(1):  # the ends of the two chains, for the key
+        assert kept_work(*period) == fresh
+
+
+def test_a_decision_recorded_at_the_centre_is_in_the_work_kept_at_once(
+    centre, sfj, assessor, assessed
+):
+    period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
+    before = kept_work(*period)
+    decide(assessed, assessor, OTHER_UNITS[0])
+    assert kept_work(*period) == work_in_period(*period) != before
+    assert unit(OTHER_UNITS[0]).pk in {w.unit for w in kept_work(*period)}
+
+
+def test_a_countersignature_makes_its_countersigner_a_decider_of_the_work_kept_at_once(
+    centre, centre_admin, sfj, iqa, trainee_assessor
+):
+    RoleFactory.create(user=iqa, centre=centre, kind=RoleKind.ASSESSOR)
+    trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
+    decisions = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
+    period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
+    assert all(iqa.pk not in w.deciders for w in kept_work(*period))
+    decision_countersign(decisions=decisions, actor=iqa)
+    assert [iqa.pk in w.deciders for w in kept_work(*period)] == [True]
+
+
+@pytest.mark.parametrize("chain", ["centre", "portal"])
+def test_an_entry_on_the_centres_chain_or_the_portals_makes_a_new_key(centre, sfj, iqa, chain):
+    period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
+    before = work_key(*period)
+    with transaction.atomic():
+        audit_append(
+            actor=iqa,
+            action="test.written",
+            subject="test:1",
+            centre_id=centre.pk if chain == "centre" else None,
+        )
+    assert work_key(*period) != before
