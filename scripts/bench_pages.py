@@ -17,7 +17,9 @@ each main page of scripts/main_pages.py, the busiest person of the page's role a
 client: once to warm up, once counting queries, then `rounds` times, each fetch preceded by one
 of the floor page (/accounts/password_change/, logged in) in the same run, so drift in the
 machine's speed touches both alike. Writes (a decision, a plan generated) are sent in a
-transaction rolled back afterwards, so every round finds the same data. Prints, per page: the
+transaction rolled back afterwards, so every round finds the same data. The cache is emptied
+before each fetch of a page (--keep-cache: not), since what the portal keeps there lasts until
+the next write at the centre. Prints, per page: the
 queries at each centre, the median server time at each, the big centre's median as a multiple
 of the floor's median, and the size of the big centre's response; then the machine and the date.
 
@@ -119,9 +121,22 @@ class Row:
         return statistics.median(self.floor) * 1000 if self.floor else None
 
 
-def measure(page: Any, centres: list[tuple[str, Any]], rounds: int, clients: dict) -> Row:
-    """Warm up, count queries, then `rounds` rounds of floor-then-page at each centre."""
+def measure(
+    page: Any, centres: list[tuple[str, Any]], rounds: int, clients: dict, keep_cache: bool = False
+) -> Row:
+    """Warm up, count queries, then `rounds` rounds of floor-then-page at each centre.
+
+    The cache is emptied before every fetch of the page (not timed), unless `keep_cache`: what
+    the portal keeps there (an IQA plan's period's work) is kept until the next write at the
+    centre, and at a centre of a thousand learners there is one every few seconds, so an empty
+    cache is the common case, and the like-for-like one with the figures before the cache."""
+    from django.core.cache import cache
+
     from scripts.main_pages import FLOOR, answered, client_for, prepare, send
+
+    def emptied() -> None:
+        if not keep_cache:
+            cache.clear()
 
     row = Row(page, [])
     runs = []
@@ -146,6 +161,7 @@ def measure(page: Any, centres: list[tuple[str, Any]], rounds: int, clients: dic
         send(client, where, prepare(page, person))
         send(floor_client, FLOOR, None)
     for side, where, person, client in runs:
+        emptied()
         fetched = send(client, where, prepare(page, person), count=True)
         side.queries, side.size = fetched.queries, len(fetched.response.content)
         side.status = "" if answered(page, fetched.response) else f"{fetched.response.status_code}!"
@@ -153,6 +169,7 @@ def measure(page: Any, centres: list[tuple[str, Any]], rounds: int, clients: dic
         for side, where, person, client in runs:
             data = prepare(page, person)
             row.floor.append(send(floor_client, FLOOR, None).seconds)
+            emptied()
             side.times.append(send(client, where, data).seconds)
     return row
 
@@ -270,6 +287,11 @@ def main() -> None:
     parser.add_argument(
         "--pages", default="", help="comma-separated parts of page names, e.g. 'IQA plan,claims'"
     )
+    parser.add_argument(
+        "--keep-cache", action="store_true",
+        help="keep what pages put in the cache between fetches (by default it is emptied before "
+        "each fetch: the common case at a busy centre, where every write makes a new key)",
+    )  # fmt: skip
     parser.add_argument("--generate", action="store_true", help="drop the DB, make the population")
     parser.add_argument("--centres", type=int, default=1)
     parser.add_argument("--learners", type=int, default=1000)
@@ -305,7 +327,7 @@ def run(args: argparse.Namespace) -> None:
     clients: dict[int, Any] = {}
     rows = []
     for page in pages:
-        rows.append(measure(page, centres, args.rounds, clients))
+        rows.append(measure(page, centres, args.rounds, clients, args.keep_cache))
         print(f"  {page.name}", flush=True)
     floor_person = person_at(centres[-1][1], ADMIN) or person_at(centres[-1][1], pages[0].role)
     assert floor_person is not None
