@@ -64,8 +64,11 @@ def test_two_swapped_digits_are_refused():
     assert uln_problem("2976308686") != ""
 
 
+FULL_WIDTH = "\uff19\uff12\uff17\uff16\uff13\uff10\uff18\uff16\uff18\uff16"  # HESA's, full width
+
+
 @pytest.mark.parametrize(
-    "uln", ["927630868", "92763086860", "0276308686", "92763O8686", "９２７６３０８６８６", ""]
+    "uln", ["927630868", "92763086860", "0276308686", "92763O8686", FULL_WIDTH, ""]
 )
 def test_a_uln_of_the_wrong_shape_is_refused_as_such(uln):
     assert "is 10 digits, the first not 0" in uln_problem(uln)
