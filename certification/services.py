@@ -70,6 +70,9 @@ def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> 
     ]
     return {
         "learner_name": registration.learner.full_name,
+        # The Unique Learner Number, printed where the learner has one (certificates issued
+        # before it was kept have no such key, and print none).
+        "uln": registration.learner.uln,
         "awarding_organisation": ao.name if ao else "",
         "qualification_title": qualification.title,
         "qualification_number": qualification.number or qualification.code,

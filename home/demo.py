@@ -11,8 +11,8 @@ from home.demo_activity import demo_activity
 from portal.audit import lock_chain
 from portal.models import Centre, Invitation, Role, RoleKind, User
 from portfolios.bulk import registration_bulk_create
-from portfolios.models import Registration
-from portfolios.services import RegistrationDetails, registration_create
+from portfolios.models import Funding, Registration
+from portfolios.services import LearnerIdentity, RegistrationDetails, registration_create
 from qualifications.models import Qualification
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -96,6 +96,29 @@ REGISTRATIONS = (
 )
 
 
+# The demo learners' identity as their centre records it for the awarding organisation (made-up
+# people, ULNs that pass the check digit), and whether each registration is funded. Zara has
+# just started: her date of birth, sex and ULN are still to be recorded, and her registration's
+# page says so.
+IDENTITIES = {
+    "leo@riverside.test": LearnerIdentity(
+        "Leo James", "Brown", datetime.date(2004, 3, 14), "M", "LS1 4AP", "4312758602"
+    ),
+    "mia@riverside.test": LearnerIdentity(
+        "Mia", "Campbell", datetime.date(1998, 11, 2), "F", "LS6 2QT", "5172093469"
+    ),
+    "noah@riverside.test": LearnerIdentity(
+        "Noah", "Williams", datetime.date(2001, 7, 23), "M", "LS9 8DU", "6283901572"
+    ),
+    "zara@riverside.test": LearnerIdentity(legal_first_names="Zara", legal_last_name="Ahmed"),
+}
+FUNDING = {
+    "leo@riverside.test": Funding.FUNDED,
+    "mia@riverside.test": Funding.NON_FUNDED,
+    "noah@riverside.test": Funding.FUNDED,
+}
+
+
 def demo_registrations() -> int:
     """Register the demo learners, once; returns how many registrations were made."""
     centre = Centre.objects.get(ao_centre_number=RIVERSIDE[1])
@@ -117,6 +140,8 @@ def demo_registrations() -> int:
             assessor=User.objects.get(email=assessor_email),
             iqa=iqa,
             planned_end_date=datetime.date(2027, 7, 31),
+            funding=FUNDING.get(learner_email, ""),
+            identity=IDENTITIES.get(learner_email),
         )
         registration_create(centre=centre, details=details, optional_units=optional, actor=admin)
         made += 1
@@ -126,9 +151,11 @@ def demo_registrations() -> int:
 # A learner invited from a CSV file, who has not answered yet: the centre admin's Invitations
 # page shows her, and her e-mail (printed when the demo is made) carries the link.
 INVITED_CSV = (
-    "learner_email,learner_name,qualification,assessor_email,iqa_email,start_date,optional_units\n"
+    "learner_email,learner_name,qualification,assessor_email,iqa_email,start_date,optional_units,"
+    "funding,legal_first_names,legal_last_name,date_of_birth,sex,postcode,uln\n"
     "priya@riverside.test,Priya Shah,SFJ-L2-CS,assessor@riverside.test,iqa@riverside.test,"
-    "2026-09-01,SFJ-CS2-07;K/503/0421;T/506/2126\n"
+    "2026-09-01,SFJ-CS2-07;K/503/0421;T/506/2126,funded,Priya,Shah,19/05/2003,F,ls2 7hy,"
+    "7394012688\n"
 )
 
 

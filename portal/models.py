@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from portal.identity import FIRST_NAMES_MAX, LAST_NAME_MAX, Sex
+
 
 class RoleKind(models.TextChoices):
     LEARNER = "learner", "Learner"
@@ -84,6 +86,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May log in to the Django admin (platform operators only)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # A learner's identity as awarding organisations register it (docs/learner-identity.md):
+    # the person's, not a registration's, so a learner at two centres has one ULN and one date
+    # of birth. Blank until a centre admin records them; checked by portal.identity.
+    legal_first_names = models.CharField(
+        "legal first name(s)", max_length=FIRST_NAMES_MAX, blank=True
+    )
+    legal_last_name = models.CharField("legal last name", max_length=LAST_NAME_MAX, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    uln = models.CharField(
+        "ULN",
+        max_length=10,
+        blank=True,
+        help_text="Unique Learner Number, from the Learning Records Service (learners in England).",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -95,6 +113,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name", "email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+            # One learner, one ULN: the Learning Records Service issues one per person.
+            models.UniqueConstraint(
+                fields=["uln"], condition=~models.Q(uln=""), name="uln_unique_when_given"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +131,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def identity_missing(self) -> list[str]:
+        """What every awarding organisation's registration needs of the person and the portal
+        does not hold yet (the ULN, needed in England only, is `uln_missing`)."""
+        held = (
+            (self.legal_first_names, "legal first name(s)"),
+            (self.legal_last_name, "legal last name"),
+            (self.date_of_birth, "date of birth"),
+            (self.sex, "sex"),
+        )
+        return [label for value, label in held if not value]
 
 
 class CentreQuerySet(models.QuerySet["Centre"]):

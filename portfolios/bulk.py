@@ -2,7 +2,11 @@
 
 Columns (a header row is required; the order does not matter):
 learner_email, learner_name, qualification, assessor_email, iqa_email, ao_registration_number,
-start_date, planned_end_date, optional_units (unit codes separated by semicolons).
+start_date, planned_end_date, optional_units (unit codes separated by semicolons), funding
+(funded or non-funded), and the learner's identity as awarding organisations register it:
+legal_first_names, legal_last_name, date_of_birth, sex (M or F), postcode, uln. A cell left
+empty changes nothing recorded; one given is checked as the forms check it
+(docs/learner-identity.md).
 
 A learner who is already someone at this centre (in any role) is registered at once. Any other
 address is invited to join the centre as a learner (portal.services), carrying the row's
@@ -29,10 +33,13 @@ from portal.audit import lock_chain
 from portal.models import Centre, Invitation, Role, RoleKind, User, normalise_email
 from portal.refusals import Refused
 from portal.services import Invitee, Outbox, invitation_create
-from portfolios.models import Registration
+from portfolios.models import Funding, Registration
 from portfolios.services import (
+    LearnerIdentity,
     RegistrationDetails,
     RegistrationRejected,
+    identity_problems,
+    identity_record,
     people_problems,
     registration_create,
     require_centre_admin,
@@ -40,6 +47,14 @@ from portfolios.services import (
 )
 from qualifications.models import Qualification
 
+IDENTITY_COLUMNS = (
+    "legal_first_names",
+    "legal_last_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "uln",
+)
 COLUMNS = (
     "learner_email",
     "learner_name",
@@ -50,6 +65,8 @@ COLUMNS = (
     "start_date",
     "planned_end_date",
     "optional_units",
+    "funding",
+    *IDENTITY_COLUMNS,
 )
 REQUIRED = ("learner_email", "qualification", "start_date")
 MAX_ROWS = 2000
@@ -71,6 +88,30 @@ TOO_MANY_CELLS = (
 )
 NOT_STAFF = "{column}: {value!r} is not {role} at {centre}."
 NO_LONGER = "{title} is no longer in the catalogue."
+SEX_WORDS = {"m": "M", "male": "M", "f": "F", "female": "F"}
+SEX_CELL = "sex {value!r} is not M or F (as the awarding organisations' templates take it)."
+FUNDING_WORDS = {
+    "funded": Funding.FUNDED,
+    "non-funded": Funding.NON_FUNDED,
+    "non funded": Funding.NON_FUNDED,
+    "non_funded": Funding.NON_FUNDED,
+    "not funded": Funding.NON_FUNDED,
+}
+FUNDING_CELL = "funding {value!r} is not funded or non-funded."
+DETAIL_LABELS = {
+    "legal_first_names": "The legal first name(s)",
+    "legal_last_name": "The legal last name",
+    "date_of_birth": "The date of birth",
+    "sex": "The sex",
+    "postcode": "The postcode",
+    "uln": "The ULN",
+}
+OTHER_DETAILS = "The same learner as row {row} with another {column}."
+SAME_ULN = "The same ULN as row {row}, for another learner."
+DETAIL_DIFFERS = (
+    "{label} given by the centre differs from the one the learner's record holds: the record's "
+    "is kept. Check it, and correct it on the learner's details page if need be."
+)
 
 
 @dataclass
@@ -194,6 +235,7 @@ def check_row(row: Row, centre: Centre) -> Row:
     row.optional_units = [
         c.strip() for c in values.get("optional_units", "").split(";") if c.strip()
     ]
+    given, funding = identity_cells(row), funding_cell(row)
     if row.errors or qualification is None or start is None:
         return row
     row.details = RegistrationDetails(
@@ -204,11 +246,37 @@ def check_row(row: Row, centre: Centre) -> Row:
         iqa=iqa,
         ao_registration_number=values.get("ao_registration_number", ""),
         planned_end_date=end,
+        funding=funding,
+        identity=given,
     )
     # Saving gives the learner the learner role at the centre, so they need not hold it yet.
     problems = people_problems(centre, row.details, learner_role_given=True)
     row.errors += problems + unit_plan(qualification, row.optional_units)[1]
     return row
+
+
+def identity_cells(row: Row) -> LearnerIdentity:
+    """The learner's identity as the row gives it (blank cells: not given), or what of it can
+    be read; a date or sex that cannot be read is the row's error."""
+    values = row.values
+    sex = values.get("sex", "")
+    if sex and sex.lower() not in SEX_WORDS:
+        row.errors.append(SEX_CELL.format(value=sex))
+    return LearnerIdentity(
+        legal_first_names=values.get("legal_first_names", ""),
+        legal_last_name=values.get("legal_last_name", ""),
+        date_of_birth=date(row, "date_of_birth"),
+        sex=SEX_WORDS.get(sex.lower(), ""),
+        postcode=values.get("postcode", ""),
+        uln=values.get("uln", ""),
+    ).cleaned()
+
+
+def funding_cell(row: Row) -> str:
+    value = row.values.get("funding", "")
+    if value and value.lower() not in FUNDING_WORDS:
+        row.errors.append(FUNDING_CELL.format(value=value))
+    return FUNDING_WORDS.get(value.lower(), "")
 
 
 def staff(row: Row, column: str, kind: RoleKind, centre: Centre) -> User | None:
@@ -242,7 +310,20 @@ def date(row: Row, column: str) -> datetime.date | None:
 def mark_duplicates(preview: Preview) -> None:
     seen: dict[tuple[str, str], int] = {}
     names: dict[str, tuple[str, int]] = {}
+    details: dict[tuple[str, str], tuple[str, int]] = {}
+    ulns: dict[str, tuple[str, int]] = {}
     for row in preview.rows:
+        for column in IDENTITY_COLUMNS:
+            if not (value := row.values.get(column, "")):
+                continue
+            first_value, first_row = details.setdefault((row.email, column), (value, row.number))
+            if value != first_value:
+                row.errors.append(OTHER_DETAILS.format(row=first_row, column=column))
+        uln = "".join(row.values.get("uln", "").split())
+        if uln:
+            holder, first_row = ulns.setdefault(uln, (row.email, row.number))
+            if holder != row.email:
+                row.errors.append(SAME_ULN.format(row=first_row))
         key = (row.email, row.values.get("qualification", ""))
         if key in seen:
             row.errors.append(f"The same learner and qualification as row {seen[key]}.")
@@ -322,6 +403,13 @@ def registration_asked(row: Row) -> dict[str, Any]:
         "start_date": details.start_date.isoformat(),
         "planned_end_date": end.isoformat() if end else None,
         "optional_units": row.optional_units,
+        "funding": details.funding,
+        # Only what the row gave; filled in where the person's record is blank on acceptance.
+        "learner_details": {
+            name: value.isoformat() if isinstance(value, datetime.date) else value
+            for name, value in (details.identity or LearnerIdentity()).facts().items()
+            if value
+        },
     }
 
 
@@ -337,6 +425,8 @@ def registrations_on_acceptance(*, invitation: Invitation, person: User) -> list
         if "registration" in asked or "problems" in asked:
             outcomes.append(asked)
             continue
+        if not_recorded := details_on_acceptance(asked, invitation, person):
+            asked = {**asked, "details_not_recorded": not_recorded}
         try:
             with transaction.atomic():
                 registration = registration_create(
@@ -371,7 +461,36 @@ def details_asked(asked: dict[str, Any], person: User) -> RegistrationDetails:
         iqa=staff_asked(asked["iqa"]),
         ao_registration_number=asked["ao_registration_number"],
         planned_end_date=datetime.date.fromisoformat(end) if end else None,
+        funding=asked.get("funding", ""),  # invitations sent before funding was asked lack it
     )
+
+
+def details_on_acceptance(asked: dict[str, Any], invitation: Invitation, person: User) -> list[str]:
+    """Record the learner's details a row gave where the person's record has none. The record
+    is the person's, and may come from another centre the inviting one knows nothing of: what
+    it holds is kept, and a detail that differs or cannot be recorded (a ULN another learner
+    has meanwhile) is said, for the centre admin to check. Returns what was not recorded."""
+    given = asked.get("learner_details") or {}
+    if not given:
+        return []
+    recorded = LearnerIdentity.of(person).facts()
+    fill: dict[str, Any] = {}
+    said = []
+    for name, value in given.items():
+        value = datetime.date.fromisoformat(value) if name == "date_of_birth" else value
+        if not recorded[name]:
+            fill[name] = value
+        elif recorded[name] != value:
+            said.append(DETAIL_DIFFERS.format(label=DETAIL_LABELS[name]))
+    identity = LearnerIdentity(**{**recorded, **fill})
+    problems = identity_problems(identity, learner=person)
+    if problems:
+        return said + problems
+    lock_chain(invitation.centre_id)
+    identity_record(
+        learner=person, given=identity, centre=invitation.centre, actor=invitation.invited_by
+    )
+    return said
 
 
 def staff_asked(pk: int | None) -> User | None:

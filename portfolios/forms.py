@@ -1,12 +1,16 @@
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from portal import identity
 from portal.models import Centre, RoleKind, User
 from portfolios.evidence import method_problems
-from portfolios.models import LEARNER_METHODS, EvidenceMethod
+from portfolios.models import LEARNER_METHODS, EvidenceMethod, Funding
+from portfolios.services import LearnerIdentity
 from qualifications.models import Qualification
 from qualifications.rules import Rules
 
@@ -58,7 +62,97 @@ class UnitChoiceForm(forms.Form):
         field.choices = unit_choices(rules)
 
 
-class RegistrationForm(UnitChoiceForm):
+def checked_by(problem: Callable[[Any], str]) -> Callable[[Any], None]:
+    """A field validator saying what `portal.identity` says, in the same words."""
+
+    def validate(value: Any) -> None:
+        if said := problem(value):
+            raise ValidationError(said)
+
+    return validate
+
+
+def dob_checked(value: Any) -> None:
+    if said := identity.date_of_birth_problem(value, today=timezone.localdate()):
+        raise ValidationError(said)
+
+
+class LearnerDetailsForm(forms.Form):
+    """The learner's identity as awarding organisations register it, and whether the
+    registration is funded (docs/learner-identity.md). Every field may be left blank."""
+
+    legal_first_names = forms.CharField(
+        label="Legal first name(s)",
+        required=False,
+        validators=[checked_by(identity.first_names_problem)],
+        help_text=f"As on their identity document; at most {identity.FIRST_NAMES_MAX} characters.",
+    )
+    legal_last_name = forms.CharField(
+        label="Legal last name",
+        required=False,
+        validators=[checked_by(identity.last_name_problem)],
+        help_text=f"At most {identity.LAST_NAME_MAX} characters.",
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=date_input(), validators=[dob_checked]
+    )
+    sex = forms.ChoiceField(
+        choices=[("", "Not recorded"), *identity.Sex.choices],
+        required=False,
+        help_text="As the awarding organisations' registration templates take it.",
+    )
+    postcode = forms.CharField(label="Postcode", required=False)
+    uln = forms.CharField(
+        label="ULN (Unique Learner Number)",
+        required=False,
+        help_text="10 digits, from the Learning Records Service. Needed for learners in England.",
+    )
+    funding = forms.ChoiceField(
+        label="Funding",
+        choices=[("", "Not known yet"), *Funding.choices],
+        required=False,
+        help_text="City & Guilds asks for every registration to be marked.",
+    )
+
+    def clean_postcode(self) -> str:
+        value = identity.normalise_postcode(self.cleaned_data["postcode"])
+        if value and (said := identity.postcode_problem(value)):
+            raise ValidationError(said)
+        return value
+
+    def clean_uln(self) -> str:
+        value = identity.normalise_uln(self.cleaned_data["uln"])
+        if value and (said := identity.uln_problem(value)):
+            raise ValidationError(said)
+        return value
+
+    def identity(self) -> LearnerIdentity:
+        data = self.cleaned_data
+        return LearnerIdentity(
+            legal_first_names=data["legal_first_names"],
+            legal_last_name=data["legal_last_name"],
+            date_of_birth=data["date_of_birth"],
+            sex=data["sex"],
+            postcode=data["postcode"],
+            uln=data["uln"],
+        )
+
+    @classmethod
+    def initial_for(cls, learner: User, funding: str) -> dict[str, Any]:
+        return {**LearnerIdentity.of(learner).facts(), "funding": funding}
+
+
+IDENTITY_FIELDS = [
+    "legal_first_names",
+    "legal_last_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "uln",
+]
+
+
+class RegistrationForm(UnitChoiceForm, LearnerDetailsForm):
     # Each list holds this centre's people in that role only (set per centre below); anyone
     # else joins by invitation first, or from a CSV file, which invites them.
     learner = PersonChoice(
@@ -81,6 +175,8 @@ class RegistrationForm(UnitChoiceForm):
         "ao_registration_number",
         "start_date",
         "planned_end_date",
+        "funding",
+        *IDENTITY_FIELDS,
         "optional_units",
     ]
 

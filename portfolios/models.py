@@ -21,6 +21,18 @@ class RegistrationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class Funding(models.TextChoices):
+    """City & Guilds asks for each registration and results entry to be marked one or the
+    other; blank until the centre says."""
+
+    FUNDED = "funded", "Funded"
+    NON_FUNDED = "non_funded", "Non-funded"
+
+
+FUNDING_MISSING = "funded or non-funded (City & Guilds asks it of every registration)"
+ULN_MISSING = "ULN (needed for learners in England)"
+
+
 # A closed registration takes nothing new (`Registration.closed_because`).
 REGISTRATION_CLOSED = "This registration is {status}: nothing more can be added to it."
 LEARNER_ANONYMISED = "This learner's records are anonymised: nothing more can be added to them."
@@ -190,6 +202,9 @@ class Registration(models.Model):
         verbose_name="IQA",
     )
     ao_registration_number = models.CharField("AO registration number", max_length=40, blank=True)
+    # Per registration, not per person: the same learner may be funded at one centre and pay
+    # at another.
+    funding = models.CharField(max_length=12, choices=Funding.choices, blank=True)
     start_date = models.DateField()
     planned_end_date = models.DateField(null=True, blank=True)
     status = models.CharField(
@@ -241,6 +256,14 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner.full_name}: {self.qualification.title}"
+
+    @property
+    def details_missing(self) -> list[str]:
+        """What an awarding organisation's registration or results entry would need and the
+        portal does not hold: the learner's identity, the ULN, whether it is funded."""
+        missing = self.learner.identity_missing
+        missing += [] if self.learner.uln else [ULN_MISSING]
+        return missing + ([] if self.funding else [FUNDING_MISSING])
 
     @property
     def closed_because(self) -> str:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from portal import identity
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.models import Registration, RegistrationStatus, RegistrationUnit
+from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
 from qualifications.models import Qualification, Unit
 from qualifications.rules import check_choice
 from qualifications.rules.adapter import rules_for
@@ -29,10 +31,112 @@ ALREADY_REGISTERED = (
     "{learner} already has an active registration on {title}: a learner is registered on a "
     "qualification once at a time."
 )
+# Names no learner: a centre must not learn who else is in the portal.
+ULN_TAKEN = (
+    "ULN {uln} is already recorded for another learner in the portal: the Learning Records "
+    "Service gives each learner one ULN, so check it with the learner."
+)
+SEX_UNKNOWN = "Sex is written M or F, as the awarding organisations take it: not {value!r}."
+FUNDING_UNKNOWN = "Funding is funded or non-funded (or not yet known): not {value!r}."
+ANONYMISED = "This learner's records are anonymised: their details cannot be changed."
 
 
 class RegistrationRejected(Refused):
     """A registration or unit choice the rules do not allow; `messages` say why, one per line."""
+
+
+@dataclass(frozen=True)
+class LearnerIdentity:
+    """The learner's identity as awarding organisations register it, as a form or a CSV row
+    gives it (normalised by `cleaned`). Blank is "not recorded"."""
+
+    legal_first_names: str = ""
+    legal_last_name: str = ""
+    date_of_birth: datetime.date | None = None
+    sex: str = ""
+    postcode: str = ""
+    uln: str = ""
+
+    @classmethod
+    def of(cls, person: User) -> LearnerIdentity:
+        return cls(**{f.name: getattr(person, f.name) for f in fields(cls)})
+
+    def cleaned(self) -> LearnerIdentity:
+        return replace(
+            self,
+            legal_first_names=" ".join(self.legal_first_names.split()),
+            legal_last_name=" ".join(self.legal_last_name.split()),
+            postcode=identity.normalise_postcode(self.postcode),
+            uln=identity.normalise_uln(self.uln),
+        )
+
+    def over(self, recorded: LearnerIdentity) -> LearnerIdentity:
+        """What is recorded, with what this gives put over it: a blank changes nothing (the
+        registration form and the CSV file add details; the learner's details page sets all)."""
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(recorded, **{name: value for name, value in given.items() if value})
+
+    def facts(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def identity_problems(
+    given: LearnerIdentity, *, learner: User | None, email: str = ""
+) -> list[str]:
+    """What is wrong with a learner's identity (already `cleaned`): names over the AOs'
+    limits, a date of birth that cannot be a learner's, a postcode or ULN of the wrong shape,
+    a ULN another person holds. `learner` is who it is for (None: someone not yet in the
+    portal, invited at `email`, whose own account elsewhere, if any, does not count as
+    another person: a centre learns nothing of accounts elsewhere)."""
+    problems = [
+        identity.first_names_problem(given.legal_first_names),
+        identity.last_name_problem(given.legal_last_name),
+        identity.postcode_problem(given.postcode) if given.postcode else "",
+        identity.uln_problem(given.uln) if given.uln else "",
+    ]
+    if given.date_of_birth is not None:
+        today = timezone.localdate()
+        problems.append(identity.date_of_birth_problem(given.date_of_birth, today=today))
+    if given.sex and given.sex not in identity.Sex.values:
+        problems.append(SEX_UNKNOWN.format(value=given.sex))
+    if given.uln and not any(problems):
+        others = User.objects.filter(uln=given.uln)
+        others = others.exclude(pk=learner.pk) if learner and learner.pk else others
+        if others.exclude(email=email).exists() if email else others.exists():
+            problems.append(ULN_TAKEN.format(uln=given.uln))
+    return [p for p in problems if p]
+
+
+def identity_record(
+    *, learner: User, given: LearnerIdentity, centre: Centre, actor: User | None
+) -> list[str]:
+    """Record a learner's identity (checked already, under the centre's chain): the fields
+    that change, audited on the learner's account; returns their names. Another centre's
+    change of the same ULN at the same moment loses to the database's constraint, and is
+    told so in the same words."""
+    before = LearnerIdentity.of(learner).facts()
+    after = given.facts()
+    changed = [name for name in after if after[name] != before[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(learner, name, after[name])
+    try:
+        with transaction.atomic():
+            learner.save(update_fields=changed)
+    except IntegrityError:
+        if User.objects.filter(uln=given.uln).exclude(pk=learner.pk).exists():
+            raise RegistrationRejected(ULN_TAKEN.format(uln=given.uln)) from None
+        raise
+    audit_append(
+        actor=actor,
+        action="learner.identity_changed",
+        centre_id=centre.pk,
+        subject=f"user:{learner.pk}",
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return changed
 
 
 @dataclass(frozen=True)
@@ -44,6 +148,17 @@ class RegistrationDetails:
     iqa: User | None = None
     ao_registration_number: str = ""
     planned_end_date: datetime.date | None = None
+    funding: str = ""
+    # Details of the learner given with the registration, put over what is recorded (`over`).
+    identity: LearnerIdentity | None = None
+
+    def identity_to_record(self) -> LearnerIdentity | None:
+        if self.identity is None:
+            return None
+        recorded = (
+            LearnerIdentity() if self.learner.pk is None else LearnerIdentity.of(self.learner)
+        )
+        return self.identity.cleaned().over(recorded)
 
 
 def holds(user: User | None, kind: RoleKind, centre: Centre) -> bool:
@@ -75,6 +190,13 @@ def people_problems(
         problems.append(SAME_PERSON_ASSESSOR_IQA)
     if details.planned_end_date and details.planned_end_date < details.start_date:
         problems.append(ENDS_BEFORE_START)
+    if details.funding and details.funding not in Funding.values:
+        problems.append(FUNDING_UNKNOWN.format(value=details.funding))
+    if (given := details.identity_to_record()) is not None:
+        learner = details.learner
+        problems += identity_problems(
+            given, learner=learner, email="" if learner.pk else learner.email
+        )
     return problems + already_registered(details)
 
 
@@ -139,6 +261,8 @@ def registration_create(
     problems = people_problems(centre, details) + unit_problems + number_taken(details)
     if problems:
         raise RegistrationRejected(problems)
+    if (given := details.identity_to_record()) is not None:
+        identity_record(learner=details.learner, given=given, centre=centre, actor=actor)
     registration = _insert(centre, details, actor)
     _save_units(registration, units)
     audit_append(
@@ -149,6 +273,50 @@ def registration_create(
         after={**registration_facts(registration), "units": sorted(u.code for u in units)},
     )
     return registration
+
+
+@transaction.atomic
+def learner_details_change(
+    *, registration: Registration, given: LearnerIdentity, funding: str, actor: User
+) -> list[str]:
+    """Set the learner's identity (every field, blanks included) and the registration's
+    funding, as the centre admin of the registration's centre. The identity is the person's:
+    a learner registered at two centres has one, which either centre may correct; each change
+    is audited in the chain of the centre that made it. Refused (nothing changed) with every
+    reason at once; returns what changed ("funding" among the identity's field names)."""
+    require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)
+    # The learner's row, under the lock every write to the person takes (anonymisation too).
+    learner = (
+        User.objects.select_for_update()
+        .select_related("anonymisation")
+        .get(pk=registration.learner_id)
+    )
+    if hasattr(learner, "anonymisation"):  # the privacy app's, by its reverse relation
+        raise RegistrationRejected(ANONYMISED)
+    given = given.cleaned()
+    problems = identity_problems(given, learner=learner)
+    if funding and funding not in Funding.values:
+        problems.append(FUNDING_UNKNOWN.format(value=funding))
+    if problems:
+        raise RegistrationRejected(problems)
+    changed = identity_record(learner=learner, given=given, centre=registration.centre, actor=actor)
+    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    if locked.funding != funding:
+        audit_append(
+            actor=actor,
+            action="registration.funding_changed",
+            centre_id=registration.centre_id,
+            subject=f"registration:{registration.pk}",
+            before={"funding": locked.funding},
+            after={"funding": funding},
+        )
+        locked.funding = funding
+        locked.save(update_fields=["funding"])
+        registration.funding = funding
+        changed.append("funding")
+    registration.learner = learner
+    return changed
 
 
 @transaction.atomic
@@ -190,6 +358,7 @@ def _insert(centre: Centre, details: RegistrationDetails, actor: User) -> Regist
                 assessor=details.assessor,
                 iqa=details.iqa,
                 ao_registration_number=details.ao_registration_number.strip(),
+                funding=details.funding,
                 start_date=details.start_date,
                 planned_end_date=details.planned_end_date,
                 created_by=actor,
@@ -210,6 +379,7 @@ def registration_facts(registration: Registration) -> dict[str, object]:
         "assessor": registration.assessor_id,
         "iqa": registration.iqa_id,
         "ao_registration_number": registration.ao_registration_number,
+        "funding": registration.funding,
         "start_date": registration.start_date,
         "planned_end_date": registration.planned_end_date,
     }

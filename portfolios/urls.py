@@ -10,6 +10,9 @@ urlpatterns = [
     path("registrations/bulk/", views.registration_bulk, name="registration-bulk"),
     path("registrations/<int:pk>/", views.registration_detail, name="registration-detail"),
     path("registrations/<int:pk>/units/", views.registration_units, name="registration-units"),
+    path(
+        "registrations/<int:pk>/learner/", views.registration_learner, name="registration-learner"
+    ),
     path("registrations/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence-new"),
     path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence-detail"),
     path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence-edit"),

@@ -14,6 +14,7 @@ from portfolios.access import admin_centre, can_administer, closed_redirect, reg
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
     BulkUploadForm,
+    LearnerDetailsForm,
     QualificationChoiceForm,
     RegistrationForm,
     UnitChoiceForm,
@@ -22,6 +23,7 @@ from portfolios.models import Registration, RegistrationStatus
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
+    learner_details_change,
     registration_choose_units,
     registration_create,
 )
@@ -106,6 +108,8 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
             iqa=data["iqa"],
             ao_registration_number=data["ao_registration_number"],
             planned_end_date=data["planned_end_date"],
+            funding=data["funding"],
+            identity=form.identity(),
         )
         try:
             registration = registration_create(
@@ -144,6 +148,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "is_learner": registration.learner_id == request.user.pk,
         "is_assessor": registration.assessor_id == request.user.pk,
         "closed": registration.closed_because,
+        "missing": registration.details_missing,
         "evidence": registration.evidence.all(),
     }
     return render(request, "portfolios/registration_detail.html", context)
@@ -179,6 +184,34 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
         "rules": describe_in_full(registration.qualification),
     }
     return render(request, "portfolios/registration_units.html", context)
+
+
+@login_required
+def registration_learner(request: PortalRequest, pk: int) -> HttpResponse:
+    """The learner's identity as awarding organisations register it, and the registration's
+    funding: the centre admin of the registration's centre records or corrects them."""
+    registration = registration_for(request, pk)
+    if not can_administer(request, registration):
+        raise PermissionDenied("Only the centre admin can change a learner's details.")
+    initial = LearnerDetailsForm.initial_for(registration.learner, registration.funding)
+    form = LearnerDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = learner_details_change(
+                registration=registration,
+                given=form.identity(),
+                funding=form.cleaned_data["funding"],
+                actor=request.user,
+            )
+        except RegistrationRejected as rejected:
+            refused_on_form(form, rejected)
+        else:
+            messages.success(
+                request, "The details are saved." if changed else "Nothing was changed."
+            )
+            return redirect("portfolios:registration-detail", registration.pk)
+    context = {"form": form, "registration": registration}
+    return render(request, "portfolios/registration_learner.html", context)
 
 
 def bulk_outcome(registered: int, invited: int) -> str:

@@ -34,8 +34,14 @@ CHUNK = 1024 * 1024
 FORMAT = "qualifications-portal subject-access export, version 1"
 PARTS = {
     "README.txt": "what this export is, in words",
-    "data/account.json": "your account and the roles you hold",
-    "data/registrations.json": "your registrations and the units chosen for each",
+    "data/account.json": (
+        "your account, the roles you hold, and your legal names, date of birth, sex, postcode "
+        "and ULN as your centres recorded them for awarding organisations"
+    ),
+    "data/registrations.json": (
+        "your registrations (each marked funded or non-funded where known) and the units "
+        "chosen for each"
+    ),
     "data/evidence.json": "your evidence items, their files and their mappings to criteria",
     "data/assessment.json": "assessors' decisions and feedback, unit sign-offs and signatures",
     "data/witness_testimony.json": "witness testimony about you",

@@ -19,6 +19,7 @@ KEPT = frozenset(
     {
         "expires_at",
         "from",
+        "funding",
         "kind",
         "method",
         "number",

@@ -149,6 +149,10 @@ def close_account(user: User) -> None:
     old, old_email = str(user), user.email
     user.full_name = ANONYMISED_NAME.format(pk=user.pk)
     user.email = ANONYMISED_EMAIL.format(pk=user.pk)
+    # Their identity as awarding organisations register it: a certificate keeps the ULN it
+    # printed (its snapshot), as it keeps the name.
+    user.legal_first_names = user.legal_last_name = user.sex = user.postcode = user.uln = ""
+    user.date_of_birth = None
     user.set_unusable_password()  # also ends their sessions: the session's hash no longer matches
     user.is_active = False
     user.last_login = None

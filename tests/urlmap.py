@@ -92,6 +92,7 @@ from portfolios.forms import (
     BulkUploadForm,
     EvidenceEditForm,
     EvidenceForm,
+    LearnerDetailsForm,
     QualificationChoiceForm,
     RegistrationForm,
     UnitChoiceForm,
@@ -323,6 +324,23 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(UnitChoiceForm,),
+    ),
+    "portfolios:registration-learner": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {
+            "legal_first_names": "Amara Joy",
+            "legal_last_name": "Adams",
+            "date_of_birth": "2001-04-12",
+            "sex": "F",
+            "postcode": "sw1a 1aa",
+            # No ULN: one learner's, given on both sides, would be refused on the second.
+            "funding": "funded",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(LearnerDetailsForm,),
     ),
     "portfolios:evidence-new": Entry(
         get=only(LEARNER),

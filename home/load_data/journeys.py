@@ -202,6 +202,7 @@ def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
         "assessor": story.assessor.id,
         "iqa": story.iqa.id,
         "ao_registration_number": "",
+        "funding": "",
         "start_date": start.isoformat(),
         "planned_end_date": end.isoformat(),
     }

@@ -257,6 +257,7 @@ def test_registering_a_learner_writes_who_is_registered_on_what_and_with_which_u
         "assessor": assessor.pk,
         "iqa": iqa.pk,
         "ao_registration_number": "N7",
+        "funding": "",
         "start_date": "2026-09-01",
         "planned_end_date": None,
         "units": [

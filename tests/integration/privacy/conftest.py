@@ -76,6 +76,20 @@ WITNESS_NAME = "Wilhelmina Oyelaran"
 WITNESS_EMAIL = "wilhelmina.oyelaran@example.org"
 WITNESS_JOB = "Duty manager at Larkfield Stores"
 AO_NUMBER = "AO-DQ-2017-0042"
+# Their identity as the centre's CSV file gave it for the awarding organisation: personal data
+# retention must blank (but for the ULN their certificate printed) and subject access give.
+IDENTITY = {
+    "funding": "funded",
+    "legal_first_names": "Delphine Aurelie",
+    "legal_last_name": "Quartermaine-Voss",
+    "date_of_birth": "17/02/1999",
+    "sex": "F",
+    "postcode": "ln4 2zx",
+    "uln": "8123456793",
+}
+BORN = "1999-02-17"
+POSTCODE = "LN4 2ZX"
+OTHER_ULN = "8123456785"
 OTHER_AO_NUMBER = "AO-BF-2025-0007"
 # Where the learner logged in from, and where someone else tried their address from.
 LEARNER_ADDRESS = "198.51.100.23"
@@ -159,15 +173,19 @@ def links_into(tokens: list[str]) -> LinkFor:
 
 CSV_HEADER = (
     "learner_email,learner_name,qualification,assessor_email,iqa_email,"
-    "ao_registration_number,start_date,optional_units\n"
+    "ao_registration_number,start_date,optional_units," + ",".join(IDENTITY) + "\n"
 )
 
 
-def invited_learner(centre, admin, assessor, iqa, email: str, name: str, ao_number: str) -> User:
+def invited_learner(
+    centre, admin, assessor, iqa, email: str, name: str, ao_number: str, identity: dict[str, str]
+) -> User:
     """A learner who joined through the centre admin's CSV file: their address invited with the
-    registration its row asked for, made when they chose their password through the link."""
+    registration its row asked for and their identity, recorded when they chose their password
+    through the link."""
     row = [email, name, SFJ, assessor.email, iqa.email, ao_number, START.isoformat()]
-    raw = CSV_HEADER + ",".join([*row, ";".join(SFJ_ENOUGH)]) + "\n"
+    cells = [identity.get(column, "") for column in IDENTITY]
+    raw = CSV_HEADER + ",".join([*row, ";".join(SFJ_ENOUGH), *cells]) + "\n"
     tokens: list[str] = []
     registration_bulk_create(
         centre=centre, raw=raw.encode(), actor=admin, link_for=links_into(tokens)
@@ -260,7 +278,7 @@ def full_record(centre, admin, assessor, iqa, sfj) -> Record:
     testimony, decisions with feedback, a unit signed off and countersigned, IQA samples with an
     action answered, a unit certificate with its PDF, an IQA PDF, and a Django admin history
     entry."""
-    learner = invited_learner(centre, admin, assessor, iqa, EMAIL, NAME, AO_NUMBER)
+    learner = invited_learner(centre, admin, assessor, iqa, EMAIL, NAME, AO_NUMBER, IDENTITY)
     registration = learner.registrations.get()
     logins(EMAIL)
     account_password_reset(account=learner, password=PASSWORD)
@@ -346,7 +364,7 @@ def other_record(centre, admin, assessor, iqa, sfj) -> Record:
     """Another learner at the same centre, invited the same way, with the same assessor and
     IQA, active now."""
     learner = invited_learner(
-        centre, admin, assessor, iqa, OTHER_EMAIL, OTHER_NAME, OTHER_AO_NUMBER
+        centre, admin, assessor, iqa, OTHER_EMAIL, OTHER_NAME, OTHER_AO_NUMBER, {"uln": OTHER_ULN}
     )
     registration = learner.registrations.get()
     details = EvidenceDetails(OTHER_SECRETS["title"], START, "product", "Chilled aisle.")

@@ -39,12 +39,16 @@ from tests.factories import PASSWORD, RoleFactory
 from tests.integration.privacy.conftest import (
     AO_NUMBER,
     BEGUN_UNIT,
+    BORN,
     ELSEWHERE,
     EMAIL,
+    IDENTITY,
     LEARNER_ADDRESS,
     NAME,
     OTHER_EMAIL,
     OTHER_NAME,
+    OTHER_ULN,
+    POSTCODE,
     SECRETS,
     STRANGER_ADDRESS,
     WITNESS_EMAIL,
@@ -115,6 +119,15 @@ def test_anonymising_removes_their_name_and_email_from_every_row_but_the_certifi
         assert where(rows, text) == set(), text
     for address in (LEARNER_ADDRESS, STRANGER_ADDRESS):  # where they, and someone, logged in from
         assert where(rows, address) == set(), address
+    # Their identity for the awarding organisation: gone from their account, the invitation that
+    # carried it and the audit entry that recorded it; the ULN stays on the certificate it
+    # printed, as the name does.
+    assert where(rows, IDENTITY["uln"]) == {("certification.certificate", "snapshot.uln")}
+    for text in (BORN, POSTCODE, IDENTITY["legal_first_names"], IDENTITY["legal_last_name"]):
+        assert where(rows, text) == set(), text
+    learner = User.objects.get(pk=record.learner.pk)
+    assert (learner.date_of_birth, learner.sex, learner.uln) == (None, "", "")
+    assert User.objects.get(email=OTHER_EMAIL).uln == OTHER_ULN  # the other learner keeps theirs
 
 
 def people_logged_in() -> list[str]:

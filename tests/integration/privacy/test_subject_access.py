@@ -27,14 +27,17 @@ from qualifications.models import Qualification
 from tests.factories import CentreFactory, RoleFactory
 from tests.integration.privacy.conftest import (
     AO_NUMBER,
+    BORN,
     ELSEWHERE,
     EMAIL,
+    IDENTITY,
     LEARNER_ADDRESS,
     NAME,
     OTHER_AO_NUMBER,
     OTHER_EMAIL,
     OTHER_NAME,
     OTHER_SECRETS,
+    POSTCODE,
     SECRETS,
     STRANGER_ADDRESS,
     WITNESS_EMAIL,
@@ -123,7 +126,17 @@ def test_the_data_matches_the_database(tmp_path, record):
     account = read_json(archive, "data/account.json")
     assert (account["email"], account["full_name"]) == (EMAIL, NAME)
     assert [r["role"] for r in account["roles"]] == ["Learner"]
+    # Their identity as the centre recorded it for the awarding organisation.
+    assert {key: account[key] for key in ("legal_first_names", "legal_last_name", "uln")} == {
+        key: IDENTITY[key] for key in ("legal_first_names", "legal_last_name", "uln")
+    }
+    assert (account["date_of_birth"], account["sex"], account["postcode"]) == (
+        BORN,
+        "Female",
+        POSTCODE,
+    )
     [registration] = read_json(archive, "data/registrations.json")
+    assert registration["funding"] == "Funded"
     assert registration["id"] == record.registration.pk
     assert sorted(u["code"] for u in registration["units_chosen"]) == sorted(
         record.registration.planned_units.values_list("unit__code", flat=True)
