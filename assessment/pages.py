@@ -20,8 +20,9 @@ from portal.http import PortalRequest, posted_id, posted_ids
 from portal.listing import PER_PAGE
 from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
-from portfolios.mapping import Targets, picker_context
+from portfolios.mapping import Targets, plan_unit_ids
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, still_open
+from portfolios.picker import draw, picker_units
 from portfolios.uploads import INLINE_TYPES
 from qualifications.models import Unit
 
@@ -29,7 +30,10 @@ from qualifications.models import Unit
 def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
     """For each kind of item, the state of its current decision, by item id."""
     states: dict[str, dict[int, str]] = {"criteria": {}, "range_items": {}, "knowledge_items": {}}
-    for d in Decision.objects.filter(registration=registration, current=True):
+    current = Decision.objects.filter(registration=registration, current=True).only(
+        "criterion", "range_item", "knowledge_item", "outcome", "provisional"
+    )
+    for d in current:
         state = decision_state(d) or ""
         if d.criterion_id:
             states["criteria"][d.criterion_id] = state
@@ -51,7 +55,6 @@ def kind_of(mapping: Mapping) -> tuple[str, int]:
 
 def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, object]:
     """The review page: the evidence, its files, its mapping and the full item picker."""
-    context = picker_context(evidence)
     mappings = list(
         evidence.mappings.select_related(
             "criterion__unit", "range_item__unit", "knowledge_item__unit", "reviewed_by"
@@ -76,32 +79,19 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
             kind, pk = kind_of(m)
             if m.status != MappingStatus.REJECTED and pk not in states[kind] and not closed:
                 chosen[kind].add(pk)
-    units = list(context["units"])  # type: ignore[call-overload]
-    mark_states(units, states)
+    units = draw(picker_units(plan_unit_ids(evidence)), chosen, states)
     files = list(evidence.files.all())
     mapped_units = {getattr(m.target, "unit_id", None) for m in mappings}
-    context.update(
-        closed=closed,
-        open_units=(mapped_units or {units[0].pk}) if units else set(),
-        units=units,
-        mappings=mappings,
-        chosen=chosen,
-        states=states,
-        files=[(f, inline_kind(f.content_type)) for f in files],
-    )
-    return context
-
-
-def mark_states(units: list[Unit], states: dict[str, dict[int, str]]) -> None:
-    """Put each item's decision state on the prefetched item, for the template."""
-    for unit in units:
-        for outcome in unit.outcomes.all():
-            for c in outcome.criteria.all():
-                c.state = states["criteria"].get(c.pk, "")  # type: ignore[attr-defined]
-        for r in unit.range_items.all():
-            r.state = states["range_items"].get(r.pk, "")  # type: ignore[attr-defined]
-        for k in unit.knowledge_items.all():
-            k.state = states["knowledge_items"].get(k.pk, "")  # type: ignore[attr-defined]
+    return {
+        "evidence": evidence,
+        "closed": closed,
+        "open_units": (mapped_units or {units[0].pk}) if units else set(),
+        "units": units,
+        "mappings": mappings,
+        "chosen": chosen,
+        "states": states,
+        "files": [(f, inline_kind(f.content_type)) for f in files],
+    }
 
 
 def inline_kind(content_type: str) -> str:
