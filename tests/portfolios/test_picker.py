@@ -8,6 +8,7 @@ from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 
 from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets, mapping_propose
 from portfolios.picker import draw, lines, picker_units
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.portfolios.files import pdf
@@ -75,6 +76,9 @@ def test_the_mapping_and_review_pages_escape_the_catalogues_words(
     evidence = evidence_add(
         registration=registration, details=details, files=[pdf()], declared=True, actor=learner
     )
+    mapping_propose(
+        evidence=evidence, targets=Targets(criteria=frozenset({criterion.pk})), actor=learner
+    )
     for person, url in (
         (learner, reverse("portfolios:evidence-map", args=[evidence.pk])),
         (assessor, reverse("assessment:evidence-review", args=[evidence.pk])),
@@ -86,3 +90,8 @@ def test_the_mapping_and_review_pages_escape_the_catalogues_words(
             "Greets the customer &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; smiles"
             "<br>then listens"
         ) in page
+    # The learner's mapping on the review page: the words on one line, escaped.
+    assert (
+        f'<span class="fw-semibold">{criterion.unit.code} {criterion.number}</span> Greets the '
+        "customer &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; smiles then listens</p>"
+    ) in page
