@@ -104,7 +104,6 @@ def decision_record(
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
     now = timezone.now()
-    made = []
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
@@ -119,11 +118,17 @@ def decision_record(
             for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
                 raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
         _refuse_sampled(registration, targets)
-        for name, _, wanted in targets.by_kind():
-            made += _decide_kind(registration, name, wanted, judgement, evidence, actor, role, now)
-        if not made:
+        changes = [
+            change
+            for name, _, wanted in targets.by_kind()
+            for change in _changes_of_kind(
+                registration, name, wanted, judgement, evidence, actor, role
+            )
+        ]
+        if not changes:
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
+        made = _write(registration, changes, judgement, evidence, actor, role, now)
         Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(
             judged_at=now
         )
@@ -161,7 +166,18 @@ def plan_unit_ids_for(registration: Registration) -> list[int]:
     return list(registration.planned_units.values_list("unit_id", flat=True))
 
 
-def _decide_kind(
+@dataclass(frozen=True)
+class Change:
+    """One item to decide: its kind ("criterion", "range_item" or "knowledge_item"), its id,
+    the current decision it supersedes and the evidence's mappings to it, by evidence id."""
+
+    name: str
+    pk: int
+    previous: Decision | None
+    mappings: dict[int, Mapping]
+
+
+def _changes_of_kind(
     registration: Registration,
     name: str,
     wanted: Iterable[int],
@@ -169,10 +185,11 @@ def _decide_kind(
     evidence: Sequence[Evidence],
     actor: User,
     role: Role,
-    now: datetime.datetime,
-) -> list[Decision]:
-    """Record the decisions on the items of one kind (criteria, range or knowledge items): the
-    current decisions and the evidence's mappings on them are read once, not item by item."""
+) -> list[Change]:
+    """The items of one kind (criteria, range or knowledge items) that this judgement changes:
+    the current decisions (locked) and the evidence's mappings on them are read once, not item
+    by item. An item whose current decision is already exactly this one, by this assessor, is
+    left out: a repeated request changes nothing."""
     ids = sorted(wanted)
     within = {f"{name}_id__in": ids}
     current = {
@@ -181,72 +198,75 @@ def _decide_kind(
         .filter(registration=registration, current=True, **within)
         .prefetch_related("evidence")
     }
-    mappings = {
-        (m.evidence_id, getattr(m, f"{name}_id")): m
-        for m in Mapping.objects.filter(evidence__in=evidence, **within)
-    }
-    made = []
-    for pk in ids:
-        decision = _decide(
-            registration, name, pk, current.get(pk), mappings, judgement, evidence, actor, role, now
-        )
-        if decision is not None:
-            made.append(decision)
-    links = Decision.evidence.through
-    links.objects.bulk_create(  # type: ignore[attr-defined]
-        [links(decision_id=d.pk, evidence_id=e) for d in made for e in {e.pk for e in evidence}]
-    )
-    return made
+    mappings: dict[int, dict[int, Mapping]] = {}
+    for m in Mapping.objects.filter(evidence__in=evidence, **within):
+        mappings.setdefault(getattr(m, f"{name}_id"), {})[m.evidence_id] = m
+    return [
+        Change(name, pk, current.get(pk), mappings.get(pk, {}))
+        for pk in ids
+        if pk not in current or not _same(current[pk], judgement, evidence, actor, role)
+    ]
 
 
-def _decide(
+def _write(
     registration: Registration,
-    name: str,
-    pk: int,
-    previous: Decision | None,
-    mappings: dict[tuple[int, int], Mapping],
+    changes: list[Change],
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
     role: Role,
     now: datetime.datetime,
-) -> Decision | None:
-    """Record one item's decision, superseding the current one (`previous`); None where the
-    current one is already exactly this decision by this assessor (a repeated request changes
-    nothing). The caller links the new decision to its evidence."""
-    target = {f"{name}_id": pk}
-    if previous is not None and _same(previous, judgement, evidence, actor, role):
-        return None
-    before = summary(previous) if previous else None
-    if previous:
-        previous.current = False
-        previous.save(update_fields=["current"])
-    decision = Decision.objects.create(
-        registration=registration,
-        outcome=judgement.outcome,
-        method=judgement.method,
-        assessed_on=judgement.assessed_on,
-        feedback=judgement.feedback,
-        decided_by=actor,
-        decided_at=now,
-        provisional=role.is_trainee,
-        **target,
+) -> list[Decision]:
+    """Record the changes' decisions, superseding the current ones (kept, no longer current),
+    settle the evidence's mappings and log each decision: a fixed number of statements however
+    many items are ticked."""
+    superseded = [c.previous.pk for c in changes if c.previous]
+    if superseded:
+        Decision.objects.filter(pk__in=superseded).update(current=False)
+    made = Decision.objects.bulk_create(
+        Decision(
+            registration=registration,
+            outcome=judgement.outcome,
+            method=judgement.method,
+            assessed_on=judgement.assessed_on,
+            feedback=judgement.feedback,
+            decided_by=actor,
+            decided_at=now,
+            provisional=role.is_trainee,
+            **{f"{c.name}_id": c.pk},
+        )
+        for c in changes
     )
     # The assessor's decision settles the mapping: confirmed where met, rejected otherwise.
     status = MappingStatus.CONFIRMED if judgement.outcome == Outcome.MET else MappingStatus.REJECTED
-    for item in evidence:
-        mapping = mappings.get((item.pk, pk)) or Mapping(evidence=item, proposed_by=actor, **target)
-        mapping.status = status
-        mapping.save()
-    audit_append(
-        actor=actor,
-        action="decision.recorded",
-        centre_id=registration.centre_id,
-        subject=f"decision:{decision.pk}",
-        before=before,
-        after=summary(decision, [e.pk for e in evidence]),
+    found = [c.mappings[e.pk].pk for c in changes for e in evidence if e.pk in c.mappings]
+    if found:
+        Mapping.objects.filter(pk__in=found).update(status=status)
+    Mapping.objects.bulk_create(
+        Mapping(evidence=e, proposed_by=actor, status=status, **{f"{c.name}_id": c.pk})
+        for c in changes
+        for e in evidence
+        if e.pk not in c.mappings
     )
-    return decision
+    given = [e.pk for e in evidence]
+    audit_append_many(
+        [
+            Entry(
+                actor=actor,
+                action="decision.recorded",
+                centre_id=registration.centre_id,
+                subject=f"decision:{decision.pk}",
+                before=summary(c.previous) if c.previous else None,
+                after=summary(decision, given),
+            )
+            for c, decision in zip(changes, made, strict=True)
+        ]
+    )
+    links = Decision.evidence.through
+    links.objects.bulk_create(  # type: ignore[attr-defined]
+        [links(decision_id=d.pk, evidence_id=e) for d in made for e in set(given)]
+    )
+    return made
 
 
 def _same(
