@@ -263,10 +263,12 @@ def test_each_decision_superseding_another_is_logged_with_both(registration, ass
     )
     entries = AuditEntry.objects.filter(action="decision.recorded").order_by("pk")
     assert [e.subject for e in entries] == [f"decision:{d.pk}" for d in [old, *made]]
-    assert [e.before and e.before["criterion"] for e in entries] == [None, first, None]
-    assert entries[1].before["outcome"] == Outcome.NOT_YET
-    assert [e.after["criterion"] for e in entries[1:]] == [first, second]
-    assert all(e.after["evidence"] == [evidence.pk] for e in entries)
+    befores: list = [e.before for e in entries]
+    afters: list = [e.after for e in entries]
+    assert [b and b["criterion"] for b in befores] == [None, first, None]
+    assert befores[1]["outcome"] == Outcome.NOT_YET
+    assert [a["criterion"] for a in afters[1:]] == [first, second]
+    assert all(a["evidence"] == [evidence.pk] for a in afters)
     old.refresh_from_db()
     assert not old.current and all(d.current for d in made)
     assert set(evidence.mappings.values_list("criterion", "status")) == {
