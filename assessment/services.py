@@ -62,7 +62,7 @@ class Judgement:
 
 def assessor_role(user: User, registration: Registration) -> Role | None:
     return Role.objects.filter(
-        user=user, centre=registration.centre, kind=RoleKind.ASSESSOR
+        user=user, centre_id=registration.centre_id, kind=RoleKind.ASSESSOR
     ).first()
 
 
@@ -114,7 +114,7 @@ def decision_record(
         locked = _signed_off_units(registration)
         if not targets.within(units):
             raise DecisionRefused(NOT_IN_PLAN)
-        for _, model, ids in targets.by_kind():
+        for _, model, ids in targets.by_kind() if locked else []:
             for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
                 raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
         _refuse_sampled(registration, targets)
@@ -143,6 +143,8 @@ SAMPLED = (
 def _refuse_sampled(registration: Registration, targets: Targets) -> None:
     """Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's)."""
     for name, _, ids in targets.by_kind():
+        if not ids:  # no query would be sent: spare building it
+            continue
         sampled = Decision.objects.filter(
             registration=registration,
             current=True,
@@ -191,6 +193,8 @@ def _changes_of_kind(
     by item. An item whose current decision is already exactly this one, by this assessor, is
     left out: a repeated request changes nothing."""
     ids = sorted(wanted)
+    if not ids:
+        return []
     within = {f"{name}_id__in": ids}
     current = {
         getattr(d, f"{name}_id"): d

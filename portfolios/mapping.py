@@ -93,6 +93,7 @@ class Targets:
         return all(
             model._default_manager.filter(pk__in=ids, unit_id__in=units).count() == len(ids)
             for _, model, ids in self.by_kind()
+            if ids  # none to check: no query would be sent, so spare building it
         )
 
 
