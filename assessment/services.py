@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -371,25 +372,52 @@ NOTHING_TO_COUNTERSIGN_HERE = "This sign-off is already countersigned, or was un
 
 
 def unit_missing(registration: Registration, unit_id: int) -> list[str]:
-    """What stands between a unit and its sign-off, item by item."""
-    current = Decision.objects.filter(registration=registration, current=True)
-    counted = {(d.criterion_id, d.range_item_id, d.knowledge_item_id): d for d in current}
+    """What stands between a unit and its sign-off, item by item. Read as plain rows: the
+    unit's items first, then only their current decisions (not the whole portfolio's)."""
+    criteria = list(
+        Criterion.objects.filter(unit_id=unit_id).order_by("position").values_list("pk", "number")
+    )
+    ranges = [
+        (pk, f"{element}{category}({number})")  # RangeItem.reference
+        for pk, element, category, number in RangeItem.objects.filter(unit_id=unit_id)
+        .order_by("position")
+        .values_list("pk", "element", "category", "number")
+    ]
+    knowledge = list(
+        KnowledgeItem.objects.filter(unit_id=unit_id)
+        .order_by("position")
+        .values_list("pk", "number")
+    )
+    current = Decision.objects.filter(registration=registration, current=True).filter(
+        Q(criterion__in=[pk for pk, _ in criteria])
+        | Q(range_item__in=[pk for pk, _ in ranges])
+        | Q(knowledge_item__in=[pk for pk, _ in knowledge])
+    )
+    counted: dict[tuple[int | None, int | None, int | None], tuple[str, bool]] = {
+        (c, r, k): (outcome, provisional)
+        for c, r, k, outcome, provisional in current.values_list(
+            "criterion", "range_item", "knowledge_item", "outcome", "provisional"
+        )
+    }
     missing = []
-    for c in Criterion.objects.filter(unit_id=unit_id).order_by("position"):
-        missing += _state(counted.get((c.pk, None, None)), f"criterion {c.number}")
-    for r in RangeItem.objects.filter(unit_id=unit_id).order_by("position"):
-        missing += _state(counted.get((None, r.pk, None)), f"range {r.reference}")
-    for k in KnowledgeItem.objects.filter(unit_id=unit_id).order_by("position"):
-        missing += _state(counted.get((None, None, k.pk)), f"knowledge K{k.number}")
+    for pk, number in criteria:
+        missing += _state(counted.get((pk, None, None)), f"criterion {number}")
+    for pk, reference in ranges:
+        missing += _state(counted.get((None, pk, None)), f"range {reference}")
+    for pk, number in knowledge:
+        missing += _state(counted.get((None, None, pk)), f"knowledge K{number}")
     return missing
 
 
-def _state(decision: Decision | None, name: str) -> list[str]:
+def _state(decision: tuple[str, bool] | None, name: str) -> list[str]:
+    """What keeps an item from counting, given its current decision's outcome and whether it
+    is provisional (None: no decision)."""
     if decision is None:
         return [f"{name} has no decision"]
-    if decision.outcome != Outcome.MET:
+    outcome, provisional = decision
+    if outcome != Outcome.MET:
         return [f"{name} is not yet met"]
-    if decision.provisional:
+    if provisional:
         return [f"{name} awaits countersignature"]
     return []
 
