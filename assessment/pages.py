@@ -83,10 +83,19 @@ def words(text: str) -> str:
 
 def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, object]:
     """The review page: the evidence, its files, its mapping and the full item picker."""
+    # Only what the page shows of each mapping and its item: whole rows of three units and
+    # three items a mapping cost more than the rest of the page's data.
+    shown = (
+        *("evidence_id", "status", "feedback"),
+        *("criterion__number", "criterion__text", "criterion__unit__code"),
+        *("range_item__element", "range_item__category", "range_item__number"),
+        *("range_item__text", "range_item__unit__code"),
+        *("knowledge_item__number", "knowledge_item__text", "knowledge_item__unit__code"),
+    )
     mappings = list(
         evidence.mappings.select_related(
-            "criterion__unit", "range_item__unit", "knowledge_item__unit", "reviewed_by"
-        )
+            "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        ).only(*shown)
     )
     states = current_decisions(evidence.registration)
     review = links_to("assessment:mapping-review")
