@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -62,7 +63,7 @@ class Judgement:
 
 def assessor_role(user: User, registration: Registration) -> Role | None:
     return Role.objects.filter(
-        user=user, centre=registration.centre, kind=RoleKind.ASSESSOR
+        user=user, centre_id=registration.centre_id, kind=RoleKind.ASSESSOR
     ).first()
 
 
@@ -104,7 +105,6 @@ def decision_record(
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
     now = timezone.now()
-    made = []
     with transaction.atomic():
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
@@ -115,15 +115,21 @@ def decision_record(
         locked = _signed_off_units(registration)
         if not targets.within(units):
             raise DecisionRefused(NOT_IN_PLAN)
-        for _, model, ids in targets.by_kind():
+        for _, model, ids in targets.by_kind() if locked else []:
             for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
                 raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
         _refuse_sampled(registration, targets)
-        for name, _, wanted in targets.by_kind():
-            made += _decide_kind(registration, name, wanted, judgement, evidence, actor, role, now)
-        if not made:
+        changes = [
+            change
+            for name, _, wanted in targets.by_kind()
+            for change in _changes_of_kind(
+                registration, name, wanted, judgement, evidence, actor, role
+            )
+        ]
+        if not changes:
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
+        made = _write(registration, changes, judgement, evidence, actor, role, now)
         Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(
             judged_at=now
         )
@@ -138,6 +144,8 @@ SAMPLED = (
 def _refuse_sampled(registration: Registration, targets: Targets) -> None:
     """Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's)."""
     for name, _, ids in targets.by_kind():
+        if not ids:  # no query would be sent: spare building it
+            continue
         sampled = Decision.objects.filter(
             registration=registration,
             current=True,
@@ -161,7 +169,18 @@ def plan_unit_ids_for(registration: Registration) -> list[int]:
     return list(registration.planned_units.values_list("unit_id", flat=True))
 
 
-def _decide_kind(
+@dataclass(frozen=True)
+class Change:
+    """One item to decide: its kind ("criterion", "range_item" or "knowledge_item"), its id,
+    the current decision it supersedes and the evidence's mappings to it, by evidence id."""
+
+    name: str
+    pk: int
+    previous: Decision | None
+    mappings: dict[int, Mapping]
+
+
+def _changes_of_kind(
     registration: Registration,
     name: str,
     wanted: Iterable[int],
@@ -169,11 +188,14 @@ def _decide_kind(
     evidence: Sequence[Evidence],
     actor: User,
     role: Role,
-    now: datetime.datetime,
-) -> list[Decision]:
-    """Record the decisions on the items of one kind (criteria, range or knowledge items): the
-    current decisions and the evidence's mappings on them are read once, not item by item."""
+) -> list[Change]:
+    """The items of one kind (criteria, range or knowledge items) that this judgement changes:
+    the current decisions (locked) and the evidence's mappings on them are read once, not item
+    by item. An item whose current decision is already exactly this one, by this assessor, is
+    left out: a repeated request changes nothing."""
     ids = sorted(wanted)
+    if not ids:
+        return []
     within = {f"{name}_id__in": ids}
     current = {
         getattr(d, f"{name}_id"): d
@@ -181,72 +203,75 @@ def _decide_kind(
         .filter(registration=registration, current=True, **within)
         .prefetch_related("evidence")
     }
-    mappings = {
-        (m.evidence_id, getattr(m, f"{name}_id")): m
-        for m in Mapping.objects.filter(evidence__in=evidence, **within)
-    }
-    made = []
-    for pk in ids:
-        decision = _decide(
-            registration, name, pk, current.get(pk), mappings, judgement, evidence, actor, role, now
-        )
-        if decision is not None:
-            made.append(decision)
-    links = Decision.evidence.through
-    links.objects.bulk_create(  # type: ignore[attr-defined]
-        [links(decision_id=d.pk, evidence_id=e) for d in made for e in {e.pk for e in evidence}]
-    )
-    return made
+    mappings: dict[int, dict[int, Mapping]] = {}
+    for m in Mapping.objects.filter(evidence__in=evidence, **within):
+        mappings.setdefault(getattr(m, f"{name}_id"), {})[m.evidence_id] = m
+    return [
+        Change(name, pk, current.get(pk), mappings.get(pk, {}))
+        for pk in ids
+        if pk not in current or not _same(current[pk], judgement, evidence, actor, role)
+    ]
 
 
-def _decide(
+def _write(
     registration: Registration,
-    name: str,
-    pk: int,
-    previous: Decision | None,
-    mappings: dict[tuple[int, int], Mapping],
+    changes: list[Change],
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
     role: Role,
     now: datetime.datetime,
-) -> Decision | None:
-    """Record one item's decision, superseding the current one (`previous`); None where the
-    current one is already exactly this decision by this assessor (a repeated request changes
-    nothing). The caller links the new decision to its evidence."""
-    target = {f"{name}_id": pk}
-    if previous is not None and _same(previous, judgement, evidence, actor, role):
-        return None
-    before = summary(previous) if previous else None
-    if previous:
-        previous.current = False
-        previous.save(update_fields=["current"])
-    decision = Decision.objects.create(
-        registration=registration,
-        outcome=judgement.outcome,
-        method=judgement.method,
-        assessed_on=judgement.assessed_on,
-        feedback=judgement.feedback,
-        decided_by=actor,
-        decided_at=now,
-        provisional=role.is_trainee,
-        **target,
+) -> list[Decision]:
+    """Record the changes' decisions, superseding the current ones (kept, no longer current),
+    settle the evidence's mappings and log each decision: a fixed number of statements however
+    many items are ticked."""
+    superseded = [c.previous.pk for c in changes if c.previous]
+    if superseded:
+        Decision.objects.filter(pk__in=superseded).update(current=False)
+    made = Decision.objects.bulk_create(
+        Decision(
+            registration=registration,
+            outcome=judgement.outcome,
+            method=judgement.method,
+            assessed_on=judgement.assessed_on,
+            feedback=judgement.feedback,
+            decided_by=actor,
+            decided_at=now,
+            provisional=role.is_trainee,
+            **{f"{c.name}_id": c.pk},
+        )
+        for c in changes
     )
     # The assessor's decision settles the mapping: confirmed where met, rejected otherwise.
     status = MappingStatus.CONFIRMED if judgement.outcome == Outcome.MET else MappingStatus.REJECTED
-    for item in evidence:
-        mapping = mappings.get((item.pk, pk)) or Mapping(evidence=item, proposed_by=actor, **target)
-        mapping.status = status
-        mapping.save()
-    audit_append(
-        actor=actor,
-        action="decision.recorded",
-        centre_id=registration.centre_id,
-        subject=f"decision:{decision.pk}",
-        before=before,
-        after=summary(decision, [e.pk for e in evidence]),
+    found = [c.mappings[e.pk].pk for c in changes for e in evidence if e.pk in c.mappings]
+    if found:
+        Mapping.objects.filter(pk__in=found).update(status=status)
+    Mapping.objects.bulk_create(
+        Mapping(evidence=e, proposed_by=actor, status=status, **{f"{c.name}_id": c.pk})
+        for c in changes
+        for e in evidence
+        if e.pk not in c.mappings
     )
-    return decision
+    given = [e.pk for e in evidence]
+    audit_append_many(
+        [
+            Entry(
+                actor=actor,
+                action="decision.recorded",
+                centre_id=registration.centre_id,
+                subject=f"decision:{decision.pk}",
+                before=summary(c.previous) if c.previous else None,
+                after=summary(decision, given),
+            )
+            for c, decision in zip(changes, made, strict=True)
+        ]
+    )
+    links = Decision.evidence.through
+    links.objects.bulk_create(  # type: ignore[attr-defined]
+        [links(decision_id=d.pk, evidence_id=e) for d in made for e in set(given)]
+    )
+    return made
 
 
 def _same(
@@ -347,25 +372,52 @@ NOTHING_TO_COUNTERSIGN_HERE = "This sign-off is already countersigned, or was un
 
 
 def unit_missing(registration: Registration, unit_id: int) -> list[str]:
-    """What stands between a unit and its sign-off, item by item."""
-    current = Decision.objects.filter(registration=registration, current=True)
-    counted = {(d.criterion_id, d.range_item_id, d.knowledge_item_id): d for d in current}
+    """What stands between a unit and its sign-off, item by item. Read as plain rows: the
+    unit's items first, then only their current decisions (not the whole portfolio's)."""
+    criteria = list(
+        Criterion.objects.filter(unit_id=unit_id).order_by("position").values_list("pk", "number")
+    )
+    ranges = [
+        (pk, f"{element}{category}({number})")  # RangeItem.reference
+        for pk, element, category, number in RangeItem.objects.filter(unit_id=unit_id)
+        .order_by("position")
+        .values_list("pk", "element", "category", "number")
+    ]
+    knowledge = list(
+        KnowledgeItem.objects.filter(unit_id=unit_id)
+        .order_by("position")
+        .values_list("pk", "number")
+    )
+    current = Decision.objects.filter(registration=registration, current=True).filter(
+        Q(criterion__in=[pk for pk, _ in criteria])
+        | Q(range_item__in=[pk for pk, _ in ranges])
+        | Q(knowledge_item__in=[pk for pk, _ in knowledge])
+    )
+    counted: dict[tuple[int | None, int | None, int | None], tuple[str, bool]] = {
+        (c, r, k): (outcome, provisional)
+        for c, r, k, outcome, provisional in current.values_list(
+            "criterion", "range_item", "knowledge_item", "outcome", "provisional"
+        )
+    }
     missing = []
-    for c in Criterion.objects.filter(unit_id=unit_id).order_by("position"):
-        missing += _state(counted.get((c.pk, None, None)), f"criterion {c.number}")
-    for r in RangeItem.objects.filter(unit_id=unit_id).order_by("position"):
-        missing += _state(counted.get((None, r.pk, None)), f"range {r.reference}")
-    for k in KnowledgeItem.objects.filter(unit_id=unit_id).order_by("position"):
-        missing += _state(counted.get((None, None, k.pk)), f"knowledge K{k.number}")
+    for pk, number in criteria:
+        missing += _state(counted.get((pk, None, None)), f"criterion {number}")
+    for pk, reference in ranges:
+        missing += _state(counted.get((None, pk, None)), f"range {reference}")
+    for pk, number in knowledge:
+        missing += _state(counted.get((None, None, pk)), f"knowledge K{number}")
     return missing
 
 
-def _state(decision: Decision | None, name: str) -> list[str]:
+def _state(decision: tuple[str, bool] | None, name: str) -> list[str]:
+    """What keeps an item from counting, given its current decision's outcome and whether it
+    is provisional (None: no decision)."""
     if decision is None:
         return [f"{name} has no decision"]
-    if decision.outcome != Outcome.MET:
+    outcome, provisional = decision
+    if outcome != Outcome.MET:
         return [f"{name} is not yet met"]
-    if decision.provisional:
+    if provisional:
         return [f"{name} awaits countersignature"]
     return []
 

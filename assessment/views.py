@@ -38,6 +38,7 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
+from assessment.unit_rows import criteria_rows, other_rows
 from portal.http import PortalRequest, posted_ids, posted_text
 from portal.refusals import (
     Refused,
@@ -280,10 +281,12 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         ),
         pk=unit_pk,
     )
+    other_items = unit_other_items(registration, unit)
     context = {
         "registration": registration,
         "unit": unit,
-        "outcomes": unit_progress(registration, unit),
-        "other_items": unit_other_items(registration, unit),
+        "outcomes": criteria_rows(registration, unit_progress(registration, unit)),
+        "other_items": other_items,
+        "other_rows": other_rows(registration, other_items),
     }
     return render(request, "assessment/unit_progress.html", context)

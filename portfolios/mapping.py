@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, models, transaction
-from django.db.models import Prefetch
 
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portfolios.evidence import GONE, LOCKED, EvidenceGone, EvidenceRejected, require_learner
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
-from qualifications.models import Criterion, KnowledgeItem, LearningOutcome, RangeItem, Unit
+from portfolios.picker import draw, picker_units
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 NOT_IN_PLAN = "Some of the chosen items are not in the units of this registration: choose again."
 SUGGESTIONS = 8
@@ -93,6 +93,7 @@ class Targets:
         return all(
             model._default_manager.filter(pk__in=ids, unit_id__in=units).count() == len(ids)
             for _, model, ids in self.by_kind()
+            if ids  # none to check: no query would be sent, so spare building it
         )
 
 
@@ -158,15 +159,17 @@ def words(text: str) -> list[str]:
     return [w for w in dict.fromkeys(found) if w not in COMMON]
 
 
-def suggest_criteria(evidence: Evidence, limit: int = SUGGESTIONS) -> list[Criterion]:
-    """Criteria of the registration's units that the evidence's title and description most
-    resemble. Only ever offered: nothing is mapped until the learner chooses."""
+def suggest_criteria(
+    evidence: Evidence, limit: int = SUGGESTIONS, *, unit_ids: list[int] | None = None
+) -> list[Criterion]:
+    """Criteria of the registration's units (`unit_ids`, where the caller has them already)
+    that the evidence's title and description most resemble. Only ever offered: nothing is
+    mapped until the learner chooses."""
     terms = words(f"{evidence.title} {evidence.description}")
     if not terms:
         return []
-    candidates = Criterion.objects.filter(unit_id__in=plan_unit_ids(evidence)).select_related(
-        "unit", "outcome"
-    )
+    units = plan_unit_ids(evidence) if unit_ids is None else unit_ids
+    candidates = Criterion.objects.filter(unit_id__in=units).select_related("unit", "outcome")
     if connection.vendor == "postgresql":
         query = SearchQuery(" | ".join(terms), search_type="raw", config="english")
         vector = SearchVector("text", config="english")
@@ -191,22 +194,15 @@ def overlap_ranking(
 
 def picker_context(evidence: Evidence) -> dict[str, object]:
     """What the criteria picker shows for one evidence item: its units, suggestions and choices."""
-    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
-        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
-    )
-    units = (
-        Unit.objects.filter(pk__in=plan_unit_ids(evidence))
-        .order_by("code")
-        .prefetch_related(Prefetch("outcomes", queryset=outcomes), "range_items", "knowledge_items")
-    )
-    mapped = list(evidence.mappings.all())
+    units = plan_unit_ids(evidence)
+    mapped = list(evidence.mappings.values_list("criterion", "range_item", "knowledge_item"))
+    chosen = {
+        kind: {ids[n] for ids in mapped if ids[n]}
+        for n, kind in enumerate(("criteria", "range_items", "knowledge_items"))
+    }
     return {
         "evidence": evidence,
-        "units": units,
-        "suggested": suggest_criteria(evidence),
-        "chosen": {
-            "criteria": {m.criterion_id for m in mapped if m.criterion_id},
-            "range_items": {m.range_item_id for m in mapped if m.range_item_id},
-            "knowledge_items": {m.knowledge_item_id for m in mapped if m.knowledge_item_id},
-        },
+        "units": draw(picker_units(units), chosen),
+        "suggested": suggest_criteria(evidence, unit_ids=units),
+        "chosen": chosen,
     }

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from portal.http import PortalRequest, search_text, token_links
+from portal.links import links_to
 from portal.listing import sorted_page
 from portal.refusals import refused_on_form
 from portal.services import InvitationRefused
@@ -139,6 +140,16 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     rules = rules_for(registration.qualification)
     planned = list(registration.planned_units.select_related("unit"))
     codes = [p.unit.code for p in planned]
+    is_assessor = registration.assessor_id == request.user.pk
+    evidence = list(registration.evidence.all())
+    # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
+    # evidence and units cost a few ms of the page.
+    unit_link = links_to("assessment:unit-progress", registration.pk)
+    for p in planned:
+        p.link = unit_link(p.unit_id)  # type: ignore[attr-defined]
+    link = links_to("assessment:evidence-review" if is_assessor else "portfolios:evidence-detail")
+    for e in evidence:
+        e.link = link(e.pk)  # type: ignore[attr-defined]
     context = {
         "registration": registration,
         "planned": planned,
@@ -146,10 +157,10 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "route": shortest_route(rules, [], chosen=codes),
         "can_administer": can_administer(request, registration),
         "is_learner": registration.learner_id == request.user.pk,
-        "is_assessor": registration.assessor_id == request.user.pk,
+        "is_assessor": is_assessor,
         "closed": registration.closed_because,
         "missing": registration.details_missing,
-        "evidence": registration.evidence.all(),
+        "evidence": evidence,
     }
     return render(request, "portfolios/registration_detail.html", context)
 

@@ -73,3 +73,30 @@ def test_range_and_knowledge_show_on_the_unit_page_and_hold_back_sign_off(
     assert "knowledge K1 has no decision" in str(refused.value)
     assert f"range {angry.reference} " not in str(refused.value)
     assert "criterion" not in str(refused.value)
+
+
+def test_a_cvq_units_range_items_show_with_their_heading_state_and_history(
+    client,
+    cvq_registration,
+    learner,
+    assessor,
+):
+    unit = Unit.objects.get(code="U09602")
+    angry = RangeItem.objects.get(unit=unit, element="1", category="A", number="ii")
+    decision_record(
+        registration=cvq_registration,
+        targets=Targets(range_items=frozenset({angry.pk})),
+        judgement=Judgement("not_yet", "observation", datetime.date(2026, 10, 5), "Again."),
+        evidence=[],
+        actor=assessor,
+    )
+    client.force_login(learner)
+    url = reverse("assessment:unit-progress", args=[cvq_registration.pk, unit.pk])
+    html = client.get(url).content.decode()
+    history = reverse("assessment:item-history", args=[cvq_registration.pk, "range_item", angry.pk])
+    assert (
+        f'<span class="fw-semibold">Range {angry.reference}</span> {angry.heading}: {angry.text}\n'
+        f'<a class="small d-block" href="{history}">History'
+        f'<span class="visually-hidden"> of Range {angry.reference}</span></a></td>'
+        '<td class="text-nowrap"><span class="badge text-bg-danger">Not yet met</span></td></tr>'
+    ) in html

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assessment.models import Decision, Outcome
 from assessment.progress import CriterionState, progress_of, unit_progress
@@ -218,3 +219,60 @@ def test_judged_evidence_cannot_be_removed_by_the_learner(
     )
     with pytest.raises(EvidenceRejected):
         evidence_delete(evidence=Evidence.objects.get(pk=evidence.pk), actor=learner)
+
+
+def test_deciding_many_items_takes_as_many_queries_as_deciding_one(
+    registration, assessor, evidence
+):
+    def queries(targets):
+        with CaptureQueriesContext(connection) as done:
+            decision_record(
+                registration=registration,
+                targets=targets,
+                judgement=MET,
+                evidence=[evidence],
+                actor=assessor,
+            )
+        return len(done)
+
+    one = queries(Targets(criteria=criteria("A/506/2130", "1.1")))
+    many = queries(
+        Targets(
+            criteria=criteria("A/506/2130", "2.1", "2.2", "3.1") | criteria("K/503/0421", "1.1")
+        )
+    )
+    assert many == one
+
+
+def test_each_decision_superseding_another_is_logged_with_both(registration, assessor, evidence):
+    first, second = sorted(criteria("A/506/2130", "4.1", "4.2"))
+    not_yet = Judgement(Outcome.NOT_YET, "observation", datetime.date(2026, 10, 6), "Again.")
+    [old] = decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset({first})),
+        judgement=not_yet,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    made = decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset({first, second})),
+        judgement=MET,
+        evidence=[evidence],
+        actor=assessor,
+    )
+    entries = AuditEntry.objects.filter(action="decision.recorded").order_by("pk")
+    assert [e.subject for e in entries] == [f"decision:{d.pk}" for d in [old, *made]]
+    befores: list = [e.before for e in entries]
+    afters: list = [e.after for e in entries]
+    assert [b and b["criterion"] for b in befores] == [None, first, None]
+    assert befores[1]["outcome"] == Outcome.NOT_YET
+    assert [a["criterion"] for a in afters[1:]] == [first, second]
+    assert all(a["evidence"] == [evidence.pk] for a in afters)
+    old.refresh_from_db()
+    assert not old.current and all(d.current for d in made)
+    assert set(evidence.mappings.values_list("criterion", "status")) == {
+        (first, MappingStatus.CONFIRMED),
+        (second, MappingStatus.CONFIRMED),
+    }
+    assert audit_verify()[1] is None

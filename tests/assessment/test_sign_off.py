@@ -11,6 +11,7 @@ from assessment.services import (
     Judgement,
     decision_record,
     unit_learner_countersign,
+    unit_missing,
     unit_sign_off,
 )
 from portal.audit import audit_verify
@@ -99,3 +100,49 @@ def test_decisions_of_a_signed_off_unit_are_locked(registration, assessor, evide
     sign(registration, assessor)
     with pytest.raises(DecisionRefused, match="is signed off: its decisions are locked"):
         meet(registration, assessor, evidence, numbers=["1.1"])
+
+
+def test_what_is_missing_names_each_item_by_its_current_decision_in_this_unit_only(
+    registration, assessor, trainee_assessor, evidence
+):
+    """Met items are not missing; a not-yet or provisional current decision is named as such;
+    a decision on another unit's items counts for nothing here."""
+    meet(registration, assessor, evidence, numbers=["1.1", "1.2", "1.3"])
+    [one, two] = Criterion.objects.filter(unit__code=UNIT, number__in=["1.2", "1.3"]).order_by(
+        "number"
+    )
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset({one.pk})),
+        judgement=Judgement(Outcome.NOT_YET, "observation", datetime.date(2026, 10, 7), "More."),
+        evidence=[evidence],
+        actor=assessor,
+    )
+    registration.assessor = trainee_assessor
+    registration.save()
+    decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset({two.pk})),
+        judgement=Judgement(Outcome.MET, "observation", datetime.date(2026, 10, 7)),
+        evidence=[evidence],
+        actor=trainee_assessor,
+    )
+    other = Criterion.objects.filter(unit__code="A/506/2130").order_by("position")[0]
+    meet_other = Targets(criteria=frozenset({other.pk}))
+    decision_record(
+        registration=registration,
+        targets=meet_other,
+        judgement=Judgement(Outcome.NOT_YET, "observation", datetime.date(2026, 10, 7), "No."),
+        evidence=[evidence],
+        actor=trainee_assessor,
+    )
+    numbers = list(
+        Criterion.objects.filter(unit__code=UNIT)
+        .order_by("position")
+        .values_list("number", flat=True)
+    )
+    assert unit_missing(registration, Unit.objects.get(code=UNIT).pk) == [
+        "criterion 1.2 is not yet met",
+        "criterion 1.3 awaits countersignature",
+        *[f"criterion {n} has no decision" for n in numbers[3:]],
+    ]

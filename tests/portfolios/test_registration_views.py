@@ -1,3 +1,4 @@
+import datetime
 import re
 
 import pytest
@@ -7,10 +8,12 @@ from django.utils.html import escape
 
 from portal.models import Invitation, RoleKind
 from portfolios.bulk import UNREADABLE
+from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.models import Registration
 from portfolios.services import ALREADY_REGISTERED
 from tests.factories import RoleFactory
 from tests.portfolios.conftest import SFJ_ENOUGH
+from tests.portfolios.files import pdf
 from tests.portfolios.test_bulk import GOOD, HEADER
 
 
@@ -155,6 +158,37 @@ def test_everyone_on_the_registration_can_open_it(client, request, registration,
     client.force_login(request.getfixturevalue(persona))
     response = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("persona", "opens"),
+    [
+        ("learner", "portfolios:evidence-detail"),
+        ("assessor", "assessment:evidence-review"),
+        ("centre_admin", "portfolios:evidence-detail"),
+    ],
+)
+def test_each_piece_of_evidence_and_unit_links_to_its_page(
+    client, request, registration, learner, persona, opens
+):
+    on = datetime.date(2026, 10, 5)
+    made = [
+        evidence_add(
+            registration=registration,
+            details=EvidenceDetails(f"Piece {n}", on, "product"),
+            files=[pdf(extra=str(n).encode())],
+            declared=True,
+            actor=learner,
+        )
+        for n in range(3)
+    ]
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
+    html = page.content.decode()
+    for evidence in made:
+        assert f'<a href="{reverse(opens, args=[evidence.pk])}">{evidence.title}</a>' in html
+    for unit_id in registration.planned_units.values_list("unit_id", flat=True):
+        assert reverse("assessment:unit-progress", args=[registration.pk, unit_id]) in html
 
 
 def test_an_outsider_cannot_open_or_guess_a_registration(client, outsider, registration):

@@ -1,0 +1,79 @@
+"""The unit progress page's rows, drawn in Python: a unit has up to a hundred criteria, range
+and knowledge items, each with its history link, its state and the evidence behind it. Drawn by
+template loops ({% url %} for every row and every piece of evidence) they took most of the
+page's time. Every value is escaped here."""
+
+from __future__ import annotations
+
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+
+from assessment.progress import CriterionProgress, CriterionState, ItemProgress
+from portal.links import links_to
+from portfolios.models import Registration
+from portfolios.picker import lines
+from qualifications.models import LearningOutcome
+
+BADGES = {
+    CriterionState.MET: "text-bg-success",
+    CriterionState.NOT_YET: "text-bg-danger",
+    CriterionState.PENDING: "text-bg-warning",
+}
+
+
+def badge(state: str, evidenced: bool = False) -> str:
+    colour = BADGES.get(state) or ("text-bg-info" if evidenced else "text-bg-light border")
+    return f'<td class="text-nowrap"><span class="badge {colour}">{escape(state)}</span></td>'
+
+
+def label_cell(label: str, text: str, history: str) -> str:
+    """The item's label in bold, its (escaped) text and the link to its history."""
+    return (
+        f'<td><span class="fw-semibold">{escape(label)}</span> {text}\n'
+        f'<a class="small d-block" href="{history}">History'
+        f'<span class="visually-hidden"> of {escape(label)}</span></a></td>'
+    )
+
+
+def criteria_rows(
+    registration: Registration, outcomes: list[tuple[LearningOutcome, list[CriterionProgress]]]
+) -> list[tuple[LearningOutcome, SafeString]]:
+    """Each outcome with its criteria's rows (label, state, evidence) as one piece of HTML."""
+    history = links_to("assessment:item-history", registration.pk, "criterion")
+    evidence = links_to("portfolios:evidence-detail")
+    drawn = []
+    for outcome, rows in outcomes:
+        cells = []
+        for row in rows:
+            c = row.criterion
+            links = "<br>".join(
+                f'<a href="{evidence(e.pk)}">{escape(e.title)}</a>' for e in row.evidence
+            )
+            cells.append(
+                "<tr>"
+                + label_cell(c.number, lines(c.text), history(c.pk))
+                + badge(row.state, bool(row.evidence))
+                + f"<td>{links or '—'}</td></tr>\n"
+            )
+        drawn.append((outcome, mark_safe("".join(cells))))
+    return drawn
+
+
+def other_rows(registration: Registration, items: list[ItemProgress]) -> SafeString:
+    """A CVQ unit's range and knowledge items' rows (label, state)."""
+    history = {
+        kind: links_to("assessment:item-history", registration.pk, kind)
+        for kind in ("range_item", "knowledge_item")
+    }
+    cells = []
+    for row in items:
+        heading = getattr(row.item, "heading", "")
+        text = (f"{escape(heading)}: " if heading else "") + lines(row.item.text)
+        cells.append(
+            "<tr>"
+            + label_cell(row.label, text, history[row.kind](row.item.pk))
+            + badge(row.state)
+            + "</tr>\n"
+        )
+    return mark_safe("".join(cells))
