@@ -156,7 +156,7 @@ def lifecycle_problems(record: dict[str, Any]) -> Iterable[str]:
     yield from (f"{where}: {problem}" for problem in date_problems(*dates.values()))
 
 
-def as_date(value: Any) -> datetime.date | None | bool:
+def as_date(value: Any) -> datetime.date | bool | None:
     """A date as YAML reads it, or as text (an export's JSON read back); False if neither."""
     if value is None or isinstance(value, datetime.date):
         return value
