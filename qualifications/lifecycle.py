@@ -11,38 +11,9 @@ from __future__ import annotations
 
 import datetime
 
-from qualifications.models import Qualification, QualificationStatus
+from qualifications.models import Qualification, QualificationStatus, date_problems, day
 
-
-def day(value: datetime.date) -> str:
-    """A date as certificates and the register print it: 1 September 2014."""
-    return f"{value.day} {value:%B %Y}"
-
-
-def date_problems(
-    operational_start: datetime.date | None,
-    last_registration: datetime.date | None,
-    certification_end: datetime.date | None,
-) -> list[str]:
-    """What is wrong with the order of a qualification's dates, one sentence each."""
-    problems = []
-    if operational_start and last_registration and last_registration < operational_start:
-        problems.append(
-            f"The last registration date ({day(last_registration)}) is before the operational "
-            f"start date ({day(operational_start)})."
-        )
-    if last_registration and certification_end and certification_end < last_registration:
-        problems.append(
-            f"The certification end date ({day(certification_end)}) is before the last "
-            f"registration date ({day(last_registration)}): learners registered on the last "
-            "day could never be certificated."
-        )
-    if operational_start and certification_end and certification_end < operational_start:
-        problems.append(
-            f"The certification end date ({day(certification_end)}) is before the operational "
-            f"start date ({day(operational_start)})."
-        )
-    return problems
+__all__ = ["claim_refusal", "date_problems", "day", "registration_refusal"]
 
 
 def closed_status(qualification: Qualification, doing: str) -> str | None:

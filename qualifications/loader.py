@@ -148,12 +148,13 @@ def lifecycle_problems(record: dict[str, Any]) -> Iterable[str]:
     status = record.get("status") or QualificationStatus.OPERATIONAL
     if status not in QualificationStatus.values:
         yield f"{where}: status {status!r} is not one of {', '.join(QualificationStatus.values)}"
-    dates = {key: as_date(record.get(key)) for key in LIFECYCLE_DATES}
-    wrong = [key for key, value in dates.items() if value is False]
-    if wrong:
+    read = {key: as_date(record.get(key)) for key in LIFECYCLE_DATES}
+    dates = [value for value in read.values() if not isinstance(value, bool)]
+    if len(dates) < len(read):
+        wrong = [key for key, value in read.items() if value is False]
         yield f"{where}: {', '.join(wrong)} must be a date written YYYY-MM-DD, or null"
         return
-    yield from (f"{where}: {problem}" for problem in date_problems(*dates.values()))
+    yield from (f"{where}: {problem}" for problem in date_problems(*dates))
 
 
 def as_date(value: Any) -> datetime.date | bool | None:

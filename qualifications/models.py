@@ -10,8 +10,10 @@ and an evidence guide; C&G units add evidence requirements.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +24,37 @@ LIFECYCLE_ORDER = (
     ("last_registration", "certification_end"),
     ("operational_start", "certification_end"),
 )
+
+
+def day(value: datetime.date) -> str:
+    """A date as certificates and the register print it: 1 September 2014."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def date_problems(
+    operational_start: datetime.date | None,
+    last_registration: datetime.date | None,
+    certification_end: datetime.date | None,
+) -> list[str]:
+    """What is wrong with the order of a qualification's dates, one sentence each."""
+    problems = []
+    if operational_start and last_registration and last_registration < operational_start:
+        problems.append(
+            f"The last registration date ({day(last_registration)}) is before the operational "
+            f"start date ({day(operational_start)})."
+        )
+    if last_registration and certification_end and certification_end < last_registration:
+        problems.append(
+            f"The certification end date ({day(certification_end)}) is before the last "
+            f"registration date ({day(last_registration)}): learners registered on the last "
+            "day could never be certificated."
+        )
+    if operational_start and certification_end and certification_end < operational_start:
+        problems.append(
+            f"The certification end date ({day(certification_end)}) is before the operational "
+            f"start date ({day(operational_start)})."
+        )
+    return problems
 
 
 class AwardingOrganisation(models.Model):
@@ -131,10 +164,6 @@ class Qualification(models.Model):
         return f"{self.title} ({self.code})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from qualifications.lifecycle import date_problems
-
         problems = date_problems(
             self.operational_start, self.last_registration, self.certification_end
         )
