@@ -7,6 +7,7 @@ database (decision 19). A claim always works it out afresh, inside its transacti
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Min, QuerySet
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
@@ -28,6 +29,7 @@ from portfolios.models import (
     Registration,
     RegistrationQuerySet,
 )
+from qualifications.lifecycle import claim_refusal
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -55,13 +57,15 @@ FULL_MET = "The full qualification is met: claim the full certificate instead."
 
 
 def readiness_of(registration: Registration) -> Readiness:
-    """Claim readiness from achieved units, the rules of combination and IQA blockers."""
+    """Claim readiness from achieved units, the rules of combination, IQA blockers and the
+    qualification's lifecycle on this day."""
     return readiness_of_many([registration])[0]
 
 
 def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     """readiness_of for each registration, in a number of queries that does not grow with the
     registrations (only with the qualifications among them, whose rules are read once each)."""
+    today = timezone.localdate()
     achieved: dict[int, dict[int, str]] = defaultdict(dict)
     for registration_id, unit_id, code in (
         UnitSignOff.objects.achieved()
@@ -85,6 +89,10 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         unit = [] if claimable else [NO_UNITS]
         if verdict.eligible and not held:
             unit = [FULL_MET]
+        # The qualification's lifecycle holds back every claim, whatever the learner achieved.
+        closed = claim_refusal(registration.qualification, today)
+        if closed:
+            full, unit = [closed, *full], [closed]
         result.append(Readiness(registration, claimable, verdict, full, unit, held))
     return result
 
@@ -242,15 +250,19 @@ def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
     rows = (
         Registration.objects.filter(centre=centre)
         .values_list(*GROUPED)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), oldest=Min("claim_readiness__computed_at"))
         .order_by()
     )
     by_qualification: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
     out_of_date = False
-    for pk, title, listed, stale, version, stamp, version_now, stamp_now, n in rows:
+    today = timezone.localdate()
+    for pk, title, listed, stale, version, stamp, version_now, stamp_now, end, n, oldest in rows:
         by_qualification[(title, pk)][listed] = by_qualification[(title, pk)].get(listed, 0) + n
         out_of_date = out_of_date or (
-            listed is None or stale or (version, stamp) != (version_now, stamp_now)
+            listed is None
+            or stale
+            or (version, stamp) != (version_now, stamp_now)
+            or ended_since(end, oldest, today)
         )
     return [
         QualificationCounts(
@@ -270,5 +282,15 @@ def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
 GROUPED = [
     "qualification_id", "qualification__title", "claim_readiness__listed",
     "claim_readiness__stale", "claim_readiness__rules_version", "claim_readiness__rules_stamp",
-    "qualification__rules_version", "qualification__revision",
+    "qualification__rules_version", "qualification__revision", "qualification__certification_end",
 ]  # fmt: skip
+
+
+def ended_since(
+    end: datetime.date | None, oldest: datetime.datetime | None, today: datetime.date
+) -> bool:
+    """Whether the certification end date has passed since the oldest readiness kept was
+    worked out (`portfolios.models.certification_ended_since`, in Python)."""
+    if end is None or oldest is None or end >= today:
+        return False
+    return timezone.localtime(oldest).date() <= end

@@ -65,34 +65,27 @@ PEOPLE = (
 )
 
 
-SFJ_OPTIONAL = ("SFJ-CS2-07", "K/503/0421", "T/506/2126")
+# A complete choice of optional units for the ProQual diploma (groups B, C and D).
+PROQUAL_OPTIONAL = (
+    "D/506/2119",
+    "H/506/2154",
+    "K/506/2155",
+    "R/506/2134",
+    "Y/506/2135",
+    "A/506/2158",
+    "L/506/1807",
+    "H/506/1814",
+    "L/506/1869",
+)
 # Demo registrations, made when the catalogue is loaded: (learner, qualification, assessor,
-# optional units). Grace Mensah is the IQA of each.
+# optional units). Grace Mensah is the IQA of each. Every one is on an operational
+# qualification: the SFJ certificate is a consultation draft, which can be browsed but takes
+# no registrations (docs/lifecycle.md).
 REGISTRATIONS = (
-    ("leo@riverside.test", "SFJ-L2-CS", "assessor@riverside.test", SFJ_OPTIONAL),
+    ("leo@riverside.test", "CCA010-02", "assessor@riverside.test", ("U13202",)),
     ("mia@riverside.test", "CCA010-02", "trainee@riverside.test", ("U13402",)),
-    (
-        "zara@riverside.test",
-        "SFJ-L2-CS",
-        "assessor@riverside.test",
-        ("SFJ-CS2-07", "K/503/0421", "T/506/2126"),
-    ),
-    (
-        "noah@riverside.test",
-        "601/3576/1",
-        "assessor@riverside.test",
-        (
-            "D/506/2119",
-            "H/506/2154",
-            "K/506/2155",
-            "R/506/2134",
-            "Y/506/2135",
-            "A/506/2158",
-            "L/506/1807",
-            "H/506/1814",
-            "L/506/1869",
-        ),
-    ),
+    ("zara@riverside.test", "601/3576/1", "assessor@riverside.test", PROQUAL_OPTIONAL),
+    ("noah@riverside.test", "601/3576/1", "assessor@riverside.test", PROQUAL_OPTIONAL),
 )
 
 
@@ -153,8 +146,8 @@ def demo_registrations() -> int:
 INVITED_CSV = (
     "learner_email,learner_name,qualification,assessor_email,iqa_email,start_date,optional_units,"
     "funding,legal_first_names,legal_last_name,date_of_birth,sex,postcode,uln\n"
-    "priya@riverside.test,Priya Shah,SFJ-L2-CS,assessor@riverside.test,iqa@riverside.test,"
-    "2026-09-01,SFJ-CS2-07;K/503/0421;T/506/2126,funded,Priya,Shah,19/05/2003,F,ls2 7hy,"
+    "priya@riverside.test,Priya Shah,601/3576/1,assessor@riverside.test,iqa@riverside.test,"
+    f"2026-09-01,{';'.join(PROQUAL_OPTIONAL)},funded,Priya,Shah,19/05/2003,F,ls2 7hy,"
     "7394012688\n"
 )
 
@@ -164,7 +157,7 @@ def demo_invitation() -> None:
     email = "priya@riverside.test"
     centre = Centre.objects.get(ao_centre_number=RIVERSIDE[1])
     if (
-        not Qualification.objects.filter(code="SFJ-L2-CS").exists()
+        not Qualification.objects.filter(code="601/3576/1").exists()
         or Invitation.objects.filter(email=email).exists()
         or User.objects.filter(email=email).exists()
     ):

@@ -1,12 +1,12 @@
 """The demo centre's work in progress, made once through the same services people use, so that
 every demo login opens on something to do:
 
-- Leo Brown (SFJ certificate): every unit met, signed off and countersigned, a summative IQA
-  sample agreed: ready for a full certificate.
+- Leo Brown (CVQ): every unit met, signed off and countersigned, a summative IQA sample agreed:
+  ready for a full certificate.
 - Noah Williams (ProQual diploma): one unit achieved (a unit certificate can be claimed), a second
   in progress with an IQA action on it to answer, and new evidence waiting for review.
 - Mia Campbell (CVQ): her trainee assessor's decisions wait for a qualified countersignature.
-- Zara Ahmed (SFJ certificate): just registered, no evidence yet.
+- Zara Ahmed (ProQual diploma): just registered, no evidence yet.
 - Grace Mensah (IQA) has a sampling plan for the ProQual diploma, and an answered action to close.
 """
 
@@ -114,7 +114,7 @@ def demo_activity(*, password: str) -> bool:
 
     `password` is the demo assessors' password, which signing a unit off asks for.
     """
-    leo = registration_of("leo@riverside.test", "SFJ-L2-CS")
+    leo = registration_of("leo@riverside.test", "CCA010-02")
     noah = registration_of("noah@riverside.test", "601/3576/1")
     mia = registration_of("mia@riverside.test", "CCA010-02")
     if (

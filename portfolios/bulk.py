@@ -40,6 +40,7 @@ from portfolios.services import (
     RegistrationRejected,
     identity_problems,
     identity_record,
+    lifecycle_problems,
     people_problems,
     registration_create,
     require_centre_admin,
@@ -251,7 +252,11 @@ def check_row(row: Row, centre: Centre) -> Row:
     )
     # Saving gives the learner the learner role at the centre, so they need not hold it yet.
     problems = people_problems(centre, row.details, learner_role_given=True)
-    row.errors += problems + unit_plan(qualification, row.optional_units)[1]
+    row.errors += (
+        lifecycle_problems(qualification)
+        + problems
+        + unit_plan(qualification, row.optional_units)[1]
+    )
     return row
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable
 
@@ -9,6 +10,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -54,6 +56,15 @@ READINESS_OUT_OF_DATE = (
     | ~Q(claim_readiness__rules_version=F("qualification__rules_version"))
     | ~Q(Exact(Coalesce(F("claim_readiness__rules_stamp"), NO_STAMP), F("qualification__revision")))
 )
+
+
+def certification_ended_since(today: datetime.date | None = None) -> Q:
+    """Readiness kept on or before its qualification's certification end date, which has
+    passed since: no edit renewed anything, but the date now refuses claims (docs/lifecycle.md)."""
+    return Q(
+        qualification__certification_end__lt=today or timezone.localdate(),
+        claim_readiness__computed_at__date__lte=F("qualification__certification_end"),
+    )
 
 
 def still_open(through: str = "") -> Q:
@@ -180,8 +191,8 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
             current_rules_stamp=F("qualification__revision"),
         )
 
-    def readiness_out_of_date(self) -> RegistrationQuerySet:
-        return self.filter(READINESS_OUT_OF_DATE)
+    def readiness_out_of_date(self, today: datetime.date | None = None) -> RegistrationQuerySet:
+        return self.filter(READINESS_OUT_OF_DATE | certification_ended_since(today))
 
 
 class Registration(models.Model):

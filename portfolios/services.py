@@ -15,6 +15,7 @@ from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
+from qualifications.lifecycle import registration_refusal
 from qualifications.models import Qualification, Unit
 from qualifications.rules import check_choice
 from qualifications.rules.adapter import rules_for
@@ -214,6 +215,14 @@ def already_registered(details: RegistrationDetails) -> list[str]:
     return [ALREADY_REGISTERED.format(learner=learner.full_name, title=qualification.title)]
 
 
+def lifecycle_problems(qualification: Qualification) -> list[str]:
+    """Why the qualification takes no registration today (a draft, withdrawn, not yet open or
+    past its last registration date), in words: the day counted is the day the centre
+    registers the learner, as the awarding organisation counts it (docs/lifecycle.md)."""
+    refusal = registration_refusal(qualification, timezone.localdate())
+    return [refusal] if refusal else []
+
+
 def number_taken(details: RegistrationDetails) -> list[str]:
     number, qualification = details.ao_registration_number.strip(), details.qualification
     taken = Registration.objects.filter(qualification=qualification, ao_registration_number=number)
@@ -248,17 +257,23 @@ def registration_create(
 ) -> Registration:
     """Register a learner on a qualification with a choice of units the rules allow.
 
-    Refused (RegistrationRejected, nothing saved) when a person does not hold the role at the
-    centre, the IQA is the assessor, the dates are the wrong way round, the learner already has
-    an active registration on the qualification, the AO registration number is taken, or the
-    chosen units, once achieved, would not meet the rules of combination.
+    Refused (RegistrationRejected, nothing saved) when the qualification takes no registrations
+    today (its lifecycle), a person does not hold the role at the centre, the IQA is the
+    assessor, the dates are the wrong way round, the learner already has an active registration
+    on the qualification, the AO registration number is taken, or the chosen units, once
+    achieved, would not meet the rules of combination.
     """
     require_centre_admin(actor, centre)
     # The centre's chain first (the house order), which also makes the same centre's
     # registrations take turns: the second of two identical requests finds the first's.
     lock_chain(centre.pk)
     units, unit_problems = unit_plan(details.qualification, optional_units)
-    problems = people_problems(centre, details) + unit_problems + number_taken(details)
+    problems = (
+        lifecycle_problems(details.qualification)
+        + people_problems(centre, details)
+        + unit_problems
+        + number_taken(details)
+    )
     if problems:
         raise RegistrationRejected(problems)
     if (given := details.identity_to_record()) is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -50,9 +51,18 @@ def qualification_as_dict(qualification: Qualification) -> dict[str, Any]:
         "tqt": qualification.tqt,
         "grading": qualification.grading,
         "status": qualification.status,
+        "status_note": qualification.status_note or None,
+        "operational_start": iso(qualification.operational_start),
+        "last_registration": iso(qualification.last_registration),
+        "certification_end": iso(qualification.certification_end),
+        "lifecycle_note": qualification.lifecycle_note or None,
         "rules": rules_as_dict(qualification),
         "units": [unit_as_dict(m) for m in qualification.memberships.all()],
     }
+
+
+def iso(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def rules_as_dict(qualification: Qualification) -> dict[str, Any] | None:

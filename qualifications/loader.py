@@ -8,7 +8,9 @@ when every file says the same of it; when two files disagree, loading stops and 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 from django.db import models, transaction
 
 from qualifications import catalogue_files
+from qualifications.lifecycle import date_problems
 from qualifications.models import (
     AwardingOrganisation,
     BarredCombination,
@@ -29,6 +32,7 @@ from qualifications.models import (
     LearningOutcome,
     LevelRule,
     Qualification,
+    QualificationStatus,
     QualificationUnit,
     RangeItem,
     RuleGroup,
@@ -109,6 +113,8 @@ def structure_problems(data: Any) -> Iterable[str]:
             yield f"missing '{key}'"
     for qualification in data.get("qualifications") or []:
         yield from missing(qualification, "qualification")
+        if isinstance(qualification, dict):
+            yield from lifecycle_problems(qualification)
     for unit in data.get("units") or []:
         yield from missing(unit, "unit")
         for outcome in unit.get("outcomes") or []:
@@ -131,6 +137,36 @@ def missing(record: Any, kind: str, context: str = "") -> Iterable[str]:
     for key in REQUIRED[kind]:
         if record.get(key) in (None, ""):
             yield f"{where}: missing '{key}'"
+
+
+LIFECYCLE_DATES = ("operational_start", "last_registration", "certification_end")
+
+
+def lifecycle_problems(record: dict[str, Any]) -> Iterable[str]:
+    """A status the portal knows, dates that are dates (YYYY-MM-DD), in their order."""
+    where = f"qualification {record.get('code') or '?'}"
+    status = record.get("status") or QualificationStatus.OPERATIONAL
+    if status not in QualificationStatus.values:
+        yield f"{where}: status {status!r} is not one of {', '.join(QualificationStatus.values)}"
+    read = {key: as_date(record.get(key)) for key in LIFECYCLE_DATES}
+    dates = [value for value in read.values() if not isinstance(value, bool)]
+    if len(dates) < len(read):
+        wrong = [key for key, value in read.items() if value is False]
+        yield f"{where}: {', '.join(wrong)} must be a date written YYYY-MM-DD, or null"
+        return
+    yield from (f"{where}: {problem}" for problem in date_problems(*dates))
+
+
+def as_date(value: Any) -> datetime.date | bool | None:
+    """A date as YAML reads it, or as text (an export's JSON read back); False if neither."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return False
+    return False
 
 
 # A unit printed in several specifications is the same unit when these agree exactly...
@@ -336,8 +372,10 @@ def load_qualification(source: str, record: dict[str, Any], units: dict[str, Uni
             "glh": record.get("glh"),
             "tqt": record.get("tqt"),
             "grading": record.get("grading") or "pass_fail",
-            "status": record.get("status") or "published",
+            "status": record.get("status") or QualificationStatus.OPERATIONAL,
             "status_note": text(record.get("status_note")),
+            **{key: as_date(record.get(key)) for key in LIFECYCLE_DATES},
+            "lifecycle_note": text(record.get("lifecycle_note")),
             "aim": text(record.get("aim")),
             "rules_published": rules is not None,
             "rules_version": (rules or {}).get("version", 1),

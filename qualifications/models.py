@@ -10,12 +10,51 @@ and an evidence guide; C&G units add evidence requirements.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 LEVEL_RANGE = Q(level__gte=0) & Q(level__lte=8)
+# The lifecycle's dates come in this order: each pair (earlier, later) may not be reversed.
+LIFECYCLE_ORDER = (
+    ("operational_start", "last_registration"),
+    ("last_registration", "certification_end"),
+    ("operational_start", "certification_end"),
+)
+
+
+def day(value: datetime.date) -> str:
+    """A date as certificates and the register print it: 1 September 2014."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def date_problems(
+    operational_start: datetime.date | None,
+    last_registration: datetime.date | None,
+    certification_end: datetime.date | None,
+) -> list[str]:
+    """What is wrong with the order of a qualification's dates, one sentence each."""
+    problems = []
+    if operational_start and last_registration and last_registration < operational_start:
+        problems.append(
+            f"The last registration date ({day(last_registration)}) is before the operational "
+            f"start date ({day(operational_start)})."
+        )
+    if last_registration and certification_end and certification_end < last_registration:
+        problems.append(
+            f"The certification end date ({day(certification_end)}) is before the last "
+            f"registration date ({day(last_registration)}): learners registered on the last "
+            "day could never be certificated."
+        )
+    if operational_start and certification_end and certification_end < operational_start:
+        problems.append(
+            f"The certification end date ({day(certification_end)}) is before the operational "
+            f"start date ({day(operational_start)})."
+        )
+    return problems
 
 
 class AwardingOrganisation(models.Model):
@@ -30,8 +69,16 @@ class AwardingOrganisation(models.Model):
 
 
 class QualificationStatus(models.TextChoices):
-    PUBLISHED = "published", "Published"
+    """Where a qualification stands in its awarding organisation's lifecycle (docs/lifecycle.md).
+
+    Ofqual's register speaks of a qualification's operational start and end and its
+    certification end; SFJ calls a specification out for comment a "consultation draft"; AOs
+    withdraw qualifications. Only an operational qualification takes registrations and claims,
+    and then only between its dates.
+    """
+
     CONSULTATION_DRAFT = "consultation_draft", "Consultation draft"
+    OPERATIONAL = "operational", "Operational"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
@@ -61,9 +108,25 @@ class Qualification(models.Model):
     tqt = models.PositiveIntegerField("TQT", null=True, blank=True)
     grading = models.CharField(max_length=20, choices=Grading.choices, default=Grading.PASS_FAIL)
     status = models.CharField(
-        max_length=20, choices=QualificationStatus.choices, default=QualificationStatus.PUBLISHED
+        max_length=20, choices=QualificationStatus.choices, default=QualificationStatus.OPERATIONAL
     )
     status_note = models.CharField(max_length=200, blank=True)
+    # The lifecycle's dates, each inclusive and blank where the source gives none (no limit).
+    operational_start = models.DateField(
+        "operational start date", null=True, blank=True, help_text="First day of registrations."
+    )
+    last_registration = models.DateField(
+        "last registration date", null=True, blank=True, help_text="Last day of registrations."
+    )
+    certification_end = models.DateField(
+        "certification end date",
+        null=True,
+        blank=True,
+        help_text="Last day a certificate may be claimed (Ofqual's certificationEndDate).",
+    )
+    lifecycle_note = models.TextField(
+        blank=True, help_text="Where the status and dates come from: a quotation of the source."
+    )
     aim = models.TextField(blank=True)
     # Rules of combination. None published means no full certificate can be claimed.
     rules_published = models.BooleanField(default=True)
@@ -86,10 +149,26 @@ class Qualification(models.Model):
                 condition=Q(min_credits__isnull=True) | Q(min_credits__gt=0),
                 name="qualification_min_credits_positive",
             ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{earlier}__isnull": True})
+                    | Q(**{f"{later}__isnull": True})
+                    | Q(**{f"{later}__gte": models.F(earlier)}),
+                    name=f"qualification_{later}_not_before_{earlier}",
+                )
+                for earlier, later in LIFECYCLE_ORDER
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.code})"
+
+    def clean(self) -> None:
+        problems = date_problems(
+            self.operational_start, self.last_registration, self.certification_end
+        )
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def is_draft(self) -> bool:

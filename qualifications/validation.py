@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from qualifications.lifecycle import day
 from qualifications.models import Qualification, QualificationUnit, RuleGroup
 from qualifications.rules import evaluate
 from qualifications.rules.adapter import read_rules
@@ -35,6 +36,7 @@ def validate(qualification: Qualification) -> list[Finding]:
         *((ERROR, m) for m in rule_problems(qualification, memberships)),
         *((WARNING, m) for m in content_warnings(memberships)),
         *((WARNING, m) for m in credit_warnings(qualification)),
+        *((WARNING, m) for m in lifecycle_warnings(qualification)),
     ]
     return [Finding(severity, qualification.code, message) for severity, message in messages]
 
@@ -57,6 +59,24 @@ def unit_problems(memberships: list[QualificationUnit]) -> list[str]:
                     f"outcome {criterion.outcome.number}"
                 )
     return problems
+
+
+def lifecycle_warnings(qualification: Qualification) -> list[str]:
+    # Dates out of order never reach the database (its constraints, the loader and the admin
+    # refuse them); a date nobody can trace to its source can.
+    dates = [
+        (label, value)
+        for label, value in (
+            ("operational start date", qualification.operational_start),
+            ("last registration date", qualification.last_registration),
+            ("certification end date", qualification.certification_end),
+        )
+        if value is not None
+    ]
+    if not dates or qualification.lifecycle_note.strip():
+        return []
+    named = ", ".join(f"{label} {day(value)}" for label, value in dates)
+    return [f"{named}: no lifecycle note says where it comes from"]
 
 
 def content_warnings(memberships: list[QualificationUnit]) -> list[str]:

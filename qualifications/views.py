@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from qualifications.describe import describe_group, describe_qualification
+from qualifications.lifecycle import registration_refusal
 from qualifications.models import (
     Criterion,
     LearningOutcome,
@@ -67,6 +69,7 @@ def qualification_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ungrouped": ungrouped,
         "unit_count": len(memberships),
         "corrections": qualification.corrections.all(),
+        "lifecycle_refusal": registration_refusal(qualification, timezone.localdate()),
     }
     return render(request, "qualifications/qualification_detail.html", context)
 

@@ -109,7 +109,8 @@ def build_centre(name: str, admin_email: str, learners: int) -> None:
     )
     Role.objects.bulk_create(Role(user=u, centre=centre, kind=RoleKind.LEARNER) for u in people)
     routes: list[tuple[Qualification, list[str]]] = []
-    for code in ("SFJ-L2-CS", "601/3576/1"):
+    # Two operational qualifications (the SFJ draft takes no registrations: docs/lifecycle.md).
+    for code in ("L2-DPSOD", "601/3576/1"):
         qualification = Qualification.objects.get(code=code)
         found = shortest_route(rules_for(qualification), [])
         routes.append((qualification, sorted(found.units)))

@@ -8,9 +8,10 @@ from django.core.cache import cache
 from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
-from qualifications.loader import catalogue_load
-from qualifications.models import CatalogueFile
+from qualifications.catalogue_files import read
+from qualifications.models import CatalogueFile, Qualification
 from qualifications.rules.adapter import forget_rules
+from tests.catalogue import SFJ_FILE, TEST_WORLD_SFJ, load_test_world
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests twenty times longer.
@@ -108,12 +109,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # The real catalogue takes about a second to load: it is loaded once into the test database,
     # and each test's changes to it are rolled back with the test, so every test sees it whole.
     with django_db_blocker.unblock():
-        catalogue_load()
+        load_test_world()
 
 
 @pytest.fixture
 def catalogue_db(db):
-    """The real catalogue; each test's own changes are rolled back after it."""
+    """The real catalogue (with the SFJ draft taken as operational: `TEST_WORLD_SFJ`); each
+    test's own changes are rolled back after it."""
     # A test that flushes the database (a live server's) takes the catalogue with it.
     if not CatalogueFile.objects.exists():
-        catalogue_load()
+        load_test_world()
+
+
+@pytest.fixture
+def sfj_as_the_file_says(catalogue_db) -> Qualification:
+    """The SFJ certificate with the status its file gives it (a consultation draft)."""
+    (record,) = read(SFJ_FILE)["qualifications"]
+    Qualification.objects.filter(code=TEST_WORLD_SFJ).update(
+        status=record["status"], status_note=record["status_note"] or ""
+    )
+    return Qualification.objects.get(code=TEST_WORLD_SFJ)

@@ -20,11 +20,12 @@ from qualifications.rules.adapter import rules_for
 KINDS = ("criterion", "range_item", "knowledge_item")
 
 # Which qualifications learners are registered on, in twentieths. 3412-03 and 3412-04 (City &
-# Guilds) have no published rules: their learners can only have unit certificates.
+# Guilds) have no published rules: their learners can only have unit certificates. None is on
+# the SFJ certificate, a consultation draft that takes no registrations (docs/lifecycle.md):
+# its share went to the ProQual diploma, which shares most of its units.
 SHARES = (
-    ("601/3576/1", 6),
+    ("601/3576/1", 11),
     ("L2-DPSOD", 4),
-    ("SFJ-L2-CS", 5),
     ("CCA010-02", 2),
     ("3412-03", 2),
     ("3412-04", 1),

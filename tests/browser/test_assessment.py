@@ -11,10 +11,10 @@ from portal.models import RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Criterion, Qualification, Unit
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_portfolio import log_in
+from tests.catalogue import load_test_world
 from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.portfolios.files import pdf, png
@@ -63,7 +63,7 @@ def criteria(code: str, *numbers: str) -> frozenset[int]:
 
 @pytest.fixture
 def caseload(transactional_db):
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = person(centre, "admin@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     assessor = person(centre, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)

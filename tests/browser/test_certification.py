@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from certification.models import Certificate
 from portal.models import RoleKind
-from qualifications.loader import catalogue_load
 from tests.browser.test_assessment import as_user, person, register, shot
+from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.conftest import need
 from tests.factories import CentreFactory
@@ -20,7 +20,7 @@ __all__ = ["as_user"]
 
 @pytest.fixture
 def two_learners(transactional_db, celery_worker):
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = person(centre, "admin@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     assessor = person(centre, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)

@@ -20,8 +20,8 @@ from home.demo import DEMO_PASSWORD, PEOPLE
 from portal.models import User
 from portfolios.models import Evidence, Registration
 from portfolios.witness import WitnessAsk, witness_request_create
-from qualifications.loader import catalogue_load
 from tests.browser.test_pdf_preview import a_real_pdf
+from tests.catalogue import load_test_world
 
 # Reported from every frame of every page, before any of the page's own scripts run.
 WATCH = """document.addEventListener('securitypolicyviolation', (event) => {
@@ -73,7 +73,7 @@ class Violations:
 
 @pytest.fixture
 def demo(transactional_db):
-    catalogue_load()
+    load_test_world()
     call_command("seed_demo", stdout=io.StringIO())
     leo = Registration.objects.get(learner__email="leo@riverside.test")
     links: list[str] = []

@@ -12,10 +12,10 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from portal.models import RoleKind
-from qualifications.loader import catalogue_load
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_assessment import as_user, person
+from tests.catalogue import load_test_world
 from tests.factories import PASSWORD, CentreFactory
 
 __all__ = ["as_user"]
@@ -33,7 +33,7 @@ NEW_PASSWORD = "nia-chooses-a-long-password"
 
 @pytest.fixture
 def centres(transactional_db):
-    catalogue_load()
+    load_test_world()
     riverside = CentreFactory.create(name="Riverside Skills Academy")
     person(riverside, "ada@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     person(riverside, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)

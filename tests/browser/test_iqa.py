@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from portal.models import RoleKind
 from portfolios.mapping import Targets
-from qualifications.loader import catalogue_load
 from qualifications.models import Unit
 from tests.browser.test_assessment import (
     SIGNED_UNIT,
@@ -21,6 +20,7 @@ from tests.browser.test_assessment import (
     register,
     shot,
 )
+from tests.catalogue import load_test_world
 from tests.factories import PASSWORD, CentreFactory
 from tests.portfolios.files import pdf
 
@@ -29,7 +29,7 @@ __all__ = ["as_user"]  # the fixture, shared with the assessor's journey
 
 @pytest.fixture
 def achieved(transactional_db):
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = person(centre, "admin@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     assessor = person(centre, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)

@@ -24,12 +24,12 @@ from playwright.sync_api import Page, expect
 from certification.models import Certificate
 from portal.models import RoleKind
 from portfolios.models import Registration
-from qualifications.loader import catalogue_load
 from qualifications.models import Unit
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_assessment import as_user, person
 from tests.browser.test_certification import pdf_text
+from tests.catalogue import load_test_world
 from tests.factories import PASSWORD, CentreFactory
 from tests.portfolios.files import PDF, PNG
 
@@ -59,7 +59,7 @@ EVIDENCE_DAY = "2026-11-02"
 @pytest.fixture
 def riverside(transactional_db, celery_worker):
     """A centre with its people and nothing else: everything after is done in the browser."""
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     person(centre, "ada@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     person(centre, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)

@@ -13,15 +13,15 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from home.demo import DEMO_PASSWORD
 from iqa.models import Action, SamplingPlan
 from portfolios.models import Evidence, Registration
-from qualifications.loader import catalogue_load
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
+from tests.catalogue import load_test_world
 
 
 @pytest.fixture
 def demo(transactional_db):
     """The README's demo: the catalogue and `seed_demo`'s centre with work in progress."""
-    catalogue_load()
+    load_test_world()
     call_command("seed_demo", stdout=io.StringIO())
     noah = Registration.objects.get(learner__email="noah@riverside.test")
     return {

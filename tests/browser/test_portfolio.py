@@ -8,9 +8,9 @@ from playwright.sync_api import Page, expect
 
 from portal.models import RoleKind
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
 from tests.browser.conftest import ARTIFACTS
+from tests.catalogue import load_test_world
 from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.portfolios.files import PDF, PNG
@@ -18,7 +18,7 @@ from tests.portfolios.files import PDF, PNG
 
 @pytest.fixture
 def portfolio(transactional_db):
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = RoleFactory.create(centre=centre, kind=RoleKind.CENTRE_ADMIN).user
     learner = UserFactory.create(email="leo@example.org", full_name="Leo Brown")

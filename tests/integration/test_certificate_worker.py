@@ -13,8 +13,8 @@ from certification.models import Kind, RenderStatus
 from certification.services import certificate_claim
 from portal.models import RoleKind
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
+from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.conftest import need
 from tests.factories import CentreFactory, RoleFactory, UserFactory
@@ -30,7 +30,7 @@ def person(centre, kind, email, name="A Person"):
 
 def claimed_certificate(learner_name="Leo Brown"):
     """A full certificate claimed for a learner who achieved the SFJ customer service units."""
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")

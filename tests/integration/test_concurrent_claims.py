@@ -9,8 +9,8 @@ from certification.models import Certificate, Kind
 from certification.services import ClaimRefused, certificate_claim
 from portal.models import RoleKind
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
+from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
@@ -25,7 +25,7 @@ def person(centre, kind, email):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_for_one_registration_issue_one_certificate(real_services):
     assert connection.vendor == "postgresql"
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create()
     admins = [person(centre, RoleKind.CENTRE_ADMIN, f"admin{n}@example.org") for n in range(4)]
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")

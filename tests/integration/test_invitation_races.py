@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal.audit import audit_verify
 from portal.models import AuditEntry, Invitation, Role, RoleKind, User
 from portal.services import SEND_AGAIN_AFTER, Invitee, invitation_create
-from qualifications.loader import catalogue_load
+from tests.catalogue import load_test_world
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 from tests.integration.served import Browser, gunicorn
 from tests.integration.test_repeated_requests import TIMES, at_once
@@ -96,7 +96,7 @@ def test_an_invitation_sent_again_from_many_clicks_at_once_is_sent_once(server, 
 
 
 def test_a_file_of_invitees_confirmed_many_times_at_once_invites_each_once(server, admin):
-    catalogue_load()
+    load_test_world()
     units = ";".join(SFJ_ENOUGH)
     content = (
         "learner_email,learner_name,qualification,start_date,optional_units\n"

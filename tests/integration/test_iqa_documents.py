@@ -15,8 +15,8 @@ from portal.models import RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Criterion, Qualification, Unit
+from tests.catalogue import load_test_world
 from tests.conftest import need
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
@@ -32,7 +32,7 @@ def person(centre, kind, email, name):
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_renders_the_iqa_report_and_it_reads_back(celery_worker, tmp_path):
     need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org", "Ada Okafor")
     assessor = person(centre, RoleKind.ASSESSOR, "samir@example.org", "Samir Patel")

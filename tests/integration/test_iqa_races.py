@@ -22,8 +22,8 @@ from portal.audit import audit_verify
 from portal.models import AuditEntry, Centre, RoleKind, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.models import Registration
-from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
+from tests.catalogue import load_test_world
 from tests.factories import CentreFactory
 from tests.integration.served import Browser, gunicorn
 from tests.integration.test_repeated_requests import TIMES, at_once
@@ -56,7 +56,7 @@ class Sampling:
 @pytest.fixture
 def sampling(real_services, transactional_db) -> Sampling:
     """An assessor's work of the period (a unit signed off, another begun) and the IQA's plan."""
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create()
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")

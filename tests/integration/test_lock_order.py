@@ -21,8 +21,8 @@ from portal.audit import LockOrderBroken, audit_append, audit_verify, lock_chain
 from portal.models import Centre, RoleKind, User
 from portfolios.models import Evidence, Registration
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Criterion, Qualification
+from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 from tests.integration.served import Browser, gunicorn
@@ -51,7 +51,7 @@ def person(centre: Centre, kind: RoleKind, email: str) -> User:
 
 def ready_centre(learners: int) -> Ready:
     """A centre whose learners are each ready for a full certificate."""
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create()
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")

@@ -24,8 +24,8 @@ from iqa.models import DocumentStatus, IqaDocument, SamplingPlan
 from portal.models import RoleKind
 from portfolios.models import Registration
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.loader import catalogue_load
 from qualifications.models import Qualification
+from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.factories import CentreFactory
 from tests.integration.conftest import beat, worker_process
@@ -42,7 +42,7 @@ PENDING_SECONDS = "3"  # the sweep sends again what has waited this long (two mi
 
 def ready_learners(count: int = LEARNERS) -> tuple[str, list[Registration]]:
     """A centre whose learners have each achieved the SFJ certificate's units."""
-    catalogue_load()
+    load_test_world()
     centre = CentreFactory.create()
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")

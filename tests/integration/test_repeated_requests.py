@@ -17,8 +17,8 @@ from portal.audit import audit_verify
 from portal.models import AuditEntry, Centre, RoleKind
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Mapping, MappingStatus, Registration
-from qualifications.loader import catalogue_load
 from qualifications.models import Criterion, Unit
+from tests.catalogue import load_test_world
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.integration.portfolio import Portfolio, portfolio_made
 from tests.integration.served import Browser, gunicorn
@@ -35,7 +35,7 @@ def server(real_services, transactional_db, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def portfolio(server) -> Portfolio:
-    catalogue_load()
+    load_test_world()
     return portfolio_made()
 
 

@@ -26,8 +26,8 @@ from assessment.services import Judgement, decision_record
 from portal.audit import REDACTED, audit_verification, lock_chain
 from portal.models import AuditEntry, Centre, RoleKind, User
 from privacy.models import Anonymisation
-from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile, Qualification
+from tests.catalogue import load_test_world
 from tests.integration.conftest import ROOT, worker_database_url
 from tests.integration.privacy.conftest import (
     AO_NUMBER,
@@ -81,7 +81,7 @@ def run(*args: str) -> tuple[int, str]:
 def records(real_services, transactional_db, monkeypatch) -> Iterator[tuple[Record, Record]]:
     """The learner's old record and another learner's current one, committed."""
     if not CatalogueFile.objects.exists():
-        catalogue_load()
+        load_test_world()
     # The certificate's PDF is stored by the record itself: no render task for a worker.
     monkeypatch.setattr("certification.services.queue_render", lambda pk: True)
     centre = Centre.objects.create(name="Riverside Skills Academy", ao_centre_number="RSA-1")

@@ -63,9 +63,9 @@ def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db
     registrations = Registration.objects.filter(centre__name="Riverside Skills Academy")
     assert sorted(r.qualification.code for r in registrations) == [
         "601/3576/1",
+        "601/3576/1",
         "CCA010-02",
-        "SFJ-L2-CS",
-        "SFJ-L2-CS",
+        "CCA010-02",
     ]
     assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}
 
@@ -93,7 +93,7 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
         "1 action past the date the assessor was given",
     ]
     assert todo("zara@riverside.test", RoleKind.LEARNER) == [
-        "Add your first evidence for SFJ Awards Level 2 Certificate in Customer Service"
+        "Add your first evidence for ProQual Level 2 Diploma in Customer Service"
     ]
     # Noah's achieved unit waits for the IQA's planned summative sample: the claims page says so.
     noah = Registration.objects.get(learner__email="noah@riverside.test")
@@ -121,7 +121,7 @@ def test_the_demo_has_an_invitation_from_a_csv_file_waiting_for_its_learner(
         call_command("seed_demo")
     invitation = Invitation.objects.get()
     assert (invitation.email, invitation.status) == ("priya@riverside.test", "pending")
-    assert [r["qualification"] for r in invitation.registrations] == ["SFJ-L2-CS"]
+    assert [r["qualification"] for r in invitation.registrations] == ["601/3576/1"]
     assert not User.objects.filter(email="priya@riverside.test").exists()
     [sent] = mail.outbox
     assert sent.to == ["priya@riverside.test"] and "/accounts/invitation/" in sent.body

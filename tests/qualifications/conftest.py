@@ -50,7 +50,7 @@ BASE: dict[str, Any] = {
             "glh": 80,
             "tqt": 120,
             "grading": "pass_fail",
-            "status": "published",
+            "status": "operational",
             "rules": {
                 "version": 1,
                 "min_credits": 12,

@@ -37,7 +37,7 @@ def test_a_qualification_exports_with_its_rules_and_units(catalogue, write, caps
         "min_credits": 12,
         "glh": 80,
         "tqt": 120,
-        "status": "published",
+        "status": "operational",
     }
     assert [g["code"] for g in data["rules"]["groups"]] == ["A", "B"]
     assert data["rules"]["credit_caps_by_level"] == [

@@ -120,9 +120,11 @@ def test_seed_001_exact_texts(catalogue_db):
     assert Criterion.objects.get(unit__code="J/506/2132", number="4.5").outcome.number == "4"
 
 
-def test_seed_002_is_a_consultation_draft_with_its_own_slips_recorded(catalogue_db):
-    qualification = Qualification.objects.get(code="SFJ-L2-CS")
+def test_seed_002_is_a_consultation_draft_with_its_own_slips_recorded(sfj_as_the_file_says):
+    qualification = sfj_as_the_file_says
     assert qualification.status == QualificationStatus.CONSULTATION_DRAFT
+    assert qualification.status_note == "Consultation draft, December 2018"
+    assert qualification.operational_start is None and qualification.certification_end is None
     assert qualification.number == ""
     assert (qualification.min_credits, qualification.glh, qualification.tqt) == (27, 142, 270)
     assert Unit.objects.get(code="SFJ-CS2-07").title == "Deal with customers face to face"
