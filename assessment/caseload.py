@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.utils import timezone
 
-from assessment.progress import Counts, counts_of
+from assessment.progress import Counts, counts_of, with_counts
 from portal.models import Centre, User
 from portfolios.models import Evidence, Registration
 
@@ -104,16 +104,9 @@ def caseload(
     registrations = caseload_registrations(assessor, centre)
     if qualification_id is not None:
         registrations = registrations.filter(qualification_id=qualification_id)
-    found = list(registrations)
-    last = dict(
-        Evidence.objects.filter(registration__in=[r.pk for r in found])
-        .values("registration")
-        .annotate(last=Max("created_at"))
-        .values_list("registration", "last")
-    )
     rows = []
-    for progress in counts_of(found):
-        submitted = last.get(progress.registration.pk)
+    for progress in counts_of(list(with_counts(registrations))):
+        submitted = progress.registration.last_evidence_at  # type: ignore[attr-defined]
         latest = timezone.localdate(submitted) if submitted else None
         status, reason, quiet = status_of(progress, latest, today)
         rows.append(CaseloadRow(progress, status, reason, latest, quiet))
@@ -131,3 +124,12 @@ def waiting_for_review(assessor: User, centre: Centre) -> QuerySet[Evidence]:
         .select_related("registration__learner", "registration__qualification")
         .order_by("created_at", "pk")
     )
+
+
+def oldest_waiting(assessor: User, centre: Centre, shown: int) -> tuple[list[Evidence], int]:
+    """The oldest `shown` pieces of evidence waiting for review, and how many wait in all: one
+    query (the count is a window over every row, worked out before the limit)."""
+    found: list[Evidence] = list(
+        waiting_for_review(assessor, centre).annotate(waiting=Window(Count("pk")))[:shown]
+    )
+    return found, found[0].waiting if found else 0  # type: ignore[attr-defined]

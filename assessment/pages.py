@@ -8,10 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 
-from assessment.caseload import RAG_RULE, caseload, waiting_for_review
+from assessment.caseload import RAG_RULE, caseload
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from assessment.progress import decision_state
@@ -123,6 +123,16 @@ def awaiting_countersignature(user: User) -> QuerySet[Decision]:
         .exclude(Q(decided_by=user) | Q(registration__learner=user))
         .order_by("registration__learner__full_name", "decided_at", "pk")
     )
+
+
+def countersign_counts(user: User) -> tuple[int, int]:
+    """How many decisions wait for the user's countersignature, and for how many learners."""
+    found = (
+        awaiting_countersignature(user)
+        .order_by()
+        .aggregate(count=Count("pk"), learners=Count("registration", distinct=True))
+    )
+    return found["count"], found["learners"]
 
 
 # "All of a learner's unit" (registration-unit-newest id) and "all of a trainee's" (trainee-
@@ -265,8 +275,9 @@ QUIET_SHOWN = 10
 
 
 def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
-    """The assessor's home: the caseload with its filters, evidence to review, quiet learners
-    and, for a qualified assessor, trainees' decisions to countersign."""
+    """The assessor's caseload with its filters and the learners gone quiet. (The home page
+    adds the evidence waiting and the decisions to countersign, which its to-do list reads
+    too.)"""
     today = datetime.date.today()
     registrations = Registration.objects.filter(assessor=request.user, centre=role.centre)
     qualifications = sorted(
@@ -290,8 +301,6 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         "rows": Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
         "filter_form": form,
         "rag_rule": RAG_RULE,
-        "waiting": list(waiting_for_review(request.user, role.centre)[:WAITING_SHOWN]),
         "quiet": quiet[:QUIET_SHOWN],
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),
-        "to_countersign": 0 if role.is_trainee else awaiting_countersignature(request.user).count(),
     }
