@@ -16,7 +16,7 @@ from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockF
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from assessment.progress import decision_state
 from assessment.services import unit_missing
-from portal.http import PortalRequest, posted_id, posted_ids
+from portal.http import PortalRequest, links_to, posted_id, posted_ids
 from portal.listing import PER_PAGE
 from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
@@ -295,6 +295,9 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         qualification_id=wanted.get("qualification"),
         rag=wanted.get("status") or None,
     )
+    registration_link = links_to("portfolios:registration-detail")
+    for row in rows:
+        row.registration.link = registration_link(row.registration.pk)  # type: ignore[attr-defined]
     quiet = [row for row in rows if row.quiet]
     return {
         "today": today,

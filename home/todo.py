@@ -16,6 +16,7 @@ from certification.models import Certificate, RenderStatus
 from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem, Sample
 from iqa.pages import actions_overdue, actions_to_close, assessor_actions
+from portal.http import links_to
 from portal.models import Role, RoleKind, User
 from portfolios.models import Evidence, Registration, still_open
 
@@ -87,6 +88,9 @@ class AssessorWork:
 def assessor_work(user: User, role: Role) -> AssessorWork:
     """Three queries, whatever there is (a trainee: two)."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN)
+    review_link = links_to("assessment:evidence-review")
+    for evidence in waiting:
+        evidence.link = review_link(evidence.pk)  # type: ignore[attr-defined]
     decisions, learners = (0, 0) if role.is_trainee else countersign_counts(user)
     return AssessorWork(waiting, count, decisions, learners, list(assessor_actions(user)))
 
