@@ -4,12 +4,15 @@ green status, and the evidence waiting for review. Read in a fixed number of que
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import Count, QuerySet, Window
 from django.utils import timezone
 
 from assessment.progress import Counts, counts_of, with_counts
+from portal.http import links_to
 from portal.models import Centre, User
 from portfolios.models import Evidence, Registration
 
@@ -52,6 +55,47 @@ class CaseloadRow:
         return Rag.LABELS[self.rag]
 
 
+class CaseloadLine(TypedDict):
+    """A caseload row as the page draws it: ready-made strings in a dict, which a template
+    reads several times faster than a chain of attributes (25 rows of a dozen each)."""
+
+    link: str
+    name: str
+    qualification: str
+    progress: str
+    percent_met: str  # a string: an int is localised on every use
+    planned_end: datetime.date | None
+    start: datetime.date
+    rag: str
+    rag_label: str
+    reason: str
+    last_submitted: datetime.date | None
+
+
+def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
+    registration_link = links_to("portfolios:registration-detail")
+    lines = []
+    for row in rows:
+        registration, counts = row.registration, row.progress
+        lines.append(
+            CaseloadLine(
+                link=registration_link(registration.pk),
+                name=registration.learner.full_name,
+                qualification=registration.qualification.title,
+                progress=f"{counts.met} of {counts.criteria} criteria met · "
+                f"{counts.units_achieved} of {counts.units} units",
+                percent_met=str(counts.percent_met),
+                planned_end=registration.planned_end_date,
+                start=registration.start_date,
+                rag=row.rag,
+                rag_label=row.rag_label,
+                reason=row.reason,
+                last_submitted=row.last_submitted,
+            )
+        )
+    return lines
+
+
 def time_gone(registration: Registration, today: datetime.date) -> int | None:
     """The share of the planned time gone, in per cent (None without a planned end)."""
     end, start = registration.planned_end_date, registration.start_date
@@ -92,6 +136,15 @@ def caseload_registrations(assessor: User, centre: Centre) -> QuerySet[Registrat
     )
 
 
+# What the caseload shows and works its status out from (loaded for every learner).
+SHOWN = (
+    "start_date",
+    "planned_end_date",
+    "learner__full_name",
+    "qualification__title",
+)
+
+
 def caseload(
     assessor: User,
     centre: Centre,
@@ -101,7 +154,7 @@ def caseload(
     rag: str | None = None,
 ) -> list[CaseloadRow]:
     """The assessor's active learners at the centre, most urgent first."""
-    registrations = caseload_registrations(assessor, centre)
+    registrations = caseload_registrations(assessor, centre).only(*SHOWN)
     if qualification_id is not None:
         registrations = registrations.filter(qualification_id=qualification_id)
     rows = []
@@ -126,10 +179,30 @@ def waiting_for_review(assessor: User, centre: Centre) -> QuerySet[Evidence]:
     )
 
 
-def oldest_waiting(assessor: User, centre: Centre, shown: int) -> tuple[list[Evidence], int]:
+class WaitingEvidence(TypedDict):
+    """Evidence waiting for review, as the home page lists it: a plain row, not three objects,
+    and a dict, which a template reads faster than an object's attributes."""
+
+    pk: int
+    title: str
+    created_at: datetime.datetime
+    learner: str
+    link: str
+
+
+def oldest_waiting(assessor: User, centre: Centre, shown: int) -> tuple[list[WaitingEvidence], int]:
     """The oldest `shown` pieces of evidence waiting for review, and how many wait in all: one
     query (the count is a window over every row, worked out before the limit)."""
-    found: list[Evidence] = list(
-        waiting_for_review(assessor, centre).annotate(waiting=Window(Count("pk")))[:shown]
+    review = links_to("assessment:evidence-review")
+    rows = list(
+        waiting_for_review(assessor, centre)
+        .annotate(waiting=Window(Count("pk")))
+        .values_list("pk", "title", "created_at", "registration__learner__full_name", "waiting")[
+            :shown
+        ]
     )
-    return found, found[0].waiting if found else 0  # type: ignore[attr-defined]
+    found = [
+        WaitingEvidence(pk=pk, title=title, created_at=at, learner=learner, link=review(pk))
+        for pk, title, at, learner, _ in rows
+    ]
+    return found, rows[0][4] if rows else 0

@@ -11,12 +11,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 
-from assessment.caseload import RAG_RULE, caseload
+from assessment.caseload import RAG_RULE, caseload, lines_of
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from assessment.progress import decision_state
 from assessment.services import unit_missing
-from portal.http import PortalRequest, links_to, posted_id, posted_ids
+from portal.http import PortalRequest, posted_id, posted_ids
 from portal.listing import PER_PAGE
 from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
@@ -295,15 +295,14 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         qualification_id=wanted.get("qualification"),
         rag=wanted.get("status") or None,
     )
-    registration_link = links_to("portfolios:registration-detail")
-    for row in rows:
-        row.registration.link = registration_link(row.registration.pk)  # type: ignore[attr-defined]
     quiet = [row for row in rows if row.quiet]
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return {
         "today": today,
-        "rows": Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
+        "rows": page,
+        "lines": lines_of(page),
         "filter_form": form,
         "rag_rule": RAG_RULE,
-        "quiet": quiet[:QUIET_SHOWN],
+        "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),
     }

@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
-from assessment.caseload import oldest_waiting
+from assessment.caseload import WaitingEvidence, oldest_waiting
 from assessment.models import UnitSignOff
 from assessment.pages import WAITING_SHOWN, countersign_counts
 from certification.models import Certificate, RenderStatus
 from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem, Sample
 from iqa.pages import actions_overdue, actions_to_close, assessor_actions
-from portal.http import links_to
 from portal.models import Role, RoleKind, User
-from portfolios.models import Evidence, Registration, still_open
+from portfolios.models import Registration, still_open
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
 class AssessorWork:
     """What waits for an assessor, read once for both their to-do list and their home page."""
 
-    waiting: list[Evidence]  # the oldest evidence waiting for review, up to WAITING_SHOWN
+    waiting: list[WaitingEvidence]  # the oldest evidence waiting for review, up to WAITING_SHOWN
     waiting_count: int  # all of it
     to_countersign: int  # trainees' decisions (none for a trainee)
     learners_to_countersign: int
@@ -88,9 +87,6 @@ class AssessorWork:
 def assessor_work(user: User, role: Role) -> AssessorWork:
     """Three queries, whatever there is (a trainee: two)."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN)
-    review_link = links_to("assessment:evidence-review")
-    for evidence in waiting:
-        evidence.link = review_link(evidence.pk)  # type: ignore[attr-defined]
     decisions, learners = (0, 0) if role.is_trainee else countersign_counts(user)
     return AssessorWork(waiting, count, decisions, learners, list(assessor_actions(user)))
 
@@ -105,8 +101,8 @@ def assessor_todo(
         todo.append(
             Todo(
                 f"{plural(work.waiting_count, 'piece', 'pieces')} of evidence waiting for your "
-                f"review (the oldest from {first.created_at:%-d %B})",
-                reverse("assessment:evidence-review", args=[first.pk]),
+                f"review (the oldest from {first['created_at']:%-d %B})",
+                first["link"],
             )
         )
     if count := work.to_countersign:
