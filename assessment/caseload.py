@@ -10,6 +10,7 @@ from typing import TypedDict
 
 from django.db.models import Count, QuerySet, Window
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 
 from assessment.progress import Counts, counts_of, with_counts
 from portal.http import links_to
@@ -64,12 +65,18 @@ class CaseloadLine(TypedDict):
     qualification: str
     progress: str
     percent_met: str  # a string: an int is localised on every use
-    planned_end: datetime.date | None
-    start: datetime.date
+    planned_end: str  # dates as the date filter's "j M Y" writes them
+    start: str
     rag: str
     rag_label: str
     reason: str
-    last_submitted: datetime.date | None
+    last_submitted: str  # empty when none
+
+
+def day_month_year(day: datetime.date | None) -> str:
+    """A day as the template filter `date:"j M Y"` writes it ("6 Dec 2026"; empty for None), for
+    rows drawn by the hundred: the filter costs several times as much."""
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}" if day else ""
 
 
 def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
@@ -85,12 +92,12 @@ def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
                 progress=f"{counts.met} of {counts.criteria} criteria met · "
                 f"{counts.units_achieved} of {counts.units} units",
                 percent_met=str(counts.percent_met),
-                planned_end=registration.planned_end_date,
-                start=registration.start_date,
+                planned_end=day_month_year(registration.planned_end_date) or "—",
+                start=day_month_year(registration.start_date),
                 rag=row.rag,
                 rag_label=row.rag_label,
                 reason=row.reason,
-                last_submitted=row.last_submitted,
+                last_submitted=day_month_year(row.last_submitted),
             )
         )
     return lines
@@ -186,6 +193,7 @@ class WaitingEvidence(TypedDict):
     pk: int
     title: str
     created_at: datetime.datetime
+    added: str  # the day, as the date filter's "j M Y" writes it
     learner: str
     link: str
 
@@ -202,7 +210,14 @@ def oldest_waiting(assessor: User, centre: Centre, shown: int) -> tuple[list[Wai
         ]
     )
     found = [
-        WaitingEvidence(pk=pk, title=title, created_at=at, learner=learner, link=review(pk))
+        WaitingEvidence(
+            pk=pk,
+            title=title,
+            created_at=at,
+            added=day_month_year(timezone.localdate(at)),
+            learner=learner,
+            link=review(pk),
+        )
         for pk, title, at, learner, _ in rows
     ]
     return found, rows[0][4] if rows else 0
