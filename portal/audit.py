@@ -156,36 +156,110 @@ def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
     taken the chains first already (before any row lock, the house order); taking one again
     here is free."""
     chains = sorted({e.centre_id for e in entries}, key=chain_order)
-    made: list[AuditEntry] = []
+    rows: list[Stored] = []
     with transaction.atomic():
         for centre_id in chains:
             lock_chain(centre_id)
         at = timezone.now()
+        scratch = AuditEntry()  # one instance, reused only to be hashed
         for centre_id in chains:
             last = chain_of(centre_id).order_by("-pk").values_list("hash", flat=True).first()
             previous = last or GENESIS
             for e in entries:
                 if e.centre_id == centre_id:
-                    made.append(linked(e, at, previous))
-                    previous = made[-1].hash
-        AuditEntry.objects.bulk_create(made)
-    return made
+                    rows.append(linked(e, at, previous, scratch))
+                    previous = rows[-1].hash
+        if connection.vendor != "postgresql":
+            return AuditEntry.objects.bulk_create(row.unsaved() for row in rows)
+        ids = _insert(rows) if rows else []
+    return [row.saved(pk) for row, pk in zip(rows, ids, strict=True)]
 
 
-def linked(e: Entry, at: Any, previous: str) -> AuditEntry:
-    """The entry as stored, following the entry whose hash is `previous`."""
-    entry = AuditEntry(
-        at=at,
-        centre_id=e.centre_id,
-        actor=e.actor,
-        action=e.action,
-        subject=e.subject,
-        before=plain(e.before),
-        after=plain(e.after),
-        previous_hash=previous,
+@dataclass(frozen=True)
+class Stored:
+    """An entry as it is stored, with its `before` and `after` as JSON text too (written as
+    such, not encoded again for the database)."""
+
+    at: Any
+    centre_id: int | None
+    actor_id: int | None
+    action: str
+    subject: str
+    before: Any
+    after: Any
+    previous_hash: str
+    hash: str
+    before_json: str | None
+    after_json: str | None
+
+    def unsaved(self) -> AuditEntry:
+        return AuditEntry(**self.values())
+
+    def saved(self, pk: int) -> AuditEntry:
+        """The entry as read back from the database (id `pk`), without asking it."""
+        values = {"id": pk, **self.values()}
+        return AuditEntry.from_db(connection.alias, COLUMNS, [values[c] for c in COLUMNS])
+
+    def values(self) -> dict[str, Any]:
+        return {column: getattr(self, column) for column in COLUMNS if column != "id"}
+
+
+COLUMNS = [field.attname for field in AuditEntry._meta.concrete_fields]
+
+
+def linked(e: Entry, at: Any, previous: str, scratch: AuditEntry | None = None) -> Stored:
+    """The entry as stored, following the entry whose hash is `previous` (hashed on `scratch`
+    when given, an instance reused for the purpose)."""
+    before, before_json = plain_and_json(e.before)
+    after, after_json = plain_and_json(e.after)
+    entry = scratch or AuditEntry()
+    entry.at, entry.centre_id, entry.actor_id = at, e.centre_id, e.actor.pk if e.actor else None
+    entry.action, entry.subject, entry.before, entry.after = e.action, e.subject, before, after
+    entry.previous_hash = previous
+    return Stored(
+        at, entry.centre_id, entry.actor_id, e.action, e.subject, before, after, previous,
+        entry_hash(entry), before_json, after_json,
+    )  # fmt: skip
+
+
+def plain_and_json(value: Any) -> tuple[Any, str | None]:
+    """`plain(value)`, and the JSON text it was read back from (None for None, stored as
+    NULL, as Django stores a JSONField's None)."""
+    if value is None:
+        return None, None
+    text = json.dumps(value, cls=DjangoJSONEncoder)
+    return json.loads(text), text
+
+
+# One statement for any number of rows (as Django's bulk_create writes them on PostgreSQL, but
+# with the JSON as the text already made, not encoded again one value at a time).
+INSERT = f"""
+    INSERT INTO {AuditEntry._meta.db_table}
+        (at, centre_id, actor_id, action, subject, before, after, previous_hash, hash)
+    SELECT * FROM UNNEST(
+        %s::timestamptz[], %s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[],
+        %s::text[]::jsonb[], %s::text[]::jsonb[], %s::varchar[], %s::varchar[]
     )
-    entry.hash = entry_hash(entry)
-    return entry
+    RETURNING id
+"""
+
+
+def _insert(rows: list[Stored]) -> list[int]:
+    """Insert the rows in their order (so their ids follow it) and return their ids."""
+    columns = [
+        [r.at for r in rows],
+        [r.centre_id for r in rows],
+        [r.actor_id for r in rows],
+        [r.action for r in rows],
+        [r.subject for r in rows],
+        [r.before_json for r in rows],
+        [r.after_json for r in rows],
+        [r.previous_hash for r in rows],
+        [r.hash for r in rows],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT, columns)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 # The action of a seal: an entry naming entries of its chain whose content was redacted, each
