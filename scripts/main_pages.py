@@ -30,7 +30,9 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -717,9 +719,19 @@ def send(client: Client, where: str, data: dict[str, Any] | None, count: bool = 
     if data is None:
         return _timed(lambda: client.get(where), count)
     with transaction.atomic():
-        fetched = _timed(lambda: client.post(where, data), count)
+        fetched = _timed(lambda: post(client, where, data), count)
         transaction.set_rollback(True)
     return fetched
+
+
+def post(client: Client, where: str, data: dict[str, Any]) -> Any:
+    """POST the form as a browser sends it: url-encoded, unless it carries a file (only the
+    upload form is multipart). The test client would send every form as multipart, whose
+    parsing cost about 30 ms of the 500 ticks of "countersign all"."""
+    if any(isinstance(value, File) for value in data.values()):
+        return client.post(where, data)
+    body = urlencode(data, doseq=True)
+    return client.post(where, body, content_type="application/x-www-form-urlencoded")
 
 
 def _timed(request: Callable[[], Any], count: bool) -> Fetched:
