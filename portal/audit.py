@@ -41,13 +41,27 @@ def entry_hash(entry: AuditEntry) -> str:
     centre_id = getattr(entry, "centre_id", None)
     if centre_id is not None:
         content["centre"] = centre_id
-    canonical = json.dumps(content, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(CANONICAL.encode(content).encode()).hexdigest()
+
+
+# What json.dumps(..., cls=DjangoJSONEncoder) makes, with the encoder made once, not per call
+# (an entry is encoded three times, and a countersignature writes hundreds of entries).
+CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
+ENCODER = DjangoJSONEncoder()
 
 
 def plain(value: Any) -> Any:
     """JSON as it will be stored and read back, so the hash is computed on the same data."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return plain_and_json(value)[0]
+
+
+def plain_and_json(value: Any) -> tuple[Any, str | None]:
+    """`plain(value)`, and the JSON text it was read back from (None for None, stored as
+    NULL, as Django stores a JSONField's None)."""
+    if value is None:
+        return None, None
+    text = ENCODER.encode(value)
+    return json.loads(text), text
 
 
 # The advisory lock's first key says "the audit chains"; the second is the chain (a centre id).
@@ -129,8 +143,8 @@ def audit_append(
 ) -> AuditEntry:
     """Add an entry at the end of the centre's chain (`centre_id` None: the portal's chain).
     Must run inside the caller's transaction, which then holds that chain until it ends."""
-    [entry] = audit_append_many([Entry(actor, action, subject, centre_id, before, after)])
-    return entry
+    [appended] = audit_append_many([Entry(actor, action, subject, centre_id, before, after)])
+    return appended.saved()
 
 
 @dataclass(frozen=True)
@@ -145,7 +159,7 @@ class Entry:
     after: Any = None
 
 
-def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
+def audit_append_many(entries: Sequence[Entry]) -> list[Appended]:
     """Add entries at the end of their chains, in the order given, in a fixed number of
     statements whatever their number: for each chain (in chain order) its lock and its last
     hash, then every entry linked to the one before it and inserted in one statement.
@@ -154,9 +168,10 @@ def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
     transaction ends, so nothing else is appended to it meanwhile, and the rows are inserted
     in link order, so their ids follow the chain as `audit_verify` walks it. The caller has
     taken the chains first already (before any row lock, the house order); taking one again
-    here is free."""
+    here is free. Returns what was stored, with each entry's id (`Appended.saved()` for the
+    entry as a model instance: not made for all of them, since it cost as much as the rest)."""
     chains = sorted({e.centre_id for e in entries}, key=chain_order)
-    rows: list[Stored] = []
+    rows: list[Appended] = []
     with transaction.atomic():
         for centre_id in chains:
             lock_chain(centre_id)
@@ -169,16 +184,21 @@ def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
                 if e.centre_id == centre_id:
                     rows.append(linked(e, at, previous, scratch))
                     previous = rows[-1].hash
+        ids: list[int] = []
         if connection.vendor != "postgresql":
-            return AuditEntry.objects.bulk_create(row.unsaved() for row in rows)
-        ids = _insert(rows) if rows else []
-    return [row.saved(pk) for row, pk in zip(rows, ids, strict=True)]
+            made = AuditEntry.objects.bulk_create(row.unsaved() for row in rows)
+            ids = [entry.pk for entry in made]
+        elif rows:
+            ids = _insert(rows)
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+    return rows
 
 
-@dataclass(frozen=True)
-class Stored:
+@dataclass(slots=True)
+class Appended:
     """An entry as it is stored, with its `before` and `after` as JSON text too (written as
-    such, not encoded again for the database)."""
+    such, not encoded again for the database), and its id once inserted."""
 
     at: Any
     centre_id: int | None
@@ -191,23 +211,24 @@ class Stored:
     hash: str
     before_json: str | None
     after_json: str | None
+    pk: int | None = None
 
     def unsaved(self) -> AuditEntry:
-        return AuditEntry(**self.values())
+        return AuditEntry(**{column: getattr(self, column) for column in COLUMNS})
 
-    def saved(self, pk: int) -> AuditEntry:
-        """The entry as read back from the database (id `pk`), without asking it."""
-        values = {"id": pk, **self.values()}
-        return AuditEntry.from_db(connection.alias, COLUMNS, [values[c] for c in COLUMNS])
-
-    def values(self) -> dict[str, Any]:
-        return {column: getattr(self, column) for column in COLUMNS if column != "id"}
+    def saved(self) -> AuditEntry:
+        """The entry as read back from the database, without asking it."""
+        assert self.pk is not None
+        values = [self.pk if name == "id" else getattr(self, name) for name in FIELDS]
+        return AuditEntry.from_db(connection.alias, FIELDS, values)
 
 
-COLUMNS = [field.attname for field in AuditEntry._meta.concrete_fields]
+FIELDS = [field.attname for field in AuditEntry._meta.concrete_fields]
+# The columns an entry is written with: all but its id.
+COLUMNS = [name for name in FIELDS if name != "id"]
 
 
-def linked(e: Entry, at: Any, previous: str, scratch: AuditEntry | None = None) -> Stored:
+def linked(e: Entry, at: Any, previous: str, scratch: AuditEntry | None = None) -> Appended:
     """The entry as stored, following the entry whose hash is `previous` (hashed on `scratch`
     when given, an instance reused for the purpose)."""
     before, before_json = plain_and_json(e.before)
@@ -216,19 +237,10 @@ def linked(e: Entry, at: Any, previous: str, scratch: AuditEntry | None = None) 
     entry.at, entry.centre_id, entry.actor_id = at, e.centre_id, e.actor.pk if e.actor else None
     entry.action, entry.subject, entry.before, entry.after = e.action, e.subject, before, after
     entry.previous_hash = previous
-    return Stored(
+    return Appended(
         at, entry.centre_id, entry.actor_id, e.action, e.subject, before, after, previous,
         entry_hash(entry), before_json, after_json,
     )  # fmt: skip
-
-
-def plain_and_json(value: Any) -> tuple[Any, str | None]:
-    """`plain(value)`, and the JSON text it was read back from (None for None, stored as
-    NULL, as Django stores a JSONField's None)."""
-    if value is None:
-        return None, None
-    text = json.dumps(value, cls=DjangoJSONEncoder)
-    return json.loads(text), text
 
 
 # One statement for any number of rows (as Django's bulk_create writes them on PostgreSQL, but
@@ -244,7 +256,7 @@ INSERT = f"""
 """
 
 
-def _insert(rows: list[Stored]) -> list[int]:
+def _insert(rows: list[Appended]) -> list[int]:
     """Insert the rows in their order (so their ids follow it) and return their ids."""
     columns = [
         [r.at for r in rows],
