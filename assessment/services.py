@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
@@ -66,10 +67,36 @@ def assessor_role(user: User, registration: Registration) -> Role | None:
     ).first()
 
 
-def summary(decision: Decision, evidence: Iterable[int] | None = None) -> dict[str, object]:
+class DecisionFacts(Protocol):
+    """What the audit log keeps of a decision is read from: a decision, or a row of its
+    values (countersigning hundreds reads rows, not objects)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def registration_id(self) -> int: ...
+    @property
+    def criterion_id(self) -> int | None: ...
+    @property
+    def range_item_id(self) -> int | None: ...
+    @property
+    def knowledge_item_id(self) -> int | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def provisional(self) -> bool: ...
+    @property
+    def decided_by_id(self) -> int: ...
+    @property
+    def feedback(self) -> str: ...
+
+
+def summary(decision: DecisionFacts, evidence: Iterable[int] | None = None) -> dict[str, object]:
     """What the audit log keeps of a decision. `evidence`: the ids of its evidence, when the
-    caller has them already (saving a query)."""
-    given = [e.pk for e in decision.evidence.all()] if evidence is None else evidence
+    caller has them already (saving a query; a row of values must be given them)."""
+    if evidence is None:
+        assert isinstance(decision, Decision)
+        evidence = [e.pk for e in decision.evidence.all()]
     return {
         "registration": decision.registration_id,
         "criterion": decision.criterion_id,
@@ -78,7 +105,7 @@ def summary(decision: Decision, evidence: Iterable[int] | None = None) -> dict[s
         "outcome": decision.outcome,
         "provisional": decision.provisional,
         "decided_by": decision.decided_by_id,
-        "evidence": sorted(given),
+        "evidence": sorted(evidence),
         "feedback": decision.feedback,
     }
 
@@ -261,9 +288,10 @@ def _same(
     )
 
 
-# What countersigning reads of each decision: what the audit entry keeps (`summary`) and what
-# the checks need, and nothing it would not use (no registration joined: the locked ones are).
+# What countersigning reads of each decision, as a row of values, not an object: what the audit
+# entry keeps (`summary`) and what the checks need (no registration joined: the locked ones are).
 COUNTERSIGN_FIELDS = (
+    "pk",
     "registration_id",
     "criterion_id",
     "range_item_id",
@@ -303,7 +331,9 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         }
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
-        locked = list(found.select_for_update().only(*COUNTERSIGN_FIELDS).order_by("pk"))
+        locked = list(
+            found.select_for_update().order_by("pk").values_list(*COUNTERSIGN_FIELDS, named=True)
+        )
         _check_countersign(locked, registrations, len(ids), actor)
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
@@ -330,7 +360,7 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
 
 
 def _check_countersign(
-    decisions: list[Decision], registrations: dict[int, Registration], asked: int, actor: User
+    decisions: list[Any], registrations: dict[int, Registration], asked: int, actor: User
 ) -> None:
     """Refuse the lot unless the actor may countersign every one and each still needs it."""
     qualified = set(

@@ -7,6 +7,7 @@ data past its retention period is redacted under a seal that the chain's check a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Sequence
@@ -26,19 +27,35 @@ GENESIS = "0" * 64
 
 def entry_hash(entry: AuditEntry) -> str:
     """The hash of an entry's content and of the entry before it in its chain."""
-    content = {
-        "at": entry.at.isoformat(),
-        "actor": entry.actor_id,
-        "action": entry.action,
-        "subject": entry.subject,
-        "before": entry.before,
-        "after": entry.after,
-        "previous": entry.previous_hash,
-    }
     # Entries of the portal's chain (all written before chains were per centre) hash as they
     # always did; a centre's entry also seals which chain it belongs to. (A migration's
     # historical model of the entry, from before chains, has no centre at all.)
-    centre_id = getattr(entry, "centre_id", None)
+    return content_hash(
+        entry.at, entry.actor_id, entry.action, entry.subject, entry.before, entry.after,
+        entry.previous_hash, getattr(entry, "centre_id", None),
+    )  # fmt: skip
+
+
+def content_hash(
+    at: datetime.datetime,
+    actor_id: int | None,
+    action: str,
+    subject: str,
+    before: Any,
+    after: Any,
+    previous_hash: str,
+    centre_id: int | None,
+) -> str:
+    """`entry_hash` of an entry with this content (no model instance needed)."""
+    content = {
+        "at": at.isoformat(),
+        "actor": actor_id,
+        "action": action,
+        "subject": subject,
+        "before": before,
+        "after": after,
+        "previous": previous_hash,
+    }
     if centre_id is not None:
         content["centre"] = centre_id
     return hashlib.sha256(CANONICAL.encode(content).encode()).hexdigest()
@@ -176,13 +193,12 @@ def audit_append_many(entries: Sequence[Entry]) -> list[Appended]:
         for centre_id in chains:
             lock_chain(centre_id)
         at = timezone.now()
-        scratch = AuditEntry()  # one instance, reused only to be hashed
         for centre_id in chains:
             last = chain_of(centre_id).order_by("-pk").values_list("hash", flat=True).first()
             previous = last or GENESIS
             for e in entries:
                 if e.centre_id == centre_id:
-                    rows.append(linked(e, at, previous, scratch))
+                    rows.append(linked(e, at, previous))
                     previous = rows[-1].hash
         ids: list[int] = []
         if connection.vendor != "postgresql":
@@ -228,18 +244,15 @@ FIELDS = [field.attname for field in AuditEntry._meta.concrete_fields]
 COLUMNS = [name for name in FIELDS if name != "id"]
 
 
-def linked(e: Entry, at: Any, previous: str, scratch: AuditEntry | None = None) -> Appended:
-    """The entry as stored, following the entry whose hash is `previous` (hashed on `scratch`
-    when given, an instance reused for the purpose)."""
+def linked(e: Entry, at: datetime.datetime, previous: str) -> Appended:
+    """The entry as stored, following the entry whose hash is `previous`."""
     before, before_json = plain_and_json(e.before)
     after, after_json = plain_and_json(e.after)
-    entry = scratch or AuditEntry()
-    entry.at, entry.centre_id, entry.actor_id = at, e.centre_id, e.actor.pk if e.actor else None
-    entry.action, entry.subject, entry.before, entry.after = e.action, e.subject, before, after
-    entry.previous_hash = previous
+    actor_id = e.actor.pk if e.actor else None
+    digest = content_hash(at, actor_id, e.action, e.subject, before, after, previous, e.centre_id)
     return Appended(
-        at, entry.centre_id, entry.actor_id, e.action, e.subject, before, after, previous,
-        entry_hash(entry), before_json, after_json,
+        at, e.centre_id, actor_id, e.action, e.subject, before, after, previous, digest,
+        before_json, after_json,
     )  # fmt: skip
 
 
