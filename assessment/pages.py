@@ -21,6 +21,7 @@ from assessment.progress import decision_state
 from assessment.services import unit_missing
 from portal.http import PortalRequest, links_to, posted_id, posted_ids
 from portal.listing import PER_PAGE
+from portal.lookups import one_of
 from portal.models import AuditEntry, Role, RoleKind, User
 from portfolios.access import can_administer
 from portfolios.mapping import Targets, picker_context
@@ -325,7 +326,7 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
         ticked = posted_ids(data.getlist("decisions"))
         if not ticked:
             return None
-        found = waiting.filter(pk__in=ticked)
+        found = waiting.filter(one_of("pk", ticked))
     return list(found.values_list("pk", flat=True))
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
+from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
@@ -313,7 +314,7 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
     then the chains, the registrations and the decisions locked in one statement each, checked
     together, one update and one insert of the audit entries."""
     ids = sorted({d if isinstance(d, int) else d.pk for d in decisions})
-    found = Decision.objects.filter(pk__in=ids)
+    found = Decision.objects.filter(one_of("pk", ids))
     # Two narrow reads, not one join: PostgreSQL reads every registration of the portal to
     # join a few hundred decisions to theirs.
     registration_ids = set(found.order_by().values_list("registration_id", flat=True))
@@ -337,7 +338,7 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         _check_countersign(locked, registrations, len(ids), actor)
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
-            decision_id__in=ids
+            one_of("decision_id", ids)
         ).values_list("decision_id", "evidence_id"):
             evidence[decision_id].append(evidence_id)
         found.update(provisional=False, countersigned_by=actor, countersigned_at=now)
@@ -381,7 +382,7 @@ def _check_countersign(
     # the decision is loaded only in the rare case, to name its item.
     sampled = (
         Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
-            decision_id__in=[d.pk for d in decisions], sample__lock_lifted_at__isnull=True
+            one_of("decision_id", [d.pk for d in decisions]), sample__lock_lifted_at__isnull=True
         )
         .order_by("decision_id")
         .values_list("decision_id", flat=True)

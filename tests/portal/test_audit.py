@@ -130,6 +130,7 @@ def test_an_entry_is_hashed_and_stored_as_the_canonical_json_of_what_is_read_bac
     [appended] = audit_append_many(
         [Entry(assessor, "test.shapes", "thing:1", centre.pk, given, [given])]
     )
+    assert appended.pk is not None
     stored = AuditEntry.objects.get(pk=appended.pk)
     read = {"on": "2026-12-06", "ids": [3, 1], "note": "café", "n": None}
     assert stored.before == read and stored.after == [read]
