@@ -11,6 +11,7 @@ from typing import TypedDict
 from django.db.models import Count, QuerySet, Window
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.translation import get_language
 
 from assessment.progress import Counts, counts_of, with_counts
 from portal.http import links_to
@@ -76,7 +77,16 @@ class CaseloadLine(TypedDict):
 def day_month_year(day: datetime.date | None) -> str:
     """A day as the template filter `date:"j M Y"` writes it ("6 Dec 2026"; empty for None), for
     rows drawn by the hundred: the filter costs several times as much."""
-    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}" if day else ""
+    if not day:
+        return ""
+    language = get_language() or ""
+    months = MONTHS_SHORT.get(language)
+    if months is None:  # the month names translated once per language, not once per date
+        months = MONTHS_SHORT[language] = ["", *(str(MONTHS_3[m]).title() for m in range(1, 13))]
+    return f"{day.day} {months[day.month]} {day.year}"
+
+
+MONTHS_SHORT: dict[str, list[str]] = {}
 
 
 def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:

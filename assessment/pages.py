@@ -394,6 +394,8 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         "rows": page,
         "lines": lines_of(page),
         "filter_form": form,
+        "qualification_options": form.options("qualification"),
+        "status_options": form.options("status"),
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),

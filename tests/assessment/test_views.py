@@ -770,6 +770,25 @@ def test_the_caseload_is_filtered_by_status_on_the_server(
     assert f"rag-{status}" in part(shown(response), "caseload", "</table>")
 
 
+def test_the_filters_show_what_was_chosen_and_mark_a_stale_choice_as_django_would(
+    client, assessor, caseload
+):
+    behind, _ = caseload
+    client.force_login(assessor)
+    page = client.get("/", {"status": "red", "qualification": behind.qualification_id})
+    drawn = page.content.decode()
+    assert f'<option value="{behind.qualification_id}" selected>' in drawn
+    assert '<option value="red" selected>Behind plan</option>' in drawn
+    assert '<option value="" selected>' not in drawn
+    assert 'aria-invalid="true"' not in drawn
+    stale = client.get("/", {"qualification": "999999"}).content.decode()
+    assert (
+        '<select name="qualification" class="form-select" aria-invalid="true" '
+        'aria-describedby="id_qualification_error" id="id_qualification">'
+    ) in stale
+    assert '<option value="" selected>Any status</option>' in stale
+
+
 def test_no_learner_matches_a_status_nobody_has(client, assessor, caseload):
     client.force_login(assessor)
     page = shown(client.get("/", {"status": "amber"}))
