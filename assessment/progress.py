@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -54,17 +55,24 @@ def _counted(queryset: QuerySet[Any], counted: str = "pk", distinct: bool = Fals
 
 
 def with_counts(registrations: QuerySet[Registration]) -> QuerySet[Registration]:
-    """The registrations, each with what `Counts` holds but the criteria (see `counts_of`)
-    annotated, and its newest evidence's time (`last_evidence_at`): one query however many
-    registrations, instead of one grouped query per count."""
+    """The registrations, each with what `Counts` holds but its units and criteria (see
+    `counts_of`) annotated, and its newest evidence's time (`last_evidence_at`): one query
+    however many registrations, instead of one grouped query per count."""
+    return registrations.annotate(**_count_annotations())
+
+
+@functools.cache
+def _count_annotations() -> dict[str, Any]:
+    """Built once: the expressions are copied, never changed, by each query that uses them,
+    and building their five querysets cost as much as the rest of the caseload's Python."""
     here = OuterRef("pk")
-    return registrations.annotate(
-        n_evidenced=_counted(
+    return {
+        "n_evidenced": _counted(
             Mapping.objects.filter(evidence__registration=here, criterion__isnull=False),
             "criterion",
             distinct=True,
         ),
-        n_met=_counted(
+        "n_met": _counted(
             Decision.objects.filter(
                 registration=here,
                 current=True,
@@ -75,34 +83,35 @@ def with_counts(registrations: QuerySet[Registration]) -> QuerySet[Registration]
             "criterion",
             distinct=True,
         ),
-        n_units=_counted(RegistrationUnit.objects.filter(registration=here)),
-        n_achieved=_counted(UnitSignOff.objects.achieved().filter(registration=here)),
-        n_evidence=_counted(Evidence.objects.filter(registration=here)),
-        last_evidence_at=Subquery(
+        "n_achieved": _counted(UnitSignOff.objects.achieved().filter(registration=here)),
+        "n_evidence": _counted(Evidence.objects.filter(registration=here)),
+        "last_evidence_at": Subquery(
             Evidence.objects.filter(registration=here)
             .order_by("-created_at")
             .values("created_at")[:1]
         ),
-    )
+    }
 
 
 def counts_of(registrations: Sequence[Registration]) -> list[Counts]:
     """The counts of registrations read through `with_counts`, without reading or applying any
-    qualification's rules (the caseload needs only these); one more query, for the criteria of
-    their units (grouped: counted per registration, the criteria cost 20 times as much)."""
-    criteria = dict(
-        RegistrationUnit.objects.filter(registration__in=[r.pk for r in registrations])
+    qualification's rules (the caseload needs only these); one more query, grouped, for their
+    units and the criteria of those (counted per registration, the criteria cost 20 times as
+    much)."""
+    planned = {
+        row["registration"]: row
+        for row in RegistrationUnit.objects.filter(registration__in=[r.pk for r in registrations])
         .values("registration")
-        .annotate(n=Count("unit__criteria"))
-        .values_list("registration", "n")
-    )
+        .annotate(units=Count("pk", distinct=True), criteria=Count("unit__criteria"))
+    }
+    none = {"units": 0, "criteria": 0}
     return [
         Counts(
             registration=r,
-            criteria=criteria.get(r.pk, 0),
+            criteria=planned.get(r.pk, none)["criteria"],
             evidenced=r.n_evidenced,  # type: ignore[attr-defined]
             met=r.n_met,  # type: ignore[attr-defined]
-            units=r.n_units,  # type: ignore[attr-defined]
+            units=planned.get(r.pk, none)["units"],
             units_achieved=r.n_achieved,  # type: ignore[attr-defined]
             evidence_items=r.n_evidence,  # type: ignore[attr-defined]
         )
