@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 
 from assessment.progress import Counts, counts_of, with_counts
 from portal.http import links_to
+from portal.lookups import one_of
 from portal.models import Centre, User
 from portfolios.models import Evidence, Registration
 
@@ -208,16 +209,24 @@ class WaitingEvidence(TypedDict):
     link: str
 
 
-def oldest_waiting(assessor: User, centre: Centre, shown: int) -> tuple[list[WaitingEvidence], int]:
+def oldest_waiting(
+    assessor: User, centre: Centre, shown: int, caseload_ids: list[int] | None = None
+) -> tuple[list[WaitingEvidence], int]:
     """The oldest `shown` pieces of evidence waiting for review, and how many wait in all: one
-    query (the count is a window over every row, worked out before the limit)."""
+    query (the count is a window over every row, worked out before the limit). `caseload_ids`:
+    the caseload's registrations, when the caller has read them already."""
     review = links_to("assessment:evidence-review")
-    rows = list(
+    waiting = (
         waiting_for_review(assessor, centre)
-        .annotate(waiting=Window(Count("pk")))
-        .values_list("pk", "title", "created_at", "registration__learner__full_name", "waiting")[
-            :shown
-        ]
+        if caseload_ids is None
+        else Evidence.objects.filter(
+            one_of("registration_id", caseload_ids), judged_at__isnull=True
+        ).order_by("created_at", "pk")
+    )
+    rows = list(
+        waiting.annotate(waiting=Window(Count("pk"))).values_list(
+            "pk", "title", "created_at", "registration__learner__full_name", "waiting"
+        )[:shown]
     )
     found = [
         WaitingEvidence(

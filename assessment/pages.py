@@ -367,9 +367,9 @@ QUIET_SHOWN = 10
 
 
 def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
-    """The assessor's caseload with its filters and the learners gone quiet. (The home page
-    adds the evidence waiting and the decisions to countersign, which its to-do list reads
-    too.)"""
+    """The assessor's caseload with its filters and the learners gone quiet, and the ids of
+    every registration of the caseload (`caseload_ids`). (The home page adds the evidence
+    waiting and the decisions to countersign, which its to-do list reads too.)"""
     today = datetime.date.today()
     registrations = Registration.objects.filter(assessor=request.user, centre=role.centre)
     qualifications = sorted(
@@ -380,13 +380,16 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     # A stale or edited value in one filter must not drop the others: keep the valid ones.
     form.is_valid()
     wanted = getattr(form, "cleaned_data", {})
-    rows = caseload(
-        request.user,
-        role.centre,
-        today,
-        qualification_id=wanted.get("qualification"),
-        rag=wanted.get("status") or None,
-    )
+    # Every learner of the caseload, filtered here: the home page reads the evidence waiting
+    # of all of them, by these ids, whatever the filter.
+    every = caseload(request.user, role.centre, today)
+    qualification, rag = wanted.get("qualification"), wanted.get("status") or None
+    rows = [
+        row
+        for row in every
+        if (qualification is None or row.registration.qualification.pk == qualification)
+        and (rag is None or row.rag == rag)
+    ]
     quiet = [row for row in rows if row.quiet]
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return {
@@ -399,4 +402,5 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),
+        "caseload_ids": [row.registration.pk for row in every],
     }

@@ -84,9 +84,10 @@ class AssessorWork:
     actions: list[Action]  # the IQA's actions for them to answer
 
 
-def assessor_work(user: User, role: Role) -> AssessorWork:
-    """Three queries, whatever there is (a trainee: two)."""
-    waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN)
+def assessor_work(user: User, role: Role, caseload_ids: list[int] | None = None) -> AssessorWork:
+    """Three queries, whatever there is (a trainee: two). `caseload_ids`: the registrations of
+    the caseload, when the caller has read them already."""
+    waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, caseload_ids)
     decisions, learners = (0, 0) if role.is_trainee else countersign_counts(user)
     return AssessorWork(waiting, count, decisions, learners, list(assessor_actions(user)))
 

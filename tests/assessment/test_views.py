@@ -853,6 +853,21 @@ def test_evidence_waiting_for_review_is_listed_oldest_first(client, assessor, ca
     assert titles == ["Complaint letter", "Call log"]
 
 
+def test_the_evidence_waiting_is_every_learners_whatever_the_caseload_filter(
+    client, assessor, caseload
+):
+    _, on_track = caseload
+    client.force_login(assessor)
+    for query in ({"qualification": on_track.qualification_id}, {"status": "red"}):
+        page = shown(client.get("/", query))
+        waiting = part(page, "waiting", "</ol>")
+        assert re.findall(r'/assess/evidence/\d+/">([^<]+)</a>', waiting) == [
+            "Complaint letter",
+            "Call log",
+        ]
+        assert "2 pieces of evidence waiting for your review" in page
+
+
 def test_signing_off_a_unit_already_signed_off_says_so(
     client, registration, assessor, unit, signed_off
 ):
