@@ -258,7 +258,8 @@ def linked(e: Entry, at: datetime.datetime, previous: str) -> Appended:
 
 # One statement for any number of rows (as Django's bulk_create writes them on PostgreSQL, but
 # with the JSON as the text already made, not encoded again one value at a time).
-INSERT = f"""
+INSERT = " ".join(
+    f"""
     INSERT INTO {AuditEntry._meta.db_table}
         (at, centre_id, actor_id, action, subject, before, after, previous_hash, hash)
     SELECT * FROM UNNEST(
@@ -266,7 +267,8 @@ INSERT = f"""
         %s::text[]::jsonb[], %s::text[]::jsonb[], %s::varchar[], %s::varchar[]
     )
     RETURNING id
-"""
+    """.split()
+)
 
 
 def _insert(rows: list[Appended]) -> list[int]:
