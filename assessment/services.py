@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
+from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
@@ -67,10 +69,36 @@ def assessor_role(user: User, registration: Registration) -> Role | None:
     ).first()
 
 
-def summary(decision: Decision, evidence: Iterable[int] | None = None) -> dict[str, object]:
+class DecisionFacts(Protocol):
+    """What the audit log keeps of a decision is read from: a decision, or a row of its
+    values (countersigning hundreds reads rows, not objects)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def registration_id(self) -> int: ...
+    @property
+    def criterion_id(self) -> int | None: ...
+    @property
+    def range_item_id(self) -> int | None: ...
+    @property
+    def knowledge_item_id(self) -> int | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def provisional(self) -> bool: ...
+    @property
+    def decided_by_id(self) -> int: ...
+    @property
+    def feedback(self) -> str: ...
+
+
+def summary(decision: DecisionFacts, evidence: Iterable[int] | None = None) -> dict[str, object]:
     """What the audit log keeps of a decision. `evidence`: the ids of its evidence, when the
-    caller has them already (saving a query)."""
-    given = [e.pk for e in decision.evidence.all()] if evidence is None else evidence
+    caller has them already (saving a query; a row of values must be given them)."""
+    if evidence is None:
+        assert isinstance(decision, Decision)
+        evidence = [e.pk for e in decision.evidence.all()]
     return {
         "registration": decision.registration_id,
         "criterion": decision.criterion_id,
@@ -79,7 +107,7 @@ def summary(decision: Decision, evidence: Iterable[int] | None = None) -> dict[s
         "outcome": decision.outcome,
         "provisional": decision.provisional,
         "decided_by": decision.decided_by_id,
-        "evidence": sorted(given),
+        "evidence": sorted(evidence),
         "feedback": decision.feedback,
     }
 
@@ -286,54 +314,80 @@ def _same(
     )
 
 
+# What countersigning reads of each decision, as a row of values, not an object: what the audit
+# entry keeps (`summary`) and what the checks need (no registration joined: the locked ones are).
+COUNTERSIGN_FIELDS = (
+    "pk",
+    "registration_id",
+    "criterion_id",
+    "range_item_id",
+    "knowledge_item_id",
+    "outcome",
+    "provisional",
+    "current",
+    "decided_by_id",
+    "feedback",
+)
+
+
 def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) -> int:
     """A qualified assessor confirms a trainee's provisional decisions (or their ids): all or
     none, each with its audit entry. Returns how many were countersigned.
 
     A fixed number of queries whatever the number of decisions, so a page's selection or all
-    of a trainee's work is one short transaction: the chains, then the registrations and the
-    decisions locked in one statement each, checked together, one update and one insert of
-    the audit entries."""
+    of a trainee's work is one short transaction: the decisions' registrations and centres,
+    then the chains, the registrations and the decisions locked in one statement each, checked
+    together, one update and one insert of the audit entries."""
     ids = sorted({d if isinstance(d, int) else d.pk for d in decisions})
-    found = Decision.objects.filter(pk__in=ids)
-    registrations = dict(found.values_list("registration_id", "registration__centre_id"))
+    found = Decision.objects.filter(one_of("pk", ids))
+    # Two narrow reads, not one join: PostgreSQL reads every registration of the portal to
+    # join a few hundred decisions to theirs.
+    registration_ids = set(found.order_by().values_list("registration_id", flat=True))
+    centres = dict(
+        Registration.objects.filter(pk__in=registration_ids)
+        .order_by()
+        .values_list("pk", "centre_id")
+    )
     now = timezone.now()
     with transaction.atomic():
-        for centre_id in sorted(set(registrations.values())):
+        for centre_id in sorted(set(centres.values())):
             lock_chain(centre_id)
-        Registration.objects.lock_all(registrations, refused=DecisionRefused)
+        registrations = {
+            r.pk: r for r in Registration.objects.lock_all(centres, refused=DecisionRefused)
+        }
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
         locked = list(
-            found.select_for_update(of=("self",)).select_related("registration").order_by("pk")
+            found.select_for_update().order_by("pk").values_list(*COUNTERSIGN_FIELDS, named=True)
         )
-        _check_countersign(locked, len(ids), actor)
+        _check_countersign(locked, registrations, len(ids), actor)
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
-            decision_id__in=ids
+            one_of("decision_id", ids)
         ).values_list("decision_id", "evidence_id"):
             evidence[decision_id].append(evidence_id)
-        before = {d.pk: summary(d, evidence[d.pk]) for d in locked}
         found.update(provisional=False, countersigned_by=actor, countersigned_at=now)
         entries = []
         for decision in locked:
-            decision.provisional = False
-            decision.countersigned_by, decision.countersigned_at = actor, now
+            before = summary(decision, evidence[decision.pk])
             entries.append(
                 Entry(
                     actor=actor,
                     action="decision.countersigned",
-                    centre_id=decision.registration.centre_id,
+                    centre_id=registrations[decision.registration_id].centre_id,
                     subject=f"decision:{decision.pk}",
-                    before=before[decision.pk],
-                    after=summary(decision, evidence[decision.pk]),
+                    before=before,
+                    # What `summary` says of it once countersigned: no longer provisional.
+                    after={**before, "provisional": False},
                 )
             )
         audit_append_many(entries)
     return len(locked)
 
 
-def _check_countersign(decisions: list[Decision], asked: int, actor: User) -> None:
+def _check_countersign(
+    decisions: list[Any], registrations: dict[int, Registration], asked: int, actor: User
+) -> None:
     """Refuse the lot unless the actor may countersign every one and each still needs it."""
     qualified = set(
         Role.objects.filter(user=actor, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
@@ -341,7 +395,7 @@ def _check_countersign(decisions: list[Decision], asked: int, actor: User) -> No
         )
     )
     for decision in decisions:
-        registration = decision.registration
+        registration = registrations[decision.registration_id]
         if registration.centre_id not in qualified or actor.pk in (
             decision.decided_by_id,
             registration.learner_id,
@@ -349,17 +403,19 @@ def _check_countersign(decisions: list[Decision], asked: int, actor: User) -> No
             raise PermissionDenied(NOT_A_COUNTERSIGNER)
     if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
         raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+    # Through the link table, not by joining it to the decisions (a few hundred of them):
+    # the decision is loaded only in the rare case, to name its item.
     sampled = (
-        Decision.objects.filter(
-            pk__in=[d.pk for d in decisions],
-            samples__isnull=False,
-            samples__lock_lifted_at__isnull=True,
+        Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
+            one_of("decision_id", [d.pk for d in decisions]), sample__lock_lifted_at__isnull=True
         )
-        .select_related("criterion", "range_item", "knowledge_item")
+        .order_by("decision_id")
+        .values_list("decision_id", flat=True)
         .first()
     )
     if sampled is not None:
-        raise DecisionRefused(SAMPLED.format(item=sampled.target))
+        item = Decision.objects.select_related("criterion", "range_item", "knowledge_item")
+        raise DecisionRefused(SAMPLED.format(item=item.get(pk=sampled).target))
 
 
 NOT_COMPLETE = "The unit cannot be signed off yet: {items}."

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
-from assessment.caseload import waiting_for_review
+from assessment.caseload import WaitingEvidence, oldest_waiting
 from assessment.models import UnitSignOff
-from assessment.pages import awaiting_countersignature
+from assessment.pages import WAITING_SHOWN, countersign_counts
 from certification.models import Certificate, RenderStatus
 from certification.readiness import ClaimCounts, claim_counts
-from iqa.models import PlanItem, Sample
+from iqa.models import Action, PlanItem, Sample
 from iqa.pages import actions_overdue, actions_to_close, assessor_actions
 from portal.models import Role, RoleKind, User
 from portfolios.models import Registration, still_open
@@ -73,28 +73,41 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
     return todo
 
 
-def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
+@dataclass(frozen=True)
+class AssessorWork:
+    """What waits for an assessor, read once for both their to-do list and their home page."""
+
+    waiting: list[WaitingEvidence]  # the oldest evidence waiting for review, up to WAITING_SHOWN
+    waiting_count: int  # all of it
+    to_countersign: int  # trainees' decisions (none for a trainee)
+    learners_to_countersign: int
+    actions: list[Action]  # the IQA's actions for them to answer
+
+
+def assessor_work(user: User, role: Role, caseload_ids: list[int] | None = None) -> AssessorWork:
+    """Three queries, whatever there is (a trainee: two). `caseload_ids`: the registrations of
+    the caseload, when the caller has read them already."""
+    waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, caseload_ids)
+    decisions, learners = (0, 0) if role.is_trainee else countersign_counts(user)
+    return AssessorWork(waiting, count, decisions, learners, list(assessor_actions(user)))
+
+
+def assessor_todo(
+    user: User, role: Role, today: datetime.date, work: AssessorWork | None = None
+) -> list[Todo]:
     todo = []
-    waiting = waiting_for_review(user, role.centre)
-    # Both asked whatever the answer, so the page costs the same queries with or without.
-    first, count = waiting.first(), waiting.count()
-    if first is not None:
+    work = work or assessor_work(user, role)
+    if work.waiting:
+        first = work.waiting[0]
         todo.append(
             Todo(
-                f"{plural(count, 'piece', 'pieces')} of evidence waiting for your review "
-                f"(the oldest from {first.created_at:%-d %B})",
-                reverse("assessment:evidence-review", args=[first.pk]),
+                f"{plural(work.waiting_count, 'piece', 'pieces')} of evidence waiting for your "
+                f"review (the oldest from {first['created_at']:%-d %B})",
+                first["link"],
             )
         )
-    waiting_decisions = (
-        {"count": 0}
-        if role.is_trainee
-        else awaiting_countersignature(user)
-        .order_by()
-        .aggregate(count=Count("pk"), learners=Count("registration", distinct=True))
-    )
-    if count := waiting_decisions["count"]:
-        learners = waiting_decisions["learners"]
+    if count := work.to_countersign:
+        learners = work.learners_to_countersign
         todo.append(
             Todo(
                 f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign, "
@@ -102,8 +115,7 @@ def assessor_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
                 reverse("assessment:countersign"),
             )
         )
-    actions = list(assessor_actions(user))
-    for action in actions:
+    for action in work.actions:
         todo.append(
             Todo(
                 f"Answer the IQA's action on {action.sample.unit.code} for "

@@ -11,8 +11,8 @@ from django.shortcuts import render
 
 from assessment.pages import caseload_context
 from assessment.progress import progress_of
-from home.todo import todo_for
-from iqa.pages import assessor_actions, iqa_home
+from home.todo import assessor_todo, assessor_work, todo_for
+from iqa.pages import iqa_home
 from portal.http import PortalRequest, search_text
 from portal.listing import page_of
 from portal.models import Role, RoleKind, User
@@ -33,7 +33,17 @@ def home(request: PortalRequest) -> HttpResponse:
     if role is None:
         return render(request, "home/no_role.html")
     today = datetime.date.today()
-    context: dict[str, object] = {"role": role, "todo": todo_for(request.user, role, today)}
+    context: dict[str, object] = {"role": role}
+    if role.kind == RoleKind.ASSESSOR:
+        context.update(caseload_context(request, role))
+        # The to-do list and the page show the same waiting work: read it once.
+        work = assessor_work(request.user, role, context["caseload_ids"])  # type: ignore[arg-type]
+        context["todo"] = assessor_todo(request.user, role, today, work)
+        context.update(
+            waiting=work.waiting, to_countersign=work.to_countersign, iqa_actions=work.actions
+        )
+    else:
+        context["todo"] = todo_for(request.user, role, today)
     if role.kind == RoleKind.CENTRE_ADMIN:
         context.update(centre_people(request, role))
     if role.kind == RoleKind.LEARNER:
@@ -41,9 +51,6 @@ def home(request: PortalRequest) -> HttpResponse:
         mine = mine.select_related("qualification", "learner__anonymisation")
         mine = mine.prefetch_related("certificates__replaced_by")
         context["progress"] = progress_of(list(mine))
-    if role.kind == RoleKind.ASSESSOR:
-        context.update(caseload_context(request, role))
-        context["iqa_actions"] = list(assessor_actions(request.user))
     if role.kind == RoleKind.IQA:
         context.update(iqa_home(request.user, role, today))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)

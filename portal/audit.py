@@ -7,6 +7,7 @@ data past its retention period is redacted under a seal that the chain's check a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Sequence
@@ -26,28 +27,58 @@ GENESIS = "0" * 64
 
 def entry_hash(entry: AuditEntry) -> str:
     """The hash of an entry's content and of the entry before it in its chain."""
-    content = {
-        "at": entry.at.isoformat(),
-        "actor": entry.actor_id,
-        "action": entry.action,
-        "subject": entry.subject,
-        "before": entry.before,
-        "after": entry.after,
-        "previous": entry.previous_hash,
-    }
     # Entries of the portal's chain (all written before chains were per centre) hash as they
     # always did; a centre's entry also seals which chain it belongs to. (A migration's
     # historical model of the entry, from before chains, has no centre at all.)
-    centre_id = getattr(entry, "centre_id", None)
+    return content_hash(
+        entry.at, entry.actor_id, entry.action, entry.subject, entry.before, entry.after,
+        entry.previous_hash, getattr(entry, "centre_id", None),
+    )  # fmt: skip
+
+
+def content_hash(
+    at: datetime.datetime,
+    actor_id: int | None,
+    action: str,
+    subject: str,
+    before: Any,
+    after: Any,
+    previous_hash: str,
+    centre_id: int | None,
+) -> str:
+    """`entry_hash` of an entry with this content (no model instance needed)."""
+    content = {
+        "at": at.isoformat(),
+        "actor": actor_id,
+        "action": action,
+        "subject": subject,
+        "before": before,
+        "after": after,
+        "previous": previous_hash,
+    }
     if centre_id is not None:
         content["centre"] = centre_id
-    canonical = json.dumps(content, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(CANONICAL.encode(content).encode()).hexdigest()
+
+
+# What json.dumps(..., cls=DjangoJSONEncoder) makes, with the encoder made once, not per call
+# (an entry is encoded three times, and a countersignature writes hundreds of entries).
+CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
+ENCODER = DjangoJSONEncoder()
 
 
 def plain(value: Any) -> Any:
     """JSON as it will be stored and read back, so the hash is computed on the same data."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return plain_and_json(value)[0]
+
+
+def plain_and_json(value: Any) -> tuple[Any, str | None]:
+    """`plain(value)`, and the JSON text it was read back from (None for None, stored as
+    NULL, as Django stores a JSONField's None)."""
+    if value is None:
+        return None, None
+    text = ENCODER.encode(value)
+    return json.loads(text), text
 
 
 # The advisory lock's first key says "the audit chains"; the second is the chain (a centre id).
@@ -129,8 +160,8 @@ def audit_append(
 ) -> AuditEntry:
     """Add an entry at the end of the centre's chain (`centre_id` None: the portal's chain).
     Must run inside the caller's transaction, which then holds that chain until it ends."""
-    [entry] = audit_append_many([Entry(actor, action, subject, centre_id, before, after)])
-    return entry
+    [appended] = audit_append_many([Entry(actor, action, subject, centre_id, before, after)])
+    return appended.saved()
 
 
 @dataclass(frozen=True)
@@ -145,7 +176,7 @@ class Entry:
     after: Any = None
 
 
-def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
+def audit_append_many(entries: Sequence[Entry]) -> list[Appended]:
     """Add entries at the end of their chains, in the order given, in a fixed number of
     statements whatever their number: for each chain (in chain order) its lock and its last
     hash, then every entry linked to the one before it and inserted in one statement.
@@ -154,9 +185,10 @@ def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
     transaction ends, so nothing else is appended to it meanwhile, and the rows are inserted
     in link order, so their ids follow the chain as `audit_verify` walks it. The caller has
     taken the chains first already (before any row lock, the house order); taking one again
-    here is free."""
+    here is free. Returns what was stored, with each entry's id (`Appended.saved()` for the
+    entry as a model instance: not made for all of them, since it cost as much as the rest)."""
     chains = sorted({e.centre_id for e in entries}, key=chain_order)
-    made: list[AuditEntry] = []
+    rows: list[Appended] = []
     with transaction.atomic():
         for centre_id in chains:
             lock_chain(centre_id)
@@ -166,26 +198,95 @@ def audit_append_many(entries: Sequence[Entry]) -> list[AuditEntry]:
             previous = last or GENESIS
             for e in entries:
                 if e.centre_id == centre_id:
-                    made.append(linked(e, at, previous))
-                    previous = made[-1].hash
-        AuditEntry.objects.bulk_create(made)
-    return made
+                    rows.append(linked(e, at, previous))
+                    previous = rows[-1].hash
+        ids: list[int] = []
+        if connection.vendor != "postgresql":
+            made = AuditEntry.objects.bulk_create(row.unsaved() for row in rows)
+            ids = [entry.pk for entry in made]
+        elif rows:
+            ids = _insert(rows)
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+    return rows
 
 
-def linked(e: Entry, at: Any, previous: str) -> AuditEntry:
+@dataclass(slots=True)
+class Appended:
+    """An entry as it is stored, with its `before` and `after` as JSON text too (written as
+    such, not encoded again for the database), and its id once inserted."""
+
+    at: Any
+    centre_id: int | None
+    actor_id: int | None
+    action: str
+    subject: str
+    before: Any
+    after: Any
+    previous_hash: str
+    hash: str
+    before_json: str | None
+    after_json: str | None
+    pk: int | None = None
+
+    def unsaved(self) -> AuditEntry:
+        return AuditEntry(**{column: getattr(self, column) for column in COLUMNS})
+
+    def saved(self) -> AuditEntry:
+        """The entry as read back from the database, without asking it."""
+        assert self.pk is not None
+        values = [self.pk if name == "id" else getattr(self, name) for name in FIELDS]
+        return AuditEntry.from_db(connection.alias, FIELDS, values)
+
+
+FIELDS = [field.attname for field in AuditEntry._meta.concrete_fields]
+# The columns an entry is written with: all but its id.
+COLUMNS = [name for name in FIELDS if name != "id"]
+
+
+def linked(e: Entry, at: datetime.datetime, previous: str) -> Appended:
     """The entry as stored, following the entry whose hash is `previous`."""
-    entry = AuditEntry(
-        at=at,
-        centre_id=e.centre_id,
-        actor=e.actor,
-        action=e.action,
-        subject=e.subject,
-        before=plain(e.before),
-        after=plain(e.after),
-        previous_hash=previous,
+    before, before_json = plain_and_json(e.before)
+    after, after_json = plain_and_json(e.after)
+    actor_id = e.actor.pk if e.actor else None
+    digest = content_hash(at, actor_id, e.action, e.subject, before, after, previous, e.centre_id)
+    return Appended(
+        at, e.centre_id, actor_id, e.action, e.subject, before, after, previous, digest,
+        before_json, after_json,
+    )  # fmt: skip
+
+
+# One statement for any number of rows (as Django's bulk_create writes them on PostgreSQL, but
+# with the JSON as the text already made, not encoded again one value at a time).
+INSERT = " ".join(
+    f"""
+    INSERT INTO {AuditEntry._meta.db_table}
+        (at, centre_id, actor_id, action, subject, before, after, previous_hash, hash)
+    SELECT * FROM UNNEST(
+        %s::timestamptz[], %s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[],
+        %s::text[]::jsonb[], %s::text[]::jsonb[], %s::varchar[], %s::varchar[]
     )
-    entry.hash = entry_hash(entry)
-    return entry
+    RETURNING id
+    """.split()
+)
+
+
+def _insert(rows: list[Appended]) -> list[int]:
+    """Insert the rows in their order (so their ids follow it) and return their ids."""
+    columns = [
+        [r.at for r in rows],
+        [r.centre_id for r in rows],
+        [r.actor_id for r in rows],
+        [r.action for r in rows],
+        [r.subject for r in rows],
+        [r.before_json for r in rows],
+        [r.after_json for r in rows],
+        [r.previous_hash for r in rows],
+        [r.hash for r in rows],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT, columns)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 # The action of a seal: an entry naming entries of its chain whose content was redacted, each

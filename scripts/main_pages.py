@@ -30,7 +30,9 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -719,10 +721,22 @@ def send(client: Client, where: str, data: dict[str, Any] | None, count: bool = 
     it stored stay behind in MEDIA_ROOT)."""
     if data is None:
         return _timed(lambda: client.get(where), count)
+    request = post(client, where, data)
     with transaction.atomic():
-        fetched = _timed(lambda: client.post(where, data), count)
+        fetched = _timed(request, count)
         transaction.set_rollback(True)
     return fetched
+
+
+def post(client: Client, where: str, data: dict[str, Any]) -> Callable[[], Any]:
+    """The POST of the form as a browser sends it: url-encoded (encoded here, before it is
+    timed), unless it carries a file (only the upload form is multipart). The test client
+    would send every form as multipart, whose parsing cost about 30 ms of the 500 ticks of
+    "countersign all"."""
+    if any(isinstance(value, File) for value in data.values()):
+        return lambda: client.post(where, data)
+    body = urlencode(data, doseq=True)
+    return lambda: client.post(where, body, content_type="application/x-www-form-urlencoded")
 
 
 def _timed(request: Callable[[], Any], count: bool) -> Fetched:

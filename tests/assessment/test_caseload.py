@@ -3,9 +3,10 @@ import re
 from typing import Any, cast
 
 from django.db import connection
+from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 
-from assessment.caseload import QUIET_DAYS, Rag, caseload, status_of
+from assessment.caseload import QUIET_DAYS, Rag, caseload, day_month_year, status_of
 from assessment.progress import Progress
 from portal.listing import PER_PAGE
 from portal.models import User
@@ -95,3 +96,10 @@ def test_the_caseload_page_costs_the_same_queries_for_one_learner_and_for_two_hu
 def part(page: str, testid: str) -> str:
     start = page.index(f'data-testid="{testid}"')
     return page[start : page.index("</table>", start)]
+
+
+def test_a_day_is_written_as_the_date_filter_writes_it_in_every_month():
+    for month in range(1, 13):
+        day = datetime.date(2026, month, month + 9)
+        assert day_month_year(day) == date_filter(day, "j M Y")
+    assert day_month_year(None) == ""

@@ -7,6 +7,8 @@ import re
 
 import pytest
 from django.db import connection
+from django.template.defaultfilters import date as date_filter
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -23,7 +25,8 @@ from portal.listing import PER_PAGE
 from portal.models import AuditEntry
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
-from qualifications.models import Criterion
+from portfolios.services import RegistrationDetails, registration_create
+from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
 from tests.assessment.crowd import ON, decisions_on, many_learners
 from tests.audit import AuditWatch
 from tests.factories import RoleFactory, UserFactory
@@ -220,3 +223,54 @@ def test_a_group_or_trainee_of_someone_else_countersigns_nothing(
         assert response.status_code == 200 and NOTHING_TO_COUNTERSIGN in shown(response)
     assert waiting(trainee_registration).count() == 1
     assert not AuditEntry.objects.filter(action="decision.countersigned").exists()
+
+
+def test_each_decision_shows_its_item_decision_and_evidence_as_the_item_label_does(
+    client, centre, centre_admin, learner, trainee_assessor, assessor, catalogue_db
+):
+    """The page draws each decision from one row of plain values: a criterion, a CVQ range
+    item and a knowledge item read as the shared item label reads them, with the outcome,
+    method, dates, feedback and evidence."""
+    cvq = registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=Qualification.objects.get(code="CCA010-02"),
+            start_date=ON,
+            assessor=trainee_assessor,
+        ),
+        optional_units=["U13402"],
+        actor=centre_admin,
+    )
+    unit = Unit.objects.get(code="U09602")
+    details = EvidenceDetails("Angry customer", ON, "product")
+    evidence = evidence_add(
+        registration=cvq, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    targets = Targets(
+        criteria=frozenset(Criterion.objects.filter(unit=unit).values_list("pk", flat=True)[:1]),
+        range_items=frozenset(RangeItem.objects.filter(unit=unit).values_list("pk", flat=True)[:1]),
+        knowledge_items=frozenset(
+            KnowledgeItem.objects.filter(unit=unit).values_list("pk", flat=True)[:1]
+        ),
+    )
+    made = decision_record(
+        registration=cvq,
+        targets=targets,
+        judgement=Judgement("met", "observation", ON, "Calm & clear."),
+        evidence=[evidence],
+        actor=trainee_assessor,
+    )
+    assert len(made) == 3 and all(d.provisional for d in made)
+    client.force_login(assessor)
+    page = client.get(COUNTERSIGN).content.decode()
+    for decision in Decision.objects.filter(pk__in=[d.pk for d in made]):
+        label = render_to_string("assessment/partials/item_label.html", {"m": decision}).strip()
+        assert f"<td>{label}</td>" in page
+    detail = reverse("portfolios:evidence-detail", args=[evidence.pk])
+    assert page.count(f'<a href="{detail}">Angry customer</a>') == 3
+    done = f"Met by {html.escape(trainee_assessor.full_name)}"
+    how = "Observation by the assessor, 6 Oct 2026 · “Calm &amp; clear.”"
+    assert page.count(done) == 3 and page.count(how) == 3
+    decided = date_filter(made[0].decided_at, "j M Y")
+    assert page.count(f"<td>{decided}</td>") == 3

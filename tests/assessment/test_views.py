@@ -6,9 +6,11 @@ import html
 import re
 
 import pytest
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 
+from assessment.caseload import caseload as worked_out
 from assessment.models import Decision, Outcome, UnitSignOff
 from assessment.services import (
     ALREADY_SIGNED,
@@ -768,10 +770,79 @@ def test_the_caseload_is_filtered_by_status_on_the_server(
     assert f"rag-{status}" in part(shown(response), "caseload", "</table>")
 
 
+def test_the_filters_show_what_was_chosen_and_mark_a_stale_choice_as_django_would(
+    client, assessor, caseload
+):
+    behind, _ = caseload
+    client.force_login(assessor)
+    page = client.get("/", {"status": "red", "qualification": behind.qualification_id})
+    drawn = page.content.decode()
+    assert f'<option value="{behind.qualification_id}" selected>' in drawn
+    assert '<option value="red" selected>Behind plan</option>' in drawn
+    assert '<option value="" selected>' not in drawn
+    assert 'aria-invalid="true"' not in drawn
+    stale = client.get("/", {"qualification": "999999"}).content.decode()
+    assert (
+        '<select name="qualification" class="form-select" aria-invalid="true" '
+        'aria-describedby="id_qualification_error" id="id_qualification">'
+    ) in stale
+    assert '<option value="" selected>Any status</option>' in stale
+
+
 def test_no_learner_matches_a_status_nobody_has(client, assessor, caseload):
     client.force_login(assessor)
     page = shown(client.get("/", {"status": "amber"}))
     assert 'data-testid="caseload"' not in page and "No learners match the filter." in page
+
+
+def test_each_caseload_row_shows_the_progress_dates_and_status_worked_out_for_it(
+    client, assessor, centre, caseload
+):
+    """The rows are drawn from ready-made strings: they say what the worked-out rows say, with
+    dates as the template's date filter writes them."""
+    client.force_login(assessor)
+    page = shown(client.get("/"))
+    table = part(page, "caseload", "</table>")
+    rows = rows_of(assessor, centre)
+    assert len(rows) == 2
+    for row in rows:
+        registration, counts = row.registration, row.progress
+        url = reverse("portfolios:registration-detail", args=[registration.pk])
+        assert f'<a href="{url}">{html.escape(registration.learner.full_name)}</a>' in table
+        assert html.escape(registration.qualification.title) in table
+        assert (
+            f"{counts.met} of {counts.criteria} criteria met · "
+            f"{counts.units_achieved} of {counts.units} units"
+        ) in table
+        assert f'aria-valuenow="{counts.percent_met}"' in table
+        assert f"pct-{counts.percent_met}" in table
+        assert date_filter(registration.planned_end_date, "j M Y") in table
+        assert row.rag_label in table and html.escape(row.reason) in table
+    waiting = part(page, "waiting", "</ol>")
+    for evidence in Evidence.objects.filter(judged_at__isnull=True):
+        url = reverse("assessment:evidence-review", args=[evidence.pk])
+        assert f'<a href="{url}">{evidence.title}</a>' in waiting
+        added = f"{html.escape(evidence.registration.learner.full_name)} · added "
+        assert added + date_filter(evidence.created_at, "j M Y") in waiting
+
+
+def rows_of(assessor, centre):
+    return worked_out(assessor, centre, timezone.localdate())
+
+
+def test_a_quiet_learner_is_listed_with_their_last_evidence_or_their_start(
+    client, assessor, centre, caseload
+):
+    behind, on_track = caseload
+    long_ago = timezone.now() - datetime.timedelta(days=90)
+    Evidence.objects.filter(registration=behind).update(created_at=long_ago)
+    client.force_login(assessor)
+    quiet = part(shown(client.get("/")), "quiet", "</ul>")
+    assert f"last evidence {date_filter(long_ago, 'j M Y')}" in quiet
+    assert on_track.learner.full_name not in quiet  # added evidence this week
+    Evidence.objects.filter(registration=behind).update(registration=on_track)
+    quiet = part(shown(client.get("/")), "quiet", "</ul>")
+    assert f"no evidence since starting on {date_filter(behind.start_date, 'j M Y')}" in quiet
 
 
 def test_evidence_waiting_for_review_is_listed_oldest_first(client, assessor, caseload):
@@ -780,6 +851,21 @@ def test_evidence_waiting_for_review_is_listed_oldest_first(client, assessor, ca
     titles = re.findall(r'/assess/evidence/\d+/">([^<]+)</a>', waiting)
     # The judged account is the oldest of all, but it is no longer waiting.
     assert titles == ["Complaint letter", "Call log"]
+
+
+def test_the_evidence_waiting_is_every_learners_whatever_the_caseload_filter(
+    client, assessor, caseload
+):
+    _, on_track = caseload
+    client.force_login(assessor)
+    for query in ({"qualification": on_track.qualification_id}, {"status": "red"}):
+        page = shown(client.get("/", query))
+        waiting = part(page, "waiting", "</ol>")
+        assert re.findall(r'/assess/evidence/\d+/">([^<]+)</a>', waiting) == [
+            "Complaint letter",
+            "Call log",
+        ]
+        assert "2 pieces of evidence waiting for your review" in page
 
 
 def test_signing_off_a_unit_already_signed_off_says_so(

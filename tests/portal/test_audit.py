@@ -1,10 +1,22 @@
 """The audit log: one hash chain per centre, and the portal's own, each verified end to end."""
 
+import datetime
+import hashlib
+import json
+
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.audit import GENESIS, Entry, audit_append, audit_append_many, audit_verify
+from portal.audit import (
+    GENESIS,
+    Entry,
+    audit_append,
+    audit_append_many,
+    audit_verify,
+    entry_hash,
+)
 from portal.models import AuditEntry
 from tests.audit import AuditWatch
 
@@ -109,3 +121,30 @@ def test_appending_nothing_at_once_appends_nothing(centre):
     audit = AuditWatch()
     assert audit_append_many([]) == []
     assert audit.actions() == []
+
+
+def test_an_entry_is_hashed_and_stored_as_the_canonical_json_of_what_is_read_back(centre, assessor):
+    """Hashed over the canonical JSON (sorted keys, no spaces, Django's encoder) of the entry as
+    it is read back from the database, however it was given."""
+    given = {"on": datetime.date(2026, 12, 6), "ids": (3, 1), "note": "café", "n": None}
+    [appended] = audit_append_many(
+        [Entry(assessor, "test.shapes", "thing:1", centre.pk, given, [given])]
+    )
+    assert appended.pk is not None
+    stored = AuditEntry.objects.get(pk=appended.pk)
+    read = {"on": "2026-12-06", "ids": [3, 1], "note": "café", "n": None}
+    assert stored.before == read and stored.after == [read]
+    assert appended.saved().before == read and appended.saved().hash == stored.hash
+    content = {
+        "at": stored.at.isoformat(),
+        "actor": assessor.pk,
+        "action": "test.shapes",
+        "subject": "thing:1",
+        "before": read,
+        "after": [read],
+        "previous": stored.previous_hash,
+        "centre": centre.pk,
+    }
+    canonical = json.dumps(content, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+    assert stored.hash == hashlib.sha256(canonical.encode()).hexdigest() == entry_hash(stored)
+    assert audit_verify()[1] is None
