@@ -12,7 +12,7 @@ from django.shortcuts import render
 from assessment.pages import caseload_context
 from assessment.progress import progress_of
 from home.todo import todo_for
-from iqa.pages import assessor_actions, iqa_home
+from iqa.pages import assessor_actions, iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.listing import page_of
 from portal.models import Role, RoleKind, User
@@ -33,7 +33,10 @@ def home(request: PortalRequest) -> HttpResponse:
     if role is None:
         return render(request, "home/no_role.html")
     today = datetime.date.today()
-    context: dict[str, object] = {"role": role, "todo": todo_for(request.user, role, today)}
+    # The IQA's actions are listed and counted in the to-do list: read once for both.
+    actions = iqa_actions(request.user, today) if role.kind == RoleKind.IQA else None
+    todo = todo_for(request.user, role, today, actions=actions)
+    context: dict[str, object] = {"role": role, "todo": todo}
     if role.kind == RoleKind.CENTRE_ADMIN:
         context.update(centre_people(request, role))
     if role.kind == RoleKind.LEARNER:
@@ -44,8 +47,8 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.ASSESSOR:
         context.update(caseload_context(request, role))
         context["iqa_actions"] = list(assessor_actions(request.user))
-    if role.kind == RoleKind.IQA:
-        context.update(iqa_home(request.user, role, today))
+    if actions is not None:
+        context.update(iqa_home(request.user, role, today, actions))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 

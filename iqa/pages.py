@@ -261,17 +261,39 @@ def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:
     return sample.decisions.select_related("criterion", "range_item", "knowledge_item")
 
 
-def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
+def iqa_home(
+    user: User, role: Role, today: datetime.date, actions: IqaActions
+) -> dict[str, object]:
+    """The IQA's home: `actions` as `iqa_actions` read them (for the to-do list as well)."""
     plans = SamplingPlan.objects.filter(iqa=user, centre=role.centre).select_related(
         "qualification"
     )
     return {
         "plans": plans,
-        "to_close": actions_to_close(user).select_related("sample__unit"),
-        "overdue": actions_overdue(user, today).select_related("sample__unit"),
+        "to_close": actions.to_close,
+        "overdue": actions.overdue,
         "qualifications": centre_qualifications(role.centre),
         "today": today,
     }
+
+
+@dataclass(frozen=True)
+class IqaActions:
+    """The IQA's open actions the home page lists, soonest due first: those the assessor has
+    answered (to close) and those past their date (overdue); an action can be both."""
+
+    to_close: list[Action]
+    overdue: list[Action]
+
+
+def iqa_actions(user: User, today: datetime.date) -> IqaActions:
+    """Both of the IQA home's lists, read in one query (the to-do list counts them)."""
+    wanted = Q(status=ActionStatus.RESPONDED) | Q(due_on__lt=today)
+    found = list(open_actions(user).filter(wanted).select_related("sample__unit"))
+    return IqaActions(
+        to_close=[a for a in found if a.status == ActionStatus.RESPONDED],
+        overdue=[a for a in found if a.due_on < today],
+    )
 
 
 def open_actions(user: User) -> QuerySet[Action]:
@@ -282,15 +304,6 @@ def open_actions(user: User) -> QuerySet[Action]:
         .filter(still_open("sample__registration__"))
         .exclude(status=ActionStatus.CLOSED)
     )
-
-
-def actions_to_close(user: User) -> QuerySet[Action]:
-    """The IQA's actions the assessor has answered: the IQA reviews and closes them."""
-    return open_actions(user).filter(status=ActionStatus.RESPONDED)
-
-
-def actions_overdue(user: User, today: datetime.date) -> QuerySet[Action]:
-    return open_actions(user).filter(due_on__lt=today)
 
 
 def assessor_actions(user: User) -> QuerySet[Action]:

@@ -645,6 +645,20 @@ def test_the_iqas_home_lists_responses_to_review_and_overdue_actions(
     assert reverse("iqa:sample-detail", args=[action.sample_id]) in to_close
 
 
+def test_the_iqas_home_reads_its_actions_once_for_its_lists_and_its_todo(
+    client, iqa, assessor, action, late
+):
+    action_respond(action=late, response=RESPONSE, actor=assessor)  # answered, and past its date
+    client.force_login(iqa)
+    with CaptureQueriesContext(connection) as seen:
+        page = shown(client.get(reverse("home")))
+    assert sum('FROM "iqa_action"' in q["sql"] for q in seen.captured_queries) == 1
+    assert LATE_ACTION in part(page, "to-close", "</ul>")
+    assert LATE_ACTION in part(page, "overdue", "</ul>") and ACTION not in page
+    assert "1 action answered by the assessor, to close" in page
+    assert "1 action past the date the assessor was given" in page
+
+
 # Documents
 
 
