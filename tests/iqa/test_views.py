@@ -425,6 +425,31 @@ def test_an_action_without_a_target_date_is_refused_and_nothing_is_recorded(clie
     assert nothing_sampled()
 
 
+def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs(
+    client, iqa, assessed
+):
+    client.force_login(iqa)
+    page = shown(client.post(sample_url(assessed), sample_post(assessed, due_1="", feedback="")))
+    due = re.search(r'<input type="date" name="due_1"[^>]*>', page)[0]
+    assert 'class="dateinput form-control is-invalid"' in due and 'aria-invalid="true"' in due
+    assert 'aria-describedby="id_due_1_error"' in due
+    assert (
+        f'<div id="id_due_1_error" class="invalid-feedback"><p id="error_1_id_due_1"><strong>{NO_DATE}'
+        in page
+    )
+    assert '<label for="id_due_1" class="form-label">Target date for action 1</label>' in page
+    feedback = '<label for="id_feedback" class="form-label requiredField">Feedback to the assessor<span class="asteriskField">*</span></label>'
+    assert feedback in page and 'aria-describedby="id_feedback_error"' in page
+    assert (
+        '<legend class="form-label requiredField fs-6">Verdict<span class="asteriskField">*</span></legend>'
+        in page
+    )
+    assert '<label for="id_verdict_0" class="form-check-label">Agree</label>' in page
+    valid = re.search(r'<input type="checkbox" name="valid"[^>]*>', page)[0]
+    assert 'class="checkboxinput form-check-input"' in valid
+    assert '<label for="id_valid" class="form-check-label">Valid: it shows the criteria' in page
+
+
 @pytest.mark.parametrize("persona", ["assessor", "learner", "centre_admin"])
 def test_nobody_but_an_iqa_records_a_sample_by_posting_to_the_page(
     client, request, assessed, persona
