@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from assessment.models import Decision
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
@@ -23,7 +25,7 @@ from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, EvidenceMethod, Registration, still_open
-from qualifications.models import Unit
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,45 @@ def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, objec
         .order_by("criterion__position", "range_item__position", "knowledge_item__position")
     )
     evidence = Evidence.objects.filter(decisions__in=decisions).distinct().prefetch_related("files")
-    return {"decisions": decisions, "evidence": list(evidence)}
+    return {"decisions": decisions, "rows": decision_rows(decisions), "evidence": list(evidence)}
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A decision as the sample form lists it, its words made once here rather than by a dozen
+    template lookups and filters for each of a unit's decisions."""
+
+    pk: int
+    label: str  # the criterion's number, "Range ..." or "K..."
+    text: str  # what it judged, the first twenty words
+    summary: str  # outcome, who decided and countersigned, method, date, feedback
+
+
+def decision_rows(decisions: list[Decision]) -> list[DecisionRow]:
+    return [DecisionRow(d.pk, *item_words(d), summary(d)) for d in decisions]
+
+
+def item_words(decision: Decision) -> tuple[str, str]:
+    """The label and the first twenty words of what a decision judged."""
+    item: Criterion | RangeItem | KnowledgeItem
+    if decision.criterion:
+        item, label = decision.criterion, decision.criterion.number
+    elif decision.range_item:
+        item, label = decision.range_item, f"Range {decision.range_item.reference}"
+    else:
+        assert decision.knowledge_item is not None
+        item, label = decision.knowledge_item, f"K{decision.knowledge_item.number}"
+    return label, Truncator(item.text).words(20, truncate=" …")
+
+
+def summary(decision: Decision) -> str:
+    by = f"{decision.get_outcome_display()} by {decision.decided_by.full_name}"
+    if decision.countersigned_by:
+        by += f", countersigned by {decision.countersigned_by.full_name}"
+    parts = [by, decision.get_method_display(), date_format(decision.assessed_on, "j M Y")]
+    if decision.feedback:
+        parts.append(f"\u201c{decision.feedback}\u201d")
+    return " · ".join(parts)
 
 
 def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:

@@ -42,7 +42,7 @@ class BootstrapBoundField(forms.BoundField):
         attrs = super().build_widget_attrs(attrs, widget)
         widget = widget or self.field.widget
         own = next((css for kind, css in BOOTSTRAP_CLASSES if isinstance(widget, kind)), "")
-        given = attrs.get("class") or widget.attrs.get("class", "")
+        given = str(attrs.get("class") or widget.attrs.get("class") or "")
         invalid = "is-invalid" if self.errors else ""
         attrs["class"] = " ".join(css for css in (given, own, invalid) if css)
         return attrs

@@ -345,6 +345,15 @@ def test_the_registrations_iqa_sees_the_decisions_of_the_unit_to_sample(
     assert sorted(offered) == sorted(str(d.pk) for d in decisions)
     assert re.findall(r'name="evidence" value="(\d+)"', page) == [str(evidence.pk)]
     assert f"by {assessor.full_name}" in page
+    first = min(decisions, key=lambda d: d.criterion.position)
+    words = first.criterion.text.split()
+    text = " ".join(words[:20]) + (" …" if len(words) > 20 else "")
+    label = f'for="d-{first.pk}"><span class="fw-semibold">{first.criterion.number}</span> {text}</label>'
+    assert label in page
+    said = (
+        f"Met by {assessor.full_name} · Observation by the assessor · 6 Oct 2026 · “Seen at work.”"
+    )
+    assert f'<div class="small">{said}</div>' in page
     # Only this unit's decisions: the begun unit's 4.1 is not offered.
     [begun] = current(assessed, BEGUN_UNIT)
     assert str(begun.pk) not in offered
