@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -161,27 +161,23 @@ def item_rows(
     ]
 
 
-def sampled_items(items: list[Planned]) -> set[int]:
-    """Which of a plan's items have been sampled, by the items' ids (one query)."""
-    return set(
-        Sample.objects.filter(plan_item__in=[i.pk for i in items])
-        .order_by()
-        .values_list("plan_item_id", flat=True)
-        .distinct()
-    )
+def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
+    """A plan's items, and which of them have been sampled (their ids), in one query."""
+    sampled = Exists(Sample.objects.filter(plan_item=OuterRef("pk")))
+    rows = list(plan.items.order_by().values_list(*PLANNED, sampled))
+    items = [Planned(*row[:-1]) for row in rows]
+    return items, {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
     return kept_work(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
 
 
+PLANNED = ("registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand")
+
+
 def planned(plan: SamplingPlan) -> list[Planned]:
-    return [
-        Planned(*row)
-        for row in plan.items.order_by().values_list(
-            "registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand"
-        )
-    ]
+    return [Planned(*row) for row in plan.items.order_by().values_list(*PLANNED)]
 
 
 def unplanned_work(plan: SamplingPlan) -> list[Work]:
