@@ -439,7 +439,7 @@ def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs
 ):
     client.force_login(iqa)
     page = shown(client.post(sample_url(assessed), sample_post(assessed, due_1="", feedback="")))
-    due = re.search(r'<input type="date" name="due_1"[^>]*>', page)[0]
+    [due] = re.findall(r'<input type="date" name="due_1"[^>]*>', page)
     assert 'class="dateinput form-control is-invalid"' in due and 'aria-invalid="true"' in due
     assert 'aria-describedby="id_due_1_error"' in due
     assert (
@@ -454,7 +454,7 @@ def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs
         in page
     )
     assert '<label for="id_verdict_0" class="form-check-label">Agree</label>' in page
-    valid = re.search(r'<input type="checkbox" name="valid"[^>]*>', page)[0]
+    [valid] = re.findall(r'<input type="checkbox" name="valid"[^>]*>', page)
     assert 'class="checkboxinput form-check-input"' in valid
     assert '<label for="id_valid" class="form-check-label">Valid: it shows the criteria' in page
 
