@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Field, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -272,7 +272,27 @@ class DecisionRow:
 
 
 def decision_rows(decisions: list[Decision]) -> list[DecisionRow]:
-    return [DecisionRow(d.pk, *item_words(d), summary(d)) for d in decisions]
+    # The choices' labels and each date's words once, not per decision (get_FOO_display and the
+    # date filter cost more than the rest of a row).
+    said = Said(
+        outcomes=choice_labels(Decision, "outcome"),
+        methods=choice_labels(Decision, "method"),
+        dates={on: date_format(on, "j M Y") for on in {d.assessed_on for d in decisions}},
+    )
+    return [DecisionRow(d.pk, *item_words(d), summary(d, said)) for d in decisions]
+
+
+@dataclass(frozen=True)
+class Said:
+    outcomes: dict[str, str]
+    methods: dict[str, str]
+    dates: dict[datetime.date, str]
+
+
+def choice_labels(model: type[Decision], name: str) -> dict[str, str]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return {str(value): str(label) for value, label in field.flatchoices}
 
 
 def item_words(decision: Decision) -> tuple[str, str]:
@@ -288,11 +308,12 @@ def item_words(decision: Decision) -> tuple[str, str]:
     return label, Truncator(item.text).words(20, truncate=" …")
 
 
-def summary(decision: Decision) -> str:
-    by = f"{decision.get_outcome_display()} by {decision.decided_by.full_name}"
+def summary(decision: Decision, said: Said) -> str:
+    outcome, method = decision.outcome, decision.method
+    by = f"{said.outcomes.get(outcome, outcome)} by {decision.decided_by.full_name}"
     if decision.countersigned_by:
         by += f", countersigned by {decision.countersigned_by.full_name}"
-    parts = [by, decision.get_method_display(), date_format(decision.assessed_on, "j M Y")]
+    parts = [by, said.methods.get(method, method), said.dates[decision.assessed_on]]
     if decision.feedback:
         parts.append(f"\u201c{decision.feedback}\u201d")
     return " · ".join(parts)
