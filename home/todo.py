@@ -15,7 +15,7 @@ from assessment.pages import WAITING_SHOWN, countersign_counts
 from certification.models import Certificate, RenderStatus
 from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem, Sample
-from iqa.pages import actions_overdue, actions_to_close, assessor_actions
+from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
 from portfolios.models import Registration, still_open
 
@@ -31,14 +31,19 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def todo_for(user: User, role: Role, today: datetime.date) -> list[Todo]:
-    """The person's to-do list in the role they are acting in."""
+def todo_for(
+    user: User, role: Role, today: datetime.date, *, actions: IqaActions | None = None
+) -> list[Todo]:
+    """The person's to-do list in the role they are acting in. An IQA's `actions`, if the page
+    has read them already (`iqa_actions`), are counted, not read again."""
     if role.kind == RoleKind.LEARNER:
         return learner_todo(user, role)
     if role.kind == RoleKind.ASSESSOR:
         return assessor_todo(user, role, today)
     if role.kind == RoleKind.IQA:
-        return iqa_todo(user, role, today)
+        return iqa_todo(
+            user, role, today, actions if actions is not None else iqa_actions(user, today)
+        )
     return centre_admin_todo(role)
 
 
@@ -128,7 +133,7 @@ def assessor_todo(
     return todo
 
 
-def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
+def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) -> list[Todo]:
     todo = []
     # Planned items not sampled yet (by anyone), on registrations still open: counted per plan
     # in the database, however many plans and items the IQA has made over the years.
@@ -151,14 +156,14 @@ def iqa_todo(user: User, role: Role, today: datetime.date) -> list[Todo]:
                 row["plan__ends_on"] < today,
             )
         )
-    if count := actions_to_close(user).count():
+    if count := len(actions.to_close):
         todo.append(
             Todo(
                 f"{plural(count, 'action', 'actions')} answered by the assessor, to close",
                 reverse("home") + "#close-heading",
             )
         )
-    if count := actions_overdue(user, today).count():
+    if count := len(actions.overdue):
         todo.append(
             Todo(
                 f"{plural(count, 'action', 'actions')} past the date the assessor was given",

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from assessment.pages import caseload_context
 from assessment.progress import progress_of
 from home.todo import assessor_todo, assessor_work, todo_for
-from iqa.pages import iqa_home
+from iqa.pages import iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.listing import page_of
 from portal.models import Role, RoleKind, User
@@ -43,7 +43,11 @@ def home(request: PortalRequest) -> HttpResponse:
             waiting=work.waiting, to_countersign=work.to_countersign, iqa_actions=work.actions
         )
     else:
-        context["todo"] = todo_for(request.user, role, today)
+        # The IQA's actions are listed and counted in the to-do list: read once for both.
+        actions = iqa_actions(request.user, today) if role.kind == RoleKind.IQA else None
+        context["todo"] = todo_for(request.user, role, today, actions=actions)
+        if actions is not None:
+            context.update(iqa_home(request.user, role, today, actions))
     if role.kind == RoleKind.CENTRE_ADMIN:
         context.update(centre_people(request, role))
     if role.kind == RoleKind.LEARNER:
@@ -51,8 +55,6 @@ def home(request: PortalRequest) -> HttpResponse:
         mine = mine.select_related("qualification", "learner__anonymisation")
         mine = mine.prefetch_related("certificates__replaced_by")
         context["progress"] = progress_of(list(mine))
-    if role.kind == RoleKind.IQA:
-        context.update(iqa_home(request.user, role, today))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 

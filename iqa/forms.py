@@ -4,6 +4,7 @@ from django import forms
 
 from iqa.models import SamplingStrategy, Verdict
 from iqa.services import REASON_NEEDED, RESPONSE_NEEDED
+from portal.forms import BootstrapBoundField
 from portfolios.forms import date_input
 
 ACTION_ROWS = 3
@@ -51,6 +52,7 @@ class PlanForm(SentOnceForm):
 
 
 class SampleForm(SentOnceForm):
+    bound_field_class = BootstrapBoundField  # drawn with partials/field.html, not crispy
     valid = forms.BooleanField(required=False, label="Valid: it shows the criteria it is mapped to")
     authentic = forms.BooleanField(required=False, label="Authentic: the learner's own work")
     current = forms.BooleanField(required=False, label="Current: recent enough to count")

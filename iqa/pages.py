@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Field, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from assessment.models import Decision
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
@@ -23,7 +24,7 @@ from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, EvidenceMethod, Registration, still_open
-from qualifications.models import Unit
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Matrix:
     there was work to plan at all."""
 
     columns: list[tuple[object, str]]
-    rows: list[tuple[str, list[SafeString]]]  # (assessor, [each cell, as shown])
+    rows: list[tuple[str, SafeString]]  # (assessor, the row's cells as shown)
 
 
 GAP = mark_safe(" <strong>gap</strong>")
@@ -47,7 +48,10 @@ def cell(planned: int, available: int) -> SafeString:
         return NONE
     gap = bool(available and not planned)
     css = "table-danger" if gap else "table-success" if planned else ""
-    return format_html('<td class="{}">{} / {}{}</td>', css, planned, available, GAP if gap else "")
+    # Two counts and constants: nothing to escape, so no format_html for each of the cells.
+    return SafeString(
+        f'<td class="{css}">{int(planned)} / {int(available)}{GAP if gap else ""}</td>'
+    )
 
 
 @dataclass(frozen=True)
@@ -101,16 +105,15 @@ def item_sorts(
 
 
 def learner_names(plan: SamplingPlan) -> dict[int, str]:
-    """The learners' names by registration, of the plan's centre and qualification: the
-    registrations first, then their learners by id (joined in one query, PostgreSQL read every
-    user of the portal)."""
-    learners = dict(
+    """The learners' names by registration, of the plan's centre and qualification, in one
+    query: each name read by the learner's id (joined, PostgreSQL read every user of the
+    portal to find them: 7.6 ms against 0.5 ms at a centre of 1,000)."""
+    name = User.objects.filter(pk=OuterRef("learner_id")).values("full_name")[:1]
+    return dict(
         Registration.objects.filter(centre=plan.centre_id, qualification=plan.qualification_id)
         .order_by()
-        .values_list("pk", "learner_id")
+        .values_list("pk", Subquery(name))
     )
-    names = dict(User.objects.filter(pk__in=set(learners.values())).values_list("pk", "full_name"))
-    return {registration: names[learner] for registration, learner in learners.items()}
 
 
 @dataclass(frozen=True)
@@ -158,27 +161,23 @@ def item_rows(
     ]
 
 
-def sampled_items(items: list[Planned]) -> set[int]:
-    """Which of a plan's items have been sampled, by the items' ids (one query)."""
-    return set(
-        Sample.objects.filter(plan_item__in=[i.pk for i in items])
-        .order_by()
-        .values_list("plan_item_id", flat=True)
-        .distinct()
-    )
+def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
+    """A plan's items, and which of them have been sampled (their ids), in one query."""
+    sampled = Exists(Sample.objects.filter(plan_item=OuterRef("pk")))
+    rows = list(plan.items.order_by().values_list(*PLANNED, sampled))
+    items = [Planned(*row[:-1]) for row in rows]
+    return items, {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
     return kept_work(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
 
 
+PLANNED = ("registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand")
+
+
 def planned(plan: SamplingPlan) -> list[Planned]:
-    return [
-        Planned(*row)
-        for row in plan.items.order_by().values_list(
-            "registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand"
-        )
-    ]
+    return [Planned(*row) for row in plan.items.order_by().values_list(*PLANNED)]
 
 
 def unplanned_work(plan: SamplingPlan) -> list[Work]:
@@ -228,7 +227,12 @@ def coverage(work: list[Work], items: list[Planned]) -> Coverage:
         return Matrix(
             columns,
             [
-                (name, [cell(done[(person, v)], available[(person, v)]) for v, _ in columns])
+                (
+                    name,
+                    SafeString(
+                        "".join(cell(done[(person, v)], available[(person, v)]) for v, _ in columns)
+                    ),
+                )
                 for person, name in people.items()
             ],
         )
@@ -253,7 +257,66 @@ def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, objec
         .order_by("criterion__position", "range_item__position", "knowledge_item__position")
     )
     evidence = Evidence.objects.filter(decisions__in=decisions).distinct().prefetch_related("files")
-    return {"decisions": decisions, "evidence": list(evidence)}
+    return {"decisions": decisions, "rows": decision_rows(decisions), "evidence": list(evidence)}
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A decision as the sample form lists it, its words made once here rather than by a dozen
+    template lookups and filters for each of a unit's decisions."""
+
+    pk: int
+    label: str  # the criterion's number, "Range ..." or "K..."
+    text: str  # what it judged, the first twenty words
+    summary: str  # outcome, who decided and countersigned, method, date, feedback
+
+
+def decision_rows(decisions: list[Decision]) -> list[DecisionRow]:
+    # The choices' labels and each date's words once, not per decision (get_FOO_display and the
+    # date filter cost more than the rest of a row).
+    said = Said(
+        outcomes=choice_labels(Decision, "outcome"),
+        methods=choice_labels(Decision, "method"),
+        dates={on: date_format(on, "j M Y") for on in {d.assessed_on for d in decisions}},
+    )
+    return [DecisionRow(d.pk, *item_words(d), summary(d, said)) for d in decisions]
+
+
+@dataclass(frozen=True)
+class Said:
+    outcomes: dict[str, str]
+    methods: dict[str, str]
+    dates: dict[datetime.date, str]
+
+
+def choice_labels(model: type[Decision], name: str) -> dict[str, str]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return {str(value): str(label) for value, label in field.flatchoices}
+
+
+def item_words(decision: Decision) -> tuple[str, str]:
+    """The label and the first twenty words of what a decision judged."""
+    item: Criterion | RangeItem | KnowledgeItem
+    if decision.criterion:
+        item, label = decision.criterion, decision.criterion.number
+    elif decision.range_item:
+        item, label = decision.range_item, f"Range {decision.range_item.reference}"
+    else:
+        assert decision.knowledge_item is not None
+        item, label = decision.knowledge_item, f"K{decision.knowledge_item.number}"
+    return label, Truncator(item.text).words(20, truncate=" …")
+
+
+def summary(decision: Decision, said: Said) -> str:
+    outcome, method = decision.outcome, decision.method
+    by = f"{said.outcomes.get(outcome, outcome)} by {decision.decided_by.full_name}"
+    if decision.countersigned_by:
+        by += f", countersigned by {decision.countersigned_by.full_name}"
+    parts = [by, said.methods.get(method, method), said.dates[decision.assessed_on]]
+    if decision.feedback:
+        parts.append(f"\u201c{decision.feedback}\u201d")
+    return " · ".join(parts)
 
 
 def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:
@@ -261,17 +324,39 @@ def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:
     return sample.decisions.select_related("criterion", "range_item", "knowledge_item")
 
 
-def iqa_home(user: User, role: Role, today: datetime.date) -> dict[str, object]:
+def iqa_home(
+    user: User, role: Role, today: datetime.date, actions: IqaActions
+) -> dict[str, object]:
+    """The IQA's home: `actions` as `iqa_actions` read them (for the to-do list as well)."""
     plans = SamplingPlan.objects.filter(iqa=user, centre=role.centre).select_related(
         "qualification"
     )
     return {
         "plans": plans,
-        "to_close": actions_to_close(user).select_related("sample__unit"),
-        "overdue": actions_overdue(user, today).select_related("sample__unit"),
+        "to_close": actions.to_close,
+        "overdue": actions.overdue,
         "qualifications": centre_qualifications(role.centre),
         "today": today,
     }
+
+
+@dataclass(frozen=True)
+class IqaActions:
+    """The IQA's open actions the home page lists, soonest due first: those the assessor has
+    answered (to close) and those past their date (overdue); an action can be both."""
+
+    to_close: list[Action]
+    overdue: list[Action]
+
+
+def iqa_actions(user: User, today: datetime.date) -> IqaActions:
+    """Both of the IQA home's lists, read in one query (the to-do list counts them)."""
+    wanted = Q(status=ActionStatus.RESPONDED) | Q(due_on__lt=today)
+    found = list(open_actions(user).filter(wanted).select_related("sample__unit"))
+    return IqaActions(
+        to_close=[a for a in found if a.status == ActionStatus.RESPONDED],
+        overdue=[a for a in found if a.due_on < today],
+    )
 
 
 def open_actions(user: User) -> QuerySet[Action]:
@@ -282,15 +367,6 @@ def open_actions(user: User) -> QuerySet[Action]:
         .filter(still_open("sample__registration__"))
         .exclude(status=ActionStatus.CLOSED)
     )
-
-
-def actions_to_close(user: User) -> QuerySet[Action]:
-    """The IQA's actions the assessor has answered: the IQA reviews and closes them."""
-    return open_actions(user).filter(status=ActionStatus.RESPONDED)
-
-
-def actions_overdue(user: User, today: datetime.date) -> QuerySet[Action]:
-    return open_actions(user).filter(due_on__lt=today)
 
 
 def assessor_actions(user: User) -> QuerySet[Action]:

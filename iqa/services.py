@@ -149,9 +149,10 @@ def plan_generate(
         lock_chain(centre.pk)  # the chain first; the same form sent twice waits here
         # A registration closed since the work was read (a retention run just committed) is
         # left out: what follows would only be refused.
-        still_open = set(
+        still_open = set(  # unordered: the registrations' order joined every learner's name
             Registration.objects.open()
             .filter(pk__in={w.registration for w in proposed})
+            .order_by()
             .values_list("pk", flat=True)
         )
         proposed = [w for w in proposed if w.registration in still_open]

@@ -79,12 +79,11 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     if request.method == "POST":
         return plan_change(request, plan)
-    items = pages.planned(plan)
+    items, sampled = pages.planned_and_sampled(plan)
     covered = pages.coverage(pages.plan_work(plan), items)
     learners = pages.learner_names(plan)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
-    sampled = pages.sampled_items(items)
     context = {
         "plan": plan,
         "page": page,

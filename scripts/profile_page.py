@@ -6,6 +6,7 @@
 The page is fetched as scripts/bench_pages.py fetches it (the busiest person of its role, the
 test client, DEBUG off, writes rolled back), once to warm up and then --rounds times under
 cProfile; the top functions are printed with the median time per fetch and the query count.
+The cache is emptied before each fetch (--keep-cache: not), as the page benchmark does.
 A tool for finding what to fix, not a benchmark: the profiler slows Python code several times.
 """
 
@@ -32,6 +33,11 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
     parser.add_argument("--lines", type=int, default=45)
     parser.add_argument("--small", action="store_true", help="the small centre, not the big")
+    parser.add_argument(
+        "--keep-cache", action="store_true",
+        help="keep what pages put in the cache between fetches (emptied before each by default, "
+        "as scripts/bench_pages.py does)",
+    )  # fmt: skip
     parser.add_argument("--queries", action="store_true", help="print each query and its time")
     parser.add_argument(
         "--explain", type=float, default=0, metavar="MS",
@@ -42,7 +48,13 @@ def main() -> None:
     from scripts.bench_pages import configure
 
     configure(tempfile.mkdtemp(prefix="profile-page-"))
+    from django.core.cache import cache
+
     from scripts.main_pages import PAGES_BY_NAME, centres_by_learners, client_for, prepare, send
+
+    def emptied() -> None:
+        if not args.keep_cache:
+            cache.clear()
 
     page = PAGES_BY_NAME[args.page]
     found = centres_by_learners()
@@ -60,6 +72,7 @@ def main() -> None:
     times = []
     for _ in range(5):
         data = prepare(page, person)
+        emptied()
         began = time.perf_counter()
         send(client, where, data)
         times.append(time.perf_counter() - began)
@@ -76,6 +89,7 @@ def main() -> None:
             finally:
                 seen.append((time.perf_counter() - began, sql, params))
 
+        emptied()
         with connection.execute_wrapper(timed):
             send(client, where, prepare(page, person))
         for seconds, sql, _ in seen:
@@ -90,6 +104,7 @@ def main() -> None:
     profiler = cProfile.Profile()
     for _ in range(args.rounds):
         data = prepare(page, person)
+        emptied()
         profiler.enable()
         send(client, where, data)
         profiler.disable()

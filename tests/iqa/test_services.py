@@ -58,11 +58,14 @@ from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.services import RegistrationDetails, registration_create
-from qualifications.models import Criterion, Unit
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
+from tests.assessment.test_cvq import cvq_registration
 from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 from tests.portfolios.files import pdf
+
+__all__ = ["cvq_registration"]
 
 SIGNED_UNIT = "F/506/2131"  # 9 criteria, all met and signed off: summative
 BEGUN_UNIT = "A/506/2130"  # only 4.1 decided: interim
@@ -582,6 +585,35 @@ def test_a_lock_lifted_from_a_stale_page_is_refused_as_already_lifted(iqa, centr
     with raises(IqaRefused, LOCK_ALREADY_LIFTED):
         sample_lock_lift(sample=stale, reason="Again.", actor=centre_admin)
     assert audit.actions() == []
+
+
+def test_range_and_knowledge_decisions_are_work_on_their_unit_with_their_methods(
+    centre, assessor, cvq_registration
+):
+    cvq_unit = Unit.objects.get(code="U09602")
+    angry = RangeItem.objects.get(unit=cvq_unit, element="1", category="A", number="ii")
+    rights = KnowledgeItem.objects.get(unit=cvq_unit, number="1")
+    for targets, method in (
+        (Targets(range_items=frozenset({angry.pk})), "observation"),
+        (Targets(knowledge_items=frozenset({rights.pk})), "professional_discussion"),
+    ):
+        decision_record(
+            registration=cvq_registration,
+            targets=targets,
+            judgement=Assessed(Outcome.MET, method, ON),
+            evidence=[],
+            actor=assessor,
+        )
+    cvq = cvq_registration.qualification
+    [work] = work_in_period(centre, cvq, PERIOD_STARTS, PERIOD_ENDS)
+    assert (work.registration, work.unit, work.assessor) == (
+        cvq_registration.pk,
+        cvq_unit.pk,
+        assessor.pk,
+    )
+    assert work.methods == {"observation", "professional_discussion"}
+    assert work.deciders == {assessor.pk} and work.stage == Stage.INTERIM
+    assert work_in_period(centre, cvq, ON + datetime.timedelta(days=1), PERIOD_ENDS) == []
 
 
 # The period's work, kept in the cache between writes at the centre

@@ -345,6 +345,15 @@ def test_the_registrations_iqa_sees_the_decisions_of_the_unit_to_sample(
     assert sorted(offered) == sorted(str(d.pk) for d in decisions)
     assert re.findall(r'name="evidence" value="(\d+)"', page) == [str(evidence.pk)]
     assert f"by {assessor.full_name}" in page
+    first = min(decisions, key=lambda d: d.criterion.position)
+    words = first.criterion.text.split()
+    text = " ".join(words[:20]) + (" …" if len(words) > 20 else "")
+    label = f'for="d-{first.pk}"><span class="fw-semibold">{first.criterion.number}</span> {text}</label>'
+    assert label in page
+    said = (
+        f"Met by {assessor.full_name} · Observation by the assessor · 6 Oct 2026 · “Seen at work.”"
+    )
+    assert f'<div class="small">{said}</div>' in page
     # Only this unit's decisions: the begun unit's 4.1 is not offered.
     [begun] = current(assessed, BEGUN_UNIT)
     assert str(begun.pk) not in offered
@@ -423,6 +432,31 @@ def test_an_action_without_a_target_date_is_refused_and_nothing_is_recorded(clie
     assert response.status_code == 200
     assert NO_DATE in shown(response)
     assert nothing_sampled()
+
+
+def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs(
+    client, iqa, assessed
+):
+    client.force_login(iqa)
+    page = shown(client.post(sample_url(assessed), sample_post(assessed, due_1="", feedback="")))
+    [due] = re.findall(r'<input type="date" name="due_1"[^>]*>', page)
+    assert 'class="dateinput form-control is-invalid"' in due and 'aria-invalid="true"' in due
+    assert 'aria-describedby="id_due_1_error"' in due
+    assert (
+        f'<div id="id_due_1_error" class="invalid-feedback"><p id="error_1_id_due_1"><strong>{NO_DATE}'
+        in page
+    )
+    assert '<label for="id_due_1" class="form-label">Target date for action 1</label>' in page
+    feedback = '<label for="id_feedback" class="form-label requiredField">Feedback to the assessor<span class="asteriskField">*</span></label>'
+    assert feedback in page and 'aria-describedby="id_feedback_error"' in page
+    assert (
+        '<legend class="form-label requiredField fs-6">Verdict<span class="asteriskField">*</span></legend>'
+        in page
+    )
+    assert '<label for="id_verdict_0" class="form-check-label">Agree</label>' in page
+    [valid] = re.findall(r'<input type="checkbox" name="valid"[^>]*>', page)
+    assert 'class="checkboxinput form-check-input"' in valid
+    assert '<label for="id_valid" class="form-check-label">Valid: it shows the criteria' in page
 
 
 @pytest.mark.parametrize("persona", ["assessor", "learner", "centre_admin"])
@@ -643,6 +677,20 @@ def test_the_iqas_home_lists_responses_to_review_and_overdue_actions(
     assert ACTION in to_close and LATE_ACTION not in to_close
     assert LATE_ACTION in overdue and ACTION not in overdue
     assert reverse("iqa:sample-detail", args=[action.sample_id]) in to_close
+
+
+def test_the_iqas_home_reads_its_actions_once_for_its_lists_and_its_todo(
+    client, iqa, assessor, action, late
+):
+    action_respond(action=late, response=RESPONSE, actor=assessor)  # answered, and past its date
+    client.force_login(iqa)
+    with CaptureQueriesContext(connection) as seen:
+        page = shown(client.get(reverse("home")))
+    assert sum('FROM "iqa_action"' in q["sql"] for q in seen.captured_queries) == 1
+    assert LATE_ACTION in part(page, "to-close", "</ul>")
+    assert LATE_ACTION in part(page, "overdue", "</ul>") and ACTION not in page
+    assert "1 action answered by the assessor, to close" in page
+    assert "1 action past the date the assessor was given" in page
 
 
 # Documents
