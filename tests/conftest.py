@@ -8,6 +8,7 @@ from django.core.cache import cache
 from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
+from qualifications.kept_units import forget_units
 from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile
 from qualifications.rules.adapter import forget_rules
@@ -44,8 +45,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def rules_built_afresh() -> None:
     """Each test starts with no kept rules of combination: a test that edited the catalogue
     without a new revision (by ORM update) and was rolled back must not leave its rules to the
-    next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`)."""
+    next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`). The same for
+    the kept rows of units' items (`qualifications.kept_units`)."""
     forget_rules()
+    forget_units()
 
 
 @pytest.fixture(autouse=True)
