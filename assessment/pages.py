@@ -117,10 +117,11 @@ def mapped_labels(
     labels = labels_of(rows, set(wanted.values())) if wanted else {}
     found = {pk: labels[key] for pk, key in wanted.items() if key in labels}
     missing = [pk for pk in wanted if pk not in found]
-    for m in Mapping.objects.filter(pk__in=missing).select_related(
-        "criterion__unit", "range_item__unit", "knowledge_item__unit"
-    ):
-        found[m.pk] = (getattr(m.target, "unit_id", 0), item_label(m))
+    if missing:  # not even built otherwise: the ORM takes long to build a query of four joins
+        for m in Mapping.objects.filter(pk__in=missing).select_related(
+            "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        ):
+            found[m.pk] = (getattr(m.target, "unit_id", 0), item_label(m))
     return found
 
 
