@@ -20,7 +20,8 @@ from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Evidence, MappingStatus
-from qualifications.models import Criterion, Unit
+from qualifications.models import Criterion
+from tests.assessment.conftest import rows_of
 from tests.audit import AuditWatch
 from tests.factories import RoleFactory
 from tests.portfolios.files import pdf
@@ -65,7 +66,7 @@ def test_met_criteria_show_on_the_unit_page_and_the_learners_home(registration, 
     )
     rows = {
         r.criterion.number: r.state
-        for _, rs in unit_progress(registration, Unit.objects.get(code="A/506/2130"))
+        for _, rs in unit_progress(registration, rows_of("A/506/2130")).outcomes
         for r in rs
     }
     assert rows["4.1"] == CriterionState.MET and rows["4.2"] == CriterionState.NO_EVIDENCE
