@@ -90,6 +90,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                     judgement=judgement,
                     evidence=[evidence],
                     actor=request.user,
+                    roles=request.roles,
                 )
             except GoneMeanwhile as gone:
                 return gone_redirect(request, gone, registration.pk)

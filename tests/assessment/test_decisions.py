@@ -20,6 +20,7 @@ from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Evidence, MappingStatus
+from qualifications.kept_units import units_rows
 from qualifications.models import Criterion
 from tests.assessment.conftest import rows_of
 from tests.audit import AuditWatch
@@ -236,6 +237,10 @@ def test_deciding_many_items_takes_as_many_queries_as_deciding_one(
             )
         return len(done)
 
+    # The catalogue's rows of the plan's units, as any earlier request would have kept them.
+    units_rows(
+        registration.qualification, registration.planned_units.values_list("unit", flat=True)
+    )
     one = queries(Targets(criteria=criteria("A/506/2130", "1.1")))
     many = queries(
         Targets(
@@ -277,3 +282,33 @@ def test_each_decision_superseding_another_is_logged_with_both(registration, ass
         (second, MappingStatus.CONFIRMED),
     }
     assert audit_verify()[1] is None
+
+
+def test_roles_given_by_the_caller_must_be_the_actors_own(
+    registration, assessor, learner, evidence
+):
+    with pytest.raises(ValueError, match="is not a role of"):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=criteria("A/506/2130", "1.1")),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+            roles=list(learner.roles.all()),
+        )
+    assert not Decision.objects.filter(registration=registration).exists()
+
+
+def test_an_assessor_without_the_role_at_the_centre_is_refused_whatever_roles_are_given(
+    registration, assessor, evidence
+):
+    elsewhere = [r for r in assessor.roles.all() if r.centre_id != registration.centre_id]
+    with pytest.raises(PermissionDenied):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=criteria("A/506/2130", "1.1")),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+            roles=elsewhere,
+        )
