@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from assessment.caseload import RAG_RULE, caseload, waiting_for_review
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, UnitSignOff, unit_of_item
-from assessment.progress import decision_state
+from assessment.progress import state_of
 from assessment.services import unit_missing
 from portal.http import PortalRequest, posted_id, posted_ids
 from portal.links import links_to
@@ -35,17 +35,18 @@ from qualifications.models import Unit
 def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
     """For each kind of item, the state of its current decision, by item id."""
     states: dict[str, dict[int, str]] = {"criteria": {}, "range_items": {}, "knowledge_items": {}}
-    current = Decision.objects.filter(registration=registration, current=True).only(
+    # Plain rows: a learner midway has a few hundred current decisions.
+    current = Decision.objects.filter(registration=registration, current=True).values_list(
         "criterion", "range_item", "knowledge_item", "outcome", "provisional"
     )
-    for d in current:
-        state = decision_state(d) or ""
-        if d.criterion_id:
-            states["criteria"][d.criterion_id] = state
-        elif d.range_item_id:
-            states["range_items"][d.range_item_id] = state
-        elif d.knowledge_item_id:
-            states["knowledge_items"][d.knowledge_item_id] = state
+    for criterion, range_item, knowledge_item, outcome, provisional in current:
+        state = state_of(outcome, provisional)
+        if criterion:
+            states["criteria"][criterion] = state
+        elif range_item:
+            states["range_items"][range_item] = state
+        elif knowledge_item:
+            states["knowledge_items"][knowledge_item] = state
     return states
 
 
