@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -126,7 +126,6 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).count() != len(given):  # removed just before
             raise GoneMeanwhile(EVIDENCE_GONE)
         _refuse_outside_plan_or_signed_off(registration, targets)
-        _refuse_sampled(registration, targets)
         changes = [
             change
             for name, _, wanted in targets.by_kind()
@@ -173,22 +172,6 @@ SAMPLED = (
 )
 
 
-def _refuse_sampled(registration: Registration, targets: Targets) -> None:
-    """Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's)."""
-    for name, _, ids in targets.by_kind():
-        if not ids:  # no query would be sent: spare building it
-            continue
-        sampled = Decision.objects.filter(
-            registration=registration,
-            current=True,
-            samples__isnull=False,
-            samples__lock_lifted_at__isnull=True,
-            **{f"{name}_id__in": ids},
-        ).first()
-        if sampled is not None:
-            raise DecisionRefused(SAMPLED.format(item=sampled.target))
-
-
 def _signed_off_units(registration: Registration) -> list[int]:
     return list(
         UnitSignOff.objects.in_force()
@@ -230,12 +213,21 @@ def _changes_of_kind(
     if not ids:
         return []
     within = {f"{name}_id__in": ids}
-    current = {
-        getattr(d, f"{name}_id"): d
-        for d in Decision.objects.select_for_update()
+    # Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's):
+    # asked in the same statement that locks the current decisions.
+    sampled = Decision.objects.filter(
+        pk=OuterRef("pk"), samples__isnull=False, samples__lock_lifted_at__isnull=True
+    )
+    found = (
+        Decision.objects.select_for_update()
         .filter(registration=registration, current=True, **within)
-        .prefetch_related("evidence")
-    }
+        .annotate(sampled=Exists(sampled))
+        .order_by("pk")
+    )
+    current = {getattr(d, f"{name}_id"): d for d in found.prefetch_related("evidence")}
+    for decision in current.values():
+        if decision.sampled:  # type: ignore[attr-defined]
+            raise DecisionRefused(SAMPLED.format(item=decision.target))
     mappings: dict[int, dict[int, Mapping]] = {}
     for m in Mapping.objects.filter(evidence__in=evidence, **within):
         mappings.setdefault(getattr(m, f"{name}_id"), {})[m.evidence_id] = m
