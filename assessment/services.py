@@ -147,7 +147,16 @@ def _refuse_outside_plan_or_signed_off(registration: Registration, targets: Targ
     """Every item ticked must be in a unit of the plan, and none in a unit signed off. Which
     unit each item is in comes from the plan's units' rows, kept per catalogue revision
     (`qualifications.kept_units`): no query for the items themselves."""
-    rows = units_rows(registration.qualification, plan_unit_ids_for(registration))
+    # The plan's units, each with whether a sign-off in force locks it: one statement.
+    signed_off = UnitSignOff.objects.in_force().filter(
+        registration=registration, unit_id=OuterRef("unit_id")
+    )
+    plan = dict(
+        registration.planned_units.order_by()
+        .annotate(locked=Exists(signed_off))
+        .values_list("unit_id", "locked")
+    )
+    rows = units_rows(registration.qualification, plan)
     unit_of = {
         (name, item.pk): unit
         for unit in rows
@@ -161,9 +170,8 @@ def _refuse_outside_plan_or_signed_off(registration: Registration, targets: Targ
     ticked = [(name, pk) for name, _, ids in targets.by_kind() for pk in sorted(ids)]
     if any(item not in unit_of for item in ticked):
         raise DecisionRefused(NOT_IN_PLAN)
-    locked = set(_signed_off_units(registration))
     for item in ticked:
-        if (unit := unit_of[item]).pk in locked:
+        if plan[(unit := unit_of[item]).pk]:
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=f"{unit.code} {unit.title}"))
 
 
@@ -178,11 +186,6 @@ def _signed_off_units(registration: Registration) -> list[int]:
         .filter(registration=registration)
         .values_list("unit_id", flat=True)
     )
-
-
-def plan_unit_ids_for(registration: Registration) -> list[int]:
-    # In no order: ordered by the units' codes, PostgreSQL had a table more to join.
-    return list(registration.planned_units.order_by().values_list("unit_id", flat=True))
 
 
 @dataclass(frozen=True)
