@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -123,7 +124,10 @@ def decision_record(
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
         given = {e.pk for e in evidence}
-        if Evidence.objects.filter(pk__in=given).count() != len(given):  # removed just before
+        # Marked judged (where it was not yet) and counted in one statement: evidence removed
+        # just before is not counted. A refusal below rolls the mark back with the rest.
+        judged = Coalesce("judged_at", Value(now))
+        if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         _refuse_outside_plan_or_signed_off(registration, targets)
         changes = [
@@ -137,9 +141,6 @@ def decision_record(
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
         made = _write(registration, changes, judgement, evidence, actor, role, now)
-        Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(
-            judged_at=now
-        )
     return made
 
 

@@ -312,3 +312,30 @@ def test_an_assessor_without_the_role_at_the_centre_is_refused_whatever_roles_ar
             actor=assessor,
             roles=elsewhere,
         )
+
+
+def test_evidence_is_marked_judged_at_its_first_decision_and_not_by_a_refused_one(
+    registration, assessor, evidence
+):
+    with pytest.raises(DecisionRefused, match=NOT_IN_PLAN):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=frozenset({10**9})),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+        )
+    assert Evidence.objects.get(pk=evidence.pk).judged_at is None
+    decide = Targets(criteria=criteria("A/506/2130", "1.1"))
+    decision_record(
+        registration=registration, targets=decide, judgement=MET, evidence=[evidence],
+        actor=assessor,
+    )  # fmt: skip
+    first = Evidence.objects.get(pk=evidence.pk).judged_at
+    assert first is not None
+    again = Targets(criteria=criteria("A/506/2130", "1.2"))
+    decision_record(
+        registration=registration, targets=again, judgement=MET, evidence=[evidence],
+        actor=assessor,
+    )  # fmt: skip
+    assert Evidence.objects.get(pk=evidence.pk).judged_at == first
