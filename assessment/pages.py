@@ -20,7 +20,7 @@ from django.utils.text import Truncator
 from assessment.caseload import RAG_RULE, caseload, day_month_year, lines_of
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
-from assessment.progress import decision_state
+from assessment.progress import state_of
 from assessment.services import unit_missing
 from portal.http import PortalRequest, posted_id, posted_ids
 from portal.links import links_to
@@ -39,23 +39,25 @@ from portfolios.models import (
 )
 from portfolios.picker import KINDS, badge, draw, picker_units
 from portfolios.uploads import INLINE_TYPES
+from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Unit
 
 
 def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
     """For each kind of item, the state of its current decision, by item id."""
     states: dict[str, dict[int, str]] = {"criteria": {}, "range_items": {}, "knowledge_items": {}}
-    current = Decision.objects.filter(registration=registration, current=True).only(
+    # Plain rows: a learner midway has a few hundred current decisions.
+    current = Decision.objects.filter(registration=registration, current=True).values_list(
         "criterion", "range_item", "knowledge_item", "outcome", "provisional"
     )
-    for d in current:
-        state = decision_state(d) or ""
-        if d.criterion_id:
-            states["criteria"][d.criterion_id] = state
-        elif d.range_item_id:
-            states["range_items"][d.range_item_id] = state
-        elif d.knowledge_item_id:
-            states["knowledge_items"][d.knowledge_item_id] = state
+    for criterion, range_item, knowledge_item, outcome, provisional in current:
+        state = state_of(outcome, provisional)
+        if criterion:
+            states["criteria"][criterion] = state
+        elif range_item:
+            states["range_items"][range_item] = state
+        elif knowledge_item:
+            states["knowledge_items"][knowledge_item] = state
     return states
 
 
@@ -72,19 +74,25 @@ def item_label(m: Mapping) -> SafeString:
     """The item a mapping or decision is for, as assessment/partials/item_label.html draws it."""
     if m.criterion:
         c = m.criterion
-        return format_html(
-            '<span class="fw-semibold">{} {}</span> {}', c.unit.code, c.number, words(c.text)
-        )
+        return criterion_label(c.unit.code, c.number, c.text)
     if m.range_item:
         r = m.range_item
-        return format_html(
-            '<span class="fw-semibold">{} range {}</span> {}', r.unit.code, r.reference, r.text
-        )
+        return range_label(r.unit.code, r.reference, r.text)
     k = m.knowledge_item
     assert k is not None
-    return format_html(
-        '<span class="fw-semibold">{} K{}</span> {}', k.unit.code, k.number, words(k.text)
-    )
+    return knowledge_label(k.unit.code, k.number, k.text)
+
+
+def criterion_label(code: str, number: str, text: str) -> SafeString:
+    return format_html('<span class="fw-semibold">{} {}</span> {}', code, number, words(text))
+
+
+def range_label(code: str, reference: str, text: str) -> SafeString:
+    return format_html('<span class="fw-semibold">{} range {}</span> {}', code, reference, text)
+
+
+def knowledge_label(code: str, number: str, text: str) -> SafeString:
+    return format_html('<span class="fw-semibold">{} K{}</span> {}', code, number, words(text))
 
 
 def words(text: str) -> str:
@@ -92,23 +100,57 @@ def words(text: str) -> str:
     return Truncator(text).words(24, truncate=" …")
 
 
+def labels_of(
+    units: list[UnitRows], wanted: set[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[int, SafeString]]:
+    """The unit and label of the items wanted (the picker's kind and the item's id) among the
+    units' items: only those, since drawing every item's label would cost more than a query."""
+    found: dict[tuple[str, int], tuple[int, SafeString]] = {}
+    for u in units:
+        for c in u.criteria:
+            if ("criteria", c.pk) in wanted:
+                found["criteria", c.pk] = (u.pk, criterion_label(u.code, c.number, c.text))
+        for r in u.range_items:
+            if ("range_items", r.pk) in wanted:
+                found["range_items", r.pk] = (u.pk, range_label(u.code, r.reference, r.text))
+        for k in u.knowledge_items:
+            if ("knowledge_items", k.pk) in wanted:
+                found["knowledge_items", k.pk] = (u.pk, knowledge_label(u.code, k.number, k.text))
+    return found
+
+
+def mapped_labels(
+    mappings: list[Mapping], rows: list[UnitRows]
+) -> dict[int, tuple[int, SafeString]]:
+    """Each mapping's unit and label, by mapping id: from the plan's units' rows, which the
+    picker has read already, and only for an item outside the plan (its unit taken off the plan
+    after it was mapped) from the database."""
+    wanted = {m.pk: kind_of(m) for m in mappings}
+    labels = labels_of(rows, set(wanted.values())) if wanted else {}
+    found = {pk: labels[key] for pk, key in wanted.items() if key in labels}
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:  # not even built otherwise: the ORM takes long to build a query of four joins
+        for m in Mapping.objects.filter(pk__in=missing).select_related(
+            "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        ):
+            found[m.pk] = (getattr(m.target, "unit_id", 0), item_label(m))
+    return found
+
+
 def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, object]:
     """The review page: the evidence, its files, its mapping and the full item picker."""
-    # Only what the page shows of each mapping and its item: whole rows of three units and
-    # three items a mapping cost more than the rest of the page's data.
-    shown = (
-        *("evidence_id", "status", "feedback"),
-        *("criterion__number", "criterion__text", "criterion__unit__code"),
-        *("range_item__element", "range_item__category", "range_item__number"),
-        *("range_item__text", "range_item__unit__code"),
-        *("knowledge_item__number", "knowledge_item__text", "knowledge_item__unit__code"),
-    )
+    registration = evidence.registration
+    # The mappings alone: their items' labels come from the catalogue's rows the picker reads
+    # (kept per revision), not from six tables joined, which PostgreSQL took longer to plan
+    # than to run.
     mappings = list(
-        evidence.mappings.select_related(
-            "criterion__unit", "range_item__unit", "knowledge_item__unit"
-        ).only(*shown)
+        evidence.mappings.only(
+            "criterion", "range_item", "knowledge_item", "evidence", "status", "feedback"
+        )
     )
-    states = current_decisions(evidence.registration)
+    rows = units_rows(registration.qualification, plan_unit_ids(evidence))
+    labels = mapped_labels(mappings, rows)
+    states = current_decisions(registration)
     review = links_to("assessment:mapping-review")
     for m in mappings:
         kind, pk = kind_of(m)
@@ -116,10 +158,10 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
         # half a millisecond a mapping.
         m.decision_state = states[kind].get(pk, "")  # type: ignore[attr-defined]
         m.badge = mark_safe(badge(m.decision_state))  # type: ignore[attr-defined]
-        m.label = item_label(m)  # type: ignore[attr-defined]
+        m.label = labels[m.pk][1]  # type: ignore[attr-defined]
         m.review_url = review(m.pk)  # type: ignore[attr-defined]
         m.untick = f"{KINDS[kind]}-{pk}"  # type: ignore[attr-defined]
-    closed = evidence.registration.closed_because
+    closed = registration.closed_because
     if posted is not None:
         chosen = {
             "criteria": set(posted.criteria),
@@ -134,9 +176,9 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
             kind, pk = kind_of(m)
             if m.status != MappingStatus.REJECTED and pk not in states[kind] and not closed:
                 chosen[kind].add(pk)
-    units = draw(picker_units(plan_unit_ids(evidence)), chosen, states)
+    units = draw(picker_units(rows), chosen, states)
     files = list(evidence.files.all())
-    mapped_units = {getattr(m.target, "unit_id", None) for m in mappings}
+    mapped_units = {labels[m.pk][0] for m in mappings}
     return {
         "evidence": evidence,
         "closed": closed,

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
-from qualifications.models import Criterion, KnowledgeItem, LearningOutcome, RangeItem, Unit
+from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
 
@@ -178,88 +178,115 @@ class CriterionState:
 
 
 @dataclass(frozen=True)
+class EvidenceLink:
+    """A piece of evidence behind an item, as the unit page links to it."""
+
+    pk: int
+    title: str
+
+
+@dataclass(frozen=True)
 class CriterionProgress:
-    criterion: Criterion
+    criterion: CriterionRow
     state: str
-    evidence: list[Evidence]
-
-
-def unit_progress(
-    registration: Registration, unit: Unit
-) -> list[tuple[LearningOutcome, list[CriterionProgress]]]:
-    """Each outcome of the unit with its criteria, their state and the evidence behind them."""
-    mappings = (
-        Mapping.objects.filter(evidence__registration=registration, criterion__unit=unit)
-        .select_related("evidence")
-        .order_by("evidence__occurred_on")
-    )
-    by_criterion: dict[int, list[Mapping]] = {}
-    for mapping in mappings:
-        by_criterion.setdefault(mapping.criterion_id or 0, []).append(mapping)
-    decided = {
-        d.criterion_id: d
-        for d in Decision.objects.filter(
-            registration=registration, current=True, criterion__unit=unit
-        )
-    }
-    outcomes: list[tuple[LearningOutcome, list[CriterionProgress]]] = []
-    for outcome in unit.outcomes.all():
-        rows = []
-        for criterion in outcome.criteria.all():
-            found = [
-                m for m in by_criterion.get(criterion.pk, []) if m.status != MappingStatus.REJECTED
-            ]
-            state = decision_state(decided.get(criterion.pk)) or (
-                CriterionState.CONFIRMED
-                if any(m.status == MappingStatus.CONFIRMED for m in found)
-                else CriterionState.PROPOSED
-                if found
-                else CriterionState.NO_EVIDENCE
-            )
-            rows.append(CriterionProgress(criterion, state, [m.evidence for m in found]))
-        outcomes.append((outcome, rows))
-    return outcomes
-
-
-def decision_state(decision: Decision | None) -> str | None:
-    if decision is None:
-        return None
-    if decision.outcome != Outcome.MET:
-        return CriterionState.NOT_YET
-    return CriterionState.PENDING if decision.provisional else CriterionState.MET
+    evidence: list[EvidenceLink]
 
 
 @dataclass(frozen=True)
 class ItemProgress:
     kind: str  # "range_item" or "knowledge_item", as in the history address
-    item: RangeItem | KnowledgeItem
+    item: RangeRow | KnowledgeRow
     label: str
     state: str
 
 
-def unit_other_items(registration: Registration, unit: Unit) -> list[ItemProgress]:
-    """A CVQ unit's range and knowledge items, which must be met too, with their states."""
-    decisions = Decision.objects.filter(registration=registration, current=True).filter(
-        Q(range_item__unit=unit) | Q(knowledge_item__unit=unit)
+@dataclass(frozen=True)
+class UnitProgress:
+    """A unit of a registration: each outcome with its criteria, then (a CVQ's) range and
+    knowledge items, which must be met too, each with its state."""
+
+    outcomes: list[tuple[OutcomeRow, list[CriterionProgress]]]
+    other_items: list[ItemProgress]
+
+
+def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
+    """The unit's items (from the catalogue's rows kept per revision) with their states and the
+    evidence behind the criteria: two queries, the current decisions and the mappings on the
+    unit's items, by the items' ids (no join to the catalogue, which cost more to plan than
+    to run)."""
+    items = (
+        Q(criterion_id__in=[c.pk for c in unit.criteria])
+        | Q(range_item_id__in=[r.pk for r in unit.range_items])
+        | Q(knowledge_item_id__in=[k.pk for k in unit.knowledge_items])
     )
-    decided = {(d.range_item_id, d.knowledge_item_id): d for d in decisions}
-    mapped = set(
-        Mapping.objects.filter(evidence__registration=registration)
+    target = ("criterion_id", "range_item_id", "knowledge_item_id")
+    decided = {
+        (c, r, k): state_of(outcome, provisional)
+        for c, r, k, outcome, provisional in Decision.objects.filter(
+            items, registration=registration, current=True
+        ).values_list(*target, "outcome", "provisional")
+    }
+    found: dict[tuple[int | None, int | None, int | None], list[tuple[str, EvidenceLink]]] = {}
+    for c, r, k, status, *link in (
+        Mapping.objects.filter(items, evidence__registration=registration)
         .exclude(status=MappingStatus.REJECTED)
-        .filter(Q(range_item__unit=unit) | Q(knowledge_item__unit=unit))
-        .values_list("range_item_id", "knowledge_item_id")
+        .order_by("evidence__occurred_on")
+        .values_list(*target, "status", "evidence_id", "evidence__title")
+    ):
+        found.setdefault((c, r, k), []).append((status, EvidenceLink(*link)))
+    return UnitProgress(
+        criteria_progress(unit, decided, found), other_progress(unit, decided, found)
     )
+
+
+Key = tuple[int | None, int | None, int | None]
+
+
+def criteria_progress(
+    unit: UnitRows, decided: dict[Key, str], found: dict[Key, list[tuple[str, EvidenceLink]]]
+) -> list[tuple[OutcomeRow, list[CriterionProgress]]]:
+    rows: dict[int, list[CriterionProgress]] = {o.pk: [] for o in unit.outcomes}
+    for criterion in unit.criteria:
+        key = (criterion.pk, None, None)
+        mapped = found.get(key, [])
+        state = decided.get(key) or (
+            CriterionState.CONFIRMED
+            if any(status == MappingStatus.CONFIRMED for status, _ in mapped)
+            else CriterionState.PROPOSED
+            if mapped
+            else CriterionState.NO_EVIDENCE
+        )
+        progress = CriterionProgress(criterion, state, [link for _, link in mapped])
+        rows[criterion.outcome].append(progress)
+    return [(o, rows[o.pk]) for o in unit.outcomes]
+
+
+def other_progress(
+    unit: UnitRows, decided: dict[Key, str], found: dict[Key, list[tuple[str, EvidenceLink]]]
+) -> list[ItemProgress]:
     rows = []
-    key: tuple[int | None, int | None]
-    for r in unit.range_items.order_by("position"):
-        key = (r.pk, None)
-        state = decision_state(decided.get(key)) or _evidence_state(key in mapped)
+    for r in unit.range_items:
+        key: Key = (None, r.pk, None)
+        state = decided.get(key) or _evidence_state(key in found)
         rows.append(ItemProgress("range_item", r, f"Range {r.reference}", state))
-    for k in unit.knowledge_items.order_by("position"):
-        key = (None, k.pk)
-        state = decision_state(decided.get(key)) or _evidence_state(key in mapped)
+    for k in unit.knowledge_items:
+        key = (None, None, k.pk)
+        state = decided.get(key) or _evidence_state(key in found)
         rows.append(ItemProgress("knowledge_item", k, f"K{k.number}", state))
     return rows
+
+
+def decision_state(decision: Decision | None) -> str | None:
+    if decision is None:
+        return None
+    return state_of(decision.outcome, decision.provisional)
+
+
+def state_of(outcome: str, provisional: bool) -> str:
+    """A current decision's state, as the pages show it."""
+    if outcome != Outcome.MET:
+        return CriterionState.NOT_YET
+    return CriterionState.PENDING if provisional else CriterionState.MET
 
 
 def _evidence_state(mapped: bool) -> str:

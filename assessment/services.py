@@ -10,7 +10,8 @@ from typing import Any, Protocol
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -29,6 +30,7 @@ from portfolios.models import (
 )
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
+from qualifications.kept_units import units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
@@ -63,10 +65,21 @@ class Judgement:
     feedback: str = ""
 
 
-def assessor_role(user: User, registration: Registration) -> Role | None:
-    return Role.objects.filter(
-        user=user, centre_id=registration.centre_id, kind=RoleKind.ASSESSOR
-    ).first()
+def assessor_role(
+    user: User, registration: Registration, roles: Iterable[Role] | None = None
+) -> Role | None:
+    """The user's assessor role at the registration's centre: among `roles` when the caller
+    has read them already (a request has, `request.roles`), from the database otherwise."""
+    if roles is None:
+        return Role.objects.filter(
+            user=user, centre_id=registration.centre_id, kind=RoleKind.ASSESSOR
+        ).first()
+    for role in roles:
+        if role.user_id != user.pk:
+            raise ValueError(f"{role} is not a role of {user}.")
+        if role.centre_id == registration.centre_id and role.kind == RoleKind.ASSESSOR:
+            return role
+    return None
 
 
 class DecisionFacts(Protocol):
@@ -119,15 +132,17 @@ def decision_record(
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
+    roles: Iterable[Role] | None = None,
 ) -> list[Decision]:
     """Decide many criteria at once from the same evidence: one action, one decision each.
+    `roles`: the actor's roles, when the caller has read them (a request has).
 
     A trainee's decisions are provisional until countersigned. A new decision supersedes the
     current one on the same item; the old one is kept, and both are in the audit log.
     """
     if actor.pk == registration.learner_id:
         raise PermissionDenied(OWN_REGISTRATION)
-    role = assessor_role(actor, registration)
+    role = assessor_role(actor, registration, roles)
     if role is None or registration.assessor_id != actor.pk:
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if any(e.registration_id != registration.pk for e in evidence):
@@ -137,16 +152,12 @@ def decision_record(
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=DecisionRefused)
         given = {e.pk for e in evidence}
-        if Evidence.objects.filter(pk__in=given).count() != len(given):  # removed just before
+        # Marked judged (where it was not yet) and counted in one statement: evidence removed
+        # just before is not counted. A refusal below rolls the mark back with the rest.
+        judged = Coalesce("judged_at", Value(now))
+        if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
-        units = plan_unit_ids_for(registration)
-        locked = _signed_off_units(registration)
-        if not targets.within(units):
-            raise DecisionRefused(NOT_IN_PLAN)
-        for _, model, ids in targets.by_kind() if locked else []:
-            for item in model._default_manager.filter(pk__in=ids, unit_id__in=locked):
-                raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=item.unit))  # type: ignore[attr-defined]
-        _refuse_sampled(registration, targets)
+        _refuse_outside_plan_or_signed_off(registration, targets)
         changes = [
             change
             for name, _, wanted in targets.by_kind()
@@ -158,31 +169,44 @@ def decision_record(
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
         made = _write(registration, changes, judgement, evidence, actor, role, now)
-        Evidence.objects.filter(pk__in=[e.pk for e in evidence], judged_at__isnull=True).update(
-            judged_at=now
-        )
     return made
+
+
+def _refuse_outside_plan_or_signed_off(registration: Registration, targets: Targets) -> None:
+    """Every item ticked must be in a unit of the plan, and none in a unit signed off. Which
+    unit each item is in comes from the plan's units' rows, kept per catalogue revision
+    (`qualifications.kept_units`): no query for the items themselves."""
+    # The plan's units, each with whether a sign-off in force locks it: one statement.
+    signed_off = UnitSignOff.objects.in_force().filter(
+        registration=registration, unit_id=OuterRef("unit_id")
+    )
+    plan = dict(
+        registration.planned_units.order_by()
+        .annotate(locked=Exists(signed_off))
+        .values_list("unit_id", "locked")
+    )
+    rows = units_rows(registration.qualification, plan)
+    unit_of = {
+        (name, item.pk): unit
+        for unit in rows
+        for name, items in (
+            ("criterion", unit.criteria),
+            ("range_item", unit.range_items),
+            ("knowledge_item", unit.knowledge_items),
+        )
+        for item in items
+    }
+    ticked = [(name, pk) for name, _, ids in targets.by_kind() for pk in sorted(ids)]
+    if any(item not in unit_of for item in ticked):
+        raise DecisionRefused(NOT_IN_PLAN)
+    for item in ticked:
+        if plan[(unit := unit_of[item]).pk]:
+            raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=f"{unit.code} {unit.title}"))
 
 
 SAMPLED = (
     "{item} was sampled by the IQA: its decision is locked until a centre admin lifts the lock."
 )
-
-
-def _refuse_sampled(registration: Registration, targets: Targets) -> None:
-    """Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's)."""
-    for name, _, ids in targets.by_kind():
-        if not ids:  # no query would be sent: spare building it
-            continue
-        sampled = Decision.objects.filter(
-            registration=registration,
-            current=True,
-            samples__isnull=False,
-            samples__lock_lifted_at__isnull=True,
-            **{f"{name}_id__in": ids},
-        ).first()
-        if sampled is not None:
-            raise DecisionRefused(SAMPLED.format(item=sampled.target))
 
 
 def _signed_off_units(registration: Registration) -> list[int]:
@@ -191,10 +215,6 @@ def _signed_off_units(registration: Registration) -> list[int]:
         .filter(registration=registration)
         .values_list("unit_id", flat=True)
     )
-
-
-def plan_unit_ids_for(registration: Registration) -> list[int]:
-    return list(registration.planned_units.values_list("unit_id", flat=True))
 
 
 @dataclass(frozen=True)
@@ -225,12 +245,21 @@ def _changes_of_kind(
     if not ids:
         return []
     within = {f"{name}_id__in": ids}
-    current = {
-        getattr(d, f"{name}_id"): d
-        for d in Decision.objects.select_for_update()
+    # Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's):
+    # asked in the same statement that locks the current decisions.
+    sampled = Decision.objects.filter(
+        pk=OuterRef("pk"), samples__isnull=False, samples__lock_lifted_at__isnull=True
+    )
+    found = (
+        Decision.objects.select_for_update()
         .filter(registration=registration, current=True, **within)
-        .prefetch_related("evidence")
-    }
+        .annotate(sampled=Exists(sampled))
+        .order_by("pk")
+    )
+    current = {getattr(d, f"{name}_id"): d for d in found.prefetch_related("evidence")}
+    for decision in current.values():
+        if decision.sampled:  # type: ignore[attr-defined]
+            raise DecisionRefused(SAMPLED.format(item=decision.target))
     mappings: dict[int, dict[int, Mapping]] = {}
     for m in Mapping.objects.filter(evidence__in=evidence, **within):
         mappings.setdefault(getattr(m, f"{name}_id"), {})[m.evidence_id] = m

@@ -13,7 +13,7 @@ from assessment.progress import CriterionProgress, CriterionState, ItemProgress
 from portal.links import links_to
 from portfolios.models import Registration
 from portfolios.picker import lines
-from qualifications.models import LearningOutcome
+from qualifications.kept_units import OutcomeRow
 
 BADGES = {
     CriterionState.MET: "text-bg-success",
@@ -37,8 +37,8 @@ def label_cell(label: str, text: str, history: str) -> str:
 
 
 def criteria_rows(
-    registration: Registration, outcomes: list[tuple[LearningOutcome, list[CriterionProgress]]]
-) -> list[tuple[LearningOutcome, SafeString]]:
+    registration: Registration, outcomes: list[tuple[OutcomeRow, list[CriterionProgress]]]
+) -> list[tuple[OutcomeRow, SafeString]]:
     """Each outcome with its criteria's rows (label, state, evidence) as one piece of HTML."""
     history = links_to("assessment:item-history", registration.pk, "criterion")
     evidence = links_to("portfolios:evidence-detail")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -23,7 +22,7 @@ from assessment.forms import (
     UnlockForm,
 )
 from assessment.models import Decision, UnitSignOff
-from assessment.progress import unit_other_items, unit_progress
+from assessment.progress import unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
     NOTHING_TO_COUNTERSIGN,
@@ -50,7 +49,7 @@ from portal.refusals import (
 from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected
 from portfolios.mapping import Targets
-from qualifications.models import Criterion, LearningOutcome, Unit
+from qualifications.kept_units import units_rows
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
 NONE_CHOSEN = "Choose at least one decision to countersign."
@@ -91,6 +90,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                     judgement=judgement,
                     evidence=[evidence],
                     actor=request.user,
+                    roles=request.roles,
                 )
             except GoneMeanwhile as gone:
                 return gone_redirect(request, gone, registration.pk)
@@ -271,22 +271,15 @@ def item_history(request: PortalRequest, pk: int, kind: str, item_pk: int) -> Ht
 def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     """One unit of a registration: each criterion's state and the evidence behind it."""
     registration = registration_for(request, pk)
-    outcomes = LearningOutcome.objects.order_by("position").prefetch_related(
-        Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
-    )
-    planned = registration.planned_units.values("unit_id")
-    unit = get_object_or_404(
-        Unit.objects.filter(pk__in=planned).prefetch_related(
-            Prefetch("outcomes", queryset=outcomes)
-        ),
-        pk=unit_pk,
-    )
-    other_items = unit_other_items(registration, unit)
+    if not registration.planned_units.filter(unit_id=unit_pk).exists():
+        raise Http404("No such unit in this registration's plan.")
+    [unit] = units_rows(registration.qualification, [unit_pk])
+    progress = unit_progress(registration, unit)
     context = {
         "registration": registration,
         "unit": unit,
-        "outcomes": criteria_rows(registration, unit_progress(registration, unit)),
-        "other_items": other_items,
-        "other_rows": other_rows(registration, other_items),
+        "outcomes": criteria_rows(registration, progress.outcomes),
+        "other_items": progress.other_items,
+        "other_rows": other_rows(registration, progress.other_items),
     }
     return render(request, "assessment/unit_progress.html", context)

@@ -15,6 +15,7 @@ from portal.models import User
 from portfolios.evidence import GONE, LOCKED, EvidenceGone, EvidenceRejected, require_learner
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
 from portfolios.picker import draw, picker_units
+from qualifications.kept_units import units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 NOT_IN_PLAN = "Some of the chosen items are not in the units of this registration: choose again."
@@ -200,9 +201,10 @@ def picker_context(evidence: Evidence) -> dict[str, object]:
         kind: {ids[n] for ids in mapped if ids[n]}
         for n, kind in enumerate(("criteria", "range_items", "knowledge_items"))
     }
+    rows = units_rows(evidence.registration.qualification, units)
     return {
         "evidence": evidence,
-        "units": draw(picker_units(units), chosen),
+        "units": draw(picker_units(rows), chosen),
         "suggested": suggest_criteria(evidence, unit_ids=units),
         "chosen": chosen,
     }

@@ -15,14 +15,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import normalize_newlines
 
-from qualifications.models import (
-    Criterion,
-    KnowledgeItem,
-    LearningOutcome,
-    RangeItem,
-    Terminology,
-    Unit,
-)
+from qualifications.kept_units import UnitRows
 
 NOTHING = SafeString("")
 
@@ -86,45 +79,26 @@ class PickerUnit:
     knowledge_html: SafeString = NOTHING
 
 
-def picker_units(unit_ids: Iterable[int]) -> list[PickerUnit]:
-    """The units (by code), each with its outcomes and their criteria, its range and its
-    knowledge items (each in the specification's order), in five queries of plain rows."""
-    ids = list(unit_ids)
-    units = {
-        pk: PickerUnit(pk, code, title, terminology == Terminology.ELEMENTS)
-        for pk, code, title, terminology in Unit.objects.filter(pk__in=ids)
-        .order_by("code")
-        .values_list("pk", "code", "title", "terminology")
-    }
-    outcomes: dict[int, Outcome] = {}
-    for pk, unit, number, text in (
-        LearningOutcome.objects.filter(unit__in=ids)
-        .order_by("position", "pk")
-        .values_list("pk", "unit", "number", "text")
-    ):
-        outcomes[pk] = Outcome(number, text)
-        units[unit].outcomes.append(outcomes[pk])
-    for pk, outcome, number, text in (
-        Criterion.objects.filter(unit__in=ids)
-        .order_by("position", "pk")
-        .values_list("pk", "outcome", "number", "text")
-    ):
-        outcomes[outcome].items.append(Item("criteria", pk, number, lines(text)))
-    for pk, unit, element, category, number, heading, text in (
-        RangeItem.objects.filter(unit__in=ids)
-        .order_by("position", "pk")
-        .values_list("pk", "unit", "element", "category", "number", "heading", "text")
-    ):
-        reference = f"{element}{category}({number})"  # RangeItem.reference
-        label = f"{escape(heading)}: {escape(text)}"
-        units[unit].range_items.append(Item("range_items", pk, reference, label))
-    for pk, unit, number, text in (
-        KnowledgeItem.objects.filter(unit__in=ids)
-        .order_by("position", "pk")
-        .values_list("pk", "unit", "number", "text")
-    ):
-        units[unit].knowledge_items.append(Item("knowledge_items", pk, f"K{number}", lines(text)))
-    return list(units.values())
+def picker_units(rows: Iterable[UnitRows]) -> list[PickerUnit]:
+    """The units (as given: by code), each with its outcomes and their criteria, its range and
+    its knowledge items (each in the specification's order), from the catalogue's rows kept per
+    revision (`qualifications.kept_units.units_rows`)."""
+    units = []
+    for u in rows:
+        unit = PickerUnit(u.pk, u.code, u.title, u.uses_elements)
+        outcomes = {o.pk: Outcome(o.number, o.text) for o in u.outcomes}
+        unit.outcomes = list(outcomes.values())
+        for c in u.criteria:
+            outcomes[c.outcome].items.append(Item("criteria", c.pk, c.number, lines(c.text)))
+        unit.range_items = [
+            Item("range_items", r.pk, r.reference, f"{escape(r.heading)}: {escape(r.text)}")
+            for r in u.range_items
+        ]
+        unit.knowledge_items = [
+            Item("knowledge_items", k.pk, f"K{k.number}", lines(k.text)) for k in u.knowledge_items
+        ]
+        units.append(unit)
+    return units
 
 
 def draw(

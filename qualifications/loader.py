@@ -39,7 +39,7 @@ from qualifications.models import (
     Terminology,
     Unit,
 )
-from qualifications.revisions import revise_all
+from qualifications.revisions import deferred, revise_all
 
 AVAILABLE = "available"  # the group name for units of a qualification without published rules
 
@@ -65,7 +65,7 @@ def catalogue_load(paths: Sequence[Path] | None = None, *, force: bool = False) 
     documents = [(path, path.read_bytes()) for path in paths]
     parsed = [(path.name, parse(path, raw)) for path, raw in documents]
     units = merge_units(parsed)
-    with transaction.atomic():
+    with transaction.atomic(), deferred():
         for (path, raw), (_, data) in zip(documents, parsed, strict=True):
             digest = hashlib.sha256(raw).hexdigest()
             known = CatalogueFile.objects.filter(name=path.name, sha256=digest).exists()

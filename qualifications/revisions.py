@@ -6,7 +6,9 @@ admin) calls `revise` in the same transaction as its edit, so once the edit is v
 revision is too, and the next request in every process builds the rules again. Any other save
 or delete of a row the rules are read from (a shell, a script, a test) renews it too, through
 model signals connected in `QualificationsConfig.ready`; only queryset `update()`/`bulk_create`
-writes elsewhere must call `revise` themselves. The claim readiness kept on registrations
+writes elsewhere must call `revise` themselves. The items of a unit (outcomes, criteria, range
+and knowledge items) renew it too: the pages keep them per revision as well
+(`qualifications.kept_units`). The claim readiness kept on registrations
 (`portfolios.ClaimReadiness`) is stamped with the revision it was worked out under, so the same
 renewal puts it out of date (decision 19).
 """
@@ -14,17 +16,23 @@ renewal puts it out of date (decision 19).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Model, Q
 
 from qualifications.models import (
     BarredCombination,
+    Criterion,
     Equivalence,
+    KnowledgeItem,
+    LearningOutcome,
     LevelRule,
     Qualification,
     QualificationUnit,
+    RangeItem,
     RuleGroup,
     Unit,
 )
@@ -63,6 +71,23 @@ RULE_PARTS: tuple[type[Model], ...] = (
     Unit,
 )
 RULE_SETS = (BarredCombination.units.through, Equivalence.satisfied_by.through)
+# The rows of a unit's items, kept per revision by `qualifications.kept_units`.
+UNIT_ITEMS: tuple[type[Model], ...] = (LearningOutcome, Criterion, RangeItem, KnowledgeItem)
+
+# Set while the loader writes the catalogue: it renews every revision once at the end, in the
+# same transaction, instead of once for each of the thousands of rows it saves.
+_deferred: ContextVar[bool] = ContextVar("revisions_deferred", default=False)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Saves and deletes inside renew no revision: the caller must `revise_all` before the end
+    of its transaction."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
 
 
 def revise_for(instance: Model) -> None:
@@ -71,6 +96,8 @@ def revise_for(instance: Model) -> None:
         revise(qualifications=[instance.pk])
     elif isinstance(instance, Unit):
         revise(units=[instance.pk])
+    elif isinstance(instance, UNIT_ITEMS):
+        revise(units=[instance.unit_id])  # type: ignore[attr-defined]
     else:
         revise(qualifications=[instance.qualification_id])  # type: ignore[attr-defined]
 
@@ -78,12 +105,13 @@ def revise_for(instance: Model) -> None:
 def catalogue_row_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     """A row the rules are read from was saved or deleted. `update()` on the qualification
     itself sends no signal, so renewing it here cannot call itself again."""
-    revise_for(instance)
+    if not _deferred.get():
+        revise_for(instance)
 
 
 def catalogue_set_changed(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
     """The units of a barred combination or an equivalence changed (sent before and after)."""
-    if action.startswith("post_"):
+    if action.startswith("post_") and not _deferred.get():
         revise_for(instance)
 
 
@@ -91,7 +119,7 @@ def connect_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     post_save.connect(catalogue_row_changed, sender=Qualification, dispatch_uid="revise-q")
-    for model in RULE_PARTS:
+    for model in RULE_PARTS + UNIT_ITEMS:
         uid = f"revise-{model._meta.label_lower}"
         post_save.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-delete")

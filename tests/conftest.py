@@ -9,6 +9,7 @@ from hypothesis import settings
 
 from portal.models import Centre, RoleKind, User
 from qualifications.catalogue_files import read
+from qualifications.kept_units import forget_units
 from qualifications.models import CatalogueFile, Qualification
 from qualifications.rules.adapter import forget_rules
 from tests.catalogue import SFJ_FILE, TEST_WORLD_SFJ, load_test_world
@@ -45,8 +46,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def rules_built_afresh() -> None:
     """Each test starts with no kept rules of combination: a test that edited the catalogue
     without a new revision (by ORM update) and was rolled back must not leave its rules to the
-    next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`)."""
+    next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`). The same for
+    the kept rows of units' items (`qualifications.kept_units`)."""
     forget_rules()
+    forget_units()
 
 
 @pytest.fixture(autouse=True)

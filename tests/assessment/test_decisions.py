@@ -20,7 +20,9 @@ from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Evidence, MappingStatus
-from qualifications.models import Criterion, Unit
+from qualifications.kept_units import units_rows
+from qualifications.models import Criterion
+from tests.assessment.conftest import rows_of
 from tests.audit import AuditWatch
 from tests.factories import RoleFactory
 from tests.portfolios.files import pdf
@@ -65,7 +67,7 @@ def test_met_criteria_show_on_the_unit_page_and_the_learners_home(registration, 
     )
     rows = {
         r.criterion.number: r.state
-        for _, rs in unit_progress(registration, Unit.objects.get(code="A/506/2130"))
+        for _, rs in unit_progress(registration, rows_of("A/506/2130")).outcomes
         for r in rs
     }
     assert rows["4.1"] == CriterionState.MET and rows["4.2"] == CriterionState.NO_EVIDENCE
@@ -235,6 +237,10 @@ def test_deciding_many_items_takes_as_many_queries_as_deciding_one(
             )
         return len(done)
 
+    # The catalogue's rows of the plan's units, as any earlier request would have kept them.
+    units_rows(
+        registration.qualification, registration.planned_units.values_list("unit", flat=True)
+    )
     one = queries(Targets(criteria=criteria("A/506/2130", "1.1")))
     many = queries(
         Targets(
@@ -276,3 +282,60 @@ def test_each_decision_superseding_another_is_logged_with_both(registration, ass
         (second, MappingStatus.CONFIRMED),
     }
     assert audit_verify()[1] is None
+
+
+def test_roles_given_by_the_caller_must_be_the_actors_own(
+    registration, assessor, learner, evidence
+):
+    with pytest.raises(ValueError, match="is not a role of"):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=criteria("A/506/2130", "1.1")),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+            roles=list(learner.roles.all()),
+        )
+    assert not Decision.objects.filter(registration=registration).exists()
+
+
+def test_an_assessor_without_the_role_at_the_centre_is_refused_whatever_roles_are_given(
+    registration, assessor, evidence
+):
+    elsewhere = [r for r in assessor.roles.all() if r.centre_id != registration.centre_id]
+    with pytest.raises(PermissionDenied):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=criteria("A/506/2130", "1.1")),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+            roles=elsewhere,
+        )
+
+
+def test_evidence_is_marked_judged_at_its_first_decision_and_not_by_a_refused_one(
+    registration, assessor, evidence
+):
+    with pytest.raises(DecisionRefused, match=NOT_IN_PLAN):
+        decision_record(
+            registration=registration,
+            targets=Targets(criteria=frozenset({10**9})),
+            judgement=MET,
+            evidence=[evidence],
+            actor=assessor,
+        )
+    assert Evidence.objects.get(pk=evidence.pk).judged_at is None
+    decide = Targets(criteria=criteria("A/506/2130", "1.1"))
+    decision_record(
+        registration=registration, targets=decide, judgement=MET, evidence=[evidence],
+        actor=assessor,
+    )  # fmt: skip
+    first = Evidence.objects.get(pk=evidence.pk).judged_at
+    assert first is not None
+    again = Targets(criteria=criteria("A/506/2130", "1.2"))
+    decision_record(
+        registration=registration, targets=again, judgement=MET, evidence=[evidence],
+        actor=assessor,
+    )  # fmt: skip
+    assert Evidence.objects.get(pk=evidence.pk).judged_at == first

@@ -3,11 +3,12 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from assessment.progress import CriterionState, progress_of, unit_progress
+from assessment.progress import CriterionState, EvidenceLink, progress_of, unit_progress
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Mapping, MappingStatus
 from portfolios.services import RegistrationDetails, registration_create
+from qualifications.kept_units import read_units
 from qualifications.models import Criterion, Qualification, Unit
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
 from tests.portfolios.files import upload
@@ -45,10 +46,11 @@ def test_the_unit_page_gives_each_criterion_its_state_and_evidence(registration,
     first, second = Criterion.objects.filter(unit=unit).order_by("position")[:2]
     evidence = add_evidence(registration, learner, 1, [first.pk, second.pk])
     Mapping.objects.filter(criterion=second).update(status=MappingStatus.CONFIRMED)
-    rows = {row.criterion.number: row for _, rs in unit_progress(registration, unit) for row in rs}
+    progress = unit_progress(registration, read_units([unit.pk])[unit.pk])
+    rows = {row.criterion.number: row for _, rs in progress.outcomes for row in rs}
     assert rows[first.number].state == CriterionState.PROPOSED
     assert rows[second.number].state == CriterionState.CONFIRMED
-    assert rows[first.number].evidence == [evidence]
+    assert rows[first.number].evidence == [EvidenceLink(evidence.pk, evidence.title)]
     assert rows["5.2"].state == CriterionState.NO_EVIDENCE
 
 

@@ -34,6 +34,7 @@ from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Unit
+from tests.assessment.conftest import rows_of
 from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
@@ -118,7 +119,7 @@ def actions():
 def state_of(registration, unit, number):
     rows = {
         r.criterion.number: r.state
-        for _, rs in unit_progress(registration, Unit.objects.get(code=unit))
+        for _, rs in unit_progress(registration, rows_of(unit)).outcomes
         for r in rs
     }
     return rows[number]

@@ -98,8 +98,10 @@ def test_signed_off_and_countersigned_the_unit_is_achieved_and_its_credits_count
 def test_decisions_of_a_signed_off_unit_are_locked(registration, assessor, evidence):
     meet(registration, assessor, evidence)
     sign(registration, assessor)
-    with pytest.raises(DecisionRefused, match="is signed off: its decisions are locked"):
+    with pytest.raises(DecisionRefused) as refused:
         meet(registration, assessor, evidence, numbers=["1.1"])
+    unit = Unit.objects.get(code=UNIT)
+    assert str(refused.value) == f"{unit} is signed off: its decisions are locked."
 
 
 def test_what_is_missing_names_each_item_by_its_current_decision_in_this_unit_only(

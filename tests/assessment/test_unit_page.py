@@ -34,3 +34,27 @@ def test_each_criterion_shows_its_history_its_state_and_its_evidence_escaped(
     ) in html
     assert '<span class="badge text-bg-light border">No evidence yet</span></td><td>—</td>' in html
     assert html.count('class="small d-block"') == Criterion.objects.filter(unit=unit).count()
+
+
+def test_a_unit_outside_the_registrations_plan_is_not_found(client, registration, learner):
+    planned = registration.planned_units.values("unit_id")
+    elsewhere = Unit.objects.exclude(pk__in=planned).order_by("pk")[0]
+    client.force_login(learner)
+    url = reverse("assessment:unit-progress", args=[registration.pk, elsewhere.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_the_unit_page_reads_the_catalogue_once_and_then_only_the_learners_rows(
+    client, registration, learner, django_assert_num_queries
+):
+    unit = Unit.objects.get(code=UNIT)
+    criteria = list(Criterion.objects.filter(unit=unit).order_by("position")[:3])
+    add_evidence(registration, learner, 1, [c.pk for c in criteria])
+    client.force_login(learner)
+    url = reverse("assessment:unit-progress", args=[registration.pk, unit.pk])
+    client.get(url)  # the catalogue's rows read and kept
+    # The session, the user, the roles, the registration, the plan, the current decisions and
+    # the mappings: whatever the number of items and evidence.
+    with django_assert_num_queries(7):
+        page = client.get(url)
+    assert page.content.decode().count('<span class="badge text-bg-info">') == 3

@@ -10,6 +10,7 @@ from django.urls import reverse
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.picker import draw, lines, picker_units
+from qualifications.kept_units import read_units
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.portfolios.files import pdf
 
@@ -28,7 +29,8 @@ def test_a_cvq_units_elements_range_and_knowledge_are_drawn_in_the_specification
 ):
     unit = Unit.objects.get(code="U09602")
     [drawn] = draw(
-        picker_units([unit.pk]), {"criteria": set(), "range_items": set(), "knowledge_items": set()}
+        picker_units(read_units([unit.pk]).values()),
+        {"criteria": set(), "range_items": set(), "knowledge_items": set()},
     )
     assert drawn.uses_elements
     assert [o.number for o in drawn.outcomes] == list(
@@ -55,7 +57,7 @@ def test_items_are_ticked_and_badged_only_where_chosen_and_decided(catalogue_db)
     chosen = {"criteria": {one.pk}, "range_items": set(), "knowledge_items": set()}
     states = {"criteria": {two.pk: "Met", three.pk: "Met, awaiting countersignature"}}
     states |= {"range_items": {}, "knowledge_items": {}}
-    [drawn] = draw(picker_units([unit.pk]), chosen, states)
+    [drawn] = draw(picker_units(read_units([unit.pk]).values()), chosen, states)
     html = "".join(o.html for o in drawn.outcomes)
     assert f'id="c-{one.pk}" checked>' in html
     assert f'id="c-{two.pk}">' in html and f'id="c-{three.pk}">' in html

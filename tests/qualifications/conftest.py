@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from qualifications.models import AwardingOrganisation, CatalogueFile, Qualification, Unit
+from qualifications.revisions import deferred
 
 
 def unit(code: str, credits: int, level: int = 2, criteria: int = 2, **extra: Any) -> dict:
@@ -102,11 +103,13 @@ def catalogue() -> dict:
 
 @pytest.fixture
 def without_the_real_catalogue(db) -> None:
-    """The test database holds the real catalogue; these tests want only their own."""
-    Qualification.objects.all().delete()
-    Unit.objects.all().delete()
-    AwardingOrganisation.objects.all().delete()
-    CatalogueFile.objects.all().delete()
+    """The test database holds the real catalogue; these tests want only their own. (No
+    revision to renew: no qualification is left.)"""
+    with deferred():
+        Qualification.objects.all().delete()
+        Unit.objects.all().delete()
+        AwardingOrganisation.objects.all().delete()
+        CatalogueFile.objects.all().delete()
 
 
 @pytest.fixture

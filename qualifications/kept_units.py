@@ -1,0 +1,162 @@
+"""The catalogue's rows of a qualification's units (outcomes, criteria, range and knowledge
+items), as plain data kept in the process under the qualification's revision.
+
+The pages an assessor and a learner open most (the review and mapping pages' criteria picker,
+unit progress) show every item of a learner's units: five queries of catalogue rows on every
+request, for rows that change only when the catalogue is edited. As the rules of combination
+are (decision 18), they are kept per qualification and `revision`, which every save or delete
+of these rows renews (`qualifications.revisions`): the qualification row the page has read
+anyway says whether the kept rows are still the database's.
+
+Only the qualification's own units (its memberships, read with the rows) are kept under its
+revision, since an edit of a unit renews the revisions of the qualifications using it. A unit
+planned on a registration but no longer part of its qualification is read afresh every time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from qualifications.models import (
+    Criterion,
+    KnowledgeItem,
+    LearningOutcome,
+    Qualification,
+    QualificationUnit,
+    RangeItem,
+    Terminology,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    pk: int
+    number: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    pk: int
+    outcome: int
+    number: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RangeRow:
+    pk: int
+    element: str
+    category: str
+    number: str
+    heading: str
+    text: str
+
+    @property
+    def reference(self) -> str:
+        """As `RangeItem.reference`: "1a(ii)"."""
+        return f"{self.element}{self.category}({self.number})"
+
+
+@dataclass(frozen=True)
+class KnowledgeRow:
+    pk: int
+    number: str
+    text: str
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """A unit and its items, each kind in the specification's order. Immutable: one is shared by
+    every request of the process."""
+
+    pk: int
+    code: str
+    title: str
+    uses_elements: bool
+    outcomes: tuple[OutcomeRow, ...]
+    criteria: tuple[CriterionRow, ...]
+    range_items: tuple[RangeRow, ...]
+    knowledge_items: tuple[KnowledgeRow, ...]
+
+
+# qualification id -> (the revision read at, its units' ids, the rows of those read so far).
+_kept: dict[int, tuple[uuid.UUID, frozenset[int], dict[int, UnitRows]]] = {}
+
+
+def units_rows(qualification: Qualification, unit_ids: Iterable[int]) -> list[UnitRows]:
+    """The units given (by code) with their items, as of the revision on the row given: the
+    qualification's own units are read once a revision, others every time."""
+    ids = set(unit_ids)
+    kept = _kept.get(qualification.pk)
+    if kept is None or kept[0] != qualification.revision:
+        members = frozenset(
+            QualificationUnit.objects.filter(qualification=qualification).values_list(
+                "unit_id", flat=True
+            )
+        )
+        # Every unit of the qualification at once: one reading a revision, whatever units the
+        # next pages ask for.
+        kept = (qualification.revision, members, read_units(members))
+        _kept[qualification.pk] = kept
+    _, members, rows = kept
+    found = {pk: rows[pk] for pk in ids & members if pk in rows}
+    found.update(read_units(ids - found.keys()) if ids - found.keys() else {})
+    return sorted(found.values(), key=lambda u: (u.code, u.pk))
+
+
+def forget_units() -> None:
+    """Drop every kept row (the tests do, as for the kept rules)."""
+    _kept.clear()
+
+
+def read_units(ids: Iterable[int]) -> dict[int, UnitRows]:
+    """The units' rows as the database holds them now: five queries."""
+    ids = list(ids)
+    outcomes: dict[int, list[OutcomeRow]] = {pk: [] for pk in ids}
+    criteria: dict[int, list[CriterionRow]] = {pk: [] for pk in ids}
+    ranges: dict[int, list[RangeRow]] = {pk: [] for pk in ids}
+    knowledge: dict[int, list[KnowledgeRow]] = {pk: [] for pk in ids}
+    in_order = ("position", "pk")
+    for pk, unit, number, text in (
+        LearningOutcome.objects.filter(unit__in=ids)
+        .order_by(*in_order)
+        .values_list("pk", "unit", "number", "text")
+    ):
+        outcomes[unit].append(OutcomeRow(pk, number, text))
+    for pk, unit, outcome, number, text in (
+        Criterion.objects.filter(unit__in=ids)
+        .order_by(*in_order)
+        .values_list("pk", "unit", "outcome", "number", "text")
+    ):
+        criteria[unit].append(CriterionRow(pk, outcome, number, text))
+    for pk, unit, *rest in (
+        RangeItem.objects.filter(unit__in=ids)
+        .order_by(*in_order)
+        .values_list("pk", "unit", "element", "category", "number", "heading", "text")
+    ):
+        ranges[unit].append(RangeRow(pk, *rest))
+    for pk, unit, number, text in (
+        KnowledgeItem.objects.filter(unit__in=ids)
+        .order_by(*in_order)
+        .values_list("pk", "unit", "number", "text")
+    ):
+        knowledge[unit].append(KnowledgeRow(pk, number, text))
+    return {
+        pk: UnitRows(
+            pk,
+            code,
+            title,
+            terminology == Terminology.ELEMENTS,
+            tuple(outcomes[pk]),
+            tuple(criteria[pk]),
+            tuple(ranges[pk]),
+            tuple(knowledge[pk]),
+        )
+        for pk, code, title, terminology in Unit.objects.filter(pk__in=ids).values_list(
+            "pk", "code", "title", "terminology"
+        )
+    }
