@@ -303,7 +303,7 @@ def learner_details_change(
     lock_chain(registration.centre_id)
     # The learner's row, under the lock every write to the person takes (anonymisation too).
     learner = (
-        User.objects.select_for_update()
+        User.objects.select_for_update(of=("self",))
         .select_related("anonymisation")
         .get(pk=registration.learner_id)
     )

@@ -17,6 +17,11 @@ SFJ_FILE = CATALOGUE_DIR / "002-sfj-customer-service-certificate-l2.yaml"
 def load_test_world() -> None:
     """The real catalogue, with the SFJ draft taken as operational (see TEST_WORLD_SFJ)."""
     catalogue_load()
+    take_sfj_as_operational()
+
+
+def take_sfj_as_operational() -> None:
+    """In a database whose real catalogue is loaded: the SFJ draft taken as operational."""
     Qualification.objects.filter(code=TEST_WORLD_SFJ).update(
         status=QualificationStatus.OPERATIONAL,
         status_note="Taken as operational in the test database only (tests/catalogue.py).",

@@ -92,7 +92,8 @@ def register(ada: Page, learner: str, qualification: tuple[str, str], assessor: 
     ada.get_by_role("link", name="Register a learner").first.click()
     ada.get_by_label("Qualification").select_option(label=f"{title} ({code})")
     ada.get_by_role("button", name="Next").click()
-    ada.get_by_label("Learner").select_option(label=learner)
+    # By its id: "Learner" is in the label of the ULN's field too.
+    ada.locator("#id_learner").select_option(label=learner)
     ada.get_by_label("Assessor").select_option(label=assessor)
     ada.get_by_label("IQA").select_option(label="Grace Mensah (grace@example.org)")
     ada.get_by_label("Start date").fill(START.isoformat())

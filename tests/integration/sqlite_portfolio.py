@@ -14,8 +14,10 @@ import django
 def main() -> None:
     django.setup()
     from qualifications.models import Criterion
+    from tests.catalogue import take_sfj_as_operational
     from tests.integration.portfolio import portfolio_made
 
+    take_sfj_as_operational()  # the portfolio is on it, as in every test database
     made = portfolio_made()
     planned = made.registration.planned_units.values("unit_id")
     criteria = Criterion.objects.filter(unit__in=planned).order_by("pk")

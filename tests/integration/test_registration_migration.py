@@ -44,21 +44,30 @@ def before_the_constraint(real_services, transactional_db) -> Iterator[None]:
     try:
         yield
     finally:
-        for registration in Registration.objects.filter(status=RegistrationStatus.ACTIVE):
+        # Only the columns the table had then are read (the model of today has more).
+        active = Registration.objects.filter(status=RegistrationStatus.ACTIVE)
+        for pk, learner, qualification in active.values_list("pk", "learner", "qualification"):
             Registration.objects.filter(
-                learner=registration.learner_id,
-                qualification=registration.qualification_id,
+                learner=learner,
+                qualification=qualification,
                 status=RegistrationStatus.ACTIVE,
-                pk__gt=registration.pk,
+                pk__gt=pk,
             ).update(status=RegistrationStatus.WITHDRAWN)
         migrate()
 
 
 def registered(learner, qualification, centre, status=RegistrationStatus.ACTIVE) -> Registration:
-    # The table as it was: the current model's columns are the same, and no constraint yet.
-    return Registration.objects.create(
-        learner=learner, qualification=qualification, centre=centre, start_date=START, status=status
+    """A registration made as the table was then: its model of the time (columns have been
+    added since), and no constraint yet."""
+    then = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+    made = then.get_model("portfolios", "Registration").objects.create(
+        learner_id=learner.pk,
+        qualification_id=qualification.pk,
+        centre_id=centre.pk,
+        start_date=START,
+        status=status,
     )
+    return Registration(pk=made.pk)
 
 
 def test_duplicates_stop_the_migration_with_a_list_of_them_and_nothing_changes(
