@@ -22,6 +22,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from certification.models import Certificate
+from home.demo import PROQUAL_OPTIONAL  # the demo's choice: 45 credits with the mandatory units
 from portal.models import RoleKind
 from portfolios.models import Registration
 from qualifications.models import Unit
@@ -37,17 +38,6 @@ __all__ = ["as_user"]
 
 PROQUAL = "ProQual Level 2 Diploma in Customer Service"
 PROQUAL_CODE = "601/3576/1"
-PROQUAL_OPTIONAL = (  # the demo's choice: 45 credits with the mandatory units
-    "D/506/2119",
-    "H/506/2154",
-    "K/506/2155",
-    "R/506/2134",
-    "Y/506/2135",
-    "A/506/2158",
-    "L/506/1807",
-    "H/506/1814",
-    "L/506/1869",
-)
 PROQUAL_UNIT = "F/506/2131"  # Understand customers: the unit Noah is certificated for
 CVQ = "Customer Service Level 2"
 CVQ_CODE = "CCA010-02"
