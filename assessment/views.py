@@ -271,7 +271,9 @@ def item_history(request: PortalRequest, pk: int, kind: str, item_pk: int) -> Ht
 def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     """One unit of a registration: each criterion's state and the evidence behind it."""
     registration = registration_for(request, pk)
-    if not registration.planned_units.filter(unit_id=unit_pk).exists():
+    # unit__pk, not unit_id: Django's check that a number fits the column runs for a lookup
+    # on the related model's key, and SQLite raises OverflowError (a 500) for one that does not.
+    if not registration.planned_units.filter(unit__pk=unit_pk).exists():
         raise Http404("No such unit in this registration's plan.")
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
