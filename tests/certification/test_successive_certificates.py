@@ -82,6 +82,9 @@ def test_a_second_unit_certificate_supersedes_the_first_and_both_are_kept(
     assert f"Superseded by {second.number}" in " ".join(
         re.sub(r"<[^>]+>", " ", detail.content.decode()).split()
     )
+    # Replace the later one, not this: only revocation is offered.
+    assert 'value="revoke"' in detail.content.decode()
+    assert 'value="replace"' not in detail.content.decode()
 
 
 def test_the_claims_page_offers_a_new_unit_certificate_and_says_what_is_new(
