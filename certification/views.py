@@ -17,6 +17,7 @@ from certification.readiness import (
     claim_counts,
     claim_list,
     claimable_registrations,
+    units_since,
 )
 from certification.services import (
     ClaimRefused,
@@ -50,14 +51,21 @@ def claims(request: PortalRequest) -> HttpResponse:
     else:
         counts = sum((q.counts for q in qualifications), ClaimCounts())
     within = chosen.pk if chosen else None
+    unit = page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit)
+    units_since(list(unit))  # "2 more units achieved since certificate N"
     context = {
         "full": page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full),
-        "unit": page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit),
+        "unit": unit,
         "waiting": page_of(
             request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
         ),
-        "issued": issued.select_related("registration__learner", "replaced_by").only(
-            *ISSUED_SHOWN, "replaced_by__id", "registration__learner__full_name"
+        "issued": issued.select_related(
+            "registration__learner", "replaced_by", "superseded_by"
+        ).only(
+            *ISSUED_SHOWN,
+            "replaced_by__id",
+            "superseded_by__id",
+            "registration__learner__full_name",
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
@@ -83,7 +91,7 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
     everything = Certificate.objects.of_centre(centre.pk)
     found = everything.select_related(
-        "registration__learner", "registration__qualification", "replaced_by"
+        "registration__learner", "registration__qualification", "replaced_by", "superseded_by"
     )
     search = search_text(request.GET.get("q"))
     if search:
