@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for
+from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
 from certification.readiness import (
     ClaimCounts,
+    QualificationCounts,
     claim_counts,
     claim_list,
     claimable_registrations,
@@ -31,6 +33,7 @@ from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList
+from qualifications.models import Qualification
 
 
 @login_required
@@ -61,8 +64,19 @@ def claims(request: PortalRequest) -> HttpResponse:
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
+        "export_form": export_form(
+            chosen or (qualifications[0] if len(qualifications) == 1 else None)
+        ),
     }
     return render(request, "certification/claims.html", context)
+
+
+def export_form(shown: QualificationCounts | None) -> ExportForm | None:
+    """The AO's files for the qualification the page is showing, in its AO's layouts."""
+    if shown is None:
+        return None
+    qualification = Qualification.objects.select_related("awarding_organisation").get(pk=shown.pk)
+    return ExportForm(qualification=qualification)
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
