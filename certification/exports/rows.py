@@ -59,6 +59,12 @@ class Registered:
     planned_end_date: datetime.date | None
     iqa: str
 
+    @property
+    def registration(self) -> Registered:
+        """Itself: every row the formats take has its registration here, so a column reads a
+        learner's details the same way from a registration as from a unit claimed."""
+        return self
+
     @classmethod
     def of(cls, registration: Registration) -> Registered:
         qualification = registration.qualification
