@@ -93,7 +93,8 @@ AO_REGISTRATION = Column(
 )  # fmt: skip
 ULN = Column("ULN", "`User.uln`, blank where none is held", lambda r: r.registration.learner.uln)
 QUALIFICATION = Column(
-    "Qualification number", "Ofqual's number (`Qualification.number`)",
+    "Qualification number",
+    "Ofqual's number (`Qualification.number`); the portal's code where there is none",
     lambda r: r.registration.qualification_number,
 )  # fmt: skip
 CERTIFICATE = Column(
@@ -202,7 +203,8 @@ CVQ_COMPLETION_COLUMNS = [
     Column("Range covered", "range items met, of the unit's", of_items("range_met", "range_items")),
     Column("Underpinning knowledge", "knowledge items met, of the unit's",
            of_items("knowledge_met", "knowledge_items")),
-    Column("Evidence items", "evidence items mapped to the unit", lambda r: r.evidence_items),
+    Column("Evidence items", "evidence items mapped to the unit (mappings not rejected)",
+           lambda r: r.evidence_items),
     Column("Signed off on", "the assessor's sign-off (`UnitSignOff.signed_at`)",
            lambda r: day(r.signed_off_on)),
     Column("Candidate countersigned on", "`UnitSignOff.learner_signed_at`",

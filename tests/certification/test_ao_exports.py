@@ -5,6 +5,7 @@ and portfolio completion record), and what each refuses."""
 import csv
 import datetime
 import io
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -291,3 +292,11 @@ def test_a_name_a_spreadsheet_would_run_is_written_as_text(registration, assesso
     claim(registration, Kind.FULL, centre_admin)
     rows = parsed(batch_file(batch(registration, Format.RESULTS)).text)
     assert {r["Surname"] for r in rows} == {"'=HYPERLINK(1)"}
+
+
+def test_every_column_is_documented_with_its_source():
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "ao-exports.md").read_text()
+    for layout in FORMATS.values():
+        assert f"### {layout.format.label}" in documented
+        for column in layout.columns:
+            assert f"| {column.header} | {column.source} |" in documented
