@@ -64,19 +64,22 @@ def claims(request: PortalRequest) -> HttpResponse:
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
-        "export_form": export_form(
-            chosen or (qualifications[0] if len(qualifications) == 1 else None)
-        ),
+        "export_form": export_form(qualifications, chosen),
     }
     return render(request, "certification/claims.html", context)
 
 
-def export_form(shown: QualificationCounts | None) -> ExportForm | None:
-    """The AO's files for the qualification the page is showing, in its AO's layouts."""
-    if shown is None:
-        return None
-    qualification = Qualification.objects.select_related("awarding_organisation").get(pk=shown.pk)
-    return ExportForm(qualification=qualification)
+def export_form(
+    listed: list[QualificationCounts], chosen: QualificationCounts | None
+) -> ExportForm | None:
+    """The AO's files for the qualification the page is showing (chosen, or the only one), in
+    its AO's layouts. The listed qualifications are read in one query whether or not one is
+    shown, so the page costs the same queries either way."""
+    found = Qualification.objects.select_related("awarding_organisation").in_bulk(
+        [q.pk for q in listed]
+    )
+    shown = chosen or (listed[0] if len(listed) == 1 else None)
+    return ExportForm(qualification=found[shown.pk]) if shown else None
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
