@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for
+from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
 from certification.readiness import (
     ClaimCounts,
+    QualificationCounts,
     claim_counts,
     claim_list,
     claimable_registrations,
@@ -32,6 +34,7 @@ from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList
+from qualifications.models import Qualification
 
 
 @login_required
@@ -69,8 +72,22 @@ def claims(request: PortalRequest) -> HttpResponse:
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
+        "export_form": export_form(qualifications, chosen),
     }
     return render(request, "certification/claims.html", context)
+
+
+def export_form(
+    listed: list[QualificationCounts], chosen: QualificationCounts | None
+) -> ExportForm | None:
+    """The AO's files for the qualification the page is showing (chosen, or the only one), in
+    its AO's layouts. The listed qualifications are read in one query whether or not one is
+    shown, so the page costs the same queries either way."""
+    found = Qualification.objects.select_related("awarding_organisation").in_bulk(
+        [q.pk for q in listed]
+    )
+    shown = chosen or (listed[0] if len(listed) == 1 else None)
+    return ExportForm(qualification=found[shown.pk]) if shown else None
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
