@@ -71,7 +71,7 @@ def everyone(world: World) -> dict[str, Counter[str]]:
 
 def told(world: World, **ours: Counter[str]) -> dict[str, Counter[str]]:
     """What everybody was told when the world was made, with `ours` changed."""
-    expected = {}
+    expected: dict[str, Counter[str]] = {}
     for side in ("ours", "theirs"):
         # Two decisions on the learner's evidence, a unit to countersign; the assessor hears
         # of the countersignature and of the IQA's action. The certificates were made ready
@@ -156,7 +156,7 @@ def test_a_rendered_certificate_tells_the_learner_and_the_admin_who_claimed_once
     with patch("certification.rendering.render_certificate_pdf", return_value=b"%PDF-1.7"):
         certificate_render(certificate.pk)
         certificate_render(certificate.pk)  # a task delivered twice: nothing more
-    both = Counter({K.CERTIFICATE_READY: 1})
+    both: Counter[str] = Counter({K.CERTIFICATE_READY: 1})
     assert everyone(world) == told(world, learner=both, admin=both)
     for persona, role in ((LEARNER, RoleKind.LEARNER), (ADMIN, RoleKind.CENTRE_ADMIN)):
         notice = Notification.objects.get(
@@ -188,7 +188,7 @@ def notice_for(person: User, key: str = "test:1") -> Notice:
         text=f"Something for {person.full_name}.",
         link="/",
         centre_id=person.roles.get().centre_id,
-        role_kind=person.roles.get().kind,
+        role_kind=RoleKind(person.roles.get().kind),
     )
 
 
