@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from portal.forms import NotificationEmailForm
 from portal.http import PortalRequest
 from portal.listing import page_of
-from portal.models import Notification
+from portal.models import Notification, NotificationEmail
 from portal.notifications import (
     inbox,
     notification_email_set,
@@ -73,10 +73,7 @@ def notification_settings(request: PortalRequest) -> HttpResponse:
         except Refused as refused:
             refused_on_form(form, refused)
         else:
-            messages.success(request, "Saved: " + form_choice_said(form) + ".")
+            said = NotificationEmail(form.cleaned_data["choice"]).label.lower()
+            messages.success(request, f"Saved: {said}.")
             return redirect("notification-list")
     return render(request, "portal/notification_settings.html", {"form": form})
-
-
-def form_choice_said(form: NotificationEmailForm) -> str:
-    return str(dict(form.fields["choice"].choices)[form.cleaned_data["choice"]]).lower()  # type: ignore[attr-defined]
