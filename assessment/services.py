@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from assessment import notices
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.lookups import one_of
@@ -169,6 +170,7 @@ def decision_record(
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
         made = _write(registration, changes, judgement, evidence, actor, role, now)
+        notices.evidence_judged(registration, evidence, made, actor)
     return made
 
 
@@ -552,6 +554,7 @@ def unit_sign_off(
                 "signature": sign_off.signature,
             },
         )
+        notices.unit_signed_off(sign_off)
     return sign_off
 
 
@@ -580,6 +583,7 @@ def unit_learner_countersign(
             subject=f"sign_off:{sign_off.pk}",
             after={"signature": sign_off.learner_signature},
         )
+        notices.unit_countersigned(sign_off)
     return sign_off
 
 
@@ -632,6 +636,8 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
             before=before,
             after={"status": mapping.status, "feedback": mapping.feedback},
         )
+        if not confirm:
+            notices.mapping_rejected(mapping, actor)
     return mapping
 
 

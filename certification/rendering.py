@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from certification import notices
 from certification.models import Certificate, Kind, RenderStatus
 from portal.pdf import render_pdf
 
@@ -79,3 +80,4 @@ def certificate_render(certificate_id: int) -> None:
         certificate.status, certificate.render_error = RenderStatus.READY, ""
         certificate.rendered_at = timezone.now()
         certificate.save(update_fields=["file", "status", "render_error", "rendered_at"])
+        notices.certificate_ready(certificate)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
+from iqa import notices
 from iqa.models import (
     Action,
     ActionStatus,
@@ -348,6 +349,7 @@ def sample_record(
                 "actions": len([a for a in actions if a[0].strip()]),
             },
         )
+        notices.actions_raised(sample)
     return sample
 
 
@@ -388,6 +390,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
             before=before,
             after={"status": action.status, "response": action.response},
         )
+        notices.action_answered(action)
     return action
 
 

@@ -14,7 +14,7 @@ from django.core.validators import MaxLengthValidator
 from django.template.loader import render_to_string
 
 from portal.mail import emails_send
-from portal.models import Invitation, RoleKind, User, normalise_email
+from portal.models import Invitation, NotificationEmail, RoleKind, User, normalise_email
 from portal.services import Invitee, account_password_reset
 
 # The classes crispy-forms' Bootstrap 5 templates give each kind of input, so that a form drawn
@@ -151,3 +151,14 @@ class AuditedSetPasswordForm(SetPasswordForm):
         assert isinstance(self.user, User)
         account_password_reset(account=self.user, password=self.cleaned_data["new_password1"])
         return self.user
+
+
+class NotificationEmailForm(forms.Form):
+    """How a person hears of their notifications by e-mail."""
+
+    choice = forms.ChoiceField(
+        label="E-mail me",
+        choices=NotificationEmail.choices,
+        widget=forms.RadioSelect,
+        help_text="Every notification is in your inbox in the portal, whatever you choose here.",
+    )

@@ -34,6 +34,12 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+class NotificationEmail(models.TextChoices):
+    EACH = "each", "An e-mail for each notification, as it happens"
+    DAILY = "daily", "One e-mail a day with what is new"
+    NONE = "none", "No e-mail: I look in the portal"
+
+
 class UserQuerySet(models.QuerySet["User"]):
     def visible_to(self, viewer: User) -> UserQuerySet:
         """People the viewer may see: themselves and the holders of roles visible to them."""
@@ -101,6 +107,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=10,
         blank=True,
         help_text="Unique Learner Number, from the Learning Records Service (learners in England).",
+    )
+    # How the person hears of their notifications by e-mail (the inbox has them all anyway).
+    notification_email = models.CharField(
+        "e-mail me", max_length=5, choices=NotificationEmail.choices, default=NotificationEmail.EACH
     )
 
     objects: ClassVar[UserManager] = UserManager()
@@ -378,3 +388,57 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
+
+
+class NotificationKind(models.TextChoices):
+    EVIDENCE_JUDGED = "evidence_judged", "Evidence judged"
+    MAPPING_REJECTED = "mapping_rejected", "Mapping rejected"
+    UNIT_SIGNED_OFF = "unit_signed_off", "Unit signed off"
+    UNIT_COUNTERSIGNED = "unit_countersigned", "Unit countersigned"
+    ACTION_RAISED = "action_raised", "IQA action raised"
+    ACTION_ANSWERED = "action_answered", "IQA action answered"
+    CERTIFICATE_READY = "certificate_ready", "Certificate ready"
+
+
+class Notification(models.Model):
+    """Something that happened which one person should know: shown in their inbox, and e-mailed
+    as they chose (`User.notification_email`). Made once per event and person: `key` names the
+    event, and the pair is unique, so a repeated request or a task run twice makes no second."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    key = models.CharField(max_length=100, help_text="The event, e.g. sign_off:42")
+    text = models.TextField()
+    link = models.CharField(max_length=300, help_text="The page where the next step is")
+    # The role the person acts in on that page (a person may hold several).
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    role_kind = models.CharField(max_length=20, choices=RoleKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When its e-mail (on its own or in a daily digest) was queued; empty: not e-mailed yet.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="one_notification_per_event")
+        ]
+        indexes = [
+            # The inbox, newest first.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            # The unread count on every page.
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+            # The daily digest: what is still to be e-mailed.
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(emailed_at__isnull=True, read_at__isnull=True),
+                name="notification_undigested",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -11,6 +11,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.roles.active_role",
+                "portal.notifications.unread",
             ],
         },
     },
@@ -247,7 +249,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "iqa.tasks.requeue_pending_iqa_documents",
         "schedule": SWEEP_SECONDS,
     },
+    # The daily digests of notifications, at DIGEST_HOUR o'clock in TIME_ZONE (or every
+    # DIGEST_SECONDS where that is set: the tests' beat sends it every second).
+    "send-notification-digests": {
+        "task": "portal.tasks.send_notification_digests",
+        "schedule": env.float("DIGEST_SECONDS", default=0.0)
+        or crontab(hour=env.int("DIGEST_HOUR", default=7), minute=0),
+    },
 }
+CELERY_TIMEZONE = TIME_ZONE
 # Where people reach the portal: printed on certificates with the verification address.
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 

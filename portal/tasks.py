@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from portal.forms import PortalPasswordResetForm
 from portal.models import Centre
+from portal.notifications import digests_send
 from portal.services import invitations_resend_to
 
 
@@ -40,3 +41,11 @@ def password_reset_send(email: str, domain: str, use_https: bool) -> None:
         email=form.cleaned_data["email"],
         link_for=lambda token: f"{scheme}://{domain}{reverse('invitation-accept', args=[token])}",
     )
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def send_notification_digests() -> int:
+    """The daily digests of notifications (beat sends this once a day, at DIGEST_HOUR): one
+    e-mail for each person who chose one, with what is new for them. Safe to run twice: what a
+    digest held is marked e-mailed. Returns how many digests were sent."""
+    return digests_send()

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import invitation_views, views
+from portal import invitation_views, notification_views, views
 from portal.forms import AuditedSetPasswordForm, EmailAuthenticationForm
 
 # Uploaded evidence and certificates are never served as plain media files, not even locally:
@@ -51,6 +51,18 @@ urlpatterns = [
         "people/invitations/<int:pk>/withdraw/",
         invitation_views.invitation_withdraw_view,
         name="invitation-withdraw",
+    ),
+    path("notifications/", notification_views.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/", notification_views.notification_open, name="notification-open"),
+    path(
+        "notifications/read/",
+        notification_views.notification_read_all,
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/settings/",
+        notification_views.notification_settings,
+        name="notification-settings",
     ),
     path("admin/", admin.site.urls),
 ]

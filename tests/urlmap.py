@@ -85,6 +85,7 @@ from portal.forms import (
     EmailAuthenticationForm,
     InvitationForm,
     NewcomerPasswordForm,
+    NotificationEmailForm,
     PortalPasswordResetForm,
 )
 from portal.models import Role, User
@@ -251,6 +252,22 @@ URLS: dict[str, Entry] = {
         forms=(AuditedSetPasswordForm,),
     ),
     "password_reset_complete": Entry(get=ANYONE),
+    # Notifications: each person's own, and nobody else's.
+    "notification-list": Entry(get=EVERYONE, get_keys=("page",)),
+    "notification-open": Entry(
+        get=only(LEARNER),
+        post=only(LEARNER),
+        kwargs=pk_of("notification"),
+        private=True,
+        reach=only(LEARNER),
+    ),
+    "notification-read-all": Entry(post=EVERYONE),
+    "notification-settings": Entry(
+        get=EVERYONE,
+        post=EVERYONE,
+        data=lambda side, user: {"choice": "daily"},
+        forms=(NotificationEmailForm,),
+    ),
     # Invitations: the centre admin's, of their own centre only.
     "invitation-list": Entry(get=only(ADMIN)),
     "invitation-create": Entry(

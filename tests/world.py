@@ -24,7 +24,7 @@ from certification.services import certificate_claim
 from iqa.models import Action, DocumentStatus, IqaDocument, Sample, SamplingPlan, Verdict
 from iqa.services import Judgement as Finding
 from iqa.services import document_request, plan_generate, sample_record
-from portal.models import Centre, Invitation, RoleKind, User
+from portal.models import Centre, Invitation, Notification, NotificationKind, RoleKind, User
 from portfolios.bulk import registration_bulk_create
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
@@ -72,6 +72,7 @@ class Side:
     witness_token: str
     invitation: Invitation  # open: a newcomer invited from a CSV file, not yet accepted
     invitation_token: str  # the secret of its link, as e-mailed to the newcomer
+    notification: Notification  # the learner's: their unit signed off, to countersign
     secrets: list[str] = field(default_factory=list)
 
 
@@ -136,6 +137,9 @@ def build_side(
         witness_token=witness_link(registration),
         invitation=invitation,
         invitation_token=invitation_token,
+        notification=Notification.objects.get(
+            recipient=people[LEARNER], kind=NotificationKind.UNIT_SIGNED_OFF
+        ),
         secrets=[
             learner_name,
             people[LEARNER].email,

@@ -72,6 +72,7 @@ def pages_of(demo) -> dict[str, list[str]]:
             reverse("assessment:evidence-review", args=[evidence.pk]),
             reverse("assessment:countersign"),
             reverse("iqa:sample-detail", args=[demo["action"].sample_id]),
+            reverse("notification-list"),
         ],
         "iqa@riverside.test": [
             "/",
@@ -84,6 +85,8 @@ def pages_of(demo) -> dict[str, list[str]]:
             reverse("portfolios:evidence-new", args=[noah.pk]),
             reverse("portfolios:evidence-map", args=[evidence.pk]),
             reverse("portfolios:witness-ask", args=[noah.pk]),
+            reverse("notification-list"),
+            reverse("notification-settings"),
         ],
     }
 
