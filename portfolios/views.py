@@ -241,14 +241,20 @@ def registration_rules(request: PortalRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "The registration is now judged by the current rules.")
             return redirect("portfolios:registration-detail", registration.pk)
-    current_rules = rules_for(registration.qualification)
+    standing = rules_standing(registration)
+    # What a transfer would say of the learner's units, before the admin asks for it.
+    problems = (
+        []
+        if standing["rules_current"]
+        else transfer_plan(registration, rules_for(registration.qualification))[1]
+    )
     context = {
         "form": form,
         "registration": registration,
-        **rules_standing(registration),
+        **standing,
         "pinned_rules": rules_described(registration),
         "current_rules": describe_in_full(registration.qualification),
-        "problems": transfer_plan(registration, current_rules)[1],
+        "problems": problems,
     }
     return render(request, "portfolios/registration_rules.html", context)
 
