@@ -6,7 +6,8 @@ records (units signed off and countersigned); it stops short of claim readiness
 (`certification.readiness`), which adds IQA holds and certificates already issued. The queries
 do not grow with the learners: the registrations, their achieved units, (for the route) their
 chosen units, and the rules of each qualification among them, which a process reads once
-(`qualifications.rules.adapter.rules_for`).
+(`qualifications.rules.adapter.rules_for`), or of the older versions some registrations are
+pinned to (`qualifications.rules.versions`, decision 27).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from assessment.models import UnitSignOff
 from portal.models import Centre
 from portfolios.models import Registration, RegistrationUnit
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
-from qualifications.rules.adapter import rules_for
+from qualifications.rules.versions import Version, pinned_rules, versions_of
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def eligibility_of(
 ) -> list[Eligibility]:
     """The verdict (and, if asked, the shortest route) of every registration given."""
     rows = list(registrations)
+    versions = versions_of(r.pinned_rules_id for r in rows)  # those they are pinned to
     achieved = _codes(
         UnitSignOff.objects.achieved().filter(registration__in=registrations.values("pk"))
     )
@@ -57,7 +59,9 @@ def eligibility_of(
         if with_route
         else {}
     )
-    return [_judged(r, achieved.get(r.pk, ()), chosen.get(r.pk, ()), with_route) for r in rows]
+    return [
+        _judged(r, achieved.get(r.pk, ()), chosen.get(r.pk, ()), with_route, versions) for r in rows
+    ]
 
 
 def _codes(rows: QuerySet[UnitSignOff] | QuerySet[RegistrationUnit]) -> dict[int, list[str]]:
@@ -68,9 +72,13 @@ def _codes(rows: QuerySet[UnitSignOff] | QuerySet[RegistrationUnit]) -> dict[int
 
 
 def _judged(
-    registration: Registration, achieved: Sequence[str], chosen: Sequence[str], with_route: bool
+    registration: Registration,
+    achieved: Sequence[str],
+    chosen: Sequence[str],
+    with_route: bool,
+    versions: dict[int, Version],
 ) -> Eligibility:
-    rules = rules_for(registration.qualification)
+    rules = pinned_rules(registration.qualification, registration.pinned_rules_id, versions)
     route = shortest_route(rules, achieved, chosen=chosen) if with_route else None
     verdict = evaluate(rules, achieved)
     return Eligibility(registration, rules, tuple(sorted(achieved)), verdict, route)

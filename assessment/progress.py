@@ -14,7 +14,7 @@ from assessment.models import Decision, Outcome, UnitSignOff
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
-from qualifications.rules.adapter import rules_for
+from qualifications.rules.versions import pinned_rules, versions_of
 
 
 @dataclass(frozen=True)
@@ -123,14 +123,18 @@ def progress_of(
     registrations: Sequence[Registration], *, with_route: bool = True
 ) -> list[Progress]:
     """Progress for several registrations: a fixed number of counting queries in all, plus the
-    rules of each distinct qualification."""
+    rules of each distinct qualification and the rules versions they are pinned to, where the
+    process has not kept them yet."""
     rules: dict[int, Rules] = {}
+    versions = versions_of(r.pinned_rules_id for r in registrations)
     result = []
     for counts, achieved, plan in _tally(registrations):
-        qualification = counts.registration.qualification
-        if qualification.pk not in rules:
-            rules[qualification.pk] = rules_for(qualification)
-        these = rules[qualification.pk]
+        registration = counts.registration
+        if registration.pinned_rules_id not in rules:
+            rules[registration.pinned_rules_id] = pinned_rules(
+                registration.qualification, registration.pinned_rules_id, versions
+            )
+        these = rules[registration.pinned_rules_id]
         result.append(
             Progress(
                 **{f.name: getattr(counts, f.name) for f in fields(Counts)},

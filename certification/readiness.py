@@ -32,7 +32,7 @@ from portfolios.models import (
 from qualifications.lifecycle import claim_refusal
 from qualifications.models import Unit
 from qualifications.rules import Rules, Verdict, evaluate
-from qualifications.rules.adapter import rules_for
+from qualifications.rules.versions import pinned_rules, versions_of
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def readiness_of(registration: Registration) -> Readiness:
 
 def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     """readiness_of for each registration, in a number of queries that does not grow with the
-    registrations (only with the qualifications among them, whose rules are read once each)."""
+    registrations (only with the qualifications among them, whose rules are read once each, and
+    the rules versions they are pinned to, read in one query where not kept already)."""
     today = timezone.localdate()
     achieved: dict[int, dict[int, str]] = defaultdict(dict)
     printed: dict[str, str] = {}  # unit code -> the reference a certificate prints for it
@@ -83,14 +84,17 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         printed[code] = reference or code  # as `services.snapshot_of` prints it
     blockers = claim_blockers_of(registrations)
     in_force = certificates_in_force([r.pk for r in registrations])
+    # The rules each registration is pinned to: one Rules a version, shared by its learners.
     rules: dict[int, Rules] = {}
+    versions = versions_of(r.pinned_rules_id for r in registrations)
     result = []
     for registration in registrations:
-        if registration.qualification_id not in rules:
-            rules[registration.qualification_id] = rules_for(registration.qualification)
+        pinned = registration.pinned_rules_id
+        if pinned not in rules:
+            rules[pinned] = pinned_rules(registration.qualification, pinned, versions)
         mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
         claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
-        verdict = evaluate(rules[registration.qualification_id], claimable)
+        verdict = evaluate(rules[pinned], claimable)
         held = [reason for pk, reason in held_back.items() if pk in mine]
         full = [r.message for r in verdict.unmet] + held
         if not verdict.eligible and not full:

@@ -97,7 +97,9 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         # The centre's chain first, then the learner's record (the house order: decisions and
         # uploads take them in this order too, so neither waits on the other's).
         lock_chain(registration.centre_id)
-        Registration.objects.lock(registration, refused=ClaimRefused)
+        locked = Registration.objects.lock(registration, refused=ClaimRefused)
+        # Judged by the rules it is pinned to now: a transfer may have moved it (decision 27).
+        registration.pinned_rules_id = locked.pinned_rules_id
         readiness_changed(registration)  # the claims page lists what is not claimed yet
         if kind == Kind.FULL:
             existing = Certificate.objects.filter(

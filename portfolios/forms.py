@@ -330,3 +330,14 @@ class WitnessConfirmForm(forms.Form):
         label="Signature", max_length=200, help_text="Type your name again to sign."
     )
     truthful = forms.BooleanField(label="I confirm that the statement above is true.")
+
+
+class RulesTransferForm(forms.Form):
+    """Why a registration moves to the current rules of combination: kept in the audit log."""
+
+    reason = forms.CharField(
+        label="Reason for the transfer",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        error_messages={"required": "Give the reason: it is kept with the registration's history."},
+    )

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from qualifications.models import Qualification, Unit
+from qualifications.models import Qualification, RulesVersion, Unit
+from qualifications.rules import Rules
+from qualifications.rules.versions import Version, is_current, pinned_rules, version
 
 
 class RegistrationStatus(models.TextChoices):
@@ -201,6 +203,11 @@ class Registration(models.Model):
     qualification = models.ForeignKey(
         Qualification, on_delete=models.PROTECT, related_name="registrations"
     )
+    # The rules of combination it is judged by: those it was made under, until a centre admin
+    # transfers it to the current ones (`registration_transfer_rules`, decision 27).
+    pinned_rules = models.ForeignKey(
+        RulesVersion, on_delete=models.PROTECT, related_name="registrations"
+    )
     assessor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="caseload"
     )
@@ -267,6 +274,20 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner.full_name}: {self.qualification.title}"
+
+    @property
+    def rules(self) -> Rules:
+        """The rules of combination this registration is judged by (its pinned version)."""
+        return pinned_rules(self.qualification, self.pinned_rules_id)
+
+    @property
+    def rules_version(self) -> Version:
+        return version(self.pinned_rules_id)
+
+    @property
+    def rules_are_current(self) -> bool:
+        """Whether a registration made now would be judged by the same rules."""
+        return is_current(self.qualification, self.rules_version)
 
     @property
     def details_missing(self) -> list[str]:

@@ -15,10 +15,12 @@ from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
+from portfolios.readiness import readiness_changed
 from qualifications.lifecycle import registration_refusal
 from qualifications.models import Qualification, Unit
-from qualifications.rules import check_choice
+from qualifications.rules import Rules, check_choice
 from qualifications.rules.adapter import rules_for
+from qualifications.rules.versions import current_version, version
 
 NOT_ADMIN = "Only a centre admin of this centre may register learners or change their units."
 NOT_A = "{person} is not {article} {role} at {centre}."
@@ -40,6 +42,15 @@ ULN_TAKEN = (
 SEX_UNKNOWN = "Sex is written M or F, as the awarding organisations take it: not {value!r}."
 FUNDING_UNKNOWN = "Funding is funded or non-funded (or not yet known): not {value!r}."
 ANONYMISED = "This learner's records are anonymised: their details cannot be changed."
+ALREADY_CURRENT = (
+    "This registration is already judged by the current rules of combination: there is "
+    "nothing to transfer."
+)
+REASON_NEEDED = "Say why the registration moves to the current rules: the reason is kept."
+TRANSFER_REFUSED = (
+    "The learner's units cannot meet the current rules of combination (version {number}), so "
+    "the registration stays on version {pinned}. Under the current rules:"
+)
 
 
 class RegistrationRejected(Refused):
@@ -232,11 +243,12 @@ def number_taken(details: RegistrationDetails) -> list[str]:
 
 
 def unit_plan(
-    qualification: Qualification, optional: Iterable[str]
+    qualification: Qualification, optional: Iterable[str], rules: Rules | None = None
 ) -> tuple[list[Unit], list[str]]:
     """The units of a registration (mandatory ones always included) and, if the choice cannot
-    satisfy the rules of combination, why, in the rules engine's words."""
-    rules = rules_for(qualification)
+    satisfy the rules of combination, why, in the rules engine's words. The rules are those a
+    registration made now is judged by, unless given (an existing registration's own)."""
+    rules = rules_for(qualification) if rules is None else rules
     mandatory = {code for g in rules.groups if g.mandatory for code in g.units}
     chosen = set(optional) | mandatory
     problems = [
@@ -279,7 +291,7 @@ def registration_create(
     if (given := details.identity_to_record()) is not None:
         identity_record(learner=details.learner, given=given, centre=centre, actor=actor)
     registration = _insert(centre, details, actor)
-    _save_units(registration, units)
+    _save_units(registration, units, rules_for(details.qualification))
     audit_append(
         actor=actor,
         action="registration.created",
@@ -341,12 +353,14 @@ def registration_choose_units(
     """Change a registration's optional units, with the same check as at registration."""
     require_centre_admin(actor, registration.centre)
     lock_chain(registration.centre_id)
-    Registration.objects.lock(registration, refused=RegistrationRejected)
-    units, problems = unit_plan(registration.qualification, optional_units)
+    locked = Registration.objects.lock(registration, refused=RegistrationRejected)
+    # The rules it is pinned to, read under the lock: a transfer may just have moved it.
+    rules = locked.rules
+    units, problems = unit_plan(registration.qualification, optional_units, rules)
     if problems:
         raise RegistrationRejected(problems)
     before = sorted(registration.planned_units.values_list("unit__code", flat=True))
-    _save_units(registration, units)
+    _save_units(registration, units, rules)
     after = sorted(u.code for u in units)
     if after != before:
         audit_append(
@@ -370,6 +384,8 @@ def _insert(centre: Centre, details: RegistrationDetails, actor: User) -> Regist
                 centre=centre,
                 learner=details.learner,
                 qualification=details.qualification,
+                # The rules it is made under, for as long as it is not transferred.
+                pinned_rules_id=current_version(details.qualification).id,
                 assessor=details.assessor,
                 iqa=details.iqa,
                 ao_registration_number=details.ao_registration_number.strip(),
@@ -397,11 +413,11 @@ def registration_facts(registration: Registration) -> dict[str, object]:
         "funding": registration.funding,
         "start_date": registration.start_date,
         "planned_end_date": registration.planned_end_date,
+        "rules_version": registration.rules_version.number,
     }
 
 
-def _save_units(registration: Registration, units: list[Unit]) -> None:
-    rules = rules_for(registration.qualification)
+def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> None:
     mandatory = {code for g in rules.groups if g.mandatory for code in g.units}
     registration.planned_units.exclude(unit__in=units).delete()
     existing = set(registration.planned_units.values_list("unit_id", flat=True))
@@ -410,3 +426,59 @@ def _save_units(registration: Registration, units: list[Unit]) -> None:
         for unit in units
         if unit.pk not in existing
     )
+
+
+@transaction.atomic
+def registration_transfer_rules(
+    *, registration: Registration, reason: str, actor: User
+) -> Registration:
+    """Move a registration to the current version of its qualification's rules of combination,
+    as the centre admin of its centre, for the reason given (kept in the audit log).
+
+    The learner's chosen units go with it, with any unit the current rules make mandatory
+    added (and a unit the old rules made mandatory left out if the qualification no longer has
+    it); refused (nothing changed) if the registration is closed or already judged by the
+    current rules, if no reason is given, or if those units, once achieved, would not meet the
+    current rules: then the refusal gives the rules engine's sentences."""
+    require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)
+    locked = Registration.objects.lock(registration, refused=RegistrationRejected)
+    reason = " ".join(reason.split())
+    qualification = locked.qualification
+    if locked.rules_are_current:
+        raise RegistrationRejected(ALREADY_CURRENT)
+    if not reason:
+        raise RegistrationRejected(REASON_NEEDED)
+    target = current_version(qualification)
+    pinned = version(locked.pinned_rules_id)
+    before = sorted(locked.planned_units.values_list("unit__code", flat=True))
+    rules = rules_for(qualification)
+    units, problems = transfer_plan(locked, rules)
+    if problems:
+        heading = TRANSFER_REFUSED.format(number=target.number, pinned=pinned.number)
+        raise RegistrationRejected([heading, *problems])
+    locked.pinned_rules_id = target.id
+    locked.save(update_fields=["pinned_rules"])
+    _save_units(locked, units, rules)
+    after = sorted(u.code for u in units)
+    audit_append(
+        actor=actor,
+        action="registration.rules_transferred",
+        centre_id=locked.centre_id,
+        subject=f"registration:{locked.pk}",
+        before={"rules_version": pinned.number, "units": before},
+        after={"rules_version": target.number, "units": after, "reason": reason},
+    )
+    readiness_changed(locked)
+    registration.pinned_rules_id = target.id
+    return registration
+
+
+def transfer_plan(registration: Registration, rules: Rules) -> tuple[list[Unit], list[str]]:
+    """The units a registration would have under `rules` (the current ones), and why they
+    could not meet them, if they could not: the units the learner chose go with them, with
+    those the rules make mandatory; a unit only the old rules made mandatory goes too while
+    the qualification still has it (the learner may have achieved it)."""
+    planned = registration.planned_units.values_list("unit__code", "mandatory")
+    chosen = [code for code, mandatory in planned if not mandatory or code in rules.units]
+    return unit_plan(registration.qualification, chosen, rules)

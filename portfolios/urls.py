@@ -10,6 +10,7 @@ urlpatterns = [
     path("registrations/bulk/", views.registration_bulk, name="registration-bulk"),
     path("registrations/<int:pk>/", views.registration_detail, name="registration-detail"),
     path("registrations/<int:pk>/units/", views.registration_units, name="registration-units"),
+    path("registrations/<int:pk>/rules/", views.registration_rules, name="registration-rules"),
     path(
         "registrations/<int:pk>/learner/", views.registration_learner, name="registration-learner"
     ),

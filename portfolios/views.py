@@ -18,6 +18,7 @@ from portfolios.forms import (
     LearnerDetailsForm,
     QualificationChoiceForm,
     RegistrationForm,
+    RulesTransferForm,
     UnitChoiceForm,
 )
 from portfolios.models import Registration, RegistrationStatus
@@ -27,11 +28,14 @@ from portfolios.services import (
     learner_details_change,
     registration_choose_units,
     registration_create,
+    registration_transfer_rules,
+    transfer_plan,
 )
-from qualifications.describe import describe_in_full
+from qualifications.describe import describe_in_full, describe_rules
 from qualifications.models import Qualification
 from qualifications.rules import evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
+from qualifications.rules.versions import recorded_current
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
@@ -137,7 +141,7 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
 @login_required
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
-    rules = rules_for(registration.qualification)
+    rules = registration.rules
     planned = list(registration.planned_units.select_related("unit"))
     codes = [p.unit.code for p in planned]
     is_assessor = registration.assessor_id == request.user.pk
@@ -161,8 +165,20 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "closed": registration.closed_because,
         "missing": registration.details_missing,
         "evidence": evidence,
+        **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)
+
+
+def rules_standing(registration: Registration) -> dict[str, object]:
+    """The rules version the registration is pinned to, whether it is the current one, and
+    if not, the current one (if it is numbered yet), for `partials/rules_version.html`."""
+    current = registration.rules_are_current
+    return {
+        "pinned": registration.rules_version,
+        "rules_current": current,
+        "newest": None if current else recorded_current(registration.qualification),
+    }
 
 
 @login_required
@@ -172,7 +188,7 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the centre admin can change a registration's units.")
     if closed := closed_redirect(request, registration):
         return closed
-    rules = rules_for(registration.qualification)
+    rules = registration.rules
     current = list(
         registration.planned_units.filter(mandatory=False).values_list("unit__code", flat=True)
     )
@@ -192,9 +208,55 @@ def registration_units(request: PortalRequest, pk: int) -> HttpResponse:
     context = {
         "form": form,
         "registration": registration,
-        "rules": describe_in_full(registration.qualification),
+        "rules": rules_described(registration),
     }
     return render(request, "portfolios/registration_units.html", context)
+
+
+def rules_described(registration: Registration) -> list[str]:
+    """The rules the registration is judged by, in words: the catalogue's while they are the
+    current ones, else those of the version it is pinned to."""
+    if registration.rules_are_current:
+        return describe_in_full(registration.qualification)
+    return describe_rules(registration.rules)
+
+
+@login_required
+def registration_rules(request: PortalRequest, pk: int) -> HttpResponse:
+    """The rules version a registration is pinned to, against the current one; the centre
+    admin moves it to the current one with a reason (decision 27)."""
+    registration = registration_for(request, pk)
+    if not can_administer(request, registration):
+        raise PermissionDenied("Only the centre admin can move a registration to new rules.")
+    if closed := closed_redirect(request, registration):
+        return closed
+    form = RulesTransferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration_transfer_rules(
+                registration=registration, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except RegistrationRejected as rejected:
+            refused_on_form(form, rejected)
+        else:
+            messages.success(request, "The registration is now judged by the current rules.")
+            return redirect("portfolios:registration-detail", registration.pk)
+    standing = rules_standing(registration)
+    # What a transfer would say of the learner's units, before the admin asks for it.
+    problems = (
+        []
+        if standing["rules_current"]
+        else transfer_plan(registration, rules_for(registration.qualification))[1]
+    )
+    context = {
+        "form": form,
+        "registration": registration,
+        **standing,
+        "pinned_rules": rules_described(registration),
+        "current_rules": describe_in_full(registration.qualification),
+        "problems": problems,
+    }
+    return render(request, "portfolios/registration_rules.html", context)
 
 
 @login_required

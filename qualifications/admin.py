@@ -30,7 +30,8 @@ from qualifications.models import (
     RuleGroup,
     Unit,
 )
-from qualifications.revisions import revise
+from qualifications.revisions import revise, touched
+from qualifications.rules.versions import record_versions
 
 
 class RevisesRules(admin.ModelAdmin):
@@ -48,18 +49,26 @@ class RevisesRules(admin.ModelAdmin):
         # A row moved to another qualification changes the rules of the one it left as well.
         qualifications.add(_pk(form.initial.get("qualification")))
         revise(qualifications=qualifications, units=units)
+        # Their rules as edited become a new version, for registrations made from now on.
+        record_versions(touched(qualifications=qualifications, units=units))
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        # Before the delete: the rows that say which qualifications use it go with it.
-        qualifications, units = self.touches(obj)
-        revise(qualifications=qualifications, units=units)
+        concerned = self.revise_before_delete(obj)
         super().delete_model(request, obj)
+        record_versions(Qualification.objects.filter(pk__in=concerned))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for obj in queryset:
-            qualifications, units = self.touches(obj)
-            revise(qualifications=qualifications, units=units)
+        concerned = {pk for obj in queryset for pk in self.revise_before_delete(obj)}
         super().delete_queryset(request, queryset)
+        record_versions(Qualification.objects.filter(pk__in=concerned))
+
+    def revise_before_delete(self, obj: Any) -> list[int]:
+        """Renew the revisions an object's delete concerns, and say whose: before the delete,
+        as the rows that say which qualifications use it go with it."""
+        qualifications, units = self.touches(obj)
+        revise(qualifications=qualifications, units=units)
+        concerned = touched(qualifications=qualifications, units=units)
+        return list(concerned.values_list("pk", flat=True))
 
 
 def _pk(value: object) -> int | None:

@@ -40,6 +40,7 @@ from qualifications.models import (
     Unit,
 )
 from qualifications.revisions import deferred, revise_all
+from qualifications.rules.versions import record_versions
 
 AVAILABLE = "available"  # the group name for units of a qualification without published rules
 
@@ -79,6 +80,9 @@ def catalogue_load(paths: Sequence[Path] | None = None, *, force: bool = False) 
             # Rules built before this load are out of date in every process. All of them, not
             # only those of the files loaded: a unit is shared between files, and loads are rare.
             revise_all()
+            # A new version of each qualification's rules that changed, numbered now: the
+            # registrations made before keep theirs (decision 27).
+            record_versions(Qualification.objects.all())
     return report
 
 

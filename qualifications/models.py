@@ -488,3 +488,36 @@ class Correction(Ordered):
 
     def __str__(self) -> str:
         return self.where
+
+
+class RulesVersion(models.Model):
+    """A qualification's rules of combination as they stood at one time, numbered 1, 2, ... per
+    qualification: a registration is pinned to the version it was made under, and keeps it
+    when the catalogue changes, until a centre admin transfers it (decision 27).
+
+    Made by `qualifications.rules.versions.current_version` whenever the rules a registration
+    would be made under differ from the newest version (the loader and the catalogue's admin
+    make it as soon as they change the rules). Never changed afterwards: what registrations are
+    judged by must not move under them. `rules` is `qualifications.rules.snapshot.rules_data`.
+    """
+
+    qualification = models.ForeignKey(
+        Qualification, on_delete=models.CASCADE, related_name="rules_versions"
+    )
+    number = models.PositiveIntegerField()
+    # The version the catalogue file declared then (`Qualification.rules_version`).
+    declared_version = models.PositiveSmallIntegerField()
+    rules = models.JSONField()
+    fingerprint = models.CharField(max_length=64)
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["qualification", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["qualification", "number"], name="rules_version_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qualification_id}: rules version {self.number}"

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 
 from qualifications.models import (
     BarredCombination,
@@ -41,20 +41,28 @@ from qualifications.models import (
 def revise(*, qualifications: Iterable[int | None] = (), units: Iterable[int | None] = ()) -> int:
     """Give a new revision to the qualifications given, and to every qualification that uses one
     of the units given (as a member, in an equivalence or in a barred set); how many changed."""
+    concerned = touched(qualifications=qualifications, units=units)
+    return concerned.update(revision=uuid.uuid4())
+
+
+def touched(
+    *, qualifications: Iterable[int | None] = (), units: Iterable[int | None] = ()
+) -> QuerySet[Qualification]:
+    """The qualifications given, and every qualification that uses one of the units given."""
     qualification_ids = {pk for pk in qualifications if pk is not None}
     unit_ids = {pk for pk in units if pk is not None}
     if not (qualification_ids or unit_ids):
-        return 0
-    touched = Q(pk__in=qualification_ids)
+        return Qualification.objects.none()
+    condition = Q(pk__in=qualification_ids)
     if unit_ids:
-        touched |= (
+        condition |= (
             Q(memberships__unit__in=unit_ids)
             | Q(equivalences__unit__in=unit_ids)
             | Q(equivalences__satisfied_by__in=unit_ids)
             | Q(barred_combinations__units__in=unit_ids)
         )
-    ids = Qualification.objects.filter(touched).values("pk")
-    return Qualification.objects.filter(pk__in=ids).update(revision=uuid.uuid4())
+    ids = Qualification.objects.filter(condition).values("pk")
+    return Qualification.objects.filter(pk__in=ids)
 
 
 def revise_all() -> int:

@@ -91,6 +91,7 @@ def build_centre(name: str, admin_email: str, learners: int) -> None:
     from qualifications.models import Qualification
     from qualifications.rules import shortest_route
     from qualifications.rules.adapter import rules_for
+    from qualifications.rules.versions import current_version
 
     slug = name.lower().replace(" ", "-")
     centre = Centre.objects.create(name=name, ao_centre_number=slug[:20])
@@ -120,6 +121,7 @@ def build_centre(name: str, admin_email: str, learners: int) -> None:
             learner=u,
             centre=centre,
             qualification=routes[n % 2][0],
+            pinned_rules_id=current_version(routes[n % 2][0]).id,
             assessor=assessors[n % 20],
             iqa=iqas[n % 2],
             start_date=today - datetime.timedelta(days=200),

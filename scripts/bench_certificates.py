@@ -83,6 +83,7 @@ def build_certificates(count: int) -> list[int]:
     from qualifications.models import Qualification
     from qualifications.rules import shortest_route
     from qualifications.rules.adapter import rules_for
+    from qualifications.rules.versions import current_version
 
     centre = Centre.objects.create(name="Riverside Skills Academy", ao_centre_number="C00001")
     admin = User.objects.create_user(email="admin@bench.example", full_name="Ada Admin")
@@ -102,6 +103,7 @@ def build_certificates(count: int) -> list[int]:
             learner=learner,
             centre=centre,
             qualification=routes[n % len(routes)][0],
+            pinned_rules_id=current_version(routes[n % len(routes)][0]).id,
             start_date=today,
         )
         for n, learner in enumerate(learners)

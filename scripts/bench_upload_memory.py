@@ -66,6 +66,7 @@ def prepare(var_dir: str, size: int) -> tuple[int, str, str]:
     from portal.models import Centre, Role, RoleKind, User
     from portfolios.models import Registration
     from qualifications.models import Qualification
+    from qualifications.rules.versions import current_version
 
     call_command("migrate", verbosity=0)
     centre = Centre.objects.create(name="Benchmark centre")
@@ -73,7 +74,11 @@ def prepare(var_dir: str, size: int) -> tuple[int, str, str]:
     Role.objects.create(user=learner, centre=centre, kind=RoleKind.LEARNER)
     qualification = Qualification.objects.create(code="BENCH", title="Benchmark", level=2)
     registration = Registration.objects.create(
-        learner=learner, centre=centre, qualification=qualification, start_date="2026-09-01"
+        learner=learner,
+        centre=centre,
+        qualification=qualification,
+        pinned_rules_id=current_version(qualification).id,
+        start_date="2026-09-01",
     )
     session = SessionStore()
     session[SESSION_KEY] = str(learner.pk)

@@ -12,6 +12,7 @@ from qualifications.catalogue_files import read
 from qualifications.kept_units import forget_units
 from qualifications.models import CatalogueFile, Qualification
 from qualifications.rules.adapter import forget_rules
+from qualifications.rules.versions import forget_versions
 from tests.catalogue import SFJ_FILE, TEST_WORLD_SFJ, load_test_world
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 
@@ -47,8 +48,10 @@ def rules_built_afresh() -> None:
     """Each test starts with no kept rules of combination: a test that edited the catalogue
     without a new revision (by ORM update) and was rolled back must not leave its rules to the
     next, which may reuse the same ids on SQLite (`qualifications.rules.adapter`). The same for
-    the kept rows of units' items (`qualifications.kept_units`)."""
+    the kept rules versions (`qualifications.rules.versions`) and the kept rows of units' items
+    (`qualifications.kept_units`)."""
     forget_rules()
+    forget_versions()
     forget_units()
 
 

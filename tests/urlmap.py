@@ -97,6 +97,7 @@ from portfolios.forms import (
     LearnerDetailsForm,
     QualificationChoiceForm,
     RegistrationForm,
+    RulesTransferForm,
     UnitChoiceForm,
     WitnessAskForm,
     WitnessConfirmForm,
@@ -342,6 +343,15 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(UnitChoiceForm,),
+    ),
+    "portfolios:registration-rules": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {"reason": "The awarding organisation published new rules."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RulesTransferForm,),
     ),
     "portfolios:registration-learner": Entry(
         get=only(ADMIN),

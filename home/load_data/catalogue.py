@@ -14,6 +14,7 @@ from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile, Criterion, KnowledgeItem, Qualification, RangeItem
 from qualifications.rules import Rules, check_choice, shortest_route
 from qualifications.rules.adapter import rules_for
+from qualifications.rules.versions import current_version
 
 # The kinds of assessable item, in the order of the columns that name them on a mapping or a
 # decision: criterion_id, range_item_id, knowledge_item_id.
@@ -55,6 +56,8 @@ class QualificationInfo:
     id: int
     code: str
     rules: Rules
+    rules_version: int  # the id of the rules version registrations made now are pinned to
+    rules_number: int  # and its number, as the audit log gives it
     units: dict[str, UnitInfo]
     mandatory: frozenset[str]
     choices: tuple[tuple[str, ...], ...]  # each a sorted choice of unit codes
@@ -97,10 +100,13 @@ def read_qualification(qualification: Qualification, rng: random.Random) -> Qual
         if items[m.unit_id]  # a unit with nothing to assess cannot be worked on
     }
     mandatory = frozenset(code for g in rules.groups if g.mandatory for code in g.units)
+    pinned = current_version(qualification)
     return QualificationInfo(
         id=qualification.pk,
         code=qualification.code,
         rules=rules,
+        rules_version=pinned.id,
+        rules_number=pinned.number,
         units=units,
         mandatory=mandatory,
         choices=unit_choices(rules, units, mandatory, rng),

@@ -183,6 +183,7 @@ def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
         learner_id=story.user.id,
         centre_id=ctx.centre_id,
         qualification_id=story.qualification.id,
+        pinned_rules_id=story.qualification.rules_version,
         assessor_id=story.assessor.id,
         iqa_id=story.iqa.id,
         ao_registration_number="",
@@ -208,6 +209,7 @@ def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
         "funding": "",
         "start_date": start.isoformat(),
         "planned_end_date": end.isoformat(),
+        "rules_version": story.qualification.rules_number,
     }
     ctx.batch.record(
         at,

@@ -31,6 +31,7 @@ def many_learners(
             learner=u,
             centre=registration.centre,
             qualification=registration.qualification,
+            pinned_rules_id=registration.pinned_rules_id,
             assessor=assessor or registration.assessor,
             iqa=registration.iqa,
             start_date=registration.start_date,

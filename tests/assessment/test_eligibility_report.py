@@ -17,6 +17,7 @@ from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Registration, RegistrationStatus, RegistrationUnit
 from qualifications.models import Qualification, Unit
 from qualifications.rules.adapter import forget_rules
+from qualifications.rules.versions import current_version, forget_versions
 from tests.factories import CentreFactory
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH
 
@@ -48,9 +49,14 @@ def learners(
         for i in range(n)
     )
     Role.objects.bulk_create(Role(user=u, centre=centre, kind=RoleKind.LEARNER) for u in users)
+    pinned = current_version(qualification).id
     registrations = Registration.objects.bulk_create(
         Registration(
-            learner=u, centre=centre, qualification=qualification, start_date=SIGNED.date()
+            learner=u,
+            centre=centre,
+            qualification=qualification,
+            pinned_rules_id=pinned,
+            start_date=SIGNED.date(),
         )
         for u in users
     )
@@ -174,6 +180,7 @@ def test_an_unknown_or_ambiguous_centre_or_qualification_is_refused_with_exit_2(
 
 def queries(*args: str) -> int:
     forget_rules()  # as in a new process: the rules of each qualification are read once
+    forget_versions()
     with CaptureQueriesContext(connection) as captured:
         report(*args)
     return len(captured)

@@ -72,6 +72,7 @@ def more_learners(registration: Registration, n: int, tag: str) -> list[Registra
             learner=u,
             centre=registration.centre,
             qualification=registration.qualification,
+            pinned_rules_id=registration.pinned_rules_id,
             assessor=registration.assessor,
             iqa=registration.iqa,
             start_date=registration.start_date,

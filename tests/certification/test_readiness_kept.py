@@ -61,6 +61,7 @@ from portfolios.services import (
     RegistrationRejected,
     registration_choose_units,
     registration_create,
+    registration_transfer_rules,
 )
 from privacy.records import LearnerRecords
 from privacy.services import close_registrations
@@ -71,6 +72,7 @@ from tests.portfolios.conftest import SFJ_ENOUGH, START
 ON = datetime.date(2026, 10, 6)
 DUE = datetime.date(2026, 11, 30)
 CREDITED = "SFJ-CS2-07"  # 5 credits of the 15 optional ones the learners choose
+EXTRA = "D/506/2119"  # an optional unit the learners do not choose
 
 
 @dataclass
@@ -436,7 +438,11 @@ def change_rules(world: World, registration: Registration, rng: random.Random) -
         unit = Unit.objects.get(code=CREDITED)
         unit.credits = 1 if unit.credits == 5 else 5
         unit.save()
-    return f"the rules changed ({which})"
+    try:  # the registration moved to them, where its units can meet them
+        transferred(world, registration)
+    except RegistrationRejected:
+        return f"the rules changed ({which}), the registration kept its own"
+    return f"the rules changed ({which}), the registration moved to them"
 
 
 def withdraw(world: World, registration: Registration, rng: random.Random) -> str | None:
@@ -478,14 +484,20 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
         ("the action answered", lambda: respond(world, first, rng), False),
         ("the action closed", lambda: close(world, first, rng), True),
         ("the sample's lock lifted", lambda: lift(world, first, rng), False),
-        ("a group's minimum raised", lambda: set_group_minimum(world, 16), True),
-        ("a group's minimum back", lambda: set_group_minimum(world, 13), True),
-        ("a unit's credits cut", lambda: set_credits(1), True),
-        ("a unit's credits back", lambda: set_credits(5), True),
-        ("the qualification's minimum raised", lambda: set_minimum(world, 40), True),
+        # The registrations keep the rules they were made under (decision 27): a change to the
+        # catalogue alters nothing they are judged by; a transfer to the new rules does.
+        ("a group's minimum raised", lambda: set_group_minimum(world, 16), False),
+        ("a group's minimum back", lambda: set_group_minimum(world, 13), False),
+        ("a unit's credits cut", lambda: set_credits(1), False),
+        ("a unit's credits back", lambda: set_credits(5), False),
+        ("the qualification's minimum raised", lambda: set_minimum(world, 40), False),
+        ("the qualification's minimum back", lambda: set_minimum(world, 27), False),
+        ("a unit made mandatory", lambda: set_group(world, EXTRA, "A"), False),
+        ("the registration moved to the new rules", lambda: transferred(world, first), True),
         ("a unit certificate claimed", lambda: certificate_claim(
             registration=world.fresh(first.pk), kind=Kind.UNIT, actor=world.admin), False),
-        ("the qualification's minimum back", lambda: set_minimum(world, 27), True),
+        ("the unit optional again", lambda: set_group(world, EXTRA, "B"), False),
+        ("the registration moved back", lambda: transferred(world, first), True),
         ("a full certificate claimed", lambda: certificate_claim(
             registration=world.fresh(first.pk), kind=Kind.FULL, actor=world.admin), False),
         ("a certificate replaced", lambda: certificate_replace(
@@ -595,6 +607,21 @@ def set_group_minimum(world: World, credits: int) -> int:
     group.min_credits = credits
     group.save()
     return credits
+
+
+def set_group(world: World, code: str, group: str) -> str:
+    """Move a unit of the qualification to another of its groups (A is mandatory)."""
+    membership = QualificationUnit.objects.get(qualification=world.sfj, unit__code=code)
+    membership.group = RuleGroup.objects.get(qualification=world.sfj, code=group)
+    membership.save()
+    return group
+
+
+def transferred(world: World, registration: Registration) -> Registration:
+    """The registration moved to the rules as they are now, by its centre admin."""
+    return registration_transfer_rules(
+        registration=world.fresh(registration.pk), reason="New rules.", actor=world.admin
+    )
 
 
 def set_credits(credits: int) -> int:

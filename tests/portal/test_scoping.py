@@ -66,12 +66,14 @@ def test_an_assessor_does_not_see_learners_until_they_are_allocated(everyone):
 def test_an_assessor_and_an_iqa_see_the_learners_allocated_to_them_and_no_others(everyone, centre):
     from portfolios.models import Registration
     from qualifications.models import Qualification
+    from qualifications.rules.versions import current_version
 
     qualification = Qualification.objects.create(code="Q1", title="Q", level=2)
     Registration.objects.create(
         learner=everyone["learner"],
         centre=centre,
         qualification=qualification,
+        pinned_rules_id=current_version(qualification).id,
         assessor=everyone["assessor"],
         iqa=everyone["iqa"],
         start_date="2026-09-01",

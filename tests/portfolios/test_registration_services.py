@@ -176,7 +176,11 @@ def test_the_database_refuses_a_second_active_registration_whatever_the_path(
     first = register(centre, centre_admin, learner, sfj)
     with pytest.raises(IntegrityError), transaction.atomic():
         Registration.objects.create(
-            centre=centre, learner=learner, qualification=sfj, start_date=START
+            centre=centre,
+            learner=learner,
+            qualification=sfj,
+            pinned_rules=first.pinned_rules,
+            start_date=START,
         )
     assert list(Registration.objects.filter(learner=learner)) == [first]
 
@@ -260,6 +264,7 @@ def test_registering_a_learner_writes_who_is_registered_on_what_and_with_which_u
         "funding": "",
         "start_date": "2026-09-01",
         "planned_end_date": None,
+        "rules_version": 1,  # the catalogue as loaded: the first version of its rules
         "units": [
             "A/506/2130",
             "F/506/2131",
