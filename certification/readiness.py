@@ -29,6 +29,7 @@ from portfolios.models import (
     Registration,
     RegistrationQuerySet,
 )
+from qualifications.claim_policy import ClaimPolicy, claim_reasons, policy_of
 from qualifications.lifecycle import claim_refusal
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
@@ -42,6 +43,8 @@ class Readiness:
     full_reasons: list[str] = field(default_factory=list)
     unit_reasons: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # IQA's reasons for holding achieved units
+    # The first day a reason lapses by time alone (the AO's minimum period), if any.
+    recheck_on: datetime.date | None = None
 
     @property
     def full_ready(self) -> bool:
@@ -57,8 +60,8 @@ FULL_MET = "The full qualification is met: claim the full certificate instead."
 
 
 def readiness_of(registration: Registration) -> Readiness:
-    """Claim readiness from achieved units, the rules of combination, IQA blockers and the
-    qualification's lifecycle on this day."""
+    """Claim readiness from achieved units, the rules of combination, IQA blockers, the
+    qualification's lifecycle and its awarding organisation's claim policy on this day."""
     return readiness_of_many([registration])[0]
 
 
@@ -75,10 +78,12 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         achieved[registration_id][unit_id] = code
     blockers = claim_blockers_of(registrations)
     rules: dict[int, Rules] = {}
+    policies: dict[int, ClaimPolicy] = {}
     result = []
     for registration in registrations:
         if registration.qualification_id not in rules:
             rules[registration.qualification_id] = rules_for(registration.qualification)
+            policies[registration.qualification_id] = policy_of(registration.qualification)
         mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
         claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
         verdict = evaluate(rules[registration.qualification_id], claimable)
@@ -89,11 +94,24 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         unit = [] if claimable else [NO_UNITS]
         if verdict.eligible and not held:
             unit = [FULL_MET]
-        # The qualification's lifecycle holds back every claim, whatever the learner achieved.
+        # The AO's claim policy holds back every claim, whatever the learner achieved; so does
+        # the qualification's lifecycle, which is said first.
+        policy = claim_reasons(
+            policies[registration.qualification_id],
+            registered_on=registration.registered_on,
+            born=registration.learner.date_of_birth,
+            number=registration.ao_registration_number,
+            today=today,
+        )
+        if policy.reasons:
+            # Not "claim the full certificate instead": the policy holds that back too.
+            full = [*policy.reasons, *full]
+            unit = [*policy.reasons, *([] if claimable else [NO_UNITS])]
         closed = claim_refusal(registration.qualification, today)
         if closed:
             full, unit = [closed, *full], [closed]
-        result.append(Readiness(registration, claimable, verdict, full, unit, held))
+        ready = Readiness(registration, claimable, verdict, full, unit, held, policy.recheck_on)
+        result.append(ready)
     return result
 
 
@@ -117,7 +135,9 @@ def refresh_readiness(centre: Centre) -> None:
             Registration.objects.filter(centre=centre)
             .readiness_out_of_date()
             .with_rules_stamp()
-            .select_related("centre", "learner__anonymisation", "qualification")
+            .select_related(
+                "centre", "learner__anonymisation", "qualification__awarding_organisation"
+            )
             .order_by("pk")
         )
         claimed = set(
@@ -147,7 +167,7 @@ def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
 STORED = [
     "centre", "qualification", "listed", "learner_name", "stale", "full_ready", "unit_ready",
     "claimable_units", "counted_credits", "full_reasons", "unit_reasons", "held",
-    "rules_version", "rules_stamp", "computed_at",
+    "rules_version", "rules_stamp", "computed_at", "recheck_on",
 ]  # fmt: skip
 
 
@@ -172,6 +192,7 @@ def keep(readiness: Sequence[Readiness], claimed: set[tuple[int, str]]) -> None:
             rules_version=r.registration.current_rules_version,  # type: ignore[attr-defined]
             rules_stamp=stamp_or_none(r.registration.current_rules_stamp),  # type: ignore[attr-defined]
             computed_at=now,
+            recheck_on=r.recheck_on,
         )
         for r in readiness
     ]
@@ -250,19 +271,26 @@ def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
     rows = (
         Registration.objects.filter(centre=centre)
         .values_list(*GROUPED)
-        .annotate(n=Count("pk"), oldest=Min("claim_readiness__computed_at"))
+        .annotate(
+            n=Count("pk"),
+            oldest=Min("claim_readiness__computed_at"),
+            soonest=Min("claim_readiness__recheck_on"),
+        )
         .order_by()
     )
     by_qualification: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
     out_of_date = False
     today = timezone.localdate()
-    for pk, title, listed, stale, version, stamp, version_now, stamp_now, end, n, oldest in rows:
+    for row in rows:
+        pk, title, listed, stale, version, stamp, version_now, stamp_now, end = row[:9]
+        n, oldest, soonest = row[9:]
         by_qualification[(title, pk)][listed] = by_qualification[(title, pk)].get(listed, 0) + n
         out_of_date = out_of_date or (
             listed is None
             or stale
             or (version, stamp) != (version_now, stamp_now)
             or ended_since(end, oldest, today)
+            or (soonest is not None and soonest <= today)  # `recheck_due`: a minimum period ended
         )
     return [
         QualificationCounts(

@@ -34,11 +34,17 @@ def readiness_changed(*registrations: Registration | int) -> None:
         ClaimReadiness.objects.filter(registration_id__in=ids, stale=False).update(stale=True)
 
 
+# What of a learner's account kept readiness depends on: the name the lists are sorted by, and
+# the date of birth an age limit is checked against (the AO's claim policy, decision 28).
+READ_OF_THE_LEARNER = frozenset({"full_name", "date_of_birth"})
+
+
 def learner_saved(sender: type[User], instance: User, **kwargs: Any) -> None:
-    """The claims page lists learners by the name kept with their readiness: a save that may
-    have changed the name (not a login's, which saves `last_login` only) marks theirs stale."""
+    """The claims page lists learners by the name kept with their readiness, and an age limit
+    reads their date of birth: a save that may have changed either (not a login's, which saves
+    `last_login` only) marks theirs stale."""
     fields = kwargs.get("update_fields")
-    if not kwargs.get("created") and (fields is None or "full_name" in fields):
+    if not kwargs.get("created") and (fields is None or READ_OF_THE_LEARNER & set(fields)):
         kept = ClaimReadiness.objects.filter(registration__learner=instance, stale=False)
         kept.update(stale=True)
 
