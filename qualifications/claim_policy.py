@@ -35,7 +35,7 @@ NUMBER_MISSING = (
     "No AO registration number is recorded: {who} accepts a claim only for learners registered "
     "with it. Record the number on the learner's details page."
 )
-NUMBER_FORMAT = "AO registration number {number} is not in {who}'s format: {format}."
+NUMBER_FORMAT = "AO registration number {number} is not in the format {who} states: {format}."
 UNDER_AGE = (
     "Aged {aged} on {day}: {who} approves {title} for learners aged {min_age} or over at "
     "registration."
