@@ -24,7 +24,8 @@ def readiness_changed(*registrations: Registration | int) -> None:
     worked out from or which list of the claims page it puts the registration on: the units
     achieved (the learner's countersignature of a sign-off, an unlock), what IQA holds back
     (summative samples planned, by hand or in a generated plan, and removed; samples recorded,
-    with or without actions; actions closed), claims, and registrations closed. Decisions,
+    with or without actions; actions closed), claims, registrations closed, and the AO
+    registration number the AO's claim policy may ask for (decision 28). Decisions,
     countersignatures of decisions, sign-offs not yet countersigned by the learner, answers to
     actions, lifted locks, changed unit choices, revocations and replacements change nothing it
     depends on (tests/certification/test_readiness_kept.py puts each through the same check;
