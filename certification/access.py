@@ -14,7 +14,12 @@ def certificate_for(request: PortalRequest, pk: int) -> Certificate:
     visible = visible_registrations(request)
     return get_object_or_404(
         Certificate.objects.select_related(
-            "registration__learner", "replaces", "replaced_by", "registration"
+            "registration__learner",
+            "replaces",
+            "replaced_by",
+            "supersedes",
+            "superseded_by",
+            "registration",
         ),
         pk=pk,
         registration__in=visible,

@@ -24,22 +24,27 @@ class RenderStatus(models.TextChoices):
 
 class CertificateState(models.TextChoices):
     """Where a certificate stands, as every page (and the public verification) says it:
-    revoked first, then replaced by a newer one, then what became of its PDF."""
+    revoked first, then replaced by a copy under a new number, then superseded by a later
+    certificate listing more units, then what became of its PDF."""
 
     READY = "ready", "Ready"
     PENDING = "pending", "Being made"
     FAILED = "failed", "Failed to render"
     REPLACED = "replaced", "Replaced"
+    SUPERSEDED = "superseded", "Superseded"
     REVOKED = "revoked", "Revoked"
 
 
-STANDING = Q(revoked_at__isnull=True, replaced_by__isnull=True)
+STANDING = Q(revoked_at__isnull=True, replaced_by__isnull=True, superseded_by__isnull=True)
 # The one rule, as a filter; `Certificate.state` says the same of one row.
 STATE_FILTERS = {
     CertificateState.READY: STANDING & Q(status=RenderStatus.READY),
     CertificateState.PENDING: STANDING & Q(status=RenderStatus.PENDING),
     CertificateState.FAILED: STANDING & Q(status=RenderStatus.FAILED),
     CertificateState.REPLACED: Q(revoked_at__isnull=True, replaced_by__isnull=False),
+    CertificateState.SUPERSEDED: Q(
+        revoked_at__isnull=True, replaced_by__isnull=True, superseded_by__isnull=False
+    ),
     CertificateState.REVOKED: Q(revoked_at__isnull=False),
 }
 STATE_COLOURS = {
@@ -47,7 +52,17 @@ STATE_COLOURS = {
     CertificateState.PENDING: "secondary",
     CertificateState.FAILED: "danger",
     CertificateState.REPLACED: "info",
+    CertificateState.SUPERSEDED: "info",
     CertificateState.REVOKED: "danger",
+}
+
+
+# What the awarding organisation issues for what the centre claimed, by kind and CVQ or not.
+AO_DOCUMENTS: dict[tuple[str, bool], str] = {
+    (Kind.FULL, False): "certificate",
+    (Kind.UNIT, False): "certificate of unit credit",
+    (Kind.FULL, True): "Caribbean Vocational Qualification certificate",
+    (Kind.UNIT, True): "Statement of Competence",
 }
 
 
@@ -86,6 +101,11 @@ class Certificate(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )
     replacement_reason = models.TextField(blank=True)
+    # A later certificate of the registration listing more units (a unit certificate, or the
+    # full certificate) supersedes the one in force: a chain, so that each is superseded once.
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -103,12 +123,18 @@ class Certificate(models.Model):
     class Meta:
         ordering = ["-issued_at", "-pk"]
         constraints = [
-            # One claim, one certificate: the database refuses a second for the same registration
-            # and kind, however many requests race. Replacements carry `replaces` instead.
+            # One certificate in force per registration and kind, however many requests race:
+            # the database refuses a second first certificate of a kind, and `supersedes` (one
+            # to one) a second successor of the same one, so the certificates of a kind form one
+            # chain with one end. Replacements carry `replaces` instead (decision 30).
             models.UniqueConstraint(
                 fields=["registration", "kind"],
-                condition=Q(replaces__isnull=True),
-                name="one_certificate_per_registration_and_kind",
+                condition=Q(replaces__isnull=True, supersedes__isnull=True),
+                name="one_first_certificate_per_registration_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | Q(supersedes__isnull=True),
+                name="a_replacement_supersedes_nothing",
             ),
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | ~Q(revocation_reason=""),
@@ -136,12 +162,30 @@ class Certificate(models.Model):
         return hasattr(self, "replaced_by")
 
     @property
+    def is_superseded(self) -> bool:
+        # As is_replaced: pages that list certificates select_related("superseded_by").
+        return hasattr(self, "superseded_by")
+
+    @property
     def state(self) -> CertificateState:
         if self.is_revoked:
             return CertificateState.REVOKED
         if self.is_replaced:
             return CertificateState.REPLACED
+        if self.is_superseded:
+            return CertificateState.SUPERSEDED
         return CertificateState(self.status)
+
+    @property
+    def issuer_line(self) -> str:
+        """Who issues what (decision 30): the document the portal prints is the centre's record
+        of achievement; the certificate is the awarding organisation's to issue."""
+        s = self.snapshot
+        ao = s.get("awarding_organisation") or "the awarding organisation"
+        return (
+            f"This record of achievement is issued by {s.get('centre') or 'the centre'}; "
+            f"the {AO_DOCUMENTS[(self.kind, bool(s.get('cvq')))]} is issued by {ao}."
+        )
 
     @property
     def state_colour(self) -> str:

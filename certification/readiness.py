@@ -31,6 +31,7 @@ from portfolios.models import (
 )
 from qualifications.claim_policy import ClaimPolicy, claim_reasons, policy_of
 from qualifications.lifecycle import claim_refusal
+from qualifications.models import Unit
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.adapter import rules_for
 
@@ -43,6 +44,9 @@ class Readiness:
     full_reasons: list[str] = field(default_factory=list)
     unit_reasons: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # IQA's reasons for holding achieved units
+    # The unit certificate in force (decision 30), if any, and the claimable units not on it.
+    since: str = ""
+    new_units: list[str] = field(default_factory=list)
     # The first day a reason lapses by time alone (the AO's minimum period), if any.
     recheck_on: datetime.date | None = None
 
@@ -57,6 +61,8 @@ class Readiness:
 
 NO_UNITS = "No unit is achieved and cleared by IQA yet."
 FULL_MET = "The full qualification is met: claim the full certificate instead."
+NO_NEW_UNITS = "No unit has been achieved since unit certificate {number}, which lists them all."
+HAS_FULL = "The full certificate {number} is issued: it lists every unit achieved."
 
 
 def readiness_of(registration: Registration) -> Readiness:
@@ -70,13 +76,16 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     registrations (only with the qualifications among them, whose rules are read once each)."""
     today = timezone.localdate()
     achieved: dict[int, dict[int, str]] = defaultdict(dict)
-    for registration_id, unit_id, code in (
+    printed: dict[str, str] = {}  # unit code -> the reference a certificate prints for it
+    for registration_id, unit_id, code, reference in (
         UnitSignOff.objects.achieved()
         .filter(registration__in=[r.pk for r in registrations])
-        .values_list("registration_id", "unit_id", "unit__code")
+        .values_list("registration_id", "unit_id", "unit__code", "unit__reference")
     ):
         achieved[registration_id][unit_id] = code
+        printed[code] = reference or code  # as `services.snapshot_of` prints it
     blockers = claim_blockers_of(registrations)
+    in_force = certificates_in_force([r.pk for r in registrations])
     rules: dict[int, Rules] = {}
     policies: dict[int, ClaimPolicy] = {}
     result = []
@@ -92,8 +101,15 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         if not verdict.eligible and not full:
             full = [r.message for r in verdict.rules if not r.met] or ["The rules are not met."]
         unit = [] if claimable else [NO_UNITS]
+        last = in_force.get((registration.pk, Kind.UNIT))
+        new = [c for c in claimable if last is None or printed[c] not in last.references]
+        if claimable and not new and last is not None:
+            unit = [NO_NEW_UNITS.format(number=last.number)]
         if verdict.eligible and not held:
             unit = [FULL_MET]
+        full_issued = in_force.get((registration.pk, Kind.FULL))
+        if full_issued is not None:
+            unit = [HAS_FULL.format(number=full_issued.number)]
         # The AO's claim policy holds back every claim, whatever the learner achieved; so does
         # the qualification's lifecycle, which is said first.
         policy = claim_reasons(
@@ -106,13 +122,60 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         if policy.reasons:
             # Not "claim the full certificate instead": the policy holds that back too.
             full = [*policy.reasons, *full]
-            unit = [*policy.reasons, *([] if claimable else [NO_UNITS])]
+            unit = [*policy.reasons, *(r for r in unit if r != FULL_MET)]
         closed = claim_refusal(registration.qualification, today)
         if closed:
             full, unit = [closed, *full], [closed]
-        ready = Readiness(registration, claimable, verdict, full, unit, held, policy.recheck_on)
+        since = last.number if last is not None else ""
+        ready = Readiness(
+            registration, claimable, verdict, full, unit, held, since, new, policy.recheck_on
+        )
         result.append(ready)
     return result
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The end of a registration's chain of certificates of one kind: the one neither replaced
+    nor superseded (revoked or not), with the unit references it prints."""
+
+    number: str
+    references: frozenset[str]
+
+
+def certificates_in_force(registration_ids: Sequence[int]) -> dict[tuple[int, str], InForce]:
+    """(registration, kind) -> the certificate in force, for these registrations: one query."""
+    rows = Certificate.objects.filter(
+        registration__in=registration_ids,
+        replaced_by__isnull=True,
+        superseded_by__isnull=True,
+    ).values_list("registration_id", "kind", "number", "snapshot__units")
+    return {
+        (registration, kind): InForce(number, frozenset(u["reference"] for u in units or []))
+        for registration, kind, number, units in rows
+    }
+
+
+def printed_references(codes: set[str]) -> dict[str, str]:
+    """unit code -> the reference a certificate prints for it (`services.snapshot_of`)."""
+    rows = Unit.objects.filter(code__in=codes).values_list("code", "reference")
+    return {code: reference or code for code, reference in rows}
+
+
+def units_since(rows: Sequence[dict[str, Any]]) -> None:
+    """Add to each row of the claims page's unit list what was achieved since the learner's
+    unit certificate in force, in words ("2 more units achieved since certificate N"), as
+    `since`: the page's rows in two queries whatever their number."""
+    in_force = certificates_in_force([row["registration_id"] for row in rows])
+    printed = printed_references({code for row in rows for code in row["claimable_units"]})
+    for row in rows:
+        last = in_force.get((row["registration_id"], Kind.UNIT))
+        if last is None:
+            row["since"] = ""
+            continue
+        new = [c for c in row["claimable_units"] if printed.get(c, c) not in last.references]
+        count = f"{len(new)} more unit{'' if len(new) == 1 else 's'}"
+        row["since"] = f"{count} achieved since certificate {last.number}"
 
 
 def claimable_registrations(centre: Centre) -> RegistrationQuerySet:
@@ -157,7 +220,7 @@ def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
     has_unit = (registration.pk, Kind.UNIT) in claimed
     if readiness.full_ready and not has_full:
         return ClaimList.FULL
-    if readiness.unit_ready and not has_unit:
+    if readiness.unit_ready:  # a unit certificate in force lists fewer units than achieved
         return ClaimList.UNIT
     if not (readiness.full_ready or readiness.unit_ready or has_full or has_unit):
         return ClaimList.WAITING

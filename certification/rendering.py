@@ -57,6 +57,7 @@ def render_certificate_pdf(certificate: Certificate) -> bytes:
         "verify_url": url,
         "qr": qr,
         "replaces": certificate.replaces,
+        "supersedes": certificate.supersedes,
     }
     head, lines, indent = unit_lines(certificate.snapshot.get("units", []))
     context.update(units_head=head, unit_lines=lines, units_indent=indent)

@@ -1,5 +1,6 @@
-"""Claiming certificates: every condition re-checked inside the transaction, one certificate per
-registration and kind (the database enforces it), a snapshot taken at issue."""
+"""Claiming certificates: every condition re-checked inside the transaction, one certificate in
+force per registration and kind (the database enforces it: a later unit certificate, or the full
+certificate, supersedes the unit certificate in force), a snapshot taken at issue."""
 
 from __future__ import annotations
 
@@ -98,20 +99,22 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=ClaimRefused)
         readiness_changed(registration)  # the claims page lists what is not claimed yet
-        existing = Certificate.objects.filter(
-            registration=registration, kind=kind, replaces__isnull=True
-        ).first()
-        if existing is not None:
-            raise ClaimRefused(
-                ALREADY_CLAIMED.format(name=name, kind=label, number=existing.number)
-            )
-        ready = readiness_of(registration)
+        if kind == Kind.FULL:
+            existing = Certificate.objects.filter(
+                registration=registration, kind=kind, replaces__isnull=True
+            ).first()
+            if existing is not None:
+                raise ClaimRefused(
+                    ALREADY_CLAIMED.format(name=name, kind=label, number=existing.number)
+                )
+        ready = readiness_of(registration)  # a unit certificate: only with units not yet on one
         reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
         if reasons:
             raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons="; ".join(reasons)))
         snapshot = snapshot_of(registration, kind, ready.claimable_units)
         if kind == Kind.FULL:
             snapshot["credits"] = ready.verdict.counted_credits  # beyond a group's cap: not counted
+        superseded = unit_certificate_in_force(registration)
         try:
             with transaction.atomic():
                 certificate = Certificate.objects.create(
@@ -122,6 +125,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
                     snapshot=snapshot,
                     issued_at=timezone.now(),
                     issued_by=actor,
+                    supersedes=superseded,
                 )
         except IntegrityError as error:
             raise ClaimRefused(
@@ -133,9 +137,26 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
             action="certificate.claimed",
             centre_id=registration.centre_id,
             subject=f"certificate:{certificate.pk}",
-            after={"number": certificate.number, "kind": kind, "registration": registration.pk},
+            after={
+                "number": certificate.number,
+                "kind": kind,
+                "registration": registration.pk,
+                "supersedes": superseded.number if superseded else None,
+            },
         )
     return certificate
+
+
+def unit_certificate_in_force(registration: Registration) -> Certificate | None:
+    """The learner's latest unit certificate (its last replacement, if replaced), which a new
+    unit certificate or the full certificate supersedes (decision 30): revoked or not, it is the
+    end of the chain."""
+    return Certificate.objects.filter(
+        registration=registration,
+        kind=Kind.UNIT,
+        replaced_by__isnull=True,
+        superseded_by__isnull=True,
+    ).first()
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,9 @@ def certificates_claim(
 REASON_NEEDED = "Give the reason: it is kept with the certificate."
 ALREADY_REVOKED = "This certificate is already revoked."
 ALREADY_REPLACED = "This certificate was already replaced by {number}."
+ALREADY_SUPERSEDED = (
+    "This certificate was superseded by {number}, which lists more units: replace that one."
+)
 
 
 def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
@@ -202,6 +226,11 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
         later = Certificate.objects.filter(replaces=original).first()
         if later is not None:
             raise ClaimRefused(ALREADY_REPLACED.format(number=later.number))
+        successor = Certificate.objects.filter(supersedes=original).first()
+        if successor is not None:
+            raise ClaimRefused(ALREADY_SUPERSEDED.format(number=successor.number))
+        # The claims page's reasons name the certificate in force, which this changes.
+        readiness_changed(original.registration)
         replacement = Certificate.objects.create(
             number=certificate_number(),
             learner_identifier=original.learner_identifier,

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from certification import views
+from certification import export_views, views
 
 app_name = "certification"
 
 urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("claims/new/", views.claim, name="claim"),
+    path("claims/export/", export_views.results_file, name="results-file"),
+    path("claims/pack/<int:pk>/", export_views.portfolio_pack, name="portfolio-pack"),
     path("certificates/", views.certificate_list, name="certificate-list"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
     path("certificates/<int:pk>/pdf/", views.certificate_download, name="certificate-pdf"),

@@ -29,7 +29,7 @@ WINDOW = 600  # seconds
 
 @dataclass(frozen=True)
 class Finding:
-    state: str  # genuine, revoked, replaced, unknown
+    state: str  # genuine, revoked, replaced, superseded, unknown
     certificate: Certificate | None = None
 
 
@@ -42,11 +42,17 @@ def verify(number: str) -> Finding:
     """What the public may know about a number: nothing beyond holder, qualification, date and
     whether it still stands."""
     certificate = (
-        Certificate.objects.filter(number=normalise(number)).select_related("replaced_by").first()
+        Certificate.objects.filter(number=normalise(number))
+        .select_related("replaced_by", "superseded_by")
+        .first()
     )
     if certificate is None:
         return Finding("unknown")
-    if certificate.state in (CertificateState.REVOKED, CertificateState.REPLACED):
+    if certificate.state in (
+        CertificateState.REVOKED,
+        CertificateState.REPLACED,
+        CertificateState.SUPERSEDED,
+    ):
         return Finding(certificate.state.value, certificate)
     return Finding("genuine", certificate)  # whatever became of its PDF
 

@@ -10,13 +10,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for
+from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
 from certification.models import Certificate, CertificateState, Kind, RenderStatus
 from certification.readiness import (
     ClaimCounts,
+    QualificationCounts,
     claim_counts,
     claim_list,
     claimable_registrations,
+    units_since,
 )
 from certification.services import (
     ClaimRefused,
@@ -31,6 +34,7 @@ from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList
+from qualifications.models import Qualification
 
 
 @login_required
@@ -50,19 +54,40 @@ def claims(request: PortalRequest) -> HttpResponse:
     else:
         counts = sum((q.counts for q in qualifications), ClaimCounts())
     within = chosen.pk if chosen else None
+    unit = page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit)
+    units_since(list(unit))  # "2 more units achieved since certificate N"
     context = {
         "full": page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full),
-        "unit": page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit),
+        "unit": unit,
         "waiting": page_of(
             request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
         ),
-        "issued": issued.select_related("registration__learner", "replaced_by").only(
-            *ISSUED_SHOWN, "replaced_by__id", "registration__learner__full_name"
+        "issued": issued.select_related(
+            "registration__learner", "replaced_by", "superseded_by"
+        ).only(
+            *ISSUED_SHOWN,
+            "replaced_by__id",
+            "superseded_by__id",
+            "registration__learner__full_name",
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
+        "export_form": export_form(qualifications, chosen),
     }
     return render(request, "certification/claims.html", context)
+
+
+def export_form(
+    listed: list[QualificationCounts], chosen: QualificationCounts | None
+) -> ExportForm | None:
+    """The AO's files for the qualification the page is showing (chosen, or the only one), in
+    its AO's layouts. The listed qualifications are read in one query whether or not one is
+    shown, so the page costs the same queries either way."""
+    found = Qualification.objects.select_related("awarding_organisation").in_bulk(
+        [q.pk for q in listed]
+    )
+    shown = chosen or (listed[0] if len(listed) == 1 else None)
+    return ExportForm(qualification=found[shown.pk]) if shown else None
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
@@ -83,7 +108,7 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
     everything = Certificate.objects.of_centre(centre.pk)
     found = everything.select_related(
-        "registration__learner", "registration__qualification", "replaced_by"
+        "registration__learner", "registration__qualification", "replaced_by", "superseded_by"
     )
     search = search_text(request.GET.get("q"))
     if search:

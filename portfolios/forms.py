@@ -11,7 +11,8 @@ from portal.models import Centre, RoleKind, User
 from portfolios.evidence import method_problems
 from portfolios.models import LEARNER_METHODS, EvidenceMethod, Funding, Registration
 from portfolios.services import LearnerIdentity
-from qualifications.models import Qualification
+from qualifications.lifecycle import closed_status
+from qualifications.models import Qualification, QualificationStatus
 from qualifications.rules import Rules
 
 
@@ -199,9 +200,29 @@ class RegistrationForm(UnitChoiceForm, LearnerDetailsForm):
 
 
 class QualificationChoiceForm(forms.Form):
+    """Which qualification to register a learner on. Only the operational ones are offered; a
+    consultation draft or a withdrawn one, sent by hand, gets the lifecycle's reason."""
+
     qualification = forms.ModelChoiceField(
         queryset=Qualification.objects.order_by("title"), empty_label="Choose a qualification"
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["qualification"]
+        assert isinstance(field, forms.ModelChoiceField)
+        offered = Qualification.objects.filter(status=QualificationStatus.OPERATIONAL)
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((q.pk, field.label_from_instance(q)) for q in offered.order_by("title")),
+        ]
+
+    def clean_qualification(self) -> Qualification:
+        qualification: Qualification = self.cleaned_data["qualification"]
+        closed = closed_status(qualification, "registrations")
+        if closed:
+            raise forms.ValidationError(closed)
+        return qualification
 
 
 class BulkUploadForm(forms.Form):

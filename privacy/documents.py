@@ -10,10 +10,7 @@ link tokens, session keys).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +18,7 @@ from django.db.models import QuerySet
 
 from assessment.models import Decision, UnitSignOff
 from iqa.models import Action, PlanItem, Sample
-from portal.http import download_name
+from portal.archives import StoredFile, safe_name
 from portal.models import AuditEntry, Invitation, User
 from portfolios.models import EvidenceFile, Mapping, WitnessRequest
 from privacy.logins import session_ends
@@ -86,30 +83,6 @@ def target_of(row: Decision | Mapping) -> str:
     target = row.target
     unit = getattr(target, "unit", None)
     return f"{unit.code if unit else ''} {target}".strip()
-
-
-def safe_name(original: str, content_type: str) -> str:
-    """A name that is safe to open on any computer: no folders, only letters, digits, dashes
-    and underscores, and the extension of the type the portal detected at upload (a PNG called
-    x.html becomes x.png, notes.bat holding text becomes notes.txt). The extension is the one
-    the file downloads with from the portal (`portal.http.download_name` decides it), in lower
-    case; the name itself is plainer than a download's, for a folder of many files."""
-    base = re.split(r"[/\\]", original)[-1]
-    stem = base.rpartition(".")[0] if "." in base else base
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_stem).strip("-_")[:60] or "file"
-    extension = PurePosixPath(download_name(base, content_type)).suffix.lower()
-    return f"{stem}{extension}"
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file to copy into the export: its path there, where it is stored, and what it is."""
-
-    path: str
-    storage_name: str
-    what: str
-    stored_sha256: str | None = None
 
 
 @dataclass

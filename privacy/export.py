@@ -9,28 +9,24 @@ renamed into place when complete, so a half-written export never sits under the 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 import os
 import tempfile
 import textwrap
 import zipfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from django.core.files.storage import default_storage
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.archives import CHUNK, Part, StoredFile, hash_of, to_json, write_member
 from portal.audit import audit_append
 from portal.models import AuditEntry, Centre, User
-from privacy.documents import WITHHELD, Collected, StoredFile, collect, login_records_said
+from privacy.documents import WITHHELD, Collected, collect, login_records_said
 from privacy.records import LearnerRecords
 
-CHUNK = 1024 * 1024
 FORMAT = "qualifications-portal subject-access export, version 1"
 PARTS = {
     "README.txt": "what this export is, in words",
@@ -53,21 +49,6 @@ PARTS = {
 }
 
 
-@dataclass(frozen=True)
-class Part:
-    """One file of the export as the manifest lists it."""
-
-    path: str
-    what: str
-    size: int
-    sha256: str
-    stored_sha256: str | None = None  # evidence: the hash taken at upload
-
-    @property
-    def matches_stored(self) -> bool:
-        return self.stored_sha256 is None or self.stored_sha256 == self.sha256
-
-
 @dataclass
 class ExportReport:
     path: Path
@@ -88,23 +69,9 @@ class ExportReport:
         return [p for p in self.parts if not p.matches_stored]
 
 
-def to_json(data: Any) -> bytes:
-    text = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
-    return (text + "\n").encode()
-
-
 def add(archive: zipfile.ZipFile, path: str, chunks: Iterable[bytes], compress: bool) -> Part:
     """Write one member from chunks, hashing them on the way; nothing is held whole."""
-    info = zipfile.ZipInfo(path, date_time=timezone.localtime().timetuple()[:6])
-    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    info.external_attr = 0o600 << 16
-    digest, size = hashlib.sha256(), 0
-    with archive.open(info, "w", force_zip64=True) as out:
-        for chunk in chunks:
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return Part(path, PARTS.get(path, ""), size, digest.hexdigest())
+    return write_member(archive, path, chunks, compress, PARTS.get(path, ""))
 
 
 def copy_file(archive: zipfile.ZipFile, stored: StoredFile) -> Part:
@@ -189,25 +156,12 @@ def write(report: ExportReport, collected: Collected, target: Path) -> None:
             "subject": {"id": report.learner.pk, "email": report.learner.email},
             "centre": report.centre.name if report.centre else None,
             "counts": report.counts,
-            "files": [
-                {**asdict(p), "matches_stored_sha256": p.matches_stored}
-                if p.stored_sha256
-                else {k: v for k, v in asdict(p).items() if k != "stored_sha256"}
-                for p in report.parts
-            ],
+            "files": [p.listed() for p in report.parts],
             "missing_from_storage": report.missing,
             "login_records": login_records_said(),
             "withheld": WITHHELD,
         }
         add(archive, "manifest.json", [to_json(manifest)], compress=True)
-
-
-def hash_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        for chunk in iter(lambda: source.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def subject_access_export(

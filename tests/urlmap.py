@@ -77,6 +77,7 @@ from assessment.forms import (
     SignOffForm,
     UnlockForm,
 )
+from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
 from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
 from portal.forms import (
@@ -597,6 +598,22 @@ URLS: dict[str, Entry] = {
         reach=only(ADMIN),
         outside=TURNED_AWAY,
         post_keys=("kind", "registrations"),
+    ),
+    # The AO's files: a batch of the centre's claims (the centre is the admin's own), and one
+    # learner's portfolio pack. POSTs, as each is written to the audit log.
+    "certification:results-file": Entry(
+        post=only(ADMIN),
+        data=lambda side, user: {
+            "qualification": side.qualification.pk,
+            "format": "results",
+            "start": "2026-01-01",
+            "end": "2026-12-31",
+        },
+        forms=(ExportForm,),
+        post_keys=("qualification",),
+    ),
+    "certification:portfolio-pack": Entry(
+        post=only(ADMIN), kwargs=registration, private=True, reach=PORTFOLIO
     ),
     "certification:certificate-list": Entry(
         get=only(ADMIN), get_keys=("q", "kind", "state", *LISTING)

@@ -199,7 +199,7 @@ def check_lists(world: World, ready: list[Readiness], step: str) -> None:
         has_full, has_unit = (pk, Kind.FULL) in claimed, (pk, Kind.UNIT) in claimed
         if r.full_ready and not has_full:
             full.append(pk)
-        if r.unit_ready and not has_unit:
+        if r.unit_ready:  # with units not on the unit certificate in force
             unit.append(pk)
         if not (r.full_ready or r.unit_ready or has_full or has_unit):
             waiting.append(pk)
@@ -389,7 +389,10 @@ def claim(world: World, registration: Registration, rng: random.Random) -> str |
 def revoke_or_replace(world: World, registration: Registration, rng: random.Random) -> str | None:
     standing = list(
         Certificate.objects.filter(
-            registration=registration, revoked_at__isnull=True, replaced_by__isnull=True
+            registration=registration,
+            revoked_at__isnull=True,
+            replaced_by__isnull=True,
+            superseded_by__isnull=True,
         )
     )
     if not standing:
@@ -488,7 +491,7 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
         ("a full certificate claimed", lambda: certificate_claim(
             registration=world.fresh(first.pk), kind=Kind.FULL, actor=world.admin), False),
         ("a certificate replaced", lambda: certificate_replace(
-            certificate=standing(first, Kind.FULL), reason="Lost.", actor=world.admin), False),
+            certificate=standing(first, Kind.FULL), reason="Lost.", actor=world.admin), True),
         ("a certificate revoked", lambda: certificate_revoke(
             certificate=standing(first, Kind.UNIT), reason="In error.", actor=world.admin), False),
         ("a unit unlocked", lambda: unlock(world, first, rng), True),

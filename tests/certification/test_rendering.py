@@ -43,6 +43,40 @@ def test_the_full_certificate_pdf_states_the_learner_the_exact_title_the_number_
     assert "Replacement" not in text
 
 
+def test_the_pdf_is_the_centres_record_of_achievement_and_names_who_issues_the_certificate(
+    claimed, tmp_path
+):
+    """Decision 30: what the portal prints is the centre's record, never the AO's certificate."""
+    text = pdf_text(claimed.file.read(), tmp_path)
+    assert text.startswith("Riverside Skills Academy Record of achievement This records that")
+    assert (
+        "This record of achievement is issued by Riverside Skills Academy; "
+        "the certificate is issued by SFJ Awards." in text
+    )
+    assert "Record number " + claimed.number in text
+    # Nothing calls it a certificate but the qualification's own title.
+    rest = text.replace(claimed.snapshot["qualification_title"], "")
+    assert "Certificate" not in rest and "certify" not in rest
+
+
+def test_a_unit_record_that_supersedes_another_says_which_and_who_issues_unit_credit(
+    registration, assessor, centre_admin, tmp_path, django_capture_on_commit_callbacks
+):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    first = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    achieve(registration, assessor, codes={"K/503/0421"})
+    with django_capture_on_commit_callbacks(execute=True):
+        second = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    second.refresh_from_db()
+    text = pdf_text(second.file.read(), tmp_path)
+    assert "Record of unit achievement" in text
+    assert f"Supersedes record {first.number} of " in text
+    assert (
+        "This record of achievement is issued by Riverside Skills Academy; "
+        "the certificate of unit credit is issued by SFJ Awards." in text
+    )
+
+
 def test_rendering_twice_leaves_one_file(claimed):
     name = claimed.file.name
     Certificate.objects.filter(pk=claimed.pk).update(status=RenderStatus.PENDING)
@@ -53,7 +87,7 @@ def test_rendering_twice_leaves_one_file(claimed):
     assert [f for f in folder if f.startswith(claimed.number)] == [f"{claimed.number}.pdf"]
 
 
-def test_a_unit_certificate_of_a_cvq_is_a_statement_of_competence(
+def test_a_unit_record_of_a_cvq_leaves_the_statement_of_competence_to_the_awarding_body(
     centre,
     centre_admin,
     learner,
@@ -82,7 +116,10 @@ def test_a_unit_certificate_of_a_cvq_is_a_statement_of_competence(
         certificate = certificate_claim(registration=cvq, kind=Kind.UNIT, actor=centre_admin)
     certificate.refresh_from_db()
     text = pdf_text(certificate.file.read(), tmp_path)
-    assert "Statement of Competence" in text and "U09602" in text
+    assert "Record of units of competence" in text and "U09602" in text
+    # The Statement of Competence is the awarding body's document, not the centre's.
+    ao = certificate.snapshot["awarding_organisation"]
+    assert f"the Statement of Competence is issued by {ao}." in text
 
 
 def test_the_unit_list_columns_line_up_whatever_the_lengths():

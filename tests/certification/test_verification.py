@@ -217,3 +217,15 @@ def test_nobody_but_the_centre_admin_retries_a_pdf_and_nothing_is_written(
     assert [(e.action, e.actor) for e in audit.entries()] == [
         ("certificate.render_retried", centre_admin)
     ]
+
+
+def test_the_page_says_the_record_is_the_centres_and_the_certificate_the_awarding_bodys(
+    client, issued
+):
+    """Decision 30: a verifier learns what they hold, and whom to ask about the certificate."""
+    page = check(client, issued.number).content.decode()
+    assert "Verify a record of achievement" in page
+    assert (
+        "This record of achievement is issued by Riverside Skills Academy; "
+        "the certificate is issued by SFJ Awards." in page
+    )

@@ -116,3 +116,20 @@ def test_an_invitation_accepted_after_the_last_registration_date_says_why(
         f"The last registration date of {TITLE} was {days(-1).day} {days(-1):%B %Y}: it takes "
         "no new registrations."
     ]
+
+
+def test_the_registration_page_offers_only_operational_qualifications_and_says_why_not_others(
+    client, centre, centre_admin, sfj_as_the_file_says
+):
+    client.force_login(centre_admin)
+    url = reverse("portfolios:registration-create")
+    page = client.get(url).content.decode()
+    assert f'value="{sfj_as_the_file_says.pk}"' not in page  # the draft is not offered
+    operational = Qualification.objects.filter(status=QualificationStatus.OPERATIONAL)
+    assert operational.exists()
+    for each in operational:
+        assert f'value="{each.pk}"' in page
+    # Sent by hand, the draft gets the lifecycle's reason, and the unit form is not shown.
+    answer = client.get(url, {"qualification": sfj_as_the_file_says.pk}).content.decode()
+    assert DRAFT in answer
+    assert "optional_units" not in answer
