@@ -29,6 +29,7 @@ from portfolios.models import (
     Registration,
     RegistrationQuerySet,
 )
+from qualifications.claim_policy import ClaimPolicy, claim_reasons, policy_of
 from qualifications.lifecycle import claim_refusal
 from qualifications.models import Unit
 from qualifications.rules import Rules, Verdict, evaluate
@@ -46,6 +47,8 @@ class Readiness:
     # The unit certificate in force (decision 30), if any, and the claimable units not on it.
     since: str = ""
     new_units: list[str] = field(default_factory=list)
+    # The first day a reason lapses by time alone (the AO's minimum period), if any.
+    recheck_on: datetime.date | None = None
 
     @property
     def full_ready(self) -> bool:
@@ -63,8 +66,8 @@ HAS_FULL = "The full certificate {number} is issued: it lists every unit achieve
 
 
 def readiness_of(registration: Registration) -> Readiness:
-    """Claim readiness from achieved units, the rules of combination, IQA blockers and the
-    qualification's lifecycle on this day."""
+    """Claim readiness from achieved units, the rules of combination, IQA blockers, the
+    qualification's lifecycle and its awarding organisation's claim policy on this day."""
     return readiness_of_many([registration])[0]
 
 
@@ -87,11 +90,14 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     # The rules each registration is pinned to: one Rules a version, shared by its learners.
     rules: dict[int, Rules] = {}
     versions = versions_of(r.pinned_rules_id for r in registrations)
+    policies: dict[int, ClaimPolicy] = {}
     result = []
     for registration in registrations:
         pinned = registration.pinned_rules_id
         if pinned not in rules:
             rules[pinned] = pinned_rules(registration.qualification, pinned, versions)
+        if registration.qualification_id not in policies:
+            policies[registration.qualification_id] = policy_of(registration.qualification)
         mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
         claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
         verdict = evaluate(rules[pinned], claimable)
@@ -109,12 +115,27 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         full_issued = in_force.get((registration.pk, Kind.FULL))
         if full_issued is not None:
             unit = [HAS_FULL.format(number=full_issued.number)]
-        # The qualification's lifecycle holds back every claim, whatever the learner achieved.
+        # The AO's claim policy holds back every claim, whatever the learner achieved; so does
+        # the qualification's lifecycle, which is said first.
+        policy = claim_reasons(
+            policies[registration.qualification_id],
+            registered_on=registration.registered_on,
+            born=registration.learner.date_of_birth,
+            number=registration.ao_registration_number,
+            today=today,
+        )
+        if policy.reasons:
+            # Not "claim the full certificate instead": the policy holds that back too.
+            full = [*policy.reasons, *full]
+            unit = [*policy.reasons, *(r for r in unit if r != FULL_MET)]
         closed = claim_refusal(registration.qualification, today)
         if closed:
             full, unit = [closed, *full], [closed]
         since = last.number if last is not None else ""
-        result.append(Readiness(registration, claimable, verdict, full, unit, held, since, new))
+        ready = Readiness(
+            registration, claimable, verdict, full, unit, held, since, new, policy.recheck_on
+        )
+        result.append(ready)
     return result
 
 
@@ -182,7 +203,9 @@ def refresh_readiness(centre: Centre) -> None:
             Registration.objects.filter(centre=centre)
             .readiness_out_of_date()
             .with_rules_stamp()
-            .select_related("centre", "learner__anonymisation", "qualification")
+            .select_related(
+                "centre", "learner__anonymisation", "qualification__awarding_organisation"
+            )
             .order_by("pk")
         )
         claimed = set(
@@ -212,7 +235,7 @@ def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
 STORED = [
     "centre", "qualification", "listed", "learner_name", "stale", "full_ready", "unit_ready",
     "claimable_units", "counted_credits", "full_reasons", "unit_reasons", "held",
-    "rules_version", "rules_stamp", "computed_at",
+    "rules_version", "rules_stamp", "computed_at", "recheck_on",
 ]  # fmt: skip
 
 
@@ -237,6 +260,7 @@ def keep(readiness: Sequence[Readiness], claimed: set[tuple[int, str]]) -> None:
             rules_version=r.registration.current_rules_version,  # type: ignore[attr-defined]
             rules_stamp=stamp_or_none(r.registration.current_rules_stamp),  # type: ignore[attr-defined]
             computed_at=now,
+            recheck_on=r.recheck_on,
         )
         for r in readiness
     ]
@@ -315,19 +339,26 @@ def count_lists(centre: Centre) -> tuple[list[QualificationCounts], bool]:
     rows = (
         Registration.objects.filter(centre=centre)
         .values_list(*GROUPED)
-        .annotate(n=Count("pk"), oldest=Min("claim_readiness__computed_at"))
+        .annotate(
+            n=Count("pk"),
+            oldest=Min("claim_readiness__computed_at"),
+            soonest=Min("claim_readiness__recheck_on"),
+        )
         .order_by()
     )
     by_qualification: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
     out_of_date = False
     today = timezone.localdate()
-    for pk, title, listed, stale, version, stamp, version_now, stamp_now, end, n, oldest in rows:
+    for row in rows:
+        pk, title, listed, stale, version, stamp, version_now, stamp_now, end = row[:9]
+        n, oldest, soonest = row[9:]
         by_qualification[(title, pk)][listed] = by_qualification[(title, pk)].get(listed, 0) + n
         out_of_date = out_of_date or (
             listed is None
             or stale
             or (version, stamp) != (version_now, stamp_now)
             or ended_since(end, oldest, today)
+            or (soonest is not None and soonest <= today)  # `recheck_due`: a minimum period ended
         )
     return [
         QualificationCounts(

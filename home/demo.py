@@ -105,6 +105,10 @@ IDENTITIES = {
     ),
     "zara@riverside.test": LearnerIdentity(legal_first_names="Zara", legal_last_name="Ahmed"),
 }
+# ProQual accepts a claim only for learners registered with it (its claim policy, decision 28):
+# Noah's number is recorded, so his achieved unit can be claimed; Zara's is not yet, and her
+# registration's page says so.
+AO_NUMBERS = {"noah@riverside.test": "PQ2610044"}
 FUNDING = {
     "leo@riverside.test": Funding.FUNDED,
     "mia@riverside.test": Funding.NON_FUNDED,
@@ -134,6 +138,7 @@ def demo_registrations() -> int:
             iqa=iqa,
             planned_end_date=datetime.date(2027, 7, 31),
             funding=FUNDING.get(learner_email, ""),
+            ao_registration_number=AO_NUMBERS.get(learner_email, ""),
             identity=IDENTITIES.get(learner_email),
         )
         registration_create(centre=centre, details=details, optional_units=optional, actor=admin)

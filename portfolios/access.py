@@ -20,8 +20,9 @@ def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
 
 def registration_for(request: PortalRequest, pk: int) -> Registration:
     """A registration the person may see, or 404 (never 403: ids must not reveal anything)."""
+    # The qualification's AO with it: its claim policy says what the registration still needs.
     visible = visible_registrations(request).select_related(
-        "learner", "qualification", "centre", "assessor", "iqa"
+        "learner", "qualification__awarding_organisation", "centre", "assessor", "iqa"
     )
     return get_object_or_404(visible, pk=pk)
 

@@ -42,6 +42,7 @@ from portfolios.services import (
     identity_record,
     lifecycle_problems,
     people_problems,
+    policy_problems,
     registration_create,
     require_centre_admin,
     unit_plan,
@@ -254,6 +255,7 @@ def check_row(row: Row, centre: Centre) -> Row:
     problems = people_problems(centre, row.details, learner_role_given=True)
     row.errors += (
         lifecycle_problems(qualification)
+        + policy_problems(row.details)
         + problems
         + unit_plan(qualification, row.optional_units)[1]
     )

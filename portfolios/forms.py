@@ -9,7 +9,7 @@ from django.utils import timezone
 from portal import identity
 from portal.models import Centre, RoleKind, User
 from portfolios.evidence import method_problems
-from portfolios.models import LEARNER_METHODS, EvidenceMethod, Funding
+from portfolios.models import LEARNER_METHODS, EvidenceMethod, Funding, Registration
 from portfolios.services import LearnerIdentity
 from qualifications.lifecycle import closed_status
 from qualifications.models import Qualification, QualificationStatus
@@ -114,6 +114,13 @@ class LearnerDetailsForm(forms.Form):
         required=False,
         help_text="City & Guilds asks for every registration to be marked.",
     )
+    ao_registration_number = forms.CharField(
+        label="AO registration number",
+        max_length=40,
+        required=False,
+        help_text="The number the awarding organisation gave when the learner was registered "
+        "with it. Some ask for it before they accept a claim.",
+    )
 
     def clean_postcode(self) -> str:
         value = identity.normalise_postcode(self.cleaned_data["postcode"])
@@ -139,8 +146,12 @@ class LearnerDetailsForm(forms.Form):
         )
 
     @classmethod
-    def initial_for(cls, learner: User, funding: str) -> dict[str, Any]:
-        return {**LearnerIdentity.of(learner).facts(), "funding": funding}
+    def initial_for(cls, registration: Registration) -> dict[str, Any]:
+        return {
+            **LearnerIdentity.of(registration.learner).facts(),
+            "funding": registration.funding,
+            "ao_registration_number": registration.ao_registration_number,
+        }
 
 
 IDENTITY_FIELDS = [
@@ -163,9 +174,6 @@ class RegistrationForm(UnitChoiceForm, LearnerDetailsForm):
     )
     assessor = PersonChoice(queryset=User.objects.none(), required=False)
     iqa = PersonChoice(queryset=User.objects.none(), required=False, label="IQA")
-    ao_registration_number = forms.CharField(
-        label="AO registration number", max_length=40, required=False
-    )
     start_date = forms.DateField(widget=date_input())
     planned_end_date = forms.DateField(required=False, widget=date_input())
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
+from qualifications.claim_policy import policy_of
 from qualifications.models import Qualification, RulesVersion, Unit
 from qualifications.rules import Rules
 from qualifications.rules.versions import Version, is_current, pinned_rules, version
@@ -35,6 +36,7 @@ class Funding(models.TextChoices):
 
 FUNDING_MISSING = "funded or non-funded (City & Guilds asks it of every registration)"
 ULN_MISSING = "ULN (needed for learners in England)"
+NUMBER_MISSING = "AO registration number ({who} asks for it before a claim)"
 
 
 # A closed registration takes nothing new (`Registration.closed_because`).
@@ -67,6 +69,13 @@ def certification_ended_since(today: datetime.date | None = None) -> Q:
         qualification__certification_end__lt=today or timezone.localdate(),
         claim_readiness__computed_at__date__lte=F("qualification__certification_end"),
     )
+
+
+def recheck_due(today: datetime.date | None = None) -> Q:
+    """Readiness kept with a reason that lapses by time alone (the AO's minimum period after
+    registration), whose day has come: nothing was written, but the claim may now be made
+    (docs/claim-policy.md)."""
+    return Q(claim_readiness__recheck_on__lte=today or timezone.localdate())
 
 
 def still_open(through: str = "") -> Q:
@@ -194,7 +203,9 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         )
 
     def readiness_out_of_date(self, today: datetime.date | None = None) -> RegistrationQuerySet:
-        return self.filter(READINESS_OUT_OF_DATE | certification_ended_since(today))
+        return self.filter(
+            READINESS_OUT_OF_DATE | certification_ended_since(today) | recheck_due(today)
+        )
 
 
 class Registration(models.Model):
@@ -290,12 +301,22 @@ class Registration(models.Model):
         return is_current(self.qualification, self.rules_version)
 
     @property
+    def registered_on(self) -> datetime.date:
+        """The day the centre registered the learner, from which an awarding organisation
+        counts its minimum period and the learner's age (docs/claim-policy.md)."""
+        return timezone.localdate(self.created_at)
+
+    @property
     def details_missing(self) -> list[str]:
         """What an awarding organisation's registration or results entry would need and the
         portal does not hold: the learner's identity, the ULN, whether it is funded."""
         missing = self.learner.identity_missing
         missing += [] if self.learner.uln else [ULN_MISSING]
-        return missing + ([] if self.funding else [FUNDING_MISSING])
+        missing += [] if self.funding else [FUNDING_MISSING]
+        policy = policy_of(self.qualification)
+        if policy.number_required and not self.ao_registration_number:
+            missing.append(NUMBER_MISSING.format(who=policy.who))
+        return missing
 
     @property
     def closed_because(self) -> str:
@@ -615,6 +636,9 @@ class ClaimReadiness(models.Model):
     rules_version = models.PositiveSmallIntegerField()
     rules_stamp = models.UUIDField(null=True, blank=True)
     computed_at = models.DateTimeField()
+    # The first day a reason kept here lapses by time alone (the AO's minimum period after
+    # registration ends): from then on the row is out of date (`recheck_due`).
+    recheck_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "claim readiness"

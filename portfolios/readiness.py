@@ -24,7 +24,8 @@ def readiness_changed(*registrations: Registration | int) -> None:
     worked out from or which list of the claims page it puts the registration on: the units
     achieved (the learner's countersignature of a sign-off, an unlock), what IQA holds back
     (summative samples planned, by hand or in a generated plan, and removed; samples recorded,
-    with or without actions; actions closed), claims, and registrations closed. Decisions,
+    with or without actions; actions closed), claims, registrations closed, and the AO
+    registration number the AO's claim policy may ask for (decision 28). Decisions,
     countersignatures of decisions, sign-offs not yet countersigned by the learner, answers to
     actions, lifted locks, changed unit choices, revocations and replacements change nothing it
     depends on (tests/certification/test_readiness_kept.py puts each through the same check;
@@ -34,11 +35,17 @@ def readiness_changed(*registrations: Registration | int) -> None:
         ClaimReadiness.objects.filter(registration_id__in=ids, stale=False).update(stale=True)
 
 
+# What of a learner's account kept readiness depends on: the name the lists are sorted by, and
+# the date of birth an age limit is checked against (the AO's claim policy, decision 28).
+READ_OF_THE_LEARNER = frozenset({"full_name", "date_of_birth"})
+
+
 def learner_saved(sender: type[User], instance: User, **kwargs: Any) -> None:
-    """The claims page lists learners by the name kept with their readiness: a save that may
-    have changed the name (not a login's, which saves `last_login` only) marks theirs stale."""
+    """The claims page lists learners by the name kept with their readiness, and an age limit
+    reads their date of birth: a save that may have changed either (not a login's, which saves
+    `last_login` only) marks theirs stale."""
     fields = kwargs.get("update_fields")
-    if not kwargs.get("created") and (fields is None or "full_name" in fields):
+    if not kwargs.get("created") and (fields is None or READ_OF_THE_LEARNER & set(fields)):
         kept = ClaimReadiness.objects.filter(registration__learner=instance, stale=False)
         kept.update(stale=True)
 

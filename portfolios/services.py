@@ -16,6 +16,7 @@ from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
 from portfolios.readiness import readiness_changed
+from qualifications.claim_policy import age_refusal, number_problem, policy_of
 from qualifications.lifecycle import registration_refusal
 from qualifications.models import Qualification, Unit
 from qualifications.rules import Rules, check_choice
@@ -234,9 +235,35 @@ def lifecycle_problems(qualification: Qualification) -> list[str]:
     return [refusal] if refusal else []
 
 
+def policy_problems(details: RegistrationDetails) -> list[str]:
+    """What the awarding organisation's claim policy refuses at registration: a learner under
+    its age limit today (by the date of birth given, or else recorded), an AO registration
+    number not in its stated format (docs/claim-policy.md). Asked on the same paths as
+    `lifecycle_problems`: the form, each CSV row, an invitation accepted."""
+    policy = policy_of(details.qualification)
+    given = details.identity_to_record()
+    born = given.date_of_birth if given is not None else None
+    if born is None and details.learner.pk is not None:
+        born = details.learner.date_of_birth
+    problems = [
+        age_refusal(policy, born, timezone.localdate()),
+        number_problem(policy, details.ao_registration_number.strip()),
+    ]
+    return [p for p in problems if p]
+
+
 def number_taken(details: RegistrationDetails) -> list[str]:
-    number, qualification = details.ao_registration_number.strip(), details.qualification
+    return numbers_taken(details.qualification, details.ao_registration_number.strip())
+
+
+def numbers_taken(
+    qualification: Qualification, number: str, *, but: Registration | None = None
+) -> list[str]:
+    """The AO registration number is another registration's on the qualification (`but` this
+    one, whose number is being changed)."""
     taken = Registration.objects.filter(qualification=qualification, ao_registration_number=number)
+    if but is not None:
+        taken = taken.exclude(pk=but.pk)
     if not number or not taken.exists():
         return []
     return [NUMBER_TAKEN.format(number=number, title=qualification.title)]
@@ -270,10 +297,12 @@ def registration_create(
     """Register a learner on a qualification with a choice of units the rules allow.
 
     Refused (RegistrationRejected, nothing saved) when the qualification takes no registrations
-    today (its lifecycle), a person does not hold the role at the centre, the IQA is the
-    assessor, the dates are the wrong way round, the learner already has an active registration
-    on the qualification, the AO registration number is taken, or the chosen units, once
-    achieved, would not meet the rules of combination.
+    today (its lifecycle), the learner is under its awarding organisation's age limit or the AO
+    registration number is not in the AO's format (its claim policy), a person does not hold
+    the role at the centre, the IQA is the assessor, the dates are the wrong way round, the
+    learner already has an active registration on the qualification, the AO registration
+    number is taken, or the chosen units, once achieved, would not meet the rules of
+    combination.
     """
     require_centre_admin(actor, centre)
     # The centre's chain first (the house order), which also makes the same centre's
@@ -282,6 +311,7 @@ def registration_create(
     units, unit_problems = unit_plan(details.qualification, optional_units)
     problems = (
         lifecycle_problems(details.qualification)
+        + policy_problems(details)
         + people_problems(centre, details)
         + unit_problems
         + number_taken(details)
@@ -304,13 +334,19 @@ def registration_create(
 
 @transaction.atomic
 def learner_details_change(
-    *, registration: Registration, given: LearnerIdentity, funding: str, actor: User
+    *,
+    registration: Registration,
+    given: LearnerIdentity,
+    funding: str,
+    actor: User,
+    ao_registration_number: str | None = None,
 ) -> list[str]:
     """Set the learner's identity (every field, blanks included) and the registration's
-    funding, as the centre admin of the registration's centre. The identity is the person's:
-    a learner registered at two centres has one, which either centre may correct; each change
-    is audited in the chain of the centre that made it. Refused (nothing changed) with every
-    reason at once; returns what changed ("funding" among the identity's field names)."""
+    funding and, if given, its AO registration number, as the centre admin of the
+    registration's centre. The identity is the person's: a learner registered at two centres
+    has one, which either centre may correct; each change is audited in the chain of the
+    centre that made it. Refused (nothing changed) with every reason at once; returns what
+    changed ("funding" and "ao_registration_number" among the identity's field names)."""
     require_centre_admin(actor, registration.centre)
     lock_chain(registration.centre_id)
     # The learner's row, under the lock every write to the person takes (anonymisation too).
@@ -321,29 +357,63 @@ def learner_details_change(
     )
     if hasattr(learner, "anonymisation"):  # the privacy app's, by its reverse relation
         raise RegistrationRejected(ANONYMISED)
+    locked = Registration.objects.select_for_update().get(pk=registration.pk)
+    number = None if ao_registration_number is None else ao_registration_number.strip()
     given = given.cleaned()
     problems = identity_problems(given, learner=learner)
     if funding and funding not in Funding.values:
         problems.append(FUNDING_UNKNOWN.format(value=funding))
+    if number is not None and number != locked.ao_registration_number:
+        problems += number_problems(locked, number)
     if problems:
         raise RegistrationRejected(problems)
     changed = identity_record(learner=learner, given=given, centre=registration.centre, actor=actor)
-    locked = Registration.objects.select_for_update().get(pk=registration.pk)
-    if locked.funding != funding:
-        audit_append(
-            actor=actor,
-            action="registration.funding_changed",
-            centre_id=registration.centre_id,
-            subject=f"registration:{registration.pk}",
-            before={"funding": locked.funding},
-            after={"funding": funding},
-        )
-        locked.funding = funding
-        locked.save(update_fields=["funding"])
-        registration.funding = funding
-        changed.append("funding")
+    for name, value in (("funding", funding), ("ao_registration_number", number)):
+        if value is not None and getattr(locked, name) != value:
+            registration_field_change(locked, name, value, actor)
+            setattr(registration, name, value)
+            changed.append(name)
+    if "ao_registration_number" in changed:
+        readiness_changed(registration)  # the AO's claim policy may ask for it (decision 28)
     registration.learner = learner
     return changed
+
+
+def number_problems(registration: Registration, number: str) -> list[str]:
+    """What is wrong with a registration's new AO registration number: the AO's format, or
+    another registration's on the qualification."""
+    qualification = registration.qualification
+    problem = number_problem(policy_of(qualification), number)
+    return [problem] if problem else numbers_taken(qualification, number, but=registration)
+
+
+# The audit action of each field of a registration the learner's details page changes.
+FIELD_CHANGED = {
+    "funding": "registration.funding_changed",
+    "ao_registration_number": "registration.ao_number_changed",
+}
+
+
+def registration_field_change(locked: Registration, name: str, value: str, actor: User) -> None:
+    """Change one field of a registration held under its lock, audited. Another centre admin's
+    taking the same AO number at the same moment loses to the database's constraint, and is
+    told so in the same words."""
+    audit_append(
+        actor=actor,
+        action=FIELD_CHANGED[name],
+        centre_id=locked.centre_id,
+        subject=f"registration:{locked.pk}",
+        before={name: getattr(locked, name)},
+        after={name: value},
+    )
+    setattr(locked, name, value)
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[name])
+    except IntegrityError:
+        if taken := numbers_taken(locked.qualification, value, but=locked):
+            raise RegistrationRejected(taken) from None
+        raise
 
 
 @transaction.atomic

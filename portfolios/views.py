@@ -266,7 +266,7 @@ def registration_learner(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     if not can_administer(request, registration):
         raise PermissionDenied("Only the centre admin can change a learner's details.")
-    initial = LearnerDetailsForm.initial_for(registration.learner, registration.funding)
+    initial = LearnerDetailsForm.initial_for(registration)
     form = LearnerDetailsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -274,6 +274,7 @@ def registration_learner(request: PortalRequest, pk: int) -> HttpResponse:
                 registration=registration,
                 given=form.identity(),
                 funding=form.cleaned_data["funding"],
+                ao_registration_number=form.cleaned_data["ao_registration_number"],
                 actor=request.user,
             )
         except RegistrationRejected as rejected:

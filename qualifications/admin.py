@@ -187,8 +187,28 @@ class UnitAdmin(RevisesRules):
 
 @admin.register(AwardingOrganisation)
 class AwardingOrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "code"]
+    """An AO and its claim policy (docs/claim-policy.md): a save renews the revision of its
+    qualifications (a model signal, `qualifications.revisions`), so readiness kept under the
+    policy before goes out of date."""
+
+    list_display = ["name", "code", "min_weeks_before_claim", "registration_number_required"]
     search_fields = ["name", "code"]
+    fieldsets = [
+        (None, {"fields": ["code", "name"]}),
+        (
+            "Claim policy",
+            {
+                "fields": [
+                    "min_weeks_before_claim",
+                    "registration_number_required",
+                    "registration_number_pattern",
+                    "registration_number_format",
+                    "min_age",
+                    "claim_policy_note",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(BarredCombination)

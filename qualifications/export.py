@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from qualifications.claim_policy import policy_of
 from qualifications.models import (
+    AwardingOrganisation,
     Criterion,
     LearningOutcome,
     LevelRule,
@@ -56,8 +58,46 @@ def qualification_as_dict(qualification: Qualification) -> dict[str, Any]:
         "last_registration": iso(qualification.last_registration),
         "certification_end": iso(qualification.certification_end),
         "lifecycle_note": qualification.lifecycle_note or None,
+        "claim_policy": own_policy_as_dict(qualification),
+        "awarding_organisation_claim_policy": ao_policy_as_dict(organisation),
+        "claim_policy_in_force": policy_in_force(qualification),
         "rules": rules_as_dict(qualification),
         "units": [unit_as_dict(m) for m in qualification.memberships.all()],
+    }
+
+
+def own_policy_as_dict(qualification: Qualification) -> dict[str, Any]:
+    """The qualification's own claim policy, as its file says it (null: as its AO says)."""
+    return {
+        "min_weeks_before_claim": qualification.min_weeks_before_claim,
+        "registration_number_required": qualification.registration_number_required,
+        "min_age": qualification.min_age,
+        "note": qualification.claim_policy_note or None,
+    }
+
+
+def ao_policy_as_dict(organisation: AwardingOrganisation | None) -> dict[str, Any] | None:
+    """The AO's claim policy, as the file's `awarding_organisations` says it."""
+    if organisation is None:
+        return None
+    return {
+        "min_weeks_before_claim": organisation.min_weeks_before_claim,
+        "registration_number_required": organisation.registration_number_required,
+        "registration_number_pattern": organisation.registration_number_pattern or None,
+        "registration_number_format": organisation.registration_number_format or None,
+        "min_age": organisation.min_age,
+        "note": organisation.claim_policy_note or None,
+    }
+
+
+def policy_in_force(qualification: Qualification) -> dict[str, Any]:
+    """What the claim gate applies: the qualification's own values over its AO's."""
+    policy = policy_of(qualification)
+    return {
+        "min_weeks_before_claim": policy.min_weeks,
+        "registration_number_required": policy.number_required,
+        "registration_number_pattern": policy.number_pattern or None,
+        "min_age": policy.min_age,
     }
 
 

@@ -38,6 +38,7 @@ from qualifications.models import (
     RuleGroup,
     Terminology,
     Unit,
+    pattern_problem,
 )
 from qualifications.revisions import deferred, revise_all
 from qualifications.rules.versions import record_versions
@@ -115,10 +116,16 @@ def structure_problems(data: Any) -> Iterable[str]:
     for key in ("source", "qualifications", "units"):
         if key not in data:
             yield f"missing '{key}'"
+    for organisation in data.get("awarding_organisations") or []:
+        if isinstance(organisation, dict):
+            where = f"awarding organisation {organisation.get('code') or '?'}"
+            yield from policy_problems(organisation.get("claim_policy"), AO_POLICY, where)
     for qualification in data.get("qualifications") or []:
         yield from missing(qualification, "qualification")
         if isinstance(qualification, dict):
             yield from lifecycle_problems(qualification)
+            where = f"qualification {qualification.get('code') or '?'}"
+            yield from policy_problems(qualification.get("claim_policy"), OWN_POLICY, where)
     for unit in data.get("units") or []:
         yield from missing(unit, "unit")
         for outcome in unit.get("outcomes") or []:
@@ -159,6 +166,56 @@ def lifecycle_problems(record: dict[str, Any]) -> Iterable[str]:
         yield f"{where}: {', '.join(wrong)} must be a date written YYYY-MM-DD, or null"
         return
     yield from (f"{where}: {problem}" for problem in date_problems(*dates))
+
+
+# The keys of a claim policy (docs/claim-policy.md), the kind of value each takes (null: not
+# said), and the model field each is kept in: an AO's, and a qualification's own.
+OWN_POLICY = {
+    "min_weeks_before_claim": (int, "min_weeks_before_claim"),
+    "registration_number_required": (bool, "registration_number_required"),
+    "min_age": (int, "min_age"),
+    "note": (str, "claim_policy_note"),
+}
+AO_POLICY = {
+    **OWN_POLICY,
+    "registration_number_pattern": (str, "registration_number_pattern"),
+    "registration_number_format": (str, "registration_number_format"),
+}
+
+
+def policy_problems(policy: Any, keys: dict[str, tuple[type, str]], where: str) -> Iterable[str]:
+    """A claim policy is a mapping of known keys, each null or of its kind: whole numbers of
+    weeks and years (not negative), true or false, text; a pattern that is a regular expression."""
+    if policy is None:
+        return
+    if not isinstance(policy, dict):
+        yield f"{where}: claim_policy must be a mapping"
+        return
+    for key, value in policy.items():
+        if key not in keys:
+            yield f"{where}: claim_policy has no key {key!r} ({', '.join(keys)})"
+            continue
+        kind = keys[key][0]
+        # bool is a kind of int in Python: true is not a number of weeks.
+        wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        if value is not None and (wrong or (kind is int and value < 0)):
+            said = {int: "a whole number, 0 or more", bool: "true or false", str: "text"}[kind]
+            yield f"{where}: claim_policy {key} must be {said}, or null"
+    pattern = policy.get("registration_number_pattern")
+    if isinstance(pattern, str) and (problem := pattern_problem(pattern)):
+        yield f"{where}: {problem}"
+
+
+def policy_fields(policy: dict[str, Any] | None, keys: dict[str, tuple[type, str]]) -> dict:
+    """A file's claim policy as the model's fields (a key left out: not said)."""
+    given = policy or {}
+    fields: dict[str, Any] = {}
+    for key, (kind, name) in keys.items():
+        value = given.get(key)
+        fields[name] = text(value) if kind is str else value
+    if keys is AO_POLICY:
+        fields["registration_number_required"] = bool(fields["registration_number_required"])
+    return fields
 
 
 def as_date(value: Any) -> datetime.date | bool | None:
@@ -226,7 +283,11 @@ def merge_units(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[s
 def load_document(name: str, data: dict[str, Any], merged: dict[str, dict[str, Any]]) -> None:
     for organisation in data.get("awarding_organisations") or []:
         AwardingOrganisation.objects.update_or_create(
-            code=organisation["code"], defaults={"name": organisation["name"]}
+            code=organisation["code"],
+            defaults={
+                "name": organisation["name"],
+                **policy_fields(organisation.get("claim_policy"), AO_POLICY),
+            },
         )
     units = {unit["code"]: load_unit(merged[unit["code"]]) for unit in data["units"]}
     for record in data["qualifications"]:
@@ -380,6 +441,7 @@ def load_qualification(source: str, record: dict[str, Any], units: dict[str, Uni
             "status_note": text(record.get("status_note")),
             **{key: as_date(record.get(key)) for key in LIFECYCLE_DATES},
             "lifecycle_note": text(record.get("lifecycle_note")),
+            **policy_fields(record.get("claim_policy"), OWN_POLICY),
             "aim": text(record.get("aim")),
             "rules_published": rules is not None,
             "rules_version": (rules or {}).get("version", 1),

@@ -11,6 +11,7 @@ and an evidence guide; C&G units add evidence requirements.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -57,15 +58,56 @@ def date_problems(
     return problems
 
 
+def pattern_problem(pattern: str) -> str:
+    """Why a registration number pattern cannot be used ("" if it can): a regular expression
+    the whole number must match."""
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        return f"The registration number pattern {pattern!r} is not a regular expression: {error}."
+    return ""
+
+
 class AwardingOrganisation(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
+    # The AO's claim policy (docs/claim-policy.md): each qualification may say otherwise.
+    min_weeks_before_claim = models.PositiveSmallIntegerField(
+        "minimum weeks from registration to claim",
+        null=True,
+        blank=True,
+        help_text="Blank: no minimum period (Pearson and SQA: 10).",
+    )
+    registration_number_required = models.BooleanField(
+        "AO registration number required before a claim", default=False
+    )
+    registration_number_pattern = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A regular expression the whole number must match; blank where the AO states "
+        "no format.",
+    )
+    registration_number_format = models.CharField(
+        max_length=200, blank=True, help_text="The format in words, as the refusal says it."
+    )
+    min_age = models.PositiveSmallIntegerField(
+        "minimum age at registration", null=True, blank=True, help_text="Blank: no age limit."
+    )
+    claim_policy_note = models.TextField(
+        blank=True, help_text="Where each value of the claim policy comes from: a quotation."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.registration_number_pattern and (
+            problem := pattern_problem(self.registration_number_pattern)
+        ):
+            raise ValidationError({"registration_number_pattern": problem})
 
 
 class QualificationStatus(models.TextChoices):
@@ -126,6 +168,29 @@ class Qualification(models.Model):
     )
     lifecycle_note = models.TextField(
         blank=True, help_text="Where the status and dates come from: a quotation of the source."
+    )
+    # The claim policy where it differs from the AO's (docs/claim-policy.md): blank is "as the
+    # awarding organisation says", 0 is "none" (a qualification without an AO has only these).
+    min_weeks_before_claim = models.PositiveSmallIntegerField(
+        "minimum weeks from registration to claim",
+        null=True,
+        blank=True,
+        help_text="Blank: as its awarding organisation says; 0: no minimum period.",
+    )
+    registration_number_required = models.BooleanField(
+        "AO registration number required before a claim",
+        null=True,
+        blank=True,
+        help_text="Unknown: as its awarding organisation says.",
+    )
+    min_age = models.PositiveSmallIntegerField(
+        "minimum age at registration",
+        null=True,
+        blank=True,
+        help_text="Blank: as its awarding organisation says; 0: no age limit.",
+    )
+    claim_policy_note = models.TextField(
+        blank=True, help_text="Where the claim policy comes from: a quotation of the source."
     )
     aim = models.TextField(blank=True)
     # Rules of combination. None published means no full certificate can be claimed.

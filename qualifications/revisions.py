@@ -10,7 +10,8 @@ writes elsewhere must call `revise` themselves. The items of a unit (outcomes, c
 and knowledge items) renew it too: the pages keep them per revision as well
 (`qualifications.kept_units`). The claim readiness kept on registrations
 (`portfolios.ClaimReadiness`) is stamped with the revision it was worked out under, so the same
-renewal puts it out of date (decision 19).
+renewal puts it out of date (decision 19); an awarding organisation's save renews its
+qualifications' too, because their claim policy is read from it (decision 28).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 
 from qualifications.models import (
+    AwardingOrganisation,
     BarredCombination,
     Criterion,
     Equivalence,
@@ -102,6 +104,8 @@ def revise_for(instance: Model) -> None:
     """Renew the revision of the qualifications whose rules read this catalogue row."""
     if isinstance(instance, Qualification):
         revise(qualifications=[instance.pk])
+    elif isinstance(instance, AwardingOrganisation):  # its claim policy
+        revise(qualifications=instance.qualifications.values_list("pk", flat=True))
     elif isinstance(instance, Unit):
         revise(units=[instance.pk])
     elif isinstance(instance, UNIT_ITEMS):
@@ -127,6 +131,7 @@ def connect_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     post_save.connect(catalogue_row_changed, sender=Qualification, dispatch_uid="revise-q")
+    post_save.connect(catalogue_row_changed, sender=AwardingOrganisation, dispatch_uid="revise-ao")
     for model in RULE_PARTS + UNIT_ITEMS:
         uid = f"revise-{model._meta.label_lower}"
         post_save.connect(catalogue_row_changed, sender=model, dispatch_uid=f"{uid}-save")

@@ -13,7 +13,7 @@ the latest uploads still waiting for review.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from assessment.models import Decision, UnitSignOff
@@ -107,7 +107,12 @@ PERSON_KIND = {
 
 
 def add_person(
-    ctx: CentreContext, kind: RoleKind, k: int | None, joined: datetime, trainee: bool = False
+    ctx: CentreContext,
+    kind: RoleKind,
+    k: int | None,
+    joined: datetime,
+    trainee: bool = False,
+    born: date | None = None,
 ) -> Person:
     """An account (every one with the same password hash) and its one role at the centre."""
     word, number = PERSON_KIND[kind], ctx.plan.number
@@ -121,6 +126,7 @@ def add_person(
         is_staff=False,
         is_superuser=False,
         date_joined=joined,
+        date_of_birth=born,
     )
     ctx.batch.add(
         Role,
@@ -156,7 +162,8 @@ def tell_story(ctx: CentreContext, k: int) -> LearnerStory:
     qualification = qualification_of(ctx, k)
     registered = ctx.days_ago(*REGISTERED_DAYS[stage])
     plan = ctx.plan
-    user = add_person(ctx, RoleKind.LEARNER, k, registered - timedelta(days=1))
+    born = born_on(k, registered)
+    user = add_person(ctx, RoleKind.LEARNER, k, registered - timedelta(days=1), born=born)
     story = LearnerStory(
         k=k,
         stage=stage,
@@ -174,10 +181,19 @@ def tell_story(ctx: CentreContext, k: int) -> LearnerStory:
     return story
 
 
+def born_on(k: int, registered: datetime) -> date:
+    """Learner k's date of birth: an adult when registered (19 to 43), since City & Guilds'
+    Level 3 and 4 Diplomas take none younger than 16 and 18 (their claim policy, decision 28)."""
+    return (registered - timedelta(days=365 * (19 + k % 25) + k % 365)).date()
+
+
 def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
     """The registration and its units, as `registration_create` makes and logs them."""
     start = at.date()
     end = start + timedelta(days=365)
+    # Registered with the AO too, as ProQual asks before a claim (its claim policy, decision
+    # 28): a number unique to the centre and learner.
+    number = f"L{ctx.plan.number:02d}{story.k:06d}"
     registration = ctx.batch.add(
         Registration,
         learner_id=story.user.id,
@@ -186,7 +202,7 @@ def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
         pinned_rules_id=story.qualification.rules_version,
         assessor_id=story.assessor.id,
         iqa_id=story.iqa.id,
-        ao_registration_number="",
+        ao_registration_number=number,
         start_date=start,
         planned_end_date=end,
         status="active",
@@ -205,12 +221,21 @@ def register(ctx: CentreContext, story: LearnerStory, at: datetime) -> int:
         "centre": ctx.centre_id,
         "assessor": story.assessor.id,
         "iqa": story.iqa.id,
-        "ao_registration_number": "",
+        "ao_registration_number": number,
         "funding": "",
         "start_date": start.isoformat(),
         "planned_end_date": end.isoformat(),
         "rules_version": story.qualification.rules_number,
     }
+    # The date of birth given with the registration, recorded first (`identity_record`).
+    ctx.batch.record(
+        at,
+        ctx.admin.id,
+        "learner.identity_changed",
+        f"user:{story.user.id}",
+        before={"date_of_birth": None},
+        after={"date_of_birth": born_on(story.k, at).isoformat()},
+    )
     ctx.batch.record(
         at,
         ctx.admin.id,

@@ -76,7 +76,9 @@ class Checks:
             page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
 
 
-def register(ada: Page, learner: str, qualification: tuple[str, str], assessor: str, units) -> None:
+def register(
+    ada: Page, learner: str, qualification: tuple[str, str], assessor: str, units, number=""
+) -> None:
     title, code = qualification
     ada.get_by_role("link", name="Registrations").click()
     ada.get_by_role("link", name="Register a learner").first.click()
@@ -88,6 +90,7 @@ def register(ada: Page, learner: str, qualification: tuple[str, str], assessor: 
     ada.get_by_label("IQA").select_option(label="Grace Mensah (grace@example.org)")
     ada.get_by_label("Start date").fill(START.isoformat())
     ada.get_by_label("Planned end date").fill("2027-07-31")
+    ada.get_by_label("AO registration number").fill(number)
     for code in units:
         ada.get_by_label(re.compile(rf"^{re.escape(code)} ")).check()
     ada.get_by_role("button", name="Register").click()
@@ -156,6 +159,7 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
         (PROQUAL, PROQUAL_CODE),
         "Tom Reyes (tom@example.org)",
         PROQUAL_OPTIONAL,
+        number="PQ2610001",  # ProQual accepts claims only for learners registered with it
     )
     check(ada, "registration")
     register(

@@ -57,8 +57,10 @@ from portal.models import Centre, RoleKind, User
 from portfolios.mapping import Targets
 from portfolios.models import ClaimList, ClaimReadiness, Registration
 from portfolios.services import (
+    LearnerIdentity,
     RegistrationDetails,
     RegistrationRejected,
+    learner_details_change,
     registration_choose_units,
     registration_create,
     registration_transfer_rules,
@@ -515,6 +517,16 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
         ("a plan generated", lambda: plan_generate(
             centre=world.centre, qualification=world.sfj, starts_on=START,
             ends_on=datetime.date(2027, 8, 31), actor=world.iqa), True),
+        # The AO's claim policy, and the learner's details it reads (decision 28).
+        ("the AO asks for its registration number", lambda: numbers_asked(world, True), True),
+        ("an AO registration number recorded", lambda: record_details(
+            world, by_trainee, number="SFJ000001"), True),
+        ("an age limit set", lambda: set_age_limit(world, 16), True),
+        ("a date of birth recorded", lambda: record_details(
+            world, by_trainee, born=datetime.date(2000, 1, 1)), True),
+        ("a date of birth corrected under the limit", lambda: record_details(
+            world, by_trainee, born=datetime.date.today() - datetime.timedelta(days=15 * 366)),
+            True),
         ("the retention run closes a registration", lambda: close_registration(world, second), True),
     ]  # fmt: skip
     for step, change, alters in steps:
@@ -531,6 +543,37 @@ def rename(registration: Registration, name: str) -> str:
     learner.full_name = name
     learner.save()
     return name
+
+
+def numbers_asked(world: World, required: bool) -> bool:
+    ao = world.sfj.awarding_organisation
+    assert ao is not None
+    ao.registration_number_required = required
+    ao.save()
+    return required
+
+
+def set_age_limit(world: World, age: int) -> int:
+    world.sfj.min_age = age
+    world.sfj.save()
+    return age
+
+
+def record_details(
+    world: World, registration: Registration, *, number: str | None = None, born=None
+) -> list[str]:
+    """As the learner's details page records them."""
+    fresh = world.fresh(registration.pk)
+    given = LearnerIdentity.of(fresh.learner)
+    if born is not None:
+        given = LearnerIdentity(**{**given.facts(), "date_of_birth": born})
+    return learner_details_change(
+        registration=fresh,
+        given=given,
+        funding=fresh.funding,
+        ao_registration_number=number,
+        actor=world.admin,
+    )
 
 
 def close_registration(world: World, registration: Registration) -> str:
