@@ -56,7 +56,10 @@ def registered(learner, qualification, centre, status=RegistrationStatus.ACTIVE)
 def test_every_registration_is_pinned_to_its_qualifications_rules_at_migration_time(
     before_the_versions, catalogue_db
 ):
-    sfj, proqual = Qualification.objects.get(code=SFJ), Qualification.objects.get(code=PROQUAL)
+    # The catalogue's rows as the table was then (columns were added since: the claim policy).
+    then = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+    qualifications = then.get_model("qualifications", "Qualification").objects
+    sfj, proqual = qualifications.get(code=SFJ), qualifications.get(code=PROQUAL)
     centre = CentreFactory.create()
     people = [UserFactory.create() for _ in range(3)]
     for person in people:
@@ -67,7 +70,7 @@ def test_every_registration_is_pinned_to_its_qualifications_rules_at_migration_t
         registered(people[2], proqual, centre),
     ]
     # The rules as they stand when the migration runs: changed since the catalogue's file.
-    Qualification.objects.filter(pk=sfj.pk).update(min_credits=20)
+    qualifications.filter(pk=sfj.pk).update(min_credits=20)
 
     migrate()
     forget_versions()
