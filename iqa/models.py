@@ -4,7 +4,7 @@ IQA found (samples) and what the assessor must do about it (actions)."""
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from assessment.models import Decision
 from portal.models import Centre, User
@@ -97,6 +97,34 @@ class SamplingPlan(models.Model):
         return f"{self.qualification}: {self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y}"
 
 
+def counts_for_item(sample: str = "") -> Q:
+    """Whether a sample (reached through `sample`, "sample__" from an action) counts for the
+    plan item of the query outside (`OuterRef`): recorded from the item, or of the item's
+    learner, unit and stage since the plan's period began (sampled from the learner's page, or
+    before the plan was made). The one rule behind "sampled" on the plan page, its record and
+    the IQA's to-do list (decision 32)."""
+    return Q(**{f"{sample}plan_item": OuterRef("pk")}) | Q(
+        **{
+            f"{sample}registration": OuterRef("registration"),
+            f"{sample}unit": OuterRef("unit"),
+            f"{sample}stage": OuterRef("stage"),
+            f"{sample}sampled_at__date__gte": OuterRef("plan__starts_on"),
+        }
+    )
+
+
+class PlanItemQuerySet(models.QuerySet["PlanItem"]):
+    def sampled(self) -> PlanItemQuerySet:
+        return self.filter(Exists(Sample.objects.filter(counts_for_item())))
+
+    def not_sampled(self) -> PlanItemQuerySet:
+        return self.exclude(Exists(Sample.objects.filter(counts_for_item())))
+
+    def with_sampled(self) -> PlanItemQuerySet:
+        """Each item with `is_sampled`, by the same rule."""
+        return self.annotate(is_sampled=Exists(Sample.objects.filter(counts_for_item())))
+
+
 class PlanItem(models.Model):
     """One unit of one learner's work by one assessor, planned for sampling at a stage."""
 
@@ -109,6 +137,8 @@ class PlanItem(models.Model):
     methods = models.JSONField(default=list, help_text="The evidence methods its decisions use.")
     stage = models.CharField(max_length=10, choices=Stage.choices)
     by_hand = models.BooleanField(default=False, help_text="Added by the IQA, not proposed.")
+
+    objects = PlanItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["assessor__full_name", "registration__learner__full_name", "unit__code"]

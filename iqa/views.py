@@ -79,7 +79,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     if request.method == "POST":
         return plan_change(request, plan)
-    items, sampled = pages.planned_and_sampled(plan)
+    items, sampled, progress = pages.planned_and_sampled(plan)
     covered = pages.coverage(pages.plan_work(plan), items)
     learners = pages.learner_names(plan)
     sorts = pages.item_sorts(covered, learners)
@@ -89,8 +89,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "page": page,
         "shown": pages.item_rows(page, covered, learners, sampled),
         "columns": columns,
-        "planned": len(items),
-        "sampled_count": len(sampled),
+        "progress": progress,
         "by_units": covered.by_units,
         "by_methods": covered.by_methods,
         "unplanned": pages.unplanned_page(request, covered, learners),

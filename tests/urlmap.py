@@ -456,10 +456,11 @@ URLS: dict[str, Entry] = {
         forms=(RecordForm,),
         files=("evidence_files",),
     ),
-    # Each assessor sees the trainees' decisions waiting for them (none for everyone else).
+    # A qualified assessor, acting as one, sees the trainees' decisions waiting for them; a
+    # learner, a trainee, an IQA or a centre admin is refused (403).
     "assessment:countersign": Entry(
-        get=EVERYONE,
-        post=EVERYONE,
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
         get_keys=("trainee", "page"),
         post_keys=("decisions", "group", "trainee"),
     ),

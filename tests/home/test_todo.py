@@ -98,7 +98,7 @@ def test_an_iqa_sees_planned_samples_not_done_and_answers_to_close(registration,
         plan=plan, registration=registration, unit=unit, assessor=assessor, stage=Stage.INTERIM
     )
     [due] = todo_of(iqa, "iqa")
-    assert due.text == "1 planned sample not done yet" and due.overdue  # the plan has ended
+    assert due.text == "1 planned item still to sample" and due.overdue  # the plan has ended
     assert due.url == reverse("iqa:plan-detail", args=[plan.pk])
 
     sample = sample_of(registration, unit, assessor, iqa)

@@ -88,7 +88,7 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
     assert samir[1].endswith("by trainee assessors to countersign, for 1 learner")
     assert samir[2].startswith("Answer the IQA's action on A/506/2130 for Noah Williams")
     assert todo("iqa@riverside.test", RoleKind.IQA) == [
-        "1 planned sample not done yet",
+        "1 planned item still to sample",
         "1 action answered by the assessor, to close",
         "1 action past the date the assessor was given",
     ]

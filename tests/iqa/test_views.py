@@ -401,7 +401,7 @@ def test_a_sample_from_the_plan_is_marked_sampled_on_the_plan(client, plan, iqa,
     assert response.status_code == 302
     assert Sample.objects.get().plan_item == item
     page = shown(client.get(plan_url(plan)))
-    assert "1 of 2 planned items sampled." in part(page, "done", "</p>")
+    assert "1 of 2 planned items sampled: 1 still to sample." in part(page, "done", "</p>")
     assert page.count('name="remove"') == 1  # a sampled item stays in the plan
 
 
