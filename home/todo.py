@@ -121,13 +121,15 @@ def assessor_todo(
             )
         )
     for action in work.actions:
+        # An answer the IQA did not accept is asked for again, and says so.
+        ask = "Answer again the IQA's action" if action.iqa_comment else "Answer the IQA's action"
         todo.append(
             Todo(
-                f"Answer the IQA's action on {action.sample.unit.code} for "
+                f"{ask} on {action.sample.unit.code} for "
                 f"{action.sample.registration.learner.full_name} (due {action.due_on:%-d %B})",
                 # The sample's page holds the response form.
                 reverse("iqa:sample-detail", args=[action.sample_id]),
-                action.due_on < today,
+                action.overdue_on(today),
             )
         )
     return todo
@@ -157,14 +159,16 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
     if count := len(actions.to_close):
         todo.append(
             Todo(
-                f"{plural(count, 'action', 'actions')} answered by the assessor, to close",
+                f"{plural(count, 'action', 'actions')} answered by the assessor, waiting for you "
+                "to close or send back",
                 reverse("home") + "#close-heading",
             )
         )
     if count := len(actions.overdue):
         todo.append(
             Todo(
-                f"{plural(count, 'action', 'actions')} past the date the assessor was given",
+                f"{plural(count, 'action', 'actions')} not answered by the assessor by the date "
+                "they were given",
                 reverse("home") + "#overdue-heading",
                 True,
             )

@@ -3,6 +3,8 @@ IQA found (samples) and what the assessor must do about it (actions)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -209,8 +211,8 @@ class Sample(models.Model):
 
 
 class ActionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESPONDED = "responded", "Responded, awaiting the IQA"
+    OPEN = "open", "Open: waiting for the assessor"
+    RESPONDED = "responded", "Answered: waiting for the IQA"
     CLOSED = "closed", "Closed"
 
 
@@ -225,12 +227,21 @@ class Action(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The IQA's comment the last time they did not accept the answer: the action is open
+    # again, and the assessor reads it before answering again (every round is on the audit log).
+    iqa_comment = models.TextField(blank=True)
+    not_accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "pk"]
 
     def __str__(self) -> str:
         return self.text
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        """Past its target date while the assessor still owes an answer: an answered action
+        waits for the IQA, not the assessor, so it is never overdue."""
+        return self.status == ActionStatus.OPEN and self.due_on < today
 
 
 class DocumentStatus(models.TextChoices):

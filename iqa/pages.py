@@ -372,8 +372,10 @@ def iqa_home(
 
 @dataclass(frozen=True)
 class IqaActions:
-    """The IQA's open actions the home page lists, soonest due first: those the assessor has
-    answered (to close) and those past their date (overdue); an action can be both."""
+    """The IQA's actions not closed that the home page lists, soonest due first: those the
+    assessor has answered (waiting for the IQA to close or send back) and those past their date
+    with no answer yet (overdue: `Action.overdue_on`). An answered action waits for the IQA,
+    not the assessor, so it is never in both."""
 
     to_close: list[Action]
     overdue: list[Action]
@@ -381,11 +383,11 @@ class IqaActions:
 
 def iqa_actions(user: User, today: datetime.date) -> IqaActions:
     """Both of the IQA home's lists, read in one query (the to-do list counts them)."""
-    wanted = Q(status=ActionStatus.RESPONDED) | Q(due_on__lt=today)
+    wanted = Q(status=ActionStatus.RESPONDED) | Q(status=ActionStatus.OPEN, due_on__lt=today)
     found = list(open_actions(user).filter(wanted).select_related("sample__unit"))
     return IqaActions(
         to_close=[a for a in found if a.status == ActionStatus.RESPONDED],
-        overdue=[a for a in found if a.due_on < today],
+        overdue=[a for a in found if a.overdue_on(today)],
     )
 
 

@@ -12,7 +12,14 @@ from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
 from iqa import access, pages
-from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
+from iqa.forms import (
+    LiftForm,
+    NotAcceptedForm,
+    PlanForm,
+    ResponseForm,
+    SampleForm,
+    StrategyForm,
+)
 from iqa.models import DocumentStatus, PlanItem, Risk
 from iqa.reports import sampling_record_csv
 from iqa.selectors import unit_claim_states
@@ -22,6 +29,7 @@ from iqa.services import (
     IqaRefused,
     Judgement,
     action_close,
+    action_not_accept,
     action_respond,
     document_request,
     plan_generate,
@@ -165,17 +173,17 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
 def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
     """The IQA report of one sample, with its actions."""
     sample = access.sample_for(request, pk)
+    today = pages.today()
     context = {
         "sample": sample,
         "decisions": pages.decisions_looked_at(sample),
-        "actions": sample.actions.all(),
+        "actions": [(a, a.overdue_on(today)) for a in sample.actions.all()],
         "is_sampler": sample.sampled_by_id == request.user.pk,
         "is_assessor": sample.assessor_id == request.user.pk,
         "response_form": ResponseForm(),
         "lift_form": LiftForm(),
         "can_lift": access.administers(request.user, sample),
         "closed": sample.registration.closed_because,
-        "today": pages.today(),
         "documents": sample.documents.all()[:5],
     }
     return render(request, "iqa/sample_detail.html", context)
@@ -202,6 +210,22 @@ def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
         request,
         lambda: action_close(action=action, actor=request.user),
         success="The action is closed.",
+        to=reverse("iqa:sample-detail", args=[action.sample_id]),
+    )
+
+
+@require_POST
+@login_required
+def action_not_accept_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The IQA sends an answered action back to the assessor, with a comment."""
+    action = access.action_for(request, pk)
+    return attempt_form(
+        request,
+        NotAcceptedForm(request.POST),
+        lambda data: action_not_accept(
+            action=action, comment=data["comment"], due_on=data["due_on"], actor=request.user
+        ),
+        success="Not accepted: the action is back with the assessor, with your comment.",
         to=reverse("iqa:sample-detail", args=[action.sample_id]),
     )
 

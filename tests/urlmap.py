@@ -78,7 +78,14 @@ from assessment.forms import (
     UnlockForm,
 )
 from certification.forms import ReasonForm
-from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
+from iqa.forms import (
+    LiftForm,
+    NotAcceptedForm,
+    PlanForm,
+    ResponseForm,
+    SampleForm,
+    StrategyForm,
+)
 from portal.forms import (
     AuditedSetPasswordForm,
     EmailAuthenticationForm,
@@ -577,6 +584,14 @@ URLS: dict[str, Entry] = {
     ),
     "iqa:action-close": Entry(
         post=only(IQA), kwargs=pk_of("action"), private=True, reach=SAMPLE_READERS
+    ),
+    "iqa:action-not-accept": Entry(
+        post=only(IQA),
+        kwargs=pk_of("action"),
+        data=lambda side, user: {"comment": "Say which customer each entry is about."},
+        private=True,
+        reach=SAMPLE_READERS,
+        forms=(NotAcceptedForm,),
     ),
     "iqa:plan-csv": Entry(get=PLAN_READERS, kwargs=pk_of("plan"), private=True, reach=PLAN_READERS),
     "iqa:document-request": Entry(

@@ -105,7 +105,9 @@ def test_an_iqa_sees_planned_samples_not_done_and_answers_to_close(registration,
     Action.objects.create(
         sample=sample, text="Add the recording", due_on=TODAY, status=ActionStatus.RESPONDED
     )
-    assert [t.text for t in todo_of(iqa, "iqa")] == ["1 action answered by the assessor, to close"]
+    assert [t.text for t in todo_of(iqa, "iqa")] == [
+        "1 action answered by the assessor, waiting for you to close or send back"
+    ]
 
 
 def test_a_centre_admin_sees_learners_ready_to_claim_and_a_failed_pdf(
