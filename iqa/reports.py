@@ -112,6 +112,26 @@ def sampling_record(plan: SamplingPlan) -> list[list[str]]:
     ]
 
 
+def plan_file_name(plan: SamplingPlan, extension: str) -> str:
+    """What a plan's sampling record downloads as: what it is, whose and which period."""
+    return (
+        f"Sampling record {plan.qualification.title} "
+        f"{plan.starts_on:%Y-%m-%d} to {plan.ends_on:%Y-%m-%d}.{extension}"
+    )
+
+
+def document_file_name(document: IqaDocument) -> str:
+    """What a PDF downloads as: named by the report or record it is of (the unit, learner and
+    day sampled; the qualification and period), never by the document's own number, which the
+    person never saw."""
+    if (sample := document.sample) is None:
+        assert document.plan is not None
+        return plan_file_name(document.plan, "pdf")
+    sampled_on = timezone.localtime(sample.sampled_at)
+    unit = sample.unit.code.replace("/", "-")
+    return f"IQA report {unit} {sample.registration.learner.full_name} {sampled_on:%Y-%m-%d}.pdf"
+
+
 def sampling_record_csv(plan: SamplingPlan) -> str:
     return csv_text(HEADER, sampling_record(plan))
 

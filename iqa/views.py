@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
@@ -21,7 +22,7 @@ from iqa.forms import (
     StrategyForm,
 )
 from iqa.models import DocumentStatus, PlanItem, Risk
-from iqa.reports import sampling_record_csv
+from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
     NOT_AN_IQA,
@@ -40,7 +41,7 @@ from iqa.services import (
     strategy_for,
     strategy_save,
 )
-from portal.http import PortalRequest, posted_id, posted_ids, private_pdf
+from portal.http import PortalRequest, download_name, posted_id, posted_ids, private_pdf
 from portal.listing import sorted_rows_page
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
@@ -264,15 +265,15 @@ def document_download(request: PortalRequest, pk: int) -> FileResponse:
     document = access.document_for(request, pk)
     if document.status != DocumentStatus.READY:
         raise Http404("This PDF is not ready.")
-    kind = "iqa-report" if document.sample_id else "sampling-record"
-    return private_pdf(document.file, f"{kind}-{document.pk}.pdf")
+    return private_pdf(document.file, document_file_name(document))
 
 
 @login_required
 def plan_csv(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     response = HttpResponse(sampling_record_csv(plan), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sampling-record-{plan.pk}.csv"'
+    name = download_name(plan_file_name(plan, "csv"), "text/csv")
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "private, no-store"  # as every download of people's records
     return response
 
