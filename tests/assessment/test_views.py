@@ -679,7 +679,9 @@ def test_everyone_on_the_registration_sees_every_decision_on_an_item_and_its_aud
     assert "<strong>Not yet met</strong>" in oldest and "superseded" in oldest
     assert NOT_YET.feedback in oldest and MET.feedback in newest
     audit = part(page, "audit", "</table>")
-    assert audit.count("decision.recorded") == 2
+    assert audit.count("Decision made") == 2 and "decision.recorded" not in page
+    assert ">Not yet met</td>" in audit and ">Met</td>" in audit
+    assert "hash" not in page.lower() and "verify_audit" not in page
 
 
 def test_an_outsider_cannot_find_an_items_history(client, registration, outsider, decided_twice):
