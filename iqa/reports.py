@@ -93,7 +93,7 @@ def sampling_record(plan: SamplingPlan) -> list[list[str]]:
             ", ".join(labels.get(m, m) for m in methods),
             "yes" if by_hand else "no",
             timezone.localtime(sampled_at).date().isoformat() if sampled_at else "",
-            verdicts.get(verdict, verdict) if verdict else "",
+            str(verdicts.get(verdict, verdict)) if verdict else "",
             str(still_open or 0),
             str(closed or 0),
         ]
