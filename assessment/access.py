@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from assessment.models import UnitSignOff
 from portal.http import PortalRequest
+from portal.models import RoleKind
 from portfolios.access import registration_for, visible_registrations
 from portfolios.models import Mapping, Registration
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
@@ -16,6 +18,19 @@ ITEM_MODELS: dict[str, type[Criterion] | type[RangeItem] | type[KnowledgeItem]] 
     "range_item": RangeItem,
     "knowledge_item": KnowledgeItem,
 }
+
+
+ONLY_QUALIFIED_ASSESSORS = (
+    "Countersigning is for qualified assessors: switch to your assessor role to countersign."
+)
+
+
+def require_countersigner(request: PortalRequest) -> None:
+    """The countersigning page is a qualified assessor's, acting as one: anyone else (a learner,
+    a trainee, an IQA or a centre admin) is refused with 403."""
+    role = request.role
+    if role is None or role.kind != RoleKind.ASSESSOR or role.is_trainee:
+        raise PermissionDenied(ONLY_QUALIFIED_ASSESSORS)
 
 
 def planned_unit_for(registration: Registration, unit_pk: int) -> Unit:

@@ -22,6 +22,7 @@ from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockF
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import state_of
 from assessment.services import unit_missing
+from portal.audit_words import action_words
 from portal.http import PortalRequest, posted_id, posted_ids
 from portal.links import links_to
 from portal.listing import PER_PAGE
@@ -431,9 +432,41 @@ def sign_off_context(
     }
 
 
-def history_entries(decisions: list[Decision]) -> QuerySet[AuditEntry]:
+@dataclass(frozen=True)
+class HistoryLine:
+    """An audit entry as a history page shows it: in words, never as its codes."""
+
+    at: datetime.datetime
+    who: str
+    what: str
+    before: str
+    after: str
+
+
+def decision_words(state: dict[str, object] | None) -> str:
+    """A decision as its audit entry recorded it ("Met, awaiting countersignature")."""
+    if not state:
+        return "—"
+    outcomes = dict(Outcome.choices)
+    outcome = str(state.get("outcome", ""))
+    words = str(outcomes.get(outcome, outcome.replace("_", " ").capitalize()))
+    return f"{words}, awaiting countersignature" if state.get("provisional") else words
+
+
+def history_entries(decisions: list[Decision]) -> list[HistoryLine]:
+    """The audit entries of an item's decisions, newest first, in words."""
     subjects = [f"decision:{d.pk}" for d in decisions]
-    return AuditEntry.objects.filter(subject__in=subjects).select_related("actor").order_by("-pk")
+    entries = AuditEntry.objects.filter(subject__in=subjects).select_related("actor")
+    return [
+        HistoryLine(
+            e.at,
+            e.actor.full_name if e.actor else "—",
+            action_words(e.action),
+            decision_words(e.before),
+            decision_words(e.after),
+        )
+        for e in entries.order_by("-pk")
+    ]
 
 
 # The caseload is sorted by status (worked out for every learner) and shown a page at a time;

@@ -13,7 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessment import pages
-from assessment.access import item_for, mapping_for, planned_unit_for, sign_off_for
+from assessment.access import (
+    item_for,
+    mapping_for,
+    planned_unit_for,
+    require_countersigner,
+    sign_off_for,
+)
 from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
@@ -164,6 +170,7 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
 def countersign(request: PortalRequest) -> HttpResponse:
     """A qualified assessor's list of trainees' provisional decisions, a page at a time, to
     countersign: the ones ticked, all of a learner's unit, or all of a trainee's."""
+    require_countersigner(request)
     if request.method == "POST":
         ids = pages.to_countersign(request.POST, request.user)
         if ids is None:

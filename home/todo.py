@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.urls import reverse
 
 from assessment.caseload import WaitingEvidence, oldest_waiting
@@ -14,7 +14,7 @@ from assessment.models import UnitSignOff
 from assessment.pages import WAITING_SHOWN, countersign_counts
 from certification.models import Certificate, RenderStatus
 from certification.readiness import ClaimCounts, claim_counts
-from iqa.models import Action, PlanItem, Sample
+from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
 from portfolios.models import Registration, still_open
@@ -121,13 +121,15 @@ def assessor_todo(
             )
         )
     for action in work.actions:
+        # An answer the IQA did not accept is asked for again, and says so.
+        ask = "Answer again the IQA's action" if action.iqa_comment else "Answer the IQA's action"
         todo.append(
             Todo(
-                f"Answer the IQA's action on {action.sample.unit.code} for "
+                f"{ask} on {action.sample.unit.code} for "
                 f"{action.sample.registration.learner.full_name} (due {action.due_on:%-d %B})",
                 # The sample's page holds the response form.
                 reverse("iqa:sample-detail", args=[action.sample_id]),
-                action.due_on < today,
+                action.overdue_on(today),
             )
         )
     return todo
@@ -135,15 +137,13 @@ def assessor_todo(
 
 def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) -> list[Todo]:
     todo = []
-    # Planned items not sampled yet (by anyone), on registrations still open: counted per plan
-    # in the database, however many plans and items the IQA has made over the years.
-    sampled = Sample.objects.filter(
-        registration=OuterRef("registration"), unit=OuterRef("unit"), stage=OuterRef("stage")
-    )
+    # Planned items not sampled yet, on registrations still open, as the plan page counts them
+    # ("still to sample"): counted per plan in the database, however many plans and items the
+    # IQA has made over the years.
     due = (
         PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre)
         .filter(still_open("registration__"))
-        .exclude(Exists(sampled))
+        .not_sampled()
         .values("plan", "plan__ends_on")
         .annotate(count=Count("pk"))
         .order_by("plan")
@@ -151,7 +151,7 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
     for row in due:
         todo.append(
             Todo(
-                f"{plural(row['count'], 'planned sample', 'planned samples')} not done yet",
+                f"{plural(row['count'], 'planned item', 'planned items')} still to sample",
                 reverse("iqa:plan-detail", args=[row["plan"]]),
                 row["plan__ends_on"] < today,
             )
@@ -159,14 +159,16 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
     if count := len(actions.to_close):
         todo.append(
             Todo(
-                f"{plural(count, 'action', 'actions')} answered by the assessor, to close",
+                f"{plural(count, 'action', 'actions')} answered by the assessor, waiting for you "
+                "to close or send back",
                 reverse("home") + "#close-heading",
             )
         )
     if count := len(actions.overdue):
         todo.append(
             Todo(
-                f"{plural(count, 'action', 'actions')} past the date the assessor was given",
+                f"{plural(count, 'action', 'actions')} not answered by the assessor by the date "
+                "they were given",
                 reverse("home") + "#overdue-heading",
                 True,
             )

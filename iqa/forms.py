@@ -3,7 +3,7 @@ import uuid
 from django import forms
 
 from iqa.models import SamplingStrategy, Verdict
-from iqa.services import REASON_NEEDED, RESPONSE_NEEDED
+from iqa.services import COMMENT_NEEDED, REASON_NEEDED, RESPONSE_NEEDED
 from portal.forms import BootstrapBoundField
 from portfolios.forms import date_input
 
@@ -98,6 +98,17 @@ class ResponseForm(forms.Form):
         label="Your response",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": RESPONSE_NEEDED},
+    )
+
+
+class NotAcceptedForm(forms.Form):
+    comment = forms.CharField(
+        label="What is still missing",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": COMMENT_NEEDED},
+    )
+    due_on = forms.DateField(
+        required=False, label="New target date (leave empty to keep it)", widget=date_input()
     )
 
 

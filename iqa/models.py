@@ -3,8 +3,10 @@ IQA found (samples) and what the assessor must do about it (actions)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from assessment.models import Decision
 from portal.models import Centre, User
@@ -97,6 +99,34 @@ class SamplingPlan(models.Model):
         return f"{self.qualification}: {self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y}"
 
 
+def counts_for_item(sample: str = "") -> Q:
+    """Whether a sample (reached through `sample`, "sample__" from an action) counts for the
+    plan item of the query outside (`OuterRef`): recorded from the item, or of the item's
+    learner, unit and stage since the plan's period began (sampled from the learner's page, or
+    before the plan was made). The one rule behind "sampled" on the plan page, its record and
+    the IQA's to-do list (decision 32)."""
+    return Q(**{f"{sample}plan_item": OuterRef("pk")}) | Q(
+        **{
+            f"{sample}registration": OuterRef("registration"),
+            f"{sample}unit": OuterRef("unit"),
+            f"{sample}stage": OuterRef("stage"),
+            f"{sample}sampled_at__date__gte": OuterRef("plan__starts_on"),
+        }
+    )
+
+
+class PlanItemQuerySet(models.QuerySet["PlanItem"]):
+    def sampled(self) -> PlanItemQuerySet:
+        return self.filter(Exists(Sample.objects.filter(counts_for_item())))
+
+    def not_sampled(self) -> PlanItemQuerySet:
+        return self.exclude(Exists(Sample.objects.filter(counts_for_item())))
+
+    def with_sampled(self) -> PlanItemQuerySet:
+        """Each item with `is_sampled`, by the same rule."""
+        return self.annotate(is_sampled=Exists(Sample.objects.filter(counts_for_item())))
+
+
 class PlanItem(models.Model):
     """One unit of one learner's work by one assessor, planned for sampling at a stage."""
 
@@ -109,6 +139,8 @@ class PlanItem(models.Model):
     methods = models.JSONField(default=list, help_text="The evidence methods its decisions use.")
     stage = models.CharField(max_length=10, choices=Stage.choices)
     by_hand = models.BooleanField(default=False, help_text="Added by the IQA, not proposed.")
+
+    objects = PlanItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["assessor__full_name", "registration__learner__full_name", "unit__code"]
@@ -179,8 +211,8 @@ class Sample(models.Model):
 
 
 class ActionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESPONDED = "responded", "Responded, awaiting the IQA"
+    OPEN = "open", "Open: waiting for the assessor"
+    RESPONDED = "responded", "Answered: waiting for the IQA"
     CLOSED = "closed", "Closed"
 
 
@@ -195,12 +227,21 @@ class Action(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The IQA's comment the last time they did not accept the answer: the action is open
+    # again, and the assessor reads it before answering again (every round is on the audit log).
+    iqa_comment = models.TextField(blank=True)
+    not_accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "pk"]
 
     def __str__(self) -> str:
         return self.text
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        """Past its target date while the assessor still owes an answer: an answered action
+        waits for the IQA, not the assessor, so it is never overdue."""
+        return self.status == ActionStatus.OPEN and self.due_on < today
 
 
 class DocumentStatus(models.TextChoices):

@@ -9,7 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, Field, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    Field,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -161,12 +169,34 @@ def item_rows(
     ]
 
 
-def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
-    """A plan's items, and which of them have been sampled (their ids), in one query."""
-    sampled = Exists(Sample.objects.filter(plan_item=OuterRef("pk")))
-    rows = list(plan.items.order_by().values_list(*PLANNED, sampled))
-    items = [Planned(*row[:-1]) for row in rows]
-    return items, {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
+@dataclass(frozen=True)
+class PlanProgress:
+    """How far a plan is done, counted as the IQA's to-do list counts it: sampled items, and
+    those still to sample (not sampled, on registrations still open); the rest were not sampled
+    and their registration has closed (withdrawn, completed), so nothing more is due."""
+
+    planned: int
+    sampled: int
+    to_sample: int
+
+    @property
+    def closed_unsampled(self) -> int:
+        return self.planned - self.sampled - self.to_sample
+
+
+def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int], PlanProgress]:
+    """A plan's items, which of them have been sampled (their ids, by `counts_for_item`) and
+    its progress, in one query."""
+    rows = list(
+        plan.items.with_sampled()
+        .annotate(is_open=ExpressionWrapper(still_open("registration__"), BooleanField()))
+        .order_by()
+        .values_list(*PLANNED, "is_sampled", "is_open")
+    )
+    items = [Planned(*row[:-2]) for row in rows]
+    sampled = {item.pk for item, row in zip(items, rows, strict=True) if row[-2]}
+    to_sample = sum(1 for row in rows if not row[-2] and row[-1])
+    return items, sampled, PlanProgress(len(items), len(sampled), to_sample)
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
@@ -342,8 +372,10 @@ def iqa_home(
 
 @dataclass(frozen=True)
 class IqaActions:
-    """The IQA's open actions the home page lists, soonest due first: those the assessor has
-    answered (to close) and those past their date (overdue); an action can be both."""
+    """The IQA's actions not closed that the home page lists, soonest due first: those the
+    assessor has answered (waiting for the IQA to close or send back) and those past their date
+    with no answer yet (overdue: `Action.overdue_on`). An answered action waits for the IQA,
+    not the assessor, so it is never in both."""
 
     to_close: list[Action]
     overdue: list[Action]
@@ -351,11 +383,11 @@ class IqaActions:
 
 def iqa_actions(user: User, today: datetime.date) -> IqaActions:
     """Both of the IQA home's lists, read in one query (the to-do list counts them)."""
-    wanted = Q(status=ActionStatus.RESPONDED) | Q(due_on__lt=today)
+    wanted = Q(status=ActionStatus.RESPONDED) | Q(status=ActionStatus.OPEN, due_on__lt=today)
     found = list(open_actions(user).filter(wanted).select_related("sample__unit"))
     return IqaActions(
         to_close=[a for a in found if a.status == ActionStatus.RESPONDED],
-        overdue=[a for a in found if a.due_on < today],
+        overdue=[a for a in found if a.overdue_on(today)],
     )
 
 

@@ -3,12 +3,9 @@ done), as rows for pages and CSV, and as PDFs made by a task (`iqa.tasks`)."""
 
 from __future__ import annotations
 
-import datetime
-from collections import defaultdict
-
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from iqa.models import (
@@ -20,6 +17,7 @@ from iqa.models import (
     SamplingPlan,
     Stage,
     Verdict,
+    counts_for_item,
 )
 from portal.models import User
 from portal.pdf import render_pdf
@@ -42,11 +40,17 @@ HEADER = [
 
 
 def sampling_record(plan: SamplingPlan) -> list[list[str]]:
-    """One row per plan item: what was planned, and what was done. Read as plain rows in three
-    queries (the items with their names, their samples, the samples' actions), not as objects
-    item by item; each name is looked up by its id (joined, PostgreSQL read every registration
-    and user of the portal)."""
-    items = list(
+    """One row per plan item: what was planned, and what was done (the samples that count for
+    it, by `counts_for_item`, as the plan page and the to-do list count them). Read as plain
+    rows in one query; each name is looked up by its id (joined, PostgreSQL read every
+    registration and user of the portal)."""
+    latest = Sample.objects.filter(counts_for_item()).order_by("-sampled_at", "-pk")
+
+    def actions(status: Q) -> Subquery:
+        found = Action.objects.filter(counts_for_item("sample__")).filter(status).order_by()
+        return Subquery(found.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+
+    items = (
         plan.items.annotate(
             assessor_name=Subquery(
                 User.objects.filter(pk=OuterRef("assessor_id")).order_by().values("full_name")
@@ -59,44 +63,73 @@ def sampling_record(plan: SamplingPlan) -> list[list[str]]:
             unit_code=Subquery(
                 Unit.objects.filter(pk=OuterRef("unit_id")).order_by().values("code")
             ),
+            sampled_at=Subquery(latest.values("sampled_at")[:1]),
+            verdict=Subquery(latest.values("verdict")[:1]),
+            still_open=actions(~Q(status=ActionStatus.CLOSED)),
+            closed=actions(Q(status=ActionStatus.CLOSED)),
         )
         .order_by("assessor_name", "learner_name", "unit_code", "pk")
         .values_list(
-            "pk", "assessor_name", "learner_name", "unit_code", "stage", "methods", "by_hand"
+            "assessor_name",
+            "learner_name",
+            "unit_code",
+            "stage",
+            "methods",
+            "by_hand",
+            "sampled_at",
+            "verdict",
+            "still_open",
+            "closed",
         )
     )
-    ids = [item[0] for item in items]
-    samples: dict[int, list[tuple[datetime.datetime, str]]] = defaultdict(list)
-    for item_id, sampled_at, verdict in Sample.objects.filter(plan_item__in=ids).values_list(
-        "plan_item_id", "sampled_at", "verdict"
-    ):
-        samples[item_id].append((sampled_at, verdict))
-    actions: dict[int, list[str]] = defaultdict(list)
-    for item_id, status in Action.objects.filter(sample__plan_item__in=ids).values_list(
-        "sample__plan_item_id", "status"
-    ):
-        actions[item_id].append(status)
     stages, verdicts = dict(Stage.choices), dict(Verdict.choices)
     labels = dict(EvidenceMethod.choices)
-    rows = []
-    for pk, assessor, learner, unit, stage, methods, by_hand in items:
-        latest = max(samples[pk], key=lambda s: s[0]) if samples[pk] else None
-        closed = actions[pk].count(ActionStatus.CLOSED)
-        rows.append(
-            [
-                assessor,
-                learner,
-                unit,
-                stages.get(stage, stage),
-                ", ".join(labels.get(m, m) for m in methods),
-                "yes" if by_hand else "no",
-                latest[0].date().isoformat() if latest else "",
-                verdicts.get(latest[1], latest[1]) if latest else "",
-                str(len(actions[pk]) - closed),
-                str(closed),
-            ]
-        )
-    return rows
+    return [
+        [
+            assessor,
+            learner,
+            unit,
+            stages.get(stage, stage),
+            ", ".join(labels.get(m, m) for m in methods),
+            "yes" if by_hand else "no",
+            timezone.localtime(sampled_at).date().isoformat() if sampled_at else "",
+            str(verdicts.get(verdict, verdict)) if verdict else "",
+            str(still_open or 0),
+            str(closed or 0),
+        ]
+        for (
+            assessor,
+            learner,
+            unit,
+            stage,
+            methods,
+            by_hand,
+            sampled_at,
+            verdict,
+            still_open,
+            closed,
+        ) in items
+    ]
+
+
+def plan_file_name(plan: SamplingPlan, extension: str) -> str:
+    """What a plan's sampling record downloads as: what it is, whose and which period."""
+    return (
+        f"Sampling record {plan.qualification.title} "
+        f"{plan.starts_on:%Y-%m-%d} to {plan.ends_on:%Y-%m-%d}.{extension}"
+    )
+
+
+def document_file_name(document: IqaDocument) -> str:
+    """What a PDF downloads as: named by the report or record it is of (the unit, learner and
+    day sampled; the qualification and period), never by the document's own number, which the
+    person never saw."""
+    if (sample := document.sample) is None:
+        assert document.plan is not None
+        return plan_file_name(document.plan, "pdf")
+    sampled_on = timezone.localtime(sample.sampled_at)
+    unit = sample.unit.code.replace("/", "-")
+    return f"IQA report {unit} {sample.registration.learner.full_name} {sampled_on:%Y-%m-%d}.pdf"
 
 
 def sampling_record_csv(plan: SamplingPlan) -> str:

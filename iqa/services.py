@@ -424,6 +424,49 @@ def action_close(*, action: Action, actor: User) -> Action:
     return action
 
 
+COMMENT_NEEDED = "Write what is still missing: the assessor reads it before answering again."
+DUE_IN_THE_PAST = "Give a new target date from today on, or leave it as it was."
+
+
+def action_not_accept(
+    *, action: Action, comment: str, actor: User, due_on: datetime.date | None = None
+) -> Action:
+    """The IQA does not accept the assessor's answer: the action is open again with the IQA's
+    comment (and a new target date if one is given), for the assessor to answer again."""
+    if actor.pk != action.sample.sampled_by_id:
+        raise PermissionDenied(ONLY_THE_SAMPLER)
+    if not comment.strip():
+        raise IqaRefused(COMMENT_NEEDED)
+    if due_on is not None and due_on < timezone.localdate():
+        raise IqaRefused(DUE_IN_THE_PAST)
+    centre_id = action.sample.registration.centre_id
+    with transaction.atomic():
+        lock_chain(centre_id)
+        Registration.objects.lock(action.sample.registration_id, refused=IqaRefused)
+        action = Action.objects.select_for_update().get(pk=action.pk)
+        if action.status == ActionStatus.CLOSED:
+            raise IqaRefused(ALREADY_CLOSED)
+        if action.status != ActionStatus.RESPONDED:  # not answered yet, or sent back already
+            raise IqaRefused(NOT_RESPONDED)
+        before = {"status": action.status, "due_on": action.due_on.isoformat()}
+        action.status, action.iqa_comment = ActionStatus.OPEN, comment.strip()
+        action.not_accepted_at, action.due_on = timezone.now(), due_on or action.due_on
+        action.save(update_fields=["status", "iqa_comment", "not_accepted_at", "due_on"])
+        audit_append(
+            actor=actor,
+            action="iqa.action_not_accepted",
+            centre_id=centre_id,
+            subject=f"action:{action.pk}",
+            before=before,
+            after={
+                "status": action.status,
+                "comment": action.iqa_comment,
+                "due_on": action.due_on.isoformat(),
+            },
+        )
+    return action
+
+
 ONLY_A_CENTRE_ADMIN = "Only a centre admin of the learner's centre can lift a sample's lock."
 REASON_NEEDED = "Write why the lock is lifted: the reason is kept with the sample."
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("samples/<int:pk>/lift/", views.sample_lift_view, name="sample-lift"),
     path("actions/<int:pk>/respond/", views.action_respond_view, name="action-respond"),
     path("actions/<int:pk>/close/", views.action_close_view, name="action-close"),
+    path("actions/<int:pk>/not-accepted/", views.action_not_accept_view, name="action-not-accept"),
     path("plans/<int:pk>/record.csv", views.plan_csv, name="plan-csv"),
     path("documents/", views.document_request_view, name="document-request"),
     path("documents/<int:pk>/", views.document_download, name="document-download"),

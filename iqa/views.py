@@ -8,13 +8,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
 from iqa import access, pages
-from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
+from iqa.forms import (
+    LiftForm,
+    NotAcceptedForm,
+    PlanForm,
+    ResponseForm,
+    SampleForm,
+    StrategyForm,
+)
 from iqa.models import DocumentStatus, PlanItem, Risk
-from iqa.reports import sampling_record_csv
+from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
     NOT_AN_IQA,
@@ -22,6 +30,7 @@ from iqa.services import (
     IqaRefused,
     Judgement,
     action_close,
+    action_not_accept,
     action_respond,
     document_request,
     plan_generate,
@@ -32,7 +41,7 @@ from iqa.services import (
     strategy_for,
     strategy_save,
 )
-from portal.http import PortalRequest, posted_id, posted_ids, private_pdf
+from portal.http import PortalRequest, download_name, posted_id, posted_ids, private_pdf
 from portal.listing import sorted_rows_page
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
@@ -79,7 +88,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     if request.method == "POST":
         return plan_change(request, plan)
-    items, sampled = pages.planned_and_sampled(plan)
+    items, sampled, progress = pages.planned_and_sampled(plan)
     covered = pages.coverage(pages.plan_work(plan), items)
     learners = pages.learner_names(plan)
     sorts = pages.item_sorts(covered, learners)
@@ -89,8 +98,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "page": page,
         "shown": pages.item_rows(page, covered, learners, sampled),
         "columns": columns,
-        "planned": len(items),
-        "sampled_count": len(sampled),
+        "progress": progress,
         "by_units": covered.by_units,
         "by_methods": covered.by_methods,
         "unplanned": pages.unplanned_page(request, covered, learners),
@@ -166,17 +174,17 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
 def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
     """The IQA report of one sample, with its actions."""
     sample = access.sample_for(request, pk)
+    today = pages.today()
     context = {
         "sample": sample,
         "decisions": pages.decisions_looked_at(sample),
-        "actions": sample.actions.all(),
+        "actions": [(a, a.overdue_on(today)) for a in sample.actions.all()],
         "is_sampler": sample.sampled_by_id == request.user.pk,
         "is_assessor": sample.assessor_id == request.user.pk,
         "response_form": ResponseForm(),
         "lift_form": LiftForm(),
         "can_lift": access.administers(request.user, sample),
         "closed": sample.registration.closed_because,
-        "today": pages.today(),
         "documents": sample.documents.all()[:5],
     }
     return render(request, "iqa/sample_detail.html", context)
@@ -203,6 +211,22 @@ def action_close_view(request: PortalRequest, pk: int) -> HttpResponse:
         request,
         lambda: action_close(action=action, actor=request.user),
         success="The action is closed.",
+        to=reverse("iqa:sample-detail", args=[action.sample_id]),
+    )
+
+
+@require_POST
+@login_required
+def action_not_accept_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The IQA sends an answered action back to the assessor, with a comment."""
+    action = access.action_for(request, pk)
+    return attempt_form(
+        request,
+        NotAcceptedForm(request.POST),
+        lambda data: action_not_accept(
+            action=action, comment=data["comment"], due_on=data["due_on"], actor=request.user
+        ),
+        success="Not accepted: the action is back with the assessor, with your comment.",
         to=reverse("iqa:sample-detail", args=[action.sample_id]),
     )
 
@@ -241,15 +265,15 @@ def document_download(request: PortalRequest, pk: int) -> FileResponse:
     document = access.document_for(request, pk)
     if document.status != DocumentStatus.READY:
         raise Http404("This PDF is not ready.")
-    kind = "iqa-report" if document.sample_id else "sampling-record"
-    return private_pdf(document.file, f"{kind}-{document.pk}.pdf")
+    return private_pdf(document.file, document_file_name(document))
 
 
 @login_required
 def plan_csv(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     response = HttpResponse(sampling_record_csv(plan), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sampling-record-{plan.pk}.csv"'
+    name = download_name(plan_file_name(plan, "csv"), "text/csv")
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "private, no-store"  # as every download of people's records
     return response
 

@@ -258,8 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
-# Where people reach the portal: printed on certificates with the verification address.
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where people reach the portal: printed on certificates with the verification address and
+# in e-mailed links. Locally it follows PORT, the port `./run.sh` (and so the demo) listens on.
+PUBLIC_URL = env.str(
+    "PUBLIC_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 
 # Accounts: e-mail, login throttling, idle sessions and invitations (issue 16; the reasons are in
 # docs/decisions/0013-accounts.md). Invitations and password resets are e-mailed links, so

@@ -20,7 +20,7 @@ from portfolios.evidence import (
     evidence_update,
 )
 from portfolios.forms import EvidenceEditForm, EvidenceForm
-from portfolios.mapping import Targets, mapping_propose, picker_context
+from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
 from portfolios.models import Evidence
 
 
@@ -177,8 +177,6 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
         except EvidenceRejected as rejected:
             flash_refusal(request, rejected)  # and the picker is shown again
         else:
-            count = evidence.mappings.count()
-            plural = "" if count == 1 else "s"
-            messages.success(request, f"“{evidence.title}” is mapped to {count} item{plural}.")
+            messages.success(request, f"“{evidence.title}” is mapped to {mapped_to(evidence)}.")
             return redirect("portfolios:evidence-detail", evidence.pk)
     return render(request, "portfolios/evidence_map.html", picker_context(evidence))

@@ -169,11 +169,16 @@ class RegistrationForm(UnitChoiceForm, LearnerDetailsForm):
     # else joins by invitation first, or from a CSV file, which invites them.
     learner = PersonChoice(
         queryset=User.objects.none(),
+        empty_label="Choose a learner",
         help_text="The centre's learners. Someone new joins by invitation (Invitations) or "
         "from a CSV file, which invites them and registers them once they accept.",
     )
-    assessor = PersonChoice(queryset=User.objects.none(), required=False)
-    iqa = PersonChoice(queryset=User.objects.none(), required=False, label="IQA")
+    assessor = PersonChoice(
+        queryset=User.objects.none(), required=False, empty_label="Not allocated yet"
+    )
+    iqa = PersonChoice(
+        queryset=User.objects.none(), required=False, label="IQA", empty_label="Not allocated yet"
+    )
     start_date = forms.DateField(widget=date_input())
     planned_end_date = forms.DateField(required=False, widget=date_input())
 

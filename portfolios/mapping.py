@@ -134,6 +134,28 @@ def mapping_propose(*, evidence: Evidence, targets: Targets, actor: User) -> Non
             )
 
 
+def mapped_to(evidence: Evidence) -> str:
+    """What the evidence is mapped to, in words a learner knows: "3 criteria", "2 criteria and
+    1 knowledge item" (counted by kind in one query), "nothing" when none."""
+    found = evidence.mappings.aggregate(
+        criteria=models.Count("criterion"),
+        range=models.Count("range_item"),
+        knowledge=models.Count("knowledge_item"),
+    )
+    parts = [
+        f"{n} {one if n == 1 else many}"
+        for n, one, many in (
+            (found["criteria"], "criterion", "criteria"),
+            (found["range"], "range item", "range items"),
+            (found["knowledge"], "knowledge item", "knowledge items"),
+        )
+        if n
+    ]
+    if not parts:
+        return "nothing"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def proposed_targets(evidence: Evidence) -> dict[str, list[int]]:
     """The items the learner proposes this evidence for, by kind (ids), for the audit log."""
     rows = evidence.mappings.filter(status=MappingStatus.PROPOSED)

@@ -79,7 +79,14 @@ from assessment.forms import (
 )
 from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
-from iqa.forms import LiftForm, PlanForm, ResponseForm, SampleForm, StrategyForm
+from iqa.forms import (
+    LiftForm,
+    NotAcceptedForm,
+    PlanForm,
+    ResponseForm,
+    SampleForm,
+    StrategyForm,
+)
 from portal.forms import (
     AuditedSetPasswordForm,
     EmailAuthenticationForm,
@@ -484,10 +491,11 @@ URLS: dict[str, Entry] = {
         forms=(RecordForm,),
         files=("evidence_files",),
     ),
-    # Each assessor sees the trainees' decisions waiting for them (none for everyone else).
+    # A qualified assessor, acting as one, sees the trainees' decisions waiting for them; a
+    # learner, a trainee, an IQA or a centre admin is refused (403).
     "assessment:countersign": Entry(
-        get=EVERYONE,
-        post=EVERYONE,
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
         get_keys=("trainee", "page"),
         post_keys=("decisions", "group", "trainee"),
     ),
@@ -604,6 +612,14 @@ URLS: dict[str, Entry] = {
     ),
     "iqa:action-close": Entry(
         post=only(IQA), kwargs=pk_of("action"), private=True, reach=SAMPLE_READERS
+    ),
+    "iqa:action-not-accept": Entry(
+        post=only(IQA),
+        kwargs=pk_of("action"),
+        data=lambda side, user: {"comment": "Say which customer each entry is about."},
+        private=True,
+        reach=SAMPLE_READERS,
+        forms=(NotAcceptedForm,),
     ),
     "iqa:plan-csv": Entry(get=PLAN_READERS, kwargs=pk_of("plan"), private=True, reach=PLAN_READERS),
     "iqa:document-request": Entry(

@@ -209,11 +209,13 @@ def test_all_of_a_trainees_decisions_are_countersigned_at_once(
 
 
 def test_a_group_or_trainee_of_someone_else_countersigns_nothing(
-    client, trainee_registration, trainee_assessor, assessor, outsider
+    client, trainee_registration, trainee_assessor, assessor, other_centre
 ):
     [decision] = decisions_on([trainee_registration], trainee_assessor, 1, provisional=True)
     unit = criterion_unit(decision)
-    client.force_login(outsider)
+    elsewhere = UserFactory.create()  # a qualified assessor, of another centre
+    RoleFactory.create(user=elsewhere, centre=other_centre, kind="assessor")
+    client.force_login(elsewhere)
     for form in (
         {"group": f"{trainee_registration.pk}-{unit}-{decision.pk}"},
         {"trainee": f"{trainee_assessor.pk}-{decision.pk}"},

@@ -10,6 +10,7 @@ from portfolios.models import Mapping, MappingStatus
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.kept_units import read_units
 from qualifications.models import Criterion, Qualification, Unit
+from tests.certification.conftest import achieve
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
 from tests.portfolios.files import upload
 
@@ -64,6 +65,16 @@ def test_the_learner_home_shows_each_registration_with_its_progress_and_route(
     assert "SFJ Awards Level 2 Certificate in Customer Service" in page
     assert ">2 of " in page
     assert "Shortest route: achieve the units of your plan" in page
+
+
+def test_a_learner_who_has_met_the_rules_is_told_so_and_offered_no_route(
+    client, registration, learner, assessor
+):
+    achieve(registration, assessor)  # every planned unit signed off and countersigned
+    client.force_login(learner)
+    page = client.get(reverse("home")).content.decode()
+    assert "<strong>Complete:</strong> the units you have achieved meet" in page
+    assert "Shortest route" not in page and "Not yet:" not in page
 
 
 @pytest.fixture

@@ -404,12 +404,24 @@ def test_a_qualified_assessor_countersigns_a_trainees_decision(client, assessor,
     assert 'data-testid="to-countersign"' not in shown(client.get("/"))
 
 
-def test_the_trainee_has_nothing_of_their_own_to_countersign(
-    client, trainee_assessor, trainee_decision
-):
-    client.force_login(trainee_assessor)
+def test_a_qualified_assessor_with_nothing_waiting_is_told_so(client, assessor):
+    client.force_login(assessor)
     page = shown(client.get(COUNTERSIGN))
     assert listed(page) == [] and "No trainee decisions are waiting for you." in page
+
+
+@pytest.mark.parametrize("persona", ["learner", "trainee_assessor", "iqa", "centre_admin"])
+def test_only_a_qualified_assessor_may_open_the_countersigning_page(
+    client, request, trainee_decision, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(COUNTERSIGN)
+    assert response.status_code == 403
+    assert "This page is not open to you" in response.content.decode()
+    assert listed(response.content.decode()) == []
+    assert client.post(COUNTERSIGN, {"decisions": [trainee_decision.pk]}).status_code == 403
+    trainee_decision.refresh_from_db()
+    assert trainee_decision.provisional
 
 
 @pytest.mark.parametrize("persona", ["trainee_assessor", "learner", "outsider"])
@@ -667,7 +679,9 @@ def test_everyone_on_the_registration_sees_every_decision_on_an_item_and_its_aud
     assert "<strong>Not yet met</strong>" in oldest and "superseded" in oldest
     assert NOT_YET.feedback in oldest and MET.feedback in newest
     audit = part(page, "audit", "</table>")
-    assert audit.count("decision.recorded") == 2
+    assert audit.count("Decision made") == 2 and "decision.recorded" not in page
+    assert ">Not yet met</td>" in audit and ">Met</td>" in audit
+    assert "hash" not in page.lower() and "verify_audit" not in page
 
 
 def test_an_outsider_cannot_find_an_items_history(client, registration, outsider, decided_twice):

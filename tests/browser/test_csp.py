@@ -223,7 +223,7 @@ def test_the_htmx_forms_and_the_pdf_preview_keep_to_the_policy(
     ticks.nth(0).check()
     ticks.nth(1).check()
     learner.get_by_role("button", name="Save the mapping").click()
-    expect(learner.get_by_role("status")).to_contain_text("is mapped to 2 items.")
+    expect(learner.get_by_role("status")).to_contain_text("is mapped to 2 criteria.")
 
     # The assessor sees the PDF drawn, confirms one mapping, rejects the other and decides.
     evidence = Evidence.objects.get(registration=zara, title="Complaint log")

@@ -64,7 +64,7 @@ def test_the_learner_uploads_and_maps_and_the_assessor_decides_without_a_page_lo
     leo.get_by_label("Filter by words").fill("brand promise")
     leo.locator("#picker .picker-item:not([hidden]) input").first.check()
     leo.get_by_role("button", name="Save the mapping").click()
-    expect(leo.get_by_role("status")).to_contain_text("is mapped to 1 item.")
+    expect(leo.get_by_role("status")).to_contain_text("is mapped to 1 criterion.")
     assert leo.url.endswith(f"/evidence/{evidence.pk}/") and stayed(leo)
 
     # The assessor confirms one mapping, rejects another, then decides: the page stays, and
@@ -119,7 +119,7 @@ def test_without_javascript_the_same_steps_work_as_plain_forms(
         leo.get_by_role("link", name="Map to criteria").click()
         leo.get_by_label(re.compile(r"^2\.3 ")).first.check()
         leo.get_by_role("button", name="Save the mapping").click()
-        expect(leo.get_by_role("status")).to_contain_text("is mapped to 1 item.")
+        expect(leo.get_by_role("status")).to_contain_text("is mapped to 1 criterion.")
         assert evidence.mappings.count() == 1
 
         samir = no_script("samir@example.org")

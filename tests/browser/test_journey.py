@@ -24,7 +24,8 @@ from playwright.sync_api import Page, expect
 from certification.models import Certificate
 from home.demo import PROQUAL_OPTIONAL  # the demo's choice: 45 credits with the mandatory units
 from portal.models import RoleKind
-from portfolios.models import Registration
+from portfolios.mapping import mapped_to
+from portfolios.models import Evidence, Registration
 from qualifications.models import Unit
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
@@ -182,7 +183,7 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     assert tick_units(noah, [PROQUAL_UNIT]) == Unit.objects.get(code=PROQUAL_UNIT).criteria.count()
     check(noah, "mapping")
     noah.get_by_role("button", name="Save the mapping").click()
-    expect(noah.get_by_role("status")).to_contain_text("is mapped to 9 items.")
+    expect(noah.get_by_role("status")).to_contain_text("is mapped to 9 criteria.")
 
     noah.goto("/")
     noah.get_by_role("link", name=PROQUAL).first.click()
@@ -214,7 +215,10 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     mia.get_by_role("link", name="Map to criteria").click()
     ticked = tick_units(mia, cvq_units)
     mia.get_by_role("button", name="Save the mapping").click()
-    expect(mia.get_by_role("status")).to_contain_text(f"is mapped to {ticked} items.")
+    expect(mia.get_by_role("status")).to_contain_text("is mapped to ")
+    mapped = Evidence.objects.get(title="Portfolio of observed service")
+    assert mapped.mappings.count() == ticked
+    expect(mia.get_by_role("status")).to_contain_text(f"is mapped to {mapped_to(mapped)}.")
 
     # Tom, a trainee, decides Noah's unit from the evidence and the testimony: provisional.
     tom = as_user("tom@example.org")

@@ -74,7 +74,7 @@ def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
     expect(page.locator("#picker-count")).to_have_text("2 ticked")
     screenshot("picker")
     page.get_by_role("button", name="Save the mapping").click()
-    expect(page.get_by_role("status")).to_contain_text("is mapped to 2 items.")
+    expect(page.get_by_role("status")).to_contain_text("is mapped to 2 criteria.")
     expect(page.get_by_text("A/506/2130 2.3")).to_be_visible()
     expect(page.get_by_text(re.compile(r"K/503/0421 \d\.\d"))).to_be_visible()
 

@@ -98,14 +98,16 @@ def test_an_iqa_sees_planned_samples_not_done_and_answers_to_close(registration,
         plan=plan, registration=registration, unit=unit, assessor=assessor, stage=Stage.INTERIM
     )
     [due] = todo_of(iqa, "iqa")
-    assert due.text == "1 planned sample not done yet" and due.overdue  # the plan has ended
+    assert due.text == "1 planned item still to sample" and due.overdue  # the plan has ended
     assert due.url == reverse("iqa:plan-detail", args=[plan.pk])
 
     sample = sample_of(registration, unit, assessor, iqa)
     Action.objects.create(
         sample=sample, text="Add the recording", due_on=TODAY, status=ActionStatus.RESPONDED
     )
-    assert [t.text for t in todo_of(iqa, "iqa")] == ["1 action answered by the assessor, to close"]
+    assert [t.text for t in todo_of(iqa, "iqa")] == [
+        "1 action answered by the assessor, waiting for you to close or send back"
+    ]
 
 
 def test_a_centre_admin_sees_learners_ready_to_claim_and_a_failed_pdf(

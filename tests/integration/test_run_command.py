@@ -52,10 +52,22 @@ def test_the_run_command_starts_a_portal_with_demo_data_that_answers(tmp_path):
         assert "Password for every demo account (local use only)" in printed
         # The demo's invitation e-mail, printed here, links to where this portal listens.
         assert f"http://127.0.0.1:{port}/accounts/invitation/" in printed
+        # The address to open is printed once the server answers, not before it listens.
+        printed = printed_soon(log, f"Open http://127.0.0.1:{port}/ and log in")
+        opened = printed.index(f"Open http://127.0.0.1:{port}/ and log in")
+        assert printed.index("Starting development server") < opened
         assert (tmp_path / "db.sqlite3").is_file()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def printed_soon(log: Path, line: str) -> str:
+    """The log once it holds `line` (run.sh prints it a moment after the server answers)."""
+    deadline = time.monotonic() + 30
+    while line not in (printed := log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return printed
 
 
 def wait_for(url: str, server: subprocess.Popen[bytes], log: Path) -> tuple[int, str]:

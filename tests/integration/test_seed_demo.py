@@ -88,9 +88,9 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
     assert samir[1].endswith("by trainee assessors to countersign, for 1 learner")
     assert samir[2].startswith("Answer the IQA's action on A/506/2130 for Noah Williams")
     assert todo("iqa@riverside.test", RoleKind.IQA) == [
-        "1 planned sample not done yet",
-        "1 action answered by the assessor, to close",
-        "1 action past the date the assessor was given",
+        "1 planned item still to sample",
+        "1 action answered by the assessor, waiting for you to close or send back",
+        "1 action not answered by the assessor by the date they were given",
     ]
     assert todo("zara@riverside.test", RoleKind.LEARNER) == [
         "Add your first evidence for ProQual Level 2 Diploma in Customer Service"

@@ -148,3 +148,24 @@ def test_with_database_and_redis_urls_the_portal_uses_postgresql_and_real_worker
         "False",
         "redis://127.0.0.1:6379/3",
     ]
+
+
+def test_the_local_address_in_certificates_and_e_mails_follows_the_port():
+    show = "from django.conf import settings; print(settings.PUBLIC_URL)"
+    env = {k: v for k, v in os.environ.items() if k not in {"PUBLIC_URL", "PORT"}}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", env)
+        assert (
+            manage("shell", "--no-imports", "-c", show, PORT="8123").stdout.strip()
+            == "http://127.0.0.1:8123"
+        )
+        assert manage("shell", "--no-imports", "-c", show).stdout.strip() == "http://127.0.0.1:8000"
+        said = manage(
+            "shell",
+            "--no-imports",
+            "-c",
+            show,
+            PORT="8123",
+            PUBLIC_URL="https://portal.example.org/",
+        )
+        assert said.stdout.strip() == "https://portal.example.org"

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -86,6 +87,30 @@ def test_the_sampling_record_csv_has_a_row_per_planned_item_with_what_was_done(
     done = [r for r in rows[1:] if r[2] == UNIT]
     assert done[0][6] == timezone.now().date().isoformat()
     assert (done[0][7], done[0][8], done[0][9]) == ("Action required", "1", "0")
+
+
+def ready_document(iqa, **of):
+    document = IqaDocument.objects.create(requested_by=iqa, status=DocumentStatus.READY, **of)
+    document.file.save("stored-name.pdf", ContentFile(b"%PDF-1.4 test"))
+    return document
+
+
+def test_downloads_are_named_by_the_report_or_record_clicked_not_by_a_number(client, sampled, iqa):
+    plan, sample = sampled
+    ready_document(iqa, plan=plan)  # takes the first number, so the report's is not the sample's
+    report = ready_document(iqa, sample=sample)
+    client.force_login(iqa)
+    response = client.get(reverse("iqa:document-download", args=[report.pk]))
+    learner, day = sample.registration.learner.full_name, timezone.localdate().isoformat()
+    expected = f"IQA report {UNIT.replace('/', '-')} {learner} {day}.pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
+    record = IqaDocument.objects.get(plan=plan)
+    response = client.get(reverse("iqa:document-download", args=[record.pk]))
+    period = f"{plan.starts_on:%Y-%m-%d} to {plan.ends_on:%Y-%m-%d}"
+    name = f"Sampling record {plan.qualification.title} {period}"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}.pdf"'
+    response = client.get(reverse("iqa:plan-csv", args=[plan.pk]))
+    assert response["Content-Disposition"] == f'attachment; filename="{name}.csv"'
 
 
 def test_an_outsider_cannot_read_the_sampling_record(client, sampled, outsider, learner):

@@ -32,6 +32,8 @@ from iqa.services import (
     ACTIONS_NEEDED,
     ALREADY_CLOSED,
     ALREADY_RESPONDED,
+    COMMENT_NEEDED,
+    DUE_IN_THE_PAST,
     FEEDBACK_NEEDED,
     LOCK_ALREADY_LIFTED,
     NOT_AN_IQA,
@@ -45,6 +47,7 @@ from iqa.services import (
     RESPONSE_NEEDED,
     IqaRefused,
     action_close,
+    action_not_accept,
     action_respond,
     plan_generate,
     plan_item_add,
@@ -501,6 +504,77 @@ def test_a_closed_action_no_longer_stops_the_claim_and_the_unit_is_quality_assur
     assert (closed.actor, closed.subject) == (iqa, f"action:{action.pk}")
     assert (closed.after or {})["status"] == ActionStatus.CLOSED
     assert audit_verify()[1] is None
+
+
+# Not accepted: the IQA sends an answer back with a comment
+
+COMMENT = "Name the customer in each entry, not only the date."
+
+
+def test_the_iqa_does_not_accept_an_answer_and_the_assessor_answers_again(
+    iqa, assessor, assessed, action
+):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    later = datetime.date.today() + datetime.timedelta(days=30)
+    action_not_accept(action=action, comment=f" {COMMENT} ", due_on=later, actor=iqa)
+    action.refresh_from_db()
+    assert (action.status, action.iqa_comment, action.due_on) == (ActionStatus.OPEN, COMMENT, later)
+    assert action.not_accepted_at is not None and action.closed_by is None
+    assert unit(SIGNED_UNIT).pk in claim_blockers(assessed)  # still stops the claim
+    [entry] = audited("iqa.action_not_accepted")
+    assert (entry.actor, entry.subject) == (iqa, f"action:{action.pk}")
+    assert entry.before == {"status": ActionStatus.RESPONDED, "due_on": DUE.isoformat()}
+    assert (entry.after or {})["comment"] == COMMENT
+    # The assessor answers again, the same words if they stand by them, and the IQA closes it.
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    action_close(action=action, actor=iqa)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.CLOSED and action.iqa_comment == COMMENT
+    assert audit_verify()[1] is None
+
+
+def test_without_a_new_date_the_action_keeps_its_target_date(iqa, assessor, action):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    action_not_accept(action=action, comment=COMMENT, actor=iqa)
+    action.refresh_from_db()
+    assert (action.status, action.due_on) == (ActionStatus.OPEN, DUE)
+
+
+@pytest.mark.parametrize("comment", ["", "  \n "])
+def test_an_answer_is_not_sent_back_without_a_comment(iqa, assessor, action, comment):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    with raises(IqaRefused, COMMENT_NEEDED):
+        action_not_accept(action=action, comment=comment, actor=iqa)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED and not audited("iqa.action_not_accepted")
+
+
+def test_a_new_target_date_in_the_past_is_refused(iqa, assessor, action):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    past = datetime.date.today() - datetime.timedelta(days=1)
+    with raises(IqaRefused, DUE_IN_THE_PAST):
+        action_not_accept(action=action, comment=COMMENT, due_on=past, actor=iqa)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED
+
+
+def test_only_an_answered_action_is_sent_back(iqa, assessor, action):
+    with raises(IqaRefused, NOT_RESPONDED):  # not answered yet
+        action_not_accept(action=action, comment=COMMENT, actor=iqa)
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    action_close(action=action, actor=iqa)
+    with raises(IqaRefused, ALREADY_CLOSED):
+        action_not_accept(action=action, comment=COMMENT, actor=iqa)
+    assert not audited("iqa.action_not_accepted")
+
+
+@pytest.mark.parametrize("persona", ["assessor", "centre_admin", "other_iqa"])
+def test_only_the_iqa_who_raised_an_action_sends_an_answer_back(request, assessor, action, persona):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    with raises(PermissionDenied, ONLY_THE_SAMPLER):
+        action_not_accept(action=action, comment=COMMENT, actor=request.getfixturevalue(persona))
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED and action.iqa_comment == ""
 
 
 # Planned summative sampling

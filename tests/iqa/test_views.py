@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from iqa.models import (
     Action,
@@ -24,6 +25,7 @@ from iqa.models import (
     Verdict,
 )
 from iqa.services import (
+    COMMENT_NEEDED,
     ENDS_BEFORE_START,
     NOT_RESPONDED,
     REASON_NEEDED,
@@ -401,8 +403,41 @@ def test_a_sample_from_the_plan_is_marked_sampled_on_the_plan(client, plan, iqa,
     assert response.status_code == 302
     assert Sample.objects.get().plan_item == item
     page = shown(client.get(plan_url(plan)))
-    assert "1 of 2 planned items sampled." in part(page, "done", "</p>")
+    assert "1 of 2 planned items sampled: 1 still to sample." in part(page, "done", "</p>")
     assert page.count('name="remove"') == 1  # a sampled item stays in the plan
+
+
+def still_to_sample(client) -> list[str]:
+    home = shown(client.get(reverse("home")))
+    return re.findall(r"(\d+ planned items? still to sample)", home)
+
+
+def test_a_unit_sampled_from_the_learners_page_counts_the_same_on_the_plan_its_record_and_home(
+    client, plan, iqa, assessed
+):
+    """Sampled without the plan's button (no plan item named): the plan, its sampling record
+    and the IQA's to-do list all count it, one way."""
+    client.force_login(iqa)
+    assert "0 of 2 planned items sampled: 2 still to sample." in shown(client.get(plan_url(plan)))
+    assert still_to_sample(client) == ["2 planned items still to sample"]
+    sample = take(assessed, iqa)  # from the learner's page, during the plan's period
+    assert sample.plan_item is None
+    page = shown(client.get(plan_url(plan)))
+    assert "1 of 2 planned items sampled: 1 still to sample." in part(page, "done", "</p>")
+    assert page.count(">Sampled</span>") == 1
+    assert still_to_sample(client) == ["1 planned item still to sample"]
+    record = client.get(reverse("iqa:plan-csv", args=[plan.pk])).content.decode()
+    [row] = [line for line in record.splitlines() if SIGNED_UNIT in line]
+    assert timezone.localdate().isoformat() in row and "Action required" in row
+
+
+def test_a_sample_from_before_the_plans_period_does_not_count_for_it(client, plan, iqa, assessed):
+    sample = take(assessed, iqa)
+    before = datetime.datetime.combine(PERIOD_STARTS, datetime.time(12), datetime.UTC)
+    Sample.objects.filter(pk=sample.pk).update(sampled_at=before - datetime.timedelta(days=1))
+    client.force_login(iqa)
+    assert "0 of 2 planned items sampled" in shown(client.get(plan_url(plan)))
+    assert still_to_sample(client) == ["2 planned items still to sample"]
 
 
 def test_an_iqa_who_planned_a_learner_they_are_not_assigned_samples_them_from_the_plan(
@@ -597,6 +632,97 @@ def test_only_the_iqa_who_raised_an_action_closes_it(client, request, assessor, 
     assert action.status == ActionStatus.RESPONDED and action.closed_by is None
 
 
+def not_accept_url(action):
+    return reverse("iqa:action-not-accept", args=[action.pk])
+
+
+COMMENT = "Name the customer in each entry."
+
+
+def test_the_iqa_sends_an_answer_back_and_the_assessor_sees_why_and_answers_again(
+    client, iqa, assessor, sampled, action
+):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(iqa)
+    page = shown(client.get(report_url(sampled)))
+    assert not_accept_url(action) in page and close_url(action) in page
+    later = TODAY + datetime.timedelta(days=21)
+    response = client.post(
+        not_accept_url(action), {"comment": COMMENT, "due_on": later.isoformat()}, follow=True
+    )
+    assert response.redirect_chain == [(report_url(sampled), 302)]
+    assert "Not accepted: the action is back with the assessor" in shown(response)
+    action.refresh_from_db()
+    assert (action.status, action.iqa_comment, action.due_on) == ("open", COMMENT, later)
+    assert not_accept_url(action) not in shown(response)  # nothing to judge until answered
+
+    client.force_login(assessor)
+    home = shown(client.get(reverse("home")))
+    assert f"Answer again the IQA's action on {SIGNED_UNIT}" in home
+    report = shown(client.get(report_url(sampled)))
+    assert COMMENT in part(report, "iqa-comment", "</div>")
+    assert "Answer again" in report and respond_url(action) in report
+    client.post(respond_url(action), {"response": "Named every customer."})
+    action.refresh_from_db()
+    assert (action.status, action.response) == ("responded", "Named every customer.")
+
+
+def test_sending_an_answer_back_without_a_comment_says_what_is_needed(
+    client, iqa, assessor, action
+):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(iqa)
+    response = client.post(not_accept_url(action), {"comment": " "}, follow=True)
+    assert COMMENT_NEEDED in shown(response)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED
+
+
+@pytest.mark.parametrize("persona", ["assessor", "centre_admin"])
+def test_only_the_iqa_who_raised_an_action_sends_it_back(
+    client, request, assessor, action, persona
+):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(not_accept_url(action), {"comment": COMMENT}).status_code == 403
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED
+
+
+@pytest.mark.parametrize("persona", ["learner", "outsider"])
+def test_someone_who_cannot_see_the_sample_finds_no_action_to_send_back(
+    client, request, assessor, action, persona
+):
+    action_respond(action=action, response=RESPONSE, actor=assessor)
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(not_accept_url(action), {"comment": COMMENT}).status_code == 404
+    action.refresh_from_db()
+    assert action.status == ActionStatus.RESPONDED
+
+
+def button_names(page: str) -> list[str]:
+    """Each button's accessible name as a screen reader reads it: its text, hidden words too."""
+    return [
+        " ".join(html.unescape(re.sub(r"<[^>]+>", "", inner)).split())
+        for inner in re.findall(r"<button[^>]*>(.*?)</button>", page, flags=re.S)
+    ]
+
+
+def test_each_actions_buttons_say_which_action_they_are_for(client, iqa, assessor, assessed):
+    sample = take(assessed, iqa, actions=[(ACTION, DUE), (LATE_ACTION, DUE)])
+    for raised in sample.actions.all():
+        action_respond(action=raised, response=RESPONSE, actor=assessor)
+    client.force_login(iqa)
+    names = button_names(shown(client.get(report_url(sample))))
+    closes = [n for n in names if n.startswith("Close the action")]
+    backs = [n for n in names if n.startswith("Not accepted")]
+    assert len(closes) == len(set(closes)) == 2 and len(backs) == len(set(backs)) == 2
+    assert any(ACTION in n for n in closes) and any(LATE_ACTION in n for n in closes)
+    client.force_login(assessor)
+    sends = [n for n in button_names(shown(client.get(report_url(sample)))) if "response" in n]
+    assert len(sends) == len(set(sends)) == 2
+
+
 def test_a_centre_admin_lifts_the_lock_with_a_reason(client, centre_admin, sampled):
     client.force_login(centre_admin)
     page = shown(client.get(report_url(sampled)))
@@ -682,15 +808,26 @@ def test_the_iqas_home_lists_responses_to_review_and_overdue_actions(
 def test_the_iqas_home_reads_its_actions_once_for_its_lists_and_its_todo(
     client, iqa, assessor, action, late
 ):
-    action_respond(action=late, response=RESPONSE, actor=assessor)  # answered, and past its date
     client.force_login(iqa)
     with CaptureQueriesContext(connection) as seen:
         page = shown(client.get(reverse("home")))
     assert sum('FROM "iqa_action"' in q["sql"] for q in seen.captured_queries) == 1
-    assert LATE_ACTION in part(page, "to-close", "</ul>")
     assert LATE_ACTION in part(page, "overdue", "</ul>") and ACTION not in page
-    assert "1 action answered by the assessor, to close" in page
-    assert "1 action past the date the assessor was given" in page
+    assert "1 action not answered by the assessor by the date they were given" in page
+
+
+def test_an_answered_action_past_its_date_waits_for_the_iqa_and_is_not_overdue(
+    client, iqa, assessor, action, late
+):
+    action_respond(action=late, response=RESPONSE, actor=assessor)
+    client.force_login(iqa)
+    page = shown(client.get(reverse("home")))
+    assert LATE_ACTION in part(page, "to-close", "</ul>")
+    assert 'data-testid="overdue"' not in page
+    assert "1 action answered by the assessor, waiting for you to close or send back" in page
+    assert "not answered by the assessor by the date" not in page
+    report = shown(client.get(reverse("iqa:sample-detail", args=[late.sample_id])))
+    assert "Answered: waiting for the IQA" in report and "overdue" not in report.lower()
 
 
 # Documents

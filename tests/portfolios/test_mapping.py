@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from portal.audit import audit_verify
 from portfolios.evidence import LOCKED, EvidenceDetails, EvidenceRejected, evidence_add
-from portfolios.mapping import NOT_IN_PLAN, Targets, mapping_propose, suggest_criteria
+from portfolios.mapping import NOT_IN_PLAN, Targets, mapped_to, mapping_propose, suggest_criteria
 from portfolios.models import Evidence, Mapping, MappingStatus
-from qualifications.models import Criterion
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
 from tests.audit import AuditWatch
 from tests.portfolios.files import pdf
 
@@ -185,7 +185,7 @@ def test_the_picker_lists_every_unit_of_the_registration_and_saves_the_choice(
         assert code in page
     chosen = [criterion("A/506/2130", "4.3").pk, criterion("K/503/0421", "1.1").pk]
     response = client.post(url, {"criteria": chosen}, follow=True)
-    assert "is mapped to 2 items." in response.content.decode()
+    assert "is mapped to 2 criteria." in response.content.decode()
 
 
 def test_the_picker_runs_a_fixed_number_of_queries(
@@ -201,3 +201,20 @@ def test_nobody_but_the_learner_uses_the_picker(client, request, evidence, perso
     client.force_login(request.getfixturevalue(persona))
     response = client.post(reverse("portfolios:evidence-map", args=[evidence.pk]), {"criteria": []})
     assert response.status_code == (404 if persona == "outsider" else 403)
+
+
+def test_the_mapping_is_told_by_kind_of_item(evidence, learner, catalogue_db):
+    assert mapped_to(evidence) == "nothing"
+    one = criterion("A/506/2130", "4.3")
+    Mapping.objects.create(evidence=evidence, criterion=one, proposed_by=learner)
+    assert mapped_to(evidence) == "1 criterion"
+    Mapping.objects.create(
+        evidence=evidence, criterion=criterion("K/503/0421", "1.1"), proposed_by=learner
+    )
+    assert mapped_to(evidence) == "2 criteria"
+    for model in (RangeItem, KnowledgeItem):  # any of the catalogue's: the words are counted
+        field = "range_item" if model is RangeItem else "knowledge_item"
+        Mapping.objects.create(
+            evidence=evidence, proposed_by=learner, **{field: model.objects.first()}
+        )
+    assert mapped_to(evidence) == "2 criteria, 1 range item and 1 knowledge item"

@@ -1,0 +1,81 @@
+"""The pages people reported as clipped or too wide on a phone (issue 19), at 390 px: no page is
+wider than the screen, no table hides columns in a box scrolled sideways, each row's buttons
+are on the screen, and axe finds nothing serious."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from assessment.models import Decision
+from tests.browser.axe import describe, violations
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_pages import PHONE, demo, log_in
+
+__all__ = ["demo"]
+
+CLIPPED = """() => [...document.querySelectorAll('main .table-responsive')]
+    .filter(box => box.scrollWidth > box.clientWidth + 1)
+    .map(box => box.querySelector('table')?.dataset.testid || box.className)"""
+
+
+def phone(browser: Browser, live_server, email: str) -> Page:
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    log_in(page, email)
+    return page
+
+
+def looked_at(page: Page, url: str, problems: dict[str, str]) -> None:
+    page.goto(url)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems[url] = f"{width} px wide"
+    if clipped := page.evaluate(CLIPPED):
+        problems[url] = f"tables scrolled sideways: {clipped}"
+    if found := violations(page):
+        problems[url] = describe(found)
+    name = url.strip("/").replace("/", "-") or "home"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-390-{name}.png"), full_page=True)
+
+
+def on_screen(button: Locator) -> None:
+    """The button is shown, and once scrolled to, lies wholly within the screen's width."""
+    button.scroll_into_view_if_needed()
+    expect(button).to_be_in_viewport(ratio=1)
+    box = button.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+def test_the_iqa_plan_caseload_and_registrations_fit_a_phone(demo, browser: Browser, live_server):
+    plan, noah = demo["plan"], demo["noah"]
+    decision = Decision.objects.filter(registration=noah, criterion__isnull=False).first()
+    assert decision is not None
+    history = reverse("assessment:item-history", args=[noah.pk, "criterion", decision.criterion_id])
+    problems: dict[str, str] = {}
+
+    grace = phone(browser, live_server, "iqa@riverside.test")
+    for url in ("/", reverse("iqa:plan-detail", args=[plan.pk]), history):
+        looked_at(grace, url, problems)
+    grace.goto(reverse("iqa:plan-detail", args=[plan.pk]))
+    rows = grace.get_by_test_id("plan-items")
+    shown = rows.get_by_role("link", name="Sample ").or_(rows.get_by_role("button", name="Remove "))
+    assert shown.count() >= 2  # the demo's summative item, not sampled yet: both buttons
+    for n in range(shown.count()):
+        on_screen(shown.nth(n))
+
+    samir = phone(browser, live_server, "assessor@riverside.test")
+    looked_at(samir, "/", problems)  # the caseload, with its status column
+    badges = samir.get_by_test_id("caseload").locator(".badge")
+    assert badges.count() == 3  # each learner's status, in words
+    for n in range(badges.count()):
+        badges.nth(n).scroll_into_view_if_needed()
+        expect(badges.nth(n)).to_be_in_viewport(ratio=1)
+
+    ada = phone(browser, live_server, "admin@riverside.test")
+    for url in ("/", reverse("portfolios:registration-list")):
+        looked_at(ada, url, problems)
+    assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
