@@ -4,12 +4,15 @@ the codes (`decision.recorded`) are for the log and its tools, never shown as th
 from __future__ import annotations
 
 ACTION_WORDS: dict[str, str] = {
+    "account.notification_email": "E-mail choice for notifications changed",
     "account.password_reset": "Password changed",
     "audit.redacted": "Personal details removed after the retention period",
     "certificate.claimed": "Certificate claimed",
     "certificate.render_retried": "Certificate PDF made again",
     "certificate.replaced": "Certificate replaced",
     "certificate.revoked": "Certificate revoked",
+    "certification.portfolio_pack_downloaded": "Portfolio pack downloaded",
+    "certification.results_exported": "Results file for the awarding organisation exported",
     "decision.countersigned": "Decision countersigned",
     "decision.recorded": "Decision made",
     "evidence.added": "Evidence added",
@@ -38,6 +41,7 @@ ACTION_WORDS: dict[str, str] = {
     "privacy.subject_access_exported": "Copy of the learner's records exported",
     "registration.created": "Learner registered",
     "registration.funding_changed": "Funding changed",
+    "registration.rules_transferred": "Moved to the current rules of combination",
     "registration.units_chosen": "Optional units chosen",
     "unit.learner_countersigned": "Unit countersigned by the learner",
     "unit.signed_off": "Unit signed off by the assessor",
