@@ -37,3 +37,9 @@ class RoleFactory(factory.django.DjangoModelFactory[Role]):
     user = factory.SubFactory(UserFactory)
     centre = factory.SubFactory(CentreFactory)
     kind = RoleKind.LEARNER
+
+
+def ao_desk() -> User:
+    """The portal's staff member who records what awarding organisations grant: Direct Claims
+    Status and external quality assurers' access (decision 29)."""
+    return UserFactory.create(email="ao.desk@example.org", full_name="AO Desk", is_staff=True)
