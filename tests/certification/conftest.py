@@ -4,33 +4,24 @@ import pytest
 
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from certification.models import DirectClaimsStatus
-from certification.services import direct_claims_grant
-from portal.models import Centre, Role, RoleKind, User
+from portal.models import Role, RoleKind, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Registration, RegistrationUnit
-from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem
-from tests.factories import PASSWORD, ao_desk
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
+from tests.factories import PASSWORD, grant_direct_claims
 from tests.portfolios.conftest import registration, sfj
 from tests.portfolios.files import pdf
 
 __all__ = ["registration", "sfj"]
 
 
-def grant_direct_claims(centre: Centre) -> list[DirectClaimsStatus]:
-    """The centre holds Direct Claims Status for every qualification: its claims are issued at
-    once, as before claims could be held for an external quality assurer."""
-    return [
-        direct_claims_grant(centre=centre, qualification=q, actor=ao_desk())
-        for q in Qualification.objects.all()
-    ]
-
-
 @pytest.fixture
 def direct_claims(centre, catalogue_db) -> list[DirectClaimsStatus]:
     """For the tests of what an issued certificate is and does (tests/eqa/ test claims held
     without it)."""
-    return grant_direct_claims(centre)
+    grant_direct_claims(centre)
+    return list(DirectClaimsStatus.objects.filter(centre=centre))
 
 
 def achieve(registration, assessor, codes=None):
