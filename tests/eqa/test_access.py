@@ -121,7 +121,7 @@ def test_each_page_the_eqa_views_is_one_audit_entry_in_the_centres_chain(
     entries = list(watch.entries())
     assert [e.action for e in entries] == ["eqa.viewed"] * (len(urls) + 1)
     assert {(e.actor_id, e.centre_id) for e in entries} == {(eqa.pk, window.centre_id)}
-    assert [e.after["page"] for e in entries][:2] == ["eqa:window", "eqa:iqa"]
+    assert [(e.after or {})["page"] for e in entries][:2] == ["eqa:window", "eqa:iqa"]
     assert entries[-2].subject == f"registration:{registration.pk}"
     assert audit_verify()[1] is None
 

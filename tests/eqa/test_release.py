@@ -83,8 +83,13 @@ def test_the_claims_page_shows_held_claims_and_why(client, held, centre_admin):
 
 def test_the_sweep_leaves_a_withheld_claim_to_the_eqa(held, settings, monkeypatch):
     settings.PENDING_SECONDS = -60  # everything pending counts as left behind
-    sent = []
-    monkeypatch.setattr("certification.tasks.publish", lambda task, pk: sent.append(pk) or True)
+    sent: list[int] = []
+
+    def publish(task, pk) -> bool:
+        sent.append(pk)
+        return True
+
+    monkeypatch.setattr("certification.tasks.publish", publish)
     requeue_pending_certificates()
     assert held.pk not in sent
 
@@ -183,9 +188,32 @@ def test_a_centre_admin_cannot_grant_their_centre_direct_claims_status(centre, s
     watch = AuditWatch()
     direct_claims_grant(centre=centre, qualification=sfj, note="AO letter 12", actor=ao_desk())
     [entry] = watch.entries()
-    assert (entry.action, entry.centre_id, entry.after["note"]) == (
+    assert (entry.action, entry.centre_id, (entry.after or {})["note"]) == (
         "direct_claims.granted",
         centre.pk,
         "AO letter 12",
     )
     assert Certificate.objects.count() == 0
+
+
+def test_a_withheld_unit_certificate_supersedes_the_one_in_force_only_once_released(
+    registration, assessor, centre_admin, centre, sfj, window, django_capture_on_commit_callbacks
+):
+    status = direct_claims_grant(centre=centre, qualification=sfj, actor=ao_desk())
+    achieve(registration, assessor, codes={"F/506/2131"})
+    first = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    direct_claims_withdraw(status=status, reason="Gaps found.", actor=ao_desk())
+    achieve(registration, assessor, codes={"A/506/2130"})
+    second = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    assert second.supersedes == first and second.is_withheld
+
+    def state_of(certificate: Certificate) -> CertificateState:
+        return Certificate.objects.select_related("superseded_by").get(pk=certificate.pk).state
+
+    assert state_of(first) == CertificateState.PENDING  # still the one in force
+    assert Certificate.objects.in_state(CertificateState.SUPERSEDED).count() == 0
+    sample(window, registration)
+    with django_capture_on_commit_callbacks(execute=False):
+        claim_release(access=window, certificate=second, actor=window.eqa)
+    assert state_of(first) == CertificateState.SUPERSEDED
+    assert list(Certificate.objects.in_state(CertificateState.SUPERSEDED)) == [first]

@@ -41,7 +41,8 @@ def test_only_the_portals_staff_grant_access_and_never_to_someone_of_the_centre(
         ao_desk(),
         centre.pk,
     )
-    assert entry.after["eqa"] == eqa.pk and entry.after["ends_at"] == window.ends_at.isoformat()
+    after = entry.after or {}
+    assert after["eqa"] == eqa.pk and after["ends_at"] == window.ends_at.isoformat()
 
 
 @pytest.fixture
