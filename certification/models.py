@@ -7,8 +7,9 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from portal.models import User
+from portal.models import Centre, User
 from portfolios.models import Registration
+from qualifications.models import Qualification
 
 
 class Kind(models.TextChoices):
@@ -22,10 +23,26 @@ class RenderStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Release(models.TextChoices):
+    """Whether the awarding organisation lets the certificate out (decision 29). A centre with
+    Direct Claims Status for the qualification issues at once; any other centre's claims wait
+    for the AO's external quality assurer (EQA), who releases them or holds them with a reason."""
+
+    DIRECT = "direct", "Issued under Direct Claims Status"
+    AWAITING = "awaiting", "Waiting for the external quality assurer"
+    HELD = "held", "Held by the external quality assurer"
+    RELEASED = "released", "Released by the external quality assurer"
+
+
+# Not yet let out: no PDF is made, verification does not know the number, nobody downloads it.
+WITHHELD = (Release.AWAITING, Release.HELD)
+
+
 class CertificateState(models.TextChoices):
     """Where a certificate stands, as every page (and the public verification) says it:
     revoked first, then replaced by a copy under a new number, then superseded by a later
-    certificate listing more units, then what became of its PDF."""
+    certificate listing more units (once that one is let out), then held for external quality
+    assurance, then what became of its PDF."""
 
     READY = "ready", "Ready"
     PENDING = "pending", "Being made"
@@ -33,18 +50,27 @@ class CertificateState(models.TextChoices):
     REPLACED = "replaced", "Replaced"
     SUPERSEDED = "superseded", "Superseded"
     REVOKED = "revoked", "Revoked"
+    HELD = "held", "Held for external quality assurance"
 
 
-STANDING = Q(revoked_at__isnull=True, replaced_by__isnull=True, superseded_by__isnull=True)
+# A later certificate supersedes this one only once the AO lets it out (decision 29): until
+# the EQA releases it, this one still stands.
+SUCCESSOR_LET_OUT = Q(superseded_by__isnull=False) & Q(
+    superseded_by__release__in=[Release.DIRECT, Release.RELEASED]
+)
+STANDING = Q(revoked_at__isnull=True, replaced_by__isnull=True) & (
+    Q(superseded_by__isnull=True) | Q(superseded_by__release__in=WITHHELD)
+)
+LET_OUT = STANDING & ~Q(release__in=WITHHELD)
 # The one rule, as a filter; `Certificate.state` says the same of one row.
 STATE_FILTERS = {
-    CertificateState.READY: STANDING & Q(status=RenderStatus.READY),
-    CertificateState.PENDING: STANDING & Q(status=RenderStatus.PENDING),
-    CertificateState.FAILED: STANDING & Q(status=RenderStatus.FAILED),
+    CertificateState.READY: LET_OUT & Q(status=RenderStatus.READY),
+    CertificateState.PENDING: LET_OUT & Q(status=RenderStatus.PENDING),
+    CertificateState.FAILED: LET_OUT & Q(status=RenderStatus.FAILED),
+    CertificateState.HELD: STANDING & Q(release__in=WITHHELD),
     CertificateState.REPLACED: Q(revoked_at__isnull=True, replaced_by__isnull=False),
-    CertificateState.SUPERSEDED: Q(
-        revoked_at__isnull=True, replaced_by__isnull=True, superseded_by__isnull=False
-    ),
+    CertificateState.SUPERSEDED: Q(revoked_at__isnull=True, replaced_by__isnull=True)
+    & SUCCESSOR_LET_OUT,
     CertificateState.REVOKED: Q(revoked_at__isnull=False),
 }
 STATE_COLOURS = {
@@ -54,6 +80,7 @@ STATE_COLOURS = {
     CertificateState.REPLACED: "info",
     CertificateState.SUPERSEDED: "info",
     CertificateState.REVOKED: "danger",
+    CertificateState.HELD: "warning",
 }
 
 
@@ -78,6 +105,14 @@ class CertificateQuerySet(models.QuerySet["Certificate"]):
         return self.filter(
             Q(number__icontains=search) | Q(registration__learner__full_name__icontains=search)
         )
+
+
+AWAITING_EQA = (
+    "The centre does not hold Direct Claims Status for this qualification, so the awarding "
+    "organisation's external quality assurer must release the claim before the certificate "
+    "is issued."
+)
+HELD_BY_EQA = "The awarding organisation's external quality assurer has held this claim:"
 
 
 class CertificateDeletion(Exception):
@@ -117,6 +152,14 @@ class Certificate(models.Model):
     file = models.FileField(upload_to="certificates/", blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
     render_error = models.TextField(blank=True)
+    # Decision 29: issued at once under Direct Claims Status, or withheld until the AO's EQA
+    # releases it. The EQA's latest decision is kept here; every one is in the audit log.
+    release = models.CharField(max_length=10, choices=Release.choices, default=Release.DIRECT)
+    release_decided_at = models.DateTimeField(null=True, blank=True)
+    release_decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hold_reason = models.TextField(blank=True)
 
     objects = CertificateQuerySet.as_manager()
 
@@ -144,6 +187,13 @@ class Certificate(models.Model):
                 condition=Q(replaces__isnull=True) | ~Q(replacement_reason=""),
                 name="a_replacement_has_a_reason",
             ),
+            models.CheckConstraint(
+                condition=~Q(release=Release.HELD) | ~Q(hold_reason=""),
+                name="a_hold_has_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(release__in=Release.values), name="certificate_release_is_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -163,8 +213,23 @@ class Certificate(models.Model):
 
     @property
     def is_superseded(self) -> bool:
-        # As is_replaced: pages that list certificates select_related("superseded_by").
-        return hasattr(self, "superseded_by")
+        # As is_replaced: pages that list certificates select_related("superseded_by"). A
+        # successor the EQA has not let out yet supersedes nothing (decision 29).
+        return hasattr(self, "superseded_by") and not self.superseded_by.is_withheld
+
+    @property
+    def is_withheld(self) -> bool:
+        """Claimed, but not let out by the awarding organisation's EQA yet (decision 29)."""
+        return self.release in WITHHELD
+
+    @property
+    def held_because(self) -> str:
+        """Why a withheld certificate is not issued yet, in words for the centre and learner."""
+        if self.release == Release.HELD:
+            return f"{HELD_BY_EQA} {self.hold_reason}"
+        if self.release == Release.AWAITING:
+            return AWAITING_EQA
+        return ""
 
     @property
     def state(self) -> CertificateState:
@@ -174,6 +239,8 @@ class Certificate(models.Model):
             return CertificateState.REPLACED
         if self.is_superseded:
             return CertificateState.SUPERSEDED
+        if self.is_withheld:
+            return CertificateState.HELD
         return CertificateState(self.status)
 
     @property
@@ -191,3 +258,57 @@ class Certificate(models.Model):
     def state_colour(self) -> str:
         """The Bootstrap colour of the state's badge (the badge also says it in words)."""
         return STATE_COLOURS[self.state]
+
+
+class DirectClaimsQuerySet(models.QuerySet["DirectClaimsStatus"]):
+    def current(self) -> DirectClaimsQuerySet:
+        return self.filter(withdrawn_at__isnull=True)
+
+    def held_by(self, centre_id: int, qualification_id: int) -> bool:
+        """Whether the centre may claim the qualification's certificates directly now."""
+        return (
+            self.current().filter(centre_id=centre_id, qualification_id=qualification_id).exists()
+        )
+
+
+class DirectClaimsStatus(models.Model):
+    """The awarding organisation's word that a centre's claims for one qualification are issued
+    at once, without waiting for its external quality assurer (NCFE, Highfield and others grant
+    it per qualification). Recorded by the portal's staff acting for the AO, never by the centre
+    (decision 29); withdrawn, never deleted, so the history stays."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField()
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True, help_text="e.g. the AO's letter or reference.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = DirectClaimsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "Direct Claims Status"
+        verbose_name_plural = "Direct Claims Status"
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "qualification"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_direct_claims_status_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="a_withdrawal_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Direct Claims Status: {self.qualification} at {self.centre}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None

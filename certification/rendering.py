@@ -70,7 +70,9 @@ def certificate_render(certificate_id: int) -> None:
     killed one overwrites the half-written file under the same name."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
-        if certificate.status == RenderStatus.READY:
+        # Nothing is made of a certificate the AO's EQA has not let out (decision 29): its
+        # release queues the render again.
+        if certificate.status == RenderStatus.READY or certificate.is_withheld:
             return
         content = render_certificate_pdf(certificate)
         name = f"certificates/{certificate.number}.pdf"

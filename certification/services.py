@@ -13,15 +13,22 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from certification.models import Certificate, Kind, RenderStatus
+from certification.models import (
+    Certificate,
+    DirectClaimsStatus,
+    Kind,
+    Release,
+    RenderStatus,
+)
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
 from portal.audit import audit_append, lock_chain
-from portal.models import RoleKind, User
+from portal.models import Centre, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Registration
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
+from qualifications.models import Qualification
 
 NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can claim certificates."
 ALREADY_CLAIMED = "{name} already has a {kind} for this registration ({number})."
@@ -117,6 +124,12 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         if kind == Kind.FULL:
             snapshot["credits"] = ready.verdict.counted_credits  # beyond a group's cap: not counted
         superseded = unit_certificate_in_force(registration)
+        # Decision 29: without Direct Claims Status the claim is made (it passed every check)
+        # but withheld until the awarding organisation's EQA releases it.
+        direct = DirectClaimsStatus.objects.held_by(
+            registration.centre_id, registration.qualification_id
+        )
+        release = Release.DIRECT if direct else Release.AWAITING
         try:
             with transaction.atomic():
                 certificate = Certificate.objects.create(
@@ -128,12 +141,14 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
                     issued_at=timezone.now(),
                     issued_by=actor,
                     supersedes=superseded,
+                    release=release,
                 )
         except IntegrityError as error:
             raise ClaimRefused(
                 ALREADY_CLAIMED.format(name=name, kind=label, number="claimed just now")
             ) from error
-        transaction.on_commit(lambda: queue_render(certificate.pk))
+        if direct:
+            transaction.on_commit(lambda: queue_render(certificate.pk))
         audit_append(
             actor=actor,
             action="certificate.claimed",
@@ -144,6 +159,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
                 "kind": kind,
                 "registration": registration.pk,
                 "supersedes": superseded.number if superseded else None,
+                "release": release,
             },
         )
     return certificate
@@ -190,6 +206,10 @@ ALREADY_REPLACED = "This certificate was already replaced by {number}."
 ALREADY_SUPERSEDED = (
     "This certificate was superseded by {number}, which lists more units: replace that one."
 )
+NOT_ISSUED_YET = (
+    "This certificate is not issued yet: the awarding organisation's external quality assurer "
+    "has not released it, so there is nothing to replace."
+)
 
 
 def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
@@ -228,6 +248,8 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
         later = Certificate.objects.filter(replaces=original).first()
         if later is not None:
             raise ClaimRefused(ALREADY_REPLACED.format(number=later.number))
+        if original.is_withheld:
+            raise ClaimRefused(NOT_ISSUED_YET)
         successor = Certificate.objects.filter(supersedes=original).first()
         if successor is not None:
             raise ClaimRefused(ALREADY_SUPERSEDED.format(number=successor.number))
@@ -243,6 +265,9 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
             issued_by=actor,
             replaces=original,
             replacement_reason=reason.strip(),
+            release=original.release,  # let out already: directly or by the EQA
+            release_decided_at=original.release_decided_at,
+            release_decided_by=original.release_decided_by,
         )
         transaction.on_commit(lambda: queue_render(replacement.pk))
         audit_append(
@@ -273,3 +298,70 @@ def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
                 after={"status": RenderStatus.PENDING},
             )
     transaction.on_commit(lambda: queue_render(certificate.pk))
+
+
+# Direct Claims Status (decision 29): the awarding organisation's to give, so the portal's
+# staff record it acting for the AO (in the administration site), never a centre's own admin.
+NOT_PORTAL_STAFF = (
+    "Only the portal's staff, acting for the awarding organisation, record Direct Claims Status."
+)
+ALREADY_DIRECT = "{centre} already holds Direct Claims Status for {qualification}."
+ALREADY_WITHDRAWN = "This Direct Claims Status was withdrawn already."
+WITHDRAWAL_REASON_NEEDED = "Give the reason the awarding organisation withdrew it."
+
+
+def require_portal_staff(actor: User) -> None:
+    if not (actor.is_active and actor.is_staff):
+        raise PermissionDenied(NOT_PORTAL_STAFF)
+
+
+def direct_claims_grant(
+    *, centre: Centre, qualification: Qualification, note: str = "", actor: User
+) -> DirectClaimsStatus:
+    """Record that the AO granted the centre Direct Claims Status for the qualification: its
+    claims from now on are issued at once. Claims already withheld stay for the EQA."""
+    require_portal_staff(actor)
+    with transaction.atomic():
+        lock_chain(centre.pk)
+        if DirectClaimsStatus.objects.held_by(centre.pk, qualification.pk):
+            raise ClaimRefused(ALREADY_DIRECT.format(centre=centre, qualification=qualification))
+        status = DirectClaimsStatus.objects.create(
+            centre=centre,
+            qualification=qualification,
+            granted_at=timezone.now(),
+            granted_by=actor,
+            note=note.strip(),
+        )
+        audit_append(
+            actor=actor,
+            action="direct_claims.granted",
+            centre_id=centre.pk,
+            subject=f"direct-claims:{status.pk}",
+            after={"qualification": qualification.code, "note": status.note},
+        )
+    return status
+
+
+def direct_claims_withdraw(
+    *, status: DirectClaimsStatus, reason: str, actor: User
+) -> DirectClaimsStatus:
+    """Record that the AO withdrew it: the centre's next claims wait for the EQA again."""
+    require_portal_staff(actor)
+    if not reason.strip():
+        raise ClaimRefused(WITHDRAWAL_REASON_NEEDED)
+    with transaction.atomic():
+        lock_chain(status.centre_id)
+        locked = DirectClaimsStatus.objects.select_for_update().get(pk=status.pk)
+        if not locked.in_force:
+            raise ClaimRefused(ALREADY_WITHDRAWN)
+        locked.withdrawn_at, locked.withdrawn_by = timezone.now(), actor
+        locked.withdrawal_reason = reason.strip()
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        audit_append(
+            actor=actor,
+            action="direct_claims.withdrawn",
+            centre_id=locked.centre_id,
+            subject=f"direct-claims:{locked.pk}",
+            after={"reason": locked.withdrawal_reason},
+        )
+    return locked

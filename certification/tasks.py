@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from certification.models import Certificate, RenderStatus
+from certification.models import WITHHELD, Certificate, RenderStatus
 from certification.rendering import certificate_render
 from portal.broker import publish
 from portal.pdf import (
@@ -40,7 +40,9 @@ def queue_render(certificate_id: int) -> bool:
 def requeue_pending_certificates() -> int:
     """Queue again the certificates pending for a while (claimed while the broker was down)."""
     stale = pending_since()
-    pending = Certificate.objects.filter(
-        status=RenderStatus.PENDING, issued_at__lt=stale
-    ).values_list("pk", flat=True)
+    pending = (
+        Certificate.objects.filter(status=RenderStatus.PENDING, issued_at__lt=stale)
+        .exclude(release__in=WITHHELD)  # waiting for the EQA, not for a worker
+        .values_list("pk", flat=True)
+    )
     return sum(queue_render(pk) for pk in pending)

@@ -56,6 +56,9 @@ def claims(request: PortalRequest) -> HttpResponse:
     within = chosen.pk if chosen else None
     unit = page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit)
     units_since(list(unit))  # "2 more units achieved since certificate N"
+    held = issued.in_state(CertificateState.HELD).select_related(
+        "registration__learner", "registration__qualification"
+    )
     context = {
         "full": page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full),
         "unit": unit,
@@ -68,11 +71,14 @@ def claims(request: PortalRequest) -> HttpResponse:
             *ISSUED_SHOWN,
             "replaced_by__id",
             "superseded_by__id",
+            "superseded_by__release",
             "registration__learner__full_name",
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
         "export_form": export_form(qualifications, chosen),
+        # Claimed, but withheld until the AO's external quality assurer releases them.
+        "held": page_of(request, held.order_by("issued_at", "pk"), "held"),
     }
     return render(request, "certification/claims.html", context)
 
@@ -92,7 +98,7 @@ def export_form(
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
 # What the claims page shows of them, with what their state is decided from.
-ISSUED_SHOWN = ["number", "kind", "issued_at", "status", "revoked_at", "registration"]
+ISSUED_SHOWN = ["number", "kind", "issued_at", "status", "revoked_at", "release", "registration"]
 CERTIFICATE_SORTS = {
     "number": ("Number", ("number",)),
     "learner": ("Learner", ("registration__learner__full_name", "-issued_at")),
@@ -137,6 +143,12 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     return render(request, "certification/certificate_list.html", context)
 
 
+HELD_ON_CLAIM = (
+    "{n} claim{s} held: your centre does not hold Direct Claims Status for the qualification, "
+    "so the awarding organisation's external quality assurer must release them first."
+)
+
+
 @require_POST
 @login_required
 def claim(request: PortalRequest) -> HttpResponse:
@@ -159,6 +171,8 @@ def claim(request: PortalRequest) -> HttpResponse:
     if issued:
         plural = "" if len(issued) == 1 else "s"
         messages.success(request, f"{len(issued)} {Kind(kind).label.lower()}{plural} claimed.")
+    if held := sum(1 for r in issued if r.certificate and r.certificate.is_withheld):
+        messages.warning(request, HELD_ON_CLAIM.format(n=held, s="" if held == 1 else "s"))
     for refused in (r for r in results if r.refusal):
         messages.error(request, refused.refusal)
     return redirect("certification:claims")
@@ -222,7 +236,7 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
 @login_required
 def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
     certificate = certificate_for(request, pk)
-    if certificate.status != RenderStatus.READY:
+    if certificate.status != RenderStatus.READY or certificate.is_withheld:
         raise Http404("The PDF is not ready yet.")
     return private_pdf(certificate.file, f"{certificate.number}.pdf")
 

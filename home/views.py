@@ -7,10 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from assessment.pages import caseload_context
 from assessment.progress import progress_of
+from eqa.models import EqaAccess
 from home.todo import assessor_todo, assessor_work, todo_for
 from iqa.pages import iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
@@ -31,6 +32,10 @@ def home(request: PortalRequest) -> HttpResponse:
     """The home page of the role the person is acting in."""
     role = request.role
     if role is None:
+        # An external quality assurer comes from the awarding organisation and holds no role
+        # at the centres they visit: their home is the list of their access windows.
+        if EqaAccess.objects.filter(eqa=request.user).exists():
+            return redirect("eqa:home")
         return render(request, "home/no_role.html")
     today = datetime.date.today()
     context: dict[str, object] = {"role": role}

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "assessment",
     "iqa",
     "certification",
+    "eqa",
     "home",
     "privacy",
 ]

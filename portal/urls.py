@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("assessment.urls")),
     path("iqa/", include("iqa.urls")),
     path("", include("certification.urls")),
+    path("eqa/", include("eqa.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

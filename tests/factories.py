@@ -37,3 +37,19 @@ class RoleFactory(factory.django.DjangoModelFactory[Role]):
     user = factory.SubFactory(UserFactory)
     centre = factory.SubFactory(CentreFactory)
     kind = RoleKind.LEARNER
+
+
+def ao_desk() -> User:
+    """The portal's staff member who records what awarding organisations grant: Direct Claims
+    Status and external quality assurers' access (decision 29)."""
+    return UserFactory.create(email="ao.desk@example.org", full_name="AO Desk", is_staff=True)
+
+
+def grant_direct_claims(centre: Centre) -> None:
+    """The centre holds Direct Claims Status for every qualification: its claims are issued at
+    once, without waiting for an external quality assurer (decision 29)."""
+    from certification.services import direct_claims_grant
+    from qualifications.models import Qualification
+
+    for qualification in Qualification.objects.all():
+        direct_claims_grant(centre=centre, qualification=qualification, actor=ao_desk())

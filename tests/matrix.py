@@ -285,7 +285,7 @@ def leaks(world: World, cell: Cell, entry: Entry, answer: Answer, want: str) -> 
     if entry.reveals and want in (ALLOWED, LIKE_GET):
         return []
     hidden = []
-    if cell.persona not in PORTFOLIO:
+    if cell.persona not in PORTFOLIO | entry.shown_to:
         hidden += world.ours.secrets
     if cell.persona != OUTSIDER:
         hidden += world.theirs.secrets

@@ -18,6 +18,7 @@ FLOORS = [
     {"assessment"},
     {"iqa"},
     {"certification"},
+    {"eqa"},
     {"home", "privacy"},
 ]
 APPS = sorted(app for floor in FLOORS for app in floor)

@@ -12,7 +12,9 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
 - `get`, `post`: who may use that method (`None`: the URL does not answer it: 405 expected).
   Personas are the constants below: LEARNER, ASSESSOR (the learner's), TRAINEE (a trainee
   assessor of the same centre with nobody in their caseload), IQA (the learner's), ADMIN
-  (the centre's), and ANONYMOUS (nobody logged in). EVERYONE is every logged-in persona;
+  (the centre's), EQA (the awarding organisation's external quality assurer, with an open
+  window on the side's qualification at the centre and no role anywhere), and ANONYMOUS
+  (nobody logged in). EVERYONE is every logged-in persona;
   ANYONE adds ANONYMOUS (a public page). Anyone else gets 403 or 404, anonymous is sent to log
   in, and nothing changes.
 - `data`: a valid form for the POST, built from the side and the person posting (every
@@ -25,6 +27,9 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
   ADMIN gets on ours. `reach`: who can see those things at all (those refused but in reach
   may get 403; those out of reach must get 404, or the 403 that things that do not exist get
   too: an id must never reveal that something exists).
+- `shown_to`: personas outside PORTFOLIO who may see the side's learner on this page (the
+  external quality assurer, EQA, through their window on the learner's qualification and
+  centre); their answers are not checked for the learner's things, anyone else's still are.
 - `reveals`: True for a page that shows a learner's name to whoever holds the link (the
   witness link, an invitation, public verification): its answers to those allowed are not
   checked for leaks.
@@ -79,6 +84,7 @@ from assessment.forms import (
 )
 from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
+from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
     NotAcceptedForm,
@@ -118,6 +124,7 @@ from tests.world import (
     ANONYMOUS,
     ASSESSOR,
     BEGUN_UNIT,
+    EQA,
     IQA,
     LEARNER,
     STAFF_OF_OURS,
@@ -125,7 +132,7 @@ from tests.world import (
 )
 
 Who = frozenset[str]
-EVERYONE: Who = frozenset(STAFF_OF_OURS)
+EVERYONE: Who = frozenset({*STAFF_OF_OURS, EQA})
 ANYONE: Who = EVERYONE | {ANONYMOUS}
 NOBODY: Who = frozenset()
 # Who can see a learner's registration and all in it: the learner, their assessor and IQA, and
@@ -162,6 +169,7 @@ class Entry:
     private: bool = False
     reach: Who = NOBODY
     outside: str = NOT_FOUND
+    shown_to: Who = frozenset()
     reveals: bool = False
     forms: tuple[type[forms.BaseForm], ...] = ()
     get_keys: tuple[str, ...] = ()
@@ -220,11 +228,23 @@ def bulk_file(side: Side, user: User | None) -> dict[str, Any]:
 
 BULK_COLUMNS = ("learner_email", "learner_name", "qualification", "start_date", "optional_units")
 
+# What every page of an EQA's window shares: the window names the side's learner's things,
+# which only its own EQA sees (decision 29).
+WINDOW: dict[str, Any] = {
+    "kwargs": pk_of("eqa_window"),
+    "private": True,
+    "reach": only(EQA),
+    "shown_to": only(EQA),
+}
+
 URLS: dict[str, Entry] = {
     "home": Entry(
         get=EVERYONE, get_keys=("qualification", "status", "page"), forms=(CaseloadFilterForm,)
     ),
-    "switch-role": Entry(post=EVERYONE, private=True, data=own_role, post_keys=("role",)),
+    # The EQA holds no role to switch to: the role they name is not theirs, and not found.
+    "switch-role": Entry(
+        post=frozenset(STAFF_OF_OURS), private=True, data=own_role, post_keys=("role",)
+    ),
     "healthz": Entry(get=ANYONE),
     "login": Entry(
         get=ANYONE,
@@ -682,6 +702,61 @@ URLS: dict[str, Entry] = {
         reveals=True,
         get_keys=("number",),
     ),
+    # External quality assurance (decision 29): the EQA's pages, for their open window only,
+    # each view audited; the centre admin reads the reports on their centre.
+    "eqa:home": Entry(get=EVERYONE),
+    "eqa:window": Entry(get=only(EQA), **WINDOW),
+    "eqa:registration": Entry(
+        get=only(EQA),
+        **{
+            **WINDOW,
+            "kwargs": lambda side: {
+                "pk": side.eqa_window.pk,
+                "registration_pk": side.registration.pk,
+            },
+        },
+    ),
+    "eqa:iqa": Entry(get=only(EQA), **WINDOW),
+    "eqa:sample": Entry(
+        get=only(EQA),
+        post=only(EQA),
+        data=lambda side, user: {
+            "registration": side.registration.pk,
+            "unit": side.unit.pk,
+            "looked_at": "The evidence of the signed-off unit",
+            "finding": "Sound.",
+            "form_token": str(uuid.uuid4()),
+        },
+        forms=(EqaSampleForm,),
+        get_keys=("registration",),
+        **WINDOW,
+    ),
+    # The window has its report: the form sends the EQA to it, and a second is refused.
+    "eqa:report": Entry(
+        get=only(EQA),
+        post=only(EQA),
+        data=lambda side, user: {"summary": "Sound.", "actions": "", "due_on": ""},
+        forms=(EqaReportForm,),
+        **WINDOW,
+    ),
+    # Our certificate was issued under Direct Claims Status: a release is refused, saying so.
+    "eqa:claims": Entry(
+        get=only(EQA),
+        post=only(EQA),
+        data=lambda side, user: {"certificate": side.certificate.pk, "decision": "release"},
+        forms=(HoldForm,),
+        post_keys=("certificate", "decision"),
+        **WINDOW,
+    ),
+    "eqa:report-detail": Entry(
+        get=only(ADMIN, EQA),
+        kwargs=pk_of("eqa_report"),
+        private=True,
+        reach=only(ADMIN, EQA),
+        shown_to=only(EQA),
+        get_keys=("download",),
+    ),
+    "eqa:centre-reports": Entry(get=only(ADMIN)),
 }
 
 # Not in the table, and why.

@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from certification.models import Certificate, Kind, RenderStatus
-from certification.services import certificate_claim
+from certification.services import certificate_claim, direct_claims_grant
+from eqa.models import EqaAccess, EqaReport
+from eqa.services import eqa_access_grant, eqa_report_record, eqa_sample_record
 from iqa.models import Action, DocumentStatus, IqaDocument, Sample, SamplingPlan, Verdict
 from iqa.services import Judgement as Finding
 from iqa.services import document_request, plan_generate, sample_record
@@ -32,7 +35,7 @@ from portfolios.models import Evidence, EvidenceFile, Mapping, Registration
 from portfolios.services import RegistrationDetails, registration_create
 from portfolios.witness import WitnessAsk, witness_request_create
 from qualifications.models import Criterion, Qualification, Unit
-from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
+from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory, ao_desk
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH, START
 from tests.portfolios.files import PDF, pdf
 
@@ -44,8 +47,11 @@ PERIOD = (START, datetime.date(2026, 12, 31))
 # The personas, as the table in tests/urlmap.py names them. "anonymous" is nobody logged in.
 LEARNER, ASSESSOR, TRAINEE, IQA, ADMIN = "learner", "assessor", "trainee", "iqa", "admin"
 OUTSIDER, ANONYMOUS = "outsider", "anonymous"
+# The awarding organisation's external quality assurer, with an open window on our centre's
+# qualification and no role at any centre (decision 29).
+EQA = "eqa"
 STAFF_OF_OURS = (LEARNER, ASSESSOR, TRAINEE, IQA, ADMIN)
-PERSONAS = (*STAFF_OF_OURS, OUTSIDER, ANONYMOUS)
+PERSONAS = (*STAFF_OF_OURS, EQA, OUTSIDER, ANONYMOUS)
 
 
 @dataclass
@@ -73,6 +79,8 @@ class Side:
     invitation: Invitation  # open: a newcomer invited from a CSV file, not yet accepted
     invitation_token: str  # the secret of its link, as e-mailed to the newcomer
     notification: Notification  # the learner's: their unit signed off, to countersign
+    eqa_window: EqaAccess  # open now, for the side's EQA, on the qualification at the centre
+    eqa_report: EqaReport  # the EQA's report on it, with an action for the centre
     secrets: list[str] = field(default_factory=list)
 
 
@@ -86,7 +94,7 @@ class World:
             return None
         if persona == OUTSIDER:
             return self.theirs.people[ADMIN]
-        return self.ours.people[persona]
+        return self.ours.people[persona]  # EQA too: ours has a window of its own
 
 
 def build_world() -> World:
@@ -111,11 +119,15 @@ def build_side(
     )
     unit = Unit.objects.get(code=SIGNED_UNIT)
     sign_off = achieve(registration, unit, evidence)
+    # Issued at once (its PDF ready): the AO granted the centre Direct Claims Status.
+    direct_claims_grant(centre=centre, qualification=qualification, actor=ao_desk())
     certificate = ready(
         certificate_claim(registration=registration, kind=Kind.UNIT, actor=people[ADMIN]), "c.pdf"
     )
     plan, sample = quality_assure(registration, unit, evidence)
     invitation, invitation_token = invite(centre, people[ADMIN], slug, invitee_name)
+    people[EQA] = UserFactory.create(email=f"{slug}.eqa@example.org")
+    window, report = visited(registration, people[EQA], unit)
     return Side(
         centre=centre,
         people=people,
@@ -140,6 +152,8 @@ def build_side(
         notification=Notification.objects.get(
             recipient=people[LEARNER], kind=NotificationKind.UNIT_SIGNED_OFF
         ),
+        eqa_window=window,
+        eqa_report=report,
         secrets=[
             learner_name,
             people[LEARNER].email,
@@ -220,6 +234,34 @@ def quality_assure(
         actor=iqa,
     )
     return plan, sample
+
+
+def visited(registration: Registration, eqa: User, unit: Unit) -> tuple[EqaAccess, EqaReport]:
+    """The AO's external quality assurer's window, open now, with a sample and a report."""
+    now = timezone.now()
+    window = eqa_access_grant(
+        eqa=eqa,
+        centre=registration.centre,
+        qualification=registration.qualification,
+        starts_at=now - datetime.timedelta(days=1),
+        ends_at=now + datetime.timedelta(days=1),
+        actor=ao_desk(),
+    )
+    eqa_sample_record(
+        access=window,
+        registration=registration,
+        unit=unit,
+        looked_at="The signed-off unit's evidence and decisions",
+        finding="Sound.",
+        actor=eqa,
+    )
+    report = eqa_report_record(
+        access=window,
+        summary="Assessment and IQA are sound.",
+        actions=[("Date every witness statement", ON)],
+        actor=eqa,
+    )
+    return window, report
 
 
 def witness_link(registration: Registration) -> str:

@@ -13,7 +13,7 @@ from tests.browser.test_assessment import as_user, person, register, shot
 from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.conftest import need
-from tests.factories import CentreFactory
+from tests.factories import CentreFactory, grant_direct_claims
 
 __all__ = ["as_user"]
 
@@ -22,6 +22,7 @@ __all__ = ["as_user"]
 def two_learners(transactional_db, celery_worker):
     load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
+    grant_direct_claims(centre)  # issued at once, not held for an EQA (decision 29)
     admin = person(centre, "admin@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     assessor = person(centre, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)
     leo = person(centre, "leo@example.org", "Leo Brown", RoleKind.LEARNER)

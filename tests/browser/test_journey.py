@@ -32,7 +32,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_assessment import as_user, person
 from tests.browser.test_certification import pdf_text
 from tests.catalogue import load_test_world
-from tests.factories import PASSWORD, CentreFactory
+from tests.factories import PASSWORD, CentreFactory, grant_direct_claims
 from tests.portfolios.files import PDF, PNG
 
 __all__ = ["as_user"]
@@ -52,6 +52,9 @@ def riverside(transactional_db, celery_worker):
     """A centre with its people and nothing else: everything after is done in the browser."""
     load_test_world()
     centre = CentreFactory.create(name="Riverside Skills Academy")
+    # The AO's word (decision 29): its claims are issued at once; tests/browser/test_eqa.py
+    # walks a claim held for the AO's external quality assurer.
+    grant_direct_claims(centre)
     person(centre, "ada@example.org", "Ada Okafor", RoleKind.CENTRE_ADMIN)
     person(centre, "samir@example.org", "Samir Patel", RoleKind.ASSESSOR)
     person(centre, "tom@example.org", "Tom Reyes", RoleKind.ASSESSOR, is_trainee=True)

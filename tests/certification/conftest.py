@@ -3,16 +3,25 @@ import datetime
 import pytest
 
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
+from certification.models import DirectClaimsStatus
 from portal.models import Role, RoleKind, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Registration, RegistrationUnit
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, grant_direct_claims
 from tests.portfolios.conftest import registration, sfj
 from tests.portfolios.files import pdf
 
 __all__ = ["registration", "sfj"]
+
+
+@pytest.fixture
+def direct_claims(centre, catalogue_db) -> list[DirectClaimsStatus]:
+    """For the tests of what an issued certificate is and does (tests/eqa/ test claims held
+    without it)."""
+    grant_direct_claims(centre)
+    return list(DirectClaimsStatus.objects.filter(centre=centre))
 
 
 def achieve(registration, assessor, codes=None):

@@ -1,5 +1,6 @@
 import datetime
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,6 +15,9 @@ from qualifications.models import Qualification, Unit
 from tests.certification.conftest import achieve, more_learners
 from tests.factories import RoleFactory, UserFactory
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
+
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
 
 CLAIMS = reverse("certification:claims")
 CLAIM = reverse("certification:claim")

@@ -71,6 +71,9 @@ from qualifications.models import Criterion, Qualification, QualificationUnit, R
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 ON = datetime.date(2026, 10, 6)
 DUE = datetime.date(2026, 11, 30)
 CREDITED = "SFJ-CS2-07"  # 5 credits of the 15 optional ones the learners choose

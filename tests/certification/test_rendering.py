@@ -10,6 +10,9 @@ from certification.services import certificate_claim
 from tests.certification.conftest import achieve
 from tests.conftest import need
 
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 
 def pdf_text(content: bytes, tmp_path) -> str:
     need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")

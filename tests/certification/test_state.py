@@ -11,6 +11,9 @@ from certification.services import certificate_claim, certificate_replace
 from certification.verification import verify
 from tests.certification.conftest import achieve
 
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 
 @pytest.mark.parametrize(
     ("status", "revoked", "state"),

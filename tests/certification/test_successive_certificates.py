@@ -25,6 +25,9 @@ from certification.verification import verify
 from portfolios.models import ClaimList, ClaimReadiness
 from tests.certification.conftest import achieve
 
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 FIRST, SECOND = "F/506/2131", "K/503/0421"
 CLAIMS = reverse("certification:claims")
 

@@ -2,12 +2,16 @@
 
 import datetime
 
+import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from certification import tasks
 from certification.models import Certificate, Kind, RenderStatus
 from certification.services import certificate_claim
+
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
 
 
 def test_a_claim_made_while_the_broker_is_down_is_kept_pending_and_the_sweep_renders_it(

@@ -11,6 +11,9 @@ from certification.services import certificate_claim, certificate_replace
 from portal.models import User
 from tests.certification.test_rendering import pdf_text
 
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 ULN = "9276308686"
 
 

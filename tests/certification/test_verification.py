@@ -18,6 +18,9 @@ from portal.audit import audit_verify
 from tests.audit import AuditWatch
 from tests.certification.test_rendering import pdf_text
 
+# Their centre holds Direct Claims Status: claims are issued at once (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 
 @pytest.fixture
 def issued(achieved, centre_admin, django_capture_on_commit_callbacks):

@@ -17,7 +17,7 @@ from qualifications.models import Qualification
 from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
 from tests.conftest import need
-from tests.factories import CentreFactory, RoleFactory, UserFactory
+from tests.factories import CentreFactory, RoleFactory, UserFactory, grant_direct_claims
 from tests.integration.conftest import worker_process
 from tests.portfolios.conftest import SFJ_ENOUGH, START
 
@@ -47,6 +47,7 @@ def claimed_certificate(learner_name="Leo Brown"):
         actor=admin,
     )
     achieve(registration, assessor)
+    grant_direct_claims(centre)  # issued at once, not held for an EQA (decision 29)
     return certificate_claim(registration=registration, kind=Kind.FULL, actor=admin)
 
 

@@ -41,7 +41,7 @@ from portal.notifications import (
 from portal.refusals import Refused
 from portal.roles import SESSION_KEY
 from tests.matrix import world_for_module
-from tests.world import ADMIN, ASSESSOR, IQA, LEARNER, TRAINEE, World
+from tests.world import ADMIN, ASSESSOR, EQA, IQA, LEARNER, TRAINEE, World
 
 K = NotificationKind
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,7 @@ def told(world: World, **ours: Counter[str]) -> dict[str, Counter[str]]:
             f"{side} {TRAINEE}": Counter(),
             f"{side} {IQA}": Counter(),
             f"{side} {ADMIN}": Counter(),
+            f"{side} {EQA}": Counter(),  # the AO's external quality assurer (decision 29)
         }
     for persona, kinds in ours.items():
         expected[f"ours {persona}"] = expected[f"ours {persona}"] + kinds

@@ -64,7 +64,13 @@ from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, Registration, WitnessRequest
 from portfolios.witness import WitnessAnswer, WitnessAsk, witness_confirm, witness_request_create
 from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
-from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    CentreFactory,
+    RoleFactory,
+    UserFactory,
+    grant_direct_claims,
+)
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH, START
 from tests.portfolios.files import PNG, pdf, png, upload
 
@@ -324,6 +330,7 @@ def full_record(centre, admin, assessor, iqa, sfj) -> Record:
         evidence=[item], judgement=finding(Verdict.AGREE, SECRETS["sample feedback"]),
         actions=[], actor=iqa,
     )  # fmt: skip
+    grant_direct_claims(centre)  # issued at once, not held for an EQA (decision 29)
     certificate = certificate_claim(registration=registration, kind=Kind.UNIT, actor=admin)
     certificate.file.save(f"{certificate.number}.pdf", ContentFile(b"%PDF-1.4 " + NAME.encode()))
     Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.READY)
