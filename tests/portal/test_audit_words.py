@@ -7,7 +7,7 @@ from portal.audit import REDACTED
 from portal.audit_words import ACTION_WORDS, action_words
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("portal", "qualifications", "portfolios", "assessment", "iqa", "certification", "home", "privacy")  # fmt: skip
+APPS = ("portal", "qualifications", "portfolios", "assessment", "iqa", "certification", "eqa", "home", "privacy")  # fmt: skip
 # An action named in a call (action="decision.recorded") or chosen between two ("a" if ... else).
 WRITTEN = re.compile(r"""["']([a-z]+\.[a-z_]+)["']""")
 
