@@ -6,10 +6,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
+from certification.models import DirectClaimsStatus
+from certification.services import direct_claims_grant
+from eqa.models import EqaAccess
+from eqa.services import eqa_access_grant
 from home.demo_activity import demo_activity
 from portal.audit import lock_chain
-from portal.models import Centre, Invitation, Role, RoleKind, User
+from portal.models import Centre, Invitation, NotificationEmail, Role, RoleKind, User
 from portfolios.bulk import registration_bulk_create
 from portfolios.models import Funding, Registration
 from portfolios.services import LearnerIdentity, RegistrationDetails, registration_create
@@ -30,6 +35,10 @@ class DemoPerson:
     email: str
     full_name: str
     roles: tuple[DemoRole, ...]
+    # Who holds no role at a centre: the portal's own staff, or the AO's external quality
+    # assurer (given an access window instead). Said when the demo's accounts are printed.
+    described: str = ""
+    staff: bool = False
 
 
 RIVERSIDE = ("Riverside Skills Academy", "RSA-04721")
@@ -62,6 +71,21 @@ PEOPLE = (
         "admin@harbour.test", "Hannah Lewis", (DemoRole(HARBOUR[0], RoleKind.CENTRE_ADMIN),)
     ),
     DemoPerson("kofi@harbour.test", "Kofi Asante", (DemoRole(HARBOUR[0], RoleKind.LEARNER),)),
+    DemoPerson(
+        "eqa@proqual.test",
+        "Ruth Adeyemi",
+        (),
+        described="ProQual's external quality assurer, with an access window on the ProQual "
+        "diploma at Riverside",
+    ),
+    DemoPerson(
+        "operations@portal.test",
+        "Olu Bankole",
+        (),
+        described="the portal's operations staff (the admin site: Direct Claims Status, EQA "
+        "access windows)",
+        staff=True,
+    ),
 )
 
 
@@ -192,16 +216,66 @@ def demo_seed() -> list[DemoPerson]:
         for pk in sorted(centre.pk for centre in centres.values()):
             lock_chain(pk)
         demo_people(centres)
+        # The demo's work in progress happened before the demo begins: it fills the inboxes but
+        # e-mails no one now (the console would print twenty messages); what people do next
+        # is e-mailed as each person's setting says (each event, by default).
+        people = User.objects.filter(email__in=[p.email for p in PEOPLE])
+        people.update(notification_email=NotificationEmail.NONE)
         demo_registrations()
         demo_activity(password=DEMO_PASSWORD)
+        people.update(notification_email=NotificationEmail.EACH)
         demo_invitation()
+        demo_quality_assurance()
     return list(PEOPLE)
+
+
+# External quality assurance (docs/eqa.md, decision 29). The CVQ's awarding body has granted
+# Riverside Direct Claims Status, so Leo's full certificate is issued as soon as it is claimed;
+# ProQual has not, so a claim for Noah's unit is held until Ruth Adeyemi, ProQual's external
+# quality assurer, samples and releases it: her access window on the diploma at Riverside opened
+# yesterday and closes by itself four weeks later (made again when the demo is run after that).
+DIRECT_CLAIMS = "CCA010-02"
+EQA_WINDOW = ("eqa@proqual.test", "601/3576/1")
+
+
+def demo_quality_assurance() -> None:
+    centre = Centre.objects.get(ao_centre_number=RIVERSIDE[1])
+    operations = User.objects.get(email="operations@portal.test")
+    direct = Qualification.objects.filter(code=DIRECT_CLAIMS).first()
+    if direct is not None and not DirectClaimsStatus.objects.held_by(centre.pk, direct.pk):
+        direct_claims_grant(
+            centre=centre,
+            qualification=direct,
+            note="Granted by the awarding body after the centre's approval visit (demo).",
+            actor=operations,
+        )
+    email, code = EQA_WINDOW
+    sampled = Qualification.objects.filter(code=code).first()
+    eqa = User.objects.get(email=email)
+    if sampled is None or EqaAccess.objects.open_now().filter(eqa=eqa, centre=centre).exists():
+        return
+    now = timezone.now()
+    eqa_access_grant(
+        eqa=eqa,
+        centre=centre,
+        qualification=sampled,
+        starts_at=now - datetime.timedelta(days=1),
+        ends_at=now + datetime.timedelta(days=28),
+        note="Demo: the diploma's sampling visit.",
+        actor=operations,
+    )
 
 
 def demo_people(centres: dict[str, Centre]) -> None:
     for person in PEOPLE:
         user, _ = User.objects.update_or_create(
-            email=person.email, defaults={"full_name": person.full_name, "is_active": True}
+            email=person.email,
+            defaults={
+                "full_name": person.full_name,
+                "is_active": True,
+                "is_staff": person.staff,
+                "is_superuser": person.staff,
+            },
         )
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])

@@ -123,5 +123,34 @@ def test_the_demo_has_an_invitation_from_a_csv_file_waiting_for_its_learner(
     assert (invitation.email, invitation.status) == ("priya@riverside.test", "pending")
     assert [r["qualification"] for r in invitation.registrations] == ["601/3576/1"]
     assert not User.objects.filter(email="priya@riverside.test").exists()
+    # The invitation only: the demo's history fills inboxes but e-mails no one.
     [sent] = mail.outbox
     assert sent.to == ["priya@riverside.test"] and "/accounts/invitation/" in sent.body
+
+
+def test_the_demo_issues_cvq_claims_at_once_and_holds_proquals_for_its_eqa(
+    catalogue_db, client, monkeypatch
+):
+    """Riverside has Direct Claims Status for the CVQ, not for the ProQual diploma, whose
+    external quality assurer has an access window open now (decision 29): Leo's full certificate
+    is issued at once, and the EQA opens on the window (Noah's unit, once the IQA has sampled it
+    as planned, is claimed and held for her: tests/browser/test_eqa.py walks that)."""
+    from certification.models import Kind, Release
+    from certification.services import certificate_claim
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    call_command("seed_demo")
+    call_command("seed_demo")  # again: one status, one window
+    admin = User.objects.get(email="admin@riverside.test")
+    leo = Registration.objects.get(learner__email="leo@riverside.test")
+    full = certificate_claim(registration=leo, kind=Kind.FULL, actor=admin)
+    assert full.release == Release.DIRECT
+    eqa = User.objects.get(email="eqa@proqual.test")
+    assert not eqa.roles.exists() and eqa.eqa_windows.count() == 1
+    client.force_login(eqa)
+    page = client.get("/", follow=True).content.decode()
+    assert "Riverside Skills Academy" in page and "Diploma" in page
+    window = eqa.eqa_windows.get()
+    assert window.qualification.code == "601/3576/1" and window.centre.name.startswith("Riverside")
+    operations = User.objects.get(email="operations@portal.test")
+    assert operations.is_staff and not operations.roles.exists()

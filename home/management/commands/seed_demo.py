@@ -18,9 +18,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in with any of these:"))
         width = max(len(p.email) for p in people)
         for person in people:
-            roles = ", ".join(
-                f"{'trainee ' if r.is_trainee else ''}{r.kind.label.lower()} at {r.centre}"
-                for r in person.roles
+            roles = (
+                ", ".join(
+                    f"{'trainee ' if r.is_trainee else ''}{r.kind.label.lower()} at {r.centre}"
+                    for r in person.roles
+                )
+                or person.described
             )
             self.stdout.write(f"  {person.email:<{width}}  {person.full_name}: {roles}")
         self.stdout.write(f"Password for every demo account (local use only): {DEMO_PASSWORD}")
