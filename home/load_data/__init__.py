@@ -47,7 +47,7 @@ from home.load_data.writer import (
     write,
 )
 from portal.audit import lock_chain
-from portal.models import Centre
+from portal.models import Centre, User
 from qualifications.models import Qualification
 
 DEFAULT_PASSWORD = "load-portal-2026"
@@ -155,7 +155,15 @@ def generate(options: Options, *, replace: bool = False) -> Report:
             report.removed = remove_load_population()
     with report.seconds.stage("password hash"):
         password_hash = make_password(options.password)
-    shared = Shared(options.seed, timezone.now(), password_hash, cycle, qualifications, {})
+    shared = Shared(
+        options.seed,
+        timezone.now(),
+        password_hash,
+        cycle,
+        qualifications,
+        {},
+        operations_account().pk,
+    )
     plans = centre_plans(
         centres=options.centres,
         learners=options.learners,
@@ -223,6 +231,7 @@ class Shared:
     cycle: list[QualificationInfo]
     qualifications: dict[int, Qualification]
     snapshots: Snapshots
+    operations: int  # the portal's staff account that records Direct Claims Status
 
 
 PROCESS_IDS: list[IdSource] = []  # each process's own source of ids, made when first used
@@ -273,9 +282,28 @@ def fill_centre(ctx: CentreContext, shared: Shared, result: CentreResult) -> Non
     with result.seconds.stage("IQA"):
         records = QualityAssurance(ctx).do()
     with result.seconds.stage("claims"):
-        result.not_claimed += claim_all(ctx, records, shared.qualifications, shared.snapshots)
+        result.not_claimed += claim_all(
+            ctx, records, shared.qualifications, shared.snapshots, shared.operations
+        )
     with result.seconds.stage("audit chain"):
         seal_chain(ctx.batch, ctx.centre_id)
+
+
+OPERATIONS_EMAIL = "operations@load.test"
+
+
+def operations_account() -> User:
+    """The portal's operations staff, who record Direct Claims Status for the awarding
+    organisations (decision 29): one account for every load centre, kept by --replace. It has
+    no password: nobody logs in as it."""
+    found, made = User.objects.get_or_create(
+        email=OPERATIONS_EMAIL,
+        defaults={"full_name": "Load operations (portal staff)", "is_staff": True},
+    )
+    if made:
+        found.set_unusable_password()
+        found.save(update_fields=["password"])
+    return found
 
 
 def render_certificates(count: int) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from certification.models import Certificate, Kind
+from certification.models import Certificate, DirectClaimsStatus, Kind
 from certification.services import certificate_number, learner_identifier, snapshot_of
 from home.load_data.context import CentreContext, LearnerStory
 from home.load_data.journeys import CERTIFIED
@@ -28,13 +28,49 @@ from qualifications.rules import evaluate
 Snapshots = dict[tuple[int, str, tuple[str, ...]], dict[str, Any]]
 
 
+# Direct Claims Status, granted by the portal's staff for the awarding organisations before the
+# centre's first registration (the generator's learners registered at most 700 days ago): every
+# load centre issues its claims at once, as `certificate_claim` does under it (decision 29).
+DIRECT_CLAIMS_SINCE = timedelta(days=800)
+DIRECT_CLAIMS_NOTE = "Granted on the centre's approval (load data)."
+
+
+def grant_direct_claims(ctx: CentreContext, operations: int) -> None:
+    """Direct Claims Status for each qualification the centre registers on, with its audit
+    entry, as `direct_claims_grant` records them."""
+    at = ctx.now - DIRECT_CLAIMS_SINCE
+    for info in sorted(
+        {s.qualification.id: s.qualification for s in ctx.stories}.values(), key=lambda q: q.id
+    ):
+        status = ctx.batch.add(
+            DirectClaimsStatus,
+            centre_id=ctx.centre_id,
+            qualification_id=info.id,
+            granted_at=at,
+            granted_by_id=operations,
+            note=DIRECT_CLAIMS_NOTE,
+            withdrawn_at=None,
+            withdrawn_by_id=None,
+            withdrawal_reason="",
+        )
+        ctx.batch.record(
+            at,
+            operations,
+            "direct_claims.granted",
+            f"direct-claims:{status}",
+            after={"qualification": info.code, "note": DIRECT_CLAIMS_NOTE},
+        )
+
+
 def claim_all(
     ctx: CentreContext,
     records: dict[int, IqaRecord],
     qualifications: dict[int, Qualification],
     snapshots: Snapshots,
+    operations: int,
 ) -> int:
     """Claim for every certified learner who is ready; returns how many were not."""
+    grant_direct_claims(ctx, operations)
     refused = 0
     for story in ctx.stories:
         if story.stage == CERTIFIED:

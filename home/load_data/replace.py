@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Q, QuerySet
 
 from assessment.models import Decision, UnitSignOff
-from certification.models import Certificate
+from certification.models import Certificate, DirectClaimsStatus
 from home.load_data.layout import CENTRE_PREFIX
 from home.load_data.writer import (
     DECISION_EVIDENCE,
@@ -52,6 +52,7 @@ def doomed(centre_ids: list[int]) -> list[QuerySet[Model]]:
     people = User.objects.filter(roles__centre__in=centre_ids, email__regex=LOAD_EMAILS)
     found: list[QuerySet[Model]] = [
         Certificate.objects.filter(registration__in=regs),
+        DirectClaimsStatus.objects.filter(centre__in=centre_ids),
         IqaDocument.objects.filter(
             Q(sample__registration__in=regs) | Q(plan__centre__in=centre_ids)
         ),

@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection
 from django.db.models import ForeignKey, JSONField, Model
 
 from assessment.models import Decision, UnitSignOff
-from certification.models import Certificate
+from certification.models import Certificate, DirectClaimsStatus
 from home.load_data.ids import Ids, table_name
 from iqa.models import Action, AssessorRisk, PlanItem, Sample, SamplingPlan, SamplingStrategy
 from portal.audit import GENESIS, entry_hash
@@ -53,6 +53,7 @@ TABLES: tuple[type[Model], ...] = (
     SAMPLE_DECISIONS,
     SAMPLE_EVIDENCE,
     Action,
+    DirectClaimsStatus,
     Certificate,
     AuditEntry,
 )
@@ -272,6 +273,8 @@ def delete_files(names: Iterable[str]) -> None:
 
 def write(batch: Batch) -> None:
     """Write every row of the batch, table by table, then move the sequences past them."""
+    if unknown := [label(m) for m, rows in batch.rows.items() if rows and m not in TABLES]:
+        raise ValueError(f"Rows of tables the writer does not know: {', '.join(unknown)}")
     if connection.vendor != "postgresql":
         for model in TABLES:
             if rows := batch.rows.get(model):

@@ -332,3 +332,20 @@ def test_a_row_that_refers_to_nothing_is_refused(population):
     )
     with pytest.raises(DanglingReference, match=r"portal\.Role\.user_id: 1"), transaction.atomic():
         write(batch)
+
+
+def test_every_certificate_is_issued_under_direct_claims_status_granted_before_it(population):
+    """As `certificate_claim` issues at once only under Direct Claims Status (decision 29)."""
+    from certification.models import DirectClaimsStatus, Release
+
+    certificates = Certificate.objects.filter(registration__in=load_registrations())
+    certificates = certificates.select_related("registration")
+    assert certificates.exists()
+    for certificate in certificates:
+        registration = certificate.registration
+        [status] = DirectClaimsStatus.objects.filter(
+            centre=registration.centre_id, qualification=registration.qualification_id
+        )
+        assert status.in_force and status.granted_at < certificate.issued_at
+        assert status.granted_by.is_staff
+        assert certificate.release == Release.DIRECT
