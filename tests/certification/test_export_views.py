@@ -6,6 +6,7 @@ import hashlib
 import io
 import zipfile
 
+import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,9 @@ from certification.services import certificate_claim
 from tests.audit import AuditWatch
 from tests.certification.conftest import achieve
 from tests.certification.test_ao_exports import identify
+
+# Claims issued at once: the files are of what the AO let out (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
 
 
 def form(registration, format="results"):
@@ -52,6 +56,7 @@ def test_the_centre_admin_downloads_the_results_file_and_it_is_audited(
 def test_a_refused_file_is_flashed_and_nothing_is_audited(
     client, registration, assessor, centre_admin
 ):
+
     achieve(registration, assessor)
     certificate_claim(registration=registration, kind=Kind.FULL, actor=centre_admin)
     client.force_login(centre_admin)
