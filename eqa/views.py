@@ -158,10 +158,16 @@ def claims(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "eqa/claims.html", context)
 
 
+CHOOSE_DECISION = "Choose whether to release the claim or hold it: nothing was changed."
+
+
 def claim_decide(request: PortalRequest, window: EqaAccess) -> HttpResponse:
     to = reverse("eqa:claims", args=[window.pk])
     certificate = certificate_in(window, posted_id(request.POST.get("certificate")))
-    if request.POST.get("decision") == "release":
+    decision = request.POST.get("decision")
+    if decision not in ("release", "hold"):
+        return refused_redirect(request, EqaRefused(CHOOSE_DECISION), to)
+    if decision == "release":
         return attempt(
             request,
             lambda: claim_release(access=window, certificate=certificate, actor=request.user),

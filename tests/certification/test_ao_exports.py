@@ -314,7 +314,9 @@ def test_a_claim_the_eqa_has_not_released_is_not_in_the_aos_file(
     registration = identify(registration, ao_registration_number="PQ123")
     achieve(registration, assessor)
     certificate = claim(registration, Kind.FULL, centre_admin)
-    Certificate.objects.filter(pk=certificate.pk).update(release=release, hold_reason="Sample first")
+    Certificate.objects.filter(pk=certificate.pk).update(
+        release=release, hold_reason="Sample first"
+    )
     with pytest.raises(ExportRefused):
         batch_file(batch(registration, Format.RESULTS))
     Certificate.objects.filter(pk=certificate.pk).update(release="released")

@@ -130,3 +130,44 @@ def test_an_eqa_without_a_role_is_sent_from_home_to_their_windows(client, eqa, w
     client.force_login(eqa)
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"] == reverse("eqa:home")
+
+
+def test_an_eqa_who_takes_a_role_at_the_centre_loses_the_window_at_once(
+    client, eqa, window, registration, centre
+):
+    """The assurer must be independent of the centre: checked at each request, not only when
+    the window was granted (an invitation accepted later would otherwise let them release the
+    centre's claims)."""
+    from portal.models import RoleKind
+    from tests.factories import RoleFactory
+
+    client.force_login(eqa)
+    url = reverse("eqa:window", args=[window.pk])
+    assert client.get(url).status_code == 200
+    RoleFactory.create(user=eqa, centre=centre, kind=RoleKind.ASSESSOR)
+    assert client.get(url).status_code == 404
+    with pytest.raises(EqaRefused, match=WINDOW_CLOSED):
+        eqa_sample_record(
+            access=window,
+            registration=registration,
+            unit=None,
+            looked_at="Everything",
+            finding="Sound.",
+            actor=eqa,
+        )
+
+
+def test_a_decision_neither_release_nor_hold_changes_nothing(client, eqa, window, held):
+    from certification.models import Certificate
+
+    client.force_login(eqa)
+    before = Certificate.objects.values().get(pk=held.pk)
+    watch = AuditWatch()
+    response = client.post(
+        reverse("eqa:claims", args=[window.pk]),
+        {"certificate": held.pk, "decision": "bogus", "reason": "a reason"},
+        follow=True,
+    )
+    assert "Choose whether to release the claim or hold it" in response.content.decode()
+    assert Certificate.objects.values().get(pk=held.pk) == before
+    assert "certificate.held" not in watch.actions()

@@ -1,6 +1,8 @@
 """Claims held for the awarding organisation's external quality assurer: made and checked, but
 issued (rendered, verifiable, downloadable) only once released (decision 29)."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -33,11 +35,28 @@ from eqa.services import (
     claim_release,
     eqa_sample_record,
 )
+from portal.models import RoleKind
+from portfolios.services import RegistrationDetails, registration_create
 from tests.audit import AuditWatch
 from tests.certification.conftest import achieve
-from tests.factories import ao_desk
+from tests.factories import RoleFactory, UserFactory, ao_desk
+from tests.portfolios.conftest import SFJ_ENOUGH, START
 
 pytestmark = pytest.mark.django_db
+
+
+def another_registration(registration):
+    """A second learner on the same qualification at the same centre."""
+    other = UserFactory.create()
+    RoleFactory.create(user=other, centre=registration.centre, kind=RoleKind.LEARNER)
+    return registration_create(
+        centre=registration.centre,
+        details=RegistrationDetails(
+            learner=other, qualification=registration.qualification, start_date=START
+        ),
+        optional_units=SFJ_ENOUGH,
+        actor=registration.created_by,
+    )
 
 
 def sample(window, registration):
@@ -97,7 +116,12 @@ def test_the_sweep_leaves_a_withheld_claim_to_the_eqa(held, settings, monkeypatc
 def test_the_eqa_releases_only_after_sampling_and_then_the_certificate_renders_and_verifies(
     client, held, window, learner, django_capture_on_commit_callbacks
 ):
-    with pytest.raises(EqaRefused, match=SAMPLE_FIRST):
+    refusal = SAMPLE_FIRST.format(name=held.registration.learner.full_name)
+    with pytest.raises(EqaRefused, match=re.escape(refusal)):
+        claim_release(access=window, certificate=held, actor=window.eqa)
+    # Another learner's sample, in the same window, says nothing of this learner's work.
+    sample(window, another_registration(held.registration))
+    with pytest.raises(EqaRefused, match=re.escape(refusal)):
         claim_release(access=window, certificate=held, actor=window.eqa)
     sample(window, held.registration)
     watch = AuditWatch()
