@@ -2,6 +2,7 @@
 learner's centre, each one audited, a refusal flashed with nothing written."""
 
 import csv
+import datetime
 import hashlib
 import io
 import zipfile
@@ -108,3 +109,8 @@ def test_the_claims_page_offers_the_qualifications_own_ao_formats(
     assert 'data-testid="export-form"' in page
     assert 'value="results"' in page and 'value="registrations"' in page
     assert 'value="cg-results"' not in page and 'value="cvq-achievement"' not in page
+    # The dates come filled in as a browser's date field reads them (yyyy-mm-dd): the first
+    # of the month to today.
+    today = datetime.date.today()
+    assert f'name="start" value="{today.replace(day=1).isoformat()}"' in page
+    assert f'name="end" value="{today.isoformat()}"' in page
