@@ -98,6 +98,15 @@ def test_the_claims_page_shows_held_claims_and_why(client, held, centre_admin):
     page = client.get(reverse("certification:claims")).content.decode()
     assert 'data-testid="held-count">1 claim' in page
     assert AWAITING_EQA.replace("'", "&#x27;") in page
+    # Claimed, not issued: it is not among the certificates issued lately.
+    assert held.number not in page.split('id="issued-heading"')[1]
+
+
+def test_the_learner_sees_a_held_claim_as_claimed_not_issued(client, held, learner):
+    client.force_login(learner)
+    page = client.get(reverse("home")).content.decode()
+    mine = page.split('data-testid="certificates"')[1]
+    assert held.number in mine and "claimed " in mine and "issued " not in mine
 
 
 def test_the_sweep_leaves_a_withheld_claim_to_the_eqa(held, settings, monkeypatch):
