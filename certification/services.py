@@ -202,6 +202,14 @@ def certificates_claim(
 
 REASON_NEEDED = "Give the reason: it is kept with the certificate."
 ALREADY_REVOKED = "This certificate is already revoked."
+# A withheld claim is not revoked: it was never issued, and a revoked one would stand in the
+# way of the learner's claim for good (no second claim of the kind, and the EQA cannot release
+# it). The AO's external quality assurer holds it instead, saying why (decision 29).
+NOT_ISSUED_NOT_REVOKED = (
+    "This claim has not been issued: it waits for the awarding organisation's external quality "
+    "assurer, so there is nothing to revoke. Tell them what is wrong: they hold it, saying why, "
+    "and nothing is printed or verifiable."
+)
 ALREADY_REPLACED = "This certificate was already replaced by {number}."
 ALREADY_SUPERSEDED = (
     "This certificate was superseded by {number}, which lists more units: replace that one."
@@ -222,6 +230,8 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.is_revoked:
             raise ClaimRefused(ALREADY_REVOKED)
+        if locked.is_withheld:
+            raise ClaimRefused(NOT_ISSUED_NOT_REVOKED)
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.revocation_reason = reason.strip()
         locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])

@@ -192,7 +192,10 @@ def certificate_page(
 ) -> HttpResponse:
     administer = can_administer(request, certificate.registration)
     replacement = Certificate.objects.filter(replaces=certificate).first()
-    open_to_change = not certificate.is_revoked and replacement is None
+    # A withheld claim is neither replaced nor revoked: the EQA holds or releases it.
+    open_to_change = (
+        not certificate.is_revoked and replacement is None and not certificate.is_withheld
+    )
     context = {
         "certificate": certificate,
         "can_administer": administer,

@@ -250,3 +250,19 @@ def test_a_withheld_unit_certificate_supersedes_the_one_in_force_only_once_relea
         claim_release(access=window, certificate=second, actor=window.eqa)
     assert state_of(first) == CertificateState.SUPERSEDED
     assert list(Certificate.objects.in_state(CertificateState.SUPERSEDED)) == [first]
+
+
+def test_a_withheld_claim_is_not_revoked_and_its_page_offers_no_revocation(
+    client, held, centre_admin
+):
+    """Revoking a claim never issued would stand in the learner's way for good (no second claim
+    of the kind, nothing the EQA could release): the EQA holds it instead."""
+    from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_revoke
+
+    with pytest.raises(ClaimRefused, match=re.escape(NOT_ISSUED_NOT_REVOKED)):
+        certificate_revoke(certificate=held, reason="Wrong units", actor=centre_admin)
+    held.refresh_from_db()
+    assert not held.is_revoked
+    client.force_login(centre_admin)
+    page = client.get(reverse("certification:certificate-detail", args=[held.pk])).content
+    assert b'value="revoke"' not in page and b'value="replace"' not in page
