@@ -21,7 +21,7 @@ from portfolios.evidence import (
 )
 from portfolios.forms import EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
-from portfolios.models import Evidence
+from portfolios.models import Evidence, EvidenceFile
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -142,7 +142,12 @@ FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 def evidence_file(request: PortalRequest, pk: int) -> FileResponse:
     """Serve a stored file to someone allowed to see it, named with the extension of the type
     its content was found to be (docs/evidence.md)."""
-    stored = evidence_file_for(request, pk)
+    return file_response(request, evidence_file_for(request, pk))
+
+
+def file_response(request: PortalRequest, stored: EvidenceFile) -> FileResponse:
+    """A stored evidence file as served to anyone allowed to see it (the caller checked): shown
+    inline if a browser can show it safely, else downloaded, and never able to run anything."""
     inline = stored.content_type.startswith(SHOWN_INLINE) and "download" not in request.GET
     response = FileResponse(
         stored.file.open("rb"),

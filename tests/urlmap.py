@@ -716,6 +716,14 @@ URLS: dict[str, Entry] = {
             },
         },
     ),
+    "eqa:evidence-file": Entry(
+        get=only(EQA),
+        get_keys=("download",),
+        **{
+            **WINDOW,
+            "kwargs": lambda side: {"pk": side.eqa_window.pk, "file_pk": side.file.pk},
+        },
+    ),
     "eqa:iqa": Entry(get=only(EQA), **WINDOW),
     "eqa:sample": Entry(
         get=only(EQA),

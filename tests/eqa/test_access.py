@@ -52,7 +52,17 @@ def test_during_its_window_the_eqa_reads_the_learners_portfolio_decisions_and_iq
     assert page.status_code == 200
     assert "F/506/2131" in text and "signed off" in text
     assert assessor.full_name in text  # who decided
-    assert registration.evidence.get().files.get().sha256 in text
+    stored = registration.evidence.get().files.get()
+    assert stored.sha256 in text
+    # The evidence itself opens from the page, as the centre's staff see it, and is audited.
+    link = reverse("eqa:evidence-file", args=[window.pk, stored.pk])
+    assert link in text
+    watch = AuditWatch()
+    opened = client.get(link)
+    assert opened.status_code == 200
+    assert b"".join(opened.streaming_content) == stored.file.open("rb").read()
+    assert opened["Content-Security-Policy"].startswith("default-src 'none'")
+    assert watch.actions() == ["eqa.viewed"]
     assert client.get(reverse("eqa:iqa", args=[window.pk])).status_code == 200
 
 
