@@ -25,6 +25,7 @@ from certification.tasks import queue_render
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, RoleKind, User
 from portal.refusals import Refused
+from portal.templatetags.sentences import joined
 from portfolios.models import Registration
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
@@ -119,7 +120,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         ready = readiness_of(registration)  # a unit certificate: only with units not yet on one
         reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
         if reasons:
-            raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons="; ".join(reasons)))
+            raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons=joined(reasons)))
         snapshot = snapshot_of(registration, kind, ready.claimable_units)
         if kind == Kind.FULL:
             snapshot["credits"] = ready.verdict.counted_credits  # beyond a group's cap: not counted
