@@ -35,6 +35,7 @@ class Funding(models.TextChoices):
 
 
 FUNDING_MISSING = "funded or non-funded (City & Guilds asks it of every registration)"
+FUNDING_ASKED_BY = "city-and-guilds"  # the awarding organisation's code in the catalogue
 ULN_MISSING = "ULN (needed for learners in England)"
 NUMBER_MISSING = "AO registration number ({who} asks for it before a claim)"
 
@@ -312,7 +313,10 @@ class Registration(models.Model):
         portal does not hold: the learner's identity, the ULN, whether it is funded."""
         missing = self.learner.identity_missing
         missing += [] if self.learner.uln else [ULN_MISSING]
-        missing += [] if self.funding else [FUNDING_MISSING]
+        # Only City & Guilds is known to ask it (its results entry: docs/ao-exports.md).
+        ao = self.qualification.awarding_organisation
+        if not self.funding and ao is not None and ao.code == FUNDING_ASKED_BY:
+            missing.append(FUNDING_MISSING)
         policy = policy_of(self.qualification)
         if policy.number_required and not self.ao_registration_number:
             missing.append(NUMBER_MISSING.format(who=policy.who))
