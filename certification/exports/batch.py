@@ -38,7 +38,8 @@ FUNDING_MISSING = (
 )
 CANDIDATE_MISSING = (
     "CXC identifies each candidate by their candidate number (the AO registration number on "
-    "the registration); it is not recorded for {who}."
+    "the registration); it is not recorded for {who}. Record it as the AO registration number "
+    "on each learner's details page, then make the file again."
 )
 NAMED = 10  # learners named in a refusal; the rest are counted
 
