@@ -320,3 +320,13 @@ def test_an_invited_account_keeps_the_details_it_holds_and_the_invitation_says_w
     [asked] = Invitation.objects.get().registrations
     assert "registration" in asked
     assert asked["details_not_recorded"][0].startswith("The date of birth given by the centre")
+
+
+def test_a_name_typed_with_combining_accents_counts_as_the_ao_counts_it():
+    from portal import identity
+    from portfolios.services import LearnerIdentity
+
+    decomposed = "A\u0301" * 30  # "Á" as A and a combining acute accent: 30 letters
+    cleaned = LearnerIdentity(legal_last_name=decomposed).cleaned()
+    assert cleaned.legal_last_name == "\u00c1" * 30
+    assert identity.last_name_problem(cleaned.legal_last_name) == ""
