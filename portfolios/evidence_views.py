@@ -68,15 +68,19 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
     )
 
 
+ITEMS = ("criterion__unit", "range_item__unit", "knowledge_item__unit")
+
+
 @login_required
 def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
     evidence = evidence_for(request, pk)
     context = {
         "evidence": evidence,
         "files": evidence.files.all(),
-        "mappings": evidence.mappings.select_related(
-            "criterion__unit", "range_item__unit", "knowledge_item__unit"
-        ),
+        "mappings": evidence.mappings.select_related(*ITEMS),
+        # The current decisions this evidence supports, with their feedback to the learner
+        # (read through the reverse relation: assessment is built on this app).
+        "decisions": evidence.decisions.filter(current=True).select_related(*ITEMS, "decided_by"),
         "is_learner": evidence.registration.learner_id == request.user.pk,
         "can_change": evidence.registration.learner_id == request.user.pk
         and not change_refusal(evidence),
