@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
 from portal.models import RoleKind, User
@@ -74,7 +75,7 @@ def comment_add(*, evidence: Evidence, text: str, actor: User) -> EvidenceCommen
     if last is not None and last.author_id == actor.pk and last.text == text:
         raise CommentRefused(SENT_ALREADY)
     comment = EvidenceComment.objects.create(
-        evidence=evidence, author=actor, author_kind=kind, text=text
+        evidence=evidence, author=actor, author_kind=kind, text=text, created_at=timezone.now()
     )
     audit_append(
         actor=actor,
