@@ -472,6 +472,29 @@ class EvidenceFile(models.Model):
         return self.original_name
 
 
+COMMENT_MAX_LENGTH = 2000
+
+
+class EvidenceComment(models.Model):
+    """One message in the conversation on a piece of evidence between the learner and their
+    assessor (the IQA reads it). Never edited or removed once sent (decision 35): the text the
+    other person read is the text kept. Goes with the evidence if the learner removes it (the
+    audit entry keeps the words)."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Whether they wrote as the learner or as the assessor, as the thread names them.
+    author_kind = models.CharField(max_length=20, choices=RoleKind.choices)
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.evidence}"
+
+
 class MappingStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed by the learner"
     CONFIRMED = "confirmed", "Confirmed by the assessor"

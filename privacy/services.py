@@ -77,6 +77,7 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
     records.registrations.update(ao_registration_number="")
     records.evidence.update(title=REMOVED, description="")
     records.mappings.update(feedback="")
+    records.comments.update(text=REMOVED)
     records.witness_requests.update(
         witness_name=REMOVED,
         witness_email="",

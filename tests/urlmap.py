@@ -105,6 +105,7 @@ from portal.models import Role, User
 from portfolios.bulk import COLUMNS
 from portfolios.forms import (
     BulkUploadForm,
+    CommentForm,
     EvidenceEditForm,
     EvidenceForm,
     LearnerDetailsForm,
@@ -433,6 +434,14 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         post_keys=("criteria", "range_items", "knowledge_items"),
+    ),
+    "portfolios:evidence-comment": Entry(
+        post=only(LEARNER, ASSESSOR),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"text": "Could you say more about the second photo?"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(CommentForm,),
     ),
     "portfolios:evidence-remove": Entry(
         post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
