@@ -82,6 +82,7 @@ from assessment.forms import (
     SignOffForm,
     UnlockForm,
 )
+from certification.confirmation import token_for
 from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
@@ -662,6 +663,22 @@ URLS: dict[str, Entry] = {
         outside=TURNED_AWAY,
         post_keys=("kind", "registrations"),
     ),
+    # The second step of a claim (decision 36): a one-time token for the person posting, naming
+    # the side's learner (not ready, so the claim is refused: nothing is written).
+    "certification:claim-confirm": Entry(
+        post=only(ADMIN),
+        data=lambda side, user: {
+            "token": token_for(
+                "claim",
+                user.pk if user else 0,
+                {"kind": "full", "units": {str(side.registration.pk): []}},
+            )
+        },
+        private=True,
+        reach=only(ADMIN),
+        outside=TURNED_AWAY,
+        post_keys=("token",),
+    ),
     # The AO's files: a batch of the centre's claims (the centre is the admin's own), and one
     # learner's portfolio pack. POSTs, as each is written to the audit log.
     "certification:results-file": Entry(
@@ -689,7 +706,7 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(ReasonForm,),
-        post_keys=("action",),
+        post_keys=("action", "token"),
     ),
     "certification:certificate-pdf": Entry(
         get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO
