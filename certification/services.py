@@ -239,7 +239,8 @@ NOT_ISSUED_YET = (
 
 
 def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
-    """Revoke with a reason: the certificate stays, and verification reports it revoked."""
+    """Revoke with a reason: the certificate stays, verification reports it revoked, and its
+    PDF is rendered again with a REVOKED mark."""
     require_centre_admin(actor, certificate.registration)
     if not reason.strip():
         raise ClaimRefused(REASON_NEEDED)
@@ -250,7 +251,15 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
             raise ClaimRefused(ALREADY_REVOKED)
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.revocation_reason = reason.strip()
-        locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        fields = ["revoked_at", "revoked_by", "revocation_reason"]
+        if not locked.is_withheld:
+            # Its PDF is made again, marked REVOKED (decision 36); until then none is served.
+            # The render holds this row's lock, so one already running finishes first and this
+            # one, queued after the commit, sees the revocation.
+            locked.status = RenderStatus.PENDING
+            fields.append("status")
+            transaction.on_commit(lambda: queue_render(locked.pk))
+        locked.save(update_fields=fields)
         audit_append(
             actor=actor,
             action="certificate.revoked",

@@ -372,6 +372,10 @@ def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
     certificate = certificate_for(request, pk)
     if certificate.status != RenderStatus.READY or certificate.is_withheld:
         raise Http404("The PDF is not ready yet.")
+    revoked, rendered = certificate.revoked_at, certificate.rendered_at
+    if revoked is not None and (rendered is None or rendered < revoked):
+        # Made before it was revoked: never served without its REVOKED mark (decision 36).
+        raise Http404("The PDF is being made again, marked revoked.")
     return private_pdf(certificate.file, f"{certificate.number}.pdf")
 
 
