@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.template.defaultfilters import truncatewords
 from django.utils import timezone
@@ -210,6 +210,33 @@ def awaiting_countersignature(user: User) -> QuerySet[Decision]:
         .filter(still_open("registration__"))
         .exclude(Q(decided_by=user) | Q(registration__learner=user))
         .order_by("registration__learner__full_name", "decided_at", "pk")
+    )
+
+
+def countersigners_decisions(user: User) -> QuerySet[Decision]:
+    """Every decision at the centres where `user` is a qualified assessor (to return one: the
+    service says whether it still waits and whether it is theirs to judge)."""
+    centres = Role.objects.filter(user=user, kind=RoleKind.ASSESSOR, is_trainee=False).values(
+        "centre_id"
+    )
+    return Decision.objects.filter(registration__centre__in=centres)
+
+
+def returned_to(user: User) -> QuerySet[Decision]:
+    """A trainee's decisions returned to them that nobody has decided again: no later decision
+    on the item (open registrations only)."""
+    again = Decision.objects.filter(
+        Q(criterion=OuterRef("criterion"))
+        | Q(range_item=OuterRef("range_item"))
+        | Q(knowledge_item=OuterRef("knowledge_item")),
+        registration=OuterRef("registration"),
+        pk__gt=OuterRef("pk"),
+    )
+    return (
+        Decision.objects.filter(decided_by=user, returned_at__isnull=False)
+        .filter(still_open("registration__"))
+        .exclude(Exists(again))
+        .order_by("returned_at", "pk")
     )
 
 
@@ -450,6 +477,8 @@ def decision_words(state: dict[str, object] | None) -> str:
     outcomes = dict(Outcome.choices)
     outcome = str(state.get("outcome", ""))
     words = str(outcomes.get(outcome, outcome.replace("_", " ").capitalize()))
+    if returned := state.get("returned"):  # returned to the trainee (decision 36)
+        return f"{words}, returned to the trainee: {returned}"
     return f"{words}, awaiting countersignature" if state.get("provisional") else words
 
 

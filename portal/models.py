@@ -398,6 +398,7 @@ class NotificationKind(models.TextChoices):
     ACTION_RAISED = "action_raised", "IQA action raised"
     ACTION_ANSWERED = "action_answered", "IQA action answered"
     CERTIFICATE_READY = "certificate_ready", "Certificate ready"
+    DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
 
 
 class Notification(models.Model):

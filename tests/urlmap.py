@@ -79,6 +79,7 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    ReturnForm,
     SignOffForm,
     UnlockForm,
 )
@@ -188,6 +189,10 @@ def registration(side: Side) -> dict[str, Any]:
 
 def registration_unit(side: Side) -> dict[str, Any]:
     return {"pk": side.registration.pk, "unit_pk": side.unit.pk}
+
+
+def first_decision(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.decisions.order_by("pk").values_list("pk", flat=True)[0]}
 
 
 def pk_of(attribute: str) -> Build:
@@ -519,6 +524,18 @@ URLS: dict[str, Entry] = {
         post=only(ASSESSOR),
         get_keys=("trainee", "page"),
         post_keys=("decisions", "group", "trainee"),
+    ),
+    # Returning a trainee's decision with a reason (decision 36): a qualified assessor of the
+    # centre. The side's decision is the assessor's own, countersigned: nothing to return, so
+    # the answer is the countersigning page again, with the reason it is not returned.
+    "assessment:decision-return": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=first_decision,
+        data=lambda side, user: {"reason": "The evidence does not show it."},
+        private=True,
+        reach=only(ASSESSOR),
+        forms=(ReturnForm,),
     ),
     "assessment:unit-sign-off": Entry(
         get=PORTFOLIO,
