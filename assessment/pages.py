@@ -412,8 +412,8 @@ def trainees_waiting(rows: list[Waiting]) -> list[tuple[int, str, int, int]]:
 
 def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     """The ids of the decisions a countersigning form asks for, among those the user may
-    countersign: all of a learner's unit, all of a trainee's, or the ones ticked. None when
-    nothing was asked for."""
+    countersign: all of a learner's unit, all of a trainee's, all the page showed, or the ones
+    ticked. None when nothing was asked for."""
     waiting = awaiting_countersignature(user).order_by()
     found: QuerySet[Decision]
     if group := GROUP.fullmatch(data.get("group", "")):
@@ -426,6 +426,8 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
         decided_by, upto = (int(n) for n in trainee.groups())
         found = waiting.filter(decided_by_id=decided_by, pk__lte=upto)
+    elif shown := data.get("shown", ""):  # "countersign all shown": the page's rows, as shown
+        found = waiting.filter(one_of("pk", sorted(posted_ids(shown.split(",")[:PER_PAGE]))))
     else:
         ticked = posted_ids(data.getlist("decisions"))
         if not ticked:

@@ -523,7 +523,7 @@ URLS: dict[str, Entry] = {
         get=only(ASSESSOR),
         post=only(ASSESSOR),
         get_keys=("trainee", "page"),
-        post_keys=("decisions", "group", "trainee"),
+        post_keys=("decisions", "group", "trainee", "shown"),
     ),
     # Returning a trainee's decision with a reason (decision 36): a qualified assessor of the
     # centre. The side's decision is the assessor's own, countersigned: nothing to return, so
