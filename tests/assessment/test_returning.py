@@ -64,7 +64,7 @@ def test_a_returned_decision_stops_waiting_and_counting_and_is_audited_and_told(
     assert not Decision.objects.filter(provisional=True, current=True).exists()
     assert progress_of([provisional.registration])[0].met == 0
     entry = AuditEntry.objects.get(action="decision.returned")
-    assert entry.actor == assessor and entry.after["returned"] == REASON
+    assert entry.actor == assessor and (entry.after or {}).get("returned") == REASON
     notice = Notification.objects.get(kind=NotificationKind.DECISION_RETURNED)
     assert notice.recipient == trainee_assessor and REASON in notice.text
     # Returned twice (two tabs): refused, nothing more written or told.
@@ -80,8 +80,8 @@ def test_a_returned_decision_stops_waiting_and_counting_and_is_audited_and_told(
 def test_only_a_qualified_assessor_of_the_centre_other_than_the_trainee_returns_one(
     provisional, trainee_assessor, learner, iqa, outsider, other_centre
 ):
-    elsewhere = UserFactory(email="qualified.elsewhere@example.org")
-    RoleFactory(user=elsewhere, centre=other_centre, kind="assessor")
+    elsewhere = UserFactory.create(email="qualified.elsewhere@example.org")
+    RoleFactory.create(user=elsewhere, centre=other_centre, kind="assessor")
     for person in (trainee_assessor, learner, iqa, outsider, elsewhere):
         with pytest.raises(PermissionDenied):
             decision_return(decision=provisional, reason=REASON, actor=person)
@@ -117,8 +117,8 @@ def test_wrong_roles_and_other_centres_cannot_open_the_return_page(
         client.force_login(person)
         assert client.get(return_url(provisional)).status_code == 403
         assert client.post(return_url(provisional), {"reason": REASON}).status_code == 403
-    elsewhere = UserFactory(email="qualified.elsewhere@example.org")
-    RoleFactory(user=elsewhere, centre=other_centre, kind="assessor")
+    elsewhere = UserFactory.create(email="qualified.elsewhere@example.org")
+    RoleFactory.create(user=elsewhere, centre=other_centre, kind="assessor")
     client.force_login(elsewhere)
     assert client.get(return_url(provisional)).status_code == 404
     assert client.post(return_url(provisional), {"reason": REASON}).status_code == 404
