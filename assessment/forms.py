@@ -4,7 +4,12 @@ from django import forms
 
 from assessment.caseload import Rag
 from assessment.models import Outcome
-from assessment.services import ASSESSOR_METHODS, DECLARATION_NEEDED, REASON_NEEDED
+from assessment.services import (
+    ASSESSOR_METHODS,
+    DECLARATION_NEEDED,
+    REASON_NEEDED,
+    RETURN_REASON_NEEDED,
+)
 from portfolios.forms import MultipleFileField, date_input
 from portfolios.models import EvidenceMethod
 
@@ -108,3 +113,14 @@ class CaseloadFilterForm(forms.Form):
         chosen = "" if value is None else str(value)
         choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
         return [(str(v), str(label), str(v) == chosen) for v, label in choices]
+
+
+class ReturnForm(forms.Form):
+    """Why a qualified assessor returns a trainee's decision: the trainee reads it."""
+
+    reason = forms.CharField(
+        label="Why you return it (the trainee sees this)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": RETURN_REASON_NEEDED},
+    )

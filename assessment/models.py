@@ -37,7 +37,16 @@ class Decision(ItemTarget):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     countersigned_at = models.DateTimeField(null=True, blank=True)
-    current = models.BooleanField(default=True, help_text="False once superseded.")
+    current = models.BooleanField(
+        default=True, help_text="False once superseded, or returned to the trainee."
+    )
+    # A qualified assessor who disagreed with a trainee's provisional decision returned it,
+    # saying why (decision 36): it no longer counts nor waits, and the trainee decides again.
+    returned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -57,10 +66,18 @@ class Decision(ItemTarget):
                 condition=Q(provisional=False) | Q(countersigned_by__isnull=True),
                 name="countersigned_decisions_are_not_provisional",
             ),
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(provisional=True, current=False),
+                name="returned_decisions_are_provisional_and_not_current",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()}: {self.target}"
+
+    @property
+    def is_returned(self) -> bool:
+        return self.returned_at is not None
 
     @property
     def counts(self) -> bool:

@@ -89,6 +89,33 @@ def unit_countersigned(sign_off: UnitSignOff) -> None:
     notify([notice])
 
 
+def decision_returned(decision: Decision, actor: User) -> None:
+    """The trainee: a qualified assessor returned their provisional decision, and why; the
+    link opens the item's page, where they see it and may decide again."""
+    registration = decision.registration
+    text = (
+        f"{actor.full_name} returned your decision on {decision.target} for "
+        f"{registration.learner.full_name}: {decision.return_reason}"
+    )
+    notice = Notice(
+        recipient_id=decision.decided_by_id,
+        kind=NotificationKind.DECISION_RETURNED,
+        key=f"decision:{decision.pk}:returned",
+        text=text,
+        link=item_page(decision),
+        centre_id=registration.centre_id,
+        role_kind=RoleKind.ASSESSOR,
+    )
+    notify([notice])
+
+
+def item_page(decision: Decision) -> str:
+    """The page of the decision's item for its registration: its decisions and their history."""
+    kind = next(k for k in Decision.KINDS if getattr(decision, f"{k}_id"))
+    item = getattr(decision, f"{kind}_id")
+    return reverse("assessment:item-history", args=[decision.registration_id, kind, item])
+
+
 def sign_off_page(sign_off: UnitSignOff) -> str:
     return reverse("assessment:unit-sign-off", args=[sign_off.registration_id, sign_off.unit_id])
 

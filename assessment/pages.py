@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.template.defaultfilters import truncatewords
 from django.utils import timezone
@@ -213,6 +213,33 @@ def awaiting_countersignature(user: User) -> QuerySet[Decision]:
     )
 
 
+def countersigners_decisions(user: User) -> QuerySet[Decision]:
+    """Every decision at the centres where `user` is a qualified assessor (to return one: the
+    service says whether it still waits and whether it is theirs to judge)."""
+    centres = Role.objects.filter(user=user, kind=RoleKind.ASSESSOR, is_trainee=False).values(
+        "centre_id"
+    )
+    return Decision.objects.filter(registration__centre__in=centres)
+
+
+def returned_to(user: User) -> QuerySet[Decision]:
+    """A trainee's decisions returned to them that nobody has decided again: no later decision
+    on the item (open registrations only)."""
+    again = Decision.objects.filter(
+        Q(criterion=OuterRef("criterion"))
+        | Q(range_item=OuterRef("range_item"))
+        | Q(knowledge_item=OuterRef("knowledge_item")),
+        registration=OuterRef("registration"),
+        pk__gt=OuterRef("pk"),
+    )
+    return (
+        Decision.objects.filter(decided_by=user, returned_at__isnull=False)
+        .filter(still_open("registration__"))
+        .exclude(Exists(again))
+        .order_by("returned_at", "pk")
+    )
+
+
 def countersign_counts(user: User) -> tuple[int, int]:
     """How many decisions wait for the user's countersignature, and for how many learners."""
     found = (
@@ -385,8 +412,8 @@ def trainees_waiting(rows: list[Waiting]) -> list[tuple[int, str, int, int]]:
 
 def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     """The ids of the decisions a countersigning form asks for, among those the user may
-    countersign: all of a learner's unit, all of a trainee's, or the ones ticked. None when
-    nothing was asked for."""
+    countersign: all of a learner's unit, all of a trainee's, all the page showed, or the ones
+    ticked. None when nothing was asked for."""
     waiting = awaiting_countersignature(user).order_by()
     found: QuerySet[Decision]
     if group := GROUP.fullmatch(data.get("group", "")):
@@ -399,6 +426,8 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
         decided_by, upto = (int(n) for n in trainee.groups())
         found = waiting.filter(decided_by_id=decided_by, pk__lte=upto)
+    elif shown := data.get("shown", ""):  # "countersign all shown": the page's rows, as shown
+        found = waiting.filter(one_of("pk", sorted(posted_ids(shown.split(",")[:PER_PAGE]))))
     else:
         ticked = posted_ids(data.getlist("decisions"))
         if not ticked:
@@ -450,6 +479,8 @@ def decision_words(state: dict[str, object] | None) -> str:
     outcomes = dict(Outcome.choices)
     outcome = str(state.get("outcome", ""))
     words = str(outcomes.get(outcome, outcome.replace("_", " ").capitalize()))
+    if returned := state.get("returned"):  # returned to the trainee (decision 36)
+        return f"{words}, returned to the trainee: {returned}"
     return f"{words}, awaiting countersignature" if state.get("provisional") else words
 
 

@@ -42,6 +42,11 @@ NOT_A_COUNTERSIGNER = (
     "Only a qualified assessor of the centre, other than the trainee, can countersign."
 )
 NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+NOTHING_TO_RETURN = (
+    "This decision is not waiting for a countersignature any more: it was countersigned, "
+    "returned, or decided again."
+)
+RETURN_REASON_NEEDED = "Say why you return it: the trainee sees your reason."
 ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
 EVIDENCE_GONE = "The learner removed this evidence a moment ago: there is nothing to decide on."
 MAPPING_GONE = (
@@ -414,6 +419,43 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
             )
         audit_append_many(entries)
     return len(locked)
+
+
+def decision_return(*, decision: Decision, reason: str, actor: User) -> Decision:
+    """A qualified assessor disagrees with a trainee's provisional decision and returns it with
+    a reason (decision 36): it stops waiting and stops being current (the item has no decision
+    in force, so nothing counts), and the trainee is told why and may decide again. Sent
+    twice, the second finds it returned and changes nothing."""
+    reason = reason.strip()
+    if not reason:
+        raise DecisionRefused(RETURN_REASON_NEEDED)
+    registration = decision.registration
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        locked_registration = Registration.objects.lock(registration, refused=DecisionRefused)
+        found = Decision.objects.filter(pk=decision.pk)
+        [row] = found.select_for_update().values_list(*COUNTERSIGN_FIELDS, named=True)
+        try:
+            _check_countersign([row], {registration.pk: locked_registration}, 1, actor)
+        except DecisionRefused as refused:
+            if str(refused) == NOTHING_TO_COUNTERSIGN:
+                raise DecisionRefused(NOTHING_TO_RETURN) from refused
+            raise
+        now = timezone.now()
+        found.update(current=False, returned_by=actor, returned_at=now, return_reason=reason)
+        before = summary(row, list(decision.evidence.values_list("pk", flat=True)))
+        audit_append(
+            actor=actor,
+            action="decision.returned",
+            centre_id=registration.centre_id,
+            subject=f"decision:{decision.pk}",
+            before=before,
+            after={**before, "current": False, "returned": reason},
+        )
+        readiness_changed(registration)
+        decision.refresh_from_db()
+        notices.decision_returned(decision, actor)
+    return decision
 
 
 def _check_countersign(

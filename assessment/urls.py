@@ -15,6 +15,7 @@ urlpatterns = [
     path("assess/mappings/<int:pk>/", views.mapping_review_view, name="mapping-review"),
     path("assess/registrations/<int:pk>/records/new/", views.record_new, name="record-new"),
     path("assess/countersign/", views.countersign, name="countersign"),
+    path("assess/decisions/<int:pk>/return/", views.decision_return_view, name="decision-return"),
     path(
         "assess/registrations/<int:pk>/units/<int:unit_pk>/",
         views.unit_sign_off_view,

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -24,6 +24,7 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    ReturnForm,
     SignOffForm,
     UnlockForm,
 )
@@ -32,11 +33,13 @@ from assessment.progress import unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
     NOTHING_TO_COUNTERSIGN,
+    NOTHING_TO_RETURN,
     DecisionRefused,
     GoneMeanwhile,
     Judgement,
     decision_countersign,
     decision_record,
+    decision_return,
     evidence_record,
     mapping_review,
     unit_learner_countersign,
@@ -191,6 +194,38 @@ def countersign(request: PortalRequest) -> HttpResponse:
 
 
 @login_required
+def decision_return_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """A qualified assessor returns a trainee's provisional decision with a reason (decision
+    36): the decision, its evidence, and the reason form."""
+    require_countersigner(request)
+    decision = get_object_or_404(
+        pages.countersigners_decisions(request.user).select_related(
+            "registration__learner", "decided_by", "criterion", "range_item", "knowledge_item"
+        ),
+        pk=pk,
+    )
+    back = reverse("assessment:countersign")
+    if not (decision.provisional and decision.current):  # returned or countersigned already
+        messages.error(request, NOTHING_TO_RETURN)
+        return redirect(back)
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision_return(
+                decision=decision, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except DecisionRefused as refused:
+            refused_on_form(form, refused)
+        else:
+            messages.success(
+                request, f"Returned to {decision.decided_by.full_name}, with your reason."
+            )
+            return redirect(back)
+    context = {"decision": decision, "form": form, "evidence": decision.evidence.all()}
+    return render(request, "assessment/decision_return.html", context)
+
+
+@login_required
 def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     """A unit's sign-off: what is missing, the assessor's signature, the learner's
     countersignature and, for a centre admin, unlocking."""
@@ -259,7 +294,7 @@ def item_history(request: PortalRequest, pk: int, kind: str, item_pk: int) -> Ht
     registration, item = item_for(request, pk, kind, item_pk)
     decisions = (
         Decision.objects.filter(registration=registration, **{kind: item})
-        .select_related("decided_by", "countersigned_by")
+        .select_related("decided_by", "countersigned_by", "returned_by")
         .prefetch_related("evidence")
         .order_by("-decided_at", "-pk")
     )

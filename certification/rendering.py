@@ -82,4 +82,5 @@ def certificate_render(certificate_id: int) -> None:
         certificate.status, certificate.render_error = RenderStatus.READY, ""
         certificate.rendered_at = timezone.now()
         certificate.save(update_fields=["file", "status", "render_error", "rendered_at"])
-        notices.certificate_ready(certificate)
+        if not certificate.is_revoked:  # made again to mark it revoked: no news to anyone
+            notices.certificate_ready(certificate)

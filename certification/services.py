@@ -34,6 +34,10 @@ from qualifications.models import Qualification
 NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can claim certificates."
 ALREADY_CLAIMED = "{name} already has a {kind} for this registration ({number})."
 NOT_READY = "{name} cannot have a {kind} yet: {reasons}"
+UNITS_CHANGED = (
+    "{name}'s units changed after you confirmed (now {units}): nothing was claimed for them. "
+    "Claim again to see the new list."
+)
 
 # Letters and digits nobody misreads (no 0/O, 1/I/L); 10 of them give 31^10, about 8e14 numbers,
 # so a number cannot be guessed, only looked up.
@@ -95,9 +99,17 @@ def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> 
     }
 
 
-def certificate_claim(*, registration: Registration, kind: str, actor: User) -> Certificate:
+def certificate_claim(
+    *,
+    registration: Registration,
+    kind: str,
+    actor: User,
+    units: Sequence[str] | None = None,
+) -> Certificate:
     """Issue a certificate (full or unit) if the registration is ready for it, re-checking every
-    condition under a lock on the registration. Raises ClaimRefused with the reason."""
+    condition under a lock on the registration. Raises ClaimRefused with the reason. `units`:
+    the unit codes the person confirmed (decision 36); if what would be issued differs now,
+    nothing is, and the refusal says so."""
     require_centre_admin(actor, registration)
     name = registration.learner.full_name
     label = Kind(kind).label.lower()
@@ -121,6 +133,10 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
         if reasons:
             raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons=joined(reasons)))
+        if units is not None and sorted(units) != sorted(ready.claimable_units):
+            raise ClaimRefused(
+                UNITS_CHANGED.format(name=name, units=", ".join(sorted(ready.claimable_units)))
+            )
         snapshot = snapshot_of(registration, kind, ready.claimable_units)
         if kind == Kind.FULL:
             snapshot["credits"] = ready.verdict.counted_credits  # beyond a group's cap: not counted
@@ -186,14 +202,24 @@ class ClaimResult:
 
 
 def certificates_claim(
-    *, registrations: Sequence[Registration], kind: str, actor: User
+    *,
+    registrations: Sequence[Registration],
+    kind: str,
+    actor: User,
+    units: dict[int, list[str]] | None = None,
 ) -> list[ClaimResult]:
     """Claim for many learners at once: each in its own transaction, so one learner who is no
-    longer eligible is refused with the reason and the others go through."""
+    longer eligible is refused with the reason and the others go through. `units`: registration
+    -> the unit codes confirmed for it (`certificate_claim`)."""
     results = []
     for registration in registrations:
         try:
-            certificate = certificate_claim(registration=registration, kind=kind, actor=actor)
+            certificate = certificate_claim(
+                registration=registration,
+                kind=kind,
+                actor=actor,
+                units=None if units is None else units.get(registration.pk, []),
+            )
         except (ClaimRefused, PermissionDenied) as refused:
             results.append(ClaimResult(registration, None, str(refused)))
         else:
@@ -222,7 +248,8 @@ NOT_ISSUED_YET = (
 
 
 def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
-    """Revoke with a reason: the certificate stays, and verification reports it revoked."""
+    """Revoke with a reason: the certificate stays, verification reports it revoked, and its
+    PDF is rendered again with a REVOKED mark."""
     require_centre_admin(actor, certificate.registration)
     if not reason.strip():
         raise ClaimRefused(REASON_NEEDED)
@@ -235,7 +262,12 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
             raise ClaimRefused(NOT_ISSUED_NOT_REVOKED)
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.revocation_reason = reason.strip()
-        locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        # Its PDF is made again, marked REVOKED (decision 36); until then none is served. The
+        # render holds this row's lock, so one already running finishes first and this one,
+        # queued after the commit, sees the revocation. (A withheld claim was refused above.)
+        locked.status = RenderStatus.PENDING
+        transaction.on_commit(lambda: queue_render(locked.pk))
+        locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason", "status"])
         audit_append(
             actor=actor,
             action="certificate.revoked",

@@ -7,6 +7,7 @@ app_name = "certification"
 urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("claims/new/", views.claim, name="claim"),
+    path("claims/confirm/", views.claim_confirm, name="claim-confirm"),
     path("claims/export/", export_views.results_file, name="results-file"),
     path("claims/pack/<int:pk>/", export_views.portfolio_pack, name="portfolio-pack"),
     path("certificates/", views.certificate_list, name="certificate-list"),

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for
+from certification.confirmation import EXPIRED, Unconfirmed, take, token_for
 from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
-from certification.models import WITHHELD, Certificate, CertificateState, Kind, RenderStatus
+from certification.models import (
+    WITHHELD,
+    Certificate,
+    CertificateState,
+    DirectClaimsStatus,
+    Kind,
+    RenderStatus,
+)
 from certification.readiness import (
     ClaimCounts,
     QualificationCounts,
+    certificates_in_force,
     claim_counts,
     claim_list,
     claimable_registrations,
+    printed_references,
+    readiness_of_many,
     units_since,
 )
 from certification.services import (
+    ALREADY_REVOKED,
     ClaimRefused,
     certificate_replace,
     certificate_rerender,
@@ -33,7 +48,7 @@ from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, refused_on_form
 from portfolios.access import admin_centre, can_administer
-from portfolios.models import ClaimList
+from portfolios.models import ClaimList, Registration
 from qualifications.models import Qualification
 
 
@@ -153,6 +168,8 @@ HELD_ON_CLAIM = (
 @require_POST
 @login_required
 def claim(request: PortalRequest) -> HttpResponse:
+    """The pause before a claim (decision 36): what would be issued, for whom, and what follows
+    (held for the EQA, superseding a unit certificate). Nothing is issued here."""
     kind = request.POST.get("kind", "")
     if kind not in Kind.values:
         messages.error(request, "Choose which kind of certificate to claim.")
@@ -167,7 +184,80 @@ def claim(request: PortalRequest) -> HttpResponse:
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")
         return redirect("certification:claims")
-    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user)
+    rows = claim_rows(chosen, Kind(kind))
+    payload = {
+        "kind": kind,
+        "units": {str(r.registration.pk): r.units for r in rows if not r.refusal},
+    }
+    context = {
+        "kind": Kind(kind),
+        "what": "full certificate" if kind == Kind.FULL else "unit certificate",
+        "rows": rows,
+        "claimable": [r for r in rows if not r.refusal],
+        "token": token_for("claim", request.user.pk, payload) if payload["units"] else "",
+    }
+    return render(request, "certification/claim_confirm.html", context)
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One learner on the confirmation page: what they would have, or why not."""
+
+    registration: Registration
+    units: list[str]  # codes, as the service checks them
+    references: list[str]  # as the certificate prints them
+    refusal: str = ""
+    held: bool = False  # no Direct Claims Status: withheld for the EQA (decision 29)
+    supersedes: str = ""  # the unit certificate in force it supersedes (decision 30)
+
+
+def claim_rows(chosen: list[Registration], kind: Kind) -> list[ClaimRow]:
+    readiness = readiness_of_many(chosen)
+    in_force = certificates_in_force([r.pk for r in chosen])
+    printed = printed_references({c for r in readiness for c in r.claimable_units})
+    direct = set(
+        DirectClaimsStatus.objects.current()
+        .filter(centre__in={r.centre_id for r in chosen})
+        .values_list("centre_id", "qualification_id")
+    )
+    rows = []
+    for ready in readiness:
+        registration = ready.registration
+        reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
+        unit = in_force.get((registration.pk, Kind.UNIT))
+        rows.append(
+            ClaimRow(
+                registration=registration,
+                units=sorted(ready.claimable_units),
+                references=sorted(printed.get(c, c) for c in ready.claimable_units),
+                refusal="; ".join(reasons),
+                held=(registration.centre_id, registration.qualification_id) not in direct,
+                supersedes=unit.number if unit else "",
+            )
+        )
+    return rows
+
+
+@require_POST
+@login_required
+def claim_confirm(request: PortalRequest) -> HttpResponse:
+    """Issue what the confirmation page said, once: the token names the learners, the kind and
+    the units; sent again, it is refused and nothing more is issued."""
+    centre = admin_centre(request)
+    try:
+        payload = take(request, "claim", request.POST.get("token", ""))
+    except Unconfirmed as unconfirmed:
+        messages.error(request, str(unconfirmed))
+        return redirect("certification:claims")
+    kind = payload["kind"]
+    units = {int(pk): codes for pk, codes in payload["units"].items()}
+    chosen = list(
+        claimable_registrations(centre)
+        .filter(pk__in=units)
+        .select_related("learner", "qualification", "centre")
+        .order_by("learner__full_name", "pk")
+    )
+    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
     issued = [r for r in results if r.certificate]
     if issued:
         plural = "" if len(issued) == 1 else "s"
@@ -176,7 +266,13 @@ def claim(request: PortalRequest) -> HttpResponse:
         messages.warning(request, HELD_ON_CLAIM.format(n=held, s="" if held == 1 else "s"))
     for refused in (r for r in results if r.refusal):
         messages.error(request, refused.refusal)
+    if gone := len(units) - len(chosen):
+        messages.error(request, f"{gone} learner{pluralize(gone)} can no longer be claimed for.")
     return redirect("certification:claims")
+
+
+def pluralize(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 @login_required
@@ -219,22 +315,61 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
             success="The PDF is being made again.",
             to=reverse("certification:certificate-detail", args=[certificate.pk]),
         )
+    if action == "revoke-confirmed":
+        return revoke_confirmed(request, certificate)
     form = ReasonForm(request.POST)
     if action not in ("revoke", "replace") or not form.is_valid():
         return certificate_page(request, certificate, form)
     reason = form.cleaned_data["reason"]
+    if action == "revoke":  # the pause first (decision 36): nothing is revoked here
+        return revoke_confirmation(request, certificate, reason)
     try:
-        if action == "revoke":
-            certificate_revoke(certificate=certificate, reason=reason, actor=request.user)
-            messages.success(request, f"{certificate.number} is revoked.")
-        else:
-            new = certificate_replace(certificate=certificate, reason=reason, actor=request.user)
-            messages.success(request, f"Replacement {new.number} issued.")
-            return redirect("certification:certificate-detail", new.pk)
+        new = certificate_replace(certificate=certificate, reason=reason, actor=request.user)
     except ClaimRefused as refused:
         refused_on_form(form, refused)
         return certificate_page(request, certificate, form)
-    return redirect("certification:certificate-detail", certificate.pk)
+    messages.success(request, f"Replacement {new.number} issued.")
+    return redirect("certification:certificate-detail", new.pk)
+
+
+def revoke_confirmation(
+    request: PortalRequest, certificate: Certificate, reason: str
+) -> HttpResponse:
+    """What revoking would do, to which certificate and why, with a one-time token."""
+    if not can_administer(request, certificate.registration):
+        raise PermissionDenied
+    if certificate.is_revoked:
+        messages.error(request, ALREADY_REVOKED)
+        return redirect("certification:certificate-detail", certificate.pk)
+    payload = {"certificate": certificate.pk, "reason": reason}
+    context = {
+        "certificate": certificate,
+        "reason": reason,
+        "token": token_for("revoke", request.user.pk, payload),
+    }
+    return render(request, "certification/revoke_confirm.html", context)
+
+
+def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpResponse:
+    """Revoke as the confirmation page said, once."""
+    if not can_administer(request, certificate.registration):
+        raise PermissionDenied
+    back = redirect("certification:certificate-detail", certificate.pk)
+    try:
+        payload = take(request, "revoke", request.POST.get("token", ""))
+        if payload.get("certificate") != certificate.pk:
+            raise Unconfirmed(EXPIRED)
+    except Unconfirmed as unconfirmed:
+        messages.error(request, str(unconfirmed))
+        return back
+    return attempt(
+        request,
+        lambda: certificate_revoke(
+            certificate=certificate, reason=payload["reason"], actor=request.user
+        ),
+        success=f"{certificate.number} is revoked.",
+        to=reverse("certification:certificate-detail", args=[certificate.pk]),
+    )
 
 
 @login_required
@@ -242,6 +377,10 @@ def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
     certificate = certificate_for(request, pk)
     if certificate.status != RenderStatus.READY or certificate.is_withheld:
         raise Http404("The PDF is not ready yet.")
+    revoked, rendered = certificate.revoked_at, certificate.rendered_at
+    if revoked is not None and (rendered is None or rendered < revoked):
+        # Made before it was revoked: never served without its REVOKED mark (decision 36).
+        raise Http404("The PDF is being made again, marked revoked.")
     return private_pdf(certificate.file, f"{certificate.number}.pdf")
 
 

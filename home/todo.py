@@ -10,8 +10,8 @@ from django.db.models import Count
 from django.urls import reverse
 
 from assessment.caseload import WaitingEvidence, oldest_waiting
-from assessment.models import UnitSignOff
-from assessment.pages import WAITING_SHOWN, countersign_counts
+from assessment.models import Decision, UnitSignOff
+from assessment.pages import WAITING_SHOWN, countersign_counts, returned_to
 from certification.models import Certificate, RenderStatus
 from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem
@@ -87,13 +87,30 @@ class AssessorWork:
     to_countersign: int  # trainees' decisions (none for a trainee)
     learners_to_countersign: int
     actions: list[Action]  # the IQA's actions for them to answer
+    # A trainee's decisions a qualified assessor returned with a reason, not decided again
+    # (decision 36): how many, and the first one's item page. None for a qualified assessor.
+    returned: int = 0
+    returned_link: str = ""
 
 
 def assessor_work(user: User, role: Role, caseload_ids: list[int] | None = None) -> AssessorWork:
-    """Three queries, whatever there is (a trainee: two). `caseload_ids`: the registrations of
-    the caseload, when the caller has read them already."""
+    """Three queries, whatever there is. `caseload_ids`: the registrations of the caseload, when
+    the caller has read them already."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, caseload_ids)
-    decisions, learners = (0, 0) if role.is_trainee else countersign_counts(user)
+    if role.is_trainee:  # the decisions returned to them, instead of any to countersign
+        returned = list(
+            returned_to(user)
+            .filter(registration__centre=role.centre)
+            .values_list("registration_id", *(f"{k}_id" for k in Decision.KINDS))
+        )
+        link = ""
+        if returned:
+            registration, *items = returned[0]
+            kind, item = next((k, i) for k, i in zip(Decision.KINDS, items, strict=True) if i)
+            link = reverse("assessment:item-history", args=[registration, kind, item])
+        actions = list(assessor_actions(user))
+        return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
+    decisions, learners = countersign_counts(user)
     return AssessorWork(waiting, count, decisions, learners, list(assessor_actions(user)))
 
 
@@ -109,6 +126,14 @@ def assessor_todo(
                 f"{plural(work.waiting_count, 'piece', 'pieces')} of evidence waiting for your "
                 f"review (the oldest from {first['created_at']:%-d %B})",
                 first["link"],
+            )
+        )
+    if work.returned:
+        todo.append(
+            Todo(
+                f"{plural(work.returned, 'decision', 'decisions')} returned to you by a "
+                "qualified assessor, with the reason: decide again",
+                work.returned_link,
             )
         )
     if count := work.to_countersign:

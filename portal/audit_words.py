@@ -16,6 +16,7 @@ ACTION_WORDS: dict[str, str] = {
     "certification.portfolio_pack_downloaded": "Portfolio pack downloaded",
     "certification.results_exported": "Results file for the awarding organisation exported",
     "decision.countersigned": "Decision countersigned",
+    "decision.returned": "Decision returned to the trainee",
     "decision.recorded": "Decision made",
     "direct_claims.granted": "Direct Claims Status recorded for the centre",
     "direct_claims.withdrawn": "Direct Claims Status withdrawn",

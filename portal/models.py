@@ -399,6 +399,7 @@ class NotificationKind(models.TextChoices):
     ACTION_ANSWERED = "action_answered", "IQA action answered"
     CERTIFICATE_READY = "certificate_ready", "Certificate ready"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
+    DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
 
 
 class Notification(models.Model):

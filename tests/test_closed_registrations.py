@@ -69,6 +69,7 @@ from portfolios.witness import (
 )
 from privacy.models import Anonymisation
 from qualifications.models import Criterion, Unit
+from tests.certification.confirm import confirmation_token
 from tests.factories import PASSWORD
 from tests.matrix import client_of, world_for_module
 from tests.portfolios.conftest import SFJ_ENOUGH
@@ -412,12 +413,10 @@ def test_an_issued_certificate_can_still_be_revoked_and_the_iqa_can_tidy_their_p
     """Revoking or replacing a certificate is the awarding duty over what was issued, not a
     record of the registration; removing an unsampled item from a plan adds nothing."""
     side = world.ours
-    revoked = send(
-        ADMIN,
-        "POST",
-        reverse("certification:certificate-detail", args=[side.certificate.pk]),
-        {"action": "revoke", "reason": "Issued in error."},
-    )
+    url = reverse("certification:certificate-detail", args=[side.certificate.pk])
+    asked = send(ADMIN, "POST", url, {"action": "revoke", "reason": "Issued in error."})
+    token = confirmation_token(asked.content.decode())  # the pause first (decision 36)
+    revoked = send(ADMIN, "POST", url, {"action": "revoke-confirmed", "token": token})
     assert revoked.status_code == 302
     side.certificate.refresh_from_db()
     assert side.certificate.is_revoked

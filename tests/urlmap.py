@@ -79,9 +79,11 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    ReturnForm,
     SignOffForm,
     UnlockForm,
 )
+from certification.confirmation import token_for
 from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
@@ -188,6 +190,10 @@ def registration(side: Side) -> dict[str, Any]:
 
 def registration_unit(side: Side) -> dict[str, Any]:
     return {"pk": side.registration.pk, "unit_pk": side.unit.pk}
+
+
+def first_decision(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.decisions.order_by("pk").values_list("pk", flat=True)[0]}
 
 
 def pk_of(attribute: str) -> Build:
@@ -526,7 +532,19 @@ URLS: dict[str, Entry] = {
         get=only(ASSESSOR),
         post=only(ASSESSOR),
         get_keys=("trainee", "page"),
-        post_keys=("decisions", "group", "trainee"),
+        post_keys=("decisions", "group", "trainee", "shown"),
+    ),
+    # Returning a trainee's decision with a reason (decision 36): a qualified assessor of the
+    # centre. The side's decision is the assessor's own, countersigned: nothing to return, so
+    # the answer is the countersigning page again, with the reason it is not returned.
+    "assessment:decision-return": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=first_decision,
+        data=lambda side, user: {"reason": "The evidence does not show it."},
+        private=True,
+        reach=only(ASSESSOR),
+        forms=(ReturnForm,),
     ),
     "assessment:unit-sign-off": Entry(
         get=PORTFOLIO,
@@ -671,6 +689,22 @@ URLS: dict[str, Entry] = {
         outside=TURNED_AWAY,
         post_keys=("kind", "registrations"),
     ),
+    # The second step of a claim (decision 36): a one-time token for the person posting, naming
+    # the side's learner (not ready, so the claim is refused: nothing is written).
+    "certification:claim-confirm": Entry(
+        post=only(ADMIN),
+        data=lambda side, user: {
+            "token": token_for(
+                "claim",
+                user.pk if user else 0,
+                {"kind": "full", "units": {str(side.registration.pk): []}},
+            )
+        },
+        private=True,
+        reach=only(ADMIN),
+        outside=TURNED_AWAY,
+        post_keys=("token",),
+    ),
     # The AO's files: a batch of the centre's claims (the centre is the admin's own), and one
     # learner's portfolio pack. POSTs, as each is written to the audit log.
     "certification:results-file": Entry(
@@ -698,7 +732,7 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(ReasonForm,),
-        post_keys=("action",),
+        post_keys=("action", "token"),
     ),
     "certification:certificate-pdf": Entry(
         get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO

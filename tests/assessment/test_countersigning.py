@@ -208,6 +208,30 @@ def test_all_of_a_trainees_decisions_are_countersigned_at_once(
     assert audit_verify()[1] is None
 
 
+def test_countersign_all_shown_takes_the_rows_of_the_page_and_nothing_else(
+    client, trainee_registration, trainee_assessor, assessor
+):
+    others = many_learners(trainee_registration, 9)
+    decisions_on([trainee_registration, *others], trainee_assessor, 3, provisional=True)
+    client.force_login(assessor)
+    _, first = page_queries(client)
+    [value] = re.findall(r'name="shown" value="([\d,]+)"', first)
+    assert f"Countersign all {PER_PAGE} shown" in first
+    assert sorted(int(pk) for pk in value.split(",")) == sorted(listed(first))
+    later = decisions_on([trainee_registration], trainee_assessor, 1, after=3, provisional=True)
+    audit = AuditWatch()
+    response = client.post(COUNTERSIGN, {"shown": value}, follow=True)
+    assert f"{PER_PAGE} decisions countersigned." in shown(response)
+    assert audit.actions() == ["decision.countersigned"] * PER_PAGE
+    left = set(waiting().values_list("pk", flat=True))
+    assert left == (set(Decision.objects.values_list("pk", flat=True)) - set(listed(first)))
+    assert later[0].pk in left  # made after the page: not shown, not countersigned
+    # The same page sent again (a second tab): nothing more.
+    again = client.post(COUNTERSIGN, {"shown": value})
+    assert NOTHING_TO_COUNTERSIGN in shown(again)
+    assert len(audit.actions()) == PER_PAGE
+
+
 def test_a_group_or_trainee_of_someone_else_countersigns_nothing(
     client, trainee_registration, trainee_assessor, assessor, other_centre
 ):
@@ -220,6 +244,7 @@ def test_a_group_or_trainee_of_someone_else_countersigns_nothing(
         {"group": f"{trainee_registration.pk}-{unit}-{decision.pk}"},
         {"trainee": f"{trainee_assessor.pk}-{decision.pk}"},
         {"decisions": [decision.pk]},
+        {"shown": str(decision.pk)},
     ):
         response = client.post(COUNTERSIGN, form)
         assert response.status_code == 200 and NOTHING_TO_COUNTERSIGN in shown(response)

@@ -48,10 +48,13 @@ def test_a_centre_admin_claims_full_and_unit_certificates_downloads_and_verifies
     expect(ada.get_by_test_id("ready-full")).to_contain_text("Leo Brown")
     expect(ada.get_by_test_id("ready-unit")).to_contain_text("Mia Campbell")
     shot(ada, "claims")
+    ada.get_by_test_id("ready-full").get_by_role("checkbox").first.check()  # none come ticked
     ada.get_by_role("button", name="Claim full certificates for the ticked learners").click()
+    ada.get_by_role("button", name="Confirm: claim 1 full certificate").click()
     expect(ada.get_by_role("status")).to_contain_text("1 certificate claimed.")
     ada.get_by_label("Mia Campbell, SFJ Awards Level 2 Certificate in Customer Service").check()
     ada.get_by_role("button", name="Claim unit certificates for the ticked learners").click()
+    ada.get_by_role("button", name="Confirm: claim 1 unit certificate").click()
     expect(ada.get_by_role("status")).to_contain_text("1 unit certificate claimed.")
 
     for certificate in Certificate.objects.order_by("pk"):

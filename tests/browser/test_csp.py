@@ -249,7 +249,9 @@ def test_the_htmx_forms_and_the_pdf_preview_keep_to_the_policy(
     admin = new_context(browser, live_server, violations).new_page()
     log_in(admin, "admin@riverside.test")
     admin.goto(reverse("certification:claims"))
+    admin.get_by_test_id("ready-full").get_by_role("checkbox").first.check()  # none come ticked
     admin.get_by_role("button", name="Claim full certificates for the ticked learners").click()
+    admin.get_by_role("button", name="Confirm: claim 1 full certificate").click()
     # Claimed, and held for the EQA: the demo centre holds no Direct Claims Status (decision 29).
     expect(admin.get_by_role("status").first).to_be_visible()
     number = Certificate.objects.get(registration=demo["leo"]).number

@@ -318,10 +318,13 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     ada.get_by_role("link", name="Claims").click()
     expect(ada.get_by_test_id("ready-unit")).to_contain_text("Noah Williams")
     check(ada, "claims")
+    ada.get_by_test_id("ready-full").get_by_role("checkbox").first.check()  # none come ticked
     ada.get_by_role("button", name="Claim full certificates for the ticked learners").click()
+    ada.get_by_role("button", name="Confirm: claim 1 full certificate").click()
     expect(ada.get_by_role("status")).to_contain_text("1 certificate claimed.")
     ada.get_by_label(f"Noah Williams, {PROQUAL}").check()
     ada.get_by_role("button", name="Claim unit certificates for the ticked learners").click()
+    ada.get_by_role("button", name="Confirm: claim 1 unit certificate").click()
     expect(ada.get_by_role("status")).to_contain_text("1 unit certificate claimed.")
 
     # The worker renders both; the PDFs say the right things; the public page verifies them.

@@ -12,6 +12,7 @@ from portal.models import RoleKind
 from portfolios.models import Registration
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification, Unit
+from tests.certification.confirm import claim_on_pages
 from tests.certification.conftest import achieve, more_learners
 from tests.factories import RoleFactory, UserFactory
 from tests.portfolios.conftest import PROQUAL_OPTIONAL, START
@@ -40,7 +41,7 @@ def test_a_centre_admin_claims_a_unit_certificate_through_the_page(
 ):
     achieve(registration, assessor, codes={"F/506/2131"})
     client.force_login(centre_admin)
-    response = client.post(CLAIM, {"kind": "unit", "registrations": [registration.pk]}, follow=True)
+    response = claim_on_pages(client, "unit", [registration.pk], follow=True)
     assert "1 unit certificate claimed." in response.content.decode()
     [certificate] = Certificate.objects.all()
     assert certificate.kind == Kind.UNIT
@@ -51,8 +52,9 @@ def test_a_claim_for_a_learner_not_ready_is_refused_with_the_reason(
     client, registration, centre_admin
 ):
     client.force_login(centre_admin)
-    response = client.post(CLAIM, {"kind": "full", "registrations": [registration.pk]}, follow=True)
-    assert "cannot have a certificate yet" in response.content.decode()
+    response = client.post(CLAIM, {"kind": "full", "registrations": [registration.pk]})
+    assert "cannot have a full certificate now" in response.content.decode()
+    assert 'name="token"' not in response.content.decode()  # nothing to confirm
     assert not Certificate.objects.exists()
 
 
@@ -66,7 +68,7 @@ def test_nobody_but_the_centre_admin_claims_or_sees_the_claims_page(
             client.post(CLAIM, {"kind": "full", "registrations": [achieved.pk]}).status_code == 403
         )
     client.force_login(outsider)  # a centre admin elsewhere: this learner is not in their list
-    client.post(CLAIM, {"kind": "full", "registrations": [achieved.pk]})
+    claim_on_pages(client, "full", [achieved.pk])
     assert not Certificate.objects.exists()
 
 
@@ -74,7 +76,7 @@ def test_the_certificate_page_is_seen_by_the_learner_and_not_by_an_outsider(
     client, achieved, centre_admin, learner, outsider
 ):
     client.force_login(centre_admin)
-    client.post(CLAIM, {"kind": "full", "registrations": [achieved.pk]})
+    claim_on_pages(client, "full", [achieved.pk])
     certificate = Certificate.objects.get()
     url = reverse("certification:certificate-detail", args=[certificate.pk])
     client.force_login(learner)
@@ -98,7 +100,7 @@ def test_the_claims_page_costs_the_same_queries_for_three_learners_and_for_forty
     # (Each list is read only when it has anyone in it, so both worlds have someone in each.)
     achieve(registration, assessor, codes={"F/506/2131"})
     client.force_login(centre_admin)
-    client.post(CLAIM, {"kind": "unit", "registrations": [registration.pk]})
+    claim_on_pages(client, "unit", [registration.pk])
     more_learners(registration, 2, "few")
     ready, held = Registration.objects.exclude(pk=registration.pk).order_by("pk")[:2]
     achieve(ready, assessor, codes={"F/506/2131"})

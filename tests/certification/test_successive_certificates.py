@@ -23,6 +23,7 @@ from certification.services import (
 )
 from certification.verification import verify
 from portfolios.models import ClaimList, ClaimReadiness
+from tests.certification.confirm import claim_on_pages
 from tests.certification.conftest import achieve
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
@@ -101,9 +102,7 @@ def test_the_claims_page_offers_a_new_unit_certificate_and_says_what_is_new(
     assert listed(registration) == ClaimList.UNIT
     assert f"1 more unit achieved since certificate {first.number}" in page
 
-    response = client.post(
-        reverse("certification:claim"), {"kind": "unit", "registrations": [registration.pk]}
-    )
+    response = claim_on_pages(client, "unit", [registration.pk])
     assert response.status_code == 302
     assert Certificate.objects.get(supersedes=first).kind == Kind.UNIT
     client.get(CLAIMS)

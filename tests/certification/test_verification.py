@@ -16,6 +16,7 @@ from certification.services import (
 from certification.verification import LOOKUPS
 from portal.audit import audit_verify
 from tests.audit import AuditWatch
+from tests.certification.confirm import revoke_on_page
 from tests.certification.test_rendering import pdf_text
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
@@ -139,10 +140,7 @@ def test_the_centre_admin_revokes_and_replaces_on_the_certificate_page(
     )
     assert f"Replacement {new.number} issued." in response.content.decode()
     assert new.replacement_reason == "Name misspelt."
-    new_url = reverse("certification:certificate-detail", args=[new.pk])
-    response = client.post(
-        new_url, {"action": "revoke", "reason": "Claimed in error."}, follow=True
-    )
+    response = revoke_on_page(client, new, "Claimed in error.", follow=True)
     assert f"{new.number} is revoked." in response.content.decode()
     new.refresh_from_db()
     assert new.is_revoked and new.revocation_reason == "Claimed in error."

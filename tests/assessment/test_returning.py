@@ -1,0 +1,156 @@
+"""A qualified assessor returns a trainee's provisional decision with a reason (decision 36): it
+stops waiting and counting, the trainee is told why, sees it on their to-do and the item's page,
+and decides again."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from assessment.models import Decision, Outcome
+from assessment.progress import progress_of
+from assessment.services import (
+    NOTHING_TO_RETURN,
+    RETURN_REASON_NEEDED,
+    DecisionRefused,
+    Judgement,
+    decision_countersign,
+    decision_record,
+    decision_return,
+)
+from portal.models import AuditEntry, Notification, NotificationKind
+from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.mapping import Targets
+from qualifications.models import Criterion
+from tests.factories import RoleFactory, UserFactory
+from tests.portfolios.files import pdf
+
+MET = Judgement(Outcome.MET, "observation", datetime.date(2026, 10, 6), "Well done.")
+REASON = "The recording does not show the complaint being resolved."
+COUNTERSIGN = reverse("assessment:countersign")
+
+
+@pytest.fixture
+def provisional(registration, trainee_assessor, learner):
+    registration.assessor = trainee_assessor
+    registration.save()
+    details = EvidenceDetails("Call recording", datetime.date(2026, 10, 6), "product")
+    evidence = evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    criterion = Criterion.objects.get(unit__code="A/506/2130", number="4.1")
+    [decision] = decision_record(
+        registration=registration,
+        targets=Targets(criteria=frozenset({criterion.pk})),
+        judgement=MET,
+        evidence=[evidence],
+        actor=trainee_assessor,
+    )
+    return decision
+
+
+def return_url(decision):
+    return reverse("assessment:decision-return", args=[decision.pk])
+
+
+def test_a_returned_decision_stops_waiting_and_counting_and_is_audited_and_told(
+    provisional, assessor, trainee_assessor
+):
+    decision_return(decision=provisional, reason=REASON, actor=assessor)
+    provisional.refresh_from_db()
+    assert provisional.returned_by == assessor and provisional.return_reason == REASON
+    assert not provisional.current and not provisional.counts
+    assert not Decision.objects.filter(provisional=True, current=True).exists()
+    assert progress_of([provisional.registration])[0].met == 0
+    entry = AuditEntry.objects.get(action="decision.returned")
+    assert entry.actor == assessor and (entry.after or {}).get("returned") == REASON
+    notice = Notification.objects.get(kind=NotificationKind.DECISION_RETURNED)
+    assert notice.recipient == trainee_assessor and REASON in notice.text
+    # Returned twice (two tabs): refused, nothing more written or told.
+    with pytest.raises(DecisionRefused, match=NOTHING_TO_RETURN):
+        decision_return(decision=provisional, reason="Again.", actor=assessor)
+    assert AuditEntry.objects.filter(action="decision.returned").count() == 1
+    assert Notification.objects.filter(kind=NotificationKind.DECISION_RETURNED).count() == 1
+    # Nor can it be countersigned now.
+    with pytest.raises(DecisionRefused):
+        decision_countersign(decisions=[provisional], actor=assessor)
+
+
+def test_only_a_qualified_assessor_of_the_centre_other_than_the_trainee_returns_one(
+    provisional, trainee_assessor, learner, iqa, outsider, other_centre
+):
+    elsewhere = UserFactory.create(email="qualified.elsewhere@example.org")
+    RoleFactory.create(user=elsewhere, centre=other_centre, kind="assessor")
+    for person in (trainee_assessor, learner, iqa, outsider, elsewhere):
+        with pytest.raises(PermissionDenied):
+            decision_return(decision=provisional, reason=REASON, actor=person)
+    with pytest.raises(DecisionRefused, match="Say why"):
+        decision_return(decision=provisional, reason="  ", actor=trainee_assessor)
+    assert RETURN_REASON_NEEDED.startswith("Say why")
+    provisional.refresh_from_db()
+    assert provisional.current and provisional.returned_at is None
+
+
+def test_the_countersigning_page_offers_return_with_a_reason_and_the_form_returns_it(
+    client, provisional, assessor
+):
+    client.force_login(assessor)
+    page = client.get(COUNTERSIGN).content.decode()
+    assert f'href="{return_url(provisional)}"' in page
+    form = client.get(return_url(provisional)).content.decode()
+    assert "Call recording" in form and "Return it to" in form
+    empty = client.post(return_url(provisional), {"reason": ""}).content.decode()
+    assert RETURN_REASON_NEEDED in empty
+    response = client.post(return_url(provisional), {"reason": REASON}, follow=True)
+    assert "with your reason" in response.content.decode()
+    assert "No trainee decisions are waiting for you." in response.content.decode()
+    again = client.post(return_url(provisional), {"reason": REASON}, follow=True)
+    assert NOTHING_TO_RETURN in again.content.decode()
+    assert AuditEntry.objects.filter(action="decision.returned").count() == 1
+
+
+def test_wrong_roles_and_other_centres_cannot_open_the_return_page(
+    client, provisional, trainee_assessor, learner, iqa, centre_admin, other_centre
+):
+    for person in (trainee_assessor, learner, iqa, centre_admin):
+        client.force_login(person)
+        assert client.get(return_url(provisional)).status_code == 403
+        assert client.post(return_url(provisional), {"reason": REASON}).status_code == 403
+    elsewhere = UserFactory.create(email="qualified.elsewhere@example.org")
+    RoleFactory.create(user=elsewhere, centre=other_centre, kind="assessor")
+    client.force_login(elsewhere)
+    assert client.get(return_url(provisional)).status_code == 404
+    assert client.post(return_url(provisional), {"reason": REASON}).status_code == 404
+    provisional.refresh_from_db()
+    assert provisional.returned_at is None
+
+
+def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
+    client, provisional, assessor, trainee_assessor
+):
+    decision_return(decision=provisional, reason=REASON, actor=assessor)
+    client.force_login(trainee_assessor)
+    home = client.get("/").content.decode()
+    assert "1 decision returned to you by a qualified assessor" in home
+    item = reverse(
+        "assessment:item-history",
+        args=[provisional.registration_id, "criterion", provisional.criterion_id],
+    )
+    assert f'href="{item}"' in home
+    page = client.get(item).content.decode()
+    assert 'data-testid="returned"' in page and REASON in page
+    assert "returned to the trainee" in page  # the history, in words
+    # They decide again: a new provisional decision, waiting; the to-do line goes.
+    [again] = decision_record(
+        registration=provisional.registration,
+        targets=Targets(criteria=frozenset({provisional.criterion_id})),
+        judgement=MET,
+        evidence=list(provisional.evidence.all()),
+        actor=trainee_assessor,
+    )
+    assert again.provisional and again.current
+    assert "returned to you" not in client.get("/").content.decode()
+    decision_countersign(decisions=[again], actor=assessor)
+    again.refresh_from_db()
+    assert again.counts
