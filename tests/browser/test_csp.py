@@ -34,6 +34,7 @@ WATCH = """document.addEventListener('securitypolicyviolation', (event) => {
 # Addresses that are not pages: downloads, and the way out.
 NOT_PAGES = {
     "portfolios:evidence-file",
+    "eqa:evidence-file",
     "certification:certificate-pdf",
     "iqa:document-download",
     "iqa:plan-csv",
@@ -218,6 +219,7 @@ def test_the_htmx_forms_and_the_pdf_preview_keep_to_the_policy(
     learner.get_by_role("button", name="Add to my portfolio").click()
     expect(learner.get_by_role("heading", level=1)).to_have_text("Complaint log")
     learner.get_by_role("link", name="Map to criteria").click()
+    expect(learner.locator("#picker")).to_have_attribute("data-picker-ready", "true")
     learner.get_by_label("Filter by words").fill("customer")
     ticks = learner.locator("#picker .picker-item:not([hidden]) input")
     ticks.nth(0).check()

@@ -61,6 +61,8 @@ def test_the_learner_uploads_and_maps_and_the_assessor_decides_without_a_page_lo
 
     leo.get_by_role("link", name="Map to criteria").click()
     stay_marker(leo)
+    # Typed once the picker's script has set itself up (else the filter never runs).
+    expect(leo.locator("#picker")).to_have_attribute("data-picker-ready", "true")
     leo.get_by_label("Filter by words").fill("brand promise")
     leo.locator("#picker .picker-item:not([hidden]) input").first.check()
     leo.get_by_role("button", name="Save the mapping").click()

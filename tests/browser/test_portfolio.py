@@ -67,8 +67,10 @@ def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
     expect(page.get_by_role("link", name="log.png")).to_be_visible()
 
     page.get_by_role("link", name="Map to criteria").click()
-    # The filter runs as the words are typed: wait for it to have run before ticking the first
-    # item it leaves (ticking at once could catch the list before it was filtered: a flake).
+    # The filter runs as the words are typed, once the picker's script has set itself up: on a
+    # busy machine the words could be typed before it had, and the first item of the whole
+    # list was ticked (a flake). Wait for it, then for the filter to leave the item looked for.
+    expect(page.locator("#picker")).to_have_attribute("data-picker-ready", "true")
     shown = page.locator("#picker .picker-item:not([hidden])")
     for words in ("brand promise", "incident"):
         page.get_by_label("Filter by words").fill(words)

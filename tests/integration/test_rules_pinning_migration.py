@@ -54,7 +54,8 @@ def registered(learner, qualification, centre, status=RegistrationStatus.ACTIVE)
 
 
 def test_every_registration_is_pinned_to_its_qualifications_rules_at_migration_time(
-    before_the_versions, catalogue_db
+    catalogue_db,
+    before_the_versions,  # the catalogue loaded first, with the models of today
 ):
     # The catalogue's rows as the table was then (columns were added since: the claim policy).
     then = MigrationExecutor(connection).loader.project_state(BEFORE).apps
