@@ -32,6 +32,8 @@ ACTION_WORDS: dict[str, str] = {
     "invitation.created": "Invitation sent",
     "invitation.resent": "Invitation sent again",
     "invitation.withdrawn": "Invitation withdrawn",
+    "person.deactivated": "Access to the centre ended (a leaver)",
+    "person.reactivated": "Access to the centre given back",
     "iqa.action_closed": "IQA action closed",
     "iqa.action_not_accepted": "IQA did not accept the answer to an action",
     "iqa.action_responded": "Assessor answered an IQA action",

@@ -95,6 +95,7 @@ from iqa.forms import (
 )
 from portal.forms import (
     AuditedSetPasswordForm,
+    DeactivateForm,
     EmailAuthenticationForm,
     InvitationForm,
     NewcomerPasswordForm,
@@ -128,6 +129,7 @@ from tests.world import (
     IQA,
     LEARNER,
     STAFF_OF_OURS,
+    TRAINEE,
     Side,
 )
 
@@ -187,6 +189,10 @@ def registration(side: Side) -> dict[str, Any]:
 
 def registration_unit(side: Side) -> dict[str, Any]:
     return {"pk": side.registration.pk, "unit_pk": side.unit.pk}
+
+
+def trainee_person(side: Side) -> dict[str, Any]:
+    return {"pk": side.people[TRAINEE].pk}
 
 
 def pk_of(attribute: str) -> Build:
@@ -314,6 +320,21 @@ URLS: dict[str, Entry] = {
     ),
     "invitation-withdraw": Entry(
         post=only(ADMIN), kwargs=pk_of("invitation"), private=True, reach=only(ADMIN)
+    ),
+    # A person at the centre (the trainee assessor, who has no learners): their centre admin's
+    # page of them, ending their access and giving it back (docs/people.md).
+    "person-detail": Entry(get=only(ADMIN), kwargs=trainee_person, private=True, reach=only(ADMIN)),
+    "person-deactivate": Entry(
+        post=only(ADMIN),
+        kwargs=trainee_person,
+        data=lambda side, user: {"reason": "Left the company on Friday."},
+        private=True,
+        reach=only(ADMIN),
+        forms=(DeactivateForm,),
+    ),
+    # Refused (nothing to give back) for the admin too, but answered as theirs to ask.
+    "person-reactivate": Entry(
+        post=only(ADMIN), kwargs=trainee_person, private=True, reach=only(ADMIN)
     ),
     # The link is the permission, for the one it was sent to: a newcomer, who has no account
     # to be logged in with (anyone logged in is told the link is someone else's: 403). Its page
