@@ -32,6 +32,8 @@ ACTION_WORDS: dict[str, str] = {
     "invitation.created": "Invitation sent",
     "invitation.resent": "Invitation sent again",
     "invitation.withdrawn": "Invitation withdrawn",
+    "registration.staff_changed": "Assessor or IQA changed",
+    "registration.withdrawn": "Registration withdrawn",
     "person.deactivated": "Access to the centre ended (a leaver)",
     "person.reactivated": "Access to the centre given back",
     "iqa.action_closed": "IQA action closed",

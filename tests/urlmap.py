@@ -111,8 +111,10 @@ from portfolios.forms import (
     LearnerDetailsForm,
     QualificationChoiceForm,
     RegistrationForm,
+    RegistrationStaffForm,
     RulesTransferForm,
     UnitChoiceForm,
+    WithdrawForm,
     WitnessAskForm,
     WitnessConfirmForm,
 )
@@ -400,6 +402,29 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(RulesTransferForm,),
+    ),
+    # The centre admin changes the learner's assessor (to the trainee) and IQA, or withdraws
+    # the registration (docs/people.md).
+    "portfolios:registration-staff": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {
+            "assessor": side.people[TRAINEE].pk,
+            "iqa": side.people[IQA].pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RegistrationStaffForm,),
+    ),
+    "portfolios:registration-withdraw": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {"reason": "The learner left the course."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(WithdrawForm,),
     ),
     "portfolios:registration-learner": Entry(
         get=only(ADMIN),

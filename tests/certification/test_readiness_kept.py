@@ -64,6 +64,7 @@ from portfolios.services import (
     registration_choose_units,
     registration_create,
     registration_transfer_rules,
+    registration_withdraw,
 )
 from privacy.records import LearnerRecords
 from privacy.services import close_registrations
@@ -458,10 +459,20 @@ def withdraw(world: World, registration: Registration, rng: random.Random) -> st
     return "a registration withdrawn"
 
 
+def withdraw_by_admin(world: World, registration: Registration, rng: random.Random) -> str | None:
+    """A registration the centre admin withdraws, with a reason (portfolios.services)."""
+    if registration.pk != world.registrations[-2].pk or len(world.done) < 25:
+        return None
+    registration_withdraw(
+        registration=world.fresh(registration.pk), reason="Left the course.", actor=world.admin
+    )
+    return "a registration withdrawn by the centre admin"
+
+
 CHANGES: list[Callable[[World, Registration, random.Random], str | None]] = [
     sign_off, sign_off, learner_countersign, learner_countersign, unlock, plan_summative,
     unplan, sample, respond, close, lift, claim, claim, revoke_or_replace, choose_units,
-    change_rules, withdraw,
+    change_rules, withdraw, withdraw_by_admin,
 ]  # fmt: skip
 
 
@@ -531,6 +542,8 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
             world, by_trainee, born=datetime.date.today() - datetime.timedelta(days=15 * 366)),
             True),
         ("the retention run closes a registration", lambda: close_registration(world, second), True),
+        ("the centre admin withdraws a registration", lambda: registration_withdraw(
+            registration=world.fresh(by_trainee.pk), reason="Left.", actor=world.admin), True),
     ]  # fmt: skip
     for step, change, alters in steps:
         assert change() is not None, f"{step}: did nothing"
