@@ -113,6 +113,8 @@ def test_the_admin_ends_and_gives_back_access_from_the_person_page(centre_admin,
     home = client.get(reverse("home")).content.decode()
     page_url = reverse("person-detail", args=[learner.pk])
     assert page_url in home
+    # Adding a person and sending an invitation again are the invitations' pages, linked here.
+    assert reverse("invitation-create") in home and reverse("invitation-list") in home
     assert "End " in client.get(page_url).content.decode()
 
     refused = client.post(reverse("person-deactivate", args=[learner.pk]), {"reason": ""})
