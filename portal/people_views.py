@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.access import person_for
 from portal.forms import DeactivateForm
@@ -18,6 +18,7 @@ from portal.refusals import attempt, attempt_form
 from portal.services import person_deactivate, person_reactivate
 
 
+@require_safe
 @login_required
 def person_detail(request: PortalRequest, pk: int) -> HttpResponse:
     centre, person = person_for(request, pk)

@@ -142,6 +142,8 @@ NOBODY: Who = frozenset()
 # Who can see a learner's registration and all in it: the learner, their assessor and IQA, and
 # the centre's admins (portfolios.models.RegistrationQuerySet.visible_to).
 PORTFOLIO: Who = frozenset({LEARNER, ASSESSOR, IQA, ADMIN})
+# Who sees a centre's staff (the trainee): every member of the centre (Role.objects.visible_to).
+CENTRE_MEMBERS: Who = frozenset(STAFF_OF_OURS)
 SAMPLE_READERS: Who = frozenset({IQA, ASSESSOR, ADMIN})  # iqa.access.sample_for
 PLAN_READERS: Who = frozenset({IQA, ADMIN})  # iqa.access.plan_for
 
@@ -325,18 +327,20 @@ URLS: dict[str, Entry] = {
     ),
     # A person at the centre (the trainee assessor, who has no learners): their centre admin's
     # page of them, ending their access and giving it back (docs/people.md).
-    "person-detail": Entry(get=only(ADMIN), kwargs=trainee_person, private=True, reach=only(ADMIN)),
+    "person-detail": Entry(
+        get=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
+    ),
     "person-deactivate": Entry(
         post=only(ADMIN),
         kwargs=trainee_person,
         data=lambda side, user: {"reason": "Left the company on Friday."},
         private=True,
-        reach=only(ADMIN),
+        reach=CENTRE_MEMBERS,
         forms=(DeactivateForm,),
     ),
     # Refused (nothing to give back) for the admin too, but answered as theirs to ask.
     "person-reactivate": Entry(
-        post=only(ADMIN), kwargs=trainee_person, private=True, reach=only(ADMIN)
+        post=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
     ),
     # The link is the permission, for the one it was sent to: a newcomer, who has no account
     # to be logged in with (anyone logged in is told the link is someone else's: 403). Its page

@@ -459,20 +459,10 @@ def withdraw(world: World, registration: Registration, rng: random.Random) -> st
     return "a registration withdrawn"
 
 
-def withdraw_by_admin(world: World, registration: Registration, rng: random.Random) -> str | None:
-    """A registration the centre admin withdraws, with a reason (portfolios.services)."""
-    if registration.pk != world.registrations[-2].pk or len(world.done) < 25:
-        return None
-    registration_withdraw(
-        registration=world.fresh(registration.pk), reason="Left the course.", actor=world.admin
-    )
-    return "a registration withdrawn by the centre admin"
-
-
 CHANGES: list[Callable[[World, Registration, random.Random], str | None]] = [
     sign_off, sign_off, learner_countersign, learner_countersign, unlock, plan_summative,
     unplan, sample, respond, close, lift, claim, claim, revoke_or_replace, choose_units,
-    change_rules, withdraw, withdraw_by_admin,
+    change_rules, withdraw,
 ]  # fmt: skip
 
 
