@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -190,10 +190,20 @@ class EvidenceLink:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """Evidence the assessor did not accept for an item, and what they said about it."""
+
+    evidence: EvidenceLink
+    feedback: str
+
+
+@dataclass(frozen=True)
 class CriterionProgress:
     criterion: CriterionRow
     state: str
     evidence: list[EvidenceLink]
+    feedback: str = ""  # the current decision's feedback to the learner
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,8 @@ class ItemProgress:
     item: RangeRow | KnowledgeRow
     label: str
     state: str
+    feedback: str = ""
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -214,9 +226,10 @@ class UnitProgress:
 
 
 def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
-    """The unit's items (from the catalogue's rows kept per revision) with their states and the
-    evidence behind the criteria: two queries, the current decisions and the mappings on the
-    unit's items, by the items' ids (no join to the catalogue, which cost more to plan than
+    """The unit's items (from the catalogue's rows kept per revision) with their states, the
+    feedback of their current decisions, the evidence behind the criteria and the evidence the
+    assessor did not accept (with why): two queries, the current decisions and the mappings on
+    the unit's items, by the items' ids (no join to the catalogue, which cost more to plan than
     to run)."""
     items = (
         Q(criterion_id__in=[c.pk for c in unit.criteria])
@@ -225,58 +238,85 @@ def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
     )
     target = ("criterion_id", "range_item_id", "knowledge_item_id")
     decided = {
-        (c, r, k): state_of(outcome, provisional)
-        for c, r, k, outcome, provisional in Decision.objects.filter(
+        (c, r, k): Decided(state_of(outcome, provisional), feedback)
+        for c, r, k, outcome, provisional, feedback in Decision.objects.filter(
             items, registration=registration, current=True
-        ).values_list(*target, "outcome", "provisional")
+        ).values_list(*target, "outcome", "provisional", "feedback")
     }
-    found: dict[tuple[int | None, int | None, int | None], list[tuple[str, EvidenceLink]]] = {}
-    for c, r, k, status, *link in (
+    found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
+    rejected: dict[Key, list[Rejected]] = {}
+    for c, r, k, status, feedback, *link in (
         Mapping.objects.filter(items, evidence__registration=registration)
-        .exclude(status=MappingStatus.REJECTED)
-        .order_by("evidence__occurred_on")
-        .values_list(*target, "status", "evidence_id", "evidence__title")
+        .order_by("evidence__occurred_on", "pk")
+        .values_list(*target, "status", "feedback", "evidence_id", "evidence__title")
     ):
-        found.setdefault((c, r, k), []).append((status, EvidenceLink(*link)))
+        if status == MappingStatus.REJECTED:
+            rejected.setdefault((c, r, k), []).append(Rejected(EvidenceLink(*link), feedback))
+        else:
+            found.setdefault((c, r, k), []).append((status, EvidenceLink(*link)))
     return UnitProgress(
-        criteria_progress(unit, decided, found), other_progress(unit, decided, found)
+        criteria_progress(unit, decided, found, rejected),
+        other_progress(unit, decided, found, rejected),
     )
 
 
 Key = tuple[int | None, int | None, int | None]
 
 
+@dataclass(frozen=True)
+class Decided:
+    state: str
+    feedback: str
+
+
+NOT_DECIDED = Decided("", "")
+
+
 def criteria_progress(
-    unit: UnitRows, decided: dict[Key, str], found: dict[Key, list[tuple[str, EvidenceLink]]]
+    unit: UnitRows,
+    decided: dict[Key, Decided],
+    found: dict[Key, list[tuple[str, EvidenceLink]]],
+    rejected: dict[Key, list[Rejected]],
 ) -> list[tuple[OutcomeRow, list[CriterionProgress]]]:
     rows: dict[int, list[CriterionProgress]] = {o.pk: [] for o in unit.outcomes}
     for criterion in unit.criteria:
         key = (criterion.pk, None, None)
         mapped = found.get(key, [])
-        state = decided.get(key) or (
+        decision = decided.get(key, NOT_DECIDED)
+        state = decision.state or (
             CriterionState.CONFIRMED
             if any(status == MappingStatus.CONFIRMED for status, _ in mapped)
             else CriterionState.PROPOSED
             if mapped
             else CriterionState.NO_EVIDENCE
         )
-        progress = CriterionProgress(criterion, state, [link for _, link in mapped])
+        progress = CriterionProgress(
+            criterion,
+            state,
+            [link for _, link in mapped],
+            decision.feedback,
+            rejected.get(key, []),
+        )
         rows[criterion.outcome].append(progress)
     return [(o, rows[o.pk]) for o in unit.outcomes]
 
 
 def other_progress(
-    unit: UnitRows, decided: dict[Key, str], found: dict[Key, list[tuple[str, EvidenceLink]]]
+    unit: UnitRows,
+    decided: dict[Key, Decided],
+    found: dict[Key, list[tuple[str, EvidenceLink]]],
+    rejected: dict[Key, list[Rejected]],
 ) -> list[ItemProgress]:
     rows = []
-    for r in unit.range_items:
-        key: Key = (None, r.pk, None)
-        state = decided.get(key) or _evidence_state(key in found)
-        rows.append(ItemProgress("range_item", r, f"Range {r.reference}", state))
-    for k in unit.knowledge_items:
-        key = (None, None, k.pk)
-        state = decided.get(key) or _evidence_state(key in found)
-        rows.append(ItemProgress("knowledge_item", k, f"K{k.number}", state))
+    labelled: list[tuple[str, RangeRow | KnowledgeRow, str, Key]] = [
+        ("range_item", r, f"Range {r.reference}", (None, r.pk, None)) for r in unit.range_items
+    ] + [("knowledge_item", k, f"K{k.number}", (None, None, k.pk)) for k in unit.knowledge_items]
+    for kind, item, label, key in labelled:
+        decision = decided.get(key, NOT_DECIDED)
+        state = decision.state or _evidence_state(key in found)
+        rows.append(
+            ItemProgress(kind, item, label, state, decision.feedback, rejected.get(key, []))
+        )
     return rows
 
 

@@ -5,11 +5,12 @@ page's time. Every value is escaped here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from assessment.progress import CriterionProgress, CriterionState, ItemProgress
+from assessment.progress import CriterionProgress, CriterionState, ItemProgress, Rejected
 from portal.links import links_to
 from portfolios.models import Registration
 from portfolios.picker import lines
@@ -36,6 +37,24 @@ def label_cell(label: str, text: str, history: str) -> str:
     )
 
 
+def feedback_note(feedback: str) -> str:
+    """The current decision's feedback to the learner, under the item's text."""
+    if not feedback:
+        return ""
+    return f'<div class="small mt-1">Assessor\'s feedback: {lines(feedback)}</div>'
+
+
+def rejected_notes(rejected: list[Rejected], evidence: Callable[[object], str]) -> str:
+    """Evidence the assessor did not accept for the item, each with the reason they gave."""
+    return "".join(
+        f'<div class="small mt-1 text-danger-emphasis">Not accepted for this: '
+        f'<a href="{evidence(r.evidence.pk)}">{escape(r.evidence.title)}</a>'
+        + (f" ({lines(r.feedback)})" if r.feedback else "")
+        + "</div>"
+        for r in rejected
+    )
+
+
 def criteria_rows(
     registration: Registration, outcomes: list[tuple[OutcomeRow, list[CriterionProgress]]]
 ) -> list[tuple[OutcomeRow, SafeString]]:
@@ -50,11 +69,12 @@ def criteria_rows(
             links = "<br>".join(
                 f'<a href="{evidence(e.pk)}">{escape(e.title)}</a>' for e in row.evidence
             )
+            text = lines(c.text) + feedback_note(row.feedback)
             cells.append(
                 "<tr>"
-                + label_cell(c.number, lines(c.text), history(c.pk))
+                + label_cell(c.number, text, history(c.pk))
                 + badge(row.state, bool(row.evidence))
-                + f"<td>{links or '—'}</td></tr>\n"
+                + f"<td>{links or '—'}{rejected_notes(row.rejected, evidence)}</td></tr>\n"
             )
         drawn.append((outcome, mark_safe("".join(cells))))
     return drawn
@@ -66,10 +86,12 @@ def other_rows(registration: Registration, items: list[ItemProgress]) -> SafeStr
         kind: links_to("assessment:item-history", registration.pk, kind)
         for kind in ("range_item", "knowledge_item")
     }
+    evidence = links_to("portfolios:evidence-detail")
     cells = []
     for row in items:
         heading = getattr(row.item, "heading", "")
         text = (f"{escape(heading)}: " if heading else "") + lines(row.item.text)
+        text += feedback_note(row.feedback) + rejected_notes(row.rejected, evidence)
         cells.append(
             "<tr>"
             + label_cell(row.label, text, history[row.kind](row.item.pk))

@@ -25,6 +25,7 @@ from certification.tasks import queue_render
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, RoleKind, User
 from portal.refusals import Refused
+from portal.templatetags.sentences import joined
 from portfolios.models import Registration
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
@@ -119,7 +120,7 @@ def certificate_claim(*, registration: Registration, kind: str, actor: User) -> 
         ready = readiness_of(registration)  # a unit certificate: only with units not yet on one
         reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
         if reasons:
-            raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons="; ".join(reasons)))
+            raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons=joined(reasons)))
         snapshot = snapshot_of(registration, kind, ready.claimable_units)
         if kind == Kind.FULL:
             snapshot["credits"] = ready.verdict.counted_credits  # beyond a group's cap: not counted
@@ -202,6 +203,14 @@ def certificates_claim(
 
 REASON_NEEDED = "Give the reason: it is kept with the certificate."
 ALREADY_REVOKED = "This certificate is already revoked."
+# A withheld claim is not revoked: it was never issued, and a revoked one would stand in the
+# way of the learner's claim for good (no second claim of the kind, and the EQA cannot release
+# it). The AO's external quality assurer holds it instead, saying why (decision 29).
+NOT_ISSUED_NOT_REVOKED = (
+    "This claim has not been issued: it waits for the awarding organisation's external quality "
+    "assurer, so there is nothing to revoke. Tell them what is wrong: they hold it, saying why, "
+    "and nothing is printed or verifiable."
+)
 ALREADY_REPLACED = "This certificate was already replaced by {number}."
 ALREADY_SUPERSEDED = (
     "This certificate was superseded by {number}, which lists more units: replace that one."
@@ -222,6 +231,8 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.is_revoked:
             raise ClaimRefused(ALREADY_REVOKED)
+        if locked.is_withheld:
+            raise ClaimRefused(NOT_ISSUED_NOT_REVOKED)
         locked.revoked_at, locked.revoked_by = timezone.now(), actor
         locked.revocation_reason = reason.strip()
         locked.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from certification.access import certificate_for
 from certification.exports.forms import ExportForm
 from certification.forms import ReasonForm
-from certification.models import Certificate, CertificateState, Kind, RenderStatus
+from certification.models import WITHHELD, Certificate, CertificateState, Kind, RenderStatus
 from certification.readiness import (
     ClaimCounts,
     QualificationCounts,
@@ -65,9 +65,10 @@ def claims(request: PortalRequest) -> HttpResponse:
         "waiting": page_of(
             request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
         ),
-        "issued": issued.select_related(
-            "registration__learner", "replaced_by", "superseded_by"
-        ).only(
+        # Let out by the AO: a claim awaiting its EQA, or held, is listed as held above.
+        "issued": issued.exclude(release__in=WITHHELD)
+        .select_related("registration__learner", "replaced_by", "superseded_by")
+        .only(
             *ISSUED_SHOWN,
             "replaced_by__id",
             "superseded_by__id",
@@ -191,7 +192,10 @@ def certificate_page(
 ) -> HttpResponse:
     administer = can_administer(request, certificate.registration)
     replacement = Certificate.objects.filter(replaces=certificate).first()
-    open_to_change = not certificate.is_revoked and replacement is None
+    # A withheld claim is neither replaced nor revoked: the EQA holds or releases it.
+    open_to_change = (
+        not certificate.is_revoked and replacement is None and not certificate.is_withheld
+    )
     context = {
         "certificate": certificate,
         "can_administer": administer,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from portal.models import Centre, User
+from portal.models import Centre, Role, User
 from portfolios.models import Registration
 from qualifications.models import Qualification, Unit
 
@@ -23,8 +23,12 @@ class WindowState(models.TextChoices):
 class EqaAccessQuerySet(models.QuerySet["EqaAccess"]):
     def open_at(self, moment: datetime.datetime) -> EqaAccessQuerySet:
         """Windows open at `moment`: begun and not yet ended. Asked at every request, so a
-        window ends by itself, with no sweep to close it."""
-        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+        window ends by itself, with no sweep to close it. A window whose EQA has since taken a
+        role at the centre (an invitation accepted) is not open either: the assurer must be
+        independent of the centre, and that is asked at every request too, not only when the
+        window was granted."""
+        of_the_centre = Role.objects.filter(user=OuterRef("eqa"), centre=OuterRef("centre"))
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment).exclude(Exists(of_the_centre))
 
     def open_now(self) -> EqaAccessQuerySet:
         return self.open_at(timezone.now())

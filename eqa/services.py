@@ -36,7 +36,9 @@ FINDING_NEEDED = "Say what you found."
 ALREADY_SAMPLED = "This sample is recorded already (the form was sent twice)."
 SUMMARY_NEEDED = "Write the report's summary."
 ALREADY_REPORTED = "The report on this visit is recorded already; it is kept as written."
-SAMPLE_FIRST = "Record what you sampled before releasing claims."
+SAMPLE_FIRST = (
+    "Sample {name}'s portfolio before releasing their claim: record what you looked at and found."
+)
 HOLD_REASON_NEEDED = "Give the reason for holding the claim: the centre is shown it."
 NOT_WITHHELD = "This claim is not waiting for you: it was {state} already."
 REVOKED = "This claim was revoked by the centre."
@@ -218,13 +220,17 @@ def eqa_report_record(
 
 def claim_release(*, access: EqaAccess, certificate: Certificate, actor: User) -> Certificate:
     """Let a withheld claim out: the certificate is issued (its PDF made, its number
-    verifiable). Only after the external quality assurer has recorded a sample in the window."""
+    verifiable). Only after the external quality assurer has recorded a sample of the learner's
+    portfolio in the window."""
     with transaction.atomic():
         lock_chain(access.centre_id)
         require_open(access, actor)
         locked = withheld_in(access, certificate)
-        if not access.samples.exists():
-            raise EqaRefused(SAMPLE_FIRST)
+        # A sample of this learner, in this window: another learner's sample says nothing of
+        # the work this claim is for.
+        if not access.samples.filter(registration_id=locked.registration_id).exists():
+            name = locked.registration.learner.full_name
+            raise EqaRefused(SAMPLE_FIRST.format(name=name))
         locked.release = Release.RELEASED
         decide(locked, actor, reason="")
         transaction.on_commit(lambda: queue_render(locked.pk))

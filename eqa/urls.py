@@ -12,6 +12,7 @@ urlpatterns = [
         views.registration_detail,
         name="registration",
     ),
+    path("<int:pk>/files/<int:file_pk>/", views.evidence_file, name="evidence-file"),
     path("<int:pk>/iqa/", views.iqa_records, name="iqa"),
     path("<int:pk>/sample/", views.sample_new, name="sample"),
     path("<int:pk>/report/", views.report_new, name="report"),

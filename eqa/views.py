@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
@@ -26,6 +26,8 @@ from eqa.services import (
 from portal.access import admin_centre
 from portal.http import PortalRequest, posted_id
 from portal.refusals import attempt, refused_on_form, refused_redirect
+from portfolios.evidence_views import file_response
+from portfolios.models import EvidenceFile
 from qualifications.models import Unit
 
 
@@ -59,6 +61,18 @@ def registration_detail(request: PortalRequest, pk: int, registration_pk: int) -
     context = {"window": window, "registration": registration, **pages.portfolio(registration)}
     seen(request, window, f"registration:{registration.pk}")
     return render(request, "eqa/registration.html", context)
+
+
+@login_required
+def evidence_file(request: PortalRequest, pk: int, file_pk: int) -> FileResponse:
+    """A learner's evidence file, read by the EQA of a window that opens the learner's
+    registration: served as the centre's staff see it, and the view audited like every page."""
+    window = window_for(request, pk)
+    stored = get_object_or_404(
+        EvidenceFile.objects.filter(registration__in=window.registrations()), pk=file_pk
+    )
+    seen(request, window, f"evidence-file:{stored.pk}")
+    return file_response(request, stored)
 
 
 @login_required
@@ -158,10 +172,16 @@ def claims(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "eqa/claims.html", context)
 
 
+CHOOSE_DECISION = "Choose whether to release the claim or hold it: nothing was changed."
+
+
 def claim_decide(request: PortalRequest, window: EqaAccess) -> HttpResponse:
     to = reverse("eqa:claims", args=[window.pk])
     certificate = certificate_in(window, posted_id(request.POST.get("certificate")))
-    if request.POST.get("decision") == "release":
+    decision = request.POST.get("decision")
+    if decision not in ("release", "hold"):
+        return refused_redirect(request, EqaRefused(CHOOSE_DECISION), to)
+    if decision == "release":
         return attempt(
             request,
             lambda: claim_release(access=window, certificate=certificate, actor=request.user),

@@ -25,6 +25,7 @@ ACTION_WORDS: dict[str, str] = {
     "eqa.sampled": "Sampled by the external quality assurer",
     "eqa.viewed": "Viewed by the external quality assurer",
     "evidence.added": "Evidence added",
+    "evidence.commented": "Comment on the evidence",
     "evidence.edited": "Evidence details changed",
     "evidence.recorded": "Assessor's record added",
     "evidence.removed": "Evidence removed",

@@ -444,6 +444,7 @@ class NotificationKind(models.TextChoices):
     ACTION_ANSWERED = "action_answered", "IQA action answered"
     CERTIFICATE_READY = "certificate_ready", "Certificate ready"
     ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
+    EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
 
 
 class Notification(models.Model):

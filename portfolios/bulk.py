@@ -28,6 +28,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 
 from portal.audit import lock_chain
 from portal.models import Centre, Invitation, Role, RoleKind, User, normalise_email
@@ -228,9 +229,12 @@ def check_row(row: Row, centre: Centre) -> Row:
     row.member = User.objects.filter(email=email, roles__centre=centre).distinct().first()
     if row.invited and not values.get("learner_name"):
         row.errors.append(NAME_NEEDED)
-    qualification = Qualification.objects.filter(code=values.get("qualification", "")).first()
+    qualification = qualification_named(values.get("qualification", ""))
     if values.get("qualification") and qualification is None:
-        row.errors.append(f"No qualification has the code {values['qualification']!r}.")
+        row.errors.append(
+            f"No qualification has the code or number {values['qualification']!r}: use the "
+            "code or the qualification number the catalogue shows."
+        )
     assessor = staff(row, "assessor_email", RoleKind.ASSESSOR, centre)
     iqa = staff(row, "iqa_email", RoleKind.IQA, centre)
     start, end = date(row, "start_date"), date(row, "planned_end_date")
@@ -239,6 +243,8 @@ def check_row(row: Row, centre: Centre) -> Row:
     ]
     given, funding = identity_cells(row), funding_cell(row)
     if row.errors or qualification is None or start is None:
+        # What else can be checked now is, so that one upload shows every problem of the row.
+        row.errors += identity_problems(given, learner=row.member, email=email)
         return row
     row.details = RegistrationDetails(
         learner=row.member or User(email=email, full_name=values["learner_name"]),
@@ -260,6 +266,14 @@ def check_row(row: Row, centre: Centre) -> Row:
         + unit_plan(qualification, row.optional_units)[1]
     )
     return row
+
+
+def qualification_named(value: str) -> Qualification | None:
+    """The qualification a cell names, by the catalogue's code or by its qualification number
+    (Ofqual's, e.g. 600/1135/X), which is what centres usually have to hand."""
+    if not value:
+        return None
+    return Qualification.objects.filter(Q(code=value) | Q(number=value)).order_by("pk").first()
 
 
 def identity_cells(row: Row) -> LearnerIdentity:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from portal.http import PortalRequest, download_name, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
+from portfolios import comments
 from portfolios.access import closed_redirect, evidence_file_for, evidence_for, registration_for
 from portfolios.evidence import (
     ONLY_THE_LEARNER,
@@ -19,9 +20,9 @@ from portfolios.evidence import (
     evidence_delete,
     evidence_update,
 )
-from portfolios.forms import EvidenceEditForm, EvidenceForm
+from portfolios.forms import CommentForm, EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
-from portfolios.models import Evidence
+from portfolios.models import Evidence, EvidenceFile
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -68,22 +69,58 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
     )
 
 
+ITEMS = ("criterion__unit", "range_item__unit", "knowledge_item__unit")
+
+
 @login_required
 def evidence_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    evidence = evidence_for(request, pk)
+    return detail_page(request, evidence_for(request, pk), CommentForm())
+
+
+def detail_page(
+    request: PortalRequest, evidence: Evidence, comment_form: CommentForm
+) -> HttpResponse:
+    registration = evidence.registration
+    reads_thread = comments.may_read(registration, request.user)
     context = {
         "evidence": evidence,
         "files": evidence.files.all(),
-        "mappings": evidence.mappings.select_related(
-            "criterion__unit", "range_item__unit", "knowledge_item__unit"
-        ),
-        "is_learner": evidence.registration.learner_id == request.user.pk,
-        "can_change": evidence.registration.learner_id == request.user.pk
-        and not change_refusal(evidence),
-        "closed": evidence.registration.closed_because,
-        "is_assessor": evidence.registration.assessor_id == request.user.pk,
+        "mappings": evidence.mappings.select_related(*ITEMS),
+        # The current decisions this evidence supports, with their feedback to the learner
+        # (read through the reverse relation: assessment is built on this app).
+        "decisions": evidence.decisions.filter(current=True).select_related(*ITEMS, "decided_by"),
+        "is_learner": registration.learner_id == request.user.pk,
+        "can_change": registration.learner_id == request.user.pk and not change_refusal(evidence),
+        "closed": registration.closed_because,
+        "is_assessor": registration.assessor_id == request.user.pk,
+        "reads_thread": reads_thread,
+        "thread": comments.thread(evidence) if reads_thread else [],
+        "writes_thread": comments.writer_kind(registration, request.user) is not None,
+        "comment_form": comment_form,
     }
     return render(request, "portfolios/evidence_detail.html", context)
+
+
+@require_POST
+@login_required
+def evidence_comment(request: PortalRequest, pk: int) -> HttpResponse:
+    """Add a comment to the evidence's conversation (the learner or their assessor)."""
+    evidence = evidence_for(request, pk)
+    if comments.writer_kind(evidence.registration, request.user) is None:
+        raise PermissionDenied(comments.ONLY_THE_PARTIES)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comments.comment_add(
+                evidence=evidence, text=form.cleaned_data["text"], actor=request.user
+            )
+        except comments.CommentRefused as refused:
+            refused_on_form(form, refused)
+        else:
+            messages.success(request, "Your comment was sent.")
+            to = reverse("portfolios:evidence-detail", args=[evidence.pk])
+            return redirect(to + "#comments")
+    return detail_page(request, evidence, form)
 
 
 @login_required
@@ -142,7 +179,12 @@ FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 def evidence_file(request: PortalRequest, pk: int) -> FileResponse:
     """Serve a stored file to someone allowed to see it, named with the extension of the type
     its content was found to be (docs/evidence.md)."""
-    stored = evidence_file_for(request, pk)
+    return file_response(request, evidence_file_for(request, pk))
+
+
+def file_response(request: PortalRequest, stored: EvidenceFile) -> FileResponse:
+    """A stored evidence file as served to anyone allowed to see it (the caller checked): shown
+    inline if a browser can show it safely, else downloaded, and never able to run anything."""
     inline = stored.content_type.startswith(SHOWN_INLINE) and "download" not in request.GET
     response = FileResponse(
         stored.file.open("rb"),

@@ -9,7 +9,13 @@ from django.utils import timezone
 from portal import identity
 from portal.models import Centre, RoleKind, User
 from portfolios.evidence import method_problems
-from portfolios.models import LEARNER_METHODS, EvidenceMethod, Funding, Registration
+from portfolios.models import (
+    COMMENT_MAX_LENGTH,
+    LEARNER_METHODS,
+    EvidenceMethod,
+    Funding,
+    Registration,
+)
 from portfolios.services import LearnerIdentity
 from qualifications.lifecycle import closed_status
 from qualifications.models import Qualification, QualificationStatus
@@ -382,4 +388,22 @@ class WithdrawForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=500,
         error_messages={"required": "Give the reason: it is kept with the registration's history."},
+    )
+
+
+class CommentForm(forms.Form):
+    """A comment in the conversation on a piece of evidence: plain text."""
+
+    text = forms.CharField(
+        label="Your comment",
+        max_length=COMMENT_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX_LENGTH}),
+        help_text=f"Plain text, up to {COMMENT_MAX_LENGTH:,} characters. "
+        "Comments cannot be changed or removed once sent.",
+        error_messages={
+            "required": "Write your comment before you send it.",
+            "max_length": "A comment can be at most %(limit_value)s characters long: "
+            "this one has %(show_value)s.",
+        },
     )

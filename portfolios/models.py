@@ -35,6 +35,7 @@ class Funding(models.TextChoices):
 
 
 FUNDING_MISSING = "funded or non-funded (City & Guilds asks it of every registration)"
+FUNDING_ASKED_BY = "city-and-guilds"  # the awarding organisation's code in the catalogue
 ULN_MISSING = "ULN (needed for learners in England)"
 NUMBER_MISSING = "AO registration number ({who} asks for it before a claim)"
 
@@ -312,7 +313,10 @@ class Registration(models.Model):
         portal does not hold: the learner's identity, the ULN, whether it is funded."""
         missing = self.learner.identity_missing
         missing += [] if self.learner.uln else [ULN_MISSING]
-        missing += [] if self.funding else [FUNDING_MISSING]
+        # Only City & Guilds is known to ask it (its results entry: docs/ao-exports.md).
+        ao = self.qualification.awarding_organisation
+        if not self.funding and ao is not None and ao.code == FUNDING_ASKED_BY:
+            missing.append(FUNDING_MISSING)
         policy = policy_of(self.qualification)
         if policy.number_required and not self.ao_registration_number:
             missing.append(NUMBER_MISSING.format(who=policy.who))
@@ -466,6 +470,29 @@ class EvidenceFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+COMMENT_MAX_LENGTH = 2000
+
+
+class EvidenceComment(models.Model):
+    """One message in the conversation on a piece of evidence between the learner and their
+    assessor (the IQA reads it). Never edited or removed once sent (decision 35): the text the
+    other person read is the text kept. Goes with the evidence if the learner removes it (the
+    audit entry keeps the words)."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Whether they wrote as the learner or as the assessor, as the thread names them.
+    author_kind = models.CharField(max_length=20, choices=RoleKind.choices)
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.evidence}"
 
 
 class MappingStatus(models.TextChoices):

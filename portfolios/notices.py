@@ -1,5 +1,5 @@
-"""What the portfolios services tell people (portal.notifications): called by one service
-inside its transaction, after its audit entry."""
+"""What the portfolio services tell people (portal.notifications): each function is called by
+one service inside its transaction, after its audit entry, and makes that event's notices."""
 
 from __future__ import annotations
 
@@ -7,7 +7,32 @@ from django.urls import reverse
 
 from portal.models import AuditEntry, NotificationKind, RoleKind, User
 from portal.notifications import Notice, notify
-from portfolios.models import Registration
+from portfolios.models import Evidence, EvidenceComment, Registration
+
+QUOTED = 200  # characters of the comment the notification quotes
+
+
+def comment_added(comment: EvidenceComment, evidence: Evidence, registration: Registration) -> None:
+    """The other person in the conversation: the assessor when the learner writes, the learner
+    when the assessor does (nobody when the registration has no assessor yet)."""
+    if comment.author_kind == RoleKind.LEARNER:
+        recipient, kind = registration.assessor_id, RoleKind.ASSESSOR
+    else:
+        recipient, kind = registration.learner_id, RoleKind.LEARNER
+    if recipient is None:
+        return
+    words = comment.text if len(comment.text) <= QUOTED else comment.text[: QUOTED - 1] + "…"
+    notice = Notice(
+        recipient_id=recipient,
+        kind=NotificationKind.EVIDENCE_COMMENT,
+        key=f"comment:{comment.pk}",
+        text=f"{comment.author.full_name} commented on “{evidence.title}”: {words}",
+        link=reverse("portfolios:evidence-detail", args=[evidence.pk]) + "#comments",
+        centre_id=registration.centre_id,
+        role_kind=kind,
+    )
+    notify([notice])
+
 
 GIVEN = "{actor} made you {learner}'s {what} on {title} at {centre}."
 TAKEN = "{learner}'s {what} on {title} at {centre} is now someone else: they are no longer yours."

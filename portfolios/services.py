@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
+from unicodedata import normalize
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -78,8 +79,10 @@ class LearnerIdentity:
     def cleaned(self) -> LearnerIdentity:
         return replace(
             self,
-            legal_first_names=" ".join(self.legal_first_names.split()),
-            legal_last_name=" ".join(self.legal_last_name.split()),
+            # Composed (NFC): "Á" typed as A and a combining accent is one character, as an
+            # AO's template counts it against its 20 and 30.
+            legal_first_names=" ".join(normalize("NFC", self.legal_first_names).split()),
+            legal_last_name=" ".join(normalize("NFC", self.legal_last_name).split()),
             postcode=identity.normalise_postcode(self.postcode),
             uln=identity.normalise_uln(self.uln),
         )

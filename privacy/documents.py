@@ -171,6 +171,16 @@ def evidence(records: LearnerRecords, collected: Collected) -> list[dict[str, An
         "criterion__unit", "range_item__unit", "knowledge_item__unit", "proposed_by", "reviewed_by"
     ).order_by("pk"):
         mappings.setdefault(m.evidence_id, []).append(m)
+    comments: dict[int, list[dict[str, Any]]] = {}
+    for c in records.comments.select_related("author").order_by("created_at", "pk"):
+        comments.setdefault(c.evidence_id, []).append(
+            {
+                "by": name_of(c.author),
+                "as": c.get_author_kind_display(),
+                "at": c.created_at,
+                "text": c.text,
+            }
+        )
     found = []
     for item in rows(records.evidence, "created_by"):
         for row in files.get(item.pk, []):
@@ -204,6 +214,7 @@ def evidence(records: LearnerRecords, collected: Collected) -> list[dict[str, An
                     for row in files.get(item.pk, [])
                 ],
                 "mappings": [mapping(m) for m in mappings.get(item.pk, [])],
+                "comments": comments.get(item.pk, []),
             }
         )
     return found

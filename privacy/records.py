@@ -16,6 +16,7 @@ from portal.audit import REDACTED
 from portal.models import AuditEntry, Centre, Invitation, Role, RoleKind, User
 from portfolios.models import (
     Evidence,
+    EvidenceComment,
     EvidenceFile,
     Mapping,
     Registration,
@@ -89,6 +90,11 @@ class LearnerRecords:
     @property
     def mappings(self) -> QuerySet[Mapping]:
         return Mapping.objects.filter(evidence__registration__in=self.registrations)
+
+    @property
+    def comments(self) -> QuerySet[EvidenceComment]:
+        """The conversations on their evidence: their words and their assessor's."""
+        return EvidenceComment.objects.filter(evidence__registration__in=self.registrations)
 
     @property
     def witness_requests(self) -> QuerySet[WitnessRequest]:

@@ -22,7 +22,14 @@ from certification.models import Certificate
 from iqa.models import Action, Sample
 from portal.audit import REDACTED
 from portal.models import Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceFile, Mapping, Registration, WitnessRequest
+from portfolios.models import (
+    Evidence,
+    EvidenceComment,
+    EvidenceFile,
+    Mapping,
+    Registration,
+    WitnessRequest,
+)
 from privacy.records import LearnerRecords, holds_staff_role, slices
 
 # Each record's dates, and the path from the record to its registration.
@@ -30,6 +37,7 @@ ACTIVITY: tuple[tuple[type[Model], str, tuple[str, ...]], ...] = (
     (Evidence, "registration", ("created_at", "judged_at")),
     (EvidenceFile, "registration", ("uploaded_at",)),
     (Mapping, "evidence__registration", ("proposed_at", "reviewed_at")),
+    (EvidenceComment, "evidence__registration", ("created_at",)),
     (WitnessRequest, "registration", ("requested_at", "confirmed_at")),
     (Decision, "registration", ("decided_at", "countersigned_at")),
     (UnitSignOff, "registration", ("signed_at", "learner_signed_at", "unlocked_at")),

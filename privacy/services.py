@@ -17,12 +17,12 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Least
 
 from certification.models import STANDING, Certificate, Kind
 from portal.audit import audit_append, audit_redact, chain_order, lock_chain
-from portal.models import AuditEntry, User
+from portal.models import AuditEntry, Notification, User
 from portfolios.models import RegistrationStatus
 from portfolios.readiness import readiness_changed
 from portfolios.records import erasing_personal_data
@@ -77,6 +77,14 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
     records.registrations.update(ao_registration_number="")
     records.evidence.update(title=REMOVED, description="")
     records.mappings.update(feedback="")
+    records.comments.update(text=REMOVED)
+    # Notices: their own, and anyone's that names them (a countersignature, an answered IQA
+    # action, a comment quoted): the words go, who was told of what and when stays.
+    learner = records.learner
+    named = Q(recipient=learner)
+    if learner.full_name:
+        named |= Q(text__contains=learner.full_name)
+    Notification.objects.filter(named).update(text=REMOVED)
     records.witness_requests.update(
         witness_name=REMOVED,
         witness_email="",

@@ -106,6 +106,7 @@ from portal.models import Role, User
 from portfolios.bulk import COLUMNS
 from portfolios.forms import (
     BulkUploadForm,
+    CommentForm,
     EvidenceEditForm,
     EvidenceForm,
     LearnerDetailsForm,
@@ -484,6 +485,14 @@ URLS: dict[str, Entry] = {
         reach=PORTFOLIO,
         post_keys=("criteria", "range_items", "knowledge_items"),
     ),
+    "portfolios:evidence-comment": Entry(
+        post=only(LEARNER, ASSESSOR),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"text": "Could you say more about the second photo?"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(CommentForm,),
+    ),
     "portfolios:evidence-remove": Entry(
         post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
     ),
@@ -764,6 +773,14 @@ URLS: dict[str, Entry] = {
                 "pk": side.eqa_window.pk,
                 "registration_pk": side.registration.pk,
             },
+        },
+    ),
+    "eqa:evidence-file": Entry(
+        get=only(EQA),
+        get_keys=("download",),
+        **{
+            **WINDOW,
+            "kwargs": lambda side: {"pk": side.eqa_window.pk, "file_pk": side.file.pk},
         },
     ),
     "eqa:iqa": Entry(get=only(EQA), **WINDOW),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from certification.exports.formats import FORMATS, Family, Format, family_of
 from certification.exports.rows import Registered, UnitClaimed, UnitCompletion
-from certification.models import Certificate, Kind
+from certification.models import WITHHELD, Certificate, Kind
 from iqa.models import ActionStatus, Sample
 from portal.models import Centre
 from portal.refusals import Refused
@@ -38,7 +38,8 @@ FUNDING_MISSING = (
 )
 CANDIDATE_MISSING = (
     "CXC identifies each candidate by their candidate number (the AO registration number on "
-    "the registration); it is not recorded for {who}."
+    "the registration); it is not recorded for {who}. Record it as the AO registration number "
+    "on each learner's details page, then make the file again."
 )
 NAMED = 10  # learners named in a refusal; the rest are counted
 
@@ -96,7 +97,10 @@ def registrations_of(queryset: QuerySet[Registration]) -> list[Registered]:
 
 
 def claimed(batch: Batch) -> list[Certificate]:
-    """The batch's certificates: claimed in its window, neither revoked nor replacements."""
+    """The batch's certificates: claimed in its window, neither revoked nor replacements, and
+    let out by the awarding organisation: issued under Direct Claims Status or released by its
+    external quality assurer (a claim awaiting the EQA, or held, is not the AO's to enter yet:
+    decision 29)."""
     return list(
         Certificate.objects.of_centre(batch.centre.pk)
         .filter(
@@ -105,6 +109,7 @@ def claimed(batch: Batch) -> list[Certificate]:
             revoked_at__isnull=True,
             replaces__isnull=True,
         )
+        .exclude(release__in=WITHHELD)
         .order_by("issued_at", "pk")
     )
 

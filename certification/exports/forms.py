@@ -16,10 +16,8 @@ class ExportForm(forms.Form):
     """Which claims of a qualification go in the AO's file, and in which of its layouts."""
 
     format = forms.ChoiceField(label="File", choices=Format.choices)
-    start = forms.DateField(
-        label="Claimed (or registered) from", widget=forms.DateInput({"type": "date"})
-    )
-    end = forms.DateField(label="to", widget=forms.DateInput({"type": "date"}))
+    start = forms.DateField(label="Claimed (or registered) from", widget=DATE)
+    end = forms.DateField(label="to", widget=DATE)
 
     def __init__(self, *args: Any, qualification: Qualification, **kwargs: Any) -> None:
         today = datetime.date.today()

@@ -95,7 +95,9 @@ def test_a_cvq_units_range_items_show_with_their_heading_state_and_history(
     html = client.get(url).content.decode()
     history = reverse("assessment:item-history", args=[cvq_registration.pk, "range_item", angry.pk])
     assert (
-        f'<span class="fw-semibold">Range {angry.reference}</span> {angry.heading}: {angry.text}\n'
+        f'<span class="fw-semibold">Range {angry.reference}</span> {angry.heading}: {angry.text}'
+        # The decision's feedback to the learner, under the item's words.
+        '<div class="small mt-1">Assessor\'s feedback: Again.</div>\n'
         f'<a class="small d-block" href="{history}">History'
         f'<span class="visually-hidden"> of Range {angry.reference}</span></a></td>'
         '<td class="text-nowrap"><span class="badge text-bg-danger">Not yet met</span></td></tr>'

@@ -67,10 +67,14 @@ def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
     expect(page.get_by_role("link", name="log.png")).to_be_visible()
 
     page.get_by_role("link", name="Map to criteria").click()
-    page.get_by_label("Filter by words").fill("brand promise")
-    page.locator("#picker .picker-item:not([hidden]) input").first.check()
-    page.get_by_label("Filter by words").fill("incident")
-    page.locator("#picker .picker-item:not([hidden]) input").first.check()
+    # The filter runs as the words are typed: wait for it to have run before ticking the first
+    # item it leaves (ticking at once could catch the list before it was filtered: a flake).
+    shown = page.locator("#picker .picker-item:not([hidden])")
+    for words in ("brand promise", "incident"):
+        page.get_by_label("Filter by words").fill(words)
+        expect(shown.first).to_contain_text(re.compile(words, re.IGNORECASE))
+        expect(shown).not_to_have_count(0)
+        shown.first.locator("input").check()
     expect(page.locator("#picker-count")).to_have_text("2 ticked")
     screenshot("picker")
     page.get_by_role("button", name="Save the mapping").click()

@@ -27,6 +27,9 @@ from qualifications.models import Qualification, Unit
 from tests.certification.conftest import achieve
 from tests.portfolios.conftest import START
 
+# Claims issued at once: the files are of what the AO let out (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 ULN = "9276308686"
 
 
@@ -300,3 +303,22 @@ def test_every_column_is_documented_with_its_source():
         assert f"### {layout.format.label}" in documented
         for column in layout.columns:
             assert f"| {column.header} | {column.source} |" in documented
+
+
+@pytest.mark.parametrize("release", ["awaiting", "held"])
+def test_a_claim_the_eqa_has_not_released_is_not_in_the_aos_file(
+    registration, assessor, centre_admin, release
+):
+    """Without Direct Claims Status a claim waits for the AO's external quality assurer, or is
+    held by them (decision 29): it is not the AO's to enter until released."""
+    registration = identify(registration, ao_registration_number="PQ123")
+    achieve(registration, assessor)
+    certificate = claim(registration, Kind.FULL, centre_admin)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        release=release, hold_reason="Sample first"
+    )
+    with pytest.raises(ExportRefused):
+        batch_file(batch(registration, Format.RESULTS))
+    Certificate.objects.filter(pk=certificate.pk).update(release="released")
+    rows = parsed(batch_file(batch(registration, Format.RESULTS)).text)
+    assert {r["Certificate number"] for r in rows} == {certificate.number}

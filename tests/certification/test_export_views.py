@@ -2,10 +2,12 @@
 learner's centre, each one audited, a refusal flashed with nothing written."""
 
 import csv
+import datetime
 import hashlib
 import io
 import zipfile
 
+import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +17,9 @@ from certification.services import certificate_claim
 from tests.audit import AuditWatch
 from tests.certification.conftest import achieve
 from tests.certification.test_ao_exports import identify
+
+# Claims issued at once: the files are of what the AO let out (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
 
 
 def form(registration, format="results"):
@@ -52,6 +57,7 @@ def test_the_centre_admin_downloads_the_results_file_and_it_is_audited(
 def test_a_refused_file_is_flashed_and_nothing_is_audited(
     client, registration, assessor, centre_admin
 ):
+
     achieve(registration, assessor)
     certificate_claim(registration=registration, kind=Kind.FULL, actor=centre_admin)
     client.force_login(centre_admin)
@@ -103,3 +109,8 @@ def test_the_claims_page_offers_the_qualifications_own_ao_formats(
     assert 'data-testid="export-form"' in page
     assert 'value="results"' in page and 'value="registrations"' in page
     assert 'value="cg-results"' not in page and 'value="cvq-achievement"' not in page
+    # The dates come filled in as a browser's date field reads them (yyyy-mm-dd): the first
+    # of the month to today.
+    today = datetime.date.today()
+    assert f'name="start" value="{today.replace(day=1).isoformat()}"' in page
+    assert f'name="end" value="{today.isoformat()}"' in page

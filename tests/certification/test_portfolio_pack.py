@@ -23,6 +23,9 @@ from tests.certification.conftest import achieve
 from tests.certification.test_ao_exports import city_and_guilds, cvq, identify
 from tests.portfolios.files import pdf
 
+# Claims issued at once: the files are of what the AO let out (decision 29).
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
 __all__ = ["city_and_guilds", "cvq"]
 
 
@@ -41,6 +44,7 @@ def table(archive: zipfile.ZipFile, path: str) -> list[dict[str, str]]:
 def test_the_manifest_hashes_every_file_as_written_and_the_evidence_is_as_uploaded(
     registration, assessor, centre_admin, django_capture_on_commit_callbacks
 ):
+
     achieve(registration, assessor)
     certificate_claim(registration=registration, kind=Kind.FULL, actor=centre_admin)
     name, archive, _ = unpacked(registration)

@@ -52,7 +52,17 @@ def test_during_its_window_the_eqa_reads_the_learners_portfolio_decisions_and_iq
     assert page.status_code == 200
     assert "F/506/2131" in text and "signed off" in text
     assert assessor.full_name in text  # who decided
-    assert registration.evidence.get().files.get().sha256 in text
+    stored = registration.evidence.get().files.get()
+    assert stored.sha256 in text
+    # The evidence itself opens from the page, as the centre's staff see it, and is audited.
+    link = reverse("eqa:evidence-file", args=[window.pk, stored.pk])
+    assert link in text
+    watch = AuditWatch()
+    opened = client.get(link)
+    assert opened.status_code == 200
+    assert b"".join(opened.streaming_content) == stored.file.open("rb").read()
+    assert opened["Content-Security-Policy"].startswith("default-src 'none'")
+    assert watch.actions() == ["eqa.viewed"]
     assert client.get(reverse("eqa:iqa", args=[window.pk])).status_code == 200
 
 
@@ -130,3 +140,44 @@ def test_an_eqa_without_a_role_is_sent_from_home_to_their_windows(client, eqa, w
     client.force_login(eqa)
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"] == reverse("eqa:home")
+
+
+def test_an_eqa_who_takes_a_role_at_the_centre_loses_the_window_at_once(
+    client, eqa, window, registration, centre
+):
+    """The assurer must be independent of the centre: checked at each request, not only when
+    the window was granted (an invitation accepted later would otherwise let them release the
+    centre's claims)."""
+    from portal.models import RoleKind
+    from tests.factories import RoleFactory
+
+    client.force_login(eqa)
+    url = reverse("eqa:window", args=[window.pk])
+    assert client.get(url).status_code == 200
+    RoleFactory.create(user=eqa, centre=centre, kind=RoleKind.ASSESSOR)
+    assert client.get(url).status_code == 404
+    with pytest.raises(EqaRefused, match=WINDOW_CLOSED):
+        eqa_sample_record(
+            access=window,
+            registration=registration,
+            unit=None,
+            looked_at="Everything",
+            finding="Sound.",
+            actor=eqa,
+        )
+
+
+def test_a_decision_neither_release_nor_hold_changes_nothing(client, eqa, window, held):
+    from certification.models import Certificate
+
+    client.force_login(eqa)
+    before = Certificate.objects.values().get(pk=held.pk)
+    watch = AuditWatch()
+    response = client.post(
+        reverse("eqa:claims", args=[window.pk]),
+        {"certificate": held.pk, "decision": "bogus", "reason": "a reason"},
+        follow=True,
+    )
+    assert "Choose whether to release the claim or hold it" in response.content.decode()
+    assert Certificate.objects.values().get(pk=held.pk) == before
+    assert "certificate.held" not in watch.actions()

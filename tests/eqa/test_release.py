@@ -1,6 +1,8 @@
 """Claims held for the awarding organisation's external quality assurer: made and checked, but
 issued (rendered, verifiable, downloadable) only once released (decision 29)."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -33,11 +35,28 @@ from eqa.services import (
     claim_release,
     eqa_sample_record,
 )
+from portal.models import RoleKind
+from portfolios.services import RegistrationDetails, registration_create
 from tests.audit import AuditWatch
 from tests.certification.conftest import achieve
-from tests.factories import ao_desk
+from tests.factories import RoleFactory, UserFactory, ao_desk
+from tests.portfolios.conftest import SFJ_ENOUGH, START
 
 pytestmark = pytest.mark.django_db
+
+
+def another_registration(registration):
+    """A second learner on the same qualification at the same centre."""
+    other = UserFactory.create()
+    RoleFactory.create(user=other, centre=registration.centre, kind=RoleKind.LEARNER)
+    return registration_create(
+        centre=registration.centre,
+        details=RegistrationDetails(
+            learner=other, qualification=registration.qualification, start_date=START
+        ),
+        optional_units=SFJ_ENOUGH,
+        actor=registration.created_by,
+    )
 
 
 def sample(window, registration):
@@ -79,6 +98,15 @@ def test_the_claims_page_shows_held_claims_and_why(client, held, centre_admin):
     page = client.get(reverse("certification:claims")).content.decode()
     assert 'data-testid="held-count">1 claim' in page
     assert AWAITING_EQA.replace("'", "&#x27;") in page
+    # Claimed, not issued: it is not among the certificates issued lately.
+    assert held.number not in page.split('id="issued-heading"')[1]
+
+
+def test_the_learner_sees_a_held_claim_as_claimed_not_issued(client, held, learner):
+    client.force_login(learner)
+    page = client.get(reverse("home")).content.decode()
+    mine = page.split('data-testid="certificates"')[1]
+    assert held.number in mine and "claimed " in mine and "issued " not in mine
 
 
 def test_the_sweep_leaves_a_withheld_claim_to_the_eqa(held, settings, monkeypatch):
@@ -97,7 +125,12 @@ def test_the_sweep_leaves_a_withheld_claim_to_the_eqa(held, settings, monkeypatc
 def test_the_eqa_releases_only_after_sampling_and_then_the_certificate_renders_and_verifies(
     client, held, window, learner, django_capture_on_commit_callbacks
 ):
-    with pytest.raises(EqaRefused, match=SAMPLE_FIRST):
+    refusal = SAMPLE_FIRST.format(name=held.registration.learner.full_name)
+    with pytest.raises(EqaRefused, match=re.escape(refusal)):
+        claim_release(access=window, certificate=held, actor=window.eqa)
+    # Another learner's sample, in the same window, says nothing of this learner's work.
+    sample(window, another_registration(held.registration))
+    with pytest.raises(EqaRefused, match=re.escape(refusal)):
         claim_release(access=window, certificate=held, actor=window.eqa)
     sample(window, held.registration)
     watch = AuditWatch()
@@ -217,3 +250,19 @@ def test_a_withheld_unit_certificate_supersedes_the_one_in_force_only_once_relea
         claim_release(access=window, certificate=second, actor=window.eqa)
     assert state_of(first) == CertificateState.SUPERSEDED
     assert list(Certificate.objects.in_state(CertificateState.SUPERSEDED)) == [first]
+
+
+def test_a_withheld_claim_is_not_revoked_and_its_page_offers_no_revocation(
+    client, held, centre_admin
+):
+    """Revoking a claim never issued would stand in the learner's way for good (no second claim
+    of the kind, nothing the EQA could release): the EQA holds it instead."""
+    from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_revoke
+
+    with pytest.raises(ClaimRefused, match=re.escape(NOT_ISSUED_NOT_REVOKED)):
+        certificate_revoke(certificate=held, reason="Wrong units", actor=centre_admin)
+    held.refresh_from_db()
+    assert not held.is_revoked
+    client.force_login(centre_admin)
+    page = client.get(reverse("certification:certificate-detail", args=[held.pk])).content
+    assert b'value="revoke"' not in page and b'value="replace"' not in page

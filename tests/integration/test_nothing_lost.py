@@ -27,7 +27,7 @@ from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
 from tests.catalogue import load_test_world
 from tests.certification.conftest import achieve
-from tests.factories import CentreFactory
+from tests.factories import CentreFactory, grant_direct_claims
 from tests.integration.conftest import beat, worker_process
 from tests.integration.own_redis import OwnRedis, own_redis
 from tests.integration.served import Browser, gunicorn
@@ -44,6 +44,7 @@ def ready_learners(count: int = LEARNERS) -> tuple[str, list[Registration]]:
     """A centre whose learners have each achieved the SFJ certificate's units."""
     load_test_world()
     centre = CentreFactory.create()
+    grant_direct_claims(centre)  # its claims are issued at once (decision 29)
     admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
     assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")
     qualification = Qualification.objects.get(code="SFJ-L2-CS")

@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.utils import timezone
 
 from portal.audit import audit_verify
@@ -23,6 +24,7 @@ from portfolios.bulk import (
 )
 from portfolios.models import Registration
 from portfolios.services import ALREADY_REGISTERED, RegistrationRejected
+from qualifications.models import Qualification
 from tests.audit import AuditWatch
 from tests.factories import RoleFactory
 from tests.portfolios.conftest import PROQUAL_OPTIONAL
@@ -123,7 +125,8 @@ def test_every_wrong_row_is_reported_and_nothing_is_saved(
         NAME_NEEDED,
     ]
     assert errors[5] == [
-        "No qualification has the code 'NOPE'.",
+        "No qualification has the code or number 'NOPE': use the code or the qualification "
+        "number the catalogue shows.",
         "start_date '2026-13-01' is not a date: write 2026-09-01 or 01/09/2026.",
     ]
     assert (
@@ -343,3 +346,24 @@ def test_a_newer_file_for_the_same_qualification_replaces_what_the_invitation_ca
     )
     [asked] = Invitation.objects.get().registrations
     assert asked["ao_registration_number"] == "A3"
+
+
+def test_a_row_refused_for_one_thing_shows_its_other_problems_too(centre, people):
+    """One upload shows every problem of a row: a wrong ULN and a name over the limit are not
+    hidden behind an unknown qualification."""
+    header = HEADER.rstrip("\n") + ",legal_first_names,uln\n"
+    raw = header + "x@example.org,X,NOPE,,,,2026-09-01,,," + "A" * 21 + ",9276308687\n"
+    [row] = read_csv(raw.encode(), centre).rows
+    assert row.errors[0].startswith("No qualification has the code or number 'NOPE'")
+    assert any("check digit" in e for e in row.errors)
+    assert any("at most 20 characters" in e for e in row.errors)
+
+
+def test_the_qualification_column_takes_the_qualification_number_as_well_as_the_code(
+    centre, people
+):
+    qualification = Qualification.objects.exclude(number="").exclude(number=F("code")).first()
+    assert qualification is not None
+    raw = HEADER + f"learner@example.org,,{qualification.number},,,,2026-09-01,,\n"
+    [row] = read_csv(raw.encode(), centre).rows
+    assert not any("No qualification" in e for e in row.errors)

@@ -18,6 +18,7 @@ from portfolios.services import (
     RegistrationRejected,
     learner_details_change,
 )
+from qualifications.models import AwardingOrganisation, Qualification
 from tests.audit import AuditWatch
 from tests.factories import RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH
@@ -122,7 +123,14 @@ def test_an_existing_learner_without_details_works_and_the_page_says_what_an_ao_
     page = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
     text = page.content.decode()
     assert "legal first name(s); legal last name; date of birth; sex" in text
-    assert escape(ULN_MISSING) in text and escape(FUNDING_MISSING) in text
+    assert escape(ULN_MISSING) in text
+    # SFJ is not City & Guilds, the one awarding organisation known to ask for funding.
+    assert escape(FUNDING_MISSING) not in text
+    Qualification.objects.filter(pk=registration.qualification_id).update(
+        awarding_organisation=AwardingOrganisation.objects.get(code="city-and-guilds")
+    )
+    page = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
+    assert escape(FUNDING_MISSING) in page.content.decode()
     # The learner sees their registration; the notice is for the centre admin.
     client.force_login(registration.learner)
     page = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
@@ -312,3 +320,13 @@ def test_an_invited_account_keeps_the_details_it_holds_and_the_invitation_says_w
     [asked] = Invitation.objects.get().registrations
     assert "registration" in asked
     assert asked["details_not_recorded"][0].startswith("The date of birth given by the centre")
+
+
+def test_a_name_typed_with_combining_accents_counts_as_the_ao_counts_it():
+    from portal import identity
+    from portfolios.services import LearnerIdentity
+
+    decomposed = "A\u0301" * 30  # "Á" as A and a combining acute accent: 30 letters
+    cleaned = LearnerIdentity(legal_last_name=decomposed).cleaned()
+    assert cleaned.legal_last_name == "\u00c1" * 30
+    assert identity.last_name_problem(cleaned.legal_last_name) == ""

@@ -59,6 +59,7 @@ from portal.services import (
     invitation_withdraw,
 )
 from portfolios.bulk import registration_bulk_create
+from portfolios.comments import comment_add
 from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, Registration, WitnessRequest
@@ -114,6 +115,8 @@ SECRETS = {
     "action": f"Record how {NAME} explained the refund policy.",
     "response": f"Added a discussion record with {NAME} covering the policy.",
     "file": "halloran-refund-notes",
+    "comment": f"Mrs Halloran asked for {NAME} by name afterwards.",
+    "reply": "Then ask her to write a witness statement about the refund.",
 }
 OTHER_SECRETS = {
     "title": f"{OTHER_NAME}'s stock rotation log",
@@ -308,6 +311,8 @@ def full_record(centre, admin, assessor, iqa, sfj) -> Record:
     mapping_review(
         mapping=second, confirm=False, feedback=SECRETS["mapping feedback"], actor=assessor
     )
+    comment_add(evidence=item, text=SECRETS["comment"], actor=learner)
+    comment_add(evidence=item, text=SECRETS["reply"], actor=assessor)
     witness(registration, learner, WITNESS_NAME, WITNESS_EMAIL, SECRETS["statement"])
     signed = Unit.objects.get(code=SIGNED_UNIT)
     judgement = Judgement("met", "reflective_account", START, SECRETS["decision feedback"])

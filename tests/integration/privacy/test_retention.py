@@ -221,6 +221,11 @@ def test_anonymising_keeps_what_the_records_are_about(settings, record):
         "",
         "reflective_account",
     )
+    # The conversation on the evidence: who wrote and when is kept, never the words.
+    assert list(evidence.comments.values_list("text", "author_kind")) == [
+        (REMOVED, "learner"),
+        (REMOVED, "assessor"),
+    ]
     witness = WitnessRequest.objects.get()
     assert (witness.witness_name, witness.witness_email, witness.statement) == (
         REMOVED,

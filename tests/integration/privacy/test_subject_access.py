@@ -153,6 +153,11 @@ def test_the_data_matches_the_database(tmp_path, record):
     assert len(item["mappings"]) == record.evidence.mappings.count()
     [rejected] = [m for m in item["mappings"] if m["status"] == "Rejected by the assessor"]
     assert rejected["feedback"] == SECRETS["mapping feedback"]
+    # The conversation on the evidence, oldest first, with who wrote and as whom.
+    assert [(c["text"], c["as"]) for c in item["comments"]] == [
+        (SECRETS["comment"], "Learner"),
+        (SECRETS["reply"], "Assessor"),
+    ]
     assessed = read_json(archive, "data/assessment.json")
     decisions = Decision.objects.filter(registration=record.registration)
     assert sorted(d["id"] for d in assessed["decisions"]) == sorted(d.pk for d in decisions)
