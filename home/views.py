@@ -16,7 +16,7 @@ from home.todo import assessor_todo, assessor_work, todo_for
 from iqa.pages import iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.listing import page_of
-from portal.models import Role, RoleKind, User
+from portal.models import Departure, Role, RoleKind, User
 from portfolios.models import Registration
 
 HOME_TEMPLATES = {
@@ -87,4 +87,8 @@ def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
         "people": [(person, held[person.pk]) for person in page],
         "people_page": page,
         "people_search": search,
+        # Leavers, to give their access back (portal.people_views); the latest first.
+        "departed": Departure.objects.current()
+        .filter(centre=role.centre)
+        .select_related("user")[:20],
     }

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 
 from portal.mail import emails_send
 from portal.models import Invitation, NotificationEmail, RoleKind, User, normalise_email
-from portal.services import Invitee, account_password_reset
+from portal.services import Invitee, access_ended, access_ended_message, account_password_reset
 
 # The classes crispy-forms' Bootstrap 5 templates give each kind of input, so that a form drawn
 # with templates/partials/field.html looks and reads as one drawn by crispy. Subclasses first:
@@ -81,6 +81,13 @@ class EmailAuthenticationForm(LoginNameLength):
     # A closed account is refused with the same message: Django's backend will not say whether
     # an inactive account exists, and neither do we.
     error_messages = {**AuthenticationForm.error_messages, "invalid_login": LOGIN_FAILED}
+
+    def confirm_login_allowed(self, user: User) -> None:
+        """A leaver whose every centre ended their access is told so (only once the password
+        is right, so it says nothing about an address to whoever does not know it)."""
+        super().confirm_login_allowed(user)
+        if ended := access_ended(user):
+            raise forms.ValidationError(access_ended_message(ended), code="access_ended")
 
 
 class InvitationForm(forms.Form):
@@ -161,4 +168,16 @@ class NotificationEmailForm(forms.Form):
         choices=NotificationEmail.choices,
         widget=forms.RadioSelect,
         help_text="Every notification is in your inbox in the portal, whatever you choose here.",
+    )
+
+
+class DeactivateForm(forms.Form):
+    """Why a person's access to the centre ends: kept in the audit log."""
+
+    reason = forms.CharField(
+        label="Reason",
+        help_text="For example: left the company on 30 November. Kept in the centre's history.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        error_messages={"required": "Give the reason: it is kept with the person's history."},
     )

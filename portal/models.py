@@ -271,6 +271,51 @@ class Role(models.Model):
         return f"Trainee {name[0].lower()}{name[1:]}" if self.is_trainee else name
 
 
+class DepartureQuerySet(models.QuerySet["Departure"]):
+    def current(self) -> DepartureQuerySet:
+        """Access ended and not given back (the person holds none of those roles now)."""
+        return self.filter(reactivated_at__isnull=True)
+
+
+class Departure(models.Model):
+    """A person's access to one centre ended by its centre admin: a leaver (docs/people.md,
+    decision 34). Their roles at the centre are removed, so every check that reads roles
+    refuses them at once, and kept here to be given back on reactivation; their records
+    (registrations, evidence, decisions, the audit log) are untouched. Their account, and any
+    roles at other centres, go on: each centre ends only its own."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="departures")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="departures")
+    # The roles held here when access ended: [{"kind": ..., "is_trainee": ...}].
+    roles = models.JSONField(default=list)
+    reason = models.CharField(max_length=500)
+    ended_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(default=timezone.now)
+    reactivated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reactivated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DepartureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-ended_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "user"],
+                condition=models.Q(reactivated_at__isnull=True),
+                name="one_current_departure_per_centre",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} left {self.centre}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(kind=r["kind"], is_trainee=r["is_trainee"]).label for r in self.roles]
+
+
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", "Waiting for an answer"
     EXPIRED = "expired", "Link expired"
@@ -398,6 +443,7 @@ class NotificationKind(models.TextChoices):
     ACTION_RAISED = "action_raised", "IQA action raised"
     ACTION_ANSWERED = "action_answered", "IQA action answered"
     CERTIFICATE_READY = "certificate_ready", "Certificate ready"
+    ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
 

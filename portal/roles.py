@@ -8,10 +8,13 @@ roles on `request.roles` and the one they act in on `request.role` (None when th
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from portal.http import PortalRequest
 from portal.models import Role
+from portal.services import access_ended, access_ended_message
 
 SESSION_KEY = "active_role_id"
 
@@ -37,6 +40,14 @@ class ActiveRoleMiddleware:
         roles: list[Role] = []
         if request.user.is_authenticated:
             roles = list(Role.objects.filter(user=request.user).select_related("centre"))
+            if not roles and (ended := access_ended(request.user)):
+                # A leaver whose every centre ended their access: their sessions end with it,
+                # at their next request (decision 34).
+                logout(request)
+                message = access_ended_message(ended)
+                return render(
+                    request, "registration/access_ended.html", {"message": message}, status=403
+                )
         request.roles = roles
         request.role = choose_active_role(roles, request.session.get(SESSION_KEY))
         return self.get_response(request)

@@ -31,6 +31,7 @@ from portal.mail import emails_send
 from portal.models import (
     TRAINEE_KINDS,
     Centre,
+    Departure,
     Invitation,
     InvitationStatus,
     Role,
@@ -303,6 +304,10 @@ def _accept(invitation: Invitation, person: User, *, new_account: bool) -> None:
         kind=invitation.kind,
         defaults={"is_trainee": invitation.is_trainee},
     )
+    # Invited back after leaving: the departure is over (the roles given now stand).
+    Departure.objects.current().filter(centre=invitation.centre, user=person).update(
+        reactivated_at=timezone.now()
+    )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = person
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -403,3 +408,105 @@ def invitation_email(invitation: Invitation, link: str) -> EmailMessage:
     return EmailMessage(
         subject=f"Your invitation to {invitation.centre}", body=body, to=[invitation.email]
     )
+
+
+# Leavers: a centre admin ends a person's access to the centre, and may give it back
+# (docs/people.md, decision 34).
+
+OWN_ACCESS = "You cannot end your own access: ask another centre admin of the centre."
+NO_ROLE_HERE = "{name} holds no role at {centre}: there is no access to end."
+NOT_ENDED = "{name}'s access to {centre} has not been ended: there is nothing to give back."
+REASON_NEEDED = "Give the reason: it is kept with the person's history."
+
+
+class PeopleRefused(Refused):
+    """A leaver's access that cannot be ended or given back; nothing was changed."""
+
+
+def _roles_of(roles: Iterable[Role]) -> list[dict[str, Any]]:
+    return [{"kind": role.kind, "is_trainee": role.is_trainee} for role in roles]
+
+
+@transaction.atomic
+def person_deactivate(*, centre: Centre, person: User, reason: str, actor: User) -> Departure:
+    """End the person's access to the centre: every role they hold here is removed (kept in a
+    `Departure`, to be given back), so their next request here is refused and a person with no
+    role left anywhere is logged out. Their records and their roles at other centres stay."""
+    lock_chain(centre.pk)
+    require_centre_admin(actor, centre)
+    reason = " ".join(reason.split())
+    if person.pk == actor.pk:
+        raise PeopleRefused(OWN_ACCESS)
+    if not reason:
+        raise PeopleRefused(REASON_NEEDED)
+    held = list(Role.objects.select_for_update().filter(user=person, centre=centre).order_by("pk"))
+    if not held:
+        raise PeopleRefused(NO_ROLE_HERE.format(name=person.full_name, centre=centre))
+    # A person invited back since an earlier departure: that one is over.
+    Departure.objects.current().filter(centre=centre, user=person).update(
+        reactivated_at=timezone.now()
+    )
+    departure = Departure.objects.create(
+        centre=centre, user=person, roles=_roles_of(held), reason=reason, ended_by=actor
+    )
+    Role.objects.filter(pk__in=[role.pk for role in held]).delete()
+    audit_append(
+        actor=actor,
+        action="person.deactivated",
+        centre_id=centre.pk,
+        subject=f"user:{person.pk}",
+        before={"roles": departure.roles},
+        after={"roles": [], "reason": reason},
+    )
+    return departure
+
+
+@transaction.atomic
+def person_reactivate(*, centre: Centre, person: User, actor: User) -> list[Role]:
+    """Give back the roles the person held at the centre when their access was ended."""
+    lock_chain(centre.pk)
+    require_centre_admin(actor, centre)
+    departure = (
+        Departure.objects.current().select_for_update().filter(centre=centre, user=person).first()
+    )
+    if departure is None:
+        raise PeopleRefused(NOT_ENDED.format(name=person.full_name, centre=centre))
+    roles = [
+        Role.objects.get_or_create(
+            user=person, centre=centre, kind=held["kind"],
+            defaults={"is_trainee": held["is_trainee"]},
+        )[0]
+        for held in departure.roles
+    ]  # fmt: skip
+    departure.reactivated_at = timezone.now()
+    departure.reactivated_by = actor
+    departure.save(update_fields=["reactivated_at", "reactivated_by"])
+    audit_append(
+        actor=actor,
+        action="person.reactivated",
+        centre_id=centre.pk,
+        subject=f"user:{person.pk}",
+        before={"roles": []},
+        after={"roles": _roles_of(roles)},
+    )
+    return roles
+
+
+def access_ended(person: User) -> list[Departure]:
+    """The centres that ended the person's access, when they hold no role anywhere now (a
+    person with a role left somewhere goes on there). Empty for everyone else."""
+    if Role.objects.filter(user=person).exists():
+        return []
+    return list(Departure.objects.current().filter(user=person).select_related("centre"))
+
+
+def access_ended_message(departures: list[Departure]) -> str:
+    centres = ", ".join(sorted({str(d.centre) for d in departures}))
+    when = max(d.ended_at for d in departures)
+    return ACCESS_ENDED.format(centres=centres, date=f"{timezone.localtime(when):%d %B %Y}")
+
+
+ACCESS_ENDED = (
+    "Your access to {centres} was ended on {date}. Your records are kept. If you think this is "
+    "a mistake, ask the centre."
+)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import invitation_views, notification_views, views
+from portal import invitation_views, notification_views, people_views, views
 from portal.forms import AuditedSetPasswordForm, EmailAuthenticationForm
 
 # Uploaded evidence and certificates are never served as plain media files, not even locally:
@@ -52,6 +52,17 @@ urlpatterns = [
         "people/invitations/<int:pk>/withdraw/",
         invitation_views.invitation_withdraw_view,
         name="invitation-withdraw",
+    ),
+    path("people/<int:pk>/", people_views.person_detail, name="person-detail"),
+    path(
+        "people/<int:pk>/deactivate/",
+        people_views.person_deactivate_view,
+        name="person-deactivate",
+    ),
+    path(
+        "people/<int:pk>/reactivate/",
+        people_views.person_reactivate_view,
+        name="person-reactivate",
     ),
     path("notifications/", notification_views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/", notification_views.notification_open, name="notification-open"),

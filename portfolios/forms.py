@@ -362,6 +362,35 @@ class RulesTransferForm(forms.Form):
     )
 
 
+class RegistrationStaffForm(forms.Form):
+    """Who assesses the learner and who quality-assures them on this registration: the
+    centre's assessors (trainees too) and IQAs."""
+
+    assessor = PersonChoice(
+        queryset=User.objects.none(), required=False, empty_label="Not allocated yet"
+    )
+    iqa = PersonChoice(
+        queryset=User.objects.none(), required=False, label="IQA", empty_label="Not allocated yet"
+    )
+
+    def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, kind in (("assessor", RoleKind.ASSESSOR), ("iqa", RoleKind.IQA)):
+            self.fields[name].queryset = people(centre, kind)  # type: ignore[attr-defined]
+
+
+class WithdrawForm(forms.Form):
+    """Why a learner's registration is withdrawn: kept in the audit log."""
+
+    reason = forms.CharField(
+        label="Reason for the withdrawal",
+        help_text="For example: left the course on 30 November. Kept in its history.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        error_messages={"required": "Give the reason: it is kept with the registration's history."},
+    )
+
+
 class CommentForm(forms.Form):
     """A comment in the conversation on a piece of evidence: plain text."""
 

@@ -16,6 +16,7 @@ from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
+from portfolios.notices import allocation_changed
 from portfolios.readiness import readiness_changed
 from qualifications.claim_policy import age_refusal, number_problem, policy_of
 from qualifications.lifecycle import registration_refusal
@@ -555,3 +556,83 @@ def transfer_plan(registration: Registration, rules: Rules) -> tuple[list[Unit],
     planned = registration.planned_units.values_list("unit__code", "mandatory")
     chosen = [code for code, mandatory in planned if not mandatory or code in rules.units]
     return unit_plan(registration.qualification, chosen, rules)
+
+
+NOTHING_CHANGED = "The assessor and IQA are already as chosen: nothing changed."
+SELF_ALLOCATED = "{person} is the learner: nobody assesses or quality-assures themselves."
+WITHDRAW_REASON_NEEDED = "Give the reason: it is kept with the registration's history."
+
+
+@transaction.atomic
+def registration_staff_change(
+    *, registration: Registration, assessor: User | None, iqa: User | None, actor: User
+) -> Registration:
+    """Change the learner's assessor or IQA on a registration, as the centre admin of its
+    centre, from the centre's assessors (trainees too) and IQAs; audited, and the people
+    given and relieved are told. The new assessor finds the learner in their caseload and the
+    old one no longer sees them. Refused (nothing changed) if the registration is closed, if
+    nothing would change, or if a person newly chosen does not hold that role at the centre."""
+    require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)
+    locked = Registration.objects.lock(registration, refused=RegistrationRejected)
+    before = {"assessor_id": locked.assessor_id, "iqa_id": locked.iqa_id}
+    after = {"assessor_id": assessor.pk if assessor else None, "iqa_id": iqa.pk if iqa else None}
+    if before == after:
+        raise RegistrationRejected(NOTHING_CHANGED)
+    centre = locked.centre
+    problems = []
+    for field, person, kind, article, role in (
+        ("assessor_id", assessor, RoleKind.ASSESSOR, "an", "assessor"),
+        ("iqa_id", iqa, RoleKind.IQA, "an", "IQA"),
+    ):
+        if person is None or before[field] == person.pk:
+            continue  # kept as it is (even one who has left since): only a change is checked
+        if person.pk == locked.learner_id:
+            problems.append(SELF_ALLOCATED.format(person=person.full_name))
+        elif not holds(person, kind, centre):
+            problems.append(
+                NOT_A.format(person=person.full_name, article=article, role=role, centre=centre)
+            )
+    if assessor is not None and assessor == iqa:
+        problems.append(SAME_PERSON_ASSESSOR_IQA)
+    if problems:
+        raise RegistrationRejected(problems)
+    locked.assessor, locked.iqa = assessor, iqa
+    locked.save(update_fields=["assessor", "iqa"])
+    entry = audit_append(
+        actor=actor,
+        action="registration.staff_changed",
+        centre_id=locked.centre_id,
+        subject=f"registration:{locked.pk}",
+        before={"assessor": before["assessor_id"], "iqa": before["iqa_id"]},
+        after={"assessor": after["assessor_id"], "iqa": after["iqa_id"]},
+    )
+    allocation_changed(locked, before, entry, actor)
+    return locked
+
+
+@transaction.atomic
+def registration_withdraw(*, registration: Registration, reason: str, actor: User) -> Registration:
+    """Withdraw the learner's registration, as the centre admin of its centre, for the reason
+    given (kept in the audit log). It is closed from then on: `Registration.objects.lock`
+    refuses every write that would add to it, and it leaves the claims page (its readiness is
+    marked to be worked out again). Its records are kept, and the learner may be registered on
+    the qualification again. Refused if it is closed already or no reason is given."""
+    require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)
+    locked = Registration.objects.lock(registration, refused=RegistrationRejected)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise RegistrationRejected(WITHDRAW_REASON_NEEDED)
+    locked.status = RegistrationStatus.WITHDRAWN
+    locked.save(update_fields=["status"])
+    audit_append(
+        actor=actor,
+        action="registration.withdrawn",
+        centre_id=locked.centre_id,
+        subject=f"registration:{locked.pk}",
+        before={"status": RegistrationStatus.ACTIVE},
+        after={"status": RegistrationStatus.WITHDRAWN, "reason": reason},
+    )
+    readiness_changed(locked)
+    return locked

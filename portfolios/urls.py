@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolios import evidence_views, views, witness_views
+from portfolios import evidence_views, people_views, views, witness_views
 
 app_name = "portfolios"
 
@@ -13,6 +13,16 @@ urlpatterns = [
     path("registrations/<int:pk>/rules/", views.registration_rules, name="registration-rules"),
     path(
         "registrations/<int:pk>/learner/", views.registration_learner, name="registration-learner"
+    ),
+    path(
+        "registrations/<int:pk>/people/",
+        people_views.registration_staff,
+        name="registration-staff",
+    ),
+    path(
+        "registrations/<int:pk>/withdraw/",
+        people_views.registration_withdraw_view,
+        name="registration-withdraw",
     ),
     path("registrations/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence-new"),
     path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence-detail"),

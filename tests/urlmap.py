@@ -97,6 +97,7 @@ from iqa.forms import (
 )
 from portal.forms import (
     AuditedSetPasswordForm,
+    DeactivateForm,
     EmailAuthenticationForm,
     InvitationForm,
     NewcomerPasswordForm,
@@ -113,8 +114,10 @@ from portfolios.forms import (
     LearnerDetailsForm,
     QualificationChoiceForm,
     RegistrationForm,
+    RegistrationStaffForm,
     RulesTransferForm,
     UnitChoiceForm,
+    WithdrawForm,
     WitnessAskForm,
     WitnessConfirmForm,
 )
@@ -131,6 +134,7 @@ from tests.world import (
     IQA,
     LEARNER,
     STAFF_OF_OURS,
+    TRAINEE,
     Side,
 )
 
@@ -141,6 +145,8 @@ NOBODY: Who = frozenset()
 # Who can see a learner's registration and all in it: the learner, their assessor and IQA, and
 # the centre's admins (portfolios.models.RegistrationQuerySet.visible_to).
 PORTFOLIO: Who = frozenset({LEARNER, ASSESSOR, IQA, ADMIN})
+# Who sees a centre's staff (the trainee): every member of the centre (Role.objects.visible_to).
+CENTRE_MEMBERS: Who = frozenset(STAFF_OF_OURS)
 SAMPLE_READERS: Who = frozenset({IQA, ASSESSOR, ADMIN})  # iqa.access.sample_for
 PLAN_READERS: Who = frozenset({IQA, ADMIN})  # iqa.access.plan_for
 
@@ -194,6 +200,10 @@ def registration_unit(side: Side) -> dict[str, Any]:
 
 def first_decision(side: Side) -> dict[str, Any]:
     return {"pk": side.registration.decisions.order_by("pk").values_list("pk", flat=True)[0]}
+
+
+def trainee_person(side: Side) -> dict[str, Any]:
+    return {"pk": side.people[TRAINEE].pk}
 
 
 def pk_of(attribute: str) -> Build:
@@ -322,6 +332,23 @@ URLS: dict[str, Entry] = {
     "invitation-withdraw": Entry(
         post=only(ADMIN), kwargs=pk_of("invitation"), private=True, reach=only(ADMIN)
     ),
+    # A person at the centre (the trainee assessor, who has no learners): their centre admin's
+    # page of them, ending their access and giving it back (docs/people.md).
+    "person-detail": Entry(
+        get=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
+    ),
+    "person-deactivate": Entry(
+        post=only(ADMIN),
+        kwargs=trainee_person,
+        data=lambda side, user: {"reason": "Left the company on Friday."},
+        private=True,
+        reach=CENTRE_MEMBERS,
+        forms=(DeactivateForm,),
+    ),
+    # Refused (nothing to give back) for the admin too, but answered as theirs to ask.
+    "person-reactivate": Entry(
+        post=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
+    ),
     # The link is the permission, for the one it was sent to: a newcomer, who has no account
     # to be logged in with (anyone logged in is told the link is someone else's: 403). Its page
     # names the invitee and the centre, as the e-mail does.
@@ -386,6 +413,29 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(RulesTransferForm,),
+    ),
+    # The centre admin changes the learner's assessor (to the trainee) and IQA, or withdraws
+    # the registration (docs/people.md).
+    "portfolios:registration-staff": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {
+            "assessor": side.people[TRAINEE].pk,
+            "iqa": side.people[IQA].pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RegistrationStaffForm,),
+    ),
+    "portfolios:registration-withdraw": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {"reason": "The learner left the course."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(WithdrawForm,),
     ),
     "portfolios:registration-learner": Entry(
         get=only(ADMIN),

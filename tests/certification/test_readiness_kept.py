@@ -64,6 +64,7 @@ from portfolios.services import (
     registration_choose_units,
     registration_create,
     registration_transfer_rules,
+    registration_withdraw,
 )
 from privacy.records import LearnerRecords
 from privacy.services import close_registrations
@@ -531,6 +532,8 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
             world, by_trainee, born=datetime.date.today() - datetime.timedelta(days=15 * 366)),
             True),
         ("the retention run closes a registration", lambda: close_registration(world, second), True),
+        ("the centre admin withdraws a registration", lambda: registration_withdraw(
+            registration=world.fresh(by_trainee.pk), reason="Left.", actor=world.admin), True),
     ]  # fmt: skip
     for step, change, alters in steps:
         assert change() is not None, f"{step}: did nothing"
