@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from assessment.access import (
     require_countersigner,
     sign_off_for,
 )
+from assessment.caseload import caseload_registrations
 from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
@@ -46,8 +48,17 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
+from assessment.tracker import (
+    caseload_grids,
+    grid_rows,
+    legend_html,
+    registration_tracker,
+    tracker_rows,
+)
 from assessment.unit_rows import criteria_rows, other_rows
 from portal.http import PortalRequest, posted_ids, posted_text
+from portal.listing import PER_PAGE
+from portal.models import RoleKind
 from portal.refusals import (
     Refused,
     attempt_form,
@@ -327,3 +338,41 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "other_rows": other_rows(registration, progress.other_items),
     }
     return render(request, "assessment/unit_progress.html", context)
+
+
+@login_required
+def tracker_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """One learner's units by their criteria, each with its state: whoever may see the
+    registration (the learner, their assessor and IQA, the centre admin)."""
+    registration = registration_for(request, pk)
+    tracked = registration_tracker(registration)
+    context = {
+        "registration": registration,
+        "tracked": tracked,
+        "rows": tracker_rows(registration, tracked),
+        "legend": legend_html(),
+    }
+    return render(request, "assessment/tracker.html", context)
+
+
+NOT_AN_ASSESSOR = "The caseload tracker is an assessor's: switch to your assessor role to open it."
+
+
+@login_required
+def caseload_tracker_view(request: PortalRequest) -> HttpResponse:
+    """The assessor's open caseload at their centre: learners by units, 25 learners a page."""
+    role = request.role
+    if role is None or role.kind != RoleKind.ASSESSOR:
+        raise PermissionDenied(NOT_AN_ASSESSOR)
+    registrations = (
+        caseload_registrations(request.user, role.centre)
+        .only("learner__full_name", "qualification__title")
+        .order_by("qualification__title", "qualification_id", "learner__full_name", "pk")
+    )
+    page = Paginator(registrations, PER_PAGE).get_page(request.GET.get("page"))
+    grids = caseload_grids(list(page))
+    context = {
+        "page": page,
+        "grids": [(grid, grid_rows(grid)) for grid in grids],
+    }
+    return render(request, "assessment/caseload_tracker.html", context)

@@ -408,6 +408,14 @@ def of_unit(choose: Callable[[Person], Registration | None]) -> Find:
     return find
 
 
+def tracker_of(choose: Callable[[Person], Registration | None]) -> Find:
+    def find(person: Person) -> str | None:
+        registration = choose(person)
+        return path("assessment:tracker", registration.pk) if registration else None
+
+    return find
+
+
 def unit_to_sign_off(person: Person) -> str | None:
     """A unit not signed off yet, the busiest, in the caseload's registration with the most
     evidence that has one: the sign-off page an assessor opens before signing."""
@@ -639,6 +647,7 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("learner home", LEARNER, home),
     MainPage("learner registration", LEARNER, registration_page(learner_registration)),
     MainPage("learner unit progress", LEARNER, of_unit(learner_registration)),
+    MainPage("learner tracker", LEARNER, tracker_of(learner_registration)),
     MainPage("learner evidence", LEARNER, latest_evidence),
     MainPage("learner evidence mapping", LEARNER, evidence_map, who=busiest_with(not_judged)),
     MainPage("learner upload page", LEARNER, upload_page),
@@ -652,6 +661,8 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("assessor registration", ASSESSOR, registration_page(caseload_registration)),
     MainPage("assessor unit progress", ASSESSOR, of_unit(caseload_registration)),
     MainPage("assessor unit sign-off", ASSESSOR, unit_to_sign_off),
+    MainPage("assessor tracker", ASSESSOR, tracker_of(caseload_registration)),
+    MainPage("assessor caseload tracker", ASSESSOR, fixed("assessment:caseload-tracker")),
     MainPage("assessor item history", ASSESSOR, item_history),
     MainPage("assessor countersigning", ASSESSOR, countersign),
     MainPage("assessor countersign all", ASSESSOR, countersign, form=countersign_all_form),

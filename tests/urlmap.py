@@ -538,6 +538,9 @@ URLS: dict[str, Entry] = {
     "assessment:unit-progress": Entry(
         get=PORTFOLIO, kwargs=registration_unit, private=True, reach=PORTFOLIO
     ),
+    # The tracker: whoever may see the registration; the caseload's: any assessor, their own.
+    "assessment:tracker": Entry(get=PORTFOLIO, kwargs=registration, private=True, reach=PORTFOLIO),
+    "assessment:caseload-tracker": Entry(get=only(ASSESSOR, TRAINEE), get_keys=("page",)),
     "assessment:evidence-review": Entry(
         get=only(ASSESSOR),
         post=only(ASSESSOR),

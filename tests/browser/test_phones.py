@@ -79,3 +79,27 @@ def test_the_iqa_plan_caseload_and_registrations_fit_a_phone(demo, browser: Brow
     for url in ("/", reverse("portfolios:registration-list")):
         looked_at(ada, url, problems)
     assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
+
+
+def test_the_trackers_fit_a_phone(demo, browser: Browser, live_server):
+    """A learner's tracker stacks its units; the caseload's grid scrolls inside its own box
+    (not a `.table-responsive` one), the learner's column kept in view: the page never does."""
+    noah = demo["noah"]
+    problems: dict[str, str] = {}
+    samir = phone(browser, live_server, "assessor@riverside.test")
+    tracker = reverse("assessment:tracker", args=[noah.pk])
+    for url in (tracker, reverse("assessment:caseload-tracker")):
+        looked_at(samir, url, problems)
+    grid = samir.get_by_test_id("caseload-tracker").first
+    learner = grid.locator("tbody th").first
+    expect(learner).to_be_in_viewport(ratio=1)
+    grid.locator("xpath=..").evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    expect(learner).to_be_in_viewport(ratio=1)  # sticky: still there once scrolled across
+
+    noah_phone = phone(browser, live_server, "noah@riverside.test")
+    looked_at(noah_phone, tracker, problems)
+    cells = noah_phone.get_by_test_id("tracker").locator(".tracker-cell")
+    assert cells.count() > 10
+    for n in (0, cells.count() - 1):
+        on_screen(cells.nth(n))
+    assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())

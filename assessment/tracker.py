@@ -1,0 +1,306 @@
+"""Progress at a glance: one learner's units by their criteria (and a CVQ's range and knowledge
+items), and an assessor's caseload of learners by their units. Each read in a fixed number of
+queries, whatever the number of units or learners; the catalogue's rows are the kept ones
+(`qualifications.kept_units`), and the rows are drawn in Python (decision 23).
+
+A unit's percentage is the share of its items (criteria, range and knowledge items) met and
+countersigned where needed: what counts toward signing it off."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from django.db.models import Count
+from django.utils.safestring import SafeString, mark_safe
+
+from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
+from assessment.progress import (
+    CriterionState,
+    Decided,
+    EvidenceLink,
+    Key,
+    criteria_progress,
+    other_progress,
+    state_of,
+)
+from portal.links import links_to
+from portfolios.models import Mapping, MappingStatus, Registration, RegistrationUnit
+from qualifications.kept_units import UnitRows, units_rows
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
+
+
+class CellState:
+    """An item's state as the tracker names it (the unit page's words, fewer of them)."""
+
+    NOT_STARTED = "Not started"
+    EVIDENCED = "Evidenced"
+    NOT_YET = "Not yet met"
+    PENDING = "Met, awaiting countersignature"
+    MET = "Met"
+
+
+# The unit page's state -> the tracker's state, its colour and a sign that does not rely on it.
+CELLS: dict[str, tuple[str, str, str]] = {
+    CriterionState.NO_EVIDENCE: (CellState.NOT_STARTED, "text-bg-light border", ""),
+    CriterionState.PROPOSED: (CellState.EVIDENCED, "text-bg-info", " •"),
+    CriterionState.CONFIRMED: (CellState.EVIDENCED, "text-bg-info", " •"),
+    CriterionState.NOT_YET: (CellState.NOT_YET, "text-bg-danger", " ✗"),
+    CriterionState.PENDING: (CellState.PENDING, "text-bg-warning", " ◐"),
+    CriterionState.MET: (CellState.MET, "text-bg-success", " ✓"),
+}
+# The legend, in the order a unit goes through them.
+LEGEND = [
+    (CellState.NOT_STARTED, "text-bg-light border", ""),
+    (CellState.EVIDENCED, "text-bg-info", " •"),
+    (CellState.NOT_YET, "text-bg-danger", " ✗"),
+    (CellState.PENDING, "text-bg-warning", " ◐"),
+    (CellState.MET, "text-bg-success", " ✓"),
+]
+
+
+class UnitState:
+    ACHIEVED = "Achieved"
+    AWAITING_LEARNER = "Signed off, awaiting the learner's countersignature"
+    IN_PROGRESS = "In progress"
+    NOT_STARTED = "Not started"
+
+
+UNIT_BADGES = {
+    UnitState.ACHIEVED: "text-bg-success",
+    UnitState.AWAITING_LEARNER: "text-bg-warning",
+    UnitState.IN_PROGRESS: "text-bg-info",
+    UnitState.NOT_STARTED: "text-bg-light border",
+}
+
+
+def percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+@dataclass(frozen=True)
+class Cell:
+    label: str  # "1.2", "Range 1a(ii)", "K3"
+    state: str  # a CellState
+
+
+@dataclass(frozen=True)
+class TrackedUnit:
+    unit: UnitRows
+    mandatory: bool
+    state: str  # a UnitState
+    cells: list[Cell]
+
+    @property
+    def met(self) -> int:
+        return sum(cell.state == CellState.MET for cell in self.cells)
+
+    @property
+    def percent_met(self) -> int:
+        return percent(self.met, len(self.cells))
+
+
+def registration_tracker(registration: Registration) -> list[TrackedUnit]:
+    """Each planned unit of the registration with its items' states, its own state and how much
+    of it is met: four queries (the plan, the current decisions, the mappings not rejected and
+    the sign-offs in force), plus the catalogue's rows once a revision."""
+    plan = dict(registration.planned_units.values_list("unit_id", "mandatory"))
+    units = units_rows(registration.qualification, plan)
+    target = ("criterion_id", "range_item_id", "knowledge_item_id")
+    decided: dict[Key, Decided] = {
+        (c, r, k): Decided(state_of(outcome, provisional), "")
+        for c, r, k, outcome, provisional in Decision.objects.filter(
+            registration=registration, current=True
+        ).values_list(*target, "outcome", "provisional")
+    }
+    found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
+    for c, r, k, status, evidence in (
+        Mapping.objects.filter(evidence__registration=registration)
+        .exclude(status=MappingStatus.REJECTED)
+        .values_list(*target, "status", "evidence_id")
+    ):
+        found.setdefault((c, r, k), []).append((status, EvidenceLink(evidence, "")))
+    signed = dict(
+        UnitSignOff.objects.in_force()
+        .filter(registration=registration)
+        .values_list("unit_id", "learner_signed_at")
+    )
+    tracked = []
+    for unit in units:
+        cells = [
+            Cell(row.criterion.number, CELLS[row.state][0])
+            for _, rows in criteria_progress(unit, decided, found, {})
+            for row in rows
+        ] + [
+            Cell(item.label, CELLS[item.state][0])
+            for item in other_progress(unit, decided, found, {})
+        ]
+        if unit.pk in signed:
+            state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
+        elif any(cell.state != CellState.NOT_STARTED for cell in cells):
+            state = UnitState.IN_PROGRESS
+        else:
+            state = UnitState.NOT_STARTED
+        tracked.append(TrackedUnit(unit, plan[unit.pk], state, cells))
+    return tracked
+
+
+def badge(text: str, colour: str) -> str:
+    return f'<span class="badge {colour}">{escape(text)}</span>'
+
+
+def cell_html(cell: Cell) -> str:
+    state, colour, sign = next(legend for legend in LEGEND if legend[0] == cell.state)
+    return (
+        f'<li><span class="badge tracker-cell {colour}" title="{escape(cell.label)}: {state}">'
+        f'{escape(cell.label)}{sign}<span class="visually-hidden">: {state}</span></span></li>'
+    )
+
+
+def tracker_rows(registration: Registration, tracked: list[TrackedUnit]) -> SafeString:
+    """The tracker's rows, a unit each: its name linking to its page, its state and share met,
+    and its items' cells."""
+    unit_link = links_to("assessment:unit-progress", registration.pk)
+    rows = []
+    for t in tracked:
+        u = t.unit
+        mandatory = ' <span class="badge text-bg-secondary">mandatory</span>' if t.mandatory else ""
+        rows.append(
+            f'<tr data-unit="{escape(u.code)}"><td><a href="{unit_link(u.pk)}">{escape(u.code)}'
+            f'</a>{mandatory}<div class="small">{escape(u.title)}</div></td>'
+            f'<td data-label="State">{badge(t.state, UNIT_BADGES[t.state])}'
+            f'<div class="small mt-1">{t.percent_met}% met ({t.met} of {len(t.cells)})</div>'
+            f'<div class="progress progress-thin" role="progressbar" '
+            f'aria-label="Share of {escape(u.code)} met" aria-valuenow="{t.percent_met}" '
+            f'aria-valuemin="0" aria-valuemax="100">'
+            f'<div class="progress-bar bg-success pct-{t.percent_met}"></div></div></td>'
+            f'<td data-label="Criteria"><ul class="tracker-cells list-unstyled mb-0">'
+            + "".join(cell_html(cell) for cell in t.cells)
+            + "</ul></td></tr>\n"
+        )
+    return mark_safe("".join(rows))
+
+
+def legend_html() -> SafeString:
+    return mark_safe(
+        "".join(
+            f'<li><span class="badge tracker-cell {colour}">{escape(state)}{sign}</span></li>'
+            for state, colour, sign in LEGEND
+        )
+    )
+
+
+# The caseload's grid ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridCell:
+    percent_met: int
+    achieved: bool
+
+
+@dataclass(frozen=True)
+class GridRow:
+    registration: Registration
+    cells: dict[int, GridCell]  # by unit id: the learner's planned units
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One qualification's learners (on the page) by the units any of them has planned."""
+
+    title: str
+    units: list[tuple[int, str, str]]  # (id, code, title), by code
+    rows: list[GridRow]
+
+
+def caseload_grids(registrations: Sequence[Registration]) -> list[Grid]:
+    """The learners given (their learner and qualification loaded) by their planned units, each
+    cell the share of the unit's items met: five queries whatever their number (the plans, the
+    items of their units by kind, the met decisions by learner and unit, the units achieved)."""
+    ids = [r.pk for r in registrations]
+    plans: dict[int, list[int]] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for registration_id, unit_id, code, title in RegistrationUnit.objects.filter(
+        registration__in=ids
+    ).values_list("registration", "unit_id", "unit__code", "unit__title"):
+        plans.setdefault(registration_id, []).append(unit_id)
+        names[unit_id] = (code, title)
+    items: dict[int, int] = {}
+    for model in (Criterion, RangeItem, KnowledgeItem):
+        for unit_id, n in (
+            model._default_manager.filter(unit__in=list(names))
+            .values("unit")
+            .annotate(n=Count("pk"))
+            .values_list("unit", "n")
+            .order_by()
+        ):
+            items[unit_id] = items.get(unit_id, 0) + n
+    met: dict[tuple[int, int], int] = {
+        (registration_id, unit_id): n
+        for registration_id, unit_id, n in Decision.objects.filter(
+            registration__in=ids, current=True, outcome=Outcome.MET, provisional=False
+        )
+        .annotate(unit=unit_of_item())
+        .values("registration", "unit")
+        .annotate(n=Count("pk"))
+        .values_list("registration", "unit", "n")
+        .order_by()
+    }
+    achieved = set(
+        UnitSignOff.objects.achieved()
+        .filter(registration__in=ids)
+        .values_list("registration", "unit_id")
+    )
+    grids: dict[int, Grid] = {}
+    for registration in registrations:
+        qualification = registration.qualification
+        grid = grids.get(qualification.pk)
+        if grid is None:
+            grid = grids[qualification.pk] = Grid(qualification.title, [], [])
+        cells = {
+            unit_id: GridCell(
+                percent(met.get((registration.pk, unit_id), 0), items.get(unit_id, 0)),
+                (registration.pk, unit_id) in achieved,
+            )
+            for unit_id in plans.get(registration.pk, [])
+        }
+        grid.rows.append(GridRow(registration, cells))
+    for grid in grids.values():
+        shown = {unit_id for row in grid.rows for unit_id in row.cells}
+        grid.units.extend(sorted(((pk, *names[pk]) for pk in shown), key=lambda u: (u[1], u[0])))
+    return list(grids.values())
+
+
+ACHIEVED_MARK = (
+    ' <span class="badge text-bg-success">✓<span class="visually-hidden"> achieved</span></span>'
+)
+
+
+def grid_rows(grid: Grid) -> SafeString:
+    """A grid's rows: the learner (linking to their tracker), then each unit's share met,
+    linking to the learner's unit page; a dash where the unit is not in their plan."""
+    tracker = links_to("assessment:tracker")
+    rows = []
+    for row in grid.rows:
+        r = row.registration
+        unit_link = links_to("assessment:unit-progress", r.pk)
+        cells = []
+        for unit_id, code, _ in grid.units:
+            cell = row.cells.get(unit_id)
+            if cell is None:
+                cells.append('<td class="text-body-secondary">—</td>')
+                continue
+            done = ACHIEVED_MARK if cell.achieved else ""
+            cells.append(
+                f'<td class="text-nowrap"><a href="{unit_link(unit_id)}" '
+                f'aria-label="{escape(code)}: {cell.percent_met}% met'
+                f'">{cell.percent_met}%</a>{done}</td>'
+            )
+        rows.append(
+            f'<tr><th scope="row"><a href="{tracker(r.pk)}">{escape(r.learner.full_name)}</a></th>'
+            + "".join(cells)
+            + "</tr>\n"
+        )
+    return mark_safe("".join(rows))
