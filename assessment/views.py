@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import pages
 from assessment.access import (
@@ -205,6 +205,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def decision_return_view(request: PortalRequest, pk: int) -> HttpResponse:
     """A qualified assessor returns a trainee's provisional decision with a reason (decision
     36): the decision, its evidence, and the reason form."""
