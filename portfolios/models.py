@@ -618,6 +618,16 @@ class WitnessRequest(models.Model):
     def __str__(self) -> str:
         return f"Testimony from {self.witness_name}"
 
+    @property
+    def state(self) -> str:
+        """Where the request stands, in words for the learner and assessor: "confirmed",
+        "expired" (the link no longer works) or "sent" (waiting for the witness)."""
+        if self.confirmed_at is not None:
+            return "confirmed"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "sent"
+
 
 class ClaimList(models.TextChoices):
     """Which of the claims page's lists a registration is on (one at most: a registration
