@@ -20,7 +20,22 @@ from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
 
 ONLY_THE_LEARNER = "Only the learner can add or change evidence in their portfolio."
 DECLARATION_NEEDED = "Confirm that the evidence is your own work before you add it."
-NO_FILES = "Choose at least one file."
+NO_FILES = (
+    "Choose at least one file, or, for a reflective account, write it instead: choose "
+    "“Reflective account” and write it under “Description”, or use “Write an account”."
+)
+# Evidence typed on the page rather than uploaded: a reflective account, whose text is its
+# description (as an assessor's record's is). Long enough for a few pages, no longer.
+ACCOUNT_MAX_LENGTH = 10_000
+ACCOUNT_NEEDED = "Write your account: without a file, the text is the evidence."
+ACCOUNT_TOO_LONG = (
+    "Your account is {length} characters long; the most is {limit}. Shorten it, or add it as a "
+    "document."
+)
+ONLY_AN_ACCOUNT_WITHOUT_FILES = (
+    "Evidence without a file can only be a reflective account: choose a file, or choose "
+    "“Reflective account”."
+)
 LOCKED = "An assessor has judged this evidence, so it can no longer be changed or removed."
 ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {when})."
 TWICE_IN_ONE = "{name} was chosen twice."
@@ -68,6 +83,23 @@ def method_problems(method: str) -> list[str]:
         return []
     label = dict(EvidenceMethod.choices).get(method, method)
     return [NOT_A_LEARNER_METHOD.format(method=label)]
+
+
+def typed_problems(details: EvidenceDetails, has_files: bool) -> list[str]:
+    """Evidence without a file is a reflective account written on the page: its text (the
+    description) is the evidence, so it must be there, and within the limit. Any description
+    is kept within the limit too."""
+    text = details.description.strip()
+    problems = []
+    if len(text) > ACCOUNT_MAX_LENGTH:
+        problems.append(ACCOUNT_TOO_LONG.format(length=len(text), limit=ACCOUNT_MAX_LENGTH))
+    if has_files:
+        return problems
+    if details.method != EvidenceMethod.REFLECTIVE_ACCOUNT:
+        problems.append(ONLY_AN_ACCOUNT_WITHOUT_FILES)
+    elif not text:
+        problems.append(ACCOUNT_NEEDED)
+    return problems
 
 
 def change_refusal(evidence: Evidence) -> list[str]:
@@ -152,8 +184,10 @@ def evidence_add(
     problems = method_problems(details.method)
     problems += [] if declared else [DECLARATION_NEEDED]
     problems += [BAD_NAME.format(name=name) for name in altered_names]
-    if not files:
+    if not files and details.method != EvidenceMethod.REFLECTIVE_ACCOUNT:
         problems.append(NO_FILES)
+    else:
+        problems += typed_problems(details, bool(files))
     try:
         inspected = check_files(registration, files)
     except EvidenceRejected as rejected:
@@ -161,6 +195,26 @@ def evidence_add(
     if problems:
         raise EvidenceRejected(problems)
     return evidence_store(registration, details, files, inspected, actor, action="evidence.added")
+
+
+def evidence_write(
+    *,
+    registration: Registration,
+    title: str,
+    occurred_on: datetime.date,
+    text: str,
+    declared: bool,
+    actor: User,
+) -> Evidence:
+    """Add a reflective account the learner wrote on the page, without a file: mapped, judged
+    and shown like any evidence, its text kept as its description."""
+    require_learner(registration, actor)
+    details = EvidenceDetails(title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text)
+    problems = [] if declared else [DECLARATION_NEEDED]
+    problems += typed_problems(details, has_files=False)
+    if problems:
+        raise EvidenceRejected(problems)
+    return evidence_store(registration, details, [], [], actor, action="evidence.written")
 
 
 def evidence_store(
@@ -257,6 +311,7 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     require_learner(evidence.registration, actor)
     locked = locked_for_change(evidence)
     problems = method_problems(details.method)
+    problems += typed_problems(details, locked.files.exists())
     if problems:
         raise EvidenceRejected(problems)
     before = evidence_facts(locked)

@@ -25,6 +25,11 @@ urlpatterns = [
         name="registration-withdraw",
     ),
     path("registrations/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence-new"),
+    path(
+        "registrations/<int:pk>/evidence/write/",
+        evidence_views.evidence_write_view,
+        name="evidence-write",
+    ),
     path("evidence/<int:pk>/", evidence_views.evidence_detail, name="evidence-detail"),
     path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence-edit"),
     path("evidence/<int:pk>/map/", evidence_views.evidence_map, name="evidence-map"),

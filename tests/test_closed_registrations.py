@@ -51,7 +51,13 @@ from iqa.services import (
 )
 from portal.models import Role
 from portal.refusals import Refused
-from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete, evidence_update
+from portfolios.evidence import (
+    EvidenceDetails,
+    evidence_add,
+    evidence_delete,
+    evidence_update,
+    evidence_write,
+)
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import (
     LEARNER_ANONYMISED,
@@ -157,6 +163,14 @@ WRITES: dict[str, Callable[[Side], Any]] = {
         registration=s.registration,
         details=details(),
         files=[pdf(extra=b"after it closed")],
+        declared=True,
+        actor=s.people[LEARNER],
+    ),
+    "writing a reflective account": lambda s: evidence_write(
+        registration=s.registration,
+        title="My account",
+        occurred_on=ON,
+        text="I named Ottoline in full.",
         declared=True,
         actor=s.people[LEARNER],
     ),
@@ -288,6 +302,7 @@ def test_a_plan_generated_after_the_registration_closed_leaves_it_out(world: Wor
 PAGES = [
     ("portfolios:registration-units", ADMIN),
     ("portfolios:evidence-new", LEARNER),
+    ("portfolios:evidence-write", LEARNER),
     ("portfolios:evidence-edit", LEARNER),
     ("portfolios:evidence-map", LEARNER),
     ("portfolios:evidence-remove", LEARNER),

@@ -107,6 +107,7 @@ from portal.forms import (
 from portal.models import Role, User
 from portfolios.bulk import COLUMNS
 from portfolios.forms import (
+    AccountForm,
     BulkUploadForm,
     CommentForm,
     EvidenceEditForm,
@@ -469,6 +470,20 @@ URLS: dict[str, Entry] = {
         reach=PORTFOLIO,
         forms=(EvidenceForm,),
         files=("evidence_files",),
+    ),
+    "portfolios:evidence-write": Entry(
+        get=only(LEARNER),
+        post=only(LEARNER),
+        kwargs=registration,
+        data=lambda side, user: {
+            "title": "My account of a busy shift",
+            "occurred_on": DAY,
+            "text": "I led the team through the lunchtime rush.",
+            "declaration": "on",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(AccountForm,),
     ),
     "portfolios:evidence-detail": Entry(
         get=PORTFOLIO, kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
