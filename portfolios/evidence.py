@@ -15,7 +15,13 @@ from django.utils.formats import date_format
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
-from portfolios.models import LEARNER_METHODS, Evidence, EvidenceFile, EvidenceMethod, Registration
+from portfolios.models import (
+    LEARNER_METHODS,
+    Evidence,
+    EvidenceFile,
+    EvidenceMethod,
+    Registration,
+)
 from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
 
 ONLY_THE_LEARNER = "Only the learner can add or change evidence in their portfolio."
@@ -385,3 +391,41 @@ def mapped_items(evidence: Evidence) -> dict[str, list[int]]:
     return {
         kind: sorted(row[i] for row in rows if row[i] is not None) for i, kind in enumerate(kinds)
     }
+
+
+NOT_A_RECORD = (
+    "Only your assessor's records (observations, discussions, questions) are acknowledged."
+)
+ACKNOWLEDGED_ALREADY = "You agreed this is a true record on {when}: nothing more is needed."
+
+
+def record_acknowledge(*, evidence: Evidence, actor: User) -> Evidence:
+    """The learner agrees that their assessor's record about them (an observation, professional
+    discussion or questioning) is a true record: once, with the date, in the audit log."""
+    require_learner(evidence.registration, actor)
+    with transaction.atomic():
+        lock_chain(evidence.registration.centre_id)
+        Registration.objects.lock(evidence.registration, refused=EvidenceRejected)
+        locked = (
+            Evidence.objects.select_for_update(of=("self",))
+            .select_related("registration")
+            .filter(pk=evidence.pk)
+            .first()
+        )
+        if locked is None:
+            raise EvidenceGone(GONE)
+        if not locked.is_assessor_record:
+            raise EvidenceRejected(NOT_A_RECORD)
+        if locked.acknowledged_at is not None:
+            when = date_format(timezone.localtime(locked.acknowledged_at), "j F Y")
+            raise EvidenceRejected(ACKNOWLEDGED_ALREADY.format(when=when))
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["acknowledged_at"])
+        audit_append(
+            actor=actor,
+            action="evidence.acknowledged",
+            centre_id=locked.registration.centre_id,
+            subject=f"evidence:{locked.pk}",
+            after={"acknowledged_at": locked.acknowledged_at, "title": locked.title},
+        )
+    return locked

@@ -20,6 +20,7 @@ from portfolios.evidence import (
     evidence_delete,
     evidence_update,
     evidence_write,
+    record_acknowledge,
 )
 from portfolios.forms import AccountForm, CommentForm, EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
@@ -255,3 +256,21 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
             messages.success(request, f"“{evidence.title}” is mapped to {mapped_to(evidence)}.")
             return redirect("portfolios:evidence-detail", evidence.pk)
     return render(request, "portfolios/evidence_map.html", picker_context(evidence))
+
+
+@require_POST
+@login_required
+def evidence_acknowledge(request: PortalRequest, pk: int) -> HttpResponse:
+    """The learner agrees that their assessor's record about them is a true record."""
+    evidence = evidence_for(request, pk)
+    if evidence.registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    to = reverse("portfolios:evidence-detail", args=[evidence.pk])
+    try:
+        record_acknowledge(evidence=evidence, actor=request.user)
+    except EvidenceGone as gone:
+        return gone_redirect(request, gone, evidence)
+    except EvidenceRejected as rejected:
+        return refused_redirect(request, rejected, to)
+    messages.success(request, "Thank you: your assessor can see you agreed this is a true record.")
+    return redirect(to)

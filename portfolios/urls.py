@@ -34,6 +34,11 @@ urlpatterns = [
     path("evidence/<int:pk>/edit/", evidence_views.evidence_edit, name="evidence-edit"),
     path("evidence/<int:pk>/map/", evidence_views.evidence_map, name="evidence-map"),
     path("evidence/<int:pk>/comments/", evidence_views.evidence_comment, name="evidence-comment"),
+    path(
+        "evidence/<int:pk>/acknowledge/",
+        evidence_views.evidence_acknowledge,
+        name="evidence-acknowledge",
+    ),
     path("evidence/<int:pk>/remove/", evidence_views.evidence_remove, name="evidence-remove"),
     path("evidence/files/<int:pk>/", evidence_views.evidence_file, name="evidence-file"),
     path("registrations/<int:pk>/witness/new/", witness_views.witness_ask, name="witness-ask"),

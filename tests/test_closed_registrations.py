@@ -57,6 +57,7 @@ from portfolios.evidence import (
     evidence_delete,
     evidence_update,
     evidence_write,
+    record_acknowledge,
 )
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import (
@@ -176,6 +177,9 @@ WRITES: dict[str, Callable[[Side], Any]] = {
     ),
     "editing evidence": lambda s: evidence_update(
         evidence=s.draft, details=details(), actor=s.people[LEARNER]
+    ),
+    "acknowledging an assessor's record": lambda s: record_acknowledge(
+        evidence=s.draft, actor=s.people[LEARNER]
     ),
     "removing evidence": lambda s: evidence_delete(evidence=s.draft, actor=s.people[LEARNER]),
     "mapping evidence": lambda s: mapping_propose(
@@ -306,6 +310,7 @@ PAGES = [
     ("portfolios:evidence-edit", LEARNER),
     ("portfolios:evidence-map", LEARNER),
     ("portfolios:evidence-remove", LEARNER),
+    ("portfolios:evidence-acknowledge", LEARNER),
     ("portfolios:witness-ask", LEARNER),
     ("portfolios:witness-ask", ASSESSOR),
     ("assessment:evidence-review", ASSESSOR),

@@ -514,6 +514,11 @@ URLS: dict[str, Entry] = {
         reach=PORTFOLIO,
         forms=(CommentForm,),
     ),
+    # The draft is the learner's own, so the learner's answer is a refusal in words (302);
+    # the matrix checks that nobody else gets that far.
+    "portfolios:evidence-acknowledge": Entry(
+        post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
+    ),
     "portfolios:evidence-remove": Entry(
         post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
     ),
