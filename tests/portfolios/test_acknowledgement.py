@@ -19,6 +19,8 @@ from portfolios.evidence import (
 )
 from portfolios.models import Evidence, EvidenceMethod
 from portfolios.services import registration_withdraw
+from privacy.documents import Collected, evidence
+from privacy.records import LearnerRecords
 from tests.audit import AuditWatch
 
 ON = datetime.date(2026, 10, 5)
@@ -125,3 +127,24 @@ def test_a_closed_registration_takes_no_acknowledgement_and_offers_none(
         record_acknowledge(evidence=observation, actor=learner)
     observation.refresh_from_db()
     assert observation.acknowledged_at is None
+
+
+def test_the_subject_access_export_keeps_the_account_text_and_the_acknowledgement(
+    registration, observation, learner
+):
+    record_acknowledge(evidence=observation, actor=learner)
+    account = evidence_write(
+        registration=registration,
+        title="Mine",
+        occurred_on=ON,
+        text="What <i>I</i> did.",
+        declared=True,
+        actor=learner,
+    )
+    items = {i["id"]: i for i in evidence(LearnerRecords(learner), Collected())}
+    agreed = Evidence.objects.get(pk=observation.pk).acknowledged_at
+    assert items[observation.pk]["agreed_true_by_learner_at"] == agreed is not None
+    assert items[account.pk]["description"] == "What <i>I</i> did."
+    assert (
+        items[account.pk]["agreed_true_by_learner_at"] is None and items[account.pk]["files"] == []
+    )

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from portal.audit import audit_verify
 from portfolios.forms import NO_WEB_ADDRESS
 from portfolios.models import Evidence, EvidenceMethod, WitnessRequest
+from portfolios.services import registration_withdraw
 from portfolios.witness import (
     DAILY_LIMIT,
     LINK_EXPIRED,
@@ -347,3 +348,12 @@ def test_the_requests_are_not_shown_in_another_centre(client, registration, lear
     client.force_login(outsider)
     url = reverse("portfolios:registration-detail", args=[registration.pk])
     assert client.get(url).status_code == 404
+
+
+def test_on_a_closed_registration_a_waiting_request_says_it_can_no_longer_be_confirmed(
+    client, registration, learner, centre_admin
+):
+    ask(client, registration, learner)
+    registration_withdraw(registration=registration, reason="Left.", actor=centre_admin)
+    shown = witnesses_shown(client, registration, learner)
+    assert "can no longer be confirmed" in shown and "waiting for the witness" not in shown
