@@ -186,3 +186,10 @@ def test_the_registration_page_offers_it_to_the_learner_only(
     assert url in client.get(page).content.decode()
     client.force_login(assessor)
     assert url not in client.get(page).content.decode()
+
+
+def test_an_account_s_page_shows_no_empty_list_of_files(client, registration, learner):
+    write(client, registration, learner)
+    page = client.get(reverse("portfolios:evidence-detail", args=[Evidence.objects.get().pk]))
+    text = page.content.decode()
+    assert "Handling a complaint" in text and '<h2 class="h5">Files</h2>' not in text
