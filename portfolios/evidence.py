@@ -15,12 +15,33 @@ from django.utils.formats import date_format
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
-from portfolios.models import LEARNER_METHODS, Evidence, EvidenceFile, EvidenceMethod, Registration
+from portfolios.models import (
+    LEARNER_METHODS,
+    Evidence,
+    EvidenceFile,
+    EvidenceMethod,
+    Registration,
+)
 from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
 
 ONLY_THE_LEARNER = "Only the learner can add or change evidence in their portfolio."
 DECLARATION_NEEDED = "Confirm that the evidence is your own work before you add it."
-NO_FILES = "Choose at least one file."
+NO_FILES = (
+    "Choose at least one file, or, for a reflective account, write it instead: choose "
+    "“Reflective account” and write it under “Description”, or use “Write an account”."
+)
+# Evidence typed on the page rather than uploaded: a reflective account, whose text is its
+# description (as an assessor's record's is). Long enough for a few pages, no longer.
+ACCOUNT_MAX_LENGTH = 10_000
+ACCOUNT_NEEDED = "Write your account: without a file, the text is the evidence."
+ACCOUNT_TOO_LONG = (
+    "Your account is {length} characters long; the most is {limit}. Shorten it, or add it as a "
+    "document."
+)
+ONLY_AN_ACCOUNT_WITHOUT_FILES = (
+    "Evidence without a file can only be a reflective account: choose a file, or choose "
+    "“Reflective account”."
+)
 LOCKED = "An assessor has judged this evidence, so it can no longer be changed or removed."
 ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {when})."
 TWICE_IN_ONE = "{name} was chosen twice."
@@ -68,6 +89,23 @@ def method_problems(method: str) -> list[str]:
         return []
     label = dict(EvidenceMethod.choices).get(method, method)
     return [NOT_A_LEARNER_METHOD.format(method=label)]
+
+
+def typed_problems(details: EvidenceDetails, has_files: bool) -> list[str]:
+    """Evidence without a file is a reflective account written on the page: its text (the
+    description) is the evidence, so it must be there, and within the limit. Any description
+    is kept within the limit too."""
+    text = details.description.strip()
+    problems = []
+    if len(text) > ACCOUNT_MAX_LENGTH:
+        problems.append(ACCOUNT_TOO_LONG.format(length=len(text), limit=ACCOUNT_MAX_LENGTH))
+    if has_files:
+        return problems
+    if details.method != EvidenceMethod.REFLECTIVE_ACCOUNT:
+        problems.append(ONLY_AN_ACCOUNT_WITHOUT_FILES)
+    elif not text:
+        problems.append(ACCOUNT_NEEDED)
+    return problems
 
 
 def change_refusal(evidence: Evidence) -> list[str]:
@@ -152,8 +190,10 @@ def evidence_add(
     problems = method_problems(details.method)
     problems += [] if declared else [DECLARATION_NEEDED]
     problems += [BAD_NAME.format(name=name) for name in altered_names]
-    if not files:
+    if not files and details.method != EvidenceMethod.REFLECTIVE_ACCOUNT:
         problems.append(NO_FILES)
+    else:
+        problems += typed_problems(details, bool(files))
     try:
         inspected = check_files(registration, files)
     except EvidenceRejected as rejected:
@@ -161,6 +201,26 @@ def evidence_add(
     if problems:
         raise EvidenceRejected(problems)
     return evidence_store(registration, details, files, inspected, actor, action="evidence.added")
+
+
+def evidence_write(
+    *,
+    registration: Registration,
+    title: str,
+    occurred_on: datetime.date,
+    text: str,
+    declared: bool,
+    actor: User,
+) -> Evidence:
+    """Add a reflective account the learner wrote on the page, without a file: mapped, judged
+    and shown like any evidence, its text kept as its description."""
+    require_learner(registration, actor)
+    details = EvidenceDetails(title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text)
+    problems = [] if declared else [DECLARATION_NEEDED]
+    problems += typed_problems(details, has_files=False)
+    if problems:
+        raise EvidenceRejected(problems)
+    return evidence_store(registration, details, [], [], actor, action="evidence.written")
 
 
 def evidence_store(
@@ -257,6 +317,7 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     require_learner(evidence.registration, actor)
     locked = locked_for_change(evidence)
     problems = method_problems(details.method)
+    problems += typed_problems(details, locked.files.exists())
     if problems:
         raise EvidenceRejected(problems)
     before = evidence_facts(locked)
@@ -330,3 +391,41 @@ def mapped_items(evidence: Evidence) -> dict[str, list[int]]:
     return {
         kind: sorted(row[i] for row in rows if row[i] is not None) for i, kind in enumerate(kinds)
     }
+
+
+NOT_A_RECORD = (
+    "Only your assessor's records (observations, discussions, questions) are acknowledged."
+)
+ACKNOWLEDGED_ALREADY = "You agreed this is a true record on {when}: nothing more is needed."
+
+
+def record_acknowledge(*, evidence: Evidence, actor: User) -> Evidence:
+    """The learner agrees that their assessor's record about them (an observation, professional
+    discussion or questioning) is a true record: once, with the date, in the audit log."""
+    require_learner(evidence.registration, actor)
+    with transaction.atomic():
+        lock_chain(evidence.registration.centre_id)
+        Registration.objects.lock(evidence.registration, refused=EvidenceRejected)
+        locked = (
+            Evidence.objects.select_for_update(of=("self",))
+            .select_related("registration")
+            .filter(pk=evidence.pk)
+            .first()
+        )
+        if locked is None:
+            raise EvidenceGone(GONE)
+        if not locked.is_assessor_record:
+            raise EvidenceRejected(NOT_A_RECORD)
+        if locked.acknowledged_at is not None:
+            when = date_format(timezone.localtime(locked.acknowledged_at), "j F Y")
+            raise EvidenceRejected(ACKNOWLEDGED_ALREADY.format(when=when))
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["acknowledged_at"])
+        audit_append(
+            actor=actor,
+            action="evidence.acknowledged",
+            centre_id=locked.registration.centre_id,
+            subject=f"evidence:{locked.pk}",
+            after={"acknowledged_at": locked.acknowledged_at, "title": locked.title},
+        )
+    return locked

@@ -19,8 +19,10 @@ from portfolios.evidence import (
     evidence_add,
     evidence_delete,
     evidence_update,
+    evidence_write,
+    record_acknowledge,
 )
-from portfolios.forms import CommentForm, EvidenceEditForm, EvidenceForm
+from portfolios.forms import AccountForm, CommentForm, EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
 from portfolios.models import Evidence, EvidenceFile
 
@@ -66,6 +68,38 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
             return redirect("portfolios:evidence-detail", evidence.pk)
     return render(
         request, "portfolios/evidence_form.html", {"form": form, "registration": registration}
+    )
+
+
+@login_required
+def evidence_write_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The learner writes a reflective account on the page: evidence without a file."""
+    registration = registration_for(request, pk)
+    if registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    if closed := closed_redirect(request, registration):
+        return closed
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            evidence = evidence_write(
+                registration=registration,
+                title=data["title"],
+                occurred_on=data["occurred_on"],
+                text=data["text"],
+                declared=data["declaration"],
+                actor=request.user,
+            )
+        except EvidenceRejected as rejected:
+            refused_on_form(form, rejected)
+        else:
+            messages.success(
+                request, f"“{evidence.title}” is in your portfolio. Now map it to the criteria."
+            )
+            return redirect("portfolios:evidence-detail", evidence.pk)
+    return render(
+        request, "portfolios/evidence_write.html", {"form": form, "registration": registration}
     )
 
 
@@ -222,3 +256,21 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
             messages.success(request, f"“{evidence.title}” is mapped to {mapped_to(evidence)}.")
             return redirect("portfolios:evidence-detail", evidence.pk)
     return render(request, "portfolios/evidence_map.html", picker_context(evidence))
+
+
+@require_POST
+@login_required
+def evidence_acknowledge(request: PortalRequest, pk: int) -> HttpResponse:
+    """The learner agrees that their assessor's record about them is a true record."""
+    evidence = evidence_for(request, pk)
+    if evidence.registration.learner_id != request.user.pk:
+        raise PermissionDenied(ONLY_THE_LEARNER)
+    to = reverse("portfolios:evidence-detail", args=[evidence.pk])
+    try:
+        record_acknowledge(evidence=evidence, actor=request.user)
+    except EvidenceGone as gone:
+        return gone_redirect(request, gone, evidence)
+    except EvidenceRejected as rejected:
+        return refused_redirect(request, rejected, to)
+    messages.success(request, "Thank you: your assessor can see you agreed this is a true record.")
+    return redirect(to)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portal import identity
 from portal.models import Centre, RoleKind, User
-from portfolios.evidence import method_problems
+from portfolios.evidence import ACCOUNT_MAX_LENGTH, method_problems
 from portfolios.models import (
     COMMENT_MAX_LENGTH,
     LEARNER_METHODS,
@@ -302,6 +302,25 @@ class EvidenceForm(forms.Form):
     declaration = forms.BooleanField(
         required=False,
         label="I declare that this evidence is my own work and a true record of what I did.",
+    )
+
+
+class AccountForm(forms.Form):
+    """A reflective account written on the page: the text is the evidence (no file)."""
+
+    title = forms.CharField(max_length=200, help_text="e.g. Handling a complaint at the till")
+    occurred_on = forms.DateField(label="Date of what you describe", widget=date_input())
+    text = forms.CharField(
+        label="Your account",
+        widget=forms.Textarea(attrs={"rows": 12, "maxlength": ACCOUNT_MAX_LENGTH}),
+        help_text=(
+            "In your own words: what you did, why, how it went and what you would do "
+            f"differently. At most {ACCOUNT_MAX_LENGTH:,} characters."
+        ),
+    )
+    declaration = forms.BooleanField(
+        required=False,
+        label="I declare that this account is my own work and a true record of what I did.",
     )
 
 

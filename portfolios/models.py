@@ -419,6 +419,9 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once an assessor has judged it: from then on the learner can no longer change it.
     judged_at = models.DateTimeField(null=True, blank=True)
+    # On an assessor's record (observation, discussion, questioning): when the learner agreed
+    # it is a true record (`record_acknowledge`), once.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_on", "-created_at"]
@@ -430,6 +433,13 @@ class Evidence(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.judged_at is not None
+
+    @property
+    def is_assessor_record(self) -> bool:
+        """An assessor's own record about the learner, which the learner may acknowledge."""
+        return (
+            self.method in ASSESSOR_METHODS and self.created_by_id != self.registration.learner_id
+        )
 
     @property
     def is_signed_testimony(self) -> bool:
@@ -617,6 +627,16 @@ class WitnessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Testimony from {self.witness_name}"
+
+    @property
+    def state(self) -> str:
+        """Where the request stands, in words for the learner and assessor: "confirmed",
+        "expired" (the link no longer works) or "sent" (waiting for the witness)."""
+        if self.confirmed_at is not None:
+            return "confirmed"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "sent"
 
 
 class ClaimList(models.TextChoices):

@@ -31,6 +31,7 @@ from portfolios.services import (
     registration_transfer_rules,
     transfer_plan,
 )
+from portfolios.witness import witness_requests_of
 from qualifications.describe import describe_in_full, describe_rules
 from qualifications.models import Qualification
 from qualifications.rules import evaluate, shortest_route
@@ -165,6 +166,12 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "closed": registration.closed_because,
         "missing": registration.details_missing,
         "evidence": evidence,
+        # The learner and the assessor asked for them, and follow them here.
+        "witness_requests": (
+            witness_requests_of(registration)
+            if request.user.pk in (registration.learner_id, registration.assessor_id)
+            else []
+        ),
         **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)

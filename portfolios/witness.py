@@ -124,6 +124,12 @@ def witness_request_create(
     return request
 
 
+def witness_requests_of(registration: Registration) -> list[WitnessRequest]:
+    """The registration's witness requests, newest first, for its page: each with its state
+    (`WitnessRequest.state`) and, once confirmed, the evidence it became."""
+    return list(WitnessRequest.objects.filter(registration=registration).select_related("evidence"))
+
+
 def check_limits(registration: Registration, days: int) -> None:
     now = timezone.now()
     requests = WitnessRequest.objects.filter(registration=registration)

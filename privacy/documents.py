@@ -200,6 +200,8 @@ def evidence(records: LearnerRecords, collected: Collected) -> list[dict[str, An
                 "added_by": name_of(item.created_by),
                 "added_at": item.created_at,
                 "judged_at": item.judged_at,
+                # On an assessor's record: when the learner agreed it is a true record.
+                "agreed_true_by_learner_at": item.acknowledged_at,
                 "files": [
                     {
                         "id": row.pk,

@@ -51,7 +51,14 @@ from iqa.services import (
 )
 from portal.models import Role
 from portal.refusals import Refused
-from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete, evidence_update
+from portfolios.evidence import (
+    EvidenceDetails,
+    evidence_add,
+    evidence_delete,
+    evidence_update,
+    evidence_write,
+    record_acknowledge,
+)
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import (
     LEARNER_ANONYMISED,
@@ -160,8 +167,19 @@ WRITES: dict[str, Callable[[Side], Any]] = {
         declared=True,
         actor=s.people[LEARNER],
     ),
+    "writing a reflective account": lambda s: evidence_write(
+        registration=s.registration,
+        title="My account",
+        occurred_on=ON,
+        text="I named Ottoline in full.",
+        declared=True,
+        actor=s.people[LEARNER],
+    ),
     "editing evidence": lambda s: evidence_update(
         evidence=s.draft, details=details(), actor=s.people[LEARNER]
+    ),
+    "acknowledging an assessor's record": lambda s: record_acknowledge(
+        evidence=s.draft, actor=s.people[LEARNER]
     ),
     "removing evidence": lambda s: evidence_delete(evidence=s.draft, actor=s.people[LEARNER]),
     "mapping evidence": lambda s: mapping_propose(
@@ -288,9 +306,11 @@ def test_a_plan_generated_after_the_registration_closed_leaves_it_out(world: Wor
 PAGES = [
     ("portfolios:registration-units", ADMIN),
     ("portfolios:evidence-new", LEARNER),
+    ("portfolios:evidence-write", LEARNER),
     ("portfolios:evidence-edit", LEARNER),
     ("portfolios:evidence-map", LEARNER),
     ("portfolios:evidence-remove", LEARNER),
+    ("portfolios:evidence-acknowledge", LEARNER),
     ("portfolios:witness-ask", LEARNER),
     ("portfolios:witness-ask", ASSESSOR),
     ("assessment:evidence-review", ASSESSOR),

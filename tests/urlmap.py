@@ -107,6 +107,7 @@ from portal.forms import (
 from portal.models import Role, User
 from portfolios.bulk import COLUMNS
 from portfolios.forms import (
+    AccountForm,
     BulkUploadForm,
     CommentForm,
     EvidenceEditForm,
@@ -470,6 +471,20 @@ URLS: dict[str, Entry] = {
         forms=(EvidenceForm,),
         files=("evidence_files",),
     ),
+    "portfolios:evidence-write": Entry(
+        get=only(LEARNER),
+        post=only(LEARNER),
+        kwargs=registration,
+        data=lambda side, user: {
+            "title": "My account of a busy shift",
+            "occurred_on": DAY,
+            "text": "I led the team through the lunchtime rush.",
+            "declaration": "on",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(AccountForm,),
+    ),
     "portfolios:evidence-detail": Entry(
         get=PORTFOLIO, kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
     ),
@@ -498,6 +513,11 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(CommentForm,),
+    ),
+    # The draft is the learner's own, so the learner's answer is a refusal in words (302);
+    # the matrix checks that nobody else gets that far.
+    "portfolios:evidence-acknowledge": Entry(
+        post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO
     ),
     "portfolios:evidence-remove": Entry(
         post=only(LEARNER), kwargs=pk_of("draft"), private=True, reach=PORTFOLIO

@@ -83,6 +83,7 @@ def pages_of(demo) -> dict[str, list[str]]:
             "/",
             reverse("portfolios:registration-detail", args=[noah.pk]),
             reverse("portfolios:evidence-new", args=[noah.pk]),
+            reverse("portfolios:evidence-write", args=[noah.pk]),
             reverse("portfolios:evidence-map", args=[evidence.pk]),
             reverse("portfolios:witness-ask", args=[noah.pk]),
             reverse("notification-list"),

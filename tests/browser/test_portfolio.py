@@ -97,6 +97,7 @@ def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
     page.get_by_label("What you ask them to confirm").fill("I saw Leo resolve a complaint calmly.")
     page.get_by_role("button", name="Send the request").click()
     expect(page.get_by_role("status")).to_contain_text("Wendy Witness has been sent a link")
+    expect(page.get_by_test_id("witness-requests")).to_contain_text("waiting for the witness")
 
     found = re.search(r"https?://\S+/witness/\S+/", str(mail.outbox[-1].body))
     assert found, mail.outbox[-1].body
@@ -115,7 +116,11 @@ def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
 
     log_in(page, "leo@example.org")
     page.get_by_role("link", name="SFJ Awards Level 2 Certificate in Customer Service").click()
-    expect(page.get_by_role("link", name="Witness testimony from Wendy Witness")).to_be_visible()
+    evidence = page.get_by_role("region", name="Evidence", exact=True)
+    expect(
+        evidence.get_by_role("link", name="Witness testimony from Wendy Witness")
+    ).to_be_visible()
+    expect(page.get_by_test_id("witness-requests")).to_contain_text("Confirmed")
 
 
 def test_the_upload_and_progress_pages_fit_a_phone(browser, live_server, portfolio):

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from portal.audit import audit_verify
 from portfolios.forms import NO_WEB_ADDRESS
 from portfolios.models import Evidence, EvidenceMethod, WitnessRequest
+from portfolios.services import registration_withdraw
 from portfolios.witness import (
     DAILY_LIMIT,
     LINK_EXPIRED,
@@ -294,3 +295,65 @@ def test_a_refused_confirmation_writes_nothing_to_the_audit_log(registration, le
     _fresh, fresh_token = request_testimony(registration, learner)
     witness_confirm(token=fresh_token, answer=SIGNED)
     assert audit.actions() == ["witness.requested", "witness.confirmed"]
+
+
+# -- the requests on the registration's page, with their state ----------------------------
+
+
+def witnesses_shown(client, registration, viewer) -> str:
+    client.force_login(viewer)
+    response = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    start = page.find('data-testid="witness-requests"')
+    return "" if start < 0 else page[start : page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("viewer", ["learner", "assessor"])
+def test_a_sent_request_is_shown_with_its_state_as_it_changes(
+    client, request, registration, learner, viewer
+):
+    ask(client, registration, learner, name="Wendy <b>Witness</b>")
+    person = request.getfixturevalue(viewer)
+    shown = witnesses_shown(client, registration, person)
+    assert "Sent" in shown and "waiting for the witness" in shown
+    assert "Wendy &lt;b&gt;Witness&lt;/b&gt;" in shown and "<b>Witness" not in shown
+    sent = WitnessRequest.objects.get()
+    assert f"{timezone.localtime(sent.expires_at):%-d %B %Y}" in shown
+
+    WitnessRequest.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    shown = witnesses_shown(client, registration, person)
+    assert "Expired" in shown and "Sent</span>" not in shown
+
+    WitnessRequest.objects.update(expires_at=timezone.now() + datetime.timedelta(days=1))
+    client.logout()
+    confirm(client, link_in_mail())
+    shown = witnesses_shown(client, registration, person)
+    evidence = Evidence.objects.get()
+    assert "Confirmed" in shown and "Expired" not in shown and escape(evidence.title) in shown
+    target = "assessment:evidence-review" if viewer == "assessor" else "portfolios:evidence-detail"
+    assert reverse(target, args=[evidence.pk]) in shown
+
+
+@pytest.mark.parametrize("viewer", ["iqa", "centre_admin"])
+def test_others_who_see_the_registration_do_not_see_whom_the_learner_asked(
+    client, request, registration, learner, viewer
+):
+    ask(client, registration, learner)
+    assert witnesses_shown(client, registration, request.getfixturevalue(viewer)) == ""
+
+
+def test_the_requests_are_not_shown_in_another_centre(client, registration, learner, outsider):
+    ask(client, registration, learner)
+    client.force_login(outsider)
+    url = reverse("portfolios:registration-detail", args=[registration.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_on_a_closed_registration_a_waiting_request_says_it_can_no_longer_be_confirmed(
+    client, registration, learner, centre_admin
+):
+    ask(client, registration, learner)
+    registration_withdraw(registration=registration, reason="Left.", actor=centre_admin)
+    shown = witnesses_shown(client, registration, learner)
+    assert "can no longer be confirmed" in shown and "waiting for the witness" not in shown
