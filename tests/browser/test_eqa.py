@@ -52,6 +52,8 @@ def test_an_eqa_samples_and_releases_a_held_claim_and_the_certificate_then_rende
     ada.get_by_role("link", name="Claims").click()
     ada.get_by_label(f"Mia Campbell, {SFJ}").check()
     ada.get_by_role("button", name="Claim unit certificates for the ticked learners").click()
+    expect(ada.locator("main")).to_contain_text("held")  # the confirmation says so (decision 36)
+    ada.get_by_role("button", name="Confirm: claim 1 unit certificate").click()
     expect(ada.get_by_role("status").first).to_contain_text("1 unit certificate claimed.")
     expect(ada.get_by_test_id("held")).to_contain_text("Mia Campbell")
     expect(ada.get_by_test_id("held-why")).to_contain_text("Direct Claims Status")

@@ -6,6 +6,7 @@ then the registration: PostgreSQL found the deadlock and one of the two requests
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -105,8 +106,12 @@ def staggered(sends: list[Callable[[], int]]) -> list[int]:
 
 
 def claim(browser: Browser, registration: Registration) -> Callable[[], int]:
-    fields = {"kind": "full", "registrations": str(registration.pk)}
-    return lambda: browser.post("/claims/new/", fields)
+    """The claim's confirmation (decision 36), its page read now: what races is the confirm."""
+    fields = {"kind": "full", "registrations": [str(registration.pk)]}
+    status, page = browser.post_page("/claims/new/", fields)
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert status == 200 and token is not None, page[:2000]
+    return lambda: browser.post("/claims/confirm/", {"token": token.group(1)})
 
 
 def decision(browser: Browser, evidence: Evidence, criterion: int, note: str) -> Callable[[], int]:

@@ -97,10 +97,7 @@ def test_every_certificate_is_made_after_the_worker_and_redis_die_mid_batch(
         with gunicorn(first, {**extra, "CELERY_QUEUE": queue}) as base:
             browser = Browser(base)
             browser.log_in(admin)
-            claimed = browser.post(
-                "/claims/new/",
-                {"kind": "full", "registrations": [str(r.pk) for r in registrations]},
-            )
+            claimed = browser.claim("full", [str(r.pk) for r in registrations])
             assert claimed == 302
         assert Certificate.objects.count() == LEARNERS
         os.killpg(worker.pid, signal.SIGCONT)
@@ -147,9 +144,7 @@ def test_with_redis_down_every_role_works_on_and_what_was_asked_for_is_made_when
             people[email].log_in(email)
             status, page = people[email].get("/")
             assert status == 200, page
-        claimed = people[admin].post(
-            "/claims/new/", {"kind": "full", "registrations": [str(registration.pk)]}
-        )
+        claimed = people[admin].claim("full", [str(registration.pk)])
         asked = people[iqa.email].post("/iqa/documents/", {"plan": str(plan.pk)})
         assert (claimed, asked) == (302, 302)
         status, page = people[admin].get("/claims/")

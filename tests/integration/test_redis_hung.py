@@ -79,10 +79,8 @@ def test_with_redis_hung_the_pages_answer_and_the_sweep_makes_what_was_asked_onc
         own_redis.pause()
         try:
             claimed = answered(
-                lambda: centre_admin.post(
-                    "/claims/new/",
-                    {"kind": "full", "registrations": [str(r.pk) for r in registrations]},
-                    timeout=ANSWER_WITHIN,
+                lambda: centre_admin.claim(
+                    "full", [str(r.pk) for r in registrations], timeout=ANSWER_WITHIN
                 ),
                 "the claim",
             )
