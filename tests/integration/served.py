@@ -144,7 +144,7 @@ class Browser:
         """Claim as a centre admin does (decision 36): tick, see the confirmation page, confirm
         with its one-time token. The status of the confirmation (302 when it went through), or
         of the first page if it offered nothing to confirm."""
-        fields = {"kind": kind, "registrations": registrations}
+        fields: dict[str, str | list[str]] = {"kind": kind, "registrations": registrations}
         status, page = self.post_page("/claims/new/", fields, timeout)
         token = re.search(r'name="token" value="([^"]+)"', page)
         if status != 200 or token is None:

@@ -107,7 +107,7 @@ def staggered(sends: list[Callable[[], int]]) -> list[int]:
 
 def claim(browser: Browser, registration: Registration) -> Callable[[], int]:
     """The claim's confirmation (decision 36), its page read now: what races is the confirm."""
-    fields = {"kind": "full", "registrations": [str(registration.pk)]}
+    fields: dict[str, str | list[str]] = {"kind": "full", "registrations": [str(registration.pk)]}
     status, page = browser.post_page("/claims/new/", fields)
     token = re.search(r'name="token" value="([^"]+)"', page)
     assert status == 200 and token is not None, page[:2000]
