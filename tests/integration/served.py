@@ -144,12 +144,20 @@ class Browser:
         """Claim as a centre admin does (decision 36): tick, see the confirmation page, confirm
         with its one-time token. The status of the confirmation (302 when it went through), or
         of the first page if it offered nothing to confirm."""
+        status, token = self.claim_confirmation(kind, registrations, timeout)
+        if token is None:
+            return status
+        return self.post("/claims/confirm/", {"token": token}, timeout=timeout)
+
+    def claim_confirmation(
+        self, kind: str, registrations: list[str], timeout: float = 60
+    ) -> tuple[int, str | None]:
+        """The claims page's first step: the status of the confirmation page and its one-time
+        token (None if it offered nothing to confirm)."""
         fields: dict[str, str | list[str]] = {"kind": kind, "registrations": registrations}
         status, page = self.post_page("/claims/new/", fields, timeout)
         token = re.search(r'name="token" value="([^"]+)"', page)
-        if status != 200 or token is None:
-            return status
-        return self.post("/claims/confirm/", {"token": token.group(1)}, timeout=timeout)
+        return status, token.group(1) if status == 200 and token else None
 
     def get(self, path: str) -> tuple[int, str]:
         """The status and text of a page."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from certification.models import Kind, RenderStatus
-from certification.services import certificate_claim
+from certification.services import certificate_claim, certificate_revoke
 from portal.models import RoleKind
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
@@ -79,6 +79,28 @@ def test_a_worker_renders_the_claimed_certificate(celery_worker, tmp_path):
     text = pdf_text(certificate, tmp_path)
     assert "Leo Brown" in text and certificate.number in text
     assert "SFJ Awards Level 2 Certificate in Customer Service" in text
+    assert "REVOKED" not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_makes_a_revoked_certificates_pdf_again_marked_revoked(celery_worker, tmp_path):
+    """Decision 36, through Redis and a real worker: revoking queues the render again after the
+    commit, and the PDF made then carries the mark."""
+    need(shutil.which("pdftotext"), "reading PDFs needs pdftotext (apt-get install poppler-utils)")
+    certificate = claimed_certificate()
+
+    def pending():
+        certificate.refresh_from_db()
+        return certificate.status == RenderStatus.PENDING
+
+    wait_while(pending)
+    assert certificate.status == RenderStatus.READY, certificate.render_error
+    certificate_revoke(
+        certificate=certificate, reason="Issued in error", actor=certificate.issued_by
+    )
+    wait_while(pending)
+    assert certificate.status == RenderStatus.READY, certificate.render_error
+    assert "REVOKED" in pdf_text(certificate, tmp_path)
 
 
 @pytest.fixture

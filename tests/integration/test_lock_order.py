@@ -6,7 +6,6 @@ then the registration: PostgreSQL found the deadlock and one of the two requests
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -107,11 +106,9 @@ def staggered(sends: list[Callable[[], int]]) -> list[int]:
 
 def claim(browser: Browser, registration: Registration) -> Callable[[], int]:
     """The claim's confirmation (decision 36), its page read now: what races is the confirm."""
-    fields: dict[str, str | list[str]] = {"kind": "full", "registrations": [str(registration.pk)]}
-    status, page = browser.post_page("/claims/new/", fields)
-    token = re.search(r'name="token" value="([^"]+)"', page)
-    assert status == 200 and token is not None, page[:2000]
-    return lambda: browser.post("/claims/confirm/", {"token": token.group(1)})
+    status, token = browser.claim_confirmation("full", [str(registration.pk)])
+    assert status == 200 and token is not None, status
+    return lambda: browser.post("/claims/confirm/", {"token": token})
 
 
 def decision(browser: Browser, evidence: Evidence, criterion: int, note: str) -> Callable[[], int]:
