@@ -25,7 +25,10 @@ from iqa.models import DocumentStatus, PlanItem, Risk
 from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
+    ACTIONS_NEEDED,
+    FEEDBACK_NEEDED,
     NOT_AN_IQA,
+    NOTHING_DECIDED,
     AlreadyMade,
     IqaRefused,
     Judgement,
@@ -44,10 +47,13 @@ from iqa.services import (
 from portal.http import PortalRequest, download_name, posted_id, posted_ids, private_pdf
 from portal.listing import sorted_rows_page
 from portal.models import RoleKind
-from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
+from portal.refusals import attempt, attempt_form, refused_redirect
 from portfolios.access import closed_redirect, registration_for
 from qualifications.models import Qualification
 
+# Where a refused sample's reasons are shown: under the field they are about. The decisions
+# ticked are not a form field: their reason is shown beside their list (the template's).
+SAMPLE_REFUSAL_FIELDS = {ACTIONS_NEEDED: "action_1", FEEDBACK_NEEDED: "feedback"}
 CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
 
 
@@ -141,6 +147,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     ).first()
     shown = pages.unit_under_sample(registration, unit)
     form = SampleForm(request.POST or None)
+    decisions_error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         chosen = posted_ids(request.POST.getlist("decisions"))
@@ -162,12 +169,28 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
             to = reverse("iqa:sample-detail", args=[repeat.made.pk])
             return refused_redirect(request, repeat, to)
         except IqaRefused as refused:
-            refused_on_form(form, refused)
+            decisions_error = sample_refused(form, refused)
         else:
             messages.success(request, "The sample is recorded.")
             return redirect("iqa:sample-detail", sample.pk)
-    context = {"registration": registration, "unit": unit, "form": form, "item": item, **shown}
+    context = {
+        "registration": registration,
+        "unit": unit,
+        "form": form,
+        "item": item,
+        "decisions_error": decisions_error,
+        **shown,
+    }
     return render(request, "iqa/sample_form.html", context)
+
+
+def sample_refused(form: SampleForm, refused: IqaRefused) -> str:
+    """Put each reason under its field or at the top; return the one about the decisions
+    ticked, which their list shows beside it."""
+    for message in refused.messages:
+        if message != NOTHING_DECIDED:
+            form.add_error(SAMPLE_REFUSAL_FIELDS.get(message), message)
+    return NOTHING_DECIDED if NOTHING_DECIDED in refused.messages else ""
 
 
 @login_required
