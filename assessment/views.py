@@ -280,6 +280,7 @@ def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
         ),
         success=f"You countersigned {sign_off.unit.code}: the unit is achieved.",
         to=sign_off_page(sign_off),
+        key=pages.COUNTERSIGN_KEY,
     )
 
 
@@ -293,6 +294,7 @@ def unit_unlock_view(request: PortalRequest, pk: int) -> HttpResponse:
         lambda data: unit_unlock(sign_off=sign_off, reason=data["reason"], actor=request.user),
         success=f"{sign_off.unit.code} is unlocked; it needs signing off again.",
         to=sign_off_page(sign_off),
+        key=pages.UNLOCK_KEY,
     )
 
 

@@ -103,7 +103,7 @@ class ResponseForm(forms.Form):
 
 class NotAcceptedForm(forms.Form):
     comment = forms.CharField(
-        label="What is still missing",
+        label="Not accepted? What is still missing",
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": COMMENT_NEEDED},
     )

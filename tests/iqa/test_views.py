@@ -500,7 +500,7 @@ def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs
 def test_a_sample_with_no_decision_ticked_says_so_beside_the_decisions(client, iqa, assessed):
     client.force_login(iqa)
     page = shown(client.post(sample_url(assessed), sample_post(assessed, decisions=[])))
-    assert '<div id="decisions_error" class="invalid-feedback d-block mb-2">' in page
+    assert '<div id="decisions_error" class="invalid-feedback d-block">' in page
     assert f"<strong>{NOTHING_DECIDED}</strong>" in page
     [tick, *_] = re.findall(r'<input [^>]*name="decisions"[^>]*>', page)
     assert 'aria-invalid="true" aria-describedby="decisions_error"' in tick
