@@ -30,20 +30,6 @@ class Refused(Exception):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
         super().__init__("; ".join(self.messages))
 
-    @classmethod
-    def from_form(cls, form: forms.Form) -> Refused:
-        """The form's own validation messages, as a refusal (for forms posted from a page that
-        shows them as flashed messages rather than beside the fields). A missing field's message
-        is the service's own sentence and stands alone; any other names its field."""
-        found = []
-        for name, errors in form.errors.as_data().items():
-            label = form[name].label if name in form.fields else None
-            for error in errors:
-                for message in error.messages:
-                    named = label and error.code != "required"
-                    found.append(f"{label}: {message}" if named else message)
-        return cls(found)
-
 
 def flash_refusal(request: HttpRequest, refused: Refused) -> None:
     """Put each of the refusal's messages on the next page the person sees."""

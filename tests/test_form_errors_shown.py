@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.urls import reverse
 
@@ -201,13 +202,14 @@ def misplaced(form: forms.BaseForm, page: str) -> list[str]:
     """Each of the form's messages not where it belongs, in words."""
     wrong = []
     for field, errors in form.errors.items():
-        if field == forms.forms.NON_FIELD_ERRORS:
-            shown = alert_at_top(page)
-            wrong += [f"form-level {e!r} not at the top" for e in errors if e not in shown]
+        messages = [str(e) for e in errors]
+        if field == NON_FIELD_ERRORS:
+            shown = html.unescape(alert_at_top(page))
+            wrong += [f"form-level {e!r} not at the top" for e in messages if e not in shown]
             continue
         box = f"{form[field].auto_id}_error"
         shown = html.unescape(inside(page, box))
-        wrong += [f"{field}: {e!r} not in #{box}" for e in errors if e not in shown]
+        wrong += [f"{field}: {e!r} not in #{box}" for e in messages if e not in shown]
         if not re.search(rf'aria-describedby="[^"]*\b{re.escape(box)}\b', page):
             wrong.append(f"{field}: no control names #{box} in aria-describedby")
     return wrong
