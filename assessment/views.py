@@ -185,10 +185,11 @@ def countersign(request: PortalRequest) -> HttpResponse:
     """A qualified assessor's list of trainees' provisional decisions, a page at a time, to
     countersign: the ones ticked, all of a learner's unit, or all of a trainee's."""
     require_countersigner(request)
+    none_chosen = False  # said beside the ticks, which the page draws by hand
     if request.method == "POST":
         ids = pages.to_countersign(request.POST, request.user)
         if ids is None:
-            messages.error(request, NONE_CHOSEN)
+            none_chosen = True
         elif not ids:  # countersigned meanwhile, or not theirs to countersign
             flash_refusal(request, DecisionRefused(NOTHING_TO_COUNTERSIGN))
         else:
@@ -201,6 +202,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
                 messages.success(request, f"{done} decision{plural} countersigned.")
                 return redirect(request.get_full_path())
     context = pages.countersign_context(request)
+    context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
     return render(request, "assessment/countersign.html", context)
 
 

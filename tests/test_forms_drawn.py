@@ -27,9 +27,10 @@ TEMPLATES = sorted(
 BESPOKE: dict[tuple[str, str], str] = {
     # Tables and lists of checkboxes, one a row, drawn with the row they choose.
     ("assessment/countersign.html", "decisions"): "a checkbox a row of the table of decisions "
-    "to countersign; choosing none is said in a message at the top of the page",
-    ("certification/claims.html", "registrations"): "a checkbox a learner ready to claim; "
-    "a refusal names the learner, in a message at the top of the page",
+    "to countersign; choosing none is said under the table (control_errors.html)",
+    ("certification/claims.html", "registrations"): "a checkbox a learner ready to claim, in "
+    "two paged lists; ticking none is said at the top of the page (the claim goes on to its "
+    "confirmation page, decision 36, which names each learner refused and why)",
     ("iqa/sample_form.html", "decisions"): "a checkbox a decision the IQA looked at; "
     "'none to sample' is shown beside the list (control_errors.html)",
     ("iqa/sample_form.html", "evidence"): "a checkbox a piece of evidence looked at; "

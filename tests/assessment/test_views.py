@@ -439,7 +439,11 @@ def test_nobody_but_a_qualified_assessor_countersigns_by_posting_the_id(
 def test_countersigning_with_nothing_chosen_says_so(client, assessor, trainee_decision):
     client.force_login(assessor)
     response = client.post(COUNTERSIGN, {})
-    assert response.status_code == 200 and NONE_CHOSEN in shown(response)
+    page = shown(response)
+    assert response.status_code == 200
+    # Beside the ticks (under the table), which name it.
+    assert f'<p id="error_1_decisions_error"><strong>{NONE_CHOSEN}</strong></p>' in page
+    assert 'aria-invalid="true" aria-describedby="decisions_error"' in page
     trainee_decision.refresh_from_db()
     assert trainee_decision.provisional
 
