@@ -166,18 +166,20 @@ def waits_for(assessor: User) -> Q:
         registration=OuterRef("registration_id"), assessor__isnull=False
     ).exclude(assessor=assessor)
     theirs = Q(registration__assessor=assessor)
-    units = RegistrationUnit.objects.filter(registration=OuterRef(OuterRef("registration_id")))
-    units = units.filter(
-        Q(assessor=assessor) | Q(assessor__isnull=True, registration__assessor=assessor)
-    ).values("unit_id")
+    units = (
+        RegistrationUnit.objects.filter(registration=OuterRef(OuterRef("registration_id")))
+        .filter(Q(assessor=assessor) | Q(assessor__isnull=True, registration__assessor=assessor))
+        .values("unit_id")
+    )
     mapped_to_theirs = Mapping.objects.filter(evidence=OuterRef("pk")).filter(
         Q(criterion__unit__in=units)
         | Q(range_item__unit__in=units)
         | Q(knowledge_item__unit__in=units)
     )
     unmapped = ~Exists(Mapping.objects.filter(evidence=OuterRef("pk")))
+    every_unit = theirs & ~Q(Exists(given_to_others))
     return Q(judged_at__isnull=True) & (
-        (theirs & ~Exists(given_to_others)) | Exists(mapped_to_theirs) | (theirs & unmapped)
+        every_unit | Q(Exists(mapped_to_theirs)) | (theirs & Q(unmapped))
     )
 
 

@@ -167,8 +167,8 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         m.untick = f"{KINDS[kind]}-{pk}"  # type: ignore[attr-defined]
         # Another assessor's unit: theirs to confirm or reject (a unit taken off the plan
         # since is nobody's, and shown as before).
-        unit = labels[m.pk][0]
-        m.mine = unit in mine or unit not in assessors  # type: ignore[attr-defined]
+        unit_id = labels[m.pk][0]
+        m.mine = unit_id in mine or unit_id not in assessors  # type: ignore[attr-defined]
     closed = registration.closed_because
     if posted is not None:
         chosen = {

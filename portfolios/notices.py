@@ -117,7 +117,7 @@ def unit_allocation_changed(
         ):
             if person is not None:
                 notices.append(notice(person, key, text.format(**facts), where, registration))
-    name = User.objects.filter(pk=now).values_list("full_name", flat=True).first()
+    name = None if now is None else User.objects.get(pk=now).full_name
     told = UNIT_TOLD.format(unit=planned.unit, assessor=name or "not allocated yet")
     learner = registration.learner_id
     notices.append(notice(learner, key, told, unit_page, registration, RoleKind.LEARNER))
