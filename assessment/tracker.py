@@ -92,6 +92,7 @@ class TrackedUnit:
     mandatory: bool
     state: str  # a UnitState
     cells: list[Cell]
+    assessor: str = ""  # the unit's own assessor's name, if it has one (decision 39)
 
     @property
     def met(self) -> int:
@@ -106,7 +107,13 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
     """Each planned unit of the registration with its items' states, its own state and how much
     of it is met: four queries (the plan, the current decisions, the mappings not rejected and
     the sign-offs in force), plus the catalogue's rows once a revision."""
-    plan = dict(registration.planned_units.values_list("unit_id", "mandatory"))
+    plan: dict[int, bool] = {}
+    own: dict[int, str] = {}
+    for unit_id, mandatory, name in registration.planned_units.values_list(
+        "unit_id", "mandatory", "assessor__full_name"
+    ):
+        plan[unit_id] = mandatory
+        own[unit_id] = name or ""
     units = units_rows(registration.qualification, plan)
     target = ("criterion_id", "range_item_id", "knowledge_item_id")
     decided: dict[Key, Decided] = {
@@ -143,7 +150,7 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             state = UnitState.IN_PROGRESS
         else:
             state = UnitState.NOT_STARTED
-        tracked.append(TrackedUnit(unit, plan[unit.pk], state, cells))
+        tracked.append(TrackedUnit(unit, plan[unit.pk], state, cells, own[unit.pk]))
     return tracked
 
 
@@ -167,6 +174,8 @@ def tracker_rows(registration: Registration, tracked: list[TrackedUnit]) -> Safe
     for t in tracked:
         u = t.unit
         mandatory = ' <span class="badge text-bg-secondary">mandatory</span>' if t.mandatory else ""
+        if t.assessor:
+            mandatory += f'<div class="small">Assessed by {escape(t.assessor)}</div>'
         rows.append(
             f'<tr data-unit="{escape(u.code)}"><td><a href="{unit_link(u.pk)}">{escape(u.code)}'
             f'</a>{mandatory}<div class="small">{escape(u.title)}</div></td>'
