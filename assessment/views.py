@@ -327,8 +327,12 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     registration = registration_for(request, pk)
     # unit__pk, not unit_id: Django's check that a number fits the column runs for a lookup
     # on the related model's key, and SQLite raises OverflowError (a 500) for one that does not.
-    if not registration.planned_units.filter(unit__pk=unit_pk).exists():
+    # Its own assessor's name read with it (decision 39): the same one query.
+    planned = registration.planned_units.filter(unit__pk=unit_pk)
+    found = list(planned.values_list("assessor__full_name", flat=True)[:1])
+    if not found:
         raise Http404("No such unit in this registration's plan.")
+    default = registration.assessor.full_name if registration.assessor else ""
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
     context = {
@@ -337,6 +341,7 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "outcomes": criteria_rows(registration, progress.outcomes),
         "other_items": progress.other_items,
         "other_rows": other_rows(registration, progress.other_items),
+        "unit_assessor": found[0] or default,
     }
     return render(request, "assessment/unit_progress.html", context)
 

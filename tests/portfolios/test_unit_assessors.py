@@ -207,6 +207,8 @@ def test_the_admin_gives_a_unit_its_assessor_on_the_people_page(
     assert own_assessor(registration, unit) == second
     detail = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
     assert "assessed by Nadia Second" in detail.content.decode()
+    unit_page = reverse("assessment:unit-progress", args=[registration.pk, unit.pk])
+    assert "assessor Nadia Second" in client.get(unit_page).content.decode()
     tracker = client.get(reverse("assessment:tracker", args=[registration.pk]))
     assert "Assessed by Nadia Second" in tracker.content.decode()
     person = client.get(reverse("person-detail", args=[second.pk])).content.decode()
