@@ -353,10 +353,6 @@ class Registration(models.Model):
         plan = self.planned_units.order_by().values_list("unit_id", "assessor_id")
         return {unit_id: own or self.assessor_id for unit_id, own in plan}
 
-    def assessed_units(self, user: User) -> set[int]:
-        """The planned units `user` assesses (those they decide, map and sign off)."""
-        return {unit for unit, who in self.unit_assessors().items() if who == user.pk}
-
     def is_assessed_by(self, user: User) -> bool:
         """Whether `user` is one of the learner's assessors here: the registration's, or a
         unit's (`assessing`)."""
@@ -389,7 +385,8 @@ class RegistrationUnit(models.Model):
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     mandatory = models.BooleanField(default=False)
-    # The unit's own assessor; None: the registration's assessor assesses it (`assessor_of`).
+    # The unit's own assessor; None: the registration's assessor assesses it
+    # (`Registration.unit_assessors`).
     assessor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="units_assessed"
     )
