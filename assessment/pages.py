@@ -30,7 +30,7 @@ from portal.lookups import one_of
 from portal.models import AuditEntry, Role, RoleKind, User
 from portal.refusals import form_sent_back
 from portfolios.access import can_administer
-from portfolios.mapping import Targets, plan_unit_ids
+from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
     EvidenceMethod,
@@ -139,9 +139,12 @@ def mapped_labels(
     return found
 
 
-def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, object]:
-    """The review page: the evidence, its files, its mapping and the full item picker."""
+def review_context(evidence: Evidence, posted: Targets | None, user: User) -> dict[str, object]:
+    """The review page: the evidence, its files, its mapping and the full item picker, in which
+    the units another assessor assesses are shown but cannot be decided (decision 39)."""
     registration = evidence.registration
+    assessors = registration.unit_assessors()
+    mine = {unit for unit, who in assessors.items() if who == user.pk}
     # The mappings alone: their items' labels come from the catalogue's rows the picker reads
     # (kept per revision), not from six tables joined, which PostgreSQL took longer to plan
     # than to run.
@@ -150,7 +153,7 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
             "criterion", "range_item", "knowledge_item", "evidence", "status", "feedback"
         )
     )
-    rows = units_rows(registration.qualification, plan_unit_ids(evidence))
+    rows = units_rows(registration.qualification, list(assessors))
     labels = mapped_labels(mappings, rows)
     states = current_decisions(registration)
     review = links_to("assessment:mapping-review")
@@ -163,6 +166,10 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
         m.label = labels[m.pk][1]  # type: ignore[attr-defined]
         m.review_url = review(m.pk)  # type: ignore[attr-defined]
         m.untick = f"{KINDS[kind]}-{pk}"  # type: ignore[attr-defined]
+        # Another assessor's unit: theirs to confirm or reject (a unit taken off the plan
+        # since is nobody's, and shown as before).
+        unit_id = labels[m.pk][0]
+        m.mine = unit_id in mine or unit_id not in assessors  # type: ignore[attr-defined]
     closed = registration.closed_because
     if posted is not None:
         chosen = {
@@ -176,11 +183,14 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
         chosen = {"criteria": set(), "range_items": set(), "knowledge_items": set()}
         for m in mappings:
             kind, pk = kind_of(m)
-            if m.status != MappingStatus.REJECTED and pk not in states[kind] and not closed:
+            undecided = pk not in states[kind] and m.mine  # type: ignore[attr-defined]
+            if m.status != MappingStatus.REJECTED and undecided and not closed:
                 chosen[kind].add(pk)
     units = draw(picker_units(rows), chosen, states)
+    for unit in units:
+        unit.elsewhere = unit.pk not in mine
     files = list(evidence.files.all())
-    mapped_units = {labels[m.pk][0] for m in mappings}
+    mapped_units = {labels[m.pk][0] for m in mappings} & mine
     return {
         "evidence": evidence,
         "closed": closed,
@@ -458,7 +468,8 @@ def sign_off_context(
         "sign_off": in_force,
         "unlocked": [s for s in sign_offs if s.unlocked_at is not None],
         "missing": unit_missing(registration, unit.pk) if in_force is None else [],
-        "is_assessor": registration.assessor_id == user.pk,
+        # The unit's assessor: its own, else the registration's (decision 39).
+        "is_assessor": registration.unit_assessors().get(unit.pk) == user.pk,
         "is_learner": registration.learner_id == user.pk,
         "closed": registration.closed_because,
         "can_unlock": can_administer(request, registration),
@@ -517,7 +528,7 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     every registration of the caseload (`caseload_ids`). (The home page adds the evidence
     waiting and the decisions to countersign, which its to-do list reads too.)"""
     today = datetime.date.today()
-    registrations = Registration.objects.filter(assessor=request.user, centre=role.centre)
+    registrations = Registration.objects.assessed_by(request.user).filter(centre=role.centre)
     qualifications = sorted(
         set(registrations.values_list("qualification_id", "qualification__title")),
         key=lambda q: q[1],

@@ -37,6 +37,7 @@ ACTION_WORDS: dict[str, str] = {
     "invitation.resent": "Invitation sent again",
     "invitation.withdrawn": "Invitation withdrawn",
     "registration.staff_changed": "Assessor or IQA changed",
+    "registration.unit_assessor_changed": "A unit's assessor changed",
     "registration.withdrawn": "Registration withdrawn",
     "person.deactivated": "Access to the centre ended (a leaver)",
     "person.reactivated": "Access to the centre given back",

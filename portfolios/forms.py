@@ -15,6 +15,7 @@ from portfolios.models import (
     EvidenceMethod,
     Funding,
     Registration,
+    RegistrationUnit,
 )
 from portfolios.services import LearnerIdentity
 from qualifications.lifecycle import closed_status
@@ -396,6 +397,44 @@ class RegistrationStaffForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, kind in (("assessor", RoleKind.ASSESSOR), ("iqa", RoleKind.IQA)):
             self.fields[name].queryset = people(centre, kind)  # type: ignore[attr-defined]
+
+
+class UnitAssessorForm(forms.Form):
+    """Who assesses one unit of the learner's plan: one of the centre's assessors, or (empty)
+    the registration's assessor. The choices are read once for all the page's units
+    (`people_choices`): a model choice field reads its list again for each form."""
+
+    assessor = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(
+        self,
+        *args: Any,
+        planned: RegistrationUnit,
+        choices: list[tuple[int, str]],
+        default: str,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", f"unit-{planned.unit_id}-%s")
+        kwargs.setdefault("initial", {"assessor": planned.assessor_id})
+        super().__init__(*args, **kwargs)
+        self.planned = planned
+        field = self.fields["assessor"]
+        field.label = f"{planned.unit.code} {planned.unit.title}"
+        field.choices = [("", default), *choices]  # type: ignore[attr-defined]
+        field.error_messages["invalid_choice"] = NOT_AN_ASSESSOR_HERE
+
+
+# What the field says when the choice is not one of the centre's active assessors.
+NOT_AN_ASSESSOR_HERE = "Choose one of the centre's assessors, or the registration's assessor."
+
+
+def people_choices(centre: Centre, kind: RoleKind) -> list[tuple[int, str]]:
+    """The centre's active people in a role, as a select's choices, by name."""
+    found = people(centre, kind).order_by("full_name", "pk")
+    return [
+        (pk, f"{name} ({email})")
+        for pk, name, email in found.values_list("pk", "full_name", "email")
+    ]
 
 
 class WithdrawForm(forms.Form):

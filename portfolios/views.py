@@ -143,9 +143,13 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     rules = registration.rules
-    planned = list(registration.planned_units.select_related("unit"))
+    planned = list(registration.planned_units.select_related("unit", "assessor"))
     codes = [p.unit.code for p in planned]
-    is_assessor = registration.assessor_id == request.user.pk
+    # One of the learner's assessors: the registration's, or a unit's (decision 39).
+    user = request.user
+    is_assessor = registration.assessor_id == user.pk or any(
+        p.assessor_id == user.pk for p in planned
+    )
     evidence = list(registration.evidence.all())
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
@@ -169,7 +173,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         # The learner and the assessor asked for them, and follow them here.
         "witness_requests": (
             witness_requests_of(registration)
-            if request.user.pk in (registration.learner_id, registration.assessor_id)
+            if is_assessor or request.user.pk == registration.learner_id
             else []
         ),
         **rules_standing(registration),

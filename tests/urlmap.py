@@ -117,6 +117,7 @@ from portfolios.forms import (
     RegistrationForm,
     RegistrationStaffForm,
     RulesTransferForm,
+    UnitAssessorForm,
     UnitChoiceForm,
     WithdrawForm,
     WitnessAskForm,
@@ -428,6 +429,16 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(RegistrationStaffForm,),
+    ),
+    # ... or gives one unit its own assessor (the trainee; decision 39).
+    "portfolios:registration-unit-assessor": Entry(
+        get=None,
+        post=only(ADMIN),
+        kwargs=registration_unit,
+        data=lambda side, user: {"assessor": side.people[TRAINEE].pk},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(UnitAssessorForm,),
     ),
     "portfolios:registration-withdraw": Entry(
         get=only(ADMIN),

@@ -15,7 +15,7 @@ from home.demo import DEMO_PASSWORD, PEOPLE
 from home.todo import todo_for
 from portal.celery import app as celery_app
 from portal.models import Centre, Invitation, Role, RoleKind, User
-from portfolios.models import Evidence, Registration
+from portfolios.models import Evidence, Registration, RegistrationUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,11 @@ def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db
         "CCA010-02",
     ]
     assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}
+    # Zara's customer service unit has an assessor of its own, the trainee (decision 39).
+    given = RegistrationUnit.objects.filter(assessor__isnull=False).values_list(
+        "registration__learner__email", "unit__code", "assessor__email"
+    )
+    assert list(given) == [("zara@riverside.test", "D/506/2119", "trainee@riverside.test")]
 
 
 def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client):
