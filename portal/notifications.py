@@ -83,7 +83,8 @@ def notify(notices: Iterable[Notice]) -> list[Notification]:
         if pair not in made_before
         and (notice.recipient_id, notice.centre_id, notice.role_kind) in held
     ]
-    people = User.objects.in_bulk({n.recipient_id for n in fresh})
+    # Of everyone wanted, not only the fresh: a query however many were told before.
+    people = User.objects.in_bulk({person for person, _ in wanted})
     now = timezone.now()
     made = Notification.objects.bulk_create(
         Notification(
