@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.models import NotificationKind, RoleKind, User
-from portal.notifications import Notice, notify
+from portal.notifications import Notice, notifications_done, notify
 from portfolios.models import Evidence, Mapping, Registration
 
 
@@ -71,8 +71,10 @@ def unit_signed_off(sign_off: UnitSignOff) -> None:
 
 
 def unit_countersigned(sign_off: UnitSignOff) -> None:
-    """The assessor who signed the unit off: the learner countersigned, the unit is achieved."""
+    """The assessor who signed the unit off: the learner countersigned, the unit is achieved.
+    The learner's own notice asking them to countersign it is done with: marked read."""
     registration = sign_off.registration
+    notifications_done(person_id=registration.learner_id, keys=[f"sign_off:{sign_off.pk}"])
     text = (
         f"{registration.learner.full_name} countersigned {str(sign_off.unit).strip()}: "
         "the unit is achieved."

@@ -191,6 +191,15 @@ def notifications_mark_read(*, person: User, pk: int | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
+def notifications_done(*, person_id: int, keys: Iterable[str]) -> int:
+    """Mark read the person's notifications of these events, whose next step they have just
+    taken (a unit countersigned): a notice asking for what is done no longer waits unread.
+    Called by the service that took the step, in its transaction. How many changed."""
+    return Notification.objects.filter(
+        recipient_id=person_id, key__in=list(keys), read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 SAME_CHOICE = "That is already how you get e-mail: nothing changed."
 
 

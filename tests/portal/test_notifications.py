@@ -21,7 +21,7 @@ from assessment.services import DecisionRefused, mapping_review
 from certification.models import Certificate, RenderStatus
 from certification.rendering import certificate_render
 from iqa import notices as iqa_notices
-from iqa.services import IqaRefused, action_respond
+from iqa.services import IqaRefused, action_not_accept, action_respond
 from portal.models import (
     AuditEntry,
     Notification,
@@ -151,6 +151,30 @@ def test_an_answered_action_tells_the_iqa_once(world):
     assert Notification.objects.filter(kind=K.ACTION_ANSWERED).count() == 1
 
 
+def test_an_answer_not_accepted_tells_the_assessor_why_once_each_time(world):
+    side = world.ours
+    assessor, iqa = side.people[ASSESSOR], side.people[IQA]
+    action_respond(action=side.action, response="Asked: it was logged.", actor=assessor)
+    action_not_accept(action=side.action, comment="Which log? Name it.", actor=iqa)
+    expected = told(world, iqa=Counter({K.ACTION_ANSWERED: 1}))
+    expected["ours assessor"] += Counter({K.ACTION_NOT_ACCEPTED: 1})
+    assert everyone(world) == expected
+    [notice] = Notification.objects.filter(kind=K.ACTION_NOT_ACCEPTED)
+    assert "Which log? Name it." in notice.text and side.action.text in notice.text
+    assert (notice.recipient, notice.link, notice.role_kind) == (
+        assessor,
+        reverse("iqa:sample-detail", args=[side.sample.pk]),
+        RoleKind.ASSESSOR,
+    )
+    with transaction.atomic():  # the same event told again: nothing new
+        iqa_notices.action_not_accepted(type(side.action).objects.get(pk=side.action.pk))
+    assert Notification.objects.filter(kind=K.ACTION_NOT_ACCEPTED).count() == 1
+    # Answered and sent back again: a second event, told too.
+    action_respond(action=side.action, response="The call log of 3 March.", actor=assessor)
+    action_not_accept(action=side.action, comment="Still not named.", actor=iqa)
+    assert Notification.objects.filter(kind=K.ACTION_NOT_ACCEPTED, recipient=assessor).count() == 2
+
+
 def test_a_rendered_certificate_tells_the_learner_and_the_admin_who_claimed_once(world):
     certificate = world.ours.certificate
     Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.PENDING)
@@ -277,7 +301,8 @@ def test_the_inbox_shows_the_person_their_own_newest_first_with_the_unread_count
     assert [n.created_at for n in mine] == sorted((n.created_at for n in mine), reverse=True)
     # Newest first: the page's "Open" forms in the order of the notifications, newest first.
     opens = [page.index(f"/notifications/{n.pk}/") for n in mine]
-    assert opens == sorted(opens) and "3 notifications are unread." in page
+    # The unit signed off was countersigned, which marked its notice read: two of three unread.
+    assert opens == sorted(opens) and "2 notifications are unread." in page
     assert 'data-testid="notifications-link">Notifications <span class="badge' in page
     assert page.count('data-testid="notification"') == 3
     # Nobody else's: not the assessor's, not the other centre's learner's.
