@@ -119,6 +119,7 @@ def open_url(notification: Notification) -> str:
 
 
 SUBJECT_ONE = "{kind}: {text}"
+SUBJECT_TEXT = 60  # characters of the notice a subject quotes, about; the body has it all
 SUBJECT_DIGEST = "What happened in the Qualifications Portal: {count} new"
 SIGNATURE = (
     "You chose: {choice}. Change it, or see everything, at {settings}\n\nQualifications Portal"
@@ -129,7 +130,7 @@ def message(person: User, notifications: Sequence[Notification]) -> EmailMessage
     """One e-mail to the person: a notification on its own, or a day's in a digest."""
     if len(notifications) == 1:
         [only] = notifications
-        subject = SUBJECT_ONE.format(kind=only.get_kind_display(), text=only.text)
+        subject = SUBJECT_ONE.format(kind=only.get_kind_display(), text=opening(only.text))
     else:
         subject = SUBJECT_DIGEST.format(count=len(notifications))
     lines = [f"Hello {person.get_short_name()},", ""]
@@ -141,6 +142,16 @@ def message(person: User, notifications: Sequence[Notification]) -> EmailMessage
     return EmailMessage(
         subject=" ".join(subject.split())[:200], body="\n".join(lines), to=[person.email]
     )
+
+
+def opening(text: str, limit: int = SUBJECT_TEXT) -> str:
+    """The start of a notice for a subject line: whole words up to about `limit` characters,
+    with "…" when there is more."""
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit + 1].rsplit(" ", 1)[0] if " " in words[:limit] else words[:limit]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 def digests_send() -> int:

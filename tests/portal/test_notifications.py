@@ -12,6 +12,7 @@ from unittest.mock import patch
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -275,6 +276,37 @@ def test_a_daily_digest_sends_one_e_mail_with_what_is_new_and_only_once(
         assert digests_send() == 0  # beat again, a retried task: nothing twice
     assert len(mail.outbox) == 1
     assert not Notification.objects.filter(recipient=none, emailed_at__isnull=False).exists()
+
+
+def test_send_digests_sends_the_daily_digest_now_and_says_to_how_many(
+    world, capsys, django_capture_on_commit_callbacks
+):
+    """What beat does at DIGEST_HOUR, for ./run.sh, which starts no beat."""
+    daily = choose(world.ours.people[LEARNER], NotificationEmail.DAILY)
+    notify([notice_for(daily)])
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_digests")
+    assert capsys.readouterr().out == "Daily digests sent to 1 person.\n"
+    [digest] = mail.outbox
+    assert digest.to == [daily.email] and "Something for" in digest.body
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_digests")
+    assert capsys.readouterr().out == "Daily digests sent to 0 people.\n"
+    assert len(mail.outbox) == 1
+
+
+def test_an_e_mails_subject_is_the_kind_and_the_notices_opening_words(
+    world, django_capture_on_commit_callbacks
+):
+    learner = fresh(world.ours.people[LEARNER])
+    long = Notice(**{**vars(notice_for(learner)), "text": "Your assessor " + "wrote a lot " * 20})
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([long])
+    [message] = mail.outbox
+    # Whole words up to 60 characters of the notice ("lot" would make 61), then "…".
+    opening = "Your assessor wrote a lot wrote a lot wrote a lot wrote a"
+    assert message.subject == f"Unit signed off: {opening}…"
+    assert "wrote a lot " * 20 in message.body  # the whole notice is in the body
 
 
 def test_nobody_who_wants_e_mail_for_each_or_none_gets_a_digest(
