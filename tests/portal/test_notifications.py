@@ -343,6 +343,13 @@ def test_the_inbox_shows_the_person_their_own_newest_first_with_the_unread_count
     assert not [n.pk for n in others if f"/notifications/{n.pk}/" in page]
 
 
+def test_each_open_button_names_its_kind_as_written_for_a_screen_reader(world):
+    page = client_of(world.ours.people[ASSESSOR]).get(reverse("notification-list"))
+    text = page.content.decode()
+    assert 'Open<span class="visually-hidden">: IQA action raised, ' in text
+    assert "iqa action raised" not in text
+
+
 def test_the_inbox_is_paged(world):
     learner = world.ours.people[LEARNER]
     notify([notice_for(learner, f"test:{i}") for i in range(30)])
