@@ -212,6 +212,16 @@ def centre_admin_todo(role: Role) -> list[Todo]:
     if unit:
         todo.append(Todo(f"{plural(unit, 'learner', 'learners')} can have a unit "
                          "certificate", claims))  # fmt: skip
+    left = Registration.objects.filter(centre=role.centre).with_staff_left().count()
+    if left:
+        todo.append(
+            Todo(
+                f"{plural(left, 'registration has', 'registrations have')} an assessor or IQA "
+                "who has left",
+                reverse("portfolios:registration-list") + "?staff=left",
+                True,
+            )
+        )
     failed = Certificate.objects.filter(
         registration__centre=role.centre, status=RenderStatus.FAILED
     ).order_by("pk")

@@ -4,6 +4,8 @@ sending an invitation again are the invitations' pages (`invitation_views`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from portal.access import person_for
 from portal.forms import DeactivateForm
 from portal.http import PortalRequest
-from portal.models import Departure, Role
+from portal.models import Centre, Departure, Role, User
 from portal.refusals import attempt, attempt_form
 from portal.services import person_deactivate, person_reactivate
 
@@ -22,19 +24,34 @@ from portal.services import person_deactivate, person_reactivate
 @login_required
 def person_detail(request: PortalRequest, pk: int) -> HttpResponse:
     centre, person = person_for(request, pk)
+    departure = Departure.objects.current().filter(centre=centre, user=person).first()
     # Registrations are the app above's; reached by their reverse relations, not imported.
     context = {
         "centre": centre,
         "person": person,
         "roles": Role.objects.filter(user=person, centre=centre).order_by("kind"),
-        "departure": Departure.objects.current().filter(centre=centre, user=person).first(),
+        "departure": departure,
         "learning": person.registrations.filter(centre=centre).select_related("qualification"),
         "assessing": person.caseload.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
         "assuring": person.quality_assured.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
+        "left_behind": left_behind(person, centre) if departure else [],
         "is_self": person.pk == request.user.pk,
         "form": DeactivateForm(),
     }
     return render(request, "portal/person_detail.html", context)
+
+
+def left_behind(person: User, centre: Centre) -> list[tuple[str, Any]]:
+    """The open registrations at the centre that still name a leaver as assessor or IQA, for
+    the admin to give to someone else: as ("Assessor" or "IQA", registration)."""
+    named = []
+    for role, registrations in (
+        ("Assessor", person.caseload),  # type: ignore[attr-defined]
+        ("IQA", person.quality_assured),  # type: ignore[attr-defined]
+    ):
+        mine = registrations.filter(centre=centre).open().select_related("learner", "qualification")
+        named += [(role, r) for r in mine.order_by("learner__full_name", "pk")]
+    return named
 
 
 @require_POST
