@@ -93,7 +93,8 @@ def unit_countersigned(sign_off: UnitSignOff) -> None:
 
 def decision_returned(decision: Decision, actor: User) -> None:
     """The trainee: a qualified assessor returned their provisional decision, and why; the
-    link opens the item's page, where they see it and may decide again."""
+    link opens the review page of the evidence it was made with, where they see it and decide
+    again (the item's history page if it was made with none)."""
     registration = decision.registration
     text = (
         f"{actor.full_name} returned your decision on {decision.target} for "
@@ -104,11 +105,19 @@ def decision_returned(decision: Decision, actor: User) -> None:
         kind=NotificationKind.DECISION_RETURNED,
         key=f"decision:{decision.pk}:returned",
         text=text,
-        link=item_page(decision),
+        link=decide_again_page(decision),
         centre_id=registration.centre_id,
         role_kind=RoleKind.ASSESSOR,
     )
     notify([notice])
+
+
+def decide_again_page(decision: Decision) -> str:
+    """Where a returned decision is decided again: the review page of its first evidence."""
+    first = decision.evidence.order_by("pk").values_list("pk", flat=True).first()
+    if first is None:
+        return item_page(decision)
+    return reverse("assessment:evidence-review", args=[first])
 
 
 def item_page(decision: Decision) -> str:
