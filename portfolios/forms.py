@@ -34,7 +34,8 @@ def people(centre: Centre, kind: RoleKind) -> Any:
 
 
 class PersonChoice(forms.ModelChoiceField):
-    left: frozenset[int] = frozenset()  # people offered only because the registration still names them
+    # People offered only because the registration still names them, though they have left.
+    left: frozenset[int] = frozenset()
 
     def label_from_instance(self, obj: Any) -> str:
         gone = ", has left the centre" if obj.pk in self.left else ""
@@ -413,7 +414,7 @@ class RegistrationStaffForm(forms.Form):
         stays, as docs/people.md says)."""
         field = self.fields[name]
         assert isinstance(field, PersonChoice)
-        if field.queryset.filter(pk=named).exists():
+        if people(centre, kind).filter(pk=named).exists():
             return
         offered = people(centre, kind).values("pk")
         field.queryset = User.objects.filter(Q(pk__in=offered) | Q(pk=named))

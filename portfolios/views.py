@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from portal.http import PortalRequest, search_text, token_links
 from portal.links import links_to
-from portal.models import RoleKind
 from portal.listing import sorted_page
+from portal.models import RoleKind
 from portal.refusals import refused_on_form
 from portal.services import InvitationRefused
 from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for

@@ -12,8 +12,8 @@ from assessment.models import Decision
 from certification.models import Certificate
 from certification.readiness import readiness_of_many
 from home.demo import DEMO_PASSWORD, PEOPLE
-from iqa.models import Action, ActionStatus
 from home.todo import todo_for
+from iqa.models import Action, ActionStatus
 from portal.celery import app as celery_app
 from portal.models import Centre, Invitation, Role, RoleKind, User
 from portfolios.models import Evidence, Registration
