@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.template.defaultfilters import truncatewords
 from django.utils import timezone
@@ -72,7 +72,7 @@ def kind_of(mapping: Mapping) -> tuple[str, int]:
     return "knowledge_items", mapping.knowledge_item_id or 0
 
 
-def item_label(m: Mapping) -> SafeString:
+def item_label(m: Mapping | Decision) -> SafeString:
     """The item a mapping or decision is for, as assessment/partials/item_label.html draws it."""
     if m.criterion:
         c = m.criterion
@@ -170,6 +170,9 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         # since is nobody's, and shown as before).
         unit_id = labels[m.pk][0]
         m.mine = unit_id in mine or unit_id not in assessors  # type: ignore[attr-defined]
+    returned = returned_on(evidence)
+    for m in mappings:
+        m.returned = returned.said.get(kind_of(m), "")  # type: ignore[attr-defined]
     closed = registration.closed_because
     if posted is not None:
         chosen = {
@@ -186,6 +189,9 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
             undecided = pk not in states[kind] and m.mine  # type: ignore[attr-defined]
             if m.status != MappingStatus.REJECTED and undecided and not closed:
                 chosen[kind].add(pk)
+        for kind, pk in returned.said if not closed else ():  # to be decided again, here
+            if pk not in states[kind]:
+                chosen[kind].add(pk)
     units = draw(picker_units(rows), chosen, states)
     for unit in units:
         unit.elsewhere = unit.pk not in mine
@@ -197,10 +203,53 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         "open_units": (mapped_units or {units[0].pk}) if units else set(),
         "units": units,
         "mappings": mappings,
+        "returned": returned.listed,
         "chosen": chosen,
         "states": states,
         "files": [(f, inline_kind(f.content_type)) for f in files],
     }
+
+
+# A decision's kind of item, as the picker names it.
+PICKER_KIND = {
+    "criterion": "criteria",
+    "range_item": "range_items",
+    "knowledge_item": "knowledge_items",
+}
+RETURNED_BY = "Returned by {by}: {reason}"
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The decisions made with an evidence item that a qualified assessor returned to the
+    trainee and nobody has decided again (decision 36): what to say of each item (by the
+    picker's kind and the item's id), and each item's label with it, for the review page."""
+
+    said: dict[tuple[str, int], str]
+    listed: list[tuple[SafeString, str]]
+
+
+def returned_on(evidence: Evidence) -> Returned:
+    """One query: on most evidence there are none."""
+    decisions = (
+        Decision.objects.filter(
+            registration=evidence.registration_id, evidence=evidence, returned_at__isnull=False
+        )
+        .exclude(decided_again())
+        .select_related(
+            "returned_by", "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        )
+        .order_by("returned_at", "pk")
+    )
+    said: dict[tuple[str, int], str] = {}
+    listed: list[tuple[SafeString, str]] = []
+    for d in decisions:
+        kind = next(k for k in Decision.KINDS if getattr(d, f"{k}_id"))
+        by = d.returned_by.full_name if d.returned_by else ""
+        words = RETURNED_BY.format(by=by, reason=d.return_reason)
+        said[PICKER_KIND[kind], getattr(d, f"{kind}_id")] = words
+        listed.append((item_label(d), words))
+    return Returned(said, listed)
 
 
 def inline_kind(content_type: str) -> str:
@@ -233,22 +282,35 @@ def countersigners_decisions(user: User) -> QuerySet[Decision]:
     return Decision.objects.filter(registration__centre__in=centres)
 
 
+def decided_again() -> Exists:
+    """A later decision on the same item of the same registration."""
+    return Exists(
+        Decision.objects.filter(
+            Q(criterion=OuterRef("criterion"))
+            | Q(range_item=OuterRef("range_item"))
+            | Q(knowledge_item=OuterRef("knowledge_item")),
+            registration=OuterRef("registration"),
+            pk__gt=OuterRef("pk"),
+        )
+    )
+
+
 def returned_to(user: User) -> QuerySet[Decision]:
     """A trainee's decisions returned to them that nobody has decided again: no later decision
     on the item (open registrations only)."""
-    again = Decision.objects.filter(
-        Q(criterion=OuterRef("criterion"))
-        | Q(range_item=OuterRef("range_item"))
-        | Q(knowledge_item=OuterRef("knowledge_item")),
-        registration=OuterRef("registration"),
-        pk__gt=OuterRef("pk"),
-    )
     return (
         Decision.objects.filter(decided_by=user, returned_at__isnull=False)
         .filter(still_open("registration__"))
-        .exclude(Exists(again))
+        .exclude(decided_again())
         .order_by("returned_at", "pk")
     )
+
+
+def first_evidence() -> Subquery:
+    """The first evidence item a decision was made with: its review page is where the trainee
+    decides a returned decision again."""
+    made_with = Decision.evidence.through.objects.filter(decision=OuterRef("pk"))
+    return Subquery(made_with.order_by("evidence_id").values("evidence_id")[:1])
 
 
 def countersign_counts(user: User) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for
-from certification.confirmation import EXPIRED, Unconfirmed, take, token_for
+from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
 from certification.exports.forms import ExportForm, export_key
 from certification.forms import ReasonForm
 from certification.models import (
@@ -360,7 +360,7 @@ def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpRe
     try:
         payload = take(request, "revoke", request.POST.get("token", ""))
         if payload.get("certificate") != certificate.pk:
-            raise Unconfirmed(EXPIRED)
+            raise Unconfirmed(NOT_VALID)
     except Unconfirmed as unconfirmed:
         messages.error(request, str(unconfirmed))
         return back

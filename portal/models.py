@@ -451,6 +451,7 @@ class NotificationKind(models.TextChoices):
     ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
+    ACTION_NOT_ACCEPTED = "action_not_accepted", "Answer not accepted by the IQA"
 
 
 class Notification(models.Model):

@@ -4,6 +4,8 @@ sending an invitation again are the invitations' pages (`invitation_views`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -22,15 +24,17 @@ from portal.services import person_deactivate, person_reactivate
 @login_required
 def person_detail(request: PortalRequest, pk: int) -> HttpResponse:
     centre, person = person_for(request, pk)
+    departure = Departure.objects.current().filter(centre=centre, user=person).first()
     # Registrations are the app above's; reached by their reverse relations, not imported.
     context = {
         "centre": centre,
         "person": person,
         "roles": Role.objects.filter(user=person, centre=centre).order_by("kind"),
-        "departure": Departure.objects.current().filter(centre=centre, user=person).first(),
+        "departure": departure,
         "learning": person.registrations.filter(centre=centre).select_related("qualification"),
         "assessing": assessing(person, centre),
         "assuring": person.quality_assured.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
+        "left_behind": left_behind(person, centre) if departure else [],
         "is_self": person.pk == request.user.pk,
         "form": form_sent_back(request, DeactivateForm, f"person-deactivate:{person.pk}"),
     }
@@ -42,6 +46,19 @@ def assessing(person: User, centre: Centre) -> int:
     a unit's (decision 39). Reached through the reverse relation's model, not imported."""
     registrations = person.caseload.model.objects  # type: ignore[attr-defined]
     return int(registrations.assessed_by(person).filter(centre=centre).open().count())
+
+
+def left_behind(person: User, centre: Centre) -> list[tuple[str, Any]]:
+    """The open registrations at the centre that still name a leaver as assessor or IQA, for
+    the admin to give to someone else: as ("Assessor" or "IQA", registration)."""
+    named = []
+    for role, registrations in (
+        ("Assessor", person.caseload),  # type: ignore[attr-defined]
+        ("IQA", person.quality_assured),  # type: ignore[attr-defined]
+    ):
+        mine = registrations.filter(centre=centre).open().select_related("learner", "qualification")
+        named += [(role, r) for r in mine.order_by("learner__full_name", "pk")]
+    return named
 
 
 @require_POST

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from portal import identity
@@ -34,8 +35,12 @@ def people(centre: Centre, kind: RoleKind) -> Any:
 
 
 class PersonChoice(forms.ModelChoiceField):
+    # People offered only because the registration still names them, though they have left.
+    left: frozenset[int] = frozenset()
+
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.full_name} ({obj.email})"
+        gone = ", has left the centre" if obj.pk in self.left else ""
+        return f"{obj.full_name} ({obj.email}{gone})"
 
 
 def unit_choices(rules: Rules) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -393,10 +398,28 @@ class RegistrationStaffForm(forms.Form):
         queryset=User.objects.none(), required=False, label="IQA", empty_label="Not allocated yet"
     )
 
-    def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, centre: Centre, current: Registration | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for name, kind in (("assessor", RoleKind.ASSESSOR), ("iqa", RoleKind.IQA)):
             self.fields[name].queryset = people(centre, kind)  # type: ignore[attr-defined]
+            named = getattr(current, f"{name}_id", None)
+            if named is not None:
+                self.keep(name, named, kind, centre)
+
+    def keep(self, name: str, named: int, kind: RoleKind, centre: Centre) -> None:
+        """The person the registration names stays a choice, and the one shown, even after
+        they have left the centre: otherwise "Not allocated yet" would be shown and sent, and
+        changing only the other person would take them off unasked (the service keeps one who
+        stays, as docs/people.md says)."""
+        field = self.fields[name]
+        assert isinstance(field, PersonChoice)
+        if people(centre, kind).filter(pk=named).exists():
+            return
+        offered = people(centre, kind).values("pk")
+        field.queryset = User.objects.filter(Q(pk__in=offered) | Q(pk=named))
+        field.left = frozenset({named})
 
 
 class UnitAssessorForm(forms.Form):

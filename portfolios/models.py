@@ -101,6 +101,19 @@ def assessing(user: User) -> Q:
     return Q(assessor=user) | Q(Exists(own_unit))
 
 
+def still_holds(field: str, kind: RoleKind) -> Exists:
+    """The person the registration names in `field` ("assessor", "iqa") still holds `kind` at
+    the registration's centre: one whose access it ended (decision 34) no longer does."""
+    return Exists(Role.objects.filter(user=OuterRef(field), centre=OuterRef("centre"), kind=kind))
+
+
+def staff_left() -> Q:
+    """The registration names an assessor or IQA who no longer holds that role at its centre."""
+    return Q(Q(assessor__isnull=False) & ~still_holds("assessor", RoleKind.ASSESSOR)) | Q(
+        Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA)
+    )
+
+
 class RegistrationQuerySet(models.QuerySet["Registration"]):
     def visible_to(self, user: User, roles: Iterable[Role] | None = None) -> RegistrationQuerySet:
         """Learners see their own; assessors their caseload; IQAs the registrations they are
@@ -215,6 +228,11 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         """Registrations that still take new records: the same rule as `closed_because`, for
         lists of what is still to do."""
         return self.filter(still_open())
+
+    def with_staff_left(self) -> RegistrationQuerySet:
+        """Open registrations still naming an assessor or IQA who has left the centre: nobody
+        assesses or quality-assures them until the centre admin chooses someone else."""
+        return self.open().filter(staff_left())
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))

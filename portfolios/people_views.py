@@ -44,7 +44,9 @@ def registration_staff(request: PortalRequest, pk: int) -> HttpResponse:
     if closed := closed_redirect(request, registration):
         return closed
     initial = {"assessor": registration.assessor, "iqa": registration.iqa}
-    form = RegistrationStaffForm(request.POST or None, initial=initial, centre=registration.centre)
+    form = RegistrationStaffForm(
+        request.POST or None, initial=initial, centre=registration.centre, current=registration
+    )
     if request.method == "POST" and form.is_valid():
         try:
             registration_staff_change(

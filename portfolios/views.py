@@ -9,6 +9,7 @@ from django.urls import reverse
 from portal.http import PortalRequest, search_text, token_links
 from portal.links import links_to
 from portal.listing import sorted_page
+from portal.models import RoleKind
 from portal.refusals import refused_on_form
 from portal.services import InvitationRefused
 from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for
@@ -21,7 +22,7 @@ from portfolios.forms import (
     RulesTransferForm,
     UnitChoiceForm,
 )
-from portfolios.models import Registration, RegistrationStatus
+from portfolios.models import Registration, RegistrationStatus, still_holds
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
@@ -69,6 +70,15 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     status = status if status in RegistrationStatus.values else ""  # anything else is ignored
     if status:
         registrations = registrations.filter(status=status)
+    # "Has left": open registrations whose assessor or IQA a leaver still is (the admin home
+    # counts them); each row says who has left, whatever the filter.
+    staff = "left" if request.GET.get("staff") == "left" else ""
+    if staff:
+        registrations = registrations.with_staff_left()
+    registrations = registrations.annotate(
+        assessor_here=still_holds("assessor", RoleKind.ASSESSOR),
+        iqa_here=still_holds("iqa", RoleKind.IQA),
+    )
     page, columns = sorted_page(request, registrations, REGISTRATION_SORTS, "learner")
     context = {
         "centre": centre,
@@ -79,6 +89,7 @@ def registration_list(request: PortalRequest) -> HttpResponse:
         "chosen": chosen,
         "statuses": RegistrationStatus.choices,
         "status": status,
+        "staff": staff,
         "columns": columns,
     }
     return render(request, "portfolios/registration_list.html", context)

@@ -50,6 +50,7 @@ BESPOKE: dict[tuple[str, str], str] = {
     ("portfolios/registration_list.html", "q"): "the list's search (listing.py)",
     ("portfolios/registration_list.html", "qualification"): "the list's filter (listing.py)",
     ("portfolios/registration_list.html", "status"): "the list's filter (listing.py)",
+    ("portfolios/registration_list.html", "staff"): "the list's filter (listing.py): who has left",
     ("qualifications/partials/search_form.html", "q"): "the catalogue's search",
     # Controls that send nothing: they filter a list in the browser.
     ("assessment/evidence_review.html", "picker-filter"): "filters the picker in the browser",

@@ -373,7 +373,7 @@ URLS: dict[str, Entry] = {
     "qualifications:search": Entry(get=ANYONE, get_keys=("q",)),
     # Portfolios: registrations, evidence, witnesses.
     "portfolios:registration-list": Entry(
-        get=only(ADMIN), get_keys=("q", "qualification", "status", *LISTING)
+        get=only(ADMIN), get_keys=("q", "qualification", "status", "staff", *LISTING)
     ),
     "portfolios:registration-create": Entry(
         get=only(ADMIN),

@@ -78,7 +78,7 @@ class Side:
     witness_token: str
     invitation: Invitation  # open: a newcomer invited from a CSV file, not yet accepted
     invitation_token: str  # the secret of its link, as e-mailed to the newcomer
-    notification: Notification  # the learner's: their unit signed off, to countersign
+    notification: Notification  # the learner's, unread: their evidence judged
     eqa_window: EqaAccess  # open now, for the side's EQA, on the qualification at the centre
     eqa_report: EqaReport  # the EQA's report on it, with an action for the centre
     secrets: list[str] = field(default_factory=list)
@@ -149,9 +149,10 @@ def build_side(
         witness_token=witness_link(registration),
         invitation=invitation,
         invitation_token=invitation_token,
-        notification=Notification.objects.get(
-            recipient=people[LEARNER], kind=NotificationKind.UNIT_SIGNED_OFF
-        ),
+        # Not the unit signed off: the learner countersigned it, which marked that one read.
+        notification=Notification.objects.filter(
+            recipient=people[LEARNER], kind=NotificationKind.EVIDENCE_JUDGED
+        )[0],
         eqa_window=window,
         eqa_report=report,
         secrets=[

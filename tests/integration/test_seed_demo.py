@@ -13,6 +13,7 @@ from certification.models import Certificate
 from certification.readiness import readiness_of_many
 from home.demo import DEMO_PASSWORD, PEOPLE
 from home.todo import todo_for
+from iqa.models import Action, ActionStatus
 from portal.celery import app as celery_app
 from portal.models import Centre, Invitation, Role, RoleKind, User
 from portfolios.models import Evidence, Registration, RegistrationUnit
@@ -159,3 +160,14 @@ def test_the_demo_issues_cvq_claims_at_once_and_holds_proquals_for_its_eqa(
     assert window.qualification.code == "601/3576/1" and window.centre.name.startswith("Riverside")
     operations = User.objects.get(email="operations@portal.test")
     assert operations.is_staff and not operations.roles.exists()
+
+
+def test_the_demos_answered_action_carries_its_own_answer(catalogue_db):
+    """The answer is to "Ask Noah to date…", not the other action's (found by the issue-19
+    reviews: it read "Added customer references to every entry")."""
+    call_command("seed_demo")
+    dating = Action.objects.get(text__startswith="Ask Noah to date")
+    assert dating.status == ActionStatus.RESPONDED and "dated" in dating.response
+    assert "customer references" not in dating.response
+    other = Action.objects.get(text__startswith="Note which customer")
+    assert other.status == ActionStatus.OPEN and other.response == ""
