@@ -446,6 +446,7 @@ class NotificationKind(models.TextChoices):
     ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
+    TRANSFER = "transfer", "Learner transferred between centres"
 
 
 class Notification(models.Model):
