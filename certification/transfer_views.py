@@ -144,7 +144,7 @@ def transfer_pack(request: PortalRequest, pk: int) -> HttpResponse | FileRespons
     if role is not None and role.kind == RoleKind.CENTRE_ADMIN:
         mine |= Q(to_centre_id=role.centre_id)
     found = Transfer.objects.select_related("registration").filter(mine)
-    transfer = get_object_or_404(found, pk=pk, status=TransferStatus.ACCEPTED)
+    transfer = get_object_or_404(found, pk=pk)
     back = reverse("portfolios:registration-detail", args=[transfer.registration_id])
     try:
         transfer_pack_download(transfer=transfer, actor=request.user)

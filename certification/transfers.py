@@ -73,6 +73,7 @@ NOT_A = "{person} is not {article} {role} at {centre}."
 SAME_PERSON = SAME_PERSON_ASSESSOR_IQA
 IS_THE_LEARNER = "{person} is the learner: nobody assesses or quality-assures themselves."
 PACK_NOT_YOURS = "Only the learner and the receiving centre's admins can download this pack."
+PACK_NOT_MADE = "A portfolio pack is made only when the receiving centre accepts the learner."
 PACK_NOT_READY = "The portfolio pack is still being made: try again in a minute."
 
 
@@ -309,6 +310,8 @@ def transfer_pack_download(*, transfer: Transfer, actor: User) -> Transfer:
     for again, in case its task was lost)."""
     if not may_download_pack(actor, transfer):
         raise PermissionDenied(PACK_NOT_YOURS)
+    if transfer.status != TransferStatus.ACCEPTED:
+        raise TransferRefused(PACK_NOT_MADE)
     if not transfer.pack:
         transaction.on_commit(lambda: queue_pack(transfer.pk))
         raise TransferRefused(PACK_NOT_READY)

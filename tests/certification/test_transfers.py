@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from assessment.models import Decision, UnitSignOff
-from certification.models import CentreApproval, Kind, Transfer, TransferStatus
+from certification.models import Kind, Transfer, TransferStatus
 from certification.services import certificate_claim
 from certification.transfers import (
     CLAIM_PENDING,
@@ -27,53 +27,13 @@ from iqa.models import Verdict
 from iqa.services import Judgement as Finding
 from iqa.services import sample_record
 from portal.audit import audit_verify
-from portal.models import AuditEntry, Centre, Notification, NotificationKind, Role, RoleKind, User
+from portal.models import AuditEntry, Notification, NotificationKind, Role, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from tests.audit import AuditWatch
-from tests.certification.conftest import achieve
-from tests.factories import CentreFactory, RoleFactory, UserFactory
+from tests.certification.conftest import REASON, achieve
 from tests.portfolios.files import pdf
 
 SIGNED = "F/506/2131"  # Understand customers: a mandatory unit of the SFJ certificate
-REASON = "Moved to Leeds: carries on with the new employer's centre."
-
-
-def person(centre: Centre, kind: RoleKind, email: str) -> User:
-    user = UserFactory.create(email=email)
-    RoleFactory.create(user=user, centre=centre, kind=kind)
-    return user
-
-
-@pytest.fixture
-def northgate(catalogue_db, sfj) -> Centre:
-    """The receiving centre, approved by the AO for the learner's qualification."""
-    centre = CentreFactory.create(name="Northgate College")
-    CentreApproval.objects.create(
-        centre=centre, qualification=sfj, approved_on=datetime.date.today()
-    )
-    return centre
-
-
-@pytest.fixture
-def their_admin(northgate) -> User:
-    return person(northgate, RoleKind.CENTRE_ADMIN, "admin@northgate.example.org")
-
-
-@pytest.fixture
-def their_assessor(northgate) -> User:
-    return person(northgate, RoleKind.ASSESSOR, "assessor@northgate.example.org")
-
-
-@pytest.fixture
-def their_iqa(northgate) -> User:
-    return person(northgate, RoleKind.IQA, "iqa@northgate.example.org")
-
-
-@pytest.fixture
-def asked(registration, northgate, centre_admin) -> Transfer:
-    return transfer_start(
-        registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
-    )
 
 
 def accept(transfer, their_admin, their_assessor, their_iqa) -> Transfer:
