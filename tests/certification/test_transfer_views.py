@@ -137,3 +137,9 @@ def test_the_list_shows_both_ways_in_the_same_queries_for_one_learner_or_many(
         transfer_start(registration=other, to_centre=northgate, reason=REASON, actor=centre_admin)
     assert list_queries(receiving) == one
     assert list_queries(as_(centre_admin)) == one
+
+
+def test_the_receiving_admins_home_says_a_learner_waits_for_their_answer(asked, their_admin):
+    page = as_(their_admin).get(reverse("home")).content.decode()
+    assert "1 learner from another centre waiting for your answer" in page
+    assert reverse("certification:transfers") in page
