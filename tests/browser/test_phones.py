@@ -5,9 +5,13 @@ are on the screen, and axe finds nothing serious."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from assessment.models import Decision
+from certification.models import Transfer
+from home.demo import HARBOUR
+from portal.models import Centre, User
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import PHONE, demo, log_in
@@ -102,4 +106,34 @@ def test_the_trackers_fit_a_phone(demo, browser: Browser, live_server):
     assert cells.count() > 10
     for n in (0, cells.count() - 1):
         on_screen(cells.nth(n))
+    assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
+
+
+def test_the_transfer_pages_fit_a_phone(demo, browser: Browser, live_server):
+    """A Riverside learner asked to move to Harbour: the sending admin's pages and the receiving
+    admin's list and answer (decision 40)."""
+    noah = demo["noah"]
+    transfer = Transfer.objects.create(
+        registration=noah,
+        from_centre=noah.centre,
+        to_centre=Centre.objects.get(name=HARBOUR[0]),
+        reason="Moving to the coast: carries on at Harbour.",
+        requested_at=timezone.now(),
+        requested_by=User.objects.get(email="admin@riverside.test"),
+    )
+    detail = reverse("certification:transfer-detail", args=[transfer.pk])
+    problems: dict[str, str] = {}
+    ada = phone(browser, live_server, "admin@riverside.test")
+    for url in (
+        reverse("portfolios:registration-detail", args=[noah.pk]),
+        reverse("certification:transfer-new", args=[noah.pk]),
+        reverse("certification:transfers"),
+        detail,
+    ):
+        looked_at(ada, url, problems)
+    hannah = phone(browser, live_server, "admin@harbour.test")
+    for url in (reverse("certification:transfers"), detail):
+        looked_at(hannah, url, problems)
+    on_screen(hannah.get_by_role("button", name="Accept the learner"))
+    on_screen(hannah.get_by_role("button", name="Decline the transfer"))
     assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())

@@ -11,12 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from assessment.models import Decision, UnitSignOff
-from certification.models import Kind, Transfer, TransferStatus
+from certification.models import CentreApproval, Kind, Transfer, TransferStatus
 from certification.services import certificate_claim
 from certification.transfers import (
     CLAIM_PENDING,
     NOT_APPROVED,
     TransferRefused,
+    centre_approval_record,
     transfer_accept,
     transfer_cancel,
     transfer_decline,
@@ -31,6 +32,7 @@ from portal.models import AuditEntry, Notification, NotificationKind, Role, Role
 from portfolios.evidence import EvidenceDetails, evidence_add
 from tests.audit import AuditWatch
 from tests.certification.conftest import REASON, achieve
+from tests.factories import UserFactory
 from tests.portfolios.files import pdf
 
 SIGNED = "F/506/2131"  # Understand customers: a mandatory unit of the SFJ certificate
@@ -299,3 +301,19 @@ def test_the_sending_centre_loses_the_learners_continuing_work(
         action="registration.created",
         subject=f"registration:{registration.pk}",
     ).exists()
+
+
+def test_an_approval_recorded_for_the_ao_is_audited_on_the_centres_chain(
+    other_centre, sfj, catalogue_db
+):
+    operator = UserFactory.create(is_staff=True)
+    centre_approval_record(
+        centre=other_centre,
+        qualification=sfj,
+        approved_on=datetime.date(2025, 9, 1),
+        note="Approval letter 2025-117.",
+        actor=operator,
+    )
+    entry = AuditEntry.objects.get(action="centre.approved")
+    assert (entry.centre_id, entry.subject) == (other_centre.pk, f"qualification:{sfj.pk}")
+    assert CentreApproval.objects.filter(centre=other_centre, qualification=sfj).exists()
