@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from certification.models import Transfer
-from portal.models import AuditEntry, NotificationKind, Role, RoleKind
+from portal.models import NotificationKind, Role, RoleKind
 from portal.notifications import Notice, notify
 
 # What each event says to the admins told, and to the learner.
@@ -25,7 +25,7 @@ TO_LEARNER = {
 TO_STAFF = "{receiver} made you {learner}'s {what} on {title} (transferred from {sender})."
 
 
-def transfer_told(transfer: Transfer, entry: AuditEntry, event: str) -> None:
+def transfer_told(transfer: Transfer, event: str) -> None:
     """Tell of `event` (requested, accepted, declined or cancelled) once per person: the admins
     of the centre that did not act, the learner, and the new assessor and IQA."""
     registration = transfer.registration

@@ -31,7 +31,7 @@ from certification.tasks import queue_pack
 from certification.transfer_notices import transfer_told
 from iqa.models import Action, ActionStatus, PlanItem
 from portal.audit import audit_append, chain_order, lock_chain
-from portal.models import AuditEntry, Centre, Role, RoleKind, User
+from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Registration
 from portfolios.readiness import readiness_changed
@@ -150,14 +150,14 @@ def transfer_start(
         requested_at=timezone.now(),
         requested_by=actor,
     )
-    entry = audit_append(
+    audit_append(
         actor=actor,
         action="registration.transfer_requested",
         centre_id=locked.centre_id,
         subject=f"registration:{locked.pk}",
         after=facts(transfer),
     )
-    transfer_told(transfer, entry, "requested")
+    transfer_told(transfer, "requested")
     return transfer
 
 
@@ -218,37 +218,39 @@ def transfer_accept(
     problems += blockers(registration)
     if problems:
         raise TransferRefused(problems)
-    before = {"centre": registration.centre_id, "assessor": registration.assessor_id}
-    before["iqa"] = registration.iqa_id
+    before = staffing(registration)
     registration.centre, registration.assessor, registration.iqa = to_centre, assessor, iqa
     registration.save(update_fields=["centre", "assessor", "iqa"])
     role_given = learner_role(registration.learner, to_centre)
     locked.status, locked.decided_by = TransferStatus.ACCEPTED, actor
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_at", "decided_by"])
-    after = {"centre": to_centre.pk, "assessor": registration.assessor_id}
-    after["iqa"] = registration.iqa_id
-    entries = [
+    after = {**staffing(registration), **facts(locked), "learner_role_given": role_given}
+    # Each centre's chain says the learner left or came, with the same facts.
+    for action, centre_id in (
+        ("registration.transferred_out", locked.from_centre_id),
+        ("registration.transferred_in", to_centre.pk),
+    ):
         audit_append(
             actor=actor,
             action=action,
             centre_id=centre_id,
             subject=f"registration:{registration.pk}",
             before=before,
-            after={**after, **facts(locked), "learner_role_given": role_given},
+            after=after,
         )
-        for action, centre_id in sorted(
-            (
-                ("registration.transferred_out", locked.from_centre_id),
-                ("registration.transferred_in", to_centre.pk),
-            ),
-            key=lambda pair: chain_order(pair[1]),
-        )
-    ]
     readiness_changed(registration)
-    transfer_told(locked, entries[-1], "accepted")
+    transfer_told(locked, "accepted")
     transaction.on_commit(lambda: queue_pack(locked.pk))
     return locked
+
+
+def staffing(registration: Registration) -> dict[str, int | None]:
+    return {
+        "centre": registration.centre_id,
+        "assessor": registration.assessor_id,
+        "iqa": registration.iqa_id,
+    }
 
 
 def learner_role(learner: User, centre: Centre) -> bool:
@@ -286,14 +288,14 @@ def transfer_cancel(*, transfer: Transfer, actor: User) -> Transfer:
 def decided(locked: Transfer, actor: User, action: str, centre_id: int) -> Transfer:
     locked.decided_at, locked.decided_by = timezone.now(), actor
     locked.save(update_fields=["status", "decline_reason", "decided_at", "decided_by"])
-    entry: AuditEntry = audit_append(
+    audit_append(
         actor=actor,
         action=action,
         centre_id=centre_id,
         subject=f"registration:{locked.registration_id}",
         after={**facts(locked), "status": locked.status, "decline_reason": locked.decline_reason},
     )
-    transfer_told(locked, entry, locked.status)
+    transfer_told(locked, locked.status)
     return locked
 
 
