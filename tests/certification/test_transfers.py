@@ -56,7 +56,7 @@ def test_a_transfer_asked_for_moves_nothing_and_tells_the_receiving_admins_and_t
     assert (transfer.status, transfer.reason) == (TransferStatus.PENDING, REASON)
     [entry] = watch.entries()
     assert (entry.action, entry.centre_id) == ("registration.transfer_requested", centre.pk)
-    assert entry.after["to_centre"] == northgate.pk
+    assert (entry.after or {})["to_centre"] == northgate.pk
     told = Notification.objects.filter(kind=NotificationKind.TRANSFER)
     assert set(told.values_list("recipient", "role_kind")) == {
         (their_admin.pk, RoleKind.CENTRE_ADMIN),
