@@ -108,8 +108,12 @@ def test_the_sender_cannot_accept_but_may_cancel(asked, centre_admin, their_asse
 def test_the_receiving_admin_declines_with_a_reason_under_the_field(asked, their_admin):
     page = reverse("certification:transfer-detail", args=[asked.pk])
     receiving = as_(their_admin)
-    empty = receiving.post(page, {"action": "decline", "reason": ""})
-    assert "Say why you decline" in empty.content.decode()
+    empty = receiving.post(page, {"action": "decline", "reason": ""}).content.decode()
+    # Under the field, which names it (decision 41's rule, as tests/test_form_errors_shown.py
+    # checks of the pages the permission matrix's world reaches).
+    under = empty[empty.index('id="id_reason_error"') :]
+    assert under[: under.index("</div>")].count("Say why you decline") == 1
+    assert 'aria-describedby="id_reason_helptext id_reason_error"' in empty
     receiving.post(page, {"action": "decline", "reason": "No assessor free."})
     asked.refresh_from_db()
     assert (asked.status, asked.decline_reason) == (TransferStatus.DECLINED, "No assessor free.")
