@@ -8,8 +8,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.models import DirectClaimsStatus
+from certification.models import CentreApproval, DirectClaimsStatus
 from certification.services import direct_claims_grant
+from certification.transfers import centre_approval_record
 from eqa.models import EqaAccess
 from eqa.services import eqa_access_grant
 from home.demo_activity import demo_activity
@@ -257,7 +258,26 @@ def demo_seed() -> list[DemoPerson]:
         people.update(notification_email=NotificationEmail.EACH)
         demo_invitation()
         demo_quality_assurance()
+        demo_approvals()
     return list(PEOPLE)
+
+
+def demo_approvals() -> None:
+    """Both demo centres approved for every qualification the demo's learners take, so a
+    centre admin can transfer a learner from one to the other (decision 40)."""
+    operations = User.objects.get(email="operations@portal.test")
+    taken = Qualification.objects.filter(registrations__isnull=False).distinct()
+    for number in (RIVERSIDE[1], HARBOUR[1]):
+        centre = Centre.objects.get(ao_centre_number=number)
+        approved = CentreApproval.objects.filter(centre=centre).values("qualification")
+        for qualification in taken.exclude(pk__in=approved):
+            centre_approval_record(
+                centre=centre,
+                qualification=qualification,
+                approved_on=datetime.date(2025, 9, 1),
+                note="Approved by the awarding organisation (demo).",
+                actor=operations,
+            )
 
 
 # External quality assurance (docs/eqa.md, decision 29). The CVQ's awarding body has granted

@@ -12,7 +12,7 @@ from django.urls import reverse
 from assessment.caseload import WaitingEvidence, oldest_waiting
 from assessment.models import Decision, UnitSignOff
 from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
-from certification.models import Certificate, RenderStatus
+from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
@@ -240,4 +240,9 @@ def centre_admin_todo(role: Role) -> list[Todo]:
                 True,
             )
         )
+    incoming = Transfer.objects.filter(to_centre=role.centre, status=TransferStatus.PENDING)
+    transfers = reverse("certification:transfers")
+    if waiting := incoming.count():
+        words = "from another centre waiting for your answer"
+        todo.append(Todo(f"{plural(waiting, 'learner', 'learners')} {words}", transfers))
     return todo

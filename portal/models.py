@@ -452,6 +452,7 @@ class NotificationKind(models.TextChoices):
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
     ACTION_NOT_ACCEPTED = "action_not_accepted", "Answer not accepted by the IQA"
+    TRANSFER = "transfer", "Learner transferred between centres"
 
 
 class Notification(models.Model):

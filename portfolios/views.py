@@ -170,6 +170,11 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     link = links_to("assessment:evidence-review" if is_assessor else "portfolios:evidence-detail")
     for e in evidence:
         e.link = link(e.pk)  # type: ignore[attr-defined]
+    transfers = list(
+        registration.transfers.select_related("from_centre", "to_centre").order_by(
+            "-requested_at", "-pk"
+        )
+    )
     context = {
         "registration": registration,
         "planned": planned,
@@ -187,6 +192,10 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
             if is_assessor or request.user.pk == registration.learner_id
             else []
         ),
+        # Moves between centres (certification's, by their reverse relation): the pending one
+        # and the history, with the pack the learner and the receiving centre may download.
+        "transfers": transfers,
+        "pending_transfer": next((t for t in transfers if t.status == "pending"), None),
         **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)

@@ -85,7 +85,12 @@ from assessment.forms import (
 )
 from certification.confirmation import token_for
 from certification.exports.forms import ExportForm
-from certification.forms import ReasonForm
+from certification.forms import (
+    ReasonForm,
+    TransferAcceptForm,
+    TransferDeclineForm,
+    TransferStartForm,
+)
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
@@ -804,6 +809,31 @@ URLS: dict[str, Entry] = {
     ),
     "certification:portfolio-pack": Entry(
         post=only(ADMIN), kwargs=registration, private=True, reach=PORTFOLIO
+    ),
+    # Transfers between centres (decision 40): the side's learner is asked to move to another
+    # centre, whose admin (no persona here) answers; our admin may cancel it.
+    "certification:transfers": Entry(get=only(ADMIN)),
+    "certification:transfer-new": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {"to_centre": side.transfer.to_centre_id, "reason": "Moves."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(TransferStartForm,),
+    ),
+    "certification:transfer-detail": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("transfer"),
+        data=lambda side, user: {"action": "cancel"},
+        private=True,
+        reach=only(ADMIN),
+        forms=(TransferAcceptForm, TransferDeclineForm),
+        post_keys=("action",),
+    ),
+    "certification:transfer-pack": Entry(
+        post=only(LEARNER), kwargs=pk_of("transfer"), private=True, reach=only(LEARNER)
     ),
     "certification:certificate-list": Entry(
         get=only(ADMIN), get_keys=("q", "kind", "state", *LISTING)

@@ -5,9 +5,13 @@ are on the screen, and axe finds nothing serious."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from assessment.models import Decision
+from certification.models import Transfer
+from home.demo import HARBOUR
+from portal.models import Centre, User
 from portfolios.models import Registration, RegistrationUnit
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
@@ -135,4 +139,33 @@ def test_each_units_assessor_is_chosen_on_a_phone_and_the_trainee_sees_the_unit_
     expect(ada.get_by_text("Saved:")).to_be_visible()
     given.refresh_from_db()
     assert given.assessor is None
+
+
+def test_the_transfer_pages_fit_a_phone(demo, browser: Browser, live_server):
+    """A Riverside learner asked to move to Harbour: the sending admin's pages and the receiving
+    admin's list and answer (decision 40)."""
+    noah = demo["noah"]
+    transfer = Transfer.objects.create(
+        registration=noah,
+        from_centre=noah.centre,
+        to_centre=Centre.objects.get(name=HARBOUR[0]),
+        reason="Moving to the coast: carries on at Harbour.",
+        requested_at=timezone.now(),
+        requested_by=User.objects.get(email="admin@riverside.test"),
+    )
+    detail = reverse("certification:transfer-detail", args=[transfer.pk])
+    problems: dict[str, str] = {}
+    ada = phone(browser, live_server, "admin@riverside.test")
+    for url in (
+        reverse("portfolios:registration-detail", args=[noah.pk]),
+        reverse("certification:transfer-new", args=[noah.pk]),
+        reverse("certification:transfers"),
+        detail,
+    ):
+        looked_at(ada, url, problems)
+    hannah = phone(browser, live_server, "admin@harbour.test")
+    for url in (reverse("certification:transfers"), detail):
+        looked_at(hannah, url, problems)
+    on_screen(hannah.get_by_role("button", name="Accept the learner"))
+    on_screen(hannah.get_by_role("button", name="Decline the transfer"))
     assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
