@@ -120,7 +120,9 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         assigned; centre admins their centre's. Each only while they hold that role there.
 
         A qualified assessor also sees the learners of the centre's trainee assessors, whose
-        decisions they countersign; an IQA also sees the registrations in their sampling plans.
+        decisions they countersign, and any with a trainee's decision still waiting for a
+        countersignature (the trainee may have left); an IQA also sees the registrations in
+        their sampling plans.
 
         The condition is built from the viewer's roles, read here unless the caller has them
         already (a request has: `request.roles`), with only the branches of the kinds they hold
@@ -170,8 +172,16 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
                     assessor__roles__is_trainee=True,
                 )
             )
+            # A trainee's decisions waiting for a countersignature, though the trainee has
+            # since left (their role gone): still the countersigner's to open and judge.
+            # Through the decisions' reverse relation: that app builds on this one.
+            waiting = Exists(
+                Registration.objects.filter(
+                    pk=OuterRef("pk"), decisions__current=True, decisions__provisional=True
+                )
+            )
             branches.append(
-                (Q(trainee_assessed) | Q(trainee_unit))
+                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting))
                 & Q(centre_id__in=qualified_at)
                 & ~Q(learner=user)
             )
