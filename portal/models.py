@@ -446,6 +446,11 @@ class NotificationKind(models.TextChoices):
     ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
+    RECORD_ACKNOWLEDGED = "record_acknowledged", "Learner agreed with a record"
+    CLAIM_RELEASED = "claim_released", "Claim released by the EQA"
+    CLAIM_HELD = "claim_held", "Claim held by the EQA"
+    QUESTIONS_SET = "questions_set", "Questions set"
+    QUESTIONS_ANSWERED = "questions_answered", "Questions answered"
 
 
 class Notification(models.Model):

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
+from portfolios import notices
 from portfolios.models import (
     LEARNER_METHODS,
     Evidence,
@@ -428,4 +429,5 @@ def record_acknowledge(*, evidence: Evidence, actor: User) -> Evidence:
             subject=f"evidence:{locked.pk}",
             after={"acknowledged_at": locked.acknowledged_at, "title": locked.title},
         )
+        notices.record_acknowledged(locked, actor)
     return locked

@@ -78,3 +78,18 @@ def allocation_changed(
                     )
                 )
     notify(notices)
+
+
+def record_acknowledged(evidence: Evidence, actor: User) -> None:
+    """The assessor who wrote the record: the learner agrees it is a true record."""
+    registration = evidence.registration
+    notice = Notice(
+        recipient_id=evidence.created_by_id,
+        kind=NotificationKind.RECORD_ACKNOWLEDGED,
+        key=f"evidence:{evidence.pk}:acknowledged",
+        text=f"{actor.full_name} agreed that your record “{evidence.title}” is a true record.",
+        link=reverse("portfolios:evidence-detail", args=[evidence.pk]),
+        centre_id=registration.centre_id,
+        role_kind=RoleKind.ASSESSOR,
+    )
+    notify([notice])
