@@ -131,7 +131,6 @@ def test_behind_a_proxy_one_client_s_lookups_do_not_limit_another(client, db, se
 def test_the_centre_admin_revokes_and_replaces_on_the_certificate_page(
     client, issued, centre_admin
 ):
-    url = reverse("certification:certificate-detail", args=[issued.pk])
     client.force_login(centre_admin)
     response = replace_on_page(client, issued, "Name misspelt.", follow=True)
     new = Certificate.objects.get(replaces=issued)
