@@ -55,6 +55,10 @@ SIGNED_TESTIMONY = (
     "A witness has signed this testimony, so it is kept exactly as they signed it: nobody can "
     "change or remove it."
 )
+ANSWERS_KEPT = (
+    "These are your answers to your assessor's questions, kept exactly as you sent them: nobody "
+    "can change or remove them."
+)
 NOT_YOUR_RECORD = (
     "This is your assessor's record: you can change or remove only evidence you added yourself."
 )
@@ -116,6 +120,8 @@ def change_refusal(evidence: Evidence) -> list[str]:
         return [closed]
     if evidence.is_signed_testimony:
         return [SIGNED_TESTIMONY]
+    if evidence.is_answered_questions:
+        return [ANSWERS_KEPT]
     if evidence.created_by_id != evidence.registration.learner_id:
         return [NOT_YOUR_RECORD]
     if evidence.is_locked:

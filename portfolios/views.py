@@ -172,6 +172,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
             if request.user.pk in (registration.learner_id, registration.assessor_id)
             else []
         ),
+        "question_sets": list(registration.question_sets.all()),
         **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)
