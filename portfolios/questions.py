@@ -95,7 +95,11 @@ def question_set_create(
         lock_chain(registration.centre_id)
         locked = Registration.objects.lock(registration, refused=QuestionsRefused)
         made = QuestionSet.objects.create(
-            registration=locked, title=asked.title.strip(), questions=questions, set_by=actor
+            registration=locked,
+            title=asked.title.strip(),
+            questions=questions,
+            set_by=actor,
+            set_at=timezone.now(),
         )
         made.units.set(sorted(asked.unit_ids))
         made.knowledge_items.set(sorted(asked.knowledge_ids))
