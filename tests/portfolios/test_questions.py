@@ -108,7 +108,7 @@ def test_nobody_but_the_learners_assessor_sets_questions(request, registration, 
 def test_no_questions_and_units_outside_the_plan_are_refused_in_words(
     registration, assessor, catalogue_db
 ):
-    outside = Unit.objects.exclude(pk__in=registration.planned_units.values("unit_id")).first()
+    outside = Unit.objects.exclude(pk__in=registration.planned_units.values("unit_id"))[0]
     with pytest.raises(QuestionsRefused) as refused:
         question_set_create(
             registration=registration,
@@ -116,9 +116,9 @@ def test_no_questions_and_units_outside_the_plan_are_refused_in_words(
             actor=assessor,
         )
     assert refused.value.messages == [QUESTIONS_NEEDED, NOT_IN_PLAN]
-    foreign = KnowledgeItem.objects.exclude(
-        unit__in=registration.planned_units.values("unit_id")
-    ).first()
+    foreign = KnowledgeItem.objects.exclude(unit__in=registration.planned_units.values("unit_id"))[
+        0
+    ]
     with pytest.raises(QuestionsRefused, match=NOT_IN_PLAN):
         question_set_create(
             registration=registration,
@@ -230,7 +230,7 @@ def test_the_answers_are_proposed_for_the_knowledge_items_and_mapped_like_any_ev
         Mapping.objects.filter(evidence=evidence).values_list("knowledge_item_id", flat=True)
     )
     assert proposed == set(items)
-    criterion = Criterion.objects.filter(unit=unit).first()  # the learner maps it further
+    criterion = Criterion.objects.filter(unit=unit)[0]  # the learner maps it further
     mapping_propose(
         evidence=evidence,
         targets=Targets(criteria=frozenset([criterion.pk]), knowledge_items=items),
