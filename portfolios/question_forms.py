@@ -7,8 +7,14 @@ from typing import Any
 from django import forms
 from django.template.defaultfilters import truncatewords
 
+from portfolios.evidence import DECLARATION_NEEDED
 from portfolios.models import QuestionSet, Registration
-from portfolios.questions import ANSWER_MAX_LENGTH, MAX_QUESTIONS, QUESTION_MAX_LENGTH
+from portfolios.questions import (
+    ANSWER_MAX_LENGTH,
+    ANSWER_NEEDED,
+    MAX_QUESTIONS,
+    QUESTION_MAX_LENGTH,
+)
 from qualifications.models import KnowledgeItem, Unit
 
 
@@ -90,3 +96,13 @@ class AnswersForm(forms.Form):
     def answers(self) -> list[str]:
         names = [name for name in self.fields if name.startswith("answer_")]
         return [self.cleaned_data[name].replace("\r\n", "\n") for name in names]
+
+    def ready_to_send(self) -> bool:
+        """Whether every question is answered and the declaration ticked; if not, says so
+        under each field that lacks it (the service checks the same again)."""
+        for name in self.fields:
+            if name.startswith("answer_") and not self.cleaned_data[name].strip():
+                self.add_error(name, ANSWER_NEEDED)
+        if not self.cleaned_data["declared"]:
+            self.add_error("declared", DECLARATION_NEEDED)
+        return not self.errors

@@ -83,8 +83,11 @@ def answer(
     request: PortalRequest, question_set: QuestionSet, form: AnswersForm
 ) -> HttpResponse | None:
     """Save the draft or send the answers; None to show the form again with the refusal."""
+    sending = request.POST.get("action") == "send"
+    if sending and not form.ready_to_send():
+        return None
     try:
-        if request.POST.get("action") == "send":
+        if sending:
             evidence = question_set_submit(
                 question_set=question_set,
                 answers=form.answers(),

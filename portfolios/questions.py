@@ -38,6 +38,7 @@ TOO_MANY_QUESTIONS = "{count} questions is more than the {limit} a set may hold:
 QUESTION_TOO_LONG = "Question {n} is {length} characters long; the most is {limit}."
 NOT_IN_PLAN = "Choose units and knowledge items from the learner's plan only."
 ANSWER_TOO_LONG = "Your answer to question {n} is {length} characters long; the most is {limit}."
+ANSWER_NEEDED = "Answer this question before you send your answers."
 ANSWERS_MISSING = "Answer every question before you send them: {numbers} not answered yet."
 WRONG_COUNT = "The questions changed while you were answering: reload the page."
 SENT_ALREADY = "You sent your answers on {when}: they are kept as they were and cannot change."
@@ -155,8 +156,8 @@ def question_set_save(
     if problems := answer_problems(question_set, answers):
         raise QuestionsRefused(problems)
     locked = locked_to_answer(question_set, actor)
-    if list(locked.answers) == list(answers):
-        return locked  # saved again unchanged: nothing to record
+    if [answer for _, answer in locked.pairs()] == list(answers):
+        return locked  # saved again unchanged (or empty, as it began): nothing to record
     locked.answers, locked.saved_at = list(answers), timezone.now()
     locked.save(update_fields=["answers", "saved_at"])
     audit_append(

@@ -2,6 +2,8 @@
 told; a draft saved and changed; sent once, becoming evidence (Questioning) whose text keeps
 the questions and answers exactly; mapped like any evidence; nobody else answers."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -19,6 +21,7 @@ from portfolios.evidence import (
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, EvidenceMethod, Mapping, QuestionSet
 from portfolios.questions import (
+    ANSWER_NEEDED,
     ANSWERS_MISSING,
     NOT_IN_PLAN,
     QUESTIONS_NEEDED,
@@ -288,8 +291,12 @@ def test_the_learner_sees_it_on_the_to_do_saves_a_draft_then_sends_on_the_page(
     client.post(detail(asked), answers_form(["Draft <script>", ""]))
     page = client.get(detail(asked)).content.decode()
     assert "Draft &lt;script&gt;" in page and "Last saved" in page
-    refused = client.post(detail(asked), answers_form(["Draft", ""], action="send"))
-    assert "not answered yet" in refused.content.decode() and not Evidence.objects.exists()
+    refused = client.post(detail(asked), answers_form(["Draft", ""], action="send")).content
+    # Said under the box left empty and under the declaration; nothing sent or saved.
+    assert re.search(
+        rf'id="id_answer_1_error"[^>]*>.*?{ANSWER_NEEDED}', refused.decode(), re.S
+    ) and re.search(rf'id="id_declared_error"[^>]*>.*?{DECLARATION_NEEDED}', refused.decode(), re.S)
+    assert not Evidence.objects.exists()
     sent = client.post(detail(asked), answers_form(ANSWERS, action="send", declared=True))
     evidence = Evidence.objects.get()
     assert sent.status_code == 302 and sent.url == reverse(
