@@ -323,8 +323,9 @@ def countersign_counts(user: User) -> tuple[int, int]:
     return found["count"], found["learners"]
 
 
-# "All of a learner's unit" (registration-unit-newest id) and "all of a trainee's" (trainee-
-# newest id): only what was waiting when the page was shown, never a decision that came after.
+# "All of a learner's unit" (registration-unit-newest id), "all on this evidence" (evidence-
+# newest id) and "all of a trainee's" (trainee-newest id): only what was waiting when the page
+# was shown, never a decision that came after.
 GROUP = re.compile(r"(\d{1,18})-(\d{1,18})-(\d{1,18})")
 TRAINEE = re.compile(r"(\d{1,18})-(\d{1,18})")
 
@@ -371,19 +372,10 @@ def countersign_context(request: PortalRequest) -> dict[str, object]:
     Every waiting decision is read as a narrow row (sorted, grouped and counted here), and only
     the page's are read in full: sorting them in the database by learner and unit code joined
     eight tables for every waiting decision of the centre."""
-    rows = [
-        Waiting(*row)
-        for row in awaiting_countersignature(request.user)
-        .annotate(unit=unit_of_item())
-        .order_by()
-        .values_list(
-            "pk", "registration", "registration__learner__full_name", "unit", "decided_by",
-            "decided_at",
-        )
-    ]  # fmt: skip
+    rows = waiting_rows(request.user)
     trainee = posted_id(request.GET.get("trainee"))
     shown = [r for r in rows if r.decided_by == trainee] if trainee else rows
-    codes = dict(Unit.objects.filter(pk__in={r.unit for r in shown}).values_list("pk", "code"))
+    codes = unit_codes(shown)
     shown.sort(key=lambda r: (r.learner, r.registration, codes[r.unit], r.decided_at, r.pk))
     page = Paginator(shown, PER_PAGE).get_page(request.GET.get("page"))
     groups: dict[tuple[int, int], tuple[int, int]] = {}
@@ -397,6 +389,24 @@ def countersign_context(request: PortalRequest) -> dict[str, object]:
         "trainee": trainee,
         "total": len(rows),
     }
+
+
+def waiting_rows(user: User) -> list[Waiting]:
+    """Every decision waiting for the user's countersignature, as narrow rows: one query."""
+    return [
+        Waiting(*row)
+        for row in awaiting_countersignature(user)
+        .annotate(unit=unit_of_item())
+        .order_by()
+        .values_list(
+            "pk", "registration", "registration__learner__full_name", "unit", "decided_by",
+            "decided_at",
+        )
+    ]  # fmt: skip
+
+
+def unit_codes(rows: list[Waiting]) -> dict[int, str]:
+    return dict(Unit.objects.filter(pk__in={r.unit for r in rows}).values_list("pk", "code"))
 
 
 # What the page shows of each decision, read as one row (no object of the seven it joins).
@@ -485,8 +495,8 @@ def trainees_waiting(rows: list[Waiting]) -> list[tuple[int, str, int, int]]:
 
 def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     """The ids of the decisions a countersigning form asks for, among those the user may
-    countersign: all of a learner's unit, all of a trainee's, all the page showed, or the ones
-    ticked. None when nothing was asked for."""
+    countersign: all of a learner's unit, all on a piece of evidence, all of a trainee's, all the
+    page showed, or the ones ticked. None when nothing was asked for."""
     waiting = awaiting_countersignature(user).order_by()
     found: QuerySet[Decision]
     if group := GROUP.fullmatch(data.get("group", "")):
@@ -496,6 +506,9 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
             .annotate(unit=unit_of_item())
             .filter(unit=unit)
         )
+    elif on := TRAINEE.fullmatch(data.get("evidence", "")):  # all on one piece of evidence
+        evidence, upto = (int(n) for n in on.groups())
+        found = waiting.filter(evidence=evidence, pk__lte=upto)
     elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
         decided_by, upto = (int(n) for n in trainee.groups())
         found = waiting.filter(decided_by_id=decided_by, pk__lte=upto)

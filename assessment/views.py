@@ -21,6 +21,7 @@ from assessment.access import (
     require_countersigner,
     sign_off_for,
 )
+from assessment.by_evidence import by_evidence_context
 from assessment.caseload import caseload_registrations
 from assessment.forms import (
     DecisionForm,
@@ -183,7 +184,8 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def countersign(request: PortalRequest) -> HttpResponse:
     """A qualified assessor's list of trainees' provisional decisions, a page at a time, to
-    countersign: the ones ticked, all of a learner's unit, or all of a trainee's."""
+    countersign: the ones ticked, all of a learner's unit, all on a piece of evidence (grouped
+    by evidence), or all of a trainee's."""
     require_countersigner(request)
     none_chosen = False  # said beside the ticks, which the page draws by hand
     if request.method == "POST":
@@ -201,7 +203,10 @@ def countersign(request: PortalRequest) -> HttpResponse:
                 plural = "" if done == 1 else "s"
                 messages.success(request, f"{done} decision{plural} countersigned.")
                 return redirect(request.get_full_path())
-    context = pages.countersign_context(request)
+    if request.GET.get("by") == "evidence":
+        context = by_evidence_context(request)
+    else:
+        context = pages.countersign_context(request)
     context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
     return render(request, "assessment/countersign.html", context)
 

@@ -247,6 +247,22 @@ NOT_ISSUED_YET = (
 )
 
 
+def why_not_replaced(certificate: Certificate) -> str:
+    """Why this certificate cannot be replaced now, in words; empty when it can. The service
+    asks under its lock; the confirmation page asks first, so it never offers what would fail."""
+    if certificate.is_revoked:
+        return ALREADY_REVOKED
+    later = Certificate.objects.filter(replaces=certificate).first()
+    if later is not None:
+        return ALREADY_REPLACED.format(number=later.number)
+    if certificate.is_withheld:
+        return NOT_ISSUED_YET
+    successor = Certificate.objects.filter(supersedes=certificate).first()
+    if successor is not None:
+        return ALREADY_SUPERSEDED.format(number=successor.number)
+    return ""
+
+
 def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
     """Revoke with a reason: the certificate stays, verification reports it revoked, and its
     PDF is rendered again with a REVOKED mark."""
@@ -286,16 +302,8 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
     with transaction.atomic():
         lock_chain(certificate.registration.centre_id)
         original = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if original.is_revoked:
-            raise ClaimRefused(ALREADY_REVOKED)
-        later = Certificate.objects.filter(replaces=original).first()
-        if later is not None:
-            raise ClaimRefused(ALREADY_REPLACED.format(number=later.number))
-        if original.is_withheld:
-            raise ClaimRefused(NOT_ISSUED_YET)
-        successor = Certificate.objects.filter(supersedes=original).first()
-        if successor is not None:
-            raise ClaimRefused(ALREADY_SUPERSEDED.format(number=successor.number))
+        if why_not := why_not_replaced(original):
+            raise ClaimRefused(why_not)
         # The claims page's reasons name the certificate in force, which this changes.
         readiness_changed(original.registration)
         replacement = Certificate.objects.create(

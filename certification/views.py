@@ -42,6 +42,7 @@ from certification.services import (
     certificate_rerender,
     certificate_revoke,
     certificates_claim,
+    why_not_replaced,
 )
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
@@ -319,19 +320,15 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
         )
     if action == "revoke-confirmed":
         return revoke_confirmed(request, certificate)
+    if action == "replace-confirmed":
+        return replace_confirmed(request, certificate)
     form = ReasonForm(request.POST)
     if action not in ("revoke", "replace") or not form.is_valid():
         return certificate_page(request, certificate, form)
     reason = form.cleaned_data["reason"]
     if action == "revoke":  # the pause first (decision 36): nothing is revoked here
         return revoke_confirmation(request, certificate, reason)
-    try:
-        new = certificate_replace(certificate=certificate, reason=reason, actor=request.user)
-    except ClaimRefused as refused:
-        refused_on_form(form, refused)
-        return certificate_page(request, certificate, form)
-    messages.success(request, f"Replacement {new.number} issued.")
-    return redirect("certification:certificate-detail", new.pk)
+    return replace_confirmation(request, certificate, form)
 
 
 def revoke_confirmation(
@@ -372,6 +369,45 @@ def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpRe
         success=f"{certificate.number} is revoked.",
         to=reverse("certification:certificate-detail", args=[certificate.pk]),
     )
+
+
+def replace_confirmation(
+    request: PortalRequest, certificate: Certificate, form: ReasonForm
+) -> HttpResponse:
+    """What replacing would issue, for which certificate and why, with a one-time token (the
+    pause decision 36 gives claims and revocations). Nothing is replaced here."""
+    if not can_administer(request, certificate.registration):
+        raise PermissionDenied
+    if why_not := why_not_replaced(certificate):
+        refused_on_form(form, ClaimRefused(why_not))  # the reason as typed stays
+        return certificate_page(request, certificate, form)
+    reason = form.cleaned_data["reason"]
+    payload = {"certificate": certificate.pk, "reason": reason}
+    context = {
+        "certificate": certificate,
+        "reason": reason,
+        "token": token_for("replace", request.user.pk, payload),
+    }
+    return render(request, "certification/replace_confirm.html", context)
+
+
+def replace_confirmed(request: PortalRequest, certificate: Certificate) -> HttpResponse:
+    """Replace as the confirmation page said, once; then show the replacement."""
+    if not can_administer(request, certificate.registration):
+        raise PermissionDenied
+    back = redirect("certification:certificate-detail", certificate.pk)
+    try:
+        payload = take(request, "replace", request.POST.get("token", ""))
+        if payload.get("certificate") != certificate.pk:
+            raise Unconfirmed(NOT_VALID)
+        new = certificate_replace(
+            certificate=certificate, reason=payload["reason"], actor=request.user
+        )
+    except (Unconfirmed, ClaimRefused) as refused:
+        messages.error(request, str(refused))
+        return back
+    messages.success(request, f"Replacement {new.number} issued.")
+    return redirect("certification:certificate-detail", new.pk)
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.utils import timezone
 from certification.models import WITHHELD, Certificate, Release
 from certification.services import require_portal_staff
 from certification.tasks import queue_render
+from eqa import notices
 from eqa.models import EqaAccess, EqaAction, EqaReport, EqaSample
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, User
@@ -241,6 +242,7 @@ def claim_release(*, access: EqaAccess, certificate: Certificate, actor: User) -
             subject=f"certificate:{locked.pk}",
             after={"number": locked.number, "window": access.pk},
         )
+        notices.claim_decided(locked)
     return locked
 
 
@@ -264,6 +266,7 @@ def claim_hold(
             subject=f"certificate:{locked.pk}",
             after={"number": locked.number, "window": access.pk, "reason": reason.strip()},
         )
+        notices.claim_decided(locked)
     return locked
 
 

@@ -27,6 +27,7 @@ from portal.models import User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Registration
+from portfolios.questions import Questions, question_set_create, question_set_submit
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 
@@ -186,6 +187,18 @@ def demo_activity(*, password: str) -> bool:
     assert cvq_unit is not None
     work = evidence(mia, "Front desk observation notes", FRONT_DESK, 14, targets_of(cvq_unit.unit))
     meet(mia, tom, targets_of(cvq_unit.unit), [work], 10)
+
+    # Written questions from Samir (decision 42): Noah's answered, now evidence to review;
+    # Zara's waiting on her to-do.
+    about = frozenset([going.pk])
+    noahs = question_set_create(
+        registration=noah, asked=Questions(QUESTIONS_TITLE, QUESTIONS, about), actor=samir
+    )
+    question_set_submit(question_set=noahs, answers=NOAH_ANSWERS, declared=True, actor=noah.learner)
+    if zara := registration_of("zara@riverside.test", "601/3576/1"):
+        question_set_create(
+            registration=zara, asked=Questions(QUESTIONS_TITLE, QUESTIONS, about), actor=samir
+        )
     return True
 
 
@@ -215,3 +228,14 @@ Seven recorded calls with my notes on each: greeting, finding the need, solving 
 FRONT_DESK = """Front desk observation notes
 My supervisor watched me welcome guests, check them in and handle a room change request.
 """
+QUESTIONS_TITLE = "Handling complaints: what you know"
+QUESTIONS = [
+    "What are the first three things you do when a customer complains?",
+    "When do you pass a complaint to your manager, and why?",
+]
+NOAH_ANSWERS = [
+    "I listen without interrupting, say sorry for how they feel, and repeat the problem back "
+    "so they know I have understood it.",
+    "When I cannot put it right myself (a refund over my limit, or a complaint about a "
+    "colleague): the manager can decide, and the customer hears a date when they will.",
+]

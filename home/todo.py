@@ -17,7 +17,7 @@ from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
-from portfolios.models import Registration, still_open
+from portfolios.models import QuestionSet, Registration, still_open
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,19 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
                 f"{text} signed off by your assessor and waiting for your countersignature",
                 # The unit's sign-off page holds the countersignature form.
                 reverse("assessment:unit-sign-off", args=[first.registration_id, first.unit_id]),
+            )
+        )
+    questions = QuestionSet.objects.filter(
+        registration__in=Registration.objects.open().filter(learner=user, centre=role.centre),
+        submitted_at__isnull=True,
+    ).order_by("set_at", "pk")
+    if first_set := questions.first():
+        count = questions.count()
+        todo.append(
+            Todo(
+                f"{plural(count, 'set', 'sets')} of questions from your assessor to answer "
+                f"(the first: “{first_set.title}”)",
+                reverse("portfolios:question-set-detail", args=[first_set.pk]),
             )
         )
     for registration in (

@@ -453,6 +453,11 @@ class NotificationKind(models.TextChoices):
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
     ACTION_NOT_ACCEPTED = "action_not_accepted", "Answer not accepted by the IQA"
     TRANSFER = "transfer", "Learner transferred between centres"
+    RECORD_ACKNOWLEDGED = "record_acknowledged", "Learner agreed with a record"
+    CLAIM_RELEASED = "claim_released", "Claim released by the EQA"
+    CLAIM_HELD = "claim_held", "Claim held by the EQA"
+    QUESTIONS_SET = "questions_set", "Questions set"
+    QUESTIONS_ANSWERED = "questions_answered", "Questions answered"
 
 
 class Notification(models.Model):

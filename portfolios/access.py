@@ -10,7 +10,13 @@ from portal.access import admin_centre as admin_centre
 from portal.http import PortalRequest
 from portal.models import RoleKind
 from portal.refusals import Refused, refused_redirect
-from portfolios.models import Evidence, EvidenceFile, Registration, RegistrationQuerySet
+from portfolios.models import (
+    Evidence,
+    EvidenceFile,
+    QuestionSet,
+    Registration,
+    RegistrationQuerySet,
+)
 
 
 def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
@@ -60,3 +66,12 @@ def evidence_file_for(request: PortalRequest, pk: int) -> EvidenceFile:
     """A stored file the person may open, or 404: the same rule as its portfolio."""
     visible = visible_registrations(request)
     return get_object_or_404(EvidenceFile.objects.all(), pk=pk, registration__in=visible)
+
+
+def question_set_for(request: PortalRequest, pk: int) -> QuestionSet:
+    """A set of questions on a registration the person may see, or 404."""
+    visible = visible_registrations(request)
+    found = QuestionSet.objects.select_related(
+        "registration__learner", "registration__qualification", "set_by", "evidence"
+    )
+    return get_object_or_404(found, pk=pk, registration__in=visible)

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from portal.audit import audit_append, lock_chain
 from portal.models import User
 from portal.refusals import Refused
+from portfolios import notices
 from portfolios.models import (
     LEARNER_METHODS,
     Evidence,
@@ -53,6 +54,10 @@ NOT_A_LEARNER_METHOD = (
 SIGNED_TESTIMONY = (
     "A witness has signed this testimony, so it is kept exactly as they signed it: nobody can "
     "change or remove it."
+)
+ANSWERS_KEPT = (
+    "These are your answers to your assessor's questions, kept exactly as you sent them: nobody "
+    "can change or remove them."
 )
 NOT_YOUR_RECORD = (
     "This is your assessor's record: you can change or remove only evidence you added yourself."
@@ -115,6 +120,8 @@ def change_refusal(evidence: Evidence) -> list[str]:
         return [closed]
     if evidence.is_signed_testimony:
         return [SIGNED_TESTIMONY]
+    if evidence.is_answered_questions:
+        return [ANSWERS_KEPT]
     if evidence.created_by_id != evidence.registration.learner_id:
         return [NOT_YOUR_RECORD]
     if evidence.is_locked:
@@ -428,4 +435,5 @@ def record_acknowledge(*, evidence: Evidence, actor: User) -> Evidence:
             subject=f"evidence:{locked.pk}",
             after={"acknowledged_at": locked.acknowledged_at, "title": locked.title},
         )
+        notices.record_acknowledged(locked, actor)
     return locked

@@ -15,7 +15,7 @@ from django.utils import timezone
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from qualifications.claim_policy import policy_of
-from qualifications.models import Qualification, RulesVersion, Unit
+from qualifications.models import KnowledgeItem, Qualification, RulesVersion, Unit
 from qualifications.rules import Rules
 from qualifications.rules.versions import Version, is_current, pinned_rules, version
 
@@ -524,6 +524,15 @@ class Evidence(models.Model):
         return found or default  # type: ignore[return-value]
 
     @property
+    def is_answered_questions(self) -> bool:
+        """The learner's answers to a set of questions their assessor wrote (`QuestionSet`):
+        the only questioning a learner makes, kept exactly as sent (decision 42)."""
+        return (
+            self.method == EvidenceMethod.QUESTIONING
+            and self.created_by_id == self.registration.learner_id
+        )
+
+    @property
     def is_signed_testimony(self) -> bool:
         """Whether a witness signed this evidence: what they vouched for is kept as signed."""
         try:
@@ -719,6 +728,52 @@ class WitnessRequest(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "sent"
+
+
+class QuestionSet(models.Model):
+    """Written questions an assessor sets for one learner, answered on the page: a draft the
+    learner may save and change, then, once sent, evidence of method Questioning holding the
+    questions and answers exactly as they were (decision 42)."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="question_sets"
+    )
+    title = models.CharField(max_length=200)
+    questions = models.JSONField(help_text="The questions, in order, as the assessor wrote them")
+    answers = models.JSONField(default=list, help_text="The learner's answers, in order")
+    # What the questions are about (optional): the units shown to the learner, and the
+    # knowledge items the answers are proposed for when they are sent.
+    units = models.ManyToManyField(Unit, blank=True, related_name="+")
+    knowledge_items = models.ManyToManyField(KnowledgeItem, blank=True, related_name="+")
+    set_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+    saved_at = models.DateTimeField(null=True, blank=True)  # the learner's draft, last saved
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.OneToOneField(
+        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="question_set"
+    )
+
+    class Meta:
+        ordering = ["-set_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True, evidence__isnull=True)
+                | Q(submitted_at__isnull=False, evidence__isnull=False),
+                name="answered_questions_are_evidence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Each question with its answer so far ("" where none)."""
+        answers = list(self.answers) + [""] * (len(self.questions) - len(self.answers))
+        return list(zip(self.questions, answers, strict=False))
 
 
 class ClaimList(models.TextChoices):

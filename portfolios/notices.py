@@ -7,7 +7,13 @@ from django.urls import reverse
 
 from portal.models import AuditEntry, NotificationKind, RoleKind, User
 from portal.notifications import Notice, notify
-from portfolios.models import Evidence, EvidenceComment, Registration, RegistrationUnit
+from portfolios.models import (
+    Evidence,
+    EvidenceComment,
+    QuestionSet,
+    Registration,
+    RegistrationUnit,
+)
 
 QUOTED = 200  # characters of the comment the notification quotes
 
@@ -141,3 +147,49 @@ def notice(
         centre_id=registration.centre_id,
         role_kind=kind,
     )
+
+
+def record_acknowledged(evidence: Evidence, actor: User) -> None:
+    """The assessor who wrote the record: the learner agrees it is a true record."""
+    registration = evidence.registration
+    notice = Notice(
+        recipient_id=evidence.created_by_id,
+        kind=NotificationKind.RECORD_ACKNOWLEDGED,
+        key=f"evidence:{evidence.pk}:acknowledged",
+        text=f"{actor.full_name} agreed that your record “{evidence.title}” is a true record.",
+        link=reverse("portfolios:evidence-detail", args=[evidence.pk]),
+        centre_id=registration.centre_id,
+        role_kind=RoleKind.ASSESSOR,
+    )
+    notify([notice])
+
+
+def questions_set(question_set: QuestionSet, actor: User) -> None:
+    """The learner: their assessor has set them questions to answer."""
+    registration = question_set.registration
+    notice = Notice(
+        recipient_id=registration.learner_id,
+        kind=NotificationKind.QUESTIONS_SET,
+        key=f"question_set:{question_set.pk}:set",
+        text=f"{actor.full_name} set you questions to answer: “{question_set.title}”.",
+        link=reverse("portfolios:question-set-detail", args=[question_set.pk]),
+        centre_id=registration.centre_id,
+        role_kind=RoleKind.LEARNER,
+    )
+    notify([notice])
+
+
+def questions_answered(question_set: QuestionSet, evidence: Evidence, actor: User) -> None:
+    """The assessor who set the questions: the answers are in, as evidence to review."""
+    registration = question_set.registration
+    notice = Notice(
+        recipient_id=question_set.set_by_id,
+        kind=NotificationKind.QUESTIONS_ANSWERED,
+        key=f"question_set:{question_set.pk}:answered",
+        text=f"{actor.full_name} answered your questions “{question_set.title}”.",
+        # The review page is the assessment app's (above this one): reached by its name.
+        link=reverse("assessment:evidence-review", args=[evidence.pk]),
+        centre_id=registration.centre_id,
+        role_kind=RoleKind.ASSESSOR,
+    )
+    notify([notice])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolios import evidence_views, people_views, views, witness_views
+from portfolios import evidence_views, people_views, question_views, views, witness_views
 
 app_name = "portfolios"
 
@@ -46,6 +46,12 @@ urlpatterns = [
     ),
     path("evidence/<int:pk>/remove/", evidence_views.evidence_remove, name="evidence-remove"),
     path("evidence/files/<int:pk>/", evidence_views.evidence_file, name="evidence-file"),
+    path(
+        "registrations/<int:pk>/questions/new/",
+        question_views.question_set_new,
+        name="question-set-new",
+    ),
+    path("questions/<int:pk>/", question_views.question_set_detail, name="question-set-detail"),
     path("registrations/<int:pk>/witness/new/", witness_views.witness_ask, name="witness-ask"),
     path("witness/<str:token>/", witness_views.witness_confirm_view, name="witness-confirm"),
 ]

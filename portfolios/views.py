@@ -196,6 +196,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         # and the history, with the pack the learner and the receiving centre may download.
         "transfers": transfers,
         "pending_transfer": next((t for t in transfers if t.status == "pending"), None),
+        "question_sets": list(registration.question_sets.all()),
         **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)

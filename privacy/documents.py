@@ -20,7 +20,7 @@ from assessment.models import Decision, UnitSignOff
 from iqa.models import Action, PlanItem, Sample
 from portal.archives import StoredFile, safe_name
 from portal.models import AuditEntry, Invitation, User
-from portfolios.models import EvidenceFile, Mapping, WitnessRequest
+from portfolios.models import EvidenceFile, Mapping, QuestionSet, WitnessRequest
 from privacy.logins import session_ends
 from privacy.records import LearnerRecords
 
@@ -284,6 +284,20 @@ def assessment(records: LearnerRecords) -> dict[str, Any]:
     }
 
 
+def question_set(q: QuestionSet) -> dict[str, Any]:
+    return {
+        "id": q.pk,
+        "registration": q.registration_id,
+        "title": q.title,
+        "set_by": name_of(q.set_by),
+        "set_at": q.set_at,
+        "questions_and_answers": [{"question": a, "answer": b} for a, b in q.pairs()],
+        "draft_saved_at": q.saved_at,
+        "sent_at": q.submitted_at,
+        "evidence": q.evidence_id,
+    }
+
+
 def witness(w: WitnessRequest) -> dict[str, Any]:
     return {
         "id": w.pk,
@@ -476,6 +490,7 @@ def collect(records: LearnerRecords) -> Collected:
     testimony = [
         witness(w) for w in records.witness_requests.select_related("requested_by").order_by("pk")
     ]
+    asked = [question_set(q) for q in records.question_sets.select_related("set_by").order_by("pk")]
     quality = iqa(records)
     issued = certificates(records, collected)
     log = audit_log(records)
@@ -485,6 +500,7 @@ def collect(records: LearnerRecords) -> Collected:
         "data/evidence.json": items,
         "data/assessment.json": assessed,
         "data/witness_testimony.json": testimony,
+        "data/questions.json": asked,
         "data/iqa.json": quality,
         "data/certificates.json": issued,
         "data/invitations.json": invited,
@@ -499,6 +515,7 @@ def collect(records: LearnerRecords) -> Collected:
         "decisions": len(assessed["decisions"]),
         "sign_offs": len(assessed["sign_offs"]),
         "witness_requests": len(testimony),
+        "question_sets": len(asked),
         "iqa_samples": len(quality["samples"]),
         "certificates": len(issued),
         "certificate_pdfs": sum(1 for f in collected.files if not f.stored_sha256),

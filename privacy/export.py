@@ -41,6 +41,7 @@ PARTS = {
     "data/evidence.json": "your evidence items, their files and their mappings to criteria",
     "data/assessment.json": "assessors' decisions and feedback, unit sign-offs and signatures",
     "data/witness_testimony.json": "witness testimony about you",
+    "data/questions.json": "questions your assessor set you, with your answers",
     "data/iqa.json": "internal quality assurance of your assessment",
     "data/certificates.json": "your certificates, with what each one states",
     "data/invitations.json": "the invitations centres sent you, to join them",

@@ -19,6 +19,7 @@ from portfolios.models import (
     EvidenceComment,
     EvidenceFile,
     Mapping,
+    QuestionSet,
     Registration,
     RegistrationUnit,
     WitnessRequest,
@@ -32,6 +33,7 @@ OWNED_SUBJECTS = (
     "evidence",
     "mapping",
     "witness_request",
+    "question_set",
     "decision",
     "sign_off",
     "sample",
@@ -101,6 +103,11 @@ class LearnerRecords:
         return WitnessRequest.objects.filter(registration__in=self.registrations)
 
     @property
+    def question_sets(self) -> QuerySet[QuestionSet]:
+        """Questions their assessor set them, with their answers (decision 42)."""
+        return QuestionSet.objects.filter(registration__in=self.registrations)
+
+    @property
     def decisions(self) -> QuerySet[Decision]:
         return Decision.objects.filter(registration__in=self.registrations)
 
@@ -160,6 +167,7 @@ class LearnerRecords:
             ("evidence", self.evidence.values_list("pk", flat=True)),
             ("mapping", self.mappings.values_list("pk", flat=True)),
             ("witness_request", self.witness_requests.values_list("pk", flat=True)),
+            ("question_set", self.question_sets.values_list("pk", flat=True)),
             ("decision", self.decisions.values_list("pk", flat=True)),
             ("sign_off", self.sign_offs.values_list("pk", flat=True)),
             ("sample", self.samples.values_list("pk", flat=True)),

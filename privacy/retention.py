@@ -27,6 +27,7 @@ from portfolios.models import (
     EvidenceComment,
     EvidenceFile,
     Mapping,
+    QuestionSet,
     Registration,
     WitnessRequest,
 )
@@ -39,6 +40,7 @@ ACTIVITY: tuple[tuple[type[Model], str, tuple[str, ...]], ...] = (
     (Mapping, "evidence__registration", ("proposed_at", "reviewed_at")),
     (EvidenceComment, "evidence__registration", ("created_at",)),
     (WitnessRequest, "registration", ("requested_at", "confirmed_at")),
+    (QuestionSet, "registration", ("set_at", "saved_at", "submitted_at")),
     (Decision, "registration", ("decided_at", "countersigned_at")),
     (UnitSignOff, "registration", ("signed_at", "learner_signed_at", "unlocked_at")),
     (Sample, "registration", ("sampled_at", "lock_lifted_at")),

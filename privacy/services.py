@@ -46,6 +46,7 @@ def counts_of(
         "evidence_items": records.evidence.count(),
         "evidence_files": records.files.count(),
         "witness_requests": records.witness_requests.count(),
+        "question_sets": records.question_sets.count(),
         "decisions": records.decisions.count(),
         "sign_offs": records.sign_offs.count(),
         "iqa_samples": records.samples.count(),
@@ -96,6 +97,8 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
         signature="",
         expires_at=Least("expires_at", now),  # an unused link never works again
     )
+    # The questions may name them and the answers are theirs: both go; when, and how many, stay.
+    records.question_sets.update(title=REMOVED, questions=[], answers=[])
     records.decisions.update(feedback="")
     records.sign_offs.update(learner_signature="")
     non_empty(records.sign_offs, "unlock_reason").update(unlock_reason=REMOVED)

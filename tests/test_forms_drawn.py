@@ -28,6 +28,8 @@ BESPOKE: dict[tuple[str, str], str] = {
     # Tables and lists of checkboxes, one a row, drawn with the row they choose.
     ("assessment/countersign.html", "decisions"): "a checkbox a row of the table of decisions "
     "to countersign; choosing none is said under the table (control_errors.html)",
+    ("assessment/partials/countersign_by_evidence.html", "decisions"): "a checkbox a decision "
+    "under each piece of evidence; choosing none is said under the list (control_errors.html)",
     ("certification/claims.html", "registrations"): "a checkbox a learner ready to claim, in "
     "two paged lists; ticking none is said at the top of the page (the claim goes on to its "
     "confirmation page, decision 36, which names each learner refused and why)",

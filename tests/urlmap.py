@@ -128,6 +128,7 @@ from portfolios.forms import (
     WitnessAskForm,
     WitnessConfirmForm,
 )
+from portfolios.question_forms import AnswersForm, QuestionSetForm
 from qualifications.models import Criterion, Qualification
 from tests.factories import PASSWORD
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH
@@ -541,6 +542,26 @@ URLS: dict[str, Entry] = {
     "portfolios:evidence-file": Entry(
         get=PORTFOLIO, kwargs=pk_of("file"), private=True, reach=PORTFOLIO, get_keys=("download",)
     ),
+    "portfolios:question-set-new": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=registration,
+        data=lambda side, user: {"title": "What you know", "questions": "Why?\nHow?"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(QuestionSetForm,),
+    ),
+    # Everyone who sees the portfolio reads the questions; only the learner answers them.
+    "portfolios:question-set-detail": Entry(
+        get=PORTFOLIO,
+        post=only(LEARNER),
+        kwargs=pk_of("question_set"),
+        data=lambda side, user: {"answer_0": "Because.", "action": "save"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(AnswersForm,),
+        post_keys=("action",),
+    ),
     "portfolios:witness-ask": Entry(
         get=only(LEARNER, ASSESSOR),
         post=only(LEARNER, ASSESSOR),
@@ -620,8 +641,8 @@ URLS: dict[str, Entry] = {
     "assessment:countersign": Entry(
         get=only(ASSESSOR),
         post=only(ASSESSOR),
-        get_keys=("trainee", "page"),
-        post_keys=("decisions", "group", "trainee", "shown"),
+        get_keys=("trainee", "page", "by"),
+        post_keys=("decisions", "group", "evidence", "trainee", "shown"),
     ),
     # Returning a trainee's decision with a reason (decision 36): a qualified assessor of the
     # centre. The side's decision is the assessor's own, countersigned: nothing to return, so

@@ -31,7 +31,8 @@ from portal.models import Centre, Invitation, Notification, NotificationKind, Ro
 from portfolios.bulk import registration_bulk_create
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
-from portfolios.models import Evidence, EvidenceFile, Mapping, Registration
+from portfolios.models import Evidence, EvidenceFile, Mapping, QuestionSet, Registration
+from portfolios.questions import Questions, question_set_create
 from portfolios.services import RegistrationDetails, registration_create
 from portfolios.witness import WitnessAsk, witness_request_create
 from qualifications.models import Criterion, Qualification, Unit
@@ -76,6 +77,7 @@ class Side:
     sample_pdf: IqaDocument
     plan_pdf: IqaDocument
     witness_token: str
+    question_set: QuestionSet  # set by the assessor, not answered yet
     invitation: Invitation  # open: a newcomer invited from a CSV file, not yet accepted
     invitation_token: str  # the secret of its link, as e-mailed to the newcomer
     notification: Notification  # the learner's, unread: their evidence judged
@@ -148,6 +150,11 @@ def build_side(
         sample_pdf=ready(document_request(sample=sample, actor=people[IQA]), "sample.pdf"),
         plan_pdf=ready(document_request(plan=plan, actor=people[IQA]), "plan.pdf"),
         witness_token=witness_link(registration),
+        question_set=question_set_create(
+            registration=registration,
+            asked=Questions("What you know of complaints", ["Why do they matter?"]),
+            actor=people[ASSESSOR],
+        ),
         invitation=invitation,
         invitation_token=invitation_token,
         # Not the unit signed off: the learner countersigned it, which marked that one read.

@@ -26,7 +26,9 @@ def demo(transactional_db):
     noah = Registration.objects.get(learner__email="noah@riverside.test")
     return {
         "noah": noah,
-        "unreviewed": Evidence.objects.get(registration=noah, judged_at__isnull=True),
+        "unreviewed": Evidence.objects.get(
+            registration=noah, judged_at__isnull=True, title="Telephone calls, week 3"
+        ),
         "action": Action.objects.filter(status="open").get(),
         "plan": SamplingPlan.objects.get(),
     }

@@ -12,7 +12,7 @@ from assessment.models import Decision
 from certification.models import Transfer
 from home.demo import HARBOUR
 from portal.models import Centre, User
-from portfolios.models import Registration, RegistrationUnit
+from portfolios.models import QuestionSet, Registration, RegistrationUnit
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import PHONE, demo, log_in
@@ -168,4 +168,29 @@ def test_the_transfer_pages_fit_a_phone(demo, browser: Browser, live_server):
         looked_at(hannah, url, problems)
     on_screen(hannah.get_by_role("button", name="Accept the learner"))
     on_screen(hannah.get_by_role("button", name="Decline the transfer"))
+    assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
+
+
+def test_countersigning_by_evidence_and_written_questions_fit_a_phone(
+    demo, browser: Browser, live_server
+):
+    """Samir countersigns Tom's decisions grouped by the evidence they rest on; Zara answers
+    the questions Samir set her, and Noah reads the ones he answered."""
+    problems: dict[str, str] = {}
+    samir = phone(browser, live_server, "assessor@riverside.test")
+    looked_at(samir, reverse("assessment:countersign") + "?by=evidence", problems)
+    group = samir.get_by_test_id("evidence-group").first
+    on_screen(group.get_by_role("button", name="Countersign all"))
+    zaras, noahs = QuestionSet.objects.order_by("submitted_at")  # Zara's not sent: first
+    zara = phone(browser, live_server, "zara@riverside.test")
+    looked_at(zara, reverse("portfolios:question-set-detail", args=[zaras.pk]), problems)
+    for name in ("Save", "Send my answers"):  # side by side, or one under the other
+        box = zara.get_by_role("button", name=name, exact=True).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    noah = phone(browser, live_server, "noah@riverside.test")
+    for url in (
+        reverse("portfolios:question-set-detail", args=[noahs.pk]),
+        reverse("portfolios:evidence-detail", args=[noahs.evidence_id]),
+    ):
+        looked_at(noah, url, problems)
     assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())

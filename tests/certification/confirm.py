@@ -1,4 +1,4 @@
-"""Claiming and revoking through their confirmation pages (decision 36), as people do."""
+"""Claiming, revoking and replacing through their confirmation pages (decision 36), as people do."""
 
 import re
 
@@ -34,3 +34,11 @@ def revoke_on_page(client, certificate, reason: str, follow: bool = False):
     page = client.post(url, {"action": "revoke", "reason": reason})
     token = confirmation_token(page.content.decode())
     return client.post(url, {"action": "revoke-confirmed", "token": token}, follow=follow)
+
+
+def replace_on_page(client, certificate, reason: str, follow: bool = False):
+    """Replace on the certificate page: the reason, the confirmation, then confirm."""
+    url = reverse("certification:certificate-detail", args=[certificate.pk])
+    page = client.post(url, {"action": "replace", "reason": reason})
+    token = confirmation_token(page.content.decode())
+    return client.post(url, {"action": "replace-confirmed", "token": token}, follow=follow)

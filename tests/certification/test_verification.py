@@ -16,7 +16,7 @@ from certification.services import (
 from certification.verification import LOOKUPS
 from portal.audit import audit_verify
 from tests.audit import AuditWatch
-from tests.certification.confirm import revoke_on_page
+from tests.certification.confirm import replace_on_page, revoke_on_page
 from tests.certification.test_rendering import pdf_text
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
@@ -131,9 +131,8 @@ def test_behind_a_proxy_one_client_s_lookups_do_not_limit_another(client, db, se
 def test_the_centre_admin_revokes_and_replaces_on_the_certificate_page(
     client, issued, centre_admin
 ):
-    url = reverse("certification:certificate-detail", args=[issued.pk])
     client.force_login(centre_admin)
-    response = client.post(url, {"action": "replace", "reason": "Name misspelt."}, follow=True)
+    response = replace_on_page(client, issued, "Name misspelt.", follow=True)
     new = Certificate.objects.get(replaces=issued)
     assert response.redirect_chain[-1][0] == reverse(
         "certification:certificate-detail", args=[new.pk]

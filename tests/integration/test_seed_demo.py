@@ -16,7 +16,7 @@ from home.todo import todo_for
 from iqa.models import Action, ActionStatus
 from portal.celery import app as celery_app
 from portal.models import Centre, Invitation, Role, RoleKind, User
-from portfolios.models import Evidence, Registration, RegistrationUnit
+from portfolios.models import Evidence, QuestionSet, Registration, RegistrationUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,8 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
         "1 learner is ready for a full certificate"
     ]
     samir = todo("assessor@riverside.test", RoleKind.ASSESSOR)
-    assert samir[0].startswith("1 piece of evidence waiting for your review")
+    # Noah's call notes, and his answers to Samir's written questions.
+    assert samir[0].startswith("2 pieces of evidence waiting for your review")
     assert samir[1].endswith("by trainee assessors to countersign, for 1 learner")
     assert samir[2].startswith("Answer the IQA's action on A/506/2130 for Noah Williams")
     assert todo("iqa@riverside.test", RoleKind.IQA) == [
@@ -99,8 +100,12 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
         "1 action not answered by the assessor by the date they were given",
     ]
     assert todo("zara@riverside.test", RoleKind.LEARNER) == [
-        "Add your first evidence for ProQual Level 2 Diploma in Customer Service"
+        "1 set of questions from your assessor to answer "
+        "(the first: “Handling complaints: what you know”)",
+        "Add your first evidence for ProQual Level 2 Diploma in Customer Service",
     ]
+    noahs = QuestionSet.objects.get(registration__learner__email="noah@riverside.test")
+    assert noahs.is_submitted and Evidence.objects.get(question_set=noahs).method == "questioning"
     # Noah's achieved unit waits for the IQA's planned summative sample: the claims page says so.
     noah = Registration.objects.get(learner__email="noah@riverside.test")
     [readiness] = readiness_of_many([noah])

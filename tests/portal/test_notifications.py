@@ -74,11 +74,14 @@ def told(world: World, **ours: Counter[str]) -> dict[str, Counter[str]]:
     """What everybody was told when the world was made, with `ours` changed."""
     expected: dict[str, Counter[str]] = {}
     for side in ("ours", "theirs"):
-        # Two decisions on the learner's evidence, a unit to countersign; the assessor hears
-        # of the countersignature and of the IQA's action. The certificates were made ready
-        # by hand (the tests render no PDFs), so nobody heard of them.
+        # Two decisions on the learner's evidence, a unit to countersign, questions to answer
+        # (decision 42); the assessor hears of the countersignature and of the IQA's action.
+        # The certificates were made ready by hand (the tests render no PDFs), so nobody heard
+        # of them.
         expected |= {
-            f"{side} {LEARNER}": Counter({K.EVIDENCE_JUDGED: 2, K.UNIT_SIGNED_OFF: 1}),
+            f"{side} {LEARNER}": Counter(
+                {K.EVIDENCE_JUDGED: 2, K.UNIT_SIGNED_OFF: 1, K.QUESTIONS_SET: 1}
+            ),
             f"{side} {ASSESSOR}": Counter({K.UNIT_COUNTERSIGNED: 1, K.ACTION_RAISED: 1}),
             f"{side} {TRAINEE}": Counter(),
             f"{side} {IQA}": Counter(),
@@ -333,10 +336,11 @@ def test_the_inbox_shows_the_person_their_own_newest_first_with_the_unread_count
     assert [n.created_at for n in mine] == sorted((n.created_at for n in mine), reverse=True)
     # Newest first: the page's "Open" forms in the order of the notifications, newest first.
     opens = [page.index(f"/notifications/{n.pk}/") for n in mine]
-    # The unit signed off was countersigned, which marked its notice read: two of three unread.
-    assert opens == sorted(opens) and "2 notifications are unread." in page
+    # The unit signed off was countersigned, which marked its notice read; the questions set
+    # for the learner (decision 42) are one more: three unread.
+    assert opens == sorted(opens) and "3 notifications are unread." in page
     assert 'data-testid="notifications-link">Notifications <span class="badge' in page
-    assert page.count('data-testid="notification"') == 3
+    assert page.count('data-testid="notification"') == 4
     # Nobody else's: not the assessor's, not the other centre's learner's.
     others = Notification.objects.exclude(recipient=world.ours.people[LEARNER])
     assert others.exists()
@@ -357,7 +361,7 @@ def test_the_inbox_is_paged(world):
     first = client.get(reverse("notification-list")).content.decode()
     second = client.get(reverse("notification-list"), {"page": 2}).content.decode()
     assert first.count('data-testid="notification"') == 25
-    assert second.count('data-testid="notification"') == 33 - 25
+    assert second.count('data-testid="notification"') == 34 - 25
 
 
 def test_opening_from_the_inbox_marks_it_read_and_goes_to_its_page_in_its_role(world):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment.services import evidence_record
+from portal.models import Notification, NotificationKind, RoleKind
 from portfolios.evidence import (
     ACKNOWLEDGED_ALREADY,
     NOT_A_RECORD,
@@ -148,3 +149,15 @@ def test_the_subject_access_export_keeps_the_account_text_and_the_acknowledgemen
     assert (
         items[account.pk]["agreed_true_by_learner_at"] is None and items[account.pk]["files"] == []
     )
+
+
+def test_the_assessor_who_wrote_the_record_hears_that_the_learner_agreed_once(
+    client, observation, learner, assessor
+):
+    acknowledge(client, observation, learner)
+    [notice] = Notification.objects.filter(kind=NotificationKind.RECORD_ACKNOWLEDGED)
+    assert notice.recipient_id == assessor.pk and notice.role_kind == RoleKind.ASSESSOR
+    assert notice.link == reverse("portfolios:evidence-detail", args=[observation.pk])
+    assert "Observed at the till" in notice.text and learner.full_name in notice.text
+    acknowledge(client, observation, learner)  # refused: agreed already
+    assert Notification.objects.filter(kind=NotificationKind.RECORD_ACKNOWLEDGED).count() == 1

@@ -63,6 +63,7 @@ from portfolios.comments import comment_add
 from portfolios.evidence import EvidenceDetails, evidence_add, evidence_delete
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, Mapping, Registration, WitnessRequest
+from portfolios.questions import Questions, question_set_create, question_set_save
 from portfolios.witness import WitnessAnswer, WitnessAsk, witness_confirm, witness_request_create
 from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
 from tests.factories import (
@@ -117,6 +118,9 @@ SECRETS = {
     "file": "halloran-refund-notes",
     "comment": f"Mrs Halloran asked for {NAME} by name afterwards.",
     "reply": "Then ask her to write a witness statement about the refund.",
+    "questions title": f"What {NAME} knows of refunds",
+    "question": "What did you tell Mrs Halloran about the refund policy?",
+    "draft answer": "That refunds take five days, which I had to check with my manager.",
 }
 OTHER_SECRETS = {
     "title": f"{OTHER_NAME}'s stock rotation log",
@@ -314,6 +318,12 @@ def full_record(centre, admin, assessor, iqa, sfj) -> Record:
     comment_add(evidence=item, text=SECRETS["comment"], actor=learner)
     comment_add(evidence=item, text=SECRETS["reply"], actor=assessor)
     witness(registration, learner, WITNESS_NAME, WITNESS_EMAIL, SECRETS["statement"])
+    asked = question_set_create(
+        registration=registration,
+        asked=Questions(SECRETS["questions title"], [SECRETS["question"]]),
+        actor=assessor,
+    )
+    question_set_save(question_set=asked, answers=[SECRETS["draft answer"]], actor=learner)
     signed = Unit.objects.get(code=SIGNED_UNIT)
     judgement = Judgement("met", "reflective_account", START, SECRETS["decision feedback"])
     decision_record(

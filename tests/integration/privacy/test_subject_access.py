@@ -169,6 +169,12 @@ def test_the_data_matches_the_database(tmp_path, record):
         WITNESS_NAME,
         SECRETS["statement"],
     )
+    # The questions their assessor set them, with their draft answer (decision 42).
+    [asked] = read_json(archive, "data/questions.json")
+    assert asked["title"] == SECRETS["questions title"] and asked["sent_at"] is None
+    assert asked["questions_and_answers"] == [
+        {"question": SECRETS["question"], "answer": SECRETS["draft answer"]}
+    ]
     iqa = read_json(archive, "data/iqa.json")
     assert sorted(s["id"] for s in iqa["samples"]) == sorted(
         Sample.objects.values_list("pk", flat=True)
