@@ -20,7 +20,7 @@ from portfolios.witness import WitnessAsk, witness_request_create
 from qualifications.models import Qualification, Unit
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import PHONE
-from tests.browser.walk import Walk, walk_from
+from tests.browser.walk import TOO_WIDE, Walk, walk_from
 from tests.catalogue import load_test_world
 
 
@@ -161,3 +161,19 @@ def test_a_visitor_s_pages_fit_a_phone_and_pass_axe(demo, browser: Browser, live
     assert not walk.problems, walk.report()
     assert len(walk.visited) >= 8, summary
     assert "catalogue/units/<int:pk>/" in walk.routes
+
+
+@pytest.mark.browser
+def test_the_walk_names_what_makes_a_page_too_wide(page: Page):
+    # The check must be able to fail, and say where: a wide table, not its cells or the page.
+    page.set_viewport_size(PHONE)
+    page.set_content(
+        "<html lang='en'><meta name='viewport' content='width=device-width'><title>t</title>"
+        "<body><main id='main'><p>Fits.</p><table data-testid='wide'><tr><td>"
+        "<div style='width: 600px'>wide</div></td></tr></table>"
+        "<div style='overflow-x: auto'><div style='width: 900px'>scrolled in its box</div></div>"
+        "</main></body></html>"
+    )
+    found = page.evaluate(TOO_WIDE)
+    assert found.startswith("6") and "on a 390 px screen" in found
+    assert '#main > table[data-testid="wide"]' in found and "900" not in found
