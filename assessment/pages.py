@@ -28,6 +28,7 @@ from portal.links import links_to
 from portal.listing import PER_PAGE
 from portal.lookups import one_of
 from portal.models import AuditEntry, Role, RoleKind, User
+from portal.refusals import form_sent_back
 from portfolios.access import can_administer
 from portfolios.mapping import Targets, plan_unit_ids
 from portfolios.models import (
@@ -436,6 +437,11 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     return list(found.values_list("pk", flat=True))
 
 
+# The keys the sign-off page's small forms are sent back under (portal.refusals.send_back).
+COUNTERSIGN_KEY = "assessment:unit-countersign"
+UNLOCK_KEY = "assessment:unit-unlock"
+
+
 def sign_off_context(
     request: PortalRequest, registration: Registration, unit: Unit
 ) -> dict[str, object]:
@@ -456,8 +462,8 @@ def sign_off_context(
         "is_learner": registration.learner_id == user.pk,
         "closed": registration.closed_because,
         "can_unlock": can_administer(request, registration),
-        "countersign_form": LearnerCountersignForm(),
-        "unlock_form": UnlockForm(),
+        "countersign_form": form_sent_back(request, LearnerCountersignForm, COUNTERSIGN_KEY),
+        "unlock_form": form_sent_back(request, UnlockForm, UNLOCK_KEY),
     }
 
 
@@ -537,8 +543,6 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         "rows": page,
         "lines": lines_of(page),
         "filter_form": form,
-        "qualification_options": form.options("qualification"),
-        "status_options": form.options("status"),
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),

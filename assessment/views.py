@@ -185,10 +185,11 @@ def countersign(request: PortalRequest) -> HttpResponse:
     """A qualified assessor's list of trainees' provisional decisions, a page at a time, to
     countersign: the ones ticked, all of a learner's unit, or all of a trainee's."""
     require_countersigner(request)
+    none_chosen = False  # said beside the ticks, which the page draws by hand
     if request.method == "POST":
         ids = pages.to_countersign(request.POST, request.user)
         if ids is None:
-            messages.error(request, NONE_CHOSEN)
+            none_chosen = True
         elif not ids:  # countersigned meanwhile, or not theirs to countersign
             flash_refusal(request, DecisionRefused(NOTHING_TO_COUNTERSIGN))
         else:
@@ -201,6 +202,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
                 messages.success(request, f"{done} decision{plural} countersigned.")
                 return redirect(request.get_full_path())
     context = pages.countersign_context(request)
+    context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
     return render(request, "assessment/countersign.html", context)
 
 
@@ -280,6 +282,7 @@ def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
         ),
         success=f"You countersigned {sign_off.unit.code}: the unit is achieved.",
         to=sign_off_page(sign_off),
+        key=pages.COUNTERSIGN_KEY,
     )
 
 
@@ -293,6 +296,7 @@ def unit_unlock_view(request: PortalRequest, pk: int) -> HttpResponse:
         lambda data: unit_unlock(sign_off=sign_off, reason=data["reason"], actor=request.user),
         success=f"{sign_off.unit.code} is unlocked; it needs signing off again.",
         to=sign_off_page(sign_off),
+        key=pages.UNLOCK_KEY,
     )
 
 

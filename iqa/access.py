@@ -13,20 +13,25 @@ from portfolios.services import holds
 
 
 def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
-    """A plan its IQA or a centre admin of its centre may open, or 404."""
+    """A plan its IQA or a centre admin of its centre may open, or 404: the IQA while they are
+    still an IQA there (one whose access the centre ended keeps no view of its plans)."""
+    user = request.user
     visible = SamplingPlan.objects.filter(
-        Q(iqa=request.user) | Q(centre__in=roles_held(request.user, RoleKind.CENTRE_ADMIN))
+        Q(iqa=user, centre__in=roles_held(user, RoleKind.IQA))
+        | Q(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
     ).select_related("qualification", "centre", "iqa")
     return get_object_or_404(visible, pk=pk)
 
 
 def sample_for(request: PortalRequest, pk: int) -> Sample:
-    """A sample seen by the IQA who took it, the assessor sampled, or a centre admin."""
+    """A sample seen by the IQA who took it, the assessor sampled, or a centre admin: each while
+    they hold that role at the learner's centre."""
     user = request.user
+    centre = "registration__centre__in"
     visible = Sample.objects.filter(
-        Q(sampled_by=user)
-        | Q(assessor=user)
-        | Q(registration__centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
+        Q(sampled_by=user, **{centre: roles_held(user, RoleKind.IQA)})
+        | Q(assessor=user, **{centre: roles_held(user, RoleKind.ASSESSOR)})
+        | Q(**{centre: roles_held(user, RoleKind.CENTRE_ADMIN)})
     ).select_related(
         "registration__learner",
         "registration__centre",

@@ -31,7 +31,7 @@ from iqa.work import kept_work, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceMethod, Registration, still_open
+from portfolios.models import Evidence, EvidenceMethod, Registration, roles_held, still_open
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 
@@ -395,7 +395,10 @@ def open_actions(user: User) -> QuerySet[Action]:
     """Actions the IQA raised that are not closed yet, on registrations still open (a closed
     one's actions stay as they were)."""
     return (
-        Action.objects.filter(sample__sampled_by=user)
+        Action.objects.filter(
+            sample__sampled_by=user,
+            sample__registration__centre__in=roles_held(user, RoleKind.IQA),
+        )
         .filter(still_open("sample__registration__"))
         .exclude(status=ActionStatus.CLOSED)
     )
@@ -405,7 +408,11 @@ def assessor_actions(user: User) -> QuerySet[Action]:
     """Actions raised on the assessor's decisions that they have not answered, on registrations
     still open."""
     return (
-        Action.objects.filter(sample__assessor=user, status=ActionStatus.OPEN)
+        Action.objects.filter(
+            sample__assessor=user,
+            sample__registration__centre__in=roles_held(user, RoleKind.ASSESSOR),
+            status=ActionStatus.OPEN,
+        )
         .filter(still_open("sample__registration__"))
         .select_related("sample__unit", "sample__registration__learner")
         .order_by("due_on")

@@ -211,6 +211,7 @@ def _item(plan: SamplingPlan, work: Work, *, by_hand: bool) -> PlanItem:
 def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
     if actor.pk != plan.iqa_id:
         raise PermissionDenied(NOT_AN_IQA)
+    require_iqa(actor, plan.centre)
     if actor.pk in work.deciders:
         raise IqaRefused(OWN_DECISIONS)
     with transaction.atomic():
@@ -239,6 +240,7 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
 def plan_item_remove(*, item: PlanItem, actor: User) -> None:
     if actor.pk != item.plan.iqa_id:
         raise PermissionDenied(NOT_AN_IQA)
+    require_iqa(actor, item.plan.centre)
     with transaction.atomic():
         lock_chain(item.plan.centre_id)
         # Read again under the chain: removed, or sampled, by a request just before this one.
@@ -364,7 +366,9 @@ def _unit_decisions(registration: Registration, unit_id: int) -> list[Decision]:
 
 
 def action_respond(*, action: Action, response: str, actor: User) -> Action:
-    if actor.pk != action.sample.assessor_id:
+    if actor.pk != action.sample.assessor_id or not holds(
+        actor, RoleKind.ASSESSOR, action.sample.registration.centre
+    ):
         raise PermissionDenied(ONLY_THE_ASSESSOR)
     if not response.strip():
         raise IqaRefused(RESPONSE_NEEDED)
@@ -397,6 +401,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
 def action_close(*, action: Action, actor: User) -> Action:
     if actor.pk != action.sample.sampled_by_id:
         raise PermissionDenied(ONLY_THE_SAMPLER)
+    require_iqa(actor, action.sample.registration.centre)
     centre_id = action.sample.registration.centre_id
     with transaction.atomic():
         lock_chain(centre_id)
@@ -435,6 +440,7 @@ def action_not_accept(
     comment (and a new target date if one is given), for the assessor to answer again."""
     if actor.pk != action.sample.sampled_by_id:
         raise PermissionDenied(ONLY_THE_SAMPLER)
+    require_iqa(actor, action.sample.registration.centre)
     if not comment.strip():
         raise IqaRefused(COMMENT_NEEDED)
     if due_on is not None and due_on < timezone.localdate():

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +26,22 @@ from django.utils.functional import SimpleLazyObject
 
 from portal.audit import audit_append
 from portal.mail import emails_send
-from portal.models import Notification, NotificationEmail, NotificationKind, RoleKind, User
+from portal.models import (
+    Notification,
+    NotificationEmail,
+    NotificationKind,
+    Role,
+    RoleKind,
+    User,
+)
 from portal.refusals import Refused
+
+# A notification's recipient still holds the role it was made for, at its centre.
+ROLE_STILL_HELD = Exists(
+    Role.objects.filter(
+        user=OuterRef("recipient"), centre=OuterRef("centre"), kind=OuterRef("role_kind")
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ class Notice:
 def notify(notices: Iterable[Notice]) -> list[Notification]:
     """Make the notifications not made before (by event and person) and queue the e-mails of
     those who want each one. Runs inside the caller's transaction: nothing is kept or sent if
-    it rolls back. Three statements however many notices. Returns what was made."""
+    it rolls back. Four statements however many notices. Returns what was made."""
     wanted = {(n.recipient_id, n.key): n for n in notices}
     if not wanted:
         return []
@@ -56,7 +70,19 @@ def notify(notices: Iterable[Notice]) -> list[Notification]:
             recipient_id__in={person for person, _ in wanted}, key__in={key for _, key in wanted}
         ).values_list("recipient_id", "key")
     )
-    fresh = [notice for pair, notice in wanted.items() if pair not in made_before]
+    # Only to people who still hold the role at that centre: one whose access a centre ended
+    # (decision 34) hears no more of its learners, though the registration still names them.
+    held = set(
+        Role.objects.filter(user_id__in={person for person, _ in wanted}).values_list(
+            "user_id", "centre_id", "kind"
+        )
+    )
+    fresh = [
+        notice
+        for pair, notice in wanted.items()
+        if pair not in made_before
+        and (notice.recipient_id, notice.centre_id, notice.role_kind) in held
+    ]
     people = User.objects.in_bulk({n.recipient_id for n in fresh})
     now = timezone.now()
     made = Notification.objects.bulk_create(
@@ -130,6 +156,7 @@ def digests_send() -> int:
                 recipient__notification_email=NotificationEmail.DAILY,
                 recipient__is_active=True,
             )
+            .filter(ROLE_STILL_HELD)
             .select_related("recipient")
             .order_by("recipient_id", "created_at", "pk")
         )
@@ -145,7 +172,9 @@ def digests_send() -> int:
 
 
 def inbox(person: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=person)
+    """The person's notifications about the centres where they still hold the role each was
+    for: those of a centre that ended their access are kept, but no longer shown."""
+    return Notification.objects.filter(recipient=person).filter(ROLE_STILL_HELD)
 
 
 def unread_count(person: User) -> int:

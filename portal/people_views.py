@@ -14,7 +14,7 @@ from portal.access import person_for
 from portal.forms import DeactivateForm
 from portal.http import PortalRequest
 from portal.models import Departure, Role
-from portal.refusals import attempt, attempt_form
+from portal.refusals import attempt, attempt_form, form_sent_back
 from portal.services import person_deactivate, person_reactivate
 
 
@@ -32,7 +32,7 @@ def person_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "assessing": person.caseload.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
         "assuring": person.quality_assured.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
         "is_self": person.pk == request.user.pk,
-        "form": DeactivateForm(),
+        "form": form_sent_back(request, DeactivateForm, f"person-deactivate:{person.pk}"),
     }
     return render(request, "portal/person_detail.html", context)
 
@@ -49,6 +49,7 @@ def person_deactivate_view(request: PortalRequest, pk: int) -> HttpResponse:
         ),
         success=f"{person.full_name}'s access to {centre} has ended; their records are kept.",
         to=reverse("person-detail", args=[person.pk]),
+        key=f"person-deactivate:{person.pk}",
     )
 
 
