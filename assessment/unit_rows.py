@@ -25,7 +25,10 @@ BADGES = {
 
 def badge(state: str, evidenced: bool = False) -> str:
     colour = BADGES.get(state) or ("text-bg-info" if evidenced else "text-bg-light border")
-    return f'<td class="text-nowrap"><span class="badge {colour}">{escape(state)}</span></td>'
+    return (
+        f'<td class="text-nowrap" data-label="State">'
+        f'<span class="badge {colour}">{escape(state)}</span></td>'
+    )
 
 
 def label_cell(label: str, text: str, history: str) -> str:
@@ -74,7 +77,8 @@ def criteria_rows(
                 "<tr>"
                 + label_cell(c.number, text, history(c.pk))
                 + badge(row.state, bool(row.evidence))
-                + f"<td>{links or '—'}{rejected_notes(row.rejected, evidence)}</td></tr>\n"
+                + f'<td data-label="Evidence">{links or "—"}'
+                + f"{rejected_notes(row.rejected, evidence)}</td></tr>\n"
             )
         drawn.append((outcome, mark_safe("".join(cells))))
     return drawn

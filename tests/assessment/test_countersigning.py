@@ -302,7 +302,7 @@ def test_each_decision_shows_its_item_decision_and_evidence_as_the_item_label_do
     how = "Observation by the assessor, 6 Oct 2026 · “Calm &amp; clear.”"
     assert page.count(done) == 3 and page.count(how) == 3
     decided = date_filter(made[0].decided_at, "j M Y")
-    assert page.count(f"<td>{decided}</td>") == 3
+    assert page.count(f'<td data-label="Decided">{decided}</td>') == 3
 
 
 def test_a_trainees_waiting_decisions_stay_open_to_the_countersigner_after_the_trainee_leaves(

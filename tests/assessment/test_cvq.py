@@ -100,5 +100,6 @@ def test_a_cvq_units_range_items_show_with_their_heading_state_and_history(
         '<div class="small mt-1">Assessor\'s feedback: Again.</div>\n'
         f'<a class="small d-block" href="{history}">History'
         f'<span class="visually-hidden"> of Range {angry.reference}</span></a></td>'
-        '<td class="text-nowrap"><span class="badge text-bg-danger">Not yet met</span></td></tr>'
+        '<td class="text-nowrap" data-label="State">'
+        '<span class="badge text-bg-danger">Not yet met</span></td></tr>'
     ) in html

@@ -30,9 +30,12 @@ def test_each_criterion_shows_its_history_its_state_and_its_evidence_escaped(
     ) in html
     assert (
         '<span class="badge text-bg-info">Evidence proposed</span></td>'
-        f'<td><a href="{detail}">Till &lt;roll&gt; &amp; notes</a></td></tr>'
+        f'<td data-label="Evidence"><a href="{detail}">Till &lt;roll&gt; &amp; notes</a></td></tr>'
     ) in html
-    assert '<span class="badge text-bg-light border">No evidence yet</span></td><td>—</td>' in html
+    assert (
+        '<span class="badge text-bg-light border">No evidence yet</span></td><td data-label="Evidence">—</td>'
+        in html
+    )
     assert html.count('class="small d-block"') == Criterion.objects.filter(unit=unit).count()
 
 

@@ -68,7 +68,7 @@ def test_an_eqa_samples_and_releases_a_held_claim_and_the_certificate_then_rende
     esme = as_user("esme@example.org")
     expect(esme.get_by_test_id("windows")).to_contain_text("Riverside Skills Academy")
     esme.get_by_role("link", name="Open").click()
-    esme.get_by_role("link", name="Mia Campbell").click()
+    esme.get_by_role("link", name="Mia Campbell", exact=True).click()
     expect(esme.get_by_test_id("units")).to_contain_text("F/506/2131")
     expect(esme.get_by_test_id("decisions")).to_contain_text("Samir Patel")
     esme.get_by_role("link", name="Record a sample of this portfolio").click()
