@@ -86,7 +86,7 @@ class AlreadyMade(IqaRefused):
         self.made = made
 
 
-def require_iqa(actor: User, centre: Centre) -> None:
+def require_iqa(actor: User, centre: Centre | int) -> None:
     if not holds(actor, RoleKind.IQA, centre):
         raise PermissionDenied(NOT_AN_IQA)
 
@@ -211,7 +211,7 @@ def _item(plan: SamplingPlan, work: Work, *, by_hand: bool) -> PlanItem:
 def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
     if actor.pk != plan.iqa_id:
         raise PermissionDenied(NOT_AN_IQA)
-    require_iqa(actor, plan.centre)
+    require_iqa(actor, plan.centre_id)
     if actor.pk in work.deciders:
         raise IqaRefused(OWN_DECISIONS)
     with transaction.atomic():
@@ -240,7 +240,7 @@ def plan_item_add(*, plan: SamplingPlan, work: Work, actor: User) -> PlanItem:
 def plan_item_remove(*, item: PlanItem, actor: User) -> None:
     if actor.pk != item.plan.iqa_id:
         raise PermissionDenied(NOT_AN_IQA)
-    require_iqa(actor, item.plan.centre)
+    require_iqa(actor, item.plan.centre_id)
     with transaction.atomic():
         lock_chain(item.plan.centre_id)
         # Read again under the chain: removed, or sampled, by a request just before this one.
@@ -367,7 +367,7 @@ def _unit_decisions(registration: Registration, unit_id: int) -> list[Decision]:
 
 def action_respond(*, action: Action, response: str, actor: User) -> Action:
     if actor.pk != action.sample.assessor_id or not holds(
-        actor, RoleKind.ASSESSOR, action.sample.registration.centre
+        actor, RoleKind.ASSESSOR, action.sample.registration.centre_id
     ):
         raise PermissionDenied(ONLY_THE_ASSESSOR)
     if not response.strip():
@@ -401,7 +401,7 @@ def action_respond(*, action: Action, response: str, actor: User) -> Action:
 def action_close(*, action: Action, actor: User) -> Action:
     if actor.pk != action.sample.sampled_by_id:
         raise PermissionDenied(ONLY_THE_SAMPLER)
-    require_iqa(actor, action.sample.registration.centre)
+    require_iqa(actor, action.sample.registration.centre_id)
     centre_id = action.sample.registration.centre_id
     with transaction.atomic():
         lock_chain(centre_id)
@@ -440,7 +440,7 @@ def action_not_accept(
     comment (and a new target date if one is given), for the assessor to answer again."""
     if actor.pk != action.sample.sampled_by_id:
         raise PermissionDenied(ONLY_THE_SAMPLER)
-    require_iqa(actor, action.sample.registration.centre)
+    require_iqa(actor, action.sample.registration.centre_id)
     if not comment.strip():
         raise IqaRefused(COMMENT_NEEDED)
     if due_on is not None and due_on < timezone.localdate():

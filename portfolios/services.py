@@ -178,7 +178,7 @@ class RegistrationDetails:
         return self.identity.cleaned().over(recorded)
 
 
-def holds(user: User | None, kind: RoleKind, centre: Centre) -> bool:
+def holds(user: User | None, kind: RoleKind, centre: Centre | int) -> bool:
     return user is not None and Role.objects.filter(user=user, kind=kind, centre=centre).exists()
 
 
