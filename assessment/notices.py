@@ -62,6 +62,18 @@ def mapping_rejected(mapping: Mapping, actor: User) -> None:
     notify([learners(evidence.registration, NotificationKind.MAPPING_REJECTED, key, text, link)])
 
 
+def record_made(evidence: Evidence, actor: User) -> None:
+    """The learner: their assessor wrote a record about them (an observation, a professional
+    discussion, questioning), which they may agree is a true record on its page."""
+    text = (
+        f"{actor.full_name} wrote a record about you: “{evidence.title}” "
+        f"({evidence.get_method_display().lower()}). Read it, and agree it if it is a true record."
+    )
+    link = reverse("portfolios:evidence-detail", args=[evidence.pk]) + "#acknowledgement"
+    key = f"record:{evidence.pk}"
+    notify([learners(evidence.registration, NotificationKind.ASSESSOR_RECORD, key, text, link)])
+
+
 def unit_signed_off(sign_off: UnitSignOff) -> None:
     """The learner: countersign the unit their assessor signed off."""
     unit = str(sign_off.unit).strip()

@@ -715,9 +715,15 @@ def evidence_record(
         problems += rejected.messages
     if problems:
         raise EvidenceRejected(problems)
-    return evidence_store(
-        registration, details, files, inspected, actor, action="evidence.recorded"
-    )
+    with transaction.atomic():
+        # The chain first, as evidence_store takes it, so the learner's notice is made in the
+        # same transaction as the record it tells of.
+        lock_chain(registration.centre_id)
+        evidence = evidence_store(
+            registration, details, files, inspected, actor, action="evidence.recorded"
+        )
+        notices.record_made(evidence, actor)
+    return evidence
 
 
 ONLY_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can unlock a unit."

@@ -446,6 +446,8 @@ class NotificationKind(models.TextChoices):
     ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
+    ASSESSOR_RECORD = "assessor_record", "An assessor's record about the learner"
+    WITHDRAWN = "withdrawn", "Registration withdrawn"
 
 
 class Notification(models.Model):
