@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from portal import identity
 from portal.audit import audit_append, lock_chain
-from portal.models import Centre, Role, RoleKind, User
+from portal.models import AuditEntry, Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
-from portfolios.notices import allocation_changed
+from portfolios.notices import allocation_changed, registration_withdrawn
 from portfolios.readiness import readiness_changed
 from qualifications.claim_policy import age_refusal, number_problem, policy_of
 from qualifications.lifecycle import registration_refusal
@@ -635,4 +635,33 @@ def registration_withdraw(*, registration: Registration, reason: str, actor: Use
         after={"status": RegistrationStatus.WITHDRAWN, "reason": reason},
     )
     readiness_changed(locked)
+    registration_withdrawn(locked, reason, actor)
     return locked
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    at: datetime.datetime
+    by: str
+    reason: str
+
+
+def withdrawals_of(registrations: Iterable[Registration]) -> dict[int, Withdrawal]:
+    """When, by whom and why each withdrawn registration given was withdrawn, as its audit
+    entry keeps it: one query (none when none is withdrawn)."""
+    subjects = {
+        f"registration:{r.pk}": r.pk
+        for r in registrations
+        if r.status == RegistrationStatus.WITHDRAWN
+    }
+    if not subjects:
+        return {}
+    entries = AuditEntry.objects.filter(
+        subject__in=subjects, action="registration.withdrawn"
+    ).select_related("actor")
+    return {
+        subjects[e.subject]: Withdrawal(
+            e.at, e.actor.full_name if e.actor else "", (e.after or {}).get("reason", "")
+        )
+        for e in entries.order_by("pk")
+    }

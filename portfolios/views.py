@@ -30,6 +30,7 @@ from portfolios.services import (
     registration_create,
     registration_transfer_rules,
     transfer_plan,
+    withdrawals_of,
 )
 from portfolios.unit_states import UnitState, unit_standings
 from portfolios.witness import witness_requests_of
@@ -173,6 +174,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "is_learner": registration.learner_id == request.user.pk,
         "is_assessor": is_assessor,
         "closed": registration.closed_because,
+        "withdrawal": withdrawals_of([registration]).get(registration.pk),
         "missing": registration.details_missing,
         "evidence": evidence,
         # The learner and the assessor asked for them, and follow them here.

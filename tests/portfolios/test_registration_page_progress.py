@@ -76,9 +76,7 @@ def test_the_states_agree_with_the_tracker(registration, learner, assessor, trai
     tracked = registration_tracker(registration)
     standings = unit_standings(registration, [t.unit.pk for t in tracked])
     assert {t.unit.code: (t.state, t.met, len(t.cells)) for t in tracked} == {
-        t.unit.code: (s.state, s.met, s.items)
-        for t in tracked
-        for s in [standings[t.unit.pk]]
+        t.unit.code: (s.state, s.met, s.items) for t in tracked for s in [standings[t.unit.pk]]
     }
     assert standings[tracked[0].unit.pk].state in vars(UnitState).values()
 
