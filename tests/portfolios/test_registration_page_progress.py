@@ -11,9 +11,9 @@ from assessment.models import Outcome, UnitSignOff
 from assessment.tracker import registration_tracker
 from portfolios.unit_states import UnitState, unit_standings
 from qualifications.models import Criterion
+from tests.assessment.test_progress import add_evidence
 from tests.assessment.test_tracker import decide
 from tests.certification.conftest import achieve
-from tests.assessment.test_progress import add_evidence
 
 ACHIEVED = "T/506/2126"
 STARTED = "A/506/2130"
