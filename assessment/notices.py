@@ -41,7 +41,14 @@ def evidence_judged(
         if evidence
         else reverse("portfolios:registration-detail", args=[registration.pk])
     )
-    text = f"{actor.full_name} judged {about}: {outcome}."
+    if any(d.provisional for d in made):
+        # A trainee's decisions count only once a qualified assessor countersigns them.
+        text = (
+            f"{actor.full_name} judged {about}: {outcome}, awaiting countersignature by a "
+            "qualified assessor (nothing counts until then)."
+        )
+    else:
+        text = f"{actor.full_name} judged {about}: {outcome}."
     if made[0].feedback:
         text += f" Feedback: {made[0].feedback}"
     key = f"decisions:{made[0].pk}"
