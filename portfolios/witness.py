@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
 from portal.mail import emails_send
-from portal.models import User
+from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
 
@@ -48,6 +48,31 @@ TOO_MANY_TODAY = (
     "{limit} witnesses have been asked in the last 24 hours, the most for one day. Ask again "
     "tomorrow."
 )
+
+
+class WitnessEmailRefused(WitnessRefused):
+    """A witness's e-mail address that cannot be a witness's: shown under the field."""
+
+
+WITNESS_IS_LEARNER = (
+    "This is the learner's own e-mail address. A witness is someone else who saw the work."
+)
+WITNESS_IS_STAFF = (
+    "This e-mail address belongs to staff at {centre}. A witness is someone outside the centre "
+    "who saw the work; staff record what they saw themselves."
+)
+
+
+def witness_email_problem(registration: Registration, email: str) -> str | None:
+    """Why `email` cannot be a witness's for this registration, or None: the learner cannot
+    vouch for themselves, nor can the centre's staff (their records are their own)."""
+    email = email.strip()
+    if registration.learner.email.lower() == email.lower():
+        return WITNESS_IS_LEARNER
+    staff = Role.objects.filter(centre_id=registration.centre_id, user__email__iexact=email)
+    if staff.exclude(kind=RoleKind.LEARNER).exists():
+        return WITNESS_IS_STAFF.format(centre=registration.centre)
+    return None
 
 
 class WitnessLinkProblem(Refused):
@@ -96,6 +121,8 @@ def witness_request_create(
         # registration take turns, so the counts below cannot be raced past.
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=WitnessRefused)
+        if problem := witness_email_problem(registration, ask.email):
+            raise WitnessEmailRefused(problem)
         check_limits(registration, days)
         request = WitnessRequest.objects.create(
             registration=registration,
