@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from portal.identity import FIRST_NAMES_MAX, LAST_NAME_MAX, Sex
+from portal.identity import FIRST_NAMES_MAX, LAST_NAME_MAX, Sex, clean_name
 
 
 class RoleKind(models.TextChoices):
@@ -67,7 +67,7 @@ class UserManager(BaseUserManager["User"]):
     ) -> User:
         if not email:
             raise ValueError("A person needs an e-mail address to log in with.")
-        user = self.model(email=normalise_email(email), full_name=full_name, **extra)
+        user = self.model(email=normalise_email(email), full_name=clean_name(full_name), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from unicodedata import normalize
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -81,8 +80,8 @@ class LearnerIdentity:
             self,
             # Composed (NFC): "Á" typed as A and a combining accent is one character, as an
             # AO's template counts it against its 20 and 30.
-            legal_first_names=" ".join(normalize("NFC", self.legal_first_names).split()),
-            legal_last_name=" ".join(normalize("NFC", self.legal_last_name).split()),
+            legal_first_names=identity.clean_name(self.legal_first_names),
+            legal_last_name=identity.clean_name(self.legal_last_name),
             postcode=identity.normalise_postcode(self.postcode),
             uln=identity.normalise_uln(self.uln),
         )

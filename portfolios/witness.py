@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
+from portal.identity import clean_name
 from portal.mail import emails_send
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
@@ -115,7 +116,7 @@ def witness_request_create(
         raise PermissionDenied(NOT_ALLOWED)
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)
-    ask = WitnessAsk(one_line(ask.name), ask.email, one_line(ask.role), ask.statement)
+    ask = WitnessAsk(clean_name(ask.name), ask.email, one_line(ask.role), ask.statement)
     with transaction.atomic():
         # The centre's chain first (lock_chain's rule), which also makes requests for one
         # registration take turns, so the counts below cannot be raced past.
