@@ -143,12 +143,11 @@ def rejected_not_replaced(open_registrations: QuerySet[Registration]) -> QuerySe
     others = Mapping.objects.filter(
         evidence__registration=OuterRef("evidence__registration")
     ).exclude(status=MappingStatus.REJECTED)
-    covered = Q()
-    for kind in Mapping.KINDS:
-        covered |= Exists(others.filter(**{kind: OuterRef(kind)}))
-    return Mapping.objects.filter(
+    rejected = Mapping.objects.filter(
         evidence__registration__in=open_registrations, status=MappingStatus.REJECTED
-    ).exclude(covered)
+    )
+    covered = [Exists(others.filter(**{kind: OuterRef(kind)})) for kind in Mapping.KINDS]
+    return rejected.exclude(Q(covered[0]) | Q(covered[1]) | Q(covered[2]))
 
 
 @dataclass(frozen=True)

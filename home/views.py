@@ -57,10 +57,10 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.CENTRE_ADMIN:
         context.update(centre_people(request, role))
     if role.kind == RoleKind.LEARNER:
-        mine = Registration.objects.filter(learner=request.user, centre=role.centre)
-        mine = mine.select_related("qualification", "learner__anonymisation")
-        mine = mine.prefetch_related("certificates__replaced_by", "certificates__superseded_by")
-        mine = list(mine)
+        found = Registration.objects.filter(learner=request.user, centre=role.centre)
+        found = found.select_related("qualification", "learner__anonymisation")
+        found = found.prefetch_related("certificates__replaced_by", "certificates__superseded_by")
+        mine = list(found)
         withdrawn = withdrawals_of(mine)
         for registration in mine:
             # A withdrawn registration says so, when and why, and offers no route.

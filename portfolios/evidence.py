@@ -259,10 +259,10 @@ def evidence_write(
     details = EvidenceDetails(title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text)
     problems = [] if declared else [DECLARATION_NEEDED]
     dates = date_problems(registration, occurred_on)
-    text = typed_problems(details, has_files=False)
-    problems += dates + text
+    written = typed_problems(details, has_files=False)
+    problems += dates + written
     if problems:
-        raise written_refusal(problems, {"occurred_on": dates, "text": text})
+        raise written_refusal(problems, {"occurred_on": dates, "text": written})
     return evidence_store(registration, details, [], [], actor, action="evidence.written")
 
 

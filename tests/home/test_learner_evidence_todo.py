@@ -51,7 +51,7 @@ def test_unmapped_evidence_is_a_todo_linking_to_its_mapping_page(client, registr
     assert "1 piece of evidence not yet linked to the criteria it shows" in todo
     assert reverse("portfolios:evidence-map", args=[written.pk]) in todo
 
-    criterion = Criterion.objects.filter(unit__code="A/506/2130").first()
+    criterion = Criterion.objects.filter(unit__code="A/506/2130").earliest("pk")
     mapping_propose(
         evidence=written, targets=Targets(criteria=frozenset([criterion.pk])), actor=learner
     )
@@ -61,7 +61,7 @@ def test_unmapped_evidence_is_a_todo_linking_to_its_mapping_page(client, registr
 def test_a_rejected_link_is_a_todo_until_other_evidence_covers_the_item(
     client, registration, learner, assessor
 ):
-    criterion = Criterion.objects.filter(unit__code="A/506/2130").first()
+    criterion = Criterion.objects.filter(unit__code="A/506/2130").earliest("pk")
     evidence = add_evidence(registration, learner, 1, [criterion.pk])
     mapping_review(
         mapping=Mapping.objects.get(evidence=evidence), confirm=False,
