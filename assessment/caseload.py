@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
@@ -17,7 +17,7 @@ from assessment.progress import Counts, counts_of, with_counts
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import Centre, User
-from portfolios.models import Evidence, Registration
+from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
 
 # No new evidence for this long is worth a word with the learner.
 QUIET_DAYS = 28
@@ -147,10 +147,39 @@ def status_of(
 
 
 def caseload_registrations(assessor: User, centre: Centre) -> QuerySet[Registration]:
+    """The open registrations the assessor assesses at the centre: as the registration's
+    assessor, or the assessor of one of its units (decision 39)."""
     return (
         Registration.objects.open()
-        .filter(assessor=assessor, centre=centre)
+        .assessed_by(assessor)
+        .filter(centre=centre)
         .select_related("learner", "qualification")
+    )
+
+
+def waits_for(assessor: User) -> Q:
+    """Evidence not judged yet that is the assessor's to review: in a registration where they
+    assess every unit (the common case: a condition on the registration alone), mapped to an
+    item of a unit they assess, or not mapped yet in a registration they are the assessor of
+    (decision 39). Evidence judged by one assessor leaves every queue, as before."""
+    given_to_others = RegistrationUnit.objects.filter(
+        registration=OuterRef("registration_id"), assessor__isnull=False
+    ).exclude(assessor=assessor)
+    theirs = Q(registration__assessor=assessor)
+    units = (
+        RegistrationUnit.objects.filter(registration=OuterRef(OuterRef("registration_id")))
+        .filter(Q(assessor=assessor) | Q(assessor__isnull=True, registration__assessor=assessor))
+        .values("unit_id")
+    )
+    mapped_to_theirs = Mapping.objects.filter(evidence=OuterRef("pk")).filter(
+        Q(criterion__unit__in=units)
+        | Q(range_item__unit__in=units)
+        | Q(knowledge_item__unit__in=units)
+    )
+    unmapped = ~Exists(Mapping.objects.filter(evidence=OuterRef("pk")))
+    every_unit = theirs & ~Q(Exists(given_to_others))
+    return Q(judged_at__isnull=True) & (
+        every_unit | Q(Exists(mapped_to_theirs)) | (theirs & Q(unmapped))
     )
 
 
@@ -189,9 +218,8 @@ def caseload(
 def waiting_for_review(assessor: User, centre: Centre) -> QuerySet[Evidence]:
     """Evidence in the caseload no assessor has judged yet, oldest first."""
     return (
-        Evidence.objects.filter(
-            registration__in=caseload_registrations(assessor, centre), judged_at__isnull=True
-        )
+        Evidence.objects.filter(registration__in=caseload_registrations(assessor, centre))
+        .filter(waits_for(assessor))
         .select_related("registration__learner", "registration__qualification")
         .order_by("created_at", "pk")
     )
@@ -219,9 +247,9 @@ def oldest_waiting(
     waiting = (
         waiting_for_review(assessor, centre)
         if caseload_ids is None
-        else Evidence.objects.filter(
-            one_of("registration_id", caseload_ids), judged_at__isnull=True
-        ).order_by("created_at", "pk")
+        else Evidence.objects.filter(one_of("registration_id", caseload_ids))
+        .filter(waits_for(assessor))
+        .order_by("created_at", "pk")
     )
     rows = list(
         waiting.annotate(waiting=Window(Count("pk"))).values_list(

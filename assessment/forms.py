@@ -85,13 +85,13 @@ class UnlockForm(forms.Form):
 
 
 class CaseloadFilterForm(forms.Form):
+    """The caseload's filters, drawn by bootstrap_field (a busy page: decision 41); a stale or
+    edited choice is shown under its select."""
+
     qualification = forms.TypedChoiceField(
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=forms.Select(attrs={"class": "form-select"}),
+        label="Qualification", coerce=int, required=False, empty_value=None
     )
-    status = forms.ChoiceField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    status = forms.ChoiceField(label="Status", required=False)
 
     def __init__(self, *args: Any, qualifications: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,18 +101,6 @@ class CaseloadFilterForm(forms.Form):
         status = self.fields["status"]
         assert isinstance(status, forms.ChoiceField)
         status.choices = [("", "Any status"), *Rag.LABELS.items()]
-
-    def options(self, name: str) -> list[tuple[str, str, bool]]:
-        """The field's choices as its select shows them (value, label, whether selected), for
-        a template to draw the select itself: Django's widget templates took longer to draw
-        these two selects than the rest of the caseload. (A field with errors is marked
-        aria-invalid by the template, as the widget marks it.)"""
-        field = self.fields[name]
-        assert isinstance(field, forms.ChoiceField)
-        value = self[name].value()
-        chosen = "" if value is None else str(value)
-        choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
-        return [(str(v), str(label), str(v) == chosen) for v, label in choices]
 
 
 class ReturnForm(forms.Form):

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.models import NotificationKind, RoleKind, User
-from portal.notifications import Notice, notify
+from portal.notifications import Notice, notifications_done, notify
 from portfolios.models import Evidence, Mapping, Registration
 
 
@@ -90,8 +90,10 @@ def unit_signed_off(sign_off: UnitSignOff) -> None:
 
 
 def unit_countersigned(sign_off: UnitSignOff) -> None:
-    """The assessor who signed the unit off: the learner countersigned, the unit is achieved."""
+    """The assessor who signed the unit off: the learner countersigned, the unit is achieved.
+    The learner's own notice asking them to countersign it is done with: marked read."""
     registration = sign_off.registration
+    notifications_done(person_id=registration.learner_id, keys=[f"sign_off:{sign_off.pk}"])
     text = (
         f"{registration.learner.full_name} countersigned {str(sign_off.unit).strip()}: "
         "the unit is achieved."
@@ -110,7 +112,8 @@ def unit_countersigned(sign_off: UnitSignOff) -> None:
 
 def decision_returned(decision: Decision, actor: User) -> None:
     """The trainee: a qualified assessor returned their provisional decision, and why; the
-    link opens the item's page, where they see it and may decide again."""
+    link opens the review page of the evidence it was made with, where they see it and decide
+    again (the item's history page if it was made with none)."""
     registration = decision.registration
     text = (
         f"{actor.full_name} returned your decision on {decision.target} for "
@@ -121,11 +124,19 @@ def decision_returned(decision: Decision, actor: User) -> None:
         kind=NotificationKind.DECISION_RETURNED,
         key=f"decision:{decision.pk}:returned",
         text=text,
-        link=item_page(decision),
+        link=decide_again_page(decision),
         centre_id=registration.centre_id,
         role_kind=RoleKind.ASSESSOR,
     )
     notify([notice])
+
+
+def decide_again_page(decision: Decision) -> str:
+    """Where a returned decision is decided again: the review page of its first evidence."""
+    first = decision.evidence.order_by("pk").values_list("pk", flat=True).first()
+    if first is None:
+        return item_page(decision)
+    return reverse("assessment:evidence-review", args=[first])
 
 
 def item_page(decision: Decision) -> str:

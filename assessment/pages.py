@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.template.defaultfilters import truncatewords
 from django.utils import timezone
@@ -28,8 +28,9 @@ from portal.links import links_to
 from portal.listing import PER_PAGE
 from portal.lookups import one_of
 from portal.models import AuditEntry, Role, RoleKind, User
+from portal.refusals import form_sent_back
 from portfolios.access import can_administer
-from portfolios.mapping import Targets, plan_unit_ids
+from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
     EvidenceMethod,
@@ -71,7 +72,7 @@ def kind_of(mapping: Mapping) -> tuple[str, int]:
     return "knowledge_items", mapping.knowledge_item_id or 0
 
 
-def item_label(m: Mapping) -> SafeString:
+def item_label(m: Mapping | Decision) -> SafeString:
     """The item a mapping or decision is for, as assessment/partials/item_label.html draws it."""
     if m.criterion:
         c = m.criterion
@@ -138,9 +139,12 @@ def mapped_labels(
     return found
 
 
-def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, object]:
-    """The review page: the evidence, its files, its mapping and the full item picker."""
+def review_context(evidence: Evidence, posted: Targets | None, user: User) -> dict[str, object]:
+    """The review page: the evidence, its files, its mapping and the full item picker, in which
+    the units another assessor assesses are shown but cannot be decided (decision 39)."""
     registration = evidence.registration
+    assessors = registration.unit_assessors()
+    mine = {unit for unit, who in assessors.items() if who == user.pk}
     # The mappings alone: their items' labels come from the catalogue's rows the picker reads
     # (kept per revision), not from six tables joined, which PostgreSQL took longer to plan
     # than to run.
@@ -149,7 +153,7 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
             "criterion", "range_item", "knowledge_item", "evidence", "status", "feedback"
         )
     )
-    rows = units_rows(registration.qualification, plan_unit_ids(evidence))
+    rows = units_rows(registration.qualification, list(assessors))
     labels = mapped_labels(mappings, rows)
     states = current_decisions(registration)
     review = links_to("assessment:mapping-review")
@@ -162,6 +166,13 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
         m.label = labels[m.pk][1]  # type: ignore[attr-defined]
         m.review_url = review(m.pk)  # type: ignore[attr-defined]
         m.untick = f"{KINDS[kind]}-{pk}"  # type: ignore[attr-defined]
+        # Another assessor's unit: theirs to confirm or reject (a unit taken off the plan
+        # since is nobody's, and shown as before).
+        unit_id = labels[m.pk][0]
+        m.mine = unit_id in mine or unit_id not in assessors  # type: ignore[attr-defined]
+    returned = returned_on(evidence)
+    for m in mappings:
+        m.returned = returned.said.get(kind_of(m), "")  # type: ignore[attr-defined]
     closed = registration.closed_because
     if posted is not None:
         chosen = {
@@ -175,21 +186,70 @@ def review_context(evidence: Evidence, posted: Targets | None) -> dict[str, obje
         chosen = {"criteria": set(), "range_items": set(), "knowledge_items": set()}
         for m in mappings:
             kind, pk = kind_of(m)
-            if m.status != MappingStatus.REJECTED and pk not in states[kind] and not closed:
+            undecided = pk not in states[kind] and m.mine  # type: ignore[attr-defined]
+            if m.status != MappingStatus.REJECTED and undecided and not closed:
+                chosen[kind].add(pk)
+        for kind, pk in returned.said if not closed else ():  # to be decided again, here
+            if pk not in states[kind]:
                 chosen[kind].add(pk)
     units = draw(picker_units(rows), chosen, states)
+    for unit in units:
+        unit.elsewhere = unit.pk not in mine
     files = list(evidence.files.all())
-    mapped_units = {labels[m.pk][0] for m in mappings}
+    mapped_units = {labels[m.pk][0] for m in mappings} & mine
     return {
         "evidence": evidence,
         "closed": closed,
         "open_units": (mapped_units or {units[0].pk}) if units else set(),
         "units": units,
         "mappings": mappings,
+        "returned": returned.listed,
         "chosen": chosen,
         "states": states,
         "files": [(f, inline_kind(f.content_type)) for f in files],
     }
+
+
+# A decision's kind of item, as the picker names it.
+PICKER_KIND = {
+    "criterion": "criteria",
+    "range_item": "range_items",
+    "knowledge_item": "knowledge_items",
+}
+RETURNED_BY = "Returned by {by}: {reason}"
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The decisions made with an evidence item that a qualified assessor returned to the
+    trainee and nobody has decided again (decision 36): what to say of each item (by the
+    picker's kind and the item's id), and each item's label with it, for the review page."""
+
+    said: dict[tuple[str, int], str]
+    listed: list[tuple[SafeString, str]]
+
+
+def returned_on(evidence: Evidence) -> Returned:
+    """One query: on most evidence there are none."""
+    decisions = (
+        Decision.objects.filter(
+            registration=evidence.registration_id, evidence=evidence, returned_at__isnull=False
+        )
+        .exclude(decided_again())
+        .select_related(
+            "returned_by", "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        )
+        .order_by("returned_at", "pk")
+    )
+    said: dict[tuple[str, int], str] = {}
+    listed: list[tuple[SafeString, str]] = []
+    for d in decisions:
+        kind = next(k for k in Decision.KINDS if getattr(d, f"{k}_id"))
+        by = d.returned_by.full_name if d.returned_by else ""
+        words = RETURNED_BY.format(by=by, reason=d.return_reason)
+        said[PICKER_KIND[kind], getattr(d, f"{kind}_id")] = words
+        listed.append((item_label(d), words))
+    return Returned(said, listed)
 
 
 def inline_kind(content_type: str) -> str:
@@ -222,22 +282,35 @@ def countersigners_decisions(user: User) -> QuerySet[Decision]:
     return Decision.objects.filter(registration__centre__in=centres)
 
 
+def decided_again() -> Exists:
+    """A later decision on the same item of the same registration."""
+    return Exists(
+        Decision.objects.filter(
+            Q(criterion=OuterRef("criterion"))
+            | Q(range_item=OuterRef("range_item"))
+            | Q(knowledge_item=OuterRef("knowledge_item")),
+            registration=OuterRef("registration"),
+            pk__gt=OuterRef("pk"),
+        )
+    )
+
+
 def returned_to(user: User) -> QuerySet[Decision]:
     """A trainee's decisions returned to them that nobody has decided again: no later decision
     on the item (open registrations only)."""
-    again = Decision.objects.filter(
-        Q(criterion=OuterRef("criterion"))
-        | Q(range_item=OuterRef("range_item"))
-        | Q(knowledge_item=OuterRef("knowledge_item")),
-        registration=OuterRef("registration"),
-        pk__gt=OuterRef("pk"),
-    )
     return (
         Decision.objects.filter(decided_by=user, returned_at__isnull=False)
         .filter(still_open("registration__"))
-        .exclude(Exists(again))
+        .exclude(decided_again())
         .order_by("returned_at", "pk")
     )
+
+
+def first_evidence() -> Subquery:
+    """The first evidence item a decision was made with: its review page is where the trainee
+    decides a returned decision again."""
+    made_with = Decision.evidence.through.objects.filter(decision=OuterRef("pk"))
+    return Subquery(made_with.order_by("evidence_id").values("evidence_id")[:1])
 
 
 def countersign_counts(user: User) -> tuple[int, int]:
@@ -436,6 +509,11 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     return list(found.values_list("pk", flat=True))
 
 
+# The keys the sign-off page's small forms are sent back under (portal.refusals.send_back).
+COUNTERSIGN_KEY = "assessment:unit-countersign"
+UNLOCK_KEY = "assessment:unit-unlock"
+
+
 def sign_off_context(
     request: PortalRequest, registration: Registration, unit: Unit
 ) -> dict[str, object]:
@@ -452,12 +530,13 @@ def sign_off_context(
         "sign_off": in_force,
         "unlocked": [s for s in sign_offs if s.unlocked_at is not None],
         "missing": unit_missing(registration, unit.pk) if in_force is None else [],
-        "is_assessor": registration.assessor_id == user.pk,
+        # The unit's assessor: its own, else the registration's (decision 39).
+        "is_assessor": registration.unit_assessors().get(unit.pk) == user.pk,
         "is_learner": registration.learner_id == user.pk,
         "closed": registration.closed_because,
         "can_unlock": can_administer(request, registration),
-        "countersign_form": LearnerCountersignForm(),
-        "unlock_form": UnlockForm(),
+        "countersign_form": form_sent_back(request, LearnerCountersignForm, COUNTERSIGN_KEY),
+        "unlock_form": form_sent_back(request, UnlockForm, UNLOCK_KEY),
     }
 
 
@@ -511,7 +590,7 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     every registration of the caseload (`caseload_ids`). (The home page adds the evidence
     waiting and the decisions to countersign, which its to-do list reads too.)"""
     today = datetime.date.today()
-    registrations = Registration.objects.filter(assessor=request.user, centre=role.centre)
+    registrations = Registration.objects.assessed_by(request.user).filter(centre=role.centre)
     qualifications = sorted(
         set(registrations.values_list("qualification_id", "qualification__title")),
         key=lambda q: q[1],
@@ -537,8 +616,6 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         "rows": page,
         "lines": lines_of(page),
         "filter_form": form,
-        "qualification_options": form.options("qualification"),
-        "status_options": form.options("status"),
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),

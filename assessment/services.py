@@ -44,6 +44,11 @@ from qualifications.kept_units import units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
+# A unit given to another assessor (decision 39): refused with nothing changed, in words.
+NOT_THEIR_UNIT = (
+    "{unit} is assessed by another assessor: only they decide its items, review evidence "
+    "mapped to it and sign it off."
+)
 OWN_REGISTRATION = "Nobody can assess their own registration."
 NOT_IN_PLAN = "Some of the items are not in the units of this registration."
 EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio only."
@@ -158,21 +163,21 @@ def decision_record(
     if actor.pk == registration.learner_id:
         raise PermissionDenied(OWN_REGISTRATION)
     role = assessor_role(actor, registration, roles)
-    if role is None or registration.assessor_id != actor.pk:
+    if role is None or not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
     now = timezone.now()
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        Registration.objects.lock(registration, refused=DecisionRefused)
+        locked = Registration.objects.lock(registration, refused=DecisionRefused)
         given = {e.pk for e in evidence}
         # Marked judged (where it was not yet) and counted in one statement: evidence removed
         # just before is not counted. A refusal below rolls the mark back with the rest.
         judged = Coalesce("judged_at", Value(now))
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
-        _refuse_outside_plan_or_signed_off(registration, targets)
+        _refuse_outside_plan_or_signed_off(locked, targets, actor)
         changes = [
             change
             for name, _, wanted in targets.by_kind()
@@ -188,19 +193,28 @@ def decision_record(
     return made
 
 
-def _refuse_outside_plan_or_signed_off(registration: Registration, targets: Targets) -> None:
-    """Every item ticked must be in a unit of the plan, and none in a unit signed off. Which
-    unit each item is in comes from the plan's units' rows, kept per catalogue revision
-    (`qualifications.kept_units`): no query for the items themselves."""
-    # The plan's units, each with whether a sign-off in force locks it: one statement.
+def _refuse_outside_plan_or_signed_off(
+    registration: Registration, targets: Targets, actor: User
+) -> None:
+    """Every item ticked must be in a unit of the plan that `actor` assesses (the unit's own
+    assessor, else the registration's: read under the registration's lock, which a change of
+    either takes too), and none in a unit signed off. Which unit each item is in comes from the
+    plan's units' rows, kept per catalogue revision (`qualifications.kept_units`): no query for
+    the items themselves."""
+    # The plan's units, each with whether a sign-off in force locks it and who assesses it:
+    # one statement.
     signed_off = UnitSignOff.objects.in_force().filter(
         registration=registration, unit_id=OuterRef("unit_id")
     )
-    plan = dict(
+    plan: dict[int, bool] = {}
+    assessed_by: dict[int, int | None] = {}
+    for unit_id, locked, own in (
         registration.planned_units.order_by()
         .annotate(locked=Exists(signed_off))
-        .values_list("unit_id", "locked")
-    )
+        .values_list("unit_id", "locked", "assessor_id")
+    ):
+        plan[unit_id] = locked
+        assessed_by[unit_id] = own or registration.assessor_id
     rows = units_rows(registration.qualification, plan)
     unit_of = {
         (name, item.pk): unit
@@ -216,8 +230,27 @@ def _refuse_outside_plan_or_signed_off(registration: Registration, targets: Targ
     if any(item not in unit_of for item in ticked):
         raise DecisionRefused(NOT_IN_PLAN)
     for item in ticked:
-        if plan[(unit := unit_of[item]).pk]:
+        unit = unit_of[item]
+        if assessed_by[unit.pk] != actor.pk:
+            raise DecisionRefused(NOT_THEIR_UNIT.format(unit=f"{unit.code} {unit.title}"))
+        if plan[unit.pk]:
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=f"{unit.code} {unit.title}"))
+
+
+def _refuse_unit_of_another(registration: Registration, unit_id: int, actor: User) -> None:
+    """Refuse unless `actor` assesses the unit: its own assessor, else the registration's.
+    Read under the registration's lock (`registration` is the locked row)."""
+    planned = (
+        registration.planned_units.filter(unit_id=unit_id)
+        .select_related("unit")
+        .only("assessor_id", "unit__code", "unit__title")
+        .first()
+    )
+    if planned is None:  # not in the plan: its sign-off finds nothing to sign
+        return
+    if (planned.assessor_id or registration.assessor_id) != actor.pk:
+        unit = f"{planned.unit.code} {planned.unit.title}"
+        raise DecisionRefused(NOT_THEIR_UNIT.format(unit=unit))
 
 
 SAMPLED = (
@@ -572,7 +605,7 @@ def unit_sign_off(
     """The assessor signs a unit off once every criterion (and CVQ range and knowledge item)
     is met by a decision that counts; they confirm with their own password."""
     role = assessor_role(actor, registration)
-    if role is None or registration.assessor_id != actor.pk:
+    if role is None or not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if not declared or not signature.strip():
         raise DecisionRefused(DECLARATION_NEEDED)
@@ -580,7 +613,8 @@ def unit_sign_off(
         raise DecisionRefused(WRONG_PASSWORD)
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        Registration.objects.lock(registration, refused=DecisionRefused)
+        locked = Registration.objects.lock(registration, refused=DecisionRefused)
+        _refuse_unit_of_another(locked, unit_id, actor)
         signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if signed.exists():
             raise DecisionRefused(ALREADY_SIGNED)
@@ -647,7 +681,7 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
     """The assessor confirms that an evidence item covers an item, or rejects the claim with
     feedback, without deciding the item itself. Judged evidence is locked for the learner."""
     registration = mapping.evidence.registration
-    if assessor_role(actor, registration) is None or registration.assessor_id != actor.pk:
+    if assessor_role(actor, registration) is None or not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_THE_ASSESSOR_OF_MAPPING)
     if actor.pk == registration.learner_id:
         raise PermissionDenied(OWN_REGISTRATION)
@@ -660,8 +694,10 @@ def mapping_review(*, mapping: Mapping, confirm: bool, feedback: str, actor: Use
     wanted = MappingStatus.CONFIRMED if confirm else MappingStatus.REJECTED
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        # Taking turns with a sign-off of the unit.
-        Registration.objects.lock(registration, refused=DecisionRefused)
+        # Taking turns with a sign-off of the unit, and with a change of its assessor.
+        locked = Registration.objects.lock(registration, refused=DecisionRefused)
+        if unit is not None:
+            _refuse_unit_of_another(locked, unit.pk, actor)
         if unit is not None and unit.pk in _signed_off_units(registration):
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=unit))
         found = Mapping.objects.select_for_update().filter(pk=mapping.pk).first()
@@ -712,8 +748,9 @@ def evidence_record(
     actor: User,
 ) -> Evidence:
     """The assessor's own record (an observation, professional discussion or questions and
-    answers, optionally with a recording) added to the learner's portfolio."""
-    if assessor_role(actor, registration) is None or registration.assessor_id != actor.pk:
+    answers, optionally with a recording) added to the learner's portfolio, by any of their
+    assessors (the registration's or a unit's): it is mapped to their own units afterwards."""
+    if assessor_role(actor, registration) is None or not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     problems = [] if details.method in ASSESSOR_METHODS else [NOT_AN_ASSESSOR_METHOD]
     dates = date_problems(registration, details.occurred_on)

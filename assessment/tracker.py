@@ -26,6 +26,7 @@ from assessment.progress import (
     state_of,
 )
 from portal.links import links_to
+from portal.models import User
 from portfolios.models import Mapping, MappingStatus, Registration, RegistrationUnit
 from portfolios.unit_states import UNIT_BADGES, UnitState
 from qualifications.kept_units import UnitRows, units_rows
@@ -77,6 +78,7 @@ class TrackedUnit:
     mandatory: bool
     state: str  # a UnitState
     cells: list[Cell]
+    assessor: str = ""  # the unit's own assessor's name, if it has one (decision 39)
 
     @property
     def met(self) -> int:
@@ -91,7 +93,13 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
     """Each planned unit of the registration with its items' states, its own state and how much
     of it is met: four queries (the plan, the current decisions, the mappings not rejected and
     the sign-offs in force), plus the catalogue's rows once a revision."""
-    plan = dict(registration.planned_units.values_list("unit_id", "mandatory"))
+    plan: dict[int, bool] = {}
+    own: dict[int, str] = {}
+    for unit_id, mandatory, name in registration.planned_units.values_list(
+        "unit_id", "mandatory", "assessor__full_name"
+    ):
+        plan[unit_id] = mandatory
+        own[unit_id] = name or ""
     units = units_rows(registration.qualification, plan)
     target = ("criterion_id", "range_item_id", "knowledge_item_id")
     decided: dict[Key, Decided] = {
@@ -128,7 +136,7 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             state = UnitState.IN_PROGRESS
         else:
             state = UnitState.NOT_STARTED
-        tracked.append(TrackedUnit(unit, plan[unit.pk], state, cells))
+        tracked.append(TrackedUnit(unit, plan[unit.pk], state, cells, own[unit.pk]))
     return tracked
 
 
@@ -152,6 +160,8 @@ def tracker_rows(registration: Registration, tracked: list[TrackedUnit]) -> Safe
     for t in tracked:
         u = t.unit
         mandatory = ' <span class="badge text-bg-secondary">mandatory</span>' if t.mandatory else ""
+        if t.assessor:
+            mandatory += f'<div class="small">Assessed by {escape(t.assessor)}</div>'
         rows.append(
             f'<tr data-unit="{escape(u.code)}"><td><a href="{unit_link(u.pk)}">{escape(u.code)}'
             f'</a>{mandatory}<div class="small">{escape(u.title)}</div></td>'
@@ -184,6 +194,7 @@ def legend_html() -> SafeString:
 class GridCell:
     percent_met: int
     achieved: bool
+    elsewhere: bool = False  # another assessor assesses the unit (decision 39)
 
 
 @dataclass(frozen=True)
@@ -201,18 +212,24 @@ class Grid:
     rows: list[GridRow]
 
 
-def caseload_grids(registrations: Sequence[Registration]) -> list[Grid]:
+def caseload_grids(
+    registrations: Sequence[Registration], assessor: User | None = None
+) -> list[Grid]:
     """The learners given (their learner and qualification loaded) by their planned units, each
-    cell the share of the unit's items met: five queries whatever their number (the plans, the
+    cell the share of the unit's items met, and, for `assessor`'s caseload, marked where
+    another assessor assesses the unit: five queries whatever their number (the plans, the
     items of their units by kind, the met decisions by learner and unit, the units achieved)."""
     ids = [r.pk for r in registrations]
     plans: dict[int, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
-    for registration_id, unit_id, code, title in RegistrationUnit.objects.filter(
+    own: dict[tuple[int, int], int] = {}  # a unit's own assessor, by learner and unit
+    for registration_id, unit_id, code, title, assessor_id in RegistrationUnit.objects.filter(
         registration__in=ids
-    ).values_list("registration", "unit_id", "unit__code", "unit__title"):
+    ).values_list("registration", "unit_id", "unit__code", "unit__title", "assessor_id"):
         plans.setdefault(registration_id, []).append(unit_id)
         names[unit_id] = (code, title)
+        if assessor_id is not None:
+            own[registration_id, unit_id] = assessor_id
     items: dict[int, int] = {}
     for model in (Criterion, RangeItem, KnowledgeItem):
         for unit_id, n in (
@@ -249,6 +266,8 @@ def caseload_grids(registrations: Sequence[Registration]) -> list[Grid]:
             unit_id: GridCell(
                 percent(met.get((registration.pk, unit_id), 0), items.get(unit_id, 0)),
                 (registration.pk, unit_id) in achieved,
+                assessor is not None
+                and own.get((registration.pk, unit_id), registration.assessor_id) != assessor.pk,
             )
             for unit_id in plans.get(registration.pk, [])
         }
@@ -261,6 +280,13 @@ def caseload_grids(registrations: Sequence[Registration]) -> list[Grid]:
 
 ACHIEVED_MARK = (
     ' <span class="badge text-bg-success">✓<span class="visually-hidden"> achieved</span></span>'
+)
+
+
+# A unit of the learner's that another assessor assesses: shown, but not theirs to decide.
+ELSEWHERE_MARK = (
+    ' <span class="badge text-bg-light border" title="Another assessor assesses this unit">'
+    "other</span>"
 )
 
 
@@ -279,10 +305,12 @@ def grid_rows(grid: Grid) -> SafeString:
                 cells.append('<td class="text-body-secondary">—</td>')
                 continue
             done = ACHIEVED_MARK if cell.achieved else ""
+            other = ELSEWHERE_MARK if cell.elsewhere else ""
+            whose = ", another assessor's unit" if cell.elsewhere else ""
             cells.append(
                 f'<td class="text-nowrap"><a href="{unit_link(unit_id)}" '
-                f'aria-label="{escape(code)}: {cell.percent_met}% met'
-                f'">{cell.percent_met}%</a>{done}</td>'
+                f'aria-label="{escape(code)}: {cell.percent_met}% met{whose}'
+                f'">{cell.percent_met}%</a>{done}{other}</td>'
             )
         rows.append(
             f'<tr><th scope="row"><a href="{tracker(r.pk)}">{escape(r.learner.full_name)}</a></th>'

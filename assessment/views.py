@@ -89,7 +89,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
     """The assessor opens an evidence item, reviews its mapping and decides many items at once."""
     evidence = evidence_for(request, pk)
     registration = evidence.registration
-    if registration.assessor_id != request.user.pk:
+    if not registration.is_assessed_by(request.user):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     initial = {"method": evidence.method, "assessed_on": evidence.occurred_on}
     form = DecisionForm(request.POST or None, initial=initial)
@@ -120,7 +120,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 plural = "" if len(made) == 1 else "s"
                 messages.success(request, f"{len(made)} decision{plural} recorded.")
                 return redirect("assessment:evidence-review", evidence.pk)
-    context = pages.review_context(evidence, targets)
+    context = pages.review_context(evidence, targets, request.user)
     context["form"] = form
     return render(request, "assessment/evidence_review.html", context)
 
@@ -154,7 +154,7 @@ def gone_redirect(
 def record_new(request: PortalRequest, pk: int) -> HttpResponse:
     """The assessor writes an observation, professional discussion or Q&A record."""
     registration = registration_for(request, pk)
-    if registration.assessor_id != request.user.pk:
+    if not registration.is_assessed_by(request.user):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if closed := closed_redirect(request, registration):
         return closed
@@ -185,10 +185,11 @@ def countersign(request: PortalRequest) -> HttpResponse:
     """A qualified assessor's list of trainees' provisional decisions, a page at a time, to
     countersign: the ones ticked, all of a learner's unit, or all of a trainee's."""
     require_countersigner(request)
+    none_chosen = False  # said beside the ticks, which the page draws by hand
     if request.method == "POST":
         ids = pages.to_countersign(request.POST, request.user)
         if ids is None:
-            messages.error(request, NONE_CHOSEN)
+            none_chosen = True
         elif not ids:  # countersigned meanwhile, or not theirs to countersign
             flash_refusal(request, DecisionRefused(NOTHING_TO_COUNTERSIGN))
         else:
@@ -201,6 +202,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
                 messages.success(request, f"{done} decision{plural} countersigned.")
                 return redirect(request.get_full_path())
     context = pages.countersign_context(request)
+    context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
     return render(request, "assessment/countersign.html", context)
 
 
@@ -280,6 +282,7 @@ def unit_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
         ),
         success=f"You countersigned {sign_off.unit.code}: the unit is achieved.",
         to=sign_off_page(sign_off),
+        key=pages.COUNTERSIGN_KEY,
     )
 
 
@@ -293,6 +296,7 @@ def unit_unlock_view(request: PortalRequest, pk: int) -> HttpResponse:
         lambda data: unit_unlock(sign_off=sign_off, reason=data["reason"], actor=request.user),
         success=f"{sign_off.unit.code} is unlocked; it needs signing off again.",
         to=sign_off_page(sign_off),
+        key=pages.UNLOCK_KEY,
     )
 
 
@@ -327,8 +331,12 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     registration = registration_for(request, pk)
     # unit__pk, not unit_id: Django's check that a number fits the column runs for a lookup
     # on the related model's key, and SQLite raises OverflowError (a 500) for one that does not.
-    if not registration.planned_units.filter(unit__pk=unit_pk).exists():
+    # Its own assessor's name read with it (decision 39): the same one query.
+    planned = registration.planned_units.filter(unit__pk=unit_pk)
+    found = list(planned.values_list("assessor__full_name", flat=True)[:1])
+    if not found:
         raise Http404("No such unit in this registration's plan.")
+    default = registration.assessor.full_name if registration.assessor else ""
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
     context = {
@@ -337,6 +345,7 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "outcomes": criteria_rows(registration, progress.outcomes),
         "other_items": progress.other_items,
         "other_rows": other_rows(registration, progress.other_items),
+        "unit_assessor": found[0] or default,
     }
     return render(request, "assessment/unit_progress.html", context)
 
@@ -367,11 +376,11 @@ def caseload_tracker_view(request: PortalRequest) -> HttpResponse:
         raise PermissionDenied(NOT_AN_ASSESSOR)
     registrations = (
         caseload_registrations(request.user, role.centre)
-        .only("learner__full_name", "qualification__title")
+        .only("assessor_id", "learner__full_name", "qualification__title")
         .order_by("qualification__title", "qualification_id", "learner__full_name", "pk")
     )
     page = Paginator(registrations, PER_PAGE).get_page(request.GET.get("page"))
-    grids = caseload_grids(list(page))
+    grids = caseload_grids(list(page), request.user)
     context = {
         "page": page,
         "grids": [(grid, grid_rows(grid)) for grid in grids],

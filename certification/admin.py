@@ -10,8 +10,9 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from certification.models import DirectClaimsStatus
+from certification.models import CentreApproval, DirectClaimsStatus
 from certification.services import ALREADY_DIRECT, direct_claims_grant, direct_claims_withdraw
+from certification.transfers import centre_approval_record
 from portal.models import User
 
 SHOWN = [
@@ -87,3 +88,27 @@ def operator(request: HttpRequest) -> User:
     """The staff member using the administration site (which only they can reach)."""
     assert isinstance(request.user, User)
     return request.user
+
+
+@admin.register(CentreApproval)
+class CentreApprovalAdmin(admin.ModelAdmin):
+    """The AO's approval of a centre for a qualification, recorded for the AO (decision 40):
+    added through the service, so it is audited; never changed afterwards."""
+
+    list_display = ["centre", "qualification", "approved_on"]
+    list_filter = ["centre", "qualification"]
+    fields = ["centre", "qualification", "approved_on", "note"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else ["centre", "qualification", "approved_on", "note"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            made = centre_approval_record(
+                centre=obj.centre,
+                qualification=obj.qualification,
+                approved_on=obj.approved_on,
+                note=obj.note,
+                actor=operator(request),
+            )
+            obj.pk = made.pk

@@ -19,6 +19,8 @@ USED = "confirmations_used"
 KEPT = 50  # used tokens a session remembers (the newest)
 
 EXPIRED = "That confirmation has expired: nothing was done. Start again."
+# Forged, altered, cut short, or shown to someone else: it never was good, so it has not expired.
+NOT_VALID = "That confirmation is not valid: nothing was done. Start again."
 ALREADY_USED = "That confirmation was used already: nothing more was done."
 
 
@@ -36,10 +38,12 @@ def take(request: HttpRequest, purpose: str, token: str) -> dict[str, Any]:
     """The payload of a good token, marked used in the session; raises Unconfirmed otherwise."""
     try:
         body = signing.loads(token, salt=f"certification.confirm.{purpose}", max_age=MAX_AGE)
-    except (signing.BadSignature, ValueError) as error:  # SignatureExpired is a BadSignature
+    except signing.SignatureExpired as error:  # signed by us, and older than MAX_AGE
         raise Unconfirmed(EXPIRED) from error
+    except (signing.BadSignature, ValueError) as error:
+        raise Unconfirmed(NOT_VALID) from error
     if not isinstance(body, dict) or body.get("u") != request.user.pk:
-        raise Unconfirmed(EXPIRED)
+        raise Unconfirmed(NOT_VALID)
     used = list(request.session.get(USED, []))
     if body["n"] in used:
         raise Unconfirmed(ALREADY_USED)

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_POST
 
 from certification.exports.batch import Batch, ExportRefused
 from certification.exports.formats import Format
-from certification.exports.forms import ExportForm
+from certification.exports.forms import ExportForm, export_key
 from certification.exports.pack import pack_stream
 from certification.exports.services import NOT_THE_CENTRE_ADMIN, pack_download, results_export
 from portal.http import PortalRequest, posted_id
-from portal.refusals import Refused, refused_redirect
+from portal.refusals import refused_redirect, send_back
 from portfolios.access import admin_centre, can_administer, registration_for
 from qualifications.models import Qualification
 
@@ -40,7 +40,7 @@ def results_file(request: PortalRequest) -> HttpResponse:
     back = f"{reverse('certification:claims')}?{urlencode({'qualification': qualification.pk})}"
     form = ExportForm(request.POST, qualification=qualification)
     if not form.is_valid():
-        return refused_redirect(request, Refused.from_form(form), back)
+        return send_back(request, form, export_key(qualification.pk), back)
     data = form.cleaned_data
     batch = Batch(centre, qualification, Format(data["format"]), data["start"], data["end"])
     try:

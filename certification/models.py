@@ -312,3 +312,94 @@ class DirectClaimsStatus(models.Model):
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
+
+
+class CentreApproval(models.Model):
+    """The awarding organisation's approval of a centre to offer one qualification, recorded by
+    the portal's staff acting for the AO (as Direct Claims Status is). A learner may be
+    transferred only to a centre approved for their qualification (decision 40)."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="+")
+    approved_on = models.DateField()
+    note = models.TextField(blank=True, help_text="e.g. the AO's letter or reference.")
+
+    class Meta:
+        verbose_name = "centre approval"
+        ordering = ["centre__name", "qualification__title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "qualification"], name="one_approval_per_centre_and_qualification"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} approved for {self.qualification}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the receiving centre"
+    ACCEPTED = "accepted", "Accepted: the learner moved"
+    DECLINED = "declined", "Declined by the receiving centre"
+    CANCELLED = "cancelled", "Cancelled by the sending centre"
+
+
+class Transfer(models.Model):
+    """A learner's registration moving from one approved centre to another (decision 40): asked
+    for by the sending centre's admin, accepted or declined by the receiving centre's admin,
+    and cancelled by the sender while it waits. Nothing moves until it is accepted; then the
+    registration itself moves, with everything recorded on it, and the portfolio pack as it
+    stood is kept here (`pack`), made by a task."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="transfers"
+    )
+    from_centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    to_centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(blank=True)
+    # The portfolio pack made at acceptance: empty until the task has stored it.
+    pack = models.FileField(upload_to="transfers/", blank=True)
+    pack_name = models.CharField(max_length=200, blank=True)
+    pack_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration"],
+                condition=Q(status="pending"),
+                name="one_pending_transfer_per_registration",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_centre=models.F("to_centre")),
+                name="a_transfer_goes_to_another_centre",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="a_declined_transfer_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer of {self.registration} to {self.to_centre}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == TransferStatus.PENDING
+
+    @property
+    def status_colour(self) -> str:
+        return {
+            TransferStatus.PENDING: "warning",
+            TransferStatus.ACCEPTED: "success",
+        }.get(TransferStatus(self.status), "secondary")

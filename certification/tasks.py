@@ -4,6 +4,7 @@ from celery import shared_task
 
 from certification.models import WITHHELD, Certificate, RenderStatus
 from certification.rendering import certificate_render
+from certification.transfer_pack import transfer_pack_make
 from portal.broker import publish
 from portal.pdf import (
     RENDER_TASK_OPTIONS,
@@ -46,3 +47,18 @@ def requeue_pending_certificates() -> int:
         .values_list("pk", flat=True)
     )
     return sum(queue_render(pk) for pk in pending)
+
+
+# A pack copies every evidence file: minutes for gigabytes on slow storage.
+PACK_TASK_OPTIONS = {"time_limit": 900, "soft_time_limit": 840, "ignore_result": True}
+
+
+@shared_task(**PACK_TASK_OPTIONS)
+def make_transfer_pack(transfer_id: int) -> bool:
+    """Make the portfolio pack of an accepted transfer (decision 40); safe to run twice."""
+    return transfer_pack_make(transfer_id)
+
+
+def queue_pack(transfer_id: int) -> bool:
+    """Send the pack's task; if the broker is down, the next download asks for it again."""
+    return publish(make_transfer_pack, transfer_id)

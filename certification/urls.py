@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import export_views, views
+from certification import export_views, transfer_views, views
 
 app_name = "certification"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("claims/confirm/", views.claim_confirm, name="claim-confirm"),
     path("claims/export/", export_views.results_file, name="results-file"),
     path("claims/pack/<int:pk>/", export_views.portfolio_pack, name="portfolio-pack"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer-detail"),
+    path("transfers/<int:pk>/pack/", transfer_views.transfer_pack, name="transfer-pack"),
+    path("registrations/<int:pk>/transfer/", transfer_views.transfer_new, name="transfer-new"),
     path("certificates/", views.certificate_list, name="certificate-list"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
     path("certificates/<int:pk>/pdf/", views.certificate_download, name="certificate-pdf"),

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for
-from certification.confirmation import EXPIRED, Unconfirmed, take, token_for
-from certification.exports.forms import ExportForm
+from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
+from certification.exports.forms import ExportForm, export_key
 from certification.forms import ReasonForm
 from certification.models import (
     WITHHELD,
@@ -46,7 +46,7 @@ from certification.services import (
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.listing import page_of, sorted_page
-from portal.refusals import attempt, refused_on_form
+from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList, Registration
 from qualifications.models import Qualification
@@ -92,7 +92,7 @@ def claims(request: PortalRequest) -> HttpResponse:
         )[:LATEST],
         "qualifications": qualifications,
         "chosen": chosen,
-        "export_form": export_form(qualifications, chosen),
+        "export_form": export_form(request, qualifications, chosen),
         # Claimed, but withheld until the AO's external quality assurer releases them.
         "held": page_of(request, held.order_by("issued_at", "pk"), "held"),
     }
@@ -100,7 +100,7 @@ def claims(request: PortalRequest) -> HttpResponse:
 
 
 def export_form(
-    listed: list[QualificationCounts], chosen: QualificationCounts | None
+    request: PortalRequest, listed: list[QualificationCounts], chosen: QualificationCounts | None
 ) -> ExportForm | None:
     """The AO's files for the qualification the page is showing (chosen, or the only one), in
     its AO's layouts. The listed qualifications are read in one query whether or not one is
@@ -109,7 +109,9 @@ def export_form(
         [q.pk for q in listed]
     )
     shown = chosen or (listed[0] if len(listed) == 1 else None)
-    return ExportForm(qualification=found[shown.pk]) if shown else None
+    if not shown:
+        return None
+    return form_sent_back(request, ExportForm, export_key(shown.pk), qualification=found[shown.pk])
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
@@ -358,7 +360,7 @@ def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpRe
     try:
         payload = take(request, "revoke", request.POST.get("token", ""))
         if payload.get("certificate") != certificate.pk:
-            raise Unconfirmed(EXPIRED)
+            raise Unconfirmed(NOT_VALID)
     except Unconfirmed as unconfirmed:
         messages.error(request, str(unconfirmed))
         return back

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
+from certification.models import Certificate
 from eqa import pages
 from eqa.access import certificate_in, registration_in, report_for, window_for
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
@@ -25,7 +26,13 @@ from eqa.services import (
 )
 from portal.access import admin_centre
 from portal.http import PortalRequest, posted_id
-from portal.refusals import attempt, refused_on_form, refused_redirect
+from portal.refusals import (
+    attempt,
+    form_sent_back,
+    refused_on_form,
+    refused_redirect,
+    send_back,
+)
 from portfolios.evidence_views import file_response
 from portfolios.models import EvidenceFile
 from qualifications.models import Unit
@@ -167,9 +174,18 @@ def claims(request: PortalRequest, pk: int) -> HttpResponse:
     window = window_for(request, pk)
     if request.method == "POST":
         return claim_decide(request, window)
-    context = {"window": window, "claims": pages.window_claims(window), "form": HoldForm()}
+    claims = [
+        (c, form_sent_back(request, HoldForm, hold_key(c), auto_id=f"id_%s_{c.pk}"))
+        for c in pages.window_claims(window)
+    ]
+    context = {"window": window, "claims": claims}
     seen(request, window, f"eqa-access:{window.pk}")
     return render(request, "eqa/claims.html", context)
+
+
+def hold_key(certificate: Certificate) -> str:
+    """The key a claim's hold form is sent back under (portal.refusals.send_back)."""
+    return f"eqa:hold:{certificate.pk}"
 
 
 CHOOSE_DECISION = "Choose whether to release the claim or hold it: nothing was changed."
@@ -190,7 +206,7 @@ def claim_decide(request: PortalRequest, window: EqaAccess) -> HttpResponse:
         )
     form = HoldForm(request.POST)
     if not form.is_valid():
-        return refused_redirect(request, EqaRefused.from_form(form), to)
+        return send_back(request, form, hold_key(certificate), to)
     return attempt(
         request,
         lambda: claim_hold(

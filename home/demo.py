@@ -8,8 +8,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.models import DirectClaimsStatus
+from certification.models import CentreApproval, DirectClaimsStatus
 from certification.services import direct_claims_grant
+from certification.transfers import centre_approval_record
 from eqa.models import EqaAccess
 from eqa.services import eqa_access_grant
 from home.demo_activity import demo_activity
@@ -17,7 +18,12 @@ from portal.audit import lock_chain
 from portal.models import Centre, Invitation, NotificationEmail, Role, RoleKind, User
 from portfolios.bulk import registration_bulk_create
 from portfolios.models import Funding, Registration
-from portfolios.services import LearnerIdentity, RegistrationDetails, registration_create
+from portfolios.services import (
+    LearnerIdentity,
+    RegistrationDetails,
+    registration_create,
+    registration_unit_assessor_change,
+)
 from qualifications.models import Qualification
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -170,6 +176,31 @@ def demo_registrations() -> int:
     return made
 
 
+# One unit given an assessor of its own (decision 39): Zara's customer service unit is Tom
+# Reyes's (a trainee, so Samir countersigns him) while Samir assesses the rest of her diploma.
+# Tom finds Zara in his caseload; her unit's page and the tracker name him.
+UNIT_ALLOCATION = ("zara@riverside.test", "601/3576/1", "D/506/2119", "trainee@riverside.test")
+
+
+def demo_unit_allocation() -> None:
+    """Give Zara's unit to Tom, once (not again while any unit of hers has its own assessor)."""
+    learner, code, unit_code, assessor = UNIT_ALLOCATION
+    registration = Registration.objects.filter(
+        learner__email=learner, qualification__code=code
+    ).first()
+    if registration is None or registration.planned_units.filter(assessor__isnull=False).exists():
+        return
+    planned = registration.planned_units.filter(unit__code=unit_code).select_related("unit")
+    if (found := planned.first()) is None:
+        return
+    registration_unit_assessor_change(
+        registration=registration,
+        unit=found.unit,
+        assessor=User.objects.get(email=assessor),
+        actor=User.objects.get(email="admin@riverside.test"),
+    )
+
+
 # A learner invited from a CSV file, who has not answered yet: the centre admin's Invitations
 # page shows her, and her e-mail (printed when the demo is made) carries the link.
 INVITED_CSV = (
@@ -222,11 +253,31 @@ def demo_seed() -> list[DemoPerson]:
         people = User.objects.filter(email__in=[p.email for p in PEOPLE])
         people.update(notification_email=NotificationEmail.NONE)
         demo_registrations()
+        demo_unit_allocation()
         demo_activity(password=DEMO_PASSWORD)
         people.update(notification_email=NotificationEmail.EACH)
         demo_invitation()
         demo_quality_assurance()
+        demo_approvals()
     return list(PEOPLE)
+
+
+def demo_approvals() -> None:
+    """Both demo centres approved for every qualification the demo's learners take, so a
+    centre admin can transfer a learner from one to the other (decision 40)."""
+    operations = User.objects.get(email="operations@portal.test")
+    taken = Qualification.objects.filter(registrations__isnull=False).distinct()
+    for number in (RIVERSIDE[1], HARBOUR[1]):
+        centre = Centre.objects.get(ao_centre_number=number)
+        approved = CentreApproval.objects.filter(centre=centre).values("qualification")
+        for qualification in taken.exclude(pk__in=approved):
+            centre_approval_record(
+                centre=centre,
+                qualification=qualification,
+                approved_on=datetime.date(2025, 9, 1),
+                note="Approved by the awarding organisation (demo).",
+                actor=operations,
+            )
 
 
 # External quality assurance (docs/eqa.md, decision 29). The CVQ's awarding body has granted

@@ -170,7 +170,7 @@ def demo_activity(*, password: str) -> bool:
     answered = sample.actions.order_by("-due_on").first()  # the overdue one stays open
     assert answered is not None
     iqa.action_respond(
-        action=answered, response="Added customer references to every entry.", actor=samir
+        action=answered, response="Noah has dated every reflective note.", actor=samir
     )
     evidence(noah, "Telephone calls, week 3", CALLS, 4, targets_of(going, ("2.1", "2.2", "2.3")))
     iqa.plan_generate(

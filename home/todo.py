@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from assessment.caseload import WaitingEvidence, oldest_waiting
 from assessment.models import Decision, UnitSignOff
-from assessment.pages import WAITING_SHOWN, countersign_counts, returned_to
-from certification.models import Certificate, RenderStatus
+from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
+from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
@@ -173,13 +173,20 @@ def assessor_work(user: User, role: Role, caseload_ids: list[int] | None = None)
         returned = list(
             returned_to(user)
             .filter(registration__centre=role.centre)
-            .values_list("registration_id", *(f"{k}_id" for k in Decision.KINDS))
+            .annotate(first_evidence_id=first_evidence())
+            .values_list(
+                "first_evidence_id", "registration_id", *(f"{k}_id" for k in Decision.KINDS)
+            )
         )
         link = ""
-        if returned:
-            registration, *items = returned[0]
+        if returned:  # the first one's evidence's review page, where it is decided again
+            evidence, registration, *items = returned[0]
             kind, item = next((k, i) for k, i in zip(Decision.KINDS, items, strict=True) if i)
-            link = reverse("assessment:item-history", args=[registration, kind, item])
+            link = (
+                reverse("assessment:evidence-review", args=[evidence])
+                if evidence
+                else reverse("assessment:item-history", args=[registration, kind, item])
+            )
         actions = list(assessor_actions(user))
         return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
     decisions, learners = countersign_counts(user)
@@ -284,6 +291,16 @@ def centre_admin_todo(role: Role) -> list[Todo]:
     if unit:
         todo.append(Todo(f"{plural(unit, 'learner', 'learners')} can have a unit "
                          "certificate", claims))  # fmt: skip
+    left = Registration.objects.filter(centre=role.centre).with_staff_left().count()
+    if left:
+        todo.append(
+            Todo(
+                f"{plural(left, 'registration has', 'registrations have')} an assessor or IQA "
+                "who has left",
+                reverse("portfolios:registration-list") + "?staff=left",
+                True,
+            )
+        )
     failed = Certificate.objects.filter(
         registration__centre=role.centre, status=RenderStatus.FAILED
     ).order_by("pk")
@@ -295,4 +312,9 @@ def centre_admin_todo(role: Role) -> list[Todo]:
                 True,
             )
         )
+    incoming = Transfer.objects.filter(to_centre=role.centre, status=TransferStatus.PENDING)
+    transfers = reverse("certification:transfers")
+    if waiting := incoming.count():
+        words = "from another centre waiting for your answer"
+        todo.append(Todo(f"{plural(waiting, 'learner', 'learners')} {words}", transfers))
     return todo

@@ -4,7 +4,6 @@ from django import forms
 
 from iqa.models import SamplingStrategy, Verdict
 from iqa.services import COMMENT_NEEDED, REASON_NEEDED, RESPONSE_NEEDED
-from portal.forms import BootstrapBoundField
 from portfolios.forms import date_input
 
 ACTION_ROWS = 3
@@ -52,7 +51,8 @@ class PlanForm(SentOnceForm):
 
 
 class SampleForm(SentOnceForm):
-    bound_field_class = BootstrapBoundField  # drawn with partials/field.html, not crispy
+    """Drawn with portal/fields.py's bootstrap_field, not crispy: a busy page (decision 41)."""
+
     valid = forms.BooleanField(required=False, label="Valid: it shows the criteria it is mapped to")
     authentic = forms.BooleanField(required=False, label="Authentic: the learner's own work")
     current = forms.BooleanField(required=False, label="Current: recent enough to count")
@@ -103,7 +103,7 @@ class ResponseForm(forms.Form):
 
 class NotAcceptedForm(forms.Form):
     comment = forms.CharField(
-        label="What is still missing",
+        label="Not accepted? What is still missing",
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": COMMENT_NEEDED},
     )

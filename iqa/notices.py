@@ -54,3 +54,26 @@ def action_answered(action: Action) -> None:
         role_kind=RoleKind.IQA,
     )
     notify([notice])
+
+
+def action_not_accepted(action: Action) -> None:
+    """The assessor who answered the action: the IQA did not accept the answer, said why, and
+    the action is open again for them to answer (by its date, which may be new)."""
+    sample = action.sample
+    due = date_format(action.due_on, "j F Y")
+    text = (
+        f"{sample.sampled_by.full_name} (IQA) did not accept your answer to “{action.text}” "
+        f"({sample.registration.learner.full_name}, {str(sample.unit).strip()}): "
+        f"{action.iqa_comment} Answer again by {due}."
+    )
+    when = f"{action.not_accepted_at:%Y%m%d%H%M%S%f}" if action.not_accepted_at else ""
+    notice = Notice(
+        recipient_id=sample.assessor_id,
+        kind=NotificationKind.ACTION_NOT_ACCEPTED,
+        key=f"action:{action.pk}:not_accepted:{when}",
+        text=text,
+        link=reverse("iqa:sample-detail", args=[sample.pk]),
+        centre_id=sample.registration.centre_id,
+        role_kind=RoleKind.ASSESSOR,
+    )
+    notify([notice])

@@ -470,6 +470,7 @@ def action_not_accept(
                 "due_on": action.due_on.isoformat(),
             },
         )
+        notices.action_not_accepted(action)
     return action
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,11 +23,14 @@ from iqa.forms import (
     SampleForm,
     StrategyForm,
 )
-from iqa.models import DocumentStatus, PlanItem, Risk
+from iqa.models import Action, DocumentStatus, PlanItem, Risk
 from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
+    ACTIONS_NEEDED,
+    FEEDBACK_NEEDED,
     NOT_AN_IQA,
+    NOTHING_DECIDED,
     AlreadyMade,
     IqaRefused,
     Judgement,
@@ -44,10 +49,13 @@ from iqa.services import (
 from portal.http import PortalRequest, download_name, posted_id, posted_ids, private_pdf
 from portal.listing import sorted_rows_page
 from portal.models import RoleKind
-from portal.refusals import attempt, attempt_form, refused_on_form, refused_redirect
+from portal.refusals import attempt, attempt_form, form_sent_back, refused_redirect
 from portfolios.access import closed_redirect, registration_for
 from qualifications.models import Qualification
 
+# Where a refused sample's reasons are shown: under the field they are about. The decisions
+# ticked are not a form field: their reason is shown beside their list (the template's).
+SAMPLE_REFUSAL_FIELDS = {ACTIONS_NEEDED: "action_1", FEEDBACK_NEEDED: "feedback"}
 CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
 
 
@@ -141,6 +149,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     ).first()
     shown = pages.unit_under_sample(registration, unit)
     form = SampleForm(request.POST or None)
+    decisions_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         chosen = posted_ids(request.POST.getlist("decisions"))
@@ -162,12 +171,48 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
             to = reverse("iqa:sample-detail", args=[repeat.made.pk])
             return refused_redirect(request, repeat, to)
         except IqaRefused as refused:
-            refused_on_form(form, refused)
+            decisions_errors = sample_refused(form, refused)
         else:
             messages.success(request, "The sample is recorded.")
             return redirect("iqa:sample-detail", sample.pk)
-    context = {"registration": registration, "unit": unit, "form": form, "item": item, **shown}
+    context = {
+        "registration": registration,
+        "unit": unit,
+        "form": form,
+        "item": item,
+        "decisions_errors": decisions_errors,
+        **shown,
+    }
     return render(request, "iqa/sample_form.html", context)
+
+
+def action_row(request: PortalRequest, action: Action, today: datetime.date) -> dict[str, object]:
+    """An action on its report, with its forms: each sent back to the page, if it was, with
+    ids of its own (a report has several actions)."""
+    ids = f"id_%s_{action.pk}"
+    return {
+        "action": action,
+        "overdue": action.overdue_on(today),
+        "response_form": form_sent_back(
+            request,
+            ResponseForm,
+            f"iqa:action-respond:{action.pk}",
+            auto_id=ids,
+            initial={"response": action.response},
+        ),
+        "not_accepted_form": form_sent_back(
+            request, NotAcceptedForm, f"iqa:action-not-accept:{action.pk}", auto_id=ids
+        ),
+    }
+
+
+def sample_refused(form: SampleForm, refused: IqaRefused) -> list[str]:
+    """Put each reason under its field or at the top; return the one about the decisions
+    ticked, which their list shows beside it (as a list, as a field's errors are)."""
+    for message in refused.messages:
+        if message != NOTHING_DECIDED:
+            form.add_error(SAMPLE_REFUSAL_FIELDS.get(message), message)
+    return [NOTHING_DECIDED] if NOTHING_DECIDED in refused.messages else []
 
 
 @login_required
@@ -178,11 +223,10 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
     context = {
         "sample": sample,
         "decisions": pages.decisions_looked_at(sample),
-        "actions": [(a, a.overdue_on(today)) for a in sample.actions.all()],
+        "actions": [action_row(request, a, today) for a in sample.actions.all()],
         "is_sampler": sample.sampled_by_id == request.user.pk,
         "is_assessor": sample.assessor_id == request.user.pk,
-        "response_form": ResponseForm(),
-        "lift_form": LiftForm(),
+        "lift_form": form_sent_back(request, LiftForm, f"iqa:sample-lift:{sample.pk}"),
         "can_lift": access.administers(request.user, sample),
         "closed": sample.registration.closed_because,
         "documents": sample.documents.all()[:5],
@@ -200,6 +244,7 @@ def action_respond_view(request: PortalRequest, pk: int) -> HttpResponse:
         lambda data: action_respond(action=action, response=data["response"], actor=request.user),
         success="Your response is sent to the IQA.",
         to=reverse("iqa:sample-detail", args=[action.sample_id]),
+        key=f"iqa:action-respond:{action.pk}",
     )
 
 
@@ -228,6 +273,7 @@ def action_not_accept_view(request: PortalRequest, pk: int) -> HttpResponse:
         ),
         success="Not accepted: the action is back with the assessor, with your comment.",
         to=reverse("iqa:sample-detail", args=[action.sample_id]),
+        key=f"iqa:action-not-accept:{action.pk}",
     )
 
 
@@ -241,6 +287,7 @@ def sample_lift_view(request: PortalRequest, pk: int) -> HttpResponse:
         lambda data: sample_lock_lift(sample=sample, reason=data["reason"], actor=request.user),
         success="The lock is lifted: the assessor can change these decisions.",
         to=reverse("iqa:sample-detail", args=[sample.pk]),
+        key=f"iqa:sample-lift:{sample.pk}",
     )
 
 

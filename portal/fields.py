@@ -4,8 +4,10 @@ Crispy draws a field through a dozen nested templates and Django's widget templa
 millisecond a field: a few milliseconds of a busy page for a short form. `bootstrap_field`
 draws the same markup (labels, the required asterisk, the classes, `aria-invalid` and
 `aria-describedby` naming the errors and help, the errors) from the bound field's own data,
-for the kinds of input it knows: radio buttons, selects, text-like inputs and text areas.
-The tests hold it to crispy's output, whitespace aside, for each kind, with and without errors.
+for the kinds of input it knows: radio buttons, single checkboxes, selects, text-like inputs
+(dates, numbers, e-mail addresses) and text areas. It is the one way a field is drawn without
+crispy (decision 41). The tests hold it to crispy's output, whitespace aside, for each kind,
+with and without errors.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 # The classes crispy gives each kind of input (subclasses before their bases).
 CLASSES: tuple[tuple[type[forms.Widget], str], ...] = (
+    (forms.CheckboxInput, "checkboxinput form-check-input"),
     (forms.DateInput, "dateinput form-control"),
     (forms.EmailInput, "emailinput form-control"),
     (forms.NumberInput, "numberinput form-control"),
@@ -36,11 +39,14 @@ def bootstrap_field(field: forms.BoundField) -> SafeString:
         return mark_safe(str(field))
     if not field.label:
         raise TypeError("fields without a label are not drawn here; use crispy")
+    # Checked first: Django's CheckboxSelectMultiple is a kind of RadioSelect.
+    if isinstance(widget, forms.CheckboxSelectMultiple | forms.FileInput):
+        raise TypeError(f"{type(widget).__name__} is not drawn here; use crispy")
     if isinstance(widget, forms.RadioSelect):
         return mark_safe(f"\n{radios(field, widget)}\n")
-    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.FileInput):
-        raise TypeError(f"{type(widget).__name__} is not drawn here; use crispy")
     attrs = input_attrs(field, widget)
+    if isinstance(widget, forms.CheckboxInput):
+        return mark_safe(f"\n{checkbox(field, widget, attrs)}\n")
     if isinstance(widget, forms.Select):
         shown = control_select(field, widget, attrs)
     elif isinstance(widget, forms.Textarea):
@@ -112,6 +118,25 @@ def control_select(field: forms.BoundField, widget: forms.Select, attrs: dict[st
         for value, text, chosen in options(field, widget)
     )
     return f'<select name="{escape(field.html_name)}"{flat(attrs)}>{drawn} </select>'
+
+
+def checkbox(field: forms.BoundField, widget: forms.CheckboxInput, attrs: dict[str, Any]) -> str:
+    """A single checkbox, its label after it, in a form-check inside a margin, as crispy's."""
+    if widget.check_test(field.value()):
+        attrs = {**attrs, "checked": True}
+    required = " requiredField" if field.field.required else ""
+    star = '<span class="asteriskField">*</span>' if field.field.required else ""
+    extra = field.css_classes()
+    css = f"form-check {extra}" if extra else "form-check"
+    name = escape(field.html_name)
+    value = widget.format_value(field.value())
+    given = "" if value is None else f' value="{escape(value)}"'
+    return (
+        f'<div class="mb-3"> <div id="div_{field.auto_id}" class="{css}"> '
+        f'<input type="checkbox" name="{name}"{given}{flat(attrs)}> '
+        f'<label for="{field.id_for_label}" class="form-check-label{required}"> '
+        f"{escape(str(field.label))}{star} </label> {errors(field)}{help_text(field)}</div> </div>"
+    )
 
 
 def radios(field: forms.BoundField, widget: forms.RadioSelect) -> str:

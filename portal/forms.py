@@ -17,37 +17,6 @@ from portal.mail import emails_send
 from portal.models import Invitation, NotificationEmail, RoleKind, User, normalise_email
 from portal.services import Invitee, access_ended, access_ended_message, account_password_reset
 
-# The classes crispy-forms' Bootstrap 5 templates give each kind of input, so that a form drawn
-# with templates/partials/field.html looks and reads as one drawn by crispy. Subclasses first:
-# a DateInput is a TextInput.
-BOOTSTRAP_CLASSES: list[tuple[type[forms.Widget], str]] = [
-    (forms.CheckboxInput, "checkboxinput form-check-input"),
-    (forms.RadioSelect, "form-check-input"),
-    (forms.Textarea, "textarea form-control"),
-    (forms.DateInput, "dateinput form-control"),
-    (forms.TextInput, "textinput form-control"),
-]
-
-
-class BootstrapBoundField(forms.BoundField):
-    """A field whose input carries Bootstrap's classes, and `is-invalid` when it has errors
-    (Django itself adds `aria-invalid` and `aria-describedby` naming the errors): for forms drawn
-    with the plain partial templates/partials/field.html. Crispy's templates for a field are
-    several levels of includes and cost about a millisecond a field; a form of a dozen fields
-    on a busy page is drawn with the partial instead."""
-
-    def build_widget_attrs(
-        self, attrs: dict[str, Any], widget: forms.Widget | None = None
-    ) -> dict[str, Any]:
-        attrs = super().build_widget_attrs(attrs, widget)
-        widget = widget or self.field.widget
-        own = next((css for kind, css in BOOTSTRAP_CLASSES if isinstance(widget, kind)), "")
-        given = str(attrs.get("class") or widget.attrs.get("class") or "")
-        invalid = "is-invalid" if self.errors else ""
-        attrs["class"] = " ".join(css for css in (given, own, invalid) if css)
-        return attrs
-
-
 # Said when the e-mail or password is wrong, without telling which (that would reveal accounts).
 LOGIN_FAILED = (
     "That e-mail address and password do not match an account. "

@@ -197,8 +197,9 @@ class RoleQuerySet(models.QuerySet["Role"]):
 
         A person sees their own roles; the staff roles (assessor, IQA, centre admin) of every
         centre they belong to; as a centre admin, every role in that centre; and, as an assessor
-        or IQA, the learner role of each learner whose registration at that centre they are
-        allocated to. Other learners are seen only by themselves and their centre admins.
+        or IQA, the learner role of each learner whose registration (or, for an assessor, one of
+        its units) at that centre they are allocated to. Other learners are seen only by
+        themselves and their centre admins.
         """
         if not viewer.is_active:
             return self.none()
@@ -210,6 +211,10 @@ class RoleQuerySet(models.QuerySet["Role"]):
         allocated = User.objects.filter(
             models.Q(
                 registrations__assessor=viewer,
+                registrations__centre__in=member_of.filter(kind=RoleKind.ASSESSOR),
+            )
+            | models.Q(
+                registrations__planned_units__assessor=viewer,
                 registrations__centre__in=member_of.filter(kind=RoleKind.ASSESSOR),
             )
             | models.Q(
@@ -448,6 +453,8 @@ class NotificationKind(models.TextChoices):
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
     ASSESSOR_RECORD = "assessor_record", "An assessor's record about the learner"
     WITHDRAWN = "withdrawn", "Registration withdrawn"
+    ACTION_NOT_ACCEPTED = "action_not_accepted", "Answer not accepted by the IQA"
+    TRANSFER = "transfer", "Learner transferred between centres"
 
 
 class Notification(models.Model):

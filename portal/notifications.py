@@ -83,7 +83,8 @@ def notify(notices: Iterable[Notice]) -> list[Notification]:
         if pair not in made_before
         and (notice.recipient_id, notice.centre_id, notice.role_kind) in held
     ]
-    people = User.objects.in_bulk({n.recipient_id for n in fresh})
+    # Of everyone wanted, not only the fresh: a query however many were told before.
+    people = User.objects.in_bulk({person for person, _ in wanted})
     now = timezone.now()
     made = Notification.objects.bulk_create(
         Notification(
@@ -119,6 +120,7 @@ def open_url(notification: Notification) -> str:
 
 
 SUBJECT_ONE = "{kind}: {text}"
+SUBJECT_TEXT = 60  # characters of the notice a subject quotes, about; the body has it all
 SUBJECT_DIGEST = "What happened in the Qualifications Portal: {count} new"
 SIGNATURE = (
     "You chose: {choice}. Change it, or see everything, at {settings}\n\nQualifications Portal"
@@ -129,7 +131,7 @@ def message(person: User, notifications: Sequence[Notification]) -> EmailMessage
     """One e-mail to the person: a notification on its own, or a day's in a digest."""
     if len(notifications) == 1:
         [only] = notifications
-        subject = SUBJECT_ONE.format(kind=only.get_kind_display(), text=only.text)
+        subject = SUBJECT_ONE.format(kind=only.get_kind_display(), text=opening(only.text))
     else:
         subject = SUBJECT_DIGEST.format(count=len(notifications))
     lines = [f"Hello {person.get_short_name()},", ""]
@@ -141,6 +143,16 @@ def message(person: User, notifications: Sequence[Notification]) -> EmailMessage
     return EmailMessage(
         subject=" ".join(subject.split())[:200], body="\n".join(lines), to=[person.email]
     )
+
+
+def opening(text: str, limit: int = SUBJECT_TEXT) -> str:
+    """The start of a notice for a subject line: whole words up to about `limit` characters,
+    with "…" when there is more."""
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit + 1].rsplit(" ", 1)[0] if " " in words[:limit] else words[:limit]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 def digests_send() -> int:
@@ -189,6 +201,15 @@ def notifications_mark_read(*, person: User, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+def notifications_done(*, person_id: int, keys: Iterable[str]) -> int:
+    """Mark read the person's notifications of these events, whose next step they have just
+    taken (a unit countersigned): a notice asking for what is done no longer waits unread.
+    Called by the service that took the step, in its transaction. How many changed."""
+    return Notification.objects.filter(
+        recipient_id=person_id, key__in=list(keys), read_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 SAME_CHOICE = "That is already how you get e-mail: nothing changed."

@@ -4,6 +4,8 @@ sending an invitation again are the invitations' pages (`invitation_views`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -13,8 +15,8 @@ from django.views.decorators.http import require_POST, require_safe
 from portal.access import person_for
 from portal.forms import DeactivateForm
 from portal.http import PortalRequest
-from portal.models import Departure, Role
-from portal.refusals import attempt, attempt_form
+from portal.models import Centre, Departure, Role, User
+from portal.refusals import attempt, attempt_form, form_sent_back
 from portal.services import person_deactivate, person_reactivate
 
 
@@ -22,19 +24,41 @@ from portal.services import person_deactivate, person_reactivate
 @login_required
 def person_detail(request: PortalRequest, pk: int) -> HttpResponse:
     centre, person = person_for(request, pk)
+    departure = Departure.objects.current().filter(centre=centre, user=person).first()
     # Registrations are the app above's; reached by their reverse relations, not imported.
     context = {
         "centre": centre,
         "person": person,
         "roles": Role.objects.filter(user=person, centre=centre).order_by("kind"),
-        "departure": Departure.objects.current().filter(centre=centre, user=person).first(),
+        "departure": departure,
         "learning": person.registrations.filter(centre=centre).select_related("qualification"),
-        "assessing": person.caseload.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
+        "assessing": assessing(person, centre),
         "assuring": person.quality_assured.filter(centre=centre).open().count(),  # type: ignore[attr-defined]
+        "left_behind": left_behind(person, centre) if departure else [],
         "is_self": person.pk == request.user.pk,
-        "form": DeactivateForm(),
+        "form": form_sent_back(request, DeactivateForm, f"person-deactivate:{person.pk}"),
     }
     return render(request, "portal/person_detail.html", context)
+
+
+def assessing(person: User, centre: Centre) -> int:
+    """How many open registrations here the person assesses: as the registration's assessor or
+    a unit's (decision 39). Reached through the reverse relation's model, not imported."""
+    registrations = person.caseload.model.objects  # type: ignore[attr-defined]
+    return int(registrations.assessed_by(person).filter(centre=centre).open().count())
+
+
+def left_behind(person: User, centre: Centre) -> list[tuple[str, Any]]:
+    """The open registrations at the centre that still name a leaver as assessor or IQA, for
+    the admin to give to someone else: as ("Assessor" or "IQA", registration)."""
+    named = []
+    for role, registrations in (
+        ("Assessor", person.caseload),  # type: ignore[attr-defined]
+        ("IQA", person.quality_assured),  # type: ignore[attr-defined]
+    ):
+        mine = registrations.filter(centre=centre).open().select_related("learner", "qualification")
+        named += [(role, r) for r in mine.order_by("learner__full_name", "pk")]
+    return named
 
 
 @require_POST
@@ -49,6 +73,7 @@ def person_deactivate_view(request: PortalRequest, pk: int) -> HttpResponse:
         ),
         success=f"{person.full_name}'s access to {centre} has ended; their records are kept.",
         to=reverse("person-detail", args=[person.pk]),
+        key=f"person-deactivate:{person.pk}",
     )
 
 

@@ -3,6 +3,11 @@ nothing; a view either flashes it and redirects (`refused_redirect`, or `attempt
 `attempt_form` for the whole validate-try-flash-redirect round) or shows it on the form that was
 sent (`refused_on_form`).
 
+A small form posted from another page (a reason to unlock, a response to an IQA action) that
+fails its own validation is sent back (`send_back`): what was typed is kept in the session for
+that page, which binds it again (`form_sent_back`), so each message is drawn under its field as
+on any other form, and the page stays a redirect after a POST (decision 41).
+
 Each app names its own kind of refusal (`DecisionRefused`, `ClaimRefused`, ...) as a subclass,
 so a caller can catch one app's refusals or all of them.
 """
@@ -10,11 +15,11 @@ so a caller can catch one app's refusals or all of them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 
 
@@ -24,20 +29,6 @@ class Refused(Exception):
     def __init__(self, messages: str | Sequence[str]) -> None:
         self.messages = [messages] if isinstance(messages, str) else list(messages)
         super().__init__("; ".join(self.messages))
-
-    @classmethod
-    def from_form(cls, form: forms.Form) -> Refused:
-        """The form's own validation messages, as a refusal (for forms posted from a page that
-        shows them as flashed messages rather than beside the fields). A missing field's message
-        is the service's own sentence and stands alone; any other names its field."""
-        found = []
-        for name, errors in form.errors.as_data().items():
-            label = form[name].label if name in form.fields else None
-            for error in errors:
-                for message in error.messages:
-                    named = label and error.code != "required"
-                    found.append(f"{label}: {message}" if named else message)
-        return cls(found)
 
 
 def flash_refusal(request: HttpRequest, refused: Refused) -> None:
@@ -78,9 +69,48 @@ def attempt_form(
     *,
     success: str,
     to: str,
+    key: str,
 ) -> HttpResponse:
-    """`attempt` for a small form posted from another page: if the form is invalid, its own
-    messages are flashed and nothing is done; otherwise `action(cleaned_data)` is attempted."""
+    """`attempt` for a small form posted from another page: if the form is invalid, nothing is
+    done and it is sent back to that page under `key` (`send_back`); otherwise
+    `action(cleaned_data)` is attempted."""
     if not form.is_valid():
-        return refused_redirect(request, Refused.from_form(form), to)
+        return send_back(request, form, key, to)
     return attempt(request, lambda: action(form.cleaned_data), success=success, to=to)
+
+
+SENT_BACK = "portal.sent_back"
+NOT_SENT = "Nothing was changed: see the message by the form."
+
+
+def send_back(request: HttpRequest, form: forms.Form, key: str, to: str) -> HttpResponse:
+    """Keep what was typed in the form (passwords aside) for the page at `to`, which draws it
+    again with its messages under the fields (`form_sent_back`), and send the person there."""
+    secret = {name for name, f in form.fields.items() if isinstance(f.widget, forms.PasswordInput)}
+    data = {
+        name: values
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken" and name not in secret
+    }
+    request.session[SENT_BACK] = {"key": key, "data": data}  # type: ignore[attr-defined]
+    messages.error(request, NOT_SENT)
+    return redirect(to)
+
+
+F = TypeVar("F", bound=forms.Form)
+
+
+def form_sent_back(request: HttpRequest, form_class: type[F], key: str, **kwargs: Any) -> F:
+    """The form sent back to this page under `key`, bound again to what was typed (so it shows
+    the same messages), once; otherwise a new one."""
+    session = request.session  # type: ignore[attr-defined]
+    kept = session.get(SENT_BACK)
+    if not kept or kept.get("key") != key:
+        return form_class(**kwargs)
+    del session[SENT_BACK]
+    data = QueryDict(mutable=True)
+    for name, values in kept["data"].items():
+        data.setlist(name, values)
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    return form

@@ -27,11 +27,11 @@ class CommentRefused(Refused):
 
 
 def writer_kind(registration: Registration, person: User) -> RoleKind | None:
-    """As whom the person writes in the evidence's conversation: its learner or their
-    assessor; None for anyone else."""
+    """As whom the person writes in the evidence's conversation: its learner or one of their
+    assessors (the registration's, or a unit's: decision 39); None for anyone else."""
     if person.pk == registration.learner_id:
         return RoleKind.LEARNER
-    if person.pk == registration.assessor_id:
+    if registration.is_assessed_by(person):
         return RoleKind.ASSESSOR
     return None
 

@@ -127,7 +127,7 @@ def detail_page(
         "is_learner": registration.learner_id == request.user.pk,
         "can_change": registration.learner_id == request.user.pk and not change_refusal(evidence),
         "closed": registration.closed_because,
-        "is_assessor": registration.assessor_id == request.user.pk,
+        "is_assessor": registration.is_assessed_by(request.user),
         "reads_thread": reads_thread,
         "thread": comments.thread(evidence) if reads_thread else [],
         "writes_thread": comments.writer_kind(registration, request.user) is not None,

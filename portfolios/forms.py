@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from portal import identity
@@ -15,6 +16,7 @@ from portfolios.models import (
     EvidenceMethod,
     Funding,
     Registration,
+    RegistrationUnit,
 )
 from portfolios.services import LearnerIdentity
 from qualifications.lifecycle import closed_status
@@ -33,8 +35,12 @@ def people(centre: Centre, kind: RoleKind) -> Any:
 
 
 class PersonChoice(forms.ModelChoiceField):
+    # People offered only because the registration still names them, though they have left.
+    left: frozenset[int] = frozenset()
+
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.full_name} ({obj.email})"
+        gone = ", has left the centre" if obj.pk in self.left else ""
+        return f"{obj.full_name} ({obj.email}{gone})"
 
 
 def unit_choices(rules: Rules) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -392,10 +398,66 @@ class RegistrationStaffForm(forms.Form):
         queryset=User.objects.none(), required=False, label="IQA", empty_label="Not allocated yet"
     )
 
-    def __init__(self, *args: Any, centre: Centre, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, centre: Centre, current: Registration | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for name, kind in (("assessor", RoleKind.ASSESSOR), ("iqa", RoleKind.IQA)):
             self.fields[name].queryset = people(centre, kind)  # type: ignore[attr-defined]
+            named = getattr(current, f"{name}_id", None)
+            if named is not None:
+                self.keep(name, named, kind, centre)
+
+    def keep(self, name: str, named: int, kind: RoleKind, centre: Centre) -> None:
+        """The person the registration names stays a choice, and the one shown, even after
+        they have left the centre: otherwise "Not allocated yet" would be shown and sent, and
+        changing only the other person would take them off unasked (the service keeps one who
+        stays, as docs/people.md says)."""
+        field = self.fields[name]
+        assert isinstance(field, PersonChoice)
+        if people(centre, kind).filter(pk=named).exists():
+            return
+        offered = people(centre, kind).values("pk")
+        field.queryset = User.objects.filter(Q(pk__in=offered) | Q(pk=named))
+        field.left = frozenset({named})
+
+
+class UnitAssessorForm(forms.Form):
+    """Who assesses one unit of the learner's plan: one of the centre's assessors, or (empty)
+    the registration's assessor. The choices are read once for all the page's units
+    (`people_choices`): a model choice field reads its list again for each form."""
+
+    assessor = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(
+        self,
+        *args: Any,
+        planned: RegistrationUnit,
+        choices: list[tuple[int, str]],
+        default: str,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", f"unit-{planned.unit_id}-%s")
+        kwargs.setdefault("initial", {"assessor": planned.assessor_id})
+        super().__init__(*args, **kwargs)
+        self.planned = planned
+        field = self.fields["assessor"]
+        field.label = f"{planned.unit.code} {planned.unit.title}"
+        field.choices = [("", default), *choices]  # type: ignore[attr-defined]
+        field.error_messages["invalid_choice"] = NOT_AN_ASSESSOR_HERE
+
+
+# What the field says when the choice is not one of the centre's active assessors.
+NOT_AN_ASSESSOR_HERE = "Choose one of the centre's assessors, or the registration's assessor."
+
+
+def people_choices(centre: Centre, kind: RoleKind) -> list[tuple[int, str]]:
+    """The centre's active people in a role, as a select's choices, by name."""
+    found = people(centre, kind).order_by("full_name", "pk")
+    return [
+        (pk, f"{name} ({email})")
+        for pk, name, email in found.values_list("pk", "full_name", "email")
+    ]
 
 
 class WithdrawForm(forms.Form):

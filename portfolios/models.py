@@ -93,13 +93,36 @@ def still_open(through: str = "") -> Q:
     return Q(~Exists(anonymised), **{f"{through}status": RegistrationStatus.ACTIVE})
 
 
+def assessing(user: User) -> Q:
+    """The registrations `user` assesses, as a condition: those they are the assessor of, and
+    those with a unit given to them (decision 39). The registration's assessor stays the
+    learner's assessor even when every unit is someone else's: the learner's first contact."""
+    own_unit = RegistrationUnit.objects.filter(registration=OuterRef("pk"), assessor=user)
+    return Q(assessor=user) | Q(Exists(own_unit))
+
+
+def still_holds(field: str, kind: RoleKind) -> Exists:
+    """The person the registration names in `field` ("assessor", "iqa") still holds `kind` at
+    the registration's centre: one whose access it ended (decision 34) no longer does."""
+    return Exists(Role.objects.filter(user=OuterRef(field), centre=OuterRef("centre"), kind=kind))
+
+
+def staff_left() -> Q:
+    """The registration names an assessor or IQA who no longer holds that role at its centre."""
+    return Q(Q(assessor__isnull=False) & ~still_holds("assessor", RoleKind.ASSESSOR)) | Q(
+        Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA)
+    )
+
+
 class RegistrationQuerySet(models.QuerySet["Registration"]):
     def visible_to(self, user: User, roles: Iterable[Role] | None = None) -> RegistrationQuerySet:
         """Learners see their own; assessors their caseload; IQAs the registrations they are
         assigned; centre admins their centre's. Each only while they hold that role there.
 
         A qualified assessor also sees the learners of the centre's trainee assessors, whose
-        decisions they countersign; an IQA also sees the registrations in their sampling plans.
+        decisions they countersign, and any with a trainee's decision still waiting for a
+        countersignature (the trainee may have left); an IQA also sees the registrations in
+        their sampling plans.
 
         The condition is built from the viewer's roles, read here unless the caller has them
         already (a request has: `request.roles`), with only the branches of the kinds they hold
@@ -120,7 +143,7 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         if centres := held[RoleKind.LEARNER]:
             branches.append(Q(learner=user, centre_id__in=centres))
         if centres := held[RoleKind.ASSESSOR]:
-            branches.append(Q(assessor=user, centre_id__in=centres))
+            branches.append(assessing(user) & Q(centre_id__in=centres))
         if centres := held[RoleKind.IQA]:
             # The IQA app's plans, reached through their reverse relation: that app builds on
             # this one, so this one does not import it.
@@ -140,7 +163,28 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
                     is_trainee=True,
                 )
             )
-            branches.append(Q(trainee_assessed, centre_id__in=qualified_at) & ~Q(learner=user))
+            # A unit given to a trainee is countersigned as the trainee's whole caseload is.
+            trainee_unit = Exists(
+                RegistrationUnit.objects.filter(
+                    registration=OuterRef("pk"),
+                    assessor__roles__centre=OuterRef("centre"),
+                    assessor__roles__kind=RoleKind.ASSESSOR,
+                    assessor__roles__is_trainee=True,
+                )
+            )
+            # A trainee's decisions waiting for a countersignature, though the trainee has
+            # since left (their role gone): still the countersigner's to open and judge.
+            # Through the decisions' reverse relation: that app builds on this one.
+            waiting = Exists(
+                Registration.objects.filter(
+                    pk=OuterRef("pk"), decisions__current=True, decisions__provisional=True
+                )
+            )
+            branches.append(
+                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting))
+                & Q(centre_id__in=qualified_at)
+                & ~Q(learner=user)
+            )
         if not branches:
             return self.none()
         condition = branches[0]
@@ -186,10 +230,19 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
                 raise refused(reason)
         return locked
 
+    def assessed_by(self, user: User) -> RegistrationQuerySet:
+        """The registrations `user` assesses (`assessing`)."""
+        return self.filter(assessing(user))
+
     def open(self) -> RegistrationQuerySet:
         """Registrations that still take new records: the same rule as `closed_because`, for
         lists of what is still to do."""
         return self.filter(still_open())
+
+    def with_staff_left(self) -> RegistrationQuerySet:
+        """Open registrations still naming an assessor or IQA who has left the centre: nobody
+        assesses or quality-assures them until the centre admin chooses someone else."""
+        return self.open().filter(staff_left())
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))
@@ -322,6 +375,17 @@ class Registration(models.Model):
             missing.append(NUMBER_MISSING.format(who=policy.who))
         return missing
 
+    def unit_assessors(self) -> dict[int, int | None]:
+        """Each planned unit's assessor (their id), by unit id: the unit's own, else the
+        registration's (None: nobody yet). One query."""
+        plan = self.planned_units.order_by().values_list("unit_id", "assessor_id")
+        return {unit_id: own or self.assessor_id for unit_id, own in plan}
+
+    def is_assessed_by(self, user: User) -> bool:
+        """Whether `user` is one of the learner's assessors here: the registration's, or a
+        unit's (`assessing`)."""
+        return self.assessor_id == user.pk or self.planned_units.filter(assessor=user).exists()
+
     @property
     def closed_because(self) -> str:
         """Why nothing more can be added to this registration, or "" while it is open.
@@ -341,13 +405,19 @@ class Registration(models.Model):
 
 
 class RegistrationUnit(models.Model):
-    """A unit the learner is working towards in this registration."""
+    """A unit the learner is working towards in this registration, with its own assessor where
+    the centre gives the unit to someone other than the registration's (decision 39)."""
 
     registration = models.ForeignKey(
         Registration, on_delete=models.CASCADE, related_name="planned_units"
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     mandatory = models.BooleanField(default=False)
+    # The unit's own assessor; None: the registration's assessor assesses it
+    # (`Registration.unit_assessors`).
+    assessor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="units_assessed"
+    )
 
     class Meta:
         ordering = ["-mandatory", "unit__code"]
@@ -440,6 +510,18 @@ class Evidence(models.Model):
         return (
             self.method in ASSESSOR_METHODS and self.created_by_id != self.registration.learner_id
         )
+
+    def assessor_ids(self) -> set[int]:
+        """Whom the evidence is for (decision 39): the assessors of the units it is mapped to,
+        or, mapped to none of the plan's, the registration's assessor (none: nobody yet)."""
+        registration = self.registration
+        assessors = registration.unit_assessors()
+        units = self.mappings.annotate(
+            unit=Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
+        ).values_list("unit", flat=True)
+        found = {assessors[unit] for unit in units if assessors.get(unit) is not None}
+        default = {registration.assessor_id} if registration.assessor_id else set()
+        return found or default  # type: ignore[return-value]
 
     @property
     def is_signed_testimony(self) -> bool:

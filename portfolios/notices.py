@@ -7,31 +7,32 @@ from django.urls import reverse
 
 from portal.models import AuditEntry, NotificationKind, RoleKind, User
 from portal.notifications import Notice, notify
-from portfolios.models import Evidence, EvidenceComment, Registration
+from portfolios.models import Evidence, EvidenceComment, Registration, RegistrationUnit
 
 QUOTED = 200  # characters of the comment the notification quotes
 
 
 def comment_added(comment: EvidenceComment, evidence: Evidence, registration: Registration) -> None:
-    """The other person in the conversation: the assessor when the learner writes, the learner
-    when the assessor does (nobody when the registration has no assessor yet)."""
+    """The other side of the conversation: when the learner writes, the assessors of the units
+    the evidence is mapped to (else the registration's assessor; nobody when there is none
+    yet); the learner when an assessor does."""
     if comment.author_kind == RoleKind.LEARNER:
-        recipient, kind = registration.assessor_id, RoleKind.ASSESSOR
+        recipients, kind = evidence.assessor_ids(), RoleKind.ASSESSOR
     else:
-        recipient, kind = registration.learner_id, RoleKind.LEARNER
-    if recipient is None:
-        return
+        recipients, kind = {registration.learner_id}, RoleKind.LEARNER
     words = comment.text if len(comment.text) <= QUOTED else comment.text[: QUOTED - 1] + "…"
-    notice = Notice(
-        recipient_id=recipient,
-        kind=NotificationKind.EVIDENCE_COMMENT,
-        key=f"comment:{comment.pk}",
-        text=f"{comment.author.full_name} commented on “{evidence.title}”: {words}",
-        link=reverse("portfolios:evidence-detail", args=[evidence.pk]) + "#comments",
-        centre_id=registration.centre_id,
-        role_kind=kind,
+    notify(
+        Notice(
+            recipient_id=recipient,
+            kind=NotificationKind.EVIDENCE_COMMENT,
+            key=f"comment:{comment.pk}",
+            text=f"{comment.author.full_name} commented on “{evidence.title}”: {words}",
+            link=reverse("portfolios:evidence-detail", args=[evidence.pk]) + "#comments",
+            centre_id=registration.centre_id,
+            role_kind=kind,
+        )
+        for recipient in sorted(recipients - {comment.author_id})
     )
-    notify([notice])
 
 
 GIVEN = "{actor} made you {learner}'s {what} on {title} at {centre}."
@@ -96,3 +97,65 @@ def registration_withdrawn(registration: Registration, reason: str, actor: User)
         role_kind=RoleKind.LEARNER,
     )
     notify([notice])
+
+
+UNIT_GIVEN = "{actor} made you {learner}'s assessor for {unit} ({title}, {centre})."
+UNIT_TAKEN = (
+    "{learner}'s unit {unit} ({title}, {centre}) is now assessed by someone else: it is no "
+    "longer yours to decide."
+)
+UNIT_TOLD = "Your assessor for {unit} is now {assessor}."
+
+
+def unit_allocation_changed(
+    registration: Registration,
+    planned: RegistrationUnit,
+    was: int | None,
+    entry: AuditEntry,
+    actor: User,
+) -> None:
+    """A unit given its own assessor, or given back to the registration's: the assessor who
+    now assesses it and the one who did (`was`, by either way), where they differ, and the
+    learner, who is told who assesses the unit now."""
+    now = planned.assessor_id or registration.assessor_id
+    facts = {
+        "actor": actor.full_name,
+        "learner": registration.learner.full_name,
+        "unit": planned.unit,
+        "title": registration.qualification.title,
+        "centre": registration.centre,
+    }
+    unit_page = reverse("assessment:unit-progress", args=[registration.pk, planned.unit_id])
+    key = f"allocation:{entry.pk}:unit"
+    notices = []
+    if now != was:
+        for person, text, where in (
+            (now, UNIT_GIVEN, unit_page),
+            (was, UNIT_TAKEN, reverse("home")),
+        ):
+            if person is not None:
+                notices.append(notice(person, key, text.format(**facts), where, registration))
+    name = None if now is None else User.objects.get(pk=now).full_name
+    told = UNIT_TOLD.format(unit=planned.unit, assessor=name or "not allocated yet")
+    learner = registration.learner_id
+    notices.append(notice(learner, key, told, unit_page, registration, RoleKind.LEARNER))
+    notify(notices)
+
+
+def notice(
+    person: int,
+    key: str,
+    text: str,
+    link: str,
+    registration: Registration,
+    kind: RoleKind = RoleKind.ASSESSOR,
+) -> Notice:
+    return Notice(
+        recipient_id=person,
+        kind=NotificationKind.ALLOCATION_CHANGED,
+        key=key,
+        text=text,
+        link=link,
+        centre_id=registration.centre_id,
+        role_kind=kind,
+    )

@@ -77,6 +77,8 @@ class PickerUnit:
     knowledge_items: list[Item] = field(default_factory=list)
     range_html: SafeString = NOTHING
     knowledge_html: SafeString = NOTHING
+    # On the review page: the unit is another assessor's to decide (decision 39).
+    elsewhere: bool = False
 
 
 def picker_units(rows: Iterable[UnitRows]) -> list[PickerUnit]:

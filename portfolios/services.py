@@ -15,7 +15,11 @@ from portal.audit import audit_append, lock_chain
 from portal.models import AuditEntry, Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
-from portfolios.notices import allocation_changed, registration_withdrawn
+from portfolios.notices import (
+    allocation_changed,
+    registration_withdrawn,
+    unit_allocation_changed,
+)
 from portfolios.readiness import readiness_changed
 from qualifications.claim_policy import age_refusal, number_problem, policy_of
 from qualifications.lifecycle import registration_refusal
@@ -594,6 +598,8 @@ def registration_staff_change(
             )
     if assessor is not None and assessor == iqa:
         problems.append(SAME_PERSON_ASSESSOR_IQA)
+    elif iqa is not None and iqa.pk != before["iqa_id"]:
+        problems += iqa_assesses_a_unit(locked, iqa)
     if problems:
         raise RegistrationRejected(problems)
     locked.assessor, locked.iqa = assessor, iqa
@@ -661,3 +667,75 @@ def withdrawals_of(registrations: Iterable[Registration]) -> dict[int, Withdrawa
         )
         for e in entries.order_by("pk")
     }
+
+
+UNIT_NOTHING_CHANGED = "{unit} already has this assessor: nothing changed."
+UNIT_NOT_PLANNED = "That unit is not in this registration's plan."
+IQA_ASSESSES_A_UNIT = (
+    "{person} assesses {unit} of this registration: the IQA must not be one of the learner's "
+    "assessors, since an IQA never samples their own decisions."
+)
+
+
+def iqa_assesses_a_unit(registration: Registration, iqa: User) -> list[str]:
+    """The IQA chosen is the assessor of one of the registration's units."""
+    theirs = registration.planned_units.filter(assessor=iqa).select_related("unit").first()
+    if theirs is None:
+        return []
+    return [IQA_ASSESSES_A_UNIT.format(person=iqa.full_name, unit=theirs.unit)]
+
+
+def unit_assessor_problems(registration: Registration, assessor: User) -> list[str]:
+    """Why `assessor` cannot be given a unit of the registration: the learner, not an active
+    assessor of its centre, or its IQA."""
+    centre = registration.centre
+    if assessor.pk == registration.learner_id:
+        return [SELF_ALLOCATED.format(person=assessor.full_name)]
+    if not assessor.is_active or not holds(assessor, RoleKind.ASSESSOR, centre):
+        return [
+            NOT_A.format(person=assessor.full_name, article="an", role="assessor", centre=centre)
+        ]
+    if assessor.pk == registration.iqa_id:
+        return [SAME_PERSON_ASSESSOR_IQA]
+    return []
+
+
+@transaction.atomic
+def registration_unit_assessor_change(
+    *, registration: Registration, unit: Unit, assessor: User | None, actor: User
+) -> RegistrationUnit:
+    """Give one unit of the learner's plan its own assessor, change it, or (None) give it back
+    to the registration's assessor, as the centre admin of its centre (decision 39). From then
+    on only the unit's assessor decides its items, reviews mappings to it and signs it off; the
+    learner is in their caseload. Audited; the assessor who had the unit, the one who has it
+    now and the learner are told. Refused (nothing changed) if the registration is closed, the
+    unit is not in its plan, nothing would change, or the person is the learner, its IQA, or
+    not an active assessor of the centre."""
+    require_centre_admin(actor, registration.centre)
+    lock_chain(registration.centre_id)
+    locked = Registration.objects.lock(registration, refused=RegistrationRejected)
+    planned = (
+        locked.planned_units.select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(unit=unit)
+        .first()
+    )
+    if planned is None:
+        raise RegistrationRejected(UNIT_NOT_PLANNED)
+    before = planned.assessor_id
+    if before == (assessor.pk if assessor else None):
+        raise RegistrationRejected(UNIT_NOTHING_CHANGED.format(unit=planned.unit))
+    if assessor is not None and (problems := unit_assessor_problems(locked, assessor)):
+        raise RegistrationRejected(problems)
+    planned.assessor = assessor
+    planned.save(update_fields=["assessor"])
+    entry = audit_append(
+        actor=actor,
+        action="registration.unit_assessor_changed",
+        centre_id=locked.centre_id,
+        subject=f"registration:{locked.pk}",
+        before={"unit": planned.unit.code, "assessor": before},
+        after={"unit": planned.unit.code, "assessor": planned.assessor_id},
+    )
+    unit_allocation_changed(locked, planned, before or locked.assessor_id, entry, actor)
+    return planned

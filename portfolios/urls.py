@@ -20,6 +20,11 @@ urlpatterns = [
         name="registration-staff",
     ),
     path(
+        "registrations/<int:pk>/people/units/<int:unit_pk>/",
+        people_views.registration_unit_assessor,
+        name="registration-unit-assessor",
+    ),
+    path(
         "registrations/<int:pk>/withdraw/",
         people_views.registration_withdraw_view,
         name="registration-withdraw",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from portal.http import PortalRequest, search_text, token_links
 from portal.links import links_to
 from portal.listing import sorted_page
+from portal.models import RoleKind
 from portal.refusals import refused_on_form
 from portal.services import InvitationRefused
 from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for
@@ -21,7 +22,7 @@ from portfolios.forms import (
     RulesTransferForm,
     UnitChoiceForm,
 )
-from portfolios.models import Registration, RegistrationStatus
+from portfolios.models import Registration, RegistrationStatus, still_holds
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
@@ -72,6 +73,15 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     status = status if status in RegistrationStatus.values else ""  # anything else is ignored
     if status:
         registrations = registrations.filter(status=status)
+    # "Has left": open registrations whose assessor or IQA a leaver still is (the admin home
+    # counts them); each row says who has left, whatever the filter.
+    staff = "left" if request.GET.get("staff") == "left" else ""
+    if staff:
+        registrations = registrations.with_staff_left()
+    registrations = registrations.annotate(
+        assessor_here=still_holds("assessor", RoleKind.ASSESSOR),
+        iqa_here=still_holds("iqa", RoleKind.IQA),
+    )
     page, columns = sorted_page(request, registrations, REGISTRATION_SORTS, "learner")
     context = {
         "centre": centre,
@@ -82,6 +92,7 @@ def registration_list(request: PortalRequest) -> HttpResponse:
         "chosen": chosen,
         "statuses": RegistrationStatus.choices,
         "status": status,
+        "staff": staff,
         "columns": columns,
     }
     return render(request, "portfolios/registration_list.html", context)
@@ -146,9 +157,13 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
     rules = registration.rules
-    planned = list(registration.planned_units.select_related("unit"))
+    planned = list(registration.planned_units.select_related("unit", "assessor"))
     codes = [p.unit.code for p in planned]
-    is_assessor = registration.assessor_id == request.user.pk
+    # One of the learner's assessors: the registration's, or a unit's (decision 39).
+    user = request.user
+    is_assessor = registration.assessor_id == user.pk or any(
+        p.assessor_id == user.pk for p in planned
+    )
     evidence = list(registration.evidence.all())
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
@@ -161,6 +176,11 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     link = links_to("assessment:evidence-review" if is_assessor else "portfolios:evidence-detail")
     for e in evidence:
         e.link = link(e.pk)  # type: ignore[attr-defined]
+    transfers = list(
+        registration.transfers.select_related("from_centre", "to_centre").order_by(
+            "-requested_at", "-pk"
+        )
+    )
     context = {
         "registration": registration,
         "planned": planned,
@@ -180,9 +200,13 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         # The learner and the assessor asked for them, and follow them here.
         "witness_requests": (
             witness_requests_of(registration)
-            if request.user.pk in (registration.learner_id, registration.assessor_id)
+            if is_assessor or request.user.pk == registration.learner_id
             else []
         ),
+        # Moves between centres (certification's, by their reverse relation): the pending one
+        # and the history, with the pack the learner and the receiving centre may download.
+        "transfers": transfers,
+        "pending_transfer": next((t for t in transfers if t.status == "pending"), None),
         **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)

@@ -112,7 +112,7 @@ def witness_request_create(
 
     Refused when too many of the registration's requests are still unanswered, or too many
     were asked in the last day: the learner chooses whom the portal e-mails."""
-    if actor.pk not in (registration.learner_id, registration.assessor_id):
+    if actor.pk != registration.learner_id and not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_ALLOWED)
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)

@@ -27,7 +27,8 @@ from portfolios.witness import (
 @login_required
 def witness_ask(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
-    if request.user.pk not in (registration.learner_id, registration.assessor_id):
+    user = request.user
+    if user.pk != registration.learner_id and not registration.is_assessed_by(user):
         raise PermissionDenied(NOT_ALLOWED)
     if closed := closed_redirect(request, registration):
         return closed

@@ -85,7 +85,12 @@ from assessment.forms import (
 )
 from certification.confirmation import token_for
 from certification.exports.forms import ExportForm
-from certification.forms import ReasonForm
+from certification.forms import (
+    ReasonForm,
+    TransferAcceptForm,
+    TransferDeclineForm,
+    TransferStartForm,
+)
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
@@ -117,6 +122,7 @@ from portfolios.forms import (
     RegistrationForm,
     RegistrationStaffForm,
     RulesTransferForm,
+    UnitAssessorForm,
     UnitChoiceForm,
     WithdrawForm,
     WitnessAskForm,
@@ -372,7 +378,7 @@ URLS: dict[str, Entry] = {
     "qualifications:search": Entry(get=ANYONE, get_keys=("q",)),
     # Portfolios: registrations, evidence, witnesses.
     "portfolios:registration-list": Entry(
-        get=only(ADMIN), get_keys=("q", "qualification", "status", *LISTING)
+        get=only(ADMIN), get_keys=("q", "qualification", "status", "staff", *LISTING)
     ),
     "portfolios:registration-create": Entry(
         get=only(ADMIN),
@@ -428,6 +434,16 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(RegistrationStaffForm,),
+    ),
+    # ... or gives one unit its own assessor (the trainee; decision 39).
+    "portfolios:registration-unit-assessor": Entry(
+        get=None,
+        post=only(ADMIN),
+        kwargs=registration_unit,
+        data=lambda side, user: {"assessor": side.people[TRAINEE].pk},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(UnitAssessorForm,),
     ),
     "portfolios:registration-withdraw": Entry(
         get=only(ADMIN),
@@ -793,6 +809,31 @@ URLS: dict[str, Entry] = {
     ),
     "certification:portfolio-pack": Entry(
         post=only(ADMIN), kwargs=registration, private=True, reach=PORTFOLIO
+    ),
+    # Transfers between centres (decision 40): the side's learner is asked to move to another
+    # centre, whose admin (no persona here) answers; our admin may cancel it.
+    "certification:transfers": Entry(get=only(ADMIN)),
+    "certification:transfer-new": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {"to_centre": side.transfer.to_centre_id, "reason": "Moves."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(TransferStartForm,),
+    ),
+    "certification:transfer-detail": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("transfer"),
+        data=lambda side, user: {"action": "cancel"},
+        private=True,
+        reach=only(ADMIN),
+        forms=(TransferAcceptForm, TransferDeclineForm),
+        post_keys=("action",),
+    ),
+    "certification:transfer-pack": Entry(
+        post=only(LEARNER), kwargs=pk_of("transfer"), private=True, reach=only(LEARNER)
     ),
     "certification:certificate-list": Entry(
         get=only(ADMIN), get_keys=("q", "kind", "state", *LISTING)

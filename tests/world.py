@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
-from certification.models import Certificate, Kind, RenderStatus
+from certification.models import Certificate, Kind, RenderStatus, Transfer
 from certification.services import certificate_claim, direct_claims_grant
 from eqa.models import EqaAccess, EqaReport
 from eqa.services import eqa_access_grant, eqa_report_record, eqa_sample_record
@@ -78,9 +78,10 @@ class Side:
     witness_token: str
     invitation: Invitation  # open: a newcomer invited from a CSV file, not yet accepted
     invitation_token: str  # the secret of its link, as e-mailed to the newcomer
-    notification: Notification  # the learner's: their unit signed off, to countersign
+    notification: Notification  # the learner's, unread: their evidence judged
     eqa_window: EqaAccess  # open now, for the side's EQA, on the qualification at the centre
     eqa_report: EqaReport  # the EQA's report on it, with an action for the centre
+    transfer: Transfer  # the learner asked to move to another centre, waiting for its answer
     secrets: list[str] = field(default_factory=list)
 
 
@@ -149,11 +150,13 @@ def build_side(
         witness_token=witness_link(registration),
         invitation=invitation,
         invitation_token=invitation_token,
-        notification=Notification.objects.get(
-            recipient=people[LEARNER], kind=NotificationKind.UNIT_SIGNED_OFF
-        ),
+        # Not the unit signed off: the learner countersigned it, which marked that one read.
+        notification=Notification.objects.filter(
+            recipient=people[LEARNER], kind=NotificationKind.EVIDENCE_JUDGED
+        )[0],
         eqa_window=window,
         eqa_report=report,
+        transfer=asked_to_move(registration, people[ADMIN], place),
         secrets=[
             learner_name,
             people[LEARNER].email,
@@ -162,6 +165,19 @@ def build_side(
             invitee_name,
             invitation.email,
         ],
+    )
+
+
+def asked_to_move(registration: Registration, admin: User, place: str) -> Transfer:
+    """A transfer waiting for another centre's answer, made as a row: the service would refuse
+    it while the side's IQA action is open (certification.transfers.blockers)."""
+    return Transfer.objects.create(
+        registration=registration,
+        from_centre=registration.centre,
+        to_centre=CentreFactory.create(name=f"{place} Annex"),
+        reason="The learner moves to the annex.",
+        requested_at=timezone.now(),
+        requested_by=admin,
     )
 
 

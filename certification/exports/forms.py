@@ -9,7 +9,7 @@ from qualifications.models import Qualification
 WRONG_WAY_ROUND = "The first date must be on or before the second."
 LONGEST = datetime.timedelta(days=366)
 TOO_LONG = "Choose at most a year at a time."
-DATE = forms.DateInput({"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+DATE = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
 
 
 class ExportForm(forms.Form):
@@ -44,3 +44,8 @@ class ExportForm(forms.Form):
         if start and end and end - start > LONGEST:
             raise forms.ValidationError(TOO_LONG)
         return cleaned
+
+
+def export_key(qualification_pk: int) -> str:
+    """The key the AO's file form is sent back under (portal.refusals.send_back)."""
+    return f"certification:results-file:{qualification_pk}"

@@ -23,8 +23,10 @@ from assessment.services import (
 from portal.audit import audit_verify
 from portal.listing import PER_PAGE
 from portal.models import AuditEntry
+from portal.services import person_deactivate
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
+from portfolios.models import Registration
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
 from tests.assessment.crowd import ON, decisions_on, many_learners
@@ -301,3 +303,23 @@ def test_each_decision_shows_its_item_decision_and_evidence_as_the_item_label_do
     assert page.count(done) == 3 and page.count(how) == 3
     decided = date_filter(made[0].decided_at, "j M Y")
     assert page.count(f"<td>{decided}</td>") == 3
+
+
+def test_a_trainees_waiting_decisions_stay_open_to_the_countersigner_after_the_trainee_leaves(
+    client, trainee_registration, trainee_assessor, assessor, centre_admin, centre
+):
+    """Found by the attacker's review of issue 19: the countersigner reached a trainee's
+    learner only through the trainee's role, so once the trainee had left the decisions still
+    waited on the countersigning page while their evidence answered 404."""
+    decisions_on([trainee_registration], trainee_assessor, 2, provisional=True)
+    person_deactivate(centre=centre, person=trainee_assessor, reason="Left", actor=centre_admin)
+    seen = Registration.objects.visible_to(assessor)
+    assert seen.filter(pk=trainee_registration.pk).exists()
+    client.force_login(assessor)
+    page = reverse("portfolios:registration-detail", args=[trainee_registration.pk])
+    assert client.get(page).status_code == 200
+
+    # Once nothing waits, the learner is again only their (departed) assessor's and the admin's.
+    decision_countersign(decisions=list(waiting(trainee_registration)), actor=assessor)
+    assert not seen.filter(pk=trainee_registration.pk).exists()
+    assert client.get(page).status_code == 404

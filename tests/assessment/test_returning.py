@@ -3,10 +3,12 @@ stops waiting and counting, the trainee is told why, sees it on their to-do and 
 and decides again."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.timezone import localtime
 
 from assessment.models import Decision, Outcome
 from assessment.progress import progress_of
@@ -21,7 +23,7 @@ from assessment.services import (
 )
 from portal.models import AuditEntry, Notification, NotificationKind
 from portfolios.evidence import EvidenceDetails, evidence_add
-from portfolios.mapping import Targets
+from portfolios.mapping import Targets, mapping_propose
 from qualifications.models import Criterion
 from tests.factories import RoleFactory, UserFactory
 from tests.portfolios.files import pdf
@@ -133,14 +135,34 @@ def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
     client.force_login(trainee_assessor)
     home = client.get("/").content.decode()
     assert "1 decision returned to you by a qualified assessor" in home
+    # The to-do and the notice open the evidence's review page, where it is decided again.
+    [evidence] = provisional.evidence.all()
+    review = reverse("assessment:evidence-review", args=[evidence.pk])
+    assert f'href="{review}"' in home
+    notice = Notification.objects.get(kind=NotificationKind.DECISION_RETURNED)
+    assert notice.link == review
+    page = client.get(review).content.decode()
+    returned_by = f"Returned by {assessor.full_name}: {REASON}"
+    [listed] = re.findall(r'data-testid="returned-list">.*?</div>', page, re.S)
+    assert "4.1" in listed and returned_by in listed
+    ticked = rf'value="{provisional.criterion_id}" id="[^"]+" checked'
+    assert re.search(ticked, page)  # ticked, to be decided again
     item = reverse(
         "assessment:item-history",
         args=[provisional.registration_id, "criterion", provisional.criterion_id],
     )
-    assert f'href="{item}"' in home
-    page = client.get(item).content.decode()
-    assert 'data-testid="returned"' in page and REASON in page
-    assert "returned to the trainee" in page  # the history, in words
+    history = client.get(item).content.decode()
+    [line] = re.findall(r'<span data-testid="returned">(.*?)</span>', history, re.S)
+    assert " ".join(line.split()) == (
+        f"Decided <strong>Met</strong> by {trainee_assessor.full_name} on "
+        f"{localtime(provisional.decided_at):%-d %B %Y, %H:%M} — returned by "
+        f"{assessor.full_name} on {localtime(provisional.returned_at):%-d %B %Y, %H:%M}: {REASON}"
+    )
+    # One state: returned, not also "awaiting countersignature".
+    assert "awaiting countersignature</span>" not in history
+    assert history.count(">returned</span>") == 1
+    assert f'href="{review}"' in history
+    assert "returned to the trainee" in history  # the audit entries, in words
     # They decide again: a new provisional decision, waiting; the to-do line goes.
     [again] = decision_record(
         registration=provisional.registration,
@@ -176,4 +198,30 @@ def test_the_learner_and_the_qualified_assessor_see_no_trainees_instruction_on_t
         assert REASON in page and "It no longer counts." in page
         assert "decide it again" not in page
     client.force_login(trainee_assessor)
-    assert "decide it again on the evidence" in client.get(item).content.decode()
+    assert "It no longer counts: decide it again on" in client.get(item).content.decode()
+
+
+def test_the_review_page_marks_a_mapped_item_returned_and_only_until_decided_again(
+    client, registration, assessor, trainee_assessor, learner
+):
+    registration.assessor = trainee_assessor
+    registration.save()
+    details = EvidenceDetails("Complaint log", datetime.date(2026, 10, 6), "product")
+    evidence = evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    criterion = Criterion.objects.get(unit__code="A/506/2130", number="4.1")
+    targets = Targets(criteria=frozenset({criterion.pk}))
+    mapping_propose(evidence=evidence, targets=targets, actor=learner)
+    decide = {"registration": registration, "targets": targets, "judgement": MET}
+    [decision] = decision_record(**decide, evidence=[evidence], actor=trainee_assessor)
+    decision_return(decision=decision, reason=REASON, actor=assessor)
+    client.force_login(trainee_assessor)
+    review = reverse("assessment:evidence-review", args=[evidence.pk])
+    page = client.get(review).content.decode()
+    cards = page[page.index('data-testid="mapping"') : page.index('id="picker"')]
+    [said] = re.findall(r'data-testid="returned">(.*?)</span>', cards, re.S)
+    assert said == f"Returned by {assessor.full_name}: {REASON}"
+    decision_record(**decide, evidence=[evidence], actor=trainee_assessor)  # decided again
+    page = client.get(review).content.decode()
+    assert "Returned by" not in page and 'data-testid="returned-list"' not in page

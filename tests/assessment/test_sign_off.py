@@ -15,7 +15,7 @@ from assessment.services import (
     unit_sign_off,
 )
 from portal.audit import audit_verify
-from portal.models import AuditEntry
+from portal.models import AuditEntry, Notification, NotificationKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from qualifications.models import Criterion, Unit
@@ -93,6 +93,22 @@ def test_signed_off_and_countersigned_the_unit_is_achieved_and_its_credits_count
         "unit.learner_countersigned",
     ]
     assert audit_verify()[1] is None
+
+
+def test_countersigning_marks_read_the_learners_notice_asking_for_it_and_no_other(
+    registration, assessor, learner, evidence
+):
+    meet(registration, assessor, evidence)
+    sign_off = sign(registration, assessor)
+    asked = Notification.objects.get(recipient=learner, kind=NotificationKind.UNIT_SIGNED_OFF)
+    judged = Notification.objects.get(recipient=learner, kind=NotificationKind.EVIDENCE_JUDGED)
+    assert asked.read_at is None and judged.read_at is None
+    unit_learner_countersign(sign_off=sign_off, signature="Leo Brown", declared=True, actor=learner)
+    asked.refresh_from_db()
+    judged.refresh_from_db()
+    assert asked.read_at is not None and judged.read_at is None
+    told = Notification.objects.get(recipient=assessor, kind=NotificationKind.UNIT_COUNTERSIGNED)
+    assert told.read_at is None  # the assessor's news of it is theirs to read
 
 
 def test_decisions_of_a_signed_off_unit_are_locked(registration, assessor, evidence):

@@ -439,7 +439,11 @@ def test_nobody_but_a_qualified_assessor_countersigns_by_posting_the_id(
 def test_countersigning_with_nothing_chosen_says_so(client, assessor, trainee_decision):
     client.force_login(assessor)
     response = client.post(COUNTERSIGN, {})
-    assert response.status_code == 200 and NONE_CHOSEN in shown(response)
+    page = shown(response)
+    assert response.status_code == 200
+    # Beside the ticks (under the table), which name it.
+    assert f'<p id="error_1_decisions_error"><strong>{NONE_CHOSEN}</strong></p>' in page
+    assert 'aria-invalid="true" aria-describedby="decisions_error"' in page
     trainee_decision.refresh_from_db()
     assert trainee_decision.provisional
 
@@ -564,11 +568,15 @@ def test_a_signature_too_long_for_the_form_is_refused_with_the_forms_own_message
     response = client.post(
         countersign_url(signed_off), {"declared": "on", "signature": "L" * 201}, follow=True
     )
+    # Shown under the field, what was typed kept, the next time the page is drawn only.
+    page = shown(response)
     assert (
-        "Signature (type your full name): Ensure this value has at most 200 characters (it has 201)."
-        in shown(response)
+        '<p id="error_1_id_signature"><strong>'
+        "Ensure this value has at most 200 characters (it has 201).</strong></p>" in page
     )
-    assert DECLARATION_NEEDED not in shown(response)
+    assert 'value="' + "L" * 201 + '"' in page and 'aria-describedby="id_signature_error"' in page
+    assert DECLARATION_NEEDED not in page
+    assert "error_1_id_signature" not in shown(client.get(response.request["PATH_INFO"]))
     signed_off.refresh_from_db()
     assert not signed_off.achieved and signed_off.learner_signature == ""
 
@@ -798,9 +806,10 @@ def test_the_filters_show_what_was_chosen_and_mark_a_stale_choice_as_django_woul
     assert 'aria-invalid="true"' not in drawn
     stale = client.get("/", {"qualification": "999999"}).content.decode()
     assert (
-        '<select name="qualification" class="form-select" aria-invalid="true" '
+        '<select name="qualification" class="select form-select is-invalid" aria-invalid="true" '
         'aria-describedby="id_qualification_error" id="id_qualification">'
     ) in stale
+    assert '<div id="id_qualification_error" class="invalid-feedback">' in stale
     assert '<option value="" selected>Any status</option>' in stale
 
 

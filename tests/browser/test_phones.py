@@ -5,9 +5,14 @@ are on the screen, and axe finds nothing serious."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from assessment.models import Decision
+from certification.models import Transfer
+from home.demo import HARBOUR
+from portal.models import Centre, User
+from portfolios.models import Registration, RegistrationUnit
 from tests.browser.axe import describe, violations
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import PHONE, demo, log_in
@@ -102,4 +107,65 @@ def test_the_trackers_fit_a_phone(demo, browser: Browser, live_server):
     assert cells.count() > 10
     for n in (0, cells.count() - 1):
         on_screen(cells.nth(n))
+    assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
+
+
+def test_each_units_assessor_is_chosen_on_a_phone_and_the_trainee_sees_the_unit_as_theirs(
+    demo, browser: Browser, live_server
+):
+    """The people page's form for each unit (decision 39), and the caseload tracker of the
+    trainee who has one of Zara's units: the rest of her units marked as another assessor's."""
+    zara = Registration.objects.get(learner__email="zara@riverside.test")
+    given = RegistrationUnit.objects.get(registration=zara, assessor__isnull=False)
+    problems: dict[str, str] = {}
+    ada = phone(browser, live_server, "admin@riverside.test")
+    people = reverse("portfolios:registration-staff", args=[zara.pk])
+    looked_at(ada, people, problems)
+    saves = ada.get_by_test_id("unit-assessors").get_by_role("button", name="Save ")
+    assert saves.count() == zara.planned_units.count()
+    for n in (0, saves.count() - 1):
+        on_screen(saves.nth(n))
+    field = ada.locator(f"#unit-{given.unit_id}-assessor")
+    expect(field).to_have_value(str(given.assessor_id))
+
+    tom = phone(browser, live_server, "trainee@riverside.test")
+    looked_at(tom, reverse("assessment:caseload-tracker"), problems)
+    row = tom.get_by_test_id("caseload-tracker").locator("tr", has_text="Zara Ahmed")
+    assert row.get_by_text("other", exact=True).count() == zara.planned_units.count() - 1
+
+    # Given back to the registration's assessor, on the phone: saved, and said so.
+    field.select_option("")
+    ada.get_by_role("button", name=f"Save {given.unit.code}").click()
+    expect(ada.get_by_text("Saved:")).to_be_visible()
+    given.refresh_from_db()
+    assert given.assessor is None
+
+
+def test_the_transfer_pages_fit_a_phone(demo, browser: Browser, live_server):
+    """A Riverside learner asked to move to Harbour: the sending admin's pages and the receiving
+    admin's list and answer (decision 40)."""
+    noah = demo["noah"]
+    transfer = Transfer.objects.create(
+        registration=noah,
+        from_centre=noah.centre,
+        to_centre=Centre.objects.get(name=HARBOUR[0]),
+        reason="Moving to the coast: carries on at Harbour.",
+        requested_at=timezone.now(),
+        requested_by=User.objects.get(email="admin@riverside.test"),
+    )
+    detail = reverse("certification:transfer-detail", args=[transfer.pk])
+    problems: dict[str, str] = {}
+    ada = phone(browser, live_server, "admin@riverside.test")
+    for url in (
+        reverse("portfolios:registration-detail", args=[noah.pk]),
+        reverse("certification:transfer-new", args=[noah.pk]),
+        reverse("certification:transfers"),
+        detail,
+    ):
+        looked_at(ada, url, problems)
+    hannah = phone(browser, live_server, "admin@harbour.test")
+    for url in (reverse("certification:transfers"), detail):
+        looked_at(hannah, url, problems)
+    on_screen(hannah.get_by_role("button", name="Accept the learner"))
+    on_screen(hannah.get_by_role("button", name="Decline the transfer"))
     assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())

@@ -3,13 +3,14 @@ import datetime
 import pytest
 
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
-from certification.models import DirectClaimsStatus
-from portal.models import Role, RoleKind, User
+from certification.models import CentreApproval, DirectClaimsStatus, Transfer
+from certification.transfers import transfer_start
+from portal.models import Centre, Role, RoleKind, User
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Registration, RegistrationUnit
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
-from tests.factories import PASSWORD, grant_direct_claims
+from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory, grant_direct_claims
 from tests.portfolios.conftest import registration, sfj
 from tests.portfolios.files import pdf
 
@@ -101,3 +102,44 @@ def more_learners(registration: Registration, n: int, tag: str) -> list[Registra
 def achieved(registration, assessor):
     achieve(registration, assessor)
     return registration
+
+
+REASON = "Moved to Leeds: carries on with the new employer's centre."
+
+
+def person(centre: Centre, kind: RoleKind, email: str) -> User:
+    user = UserFactory.create(email=email)
+    RoleFactory.create(user=user, centre=centre, kind=kind)
+    return user
+
+
+@pytest.fixture
+def northgate(catalogue_db, sfj) -> Centre:
+    """The receiving centre, approved by the AO for the learner's qualification."""
+    centre = CentreFactory.create(name="Northgate College")
+    CentreApproval.objects.create(
+        centre=centre, qualification=sfj, approved_on=datetime.date.today()
+    )
+    return centre
+
+
+@pytest.fixture
+def their_admin(northgate) -> User:
+    return person(northgate, RoleKind.CENTRE_ADMIN, "admin@northgate.example.org")
+
+
+@pytest.fixture
+def their_assessor(northgate) -> User:
+    return person(northgate, RoleKind.ASSESSOR, "assessor@northgate.example.org")
+
+
+@pytest.fixture
+def their_iqa(northgate) -> User:
+    return person(northgate, RoleKind.IQA, "iqa@northgate.example.org")
+
+
+@pytest.fixture
+def asked(registration, northgate, centre_admin) -> Transfer:
+    return transfer_start(
+        registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
+    )

@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from certification.confirmation import token_for
+from certification import confirmation
+from certification.confirmation import EXPIRED, NOT_VALID, token_for
 from certification.models import Certificate, Kind
 from certification.services import certificate_claim
 from portal.models import AuditEntry
@@ -114,14 +115,28 @@ def test_a_confirmation_is_good_only_for_the_person_it_was_shown_to(
     token = confirmation_token(ask(client, "full", achieved))
     client.force_login(outsider)  # a centre admin elsewhere
     page = client.post(CONFIRM, {"token": token}, follow=True).content.decode()
-    assert "expired" in page
+    assert NOT_VALID in page and "expired" not in page  # not theirs: not valid, not expired
     # Their own token naming our learner: not in their centre, so nothing.
     forged = token_for("claim", outsider.pk, {"kind": "full", "units": {str(achieved.pk): []}})
     client.post(CONFIRM, {"token": forged})
     client.force_login(learner)
     assert client.post(CONFIRM, {"token": token}).status_code == 403
     client.force_login(centre_admin)
-    assert client.post(CONFIRM, {"token": token[:-2] + "xx"}, follow=True).status_code == 200
+    tampered = client.post(CONFIRM, {"token": token[:-2] + "xx"}, follow=True)
+    assert tampered.status_code == 200
+    assert NOT_VALID in tampered.content.decode() and "expired" not in tampered.content.decode()
+    assert not Certificate.objects.exists()
+
+
+def test_only_a_confirmation_past_its_time_is_called_expired(
+    client, achieved, centre_admin, centre, monkeypatch
+):
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    token = confirmation_token(ask(client, "full", achieved))
+    monkeypatch.setattr(confirmation, "MAX_AGE", -1)  # every token is older than that
+    page = client.post(CONFIRM, {"token": token}, follow=True).content.decode()
+    assert EXPIRED in page and NOT_VALID not in page
     assert not Certificate.objects.exists()
 
 

@@ -13,9 +13,10 @@ from certification.models import Certificate
 from certification.readiness import readiness_of_many
 from home.demo import DEMO_PASSWORD, PEOPLE
 from home.todo import todo_for
+from iqa.models import Action, ActionStatus
 from portal.celery import app as celery_app
 from portal.models import Centre, Invitation, Role, RoleKind, User
-from portfolios.models import Evidence, Registration
+from portfolios.models import Evidence, Registration, RegistrationUnit
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,11 @@ def test_with_the_catalogue_loaded_the_demo_learners_are_registered(catalogue_db
         "CCA010-02",
     ]
     assert {r.iqa.email for r in registrations if r.iqa} == {"iqa@riverside.test"}
+    # Zara's customer service unit has an assessor of its own, the trainee (decision 39).
+    given = RegistrationUnit.objects.filter(assessor__isnull=False).values_list(
+        "registration__learner__email", "unit__code", "assessor__email"
+    )
+    assert list(given) == [("zara@riverside.test", "D/506/2119", "trainee@riverside.test")]
 
 
 def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client):
@@ -154,3 +160,14 @@ def test_the_demo_issues_cvq_claims_at_once_and_holds_proquals_for_its_eqa(
     assert window.qualification.code == "601/3576/1" and window.centre.name.startswith("Riverside")
     operations = User.objects.get(email="operations@portal.test")
     assert operations.is_staff and not operations.roles.exists()
+
+
+def test_the_demos_answered_action_carries_its_own_answer(catalogue_db):
+    """The answer is to "Ask Noah to date…", not the other action's (found by the issue-19
+    reviews: it read "Added customer references to every entry")."""
+    call_command("seed_demo")
+    dating = Action.objects.get(text__startswith="Ask Noah to date")
+    assert dating.status == ActionStatus.RESPONDED and "dated" in dating.response
+    assert "customer references" not in dating.response
+    other = Action.objects.get(text__startswith="Note which customer")
+    assert other.status == ActionStatus.OPEN and other.response == ""

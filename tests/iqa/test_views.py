@@ -25,9 +25,11 @@ from iqa.models import (
     Verdict,
 )
 from iqa.services import (
+    ACTIONS_NEEDED,
     COMMENT_NEEDED,
     ENDS_BEFORE_START,
     NOT_RESPONDED,
+    NOTHING_DECIDED,
     REASON_NEEDED,
     RESPONSE_NEEDED,
     action_respond,
@@ -474,6 +476,7 @@ def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs
 ):
     client.force_login(iqa)
     page = shown(client.post(sample_url(assessed), sample_post(assessed, due_1="", feedback="")))
+    page = re.sub(r"\s*(<|>)\s*", r"\1", page)  # the spaces between tags and words aside
     [due] = re.findall(r'<input type="date" name="due_1"[^>]*>', page)
     assert 'class="dateinput form-control is-invalid"' in due and 'aria-invalid="true"' in due
     assert 'aria-describedby="id_due_1_error"' in due
@@ -492,6 +495,24 @@ def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs
     [valid] = re.findall(r'<input type="checkbox" name="valid"[^>]*>', page)
     assert 'class="checkboxinput form-check-input"' in valid
     assert '<label for="id_valid" class="form-check-label">Valid: it shows the criteria' in page
+
+
+def test_a_sample_with_no_decision_ticked_says_so_beside_the_decisions(client, iqa, assessed):
+    client.force_login(iqa)
+    page = shown(client.post(sample_url(assessed), sample_post(assessed, decisions=[])))
+    assert '<div id="decisions_error" class="invalid-feedback d-block">' in page
+    assert f"<strong>{NOTHING_DECIDED}</strong>" in page
+    [tick, *_] = re.findall(r'<input [^>]*name="decisions"[^>]*>', page)
+    assert 'aria-invalid="true" aria-describedby="decisions_error"' in tick
+    assert nothing_sampled()
+
+
+def test_action_required_without_an_action_says_so_under_the_first_action(client, iqa, assessed):
+    client.force_login(iqa)
+    page = shown(client.post(sample_url(assessed), sample_post(assessed, action_1="", due_1="")))
+    assert f'<p id="error_1_id_action_1"><strong>{ACTIONS_NEEDED}</strong></p>' in page
+    assert 'aria-describedby="id_action_1_error"' in page
+    assert nothing_sampled()
 
 
 @pytest.mark.parametrize("persona", ["assessor", "learner", "centre_admin"])

@@ -8,7 +8,9 @@ from django import forms
 from django.template import engines
 
 from assessment.forms import DecisionForm
+from iqa.forms import SampleForm
 from portal.fields import bootstrap_field
+from portfolios.forms import date_input
 
 
 def crispy(field: forms.BoundField) -> str:
@@ -35,6 +37,9 @@ class EveryKind(forms.Form):
     email = forms.EmailField(required=False)
     count = forms.IntegerField(min_value=1)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+    tick = forms.BooleanField(required=False, label="Tick <me>", help_text="If you <em>must</em>.")
+    agreed = forms.BooleanField(label="I agree")
+    due = forms.DateField(required=False, widget=date_input(), label="Due")
 
 
 DECISION_FORMS: list[forms.Form] = [
@@ -48,11 +53,19 @@ DECISION_FORMS: list[forms.Form] = [
 EVERY_KIND_FORMS: list[forms.Form] = [
     EveryKind(),
     EveryKind({"choice": "b", "pick": "y", "name": "toolong<", "count": "0", "note": "n"}),
-    EveryKind({"choice": "c", "email": "not an address", "count": "x"}),
+    EveryKind({"choice": "c", "email": "not an address", "count": "x", "tick": "on", "due": "x"}),
+    EveryKind({"agreed": "on", "due": "2026-02-03"}),
+]
+
+# The IQA's sample form: ticks, radio buttons, a text area, actions and their dates.
+SAMPLE_FORMS: list[forms.Form] = [
+    SampleForm(),
+    SampleForm({"valid": "on", "verdict": "agree", "feedback": "Sound."}),
+    SampleForm({"verdict": "maybe", "action_1": "Do <this>", "due_2": "soon", "current": "on"}),
 ]
 
 
-@pytest.mark.parametrize("form", DECISION_FORMS + EVERY_KIND_FORMS)
+@pytest.mark.parametrize("form", DECISION_FORMS + EVERY_KIND_FORMS + SAMPLE_FORMS)
 def test_each_field_is_drawn_as_crispy_draws_it(form):
     form.is_valid()
     for field in form:
@@ -66,7 +79,11 @@ def test_what_is_typed_in_a_text_area_is_kept_to_the_character():
 
 def test_a_kind_of_field_it_does_not_know_is_refused_not_drawn_wrongly():
     class Ticks(forms.Form):
-        agreed = forms.BooleanField()
+        agreed = forms.MultipleChoiceField(
+            choices=[("a", "A")], widget=forms.CheckboxSelectMultiple
+        )
+        upload = forms.FileField()
 
-    with pytest.raises(TypeError):
-        bootstrap_field(Ticks()["agreed"])
+    for name in ("agreed", "upload"):
+        with pytest.raises(TypeError):
+            bootstrap_field(Ticks()[name])

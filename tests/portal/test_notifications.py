@@ -12,6 +12,7 @@ from unittest.mock import patch
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -21,7 +22,7 @@ from assessment.services import DecisionRefused, mapping_review
 from certification.models import Certificate, RenderStatus
 from certification.rendering import certificate_render
 from iqa import notices as iqa_notices
-from iqa.services import IqaRefused, action_respond
+from iqa.services import IqaRefused, action_not_accept, action_respond
 from portal.models import (
     AuditEntry,
     Notification,
@@ -151,6 +152,30 @@ def test_an_answered_action_tells_the_iqa_once(world):
     assert Notification.objects.filter(kind=K.ACTION_ANSWERED).count() == 1
 
 
+def test_an_answer_not_accepted_tells_the_assessor_why_once_each_time(world):
+    side = world.ours
+    assessor, iqa = side.people[ASSESSOR], side.people[IQA]
+    action_respond(action=side.action, response="Asked: it was logged.", actor=assessor)
+    action_not_accept(action=side.action, comment="Which log? Name it.", actor=iqa)
+    expected = told(world, iqa=Counter({K.ACTION_ANSWERED: 1}))
+    expected["ours assessor"] += Counter({K.ACTION_NOT_ACCEPTED: 1})
+    assert everyone(world) == expected
+    [notice] = Notification.objects.filter(kind=K.ACTION_NOT_ACCEPTED)
+    assert "Which log? Name it." in notice.text and side.action.text in notice.text
+    assert (notice.recipient, notice.link, notice.role_kind) == (
+        assessor,
+        reverse("iqa:sample-detail", args=[side.sample.pk]),
+        RoleKind.ASSESSOR,
+    )
+    with transaction.atomic():  # the same event told again: nothing new
+        iqa_notices.action_not_accepted(type(side.action).objects.get(pk=side.action.pk))
+    assert Notification.objects.filter(kind=K.ACTION_NOT_ACCEPTED).count() == 1
+    # Answered and sent back again: a second event, told too.
+    action_respond(action=side.action, response="The call log of 3 March.", actor=assessor)
+    action_not_accept(action=side.action, comment="Still not named.", actor=iqa)
+    assert Notification.objects.filter(kind=K.ACTION_NOT_ACCEPTED, recipient=assessor).count() == 2
+
+
 def test_a_rendered_certificate_tells_the_learner_and_the_admin_who_claimed_once(world):
     certificate = world.ours.certificate
     Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.PENDING)
@@ -253,6 +278,37 @@ def test_a_daily_digest_sends_one_e_mail_with_what_is_new_and_only_once(
     assert not Notification.objects.filter(recipient=none, emailed_at__isnull=False).exists()
 
 
+def test_send_digests_sends_the_daily_digest_now_and_says_to_how_many(
+    world, capsys, django_capture_on_commit_callbacks
+):
+    """What beat does at DIGEST_HOUR, for ./run.sh, which starts no beat."""
+    daily = choose(world.ours.people[LEARNER], NotificationEmail.DAILY)
+    notify([notice_for(daily)])
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_digests")
+    assert capsys.readouterr().out == "Daily digests sent to 1 person.\n"
+    [digest] = mail.outbox
+    assert digest.to == [daily.email] and "Something for" in digest.body
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_digests")
+    assert capsys.readouterr().out == "Daily digests sent to 0 people.\n"
+    assert len(mail.outbox) == 1
+
+
+def test_an_e_mails_subject_is_the_kind_and_the_notices_opening_words(
+    world, django_capture_on_commit_callbacks
+):
+    learner = fresh(world.ours.people[LEARNER])
+    long = Notice(**{**vars(notice_for(learner)), "text": "Your assessor " + "wrote a lot " * 20})
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([long])
+    [message] = mail.outbox
+    # Whole words up to 60 characters of the notice ("lot" would make 61), then "…".
+    opening = "Your assessor wrote a lot wrote a lot wrote a lot wrote a"
+    assert message.subject == f"Unit signed off: {opening}…"
+    assert "wrote a lot " * 20 in message.body  # the whole notice is in the body
+
+
 def test_nobody_who_wants_e_mail_for_each_or_none_gets_a_digest(
     world, django_capture_on_commit_callbacks
 ):
@@ -277,13 +333,21 @@ def test_the_inbox_shows_the_person_their_own_newest_first_with_the_unread_count
     assert [n.created_at for n in mine] == sorted((n.created_at for n in mine), reverse=True)
     # Newest first: the page's "Open" forms in the order of the notifications, newest first.
     opens = [page.index(f"/notifications/{n.pk}/") for n in mine]
-    assert opens == sorted(opens) and "3 notifications are unread." in page
+    # The unit signed off was countersigned, which marked its notice read: two of three unread.
+    assert opens == sorted(opens) and "2 notifications are unread." in page
     assert 'data-testid="notifications-link">Notifications <span class="badge' in page
     assert page.count('data-testid="notification"') == 3
     # Nobody else's: not the assessor's, not the other centre's learner's.
     others = Notification.objects.exclude(recipient=world.ours.people[LEARNER])
     assert others.exists()
     assert not [n.pk for n in others if f"/notifications/{n.pk}/" in page]
+
+
+def test_each_open_button_names_its_kind_as_written_for_a_screen_reader(world):
+    page = client_of(world.ours.people[ASSESSOR]).get(reverse("notification-list"))
+    text = page.content.decode()
+    assert 'Open<span class="visually-hidden">: IQA action raised, ' in text
+    assert "iqa action raised" not in text
 
 
 def test_the_inbox_is_paged(world):

@@ -10,7 +10,16 @@ from django.test import RequestFactory
 from assessment.services import DecisionRefused
 from certification.services import ClaimRefused
 from iqa.services import IqaRefused
-from portal.refusals import Refused, attempt, attempt_form, refused_on_form, refused_redirect
+from portal.refusals import (
+    NOT_SENT,
+    Refused,
+    attempt,
+    attempt_form,
+    form_sent_back,
+    refused_on_form,
+    refused_redirect,
+    send_back,
+)
 from portfolios.evidence import EvidenceRejected
 from portfolios.services import RegistrationRejected
 from portfolios.uploads import UploadRejected
@@ -21,8 +30,8 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=5)
 
 
-def posted():
-    request = RequestFactory().post("/")
+def posted(data=None):
+    request = RequestFactory().post("/", data or {})
     request.session = SessionStore()
     request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
     return request
@@ -55,22 +64,6 @@ def test_every_apps_refusal_is_a_refused_with_its_messages(kind):
 def test_a_refusal_of_one_sentence_reads_as_that_sentence():
     refused = Refused("Write the reason.")
     assert refused.messages == ["Write the reason."] and str(refused) == "Write the reason."
-
-
-def test_a_form_that_failed_validation_becomes_a_refusal_with_its_messages():
-    form = ReasonForm({"reason": "far too long"})
-    assert not form.is_valid()
-    refused = Refused.from_form(form)
-    assert refused.messages == ["Reason: Ensure this value has at most 5 characters (it has 12)."]
-
-
-def test_a_missing_field_reads_as_its_own_sentence_in_a_refusal():
-    class Asked(forms.Form):
-        reason = forms.CharField(error_messages={"required": "Write the reason."})
-
-    form = Asked({"reason": "  "})
-    assert not form.is_valid()
-    assert Refused.from_form(form).messages == ["Write the reason."]
 
 
 def test_a_refusal_redirects_and_flashes_each_message():
@@ -114,19 +107,43 @@ def test_an_attempt_lets_anything_but_a_refusal_through():
         attempt(posted(), fail, success="Done.", to="/next/")
 
 
-def test_a_form_attempt_shows_the_forms_own_messages_and_does_nothing_when_invalid():
-    request, done = posted(), []
+def page_after(request):
+    """The next page the person opens, with the same session."""
+    page = RequestFactory().get("/back/")
+    page.session = request.session
+    return page
+
+
+def test_an_invalid_form_attempt_does_nothing_and_sends_the_form_back_to_its_page():
+    request, done = posted({"reason": "far too long", "csrfmiddlewaretoken": "t"}), []
     response = attempt_form(
         request,
-        ReasonForm({"reason": "far too long"}),
+        ReasonForm(request.POST),
         lambda data: done.append(data),
         success="Saved.",
         to="/back/",
+        key="reason:7",
     )
     assert done == [] and response["Location"] == "/back/"
-    assert flashed(request) == [
-        ("error", "Reason: Ensure this value has at most 5 characters (it has 12).")
-    ]
+    assert flashed(request) == [("error", NOT_SENT)]
+    page = page_after(request)
+    assert not form_sent_back(page, ReasonForm, "reason:8").is_bound  # another form's page
+    form = form_sent_back(page, ReasonForm, "reason:7")
+    assert form.data["reason"] == "far too long" and "csrfmiddlewaretoken" not in form.data
+    assert form.errors == {"reason": ["Ensure this value has at most 5 characters (it has 12)."]}
+    assert not form_sent_back(page, ReasonForm, "reason:7").is_bound  # once only
+
+
+def test_a_password_typed_is_never_kept_in_a_form_sent_back():
+    class Signed(forms.Form):
+        signature = forms.CharField(max_length=3)
+        password = forms.CharField(widget=forms.PasswordInput)
+
+    request = posted({"signature": "too long", "password": "secret-words"})
+    send_back(request, Signed(request.POST), "signed", "/back/")
+    assert "secret-words" not in str(dict(request.session))
+    form = form_sent_back(page_after(request), Signed, "signed")
+    assert form.data["signature"] == "too long" and set(form.errors) == {"signature", "password"}
 
 
 def test_a_form_attempt_hands_the_cleaned_data_to_the_action():
@@ -137,5 +154,6 @@ def test_a_form_attempt_hands_the_cleaned_data_to_the_action():
         lambda data: done.append(data),
         success="Saved.",
         to="/back/",
+        key="reason:7",
     )
     assert done == [{"reason": "ok"}] and flashed(request) == [("success", "Saved.")]
