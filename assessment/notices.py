@@ -41,7 +41,14 @@ def evidence_judged(
         if evidence
         else reverse("portfolios:registration-detail", args=[registration.pk])
     )
-    text = f"{actor.full_name} judged {about}: {outcome}."
+    if any(d.provisional for d in made):
+        # A trainee's decisions count only once a qualified assessor countersigns them.
+        text = (
+            f"{actor.full_name} judged {about}: {outcome}, awaiting countersignature by a "
+            "qualified assessor (nothing counts until then)."
+        )
+    else:
+        text = f"{actor.full_name} judged {about}: {outcome}."
     if made[0].feedback:
         text += f" Feedback: {made[0].feedback}"
     key = f"decisions:{made[0].pk}"
@@ -60,6 +67,18 @@ def mapping_rejected(mapping: Mapping, actor: User) -> None:
     link = reverse("portfolios:evidence-detail", args=[evidence.pk])
     key = f"mapping:{mapping.pk}:rejected:{when}"
     notify([learners(evidence.registration, NotificationKind.MAPPING_REJECTED, key, text, link)])
+
+
+def record_made(evidence: Evidence, actor: User) -> None:
+    """The learner: their assessor wrote a record about them (an observation, a professional
+    discussion, questioning), which they may agree is a true record on its page."""
+    text = (
+        f"{actor.full_name} wrote a record about you: “{evidence.title}” "
+        f"({evidence.get_method_display().lower()}). Read it, and agree it if it is a true record."
+    )
+    link = reverse("portfolios:evidence-detail", args=[evidence.pk]) + "#acknowledgement"
+    key = f"record:{evidence.pk}"
+    notify([learners(evidence.registration, NotificationKind.ASSESSOR_RECORD, key, text, link)])
 
 
 def unit_signed_off(sign_off: UnitSignOff) -> None:

@@ -20,7 +20,16 @@ from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.evidence import EvidenceDetails, EvidenceRejected, check_files, evidence_store
+from portfolios.evidence import (
+    ACCOUNT_MAX_LENGTH,
+    RECORD_TOO_LONG,
+    EvidenceDetails,
+    EvidenceRejected,
+    check_files,
+    date_problems,
+    evidence_store,
+    written_refusal,
+)
 from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
@@ -744,17 +753,27 @@ def evidence_record(
     if assessor_role(actor, registration) is None or not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     problems = [] if details.method in ASSESSOR_METHODS else [NOT_AN_ASSESSOR_METHOD]
-    if not details.description.strip():
-        problems.append(RECORD_NEEDED)
+    dates = date_problems(registration, details.occurred_on)
+    text = details.description.strip()
+    written = [] if text else [RECORD_NEEDED]
+    if len(text) > ACCOUNT_MAX_LENGTH:  # the limit a learner's account has (decision 38)
+        written.append(RECORD_TOO_LONG.format(length=len(text), limit=ACCOUNT_MAX_LENGTH))
+    problems += dates + written
     try:
         inspected = check_files(registration, files)
     except EvidenceRejected as rejected:
         problems += rejected.messages
     if problems:
-        raise EvidenceRejected(problems)
-    return evidence_store(
-        registration, details, files, inspected, actor, action="evidence.recorded"
-    )
+        raise written_refusal(problems, {"occurred_on": dates, "description": written})
+    with transaction.atomic():
+        # The chain first, as evidence_store takes it, so the learner's notice is made in the
+        # same transaction as the record it tells of.
+        lock_chain(registration.centre_id)
+        evidence = evidence_store(
+            registration, details, files, inspected, actor, action="evidence.recorded"
+        )
+        notices.record_made(evidence, actor)
+    return evidence
 
 
 ONLY_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can unlock a unit."

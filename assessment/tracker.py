@@ -28,6 +28,7 @@ from assessment.progress import (
 from portal.links import links_to
 from portal.models import User
 from portfolios.models import Mapping, MappingStatus, Registration, RegistrationUnit
+from portfolios.unit_states import UNIT_BADGES, UnitState
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
@@ -59,21 +60,6 @@ LEGEND = [
     (CellState.PENDING, "text-bg-warning", " ◐"),
     (CellState.MET, "text-bg-success", " ✓"),
 ]
-
-
-class UnitState:
-    ACHIEVED = "Achieved"
-    AWAITING_LEARNER = "Signed off, awaiting the learner's countersignature"
-    IN_PROGRESS = "In progress"
-    NOT_STARTED = "Not started"
-
-
-UNIT_BADGES = {
-    UnitState.ACHIEVED: "text-bg-success",
-    UnitState.AWAITING_LEARNER: "text-bg-warning",
-    UnitState.IN_PROGRESS: "text-bg-info",
-    UnitState.NOT_STARTED: "text-bg-light border",
-}
 
 
 def percent(part: int, whole: int) -> int:

@@ -68,7 +68,7 @@ from portal.refusals import (
     refused_redirect,
 )
 from portfolios.access import closed_redirect, evidence_for, registration_for
-from portfolios.evidence import EvidenceDetails, EvidenceRejected
+from portfolios.evidence import EvidenceDetails, EvidenceRejected, refused_on_evidence_form
 from portfolios.mapping import Targets
 from qualifications.kept_units import units_rows
 
@@ -173,7 +173,7 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EvidenceRejected as rejected:
-            refused_on_form(form, rejected)
+            refused_on_evidence_form(form, rejected)
         else:
             messages.success(request, f"“{evidence.title}” is in the learner's portfolio.")
             return redirect("assessment:evidence-review", evidence.pk)

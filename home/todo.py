@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from assessment.caseload import WaitingEvidence, oldest_waiting
@@ -17,7 +17,15 @@ from certification.readiness import ClaimCounts, claim_counts
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
-from portfolios.models import QuestionSet, Registration, still_open
+from portfolios.models import (
+    ASSESSOR_METHODS,
+    Evidence,
+    Mapping,
+    MappingStatus,
+    QuestionSet,
+    Registration,
+    still_open,
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,72 @@ def learner_todo(user: User, role: Role) -> list[Todo]:
                 reverse("portfolios:evidence-new", args=[registration.pk]),
             )
         )
+    return todo + evidence_todo(
+        Registration.objects.open().filter(learner=user, centre=role.centre)
+    )
+
+
+def first_of(rows: QuerySet, field: str = "pk") -> tuple[int, int | None]:
+    """How many rows, and the first (oldest) one's `field`: one query."""
+    found = rows.order_by().aggregate(n=Count("pk"), first=Min(field))
+    return found["n"], found["first"]
+
+
+def evidence_todo(open_registrations: QuerySet[Registration]) -> list[Todo]:
+    """A learner's evidence that waits for them, in three queries whatever there is: evidence
+    not mapped to anything yet, mappings the assessor did not accept (until another piece of
+    evidence is mapped to that item), and assessors' records waiting for their agreement."""
+    todo = []
+    evidence = Evidence.objects.filter(registration__in=open_registrations)
+    unmapped, first = first_of(
+        evidence.exclude(method__in=ASSESSOR_METHODS).filter(
+            judged_at__isnull=True, mappings__isnull=True
+        )
+    )
+    if first is not None:
+        todo.append(
+            Todo(
+                f"{plural(unmapped, 'piece', 'pieces')} of evidence not yet linked to the "
+                "criteria it shows: choose them",
+                reverse("portfolios:evidence-map", args=[first]),
+            )
+        )
+    rejected, first = first_of(rejected_not_replaced(open_registrations), "evidence_id")
+    if first is not None:
+        todo.append(
+            Todo(
+                f"{plural(rejected, 'link', 'links')} of your evidence to a criterion not "
+                "accepted by your assessor: read why, and add or link other evidence",
+                reverse("portfolios:evidence-detail", args=[first]),
+            )
+        )
+    records, first = first_of(
+        evidence.filter(method__in=ASSESSOR_METHODS, acknowledged_at__isnull=True).exclude(
+            created_by=F("registration__learner")
+        )
+    )
+    if first is not None:
+        todo.append(
+            Todo(
+                f"{plural(records, 'record', 'records')} by your assessor about you waiting "
+                "for your agreement that it is a true record",
+                reverse("portfolios:evidence-detail", args=[first]) + "#acknowledgement",
+            )
+        )
     return todo
+
+
+def rejected_not_replaced(open_registrations: QuerySet[Registration]) -> QuerySet[Mapping]:
+    """Rejected mappings whose item no other mapping (proposed or confirmed) of the
+    registration's evidence covers yet."""
+    others = Mapping.objects.filter(
+        evidence__registration=OuterRef("evidence__registration")
+    ).exclude(status=MappingStatus.REJECTED)
+    rejected = Mapping.objects.filter(
+        evidence__registration__in=open_registrations, status=MappingStatus.REJECTED
+    )
+    covered = [Exists(others.filter(**{kind: OuterRef(kind)})) for kind in Mapping.KINDS]
+    return rejected.exclude(Q(covered[0]) | Q(covered[1]) | Q(covered[2]))
 
 
 @dataclass(frozen=True)

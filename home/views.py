@@ -18,6 +18,7 @@ from portal.http import PortalRequest, search_text
 from portal.listing import page_of
 from portal.models import Departure, Role, RoleKind, User
 from portfolios.models import Registration
+from portfolios.services import withdrawals_of
 
 HOME_TEMPLATES = {
     RoleKind.LEARNER: "home/learner.html",
@@ -56,10 +57,15 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.CENTRE_ADMIN:
         context.update(centre_people(request, role))
     if role.kind == RoleKind.LEARNER:
-        mine = Registration.objects.filter(learner=request.user, centre=role.centre)
-        mine = mine.select_related("qualification", "learner__anonymisation")
-        mine = mine.prefetch_related("certificates__replaced_by", "certificates__superseded_by")
-        context["progress"] = progress_of(list(mine))
+        found = Registration.objects.filter(learner=request.user, centre=role.centre)
+        found = found.select_related("qualification", "learner__anonymisation")
+        found = found.prefetch_related("certificates__replaced_by", "certificates__superseded_by")
+        mine = list(found)
+        withdrawn = withdrawals_of(mine)
+        for registration in mine:
+            # A withdrawn registration says so, when and why, and offers no route.
+            registration.withdrawal = withdrawn.get(registration.pk)  # type: ignore[attr-defined]
+        context["progress"] = progress_of(mine)
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from unicodedata import normalize
 
 from django.db import models
 
@@ -59,6 +60,22 @@ TOO_OLD = (
     "The date of birth {value:%d/%m/%Y} makes the learner {age}: check it (a year typed "
     f"wrong? the portal takes learners under {OLDEST + 1})."
 )
+
+
+# Unicode's bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates
+# (U+2066-U+2069) and the left-to-right and right-to-left marks (U+200E, U+200F). In a name they
+# reverse the words drawn after it ("Ann\u202e" turned "is registered" into "deretsiger si")
+# on every page, e-mail and certificate that shows it; no one's name needs them.
+BIDI_CONTROLS = dict.fromkeys(
+    [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None
+)
+
+
+def clean_name(value: str) -> str:
+    """A person's name as the portal keeps it: without bidirectional controls, composed (NFC:
+    "Á" typed as A and a combining accent is one character, as an AO's template counts it),
+    on one line with single spaces."""
+    return " ".join(normalize("NFC", value.translate(BIDI_CONTROLS)).split())
 
 
 class Sex(models.TextChoices):

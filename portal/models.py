@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from portal.identity import FIRST_NAMES_MAX, LAST_NAME_MAX, Sex
+from portal.identity import FIRST_NAMES_MAX, LAST_NAME_MAX, Sex, clean_name
 
 
 class RoleKind(models.TextChoices):
@@ -67,7 +67,7 @@ class UserManager(BaseUserManager["User"]):
     ) -> User:
         if not email:
             raise ValueError("A person needs an e-mail address to log in with.")
-        user = self.model(email=normalise_email(email), full_name=full_name, **extra)
+        user = self.model(email=normalise_email(email), full_name=clean_name(full_name), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -451,6 +451,8 @@ class NotificationKind(models.TextChoices):
     ALLOCATION_CHANGED = "allocation_changed", "Assessor or IQA changed"
     EVIDENCE_COMMENT = "evidence_comment", "Comment on evidence"
     DECISION_RETURNED = "decision_returned", "Decision returned to a trainee"
+    ASSESSOR_RECORD = "assessor_record", "An assessor's record about the learner"
+    WITHDRAWN = "withdrawn", "Registration withdrawn"
     ACTION_NOT_ACCEPTED = "action_not_accepted", "Answer not accepted by the IQA"
     TRANSFER = "transfer", "Learner transferred between centres"
     RECORD_ACKNOWLEDGED = "record_acknowledged", "Learner agreed with a record"

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
+from portal.identity import clean_name
 from portal.mail import emails_send
 from portal.models import (
     TRAINEE_KINDS,
@@ -44,6 +45,7 @@ from portal.signals import invitation_accepted
 
 NOT_CENTRE_ADMIN = "Only a centre admin of this centre may invite people to it."
 ALREADY_HOLDS = "{name} is already {role} at {centre}."
+NAME_NEEDED = "Give the person's full name, in letters."
 ONLY_PRACTITIONERS_TRAIN = "Only assessors and IQAs can be trainees."
 NOT_OPEN = "This invitation has already been {status}: there is nothing to send again."
 LINK_UNKNOWN = (
@@ -153,7 +155,10 @@ def invitation_create(
     )
     if invitation is None:
         invitation = Invitation(centre=centre, email=email, kind=invitee.kind, invited_by=actor)
-    wanted = (invitee.full_name.strip(), invitee.is_trainee)
+    name = clean_name(invitee.full_name)
+    if not name:
+        raise InvitationRefused(NAME_NEEDED)
+    wanted = (name, invitee.is_trainee)
     asked = merged(invitation.registrations, registrations)
     if (invitation.full_name, invitation.is_trainee, invitation.registrations) == (*wanted, asked):
         refuse_if_just_sent(invitation)  # the same again: a second click, the file again

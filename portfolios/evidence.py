@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -68,7 +69,47 @@ GONE = (
 
 
 class EvidenceRejected(Refused):
-    """Evidence that cannot be added, changed or removed as asked; `messages` say why."""
+    """Evidence that cannot be added, changed or removed as asked; `messages` say why, and
+    `fields` which form field a message is about (its date, its text), to show it there."""
+
+    def __init__(self, messages: str | Sequence[str], fields: dict[str, str] | None = None):
+        super().__init__(messages)
+        self.fields = fields or {}
+
+
+DATE_IN_FUTURE = "The date cannot be in the future: give the day it happened."
+DATE_BEFORE_START = (
+    "The date is before the registration started on {start:%-d %B %Y}: give a day from then on."
+)
+RECORD_TOO_LONG = (
+    "The record is {length} characters long; the most is {limit}. Shorten it, or add the rest "
+    "as a file."
+)
+
+
+def date_problems(registration: Registration, occurred_on: datetime.date) -> list[str]:
+    """A record written on the page (a learner's account, an assessor's record) is of
+    something that happened during the registration, up to today."""
+    if occurred_on > timezone.localdate():
+        return [DATE_IN_FUTURE]
+    if occurred_on < registration.start_date:
+        return [DATE_BEFORE_START.format(start=registration.start_date)]
+    return []
+
+
+def written_refusal(problems: list[str], fields: dict[str, list[str]]) -> EvidenceRejected:
+    """The refusal of a record written on the page, with the field each of `fields`' messages
+    is about (its date, its text), so the form shows it there."""
+    return EvidenceRejected(
+        problems, {m: field for field, messages in fields.items() for m in messages}
+    )
+
+
+def refused_on_evidence_form(form: forms.Form, rejected: EvidenceRejected) -> None:
+    """Each message under its field, where the form has it; the others at the form's top."""
+    for message in rejected.messages:
+        field = rejected.fields.get(message)
+        form.add_error(field if field in form.fields else None, message)
 
 
 class EvidenceGone(EvidenceRejected):
@@ -224,9 +265,11 @@ def evidence_write(
     require_learner(registration, actor)
     details = EvidenceDetails(title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text)
     problems = [] if declared else [DECLARATION_NEEDED]
-    problems += typed_problems(details, has_files=False)
+    dates = date_problems(registration, occurred_on)
+    written = typed_problems(details, has_files=False)
+    problems += dates + written
     if problems:
-        raise EvidenceRejected(problems)
+        raise written_refusal(problems, {"occurred_on": dates, "text": written})
     return evidence_store(registration, details, [], [], actor, action="evidence.written")
 
 

@@ -21,6 +21,7 @@ from portfolios.evidence import (
     evidence_update,
     evidence_write,
     record_acknowledge,
+    refused_on_evidence_form,
 )
 from portfolios.forms import AccountForm, CommentForm, EvidenceEditForm, EvidenceForm
 from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
@@ -92,7 +93,7 @@ def evidence_write_view(request: PortalRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EvidenceRejected as rejected:
-            refused_on_form(form, rejected)
+            refused_on_evidence_form(form, rejected)
         else:
             messages.success(
                 request, f"“{evidence.title}” is in your portfolio. Now map it to the criteria."

@@ -87,6 +87,24 @@ def allocation_changed(
     notify(notices)
 
 
+def registration_withdrawn(registration: Registration, reason: str, actor: User) -> None:
+    """The learner: their centre withdrew their registration, and why."""
+    text = (
+        f"{actor.full_name} withdrew your registration on {registration.qualification.title} "
+        f"at {registration.centre}: {reason}"
+    )
+    notice = Notice(
+        recipient_id=registration.learner_id,
+        kind=NotificationKind.WITHDRAWN,
+        key=f"registration:{registration.pk}:withdrawn",
+        text=text,
+        link=reverse("portfolios:registration-detail", args=[registration.pk]),
+        centre_id=registration.centre_id,
+        role_kind=RoleKind.LEARNER,
+    )
+    notify([notice])
+
+
 UNIT_GIVEN = "{actor} made you {learner}'s assessor for {unit} ({title}, {centre})."
 UNIT_TAKEN = (
     "{learner}'s unit {unit} ({title}, {centre}) is now assessed by someone else: it is no "

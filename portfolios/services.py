@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from unicodedata import normalize
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -13,10 +12,14 @@ from django.utils import timezone
 
 from portal import identity
 from portal.audit import audit_append, lock_chain
-from portal.models import Centre, Role, RoleKind, User
+from portal.models import AuditEntry, Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
-from portfolios.notices import allocation_changed, unit_allocation_changed
+from portfolios.notices import (
+    allocation_changed,
+    registration_withdrawn,
+    unit_allocation_changed,
+)
 from portfolios.readiness import readiness_changed
 from qualifications.claim_policy import age_refusal, number_problem, policy_of
 from qualifications.lifecycle import registration_refusal
@@ -81,8 +84,8 @@ class LearnerIdentity:
             self,
             # Composed (NFC): "Á" typed as A and a combining accent is one character, as an
             # AO's template counts it against its 20 and 30.
-            legal_first_names=" ".join(normalize("NFC", self.legal_first_names).split()),
-            legal_last_name=" ".join(normalize("NFC", self.legal_last_name).split()),
+            legal_first_names=identity.clean_name(self.legal_first_names),
+            legal_last_name=identity.clean_name(self.legal_last_name),
             postcode=identity.normalise_postcode(self.postcode),
             uln=identity.normalise_uln(self.uln),
         )
@@ -637,7 +640,33 @@ def registration_withdraw(*, registration: Registration, reason: str, actor: Use
         after={"status": RegistrationStatus.WITHDRAWN, "reason": reason},
     )
     readiness_changed(locked)
+    registration_withdrawn(locked, reason, actor)
     return locked
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    at: datetime.datetime
+    by: str
+    reason: str
+
+
+def withdrawals_of(registrations: Iterable[Registration]) -> dict[int, Withdrawal]:
+    """When, by whom and why each withdrawn registration given was withdrawn, as its audit
+    entry keeps it: one query whatever their states (none for no registrations), so a page
+    makes as many for a learner who stays as for one who left."""
+    subjects = {f"registration:{r.pk}": r.pk for r in registrations}
+    if not subjects:
+        return {}
+    entries = AuditEntry.objects.filter(
+        subject__in=subjects, action="registration.withdrawn"
+    ).select_related("actor")
+    return {
+        subjects[e.subject]: Withdrawal(
+            e.at, e.actor.full_name if e.actor else "", (e.after or {}).get("reason", "")
+        )
+        for e in entries.order_by("pk")
+    }
 
 
 UNIT_NOTHING_CHANGED = "{unit} already has this assessor: nothing changed."

@@ -31,7 +31,9 @@ from portfolios.services import (
     registration_create,
     registration_transfer_rules,
     transfer_plan,
+    withdrawals_of,
 )
+from portfolios.unit_states import UnitState, unit_standings
 from portfolios.witness import witness_requests_of
 from qualifications.describe import describe_in_full, describe_rules
 from qualifications.models import Qualification
@@ -40,6 +42,7 @@ from qualifications.rules.adapter import rules_for
 from qualifications.rules.versions import recorded_current
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
+ACHIEVED = UnitState.ACHIEVED
 
 
 @login_required
@@ -165,8 +168,11 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
     unit_link = links_to("assessment:unit-progress", registration.pk)
+    standings = unit_standings(registration, [p.unit_id for p in planned])
     for p in planned:
         p.link = unit_link(p.unit_id)  # type: ignore[attr-defined]
+        p.standing = standings.get(p.unit_id)  # type: ignore[attr-defined]
+    achieved = [p.unit.code for p in planned if p.standing and p.standing.state == ACHIEVED]  # type: ignore[attr-defined]
     link = links_to("assessment:evidence-review" if is_assessor else "portfolios:evidence-detail")
     for e in evidence:
         e.link = link(e.pk)  # type: ignore[attr-defined]
@@ -178,12 +184,17 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     context = {
         "registration": registration,
         "planned": planned,
-        "plan_verdict": evaluate(rules, codes),
+        # The plan is judged as if every chosen unit were achieved, and says "chosen"; what the
+        # learner has achieved is judged apart, with its real counts.
+        "plan_verdict": evaluate(rules, codes, planned=True),
+        "achieved_verdict": evaluate(rules, achieved),
+        "achieved_units": len(achieved),
         "route": shortest_route(rules, [], chosen=codes),
         "can_administer": can_administer(request, registration),
         "is_learner": registration.learner_id == request.user.pk,
         "is_assessor": is_assessor,
         "closed": registration.closed_because,
+        "withdrawal": withdrawals_of([registration]).get(registration.pk),
         "missing": registration.details_missing,
         "evidence": evidence,
         # The learner and the assessor asked for them, and follow them here.

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
+from portal.identity import clean_name
 from portal.mail import emails_send
-from portal.models import User
+from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Evidence, EvidenceMethod, Registration, WitnessRequest
 
@@ -48,6 +49,31 @@ TOO_MANY_TODAY = (
     "{limit} witnesses have been asked in the last 24 hours, the most for one day. Ask again "
     "tomorrow."
 )
+
+
+class WitnessEmailRefused(WitnessRefused):
+    """A witness's e-mail address that cannot be a witness's: shown under the field."""
+
+
+WITNESS_IS_LEARNER = (
+    "This is the learner's own e-mail address. A witness is someone else who saw the work."
+)
+WITNESS_IS_STAFF = (
+    "This e-mail address belongs to staff at {centre}. A witness is someone outside the centre "
+    "who saw the work; staff record what they saw themselves."
+)
+
+
+def witness_email_problem(registration: Registration, email: str) -> str | None:
+    """Why `email` cannot be a witness's for this registration, or None: the learner cannot
+    vouch for themselves, nor can the centre's staff (their records are their own)."""
+    email = email.strip()
+    if registration.learner.email.lower() == email.lower():
+        return WITNESS_IS_LEARNER
+    staff = Role.objects.filter(centre_id=registration.centre_id, user__email__iexact=email)
+    if staff.exclude(kind=RoleKind.LEARNER).exists():
+        return WITNESS_IS_STAFF.format(centre=registration.centre)
+    return None
 
 
 class WitnessLinkProblem(Refused):
@@ -90,12 +116,14 @@ def witness_request_create(
         raise PermissionDenied(NOT_ALLOWED)
     token = secrets.token_urlsafe(32)
     days = getattr(settings, "WITNESS_LINK_DAYS", 7)
-    ask = WitnessAsk(one_line(ask.name), ask.email, one_line(ask.role), ask.statement)
+    ask = WitnessAsk(clean_name(ask.name), ask.email, one_line(ask.role), ask.statement)
     with transaction.atomic():
         # The centre's chain first (lock_chain's rule), which also makes requests for one
         # registration take turns, so the counts below cannot be raced past.
         lock_chain(registration.centre_id)
         Registration.objects.lock(registration, refused=WitnessRefused)
+        if problem := witness_email_problem(registration, ask.email):
+            raise WitnessEmailRefused(problem)
         check_limits(registration, days)
         request = WitnessRequest.objects.create(
             registration=registration,

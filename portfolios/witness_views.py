@@ -15,6 +15,7 @@ from portfolios.witness import (
     WitnessAnswer,
     WitnessAnswerIncomplete,
     WitnessAsk,
+    WitnessEmailRefused,
     WitnessLinkProblem,
     WitnessRefused,
     witness_confirm,
@@ -43,6 +44,8 @@ def witness_ask(request: PortalRequest, pk: int) -> HttpResponse:
                     reverse("portfolios:witness-confirm", args=[token])
                 ),
             )
+        except WitnessEmailRefused as refused:
+            refused_on_form(form, refused, "email")
         except WitnessRefused as refused:
             refused_on_form(form, refused)
         else:

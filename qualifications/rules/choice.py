@@ -41,9 +41,10 @@ class Choice:
 
 
 def check_choice(rules: Rules, chosen: Iterable[str], *, achieved: Iterable[str] = ()) -> Choice:
-    """Judge a proposed choice of units as if every chosen unit were achieved."""
+    """Judge a proposed choice of units as if every chosen unit were achieved; the verdict's
+    sentences say the units are chosen, since none need be achieved yet."""
     units = frozenset(chosen) | frozenset(achieved)
-    verdict = evaluate(rules, units)
+    verdict = evaluate(rules, units, planned=True)
     route = shortest_route(rules, units)
     return Choice(
         complete=verdict.eligible,

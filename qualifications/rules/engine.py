@@ -52,6 +52,9 @@ class Verdict:
         return asdict(self)
 
 
+ACHIEVED, CHOSEN = "achieved", "chosen"
+
+
 @dataclass(frozen=True)
 class Standing:
     """What the learner has, before any counting choice is made."""
@@ -59,6 +62,9 @@ class Standing:
     achieved: frozenset[str]
     rpl: frozenset[str] = field(default_factory=frozenset)
     exempt: frozenset[str] = field(default_factory=frozenset)
+    # What the sentences call the units: "achieved", or "chosen" for a plan judged as if
+    # every chosen unit were achieved (a plan's "all 5 mandatory units achieved" misled).
+    word: str = ACHIEVED
 
 
 def evaluate(
@@ -67,15 +73,20 @@ def evaluate(
     *,
     rpl: Iterable[str] = (),
     exempt: Iterable[str] = (),
+    planned: bool = False,
 ) -> Verdict:
     """The verdict for a learner who has achieved `achieved` (unit codes).
+
+    `planned` judges a plan instead: the units are chosen, not achieved, and the sentences say
+    so ("all 5 mandatory units chosen"), while the counting is the same.
 
     `rpl` marks achieved units gained through recognition of prior learning; `exempt` lists
     units the learner is exempt from. Where the rules leave a choice (which of a barred
     combination counts, which units count under a group's unit maximum), the choice that is best
     for the learner is taken.
     """
-    standing = Standing(frozenset(achieved), frozenset(rpl), frozenset(exempt))
+    word = CHOSEN if planned else ACHIEVED
+    standing = Standing(frozenset(achieved), frozenset(rpl), frozenset(exempt), word)
     if not rules.published:
         return Verdict(
             eligible=False,
@@ -117,8 +128,8 @@ def _judge(rules: Rules, standing: Standing, counted: frozenset[str]) -> Verdict
     total = counted_credits(rules, bands, totals)
     satisfied = counted | standing.exempt | _equivalent(rules, standing.achieved)
     results = [
-        *_group_results(rules, bands, totals, counted, satisfied),
-        *_level_results(rules, bands, counted),
+        *_group_results(rules, bands, totals, counted, satisfied, standing.word),
+        *_level_results(rules, bands, counted, standing.word),
         *_total_results(rules, total, counted, satisfied),
     ]
     if all(r.met for r in results) and not all_minimums_met(rules, bands, totals):
@@ -175,12 +186,12 @@ def at_least(rule: str, subject: str, have: int, minimum: int, word: str = "cred
     return RuleResult(rule, short <= 0, message)
 
 
-def at_most(rule: str, subject: str, have: int, maximum: int) -> RuleResult:
+def at_most(rule: str, subject: str, have: int, maximum: int, word: str = ACHIEVED) -> RuleResult:
     """A maximum never blocks the award: it says how many credits do not count."""
     over = have - maximum
     if over > 0:
         message = (
-            f"{subject}: {have} credits achieved, at most {maximum} count "
+            f"{subject}: {have} credits {word}, at most {maximum} count "
             f"({over} do not count toward the total)"
         )
     else:
@@ -194,6 +205,7 @@ def _group_results(
     totals: dict[Bucket, int],
     counted: frozenset[str],
     satisfied: frozenset[str],
+    word: str = ACHIEVED,
 ) -> Iterator[RuleResult]:
     for group in rules.groups:
         name = group.title
@@ -206,14 +218,14 @@ def _group_results(
                     f"{name}: {done} of {len(group.units)} mandatory units; still needed: {still}"
                 )
             else:
-                message = f"{name}: all {plural(len(group.units), 'mandatory unit')} achieved"
+                message = f"{name}: all {plural(len(group.units), 'mandatory unit')} {word}"
             yield RuleResult(name, not missing, message)
-        yield from _group_credit_results(rules, bands, totals, group)
+        yield from _group_credit_results(rules, bands, totals, group, word)
         yield from _group_unit_results(group, counted, satisfied)
 
 
 def _group_credit_results(
-    rules: Rules, bands: Bands, totals: dict[Bucket, int], group: Group
+    rules: Rules, bands: Bands, totals: dict[Bucket, int], group: Group, word: str
 ) -> Iterator[RuleResult]:
     raw = sum(c for (g, _), c in totals.items() if g == group.code)
     mine = {b: c for b, c in totals.items() if b[0] == group.code}
@@ -221,7 +233,7 @@ def _group_credit_results(
     if group.min_credits is not None:
         yield at_least(f"{group.title}: minimum credits", group.title, counts, group.min_credits)
     if group.max_credits is not None:
-        yield at_most(f"{group.title}: maximum credits", group.title, raw, group.max_credits)
+        yield at_most(f"{group.title}: maximum credits", group.title, raw, group.max_credits, word)
 
 
 def _group_unit_results(
@@ -233,7 +245,9 @@ def _group_unit_results(
     yield at_least(f"{group.title}: minimum units", group.title, have, group.min_units, "unit")
 
 
-def _level_results(rules: Rules, bands: Bands, counted: frozenset[str]) -> Iterator[RuleResult]:
+def _level_results(
+    rules: Rules, bands: Bands, counted: frozenset[str], word: str
+) -> Iterator[RuleResult]:
     for rule in rules.level_rules:
         at = sum(
             rules.units[c].credits or 0
@@ -244,7 +258,7 @@ def _level_results(rules: Rules, bands: Bands, counted: frozenset[str]) -> Itera
         )
         scope = rule.scope.capitalize()
         if rule.max_credits is not None:
-            yield at_most(f"Credits at {rule.scope}: maximum", scope, at, rule.max_credits)
+            yield at_most(f"Credits at {rule.scope}: maximum", scope, at, rule.max_credits, word)
         if rule.min_credits is not None:
             counts = min(at, rule.max_credits) if rule.max_credits is not None else at
             yield at_least(f"Credits at {rule.scope}: minimum", scope, counts, rule.min_credits)

@@ -178,6 +178,29 @@ def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
     assert again.counts
 
 
+def test_the_learner_hears_a_trainees_decisions_await_countersignature(provisional, learner):
+    (notice,) = Notification.objects.filter(recipient=learner)
+    assert notice.kind == NotificationKind.EVIDENCE_JUDGED
+    assert "1 item met, awaiting countersignature by a qualified assessor" in notice.text
+
+
+def test_the_learner_and_the_qualified_assessor_see_no_trainees_instruction_on_the_history(
+    client, provisional, assessor, trainee_assessor, learner
+):
+    decision_return(decision=provisional, reason=REASON, actor=assessor)
+    item = reverse(
+        "assessment:item-history",
+        args=[provisional.registration_id, "criterion", provisional.criterion_id],
+    )
+    for person in (learner, assessor):
+        client.force_login(person)
+        page = client.get(item).content.decode()
+        assert REASON in page and "It no longer counts." in page
+        assert "decide it again" not in page
+    client.force_login(trainee_assessor)
+    assert "It no longer counts: decide it again on" in client.get(item).content.decode()
+
+
 def test_the_review_page_marks_a_mapped_item_returned_and_only_until_decided_again(
     client, registration, assessor, trainee_assessor, learner
 ):

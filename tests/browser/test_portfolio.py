@@ -7,6 +7,8 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from portal.models import RoleKind
+from portfolios.comments import comment_add
+from portfolios.evidence import evidence_write
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
 from tests.browser.conftest import ARTIFACTS
@@ -34,6 +36,20 @@ def portfolio(transactional_db):
         actor=admin,
     )
     return registration
+
+
+UNBROKEN = "https://example.org/" + "a" * 1980  # the longest comment there may be
+
+
+def long_words(registration):
+    """A typed account whose text, and whose comment, is one 2,000-character address."""
+    learner = registration.learner
+    evidence = evidence_write(
+        registration=registration, title="Account", occurred_on=START, text=UNBROKEN,
+        declared=True, actor=learner,
+    )  # fmt: skip
+    comment_add(evidence=evidence, text=UNBROKEN, actor=learner)
+    return evidence
 
 
 def log_in(page: Page, email: str) -> None:
@@ -139,6 +155,16 @@ def test_the_upload_and_progress_pages_fit_a_phone(browser, live_server, portfol
             assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
         accept = page.get_by_label("Files").get_attribute("accept")
         assert "image/*" in accept and "video/*" in accept  # phones offer the camera
+        # What people type may hold a long unbroken address: it wraps, the page stays as wide
+        # as the phone (a 2,000-character one made it 17,851 px).
+        evidence = long_words(portfolio)
+        page.goto(f"/evidence/{evidence.pk}/")
+        expect(page.get_by_test_id("comments")).to_contain_text(UNBROKEN[:40])
+        expect(page.get_by_test_id("description")).to_contain_text(UNBROKEN[:40])
+        width, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert width <= client, f"a long comment widens the page to {width}px"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "phone-upload.png"), full_page=True)
     finally:

@@ -407,3 +407,32 @@ def test_a_choice_with_a_unit_from_elsewhere_is_refused():
     choice = check_choice(diploma_000(), ["M1", "M2", "O1", "O2", "O3", "Z1"])
     assert not choice.acceptable
     assert choice.explain(diploma_000())[0] == "Z1 is not a unit of Diploma."
+
+
+# -- a plan judged as chosen, not achieved (issue 19) ---------------------------------------
+
+
+def test_a_plan_says_its_mandatory_units_are_chosen_not_achieved():
+    plan = ["A1", "A2", "B1", "C1", "C2", "C3", "C4", "D1", "D2", "D3"]
+    verdict = evaluate(diploma_001(), plan, planned=True)
+    assert messages(verdict)["Group A"] == (True, "Group A: all 2 mandatory units chosen")
+    assert messages(verdict)["Group D: maximum credits"][1] == (
+        "Group D: 10 credits chosen, at most 7 count (3 do not count toward the total)"
+    )
+    assert not any("achieved" in r.message for r in verdict.rules)
+    # The counting is the same as for achieved units: only the words differ.
+    achieved = evaluate(diploma_001(), plan)
+    assert (verdict.eligible, verdict.counted_credits) == (True, achieved.counted_credits)
+    assert messages(achieved)["Group A"] == (True, "Group A: all 2 mandatory units achieved")
+
+
+def test_a_level_cap_on_a_plan_says_chosen():
+    verdict = evaluate(diploma_000(), ["M1", "M2", "H1", "H2", "H3", "H4"], planned=True)
+    assert messages(verdict)["Credits at level 3 or above: maximum"][1].startswith(
+        "Level 3 or above: 25 credits chosen"
+    )
+
+
+def test_a_choice_of_units_is_explained_as_chosen():
+    choice = check_choice(diploma_001(), ["A1", "A2", "B1", "C1", "C2", "C3", "C4"])
+    assert messages(choice.verdict)["Group A"][1] == "Group A: all 2 mandatory units chosen"
