@@ -221,11 +221,17 @@ def transfer_accept(
     before = staffing(registration)
     registration.centre, registration.assessor, registration.iqa = to_centre, assessor, iqa
     registration.save(update_fields=["centre", "assessor", "iqa"])
+    units_cleared = unit_allocations_cleared(registration)
     role_given = learner_role(registration.learner, to_centre)
     locked.status, locked.decided_by = TransferStatus.ACCEPTED, actor
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_at", "decided_by"])
-    after = {**staffing(registration), **facts(locked), "learner_role_given": role_given}
+    after = {
+        **staffing(registration),
+        **facts(locked),
+        "learner_role_given": role_given,
+        "unit_assessors_cleared": units_cleared,
+    }
     # Each centre's chain says the learner left or came, with the same facts.
     for action, centre_id in (
         ("registration.transferred_out", locked.from_centre_id),
@@ -251,6 +257,16 @@ def staffing(registration: Registration) -> dict[str, int | None]:
         "assessor": registration.assessor_id,
         "iqa": registration.iqa_id,
     }
+
+
+def unit_allocations_cleared(registration: Registration) -> dict[str, int]:
+    """Clear the sending centre's per-unit assessors (decision 39): they work there, not at the
+    receiving centre, so the new assessor judges every unit until its admin gives one away.
+    Returns what was cleared (unit code -> the assessor who had it), for the audit entries."""
+    given = registration.planned_units.filter(assessor__isnull=False)
+    cleared = dict(given.order_by("unit__code").values_list("unit__code", "assessor_id"))
+    given.update(assessor=None)
+    return cleared
 
 
 def learner_role(learner: User, centre: Centre) -> bool:
