@@ -63,12 +63,26 @@ def transfer_new(request: PortalRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except TransferRefused as refused:
-            refused_on_form(form, refused)
+            shown_on_start_form(form, refused, blockers(registration))
         else:
             messages.success(request, "Asked: nothing moves until the receiving centre accepts.")
             return redirect("certification:transfer-detail", transfer.pk)
     context = {"form": form, "registration": registration, "blockers": blockers(registration)}
     return render(request, "certification/transfer_new.html", context)
+
+
+def shown_on_start_form(
+    form: TransferStartForm, refused: TransferRefused, found: list[str]
+) -> None:
+    """A refusal's messages about one field under that field; the blockers the page lists under
+    its own heading are not repeated; anything else (a transfer already waiting) at the top."""
+    for field, said in refused.fields.items():
+        for message in said:
+            form.add_error(field, message)
+    about_fields = {message for said in refused.fields.values() for message in said}
+    for message in refused.messages:
+        if message not in about_fields and message not in found:
+            form.add_error(None, message)
 
 
 @login_required

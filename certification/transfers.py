@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.models import Decision
 from certification.exports.batch import ExportRefused
 from certification.exports.pack import pack_name
 from certification.models import (
@@ -66,6 +67,16 @@ PLANNED_SAMPLE = (
     "Unit {unit} is in the sending centre's IQA sampling plan and has not been sampled: sample "
     "it, or take it out of the plan, before the learner moves."
 )
+AWAITING_COUNTERSIGNATURE = (
+    "{count} of a trainee assessor's decisions for this learner wait for a countersignature: "
+    "a qualified assessor at the sending centre countersigns or returns them before the learner "
+    "moves."
+)
+AWAITING_COUNTERSIGNATURE_ONE = (
+    "1 of a trainee assessor's decisions for this learner waits for a countersignature: a "
+    "qualified assessor at the sending centre countersigns or returns it before the learner "
+    "moves."
+)
 NO_LONGER_PENDING = "This transfer was {status} already: nothing changed."
 MOVED_ALREADY = "The learner is no longer registered at {centre}: nothing changed."
 NOT_A = "{person} is not {article} {role} at {centre}."
@@ -78,7 +89,15 @@ PACK_NOT_READY = "The portfolio pack is still being made: try again in a minute.
 
 
 class TransferRefused(Refused):
-    """A transfer that cannot be asked for, accepted, declined or cancelled as asked."""
+    """A transfer that cannot be asked for, accepted, declined or cancelled as asked. `fields`:
+    the messages that are about one field of the form that asked (the rest are blockers, or
+    about the transfer as a whole)."""
+
+    def __init__(
+        self, messages: str | list[str], fields: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(messages)
+        self.fields = fields or {}
 
 
 def is_approved(centre: Centre, qualification: Qualification) -> bool:
@@ -103,6 +122,12 @@ def blockers(registration: Registration) -> list[str]:
     planned = PlanItem.objects.not_sampled().filter(registration=registration)
     for code in sorted(set(planned.values_list("unit__code", flat=True))):
         problems.append(PLANNED_SAMPLE.format(unit=code))
+    # A trainee's provisional decisions are the sending centre's to countersign: its qualified
+    # assessors would lose sight of them, and the receiving centre's never judged the work.
+    provisional = Decision.objects.filter(registration=registration, current=True, provisional=True)
+    if waiting := provisional.count():
+        wording = AWAITING_COUNTERSIGNATURE_ONE if waiting == 1 else AWAITING_COUNTERSIGNATURE
+        problems.append(wording.format(count=waiting))
     try:
         pack_name(registration)  # the pack that travels with them must have its AO's name
     except ExportRefused as refused:
@@ -132,16 +157,20 @@ def transfer_start(
     lock_chain(registration.centre_id)
     locked = Registration.objects.lock(registration, refused=TransferRefused)
     reason = " ".join(reason.split())
-    problems = [] if reason else [REASON_NEEDED]
+    fields: dict[str, list[str]] = {}
+    if not reason:
+        fields["reason"] = [REASON_NEEDED]
     if to_centre.pk == locked.centre_id:
-        problems.append(SAME_CENTRE.format(centre=to_centre))
+        fields["to_centre"] = [SAME_CENTRE.format(centre=to_centre)]
     elif not is_approved(to_centre, locked.qualification):
-        problems.append(NOT_APPROVED.format(centre=to_centre, title=locked.qualification.title))
+        title = locked.qualification.title
+        fields["to_centre"] = [NOT_APPROVED.format(centre=to_centre, title=title)]
+    problems = [message for messages in fields.values() for message in messages]
     if waiting := locked.transfers.filter(status=TransferStatus.PENDING).first():
         problems.append(ALREADY_PENDING.format(centre=waiting.to_centre))
     problems += blockers(locked)
     if problems:
-        raise TransferRefused(problems)
+        raise TransferRefused(problems, fields)
     transfer = Transfer.objects.create(
         registration=locked,
         from_centre_id=locked.centre_id,

@@ -7,33 +7,42 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
 
 from assessment.models import Decision
 from assessment.services import Judgement, decision_record
-from certification.transfers import transfer_accept
+from certification.models import Transfer, TransferStatus
+from certification.transfers import (
+    AWAITING_COUNTERSIGNATURE,
+    AWAITING_COUNTERSIGNATURE_ONE,
+    NOT_APPROVED,
+    TransferRefused,
+    transfer_accept,
+    transfer_cancel,
+    transfer_start,
+)
 from portal.models import RoleKind
 from portfolios.mapping import Targets
 from portfolios.models import RegistrationUnit
 from portfolios.services import registration_unit_assessor_change
 from qualifications.models import Criterion, Unit
 from tests.audit import AuditWatch
-from tests.certification.conftest import person
+from tests.certification.conftest import REASON, person
 from tests.factories import RoleFactory
 
 UNIT = "A/506/2130"  # mandatory in the SFJ certificate: in every plan
 
 
-def one_criterion(unit: Unit) -> Targets:
-    first = Criterion.objects.filter(unit=unit).order_by("pk").values_list("pk", flat=True)[0]
-    return Targets(
-        criteria=frozenset([first]), range_items=frozenset(), knowledge_items=frozenset()
-    )
+def criteria(unit: Unit, n: int) -> Targets:
+    first = Criterion.objects.filter(unit=unit).order_by("pk").values_list("pk", flat=True)[:n]
+    return Targets(criteria=frozenset(first), range_items=frozenset(), knowledge_items=frozenset())
 
 
-def decide(registration, unit, actor) -> list[Decision]:
+def decide(registration, unit, actor, n: int = 1) -> list[Decision]:
     return decision_record(
         registration=registration,
-        targets=one_criterion(unit),
+        targets=criteria(unit, n),
         judgement=Judgement("met", "product", datetime.date(2026, 10, 6)),
         evidence=[],
         actor=actor,
@@ -59,3 +68,53 @@ def test_accepting_clears_the_sending_centres_unit_assessors_and_audits_it(
     with pytest.raises(PermissionDenied):
         decide(registration, unit, old)
     assert decide(registration, unit, their_assessor)
+
+
+def test_trainee_decisions_awaiting_a_countersignature_block_asking_and_accepting(
+    registration, centre_admin, trainee_assessor, northgate, their_admin, their_assessor
+):
+    unit = Unit.objects.get(code=UNIT)
+    registration_unit_assessor_change(
+        registration=registration, unit=unit, assessor=trainee_assessor, actor=centre_admin
+    )
+    asked = transfer_start(
+        registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
+    )
+    assert all(d.provisional for d in decide(registration, unit, trainee_assessor, n=2))
+    said = AWAITING_COUNTERSIGNATURE.format(count=2)
+    with pytest.raises(TransferRefused) as refused:
+        transfer_accept(transfer=asked, assessor=their_assessor, iqa=None, actor=their_admin)
+    assert said in refused.value.messages
+    transfer_cancel(transfer=asked, actor=centre_admin)
+    watch = AuditWatch()
+    with pytest.raises(TransferRefused) as refused:
+        transfer_start(
+            registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
+        )
+    assert said in refused.value.messages and watch.actions() == []
+    registration.refresh_from_db()
+    assert registration.centre_id == asked.from_centre_id
+    assert Transfer.objects.filter(status=TransferStatus.PENDING).count() == 0
+
+
+def test_the_start_form_shows_field_problems_under_their_fields_and_blockers_once(
+    registration, centre_admin, other_centre, trainee_assessor, sfj
+):
+    unit = Unit.objects.get(code=UNIT)
+    registration_unit_assessor_change(
+        registration=registration, unit=unit, assessor=trainee_assessor, actor=centre_admin
+    )
+    decide(registration, unit, trainee_assessor)
+    client = Client()
+    client.force_login(centre_admin)
+    start = reverse("certification:transfer-new", args=[registration.pk])
+    response = client.post(start, {"to_centre": other_centre.pk, "reason": REASON})
+    form = response.context["form"]
+    not_approved = NOT_APPROVED.format(centre=other_centre, title=sfj.title)
+    assert form.errors == {"to_centre": [not_approved]}
+    assert response.context["blockers"] == [AWAITING_COUNTERSIGNATURE_ONE]
+    page = response.content.decode()
+    assert page.count("1 of a trainee assessor") == 1  # under the heading, not again at the top
+    heading = page.index("The learner cannot move yet:")
+    assert page.index("1 of a trainee assessor") > heading
+    assert page.index(not_approved.replace("'", "&#x27;")) > page.index("<form")
