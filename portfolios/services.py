@@ -564,6 +564,7 @@ def transfer_plan(registration: Registration, rules: Rules) -> tuple[list[Unit],
 NOTHING_CHANGED = "The assessor and IQA are already as chosen: nothing changed."
 SELF_ALLOCATED = "{person} is the learner: nobody assesses or quality-assures themselves."
 WITHDRAW_REASON_NEEDED = "Give the reason: it is kept with the registration's history."
+TRANSFER_WAITING = "A transfer to {centre} is waiting: cancel or decline it first."
 
 
 @transaction.atomic
@@ -622,13 +623,19 @@ def registration_withdraw(*, registration: Registration, reason: str, actor: Use
     given (kept in the audit log). It is closed from then on: `Registration.objects.lock`
     refuses every write that would add to it, and it leaves the claims page (its readiness is
     marked to be worked out again). Its records are kept, and the learner may be registered on
-    the qualification again. Refused if it is closed already or no reason is given."""
+    the qualification again. Refused if it is closed already, no reason is given or a transfer
+    of it waits (cancelled or declined first)."""
     require_centre_admin(actor, registration.centre)
     lock_chain(registration.centre_id)
     locked = Registration.objects.lock(registration, refused=RegistrationRejected)
     reason = " ".join(reason.split())
     if not reason:
         raise RegistrationRejected(WITHDRAW_REASON_NEEDED)
+    # A withdrawn registration accepted elsewhere would arrive closed (decision 40). Transfers
+    # live above this floor: they are reached through the reverse relation, by their status.
+    waiting = locked.transfers.filter(status="pending").select_related("to_centre").first()
+    if waiting is not None:
+        raise RegistrationRejected(TRANSFER_WAITING.format(centre=waiting.to_centre))
     locked.status = RegistrationStatus.WITHDRAWN
     locked.save(update_fields=["status"])
     audit_append(

@@ -24,8 +24,13 @@ from certification.transfers import (
 )
 from portal.models import RoleKind
 from portfolios.mapping import Targets
-from portfolios.models import RegistrationUnit
-from portfolios.services import registration_unit_assessor_change
+from portfolios.models import RegistrationStatus, RegistrationUnit
+from portfolios.services import (
+    TRANSFER_WAITING,
+    RegistrationRejected,
+    registration_unit_assessor_change,
+    registration_withdraw,
+)
 from qualifications.models import Criterion, Unit
 from tests.audit import AuditWatch
 from tests.certification.conftest import REASON, person
@@ -118,3 +123,24 @@ def test_the_start_form_shows_field_problems_under_their_fields_and_blockers_onc
     heading = page.index("The learner cannot move yet:")
     assert page.index("1 of a trainee assessor") > heading
     assert page.index(not_approved.replace("'", "&#x27;")) > page.index("<form")
+
+
+def test_a_registration_cannot_be_withdrawn_while_a_transfer_waits(
+    asked, registration, centre_admin, northgate
+):
+    watch = AuditWatch()
+    said = TRANSFER_WAITING.format(centre=northgate)
+    with pytest.raises(RegistrationRejected) as refused:
+        registration_withdraw(registration=registration, reason="Left.", actor=centre_admin)
+    assert refused.value.messages == [said]
+    client = Client()
+    client.force_login(centre_admin)
+    page = reverse("portfolios:registration-withdraw", args=[registration.pk])
+    response = client.post(page, {"reason": "Left the employer."})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [said]
+    registration.refresh_from_db()
+    assert registration.status == RegistrationStatus.ACTIVE and watch.actions() == []
+    # Once the sender cancels it, the learner may be withdrawn.
+    transfer_cancel(transfer=asked, actor=centre_admin)
+    registration_withdraw(registration=registration, reason="Left.", actor=centre_admin)
