@@ -198,16 +198,31 @@ def questions_set(question_set: QuestionSet, actor: User) -> None:
 
 
 def questions_answered(question_set: QuestionSet, evidence: Evidence, actor: User) -> None:
-    """The assessor who set the questions: the answers are in, as evidence to review."""
+    """The answers are in, as evidence to review: for the assessor who set the questions, and
+    for whoever assesses the learner now (the registration's assessor, and the own assessor of
+    each unit the questions are about), so answers sent after a transfer or after the setter
+    left still reach someone. One notice a person (`notify` keeps one per person and key)."""
     registration = question_set.registration
-    notice = Notice(
-        recipient_id=question_set.set_by_id,
-        kind=NotificationKind.QUESTIONS_ANSWERED,
-        key=f"question_set:{question_set.pk}:answered",
-        text=f"{actor.full_name} answered your questions “{question_set.title}”.",
-        # The review page is the assessment app's (above this one): reached by its name.
-        link=reverse("assessment:evidence-review", args=[evidence.pk]),
-        centre_id=registration.centre_id,
-        role_kind=RoleKind.ASSESSOR,
+    units = question_set.units.values_list("pk", flat=True)
+    own = RegistrationUnit.objects.filter(
+        registration=registration, unit__in=units, assessor__isnull=False
+    ).values_list("assessor_id", flat=True)
+    recipients = {question_set.set_by_id, *own}
+    if registration.assessor_id is not None:
+        recipients.add(registration.assessor_id)
+    setter = f"{actor.full_name} answered your questions “{question_set.title}”."
+    others = f"{actor.full_name} answered the questions “{question_set.title}”."
+    # The review page is the assessment app's (above this one): reached by its name.
+    link = reverse("assessment:evidence-review", args=[evidence.pk])
+    notify(
+        Notice(
+            recipient_id=recipient,
+            kind=NotificationKind.QUESTIONS_ANSWERED,
+            key=f"question_set:{question_set.pk}:answered",
+            text=setter if recipient == question_set.set_by_id else others,
+            link=link,
+            centre_id=registration.centre_id,
+            role_kind=RoleKind.ASSESSOR,
+        )
+        for recipient in sorted(recipients)
     )
-    notify([notice])

@@ -31,9 +31,16 @@ from portfolios.questions import (
     question_set_save,
     question_set_submit,
 )
-from portfolios.services import RegistrationDetails, registration_create, registration_withdraw
+from portfolios.services import (
+    RegistrationDetails,
+    registration_create,
+    registration_staff_change,
+    registration_unit_assessor_change,
+    registration_withdraw,
+)
 from qualifications.models import Criterion, KnowledgeItem, Qualification, Unit
 from tests.audit import AuditWatch
+from tests.factories import RoleFactory
 from tests.portfolios.conftest import START
 
 QUESTIONS = ["What do you do when a customer is <b>angry</b>?", "Why does it matter?"]
@@ -324,3 +331,26 @@ def test_others_read_the_questions_but_cannot_answer(client, request, asked, per
     assert response.status_code == status
     asked.refresh_from_db()
     assert asked.answers == [] and not Evidence.objects.exists()
+
+
+def test_answers_reach_whoever_assesses_the_learner_now_once_each(
+    asked, registration, centre, centre_admin, learner, assessor, iqa
+):
+    """The setter, the registration's assessor now, and the own assessor of the set's unit:
+    after a change of assessor (or a transfer) the answers still reach someone."""
+    now, of_unit = (
+        RoleFactory.create(centre=centre, kind=RoleKind.ASSESSOR, user__full_name=name).user
+        for name in ("Omar Now", "Una Unit")
+    )
+    registration_staff_change(registration=registration, assessor=now, iqa=iqa, actor=centre_admin)
+    unit = asked.units.get()
+    registration_unit_assessor_change(
+        registration=registration, unit=unit, assessor=of_unit, actor=centre_admin
+    )
+    question_set_submit(question_set=asked, answers=ANSWERS, declared=True, actor=learner)
+    told = Notification.objects.filter(kind=NotificationKind.QUESTIONS_ANSWERED)
+    assert sorted(told.values_list("recipient", flat=True)) == sorted(
+        [assessor.pk, now.pk, of_unit.pk]
+    )
+    assert told.get(recipient=assessor).text.endswith("answered your questions “Complaints”.")
+    assert told.get(recipient=now).text.endswith("answered the questions “Complaints”.")
