@@ -129,6 +129,10 @@ class Certificate(models.Model):
         Registration, on_delete=models.PROTECT, related_name="certificates"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The centre that claimed it (a replacement: the original's). The certificate is that
+    # centre's record of achievement: its admins revoke and replace it, and keep its page, even
+    # after the learner transferred elsewhere (decision 40).
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
     snapshot = models.JSONField()
     issued_at = models.DateTimeField()
     issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

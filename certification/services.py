@@ -22,7 +22,7 @@ from certification.models import (
 )
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
-from portal.audit import audit_append, lock_chain
+from portal.audit import audit_append, chain_order, lock_chain
 from portal.models import Centre, RoleKind, User
 from portal.refusals import Refused
 from portal.templatetags.sentences import joined
@@ -32,6 +32,9 @@ from portfolios.services import holds
 from qualifications.models import Qualification
 
 NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can claim certificates."
+NOT_THE_CLAIMING_ADMIN = (
+    "Only a centre admin of {centre}, which claimed this certificate, can revoke or replace it."
+)
 ALREADY_CLAIMED = "{name} already has a {kind} for this registration ({number})."
 NOT_READY = "{name} cannot have a {kind} yet: {reasons}"
 UNITS_CHANGED = (
@@ -61,6 +64,24 @@ def learner_identifier(user: User) -> str:
 def require_centre_admin(actor: User, registration: Registration) -> None:
     if not holds(actor, RoleKind.CENTRE_ADMIN, registration.centre):
         raise PermissionDenied(NOT_THE_CENTRE_ADMIN)
+
+
+def lock_chains_of(certificate: Certificate) -> None:
+    """The claiming centre's chain, where the change is recorded, and the chain of the centre
+    the learner is at now (a replacement marks its claim readiness, which that centre's claims
+    take under its chain), in `chain_order`, before any row."""
+    now_at = Registration.objects.filter(pk=certificate.registration_id).values_list(
+        "centre_id", flat=True
+    )
+    for centre_id in sorted({certificate.centre_id, *now_at}, key=chain_order):
+        lock_chain(centre_id)
+
+
+def require_claiming_admin(actor: User, certificate: Certificate) -> None:
+    """The certificate is the record of the centre that claimed it (decision 40): only its
+    admins revoke, replace or render it again, even after the learner moved to another centre."""
+    if not holds(actor, RoleKind.CENTRE_ADMIN, certificate.centre):
+        raise PermissionDenied(NOT_THE_CLAIMING_ADMIN.format(centre=certificate.centre))
 
 
 def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> dict[str, Any]:
@@ -154,6 +175,7 @@ def certificate_claim(
                     learner_identifier=learner_identifier(registration.learner),
                     registration=registration,
                     kind=kind,
+                    centre_id=registration.centre_id,
                     snapshot=snapshot,
                     issued_at=timezone.now(),
                     issued_by=actor,
@@ -265,12 +287,12 @@ def why_not_replaced(certificate: Certificate) -> str:
 
 def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
     """Revoke with a reason: the certificate stays, verification reports it revoked, and its
-    PDF is rendered again with a REVOKED mark."""
-    require_centre_admin(actor, certificate.registration)
+    PDF is rendered again with a REVOKED mark. Only the claiming centre's admins revoke it."""
+    require_claiming_admin(actor, certificate)
     if not reason.strip():
         raise ClaimRefused(REASON_NEEDED)
     with transaction.atomic():
-        lock_chain(certificate.registration.centre_id)
+        lock_chains_of(certificate)
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.is_revoked:
             raise ClaimRefused(ALREADY_REVOKED)
@@ -287,7 +309,7 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
         audit_append(
             actor=actor,
             action="certificate.revoked",
-            centre_id=certificate.registration.centre_id,
+            centre_id=certificate.centre_id,
             subject=f"certificate:{locked.pk}",
             after={"number": locked.number, "reason": locked.revocation_reason},
         )
@@ -295,12 +317,13 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: User) ->
 
 
 def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -> Certificate:
-    """A replacement: a new number, the same snapshot, marked as a replacement of the original."""
-    require_centre_admin(actor, certificate.registration)
+    """A replacement: a new number, the same snapshot, marked as a replacement of the original,
+    issued by a centre admin of the centre that claimed the original."""
+    require_claiming_admin(actor, certificate)
     if not reason.strip():
         raise ClaimRefused(REASON_NEEDED)
     with transaction.atomic():
-        lock_chain(certificate.registration.centre_id)
+        lock_chains_of(certificate)
         original = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if why_not := why_not_replaced(original):
             raise ClaimRefused(why_not)
@@ -311,6 +334,7 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
             learner_identifier=original.learner_identifier,
             registration=original.registration,
             kind=original.kind,
+            centre_id=original.centre_id,
             snapshot=original.snapshot,
             issued_at=timezone.now(),
             issued_by=actor,
@@ -324,7 +348,7 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
         audit_append(
             actor=actor,
             action="certificate.replaced",
-            centre_id=original.registration.centre_id,
+            centre_id=original.centre_id,
             subject=f"certificate:{original.pk}",
             after={"replacement": replacement.number, "reason": replacement.replacement_reason},
         )
@@ -332,10 +356,10 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
 
 
 def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
-    """Try a failed PDF again."""
-    require_centre_admin(actor, certificate.registration)
+    """Try a failed PDF again (the claiming centre's admins)."""
+    require_claiming_admin(actor, certificate)
     with transaction.atomic():
-        lock_chain(certificate.registration.centre_id)
+        lock_chains_of(certificate)
         retried = Certificate.objects.filter(pk=certificate.pk, status=RenderStatus.FAILED).update(
             status=RenderStatus.PENDING, render_error=""
         )
@@ -343,7 +367,7 @@ def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
             audit_append(
                 actor=actor,
                 action="certificate.render_retried",
-                centre_id=certificate.registration.centre_id,
+                centre_id=certificate.centre_id,
                 subject=f"certificate:{certificate.pk}",
                 before={"status": RenderStatus.FAILED},
                 after={"status": RenderStatus.PENDING},

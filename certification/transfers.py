@@ -22,9 +22,12 @@ from assessment.models import Decision
 from certification.exports.batch import ExportRefused
 from certification.exports.pack import pack_name
 from certification.models import (
+    STANDING,
+    WITHHELD,
     CentreApproval,
     Certificate,
     CertificateState,
+    Kind,
     Transfer,
     TransferStatus,
 )
@@ -55,6 +58,10 @@ ALREADY_PENDING = (
 CLAIM_PENDING = (
     "A claim for this learner is waiting for the external quality assurer ({number}): wait "
     "until it is released or held, then transfer them."
+)
+ACHIEVED_ALREADY = (
+    "The learner holds the full certificate {number}: they have achieved the qualification, so "
+    "there is nothing to transfer."
 )
 CERTIFICATE_BEING_MADE = (
     "The certificate {number} is still being made: transfer the learner once it is ready."
@@ -106,14 +113,19 @@ def is_approved(centre: Centre, qualification: Qualification) -> bool:
 
 def blockers(registration: Registration) -> list[str]:
     """What keeps the learner where they are, in words: a claim not yet let out by the EQA or
-    whose certificate is still being made (the claim belongs to the centre that made it), and
-    the sending centre's IQA work not finished (an action open, a planned sample not done)."""
+    whose certificate is still being made (the claim belongs to the centre that made it), a
+    full certificate in force (nothing left to transfer), the sending centre's IQA work not
+    finished (an action open, a planned sample not done), and trainees' decisions waiting for
+    its qualified assessors' countersignature."""
     problems = []
     certificates = Certificate.objects.filter(registration=registration)
     for number in certificates.in_state(CertificateState.HELD).values_list("number", flat=True):
         problems.append(CLAIM_PENDING.format(number=number))
     for number in certificates.in_state(CertificateState.PENDING).values_list("number", flat=True):
         problems.append(CERTIFICATE_BEING_MADE.format(number=number))
+    in_force = certificates.filter(kind=Kind.FULL).filter(STANDING).exclude(release__in=WITHHELD)
+    for number in in_force.values_list("number", flat=True):
+        problems.append(ACHIEVED_ALREADY.format(number=number))
     open_actions = Action.objects.filter(sample__registration=registration).exclude(
         status=ActionStatus.CLOSED
     )

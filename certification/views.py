@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from certification.access import certificate_for
+from certification.access import certificate_for, may_change
 from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
 from certification.exports.forms import ExportForm, export_key
 from certification.forms import ReasonForm
@@ -37,6 +37,7 @@ from certification.readiness import (
 )
 from certification.services import (
     ALREADY_REVOKED,
+    NOT_THE_CLAIMING_ADMIN,
     ClaimRefused,
     certificate_replace,
     certificate_rerender,
@@ -290,6 +291,7 @@ def certificate_page(
     request: PortalRequest, certificate: Certificate, form: ReasonForm
 ) -> HttpResponse:
     administer = can_administer(request, certificate.registration)
+    change = may_change(request, certificate)
     replacement = Certificate.objects.filter(replaces=certificate).first()
     # A withheld claim is neither replaced nor revoked: the EQA holds or releases it.
     open_to_change = (
@@ -298,11 +300,12 @@ def certificate_page(
     context = {
         "certificate": certificate,
         "can_administer": administer,
+        "can_change": change,
         "replacement": replacement,
         "form": form,
         # A refused change shows the form again (with what was typed) even if it can no
         # longer go through, so nothing typed is lost.
-        "show_change_form": administer and (open_to_change or form.is_bound),
+        "show_change_form": change and (open_to_change or form.is_bound),
     }
     return render(request, "certification/certificate_detail.html", context)
 
@@ -331,12 +334,18 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
     return replace_confirmation(request, certificate, form)
 
 
+def refuse_unless_claiming(request: PortalRequest, certificate: Certificate) -> None:
+    """Revoking and replacing are for the claiming centre's admins (decision 40): the
+    confirmation pages are not shown to anyone else."""
+    if not may_change(request, certificate):
+        raise PermissionDenied(NOT_THE_CLAIMING_ADMIN.format(centre=certificate.centre))
+
+
 def revoke_confirmation(
     request: PortalRequest, certificate: Certificate, reason: str
 ) -> HttpResponse:
     """What revoking would do, to which certificate and why, with a one-time token."""
-    if not can_administer(request, certificate.registration):
-        raise PermissionDenied
+    refuse_unless_claiming(request, certificate)
     if certificate.is_revoked:
         messages.error(request, ALREADY_REVOKED)
         return redirect("certification:certificate-detail", certificate.pk)
@@ -351,8 +360,7 @@ def revoke_confirmation(
 
 def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpResponse:
     """Revoke as the confirmation page said, once."""
-    if not can_administer(request, certificate.registration):
-        raise PermissionDenied
+    refuse_unless_claiming(request, certificate)
     back = redirect("certification:certificate-detail", certificate.pk)
     try:
         payload = take(request, "revoke", request.POST.get("token", ""))
@@ -376,8 +384,7 @@ def replace_confirmation(
 ) -> HttpResponse:
     """What replacing would issue, for which certificate and why, with a one-time token (the
     pause decision 36 gives claims and revocations). Nothing is replaced here."""
-    if not can_administer(request, certificate.registration):
-        raise PermissionDenied
+    refuse_unless_claiming(request, certificate)
     if why_not := why_not_replaced(certificate):
         refused_on_form(form, ClaimRefused(why_not))  # the reason as typed stays
         return certificate_page(request, certificate, form)
@@ -393,8 +400,7 @@ def replace_confirmation(
 
 def replace_confirmed(request: PortalRequest, certificate: Certificate) -> HttpResponse:
     """Replace as the confirmation page said, once; then show the replacement."""
-    if not can_administer(request, certificate.registration):
-        raise PermissionDenied
+    refuse_unless_claiming(request, certificate)
     back = redirect("certification:certificate-detail", certificate.pk)
     try:
         payload = take(request, "replace", request.POST.get("token", ""))

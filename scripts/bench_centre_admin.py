@@ -202,6 +202,7 @@ def build_centre(name: str, admin_email: str, learners: int) -> None:
             number=certificate_number(),
             learner_identifier=learner_identifier(r.learner),
             registration=r,
+            centre_id=r.centre_id,
             kind=Kind.FULL,
             issued_at=now,
             issued_by=admin,

@@ -119,6 +119,7 @@ def build_certificates(count: int) -> list[int]:
                 number=certificate_number(),
                 learner_identifier=learner_identifier(registration.learner),
                 registration=registration,
+                centre_id=registration.centre_id,
                 kind=kind,
                 snapshot=snapshot_of(registration, kind, units),
                 issued_at=timezone.now(),

@@ -119,6 +119,7 @@ def claim(
         learner_identifier=learner_identifier(User(pk=story.user.id)),
         registration_id=story.registration,
         kind=kind.value,
+        centre_id=ctx.centre_id,
         snapshot=snapshot,
         issued_at=at,
         issued_by_id=ctx.admin.id,

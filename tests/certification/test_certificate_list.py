@@ -29,6 +29,7 @@ def issue(registration, centre_admin) -> None:
             number=f"TEST-{i:04d}",
             learner_identifier=f"L{i:04d}",
             registration=r,
+            centre_id=r.centre_id,
             kind=Kind.FULL if i % 3 else Kind.UNIT,
             snapshot={},
             issued_at=start + datetime.timedelta(days=i),

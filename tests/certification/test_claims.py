@@ -127,6 +127,7 @@ def test_the_database_itself_refuses_a_second_certificate_of_the_same_kind(achie
         number="QP-TWIN0-00000",
         learner_identifier=first.learner_identifier,
         registration=achieved,
+        centre_id=achieved.centre_id,
         kind=Kind.FULL,
         snapshot=first.snapshot,
         issued_at=first.issued_at,

@@ -203,6 +203,7 @@ def test_the_database_refuses_two_successors_of_one_certificate(
         number="QP-TWIN0-00000",
         learner_identifier=second.learner_identifier,
         registration=registration,
+        centre_id=registration.centre_id,
         kind=Kind.UNIT,
         snapshot=second.snapshot,
         issued_at=timezone.now(),

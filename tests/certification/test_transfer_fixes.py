@@ -12,8 +12,15 @@ from django.urls import reverse
 
 from assessment.models import Decision
 from assessment.services import Judgement, decision_record
-from certification.models import Transfer, TransferStatus
+from certification.models import Certificate, Kind, RenderStatus, Transfer, TransferStatus
+from certification.services import (
+    NOT_THE_CLAIMING_ADMIN,
+    certificate_claim,
+    certificate_replace,
+    certificate_revoke,
+)
 from certification.transfers import (
+    ACHIEVED_ALREADY,
     AWAITING_COUNTERSIGNATURE,
     AWAITING_COUNTERSIGNATURE_ONE,
     NOT_APPROVED,
@@ -22,6 +29,7 @@ from certification.transfers import (
     transfer_cancel,
     transfer_start,
 )
+from portal.audit import audit_verify
 from portal.models import RoleKind
 from portfolios.mapping import Targets
 from portfolios.models import RegistrationStatus, RegistrationUnit
@@ -33,10 +41,11 @@ from portfolios.services import (
 )
 from qualifications.models import Criterion, Unit
 from tests.audit import AuditWatch
-from tests.certification.conftest import REASON, person
+from tests.certification.conftest import REASON, achieve, person
 from tests.factories import RoleFactory
 
 UNIT = "A/506/2130"  # mandatory in the SFJ certificate: in every plan
+SIGNED = "F/506/2131"  # Understand customers: another mandatory unit
 
 
 def criteria(unit: Unit, n: int) -> Targets:
@@ -144,3 +153,83 @@ def test_a_registration_cannot_be_withdrawn_while_a_transfer_waits(
     # Once the sender cancels it, the learner may be withdrawn.
     transfer_cancel(transfer=asked, actor=centre_admin)
     registration_withdraw(registration=registration, reason="Left.", actor=centre_admin)
+
+
+@pytest.fixture
+def moved_with_a_unit_certificate(
+    registration, assessor, centre_admin, direct_claims, their_admin, their_assessor, northgate
+) -> Certificate:
+    """A unit certificate claimed by the sending centre (its PDF made), then the learner moved."""
+    achieve(registration, assessor, codes=[SIGNED])
+    certificate = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.READY)
+    asked = transfer_start(
+        registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
+    )
+    transfer_accept(transfer=asked, assessor=their_assessor, iqa=None, actor=their_admin)
+    certificate.refresh_from_db()
+    return certificate
+
+
+def test_the_receiving_centre_cannot_revoke_or_replace_what_the_sender_claimed(
+    moved_with_a_unit_certificate, their_admin, northgate
+):
+    certificate = moved_with_a_unit_certificate
+    said = NOT_THE_CLAIMING_ADMIN.format(centre=certificate.centre)
+    watch = AuditWatch()
+    for change in (certificate_revoke, certificate_replace):
+        with pytest.raises(PermissionDenied) as refused:
+            change(certificate=certificate, reason="Wrong name.", actor=their_admin)
+        assert str(refused.value) == said
+    client = Client()
+    client.force_login(their_admin)
+    page = reverse("certification:certificate-detail", args=[certificate.pk])
+    shown = client.get(page)
+    assert shown.status_code == 200  # they read it: it is their learner's now
+    assert 'value="revoke"' not in shown.content.decode()
+    assert 'data-testid="claimed-elsewhere"' in shown.content.decode()
+    for action in ("revoke", "replace"):
+        response = client.post(page, {"action": action, "reason": "Wrong name."})
+        assert response.status_code == 403
+        assert said.replace("'", "&#x27;") in response.content.decode()
+    certificate.refresh_from_db()
+    assert not certificate.is_revoked and not Certificate.objects.filter(replaces=certificate)
+    assert watch.actions() == []
+
+
+def test_the_claiming_centre_keeps_the_certificate_page_and_may_replace_and_revoke_it(
+    moved_with_a_unit_certificate, centre, centre_admin, northgate
+):
+    watch = AuditWatch()
+    replacement = certificate_replace(
+        certificate=moved_with_a_unit_certificate, reason="Name misspelt.", actor=centre_admin
+    )
+    assert replacement.centre == centre
+    client = Client()
+    client.force_login(centre_admin)
+    page = reverse("certification:certificate-detail", args=[replacement.pk])
+    shown = client.get(page)
+    assert shown.status_code == 200 and 'value="revoke"' in shown.content.decode()
+    confirm = client.post(page, {"action": "revoke", "reason": "Issued in error."})
+    assert confirm.status_code == 200
+    client.post(page, {"action": "revoke-confirmed", "token": confirm.context["token"]})
+    replacement.refresh_from_db()
+    assert replacement.is_revoked
+    # Recorded in the claiming centre's chain, not the receiving centre's.
+    assert [(e.action, e.centre_id) for e in watch.entries()] == [
+        ("certificate.replaced", centre.pk),
+        ("certificate.revoked", centre.pk),
+    ]
+    assert audit_verify()[1] is None
+
+
+def test_a_full_certificate_in_force_blocks_a_transfer(
+    achieved, centre_admin, northgate, direct_claims
+):
+    certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.READY)
+    with pytest.raises(TransferRefused) as refused:
+        transfer_start(
+            registration=achieved, to_centre=northgate, reason=REASON, actor=centre_admin
+        )
+    assert ACHIEVED_ALREADY.format(number=certificate.number) in refused.value.messages

@@ -118,6 +118,7 @@ def test_the_database_alone_lets_one_of_two_racing_successors_in(real_services):
                 number=number,
                 learner_identifier=first.learner_identifier,
                 registration=registration,
+                centre_id=registration.centre_id,
                 kind=Kind.UNIT,
                 snapshot=first.snapshot,
                 issued_at=timezone.now(),
