@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.forms import Form
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +33,7 @@ from certification.transfers import (
 from portal.access import admin_centre
 from portal.http import PortalRequest
 from portal.models import RoleKind
-from portal.refusals import refused_on_form, refused_redirect
+from portal.refusals import refused_redirect
 from portfolios.access import can_administer, closed_redirect, registration_for
 
 RELATED = ("registration__learner", "registration__qualification", "from_centre", "to_centre")
@@ -63,7 +64,7 @@ def transfer_new(request: PortalRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except TransferRefused as refused:
-            shown_on_start_form(form, refused, blockers(registration))
+            shown_on_form(form, refused, blockers(registration))
         else:
             messages.success(request, "Asked: nothing moves until the receiving centre accepts.")
             return redirect("certification:transfer-detail", transfer.pk)
@@ -71,11 +72,10 @@ def transfer_new(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "certification/transfer_new.html", context)
 
 
-def shown_on_start_form(
-    form: TransferStartForm, refused: TransferRefused, found: list[str]
-) -> None:
+def shown_on_form(form: Form, refused: TransferRefused, found: list[str]) -> None:
     """A refusal's messages about one field under that field; the blockers the page lists under
-    its own heading are not repeated; anything else (a transfer already waiting) at the top."""
+    its own heading are not repeated; anything else (a transfer already waiting,
+    the people chosen) at the top."""
     for field, said in refused.fields.items():
         for message in said:
             form.add_error(field, message)
@@ -119,7 +119,8 @@ def transfer_detail(request: PortalRequest, pk: int) -> HttpResponse:
         except TransferRefused as refused:
             if form is None:
                 return refused_redirect(request, refused, request.path)
-            refused_on_form(form, refused)
+            listed = blockers(transfer.registration) if transfer.is_pending else []
+            shown_on_form(form, refused, listed)  # the blockers once, under their heading
     context = {
         "transfer": transfer,
         "receiving": receiving,

@@ -233,3 +233,22 @@ def test_a_full_certificate_in_force_blocks_a_transfer(
             registration=achieved, to_centre=northgate, reason=REASON, actor=centre_admin
         )
     assert ACHIEVED_ALREADY.format(number=certificate.number) in refused.value.messages
+
+
+def test_an_accept_refused_by_a_blocker_lists_it_once_under_its_heading(
+    asked, registration, centre_admin, trainee_assessor, their_admin, their_assessor
+):
+    unit = Unit.objects.get(code=UNIT)
+    registration_unit_assessor_change(
+        registration=registration, unit=unit, assessor=trainee_assessor, actor=centre_admin
+    )
+    decide(registration, unit, trainee_assessor)
+    client = Client()
+    client.force_login(their_admin)
+    page = reverse("certification:transfer-detail", args=[asked.pk])
+    response = client.post(page, {"action": "accept", "assessor": their_assessor.pk})
+    assert response.status_code == 200
+    assert response.context["accept_form"].errors == {}
+    assert response.content.decode().count("1 of a trainee assessor") == 1
+    asked.refresh_from_db()
+    assert asked.is_pending
