@@ -7,12 +7,14 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from home.todo import todo_for
 from portal.models import Notification, Role, RoleKind
-from portal.services import person_deactivate
+from portal.services import person_deactivate, person_reactivate
 from portfolios.models import Registration, RegistrationUnit
 from portfolios.services import registration_unit_assessor_change, registration_withdraw
 from qualifications.models import Unit
@@ -190,3 +192,33 @@ def test_choosing_the_registrations_assessor_gives_the_leavers_unit_back(
     assert not Registration.objects.with_staff_left().exists()
     told = Notification.objects.filter(recipient=assessor).order_by("-pk").first()
     assert told is not None and UNIT in told.text
+
+
+def test_the_leavers_page_costs_the_same_queries_for_one_registration_or_four(
+    registration, centre, centre_admin, assessor, gone
+):
+    client = logged_in(centre_admin)
+    url = reverse("person-detail", args=[gone.pk])
+
+    def cost() -> int:
+        client.get(url)  # the session's first reads aside
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    one = cost()
+    person_reactivate(centre=centre, person=gone, actor=centre_admin)
+    another(registration, centre_admin, assessor=gone)  # theirs as a whole
+    for _ in range(2):  # two units of others' learners
+        theirs = another(registration, centre_admin, assessor=assessor)
+        for code in (UNIT, OTHER_UNIT):
+            registration_unit_assessor_change(
+                registration=theirs,
+                unit=Unit.objects.get(code=code),
+                assessor=gone,
+                actor=centre_admin,
+            )
+    person_deactivate(centre=centre, person=gone, reason="Left", actor=centre_admin)
+    page = client.get(url).content.decode()
+    assert page.count("<li>Assessor of") == 4
+    assert cost() == one
