@@ -333,6 +333,7 @@ def test_a_units_own_assessor_sets_questions_and_one_who_left_cannot(
     """Found by the second new-user review of issue 19: a unit's own assessor (decision 39) was
     offered "Set questions" and then refused; only the registration's assessor could set them."""
     planned = RegistrationUnit.objects.filter(registration=registration).first()
+    assert planned is not None
     RegistrationUnit.objects.filter(pk=planned.pk).update(assessor=trainee_assessor)
     client.force_login(trainee_assessor)
     new = reverse("portfolios:question-set-new", args=[registration.pk])
