@@ -170,7 +170,7 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         # since is nobody's, and shown as before).
         unit_id = labels[m.pk][0]
         m.mine = unit_id in mine or unit_id not in assessors  # type: ignore[attr-defined]
-    returned = returned_on(evidence)
+    returned = returned_on(evidence, user)
     for m in mappings:
         m.returned = returned.said.get(kind_of(m), "")  # type: ignore[attr-defined]
     closed = registration.closed_because
@@ -229,11 +229,16 @@ class Returned:
     listed: list[tuple[SafeString, str]]
 
 
-def returned_on(evidence: Evidence) -> Returned:
-    """One query: on most evidence there are none."""
+def returned_on(evidence: Evidence, trainee: User) -> Returned:
+    """The trainee's decisions on the evidence returned to them to decide again: one query (on
+    most evidence there are none). Only theirs: the countersigner who returned one, or another
+    assessor, is not asked to decide it again."""
     decisions = (
         Decision.objects.filter(
-            registration=evidence.registration_id, evidence=evidence, returned_at__isnull=False
+            registration=evidence.registration_id,
+            evidence=evidence,
+            returned_at__isnull=False,
+            decided_by=trainee,
         )
         .exclude(decided_again())
         .select_related(

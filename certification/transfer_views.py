@@ -15,7 +15,7 @@ from django.forms import Form
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from certification.export_views import private_download
 from certification.forms import TransferAcceptForm, TransferDeclineForm, TransferStartForm
@@ -47,6 +47,7 @@ def transfer_for(request: PortalRequest, pk: int) -> Transfer:
     return get_object_or_404(Transfer.objects.select_related(*RELATED).filter(here), pk=pk)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def transfer_new(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
@@ -85,6 +86,7 @@ def shown_on_form(form: Form, refused: TransferRefused, found: list[str]) -> Non
             form.add_error(None, message)
 
 
+@require_safe
 @login_required
 def transfer_list(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
@@ -103,6 +105,7 @@ def transfer_list(request: PortalRequest) -> HttpResponse:
     return render(request, "certification/transfer_list.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def transfer_detail(request: PortalRequest, pk: int) -> HttpResponse:
     transfer = transfer_for(request, pk)

@@ -4,6 +4,7 @@ sending an invitation again are the invitations' pages (`invitation_views`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -48,16 +49,44 @@ def assessing(person: User, centre: Centre) -> int:
     return int(registrations.assessed_by(person).filter(centre=centre).open().count())
 
 
-def left_behind(person: User, centre: Centre) -> list[tuple[str, Any]]:
-    """The open registrations at the centre that still name a leaver as assessor or IQA, for
-    the admin to give to someone else: as ("Assessor" or "IQA", registration)."""
-    named = []
-    for role, registrations in (
-        ("Assessor", person.caseload),  # type: ignore[attr-defined]
-        ("IQA", person.quality_assured),  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class LeftBehind:
+    """An open registration still naming a leaver: as its assessor or IQA (`units` empty), or
+    as the own assessor of `units` of its plan (decision 39)."""
+
+    role: str  # "Assessor" or "IQA"
+    registration: Any
+    units: tuple[str, ...] = ()
+
+    @property
+    def what(self) -> str:
+        """The words before the registration: "Assessor of", "Assessor of unit 208 for"."""
+        if not self.units:
+            return f"{self.role} of"
+        units = "unit" if len(self.units) == 1 else "units"
+        return f"{self.role} of {units} {', '.join(self.units)} for"
+
+
+def left_behind(person: User, centre: Centre) -> list[LeftBehind]:
+    """The open registrations at the centre that still name a leaver as assessor or IQA, or as
+    a unit's own assessor, for the admin to give to someone else. Three queries however many."""
+    registrations = person.caseload.model.objects  # type: ignore[attr-defined]
+    held = registrations.assessed_by(person).filter(centre=centre).open()
+    units: dict[int, list[str]] = {}
+    own = person.units_assessed.filter(registration__in=held.values("pk"))  # type: ignore[attr-defined]
+    for registration_id, code in own.order_by("unit__code").values_list(
+        "registration", "unit__code"
     ):
-        mine = registrations.filter(centre=centre).open().select_related("learner", "qualification")
-        named += [(role, r) for r in mine.order_by("learner__full_name", "pk")]
+        units.setdefault(registration_id, []).append(code)
+    named = []
+    for role, mine in (
+        ("Assessor", held),
+        ("IQA", person.quality_assured.filter(centre=centre).open()),  # type: ignore[attr-defined]
+    ):
+        found = mine.select_related("learner", "qualification")
+        for r in found.order_by("learner__full_name", "pk"):
+            theirs = role == "IQA" or r.assessor_id == person.pk
+            named.append(LeftBehind(role, r, () if theirs else tuple(units[r.pk])))
     return named
 
 

@@ -39,8 +39,13 @@ class PersonChoice(forms.ModelChoiceField):
     left: frozenset[int] = frozenset()
 
     def label_from_instance(self, obj: Any) -> str:
-        gone = ", has left the centre" if obj.pk in self.left else ""
-        return f"{obj.full_name} ({obj.email}{gone})"
+        return person_label(obj.full_name, obj.email, left=obj.pk in self.left)
+
+
+def person_label(name: str, email: str, *, left: bool = False) -> str:
+    """A person as a drop-down names them; one kept only because they are still named, though
+    they have left the centre, says so."""
+    return f"{name} ({email}{', has left the centre' if left else ''})"
 
 
 def unit_choices(rules: Rules) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -443,8 +448,20 @@ class UnitAssessorForm(forms.Form):
         self.planned = planned
         field = self.fields["assessor"]
         field.label = f"{planned.unit.code} {planned.unit.title}"
-        field.choices = [("", default), *choices]  # type: ignore[attr-defined]
+        field.choices = [("", default), *kept(planned, choices)]  # type: ignore[attr-defined]
         field.error_messages["invalid_choice"] = NOT_AN_ASSESSOR_HERE
+
+
+def kept(planned: RegistrationUnit, choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The choices, with the unit's own assessor kept among them, and shown chosen, after they
+    have left the centre (first, after the registration's assessor): otherwise the registration's
+    assessor would be shown as the unit's, and saving the unit unchanged would give it back
+    unasked. Only this unit keeps them."""
+    own = planned.assessor
+    if own is None or any(pk == own.pk for pk, _ in choices):
+        return choices
+    leaver = (own.pk, person_label(own.full_name, own.email, left=True))
+    return [leaver, *choices]
 
 
 # What the field says when the choice is not one of the centre's active assessors.
@@ -455,7 +472,7 @@ def people_choices(centre: Centre, kind: RoleKind) -> list[tuple[int, str]]:
     """The centre's active people in a role, as a select's choices, by name."""
     found = people(centre, kind).order_by("full_name", "pk")
     return [
-        (pk, f"{name} ({email})")
+        (pk, person_label(name, email))
         for pk, name, email in found.values_list("pk", "full_name", "email")
     ]
 

@@ -107,10 +107,27 @@ def still_holds(field: str, kind: RoleKind) -> Exists:
     return Exists(Role.objects.filter(user=OuterRef(field), centre=OuterRef("centre"), kind=kind))
 
 
+def unit_assessor_left() -> Exists:
+    """A unit of the registration's plan has its own assessor (decision 39) who no longer holds
+    the assessor role at the registration's centre: nobody can decide that unit or sign it off
+    until the centre admin gives it to someone else, or back to the registration's assessor."""
+    here = Role.objects.filter(
+        user=OuterRef("assessor"), centre=OuterRef(OuterRef("centre")), kind=RoleKind.ASSESSOR
+    )
+    return Exists(
+        RegistrationUnit.objects.filter(
+            registration=OuterRef("pk"), assessor__isnull=False
+        ).exclude(Exists(here))
+    )
+
+
 def staff_left() -> Q:
-    """The registration names an assessor or IQA who no longer holds that role at its centre."""
-    return Q(Q(assessor__isnull=False) & ~still_holds("assessor", RoleKind.ASSESSOR)) | Q(
-        Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA)
+    """The registration names an assessor or IQA who no longer holds that role at its centre,
+    or one of its units has its own assessor who no longer does."""
+    return (
+        Q(Q(assessor__isnull=False) & ~still_holds("assessor", RoleKind.ASSESSOR))
+        | Q(Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA))
+        | Q(unit_assessor_left())
     )
 
 

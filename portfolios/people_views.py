@@ -89,7 +89,7 @@ def unit_forms(
     choices = people_choices(registration.centre, RoleKind.ASSESSOR)
     default = default_label(registration)
     forms = []
-    for planned in registration.planned_units.select_related("unit"):
+    for planned in registration.planned_units.select_related("unit", "assessor"):
         if sent is not None and sent.planned.pk == planned.pk:
             forms.append(sent)
         else:
@@ -109,7 +109,9 @@ def registration_unit_assessor(request: PortalRequest, pk: int, unit_pk: int) ->
     registration = administered(request, pk)
     if closed := closed_redirect(request, registration):
         return closed
-    planned = get_object_or_404(registration.planned_units.select_related("unit"), unit__pk=unit_pk)
+    planned = get_object_or_404(
+        registration.planned_units.select_related("unit", "assessor"), unit__pk=unit_pk
+    )
     choices = people_choices(registration.centre, RoleKind.ASSESSOR)
     form = UnitAssessorForm(
         request.POST, planned=planned, choices=choices, default=default_label(registration)

@@ -19,6 +19,7 @@ from portfolios.questions import (
     ONLY_THE_LEARNER,
     Questions,
     QuestionsRefused,
+    assesses,
     question_set_create,
     question_set_save,
     question_set_submit,
@@ -28,9 +29,9 @@ from portfolios.questions import (
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def question_set_new(request: PortalRequest, pk: int) -> HttpResponse:
-    """The learner's assessor writes a set of questions for them."""
+    """One of the learner's assessors writes a set of questions for them."""
     registration = registration_for(request, pk)
-    if registration.assessor_id != request.user.pk:
+    if not assesses(request.user, registration):
         raise PermissionDenied(ONLY_THE_ASSESSOR)
     if closed := closed_redirect(request, registration):
         return closed

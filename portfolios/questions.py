@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from portal.audit import audit_append, lock_chain
-from portal.models import User
+from portal.models import RoleKind, User
 from portal.refusals import Refused
 from portfolios import notices
 from portfolios.evidence import DECLARATION_NEEDED, EvidenceDetails, evidence_store
@@ -26,6 +26,7 @@ from portfolios.models import (
     Registration,
     RegistrationUnit,
 )
+from portfolios.services import holds
 
 MAX_QUESTIONS = 20
 QUESTION_MAX_LENGTH = 1_000
@@ -83,8 +84,9 @@ def in_plan(registration: Registration, asked: Questions) -> bool:
 def question_set_create(
     *, registration: Registration, asked: Questions, actor: User
 ) -> QuestionSet:
-    """The learner's assessor sets written questions; the learner is told."""
-    if registration.assessor_id != actor.pk:
+    """One of the learner's assessors (the registration's, or a unit's: decision 39) sets
+    written questions; the learner is told."""
+    if not assesses(actor, registration):
         raise PermissionDenied(ONLY_THE_ASSESSOR)
     questions = [q.strip() for q in asked.questions if q.strip()]
     problems = question_problems(questions)
@@ -235,3 +237,10 @@ def question_set_submit(
             )
         notices.questions_answered(locked, evidence, actor)
     return evidence
+
+
+def assesses(person: User, registration: Registration) -> bool:
+    """Whether the person is one of the learner's assessors, while an assessor at the centre."""
+    return registration.is_assessed_by(person) and holds(
+        person, RoleKind.ASSESSOR, registration.centre_id
+    )

@@ -716,7 +716,8 @@ def registration_unit_assessor_change(
     on only the unit's assessor decides its items, reviews mappings to it and signs it off; the
     learner is in their caseload. Audited; the assessor who had the unit, the one who has it
     now and the learner are told. Refused (nothing changed) if the registration is closed, the
-    unit is not in its plan, nothing would change, or the person is the learner, its IQA, or
+    unit is not in its plan, nothing would change (the person chosen assesses the unit already,
+    as its own assessor or as the registration's), or the person is the learner, its IQA, or
     not an active assessor of the centre."""
     require_centre_admin(actor, registration.centre)
     lock_chain(registration.centre_id)
@@ -730,7 +731,10 @@ def registration_unit_assessor_change(
     if planned is None:
         raise RegistrationRejected(UNIT_NOT_PLANNED)
     before = planned.assessor_id
-    if before == (assessor.pk if assessor else None):
+    chosen = assessor.pk if assessor else None
+    # The person who assesses the unit already: its own assessor, or the registration's when
+    # it has none (choosing them would only copy the default into the unit and tell people).
+    if chosen == before or (before is None and chosen == locked.assessor_id):
         raise RegistrationRejected(UNIT_NOTHING_CHANGED.format(unit=planned.unit))
     if assessor is not None and (problems := unit_assessor_problems(locked, assessor)):
         raise RegistrationRejected(problems)

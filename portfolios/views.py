@@ -22,7 +22,12 @@ from portfolios.forms import (
     RulesTransferForm,
     UnitChoiceForm,
 )
-from portfolios.models import Registration, RegistrationStatus, still_holds
+from portfolios.models import (
+    Registration,
+    RegistrationStatus,
+    still_holds,
+    unit_assessor_left,
+)
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
@@ -73,14 +78,15 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     status = status if status in RegistrationStatus.values else ""  # anything else is ignored
     if status:
         registrations = registrations.filter(status=status)
-    # "Has left": open registrations whose assessor or IQA a leaver still is (the admin home
-    # counts them); each row says who has left, whatever the filter.
+    # "Has left": open registrations whose assessor or IQA, or a unit's own assessor, a leaver
+    # still is (the admin home counts them); each row says who has left, whatever the filter.
     staff = "left" if request.GET.get("staff") == "left" else ""
     if staff:
         registrations = registrations.with_staff_left()
     registrations = registrations.annotate(
         assessor_here=still_holds("assessor", RoleKind.ASSESSOR),
         iqa_here=still_holds("iqa", RoleKind.IQA),
+        unit_assessor_left=unit_assessor_left(),
     )
     page, columns = sorted_page(request, registrations, REGISTRATION_SORTS, "learner")
     context = {

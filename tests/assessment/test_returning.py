@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from assessment.models import Decision, Outcome
+from assessment.pages import returned_on
 from assessment.progress import progress_of
 from assessment.services import (
     NOTHING_TO_RETURN,
@@ -153,6 +154,11 @@ def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
     )
     history = client.get(item).content.decode()
     [line] = re.findall(r'<span data-testid="returned">(.*?)</span>', history, re.S)
+
+    # Only the trainee is asked to decide it again: another of the learner's assessors (the
+    # second new-user review of issue 19 found "Returned to you" on such a page) is not.
+    assert returned_on(evidence, trainee_assessor).listed
+    assert not returned_on(evidence, assessor).listed and not returned_on(evidence, assessor).said
     assert " ".join(line.split()) == (
         f"Decided <strong>Met</strong> by {trainee_assessor.full_name} on "
         f"{localtime(provisional.decided_at):%-d %B %Y, %H:%M} — returned by "

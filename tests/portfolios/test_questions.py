@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from portal.audit import audit_verify
 from portal.models import Notification, NotificationKind, RoleKind
+from portal.services import person_deactivate
 from portfolios.evidence import (
     ANSWERS_KEPT,
     DECLARATION_NEEDED,
@@ -19,7 +20,7 @@ from portfolios.evidence import (
     evidence_update,
 )
 from portfolios.mapping import Targets, mapping_propose
-from portfolios.models import Evidence, EvidenceMethod, Mapping, QuestionSet
+from portfolios.models import Evidence, EvidenceMethod, Mapping, QuestionSet, RegistrationUnit
 from portfolios.questions import (
     ANSWER_NEEDED,
     ANSWERS_MISSING,
@@ -354,3 +355,27 @@ def test_answers_reach_whoever_assesses_the_learner_now_once_each(
     )
     assert told.get(recipient=assessor).text.endswith("answered your questions “Complaints”.")
     assert told.get(recipient=now).text.endswith("answered the questions “Complaints”.")
+
+
+def test_a_units_own_assessor_sets_questions_and_one_who_left_cannot(
+    client, registration, trainee_assessor, centre_admin, centre
+):
+    """Found by the second new-user review of issue 19: a unit's own assessor (decision 39) was
+    offered "Set questions" and then refused; only the registration's assessor could set them."""
+    planned = RegistrationUnit.objects.filter(registration=registration).first()
+    assert planned is not None
+    RegistrationUnit.objects.filter(pk=planned.pk).update(assessor=trainee_assessor)
+    client.force_login(trainee_assessor)
+    new = reverse("portfolios:question-set-new", args=[registration.pk])
+    assert client.get(new).status_code == 200
+    made = question_set_create(
+        registration=registration, asked=Questions("Unit", ["Why?"]), actor=trainee_assessor
+    )
+    assert made.set_by == trainee_assessor
+
+    person_deactivate(centre=centre, person=trainee_assessor, reason="Left", actor=centre_admin)
+    with pytest.raises(PermissionDenied):
+        question_set_create(
+            registration=registration, asked=Questions("Again", ["Why?"]), actor=trainee_assessor
+        )
+    assert QuestionSet.objects.filter(registration=registration).count() == 1

@@ -16,6 +16,7 @@ from portfolios.services import (
     IQA_ASSESSES_A_UNIT,
     SAME_PERSON_ASSESSOR_IQA,
     UNIT_NOT_PLANNED,
+    UNIT_NOTHING_CHANGED,
     RegistrationRejected,
     registration_staff_change,
     registration_unit_assessor_change,
@@ -123,6 +124,30 @@ def test_wrong_people_are_refused_and_nothing_changes(
             )
     assert watch.actions() == [] and Notification.objects.count() == told
     assert own_assessor(registration, unit) == second
+
+
+def test_giving_a_unit_to_the_registrations_assessor_who_assesses_it_already_changes_nothing(
+    registration, centre_admin, assessor, second, unit
+):
+    """The unit has no assessor of its own: the registration's assesses it already. Copying
+    them into the unit would be audited and tell three people of a change that is none."""
+    watch = AuditWatch()
+    told = Notification.objects.count()
+    with pytest.raises(RegistrationRejected) as refused:
+        registration_unit_assessor_change(
+            registration=registration, unit=unit, assessor=assessor, actor=centre_admin
+        )
+    assert refused.value.messages == [UNIT_NOTHING_CHANGED.format(unit=unit)]
+    assert watch.actions() == [] and Notification.objects.count() == told
+    assert own_assessor(registration, unit) is None
+    # Once the unit is someone else's, the registration's assessor may be given it: a change.
+    registration_unit_assessor_change(
+        registration=registration, unit=unit, assessor=second, actor=centre_admin
+    )
+    registration_unit_assessor_change(
+        registration=registration, unit=unit, assessor=assessor, actor=centre_admin
+    )
+    assert own_assessor(registration, unit) == assessor
 
 
 def test_the_learners_iqa_is_never_one_of_their_assessors(
