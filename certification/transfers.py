@@ -264,6 +264,7 @@ def transfer_accept(
     registration.save(update_fields=["centre", "assessor", "iqa"])
     units_cleared = unit_allocations_cleared(registration)
     role_given = learner_role(registration.learner, to_centre)
+    role_ended = learner_role_ended(registration.learner, locked.from_centre_id)
     locked.status, locked.decided_by = TransferStatus.ACCEPTED, actor
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_at", "decided_by"])
@@ -271,6 +272,7 @@ def transfer_accept(
         **staffing(registration),
         **facts(locked),
         "learner_role_given": role_given,
+        "learner_role_ended": role_ended,
         "unit_assessors_cleared": units_cleared,
     }
     # Each centre's chain says the learner left or came, with the same facts.
@@ -312,10 +314,22 @@ def unit_allocations_cleared(registration: Registration) -> dict[str, int]:
 
 def learner_role(learner: User, centre: Centre) -> bool:
     """The learner role at the receiving centre, which every page reads their registration
-    through; True if it was given now. Their role at the sending centre stays (they may have
-    other registrations there; a leaver's is ended as decision 34 says)."""
+    through; True if it was given now."""
     _, made = Role.objects.get_or_create(user=learner, centre=centre, kind=RoleKind.LEARNER)
     return made
+
+
+def learner_role_ended(learner: User, centre_id: int) -> bool:
+    """The learner role at the sending centre, ended when no registration of theirs is left
+    there (the moved one is the receiving centre's now): otherwise they would log in to a
+    centre with nothing of theirs, their work at the other (the second new-user review of
+    issue 19). True if it was ended now."""
+    if Registration.objects.filter(learner=learner, centre_id=centre_id).exists():
+        return False
+    ended, _ = Role.objects.filter(
+        user=learner, centre_id=centre_id, kind=RoleKind.LEARNER
+    ).delete()
+    return bool(ended)
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from certification.transfers import (
     transfer_start,
 )
 from portal.audit import audit_verify
-from portal.models import RoleKind
+from portal.models import Role, RoleKind
 from portfolios.mapping import Targets
 from portfolios.models import RegistrationStatus, RegistrationUnit
 from portfolios.services import (
@@ -252,3 +252,20 @@ def test_an_accept_refused_by_a_blocker_lists_it_once_under_its_heading(
     assert response.content.decode().count("1 of a trainee assessor") == 1
     asked.refresh_from_db()
     assert asked.is_pending
+
+
+def test_the_learner_leaves_the_sending_centre_unless_a_registration_of_theirs_is_left_there(
+    asked, registration, learner, centre, northgate, their_admin, their_assessor
+):
+    """Found by the second new-user review of issue 19: after moving, the learner logged in to
+    the sending centre's learner role, with nothing of theirs there."""
+    watch = AuditWatch()
+    transfer_accept(transfer=asked, assessor=their_assessor, iqa=None, actor=their_admin)
+    held = set(Role.objects.filter(user=learner).values_list("centre_id", "kind"))
+    assert held == {(northgate.pk, RoleKind.LEARNER)}
+    entry = next(e for e in watch.entries() if e.action == "registration.transferred_out")
+    assert (entry.after or {})["learner_role_ended"] is True
+    client = Client()
+    client.force_login(learner)
+    home = client.get("/").content.decode()
+    assert registration.qualification.title in home  # their work, at once, at the new centre
