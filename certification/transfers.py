@@ -37,7 +37,7 @@ from iqa.models import Action, ActionStatus, PlanItem
 from portal.audit import audit_append, chain_order, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.models import Registration
+from portfolios.models import ClaimReadiness, Registration
 from portfolios.readiness import readiness_changed
 from portfolios.services import SAME_PERSON_ASSESSOR_IQA, holds
 from qualifications.models import Qualification
@@ -289,6 +289,9 @@ def transfer_accept(
             after=after,
         )
     readiness_changed(registration)
+    # The kept readiness is listed by its centre: it goes with the learner, or the sending
+    # centre's claims page would go on naming them (the re-check of issue 19's fixes).
+    ClaimReadiness.objects.filter(registration=registration).update(centre=to_centre)
     transfer_told(locked, "accepted")
     transaction.on_commit(lambda: queue_pack(locked.pk))
     return locked

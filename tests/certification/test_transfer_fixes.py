@@ -269,3 +269,18 @@ def test_the_learner_leaves_the_sending_centre_unless_a_registration_of_theirs_i
     client.force_login(learner)
     home = client.get("/").content.decode()
     assert registration.qualification.title in home  # their work, at once, at the new centre
+
+
+def test_the_sending_centres_claims_page_no_longer_names_the_learner_who_moved(
+    asked, registration, learner, centre_admin, their_admin, their_assessor
+):
+    """Found by the re-check of issue 19's fixes: the kept claim readiness stayed listed under
+    the sending centre, whose claims page went on naming the learner and their reasons."""
+    sender, receiver = Client(), Client()
+    sender.force_login(centre_admin)
+    receiver.force_login(their_admin)
+    claims = reverse("certification:claims")
+    assert learner.full_name in sender.get(claims).content.decode()  # kept under the sender
+    transfer_accept(transfer=asked, assessor=their_assessor, iqa=None, actor=their_admin)
+    assert learner.full_name not in sender.get(claims).content.decode()
+    assert learner.full_name in receiver.get(claims).content.decode()
