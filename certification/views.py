@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -341,6 +342,14 @@ def refuse_unless_claiming(request: PortalRequest, certificate: Certificate) -> 
         raise PermissionDenied(NOT_THE_CLAIMING_ADMIN.format(centre=certificate.centre))
 
 
+def taken_for(request: PortalRequest, purpose: str, certificate: Certificate) -> dict[str, Any]:
+    """The confirmation's payload, taken once, if it is for this certificate."""
+    payload = take(request, purpose, request.POST.get("token", ""))
+    if payload.get("certificate") != certificate.pk:
+        raise Unconfirmed(NOT_VALID)
+    return payload
+
+
 def revoke_confirmation(
     request: PortalRequest, certificate: Certificate, reason: str
 ) -> HttpResponse:
@@ -363,9 +372,7 @@ def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpRe
     refuse_unless_claiming(request, certificate)
     back = redirect("certification:certificate-detail", certificate.pk)
     try:
-        payload = take(request, "revoke", request.POST.get("token", ""))
-        if payload.get("certificate") != certificate.pk:
-            raise Unconfirmed(NOT_VALID)
+        payload = taken_for(request, "revoke", certificate)
     except Unconfirmed as unconfirmed:
         messages.error(request, str(unconfirmed))
         return back
@@ -403,9 +410,7 @@ def replace_confirmed(request: PortalRequest, certificate: Certificate) -> HttpR
     refuse_unless_claiming(request, certificate)
     back = redirect("certification:certificate-detail", certificate.pk)
     try:
-        payload = take(request, "replace", request.POST.get("token", ""))
-        if payload.get("certificate") != certificate.pk:
-            raise Unconfirmed(NOT_VALID)
+        payload = taken_for(request, "replace", certificate)
         new = certificate_replace(
             certificate=certificate, reason=payload["reason"], actor=request.user
         )
