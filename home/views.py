@@ -17,7 +17,6 @@ from iqa.pages import iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.listing import page_of
 from portal.models import Departure, Role, RoleKind, User
-from portfolios.models import RegistrationStatus
 from portfolios.services import withdrawals_of
 
 HOME_TEMPLATES = {
@@ -66,8 +65,7 @@ def learner_home(user: User, role: Role) -> dict[str, object]:
     registrations with their portfolios (`portfolios_of`)."""
     portfolios = portfolios_of(user, role)
     mine = [p.registration for p in portfolios]
-    # A withdrawal is never undone: only a withdrawn registration has one to show.
-    withdrawn = withdrawals_of(r for r in mine if r.status == RegistrationStatus.WITHDRAWN)
+    withdrawn = withdrawals_of(mine)  # (a query only if one is withdrawn)
     for registration in mine:
         # A withdrawn registration says so, when and why, and offers no route.
         registration.withdrawal = withdrawn.get(registration.pk)  # type: ignore[attr-defined]

@@ -1,5 +1,7 @@
 """Who may open which registration: one helper per resource, as the house style asks."""
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -24,13 +26,19 @@ def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
     return Registration.objects.visible_to(request.user, request.roles)
 
 
-def registration_for(request: PortalRequest, pk: int) -> Registration:
-    """A registration the person may see, or 404 (never 403: ids must not reveal anything)."""
-    # The qualification's AO with it: its claim policy says what the registration still needs.
+def registration_for(request: PortalRequest, pk: int, **annotations: Any) -> Registration:
+    """A registration the person may see, or 404 (never 403: ids must not reveal anything).
+    `annotations`: what the page reads with it (whether it has any of something, say)."""
+    # The qualification's AO with it: its claim policy says what the registration still needs;
+    # whether its learner is anonymised, which closes it (`closed_because`), most pages ask.
     visible = visible_registrations(request).select_related(
-        "learner", "qualification__awarding_organisation", "centre", "assessor", "iqa"
+        "learner__anonymisation",
+        "qualification__awarding_organisation",
+        "centre",
+        "assessor",
+        "iqa",
     )
-    return get_object_or_404(visible, pk=pk)
+    return get_object_or_404(visible.annotate(**annotations), pk=pk)
 
 
 def closed_redirect(request: PortalRequest, registration: Registration) -> HttpResponse | None:
