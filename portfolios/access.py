@@ -63,9 +63,14 @@ def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     """Evidence in a portfolio the person may see, or 404."""
     visible = visible_registrations(request)
     # Who made it too: an assessor's record names them (the page's queries stay the same
-    # whatever the evidence: tests/integration/test_query_counts_at_scale.py).
+    # whatever the evidence: tests/integration/test_query_counts_at_scale.py); whether its
+    # learner is anonymised (`closed_because`) and the witness request it answers, if any
+    # (`is_signed_testimony`), which the pages ask and would read a query each.
     found = Evidence.objects.select_related(
-        "registration__learner", "registration__qualification", "created_by"
+        "registration__learner__anonymisation",
+        "registration__qualification",
+        "created_by",
+        "witness_request",
     )
     return get_object_or_404(found, pk=pk, registration__in=visible)
 

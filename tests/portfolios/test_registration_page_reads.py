@@ -1,6 +1,7 @@
 """A registration's page reads its transfers, question sets, witness requests and withdrawal
 only where it has some (issue 17): whether it has each is read with the registration itself, and
-each list, once there is one, costs one query more and is shown."""
+each list, once there is one, costs one query more and is shown. A registration's and a piece of
+evidence's page read whether the learner is anonymised (and the evidence's witness) with it."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,11 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification.transfers import transfer_start
+from portfolios.evidence import evidence_write
 from portfolios.questions import Questions, question_set_create
 from portfolios.services import registration_withdraw
 from portfolios.witness import WitnessAsk, witness_request_create
 from privacy.models import Anonymisation
 from tests.certification.conftest import REASON, northgate
+from tests.portfolios.conftest import START
+from tests.portfolios.test_signed_testimony import SIGNED_LINE, signed
 
 __all__ = ["northgate"]
 
@@ -84,3 +88,33 @@ def test_an_anonymised_learner_is_read_with_the_registration(
     after, page = fetched_with(client, centre_admin, registration)
     assert len(after) == before and "records are anonymised" in page
     assert not [sql for sql in after if 'FROM "privacy_anonymisation"' in sql]
+
+
+def evidence_page(client, user, evidence) -> tuple[list[str], str]:
+    client.force_login(user)
+    url = reverse("portfolios:evidence-detail", args=[evidence.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    return [q["sql"] for q in queries.captured_queries], page
+
+
+def test_an_evidence_page_reads_its_witness_and_its_learners_anonymisation_with_it(
+    client, registration, learner
+):
+    account = evidence_write(
+        registration=registration, title="My account", occurred_on=START, text="At the till.",
+        declared=True, actor=learner,
+    )  # fmt: skip
+    testimony = signed(registration, learner)
+    plain, _ = evidence_page(client, learner, account)
+    witnessed, page = evidence_page(client, learner, testimony)
+    assert len(witnessed) == len(plain) and SIGNED_LINE in page
+    Anonymisation.objects.create(
+        user=learner, anonymised_at=timezone.now(), last_activity=timezone.now(), retention_years=3
+    )
+    closed, page = evidence_page(client, learner, account)
+    assert len(closed) == len(plain) and "records are anonymised" in page
+    for sql in plain + witnessed + closed:
+        assert 'FROM "privacy_anonymisation"' not in sql
+        assert 'FROM "portfolios_witnessrequest"' not in sql
