@@ -46,6 +46,10 @@ class Progress(Counts):
     route: Route | None  # None where the caller did not ask for it (it costs milliseconds)
 
 
+# A registration's counts, the codes of its achieved units and those of its plan's.
+Tally = tuple[Counts, list[str], list[str]]
+
+
 def _counted(queryset: QuerySet[Any], counted: str = "pk", distinct: bool = False) -> Coalesce:
     """How many rows (or distinct values of `counted`) `queryset` has, as a correlated subquery
     of a registration query (0 when none): no GROUP BY, so one row per registration."""
@@ -72,17 +76,7 @@ def _count_annotations() -> dict[str, Any]:
             "criterion",
             distinct=True,
         ),
-        "n_met": _counted(
-            Decision.objects.filter(
-                registration=here,
-                current=True,
-                outcome=Outcome.MET,
-                provisional=False,
-                criterion__isnull=False,
-            ),
-            "criterion",
-            distinct=True,
-        ),
+        "n_met": met_criteria(),
         "n_achieved": _counted(UnitSignOff.objects.achieved().filter(registration=here)),
         "n_evidence": _counted(Evidence.objects.filter(registration=here)),
         "last_evidence_at": Subquery(
@@ -91,6 +85,19 @@ def _count_annotations() -> dict[str, Any]:
             .values("created_at")[:1]
         ),
     }
+
+
+def met_criteria() -> Coalesce:
+    """How many criteria of a registration are met by a current decision that counts (not
+    waiting for a countersignature), as a subquery of a registration query."""
+    met = Decision.objects.filter(
+        registration=OuterRef("pk"),
+        current=True,
+        outcome=Outcome.MET,
+        provisional=False,
+        criterion__isnull=False,
+    )
+    return _counted(met, "criterion", distinct=True)
 
 
 def counts_of(registrations: Sequence[Registration]) -> list[Counts]:
@@ -125,10 +132,17 @@ def progress_of(
     """Progress for several registrations: a fixed number of counting queries in all, plus the
     rules of each distinct qualification and the rules versions they are pinned to, where the
     process has not kept them yet."""
+    return judged(_tally(registrations), with_route=with_route)
+
+
+def judged(tallied: Sequence[Tally], *, with_route: bool = True) -> list[Progress]:
+    """Each registration's counts with the rules of combination's verdict on its achieved
+    units (and the shortest route, `with_route`): the rules of each distinct qualification and
+    the versions they are pinned to read where the process has not kept them yet."""
     rules: dict[int, Rules] = {}
-    versions = versions_of(r.pinned_rules_id for r in registrations)
+    versions = versions_of(counts.registration.pinned_rules_id for counts, _, _ in tallied)
     result = []
-    for counts, achieved, plan in _tally(registrations):
+    for counts, achieved, plan in tallied:
         registration = counts.registration
         if registration.pinned_rules_id not in rules:
             rules[registration.pinned_rules_id] = pinned_rules(
@@ -145,7 +159,7 @@ def progress_of(
     return result
 
 
-def _tally(registrations: Sequence[Registration]) -> list[tuple[Counts, list[str], list[str]]]:
+def _tally(registrations: Sequence[Registration]) -> list[Tally]:
     """Each registration's counts, with the codes of its achieved and its planned units."""
     ids = [r.pk for r in registrations]
     counted = with_counts(Registration.objects.filter(pk__in=ids)).only("pk")
@@ -157,19 +171,39 @@ def _tally(registrations: Sequence[Registration]) -> list[tuple[Counts, list[str
         .values_list("registration", "unit__code")
     ):
         achieved.setdefault(registration_id, []).append(code)
-    plans: dict[int, list[str]] = {}
-    for registration_id, code in RegistrationUnit.objects.filter(registration__in=ids).values_list(
-        "registration", "unit__code"
-    ):
-        plans.setdefault(registration_id, []).append(code)
+    plans = plans_of(ids)
     return [
         (
             replace(by_id[r.pk], registration=r),
             achieved.get(r.pk, []),
-            plans.get(r.pk, []),
+            plans.get(r.pk, Plan()).codes,
         )
         for r in registrations
     ]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The units of a registration's plan (their codes) and how many criteria they have."""
+
+    codes: list[str] = field(default_factory=list)
+    criteria: int = 0
+
+
+def plans_of(ids: Sequence[int]) -> dict[int, Plan]:
+    """The plans of the registrations with these ids: one grouped query, each planned unit with
+    its criteria counted (per registration, as `counts_of` counts them)."""
+    codes: dict[int, list[str]] = {}
+    criteria: dict[int, int] = {}
+    for _, registration_id, code, n in (
+        RegistrationUnit.objects.filter(registration__in=ids)
+        .values_list("pk", "registration", "unit__code")
+        .annotate(criteria=Count("unit__criteria"))
+        .order_by("registration", "-mandatory", "unit__code")
+    ):
+        codes.setdefault(registration_id, []).append(code)
+        criteria[registration_id] = criteria.get(registration_id, 0) + n
+    return {r: Plan(codes[r], criteria[r]) for r in codes}
 
 
 class CriterionState:

@@ -4,25 +4,22 @@ a link to where it is done, and a word (not only a colour) when it is overdue.""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count
 from django.urls import reverse
 
 from assessment.caseload import WaitingEvidence, oldest_waiting
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision
 from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
+from home.learner import Portfolio, portfolios_of, questions_of
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
 from portfolios.models import (
-    ASSESSOR_METHODS,
-    Evidence,
-    Mapping,
-    MappingStatus,
-    QuestionSet,
     Registration,
     still_open,
 )
@@ -55,113 +52,74 @@ def todo_for(
     return centre_admin_todo(role)
 
 
-def learner_todo(user: User, role: Role) -> list[Todo]:
+def learner_todo(
+    user: User, role: Role, portfolios: Sequence[Portfolio] | None = None
+) -> list[Todo]:
+    """What waits for the learner on their open registrations at the role's centre, counted
+    from their portfolios (`portfolios_of`, read here if the caller has not): a query more only
+    for the question sets of a registration that has some to answer."""
+    found = portfolios_of(user, role) if portfolios is None else portfolios
+    open_here = [p for p in found if p.is_open]
     todo = []
-    waiting = UnitSignOff.objects.filter(
-        registration__in=Registration.objects.open().filter(learner=user, centre=role.centre),
-        learner_signed_at__isnull=True,
-        unlocked_at__isnull=True,
-    ).order_by("signed_at")
-    if first := waiting.first():
-        count = waiting.count()
-        text = plural(count, "unit is", "units are")
+    if waiting := sorted(w for p in open_here for w in p.waiting):
+        first = next(p for p in open_here if waiting[0] in p.waiting)
+        text = plural(len(waiting), "unit is", "units are")
         todo.append(
             Todo(
                 f"{text} signed off by your assessor and waiting for your countersignature",
                 # The unit's sign-off page holds the countersignature form.
-                reverse("assessment:unit-sign-off", args=[first.registration_id, first.unit_id]),
+                reverse("assessment:unit-sign-off", args=[first.registration.pk, waiting[0][2]]),
             )
         )
-    questions = QuestionSet.objects.filter(
-        registration__in=Registration.objects.open().filter(learner=user, centre=role.centre),
-        submitted_at__isnull=True,
-    ).order_by("set_at", "pk")
-    if first_set := questions.first():
-        count = questions.count()
+    if questions := questions_of(open_here):
         todo.append(
             Todo(
-                f"{plural(count, 'set', 'sets')} of questions from your assessor to answer "
-                f"(the first: “{first_set.title}”)",
-                reverse("portfolios:question-set-detail", args=[first_set.pk]),
+                f"{plural(len(questions), 'set', 'sets')} of questions from your assessor to "
+                f"answer (the first: “{questions[0].title}”)",
+                reverse("portfolios:question-set-detail", args=[questions[0].pk]),
             )
         )
-    for registration in (
-        Registration.objects.open()
-        .filter(learner=user, centre=role.centre, evidence__isnull=True)
-        .select_related("qualification")
-    ):
-        todo.append(
-            Todo(
-                f"Add your first evidence for {registration.qualification.title}",
-                reverse("portfolios:evidence-new", args=[registration.pk]),
+    for p in open_here:
+        if not p.evidence:
+            todo.append(
+                Todo(
+                    f"Add your first evidence for {p.registration.qualification.title}",
+                    reverse("portfolios:evidence-new", args=[p.registration.pk]),
+                )
             )
-        )
-    return todo + evidence_todo(
-        Registration.objects.open().filter(learner=user, centre=role.centre)
-    )
+    return todo + evidence_todo(open_here)
 
 
-def first_of(rows: QuerySet, field: str = "pk") -> tuple[int, int | None]:
-    """How many rows, and the first (oldest) one's `field`: one query."""
-    found = rows.order_by().aggregate(n=Count("pk"), first=Min(field))
-    return found["n"], found["first"]
-
-
-def evidence_todo(open_registrations: QuerySet[Registration]) -> list[Todo]:
-    """A learner's evidence that waits for them, in three queries whatever there is: evidence
-    not mapped to anything yet, mappings the assessor did not accept (until another piece of
-    evidence is mapped to that item), and assessors' records waiting for their agreement."""
+def evidence_todo(open_here: Sequence[Portfolio]) -> list[Todo]:
+    """A learner's evidence that waits for them: evidence not linked to anything yet, links the
+    assessor did not accept (until another piece of evidence is linked to that item), and
+    assessors' records waiting for their agreement; each with the first (oldest) one's page."""
     todo = []
-    evidence = Evidence.objects.filter(registration__in=open_registrations)
-    unmapped, first = first_of(
-        evidence.exclude(method__in=ASSESSOR_METHODS).filter(
-            judged_at__isnull=True, mappings__isnull=True
-        )
-    )
-    if first is not None:
+    if unmapped := sorted(pk for p in open_here for pk in p.unmapped):
         todo.append(
             Todo(
-                f"{plural(unmapped, 'piece', 'pieces')} of evidence not yet linked to the "
+                f"{plural(len(unmapped), 'piece', 'pieces')} of evidence not yet linked to the "
                 "criteria it shows: choose them",
-                reverse("portfolios:evidence-map", args=[first]),
+                reverse("portfolios:evidence-map", args=[unmapped[0]]),
             )
         )
-    rejected, first = first_of(rejected_not_replaced(open_registrations), "evidence_id")
-    if first is not None:
+    if rejected := sorted(pk for p in open_here for pk in p.rejected):
         todo.append(
             Todo(
-                f"{plural(rejected, 'link', 'links')} of your evidence to a criterion not "
+                f"{plural(len(rejected), 'link', 'links')} of your evidence to a criterion not "
                 "accepted by your assessor: read why, and add or link other evidence",
-                reverse("portfolios:evidence-detail", args=[first]),
+                reverse("portfolios:evidence-detail", args=[rejected[0]]),
             )
         )
-    records, first = first_of(
-        evidence.filter(method__in=ASSESSOR_METHODS, acknowledged_at__isnull=True).exclude(
-            created_by=F("registration__learner")
-        )
-    )
-    if first is not None:
+    if records := sorted(pk for p in open_here for pk in p.records):
         todo.append(
             Todo(
-                f"{plural(records, 'record', 'records')} by your assessor about you waiting "
+                f"{plural(len(records), 'record', 'records')} by your assessor about you waiting "
                 "for your agreement that it is a true record",
-                reverse("portfolios:evidence-detail", args=[first]) + "#acknowledgement",
+                reverse("portfolios:evidence-detail", args=[records[0]]) + "#acknowledgement",
             )
         )
     return todo
-
-
-def rejected_not_replaced(open_registrations: QuerySet[Registration]) -> QuerySet[Mapping]:
-    """Rejected mappings whose item no other mapping (proposed or confirmed) of the
-    registration's evidence covers yet."""
-    others = Mapping.objects.filter(
-        evidence__registration=OuterRef("evidence__registration")
-    ).exclude(status=MappingStatus.REJECTED)
-    rejected = Mapping.objects.filter(
-        evidence__registration__in=open_registrations, status=MappingStatus.REJECTED
-    )
-    covered = [Exists(others.filter(**{kind: OuterRef(kind)})) for kind in Mapping.KINDS]
-    return rejected.exclude(Q(covered[0]) | Q(covered[1]) | Q(covered[2]))
 
 
 @dataclass(frozen=True)

@@ -5,19 +5,18 @@ from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from assessment.pages import caseload_context
-from assessment.progress import progress_of
 from eqa.models import EqaAccess
-from home.todo import assessor_todo, assessor_work, todo_for
+from home.learner import portfolios_of, progress
+from home.todo import assessor_todo, assessor_work, learner_todo, todo_for
 from iqa.pages import iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.listing import page_of
 from portal.models import Departure, Role, RoleKind, User
-from portfolios.models import Registration
 from portfolios.services import withdrawals_of
 
 HOME_TEMPLATES = {
@@ -48,6 +47,8 @@ def home(request: PortalRequest) -> HttpResponse:
         context.update(
             waiting=work.waiting, to_countersign=work.to_countersign, iqa_actions=work.actions
         )
+    elif role.kind == RoleKind.LEARNER:
+        context.update(learner_home(request.user, role))
     else:
         # The IQA's actions are listed and counted in the to-do list: read once for both.
         actions = iqa_actions(request.user, today) if role.kind == RoleKind.IQA else None
@@ -56,17 +57,22 @@ def home(request: PortalRequest) -> HttpResponse:
             context.update(iqa_home(request.user, role, today, actions))
     if role.kind == RoleKind.CENTRE_ADMIN:
         context.update(centre_people(request, role))
-    if role.kind == RoleKind.LEARNER:
-        found = Registration.objects.filter(learner=request.user, centre=role.centre)
-        found = found.select_related("qualification", "learner__anonymisation")
-        found = found.prefetch_related("certificates__replaced_by", "certificates__superseded_by")
-        mine = list(found)
-        withdrawn = withdrawals_of(mine)
-        for registration in mine:
-            # A withdrawn registration says so, when and why, and offers no route.
-            registration.withdrawal = withdrawn.get(registration.pk)  # type: ignore[attr-defined]
-        context["progress"] = progress_of(mine)
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
+
+
+def learner_home(user: User, role: Role) -> dict[str, object]:
+    """The learner's to-do and each registration's progress, from one read of their
+    registrations with their portfolios (`portfolios_of`)."""
+    portfolios = portfolios_of(user, role)
+    mine = [p.registration for p in portfolios]
+    withdrawn = withdrawals_of(mine)  # (a query only if one is withdrawn)
+    for registration in mine:
+        # A withdrawn registration says so, when and why, and offers no route.
+        registration.withdrawal = withdrawn.get(registration.pk)  # type: ignore[attr-defined]
+    # Certificates, where there are some (the template asks `has_certificates` first).
+    certified = [r for r in mine if r.has_certificates]  # type: ignore[attr-defined]
+    prefetch_related_objects(certified, "certificates__replaced_by", "certificates__superseded_by")
+    return {"todo": learner_todo(user, role, portfolios), "progress": progress(portfolios)}
 
 
 def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:

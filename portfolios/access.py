@@ -1,5 +1,7 @@
 """Who may open which registration: one helper per resource, as the house style asks."""
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -24,13 +26,19 @@ def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
     return Registration.objects.visible_to(request.user, request.roles)
 
 
-def registration_for(request: PortalRequest, pk: int) -> Registration:
-    """A registration the person may see, or 404 (never 403: ids must not reveal anything)."""
-    # The qualification's AO with it: its claim policy says what the registration still needs.
+def registration_for(request: PortalRequest, pk: int, **annotations: Any) -> Registration:
+    """A registration the person may see, or 404 (never 403: ids must not reveal anything).
+    `annotations`: what the page reads with it (whether it has any of something, say)."""
+    # The qualification's AO with it: its claim policy says what the registration still needs;
+    # whether its learner is anonymised, which closes it (`closed_because`), most pages ask.
     visible = visible_registrations(request).select_related(
-        "learner", "qualification__awarding_organisation", "centre", "assessor", "iqa"
+        "learner__anonymisation",
+        "qualification__awarding_organisation",
+        "centre",
+        "assessor",
+        "iqa",
     )
-    return get_object_or_404(visible, pk=pk)
+    return get_object_or_404(visible.annotate(**annotations), pk=pk)
 
 
 def closed_redirect(request: PortalRequest, registration: Registration) -> HttpResponse | None:
@@ -55,9 +63,14 @@ def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     """Evidence in a portfolio the person may see, or 404."""
     visible = visible_registrations(request)
     # Who made it too: an assessor's record names them (the page's queries stay the same
-    # whatever the evidence: tests/integration/test_query_counts_at_scale.py).
+    # whatever the evidence: tests/integration/test_query_counts_at_scale.py); whether its
+    # learner is anonymised (`closed_because`) and the witness request it answers, if any
+    # (`is_signed_testimony`), which the pages ask and would read a query each.
     found = Evidence.objects.select_related(
-        "registration__learner", "registration__qualification", "created_by"
+        "registration__learner__anonymisation",
+        "registration__qualification",
+        "created_by",
+        "witness_request",
     )
     return get_object_or_404(found, pk=pk, registration__in=visible)
 

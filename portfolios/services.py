@@ -660,9 +660,13 @@ class Withdrawal:
 
 def withdrawals_of(registrations: Iterable[Registration]) -> dict[int, Withdrawal]:
     """When, by whom and why each withdrawn registration given was withdrawn, as its audit
-    entry keeps it: one query whatever their states (none for no registrations), so a page
-    makes as many for a learner who stays as for one who left."""
-    subjects = {f"registration:{r.pk}": r.pk for r in registrations}
+    entry keeps it: one query for those withdrawn, none when none is (a withdrawal is never
+    undone, and only `registration_withdraw` writes the entry)."""
+    subjects = {
+        f"registration:{r.pk}": r.pk
+        for r in registrations
+        if r.status == RegistrationStatus.WITHDRAWN
+    }
     if not subjects:
         return {}
     entries = AuditEntry.objects.filter(

@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,8 +25,10 @@ from portfolios.forms import (
     UnitChoiceForm,
 )
 from portfolios.models import (
+    QuestionSet,
     Registration,
     RegistrationStatus,
+    WitnessRequest,
     still_holds,
     unit_assessor_left,
 )
@@ -161,7 +165,7 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
 
 @login_required
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    registration = registration_for(request, pk)
+    registration = registration_for(request, pk, **_what_it_has())
     rules = registration.rules
     planned = list(registration.planned_units.select_related("unit", "assessor"))
     codes = [p.unit.code for p in planned]
@@ -182,11 +186,10 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     link = links_to("assessment:evidence-review" if is_assessor else "portfolios:evidence-detail")
     for e in evidence:
         e.link = link(e.pk)  # type: ignore[attr-defined]
-    transfers = list(
-        registration.transfers.select_related("from_centre", "to_centre").order_by(
-            "-requested_at", "-pk"
-        )
-    )
+    transfers = []
+    if registration.has_transfers:  # type: ignore[attr-defined]
+        moves = registration.transfers.select_related("from_centre", "to_centre")  # type: ignore[attr-defined]
+        transfers = list(moves.order_by("-requested_at", "-pk"))
     context = {
         "registration": registration,
         "planned": planned,
@@ -206,17 +209,38 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         # The learner and the assessor asked for them, and follow them here.
         "witness_requests": (
             witness_requests_of(registration)
-            if is_assessor or request.user.pk == registration.learner_id
+            if registration.has_witness_requests  # type: ignore[attr-defined]
+            and (is_assessor or request.user.pk == registration.learner_id)
             else []
         ),
         # Moves between centres (certification's, by their reverse relation): the pending one
         # and the history, with the pack the learner and the receiving centre may download.
         "transfers": transfers,
         "pending_transfer": next((t for t in transfers if t.status == "pending"), None),
-        "question_sets": list(registration.question_sets.all()),
+        "question_sets": (
+            list(registration.question_sets.all())
+            if registration.has_question_sets  # type: ignore[attr-defined]
+            else []
+        ),
         **rules_standing(registration),
     }
     return render(request, "portfolios/registration_detail.html", context)
+
+
+@functools.cache
+def _what_it_has() -> dict[str, Exists]:
+    """Whether the registration has transfers, question sets and witness requests, read with it:
+    most have none, and a query for each list cost more than the three in the registration's
+    own. Built once; each query copies them. Transfers are certification's, reached by the
+    reverse relation (decision 11)."""
+    here = OuterRef("pk")
+    transfer = Registration._meta.get_field("transfers").related_model
+    assert isinstance(transfer, type)
+    return {
+        "has_transfers": Exists(transfer._default_manager.filter(registration=here)),
+        "has_question_sets": Exists(QuestionSet.objects.filter(registration=here)),
+        "has_witness_requests": Exists(WitnessRequest.objects.filter(registration=here)),
+    }
 
 
 def rules_standing(registration: Registration) -> dict[str, object]:

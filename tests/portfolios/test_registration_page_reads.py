@@ -1,0 +1,120 @@
+"""A registration's page reads its transfers, question sets, witness requests and withdrawal
+only where it has some (issue 17): whether it has each is read with the registration itself, and
+each list, once there is one, costs one query more and is shown. A registration's and a piece of
+evidence's page read whether the learner is anonymised (and the evidence's witness) with it."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from certification.transfers import transfer_start
+from portfolios.evidence import evidence_write
+from portfolios.questions import Questions, question_set_create
+from portfolios.services import registration_withdraw
+from portfolios.witness import WitnessAsk, witness_request_create
+from privacy.models import Anonymisation
+from tests.certification.conftest import REASON, northgate
+from tests.portfolios.conftest import START
+from tests.portfolios.test_signed_testimony import SIGNED_LINE, signed
+
+__all__ = ["northgate"]
+
+
+def fetched(client, user, registration) -> tuple[int, str]:
+    """How many queries the page makes (after a first fetch has read the role and the rules)
+    and its text."""
+    queries, page = fetched_with(client, user, registration)
+    return len(queries), page
+
+
+def fetched_with(client, user, registration) -> tuple[list[str], str]:
+    client.force_login(user)
+    url = reverse("portfolios:registration-detail", args=[registration.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    return [q["sql"] for q in queries.captured_queries], page
+
+
+def test_each_list_is_read_only_once_the_registration_has_one(
+    client, registration, learner, assessor, centre_admin, northgate
+):
+    none, page = fetched(client, learner, registration)
+    assert 'data-testid="question-sets"' not in page
+    assert 'data-testid="witness-requests"' not in page
+
+    unit = registration.planned_units.order_by("unit__code").first().unit
+    question_set_create(
+        registration=registration,
+        asked=Questions("Complaints", ["Why?"], unit_ids=frozenset([unit.pk])),
+        actor=assessor,
+    )
+    queries, page = fetched(client, learner, registration)
+    assert queries == none + 1 and 'data-testid="question-sets"' in page
+
+    ask = WitnessAsk("Wendy Witness", "wendy@example.org", "Line manager", "Leo served well.")
+    witness_request_create(
+        registration=registration, ask=ask, actor=learner, link_for=lambda token: f"/w/{token}"
+    )
+    queries, page = fetched(client, learner, registration)
+    assert queries == none + 2 and "Wendy Witness" in page
+
+    transfer_start(
+        registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
+    )
+    queries, page = fetched(client, learner, registration)
+    assert queries == none + 3 and 'data-testid="transfer-pending"' in page
+
+
+def test_a_withdrawal_is_read_only_for_a_withdrawn_registration(
+    client, registration, learner, centre_admin
+):
+    none, page = fetched(client, centre_admin, registration)
+    assert 'data-testid="withdrawal"' not in page
+    registration_withdraw(registration=registration, reason="Moved away.", actor=centre_admin)
+    queries, page = fetched(client, centre_admin, registration)
+    assert queries == none + 1 and "Moved away." in page
+
+
+def test_an_anonymised_learner_is_read_with_the_registration(
+    client, registration, learner, centre_admin
+):
+    before, page = fetched(client, centre_admin, registration)
+    assert 'data-testid="closed"' not in page
+    Anonymisation.objects.create(
+        user=learner, anonymised_at=timezone.now(), last_activity=timezone.now(), retention_years=3
+    )
+    after, page = fetched_with(client, centre_admin, registration)
+    assert len(after) == before and "records are anonymised" in page
+    assert not [sql for sql in after if 'FROM "privacy_anonymisation"' in sql]
+
+
+def evidence_page(client, user, evidence) -> tuple[list[str], str]:
+    client.force_login(user)
+    url = reverse("portfolios:evidence-detail", args=[evidence.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    return [q["sql"] for q in queries.captured_queries], page
+
+
+def test_an_evidence_page_reads_its_witness_and_its_learners_anonymisation_with_it(
+    client, registration, learner
+):
+    account = evidence_write(
+        registration=registration, title="My account", occurred_on=START, text="At the till.",
+        declared=True, actor=learner,
+    )  # fmt: skip
+    testimony = signed(registration, learner)
+    plain, _ = evidence_page(client, learner, account)
+    witnessed, page = evidence_page(client, learner, testimony)
+    assert len(witnessed) == len(plain) and SIGNED_LINE in page
+    Anonymisation.objects.create(
+        user=learner, anonymised_at=timezone.now(), last_activity=timezone.now(), retention_years=3
+    )
+    closed, page = evidence_page(client, learner, account)
+    assert len(closed) == len(plain) and "records are anonymised" in page
+    for sql in plain + witnessed + closed:
+        assert 'FROM "privacy_anonymisation"' not in sql
+        assert 'FROM "portfolios_witnessrequest"' not in sql
