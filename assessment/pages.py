@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from assessment.caseload import RAG_RULE, caseload, day_month_year, lines_of
+from assessment.caseload import RAG_RULE, Caseload, caseload, day_month_year, lines_of
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import state_of
@@ -320,10 +320,12 @@ def first_evidence() -> Subquery:
 
 def countersign_counts(user: User) -> tuple[int, int]:
     """How many decisions wait for the user's countersignature, and for how many learners."""
+    # Counting the registration (never null), not the decision's id: the partial index of
+    # decisions awaiting a countersignature then answers alone (it includes who decided).
     found = (
         awaiting_countersignature(user)
         .order_by()
-        .aggregate(count=Count("pk"), learners=Count("registration", distinct=True))
+        .aggregate(count=Count("registration"), learners=Count("registration", distinct=True))
     )
     return found["count"], found["learners"]
 
@@ -605,12 +607,13 @@ QUIET_SHOWN = 10
 
 def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     """The assessor's caseload with its filters and the learners gone quiet, and the ids of
-    every registration of the caseload (`caseload_ids`). (The home page adds the evidence
+    every registration of the caseload (`caseload`, a `Caseload`). (The home page adds the evidence
     waiting and the decisions to countersign, which its to-do list reads too.)"""
     today = datetime.date.today()
     registrations = Registration.objects.assessed_by(request.user).filter(centre=role.centre)
     qualifications = sorted(
-        set(registrations.values_list("qualification_id", "qualification__title")),
+        # Unordered: the registrations' own order joins every learner, for nothing here.
+        set(registrations.order_by().values_list("qualification_id", "qualification__title")),
         key=lambda q: q[1],
     )
     form = CaseloadFilterForm(request.GET or None, qualifications=qualifications)
@@ -637,5 +640,5 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),
-        "caseload_ids": [row.registration.pk for row in every],
+        "caseload": Caseload.of(request.user, every),
     }

@@ -43,7 +43,7 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.ASSESSOR:
         context.update(caseload_context(request, role))
         # The to-do list and the page show the same waiting work: read it once.
-        work = assessor_work(request.user, role, context["caseload_ids"])  # type: ignore[arg-type]
+        work = assessor_work(request.user, role, context["caseload"])  # type: ignore[arg-type]
         context["todo"] = assessor_todo(request.user, role, today, work)
         context.update(
             waiting=work.waiting, to_countersign=work.to_countersign, iqa_actions=work.actions
