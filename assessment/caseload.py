@@ -199,9 +199,8 @@ def waits_for(assessor: User, own_ids: list[int] | None = None) -> Q:
 
 
 # What the caseload shows and works its status out from (loaded for every learner), and
-# whose registration it is (for the evidence waiting: `Caseload`). The learner's name is read
-# by a subquery (`learner_name`), not a join: PostgreSQL expects ten times the rows a caseload
-# has and hashes every user of the portal for the join (2.5 ms), where it looks up 50 names.
+# whose registration it is (for the evidence waiting: `Caseload`); the learner's name comes
+# as `learner_name` (`caseload_named`).
 SHOWN = (
     "learner_id",
     "start_date",
@@ -260,18 +259,9 @@ def caseload(
 ) -> list[CaseloadRow]:
     """The assessor's active learners at the centre, most urgent first."""
     registrations = (
-        Registration.objects.open()
-        .assessed_by(assessor)
-        .filter(centre=centre)
-        .select_related("qualification")
+        caseload_named(assessor, centre)
         .only(*SHOWN)
-        .annotate(
-            learner_name=Subquery(
-                User.objects.filter(pk=OuterRef("learner_id")).values("full_name")
-            ),
-            units_given_to_others=Exists(given_to_others(assessor, "pk")),
-        )
-        .order_by()  # sorted below
+        .annotate(units_given_to_others=Exists(given_to_others(assessor, "pk")))
     )
     if qualification_id is not None:
         registrations = registrations.filter(qualification_id=qualification_id)
@@ -291,6 +281,26 @@ def caseload(
         )
     )
     return [row for row in rows if rag is None or row.rag == rag]
+
+
+def learner_name() -> Subquery:
+    """The registration's learner's name, by subquery: a list of a caseload joined to its
+    learners made PostgreSQL expect ten times the rows a caseload has and hash every user of
+    the portal for the join (2.5 ms), where it looks up 50 names."""
+    return Subquery(User.objects.filter(pk=OuterRef("learner_id")).values("full_name"))
+
+
+def caseload_named(assessor: User, centre: Centre) -> QuerySet[Registration]:
+    """`caseload_registrations`, with the qualification loaded and the learner's name as
+    `learner_name` (not the learner), unordered."""
+    return (
+        Registration.objects.open()
+        .assessed_by(assessor)
+        .filter(centre=centre)
+        .select_related("qualification")
+        .annotate(learner_name=learner_name())
+        .order_by()
+    )
 
 
 def waiting_for_review(assessor: User, centre: Centre) -> QuerySet[Evidence]:
