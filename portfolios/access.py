@@ -27,8 +27,14 @@ def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
 def registration_for(request: PortalRequest, pk: int) -> Registration:
     """A registration the person may see, or 404 (never 403: ids must not reveal anything)."""
     # The qualification's AO with it: its claim policy says what the registration still needs.
+    # The learner's anonymisation (the privacy app's, by its reverse relation) too: whether the
+    # registration is closed (`closed_because`), which most of its pages say, without a query.
     visible = visible_registrations(request).select_related(
-        "learner", "qualification__awarding_organisation", "centre", "assessor", "iqa"
+        "learner__anonymisation",
+        "qualification__awarding_organisation",
+        "centre",
+        "assessor",
+        "iqa",
     )
     return get_object_or_404(visible, pk=pk)
 
@@ -56,8 +62,9 @@ def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     visible = visible_registrations(request)
     # Who made it too: an assessor's record names them (the page's queries stay the same
     # whatever the evidence: tests/integration/test_query_counts_at_scale.py).
+    # And whether the registration is closed (`registration_for`), without a query.
     found = Evidence.objects.select_related(
-        "registration__learner", "registration__qualification", "created_by"
+        "registration__learner__anonymisation", "registration__qualification", "created_by"
     )
     return get_object_or_404(found, pk=pk, registration__in=visible)
 
