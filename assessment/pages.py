@@ -17,7 +17,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from assessment.caseload import RAG_RULE, Caseload, caseload, day_month_year, lines_of
+from assessment.caseload import (
+    RAG_RULE,
+    Caseload,
+    caseload,
+    day_month_year,
+    draw_lines,
+    lines_of,
+)
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import state_of
@@ -647,7 +654,8 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     return {
         "today": today,
         "rows": page,
-        "lines": lines_of(page),
+        "lines": (lines := lines_of(page)),
+        "caseload_rows": draw_lines(lines),
         "filter_form": form,
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),

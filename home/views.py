@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from assessment.caseload import draw_waiting
 from assessment.pages import caseload_context
 from assessment.progress import progress_of
 from eqa.models import EqaAccess
@@ -46,7 +47,10 @@ def home(request: PortalRequest) -> HttpResponse:
         work = assessor_work(request.user, role, context["caseload"])  # type: ignore[arg-type]
         context["todo"] = assessor_todo(request.user, role, today, work)
         context.update(
-            waiting=work.waiting, to_countersign=work.to_countersign, iqa_actions=work.actions
+            waiting=work.waiting,
+            waiting_items=draw_waiting(work.waiting),
+            to_countersign=work.to_countersign,
+            iqa_actions=work.actions,
         )
     else:
         # The IQA's actions are listed and counted in the to-do list: read once for both.
