@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from assessment.progress import Counts, counts_of, with_counts
+from assessment.progress import Standing, standings_of, with_standing
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import Centre, User
@@ -45,7 +45,7 @@ RAG_RULE = (
 
 @dataclass(frozen=True)
 class CaseloadRow:
-    progress: Counts  # the counts only: a caseload needs no rules of combination
+    progress: Standing  # the counts only: a caseload needs no rules of combination
     rag: str
     reason: str
     last_submitted: datetime.date | None
@@ -158,7 +158,7 @@ def time_gone(registration: Registration, today: datetime.date) -> int | None:
 
 
 def status_of(
-    progress: Counts, last: datetime.date | None, today: datetime.date
+    progress: Standing, last: datetime.date | None, today: datetime.date
 ) -> tuple[str, str, bool]:
     """(red/amber/green, the reason in words, whether the learner has gone quiet)."""
     registration = progress.registration
@@ -296,7 +296,7 @@ def caseload(
     if qualification_id is not None:
         registrations = registrations.filter(qualification_id=qualification_id)
     rows = []
-    for progress in counts_of(list(with_counts(registrations))):
+    for progress in standings_of(list(with_standing(registrations))):
         submitted = progress.registration.last_evidence_at  # type: ignore[attr-defined]
         latest = timezone.localdate(submitted) if submitted else None
         status, reason, quiet = status_of(progress, latest, today)
