@@ -4,7 +4,8 @@ not started.
 
 The decisions and sign-offs that say so belong to `assessment`, a floor above: they are read
 through the registration's reverse relations (`decisions`, `sign_offs`: decision 11), in three
-queries whatever the plan, with the kept catalogue rows for the number of items. The words and
+queries whatever the plan, with the kept catalogue rows for the number of items and the units
+of the items decided and mapped. The words and
 their meaning are the tracker's (`assessment/tracker.py` imports `UnitState` from here), so the
 two pages never disagree.
 """
@@ -12,9 +13,6 @@ two pages never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from django.db.models import Count
-from django.db.models.functions import Coalesce
 
 from portfolios.models import Mapping, MappingStatus, Registration
 from qualifications.kept_units import UnitRows, units_rows
@@ -59,14 +57,22 @@ def item_count(unit: UnitRows) -> int:
     return len(unit.criteria) + len(unit.range_items) + len(unit.knowledge_items)
 
 
-def unit_of() -> Coalesce:
-    """The unit of the item a mapping or decision is about."""
-    return Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
+# The fields of the item a mapping or decision is about (one of them is set).
+ITEMS = ("criterion_id", "range_item_id", "knowledge_item_id")
 
 
 def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int, UnitStanding]:
     """Each planned unit's standing, by unit id: the sign-offs in force, the current decisions
-    by unit and whether they count, and the units with evidence mapped (not rejected)."""
+    and whether they count, and the items with evidence mapped (not rejected). The decisions
+    and mappings are read as their items' ids and given their units from the kept catalogue
+    rows: joined to the catalogue for their units, the two queries took longer to build and
+    plan than to run."""
+    rows = units_rows(registration.qualification, unit_ids)
+    unit_of_item: dict[tuple[int | None, int | None, int | None], int] = {}
+    for unit in rows:
+        unit_of_item.update({(c.pk, None, None): unit.pk for c in unit.criteria})
+        unit_of_item.update({(None, r.pk, None): unit.pk for r in unit.range_items})
+        unit_of_item.update({(None, None, k.pk): unit.pk for k in unit.knowledge_items})
     signed = dict(
         registration.sign_offs.filter(unlocked_at__isnull=True).values_list(  # type: ignore[attr-defined]
             "unit_id", "learner_signed_at"
@@ -74,27 +80,26 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
     )
     met: dict[int, int] = {}
     started: set[int] = set()
-    for unit_id, outcome, provisional, n in (
-        registration.decisions.filter(current=True)  # type: ignore[attr-defined]
-        .annotate(unit=unit_of())
-        .values("unit", "outcome", "provisional")
-        .annotate(n=Count("pk"))
-        .values_list("unit", "outcome", "provisional", "n")
-        .order_by()
-    ):
+    for *item, outcome, provisional in registration.decisions.filter(  # type: ignore[attr-defined]
+        current=True
+    ).values_list(*ITEMS, "outcome", "provisional"):
+        unit_id = unit_of_item.get(tuple(item))  # type: ignore[arg-type]
+        if unit_id is None:  # an item of a unit not in the plan
+            continue
         started.add(unit_id)
         if outcome == MET and not provisional:
-            met[unit_id] = met.get(unit_id, 0) + n
-    started.update(
+            met[unit_id] = met.get(unit_id, 0) + 1
+    for item in (
         Mapping.objects.filter(evidence__registration=registration)
         .exclude(status=MappingStatus.REJECTED)
-        .annotate(unit=unit_of())
-        .values_list("unit", flat=True)
+        .values_list(*ITEMS)
         .distinct()
         .order_by()
-    )
+    ):
+        if (unit_id := unit_of_item.get(item)) is not None:
+            started.add(unit_id)
     standings = {}
-    for unit in units_rows(registration.qualification, unit_ids):
+    for unit in rows:
         if unit.pk in signed:
             state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
         elif unit.pk in started:
