@@ -53,8 +53,11 @@ class Decision(ItemTarget):
         indexes = [
             # Trainees' decisions awaiting a countersignature: a handful among a centre's
             # millions, found by registration (the countersigning page, the assessor's to-do).
+            # Who decided is included so that counting the decisions a person may countersign
+            # (never their own) reads the index alone (PostgreSQL; elsewhere it is ignored).
             models.Index(
                 fields=["registration"],
+                include=["decided_by"],
                 condition=Q(current=True, provisional=True),
                 name="decision_awaiting_countersign",
             ),

@@ -17,7 +17,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from assessment.caseload import RAG_RULE, caseload, day_month_year, lines_of
+from assessment.caseload import (
+    RAG_RULE,
+    Caseload,
+    caseload,
+    day_month_year,
+    draw_lines,
+    lines_of,
+)
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import state_of
@@ -170,7 +177,7 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         # since is nobody's, and shown as before).
         unit_id = labels[m.pk][0]
         m.mine = unit_id in mine or unit_id not in assessors  # type: ignore[attr-defined]
-    returned = returned_on(evidence, user)
+    returned = returned_on(evidence, user, rows)
     for m in mappings:
         m.returned = returned.said.get(kind_of(m), "")  # type: ignore[attr-defined]
     closed = registration.closed_because
@@ -229,11 +236,13 @@ class Returned:
     listed: list[tuple[SafeString, str]]
 
 
-def returned_on(evidence: Evidence, trainee: User) -> Returned:
+def returned_on(evidence: Evidence, trainee: User, rows: list[UnitRows] | None = None) -> Returned:
     """The trainee's decisions on the evidence returned to them to decide again: one query (on
     most evidence there are none). Only theirs: the countersigner who returned one, or another
-    assessor, is not asked to decide it again."""
-    decisions = (
+    assessor, is not asked to decide it again. `rows`: the plan's units' rows, which the review
+    page has read already, for the items' labels (a decision is read as a plain row: joined to
+    its item and unit, PostgreSQL took fifteen times longer to plan the query than to run it)."""
+    found = list(
         Decision.objects.filter(
             registration=evidence.registration_id,
             evidence=evidence,
@@ -241,20 +250,30 @@ def returned_on(evidence: Evidence, trainee: User) -> Returned:
             decided_by=trainee,
         )
         .exclude(decided_again())
-        .select_related(
-            "returned_by", "criterion__unit", "range_item__unit", "knowledge_item__unit"
-        )
         .order_by("returned_at", "pk")
+        .values_list(
+            "pk", *(f"{k}_id" for k in Decision.KINDS), "returned_by__full_name", "return_reason"
+        )
     )
-    said: dict[tuple[str, int], str] = {}
-    listed: list[tuple[SafeString, str]] = []
-    for d in decisions:
-        kind = next(k for k in Decision.KINDS if getattr(d, f"{k}_id"))
-        by = d.returned_by.full_name if d.returned_by else ""
-        words = RETURNED_BY.format(by=by, reason=d.return_reason)
-        said[PICKER_KIND[kind], getattr(d, f"{kind}_id")] = words
-        listed.append((item_label(d), words))
-    return Returned(said, listed)
+    if not found:
+        return Returned({}, [])
+    items = []
+    for pk, *targets, by, reason in found:
+        kind, item = next((k, i) for k, i in zip(Decision.KINDS, targets, strict=True) if i)
+        items.append(
+            (pk, (PICKER_KIND[kind], item), RETURNED_BY.format(by=by or "", reason=reason))
+        )
+    labels = {
+        key: label for key, (_, label) in labels_of(rows or [], {k for _, k, _ in items}).items()
+    }
+    missing = [pk for pk, key, _ in items if key not in labels]
+    if missing:  # an item outside the plan (its unit taken off it since): from the database
+        for d in Decision.objects.filter(pk__in=missing).select_related(
+            "criterion__unit", "range_item__unit", "knowledge_item__unit"
+        ):
+            labels[kind_of(d)] = item_label(d)  # type: ignore[arg-type]
+    said = {key: words for _, key, words in items}
+    return Returned(said, [(labels[key], words) for _, key, words in items])
 
 
 def inline_kind(content_type: str) -> str:
@@ -320,10 +339,12 @@ def first_evidence() -> Subquery:
 
 def countersign_counts(user: User) -> tuple[int, int]:
     """How many decisions wait for the user's countersignature, and for how many learners."""
+    # Counting the registration (never null), not the decision's id: the partial index of
+    # decisions awaiting a countersignature then answers alone (it includes who decided).
     found = (
         awaiting_countersignature(user)
         .order_by()
-        .aggregate(count=Count("pk"), learners=Count("registration", distinct=True))
+        .aggregate(count=Count("registration"), learners=Count("registration", distinct=True))
     )
     return found["count"], found["learners"]
 
@@ -605,12 +626,13 @@ QUIET_SHOWN = 10
 
 def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     """The assessor's caseload with its filters and the learners gone quiet, and the ids of
-    every registration of the caseload (`caseload_ids`). (The home page adds the evidence
+    every registration of the caseload (`caseload`, a `Caseload`). (The home page adds the evidence
     waiting and the decisions to countersign, which its to-do list reads too.)"""
     today = datetime.date.today()
     registrations = Registration.objects.assessed_by(request.user).filter(centre=role.centre)
     qualifications = sorted(
-        set(registrations.values_list("qualification_id", "qualification__title")),
+        # Unordered: the registrations' own order joins every learner, for nothing here.
+        set(registrations.order_by().values_list("qualification_id", "qualification__title")),
         key=lambda q: q[1],
     )
     form = CaseloadFilterForm(request.GET or None, qualifications=qualifications)
@@ -632,10 +654,11 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     return {
         "today": today,
         "rows": page,
-        "lines": lines_of(page),
+        "lines": (lines := lines_of(page)),
+        "caseload_rows": draw_lines(lines),
         "filter_form": form,
         "rag_rule": RAG_RULE,
         "quiet": lines_of(quiet[:QUIET_SHOWN]),
         "more_quiet": len(quiet) - len(quiet[:QUIET_SHOWN]),
-        "caseload_ids": [row.registration.pk for row in every],
+        "caseload": Caseload.of(request.user, every),
     }

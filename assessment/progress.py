@@ -11,6 +11,7 @@ from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
+from portal.lookups import one_of
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
@@ -18,24 +19,31 @@ from qualifications.rules.versions import pinned_rules, versions_of
 
 
 @dataclass(frozen=True)
-class Counts:
-    """How far a registration has come, in numbers: no rules of combination needed."""
+class Standing:
+    """How far a registration has come in criteria met and units achieved, as a caseload shows
+    it: no rules of combination, nor evidence counted."""
 
     registration: Registration
     criteria: int
-    evidenced: int
     met: int
     units: int
     units_achieved: int
+
+    @property
+    def percent_met(self) -> int:
+        return round(100 * self.met / self.criteria) if self.criteria else 0
+
+
+@dataclass(frozen=True)
+class Counts(Standing):
+    """How far a registration has come, in numbers: no rules of combination needed."""
+
+    evidenced: int
     evidence_items: int
 
     @property
     def percent_evidenced(self) -> int:
         return round(100 * self.evidenced / self.criteria) if self.criteria else 0
-
-    @property
-    def percent_met(self) -> int:
-        return round(100 * self.met / self.criteria) if self.criteria else 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,18 @@ def with_counts(registrations: QuerySet[Registration]) -> QuerySet[Registration]
     return registrations.annotate(**_count_annotations())
 
 
+# What `with_standing` annotates of `_count_annotations`: what a caseload shows and works its
+# status out from (evidence mapped and pieces of evidence, never shown there, are not counted).
+STANDING = ("n_met", "n_achieved", "last_evidence_at")
+
+
+def with_standing(registrations: QuerySet[Registration]) -> QuerySet[Registration]:
+    """The registrations, each with what `Standing` holds but its units and criteria (see
+    `standings_of`) annotated, and its newest evidence's time (`last_evidence_at`)."""
+    counted = _count_annotations()
+    return registrations.annotate(**{name: counted[name] for name in STANDING})
+
+
 @functools.cache
 def _count_annotations() -> dict[str, Any]:
     """Built once: the expressions are copied, never changed, by each query that uses them,
@@ -87,6 +107,42 @@ def _count_annotations() -> dict[str, Any]:
     }
 
 
+def _planned(registrations: Sequence[Registration]) -> dict[int, tuple[int, int]]:
+    """Each registration's units and the criteria of those, by registration id: one query,
+    grouped (counted per registration, the criteria cost 20 times as much)."""
+    return {
+        registration: (units, criteria)
+        for registration, units, criteria in RegistrationUnit.objects.filter(
+            one_of("registration_id", [r.pk for r in registrations])
+        )
+        .values("registration")
+        .annotate(units=Count("pk", distinct=True), criteria=Count("unit__criteria"))
+        .values_list("registration", "units", "criteria")
+    }
+
+
+NONE_PLANNED = (0, 0)
+
+
+def standings_of(registrations: Sequence[Registration]) -> list[Standing]:
+    """The standings of registrations read through `with_standing` (or `with_counts`); one
+    more query for their units and criteria."""
+    planned = _planned(registrations)
+    standings = []
+    for r in registrations:
+        units, criteria = planned.get(r.pk, NONE_PLANNED)
+        standings.append(
+            Standing(
+                registration=r,
+                criteria=criteria,
+                met=r.n_met,  # type: ignore[attr-defined]
+                units=units,
+                units_achieved=r.n_achieved,  # type: ignore[attr-defined]
+            )
+        )
+    return standings
+
+
 def met_criteria() -> Coalesce:
     """How many criteria of a registration are met by a current decision that counts (not
     waiting for a countersignature), as a subquery of a registration query."""
@@ -102,28 +158,23 @@ def met_criteria() -> Coalesce:
 
 def counts_of(registrations: Sequence[Registration]) -> list[Counts]:
     """The counts of registrations read through `with_counts`, without reading or applying any
-    qualification's rules (the caseload needs only these); one more query, grouped, for their
-    units and the criteria of those (counted per registration, the criteria cost 20 times as
-    much)."""
-    planned = {
-        row["registration"]: row
-        for row in RegistrationUnit.objects.filter(registration__in=[r.pk for r in registrations])
-        .values("registration")
-        .annotate(units=Count("pk", distinct=True), criteria=Count("unit__criteria"))
-    }
-    none = {"units": 0, "criteria": 0}
-    return [
-        Counts(
-            registration=r,
-            criteria=planned.get(r.pk, none)["criteria"],
-            evidenced=r.n_evidenced,  # type: ignore[attr-defined]
-            met=r.n_met,  # type: ignore[attr-defined]
-            units=planned.get(r.pk, none)["units"],
-            units_achieved=r.n_achieved,  # type: ignore[attr-defined]
-            evidence_items=r.n_evidence,  # type: ignore[attr-defined]
+    qualification's rules; one more query for their units and criteria (`_planned`)."""
+    planned = _planned(registrations)
+    counts = []
+    for r in registrations:
+        units, criteria = planned.get(r.pk, NONE_PLANNED)
+        counts.append(
+            Counts(
+                registration=r,
+                criteria=criteria,
+                evidenced=r.n_evidenced,  # type: ignore[attr-defined]
+                met=r.n_met,  # type: ignore[attr-defined]
+                units=units,
+                units_achieved=r.n_achieved,  # type: ignore[attr-defined]
+                evidence_items=r.n_evidence,  # type: ignore[attr-defined]
+            )
         )
-        for r in registrations
-    ]
+    return counts
 
 
 def progress_of(

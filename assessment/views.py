@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from assessment.access import (
     sign_off_for,
 )
 from assessment.by_evidence import by_evidence_context
-from assessment.caseload import caseload_registrations
+from assessment.caseload import caseload_named
 from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
@@ -380,9 +381,9 @@ def caseload_tracker_view(request: PortalRequest) -> HttpResponse:
     if role is None or role.kind != RoleKind.ASSESSOR:
         raise PermissionDenied(NOT_AN_ASSESSOR)
     registrations = (
-        caseload_registrations(request.user, role.centre)
-        .only("assessor_id", "learner__full_name", "qualification__title")
-        .order_by("qualification__title", "qualification_id", "learner__full_name", "pk")
+        caseload_named(request.user, role.centre)
+        .only("assessor_id", "learner_id", "qualification__title")
+        .order_by("qualification__title", "qualification_id", F("learner_name"), "pk")
     )
     page = Paginator(registrations, PER_PAGE).get_page(request.GET.get("page"))
     grids = caseload_grids(list(page), request.user)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.urls import reverse
 
-from assessment.caseload import WaitingEvidence, oldest_waiting
+from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
 from assessment.models import Decision
 from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
@@ -137,10 +137,10 @@ class AssessorWork:
     returned_link: str = ""
 
 
-def assessor_work(user: User, role: Role, caseload_ids: list[int] | None = None) -> AssessorWork:
-    """Three queries, whatever there is. `caseload_ids`: the registrations of the caseload, when
-    the caller has read them already."""
-    waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, caseload_ids)
+def assessor_work(user: User, role: Role, known: Caseload | None = None) -> AssessorWork:
+    """Three queries, whatever there is. `known`: the registrations of the caseload, when the
+    caller has read them already."""
+    waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, known)
     if role.is_trainee:  # the decisions returned to them, instead of any to countersign
         returned = list(
             returned_to(user)

@@ -9,6 +9,7 @@ from django.db.models import Q, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from assessment.caseload import draw_waiting
 from assessment.pages import caseload_context
 from eqa.models import EqaAccess
 from home.learner import portfolios_of, progress
@@ -42,10 +43,13 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.ASSESSOR:
         context.update(caseload_context(request, role))
         # The to-do list and the page show the same waiting work: read it once.
-        work = assessor_work(request.user, role, context["caseload_ids"])  # type: ignore[arg-type]
+        work = assessor_work(request.user, role, context["caseload"])  # type: ignore[arg-type]
         context["todo"] = assessor_todo(request.user, role, today, work)
         context.update(
-            waiting=work.waiting, to_countersign=work.to_countersign, iqa_actions=work.actions
+            waiting=work.waiting,
+            waiting_items=draw_waiting(work.waiting),
+            to_countersign=work.to_countersign,
+            iqa_actions=work.actions,
         )
     elif role.kind == RoleKind.LEARNER:
         context.update(learner_home(request.user, role))

@@ -77,6 +77,9 @@ class PickerUnit:
     knowledge_items: list[Item] = field(default_factory=list)
     range_html: SafeString = NOTHING
     knowledge_html: SafeString = NOTHING
+    # Everything above drawn: the unit's items as portfolios/partials/picker_items.html shows
+    # them (its outcomes, then its range and knowledge items, each in a fieldset).
+    html: SafeString = NOTHING
     # On the review page: the unit is another assessor's to decide (decision 39).
     elsewhere: bool = False
 
@@ -127,4 +130,30 @@ def draw(
             outcome.html = drawn(outcome.items)
         unit.range_html = drawn(unit.range_items)
         unit.knowledge_html = drawn(unit.knowledge_items)
+        unit.html = fieldsets(unit)
     return units
+
+
+def fieldsets(unit: PickerUnit) -> SafeString:
+    """A drawn unit's items in their fieldsets: an outcome's (or a CVQ element's) criteria,
+    then the range and the underpinning knowledge where the unit has them. Drawn here rather
+    than by a template loop per unit: a unit has up to a dozen outcomes, and a plan 15 units."""
+    heading = "Element" if unit.uses_elements else "Outcome"
+    parts = [
+        f'<fieldset class="mb-3 picker-outcome">\n'
+        f'<legend class="h6">{heading} {escape(o.number)}: {escape(o.text)}</legend>\n'
+        f"{o.html}</fieldset>\n"
+        for o in unit.outcomes
+    ]
+    if unit.range_items:
+        parts.append(
+            '<fieldset class="mb-3 picker-outcome"><legend class="h6">Range</legend>\n'
+            f"{unit.range_html}</fieldset>\n"
+        )
+    if unit.knowledge_items:
+        parts.append(
+            '<fieldset class="mb-3 picker-outcome">'
+            '<legend class="h6">Underpinning knowledge</legend>\n'
+            f"{unit.knowledge_html}</fieldset>\n"
+        )
+    return mark_safe("".join(parts))

@@ -4,7 +4,8 @@ not started.
 
 The decisions and sign-offs that say so belong to `assessment`, a floor above: they are read
 through the registration's reverse relations (`decisions`, `sign_offs`: decision 11), in three
-queries whatever the plan, with the kept catalogue rows for the number of items. The words and
+queries whatever the plan, with the kept catalogue rows for the number of items and the units
+of the items decided and mapped. The words and
 their meaning are the tracker's (`assessment/tracker.py` imports `UnitState` from here), so the
 two pages never disagree.
 """

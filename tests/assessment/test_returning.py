@@ -25,6 +25,7 @@ from assessment.services import (
 from portal.models import AuditEntry, Notification, NotificationKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
+from qualifications.kept_units import units_rows
 from qualifications.models import Criterion
 from tests.factories import RoleFactory, UserFactory
 from tests.portfolios.files import pdf
@@ -231,3 +232,22 @@ def test_the_review_page_marks_a_mapped_item_returned_and_only_until_decided_aga
     decision_record(**decide, evidence=[evidence], actor=trainee_assessor)  # decided again
     page = client.get(review).content.decode()
     assert "Returned by" not in page and 'data-testid="returned-list"' not in page
+
+
+def test_a_returned_decision_is_labelled_alike_from_the_plans_rows_and_from_the_database(
+    provisional, assessor, trainee_assessor, registration, django_assert_num_queries
+):
+    """The review page labels the items returned from the plan's units' rows it has read; an
+    item outside them (its unit taken off the plan since) is labelled from the database."""
+    decision_return(decision=provisional, reason=REASON, actor=assessor)
+    [evidence] = provisional.evidence.all()
+    rows = units_rows(
+        registration.qualification, registration.planned_units.values_list("unit_id", flat=True)
+    )
+    with django_assert_num_queries(1):
+        from_rows = returned_on(evidence, trainee_assessor, rows)
+    from_database = returned_on(evidence, trainee_assessor)
+    assert from_rows == from_database
+    [(label, words)] = from_rows.listed
+    assert "A/506/2130 4.1" in label and words == f"Returned by {assessor.full_name}: {REASON}"
+    assert from_rows.said == {("criteria", provisional.criterion_id): words}

@@ -3,6 +3,7 @@ that unit (its own, else the registration's) wherever it gates or lists work: de
 mapping reviews, sign-off, the review page, the caseload, its queue and tracker, comments."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -255,6 +256,36 @@ def test_each_assessor_finds_the_learner_and_only_the_evidence_that_waits_for_th
     assert set(waiting_for_review(assessor, centre)) == {firsts, both, unmapped}
     home = logged_in(second).get("/").content.decode()
     assert learner.full_name in home and "For the second" in home and "For the first" not in home
+
+
+def waiting_on_home(person) -> list[str]:
+    """The titles of the evidence the person's home page lists as waiting, in its order."""
+    home = logged_in(person).get("/").content.decode()
+    listed = home.split('data-testid="waiting"', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r'<a href="/assess/evidence/\d+/">([^<]*)</a>', listed)
+
+
+def test_the_home_page_lists_what_the_queue_holds_for_shared_and_whole_registrations(
+    given, learner, centre, assessor, second
+):
+    """The home page reads the waiting evidence by the caseload's ids, the registrations whose
+    every unit is the assessor's apart from the others: the same evidence as the queue."""
+    add(given, learner, "For the second", criteria(SECONDS, "1.1"))
+    add(given, learner, "For the first", criteria(FIRSTS, "1.1"))
+    add(given, learner, "Not mapped yet")
+    (whole,) = many_learners(given, 1, prefix="whole")  # every unit the first assessor's
+    add(whole, whole.learner, "All theirs")
+    add(whole, whole.learner, "All theirs, mapped", criteria(SECONDS, "1.2"))
+    for person in (assessor, second):
+        queue = [e.title for e in waiting_for_review(person, centre)]
+        assert waiting_on_home(person) == queue
+    assert set(waiting_on_home(assessor)) == {
+        "For the first",
+        "Not mapped yet",
+        "All theirs",
+        "All theirs, mapped",
+    }
+    assert waiting_on_home(second) == ["For the second"]
 
 
 def test_the_caseload_tracker_marks_the_units_another_assessor_assesses(given, assessor, second):
