@@ -408,9 +408,11 @@ def countersign_context(request: PortalRequest) -> dict[str, object]:
     for r in shown:
         n, upto = groups.get((r.registration, r.unit), (0, 0))
         groups[(r.registration, r.unit)] = (n + 1, max(upto, r.pk))
+    lines = countersign_lines(list(page), codes, groups)
     return {
         "page": page,
-        "decisions": countersign_lines(list(page), codes, groups),
+        "decisions": lines,
+        "shown": ",".join(str(line["pk"]) for line in lines),  # "Countersign all shown"
         "trainees": trainees_waiting(rows),
         "trainee": trainee,
         "total": len(rows),

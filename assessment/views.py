@@ -24,6 +24,7 @@ from assessment.access import (
 )
 from assessment.by_evidence import by_evidence_context
 from assessment.caseload import caseload_named
+from assessment.countersign_rows import countersign_rows
 from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
@@ -208,6 +209,7 @@ def countersign(request: PortalRequest) -> HttpResponse:
         context = by_evidence_context(request)
     else:
         context = pages.countersign_context(request)
+        context["rows"] = countersign_rows(context["decisions"], invalid=none_chosen)  # type: ignore[arg-type]
     context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
     return render(request, "assessment/countersign.html", context)
 

@@ -169,6 +169,21 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
+        # A centre's certificates are found through their registrations; without these every
+        # list and count of the claims page, the admin's to-do and the certificates list read
+        # every certificate of the portal (decision 46). The latest first, walked until the
+        # page is full; the few withheld for the EQA and the few whose PDF failed, by state.
+        indexes = [
+            models.Index(fields=["issued_at", "id"], name="certificate_by_issue"),
+            models.Index(
+                fields=["issued_at", "id"],
+                condition=Q(release__in=WITHHELD),
+                name="certificate_withheld",
+            ),
+            models.Index(
+                fields=["id"], condition=Q(status=RenderStatus.FAILED), name="certificate_failed"
+            ),
+        ]
         constraints = [
             # One certificate in force per registration and kind, however many requests race:
             # the database refuses a second first certificate of a kind, and `supersedes` (one

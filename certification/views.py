@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for, may_change
+from certification.claim_rows import full_rows, unit_rows, waiting_rows
 from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
 from certification.exports.forms import ExportForm, export_key
 from certification.forms import ReasonForm
@@ -77,12 +78,17 @@ def claims(request: PortalRequest) -> HttpResponse:
     held = issued.in_state(CertificateState.HELD).select_related(
         "registration__learner", "registration__qualification"
     )
+    full = page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full)
+    waiting = page_of(
+        request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
+    )
     context = {
-        "full": page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full),
+        "full": full,
+        "full_rows": full_rows(full),
         "unit": unit,
-        "waiting": page_of(
-            request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
-        ),
+        "unit_rows": unit_rows(unit),
+        "waiting": waiting,
+        "waiting_rows": waiting_rows(waiting),
         # Let out by the AO: a claim awaiting its EQA, or held, is listed as held above.
         "issued": issued.exclude(release__in=WITHHELD)
         .select_related("registration__learner", "replaced_by", "superseded_by")

@@ -263,7 +263,7 @@ def centre_admin_todo(role: Role) -> list[Todo]:
     if unit:
         todo.append(Todo(f"{plural(unit, 'learner', 'learners')} can have a unit "
                          "certificate", claims))  # fmt: skip
-    left = Registration.objects.filter(centre=role.centre).with_staff_left().count()
+    left = Registration.objects.with_staff_left(role.centre).count()
     if left:
         todo.append(
             Todo(

@@ -16,6 +16,7 @@ from home.learner import portfolios_of, progress
 from home.todo import assessor_todo, assessor_work, learner_todo, todo_for
 from iqa.pages import iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
+from portal.links import links_to
 from portal.listing import page_of
 from portal.models import Departure, Role, RoleKind, User
 from portfolios.services import withdrawals_of
@@ -95,12 +96,17 @@ def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
     search = search_text(request.GET.get("q"))
     if search:
         people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    page = page_of(request, people.order_by("full_name", "pk"))
+        everyone = None  # counted by the paginator, as found
+    else:
+        # Everyone is counted from the centre's roles alone, without reading each person.
+        everyone = roles.values("user_id").distinct().count()
+    page = page_of(request, people.order_by("full_name", "pk"), count=everyone)
     held: dict[int, list[Role]] = defaultdict(list)
     for each in roles.filter(user__in=[p.pk for p in page]).order_by("kind"):
         held[each.user_id].append(each)
+    person_link = links_to("person-detail")
     return {
-        "people": [(person, held[person.pk]) for person in page],
+        "people": [(person, held[person.pk], person_link(person.pk)) for person in page],
         "people_page": page,
         "people_search": search,
         # Leavers, to give their access back (portal.people_views); the latest first.

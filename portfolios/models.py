@@ -101,19 +101,25 @@ def assessing(user: User) -> Q:
     return Q(assessor=user) | Q(Exists(own_unit))
 
 
-def still_holds(field: str, kind: RoleKind) -> Exists:
+def still_holds(field: str, kind: RoleKind, centre: int | None = None) -> Exists:
     """The person the registration names in `field` ("assessor", "iqa") still holds `kind` at
-    the registration's centre: one whose access it ended (decision 34) no longer does."""
-    return Exists(Role.objects.filter(user=OuterRef(field), centre=OuterRef("centre"), kind=kind))
+    the registration's centre: one whose access it ended (decision 34) no longer does.
+
+    `centre`: the registrations' centre, when the caller has only that centre's (a centre
+    admin's count or list). Named as a value, it lets PostgreSQL read that centre's roles once
+    (an index lookup, 0.1 ms) where the registration's own column made it hash every role of
+    the kind in the portal (8 ms at 20,000 learners)."""
+    where = OuterRef("centre") if centre is None else centre
+    return Exists(Role.objects.filter(user=OuterRef(field), centre=where, kind=kind))
 
 
-def unit_assessor_left() -> Exists:
+def unit_assessor_left(centre: int | None = None) -> Exists:
     """A unit of the registration's plan has its own assessor (decision 39) who no longer holds
     the assessor role at the registration's centre: nobody can decide that unit or sign it off
-    until the centre admin gives it to someone else, or back to the registration's assessor."""
-    here = Role.objects.filter(
-        user=OuterRef("assessor"), centre=OuterRef(OuterRef("centre")), kind=RoleKind.ASSESSOR
-    )
+    until the centre admin gives it to someone else, or back to the registration's assessor.
+    `centre` as for `still_holds`."""
+    where = OuterRef(OuterRef("centre")) if centre is None else centre
+    here = Role.objects.filter(user=OuterRef("assessor"), centre=where, kind=RoleKind.ASSESSOR)
     return Exists(
         RegistrationUnit.objects.filter(
             registration=OuterRef("pk"), assessor__isnull=False
@@ -121,13 +127,14 @@ def unit_assessor_left() -> Exists:
     )
 
 
-def staff_left() -> Q:
+def staff_left(centre: int | None = None) -> Q:
     """The registration names an assessor or IQA who no longer holds that role at its centre,
-    or one of its units has its own assessor who no longer does."""
+    or one of its units has its own assessor who no longer does. `centre`: the centre of every
+    registration it is asked of, when the caller knows it (see `still_holds`)."""
     return (
-        Q(Q(assessor__isnull=False) & ~still_holds("assessor", RoleKind.ASSESSOR))
-        | Q(Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA))
-        | Q(unit_assessor_left())
+        Q(Q(assessor__isnull=False) & ~still_holds("assessor", RoleKind.ASSESSOR, centre))
+        | Q(Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA, centre))
+        | Q(unit_assessor_left(centre))
     )
 
 
@@ -256,10 +263,13 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         lists of what is still to do."""
         return self.filter(still_open())
 
-    def with_staff_left(self) -> RegistrationQuerySet:
+    def with_staff_left(self, centre: Centre | None = None) -> RegistrationQuerySet:
         """Open registrations still naming an assessor or IQA who has left the centre: nobody
-        assesses or quality-assures them until the centre admin chooses someone else."""
-        return self.open().filter(staff_left())
+        assesses or quality-assures them until the centre admin chooses someone else. Given a
+        `centre`, only that centre's (and read faster: see `still_holds`)."""
+        if centre is None:
+            return self.open().filter(staff_left())
+        return self.open().filter(staff_left(centre.pk), centre=centre)
 
     def administered_by(self, user: User) -> RegistrationQuerySet:
         return self.filter(centre__in=roles_held(user, RoleKind.CENTRE_ADMIN))

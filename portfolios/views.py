@@ -86,11 +86,11 @@ def registration_list(request: PortalRequest) -> HttpResponse:
     # still is (the admin home counts them); each row says who has left, whatever the filter.
     staff = "left" if request.GET.get("staff") == "left" else ""
     if staff:
-        registrations = registrations.with_staff_left()
+        registrations = registrations.with_staff_left(centre)
     registrations = registrations.annotate(
-        assessor_here=still_holds("assessor", RoleKind.ASSESSOR),
-        iqa_here=still_holds("iqa", RoleKind.IQA),
-        unit_assessor_left=unit_assessor_left(),
+        assessor_here=still_holds("assessor", RoleKind.ASSESSOR, centre.pk),
+        iqa_here=still_holds("iqa", RoleKind.IQA, centre.pk),
+        unit_assessor_left=unit_assessor_left(centre.pk),
     )
     page, columns = sorted_page(request, registrations, REGISTRATION_SORTS, "learner")
     context = {

@@ -25,14 +25,12 @@ TEMPLATES = sorted(
 # each is not a form's field drawn by crispy or bootstrap_field. Those a refusal can be about
 # show it beside themselves (aria-describedby and aria-invalid, partials/control_errors.html).
 BESPOKE: dict[tuple[str, str], str] = {
-    # Tables and lists of checkboxes, one a row, drawn with the row they choose.
-    ("assessment/countersign.html", "decisions"): "a checkbox a row of the table of decisions "
-    "to countersign; choosing none is said under the table (control_errors.html)",
+    # Tables and lists of checkboxes, one a row, drawn with the row they choose. (The table of
+    # decisions to countersign and the claims page's lists draw theirs in Python, decision 23:
+    # assessment/countersign_rows.py, choosing none said under the table, control_errors.html;
+    # certification/claim_rows.py, ticking none said at the top of the page.)
     ("assessment/partials/countersign_by_evidence.html", "decisions"): "a checkbox a decision "
     "under each piece of evidence; choosing none is said under the list (control_errors.html)",
-    ("certification/claims.html", "registrations"): "a checkbox a learner ready to claim, in "
-    "two paged lists; ticking none is said at the top of the page (the claim goes on to its "
-    "confirmation page, decision 36, which names each learner refused and why)",
     ("iqa/sample_form.html", "decisions"): "a checkbox a decision the IQA looked at; "
     "'none to sample' is shown beside the list (control_errors.html)",
     ("iqa/sample_form.html", "evidence"): "a checkbox a piece of evidence looked at; "

@@ -78,6 +78,18 @@ def test_the_admin_home_counts_registrations_whose_assessor_or_iqa_has_left(
     assert not [text for text, _ in admin_todo(centre_admin) if "has left" in text]
 
 
+def test_a_leaver_still_assessing_at_another_centre_has_left_this_one(
+    registration, centre, centre_admin, assessor, learner
+):
+    # The count and the filter read the centre's own roles (named by value, for speed): the
+    # assessor role the leaver keeps elsewhere does not keep them here.
+    RoleFactory.create(user=assessor, kind=RoleKind.ASSESSOR)  # at another centre
+    leaves(assessor, centre, centre_admin)
+    assert "1 registration has" in " ".join(text for text, _ in admin_todo(centre_admin))
+    page = logged_in(centre_admin).get(LIST, {"staff": "left"}).content.decode()
+    assert "1 registration matches" in page and learner.full_name in page
+
+
 def test_the_list_shows_only_those_when_filtered_and_marks_who_has_left(
     registration, centre, centre_admin, assessor, learner
 ):

@@ -1,0 +1,78 @@
+"""The claims page's three lists, drawn in Python (decision 23): 25 learners a list, each with
+their tick, units, reasons in sentences and what IQA holds back. Drawn by the template they were
+a large part of the page's time (some 600 variable and filter renders). Every value is escaped
+here; `tests/certification/test_claim_rows.py` holds them to what the template drew."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+
+from portal.templatetags.sentences import joined
+
+Row = dict[str, Any]  # a row of `readiness.claim_list`
+
+
+def full_rows(rows: Iterable[Row]) -> SafeString:
+    """Those ready for a full certificate: a tick each, and the credits that count."""
+    return mark_safe("".join(full_row(r) for r in rows))
+
+
+def full_row(r: Row) -> str:
+    credits = r["counted_credits"]
+    counted = (
+        f'<span class="small text-body-secondary">{credits} credit{"" if credits == 1 else "s"}'
+        " count</span>"
+        if credits
+        else ""
+    )
+    return f"{tick('full', r)} {counted}</li>"
+
+
+def unit_rows(rows: Iterable[Row]) -> SafeString:
+    """Those who can have a unit certificate: a tick each, what was achieved since their last
+    (`readiness.units_since`), the units and why not a full certificate."""
+    return mark_safe("".join(unit_row(r) for r in rows))
+
+
+def unit_row(r: Row) -> str:
+    since = (
+        f'<span class="badge text-bg-light border" data-testid="units-since">{escape(r["since"])}'
+        "</span>"
+        if r["since"]
+        else ""
+    )
+    units = ", ".join(escape(code) for code in r["claimable_units"])
+    return (
+        f"{tick('unit', r)}\n      {since}\n"
+        f'      <div class="small text-body-secondary">Units: {units}. Full certificate not yet: '
+        f"{escape(joined(r['full_reasons']))}</div></li>"
+    )
+
+
+def waiting_rows(rows: Iterable[Row]) -> SafeString:
+    """Those not ready yet, with why, and what IQA holds back; "Nobody." for none."""
+    drawn = "".join(waiting_row(r) for r in rows)
+    return mark_safe(drawn or "<li>Nobody.</li>")
+
+
+def waiting_row(r: Row) -> str:
+    held = f" {' '.join(escape(h) for h in r['held'])}" if r["held"] else ""
+    return (
+        f"<li>{escape(r['learner_name'])}, {escape(r['qualification_title'])}: "
+        f"{escape(joined(r['unit_reasons']))}{held}</li>"
+    )
+
+
+def tick(kind: str, r: Row) -> str:
+    """The row's start: its tick and the learner's name and qualification as its label."""
+    pk = r["registration_id"]
+    return (
+        '<li class="list-group-item"><input class="form-check-input me-2" type="checkbox" '
+        f'name="registrations" value="{pk}" id="{kind}-{pk}">\n'
+        f'      <label for="{kind}-{pk}">{escape(r["learner_name"])}, '
+        f"{escape(r['qualification_title'])}</label>"
+    )
