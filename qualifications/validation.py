@@ -193,6 +193,6 @@ def credit_warnings(qualification: Qualification) -> list[str]:
     if expected != qualification.min_credits:
         return [
             f"credit {qualification.min_credits} differs from TQT {qualification.tqt} / 10 "
-            f"= {expected} (Ofqual Condition E8.2)"
+            f"= {expected} to the nearest whole number (Ofqual Condition E8.2)"
         ]
     return []
