@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from qualifications.ordering import Ordered
+
 LEVEL_RANGE = Q(level__gte=0) & Q(level__lte=8)
 # The lifecycle's dates come in this order: each pair (earlier, later) may not be reversed.
 LIFECYCLE_ORDER = (
@@ -310,32 +312,17 @@ class Unit(models.Model):
         return bool(self.critical_aspects or self.assessment_methods or self.assessment_context)
 
     @property
-    def simulation_rule(self) -> SimulationRule | None:
-        """The rule for the whole unit, if its specification states one."""
-        return next((r for r in self.simulation_rules.all() if not r.element), None)
-
-    @property
     def simulation_allowed(self) -> bool | None:
         """Whether simulated performance evidence is allowed in the unit as a whole (None: the
         specification does not say); an element may say otherwise (`simulation_allowed_for`)."""
-        rule = self.simulation_rule
-        return None if rule is None else rule.allowed
+        return self.simulation_allowed_for("")
 
     def simulation_allowed_for(self, element: str) -> bool | None:
         """Whether simulated performance evidence is allowed for one element (or learning
-        outcome): its own rule where the specification gives one, else the unit's."""
-        own = next((r for r in self.simulation_rules.all() if r.element == element), None)
-        return own.allowed if own else self.simulation_allowed
-
-
-class Ordered(models.Model):
-    """The parts of a unit keep the order the specification prints them in."""
-
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        abstract = True
-        ordering = ["position"]
+        outcome): its own rule where the specification gives one, else the unit's ("": the
+        unit's own)."""
+        rules = {rule.element: rule.allowed for rule in self.simulation_rules.all()}
+        return rules.get(element, rules.get(""))
 
 
 class LearningOutcome(Ordered):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from qualifications.models import Ordered, Unit
+from qualifications.ordering import Ordered
 
 
 class RequirementKind(models.TextChoices):
@@ -39,7 +39,9 @@ _ITEM = re.compile(r"^(?:\(?([a-z]{1,4})[.)]?|•)\s+(.*)$")
 
 
 class EvidenceRequirement(Ordered):
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="evidence_requirements")
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="evidence_requirements"
+    )
     number = models.CharField(max_length=10)
     text = models.TextField()
     kind = models.CharField(
@@ -115,7 +117,9 @@ class SimulationRule(Quoted):
     """Whether simulated performance evidence is allowed: in the whole unit (no element), or
     for one element where the specification makes an exception (U00306's elements 2 to 4)."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="simulation_rules")
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="simulation_rules"
+    )
     element = models.CharField(max_length=10, blank=True, help_text="Blank: the whole unit.")
     allowed = models.BooleanField()
 
@@ -132,7 +136,9 @@ class SimulationRule(Quoted):
 class EvidenceKindRule(Quoted):
     """A kind of evidence the unit requires or allows, for all of it or for some criteria."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="evidence_kind_rules")
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="evidence_kind_rules"
+    )
     kind = models.CharField(max_length=15, choices=EvidenceKind.choices)
     need = models.CharField(max_length=10, choices=Need.choices)
     criteria = models.CharField(
@@ -157,7 +163,9 @@ class EvidenceKindRule(Quoted):
 class MethodRule(Quoted):
     """An assessment method the unit requires or allows, for one kind of evidence or any."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="method_rules")
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="method_rules"
+    )
     method = models.CharField(max_length=30, choices=AssessmentMethod.choices)
     evidence_kind = models.CharField(
         max_length=15, choices=EvidenceKind.choices, blank=True, help_text="Blank: any kind."
@@ -185,7 +193,9 @@ class SufficiencyRule(Quoted):
     """How much evidence is enough: at least `minimum` different occasions or customers, or
     (no minimum) a period the assessor judges sufficient, in the specification's words."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="sufficiency_rules")
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="sufficiency_rules"
+    )
     measure = models.CharField(max_length=10, choices=SufficiencyMeasure.choices)
     minimum = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Blank: the assessor judges (no number is stated)."
