@@ -4,7 +4,7 @@ Each rule keeps the specification's own words (`quote`), shown beside it and che
 seed text by the tests: whether simulated performance evidence is allowed (for the unit, or for
 one element by exception), which kinds of evidence and which methods are required or allowed,
 and how much evidence is sufficient. The evidence requirements C&G lists per unit are
-`EvidenceRequirement` rows (in `models.py`), each of a `RequirementKind`. The catalogue stores
+`EvidenceRequirement` rows, each of a `RequirementKind`. The catalogue stores
 these rules; assessment enforces them.
 """
 
@@ -34,8 +34,8 @@ class RequirementItem:
     text: str
 
 
-# A listed item as the catalogue writes it: "a during ...", "a. during ...", "(i) ...", "• ...".
-_ITEM = re.compile(r"^(?:\(?([a-z]{1,4})[.)]?|•)\s+(.*)$")
+# A listed item as the catalogue writes it: "a during ...", "a. during ...", "(ii) ...", "• ...".
+_ITEM = re.compile(r"^(?:\(([ivx]+)\)|([a-z])[.)]?|•)\s+(.*)$")
 
 
 class EvidenceRequirement(Ordered):
@@ -68,8 +68,14 @@ class EvidenceRequirement(Ordered):
         listed = [_ITEM.match(line) for line in lines[1:]]
         if not listed or not all(listed):
             return [RequirementItem(self.number, self.text)]
+        # Lettered and numbered items keep their letter (5b, 2ii); bullets are counted (3.1).
         return [
-            RequirementItem(f"{self.number}{match[1] or n + 1}", match[2])
+            RequirementItem(
+                f"{self.number}{match[1] or match[2]}"
+                if match[1] or match[2]
+                else f"{self.number}.{n + 1}",
+                match[3],
+            )
             for n, match in enumerate(m for m in listed if m)
         ]
 

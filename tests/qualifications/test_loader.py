@@ -7,10 +7,12 @@ from qualifications.loader import CatalogueError, catalogue_load
 from qualifications.models import (
     Correction,
     Criterion,
+    EvidenceRequirement,
     LearningOutcome,
     LevelRule,
     Qualification,
     QualificationUnit,
+    RequirementKind,
     RuleGroup,
     Unit,
 )
@@ -218,3 +220,18 @@ def test_assessment_rules_of_unknown_kinds_are_refused(catalogue, write, change,
     with pytest.raises(CatalogueError, match=re.escape(message)):
         catalogue_load([write(catalogue)])
     assert Unit.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("Show:\na. at work\nb. at home", [("1a", "at work"), ("1b", "at home")]),
+        ("Show:\n(i) at work\n(ii) at home", [("1i", "at work"), ("1ii", "at home")]),
+        ("Show:\n• at work\n• at home", [("1.1", "at work"), ("1.2", "at home")]),
+        # A second line that is not a listed item: the requirement is met as a whole.
+        ("Show it\nto your assessor", [("1", "Show it\nto your assessor")]),
+    ],
+)
+def test_a_requirements_items_are_read_from_its_lines(text, items):
+    requirement = EvidenceRequirement(number="1", text=text, kind=RequirementKind.MEET)
+    assert [(i.reference, i.text) for i in requirement.items] == items
