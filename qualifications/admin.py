@@ -20,14 +20,18 @@ from qualifications.models import (
     Correction,
     Criterion,
     Equivalence,
+    EvidenceKindRule,
     EvidenceRequirement,
     KnowledgeItem,
     LearningOutcome,
     LevelRule,
+    MethodRule,
     Qualification,
     QualificationUnit,
     RangeItem,
     RuleGroup,
+    SimulationRule,
+    SufficiencyRule,
     Unit,
 )
 from qualifications.revisions import revise, touched
@@ -164,7 +168,32 @@ class KnowledgeItemInline(admin.TabularInline):
 class EvidenceRequirementInline(admin.TabularInline):
     model = EvidenceRequirement
     extra = 0
-    fields = ["position", "number", "text"]
+    fields = ["position", "number", "text", "kind"]
+
+
+# How the unit must be assessed (decision 48): each rule with the specification's own words.
+class SimulationRuleInline(admin.TabularInline):
+    model = SimulationRule
+    extra = 0
+    fields = ["position", "element", "allowed", "quote"]
+
+
+class EvidenceKindRuleInline(admin.TabularInline):
+    model = EvidenceKindRule
+    extra = 0
+    fields = ["position", "kind", "need", "criteria", "quote"]
+
+
+class MethodRuleInline(admin.TabularInline):
+    model = MethodRule
+    extra = 0
+    fields = ["position", "method", "evidence_kind", "need", "quote"]
+
+
+class SufficiencyRuleInline(admin.TabularInline):
+    model = SufficiencyRule
+    extra = 0
+    fields = ["position", "measure", "minimum", "quote"]
 
 
 @admin.register(Unit)
@@ -178,6 +207,10 @@ class UnitAdmin(RevisesRules):
         RangeItemInline,
         KnowledgeItemInline,
         EvidenceRequirementInline,
+        SimulationRuleInline,
+        EvidenceKindRuleInline,
+        MethodRuleInline,
+        SufficiencyRuleInline,
         CorrectionInline,
     ]
 

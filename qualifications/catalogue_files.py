@@ -64,8 +64,20 @@ def read(path: Path) -> dict[str, Any]:
     return data
 
 
+# A rule of a unit's `assessment` is named by its list and what tells it apart within the unit.
+RULE_NAMES = {
+    "simulation": lambda r: f"simulation {r.get('element') or 'unit'}",
+    "evidence_kinds": lambda r: (
+        f"evidence kind {r.get('kind')} {','.join(map(str, r.get('criteria') or [])) or 'all'}"
+    ),
+    "methods": lambda r: f"method {r.get('method')} {r.get('evidence_kind') or 'any'}",
+    "sufficiency": lambda r: f"sufficiency {r.get('measure')}",
+}
+
+
 def items(data: dict[str, Any]) -> Iterator[Item]:
-    """Every unit title and every outcome, criterion, range, knowledge and evidence text."""
+    """Every unit title and every outcome, criterion, range, knowledge and evidence text, and
+    the specification's words that each rule of how a unit is assessed quotes."""
     for unit in data.get("units") or []:
         prefix = f"Unit {unit['code']}"
         yield Item(f"{prefix}, title", unit["title"])
@@ -81,6 +93,15 @@ def items(data: dict[str, Any]) -> Iterator[Item]:
             yield Item(f"{prefix}, knowledge {entry['number']}", entry["text"])
         for entry in unit.get("evidence_requirements") or []:
             yield Item(f"{prefix}, evidence requirement {entry['number']}", entry["text"])
+        yield from assessment_items(prefix, unit.get("assessment") or {})
+
+
+def assessment_items(prefix: str, assessment: dict[str, Any]) -> Iterator[Item]:
+    if assessment.get("statement"):
+        yield Item(f"{prefix}, assessment statement", assessment["statement"])
+    for name, named in RULE_NAMES.items():
+        for rule in assessment.get(name) or []:
+            yield Item(f"{prefix}, {named(rule)}", str(rule.get("quote") or ""))
 
 
 def corrected(data: dict[str, Any]) -> set[str]:

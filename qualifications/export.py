@@ -15,6 +15,19 @@ from qualifications.models import (
     LevelRule,
     Qualification,
     QualificationUnit,
+    Unit,
+)
+
+# What a unit's page and its export read besides its outcomes (`Unit.assessment_rules`).
+UNIT_RELATIONS = (
+    "range_items",
+    "knowledge_items",
+    "evidence_requirements",
+    "simulation_rules",
+    "evidence_kind_rules",
+    "method_rules",
+    "sufficiency_rules",
+    "corrections",
 )
 
 
@@ -28,13 +41,12 @@ def qualifications_for_export() -> QuerySet[Qualification]:
         "barred_combinations__units",
         "equivalences__unit",
         "equivalences__satisfied_by",
+        "corrections",
         Prefetch(
             "memberships",
             queryset=QualificationUnit.objects.select_related("unit", "group").prefetch_related(
                 Prefetch("unit__outcomes", queryset=outcomes),
-                "unit__range_items",
-                "unit__knowledge_items",
-                "unit__evidence_requirements",
+                *(f"unit__{relation}" for relation in UNIT_RELATIONS),
             ),
         ),
     )
@@ -45,6 +57,7 @@ def qualification_as_dict(qualification: Qualification) -> dict[str, Any]:
     return {
         "code": qualification.code,
         "number": qualification.number or None,
+        "ao_number": qualification.ao_number or None,
         "title": qualification.title,
         "awarding_organisation": organisation.name if organisation else None,
         "level": qualification.level,
@@ -61,8 +74,11 @@ def qualification_as_dict(qualification: Qualification) -> dict[str, Any]:
         "claim_policy": own_policy_as_dict(qualification),
         "awarding_organisation_claim_policy": ao_policy_as_dict(organisation),
         "claim_policy_in_force": policy_in_force(qualification),
+        "aim": qualification.aim or None,
+        "source": qualification.source or None,
         "rules": rules_as_dict(qualification),
         "units": [unit_as_dict(m) for m in qualification.memberships.all()],
+        "corrections": corrections_as_list(qualification.corrections.all()),
     }
 
 
@@ -156,10 +172,14 @@ def unit_as_dict(membership: QualificationUnit) -> dict[str, Any]:
     return {
         "code": unit.code,
         "reference": unit.reference or None,
+        "reference_type": unit.reference_type,
+        "ao_unit_number": unit.ao_unit_number or None,
         "title": unit.title,
         "level": unit.level,
         "credits": unit.credits,
         "glh": unit.glh,
+        "aim": unit.aim or None,
+        "terminology": unit.terminology,
         "group": membership.group.code if membership.group else None,
         "outcomes": [
             {
@@ -184,6 +204,62 @@ def unit_as_dict(membership: QualificationUnit) -> dict[str, Any]:
             for k in unit.knowledge_items.all()
         ],
         "evidence_requirements": [
-            {"number": e.number, "text": e.text} for e in unit.evidence_requirements.all()
+            {
+                "number": e.number,
+                "text": e.text,
+                "kind": e.kind,
+                "items": [{"reference": i.reference, "text": i.text} for i in e.items],
+            }
+            for e in unit.evidence_requirements.all()
+        ],
+        "evidence_guide": evidence_guide_as_dict(unit),
+        "assessment": assessment_as_dict(unit),
+        "source": unit.source or None,
+        "corrections": corrections_as_list(unit.corrections.all()),
+    }
+
+
+def evidence_guide_as_dict(unit: Unit) -> dict[str, Any] | None:
+    """The CVQ evidence guide as printed (null for units without one)."""
+    if not unit.has_evidence_guide:
+        return None
+    return {
+        "critical_aspects": unit.critical_aspects or None,
+        "methods": unit.assessment_methods or None,
+        "context": unit.assessment_context or None,
+    }
+
+
+def assessment_as_dict(unit: Unit) -> dict[str, Any]:
+    """How the unit must be assessed, in the shape of the catalogue file's `assessment`."""
+    return {
+        "statement": unit.assessment_statement or None,
+        "simulation": [
+            {"element": r.element or None, "allowed": r.allowed, "quote": r.quote}
+            for r in unit.simulation_rules.all()
+        ],
+        "evidence_kinds": [
+            {"kind": r.kind, "need": r.need, "criteria": r.criterion_numbers, "quote": r.quote}
+            for r in unit.evidence_kind_rules.all()
+        ],
+        "methods": [
+            {
+                "method": r.method,
+                "evidence_kind": r.evidence_kind or None,
+                "need": r.need,
+                "quote": r.quote,
+            }
+            for r in unit.method_rules.all()
+        ],
+        "sufficiency": [
+            {"measure": r.measure, "minimum": r.minimum, "quote": r.quote}
+            for r in unit.sufficiency_rules.all()
         ],
     }
+
+
+def corrections_as_list(corrections: Any) -> list[dict[str, Any]]:
+    return [
+        {"where": c.where, "source_said": c.source_said, "chosen": c.chosen, "why": c.why}
+        for c in corrections
+    ]

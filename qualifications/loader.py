@@ -27,18 +27,29 @@ from qualifications.models import (
     Correction,
     Criterion,
     Equivalence,
+    EvidenceKindRule,
     EvidenceRequirement,
     KnowledgeItem,
     LearningOutcome,
     LevelRule,
+    MethodRule,
     Qualification,
     QualificationStatus,
     QualificationUnit,
     RangeItem,
     RuleGroup,
+    SimulationRule,
+    SufficiencyRule,
     Terminology,
     Unit,
     pattern_problem,
+)
+from qualifications.requirements import (
+    AssessmentMethod,
+    EvidenceKind,
+    Need,
+    RequirementKind,
+    SufficiencyMeasure,
 )
 from qualifications.revisions import deferred, revise_all
 from qualifications.rules.versions import record_versions
@@ -128,6 +139,8 @@ def structure_problems(data: Any) -> Iterable[str]:
             yield from policy_problems(qualification.get("claim_policy"), OWN_POLICY, where)
     for unit in data.get("units") or []:
         yield from missing(unit, "unit")
+        if isinstance(unit, dict):
+            yield from assessment_problems(unit)
         for outcome in unit.get("outcomes") or []:
             yield from missing(outcome, "outcome", f"unit {unit.get('code')}")
             for criterion in outcome.get("criteria") or []:
@@ -148,6 +161,58 @@ def missing(record: Any, kind: str, context: str = "") -> Iterable[str]:
     for key in REQUIRED[kind]:
         if record.get(key) in (None, ""):
             yield f"{where}: missing '{key}'"
+
+
+# The lists of a unit's `assessment` (docs/catalogue-format.md): for each, the keys a rule takes
+# and the values each key may hold (None: any).
+ASSESSMENT_RULES: dict[str, dict[str, Any]] = {
+    "simulation": {"element": None, "allowed": (True, False), "quote": None},
+    "evidence_kinds": {
+        "kind": EvidenceKind.values,
+        "need": Need.values,
+        "criteria": None,
+        "quote": None,
+    },
+    "methods": {
+        "method": AssessmentMethod.values,
+        "evidence_kind": [*EvidenceKind.values, None],
+        "need": Need.values,
+        "quote": None,
+    },
+    "sufficiency": {"measure": SufficiencyMeasure.values, "minimum": None, "quote": None},
+}
+
+
+def assessment_problems(unit: dict[str, Any]) -> Iterable[str]:
+    """A unit's `assessment` holds known lists of rules, each of known keys and values; the
+    kind of each evidence requirement is one the portal knows."""
+    where = f"unit {unit.get('code') or '?'}"
+    for entry in unit.get("evidence_requirements") or []:
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind is not None and kind not in RequirementKind.values:
+            known = ", ".join(RequirementKind.values)
+            number = entry.get("number")
+            yield f"{where}, evidence requirement {number}: kind {kind!r} is not one of {known}"
+    assessment = unit.get("assessment")
+    if assessment is None:
+        return
+    if not isinstance(assessment, dict):
+        yield f"{where}: assessment must be a mapping"
+        return
+    for name in set(assessment) - {"statement", *ASSESSMENT_RULES}:
+        yield f"{where}: assessment has no key {name!r}"
+    for name, keys in ASSESSMENT_RULES.items():
+        for rule in assessment.get(name) or []:
+            if not isinstance(rule, dict):
+                yield f"{where}: each of assessment {name} must be a mapping"
+                continue
+            for key in set(rule) - set(keys):
+                yield f"{where}: assessment {name} has no key {key!r}"
+            for key, values in keys.items():
+                if values is not None and rule.get(key) not in values:
+                    shown = ", ".join(str(v).lower() for v in values)
+                    said = rule.get(key)
+                    yield f"{where}: assessment {name} {key} {said!r} is not one of {shown}"
 
 
 LIFECYCLE_DATES = ("operational_start", "last_registration", "certification_end")
@@ -244,7 +309,7 @@ IDENTITY = (
 # A URN and a UAN are two awarding bodies' names for the same register number.
 SAME_KIND = {"urn": "register", "uan": "register"}
 # ...and these, which one specification may leave out, agree wherever both give them.
-COMPLEMENTARY = ("glh", "aim", "ao_unit_number", "evidence_guide")
+COMPLEMENTARY = ("glh", "aim", "ao_unit_number", "evidence_guide", "assessment")
 
 
 def merge_units(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
@@ -319,7 +384,7 @@ def load_unit(record: dict[str, Any]) -> Unit:
             "critical_aspects": text(guide.get("critical_aspects")),
             "assessment_methods": text(guide.get("methods")),
             "assessment_context": text(guide.get("context")),
-            "simulation_allowed": guide.get("simulation_allowed"),
+            "assessment_statement": text((record.get("assessment") or {}).get("statement")),
             "source": record["source"],
         },
     )
@@ -368,11 +433,70 @@ def load_unit(record: dict[str, Any]) -> Unit:
         {"unit": unit},
         ("number",),
         [
-            {"number": str(e["number"]), "text": e["text"], "position": i}
+            {
+                "number": str(e["number"]),
+                "text": e["text"],
+                "kind": e.get("kind") or RequirementKind.MEET,
+                "position": i,
+            }
             for i, e in enumerate(record.get("evidence_requirements") or [])
         ],
     )
+    load_assessment_rules(unit, record.get("assessment") or {})
     return unit
+
+
+def load_assessment_rules(unit: Unit, assessment: dict[str, Any]) -> None:
+    """How the unit must be assessed: its rules, each with the specification's words."""
+
+    def rows(name: str, **fields: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                **{key: read(rule) for key, read in fields.items()},
+                "quote": text(rule.get("quote")),
+                "position": i,
+            }
+            for i, rule in enumerate(assessment.get(name) or [])
+        ]
+
+    sync(
+        SimulationRule,
+        {"unit": unit},
+        ("element",),
+        rows(
+            "simulation",
+            element=lambda r: text(r.get("element")),
+            allowed=lambda r: bool(r["allowed"]),
+        ),
+    )
+    sync(
+        EvidenceKindRule,
+        {"unit": unit},
+        ("kind", "criteria"),
+        rows(
+            "evidence_kinds",
+            kind=lambda r: r["kind"],
+            need=lambda r: r["need"],
+            criteria=lambda r: ",".join(str(n) for n in r.get("criteria") or []),
+        ),
+    )
+    sync(
+        MethodRule,
+        {"unit": unit},
+        ("method", "evidence_kind"),
+        rows(
+            "methods",
+            method=lambda r: r["method"],
+            evidence_kind=lambda r: text(r.get("evidence_kind")),
+            need=lambda r: r["need"],
+        ),
+    )
+    sync(
+        SufficiencyRule,
+        {"unit": unit},
+        ("measure",),
+        rows("sufficiency", measure=lambda r: r["measure"], minimum=lambda r: r.get("minimum")),
+    )
 
 
 def range_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from qualifications.ordering import Ordered
+
 LEVEL_RANGE = Q(level__gte=0) & Q(level__lte=8)
 # The lifecycle's dates come in this order: each pair (earlier, later) may not be reversed.
 LIFECYCLE_ORDER = (
@@ -241,8 +243,9 @@ class Qualification(models.Model):
 
     @property
     def credit_from_tqt(self) -> int | None:
-        """Credit is normally TQT divided by ten (Ofqual Condition E8.2)."""
-        return None if self.tqt is None else self.tqt // 10
+        """Credit is normally TQT divided by ten, rounded to the nearest whole number (Ofqual
+        Condition E8.2); a half rounds up (TQT 45 is 5 credits), as decision 48 records."""
+        return None if self.tqt is None else (self.tqt + 5) // 10
 
 
 class ReferenceType(models.TextChoices):
@@ -282,7 +285,9 @@ class Unit(models.Model):
     critical_aspects = models.TextField("evidence guide: critical aspects", blank=True)
     assessment_methods = models.TextField("evidence guide: methods", blank=True)
     assessment_context = models.TextField("evidence guide: context", blank=True)
-    simulation_allowed = models.BooleanField(null=True, blank=True)
+    assessment_statement = models.TextField(
+        blank=True, help_text="How the unit is assessed, as its specification says it (C&G)."
+    )
     source = models.CharField(max_length=200, blank=True, help_text="The data file it came from.")
 
     class Meta:
@@ -306,15 +311,18 @@ class Unit(models.Model):
     def has_evidence_guide(self) -> bool:
         return bool(self.critical_aspects or self.assessment_methods or self.assessment_context)
 
+    @property
+    def simulation_allowed(self) -> bool | None:
+        """Whether simulated performance evidence is allowed in the unit as a whole (None: the
+        specification does not say); an element may say otherwise (`simulation_allowed_for`)."""
+        return self.simulation_allowed_for("")
 
-class Ordered(models.Model):
-    """The parts of a unit keep the order the specification prints them in."""
-
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        abstract = True
-        ordering = ["position"]
+    def simulation_allowed_for(self, element: str) -> bool | None:
+        """Whether simulated performance evidence is allowed for one element (or learning
+        outcome): its own rule where the specification gives one, else the unit's ("": the
+        unit's own)."""
+        rules = {rule.element: rule.allowed for rule in self.simulation_rules.all()}
+        return rules.get(element, rules.get(""))
 
 
 class LearningOutcome(Ordered):
@@ -392,22 +400,6 @@ class KnowledgeItem(Ordered):
 
     def __str__(self) -> str:
         return f"K{self.number} {self.text}"
-
-
-class EvidenceRequirement(Ordered):
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="evidence_requirements")
-    number = models.CharField(max_length=10)
-    text = models.TextField()
-
-    class Meta(Ordered.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["unit", "number"], name="evidence_requirement_unique_in_unit"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.text}"
 
 
 class RuleGroup(Ordered):
@@ -586,3 +578,34 @@ class RulesVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.qualification_id}: rules version {self.number}"
+
+
+# How each unit must be assessed lives in its own module; imported here so that Django finds
+# its models with the rest of the catalogue's.
+from qualifications.requirements import (  # noqa: E402
+    AssessmentMethod,
+    EvidenceKind,
+    EvidenceKindRule,
+    EvidenceRequirement,
+    MethodRule,
+    Need,
+    RequirementItem,
+    RequirementKind,
+    SimulationRule,
+    SufficiencyMeasure,
+    SufficiencyRule,
+)
+
+__all__ = [
+    "AssessmentMethod",
+    "EvidenceKind",
+    "EvidenceKindRule",
+    "EvidenceRequirement",
+    "MethodRule",
+    "Need",
+    "RequirementItem",
+    "RequirementKind",
+    "SimulationRule",
+    "SufficiencyMeasure",
+    "SufficiencyRule",
+]

@@ -29,13 +29,18 @@ from qualifications.models import (
     BarredCombination,
     Criterion,
     Equivalence,
+    EvidenceKindRule,
+    EvidenceRequirement,
     KnowledgeItem,
     LearningOutcome,
     LevelRule,
+    MethodRule,
     Qualification,
     QualificationUnit,
     RangeItem,
     RuleGroup,
+    SimulationRule,
+    SufficiencyRule,
     Unit,
 )
 
@@ -82,7 +87,19 @@ RULE_PARTS: tuple[type[Model], ...] = (
 )
 RULE_SETS = (BarredCombination.units.through, Equivalence.satisfied_by.through)
 # The rows of a unit's items, kept per revision by `qualifications.kept_units`.
-UNIT_ITEMS: tuple[type[Model], ...] = (LearningOutcome, Criterion, RangeItem, KnowledgeItem)
+# How a unit must be assessed (decision 48) renews it too, so that whatever assessment keeps of
+# it per revision is read again.
+UNIT_ITEMS: tuple[type[Model], ...] = (
+    LearningOutcome,
+    Criterion,
+    RangeItem,
+    KnowledgeItem,
+    EvidenceRequirement,
+    SimulationRule,
+    EvidenceKindRule,
+    MethodRule,
+    SufficiencyRule,
+)
 
 # Set while the loader writes the catalogue: it renews every revision once at the end, in the
 # same transaction, instead of once for each of the thousands of rows it saves.

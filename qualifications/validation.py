@@ -28,11 +28,12 @@ def validate(qualification: Qualification) -> list[Finding]:
     """Every problem found in one qualification, errors and warnings, in a stable order."""
     memberships = list(
         qualification.memberships.select_related("unit", "group").prefetch_related(
-            "unit__criteria__outcome", "unit__outcomes"
+            "unit__criteria__outcome", "unit__outcomes", *(f"unit__{r}" for r in RULES)
         )
     )
     messages = [
         *((ERROR, m) for m in unit_problems(memberships)),
+        *((ERROR, m) for m in assessment_problems(memberships)),
         *((ERROR, m) for m in rule_problems(qualification, memberships)),
         *((WARNING, m) for m in content_warnings(memberships)),
         *((WARNING, m) for m in credit_warnings(qualification)),
@@ -58,6 +59,45 @@ def unit_problems(memberships: list[QualificationUnit]) -> list[str]:
                     f"unit {unit.code}: criterion {criterion.number} sits under "
                     f"outcome {criterion.outcome.number}"
                 )
+    return problems
+
+
+# The rules of how a unit is assessed (`qualifications.requirements`), by their relation's name.
+RULES = ("simulation_rules", "evidence_kind_rules", "method_rules", "sufficiency_rules")
+
+
+def assessment_problems(memberships: list[QualificationUnit]) -> list[str]:
+    """Rules of how a unit is assessed that name parts the unit does not have, or that do not
+    quote the specification they come from."""
+    problems = []
+    for unit in (m.unit for m in memberships):
+        elements = {o.number for o in unit.outcomes.all()}
+        criteria = {c.number for c in unit.criteria.all()}
+        problems += [
+            f"unit {unit.code}: a simulation rule names element {r.element}, which the unit "
+            "does not have"
+            for r in unit.simulation_rules.all()
+            if r.element and r.element not in elements
+        ]
+        for rule in unit.evidence_kind_rules.all():
+            problems += [
+                f"unit {unit.code}: the rule for {rule.get_kind_display().lower()} names "
+                f"criterion {number}, which the unit does not have"
+                for number in rule.criterion_numbers
+                if number not in criteria
+            ]
+        problems += [
+            f"unit {unit.code}: a sufficiency rule ({r.get_measure_display().lower()}) asks for "
+            "at least 0"
+            for r in unit.sufficiency_rules.all()
+            if r.minimum == 0
+        ]
+        problems += [
+            f'unit {unit.code}: the rule "{rule}" does not quote the specification\'s words'
+            for relation in RULES
+            for rule in getattr(unit, relation).all()
+            if not rule.quote.strip()
+        ]
     return problems
 
 
@@ -153,6 +193,6 @@ def credit_warnings(qualification: Qualification) -> list[str]:
     if expected != qualification.min_credits:
         return [
             f"credit {qualification.min_credits} differs from TQT {qualification.tqt} / 10 "
-            f"= {expected} (Ofqual Condition E8.2)"
+            f"= {expected} to the nearest whole number (Ofqual Condition E8.2)"
         ]
     return []

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from qualifications.describe import describe_group, describe_qualification
+from qualifications.export import UNIT_RELATIONS
 from qualifications.lifecycle import registration_refusal
 from qualifications.models import (
     Criterion,
@@ -81,10 +82,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(
         Unit.objects.prefetch_related(
             Prefetch("outcomes", queryset=outcomes),
-            "range_items",
-            "knowledge_items",
-            "evidence_requirements",
-            "corrections",
+            *UNIT_RELATIONS,
         ),
         pk=pk,
     )

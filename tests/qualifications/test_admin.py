@@ -24,35 +24,27 @@ def test_the_admin_shows_a_qualification_with_its_groups_and_units_inline(client
     assert 'name="groups-0-code"' in html and 'name="memberships-0-unit"' in html
 
 
+# The unit page's inlines other than its criteria, sent empty.
+INLINES = (
+    "outcomes",
+    "range_items",
+    "knowledge_items",
+    "evidence_requirements",
+    "simulation_rules",
+    "evidence_kind_rules",
+    "method_rules",
+    "sufficiency_rules",
+    "corrections",
+)
+
+
 def test_the_admin_corrects_a_criterion_through_the_unit_page(client, operator):
     unit = Unit.objects.get(code="U/2")
     url = reverse("admin:qualifications_unit_change", args=[unit.pk])
     form = client.get(url).context["adminform"].form
     data = {k: ("" if v is None else v) for k, v in form.initial.items()}
-    data.update(
-        {
-            f"{prefix}-TOTAL_FORMS": "0"
-            for prefix in (
-                "outcomes",
-                "range_items",
-                "knowledge_items",
-                "evidence_requirements",
-                "corrections",
-            )
-        }
-    )
-    data.update(
-        {
-            f"{prefix}-INITIAL_FORMS": "0"
-            for prefix in (
-                "outcomes",
-                "range_items",
-                "knowledge_items",
-                "evidence_requirements",
-                "corrections",
-            )
-        }
-    )
+    data.update({f"{prefix}-TOTAL_FORMS": "0" for prefix in INLINES})
+    data.update({f"{prefix}-INITIAL_FORMS": "0" for prefix in INLINES})
     criteria = list(unit.criteria.order_by("position"))
     data.update(
         {"criteria-TOTAL_FORMS": str(len(criteria)), "criteria-INITIAL_FORMS": str(len(criteria))}

@@ -122,3 +122,17 @@ def test_a_load_renews_the_revisions_once_not_for_every_row_it_saves(catalogue, 
     [rows] = units_rows(qualification_of(unit), [unit.pk])
     assert rows.criteria[0].text == "Explain it all"
     assert rows.criteria[-1].number == "1.9"
+
+
+@pytest.mark.parametrize(
+    "relation",
+    ["simulation_rules", "evidence_kind_rules", "method_rules", "sufficiency_rules"],
+)
+def test_a_rule_of_how_the_unit_is_assessed_saved_renews_the_revision(catalogue_db, relation):
+    # Assessment may keep them per revision as it keeps the items (decision 48).
+    unit = Unit.objects.get(code=CVQ_UNIT)
+    before = qualification_of(unit)
+    rule = getattr(unit, relation).first()
+    rule.quote += " (edited in a shell)"
+    rule.save()
+    assert qualification_of(unit).revision != before.revision

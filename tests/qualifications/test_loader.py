@@ -7,10 +7,12 @@ from qualifications.loader import CatalogueError, catalogue_load
 from qualifications.models import (
     Correction,
     Criterion,
+    EvidenceRequirement,
     LearningOutcome,
     LevelRule,
     Qualification,
     QualificationUnit,
+    RequirementKind,
     RuleGroup,
     Unit,
 )
@@ -144,3 +146,92 @@ def test_text_that_is_not_yaml_is_refused(write, tmp_path):
     path.write_text("units: [unclosed")
     with pytest.raises(CatalogueError, match=re.escape("bad.yaml: not valid YAML")):
         catalogue_load([path])
+
+
+ASSESSMENT = {
+    "statement": "This unit will be assessed by:\n• an assignment",
+    "simulation": [
+        {"element": None, "allowed": False, "quote": "Simulation is not allowed."},
+        {"element": "1", "allowed": True, "quote": "Simulation may be used for element 1."},
+    ],
+    "evidence_kinds": [
+        {"kind": "performance", "need": "required", "criteria": ["1.2"], "quote": "Must 1.2."}
+    ],
+    "methods": [
+        {"method": "assignment", "evidence_kind": None, "need": "allowed", "quote": "an assignment"}
+    ],
+    "sufficiency": [{"measure": "occasions", "minimum": 2, "quote": "on different occasions"}],
+}
+
+
+def test_a_units_assessment_rules_are_loaded_with_their_words(catalogue, write):
+    catalogue["units"][0]["assessment"] = ASSESSMENT
+    catalogue["units"][0]["evidence_requirements"] = [
+        {"number": "1", "text": "You may collect it anywhere.", "kind": "condition"},
+        {"number": "2", "text": "You must show:\na at a busy time\nb at a quiet time"},
+    ]
+    catalogue_load([write(catalogue)])
+    unit = Unit.objects.get(code="U/1")
+    assert unit.assessment_statement == ASSESSMENT["statement"]
+    assert (unit.simulation_allowed, unit.simulation_allowed_for("1")) == (False, True)
+    assert [(r.kind, r.need, r.criteria) for r in unit.evidence_kind_rules.all()] == [
+        ("performance", "required", "1.2")
+    ]
+    assert [(r.method, r.evidence_kind) for r in unit.method_rules.all()] == [("assignment", "")]
+    assert [(r.measure, r.minimum, r.quote) for r in unit.sufficiency_rules.all()] == [
+        ("occasions", 2, "on different occasions")
+    ]
+    condition, to_meet = unit.evidence_requirements.all()
+    assert (condition.kind, condition.items) == ("condition", [])
+    assert to_meet.kind == "meet"  # the kind a file leaves out
+    assert [(i.reference, i.text) for i in to_meet.items] == [
+        ("2a", "at a busy time"),
+        ("2b", "at a quiet time"),
+    ]
+
+
+def test_loading_assessment_rules_again_keeps_their_ids_and_drops_what_went(catalogue, write):
+    catalogue["units"][0]["assessment"] = ASSESSMENT
+    catalogue_load([write(catalogue)])
+    unit = Unit.objects.get(code="U/1")
+    kept = unit.simulation_rules.get(element="1").pk
+    catalogue["units"][0]["assessment"] = {**ASSESSMENT, "simulation": ASSESSMENT["simulation"][1:]}
+    catalogue_load([write(catalogue)])
+    assert [(r.pk, r.element) for r in unit.simulation_rules.all()] == [(kept, "1")]
+    assert unit.simulation_allowed is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"methods": [{"method": "telepathy", "need": "allowed", "quote": "Q."}]},
+            "unit U/1: assessment methods method 'telepathy' is not one of",
+        ),
+        (
+            {"sufficiency": [{"measure": "occasions", "at_least": 2, "quote": "Q."}]},
+            "unit U/1: assessment sufficiency has no key 'at_least'",
+        ),
+        ({"simulations": []}, "unit U/1: assessment has no key 'simulations'"),
+    ],
+)
+def test_assessment_rules_of_unknown_kinds_are_refused(catalogue, write, change, message):
+    catalogue["units"][0]["assessment"] = change
+    with pytest.raises(CatalogueError, match=re.escape(message)):
+        catalogue_load([write(catalogue)])
+    assert Unit.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("Show:\na. at work\nb. at home", [("1a", "at work"), ("1b", "at home")]),
+        ("Show:\n(i) at work\n(ii) at home", [("1i", "at work"), ("1ii", "at home")]),
+        ("Show:\n• at work\n• at home", [("1.1", "at work"), ("1.2", "at home")]),
+        # A second line that is not a listed item: the requirement is met as a whole.
+        ("Show it\nto your assessor", [("1", "Show it\nto your assessor")]),
+    ],
+)
+def test_a_requirements_items_are_read_from_its_lines(text, items):
+    requirement = EvidenceRequirement(number="1", text=text, kind=RequirementKind.MEET)
+    assert [(i.reference, i.text) for i in requirement.items] == items

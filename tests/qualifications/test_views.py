@@ -63,3 +63,30 @@ def test_a_one_letter_search_is_refused_with_a_message(client, loaded):
 
 def test_an_unknown_qualification_is_not_found(client, loaded):
     assert client.get(reverse("qualifications:qualification-detail", args=[999])).status_code == 404
+
+
+def test_a_unit_page_says_where_simulation_is_allowed_in_the_specifications_words(
+    client, catalogue_db
+):
+    unit = Unit.objects.get(code="U00306")
+    html = page(client, reverse("qualifications:unit-detail", args=[unit.pk]))
+    assert "How the unit must be assessed" in html
+    assert "for performance evidence in the unit" in html
+    assert html.count("Simulation allowed</span>") == 3
+    assert "for performance evidence in element 2" in html
+    assert (
+        "Simulation may be used to provide performance evidence for Elements 5.2, 5.3 and 5.4."
+        in html
+    )
+    assert "Performance evidence</span> required for criteria 6.2,6.3" in html
+
+
+def test_a_c_and_g_unit_page_lists_its_methods_and_sufficiency(client, catalogue_db):
+    unit = Unit.objects.get(code="M/502/4300")
+    html = page(client, reverse("qualifications:unit-detail", args=[unit.pk]))
+    assert "Expert witness</span> allowed" in html
+    unit = Unit.objects.get(code="L/601/0933")
+    html = page(client, reverse("qualifications:unit-detail", args=[unit.pk]))
+    assert "At least 2 different occasions" in html
+    assert "A sufficient period of time, as the assessor judges" in html
+    assert "A condition on the evidence" in html

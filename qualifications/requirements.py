@@ -1,0 +1,218 @@
+"""How a unit must be assessed, as its specification says it (decision 48).
+
+Each rule keeps the specification's own words (`quote`), shown beside it and checked against the
+seed text by the tests: whether simulated performance evidence is allowed (for the unit, or for
+one element by exception), which kinds of evidence and which methods are required or allowed,
+and how much evidence is sufficient. The evidence requirements C&G lists per unit are
+`EvidenceRequirement` rows, each of a `RequirementKind`. The catalogue stores
+these rules; assessment enforces them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import models
+
+from qualifications.ordering import Ordered
+
+
+class RequirementKind(models.TextChoices):
+    """What an evidence requirement asks of the assessor (decision 48)."""
+
+    MEET = "meet", "To be met"  # each of its items (or the whole, if it has none) evidenced
+    CONDITION = "condition", "A condition on the evidence"  # where and how it may be collected
+    SUFFICIENCY = "sufficiency", "How much evidence"  # judged through the unit's sufficiency rules
+
+
+@dataclass(frozen=True)
+class RequirementItem:
+    """One thing an evidence requirement asks to be evidenced: "5b during a busy time ..."."""
+
+    reference: str
+    text: str
+
+
+# A listed item as the catalogue writes it: "a during ...", "a. during ...", "(ii) ...", "• ...".
+_ITEM = re.compile(r"^(?:\(([ivx]+)\)|([a-z])[.)]?|•)\s+(.*)$")
+
+
+class EvidenceRequirement(Ordered):
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="evidence_requirements"
+    )
+    number = models.CharField(max_length=10)
+    text = models.TextField()
+    kind = models.CharField(
+        max_length=12, choices=RequirementKind.choices, default=RequirementKind.MEET
+    )
+
+    class Meta(Ordered.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "number"], name="evidence_requirement_unique_in_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.text}"
+
+    @property
+    def items(self) -> list[RequirementItem]:
+        """What can be met, each with its reference ("5b"): the listed items under the lead-in,
+        or the requirement itself when it lists none. Only a requirement to meet has any."""
+        if self.kind != RequirementKind.MEET:
+            return []
+        lines = [line.strip() for line in self.text.splitlines() if line.strip()]
+        listed = [_ITEM.match(line) for line in lines[1:]]
+        if not listed or not all(listed):
+            return [RequirementItem(self.number, self.text)]
+        # Lettered and numbered items keep their letter (5b, 2ii); bullets are counted (3.1).
+        return [
+            RequirementItem(
+                f"{self.number}{match[1] or match[2]}"
+                if match[1] or match[2]
+                else f"{self.number}.{n + 1}",
+                match[3],
+            )
+            for n, match in enumerate(m for m in listed if m)
+        ]
+
+
+class EvidenceKind(models.TextChoices):
+    """The kinds of evidence CVQ evidence guides name (seed 004)."""
+
+    PERFORMANCE = "performance", "Performance evidence"
+    SUPPLEMENTARY = "supplementary", "Supplementary evidence"
+    KNOWLEDGE = "knowledge", "Knowledge and understanding evidence"
+
+
+class Need(models.TextChoices):
+    REQUIRED = "required", "Required"
+    ALLOWED = "allowed", "Allowed"
+
+
+class AssessmentMethod(models.TextChoices):
+    """The methods of assessment the specifications name (DOMAIN.md, "Evidence")."""
+
+    OBSERVATION = "observation", "Observation by the assessor"
+    PRODUCT = "product", "Product of work"
+    WITNESS_TESTIMONY = "witness_testimony", "Witness testimony"
+    EXPERT_WITNESS = "expert_witness", "Expert witness"
+    PROFESSIONAL_DISCUSSION = "professional_discussion", "Professional discussion"
+    QUESTIONING = "questioning", "Questioning"
+    PERSONAL_STATEMENT = "personal_statement", "Personal statement"
+    CASE_STUDY = "case_study", "Case study or case history"
+    ASSIGNMENT = "assignment", "Assignment"
+    SCENARIO = "scenario", "Scenario"
+    PORTFOLIO = "portfolio", "Portfolio of evidence"
+
+
+class Quoted(Ordered):
+    """A rule of how a unit is assessed, with the specification's own words (`quote`), which
+    the portal shows and a test finds in the seed text."""
+
+    quote = models.TextField(help_text="The specification's own words for this rule.")
+
+    class Meta(Ordered.Meta):
+        abstract = True
+
+
+class SimulationRule(Quoted):
+    """Whether simulated performance evidence is allowed: in the whole unit (no element), or
+    for one element where the specification makes an exception (U00306's elements 2 to 4)."""
+
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="simulation_rules"
+    )
+    element = models.CharField(max_length=10, blank=True, help_text="Blank: the whole unit.")
+    allowed = models.BooleanField()
+
+    class Meta(Quoted.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "element"], name="simulation_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        where = f"element {self.element}" if self.element else "the unit"
+        return f"Simulation {'allowed' if self.allowed else 'not allowed'} in {where}"
+
+
+class EvidenceKindRule(Quoted):
+    """A kind of evidence the unit requires or allows, for all of it or for some criteria."""
+
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="evidence_kind_rules"
+    )
+    kind = models.CharField(max_length=15, choices=EvidenceKind.choices)
+    need = models.CharField(max_length=10, choices=Need.choices)
+    criteria = models.CharField(
+        max_length=200, blank=True, help_text="Criterion numbers, comma-separated; blank: all."
+    )
+
+    class Meta(Quoted.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "kind", "criteria"], name="evidence_kind_rule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_need_display().lower()}"
+
+    @property
+    def criterion_numbers(self) -> list[str]:
+        return [n.strip() for n in self.criteria.split(",") if n.strip()]
+
+
+class MethodRule(Quoted):
+    """An assessment method the unit requires or allows, for one kind of evidence or any."""
+
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="method_rules"
+    )
+    method = models.CharField(max_length=30, choices=AssessmentMethod.choices)
+    evidence_kind = models.CharField(
+        max_length=15, choices=EvidenceKind.choices, blank=True, help_text="Blank: any kind."
+    )
+    need = models.CharField(max_length=10, choices=Need.choices)
+
+    class Meta(Quoted.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "method", "evidence_kind"], name="method_rule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.get_need_display().lower()}"
+
+
+class SufficiencyMeasure(models.TextChoices):
+    OCCASIONS = "occasions", "Different occasions"
+    CUSTOMERS = "customers", "Different customers"
+    PERIOD = "period", "A sufficient period of time"
+
+
+class SufficiencyRule(Quoted):
+    """How much evidence is enough: at least `minimum` different occasions or customers, or
+    (no minimum) a period the assessor judges sufficient, in the specification's words."""
+
+    unit = models.ForeignKey(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="sufficiency_rules"
+    )
+    measure = models.CharField(max_length=10, choices=SufficiencyMeasure.choices)
+    minimum = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Blank: the assessor judges (no number is stated)."
+    )
+
+    class Meta(Quoted.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "measure"], name="sufficiency_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        if self.minimum is None:
+            return self.get_measure_display()
+        return f"At least {self.minimum}: {self.get_measure_display().lower()}"
