@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # import neither each other: portal and qualifications at the ground, home and privacy at the top.
 FLOORS = [
     {"qualifications", "portal"},
-    {"portfolios"},
+    {"portfolios", "competence"},
     {"assessment"},
     {"iqa"},
     {"certification"},
