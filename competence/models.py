@@ -137,9 +137,7 @@ class RegisterEnforced(models.Model):
     assessor without a current entry for the unit is provisional, and a countersigner or an
     IQA must have one. Until the centre turns it on, the register is a record only."""
 
-    centre = models.OneToOneField(
-        Centre, on_delete=models.PROTECT, primary_key=True, related_name="+"
-    )
+    centre = models.OneToOneField(Centre, on_delete=models.PROTECT, related_name="+")
     since = models.DateTimeField()
     turned_on_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
