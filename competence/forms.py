@@ -92,7 +92,3 @@ class EntryForm(forms.Form):
             "qualifications": list(entry.qualifications.all()),
             "units": ", ".join(u.code for u in entry.units.all()),
         }
-
-
-class EnforceForm(forms.Form):
-    on = forms.BooleanField(required=False, widget=forms.HiddenInput)

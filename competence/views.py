@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from competence.access import entry_for
-from competence.forms import EnforceForm, EntryForm
+from competence.forms import EntryForm
 from competence.models import CompetenceEntry
 from competence.services import (
     CompetenceRefused,
@@ -112,8 +112,7 @@ def centre_register(request: PortalRequest) -> HttpResponse:
 @login_required
 def enforce_view(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
-    form = EnforceForm(request.POST)
-    on = form.is_valid() and form.cleaned_data["on"]
+    on = bool(request.POST.get("on"))  # the button's hidden value: "1" turns it on
     return attempt(
         request,
         lambda: register_enforce(centre=centre, on=on, actor=request.user),

@@ -87,10 +87,10 @@ def sample_countersign(*, sample: Sample, note: str, actor: User) -> Sample:
     qualified = Role.objects.filter(
         user=actor, centre_id=centre_id, kind=RoleKind.IQA, is_trainee=False
     ).exists()
-    if not qualified or actor.pk == registration.learner_id:
-        raise PermissionDenied(NOT_AN_IQA_COUNTERSIGNER)
     if actor.pk == sample.sampled_by_id:
         raise SampleCountersignRefused(OWN_SAMPLE)
+    if not qualified or actor.pk == registration.learner_id:
+        raise PermissionDenied(NOT_AN_IQA_COUNTERSIGNER)
     with transaction.atomic():
         lock_chain(centre_id)
         locked = Sample.objects.select_for_update().get(pk=sample.pk)
