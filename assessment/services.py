@@ -575,7 +575,7 @@ def _refuse_out_of_scope(
 ) -> None:
     """At a centre enforcing its competence register (decision 49), the countersigner must
     hold a current assessor award covering each decision's unit. A fixed number of queries:
-    the items' units, then per centre (one, nearly always) its switch and the actor's scope."""
+    per centre (one, nearly always) its switch and the actor's scope, then the units."""
     centres = {registrations[d.registration_id].centre_id for d in decisions}
     enforcing = {c for c in centres if enforced(c)}
     if not enforcing:
@@ -594,22 +594,11 @@ def _refuse_out_of_scope(
 
 
 def _units_of(decisions: list[Any]) -> dict[int, int]:
-    """Each decision's unit (by decision id), from its item: a query per kind of item."""
-    found: dict[int, int] = {}
-    for name, model in (
-        ("criterion_id", Criterion),
-        ("range_item_id", RangeItem),
-        ("knowledge_item_id", KnowledgeItem),
-    ):
-        of = {d.pk: getattr(d, name) for d in decisions if getattr(d, name) is not None}
-        if of:
-            units = dict(
-                model.objects.filter(one_of("pk", sorted(set(of.values())))).values_list(
-                    "pk", "unit_id"
-                )
-            )
-            found.update({pk: units[item] for pk, item in of.items()})
-    return found
+    """Each decision's unit (by decision id), from whichever item it is on: one query, whatever
+    kinds of item the decisions are on."""
+    unit = Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
+    found = Decision.objects.filter(one_of("pk", [d.pk for d in decisions])).annotate(unit=unit)
+    return dict(found.order_by().values_list("pk", "unit"))
 
 
 NOT_COMPLETE = "The unit cannot be signed off yet: {items}."
