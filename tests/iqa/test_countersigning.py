@@ -149,3 +149,16 @@ def test_a_trainee_iqa_cannot_open_the_countersigning_page(by_the_trainee, train
     client = Client()
     client.force_login(trainee_iqa)
     assert client.get(reverse("iqa:countersign")).status_code == 403
+
+
+def test_a_qualified_iqas_to_do_list_leads_to_the_samples_waiting_and_a_trainees_does_not(
+    by_the_trainee, iqa, trainee_iqa
+):
+    client = Client()
+    client.force_login(iqa)
+    assert (
+        "1 sample by another IQA waiting for your countersignature"
+        in client.get(reverse("home")).content.decode()
+    )
+    client.force_login(trainee_iqa)
+    assert "waiting for your countersignature" not in client.get(reverse("home")).content.decode()
