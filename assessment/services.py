@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from assessment import notices
 from assessment.models import Decision, Outcome, UnitSignOff
+from competence.models import Practice
+from competence.standing import enforced, scope_of
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
@@ -41,7 +43,7 @@ from portfolios.models import (
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.kept_units import units_rows
-from qualifications.models import Criterion, KnowledgeItem, RangeItem
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
 # A unit given to another assessor (decision 39): refused with nothing changed, in words.
@@ -56,6 +58,12 @@ NOT_A_COUNTERSIGNER = (
     "Only a qualified assessor of the centre, other than the trainee, can countersign."
 )
 NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+# The centre enforces its competence register (decision 49): a countersigner judges only units
+# a current assessor award of theirs covers.
+NOT_COMPETENT_TO_COUNTERSIGN = (
+    "Unit {unit} is outside the scope of your current assessor awards in the centre's "
+    "competence register: an assessor competent for it countersigns it."
+)
 NOTHING_TO_RETURN = (
     "This decision is not waiting for a countersignature any more: it was countersigned, "
     "returned, or decided again."
@@ -157,8 +165,10 @@ def decision_record(
     """Decide many criteria at once from the same evidence: one action, one decision each.
     `roles`: the actor's roles, when the caller has read them (a request has).
 
-    A trainee's decisions are provisional until countersigned. A new decision supersedes the
-    current one on the same item; the old one is kept, and both are in the audit log.
+    A trainee's decisions are provisional until countersigned; so are, at a centre enforcing
+    its competence register (decision 49), decisions on a unit no current assessor award of
+    the actor's covers. A new decision supersedes the current one on the same item; the old
+    one is kept, and both are in the audit log.
     """
     if actor.pk == registration.learner_id:
         raise PermissionDenied(OWN_REGISTRATION)
@@ -177,30 +187,50 @@ def decision_record(
         judged = Coalesce("judged_at", Value(now))
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
-        _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
         changes = [
             change
             for name, _, wanted in targets.by_kind()
             for change in _changes_of_kind(
-                registration, name, wanted, judgement, evidence, actor, role
+                registration,
+                name,
+                wanted,
+                judgement,
+                evidence,
+                actor,
+                {pk: unit_of[name, pk] in provisional for pk in wanted},
             )
         ]
         if not changes:
             # The same request again (a second tab, a double click): nothing to change.
             raise DecisionRefused(ALREADY_DECIDED)
-        made = _write(registration, changes, judgement, evidence, actor, role, now)
+        made = _write(registration, changes, judgement, evidence, actor, now)
         notices.evidence_judged(registration, evidence, made, actor)
     return made
 
 
+def _provisional_units(
+    registration: Registration, units: set[int], actor: User, role: Role
+) -> set[int]:
+    """The units on which the actor's decisions are provisional: all for a trainee; at a centre
+    enforcing its register, those outside the scope of their current assessor awards."""
+    if role.is_trainee:
+        return units
+    if not enforced(registration.centre_id):
+        return set()
+    scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, timezone.localdate())
+    return {u for u in units if not scope.covers(registration.qualification_id, u)}
+
+
 def _refuse_outside_plan_or_signed_off(
     registration: Registration, targets: Targets, actor: User
-) -> None:
+) -> dict[tuple[str, int], int]:
     """Every item ticked must be in a unit of the plan that `actor` assesses (the unit's own
     assessor, else the registration's: read under the registration's lock, which a change of
     either takes too), and none in a unit signed off. Which unit each item is in comes from the
     plan's units' rows, kept per catalogue revision (`qualifications.kept_units`): no query for
-    the items themselves."""
+    the items themselves. Returns the unit of each item ticked, by (kind, id)."""
     # The plan's units, each with whether a sign-off in force locks it and who assesses it:
     # one statement.
     signed_off = UnitSignOff.objects.in_force().filter(
@@ -235,6 +265,7 @@ def _refuse_outside_plan_or_signed_off(
             raise DecisionRefused(NOT_THEIR_UNIT.format(unit=f"{unit.code} {unit.title}"))
         if plan[unit.pk]:
             raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=f"{unit.code} {unit.title}"))
+    return {item: unit_of[item].pk for item in ticked}
 
 
 def _refuse_unit_of_another(registration: Registration, unit_id: int, actor: User) -> None:
@@ -275,6 +306,7 @@ class Change:
     pk: int
     previous: Decision | None
     mappings: dict[int, Mapping]
+    provisional: bool = False
 
 
 def _changes_of_kind(
@@ -284,12 +316,13 @@ def _changes_of_kind(
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
-    role: Role,
+    provisional: dict[int, bool],
 ) -> list[Change]:
     """The items of one kind (criteria, range or knowledge items) that this judgement changes:
     the current decisions (locked) and the evidence's mappings on them are read once, not item
     by item. An item whose current decision is already exactly this one, by this assessor, is
-    left out: a repeated request changes nothing."""
+    left out: a repeated request changes nothing. `provisional`: whether each item's decision
+    by the actor is provisional."""
     ids = sorted(wanted)
     if not ids:
         return []
@@ -313,9 +346,9 @@ def _changes_of_kind(
     for m in Mapping.objects.filter(evidence__in=evidence, **within):
         mappings.setdefault(getattr(m, f"{name}_id"), {})[m.evidence_id] = m
     return [
-        Change(name, pk, current.get(pk), mappings.get(pk, {}))
+        Change(name, pk, current.get(pk), mappings.get(pk, {}), provisional[pk])
         for pk in ids
-        if pk not in current or not _same(current[pk], judgement, evidence, actor, role)
+        if pk not in current or not _same(current[pk], judgement, evidence, actor, provisional[pk])
     ]
 
 
@@ -325,7 +358,6 @@ def _write(
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
-    role: Role,
     now: datetime.datetime,
 ) -> list[Decision]:
     """Record the changes' decisions, superseding the current ones (kept, no longer current),
@@ -343,7 +375,7 @@ def _write(
             feedback=judgement.feedback,
             decided_by=actor,
             decided_at=now,
-            provisional=role.is_trainee,
+            provisional=c.provisional,
             **{f"{c.name}_id": c.pk},
         )
         for c in changes
@@ -381,11 +413,15 @@ def _write(
 
 
 def _same(
-    decision: Decision, judgement: Judgement, evidence: Sequence[Evidence], actor: User, role: Role
+    decision: Decision,
+    judgement: Judgement,
+    evidence: Sequence[Evidence],
+    actor: User,
+    provisional: bool,
 ) -> bool:
     return (
         decision.decided_by_id == actor.pk
-        and decision.provisional == role.is_trainee
+        and decision.provisional == provisional
         and (decision.outcome, decision.method, decision.assessed_on, decision.feedback)
         == (judgement.outcome, judgement.method, judgement.assessed_on, judgement.feedback)
         and {e.pk for e in decision.evidence.all()} == {e.pk for e in evidence}
@@ -518,6 +554,7 @@ def _check_countersign(
             raise PermissionDenied(NOT_A_COUNTERSIGNER)
     if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
         raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+    _refuse_out_of_scope(decisions, registrations, actor)
     # Through the link table, not by joining it to the decisions (a few hundred of them):
     # the decision is loaded only in the rare case, to name its item.
     sampled = (
@@ -531,6 +568,37 @@ def _check_countersign(
     if sampled is not None:
         item = Decision.objects.select_related("criterion", "range_item", "knowledge_item")
         raise DecisionRefused(SAMPLED.format(item=item.get(pk=sampled).target))
+
+
+def _refuse_out_of_scope(
+    decisions: list[Any], registrations: dict[int, Registration], actor: User
+) -> None:
+    """At a centre enforcing its competence register (decision 49), the countersigner must
+    hold a current assessor award covering each decision's unit. A fixed number of queries:
+    per centre (one, nearly always) its switch and the actor's scope, then the units."""
+    centres = {registrations[d.registration_id].centre_id for d in decisions}
+    enforcing = {c for c in centres if enforced(c)}
+    if not enforcing:
+        return
+    unit_of = _units_of(decisions)
+    today = timezone.localdate()
+    scopes = {c: scope_of(actor.pk, c, Practice.ASSESSING, today) for c in enforcing}
+    for decision in decisions:
+        registration = registrations[decision.registration_id]
+        if registration.centre_id not in enforcing:
+            continue
+        unit_id = unit_of[decision.pk]
+        if not scopes[registration.centre_id].covers(registration.qualification_id, unit_id):
+            code = Unit.objects.filter(pk=unit_id).values_list("code", flat=True).first()
+            raise DecisionRefused(NOT_COMPETENT_TO_COUNTERSIGN.format(unit=code))
+
+
+def _units_of(decisions: list[Any]) -> dict[int, int]:
+    """Each decision's unit (by decision id), from whichever item it is on: one query, whatever
+    kinds of item the decisions are on."""
+    unit = Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
+    found = Decision.objects.filter(one_of("pk", [d.pk for d in decisions])).annotate(unit=unit)
+    return dict(found.order_by().values_list("pk", "unit"))
 
 
 NOT_COMPLETE = "The unit cannot be signed off yet: {items}."

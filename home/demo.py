@@ -14,6 +14,7 @@ from certification.transfers import centre_approval_record
 from eqa.models import EqaAccess
 from eqa.services import eqa_access_grant
 from home.demo_activity import demo_activity
+from home.demo_competence import demo_competence
 from portal.audit import lock_chain
 from portal.models import Centre, Invitation, NotificationEmail, Role, RoleKind, User
 from portfolios.bulk import registration_bulk_create
@@ -252,6 +253,7 @@ def demo_seed() -> list[DemoPerson]:
         # is e-mailed as each person's setting says (each event, by default).
         people = User.objects.filter(email__in=[p.email for p in PEOPLE])
         people.update(notification_email=NotificationEmail.NONE)
+        demo_competence()
         demo_registrations()
         demo_unit_allocation()
         demo_activity(password=DEMO_PASSWORD)

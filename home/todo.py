@@ -16,6 +16,7 @@ from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, 
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
+from iqa.countersigning import awaiting_iqa_countersignature
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
@@ -230,6 +231,17 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
                 f"{plural(row['count'], 'planned item', 'planned items')} still to sample",
                 reverse("iqa:plan-detail", args=[row["plan"]]),
                 row["plan__ends_on"] < today,
+            )
+        )
+    # Samples by trainee (or, where the register is enforced, out-of-scope) IQAs, which count
+    # once a qualified IQA countersigns them (decision 49): one count on a partial index.
+    waiting = awaiting_iqa_countersignature(user).filter(registration__centre=role.centre)
+    if not role.is_trainee and (count := waiting.count()):
+        todo.append(
+            Todo(
+                f"{plural(count, 'sample', 'samples')} by another IQA waiting for your "
+                "countersignature",
+                reverse("iqa:countersign"),
             )
         )
     if count := len(actions.to_close):

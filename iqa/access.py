@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from iqa.models import Action, IqaDocument, Sample, SamplingPlan
 from portal.http import PortalRequest
-from portal.models import RoleKind, User
+from portal.models import Role, RoleKind, User
 from portfolios.models import roles_held
 from portfolios.services import holds
 
@@ -25,11 +25,14 @@ def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
 
 def sample_for(request: PortalRequest, pk: int) -> Sample:
     """A sample seen by the IQA who took it, the assessor sampled, or a centre admin: each while
-    they hold that role at the learner's centre."""
+    they hold that role at the learner's centre; and, while it waits for a qualified IQA's
+    countersignature (decision 49), by the centre's qualified IQAs."""
     user = request.user
     centre = "registration__centre__in"
+    qualified = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False)
     visible = Sample.objects.filter(
         Q(sampled_by=user, **{centre: roles_held(user, RoleKind.IQA)})
+        | Q(provisional=True, **{centre: qualified.values("centre_id")})
         | Q(assessor=user, **{centre: roles_held(user, RoleKind.ASSESSOR)})
         | Q(**{centre: roles_held(user, RoleKind.CENTRE_ADMIN)})
     ).select_related(
@@ -39,6 +42,7 @@ def sample_for(request: PortalRequest, pk: int) -> Sample:
         "assessor",
         "sampled_by",
         "lock_lifted_by",
+        "countersigned_by",
     )
     return get_object_or_404(visible, pk=pk)
 

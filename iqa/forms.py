@@ -147,3 +147,13 @@ class StrategyForm(forms.ModelForm):
             if isinstance(value, int) and value > 100:
                 self.add_error(name, "A share is at most 100 per cent.")
         return data
+
+
+class SampleCountersignForm(forms.Form):
+    """A qualified IQA's note on a sample they countersign (decision 49)."""
+
+    note = forms.CharField(
+        label="Your note (what you checked, and that you agree)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )

@@ -104,15 +104,20 @@ def counts_for_item(sample: str = "") -> Q:
     plan item of the query outside (`OuterRef`): recorded from the item, or of the item's
     learner, unit and stage since the plan's period began (sampled from the learner's page, or
     before the plan was made). The one rule behind "sampled" on the plan page, its record and
-    the IQA's to-do list (decision 32)."""
-    return Q(**{f"{sample}plan_item": OuterRef("pk")}) | Q(
-        **{
-            f"{sample}registration": OuterRef("registration"),
-            f"{sample}unit": OuterRef("unit"),
-            f"{sample}stage": OuterRef("stage"),
-            f"{sample}sampled_at__date__gte": OuterRef("plan__starts_on"),
-        }
-    )
+    the IQA's to-do list (decision 32). A trainee IQA's sample, or one by an IQA the centre's
+    competence register does not cover for the unit, counts once a qualified IQA countersigns
+    it (decision 49)."""
+    return (
+        Q(**{f"{sample}plan_item": OuterRef("pk")})
+        | Q(
+            **{
+                f"{sample}registration": OuterRef("registration"),
+                f"{sample}unit": OuterRef("unit"),
+                f"{sample}stage": OuterRef("stage"),
+                f"{sample}sampled_at__date__gte": OuterRef("plan__starts_on"),
+            }
+        )
+    ) & Q(**{f"{sample}provisional": False})
 
 
 class PlanItemQuerySet(models.QuerySet["PlanItem"]):
@@ -193,6 +198,15 @@ class Sample(models.Model):
     )
     lock_lifted_at = models.DateTimeField(null=True, blank=True)
     lock_lift_reason = models.TextField(blank=True)
+    # A trainee IQA's sample, or one by an IQA whose register entries do not cover the unit at
+    # a centre enforcing its register (decision 49): it counts for plans and claims once a
+    # qualified IQA countersigns it, with a note.
+    provisional = models.BooleanField(default=False)
+    countersigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(null=True, blank=True)
+    countersign_note = models.TextField(blank=True)
     # The one-time token of the form it was recorded from: the same form sent again finds this
     # sample instead of recording another.
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
@@ -203,6 +217,18 @@ class Sample(models.Model):
             models.CheckConstraint(
                 condition=Q(lock_lifted_at__isnull=True) | ~Q(lock_lift_reason=""),
                 name="a_lifted_lock_has_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(provisional=False) | Q(countersigned_by__isnull=True),
+                name="countersigned_samples_are_not_provisional",
+            ),
+        ]
+        indexes = [
+            # Samples waiting for a qualified IQA's countersignature: a handful at a centre.
+            models.Index(
+                fields=["registration"],
+                condition=Q(provisional=True),
+                name="sample_awaiting_countersign",
             )
         ]
 

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from assessment.models import Decision
+from competence.standing import PersonStanding, standings
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import risk_of
@@ -489,3 +490,27 @@ def centre_qualifications(centre: Centre) -> list[tuple[int, str]]:
         .distinct()
         .order_by("qualification__title")
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One assessor or IQA of the centre with their competence register's entries (decision
+    49): what the strategy page shows of each."""
+
+    person: User
+    roles: list[str]
+    standing: PersonStanding
+
+
+def practitioner_standings(centre: Centre) -> list[Standing]:
+    """The centre's assessors and IQAs with their register's entries and flags: four queries
+    however many."""
+    roles: dict[int, tuple[User, list[str]]] = {}
+    for role in (
+        Role.objects.filter(centre=centre, kind__in=[RoleKind.ASSESSOR, RoleKind.IQA])
+        .select_related("user")
+        .order_by("user__full_name", "user_id", "kind")
+    ):
+        roles.setdefault(role.user_id, (role.user, []))[1].append(role.label)
+    found = standings(centre.pk, list(roles), today())
+    return [Standing(user, labels, found[pk]) for pk, (user, labels) in roles.items()]

@@ -31,9 +31,9 @@ def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[i
     ):
         blockers[registration_id][unit_id] = OPEN_ACTION.format(unit=code)
     sampled = set(
-        Sample.objects.filter(registration__in=ids, stage=Stage.SUMMATIVE).values_list(
-            "registration_id", "unit_id"
-        )
+        Sample.objects.filter(
+            registration__in=ids, stage=Stage.SUMMATIVE, provisional=False
+        ).values_list("registration_id", "unit_id")
     )
     for registration_id, unit_id, code in PlanItem.objects.filter(
         registration__in=ids, stage=Stage.SUMMATIVE
@@ -46,9 +46,9 @@ def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[i
 def quality_assured(registration: Registration) -> set[int]:
     """Units with a summative sample and no action left open on any of their samples."""
     summative = set(
-        Sample.objects.filter(registration=registration, stage=Stage.SUMMATIVE).values_list(
-            "unit_id", flat=True
-        )
+        Sample.objects.filter(
+            registration=registration, stage=Stage.SUMMATIVE, provisional=False
+        ).values_list("unit_id", flat=True)
     )
     return summative - set(claim_blockers(registration))
 

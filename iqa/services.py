@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
 from iqa import notices
+from iqa.countersigning import sample_provisional
 from iqa.models import (
     Action,
     ActionStatus,
@@ -329,6 +330,7 @@ def sample_record(
             unit_id=unit_id,
             assessor_id=chosen[0].decided_by_id,
             stage=Stage.SUMMATIVE if signed.exists() else Stage.INTERIM,
+            provisional=sample_provisional(actor, registration, unit_id),
             sampled_by=actor,
             sampled_at=timezone.now(),
             **judgement.__dict__,
@@ -349,6 +351,7 @@ def sample_record(
                 "decisions": sorted(d.pk for d in chosen),
                 "verdict": sample.verdict,
                 "actions": len([a for a in actions if a[0].strip()]),
+                "provisional": sample.provisional,
             },
         )
         notices.actions_raised(sample)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from iqa import views
+from iqa import countersign_views, views
 
 app_name = "iqa"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("actions/<int:pk>/close/", views.action_close_view, name="action-close"),
     path("actions/<int:pk>/not-accepted/", views.action_not_accept_view, name="action-not-accept"),
     path("plans/<int:pk>/record.csv", views.plan_csv, name="plan-csv"),
+    path("countersign/", countersign_views.countersign_list, name="countersign"),
+    path(
+        "samples/<int:pk>/countersign/",
+        countersign_views.sample_countersign_view,
+        name="sample-countersign",
+    ),
     path("documents/", views.document_request_view, name="document-request"),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
 ]

@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
+from competence.standing import enforced
 from iqa import access, pages
 from iqa.forms import (
     LiftForm,
@@ -352,5 +353,7 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
         "risks": Risk.choices,
+        "standings": pages.practitioner_standings(role.centre),
+        "register_enforced": enforced(role.centre.pk),
     }
     return render(request, "iqa/strategy_form.html", context)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portal",
     "qualifications",
     "portfolios",
+    "competence",
     "assessment",
     "iqa",
     "certification",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("pdf-viewer/", views.pdf_viewer, name="pdf-viewer"),
     path("catalogue/", include("qualifications.urls")),
     path("", include("portfolios.urls")),
+    path("", include("competence.urls")),
     path("", include("assessment.urls")),
     path("iqa/", include("iqa.urls")),
     path("", include("certification.urls")),

@@ -91,12 +91,14 @@ from certification.forms import (
     TransferDeclineForm,
     TransferStartForm,
 )
+from competence.forms import EntryForm
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
     NotAcceptedForm,
     PlanForm,
     ResponseForm,
+    SampleCountersignForm,
     SampleForm,
     StrategyForm,
 )
@@ -357,6 +359,50 @@ URLS: dict[str, Entry] = {
     "person-reactivate": Entry(
         post=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
     ),
+    # The competence register (decision 49): kept by the centre's admin, under a person's page;
+    # each person reads their own entries; enforcement turned on and off by the admin.
+    "competence:person": Entry(
+        get=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
+    ),
+    "competence:entry-add": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=trainee_person,
+        data=lambda side, user: {
+            "award": "assessing_competence",
+            "status": "working_towards",
+            "deadline": DAY,
+            "qualifications": [side.qualification.pk],
+            "units": "",
+        },
+        private=True,
+        reach=CENTRE_MEMBERS,
+        forms=(EntryForm,),
+    ),
+    "competence:entry-edit": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("competence_entry"),
+        data=lambda side, user: {
+            "award": "assessing_competence",
+            "status": "held",
+            "achieved_on": "2020-05-01",
+            "expires_on": "2029-05-01",
+            "units": "",
+            "qualifications": [side.qualification.pk],
+        },
+        private=True,
+        reach=only(ADMIN),
+        forms=(EntryForm,),
+    ),
+    "competence:entry-remove": Entry(
+        post=only(ADMIN), kwargs=pk_of("competence_entry"), private=True, reach=only(ADMIN)
+    ),
+    "competence:centre": Entry(get=only(ADMIN)),
+    "competence:enforce": Entry(
+        post=only(ADMIN), data=lambda side, user: {"on": "1"}, post_keys=("on",)
+    ),
+    "competence:mine": Entry(get=EVERYONE),
     # The link is the permission, for the one it was sent to: a newcomer, who has no account
     # to be logged in with (anyone logged in is told the link is someone else's: 403). Its page
     # names the invitee and the centre, as the e-mail does.
@@ -643,6 +689,17 @@ URLS: dict[str, Entry] = {
         post=only(ASSESSOR),
         get_keys=("trainee", "page", "by"),
         post_keys=("decisions", "group", "evidence", "trainee", "shown"),
+    ),
+    # Samples waiting for a qualified IQA's countersignature (decision 49): the side's IQA took
+    # the side's sample, so theirs is refused with the reason (a page again, not a write).
+    "iqa:countersign": Entry(get=only(IQA)),
+    "iqa:sample-countersign": Entry(
+        post=only(IQA),
+        kwargs=pk_of("sample"),
+        data=lambda side, user: {"note": "Checked the decisions and the evidence: agreed."},
+        private=True,
+        reach=SAMPLE_READERS,
+        forms=(SampleCountersignForm,),
     ),
     # Returning a trainee's decision with a reason (decision 36): a qualified assessor of the
     # centre. The side's decision is the assessor's own, countersigned: nothing to return, so

@@ -22,6 +22,8 @@ from assessment.models import Decision, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from certification.models import Certificate, Kind, RenderStatus, Transfer
 from certification.services import certificate_claim, direct_claims_grant
+from competence.models import Award, CompetenceEntry, EntryStatus
+from competence.services import EntryDetails, entry_record
 from eqa.models import EqaAccess, EqaReport
 from eqa.services import eqa_access_grant, eqa_report_record, eqa_sample_record
 from iqa.models import Action, DocumentStatus, IqaDocument, Sample, SamplingPlan, Verdict
@@ -84,6 +86,7 @@ class Side:
     eqa_window: EqaAccess  # open now, for the side's EQA, on the qualification at the centre
     eqa_report: EqaReport  # the EQA's report on it, with an action for the centre
     transfer: Transfer  # the learner asked to move to another centre, waiting for its answer
+    competence_entry: CompetenceEntry  # the assessor's award, in the centre's register
     secrets: list[str] = field(default_factory=list)
 
 
@@ -129,6 +132,17 @@ def build_side(
     )
     plan, sample = quality_assure(registration, unit, evidence)
     invitation, invitation_token = invite(centre, people[ADMIN], slug, invitee_name)
+    competence_entry = entry_record(
+        centre=centre,
+        person=people[ASSESSOR],
+        details=EntryDetails(
+            award=Award.ASSESSING_COMPETENCE,
+            status=EntryStatus.HELD,
+            achieved_on=datetime.date(2020, 5, 1),
+            qualifications=[qualification],
+        ),
+        actor=people[ADMIN],
+    )
     people[EQA] = UserFactory.create(email=f"{slug}.eqa@example.org")
     window, report = visited(registration, people[EQA], unit)
     return Side(
@@ -157,6 +171,7 @@ def build_side(
         ),
         invitation=invitation,
         invitation_token=invitation_token,
+        competence_entry=competence_entry,
         # Not the unit signed off: the learner countersigned it, which marked that one read.
         notification=Notification.objects.filter(
             recipient=people[LEARNER], kind=NotificationKind.EVIDENCE_JUDGED

@@ -31,6 +31,7 @@ from django.utils import timezone
 from certification.models import Certificate, RenderStatus
 from home.load_data.catalogue import QualificationInfo, ensure_catalogue, read_catalogue
 from home.load_data.claims import Snapshots, claim_all
+from home.load_data.competence import add_register
 from home.load_data.context import CentreContext
 from home.load_data.ids import Ids, IdSource, id_source, table_name
 from home.load_data.journeys import add_people, tell_story
@@ -277,6 +278,7 @@ def make_centre(plan: CentrePlan, shared: Shared, source: IdSource) -> CentreRes
 def fill_centre(ctx: CentreContext, shared: Shared, result: CentreResult) -> None:
     with result.seconds.stage("people and learners' work"):
         add_people(ctx)
+        add_register(ctx)
         for k in range(1, ctx.plan.learners + 1):
             tell_story(ctx, k)
     with result.seconds.stage("IQA"):

@@ -11,8 +11,10 @@ from django.db.models import Model, Q, QuerySet
 
 from assessment.models import Decision, UnitSignOff
 from certification.models import Certificate, DirectClaimsStatus
+from competence.models import CompetenceEntry, RegisterEnforced
 from home.load_data.layout import CENTRE_PREFIX
 from home.load_data.writer import (
+    COMPETENCE_SCOPE,
     DECISION_EVIDENCE,
     SAMPLE_DECISIONS,
     SAMPLE_EVIDENCE,
@@ -74,6 +76,12 @@ def doomed(centre_ids: list[int]) -> list[QuerySet[Model]]:
         RegistrationUnit.objects.filter(registration__in=regs),
         regs,
         AuditEntry.objects.filter(centre__in=centre_ids),
+        COMPETENCE_SCOPE._default_manager.filter(competenceentry__centre__in=centre_ids),
+        CompetenceEntry.units.through._default_manager.filter(
+            competenceentry__centre__in=centre_ids
+        ),
+        CompetenceEntry.objects.filter(centre__in=centre_ids),
+        RegisterEnforced.objects.filter(centre__in=centre_ids),
         Invitation.objects.filter(centre__in=centre_ids),
         User.groups.through._default_manager.filter(user__in=people),
         User.user_permissions.through._default_manager.filter(user__in=people),

@@ -22,6 +22,7 @@ from django.db.models import ForeignKey, JSONField, Model
 
 from assessment.models import Decision, UnitSignOff
 from certification.models import Certificate, DirectClaimsStatus
+from competence.models import CompetenceEntry, RegisterEnforced
 from home.load_data.ids import Ids, table_name
 from iqa.models import Action, AssessorRisk, PlanItem, Sample, SamplingPlan, SamplingStrategy
 from portal.audit import GENESIS, entry_hash
@@ -31,12 +32,16 @@ from portfolios.models import Evidence, EvidenceFile, Mapping, Registration, Reg
 DECISION_EVIDENCE: type[Model] = Decision.evidence.through
 SAMPLE_DECISIONS: type[Model] = Sample.decisions.through
 SAMPLE_EVIDENCE: type[Model] = Sample.evidence.through
+COMPETENCE_SCOPE: type[Model] = CompetenceEntry.qualifications.through
 
 # Every table the generator writes, in an order in which each row's references come first.
 TABLES: tuple[type[Model], ...] = (
     Centre,
     User,
     Role,
+    CompetenceEntry,
+    COMPETENCE_SCOPE,
+    RegisterEnforced,
     Registration,
     RegistrationUnit,
     Evidence,

@@ -1,0 +1,227 @@
+"""Writes to the competence register, by the centre's admin: each under the centre's audit
+chain, with an audit entry, as every service writes."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from competence.models import (
+    OTHER_AWARDS,
+    CompetenceEntry,
+    EntryStatus,
+    RegisterEnforced,
+)
+from portal.audit import audit_append, lock_chain
+from portal.models import Centre, Role, RoleKind, User
+from portal.refusals import Refused
+from qualifications.models import Qualification, Unit
+
+ONLY_THE_ADMIN = "Only a centre admin of the centre keeps its competence register."
+NOT_PRACTITIONER = "Only the centre's assessors and IQAs have entries in its competence register."
+TITLE_NEEDED = "Give the award's title: it is not one of those listed."
+ACHIEVED_NEEDED = "Give the date the award was achieved."
+DEADLINE_NEEDED = "Give the date by which they should achieve it."
+SCOPE_NEEDED = "Choose at least one qualification or unit they may assess or verify."
+EXPIRES_BEFORE = "The award cannot expire before it was achieved."
+ACHIEVED_FUTURE = "The award cannot be achieved after today."
+ALREADY_ENFORCED = "The register is already enforced at {centre}."
+NOT_ENFORCED = "The register is not enforced at {centre}."
+
+
+class CompetenceRefused(Refused):
+    """A register change that cannot be made as asked; `field` names the form's field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class EntryDetails:
+    award: str
+    status: str
+    title: str = ""
+    achieved_on: datetime.date | None = None
+    certificate_reference: str = ""
+    expires_on: datetime.date | None = None
+    deadline: datetime.date | None = None
+    qualifications: list[Qualification] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+
+
+def entry_problems(details: EntryDetails, today: datetime.date) -> list[tuple[str, str]]:
+    """What is wrong with the details, each (field, message): the form shows each under its
+    field, and the service refuses the first."""
+    problems = []
+    if details.award in OTHER_AWARDS and not details.title.strip():
+        problems.append(("title", TITLE_NEEDED))
+    if details.status == EntryStatus.HELD:
+        if details.achieved_on is None:
+            problems.append(("achieved_on", ACHIEVED_NEEDED))
+        elif details.achieved_on > today:
+            problems.append(("achieved_on", ACHIEVED_FUTURE))
+        elif details.expires_on is not None and details.expires_on < details.achieved_on:
+            problems.append(("expires_on", EXPIRES_BEFORE))
+    if details.status == EntryStatus.WORKING_TOWARDS and details.deadline is None:
+        problems.append(("deadline", DEADLINE_NEEDED))
+    if not details.qualifications and not details.units:
+        problems.append(("qualifications", SCOPE_NEEDED))
+    return problems
+
+
+def _holds(user: User, centre: Centre, *kinds: str) -> bool:
+    return Role.objects.filter(user=user, centre=centre, kind__in=kinds).exists()
+
+
+def _check(centre: Centre, person: User, details: EntryDetails | None, actor: User) -> None:
+    if not _holds(actor, centre, RoleKind.CENTRE_ADMIN):
+        raise PermissionDenied(ONLY_THE_ADMIN)
+    if not _holds(person, centre, RoleKind.ASSESSOR, RoleKind.IQA):
+        raise CompetenceRefused(NOT_PRACTITIONER)
+    if details is not None and (problems := entry_problems(details, timezone.localdate())):
+        raise CompetenceRefused(problems[0][1], problems[0][0])
+
+
+def summary(entry: CompetenceEntry) -> dict[str, Any]:
+    """What the audit log keeps of an entry."""
+    return {
+        **summary_fields(entry),
+        "qualifications": sorted(q.pk for q in entry.qualifications.all()),
+        "units": sorted(u.pk for u in entry.units.all()),
+    }
+
+
+def _fill(entry: CompetenceEntry, details: EntryDetails) -> None:
+    held = details.status == EntryStatus.HELD
+    entry.award = details.award
+    entry.title = details.title.strip() if details.award in OTHER_AWARDS else ""
+    entry.status = details.status
+    entry.achieved_on = details.achieved_on if held else None
+    entry.certificate_reference = details.certificate_reference.strip() if held else ""
+    entry.expires_on = details.expires_on if held else None
+    entry.deadline = None if held else details.deadline
+
+
+def _wanted(details: EntryDetails, person: User) -> dict[str, Any]:
+    unsaved = CompetenceEntry(person=person)
+    _fill(unsaved, details)
+    return {
+        **summary_fields(unsaved),
+        "qualifications": sorted(q.pk for q in details.qualifications),
+        "units": sorted(u.pk for u in details.units),
+    }
+
+
+def summary_fields(entry: CompetenceEntry) -> dict[str, Any]:
+    """The entry's own fields, as the audit log keeps them."""
+    return {
+        "person": entry.person_id,
+        "award": entry.award,
+        "title": entry.title,
+        "status": entry.status,
+        "achieved_on": entry.achieved_on,
+        "certificate_reference": entry.certificate_reference,
+        "expires_on": entry.expires_on,
+        "deadline": entry.deadline,
+    }
+
+
+def entry_record(
+    *,
+    centre: Centre,
+    person: User,
+    details: EntryDetails,
+    actor: User,
+    entry: CompetenceEntry | None = None,
+) -> CompetenceEntry:
+    """Record a new entry for a person at the centre, or change `entry`. The same details
+    again (a second click) change nothing and write nothing."""
+    _check(centre, person, details, actor)
+    wanted = _wanted(details, person)
+    with transaction.atomic():
+        lock_chain(centre.pk)
+        if entry is None:
+            same = _same_entry(centre, person, wanted)
+            if same is not None:
+                return same
+            before = None
+            entry = CompetenceEntry(centre=centre, person=person)
+        else:
+            entry = CompetenceEntry.objects.select_for_update().get(pk=entry.pk, centre=centre)
+            before = summary(entry)
+            if before == wanted:
+                return entry
+        _fill(entry, details)
+        entry.recorded_by, entry.recorded_at = actor, timezone.now()
+        entry.save()
+        entry.qualifications.set(details.qualifications)
+        entry.units.set(details.units)
+        audit_append(
+            actor=actor,
+            action="competence.changed" if before else "competence.recorded",
+            centre_id=centre.pk,
+            subject=f"competence:{entry.pk}",
+            before=before,
+            after=wanted,
+        )
+    return entry
+
+
+def _same_entry(centre: Centre, person: User, wanted: dict[str, Any]) -> CompetenceEntry | None:
+    found = CompetenceEntry.objects.filter(
+        centre=centre, person=person, award=wanted["award"], status=wanted["status"]
+    ).prefetch_related("qualifications", "units")
+    return next((e for e in found if summary(e) == wanted), None)
+
+
+def entry_remove(*, entry: CompetenceEntry, actor: User) -> None:
+    """Take an entry off the register (recorded in error, or no longer true): the audit log
+    keeps what it said."""
+    centre = entry.centre
+    _check(centre, entry.person, None, actor)
+    with transaction.atomic():
+        lock_chain(centre.pk)
+        found = CompetenceEntry.objects.select_for_update().filter(pk=entry.pk).first()
+        if found is None:  # removed a moment ago
+            return
+        before = summary(found)
+        found.qualifications.clear()
+        found.units.clear()
+        found.delete()
+        audit_append(
+            actor=actor,
+            action="competence.removed",
+            centre_id=centre.pk,
+            subject=f"competence:{entry.pk}",
+            before=before,
+        )
+
+
+def register_enforce(*, centre: Centre, on: bool, actor: User) -> None:
+    """Turn the register's enforcement on or off at the centre (decision 49)."""
+    if not _holds(actor, centre, RoleKind.CENTRE_ADMIN):
+        raise PermissionDenied(ONLY_THE_ADMIN)
+    with transaction.atomic():
+        lock_chain(centre.pk)
+        found = RegisterEnforced.objects.filter(centre=centre)
+        if on == found.exists():
+            raise CompetenceRefused(
+                (ALREADY_ENFORCED if on else NOT_ENFORCED).format(centre=centre)
+            )
+        if on:
+            RegisterEnforced.objects.create(centre=centre, since=timezone.now(), turned_on_by=actor)
+        else:
+            found.delete()
+        audit_append(
+            actor=actor,
+            action="competence.enforced" if on else "competence.not_enforced",
+            centre_id=centre.pk,
+            subject=f"centre:{centre.pk}",
+            after={"enforced": on},
+        )

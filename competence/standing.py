@@ -1,0 +1,119 @@
+"""Standing: whether a person may assess (or verify) a unit of a qualification on a day, by the
+centre's register. Read in a fixed number of queries, so a decision, a countersignature of
+hundreds or the strategy page's list of people costs the same at any size."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
+
+NOT_IN_SCOPE = (
+    "{person} has no current {award} covering unit {unit} in the centre's competence register."
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a person's current awards of one practice cover: whole qualifications, and units
+    (a unit in scope is covered in every qualification it sits in)."""
+
+    qualifications: frozenset[int] = field(default_factory=frozenset)
+    units: frozenset[int] = field(default_factory=frozenset)
+
+    def covers(self, qualification_id: int, unit_id: int) -> bool:
+        return qualification_id in self.qualifications or unit_id in self.units
+
+
+def enforced(centre_id: int) -> bool:
+    """Whether the centre enforces its register (decision 49): until it does, the register is
+    a record and standing changes nothing."""
+    return RegisterEnforced.objects.filter(centre_id=centre_id).exists()
+
+
+def scope_of(person_id: int, centre_id: int, practice: str, day: datetime.date) -> Scope:
+    """What the person's awards of `practice` held on `day` at the centre cover: two queries."""
+    current = CompetenceEntry.objects.current_on(day).filter(
+        centre_id=centre_id, person_id=person_id, award__in=awards_for(practice)
+    )
+    through = CompetenceEntry.qualifications.through.objects  # type: ignore[attr-defined]
+    units = CompetenceEntry.units.through.objects  # type: ignore[attr-defined]
+    return Scope(
+        frozenset(
+            through.filter(competenceentry__in=current).values_list("qualification_id", flat=True)
+        ),
+        frozenset(units.filter(competenceentry__in=current).values_list("unit_id", flat=True)),
+    )
+
+
+def competent(
+    *,
+    person_id: int,
+    centre_id: int,
+    qualification_id: int,
+    unit_id: int,
+    practice: str = Practice.ASSESSING,
+    day: datetime.date,
+) -> bool:
+    """A current held award of the practice (assessing or IQA) at the centre, not expired on
+    `day`, whose scope holds the unit or its qualification."""
+    return scope_of(person_id, centre_id, practice, day).covers(qualification_id, unit_id)
+
+
+@dataclass(frozen=True)
+class EntryStanding:
+    """One entry of the register as a page shows it, with its flags on the day."""
+
+    entry: CompetenceEntry
+    scope: list[str]
+    expired: bool
+    overdue: bool
+
+    @property
+    def flag(self) -> str:
+        if self.expired:
+            return f"Expired on {self.entry.expires_on:%-d %B %Y}"
+        if self.overdue:
+            return f"Past its deadline of {self.entry.deadline:%-d %B %Y}"
+        return ""
+
+
+@dataclass(frozen=True)
+class PersonStanding:
+    entries: list[EntryStanding]
+
+    def current(self, practice: str) -> bool:
+        return any(
+            s.entry.status == EntryStatus.HELD and not s.expired and s.entry.practice == practice
+            for s in self.entries
+        )
+
+    @property
+    def flagged(self) -> bool:
+        return any(s.expired or s.overdue for s in self.entries)
+
+
+def scope_words(entry: CompetenceEntry) -> list[str]:
+    """The entry's scope in words: each qualification by number and title, each unit by code."""
+    quals = [f"{q.code} {q.title}" for q in entry.qualifications.all()]
+    return quals + [f"Unit {u.code} {u.title}".strip() for u in entry.units.all()]
+
+
+def standings(
+    centre_id: int, people: Iterable[int], day: datetime.date
+) -> dict[int, PersonStanding]:
+    """Each person's entries at the centre with their flags on `day`: three queries however
+    many people."""
+    found: dict[int, list[EntryStanding]] = {pk: [] for pk in people}
+    entries = (
+        CompetenceEntry.objects.filter(centre_id=centre_id, person_id__in=list(found))
+        .prefetch_related("qualifications", "units")
+        .order_by("person_id", "status", "award", "pk")
+    )
+    for entry in entries:
+        found[entry.person_id].append(
+            EntryStanding(entry, scope_words(entry), entry.expired_on(day), entry.overdue_on(day))
+        )
+    return {pk: PersonStanding(rows) for pk, rows in found.items()}

@@ -1,0 +1,131 @@
+"""The register's pages: a person's entries and their form, for the centre admin; the centre's
+register with its enforcement switch; each person's own entries, read only."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from competence.access import entry_for
+from competence.forms import EntryForm
+from competence.models import CompetenceEntry
+from competence.services import (
+    CompetenceRefused,
+    entry_record,
+    entry_remove,
+    register_enforce,
+)
+from competence.standing import enforced, standings
+from portal.access import admin_centre, person_for
+from portal.http import PortalRequest
+from portal.models import Centre, Role, RoleKind, User
+from portal.refusals import attempt, refused_on_form
+
+
+@require_safe
+@login_required
+def person_register(request: PortalRequest, pk: int) -> HttpResponse:
+    centre, person = person_for(request, pk)
+    context = {
+        "centre": centre,
+        "person": person,
+        "standing": standings(centre.pk, [person.pk], timezone.localdate())[person.pk],
+        "practitioner": Role.objects.filter(
+            user=person, centre=centre, kind__in=[RoleKind.ASSESSOR, RoleKind.IQA]
+        ).exists(),
+        "enforced": enforced(centre.pk),
+    }
+    return render(request, "competence/person_register.html", context)
+
+
+@login_required
+def entry_add(request: PortalRequest, pk: int) -> HttpResponse:
+    centre, person = person_for(request, pk)
+    return _entry_form(request, centre, person, None)
+
+
+@login_required
+def entry_edit(request: PortalRequest, pk: int) -> HttpResponse:
+    centre, entry = entry_for(request, pk)
+    return _entry_form(request, centre, entry.person, entry)
+
+
+def _entry_form(
+    request: PortalRequest, centre: Centre, person: User, entry: CompetenceEntry | None
+) -> HttpResponse:
+    initial = EntryForm.initial_of(entry) if entry else None
+    form = EntryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry_record(
+                centre=centre,
+                person=person,
+                details=form.details(),
+                actor=request.user,
+                entry=entry,
+            )
+        except CompetenceRefused as refused:
+            refused_on_form(form, refused, refused.field)
+        else:
+            messages.success(request, f"{person.full_name}'s register is saved.")
+            return redirect("competence:person", person.pk)
+    context = {"form": form, "centre": centre, "person": person, "entry": entry}
+    return render(request, "competence/entry_form.html", context)
+
+
+@require_POST
+@login_required
+def entry_remove_view(request: PortalRequest, pk: int) -> HttpResponse:
+    _, entry = entry_for(request, pk)
+    return attempt(
+        request,
+        lambda: entry_remove(entry=entry, actor=request.user),
+        success=f"{entry.award_title} is taken off {entry.person.full_name}'s register.",
+        to=reverse("competence:person", args=[entry.person_id]),
+    )
+
+
+@require_safe
+@login_required
+def centre_register(request: PortalRequest) -> HttpResponse:
+    centre = admin_centre(request)
+    people = (
+        User.objects.filter(roles__centre=centre, roles__kind__in=[RoleKind.ASSESSOR, RoleKind.IQA])
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+    found = standings(centre.pk, [p.pk for p in people], timezone.localdate())
+    context = {
+        "centre": centre,
+        "rows": [(p, found[p.pk]) for p in people],
+        "enforced": enforced(centre.pk),
+    }
+    return render(request, "competence/centre_register.html", context)
+
+
+@require_POST
+@login_required
+def enforce_view(request: PortalRequest) -> HttpResponse:
+    centre = admin_centre(request)
+    on = bool(request.POST.get("on"))  # the button's hidden value: "1" turns it on
+    return attempt(
+        request,
+        lambda: register_enforce(centre=centre, on=on, actor=request.user),
+        success=f"The competence register is {'now' if on else 'no longer'} enforced at {centre}.",
+        to=reverse("competence:centre"),
+    )
+
+
+@require_safe
+@login_required
+def my_register(request: PortalRequest) -> HttpResponse:
+    """The person's own entries at each centre where they hold a role: read only."""
+    user = request.user
+    centres = Centre.objects.filter(roles__user=user).distinct().order_by("name")
+    rows = [(c, standings(c.pk, [user.pk], timezone.localdate())[user.pk]) for c in centres]
+    return render(request, "competence/my_register.html", {"rows": rows})
