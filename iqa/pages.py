@@ -27,7 +27,7 @@ from assessment.models import Decision
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import risk_of
-from iqa.work import kept_work, work_in_period
+from iqa.work import Piece, pieces_in_period, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
@@ -69,7 +69,7 @@ class Coverage:
 
     by_units: Matrix
     by_methods: Matrix
-    unplanned: list[Work]
+    unplanned: list[Piece]
     names: dict[int, str]
     codes: dict[int, str]
 
@@ -200,7 +200,13 @@ def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int], Pl
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
-    return kept_work(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+    return work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+
+
+def plan_pieces(plan: SamplingPlan) -> list[Piece]:
+    """The period's work as the plan page counts it (`plan_work` without what only the planner
+    needs, read from the period's lines alone)."""
+    return pieces_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
 
 
 PLANNED = ("registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand")
@@ -232,7 +238,7 @@ def unplanned_piece(plan: SamplingPlan, wanted: str) -> Work | None:
     return next((w for w in work if work_id(w) == wanted and w.key not in keys), None)
 
 
-def coverage(work: list[Work], items: list[Planned]) -> Coverage:
+def coverage(work: list[Piece], items: list[Planned]) -> Coverage:
     """Assessors by units and by methods, and the work of the period not yet in the plan:
     counted from the period's work and the plan's items in one pass each."""
     people = dict(
@@ -423,7 +429,7 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def work_id(work: Work) -> str:
+def work_id(work: Work | Piece) -> str:
     """How a form names a piece of work: registration, unit and stage."""
     return f"{work.registration}-{work.unit}-{work.stage}"
 

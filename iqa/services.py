@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
@@ -31,7 +31,7 @@ from iqa.models import (
 )
 from iqa.planning import Work, propose
 from iqa.tasks import queue_document
-from iqa.work import kept_work
+from iqa.work import work_in_period
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -130,7 +130,7 @@ def plan_generate(
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
     strategy = strategy_for(centre, qualification)
-    work = kept_work(centre, qualification, starts_on, ends_on)
+    work = work_in_period(centre, qualification, starts_on, ends_on)
     risks = risk_of(centre, sorted({w.assessor for w in work}))
     stages = [
         stage
@@ -243,10 +243,14 @@ def plan_item_remove(*, item: PlanItem, actor: User) -> None:
     require_iqa(actor, item.plan.centre_id)
     with transaction.atomic():
         lock_chain(item.plan.centre_id)
-        # Read again under the chain: removed, or sampled, by a request just before this one.
-        if not PlanItem.objects.filter(pk=item.pk).exists():
+        # Read again under the chain, in one query: removed, or sampled, by a request just
+        # before this one.
+        sampled = Sample.objects.filter(plan_item=OuterRef("pk"))
+        found = PlanItem.objects.filter(pk=item.pk).values_list(Exists(sampled), flat=True)
+        state = found.first()
+        if state is None:
             raise IqaRefused(ALREADY_REMOVED)
-        if item.samples.exists():
+        if state:
             raise IqaRefused(SAMPLED_STAYS)
         readiness_changed(item.registration_id)
         audit_append(

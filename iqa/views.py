@@ -97,7 +97,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return plan_change(request, plan)
     items, sampled, progress = pages.planned_and_sampled(plan)
-    covered = pages.coverage(pages.plan_work(plan), items)
+    covered = pages.coverage(pages.plan_pieces(plan), items)
     learners = pages.learner_names(plan)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
