@@ -250,7 +250,7 @@ def unplanned_piece(plan: SamplingPlan, wanted: str) -> Work | None:
     work = work_in_period(
         plan.centre, plan.qualification, plan.starts_on, plan.ends_on, only=(registration, unit)
     )
-    keys = set(plan.items.filter(registration_id=registration, unit_id=unit).values_list(
+    keys = set(plan.items.filter(registration_id=registration, unit_id=unit).order_by().values_list(
         "registration_id", "unit_id", "stage"
     ))  # fmt: skip
     return next((w for w in work if work_id(w) == wanted and w.key not in keys), None)

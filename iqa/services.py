@@ -246,8 +246,8 @@ def plan_item_remove(*, item: PlanItem, actor: User) -> None:
         # Read again under the chain, in one query: removed, or sampled, by a request just
         # before this one.
         sampled = Sample.objects.filter(plan_item=OuterRef("pk"))
-        found = PlanItem.objects.filter(pk=item.pk).values_list(Exists(sampled), flat=True)
-        state = found.first()
+        found = PlanItem.objects.filter(pk=item.pk).order_by().values_list(Exists(sampled))
+        state = next((row[0] for row in found), None)
         if state is None:
             raise IqaRefused(ALREADY_REMOVED)
         if state:

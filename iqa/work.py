@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, QuerySet, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 
 from assessment.models import DecidedWork, UnitSignOff
 from iqa.models import Stage
@@ -28,7 +28,7 @@ def work_in_period(
     """The assessed work of the period: current decisions grouped by learner, unit and assessor.
     `only`: just the work of one registration's unit.
 
-    Read as plain rows in two queries, never a decision as an object: the distinct
+    Read as plain rows in two queries (one for `only`), never a decision as an object: the distinct
     (registration, learner, unit, assessor, countersigner, method, whether in the period) of the
     kept lines of the open registrations' current decisions, and which units are signed off
     (summative). Who decided or countersigned counts whatever the date, because an IQA may not
@@ -41,25 +41,37 @@ def work_in_period(
         output_field=IntegerField(),
     )
     kept = kept_lines(centre, qualification)
+    # One learner's unit (adding it by hand) asks whether it is signed off beside its few
+    # lines; the whole period, by the registrations' ids afterwards (`signed_off`).
+    signed_now: Exists | Value = Value(False)
     if only is not None:
         kept = kept.filter(registration_id=only[0], unit_id=only[1])
+        signed_now = Exists(
+            UnitSignOff.objects.in_force().filter(
+                registration_id=OuterRef("registration_id"), unit_id=OuterRef("unit_id")
+            )
+        )
     fields = ["registration", "registration__learner", "unit", "decided_by", "countersigned_by"]
     rows = (
-        kept.annotate(in_period=in_period)
+        kept.annotate(in_period=in_period, signed_now=signed_now)
         .order_by()
-        .values_list(*fields, "method", "in_period")
+        .values_list(*fields, "method", "in_period", "signed_now")
         .distinct()
     )
     learners: dict[int, int] = {}
     grouped: dict[tuple[int, int, int], set[str]] = {}
     people: dict[tuple[int, int], set[int]] = {}
-    for registration, learner, unit, decided_by, countersigned_by, method, now in rows:
+    signed: set[tuple[int, int]] = set()
+    for registration, learner, unit, decided_by, countersigned_by, method, now, done in rows:
         learners[registration] = learner
         found = people.setdefault((registration, unit), set())
         found.update(p for p in (decided_by, countersigned_by) if p)
         if now:
             grouped.setdefault((registration, unit, decided_by), set()).add(method)
-    signed = signed_off({r for r, _, _ in grouped})
+        if done:
+            signed.add((registration, unit))
+    if only is None:
+        signed = signed_off({r for r, _, _ in grouped})
     return [
         Work(
             registration=registration,
