@@ -127,19 +127,20 @@ class Learners:
     closed: dict[int, str]
 
 
-def plan_learners(plan: SamplingPlan) -> Learners:
+def plan_learners(plan: SamplingPlan, items: list[Planned]) -> Learners:
     """The learners of the plan's centre and qualification and of its items, by registration,
     in one query: each name read by the learner's id (joined, PostgreSQL read every user of the
     portal to find them: 7.6 ms against 0.5 ms at a centre of 1,000), with the registration's
     status and whether the learner is anonymised (`closed_reason`), so that neither the items'
-    progress nor their rows join the registrations again."""
+    progress nor their rows join the registrations again. The items' registrations are named
+    by their ids (as a subquery of the plan's items, PostgreSQL read every registration)."""
     name = User.objects.filter(pk=OuterRef("learner_id")).values("full_name")[:1]
     anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
-    rows = Registration.objects.order_by().values_list(
-        "pk", Subquery(name), "status", Exists(anonymised)
-    )
-    found = rows.filter(centre=plan.centre_id, qualification=plan.qualification_id).union(
-        rows.filter(pk__in=plan.items.values("registration_id"))
+    of_plan = Q(centre=plan.centre_id, qualification=plan.qualification_id)
+    found = (
+        Registration.objects.filter(of_plan | Q(pk__in=sorted({i.registration for i in items})))
+        .order_by()
+        .values_list("pk", Subquery(name), "status", Exists(anonymised))
     )
     names, closed = {}, {}
     for pk, full_name, status, is_anonymised in found:
@@ -203,18 +204,21 @@ class PlanProgress:
         return self.planned - self.sampled - self.to_sample
 
 
-def planned_and_sampled(
-    plan: SamplingPlan, learners: Learners
-) -> tuple[list[Planned], set[int], PlanProgress]:
-    """A plan's items, which of them have been sampled (their ids, by `counts_for_item`) and
-    its progress (whether each registration is still open: `learners`), in one query."""
+def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
+    """A plan's items, and which of them have been sampled (their ids, by `counts_for_item`),
+    in one query."""
     rows = list(plan.items.with_sampled().order_by().values_list(*PLANNED, "is_sampled"))
     items = [Planned(*row[:-1]) for row in rows]
-    sampled = {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
+    return items, {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
+
+
+def plan_progress(items: list[Planned], sampled: set[int], learners: Learners) -> PlanProgress:
+    """How far the plan is done: its items, those sampled, and those still to sample on
+    registrations still open (`learners`)."""
     to_sample = sum(
         1 for i in items if i.pk not in sampled and not learners.closed.get(i.registration)
     )
-    return items, sampled, PlanProgress(len(items), len(sampled), to_sample)
+    return PlanProgress(len(items), len(sampled), to_sample)
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
