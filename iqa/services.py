@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
@@ -100,17 +100,19 @@ def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrate
 
 
 def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
-    rated = dict(
-        AssessorRisk.objects.filter(centre=centre, assessor__in=assessor_ids).values_list(
-            "assessor", "risk"
-        )
+    """Each assessor's risk at the centre: trainee while they are a trainee assessor there,
+    else as rated (standard if never rated), in one query."""
+    rated = AssessorRisk.objects.filter(centre=centre, assessor=OuterRef("pk")).values("risk")
+    trainee = Role.objects.filter(
+        centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
     )
-    trainees = set(
-        Role.objects.filter(
-            centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user__in=assessor_ids
-        ).values_list("user", flat=True)
-    )
-    return {a: Risk.TRAINEE if a in trainees else rated.get(a, Risk.STANDARD) for a in assessor_ids}
+    found = {
+        pk: Risk.TRAINEE if is_trainee else risk or Risk.STANDARD
+        for pk, is_trainee, risk in User.objects.filter(pk__in=assessor_ids)
+        .order_by()
+        .values_list("pk", Exists(trainee), Subquery(rated[:1]))
+    }
+    return {a: found.get(a, Risk.STANDARD) for a in assessor_ids}
 
 
 def plan_generate(
