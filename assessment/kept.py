@@ -14,17 +14,18 @@ from assessment.models import DecidedWork, Decision
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 
-def keep_decided_work(registrations: Iterable[int]) -> None:
-    """Write the kept work of these registrations again from their current decisions. Called by
-    every service that changes which decisions are current or who countersigned them, inside
-    its transaction, after it has locked the registrations."""
+def keep_decided_work(registrations: Iterable[int]) -> int:
+    """Write the kept work of these registrations again from their current decisions, and say
+    how many lines they have. Called by every service that changes which decisions are current
+    or who countersigned them, inside its transaction, after it has locked the registrations."""
     ids = sorted(set(registrations))
     if not ids:
-        return
+        return 0
     DecidedWork.objects.filter(registration_id__in=ids).delete()
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(fill_sql(f"d.{column(Decision, 'registration')} IN ({marks})"), ids)
+        return cursor.rowcount
 
 
 def fill_decided_work() -> None:

@@ -274,9 +274,10 @@ def make_centre(plan: CentrePlan, shared: Shared, source: IdSource) -> CentreRes
             write(ctx.batch)
             # The work kept for the IQA, from the decisions just written, as the services
             # that record and countersign keep it.
-            keep_decided_work(
+            kept = keep_decided_work(
                 Registration.objects.filter(centre_id=ctx.centre_id).values_list("pk", flat=True)
             )
+            result.rows[label(DecidedWork)] += kept
     except BaseException:
         delete_files(saved)
         raise
