@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessment import notices
+from assessment.kept import keep_decided_work
 from assessment.models import Decision, Outcome, UnitSignOff
 from competence.models import Practice
 from competence.standing import enforced, scope_of
@@ -409,6 +410,7 @@ def _write(
     links.objects.bulk_create(  # type: ignore[attr-defined]
         [links(decision_id=d.pk, evidence_id=e) for d in made for e in set(given)]
     )
+    keep_decided_work([registration.pk])
     return made
 
 
@@ -481,6 +483,7 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         ).values_list("decision_id", "evidence_id"):
             evidence[decision_id].append(evidence_id)
         found.update(provisional=False, countersigned_by=actor, countersigned_at=now)
+        keep_decided_work(registrations)
         entries = []
         for decision in locked:
             before = summary(decision, evidence[decision.pk])
@@ -521,6 +524,7 @@ def decision_return(*, decision: Decision, reason: str, actor: User) -> Decision
             raise
         now = timezone.now()
         found.update(current=False, returned_by=actor, returned_at=now, return_reason=reason)
+        keep_decided_work([registration.pk])
         before = summary(row, list(decision.evidence.values_list("pk", flat=True)))
         audit_append(
             actor=actor,

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
+    Exists,
     Field,
     OuterRef,
     Q,
@@ -28,11 +27,18 @@ from competence.standing import PersonStanding, standings
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import risk_of
-from iqa.work import kept_work, work_in_period
+from iqa.work import Piece, pieces_in_period, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Evidence, EvidenceMethod, Registration, roles_held, still_open
+from portfolios.models import (
+    Evidence,
+    EvidenceMethod,
+    Registration,
+    closed_reason,
+    roles_held,
+    still_open,
+)
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 
@@ -70,7 +76,7 @@ class Coverage:
 
     by_units: Matrix
     by_methods: Matrix
-    unplanned: list[Work]
+    unplanned: list[Piece]
     names: dict[int, str]
     codes: dict[int, str]
 
@@ -93,7 +99,7 @@ class Planned:
 
 
 def item_sorts(
-    covered: Coverage, learners: dict[int, str]
+    covered: Coverage, learners: Learners
 ) -> dict[str, tuple[str, Callable[[Planned], tuple[object, ...]]]]:
     """A plan's items sorted by assessor, learner, unit or stage, from the names already read
     (sorting in the database joined the portal's every registration)."""
@@ -101,7 +107,7 @@ def item_sorts(
     def names(i: Planned) -> tuple[str, str, str]:
         return (
             covered.names.get(i.assessor, ""),
-            learners.get(i.registration, ""),
+            learners.names.get(i.registration, ""),
             covered.codes.get(i.unit, ""),
         )
 
@@ -113,16 +119,34 @@ def item_sorts(
     }
 
 
-def learner_names(plan: SamplingPlan) -> dict[int, str]:
-    """The learners' names by registration, of the plan's centre and qualification, in one
-    query: each name read by the learner's id (joined, PostgreSQL read every user of the
-    portal to find them: 7.6 ms against 0.5 ms at a centre of 1,000)."""
+@dataclass(frozen=True)
+class Learners:
+    """The plan's learners by registration: their names, and why each registration is closed
+    ("" while open)."""
+
+    names: dict[int, str]
+    closed: dict[int, str]
+
+
+def plan_learners(plan: SamplingPlan, items: list[Planned]) -> Learners:
+    """The learners of the plan's centre and qualification and of its items, by registration,
+    in one query: each name read by the learner's id (joined, PostgreSQL read every user of the
+    portal to find them: 7.6 ms against 0.5 ms at a centre of 1,000), with the registration's
+    status and whether the learner is anonymised (`closed_reason`), so that neither the items'
+    progress nor their rows join the registrations again. The items' registrations are named
+    by their ids (as a subquery of the plan's items, PostgreSQL read every registration)."""
     name = User.objects.filter(pk=OuterRef("learner_id")).values("full_name")[:1]
-    return dict(
-        Registration.objects.filter(centre=plan.centre_id, qualification=plan.qualification_id)
+    anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
+    of_plan = Q(centre=plan.centre_id, qualification=plan.qualification_id)
+    found = (
+        Registration.objects.filter(of_plan | Q(pk__in=sorted({i.registration for i in items})))
         .order_by()
-        .values_list("pk", Subquery(name))
+        .values_list("pk", Subquery(name), "status", Exists(anonymised))
     )
+    names, closed = {}, {}
+    for pk, full_name, status, is_anonymised in found:
+        names[pk], closed[pk] = full_name, closed_reason(status, is_anonymised)
+    return Learners(names, closed)
 
 
 @dataclass(frozen=True)
@@ -143,27 +167,23 @@ class ItemRow:
 
 
 def item_rows(
-    page: Page, covered: Coverage, learners: dict[int, str], sampled: set[int]
+    page: Page, covered: Coverage, learners: Learners, sampled: set[int]
 ) -> list[ItemRow]:
-    """The page's plan items, in the page's order, from the names already read; the
-    registrations are read (for whether they are still open) in one query."""
+    """The page's plan items, in the page's order, from the names and states already read."""
     items: list[Planned] = list(page)
-    registrations = Registration.objects.filter(pk__in={i.registration for i in items})
-    registrations = registrations.select_related("learner__anonymisation")
-    closed = {r.pk: r.closed_because for r in registrations}
     stages, labels = dict(Stage.choices), dict(EvidenceMethod.choices)
     link = reverse("iqa:sample-new", args=[0, 0]).replace("/0/units/0/", "/{}/units/{}/")
     return [
         ItemRow(
             pk=i.pk,
             assessor=covered.names.get(i.assessor, ""),
-            learner=learners.get(i.registration, ""),
+            learner=learners.names.get(i.registration, ""),
             unit=covered.codes.get(i.unit, ""),
             stage=stages.get(i.stage, i.stage),
             by_hand=i.by_hand,
             methods=", ".join(labels.get(m, m) for m in i.methods),
             sampled=i.pk in sampled,
-            closed=closed.get(i.registration, ""),
+            closed=learners.closed.get(i.registration, ""),
             sample_url=link.format(i.registration, i.unit) + f"?item={i.pk}",
         )
         for i in items
@@ -185,23 +205,31 @@ class PlanProgress:
         return self.planned - self.sampled - self.to_sample
 
 
-def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int], PlanProgress]:
-    """A plan's items, which of them have been sampled (their ids, by `counts_for_item`) and
-    its progress, in one query."""
-    rows = list(
-        plan.items.with_sampled()
-        .annotate(is_open=ExpressionWrapper(still_open("registration__"), BooleanField()))
-        .order_by()
-        .values_list(*PLANNED, "is_sampled", "is_open")
+def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
+    """A plan's items, and which of them have been sampled (their ids, by `counts_for_item`),
+    in one query."""
+    rows = list(plan.items.with_sampled().order_by().values_list(*PLANNED, "is_sampled"))
+    items = [Planned(*row[:-1]) for row in rows]
+    return items, {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
+
+
+def plan_progress(items: list[Planned], sampled: set[int], learners: Learners) -> PlanProgress:
+    """How far the plan is done: its items, those sampled, and those still to sample on
+    registrations still open (`learners`)."""
+    to_sample = sum(
+        1 for i in items if i.pk not in sampled and not learners.closed.get(i.registration)
     )
-    items = [Planned(*row[:-2]) for row in rows]
-    sampled = {item.pk for item, row in zip(items, rows, strict=True) if row[-2]}
-    to_sample = sum(1 for row in rows if not row[-2] and row[-1])
-    return items, sampled, PlanProgress(len(items), len(sampled), to_sample)
+    return PlanProgress(len(items), len(sampled), to_sample)
 
 
 def plan_work(plan: SamplingPlan) -> list[Work]:
-    return kept_work(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+    return work_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
+
+
+def plan_pieces(plan: SamplingPlan) -> list[Piece]:
+    """The period's work as the plan page counts it (`plan_work` without what only the planner
+    needs, read from the period's lines alone)."""
+    return pieces_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
 
 
 PLANNED = ("registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand")
@@ -227,13 +255,13 @@ def unplanned_piece(plan: SamplingPlan, wanted: str) -> Work | None:
     work = work_in_period(
         plan.centre, plan.qualification, plan.starts_on, plan.ends_on, only=(registration, unit)
     )
-    keys = set(plan.items.filter(registration_id=registration, unit_id=unit).values_list(
+    keys = set(plan.items.filter(registration_id=registration, unit_id=unit).order_by().values_list(
         "registration_id", "unit_id", "stage"
     ))  # fmt: skip
     return next((w for w in work if work_id(w) == wanted and w.key not in keys), None)
 
 
-def coverage(work: list[Work], items: list[Planned]) -> Coverage:
+def coverage(work: list[Piece], items: list[Planned]) -> Coverage:
     """Assessors by units and by methods, and the work of the period not yet in the plan:
     counted from the period's work and the plan's items in one pass each."""
     people = dict(
@@ -424,7 +452,7 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def work_id(work: Work) -> str:
+def work_id(work: Work | Piece) -> str:
     """How a form names a piece of work: registration, unit and stage."""
     return f"{work.registration}-{work.unit}-{work.stage}"
 
@@ -443,14 +471,14 @@ class Unplanned:
     assessor: str
 
 
-def unplanned_page(request: PortalRequest, covered: Coverage, learners: dict[int, str]) -> Page:
+def unplanned_page(request: PortalRequest, covered: Coverage, learners: Learners) -> Page:
     """One page of the work not in the plan, by learner and unit, each to add by hand."""
     stages = dict(Stage.choices)
     rows = sorted(
         (
             Unplanned(
                 work_id(w),
-                learners[w.registration],
+                learners.names[w.registration],
                 covered.codes[w.unit],
                 stages[w.stage],
                 covered.names[w.assessor],

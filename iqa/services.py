@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
@@ -32,7 +32,7 @@ from iqa.models import (
 )
 from iqa.planning import Work, propose
 from iqa.tasks import queue_document
-from iqa.work import kept_work
+from iqa.work import work_in_period
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -101,17 +101,19 @@ def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrate
 
 
 def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
-    rated = dict(
-        AssessorRisk.objects.filter(centre=centre, assessor__in=assessor_ids).values_list(
-            "assessor", "risk"
-        )
+    """Each assessor's risk at the centre: trainee while they are a trainee assessor there,
+    else as rated (standard if never rated), in one query."""
+    rated = AssessorRisk.objects.filter(centre=centre, assessor=OuterRef("pk")).values("risk")
+    trainee = Role.objects.filter(
+        centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
     )
-    trainees = set(
-        Role.objects.filter(
-            centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user__in=assessor_ids
-        ).values_list("user", flat=True)
-    )
-    return {a: Risk.TRAINEE if a in trainees else rated.get(a, Risk.STANDARD) for a in assessor_ids}
+    found = {
+        pk: Risk.TRAINEE if is_trainee else risk or Risk.STANDARD
+        for pk, is_trainee, risk in User.objects.filter(pk__in=assessor_ids)
+        .order_by()
+        .values_list("pk", Exists(trainee), Subquery(rated[:1]))
+    }
+    return {a: found.get(a, Risk.STANDARD) for a in assessor_ids}
 
 
 def plan_generate(
@@ -131,7 +133,7 @@ def plan_generate(
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
     strategy = strategy_for(centre, qualification)
-    work = kept_work(centre, qualification, starts_on, ends_on)
+    work = work_in_period(centre, qualification, starts_on, ends_on)
     risks = risk_of(centre, sorted({w.assessor for w in work}))
     stages = [
         stage
@@ -244,10 +246,14 @@ def plan_item_remove(*, item: PlanItem, actor: User) -> None:
     require_iqa(actor, item.plan.centre_id)
     with transaction.atomic():
         lock_chain(item.plan.centre_id)
-        # Read again under the chain: removed, or sampled, by a request just before this one.
-        if not PlanItem.objects.filter(pk=item.pk).exists():
+        # Read again under the chain, in one query: removed, or sampled, by a request just
+        # before this one.
+        sampled = Sample.objects.filter(plan_item=OuterRef("pk"))
+        found = PlanItem.objects.filter(pk=item.pk).order_by().values_list(Exists(sampled))
+        state = next((row[0] for row in found), None)
+        if state is None:
             raise IqaRefused(ALREADY_REMOVED)
-        if item.samples.exists():
+        if state:
             raise IqaRefused(SAMPLED_STAYS)
         readiness_changed(item.registration_id)
         audit_append(

@@ -97,9 +97,10 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     plan = access.plan_for(request, pk)
     if request.method == "POST":
         return plan_change(request, plan)
-    items, sampled, progress = pages.planned_and_sampled(plan)
-    covered = pages.coverage(pages.plan_work(plan), items)
-    learners = pages.learner_names(plan)
+    items, sampled = pages.planned_and_sampled(plan)
+    learners = pages.plan_learners(plan, items)
+    progress = pages.plan_progress(items, sampled, learners)
+    covered = pages.coverage(pages.plan_pieces(plan), items)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
     context = {

@@ -424,11 +424,19 @@ class Registration(models.Model):
         What an issued certificate still needs (revoking, replacing, rendering it) is not a
         record of the registration and goes on; so does reading everything.
         """
-        if hasattr(self.learner, "anonymisation"):  # the privacy app's, by its reverse relation
-            return LEARNER_ANONYMISED
-        if self.status != RegistrationStatus.ACTIVE:
-            return REGISTRATION_CLOSED.format(status=self.get_status_display().lower())
-        return ""
+        # The privacy app's anonymisation, by its reverse relation.
+        return closed_reason(self.status, hasattr(self.learner, "anonymisation"))
+
+
+def closed_reason(status: str, anonymised: bool) -> str:
+    """`Registration.closed_because` from a registration's status and whether its learner is
+    anonymised, for pages that read them as plain values."""
+    if anonymised:
+        return LEARNER_ANONYMISED
+    if status != RegistrationStatus.ACTIVE:
+        label = dict(RegistrationStatus.choices).get(status, status)
+        return REGISTRATION_CLOSED.format(status=str(label).lower())
+    return ""
 
 
 class RegistrationUnit(models.Model):

@@ -57,9 +57,8 @@ def rules_built_afresh() -> None:
 
 @pytest.fixture(autouse=True)
 def nothing_cached() -> None:
-    """Each test starts with an empty cache: what a page keeps there under the ends of the
-    audit chains (`iqa.work.kept_work`) must not meet a rolled-back test's rows, whose ids and
-    chains the next test may make again on SQLite."""
+    """Each test starts with an empty cache: what a page keeps there must not meet a
+    rolled-back test's rows, whose ids the next test may make again on SQLite."""
     cache.clear()
 
 

@@ -26,8 +26,11 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, transaction
+from django.db.models import Model
 from django.utils import timezone
 
+from assessment.kept import keep_decided_work
+from assessment.models import DecidedWork
 from certification.models import Certificate, RenderStatus
 from home.load_data.catalogue import QualificationInfo, ensure_catalogue, read_catalogue
 from home.load_data.claims import Snapshots, claim_all
@@ -49,6 +52,7 @@ from home.load_data.writer import (
 )
 from portal.audit import lock_chain
 from portal.models import Centre, User
+from portfolios.models import Registration
 from qualifications.models import Qualification
 
 DEFAULT_PASSWORD = "load-portal-2026"
@@ -269,6 +273,12 @@ def make_centre(plan: CentrePlan, shared: Shared, source: IdSource) -> CentreRes
         with result.seconds.stage("writing to the database"), transaction.atomic():
             lock_chain(ctx.centre_id)
             write(ctx.batch)
+            # The work kept for the IQA, from the decisions just written, as the services
+            # that record and countersign keep it.
+            kept = keep_decided_work(
+                Registration.objects.filter(centre_id=ctx.centre_id).values_list("pk", flat=True)
+            )
+            result.rows[label(DecidedWork)] += kept
     except BaseException:
         delete_files(saved)
         raise
@@ -330,7 +340,8 @@ def tidy_tables() -> None:
         return
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        for model in TABLES:
+        kept: tuple[type[Model], ...] = (DecidedWork,)
+        for model in TABLES + kept:
             cursor.execute(f"{command} {table_name(model)}")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.db.models import Model, Q, QuerySet
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import DecidedWork, Decision, UnitSignOff
 from certification.models import Certificate, DirectClaimsStatus
 from competence.models import CompetenceEntry, RegisterEnforced
 from home.load_data.layout import CENTRE_PREFIX
@@ -68,6 +68,7 @@ def doomed(centre_ids: list[int]) -> list[QuerySet[Model]]:
         AssessorRisk.objects.filter(centre__in=centre_ids),
         UnitSignOff.objects.filter(registration__in=regs),
         DECISION_EVIDENCE._default_manager.filter(decision__registration__in=regs),
+        DecidedWork.objects.filter(registration__in=regs),
         Decision.objects.filter(registration__in=regs),
         Mapping.objects.filter(evidence__registration__in=regs),
         WitnessRequest.objects.filter(registration__in=regs),

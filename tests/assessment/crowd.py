@@ -7,6 +7,7 @@ import datetime
 
 from django.utils import timezone
 
+from assessment.kept import keep_decided_work
 from assessment.models import Decision, Outcome
 from portal.models import Role, RoleKind, User
 from portfolios.models import Registration, RegistrationUnit
@@ -59,7 +60,8 @@ def decisions_on(
     method: str = "observation",
 ) -> list[Decision]:
     """`per_registration` current, met decisions by `by` on the criteria of each registration's
-    plan (from the first, or `after` the first few), in bulk."""
+    plan (from the first, or `after` the first few), in bulk, with the work kept for the IQA
+    written again as the services write it."""
     made = []
     for registration in registrations:
         planned = registration.planned_units.values("unit_id")
@@ -77,4 +79,6 @@ def decisions_on(
                     provisional=provisional,
                 )
             )
-    return Decision.objects.bulk_create(made)
+    made = Decision.objects.bulk_create(made)
+    keep_decided_work(r.pk for r in registrations)
+    return made

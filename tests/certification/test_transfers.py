@@ -27,6 +27,7 @@ from certification.transfers import (
 from iqa.models import Verdict
 from iqa.services import Judgement as Finding
 from iqa.services import sample_record
+from iqa.work import work_in_period
 from portal.audit import audit_verify
 from portal.models import AuditEntry, Notification, NotificationKind, Role, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
@@ -317,3 +318,19 @@ def test_an_approval_recorded_for_the_ao_is_audited_on_the_centres_chain(
     entry = AuditEntry.objects.get(action="centre.approved")
     assert (entry.centre_id, entry.subject) == (other_centre.pk, f"qualification:{sfj.pk}")
     assert CentreApproval.objects.filter(centre=other_centre, qualification=sfj).exists()
+
+
+def test_the_work_kept_for_the_iqa_moves_with_the_registration(
+    registration, centre, centre_admin, assessor, northgate, their_admin, their_assessor, their_iqa
+):
+    achieve(registration, assessor, codes=[SIGNED])
+    ever = (datetime.date(2000, 1, 1), datetime.date(2100, 1, 1))
+    qualification = registration.qualification
+    before = work_in_period(centre, qualification, *ever)
+    assert {w.registration for w in before} == {registration.pk}
+    transfer = transfer_start(
+        registration=registration, to_centre=northgate, reason=REASON, actor=centre_admin
+    )
+    accept(transfer, their_admin, their_assessor, their_iqa)
+    assert work_in_period(centre, qualification, *ever) == []
+    assert work_in_period(northgate, qualification, *ever) == before

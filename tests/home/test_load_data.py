@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assessment.models import UnitSignOff
+from assessment.kept import fill_decided_work
+from assessment.models import DecidedWork, UnitSignOff
 from assessment.pages import awaiting_countersignature
 from assessment.services import unit_missing
 from certification.models import Certificate
@@ -81,5 +82,17 @@ def test_the_small_centre_on_sqlite_is_made_as_the_services_would_make_it(catalo
         trainee.pk
     }
     assert User.objects.get(email="learner3@c00.load.test").check_password("tiny-secret")
+    # The work kept for the IQA is what the decisions written say, as the services keep it.
+    written = kept_lines()
+    fill_decided_work()
+    assert kept_lines() == written != set()
     with pytest.raises(LoadDataRefused, match="--replace"):
         generate(Options(centres=0, small_centre_learners=1))
+
+
+def kept_lines() -> set[tuple[object, ...]]:
+    return set(
+        DecidedWork.objects.values_list(
+            "registration", "unit", "decided_by", "countersigned_by", "method", "assessed_on"
+        )
+    )

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import DecidedWork, Decision, UnitSignOff, unit_of_item
 from assessment.services import summary, unit_missing
 from certification.models import Certificate, Kind
 from certification.readiness import NO_NEW_UNITS, readiness_of
@@ -265,6 +265,19 @@ def test_samples_take_current_decisions_that_count_and_actions_block_claims(popu
                 signed_at__lte=sample.sampled_at,
             ).exists()
     assert Action.objects.filter(sample__in=samples).exists()
+
+
+def test_the_work_kept_for_the_iqa_is_what_the_current_decisions_say(population):
+    fields = ("registration", "unit", "decided_by", "countersigned_by", "method", "assessed_on")
+    kept = list(DecidedWork.objects.values_list(*fields))
+    afresh = (
+        Decision.objects.filter(current=True)
+        .annotate(unit=unit_of_item())
+        .values_list(*fields)
+        .distinct()
+    )
+    assert len(kept) == len(set(kept)) == population.rows["assessment.DecidedWork"] > 0
+    assert set(kept) == set(afresh)
 
 
 def test_evidence_files_are_stored_with_their_hash(population):

@@ -5,15 +5,17 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
-from assessment.models import Decision, Outcome
+from assessment.kept import fill_decided_work
+from assessment.models import DecidedWork, Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.services import (
     SAMPLED,
     DecisionRefused,
     decision_countersign,
     decision_record,
+    decision_return,
     unit_sign_off,
+    unit_unlock,
 )
 from assessment.services import Judgement as Assessed
 from iqa.models import (
@@ -55,12 +57,12 @@ from iqa.services import (
     sample_record,
 )
 from iqa.services import Judgement as Finding
-from iqa.work import kept_work, work_in_period, work_key
-from portal.audit import audit_append, audit_verify
+from iqa.work import Piece, pieces_in_period, work_in_period
+from portal.audit import audit_verify
 from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
-from portfolios.services import RegistrationDetails, registration_create
+from portfolios.services import RegistrationDetails, registration_create, registration_withdraw
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.assessment.test_cvq import cvq_registration
 from tests.audit import AuditWatch
@@ -690,27 +692,46 @@ def test_range_and_knowledge_decisions_are_work_on_their_unit_with_their_methods
     assert work_in_period(centre, cvq, ON + datetime.timedelta(days=1), PERIOD_ENDS) == []
 
 
-# The period's work, kept in the cache between writes at the centre
+# The decided work kept for the IQA (assessment.DecidedWork), written by the services that
+# change current decisions
 
 
-def test_the_work_kept_is_the_work_read_afresh_and_read_again_from_the_chains_ends_alone(
-    centre, sfj, assessed, django_assert_num_queries
-):
+def kept():
+    return set(
+        DecidedWork.objects.values_list(
+            "registration", "unit", "decided_by", "countersigned_by", "method", "assessed_on"
+        )
+    )
+
+
+def afresh():
+    """What the kept work would be, worked out from the current decisions now."""
+    return set(
+        Decision.objects.filter(current=True)
+        .annotate(unit=unit_of_item())
+        .values_list(
+            "registration", "unit", "decided_by", "countersigned_by", "method", "assessed_on"
+        )
+        .distinct()
+    )
+
+
+def test_a_decision_recorded_is_in_the_work_kept_at_once(centre, sfj, assessor, assessed):
     period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
-    fresh = work_in_period(*period)
-    assert kept_work(*period) == fresh != []
-    with django_assert_num_queries(1):  # the ends of the two chains, for the key
-        assert kept_work(*period) == fresh
-
-
-def test_a_decision_recorded_at_the_centre_is_in_the_work_kept_at_once(
-    centre, sfj, assessor, assessed
-):
-    period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
-    before = kept_work(*period)
     decide(assessed, assessor, OTHER_UNITS[0])
-    assert kept_work(*period) == work_in_period(*period) != before
-    assert unit(OTHER_UNITS[0]).pk in {w.unit for w in kept_work(*period)}
+    assert kept() == afresh() != set()
+    assert unit(OTHER_UNITS[0]).pk in {w.unit for w in work_in_period(*period)}
+
+
+def test_a_decision_superseded_leaves_the_work_kept_at_once(centre, sfj, assessor, assessed):
+    later = ON + datetime.timedelta(days=20)
+    decide(assessed, assessor, BEGUN_UNIT, "4.1", on=later)
+    assert kept() == afresh()
+    days = DecidedWork.objects.filter(registration=assessed, unit=unit(BEGUN_UNIT))
+    assert list(days.values_list("assessed_on", flat=True)) == [later]
+    # Out of a period that ends before it, as its decision is.
+    period = (centre, sfj, PERIOD_STARTS, later - datetime.timedelta(days=1))
+    assert unit(BEGUN_UNIT).pk not in {w.unit for w in work_in_period(*period)}
 
 
 def test_a_countersignature_makes_its_countersigner_a_decider_of_the_work_kept_at_once(
@@ -720,20 +741,61 @@ def test_a_countersignature_makes_its_countersigner_a_decider_of_the_work_kept_a
     trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
     decisions = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
     period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
-    assert all(iqa.pk not in w.deciders for w in kept_work(*period))
+    assert all(iqa.pk not in w.deciders for w in work_in_period(*period))
     decision_countersign(decisions=decisions, actor=iqa)
-    assert [iqa.pk in w.deciders for w in kept_work(*period)] == [True]
+    assert kept() == afresh()
+    assert [iqa.pk in w.deciders for w in work_in_period(*period)] == [True]
 
 
-@pytest.mark.parametrize("chain", ["centre", "portal"])
-def test_an_entry_on_the_centres_chain_or_the_portals_makes_a_new_key(centre, sfj, iqa, chain):
+def test_a_decision_returned_to_the_trainee_leaves_the_work_kept_at_once(
+    centre, centre_admin, sfj, iqa, assessor, trainee_assessor
+):
+    trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
+    [decision] = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
     period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
-    before = work_key(*period)
-    with transaction.atomic():
-        audit_append(
-            actor=iqa,
-            action="test.written",
-            subject="test:1",
-            centre_id=centre.pk if chain == "centre" else None,
-        )
-    assert work_key(*period) != before
+    assert [w.registration for w in work_in_period(*period)] == [trainees.pk]
+    decision_return(decision=decision, reason="Not the criterion seen.", actor=assessor)
+    assert kept() == afresh()
+    assert work_in_period(*period) == []
+
+
+def test_an_unlocked_unit_is_interim_work_again_and_a_withdrawn_learners_work_goes(
+    centre, sfj, assessor, centre_admin, assessed
+):
+    period = (centre, sfj, PERIOD_STARTS, PERIOD_ENDS)
+
+    def stages():
+        return {unit_id: stage for _, unit_id, stage in (w.key for w in work_in_period(*period))}
+
+    assert stages()[unit(SIGNED_UNIT).pk] == Stage.SUMMATIVE
+    sign_off = UnitSignOff.objects.get(registration=assessed, unit=unit(SIGNED_UNIT))
+    unit_unlock(sign_off=sign_off, reason="Signed off too soon.", actor=centre_admin)
+    assert stages()[unit(SIGNED_UNIT).pk] == Stage.INTERIM
+    registration_withdraw(registration=assessed, reason="Left the employer.", actor=centre_admin)
+    assert work_in_period(*period) == []
+    assert kept() == afresh()
+
+
+def test_the_migration_and_the_load_data_fill_the_work_kept_as_the_services_keep_it(
+    assessed, countersigned
+):
+    written = kept()
+    fill_decided_work()
+    assert kept() == written == afresh()
+
+
+def test_the_plan_pages_pieces_are_the_planners_work_without_learners_and_deciders(
+    centre, sfj, assessor, assessed, countersigned
+):
+    decide(assessed, assessor, OTHER_UNITS[0], on=ON + datetime.timedelta(days=30))
+    for starts_on, ends_on in (
+        (PERIOD_STARTS, PERIOD_ENDS),
+        (ON + datetime.timedelta(days=1), PERIOD_ENDS),
+        (PERIOD_STARTS, ON),
+    ):
+        period = (centre, sfj, starts_on, ends_on)
+        work = work_in_period(*period)
+        assert pieces_in_period(*period) == [
+            Piece(w.registration, w.unit, w.assessor, w.methods, w.stage) for w in work
+        ]
+    assert len(work_in_period(centre, sfj, PERIOD_STARTS, PERIOD_ENDS)) == 4

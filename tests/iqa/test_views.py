@@ -40,6 +40,7 @@ from iqa.services import Judgement as Finding
 from iqa.views import CHOOSE_UNPLANNED
 from portal.models import Role, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
+from portfolios.services import registration_withdraw
 from tests.factories import RoleFactory
 from tests.iqa.test_services import (
     ACTION,
@@ -918,3 +919,20 @@ def test_malformed_ids_match_nothing_instead_of_failing(client, iqa, registratio
     assert client.get(sample_url, {"item": "abc"}).status_code == 200
     assert client.post(reverse("iqa:document-request"), {"sample": "abc"}).status_code == 404
     assert client.post(reverse("iqa:document-request"), {"plan": "abc"}).status_code == 404
+
+
+def test_the_plan_shows_a_withdrawn_learners_items_closed_and_due_no_more(
+    client, plan, iqa, assessed, centre_admin
+):
+    client.force_login(iqa)
+    take(assessed, iqa)  # one of the two sampled
+    registration_withdraw(registration=assessed, reason="Left the employer.", actor=centre_admin)
+    page = shown(client.get(plan_url(plan)))
+    assert (
+        "1 of 2 planned items sampled. 1 not sampled, on registration now closed: nothing more "
+        "is due on it." in part(page, "done", "</p>")
+    )
+    items = part(page, "plan-items", "</table>")
+    assert items.count(">Registration closed</span>") == 1
+    assert items.count(">Sampled</span>") == 1
+    assert "Sample<span" not in items

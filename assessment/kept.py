@@ -1,0 +1,93 @@
+"""The decided work kept for the IQA (`DecidedWork`): written again from the current decisions
+of the registrations a service touched, in one DELETE and one INSERT ... SELECT, whatever the
+number of decisions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Field, Model
+
+from assessment.models import DecidedWork, Decision
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
+
+
+def keep_decided_work(registrations: Iterable[int]) -> int:
+    """Write the kept work of these registrations again from their current decisions, and say
+    how many lines they have. Called by every service that changes which decisions are current
+    or who countersigned them, inside its transaction, after it has locked the registrations."""
+    ids = sorted(set(registrations))
+    if not ids:
+        return 0
+    DecidedWork.objects.filter(registration_id__in=ids).delete()
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(fill_sql(f"d.{column(Decision, 'registration')} IN ({marks})"), ids)
+        return cursor.rowcount
+
+
+def fill_decided_work() -> None:
+    """Fill the kept work of every registration from its current decisions (what
+    `generate_load_data` writes in bulk; the migration does the same)."""
+    DecidedWork.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(fill_sql("1 = 1"))
+
+
+def fill_sql(where: str) -> str:
+    return FILL.format(**names(), where=where)
+
+
+@functools.cache
+def names() -> dict[str, str]:
+    """The tables and columns `FILL` names, quoted, as the models give them."""
+    quote = connection.ops.quote_name
+    items = {"criterion": Criterion, "range_item": RangeItem, "knowledge_item": KnowledgeItem}
+    found = {
+        "kept": quote(DecidedWork._meta.db_table),
+        "decision": quote(Decision._meta.db_table),
+        **{f"{name}_table": quote(model._meta.db_table) for name, model in items.items()},
+        **{f"{name}_id": column(model) for name, model in items.items()},
+        **{f"{name}_unit": column(model, "unit") for name, model in items.items()},
+    }
+    for name in (
+        "registration",
+        "criterion",
+        "range_item",
+        "knowledge_item",
+        "decided_by",
+        "countersigned_by",
+        "method",
+        "assessed_on",
+        "current",
+    ):
+        found[f"d_{name}"] = column(Decision, name)
+    for name in ("registration", "unit", "decided_by", "countersigned_by", "method"):
+        found[f"k_{name}"] = column(DecidedWork, name)
+    found["k_assessed_on"] = column(DecidedWork, "assessed_on")
+    return found
+
+
+def column(model: type[Model], field: str | None = None) -> str:
+    found = model._meta.get_field(field) if field else model._meta.pk
+    assert isinstance(found, Field) and found.column
+    return connection.ops.quote_name(found.column)
+
+
+# The distinct lines of current decisions, each with the unit of its item (`unit_of_item` as
+# SQL: an item is exactly one of the three). Written as SQL: INSERT ... SELECT, no row read
+# into Python.
+FILL = (
+    "INSERT INTO {kept} ({k_registration}, {k_unit}, {k_decided_by}, {k_countersigned_by}, "
+    "{k_method}, {k_assessed_on}) "
+    "SELECT DISTINCT d.{d_registration}, "
+    "COALESCE(c.{criterion_unit}, r.{range_item_unit}, k.{knowledge_item_unit}), "
+    "d.{d_decided_by}, d.{d_countersigned_by}, d.{d_method}, d.{d_assessed_on} "
+    "FROM {decision} d "
+    "LEFT JOIN {criterion_table} c ON c.{criterion_id} = d.{d_criterion} "
+    "LEFT JOIN {range_item_table} r ON r.{range_item_id} = d.{d_range_item} "
+    "LEFT JOIN {knowledge_item_table} k ON k.{knowledge_item_id} = d.{d_knowledge_item} "
+    "WHERE d.{d_current} AND {where}"
+)
