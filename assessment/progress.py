@@ -11,9 +11,19 @@ from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
-from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
+from portfolios.models import (
+    Evidence,
+    Mapping,
+    MappingStatus,
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+    RegistrationUnit,
+)
+from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
+from portfolios.prior_learning import prior_learning_of, route_with, verdict_with
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
-from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
+from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import pinned_rules, versions_of
 
 
@@ -83,7 +93,11 @@ def _count_annotations() -> dict[str, Any]:
             "criterion",
             distinct=True,
         ),
-        "n_achieved": _counted(UnitSignOff.objects.achieved().filter(registration=here)),
+        # Achieved by assessment, or through RPL (decision 50).
+        "n_achieved": _counted(UnitSignOff.objects.achieved().filter(registration=here))
+        + _counted(
+            PriorLearning.objects.in_force().filter(registration=here, kind=PriorLearningKind.RPL)
+        ),
         "n_evidence": _counted(Evidence.objects.filter(registration=here)),
         "last_evidence_at": Subquery(
             Evidence.objects.filter(registration=here)
@@ -128,6 +142,7 @@ def progress_of(
     rules: dict[int, Rules] = {}
     versions = versions_of(r.pinned_rules_id for r in registrations)
     result = []
+    prior = prior_learning_of(r.pk for r in registrations)
     for counts, achieved, plan in _tally(registrations):
         registration = counts.registration
         if registration.pinned_rules_id not in rules:
@@ -135,11 +150,13 @@ def progress_of(
                 registration.qualification, registration.pinned_rules_id, versions
             )
         these = rules[registration.pinned_rules_id]
+        held = prior.get(registration.pk, NO_PRIOR_LEARNING)
         result.append(
             Progress(
                 **{f.name: getattr(counts, f.name) for f in fields(Counts)},
-                verdict=evaluate(these, achieved),  # signed off and countersigned
-                route=shortest_route(these, achieved, chosen=plan) if with_route else None,
+                # Signed off and countersigned, or through RPL; exemptions without credit.
+                verdict=verdict_with(these, achieved, held),
+                route=route_with(these, achieved, plan, held) if with_route else None,
             )
         )
     return result

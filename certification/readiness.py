@@ -26,9 +26,13 @@ from portal.models import Centre
 from portfolios.models import (
     ClaimList,
     ClaimReadiness,
+    PriorLearning,
+    PriorLearningKind,
     Registration,
     RegistrationQuerySet,
 )
+from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
+from portfolios.prior_learning import prior_learning_of
 from qualifications.claim_policy import ClaimPolicy, claim_reasons, policy_of
 from qualifications.lifecycle import claim_refusal
 from qualifications.models import Unit
@@ -39,7 +43,8 @@ from qualifications.rules.versions import pinned_rules, versions_of
 @dataclass(frozen=True)
 class Readiness:
     registration: Registration
-    claimable_units: list[str]  # achieved (signed off and countersigned) and cleared by IQA
+    # Achieved (signed off and countersigned, or through RPL) and cleared by IQA.
+    claimable_units: list[str]
     verdict: Verdict
     full_reasons: list[str] = field(default_factory=list)
     unit_reasons: list[str] = field(default_factory=list)
@@ -78,13 +83,23 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     today = timezone.localdate()
     achieved: dict[int, dict[int, str]] = defaultdict(dict)
     printed: dict[str, str] = {}  # unit code -> the reference a certificate prints for it
+    ids = [r.pk for r in registrations]
+    # Achieved by assessment (signed off and countersigned), or through RPL (decision 50).
     for registration_id, unit_id, code, reference in (
         UnitSignOff.objects.achieved()
-        .filter(registration__in=[r.pk for r in registrations])
+        .filter(registration__in=ids)
+        .order_by()
         .values_list("registration_id", "unit_id", "unit__code", "unit__reference")
+        .union(
+            PriorLearning.objects.in_force()
+            .filter(registration__in=ids, kind=PriorLearningKind.RPL)
+            .order_by()
+            .values_list("registration_id", "unit_id", "unit__code", "unit__reference")
+        )
     ):
         achieved[registration_id][unit_id] = code
         printed[code] = reference or code  # as `services.snapshot_of` prints it
+    prior = prior_learning_of(ids)
     blockers = claim_blockers_of(registrations)
     in_force = certificates_in_force([r.pk for r in registrations])
     # The rules each registration is pinned to: one Rules a version, shared by its learners.
@@ -100,7 +115,14 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
             policies[registration.qualification_id] = policy_of(registration.qualification)
         mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
         claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
-        verdict = evaluate(rules[pinned], claimable)
+        # What IQA holds back of RPL is held back too: it then counts as not yet achieved.
+        mine_prior = prior.get(registration.pk, NO_PRIOR_LEARNING)
+        verdict = evaluate(
+            rules[pinned],
+            claimable,
+            rpl=mine_prior.rpl & set(claimable),
+            exempt=mine_prior.exempt,
+        )
         held = [reason for pk, reason in held_back.items() if pk in mine]
         full = [r.message for r in verdict.unmet] + held
         if not verdict.eligible and not full:
