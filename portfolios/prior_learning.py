@@ -66,6 +66,7 @@ EVIDENCE_NEEDED = (
 )
 ONE_EVIDENCE = "Choose evidence from the portfolio or upload a file, not both."
 EVIDENCE_ELSEWHERE = "The evidence must be from this learner's portfolio."
+EVIDENCE_GONE = "The learner removed this evidence a moment ago: choose another or upload a copy."
 DESCRIPTION_NEEDED = (
     "Describe the prior learning: the certificate or course, who awarded it and what it covered."
 )
@@ -205,7 +206,7 @@ def _record(
         try:
             inspected = check_files(registration, details.files)
         except EvidenceRejected as rejected:
-            found.setdefault("files", []).extend(rejected.messages)
+            found.setdefault("evidence_files", []).extend(rejected.messages)
     if found:
         raise _refused(found)
     with transaction.atomic():
@@ -214,6 +215,13 @@ def _record(
         unit = _planned_unit(locked, details.unit_id)
         _refuse_taken(locked, details.unit_id, unit)
         evidence = details.evidence
+        if evidence is not None:
+            # Agreed on: judged, so the learner can no longer change or remove it (and the
+            # learner removing it a moment ago, under the same chain, is seen here).
+            judged = Evidence.objects.filter(pk=evidence.pk, judged_at__isnull=True)
+            judged.update(judged_at=timezone.now())
+            if not Evidence.objects.filter(pk=evidence.pk).exists():
+                raise PriorLearningRefused(EVIDENCE_GONE, {EVIDENCE_GONE: "evidence"})
         if details.files:
             evidence = evidence_store(
                 locked,
@@ -226,8 +234,9 @@ def _record(
                 details.files,
                 inspected,
                 actor,
-                action="evidence.recorded",
+                action="evidence.prior_learning",
             )
+        rpl = kind == PriorLearningKind.RPL
         record = PriorLearning.objects.create(
             registration=locked,
             unit_id=details.unit_id,
@@ -240,7 +249,7 @@ def _record(
         )
         audit_append(
             actor=actor,
-            action=f"prior_learning.{kind}_recorded",
+            action="prior_learning.rpl_recorded" if rpl else "prior_learning.exemption_recorded",
             centre_id=registration.centre_id,
             subject=f"prior_learning:{record.pk}",
             after=_facts(record),
@@ -320,12 +329,13 @@ def prior_learning_withdraw(*, record: PriorLearning, reason: str, actor: User) 
         if number := certified_by(locked):
             unit = f"{locked.unit.code} {locked.unit.title}"
             raise PriorLearningRefused(CERTIFIED.format(unit=unit, number=number), {})
+        rpl = locked.kind == PriorLearningKind.RPL
         locked.withdrawn_by, locked.withdrawn_at = actor, timezone.now()
         locked.withdrawal_reason = reason.strip()
         locked.save(update_fields=["withdrawn_by", "withdrawn_at", "withdrawal_reason"])
         audit_append(
             actor=actor,
-            action=f"prior_learning.{locked.kind}_withdrawn",
+            action="prior_learning.rpl_withdrawn" if rpl else "prior_learning.exemption_withdrawn",
             centre_id=registration.centre_id,
             subject=f"prior_learning:{locked.pk}",
             before=_facts(locked),
