@@ -71,6 +71,7 @@ def test_the_assessor_records_rpl_on_evidence_and_the_unit_is_achieved_through_r
     )
     [entry] = watch.entries()
     assert entry.action == "prior_learning.rpl_recorded"
+    assert entry.after is not None
     assert entry.after["unit"] == unit(RPL_UNIT).pk and entry.after["description"] == PRIOR
     # The evidence is agreed on: the learner can no longer take it away from under the RPL.
     certificate_copy.refresh_from_db()
