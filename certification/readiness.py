@@ -15,7 +15,7 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import CharField, Count, F, Min, QuerySet, Value
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
@@ -31,8 +31,6 @@ from portfolios.models import (
     Registration,
     RegistrationQuerySet,
 )
-from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
-from portfolios.prior_learning import prior_learning_of
 from qualifications.claim_policy import ClaimPolicy, claim_reasons, policy_of
 from qualifications.lifecycle import claim_refusal
 from qualifications.models import Unit
@@ -65,6 +63,8 @@ class Readiness:
 
 
 NO_UNITS = "No unit is achieved and cleared by IQA yet."
+# A sign-off's row among the RPL and exemptions read with it (`PriorLearningKind`'s values).
+SIGNED_OFF = Value("signed_off", output_field=CharField())
 FULL_MET = "The full qualification is met: claim the full certificate instead."
 NO_NEW_UNITS = "No unit has been achieved since unit certificate {number}, which lists them all."
 HAS_FULL = "The full certificate {number} is issued: it lists every unit achieved."
@@ -84,22 +84,29 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     achieved: dict[int, dict[int, str]] = defaultdict(dict)
     printed: dict[str, str] = {}  # unit code -> the reference a certificate prints for it
     ids = [r.pk for r in registrations]
-    # Achieved by assessment (signed off and countersigned), or through RPL (decision 50).
-    for registration_id, unit_id, code, reference in (
+    rpl: dict[int, set[str]] = defaultdict(set)
+    exempt: dict[int, set[str]] = defaultdict(set)
+    # Achieved by assessment (signed off and countersigned) or through RPL, and the exemptions
+    # (decision 50), in one statement.
+    for registration_id, unit_id, code, reference, how in (
         UnitSignOff.objects.achieved()
         .filter(registration__in=ids)
         .order_by()
-        .values_list("registration_id", "unit_id", "unit__code", "unit__reference")
+        .values_list("registration_id", "unit_id", "unit__code", "unit__reference", SIGNED_OFF)
         .union(
             PriorLearning.objects.in_force()
-            .filter(registration__in=ids, kind=PriorLearningKind.RPL)
+            .filter(registration__in=ids)
             .order_by()
-            .values_list("registration_id", "unit_id", "unit__code", "unit__reference")
+            .values_list("registration_id", "unit_id", "unit__code", "unit__reference", "kind")
         )
     ):
+        if how == PriorLearningKind.EXEMPTION:
+            exempt[registration_id].add(code)
+            continue
+        if how == PriorLearningKind.RPL:
+            rpl[registration_id].add(code)
         achieved[registration_id][unit_id] = code
         printed[code] = reference or code  # as `services.snapshot_of` prints it
-    prior = prior_learning_of(ids)
     blockers = claim_blockers_of(registrations)
     in_force = certificates_in_force([r.pk for r in registrations])
     # The rules each registration is pinned to: one Rules a version, shared by its learners.
@@ -116,12 +123,11 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
         mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
         claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
         # What IQA holds back of RPL is held back too: it then counts as not yet achieved.
-        mine_prior = prior.get(registration.pk, NO_PRIOR_LEARNING)
         verdict = evaluate(
             rules[pinned],
             claimable,
-            rpl=mine_prior.rpl & set(claimable),
-            exempt=mine_prior.exempt,
+            rpl=rpl[registration.pk] & set(claimable),
+            exempt=exempt[registration.pk],
         )
         held = [reason for pk, reason in held_back.items() if pk in mine]
         full = [r.message for r in verdict.unmet] + held
