@@ -113,6 +113,15 @@ def prior_learning_of(registration_ids: Iterable[int]) -> dict[int, PriorStandin
     return {pk: PriorStanding(frozenset(r), frozenset(e)) for pk, (r, e) in found.items()}
 
 
+def standing_from(records: Iterable[PriorLearning]) -> PriorStanding:
+    """The standing of one registration from its records already read (`records_of`)."""
+    held = [r for r in records if r.in_force]
+    return PriorStanding(
+        frozenset(r.unit.code for r in held if r.kind == PriorLearningKind.RPL),
+        frozenset(r.unit.code for r in held if r.kind == PriorLearningKind.EXEMPTION),
+    )
+
+
 def standing_of(registration: Registration | int) -> PriorStanding:
     pk = registration if isinstance(registration, int) else registration.pk
     return prior_learning_of([pk]).get(pk, NONE)

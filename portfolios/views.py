@@ -32,7 +32,7 @@ from portfolios.prior_learning import (
     plan_verdict_with,
     records_of,
     route_with,
-    standing_of,
+    standing_from,
     verdict_with,
 )
 from portfolios.services import (
@@ -180,7 +180,8 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
     unit_link = links_to("assessment:unit-progress", registration.pk)
-    prior = standing_of(registration)
+    records = records_of(registration)
+    prior = standing_from(records)
     standings = unit_standings(registration, [p.unit_id for p in planned])
     for p in planned:
         p.link = unit_link(p.unit_id)  # type: ignore[attr-defined]
@@ -204,7 +205,7 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "achieved_verdict": verdict_with(rules, achieved, prior),
         "achieved_units": len(set(achieved) | (prior.rpl & set(codes))),
         "route": route_with(rules, [], codes, prior),
-        "prior_learning": records_of(registration),
+        "prior_learning": records,
         # A qualified assessor of the learner (the page of a trainee's would refuse).
         "may_record_rpl": is_assessor
         and request.role is not None
