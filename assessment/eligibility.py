@@ -21,7 +21,9 @@ from django.db.models import QuerySet
 from assessment.models import UnitSignOff
 from portal.models import Centre
 from portfolios.models import Registration, RegistrationUnit
-from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
+from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
+from portfolios.prior_learning import PriorStanding, prior_learning_of, route_with, verdict_with
+from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import Version, pinned_rules, versions_of
 
 
@@ -59,8 +61,17 @@ def eligibility_of(
         if with_route
         else {}
     )
+    prior = prior_learning_of(r.pk for r in rows)
     return [
-        _judged(r, achieved.get(r.pk, ()), chosen.get(r.pk, ()), with_route, versions) for r in rows
+        _judged(
+            r,
+            achieved.get(r.pk, ()),
+            chosen.get(r.pk, ()),
+            with_route,
+            versions,
+            prior.get(r.pk, NO_PRIOR_LEARNING),
+        )
+        for r in rows
     ]
 
 
@@ -77,8 +88,10 @@ def _judged(
     chosen: Sequence[str],
     with_route: bool,
     versions: dict[int, Version],
+    prior: PriorStanding,
 ) -> Eligibility:
     rules = pinned_rules(registration.qualification, registration.pinned_rules_id, versions)
-    route = shortest_route(rules, achieved, chosen=chosen) if with_route else None
-    verdict = evaluate(rules, achieved)
-    return Eligibility(registration, rules, tuple(sorted(achieved)), verdict, route)
+    route = route_with(rules, achieved, chosen, prior) if with_route else None
+    verdict = verdict_with(rules, achieved, prior)  # RPL flagged, exemptions without credit
+    held = tuple(sorted(set(achieved) | prior.rpl))
+    return Eligibility(registration, rules, held, verdict, route)

@@ -12,9 +12,19 @@ from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
 from portal.lookups import one_of
-from portfolios.models import Evidence, Mapping, MappingStatus, Registration, RegistrationUnit
+from portfolios.models import (
+    Evidence,
+    Mapping,
+    MappingStatus,
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+    RegistrationUnit,
+)
+from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
+from portfolios.prior_learning import PriorStanding, prior_learning_of, route_with, verdict_with
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
-from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
+from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import pinned_rules, versions_of
 
 
@@ -97,7 +107,11 @@ def _count_annotations() -> dict[str, Any]:
             distinct=True,
         ),
         "n_met": met_criteria(),
-        "n_achieved": _counted(UnitSignOff.objects.achieved().filter(registration=here)),
+        # Achieved by assessment, or through RPL (decision 50).
+        "n_achieved": _counted(UnitSignOff.objects.achieved().filter(registration=here))
+        + _counted(
+            PriorLearning.objects.in_force().filter(registration=here, kind=PriorLearningKind.RPL)
+        ),
         "n_evidence": _counted(Evidence.objects.filter(registration=here)),
         "last_evidence_at": Subquery(
             Evidence.objects.filter(registration=here)
@@ -186,13 +200,21 @@ def progress_of(
     return judged(_tally(registrations), with_route=with_route)
 
 
-def judged(tallied: Sequence[Tally], *, with_route: bool = True) -> list[Progress]:
+def judged(
+    tallied: Sequence[Tally],
+    *,
+    with_route: bool = True,
+    prior: dict[int, PriorStanding] | None = None,
+) -> list[Progress]:
     """Each registration's counts with the rules of combination's verdict on its achieved
-    units (and the shortest route, `with_route`): the rules of each distinct qualification and
-    the versions they are pinned to read where the process has not kept them yet."""
+    units and its RPL and exemptions (`prior`, read here when not given), and the shortest
+    route (`with_route`): the rules of each distinct qualification and the versions they are
+    pinned to read where the process has not kept them yet."""
     rules: dict[int, Rules] = {}
     versions = versions_of(counts.registration.pinned_rules_id for counts, _, _ in tallied)
     result = []
+    if prior is None:
+        prior = prior_learning_of(counts.registration.pk for counts, _, _ in tallied)
     for counts, achieved, plan in tallied:
         registration = counts.registration
         if registration.pinned_rules_id not in rules:
@@ -200,11 +222,13 @@ def judged(tallied: Sequence[Tally], *, with_route: bool = True) -> list[Progres
                 registration.qualification, registration.pinned_rules_id, versions
             )
         these = rules[registration.pinned_rules_id]
+        held = prior.get(registration.pk, NO_PRIOR_LEARNING)
         result.append(
             Progress(
                 **{f.name: getattr(counts, f.name) for f in fields(Counts)},
-                verdict=evaluate(these, achieved),  # signed off and countersigned
-                route=shortest_route(these, achieved, chosen=plan) if with_route else None,
+                # Signed off and countersigned, or through RPL; exemptions without credit.
+                verdict=verdict_with(these, achieved, held),
+                route=route_with(these, achieved, plan, held) if with_route else None,
             )
         )
     return result

@@ -39,6 +39,7 @@ from portfolios.models import (
     EvidenceMethod,
     Mapping,
     MappingStatus,
+    PriorLearning,
     Registration,
 )
 from portfolios.readiness import readiness_changed
@@ -665,6 +666,12 @@ def _state(decision: tuple[str, bool] | None, name: str) -> list[str]:
     return []
 
 
+MET_BY_PRIOR_LEARNING = (
+    "This unit is met through the learner's prior learning (RPL or an exemption): there is "
+    "nothing to sign off unless that is withdrawn."
+)
+
+
 def unit_sign_off(
     *,
     registration: Registration,
@@ -690,6 +697,9 @@ def unit_sign_off(
         signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if signed.exists():
             raise DecisionRefused(ALREADY_SIGNED)
+        prior = PriorLearning.objects.in_force().filter(registration=registration, unit_id=unit_id)
+        if prior.exists():
+            raise DecisionRefused(MET_BY_PRIOR_LEARNING)
         missing = unit_missing(registration, unit_id)
         if missing:
             raise DecisionRefused(NOT_COMPLETE.format(items="; ".join(missing)))

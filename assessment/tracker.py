@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
-from django.db.models import Count
+from django.db.models import CharField, Count, Value
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
@@ -28,8 +29,15 @@ from assessment.progress import (
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import User
-from portfolios.models import Mapping, MappingStatus, Registration, RegistrationUnit
-from portfolios.unit_states import UNIT_BADGES, UnitState
+from portfolios.models import (
+    Mapping,
+    MappingStatus,
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+    RegistrationUnit,
+)
+from portfolios.unit_states import PRIOR_STATES, UNIT_BADGES, UnitState
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
@@ -116,11 +124,25 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         .values_list(*target, "status", "evidence_id")
     ):
         found.setdefault((c, r, k), []).append((status, EvidenceLink(evidence, "")))
-    signed = dict(
+    # Sign-offs in force and RPL or exemptions in force (decision 50), in one statement.
+    signed: dict[int, Any] = {}
+    prior: dict[int, str] = {}
+    for unit_id, at, kind in (
         UnitSignOff.objects.in_force()
         .filter(registration=registration)
-        .values_list("unit_id", "learner_signed_at")
-    )
+        .order_by()
+        .values_list("unit_id", "learner_signed_at", Value(SIGNED, output_field=CharField()))
+        .union(
+            PriorLearning.objects.in_force()
+            .filter(registration=registration)
+            .order_by()
+            .values_list("unit_id", "agreed_at", "kind")
+        )
+    ):
+        if kind == SIGNED:
+            signed[unit_id] = at
+        else:
+            prior[unit_id] = kind
     tracked = []
     for unit in units:
         cells = [
@@ -131,7 +153,9 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             Cell(item.label, CELLS[item.state][0])
             for item in other_progress(unit, decided, found, {})
         ]
-        if unit.pk in signed:
+        if unit.pk in prior:
+            state = PRIOR_STATES[prior[unit.pk]]
+        elif unit.pk in signed:
             state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
         elif any(cell.state != CellState.NOT_STARTED for cell in cells):
             state = UnitState.IN_PROGRESS
@@ -139,6 +163,9 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             state = UnitState.NOT_STARTED
         tracked.append(TrackedUnit(unit, plan[unit.pk], state, cells, own[unit.pk]))
     return tracked
+
+
+SIGNED = "signed"  # a sign-off's row among the RPL and exemptions read with it
 
 
 def badge(text: str, colour: str) -> str:
@@ -255,10 +282,18 @@ def caseload_grids(
         .values_list("registration", "unit", "n")
         .order_by()
     }
+    # Achieved by assessment or through RPL (decision 50): one statement.
     achieved = set(
         UnitSignOff.objects.achieved()
         .filter(registration__in=ids)
+        .order_by()
         .values_list("registration", "unit_id")
+        .union(
+            PriorLearning.objects.in_force()
+            .filter(registration__in=ids, kind=PriorLearningKind.RPL)
+            .order_by()
+            .values_list("registration", "unit_id")
+        )
     )
     grids: dict[int, Grid] = {}
     for registration in registrations:

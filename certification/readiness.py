@@ -15,7 +15,7 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import CharField, Count, F, Min, QuerySet, Value
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
@@ -26,6 +26,8 @@ from portal.models import Centre
 from portfolios.models import (
     ClaimList,
     ClaimReadiness,
+    PriorLearning,
+    PriorLearningKind,
     Registration,
     RegistrationQuerySet,
 )
@@ -39,7 +41,8 @@ from qualifications.rules.versions import pinned_rules, versions_of
 @dataclass(frozen=True)
 class Readiness:
     registration: Registration
-    claimable_units: list[str]  # achieved (signed off and countersigned) and cleared by IQA
+    # Achieved (signed off and countersigned, or through RPL) and cleared by IQA.
+    claimable_units: list[str]
     verdict: Verdict
     full_reasons: list[str] = field(default_factory=list)
     unit_reasons: list[str] = field(default_factory=list)
@@ -60,6 +63,8 @@ class Readiness:
 
 
 NO_UNITS = "No unit is achieved and cleared by IQA yet."
+# A sign-off's row among the RPL and exemptions read with it (`PriorLearningKind`'s values).
+SIGNED_OFF = Value("signed_off", output_field=CharField())
 FULL_MET = "The full qualification is met: claim the full certificate instead."
 NO_NEW_UNITS = "No unit has been achieved since unit certificate {number}, which lists them all."
 HAS_FULL = "The full certificate {number} is issued: it lists every unit achieved."
@@ -78,11 +83,28 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
     today = timezone.localdate()
     achieved: dict[int, dict[int, str]] = defaultdict(dict)
     printed: dict[str, str] = {}  # unit code -> the reference a certificate prints for it
-    for registration_id, unit_id, code, reference in (
+    ids = [r.pk for r in registrations]
+    rpl: dict[int, set[str]] = defaultdict(set)
+    exempt: dict[int, set[str]] = defaultdict(set)
+    # Achieved by assessment (signed off and countersigned) or through RPL, and the exemptions
+    # (decision 50), in one statement.
+    for registration_id, unit_id, code, reference, how in (
         UnitSignOff.objects.achieved()
-        .filter(registration__in=[r.pk for r in registrations])
-        .values_list("registration_id", "unit_id", "unit__code", "unit__reference")
+        .filter(registration__in=ids)
+        .order_by()
+        .values_list("registration_id", "unit_id", "unit__code", "unit__reference", SIGNED_OFF)
+        .union(
+            PriorLearning.objects.in_force()
+            .filter(registration__in=ids)
+            .order_by()
+            .values_list("registration_id", "unit_id", "unit__code", "unit__reference", "kind")
+        )
     ):
+        if how == PriorLearningKind.EXEMPTION:
+            exempt[registration_id].add(code)
+            continue
+        if how == PriorLearningKind.RPL:
+            rpl[registration_id].add(code)
         achieved[registration_id][unit_id] = code
         printed[code] = reference or code  # as `services.snapshot_of` prints it
     blockers = claim_blockers_of(registrations)
@@ -100,7 +122,13 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
             policies[registration.qualification_id] = policy_of(registration.qualification)
         mine, held_back = achieved[registration.pk], blockers.get(registration.pk, {})
         claimable = sorted(code for pk, code in mine.items() if pk not in held_back)
-        verdict = evaluate(rules[pinned], claimable)
+        # What IQA holds back of RPL is held back too: it then counts as not yet achieved.
+        verdict = evaluate(
+            rules[pinned],
+            claimable,
+            rpl=rpl[registration.pk] & set(claimable),
+            exempt=exempt[registration.pk],
+        )
         held = [reason for pk, reason in held_back.items() if pk in mine]
         full = [r.message for r in verdict.unmet] + held
         if not verdict.eligible and not full:

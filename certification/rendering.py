@@ -30,6 +30,8 @@ def template_for(certificate: Certificate) -> str:
 
 
 UNIT_COLUMNS = ("Unit", "Level", "Credit")
+# How a unit achieved through recognition of prior learning is marked on the list (decision 50).
+RPL_MARK = " (achieved through recognition of prior learning)"
 
 
 def unit_lines(units: list[dict[str, Any]]) -> tuple[str, list[tuple[str, str]], int]:
@@ -40,7 +42,10 @@ def unit_lines(units: list[dict[str, Any]]) -> tuple[str, list[tuple[str, str]],
     def columns(row: tuple[str, ...]) -> str:
         return "".join(value.ljust(width + 2) for value, width in zip(row, widths, strict=True))
 
-    lines = [(columns(row), str(u["title"])) for row, u in zip(rows, units, strict=True)]
+    lines = [
+        (columns(row), str(u["title"]) + (RPL_MARK if u.get("rpl") else ""))
+        for row, u in zip(rows, units, strict=True)
+    ]
     return columns(UNIT_COLUMNS), lines, sum(widths) + 6
 
 

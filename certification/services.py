@@ -27,6 +27,7 @@ from portal.models import Centre, RoleKind, User
 from portal.refusals import Refused
 from portal.templatetags.sentences import joined
 from portfolios.models import Registration
+from portfolios.prior_learning import standing_of
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.models import Qualification
@@ -93,14 +94,31 @@ def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> 
         .select_related("unit")
         .order_by("unit__code")
     )
+    prior = standing_of(registration)
+    # A unit achieved through RPL says so on its row, as the rules engine's verdict does; no
+    # awarding organisation of the seeds asks otherwise (decision 50).
     unit_rows = [
         {
             "reference": m.unit.reference or m.unit.code,
             "title": m.unit.title,
             "level": m.unit.level,
             "credits": m.unit.credits,
+            "rpl": m.unit.code in prior.rpl,
         }
         for m in rows
+    ]
+    # The units a full certificate's learner is exempt from: they satisfied the rules and
+    # earned no credit, and the record says which (DOMAIN.md, rules of combination item 7).
+    exempt = (
+        qualification.memberships.filter(unit__code__in=prior.exempt)
+        .select_related("unit")
+        .order_by("unit__code")
+        if kind == Kind.FULL
+        else []
+    )
+    exempt_rows = [
+        {"reference": m.unit.reference or m.unit.code, "title": m.unit.title, "level": m.unit.level}
+        for m in exempt
     ]
     return {
         "learner_name": registration.learner.full_name,
@@ -114,6 +132,7 @@ def snapshot_of(registration: Registration, kind: str, units: Sequence[str]) -> 
         "grade": "Pass" if kind == Kind.FULL else "",
         "credits": sum(u["credits"] or 0 for u in unit_rows),
         "units": unit_rows,
+        "exempt_units": exempt_rows,
         # CVQ certificates and statements of competence have their own wording.
         "cvq": bool(ao and ao.code == "tvet-council"),
         "centre": registration.centre.name,

@@ -27,6 +27,8 @@ from portfolios.models import (
     QuestionSet,
     Registration,
 )
+from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
+from portfolios.prior_learning import prior_learning_of
 
 
 @dataclass
@@ -137,19 +139,23 @@ def questions_of(portfolios: Sequence[Portfolio]) -> list[QuestionSet]:
 
 def progress(portfolios: Sequence[Portfolio]) -> list[Progress]:
     """Each registration's progress (the counts, the verdict on its achieved units and the
-    shortest route) from its portfolio, with one query for the plans."""
-    plans = plans_of([p.registration.pk for p in portfolios])
+    shortest route) from its portfolio, with one query for the plans and one for RPL and
+    exemptions (units achieved through RPL count as achieved: decision 50)."""
+    ids = [p.registration.pk for p in portfolios]
+    plans = plans_of(ids)
+    prior = prior_learning_of(ids)
     tallied: list[Tally] = []
     for p in portfolios:
         plan = plans.get(p.registration.pk, Plan())
+        rpl = prior.get(p.registration.pk, NO_PRIOR_LEARNING).rpl
         counts = Counts(
             registration=p.registration,
             criteria=plan.criteria,
             evidenced=len(p.evidenced),
             met=p.registration.n_met,  # type: ignore[attr-defined]
             units=len(plan.codes),
-            units_achieved=len(p.achieved),
+            units_achieved=len(p.achieved) + len(rpl),
             evidence_items=len(p.evidence),
         )
         tallied.append((counts, p.achieved, plan.codes))
-    return judged(tallied)
+    return judged(tallied, prior=prior)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from portal import identity
@@ -13,6 +13,7 @@ from portfolios.evidence import ACCOUNT_MAX_LENGTH, method_problems
 from portfolios.models import (
     COMMENT_MAX_LENGTH,
     LEARNER_METHODS,
+    Evidence,
     EvidenceMethod,
     Funding,
     Registration,
@@ -504,4 +505,56 @@ class CommentForm(forms.Form):
             "max_length": "A comment can be at most %(limit_value)s characters long: "
             "this one has %(show_value)s.",
         },
+    )
+
+
+class PriorLearningForm(forms.Form):
+    """RPL (by the unit's assessor) or an exemption (by a centre admin) for one unit of the
+    learner's plan, with what the prior learning was and the evidence of it (decision 50)."""
+
+    unit = forms.TypedChoiceField(coerce=int, label="Unit")
+    description = forms.CharField(
+        label="The prior learning",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=(
+            "The certificate, course or experience: its title, who awarded it, its number, "
+            "and what it covered."
+        ),
+        error_messages={"required": "Describe the prior learning: it is kept with the unit."},
+    )
+    achieved_on = forms.DateField(label="Date achieved", widget=date_input())
+    evidence = forms.ModelChoiceField(
+        queryset=Evidence.objects.none(),
+        required=False,
+        label="Evidence in the portfolio",
+        empty_label="None chosen",
+        help_text="A copy of the certificate the learner already added, for instance.",
+    )
+    evidence_files = MultipleFileField(
+        label="Or upload a copy",
+        required=False,
+        help_text="Kept in the learner's portfolio as evidence of prior learning.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        units: list[tuple[int, str]],
+        evidence: QuerySet[Evidence],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [("", "Choose a unit"), *units]  # type: ignore[attr-defined]
+        self.fields["evidence"].queryset = evidence  # type: ignore[attr-defined]
+
+
+class PriorLearningWithdrawForm(forms.Form):
+    """Why RPL or an exemption is withdrawn: kept with the record."""
+
+    reason = forms.CharField(
+        label="Reason for the withdrawal",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        error_messages={"required": "Give the reason: it is kept with the record's history."},
     )

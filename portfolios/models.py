@@ -811,6 +811,75 @@ class QuestionSet(models.Model):
         return list(zip(self.questions, answers, strict=False))
 
 
+class PriorLearningKind(models.TextChoices):
+    """How a unit is met without being assessed here (DOMAIN.md, rules of combination item 7;
+    decision 50)."""
+
+    RPL = "rpl", "Achieved through recognition of prior learning (RPL)"
+    EXEMPTION = "exemption", "Exempt"
+
+
+class PriorLearningQuerySet(models.QuerySet["PriorLearning"]):
+    def in_force(self) -> PriorLearningQuerySet:
+        """Records not withdrawn: these are what the rules engine is given."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class PriorLearning(models.Model):
+    """A unit of the learner's plan met through what they learned or achieved before: achieved
+    through RPL (agreed by the unit's assessor; counts with its credit, flagged RPL), or exempt
+    (agreed by a centre admin; satisfies the requirement and earns no credit). Never deleted:
+    withdrawn with a reason, and kept (decision 50)."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="prior_learning"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=PriorLearningKind.choices)
+    # What the learner learned or achieved before: the certificate or course, who issued it, when.
+    description = models.TextField()
+    achieved_on = models.DateField("date of the prior learning")
+    # The copy of the prior certificate (or other proof) in the learner's portfolio.
+    evidence = models.ForeignKey(
+        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="prior_learning"
+    )
+    agreed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agreed_at = models.DateTimeField()
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = PriorLearningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreed_at", "pk"]
+        verbose_name_plural = "prior learning"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "unit"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="prior_learning_once_per_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="prior_learning_withdrawal_has_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="rpl") | Q(evidence__isnull=False),
+                name="rpl_rests_on_evidence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit.code}: {self.get_kind_display()}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
 class ClaimList(models.TextChoices):
     """Which of the claims page's lists a registration is on (one at most: a registration
     ready for a full certificate cannot also be offered a unit certificate instead)."""

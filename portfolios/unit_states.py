@@ -3,9 +3,10 @@ and waiting for the learner's countersignature, in progress (how many of its ite
 not started.
 
 The decisions and sign-offs that say so belong to `assessment`, a floor above: they are read
-through the registration's reverse relations (`decisions`, `sign_offs`: decision 11), in three
-queries whatever the plan, with the kept catalogue rows for the number of items and the units
-of the items decided and mapped. The words and
+through the registration's reverse relations (`decisions`, `sign_offs`: decision 11), with
+its RPL and exemptions (`prior_learning`, decision 50), in four queries whatever the plan,
+with the kept catalogue rows for the number of items and the units of the items decided and
+mapped. The words and
 their meaning are the tracker's (`assessment/tracker.py` imports `UnitState` from here), so the
 two pages never disagree.
 """
@@ -23,13 +24,21 @@ MET = "met"
 
 class UnitState:
     ACHIEVED = "Achieved"
+    # Met by what the learner learned or achieved before (decision 50): the engine's words.
+    RPL = "Achieved through recognition of prior learning (RPL)"
+    EXEMPT = "Exempt: satisfies the requirement, earns no credit"
     AWAITING_LEARNER = "Signed off, awaiting the learner's countersignature"
     IN_PROGRESS = "In progress"
     NOT_STARTED = "Not started"
 
 
+# `PriorLearningKind`'s values -> the state they give a unit.
+PRIOR_STATES = {"rpl": UnitState.RPL, "exemption": UnitState.EXEMPT}
+
 UNIT_BADGES = {
     UnitState.ACHIEVED: "text-bg-success",
+    UnitState.RPL: "text-bg-success",
+    UnitState.EXEMPT: "text-bg-secondary",
     UnitState.AWAITING_LEARNER: "text-bg-warning",
     UnitState.IN_PROGRESS: "text-bg-info",
     UnitState.NOT_STARTED: "text-bg-light border",
@@ -96,9 +105,16 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
         status=MappingStatus.REJECTED
     )
     started.update(unit_of_row(*item) for item in mapped.order_by().values_list(*items))
+    prior = dict(
+        registration.prior_learning.filter(withdrawn_at__isnull=True).values_list(  # type: ignore[attr-defined]
+            "unit_id", "kind"
+        )
+    )
     standings = {}
     for unit in units:
-        if unit.pk in signed:
+        if unit.pk in prior:
+            state = PRIOR_STATES[prior[unit.pk]]
+        elif unit.pk in signed:
             state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
         elif unit.pk in started:
             state = UnitState.IN_PROGRESS

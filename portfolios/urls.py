@@ -1,6 +1,13 @@
 from django.urls import path
 
-from portfolios import evidence_views, people_views, question_views, views, witness_views
+from portfolios import (
+    evidence_views,
+    people_views,
+    prior_learning_views,
+    question_views,
+    views,
+    witness_views,
+)
 
 app_name = "portfolios"
 
@@ -28,6 +35,17 @@ urlpatterns = [
         "registrations/<int:pk>/withdraw/",
         people_views.registration_withdraw_view,
         name="registration-withdraw",
+    ),
+    path("registrations/<int:pk>/rpl/new/", prior_learning_views.rpl_new, name="rpl-new"),
+    path(
+        "registrations/<int:pk>/exemptions/new/",
+        prior_learning_views.exemption_new,
+        name="exemption-new",
+    ),
+    path(
+        "prior-learning/<int:pk>/withdraw/",
+        prior_learning_views.prior_learning_withdraw_view,
+        name="prior-learning-withdraw",
     ),
     path("registrations/<int:pk>/evidence/new/", evidence_views.evidence_new, name="evidence-new"),
     path(

@@ -32,6 +32,13 @@ from portfolios.models import (
     still_holds,
     unit_assessor_left,
 )
+from portfolios.prior_learning import (
+    plan_verdict_with,
+    records_of,
+    route_with,
+    standing_from,
+    verdict_with,
+)
 from portfolios.services import (
     RegistrationDetails,
     RegistrationRejected,
@@ -46,7 +53,6 @@ from portfolios.unit_states import UnitState, unit_standings
 from portfolios.witness import witness_requests_of
 from qualifications.describe import describe_in_full, describe_rules
 from qualifications.models import Qualification
-from qualifications.rules import evaluate, shortest_route
 from qualifications.rules.adapter import rules_for
 from qualifications.rules.versions import recorded_current
 
@@ -178,6 +184,8 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
     unit_link = links_to("assessment:unit-progress", registration.pk)
+    records = records_of(registration)
+    prior = standing_from(records)
     standings = unit_standings(registration, [p.unit_id for p in planned])
     for p in planned:
         p.link = unit_link(p.unit_id)  # type: ignore[attr-defined]
@@ -195,10 +203,18 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "planned": planned,
         # The plan is judged as if every chosen unit were achieved, and says "chosen"; what the
         # learner has achieved is judged apart, with its real counts.
-        "plan_verdict": evaluate(rules, codes, planned=True),
-        "achieved_verdict": evaluate(rules, achieved),
-        "achieved_units": len(achieved),
-        "route": shortest_route(rules, [], chosen=codes),
+        "plan_verdict": plan_verdict_with(rules, codes, prior),
+        # Achieved by assessment or through RPL (flagged), exemptions without credit.
+        "achieved_verdict": verdict_with(rules, achieved, prior),
+        "achieved_units": len(set(achieved) | (prior.rpl & set(codes))),
+        "route": route_with(rules, [], codes, prior),
+        "prior_learning": records,
+        # A qualified assessor of the learner (the page of a trainee's would refuse).
+        "may_record_rpl": is_assessor
+        and request.role is not None
+        and request.role.kind == RoleKind.ASSESSOR
+        and not request.role.is_trainee,
+        "may_record_exemption": can_administer(request, registration),
         "can_administer": can_administer(request, registration),
         "is_learner": registration.learner_id == request.user.pk,
         "is_assessor": is_assessor,

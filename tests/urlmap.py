@@ -120,6 +120,8 @@ from portfolios.forms import (
     EvidenceEditForm,
     EvidenceForm,
     LearnerDetailsForm,
+    PriorLearningForm,
+    PriorLearningWithdrawForm,
     QualificationChoiceForm,
     RegistrationForm,
     RegistrationStaffForm,
@@ -131,7 +133,7 @@ from portfolios.forms import (
     WitnessConfirmForm,
 )
 from portfolios.question_forms import AnswersForm, QuestionSetForm
-from qualifications.models import Criterion, Qualification
+from qualifications.models import Criterion, Qualification, Unit
 from tests.factories import PASSWORD
 from tests.portfolios.conftest import SFJ, SFJ_ENOUGH
 from tests.portfolios.files import pdf
@@ -517,6 +519,44 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(LearnerDetailsForm,),
+    ),
+    "portfolios:rpl-new": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=registration,
+        data=lambda side, user: {
+            "unit": Unit.objects.get(code="K/503/0421").pk,
+            "description": "Certificate in Contact Centre Skills, 2021",
+            "achieved_on": "2021-05-04",
+            "evidence": side.evidence.pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningForm,),
+        files=("evidence_files",),
+    ),
+    "portfolios:exemption-new": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=registration,
+        data=lambda side, user: {
+            "unit": Unit.objects.get(code="SFJ-CS2-07").pk,
+            "description": "Exempt by the awarding organisation's letter of 3 May",
+            "achieved_on": "2021-05-04",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningForm,),
+        files=("evidence_files",),
+    ),
+    "portfolios:prior-learning-withdraw": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("prior_learning"),
+        data=lambda side, user: {"reason": "Recorded against the wrong unit."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningWithdrawForm,),
     ),
     "portfolios:evidence-new": Entry(
         get=only(LEARNER),

@@ -33,7 +33,15 @@ from portal.models import Centre, Invitation, Notification, NotificationKind, Ro
 from portfolios.bulk import registration_bulk_create
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
-from portfolios.models import Evidence, EvidenceFile, Mapping, QuestionSet, Registration
+from portfolios.models import (
+    Evidence,
+    EvidenceFile,
+    Mapping,
+    PriorLearning,
+    QuestionSet,
+    Registration,
+)
+from portfolios.prior_learning import PriorDetails, exemption_record
 from portfolios.questions import Questions, question_set_create
 from portfolios.services import RegistrationDetails, registration_create
 from portfolios.witness import WitnessAsk, witness_request_create
@@ -87,6 +95,8 @@ class Side:
     eqa_report: EqaReport  # the EQA's report on it, with an action for the centre
     transfer: Transfer  # the learner asked to move to another centre, waiting for its answer
     competence_entry: CompetenceEntry  # the assessor's award, in the centre's register
+    # The learner exempt from an optional unit (decision 50): no credit, nothing claimable.
+    prior_learning: PriorLearning
     secrets: list[str] = field(default_factory=list)
 
 
@@ -179,6 +189,7 @@ def build_side(
         eqa_window=window,
         eqa_report=report,
         transfer=asked_to_move(registration, people[ADMIN], place),
+        prior_learning=exempted(registration, people[ADMIN]),
         secrets=[
             learner_name,
             people[LEARNER].email,
@@ -188,6 +199,19 @@ def build_side(
             invitation.email,
         ],
     )
+
+
+EXEMPT_UNIT = "T/506/2126"  # optional, in the plan, neither begun nor signed off
+
+
+def exempted(registration: Registration, admin: User) -> PriorLearning:
+    unit = Unit.objects.get(code=EXEMPT_UNIT)
+    details = PriorDetails(
+        unit_id=unit.pk,
+        description="Level 2 Award in Customer Handling, 2019",
+        achieved_on=datetime.date(2019, 6, 1),
+    )
+    return exemption_record(registration=registration, details=details, actor=admin)
 
 
 def asked_to_move(registration: Registration, admin: User, place: str) -> Transfer:

@@ -54,8 +54,21 @@ from iqa.services import (
 )
 from iqa.services import Judgement as Finding
 from portal.models import Centre, RoleKind, User
+from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
-from portfolios.models import ClaimList, ClaimReadiness, Registration
+from portfolios.models import (
+    ClaimList,
+    ClaimReadiness,
+    EvidenceMethod,
+    PriorLearning,
+    Registration,
+)
+from portfolios.prior_learning import (
+    PriorDetails,
+    exemption_record,
+    prior_learning_withdraw,
+    rpl_record,
+)
 from portfolios.services import (
     LearnerIdentity,
     RegistrationDetails,
@@ -71,6 +84,7 @@ from privacy.services import close_registrations
 from qualifications.models import Criterion, Qualification, QualificationUnit, RuleGroup, Unit
 from tests.factories import PASSWORD, RoleFactory, UserFactory
 from tests.portfolios.conftest import SFJ_ENOUGH, START
+from tests.portfolios.files import pdf
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
 pytestmark = pytest.mark.usefixtures("direct_claims")
@@ -531,6 +545,11 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
         ("a date of birth corrected under the limit", lambda: record_details(
             world, by_trainee, born=datetime.date.today() - datetime.timedelta(days=15 * 366)),
             True),
+        # RPL and exemptions (decision 50): RPL adds a claimable unit, an exemption of a
+        # mandatory unit changes what the rules still ask, a withdrawal takes the unit back.
+        ("a unit achieved through RPL", lambda: rpl_on(world, second), True),
+        ("a mandatory unit exempted", lambda: exempt_mandatory(world, second), True),
+        ("the RPL withdrawn", lambda: withdraw_rpl(world, second), True),
         ("the retention run closes a registration", lambda: close_registration(world, second), True),
         ("the centre admin withdraws a registration", lambda: registration_withdraw(
             registration=world.fresh(by_trainee.pk), reason="Left.", actor=world.admin), True),
@@ -541,6 +560,41 @@ def test_every_kind_of_change_in_turn_is_seen_on_the_next_view(world):
         if alters:
             assert after != before, f"{step} altered nothing: a weak step"
         before = after
+
+
+def open_planned(registration: Registration, mandatory: bool) -> Unit:
+    """A unit of the plan neither signed off nor met by prior learning."""
+    signed = UnitSignOff.objects.in_force().filter(registration=registration)
+    prior = PriorLearning.objects.in_force().filter(registration=registration)
+    met = {*signed.values_list("unit", flat=True), *prior.values_list("unit", flat=True)}
+    planned = registration.planned_units.filter(mandatory=mandatory).values("unit")
+    return Unit.objects.filter(pk__in=planned).exclude(pk__in=met).order_by("code")[0]
+
+
+def rpl_on(world: World, registration: Registration) -> PriorLearning:
+    fresh = world.fresh(registration.pk)
+    evidence = evidence_add(
+        registration=fresh,
+        details=EvidenceDetails("Prior certificate", START, EvidenceMethod.RPL),
+        files=[pdf(extra=b"prior learning")],
+        declared=True,
+        actor=fresh.learner,
+    )
+    unit = open_planned(fresh, mandatory=False)
+    details = PriorDetails(unit.pk, "An award of 2021", datetime.date(2021, 5, 4), evidence)
+    return rpl_record(registration=fresh, details=details, actor=world.assessor)
+
+
+def exempt_mandatory(world: World, registration: Registration) -> PriorLearning:
+    fresh = world.fresh(registration.pk)
+    unit = open_planned(fresh, mandatory=True)
+    details = PriorDetails(unit.pk, "Exempt by the AO", datetime.date(2021, 5, 4))
+    return exemption_record(registration=fresh, details=details, actor=world.admin)
+
+
+def withdraw_rpl(world: World, registration: Registration) -> PriorLearning:
+    record = PriorLearning.objects.in_force().get(registration=registration, kind="rpl")
+    return prior_learning_withdraw(record=record, reason="Not genuine.", actor=world.admin)
 
 
 def rename(registration: Registration, name: str) -> str:

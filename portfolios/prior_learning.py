@@ -1,0 +1,404 @@
+"""Recognition of prior learning (RPL) and exemptions recorded on a registration (decision 50).
+
+A unit of the learner's plan may be met by what they learned or achieved before coming here:
+
+- **RPL**: the unit's assessor (a qualified one) agrees the prior learning meets the unit; the
+  unit is achieved, counts with its credit and is flagged RPL wherever the rules engine speaks;
+- **exemption**: a centre admin records that the learner is exempt (a prior award the
+  awarding organisation accepts in its place); the unit satisfies its requirement and earns no
+  credit, as the engine has it (DOMAIN.md, rules of combination item 7).
+
+Each rests on a description of the prior learning and, for RPL always, a piece of evidence in
+the portfolio (chosen, or a file uploaded here through the evidence upload path). Never deleted:
+withdrawn with a reason, refused while a certificate in force lists the unit. Every write takes
+the centre's chain and the learner's registration, is audited, and marks the kept claim
+readiness stale.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.audit import audit_append, lock_chain
+from portal.models import NotificationKind, Role, RoleKind, User
+from portal.notifications import Notice, notify
+from portal.refusals import Refused
+from portfolios.evidence import (
+    EvidenceDetails,
+    EvidenceRejected,
+    check_files,
+    evidence_store,
+)
+from portfolios.models import (
+    Evidence,
+    EvidenceMethod,
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+)
+from portfolios.readiness import readiness_changed
+from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
+
+NOT_THE_UNITS_ASSESSOR = (
+    "Only a qualified assessor who assesses this unit for the learner can agree RPL for it."
+)
+NOT_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can record an exemption."
+NOT_ALLOWED_TO_WITHDRAW = (
+    "Only a centre admin of the learner's centre, or the assessor of the unit for RPL, can "
+    "withdraw it."
+)
+NOT_IN_PLAN = "{unit} is not in this learner's units: add it to their plan first."
+ALREADY_RECORDED = "{unit} is already {what} for this learner: withdraw that first."
+ALREADY_SIGNED_OFF = (
+    "{unit} is signed off already: it is achieved by assessment and needs no prior learning."
+)
+EVIDENCE_NEEDED = (
+    "RPL rests on evidence of the prior learning: choose it from the portfolio or upload a copy "
+    "of the certificate."
+)
+ONE_EVIDENCE = "Choose evidence from the portfolio or upload a file, not both."
+EVIDENCE_ELSEWHERE = "The evidence must be from this learner's portfolio."
+EVIDENCE_GONE = "The learner removed this evidence a moment ago: choose another or upload a copy."
+DESCRIPTION_NEEDED = (
+    "Describe the prior learning: the certificate or course, who awarded it and what it covered."
+)
+DATE_IN_FUTURE = "The date cannot be in the future: give the day the prior learning was achieved."
+REASON_NEEDED = "Say why it is withdrawn: the reason is kept with its history."
+ALREADY_WITHDRAWN = "This was already withdrawn."
+CERTIFIED = (
+    "{unit} is on certificate {number}, which is in force: it cannot be withdrawn unless the "
+    "certificate is revoked."
+)
+
+
+class PriorLearningRefused(Refused):
+    """RPL or an exemption that cannot be recorded or withdrawn as asked."""
+
+    def __init__(self, messages: str | Sequence[str], fields: dict[str, str] | None = None):
+        super().__init__(messages)
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True)
+class PriorStanding:
+    """The unit codes a registration holds through RPL, and those it is exempt from: what
+    the rules engine is given beside the units signed off (`evaluate(..., rpl=, exempt=)`)."""
+
+    rpl: frozenset[str] = field(default_factory=frozenset)
+    exempt: frozenset[str] = field(default_factory=frozenset)
+
+
+NONE = PriorStanding()
+
+
+def prior_learning_of(registration_ids: Iterable[int]) -> dict[int, PriorStanding]:
+    """Each registration's RPL and exemptions in force, by registration id: one query."""
+    found: dict[int, tuple[set[str], set[str]]] = {}
+    rows = (
+        PriorLearning.objects.in_force()
+        .filter(registration__in=list(registration_ids))
+        .values_list("registration_id", "kind", "unit__code")
+    )
+    for registration_id, kind, code in rows:
+        rpl, exempt = found.setdefault(registration_id, (set(), set()))
+        (rpl if kind == PriorLearningKind.RPL else exempt).add(code)
+    return {pk: PriorStanding(frozenset(r), frozenset(e)) for pk, (r, e) in found.items()}
+
+
+def standing_from(records: Iterable[PriorLearning]) -> PriorStanding:
+    """The standing of one registration from its records already read (`records_of`)."""
+    held = [r for r in records if r.in_force]
+    return PriorStanding(
+        frozenset(r.unit.code for r in held if r.kind == PriorLearningKind.RPL),
+        frozenset(r.unit.code for r in held if r.kind == PriorLearningKind.EXEMPTION),
+    )
+
+
+def standing_of(registration: Registration | int) -> PriorStanding:
+    pk = registration if isinstance(registration, int) else registration.pk
+    return prior_learning_of([pk]).get(pk, NONE)
+
+
+@dataclass(frozen=True)
+class PriorDetails:
+    unit_id: int
+    description: str
+    achieved_on: datetime.date
+    evidence: Evidence | None = None
+    files: Sequence[UploadedFile] = ()
+
+
+def units_assessed_by(actor: User, registration: Registration) -> set[int]:
+    """The planned units (their ids) `actor` assesses for the learner as a qualified (not
+    trainee) assessor at the centre: the unit's own assessor, else the registration's
+    (decision 39). A trainee's judgement is countersigned; RPL is agreed by a qualified one."""
+    qualified = Role.objects.filter(
+        user=actor, centre_id=registration.centre_id, kind=RoleKind.ASSESSOR, is_trainee=False
+    ).exists()
+    if not qualified:
+        return set()
+    return {unit for unit, who in registration.unit_assessors().items() if who == actor.pk}
+
+
+def is_qualified_assessor_of(actor: User, registration: Registration, unit_id: int) -> bool:
+    return unit_id in units_assessed_by(actor, registration)
+
+
+def may_withdraw(actor: User, record: PriorLearning) -> bool:
+    """A centre admin withdraws either kind; the unit's qualified assessor, RPL too."""
+    registration = record.registration
+    return is_centre_admin(actor, registration) or (
+        record.kind == PriorLearningKind.RPL
+        and is_qualified_assessor_of(actor, registration, record.unit_id)
+    )
+
+
+def is_centre_admin(actor: User, registration: Registration) -> bool:
+    return Role.objects.filter(
+        user=actor, centre_id=registration.centre_id, kind=RoleKind.CENTRE_ADMIN
+    ).exists()
+
+
+def rpl_record(*, registration: Registration, details: PriorDetails, actor: User) -> PriorLearning:
+    """The unit's assessor agrees the learner's prior learning meets the whole unit: the unit is
+    achieved through RPL (with its credit) from now on."""
+    if not is_qualified_assessor_of(actor, registration, details.unit_id):
+        raise PermissionDenied(NOT_THE_UNITS_ASSESSOR)
+    return _record(registration, details, PriorLearningKind.RPL, actor)
+
+
+def exemption_record(
+    *, registration: Registration, details: PriorDetails, actor: User
+) -> PriorLearning:
+    """A centre admin records that the learner is exempt from a unit of their plan: it satisfies
+    its requirement (a mandatory unit, a number of units) and earns no credit."""
+    if not is_centre_admin(actor, registration):
+        raise PermissionDenied(NOT_THE_CENTRE_ADMIN)
+    return _record(registration, details, PriorLearningKind.EXEMPTION, actor)
+
+
+def _problems(details: PriorDetails, kind: str) -> dict[str, list[str]]:
+    """What is wrong with the form's facts, by the field each is about."""
+    found: dict[str, list[str]] = {}
+    if not details.description.strip():
+        found.setdefault("description", []).append(DESCRIPTION_NEEDED)
+    if details.achieved_on > timezone.localdate():
+        found.setdefault("achieved_on", []).append(DATE_IN_FUTURE)
+    if details.evidence is not None and details.files:
+        found.setdefault("evidence", []).append(ONE_EVIDENCE)
+    if kind == PriorLearningKind.RPL and details.evidence is None and not details.files:
+        found.setdefault("evidence", []).append(EVIDENCE_NEEDED)
+    return found
+
+
+def _refused(found: dict[str, list[str]]) -> PriorLearningRefused:
+    messages = [m for ms in found.values() for m in ms]
+    return PriorLearningRefused(messages, {m: f for f, ms in found.items() for m in ms})
+
+
+def _record(
+    registration: Registration, details: PriorDetails, kind: str, actor: User
+) -> PriorLearning:
+    found = _problems(details, kind)
+    if details.evidence is not None and details.evidence.registration_id != registration.pk:
+        found.setdefault("evidence", []).append(EVIDENCE_ELSEWHERE)
+    inspected = []
+    if details.files and not found:
+        try:
+            inspected = check_files(registration, details.files)
+        except EvidenceRejected as rejected:
+            found.setdefault("evidence_files", []).extend(rejected.messages)
+    if found:
+        raise _refused(found)
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        locked = Registration.objects.lock(registration, refused=PriorLearningRefused)
+        unit = _planned_unit(locked, details.unit_id)
+        _refuse_taken(locked, details.unit_id, unit)
+        evidence = details.evidence
+        if evidence is not None:
+            # Agreed on: judged, so the learner can no longer change or remove it (and the
+            # learner removing it a moment ago, under the same chain, is seen here).
+            judged = Evidence.objects.filter(pk=evidence.pk, judged_at__isnull=True)
+            judged.update(judged_at=timezone.now())
+            if not Evidence.objects.filter(pk=evidence.pk).exists():
+                raise PriorLearningRefused(EVIDENCE_GONE, {EVIDENCE_GONE: "evidence"})
+        if details.files:
+            evidence = evidence_store(
+                locked,
+                EvidenceDetails(
+                    title=f"Prior learning: {unit}"[:200],
+                    occurred_on=details.achieved_on,
+                    method=EvidenceMethod.RPL,
+                    description=details.description.strip(),
+                ),
+                details.files,
+                inspected,
+                actor,
+                action="evidence.prior_learning",
+            )
+        rpl = kind == PriorLearningKind.RPL
+        record = PriorLearning.objects.create(
+            registration=locked,
+            unit_id=details.unit_id,
+            kind=kind,
+            description=details.description.strip(),
+            achieved_on=details.achieved_on,
+            evidence=evidence,
+            agreed_by=actor,
+            agreed_at=timezone.now(),
+        )
+        audit_append(
+            actor=actor,
+            action="prior_learning.rpl_recorded" if rpl else "prior_learning.exemption_recorded",
+            centre_id=registration.centre_id,
+            subject=f"prior_learning:{record.pk}",
+            after=_facts(record),
+        )
+        readiness_changed(locked)
+        _tell_the_learner(record, unit, locked)
+    return record
+
+
+def _planned_unit(registration: Registration, unit_id: int) -> str:
+    planned = registration.planned_units.filter(unit_id=unit_id).select_related("unit").first()
+    if planned is None:
+        raise PriorLearningRefused(NOT_IN_PLAN.format(unit=f"Unit {unit_id}"), {})
+    return f"{planned.unit.code} {planned.unit.title}"
+
+
+def _refuse_taken(registration: Registration, unit_id: int, unit: str) -> None:
+    """Under the registration's lock: no record in force for the unit, and no sign-off in force
+    (the assessment app's, read through its reverse relation)."""
+    there = PriorLearning.objects.in_force().filter(registration=registration, unit_id=unit_id)
+    kind = there.values_list("kind", flat=True).first()
+    if kind is not None:
+        what = "achieved through RPL" if kind == PriorLearningKind.RPL else "exempt"
+        raise PriorLearningRefused(ALREADY_RECORDED.format(unit=unit, what=what), {})
+    signed = registration.sign_offs.filter(unit_id=unit_id, unlocked_at__isnull=True)  # type: ignore[attr-defined]
+    if signed.exists():
+        raise PriorLearningRefused(ALREADY_SIGNED_OFF.format(unit=unit), {})
+
+
+def _facts(record: PriorLearning) -> dict[str, object]:
+    return {
+        "registration": record.registration_id,
+        "unit": record.unit_id,
+        "kind": record.kind,
+        "description": record.description,
+        "achieved_on": record.achieved_on.isoformat(),
+        "evidence": record.evidence_id,
+    }
+
+
+def _tell_the_learner(record: PriorLearning, unit: str, registration: Registration) -> None:
+    """The learner hears that a unit is achieved through RPL as they hear of a sign-off;
+    an exemption is the centre's administration and tells nobody."""
+    if record.kind != PriorLearningKind.RPL:
+        return
+    notify(
+        [
+            Notice(
+                recipient_id=registration.learner_id,
+                kind=NotificationKind.UNIT_SIGNED_OFF,
+                key=f"prior_learning:{record.pk}",
+                text=f"Your assessor agreed your prior learning for {unit}: the unit is "
+                "achieved through recognition of prior learning (RPL).",
+                link=reverse("portfolios:registration-detail", args=[registration.pk]),
+                centre_id=registration.centre_id,
+                role_kind=RoleKind.LEARNER,
+            )
+        ]
+    )
+
+
+def prior_learning_withdraw(*, record: PriorLearning, reason: str, actor: User) -> PriorLearning:
+    """Withdraw RPL or an exemption with a reason; the record is kept, marked withdrawn. Refused
+    while a certificate in force (not revoked, replaced or superseded) lists the unit: that
+    certificate rests on it."""
+    registration = record.registration
+    if not may_withdraw(actor, record):
+        raise PermissionDenied(NOT_ALLOWED_TO_WITHDRAW)
+    if not reason.strip():
+        raise PriorLearningRefused(REASON_NEEDED, {REASON_NEEDED: "reason"})
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        Registration.objects.lock(registration, refused=PriorLearningRefused)
+        locked = PriorLearning.objects.select_for_update().select_related("unit").get(pk=record.pk)
+        if locked.withdrawn_at is not None:
+            raise PriorLearningRefused(ALREADY_WITHDRAWN, {})
+        if number := certified_by(locked):
+            unit = f"{locked.unit.code} {locked.unit.title}"
+            raise PriorLearningRefused(CERTIFIED.format(unit=unit, number=number), {})
+        rpl = locked.kind == PriorLearningKind.RPL
+        locked.withdrawn_by, locked.withdrawn_at = actor, timezone.now()
+        locked.withdrawal_reason = reason.strip()
+        locked.save(update_fields=["withdrawn_by", "withdrawn_at", "withdrawal_reason"])
+        audit_append(
+            actor=actor,
+            action="prior_learning.rpl_withdrawn" if rpl else "prior_learning.exemption_withdrawn",
+            centre_id=registration.centre_id,
+            subject=f"prior_learning:{locked.pk}",
+            before=_facts(locked),
+            after={"withdrawn": True, "reason": locked.withdrawal_reason},
+        )
+        readiness_changed(registration)
+    return locked
+
+
+def certified_by(record: PriorLearning) -> str:
+    """The number of a certificate in force that rests on this record, or "": one listing the
+    unit (RPL), or a full certificate whose snapshot names the unit as exempt. Certificates are
+    certification's, read through the registration's reverse relation (decision 11)."""
+    reference = record.unit.reference or record.unit.code
+    standing = record.registration.certificates.filter(  # type: ignore[attr-defined]
+        revoked_at__isnull=True, replaced_by__isnull=True, superseded_by__isnull=True
+    ).values_list("number", "snapshot")
+    key = "units" if record.kind == PriorLearningKind.RPL else "exempt_units"
+    for number, snapshot in standing:
+        if any(u.get("reference") == reference for u in (snapshot or {}).get(key, [])):
+            return str(number)
+    return ""
+
+
+def records_of(registration: Registration) -> list[PriorLearning]:
+    """Every record of the registration, in force and withdrawn, for its page: one query."""
+    return list(
+        registration.prior_learning.select_related(  # type: ignore[attr-defined]
+            "unit", "evidence", "agreed_by", "withdrawn_by"
+        ).order_by("withdrawn_at", "unit__code", "pk")
+    )
+
+
+def verdict_with(rules: Rules, achieved: Iterable[str], prior: PriorStanding) -> Verdict:
+    """The rules engine's verdict on the units signed off and those held through RPL (flagged
+    as such), with the exemptions (no credit): what every page and the claim judge by."""
+    return evaluate(rules, set(achieved) | prior.rpl, rpl=prior.rpl, exempt=prior.exempt)
+
+
+def route_with(
+    rules: Rules, achieved: Iterable[str], chosen: Iterable[str], prior: PriorStanding
+) -> Route:
+    """The shortest route from what the learner holds (signed off, RPL) and has chosen, never
+    asking for a unit they are exempt from nor counting its credit."""
+    return shortest_route(
+        rules,
+        set(achieved) | prior.rpl,
+        chosen=set(chosen) - prior.exempt,
+        rpl=prior.rpl,
+        exempt=prior.exempt,
+    )
+
+
+def plan_verdict_with(rules: Rules, chosen: Iterable[str], prior: PriorStanding) -> Verdict:
+    """A plan judged as if every chosen unit were achieved ("chosen"), the exempt units
+    satisfying their requirement without credit."""
+    return evaluate(rules, set(chosen) - prior.exempt, exempt=prior.exempt, planned=True)
