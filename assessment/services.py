@@ -858,6 +858,44 @@ def evidence_record(
     return evidence
 
 
+CLASSIFIED_WHEN_JUDGED = (
+    "This evidence has been judged: whether it is real work or simulated, and its kind, stay as "
+    "they were when it was judged."
+)
+
+
+def evidence_classify(*, evidence: Evidence, setting: str, kind: str, actor: User) -> Evidence:
+    """The assessor says whether the evidence is real work or simulated and what kind of
+    evidence it is (decision 51), while nobody has judged it yet: the decisions resting on it
+    were checked against the unit's rules as it then was."""
+    registration = evidence.registration
+    if assessor_role(actor, registration) is None or not registration.is_assessed_by(actor):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        Registration.objects.lock(registration, refused=DecisionRefused)
+        locked = Evidence.objects.select_for_update().filter(pk=evidence.pk).first()
+        if locked is None:
+            raise GoneMeanwhile(EVIDENCE_GONE)
+        if locked.is_locked:
+            raise DecisionRefused(CLASSIFIED_WHEN_JUDGED)
+        before = {"setting": locked.setting, "kind": locked.kind}
+        after = {"setting": setting, "kind": kind}
+        if before == after:  # saved unchanged: nothing to record
+            return locked
+        locked.setting, locked.kind = setting, kind
+        locked.save(update_fields=["setting", "kind"])
+        audit_append(
+            actor=actor,
+            action="evidence.classified",
+            centre_id=registration.centre_id,
+            subject=f"evidence:{locked.pk}",
+            before=before,
+            after=after,
+        )
+    return locked
+
+
 ONLY_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can unlock a unit."
 REASON_NEEDED = "Write why the unit is unlocked: the reason is kept with its history."
 NOT_LOCKED = "This sign-off was already unlocked."

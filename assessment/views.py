@@ -26,6 +26,7 @@ from assessment.by_evidence import by_evidence_context
 from assessment.caseload import caseload_named
 from assessment.countersign_rows import countersign_rows
 from assessment.forms import (
+    ClassifyForm,
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
@@ -45,6 +46,7 @@ from assessment.services import (
     decision_countersign,
     decision_record,
     decision_return,
+    evidence_classify,
     evidence_record,
     mapping_review,
     unit_learner_countersign,
@@ -66,6 +68,7 @@ from portal.refusals import (
     Refused,
     attempt_form,
     flash_refusal,
+    form_sent_back,
     refused_on_form,
     refused_redirect,
 )
@@ -125,7 +128,32 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 return redirect("assessment:evidence-review", evidence.pk)
     context = pages.review_context(evidence, targets, request.user)
     context["form"] = form
+    context["classify_form"] = form_sent_back(
+        request,
+        ClassifyForm,
+        pages.classify_key(evidence.pk),
+        initial={"setting": evidence.setting, "kind": evidence.kind},
+    )
     return render(request, "assessment/evidence_review.html", context)
+
+
+@require_POST
+@login_required
+def evidence_classify_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """Real work or simulated, and the kind of evidence, corrected on the review page."""
+    evidence = evidence_for(request, pk)
+    if not evidence.registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    return attempt_form(
+        request,
+        ClassifyForm(request.POST),
+        lambda data: evidence_classify(
+            evidence=evidence, setting=data["setting"], kind=data["kind"], actor=request.user
+        ),
+        success="Saved: real work or simulated, and the kind of evidence.",
+        to=reverse("assessment:evidence-review", args=[pk]),
+        key=pages.classify_key(pk),
+    )
 
 
 @require_POST
@@ -165,7 +193,12 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         details = EvidenceDetails(
-            data["title"], data["occurred_on"], data["method"], data["description"]
+            data["title"],
+            data["occurred_on"],
+            data["method"],
+            data["description"],
+            setting=data["setting"],
+            kind=data["kind"],
         )
         try:
             evidence = evidence_record(
