@@ -17,6 +17,7 @@ from django.utils import timezone
 from assessment import notices
 from assessment.kept import keep_decided_work
 from assessment.models import Decision, Outcome, UnitSignOff
+from assessment.unit_rules import forbidden
 from competence.models import Practice
 from competence.standing import enforced, scope_of
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
@@ -81,6 +82,11 @@ MAPPING_GONE = (
 
 class DecisionRefused(Refused):
     """A decision, review, sign-off or unlock that cannot be made as asked."""
+
+
+class ForbiddenByRules(DecisionRefused):
+    """A `met` decision the unit's rules of assessment forbid (`assessment.unit_rules`): said
+    under the decision's outcome, the field it is about."""
 
 
 class GoneMeanwhile(DecisionRefused):
@@ -190,6 +196,10 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        if judgement.outcome == Outcome.MET and (
+            problems := forbidden(targets.criteria, targets.knowledge_items, evidence)
+        ):
+            raise ForbiddenByRules(problems)
         provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
         changes = [
             change

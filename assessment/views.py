@@ -41,6 +41,7 @@ from assessment.services import (
     NOTHING_TO_COUNTERSIGN,
     NOTHING_TO_RETURN,
     DecisionRefused,
+    ForbiddenByRules,
     GoneMeanwhile,
     Judgement,
     decision_countersign,
@@ -120,6 +121,8 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 )
             except GoneMeanwhile as gone:
                 return gone_redirect(request, gone, registration.pk)
+            except ForbiddenByRules as refused:
+                refused_on_form(form, refused, "outcome")
             except DecisionRefused as refused:
                 refused_on_form(form, refused)
             else:
