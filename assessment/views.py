@@ -76,7 +76,7 @@ from portal.refusals import (
 from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, refused_on_evidence_form
 from portfolios.mapping import Targets
-from qualifications.kept_units import units_rows
+from qualifications.kept_units import how_assessed, units_rows
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
 NONE_CHOSEN = "Choose at least one decision to countersign."
@@ -390,6 +390,8 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "other_items": progress.other_items,
         "other_rows": other_rows(registration, progress.other_items),
         "unit_assessor": found[0] or default,
+        # How the unit must be assessed, in the specification's words (decision 48).
+        "how": how_assessed(registration.qualification, unit.pk),
     }
     return render(request, "assessment/unit_progress.html", context)
 
