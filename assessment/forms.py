@@ -10,7 +10,7 @@ from assessment.services import (
     REASON_NEEDED,
     RETURN_REASON_NEEDED,
 )
-from portfolios.forms import MultipleFileField, date_input
+from portfolios.forms import MultipleFileField, date_input, kind_field, setting_field
 from portfolios.models import EvidenceMethod
 
 
@@ -36,6 +36,8 @@ class RecordForm(forms.Form):
         label="Kind of record",
         choices=[(m.value, m.label) for m in ASSESSOR_METHODS],
     )
+    setting = setting_field()
+    kind = kind_field()
     description = forms.CharField(
         label="Record",
         required=False,
@@ -47,6 +49,14 @@ class RecordForm(forms.Form):
         required=False,
         help_text="A recording of the discussion, photos or a scanned record sheet.",
     )
+
+
+class ClassifyForm(forms.Form):
+    """Real work or simulated, and the kind of evidence: the assessor's to correct until the
+    evidence is judged (decision 51)."""
+
+    setting = setting_field(required=True)
+    kind = kind_field()
 
 
 class SignOffForm(forms.Form):

@@ -146,6 +146,11 @@ def mapped_labels(
     return found
 
 
+def classify_key(evidence_id: int) -> str:
+    """The key the review page's "real work or simulated" form is sent back under."""
+    return f"evidence-classify:{evidence_id}"
+
+
 def review_context(evidence: Evidence, posted: Targets | None, user: User) -> dict[str, object]:
     """The review page: the evidence, its files, its mapping and the full item picker, in which
     the units another assessor assesses are shown but cannot be decided (decision 39)."""

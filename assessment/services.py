@@ -17,6 +17,7 @@ from django.utils import timezone
 from assessment import notices
 from assessment.kept import keep_decided_work
 from assessment.models import Decision, Outcome, UnitSignOff
+from assessment.unit_rules import forbidden
 from competence.models import Practice
 from competence.standing import enforced, scope_of
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
@@ -81,6 +82,11 @@ MAPPING_GONE = (
 
 class DecisionRefused(Refused):
     """A decision, review, sign-off or unlock that cannot be made as asked."""
+
+
+class ForbiddenByRules(DecisionRefused):
+    """A `met` decision the unit's rules of assessment forbid (`assessment.unit_rules`): said
+    under the decision's outcome, the field it is about."""
 
 
 class GoneMeanwhile(DecisionRefused):
@@ -190,6 +196,10 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        if judgement.outcome == Outcome.MET and (
+            problems := forbidden(targets.criteria, targets.knowledge_items, evidence)
+        ):
+            raise ForbiddenByRules(problems)
         provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
         changes = [
             change
@@ -856,6 +866,44 @@ def evidence_record(
         )
         notices.record_made(evidence, actor)
     return evidence
+
+
+CLASSIFIED_WHEN_JUDGED = (
+    "This evidence has been judged: whether it is real work or simulated, and its kind, stay as "
+    "they were when it was judged."
+)
+
+
+def evidence_classify(*, evidence: Evidence, setting: str, kind: str, actor: User) -> Evidence:
+    """The assessor says whether the evidence is real work or simulated and what kind of
+    evidence it is (decision 51), while nobody has judged it yet: the decisions resting on it
+    were checked against the unit's rules as it then was."""
+    registration = evidence.registration
+    if assessor_role(actor, registration) is None or not registration.is_assessed_by(actor):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        Registration.objects.lock(registration, refused=DecisionRefused)
+        locked = Evidence.objects.select_for_update().filter(pk=evidence.pk).first()
+        if locked is None:
+            raise GoneMeanwhile(EVIDENCE_GONE)
+        if locked.is_locked:
+            raise DecisionRefused(CLASSIFIED_WHEN_JUDGED)
+        before = {"setting": locked.setting, "kind": locked.kind}
+        after = {"setting": setting, "kind": kind}
+        if before == after:  # saved unchanged: nothing to record
+            return locked
+        locked.setting, locked.kind = setting, kind
+        locked.save(update_fields=["setting", "kind"])
+        audit_append(
+            actor=actor,
+            action="evidence.classified",
+            centre_id=registration.centre_id,
+            subject=f"evidence:{locked.pk}",
+            before=before,
+            after=after,
+        )
+    return locked
 
 
 ONLY_THE_CENTRE_ADMIN = "Only a centre admin of the learner's centre can unlock a unit."

@@ -14,6 +14,11 @@ urlpatterns = [
     path("registrations/<int:pk>/tracker/", views.tracker_view, name="tracker"),
     path("assess/tracker/", views.caseload_tracker_view, name="caseload-tracker"),
     path("assess/evidence/<int:pk>/", views.evidence_review, name="evidence-review"),
+    path(
+        "assess/evidence/<int:pk>/classify/",
+        views.evidence_classify_view,
+        name="evidence-classify",
+    ),
     path("assess/mappings/<int:pk>/", views.mapping_review_view, name="mapping-review"),
     path("assess/registrations/<int:pk>/records/new/", views.record_new, name="record-new"),
     path("assess/countersign/", views.countersign, name="countersign"),

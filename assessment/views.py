@@ -26,6 +26,7 @@ from assessment.by_evidence import by_evidence_context
 from assessment.caseload import caseload_named
 from assessment.countersign_rows import countersign_rows
 from assessment.forms import (
+    ClassifyForm,
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
@@ -40,11 +41,13 @@ from assessment.services import (
     NOTHING_TO_COUNTERSIGN,
     NOTHING_TO_RETURN,
     DecisionRefused,
+    ForbiddenByRules,
     GoneMeanwhile,
     Judgement,
     decision_countersign,
     decision_record,
     decision_return,
+    evidence_classify,
     evidence_record,
     mapping_review,
     unit_learner_countersign,
@@ -66,13 +69,14 @@ from portal.refusals import (
     Refused,
     attempt_form,
     flash_refusal,
+    form_sent_back,
     refused_on_form,
     refused_redirect,
 )
 from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, refused_on_evidence_form
 from portfolios.mapping import Targets
-from qualifications.kept_units import units_rows
+from qualifications.kept_units import how_assessed, units_rows
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
 NONE_CHOSEN = "Choose at least one decision to countersign."
@@ -117,6 +121,8 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 )
             except GoneMeanwhile as gone:
                 return gone_redirect(request, gone, registration.pk)
+            except ForbiddenByRules as refused:
+                refused_on_form(form, refused, "outcome")
             except DecisionRefused as refused:
                 refused_on_form(form, refused)
             else:
@@ -125,7 +131,32 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 return redirect("assessment:evidence-review", evidence.pk)
     context = pages.review_context(evidence, targets, request.user)
     context["form"] = form
+    context["classify_form"] = form_sent_back(
+        request,
+        ClassifyForm,
+        pages.classify_key(evidence.pk),
+        initial={"setting": evidence.setting, "kind": evidence.kind},
+    )
     return render(request, "assessment/evidence_review.html", context)
+
+
+@require_POST
+@login_required
+def evidence_classify_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """Real work or simulated, and the kind of evidence, corrected on the review page."""
+    evidence = evidence_for(request, pk)
+    if not evidence.registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    return attempt_form(
+        request,
+        ClassifyForm(request.POST),
+        lambda data: evidence_classify(
+            evidence=evidence, setting=data["setting"], kind=data["kind"], actor=request.user
+        ),
+        success="Saved: real work or simulated, and the kind of evidence.",
+        to=reverse("assessment:evidence-review", args=[pk]),
+        key=pages.classify_key(pk),
+    )
 
 
 @require_POST
@@ -165,7 +196,12 @@ def record_new(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         details = EvidenceDetails(
-            data["title"], data["occurred_on"], data["method"], data["description"]
+            data["title"],
+            data["occurred_on"],
+            data["method"],
+            data["description"],
+            setting=data["setting"],
+            kind=data["kind"],
         )
         try:
             evidence = evidence_record(
@@ -354,6 +390,8 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "other_items": progress.other_items,
         "other_rows": other_rows(registration, progress.other_items),
         "unit_assessor": found[0] or default,
+        # How the unit must be assessed, in the specification's words (decision 48).
+        "how": how_assessed(registration.qualification, unit.pk),
     }
     return render(request, "assessment/unit_progress.html", context)
 

@@ -34,6 +34,7 @@ ACTION_WORDS: dict[str, str] = {
     "eqa.viewed": "Viewed by the external quality assurer",
     "evidence.acknowledged": "Assessor's record agreed by the learner as true",
     "evidence.added": "Evidence added",
+    "evidence.classified": "Real work or simulated, or kind of evidence, changed by the assessor",
     "evidence.commented": "Comment on the evidence",
     "evidence.edited": "Evidence details changed",
     "evidence.questions_answered": "Answers to the assessor's questions sent",

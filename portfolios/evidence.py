@@ -22,6 +22,7 @@ from portfolios.models import (
     Evidence,
     EvidenceFile,
     EvidenceMethod,
+    EvidenceSetting,
     Registration,
 )
 from portfolios.uploads import BAD_NAME, Inspected, UploadRejected, inspect
@@ -122,6 +123,8 @@ class EvidenceDetails:
     occurred_on: datetime.date
     method: str
     description: str = ""
+    setting: str = EvidenceSetting.REAL_WORK
+    kind: str = ""  # not stated
 
 
 def require_learner(registration: Registration, actor: User) -> None:
@@ -296,6 +299,8 @@ def evidence_store(
                 occurred_on=details.occurred_on,
                 method=details.method,
                 description=details.description,
+                setting=details.setting,
+                kind=details.kind,
                 declared_at=timezone.now(),
                 created_by=actor,
             )
@@ -323,6 +328,8 @@ def evidence_facts(evidence: Evidence) -> dict[str, object]:
         "method": evidence.method,
         "occurred_on": evidence.occurred_on,
         "description": evidence.description,
+        "setting": evidence.setting,
+        "kind": evidence.kind,
     }
 
 

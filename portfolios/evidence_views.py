@@ -34,6 +34,8 @@ def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
         occurred_on=data["occurred_on"],
         method=data["method"],
         description=data["description"],
+        setting=data["setting"],
+        kind=data["kind"],
     )
 
 
@@ -104,6 +106,7 @@ def evidence_write_view(request: PortalRequest, pk: int) -> HttpResponse:
     )
 
 
+FIELDS = ("title", "occurred_on", "method", "description", "setting", "kind")
 ITEMS = ("criterion__unit", "range_item__unit", "knowledge_item__unit")
 
 
@@ -167,7 +170,7 @@ def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
     if refusal:  # nothing on the form could be saved: say why on the evidence's own page
         detail = reverse("portfolios:evidence-detail", args=[evidence.pk])
         return refused_redirect(request, EvidenceRejected(refusal), detail)
-    initial = {f: getattr(evidence, f) for f in ("title", "occurred_on", "method", "description")}
+    initial = {f: getattr(evidence, f) for f in FIELDS}
     form = EvidenceEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

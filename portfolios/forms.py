@@ -15,6 +15,7 @@ from portfolios.models import (
     LEARNER_METHODS,
     Evidence,
     EvidenceMethod,
+    EvidenceSetting,
     Funding,
     Registration,
     RegistrationUnit,
@@ -22,6 +23,7 @@ from portfolios.models import (
 from portfolios.services import LearnerIdentity
 from qualifications.lifecycle import closed_status
 from qualifications.models import Qualification, QualificationStatus
+from qualifications.requirements import EvidenceKind
 from qualifications.rules import Rules
 
 
@@ -297,10 +299,32 @@ class LearnerMethodField(forms.ChoiceField):
         super().validate(value)
 
 
+KIND_CHOICES = [("", "Not stated"), *EvidenceKind.choices]
+
+
+def setting_field(required: bool = False) -> forms.TypedChoiceField:
+    """Real work or simulated (decision 51): real work unless said otherwise (also, where it
+    is not `required`, when a form is sent without it)."""
+    return forms.TypedChoiceField(
+        label="Real work or simulated",
+        choices=EvidenceSetting.choices,
+        required=required,
+        empty_value=EvidenceSetting.REAL_WORK,
+        initial=EvidenceSetting.REAL_WORK,
+        help_text="Simulated: done in a realistic exercise rather than at real work.",
+    )
+
+
+def kind_field() -> forms.ChoiceField:
+    return forms.ChoiceField(label="Kind of evidence", choices=KIND_CHOICES, required=False)
+
+
 class EvidenceForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=date_input())
     method = LearnerMethodField()
+    setting = setting_field()
+    kind = kind_field()
     description = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -340,6 +364,8 @@ class EvidenceEditForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=date_input())
     method = LearnerMethodField()
+    setting = setting_field()
+    kind = kind_field()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 

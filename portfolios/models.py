@@ -16,6 +16,7 @@ from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from qualifications.claim_policy import policy_of
 from qualifications.models import KnowledgeItem, Qualification, RulesVersion, Unit
+from qualifications.requirements import EvidenceKind
 from qualifications.rules import Rules
 from qualifications.rules.versions import Version, is_current, pinned_rules, version
 
@@ -483,6 +484,13 @@ class EvidenceMethod(models.TextChoices):
     RPL = "rpl", "Recognition of prior learning"
 
 
+class EvidenceSetting(models.TextChoices):
+    """Whether the evidence comes from the learner's real work or a simulation (decision 51)."""
+
+    REAL_WORK = "real_work", "Real work"
+    SIMULATED = "simulated", "Simulated"
+
+
 # Who gives a piece of evidence its method (decision 17). A learner's own work and records...
 LEARNER_METHODS = frozenset(
     {
@@ -517,6 +525,17 @@ class Evidence(models.Model):
     occurred_on = models.DateField("date")
     method = models.CharField(max_length=30, choices=EvidenceMethod.choices)
     description = models.TextField(blank=True)
+    # Where it comes from and what kind of evidence it is, which the unit's rules of assessment
+    # are checked against (decision 51): blank kind is "not stated", which no rule refuses.
+    setting = models.CharField(
+        "real work or simulated",
+        max_length=10,
+        choices=EvidenceSetting.choices,
+        default=EvidenceSetting.REAL_WORK,
+    )
+    kind = models.CharField(
+        "kind of evidence", max_length=15, choices=EvidenceKind.choices, blank=True, default=""
+    )
     declared_at = models.DateTimeField(
         help_text="When the learner declared the evidence to be their own work."
     )

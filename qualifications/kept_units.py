@@ -29,6 +29,7 @@ from qualifications.models import (
     Terminology,
     Unit,
 )
+from qualifications.requirements import EvidenceRequirement, SimulationRule, SufficiencyRule
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def units_rows(qualification: Qualification, unit_ids: Iterable[int]) -> list[Un
 def forget_units() -> None:
     """Drop every kept row (the tests do, as for the kept rules)."""
     _kept.clear()
+    _kept_how.clear()
 
 
 def read_units(ids: Iterable[int]) -> dict[int, UnitRows]:
@@ -160,3 +162,40 @@ def read_units(ids: Iterable[int]) -> dict[int, UnitRows]:
             "pk", "code", "title", "terminology"
         )
     }
+
+
+@dataclass(frozen=True)
+class HowAssessed:
+    """How a unit must be assessed, in the specification's words (decision 48): its evidence
+    requirements, how much evidence and where simulation is allowed, as the unit page lists
+    them. Immutable: shared by every request of the process."""
+
+    requirements: tuple[EvidenceRequirement, ...]
+    sufficiency: tuple[SufficiencyRule, ...]
+    simulation: tuple[SimulationRule, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.requirements or self.sufficiency or self.simulation)
+
+
+# (qualification id, unit id) -> (the revision read at, the unit's rules of assessment).
+_kept_how: dict[tuple[int, int], tuple[uuid.UUID, HowAssessed]] = {}
+
+
+def how_assessed(qualification: Qualification, unit_id: int) -> HowAssessed:
+    """The unit's rules of assessment, kept under the qualification's revision as its rows are
+    (a save or delete of a rule renews it); a unit no longer the qualification's (not among the
+    members `units_rows` kept) is read every time."""
+    kept = _kept.get(qualification.pk)
+    member = kept is not None and kept[0] == qualification.revision and unit_id in kept[1]
+    found = _kept_how.get((qualification.pk, unit_id))
+    if member and found is not None and found[0] == qualification.revision:
+        return found[1]
+    rules = HowAssessed(
+        tuple(EvidenceRequirement.objects.filter(unit_id=unit_id)),
+        tuple(SufficiencyRule.objects.filter(unit_id=unit_id)),
+        tuple(SimulationRule.objects.filter(unit_id=unit_id)),
+    )
+    if member:
+        _kept_how[qualification.pk, unit_id] = (qualification.revision, rules)
+    return rules

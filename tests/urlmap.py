@@ -76,6 +76,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from assessment.forms import (
     CaseloadFilterForm,
+    ClassifyForm,
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
@@ -696,8 +697,16 @@ URLS: dict[str, Entry] = {
         },
         private=True,
         reach=PORTFOLIO,
-        forms=(DecisionForm,),
+        forms=(DecisionForm, ClassifyForm),
         post_keys=("criteria", "range_items", "knowledge_items"),
+    ),
+    "assessment:evidence-classify": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("draft"),
+        data=lambda side, user: {"setting": "simulated", "kind": "performance"},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(ClassifyForm,),
     ),
     "assessment:mapping-review": Entry(
         post=only(ASSESSOR),

@@ -416,7 +416,12 @@ class Work:
         facts = {"title": title, "method": method, "occurred_on": occurred.isoformat()}
         action = "evidence.added" if by == story.user.id else "evidence.recorded"
         ctx.batch.record(
-            at, by, action, f"evidence:{evidence}", after={**facts, "description": text, "files": 1}
+            at,
+            by,
+            action,
+            f"evidence:{evidence}",
+            # Real work of a kind not stated: the evidence's defaults (decision 51).
+            after={**facts, "description": text, "setting": "real_work", "kind": "", "files": 1},
         )
         return evidence
 

@@ -128,6 +128,8 @@ def test_adding_evidence_writes_its_details_and_how_many_files_came_with_it(regi
         "method": "product",
         "occurred_on": "2026-10-05",
         "description": "An e-mail thread.",
+        "setting": "real_work",
+        "kind": "",
         "files": 2,
     }
     assert audit_verify()[1] is None
@@ -161,12 +163,16 @@ def test_changing_evidence_writes_its_details_before_and_after(registration, lea
         "method": "product",
         "occurred_on": "2026-10-05",
         "description": "An e-mail thread.",
+        "setting": "real_work",
+        "kind": "",
     }
     assert entry.after == {
         "title": "Handling a complaint by phone",
         "method": "product",
         "occurred_on": "2026-10-06",
         "description": "A call.",
+        "setting": "real_work",
+        "kind": "",
     }
     assert audit_verify()[1] is None
 
