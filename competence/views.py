@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from competence.access import entry_for
 from competence.forms import EntryForm
@@ -43,12 +43,15 @@ def person_register(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "competence/person_register.html", context)
 
 
+# A form page: GET shows it, POST sends it; any other method is answered 405 before anything.
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def entry_add(request: PortalRequest, pk: int) -> HttpResponse:
     centre, person = person_for(request, pk)
     return _entry_form(request, centre, person, None)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def entry_edit(request: PortalRequest, pk: int) -> HttpResponse:
     centre, entry = entry_for(request, pk)
