@@ -1,9 +1,9 @@
 # The registration the portfolio tests build on serves here too.
 from qualifications.kept_units import UnitRows, read_units
 from qualifications.models import Unit
-from tests.portfolios.conftest import registration, sfj
+from tests.portfolios.conftest import cvq_registration, registration, sfj
 
-__all__ = ["registration", "sfj"]
+__all__ = ["cvq_registration", "registration", "sfj"]
 
 
 def rows_of(code: str) -> UnitRows:

@@ -8,26 +8,9 @@ from django.urls import reverse
 from assessment.services import DecisionRefused, Judgement, decision_record, unit_sign_off
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
-from portfolios.services import RegistrationDetails, registration_create
-from qualifications.models import Criterion, KnowledgeItem, Qualification, RangeItem, Unit
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.factories import PASSWORD
-from tests.portfolios.conftest import START
 from tests.portfolios.files import pdf
-
-
-@pytest.fixture
-def cvq_registration(centre, centre_admin, learner, assessor, catalogue_db):
-    return registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner,
-            qualification=Qualification.objects.get(code="CCA010-02"),
-            start_date=START,
-            assessor=assessor,
-        ),
-        optional_units=["U13402"],
-        actor=centre_admin,
-    )
 
 
 def test_range_and_knowledge_show_on_the_unit_page_and_hold_back_sign_off(

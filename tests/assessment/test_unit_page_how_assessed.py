@@ -5,9 +5,6 @@ from django.urls import reverse
 
 from qualifications.models import Unit
 from qualifications.requirements import EvidenceRequirement, SufficiencyRule
-from tests.assessment.test_cvq import cvq_registration
-
-__all__ = ["cvq_registration"]
 
 
 def page(client, user, registration, unit):

@@ -13,11 +13,9 @@ from assessment.services import ForbiddenByRules, Judgement, decision_record
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Evidence
-from portfolios.services import RegistrationDetails, registration_create
-from qualifications.models import Criterion, KnowledgeItem, Qualification
+from qualifications.models import Criterion, KnowledgeItem
 from qualifications.requirements import EvidenceKindRule, SimulationRule
 from tests.audit import AuditWatch
-from tests.portfolios.conftest import START
 from tests.portfolios.files import pdf
 
 DAY = datetime.date(2026, 10, 6)
@@ -26,25 +24,10 @@ UNIT = "U00306"
 FILES = count()
 
 
-@pytest.fixture
-def cvq(centre, centre_admin, learner, assessor, catalogue_db):
-    return registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner,
-            qualification=Qualification.objects.get(code="CCA010-02"),
-            start_date=START,
-            assessor=assessor,
-        ),
-        optional_units=["U13402"],
-        actor=centre_admin,
-    )
-
-
-def add(cvq, learner, setting="real_work", kind=""):
+def add(cvq_registration, learner, setting="real_work", kind=""):
     details = EvidenceDetails("Till drill", DAY, "product", setting=setting, kind=kind)
     return evidence_add(
-        registration=cvq,
+        registration=cvq_registration,
         details=details,
         files=[pdf(extra=str(next(FILES)).encode())],
         declared=True,
@@ -56,9 +39,9 @@ def criterion(number):
     return Criterion.objects.get(unit__code=UNIT, number=number)
 
 
-def decide(cvq, assessor, evidence, *numbers, outcome=MET):
+def decide(cvq_registration, assessor, evidence, *numbers, outcome=MET):
     return decision_record(
-        registration=cvq,
+        registration=cvq_registration,
         targets=Targets(criteria=frozenset(criterion(n).pk for n in numbers)),
         judgement=outcome,
         evidence=[evidence],
@@ -71,12 +54,12 @@ def unit_rule():
 
 
 def test_simulated_evidence_alone_cannot_meet_a_criterion_where_the_unit_forbids_it(
-    cvq, learner, assessor
+    cvq_registration, learner, assessor
 ):
-    evidence = add(cvq, learner, setting="simulated")
+    evidence = add(cvq_registration, learner, setting="simulated")
     audit = AuditWatch()
     with pytest.raises(ForbiddenByRules) as refused:
-        decide(cvq, assessor, evidence, "1.1")
+        decide(cvq_registration, assessor, evidence, "1.1")
     (message,) = refused.value.messages
     assert message.startswith("Criterion 1.1 cannot be met on simulated evidence alone")
     assert UNIT in message and "element 1" in message
@@ -87,52 +70,62 @@ def test_simulated_evidence_alone_cannot_meet_a_criterion_where_the_unit_forbids
     assert not evidence.is_locked
 
 
-def test_simulated_evidence_meets_criteria_in_the_elements_that_allow_it(cvq, learner, assessor):
-    evidence = add(cvq, learner, setting="simulated")
-    made = decide(cvq, assessor, evidence, "2.1", "3.1", "4.1")
+def test_simulated_evidence_meets_criteria_in_the_elements_that_allow_it(
+    cvq_registration, learner, assessor
+):
+    evidence = add(cvq_registration, learner, setting="simulated")
+    made = decide(cvq_registration, assessor, evidence, "2.1", "3.1", "4.1")
     assert len(made) == 3
     assert SimulationRule.objects.get(unit__code=UNIT, element="2").allowed
 
 
-def test_one_forbidden_criterion_refuses_the_whole_decision(cvq, learner, assessor):
-    evidence = add(cvq, learner, setting="simulated")
+def test_one_forbidden_criterion_refuses_the_whole_decision(cvq_registration, learner, assessor):
+    evidence = add(cvq_registration, learner, setting="simulated")
     with pytest.raises(ForbiddenByRules) as refused:
-        decide(cvq, assessor, evidence, "2.1", "5.1")
+        decide(cvq_registration, assessor, evidence, "2.1", "5.1")
     assert [m.split(" cannot")[0] for m in refused.value.messages] == ["Criterion 5.1"]
     assert not Decision.objects.exists()
 
 
-def test_real_work_and_not_yet_are_never_refused_for_simulation(cvq, learner, assessor):
-    assert len(decide(cvq, assessor, add(cvq, learner), "1.1")) == 1
-    simulated = add(cvq, learner, setting="simulated")
-    assert decide(cvq, assessor, simulated, "1.2", outcome=Judgement("not_yet", "product", DAY))
+def test_real_work_and_not_yet_are_never_refused_for_simulation(
+    cvq_registration, learner, assessor
+):
+    assert len(decide(cvq_registration, assessor, add(cvq_registration, learner), "1.1")) == 1
+    simulated = add(cvq_registration, learner, setting="simulated")
+    assert decide(
+        cvq_registration, assessor, simulated, "1.2", outcome=Judgement("not_yet", "product", DAY)
+    )
 
 
 def test_criteria_requiring_performance_evidence_are_not_met_on_another_kind(
-    cvq, learner, assessor
+    cvq_registration, learner, assessor
 ):
     rule = EvidenceKindRule.objects.get(unit__code=UNIT, kind="performance", need="required")
-    evidence = add(cvq, learner, kind="supplementary")
+    evidence = add(cvq_registration, learner, kind="supplementary")
     audit = AuditWatch()
     with pytest.raises(ForbiddenByRules) as refused:
-        decide(cvq, assessor, evidence, "6.2", "6.1")
+        decide(cvq_registration, assessor, evidence, "6.2", "6.1")
     (message,) = refused.value.messages
     assert message.startswith("Criterion 6.2 cannot be met on this evidence alone")
     assert "performance evidence is required" in message and f"“{rule.quote}”" in message
     assert not Decision.objects.exists() and audit.actions() == []
 
 
-def test_performance_evidence_or_a_kind_not_stated_meets_them(cvq, learner, assessor):
-    assert decide(cvq, assessor, add(cvq, learner, kind="performance"), "6.2")
-    assert decide(cvq, assessor, add(cvq, learner), "6.3")
+def test_performance_evidence_or_a_kind_not_stated_meets_them(cvq_registration, learner, assessor):
+    assert decide(
+        cvq_registration, assessor, add(cvq_registration, learner, kind="performance"), "6.2"
+    )
+    assert decide(cvq_registration, assessor, add(cvq_registration, learner), "6.3")
 
 
-def test_underpinning_knowledge_is_not_met_on_performance_evidence_alone(cvq, learner, assessor):
+def test_underpinning_knowledge_is_not_met_on_performance_evidence_alone(
+    cvq_registration, learner, assessor
+):
     item = KnowledgeItem.objects.filter(unit__code=UNIT).order_by("pk")[0]
-    evidence = add(cvq, learner, kind="performance")
+    evidence = add(cvq_registration, learner, kind="performance")
     with pytest.raises(ForbiddenByRules) as refused:
         decision_record(
-            registration=cvq,
+            registration=cvq_registration,
             targets=Targets(knowledge_items=frozenset({item.pk})),
             judgement=MET,
             evidence=[evidence],
@@ -141,8 +134,10 @@ def test_underpinning_knowledge_is_not_met_on_performance_evidence_alone(cvq, le
     assert "knowledge and understanding evidence is required" in refused.value.messages[0]
 
 
-def test_the_refusal_is_shown_under_the_decision_on_the_review_page(client, cvq, learner, assessor):
-    evidence = add(cvq, learner, setting="simulated")
+def test_the_refusal_is_shown_under_the_decision_on_the_review_page(
+    client, cvq_registration, learner, assessor
+):
+    evidence = add(cvq_registration, learner, setting="simulated")
     client.force_login(assessor)
     page = client.post(
         reverse("assessment:evidence-review", args=[evidence.pk]),

@@ -64,10 +64,9 @@ from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.services import RegistrationDetails, registration_create, registration_withdraw
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
-from tests.assessment.test_cvq import cvq_registration
 from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory
-from tests.portfolios.conftest import SFJ_ENOUGH, START
+from tests.portfolios.conftest import SFJ_ENOUGH, START, cvq_registration
 from tests.portfolios.files import pdf
 
 __all__ = ["cvq_registration"]

@@ -37,3 +37,19 @@ def registration(centre, centre_admin, learner, assessor, iqa, sfj):
         optional_units=SFJ_ENOUGH,
         actor=centre_admin,
     )
+
+
+@pytest.fixture
+def cvq_registration(centre, centre_admin, learner, assessor, catalogue_db):
+    """A learner on the CVQ (CCA010-02) with its mandatory units and U13402."""
+    return registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=Qualification.objects.get(code="CCA010-02"),
+            start_date=START,
+            assessor=assessor,
+        ),
+        optional_units=["U13402"],
+        actor=centre_admin,
+    )

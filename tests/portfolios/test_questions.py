@@ -33,16 +33,13 @@ from portfolios.questions import (
     question_set_submit,
 )
 from portfolios.services import (
-    RegistrationDetails,
-    registration_create,
     registration_staff_change,
     registration_unit_assessor_change,
     registration_withdraw,
 )
-from qualifications.models import Criterion, KnowledgeItem, Qualification, Unit
+from qualifications.models import Criterion, KnowledgeItem, Unit
 from tests.audit import AuditWatch
 from tests.factories import RoleFactory
-from tests.portfolios.conftest import START
 
 QUESTIONS = ["What do you do when a customer is <b>angry</b>?", "Why does it matter?"]
 ANSWERS = ["I listen first,\nthen  I <i>apologise</i>.  ", "Because they come back."]
@@ -55,21 +52,6 @@ def asked(registration, assessor) -> QuestionSet:
         registration=registration,
         asked=Questions("Complaints", QUESTIONS, unit_ids=frozenset([unit.pk])),
         actor=assessor,
-    )
-
-
-@pytest.fixture
-def cvq_registration(centre, centre_admin, learner, assessor, catalogue_db):
-    return registration_create(
-        centre=centre,
-        details=RegistrationDetails(
-            learner=learner,
-            qualification=Qualification.objects.get(code="CCA010-02"),
-            start_date=START,
-            assessor=assessor,
-        ),
-        optional_units=["U13402"],
-        actor=centre_admin,
     )
 
 
