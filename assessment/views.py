@@ -414,6 +414,8 @@ def requirement_show_view(request: PortalRequest, pk: int, unit_pk: int) -> Http
     unit = planned_unit_for(registration, unit_pk)
     if not registration.is_assessed_by(request.user):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
     items, evidence = requirement_pages.choices(registration, unit.pk)
     return attempt_form(
         request,
@@ -440,6 +442,8 @@ def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> Ht
     unit = planned_unit_for(registration, unit_pk)
     if not registration.is_assessed_by(request.user):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
     measures, evidence = requirement_pages.sufficiency_choices(registration, unit.pk)
     return attempt_form(
         request,

@@ -468,3 +468,24 @@ def test_each_form_sent_empty_comes_back_with_its_messages_under_its_fields(
         assert refused, url
         assert [p for form in refused for p in misplaced(form, response.content.decode())] == []
     assert RequirementShown.objects.get().in_force and SufficiencyRecord.objects.get().in_force
+
+
+def test_the_sign_off_form_ticks_the_conditions_in_the_specifications_words(
+    client, cg, learner, assessor
+):
+    unit = Unit.objects.get(code=UNIT)
+    evidence = piece(cg, learner)
+    all_met(cg, assessor, evidence)
+    meet_requirements(cg, unit, [evidence])
+    url = reverse("assessment:unit-sign-off", args=[cg.pk, unit.pk])
+    client.force_login(assessor)
+    page = client.get(url)
+    choices = dict(page.context["form"].fields["conditions"].choices)
+    assert list(choices) == ["1", "2", "4"]
+    assert choices["2"].startswith("2. You may collect the evidence for the Unit through work")
+    data = {"declared": "on", "signature": "Signed", "password": PASSWORD}
+    refused = client.post(url, {**data, "conditions": ["1", "2"]})
+    assert "evidence requirement 4 “Your communication with customers" in refused.content.decode()
+    assert not UnitSignOff.objects.exists()
+    client.post(url, {**data, "conditions": ["1", "2", "4"]})
+    assert [c["number"] for c in UnitSignOff.objects.get().conditions] == ["1", "2", "4"]
