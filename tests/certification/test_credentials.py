@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from joserfc import jws
 
@@ -338,3 +338,25 @@ def test_the_status_list_encoding_is_the_specification_s():
     assert status_list.size_for(status_list.BLOCK) == 2 * status_list.BLOCK
     with pytest.raises(status_list.BadStatusList):
         status_list.decode("zabc")
+
+
+def test_the_key_command_rotates_and_retires_keeping_old_credentials_verifiable(
+    issued, settings, tmp_path
+):
+    settings.CREDENTIAL_KEYS_FILE = tmp_path / "keys.json"
+    call_command("credential_key", "new")
+    first = keys.signing_key().kid
+    before = token_of(credential_document(issued))
+    call_command("credential_key", "new")
+    second = keys.signing_key().kid
+    assert second != first
+    with pytest.raises(CommandError):
+        call_command("credential_key", "retire", second)  # the last private key: refused
+    call_command("credential_key", "retire", first)
+    published = keys.public_jwks()["keys"]
+    assert [k["kid"] for k in published] == [first, second]
+    assert all("d" not in k for k in published)
+    stored = json.loads((tmp_path / "keys.json").read_text())["keys"]
+    assert "d" not in stored[0] and "d" in stored[1]
+    assert here(before)  # signed by the retired key, still verifies
+    assert jws.extract_compact(sign({}).encode()).headers()["kid"] == second
