@@ -344,8 +344,10 @@ def test_the_key_command_rotates_and_retires_keeping_old_credentials_verifiable(
     issued, settings, tmp_path
 ):
     settings.CREDENTIAL_KEYS_FILE = tmp_path / "keys.json"
-    call_command("credential_key", "new")
+    call_command("credential_key", "ensure")
     first = keys.signing_key().kid
+    call_command("credential_key", "ensure")  # there is one: nothing changes
+    assert [k["kid"] for k in keys.public_jwks()["keys"]] == [first]
     before = token_of(credential_document(issued))
     call_command("credential_key", "new")
     second = keys.signing_key().kid

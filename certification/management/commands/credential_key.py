@@ -1,5 +1,6 @@
 """Make or rotate the portal's credential signing key (decision 56, docs/open-credentials.md).
 
+`ensure` makes the key file with one key if there is none (docker compose's migrate step).
 `new` adds a fresh Ed25519 key to the key file (making the file if there is none) and makes it
 the one that signs from now on; every earlier key stays in the file, so its public part stays
 published and the credentials it signed still verify. `retire KID` drops a key's private part
@@ -26,17 +27,23 @@ def write(path: Path, document: dict[str, Any]) -> None:
 
 
 class Command(BaseCommand):
-    help = "Add a new credential signing key (new), or retire an old one's private part."
+    help = (
+        "Add a new credential signing key (new), make one only if there is none (ensure), or "
+        "retire an old one's private part (retire KID)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["new", "retire"])
+        parser.add_argument("action", choices=["new", "ensure", "retire"])
         parser.add_argument("kid", nargs="?", default="", help="retire: the key's kid")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(settings.CREDENTIAL_KEYS_FILE)
         found = json.loads(path.read_text()) if path.exists() else {"keys": []}
         kids = [k.get("kid") for k in found["keys"]]
-        if options["action"] == "new":
+        if options["action"] == "ensure" and found["keys"]:
+            self.stdout.write(f"{path} holds {len(kids)} key(s): nothing to do.")
+            return
+        if options["action"] in ("new", "ensure"):
             kid = keys.new_key_id()
             if kid in kids:
                 kid = f"{kid}-{len(kids) + 1}"
