@@ -33,7 +33,7 @@ from certification.credentials import (
     verify_credential,
     verify_here,
 )
-from certification.models import Certificate, Kind
+from certification.models import Certificate, Kind, Release
 from certification.services import certificate_claim, certificate_replace, certificate_revoke
 from tests.certification.conftest import achieve
 
@@ -362,3 +362,31 @@ def test_the_key_command_rotates_and_retires_keeping_old_credentials_verifiable(
     assert "d" not in stored[0] and "d" in stored[1]
     assert here(before)  # signed by the retired key, still verifies
     assert jws.extract_compact(sign({}).encode()).headers()["kid"] == second
+
+
+def test_a_withheld_claim_has_no_credential_and_none_of_it_verifies(client, issued, learner):
+    text = json.dumps(credential_document(issued))
+    Certificate.objects.filter(pk=issued.pk).update(release=Release.AWAITING)
+    client.force_login(learner)
+    url = reverse("certification:certificate-credential", args=[issued.pk])
+    assert client.get(url).status_code == 404
+    with pytest.raises(Unverified, match=re.escape(NO_CERTIFICATE)):
+        verify_here(text)
+
+
+def test_the_status_list_costs_the_same_queries_however_many_are_ended(
+    issued, centre_admin, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        status_list_credential()
+    latest = issued
+    for _ in range(3):  # three replacements in a row, then the last one revoked
+        latest = certificate_replace(certificate=latest, reason="Lost.", actor=centre_admin)
+    certificate_revoke(certificate=latest, reason="Issued in error.", actor=centre_admin)
+    with django_assert_num_queries(2):
+        token = status_list_credential()
+    subject = json.loads(jws.extract_compact(token.encode()).payload)["credentialSubject"]
+    bits = status_list.decode(subject["encodedList"])
+    every = list(Certificate.objects.values_list("pk", flat=True))
+    assert len(every) == 4
+    assert all(status_list.is_set(bits, pk) for pk in every)
