@@ -62,6 +62,7 @@ by a URL pattern.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,8 +86,10 @@ from assessment.forms import (
     UnlockForm,
 )
 from certification.confirmation import token_for
+from certification.credentials import credential_document
 from certification.exports.forms import ExportForm
 from certification.forms import (
+    CredentialForm,
     ReasonForm,
     TransferAcceptForm,
     TransferDeclineForm,
@@ -977,6 +980,23 @@ URLS: dict[str, Entry] = {
     ),
     "certification:certificate-pdf": Entry(
         get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO
+    ),
+    # Open credentials (decision 56): the credential downloads for whoever sees the certificate.
+    "certification:certificate-credential": Entry(
+        get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO
+    ),
+    # What a verifier fetches: public, and naming nobody.
+    "certification:credential-jwks": Entry(get=ANYONE),
+    "certification:credential-did": Entry(get=ANYONE),
+    "certification:credential-status": Entry(get=ANYONE),
+    # A valid credential shows whose certificate it is, as the number does.
+    "certification:verify-credential": Entry(
+        get=ANYONE,
+        post=ANYONE,
+        data=lambda side, user: {"credential": json.dumps(credential_document(side.certificate))},
+        reveals=True,
+        forms=(CredentialForm,),
+        files=("upload",),
     ),
     # Public verification: whoever has the number sees whose certificate it is.
     "certification:verify": Entry(get=ANYONE, get_keys=("number",)),
