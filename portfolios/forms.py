@@ -568,11 +568,27 @@ class PriorLearningForm(forms.Form):
         *args: Any,
         units: list[tuple[int, str]],
         evidence: QuerySet[Evidence],
+        exemption: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [("", "Choose a unit"), *units]  # type: ignore[attr-defined]
         self.fields["evidence"].queryset = evidence  # type: ignore[attr-defined]
+        if exemption:
+            # Credit from another qualification, not prior learning to be judged (DOMAIN.md,
+            # rules of combination item 7; decision 54): the award it rests on, no evidence.
+            del self.fields["evidence"], self.fields["evidence_files"]
+            description = self.fields["description"]
+            description.label = "The award that exempts the learner"
+            description.help_text = (
+                "The qualification or unit the learner holds that the awarding organisation "
+                "accepts in place of this unit: its title, who awarded it, the certificate "
+                "number, and the AO's confirmation if any."
+            )
+            description.error_messages["required"] = (
+                "Say which award exempts the learner: it is kept with the unit."
+            )
+            self.fields["achieved_on"].label = "Date of that award"
 
 
 class PriorLearningWithdrawForm(forms.Form):

@@ -70,6 +70,14 @@ EVIDENCE_GONE = "The learner removed this evidence a moment ago: choose another 
 DESCRIPTION_NEEDED = (
     "Describe the prior learning: the certificate or course, who awarded it and what it covered."
 )
+EXEMPTION_BASIS_NEEDED = (
+    "Say which award exempts the learner: the qualification or unit they hold, who awarded it "
+    "and its certificate number."
+)
+EXEMPTION_NO_EVIDENCE = (
+    "An exemption rests on the award named, not on evidence of prior learning: leave the "
+    "evidence out (RPL is recorded by the unit's assessor)."
+)
 DATE_IN_FUTURE = "The date cannot be in the future: give the day the prior learning was achieved."
 REASON_NEEDED = "Say why it is withdrawn: the reason is kept with its history."
 ALREADY_WITHDRAWN = "This was already withdrawn."
@@ -188,11 +196,16 @@ def exemption_record(
 def _problems(details: PriorDetails, kind: str) -> dict[str, list[str]]:
     """What is wrong with the form's facts, by the field each is about."""
     found: dict[str, list[str]] = {}
+    rpl = kind == PriorLearningKind.RPL
     if not details.description.strip():
-        found.setdefault("description", []).append(DESCRIPTION_NEEDED)
+        found.setdefault("description", []).append(
+            DESCRIPTION_NEEDED if rpl else EXEMPTION_BASIS_NEEDED
+        )
     if details.achieved_on > timezone.localdate():
         found.setdefault("achieved_on", []).append(DATE_IN_FUTURE)
-    if details.evidence is not None and details.files:
+    if not rpl and (details.evidence is not None or details.files):
+        found.setdefault("evidence", []).append(EXEMPTION_NO_EVIDENCE)
+    elif details.evidence is not None and details.files:
         found.setdefault("evidence", []).append(ONE_EVIDENCE)
     if kind == PriorLearningKind.RPL and details.evidence is None and not details.files:
         found.setdefault("evidence", []).append(EVIDENCE_NEEDED)

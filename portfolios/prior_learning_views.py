@@ -79,6 +79,7 @@ def prior_learning_new(request: PortalRequest, pk: int, kind: str) -> HttpRespon
         request.FILES or None,
         units=open_units(request, registration, kind),
         evidence=registration.evidence.order_by("-occurred_on", "-pk"),  # type: ignore[attr-defined]
+        exemption=kind == PriorLearningKind.EXEMPTION,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -86,8 +87,8 @@ def prior_learning_new(request: PortalRequest, pk: int, kind: str) -> HttpRespon
             unit_id=data["unit"],
             description=data["description"],
             achieved_on=data["achieved_on"],
-            evidence=data["evidence"],
-            files=data["evidence_files"] or (),
+            evidence=data.get("evidence"),
+            files=data.get("evidence_files") or (),
         )
         record = rpl_record if kind == PriorLearningKind.RPL else exemption_record
         try:
@@ -121,6 +122,8 @@ def prior_learning_withdraw_view(request: PortalRequest, pk: int) -> HttpRespons
     registration = registration_for(request, found.registration_id)
     if not may_withdraw(request.user, found):
         raise PermissionDenied(NOT_ALLOWED_TO_WITHDRAW)
+    if closed := closed_redirect(request, registration):
+        return closed
     form = PriorLearningWithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
