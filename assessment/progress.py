@@ -22,7 +22,13 @@ from portfolios.models import (
     RegistrationUnit,
 )
 from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
-from portfolios.prior_learning import PriorStanding, prior_learning_of, route_with, verdict_with
+from portfolios.prior_learning import (
+    PriorStanding,
+    met_by_rpl,
+    prior_learning_of,
+    route_with,
+    verdict_with,
+)
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
 from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import pinned_rules, versions_of
@@ -288,6 +294,8 @@ class CriterionState:
     NOT_YET = "Not yet met"
     PENDING = "Met, awaiting countersignature"
     MET = "Met"
+    # Met through recognition of prior learning, with no decision (decision 54).
+    RPL = "Met through RPL (prior learning)"
 
 
 @dataclass(frozen=True)
@@ -352,6 +360,8 @@ def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
             items, registration=registration, current=True
         ).values_list(*target, "outcome", "provisional", "feedback")
     }
+    # An item met through RPL is met, whatever a decision on it says (decision 54).
+    decided.update(dict.fromkeys(met_by_rpl(registration, unit.pk), MET_BY_RPL))
     found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
     rejected: dict[Key, list[Rejected]] = {}
     for c, r, k, status, feedback, *link in (
@@ -379,6 +389,7 @@ class Decided:
 
 
 NOT_DECIDED = Decided("", "")
+MET_BY_RPL = Decided(CriterionState.RPL, "")
 
 
 def criteria_progress(

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import (
+    MET_BY_RPL,
     CriterionState,
     Decided,
     EvidenceLink,
@@ -37,6 +38,7 @@ from portfolios.models import (
     Registration,
     RegistrationUnit,
 )
+from portfolios.prior_learning import met_by_rpl
 from portfolios.unit_states import PRIOR_STATES, UNIT_BADGES, UnitState
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
@@ -50,6 +52,7 @@ class CellState:
     NOT_YET = "Not yet met"
     PENDING = "Met, awaiting countersignature"
     MET = "Met"
+    RPL = "Met through RPL"  # no decision needed (decision 54)
 
 
 # The unit page's state -> the tracker's state, its colour and a sign that does not rely on it.
@@ -60,6 +63,7 @@ CELLS: dict[str, tuple[str, str, str]] = {
     CriterionState.NOT_YET: (CellState.NOT_YET, "text-bg-danger", " ✗"),
     CriterionState.PENDING: (CellState.PENDING, "text-bg-warning", " ◐"),
     CriterionState.MET: (CellState.MET, "text-bg-success", " ✓"),
+    CriterionState.RPL: (CellState.RPL, "text-bg-success", " ✓ RPL"),
 }
 # The legend, in the order a unit goes through them.
 LEGEND = [
@@ -68,6 +72,7 @@ LEGEND = [
     (CellState.NOT_YET, "text-bg-danger", " ✗"),
     (CellState.PENDING, "text-bg-warning", " ◐"),
     (CellState.MET, "text-bg-success", " ✓"),
+    (CellState.RPL, "text-bg-success", " ✓ RPL"),
 ]
 
 
@@ -91,7 +96,7 @@ class TrackedUnit:
 
     @property
     def met(self) -> int:
-        return sum(cell.state == CellState.MET for cell in self.cells)
+        return sum(cell.state in (CellState.MET, CellState.RPL) for cell in self.cells)
 
     @property
     def percent_met(self) -> int:
@@ -100,8 +105,9 @@ class TrackedUnit:
 
 def registration_tracker(registration: Registration) -> list[TrackedUnit]:
     """Each planned unit of the registration with its items' states, its own state and how much
-    of it is met: four queries (the plan, the current decisions, the mappings not rejected and
-    the sign-offs in force), plus the catalogue's rows once a revision."""
+    of it is met: five queries (the plan, the current decisions, the items met through RPL
+    (decision 54), the mappings not rejected and the sign-offs in force), plus the catalogue's
+    rows once a revision."""
     plan: dict[int, bool] = {}
     own: dict[int, str] = {}
     for unit_id, mandatory, name in registration.planned_units.values_list(
@@ -117,6 +123,7 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             registration=registration, current=True
         ).values_list(*target, "outcome", "provisional")
     }
+    decided.update(dict.fromkeys(met_by_rpl(registration), MET_BY_RPL))  # decision 54
     found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
     for c, r, k, status, evidence in (
         Mapping.objects.filter(evidence__registration=registration)
