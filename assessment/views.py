@@ -76,6 +76,7 @@ from portal.refusals import (
 from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, refused_on_evidence_form
 from portfolios.mapping import Targets
+from portfolios.prior_learning import is_qualified_assessor_of
 from qualifications.kept_units import how_assessed, units_rows
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
@@ -392,6 +393,9 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "unit_assessor": found[0] or default,
         # How the unit must be assessed, in the specification's words (decision 48).
         "how": how_assessed(registration.qualification, unit.pk),
+        # Its qualified assessor may record RPL for some of its items (decision 54).
+        "may_record_rpl": not registration.closed_because
+        and is_qualified_assessor_of(request.user, registration, unit.pk),
     }
     return render(request, "assessment/unit_progress.html", context)
 

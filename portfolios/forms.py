@@ -591,6 +591,34 @@ class PriorLearningForm(forms.Form):
             self.fields["achieved_on"].label = "Date of that award"
 
 
+class PriorLearningItemsForm(PriorLearningForm):
+    """RPL for some items of one unit (decision 54): which criteria (or CVQ range and
+    knowledge items) the prior learning covers, what it was and the evidence of it."""
+
+    items = forms.MultipleChoiceField(
+        label="What the prior learning covers",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each item ticked counts as met with no decision; the unit is still signed "
+        "off by assessment once its other items are met.",
+        error_messages={
+            "required": "Tick the criteria (or range and knowledge items) the prior learning "
+            "covers."
+        },
+    )
+    field_order = ["items", "description", "achieved_on", "evidence", "evidence_files"]
+
+    def __init__(
+        self,
+        *args: Any,
+        items: list[tuple[str, str]],
+        evidence: QuerySet[Evidence],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, units=[], evidence=evidence, **kwargs)
+        del self.fields["unit"]
+        self.fields["items"].choices = items  # type: ignore[attr-defined]
+
+
 class PriorLearningWithdrawForm(forms.Form):
     """Why RPL or an exemption is withdrawn: kept with the record."""
 

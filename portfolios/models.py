@@ -899,6 +899,12 @@ class PriorLearning(models.Model):
         return self.withdrawn_at is None
 
 
+class PriorLearningItemQuerySet(models.QuerySet["PriorLearningItem"]):
+    def in_force(self) -> PriorLearningItemQuerySet:
+        """Records not withdrawn: the items they meet count as met."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class PriorLearningItem(ItemTarget):
     """A criterion (or a CVQ range or knowledge item) of a planned unit met through RPL: the
     unit's qualified assessor agrees the learner's prior learning covers it, so it counts as
@@ -923,7 +929,7 @@ class PriorLearningItem(ItemTarget):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
 
-    objects = PriorLearningQuerySet.as_manager()
+    objects = PriorLearningItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreed_at", "pk"]

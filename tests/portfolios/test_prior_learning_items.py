@@ -107,7 +107,7 @@ def test_criteria_met_through_rpl_need_no_decision_and_the_unit_is_then_signed_o
     )
     assert [m.criterion for m in made] == [first, second]
     [entry] = watch.entries()
-    assert entry.action == "prior_learning.items_rpl_recorded"
+    assert entry.action == "prior_learning.items_rpl_recorded" and entry.after is not None
     assert entry.after["items"] == [f"criterion {first.number}", f"criterion {second.number}"]
     certificate_copy.refresh_from_db()
     assert certificate_copy.is_locked  # agreed on: the learner can no longer take it away
@@ -264,3 +264,58 @@ def test_an_enforcing_centre_lets_only_an_assessor_whose_award_covers_the_unit_a
     rpl_record(registration=registration, details=details, actor=assessor)
     with pytest.raises(PriorLearningRefused, match="competence register"):  # not its scope
         agree(registration, assessor, certificate_copy, [("criterion", criteria()[0].pk)])
+
+
+def test_the_assessor_ticks_criteria_on_the_page_and_everyone_sees_them_met(
+    registration, assessor, learner, centre_admin
+):
+    first, second, *_ = criteria()
+    unit_page = reverse("assessment:unit-progress", args=[registration.pk, unit(UNIT).pk])
+    url = reverse("portfolios:rpl-items-new", args=[registration.pk, unit(UNIT).pk])
+    client = Client()
+    client.force_login(assessor)
+    assert url in client.get(unit_page).content.decode()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert f"criterion:{first.pk}" in dict(page.context["form"].fields["items"].choices)
+    response = client.post(
+        url,
+        {
+            "items": [f"criterion:{first.pk}", f"criterion:{second.pk}"],
+            "description": PRIOR,
+            "achieved_on": "2021-05-04",
+            "evidence_files": pdf(extra=b"course certificate"),
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == unit_page
+    made = list(PriorLearningItem.objects.order_by("pk"))
+    assert [m.criterion for m in made] == [first, second]
+    assert made[0].evidence.method == EvidenceMethod.RPL
+    # Met, they are no longer offered.
+    offered = dict(client.get(url).context["form"].fields["items"].choices)
+    assert f"criterion:{first.pk}" not in offered
+    for who in (learner, centre_admin):
+        viewer = Client()
+        viewer.force_login(who)
+        shown = viewer.get(reverse("portfolios:registration-detail", args=[registration.pk]))
+        text = shown.content.decode()
+        assert f"{UNIT}, criterion {first.number}" in text
+        assert url not in viewer.get(unit_page).content.decode()
+    # Withdrawn on its page by the centre admin, with a reason.
+    admin = Client()
+    admin.force_login(centre_admin)
+    withdraw = reverse("portfolios:rpl-item-withdraw", args=[made[0].pk])
+    assert admin.post(withdraw, {"reason": ""}).status_code == 200
+    assert admin.post(withdraw, {"reason": "Recorded on the wrong criterion"}).status_code == 302
+    made[0].refresh_from_db()
+    assert not made[0].in_force
+
+
+def test_nobody_but_the_units_qualified_assessor_opens_the_criteria_page(
+    registration, learner, centre_admin, iqa
+):
+    url = reverse("portfolios:rpl-items-new", args=[registration.pk, unit(UNIT).pk])
+    for who in (learner, centre_admin, iqa):
+        client = Client()
+        client.force_login(who)
+        assert client.get(url).status_code == 403
