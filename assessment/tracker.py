@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from django.db.models import CharField, Count, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, TextField, Value
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import (
-    MET_BY_RPL,
     CriterionState,
     Decided,
     EvidenceLink,
     Key,
     criteria_progress,
+    decided_with_rpl,
     other_progress,
-    state_of,
+    rpl_rows,
 )
 from portal.links import links_to
 from portal.lookups import one_of
@@ -34,11 +34,11 @@ from portfolios.models import (
     Mapping,
     MappingStatus,
     PriorLearning,
+    PriorLearningItem,
     PriorLearningKind,
     Registration,
     RegistrationUnit,
 )
-from portfolios.prior_learning import met_by_rpl
 from portfolios.unit_states import PRIOR_STATES, UNIT_BADGES, UnitState
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
@@ -105,7 +105,7 @@ class TrackedUnit:
 
 def registration_tracker(registration: Registration) -> list[TrackedUnit]:
     """Each planned unit of the registration with its items' states, its own state and how much
-    of it is met: five queries (the plan, the current decisions, the items met through RPL
+    of it is met: four queries (the plan, the current decisions with the items met through RPL
     (decision 54), the mappings not rejected and the sign-offs in force), plus the catalogue's
     rows once a revision."""
     plan: dict[int, bool] = {}
@@ -117,13 +117,13 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         own[unit_id] = name or ""
     units = units_rows(registration.qualification, plan)
     target = ("criterion_id", "range_item_id", "knowledge_item_id")
-    decided: dict[Key, Decided] = {
-        (c, r, k): Decided(state_of(outcome, provisional), "")
-        for c, r, k, outcome, provisional in Decision.objects.filter(
-            registration=registration, current=True
-        ).values_list(*target, "outcome", "provisional")
-    }
-    decided.update(dict.fromkeys(met_by_rpl(registration), MET_BY_RPL))  # decision 54
+    # The current decisions and the items met through RPL (decision 54), in one statement.
+    decided: dict[Key, Decided] = decided_with_rpl(
+        Decision.objects.filter(registration=registration, current=True)
+        .order_by()
+        .values_list(*target, "outcome", "provisional", Value("", output_field=TextField()))
+        .union(rpl_rows(PriorLearningItem.objects.filter(registration=registration)))
+    )
     found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
     for c, r, k, status, evidence in (
         Mapping.objects.filter(evidence__registration=registration)
@@ -252,9 +252,9 @@ def caseload_grids(
 ) -> list[Grid]:
     """The learners given (their qualification loaded, their name as `learner_name`) by their
     planned units, each cell the share of the unit's items met, and, for `assessor`'s caseload,
-    marked where another assessor assesses the unit: four queries whatever their number (the
-    plans, the items of their units, the met decisions by learner and unit, the units
-    achieved)."""
+    marked where another assessor assesses the unit: five queries whatever their number (the
+    plans, the items of their units, the met decisions by learner and unit, the items met
+    through RPL, the units achieved)."""
     ids = [r.pk for r in registrations]
     plans: dict[int, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
@@ -289,6 +289,27 @@ def caseload_grids(
         .values_list("registration", "unit", "n")
         .order_by()
     }
+    # Items met through RPL (decision 54) and not by a decision too: one query more.
+    decided = Decision.objects.filter(
+        registration=OuterRef("registration"),
+        current=True,
+        outcome=Outcome.MET,
+        provisional=False,
+    ).filter(
+        Q(criterion__isnull=False, criterion=OuterRef("criterion"))
+        | Q(range_item__isnull=False, range_item=OuterRef("range_item"))
+        | Q(knowledge_item__isnull=False, knowledge_item=OuterRef("knowledge_item"))
+    )
+    for registration_id, unit_id, n in (
+        PriorLearningItem.objects.in_force()
+        .filter(registration__in=ids)
+        .exclude(Exists(decided))
+        .values("registration", "unit")
+        .annotate(n=Count("pk"))
+        .values_list("registration", "unit", "n")
+        .order_by()
+    ):
+        met[registration_id, unit_id] = met.get((registration_id, unit_id), 0) + n
     # Achieved by assessment or through RPL (decision 50): one statement.
     achieved = set(
         UnitSignOff.objects.achieved()

@@ -17,6 +17,7 @@ from portal.refusals import Refused
 from portfolios.models import (
     Funding,
     PriorLearning,
+    PriorLearningItem,
     PriorLearningKind,
     Registration,
     RegistrationStatus,
@@ -506,6 +507,10 @@ DROPPED_PRIOR = (
     "{unit} is {what} for this learner: withdraw that first, with the reason, before taking "
     "the unit out of their plan."
 )
+DROPPED_PRIOR_ITEMS = (
+    "Some criteria of {unit} are met through RPL for this learner: withdraw that first, with "
+    "the reason, before taking the unit out of their plan."
+)
 
 
 def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> None:
@@ -520,16 +525,24 @@ def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> 
         .order_by("unit__code")
         .values_list("unit__code", "unit__title", "kind")
     )
-    if held:
-        raise RegistrationRejected(
-            [
-                DROPPED_PRIOR.format(
-                    unit=f"{code} {title}",
-                    what="achieved through RPL" if kind == PriorLearningKind.RPL else "exempt",
-                )
-                for code, title, kind in held
-            ]
+    # And a unit some of whose items are met through RPL.
+    items = (
+        PriorLearningItem.objects.in_force()
+        .filter(registration=registration)
+        .exclude(unit__in=units)
+        .order_by("unit__code")
+        .values_list("unit__code", "unit__title")
+        .distinct()
+    )
+    problems = [
+        DROPPED_PRIOR.format(
+            unit=f"{code} {title}",
+            what="achieved through RPL" if kind == PriorLearningKind.RPL else "exempt",
         )
+        for code, title, kind in held
+    ] + [DROPPED_PRIOR_ITEMS.format(unit=f"{code} {title}") for code, title in items]
+    if problems:
+        raise RegistrationRejected(problems)
     registration.planned_units.exclude(unit__in=units).delete()
     existing = set(registration.planned_units.values_list("unit_id", flat=True))
     RegistrationUnit.objects.bulk_create(

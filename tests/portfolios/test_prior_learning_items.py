@@ -11,7 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from assessment.progress import CriterionState, progress_of, unit_progress
+from assessment.progress import (
+    CriterionState,
+    progress_of,
+    standings_of,
+    unit_progress,
+    with_standing,
+)
 from assessment.rpl_competence import OUTSIDE_SCOPE
 from assessment.services import (
     DecisionRefused,
@@ -20,12 +26,12 @@ from assessment.services import (
     unit_missing,
     unit_sign_off,
 )
-from assessment.tracker import CellState, registration_tracker
+from assessment.tracker import CellState, caseload_grids, registration_tracker
 from competence.models import Award, EntryStatus
 from competence.services import EntryDetails, entry_record, register_enforce
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
-from portfolios.models import EvidenceMethod, PriorLearning, PriorLearningItem
+from portfolios.models import EvidenceMethod, PriorLearning, PriorLearningItem, Registration
 from portfolios.prior_learning import (
     ALREADY_RECORDED,
     ITEM_ALREADY_RPL,
@@ -40,6 +46,7 @@ from portfolios.prior_learning import (
     rpl_items_record,
     rpl_record,
 )
+from portfolios.services import DROPPED_PRIOR_ITEMS, RegistrationRejected, registration_choose_units
 from portfolios.unit_states import unit_standings
 from qualifications.kept_units import units_rows
 from qualifications.models import Criterion, KnowledgeItem, Unit
@@ -319,3 +326,48 @@ def test_nobody_but_the_units_qualified_assessor_opens_the_criteria_page(
         client = Client()
         client.force_login(who)
         assert client.get(url).status_code == 403
+
+
+def test_the_caseload_counts_a_criterion_met_through_rpl_once(
+    registration, assessor, certificate_copy
+):
+    first, second, *_ = criteria()
+    before = standings_of(list(with_standing(Registration.objects.filter(pk=registration.pk))))[0]
+    [grid] = caseload_grids([registration_named(registration)], assessor)
+    was = grid.rows[0].cells[unit(UNIT).pk].percent_met
+    agree(registration, assessor, certificate_copy, [("criterion", first.pk)])
+    decide(registration, assessor, certificate_copy, [first.pk, second.pk])  # first: both ways
+    after = standings_of(list(with_standing(Registration.objects.filter(pk=registration.pk))))[0]
+    assert after.met == before.met + 2
+    [grid] = caseload_grids([registration_named(registration)], assessor)
+    items = len(criteria())
+    assert grid.rows[0].cells[unit(UNIT).pk].percent_met == was + round(100 * 2 / items)
+    agree(registration, assessor, certificate_copy, [("criterion", criteria()[2].pk)])
+    [grid] = caseload_grids([registration_named(registration)], assessor)
+    assert grid.rows[0].cells[unit(UNIT).pk].percent_met == round(100 * 3 / items)
+    assert (
+        standings_of(list(with_standing(Registration.objects.filter(pk=registration.pk))))[0].met
+        == 3
+    )
+
+
+def registration_named(registration):
+    return Registration.objects.select_related("qualification").get(pk=registration.pk)
+
+
+def test_a_unit_with_criteria_met_through_rpl_cannot_leave_the_plan_until_withdrawn(
+    registration, assessor, centre_admin, certificate_copy
+):
+    code = "SFJ-CS2-07"  # optional, in the plan
+    [made] = agree(
+        registration, assessor, certificate_copy, [("criterion", criteria(code)[0].pk)], code
+    )
+    others = ["K/503/0421", "A/506/2158", "T/506/2126"]
+    with pytest.raises(RegistrationRejected) as refused:
+        registration_choose_units(
+            registration=registration, optional_units=others, actor=centre_admin
+        )
+    assert refused.value.messages == [DROPPED_PRIOR_ITEMS.format(unit=f"{code} {unit(code).title}")]
+    rpl_item_withdraw(record=made, reason="Unit taken out of the plan", actor=centre_admin)
+    registration_choose_units(registration=registration, optional_units=others, actor=centre_admin)
+    assert not registration.planned_units.filter(unit__code=code).exists()
