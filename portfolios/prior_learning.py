@@ -607,7 +607,7 @@ def rpl_item_withdraw(*, record: PriorLearningItem, reason: str, actor: User) ->
         lock_chain(registration.centre_id)
         locked_registration = Registration.objects.lock(registration, refused=PriorLearningRefused)
         locked = (
-            PriorLearningItem.objects.select_for_update()
+            PriorLearningItem.objects.select_for_update(of=("self",))
             .select_related("unit", "criterion", "range_item", "knowledge_item")
             .get(pk=record.pk)
         )
