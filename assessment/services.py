@@ -43,6 +43,7 @@ from portfolios.models import (
     PriorLearning,
     Registration,
 )
+from portfolios.prior_learning import met_by_rpl
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.kept_units import units_rows
@@ -642,6 +643,11 @@ def unit_missing(registration: Registration, unit_id: int) -> list[str]:
         .order_by("position")
         .values_list("pk", "number")
     )
+    # Items met through RPL need no decision (decision 54).
+    rpl = met_by_rpl(registration, unit_id)
+    criteria = [(pk, n) for pk, n in criteria if (pk, None, None) not in rpl]
+    ranges = [(pk, ref) for pk, ref in ranges if (None, pk, None) not in rpl]
+    knowledge = [(pk, n) for pk, n in knowledge if (None, None, pk) not in rpl]
     current = Decision.objects.filter(registration=registration, current=True).filter(
         Q(criterion__in=[pk for pk, _ in criteria])
         | Q(range_item__in=[pk for pk, _ in ranges])

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Exists, OuterRef
+
 from assessment.models import UnitSignOff
 from iqa.models import Action, ActionStatus, PlanItem, Sample, Stage
-from portfolios.models import Registration
+from portfolios.models import PriorLearning, Registration
 
 OPEN_ACTION = "An IQA action on {unit} is still open."
 NOT_SAMPLED = "{unit} is planned for summative IQA sampling and has not been sampled yet."
@@ -35,9 +37,17 @@ def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[i
             registration__in=ids, stage=Stage.SUMMATIVE, provisional=False
         ).values_list("registration_id", "unit_id")
     )
-    for registration_id, unit_id, code in PlanItem.objects.filter(
-        registration__in=ids, stage=Stage.SUMMATIVE
-    ).values_list("registration_id", "unit_id", "unit__code"):
+    # A unit met through RPL or an exemption (decision 50) has no assessor's decisions to
+    # sample: an item planned for it (the unit was signed off, unlocked, then met so) waits
+    # for nothing (decision 54).
+    prior = PriorLearning.objects.in_force().filter(
+        registration=OuterRef("registration"), unit=OuterRef("unit")
+    )
+    for registration_id, unit_id, code in (
+        PlanItem.objects.filter(registration__in=ids, stage=Stage.SUMMATIVE)
+        .exclude(Exists(prior))
+        .values_list("registration_id", "unit_id", "unit__code")
+    ):
         if (registration_id, unit_id) not in sampled:
             blockers[registration_id].setdefault(unit_id, NOT_SAMPLED.format(unit=code))
     return dict(blockers)

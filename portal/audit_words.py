@@ -50,6 +50,8 @@ ACTION_WORDS: dict[str, str] = {
     "prior_learning.exemption_withdrawn": "Exemption from a unit withdrawn",
     "prior_learning.rpl_recorded": "Unit achieved through recognition of prior learning (RPL)",
     "prior_learning.rpl_withdrawn": "Recognition of prior learning (RPL) withdrawn",
+    "prior_learning.items_rpl_recorded": "Criteria met through recognition of prior learning (RPL)",
+    "prior_learning.item_rpl_withdrawn": "RPL for a criterion withdrawn",
     "registration.staff_changed": "Assessor or IQA changed",
     "registration.unit_assessor_changed": "A unit's assessor changed",
     "registration.withdrawn": "Registration withdrawn",

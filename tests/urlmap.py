@@ -125,6 +125,7 @@ from portfolios.forms import (
     EvidenceForm,
     LearnerDetailsForm,
     PriorLearningForm,
+    PriorLearningItemsForm,
     PriorLearningWithdrawForm,
     QualificationChoiceForm,
     RegistrationForm,
@@ -551,7 +552,35 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(PriorLearningForm,),
+    ),
+    "portfolios:rpl-items-new": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=lambda side: {
+            "pk": side.registration.pk,
+            "unit_pk": Unit.objects.get(code=BEGUN_UNIT).pk,
+        },
+        data=lambda side, user: {
+            "items": [
+                f"criterion:{Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by('pk')[5].pk}"
+            ],
+            "description": "Customer care course, 2020",
+            "achieved_on": "2020-03-02",
+            "evidence": side.evidence.pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningItemsForm,),
         files=("evidence_files",),
+    ),
+    "portfolios:rpl-item-withdraw": Entry(
+        get=only(ADMIN, ASSESSOR),
+        post=only(ADMIN, ASSESSOR),
+        kwargs=pk_of("prior_learning_item"),
+        data=lambda side, user: {"reason": "Recorded on the wrong criterion."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningWithdrawForm,),
     ),
     "portfolios:prior-learning-withdraw": Entry(
         get=only(ADMIN),
