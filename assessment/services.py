@@ -60,7 +60,7 @@ EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio o
 NOT_A_COUNTERSIGNER = (
     "Only a qualified assessor of the centre, other than the trainee, can countersign."
 )
-NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+NOTHING_TO_COUNTERSIGN = "Only current, provisional decisions need countersigning."
 # The centre enforces its competence register (decision 49): a countersigner judges only units
 # a current assessor award of theirs covers.
 NOT_COMPETENT_TO_COUNTERSIGN = (

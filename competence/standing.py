@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Value
+from django.db.models import Exists, OuterRef, Q, Value
 
 from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
 from portal.models import AuditEntry
@@ -34,6 +34,30 @@ def enforced(centre_id: int) -> bool:
     """Whether the centre enforces its register (decision 49): until it does, the register is
     a record and standing changes nothing."""
     return RegisterEnforced.objects.filter(centre_id=centre_id).exists()
+
+
+def in_scope_where_enforced(
+    person_id: int,
+    practice: str,
+    day: datetime.date,
+    *,
+    centre: str,
+    qualification: str,
+    unit: Q,
+) -> Q:
+    """A condition on rows of another table (decisions, samples), read in the same query
+    whatever their number: the row's centre (at the path `centre`) does not enforce its
+    register, or the person's current awards of `practice` there cover the row's qualification
+    (at the path `qualification`) or its unit (`unit`: a condition on the entry, with the
+    row's unit as an outer reference)."""
+    current = CompetenceEntry.objects.current_on(day).filter(
+        person_id=person_id, award__in=awards_for(practice), centre_id=OuterRef(centre)
+    )
+    return (
+        ~Q(**{f"{centre}__in": RegisterEnforced.objects.values("centre_id")})
+        | Exists(current.filter(qualifications=OuterRef(qualification)))
+        | Exists(current.filter(unit))
+    )
 
 
 def scope_of(person_id: int, centre_id: int, practice: str, day: datetime.date) -> Scope:

@@ -108,7 +108,7 @@ def test_the_countersigning_page_offers_return_with_a_reason_and_the_form_return
     assert RETURN_REASON_NEEDED in empty
     response = client.post(return_url(provisional), {"reason": REASON}, follow=True)
     assert "with your reason" in response.content.decode()
-    assert "No trainee decisions are waiting for you." in response.content.decode()
+    assert "No decisions are waiting for your countersignature." in response.content.decode()
     again = client.post(return_url(provisional), {"reason": REASON}, follow=True)
     assert NOTHING_TO_RETURN in again.content.decode()
     assert AuditEntry.objects.filter(action="decision.returned").count() == 1
