@@ -2,6 +2,7 @@
 without a current IQA award covering the unit, wait for a qualified IQA's countersignature
 with a note (decision 49): until then they count for no plan item and no claim."""
 
+import html
 import re
 
 import pytest
@@ -9,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
+from assessment.models import UnitSignOff
+from assessment.services import unit_learner_countersign
 from competence.models import Award
 from iqa.countersigning import (
     INVOLVED,
@@ -22,7 +25,7 @@ from iqa.countersigning import (
     sample_countersign,
 )
 from iqa.models import PlanItem
-from iqa.selectors import NOT_SAMPLED, claim_blockers, quality_assured
+from iqa.selectors import AWAITING_COUNTERSIGNATURE, claim_blockers, quality_assured
 from portal.models import RoleKind
 from tests.audit import AuditWatch
 from tests.competence.register import award, enforce
@@ -68,7 +71,7 @@ def test_a_trainee_iqas_sample_counts_for_nothing_until_a_qualified_iqa_counters
     assessed, by_the_trainee, iqa, centre
 ):
     assert by_the_trainee.provisional
-    blocked = {unit(SIGNED_UNIT).pk: NOT_SAMPLED.format(unit=SIGNED_UNIT)}
+    blocked = {unit(SIGNED_UNIT).pk: AWAITING_COUNTERSIGNATURE.format(unit=SIGNED_UNIT)}
     assert claim_blockers(assessed) == blocked and sampled_items() == []
     watch = AuditWatch()
     sample_countersign(sample=by_the_trainee, note=f" {NOTE} ", actor=iqa)
@@ -210,3 +213,21 @@ def test_an_iqa_who_decided_on_the_sample_does_not_see_it_to_countersign(
 ):
     RoleFactory.create(user=assessor, centre=centre, kind=RoleKind.IQA)
     assert sees(assessor, by_the_trainee)[0] is False
+
+
+def test_the_claims_page_says_a_unit_whose_sample_awaits_countersignature_awaits_it(
+    assessed, by_the_trainee, centre_admin, iqa, learner
+):
+    sign_off = UnitSignOff.objects.get(registration=assessed, unit=unit(SIGNED_UNIT))
+    unit_learner_countersign(
+        sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner
+    )
+    client = Client()
+    client.force_login(centre_admin)
+    url = reverse("iqa:registration-status", args=[assessed.pk])
+    page = html.unescape(client.get(url).content.decode())
+    assert AWAITING_COUNTERSIGNATURE.format(unit=SIGNED_UNIT) in page
+    assert "not been sampled yet" not in page
+    sample_countersign(sample=by_the_trainee, note=NOTE, actor=iqa)
+    page = html.unescape(client.get(url).content.decode())
+    assert "Claimable: internally quality assured" in page
