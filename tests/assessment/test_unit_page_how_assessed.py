@@ -74,9 +74,9 @@ def test_the_unit_page_quotes_the_kinds_of_evidence_and_the_methods_the_unit_ask
     for rule in kinds:
         where = f" for criteria {rule.criteria}" if rule.criteria else ""
         assert f"{rule}{where}: “{rule.quote}”" in html
-    for rule in methods:
-        kind = f" as {rule.get_evidence_kind_display().lower()}" if rule.evidence_kind else ""
-        assert f"{rule}{kind}: “{rule.quote}”" in html
+    for method in methods:
+        kind = f" as {method.get_evidence_kind_display().lower()}" if method.evidence_kind else ""
+        assert f"{method}{kind}: “{method.quote}”" in html
 
 
 def test_a_unit_with_only_a_method_rule_still_shows_how_it_is_assessed(
