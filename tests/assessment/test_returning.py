@@ -266,6 +266,3 @@ def test_the_pages_name_the_assessor_who_decided_not_a_trainee(
     page = html.unescape(client.get(COUNTERSIGN).content.decode())
     for said in (form, page):
         assert "trainee's decision" not in said and "trainees' decisions" not in said
-    assert (
-        RETURN_REASON_NEEDED == "Say why you return it: the assessor who decided sees your reason."
-    )
