@@ -59,9 +59,9 @@ OWN_REGISTRATION = "Nobody can assess their own registration."
 NOT_IN_PLAN = "Some of the items are not in the units of this registration."
 EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio only."
 NOT_A_COUNTERSIGNER = (
-    "Only a qualified assessor of the centre, other than the trainee, can countersign."
+    "Only a qualified assessor of the centre, other than the one who decided, can countersign."
 )
-NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+NOTHING_TO_COUNTERSIGN = "Only current, provisional decisions need countersigning."
 # The centre enforces its competence register (decision 49): a countersigner judges only units
 # a current assessor award of theirs covers.
 NOT_COMPETENT_TO_COUNTERSIGN = (
@@ -72,7 +72,7 @@ NOTHING_TO_RETURN = (
     "This decision is not waiting for a countersignature any more: it was countersigned, "
     "returned, or decided again."
 )
-RETURN_REASON_NEEDED = "Say why you return it: the trainee sees your reason."
+RETURN_REASON_NEEDED = "Say why you return it: the assessor who decided sees your reason."
 ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
 EVIDENCE_GONE = "The learner removed this evidence a moment ago: there is nothing to decide on."
 MAPPING_GONE = (

@@ -18,6 +18,7 @@ ACTION_WORDS: dict[str, str] = {
     "centre.approved": "Centre approved for a qualification by the awarding organisation",
     "certification.results_exported": "Results file for the awarding organisation exported",
     "competence.changed": "Competence register entry changed",
+    "competence.ended": "Competence register entry ended",
     "competence.enforced": "Competence register enforced",
     "competence.not_enforced": "Competence register no longer enforced",
     "competence.recorded": "Competence register entry recorded",

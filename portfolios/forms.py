@@ -354,6 +354,9 @@ class AccountForm(forms.Form):
             f"differently. At most {ACCOUNT_MAX_LENGTH:,} characters."
         ),
     )
+    # As on the upload form (decision 51): real work unless said otherwise, kind not stated.
+    setting = setting_field()
+    kind = kind_field()
     declaration = forms.BooleanField(
         required=False,
         label="I declare that this account is my own work and a true record of what I did.",

@@ -95,7 +95,7 @@ from certification.forms import (
     TransferDeclineForm,
     TransferStartForm,
 )
-from competence.forms import EntryForm
+from competence.forms import EndForm, EntryForm
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
@@ -402,8 +402,14 @@ URLS: dict[str, Entry] = {
         reach=only(ADMIN),
         forms=(EntryForm,),
     ),
-    "competence:entry-remove": Entry(
-        post=only(ADMIN), kwargs=pk_of("competence_entry"), private=True, reach=only(ADMIN)
+    "competence:entry-end": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("competence_entry"),
+        data=lambda side, user: {"reason": "Recorded in error."},
+        private=True,
+        reach=only(ADMIN),
+        forms=(EndForm,),
     ),
     "competence:centre": Entry(get=only(ADMIN)),
     "competence:enforce": Entry(

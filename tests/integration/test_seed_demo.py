@@ -94,7 +94,7 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
     samir = todo("assessor@riverside.test", RoleKind.ASSESSOR)
     # Noah's call notes, and his answers to Samir's written questions.
     assert samir[0].startswith("2 pieces of evidence waiting for your review")
-    assert samir[1].endswith("by trainee assessors to countersign, for 1 learner")
+    assert samir[1].endswith("by other assessors to countersign, for 1 learner")
     assert samir[2].startswith("Answer the IQA's action on A/506/2130 for Noah Williams")
     assert todo("iqa@riverside.test", RoleKind.IQA) == [
         "1 planned item still to sample",
