@@ -27,7 +27,7 @@ COPY . .
 # for collectstatic at build time, and nothing connects to them.
 RUN PORTAL_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build/build \
     REDIS_URL=redis://build EMAIL_URL=smtp://build python manage.py collectstatic --no-input \
- && mkdir -p /data/media /app/var \
+ && mkdir -p /data/media /data/keys /app/var \
  && chown -R portal:portal /data /app/var
 
 USER portal

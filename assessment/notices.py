@@ -42,7 +42,8 @@ def evidence_judged(
         else reverse("portfolios:registration-detail", args=[registration.pk])
     )
     if any(d.provisional for d in made):
-        # A trainee's decisions count only once a qualified assessor countersigns them.
+        # A trainee's decisions (or, where the register is enforced, an out-of-scope assessor's)
+        # count only once a qualified assessor competent for the unit countersigns them.
         text = (
             f"{actor.full_name} judged {about}: {outcome}, awaiting countersignature by a "
             "qualified assessor (nothing counts until then)."

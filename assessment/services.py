@@ -57,6 +57,7 @@ from portfolios.models import (
     PriorLearning,
     Registration,
 )
+from portfolios.prior_learning import met_by_rpl
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.kept_units import how_assessed, units_rows
@@ -72,9 +73,9 @@ OWN_REGISTRATION = "Nobody can assess their own registration."
 NOT_IN_PLAN = "Some of the items are not in the units of this registration."
 EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio only."
 NOT_A_COUNTERSIGNER = (
-    "Only a qualified assessor of the centre, other than the trainee, can countersign."
+    "Only a qualified assessor of the centre, other than the one who decided, can countersign."
 )
-NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+NOTHING_TO_COUNTERSIGN = "Only current, provisional decisions need countersigning."
 # The centre enforces its competence register (decision 49): a countersigner judges only units
 # a current assessor award of theirs covers.
 NOT_COMPETENT_TO_COUNTERSIGN = (
@@ -85,7 +86,7 @@ NOTHING_TO_RETURN = (
     "This decision is not waiting for a countersignature any more: it was countersigned, "
     "returned, or decided again."
 )
-RETURN_REASON_NEEDED = "Say why you return it: the trainee sees your reason."
+RETURN_REASON_NEEDED = "Say why you return it: the assessor who decided sees your reason."
 ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
 EVIDENCE_GONE = "The learner removed this evidence a moment ago: there is nothing to decide on."
 MAPPING_GONE = (
@@ -656,6 +657,11 @@ def unit_missing(registration: Registration, unit_id: int) -> list[str]:
         .order_by("position")
         .values_list("pk", "number")
     )
+    # Items met through RPL need no decision (decision 54).
+    rpl = met_by_rpl(registration, unit_id)
+    criteria = [(pk, n) for pk, n in criteria if (pk, None, None) not in rpl]
+    ranges = [(pk, ref) for pk, ref in ranges if (None, pk, None) not in rpl]
+    knowledge = [(pk, n) for pk, n in knowledge if (None, None, pk) not in rpl]
     current = Decision.objects.filter(registration=registration, current=True).filter(
         Q(criterion__in=[pk for pk, _ in criteria])
         | Q(range_item__in=[pk for pk, _ in ranges])

@@ -385,10 +385,22 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     # on the related model's key, and SQLite raises OverflowError (a 500) for one that does not.
     # Its own assessor's name read with it (decision 39): the same one query.
     planned = registration.planned_units.filter(unit__pk=unit_pk)
-    found = list(planned.values_list("assessor__full_name", flat=True)[:1])
+    found = list(planned.values_list("assessor__full_name", "assessor_id")[:1])
     if not found:
         raise Http404("No such unit in this registration's plan.")
+    [(name, own)] = found
     default = registration.assessor.full_name if registration.assessor else ""
+    # Its qualified assessor (the unit's own, else the registration's: decision 39) may record
+    # RPL for some of its items (decision 54); the role is the request's, read already.
+    role = request.role
+    may_record_rpl = (
+        role is not None
+        and role.kind == RoleKind.ASSESSOR
+        and not role.is_trainee
+        and role.centre_id == registration.centre_id
+        and (own or registration.assessor_id) == request.user.pk
+        and not registration.closed_because
+    )
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
     context = {
@@ -397,11 +409,12 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "outcomes": criteria_rows(registration, progress.outcomes),
         "other_items": progress.other_items,
         "other_rows": other_rows(registration, progress.other_items),
-        "unit_assessor": found[0] or default,
+        "unit_assessor": name or default,
         # How the unit must be assessed, in the specification's words (decision 48).
         "how": how_assessed(registration.qualification, unit.pk),
         # Its evidence requirements and sufficiency as recorded, with the assessor's forms.
         **requirement_pages.unit_requirements_context(request, registration, unit.pk),
+        "may_record_rpl": may_record_rpl,
     }
     return render(request, "assessment/unit_progress.html", context)
 

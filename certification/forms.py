@@ -62,3 +62,41 @@ class TransferDeclineForm(forms.Form):
         max_length=500,
         error_messages={"required": "Say why you decline: the sending centre is told."},
     )
+
+
+CREDENTIAL_LIMIT = 64 * 1024  # a credential is a few kilobytes; anything larger is not one
+
+
+class CredentialForm(forms.Form):
+    """A credential to verify (decision 56): pasted, or the downloaded file uploaded."""
+
+    credential = forms.CharField(
+        label="Paste the credential",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
+        max_length=CREDENTIAL_LIMIT,
+        help_text="The contents of the credential file (JSON), or the signed credential itself.",
+    )
+    upload = forms.FileField(label="Or upload the credential file", required=False)
+
+    def clean_upload(self) -> str:
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return ""
+        if upload.size > CREDENTIAL_LIMIT:
+            raise forms.ValidationError("That file is too large to be a credential.")
+        try:
+            return str(upload.read().decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError("That file is not a credential: it is not text.") from error
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        empty = not cleaned.get("credential", "").strip() and not cleaned.get("upload")
+        if empty and not self.errors:
+            self.add_error("credential", "Paste a credential or upload its file.")
+        return cleaned
+
+    @property
+    def text(self) -> str:
+        return str(self.cleaned_data.get("upload") or self.cleaned_data.get("credential") or "")

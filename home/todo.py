@@ -192,7 +192,7 @@ def assessor_todo(
         learners = work.learners_to_countersign
         todo.append(
             Todo(
-                f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign, "
+                f"{plural(count, 'decision', 'decisions')} by other assessors to countersign, "
                 f"for {plural(learners, 'learner', 'learners')}",
                 reverse("assessment:countersign"),
             )

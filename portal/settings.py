@@ -266,6 +266,17 @@ PUBLIC_URL = env.str(
     "PUBLIC_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 ).rstrip("/")
 
+# Open credentials (issue 21, decision 56): each certificate is also an Open Badges 3.0
+# credential signed with the portal's Ed25519 key. The keys are a JWK Set in a file: private
+# keys sign (the one named CREDENTIAL_KEY_ID, or the last), public-only ones are old keys kept
+# published so that credentials they signed still verify. Locally a key is made in var/ on
+# first use; production must provide the file (docs/open-credentials.md says how to rotate).
+CREDENTIAL_KEYS_FILE = Path(
+    env.str("CREDENTIAL_KEYS_FILE", default=str(VAR_DIR / "credential-keys.json"))
+)
+CREDENTIAL_KEY_ID = env.str("CREDENTIAL_KEY_ID", default="")
+CREDENTIAL_ISSUER_NAME = env.str("CREDENTIAL_ISSUER_NAME", default="Qualifications Portal")
+
 # Accounts: e-mail, login throttling, idle sessions and invitations (issue 16; the reasons are in
 # docs/decisions/0013-accounts.md). Invitations and password resets are e-mailed links, so
 # production must have a real mail server: the console, dummy and in-memory backends would

@@ -22,6 +22,13 @@ EMAIL_BACKEND = (
 # Files a test writes go to a throwaway folder, never into the developer's var/. A Celery worker
 # started by the tests is given the same folder through MEDIA_ROOT.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="portal-test-media-"))
+# The credentials' signing key (decision 56), made on first use in a throwaway folder, never
+# the developer's var/; exported so that the servers and workers a test starts sign with it too.
+CREDENTIAL_KEYS_FILE = Path(
+    os.environ.get("CREDENTIAL_KEYS_FILE")
+    or Path(tempfile.mkdtemp(prefix="portal-test-keys-")) / "credential-keys.json"
+)
+os.environ["CREDENTIAL_KEYS_FILE"] = str(CREDENTIAL_KEYS_FILE)
 # A logged-in session is renewed at most once a minute (portal.sessions), on whichever request
 # comes after that minute: tests that count a page's queries must not depend on the clock. Here
 # it is renewed every three minutes (a tenth of the idle time), far longer than a test takes

@@ -262,11 +262,16 @@ def evidence_write(
     text: str,
     declared: bool,
     actor: User,
+    setting: str = EvidenceSetting.REAL_WORK,
+    kind: str = "",
 ) -> Evidence:
     """Add a reflective account the learner wrote on the page, without a file: mapped, judged
-    and shown like any evidence, its text kept as its description."""
+    and shown like any evidence, its text kept as its description; real work or simulated, and
+    its kind, as the learner says (decision 51), as on the upload form."""
     require_learner(registration, actor)
-    details = EvidenceDetails(title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text)
+    details = EvidenceDetails(
+        title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text, setting=setting, kind=kind
+    )
     problems = [] if declared else [DECLARATION_NEEDED]
     dates = date_problems(registration, occurred_on)
     written = typed_problems(details, has_files=False)

@@ -93,6 +93,8 @@ def evidence_write_view(request: PortalRequest, pk: int) -> HttpResponse:
                 text=data["text"],
                 declared=data["declaration"],
                 actor=request.user,
+                setting=data["setting"],
+                kind=data["kind"],
             )
         except EvidenceRejected as rejected:
             refused_on_evidence_form(form, rejected)

@@ -899,6 +899,66 @@ class PriorLearning(models.Model):
         return self.withdrawn_at is None
 
 
+class PriorLearningItemQuerySet(models.QuerySet["PriorLearningItem"]):
+    def in_force(self) -> PriorLearningItemQuerySet:
+        """Records not withdrawn: the items they meet count as met."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class PriorLearningItem(ItemTarget):
+    """A criterion (or a CVQ range or knowledge item) of a planned unit met through RPL: the
+    unit's qualified assessor agrees the learner's prior learning covers it, so it counts as
+    met without a decision, and the unit is signed off by assessment once every other item is
+    met (decision 54). The rules engine never sees it: only a whole unit's RPL
+    (`PriorLearning`) achieves a unit. Never deleted: withdrawn with a reason, and kept."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="prior_learning_items"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField()
+    achieved_on = models.DateField("date of the prior learning")
+    evidence = models.ForeignKey(
+        Evidence, on_delete=models.PROTECT, related_name="prior_learning_items"
+    )
+    agreed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agreed_at = models.DateTimeField()
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = PriorLearningItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreed_at", "pk"]
+        constraints = [
+            ItemTarget.one_target("an_rpl_item_has_exactly_one_target"),
+            *ItemTarget.once_per("registration", "rpl_item_once", Q(withdrawn_at__isnull=True)),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="rpl_item_withdrawal_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit.code} {self.label}: RPL"
+
+    @property
+    def label(self) -> str:
+        """The item as the unit page names it: "criterion 1.2", "range 1a(ii)", "K3"."""
+        if self.criterion_id:
+            return f"criterion {self.criterion.number}"  # type: ignore[union-attr]
+        if self.range_item_id:
+            return f"range {self.range_item.reference}"  # type: ignore[union-attr]
+        return f"K{self.knowledge_item.number}"  # type: ignore[union-attr]
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
 class ClaimList(models.TextChoices):
     """Which of the claims page's lists a registration is on (one at most: a registration
     ready for a full certificate cannot also be offered a unit certificate instead)."""

@@ -4,7 +4,8 @@ not started.
 
 The decisions and sign-offs that say so belong to `assessment`, a floor above: they are read
 through the registration's reverse relations (`decisions`, `sign_offs`: decision 11), with
-its RPL and exemptions (`prior_learning`, decision 50), in four queries whatever the plan,
+its RPL and exemptions (`prior_learning`, decision 50), and the items met through RPL
+(decision 54), in five queries whatever the plan,
 with the kept catalogue rows for the number of items and the units of the items decided and
 mapped. The words and
 their meaning are the tracker's (`assessment/tracker.py` imports `UnitState` from here), so the
@@ -92,15 +93,22 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
         kind, item = next((k, i) for k, i in enumerate((criterion, range_item, knowledge)) if i)
         return unit_of_item.get((kind, item), 0)  # (0: an item of no planned unit)
 
-    met: dict[int, int] = {}
+    met_items: set[tuple[int | None, int | None, int | None]] = set()
     started: set[int] = set()
     items = ("criterion_id", "range_item_id", "knowledge_item_id")
     current = registration.decisions.filter(current=True).order_by()  # type: ignore[attr-defined]
-    for *item, outcome, provisional in current.values_list(*items, "outcome", "provisional"):
+    for c, r, k, outcome, provisional in current.values_list(*items, "outcome", "provisional"):
+        started.add(unit_of_row(c, r, k))
+        if outcome == MET and not provisional:
+            met_items.add((c, r, k))
+    # Items met through RPL count as met (decision 54), once whatever a decision says.
+    by_rpl = registration.prior_learning_items.filter(withdrawn_at__isnull=True).order_by()  # type: ignore[attr-defined]
+    met_items.update(by_rpl.values_list(*items))
+    met: dict[int, int] = {}
+    for item in met_items:
         unit_id = unit_of_row(*item)
         started.add(unit_id)
-        if outcome == MET and not provisional:
-            met[unit_id] = met.get(unit_id, 0) + 1
+        met[unit_id] = met.get(unit_id, 0) + 1
     mapped = Mapping.objects.filter(evidence__registration=registration).exclude(
         status=MappingStatus.REJECTED
     )

@@ -54,7 +54,8 @@ def test_the_compose_file_is_valid_and_runs_web_worker_database_and_redis():
     assert "celery" in result.stdout  # the worker; the web service runs the image's gunicorn
     assert "load_qualifications" in result.stdout  # a new stack has its catalogue
     assert "8000" in result.stdout.split("\n  web:\n")[1].split("\n  worker:\n")[0]
-    for volume in ("pgdata:", "redisdata:", "media:"):
+    assert "credential_key ensure" in result.stdout  # and its credential signing key
+    for volume in ("pgdata:", "redisdata:", "media:", "credential-keys:"):
         assert f"\n  {volume}" in result.stdout.split("\nvolumes:")[-1]
 
 

@@ -62,6 +62,7 @@ by a URL pattern.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -88,14 +89,16 @@ from assessment.forms import (
     UnlockForm,
 )
 from certification.confirmation import token_for
+from certification.credentials import credential_document
 from certification.exports.forms import ExportForm
 from certification.forms import (
+    CredentialForm,
     ReasonForm,
     TransferAcceptForm,
     TransferDeclineForm,
     TransferStartForm,
 )
-from competence.forms import EntryForm
+from competence.forms import EndForm, EntryForm
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
@@ -125,6 +128,7 @@ from portfolios.forms import (
     EvidenceForm,
     LearnerDetailsForm,
     PriorLearningForm,
+    PriorLearningItemsForm,
     PriorLearningWithdrawForm,
     QualificationChoiceForm,
     RegistrationForm,
@@ -405,8 +409,14 @@ URLS: dict[str, Entry] = {
         reach=only(ADMIN),
         forms=(EntryForm,),
     ),
-    "competence:entry-remove": Entry(
-        post=only(ADMIN), kwargs=pk_of("competence_entry"), private=True, reach=only(ADMIN)
+    "competence:entry-end": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("competence_entry"),
+        data=lambda side, user: {"reason": "Recorded in error."},
+        private=True,
+        reach=only(ADMIN),
+        forms=(EndForm,),
     ),
     "competence:centre": Entry(get=only(ADMIN)),
     "competence:enforce": Entry(
@@ -555,7 +565,35 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(PriorLearningForm,),
+    ),
+    "portfolios:rpl-items-new": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=lambda side: {
+            "pk": side.registration.pk,
+            "unit_pk": Unit.objects.get(code=BEGUN_UNIT).pk,
+        },
+        data=lambda side, user: {
+            "items": [
+                f"criterion:{Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by('pk')[5].pk}"
+            ],
+            "description": "Customer care course, 2020",
+            "achieved_on": "2020-03-02",
+            "evidence": side.evidence.pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningItemsForm,),
         files=("evidence_files",),
+    ),
+    "portfolios:rpl-item-withdraw": Entry(
+        get=only(ADMIN, ASSESSOR),
+        post=only(ADMIN, ASSESSOR),
+        kwargs=pk_of("prior_learning_item"),
+        data=lambda side, user: {"reason": "Recorded on the wrong criterion."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningWithdrawForm,),
     ),
     "portfolios:prior-learning-withdraw": Entry(
         get=only(ADMIN),
@@ -1020,6 +1058,23 @@ URLS: dict[str, Entry] = {
     ),
     "certification:certificate-pdf": Entry(
         get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO
+    ),
+    # Open credentials (decision 56): the credential downloads for whoever sees the certificate.
+    "certification:certificate-credential": Entry(
+        get=PORTFOLIO, kwargs=pk_of("certificate"), private=True, reach=PORTFOLIO
+    ),
+    # What a verifier fetches: public, and naming nobody.
+    "certification:credential-jwks": Entry(get=ANYONE),
+    "certification:credential-did": Entry(get=ANYONE),
+    "certification:credential-status": Entry(get=ANYONE),
+    # A valid credential shows whose certificate it is, as the number does.
+    "certification:verify-credential": Entry(
+        get=ANYONE,
+        post=ANYONE,
+        data=lambda side, user: {"credential": json.dumps(credential_document(side.certificate))},
+        reveals=True,
+        forms=(CredentialForm,),
+        files=("upload",),
     ),
     # Public verification: whoever has the number sees whose certificate it is.
     "certification:verify": Entry(get=ANYONE, get_keys=("number",)),

@@ -38,10 +38,11 @@ from portfolios.models import (
     EvidenceFile,
     Mapping,
     PriorLearning,
+    PriorLearningItem,
     QuestionSet,
     Registration,
 )
-from portfolios.prior_learning import PriorDetails, exemption_record
+from portfolios.prior_learning import PriorDetails, exemption_record, rpl_items_record
 from portfolios.questions import Questions, question_set_create
 from portfolios.services import RegistrationDetails, registration_create
 from portfolios.witness import WitnessAsk, witness_request_create
@@ -101,6 +102,8 @@ class Side:
     # 52), in force: made as rows, as the side's qualification (SFJ) states none to record.
     requirement_shown: RequirementShown
     sufficiency_record: SufficiencyRecord
+    # A criterion of the begun unit met through RPL by the assessor (decision 54).
+    prior_learning_item: PriorLearningItem
     secrets: list[str] = field(default_factory=list)
 
 
@@ -195,6 +198,7 @@ def build_side(
         transfer=asked_to_move(registration, people[ADMIN], place),
         prior_learning=exempted(registration, people[ADMIN]),
         **requirement_records(registration, people[ASSESSOR], evidence),
+        prior_learning_item=criterion_rpl(registration, people[ASSESSOR], evidence),
         secrets=[
             learner_name,
             people[LEARNER].email,
@@ -239,6 +243,28 @@ def exempted(registration: Registration, admin: User) -> PriorLearning:
         achieved_on=datetime.date(2019, 6, 1),
     )
     return exemption_record(registration=registration, details=details, actor=admin)
+
+
+RPL_CRITERION = 4  # of the begun unit's criteria, by id: neither decided nor mapped
+
+
+def criterion_rpl(
+    registration: Registration, assessor: User, evidence: Evidence
+) -> PriorLearningItem:
+    criterion = Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by("pk")[RPL_CRITERION]
+    details = PriorDetails(
+        unit_id=criterion.unit_id,
+        description="Customer care course, 2020",
+        achieved_on=datetime.date(2020, 3, 2),
+        evidence=evidence,
+    )
+    [made] = rpl_items_record(
+        registration=registration,
+        details=details,
+        items=[("criterion", criterion.pk)],
+        actor=assessor,
+    )
+    return made
 
 
 def asked_to_move(registration: Registration, admin: User, place: str) -> Transfer:

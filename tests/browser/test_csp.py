@@ -36,6 +36,10 @@ NOT_PAGES = {
     "portfolios:evidence-file",
     "eqa:evidence-file",
     "certification:certificate-pdf",
+    "certification:certificate-credential",  # JSON files a verifier fetches, not pages
+    "certification:credential-jwks",
+    "certification:credential-did",
+    "certification:credential-status",
     "iqa:document-download",
     "iqa:plan-csv",
     "logout",

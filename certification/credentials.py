@@ -1,0 +1,394 @@
+"""Certificates as Open Badges 3.0 credentials (issue 21, decision 56).
+
+Each let-out certificate, full or unit, is also an `OpenBadgeCredential` (W3C Verifiable
+Credentials data model 2.0) secured as a VC-JWT: the credential is the JWT's claims, signed
+with the portal's Ed25519 key (`keys.py`) by joserfc. It is made from the certificate's
+snapshot, so the same certificate always gives the same credential. The portal is the issuer;
+the awarding organisation is the achievement's creator and the centre the subject's source,
+as the certificate's own issuer line says. The learner is named only by salted SHA-256 hashes
+(OB 3.0 IdentityObject) of the name and learner number printed on the certificate.
+
+Revoked and replaced certificates are set in the published Bitstring Status List
+(`status_list.py`), itself a credential signed the same way. `verify_credential` checks a
+pasted or uploaded credential against keys and a status list, here or offline.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from certification import keys, status_list
+from certification.models import Certificate, Kind
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_SCHEMA = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+MEDIA_TYPE = "application/vc+jwt"
+ENVELOPE_PREFIX = f"data:{MEDIA_TYPE},"
+PURPOSE = "revocation"
+
+
+def url(name: str, *args: Any) -> str:
+    return settings.PUBLIC_URL + reverse(name, args=args)
+
+
+def issuer_id() -> str:
+    """did:web of the host the portal is reached at (its DID document: /.well-known/did.json)."""
+    host = settings.PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0]
+    return "did:web:" + host.replace(":", "%3A")
+
+
+def status_list_url() -> str:
+    return url("certification:credential-status")
+
+
+def urn(*parts: str) -> str:
+    """A stable identifier for something the portal names but publishes no page for."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, '/'.join((settings.PUBLIC_URL, *parts)))}"
+
+
+def identity_hash(value: str, salt: str) -> str:
+    """OB 3.0 IdentityHash: the algorithm, "$", and the hash of the value with the salt
+    appended."""
+    return "sha256$" + hashlib.sha256((value + salt).encode()).hexdigest()
+
+
+def salt_of(certificate: Certificate) -> str:
+    # The same for every download of one certificate; unguessable without the SECRET_KEY.
+    return salted_hmac("certification.credentials.salt", certificate.number).hexdigest()[:32]
+
+
+def units_narrative(snapshot: dict[str, Any]) -> str:
+    lines = [
+        f"- {u['reference']} {u['title']}"
+        + (f" (level {u['level']}" if u.get("level") else " (")
+        + (f", {u['credits']} credits)" if u.get("credits") else ")")
+        + (" (recognition of prior learning)" if u.get("rpl") else "")
+        for u in snapshot.get("units", [])
+    ]
+    exempt = [f"- {u['reference']} {u['title']} (exempt)" for u in snapshot.get("exempt_units", [])]
+    return "\n".join(["Units achieved:", *lines, *exempt])
+
+
+def credential_for(certificate: Certificate) -> dict[str, Any]:
+    """The OpenBadgeCredential of a certificate, from its snapshot only."""
+    s = certificate.snapshot
+    full = certificate.kind == Kind.FULL
+    title = s["qualification_title"]
+    level = s.get("level")
+    salt = salt_of(certificate)
+    credits = s.get("credits") or 0
+    ao = s.get("awarding_organisation") or "the awarding organisation"
+    what = "Record of achievement" if full else "Record of units achieved"
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": url("certification:verify-number", certificate.number),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{what}: {title}",
+        "description": certificate.issuer_line,
+        "issuer": {
+            "id": issuer_id(),
+            "type": ["Profile"],
+            "name": settings.CREDENTIAL_ISSUER_NAME,
+            "url": settings.PUBLIC_URL + "/",
+        },
+        "validFrom": certificate.issued_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityType": identity_type,
+                    "hashed": True,
+                    "identityHash": identity_hash(value, salt),
+                    "salt": salt,
+                }
+                for identity_type, value in (
+                    ("name", s["learner_name"]),
+                    ("systemId", certificate.learner_identifier),
+                )
+            ],
+            "achievement": {
+                "id": urn("qualification", s["qualification_number"], certificate.kind),
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "name": title if full else f"Units of {title}",
+                "description": (
+                    f"{'The qualification' if full else 'Units of'} {title} "
+                    f"({s['qualification_number']})"
+                    + (f", level {level}" if level else "")
+                    + f", awarded by {ao}."
+                ),
+                "humanCode": s["qualification_number"],
+                "criteria": {"narrative": units_narrative(s)},
+                "creditsAvailable": credits,
+                "tag": [f"Level {level}"] if level else [],
+                "creator": {
+                    "id": urn("awarding-organisation", ao),
+                    "type": ["Profile"],
+                    "name": ao,
+                },
+            },
+            "creditsEarned": credits,
+            # The centre assessed the achievement on the portal's behalf (OB 3.0 `source`).
+            "source": {
+                "id": urn("centre", str(certificate.centre_id)),
+                "type": ["Profile"],
+                "name": s.get("centre") or "the centre",
+            },
+        },
+        "credentialStatus": {
+            "id": f"{status_list_url()}#{certificate.pk}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": PURPOSE,
+            "statusListIndex": str(certificate.pk),
+            "statusListCredential": status_list_url(),
+        },
+        "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
+    }
+
+
+def sign(claims: dict[str, Any]) -> str:
+    key = keys.signing_key()
+    header = {"alg": keys.ALGORITHM, "kid": key.kid, "typ": "vc+jwt", "cty": "vc"}
+    payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
+    with keys.quiet_eddsa():
+        return jws.serialize_compact(header, payload, key, algorithms=[keys.ALGORITHM])
+
+
+def envelope(token: str) -> dict[str, Any]:
+    """The JSON the learner downloads: the VC-JWT in a VC 2.0 EnvelopedVerifiableCredential."""
+    return {
+        "@context": VC_CONTEXT,
+        "id": ENVELOPE_PREFIX + token,
+        "type": "EnvelopedVerifiableCredential",
+    }
+
+
+def credential_document(certificate: Certificate) -> dict[str, Any]:
+    return envelope(sign(credential_for(certificate)))
+
+
+def revoked_indices() -> tuple[list[int], int]:
+    """The indices set in the list (revoked or replaced certificates) and the highest index
+    given so far: two queries, whatever the number of certificates."""
+    ended = Q(revoked_at__isnull=False) | Q(replaced_by__isnull=False)
+    indices = list(Certificate.objects.filter(ended).values_list("pk", flat=True))
+    highest = Certificate.objects.aggregate(m=Max("pk"))["m"] or 0
+    return indices, highest
+
+
+def status_list_credential() -> str:
+    """The revocation list as a signed BitstringStatusListCredential (a VC-JWT)."""
+    indices, highest = revoked_indices()
+    return sign(
+        {
+            "@context": [VC_CONTEXT],
+            "id": status_list_url(),
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer_id(),
+            "validFrom": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "credentialSubject": {
+                "id": status_list_url() + "#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": PURPOSE,
+                "encodedList": status_list.encode(indices, status_list.size_for(highest)),
+            },
+        }
+    )
+
+
+def did_document() -> dict[str, Any]:
+    did = issuer_id()
+    methods = [
+        {"id": f"{did}#{k['kid']}", "type": "JsonWebKey", "controller": did, "publicKeyJwk": k}
+        for k in keys.public_jwks()["keys"]
+    ]
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
+    }
+
+
+# Verification: the same checks on the page and on the command line.
+
+NOT_A_CREDENTIAL = (
+    "This is not a credential the portal issues: paste the credential file's contents (JSON) "
+    "or the signed credential itself (three parts separated by dots)."
+)
+UNKNOWN_KEY = (
+    "The credential was signed with a key the portal does not publish ({kid}): it was not "
+    "issued by this portal, or the saved key set is out of date."
+)
+BAD_SIGNATURE = (
+    "The signature does not match: the credential was changed after it was signed, or was not "
+    "signed by this portal."
+)
+WRONG_ISSUER = "The credential names another issuer ({issuer}), not this portal ({ours})."
+NOT_AN_OPEN_BADGE = "The credential is not an Open Badges 3.0 credential (OpenBadgeCredential)."
+NO_STATUS = "The credential does not name this portal's status list, so its status is unknown."
+BAD_LIST = "The status list cannot be trusted: {why}"
+REVOKED = "The status list says this credential is revoked (or replaced): it is no longer valid."
+NO_CERTIFICATE = "No issued certificate of this portal matches the credential."
+MISMATCH = "The credential does not match the certificate the portal issued ({number})."
+
+
+class Unverified(Exception):
+    """Why a credential failed, in words for whoever checks it."""
+
+
+@dataclass
+class Verified:
+    credential: dict[str, Any]
+    kid: str
+    passed: list[str] = field(default_factory=list)
+
+
+def token_from(text: str) -> str:
+    """The compact VC-JWT in what was pasted or uploaded: the downloaded JSON envelope, or the
+    token itself."""
+    text = text.strip().replace("\x00", "")
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError as error:
+            raise Unverified(NOT_A_CREDENTIAL) from error
+        inner = document.get("id") if isinstance(document, dict) else None
+        if not isinstance(inner, str) or not inner.startswith(ENVELOPE_PREFIX):
+            raise Unverified(NOT_A_CREDENTIAL)
+        text = inner[len(ENVELOPE_PREFIX) :]
+    parts = text.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        raise Unverified(NOT_A_CREDENTIAL)
+    return text
+
+
+def checked_jwt(token: str, key_set: KeySet) -> tuple[dict[str, Any], str]:
+    """The claims of a VC-JWT whose signature one of the keys verifies, and the key's id."""
+    try:
+        with keys.quiet_eddsa():
+            header = jws.extract_compact(token.encode()).headers()
+    except (JoseError, ValueError, TypeError) as error:
+        raise Unverified(NOT_A_CREDENTIAL) from error
+    kid = header.get("kid")
+    if header.get("alg") not in keys.ACCEPTED_ALGORITHMS or not isinstance(kid, str):
+        raise Unverified(NOT_A_CREDENTIAL)
+    if not any(k.kid == kid for k in key_set.keys):
+        raise Unverified(UNKNOWN_KEY.format(kid=kid))
+    try:
+        with keys.quiet_eddsa():
+            signed = jws.deserialize_compact(token, key_set, algorithms=keys.ACCEPTED_ALGORITHMS)
+    except (JoseError, ValueError, TypeError) as error:
+        raise Unverified(BAD_SIGNATURE) from error
+    try:
+        claims = json.loads(signed.payload)
+    except ValueError as error:
+        raise Unverified(NOT_A_CREDENTIAL) from error
+    if not isinstance(claims, dict):
+        raise Unverified(NOT_A_CREDENTIAL)
+    return claims, kid
+
+
+def issuer_of(claims: dict[str, Any]) -> Any:
+    issuer = claims.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
+
+
+def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, Any]) -> bool:
+    """Whether the credential's bit is set in the status list (a signed credential itself)."""
+    try:
+        listed, _ = checked_jwt(list_token, key_set)
+    except Unverified as why:
+        raise Unverified(BAD_LIST.format(why=why)) from why
+    subject = listed.get("credentialSubject")
+    if (
+        issuer_of(listed) != issuer
+        or listed.get("id") != status.get("statusListCredential")
+        or not isinstance(subject, dict)
+        or subject.get("statusPurpose") != status.get("statusPurpose")
+    ):
+        raise Unverified(BAD_LIST.format(why="it is not the list the credential names."))
+    try:
+        bits = status_list.decode(subject.get("encodedList", ""))
+        return status_list.is_set(bits, int(status["statusListIndex"]))
+    except (status_list.BadStatusList, ValueError, TypeError, KeyError) as error:
+        raise Unverified(BAD_LIST.format(why=error)) from error
+
+
+def verify_credential(text: str, key_set: KeySet, issuer: str, list_token: str) -> Verified:
+    """Signature, issuer and status of a credential; raises Unverified with the first failure."""
+    claims, kid = checked_jwt(token_from(text), key_set)
+    found = Verified(claims, kid, ["The signature is the portal's (key " + kid + ")."])
+    types = claims.get("type")
+    if not isinstance(types, list) or "OpenBadgeCredential" not in types:
+        raise Unverified(NOT_AN_OPEN_BADGE)
+    if issuer_of(claims) != issuer:
+        raise Unverified(WRONG_ISSUER.format(issuer=issuer_of(claims), ours=issuer))
+    found.passed.append("The issuer is this portal.")
+    status = claims.get("credentialStatus")
+    if (
+        not isinstance(status, dict)
+        or status.get("type") != "BitstringStatusListEntry"
+        or status.get("statusPurpose") != PURPOSE
+    ):
+        raise Unverified(NO_STATUS)
+    if revoked_in(list_token, key_set, issuer, status):
+        raise Unverified(REVOKED)
+    found.passed.append("The status list does not list it as revoked or replaced.")
+    return found
+
+
+def number_in(claims: dict[str, Any]) -> str:
+    """The certificate number the credential's id ends with."""
+    ident = claims.get("id")
+    return ident.rstrip("/").rsplit("/", 1)[-1] if isinstance(ident, str) else ""
+
+
+def verify_here(text: str) -> tuple[Verified, Certificate]:
+    """The verification page's check: against the portal's own keys and status list now, and
+    the credential equal to the one the issued certificate gives."""
+    key_set = keys.key_set_from(keys.public_jwks())
+    verified = verify_credential(text, key_set, issuer_id(), status_list_credential())
+    number = number_in(verified.credential)
+    certificate = (
+        Certificate.objects.filter(number=number)
+        .select_related("replaced_by", "superseded_by", "centre")
+        .first()
+    )
+    if certificate is None or certificate.is_withheld:
+        raise Unverified(NO_CERTIFICATE)
+    if credential_for(certificate) != verified.credential:
+        raise Unverified(MISMATCH.format(number=certificate.number))
+    verified.passed.append(f"It matches certificate {certificate.number} as issued.")
+    return verified, certificate
+
+
+def identity_matches(claims: dict[str, Any], identity_type: str, value: str) -> bool:
+    """Whether the credential's hashed identity of that type is of `value` (the name or learner
+    number as printed on the certificate, exactly)."""
+    subject = claims.get("credentialSubject")
+    identifiers = subject.get("identifier") if isinstance(subject, dict) else None
+    return any(
+        isinstance(i, dict)
+        and i.get("identityType") == identity_type
+        and i.get("identityHash") == identity_hash(value, str(i.get("salt", "")))
+        for i in (identifiers if isinstance(identifiers, list) else [])
+    )

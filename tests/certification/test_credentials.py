@@ -1,0 +1,392 @@
+"""Certificates as Open Badges 3.0 credentials (issue 21, decision 56): signed VC-JWTs that
+round-trip, fail on any change, report revocation through the published status list, and are
+downloaded only by those who may see the certificate."""
+
+import base64
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from joserfc import jws
+
+from certification import keys, status_list
+from certification.credentials import (
+    BAD_SIGNATURE,
+    ENVELOPE_PREFIX,
+    MISMATCH,
+    NO_CERTIFICATE,
+    NOT_A_CREDENTIAL,
+    REVOKED,
+    UNKNOWN_KEY,
+    WRONG_ISSUER,
+    Unverified,
+    credential_document,
+    credential_for,
+    identity_hash,
+    identity_matches,
+    issuer_id,
+    sign,
+    status_list_credential,
+    verify_credential,
+    verify_here,
+)
+from certification.models import Certificate, Kind, Release
+from certification.services import certificate_claim, certificate_replace, certificate_revoke
+from tests.certification.conftest import achieve
+
+pytestmark = pytest.mark.usefixtures("direct_claims")
+
+FIRST = "F/506/2131"
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def issued(achieved, centre_admin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    certificate.refresh_from_db()
+    return certificate
+
+
+def token_of(document: dict) -> str:
+    return document["id"].removeprefix(ENVELOPE_PREFIX)
+
+
+def here(text: str):
+    """Verify against the portal's published keys and its status list now."""
+    return verify_credential(
+        text, keys.key_set_from(keys.public_jwks()), issuer_id(), status_list_credential()
+    )
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_a_credential_round_trips_and_says_what_the_certificate_says(issued):
+    document = credential_document(issued)
+    assert document["type"] == "EnvelopedVerifiableCredential"
+    verified, certificate = verify_here(json.dumps(document))
+    assert certificate == issued
+    claims = verified.credential
+    assert claims == credential_for(issued)
+    assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    achievement = claims["credentialSubject"]["achievement"]
+    s = issued.snapshot
+    assert achievement["name"] == s["qualification_title"]
+    assert achievement["humanCode"] == s["qualification_number"]
+    assert f"Level {s['level']}" in achievement["tag"]
+    assert claims["credentialSubject"]["creditsEarned"] == s["credits"]
+    for unit in s["units"]:
+        assert f"{unit['reference']} {unit['title']}" in achievement["criteria"]["narrative"]
+    assert achievement["creator"]["name"] == s["awarding_organisation"]
+    assert claims["credentialSubject"]["source"]["name"] == s["centre"]
+    assert claims["issuer"]["id"] == issuer_id()
+    # The same certificate always gives the same credential, token and all.
+    assert credential_document(issued) == document
+
+
+def test_the_learner_is_named_only_by_salted_hashes(issued):
+    claims = credential_for(issued)
+    text = json.dumps(claims)
+    learner = issued.registration.learner
+    assert learner.email not in text
+    assert issued.snapshot["learner_name"] not in text
+    assert issued.learner_identifier not in text
+    name = next(i for i in claims["credentialSubject"]["identifier"] if i["identityType"] == "name")
+    assert name["hashed"] is True and name["identityHash"].startswith("sha256$")
+    assert name["identityHash"] == identity_hash(issued.snapshot["learner_name"], name["salt"])
+    assert identity_matches(claims, "name", issued.snapshot["learner_name"])
+    assert not identity_matches(claims, "name", issued.snapshot["learner_name"] + "x")
+    assert identity_matches(claims, "systemId", issued.learner_identifier)
+
+
+def test_a_single_changed_character_fails_verification(issued):
+    token = token_of(credential_document(issued))
+    header, payload, signature = token.split(".")
+    claims = unb64(payload).decode()
+    title = issued.snapshot["qualification_title"]
+    # One letter of the qualification's title, re-encoded properly: only the signature knows.
+    changed = claims.replace(title, title[:-1] + ("X" if title[-1] != "X" else "Y"), 1)
+    assert changed != claims and len(changed) == len(claims)
+    forged = f"{header}.{b64(changed.encode())}.{signature}"
+    with pytest.raises(Unverified, match=re.escape(BAD_SIGNATURE)):
+        here(forged)
+    # A character of the signature itself.
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    with pytest.raises(Unverified, match=re.escape(BAD_SIGNATURE)):
+        here(f"{header}.{payload}.{flipped}")
+    # The untouched token still verifies.
+    assert here(token).credential["id"].endswith(f"/verify/{issued.number}/")
+
+
+def test_a_revoked_certificate_s_credential_reports_revoked(issued, centre_admin):
+    text = json.dumps(credential_document(issued))
+    assert here(text)  # valid before
+    certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
+    with pytest.raises(Unverified, match=re.escape(REVOKED)):
+        here(text)
+    # The bit is set in the published list at the credential's index, and only that one.
+    with keys.quiet_eddsa():
+        listed = jws.deserialize_compact(
+            status_list_credential(), keys.key_set_from(keys.public_jwks()), algorithms=["EdDSA"]
+        )
+    subject = json.loads(listed.payload)["credentialSubject"]
+    bits = status_list.decode(subject["encodedList"])
+    assert len(bits) * 8 >= status_list.BLOCK
+    assert [i for i in range(len(bits) * 8) if status_list.is_set(bits, i)] == [issued.pk]
+
+
+def test_a_replaced_certificate_s_credential_reports_revoked_and_its_replacement_verifies(
+    issued, centre_admin, django_capture_on_commit_callbacks
+):
+    old = json.dumps(credential_document(issued))
+    with django_capture_on_commit_callbacks(execute=True):
+        new = certificate_replace(certificate=issued, reason="Lost.", actor=centre_admin)
+    with pytest.raises(Unverified, match=re.escape(REVOKED)):
+        verify_here(old)
+    _, certificate = verify_here(json.dumps(credential_document(new)))
+    assert certificate == new
+
+
+def test_a_unit_certificate_has_its_own_credential(registration, assessor, centre_admin):
+    achieve(registration, assessor, codes={FIRST})
+    unit = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    verified, certificate = verify_here(json.dumps(credential_document(unit)))
+    assert certificate == unit
+    achievement = verified.credential["credentialSubject"]["achievement"]
+    assert achievement["name"].startswith("Units of ")
+    assert FIRST in achievement["criteria"]["narrative"]
+
+
+def test_a_credential_signed_with_another_key_or_naming_another_issuer_is_refused(issued):
+    from joserfc.jwk import OKPKey
+
+    stranger = OKPKey.generate_key("Ed25519", parameters={"kid": "stranger"}, private=True)
+    payload = json.dumps(credential_for(issued))
+    with keys.quiet_eddsa():
+        token = jws.serialize_compact(
+            {"alg": "EdDSA", "kid": "stranger"}, payload, stranger, algorithms=["EdDSA"]
+        )
+    with pytest.raises(Unverified, match="stranger"):
+        here(token)
+    # Our kid on a stranger's signature: the signature fails.
+    ours = keys.signing_key().kid
+    with keys.quiet_eddsa():
+        token = jws.serialize_compact(
+            {"alg": "EdDSA", "kid": ours}, payload, stranger, algorithms=["EdDSA"]
+        )
+    with pytest.raises(Unverified, match=re.escape(BAD_SIGNATURE)):
+        here(token)
+    other = credential_for(issued) | {"issuer": {"id": "did:web:elsewhere.example"}}
+    with pytest.raises(Unverified, match=WRONG_ISSUER.split("(")[0]):
+        here(sign(other))
+    assert UNKNOWN_KEY and NOT_A_CREDENTIAL
+
+
+def test_a_signed_credential_that_is_not_the_certificate_as_issued_is_refused(issued):
+    claims = credential_for(issued)
+    claims["credentialSubject"]["creditsEarned"] = 999
+    with pytest.raises(Unverified, match=MISMATCH.split("(")[0]):
+        verify_here(sign(claims))
+    claims = credential_for(issued) | {"id": "https://elsewhere.example/verify/QP-AAAAA-AAAAA/"}
+    with pytest.raises(Unverified, match=re.escape(NO_CERTIFICATE)):
+        verify_here(sign(claims))
+
+
+@pytest.mark.parametrize(
+    "junk", ["", "hello", "{}", "[1]", '{"id": "data:text/plain,x"}', "a.b", "a.b.c", "\x00..."]
+)
+def test_junk_is_not_a_credential(db, junk):
+    with pytest.raises(Unverified):
+        here(junk)
+
+
+def test_an_old_key_kept_published_still_verifies_after_a_rotation(issued, settings, tmp_path):
+    from joserfc.jwk import OKPKey
+
+    old_token = token_of(credential_document(issued))
+    old_public = keys.signing_key().as_dict(private=False)
+    new = OKPKey.generate_key("Ed25519", parameters={"kid": "portal-next"}, private=True)
+    rotated = tmp_path / "keys.json"
+    rotated.write_text(json.dumps({"keys": [old_public, new.as_dict(private=True)]}))
+    settings.CREDENTIAL_KEYS_FILE = rotated
+    assert keys.signing_key().kid == "portal-next"
+    assert {k["kid"] for k in keys.public_jwks()["keys"]} == {old_public["kid"], "portal-next"}
+    assert here(old_token)
+    assert jws.extract_compact(sign({}).encode()).headers()["kid"] == "portal-next"
+
+
+def test_the_keys_did_document_and_status_list_are_published(client, issued):
+    jwks = client.get(reverse("certification:credential-jwks")).json()
+    assert [k["kid"] for k in jwks["keys"]] == [keys.signing_key().kid]
+    assert all("d" not in k for k in jwks["keys"])  # never a private part
+    did = client.get(reverse("certification:credential-did")).json()
+    assert did["id"] == issuer_id()
+    assert did["verificationMethod"][0]["publicKeyJwk"]["x"] == jwks["keys"][0]["x"]
+    response = client.get(reverse("certification:credential-status"))
+    assert response["Content-Type"] == "application/vc+jwt"
+    token = response.content.decode()
+    claims = json.loads(jws.extract_compact(token.encode()).payload)
+    assert claims["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert claims["credentialSubject"]["encodedList"].startswith("u")
+
+
+def test_the_learner_downloads_the_credential_and_an_outsider_cannot(
+    client, issued, learner, centre_admin, outsider
+):
+    url = reverse("certification:certificate-credential", args=[issued.pk])
+    for person in (learner, centre_admin):
+        client.force_login(person)
+        response = client.get(url)
+        assert response["Content-Type"] == "application/json"
+        assert f"{issued.number}-credential.json" in response["Content-Disposition"]
+        assert verify_here(response.content.decode())[1] == issued
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_the_certificate_page_offers_the_credential(client, issued, learner):
+    client.force_login(learner)
+    page = client.get(reverse("certification:certificate-detail", args=[issued.pk]))
+    assert (
+        reverse("certification:certificate-credential", args=[issued.pk]) in page.content.decode()
+    )
+
+
+def test_the_verification_page_checks_a_pasted_or_uploaded_credential(client, issued, centre_admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("certification:verify-credential")
+    text = json.dumps(credential_document(issued))
+    page = client.post(url, {"credential": text}).content.decode()
+    assert "Valid" in page and issued.number in page and "Not valid" not in page
+    upload = SimpleUploadedFile("c.json", text.encode(), content_type="application/json")
+    page = client.post(url, {"upload": upload}).content.decode()
+    assert "Valid" in page and issued.snapshot["learner_name"] in page
+    # Failures in words, and nothing written.
+    count = Certificate.objects.count()
+    token = token_of(json.loads(text))
+    signature = token.rsplit(".", 1)[1]
+    flipped = signature[:5] + ("A" if signature[5] != "A" else "B") + signature[6:]
+    page = client.post(url, {"credential": text.replace(signature, flipped)}).content.decode()
+    assert "Not valid" in page and "The signature does not match" in page
+    page = client.post(url, {"credential": "not a credential"}).content.decode()
+    assert "Not valid" in page and "This is not a credential the portal issues" in page
+    page = client.post(url, {"credential": ""}).content.decode()
+    assert "Paste a credential or upload its file." in page
+    certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
+    page = client.post(url, {"credential": text}).content.decode()
+    assert "Not valid" in page and "revoked" in page
+    assert Certificate.objects.count() == count
+
+
+def test_the_command_verifies_offline_against_saved_keys_and_list(
+    client, issued, centre_admin, tmp_path, capsys
+):
+    client.force_login(issued.registration.learner)
+    credential = tmp_path / "credential.json"
+    download = client.get(reverse("certification:certificate-credential", args=[issued.pk]))
+    credential.write_bytes(download.content)
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(client.get(reverse("certification:credential-jwks")).content.decode())
+    listed = tmp_path / "status.jwt"
+    listed.write_text(client.get(reverse("certification:credential-status")).content.decode())
+    args = [str(credential), "--jwks", str(jwks), "--status-list", str(listed)]
+    call_command("verify_credential", *args, "--name", issued.snapshot["learner_name"])
+    out = capsys.readouterr().out
+    assert "Valid:" in out and "issued to that name" in out
+    with pytest.raises(SystemExit):
+        call_command("verify_credential", *args, "--name", "Someone Else")
+    # Revoked: a list saved before still says valid (offline is as fresh as its copy); the
+    # list fetched after says revoked.
+    certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
+    listed.write_text(client.get(reverse("certification:credential-status")).content.decode())
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        call_command("verify_credential", *args)
+    assert REVOKED in capsys.readouterr().out
+    # A tampered status list is refused, never read as "not revoked".
+    header, payload, signature = listed.read_text().split(".")
+    body = json.loads(unb64(payload))
+    body["credentialSubject"]["encodedList"] = status_list.encode([], status_list.BLOCK)
+    listed.write_text(f"{header}.{b64(json.dumps(body).encode())}.{signature}")
+    with pytest.raises(SystemExit):
+        call_command("verify_credential", *args)
+    assert "status list cannot be trusted" in capsys.readouterr().out
+
+
+def test_the_status_list_encoding_is_the_specification_s():
+    encoded = status_list.encode([0, 9, status_list.BLOCK - 1], status_list.BLOCK)
+    bits = status_list.decode(encoded)
+    assert len(bits) == status_list.BLOCK // 8
+    assert bits[0] == 0x80 and bits[1] == 0x40 and bits[-1] == 0x01  # left-most bit first
+    assert "=" not in encoded and "+" not in encoded and "/" not in encoded
+    assert status_list.size_for(status_list.BLOCK) == 2 * status_list.BLOCK
+    with pytest.raises(status_list.BadStatusList):
+        status_list.decode("zabc")
+
+
+def test_the_key_command_rotates_and_retires_keeping_old_credentials_verifiable(
+    issued, settings, tmp_path
+):
+    settings.CREDENTIAL_KEYS_FILE = tmp_path / "keys.json"
+    call_command("credential_key", "ensure")
+    first = keys.signing_key().kid
+    call_command("credential_key", "ensure")  # there is one: nothing changes
+    assert [k["kid"] for k in keys.public_jwks()["keys"]] == [first]
+    before = token_of(credential_document(issued))
+    call_command("credential_key", "new")
+    second = keys.signing_key().kid
+    assert second != first
+    with pytest.raises(CommandError):
+        call_command("credential_key", "retire", second)  # the last private key: refused
+    call_command("credential_key", "retire", first)
+    published = keys.public_jwks()["keys"]
+    assert [k["kid"] for k in published] == [first, second]
+    assert all("d" not in k for k in published)
+    stored = json.loads((tmp_path / "keys.json").read_text())["keys"]
+    assert "d" not in stored[0] and "d" in stored[1]
+    assert here(before)  # signed by the retired key, still verifies
+    assert jws.extract_compact(sign({}).encode()).headers()["kid"] == second
+
+
+def test_a_withheld_claim_has_no_credential_and_none_of_it_verifies(client, issued, learner):
+    text = json.dumps(credential_document(issued))
+    Certificate.objects.filter(pk=issued.pk).update(release=Release.AWAITING)
+    client.force_login(learner)
+    url = reverse("certification:certificate-credential", args=[issued.pk])
+    assert client.get(url).status_code == 404
+    with pytest.raises(Unverified, match=re.escape(NO_CERTIFICATE)):
+        verify_here(text)
+
+
+def test_the_status_list_costs_the_same_queries_however_many_are_ended(
+    issued, centre_admin, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        status_list_credential()
+    latest = issued
+    for _ in range(3):  # three replacements in a row, then the last one revoked
+        latest = certificate_replace(certificate=latest, reason="Lost.", actor=centre_admin)
+    certificate_revoke(certificate=latest, reason="Issued in error.", actor=centre_admin)
+    with django_assert_num_queries(2):
+        token = status_list_credential()
+    subject = json.loads(jws.extract_compact(token.encode()).payload)["credentialSubject"]
+    bits = status_list.decode(subject["encodedList"])
+    every = list(Certificate.objects.values_list("pk", flat=True))
+    assert len(every) == 4
+    assert all(status_list.is_set(bits, pk) for pk in every)
