@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment import pages
+from assessment import pages, requirement_pages
 from assessment.access import (
     item_for,
     mapping_for,
@@ -30,11 +30,14 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    RequirementShownForm,
+    RequirementWithdrawForm,
     ReturnForm,
     SignOffForm,
+    SufficiencyForm,
     UnlockForm,
 )
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from assessment.progress import unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
@@ -50,6 +53,9 @@ from assessment.services import (
     evidence_classify,
     evidence_record,
     mapping_review,
+    requirement_show,
+    requirement_withdraw,
+    sufficiency_record,
     unit_learner_countersign,
     unit_sign_off,
     unit_unlock,
@@ -289,7 +295,8 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     countersignature and, for a centre admin, unlocking."""
     registration = registration_for(request, pk)
     unit = planned_unit_for(registration, unit_pk)
-    form = SignOffForm(request.POST or None)
+    conditions = requirement_pages.condition_choices(registration, unit.pk)
+    form = SignOffForm(request.POST or None, conditions=conditions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -300,6 +307,7 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
                 password=data["password"],
                 declared=data["declared"],
                 actor=request.user,
+                conditions=data.get("conditions", []),
             )
         except DecisionRefused as refused:
             refused_on_form(form, refused)
@@ -404,9 +412,94 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "unit_assessor": name or default,
         # How the unit must be assessed, in the specification's words (decision 48).
         "how": how_assessed(registration.qualification, unit.pk),
+        # Its evidence requirements and sufficiency as recorded, with the assessor's forms.
+        **requirement_pages.unit_requirements_context(request, registration, unit.pk),
         "may_record_rpl": may_record_rpl,
     }
     return render(request, "assessment/unit_progress.html", context)
+
+
+@require_POST
+@login_required
+def requirement_show_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """The unit's assessor records an evidence requirement item as shown (decision 52)."""
+    registration = registration_for(request, pk)
+    unit = planned_unit_for(registration, unit_pk)
+    if not registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
+    items, evidence = requirement_pages.choices(registration, unit.pk)
+    return attempt_form(
+        request,
+        RequirementShownForm(request.POST, items=items, evidence=evidence),
+        lambda data: requirement_show(
+            registration=registration,
+            unit_id=unit.pk,
+            reference=data["reference"],
+            evidence=data["evidence"],
+            actor=request.user,
+        ),
+        success="Recorded as shown.",
+        to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
+        key=requirement_pages.SHOW_KEY,
+    )
+
+
+@require_POST
+@login_required
+def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """The unit's assessor records an occasion, a customer, or their judgement of the period
+    toward the unit's sufficiency rules (decision 52)."""
+    registration = registration_for(request, pk)
+    unit = planned_unit_for(registration, unit_pk)
+    if not registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
+    measures, evidence = requirement_pages.sufficiency_choices(registration, unit.pk)
+    return attempt_form(
+        request,
+        SufficiencyForm(request.POST, measures=measures, evidence=evidence),
+        lambda data: sufficiency_record(
+            registration=registration,
+            unit_id=unit.pk,
+            measure=data["measure"],
+            evidence=data["evidence"],
+            description=data["description"],
+            actor=request.user,
+        ),
+        success="Recorded toward how much evidence is sufficient.",
+        to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
+        key=requirement_pages.SUFFICIENCY_KEY,
+    )
+
+
+@require_POST
+@login_required
+def requirement_withdraw_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The assessor withdraws their record that an evidence requirement item is shown."""
+    return _withdraw(request, requirement_pages.record_for(request, RequirementShown, pk))
+
+
+@require_POST
+@login_required
+def sufficiency_withdraw_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The assessor withdraws their record toward a sufficiency rule."""
+    return _withdraw(request, requirement_pages.record_for(request, SufficiencyRecord, pk))
+
+
+def _withdraw(request: PortalRequest, record: RequirementShown | SufficiencyRecord) -> HttpResponse:
+    if not record.registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    return attempt_form(
+        request,
+        RequirementWithdrawForm(request.POST),
+        lambda data: requirement_withdraw(record=record, reason=data["reason"], actor=request.user),
+        success="Withdrawn: the record is kept, with your reason, and counts no more.",
+        to=requirement_pages.requirements_anchor(record.registration_id, record.unit_id),
+        key=requirement_pages.withdraw_key(record),
+    )
 
 
 @login_required

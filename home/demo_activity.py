@@ -1,8 +1,9 @@
 """The demo centre's work in progress, made once through the same services people use, so that
 every demo login opens on something to do:
 
-- Leo Brown (CVQ): every unit met, signed off and countersigned, a summative IQA sample agreed:
-  ready for a full certificate.
+- Leo Brown (CVQ): every unit met, its sufficiency recorded (two customers, two occasions, a
+  sufficient period), signed off and countersigned, a summative IQA sample agreed: ready for a
+  full certificate.
 - Noah Williams (ProQual diploma): one unit achieved (a unit certificate can be claimed), a second
   in progress with an IQA action on it to answer, and new evidence waiting for review.
 - Mia Campbell (CVQ): her trainee assessor's decisions wait for a qualified countersignature.
@@ -20,7 +21,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from assessment.models import Decision
-from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
+from assessment.requirements_met import evidence_on_unit, tracked
+from assessment.services import (
+    Judgement,
+    decision_record,
+    requirement_show,
+    sufficiency_record,
+    unit_learner_countersign,
+    unit_sign_off,
+)
 from iqa import services as iqa
 from iqa.models import Verdict
 from portal.models import User
@@ -89,8 +98,61 @@ def meet(
     )
 
 
+# What the assessor writes of each customer and occasion, and of the period (decision 52).
+CUSTOMERS = (
+    "Mrs Achebe, a billing query by telephone",
+    "Mr Oduya, a complaint about a late delivery",
+)
+OCCASIONS = ("A Monday morning rush at the desk", "A quiet Tuesday afternoon, follow-up calls")
+PERIOD = (
+    "Evidence from real customers over several weeks of the learner's job: enough for me to be "
+    "confident of their competence."
+)
+
+
+def requirements_met(registration: Registration, assessor: User, unit: Unit) -> list[str]:
+    """As the assessor does on the unit page: each evidence requirement item recorded as shown
+    and each sufficiency rule met, from the learner's real-work evidence for the unit (decision
+    52). Returns the numbers of the unit's conditions on the evidence, ticked at sign-off."""
+    state = tracked(registration, unit.pk)
+    pieces = list(evidence_on_unit(registration, unit.pk).order_by("occurred_on", "pk"))
+    for item in state.items:
+        if item.shown is None:
+            requirement_show(
+                registration=registration,
+                unit_id=unit.pk,
+                reference=item.item.reference,
+                evidence=[pieces[0].pk],
+                actor=assessor,
+            )
+    for rule in state.rules:
+        if rule.rule.minimum is None:  # a sufficient period: the assessor's judgement
+            sufficiency_record(
+                registration=registration,
+                unit_id=unit.pk,
+                measure=rule.rule.measure,
+                evidence=None,
+                description=PERIOD,
+                actor=assessor,
+            )
+            continue
+        said = CUSTOMERS if rule.rule.measure == "customers" else OCCASIONS
+        for piece, description in zip(pieces, said[: rule.rule.minimum], strict=False):
+            sufficiency_record(
+                registration=registration,
+                unit_id=unit.pk,
+                measure=rule.rule.measure,
+                evidence=piece.pk,
+                description=description,
+                actor=assessor,
+            )
+    return [r.number for r in state.conditions]
+
+
 def achieve(registration: Registration, assessor: User, unit: Unit, password: str) -> None:
-    """Sign the (met) unit off with the assessor's password; the learner countersigns."""
+    """Record the unit's evidence requirements and sufficiency, sign the (met) unit off with the
+    assessor's password, ticking its conditions; the learner countersigns."""
+    conditions = requirements_met(registration, assessor, unit)
     sign_off = unit_sign_off(
         registration=registration,
         unit_id=unit.pk,
@@ -98,6 +160,7 @@ def achieve(registration: Registration, assessor: User, unit: Unit, password: st
         password=password,
         declared=True,
         actor=assessor,
+        conditions=conditions,
     )
     learner = registration.learner
     unit_learner_countersign(
@@ -134,6 +197,8 @@ def demo_activity(*, password: str) -> bool:
     half = len(units) // 2
     first = evidence(leo, "Call log and customer feedback", CALL_LOG, 40, merge(units[:half]))
     second = evidence(leo, "Reflective account", REFLECTION, 30, merge(units[half:]))
+    # Another customer on another day, for every unit: its sufficiency asks for two of each.
+    evidence(leo, "Witnessed complaint call", COMPLAINT, 28, merge(units))
     meet(leo, samir, merge(units[:half]), [first], 35)
     meet(leo, samir, merge(units[half:]), [second], 25)
     for unit in units:
@@ -213,6 +278,10 @@ CALL_LOG = """Call log, customer service desk
 Mon: 34 calls, 2 escalations (billing), both resolved the same day.
 Tue: customer complaint about a late delivery; apologised, rebooked, followed up by e-mail.
 Feedback card: "Leo was patient and explained everything clearly."
+"""
+COMPLAINT = """Complaint call, written up with my supervisor
+Mr Oduya rang about a late delivery. I apologised, checked the order, rebooked the delivery
+for the next morning and e-mailed him the confirmation. My supervisor listened in.
 """
 REFLECTION = """Reflective account
 What went well: I keep to the call script but listen first. What I would change: I now write

@@ -81,8 +81,11 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    RequirementShownForm,
+    RequirementWithdrawForm,
     ReturnForm,
     SignOffForm,
+    SufficiencyForm,
     UnlockForm,
 )
 from certification.confirmation import token_for
@@ -213,6 +216,10 @@ def registration(side: Side) -> dict[str, Any]:
 
 def registration_unit(side: Side) -> dict[str, Any]:
     return {"pk": side.registration.pk, "unit_pk": side.unit.pk}
+
+
+def begun_unit(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.pk, "unit_pk": Unit.objects.get(code=BEGUN_UNIT).pk}
 
 
 def first_decision(side: Side) -> dict[str, Any]:
@@ -816,6 +823,42 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(LearnerCountersignForm,),
+    ),
+    "assessment:requirement-show": Entry(
+        post=only(ASSESSOR),
+        kwargs=begun_unit,
+        data=lambda side, user: {"reference": "1b", "evidence": [side.evidence.pk]},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RequirementShownForm,),
+    ),
+    "assessment:sufficiency-record": Entry(
+        post=only(ASSESSOR),
+        kwargs=begun_unit,
+        data=lambda side, user: {
+            "measure": "customers",
+            "evidence": side.evidence.pk,
+            "description": "Mr Oduya",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(SufficiencyForm,),
+    ),
+    "assessment:requirement-withdraw": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("requirement_shown"),
+        data=lambda side, user: {"reason": "Recorded on the wrong learner."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RequirementWithdrawForm,),
+    ),
+    "assessment:sufficiency-withdraw": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("sufficiency_record"),
+        data=lambda side, user: {"reason": "Recorded on the wrong learner."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RequirementWithdrawForm,),
     ),
     "assessment:unit-unlock": Entry(
         post=only(ADMIN),

@@ -18,7 +18,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from certification.models import Certificate, Kind, RenderStatus, Transfer
 from certification.services import certificate_claim, direct_claims_grant
@@ -98,6 +98,10 @@ class Side:
     competence_entry: CompetenceEntry  # the assessor's award, in the centre's register
     # The learner exempt from an optional unit (decision 50): no credit, nothing claimable.
     prior_learning: PriorLearning
+    # The assessor's records of the begun unit's evidence requirements and sufficiency (decision
+    # 52), in force: made as rows, as the side's qualification (SFJ) states none to record.
+    requirement_shown: RequirementShown
+    sufficiency_record: SufficiencyRecord
     # A criterion of the begun unit met through RPL by the assessor (decision 54).
     prior_learning_item: PriorLearningItem
     secrets: list[str] = field(default_factory=list)
@@ -193,6 +197,7 @@ def build_side(
         eqa_report=report,
         transfer=asked_to_move(registration, people[ADMIN], place),
         prior_learning=exempted(registration, people[ADMIN]),
+        **requirement_records(registration, people[ASSESSOR], evidence),
         prior_learning_item=criterion_rpl(registration, people[ASSESSOR], evidence),
         secrets=[
             learner_name,
@@ -203,6 +208,28 @@ def build_side(
             invitation.email,
         ],
     )
+
+
+def requirement_records(
+    registration: Registration, assessor: User, evidence: Evidence
+) -> dict[str, Any]:
+    """An evidence requirement item shown and an occasion recorded on the begun unit, as rows."""
+    unit = Unit.objects.get(code=BEGUN_UNIT)
+    now = timezone.now()
+    shown = RequirementShown.objects.create(
+        registration=registration, unit=unit, reference="1a", recorded_by=assessor, recorded_at=now
+    )
+    shown.evidence.set([evidence])
+    record = SufficiencyRecord.objects.create(
+        registration=registration,
+        unit=unit,
+        measure="occasions",
+        evidence=evidence,
+        description="A Saturday",
+        recorded_by=assessor,
+        recorded_at=now,
+    )
+    return {"requirement_shown": shown, "sufficiency_record": record}
 
 
 EXEMPT_UNIT = "T/506/2126"  # optional, in the plan, neither begun nor signed off
