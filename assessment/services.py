@@ -196,8 +196,14 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        # The rules are checked against the evidence as it is now, read again under the lock
+        # (an assessor's classification or a learner's edit just before is seen).
         if judgement.outcome == Outcome.MET and (
-            problems := forbidden(targets.criteria, targets.knowledge_items, evidence)
+            problems := forbidden(
+                locked.qualification,
+                unit_of,
+                list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
+            )
         ):
             raise ForbiddenByRules(problems)
         provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
