@@ -17,6 +17,7 @@ from django.utils import timezone
 from assessment import notices
 from assessment.kept import keep_decided_work
 from assessment.models import Decision, Outcome, UnitSignOff
+from assessment.sign_off_countersign import refuse_while_provisional, sign_off_provisional
 from assessment.unit_rules import forbidden
 from competence.models import Practice
 from competence.standing import enforced, scope_of
@@ -725,6 +726,7 @@ def unit_sign_off(
             signed_by=actor,
             signed_at=timezone.now(),
             signature=signature.strip(),
+            provisional=sign_off_provisional(locked, unit_id, actor),  # decision 53
         )
         audit_append(
             actor=actor,
@@ -735,6 +737,7 @@ def unit_sign_off(
                 "registration": registration.pk,
                 "unit": unit_id,
                 "signature": sign_off.signature,
+                "provisional": sign_off.provisional,
             },
         )
         notices.unit_signed_off(sign_off)
@@ -756,6 +759,7 @@ def unit_learner_countersign(
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
+        refuse_while_provisional(sign_off)  # decision 53
         sign_off.learner_signature = signature.strip()
         sign_off.learner_signed_at = timezone.now()
         sign_off.save(update_fields=["learner_signature", "learner_signed_at"])

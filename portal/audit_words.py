@@ -85,6 +85,7 @@ ACTION_WORDS: dict[str, str] = {
     "registration.rules_transferred": "Moved to the current rules of combination",
     "registration.units_chosen": "Optional units chosen",
     "unit.learner_countersigned": "Unit countersigned by the learner",
+    "unit.sign_off_countersigned": "Sign-off countersigned by a qualified assessor",
     "unit.signed_off": "Unit signed off by the assessor",
     "unit.unlocked": "Unit unlocked by a centre admin",
     "witness.confirmed": "Witness statement signed",
