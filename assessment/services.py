@@ -904,7 +904,9 @@ def evidence_classify(*, evidence: Evidence, setting: str, kind: str, actor: Use
         if before == after:  # saved unchanged: nothing to record
             return locked
         locked.setting, locked.kind = setting, kind
-        locked.save(update_fields=["setting", "kind"])
+        # The learner can no longer change what the assessor set (decision 53).
+        locked.classified_by, locked.classified_at = actor, timezone.now()
+        locked.save(update_fields=["setting", "kind", "classified_by", "classified_at"])
         audit_append(
             actor=actor,
             action="evidence.classified",

@@ -552,6 +552,13 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once an assessor has judged it: from then on the learner can no longer change it.
     judged_at = models.DateTimeField(null=True, blank=True)
+    # Set once an assessor has said whether it is real work or simulated, and its kind
+    # (`evidence_classify`): from then on the learner can no longer change those two
+    # (decision 53), though they may still change its other details until it is judged.
+    classified_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
     # On an assessor's record (observation, discussion, questioning): when the learner agreed
     # it is a true record (`record_acknowledge`), once.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
