@@ -204,3 +204,17 @@ def test_the_countersigning_page_costs_the_same_queries_for_one_sign_off_and_for
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(reverse("assessment:countersign"))
     assert len(page.context["sign_offs"]) == 2
+
+
+def test_the_countersigners_to_do_list_says_a_sign_off_waits_for_them(
+    client, centre, centre_admin, registration, assessor, colleague, sfj
+):
+    out_of_scope_sign_off(centre, centre_admin, registration, assessor, colleague, sfj)
+    client.force_login(colleague)
+    todo = [t.text for t in client.get(reverse("home")).context["todo"]]
+    assert (
+        "1 unit sign-off awaiting your countersignature before the learner can countersign" in todo
+    )
+    client.force_login(assessor)  # its signer: nothing of theirs to countersign
+    todo = [t.text for t in client.get(reverse("home")).context["todo"]]
+    assert not any("unit sign-off" in text for text in todo)
