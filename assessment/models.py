@@ -119,6 +119,17 @@ class UnitSignOff(models.Model):
     signature = models.CharField(max_length=200)
     learner_signature = models.CharField(max_length=200, blank=True)
     learner_signed_at = models.DateTimeField(null=True, blank=True)
+    # Signed off by a trainee, or (at a centre enforcing its competence register) by an
+    # assessor no current award of whose covers the unit (decision 53): it locks the unit's
+    # decisions, but the learner cannot countersign it until a qualified assessor competent
+    # for the unit countersigns it.
+    provisional = models.BooleanField(
+        default=False, help_text="Awaiting a qualified, competent assessor's countersignature."
+    )
+    countersigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(null=True, blank=True)
     unlocked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -132,7 +143,23 @@ class UnitSignOff(models.Model):
 
     class Meta:
         ordering = ["signed_at"]
+        indexes = [
+            # The few sign-offs awaiting an assessor's countersignature (the countersigning page).
+            models.Index(
+                fields=["registration"],
+                condition=Q(provisional=True, unlocked_at__isnull=True),
+                name="sign_off_awaiting_countersign",
+            ),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(provisional=False) | Q(countersigned_by__isnull=True),
+                name="countersigned_sign_offs_are_not_provisional",
+            ),
+            models.CheckConstraint(
+                condition=Q(provisional=False) | Q(learner_signed_at__isnull=True),
+                name="learners_countersign_only_sign_offs_that_count",
+            ),
             models.UniqueConstraint(
                 fields=["registration", "unit"],
                 condition=Q(unlocked_at__isnull=True),
@@ -150,6 +177,11 @@ class UnitSignOff(models.Model):
     @property
     def achieved(self) -> bool:
         return self.learner_signed_at is not None and self.unlocked_at is None
+
+    @property
+    def awaits_countersignature(self) -> bool:
+        """Provisional and in force: waiting for a qualified assessor's countersignature."""
+        return self.provisional and self.unlocked_at is None
 
 
 def unit_of_item(prefix: str = "") -> Coalesce:

@@ -6,7 +6,7 @@ import datetime
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -29,6 +29,7 @@ from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockF
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import state_of
 from assessment.services import unit_missing
+from assessment.sign_off_countersign import may_countersign
 from competence.models import Practice
 from competence.standing import in_scope_where_enforced
 from portal.audit_words import action_words
@@ -319,6 +320,13 @@ def awaiting_countersignature(user: User) -> QuerySet[Decision]:
     )
 
 
+def qualified_centres(user: User) -> QuerySet[Role, Any]:
+    """The centres where `user` is a qualified (not trainee) assessor, as a subquery."""
+    return Role.objects.filter(user=user, kind=RoleKind.ASSESSOR, is_trainee=False).values(
+        "centre_id"
+    )
+
+
 def countersigners_decisions(user: User) -> QuerySet[Decision]:
     """Every decision at the centres where `user` is a qualified assessor (to return one: the
     service says whether it still waits and whether it is theirs to judge)."""
@@ -582,12 +590,16 @@ def sign_off_context(
 ) -> dict[str, object]:
     sign_offs = list(
         UnitSignOff.objects.filter(registration=registration, unit=unit).select_related(
-            "signed_by", "unlocked_by"
+            "signed_by", "unlocked_by", "countersigned_by"
         )
     )
     in_force = next((s for s in sign_offs if s.unlocked_at is None), None)
     user = request.user
+    awaits = in_force is not None and in_force.awaits_countersignature
     return {
+        # Provisional (decision 53): who may countersign it sees the button on this page too.
+        "awaits_countersignature": awaits,
+        "may_countersign": awaits and may_countersign(in_force, user),  # type: ignore[arg-type]
         "registration": registration,
         "unit": unit,
         "sign_off": in_force,

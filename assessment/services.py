@@ -30,6 +30,7 @@ from assessment.requirements_met import (
     requirement_items,
     requirements_missing,
 )
+from assessment.sign_off_countersign import refuse_while_provisional, sign_off_provisional
 from assessment.unit_rules import forbidden
 from competence.models import Practice
 from competence.standing import enforced, scope_of
@@ -211,8 +212,14 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        # The rules are checked against the evidence as it is now, read again under the lock
+        # (an assessor's classification or a learner's edit just before is seen).
         if judgement.outcome == Outcome.MET and (
-            problems := forbidden(targets.criteria, targets.knowledge_items, evidence)
+            problems := forbidden(
+                locked.qualification,
+                unit_of,
+                list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
+            )
         ):
             raise ForbiddenByRules(problems)
         provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
@@ -745,6 +752,7 @@ def unit_sign_off(
             signed_at=timezone.now(),
             signature=signature.strip(),
             conditions=checked.confirmed,
+            provisional=sign_off_provisional(locked, unit_id, actor),  # decision 53
         )
         audit_append(
             actor=actor,
@@ -756,6 +764,7 @@ def unit_sign_off(
                 "unit": unit_id,
                 "signature": sign_off.signature,
                 "conditions": checked.confirmed,
+                "provisional": sign_off.provisional,
             },
         )
         notices.unit_signed_off(sign_off)
@@ -777,6 +786,7 @@ def unit_learner_countersign(
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
+        refuse_while_provisional(sign_off)  # decision 53
         sign_off.learner_signature = signature.strip()
         sign_off.learner_signed_at = timezone.now()
         sign_off.save(update_fields=["learner_signature", "learner_signed_at"])
@@ -921,7 +931,9 @@ def evidence_classify(*, evidence: Evidence, setting: str, kind: str, actor: Use
         if before == after:  # saved unchanged: nothing to record
             return locked
         locked.setting, locked.kind = setting, kind
-        locked.save(update_fields=["setting", "kind"])
+        # The learner can no longer change what the assessor set (decision 53).
+        locked.classified_by, locked.classified_at = actor, timezone.now()
+        locked.save(update_fields=["setting", "kind", "classified_by", "classified_at"])
         audit_append(
             actor=actor,
             action="evidence.classified",

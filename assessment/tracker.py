@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, TextField, Value
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, TextField, Value, When
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
@@ -39,7 +39,13 @@ from portfolios.models import (
     Registration,
     RegistrationUnit,
 )
-from portfolios.unit_states import PRIOR_STATES, UNIT_BADGES, UnitState
+from portfolios.unit_states import (
+    PRIOR_STATES,
+    PROVISIONAL,
+    UNIT_BADGES,
+    UnitState,
+    signed_state,
+)
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
@@ -138,7 +144,15 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         UnitSignOff.objects.in_force()
         .filter(registration=registration)
         .order_by()
-        .values_list("unit_id", "learner_signed_at", Value(SIGNED, output_field=CharField()))
+        .values_list(
+            "unit_id",
+            "learner_signed_at",
+            Case(
+                When(provisional=True, then=Value(PROVISIONAL)),
+                default=Value(SIGNED),
+                output_field=CharField(),
+            ),
+        )
         .union(
             PriorLearning.objects.in_force()
             .filter(registration=registration)
@@ -146,8 +160,8 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             .values_list("unit_id", "agreed_at", "kind")
         )
     ):
-        if kind == SIGNED:
-            signed[unit_id] = at
+        if kind in (SIGNED, PROVISIONAL):
+            signed[unit_id] = PROVISIONAL if kind == PROVISIONAL else at
         else:
             prior[unit_id] = kind
     tracked = []
@@ -163,7 +177,7 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         if unit.pk in prior:
             state = PRIOR_STATES[prior[unit.pk]]
         elif unit.pk in signed:
-            state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
+            state = signed_state(signed[unit.pk])
         elif any(cell.state != CellState.NOT_STARTED for cell in cells):
             state = UnitState.IN_PROGRESS
         else:

@@ -55,6 +55,11 @@ urlpatterns = [
     ),
     path("assess/sign-offs/<int:pk>/unlock/", views.unit_unlock_view, name="unit-unlock"),
     path(
+        "assess/sign-offs/<int:pk>/assessor-countersign/",
+        views.sign_off_countersign_view,
+        name="sign-off-countersign",
+    ),
+    path(
         "assess/registrations/<int:pk>/history/<str:kind>/<int:item_pk>/",
         views.item_history,
         name="item-history",

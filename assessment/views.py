@@ -60,6 +60,11 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
+from assessment.sign_off_countersign import (
+    SignOffRefused,
+    awaiting_sign_offs,
+    sign_off_countersign,
+)
 from assessment.tracker import (
     caseload_grids,
     grid_rows,
@@ -253,7 +258,39 @@ def countersign(request: PortalRequest) -> HttpResponse:
         context = pages.countersign_context(request)
         context["rows"] = countersign_rows(context["decisions"], invalid=none_chosen)  # type: ignore[arg-type]
     context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
+    # Sign-offs by trainees or out-of-scope assessors, waiting for this user (decision 53).
+    context["sign_offs"] = awaiting_sign_offs(request.user)
     return render(request, "assessment/countersign.html", context)
+
+
+@require_POST
+@login_required
+def sign_off_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """A qualified assessor countersigns a provisional sign-off (decision 53), from the
+    countersigning page or the sign-off's own page: sign-offs at the centres where they are a
+    qualified assessor, 404 for any other."""
+    require_countersigner(request)
+    sign_off = get_object_or_404(
+        UnitSignOff.objects.select_related("registration__learner", "unit").filter(
+            registration__centre__in=pages.qualified_centres(request.user)
+        ),
+        pk=pk,
+    )
+    try:
+        sign_off_countersign(sign_off=sign_off, actor=request.user)
+    except (SignOffRefused, PermissionDenied) as refused:
+        text = refused.messages if isinstance(refused, SignOffRefused) else [str(refused)]
+        for message in text:
+            messages.error(request, message)
+    else:
+        learner = sign_off.registration.learner.full_name
+        messages.success(
+            request,
+            f"You countersigned the sign-off of {sign_off.unit.code} for {learner}: "
+            "the learner countersigns next.",
+        )
+    back = request.POST.get("next") == "sign-off"
+    return redirect(sign_off_page(sign_off) if back else reverse("assessment:countersign"))
 
 
 @login_required
@@ -300,7 +337,7 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            unit_sign_off(
+            sign_off = unit_sign_off(
                 registration=registration,
                 unit_id=unit.pk,
                 signature=data["signature"],
@@ -312,7 +349,16 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         except DecisionRefused as refused:
             refused_on_form(form, refused)
         else:
-            messages.success(request, f"{unit.code} is signed off. The learner countersigns next.")
+            if sign_off.provisional:  # decision 53
+                messages.success(
+                    request,
+                    f"{unit.code} is signed off provisionally: a qualified assessor competent "
+                    "for it countersigns the sign-off, then the learner countersigns.",
+                )
+            else:
+                messages.success(
+                    request, f"{unit.code} is signed off. The learner countersigns next."
+                )
             return redirect("assessment:unit-sign-off", registration.pk, unit.pk)
     context = pages.sign_off_context(request, registration, unit)
     context["form"] = form

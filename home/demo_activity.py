@@ -25,6 +25,7 @@ from assessment.requirements_met import evidence_on_unit, tracked
 from assessment.services import (
     Judgement,
     decision_record,
+    evidence_record,
     requirement_show,
     sufficiency_record,
     unit_learner_countersign,
@@ -64,15 +65,21 @@ def targets_of(unit: Unit, numbers: Sequence[str] = ()) -> Targets:
 
 
 def evidence(
-    registration: Registration, title: str, body: str, days_ago: int, targets: Targets
+    registration: Registration,
+    title: str,
+    body: str,
+    days_ago: int,
+    targets: Targets,
+    kind: str = "",
 ) -> Evidence:
-    """A text file the learner uploads and maps, dated `days_ago`."""
+    """A text file the learner uploads and maps, dated `days_ago`, of the kind of evidence
+    given (where a unit's rules require a kind, the evidence says it: decision 53)."""
     learner = registration.learner
     on = datetime.date.today() - datetime.timedelta(days=days_ago)
     name = title.lower().replace(" ", "-")[:40] + ".txt"
     item = evidence_add(
         registration=registration,
-        details=EvidenceDetails(title, on, "product", body.split("\n")[0]),
+        details=EvidenceDetails(title, on, "product", body.split("\n")[0], kind=kind),
         files=[SimpleUploadedFile(name, body.encode(), content_type="text/plain")],
         declared=True,
         actor=learner,
@@ -88,14 +95,34 @@ def meet(
     items: Sequence[Evidence],
     days_ago: int,
 ) -> list[Decision]:
+    """Meet the criteria and range items on `items`, and the knowledge items on the assessor's
+    record of questions and answers, knowledge evidence: CVQ U00306 asks that "Underpinning
+    knowledge must be assessed using questioning" (decision 53)."""
     on = datetime.date.today() - datetime.timedelta(days=days_ago)
-    return decision_record(
-        registration=registration,
-        targets=targets,
-        judgement=Judgement("met", "product", on, "Clear, well-explained evidence."),
-        evidence=list(items),
-        actor=assessor,
-    )
+    made = []
+    performed = Targets(criteria=targets.criteria, range_items=targets.range_items)
+    if performed.criteria or performed.range_items:
+        made += decision_record(
+            registration=registration,
+            targets=performed,
+            judgement=Judgement("met", "product", on, "Clear, well-explained evidence."),
+            evidence=list(items),
+            actor=assessor,
+        )
+    if targets.knowledge_items:
+        title = "Questions on underpinning knowledge"
+        details = EvidenceDetails(title, on, "questioning", KNOWLEDGE_ANSWERS, kind="knowledge")
+        asked = evidence_record(
+            registration=registration, details=details, files=[], actor=assessor
+        )
+        made += decision_record(
+            registration=registration,
+            targets=Targets(knowledge_items=targets.knowledge_items),
+            judgement=Judgement("met", "questioning", on, "Sound answers to every question."),
+            evidence=[asked],
+            actor=assessor,
+        )
+    return made
 
 
 # What the assessor writes of each customer and occasion, and of the period (decision 52).
@@ -115,7 +142,12 @@ def requirements_met(registration: Registration, assessor: User, unit: Unit) -> 
     and each sufficiency rule met, from the learner's real-work evidence for the unit (decision
     52). Returns the numbers of the unit's conditions on the evidence, ticked at sign-off."""
     state = tracked(registration, unit.pk)
-    pieces = list(evidence_on_unit(registration, unit.pk).order_by("occurred_on", "pk"))
+    # Performance over different customers and occasions: not the assessor's questioning record.
+    pieces = list(
+        evidence_on_unit(registration, unit.pk)
+        .exclude(kind="knowledge")
+        .order_by("occurred_on", "pk")
+    )
     for item in state.items:
         if item.shown is None:
             requirement_show(
@@ -195,10 +227,14 @@ def demo_activity(*, password: str) -> bool:
     # Leo: everything achieved, a summative sample agreed.
     units = [p.unit for p in leo.planned_units.select_related("unit").order_by("unit__code")]
     half = len(units) // 2
-    first = evidence(leo, "Call log and customer feedback", CALL_LOG, 40, merge(units[:half]))
-    second = evidence(leo, "Reflective account", REFLECTION, 30, merge(units[half:]))
+    first = evidence(
+        leo, "Call log and customer feedback", CALL_LOG, 40, merge(units[:half]), "performance"
+    )
+    second = evidence(
+        leo, "Reflective account", REFLECTION, 30, merge(units[half:]), "supplementary"
+    )
     # Another customer on another day, for every unit: its sufficiency asks for two of each.
-    evidence(leo, "Witnessed complaint call", COMPLAINT, 28, merge(units))
+    evidence(leo, "Witnessed complaint call", COMPLAINT, 28, merge(units), "performance")
     meet(leo, samir, merge(units[:half]), [first], 35)
     meet(leo, samir, merge(units[half:]), [second], 25)
     for unit in units:
@@ -250,7 +286,8 @@ def demo_activity(*, password: str) -> bool:
     # Mia: the trainee assessor's decisions wait for Samir's countersignature.
     cvq_unit = mia.planned_units.select_related("unit").order_by("unit__code").first()
     assert cvq_unit is not None
-    work = evidence(mia, "Front desk observation notes", FRONT_DESK, 14, targets_of(cvq_unit.unit))
+    title, targets = "Front desk observation notes", targets_of(cvq_unit.unit)
+    work = evidence(mia, title, FRONT_DESK, 14, targets, "performance")
     meet(mia, tom, targets_of(cvq_unit.unit), [work], 10)
 
     # Written questions from Samir (decision 42): Noah's answered, now evidence to review;
@@ -296,6 +333,9 @@ Seven recorded calls with my notes on each: greeting, finding the need, solving 
 """
 FRONT_DESK = """Front desk observation notes
 My supervisor watched me welcome guests, check them in and handle a room change request.
+"""
+KNOWLEDGE_ANSWERS = """Oral questions on the unit's underpinning knowledge, with the learner's
+answers noted: the organisation's procedures, who to tell and when, and why each matters.
 """
 QUESTIONS_TITLE = "Handling complaints: what you know"
 QUESTIONS = [

@@ -92,6 +92,7 @@ ACTION_WORDS: dict[str, str] = {
     "sufficiency.recorded": "Recorded toward how much evidence is sufficient",
     "sufficiency.withdrawn": "Sufficiency record withdrawn",
     "unit.learner_countersigned": "Unit countersigned by the learner",
+    "unit.sign_off_countersigned": "Sign-off countersigned by a qualified assessor",
     "unit.signed_off": "Unit signed off by the assessor",
     "unit.unlocked": "Unit unlocked by a centre admin",
     "witness.confirmed": "Witness statement signed",

@@ -46,6 +46,11 @@ ONLY_AN_ACCOUNT_WITHOUT_FILES = (
     "“Reflective account”."
 )
 LOCKED = "An assessor has judged this evidence, so it can no longer be changed or removed."
+# Decision 53: what the assessor said of the evidence stays as they said it.
+SET_BY_THE_ASSESSOR = (
+    "Your assessor has said whether this evidence is real work or simulated, and its kind: only "
+    "they can change those now."
+)
 ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {when})."
 TWICE_IN_ONE = "{name} was chosen twice."
 NOT_A_LEARNER_METHOD = (
@@ -379,6 +384,11 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     require_learner(evidence.registration, actor)
     locked = locked_for_change(evidence)
     problems = method_problems(details.method)
+    if locked.classified_at is not None and (details.setting, details.kind) != (
+        locked.setting,
+        locked.kind,
+    ):
+        problems.append(SET_BY_THE_ASSESSOR)
     problems += typed_problems(details, locked.files.exists())
     if problems:
         raise EvidenceRejected(problems)

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from portal import identity
 from portal.models import Centre, RoleKind, User
@@ -363,6 +364,10 @@ class AccountForm(forms.Form):
     )
 
 
+# Said under "Real work or simulated" and "Kind of evidence" once the assessor set them.
+SET_BY_ASSESSOR_HELP = "Your assessor set this on {day}: only they can change it now."
+
+
 class EvidenceEditForm(forms.Form):
     title = forms.CharField(max_length=200)
     occurred_on = forms.DateField(label="Date", widget=date_input())
@@ -370,6 +375,22 @@ class EvidenceEditForm(forms.Form):
     setting = setting_field()
     kind = kind_field()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, evidence: Evidence | None = None, **kwargs: Any) -> None:
+        """`evidence`: the evidence changed. A form sent without "Real work or simulated"
+        keeps what the evidence says; once the assessor has said it, and its kind, both are
+        shown read-only, and what is sent for them is ignored (decision 53)."""
+        super().__init__(*args, **kwargs)
+        if evidence is None:
+            return
+        setting = self.fields["setting"]
+        assert isinstance(setting, forms.TypedChoiceField)
+        setting.empty_value = evidence.setting
+        if evidence.classified_at is not None:
+            day = date_format(timezone.localtime(evidence.classified_at), "j F Y")
+            for name in ("setting", "kind"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = SET_BY_ASSESSOR_HELP.format(day=day)
 
 
 # The witness's name and role go into the portal's e-mail to them: no web addresses, which

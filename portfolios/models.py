@@ -145,9 +145,9 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         assigned; centre admins their centre's. Each only while they hold that role there.
 
         A qualified assessor also sees the learners of the centre's trainee assessors, whose
-        decisions they countersign, and any with a trainee's decision still waiting for a
-        countersignature (the trainee may have left); an IQA also sees the registrations in
-        their sampling plans.
+        decisions they countersign, and any with a trainee's decision or a provisional sign-off
+        still waiting for a countersignature (the trainee may have left); an IQA also sees the
+        registrations in their sampling plans.
 
         The condition is built from the viewer's roles, read here unless the caller has them
         already (a request has: `request.roles`), with only the branches of the kinds they hold
@@ -205,8 +205,17 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
                     pk=OuterRef("pk"), decisions__current=True, decisions__provisional=True
                 )
             )
+            # A unit's sign-off waiting for a qualified assessor's countersignature (decision
+            # 53): signed off by a trainee, or by an assessor out of scope.
+            signed_off = Exists(
+                Registration.objects.filter(
+                    pk=OuterRef("pk"),
+                    sign_offs__provisional=True,
+                    sign_offs__unlocked_at__isnull=True,
+                )
+            )
             branches.append(
-                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting))
+                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting) | Q(signed_off))
                 & Q(centre_id__in=qualified_at)
                 & ~Q(learner=user)
             )
@@ -543,6 +552,13 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once an assessor has judged it: from then on the learner can no longer change it.
     judged_at = models.DateTimeField(null=True, blank=True)
+    # Set once an assessor has said whether it is real work or simulated, and its kind
+    # (`evidence_classify`): from then on the learner can no longer change those two
+    # (decision 53), though they may still change its other details until it is judged.
+    classified_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
     # On an assessor's record (observation, discussion, questioning): when the learner agreed
     # it is a true record (`record_acknowledge`), once.
     acknowledged_at = models.DateTimeField(null=True, blank=True)

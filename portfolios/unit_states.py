@@ -29,6 +29,8 @@ class UnitState:
     RPL = "Achieved through recognition of prior learning (RPL)"
     EXEMPT = "Exempt: satisfies the requirement, earns no credit"
     AWAITING_LEARNER = "Signed off, awaiting the learner's countersignature"
+    # Signed off by a trainee or an assessor out of scope (decision 53).
+    AWAITING_ASSESSOR = "Signed off provisionally, awaiting a qualified assessor's countersignature"
     IN_PROGRESS = "In progress"
     NOT_STARTED = "Not started"
 
@@ -41,9 +43,23 @@ UNIT_BADGES = {
     UnitState.RPL: "text-bg-success",
     UnitState.EXEMPT: "text-bg-secondary",
     UnitState.AWAITING_LEARNER: "text-bg-warning",
+    UnitState.AWAITING_ASSESSOR: "text-bg-warning",
     UnitState.IN_PROGRESS: "text-bg-info",
     UnitState.NOT_STARTED: "text-bg-light border",
 }
+
+
+# A sign-off in force that awaits an assessor's countersignature, where the learner's
+# countersignature (a time, or None) is otherwise kept.
+PROVISIONAL = "provisional"
+
+
+def signed_state(learner_signed: object) -> str:
+    """A signed-off unit's state: `learner_signed` is the learner's countersignature (a time,
+    or None) or PROVISIONAL."""
+    if learner_signed == PROVISIONAL:
+        return UnitState.AWAITING_ASSESSOR
+    return UnitState.ACHIEVED if learner_signed else UnitState.AWAITING_LEARNER
 
 
 @dataclass(frozen=True)
@@ -72,11 +88,11 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
     (whether they count) and the evidence mapped (not rejected), each read as the ids of their
     items, whose units the kept catalogue rows say: no join to the catalogue, which Django took
     longer to build than PostgreSQL to run."""
-    signed = dict(
-        registration.sign_offs.filter(unlocked_at__isnull=True).values_list(  # type: ignore[attr-defined]
-            "unit_id", "learner_signed_at"
-        )
-    )
+    signed: dict[int, object] = {}
+    for unit_id, at, provisional in registration.sign_offs.filter(  # type: ignore[attr-defined]
+        unlocked_at__isnull=True
+    ).values_list("unit_id", "learner_signed_at", "provisional"):
+        signed[unit_id] = PROVISIONAL if provisional else at
     units = units_rows(registration.qualification, unit_ids)
     unit_of_item = {
         (kind, item.pk): unit.pk
@@ -123,7 +139,7 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
         if unit.pk in prior:
             state = PRIOR_STATES[prior[unit.pk]]
         elif unit.pk in signed:
-            state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
+            state = signed_state(signed[unit.pk])
         elif unit.pk in started:
             state = UnitState.IN_PROGRESS
         else:

@@ -860,6 +860,17 @@ URLS: dict[str, Entry] = {
         reach=PORTFOLIO,
         forms=(RequirementWithdrawForm,),
     ),
+    # A qualified assessor countersigns a provisional sign-off (decision 53). The side's
+    # sign-off is the assessor's own and counts: nothing to countersign, so the answer is the
+    # countersigning page again with the reason; the other centre's assessor gets 404.
+    "assessment:sign-off-countersign": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("sign_off"),
+        data=lambda side, user: {"next": "sign-off"},
+        private=True,
+        reach=only(ASSESSOR),
+        post_keys=("next",),
+    ),
     "assessment:unit-unlock": Entry(
         post=only(ADMIN),
         kwargs=pk_of("sign_off"),

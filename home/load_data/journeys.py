@@ -575,7 +575,15 @@ class Work:
             ):
                 continue
             waiting = last and self.rng.random() < AWAITING_LEARNER[story.stage]
-            learner_at = None if waiting else at + length * self.rng.uniform(0.01, 0.05)
+            # A trainee's sign-off is countersigned by the qualified assessor before them, as
+            # their decisions are, before the learner countersigns it (decision 53). (The
+            # register is written so that nobody qualified is out of scope.)
+            signer = self.countersigner if story.assessor.trainee else None
+            assert signer is None or not signer.trainee
+            confirmed = at + length * self.rng.uniform(0.001, 0.005) if signer else None
+            learner_at = (
+                None if waiting else (confirmed or at) + length * self.rng.uniform(0.01, 0.05)
+            )
             conditions = self.requirements_met(unit, at - timedelta(minutes=10))
             sign_off = ctx.batch.add(
                 UnitSignOff,
@@ -586,6 +594,8 @@ class Work:
                 signature=story.assessor.name,
                 learner_signature="" if learner_at is None else story.user.name,
                 learner_signed_at=learner_at,
+                countersigned_by_id=signer.id if signer else None,
+                countersigned_at=confirmed,
                 unlock_reason="",
                 conditions=conditions,
             )
@@ -596,8 +606,22 @@ class Work:
                 story.assessor.id,
                 "unit.signed_off",
                 f"sign_off:{sign_off}",
-                after={**after, "signature": story.assessor.name, "conditions": conditions},
+                after={
+                    **after,
+                    "signature": story.assessor.name,
+                    "conditions": conditions,
+                    "provisional": signer is not None,
+                },
             )
+            if signer is not None and confirmed is not None:
+                ctx.batch.record(
+                    confirmed,
+                    signer.id,
+                    "unit.sign_off_countersigned",
+                    f"sign_off:{sign_off}",
+                    before={**after, "provisional": True},
+                    after={"provisional": False, "countersigned_by": signer.id},
+                )
             if learner_at is not None:
                 ctx.batch.record(
                     learner_at,
