@@ -10,6 +10,9 @@ class AssessmentConfig(AppConfig):
     def ready(self) -> None:
         # RPL is agreed only within the assessor's competence, where the centre enforces its
         # register (decision 54).
-        from assessment.rpl_competence import connect_signals
+        from assessment import rpl_competence, rpl_rules
 
-        connect_signals()
+        rpl_competence.connect_signals()
+        # RPL for an item on simulated evidence obeys the unit's simulation rules (decision 52,
+        # amended after review).
+        rpl_rules.connect_signals()

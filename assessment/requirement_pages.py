@@ -110,8 +110,16 @@ def unit_requirements_context(
         "tracked": state,
         "can_record": can_record,
         # Each item with its withdrawal form; each rule with its records and theirs.
-        "item_rows": [(s, withdrawing(s.shown)) for s in state.items],
-        "rule_rows": [(s, [(r, withdrawing(r)) for r in s.records]) for s in state.rules],
+        # A record that no longer counts (its evidence no longer the unit's) keeps its form.
+        "item_rows": [(s, withdrawing(s.shown or s.lapsed)) for s in state.items],
+        "rule_rows": [
+            (
+                s,
+                [(r, withdrawing(r)) for r in s.records],
+                [(r, why, withdrawing(r)) for r, why in s.lapsed],
+            )
+            for s in state.rules
+        ],
     }
     if not can_record:
         return context
@@ -119,7 +127,7 @@ def unit_requirements_context(
     needed = [
         (s.item.reference, f"{s.item.reference} {s.item.text}")
         for s in state.items
-        if s.shown is None
+        if s.shown is None and s.lapsed is None  # a lapsed record is withdrawn first
     ]
     measures = [(s.rule.measure, rule_words(s.rule)) for s in state.rules]
     context.update(

@@ -42,12 +42,29 @@ def measure_words(rule: SufficiencyRule) -> str:
     return label[0].lower() + label[1:]
 
 
+# A record in force whose evidence is no longer the unit's counts no more (decision 52, amended).
+LAPSED = (
+    "No longer counts: {titles} {verb} no longer evidence for this unit (its mapping rejected, "
+    "and under no current decision on the unit). Withdraw this record and record again with "
+    "evidence for the unit."
+)
+
+
+def lapsed_why(titles: list[str]) -> str:
+    return LAPSED.format(
+        titles=", ".join(f"“{t}”" for t in titles), verb="is" if len(titles) == 1 else "are"
+    )
+
+
 @dataclass
 class ItemState:
-    """An evidence requirement item and the record showing it (None: still needed)."""
+    """An evidence requirement item and the record showing it (None: still needed); a record
+    in force whose evidence is no longer all on the unit is `lapsed` instead, with why."""
 
     item: RequirementItem
     shown: RequirementShown | None
+    lapsed: RequirementShown | None = None
+    why: str = ""
 
     @property
     def missing(self) -> str:
@@ -60,6 +77,8 @@ class RuleState:
 
     rule: SufficiencyRule
     records: list[SufficiencyRecord] = field(default_factory=list)
+    # Records in force whose evidence is no longer on the unit, each with why: not counted.
+    lapsed: list[tuple[SufficiencyRecord, str]] = field(default_factory=list)
 
     @property
     def judged(self) -> bool:
@@ -114,28 +133,65 @@ def requirement_items(requirements: Collection[EvidenceRequirement]) -> list[Req
 
 def tracked(registration: Registration, unit_id: int) -> Tracked:
     """The unit's items to meet, its sufficiency rules and its conditions, each with the
-    records in force: the rules kept per revision, then two queries (three with evidence)."""
+    records in force: the rules kept per revision, then two queries (three with evidence, four
+    when a record cites some). A record counts only while all its evidence is still evidence
+    for the unit (`evidence_on_unit`): one whose mapping the assessor has since rejected is
+    shown as lapsed, with why, and counts no more."""
     how = how_assessed(registration.qualification, unit_id)
     items = requirement_items(how.requirements)
-    shown: dict[str, RequirementShown] = {}
-    records: dict[str, list[SufficiencyRecord]] = {}
+    shown: list[RequirementShown] = []
+    records: list[SufficiencyRecord] = []
     if items:
-        shown = {
-            r.reference: r
-            for r in RequirementShown.objects.filter(
+        shown = list(
+            RequirementShown.objects.filter(
                 registration=registration, unit_id=unit_id, withdrawn_at__isnull=True
             )
             .select_related("recorded_by")
             .prefetch_related(Prefetch("evidence", Evidence.objects.only("pk", "title")))
-        }
+        )
     if how.sufficiency:
-        for record in SufficiencyRecord.objects.filter(
-            registration=registration, unit_id=unit_id, withdrawn_at__isnull=True
-        ).select_related("evidence", "recorded_by"):
-            records.setdefault(record.measure, []).append(record)
+        records = list(
+            SufficiencyRecord.objects.filter(
+                registration=registration, unit_id=unit_id, withdrawn_at__isnull=True
+            ).select_related("evidence", "recorded_by")
+        )
+    cited = {e.pk for r in shown for e in r.evidence.all()} | {
+        r.evidence_id for r in records if r.evidence_id is not None
+    }
+    on_unit = (
+        set(
+            evidence_on_unit(registration, unit_id)
+            .filter(pk__in=cited)
+            .values_list("pk", flat=True)
+        )
+        if cited
+        else set()
+    )
+    states = {item.reference: ItemState(item, None) for item in items}
+    for record in shown:
+        state = states.get(record.reference)
+        if state is None:
+            continue
+        gone = [e.title for e in record.evidence.all() if e.pk not in on_unit]
+        if gone:
+            state.lapsed, state.why = record, lapsed_why(gone)
+        else:
+            state.shown = record
+    counting: dict[str, list[SufficiencyRecord]] = {}
+    lapsed: dict[str, list[tuple[SufficiencyRecord, str]]] = {}
+    for sufficiency in records:
+        evidence = sufficiency.evidence
+        if evidence is not None and evidence.pk not in on_unit:
+            why = lapsed_why([evidence.title])
+            lapsed.setdefault(sufficiency.measure, []).append((sufficiency, why))
+        else:
+            counting.setdefault(sufficiency.measure, []).append(sufficiency)
     return Tracked(
-        [ItemState(item, shown.get(item.reference)) for item in items],
-        [RuleState(rule, records.get(rule.measure, [])) for rule in how.sufficiency],
+        list(states.values()),
+        [
+            RuleState(rule, counting.get(rule.measure, []), lapsed.get(rule.measure, []))
+            for rule in how.sufficiency
+        ],
         [r for r in how.requirements if r.kind == RequirementKind.CONDITION],
     )
 

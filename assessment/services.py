@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -996,6 +997,10 @@ SIMULATED_NOT_COUNTED = (
     "“{title}” is simulated: only real work counts toward {measure}. The specification says: "
     "“{quote}”"
 )
+REQUIREMENT_SIMULATED = (
+    "“{title}” is simulated: in {unit}, simulation is not allowed, so it does not show evidence "
+    "requirement {reference}. The specification says: “{quote}”"
+)
 EVIDENCE_FOR_COUNT = "Choose the piece of real-work evidence that shows this {what}."
 DESCRIPTION_NEEDED = "Say which {what} it was, in a few words."
 JUDGEMENT_NEEDED = "Write why you judge the evidence covers a sufficient period of time."
@@ -1056,6 +1061,30 @@ def _cited(registration: Registration, unit: Unit, evidence_ids: Collection[int]
     return [found[pk] for pk in sorted(found)]
 
 
+def _refuse_simulated_where_forbidden(
+    registration: Registration, unit: Unit, reference: str, cited: list[Evidence]
+) -> None:
+    """Simulated evidence does not show an evidence requirement item of a unit whose rule
+    does not allow simulation (the item belongs to the unit, not to an element, so the unit's
+    own rule is the one that says): refused piece by piece, quoting the rule, as a sufficiency
+    record refuses it (decision 52, amended)."""
+    rule = next(
+        (r for r in how_assessed(registration.qualification, unit.pk).simulation if not r.element),
+        None,
+    )
+    if rule is None or rule.allowed:
+        return
+    problems = [
+        REQUIREMENT_SIMULATED.format(
+            title=e.title, unit=f"{unit.code} {unit.title}", reference=reference, quote=rule.quote
+        )
+        for e in cited
+        if e.setting == EvidenceSetting.SIMULATED
+    ]
+    if problems:
+        raise DecisionRefused(problems)
+
+
 def requirement_show(
     *,
     registration: Registration,
@@ -1091,6 +1120,7 @@ def requirement_show(
         if shown.exists():
             raise DecisionRefused(ITEM_ALREADY_SHOWN.format(reference=reference))
         cited = _cited(registration, unit, evidence)
+        _refuse_simulated_where_forbidden(registration, unit, reference, cited)
         now = timezone.now()
         Evidence.objects.filter(pk__in=[e.pk for e in cited], judged_at__isnull=True).update(
             judged_at=now
@@ -1211,8 +1241,17 @@ def sufficiency_record(
 
 
 def _same_words(a: str, b: str) -> bool:
-    """Two descriptions of the same customer or occasion: equal but for case and spacing."""
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+    """Two descriptions of the same customer or occasion: equal but for case, spacing and
+    punctuation ("Mr Grey, counter query" is "Mr. Grey - counter query"; "Monday" is
+    "Monday.")."""
+    return _words(a) == _words(b)
+
+
+def _words(text: str) -> list[str]:
+    """The words of a description, in lower case, punctuation read as a space."""
+    return "".join(
+        " " if unicodedata.category(ch).startswith("P") else ch for ch in text.casefold()
+    ).split()
 
 
 def requirement_withdraw(

@@ -147,6 +147,17 @@ def forbidden(
     return problems
 
 
+def simulation_forbidden(
+    qualification: Qualification, unit_of: dict[tuple[str, int], int]
+) -> list[str]:
+    """Why these items cannot be met on simulated performance evidence, in the words a `met`
+    decision is refused with; empty where their rules allow simulation. Also asked of RPL for
+    items agreed on simulated evidence (`assessment.rpl_rules`, decision 52 amended)."""
+    if not unit_of:
+        return []
+    return _simulation(*_items(qualification, unit_of))
+
+
 def _items(
     qualification: Qualification, unit_of: dict[tuple[str, int], int]
 ) -> tuple[list[Item], dict[int, str]]:

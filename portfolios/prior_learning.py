@@ -303,9 +303,11 @@ def _evidence_of(
 
 
 # Sent under the chain and the registration's lock before RPL (a unit's or an item's) is
-# agreed, with `registration`, `unit_id` and `actor`: a floor above that knows more of who may
-# judge competence (the competence register, decision 49, read by assessment) refuses by
-# raising `PriorLearningRefused`. Decision 54.
+# agreed, with `registration`, `unit_id` and `actor`, and for items also `items` (their keys)
+# and `evidence_id` (the evidence chosen, or None): a floor above that knows more of who may
+# judge competence (the competence register, decision 49) or what the unit's rules allow
+# (simulation, decision 51), both read by assessment, refuses by raising
+# `PriorLearningRefused`. Decision 54, and 52 amended.
 rpl_agreeing = Signal()
 
 
@@ -533,14 +535,21 @@ def rpl_items_record(
         locked = Registration.objects.lock(registration, refused=PriorLearningRefused)
         unit = _planned_unit(locked, details.unit_id)
         _refuse_taken(locked, details.unit_id, unit)
-        rpl_agreeing.send(
-            sender=PriorLearningItem, registration=locked, unit_id=details.unit_id, actor=actor
-        )
         names = items_of_unit(details.unit_id)
         if any(ref not in names for ref in items):
             message = NOT_OF_THE_UNIT.format(unit=unit)
             raise PriorLearningRefused(message, {message: "items"})
         chosen = {key_of(ref): names[ref] for ref in dict.fromkeys(items)}
+        # With the items and the evidence chosen: assessment refuses simulated performance
+        # evidence where the items' rules forbid simulation (decision 52, amended).
+        rpl_agreeing.send(
+            sender=PriorLearningItem,
+            registration=locked,
+            unit_id=details.unit_id,
+            actor=actor,
+            items=list(chosen),
+            evidence_id=details.evidence.pk if details.evidence is not None else None,
+        )
         problems = [
             ITEM_ALREADY_RPL.format(item=chosen[key])
             for key in met_by_rpl(locked, details.unit_id)

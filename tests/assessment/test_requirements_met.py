@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.models import RequirementShown, SufficiencyRecord, UnitSignOff
+from assessment.requirements_met import lapsed_why, tracked
 from assessment.services import (
     ALREADY_WITHDRAWN,
     EVIDENCE_ELSEWHERE,
@@ -19,6 +20,7 @@ from assessment.services import (
     Judgement,
     decision_record,
     evidence_classify,
+    mapping_review,
     requirement_show,
     requirement_withdraw,
     sufficiency_record,
@@ -28,9 +30,10 @@ from assessment.services import (
 from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
-from portfolios.models import Evidence
+from portfolios.models import Evidence, Mapping, Registration
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Criterion, Qualification, Unit
+from tests.audit import AuditWatch
 from tests.factories import PASSWORD, RoleFactory, UserFactory, meet_requirements
 from tests.portfolios.conftest import START
 from tests.portfolios.files import pdf
@@ -489,3 +492,202 @@ def test_the_sign_off_form_ticks_the_conditions_in_the_specifications_words(
     assert not UnitSignOff.objects.exists()
     client.post(url, {**data, "conditions": ["1", "2", "4"]})
     assert [c["number"] for c in UnitSignOff.objects.get().conditions] == ["1", "2", "4"]
+
+
+# Decision 52, amended after review.
+
+
+def test_simulated_evidence_does_not_show_a_requirement_where_the_unit_forbids_simulation(
+    cg, learner, assessor
+):
+    unit = Unit.objects.get(code=UNIT)  # C&G 3412 unit 208: "simulation is not allowed"
+    rule = unit.simulation_rules.get(element="")
+    assert not rule.allowed
+    real = piece(cg, learner)
+    simulated = piece(cg, learner, "Role play", setting="simulated")
+    audit = AuditWatch()
+    with pytest.raises(DecisionRefused) as refused:
+        requirement_show(
+            registration=cg,
+            unit_id=unit.pk,
+            reference="5b",
+            evidence=[real.pk, simulated.pk],
+            actor=assessor,
+        )
+    assert refused.value.messages == [
+        f"“Role play” is simulated: in {UNIT} {unit.title}, simulation is not allowed, so it "
+        f"does not show evidence requirement 5b. The specification says: “{rule.quote}”"
+    ]
+    assert not RequirementShown.objects.exists() and audit.actions() == []
+    assert Evidence.objects.get(pk=simulated.pk).judged_at is None
+    assert Evidence.objects.get(pk=real.pk).judged_at is None
+    # Real work alone shows it.
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5b", evidence=[real.pk], actor=assessor
+    )
+    assert RequirementShown.objects.count() == 1
+
+
+def test_simulated_evidence_shows_a_requirement_where_the_unit_allows_simulation(
+    cg, learner, assessor
+):
+    unit = Unit.objects.get(code=UNIT)
+    rule = unit.simulation_rules.get(element="")
+    rule.allowed = True
+    rule.save()  # the catalogue's revision renewed: the kept rules read again
+    cg = Registration.objects.get(pk=cg.pk)
+    simulated = piece(cg, learner, "Role play", setting="simulated")
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5b", evidence=[simulated.pk], actor=assessor
+    )
+    assert RequirementShown.objects.count() == 1
+
+
+def reject_mappings(evidence, assessor):
+    for mapping in Mapping.objects.filter(evidence=evidence):
+        mapping_review(
+            mapping=mapping, confirm=False, feedback="Not this unit's work.", actor=assessor
+        )
+
+
+def test_records_stop_counting_when_their_evidence_is_no_longer_the_units(
+    client, cg, learner, assessor
+):
+    unit = Unit.objects.get(code=UNIT)
+    evidence = piece(cg, learner)
+    other = piece(cg, learner, "Quiet Monday")
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5b", evidence=[evidence.pk], actor=assessor
+    )
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5c", evidence=[other.pk], actor=assessor
+    )
+    sufficiency_record(
+        registration=cg,
+        unit_id=unit.pk,
+        measure="customers",
+        evidence=evidence.pk,
+        description="Mrs Achebe",
+        actor=assessor,
+    )
+    state = tracked(cg, unit.pk)
+    shown = {s.item.reference: s.shown for s in state.items}
+    assert shown["5b"] is not None
+    customers = next(s for s in state.rules if s.rule.measure == "customers")
+    assert customers.count == 1
+    not_shown = "evidence requirement 5b “during a busy time in your job” is not yet shown"
+    assert not_shown not in unit_missing(cg, unit.pk)
+    # The assessor rejects the mapping: the evidence is no longer evidence for the unit.
+    reject_mappings(evidence, assessor)
+    state = tracked(cg, unit.pk)
+    items = {s.item.reference: s for s in state.items}
+    assert items["5b"].shown is None and items["5b"].lapsed is not None
+    assert items["5b"].why == lapsed_why(["Busy Saturday"])
+    assert items["5c"].shown is not None and items["5c"].lapsed is None
+    customers = next(s for s in state.rules if s.rule.measure == "customers")
+    assert customers.count == 0 and [r.description for r, _ in customers.lapsed] == ["Mrs Achebe"]
+    missing = unit_missing(cg, unit.pk)
+    assert not_shown in missing
+    assert any(
+        m.startswith("at least 2 different customers") and "0 recorded" in m for m in missing
+    )
+    # The unit page shows each as no longer counting, with why, and its withdrawal form.
+    url = reverse("assessment:unit-progress", args=[cg.pk, unit.pk])
+    client.force_login(assessor)
+    response = client.get(url)
+    html = response.content.decode()
+    assert html.count('data-testid="record-lapsed"') == 2
+    assert "No longer counts: “Busy Saturday” is no longer evidence for this unit" in html
+    # The show form does not offer 5b until its lapsed record is withdrawn.
+    choices = dict(response.context["show_form"].fields["reference"].choices)
+    assert "5b" not in choices
+    withdraw = reverse("assessment:requirement-withdraw", args=[items["5b"].lapsed.pk])
+    assert f'action="{withdraw}"' in html
+    # Withdrawn, 5b is offered again.
+    requirement_withdraw(record=items["5b"].lapsed, reason="Not this unit's.", actor=assessor)
+    response = client.get(url)
+    assert "5b" in dict(response.context["show_form"].fields["reference"].choices)
+    assert response.content.decode().count('data-testid="record-lapsed"') == 1
+
+
+def test_the_unit_page_reads_the_same_queries_however_many_records_no_longer_count(
+    client, cg, learner, assessor
+):
+    unit = Unit.objects.get(code=UNIT)
+    url = reverse("assessment:unit-progress", args=[cg.pk, unit.pk])
+    client.force_login(assessor)
+    first = piece(cg, learner)
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5a", evidence=[first.pk], actor=assessor
+    )
+    reject_mappings(first, assessor)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    pieces = [piece(cg, learner, f"Occasion {n}") for n in range(4)]
+    for reference in ("5b", "5c", "5d"):
+        requirement_show(
+            registration=cg,
+            unit_id=unit.pk,
+            reference=reference,
+            evidence=[p.pk for p in pieces],
+            actor=assessor,
+        )
+    for n, p in enumerate(pieces):
+        sufficiency_record(
+            registration=cg,
+            unit_id=unit.pk,
+            measure="occasions",
+            evidence=p.pk,
+            description=f"Day {n}",
+            actor=assessor,
+        )
+    for p in pieces[:3]:
+        reject_mappings(p, assessor)
+    with CaptureQueriesContext(connection) as big:
+        response = client.get(url)
+    assert response.content.decode().count('data-testid="record-lapsed"') == 7
+    assert len(big.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("Mr Grey, counter query", "Mr. Grey - counter query"),
+        ("Monday", "Monday."),
+        ("Mrs Oduya (refund)", "mrs oduya: refund"),
+    ],
+)
+def test_the_same_customer_counts_once_whatever_its_punctuation(
+    cg, learner, assessor, first, again
+):
+    unit = Unit.objects.get(code=UNIT)
+    one, two = piece(cg, learner), piece(cg, learner, "Quiet Monday")
+    sufficiency_record(
+        registration=cg,
+        unit_id=unit.pk,
+        measure="customers",
+        evidence=one.pk,
+        description=first,
+        actor=assessor,
+    )
+    with pytest.raises(DecisionRefused, match="each customer counts once"):
+        sufficiency_record(
+            registration=cg,
+            unit_id=unit.pk,
+            measure="customers",
+            evidence=two.pk,
+            description=again,
+            actor=assessor,
+        )
+    assert SufficiencyRecord.objects.count() == 1
+    # Other words are another customer.
+    sufficiency_record(
+        registration=cg,
+        unit_id=unit.pk,
+        measure="customers",
+        evidence=two.pk,
+        description=f"{first} again",
+        actor=assessor,
+    )
+    assert SufficiencyRecord.objects.count() == 2

@@ -371,3 +371,88 @@ def test_a_unit_with_criteria_met_through_rpl_cannot_leave_the_plan_until_withdr
     rpl_item_withdraw(record=made, reason="Unit taken out of the plan", actor=centre_admin)
     registration_choose_units(registration=registration, optional_units=others, actor=centre_admin)
     assert not registration.planned_units.filter(unit__code=code).exists()
+
+
+# Decision 52, amended after review: RPL for items obeys the unit's simulation rules.
+CVQ_UNIT = "U00306"  # simulation allowed only in elements 2 to 4
+
+
+def cvq_evidence(cvq_registration, learner, setting, kind=""):
+    details = EvidenceDetails(
+        f"Till drill ({setting}, {kind or 'kind not stated'})",
+        datetime.date(2026, 9, 2),
+        "product",
+        setting=setting,
+        kind=kind,
+    )
+    return evidence_add(
+        registration=cvq_registration,
+        details=details,
+        files=[pdf(extra=f"{setting}{kind}".encode())],
+        declared=True,
+        actor=learner,
+    )
+
+
+def cvq_criterion(number):
+    return Criterion.objects.get(unit__code=CVQ_UNIT, number=number)
+
+
+@pytest.mark.parametrize("kind", ["", "performance"])
+def test_rpl_for_criteria_is_refused_on_simulated_evidence_where_a_decision_would_be(
+    cvq_registration, assessor, learner, kind
+):
+    simulated = cvq_evidence(cvq_registration, learner, "simulated", kind)
+    numbers = ("1.1", "5.2")
+    # The words a `met` decision on the same criteria and evidence is refused with.
+    with pytest.raises(DecisionRefused) as decided:
+        decision_record(
+            registration=cvq_registration,
+            targets=Targets(criteria=frozenset(cvq_criterion(n).pk for n in numbers)),
+            judgement=Judgement("met", "product", datetime.date(2026, 10, 6)),
+            evidence=[simulated],
+            actor=assessor,
+        )
+    watch = AuditWatch()
+    with pytest.raises(PriorLearningRefused) as refused:
+        agree(
+            cvq_registration,
+            assessor,
+            simulated,
+            [("criterion", cvq_criterion(n).pk) for n in numbers],
+            CVQ_UNIT,
+        )
+    assert refused.value.messages == decided.value.messages
+    first, second = refused.value.messages
+    assert first.startswith("Criterion 1.1 cannot be met on simulated performance evidence")
+    assert second.startswith("Criterion 5.2 cannot be met on simulated performance evidence")
+    rule = unit(CVQ_UNIT).simulation_rules.get(element="")
+    assert f"“{rule.quote}”" in first
+    assert refused.value.fields == {first: "evidence", second: "evidence"}
+    assert not PriorLearningItem.objects.exists() and watch.actions() == []
+    simulated.refresh_from_db()
+    assert not simulated.is_locked
+
+
+def test_rpl_for_criteria_on_simulated_evidence_is_agreed_where_simulation_is_allowed(
+    cvq_registration, assessor, learner
+):
+    simulated = cvq_evidence(cvq_registration, learner, "simulated")
+    made = agree(
+        cvq_registration,
+        assessor,
+        simulated,
+        [("criterion", cvq_criterion(n).pk) for n in ("2.1", "3.1", "4.1")],
+        CVQ_UNIT,
+    )
+    assert len(made) == 3
+    # Simulated knowledge evidence is not performance evidence: the rule is not about it.
+    knowledge = cvq_evidence(cvq_registration, learner, "simulated", "knowledge")
+    assert agree(
+        cvq_registration, assessor, knowledge, [("criterion", cvq_criterion("1.1").pk)], CVQ_UNIT
+    )
+    # Real work is agreed anywhere.
+    real = cvq_evidence(cvq_registration, learner, "real_work")
+    assert agree(
+        cvq_registration, assessor, real, [("criterion", cvq_criterion("5.1").pk)], CVQ_UNIT
+    )

@@ -1,0 +1,53 @@
+"""RPL for items obeys the unit's simulation rules, as a `met` decision does (decisions 51, 53
+and 54, amended after review).
+
+RPL agreed for a criterion or range item on a piece of the learner's evidence counts the item as
+met with no decision; where that evidence is simulated performance evidence (simulated, of kind
+performance or not stated) and the item's element (else its unit) does not allow simulation, it
+is refused in the words a `met` decision on it would be (`unit_rules.simulation_forbidden`).
+`portfolios.prior_learning` is a floor below and cannot read the rules' wording here: it sends
+`rpl_agreeing` under the chain and the registration's lock with the items and the evidence
+chosen, and this answers, reading the evidence again under those locks. Evidence uploaded for
+RPL is stored as real work, so only evidence chosen from the portfolio is checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from assessment.unit_rules import PERFORMANCE, simulation_forbidden
+from portfolios.models import Evidence, EvidenceSetting, Registration
+from portfolios.prior_learning import Key, PriorLearningRefused, rpl_agreeing
+
+
+def refuse_simulated(
+    sender: Any,
+    *,
+    registration: Registration,
+    unit_id: int,
+    items: Sequence[Key] = (),
+    evidence_id: int | None = None,
+    **kwargs: Any,
+) -> None:
+    if not items or evidence_id is None:
+        return
+    piece = Evidence.objects.filter(pk=evidence_id).only("setting", "kind").first()
+    if piece is None or piece.setting != EvidenceSetting.SIMULATED:
+        return
+    if piece.kind not in PERFORMANCE:
+        return
+    unit_of: dict[tuple[str, int], int] = {}
+    for c, r, k in items:
+        if c:
+            unit_of["criterion", c] = unit_id
+        elif r:
+            unit_of["range_item", r] = unit_id
+        elif k:
+            unit_of["knowledge_item", k] = unit_id
+    problems = simulation_forbidden(registration.qualification, unit_of)
+    if problems:
+        raise PriorLearningRefused(problems, dict.fromkeys(problems, "evidence"))
+
+
+def connect_signals() -> None:
+    rpl_agreeing.connect(refuse_simulated, dispatch_uid="assessment-rpl-simulation")
