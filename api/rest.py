@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -172,6 +173,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(body, status=exc.status_code, headers=headers)
 
 
+@csrf_exempt  # a token's call never carries a CSRF token: the error shape, not the HTML 403
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any address under /api/ that is not an endpoint: the error shape, never a page."""
     return JsonResponse(error_body(404, "There is no such endpoint."), status=404)

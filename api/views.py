@@ -29,7 +29,13 @@ from certification.models import Certificate
 from certification.readiness import Readiness, readiness_of_many
 from certification.services import certificate_claim
 from portal.models import RoleKind, User
-from portfolios.models import PriorLearning, PriorLearningKind, Registration, RegistrationUnit
+from portfolios.models import (
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+    RegistrationStatus,
+    RegistrationUnit,
+)
 from portfolios.services import (
     LearnerIdentity,
     RegistrationDetails,
@@ -70,9 +76,28 @@ class ApiSchema(AutoSchema):
 
 
 class Page(PageNumberPagination):
+    """Pages of 50 (page_size: 1 to 200); a page size that is not one is refused, not ignored."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
+            return self.page_size
+        if len(given) > 1 or not given[0].isdigit() or not 1 <= int(given[0]) <= 200:
+            raise rf.ValidationError({"page_size": ["One whole number from 1 to 200."]})
+        return int(given[0])
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "page_size":
+                parameter["schema"].update(minimum=1, maximum=200)
+            if parameter["name"] == "page":
+                parameter["schema"].update(minimum=1)
+        return parameters
 
 
 # Token authentication, scopes and the rate limit; everything found within the token's centre.
@@ -206,11 +231,13 @@ class RegistrationList(CentreView):
         operation_id="registrations_list",
         responses=s.RegistrationSerializer(many=True),
         summary="The centre's registrations",
-        parameters=[OpenApiParameter("status", str, enum=["active", "completed", "withdrawn"])],
+        parameters=[OpenApiParameter("status", str, enum=RegistrationStatus.values)],
     )
     def get(self, request: Request) -> Response:
         rows = registrations_of(self.centre_id())
         if status := request.query_params.get("status"):
+            if status not in RegistrationStatus.values:
+                raise rf.ValidationError({"status": [f"One of {', '.join(RegistrationStatus)}."]})
             rows = rows.filter(status=status)
         page = self.paginate_queryset(rows)
         assert page is not None
