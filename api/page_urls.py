@@ -12,6 +12,7 @@ class DocsPage(SpectacularSwaggerSplitView):
     script). A GET (and its script) only: an HTML page has no error template for the rest."""
 
     http_method_names = ["get", "head"]
+    template_name = "api/swagger_ui.html"
 
 
 urlpatterns = [
