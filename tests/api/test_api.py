@@ -8,7 +8,9 @@ import hashlib
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from api.models import ApiReads, ApiToken, Scope
@@ -17,6 +19,7 @@ from certification.models import Certificate
 from certification.readiness import readiness_of
 from portal.models import AuditEntry, RoleKind
 from portfolios.models import Registration
+from portfolios.services import RegistrationDetails, registration_create
 from tests.api.conftest import Answer, call
 from tests.certification.confirm import replace_on_page, revoke_on_page
 from tests.portfolios.conftest import SFJ_ENOUGH
@@ -311,3 +314,31 @@ def test_the_document_and_its_page_are_served_without_a_cdn():
     assert page.count("<script src=") == 3
     script = client.get(reverse("api-docs"), {"script": ""})
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+# Lists in a fixed number of queries ------------------------------------------------------------
+
+
+def queries_for(secret: str, name: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert call(secret, "GET", reverse(name)).status == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("name", ["api:registrations", "api:claims", "api:learners"])
+def test_a_list_takes_as_many_queries_for_four_registrations_as_for_one(world: World, name: str):
+    side = world.ours
+    call(side.api_secret, "GET", reverse(name))  # the rules and settings read once, kept
+    one = queries_for(side.api_secret, name)
+    for n in range(3):
+        learner = person(side.centre, RoleKind.LEARNER, f"api.many{n}@example.org", f"Many {n}")
+        details = RegistrationDetails(
+            learner=learner,
+            qualification=side.qualification,
+            start_date=side.registration.start_date,
+        )
+        registration_create(
+            centre=side.centre, details=details, optional_units=SFJ_ENOUGH, actor=side.people[ADMIN]
+        )
+    assert Registration.objects.filter(centre=side.centre).count() == 4
+    assert queries_for(side.api_secret, name) == one
