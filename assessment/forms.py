@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -6,9 +7,13 @@ from assessment.caseload import Rag
 from assessment.models import Outcome
 from assessment.services import (
     ASSESSOR_METHODS,
+    CITE_EVIDENCE,
     DECLARATION_NEEDED,
+    DESCRIPTION_MAX,
+    JUDGEMENT_MAX,
     REASON_NEEDED,
     RETURN_REASON_NEEDED,
+    WITHDRAW_REASON_NEEDED,
 )
 from portfolios.forms import MultipleFileField, date_input, kind_field, setting_field
 from portfolios.models import EvidenceMethod
@@ -60,6 +65,13 @@ class ClassifyForm(forms.Form):
 
 
 class SignOffForm(forms.Form):
+    # The unit's conditions on the evidence, each to be ticked (decision 52): given by the view.
+    conditions = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="The conditions on the evidence, in the specification's words: tick each you "
+        "have checked",
+    )
     declared = forms.BooleanField(
         required=False,
         label=(
@@ -71,6 +83,89 @@ class SignOffForm(forms.Form):
     signature = forms.CharField(max_length=200, label="Signature (type your full name)")
     password = forms.CharField(
         label="Your password", widget=forms.PasswordInput, help_text="To confirm it is you."
+    )
+
+    def __init__(self, *args: Any, conditions: Sequence[tuple[str, str]] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["conditions"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = list(conditions)
+        if not conditions:
+            del self.fields["conditions"]
+
+
+# Evidence cited that is not among the learner's evidence for the unit (decision 52).
+NOT_AMONG = "Choose among the learner's evidence for this unit."
+
+
+class RequirementShownForm(forms.Form):
+    """An evidence requirement item recorded as shown, by the evidence cited (decision 52)."""
+
+    reference = forms.ChoiceField(label="Evidence requirement item")
+    evidence = forms.TypedMultipleChoiceField(
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Shown by",
+        error_messages={"required": CITE_EVIDENCE, "invalid_choice": NOT_AMONG},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        items: Sequence[tuple[str, str]] = (),
+        evidence: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        reference = self.fields["reference"]
+        assert isinstance(reference, forms.ChoiceField)
+        reference.choices = list(items)
+        cited = self.fields["evidence"]
+        assert isinstance(cited, forms.TypedMultipleChoiceField)
+        cited.choices = list(evidence)
+
+
+class SufficiencyForm(forms.Form):
+    """An occasion or a customer toward a sufficiency rule, or the assessor's judgement of a
+    sufficient period (decision 52)."""
+
+    measure = forms.ChoiceField(label="Toward")
+    evidence = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Real-work evidence",
+        help_text="For a customer or an occasion; none for your judgement of the period.",
+        error_messages={"invalid_choice": NOT_AMONG},
+    )
+    description = forms.CharField(
+        label="Which customer or occasion (or, for the period, your judgement)",
+        max_length=JUDGEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=f"A customer or an occasion in up to {DESCRIPTION_MAX} characters.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        measures: Sequence[tuple[str, str]] = (),
+        evidence: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        measure = self.fields["measure"]
+        assert isinstance(measure, forms.ChoiceField)
+        measure.choices = list(measures)
+        cited = self.fields["evidence"]
+        assert isinstance(cited, forms.TypedChoiceField)
+        cited.choices = [("", "None: my judgement of the period"), *evidence]
+
+
+class RequirementWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why withdraw it",
+        max_length=2000,
+        error_messages={"required": WITHDRAW_REASON_NEEDED},
     )
 
 

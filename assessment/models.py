@@ -119,17 +119,47 @@ class UnitSignOff(models.Model):
     signature = models.CharField(max_length=200)
     learner_signature = models.CharField(max_length=200, blank=True)
     learner_signed_at = models.DateTimeField(null=True, blank=True)
+    # Signed off by a trainee, or (at a centre enforcing its competence register) by an
+    # assessor no current award of whose covers the unit (decision 53): it locks the unit's
+    # decisions, but the learner cannot countersign it until a qualified assessor competent
+    # for the unit countersigns it.
+    provisional = models.BooleanField(
+        default=False, help_text="Awaiting a qualified, competent assessor's countersignature."
+    )
+    countersigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(null=True, blank=True)
     unlocked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     unlocked_at = models.DateTimeField(null=True, blank=True)
     unlock_reason = models.TextField(blank=True)
+    # The conditions on the evidence (evidence requirements of kind "condition") the assessor
+    # confirmed by ticking them at sign-off, as worded then: [{"number", "text"}] (decision 52).
+    conditions = models.JSONField(default=list, blank=True)
 
     objects = SignOffQuerySet.as_manager()
 
     class Meta:
         ordering = ["signed_at"]
+        indexes = [
+            # The few sign-offs awaiting an assessor's countersignature (the countersigning page).
+            models.Index(
+                fields=["registration"],
+                condition=Q(provisional=True, unlocked_at__isnull=True),
+                name="sign_off_awaiting_countersign",
+            ),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(provisional=False) | Q(countersigned_by__isnull=True),
+                name="countersigned_sign_offs_are_not_provisional",
+            ),
+            models.CheckConstraint(
+                condition=Q(provisional=False) | Q(learner_signed_at__isnull=True),
+                name="learners_countersign_only_sign_offs_that_count",
+            ),
             models.UniqueConstraint(
                 fields=["registration", "unit"],
                 condition=Q(unlocked_at__isnull=True),
@@ -147,6 +177,11 @@ class UnitSignOff(models.Model):
     @property
     def achieved(self) -> bool:
         return self.learner_signed_at is not None and self.unlocked_at is None
+
+    @property
+    def awaits_countersignature(self) -> bool:
+        """Provisional and in force: waiting for a qualified assessor's countersignature."""
+        return self.provisional and self.unlocked_at is None
 
 
 def unit_of_item(prefix: str = "") -> Coalesce:
@@ -204,3 +239,81 @@ class DecidedWork(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id}: unit {self.unit_id} by {self.decided_by_id}"
+
+
+class Withdrawable(models.Model):
+    """A record the assessor makes and may withdraw with a reason: kept, never deleted, with who
+    withdrew it and when; only the records not withdrawn count (decision 52)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("qualifications.Unit", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdraw_reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["recorded_at", "pk"]
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class RequirementShown(Withdrawable):
+    """An evidence requirement item (`EvidenceRequirement.items`, "5b") the assessor records as
+    shown by the cited evidence of the learner's, on this unit (decision 52). The item is named
+    by its reference, as the catalogue words it, so a reload of the catalogue keeps it."""
+
+    reference = models.CharField(max_length=20)
+    evidence = models.ManyToManyField(Evidence, related_name="+")
+
+    class Meta(Withdrawable.Meta):
+        indexes = [models.Index(fields=["registration", "unit"], name="requirement_shown_by_unit")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "unit", "reference"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="requirement_shown_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdraw_reason=""),
+                name="requirement_withdrawal_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence requirement {self.reference} shown"
+
+
+class SufficiencyRecord(Withdrawable):
+    """Toward a unit's sufficiency rule (`SufficiencyRule`, by its measure): an occasion or a
+    customer, a piece of real-work evidence and a short description of it; or, for a rule with
+    no minimum (a sufficient period), the assessor's judgement, a statement without evidence."""
+
+    measure = models.CharField(max_length=10)
+    evidence = models.ForeignKey(
+        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    description = models.TextField()
+
+    class Meta(Withdrawable.Meta):
+        indexes = [models.Index(fields=["registration", "unit"], name="sufficiency_record_by_unit")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "unit", "measure", "evidence"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="sufficiency_evidence_counted_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdraw_reason=""),
+                name="sufficiency_withdrawal_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: {self.description}"

@@ -42,7 +42,8 @@ def evidence_judged(
         else reverse("portfolios:registration-detail", args=[registration.pk])
     )
     if any(d.provisional for d in made):
-        # A trainee's decisions count only once a qualified assessor countersigns them.
+        # A trainee's decisions (or, where the register is enforced, an out-of-scope assessor's)
+        # count only once a qualified assessor competent for the unit countersigns them.
         text = (
             f"{actor.full_name} judged {about}: {outcome}, awaiting countersignature by a "
             "qualified assessor (nothing counts until then)."
@@ -82,7 +83,10 @@ def record_made(evidence: Evidence, actor: User) -> None:
 
 
 def unit_signed_off(sign_off: UnitSignOff) -> None:
-    """The learner: countersign the unit their assessor signed off."""
+    """The learner: countersign the unit their assessor signed off. Not while the sign-off is
+    provisional (decision 53): they are told once a qualified assessor has countersigned it."""
+    if sign_off.provisional:
+        return
     unit = str(sign_off.unit).strip()
     text = f"Your assessor signed off {unit}. Countersign it to achieve the unit."
     key, link = f"sign_off:{sign_off.pk}", sign_off_page(sign_off)

@@ -6,7 +6,7 @@ import datetime
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -29,6 +29,9 @@ from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockF
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import state_of
 from assessment.services import unit_missing
+from assessment.sign_off_countersign import may_countersign
+from competence.models import Practice
+from competence.standing import in_scope_where_enforced
 from portal.audit_words import action_words
 from portal.http import PortalRequest, posted_id, posted_ids
 from portal.links import links_to
@@ -289,16 +292,38 @@ def inline_kind(content_type: str) -> str:
 
 
 def awaiting_countersignature(user: User) -> QuerySet[Decision]:
-    """Trainees' provisional decisions at the centres where `user` is a qualified assessor,
-    never their own decisions or on their own registration, nor on a closed one."""
+    """Provisional decisions at the centres where `user` is a qualified assessor, never their
+    own decisions or on their own registration, nor on a closed one; and, at a centre that
+    enforces its competence register, only those on a unit their current assessor awards
+    cover (decision 49): the others are another assessor's to countersign."""
     centres = Role.objects.filter(user=user, kind=RoleKind.ASSESSOR, is_trainee=False).values(
         "centre_id"
     )
+    item = OuterRef("criterion_id"), OuterRef("range_item_id"), OuterRef("knowledge_item_id")
     return (
         Decision.objects.filter(provisional=True, current=True, registration__centre__in=centres)
         .filter(still_open("registration__"))
         .exclude(Q(decided_by=user) | Q(registration__learner=user))
+        .filter(
+            in_scope_where_enforced(
+                user.pk,
+                Practice.ASSESSING,
+                timezone.localdate(),
+                centre="registration__centre_id",
+                qualification="registration__qualification_id",
+                unit=Q(units__criteria=item[0])
+                | Q(units__range_items=item[1])
+                | Q(units__knowledge_items=item[2]),
+            )
+        )
         .order_by("registration__learner__full_name", "decided_at", "pk")
+    )
+
+
+def qualified_centres(user: User) -> QuerySet[Role, Any]:
+    """The centres where `user` is a qualified (not trainee) assessor, as a subquery."""
+    return Role.objects.filter(user=user, kind=RoleKind.ASSESSOR, is_trainee=False).values(
+        "centre_id"
     )
 
 
@@ -565,12 +590,16 @@ def sign_off_context(
 ) -> dict[str, object]:
     sign_offs = list(
         UnitSignOff.objects.filter(registration=registration, unit=unit).select_related(
-            "signed_by", "unlocked_by"
+            "signed_by", "unlocked_by", "countersigned_by"
         )
     )
     in_force = next((s for s in sign_offs if s.unlocked_at is None), None)
     user = request.user
+    awaits = in_force is not None and in_force.awaits_countersignature
     return {
+        # Provisional (decision 53): who may countersign it sees the button on this page too.
+        "awaits_countersignature": awaits,
+        "may_countersign": awaits and may_countersign(in_force, user),  # type: ignore[arg-type]
         "registration": registration,
         "unit": unit,
         "sign_off": in_force,

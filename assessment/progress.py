@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    Expression,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -17,12 +32,18 @@ from portfolios.models import (
     Mapping,
     MappingStatus,
     PriorLearning,
+    PriorLearningItem,
     PriorLearningKind,
     Registration,
     RegistrationUnit,
 )
 from portfolios.prior_learning import NONE as NO_PRIOR_LEARNING
-from portfolios.prior_learning import PriorStanding, prior_learning_of, route_with, verdict_with
+from portfolios.prior_learning import (
+    PriorStanding,
+    prior_learning_of,
+    route_with,
+    verdict_with,
+)
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
 from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import pinned_rules, versions_of
@@ -157,9 +178,10 @@ def standings_of(registrations: Sequence[Registration]) -> list[Standing]:
     return standings
 
 
-def met_criteria() -> Coalesce:
+def met_criteria() -> Expression:
     """How many criteria of a registration are met by a current decision that counts (not
-    waiting for a countersignature), as a subquery of a registration query."""
+    waiting for a countersignature), or through RPL (decision 54: once, whatever a decision
+    on it says), as a subquery of a registration query."""
     met = Decision.objects.filter(
         registration=OuterRef("pk"),
         current=True,
@@ -167,7 +189,19 @@ def met_criteria() -> Coalesce:
         provisional=False,
         criterion__isnull=False,
     )
-    return _counted(met, "criterion", distinct=True)
+    decided = Decision.objects.filter(
+        registration=OuterRef("registration"),
+        criterion=OuterRef("criterion"),
+        current=True,
+        outcome=Outcome.MET,
+        provisional=False,
+    )
+    by_rpl = (
+        PriorLearningItem.objects.in_force()
+        .filter(registration=OuterRef("pk"), criterion__isnull=False)
+        .exclude(Exists(decided))
+    )
+    return _counted(met, "criterion", distinct=True) + _counted(by_rpl)
 
 
 def counts_of(registrations: Sequence[Registration]) -> list[Counts]:
@@ -288,6 +322,8 @@ class CriterionState:
     NOT_YET = "Not yet met"
     PENDING = "Met, awaiting countersignature"
     MET = "Met"
+    # Met through recognition of prior learning, with no decision (decision 54).
+    RPL = "Met through RPL (prior learning)"
 
 
 @dataclass(frozen=True)
@@ -346,12 +382,12 @@ def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
         | Q(knowledge_item_id__in=[k.pk for k in unit.knowledge_items])
     )
     target = ("criterion_id", "range_item_id", "knowledge_item_id")
-    decided = {
-        (c, r, k): Decided(state_of(outcome, provisional), feedback)
-        for c, r, k, outcome, provisional, feedback in Decision.objects.filter(
-            items, registration=registration, current=True
-        ).values_list(*target, "outcome", "provisional", "feedback")
-    }
+    decided = decided_with_rpl(
+        Decision.objects.filter(items, registration=registration, current=True)
+        .order_by()
+        .values_list(*target, "outcome", "provisional", "feedback")
+        .union(rpl_rows(PriorLearningItem.objects.filter(items, registration=registration)))
+    )
     found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
     rejected: dict[Key, list[Rejected]] = {}
     for c, r, k, status, feedback, *link in (
@@ -379,6 +415,39 @@ class Decided:
 
 
 NOT_DECIDED = Decided("", "")
+MET_BY_RPL = Decided(CriterionState.RPL, "")
+BY_RPL = "rpl"  # the outcome column of an item's RPL among the current decisions read with it
+
+
+def rpl_rows(records: QuerySet[PriorLearningItem]) -> QuerySet[Any]:
+    """Items met through RPL in force (decision 54), as rows shaped like a current decision's
+    (item, outcome, provisional, feedback), to read in the decisions' statement (`UNION`)."""
+    return (
+        records.in_force()  # type: ignore[attr-defined]
+        .order_by()
+        .values_list(
+            "criterion_id",
+            "range_item_id",
+            "knowledge_item_id",
+            Value(BY_RPL, output_field=CharField()),
+            Value(False, output_field=BooleanField()),
+            Value("", output_field=TextField()),
+        )
+    )
+
+
+def decided_with_rpl(rows: Iterable[tuple[Any, ...]]) -> dict[Key, Decided]:
+    """Each item's state from its current decision, or met through RPL, whatever a decision
+    on it says (decision 54)."""
+    decided: dict[Key, Decided] = {}
+    by_rpl: list[Key] = []
+    for c, r, k, outcome, provisional, feedback in rows:
+        if outcome == BY_RPL:
+            by_rpl.append((c, r, k))
+        else:
+            decided[(c, r, k)] = Decided(state_of(outcome, provisional), feedback)
+    decided.update(dict.fromkeys(by_rpl, MET_BY_RPL))
+    return decided
 
 
 def criteria_progress(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +16,21 @@ from django.utils import timezone
 
 from assessment import notices
 from assessment.kept import keep_decided_work
-from assessment.models import Decision, Outcome, UnitSignOff
+from assessment.models import (
+    Decision,
+    Outcome,
+    RequirementShown,
+    SufficiencyRecord,
+    UnitSignOff,
+)
+from assessment.requirements_met import (
+    check_conditions,
+    evidence_on_unit,
+    measure_words,
+    requirement_items,
+    requirements_missing,
+)
+from assessment.sign_off_countersign import refuse_while_provisional, sign_off_provisional
 from assessment.unit_rules import forbidden
 from competence.models import Practice
 from competence.standing import enforced, scope_of
@@ -38,14 +52,16 @@ from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
     EvidenceMethod,
+    EvidenceSetting,
     Mapping,
     MappingStatus,
     PriorLearning,
     Registration,
 )
+from portfolios.prior_learning import met_by_rpl
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
-from qualifications.kept_units import units_rows
+from qualifications.kept_units import how_assessed, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
@@ -58,9 +74,9 @@ OWN_REGISTRATION = "Nobody can assess their own registration."
 NOT_IN_PLAN = "Some of the items are not in the units of this registration."
 EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio only."
 NOT_A_COUNTERSIGNER = (
-    "Only a qualified assessor of the centre, other than the trainee, can countersign."
+    "Only a qualified assessor of the centre, other than the one who decided, can countersign."
 )
-NOTHING_TO_COUNTERSIGN = "Only a trainee's current, provisional decisions need countersigning."
+NOTHING_TO_COUNTERSIGN = "Only current, provisional decisions need countersigning."
 # The centre enforces its competence register (decision 49): a countersigner judges only units
 # a current assessor award of theirs covers.
 NOT_COMPETENT_TO_COUNTERSIGN = (
@@ -71,7 +87,7 @@ NOTHING_TO_RETURN = (
     "This decision is not waiting for a countersignature any more: it was countersigned, "
     "returned, or decided again."
 )
-RETURN_REASON_NEEDED = "Say why you return it: the trainee sees your reason."
+RETURN_REASON_NEEDED = "Say why you return it: the assessor who decided sees your reason."
 ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
 EVIDENCE_GONE = "The learner removed this evidence a moment ago: there is nothing to decide on."
 MAPPING_GONE = (
@@ -196,8 +212,14 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        # The rules are checked against the evidence as it is now, read again under the lock
+        # (an assessor's classification or a learner's edit just before is seen).
         if judgement.outcome == Outcome.MET and (
-            problems := forbidden(targets.criteria, targets.knowledge_items, evidence)
+            problems := forbidden(
+                locked.qualification,
+                unit_of,
+                list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
+            )
         ):
             raise ForbiddenByRules(problems)
         provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
@@ -642,6 +664,11 @@ def unit_missing(registration: Registration, unit_id: int) -> list[str]:
         .order_by("position")
         .values_list("pk", "number")
     )
+    # Items met through RPL need no decision (decision 54).
+    rpl = met_by_rpl(registration, unit_id)
+    criteria = [(pk, n) for pk, n in criteria if (pk, None, None) not in rpl]
+    ranges = [(pk, ref) for pk, ref in ranges if (None, pk, None) not in rpl]
+    knowledge = [(pk, n) for pk, n in knowledge if (None, None, pk) not in rpl]
     current = Decision.objects.filter(registration=registration, current=True).filter(
         Q(criterion__in=[pk for pk, _ in criteria])
         | Q(range_item__in=[pk for pk, _ in ranges])
@@ -660,7 +687,8 @@ def unit_missing(registration: Registration, unit_id: int) -> list[str]:
         missing += _state(counted.get((None, pk, None)), f"range {reference}")
     for pk, number in knowledge:
         missing += _state(counted.get((None, None, pk)), f"knowledge K{number}")
-    return missing
+    # Its evidence requirements and sufficiency rules, in the specification's words (decision 52).
+    return missing + requirements_missing(registration, unit_id)
 
 
 def _state(decision: tuple[str, bool] | None, name: str) -> list[str]:
@@ -690,9 +718,12 @@ def unit_sign_off(
     password: str,
     declared: bool,
     actor: User,
+    conditions: Collection[str] = (),
 ) -> UnitSignOff:
     """The assessor signs a unit off once every criterion (and CVQ range and knowledge item)
-    is met by a decision that counts; they confirm with their own password."""
+    is met by a decision that counts, and every evidence requirement item and sufficiency rule
+    is recorded as met; they confirm with their own password, and tick each of the unit's
+    conditions on the evidence (`conditions`: their numbers), kept on the sign-off."""
     role = assessor_role(actor, registration)
     if role is None or not registration.is_assessed_by(actor):
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
@@ -710,7 +741,8 @@ def unit_sign_off(
         prior = PriorLearning.objects.in_force().filter(registration=registration, unit_id=unit_id)
         if prior.exists():
             raise DecisionRefused(MET_BY_PRIOR_LEARNING)
-        missing = unit_missing(registration, unit_id)
+        checked = check_conditions(registration, unit_id, conditions)
+        missing = unit_missing(registration, unit_id) + checked.problems
         if missing:
             raise DecisionRefused(NOT_COMPLETE.format(items="; ".join(missing)))
         sign_off = UnitSignOff.objects.create(
@@ -719,6 +751,8 @@ def unit_sign_off(
             signed_by=actor,
             signed_at=timezone.now(),
             signature=signature.strip(),
+            conditions=checked.confirmed,
+            provisional=sign_off_provisional(locked, unit_id, actor),  # decision 53
         )
         audit_append(
             actor=actor,
@@ -729,6 +763,8 @@ def unit_sign_off(
                 "registration": registration.pk,
                 "unit": unit_id,
                 "signature": sign_off.signature,
+                "conditions": checked.confirmed,
+                "provisional": sign_off.provisional,
             },
         )
         notices.unit_signed_off(sign_off)
@@ -750,6 +786,7 @@ def unit_learner_countersign(
         sign_off = UnitSignOff.objects.select_for_update().get(pk=sign_off.pk)
         if sign_off.learner_signed_at is not None or sign_off.unlocked_at is not None:
             raise DecisionRefused(NOTHING_TO_COUNTERSIGN_HERE)
+        refuse_while_provisional(sign_off)  # decision 53
         sign_off.learner_signature = signature.strip()
         sign_off.learner_signed_at = timezone.now()
         sign_off.save(update_fields=["learner_signature", "learner_signed_at"])
@@ -894,7 +931,9 @@ def evidence_classify(*, evidence: Evidence, setting: str, kind: str, actor: Use
         if before == after:  # saved unchanged: nothing to record
             return locked
         locked.setting, locked.kind = setting, kind
-        locked.save(update_fields=["setting", "kind"])
+        # The learner can no longer change what the assessor set (decision 53).
+        locked.classified_by, locked.classified_at = actor, timezone.now()
+        locked.save(update_fields=["setting", "kind", "classified_by", "classified_at"])
         audit_append(
             actor=actor,
             action="evidence.classified",
@@ -936,5 +975,273 @@ def unit_unlock(*, sign_off: UnitSignOff, reason: str, actor: User) -> UnitSignO
             subject=f"sign_off:{locked.pk}",
             before={"registration": registration.pk, "unit": locked.unit_id, "locked": True},
             after={"locked": False, "reason": locked.unlock_reason},
+        )
+    return locked
+
+
+# Evidence requirements and sufficiency, recorded by the unit's assessor (decision 52).
+UNIT_NOT_PLANNED = "This unit is not in this registration's plan."
+NO_SUCH_ITEM = "{unit} has no evidence requirement item {reference} to meet."
+ITEM_ALREADY_SHOWN = (
+    "Evidence requirement {reference} is already recorded as shown: withdraw that record first "
+    "to record it again."
+)
+CITE_EVIDENCE = "Choose the evidence that shows it: at least one piece of the learner's."
+NOT_ON_UNIT = (
+    "“{title}” is not evidence for {unit}: cite evidence mapped to one of its items or "
+    "decided on one."
+)
+NO_SUCH_RULE = "{unit} has no sufficiency rule for {measure}."
+SIMULATED_NOT_COUNTED = (
+    "“{title}” is simulated: only real work counts toward {measure}. The specification says: "
+    "“{quote}”"
+)
+EVIDENCE_FOR_COUNT = "Choose the piece of real-work evidence that shows this {what}."
+DESCRIPTION_NEEDED = "Say which {what} it was, in a few words."
+JUDGEMENT_NEEDED = "Write why you judge the evidence covers a sufficient period of time."
+DESCRIPTION_TOO_LONG = "Keep it to {limit} characters."
+EVIDENCE_COUNTED = (
+    "“{title}” is already recorded toward {measure}: each piece of evidence counts once."
+)
+DESCRIPTION_COUNTED = (
+    "“{description}” is already recorded toward {measure}: each {what} counts once."
+)
+ALREADY_JUDGED = (
+    "Your judgement that the period is sufficient is already recorded: withdraw it first to "
+    "record another."
+)
+WITHDRAW_REASON_NEEDED = "Say why you withdraw it: the reason is kept with the record."
+ALREADY_WITHDRAWN = "This record was withdrawn already."
+DESCRIPTION_MAX = 200
+JUDGEMENT_MAX = 2000
+# What one record toward a sufficiency rule is, by the rule's measure.
+COUNTED = {"occasions": "occasion", "customers": "customer", "period": "period"}
+
+
+def _refuse_on_unit(registration: Registration, unit_id: int, actor: User) -> Registration:
+    """The checks every record of the unit's requirements makes, under the chain: the actor is
+    the learner's assessor for this unit, the registration is open and the unit not signed off.
+    Returns the locked registration."""
+    if actor.pk == registration.learner_id:
+        raise PermissionDenied(OWN_REGISTRATION)
+    if assessor_role(actor, registration) is None or not registration.is_assessed_by(actor):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    locked = Registration.objects.lock(registration, refused=DecisionRefused)
+    if not locked.planned_units.filter(unit_id=unit_id).exists():
+        raise DecisionRefused(UNIT_NOT_PLANNED)
+    _refuse_unit_of_another(locked, unit_id, actor)
+    if UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id).exists():
+        unit = Unit.objects.get(pk=unit_id)
+        raise DecisionRefused(UNIT_SIGNED_OFF.format(unit=f"{unit.code} {unit.title}"))
+    return locked
+
+
+def _cited(registration: Registration, unit: Unit, evidence_ids: Collection[int]) -> list[Evidence]:
+    """The evidence cited, read under the lock: the learner's own, for this unit, or refused."""
+    found = {e.pk: e for e in Evidence.objects.filter(pk__in=evidence_ids)}
+    if len(found) != len(set(evidence_ids)):
+        raise GoneMeanwhile(EVIDENCE_GONE)
+    if any(e.registration_id != registration.pk for e in found.values()):
+        raise DecisionRefused(EVIDENCE_ELSEWHERE)
+    on_unit = set(
+        evidence_on_unit(registration, unit.pk).filter(pk__in=found).values_list("pk", flat=True)
+    )
+    problems = [
+        NOT_ON_UNIT.format(title=e.title, unit=f"{unit.code} {unit.title}")
+        for pk, e in sorted(found.items())
+        if pk not in on_unit
+    ]
+    if problems:
+        raise DecisionRefused(problems)
+    return [found[pk] for pk in sorted(found)]
+
+
+def requirement_show(
+    *,
+    registration: Registration,
+    unit_id: int,
+    reference: str,
+    evidence: Collection[int],
+    actor: User,
+) -> RequirementShown:
+    """The assessor records an evidence requirement item ("5b") as shown by the evidence cited
+    (the learner's, for this unit), which is then judged: the learner can no longer change it."""
+    if not evidence:
+        raise DecisionRefused(CITE_EVIDENCE)
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        _refuse_on_unit(registration, unit_id, actor)
+        unit = Unit.objects.get(pk=unit_id)
+        references = {
+            item.reference
+            for item in requirement_items(
+                how_assessed(registration.qualification, unit_id).requirements
+            )
+        }
+        if reference not in references:
+            raise DecisionRefused(
+                NO_SUCH_ITEM.format(unit=f"{unit.code} {unit.title}", reference=reference)
+            )
+        shown = RequirementShown.objects.filter(
+            registration=registration,
+            unit_id=unit_id,
+            reference=reference,
+            withdrawn_at__isnull=True,
+        )
+        if shown.exists():
+            raise DecisionRefused(ITEM_ALREADY_SHOWN.format(reference=reference))
+        cited = _cited(registration, unit, evidence)
+        now = timezone.now()
+        Evidence.objects.filter(pk__in=[e.pk for e in cited], judged_at__isnull=True).update(
+            judged_at=now
+        )
+        record = RequirementShown.objects.create(
+            registration=registration,
+            unit_id=unit_id,
+            reference=reference,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        record.evidence.set(cited)
+        audit_append(
+            actor=actor,
+            action="requirement.shown",
+            centre_id=registration.centre_id,
+            subject=f"requirement_shown:{record.pk}",
+            after={
+                "registration": registration.pk,
+                "unit": unit_id,
+                "reference": reference,
+                "evidence": [e.pk for e in cited],
+            },
+        )
+    return record
+
+
+def sufficiency_record(
+    *,
+    registration: Registration,
+    unit_id: int,
+    measure: str,
+    evidence: int | None,
+    description: str,
+    actor: User,
+) -> SufficiencyRecord:
+    """Toward the unit's sufficiency rule for `measure`: an occasion or a customer (a piece of
+    real-work evidence for this unit and a few words saying which), each piece and each
+    description counted once; or, for a rule with no minimum (a sufficient period), the
+    assessor's judgement, a statement."""
+    text = description.strip()
+    what = COUNTED.get(measure, "record")
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        _refuse_on_unit(registration, unit_id, actor)
+        unit = Unit.objects.get(pk=unit_id)
+        rules = {
+            r.measure: r for r in how_assessed(registration.qualification, unit_id).sufficiency
+        }
+        rule = rules.get(measure)
+        if rule is None:
+            raise DecisionRefused(
+                NO_SUCH_RULE.format(unit=f"{unit.code} {unit.title}", measure=measure)
+            )
+        words = measure_words(rule)
+        in_force = SufficiencyRecord.objects.filter(
+            registration=registration, unit_id=unit_id, measure=measure, withdrawn_at__isnull=True
+        )
+        cited: list[Evidence] = []
+        if rule.minimum is None:
+            if not text:
+                raise DecisionRefused(JUDGEMENT_NEEDED)
+            if len(text) > JUDGEMENT_MAX:
+                raise DecisionRefused(DESCRIPTION_TOO_LONG.format(limit=JUDGEMENT_MAX))
+            if in_force.exists():
+                raise DecisionRefused(ALREADY_JUDGED)
+            if evidence is not None:
+                cited = _cited(registration, unit, [evidence])
+        else:
+            problems = [] if evidence is not None else [EVIDENCE_FOR_COUNT.format(what=what)]
+            if not text:
+                problems.append(DESCRIPTION_NEEDED.format(what=what))
+            elif len(text) > DESCRIPTION_MAX:
+                problems.append(DESCRIPTION_TOO_LONG.format(limit=DESCRIPTION_MAX))
+            if problems:
+                raise DecisionRefused(problems)
+            assert evidence is not None
+            cited = _cited(registration, unit, [evidence])
+            [piece] = cited
+            if piece.setting == EvidenceSetting.SIMULATED:
+                raise DecisionRefused(
+                    SIMULATED_NOT_COUNTED.format(title=piece.title, measure=words, quote=rule.quote)
+                )
+            counted = list(in_force.values_list("evidence_id", "description"))
+            if any(pk == piece.pk for pk, _ in counted):
+                raise DecisionRefused(EVIDENCE_COUNTED.format(title=piece.title, measure=words))
+            if any(_same_words(said, text) for _, said in counted):
+                raise DecisionRefused(
+                    DESCRIPTION_COUNTED.format(description=text, measure=words, what=what)
+                )
+        now = timezone.now()
+        Evidence.objects.filter(pk__in=[e.pk for e in cited], judged_at__isnull=True).update(
+            judged_at=now
+        )
+        record = SufficiencyRecord.objects.create(
+            registration=registration,
+            unit_id=unit_id,
+            measure=measure,
+            evidence=cited[0] if cited else None,
+            description=text,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        audit_append(
+            actor=actor,
+            action="sufficiency.recorded",
+            centre_id=registration.centre_id,
+            subject=f"sufficiency_record:{record.pk}",
+            after={
+                "registration": registration.pk,
+                "unit": unit_id,
+                "measure": measure,
+                "evidence": record.evidence_id,
+                "description": text,
+            },
+        )
+    return record
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Two descriptions of the same customer or occasion: equal but for case and spacing."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def requirement_withdraw(
+    *, record: RequirementShown | SufficiencyRecord, reason: str, actor: User
+) -> RequirementShown | SufficiencyRecord:
+    """The assessor withdraws their record of an evidence requirement item or toward a
+    sufficiency rule, saying why: kept, with who withdrew it and when; it counts no more."""
+    if not reason.strip():
+        raise DecisionRefused(WITHDRAW_REASON_NEEDED)
+    registration = record.registration
+    model = type(record)
+    subject = "requirement_shown" if model is RequirementShown else "sufficiency_record"
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        _refuse_on_unit(registration, record.unit_id, actor)
+        locked = model.objects.select_for_update().get(pk=record.pk)
+        if locked.withdrawn_at is not None:
+            raise DecisionRefused(ALREADY_WITHDRAWN)
+        locked.withdrawn_by, locked.withdrawn_at = actor, timezone.now()
+        locked.withdraw_reason = reason.strip()
+        locked.save(update_fields=["withdrawn_by", "withdrawn_at", "withdraw_reason"])
+        audit_append(
+            actor=actor,
+            action=(
+                "requirement.withdrawn" if model is RequirementShown else "sufficiency.withdrawn"
+            ),
+            centre_id=registration.centre_id,
+            subject=f"{subject}:{locked.pk}",
+            before={"registration": registration.pk, "unit": locked.unit_id, "in_force": True},
+            after={"in_force": False, "reason": locked.withdraw_reason},
         )
     return locked

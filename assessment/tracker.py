@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from django.db.models import CharField, Count, Value
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, TextField, Value, When
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
@@ -23,8 +23,9 @@ from assessment.progress import (
     EvidenceLink,
     Key,
     criteria_progress,
+    decided_with_rpl,
     other_progress,
-    state_of,
+    rpl_rows,
 )
 from portal.links import links_to
 from portal.lookups import one_of
@@ -33,11 +34,18 @@ from portfolios.models import (
     Mapping,
     MappingStatus,
     PriorLearning,
+    PriorLearningItem,
     PriorLearningKind,
     Registration,
     RegistrationUnit,
 )
-from portfolios.unit_states import PRIOR_STATES, UNIT_BADGES, UnitState
+from portfolios.unit_states import (
+    PRIOR_STATES,
+    PROVISIONAL,
+    UNIT_BADGES,
+    UnitState,
+    signed_state,
+)
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
@@ -50,6 +58,7 @@ class CellState:
     NOT_YET = "Not yet met"
     PENDING = "Met, awaiting countersignature"
     MET = "Met"
+    RPL = "Met through RPL"  # no decision needed (decision 54)
 
 
 # The unit page's state -> the tracker's state, its colour and a sign that does not rely on it.
@@ -60,6 +69,7 @@ CELLS: dict[str, tuple[str, str, str]] = {
     CriterionState.NOT_YET: (CellState.NOT_YET, "text-bg-danger", " ✗"),
     CriterionState.PENDING: (CellState.PENDING, "text-bg-warning", " ◐"),
     CriterionState.MET: (CellState.MET, "text-bg-success", " ✓"),
+    CriterionState.RPL: (CellState.RPL, "text-bg-success", " ✓ RPL"),
 }
 # The legend, in the order a unit goes through them.
 LEGEND = [
@@ -68,6 +78,7 @@ LEGEND = [
     (CellState.NOT_YET, "text-bg-danger", " ✗"),
     (CellState.PENDING, "text-bg-warning", " ◐"),
     (CellState.MET, "text-bg-success", " ✓"),
+    (CellState.RPL, "text-bg-success", " ✓ RPL"),
 ]
 
 
@@ -91,7 +102,7 @@ class TrackedUnit:
 
     @property
     def met(self) -> int:
-        return sum(cell.state == CellState.MET for cell in self.cells)
+        return sum(cell.state in (CellState.MET, CellState.RPL) for cell in self.cells)
 
     @property
     def percent_met(self) -> int:
@@ -100,8 +111,9 @@ class TrackedUnit:
 
 def registration_tracker(registration: Registration) -> list[TrackedUnit]:
     """Each planned unit of the registration with its items' states, its own state and how much
-    of it is met: four queries (the plan, the current decisions, the mappings not rejected and
-    the sign-offs in force), plus the catalogue's rows once a revision."""
+    of it is met: four queries (the plan, the current decisions with the items met through RPL
+    (decision 54), the mappings not rejected and the sign-offs in force), plus the catalogue's
+    rows once a revision."""
     plan: dict[int, bool] = {}
     own: dict[int, str] = {}
     for unit_id, mandatory, name in registration.planned_units.values_list(
@@ -111,12 +123,13 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         own[unit_id] = name or ""
     units = units_rows(registration.qualification, plan)
     target = ("criterion_id", "range_item_id", "knowledge_item_id")
-    decided: dict[Key, Decided] = {
-        (c, r, k): Decided(state_of(outcome, provisional), "")
-        for c, r, k, outcome, provisional in Decision.objects.filter(
-            registration=registration, current=True
-        ).values_list(*target, "outcome", "provisional")
-    }
+    # The current decisions and the items met through RPL (decision 54), in one statement.
+    decided: dict[Key, Decided] = decided_with_rpl(
+        Decision.objects.filter(registration=registration, current=True)
+        .order_by()
+        .values_list(*target, "outcome", "provisional", Value("", output_field=TextField()))
+        .union(rpl_rows(PriorLearningItem.objects.filter(registration=registration)))
+    )
     found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
     for c, r, k, status, evidence in (
         Mapping.objects.filter(evidence__registration=registration)
@@ -131,7 +144,15 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         UnitSignOff.objects.in_force()
         .filter(registration=registration)
         .order_by()
-        .values_list("unit_id", "learner_signed_at", Value(SIGNED, output_field=CharField()))
+        .values_list(
+            "unit_id",
+            "learner_signed_at",
+            Case(
+                When(provisional=True, then=Value(PROVISIONAL)),
+                default=Value(SIGNED),
+                output_field=CharField(),
+            ),
+        )
         .union(
             PriorLearning.objects.in_force()
             .filter(registration=registration)
@@ -139,8 +160,8 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
             .values_list("unit_id", "agreed_at", "kind")
         )
     ):
-        if kind == SIGNED:
-            signed[unit_id] = at
+        if kind in (SIGNED, PROVISIONAL):
+            signed[unit_id] = PROVISIONAL if kind == PROVISIONAL else at
         else:
             prior[unit_id] = kind
     tracked = []
@@ -156,7 +177,7 @@ def registration_tracker(registration: Registration) -> list[TrackedUnit]:
         if unit.pk in prior:
             state = PRIOR_STATES[prior[unit.pk]]
         elif unit.pk in signed:
-            state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
+            state = signed_state(signed[unit.pk])
         elif any(cell.state != CellState.NOT_STARTED for cell in cells):
             state = UnitState.IN_PROGRESS
         else:
@@ -245,9 +266,9 @@ def caseload_grids(
 ) -> list[Grid]:
     """The learners given (their qualification loaded, their name as `learner_name`) by their
     planned units, each cell the share of the unit's items met, and, for `assessor`'s caseload,
-    marked where another assessor assesses the unit: four queries whatever their number (the
-    plans, the items of their units, the met decisions by learner and unit, the units
-    achieved)."""
+    marked where another assessor assesses the unit: five queries whatever their number (the
+    plans, the items of their units, the met decisions by learner and unit, the items met
+    through RPL, the units achieved)."""
     ids = [r.pk for r in registrations]
     plans: dict[int, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
@@ -282,6 +303,27 @@ def caseload_grids(
         .values_list("registration", "unit", "n")
         .order_by()
     }
+    # Items met through RPL (decision 54) and not by a decision too: one query more.
+    decided = Decision.objects.filter(
+        registration=OuterRef("registration"),
+        current=True,
+        outcome=Outcome.MET,
+        provisional=False,
+    ).filter(
+        Q(criterion__isnull=False, criterion=OuterRef("criterion"))
+        | Q(range_item__isnull=False, range_item=OuterRef("range_item"))
+        | Q(knowledge_item__isnull=False, knowledge_item=OuterRef("knowledge_item"))
+    )
+    for registration_id, unit_id, n in (
+        PriorLearningItem.objects.in_force()
+        .filter(registration__in=ids)
+        .exclude(Exists(decided))
+        .values("registration", "unit")
+        .annotate(n=Count("pk"))
+        .values_list("registration", "unit", "n")
+        .order_by()
+    ):
+        met[registration_id, unit_id] = met.get((registration_id, unit_id), 0) + n
     # Achieved by assessment or through RPL (decision 50): one statement.
     achieved = set(
         UnitSignOff.objects.achieved()

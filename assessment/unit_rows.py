@@ -20,6 +20,7 @@ BADGES = {
     CriterionState.MET: "text-bg-success",
     CriterionState.NOT_YET: "text-bg-danger",
     CriterionState.PENDING: "text-bg-warning",
+    CriterionState.RPL: "text-bg-success",
 }
 
 

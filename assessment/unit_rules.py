@@ -1,84 +1,176 @@
-"""Refusing a `met` decision the unit's rules of assessment forbid (decisions 48 and 51).
+"""Refusing a `met` decision the unit's rules of assessment forbid (decisions 48, 51 and 53).
 
-Two rules are enforced when a decision rests on its evidence alone: simulated performance
-evidence where the unit (or the criterion's element) does not allow simulation, and evidence of
-a kind other than the one the catalogue *requires* for the item. Each refusal names the unit and
-the element or criterion and quotes the specification's own words (the rule's `quote`).
+Three rules are enforced when a decision rests on its evidence alone, each refusal naming the
+unit and the item and quoting the specification's own words (the rule's `quote`):
 
-Evidence whose kind is not stated is not refused on its kind: nothing says it is of another.
-Nothing is read from the database unless every piece of evidence is simulated, or every piece
-has a stated kind: the usual decision costs no query here.
+- **Simulation**, judged on the *performance* evidence (of kind performance, or of a kind not
+  stated): where all of it is simulated, a criterion or range item whose element's rule (else
+  the unit's) does not allow simulation is refused. Supplementary or knowledge evidence from
+  real work does not make simulated performance evidence real.
+- **Kinds**: an item the catalogue *requires* a kind of evidence for is refused unless some of
+  the evidence is of that kind. Evidence whose kind is not stated does not show it: the refusal
+  asks the assessor to state the kind (they can, on the review page, `evidence_classify`).
+- **Methods**: an item a *required* method applies to is refused unless some of the evidence
+  was gathered by it, through `METHOD_SHOWN_BY` (below).
+
+The items and their units come from the plan's kept rows (`qualifications.kept_units`), which
+the decision has read already; the rules cost one query each for kinds and methods, and one for
+simulation only when all the performance evidence is simulated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from portfolios.models import Evidence, EvidenceSetting
-from qualifications.models import Criterion, KnowledgeItem, Unit
-from qualifications.requirements import EvidenceKind, EvidenceKindRule, Need, SimulationRule
+from portfolios.models import Evidence, EvidenceMethod, EvidenceSetting
+from qualifications.kept_units import units_rows
+from qualifications.models import Qualification
+from qualifications.requirements import (
+    AssessmentMethod,
+    EvidenceKind,
+    EvidenceKindRule,
+    MethodRule,
+    Need,
+    SimulationRule,
+)
 
 SIMULATION_FORBIDDEN = (
-    "{item} cannot be met on simulated evidence alone: in {unit}, "
+    "{item} cannot be met on simulated performance evidence: in {unit}, "
     "{where} does not allow simulation. The specification says: “{quote}”"
 )
 KIND_REQUIRED = (
     "{item} cannot be met on this evidence alone: in {unit}, {kind} is required for it, and "
     "this evidence is {given}. The specification says: “{quote}”"
 )
+# Evidence whose kind nobody stated does not show the kind a rule requires (decision 53).
+KIND_NOT_STATED = (
+    "{item} cannot be met on this evidence alone: in {unit}, {kind} is required for it, and "
+    "{which} not say what kind of evidence it is. State its kind on the evidence's review page "
+    "(“Real work or simulated, and its kind”), then decide again. The specification says: "
+    "“{quote}”"
+)
+METHOD_REQUIRED = (
+    "{item} cannot be met on this evidence alone: in {unit}, it must be assessed by "
+    "{method}, and none of this evidence was ({given}). The specification says: “{quote}”"
+)
+
+# Which of the catalogue's methods of assessment each method of evidence is (decision 53). A
+# method of evidence no catalogue method corresponds to (controlled assessment, e-assessment,
+# RPL) shows none; "portfolio of evidence" is shown by any piece of evidence, since every piece
+# the portal holds is in the learner's portfolio; no method of evidence is a "scenario".
+METHOD_SHOWN_BY: dict[str, frozenset[str]] = {
+    EvidenceMethod.OBSERVATION: frozenset({AssessmentMethod.OBSERVATION}),
+    EvidenceMethod.PROFESSIONAL_DISCUSSION: frozenset({AssessmentMethod.PROFESSIONAL_DISCUSSION}),
+    EvidenceMethod.WITNESS_TESTIMONY: frozenset({AssessmentMethod.WITNESS_TESTIMONY}),
+    EvidenceMethod.EXPERT_WITNESS: frozenset({AssessmentMethod.EXPERT_WITNESS}),
+    EvidenceMethod.QUESTIONING: frozenset({AssessmentMethod.QUESTIONING}),
+    EvidenceMethod.REFLECTIVE_ACCOUNT: frozenset({AssessmentMethod.PERSONAL_STATEMENT}),
+    EvidenceMethod.PRODUCT: frozenset({AssessmentMethod.PRODUCT}),
+    EvidenceMethod.ASSIGNMENT: frozenset({AssessmentMethod.ASSIGNMENT}),
+    EvidenceMethod.CASE_STUDY: frozenset({AssessmentMethod.CASE_STUDY}),
+    EvidenceMethod.CONTROLLED_ASSESSMENT: frozenset(),
+    EvidenceMethod.E_ASSESSMENT: frozenset(),
+    EvidenceMethod.RPL: frozenset(),
+}
+SHOWN_BY_ANY = frozenset({AssessmentMethod.PORTFOLIO})
+
+# Kinds a piece of evidence counts as performance evidence under: stated so, or not stated.
+PERFORMANCE = frozenset({EvidenceKind.PERFORMANCE, ""})
+
+LABELS = {
+    "criterion": "Criterion",
+    "range_item": "Range item",
+    "knowledge_item": "Knowledge item",
+}
 
 
 @dataclass(frozen=True)
 class Item:
-    """A ticked criterion or knowledge item, with what the rules are matched on."""
+    """A ticked criterion, range or knowledge item, with what the rules are matched on."""
 
-    kind: str  # "criterion" or "knowledge_item"
+    kind: str  # "criterion", "range_item" or "knowledge_item"
     unit_id: int
     number: str
-    element: str = ""  # a criterion's element (learning outcome) number
+    element: str = ""  # a criterion's element (learning outcome) number; a range item's element
 
     @property
     def label(self) -> str:
-        return f"{'Criterion' if self.kind == 'criterion' else 'Knowledge item'} {self.number}"
+        return f"{LABELS[self.kind]} {self.number}"
+
+
+PLURALS = {
+    "criterion": "Criteria",
+    "range_item": "Range items",
+    "knowledge_item": "Knowledge items",
+}
+
+
+def named(items: list[Item]) -> str:
+    """The items a refusal is about, in words: "Criterion 6.2", "Criteria 6.2, 6.3",
+    "Criteria 1.1, 1.2; knowledge items 1, 2"."""
+    if len(items) == 1:
+        return items[0].label
+    parts: list[str] = []
+    for kind in LABELS:
+        numbers = [i.number for i in items if i.kind == kind]
+        if numbers:
+            name = LABELS[kind] if len(numbers) == 1 else PLURALS[kind]
+            parts.append(f"{name if not parts else name.lower()} {', '.join(numbers)}")
+    return "; ".join(parts)
+
+
+def methods_shown(evidence: Iterable[Evidence]) -> set[str]:
+    """The catalogue's methods of assessment the evidence was gathered by."""
+    shown: set[str] = set()
+    for piece in evidence:
+        shown |= METHOD_SHOWN_BY.get(piece.method, frozenset()) | SHOWN_BY_ANY
+    return shown
 
 
 def forbidden(
-    criteria: frozenset[int], knowledge_items: frozenset[int], evidence: Sequence[Evidence]
+    qualification: Qualification, unit_of: dict[tuple[str, int], int], evidence: Sequence[Evidence]
 ) -> list[str]:
-    """Why a `met` decision on these items, resting on `evidence` alone, breaks the units'
-    rules of assessment, in the specification's words; empty if it does not."""
-    if not evidence:
+    """Why a `met` decision on the items of `unit_of` ((kind, id) -> unit id), resting on
+    `evidence` alone, breaks the units' rules of assessment, in the specification's words;
+    empty if it does not. `evidence` is read under the registration's lock by the caller."""
+    if not evidence or not unit_of:
         return []
-    simulated = all(e.setting == EvidenceSetting.SIMULATED for e in evidence)
-    kinds = {e.kind for e in evidence}
-    if not simulated and "" in kinds:
-        return []
-    items = _items(criteria, knowledge_items if "" not in kinds else frozenset())
-    if not items:
-        return []
-    units = {u.pk: f"{u.code} {u.title}" for u in Unit.objects.filter(pk__in=_unit_ids(items))}
+    items, units = _items(qualification, unit_of)
+    performance = [e for e in evidence if e.kind in PERFORMANCE]
+    simulated = bool(performance) and all(
+        e.setting == EvidenceSetting.SIMULATED for e in performance
+    )
     problems = _simulation(items, units) if simulated else []
-    if "" not in kinds:
-        problems += _kinds(items, units, kinds)
+    problems += _kinds(items, units, [e.kind for e in evidence])
+    problems += _methods(items, units, evidence)
     return problems
 
 
-def _items(criteria: frozenset[int], knowledge_items: frozenset[int]) -> list[Item]:
-    found = [
-        Item("criterion", unit, number, element)
-        for unit, number, element in Criterion.objects.filter(pk__in=criteria)
-        .order_by("unit_id", "number")
-        .values_list("unit_id", "number", "outcome__number")
-    ]
-    if knowledge_items:
-        found += [
-            Item("knowledge_item", unit, number)
-            for unit, number in KnowledgeItem.objects.filter(pk__in=knowledge_items)
-            .order_by("unit_id", "number")
-            .values_list("unit_id", "number")
+def _items(
+    qualification: Qualification, unit_of: dict[tuple[str, int], int]
+) -> tuple[list[Item], dict[int, str]]:
+    """The ticked items, in the units' order, and each unit's name: from the kept rows."""
+    rows = units_rows(qualification, set(unit_of.values()))
+    items = []
+    for unit in rows:
+        element = {o.pk: o.number for o in unit.outcomes}
+        items += [
+            Item("criterion", unit.pk, c.number, element.get(c.outcome, ""))
+            for c in unit.criteria
+            if ("criterion", c.pk) in unit_of
         ]
-    return found
+        items += [
+            Item("range_item", unit.pk, r.reference, r.element)
+            for r in unit.range_items
+            if ("range_item", r.pk) in unit_of
+        ]
+        items += [
+            Item("knowledge_item", unit.pk, k.number)
+            for k in unit.knowledge_items
+            if ("knowledge_item", k.pk) in unit_of
+        ]
+    return items, {u.pk: f"{u.code} {u.title}" for u in rows}
 
 
 def _unit_ids(items: list[Item]) -> set[int]:
@@ -86,52 +178,104 @@ def _unit_ids(items: list[Item]) -> set[int]:
 
 
 def _simulation(items: list[Item], units: dict[int, str]) -> list[str]:
-    """Performance criteria whose element (else whose unit) does not allow simulation."""
+    """Criteria and range items whose element (else whose unit) does not allow simulation."""
+    performed = [item for item in items if item.kind != "knowledge_item"]
+    if not performed:
+        return []
     rules = {
         (rule.unit_id, rule.element): rule
-        for rule in SimulationRule.objects.filter(unit_id__in=_unit_ids(items))
+        for rule in SimulationRule.objects.filter(unit_id__in=_unit_ids(performed))
     }
-    problems = []
-    for item in items:
-        if item.kind != "criterion":
-            continue
+    found: dict[tuple[int, str, str], list[Item]] = {}
+    for item in performed:
         rule = rules.get((item.unit_id, item.element)) or rules.get((item.unit_id, ""))
         if rule is None or rule.allowed:
             continue
         where = f"element {rule.element}" if rule.element else "the unit"
         if not rule.element and item.element:
             where = f"the unit (element {item.element} included)"
-        problems.append(
-            SIMULATION_FORBIDDEN.format(
-                item=item.label, unit=units[item.unit_id], where=where, quote=rule.quote
-            )
+        found.setdefault((item.unit_id, where, rule.quote), []).append(item)
+    return [
+        SIMULATION_FORBIDDEN.format(
+            item=named(listed), unit=units[unit_id], where=where, quote=quote
         )
-    return problems
+        for (unit_id, where, quote), listed in found.items()
+    ]
 
 
-def applies(rule: EvidenceKindRule, item: Item) -> bool:
-    """Which items a required kind of evidence is for: the criteria it lists; listing none,
-    the unit's knowledge items for knowledge evidence, its criteria for the other kinds."""
-    if rule.criterion_numbers:
-        return item.kind == "criterion" and item.number in rule.criterion_numbers
-    wanted = "knowledge_item" if rule.kind == EvidenceKind.KNOWLEDGE else "criterion"
+def applies(rule: EvidenceKindRule | MethodRule, item: Item) -> bool:
+    """Which items a required kind of evidence (or a required method, for its kind of
+    evidence) is for: the criteria a kind rule lists; listing none, the unit's knowledge items
+    for knowledge evidence, its criteria for the other kinds; a method rule for no kind in
+    particular, every item."""
+    numbers = rule.criterion_numbers if isinstance(rule, EvidenceKindRule) else []
+    if numbers:
+        return item.kind == "criterion" and item.number in numbers
+    kind = rule.kind if isinstance(rule, EvidenceKindRule) else rule.evidence_kind
+    if not kind:
+        return True
+    wanted = "knowledge_item" if kind == EvidenceKind.KNOWLEDGE else "criterion"
     return item.kind == wanted
 
 
-def _kinds(items: list[Item], units: dict[int, str], given: set[str]) -> list[str]:
+def _kinds(items: list[Item], units: dict[int, str], kinds: list[str]) -> list[str]:
     """Items a required kind of evidence is for, where none of the evidence is of that kind."""
     rules = list(EvidenceKindRule.objects.filter(unit_id__in=_unit_ids(items), need=Need.REQUIRED))
     labels = dict(EvidenceKind.choices)
-    stated = " and ".join(sorted(labels[k].lower() for k in given))
-    return [
-        KIND_REQUIRED.format(
-            item=item.label,
-            unit=units[item.unit_id],
-            kind=labels[rule.kind].lower(),
-            given=stated,
-            quote=rule.quote,
-        )
-        for item in items
-        for rule in rules
-        if rule.unit_id == item.unit_id and rule.kind not in given and applies(rule, item)
-    ]
+    stated = {k for k in kinds if k}
+    unstated = len(kinds) - sum(1 for k in kinds if k)
+    given = " and ".join(sorted(labels[k].lower() for k in stated))
+    problems = []
+    for rule in rules:
+        listed = [
+            item
+            for item in items
+            if rule.unit_id == item.unit_id and rule.kind not in stated and applies(rule, item)
+        ]
+        if not listed:
+            continue
+        words = {
+            "item": named(listed),
+            "unit": units[rule.unit_id],
+            "kind": labels[rule.kind].lower(),
+            "quote": rule.quote,
+        }
+        if unstated:
+            which = (
+                "this evidence does"
+                if unstated == len(kinds)
+                else f"{unstated} of its {len(kinds)} pieces of evidence do"
+            )
+            problems.append(KIND_NOT_STATED.format(**words, which=which))
+        else:
+            problems.append(KIND_REQUIRED.format(**words, given=given))
+    return problems
+
+
+def _methods(items: list[Item], units: dict[int, str], evidence: Sequence[Evidence]) -> list[str]:
+    """Items a required method of assessment applies to, where none of the evidence was
+    gathered by that method."""
+    rules = list(MethodRule.objects.filter(unit_id__in=_unit_ids(items), need=Need.REQUIRED))
+    if not rules:
+        return []
+    shown = methods_shown(evidence)
+    methods = dict(AssessmentMethod.choices)
+    given = ", ".join(sorted({str(EvidenceMethod(e.method).label).lower() for e in evidence}))
+    problems = []
+    for rule in rules:
+        listed = [
+            item
+            for item in items
+            if rule.unit_id == item.unit_id and rule.method not in shown and applies(rule, item)
+        ]
+        if listed:
+            problems.append(
+                METHOD_REQUIRED.format(
+                    item=named(listed),
+                    unit=units[rule.unit_id],
+                    method=methods[rule.method].lower(),
+                    given=given,
+                    quote=rule.quote,
+                )
+            )
+    return problems

@@ -33,7 +33,32 @@ urlpatterns = [
         views.unit_countersign_view,
         name="unit-countersign",
     ),
+    path(
+        "assess/registrations/<int:pk>/units/<int:unit_pk>/requirements/",
+        views.requirement_show_view,
+        name="requirement-show",
+    ),
+    path(
+        "assess/registrations/<int:pk>/units/<int:unit_pk>/sufficiency/",
+        views.sufficiency_record_view,
+        name="sufficiency-record",
+    ),
+    path(
+        "assess/requirements/<int:pk>/withdraw/",
+        views.requirement_withdraw_view,
+        name="requirement-withdraw",
+    ),
+    path(
+        "assess/sufficiency/<int:pk>/withdraw/",
+        views.sufficiency_withdraw_view,
+        name="sufficiency-withdraw",
+    ),
     path("assess/sign-offs/<int:pk>/unlock/", views.unit_unlock_view, name="unit-unlock"),
+    path(
+        "assess/sign-offs/<int:pk>/assessor-countersign/",
+        views.sign_off_countersign_view,
+        name="sign-off-countersign",
+    ),
     path(
         "assess/registrations/<int:pk>/history/<str:kind>/<int:item_pk>/",
         views.item_history,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment import pages
+from assessment import pages, requirement_pages
 from assessment.access import (
     item_for,
     mapping_for,
@@ -30,11 +30,14 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    RequirementShownForm,
+    RequirementWithdrawForm,
     ReturnForm,
     SignOffForm,
+    SufficiencyForm,
     UnlockForm,
 )
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from assessment.progress import unit_progress
 from assessment.services import (
     NOT_THEIR_ASSESSOR,
@@ -50,9 +53,17 @@ from assessment.services import (
     evidence_classify,
     evidence_record,
     mapping_review,
+    requirement_show,
+    requirement_withdraw,
+    sufficiency_record,
     unit_learner_countersign,
     unit_sign_off,
     unit_unlock,
+)
+from assessment.sign_off_countersign import (
+    SignOffRefused,
+    awaiting_sign_offs,
+    sign_off_countersign,
 )
 from assessment.tracker import (
     caseload_grids,
@@ -247,7 +258,39 @@ def countersign(request: PortalRequest) -> HttpResponse:
         context = pages.countersign_context(request)
         context["rows"] = countersign_rows(context["decisions"], invalid=none_chosen)  # type: ignore[arg-type]
     context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
+    # Sign-offs by trainees or out-of-scope assessors, waiting for this user (decision 53).
+    context["sign_offs"] = awaiting_sign_offs(request.user)
     return render(request, "assessment/countersign.html", context)
+
+
+@require_POST
+@login_required
+def sign_off_countersign_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """A qualified assessor countersigns a provisional sign-off (decision 53), from the
+    countersigning page or the sign-off's own page: sign-offs at the centres where they are a
+    qualified assessor, 404 for any other."""
+    require_countersigner(request)
+    sign_off = get_object_or_404(
+        UnitSignOff.objects.select_related("registration__learner", "unit").filter(
+            registration__centre__in=pages.qualified_centres(request.user)
+        ),
+        pk=pk,
+    )
+    try:
+        sign_off_countersign(sign_off=sign_off, actor=request.user)
+    except (SignOffRefused, PermissionDenied) as refused:
+        text = refused.messages if isinstance(refused, SignOffRefused) else [str(refused)]
+        for message in text:
+            messages.error(request, message)
+    else:
+        learner = sign_off.registration.learner.full_name
+        messages.success(
+            request,
+            f"You countersigned the sign-off of {sign_off.unit.code} for {learner}: "
+            "the learner countersigns next.",
+        )
+    back = request.POST.get("next") == "sign-off"
+    return redirect(sign_off_page(sign_off) if back else reverse("assessment:countersign"))
 
 
 @login_required
@@ -289,22 +332,33 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     countersignature and, for a centre admin, unlocking."""
     registration = registration_for(request, pk)
     unit = planned_unit_for(registration, unit_pk)
-    form = SignOffForm(request.POST or None)
+    conditions = requirement_pages.condition_choices(registration, unit.pk)
+    form = SignOffForm(request.POST or None, conditions=conditions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            unit_sign_off(
+            sign_off = unit_sign_off(
                 registration=registration,
                 unit_id=unit.pk,
                 signature=data["signature"],
                 password=data["password"],
                 declared=data["declared"],
                 actor=request.user,
+                conditions=data.get("conditions", []),
             )
         except DecisionRefused as refused:
             refused_on_form(form, refused)
         else:
-            messages.success(request, f"{unit.code} is signed off. The learner countersigns next.")
+            if sign_off.provisional:  # decision 53
+                messages.success(
+                    request,
+                    f"{unit.code} is signed off provisionally: a qualified assessor competent "
+                    "for it countersigns the sign-off, then the learner countersigns.",
+                )
+            else:
+                messages.success(
+                    request, f"{unit.code} is signed off. The learner countersigns next."
+                )
             return redirect("assessment:unit-sign-off", registration.pk, unit.pk)
     context = pages.sign_off_context(request, registration, unit)
     context["form"] = form
@@ -377,10 +431,22 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     # on the related model's key, and SQLite raises OverflowError (a 500) for one that does not.
     # Its own assessor's name read with it (decision 39): the same one query.
     planned = registration.planned_units.filter(unit__pk=unit_pk)
-    found = list(planned.values_list("assessor__full_name", flat=True)[:1])
+    found = list(planned.values_list("assessor__full_name", "assessor_id")[:1])
     if not found:
         raise Http404("No such unit in this registration's plan.")
+    [(name, own)] = found
     default = registration.assessor.full_name if registration.assessor else ""
+    # Its qualified assessor (the unit's own, else the registration's: decision 39) may record
+    # RPL for some of its items (decision 54); the role is the request's, read already.
+    role = request.role
+    may_record_rpl = (
+        role is not None
+        and role.kind == RoleKind.ASSESSOR
+        and not role.is_trainee
+        and role.centre_id == registration.centre_id
+        and (own or registration.assessor_id) == request.user.pk
+        and not registration.closed_because
+    )
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
     context = {
@@ -389,11 +455,97 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "outcomes": criteria_rows(registration, progress.outcomes),
         "other_items": progress.other_items,
         "other_rows": other_rows(registration, progress.other_items),
-        "unit_assessor": found[0] or default,
+        "unit_assessor": name or default,
         # How the unit must be assessed, in the specification's words (decision 48).
         "how": how_assessed(registration.qualification, unit.pk),
+        # Its evidence requirements and sufficiency as recorded, with the assessor's forms.
+        **requirement_pages.unit_requirements_context(request, registration, unit.pk),
+        "may_record_rpl": may_record_rpl,
     }
     return render(request, "assessment/unit_progress.html", context)
+
+
+@require_POST
+@login_required
+def requirement_show_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """The unit's assessor records an evidence requirement item as shown (decision 52)."""
+    registration = registration_for(request, pk)
+    unit = planned_unit_for(registration, unit_pk)
+    if not registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
+    items, evidence = requirement_pages.choices(registration, unit.pk)
+    return attempt_form(
+        request,
+        RequirementShownForm(request.POST, items=items, evidence=evidence),
+        lambda data: requirement_show(
+            registration=registration,
+            unit_id=unit.pk,
+            reference=data["reference"],
+            evidence=data["evidence"],
+            actor=request.user,
+        ),
+        success="Recorded as shown.",
+        to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
+        key=requirement_pages.SHOW_KEY,
+    )
+
+
+@require_POST
+@login_required
+def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """The unit's assessor records an occasion, a customer, or their judgement of the period
+    toward the unit's sufficiency rules (decision 52)."""
+    registration = registration_for(request, pk)
+    unit = planned_unit_for(registration, unit_pk)
+    if not registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
+    measures, evidence = requirement_pages.sufficiency_choices(registration, unit.pk)
+    return attempt_form(
+        request,
+        SufficiencyForm(request.POST, measures=measures, evidence=evidence),
+        lambda data: sufficiency_record(
+            registration=registration,
+            unit_id=unit.pk,
+            measure=data["measure"],
+            evidence=data["evidence"],
+            description=data["description"],
+            actor=request.user,
+        ),
+        success="Recorded toward how much evidence is sufficient.",
+        to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
+        key=requirement_pages.SUFFICIENCY_KEY,
+    )
+
+
+@require_POST
+@login_required
+def requirement_withdraw_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The assessor withdraws their record that an evidence requirement item is shown."""
+    return _withdraw(request, requirement_pages.record_for(request, RequirementShown, pk))
+
+
+@require_POST
+@login_required
+def sufficiency_withdraw_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """The assessor withdraws their record toward a sufficiency rule."""
+    return _withdraw(request, requirement_pages.record_for(request, SufficiencyRecord, pk))
+
+
+def _withdraw(request: PortalRequest, record: RequirementShown | SufficiencyRecord) -> HttpResponse:
+    if not record.registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    return attempt_form(
+        request,
+        RequirementWithdrawForm(request.POST),
+        lambda data: requirement_withdraw(record=record, reason=data["reason"], actor=request.user),
+        success="Withdrawn: the record is kept, with your reason, and counts no more.",
+        to=requirement_pages.requirements_anchor(record.registration_id, record.unit_id),
+        key=requirement_pages.withdraw_key(record),
+    )
 
 
 @login_required

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from competence.models import Award, CompetenceEntry, EntryStatus
-from competence.services import EntryDetails, entry_problems
+from competence.services import REASON_NEEDED, EntryDetails, entry_problems
 from qualifications.models import Qualification, Unit
 
 UNKNOWN_UNITS = "No unit has the code {codes}: give the codes as the catalogue shows them."
@@ -92,3 +92,15 @@ class EntryForm(forms.Form):
             "qualifications": list(entry.qualifications.all()),
             "units": ", ".join(u.code for u in entry.units.all()),
         }
+
+
+class EndForm(forms.Form):
+    """Why an entry ends (recorded in error, no longer true): kept with the entry."""
+
+    reason = forms.CharField(
+        label="Why it ends",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="e.g. recorded in error; the award was withdrawn. Kept with the entry.",
+        error_messages={"required": REASON_NEEDED},
+    )

@@ -65,11 +65,17 @@ class EntryStatus(models.TextChoices):
 
 class EntryQuerySet(models.QuerySet["CompetenceEntry"]):
     def current_on(self, day: datetime.date) -> EntryQuerySet:
-        """Awards held on `day`: achieved by then and not expired (an entry expiring on a day
-        is still current that day)."""
-        return self.filter(status=EntryStatus.HELD, achieved_on__lte=day).filter(
-            Q(expires_on__isnull=True) | Q(expires_on__gte=day)
+        """Awards held on `day`: achieved by then, not expired (an entry expiring on a day
+        is still current that day) and not ended (an entry ended on a day counts no more from
+        that day)."""
+        return (
+            self.filter(status=EntryStatus.HELD, achieved_on__lte=day)
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
         )
+
+    def not_ended(self) -> EntryQuerySet:
+        return self.filter(ended_on__isnull=True)
 
 
 class CompetenceEntry(models.Model):
@@ -91,6 +97,13 @@ class CompetenceEntry(models.Model):
     units = models.ManyToManyField(Unit, blank=True, related_name="+")
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    # An entry is never deleted: one recorded in error or no longer true is ended, with the
+    # day, who ended it and why, and stays on the person's register as history.
+    ended_on = models.DateField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(max_length=500, blank=True)
 
     objects = EntryQuerySet.as_manager()
 
@@ -107,6 +120,11 @@ class CompetenceEntry(models.Model):
                 condition=~Q(status=EntryStatus.WORKING_TOWARDS) | Q(deadline__isnull=False),
                 name="working_towards_has_a_deadline",
             ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True, ended_by__isnull=True, end_reason="")
+                | (Q(ended_on__isnull=False, ended_by__isnull=False) & ~Q(end_reason="")),
+                name="an_ended_entry_says_when_who_and_why",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,6 +137,10 @@ class CompetenceEntry(models.Model):
     @property
     def practice(self) -> str:
         return PRACTICE_OF[self.award]
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_on is not None
 
     def expired_on(self, day: datetime.date) -> bool:
         return self.expires_on is not None and self.expires_on < day

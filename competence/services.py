@@ -30,6 +30,11 @@ DEADLINE_NEEDED = "Give the date by which they should achieve it."
 SCOPE_NEEDED = "Choose at least one qualification or unit they may assess or verify."
 EXPIRES_BEFORE = "The award cannot expire before it was achieved."
 ACHIEVED_FUTURE = "The award cannot be achieved after today."
+OWN_ENTRY = (
+    "You cannot record your own competence: another centre admin of {centre} records it for you."
+)
+ENDED = "This entry was ended on {day}: record a new one instead."
+REASON_NEEDED = "Say why the entry ends: it is kept with the entry."
 ALREADY_ENFORCED = "The register is already enforced at {centre}."
 NOT_ENFORCED = "The register is not enforced at {centre}."
 
@@ -82,6 +87,8 @@ def _holds(user: User, centre: Centre, *kinds: str) -> bool:
 def _check(centre: Centre, person: User, details: EntryDetails | None, actor: User) -> None:
     if not _holds(actor, centre, RoleKind.CENTRE_ADMIN):
         raise PermissionDenied(ONLY_THE_ADMIN)
+    if person.pk == actor.pk:
+        raise CompetenceRefused(OWN_ENTRY.format(centre=centre))
     if not _holds(person, centre, RoleKind.ASSESSOR, RoleKind.IQA):
         raise CompetenceRefused(NOT_PRACTITIONER)
     if details is not None and (problems := entry_problems(details, timezone.localdate())):
@@ -154,6 +161,8 @@ def entry_record(
             entry = CompetenceEntry(centre=centre, person=person)
         else:
             entry = CompetenceEntry.objects.select_for_update().get(pk=entry.pk, centre=centre)
+            if entry.ended_on is not None:
+                raise CompetenceRefused(ENDED.format(day=f"{entry.ended_on:%-d %B %Y}"))
             before = summary(entry)
             if before == wanted:
                 return entry
@@ -174,33 +183,39 @@ def entry_record(
 
 
 def _same_entry(centre: Centre, person: User, wanted: dict[str, Any]) -> CompetenceEntry | None:
-    found = CompetenceEntry.objects.filter(
-        centre=centre, person=person, award=wanted["award"], status=wanted["status"]
+    found = (
+        CompetenceEntry.objects.not_ended().filter(
+            centre=centre, person=person, award=wanted["award"], status=wanted["status"]
+        )
     ).prefetch_related("qualifications", "units")
     return next((e for e in found if summary(e) == wanted), None)
 
 
-def entry_remove(*, entry: CompetenceEntry, actor: User) -> None:
-    """Take an entry off the register (recorded in error, or no longer true): the audit log
-    keeps what it said."""
+def entry_end(*, entry: CompetenceEntry, reason: str, actor: User) -> CompetenceEntry:
+    """End an entry (recorded in error, or no longer true): it counts no more from today, and
+    stays on the person's register with the day, who ended it and why. Never deleted. Ended
+    already (a second click), it changes nothing and writes nothing."""
     centre = entry.centre
+    reason = reason.strip()
     _check(centre, entry.person, None, actor)
+    if not reason:
+        raise CompetenceRefused(REASON_NEEDED, "reason")
     with transaction.atomic():
         lock_chain(centre.pk)
-        found = CompetenceEntry.objects.select_for_update().filter(pk=entry.pk).first()
-        if found is None:  # removed a moment ago
-            return
-        before = summary(found)
-        found.qualifications.clear()
-        found.units.clear()
-        found.delete()
+        found = CompetenceEntry.objects.select_for_update().get(pk=entry.pk, centre=centre)
+        if found.ended_on is not None:
+            return found
+        found.ended_on, found.ended_by, found.end_reason = timezone.localdate(), actor, reason
+        found.save(update_fields=["ended_on", "ended_by", "end_reason"])
         audit_append(
             actor=actor,
-            action="competence.removed",
+            action="competence.ended",
             centre_id=centre.pk,
-            subject=f"competence:{entry.pk}",
-            before=before,
+            subject=f"competence:{found.pk}",
+            before=summary(found),
+            after={"ended_on": found.ended_on, "reason": reason},
         )
+    return found
 
 
 def register_enforce(*, centre: Centre, on: bool, actor: User) -> None:

@@ -8,9 +8,10 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Value
+from django.db.models import Exists, OuterRef, Q, Value
 
 from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
+from portal.models import AuditEntry
 
 NOT_IN_SCOPE = (
     "{person} has no current {award} covering unit {unit} in the centre's competence register."
@@ -33,6 +34,30 @@ def enforced(centre_id: int) -> bool:
     """Whether the centre enforces its register (decision 49): until it does, the register is
     a record and standing changes nothing."""
     return RegisterEnforced.objects.filter(centre_id=centre_id).exists()
+
+
+def in_scope_where_enforced(
+    person_id: int,
+    practice: str,
+    day: datetime.date,
+    *,
+    centre: str,
+    qualification: str,
+    unit: Q,
+) -> Q:
+    """A condition on rows of another table (decisions, samples), read in the same query
+    whatever their number: the row's centre (at the path `centre`) does not enforce its
+    register, or the person's current awards of `practice` there cover the row's qualification
+    (at the path `qualification`) or its unit (`unit`: a condition on the entry, with the
+    row's unit as an outer reference)."""
+    current = CompetenceEntry.objects.current_on(day).filter(
+        person_id=person_id, award__in=awards_for(practice), centre_id=OuterRef(centre)
+    )
+    return (
+        ~Q(**{f"{centre}__in": RegisterEnforced.objects.values("centre_id")})
+        | Exists(current.filter(qualifications=OuterRef(qualification)))
+        | Exists(current.filter(unit))
+    )
 
 
 def scope_of(person_id: int, centre_id: int, practice: str, day: datetime.date) -> Scope:
@@ -92,7 +117,10 @@ class EntryStanding:
 
 @dataclass(frozen=True)
 class PersonStanding:
+    """A person's entries in force, and those ended (kept as history, newest first)."""
+
     entries: list[EntryStanding]
+    ended: list[EntryStanding] = field(default_factory=list)
 
     def current(self, practice: str) -> bool:
         return any(
@@ -114,16 +142,49 @@ def scope_words(entry: CompetenceEntry) -> list[str]:
 def standings(
     centre_id: int, people: Iterable[int], day: datetime.date
 ) -> dict[int, PersonStanding]:
-    """Each person's entries at the centre with their flags on `day`: three queries however
-    many people."""
+    """Each person's entries at the centre with their flags on `day`, and those ended: three
+    queries however many people."""
     found: dict[int, list[EntryStanding]] = {pk: [] for pk in people}
+    ended: dict[int, list[EntryStanding]] = {pk: [] for pk in found}
     entries = (
         CompetenceEntry.objects.filter(centre_id=centre_id, person_id__in=list(found))
+        .select_related("ended_by")
         .prefetch_related("qualifications", "units")
         .order_by("person_id", "status", "award", "pk")
     )
     for entry in entries:
-        found[entry.person_id].append(
-            EntryStanding(entry, scope_words(entry), entry.expired_on(day), entry.overdue_on(day))
+        standing = EntryStanding(
+            entry, scope_words(entry), entry.expired_on(day), entry.overdue_on(day)
         )
-    return {pk: PersonStanding(rows) for pk, rows in found.items()}
+        (ended if entry.ended else found)[entry.person_id].append(standing)
+    for rows in ended.values():
+        rows.sort(key=lambda s: (s.entry.ended_on, s.entry.pk), reverse=True)
+    return {pk: PersonStanding(rows, ended[pk]) for pk, rows in found.items()}
+
+
+@dataclass(frozen=True)
+class EnforcementChange:
+    """Enforcement switched on or off at the centre: when, and by whom."""
+
+    at: datetime.datetime
+    by: str
+    on: bool
+
+
+ENFORCEMENT_ACTIONS = ("competence.enforced", "competence.not_enforced")
+
+
+def enforcement_history(centre_id: int) -> list[EnforcementChange]:
+    """Each time the centre switched its register's enforcement on or off, newest first, as its
+    audit chain recorded it: one query (by the entries' subject, which is indexed)."""
+    found = (
+        AuditEntry.objects.filter(
+            subject=f"centre:{centre_id}", centre_id=centre_id, action__in=ENFORCEMENT_ACTIONS
+        )
+        .order_by("-pk")
+        .values_list("at", "actor__full_name", "action")
+    )
+    return [
+        EnforcementChange(at, by or "someone no longer named", action == "competence.enforced")
+        for at, by, action in found
+    ]

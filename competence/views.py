@@ -12,15 +12,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from competence.access import entry_for
-from competence.forms import EntryForm
+from competence.forms import EndForm, EntryForm
 from competence.models import CompetenceEntry
 from competence.services import (
+    OWN_ENTRY,
     CompetenceRefused,
+    entry_end,
     entry_record,
-    entry_remove,
     register_enforce,
 )
-from competence.standing import enforced, standings
+from competence.standing import enforced, enforcement_history, standings
 from portal.access import admin_centre, person_for
 from portal.http import PortalRequest
 from portal.models import Centre, Role, RoleKind, User
@@ -39,6 +40,9 @@ def person_register(request: PortalRequest, pk: int) -> HttpResponse:
             user=person, centre=centre, kind__in=[RoleKind.ASSESSOR, RoleKind.IQA]
         ).exists(),
         "enforced": enforced(centre.pk),
+        "own": person.pk == request.user.pk,
+        "editable": person.pk != request.user.pk,
+        "own_entry": OWN_ENTRY.format(centre=centre),
     }
     return render(request, "competence/person_register.html", context)
 
@@ -81,16 +85,25 @@ def _entry_form(
     return render(request, "competence/entry_form.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
-def entry_remove_view(request: PortalRequest, pk: int) -> HttpResponse:
-    _, entry = entry_for(request, pk)
-    return attempt(
-        request,
-        lambda: entry_remove(entry=entry, actor=request.user),
-        success=f"{entry.award_title} is taken off {entry.person.full_name}'s register.",
-        to=reverse("competence:person", args=[entry.person_id]),
-    )
+def entry_end_view(request: PortalRequest, pk: int) -> HttpResponse:
+    """End an entry with the reason: it stays on the person's register as history."""
+    centre, entry = entry_for(request, pk)
+    person = entry.person
+    form = EndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry_end(entry=entry, reason=form.cleaned_data["reason"], actor=request.user)
+        except CompetenceRefused as refused:
+            refused_on_form(form, refused, refused.field)
+        else:
+            messages.success(
+                request, f"{entry.award_title} is ended on {person.full_name}'s register."
+            )
+            return redirect("competence:person", person.pk)
+    context = {"form": form, "centre": centre, "person": person, "entry": entry}
+    return render(request, "competence/entry_end.html", context)
 
 
 @require_safe
@@ -107,6 +120,7 @@ def centre_register(request: PortalRequest) -> HttpResponse:
         "centre": centre,
         "rows": [(p, found[p.pk]) for p in people],
         "enforced": enforced(centre.pk),
+        "history": enforcement_history(centre.pk),
     }
     return render(request, "competence/centre_register.html", context)
 

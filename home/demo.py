@@ -15,6 +15,7 @@ from eqa.models import EqaAccess
 from eqa.services import eqa_access_grant
 from home.demo_activity import demo_activity
 from home.demo_competence import demo_competence
+from home.demo_prior_learning import demo_prior_learning
 from portal.audit import lock_chain
 from portal.models import Centre, Invitation, NotificationEmail, Role, RoleKind, User
 from portfolios.bulk import registration_bulk_create
@@ -257,6 +258,7 @@ def demo_seed() -> list[DemoPerson]:
         demo_registrations()
         demo_unit_allocation()
         demo_activity(password=DEMO_PASSWORD)
+        demo_prior_learning()
         people.update(notification_email=NotificationEmail.EACH)
         demo_invitation()
         demo_quality_assurance()

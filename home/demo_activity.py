@@ -1,8 +1,9 @@
 """The demo centre's work in progress, made once through the same services people use, so that
 every demo login opens on something to do:
 
-- Leo Brown (CVQ): every unit met, signed off and countersigned, a summative IQA sample agreed:
-  ready for a full certificate.
+- Leo Brown (CVQ): every unit met, its sufficiency recorded (two customers, two occasions, a
+  sufficient period), signed off and countersigned, a summative IQA sample agreed: ready for a
+  full certificate.
 - Noah Williams (ProQual diploma): one unit achieved (a unit certificate can be claimed), a second
   in progress with an IQA action on it to answer, and new evidence waiting for review.
 - Mia Campbell (CVQ): her trainee assessor's decisions wait for a qualified countersignature.
@@ -20,7 +21,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from assessment.models import Decision
-from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
+from assessment.requirements_met import evidence_on_unit, tracked
+from assessment.services import (
+    Judgement,
+    decision_record,
+    evidence_record,
+    requirement_show,
+    sufficiency_record,
+    unit_learner_countersign,
+    unit_sign_off,
+)
 from iqa import services as iqa
 from iqa.models import Verdict
 from portal.models import User
@@ -55,15 +65,21 @@ def targets_of(unit: Unit, numbers: Sequence[str] = ()) -> Targets:
 
 
 def evidence(
-    registration: Registration, title: str, body: str, days_ago: int, targets: Targets
+    registration: Registration,
+    title: str,
+    body: str,
+    days_ago: int,
+    targets: Targets,
+    kind: str = "",
 ) -> Evidence:
-    """A text file the learner uploads and maps, dated `days_ago`."""
+    """A text file the learner uploads and maps, dated `days_ago`, of the kind of evidence
+    given (where a unit's rules require a kind, the evidence says it: decision 53)."""
     learner = registration.learner
     on = datetime.date.today() - datetime.timedelta(days=days_ago)
     name = title.lower().replace(" ", "-")[:40] + ".txt"
     item = evidence_add(
         registration=registration,
-        details=EvidenceDetails(title, on, "product", body.split("\n")[0]),
+        details=EvidenceDetails(title, on, "product", body.split("\n")[0], kind=kind),
         files=[SimpleUploadedFile(name, body.encode(), content_type="text/plain")],
         declared=True,
         actor=learner,
@@ -79,18 +95,96 @@ def meet(
     items: Sequence[Evidence],
     days_ago: int,
 ) -> list[Decision]:
+    """Meet the criteria and range items on `items`, and the knowledge items on the assessor's
+    record of questions and answers, knowledge evidence: CVQ U00306 asks that "Underpinning
+    knowledge must be assessed using questioning" (decision 53)."""
     on = datetime.date.today() - datetime.timedelta(days=days_ago)
-    return decision_record(
-        registration=registration,
-        targets=targets,
-        judgement=Judgement("met", "product", on, "Clear, well-explained evidence."),
-        evidence=list(items),
-        actor=assessor,
+    made = []
+    performed = Targets(criteria=targets.criteria, range_items=targets.range_items)
+    if performed.criteria or performed.range_items:
+        made += decision_record(
+            registration=registration,
+            targets=performed,
+            judgement=Judgement("met", "product", on, "Clear, well-explained evidence."),
+            evidence=list(items),
+            actor=assessor,
+        )
+    if targets.knowledge_items:
+        title = "Questions on underpinning knowledge"
+        details = EvidenceDetails(title, on, "questioning", KNOWLEDGE_ANSWERS, kind="knowledge")
+        asked = evidence_record(
+            registration=registration, details=details, files=[], actor=assessor
+        )
+        made += decision_record(
+            registration=registration,
+            targets=Targets(knowledge_items=targets.knowledge_items),
+            judgement=Judgement("met", "questioning", on, "Sound answers to every question."),
+            evidence=[asked],
+            actor=assessor,
+        )
+    return made
+
+
+# What the assessor writes of each customer and occasion, and of the period (decision 52).
+CUSTOMERS = (
+    "Mrs Achebe, a billing query by telephone",
+    "Mr Oduya, a complaint about a late delivery",
+)
+OCCASIONS = ("A Monday morning rush at the desk", "A quiet Tuesday afternoon, follow-up calls")
+PERIOD = (
+    "Evidence from real customers over several weeks of the learner's job: enough for me to be "
+    "confident of their competence."
+)
+
+
+def requirements_met(registration: Registration, assessor: User, unit: Unit) -> list[str]:
+    """As the assessor does on the unit page: each evidence requirement item recorded as shown
+    and each sufficiency rule met, from the learner's real-work evidence for the unit (decision
+    52). Returns the numbers of the unit's conditions on the evidence, ticked at sign-off."""
+    state = tracked(registration, unit.pk)
+    # Performance over different customers and occasions: not the assessor's questioning record.
+    pieces = list(
+        evidence_on_unit(registration, unit.pk)
+        .exclude(kind="knowledge")
+        .order_by("occurred_on", "pk")
     )
+    for item in state.items:
+        if item.shown is None:
+            requirement_show(
+                registration=registration,
+                unit_id=unit.pk,
+                reference=item.item.reference,
+                evidence=[pieces[0].pk],
+                actor=assessor,
+            )
+    for rule in state.rules:
+        if rule.rule.minimum is None:  # a sufficient period: the assessor's judgement
+            sufficiency_record(
+                registration=registration,
+                unit_id=unit.pk,
+                measure=rule.rule.measure,
+                evidence=None,
+                description=PERIOD,
+                actor=assessor,
+            )
+            continue
+        said = CUSTOMERS if rule.rule.measure == "customers" else OCCASIONS
+        for piece, description in zip(pieces, said[: rule.rule.minimum], strict=False):
+            sufficiency_record(
+                registration=registration,
+                unit_id=unit.pk,
+                measure=rule.rule.measure,
+                evidence=piece.pk,
+                description=description,
+                actor=assessor,
+            )
+    return [r.number for r in state.conditions]
 
 
 def achieve(registration: Registration, assessor: User, unit: Unit, password: str) -> None:
-    """Sign the (met) unit off with the assessor's password; the learner countersigns."""
+    """Record the unit's evidence requirements and sufficiency, sign the (met) unit off with the
+    assessor's password, ticking its conditions; the learner countersigns."""
+    conditions = requirements_met(registration, assessor, unit)
     sign_off = unit_sign_off(
         registration=registration,
         unit_id=unit.pk,
@@ -98,6 +192,7 @@ def achieve(registration: Registration, assessor: User, unit: Unit, password: st
         password=password,
         declared=True,
         actor=assessor,
+        conditions=conditions,
     )
     learner = registration.learner
     unit_learner_countersign(
@@ -132,8 +227,14 @@ def demo_activity(*, password: str) -> bool:
     # Leo: everything achieved, a summative sample agreed.
     units = [p.unit for p in leo.planned_units.select_related("unit").order_by("unit__code")]
     half = len(units) // 2
-    first = evidence(leo, "Call log and customer feedback", CALL_LOG, 40, merge(units[:half]))
-    second = evidence(leo, "Reflective account", REFLECTION, 30, merge(units[half:]))
+    first = evidence(
+        leo, "Call log and customer feedback", CALL_LOG, 40, merge(units[:half]), "performance"
+    )
+    second = evidence(
+        leo, "Reflective account", REFLECTION, 30, merge(units[half:]), "supplementary"
+    )
+    # Another customer on another day, for every unit: its sufficiency asks for two of each.
+    evidence(leo, "Witnessed complaint call", COMPLAINT, 28, merge(units), "performance")
     meet(leo, samir, merge(units[:half]), [first], 35)
     meet(leo, samir, merge(units[half:]), [second], 25)
     for unit in units:
@@ -185,7 +286,8 @@ def demo_activity(*, password: str) -> bool:
     # Mia: the trainee assessor's decisions wait for Samir's countersignature.
     cvq_unit = mia.planned_units.select_related("unit").order_by("unit__code").first()
     assert cvq_unit is not None
-    work = evidence(mia, "Front desk observation notes", FRONT_DESK, 14, targets_of(cvq_unit.unit))
+    title, targets = "Front desk observation notes", targets_of(cvq_unit.unit)
+    work = evidence(mia, title, FRONT_DESK, 14, targets, "performance")
     meet(mia, tom, targets_of(cvq_unit.unit), [work], 10)
 
     # Written questions from Samir (decision 42): Noah's answered, now evidence to review;
@@ -214,6 +316,10 @@ Mon: 34 calls, 2 escalations (billing), both resolved the same day.
 Tue: customer complaint about a late delivery; apologised, rebooked, followed up by e-mail.
 Feedback card: "Leo was patient and explained everything clearly."
 """
+COMPLAINT = """Complaint call, written up with my supervisor
+Mr Oduya rang about a late delivery. I apologised, checked the order, rebooked the delivery
+for the next morning and e-mailed him the confirmation. My supervisor listened in.
+"""
 REFLECTION = """Reflective account
 What went well: I keep to the call script but listen first. What I would change: I now write
 a short note after each difficult call so the next colleague knows what was promised.
@@ -227,6 +333,9 @@ Seven recorded calls with my notes on each: greeting, finding the need, solving 
 """
 FRONT_DESK = """Front desk observation notes
 My supervisor watched me welcome guests, check them in and handle a room change request.
+"""
+KNOWLEDGE_ANSWERS = """Oral questions on the unit's underpinning knowledge, with the learner's
+answers noted: the organisation's procedures, who to tell and when, and why each matters.
 """
 QUESTIONS_TITLE = "Handling complaints: what you know"
 QUESTIONS = [

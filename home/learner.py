@@ -61,7 +61,10 @@ def portfolios_of(user: User, role: Role) -> list[Portfolio]:
     found = found.select_related("qualification", "learner__anonymisation")
     mine = {r.pk: Portfolio(r) for r in found.annotate(**_annotations())}
     _read_evidence(mine, user)
-    signed = UnitSignOff.objects.in_force().filter(registration__in=list(mine))
+    # A provisional sign-off (decision 53) is neither to countersign yet nor achieved.
+    signed = (
+        UnitSignOff.objects.in_force().filter(registration__in=list(mine)).filter(provisional=False)
+    )
     for registration, pk, unit, code, signed_at, countersigned in signed.values_list(
         "registration", "pk", "unit", "unit__code", "signed_at", "learner_signed_at"
     ):

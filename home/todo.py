@@ -13,6 +13,7 @@ from django.urls import reverse
 from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
 from assessment.models import Decision
 from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
+from assessment.sign_off_countersign import awaiting_sign_offs
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
@@ -136,6 +137,8 @@ class AssessorWork:
     # (decision 36): how many, and the first one's item page. None for a qualified assessor.
     returned: int = 0
     returned_link: str = ""
+    # Units signed off provisionally that they may countersign (decision 53).
+    sign_offs: int = 0
 
 
 def assessor_work(user: User, role: Role, known: Caseload | None = None) -> AssessorWork:
@@ -163,7 +166,9 @@ def assessor_work(user: User, role: Role, known: Caseload | None = None) -> Asse
         actions = list(assessor_actions(user))
         return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
     decisions, learners = countersign_counts(user)
-    return AssessorWork(waiting, count, decisions, learners, list(assessor_actions(user)))
+    actions = list(assessor_actions(user))
+    sign_offs = len(awaiting_sign_offs(user))
+    return AssessorWork(waiting, count, decisions, learners, actions, sign_offs=sign_offs)
 
 
 def assessor_todo(
@@ -192,8 +197,16 @@ def assessor_todo(
         learners = work.learners_to_countersign
         todo.append(
             Todo(
-                f"{plural(count, 'decision', 'decisions')} by trainee assessors to countersign, "
+                f"{plural(count, 'decision', 'decisions')} by other assessors to countersign, "
                 f"for {plural(learners, 'learner', 'learners')}",
+                reverse("assessment:countersign"),
+            )
+        )
+    if work.sign_offs:
+        todo.append(
+            Todo(
+                f"{plural(work.sign_offs, 'unit sign-off', 'unit sign-offs')} awaiting your "
+                "countersignature before the learner can countersign",
                 reverse("assessment:countersign"),
             )
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
+from iqa.countersigning import countersignable_by
 from iqa.models import Action, IqaDocument, Sample, SamplingPlan
 from portal.http import PortalRequest
-from portal.models import Role, RoleKind, User
+from portal.models import RoleKind, User
 from portfolios.models import roles_held
 from portfolios.services import holds
 
@@ -26,13 +27,12 @@ def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
 def sample_for(request: PortalRequest, pk: int) -> Sample:
     """A sample seen by the IQA who took it, the assessor sampled, or a centre admin: each while
     they hold that role at the learner's centre; and, while it waits for a qualified IQA's
-    countersignature (decision 49), by the centre's qualified IQAs."""
+    countersignature (decision 49), by the IQAs who may countersign it (`countersignable_by`)."""
     user = request.user
     centre = "registration__centre__in"
-    qualified = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False)
     visible = Sample.objects.filter(
         Q(sampled_by=user, **{centre: roles_held(user, RoleKind.IQA)})
-        | Q(provisional=True, **{centre: qualified.values("centre_id")})
+        | countersignable_by(user)
         | Q(assessor=user, **{centre: roles_held(user, RoleKind.ASSESSOR)})
         | Q(**{centre: roles_held(user, RoleKind.CENTRE_ADMIN)})
     ).select_related(

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from assessment.models import Decision
 from competence.models import Practice
-from competence.standing import competent, enforced
+from competence.standing import competent, enforced, in_scope_where_enforced
 from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
 from portal.models import Role, RoleKind, User
@@ -25,6 +26,10 @@ NOT_AN_IQA_COUNTERSIGNER = (
 OWN_SAMPLE = "You took this sample: another qualified IQA of the centre countersigns it."
 OWN_WORK = (
     "You decided or countersigned decisions of this sample: another qualified IQA countersigns it."
+)
+INVOLVED = (
+    "You are the assessor on this registration: another qualified IQA of the centre "
+    "countersigns the sample."
 )
 NOT_COMPETENT = (
     "Unit {unit} is outside the scope of your current IQA awards in the centre's competence "
@@ -59,15 +64,40 @@ def sample_provisional(actor: User, registration: Registration, unit_id: int) ->
     )
 
 
-def awaiting_iqa_countersignature(user: User) -> QuerySet[Sample]:
-    """Provisional samples at the centres where `user` is a qualified IQA, never their own."""
+def countersignable_by(user: User) -> Q:
+    """The provisional samples `user` may countersign, as a condition on samples (read in the
+    query, whatever their number): at a centre where they are a qualified IQA; not their own
+    sample; not on a registration where they are the learner or the assessor, nor of the
+    decisions of a sample where they decided or countersigned any; and at a centre enforcing
+    its competence register, on a unit their current IQA awards cover (decision 49)."""
     centres = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False).values(
         "centre_id"
     )
+    own_work = Decision.objects.filter(samples=OuterRef("pk")).filter(
+        Q(decided_by=user) | Q(countersigned_by=user)
+    )
     return (
-        Sample.objects.filter(provisional=True, registration__centre__in=centres)
-        .exclude(sampled_by=user)
-        .exclude(registration__learner=user)
+        Q(provisional=True, registration__centre__in=centres)
+        & ~Q(sampled_by=user)
+        & ~Q(registration__learner=user)
+        & ~Q(registration__assessor=user)
+        & ~Q(assessor=user)
+        & ~Exists(own_work)
+        & in_scope_where_enforced(
+            user.pk,
+            Practice.VERIFYING,
+            timezone.localdate(),
+            centre="registration__centre_id",
+            qualification="registration__qualification_id",
+            unit=Q(units=OuterRef("unit_id")),
+        )
+    )
+
+
+def awaiting_iqa_countersignature(user: User) -> QuerySet[Sample]:
+    """The provisional samples `user` may countersign (`countersignable_by`)."""
+    return (
+        Sample.objects.filter(countersignable_by(user))
         .select_related("registration__learner", "unit", "sampled_by", "assessor")
         .order_by("sampled_at", "pk")
     )
@@ -91,6 +121,8 @@ def sample_countersign(*, sample: Sample, note: str, actor: User) -> Sample:
         raise SampleCountersignRefused(OWN_SAMPLE)
     if not qualified or actor.pk == registration.learner_id:
         raise PermissionDenied(NOT_AN_IQA_COUNTERSIGNER)
+    if actor.pk in (registration.assessor_id, sample.assessor_id):
+        raise SampleCountersignRefused(INVOLVED)
     with transaction.atomic():
         lock_chain(centre_id)
         locked = Sample.objects.select_for_update().get(pk=sample.pk)

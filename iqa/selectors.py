@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Exists, OuterRef
+
 from assessment.models import UnitSignOff
 from iqa.models import Action, ActionStatus, PlanItem, Sample, Stage
-from portfolios.models import Registration
+from portfolios.models import PriorLearning, Registration
 
 OPEN_ACTION = "An IQA action on {unit} is still open."
 NOT_SAMPLED = "{unit} is planned for summative IQA sampling and has not been sampled yet."
+AWAITING_COUNTERSIGNATURE = (
+    "{unit} has been sampled for summative IQA, and the sample awaits a qualified IQA's "
+    "countersignature."
+)
 
 
 def claim_blockers(registration: Registration) -> dict[int, str]:
@@ -20,7 +26,9 @@ def claim_blockers(registration: Registration) -> dict[int, str]:
 
 
 def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[int, str]]:
-    """claim_blockers for many registrations in three queries, by registration id."""
+    """claim_blockers for many registrations in three queries, by registration id. A unit
+    whose summative samples all await a countersignature (decision 49) is held back as one
+    not sampled is, and says so."""
     ids = [r.pk for r in registrations]
     blockers: dict[int, dict[int, str]] = defaultdict(dict)
     for registration_id, unit_id, code in (
@@ -30,16 +38,32 @@ def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[i
         .distinct()
     ):
         blockers[registration_id][unit_id] = OPEN_ACTION.format(unit=code)
-    sampled = set(
-        Sample.objects.filter(
-            registration__in=ids, stage=Stage.SUMMATIVE, provisional=False
-        ).values_list("registration_id", "unit_id")
+    sampled: set[tuple[int, int]] = set()
+    provisional: set[tuple[int, int]] = set()
+    for registration_id, unit_id, waits in (
+        Sample.objects.filter(registration__in=ids, stage=Stage.SUMMATIVE)
+        .values_list("registration_id", "unit_id", "provisional")
+        .distinct()
+    ):
+        (provisional if waits else sampled).add((registration_id, unit_id))
+    # A unit met through RPL or an exemption (decision 50) has no assessor's decisions to
+    # sample: an item planned for it (the unit was signed off, unlocked, then met so) waits
+    # for nothing (decision 54).
+    prior = PriorLearning.objects.in_force().filter(
+        registration=OuterRef("registration"), unit=OuterRef("unit")
     )
-    for registration_id, unit_id, code in PlanItem.objects.filter(
-        registration__in=ids, stage=Stage.SUMMATIVE
-    ).values_list("registration_id", "unit_id", "unit__code"):
+    for registration_id, unit_id, code in (
+        PlanItem.objects.filter(registration__in=ids, stage=Stage.SUMMATIVE)
+        .exclude(Exists(prior))
+        .values_list("registration_id", "unit_id", "unit__code")
+    ):
         if (registration_id, unit_id) not in sampled:
-            blockers[registration_id].setdefault(unit_id, NOT_SAMPLED.format(unit=code))
+            said = (
+                AWAITING_COUNTERSIGNATURE
+                if (registration_id, unit_id) in provisional
+                else NOT_SAMPLED
+            )
+            blockers[registration_id].setdefault(unit_id, said.format(unit=code))
     return dict(blockers)
 
 

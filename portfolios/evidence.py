@@ -46,6 +46,11 @@ ONLY_AN_ACCOUNT_WITHOUT_FILES = (
     "“Reflective account”."
 )
 LOCKED = "An assessor has judged this evidence, so it can no longer be changed or removed."
+# Decision 53: what the assessor said of the evidence stays as they said it.
+SET_BY_THE_ASSESSOR = (
+    "Your assessor has said whether this evidence is real work or simulated, and its kind: only "
+    "they can change those now."
+)
 ALREADY_HERE = "{name} is already in this portfolio, in “{title}” (added {when})."
 TWICE_IN_ONE = "{name} was chosen twice."
 NOT_A_LEARNER_METHOD = (
@@ -262,11 +267,16 @@ def evidence_write(
     text: str,
     declared: bool,
     actor: User,
+    setting: str = EvidenceSetting.REAL_WORK,
+    kind: str = "",
 ) -> Evidence:
     """Add a reflective account the learner wrote on the page, without a file: mapped, judged
-    and shown like any evidence, its text kept as its description."""
+    and shown like any evidence, its text kept as its description; real work or simulated, and
+    its kind, as the learner says (decision 51), as on the upload form."""
     require_learner(registration, actor)
-    details = EvidenceDetails(title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text)
+    details = EvidenceDetails(
+        title, occurred_on, EvidenceMethod.REFLECTIVE_ACCOUNT, text, setting=setting, kind=kind
+    )
     problems = [] if declared else [DECLARATION_NEEDED]
     dates = date_problems(registration, occurred_on)
     written = typed_problems(details, has_files=False)
@@ -374,6 +384,11 @@ def evidence_update(*, evidence: Evidence, details: EvidenceDetails, actor: User
     require_learner(evidence.registration, actor)
     locked = locked_for_change(evidence)
     problems = method_problems(details.method)
+    if locked.classified_at is not None and (details.setting, details.kind) != (
+        locked.setting,
+        locked.kind,
+    ):
+        problems.append(SET_BY_THE_ASSESSOR)
     problems += typed_problems(details, locked.files.exists())
     if problems:
         raise EvidenceRejected(problems)

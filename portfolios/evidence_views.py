@@ -93,6 +93,8 @@ def evidence_write_view(request: PortalRequest, pk: int) -> HttpResponse:
                 text=data["text"],
                 declared=data["declaration"],
                 actor=request.user,
+                setting=data["setting"],
+                kind=data["kind"],
             )
         except EvidenceRejected as rejected:
             refused_on_evidence_form(form, rejected)
@@ -171,7 +173,7 @@ def evidence_edit(request: PortalRequest, pk: int) -> HttpResponse:
         detail = reverse("portfolios:evidence-detail", args=[evidence.pk])
         return refused_redirect(request, EvidenceRejected(refusal), detail)
     initial = {f: getattr(evidence, f) for f in FIELDS}
-    form = EvidenceEditForm(request.POST or None, initial=initial)
+    form = EvidenceEditForm(request.POST or None, initial=initial, evidence=evidence)
     if request.method == "POST" and form.is_valid():
         try:
             evidence_update(

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from portal import identity
 from portal.models import Centre, RoleKind, User
@@ -354,10 +355,17 @@ class AccountForm(forms.Form):
             f"differently. At most {ACCOUNT_MAX_LENGTH:,} characters."
         ),
     )
+    # As on the upload form (decision 51): real work unless said otherwise, kind not stated.
+    setting = setting_field()
+    kind = kind_field()
     declaration = forms.BooleanField(
         required=False,
         label="I declare that this account is my own work and a true record of what I did.",
     )
+
+
+# Said under "Real work or simulated" and "Kind of evidence" once the assessor set them.
+SET_BY_ASSESSOR_HELP = "Your assessor set this on {day}: only they can change it now."
 
 
 class EvidenceEditForm(forms.Form):
@@ -367,6 +375,22 @@ class EvidenceEditForm(forms.Form):
     setting = setting_field()
     kind = kind_field()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, evidence: Evidence | None = None, **kwargs: Any) -> None:
+        """`evidence`: the evidence changed. A form sent without "Real work or simulated"
+        keeps what the evidence says; once the assessor has said it, and its kind, both are
+        shown read-only, and what is sent for them is ignored (decision 53)."""
+        super().__init__(*args, **kwargs)
+        if evidence is None:
+            return
+        setting = self.fields["setting"]
+        assert isinstance(setting, forms.TypedChoiceField)
+        setting.empty_value = evidence.setting
+        if evidence.classified_at is not None:
+            day = date_format(timezone.localtime(evidence.classified_at), "j F Y")
+            for name in ("setting", "kind"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = SET_BY_ASSESSOR_HELP.format(day=day)
 
 
 # The witness's name and role go into the portal's e-mail to them: no web addresses, which
@@ -568,11 +592,55 @@ class PriorLearningForm(forms.Form):
         *args: Any,
         units: list[tuple[int, str]],
         evidence: QuerySet[Evidence],
+        exemption: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = [("", "Choose a unit"), *units]  # type: ignore[attr-defined]
         self.fields["evidence"].queryset = evidence  # type: ignore[attr-defined]
+        if exemption:
+            # Credit from another qualification, not prior learning to be judged (DOMAIN.md,
+            # rules of combination item 7; decision 54): the award it rests on, no evidence.
+            del self.fields["evidence"], self.fields["evidence_files"]
+            description = self.fields["description"]
+            description.label = "The award that exempts the learner"
+            description.help_text = (
+                "The qualification or unit the learner holds that the awarding organisation "
+                "accepts in place of this unit: its title, who awarded it, the certificate "
+                "number, and the AO's confirmation if any."
+            )
+            description.error_messages["required"] = (
+                "Say which award exempts the learner: it is kept with the unit."
+            )
+            self.fields["achieved_on"].label = "Date of that award"
+
+
+class PriorLearningItemsForm(PriorLearningForm):
+    """RPL for some items of one unit (decision 54): which criteria (or CVQ range and
+    knowledge items) the prior learning covers, what it was and the evidence of it."""
+
+    items = forms.MultipleChoiceField(
+        label="What the prior learning covers",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each item ticked counts as met with no decision; the unit is still signed "
+        "off by assessment once its other items are met.",
+        error_messages={
+            "required": "Tick the criteria (or range and knowledge items) the prior learning "
+            "covers."
+        },
+    )
+    field_order = ["items", "description", "achieved_on", "evidence", "evidence_files"]
+
+    def __init__(
+        self,
+        *args: Any,
+        items: list[tuple[str, str]],
+        evidence: QuerySet[Evidence],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, units=[], evidence=evidence, **kwargs)
+        del self.fields["unit"]
+        self.fields["items"].choices = items  # type: ignore[attr-defined]
 
 
 class PriorLearningWithdrawForm(forms.Form):

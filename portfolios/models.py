@@ -145,9 +145,9 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
         assigned; centre admins their centre's. Each only while they hold that role there.
 
         A qualified assessor also sees the learners of the centre's trainee assessors, whose
-        decisions they countersign, and any with a trainee's decision still waiting for a
-        countersignature (the trainee may have left); an IQA also sees the registrations in
-        their sampling plans.
+        decisions they countersign, and any with a trainee's decision or a provisional sign-off
+        still waiting for a countersignature (the trainee may have left); an IQA also sees the
+        registrations in their sampling plans.
 
         The condition is built from the viewer's roles, read here unless the caller has them
         already (a request has: `request.roles`), with only the branches of the kinds they hold
@@ -205,8 +205,17 @@ class RegistrationQuerySet(models.QuerySet["Registration"]):
                     pk=OuterRef("pk"), decisions__current=True, decisions__provisional=True
                 )
             )
+            # A unit's sign-off waiting for a qualified assessor's countersignature (decision
+            # 53): signed off by a trainee, or by an assessor out of scope.
+            signed_off = Exists(
+                Registration.objects.filter(
+                    pk=OuterRef("pk"),
+                    sign_offs__provisional=True,
+                    sign_offs__unlocked_at__isnull=True,
+                )
+            )
             branches.append(
-                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting))
+                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting) | Q(signed_off))
                 & Q(centre_id__in=qualified_at)
                 & ~Q(learner=user)
             )
@@ -543,6 +552,13 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once an assessor has judged it: from then on the learner can no longer change it.
     judged_at = models.DateTimeField(null=True, blank=True)
+    # Set once an assessor has said whether it is real work or simulated, and its kind
+    # (`evidence_classify`): from then on the learner can no longer change those two
+    # (decision 53), though they may still change its other details until it is judged.
+    classified_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    classified_at = models.DateTimeField(null=True, blank=True)
     # On an assessor's record (observation, discussion, questioning): when the learner agreed
     # it is a true record (`record_acknowledge`), once.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -893,6 +909,66 @@ class PriorLearning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit.code}: {self.get_kind_display()}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class PriorLearningItemQuerySet(models.QuerySet["PriorLearningItem"]):
+    def in_force(self) -> PriorLearningItemQuerySet:
+        """Records not withdrawn: the items they meet count as met."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class PriorLearningItem(ItemTarget):
+    """A criterion (or a CVQ range or knowledge item) of a planned unit met through RPL: the
+    unit's qualified assessor agrees the learner's prior learning covers it, so it counts as
+    met without a decision, and the unit is signed off by assessment once every other item is
+    met (decision 54). The rules engine never sees it: only a whole unit's RPL
+    (`PriorLearning`) achieves a unit. Never deleted: withdrawn with a reason, and kept."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="prior_learning_items"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField()
+    achieved_on = models.DateField("date of the prior learning")
+    evidence = models.ForeignKey(
+        Evidence, on_delete=models.PROTECT, related_name="prior_learning_items"
+    )
+    agreed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agreed_at = models.DateTimeField()
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+
+    objects = PriorLearningItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreed_at", "pk"]
+        constraints = [
+            ItemTarget.one_target("an_rpl_item_has_exactly_one_target"),
+            *ItemTarget.once_per("registration", "rpl_item_once", Q(withdrawn_at__isnull=True)),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="rpl_item_withdrawal_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit.code} {self.label}: RPL"
+
+    @property
+    def label(self) -> str:
+        """The item as the unit page names it: "criterion 1.2", "range 1a(ii)", "K3"."""
+        if self.criterion_id:
+            return f"criterion {self.criterion.number}"  # type: ignore[union-attr]
+        if self.range_item_id:
+            return f"range {self.range_item.reference}"  # type: ignore[union-attr]
+        return f"K{self.knowledge_item.number}"  # type: ignore[union-attr]
 
     @property
     def in_force(self) -> bool:

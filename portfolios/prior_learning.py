@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +36,7 @@ from portal.refusals import Refused
 from portfolios.evidence import (
     EvidenceDetails,
     EvidenceRejected,
+    Inspected,
     check_files,
     evidence_store,
 )
@@ -41,10 +44,12 @@ from portfolios.models import (
     Evidence,
     EvidenceMethod,
     PriorLearning,
+    PriorLearningItem,
     PriorLearningKind,
     Registration,
 )
 from portfolios.readiness import readiness_changed
+from qualifications.models import Criterion, KnowledgeItem, RangeItem
 from qualifications.rules import Route, Rules, Verdict, evaluate, shortest_route
 
 NOT_THE_UNITS_ASSESSOR = (
@@ -69,6 +74,14 @@ EVIDENCE_ELSEWHERE = "The evidence must be from this learner's portfolio."
 EVIDENCE_GONE = "The learner removed this evidence a moment ago: choose another or upload a copy."
 DESCRIPTION_NEEDED = (
     "Describe the prior learning: the certificate or course, who awarded it and what it covered."
+)
+EXEMPTION_BASIS_NEEDED = (
+    "Say which award exempts the learner: the qualification or unit they hold, who awarded it "
+    "and its certificate number."
+)
+EXEMPTION_NO_EVIDENCE = (
+    "An exemption rests on the award named, not on evidence of prior learning: leave the "
+    "evidence out (RPL is recorded by the unit's assessor)."
 )
 DATE_IN_FUTURE = "The date cannot be in the future: give the day the prior learning was achieved."
 REASON_NEEDED = "Say why it is withdrawn: the reason is kept with its history."
@@ -188,11 +201,16 @@ def exemption_record(
 def _problems(details: PriorDetails, kind: str) -> dict[str, list[str]]:
     """What is wrong with the form's facts, by the field each is about."""
     found: dict[str, list[str]] = {}
+    rpl = kind == PriorLearningKind.RPL
     if not details.description.strip():
-        found.setdefault("description", []).append(DESCRIPTION_NEEDED)
+        found.setdefault("description", []).append(
+            DESCRIPTION_NEEDED if rpl else EXEMPTION_BASIS_NEEDED
+        )
     if details.achieved_on > timezone.localdate():
         found.setdefault("achieved_on", []).append(DATE_IN_FUTURE)
-    if details.evidence is not None and details.files:
+    if not rpl and (details.evidence is not None or details.files):
+        found.setdefault("evidence", []).append(EXEMPTION_NO_EVIDENCE)
+    elif details.evidence is not None and details.files:
         found.setdefault("evidence", []).append(ONE_EVIDENCE)
     if kind == PriorLearningKind.RPL and details.evidence is None and not details.files:
         found.setdefault("evidence", []).append(EVIDENCE_NEEDED)
@@ -223,29 +241,12 @@ def _record(
         locked = Registration.objects.lock(registration, refused=PriorLearningRefused)
         unit = _planned_unit(locked, details.unit_id)
         _refuse_taken(locked, details.unit_id, unit)
-        evidence = details.evidence
-        if evidence is not None:
-            # Agreed on: judged, so the learner can no longer change or remove it (and the
-            # learner removing it a moment ago, under the same chain, is seen here).
-            judged = Evidence.objects.filter(pk=evidence.pk, judged_at__isnull=True)
-            judged.update(judged_at=timezone.now())
-            if not Evidence.objects.filter(pk=evidence.pk).exists():
-                raise PriorLearningRefused(EVIDENCE_GONE, {EVIDENCE_GONE: "evidence"})
-        if details.files:
-            evidence = evidence_store(
-                locked,
-                EvidenceDetails(
-                    title=f"Prior learning: {unit}"[:200],
-                    occurred_on=details.achieved_on,
-                    method=EvidenceMethod.RPL,
-                    description=details.description.strip(),
-                ),
-                details.files,
-                inspected,
-                actor,
-                action="evidence.prior_learning",
-            )
         rpl = kind == PriorLearningKind.RPL
+        if rpl:
+            rpl_agreeing.send(
+                sender=PriorLearning, registration=locked, unit_id=details.unit_id, actor=actor
+            )
+        evidence = _evidence_of(locked, details, unit, inspected, actor)
         record = PriorLearning.objects.create(
             registration=locked,
             unit_id=details.unit_id,
@@ -266,6 +267,46 @@ def _record(
         readiness_changed(locked)
         _tell_the_learner(record, unit, locked)
     return record
+
+
+def _evidence_of(
+    registration: Registration,
+    details: PriorDetails,
+    unit: str,
+    inspected: list[Inspected],
+    actor: User,
+) -> Evidence | None:
+    """Under the registration's lock: the evidence chosen, marked judged (agreed on, so the
+    learner can no longer change or remove it; their removing it a moment ago, under the same
+    chain, is seen here), or the files uploaded, stored as evidence of method RPL."""
+    evidence = details.evidence
+    if evidence is not None:
+        judged = Evidence.objects.filter(pk=evidence.pk, judged_at__isnull=True)
+        judged.update(judged_at=timezone.now())
+        if not Evidence.objects.filter(pk=evidence.pk).exists():
+            raise PriorLearningRefused(EVIDENCE_GONE, {EVIDENCE_GONE: "evidence"})
+    if details.files:
+        evidence = evidence_store(
+            registration,
+            EvidenceDetails(
+                title=f"Prior learning: {unit}"[:200],
+                occurred_on=details.achieved_on,
+                method=EvidenceMethod.RPL,
+                description=details.description.strip(),
+            ),
+            details.files,
+            inspected,
+            actor,
+            action="evidence.prior_learning",
+        )
+    return evidence
+
+
+# Sent under the chain and the registration's lock before RPL (a unit's or an item's) is
+# agreed, with `registration`, `unit_id` and `actor`: a floor above that knows more of who may
+# judge competence (the competence register, decision 49, read by assessment) refuses by
+# raising `PriorLearningRefused`. Decision 54.
+rpl_agreeing = Signal()
 
 
 def _planned_unit(registration: Registration, unit_id: int) -> str:
@@ -402,3 +443,206 @@ def plan_verdict_with(rules: Rules, chosen: Iterable[str], prior: PriorStanding)
     """A plan judged as if every chosen unit were achieved ("chosen"), the exempt units
     satisfying their requirement without credit."""
     return evaluate(rules, set(chosen) - prior.exempt, exempt=prior.exempt, planned=True)
+
+
+# RPL for a criterion (or a CVQ range or knowledge item): decision 54.
+
+ItemRef = tuple[str, int]  # ("criterion" | "range_item" | "knowledge_item", its id)
+Key = tuple[int | None, int | None, int | None]  # (criterion, range item, knowledge item) ids
+
+NO_ITEMS = "Tick the criteria (or range and knowledge items) the prior learning covers."
+NOT_OF_THE_UNIT = "Only items of {unit} can be chosen."
+ITEM_ALREADY_RPL = "{item} is already met through RPL: withdraw that first."
+ITEM_MET = "{item} is met by assessment already: it needs no prior learning."
+SIGNED_ON_IT = (
+    "{unit} is signed off with {item} met through RPL: unlock the sign-off before withdrawing it."
+)
+
+
+def key_of(ref: ItemRef) -> Key:
+    kind, pk = ref
+    return (
+        pk if kind == "criterion" else None,
+        pk if kind == "range_item" else None,
+        pk if kind == "knowledge_item" else None,
+    )
+
+
+def met_by_rpl(registration: Registration | int, unit_id: int | None = None) -> set[Key]:
+    """The items of the registration (of one unit, if given) met through RPL in force, as
+    (criterion, range item, knowledge item) ids: one query. They count as met without a
+    decision (assessment's `unit_missing`, the unit page, the tracker)."""
+    pk = registration if isinstance(registration, int) else registration.pk
+    rows = PriorLearningItem.objects.in_force().filter(registration_id=pk)
+    if unit_id is not None:
+        rows = rows.filter(unit_id=unit_id)
+    return set(rows.values_list("criterion_id", "range_item_id", "knowledge_item_id"))
+
+
+def items_of_unit(unit_id: int) -> dict[ItemRef, str]:
+    """Every item of a unit, by reference, with its name as the unit page gives it: criteria,
+    then range and knowledge items, in order (three queries)."""
+    found: dict[ItemRef, str] = {}
+    for pk, number in (
+        Criterion.objects.filter(unit_id=unit_id).order_by("position").values_list("pk", "number")
+    ):
+        found[("criterion", pk)] = f"criterion {number}"
+    for r in RangeItem.objects.filter(unit_id=unit_id).order_by("position"):
+        found[("range_item", r.pk)] = f"range {r.reference}"
+    for pk, number in (
+        KnowledgeItem.objects.filter(unit_id=unit_id)
+        .order_by("position")
+        .values_list("pk", "number")
+    ):
+        found[("knowledge_item", pk)] = f"K{number}"
+    return found
+
+
+def _of_keys(keys: Iterable[Key]) -> Q:
+    """Rows about any of these items."""
+    query = Q(pk__in=[])
+    for c, r, k in keys:
+        query |= Q(criterion_id=c) if c else Q(range_item_id=r) if r else Q(knowledge_item_id=k)
+    return query
+
+
+def rpl_items_record(
+    *, registration: Registration, details: PriorDetails, items: Sequence[ItemRef], actor: User
+) -> list[PriorLearningItem]:
+    """The unit's qualified assessor agrees the learner's prior learning covers some of its
+    items: each counts as met without a decision, and the unit is signed off by assessment
+    once the others are met. Refused on a unit signed off or met as a whole already, on an
+    item met by assessment or RPL already; rests on evidence as a unit's RPL does."""
+    if not is_qualified_assessor_of(actor, registration, details.unit_id):
+        raise PermissionDenied(NOT_THE_UNITS_ASSESSOR)
+    found = _problems(details, PriorLearningKind.RPL)
+    if not items:
+        found.setdefault("items", []).append(NO_ITEMS)
+    if details.evidence is not None and details.evidence.registration_id != registration.pk:
+        found.setdefault("evidence", []).append(EVIDENCE_ELSEWHERE)
+    inspected = []
+    if details.files and not found:
+        try:
+            inspected = check_files(registration, details.files)
+        except EvidenceRejected as rejected:
+            found.setdefault("evidence_files", []).extend(rejected.messages)
+    if found:
+        raise _refused(found)
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        locked = Registration.objects.lock(registration, refused=PriorLearningRefused)
+        unit = _planned_unit(locked, details.unit_id)
+        _refuse_taken(locked, details.unit_id, unit)
+        rpl_agreeing.send(
+            sender=PriorLearningItem, registration=locked, unit_id=details.unit_id, actor=actor
+        )
+        names = items_of_unit(details.unit_id)
+        if any(ref not in names for ref in items):
+            message = NOT_OF_THE_UNIT.format(unit=unit)
+            raise PriorLearningRefused(message, {message: "items"})
+        chosen = {key_of(ref): names[ref] for ref in dict.fromkeys(items)}
+        problems = [
+            ITEM_ALREADY_RPL.format(item=chosen[key])
+            for key in met_by_rpl(locked, details.unit_id)
+            if key in chosen
+        ]
+        met = locked.decisions.filter(  # type: ignore[attr-defined]
+            _of_keys(chosen), current=True, outcome="met", provisional=False
+        ).values_list("criterion_id", "range_item_id", "knowledge_item_id")
+        problems += [ITEM_MET.format(item=chosen[key]) for key in met]
+        if problems:
+            raise PriorLearningRefused(problems, dict.fromkeys(problems, "items"))
+        evidence = _evidence_of(locked, details, unit, inspected, actor)
+        now = timezone.now()
+        made = PriorLearningItem.objects.bulk_create(
+            PriorLearningItem(
+                registration=locked,
+                unit_id=details.unit_id,
+                criterion_id=c,
+                range_item_id=r,
+                knowledge_item_id=k,
+                description=details.description.strip(),
+                achieved_on=details.achieved_on,
+                evidence=evidence,
+                agreed_by=actor,
+                agreed_at=now,
+            )
+            for c, r, k in chosen
+        )
+        audit_append(
+            actor=actor,
+            action="prior_learning.items_rpl_recorded",
+            centre_id=registration.centre_id,
+            subject=f"registration:{locked.pk}",
+            after={
+                "unit": details.unit_id,
+                "items": list(chosen.values()),
+                "records": [m.pk for m in made],
+                "description": details.description.strip(),
+                "achieved_on": details.achieved_on.isoformat(),
+                "evidence": evidence.pk if evidence else None,
+            },
+        )
+    return made
+
+
+def may_withdraw_item(actor: User, record: PriorLearningItem) -> bool:
+    """A centre admin, or the unit's qualified assessor, as for a unit's RPL."""
+    registration = record.registration
+    return is_centre_admin(actor, registration) or is_qualified_assessor_of(
+        actor, registration, record.unit_id
+    )
+
+
+def rpl_item_withdraw(*, record: PriorLearningItem, reason: str, actor: User) -> PriorLearningItem:
+    """Withdraw an item's RPL with a reason; the record is kept, marked withdrawn. Refused
+    while the unit is signed off (the sign-off rests on it: unlock it first) and on a closed
+    registration."""
+    registration = record.registration
+    if not may_withdraw_item(actor, record):
+        raise PermissionDenied(NOT_ALLOWED_TO_WITHDRAW)
+    if not reason.strip():
+        raise PriorLearningRefused(REASON_NEEDED, {REASON_NEEDED: "reason"})
+    with transaction.atomic():
+        lock_chain(registration.centre_id)
+        locked_registration = Registration.objects.lock(registration, refused=PriorLearningRefused)
+        locked = (
+            PriorLearningItem.objects.select_for_update(of=("self",))
+            .select_related("unit", "criterion", "range_item", "knowledge_item")
+            .get(pk=record.pk)
+        )
+        if locked.withdrawn_at is not None:
+            raise PriorLearningRefused(ALREADY_WITHDRAWN, {})
+        signed = locked_registration.sign_offs.filter(  # type: ignore[attr-defined]
+            unit_id=locked.unit_id, unlocked_at__isnull=True
+        )
+        if signed.exists():
+            unit = f"{locked.unit.code} {locked.unit.title}"
+            raise PriorLearningRefused(SIGNED_ON_IT.format(unit=unit, item=locked.label), {})
+        locked.withdrawn_by, locked.withdrawn_at = actor, timezone.now()
+        locked.withdrawal_reason = reason.strip()
+        locked.save(update_fields=["withdrawn_by", "withdrawn_at", "withdrawal_reason"])
+        audit_append(
+            actor=actor,
+            action="prior_learning.item_rpl_withdrawn",
+            centre_id=registration.centre_id,
+            subject=f"prior_learning_item:{locked.pk}",
+            before={"unit": locked.unit_id, "item": locked.label, "evidence": locked.evidence_id},
+            after={"withdrawn": True, "reason": locked.withdrawal_reason},
+        )
+    return locked
+
+
+def item_records_of(registration: Registration) -> list[PriorLearningItem]:
+    """Every item's RPL of the registration, in force and withdrawn, for its page: one query."""
+    return list(
+        registration.prior_learning_items.select_related(  # type: ignore[attr-defined]
+            "unit",
+            "criterion",
+            "range_item",
+            "knowledge_item",
+            "evidence",
+            "agreed_by",
+            "withdrawn_by",
+        ).order_by("withdrawn_at", "unit__code", "pk")
+    )

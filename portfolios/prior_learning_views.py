@@ -8,22 +8,30 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.http import PortalRequest
 from portal.refusals import Refused
 from portfolios.access import can_administer, closed_redirect, registration_for
-from portfolios.forms import PriorLearningForm, PriorLearningWithdrawForm
-from portfolios.models import PriorLearning, PriorLearningKind, Registration
+from portfolios.forms import PriorLearningForm, PriorLearningItemsForm, PriorLearningWithdrawForm
+from portfolios.models import PriorLearning, PriorLearningItem, PriorLearningKind, Registration
 from portfolios.prior_learning import (
     NOT_ALLOWED_TO_WITHDRAW,
     NOT_THE_CENTRE_ADMIN,
     NOT_THE_UNITS_ASSESSOR,
+    ItemRef,
     PriorDetails,
     exemption_record,
+    is_qualified_assessor_of,
+    items_of_unit,
+    key_of,
     may_withdraw,
+    may_withdraw_item,
+    met_by_rpl,
     prior_learning_withdraw,
+    rpl_item_withdraw,
+    rpl_items_record,
     rpl_record,
     units_assessed_by,
 )
@@ -79,6 +87,7 @@ def prior_learning_new(request: PortalRequest, pk: int, kind: str) -> HttpRespon
         request.FILES or None,
         units=open_units(request, registration, kind),
         evidence=registration.evidence.order_by("-occurred_on", "-pk"),  # type: ignore[attr-defined]
+        exemption=kind == PriorLearningKind.EXEMPTION,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -86,8 +95,8 @@ def prior_learning_new(request: PortalRequest, pk: int, kind: str) -> HttpRespon
             unit_id=data["unit"],
             description=data["description"],
             achieved_on=data["achieved_on"],
-            evidence=data["evidence"],
-            files=data["evidence_files"] or (),
+            evidence=data.get("evidence"),
+            files=data.get("evidence_files") or (),
         )
         record = rpl_record if kind == PriorLearningKind.RPL else exemption_record
         try:
@@ -121,6 +130,8 @@ def prior_learning_withdraw_view(request: PortalRequest, pk: int) -> HttpRespons
     registration = registration_for(request, found.registration_id)
     if not may_withdraw(request.user, found):
         raise PermissionDenied(NOT_ALLOWED_TO_WITHDRAW)
+    if closed := closed_redirect(request, registration):
+        return closed
     form = PriorLearningWithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -134,3 +145,96 @@ def prior_learning_withdraw_view(request: PortalRequest, pk: int) -> HttpRespons
             return redirect("portfolios:registration-detail", registration.pk)
     context = {"form": form, "registration": registration, "record": found}
     return render(request, "portfolios/prior_learning_withdraw.html", context)
+
+
+def open_items(registration: Registration, unit_id: int) -> list[tuple[str, str]]:
+    """The unit's items not met yet (by a decision that counts, or RPL), as the form's choices
+    ("criterion:12", "criterion 1.2"). The decisions are assessment's, read through the
+    registration's reverse relation (decision 11)."""
+    names = items_of_unit(unit_id)
+    met = set(
+        registration.decisions.filter(  # type: ignore[attr-defined]
+            current=True, outcome="met", provisional=False
+        ).values_list("criterion_id", "range_item_id", "knowledge_item_id")
+    ) | met_by_rpl(registration, unit_id)
+    return [
+        (f"{kind}:{pk}", name)
+        for (kind, pk), name in names.items()
+        if key_of((kind, pk)) not in met
+    ]
+
+
+def item_ref(value: str) -> ItemRef:
+    kind, pk = value.split(":")
+    return kind, int(pk)
+
+
+@login_required
+def rpl_items_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
+    """The unit's qualified assessor records that the learner's prior learning covers some of
+    its criteria (or a CVQ's range and knowledge items): decision 54."""
+    registration = registration_for(request, pk)
+    planned = registration.planned_units.filter(unit__pk=unit_pk).select_related("unit").first()
+    if planned is None:
+        raise Http404("No such unit in this registration's plan.")
+    if not is_qualified_assessor_of(request.user, registration, unit_pk):
+        raise PermissionDenied(NOT_THE_UNITS_ASSESSOR)
+    if closed := closed_redirect(request, registration):
+        return closed
+    form = PriorLearningItemsForm(
+        request.POST or None,
+        request.FILES or None,
+        items=open_items(registration, unit_pk),
+        evidence=registration.evidence.order_by("-occurred_on", "-pk"),  # type: ignore[attr-defined]
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = PriorDetails(
+            unit_id=unit_pk,
+            description=data["description"],
+            achieved_on=data["achieved_on"],
+            evidence=data["evidence"],
+            files=data["evidence_files"] or (),
+        )
+        try:
+            made = rpl_items_record(
+                registration=registration,
+                details=details,
+                items=[item_ref(v) for v in data["items"]],
+                actor=request.user,
+            )
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            messages.success(
+                request, f"{len(made)} item(s) of {planned.unit.code} met through RPL."
+            )
+            return redirect("assessment:unit-progress", registration.pk, unit_pk)
+    context = {"form": form, "registration": registration, "unit": planned.unit}
+    return render(request, "portfolios/rpl_items_form.html", context)
+
+
+@login_required
+def rpl_item_withdraw_view(request: PortalRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(
+        PriorLearningItem.objects.select_related(
+            "unit", "criterion", "range_item", "knowledge_item"
+        ),
+        pk=pk,
+    )
+    registration = registration_for(request, found.registration_id)
+    if not may_withdraw_item(request.user, found):
+        raise PermissionDenied(NOT_ALLOWED_TO_WITHDRAW)
+    if closed := closed_redirect(request, registration):
+        return closed
+    form = PriorLearningWithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rpl_item_withdraw(record=found, reason=form.cleaned_data["reason"], actor=request.user)
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            messages.success(request, "It is withdrawn; the record is kept with the reason.")
+            return redirect("portfolios:registration-detail", registration.pk)
+    context = {"form": form, "registration": registration, "record": found}
+    return render(request, "portfolios/rpl_item_withdraw.html", context)

@@ -14,7 +14,15 @@ from portal import identity
 from portal.audit import audit_append, lock_chain
 from portal.models import AuditEntry, Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.models import Funding, Registration, RegistrationStatus, RegistrationUnit
+from portfolios.models import (
+    Funding,
+    PriorLearning,
+    PriorLearningItem,
+    PriorLearningKind,
+    Registration,
+    RegistrationStatus,
+    RegistrationUnit,
+)
 from portfolios.notices import (
     allocation_changed,
     registration_withdrawn,
@@ -494,8 +502,47 @@ def registration_facts(registration: Registration) -> dict[str, object]:
     }
 
 
+# A unit leaving the plan while RPL or an exemption holds it (decision 54).
+DROPPED_PRIOR = (
+    "{unit} is {what} for this learner: withdraw that first, with the reason, before taking "
+    "the unit out of their plan."
+)
+DROPPED_PRIOR_ITEMS = (
+    "Some criteria of {unit} are met through RPL for this learner: withdraw that first, with "
+    "the reason, before taking the unit out of their plan."
+)
+
+
 def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> None:
+    """The plan becomes `units` (under the registration's lock). Refused if a unit leaving it
+    is held by RPL or an exemption in force: that record is someone's judgement with its
+    evidence, ended only by a withdrawal that keeps who and why (decision 54)."""
     mandatory = {code for g in rules.groups if g.mandatory for code in g.units}
+    held = (
+        PriorLearning.objects.in_force()
+        .filter(registration=registration)
+        .exclude(unit__in=units)
+        .order_by("unit__code")
+        .values_list("unit__code", "unit__title", "kind")
+    )
+    # And a unit some of whose items are met through RPL.
+    items = (
+        PriorLearningItem.objects.in_force()
+        .filter(registration=registration)
+        .exclude(unit__in=units)
+        .order_by("unit__code")
+        .values_list("unit__code", "unit__title")
+        .distinct()
+    )
+    problems = [
+        DROPPED_PRIOR.format(
+            unit=f"{code} {title}",
+            what="achieved through RPL" if kind == PriorLearningKind.RPL else "exempt",
+        )
+        for code, title, kind in held
+    ] + [DROPPED_PRIOR_ITEMS.format(unit=f"{code} {title}") for code, title in items]
+    if problems:
+        raise RegistrationRejected(problems)
     registration.planned_units.exclude(unit__in=units).delete()
     existing = set(registration.planned_units.values_list("unit_id", flat=True))
     RegistrationUnit.objects.bulk_create(

@@ -4,7 +4,8 @@ not started.
 
 The decisions and sign-offs that say so belong to `assessment`, a floor above: they are read
 through the registration's reverse relations (`decisions`, `sign_offs`: decision 11), with
-its RPL and exemptions (`prior_learning`, decision 50), in four queries whatever the plan,
+its RPL and exemptions (`prior_learning`, decision 50), and the items met through RPL
+(decision 54), in five queries whatever the plan,
 with the kept catalogue rows for the number of items and the units of the items decided and
 mapped. The words and
 their meaning are the tracker's (`assessment/tracker.py` imports `UnitState` from here), so the
@@ -28,6 +29,8 @@ class UnitState:
     RPL = "Achieved through recognition of prior learning (RPL)"
     EXEMPT = "Exempt: satisfies the requirement, earns no credit"
     AWAITING_LEARNER = "Signed off, awaiting the learner's countersignature"
+    # Signed off by a trainee or an assessor out of scope (decision 53).
+    AWAITING_ASSESSOR = "Signed off provisionally, awaiting a qualified assessor's countersignature"
     IN_PROGRESS = "In progress"
     NOT_STARTED = "Not started"
 
@@ -40,9 +43,23 @@ UNIT_BADGES = {
     UnitState.RPL: "text-bg-success",
     UnitState.EXEMPT: "text-bg-secondary",
     UnitState.AWAITING_LEARNER: "text-bg-warning",
+    UnitState.AWAITING_ASSESSOR: "text-bg-warning",
     UnitState.IN_PROGRESS: "text-bg-info",
     UnitState.NOT_STARTED: "text-bg-light border",
 }
+
+
+# A sign-off in force that awaits an assessor's countersignature, where the learner's
+# countersignature (a time, or None) is otherwise kept.
+PROVISIONAL = "provisional"
+
+
+def signed_state(learner_signed: object) -> str:
+    """A signed-off unit's state: `learner_signed` is the learner's countersignature (a time,
+    or None) or PROVISIONAL."""
+    if learner_signed == PROVISIONAL:
+        return UnitState.AWAITING_ASSESSOR
+    return UnitState.ACHIEVED if learner_signed else UnitState.AWAITING_LEARNER
 
 
 @dataclass(frozen=True)
@@ -71,11 +88,11 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
     (whether they count) and the evidence mapped (not rejected), each read as the ids of their
     items, whose units the kept catalogue rows say: no join to the catalogue, which Django took
     longer to build than PostgreSQL to run."""
-    signed = dict(
-        registration.sign_offs.filter(unlocked_at__isnull=True).values_list(  # type: ignore[attr-defined]
-            "unit_id", "learner_signed_at"
-        )
-    )
+    signed: dict[int, object] = {}
+    for unit_id, at, provisional in registration.sign_offs.filter(  # type: ignore[attr-defined]
+        unlocked_at__isnull=True
+    ).values_list("unit_id", "learner_signed_at", "provisional"):
+        signed[unit_id] = PROVISIONAL if provisional else at
     units = units_rows(registration.qualification, unit_ids)
     unit_of_item = {
         (kind, item.pk): unit.pk
@@ -92,15 +109,22 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
         kind, item = next((k, i) for k, i in enumerate((criterion, range_item, knowledge)) if i)
         return unit_of_item.get((kind, item), 0)  # (0: an item of no planned unit)
 
-    met: dict[int, int] = {}
+    met_items: set[tuple[int | None, int | None, int | None]] = set()
     started: set[int] = set()
     items = ("criterion_id", "range_item_id", "knowledge_item_id")
     current = registration.decisions.filter(current=True).order_by()  # type: ignore[attr-defined]
-    for *item, outcome, provisional in current.values_list(*items, "outcome", "provisional"):
+    for c, r, k, outcome, provisional in current.values_list(*items, "outcome", "provisional"):
+        started.add(unit_of_row(c, r, k))
+        if outcome == MET and not provisional:
+            met_items.add((c, r, k))
+    # Items met through RPL count as met (decision 54), once whatever a decision says.
+    by_rpl = registration.prior_learning_items.filter(withdrawn_at__isnull=True).order_by()  # type: ignore[attr-defined]
+    met_items.update(by_rpl.values_list(*items))
+    met: dict[int, int] = {}
+    for item in met_items:
         unit_id = unit_of_row(*item)
         started.add(unit_id)
-        if outcome == MET and not provisional:
-            met[unit_id] = met.get(unit_id, 0) + 1
+        met[unit_id] = met.get(unit_id, 0) + 1
     mapped = Mapping.objects.filter(evidence__registration=registration).exclude(
         status=MappingStatus.REJECTED
     )
@@ -115,7 +139,7 @@ def unit_standings(registration: Registration, unit_ids: list[int]) -> dict[int,
         if unit.pk in prior:
             state = PRIOR_STATES[prior[unit.pk]]
         elif unit.pk in signed:
-            state = UnitState.ACHIEVED if signed[unit.pk] else UnitState.AWAITING_LEARNER
+            state = signed_state(signed[unit.pk])
         elif unit.pk in started:
             state = UnitState.IN_PROGRESS
         else:

@@ -43,6 +43,16 @@ urlpatterns = [
         name="exemption-new",
     ),
     path(
+        "registrations/<int:pk>/units/<int:unit_pk>/rpl/new/",
+        prior_learning_views.rpl_items_new,
+        name="rpl-items-new",
+    ),
+    path(
+        "prior-learning-items/<int:pk>/withdraw/",
+        prior_learning_views.rpl_item_withdraw_view,
+        name="rpl-item-withdraw",
+    ),
+    path(
         "prior-learning/<int:pk>/withdraw/",
         prior_learning_views.prior_learning_withdraw_view,
         name="prior-learning-withdraw",

@@ -33,6 +33,7 @@ from portfolios.models import (
     unit_assessor_left,
 )
 from portfolios.prior_learning import (
+    item_records_of,
     plan_verdict_with,
     records_of,
     route_with,
@@ -209,6 +210,8 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "achieved_units": len(set(achieved) | (prior.rpl & set(codes))),
         "route": route_with(rules, [], codes, prior),
         "prior_learning": records,
+        # Criteria (and range and knowledge items) met through RPL (decision 54).
+        "prior_learning_items": item_records_of(registration),
         # A qualified assessor of the learner (the page of a trainee's would refuse).
         "may_record_rpl": is_assessor
         and request.role is not None

@@ -29,7 +29,13 @@ from qualifications.models import (
     Terminology,
     Unit,
 )
-from qualifications.requirements import EvidenceRequirement, SimulationRule, SufficiencyRule
+from qualifications.requirements import (
+    EvidenceKindRule,
+    EvidenceRequirement,
+    MethodRule,
+    SimulationRule,
+    SufficiencyRule,
+)
 
 
 @dataclass(frozen=True)
@@ -167,15 +173,20 @@ def read_units(ids: Iterable[int]) -> dict[int, UnitRows]:
 @dataclass(frozen=True)
 class HowAssessed:
     """How a unit must be assessed, in the specification's words (decision 48): its evidence
-    requirements, how much evidence and where simulation is allowed, as the unit page lists
-    them. Immutable: shared by every request of the process."""
+    requirements, how much evidence, where simulation is allowed, and which kinds of evidence
+    and methods are required or allowed, as the unit page lists them. Immutable: shared by
+    every request of the process."""
 
     requirements: tuple[EvidenceRequirement, ...]
     sufficiency: tuple[SufficiencyRule, ...]
     simulation: tuple[SimulationRule, ...]
+    kinds: tuple[EvidenceKindRule, ...] = ()
+    methods: tuple[MethodRule, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.requirements or self.sufficiency or self.simulation)
+        return bool(
+            self.requirements or self.sufficiency or self.simulation or self.kinds or self.methods
+        )
 
 
 # (qualification id, unit id) -> (the revision read at, the unit's rules of assessment).
@@ -195,6 +206,8 @@ def how_assessed(qualification: Qualification, unit_id: int) -> HowAssessed:
         tuple(EvidenceRequirement.objects.filter(unit_id=unit_id)),
         tuple(SufficiencyRule.objects.filter(unit_id=unit_id)),
         tuple(SimulationRule.objects.filter(unit_id=unit_id)),
+        tuple(EvidenceKindRule.objects.filter(unit_id=unit_id)),
+        tuple(MethodRule.objects.filter(unit_id=unit_id)),
     )
     if member:
         _kept_how[qualification.pk, unit_id] = (qualification.revision, rules)

@@ -31,6 +31,9 @@ from assessment.services import (
     decision_record,
     evidence_record,
     mapping_review,
+    requirement_show,
+    requirement_withdraw,
+    sufficiency_record,
     unit_learner_countersign,
     unit_sign_off,
     unit_unlock,
@@ -221,6 +224,24 @@ WRITES: dict[str, Callable[[Side], Any]] = {
         declared=True,
         actor=s.people[ASSESSOR],
     ),
+    "recording an evidence requirement as shown": lambda s: requirement_show(
+        registration=s.registration,
+        unit_id=Unit.objects.get(code=BEGUN_UNIT).pk,
+        reference="1b",
+        evidence=[s.evidence.pk],
+        actor=s.people[ASSESSOR],
+    ),
+    "recording toward sufficiency": lambda s: sufficiency_record(
+        registration=s.registration,
+        unit_id=Unit.objects.get(code=BEGUN_UNIT).pk,
+        measure="customers",
+        evidence=s.evidence.pk,
+        description="Ottoline's customer",
+        actor=s.people[ASSESSOR],
+    ),
+    "withdrawing a requirement record": lambda s: requirement_withdraw(
+        record=s.sufficiency_record, reason="Wrong learner.", actor=s.people[ASSESSOR]
+    ),
     "the learner's countersignature": lambda s: unit_learner_countersign(
         sign_off=s.sign_off, signature="Signed", declared=True, actor=s.people[LEARNER]
     ),
@@ -318,6 +339,10 @@ PAGES = [
     ("assessment:record-new", ASSESSOR),
     ("assessment:unit-sign-off", ASSESSOR),
     ("assessment:unit-countersign", LEARNER),
+    ("assessment:requirement-show", ASSESSOR),
+    ("assessment:sufficiency-record", ASSESSOR),
+    ("assessment:requirement-withdraw", ASSESSOR),
+    ("assessment:sufficiency-withdraw", ASSESSOR),
     ("assessment:unit-unlock", ADMIN),
     ("iqa:sample-new", IQA),
     ("iqa:sample-lift", ADMIN),

@@ -109,6 +109,17 @@ NOT_REACHED = {
     "tests/portfolios/test_rules_transfer*.py",
     "iqa:sample-countersign": "the world's sample is its IQA's own, which the page of samples "
     "to countersign never offers them: tests/iqa/test_countersigning.py sends an empty note",
+    **{
+        name: "the world's qualification (SFJ) states no evidence requirements or sufficiency, so "
+        "its unit page draws none of these forms: tests/assessment/test_requirements_met.py sends "
+        "them empty"
+        for name in (
+            "assessment:requirement-show",
+            "assessment:sufficiency-record",
+            "assessment:requirement-withdraw",
+            "assessment:sufficiency-withdraw",
+        )
+    },
     "certification:transfer-detail": "the world's transfer waits for a centre none of its "
     "personas answers for: tests/certification/test_transfer_views.py declines with no reason",
 }

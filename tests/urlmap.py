@@ -82,8 +82,11 @@ from assessment.forms import (
     DecisionForm,
     LearnerCountersignForm,
     RecordForm,
+    RequirementShownForm,
+    RequirementWithdrawForm,
     ReturnForm,
     SignOffForm,
+    SufficiencyForm,
     UnlockForm,
 )
 from certification.confirmation import token_for
@@ -96,7 +99,7 @@ from certification.forms import (
     TransferDeclineForm,
     TransferStartForm,
 )
-from competence.forms import EntryForm
+from competence.forms import EndForm, EntryForm
 from eqa.forms import EqaReportForm, EqaSampleForm, HoldForm
 from iqa.forms import (
     LiftForm,
@@ -126,6 +129,7 @@ from portfolios.forms import (
     EvidenceForm,
     LearnerDetailsForm,
     PriorLearningForm,
+    PriorLearningItemsForm,
     PriorLearningWithdrawForm,
     QualificationChoiceForm,
     RegistrationForm,
@@ -213,6 +217,10 @@ def registration(side: Side) -> dict[str, Any]:
 
 def registration_unit(side: Side) -> dict[str, Any]:
     return {"pk": side.registration.pk, "unit_pk": side.unit.pk}
+
+
+def begun_unit(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.pk, "unit_pk": Unit.objects.get(code=BEGUN_UNIT).pk}
 
 
 def first_decision(side: Side) -> dict[str, Any]:
@@ -402,8 +410,14 @@ URLS: dict[str, Entry] = {
         reach=only(ADMIN),
         forms=(EntryForm,),
     ),
-    "competence:entry-remove": Entry(
-        post=only(ADMIN), kwargs=pk_of("competence_entry"), private=True, reach=only(ADMIN)
+    "competence:entry-end": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        kwargs=pk_of("competence_entry"),
+        data=lambda side, user: {"reason": "Recorded in error."},
+        private=True,
+        reach=only(ADMIN),
+        forms=(EndForm,),
     ),
     "competence:centre": Entry(get=only(ADMIN)),
     "competence:enforce": Entry(
@@ -552,7 +566,35 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(PriorLearningForm,),
+    ),
+    "portfolios:rpl-items-new": Entry(
+        get=only(ASSESSOR),
+        post=only(ASSESSOR),
+        kwargs=lambda side: {
+            "pk": side.registration.pk,
+            "unit_pk": Unit.objects.get(code=BEGUN_UNIT).pk,
+        },
+        data=lambda side, user: {
+            "items": [
+                f"criterion:{Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by('pk')[5].pk}"
+            ],
+            "description": "Customer care course, 2020",
+            "achieved_on": "2020-03-02",
+            "evidence": side.evidence.pk,
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningItemsForm,),
         files=("evidence_files",),
+    ),
+    "portfolios:rpl-item-withdraw": Entry(
+        get=only(ADMIN, ASSESSOR),
+        post=only(ADMIN, ASSESSOR),
+        kwargs=pk_of("prior_learning_item"),
+        data=lambda side, user: {"reason": "Recorded on the wrong criterion."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(PriorLearningWithdrawForm,),
     ),
     "portfolios:prior-learning-withdraw": Entry(
         get=only(ADMIN),
@@ -782,6 +824,53 @@ URLS: dict[str, Entry] = {
         private=True,
         reach=PORTFOLIO,
         forms=(LearnerCountersignForm,),
+    ),
+    "assessment:requirement-show": Entry(
+        post=only(ASSESSOR),
+        kwargs=begun_unit,
+        data=lambda side, user: {"reference": "1b", "evidence": [side.evidence.pk]},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RequirementShownForm,),
+    ),
+    "assessment:sufficiency-record": Entry(
+        post=only(ASSESSOR),
+        kwargs=begun_unit,
+        data=lambda side, user: {
+            "measure": "customers",
+            "evidence": side.evidence.pk,
+            "description": "Mr Oduya",
+        },
+        private=True,
+        reach=PORTFOLIO,
+        forms=(SufficiencyForm,),
+    ),
+    "assessment:requirement-withdraw": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("requirement_shown"),
+        data=lambda side, user: {"reason": "Recorded on the wrong learner."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RequirementWithdrawForm,),
+    ),
+    "assessment:sufficiency-withdraw": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("sufficiency_record"),
+        data=lambda side, user: {"reason": "Recorded on the wrong learner."},
+        private=True,
+        reach=PORTFOLIO,
+        forms=(RequirementWithdrawForm,),
+    ),
+    # A qualified assessor countersigns a provisional sign-off (decision 53). The side's
+    # sign-off is the assessor's own and counts: nothing to countersign, so the answer is the
+    # countersigning page again with the reason; the other centre's assessor gets 404.
+    "assessment:sign-off-countersign": Entry(
+        post=only(ASSESSOR),
+        kwargs=pk_of("sign_off"),
+        data=lambda side, user: {"next": "sign-off"},
+        private=True,
+        reach=only(ASSESSOR),
+        post_keys=("next",),
     ),
     "assessment:unit-unlock": Entry(
         post=only(ADMIN),

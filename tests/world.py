@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from api.models import ApiToken, Scope
 from api.services import token_create
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from certification.models import Certificate, Kind, RenderStatus, Transfer
 from certification.services import certificate_claim, direct_claims_grant
@@ -40,10 +40,11 @@ from portfolios.models import (
     EvidenceFile,
     Mapping,
     PriorLearning,
+    PriorLearningItem,
     QuestionSet,
     Registration,
 )
-from portfolios.prior_learning import PriorDetails, exemption_record
+from portfolios.prior_learning import PriorDetails, exemption_record, rpl_items_record
 from portfolios.questions import Questions, question_set_create
 from portfolios.services import RegistrationDetails, registration_create
 from portfolios.witness import WitnessAsk, witness_request_create
@@ -102,6 +103,12 @@ class Side:
     # The centre admin's API token with every scope (decision 57), and the token itself.
     api_token: ApiToken
     api_secret: str
+    # The assessor's records of the begun unit's evidence requirements and sufficiency (decision
+    # 52), in force: made as rows, as the side's qualification (SFJ) states none to record.
+    requirement_shown: RequirementShown
+    sufficiency_record: SufficiencyRecord
+    # A criterion of the begun unit met through RPL by the assessor (decision 54).
+    prior_learning_item: PriorLearningItem
     secrets: list[str] = field(default_factory=list)
 
 
@@ -200,6 +207,8 @@ def build_side(
         prior_learning=exempted(registration, people[ADMIN]),
         api_token=made.token,
         api_secret=made.secret,
+        **requirement_records(registration, people[ASSESSOR], evidence),
+        prior_learning_item=criterion_rpl(registration, people[ASSESSOR], evidence),
         secrets=[
             learner_name,
             people[LEARNER].email,
@@ -209,6 +218,28 @@ def build_side(
             invitation.email,
         ],
     )
+
+
+def requirement_records(
+    registration: Registration, assessor: User, evidence: Evidence
+) -> dict[str, Any]:
+    """An evidence requirement item shown and an occasion recorded on the begun unit, as rows."""
+    unit = Unit.objects.get(code=BEGUN_UNIT)
+    now = timezone.now()
+    shown = RequirementShown.objects.create(
+        registration=registration, unit=unit, reference="1a", recorded_by=assessor, recorded_at=now
+    )
+    shown.evidence.set([evidence])
+    record = SufficiencyRecord.objects.create(
+        registration=registration,
+        unit=unit,
+        measure="occasions",
+        evidence=evidence,
+        description="A Saturday",
+        recorded_by=assessor,
+        recorded_at=now,
+    )
+    return {"requirement_shown": shown, "sufficiency_record": record}
 
 
 EXEMPT_UNIT = "T/506/2126"  # optional, in the plan, neither begun nor signed off
@@ -222,6 +253,28 @@ def exempted(registration: Registration, admin: User) -> PriorLearning:
         achieved_on=datetime.date(2019, 6, 1),
     )
     return exemption_record(registration=registration, details=details, actor=admin)
+
+
+RPL_CRITERION = 4  # of the begun unit's criteria, by id: neither decided nor mapped
+
+
+def criterion_rpl(
+    registration: Registration, assessor: User, evidence: Evidence
+) -> PriorLearningItem:
+    criterion = Criterion.objects.filter(unit__code=BEGUN_UNIT).order_by("pk")[RPL_CRITERION]
+    details = PriorDetails(
+        unit_id=criterion.unit_id,
+        description="Customer care course, 2020",
+        achieved_on=datetime.date(2020, 3, 2),
+        evidence=evidence,
+    )
+    [made] = rpl_items_record(
+        registration=registration,
+        details=details,
+        items=[("criterion", criterion.pk)],
+        actor=assessor,
+    )
+    return made
 
 
 def asked_to_move(registration: Registration, admin: User, place: str) -> Transfer:

@@ -10,8 +10,10 @@ from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
+from assessment.requirements_met import requirement_items
 from qualifications.loader import catalogue_load
 from qualifications.models import CatalogueFile, Criterion, KnowledgeItem, Qualification, RangeItem
+from qualifications.requirements import EvidenceRequirement, RequirementKind, SufficiencyRule
 from qualifications.rules import Rules, check_choice, shortest_route
 from qualifications.rules.adapter import rules_for
 from qualifications.rules.versions import current_version
@@ -45,10 +47,25 @@ class Item(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Requirements:
+    """What the assessor records of a unit before signing it off (decision 52): its evidence
+    requirement items to meet ("5b"), its sufficiency rules (measure, minimum or None: the
+    assessor's judgement) and its conditions on the evidence ({"number", "text"}), ticked."""
+
+    references: tuple[str, ...] = ()
+    sufficiency: tuple[tuple[str, int | None], ...] = ()
+    conditions: tuple[dict[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.references or self.sufficiency or self.conditions)
+
+
+@dataclass(frozen=True)
 class UnitInfo:
     id: int
     code: str
     items: tuple[Item, ...]
+    requirements: Requirements = Requirements()
 
 
 @dataclass(frozen=True)
@@ -90,12 +107,40 @@ def unit_items(unit_ids: Sequence[int]) -> dict[int, list[Item]]:
     return found
 
 
+def unit_requirements(unit_ids: Sequence[int]) -> dict[int, Requirements]:
+    """Each unit's evidence requirements and sufficiency rules, as the assessor records them."""
+    requirements: dict[int, list[EvidenceRequirement]] = {pk: [] for pk in unit_ids}
+    for requirement in EvidenceRequirement.objects.filter(unit_id__in=unit_ids).order_by(
+        "unit_id", "position"
+    ):
+        requirements[requirement.unit_id].append(requirement)
+    sufficiency: dict[int, list[tuple[str, int | None]]] = {pk: [] for pk in unit_ids}
+    rules = SufficiencyRule.objects.filter(unit_id__in=unit_ids).order_by("unit_id", "position")
+    for unit_id, measure, minimum in rules.values_list("unit_id", "measure", "minimum"):
+        sufficiency[unit_id].append((measure, minimum))
+    return {
+        pk: Requirements(
+            tuple(item.reference for item in requirement_items(requirements[pk])),
+            tuple(sufficiency[pk]),
+            tuple(
+                {"number": r.number, "text": r.text}
+                for r in requirements[pk]
+                if r.kind == RequirementKind.CONDITION
+            ),
+        )
+        for pk in unit_ids
+    }
+
+
 def read_qualification(qualification: Qualification, rng: random.Random) -> QualificationInfo:
     rules = rules_for(qualification)
     memberships = list(qualification.memberships.select_related("unit"))
     items = unit_items([m.unit_id for m in memberships])
+    requirements = unit_requirements([m.unit_id for m in memberships])
     units = {
-        m.unit.code: UnitInfo(m.unit_id, m.unit.code, tuple(items[m.unit_id]))
+        m.unit.code: UnitInfo(
+            m.unit_id, m.unit.code, tuple(items[m.unit_id]), requirements[m.unit_id]
+        )
         for m in memberships
         if items[m.unit_id]  # a unit with nothing to assess cannot be worked on
     }

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from assessment.models import Decision, UnitSignOff
-from home.load_data.catalogue import KINDS, Item, QualificationInfo
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
+from home.load_data.catalogue import KINDS, Item, QualificationInfo, UnitInfo
 from home.load_data.context import CentreContext, DecisionMade, LearnerStory, Person, SignOffMade
 from home.load_data.layout import email, full_name
-from home.load_data.writer import DECISION_EVIDENCE
+from home.load_data.writer import DECISION_EVIDENCE, REQUIREMENT_EVIDENCE
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
 
@@ -84,6 +84,9 @@ MET_FEEDBACK = (
 )
 NOT_YET_FEEDBACK = "Not yet: the evidence does not show this on its own; add a second example."
 MISMAPPED_FEEDBACK = "This evidence does not show this item: map it to other evidence."
+# What the assessor writes toward a unit's sufficiency rules before signing it off (decision 52).
+SUFFICIENCY_WORDS = {"customers": "Customer", "occasions": "Occasion"}
+PERIOD_JUDGED = "Real work over a sufficient period, with different customers on different days."
 
 
 def add_people(ctx: CentreContext) -> None:
@@ -572,7 +575,16 @@ class Work:
             ):
                 continue
             waiting = last and self.rng.random() < AWAITING_LEARNER[story.stage]
-            learner_at = None if waiting else at + length * self.rng.uniform(0.01, 0.05)
+            # A trainee's sign-off is countersigned by the qualified assessor before them, as
+            # their decisions are, before the learner countersigns it (decision 53). (The
+            # register is written so that nobody qualified is out of scope.)
+            signer = self.countersigner if story.assessor.trainee else None
+            assert signer is None or not signer.trainee
+            confirmed = at + length * self.rng.uniform(0.001, 0.005) if signer else None
+            learner_at = (
+                None if waiting else (confirmed or at) + length * self.rng.uniform(0.01, 0.05)
+            )
+            conditions = self.requirements_met(unit, at - timedelta(minutes=10))
             sign_off = ctx.batch.add(
                 UnitSignOff,
                 registration_id=story.registration,
@@ -582,7 +594,10 @@ class Work:
                 signature=story.assessor.name,
                 learner_signature="" if learner_at is None else story.user.name,
                 learner_signed_at=learner_at,
+                countersigned_by_id=signer.id if signer else None,
+                countersigned_at=confirmed,
                 unlock_reason="",
+                conditions=conditions,
             )
             story.sign_offs[unit.id] = SignOffMade(sign_off, unit.id, at, learner_at)
             after = {"registration": story.registration, "unit": unit.id}
@@ -591,8 +606,22 @@ class Work:
                 story.assessor.id,
                 "unit.signed_off",
                 f"sign_off:{sign_off}",
-                after={**after, "signature": story.assessor.name},
+                after={
+                    **after,
+                    "signature": story.assessor.name,
+                    "conditions": conditions,
+                    "provisional": signer is not None,
+                },
             )
+            if signer is not None and confirmed is not None:
+                ctx.batch.record(
+                    confirmed,
+                    signer.id,
+                    "unit.sign_off_countersigned",
+                    f"sign_off:{sign_off}",
+                    before={**after, "provisional": True},
+                    after={"provisional": False, "countersigned_by": signer.id},
+                )
             if learner_at is not None:
                 ctx.batch.record(
                     learner_at,
@@ -601,6 +630,75 @@ class Work:
                     f"sign_off:{sign_off}",
                     after={"signature": story.user.name},
                 )
+
+    def requirements_met(self, unit: UnitInfo, at: datetime) -> list[dict[str, str]]:
+        """What the assessor records before signing the unit off, as `requirement_show` and
+        `sufficiency_record` record it (decision 52): each evidence requirement item shown by
+        the unit's first piece of evidence, each occasion and customer on a piece of its own
+        (an observation of another day added where the unit's evidence is one piece), the
+        period judged. Returns the unit's conditions, which the sign-off ticks."""
+        needs = unit.requirements
+        if not needs:
+            return []
+        ctx, story = self.ctx, self.story
+        assessor = story.assessor.id
+        pieces = sorted({self.current[i].evidence for i in unit.items})
+        wanted = max([minimum or 0 for _, minimum in needs.sufficiency] + [1])
+        while len(pieces) < wanted:
+            evidence, _ = self.recorded(at - timedelta(hours=1))
+            self.mapping(evidence, unit.items[0], "confirmed", assessor, at - timedelta(hours=1))
+            pieces.append(evidence)
+        where = {"registration": story.registration, "unit": unit.id}
+        for reference in needs.references:
+            shown = ctx.batch.add(
+                RequirementShown,
+                registration_id=story.registration,
+                unit_id=unit.id,
+                reference=reference,
+                recorded_by_id=assessor,
+                recorded_at=at,
+                withdraw_reason="",
+            )
+            link = ctx.batch.ids.next(REQUIREMENT_EVIDENCE)
+            ctx.batch.appender(REQUIREMENT_EVIDENCE, ("id", "requirementshown_id", "evidence_id"))(
+                link, shown, pieces[0]
+            )
+            ctx.batch.record(
+                at,
+                assessor,
+                "requirement.shown",
+                f"requirement_shown:{shown}",
+                after={**where, "reference": reference, "evidence": [pieces[0]]},
+            )
+        for measure, minimum in needs.sufficiency:
+            said = [(None, PERIOD_JUDGED)] if minimum is None else [
+                (pieces[n], f"{SUFFICIENCY_WORDS[measure]} {n + 1}") for n in range(minimum)
+            ]  # fmt: skip
+            for evidence_id, description in said:
+                record = ctx.batch.add(
+                    SufficiencyRecord,
+                    registration_id=story.registration,
+                    unit_id=unit.id,
+                    measure=measure,
+                    evidence_id=evidence_id,
+                    description=description,
+                    recorded_by_id=assessor,
+                    recorded_at=at,
+                    withdraw_reason="",
+                )
+                ctx.batch.record(
+                    at,
+                    assessor,
+                    "sufficiency.recorded",
+                    f"sufficiency_record:{record}",
+                    after={
+                        **where,
+                        "measure": measure,
+                        "evidence": evidence_id,
+                        "description": description,
+                    },
+                )
+        return list(needs.conditions)
 
     def waiting_uploads(self, items: list[Item], count: int, start: datetime) -> None:
         """The learner's latest uploads, mapped and waiting for the assessor."""

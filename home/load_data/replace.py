@@ -9,13 +9,20 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.db.models import Model, Q, QuerySet
 
-from assessment.models import DecidedWork, Decision, UnitSignOff
+from assessment.models import (
+    DecidedWork,
+    Decision,
+    RequirementShown,
+    SufficiencyRecord,
+    UnitSignOff,
+)
 from certification.models import Certificate, DirectClaimsStatus
 from competence.models import CompetenceEntry, RegisterEnforced
 from home.load_data.layout import CENTRE_PREFIX
 from home.load_data.writer import (
     COMPETENCE_SCOPE,
     DECISION_EVIDENCE,
+    REQUIREMENT_EVIDENCE,
     SAMPLE_DECISIONS,
     SAMPLE_EVIDENCE,
     delete_files,
@@ -67,6 +74,9 @@ def doomed(centre_ids: list[int]) -> list[QuerySet[Model]]:
         SamplingStrategy.objects.filter(centre__in=centre_ids),
         AssessorRisk.objects.filter(centre__in=centre_ids),
         UnitSignOff.objects.filter(registration__in=regs),
+        REQUIREMENT_EVIDENCE._default_manager.filter(requirementshown__registration__in=regs),
+        RequirementShown.objects.filter(registration__in=regs),
+        SufficiencyRecord.objects.filter(registration__in=regs),
         DECISION_EVIDENCE._default_manager.filter(decision__registration__in=regs),
         DecidedWork.objects.filter(registration__in=regs),
         Decision.objects.filter(registration__in=regs),

@@ -20,7 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection
 from django.db.models import ForeignKey, JSONField, Model
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from certification.models import Certificate, DirectClaimsStatus
 from competence.models import CompetenceEntry, RegisterEnforced
 from home.load_data.ids import Ids, table_name
@@ -30,6 +30,7 @@ from portal.models import AuditEntry, Centre, Role, User
 from portfolios.models import Evidence, EvidenceFile, Mapping, Registration, RegistrationUnit
 
 DECISION_EVIDENCE: type[Model] = Decision.evidence.through
+REQUIREMENT_EVIDENCE: type[Model] = RequirementShown.evidence.through
 SAMPLE_DECISIONS: type[Model] = Sample.decisions.through
 SAMPLE_EVIDENCE: type[Model] = Sample.evidence.through
 COMPETENCE_SCOPE: type[Model] = CompetenceEntry.qualifications.through
@@ -49,6 +50,9 @@ TABLES: tuple[type[Model], ...] = (
     Mapping,
     Decision,
     DECISION_EVIDENCE,
+    RequirementShown,
+    REQUIREMENT_EVIDENCE,
+    SufficiencyRecord,
     UnitSignOff,
     SamplingStrategy,
     AssessorRisk,

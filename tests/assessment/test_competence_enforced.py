@@ -7,15 +7,21 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from assessment.models import Decision
+from assessment.pages import awaiting_countersignature
 from assessment.services import (
     NOT_COMPETENT_TO_COUNTERSIGN,
     DecisionRefused,
     decision_countersign,
 )
+from competence.services import register_enforce
 from portal.models import RoleKind
 from qualifications.models import Unit
+from tests.assessment.crowd import decisions_on, many_learners
 from tests.competence.register import award, enforce
 from tests.factories import RoleFactory, UserFactory
 from tests.iqa.test_services import BEGUN_UNIT, SIGNED_UNIT, decide
@@ -107,3 +113,42 @@ def test_the_same_decision_again_by_an_out_of_scope_assessor_changes_nothing(
     decide(registration, assessor, BEGUN_UNIT, "1.1")
     with raises(DecisionRefused, "nothing changed"):
         decide(registration, assessor, BEGUN_UNIT, "1.1")
+
+
+def listed(page: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'name="decisions" value="(\d+)"', page)]
+
+
+def page_queries(client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("assessment:countersign"))
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_countersigning_page_lists_only_the_decisions_the_countersigner_is_competent_for(
+    client, centre, centre_admin, registration, assessor, colleague, sfj
+):
+    enforce(centre, centre_admin)
+    # The colleague's award covers one unit; the assessor holds none: both decisions wait.
+    award(centre, colleague, centre_admin, units=[Unit.objects.get(code=BEGUN_UNIT)])
+    [theirs] = decide(registration, assessor, BEGUN_UNIT, "1.1")
+    [not_theirs] = decide(registration, assessor, SIGNED_UNIT, "1.1")
+    client.force_login(colleague)
+    few, page = page_queries(client)
+    assert listed(page) == [theirs.pk]
+    # Each learner of a crowd with a decision on each: the unit the colleague may countersign,
+    # and one they may not.
+    crowd = many_learners(registration, 30)
+    begun = Unit.objects.get(code=BEGUN_UNIT)
+    made = decisions_on(crowd, assessor, 12, after=begun.criteria.count() - 6, provisional=True)
+    on_begun = set(begun.criteria.values_list("pk", flat=True))
+    covered = {d.pk for d in made if d.criterion_id in on_begun}
+    assert covered and len(covered) < len(made)
+    many, page = page_queries(client)
+    assert many == few
+    shown = set(listed(page))
+    assert shown and shown <= covered | {theirs.pk} and not_theirs.pk not in shown
+    # Once the centre stops enforcing its register, every decision waiting is theirs to judge.
+    register_enforce(centre=centre, on=False, actor=centre_admin)
+    assert awaiting_countersignature(colleague).filter(pk=not_theirs.pk).exists()

@@ -151,3 +151,26 @@ def test_an_unknown_kind_is_said_under_its_field_on_the_review_page(
     assert response.context["classify_form"].errors["kind"]
     evidence.refresh_from_db()
     assert evidence.setting == "real_work"
+
+
+def test_the_learner_says_on_a_written_account_that_it_is_simulated_and_its_kind(
+    client, registration, learner
+):
+    client.force_login(learner)
+    url = reverse("portfolios:evidence-write", args=[registration.pk])
+    form = client.get(url).content.decode()
+    assert 'name="setting"' in form and 'name="kind"' in form
+    client.post(
+        url,
+        {
+            "title": "A complaint handled in a role play",
+            "occurred_on": "2026-10-05",
+            "text": "In the training room I played the adviser and calmed the customer down.",
+            "setting": "simulated",
+            "kind": "supplementary",
+            "declaration": "on",
+        },
+    )
+    evidence = Evidence.objects.get()
+    assert evidence.method == EvidenceMethod.REFLECTIVE_ACCOUNT
+    assert (evidence.setting, evidence.kind) == ("simulated", "supplementary")

@@ -3,6 +3,7 @@ stops waiting and counting, the trainee is told why, sees it on their to-do and 
 and decides again."""
 
 import datetime
+import html
 import re
 
 import pytest
@@ -108,7 +109,7 @@ def test_the_countersigning_page_offers_return_with_a_reason_and_the_form_return
     assert RETURN_REASON_NEEDED in empty
     response = client.post(return_url(provisional), {"reason": REASON}, follow=True)
     assert "with your reason" in response.content.decode()
-    assert "No trainee decisions are waiting for you." in response.content.decode()
+    assert "No decisions are waiting for your countersignature." in response.content.decode()
     again = client.post(return_url(provisional), {"reason": REASON}, follow=True)
     assert NOTHING_TO_RETURN in again.content.decode()
     assert AuditEntry.objects.filter(action="decision.returned").count() == 1
@@ -251,3 +252,17 @@ def test_a_returned_decision_is_labelled_alike_from_the_plans_rows_and_from_the_
     [(label, words)] = from_rows.listed
     assert "A/506/2130 4.1" in label and words == f"Returned by {assessor.full_name}: {REASON}"
     assert from_rows.said == {("criteria", provisional.criterion_id): words}
+
+
+def test_the_pages_name_the_assessor_who_decided_not_a_trainee(
+    client, provisional, assessor, trainee_assessor
+):
+    """An assessor out of scope where the register is enforced waits as a trainee does: the
+    pages word it for both, and name the person."""
+    client.force_login(assessor)
+    form = html.unescape(client.get(return_url(provisional)).content.decode())
+    title = re.search(r"<title>(.*?)</title>", form, re.S)
+    assert title and f"Return {trainee_assessor.full_name}'s decision" in title[1]
+    page = html.unescape(client.get(COUNTERSIGN).content.decode())
+    for said in (form, page):
+        assert "trainee's decision" not in said and "trainees' decisions" not in said

@@ -61,7 +61,7 @@ def test_simulated_evidence_alone_cannot_meet_a_criterion_where_the_unit_forbids
     with pytest.raises(ForbiddenByRules) as refused:
         decide(cvq_registration, assessor, evidence, "1.1")
     (message,) = refused.value.messages
-    assert message.startswith("Criterion 1.1 cannot be met on simulated evidence alone")
+    assert message.startswith("Criterion 1.1 cannot be met on simulated performance evidence")
     assert UNIT in message and "element 1" in message
     assert f"“{unit_rule().quote}”" in message
     # Nothing written: no decision, no audit entry, the evidence not marked judged.
@@ -111,11 +111,10 @@ def test_criteria_requiring_performance_evidence_are_not_met_on_another_kind(
     assert not Decision.objects.exists() and audit.actions() == []
 
 
-def test_performance_evidence_or_a_kind_not_stated_meets_them(cvq_registration, learner, assessor):
+def test_performance_evidence_meets_them(cvq_registration, learner, assessor):
     assert decide(
         cvq_registration, assessor, add(cvq_registration, learner, kind="performance"), "6.2"
     )
-    assert decide(cvq_registration, assessor, add(cvq_registration, learner), "6.3")
 
 
 def test_underpinning_knowledge_is_not_met_on_performance_evidence_alone(
@@ -152,6 +151,6 @@ def test_the_refusal_is_shown_under_the_decision_on_the_review_page(
     assert unit_rule().quote in message
     html = page.content.decode()
     under = html.split('id="id_outcome_error"', 1)[1].split("</div>", 1)[0]
-    assert "Criterion 1.1 cannot be met on simulated evidence alone" in under
+    assert "Criterion 1.1 cannot be met on simulated performance evidence" in under
     assert not Decision.objects.exists()
     assert not Evidence.objects.get().is_locked

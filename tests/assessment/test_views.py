@@ -407,7 +407,7 @@ def test_a_qualified_assessor_countersigns_a_trainees_decision(client, assessor,
 def test_a_qualified_assessor_with_nothing_waiting_is_told_so(client, assessor):
     client.force_login(assessor)
     page = shown(client.get(COUNTERSIGN))
-    assert listed(page) == [] and "No trainee decisions are waiting for you." in page
+    assert listed(page) == [] and "No decisions are waiting for your countersignature." in page
 
 
 @pytest.mark.parametrize("persona", ["learner", "trainee_assessor", "iqa", "centre_admin"])

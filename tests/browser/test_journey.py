@@ -42,6 +42,7 @@ PROQUAL_CODE = "601/3576/1"
 PROQUAL_UNIT = "F/506/2131"  # Understand customers: the unit Noah is certificated for
 CVQ = "Customer Service Level 2"
 CVQ_CODE = "CCA010-02"
+SECURITY_UNIT = "U00306"  # its underpinning knowledge by questioning only
 CVQ_OPTIONAL = "U13402"
 START = datetime.date(2026, 9, 1)
 EVIDENCE_DAY = "2026-11-02"
@@ -101,12 +102,14 @@ def register(
     expect(ada.get_by_role("status")).to_contain_text(f"is registered on {title}.")
 
 
-def add_evidence(learner: Page, title: str, tmp_path, upload) -> None:
+def add_evidence(learner: Page, title: str, tmp_path, upload, kind: str = "") -> None:
     learner.goto("/")
     learner.get_by_role("link", name="Add evidence").first.click()
     learner.get_by_label("Title").fill(title)
     learner.get_by_label("Date").fill(EVIDENCE_DAY)
     learner.get_by_label("Method").select_option("product")
+    if kind:  # where a unit's rules require a kind, the evidence says it (decision 53)
+        learner.get_by_label("Kind of evidence").select_option(label=kind)
     learner.get_by_label("Description").fill(f"{title}: what I did and how it went.")
     name, content = upload
     (tmp_path / name).write_bytes(content)
@@ -117,16 +120,19 @@ def add_evidence(learner: Page, title: str, tmp_path, upload) -> None:
     expect(learner.get_by_role("link", name=name)).to_be_visible()
 
 
-def tick_units(page: Page, codes) -> int:
+def tick_units(page: Page, codes, boxes: str = "") -> int:
     """Tick every item of these units in the picker, as clicks (so the page's own script sees
-    each one); returns how many boxes were ticked."""
+    each one), or, given `boxes` (a selector), untick those ticked and tick those not; returns
+    how many boxes were clicked."""
     ticked = 0
     for code in codes:
         unit = page.locator("#picker details.picker-unit").filter(
             has=page.locator("summary", has_text=re.compile(rf"^{re.escape(code)} "))
         )
-        ticked += unit.locator("input[type=checkbox]").evaluate_all(
+        ticked += unit.locator(boxes or "input[type=checkbox]").evaluate_all(
             "boxes => boxes.filter(b => !b.checked).map(b => b.click()).length"
+            if not boxes
+            else "boxes => boxes.map(b => b.click()).length"
         )
     return ticked
 
@@ -214,7 +220,9 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
 
     # Mia uploads one big piece of evidence and maps it to every item of her six units.
     mia = as_user("mia@example.org")
-    add_evidence(mia, "Portfolio of observed service", tmp_path, ("service.png", PNG))
+    add_evidence(
+        mia, "Portfolio of observed service", tmp_path, ("service.png", PNG), "Performance evidence"
+    )
     mia.get_by_role("link", name="Map to criteria").click()
     ticked = tick_units(mia, cvq_units)
     mia.get_by_role("button", name="Save the mapping").click()
@@ -258,12 +266,37 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
         "link", name="Portfolio of observed service"
     ).click()
     expect(samir.locator("#picker-count")).to_have_text(f"{ticked} ticked")
+    # U00306's underpinning knowledge "must be assessed using questioning" (decision 53): not
+    # on this evidence, but on Samir's record of his questions, below.
+    knowledge = tick_units(samir, [SECURITY_UNIT], "input[name=knowledge_items]")
+    assert knowledge > 0
     samir.get_by_label("Met", exact=True).check()
     samir.get_by_role("button", name="Record the decision").click()
-    expect(samir.get_by_role("status")).to_contain_text(f"{ticked} decisions recorded.")
+    expect(samir.get_by_role("status")).to_contain_text(f"{ticked - knowledge} decisions recorded.")
+    samir.goto(f"/assess/registrations/{mia_reg.pk}/records/new/")
+    samir.get_by_label("Title").fill("Questions on safety and security")
+    samir.get_by_label("Date").fill(EVIDENCE_DAY)
+    samir.get_by_label("Kind of record").select_option("questioning")
+    samir.get_by_label("Kind of evidence").select_option(
+        label="Knowledge and understanding evidence"
+    )
+    samir.get_by_label("Record", exact=True).fill(
+        "Asked about hazards, reporting and security; answered well."
+    )
+    samir.get_by_role("button", name="Add the record").click()
+    assert tick_units(samir, [SECURITY_UNIT], "input[name=knowledge_items]") == knowledge
+    samir.get_by_label("Met", exact=True).check()
+    samir.get_by_role("button", name="Record the decision").click()
+    expect(samir.get_by_role("status")).to_contain_text(f"{knowledge} decisions recorded.")
     for code in cvq_units:
         sign_off(samir, mia_reg, code, "Samir Patel")
+    # Tom's sign-off, a trainee's, waits for Samir's countersignature before Noah's.
     sign_off(tom, noah_reg, PROQUAL_UNIT, "Tom Reyes")
+    samir.goto("/assess/countersign/")
+    samir.get_by_role(
+        "button", name=f"Countersign the sign-off of {PROQUAL_UNIT} for Noah Williams"
+    ).click()
+    expect(samir.get_by_role("status")).to_contain_text("You countersigned the sign-off")
 
     # The learners countersign their units and see them achieved.
     for code in cvq_units:

@@ -10,7 +10,14 @@ from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
 from portfolios.models import Registration, RegistrationUnit
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
-from tests.factories import PASSWORD, CentreFactory, RoleFactory, UserFactory, grant_direct_claims
+from tests.factories import (
+    PASSWORD,
+    CentreFactory,
+    RoleFactory,
+    UserFactory,
+    grant_direct_claims,
+    meet_requirements,
+)
 from tests.portfolios.conftest import registration, sfj
 from tests.portfolios.files import pdf
 
@@ -55,6 +62,8 @@ def achieve(registration, assessor, codes=None):
             evidence=[evidence],
             actor=assessor,
         )
+        # Its evidence requirements and sufficiency recorded, its conditions ticked (decision 52).
+        conditions = meet_requirements(registration, unit, [evidence])
         sign_off = unit_sign_off(
             registration=registration,
             unit_id=unit.pk,
@@ -62,6 +71,7 @@ def achieve(registration, assessor, codes=None):
             password=PASSWORD,
             declared=True,
             actor=assessor,
+            conditions=conditions,
         )
         unit_learner_countersign(
             sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner

@@ -11,6 +11,8 @@ from certification.models import Kind
 from certification.readiness import readiness_of, refresh_readiness
 from certification.rendering import RPL_MARK, unit_lines
 from certification.services import certificate_claim, certificate_revoke
+from iqa.models import PlanItem, SamplingPlan, Stage
+from iqa.selectors import NOT_SAMPLED, claim_blockers
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.models import ClaimList, ClaimReadiness, EvidenceMethod, RegistrationUnit
 from portfolios.prior_learning import (
@@ -113,3 +115,30 @@ def test_a_full_certificate_names_the_exempt_unit_and_counts_no_credit_for_it(
     assert f"{EXEMPT_UNIT} {Unit.objects.get(code=EXEMPT_UNIT).title}" in page
     with pytest.raises(PriorLearningRefused, match=certificate.number):
         prior_learning_withdraw(record=record, reason="Wrong unit", actor=centre_admin)
+
+
+def test_a_summative_plan_item_on_a_unit_met_through_rpl_does_not_hold_the_claim(
+    registration, assessor, centre_admin, iqa
+):
+    """Decision 54: an RPL (or exempt) unit has no assessor's decisions to sample; an item
+    planned for it (say, while it was signed off, before an unlock) holds nothing back, and
+    holds it back again if the RPL is withdrawn."""
+    plan = SamplingPlan.objects.create(
+        centre=registration.centre, qualification=registration.qualification, iqa=iqa,
+        starts_on=datetime.date(2026, 9, 1), ends_on=datetime.date(2027, 8, 31),
+    )  # fmt: skip
+    rpl_unit = Unit.objects.get(code=RPL_UNIT)
+    PlanItem.objects.create(
+        plan=plan, registration=registration, unit=rpl_unit, assessor=assessor,
+        stage=Stage.SUMMATIVE,
+    )  # fmt: skip
+    assert claim_blockers(registration) == {rpl_unit.pk: NOT_SAMPLED.format(unit=RPL_UNIT)}
+    record = record_rpl(registration, assessor)
+    assert claim_blockers(registration) == {}
+    ready = readiness_of(registration)
+    assert ready.claimable_units == [RPL_UNIT] and not ready.held
+    certificate = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    assert [u["reference"] for u in certificate.snapshot["units"]] == [RPL_UNIT]
+    certificate_revoke(certificate=certificate, reason="Issued in error", actor=centre_admin)
+    prior_learning_withdraw(record=record, reason="Not genuine", actor=centre_admin)
+    assert claim_blockers(registration) == {rpl_unit.pk: NOT_SAMPLED.format(unit=RPL_UNIT)}

@@ -24,6 +24,7 @@ from assessment.services import (
     unit_sign_off,
     unit_unlock,
 )
+from assessment.sign_off_countersign import sign_off_countersign
 from certification.models import Certificate, Kind
 from certification.readiness import (
     ClaimCounts,
@@ -241,7 +242,8 @@ def planned_units(registration: Registration) -> list[Unit]:
 
 
 def sign_off(world: World, registration: Registration, rng: random.Random) -> str | None:
-    """Decide a unit's criteria met and sign it off (a trainee's, countersigned first)."""
+    """Decide a unit's criteria met and sign it off (a trainee's decisions countersigned
+    first, and their sign-off after)."""
     signed = set(
         UnitSignOff.objects.in_force()
         .filter(registration=registration)
@@ -268,7 +270,7 @@ def sign_off(world: World, registration: Registration, rng: random.Random) -> st
     if made and made[0].provisional:
         decision_countersign(decisions=made, actor=world.assessor)
     try:
-        unit_sign_off(
+        signed_off = unit_sign_off(
             registration=registration,
             unit_id=unit.pk,
             signature="Signed",
@@ -278,6 +280,8 @@ def sign_off(world: World, registration: Registration, rng: random.Random) -> st
         )
     except DecisionRefused:
         return "decisions recorded and countersigned"
+    if signed_off.provisional:  # a trainee's sign-off, countersigned too (decision 53)
+        sign_off_countersign(sign_off=signed_off, actor=world.assessor)
     return f"{unit.code} signed off"
 
 

@@ -6,25 +6,33 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from competence.models import Award, CompetenceEntry, EntryStatus, RegisterEnforced
 from competence.services import (
     ALREADY_ENFORCED,
     DEADLINE_NEEDED,
+    ENDED,
     NOT_PRACTITIONER,
     ONLY_THE_ADMIN,
+    OWN_ENTRY,
+    REASON_NEEDED,
     SCOPE_NEEDED,
     TITLE_NEEDED,
     CompetenceRefused,
     EntryDetails,
+    entry_end,
     entry_problems,
     entry_record,
-    entry_remove,
     register_enforce,
 )
+from competence.standing import competent, standings
 from portal.audit import audit_verify
+from portal.models import RoleKind
+from qualifications.models import Unit
 from tests.audit import AuditWatch
 from tests.competence.register import ACHIEVED, award
+from tests.factories import RoleFactory
 
 TODAY = datetime.date(2026, 10, 6)
 
@@ -45,28 +53,87 @@ def held(sfj, **changes):
     )
 
 
-def test_an_entry_is_recorded_changed_and_removed_each_with_its_audit_entry_in_the_centres_chain(
+def test_an_entry_is_recorded_changed_and_ended_each_with_its_audit_entry_in_the_centres_chain(
     centre, centre_admin, assessor, sfj
 ):
     watch = AuditWatch()
     entry = entry_record(centre=centre, person=assessor, details=held(sfj), actor=centre_admin)
     changed = held(sfj, expires_on=datetime.date(2029, 4, 30), certificate_reference="AC-1")
     entry_record(centre=centre, person=assessor, details=changed, actor=centre_admin, entry=entry)
-    entry_remove(entry=entry, actor=centre_admin)
-    recorded, altered, removed = watch.entries()
-    assert [e.action for e in (recorded, altered, removed)] == [
+    entry_end(entry=entry, reason=" Recorded in error. ", actor=centre_admin)
+    recorded, altered, ended = watch.entries()
+    assert [e.action for e in (recorded, altered, ended)] == [
         "competence.recorded",
         "competence.changed",
-        "competence.removed",
+        "competence.ended",
     ]
-    assert {e.centre_id for e in (recorded, altered, removed)} == {centre.pk}
+    assert {e.centre_id for e in (recorded, altered, ended)} == {centre.pk}
     first, second = recorded.after or {}, altered.after or {}
     assert first["qualifications"] == [sfj.pk] and first["expires_on"] is None
     assert altered.before == recorded.after
     assert second["expires_on"] == "2029-04-30"
-    assert removed.before == altered.after
-    assert not CompetenceEntry.objects.exists()
+    assert ended.before == altered.after
+    assert (ended.after or {})["reason"] == "Recorded in error."
     assert audit_verify()[1] is None
+
+
+def test_an_ended_entry_is_kept_with_its_day_who_and_why_and_counts_no_more(
+    centre, centre_admin, assessor, sfj
+):
+    entry = entry_record(centre=centre, person=assessor, details=held(sfj), actor=centre_admin)
+    unit = Unit.objects.earliest("pk")
+    today = timezone.localdate()
+    args = {"person_id": assessor.pk, "centre_id": centre.pk, "day": today}
+    assert competent(**args, qualification_id=sfj.pk, unit_id=unit.pk)
+    entry_end(entry=entry, reason="The award was withdrawn.", actor=centre_admin)
+    kept = CompetenceEntry.objects.get(pk=entry.pk)  # never deleted
+    assert (kept.ended_on, kept.ended_by, kept.end_reason) == (
+        today,
+        centre_admin,
+        "The award was withdrawn.",
+    )
+    assert [u.pk for u in kept.units.all()] == [] and list(kept.qualifications.all()) == [sfj]
+    assert not competent(**args, qualification_id=sfj.pk, unit_id=unit.pk)
+    standing = standings(centre.pk, [assessor.pk], today)[assessor.pk]
+    assert standing.entries == [] and [s.entry for s in standing.ended] == [kept]
+    # Ended twice (a second click): nothing changes, nothing is written.
+    watch = AuditWatch()
+    entry_end(entry=entry, reason="Again.", actor=centre_admin)
+    assert watch.actions() == []
+    assert CompetenceEntry.objects.get(pk=entry.pk).end_reason == "The award was withdrawn."
+    # An ended entry is not changed: a new one is recorded instead, which the same details make.
+    with raises(CompetenceRefused, ENDED.format(day=f"{today:%-d %B %Y}")):
+        entry_record(
+            centre=centre, person=assessor, details=held(sfj), actor=centre_admin, entry=kept
+        )
+    again = entry_record(centre=centre, person=assessor, details=held(sfj), actor=centre_admin)
+    assert again.pk != kept.pk and CompetenceEntry.objects.count() == 2
+
+
+def test_an_entry_ends_only_with_a_reason(centre, centre_admin, assessor, sfj):
+    entry = entry_record(centre=centre, person=assessor, details=held(sfj), actor=centre_admin)
+    with raises(CompetenceRefused, REASON_NEEDED):
+        entry_end(entry=entry, reason="  ", actor=centre_admin)
+    assert CompetenceEntry.objects.get(pk=entry.pk).ended_on is None
+
+
+def test_a_centre_admin_does_not_write_their_own_entry(centre, centre_admin, assessor, sfj):
+    # The admin is an assessor too: another admin of the centre records their awards.
+    RoleFactory.create(user=centre_admin, centre=centre, kind=RoleKind.ASSESSOR)
+    with raises(CompetenceRefused, OWN_ENTRY.format(centre=centre)):
+        entry_record(centre=centre, person=centre_admin, details=held(sfj), actor=centre_admin)
+    assert not CompetenceEntry.objects.exists()
+    second_admin = RoleFactory.create(centre=centre, kind=RoleKind.CENTRE_ADMIN).user
+    entry = entry_record(centre=centre, person=centre_admin, details=held(sfj), actor=second_admin)
+    changed = held(sfj, certificate_reference="AC-9")
+    with raises(CompetenceRefused, OWN_ENTRY.format(centre=centre)):
+        entry_record(
+            centre=centre, person=centre_admin, details=changed, actor=centre_admin, entry=entry
+        )
+    with raises(CompetenceRefused, OWN_ENTRY.format(centre=centre)):
+        entry_end(entry=entry, reason="No longer true.", actor=centre_admin)
+    kept = CompetenceEntry.objects.get(pk=entry.pk)
+    assert kept.certificate_reference == "" and kept.ended_on is None
 
 
 def test_the_same_details_again_change_nothing_and_write_nothing(
@@ -90,7 +157,7 @@ def test_only_the_centres_admin_keeps_its_register(
             register_enforce(centre=centre, on=True, actor=actor)
     entry = award(centre, assessor, centre_admin, qualifications=[sfj])
     with raises(PermissionDenied, ONLY_THE_ADMIN):
-        entry_remove(entry=entry, actor=outsider)
+        entry_end(entry=entry, reason="No longer true.", actor=outsider)
     assert CompetenceEntry.objects.count() == 1 and not RegisterEnforced.objects.exists()
 
 

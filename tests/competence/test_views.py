@@ -6,11 +6,14 @@ import datetime
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from competence.forms import UNKNOWN_UNITS
 from competence.models import CompetenceEntry, EntryStatus
-from competence.services import DEADLINE_NEEDED
-from tests.competence.register import award
+from competence.services import DEADLINE_NEEDED, OWN_ENTRY, REASON_NEEDED
+from portal.models import RoleKind, User
+from tests.competence.register import award, enforce
+from tests.factories import RoleFactory
 
 UNIT = "A/506/2130"
 
@@ -72,8 +75,10 @@ def test_the_person_reads_their_own_entries_but_cannot_open_the_admins_pages(
     assert client.get(reverse("competence:person", args=[assessor.pk])).status_code == 403
     edit = reverse("competence:entry-edit", args=[entry.pk])
     assert client.post(edit, {"award": "iqa"}).status_code == 403
-    assert client.post(reverse("competence:entry-remove", args=[entry.pk])).status_code == 403
+    end = reverse("competence:entry-end", args=[entry.pk])
+    assert client.post(end, {"reason": "No longer true."}).status_code == 403
     assert CompetenceEntry.objects.get().award == entry.award
+    assert CompetenceEntry.objects.get().ended_on is None
 
 
 def test_another_centres_admin_finds_nothing_of_this_centres_register(
@@ -83,9 +88,10 @@ def test_another_centres_admin_finds_nothing_of_this_centres_register(
     client = logged_in(outsider)
     assert client.get(reverse("competence:person", args=[assessor.pk])).status_code == 404
     assert client.get(reverse("competence:entry-edit", args=[entry.pk])).status_code == 404
-    assert client.post(reverse("competence:entry-remove", args=[entry.pk])).status_code == 404
+    end = reverse("competence:entry-end", args=[entry.pk])
+    assert client.post(end, {"reason": "No longer true."}).status_code == 404
     assert entry.award_title not in client.get(reverse("competence:centre")).content.decode()
-    assert CompetenceEntry.objects.filter(pk=entry.pk).exists()
+    assert CompetenceEntry.objects.filter(pk=entry.pk, ended_on__isnull=True).exists()
 
 
 def test_the_strategy_page_shows_each_persons_awards_scope_and_flags(
@@ -117,3 +123,72 @@ def test_the_admin_turns_enforcement_on_from_the_centres_register(centre, centre
     answer = client.post(reverse("competence:enforce"), {"on": "1"})
     assert answer.status_code == 302
     assert 'data-testid="enforced"' in client.get(reverse("competence:centre")).content.decode()
+
+
+def test_the_admin_ends_an_entry_with_a_reason_and_it_stays_on_the_register_as_history(
+    centre, centre_admin, assessor, sfj
+):
+    entry = award(centre, assessor, centre_admin, qualifications=[sfj])
+    client = logged_in(centre_admin)
+    register = reverse("competence:person", args=[assessor.pk])
+    end = reverse("competence:entry-end", args=[entry.pk])
+    assert end in client.get(register).content.decode()
+    answer = client.post(end, {"reason": ""})
+    assert answer.context["form"].errors["reason"] == [REASON_NEEDED]
+    answer = client.post(end, {"reason": "The certificate was issued in error."})
+    assert answer.status_code == 302 and answer["Location"] == register
+    page = client.get(register).content.decode()
+    today = f"{timezone.localdate():%-d %B %Y}"
+    said = f"Ended on {today} by {centre_admin.full_name}: The certificate was issued in error."
+    assert said in page and sfj.title in page
+    assert end not in page  # no longer offered: it is ended
+    assert said in logged_in(assessor).get(reverse("competence:mine")).content.decode()
+    assert CompetenceEntry.objects.get(pk=entry.pk).ended_on == timezone.localdate()
+
+
+def test_an_admin_who_is_an_assessor_too_is_told_another_admin_records_their_awards(
+    centre, centre_admin, sfj
+):
+    RoleFactory.create(user=centre_admin, centre=centre, kind=RoleKind.ASSESSOR)
+    client = logged_in(centre_admin)
+    page = client.get(reverse("competence:person", args=[centre_admin.pk])).content.decode()
+    assert OWN_ENTRY.format(centre=centre).replace("'", "&#x27;") in page
+    assert reverse("competence:entry-add", args=[centre_admin.pk]) not in page
+    answer = client.post(
+        reverse("competence:entry-add", args=[centre_admin.pk]),
+        {"award": "iqa", "status": "held", "achieved_on": "2020-05-01", "qualifications": [sfj.pk]},
+    )
+    assert answer.status_code == 200
+    assert answer.context["form"].non_field_errors() == [OWN_ENTRY.format(centre=centre)]
+    assert not CompetenceEntry.objects.exists()
+
+
+def test_the_centres_register_shows_when_enforcement_was_switched_and_by_whom(centre, centre_admin):
+    client = logged_in(centre_admin)
+    page = client.get(reverse("competence:centre")).content.decode()
+    assert 'data-testid="enforcement-history"' not in page
+    client.post(reverse("competence:enforce"), {"on": "1"})
+    client.post(reverse("competence:enforce"), {"on": ""})
+    page = client.get(reverse("competence:centre")).content.decode()
+    history = page.split('data-testid="enforcement-history"')[1].split("</ul>")[0]
+    lines = [line.split("<li>")[1] for line in history.split("</li>")[:-1]]
+    assert [line.split(" from ")[0] for line in lines] == ["No longer enforced", "Enforced"]
+    assert all(line.endswith(f"by {centre_admin.full_name}") for line in lines)
+
+
+def test_the_register_is_in_djangos_admin_to_read_not_to_change(
+    centre, centre_admin, assessor, sfj
+):
+    entry = award(centre, assessor, centre_admin, qualifications=[sfj])
+    enforce(centre, centre_admin)
+    root = User.objects.create_superuser("root@example.org", "Root", "pw-123456789")
+    client = logged_in(root)
+    listing = client.get(reverse("admin:competence_competenceentry_changelist"))
+    assert listing.status_code == 200 and assessor.full_name in listing.content.decode()
+    shown = client.get(reverse("admin:competence_competenceentry_change", args=[entry.pk]))
+    assert shown.status_code == 200 and 'name="_save"' not in shown.content.decode()
+    assert client.get(reverse("admin:competence_competenceentry_add")).status_code == 403
+    delete = reverse("admin:competence_competenceentry_delete", args=[entry.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:competence_registerenforced_changelist")).status_code == 200
+    assert CompetenceEntry.objects.filter(pk=entry.pk).exists()

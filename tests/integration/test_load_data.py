@@ -15,7 +15,14 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from assessment.models import DecidedWork, Decision, UnitSignOff, unit_of_item
+from assessment.models import (
+    DecidedWork,
+    Decision,
+    RequirementShown,
+    SufficiencyRecord,
+    UnitSignOff,
+    unit_of_item,
+)
 from assessment.services import summary, unit_missing
 from certification.models import Certificate, Kind
 from certification.readiness import NO_NEW_UNITS, readiness_of
@@ -146,6 +153,12 @@ def test_every_signed_off_unit_has_every_item_met_by_a_decision_that_counts(popu
         for s in sign_offs
         if unit_missing(s.registration, s.unit_id)
     } == {}
+    # Among them C&G and CVQ units, whose evidence requirements and sufficiency were recorded
+    # (decision 52) and C&G's conditions ticked: unit_missing above holds them to it.
+    registrations = load_registrations()
+    assert RequirementShown.objects.filter(registration__in=registrations).exists()
+    assert SufficiencyRecord.objects.filter(registration__in=registrations, evidence=None).exists()
+    assert any(s.conditions for s in sign_offs)
     achieved = [s for s in sign_offs if s.learner_signed_at is not None]
     assert all(s.learner_signature == s.registration.learner.full_name for s in achieved)
     assert all(s.signed_by_id == s.registration.assessor_id for s in sign_offs)

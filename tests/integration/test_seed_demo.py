@@ -86,13 +86,15 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
         user = User.objects.get(email=email)
         return [t.text for t in todo_for(user, user.roles.get(kind=kind), datetime.date.today())]
 
+    # Leo's full certificate; Noah's unit met through RPL (his signed-off one waits for IQA).
     assert todo("admin@riverside.test", RoleKind.CENTRE_ADMIN) == [
-        "1 learner is ready for a full certificate"
+        "1 learner is ready for a full certificate",
+        "1 learner can have a unit certificate",
     ]
     samir = todo("assessor@riverside.test", RoleKind.ASSESSOR)
     # Noah's call notes, and his answers to Samir's written questions.
     assert samir[0].startswith("2 pieces of evidence waiting for your review")
-    assert samir[1].endswith("by trainee assessors to countersign, for 1 learner")
+    assert samir[1].endswith("by other assessors to countersign, for 1 learner")
     assert samir[2].startswith("Answer the IQA's action on A/506/2130 for Noah Williams")
     assert todo("iqa@riverside.test", RoleKind.IQA) == [
         "1 planned item still to sample",
@@ -112,6 +114,7 @@ def test_the_demo_opens_on_work_in_progress_for_every_role(catalogue_db, client)
     assert readiness.held == [
         "F/506/2131 is planned for summative IQA sampling and has not been sampled yet."
     ]
+    assert readiness.claimable_units == ["H/506/2154"]  # met through RPL (decision 50)
 
     # Every to-do line leads to a page that opens for its person.
     for email in ("admin@riverside.test", "assessor@riverside.test", "zara@riverside.test"):
@@ -176,3 +179,27 @@ def test_the_demos_answered_action_carries_its_own_answer(catalogue_db):
     assert "customer references" not in dating.response
     other = Action.objects.get(text__startswith="Note which customer")
     assert other.status == ActionStatus.OPEN and other.response == ""
+
+
+def test_the_demo_has_a_unit_met_through_rpl_one_exempt_and_a_criterion_met_through_rpl(
+    catalogue_db, client
+):
+    """Decisions 50 and 54, made through the services: Noah's page shows them, and the rules
+    engine counts the RPL unit with its credit and the exempt one without."""
+    from assessment.progress import progress_of
+    from portfolios.models import PriorLearning, PriorLearningItem
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # once
+    noah = Registration.objects.get(learner__email="noah@riverside.test")
+    held = sorted(PriorLearning.objects.filter(registration=noah).values_list("unit__code", "kind"))
+    assert held == [("H/506/2154", "rpl"), ("K/506/2155", "exemption")]
+    [item] = PriorLearningItem.objects.filter(registration=noah)
+    assert item.criterion is not None
+    assert (item.unit.code, item.criterion.number) == ("A/506/2130", "3.1")
+    verdict = progress_of([noah])[0].verdict
+    assert verdict.rpl_units == ("H/506/2154",) and verdict.exempt_units == ("K/506/2155",)
+    client.force_login(User.objects.get(email="noah@riverside.test"))
+    page = client.get(f"/registrations/{noah.pk}/").content.decode()
+    assert "achieved through recognition of prior learning" in page
+    assert "A/506/2130, criterion 3.1" in page

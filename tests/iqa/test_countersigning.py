@@ -2,6 +2,7 @@
 without a current IQA award covering the unit, wait for a qualified IQA's countersignature
 with a note (decision 49): until then they count for no plan item and no claim."""
 
+import html
 import re
 
 import pytest
@@ -9,22 +10,28 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
+from assessment.models import UnitSignOff
+from assessment.services import unit_learner_countersign
 from competence.models import Award
 from iqa.countersigning import (
+    INVOLVED,
     NOT_AN_IQA_COUNTERSIGNER,
     NOT_COMPETENT,
     NOTE_NEEDED,
     NOTHING_TO_COUNTERSIGN,
     OWN_SAMPLE,
     SampleCountersignRefused,
+    awaiting_iqa_countersignature,
     sample_countersign,
 )
 from iqa.models import PlanItem
-from iqa.selectors import NOT_SAMPLED, claim_blockers, quality_assured
+from iqa.selectors import AWAITING_COUNTERSIGNATURE, claim_blockers, quality_assured
 from portal.models import RoleKind
 from tests.audit import AuditWatch
 from tests.competence.register import award, enforce
+from tests.factories import RoleFactory
 from tests.iqa.test_services import (
+    BEGUN_UNIT,
     SIGNED_UNIT,
     assessed,
     evidence,
@@ -64,7 +71,7 @@ def test_a_trainee_iqas_sample_counts_for_nothing_until_a_qualified_iqa_counters
     assessed, by_the_trainee, iqa, centre
 ):
     assert by_the_trainee.provisional
-    blocked = {unit(SIGNED_UNIT).pk: NOT_SAMPLED.format(unit=SIGNED_UNIT)}
+    blocked = {unit(SIGNED_UNIT).pk: AWAITING_COUNTERSIGNATURE.format(unit=SIGNED_UNIT)}
     assert claim_blockers(assessed) == blocked and sampled_items() == []
     watch = AuditWatch()
     sample_countersign(sample=by_the_trainee, note=f" {NOTE} ", actor=iqa)
@@ -162,3 +169,65 @@ def test_a_qualified_iqas_to_do_list_leads_to_the_samples_waiting_and_a_trainees
     )
     client.force_login(trainee_iqa)
     assert "waiting for your countersignature" not in client.get(reverse("home")).content.decode()
+
+
+def sees(user, taken) -> tuple[bool, bool]:
+    """Whether `user` finds the sample on their countersigning list, and may open its page."""
+    client = Client()
+    client.force_login(user)
+    listed = taken in awaiting_iqa_countersignature(user)
+    opened = client.get(reverse("iqa:sample-detail", args=[taken.pk])).status_code == 200
+    return listed, opened
+
+
+def test_a_provisional_sample_is_seen_only_by_the_iqas_who_may_countersign_it(
+    centre, centre_admin, sfj, assessed, by_the_trainee, iqa, learner
+):
+    # An IQA who is the registration's assessor, and a learner who is an IQA of the centre
+    # too: neither may countersign the sample, so neither sees it.
+    involved = person(centre, RoleKind.IQA, "involved.iqa@example.org")
+    assessed.assessor = involved
+    assessed.save()
+    RoleFactory.create(user=learner, centre=centre, kind=RoleKind.IQA)
+    uninvolved = person(centre, RoleKind.IQA, "uninvolved.iqa@example.org")
+    assert sees(uninvolved, by_the_trainee) == (True, True)
+    assert sees(involved, by_the_trainee) == (False, False)
+    assert sees(learner, by_the_trainee) == (False, False)
+    with raises(SampleCountersignRefused, INVOLVED):
+        sample_countersign(sample=by_the_trainee, note=NOTE, actor=involved)
+    # At a centre enforcing its register, only an IQA competent for the unit.
+    enforce(centre, centre_admin)
+    assert sees(uninvolved, by_the_trainee) == (False, False)
+    award(centre, uninvolved, centre_admin, kind=Award.IQA, units=[unit(BEGUN_UNIT)])
+    assert sees(uninvolved, by_the_trainee) == (False, False)
+    award(centre, uninvolved, centre_admin, kind=Award.IQA, units=[unit(SIGNED_UNIT)])
+    assert sees(uninvolved, by_the_trainee) == (True, True)
+    # Once countersigned, it is no longer theirs to see.
+    sample_countersign(sample=by_the_trainee, note=NOTE, actor=uninvolved)
+    assert sees(uninvolved, by_the_trainee) == (False, False)
+    assert sees(iqa, by_the_trainee)[1] is False  # the centre's other qualified IQA
+
+
+def test_an_iqa_who_decided_on_the_sample_does_not_see_it_to_countersign(
+    centre, by_the_trainee, assessor
+):
+    RoleFactory.create(user=assessor, centre=centre, kind=RoleKind.IQA)
+    assert sees(assessor, by_the_trainee)[0] is False
+
+
+def test_the_claims_page_says_a_unit_whose_sample_awaits_countersignature_awaits_it(
+    assessed, by_the_trainee, centre_admin, iqa, learner
+):
+    sign_off = UnitSignOff.objects.get(registration=assessed, unit=unit(SIGNED_UNIT))
+    unit_learner_countersign(
+        sign_off=sign_off, signature=learner.full_name, declared=True, actor=learner
+    )
+    client = Client()
+    client.force_login(centre_admin)
+    url = reverse("iqa:registration-status", args=[assessed.pk])
+    page = html.unescape(client.get(url).content.decode())
+    assert AWAITING_COUNTERSIGNATURE.format(unit=SIGNED_UNIT) in page
+    assert "not been sampled yet" not in page
+    sample_countersign(sample=by_the_trainee, note=NOTE, actor=iqa)
+    page = html.unescape(client.get(url).content.decode())
+    assert "Claimable: internally quality assured" in page

@@ -14,10 +14,19 @@ from assessment.tracker import registration_tracker
 from certification.readiness import refresh_readiness
 from portal.models import Notification, NotificationKind, RoleKind
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, evidence_add, evidence_delete
-from portfolios.models import ClaimReadiness, EvidenceMethod, PriorLearning, PriorLearningKind
+from portfolios.models import (
+    ClaimReadiness,
+    EvidenceMethod,
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+    RegistrationStatus,
+)
 from portfolios.prior_learning import (
     ALREADY_RECORDED,
     EVIDENCE_NEEDED,
+    EXEMPTION_BASIS_NEEDED,
+    EXEMPTION_NO_EVIDENCE,
     REASON_NEEDED,
     PriorDetails,
     PriorLearningRefused,
@@ -26,6 +35,7 @@ from portfolios.prior_learning import (
     rpl_record,
     standing_of,
 )
+from portfolios.services import DROPPED_PRIOR, RegistrationRejected, registration_choose_units
 from portfolios.unit_states import UnitState, unit_standings
 from qualifications.models import Unit
 from tests.audit import AuditWatch
@@ -236,3 +246,85 @@ def test_the_withdrawal_page_refuses_without_a_reason_and_withdraws_with_one(
     assert client.post(url, {"reason": "Recorded by mistake"}).status_code == 302
     record.refresh_from_db()
     assert record.withdrawal_reason == "Recorded by mistake"
+
+
+def test_an_exemption_rests_on_the_other_award_and_asks_for_no_evidence_of_prior_learning(
+    registration, centre_admin
+):
+    """An exemption is credit from another qualification (DOMAIN.md, rules of combination
+    item 7): the form asks which award exempts the learner, not for evidence of prior learning,
+    and nothing is added to the learner's portfolio."""
+    url = reverse("portfolios:exemption-new", args=[registration.pk])
+    client = logged_in(centre_admin)
+    page = client.get(url)
+    form = page.context["form"]
+    assert "evidence" not in form.fields and "evidence_files" not in form.fields
+    text = page.content.decode()
+    assert "prior learning" not in text.lower()
+    assert "The award that exempts the learner" in text
+    response = client.post(
+        url,
+        {
+            "unit": unit(EXEMPT_UNIT).pk,
+            "description": "Level 2 Certificate in Customer Service, unit 7 (AO letter 2021/44)",
+            "achieved_on": "2021-05-04",
+            "evidence_files": pdf(extra=b"not wanted"),
+        },
+    )
+    assert response.status_code == 302
+    record = PriorLearning.objects.get()
+    assert record.kind == PriorLearningKind.EXEMPTION and record.evidence is None
+    assert not registration.evidence.exists()
+
+
+def test_an_exemption_refuses_evidence_of_prior_learning_and_says_what_it_rests_on(
+    registration, centre_admin, certificate_copy
+):
+    details = PriorDetails(unit(EXEMPT_UNIT).pk, " ", datetime.date(2021, 5, 4), certificate_copy)
+    with pytest.raises(PriorLearningRefused) as refused:
+        exemption_record(registration=registration, details=details, actor=centre_admin)
+    assert refused.value.messages == [EXEMPTION_BASIS_NEEDED, EXEMPTION_NO_EVIDENCE]
+    assert not PriorLearning.objects.exists()
+
+
+def test_a_unit_held_by_an_exemption_cannot_leave_the_plan_until_it_is_withdrawn(
+    registration, centre_admin
+):
+    """Decision 54: the plan's change is refused, naming the unit, and changes nothing; once
+    the exemption is withdrawn (with its reason) the unit can go."""
+    exempt(registration, centre_admin)
+    others = ["K/503/0421", "A/506/2158", "T/506/2126"]  # without the exempt SFJ-CS2-07
+    watch = AuditWatch()
+    with pytest.raises(RegistrationRejected) as refused:
+        registration_choose_units(
+            registration=registration, optional_units=others, actor=centre_admin
+        )
+    name = f"{EXEMPT_UNIT} {unit(EXEMPT_UNIT).title}"
+    assert refused.value.messages == [DROPPED_PRIOR.format(unit=name, what="exempt")]
+    assert registration.planned_units.filter(unit__code=EXEMPT_UNIT).exists()
+    assert not watch.entries()
+    prior_learning_withdraw(
+        record=PriorLearning.objects.get(), reason="Taking unit 7 out", actor=centre_admin
+    )
+    registration_choose_units(registration=registration, optional_units=others, actor=centre_admin)
+    assert not registration.planned_units.filter(unit__code=EXEMPT_UNIT).exists()
+    assert standing_of(registration).exempt == frozenset()
+
+
+@pytest.mark.parametrize("status", [RegistrationStatus.WITHDRAWN, RegistrationStatus.COMPLETED])
+def test_nothing_is_withdrawn_on_a_closed_registration(registration, centre_admin, status):
+    """Like every other record of a closed registration: refused with the reason, the page
+    sends the admin back to the registration with it."""
+    record = exempt(registration, centre_admin)
+    Registration.objects.filter(pk=registration.pk).update(status=status)
+    registration.refresh_from_db()
+    record.refresh_from_db()
+    with pytest.raises(PriorLearningRefused, match="nothing more can be added"):
+        prior_learning_withdraw(record=record, reason="Wrong unit", actor=centre_admin)
+    url = reverse("portfolios:prior-learning-withdraw", args=[record.pk])
+    client = logged_in(centre_admin)
+    detail = reverse("portfolios:registration-detail", args=[registration.pk])
+    for response in (client.get(url), client.post(url, {"reason": "Wrong unit"})):
+        assert response.status_code == 302 and response["Location"] == detail
+    record.refresh_from_db()
+    assert record.in_force

@@ -1,0 +1,194 @@
+"""A unit's evidence requirements and sufficiency rules, tracked per learner (decision 52).
+
+The catalogue says, per unit, which evidence requirement items are to be met ("5b during a busy
+time in your job"), which conditions the evidence must satisfy, and how much evidence is
+sufficient (`qualifications.requirements`). Here is what the assessor has recorded of them for
+one registration: each item shown by which evidence (`RequirementShown`), each occasion or
+customer (or, for a sufficient period, the assessor's judgement: `SufficiencyRecord`), and what is
+still missing, in the specification's own words, which sign-off requires to be nothing.
+The conditions are confirmed by the assessor's ticks at sign-off (`check_conditions`).
+
+Everything is read in a fixed number of queries, whatever the size of the portfolio: the unit's
+rules (kept per catalogue revision) and the records in force, with their evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import Coalesce
+
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, unit_of_item
+from portfolios.models import Evidence, EvidenceSetting, Mapping, MappingStatus, Registration
+from qualifications.kept_units import how_assessed
+from qualifications.requirements import (
+    EvidenceRequirement,
+    RequirementItem,
+    RequirementKind,
+    SufficiencyRule,
+)
+
+ITEM_NOT_SHOWN = "evidence requirement {reference} “{text}” is not yet shown"
+TOO_FEW = "at least {minimum} {measure} (“{quote}”): {count} recorded"
+NOT_JUDGED = "{measure} (“{quote}”): not yet judged sufficient by the assessor"
+CONDITION_NOT_CONFIRMED = "evidence requirement {number} “{text}” is not confirmed (tick it)"
+
+
+def measure_words(rule: SufficiencyRule) -> str:
+    """ "different customers", "a sufficient period of time": the measure in lower case."""
+    label = rule.get_measure_display()
+    return label[0].lower() + label[1:]
+
+
+@dataclass
+class ItemState:
+    """An evidence requirement item and the record showing it (None: still needed)."""
+
+    item: RequirementItem
+    shown: RequirementShown | None
+
+    @property
+    def missing(self) -> str:
+        return ITEM_NOT_SHOWN.format(reference=self.item.reference, text=self.item.text)
+
+
+@dataclass
+class RuleState:
+    """A sufficiency rule and the records in force toward it."""
+
+    rule: SufficiencyRule
+    records: list[SufficiencyRecord] = field(default_factory=list)
+
+    @property
+    def judged(self) -> bool:
+        """A rule without a minimum: whether the assessor has recorded their judgement."""
+        return self.rule.minimum is None
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
+
+    @property
+    def met(self) -> bool:
+        if self.rule.minimum is None:
+            return bool(self.records)
+        return self.count >= self.rule.minimum
+
+    @property
+    def missing(self) -> str:
+        if self.rule.minimum is None:
+            return NOT_JUDGED.format(
+                measure=measure_words(self.rule).capitalize(), quote=self.rule.quote
+            )
+        return TOO_FEW.format(
+            minimum=self.rule.minimum,
+            measure=measure_words(self.rule),
+            quote=self.rule.quote,
+            count=self.count,
+        )
+
+
+@dataclass
+class Tracked:
+    """A unit's evidence requirements and sufficiency, as recorded for one registration."""
+
+    items: list[ItemState]
+    rules: list[RuleState]
+    conditions: list[EvidenceRequirement]
+
+    @property
+    def missing(self) -> list[str]:
+        return [s.missing for s in self.items if s.shown is None] + [
+            s.missing for s in self.rules if not s.met
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.rules or self.conditions)
+
+
+def requirement_items(requirements: Collection[EvidenceRequirement]) -> list[RequirementItem]:
+    return [item for r in requirements if r.kind == RequirementKind.MEET for item in r.items]
+
+
+def tracked(registration: Registration, unit_id: int) -> Tracked:
+    """The unit's items to meet, its sufficiency rules and its conditions, each with the
+    records in force: the rules kept per revision, then two queries (three with evidence)."""
+    how = how_assessed(registration.qualification, unit_id)
+    items = requirement_items(how.requirements)
+    shown: dict[str, RequirementShown] = {}
+    records: dict[str, list[SufficiencyRecord]] = {}
+    if items:
+        shown = {
+            r.reference: r
+            for r in RequirementShown.objects.filter(
+                registration=registration, unit_id=unit_id, withdrawn_at__isnull=True
+            )
+            .select_related("recorded_by")
+            .prefetch_related(Prefetch("evidence", Evidence.objects.only("pk", "title")))
+        }
+    if how.sufficiency:
+        for record in SufficiencyRecord.objects.filter(
+            registration=registration, unit_id=unit_id, withdrawn_at__isnull=True
+        ).select_related("evidence", "recorded_by"):
+            records.setdefault(record.measure, []).append(record)
+    return Tracked(
+        [ItemState(item, shown.get(item.reference)) for item in items],
+        [RuleState(rule, records.get(rule.measure, [])) for rule in how.sufficiency],
+        [r for r in how.requirements if r.kind == RequirementKind.CONDITION],
+    )
+
+
+def requirements_missing(registration: Registration, unit_id: int) -> list[str]:
+    """What the unit's evidence requirements and sufficiency rules still need, in the
+    specification's words (empty when all are met, or the unit states none)."""
+    return tracked(registration, unit_id).missing
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The conditions ticked at sign-off: those confirmed, as worded then, and the refusals."""
+
+    confirmed: list[dict[str, str]]
+    problems: list[str]
+
+
+def check_conditions(registration: Registration, unit_id: int, ticked: Collection[str]) -> Checked:
+    """The unit's conditions on the evidence (evidence requirements of kind "condition"): each
+    must be ticked by the assessor at sign-off; the ticks are kept as the conditions' words."""
+    how = how_assessed(registration.qualification, unit_id)
+    conditions = [r for r in how.requirements if r.kind == RequirementKind.CONDITION]
+    return Checked(
+        [{"number": r.number, "text": r.text} for r in conditions if r.number in ticked],
+        [
+            CONDITION_NOT_CONFIRMED.format(number=r.number, text=r.text)
+            for r in conditions
+            if r.number not in ticked
+        ],
+    )
+
+
+def evidence_on_unit(registration: Registration, unit_id: int) -> QuerySet[Evidence]:
+    """The learner's evidence for this unit: mapped to one of its items (a mapping not rejected)
+    or resting under a current decision on one of them."""
+    mapped = (
+        Mapping.objects.filter(evidence=OuterRef("pk"))
+        .exclude(status=MappingStatus.REJECTED)
+        .annotate(
+            unit=Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
+        )
+        .filter(unit=unit_id)
+    )
+    decided = (
+        Decision.objects.filter(evidence=OuterRef("pk"), current=True)
+        .annotate(unit=unit_of_item())
+        .filter(unit=unit_id)
+    )
+    return Evidence.objects.filter(registration=registration).filter(
+        Exists(mapped) | Exists(decided)
+    )
+
+
+def is_real_work(evidence: Evidence) -> bool:
+    return evidence.setting != EvidenceSetting.SIMULATED
