@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "eqa",
     "home",
     "privacy",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -364,6 +368,63 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
         "frame-ancestors": ["'none'"],
+    },
+}
+
+# The REST API (decision 57): token authentication only (api.rest), JSON only, one error shape,
+# a rate limit per token counted in the cache above. No session or browsable API: the
+# interactive page is Swagger UI at /api/v1/docs/, from static files (drf-spectacular-sidecar).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.rest.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.rest.exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VQ portal API",
+    "DESCRIPTION": (
+        "A centre's learner records system (MIS) reads qualifications, registers learners, "
+        "follows their progress and picks up results. Every call carries a centre's token "
+        "(Authorization: Bearer vqp_...), made by a centre admin on the API tokens page. Every "
+        'error is {"error": {"code", "message", "fields"?}}. See docs/api.md.'
+    ),
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "fields": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                },
+                            },
+                        },
+                    }
+                },
+            }
+        }
     },
 }
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("iqa/", include("iqa.urls")),
     path("", include("certification.urls")),
     path("eqa/", include("eqa.urls")),
+    path("", include("api.page_urls")),
+    path("api/v1/", include("api.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

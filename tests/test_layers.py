@@ -20,7 +20,7 @@ FLOORS = [
     {"iqa"},
     {"certification"},
     {"eqa"},
-    {"home", "privacy"},
+    {"home", "privacy", "api"},
 ]
 APPS = sorted(app for floor in FLOORS for app in floor)
 

@@ -75,6 +75,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from api.forms import TokenForm
 from assessment.forms import (
     CaseloadFilterForm,
     ClassifyForm,
@@ -1158,10 +1159,28 @@ URLS: dict[str, Entry] = {
         get_keys=("download",),
     ),
     "eqa:centre-reports": Entry(get=only(ADMIN)),
+    # The API's pages for people (decision 57): the tokens page, the document and its page.
+    "api-tokens": Entry(
+        get=only(ADMIN),
+        post=only(ADMIN),
+        data=lambda side, user: {"name": "MIS nightly sync", "scopes": ["read"]},
+        forms=(TokenForm,),
+    ),
+    "api-token-revoke": Entry(
+        post=only(ADMIN),
+        kwargs=lambda side: {"pk": side.api_token.pk},
+        private=True,
+        reach=only(ADMIN),
+    ),
+    "api-schema": Entry(get=ANYONE, get_keys=("format", "lang", "version")),
+    "api-docs": Entry(get=ANYONE, get_keys=("script",)),
 }
 
 # Not in the table, and why.
 LEFT_OUT = {
+    "api": "The REST API answers tokens, not sessions (decision 57): its own matrix, every "
+    "endpoint by each centre's token on both centres' things, with every scope and none, is "
+    "tests/api/test_api_matrix.py.",
     "admin": "Django's admin has its own permission system (staff and superusers, per model), "
     "tested in tests/portal/test_admin.py and tests/qualifications/test_admin.py.",
 }

@@ -18,6 +18,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from api.models import ApiToken, Scope
+from api.services import token_create
 from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from assessment.services import Judgement, decision_record, unit_learner_countersign, unit_sign_off
 from certification.models import Certificate, Kind, RenderStatus, Transfer
@@ -98,6 +100,9 @@ class Side:
     competence_entry: CompetenceEntry  # the assessor's award, in the centre's register
     # The learner exempt from an optional unit (decision 50): no credit, nothing claimable.
     prior_learning: PriorLearning
+    # The centre admin's API token with every scope (decision 57), and the token itself.
+    api_token: ApiToken
+    api_secret: str
     # The assessor's records of the begun unit's evidence requirements and sufficiency (decision
     # 52), in force: made as rows, as the side's qualification (SFJ) states none to record.
     requirement_shown: RequirementShown
@@ -162,6 +167,9 @@ def build_side(
     )
     people[EQA] = UserFactory.create(email=f"{slug}.eqa@example.org")
     window, report = visited(registration, people[EQA], unit)
+    made = token_create(
+        centre=centre, name="MIS", scopes=[s.value for s in Scope], actor=people[ADMIN]
+    )
     return Side(
         centre=centre,
         people=people,
@@ -197,6 +205,8 @@ def build_side(
         eqa_report=report,
         transfer=asked_to_move(registration, people[ADMIN], place),
         prior_learning=exempted(registration, people[ADMIN]),
+        api_token=made.token,
+        api_secret=made.secret,
         **requirement_records(registration, people[ASSESSOR], evidence),
         prior_learning_item=criterion_rpl(registration, people[ASSESSOR], evidence),
         secrets=[

@@ -40,6 +40,7 @@ NOT_PAGES = {
     "certification:credential-jwks",
     "certification:credential-did",
     "certification:credential-status",
+    "api-schema",  # the OpenAPI document (YAML), a file
     "iqa:document-download",
     "iqa:plan-csv",
     "logout",

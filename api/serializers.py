@@ -1,0 +1,173 @@
+"""What the API reads and writes, as plain serializers: every write goes through a service."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from certification.models import Kind
+from portfolios.models import Funding
+from qualifications.models import Qualification
+
+
+class UnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    level = serializers.IntegerField()
+    credits = serializers.IntegerField(allow_null=True)
+
+
+class QualificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    level = serializers.IntegerField()
+    min_credits = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    awarding_organisation = serializers.SerializerMethodField()
+
+    def get_awarding_organisation(self, qualification: Qualification) -> str | None:
+        ao = qualification.awarding_organisation
+        return ao.name if ao is not None else None
+
+
+class QualificationDetailSerializer(QualificationSerializer):
+    units = UnitSerializer(many=True, source="api_units")
+
+
+class LearnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    email = serializers.EmailField()
+    uln = serializers.CharField()
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+
+
+class RegistrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    learner = LearnerSerializer()
+    qualification = serializers.IntegerField(source="qualification_id")
+    qualification_code = serializers.CharField(source="qualification.code")
+    assessor = PersonSerializer(allow_null=True)
+    iqa = PersonSerializer(allow_null=True)
+    status = serializers.CharField()
+    start_date = serializers.DateField()
+    planned_end_date = serializers.DateField(allow_null=True)
+    ao_registration_number = serializers.CharField()
+    funding = serializers.CharField()
+    units = serializers.ListField(child=serializers.CharField(), source="api_units")
+
+
+class RegistrationCreateSerializer(serializers.Serializer):
+    learner = serializers.IntegerField(help_text="A learner of the centre (GET /learners/).")
+    qualification = serializers.IntegerField()
+    start_date = serializers.DateField()
+    planned_end_date = serializers.DateField(required=False, allow_null=True)
+    assessor = serializers.IntegerField(required=False, allow_null=True)
+    iqa = serializers.IntegerField(required=False, allow_null=True)
+    ao_registration_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    funding = serializers.ChoiceField(Funding.choices, required=False, allow_blank=True)
+    optional_units = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=200
+    )
+
+
+class RegistrationChangeSerializer(serializers.Serializer):
+    """The fields a registration's pages let a centre admin change."""
+
+    funding = serializers.ChoiceField(Funding.choices, required=False, allow_blank=True)
+    ao_registration_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    assessor = serializers.IntegerField(required=False, allow_null=True)
+    iqa = serializers.IntegerField(required=False, allow_null=True)
+    optional_units = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=200
+    )
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class RuleSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    met = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class AchievedUnitSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    credits = serializers.IntegerField(allow_null=True)
+    how = serializers.CharField(help_text="signed_off, or rpl (recognised prior learning)")
+
+
+class ProgressSerializer(serializers.Serializer):
+    registration = serializers.IntegerField()
+    units_achieved = AchievedUnitSerializer(many=True)
+    achieved_credits = serializers.IntegerField()
+    counted_credits = serializers.IntegerField()
+    eligible = serializers.BooleanField(help_text="The rules of combination are met.")
+    rules = RuleSerializer(many=True, help_text="The verdict: a sentence per rule.")
+    claimable_units = serializers.ListField(child=serializers.CharField())
+    full_claim_ready = serializers.BooleanField()
+    full_claim_reasons = serializers.ListField(child=serializers.CharField())
+    unit_claim_ready = serializers.BooleanField()
+    unit_claim_reasons = serializers.ListField(child=serializers.CharField())
+
+
+class CertificateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    kind = serializers.CharField()
+    registration = serializers.IntegerField(source="registration_id")
+    state = serializers.CharField()
+    release = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    learner = serializers.CharField(source="snapshot.learner_name", default="")
+    qualification = serializers.CharField(source="snapshot.qualification_title", default="")
+    units = serializers.ListField(child=serializers.CharField(), source="api_units")
+
+
+class ClaimReadinessSerializer(serializers.Serializer):
+    registration = serializers.IntegerField()
+    learner = serializers.CharField()
+    full_claim_ready = serializers.BooleanField()
+    full_claim_reasons = serializers.ListField(child=serializers.CharField())
+    unit_claim_ready = serializers.BooleanField()
+    unit_claim_reasons = serializers.ListField(child=serializers.CharField())
+    claimable_units = serializers.ListField(child=serializers.CharField())
+
+
+class ClaimSerializer(serializers.Serializer):
+    registration = serializers.IntegerField()
+    kind = serializers.ChoiceField(Kind.choices)
+    units = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=200,
+        help_text="The unit codes you expect on the certificate: if what would be issued "
+        "differs now, nothing is, and the refusal says so.",
+    )
+
+
+class EventSerializer(serializers.Serializer):
+    cursor = serializers.CharField(help_text="Pass as ?after= to read what came after.")
+    type = serializers.ChoiceField(["unit.achieved", "certificate.issued", "certificate.revoked"])
+    at = serializers.DateTimeField()
+    registration = serializers.IntegerField()
+    unit = serializers.CharField(required=False)
+    certificate = serializers.CharField(required=False, help_text="The certificate's number.")
+
+
+class EventPageSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    next = serializers.CharField(
+        help_text="The cursor to ask with next (the same one when nothing new came)."
+    )

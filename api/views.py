@@ -1,0 +1,536 @@
+"""The API's endpoints: each limited to the token's centre, reads from querysets, writes through
+the services the pages use (decision 57)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as rf
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as s
+from api.events import events_after
+from api.models import Scope
+from api.rest import HasScope, TokenAuthentication, TokenRateThrottle, token_of
+from api.services import api_write
+from assessment.models import UnitSignOff
+from certification.models import Certificate
+from certification.readiness import Readiness, readiness_of_many
+from certification.services import certificate_claim
+from portal.models import RoleKind, User
+from portfolios.models import (
+    PriorLearning,
+    PriorLearningKind,
+    Registration,
+    RegistrationStatus,
+    RegistrationUnit,
+)
+from portfolios.services import (
+    LearnerIdentity,
+    RegistrationDetails,
+    learner_details_change,
+    registration_choose_units,
+    registration_create,
+    registration_staff_change,
+    registration_withdraw,
+)
+from qualifications.models import Qualification, Unit
+
+ERRORS = {
+    400: "The request has errors, or a service refused it (the message says why).",
+    401: "No token, or one unknown or revoked.",
+    403: "The token lacks the scope this call needs.",
+    404: "Not found, or not the token's centre's.",
+    405: "The endpoint does not answer this method.",
+    429: "Too many calls: wait as Retry-After says.",
+}
+
+
+class ApiSchema(AutoSchema):
+    """Each operation documents the error shape for every error status it may answer."""
+
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> Any:
+        bodies: dict[str, Any] = super()._get_response_bodies(direction)
+        for code, description in ERRORS.items():
+            bodies.setdefault(
+                str(code),
+                {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                    "description": description,
+                },
+            )
+        return bodies
+
+
+class Page(PageNumberPagination):
+    """Pages of 50 (page_size: 1 to 200); a page size that is not one is refused, not ignored."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
+            return self.page_size
+        if len(given) > 1 or not given[0].isdigit() or not 1 <= int(given[0]) <= 200:
+            raise rf.ValidationError({"page_size": ["One whole number from 1 to 200."]})
+        return int(given[0])
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "page_size":
+                parameter["schema"].update(minimum=1, maximum=200)
+            if parameter["name"] == "page":
+                parameter["schema"].update(minimum=1)
+        return parameters
+
+
+# Token authentication, scopes and the rate limit; everything found within the token's centre.
+class CentreView(GenericAPIView):  # type: ignore[type-arg]
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [TokenRateThrottle]
+    write_scope = Scope.REGISTRATIONS
+    schema = ApiSchema()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        # DRF put the token's maker on the request; the session middleware must not take the
+        # call for theirs: no session is made or renewed for a token.
+        request.user = AnonymousUser()
+        return response
+
+    def centre_id(self) -> int:
+        return token_of(self.request).centre_id
+
+    def actor(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)
+        return user
+
+    def paged(
+        self, rows: Sequence[Any] | QuerySet[Any], serializer: type[rf.Serializer]
+    ) -> Response:  # type: ignore[type-arg]
+        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        assert page is not None
+        return self.get_paginated_response(serializer(page, many=True).data)
+
+
+# Qualifications and units ------------------------------------------------------------------
+
+
+class QualificationList(CentreView):
+    pagination_class = Page
+    serializer_class = s.QualificationSerializer
+
+    def get_queryset(self) -> QuerySet[Qualification]:
+        return Qualification.objects.select_related("awarding_organisation").order_by("code")
+
+    @extend_schema(
+        operation_id="qualifications_list",
+        responses=s.QualificationSerializer(many=True),
+        summary="Qualifications in the catalogue",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paged(self.get_queryset(), s.QualificationSerializer)
+
+
+class QualificationDetail(CentreView):
+    serializer_class = s.QualificationDetailSerializer
+
+    @extend_schema(operation_id="qualifications_read", summary="A qualification and its units")
+    def get(self, request: Request, pk: int) -> Response:
+        qualification = get_object_or_404(
+            Qualification.objects.select_related("awarding_organisation"), pk=pk
+        )
+        units = Unit.objects.filter(memberships__qualification=qualification).order_by("code")
+        qualification.api_units = list(units.distinct())  # type: ignore[attr-defined]
+        return Response(s.QualificationDetailSerializer(qualification).data)
+
+
+# Learners ----------------------------------------------------------------------------------
+
+
+class LearnerList(CentreView):
+    pagination_class = Page
+    serializer_class = s.LearnerSerializer
+
+    def get_queryset(self) -> QuerySet[User]:
+        return (
+            User.objects.filter(roles__centre_id=self.centre_id(), roles__kind=RoleKind.LEARNER)
+            .distinct()
+            .order_by("full_name", "pk")
+        )
+
+    @extend_schema(
+        operation_id="learners_list",
+        responses=s.LearnerSerializer(many=True),
+        summary="The centre's learners",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paged(self.get_queryset(), s.LearnerSerializer)
+
+
+class LearnerDetail(LearnerList):
+    @extend_schema(operation_id="learners_read", summary="One of the centre's learners")
+    def get(self, request: Request, pk: int) -> Response:  # type: ignore[override]
+        return Response(s.LearnerSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
+
+
+# Registrations -----------------------------------------------------------------------------
+
+
+def registrations_of(centre_id: int) -> QuerySet[Registration]:
+    plan = RegistrationUnit.objects.select_related("unit").order_by("unit__code")
+    return (
+        Registration.objects.filter(centre_id=centre_id)
+        .select_related("learner", "qualification", "assessor", "iqa")
+        .prefetch_related(Prefetch("planned_units", queryset=plan))
+        .order_by("pk")
+    )
+
+
+def with_units(registrations: Sequence[Registration]) -> Sequence[Registration]:
+    for r in registrations:
+        r.api_units = [p.unit.code for p in r.planned_units.all()]  # type: ignore[attr-defined]
+    return registrations
+
+
+def person_at(centre_id: int, pk: int | None, kind: str, field: str) -> User | None:
+    """A person of the centre in the role, or a 400 naming the field."""
+    if pk is None:
+        return None
+    person = User.objects.filter(pk=pk, roles__centre_id=centre_id, roles__kind=kind).first()
+    if person is None:
+        raise rf.ValidationError(
+            {field: [f"No {kind.replace('_', ' ')} of the centre has this id."]}
+        )
+    return person
+
+
+class RegistrationList(CentreView):
+    serializer_class = s.RegistrationSerializer
+    pagination_class = Page
+
+    @extend_schema(
+        operation_id="registrations_list",
+        responses=s.RegistrationSerializer(many=True),
+        summary="The centre's registrations",
+        parameters=[OpenApiParameter("status", str, enum=RegistrationStatus.values)],
+    )
+    def get(self, request: Request) -> Response:
+        rows = registrations_of(self.centre_id())
+        if status := request.query_params.get("status"):
+            if status not in RegistrationStatus.values:
+                raise rf.ValidationError({"status": [f"One of {', '.join(RegistrationStatus)}."]})
+            rows = rows.filter(status=status)
+        page = self.paginate_queryset(rows)
+        assert page is not None
+        data = s.RegistrationSerializer(with_units(page), many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="registrations_create",
+        summary="Register a learner (scope: registrations)",
+        request=s.RegistrationCreateSerializer,
+        responses={201: s.RegistrationSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        given = s.RegistrationCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        centre_id = self.centre_id()
+        learner = person_at(centre_id, data["learner"], RoleKind.LEARNER, "learner")
+        assert learner is not None
+        qualification = Qualification.objects.filter(pk=data["qualification"]).first()
+        if qualification is None:
+            raise rf.ValidationError({"qualification": ["No qualification has this id."]})
+        details = RegistrationDetails(
+            learner=learner,
+            qualification=qualification,
+            start_date=data["start_date"],
+            assessor=person_at(centre_id, data.get("assessor"), RoleKind.ASSESSOR, "assessor"),
+            iqa=person_at(centre_id, data.get("iqa"), RoleKind.IQA, "iqa"),
+            ao_registration_number=data.get("ao_registration_number", ""),
+            planned_end_date=data.get("planned_end_date"),
+            funding=data.get("funding", ""),
+        )
+        token = token_of(request)
+        made = api_write(
+            token,
+            "registration created",
+            lambda: registration_create(
+                centre=token.centre,
+                details=details,
+                optional_units=data.get("optional_units", []),
+                actor=self.actor(),
+            ),
+            lambda r: f"registration:{r.pk}",
+        )
+        fresh = with_units([registrations_of(centre_id).get(pk=made.pk)])[0]
+        return Response(s.RegistrationSerializer(fresh).data, status=201)
+
+
+class OneRegistration(CentreView):
+    serializer_class = s.RegistrationSerializer
+
+    def registration(self, pk: int) -> Registration:
+        return get_object_or_404(registrations_of(self.centre_id()), pk=pk)
+
+
+class RegistrationDetail(OneRegistration):
+    @extend_schema(operation_id="registrations_read", summary="A registration")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.RegistrationSerializer(with_units([self.registration(pk)])[0]).data)
+
+    @extend_schema(
+        operation_id="registrations_update",
+        summary="Change a registration's funding, AO number, staff or units (scope: registrations)",
+        request=s.RegistrationChangeSerializer,
+        responses={200: s.RegistrationSerializer},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        registration = self.registration(pk)
+        given = s.RegistrationChangeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        centre_id, actor, token = self.centre_id(), self.actor(), token_of(request)
+        staff = {"assessor", "iqa"} & data.keys()
+        assessor = registration.assessor
+        iqa = registration.iqa
+        if "assessor" in data:
+            assessor = person_at(centre_id, data["assessor"], RoleKind.ASSESSOR, "assessor")
+        if "iqa" in data:
+            iqa = person_at(centre_id, data["iqa"], RoleKind.IQA, "iqa")
+
+        def change() -> None:
+            if "funding" in data or "ao_registration_number" in data:
+                learner_details_change(
+                    registration=registration,
+                    given=LearnerIdentity.of(registration.learner),
+                    funding=data.get("funding", registration.funding),
+                    ao_registration_number=data.get("ao_registration_number"),
+                    actor=actor,
+                )
+            if staff and (assessor, iqa) != (registration.assessor, registration.iqa):
+                registration_staff_change(
+                    registration=registration, assessor=assessor, iqa=iqa, actor=actor
+                )
+            if "optional_units" in data:
+                registration_choose_units(
+                    registration=registration,
+                    optional_units=data["optional_units"],
+                    actor=actor,
+                )
+
+        api_write(token, "registration changed", change, lambda _: f"registration:{pk}")
+        return Response(s.RegistrationSerializer(with_units([self.registration(pk)])[0]).data)
+
+
+class RegistrationWithdraw(OneRegistration):
+    @extend_schema(
+        operation_id="registrations_withdraw",
+        summary="Withdraw a registration, with a reason (scope: registrations)",
+        request=s.WithdrawSerializer,
+        responses={200: s.RegistrationSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        registration = self.registration(pk)
+        given = s.WithdrawSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        api_write(
+            token_of(request),
+            "registration withdrawn",
+            lambda: registration_withdraw(
+                registration=registration,
+                reason=given.validated_data["reason"],
+                actor=self.actor(),
+            ),
+            lambda _: f"registration:{pk}",
+        )
+        return Response(s.RegistrationSerializer(with_units([self.registration(pk)])[0]).data)
+
+
+# Progress and claims -----------------------------------------------------------------------
+
+
+def achieved_units(registration: Registration) -> list[dict[str, Any]]:
+    signed = UnitSignOff.objects.achieved().filter(registration=registration)
+    rows = [
+        {"code": u.code, "title": u.title, "credits": u.credits, "how": "signed_off"}
+        for u in Unit.objects.filter(pk__in=signed.values("unit_id")).order_by("code")
+    ]
+    rpl = PriorLearning.objects.in_force().filter(
+        registration=registration, kind=PriorLearningKind.RPL
+    )
+    rows += [
+        {"code": u.code, "title": u.title, "credits": u.credits, "how": "rpl"}
+        for u in Unit.objects.filter(pk__in=rpl.values("unit_id")).order_by("code")
+    ]
+    return rows
+
+
+def claim_facts(ready: Readiness) -> dict[str, Any]:
+    return {
+        "registration": ready.registration.pk,
+        "claimable_units": ready.claimable_units,
+        "full_claim_ready": ready.full_ready,
+        "full_claim_reasons": ready.full_reasons,
+        "unit_claim_ready": ready.unit_ready,
+        "unit_claim_reasons": ready.unit_reasons,
+    }
+
+
+class RegistrationProgress(OneRegistration):
+    serializer_class = s.ProgressSerializer
+
+    @extend_schema(
+        operation_id="registrations_progress",
+        summary="Units achieved, credits and the eligibility verdict with its sentences",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        registration = self.registration(pk)
+        [ready] = readiness_of_many([registration])
+        verdict = ready.verdict
+        body = {
+            **claim_facts(ready),
+            "units_achieved": achieved_units(registration),
+            "achieved_credits": verdict.achieved_credits,
+            "counted_credits": verdict.counted_credits,
+            "eligible": verdict.eligible,
+            "rules": [{"rule": r.rule, "met": r.met, "message": r.message} for r in verdict.rules],
+        }
+        return Response(s.ProgressSerializer(body).data)
+
+
+class ClaimList(CentreView):
+    serializer_class = s.ClaimReadinessSerializer
+    pagination_class = Page
+    write_scope = Scope.CLAIMS
+
+    @extend_schema(
+        operation_id="claims_list",
+        responses=s.ClaimReadinessSerializer(many=True),
+        summary="Each open registration's claim readiness, as the claims page works it out",
+    )
+    def get(self, request: Request) -> Response:
+        rows = registrations_of(self.centre_id()).filter(status="active")
+        page = self.paginate_queryset(rows)
+        assert page is not None
+        body = [
+            {**claim_facts(ready), "learner": ready.registration.learner.full_name}
+            for ready in readiness_of_many(page)
+        ]
+        return self.get_paginated_response(s.ClaimReadinessSerializer(body, many=True).data)
+
+    @extend_schema(
+        operation_id="claims_create",
+        summary="Claim a certificate (scope: claims)",
+        request=s.ClaimSerializer,
+        responses={201: s.CertificateSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        given = s.ClaimSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        registration = registrations_of(self.centre_id()).filter(pk=data["registration"]).first()
+        if registration is None:
+            raise rf.ValidationError(
+                {"registration": ["No registration of the centre has this id."]}
+            )
+        certificate = api_write(
+            token_of(request),
+            "certificate claimed",
+            lambda: certificate_claim(
+                registration=registration,
+                kind=data["kind"],
+                actor=self.actor(),
+                units=data.get("units"),
+            ),
+            lambda c: f"certificate:{c.pk}",
+        )
+        fresh = with_certificate_units([certificates_of(self.centre_id()).get(pk=certificate.pk)])
+        return Response(s.CertificateSerializer(fresh[0]).data, status=201)
+
+
+# Certificates ------------------------------------------------------------------------------
+
+
+def certificates_of(centre_id: int) -> QuerySet[Certificate]:
+    return (
+        Certificate.objects.filter(centre_id=centre_id)
+        .select_related("replaced_by", "superseded_by")
+        .order_by("pk")
+    )
+
+
+def with_certificate_units(certificates: Sequence[Certificate]) -> Sequence[Certificate]:
+    for c in certificates:
+        units = c.snapshot.get("units", []) if isinstance(c.snapshot, dict) else []
+        c.api_units = [u.get("reference", "") for u in units]  # type: ignore[attr-defined]
+    return certificates
+
+
+class CertificateList(CentreView):
+    serializer_class = s.CertificateSerializer
+    pagination_class = Page
+
+    @extend_schema(
+        operation_id="certificates_list",
+        responses=s.CertificateSerializer(many=True),
+        summary="The centre's certificates",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(certificates_of(self.centre_id()))
+        assert page is not None
+        data = s.CertificateSerializer(with_certificate_units(page), many=True).data
+        return self.get_paginated_response(data)
+
+
+class CertificateDetail(CentreView):
+    serializer_class = s.CertificateSerializer
+
+    @extend_schema(operation_id="certificates_read", summary="A certificate")
+    def get(self, request: Request, pk: int) -> Response:
+        certificate = get_object_or_404(certificates_of(self.centre_id()), pk=pk)
+        return Response(s.CertificateSerializer(with_certificate_units([certificate])[0]).data)
+
+
+# Events ------------------------------------------------------------------------------------
+
+
+class EventFeed(CentreView):
+    serializer_class = s.EventPageSerializer
+
+    @extend_schema(
+        operation_id="events_list",
+        summary="Units achieved, certificates issued and revoked, oldest first",
+        parameters=[
+            OpenApiParameter("after", str, description="The cursor of the last event read."),
+            OpenApiParameter("limit", int, description="At most this many (1 to 500; 100)."),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        after = request.query_params.get("after", "0")
+        limit = request.query_params.get("limit", "100")
+        if not after.isdigit() or len(after) > 18:
+            raise rf.ValidationError({"after": ["A cursor from this feed (digits)."]})
+        if not limit.isdigit() or not 1 <= int(limit) <= 500:
+            raise rf.ValidationError({"limit": ["A whole number from 1 to 500."]})
+        events, cursor = events_after(self.centre_id(), int(after), int(limit))
+        return Response(s.EventPageSerializer({"events": events, "next": cursor}).data)

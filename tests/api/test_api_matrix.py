@@ -1,0 +1,150 @@
+"""A token of one centre never sees or touches another's things: every endpoint of the API, by
+our centre's token on the other centre's things, must answer 404 (or, where the thing is named
+in the body, 400 naming the field), write nothing and show nothing of theirs; on our own things
+the same calls answer. A new endpoint without a row here fails `test_every_endpoint_has_a_row`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from api import urls as api_urls
+from tests.api.conftest import call
+from tests.world import Side, World
+
+pytestmark = pytest.mark.django_db
+
+Kwargs = Callable[[Side], dict[str, Any]]
+Body = Callable[[Side], Any]
+
+
+def none(side: Side) -> dict[str, Any]:
+    return {}
+
+
+def registration(side: Side) -> dict[str, Any]:
+    return {"pk": side.registration.pk}
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    kwargs: Kwargs = none
+    body: Body | None = None
+    # Which answer on the other centre's things: "404", a 400 naming `field`, or a list that
+    # leaves them out ("list").
+    theirs: str = "404"
+    field: str = ""
+    ok: tuple[int, ...] = (200,)  # what our own things may answer (a refusal by a service: 400)
+
+
+ROWS: dict[str, list[Row]] = {
+    "api:qualifications": [Row("GET", theirs="list")],
+    "api:qualification": [
+        # The catalogue is shared: every centre reads it.
+        Row("GET", kwargs=lambda side: {"pk": side.qualification.pk}, theirs="same")
+    ],
+    "api:learners": [Row("GET", theirs="list")],
+    "api:learner": [Row("GET", kwargs=lambda side: {"pk": side.registration.learner_id})],
+    "api:registrations": [
+        Row("GET", theirs="list"),
+        Row(
+            "POST",
+            body=lambda side: {
+                "learner": side.registration.learner_id,
+                "qualification": side.qualification.pk,
+                "start_date": "2026-10-01",
+            },
+            theirs="400",
+            field="learner",
+            ok=(400,),  # already registered on it: the service says so
+        ),
+    ],
+    "api:registration": [
+        Row("GET", kwargs=registration),
+        Row("PATCH", kwargs=registration, body=lambda side: {"funding": "funded"}),
+    ],
+    "api:registration-withdraw": [
+        # A transfer of the world's registration waits: the service refuses (400), ours only.
+        Row("POST", kwargs=registration, body=lambda side: {"reason": "Left"}, ok=(400,))
+    ],
+    "api:registration-progress": [Row("GET", kwargs=registration)],
+    "api:claims": [
+        Row("GET", theirs="list"),
+        Row(
+            "POST",
+            body=lambda side: {"registration": side.registration.pk, "kind": "full"},
+            theirs="400",
+            field="registration",
+            ok=(400,),  # not ready for a full certificate: the claim service says why
+        ),
+    ],
+    "api:certificates": [Row("GET", theirs="list")],
+    "api:certificate": [Row("GET", kwargs=lambda side: {"pk": side.certificate.pk})],
+    "api:events": [Row("GET", theirs="list")],
+}
+LEFT_OUT = {"api:not-found": "answers 404 to everyone: tests/api/test_api.py"}
+
+
+def test_every_endpoint_has_a_row():
+    endpoints = {f"api:{pattern.name}" for pattern in api_urls.urlpatterns}
+    assert endpoints - set(ROWS) - set(LEFT_OUT) == set()
+    assert set(ROWS) - endpoints == set()
+
+
+CELLS = [(name, i) for name, rows in sorted(ROWS.items()) for i in range(len(rows))]
+
+
+@pytest.mark.parametrize(("name", "index"), CELLS)
+def test_a_token_reaches_its_own_centres_things_and_never_anothers(
+    world: World, name: str, index: int
+):
+    row = ROWS[name][index]
+    ours, theirs = world.ours, world.theirs
+    body = row.body(ours) if row.body else None
+    mine = call(ours.api_secret, row.method, reverse(name, kwargs=row.kwargs(ours) or None), body)
+    assert mine.status in row.ok, mine.text
+    body = row.body(theirs) if row.body else None
+    path = reverse(name, kwargs=row.kwargs(theirs) or None)
+    answer = call(ours.api_secret, row.method, path, body)
+    if row.theirs == "404":
+        assert answer.status == 404, answer.text
+        assert answer.body["error"]["code"] == "not_found"
+    elif row.theirs == "400":
+        assert answer.status == 400, answer.text
+        assert row.field in answer.body["error"]["fields"]
+    else:
+        assert answer.status == 200, answer.text
+    # Nothing but the token's own rows (its last use, its reads counted).
+    assert not [table for table in answer.wrote if not table.startswith("api_")], answer.wrote
+    if row.theirs != "same":
+        leaked = [secret for secret in theirs.secrets if secret in answer.text]
+        assert not leaked, f"{name} shows the other centre's {leaked}"
+        if row.theirs == "list":
+            assert str(ours.registration.learner.full_name) in mine.text or name in (
+                "api:qualifications",
+                "api:events",
+            )
+
+
+@pytest.mark.parametrize("name", ["api:registrations", "api:certificates", "api:claims"])
+def test_lists_hold_only_the_tokens_centres_rows(world: World, name: str):
+    for side, other in ((world.ours, world.theirs), (world.theirs, world.ours)):
+        answer = call(side.api_secret, "GET", reverse(name))
+        ids = {row.get("registration", row.get("id")) for row in answer.body["results"]}
+        if name == "api:certificates":
+            assert side.certificate.pk in ids and other.certificate.pk not in ids
+        else:
+            assert side.registration.pk in ids and other.registration.pk not in ids
+
+
+def test_the_events_feed_holds_only_the_tokens_centres_events(world: World):
+    for side, other in ((world.ours, world.theirs), (world.theirs, world.ours)):
+        events = call(side.api_secret, "GET", reverse("api:events")).body["events"]
+        assert {e["registration"] for e in events} == {side.registration.pk}
+        assert other.certificate.number not in {e.get("certificate") for e in events}
