@@ -462,6 +462,8 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         **requirement_pages.unit_requirements_context(request, registration, unit.pk),
         "may_record_rpl": may_record_rpl,
     }
+    # The requirement forms' messages are drawn in that section, where the forms return to.
+    context["messages_here"] = requirement_pages.MESSAGES_TAG if context["tracked"] else ""
     return render(request, "assessment/unit_progress.html", context)
 
 
@@ -489,6 +491,7 @@ def requirement_show_view(request: PortalRequest, pk: int, unit_pk: int) -> Http
         success="Recorded as shown.",
         to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
         key=requirement_pages.SHOW_KEY,
+        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
@@ -511,13 +514,15 @@ def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> Ht
             registration=registration,
             unit_id=unit.pk,
             measure=data["measure"],
-            evidence=data["evidence"],
+            # None where there is no evidence to cite and the form offers none.
+            evidence=data.get("evidence"),
             description=data["description"],
             actor=request.user,
         ),
         success="Recorded toward how much evidence is sufficient.",
         to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
         key=requirement_pages.SUFFICIENCY_KEY,
+        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
@@ -545,6 +550,7 @@ def _withdraw(request: PortalRequest, record: RequirementShown | SufficiencyReco
         success="Withdrawn: the record is kept, with your reason, and counts no more.",
         to=requirement_pages.requirements_anchor(record.registration_id, record.unit_id),
         key=requirement_pages.withdraw_key(record),
+        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
