@@ -449,6 +449,8 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     )
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
+    # Met through RPL or an exemption: said at the top; nothing to record toward it here.
+    prior = pages.prior_learning_of(registration, unit.pk)
     context = {
         "registration": registration,
         "unit": unit,
@@ -460,8 +462,11 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "how": how_assessed(registration.qualification, unit.pk),
         # Its evidence requirements and sufficiency as recorded, with the assessor's forms.
         **requirement_pages.unit_requirements_context(request, registration, unit.pk),
-        "may_record_rpl": may_record_rpl,
+        "may_record_rpl": may_record_rpl and prior is None,
+        "prior": prior,
     }
+    if prior is not None:
+        context.update(can_record=False, show_form=None, sufficiency_form=None)
     # The requirement forms' messages are drawn in that section, where the forms return to.
     context["messages_here"] = requirement_pages.MESSAGES_TAG if context["tracked"] else ""
     return render(request, "assessment/unit_progress.html", context)

@@ -1,12 +1,15 @@
+# ruff: noqa: F811
 """The unit page as a new user meets it (issue 20's review): the requirement forms say why they
 cannot be used, and their messages appear by them, where the page returns to."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
 
 from assessment.models import RequirementShown, SufficiencyRecord
+from portfolios.prior_learning import PriorDetails, exemption_record, prior_learning_withdraw
 from qualifications.models import Unit
 from tests.assessment.test_requirements_met import UNIT, cg, piece  # noqa: F401
 
@@ -29,7 +32,7 @@ def top(html: str) -> str:
 def test_with_no_evidence_to_cite_the_page_says_so_instead_of_an_empty_form(
     client,
     cg,
-    assessor,  # noqa: F811
+    assessor,
 ):
     unit = Unit.objects.get(code=UNIT)
     client.force_login(assessor)
@@ -45,7 +48,7 @@ def test_with_no_evidence_to_cite_the_page_says_so_instead_of_an_empty_form(
     assert [m for m, _ in form.fields["measure"].choices] == ["period"]
 
 
-def test_the_form_offers_the_evidence_once_there_is_some(client, cg, learner, assessor):  # noqa: F811
+def test_the_form_offers_the_evidence_once_there_is_some(client, cg, learner, assessor):
     unit = Unit.objects.get(code=UNIT)
     piece(cg, learner)
     client.force_login(assessor)
@@ -56,7 +59,7 @@ def test_the_form_offers_the_evidence_once_there_is_some(client, cg, learner, as
     assert "evidence" in response.context["sufficiency_form"].fields
 
 
-def test_a_refusal_is_shown_by_the_forms_not_at_the_top(client, cg, assessor):  # noqa: F811
+def test_a_refusal_is_shown_by_the_forms_not_at_the_top(client, cg, assessor):
     unit = Unit.objects.get(code=UNIT)
     client.force_login(assessor)
     url = reverse("assessment:sufficiency-record", args=[cg.pk, unit.pk])
@@ -70,7 +73,7 @@ def test_a_refusal_is_shown_by_the_forms_not_at_the_top(client, cg, assessor):  
     assert "alert" not in top(html)
 
 
-def test_a_form_sent_back_says_so_by_the_form_and_a_success_too(client, cg, learner, assessor):  # noqa: F811
+def test_a_form_sent_back_says_so_by_the_form_and_a_success_too(client, cg, learner, assessor):
     unit = Unit.objects.get(code=UNIT)
     evidence = piece(cg, learner)
     client.force_login(assessor)
@@ -84,3 +87,39 @@ def test_a_form_sent_back_says_so_by_the_form_and_a_success_too(client, cg, lear
     assert RequirementShown.objects.count() == 1
     html = response.content.decode()
     assert "Recorded as shown." in section(html) and "Recorded as shown." not in top(html)
+
+
+def test_a_unit_met_by_an_exemption_says_so_and_offers_nothing_to_record(
+    client, cg, assessor, centre_admin
+):
+    unit = Unit.objects.get(code=UNIT)
+    details = PriorDetails(unit.pk, "Exempt by the AO's letter", datetime.date(2021, 5, 4))
+    exemption_record(registration=cg, details=details, actor=centre_admin)
+    client.force_login(assessor)
+    response = client.get(reverse("assessment:unit-progress", args=[cg.pk, unit.pk]))
+    html = response.content.decode()
+    banner = re.search(r'data-testid="prior-learning">(.*?)</p>', html, re.S)
+    assert banner and "Met through an exemption" in banner.group(1)
+    assert centre_admin.full_name in banner.group(1)
+    assert "Record RPL for some of its criteria" not in html
+    assert 'data-testid="requirement-show-form"' not in html
+    assert 'data-testid="sufficiency-form"' not in html
+    assert 'data-testid="no-evidence-to-cite"' not in html
+    response = client.get(reverse("assessment:unit-sign-off", args=[cg.pk, unit.pk]))
+    html = response.content.decode()
+    assert 'data-testid="nothing-to-sign-off"' in html and 'data-testid="prior-learning"' in html
+    assert "Not ready for sign-off" not in html
+    assert "Sign the unit off" not in html
+
+
+def test_once_withdrawn_the_unit_is_assessed_again(client, cg, assessor, centre_admin):
+    unit = Unit.objects.get(code=UNIT)
+    details = PriorDetails(unit.pk, "Exempt by the AO's letter", datetime.date(2021, 5, 4))
+    prior = exemption_record(registration=cg, details=details, actor=centre_admin)
+    prior_learning_withdraw(record=prior, reason="Recorded in error.", actor=centre_admin)
+    client.force_login(assessor)
+    html = client.get(reverse("assessment:unit-progress", args=[cg.pk, unit.pk])).content.decode()
+    assert 'data-testid="prior-learning"' not in html
+    assert "Record RPL for some of its criteria" in html
+    html = client.get(reverse("assessment:unit-sign-off", args=[cg.pk, unit.pk])).content.decode()
+    assert "Not ready for sign-off" in html and "nothing-to-sign-off" not in html
