@@ -102,6 +102,9 @@ def ticked(request: PortalRequest) -> Targets:
     )
 
 
+NOTHING_RECORDED = "Nothing was recorded: see the message by the decision form below."
+
+
 @login_required
 def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
     """The assessor opens an evidence item, reviews its mapping and decides many items at once."""
@@ -134,12 +137,18 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 return gone_redirect(request, gone, registration.pk)
             except ForbiddenByRules as refused:
                 refused_on_form(form, refused, "outcome")
+                flash_refusal(request, refused)
             except DecisionRefused as refused:
                 refused_on_form(form, refused)
+                flash_refusal(request, refused)
             else:
                 plural = "" if len(made) == 1 else "s"
                 messages.success(request, f"{len(made)} decision{plural} recorded.")
                 return redirect("assessment:evidence-review", evidence.pk)
+    if request.method == "POST" and form.errors:
+        # The page returns to its top (the message area): say there why nothing was recorded;
+        # a refusal says so in its own words above (each also under its field by the form).
+        messages.error(request, NOTHING_RECORDED)
     context = pages.review_context(evidence, targets, request.user)
     context["form"] = form
     context["classify_form"] = form_sent_back(
