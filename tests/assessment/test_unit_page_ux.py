@@ -123,3 +123,16 @@ def test_once_withdrawn_the_unit_is_assessed_again(client, cg, assessor, centre_
     assert "Record RPL for some of its criteria" in html
     html = client.get(reverse("assessment:unit-sign-off", args=[cg.pk, unit.pk])).content.decode()
     assert "Not ready for sign-off" in html and "nothing-to-sign-off" not in html
+
+
+def test_the_top_of_the_page_links_to_the_sections_at_its_end(client, cg, assessor):
+    unit = Unit.objects.get(code=UNIT)
+    client.force_login(assessor)
+    html = client.get(reverse("assessment:unit-progress", args=[cg.pk, unit.pk])).content.decode()
+    nav = re.search(r'data-testid="on-this-page">(.*?)</nav>', html, re.S)
+    assert nav, "no links to the sections"
+    # Before the first criterion, and each to a heading the page has.
+    assert html.index('data-testid="on-this-page"') < html.index('aria-labelledby="o-')
+    for anchor in ("requirements-heading", "how-heading"):
+        assert f'href="#{anchor}"' in nav.group(1)
+        assert f'id="{anchor}"' in html
