@@ -159,6 +159,9 @@ class SufficiencyForm(forms.Form):
         cited = self.fields["evidence"]
         assert isinstance(cited, forms.TypedChoiceField)
         cited.choices = [("", "None: my judgement of the period"), *evidence]
+        if not evidence:
+            # Nothing to cite: no select with a single "none" in it (the page says why).
+            del self.fields["evidence"]
 
 
 class RequirementWithdrawForm(forms.Form):

@@ -46,6 +46,7 @@ from portfolios.models import (
     EvidenceMethod,
     Mapping,
     MappingStatus,
+    PriorLearning,
     Registration,
     still_open,
 )
@@ -585,6 +586,13 @@ COUNTERSIGN_KEY = "assessment:unit-countersign"
 UNLOCK_KEY = "assessment:unit-unlock"
 
 
+def prior_learning_of(registration: Registration, unit_id: int) -> PriorLearning | None:
+    """The RPL or exemption in force that meets the whole unit, with who agreed it: one query.
+    Such a unit is not assessed here: nothing to record toward it, nothing to sign off."""
+    found = PriorLearning.objects.in_force().filter(registration=registration, unit_id=unit_id)
+    return found.select_related("agreed_by").first()
+
+
 def sign_off_context(
     request: PortalRequest, registration: Registration, unit: Unit
 ) -> dict[str, object]:
@@ -596,7 +604,10 @@ def sign_off_context(
     in_force = next((s for s in sign_offs if s.unlocked_at is None), None)
     user = request.user
     awaits = in_force is not None and in_force.awaits_countersignature
+    prior = prior_learning_of(registration, unit.pk) if in_force is None else None
     return {
+        # Met through RPL or an exemption: nothing to sign off (the service refuses it too).
+        "prior": prior,
         # Provisional (decision 53): who may countersign it sees the button on this page too.
         "awaits_countersignature": awaits,
         "may_countersign": awaits and may_countersign(in_force, user),  # type: ignore[arg-type]
@@ -604,7 +615,7 @@ def sign_off_context(
         "unit": unit,
         "sign_off": in_force,
         "unlocked": [s for s in sign_offs if s.unlocked_at is not None],
-        "missing": unit_missing(registration, unit.pk) if in_force is None else [],
+        "missing": unit_missing(registration, unit.pk) if in_force is None and not prior else [],
         # The unit's assessor: its own, else the registration's (decision 39).
         "is_assessor": registration.unit_assessors().get(unit.pk) == user.pk,
         "is_learner": registration.learner_id == user.pk,

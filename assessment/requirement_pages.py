@@ -25,6 +25,9 @@ from qualifications.requirements import RequirementKind, SufficiencyRule
 
 SHOW_KEY = "assessment:requirement-show"
 SUFFICIENCY_KEY = "assessment:sufficiency-record"
+# The extra tag of these forms' messages: the unit page draws them in its requirements section,
+# by the forms and the anchor the forms return to, not at the top out of view.
+MESSAGES_TAG = "requirements"
 
 R = TypeVar("R", RequirementShown, SufficiencyRecord)
 
@@ -129,8 +132,16 @@ def unit_requirements_context(
         for s in state.items
         if s.shown is None and s.lapsed is None  # a lapsed record is withdrawn first
     ]
-    measures = [(s.rule.measure, rule_words(s.rule)) for s in state.rules]
+    # With no evidence to cite, an item cannot be shown nor a customer or an occasion counted:
+    # the page says so in words instead of offering a form with nothing to choose; only the
+    # assessor's judgement of a period stays open.
+    measures = [
+        (s.rule.measure, rule_words(s.rule))
+        for s in state.rules
+        if evidence or s.rule.minimum is None
+    ]
     context.update(
+        no_evidence_to_cite=not evidence and bool(needed or state.rules),
         show_form=form_sent_back(
             request,
             RequirementShownForm,
@@ -139,7 +150,7 @@ def unit_requirements_context(
             evidence=evidence,
             auto_id="show_%s",
         )
-        if needed
+        if needed and evidence
         else None,
         sufficiency_form=form_sent_back(
             request,

@@ -102,6 +102,9 @@ def ticked(request: PortalRequest) -> Targets:
     )
 
 
+NOTHING_RECORDED = "Nothing was recorded: see the message by the decision form below."
+
+
 @login_required
 def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
     """The assessor opens an evidence item, reviews its mapping and decides many items at once."""
@@ -134,12 +137,18 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 return gone_redirect(request, gone, registration.pk)
             except ForbiddenByRules as refused:
                 refused_on_form(form, refused, "outcome")
+                flash_refusal(request, refused)
             except DecisionRefused as refused:
                 refused_on_form(form, refused)
+                flash_refusal(request, refused)
             else:
                 plural = "" if len(made) == 1 else "s"
                 messages.success(request, f"{len(made)} decision{plural} recorded.")
                 return redirect("assessment:evidence-review", evidence.pk)
+    if request.method == "POST" and form.errors:
+        # The page returns to its top (the message area): say there why nothing was recorded;
+        # a refusal says so in its own words above (each also under its field by the form).
+        messages.error(request, NOTHING_RECORDED)
     context = pages.review_context(evidence, targets, request.user)
     context["form"] = form
     context["classify_form"] = form_sent_back(
@@ -449,6 +458,8 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     )
     [unit] = units_rows(registration.qualification, [unit_pk])
     progress = unit_progress(registration, unit)
+    # Met through RPL or an exemption: said at the top; nothing to record toward it here.
+    prior = pages.prior_learning_of(registration, unit.pk)
     context = {
         "registration": registration,
         "unit": unit,
@@ -460,8 +471,13 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         "how": how_assessed(registration.qualification, unit.pk),
         # Its evidence requirements and sufficiency as recorded, with the assessor's forms.
         **requirement_pages.unit_requirements_context(request, registration, unit.pk),
-        "may_record_rpl": may_record_rpl,
+        "may_record_rpl": may_record_rpl and prior is None,
+        "prior": prior,
     }
+    if prior is not None:
+        context.update(can_record=False, show_form=None, sufficiency_form=None)
+    # The requirement forms' messages are drawn in that section, where the forms return to.
+    context["messages_here"] = requirement_pages.MESSAGES_TAG if context["tracked"] else ""
     return render(request, "assessment/unit_progress.html", context)
 
 
@@ -489,6 +505,7 @@ def requirement_show_view(request: PortalRequest, pk: int, unit_pk: int) -> Http
         success="Recorded as shown.",
         to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
         key=requirement_pages.SHOW_KEY,
+        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
@@ -511,13 +528,15 @@ def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> Ht
             registration=registration,
             unit_id=unit.pk,
             measure=data["measure"],
-            evidence=data["evidence"],
+            # None where there is no evidence to cite and the form offers none.
+            evidence=data.get("evidence"),
             description=data["description"],
             actor=request.user,
         ),
         success="Recorded toward how much evidence is sufficient.",
         to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
         key=requirement_pages.SUFFICIENCY_KEY,
+        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
@@ -545,6 +564,7 @@ def _withdraw(request: PortalRequest, record: RequirementShown | SufficiencyReco
         success="Withdrawn: the record is kept, with your reason, and counts no more.",
         to=requirement_pages.requirements_anchor(record.registration_id, record.unit_id),
         key=requirement_pages.withdraw_key(record),
+        tags=requirement_pages.MESSAGES_TAG,
     )
 
 

@@ -31,15 +31,18 @@ class Refused(Exception):
         super().__init__("; ".join(self.messages))
 
 
-def flash_refusal(request: HttpRequest, refused: Refused) -> None:
-    """Put each of the refusal's messages on the next page the person sees."""
+def flash_refusal(request: HttpRequest, refused: Refused, tags: str = "") -> None:
+    """Put each of the refusal's messages on the next page the person sees; `tags` (extra tags)
+    let that page draw them by the form they are about rather than at its top."""
     for message in refused.messages:
-        messages.error(request, message)
+        messages.error(request, message, extra_tags=tags)
 
 
-def refused_redirect(request: HttpRequest, refused: Refused, to: str) -> HttpResponse:
+def refused_redirect(
+    request: HttpRequest, refused: Refused, to: str, tags: str = ""
+) -> HttpResponse:
     """Flash the refusal's messages and send the person to `to` (a URL)."""
-    flash_refusal(request, refused)
+    flash_refusal(request, refused, tags)
     return redirect(to)
 
 
@@ -51,14 +54,20 @@ def refused_on_form(form: forms.Form, refused: Refused, field: str | None = None
 
 
 def attempt(
-    request: HttpRequest, action: Callable[[], object], *, success: str, to: str
+    request: HttpRequest,
+    action: Callable[[], object],
+    *,
+    success: str,
+    to: str,
+    tags: str = "",
 ) -> HttpResponse:
-    """Carry out `action`; flash `success`, or each reason it was refused; redirect to `to`."""
+    """Carry out `action`; flash `success`, or each reason it was refused; redirect to `to`.
+    `tags` go with the messages (see `flash_refusal`)."""
     try:
         action()
     except Refused as refused:
-        return refused_redirect(request, refused, to)
-    messages.success(request, success)
+        return refused_redirect(request, refused, to, tags)
+    messages.success(request, success, extra_tags=tags)
     return redirect(to)
 
 
@@ -70,20 +79,23 @@ def attempt_form(
     success: str,
     to: str,
     key: str,
+    tags: str = "",
 ) -> HttpResponse:
     """`attempt` for a small form posted from another page: if the form is invalid, nothing is
     done and it is sent back to that page under `key` (`send_back`); otherwise
     `action(cleaned_data)` is attempted."""
     if not form.is_valid():
-        return send_back(request, form, key, to)
-    return attempt(request, lambda: action(form.cleaned_data), success=success, to=to)
+        return send_back(request, form, key, to, tags)
+    return attempt(request, lambda: action(form.cleaned_data), success=success, to=to, tags=tags)
 
 
 SENT_BACK = "portal.sent_back"
 NOT_SENT = "Nothing was changed: see the message by the form."
 
 
-def send_back(request: HttpRequest, form: forms.Form, key: str, to: str) -> HttpResponse:
+def send_back(
+    request: HttpRequest, form: forms.Form, key: str, to: str, tags: str = ""
+) -> HttpResponse:
     """Keep what was typed in the form (passwords aside) for the page at `to`, which draws it
     again with its messages under the fields (`form_sent_back`), and send the person there."""
     secret = {name for name, f in form.fields.items() if isinstance(f.widget, forms.PasswordInput)}
@@ -93,7 +105,7 @@ def send_back(request: HttpRequest, form: forms.Form, key: str, to: str) -> Http
         if name != "csrfmiddlewaretoken" and name not in secret
     }
     request.session[SENT_BACK] = {"key": key, "data": data}  # type: ignore[attr-defined]
-    messages.error(request, NOT_SENT)
+    messages.error(request, NOT_SENT, extra_tags=tags)
     return redirect(to)
 
 

@@ -68,8 +68,8 @@ def test_the_unit_page_keeps_its_query_count_with_feedback_and_rejections(
     url = reverse("assessment:unit-progress", args=[registration.pk, unit.pk])
     client.get(url)  # the catalogue's rows read and kept
     # As before the feedback: session, user, roles, registration, plan, decisions, mappings
-    # (rejected ones with the rest) and the unread notifications.
-    with django_assert_num_queries(8):
+    # (rejected ones with the rest), the unit's RPL or exemption and the unread notifications.
+    with django_assert_num_queries(9):
         page = client.get(url)
     assert "Not accepted for this" in page.content.decode()
 

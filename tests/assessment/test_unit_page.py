@@ -57,7 +57,8 @@ def test_the_unit_page_reads_the_catalogue_once_and_then_only_the_learners_rows(
     url = reverse("assessment:unit-progress", args=[registration.pk, unit.pk])
     client.get(url)  # the catalogue's rows read and kept
     # The session, the user, the roles, the registration, the plan, the current decisions, the
-    # mappings and the unread notifications: whatever the number of items and evidence.
-    with django_assert_num_queries(8):
+    # mappings, the unit's RPL or exemption in force and the unread notifications: whatever
+    # the number of items and evidence.
+    with django_assert_num_queries(9):
         page = client.get(url)
     assert page.content.decode().count('<span class="badge text-bg-info">') == 3
