@@ -137,6 +137,37 @@ def tick_units(page: Page, codes, boxes: str = "") -> int:
     return ticked
 
 
+def record_sufficiency(assessor: Page, registration: Registration, code: str) -> None:
+    """On the unit's page, as its assessor: two customers and two occasions, each on one of the
+    learner's two pieces of real work, and the period judged, where the unit's sufficiency asks
+    for them (decision 52)."""
+    unit = Unit.objects.get(code=code)
+    assessor.goto(f"/registrations/{registration.pk}/units/{unit.pk}/")
+    rules = assessor.get_by_test_id("sufficiency-rule")
+    if rules.count() == 0:
+        return
+    form = assessor.get_by_test_id("sufficiency-form")
+    pieces = ("Portfolio of observed service", "Evening shift, another customer")
+    said = {
+        "At least 2 different customers": ("Mrs Achebe, a refund", "Mr Oduya, a late delivery"),
+        "At least 2 different occasions": ("A Saturday rush", "A quiet Tuesday evening"),
+    }
+    for toward, descriptions in said.items():
+        for piece, description in zip(pieces, descriptions, strict=True):
+            form.get_by_label("Toward").select_option(label=toward)
+            form.get_by_label("Real-work evidence").select_option(label=piece)
+            form.get_by_label("Which customer or occasion").fill(description)
+            form.get_by_role("button", name="Record").click()
+            expect(assessor.get_by_role("status")).to_contain_text("Recorded toward")
+    form.get_by_label("Toward").select_option(label="A sufficient period of time (your judgement)")
+    form.get_by_label("Real-work evidence").select_option(label="None: my judgement of the period")
+    form.get_by_label("Which customer or occasion").fill("Weeks of real work, many customers.")
+    form.get_by_role("button", name="Record").click()
+    for measure in ("customers", "occasions", "period"):
+        rule = assessor.locator(f'[data-testid="sufficiency-rule"][data-measure="{measure}"]')
+        expect(rule).to_contain_text("Met")
+
+
 def sign_off(assessor: Page, registration: Registration, code: str, name: str) -> None:
     unit = Unit.objects.get(code=code)
     assessor.goto(f"/assess/registrations/{registration.pk}/units/{unit.pk}/")
@@ -230,6 +261,14 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     mapped = Evidence.objects.get(title="Portfolio of observed service")
     assert mapped.mappings.count() == ticked
     expect(mia.get_by_role("status")).to_contain_text(f"is mapped to {mapped_to(mapped)}.")
+    # Another customer on another day: her units' sufficiency asks for two of each (decision 52).
+    add_evidence(
+        mia, "Evening shift, another customer", tmp_path, ("shift.pdf", PDF), "Performance evidence"
+    )
+    mia.get_by_role("link", name="Map to criteria").click()
+    assert tick_units(mia, cvq_units) == ticked
+    mia.get_by_role("button", name="Save the mapping").click()
+    expect(mia.get_by_role("status")).to_contain_text("is mapped to ")
 
     # Tom, a trainee, decides Noah's unit from the evidence and the testimony: provisional.
     tom = as_user("tom@example.org")
@@ -289,6 +328,7 @@ def test_the_whole_journey_from_registration_to_verified_certificates(as_user, r
     samir.get_by_role("button", name="Record the decision").click()
     expect(samir.get_by_role("status")).to_contain_text(f"{knowledge} decisions recorded.")
     for code in cvq_units:
+        record_sufficiency(samir, mia_reg, code)
         sign_off(samir, mia_reg, code, "Samir Patel")
     # Tom's sign-off, a trainee's, waits for Samir's countersignature before Noah's.
     sign_off(tom, noah_reg, PROQUAL_UNIT, "Tom Reyes")
