@@ -862,7 +862,7 @@ def test_a_quiet_learner_is_listed_with_their_last_evidence_or_their_start(
     Evidence.objects.filter(registration=behind).update(created_at=long_ago)
     client.force_login(assessor)
     quiet = part(shown(client.get("/")), "quiet", "</ul>")
-    assert f"last evidence {date_filter(long_ago, 'j M Y')}" in quiet
+    assert f"last evidence {date_filter(timezone.localtime(long_ago), 'j M Y')}" in quiet
     assert on_track.learner.full_name not in quiet  # added evidence this week
     Evidence.objects.filter(registration=behind).update(registration=on_track)
     quiet = part(shown(client.get("/")), "quiet", "</ul>")
