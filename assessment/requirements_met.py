@@ -141,7 +141,10 @@ def tracked(registration: Registration, unit_id: int) -> Tracked:
     items = requirement_items(how.requirements)
     shown: list[RequirementShown] = []
     records: list[SufficiencyRecord] = []
-    if items:
+    # Both kinds of record are read wherever the unit states either, so that a page costs the
+    # same whichever a unit states (tests/integration/test_query_counts_at_scale.py).
+    stated = bool(items or how.sufficiency)
+    if stated:
         shown = list(
             RequirementShown.objects.filter(
                 registration=registration, unit_id=unit_id, withdrawn_at__isnull=True
@@ -149,7 +152,7 @@ def tracked(registration: Registration, unit_id: int) -> Tracked:
             .select_related("recorded_by")
             .prefetch_related(Prefetch("evidence", Evidence.objects.only("pk", "title")))
         )
-    if how.sufficiency:
+    if stated:
         records = list(
             SufficiencyRecord.objects.filter(
                 registration=registration, unit_id=unit_id, withdrawn_at__isnull=True

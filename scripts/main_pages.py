@@ -50,6 +50,7 @@ from iqa.pages import unplanned_work, work_id
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Evidence, Mapping, MappingStatus, Registration
 from qualifications.models import Criterion
+from qualifications.requirements import EvidenceRequirement, SufficiencyRule
 
 LEARNER = "learner"
 ASSESSOR = "assessor"
@@ -229,10 +230,14 @@ def centre_registration(person: Person) -> Registration | None:
     return most_evidence(Registration.objects.open().filter(centre=person.centre))
 
 
-def busiest_unit(registration: Registration, *, unsigned: bool = False) -> int | None:
+def busiest_unit(
+    registration: Registration, *, unsigned: bool = False, among: set[int] | None = None
+) -> int | None:
     """The planned unit with the most current decisions (the one being worked on); with
-    `unsigned`, among those not signed off yet."""
+    `unsigned`, among those not signed off yet; with `among`, among those units."""
     planned = list(registration.planned_units.order_by("pk").values_list("unit_id", flat=True))
+    if among is not None:
+        planned = [unit for unit in planned if unit in among]
     if unsigned:
         signed = set(
             UnitSignOff.objects.in_force()
@@ -420,10 +425,17 @@ def unit_to_sign_off(person: Person) -> str | None:
     """A unit not signed off yet, the busiest, in the caseload's registration with the most
     evidence that has one: the sign-off page an assessor opens before signing."""
     open_here = Registration.objects.open().filter(centre=person.centre, assessor=person.user)
-    ranked = open_here.annotate(pieces=Count("evidence")).order_by("-pieces", "pk")[:20]
-    for registration in ranked:
-        if unit := busiest_unit(registration, unsigned=True):
-            return path("assessment:unit-sign-off", registration.pk, unit)
+    ranked = list(open_here.annotate(pieces=Count("evidence")).order_by("-pieces", "pk")[:20])
+    # The page reads a unit's evidence requirement and sufficiency records only where the unit
+    # states some (decision 52): the fuller page, a unit that does, where the caseload has one,
+    # so that every centre's page does the same work.
+    stated = set(SufficiencyRule.objects.values_list("unit_id", flat=True)) | set(
+        EvidenceRequirement.objects.values_list("unit_id", flat=True)
+    )
+    for among in (stated, None):
+        for registration in ranked:
+            if unit := busiest_unit(registration, unsigned=True, among=among):
+                return path("assessment:unit-sign-off", registration.pk, unit)
     return None
 
 
