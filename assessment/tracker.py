@@ -190,7 +190,9 @@ SIGNED = "signed"  # a sign-off's row among the RPL and exemptions read with it
 
 
 def badge(text: str, colour: str) -> str:
-    return f'<span class="badge {colour}">{escape(text)}</span>'
+    """A unit's state, wrapped on a phone: "Achieved through RPL" and the provisional sign-off's
+    words are longer than a 390 px screen's column (tests/browser/test_phones.py)."""
+    return f'<span class="badge text-wrap text-start {colour}">{escape(text)}</span>'
 
 
 def cell_html(cell: Cell) -> str:
