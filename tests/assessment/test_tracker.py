@@ -78,7 +78,7 @@ def test_each_item_and_unit_shows_its_state_and_share_met(
         f'title="{met.number}: Met">{met.number} ✓<span class="visually-hidden">: Met</span>'
     ) in html
     assert f'{waiting.number} ◐<span class="visually-hidden">: Met, awaiting' in html
-    assert '<span class="badge text-bg-success">Achieved</span>' in html
+    assert '<span class="badge text-wrap text-start text-bg-success">Achieved</span>' in html
     # The registration page links to it.
     detail = client.get(reverse("portfolios:registration-detail", args=[registration.pk]))
     assert reverse("assessment:tracker", args=[registration.pk]) in detail.content.decode()
