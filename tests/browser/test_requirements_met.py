@@ -10,6 +10,7 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
+from assessment.services import Judgement, decision_record, evidence_record
 from portal.models import RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
@@ -28,9 +29,18 @@ SIMULATION_ALLOWED = ("2", "3", "4")  # its elements 5.2 to 5.4 in the seed's nu
 SUFFICIENCY_UNIT = "U09602"  # states at least 2 customers, 2 occasions and a sufficient period
 
 
-def add(registration, title: str, targets: Targets, setting: str = "real_work"):
+def add(
+    registration,
+    title: str,
+    targets: Targets,
+    setting: str = "real_work",
+    method: str = "product",
+    kind: str = "performance",
+):
+    """Evidence of the kind the unit's rules ask for (decision 53): performance evidence, or
+    knowledge evidence by questioning."""
     learner = registration.learner
-    details = EvidenceDetails(title, datetime.date(2026, 10, 5), "product", setting=setting)
+    details = EvidenceDetails(title, datetime.date(2026, 10, 5), method, setting=setting, kind=kind)
     evidence = evidence_add(
         registration=registration,
         details=details,
@@ -50,9 +60,33 @@ def everything(unit: Unit, criteria=None) -> Targets:
             )
         ),
         range_items=frozenset(RangeItem.objects.filter(unit=unit).values_list("pk", flat=True)),
+    )
+
+
+def knowledge(unit: Unit) -> Targets:
+    """The unit's knowledge items: "Underpinning knowledge must be assessed using questioning"."""
+    return Targets(
         knowledge_items=frozenset(
             KnowledgeItem.objects.filter(unit=unit).values_list("pk", flat=True)
-        ),
+        )
+    )
+
+
+def questioned(registration, unit: Unit, assessor) -> None:
+    """The assessor's record of their questions on the unit's underpinning knowledge, which
+    "must be assessed using questioning" (decision 53), and the knowledge met on it: set up,
+    as the journey test does it through the pages."""
+    if not KnowledgeItem.objects.filter(unit=unit).exists():
+        return
+    on = datetime.date(2026, 10, 5)
+    details = EvidenceDetails(f"Questions on {unit.code}", on, "questioning", "Sound answers.", kind="knowledge")  # fmt: skip
+    record = evidence_record(registration=registration, details=details, files=[], actor=assessor)
+    decision_record(
+        registration=registration,
+        targets=knowledge(unit),
+        judgement=Judgement("met", "questioning", on, "Sound answers."),
+        evidence=[record],
+        actor=assessor,
     )
 
 
@@ -92,12 +126,14 @@ def cvq(transactional_db):
         everything(unit, criteria.exclude(outcome__number__in=SIMULATION_ALLOWED)),
     )
     add(registration, "Fire drill role play", Targets(criteria=frozenset(simulated.values_list("pk", flat=True))), setting="simulated")  # fmt: skip
+    questioned(registration, unit, assessor)
     first = first_criterion(unit)
     add(registration, "Role play of a security check", Targets(criteria=frozenset({first.pk})), setting="simulated")  # fmt: skip
     # U09602, whose sufficiency asks for two customers, two occasions and a sufficient period:
     # one piece of real work for all of it, another customer on another day, and a role play.
     deliver = Unit.objects.get(code=SUFFICIENCY_UNIT)
     add(registration, "Complaints log, October", everything(deliver))
+    questioned(registration, deliver, assessor)
     one = Targets(criteria=frozenset({first_criterion(deliver).pk}))
     add(registration, "Evening shift, another customer", one)
     add(registration, "Complaint role play", one, setting="simulated")
@@ -130,7 +166,7 @@ def test_an_assessor_meets_cvq_units_as_their_specification_says_and_signs_them_
     meet(samir, "Role play of a security check")
     refused = samir.locator("form").filter(has_text="Your decision")
     expect(refused).to_contain_text(
-        f"Criterion {first.number} cannot be met on simulated evidence alone"
+        f"Criterion {first.number} cannot be met on simulated performance evidence"
     )
     expect(refused).to_contain_text(SimulationRule.objects.get(unit=unit, element="").quote)
     shot(samir, "simulation-refused")
