@@ -222,13 +222,15 @@ def _refused(found: dict[str, list[str]]) -> PriorLearningRefused:
     return PriorLearningRefused(messages, {m: f for f, ms in found.items() for m in ms})
 
 
-def _record(
-    registration: Registration, details: PriorDetails, kind: str, actor: User
-) -> PriorLearning:
-    found = _problems(details, kind)
+def _checked_evidence(
+    registration: Registration, details: PriorDetails, found: dict[str, list[str]]
+) -> list[Inspected]:
+    """The evidence of the prior learning checked, before any lock: a piece of the learner's
+    own portfolio, and files of a kind the portfolio takes (read once, here). Refuses with
+    everything `found` wrong so far and these; returns the files as inspected."""
     if details.evidence is not None and details.evidence.registration_id != registration.pk:
         found.setdefault("evidence", []).append(EVIDENCE_ELSEWHERE)
-    inspected = []
+    inspected: list[Inspected] = []
     if details.files and not found:
         try:
             inspected = check_files(registration, details.files)
@@ -236,6 +238,14 @@ def _record(
             found.setdefault("evidence_files", []).extend(rejected.messages)
     if found:
         raise _refused(found)
+    return inspected
+
+
+def _record(
+    registration: Registration, details: PriorDetails, kind: str, actor: User
+) -> PriorLearning:
+    found = _problems(details, kind)
+    inspected = _checked_evidence(registration, details, found)
     with transaction.atomic():
         lock_chain(registration.centre_id)
         locked = Registration.objects.lock(registration, refused=PriorLearningRefused)
@@ -520,16 +530,7 @@ def rpl_items_record(
     found = _problems(details, PriorLearningKind.RPL)
     if not items:
         found.setdefault("items", []).append(NO_ITEMS)
-    if details.evidence is not None and details.evidence.registration_id != registration.pk:
-        found.setdefault("evidence", []).append(EVIDENCE_ELSEWHERE)
-    inspected = []
-    if details.files and not found:
-        try:
-            inspected = check_files(registration, details.files)
-        except EvidenceRejected as rejected:
-            found.setdefault("evidence_files", []).extend(rejected.messages)
-    if found:
-        raise _refused(found)
+    inspected = _checked_evidence(registration, details, found)
     with transaction.atomic():
         lock_chain(registration.centre_id)
         locked = Registration.objects.lock(registration, refused=PriorLearningRefused)
