@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from certification.access import certificate_for
@@ -16,6 +17,7 @@ from certification.credentials import (
     Unverified,
     credential_document,
     did_document,
+    no_credential_because,
     status_list_credential,
     verify_here,
 )
@@ -33,10 +35,15 @@ PUBLIC_CACHE = "public, max-age=300"
 def credential_download(request: PortalRequest, pk: int) -> HttpResponse:
     """The certificate's Open Badges 3.0 credential as a JSON file, for whoever may see the
     certificate (its learner, their assessor and IQA, the centre's admins). A claim the AO's
-    EQA has not let out is no certificate yet (decision 29), so it has no credential."""
+    EQA has not let out is no certificate yet (decision 29), so it has no credential; a revoked
+    or replaced one has none either, and the person is sent to its page, which says why."""
     certificate = certificate_for(request, pk)
     if certificate.is_withheld:
         raise Http404("The certificate is not issued yet.")
+    why = no_credential_because(certificate)
+    if why:
+        messages.error(request, why)
+        return redirect("certification:certificate-detail", certificate.pk)
     body = json.dumps(credential_document(certificate), indent=2)
     response = HttpResponse(body, content_type="application/json")
     # The number is letters, digits and hyphens only: safe in a header as it is.

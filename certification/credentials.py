@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.crypto import salted_hmac
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -86,6 +86,47 @@ def units_narrative(snapshot: dict[str, Any]) -> str:
     return "\n".join(["Units achieved:", *lines, *exempt])
 
 
+def has_credit_value(snapshot: dict[str, Any]) -> bool:
+    """Whether the units certified carry credit at all: a CVQ's units have none, so its
+    credential states no credits rather than claim 0 (decision 56, amended)."""
+    return any(u.get("credits") for u in snapshot.get("units", []))
+
+
+UNIT_ACHIEVED = "Achieved"
+UNIT_BY_RPL = "Achieved through recognition of prior learning"
+UNIT_EXEMPT = "Exempt"
+
+
+def unit_results(
+    certificate: Certificate, snapshot: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each unit on the certificate as OB 3.0 structures: a ResultDescription in the achievement
+    (what the unit is) and a Result in the subject (that the learner achieved it, by RPL, or is
+    exempt), linked by the description's id (decision 56, amended)."""
+    number = snapshot["qualification_number"]
+    descriptions: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    rows = [(u, UNIT_BY_RPL if u.get("rpl") else UNIT_ACHIEVED) for u in snapshot.get("units", [])]
+    rows += [(u, UNIT_EXEMPT) for u in snapshot.get("exempt_units", [])]
+    for unit, how in rows:
+        ident = urn("qualification", number, certificate.kind, "unit", unit["reference"])
+        exempt = how == UNIT_EXEMPT
+        descriptions.append(
+            {
+                "id": ident,
+                "type": ["ResultDescription"],
+                "name": f"{unit['reference']} {unit['title']}",
+                # An achieved unit is a completion status; an exemption is not one of OB 3.0's
+                # statuses, so it is a plain result whose value says so.
+                "resultType": "Result" if exempt else "Status",
+                "allowedValue": [UNIT_EXEMPT] if exempt else [UNIT_ACHIEVED, UNIT_BY_RPL],
+            }
+        )
+        result = {"type": ["Result"], "resultDescription": ident, "value": how}
+        results.append(result if exempt else result | {"status": "Completed"})
+    return descriptions, results
+
+
 def credential_for(certificate: Certificate) -> dict[str, Any]:
     """The OpenBadgeCredential of a certificate, from its snapshot only."""
     s = certificate.snapshot
@@ -94,6 +135,8 @@ def credential_for(certificate: Certificate) -> dict[str, Any]:
     level = s.get("level")
     salt = salt_of(certificate)
     credits = s.get("credits") or 0
+    counted = has_credit_value(s)
+    descriptions, results = unit_results(certificate, s)
     ao = s.get("awarding_organisation") or "the awarding organisation"
     what = "Record of achievement" if full else "Record of units achieved"
     return {
@@ -137,7 +180,8 @@ def credential_for(certificate: Certificate) -> dict[str, Any]:
                 ),
                 "humanCode": s["qualification_number"],
                 "criteria": {"narrative": units_narrative(s)},
-                "creditsAvailable": credits,
+                **({"creditsAvailable": credits} if counted else {}),
+                "resultDescription": descriptions,
                 "tag": [f"Level {level}"] if level else [],
                 "creator": {
                     "id": urn("awarding-organisation", ao),
@@ -145,7 +189,8 @@ def credential_for(certificate: Certificate) -> dict[str, Any]:
                     "name": ao,
                 },
             },
-            "creditsEarned": credits,
+            **({"creditsEarned": credits} if counted else {}),
+            "result": results,
             # The centre assessed the achievement on the portal's behalf (OB 3.0 `source`).
             "source": {
                 "id": urn("centre", str(certificate.centre_id)),
@@ -228,6 +273,28 @@ def did_document() -> dict[str, Any]:
     }
 
 
+REVOKED_NO_CREDENTIAL = (
+    "This certificate was revoked on {date}, so it has no digital credential: a credential "
+    "downloaded before now shows as revoked wherever it is checked."
+)
+REPLACED_NO_CREDENTIAL = (
+    "This certificate was replaced by {number}, so it has no digital credential of its own: "
+    "download the replacement's."
+)
+
+
+def no_credential_because(certificate: Certificate) -> str:
+    """Why a certificate offers no credential to download, or "" if it offers one. A revoked or
+    replaced certificate's bit is set in the status list: a credential signed for it now would
+    be refused by every verifier, so none is signed."""
+    if certificate.is_revoked:
+        when = dateformat.format(timezone.localtime(certificate.revoked_at), "j F Y")
+        return REVOKED_NO_CREDENTIAL.format(date=when)
+    if certificate.is_replaced:
+        return REPLACED_NO_CREDENTIAL.format(number=certificate.replaced_by.number)
+    return ""
+
+
 # Verification: the same checks on the page and on the command line.
 
 NOT_A_CREDENTIAL = (
@@ -235,14 +302,18 @@ NOT_A_CREDENTIAL = (
     "or the signed credential itself (three parts separated by dots)."
 )
 UNKNOWN_KEY = (
-    "The credential was signed with a key the portal does not publish ({kid}): it was not "
-    "issued by this portal, or the saved key set is out of date."
+    "The credential was signed with a key the issuer does not publish ({kid}): it was not "
+    "issued by that issuer, or the saved key set is out of date."
 )
 BAD_SIGNATURE = (
     "The signature does not match: the credential was changed after it was signed, or was not "
-    "signed by this portal."
+    "signed by the issuer whose keys these are."
 )
-WRONG_ISSUER = "The credential names another issuer ({issuer}), not this portal ({ours})."
+WRONG_ISSUER = (
+    "The credential names another issuer ({issuer}), not the one whose keys these are ({ours})."
+)
+SIGNED_BY = "The signature verifies with the issuer's published key {kid}."
+ISSUER_IS = "The issuer is {issuer}."
 NOT_AN_OPEN_BADGE = "The credential is not an Open Badges 3.0 credential (OpenBadgeCredential)."
 NO_STATUS = "The credential does not name this portal's status list, so its status is unknown."
 BAD_LIST = "The status list cannot be trusted: {why}"
@@ -269,7 +340,7 @@ def token_from(text: str) -> str:
     if text.startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # nested too deep to be a credential
             raise Unverified(NOT_A_CREDENTIAL) from error
         inner = document.get("id") if isinstance(document, dict) else None
         if not isinstance(inner, str) or not inner.startswith(ENVELOPE_PREFIX):
@@ -286,7 +357,7 @@ def checked_jwt(token: str, key_set: KeySet) -> tuple[dict[str, Any], str]:
     try:
         with keys.quiet_eddsa():
             header = jws.extract_compact(token.encode()).headers()
-    except (JoseError, ValueError, TypeError) as error:
+    except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise Unverified(NOT_A_CREDENTIAL) from error
     kid = header.get("kid")
     if header.get("alg") not in keys.ACCEPTED_ALGORITHMS or not isinstance(kid, str):
@@ -296,11 +367,11 @@ def checked_jwt(token: str, key_set: KeySet) -> tuple[dict[str, Any], str]:
     try:
         with keys.quiet_eddsa():
             signed = jws.deserialize_compact(token, key_set, algorithms=keys.ACCEPTED_ALGORITHMS)
-    except (JoseError, ValueError, TypeError) as error:
+    except (JoseError, ValueError, TypeError, RecursionError) as error:
         raise Unverified(BAD_SIGNATURE) from error
     try:
         claims = json.loads(signed.payload)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise Unverified(NOT_A_CREDENTIAL) from error
     if not isinstance(claims, dict):
         raise Unverified(NOT_A_CREDENTIAL)
@@ -336,13 +407,13 @@ def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, 
 def verify_credential(text: str, key_set: KeySet, issuer: str, list_token: str) -> Verified:
     """Signature, issuer and status of a credential; raises Unverified with the first failure."""
     claims, kid = checked_jwt(token_from(text), key_set)
-    found = Verified(claims, kid, ["The signature is the portal's (key " + kid + ")."])
+    found = Verified(claims, kid, [SIGNED_BY.format(kid=kid)])
     types = claims.get("type")
     if not isinstance(types, list) or "OpenBadgeCredential" not in types:
         raise Unverified(NOT_AN_OPEN_BADGE)
     if issuer_of(claims) != issuer:
         raise Unverified(WRONG_ISSUER.format(issuer=issuer_of(claims), ours=issuer))
-    found.passed.append("The issuer is this portal.")
+    found.passed.append(ISSUER_IS.format(issuer=issuer))
     status = claims.get("credentialStatus")
     if (
         not isinstance(status, dict)
@@ -354,6 +425,36 @@ def verify_credential(text: str, key_set: KeySet, issuer: str, list_token: str) 
         raise Unverified(REVOKED)
     found.passed.append("The status list does not list it as revoked or replaced.")
     return found
+
+
+NOT_A_DID_DOCUMENT = (
+    "{path} is not the issuer's DID document (/.well-known/did.json): it needs an id and "
+    "assertion keys (verificationMethod with publicKeyJwk, named in assertionMethod)."
+)
+
+
+def issuer_from_did(document: Any) -> tuple[str, KeySet]:
+    """The issuer a saved DID document names (its id) and the keys it lets sign for it: the
+    verification methods it lists under assertionMethod, controlled by that id. Raises
+    ValueError when the document is not such a thing."""
+    if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+        raise ValueError("no id")
+    did = document["id"]
+    asserting = document.get("assertionMethod") or []
+    methods = document.get("verificationMethod") or []
+    if not isinstance(asserting, list) or not isinstance(methods, list):
+        raise ValueError("assertionMethod and verificationMethod must be lists")
+    jwks = [
+        m["publicKeyJwk"]
+        for m in methods
+        if isinstance(m, dict)
+        and m.get("id") in asserting
+        and m.get("controller", did) == did
+        and isinstance(m.get("publicKeyJwk"), dict)
+    ]
+    if not jwks:
+        raise ValueError("no assertion key")
+    return did, keys.key_set_from({"keys": jwks})
 
 
 def number_in(claims: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from certification.access import certificate_for, may_change
 from certification.claim_rows import full_rows, unit_rows, waiting_rows
 from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
+from certification.credentials import no_credential_because
 from certification.exports.forms import ExportForm, export_key
 from certification.forms import ReasonForm
 from certification.models import (
@@ -309,6 +310,7 @@ def certificate_page(
         "can_administer": administer,
         "can_change": change,
         "replacement": replacement,
+        "no_credential": no_credential_because(certificate),
         "form": form,
         # A refused change shows the form again (with what was typed) even if it can no
         # longer go through, so nothing typed is lost.

@@ -57,3 +57,85 @@ def test_the_schema_catches_what_would_break_a_credential(achieved, centre_admin
     assert "'criteria' is a required property" in found
     assert "identityType" in found
     assert "'validFrom' is a required property" in found
+
+
+def test_each_unit_is_a_result_of_the_achievement_as_the_schema_allows(achieved, centre_admin):
+    certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    credential = credential_for(certificate)
+    subject = credential["credentialSubject"]
+    descriptions = subject["achievement"]["resultDescription"]
+    units = certificate.snapshot["units"]
+    assert [d["name"] for d in descriptions] == [f"{u['reference']} {u['title']}" for u in units]
+    assert all(d["resultType"] == "Status" for d in descriptions)
+    # Each result names its unit's description, and says the unit was completed.
+    assert [r["resultDescription"] for r in subject["result"]] == [d["id"] for d in descriptions]
+    assert {r["status"] for r in subject["result"]} == {"Completed"}
+    assert subject["creditsEarned"] == certificate.snapshot["credits"] > 0
+    assert errors(credential) == []
+    # A result pointing nowhere, or a status OB 3.0 does not know, fails the schema.
+    subject["result"][0]["status"] = "Passed"
+    assert any("Passed" in e for e in errors(credential))
+
+
+def test_a_cvq_credential_states_no_credits_and_lists_its_units(
+    centre, centre_admin, learner, assessor, catalogue_db
+):
+    """CVQ units carry no credit value (the catalogue's credits are empty), so the credential
+    claims none rather than 0."""
+    from portfolios.services import RegistrationDetails, registration_create
+    from qualifications.models import Qualification
+    from tests.portfolios.conftest import START
+
+    cvq = registration_create(
+        centre=centre,
+        details=RegistrationDetails(
+            learner=learner,
+            qualification=Qualification.objects.get(code="CCA010-02"),
+            start_date=START,
+            assessor=assessor,
+        ),
+        optional_units=["U13402"],
+        actor=centre_admin,
+    )
+    achieve(cvq, assessor, codes={"U09602"})
+    certificate = certificate_claim(registration=cvq, kind=Kind.UNIT, actor=centre_admin)
+    assert [u["credits"] for u in certificate.snapshot["units"]] == [None]
+    credential = credential_for(certificate)
+    subject = credential["credentialSubject"]
+    assert "creditsAvailable" not in subject["achievement"] and "creditsEarned" not in subject
+    [unit] = subject["achievement"]["resultDescription"]
+    assert unit["name"].startswith("U09602 ")
+    assert subject["result"] == [
+        {
+            "type": ["Result"],
+            "resultDescription": unit["id"],
+            "value": "Achieved",
+            "status": "Completed",
+        }
+    ]
+    assert errors(credential) == []
+
+
+def test_units_by_rpl_and_exempt_units_say_so_in_their_results(achieved, centre_admin):
+    certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    first, *rest = certificate.snapshot["units"]
+    exempt = {"reference": "X/000/0001", "title": "Exempted unit", "level": 2}
+    # In memory only: the snapshot as a certificate with RPL and an exemption would hold it.
+    certificate.snapshot = certificate.snapshot | {
+        "units": [first | {"rpl": True}, *rest],
+        "exempt_units": [exempt],
+    }
+    credential = credential_for(certificate)
+    results = credential["credentialSubject"]["result"]
+    described = credential["credentialSubject"]["achievement"]["resultDescription"]
+    assert results[0]["value"] == "Achieved through recognition of prior learning"
+    assert results[0]["status"] == "Completed"
+    # OB 3.0 has no status for an exemption: a plain result whose value says it.
+    assert described[-1]["name"] == "X/000/0001 Exempted unit"
+    assert described[-1]["resultType"] == "Result"
+    assert results[-1] == {
+        "type": ["Result"],
+        "resultDescription": described[-1]["id"],
+        "value": "Exempt",
+    }
+    assert errors(credential) == []

@@ -5,11 +5,14 @@ downloaded only by those who may see the certificate."""
 import base64
 import json
 import re
+import shlex
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils.html import escape
 from joserfc import jws
 
 from certification import keys, status_list
@@ -28,6 +31,7 @@ from certification.credentials import (
     identity_hash,
     identity_matches,
     issuer_id,
+    no_credential_because,
     sign,
     status_list_credential,
     verify_credential,
@@ -267,6 +271,41 @@ def test_the_certificate_page_offers_the_credential(client, issued, learner):
     )
 
 
+def test_a_revoked_certificate_offers_no_credential_and_its_download_says_why(
+    client, issued, learner, centre_admin
+):
+    certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
+    client.force_login(learner)
+    download = reverse("certification:certificate-credential", args=[issued.pk])
+    detail = reverse("certification:certificate-detail", args=[issued.pk])
+    page = client.get(detail).content.decode()
+    assert download not in page
+    why = no_credential_because(Certificate.objects.get(pk=issued.pk))
+    assert why.startswith("This certificate was revoked on ") and escape(why) in page
+    response = client.get(download, follow=True)
+    assert response.redirect_chain == [(detail, 302)]
+    assert [str(m) for m in response.context["messages"]] == [why]
+
+
+def test_a_replaced_certificate_points_to_its_replacement_s_credential(
+    client, issued, learner, centre_admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        new = certificate_replace(certificate=issued, reason="Lost.", actor=centre_admin)
+    client.force_login(learner)
+    old_download = reverse("certification:certificate-credential", args=[issued.pk])
+    new_download = reverse("certification:certificate-credential", args=[new.pk])
+    page = client.get(reverse("certification:certificate-detail", args=[issued.pk]))
+    text = page.content.decode()
+    assert old_download not in text and new_download in text
+    assert f"replaced by {new.number}" in text
+    response = client.get(old_download, follow=True)
+    [message] = [str(m) for m in response.context["messages"]]
+    assert f"replaced by {new.number}" in message
+    assert new_download in response.content.decode()
+    assert verify_here(client.get(new_download).content.decode())[1] == new
+
+
 def test_the_verification_page_checks_a_pasted_or_uploaded_credential(client, issued, centre_admin):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -294,23 +333,38 @@ def test_the_verification_page_checks_a_pasted_or_uploaded_credential(client, is
     assert Certificate.objects.count() == count
 
 
-def test_the_command_verifies_offline_against_saved_keys_and_list(
-    client, issued, centre_admin, tmp_path, capsys
-):
-    client.force_login(issued.registration.learner)
-    credential = tmp_path / "credential.json"
-    download = client.get(reverse("certification:certificate-credential", args=[issued.pk]))
+def save_published(client, tmp_path, learner, certificate):
+    """What an employer keeps: the learner's download and the issuer's published documents."""
+    client.force_login(learner)
+    credential = tmp_path / f"{certificate.number}-credential.json"
+    download = client.get(reverse("certification:certificate-credential", args=[certificate.pk]))
     credential.write_bytes(download.content)
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text(client.get(reverse("certification:credential-jwks")).content.decode())
-    listed = tmp_path / "status.jwt"
-    listed.write_text(client.get(reverse("certification:credential-status")).content.decode())
-    args = [str(credential), "--jwks", str(jwks), "--status-list", str(listed)]
+    for name, url in (
+        ("jwks.json", "certification:credential-jwks"),
+        ("did.json", "certification:credential-did"),
+        ("status.jwt", "certification:credential-status"),
+    ):
+        (tmp_path / name).write_text(client.get(reverse(url)).content.decode())
+    return credential
+
+
+def test_the_command_verifies_offline_against_saved_keys_and_list(
+    client, issued, centre_admin, settings, tmp_path, capsys
+):
+    credential = save_published(client, tmp_path, issued.registration.learner, issued)
+    jwks, did, listed = tmp_path / "jwks.json", tmp_path / "did.json", tmp_path / "status.jwt"
+    args = [str(credential), "--did", str(did), "--status-list", str(listed)]
     call_command("verify_credential", *args, "--name", issued.snapshot["learner_name"])
     out = capsys.readouterr().out
     assert "Valid:" in out and "issued to that name" in out
     with pytest.raises(SystemExit):
         call_command("verify_credential", *args, "--name", "Someone Else")
+    # The key set instead of the DID document, with the portal's address as the issuer.
+    by_jwks = [str(credential), "--jwks", str(jwks), "--status-list", str(listed)]
+    call_command("verify_credential", *by_jwks, "--issuer", settings.PUBLIC_URL + "/verify/")
+    assert "Valid:" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="Say whose keys --jwks holds"):
+        call_command("verify_credential", *by_jwks)
     # Revoked: a list saved before still says valid (offline is as fresh as its copy); the
     # list fetched after says revoked.
     certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
@@ -326,6 +380,127 @@ def test_the_command_verifies_offline_against_saved_keys_and_list(
     listed.write_text(f"{header}.{b64(json.dumps(body).encode())}.{signature}")
     with pytest.raises(SystemExit):
         call_command("verify_credential", *args)
+    assert "status list cannot be trusted" in capsys.readouterr().out
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "open-credentials.md"
+
+
+def documented_offline_steps() -> tuple[list[tuple[str, str]], list[str]]:
+    """The docs' offline example: the files its curl lines save (name, path fetched), and the
+    verify_credential command's arguments, exactly as printed."""
+    block = DOCS.read_text().split("```sh", 1)[1].split("```", 1)[0]
+    saves, command = [], []
+    for line in block.strip().splitlines():
+        words = shlex.split(line)
+        if words[0] == "curl":
+            saves.append((words[2], "/" + words[3].split("://", 1)[1].split("/", 1)[1]))
+        else:
+            assert words[:3] == [".venv/bin/python", "manage.py", "verify_credential"]
+            command = words[3:]
+    return saves, command
+
+
+def test_the_documented_offline_command_verifies_a_credential_on_another_installation(
+    client, issued, centre_admin, settings, tmp_path, monkeypatch, capsys
+):
+    """An employer saves what the docs say, from the learner's portal, and runs the documented
+    command on a copy of the portal whose own address is elsewhere: valid, and revoked after."""
+    saves, command = documented_offline_steps()
+    client.force_login(issued.registration.learner)
+    credential = client.get(reverse("certification:certificate-credential", args=[issued.pk]))
+    for name, path in saves:
+        (tmp_path / name).write_bytes(client.get(path).content)
+    documented_name = "QP-XXXXX-XXXXX-credential.json"
+    assert documented_name in command
+    (tmp_path / f"{issued.number}-credential.json").write_bytes(credential.content)
+    args = [f"{issued.number}-credential.json" if a == documented_name else a for a in command]
+    issuer, portal = issuer_id(), settings.PUBLIC_URL
+    settings.PUBLIC_URL = "https://another-portal.example.net"  # the employer's installation
+    monkeypatch.chdir(tmp_path)
+    call_command("verify_credential", *args)
+    out = capsys.readouterr().out
+    assert f"The issuer is {issuer}." in out and "Valid:" in out
+    assert "this portal" not in out
+    certificate_revoke(certificate=issued, reason="Issued in error.", actor=centre_admin)
+    status_file, status_path = next((name, path) for name, path in saves if "status" in path)
+    settings.PUBLIC_URL = portal
+    (tmp_path / status_file).write_bytes(client.get(status_path).content)
+    with pytest.raises(SystemExit) as exit:
+        call_command("verify_credential", *args)
+    assert exit.value.code == 1 and REVOKED in capsys.readouterr().out
+
+
+def test_the_command_refuses_a_did_document_naming_another_issuer_or_keys(
+    client, issued, tmp_path, capsys
+):
+    credential = save_published(client, tmp_path, issued.registration.learner, issued)
+    did, listed = tmp_path / "did.json", tmp_path / "status.jwt"
+    document = json.loads(did.read_text())
+    args = [str(credential), "--did", str(did), "--status-list", str(listed)]
+    # Another portal's document (its id throughout), even listing our key: another issuer.
+    did.write_text(json.dumps(document).replace(document["id"], "did:web:elsewhere.example"))
+    with pytest.raises(SystemExit):
+        call_command("verify_credential", *args)
+    assert "another issuer" in capsys.readouterr().out
+    # A key the document lists but not for assertions signs nothing for the issuer.
+    did.write_text(json.dumps(document | {"assertionMethod": []}))
+    with pytest.raises(CommandError, match="is not the issuer's DID document"):
+        call_command("verify_credential", *args)
+    did.write_text(json.dumps(document))
+    with pytest.raises(CommandError, match="is not the DID document's id"):
+        call_command("verify_credential", *args, "--issuer", "did:web:elsewhere.example")
+
+
+DEEP = "[" * 30_000 + "]" * 30_000  # 60 KB: within it, and far deeper than json can read
+
+
+def test_deeply_nested_json_is_not_a_credential_on_the_page_or_the_command(
+    client, issued, tmp_path, capsys
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("certification:verify-credential")
+    for data in (
+        {"credential": DEEP},
+        {"credential": '{"a":' * 10_000 + "1" + "}" * 10_000},
+        {"upload": SimpleUploadedFile("c.json", DEEP.encode(), content_type="application/json")},
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200
+        assert escape(NOT_A_CREDENTIAL) in response.content.decode()
+    # A token whose header is nested that deep: not a credential either.
+    with pytest.raises(Unverified, match=re.escape(NOT_A_CREDENTIAL)):
+        here(f"{b64(DEEP.encode())}.{b64(b'{}')}.c2ln")
+    credential = save_published(client, tmp_path, issued.registration.learner, issued)
+    did, listed, jwks = tmp_path / "did.json", tmp_path / "status.jwt", tmp_path / "jwks.json"
+    bad = tmp_path / "bad.json"
+    bad.write_text(DEEP)
+    with pytest.raises(SystemExit) as exit:
+        call_command("verify_credential", str(bad), "--did", str(did), "--status-list", str(listed))
+    assert exit.value.code == 1
+    assert f"Not valid: {NOT_A_CREDENTIAL}" in capsys.readouterr().out
+    # A saved DID document, key set or status list that is nothing of the kind: a sentence.
+    with pytest.raises(CommandError, match="is not the issuer's DID document"):
+        call_command(
+            "verify_credential", str(credential), "--did", str(bad), "--status-list", str(listed)
+        )
+    jwks.write_text('{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "%%%"}]}')
+    with pytest.raises(CommandError, match="is not a JWK Set"):
+        call_command(
+            "verify_credential",
+            str(credential),
+            "--jwks",
+            str(jwks),
+            "--issuer",
+            "did:web:x",
+            "--status-list",
+            str(listed),
+        )
+    with pytest.raises(SystemExit):
+        call_command(
+            "verify_credential", str(credential), "--did", str(did), "--status-list", str(bad)
+        )
     assert "status list cannot be trusted" in capsys.readouterr().out
 
 
