@@ -315,7 +315,7 @@ WRONG_ISSUER = (
 SIGNED_BY = "The signature verifies with the issuer's published key {kid}."
 ISSUER_IS = "The issuer is {issuer}."
 NOT_AN_OPEN_BADGE = "The credential is not an Open Badges 3.0 credential (OpenBadgeCredential)."
-NO_STATUS = "The credential does not name this portal's status list, so its status is unknown."
+NO_STATUS = "The credential does not name the issuer's status list, so its status is unknown."
 BAD_LIST = "The status list cannot be trusted: {why}"
 REVOKED = "The status list says this credential is revoked (or replaced): it is no longer valid."
 NO_CERTIFICATE = "No issued certificate of this portal matches the credential."
@@ -476,10 +476,25 @@ def verify_here(text: str) -> tuple[Verified, Certificate]:
     )
     if certificate is None or certificate.is_withheld:
         raise Unverified(NO_CERTIFICATE)
-    if credential_for(certificate) != verified.credential:
+    now = credential_for(certificate)
+    if verified.credential not in (now, first_form(now)):
         raise Unverified(MISMATCH.format(number=certificate.number))
     verified.passed.append(f"It matches certificate {certificate.number} as issued.")
     return verified, certificate
+
+
+def first_form(credential: dict[str, Any]) -> dict[str, Any]:
+    """The credential as the portal made it before 7 December 2026 (decision 56, amended):
+    no unit results, and credits stated even where they were 0. A learner's download of then
+    still matches the certificate as issued."""
+    subject = dict(credential["credentialSubject"])
+    achievement = dict(subject.pop("achievement"))
+    subject.pop("result", None)
+    achievement.pop("resultDescription", None)
+    credits = achievement.get("creditsAvailable", 0)
+    achievement["creditsAvailable"] = credits
+    subject |= {"achievement": achievement, "creditsEarned": credits}
+    return credential | {"credentialSubject": subject}
 
 
 def identity_matches(claims: dict[str, Any], identity_type: str, value: str) -> bool:

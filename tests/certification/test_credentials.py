@@ -199,6 +199,19 @@ def test_a_credential_signed_with_another_key_or_naming_another_issuer_is_refuse
     assert UNKNOWN_KEY and NOT_A_CREDENTIAL
 
 
+def test_a_credential_downloaded_before_units_became_results_still_matches(issued, centre_admin):
+    """Downloads made before decision 56's amendment carry no unit results and always state
+    credits: they still match the certificate as issued, and nothing else does."""
+    claims = credential_for(issued)
+    subject = claims["credentialSubject"]
+    del subject["result"], subject["achievement"]["resultDescription"]
+    verified, certificate = verify_here(sign(claims))
+    assert certificate == issued and "result" not in verified.credential["credentialSubject"]
+    subject["creditsEarned"] += 1
+    with pytest.raises(Unverified, match=MISMATCH.split("(")[0]):
+        verify_here(sign(claims))
+
+
 def test_a_signed_credential_that_is_not_the_certificate_as_issued_is_refused(issued):
     claims = credential_for(issued)
     claims["credentialSubject"]["creditsEarned"] = 999
