@@ -27,7 +27,7 @@ from assessment.caseload import (
 )
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
-from assessment.progress import state_of
+from assessment.progress import CriterionState, state_of
 from assessment.services import unit_missing
 from assessment.sign_off_countersign import may_countersign
 from competence.models import Practice
@@ -51,6 +51,7 @@ from portfolios.models import (
     still_open,
 )
 from portfolios.picker import KINDS, badge, draw, picker_units
+from portfolios.prior_learning import met_by_rpl
 from portfolios.uploads import INLINE_TYPES
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Unit
@@ -72,6 +73,19 @@ def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
         elif knowledge_item:
             states["knowledge_items"][knowledge_item] = state
     return states
+
+
+def rpl_items(registration: Registration) -> dict[str, set[int]]:
+    """The items met through RPL in force, by the picker's kind: one query."""
+    found: dict[str, set[int]] = {"criteria": set(), "range_items": set(), "knowledge_items": set()}
+    for criterion, range_item, knowledge_item in met_by_rpl(registration):
+        if criterion:
+            found["criteria"].add(criterion)
+        elif range_item:
+            found["range_items"].add(range_item)
+        elif knowledge_item:
+            found["knowledge_items"].add(knowledge_item)
+    return found
 
 
 def kind_of(mapping: Mapping) -> tuple[str, int]:
@@ -172,6 +186,11 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
     rows = units_rows(registration.qualification, list(assessors))
     labels = mapped_labels(mappings, rows)
     states = current_decisions(registration)
+    # Items met through RPL in force take no decision (decision 54, amended): shown so, and
+    # greyed out in the picker.
+    rpl = rpl_items(registration)
+    for kind, ids in rpl.items():
+        states[kind].update(dict.fromkeys(ids, CriterionState.RPL))
     review = links_to("assessment:mapping-review")
     for m in mappings:
         kind, pk = kind_of(m)
@@ -208,7 +227,7 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         for kind, pk in returned.said if not closed else ():  # to be decided again, here
             if pk not in states[kind]:
                 chosen[kind].add(pk)
-    units = draw(picker_units(rows), chosen, states)
+    units = draw(picker_units(rows), chosen, states, rpl)
     for unit in units:
         unit.elsewhere = unit.pk not in mine
     files = list(evidence.files.all())
