@@ -28,7 +28,14 @@ from assessment.caseload import (
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import CriterionState, state_of
-from assessment.services import unit_missing
+from assessment.provisional import sign_off_notice
+from assessment.services import (
+    GAP_AWAITING,
+    GAP_NO_DECISION,
+    GAP_NOT_MET,
+    UnitGaps,
+    unit_gaps,
+)
 from assessment.sign_off_countersign import may_countersign
 from competence.models import Practice
 from competence.standing import in_scope_where_enforced
@@ -612,6 +619,26 @@ def prior_learning_of(registration: Registration, unit_id: int) -> PriorLearning
     return found.select_related("agreed_by").first()
 
 
+# The sign-off page's groups of items still to meet: heading, and how its count is said.
+GAP_GROUPS = (
+    (GAP_NO_DECISION, "No decision yet", "{n} with no decision"),
+    (GAP_NOT_MET, "Not yet met", "{n} not yet met"),
+    (GAP_AWAITING, "Met, awaiting countersignature", "{n} awaiting countersignature"),
+)
+GAP_GROUP_OPEN = 12  # a longer group starts folded, so the page stays readable
+
+
+def gap_groups(gaps: UnitGaps | None) -> dict[str, object]:
+    """The items still to meet grouped by state, each group with its count, and a summary line
+    of the counts, for the sign-off page (its requirements and sufficiency come first)."""
+    groups = [
+        (heading, names, counted.format(n=len(names)), len(names) <= GAP_GROUP_OPEN)
+        for state, heading, counted in GAP_GROUPS
+        if gaps and (names := gaps.named(state))
+    ]
+    return {"gap_groups": groups, "gap_summary": ", ".join(g[2] for g in groups)}
+
+
 def sign_off_context(
     request: PortalRequest, registration: Registration, unit: Unit
 ) -> dict[str, object]:
@@ -634,9 +661,17 @@ def sign_off_context(
         "unit": unit,
         "sign_off": in_force,
         "unlocked": [s for s in sign_offs if s.unlocked_at is not None],
-        "missing": unit_missing(registration, unit.pk) if in_force is None and not prior else [],
+        # What is missing: its requirements and sufficiency first, then the items by state.
+        "gaps": (gaps := None if in_force or prior else unit_gaps(registration, unit.pk)),
+        "missing": gaps.lines if gaps else [],
+        **gap_groups(gaps),
         # The unit's assessor: its own, else the registration's (decision 39).
-        "is_assessor": registration.unit_assessors().get(unit.pk) == user.pk,
+        "is_assessor": (is_assessor := registration.unit_assessors().get(unit.pk) == user.pk),
+        # Before signing: whether the sign-off will be provisional, why, and who can
+        # countersign it (decision 53, amended).
+        "provisional_notice": sign_off_notice(registration, unit, user)
+        if is_assessor and in_force is None and not prior
+        else "",
         "is_learner": registration.learner_id == user.pk,
         "closed": registration.closed_because,
         "can_unlock": can_administer(request, registration),

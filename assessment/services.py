@@ -689,8 +689,40 @@ NOTHING_TO_COUNTERSIGN_HERE = "This sign-off is already countersigned, or was un
 
 
 def unit_missing(registration: Registration, unit_id: int) -> list[str]:
-    """What stands between a unit and its sign-off, item by item. Read as plain rows: the
-    unit's items first, then only their current decisions (not the whole portfolio's)."""
+    """What stands between a unit and its sign-off: its evidence requirements and sufficiency
+    first (a few lines an assessor would otherwise find after dozens of items), then item by
+    item (`unit_gaps`)."""
+    return unit_gaps(registration, unit_id).lines
+
+
+@dataclass(frozen=True)
+class UnitGaps:
+    """What stands between a unit and its sign-off: what its evidence requirements and
+    sufficiency rules still miss, in the specification's words, and each item's state that
+    keeps it from counting, in the unit's order."""
+
+    requirements: list[str]
+    items: list[tuple[str, str]]  # (the item's name, a GAP_* state)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.requirements + [GAP_WORDS[state].format(name=n) for n, state in self.items]
+
+    def named(self, state: str) -> list[str]:
+        return [name for name, s in self.items if s == state]
+
+
+GAP_NO_DECISION, GAP_NOT_MET, GAP_AWAITING = "no_decision", "not_met", "awaiting"
+GAP_WORDS = {
+    GAP_NO_DECISION: "{name} has no decision",
+    GAP_NOT_MET: "{name} is not yet met",
+    GAP_AWAITING: "{name} awaits countersignature",
+}
+
+
+def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
+    """`unit_missing`, grouped for the sign-off page. Read as plain rows: the unit's items
+    first, then only their current decisions (not the whole portfolio's)."""
     criteria = list(
         Criterion.objects.filter(unit_id=unit_id).order_by("position").values_list("pk", "number")
     )
@@ -729,19 +761,19 @@ def unit_missing(registration: Registration, unit_id: int) -> list[str]:
     for pk, number in knowledge:
         missing += _state(counted.get((None, None, pk)), f"knowledge K{number}")
     # Its evidence requirements and sufficiency rules, in the specification's words (decision 52).
-    return missing + requirements_missing(registration, unit_id)
+    return UnitGaps(requirements_missing(registration, unit_id), missing)
 
 
-def _state(decision: tuple[str, bool] | None, name: str) -> list[str]:
+def _state(decision: tuple[str, bool] | None, name: str) -> list[tuple[str, str]]:
     """What keeps an item from counting, given its current decision's outcome and whether it
     is provisional (None: no decision)."""
     if decision is None:
-        return [f"{name} has no decision"]
+        return [(name, GAP_NO_DECISION)]
     outcome, provisional = decision
     if outcome != Outcome.MET:
-        return [f"{name} is not yet met"]
+        return [(name, GAP_NOT_MET)]
     if provisional:
-        return [f"{name} awaits countersignature"]
+        return [(name, GAP_AWAITING)]
     return []
 
 
