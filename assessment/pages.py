@@ -27,8 +27,15 @@ from assessment.caseload import (
 )
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
-from assessment.progress import state_of
-from assessment.services import unit_missing
+from assessment.progress import CriterionState, state_of
+from assessment.provisional import sign_off_notice
+from assessment.services import (
+    GAP_AWAITING,
+    GAP_NO_DECISION,
+    GAP_NOT_MET,
+    UnitGaps,
+    unit_gaps,
+)
 from assessment.sign_off_countersign import may_countersign
 from competence.models import Practice
 from competence.standing import in_scope_where_enforced
@@ -51,6 +58,7 @@ from portfolios.models import (
     still_open,
 )
 from portfolios.picker import KINDS, badge, draw, picker_units
+from portfolios.prior_learning import met_by_rpl
 from portfolios.uploads import INLINE_TYPES
 from qualifications.kept_units import UnitRows, units_rows
 from qualifications.models import Unit
@@ -72,6 +80,19 @@ def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
         elif knowledge_item:
             states["knowledge_items"][knowledge_item] = state
     return states
+
+
+def rpl_items(registration: Registration) -> dict[str, set[int]]:
+    """The items met through RPL in force, by the picker's kind: one query."""
+    found: dict[str, set[int]] = {"criteria": set(), "range_items": set(), "knowledge_items": set()}
+    for criterion, range_item, knowledge_item in met_by_rpl(registration):
+        if criterion:
+            found["criteria"].add(criterion)
+        elif range_item:
+            found["range_items"].add(range_item)
+        elif knowledge_item:
+            found["knowledge_items"].add(knowledge_item)
+    return found
 
 
 def kind_of(mapping: Mapping) -> tuple[str, int]:
@@ -172,6 +193,11 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
     rows = units_rows(registration.qualification, list(assessors))
     labels = mapped_labels(mappings, rows)
     states = current_decisions(registration)
+    # Items met through RPL in force take no decision (decision 54, amended): shown so, and
+    # greyed out in the picker.
+    rpl = rpl_items(registration)
+    for kind, ids in rpl.items():
+        states[kind].update(dict.fromkeys(ids, CriterionState.RPL))
     review = links_to("assessment:mapping-review")
     for m in mappings:
         kind, pk = kind_of(m)
@@ -208,7 +234,7 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         for kind, pk in returned.said if not closed else ():  # to be decided again, here
             if pk not in states[kind]:
                 chosen[kind].add(pk)
-    units = draw(picker_units(rows), chosen, states)
+    units = draw(picker_units(rows), chosen, states, rpl)
     for unit in units:
         unit.elsewhere = unit.pk not in mine
     files = list(evidence.files.all())
@@ -593,6 +619,26 @@ def prior_learning_of(registration: Registration, unit_id: int) -> PriorLearning
     return found.select_related("agreed_by").first()
 
 
+# The sign-off page's groups of items still to meet: heading, and how its count is said.
+GAP_GROUPS = (
+    (GAP_NO_DECISION, "No decision yet", "{n} with no decision"),
+    (GAP_NOT_MET, "Not yet met", "{n} not yet met"),
+    (GAP_AWAITING, "Met, awaiting countersignature", "{n} awaiting countersignature"),
+)
+GAP_GROUP_OPEN = 12  # a longer group starts folded, so the page stays readable
+
+
+def gap_groups(gaps: UnitGaps | None) -> dict[str, object]:
+    """The items still to meet grouped by state, each group with its count, and a summary line
+    of the counts, for the sign-off page (its requirements and sufficiency come first)."""
+    groups = [
+        (heading, names, counted.format(n=len(names)), len(names) <= GAP_GROUP_OPEN)
+        for state, heading, counted in GAP_GROUPS
+        if gaps and (names := gaps.named(state))
+    ]
+    return {"gap_groups": groups, "gap_summary": ", ".join(g[2] for g in groups)}
+
+
 def sign_off_context(
     request: PortalRequest, registration: Registration, unit: Unit
 ) -> dict[str, object]:
@@ -615,9 +661,17 @@ def sign_off_context(
         "unit": unit,
         "sign_off": in_force,
         "unlocked": [s for s in sign_offs if s.unlocked_at is not None],
-        "missing": unit_missing(registration, unit.pk) if in_force is None and not prior else [],
+        # What is missing: its requirements and sufficiency first, then the items by state.
+        "gaps": (gaps := None if in_force or prior else unit_gaps(registration, unit.pk)),
+        "missing": gaps.lines if gaps else [],
+        **gap_groups(gaps),
         # The unit's assessor: its own, else the registration's (decision 39).
-        "is_assessor": registration.unit_assessors().get(unit.pk) == user.pk,
+        "is_assessor": (is_assessor := registration.unit_assessors().get(unit.pk) == user.pk),
+        # Before signing: whether the sign-off will be provisional, why, and who can
+        # countersign it (decision 53, amended).
+        "provisional_notice": sign_off_notice(registration, unit, user)
+        if is_assessor and in_force is None and not prior
+        else "",
         "is_learner": registration.learner_id == user.pk,
         "closed": registration.closed_because,
         "can_unlock": can_administer(request, registration),

@@ -71,6 +71,15 @@ class Counts(Standing):
 
     evidenced: int
     evidence_items: int
+    # Of the units achieved, those through RPL; and the units exempt (satisfied without
+    # credit, not achieved): the learner's home says so rather than "signed off by your
+    # assessor" (decision 54, amended). Given where the caller read them (the learner's home).
+    units_rpl: int = field(default=0, kw_only=True)
+    units_exempt: int = field(default=0, kw_only=True)
+
+    @property
+    def units_signed_off(self) -> int:
+        return self.units_achieved - self.units_rpl
 
     @property
     def percent_evidenced(self) -> int:

@@ -91,6 +91,12 @@ NOTHING_TO_RETURN = (
 RETURN_REASON_NEEDED = "Say why you return it: the assessor who decided sees your reason."
 ALREADY_DECIDED = "These decisions are already recorded just as you made them: nothing changed."
 EVIDENCE_GONE = "The learner removed this evidence a moment ago: there is nothing to decide on."
+# An item met through RPL in force needs no decision and takes none (decision 54, amended).
+MET_BY_RPL = (
+    "{items} {are} met through RPL (recognition of prior learning): no decision is recorded on "
+    "an item while its RPL is in force. To assess it here instead, withdraw its RPL first "
+    "(the unit page)."
+)
 MAPPING_GONE = (
     "This mapping is no longer there: the learner removed the evidence or took the mapping back "
     "a moment ago."
@@ -213,6 +219,7 @@ def decision_record(
         if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
             raise GoneMeanwhile(EVIDENCE_GONE)
         unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+        _refuse_met_by_rpl(locked, targets)
         # The rules are checked against the evidence as it is now, read again under the lock
         # (an assessor's classification or a learner's edit just before is seen).
         if judgement.outcome == Outcome.MET and (
@@ -243,6 +250,39 @@ def decision_record(
         made = _write(registration, changes, judgement, evidence, actor, now)
         notices.evidence_judged(registration, evidence, made, actor)
     return made
+
+
+# The position of each kind of item in `met_by_rpl`'s (criterion, range, knowledge) keys.
+RPL_KEY_AT = {"criterion": 0, "range_item": 1, "knowledge_item": 2}
+
+
+def _refuse_met_by_rpl(registration: Registration, targets: Targets) -> None:
+    """Refuse a decision on any item met through RPL in force, naming them: one query, and
+    one per kind of item only when refusing."""
+    rpl = met_by_rpl(registration)
+    held: list[str] = []
+    for name, model, ids in targets.by_kind():
+        keys = {pk for pk in ids if _rpl_key(name, pk) in rpl}
+        if keys:
+            held += [_item_name(name, item) for item in model._default_manager.filter(pk__in=keys)]
+    if held:
+        named = ", ".join(held)
+        are = "is" if len(held) == 1 else "are"
+        raise DecisionRefused(MET_BY_RPL.format(items=named[0].upper() + named[1:], are=are))
+
+
+def _rpl_key(name: str, pk: int) -> tuple[int | None, int | None, int | None]:
+    key: list[int | None] = [None, None, None]
+    key[RPL_KEY_AT[name]] = pk
+    return (key[0], key[1], key[2])
+
+
+def _item_name(name: str, item: Any) -> str:
+    if name == "criterion":
+        return f"criterion {item.number}"
+    if name == "range_item":
+        return f"range {item.reference}"
+    return f"knowledge K{item.number}"
 
 
 def _provisional_units(
@@ -649,8 +689,40 @@ NOTHING_TO_COUNTERSIGN_HERE = "This sign-off is already countersigned, or was un
 
 
 def unit_missing(registration: Registration, unit_id: int) -> list[str]:
-    """What stands between a unit and its sign-off, item by item. Read as plain rows: the
-    unit's items first, then only their current decisions (not the whole portfolio's)."""
+    """What stands between a unit and its sign-off: its evidence requirements and sufficiency
+    first (a few lines an assessor would otherwise find after dozens of items), then item by
+    item (`unit_gaps`)."""
+    return unit_gaps(registration, unit_id).lines
+
+
+@dataclass(frozen=True)
+class UnitGaps:
+    """What stands between a unit and its sign-off: what its evidence requirements and
+    sufficiency rules still miss, in the specification's words, and each item's state that
+    keeps it from counting, in the unit's order."""
+
+    requirements: list[str]
+    items: list[tuple[str, str]]  # (the item's name, a GAP_* state)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.requirements + [GAP_WORDS[state].format(name=n) for n, state in self.items]
+
+    def named(self, state: str) -> list[str]:
+        return [name for name, s in self.items if s == state]
+
+
+GAP_NO_DECISION, GAP_NOT_MET, GAP_AWAITING = "no_decision", "not_met", "awaiting"
+GAP_WORDS = {
+    GAP_NO_DECISION: "{name} has no decision",
+    GAP_NOT_MET: "{name} is not yet met",
+    GAP_AWAITING: "{name} awaits countersignature",
+}
+
+
+def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
+    """`unit_missing`, grouped for the sign-off page. Read as plain rows: the unit's items
+    first, then only their current decisions (not the whole portfolio's)."""
     criteria = list(
         Criterion.objects.filter(unit_id=unit_id).order_by("position").values_list("pk", "number")
     )
@@ -689,19 +761,19 @@ def unit_missing(registration: Registration, unit_id: int) -> list[str]:
     for pk, number in knowledge:
         missing += _state(counted.get((None, None, pk)), f"knowledge K{number}")
     # Its evidence requirements and sufficiency rules, in the specification's words (decision 52).
-    return missing + requirements_missing(registration, unit_id)
+    return UnitGaps(requirements_missing(registration, unit_id), missing)
 
 
-def _state(decision: tuple[str, bool] | None, name: str) -> list[str]:
+def _state(decision: tuple[str, bool] | None, name: str) -> list[tuple[str, str]]:
     """What keeps an item from counting, given its current decision's outcome and whether it
     is provisional (None: no decision)."""
     if decision is None:
-        return [f"{name} has no decision"]
+        return [(name, GAP_NO_DECISION)]
     outcome, provisional = decision
     if outcome != Outcome.MET:
-        return [f"{name} is not yet met"]
+        return [(name, GAP_NOT_MET)]
     if provisional:
-        return [f"{name} awaits countersignature"]
+        return [(name, GAP_AWAITING)]
     return []
 
 

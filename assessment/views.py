@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment import pages, requirement_pages
+from assessment import pages, provisional, requirement_pages
 from assessment.access import (
     item_for,
     mapping_for,
@@ -47,6 +47,7 @@ from assessment.services import (
     ForbiddenByRules,
     GoneMeanwhile,
     Judgement,
+    assessor_role,
     decision_countersign,
     decision_record,
     decision_return,
@@ -143,7 +144,12 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
                 flash_refusal(request, refused)
             else:
                 plural = "" if len(made) == 1 else "s"
-                messages.success(request, f"{len(made)} decision{plural} recorded.")
+                # Provisional ones: why, and what they wait for (decision 53, amended), in the
+                # same message.
+                role = assessor_role(request.user, registration, request.roles)
+                why = role and provisional.decisions_message(registration, made, request.user, role)
+                said = f"{len(made)} decision{plural} recorded. {why or ''}"
+                messages.success(request, said.strip())
                 return redirect("assessment:evidence-review", evidence.pk)
     if request.method == "POST" and form.errors:
         # The page returns to its top (the message area): say there why nothing was recorded;
@@ -358,12 +364,8 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
         except DecisionRefused as refused:
             refused_on_form(form, refused)
         else:
-            if sign_off.provisional:  # decision 53
-                messages.success(
-                    request,
-                    f"{unit.code} is signed off provisionally: a qualified assessor competent "
-                    "for it countersigns the sign-off, then the learner countersigns.",
-                )
+            if sign_off.provisional:  # decision 53: why, and who can countersign it
+                messages.warning(request, provisional.signed_off_message(sign_off, unit))
             else:
                 messages.success(
                     request, f"{unit.code} is signed off. The learner countersigns next."

@@ -150,7 +150,8 @@ def progress(portfolios: Sequence[Portfolio]) -> list[Progress]:
     tallied: list[Tally] = []
     for p in portfolios:
         plan = plans.get(p.registration.pk, Plan())
-        rpl = prior.get(p.registration.pk, NO_PRIOR_LEARNING).rpl
+        held = prior.get(p.registration.pk, NO_PRIOR_LEARNING)
+        rpl = held.rpl
         counts = Counts(
             registration=p.registration,
             criteria=plan.criteria,
@@ -159,6 +160,8 @@ def progress(portfolios: Sequence[Portfolio]) -> list[Progress]:
             units=len(plan.codes),
             units_achieved=len(p.achieved) + len(rpl),
             evidence_items=len(p.evidence),
+            units_rpl=len(rpl),
+            units_exempt=len(held.exempt),
         )
         tallied.append((counts, p.achieved, plan.codes))
     return judged(tallied, prior=prior)

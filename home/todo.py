@@ -13,6 +13,7 @@ from django.urls import reverse
 from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
 from assessment.models import Decision
 from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
+from assessment.provisional import stranded
 from assessment.sign_off_countersign import awaiting_sign_offs
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
@@ -306,6 +307,19 @@ def centre_admin_todo(role: Role) -> list[Todo]:
             Todo(
                 f"{plural(failed.count(), 'certificate', 'certificates')} whose PDF failed: retry",
                 reverse("certification:certificate-detail", args=[first.pk]),
+                True,
+            )
+        )
+    # Provisional work nobody at the centre can countersign (decision 53, amended): the
+    # register page is where the admin records a competent assessor's award.
+    if stuck := stranded(role.centre):
+        todo.append(
+            Todo(
+                f"{plural(len(stuck), 'unit has', 'units have')} provisional decisions or a "
+                "provisional sign-off that nobody at the centre can countersign: record a "
+                "qualified assessor's award covering "
+                f"{'it' if len(stuck) == 1 else 'them'} in the competence register",
+                reverse("competence:centre"),
                 True,
             )
         )

@@ -22,11 +22,11 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from assessment.models import Decision
+from assessment.models import Decision, UnitSignOff
 from competence.standing import PersonStanding, standings
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
-from iqa.services import risk_of
+from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
 from iqa.work import Piece, pieces_in_period, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
@@ -316,7 +316,16 @@ def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, objec
         .order_by("criterion__position", "range_item__position", "knowledge_item__position")
     )
     evidence = Evidence.objects.filter(decisions__in=decisions).distinct().prefetch_related("files")
-    return {"decisions": decisions, "rows": decision_rows(decisions), "evidence": list(evidence)}
+    # Signed off provisionally (decision 53, amended): not final, so not sampled yet.
+    waiting = UnitSignOff.objects.in_force().filter(
+        registration=registration, unit=unit, provisional=True
+    )
+    return {
+        "decisions": decisions,
+        "rows": decision_rows(decisions),
+        "evidence": list(evidence),
+        "sign_off_provisional": SIGN_OFF_PROVISIONAL if waiting.exists() else "",
+    }
 
 
 @dataclass(frozen=True)

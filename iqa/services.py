@@ -50,6 +50,12 @@ OWN_DECISIONS = (
 )
 NOT_YOURS_TO_SAMPLE = "This learner is neither assigned to you nor in one of your plans."
 NOTHING_DECIDED = "There are no decisions on this unit to sample yet."
+# Decision 53, amended: a provisional sign-off is not a final decision.
+SIGN_OFF_PROVISIONAL = (
+    "This unit's sign-off is provisional: it awaits countersignature by a qualified assessor "
+    "competent for the unit, so its assessment is not final. Sample it once the sign-off is "
+    "countersigned."
+)
 ACTIONS_NEEDED = "A verdict of 'action required' needs at least one action with a target date."
 FEEDBACK_NEEDED = "Write your feedback to the assessor."
 ONLY_THE_ASSESSOR = "Only the assessor whose decisions were sampled responds to the action."
@@ -327,6 +333,8 @@ def sample_record(
         readiness_changed(registration)
         if plan_item is not None and not PlanItem.objects.filter(pk=plan_item.pk).exists():
             raise IqaRefused(ITEM_GONE)
+        if signed.filter(provisional=True).exists():  # read under the lock
+            raise IqaRefused(SIGN_OFF_PROVISIONAL)
         sample = made_once(
             Sample,
             form_token,

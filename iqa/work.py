@@ -44,32 +44,32 @@ def work_in_period(
     # One learner's unit (adding it by hand) asks whether it is signed off beside its few
     # lines; the whole period, by the registrations' ids afterwards (`signed_off`).
     signed_now: Exists | Value = Value(False)
+    waiting_now: Exists | Value = Value(False)
     if only is not None:
         kept = kept.filter(registration_id=only[0], unit_id=only[1])
-        signed_now = Exists(
-            UnitSignOff.objects.in_force().filter(
-                registration_id=OuterRef("registration_id"), unit_id=OuterRef("unit_id")
-            )
+        in_force = UnitSignOff.objects.in_force().filter(
+            registration_id=OuterRef("registration_id"), unit_id=OuterRef("unit_id")
         )
+        signed_now, waiting_now = Exists(in_force), Exists(in_force.filter(provisional=True))
     fields = ["registration", "registration__learner", "unit", "decided_by", "countersigned_by"]
     rows = (
-        kept.annotate(in_period=in_period, signed_now=signed_now)
+        kept.annotate(in_period=in_period, signed_now=signed_now, waiting_now=waiting_now)
         .order_by()
-        .values_list(*fields, "method", "in_period", "signed_now")
+        .values_list(*fields, "method", "in_period", "signed_now", "waiting_now")
         .distinct()
     )
     learners: dict[int, int] = {}
     grouped: dict[tuple[int, int, int], set[str]] = {}
     people: dict[tuple[int, int], set[int]] = {}
-    signed: set[tuple[int, int]] = set()
-    for registration, learner, unit, decided_by, countersigned_by, method, now, done in rows:
+    signed: dict[tuple[int, int], bool] = {}
+    for registration, learner, unit, decided_by, countersigned_by, method, now, *done in rows:
         learners[registration] = learner
         found = people.setdefault((registration, unit), set())
         found.update(p for p in (decided_by, countersigned_by) if p)
         if now:
             grouped.setdefault((registration, unit, decided_by), set()).add(method)
-        if done:
-            signed.add((registration, unit))
+        if done[0]:
+            signed[registration, unit] = done[1]
     if only is None:
         signed = signed_off({r for r, _, _ in grouped})
     return [
@@ -83,6 +83,9 @@ def work_in_period(
             deciders=frozenset(people[(registration, unit)]),
         )
         for (registration, unit, assessor), methods in sorted(grouped.items())
+        # A provisional sign-off is not final: nothing of the unit is sampled until a
+        # qualified assessor countersigns it (decision 53, amended).
+        if not signed.get((registration, unit))
     ]
 
 
@@ -121,6 +124,7 @@ def pieces_in_period(
     return [
         Piece(r, u, a, frozenset(methods), Stage.SUMMATIVE if (r, u) in signed else Stage.INTERIM)
         for (r, u, a), methods in sorted(grouped.items())
+        if not signed.get((r, u))  # signed off provisionally: not to be sampled yet
     ]
 
 
@@ -135,13 +139,15 @@ def kept_lines(centre: Centre, qualification: Qualification) -> QuerySet[Decided
     )
 
 
-def signed_off(registrations: set[int]) -> set[tuple[int, int]]:
-    """The (registration, unit) signed off (in force) of these registrations: summative work.
-    Read by the registrations' ids (an index): as an EXISTS beside each line, PostgreSQL read
-    every sign-off of the portal (10 ms), and by the centre's registrations again it matched
-    them against every one too."""
-    return set(
+def signed_off(registrations: set[int]) -> dict[tuple[int, int], bool]:
+    """The (registration, unit) signed off (in force) of these registrations: summative work,
+    each with whether its sign-off is provisional (awaiting an assessor's countersignature,
+    decision 53: not yet to be sampled). Read by the registrations' ids (an index): as an
+    EXISTS beside each line, PostgreSQL read every sign-off of the portal (10 ms), and by the
+    centre's registrations again it matched them against every one too."""
+    found = (
         UnitSignOff.objects.in_force()
         .filter(registration_id__in=sorted(registrations))
-        .values_list("registration_id", "unit_id")
+        .values_list("registration_id", "unit_id", "provisional")
     )
+    return {(registration, unit): provisional for registration, unit, provisional in found}

@@ -46,9 +46,11 @@ class Item:
     number: str  # printed in bold before the text: "1.2", "1a(ii)", "K3"
     label: str  # the rest, already escaped
 
-    def html(self, checked: bool, state: str = "") -> str:
+    def html(self, checked: bool, state: str = "", disabled: bool = False) -> str:
         box = f"{KINDS[self.kind]}-{self.pk}"
-        tick = " checked" if checked else ""
+        # An item not to be decided here (met through RPL, decision 54 amended) is shown
+        # greyed out, never ticked: a browser sends no disabled box.
+        tick = " disabled" if disabled else " checked" if checked else ""
         return (
             f'<div class="form-check picker-item">'
             f'<input class="form-check-input" type="checkbox" name="{self.kind}" '
@@ -110,9 +112,10 @@ def draw(
     units: list[PickerUnit],
     chosen: Mapping[str, set[int]],
     states: Mapping[str, Mapping[int, str]] | None = None,
+    disabled: Mapping[str, set[int]] | None = None,
 ) -> list[PickerUnit]:
     """Draw every item, ticked where `chosen` says, with its decision's state where `states`
-    has one (the review page)."""
+    has one (the review page), and greyed out where `disabled` says (met through RPL)."""
 
     def drawn(items: list[Item]) -> SafeString:
         return mark_safe(
@@ -120,6 +123,7 @@ def draw(
                 item.html(
                     item.pk in chosen[item.kind],
                     states[item.kind].get(item.pk, "") if states else "",
+                    disabled is not None and item.pk in disabled[item.kind],
                 )
                 for item in items
             )

@@ -25,6 +25,7 @@ from portfolios.forms import (
     UnitChoiceForm,
 )
 from portfolios.models import (
+    PriorLearningItem,
     QuestionSet,
     Registration,
     RegistrationStatus,
@@ -210,8 +211,9 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "achieved_units": len(set(achieved) | (prior.rpl & set(codes))),
         "route": route_with(rules, [], codes, prior),
         "prior_learning": records,
-        # Criteria (and range and knowledge items) met through RPL (decision 54).
-        "prior_learning_items": item_records_of(registration),
+        # Criteria (and range and knowledge items) met through RPL (decision 54): only those in
+        # force are listed as met; the withdrawn ones apart, as history.
+        **_item_records(registration),
         # A qualified assessor of the learner (the page of a trainee's would refuse).
         "may_record_rpl": is_assessor
         and request.role is not None
@@ -423,3 +425,11 @@ def registration_bulk(request: PortalRequest) -> HttpResponse:
                 preview=read_csv(raw, centre), content=raw.decode("utf-8-sig", "replace")
             )
     return render(request, "portfolios/registration_bulk.html", context)
+
+
+def _item_records(registration: Registration) -> dict[str, list[PriorLearningItem]]:
+    records = item_records_of(registration)
+    return {
+        "prior_learning_items": [r for r in records if r.withdrawn_at is None],
+        "prior_learning_items_withdrawn": [r for r in records if r.withdrawn_at is not None],
+    }

@@ -496,8 +496,13 @@ def test_before_every_criterion_is_met_the_page_lists_what_is_missing_and_refuse
     ]
     client.force_login(assessor)
     page = shown(client.get(sign_off_url(registration, unit)))
-    listed_missing = part(page, "missing", "</ul>")
-    assert re.findall(r"<li>(.*?)</li>", listed_missing) == missing
+    # Grouped by state, with a count each (decision 53, amended): the unit states no
+    # requirements or sufficiency, so only its items are listed.
+    listed_missing = part(page, "missing", "</section>")
+    assert "Items of the unit: 8 with no decision, 1 not yet met" in listed_missing
+    assert re.findall(r"<li>(.*?)</li>", listed_missing) == [
+        f"criterion {n}" for n in UNIT_CRITERIA[1:]
+    ] + ["criterion 1.1"]
     response = client.post(sign_off_url(registration, unit), sign_off_post())
     assert response.status_code == 200
     assert NOT_COMPLETE.format(items="; ".join(missing)) in shown(response)

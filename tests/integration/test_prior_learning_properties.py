@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from assessment.progress import progress_of
 from assessment.services import (
+    DecisionRefused,
     Judgement,
     decision_record,
     unit_learner_countersign,
@@ -196,13 +197,23 @@ def test_a_unit_whose_items_are_met_by_rpl_or_decisions_is_signed_off_and_no_mor
                 items=[("criterion", pk) for pk in by_rpl],
                 actor=assessor,
             )
-        for outcome, wanted in (("met", {"met"}), ("not_yet", {"not_yet", "rpl_then_not_yet"})):
+        for outcome, wanted in (("met", {"met"}), ("not_yet", {"not_yet"})):
             chosen = [pk for pk, h in how.items() if h in wanted]
             if chosen:
                 decision_record(
                     registration=registration,
                     targets=Targets(criteria=frozenset(chosen)),
                     judgement=Judgement(outcome, "product", datetime.date(2026, 10, 6), "Seen."),
+                    evidence=[evidence],
+                    actor=assessor,
+                )
+        # A decision on an item met through RPL is refused (decision 54, amended).
+        if after_rpl := [pk for pk, h in how.items() if h == "rpl_then_not_yet"]:
+            with pytest.raises(DecisionRefused, match="met through RPL"):
+                decision_record(
+                    registration=registration,
+                    targets=Targets(criteria=frozenset(after_rpl)),
+                    judgement=Judgement("not_yet", "product", datetime.date(2026, 10, 6), "No."),
                     evidence=[evidence],
                     actor=assessor,
                 )

@@ -1,0 +1,220 @@
+"""Why a decision or a sign-off is provisional, and who can countersign it, in words for the
+assessor before and after they sign or decide, and for the centre admin when nobody can
+(decision 53, amended).
+
+The rule itself stays where it is enforced (`sign_off_countersign.sign_off_provisional`,
+`services._provisional_units`): a trainee assessor's work is provisional, and so, at a centre
+enforcing its competence register, is the work of an assessor whose current awards do not
+cover the unit. This module only reads the same facts to say them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from assessment.models import Decision, UnitSignOff, unit_of_item
+from competence.models import CompetenceEntry, EntryQuerySet, Practice, awards_for
+from competence.standing import Scope, enforced, scope_of
+from portal.models import Centre, Role, RoleKind, User
+from portfolios.models import Registration, still_open
+from qualifications.models import Unit
+
+BECAUSE_TRAINEE = "you assess as a trainee assessor"
+BECAUSE_OUT_OF_SCOPE = (
+    "your current assessor awards in the centre's competence register do not cover unit {unit}"
+)
+WAITS_FOR = "waits for a countersignature by a qualified assessor competent for this unit"
+WHO_CAN = "At the centre, {names} can countersign it."
+NOBODY_CAN = (
+    "Nobody at the centre can countersign it at present: no other qualified assessor has a "
+    "current award covering this unit. Ask your centre admin to record one in the competence "
+    "register."
+)
+SIGN_OFF_WILL_BE = "Your sign-off will be provisional because {why}: it {waits}. {who}"
+SIGNED_OFF_PROVISIONALLY = (
+    "{unit} is signed off provisionally because {why}: it {waits}, then the learner "
+    "countersigns. {who}"
+)
+DECISIONS_PROVISIONAL = (
+    "{count} provisional because {why}: {it} {waits}. Until then {it_is} not counted toward "
+    "the unit."
+)
+
+
+def because(registration: Registration, unit: Unit, actor: User, *, trainee: bool) -> str:
+    """Why the actor's decisions or sign-off on the unit are provisional ("" if they are not):
+    one query, two more where the centre enforces its register."""
+    if trainee:
+        return BECAUSE_TRAINEE
+    if not enforced(registration.centre_id):
+        return ""
+    scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, timezone.localdate())
+    if scope.covers(registration.qualification_id, unit.pk):
+        return ""
+    return BECAUSE_OUT_OF_SCOPE.format(unit=unit.code)
+
+
+def is_trainee(actor: User, centre_id: int) -> bool:
+    return Role.objects.filter(
+        user=actor, centre_id=centre_id, kind=RoleKind.ASSESSOR, is_trainee=True
+    ).exists()
+
+
+def countersigners(
+    registration: Registration, unit_id: int, *, besides: Collection[int]
+) -> list[str]:
+    """The names of those who could countersign work on the unit: qualified (not trainee)
+    assessors of the centre, not the people `besides` (who did the work, and the learner), and,
+    where the centre enforces its register, with a current award covering the unit or its
+    qualification. Two queries (three where enforced)."""
+    found = (
+        User.objects.filter(
+            roles__centre_id=registration.centre_id,
+            roles__kind=RoleKind.ASSESSOR,
+            roles__is_trainee=False,
+        )
+        .exclude(pk__in=[*besides, registration.learner_id])
+        .order_by("full_name", "pk")
+    )
+    if enforced(registration.centre_id):
+        covering = _current_entries(registration.centre_id, timezone.localdate()).filter(
+            Q(qualifications=registration.qualification_id) | Q(units=unit_id)
+        )
+        found = found.filter(pk__in=covering.values("person_id"))
+    return list(found.distinct().values_list("full_name", flat=True))
+
+
+def _current_entries(centre_id: int, day: datetime.date) -> EntryQuerySet:
+    return CompetenceEntry.objects.current_on(day).filter(
+        centre_id=centre_id, award__in=awards_for(Practice.ASSESSING)
+    )
+
+
+def who_can(names: Sequence[str]) -> str:
+    if not names:
+        return NOBODY_CAN
+    return WHO_CAN.format(names=_listed(names))
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def sign_off_notice(registration: Registration, unit: Unit, actor: User) -> str:
+    """What the sign-off page says to the unit's assessor before they sign, where their
+    sign-off will be provisional ("" where it will count at once)."""
+    why = because(registration, unit, actor, trainee=is_trainee(actor, registration.centre_id))
+    if not why:
+        return ""
+    who = who_can(countersigners(registration, unit.pk, besides=[actor.pk]))
+    return SIGN_OFF_WILL_BE.format(why=why, waits=WAITS_FOR, who=who)
+
+
+def signed_off_message(sign_off: UnitSignOff, unit: Unit) -> str:
+    """What the assessor is told once their sign-off is recorded provisionally."""
+    registration = sign_off.registration
+    actor = sign_off.signed_by
+    why = because(registration, unit, actor, trainee=is_trainee(actor, registration.centre_id))
+    who = who_can(countersigners(registration, unit.pk, besides=[actor.pk]))
+    return SIGNED_OFF_PROVISIONALLY.format(
+        unit=unit.code, why=why or "it needs a countersignature", waits=WAITS_FOR, who=who
+    )
+
+
+def decisions_message(
+    registration: Registration, made: Sequence[Decision], actor: User, role: Role
+) -> str:
+    """What the assessor is told of the decisions they just recorded that are provisional
+    ("" if none): why, and what they wait for. A query for their units, and the checks."""
+    waiting = [d.pk for d in made if d.provisional]
+    if not waiting:
+        return ""
+    units = Unit.objects.filter(
+        pk__in=Decision.objects.filter(pk__in=waiting).annotate(u=unit_of_item()).values("u")
+    ).order_by("code")
+    reasons = [because(registration, u, actor, trainee=role.is_trainee) for u in units]
+    why = " and ".join(dict.fromkeys(r for r in reasons if r)) or BECAUSE_TRAINEE
+    count = len(waiting)
+    if count == 1:
+        subject, it = ("1 of them is" if len(made) > 1 else "It is"), ("it", "waits", "it is")
+    else:
+        subject = f"{count} of them are" if count < len(made) else "They are"
+        it = ("they", "wait", "they are")
+    return DECISIONS_PROVISIONAL.format(
+        count=subject, why=why, it=it[0], waits=WAITS_FOR.replace("waits", it[1]), it_is=it[2]
+    )
+
+
+@dataclass(frozen=True)
+class Stranded:
+    """Provisional work on a unit of a registration that nobody at the centre can
+    countersign: its sign-off or some of its decisions."""
+
+    registration_id: int
+    unit_id: int
+
+
+def stranded(centre: Centre) -> list[Stranded]:
+    """The registrations' units at the centre whose provisional sign-off or decisions nobody
+    can countersign (no qualified assessor besides who did the work and the learner, or none
+    competent for the unit where the register is enforced), for the centre admin's to-do
+    list. A fixed number of queries however many learners: the waiting work (two), the
+    qualified assessors, the switch, and where enforced the current awards with their scope."""
+    waiting = _waiting_work(centre.pk)
+    if not waiting:
+        return []
+    qualified = set(
+        Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    scopes = _scopes(centre.pk) if enforced(centre.pk) else None
+    found = {
+        (registration, unit)
+        for registration, learner, qualification, unit, by in waiting
+        if not any(
+            person not in (by, learner)
+            and (scopes is None or scopes.get(person, Scope()).covers(qualification, unit))
+            for person in qualified
+        )
+    }
+    return [Stranded(r, u) for r, u in sorted(found)]
+
+
+def _waiting_work(centre_id: int) -> list[tuple[int, int, int, int, int]]:
+    """(registration, learner, qualification, unit, who did it) of the provisional sign-offs in
+    force and current provisional decisions on the centre's open registrations."""
+    fields = ("registration", "registration__learner", "registration__qualification")
+    sign_offs = (
+        UnitSignOff.objects.filter(
+            provisional=True, unlocked_at__isnull=True, registration__centre_id=centre_id
+        )
+        .filter(still_open("registration__"))
+        .order_by()
+        .values_list(*fields, "unit", "signed_by")
+    )
+    decisions = (
+        Decision.objects.filter(provisional=True, current=True, registration__centre_id=centre_id)
+        .filter(still_open("registration__"))
+        .annotate(unit=unit_of_item())
+        .order_by()
+        .values_list(*fields, "unit", "decided_by")
+        .distinct()
+    )
+    return list(sign_offs) + list(decisions)
+
+
+def _scopes(centre_id: int) -> dict[int, Scope]:
+    """Each person's current assessor scope at the centre: three queries."""
+    quals: dict[int, set[int]] = {}
+    units: dict[int, set[int]] = {}
+    entries = _current_entries(centre_id, timezone.localdate())
+    for entry in entries.prefetch_related("qualifications", "units"):
+        quals.setdefault(entry.person_id, set()).update(q.pk for q in entry.qualifications.all())
+        units.setdefault(entry.person_id, set()).update(u.pk for u in entry.units.all())
+    return {p: Scope(frozenset(quals[p]), frozenset(units[p])) for p in quals}
