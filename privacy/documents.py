@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from iqa.models import Action, PlanItem, Sample
 from portal.archives import StoredFile, safe_name
 from portal.models import AuditEntry, Invitation, User
@@ -269,6 +269,41 @@ def sign_off(s: UnitSignOff) -> dict[str, Any]:
     }
 
 
+def withdrawal(r: RequirementShown | SufficiencyRecord) -> dict[str, Any]:
+    return {
+        "withdrawn_by": name_of(r.withdrawn_by),
+        "withdrawn_at": r.withdrawn_at,
+        "withdraw_reason": r.withdraw_reason,
+    }
+
+
+def requirement_shown(r: RequirementShown) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "registration": r.registration_id,
+        "unit": r.unit.code,
+        "requirement_item": r.reference,
+        "evidence": sorted(e.pk for e in r.evidence.all()),
+        "recorded_by": name_of(r.recorded_by),
+        "recorded_at": r.recorded_at,
+        **withdrawal(r),
+    }
+
+
+def sufficiency_record(r: SufficiencyRecord) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "registration": r.registration_id,
+        "unit": r.unit.code,
+        "measure": r.measure,
+        "evidence": r.evidence_id,
+        "description": r.description,
+        "recorded_by": name_of(r.recorded_by),
+        "recorded_at": r.recorded_at,
+        **withdrawal(r),
+    }
+
+
 def assessment(records: LearnerRecords) -> dict[str, Any]:
     decisions = records.decisions.select_related(
         "criterion__unit",
@@ -281,6 +316,20 @@ def assessment(records: LearnerRecords) -> dict[str, Any]:
     return {
         "decisions": [decision(d) for d in decisions.order_by("pk")],
         "sign_offs": [sign_off(s) for s in sign_offs.order_by("pk")],
+        "requirements_shown": [
+            requirement_shown(r)
+            for r in records.requirements_shown.select_related(
+                "unit", "recorded_by", "withdrawn_by"
+            )
+            .prefetch_related("evidence")
+            .order_by("pk")
+        ],
+        "sufficiency_records": [
+            sufficiency_record(r)
+            for r in records.sufficiency_records.select_related(
+                "unit", "recorded_by", "withdrawn_by"
+            ).order_by("pk")
+        ],
     }
 
 
@@ -514,6 +563,8 @@ def collect(records: LearnerRecords) -> Collected:
         "evidence_files": sum(1 for f in collected.files if f.stored_sha256),
         "decisions": len(assessed["decisions"]),
         "sign_offs": len(assessed["sign_offs"]),
+        "requirements_shown": len(assessed["requirements_shown"]),
+        "sufficiency_records": len(assessed["sufficiency_records"]),
         "witness_requests": len(testimony),
         "question_sets": len(asked),
         "iqa_samples": len(quality["samples"]),

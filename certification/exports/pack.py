@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from certification.exports.batch import ExportRefused
 from certification.exports.formats import Family, family_of
 from certification.models import Certificate
@@ -43,6 +43,10 @@ DOCUMENTS = {
     "mapping-index.csv": "which evidence covers which criterion, range or knowledge item",
     "decisions.csv": "every assessment decision, superseded ones included, with feedback",
     "sign-offs.csv": "unit sign-offs and the learner's countersignatures",
+    "requirements-shown.csv": "the evidence requirement items the assessor recorded as shown, "
+    "with the evidence showing each",
+    "sufficiency.csv": "the occasions, customers and periods the assessor recorded toward "
+    "each unit's sufficiency",
     "witness-testimony.csv": "witness testimony (without the witnesses' e-mail addresses)",
     "iqa-planned.csv": "the units planned for IQA sampling",
     "iqa-samples.csv": "IQA samples: rules of evidence, verdicts, feedback",
@@ -224,6 +228,47 @@ def sign_offs(registration: Registration) -> list[list[Cell]]:
     ]
 
 
+def withdrawn(r: RequirementShown | SufficiencyRecord) -> list[Cell]:
+    return [name(r.withdrawn_by), when(r.withdrawn_at), r.withdraw_reason]
+
+
+def requirements_shown(registration: Registration) -> list[list[Cell]]:
+    found = (
+        RequirementShown.objects.filter(registration=registration)
+        .select_related("unit", "recorded_by", "withdrawn_by")
+        .prefetch_related("evidence")
+    )
+    return [
+        [
+            r.unit.reference or r.unit.code,
+            r.reference,
+            " ".join(str(e.pk) for e in sorted(r.evidence.all(), key=lambda e: e.pk)),
+            name(r.recorded_by),
+            when(r.recorded_at),
+            *withdrawn(r),
+        ]
+        for r in found.order_by("recorded_at", "pk")
+    ]
+
+
+def sufficiency(registration: Registration) -> list[list[Cell]]:
+    found = SufficiencyRecord.objects.filter(registration=registration).select_related(
+        "unit", "recorded_by", "withdrawn_by"
+    )
+    return [
+        [
+            r.unit.reference or r.unit.code,
+            r.measure,
+            r.evidence_id,
+            r.description,
+            name(r.recorded_by),
+            when(r.recorded_at),
+            *withdrawn(r),
+        ]
+        for r in found.order_by("recorded_at", "pk")
+    ]
+
+
 def testimony(registration: Registration) -> list[list[Cell]]:
     found = WitnessRequest.objects.filter(registration=registration).select_related("requested_by")
     return [
@@ -371,6 +416,27 @@ HEADERS = {
         "Unlocked at",
         "Unlock reason",
     ],
+    "requirements-shown.csv": [
+        "Unit",
+        "Evidence requirement item",
+        "Evidence items",
+        "Recorded by",
+        "Recorded at",
+        "Withdrawn by",
+        "Withdrawn at",
+        "Withdrawal reason",
+    ],
+    "sufficiency.csv": [
+        "Unit",
+        "Measure",
+        "Evidence item",
+        "Description",
+        "Recorded by",
+        "Recorded at",
+        "Withdrawn by",
+        "Withdrawn at",
+        "Withdrawal reason",
+    ],
     "witness-testimony.csv": [
         "Request",
         "Asked by",
@@ -473,6 +539,8 @@ def read(pack: Pack) -> None:
         "mapping-index.csv": mapping_index(registration),
         "decisions.csv": decisions(registration),
         "sign-offs.csv": sign_offs(registration),
+        "requirements-shown.csv": requirements_shown(registration),
+        "sufficiency.csv": sufficiency(registration),
         "witness-testimony.csv": testimony(registration),
         "iqa-planned.csv": planned(registration),
         "iqa-samples.csv": samples(registration),
