@@ -20,7 +20,14 @@ from assessment.models import Decision, RequirementShown, SufficiencyRecord, Uni
 from iqa.models import Action, PlanItem, Sample
 from portal.archives import StoredFile, safe_name
 from portal.models import AuditEntry, Invitation, User
-from portfolios.models import EvidenceFile, Mapping, QuestionSet, WitnessRequest
+from portfolios.models import (
+    EvidenceFile,
+    Mapping,
+    PriorLearning,
+    PriorLearningItem,
+    QuestionSet,
+    WitnessRequest,
+)
 from privacy.logins import session_ends
 from privacy.records import LearnerRecords
 
@@ -78,7 +85,14 @@ def name_of(user: User | None) -> str | None:
     return user.full_name if user is not None else None
 
 
-def target_of(row: Decision | Mapping) -> str:
+# How a criterion (or range or knowledge item) met through RPL is said (decision 54).
+ITEM_RPL = "Met through recognition of prior learning (RPL)"
+
+
+TARGETS = ("criterion__unit", "range_item__unit", "knowledge_item__unit")
+
+
+def target_of(row: Decision | Mapping | PriorLearningItem) -> str:
     """`F/506/2131 1.1 Describe ...`: the unit and the item, as the catalogue prints them."""
     target = row.target
     unit = getattr(target, "unit", None)
@@ -304,6 +318,27 @@ def sufficiency_record(r: SufficiencyRecord) -> dict[str, Any]:
     }
 
 
+def prior(r: PriorLearning | PriorLearningItem) -> dict[str, Any]:
+    """A unit (or one item of it) met through RPL, or exempt (decisions 50 and 54)."""
+    if isinstance(r, PriorLearning):
+        what = {"unit": r.unit.code, "kind": r.get_kind_display()}
+    else:
+        what = {"unit": r.unit.code, "item": target_of(r), "kind": ITEM_RPL}
+    return {
+        "id": r.pk,
+        "registration": r.registration_id,
+        **what,
+        "prior_learning": r.description,
+        "achieved_on": r.achieved_on,
+        "evidence": r.evidence_id,
+        "agreed_by": name_of(r.agreed_by),
+        "agreed_at": r.agreed_at,
+        "withdrawn_by": name_of(r.withdrawn_by),
+        "withdrawn_at": r.withdrawn_at,
+        "withdrawal_reason": r.withdrawal_reason,
+    }
+
+
 def assessment(records: LearnerRecords) -> dict[str, Any]:
     decisions = records.decisions.select_related(
         "criterion__unit",
@@ -328,6 +363,18 @@ def assessment(records: LearnerRecords) -> dict[str, Any]:
             sufficiency_record(r)
             for r in records.sufficiency_records.select_related(
                 "unit", "recorded_by", "withdrawn_by"
+            ).order_by("pk")
+        ],
+        "prior_learning": [
+            prior(r)
+            for r in records.prior_learning.select_related(
+                "unit", "agreed_by", "withdrawn_by"
+            ).order_by("pk")
+        ]
+        + [
+            prior(r)
+            for r in records.prior_learning_items.select_related(
+                "unit", "agreed_by", "withdrawn_by", *TARGETS
             ).order_by("pk")
         ],
     }
@@ -565,6 +612,7 @@ def collect(records: LearnerRecords) -> Collected:
         "sign_offs": len(assessed["sign_offs"]),
         "requirements_shown": len(assessed["requirements_shown"]),
         "sufficiency_records": len(assessed["sufficiency_records"]),
+        "prior_learning": len(assessed["prior_learning"]),
         "witness_requests": len(testimony),
         "question_sets": len(asked),
         "iqa_samples": len(quality["samples"]),

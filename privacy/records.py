@@ -19,6 +19,8 @@ from portfolios.models import (
     EvidenceComment,
     EvidenceFile,
     Mapping,
+    PriorLearning,
+    PriorLearningItem,
     QuestionSet,
     Registration,
     RegistrationUnit,
@@ -38,6 +40,8 @@ OWNED_SUBJECTS = (
     "sign_off",
     "requirement_shown",
     "sufficiency_record",
+    "prior_learning",
+    "prior_learning_item",
     "sample",
     "action",
     "certificate",
@@ -129,6 +133,16 @@ class LearnerRecords:
         return SufficiencyRecord.objects.filter(registration__in=self.registrations)
 
     @property
+    def prior_learning(self) -> QuerySet[PriorLearning]:
+        """Units met through RPL or exempt, with what they learned or achieved before."""
+        return PriorLearning.objects.filter(registration__in=self.registrations)
+
+    @property
+    def prior_learning_items(self) -> QuerySet[PriorLearningItem]:
+        """Criteria (or range and knowledge items) met through RPL (decision 54)."""
+        return PriorLearningItem.objects.filter(registration__in=self.registrations)
+
+    @property
     def plan_items(self) -> QuerySet[PlanItem]:
         return PlanItem.objects.filter(registration__in=self.registrations)
 
@@ -185,6 +199,8 @@ class LearnerRecords:
             ("sign_off", self.sign_offs.values_list("pk", flat=True)),
             ("requirement_shown", self.requirements_shown.values_list("pk", flat=True)),
             ("sufficiency_record", self.sufficiency_records.values_list("pk", flat=True)),
+            ("prior_learning", self.prior_learning.values_list("pk", flat=True)),
+            ("prior_learning_item", self.prior_learning_items.values_list("pk", flat=True)),
             ("sample", self.samples.values_list("pk", flat=True)),
             ("action", self.actions.values_list("pk", flat=True)),
             ("certificate", self.certificates.values_list("pk", flat=True)),

@@ -51,6 +51,7 @@ def counts_of(
         "sign_offs": records.sign_offs.count(),
         "sufficiency_records": records.sufficiency_records.count(),
         "requirements_shown": records.requirements_shown.count(),
+        "prior_learning": records.prior_learning.count() + records.prior_learning_items.count(),
         "iqa_samples": records.samples.count(),
         "iqa_documents": records.iqa_documents.count(),
         "certificates_kept": records.certificates.count(),
@@ -109,6 +110,11 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
     records.sufficiency_records.update(description=REMOVED)
     for recorded in (records.sufficiency_records, records.requirements_shown):
         non_empty(recorded, "withdraw_reason").update(withdraw_reason=REMOVED)
+    # What they learned or achieved before (a course, a certificate and its number), and why
+    # RPL or an exemption was withdrawn: the unit or item, the dates and who agreed it stay.
+    for prior in (records.prior_learning, records.prior_learning_items):
+        prior.update(description=REMOVED)
+        non_empty(prior, "withdrawal_reason").update(withdrawal_reason=REMOVED)
     non_empty(records.samples, "feedback").update(feedback=REMOVED)
     non_empty(records.samples, "lock_lift_reason").update(lock_lift_reason=REMOVED)
     records.actions.update(text=REMOVED)

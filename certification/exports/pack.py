@@ -27,7 +27,15 @@ from certification.models import Certificate
 from iqa.models import Action, PlanItem, Sample
 from portal.archives import CHUNK, Part, StoredFile, ZipStream, safe_name, to_json
 from portal.spreadsheets import Cell, csv_text
-from portfolios.models import Evidence, EvidenceFile, Mapping, Registration, WitnessRequest
+from portfolios.models import (
+    Evidence,
+    EvidenceFile,
+    Mapping,
+    PriorLearning,
+    PriorLearningItem,
+    Registration,
+    WitnessRequest,
+)
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 FORMAT = "qualifications-portal portfolio pack, version 1"
@@ -47,6 +55,8 @@ DOCUMENTS = {
     "with the evidence showing each",
     "sufficiency.csv": "the occasions, customers and periods the assessor recorded toward "
     "each unit's sufficiency",
+    "prior-learning.csv": "units and items met through recognition of prior learning (RPL), "
+    "and units exempt, with what the prior learning was",
     "witness-testimony.csv": "witness testimony (without the witnesses' e-mail addresses)",
     "iqa-planned.csv": "the units planned for IQA sampling",
     "iqa-samples.csv": "IQA samples: rules of evidence, verdicts, feedback",
@@ -98,7 +108,7 @@ def when(moment: Any) -> str:
     return str(moment.isoformat())
 
 
-def item_of(row: Decision | Mapping) -> tuple[str, str, str]:
+def item_of(row: Decision | Mapping | PriorLearningItem) -> tuple[str, str, str]:
     """(unit, item, its text) as the catalogue prints them: `F/506/2131`, `1.1`, `Describe...`;
     a CVQ range item `1R(i)`, a knowledge item `K3`."""
     item: Criterion | RangeItem | KnowledgeItem
@@ -269,6 +279,46 @@ def sufficiency(registration: Registration) -> list[list[Cell]]:
     ]
 
 
+# How a criterion (or range or knowledge item) met through RPL is said (decision 54).
+ITEM_RPL = "Met through recognition of prior learning (RPL)"
+
+
+def prior_learning(registration: Registration) -> list[list[Cell]]:
+    """Whole units (RPL or exempt), then single items (RPL), each in the order agreed."""
+    rows: list[list[Cell]] = []
+    units = PriorLearning.objects.filter(registration=registration).select_related(
+        "unit", "agreed_by", "withdrawn_by"
+    )
+    items = PriorLearningItem.objects.filter(registration=registration).select_related(
+        "unit", "agreed_by", "withdrawn_by", *ITEM_RELATED
+    )
+    records: list[PriorLearning | PriorLearningItem] = [
+        *units.order_by("agreed_at", "pk"),
+        *items.order_by("agreed_at", "pk"),
+    ]
+    for record in records:
+        if isinstance(record, PriorLearning):
+            item, kind = "", record.get_kind_display()
+        else:
+            item, kind = item_of(record)[1], ITEM_RPL
+        rows.append(
+            [
+                record.unit.reference or record.unit.code,
+                item,
+                kind,
+                record.description,
+                when(record.achieved_on),
+                record.evidence_id,
+                name(record.agreed_by),
+                when(record.agreed_at),
+                name(record.withdrawn_by),
+                when(record.withdrawn_at),
+                record.withdrawal_reason,
+            ]
+        )
+    return rows
+
+
 def testimony(registration: Registration) -> list[list[Cell]]:
     found = WitnessRequest.objects.filter(registration=registration).select_related("requested_by")
     return [
@@ -437,6 +487,19 @@ HEADERS = {
         "Withdrawn at",
         "Withdrawal reason",
     ],
+    "prior-learning.csv": [
+        "Unit",
+        "Item",
+        "Kind",
+        "Prior learning",
+        "Achieved on",
+        "Evidence item",
+        "Agreed by",
+        "Agreed at",
+        "Withdrawn by",
+        "Withdrawn at",
+        "Withdrawal reason",
+    ],
     "witness-testimony.csv": [
         "Request",
         "Asked by",
@@ -541,6 +604,7 @@ def read(pack: Pack) -> None:
         "sign-offs.csv": sign_offs(registration),
         "requirements-shown.csv": requirements_shown(registration),
         "sufficiency.csv": sufficiency(registration),
+        "prior-learning.csv": prior_learning(registration),
         "witness-testimony.csv": testimony(registration),
         "iqa-planned.csv": planned(registration),
         "iqa-samples.csv": samples(registration),
