@@ -3,11 +3,15 @@ each item's history. Views authorise, bind a form, call a service and respond.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
+from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -88,6 +92,7 @@ from portal.refusals import (
 from portfolios.access import closed_redirect, evidence_for, registration_for
 from portfolios.evidence import EvidenceDetails, EvidenceRejected, refused_on_evidence_form
 from portfolios.mapping import Targets
+from portfolios.models import Registration
 from qualifications.kept_units import how_assessed, units_rows
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
@@ -488,26 +493,26 @@ def unit_progress_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
 def requirement_show_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     """The unit's assessor records an evidence requirement item as shown (decision 52)."""
     registration = registration_for(request, pk)
-    unit = planned_unit_for(registration, unit_pk)
-    if not registration.is_assessed_by(request.user):
-        raise PermissionDenied(NOT_THEIR_ASSESSOR)
-    if closed := closed_redirect(request, registration):
-        return closed
-    items, evidence = requirement_pages.choices(registration, unit.pk)
-    return attempt_form(
+    unit_id = planned_unit_for(registration, unit_pk).pk
+
+    def form() -> RequirementShownForm:
+        items, evidence = requirement_pages.choices(registration, unit_id)
+        return RequirementShownForm(request.POST, items=items, evidence=evidence)
+
+    return _on_requirements(
         request,
-        RequirementShownForm(request.POST, items=items, evidence=evidence),
+        registration,
+        unit_id,
+        form,
         lambda data: requirement_show(
             registration=registration,
-            unit_id=unit.pk,
+            unit_id=unit_id,
             reference=data["reference"],
             evidence=data["evidence"],
             actor=request.user,
         ),
         success="Recorded as shown.",
-        to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
         key=requirement_pages.SHOW_KEY,
-        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
@@ -517,18 +522,20 @@ def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> Ht
     """The unit's assessor records an occasion, a customer, or their judgement of the period
     toward the unit's sufficiency rules (decision 52)."""
     registration = registration_for(request, pk)
-    unit = planned_unit_for(registration, unit_pk)
-    if not registration.is_assessed_by(request.user):
-        raise PermissionDenied(NOT_THEIR_ASSESSOR)
-    if closed := closed_redirect(request, registration):
-        return closed
-    measures, evidence = requirement_pages.sufficiency_choices(registration, unit.pk)
-    return attempt_form(
+    unit_id = planned_unit_for(registration, unit_pk).pk
+
+    def form() -> SufficiencyForm:
+        measures, evidence = requirement_pages.sufficiency_choices(registration, unit_id)
+        return SufficiencyForm(request.POST, measures=measures, evidence=evidence)
+
+    return _on_requirements(
         request,
-        SufficiencyForm(request.POST, measures=measures, evidence=evidence),
+        registration,
+        unit_id,
+        form,
         lambda data: sufficiency_record(
             registration=registration,
-            unit_id=unit.pk,
+            unit_id=unit_id,
             measure=data["measure"],
             # None where there is no evidence to cite and the form offers none.
             evidence=data.get("evidence"),
@@ -536,9 +543,7 @@ def sufficiency_record_view(request: PortalRequest, pk: int, unit_pk: int) -> Ht
             actor=request.user,
         ),
         success="Recorded toward how much evidence is sufficient.",
-        to=requirement_pages.requirements_anchor(registration.pk, unit.pk),
         key=requirement_pages.SUFFICIENCY_KEY,
-        tags=requirement_pages.MESSAGES_TAG,
     )
 
 
@@ -557,15 +562,45 @@ def sufficiency_withdraw_view(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 def _withdraw(request: PortalRequest, record: RequirementShown | SufficiencyRecord) -> HttpResponse:
-    if not record.registration.is_assessed_by(request.user):
-        raise PermissionDenied(NOT_THEIR_ASSESSOR)
-    return attempt_form(
+    return _on_requirements(
         request,
-        RequirementWithdrawForm(request.POST),
+        record.registration,
+        record.unit_id,
+        lambda: RequirementWithdrawForm(request.POST),
         lambda data: requirement_withdraw(record=record, reason=data["reason"], actor=request.user),
         success="Withdrawn: the record is kept, with your reason, and counts no more.",
-        to=requirement_pages.requirements_anchor(record.registration_id, record.unit_id),
         key=requirement_pages.withdraw_key(record),
+        adds=False,
+    )
+
+
+def _on_requirements(
+    request: PortalRequest,
+    registration: Registration,
+    unit_id: int,
+    form: Callable[[], Form],
+    act: Callable[[dict[str, Any]], object],
+    *,
+    success: str,
+    key: str,
+    adds: bool = True,
+) -> HttpResponse:
+    """What the four requirement and sufficiency forms share (decision 52): only one of the
+    learner's assessors may send them; one that adds to a closed registration goes back to its
+    page with the reason before its choices are read (a withdrawal is refused by its service,
+    under the lock); then the form is attempted and the person returned to the unit page's
+    requirements section, whose messages are drawn there."""
+    if not registration.is_assessed_by(request.user):
+        raise PermissionDenied(NOT_THEIR_ASSESSOR)
+    if adds and (closed := closed_redirect(request, registration)):
+        return closed
+    return attempt_form(
+        request,
+        form(),
+        act,
+        success=success,
+        to=requirement_pages.requirements_anchor(registration.pk, unit_id),
+        key=key,
         tags=requirement_pages.MESSAGES_TAG,
     )
 

@@ -5,7 +5,7 @@ hundreds or the strategy page's list of people costs the same at any size."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, Value
@@ -107,6 +107,12 @@ class EntryStanding:
     overdue: bool
 
     @property
+    def current(self) -> bool:
+        """Held and not expired on the day (an ended entry is never among a person's entries:
+        it counts from the day it was ended no more)."""
+        return self.entry.status == EntryStatus.HELD and not self.expired and not self.entry.ended
+
+    @property
     def flag(self) -> str:
         if self.expired:
             return f"Expired on {self.entry.expires_on:%-d %B %Y}"
@@ -123,14 +129,51 @@ class PersonStanding:
     ended: list[EntryStanding] = field(default_factory=list)
 
     def current(self, practice: str) -> bool:
-        return any(
-            s.entry.status == EntryStatus.HELD and not s.expired and s.entry.practice == practice
-            for s in self.entries
-        )
+        return any(s.current and s.entry.practice == practice for s in self.entries)
+
+    def in_qualification(
+        self, practice: str, qualification_id: int, unit_ids: Collection[int]
+    ) -> QualificationStanding:
+        """What the person's current awards of `practice` cover of one qualification (whose
+        units are `unit_ids`): all of it, some of its units, or nothing. Read from the entries
+        already loaded: no query."""
+        current = [s.entry for s in self.entries if s.current and s.entry.practice == practice]
+        whole = any(q.pk == qualification_id for e in current for q in e.qualifications.all())
+        units = set() if whole else {u for e in current for u in e.units.all() if u.pk in unit_ids}
+        codes = sorted(u.code for u in units)
+        return QualificationStanding(practice, whole, codes)
 
     @property
     def flagged(self) -> bool:
         return any(s.expired or s.overdue for s in self.entries)
+
+
+@dataclass(frozen=True)
+class QualificationStanding:
+    """What a person may assess (or verify) of one qualification by their current awards:
+    every unit (`whole`), the units listed by code, or nothing."""
+
+    practice: str
+    whole: bool
+    units: list[str]
+
+    @property
+    def in_scope(self) -> bool:
+        return self.whole or bool(self.units)
+
+    @property
+    def words(self) -> str:
+        """ "May assess every unit of this qualification", "May verify only units A/1 and B/2
+        of this qualification", "No current award to assess this qualification"."""
+        verb = "assess" if self.practice == Practice.ASSESSING else "verify"
+        if self.whole:
+            return f"May {verb} every unit of this qualification"
+        if not self.units:
+            return f"No current award to {verb} this qualification"
+        if len(self.units) == 1:
+            return f"May {verb} only unit {self.units[0]} of this qualification"
+        listed = ", ".join(self.units[:-1]) + f" and {self.units[-1]}"
+        return f"May {verb} only units {listed} of this qualification"
 
 
 def scope_words(entry: CompetenceEntry) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,12 @@ from portal.http import PortalRequest
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import attempt, refused_on_form
 
+PRACTITIONERS = (RoleKind.ASSESSOR, RoleKind.IQA)
+NOT_A_PRACTITIONER = (
+    "The competence register holds assessors' and IQAs' awards: you are neither, so it has "
+    "nothing of yours."
+)
+
 
 @require_safe
 @login_required
@@ -37,7 +44,7 @@ def person_register(request: PortalRequest, pk: int) -> HttpResponse:
         "person": person,
         "standing": standings(centre.pk, [person.pk], timezone.localdate())[person.pk],
         "practitioner": Role.objects.filter(
-            user=person, centre=centre, kind__in=[RoleKind.ASSESSOR, RoleKind.IQA]
+            user=person, centre=centre, kind__in=PRACTITIONERS
         ).exists(),
         "enforced": enforced(centre.pk),
         "own": person.pk == request.user.pk,
@@ -52,6 +59,7 @@ def person_register(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def entry_add(request: PortalRequest, pk: int) -> HttpResponse:
     centre, person = person_for(request, pk)
+    _refuse_own(request, centre, person)
     return _entry_form(request, centre, person, None)
 
 
@@ -59,7 +67,15 @@ def entry_add(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def entry_edit(request: PortalRequest, pk: int) -> HttpResponse:
     centre, entry = entry_for(request, pk)
+    _refuse_own(request, centre, entry.person)
     return _entry_form(request, centre, entry.person, entry)
+
+
+def _refuse_own(request: PortalRequest, centre: Centre, person: User) -> None:
+    """An admin never writes their own entries (decision 49): their forms are not opened for
+    them, whose every answer the service would refuse, but refused at once, saying who may."""
+    if person.pk == request.user.pk:
+        raise PermissionDenied(OWN_ENTRY.format(centre=centre))
 
 
 def _entry_form(
@@ -91,6 +107,7 @@ def entry_end_view(request: PortalRequest, pk: int) -> HttpResponse:
     """End an entry with the reason: it stays on the person's register as history."""
     centre, entry = entry_for(request, pk)
     person = entry.person
+    _refuse_own(request, centre, person)
     form = EndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -111,7 +128,7 @@ def entry_end_view(request: PortalRequest, pk: int) -> HttpResponse:
 def centre_register(request: PortalRequest) -> HttpResponse:
     centre = admin_centre(request)
     people = (
-        User.objects.filter(roles__centre=centre, roles__kind__in=[RoleKind.ASSESSOR, RoleKind.IQA])
+        User.objects.filter(roles__centre=centre, roles__kind__in=PRACTITIONERS)
         .distinct()
         .order_by("full_name", "pk")
     )
@@ -141,8 +158,16 @@ def enforce_view(request: PortalRequest) -> HttpResponse:
 @require_safe
 @login_required
 def my_register(request: PortalRequest) -> HttpResponse:
-    """The person's own entries at each centre where they hold a role: read only."""
+    """The person's own entries at each centre where they are an assessor or IQA: read only.
+    Anyone else (a learner, an admin only, an EQA) has no register to read: refused, as the
+    pages of a role they do not hold are."""
     user = request.user
-    centres = Centre.objects.filter(roles__user=user).distinct().order_by("name")
+    centres = list(
+        Centre.objects.filter(roles__user=user, roles__kind__in=PRACTITIONERS)
+        .distinct()
+        .order_by("name")
+    )
+    if not centres:
+        raise PermissionDenied(NOT_A_PRACTITIONER)
     rows = [(c, standings(c.pk, [user.pk], timezone.localdate())[user.pk]) for c in centres]
     return render(request, "competence/my_register.html", {"rows": rows})

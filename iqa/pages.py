@@ -23,7 +23,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from assessment.models import Decision, UnitSignOff
-from competence.standing import PersonStanding, standings
+from competence.models import Practice
+from competence.standing import PersonStanding, QualificationStanding, standings
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
@@ -39,7 +40,14 @@ from portfolios.models import (
     roles_held,
     still_open,
 )
-from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
+from qualifications.models import (
+    Criterion,
+    KnowledgeItem,
+    Qualification,
+    QualificationUnit,
+    RangeItem,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -532,22 +540,43 @@ def centre_qualifications(centre: Centre) -> list[tuple[int, str]]:
 @dataclass(frozen=True)
 class Standing:
     """One assessor or IQA of the centre with their competence register's entries (decision
-    49): what the strategy page shows of each."""
+    49), and what their current awards let them do in the strategy's qualification, for each
+    of their roles: what the strategy page shows of each."""
 
     person: User
     roles: list[str]
     standing: PersonStanding
+    here: list[QualificationStanding]
 
 
-def practitioner_standings(centre: Centre) -> list[Standing]:
-    """The centre's assessors and IQAs with their register's entries and flags: four queries
-    however many."""
-    roles: dict[int, tuple[User, list[str]]] = {}
+PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
+
+
+def practitioner_standings(centre: Centre, qualification: Qualification) -> list[Standing]:
+    """The centre's assessors and IQAs with their register's entries and flags, and their
+    standing in `qualification` counting only current entries: five queries however many."""
+    roles: dict[int, tuple[User, list[str], list[str]]] = {}
     for role in (
-        Role.objects.filter(centre=centre, kind__in=[RoleKind.ASSESSOR, RoleKind.IQA])
+        Role.objects.filter(centre=centre, kind__in=list(PRACTICE_OF_ROLE))
         .select_related("user")
         .order_by("user__full_name", "user_id", "kind")
     ):
-        roles.setdefault(role.user_id, (role.user, []))[1].append(role.label)
+        _, labels, practices = roles.setdefault(role.user_id, (role.user, [], []))
+        labels.append(role.label)
+        if (practice := PRACTICE_OF_ROLE[RoleKind(role.kind)]) not in practices:
+            practices.append(practice)
     found = standings(centre.pk, list(roles), today())
-    return [Standing(user, labels, found[pk]) for pk, (user, labels) in roles.items()]
+    unit_ids = set(
+        QualificationUnit.objects.filter(qualification=qualification).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return [
+        Standing(
+            user,
+            labels,
+            found[pk],
+            [found[pk].in_qualification(p, qualification.pk, unit_ids) for p in practices],
+        )
+        for pk, (user, labels, practices) in roles.items()
+    ]

@@ -354,7 +354,7 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
         "risks": Risk.choices,
-        "standings": pages.practitioner_standings(role.centre),
+        "standings": pages.practitioner_standings(role.centre, qualification),
         "register_enforced": enforced(role.centre.pk),
     }
     return render(request, "iqa/strategy_form.html", context)

@@ -24,7 +24,6 @@ from portfolios.prior_learning import (
     PriorDetails,
     exemption_record,
     is_qualified_assessor_of,
-    items_of_unit,
     key_of,
     may_withdraw,
     may_withdraw_item,
@@ -35,6 +34,7 @@ from portfolios.prior_learning import (
     rpl_record,
     units_assessed_by,
 )
+from qualifications.kept_units import units_rows
 
 RECORDED = {
     PriorLearningKind.RPL: "{unit} is achieved through recognition of prior learning (RPL).",
@@ -149,9 +149,9 @@ def prior_learning_withdraw_view(request: PortalRequest, pk: int) -> HttpRespons
 
 def open_items(registration: Registration, unit_id: int) -> list[tuple[str, str]]:
     """The unit's items not met yet (by a decision that counts, or RPL), as the form's choices
-    ("criterion:12", "criterion 1.2"). The decisions are assessment's, read through the
-    registration's reverse relation (decision 11)."""
-    names = items_of_unit(unit_id)
+    ("criterion:12", "Criterion 1.2: Explain ..."). The decisions are assessment's, read
+    through the registration's reverse relation (decision 11)."""
+    names = item_choices(registration, unit_id)
     met = set(
         registration.decisions.filter(  # type: ignore[attr-defined]
             current=True, outcome="met", provisional=False
@@ -162,6 +162,21 @@ def open_items(registration: Registration, unit_id: int) -> list[tuple[str, str]
         for (kind, pk), name in names.items()
         if key_of((kind, pk)) not in met
     ]
+
+
+def item_choices(registration: Registration, unit_id: int) -> dict[ItemRef, str]:
+    """Every item of the unit with its code and its text, as the assessor ticks them: criteria,
+    then range and knowledge items, in order, from the kept catalogue rows (decision 26)."""
+    [unit] = units_rows(registration.qualification, [unit_id])
+    found: dict[ItemRef, str] = {
+        ("criterion", c.pk): f"Criterion {c.number}: {c.text}" for c in unit.criteria
+    }
+    for r in unit.range_items:
+        text = f"{r.heading}: {r.text}" if r.heading else r.text
+        found[("range_item", r.pk)] = f"Range {r.reference}: {text}"
+    for k in unit.knowledge_items:
+        found[("knowledge_item", k.pk)] = f"K{k.number}: {k.text}"
+    return found
 
 
 def item_ref(value: str) -> ItemRef:
@@ -206,9 +221,8 @@ def rpl_items_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse
         except Refused as refused:
             show_refusal(form, refused)
         else:
-            messages.success(
-                request, f"{len(made)} item(s) of {planned.unit.code} met through RPL."
-            )
+            items = "1 item" if len(made) == 1 else f"{len(made)} items"
+            messages.success(request, f"{items} of {planned.unit.code} met through RPL.")
             return redirect("assessment:unit-progress", registration.pk, unit_pk)
     context = {"form": form, "registration": registration, "unit": planned.unit}
     return render(request, "portfolios/rpl_items_form.html", context)

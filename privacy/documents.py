@@ -16,11 +16,18 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from iqa.models import Action, PlanItem, Sample
 from portal.archives import StoredFile, safe_name
 from portal.models import AuditEntry, Invitation, User
-from portfolios.models import EvidenceFile, Mapping, QuestionSet, WitnessRequest
+from portfolios.models import (
+    EvidenceFile,
+    Mapping,
+    PriorLearning,
+    PriorLearningItem,
+    QuestionSet,
+    WitnessRequest,
+)
 from privacy.logins import session_ends
 from privacy.records import LearnerRecords
 
@@ -78,7 +85,14 @@ def name_of(user: User | None) -> str | None:
     return user.full_name if user is not None else None
 
 
-def target_of(row: Decision | Mapping) -> str:
+# How a criterion (or range or knowledge item) met through RPL is said (decision 54).
+ITEM_RPL = "Met through recognition of prior learning (RPL)"
+
+
+TARGETS = ("criterion__unit", "range_item__unit", "knowledge_item__unit")
+
+
+def target_of(row: Decision | Mapping | PriorLearningItem) -> str:
     """`F/506/2131 1.1 Describe ...`: the unit and the item, as the catalogue prints them."""
     target = row.target
     unit = getattr(target, "unit", None)
@@ -269,6 +283,62 @@ def sign_off(s: UnitSignOff) -> dict[str, Any]:
     }
 
 
+def withdrawal(r: RequirementShown | SufficiencyRecord) -> dict[str, Any]:
+    return {
+        "withdrawn_by": name_of(r.withdrawn_by),
+        "withdrawn_at": r.withdrawn_at,
+        "withdraw_reason": r.withdraw_reason,
+    }
+
+
+def requirement_shown(r: RequirementShown) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "registration": r.registration_id,
+        "unit": r.unit.code,
+        "requirement_item": r.reference,
+        "evidence": sorted(e.pk for e in r.evidence.all()),
+        "recorded_by": name_of(r.recorded_by),
+        "recorded_at": r.recorded_at,
+        **withdrawal(r),
+    }
+
+
+def sufficiency_record(r: SufficiencyRecord) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "registration": r.registration_id,
+        "unit": r.unit.code,
+        "measure": r.measure,
+        "evidence": r.evidence_id,
+        "description": r.description,
+        "recorded_by": name_of(r.recorded_by),
+        "recorded_at": r.recorded_at,
+        **withdrawal(r),
+    }
+
+
+def prior(r: PriorLearning | PriorLearningItem) -> dict[str, Any]:
+    """A unit (or one item of it) met through RPL, or exempt (decisions 50 and 54)."""
+    if isinstance(r, PriorLearning):
+        what = {"unit": r.unit.code, "kind": r.get_kind_display()}
+    else:
+        what = {"unit": r.unit.code, "item": target_of(r), "kind": ITEM_RPL}
+    return {
+        "id": r.pk,
+        "registration": r.registration_id,
+        **what,
+        "prior_learning": r.description,
+        "achieved_on": r.achieved_on,
+        "evidence": r.evidence_id,
+        "agreed_by": name_of(r.agreed_by),
+        "agreed_at": r.agreed_at,
+        "withdrawn_by": name_of(r.withdrawn_by),
+        "withdrawn_at": r.withdrawn_at,
+        "withdrawal_reason": r.withdrawal_reason,
+    }
+
+
 def assessment(records: LearnerRecords) -> dict[str, Any]:
     decisions = records.decisions.select_related(
         "criterion__unit",
@@ -281,6 +351,32 @@ def assessment(records: LearnerRecords) -> dict[str, Any]:
     return {
         "decisions": [decision(d) for d in decisions.order_by("pk")],
         "sign_offs": [sign_off(s) for s in sign_offs.order_by("pk")],
+        "requirements_shown": [
+            requirement_shown(r)
+            for r in records.requirements_shown.select_related(
+                "unit", "recorded_by", "withdrawn_by"
+            )
+            .prefetch_related("evidence")
+            .order_by("pk")
+        ],
+        "sufficiency_records": [
+            sufficiency_record(r)
+            for r in records.sufficiency_records.select_related(
+                "unit", "recorded_by", "withdrawn_by"
+            ).order_by("pk")
+        ],
+        "prior_learning": [
+            prior(r)
+            for r in records.prior_learning.select_related(
+                "unit", "agreed_by", "withdrawn_by"
+            ).order_by("pk")
+        ]
+        + [
+            prior(r)
+            for r in records.prior_learning_items.select_related(
+                "unit", "agreed_by", "withdrawn_by", *TARGETS
+            ).order_by("pk")
+        ],
     }
 
 
@@ -514,6 +610,9 @@ def collect(records: LearnerRecords) -> Collected:
         "evidence_files": sum(1 for f in collected.files if f.stored_sha256),
         "decisions": len(assessed["decisions"]),
         "sign_offs": len(assessed["sign_offs"]),
+        "requirements_shown": len(assessed["requirements_shown"]),
+        "sufficiency_records": len(assessed["sufficiency_records"]),
+        "prior_learning": len(assessed["prior_learning"]),
         "witness_requests": len(testimony),
         "question_sets": len(asked),
         "iqa_samples": len(quality["samples"]),

@@ -39,7 +39,11 @@ PARTS = {
         "chosen for each"
     ),
     "data/evidence.json": "your evidence items, their files and their mappings to criteria",
-    "data/assessment.json": "assessors' decisions and feedback, unit sign-offs and signatures",
+    "data/assessment.json": (
+        "assessors' decisions and feedback, unit sign-offs and signatures, and the evidence "
+        "requirements and sufficiency (occasions, customers, periods) they recorded, and "
+        "units or items met through recognition of prior learning or exempt"
+    ),
     "data/witness_testimony.json": "witness testimony about you",
     "data/questions.json": "questions your assessor set you, with your answers",
     "data/iqa.json": "internal quality assurance of your assessment",

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from certification.models import Certificate
 from iqa.models import Action, IqaDocument, PlanItem, Sample
 from portal.audit import REDACTED
@@ -19,6 +19,8 @@ from portfolios.models import (
     EvidenceComment,
     EvidenceFile,
     Mapping,
+    PriorLearning,
+    PriorLearningItem,
     QuestionSet,
     Registration,
     RegistrationUnit,
@@ -36,6 +38,10 @@ OWNED_SUBJECTS = (
     "question_set",
     "decision",
     "sign_off",
+    "requirement_shown",
+    "sufficiency_record",
+    "prior_learning",
+    "prior_learning_item",
     "sample",
     "action",
     "certificate",
@@ -116,6 +122,27 @@ class LearnerRecords:
         return UnitSignOff.objects.filter(registration__in=self.registrations)
 
     @property
+    def requirements_shown(self) -> QuerySet[RequirementShown]:
+        """Evidence requirement items their assessor recorded as shown (decision 52)."""
+        return RequirementShown.objects.filter(registration__in=self.registrations)
+
+    @property
+    def sufficiency_records(self) -> QuerySet[SufficiencyRecord]:
+        """Occasions, customers and periods their assessor recorded toward sufficiency: the
+        descriptions name third parties (a customer, what happened to them)."""
+        return SufficiencyRecord.objects.filter(registration__in=self.registrations)
+
+    @property
+    def prior_learning(self) -> QuerySet[PriorLearning]:
+        """Units met through RPL or exempt, with what they learned or achieved before."""
+        return PriorLearning.objects.filter(registration__in=self.registrations)
+
+    @property
+    def prior_learning_items(self) -> QuerySet[PriorLearningItem]:
+        """Criteria (or range and knowledge items) met through RPL (decision 54)."""
+        return PriorLearningItem.objects.filter(registration__in=self.registrations)
+
+    @property
     def plan_items(self) -> QuerySet[PlanItem]:
         return PlanItem.objects.filter(registration__in=self.registrations)
 
@@ -170,6 +197,10 @@ class LearnerRecords:
             ("question_set", self.question_sets.values_list("pk", flat=True)),
             ("decision", self.decisions.values_list("pk", flat=True)),
             ("sign_off", self.sign_offs.values_list("pk", flat=True)),
+            ("requirement_shown", self.requirements_shown.values_list("pk", flat=True)),
+            ("sufficiency_record", self.sufficiency_records.values_list("pk", flat=True)),
+            ("prior_learning", self.prior_learning.values_list("pk", flat=True)),
+            ("prior_learning_item", self.prior_learning_items.values_list("pk", flat=True)),
             ("sample", self.samples.values_list("pk", flat=True)),
             ("action", self.actions.values_list("pk", flat=True)),
             ("certificate", self.certificates.values_list("pk", flat=True)),

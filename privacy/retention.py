@@ -1,9 +1,10 @@
 """Whose records have passed the retention period.
 
 The clock starts at a learner's last activity: the latest thing that happened on any of their
-registrations (evidence, mappings, witness testimony, decisions, sign-offs, IQA samples and
-actions, certificates issued, revoked or rendered, and every audit entry about them), their
-invitations (sent, accepted or withdrawn), their account's creation and their last login.
+registrations (evidence, mappings, witness testimony, decisions, sign-offs, evidence
+requirements and sufficiency recorded, RPL and exemptions, IQA samples and actions,
+certificates issued, revoked or rendered, and every audit entry about them), their invitations
+(sent, accepted or withdrawn), their account's creation and their last login.
 Failed logins under their address are not: anyone can type an address. A certificate is
 activity, so a certified learner is kept for the period after certification at least.
 Registrations' status is not used: no workflow sets it (decision 15).
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max, Model, OuterRef, Q, QuerySet, Subquery
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from certification.models import Certificate
 from iqa.models import Action, Sample
 from portal.audit import REDACTED
@@ -27,6 +28,8 @@ from portfolios.models import (
     EvidenceComment,
     EvidenceFile,
     Mapping,
+    PriorLearning,
+    PriorLearningItem,
     QuestionSet,
     Registration,
     WitnessRequest,
@@ -43,6 +46,10 @@ ACTIVITY: tuple[tuple[type[Model], str, tuple[str, ...]], ...] = (
     (QuestionSet, "registration", ("set_at", "saved_at", "submitted_at")),
     (Decision, "registration", ("decided_at", "countersigned_at")),
     (UnitSignOff, "registration", ("signed_at", "learner_signed_at", "unlocked_at")),
+    (RequirementShown, "registration", ("recorded_at", "withdrawn_at")),
+    (SufficiencyRecord, "registration", ("recorded_at", "withdrawn_at")),
+    (PriorLearning, "registration", ("agreed_at", "withdrawn_at")),
+    (PriorLearningItem, "registration", ("agreed_at", "withdrawn_at")),
     (Sample, "registration", ("sampled_at", "lock_lifted_at")),
     (Action, "sample__registration", ("responded_at", "closed_at")),
     (Certificate, "registration", ("issued_at", "revoked_at", "rendered_at")),

@@ -49,6 +49,9 @@ def counts_of(
         "question_sets": records.question_sets.count(),
         "decisions": records.decisions.count(),
         "sign_offs": records.sign_offs.count(),
+        "sufficiency_records": records.sufficiency_records.count(),
+        "requirements_shown": records.requirements_shown.count(),
+        "prior_learning": records.prior_learning.count() + records.prior_learning_items.count(),
         "iqa_samples": records.samples.count(),
         "iqa_documents": records.iqa_documents.count(),
         "certificates_kept": records.certificates.count(),
@@ -102,6 +105,16 @@ def blank_records(records: LearnerRecords, now: datetime.datetime) -> None:
     records.decisions.update(feedback="")
     records.sign_offs.update(learner_signature="")
     non_empty(records.sign_offs, "unlock_reason").update(unlock_reason=REMOVED)
+    # What the assessor wrote of an occasion or a customer (who they were, what happened) and
+    # why a record was withdrawn; the item's reference, the measure and the dates stay.
+    records.sufficiency_records.update(description=REMOVED)
+    for recorded in (records.sufficiency_records, records.requirements_shown):
+        non_empty(recorded, "withdraw_reason").update(withdraw_reason=REMOVED)
+    # What they learned or achieved before (a course, a certificate and its number), and why
+    # RPL or an exemption was withdrawn: the unit or item, the dates and who agreed it stay.
+    for prior in (records.prior_learning, records.prior_learning_items):
+        prior.update(description=REMOVED)
+        non_empty(prior, "withdrawal_reason").update(withdrawal_reason=REMOVED)
     non_empty(records.samples, "feedback").update(feedback=REMOVED)
     non_empty(records.samples, "lock_lift_reason").update(lock_lift_reason=REMOVED)
     records.actions.update(text=REMOVED)

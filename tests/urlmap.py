@@ -374,8 +374,10 @@ URLS: dict[str, Entry] = {
     "person-reactivate": Entry(
         post=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
     ),
-    # The competence register (decision 49): kept by the centre's admin, under a person's page;
-    # each person reads their own entries; enforcement turned on and off by the admin.
+    # The competence register (decision 49): kept by the centre's admin, under a person's page
+    # (never their own); each assessor and IQA reads their own entries (the side's entry is the
+    # ASSESSOR's: in their reach, not theirs to change); enforcement turned on and off by the
+    # admin.
     "competence:person": Entry(
         get=only(ADMIN), kwargs=trainee_person, private=True, reach=CENTRE_MEMBERS
     ),
@@ -407,7 +409,7 @@ URLS: dict[str, Entry] = {
             "qualifications": [side.qualification.pk],
         },
         private=True,
-        reach=only(ADMIN),
+        reach=only(ADMIN, ASSESSOR),
         forms=(EntryForm,),
     ),
     "competence:entry-end": Entry(
@@ -416,14 +418,16 @@ URLS: dict[str, Entry] = {
         kwargs=pk_of("competence_entry"),
         data=lambda side, user: {"reason": "Recorded in error."},
         private=True,
-        reach=only(ADMIN),
+        reach=only(ADMIN, ASSESSOR),
         forms=(EndForm,),
     ),
     "competence:centre": Entry(get=only(ADMIN)),
     "competence:enforce": Entry(
         post=only(ADMIN), data=lambda side, user: {"on": "1"}, post_keys=("on",)
     ),
-    "competence:mine": Entry(get=EVERYONE),
+    # Only assessors and IQAs have a register to read: a learner, an admin who is neither, or
+    # an EQA (no role) is refused, as on another role's pages.
+    "competence:mine": Entry(get=only(ASSESSOR, TRAINEE, IQA)),
     # The link is the permission, for the one it was sent to: a newcomer, who has no account
     # to be logged in with (anyone logged in is told the link is someone else's: 403). Its page
     # names the invitee and the centre, as the e-mail does.

@@ -20,14 +20,22 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from assessment.models import Decision, UnitSignOff
+from assessment.models import Decision, RequirementShown, SufficiencyRecord, UnitSignOff
 from certification.exports.batch import ExportRefused
 from certification.exports.formats import Family, family_of
 from certification.models import Certificate
 from iqa.models import Action, PlanItem, Sample
 from portal.archives import CHUNK, Part, StoredFile, ZipStream, safe_name, to_json
 from portal.spreadsheets import Cell, csv_text
-from portfolios.models import Evidence, EvidenceFile, Mapping, Registration, WitnessRequest
+from portfolios.models import (
+    Evidence,
+    EvidenceFile,
+    Mapping,
+    PriorLearning,
+    PriorLearningItem,
+    Registration,
+    WitnessRequest,
+)
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 FORMAT = "qualifications-portal portfolio pack, version 1"
@@ -43,6 +51,12 @@ DOCUMENTS = {
     "mapping-index.csv": "which evidence covers which criterion, range or knowledge item",
     "decisions.csv": "every assessment decision, superseded ones included, with feedback",
     "sign-offs.csv": "unit sign-offs and the learner's countersignatures",
+    "requirements-shown.csv": "the evidence requirement items the assessor recorded as shown, "
+    "with the evidence showing each",
+    "sufficiency.csv": "the occasions, customers and periods the assessor recorded toward "
+    "each unit's sufficiency",
+    "prior-learning.csv": "units and items met through recognition of prior learning (RPL), "
+    "and units exempt, with what the prior learning was",
     "witness-testimony.csv": "witness testimony (without the witnesses' e-mail addresses)",
     "iqa-planned.csv": "the units planned for IQA sampling",
     "iqa-samples.csv": "IQA samples: rules of evidence, verdicts, feedback",
@@ -94,7 +108,7 @@ def when(moment: Any) -> str:
     return str(moment.isoformat())
 
 
-def item_of(row: Decision | Mapping) -> tuple[str, str, str]:
+def item_of(row: Decision | Mapping | PriorLearningItem) -> tuple[str, str, str]:
     """(unit, item, its text) as the catalogue prints them: `F/506/2131`, `1.1`, `Describe...`;
     a CVQ range item `1R(i)`, a knowledge item `K3`."""
     item: Criterion | RangeItem | KnowledgeItem
@@ -222,6 +236,87 @@ def sign_offs(registration: Registration) -> list[list[Cell]]:
         ]
         for s in found.order_by("signed_at", "pk")
     ]
+
+
+def withdrawn(r: RequirementShown | SufficiencyRecord) -> list[Cell]:
+    return [name(r.withdrawn_by), when(r.withdrawn_at), r.withdraw_reason]
+
+
+def requirements_shown(registration: Registration) -> list[list[Cell]]:
+    found = (
+        RequirementShown.objects.filter(registration=registration)
+        .select_related("unit", "recorded_by", "withdrawn_by")
+        .prefetch_related("evidence")
+    )
+    return [
+        [
+            r.unit.reference or r.unit.code,
+            r.reference,
+            " ".join(str(e.pk) for e in sorted(r.evidence.all(), key=lambda e: e.pk)),
+            name(r.recorded_by),
+            when(r.recorded_at),
+            *withdrawn(r),
+        ]
+        for r in found.order_by("recorded_at", "pk")
+    ]
+
+
+def sufficiency(registration: Registration) -> list[list[Cell]]:
+    found = SufficiencyRecord.objects.filter(registration=registration).select_related(
+        "unit", "recorded_by", "withdrawn_by"
+    )
+    return [
+        [
+            r.unit.reference or r.unit.code,
+            r.measure,
+            r.evidence_id,
+            r.description,
+            name(r.recorded_by),
+            when(r.recorded_at),
+            *withdrawn(r),
+        ]
+        for r in found.order_by("recorded_at", "pk")
+    ]
+
+
+# How a criterion (or range or knowledge item) met through RPL is said (decision 54).
+ITEM_RPL = "Met through recognition of prior learning (RPL)"
+
+
+def prior_learning(registration: Registration) -> list[list[Cell]]:
+    """Whole units (RPL or exempt), then single items (RPL), each in the order agreed."""
+    rows: list[list[Cell]] = []
+    units = PriorLearning.objects.filter(registration=registration).select_related(
+        "unit", "agreed_by", "withdrawn_by"
+    )
+    items = PriorLearningItem.objects.filter(registration=registration).select_related(
+        "unit", "agreed_by", "withdrawn_by", *ITEM_RELATED
+    )
+    records: list[PriorLearning | PriorLearningItem] = [
+        *units.order_by("agreed_at", "pk"),
+        *items.order_by("agreed_at", "pk"),
+    ]
+    for record in records:
+        if isinstance(record, PriorLearning):
+            item, kind = "", record.get_kind_display()
+        else:
+            item, kind = item_of(record)[1], ITEM_RPL
+        rows.append(
+            [
+                record.unit.reference or record.unit.code,
+                item,
+                kind,
+                record.description,
+                when(record.achieved_on),
+                record.evidence_id,
+                name(record.agreed_by),
+                when(record.agreed_at),
+                name(record.withdrawn_by),
+                when(record.withdrawn_at),
+                record.withdrawal_reason,
+            ]
+        )
+    return rows
 
 
 def testimony(registration: Registration) -> list[list[Cell]]:
@@ -371,6 +466,40 @@ HEADERS = {
         "Unlocked at",
         "Unlock reason",
     ],
+    "requirements-shown.csv": [
+        "Unit",
+        "Evidence requirement item",
+        "Evidence items",
+        "Recorded by",
+        "Recorded at",
+        "Withdrawn by",
+        "Withdrawn at",
+        "Withdrawal reason",
+    ],
+    "sufficiency.csv": [
+        "Unit",
+        "Measure",
+        "Evidence item",
+        "Description",
+        "Recorded by",
+        "Recorded at",
+        "Withdrawn by",
+        "Withdrawn at",
+        "Withdrawal reason",
+    ],
+    "prior-learning.csv": [
+        "Unit",
+        "Item",
+        "Kind",
+        "Prior learning",
+        "Achieved on",
+        "Evidence item",
+        "Agreed by",
+        "Agreed at",
+        "Withdrawn by",
+        "Withdrawn at",
+        "Withdrawal reason",
+    ],
     "witness-testimony.csv": [
         "Request",
         "Asked by",
@@ -473,6 +602,9 @@ def read(pack: Pack) -> None:
         "mapping-index.csv": mapping_index(registration),
         "decisions.csv": decisions(registration),
         "sign-offs.csv": sign_offs(registration),
+        "requirements-shown.csv": requirements_shown(registration),
+        "sufficiency.csv": sufficiency(registration),
+        "prior-learning.csv": prior_learning(registration),
         "witness-testimony.csv": testimony(registration),
         "iqa-planned.csv": planned(registration),
         "iqa-samples.csv": samples(registration),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from competence.forms import UNKNOWN_UNITS
 from competence.models import CompetenceEntry, EntryStatus
 from competence.services import DEADLINE_NEEDED, OWN_ENTRY, REASON_NEEDED
+from competence.views import NOT_A_PRACTITIONER
 from portal.models import RoleKind, User
 from tests.competence.register import award, enforce
 from tests.factories import RoleFactory
@@ -150,17 +151,51 @@ def test_an_admin_who_is_an_assessor_too_is_told_another_admin_records_their_awa
     centre, centre_admin, sfj
 ):
     RoleFactory.create(user=centre_admin, centre=centre, kind=RoleKind.ASSESSOR)
+    refusal = OWN_ENTRY.format(centre=centre).replace("'", "&#x27;")
     client = logged_in(centre_admin)
     page = client.get(reverse("competence:person", args=[centre_admin.pk])).content.decode()
-    assert OWN_ENTRY.format(centre=centre).replace("'", "&#x27;") in page
-    assert reverse("competence:entry-add", args=[centre_admin.pk]) not in page
-    answer = client.post(
-        reverse("competence:entry-add", args=[centre_admin.pk]),
-        {"award": "iqa", "status": "held", "achieved_on": "2020-05-01", "qualifications": [sfj.pk]},
-    )
-    assert answer.status_code == 200
-    assert answer.context["form"].non_field_errors() == [OWN_ENTRY.format(centre=centre)]
+    assert refusal in page
+    add = reverse("competence:entry-add", args=[centre_admin.pk])
+    assert add not in page
+    for answer in (
+        client.get(add),
+        client.post(
+            add,
+            {
+                "award": "iqa",
+                "status": "held",
+                "achieved_on": "2020-05-01",
+                "qualifications": [sfj.pk],
+            },
+        ),
+    ):
+        assert answer.status_code == 403 and refusal in answer.content.decode()
+        assert 'name="award"' not in answer.content.decode()  # no form to fill in for nothing
     assert not CompetenceEntry.objects.exists()
+
+
+def test_an_admins_own_entry_recorded_by_another_admin_is_neither_changed_nor_ended_by_them(
+    centre, centre_admin, sfj
+):
+    RoleFactory.create(user=centre_admin, centre=centre, kind=RoleKind.ASSESSOR)
+    other_admin = RoleFactory.create(centre=centre, kind=RoleKind.CENTRE_ADMIN).user
+    entry = award(centre, centre_admin, other_admin, qualifications=[sfj])
+    refusal = OWN_ENTRY.format(centre=centre).replace("'", "&#x27;")
+    client = logged_in(centre_admin)
+    page = client.get(reverse("competence:person", args=[centre_admin.pk])).content.decode()
+    edit = reverse("competence:entry-edit", args=[entry.pk])
+    end = reverse("competence:entry-end", args=[entry.pk])
+    assert entry.award_title in page and edit not in page and end not in page
+    for answer in (
+        client.get(edit),
+        client.get(end),
+        client.post(end, {"reason": "Mine to end."}),
+    ):
+        assert answer.status_code == 403 and refusal in answer.content.decode()
+    assert CompetenceEntry.objects.get(pk=entry.pk).ended_on is None
+    # The other admin opens both.
+    theirs = logged_in(other_admin)
+    assert theirs.get(edit).status_code == 200 and theirs.get(end).status_code == 200
 
 
 def test_the_centres_register_shows_when_enforcement_was_switched_and_by_whom(centre, centre_admin):
@@ -192,3 +227,18 @@ def test_the_register_is_in_djangos_admin_to_read_not_to_change(
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert client.get(reverse("admin:competence_registerenforced_changelist")).status_code == 200
     assert CompetenceEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_learner_or_an_admin_only_has_no_register_to_read_and_no_link_to_one(
+    centre, centre_admin, learner, assessor
+):
+    mine = reverse("competence:mine")
+    for person in (learner, centre_admin):
+        client = logged_in(person)
+        answer = client.get(mine)
+        assert answer.status_code == 403
+        assert NOT_A_PRACTITIONER.replace("'", "&#x27;") in answer.content.decode()
+        assert f'href="{mine}"' not in client.get(reverse("home")).content.decode()
+    client = logged_in(assessor)
+    assert f'href="{mine}"' in client.get(reverse("home")).content.decode()
+    assert client.get(mine).status_code == 200

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from assessment.progress import (
     CriterionState,
@@ -49,7 +50,7 @@ from portfolios.prior_learning import (
 from portfolios.services import DROPPED_PRIOR_ITEMS, RegistrationRejected, registration_choose_units
 from portfolios.unit_states import unit_standings
 from qualifications.kept_units import units_rows
-from qualifications.models import Criterion, KnowledgeItem, Unit
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.audit import AuditWatch
 from tests.factories import PASSWORD
 from tests.portfolios.files import pdf
@@ -460,3 +461,41 @@ def test_rpl_for_criteria_on_simulated_evidence_is_agreed_where_simulation_is_al
     assert agree(
         cvq_registration, assessor, real, [("criterion", cvq_criterion("5.1").pk)], CVQ_UNIT
     )
+
+
+def test_the_criteria_form_shows_each_items_code_and_text_and_counts_in_words(
+    registration, assessor
+):
+    first, second, *_ = criteria()
+    url = reverse("portfolios:rpl-items-new", args=[registration.pk, unit(UNIT).pk])
+    client = Client()
+    client.force_login(assessor)
+    page = client.get(url).content.decode()
+    for item in (first, second):
+        assert escape(f"Criterion {item.number}: {item.text}") in page
+    posted = {
+        "description": PRIOR,
+        "achieved_on": "2021-05-04",
+        "evidence_files": pdf(extra=b"course certificate"),
+    }
+    one = client.post(url, {**posted, "items": [f"criterion:{first.pk}"]}, follow=True)
+    assert f"1 item of {UNIT} met through RPL." in one.content.decode()
+    posted["evidence_files"] = pdf(extra=b"another copy")
+    two = [f"criterion:{c.pk}" for c in criteria()[1:3]]
+    assert f"2 items of {UNIT} met through RPL." in (
+        client.post(url, {**posted, "items": two}, follow=True).content.decode()
+    )
+
+
+def test_the_criteria_form_of_a_cvq_unit_shows_its_range_and_knowledge_items_text(
+    cvq_registration, assessor
+):
+    item = KnowledgeItem.objects.filter(unit__code=CVQ_UNIT)[0]
+    scope = RangeItem.objects.filter(unit__code=CVQ_UNIT)[0]
+    url = reverse("portfolios:rpl-items-new", args=[cvq_registration.pk, item.unit_id])
+    client = Client()
+    client.force_login(assessor)
+    choices = dict(client.get(url).context["form"].fields["items"].choices)
+    assert choices[f"knowledge_item:{item.pk}"] == f"K{item.number}: {item.text}"
+    heading = f"{scope.heading}: " if scope.heading else ""
+    assert choices[f"range_item:{scope.pk}"] == (f"Range {scope.reference}: {heading}{scope.text}")
