@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
+from api.events import KINDS
 from certification.models import Kind
 from portfolios.models import Funding
 from qualifications.models import Qualification
+
+NOT_TAKEN = "This call does not set it: it takes only {fields}."
+
+
+class Strict(serializers.Serializer):
+    """A request's body: a field the call does not take (one only read, such as a
+    registration's status, or none at all) is refused by name, never silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            taken = [name for name, f in self.fields.items() if not f.read_only]
+            unknown = sorted(str(name) for name in data if name not in taken)
+            if unknown:
+                message = NOT_TAKEN.format(fields=", ".join(taken))
+                raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class UnitSerializer(serializers.Serializer):
@@ -64,7 +84,7 @@ class RegistrationSerializer(serializers.Serializer):
     units = serializers.ListField(child=serializers.CharField(), source="api_units")
 
 
-class RegistrationCreateSerializer(serializers.Serializer):
+class RegistrationCreateSerializer(Strict):
     learner = serializers.IntegerField(help_text="A learner of the centre (GET /learners/).")
     qualification = serializers.IntegerField()
     start_date = serializers.DateField()
@@ -78,7 +98,7 @@ class RegistrationCreateSerializer(serializers.Serializer):
     )
 
 
-class RegistrationChangeSerializer(serializers.Serializer):
+class RegistrationChangeSerializer(Strict):
     """The fields a registration's pages let a centre admin change."""
 
     funding = serializers.ChoiceField(Funding.choices, required=False, allow_blank=True)
@@ -90,7 +110,7 @@ class RegistrationChangeSerializer(serializers.Serializer):
     )
 
 
-class WithdrawSerializer(serializers.Serializer):
+class WithdrawSerializer(Strict):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -145,7 +165,7 @@ class ClaimReadinessSerializer(serializers.Serializer):
     claimable_units = serializers.ListField(child=serializers.CharField())
 
 
-class ClaimSerializer(serializers.Serializer):
+class ClaimSerializer(Strict):
     registration = serializers.IntegerField()
     kind = serializers.ChoiceField(Kind.choices)
     units = serializers.ListField(
@@ -159,11 +179,14 @@ class ClaimSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.Serializer):
     cursor = serializers.CharField(help_text="Pass as ?after= to read what came after.")
-    type = serializers.ChoiceField(["unit.achieved", "certificate.issued", "certificate.revoked"])
+    type = serializers.ChoiceField(KINDS)
     at = serializers.DateTimeField()
     registration = serializers.IntegerField()
     unit = serializers.CharField(required=False)
     certificate = serializers.CharField(required=False, help_text="The certificate's number.")
+    replacement = serializers.CharField(
+        required=False, help_text="certificate.replaced: the number of the one replacing it."
+    )
 
 
 class EventPageSerializer(serializers.Serializer):

@@ -26,13 +26,19 @@ from api.rest import HasScope, TokenAuthentication, TokenRateThrottle, token_of
 from api.services import api_write
 from assessment.models import UnitSignOff
 from certification.models import Certificate
-from certification.readiness import Readiness, readiness_of_many
+from certification.readiness import (
+    Readiness,
+    claim_reasons_now,
+    claimed_of,
+    readiness_of_many,
+)
 from certification.services import certificate_claim
 from portal.models import RoleKind, User
 from portfolios.models import (
     PriorLearning,
     PriorLearningKind,
     Registration,
+    RegistrationQuerySet,
     RegistrationStatus,
     RegistrationUnit,
 )
@@ -53,6 +59,8 @@ ERRORS = {
     403: "The token lacks the scope this call needs.",
     404: "Not found, or not the token's centre's.",
     405: "The endpoint does not answer this method.",
+    413: "The request body is too large.",
+    415: "The body is not JSON (Content-Type: application/json).",
     429: "Too many calls: wait as Retry-After says.",
 }
 
@@ -73,6 +81,14 @@ class ApiSchema(AutoSchema):
                 },
             )
         return bodies
+
+    def _map_serializer(
+        self, serializer: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
+        if isinstance(serializer, s.Strict):
+            schema["additionalProperties"] = False  # refused by name (`Strict`)
+        return schema
 
 
 class Page(PageNumberPagination):
@@ -195,11 +211,11 @@ class LearnerDetail(LearnerList):
 # Registrations -----------------------------------------------------------------------------
 
 
-def registrations_of(centre_id: int) -> QuerySet[Registration]:
+def registrations_of(centre_id: int) -> RegistrationQuerySet:
     plan = RegistrationUnit.objects.select_related("unit").order_by("unit__code")
     return (
         Registration.objects.filter(centre_id=centre_id)
-        .select_related("learner", "qualification", "assessor", "iqa")
+        .select_related("learner__anonymisation", "qualification", "assessor", "iqa")
         .prefetch_related(Prefetch("planned_units", queryset=plan))
         .order_by("pk")
     )
@@ -385,14 +401,16 @@ def achieved_units(registration: Registration) -> list[dict[str, Any]]:
     return rows
 
 
-def claim_facts(ready: Readiness) -> dict[str, Any]:
+def claim_facts(ready: Readiness, claimed: set[tuple[int, str]]) -> dict[str, Any]:
+    """Whether each kind can be claimed now, by the claims page's rule (`claim_reasons_now`)."""
+    full, unit = claim_reasons_now(ready, claimed)
     return {
         "registration": ready.registration.pk,
         "claimable_units": ready.claimable_units,
-        "full_claim_ready": ready.full_ready,
-        "full_claim_reasons": ready.full_reasons,
-        "unit_claim_ready": ready.unit_ready,
-        "unit_claim_reasons": ready.unit_reasons,
+        "full_claim_ready": not full,
+        "full_claim_reasons": full,
+        "unit_claim_ready": not unit,
+        "unit_claim_reasons": unit,
     }
 
 
@@ -408,7 +426,7 @@ class RegistrationProgress(OneRegistration):
         [ready] = readiness_of_many([registration])
         verdict = ready.verdict
         body = {
-            **claim_facts(ready),
+            **claim_facts(ready, claimed_of([registration])),
             "units_achieved": achieved_units(registration),
             "achieved_credits": verdict.achieved_credits,
             "counted_credits": verdict.counted_credits,
@@ -429,11 +447,12 @@ class ClaimList(CentreView):
         summary="Each open registration's claim readiness, as the claims page works it out",
     )
     def get(self, request: Request) -> Response:
-        rows = registrations_of(self.centre_id()).filter(status="active")
+        rows = registrations_of(self.centre_id()).open()
         page = self.paginate_queryset(rows)
         assert page is not None
+        claimed = claimed_of(page)
         body = [
-            {**claim_facts(ready), "learner": ready.registration.learner.full_name}
+            {**claim_facts(ready, claimed), "learner": ready.registration.learner.full_name}
             for ready in readiness_of_many(page)
         ]
         return self.get_paginated_response(s.ClaimReadinessSerializer(body, many=True).data)
@@ -519,7 +538,7 @@ class EventFeed(CentreView):
 
     @extend_schema(
         operation_id="events_list",
-        summary="Units achieved, certificates issued and revoked, oldest first",
+        summary="Units achieved, certificates issued, replaced and revoked, oldest first",
         parameters=[
             OpenApiParameter("after", str, description="The cursor of the last event read."),
             OpenApiParameter("limit", int, description="At most this many (1 to 500; 100)."),

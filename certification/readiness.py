@@ -68,6 +68,10 @@ SIGNED_OFF = Value("signed_off", output_field=CharField())
 FULL_MET = "The full qualification is met: claim the full certificate instead."
 NO_NEW_UNITS = "No unit has been achieved since unit certificate {number}, which lists them all."
 HAS_FULL = "The full certificate {number} is issued: it lists every unit achieved."
+FULL_CLAIMED = (
+    "A full certificate was claimed for this registration already: it is not claimed twice "
+    "(a replacement is made from it)."
+)
 
 
 def readiness_of(registration: Registration) -> Readiness:
@@ -236,12 +240,32 @@ def refresh_readiness(centre: Centre) -> None:
             )
             .order_by("pk")
         )
-        claimed = set(
-            Certificate.objects.filter(
-                registration__in=registrations, replaces__isnull=True
-            ).values_list("registration_id", "kind")
-        )
-        keep(readiness_of_many(registrations), claimed)
+        keep(readiness_of_many(registrations), claimed_of(registrations))
+
+
+def claimed_of(registrations: Sequence[Registration]) -> set[tuple[int, str]]:
+    """(registration, kind) of each certificate claimed for these registrations (a replacement
+    is not a claim): one query."""
+    return set(
+        Certificate.objects.filter(
+            registration__in=registrations, replaces__isnull=True
+        ).values_list("registration_id", "kind")
+    )
+
+
+def claim_reasons_now(
+    readiness: Readiness, claimed: set[tuple[int, str]]
+) -> tuple[list[str], list[str]]:
+    """Why a full and why a unit certificate cannot be claimed now (empty: it can), as the
+    claims page and the API say it: the readiness's reasons, but a closed registration takes no
+    claim, and one whose full certificate was claimed takes no other (`certificate_claim`
+    refuses both; a replacement is made from the certificate instead)."""
+    registration = readiness.registration
+    if reason := registration.closed_because:
+        return [reason], [reason]
+    if (registration.pk, Kind.FULL) in claimed:
+        return [FULL_CLAIMED], readiness.unit_reasons
+    return readiness.full_reasons, readiness.unit_reasons
 
 
 def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
@@ -251,9 +275,10 @@ def listed(readiness: Readiness, claimed: set[tuple[int, str]]) -> ClaimList:
         return ClaimList.CLOSED
     has_full = (registration.pk, Kind.FULL) in claimed
     has_unit = (registration.pk, Kind.UNIT) in claimed
-    if readiness.full_ready and not has_full:
+    full_reasons, unit_reasons = claim_reasons_now(readiness, claimed)
+    if not full_reasons:
         return ClaimList.FULL
-    if readiness.unit_ready:  # a unit certificate in force lists fewer units than achieved
+    if not unit_reasons:  # a unit certificate in force lists fewer units than achieved
         return ClaimList.UNIT
     if not (readiness.full_ready or readiness.unit_ready or has_full or has_unit):
         return ClaimList.WAITING

@@ -378,12 +378,15 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.rest.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.rest.JsonParser"],
+    "DEFAULT_METADATA_CLASS": "api.rest.Metadata",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.rest.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
 }
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+# Calls without a token that works, per client address (TRUSTED_PROXY_COUNT says which).
+API_ANON_RATE_LIMIT = env.str("API_ANON_RATE_LIMIT", default="30/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "VQ portal API",
     "DESCRIPTION": (

@@ -40,3 +40,4 @@ SESSION_RENEW_SECONDS = 24 * 3600
 # its server, to see what PostgreSQL alone does.)
 AUDIT_CHECK_LOCK_ORDER = env.bool("AUDIT_CHECK_LOCK_ORDER", default=True)  # noqa: F405
 API_RATE_LIMIT = "100000/min"  # the tests call the API far faster; tests/api sets it back
+API_ANON_RATE_LIMIT = "100000/min"

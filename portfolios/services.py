@@ -511,6 +511,13 @@ DROPPED_PRIOR_ITEMS = (
     "Some criteria of {unit} are met through RPL for this learner: withdraw that first, with "
     "the reason, before taking the unit out of their plan."
 )
+DROPPED_SIGNED_OFF = (
+    "{unit} is {what} for this learner: a centre admin unlocks the sign-off first, with the "
+    "reason, before taking the unit out of their plan."
+)
+DROPPED_CERTIFIED = (
+    "{unit} is on certificate {number}, which is in force: it stays in the learner's plan."
+)
 
 
 def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> None:
@@ -541,6 +548,7 @@ def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> 
         )
         for code, title, kind in held
     ] + [DROPPED_PRIOR_ITEMS.format(unit=f"{code} {title}") for code, title in items]
+    problems += _dropped_results(registration, units)
     if problems:
         raise RegistrationRejected(problems)
     registration.planned_units.exclude(unit__in=units).delete()
@@ -550,6 +558,39 @@ def _save_units(registration: Registration, units: list[Unit], rules: Rules) -> 
         for unit in units
         if unit.pk not in existing
     )
+
+
+def _dropped_results(registration: Registration, units: list[Unit]) -> list[str]:
+    """Why units leaving the plan cannot leave it: one signed off (achieved once countersigned)
+    and not unlocked, or one on a certificate in force (neither replaced, superseded nor
+    revoked). Read through the assessment and certification apps' reverse relations, as
+    `closed_because` reads the privacy app's: those apps stand above this one."""
+    leaving = Unit.objects.filter(pk__in=registration.planned_units.values("unit_id")).exclude(
+        pk__in=[u.pk for u in units]
+    )
+    signed = (
+        registration.sign_offs.filter(unlocked_at__isnull=True, unit__in=leaving)
+        .order_by("unit__code")
+        .values_list("unit__code", "unit__title", "learner_signed_at")
+    )
+    problems = [
+        DROPPED_SIGNED_OFF.format(
+            unit=f"{code} {title}", what="signed off" if countersigned is None else "achieved"
+        )
+        for code, title, countersigned in signed
+    ]
+    printed = {u.reference or u.code: u for u in leaving}
+    in_force = registration.certificates.filter(
+        replaced_by__isnull=True, superseded_by__isnull=True, revoked_at__isnull=True
+    ).order_by("pk")
+    for number, snapshot in in_force.values_list("number", "snapshot"):
+        for printed_unit in (snapshot or {}).get("units", []):
+            unit = printed.get(printed_unit.get("reference", ""))
+            if unit is not None:
+                problems.append(
+                    DROPPED_CERTIFIED.format(unit=f"{unit.code} {unit.title}", number=number)
+                )
+    return problems
 
 
 @transaction.atomic

@@ -241,9 +241,10 @@ def test_a_certificate_made_on_the_pages_appears_in_the_api_and_the_events_feed(
     ]
     assert replacement.number in numbers
     later = call(secret, "GET", reverse("api:events"), query={"after": cursor}).body
-    assert [(e["type"], e["certificate"]) for e in later["events"]] == [
-        ("certificate.issued", replacement.number),
-        ("certificate.revoked", replacement.number),
+    assert [(e["type"], e["certificate"], e.get("replacement")) for e in later["events"]] == [
+        ("certificate.replaced", side.certificate.number, replacement.number),
+        ("certificate.issued", replacement.number, None),
+        ("certificate.revoked", replacement.number, None),
     ]
     # Nothing more after the last cursor; the cursor stays where it was.
     last = call(secret, "GET", reverse("api:events"), query={"after": later["next"]}).body

@@ -76,7 +76,7 @@ def wait_until_serving(
             with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
                 if answer.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline:
                 pytest.fail(f"{name} did not answer within 60 s:\n{log.read_text()}")
             time.sleep(0.3)

@@ -1,0 +1,198 @@
+"""What the API says of claims and certificates agrees with the claims page and the certificates
+themselves: a registration with its full certificate, or closed, is ready for no claim; the feed
+says a certificate is issued when it is let out (at its claim, or at the EQA's release: decision
+29), and a replacement ends the old number as it issues the new one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from api.services import token_create
+from certification.models import Certificate, Kind
+from certification.readiness import (
+    FULL_CLAIMED,
+    claim_reasons_now,
+    claimed_of,
+    listed,
+    readiness_of,
+)
+from certification.services import certificate_claim, certificate_replace
+from eqa.services import claim_release, eqa_sample_record
+from portfolios.models import ClaimList
+from portfolios.services import DROPPED_SIGNED_OFF, registration_withdraw
+from qualifications.models import Unit
+from tests.api.conftest import Answer
+from tests.certification.conftest import achieve, achieved, registration, sfj
+from tests.eqa.conftest import eqa, window
+from tests.factories import grant_direct_claims
+
+__all__ = ["achieved", "eqa", "registration", "sfj", "window"]
+pytestmark = pytest.mark.django_db
+
+
+def call(
+    secret: str, method: str, path: str, body: Any = None, query: dict | None = None
+) -> Answer:
+    """A call as the token (these tests' own database, not the matrix's world)."""
+    if query:
+        path = f"{path}?{urlencode(query)}"
+    data = json.dumps(body) if body is not None else ""
+    response = Client().generic(
+        method, path, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    text = response.content.decode()
+    return Answer(response.status_code, json.loads(text), dict(response.headers), text, [])
+
+
+@pytest.fixture
+def secret(centre, centre_admin) -> str:
+    return token_create(
+        centre=centre, name="MIS", scopes=["read", "registrations", "claims"], actor=centre_admin
+    ).secret
+
+
+def progress(secret: str, registration) -> dict:
+    path = reverse("api:registration-progress", kwargs={"pk": registration.pk})
+    answer = call(secret, "GET", path)
+    assert answer.status == 200, answer.text
+    return answer.body
+
+
+def claims(secret: str) -> dict[int, dict]:
+    return {
+        row["registration"]: row for row in call(secret, "GET", "/api/v1/claims/").body["results"]
+    }
+
+
+def events(secret: str, after: str = "0", limit: int = 100) -> dict:
+    return call(secret, "GET", reverse("api:events"), query={"after": after, "limit": limit}).body
+
+
+# Claim readiness -------------------------------------------------------------------------------
+
+
+def test_a_registration_whose_full_certificate_is_claimed_is_not_ready_for_another(
+    achieved, centre_admin, secret
+):
+    grant_direct_claims(achieved.centre)
+    assert progress(secret, achieved)["full_claim_ready"] is True
+    certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    body = progress(secret, achieved)
+    assert (body["full_claim_ready"], body["full_claim_reasons"]) == (False, [FULL_CLAIMED])
+    row = claims(secret)[achieved.pk]
+    assert (row["full_claim_ready"], row["unit_claim_ready"]) == (False, False)
+    # The claims page's rule, the one the API asks.
+    ready = readiness_of(achieved)
+    claimed = claimed_of([achieved])
+    assert listed(ready, claimed) == ClaimList.CLAIMED
+    assert claim_reasons_now(ready, claimed)[0] == body["full_claim_reasons"]
+
+
+def test_a_withdrawn_registration_is_ready_for_no_claim_and_leaves_the_claims_list(
+    achieved, centre_admin, secret
+):
+    registration_withdraw(registration=achieved, reason="Left the employer.", actor=centre_admin)
+    achieved.refresh_from_db()
+    body = progress(secret, achieved)
+    closed = achieved.closed_because
+    assert closed
+    assert (body["full_claim_ready"], body["full_claim_reasons"]) == (False, [closed])
+    assert (body["unit_claim_ready"], body["unit_claim_reasons"]) == (False, [closed])
+    assert achieved.pk not in claims(secret)
+
+
+# The events feed -------------------------------------------------------------------------------
+
+
+def certificate_events(secret: str, after: str = "0") -> list[tuple]:
+    return [
+        (e["type"], e["certificate"], e.get("replacement"))
+        for e in events(secret, after)["events"]
+        if e["type"].startswith("certificate.")
+    ]
+
+
+def test_a_claim_held_for_the_eqa_is_issued_in_the_feed_only_when_released(
+    registration, assessor, centre_admin, window, secret
+):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    held = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    assert certificate_events(secret) == []
+    eqa_sample_record(
+        access=window,
+        registration=registration,
+        unit=None,
+        looked_at="The unit's evidence and decisions",
+        finding="Sound.",
+        actor=window.eqa,
+    )
+    claim_release(access=window, certificate=held, actor=window.eqa)
+    assert certificate_events(secret) == [("certificate.issued", held.number, None)]
+
+
+def test_a_claim_under_direct_claims_status_is_issued_at_once(
+    registration, assessor, centre_admin, secret
+):
+    grant_direct_claims(registration.centre)
+    achieve(registration, assessor, codes={"F/506/2131"})
+    issued = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    assert certificate_events(secret) == [("certificate.issued", issued.number, None)]
+
+
+def test_a_replacement_ends_the_old_number_and_issues_the_new_one_under_one_cursor(
+    registration, assessor, centre_admin, secret
+):
+    grant_direct_claims(registration.centre)
+    achieve(registration, assessor, codes={"F/506/2131"})
+    original = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    cursor = events(secret)["next"]
+    new = certificate_replace(certificate=original, reason="Name misspelt.", actor=centre_admin)
+    assert certificate_events(secret, cursor) == [
+        ("certificate.replaced", original.number, new.number),
+        ("certificate.issued", new.number, None),
+    ]
+    # A page of one still holds both: they share the entry's cursor, and nothing is lost.
+    page = events(secret, cursor, limit=1)
+    assert [e["type"] for e in page["events"]] == ["certificate.replaced", "certificate.issued"]
+    assert {e["cursor"] for e in page["events"]} == {page["next"]}
+    assert events(secret, page["next"])["events"] == []
+    assert Certificate.objects.get(replaces=original) == new
+
+
+def test_a_page_stops_before_a_replacement_that_would_overflow_its_limit(
+    registration, assessor, centre_admin, secret
+):
+    grant_direct_claims(registration.centre)
+    achieve(registration, assessor, codes={"F/506/2131"})
+    original = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
+    certificate_replace(certificate=original, reason="Name misspelt.", actor=centre_admin)
+    whole = events(secret)["events"]
+    read, cursor = [], "0"
+    for _ in range(len(whole) + 2):
+        page = events(secret, cursor, limit=2)
+        assert len(page["events"]) <= 2
+        read += page["events"]
+        cursor = page["next"]
+    assert read == whole
+
+
+# A unit with results stays in the plan, through the API too ------------------------------------
+
+
+def test_patching_away_an_achieved_optional_unit_is_refused_naming_it(
+    registration, assessor, secret
+):
+    achieve(registration, assessor, codes={"SFJ-CS2-07"})
+    path = reverse("api:registration", kwargs={"pk": registration.pk})
+    others = ["K/503/0421", "A/506/2158", "T/506/2126"]
+    answer = call(secret, "PATCH", path, {"optional_units": others})
+    assert answer.status == 400 and answer.body["error"]["code"] == "refused", answer.text
+    unit = f"SFJ-CS2-07 {Unit.objects.get(code='SFJ-CS2-07').title}"
+    assert answer.body["error"]["message"] == DROPPED_SIGNED_OFF.format(unit=unit, what="achieved")
+    assert registration.planned_units.filter(unit__code="SFJ-CS2-07").exists()
