@@ -411,11 +411,15 @@ def registration_bulk_create(
 
 def registration_asked(row: Row) -> dict[str, Any]:
     """A row's registration as the invitation keeps it until the learner accepts."""
-    details = row.details
-    assert details is not None
+    assert row.details is not None
+    return {"row": row.number, **asked_of(row.details, row.optional_units)}
+
+
+def asked_of(details: RegistrationDetails, optional_units: list[str]) -> dict[str, Any]:
+    """A registration as an invitation keeps it until the learner accepts (a CSV file's row,
+    or the API's invitation): made by `registrations_on_acceptance`, checked again then."""
     end = details.planned_end_date
     return {
-        "row": row.number,
         "qualification": details.qualification.code,
         "qualification_title": details.qualification.title,
         "assessor": details.assessor.pk if details.assessor else None,
@@ -423,7 +427,7 @@ def registration_asked(row: Row) -> dict[str, Any]:
         "ao_registration_number": details.ao_registration_number,
         "start_date": details.start_date.isoformat(),
         "planned_end_date": end.isoformat() if end else None,
-        "optional_units": row.optional_units,
+        "optional_units": optional_units,
         "funding": details.funding,
         # Only what the row gave; filled in where the person's record is blank on acceptance.
         "learner_details": {
