@@ -1,4 +1,4 @@
-"""What the API reads and writes of learners and their invitations (decision 58)."""
+"""What the API reads and writes of learners and their invitations (decision 57)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Learners through the API: invited (as on the pages, decision 13), their invitations read,
 sent again or withdrawn, and their identity changed through the service the learner's details
-page uses (decision 58)."""
+page uses (decision 57)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from portal.services import (
     invitation_resend,
     invitation_withdraw,
 )
-from portfolios.bulk import asked_of
+from portfolios.bulk import asked_of, registration_problems
 from portfolios.models import Registration
 from portfolios.services import (
     LearnerIdentity,
@@ -164,7 +164,10 @@ class Learners(views.LearnerList):
             funding=data.get("funding", ""),
             identity=identity,
         )
-        return asked_of(details, data.get("optional_units", []))
+        units = data.get("optional_units", [])
+        if problems := registration_problems(token_of(self.request).centre, details, units):
+            raise rf.ValidationError({"registration": problems})
+        return asked_of(details, units)
 
 
 class Learner(views.LearnerList):

@@ -257,15 +257,23 @@ def check_row(row: Row, centre: Centre) -> Row:
         funding=funding,
         identity=given,
     )
-    # Saving gives the learner the learner role at the centre, so they need not hold it yet.
-    problems = people_problems(centre, row.details, learner_role_given=True)
-    row.errors += (
-        lifecycle_problems(qualification)
-        + policy_problems(row.details)
-        + problems
-        + unit_plan(qualification, row.optional_units)[1]
-    )
+    row.errors += registration_problems(centre, row.details, row.optional_units)
     return row
+
+
+def registration_problems(
+    centre: Centre, details: RegistrationDetails, optional_units: list[str]
+) -> list[str]:
+    """What would refuse a registration asked for now (a CSV row, or the API's invitation),
+    checked before anyone is invited; `registration_create` checks again when it is made."""
+    qualification = details.qualification
+    # Saving gives the learner the learner role at the centre, so they need not hold it yet.
+    return (
+        lifecycle_problems(qualification)
+        + policy_problems(details)
+        + people_problems(centre, details, learner_role_given=True)
+        + unit_plan(qualification, optional_units)[1]
+    )
 
 
 def qualification_named(value: str) -> Qualification | None:

@@ -1,4 +1,4 @@
-"""Learners through the API (decision 58): invited as the pages invite them, perhaps with a
+"""Learners through the API (decision 57): invited as the pages invite them, perhaps with a
 registration made when they accept; their invitations read, sent again, withdrawn; their
 identity changed through the learner's details page's service. Field errors name the field."""
 
@@ -209,6 +209,25 @@ def test_an_invitation_is_withdrawn_and_sent_again_through_the_services(world: W
     assert AuditEntry.objects.filter(action="invitation.withdrawn", subject=f"invitation:{pk}")
     again = call(side.api_secret, "POST", path)
     assert "already been withdrawn" in error_of(again, 400, "refused")["message"]
+
+
+def test_a_registration_the_rules_would_refuse_is_a_400_naming_it_before_anyone_is_invited(
+    world: World, django_capture_on_commit_callbacks
+):
+    side = world.ours
+    body = {
+        "email": "too.few@example.org",
+        "full_name": "Too Few",
+        "registration": {
+            "qualification": side.qualification.pk,
+            "start_date": "2026-10-01",
+            "optional_units": ["NO-SUCH-UNIT"],
+        },
+    }
+    error = error_of(invite(world, body, django_capture_on_commit_callbacks), 400, "invalid")
+    assert any("NO-SUCH-UNIT" in said for said in error["fields"]["registration"])
+    assert not Invitation.objects.filter(email="too.few@example.org").exists()
+    assert mail.outbox == []
 
 
 # Changing a learner's identity -------------------------------------------------------------

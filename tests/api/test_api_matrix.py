@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from api import urls as api_urls
 from tests.api.conftest import call
+from tests.portfolios.conftest import SFJ_ENOUGH
 from tests.world import Side, World
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,7 @@ ROWS: dict[str, list[Row]] = {
                     "qualification": side.qualification.pk,
                     "start_date": "2026-10-01",
                     "assessor": side.registration.assessor_id,
+                    "optional_units": SFJ_ENOUGH,
                 },
             },
             theirs="400",
