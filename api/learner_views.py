@@ -244,14 +244,25 @@ def with_outcomes(invitation: Invitation) -> Invitation:
     return invitation
 
 
-class InvitationList(views.CentreView):
+class Invitations(views.CentreView):
+    """The centre's invitations of learners (staff invitations are not the MIS's business)."""
+
     serializer_class = ls.InvitationSerializer
-    pagination_class = views.Page
 
     def get_queryset(self) -> QuerySet[Invitation]:
         return Invitation.objects.filter(
             centre_id=self.centre_id(), kind=RoleKind.LEARNER
         ).order_by("pk")
+
+    def invitation(self, pk: int) -> Invitation:
+        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    def answer(self, pk: int) -> Response:
+        return Response(ls.InvitationSerializer(with_outcomes(self.invitation(pk))).data)
+
+
+class InvitationList(Invitations):
+    pagination_class = views.Page
 
     @extend_schema(
         operation_id="invitations_list",
@@ -272,21 +283,13 @@ class InvitationList(views.CentreView):
         return self.get_paginated_response(data)
 
 
-class OneInvitation(InvitationList):
-    def invitation(self, pk: int) -> Invitation:
-        return get_object_or_404(self.get_queryset(), pk=pk)
-
-    def answer(self, pk: int) -> Response:
-        return Response(ls.InvitationSerializer(with_outcomes(self.invitation(pk))).data)
-
-
-class InvitationDetail(OneInvitation):
+class InvitationDetail(Invitations):
     @extend_schema(operation_id="invitations_read", summary="An invitation of a learner")
-    def get(self, request: Request, pk: int) -> Response:  # type: ignore[override]
+    def get(self, request: Request, pk: int) -> Response:
         return self.answer(pk)
 
 
-class InvitationResend(OneInvitation):
+class InvitationResend(Invitations):
     @extend_schema(
         operation_id="invitations_resend",
         summary="Send an open invitation again with a new link (scope: registrations)",
@@ -308,7 +311,7 @@ class InvitationResend(OneInvitation):
         return self.answer(pk)
 
 
-class InvitationWithdraw(OneInvitation):
+class InvitationWithdraw(Invitations):
     @extend_schema(
         operation_id="invitations_withdraw",
         summary="Withdraw an open invitation: its link stops working (scope: registrations)",

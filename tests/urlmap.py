@@ -1174,6 +1174,7 @@ URLS: dict[str, Entry] = {
     ),
     "api-schema": Entry(get=ANYONE, get_keys=("format", "lang", "version")),
     "api-docs": Entry(get=ANYONE, get_keys=("script",)),
+    "api-guide": Entry(get=ANYONE),
 }
 
 # Not in the table, and why.
