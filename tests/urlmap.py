@@ -219,7 +219,7 @@ class Entry:
 
 def api_entry(kwargs: Build, answer: int = 401) -> Entry:
     """A REST API endpoint: nobody gets it with a session (see `Entry.api_answer`)."""
-    return Entry(get=NOBODY, post=NOBODY, kwargs=kwargs, private=True, api_answer=answer)
+    return Entry(get=NOBODY, post=NOBODY, kwargs=kwargs, api_answer=answer)
 
 
 def registration(side: Side) -> dict[str, Any]:
