@@ -8,8 +8,20 @@ from portal.models import Centre, User
 
 
 class Scope(models.TextChoices):
-    READ = "read", "Read: qualifications, learners, registrations, progress, claims, events"
-    REGISTRATIONS = "registrations", "Registrations: create, change and withdraw them"
+    READ = (
+        "read",
+        (
+            "Read: qualifications, learners, invitations, registrations, progress, claims, "
+            "certificates, events"
+        ),
+    )
+    REGISTRATIONS = (
+        "registrations",
+        (
+            "Registrations: invite learners and change their details; make, change and withdraw "
+            "registrations"
+        ),
+    )
     CLAIMS = "claims", "Claims: claim certificates where the centre may"
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from api import views
+from api import learner_views, views
 from api.rest import not_found
 
 app_name = "api"
@@ -8,8 +8,20 @@ app_name = "api"
 urlpatterns = [
     path("qualifications/", views.QualificationList.as_view(), name="qualifications"),
     path("qualifications/<int:pk>/", views.QualificationDetail.as_view(), name="qualification"),
-    path("learners/", views.LearnerList.as_view(), name="learners"),
-    path("learners/<int:pk>/", views.LearnerDetail.as_view(), name="learner"),
+    path("learners/", learner_views.Learners.as_view(), name="learners"),
+    path("learners/<int:pk>/", learner_views.Learner.as_view(), name="learner"),
+    path("invitations/", learner_views.InvitationList.as_view(), name="invitations"),
+    path("invitations/<int:pk>/", learner_views.InvitationDetail.as_view(), name="invitation"),
+    path(
+        "invitations/<int:pk>/resend/",
+        learner_views.InvitationResend.as_view(),
+        name="invitation-resend",
+    ),
+    path(
+        "invitations/<int:pk>/withdraw/",
+        learner_views.InvitationWithdraw.as_view(),
+        name="invitation-withdraw",
+    ),
     path("registrations/", views.RegistrationList.as_view(), name="registrations"),
     path("registrations/<int:pk>/", views.RegistrationDetail.as_view(), name="registration"),
     path(

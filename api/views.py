@@ -202,12 +202,6 @@ class LearnerList(CentreView):
         return self.paged(self.get_queryset(), s.LearnerSerializer)
 
 
-class LearnerDetail(LearnerList):
-    @extend_schema(operation_id="learners_read", summary="One of the centre's learners")
-    def get(self, request: Request, pk: int) -> Response:  # type: ignore[override]
-        return Response(s.LearnerSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
-
-
 # Registrations -----------------------------------------------------------------------------
 
 

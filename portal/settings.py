@@ -390,10 +390,12 @@ API_ANON_RATE_LIMIT = env.str("API_ANON_RATE_LIMIT", default="30/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "VQ portal API",
     "DESCRIPTION": (
-        "A centre's learner records system (MIS) reads qualifications, registers learners, "
-        "follows their progress and picks up results. Every call carries a centre's token "
-        "(Authorization: Bearer vqp_...), made by a centre admin on the API tokens page. Every "
-        'error is {"error": {"code", "message", "fields"?}}. See docs/api.md.'
+        "A centre's learner records system (MIS) reads qualifications, invites and registers "
+        "learners, follows their progress and picks up results. Every call carries a centre's "
+        "token (Authorization: Bearer vqp_...), made by a centre admin on the API tokens page. "
+        'Every error is {"error": {"code", "message", "fields"?}}. How the endpoints fit '
+        "together (learners join by invitation, the events feed, errors): "
+        "[the guide](/api/v1/guide/)."
     ),
     "VERSION": "v1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -257,15 +257,23 @@ def check_row(row: Row, centre: Centre) -> Row:
         funding=funding,
         identity=given,
     )
-    # Saving gives the learner the learner role at the centre, so they need not hold it yet.
-    problems = people_problems(centre, row.details, learner_role_given=True)
-    row.errors += (
-        lifecycle_problems(qualification)
-        + policy_problems(row.details)
-        + problems
-        + unit_plan(qualification, row.optional_units)[1]
-    )
+    row.errors += registration_problems(centre, row.details, row.optional_units)
     return row
+
+
+def registration_problems(
+    centre: Centre, details: RegistrationDetails, optional_units: list[str]
+) -> list[str]:
+    """What would refuse a registration asked for now (a CSV row, or the API's invitation),
+    checked before anyone is invited; `registration_create` checks again when it is made."""
+    qualification = details.qualification
+    # Saving gives the learner the learner role at the centre, so they need not hold it yet.
+    return (
+        lifecycle_problems(qualification)
+        + policy_problems(details)
+        + people_problems(centre, details, learner_role_given=True)
+        + unit_plan(qualification, optional_units)[1]
+    )
 
 
 def qualification_named(value: str) -> Qualification | None:
@@ -411,11 +419,15 @@ def registration_bulk_create(
 
 def registration_asked(row: Row) -> dict[str, Any]:
     """A row's registration as the invitation keeps it until the learner accepts."""
-    details = row.details
-    assert details is not None
+    assert row.details is not None
+    return {"row": row.number, **asked_of(row.details, row.optional_units)}
+
+
+def asked_of(details: RegistrationDetails, optional_units: list[str]) -> dict[str, Any]:
+    """A registration as an invitation keeps it until the learner accepts (a CSV file's row,
+    or the API's invitation): made by `registrations_on_acceptance`, checked again then."""
     end = details.planned_end_date
     return {
-        "row": row.number,
         "qualification": details.qualification.code,
         "qualification_title": details.qualification.title,
         "assessor": details.assessor.pk if details.assessor else None,
@@ -423,7 +435,7 @@ def registration_asked(row: Row) -> dict[str, Any]:
         "ao_registration_number": details.ao_registration_number,
         "start_date": details.start_date.isoformat(),
         "planned_end_date": end.isoformat() if end else None,
-        "optional_units": row.optional_units,
+        "optional_units": optional_units,
         "funding": details.funding,
         # Only what the row gave; filled in where the person's record is blank on acceptance.
         "learner_details": {

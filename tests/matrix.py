@@ -34,6 +34,7 @@ NOT_FOUND = "404"
 LOGIN = "sent to log in"
 NO_METHOD = "405"
 LIKE_GET = "405 or as a GET"
+API_ERROR = "the API's error shape:"  # the REST API, to a session: tests/urlmap.py `api_answer`
 
 
 @dataclass
@@ -212,6 +213,8 @@ def body(response: Any) -> str:
 
 def expected(cell: Cell) -> str:
     entry = URLS[cell.name]
+    if entry.api_answer is not None:
+        return f"{API_ERROR} {entry.api_answer}"
     who = entry.may(cell.method) if cell.method in METHODS else None
     if who is None:
         return LIKE_GET if entry.get is not None else NO_METHOD
@@ -253,6 +256,10 @@ def check_cell(world: World, cell: Cell) -> str:
 
 
 def fits(answer: Answer, want: str) -> bool:
+    if want.startswith(API_ERROR):
+        status = int(want.removeprefix(API_ERROR))
+        shaped = answer.body.startswith('{"error":') or not answer.body  # HEAD: no body
+        return answer.status == status and shaped
     login = reverse(settings.LOGIN_URL) + "?next="
     to_login = answer.status == 302 and answer.location.startswith(login)
     if want in (ALLOWED, TURNED_AWAY):

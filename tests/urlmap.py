@@ -33,6 +33,9 @@ to `URLS`, keyed by the URL's name (with its namespace), saying:
 - `reveals`: True for a page that shows a learner's name to whoever holds the link (the
   witness link, an invitation, public verification): its answers to those allowed are not
   checked for leaks.
+- `api_answer`: for the REST API's endpoints, which answer tokens and never sessions: the status
+  every persona gets, with every method, in the API's error shape (401; 404 for its catch-all).
+  Their matrix by tokens is tests/api/test_api_matrix.py (decision 57).
 - For the junk tests, what else the view reads: `forms` (the form classes bound to the request;
   their fields are found by introspection), `get_keys` and `post_keys` (raw request.GET and
   request.POST keys the view or its helpers read), `files` (file fields), `csv_columns` (the
@@ -206,9 +209,17 @@ class Entry:
     post_keys: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     csv_columns: tuple[str, ...] = ()  # the columns of a CSV file it reads (its files, content)
+    # The REST API's endpoints answer tokens, never sessions (decision 57): every persona,
+    # logged in or not, whatever the method, gets this status in the API's JSON error shape.
+    api_answer: int | None = None
 
     def may(self, method: str) -> Who | None:
         return self.get if method in ("GET", "HEAD") else self.post
+
+
+def api_entry(kwargs: Build, answer: int = 401) -> Entry:
+    """A REST API endpoint: nobody gets it with a session (see `Entry.api_answer`)."""
+    return Entry(get=NOBODY, post=NOBODY, kwargs=kwargs, api_answer=answer)
 
 
 def registration(side: Side) -> dict[str, Any]:
@@ -1178,13 +1189,37 @@ URLS: dict[str, Entry] = {
     ),
     "api-schema": Entry(get=ANYONE, get_keys=("format", "lang", "version")),
     "api-docs": Entry(get=ANYONE, get_keys=("script",)),
+    "api-guide": Entry(get=ANYONE),
+    # The REST API (decision 57). Its matrix by tokens, every endpoint by each centre's token on
+    # both centres' things, is tests/api/test_api_matrix.py; here, that no session reaches it:
+    # every persona, the centre admin who makes tokens included, with every method, gets 401
+    # in its error shape, and nothing is written or shown. The catch-all answers 404 to all.
+    **{
+        f"api:{name}": api_entry(kwargs)
+        for name, kwargs in {
+            "qualifications": nothing,
+            "qualification": lambda side: {"pk": side.qualification.pk},
+            "learners": nothing,
+            "learner": lambda side: {"pk": side.people[LEARNER].pk},
+            "invitations": nothing,
+            "invitation": pk_of("invitation"),
+            "invitation-resend": pk_of("invitation"),
+            "invitation-withdraw": pk_of("invitation"),
+            "registrations": nothing,
+            "registration": registration,
+            "registration-withdraw": registration,
+            "registration-progress": registration,
+            "claims": nothing,
+            "certificates": nothing,
+            "certificate": pk_of("certificate"),
+            "events": nothing,
+        }.items()
+    },
+    "api:not-found": api_entry(lambda side: {"path": "no/such/endpoint/"}, answer=404),
 }
 
 # Not in the table, and why.
 LEFT_OUT = {
-    "api": "The REST API answers tokens, not sessions (decision 57): its own matrix, every "
-    "endpoint by each centre's token on both centres' things, with every scope and none, is "
-    "tests/api/test_api_matrix.py.",
     "admin": "Django's admin has its own permission system (staff and superusers, per model), "
     "tested in tests/portal/test_admin.py and tests/qualifications/test_admin.py.",
 }

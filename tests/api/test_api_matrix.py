@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from api import urls as api_urls
 from tests.api.conftest import call
+from tests.portfolios.conftest import SFJ_ENOUGH
 from tests.world import Side, World
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +50,42 @@ ROWS: dict[str, list[Row]] = {
         # The catalogue is shared: every centre reads it.
         Row("GET", kwargs=lambda side: {"pk": side.qualification.pk}, theirs="same")
     ],
-    "api:learners": [Row("GET", theirs="list")],
-    "api:learner": [Row("GET", kwargs=lambda side: {"pk": side.registration.learner_id})],
+    "api:learners": [
+        Row("GET", theirs="list"),
+        Row(
+            "POST",
+            # An address the other centre invited may be invited here too (it says nothing of
+            # theirs): what is theirs here is the assessor the registration asked for names.
+            body=lambda side: {
+                "email": "matrix.invitee@example.org",
+                "full_name": "Matrix Invitee",
+                "registration": {
+                    "qualification": side.qualification.pk,
+                    "start_date": "2026-10-01",
+                    "assessor": side.registration.assessor_id,
+                    "optional_units": SFJ_ENOUGH,
+                },
+            },
+            theirs="400",
+            field="registration",
+            ok=(201,),
+        ),
+    ],
+    "api:learner": [
+        Row("GET", kwargs=lambda side: {"pk": side.registration.learner_id}),
+        Row(
+            "PATCH",
+            kwargs=lambda side: {"pk": side.registration.learner_id},
+            body=lambda side: {"postcode": "M1 1AE"},
+        ),
+    ],
+    "api:invitations": [Row("GET", theirs="list")],
+    "api:invitation": [Row("GET", kwargs=lambda side: {"pk": side.invitation.pk})],
+    "api:invitation-resend": [
+        # Sent by the world a moment ago: the service asks to wait a minute (400), ours only.
+        Row("POST", kwargs=lambda side: {"pk": side.invitation.pk}, ok=(400,))
+    ],
+    "api:invitation-withdraw": [Row("POST", kwargs=lambda side: {"pk": side.invitation.pk})],
     "api:registrations": [
         Row("GET", theirs="list"),
         Row(
@@ -126,10 +161,12 @@ def test_a_token_reaches_its_own_centres_things_and_never_anothers(
         leaked = [secret for secret in theirs.secrets if secret in answer.text]
         assert not leaked, f"{name} shows the other centre's {leaked}"
         if row.theirs == "list":
-            assert str(ours.registration.learner.full_name) in mine.text or name in (
-                "api:qualifications",
-                "api:events",
+            shown = (
+                ours.invitation.email
+                if name == "api:invitations"
+                else ours.registration.learner.full_name
             )
+            assert str(shown) in mine.text or name in ("api:qualifications", "api:events")
 
 
 @pytest.mark.parametrize("name", ["api:registrations", "api:certificates", "api:claims"])

@@ -196,3 +196,16 @@ def test_countersigning_by_evidence_and_written_questions_fit_a_phone(
     ):
         looked_at(noah, url, problems)
     assert not problems, "\n\n".join(f"{url}: {text}" for url, text in problems.items())
+
+
+def test_the_api_guide_fits_a_phone_and_axe_finds_nothing(browser: Browser, live_server):
+    """The integrator's guide is public: its examples scroll in their own boxes, which a
+    keyboard can reach, and its tables stack."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    problems: dict[str, str] = {}
+    looked_at(page, reverse("api-guide"), problems)
+    context.close()
+    assert not problems, problems

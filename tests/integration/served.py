@@ -76,6 +76,8 @@ def wait_until_serving(
             with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
                 if answer.status == 200:
                     return
+        # A worker still booting on a busy machine may take the connection and not answer in
+        # time: a read timed out (TimeoutError) is one more try, as a refused connection is.
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline:
                 pytest.fail(f"{name} did not answer within 60 s:\n{log.read_text()}")
