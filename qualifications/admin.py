@@ -168,7 +168,7 @@ class KnowledgeItemInline(admin.TabularInline):
 class EvidenceRequirementInline(admin.TabularInline):
     model = EvidenceRequirement
     extra = 0
-    fields = ["position", "number", "text", "kind"]
+    fields = ["position", "number", "text", "kind", "element"]
 
 
 # How the unit must be assessed (decision 48): each rule with the specification's own words.

@@ -208,6 +208,7 @@ def unit_as_dict(membership: QualificationUnit) -> dict[str, Any]:
                 "number": e.number,
                 "text": e.text,
                 "kind": e.kind,
+                "element": e.element or None,
                 "items": [{"reference": i.reference, "text": i.text} for i in e.items],
             }
             for e in unit.evidence_requirements.all()

@@ -437,6 +437,7 @@ def load_unit(record: dict[str, Any]) -> Unit:
                 "number": str(e["number"]),
                 "text": e["text"],
                 "kind": e.get("kind") or RequirementKind.MEET,
+                "element": str(e.get("element") or ""),
                 "position": i,
             }
             for i, e in enumerate(record.get("evidence_requirements") or [])

@@ -137,7 +137,12 @@ def as_exported(unit: dict) -> dict:
             for k in unit.get("knowledge") or []
         ],
         "evidence_requirements": [
-            {"number": str(e["number"]), "text": e["text"], "kind": e.get("kind") or "meet"}
+            {
+                "number": str(e["number"]),
+                "text": e["text"],
+                "kind": e.get("kind") or "meet",
+                "element": e.get("element"),
+            }
             for e in unit.get("evidence_requirements") or []
         ],
         "evidence_guide": guide
