@@ -24,6 +24,7 @@ from assessment.unit_rules import PERFORMANCE, simulation_forbidden
 from portfolios.models import Evidence, EvidenceSetting, PriorLearning, Registration
 from portfolios.prior_learning import Key, PriorLearningRefused, rpl_agreeing
 from qualifications.kept_units import units_rows
+from qualifications.requirements import REALISTIC
 
 
 def refuse_simulated(
@@ -39,7 +40,7 @@ def refuse_simulated(
     if evidence_id is None or not (items or whole_unit):
         return
     piece = Evidence.objects.filter(pk=evidence_id).only("setting", "kind").first()
-    if piece is None or piece.setting != EvidenceSetting.SIMULATED:
+    if piece is None or piece.setting not in (EvidenceSetting.SIMULATED, REALISTIC):
         return
     if piece.kind not in PERFORMANCE:
         return
@@ -51,7 +52,8 @@ def refuse_simulated(
             unit_of["range_item", r] = unit_id
         elif k:
             unit_of["knowledge_item", k] = unit_id
-    problems = simulation_forbidden(registration.qualification, unit_of)
+    strict = piece.setting == EvidenceSetting.SIMULATED
+    problems = simulation_forbidden(registration.qualification, unit_of, strict)
     if problems:
         raise PriorLearningRefused(problems, dict.fromkeys(problems, "evidence"))
 

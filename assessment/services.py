@@ -53,7 +53,6 @@ from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
     EvidenceMethod,
-    EvidenceSetting,
     Mapping,
     MappingStatus,
     PriorLearning,
@@ -64,7 +63,13 @@ from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.kept_units import how_assessed, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
-from qualifications.requirements import SufficiencyMeasure, SufficiencyRule, simulation_rule
+from qualifications.requirements import (
+    SufficiencyMeasure,
+    SufficiencyRule,
+    simulated_for,
+    simulation_rule,
+    why_not_real,
+)
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
 # A unit given to another assessor (decision 39): refused with nothing changed, in words.
@@ -995,17 +1000,16 @@ NOT_ON_UNIT = (
 )
 NO_SUCH_RULE = "{unit} has no sufficiency rule for {measure}."
 SIMULATED_NOT_COUNTED = (
-    "“{title}” is simulated: only real work counts toward {measure}. The specification says: "
-    "“{quote}”"
+    "“{title}” {what}: only real work counts toward {measure}. The specification says: “{quote}”"
 )
 REQUIREMENT_SIMULATED = (
-    "“{title}” is simulated: in {unit}, simulation is not allowed, so it does not show evidence "
+    "“{title}” {what}: in {unit}, simulation is not allowed, so it does not show evidence "
     "requirement {reference}. The specification says: “{quote}”"
 )
 # A judgement of the period resting on simulated evidence, where the unit forbids simulation
 # (decision 52, amended on 7 December 2026).
 PERIOD_SIMULATED = (
-    "“{title}” is simulated: in {unit}, simulation is not allowed, so it does not show "
+    "“{title}” {what}: in {unit}, simulation is not allowed, so it does not show "
     "{measure}. The specification says: “{quote}”"
 )
 EVIDENCE_FOR_COUNT = "Choose the piece of real-work evidence that shows this {what}."
@@ -1084,10 +1088,14 @@ def _refuse_simulated_where_forbidden(
         return
     problems = [
         REQUIREMENT_SIMULATED.format(
-            title=e.title, unit=f"{unit.code} {unit.title}", reference=reference, quote=rule.quote
+            title=e.title,
+            what=why_not_real(e.setting),
+            unit=f"{unit.code} {unit.title}",
+            reference=reference,
+            quote=rule.quote,
         )
         for e in cited
-        if e.setting == EvidenceSetting.SIMULATED
+        if simulated_for(e.setting, bool(how.environment))
     ]
     if problems:
         raise DecisionRefused(problems)
@@ -1100,18 +1108,20 @@ def _refuse_simulated_period(
     evidence where the unit does not allow simulation: the seeds ask for performance "over a
     sufficient period of time with different customers on different occasions" at real work,
     as occasions and customers are (decision 52, amended on 7 December 2026)."""
-    forbids = simulation_rule(how_assessed(registration.qualification, unit.pk).simulation, "")
+    how = how_assessed(registration.qualification, unit.pk)
+    forbids = simulation_rule(how.simulation, "")
     if forbids is None or forbids.allowed:
         return
     problems = [
         PERIOD_SIMULATED.format(
             title=e.title,
+            what=why_not_real(e.setting),
             unit=f"{unit.code} {unit.title}",
             measure=measure_words(rule),
             quote=forbids.quote,
         )
         for e in cited
-        if e.setting == EvidenceSetting.SIMULATED
+        if simulated_for(e.setting, bool(how.environment))
     ]
     if problems:
         raise DecisionRefused(problems)
@@ -1233,9 +1243,15 @@ def sufficiency_record(
             assert evidence is not None
             cited = _cited(registration, unit, [evidence])
             [piece] = cited
-            if piece.setting == EvidenceSetting.SIMULATED:
+            accepted = bool(how_assessed(registration.qualification, unit_id).environment)
+            if simulated_for(piece.setting, accepted):
                 raise DecisionRefused(
-                    SIMULATED_NOT_COUNTED.format(title=piece.title, measure=words, quote=rule.quote)
+                    SIMULATED_NOT_COUNTED.format(
+                        title=piece.title,
+                        what=why_not_real(piece.setting),
+                        measure=words,
+                        quote=rule.quote,
+                    )
                 )
             counted = list(in_force.values_list("evidence_id", "description"))
             # One piece may show several customers (an observation of a busy shift), each

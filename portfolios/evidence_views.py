@@ -272,7 +272,7 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
     # Before mapping simulated evidence: the units whose rules forbid it (decision 51, amended).
     if simulation_warnings.concerned(evidence):
         context["simulation_warnings"] = simulation_warnings.units_forbidding(
-            evidence.registration, plan_unit_ids(evidence), evidence.title
+            evidence, plan_unit_ids(evidence)
         )
     return render(request, "portfolios/evidence_map.html", context)
 

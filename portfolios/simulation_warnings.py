@@ -13,7 +13,12 @@ from collections.abc import Iterable
 
 from portfolios.models import Evidence, EvidenceSetting, Mapping, MappingStatus, Registration
 from qualifications.kept_units import units_rows
-from qualifications.requirements import EvidenceKind, SimulationRule, simulation_rule
+from qualifications.requirements import (
+    EnvironmentRule,
+    EvidenceKind,
+    SimulationRule,
+    simulation_rule,
+)
 
 # What the picker says of each unit of the plan that forbids simulation, before any mapping.
 UNIT_FORBIDS = (
@@ -22,7 +27,7 @@ UNIT_FORBIDS = (
 )
 # What the learner is told of the items the simulated evidence is mapped to, where forbidden.
 MAPPED_FORBIDDEN = (
-    "“{title}” is simulated, and {unit} does not allow simulation for {items}: your assessor "
+    "“{title}” is {what}, and {unit} does not allow simulation for {items}: your assessor "
     "cannot accept it for them, so map real-work evidence to them too. The specification "
     "says: “{quote}”"
 )
@@ -32,17 +37,35 @@ UPLOAD_NOTE = (
     "allow simulation{but}."
 )
 
+WHAT: dict[str, str] = {
+    EvidenceSetting.SIMULATED: "simulated",
+    EvidenceSetting.REALISTIC: (
+        "from a realistic working environment, which counts as simulated there"
+    ),
+}
 PERFORMANCE = frozenset({EvidenceKind.PERFORMANCE, ""})
 
 
+NOT_REAL = (EvidenceSetting.SIMULATED, EvidenceSetting.REALISTIC)
+
+
 def concerned(evidence: Evidence) -> bool:
-    """Simulated performance evidence: the evidence the rules are about."""
-    return evidence.setting == EvidenceSetting.SIMULATED and evidence.kind in PERFORMANCE
+    """Simulated performance evidence (or from a realistic working environment, simulated
+    where the unit does not accept it): the evidence the rules are about."""
+    return evidence.setting in NOT_REAL and evidence.kind in PERFORMANCE
 
 
-def _rules(unit_ids: Iterable[int]) -> dict[int, list[SimulationRule]]:
+def _rules(unit_ids: Iterable[int], setting: str = "simulated") -> dict[int, list[SimulationRule]]:
+    """The units' simulation rules; for evidence from a realistic working environment, only
+    of the units that do not accept it as real work (one query more)."""
+    ids = list(unit_ids)
+    if setting == EvidenceSetting.REALISTIC:
+        accepting = set(
+            EnvironmentRule.objects.filter(unit_id__in=ids).values_list("unit_id", flat=True)
+        )
+        ids = [pk for pk in ids if pk not in accepting]
     found: dict[int, list[SimulationRule]] = {}
-    for rule in SimulationRule.objects.filter(unit_id__in=list(unit_ids)):
+    for rule in SimulationRule.objects.filter(unit_id__in=ids):
         found.setdefault(rule.unit_id, []).append(rule)
     return found
 
@@ -51,11 +74,12 @@ def _allowed_elements(rules: list[SimulationRule]) -> list[str]:
     return [r.element for r in rules if r.element and r.allowed]
 
 
-def units_forbidding(registration: Registration, unit_ids: Iterable[int], title: str) -> list[str]:
+def units_forbidding(evidence: Evidence, unit_ids: Iterable[int]) -> list[str]:
     """For the picker: each unit of `unit_ids` whose own rule forbids simulation, with the
     elements that allow it by exception: two queries (the rules, and the kept unit rows)."""
+    registration, title = evidence.registration, evidence.title
     ids = list(unit_ids)
-    rules = _rules(ids)
+    rules = _rules(ids, evidence.setting)
     warnings = []
     for unit in units_rows(registration.qualification, ids):
         own = simulation_rule(rules.get(unit.pk, []), "")
@@ -100,7 +124,7 @@ def mapped_forbidden(evidence: Evidence) -> list[str]:
         else (r_unit, f"range {r_element}{category}({r_number})", r_element)
         for c_unit, number, element, r_unit, r_element, category, r_number in rows
     ]
-    rules = _rules({unit for unit, _, _ in items})
+    rules = _rules({unit for unit, _, _ in items}, evidence.setting)
     found: dict[tuple[int, str], list[str]] = {}
     quotes: dict[tuple[int, str], str] = {}
     for unit_id, name, element in items:
@@ -117,7 +141,11 @@ def mapped_forbidden(evidence: Evidence) -> list[str]:
     }
     return [
         MAPPED_FORBIDDEN.format(
-            title=evidence.title, unit=names[unit_id], items=", ".join(listed), quote=quotes[key]
+            title=evidence.title,
+            what=WHAT[evidence.setting],
+            unit=names[unit_id],
+            items=", ".join(listed),
+            quote=quotes[key],
         )
         for key, listed in found.items()
         for unit_id in [key[0]]

@@ -19,6 +19,7 @@ from qualifications.models import (
     BarredCombination,
     Correction,
     Criterion,
+    EnvironmentRule,
     Equivalence,
     EvidenceKindRule,
     EvidenceRequirement,
@@ -190,6 +191,12 @@ class MethodRuleInline(admin.TabularInline):
     fields = ["position", "method", "evidence_kind", "need", "quote"]
 
 
+class EnvironmentRuleInline(admin.StackedInline):
+    model = EnvironmentRule
+    extra = 0
+    fields = ["quote"]
+
+
 class SufficiencyRuleInline(admin.TabularInline):
     model = SufficiencyRule
     extra = 0
@@ -211,6 +218,7 @@ class UnitAdmin(RevisesRules):
         EvidenceKindRuleInline,
         MethodRuleInline,
         SufficiencyRuleInline,
+        EnvironmentRuleInline,
         CorrectionInline,
     ]
 

@@ -150,6 +150,43 @@ class SimulationRule(Quoted):
         return f"Simulation {'allowed' if self.allowed else 'not allowed'} in {where}"
 
 
+class EnvironmentRule(Quoted):
+    """The unit accepts evidence collected in a realistic working environment as real work, as
+    its specification says (C&G 3412 units 208 to 219: "However, for this Unit, evidence
+    collected in a realistic working environment or a work placement is permissible."; CVQ
+    U09602: "in a realistic working environment"). Where a unit has none, evidence from a
+    realistic working environment is not real work: it counts as simulated (decision 51,
+    amended on 7 December 2026)."""
+
+    unit = models.OneToOneField(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="environment_rule"
+    )
+
+    def __str__(self) -> str:
+        return "Evidence from a realistic working environment accepted as real work"
+
+
+# Evidence settings (`portfolios.EvidenceSetting`, a floor above, names them the same).
+SIMULATED = "simulated"
+REALISTIC = "realistic"
+
+
+def simulated_for(setting: str, environment_accepted: bool) -> bool:
+    """Whether evidence of `setting` counts as simulated for a unit: simulated evidence always;
+    evidence from a realistic working environment unless the unit accepts it as real work (its
+    `EnvironmentRule`; decision 51, amended on 7 December 2026)."""
+    return setting == SIMULATED or (setting == REALISTIC and not environment_accepted)
+
+
+def why_not_real(setting: str) -> str:
+    """How a refusal says why the evidence is not real work."""
+    if setting == REALISTIC:
+        return (
+            "is from a realistic working environment, which this unit does not accept as real work"
+        )
+    return "is simulated"
+
+
 def simulation_rule(rules: Iterable[SimulationRule], element: str) -> SimulationRule | None:
     """The rule that says whether simulation is allowed in `element` (blank: the unit): the
     element's own rule, else the unit's, else None (not stated)."""

@@ -60,6 +60,7 @@ def test_simulated_evidence_is_warned_of_on_the_mapping_page_and_after_mapping(
     assert Mapping.objects.filter(evidence=evidence).count() == 2
     warning = MAPPED_FORBIDDEN.format(
         title="Fire drill role play",
+        what="simulated",
         unit=f"{UNIT} {unit.title}",
         items="criterion 1.1",
         quote=rule.quote,
@@ -92,3 +93,31 @@ def test_the_upload_form_names_the_units_that_do_not_allow_simulation(
     # The SFJ units state no rule of simulation: nothing is said.
     other = page(client, reverse("portfolios:evidence-new", args=[registration.pk]))
     assert "Simulated performance evidence is not accepted" not in other
+
+
+def test_a_realistic_working_environment_is_warned_of_only_where_the_unit_does_not_accept_it(
+    cvq_registration, learner
+):
+    """U09602 accepts it (seed 004, line 193: "in a realistic working environment;"); U12902
+    does not, so it counts as simulated there (decision 51, amended on 7 December 2026)."""
+    evidence = add(cvq_registration, learner, "realistic")
+    client = Client()
+    client.force_login(learner)
+    before = page(client, reverse("portfolios:evidence-map", args=[evidence.pk]))
+    assert "U12902 Deliver reliable customer service does not allow simulated" in before
+    assert (
+        "U09602" not in before.split('data-testid="simulation-warnings"')[1].split("</section>")[0]
+    )
+    accepts = Criterion.objects.filter(unit__code="U09602").order_by("position")[0]
+    refuses = Criterion.objects.filter(unit__code="U12902").order_by("position")[0]
+    url = reverse("portfolios:evidence-map", args=[evidence.pk])
+    answer = client.post(url, {"criteria": [accepts.pk, refuses.pk]}, follow=True)
+    shown = html.unescape(answer.content.decode())
+    assert (
+        "“Fire drill role play” is from a realistic working environment, which counts as "
+        "simulated there, and U12902 Deliver reliable customer service does not allow "
+        f"simulation for criterion {refuses.number}"
+    ) in shown
+    assert (
+        "U09602" not in shown.split('data-testid="simulation-warnings"')[1].split("</section>")[0]
+    )
