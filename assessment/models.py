@@ -306,7 +306,9 @@ class SufficiencyRecord(Withdrawable):
         constraints = [
             models.UniqueConstraint(
                 fields=["registration", "unit", "measure", "evidence"],
-                condition=Q(withdrawn_at__isnull=True),
+                # A piece counts once toward occasions; it may show several customers, each
+                # named once (decision 52, amended on 7 December 2026).
+                condition=Q(withdrawn_at__isnull=True) & ~Q(measure="customers"),
                 name="sufficiency_evidence_counted_once",
             ),
             models.CheckConstraint(

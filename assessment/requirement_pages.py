@@ -57,6 +57,13 @@ def condition_choices(registration: Registration, unit_id: int) -> list[tuple[st
     ]
 
 
+# Evidence that is not plainly real work says so where the assessor cites it.
+LABELS: dict[str, str] = {
+    EvidenceSetting.SIMULATED: "Simulated",
+    EvidenceSetting.REALISTIC: "Realistic working environment",
+}
+
+
 def evidence_choices(registration: Registration, unit_id: int) -> list[tuple[int, str]]:
     """The learner's evidence for the unit, each said to be simulated where it is: one query."""
     rows = (
@@ -65,7 +72,7 @@ def evidence_choices(registration: Registration, unit_id: int) -> list[tuple[int
         .values_list("pk", "title", "setting")
     )
     return [
-        (pk, f"{title} (simulated)" if setting == EvidenceSetting.SIMULATED else title)
+        (pk, f"{title} ({LABELS[setting].lower()})" if setting in LABELS else title)
         for pk, title, setting in rows
     ]
 

@@ -53,7 +53,6 @@ from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
     EvidenceMethod,
-    EvidenceSetting,
     Mapping,
     MappingStatus,
     PriorLearning,
@@ -64,6 +63,13 @@ from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.kept_units import how_assessed, units_rows
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
+from qualifications.requirements import (
+    SufficiencyMeasure,
+    SufficiencyRule,
+    simulated_for,
+    simulation_rule,
+    why_not_real,
+)
 
 NOT_THEIR_ASSESSOR = "Only the learner's assessor can decide their criteria."
 # A unit given to another assessor (decision 39): refused with nothing changed, in words.
@@ -1066,12 +1072,17 @@ NOT_ON_UNIT = (
 )
 NO_SUCH_RULE = "{unit} has no sufficiency rule for {measure}."
 SIMULATED_NOT_COUNTED = (
-    "“{title}” is simulated: only real work counts toward {measure}. The specification says: "
-    "“{quote}”"
+    "“{title}” {what}: only real work counts toward {measure}. The specification says: “{quote}”"
 )
 REQUIREMENT_SIMULATED = (
-    "“{title}” is simulated: in {unit}, simulation is not allowed, so it does not show evidence "
+    "“{title}” {what}: in {unit}, simulation is not allowed, so it does not show evidence "
     "requirement {reference}. The specification says: “{quote}”"
+)
+# A judgement of the period resting on simulated evidence, where the unit forbids simulation
+# (decision 52, amended on 7 December 2026).
+PERIOD_SIMULATED = (
+    "“{title}” {what}: in {unit}, simulation is not allowed, so it does not show "
+    "{measure}. The specification says: “{quote}”"
 )
 EVIDENCE_FOR_COUNT = "Choose the piece of real-work evidence that shows this {what}."
 DESCRIPTION_NEEDED = "Say which {what} it was, in a few words."
@@ -1136,22 +1147,53 @@ def _cited(registration: Registration, unit: Unit, evidence_ids: Collection[int]
 def _refuse_simulated_where_forbidden(
     registration: Registration, unit: Unit, reference: str, cited: list[Evidence]
 ) -> None:
-    """Simulated evidence does not show an evidence requirement item of a unit whose rule
-    does not allow simulation (the item belongs to the unit, not to an element, so the unit's
-    own rule is the one that says): refused piece by piece, quoting the rule, as a sufficiency
-    record refuses it (decision 52, amended)."""
-    rule = next(
-        (r for r in how_assessed(registration.qualification, unit.pk).simulation if not r.element),
-        None,
+    """Simulated evidence does not show an evidence requirement item whose rule does not allow
+    simulation: the rule of the element the item's requirement names, else the unit's
+    (decision 52, amended): refused piece by piece, quoting the rule, as a sufficiency record
+    refuses it."""
+    how = how_assessed(registration.qualification, unit.pk)
+    element = next(
+        (i.element for i in requirement_items(how.requirements) if i.reference == reference), ""
     )
+    rule = simulation_rule(how.simulation, element)
     if rule is None or rule.allowed:
         return
     problems = [
         REQUIREMENT_SIMULATED.format(
-            title=e.title, unit=f"{unit.code} {unit.title}", reference=reference, quote=rule.quote
+            title=e.title,
+            what=why_not_real(e.setting),
+            unit=f"{unit.code} {unit.title}",
+            reference=reference,
+            quote=rule.quote,
         )
         for e in cited
-        if e.setting == EvidenceSetting.SIMULATED
+        if simulated_for(e.setting, bool(how.environment))
+    ]
+    if problems:
+        raise DecisionRefused(problems)
+
+
+def _refuse_simulated_period(
+    registration: Registration, unit: Unit, rule: SufficiencyRule, cited: list[Evidence]
+) -> None:
+    """A judgement that the evidence covers a sufficient period does not rest on simulated
+    evidence where the unit does not allow simulation: the seeds ask for performance "over a
+    sufficient period of time with different customers on different occasions" at real work,
+    as occasions and customers are (decision 52, amended on 7 December 2026)."""
+    how = how_assessed(registration.qualification, unit.pk)
+    forbids = simulation_rule(how.simulation, "")
+    if forbids is None or forbids.allowed:
+        return
+    problems = [
+        PERIOD_SIMULATED.format(
+            title=e.title,
+            what=why_not_real(e.setting),
+            unit=f"{unit.code} {unit.title}",
+            measure=measure_words(rule),
+            quote=forbids.quote,
+        )
+        for e in cited
+        if simulated_for(e.setting, bool(how.environment))
     ]
     if problems:
         raise DecisionRefused(problems)
@@ -1261,6 +1303,7 @@ def sufficiency_record(
                 raise DecisionRefused(ALREADY_JUDGED)
             if evidence is not None:
                 cited = _cited(registration, unit, [evidence])
+                _refuse_simulated_period(registration, unit, rule, cited)
         else:
             problems = [] if evidence is not None else [EVIDENCE_FOR_COUNT.format(what=what)]
             if not text:
@@ -1272,12 +1315,20 @@ def sufficiency_record(
             assert evidence is not None
             cited = _cited(registration, unit, [evidence])
             [piece] = cited
-            if piece.setting == EvidenceSetting.SIMULATED:
+            accepted = bool(how_assessed(registration.qualification, unit_id).environment)
+            if simulated_for(piece.setting, accepted):
                 raise DecisionRefused(
-                    SIMULATED_NOT_COUNTED.format(title=piece.title, measure=words, quote=rule.quote)
+                    SIMULATED_NOT_COUNTED.format(
+                        title=piece.title,
+                        what=why_not_real(piece.setting),
+                        measure=words,
+                        quote=rule.quote,
+                    )
                 )
             counted = list(in_force.values_list("evidence_id", "description"))
-            if any(pk == piece.pk for pk, _ in counted):
+            # One piece may show several customers (an observation of a busy shift), each
+            # named once; an occasion is one piece's (decision 52, amended on 7 December 2026).
+            if measure != SufficiencyMeasure.CUSTOMERS and any(pk == piece.pk for pk, _ in counted):
                 raise DecisionRefused(EVIDENCE_COUNTED.format(title=piece.title, measure=words))
             if any(_same_words(said, text) for _, said in counted):
                 raise DecisionRefused(

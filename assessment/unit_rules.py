@@ -27,7 +27,9 @@ from portfolios.models import Evidence, EvidenceMethod, EvidenceSetting
 from qualifications.kept_units import units_rows
 from qualifications.models import Qualification
 from qualifications.requirements import (
+    REALISTIC,
     AssessmentMethod,
+    EnvironmentRule,
     EvidenceKind,
     EvidenceKindRule,
     MethodRule,
@@ -138,24 +140,26 @@ def forbidden(
         return []
     items, units = _items(qualification, unit_of)
     performance = [e for e in evidence if e.kind in PERFORMANCE]
-    simulated = bool(performance) and all(
-        e.setting == EvidenceSetting.SIMULATED for e in performance
-    )
-    problems = _simulation(items, units) if simulated else []
+    settings = {e.setting for e in performance}
+    # All of it simulated, or simulated and from a realistic working environment, which units
+    # that accept it count as real work (decision 51, amended on 7 December 2026).
+    simulated = bool(performance) and settings <= {EvidenceSetting.SIMULATED, REALISTIC}
+    strict = settings == {EvidenceSetting.SIMULATED}
+    problems = _simulation(items, units, strict) if simulated else []
     problems += _kinds(items, units, [e.kind for e in evidence])
     problems += _methods(items, units, evidence)
     return problems
 
 
 def simulation_forbidden(
-    qualification: Qualification, unit_of: dict[tuple[str, int], int]
+    qualification: Qualification, unit_of: dict[tuple[str, int], int], strict: bool = True
 ) -> list[str]:
     """Why these items cannot be met on simulated performance evidence, in the words a `met`
     decision is refused with; empty where their rules allow simulation. Also asked of RPL for
     items agreed on simulated evidence (`assessment.rpl_rules`, decision 52 amended)."""
     if not unit_of:
         return []
-    return _simulation(*_items(qualification, unit_of))
+    return _simulation(*_items(qualification, unit_of), strict)
 
 
 def _items(
@@ -188,9 +192,18 @@ def _unit_ids(items: list[Item]) -> set[int]:
     return {item.unit_id for item in items}
 
 
-def _simulation(items: list[Item], units: dict[int, str]) -> list[str]:
-    """Criteria and range items whose element (else whose unit) does not allow simulation."""
+def _simulation(items: list[Item], units: dict[int, str], strict: bool = True) -> list[str]:
+    """Criteria and range items whose element (else whose unit) does not allow simulation.
+    Not `strict`: some of the evidence is from a realistic working environment, which a unit
+    with an `EnvironmentRule` accepts as real work, so its items are not refused."""
     performed = [item for item in items if item.kind != "knowledge_item"]
+    if performed and not strict:
+        accepting = set(
+            EnvironmentRule.objects.filter(unit_id__in=_unit_ids(performed)).values_list(
+                "unit_id", flat=True
+            )
+        )
+        performed = [item for item in performed if item.unit_id not in accepting]
     if not performed:
         return []
     rules = {

@@ -9,10 +9,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from competence.models import (
     OTHER_AWARDS,
+    Award,
     CompetenceEntry,
     EntryStatus,
     RegisterEnforced,
@@ -21,6 +23,7 @@ from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from qualifications.models import Qualification, Unit
+from qualifications.requirements import SimulationRule
 
 ONLY_THE_ADMIN = "Only a centre admin of the centre keeps its competence register."
 NOT_PRACTITIONER = "Only the centre's assessors and IQAs have entries in its competence register."
@@ -32,6 +35,22 @@ EXPIRES_BEFORE = "The award cannot expire before it was achieved."
 ACHIEVED_FUTURE = "The award cannot be achieved after today."
 OWN_ENTRY = (
     "You cannot record your own competence: another centre admin of {centre} records it for you."
+)
+# Seed 001, lines 117-122: assessors "for competence-based units or qualifications will normally
+# need to hold appropriate assessor or verifier qualifications, such as: Award in Assessing
+# Competence in the Work Environment; Award in Assessing Vocationally Related Achievement;
+# Certificate in Assessing Vocational Achievement ...". Which is appropriate is the unit's own
+# rule: where its performance evidence must come from real work ("Simulation is not allowed
+# for any performance evidence within this unit"), its assessor assesses competence in the work
+# environment, which the award for vocationally related achievement does not (decision 49,
+# amended on 7 December 2026).
+VRA_NOT_FOR_WORK = (
+    "The Award in Assessing Vocationally Related Achievement does not qualify its holder to "
+    "assess units whose evidence must come from real work: {units}. Seed 001 asks for an "
+    "“appropriate” assessor qualification for “competence-based units or qualifications”, "
+    "and these units say: “{quote}”. Record the Award in Assessing Competence in the Work "
+    "Environment or the Certificate in Assessing Vocational Achievement for them, and keep "
+    "this award's scope to units assessed otherwise."
 )
 ENDED = "This entry was ended on {day}: record a new one instead."
 REASON_NEEDED = "Say why the entry ends: it is kept with the entry."
@@ -77,6 +96,34 @@ def entry_problems(details: EntryDetails, today: datetime.date) -> list[tuple[st
         problems.append(("deadline", DEADLINE_NEEDED))
     if not details.qualifications and not details.units:
         problems.append(("qualifications", SCOPE_NEEDED))
+    elif details.award == Award.ASSESSING_VRA:
+        problems += vra_problems(details)
+    return problems
+
+
+def vra_problems(details: EntryDetails) -> list[tuple[str, str]]:
+    """A VRA award's scope may not hold a unit assessed in the work environment (its rule
+    forbids simulated performance evidence), named directly or through a qualification: one
+    query for each, under the field that named it."""
+    problems = []
+    scopes = [
+        ("qualifications", details.qualifications, "unit__memberships__qualification__in"),
+        ("units", details.units, "unit__in"),
+    ]
+    for name, chosen, path in scopes:
+        if not chosen:
+            continue
+        scope = Q(**{path: chosen})
+        rules = list(
+            SimulationRule.objects.filter(scope, element="", allowed=False)
+            .select_related("unit")
+            .distinct()
+            .order_by("unit__code")
+        )
+        if rules:
+            named = sorted({f"{r.unit.code} {r.unit.title}" for r in rules})
+            units = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+            problems.append((name, VRA_NOT_FOR_WORK.format(units=units, quote=rules[0].quote)))
     return problems
 
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from portal.http import PortalRequest, download_name, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
-from portfolios import comments
+from portfolios import comments, simulation_warnings
 from portfolios.access import closed_redirect, evidence_file_for, evidence_for, registration_for
 from portfolios.evidence import (
     ONLY_THE_LEARNER,
@@ -24,7 +24,7 @@ from portfolios.evidence import (
     refused_on_evidence_form,
 )
 from portfolios.forms import AccountForm, CommentForm, EvidenceEditForm, EvidenceForm
-from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context
+from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_context, plan_unit_ids
 from portfolios.models import Evidence, EvidenceFile
 
 
@@ -54,6 +54,9 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
     if closed := closed_redirect(request, registration):
         return closed
     form = EvidenceForm(request.POST or None, request.FILES or None)
+    if note := simulation_warnings.upload_note(registration):  # decision 51, amended
+        setting = form.fields["setting"]
+        setting.help_text = f"{setting.help_text} {note}"
     if request.method == "POST" and form.is_valid():
         try:
             evidence = evidence_add(
@@ -137,6 +140,8 @@ def detail_page(
         "thread": comments.thread(evidence) if reads_thread else [],
         "writes_thread": comments.writer_kind(registration, request.user) is not None,
         "comment_form": comment_form,
+        # Simulated evidence mapped where the rules forbid simulation (decision 51, amended).
+        "simulation_warnings": simulation_warnings.mapped_forbidden(evidence),
     }
     return render(request, "portfolios/evidence_detail.html", context)
 
@@ -260,8 +265,16 @@ def evidence_map(request: PortalRequest, pk: int) -> HttpResponse:
             flash_refusal(request, rejected)  # and the picker is shown again
         else:
             messages.success(request, f"“{evidence.title}” is mapped to {mapped_to(evidence)}.")
+            for warning in simulation_warnings.mapped_forbidden(evidence):
+                messages.warning(request, warning)
             return redirect("portfolios:evidence-detail", evidence.pk)
-    return render(request, "portfolios/evidence_map.html", picker_context(evidence))
+    context = picker_context(evidence)
+    # Before mapping simulated evidence: the units whose rules forbid it (decision 51, amended).
+    if simulation_warnings.concerned(evidence):
+        context["simulation_warnings"] = simulation_warnings.units_forbidding(
+            evidence, plan_unit_ids(evidence)
+        )
+    return render(request, "portfolios/evidence_map.html", context)
 
 
 @require_POST

@@ -312,7 +312,11 @@ def setting_field(required: bool = False) -> forms.TypedChoiceField:
         required=required,
         empty_value=EvidenceSetting.REAL_WORK,
         initial=EvidenceSetting.REAL_WORK,
-        help_text="Simulated: done in a realistic exercise rather than at real work.",
+        help_text=(
+            "Simulated: done in a realistic exercise rather than at real work. A realistic "
+            "working environment counts as real work only in the units whose specification "
+            "accepts it, and as simulated in the others."
+        ),
     )
 
 

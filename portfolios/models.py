@@ -498,6 +498,10 @@ class EvidenceSetting(models.TextChoices):
 
     REAL_WORK = "real_work", "Real work"
     SIMULATED = "simulated", "Simulated"
+    # Real work where the unit's specification accepts it ("evidence collected in a realistic
+    # working environment or a work placement is permissible"), simulated elsewhere (decision
+    # 51, amended on 7 December 2026).
+    REALISTIC = "realistic", "Realistic working environment"
 
 
 # Who gives a piece of evidence its method (decision 17). A learner's own work and records...

@@ -253,8 +253,14 @@ def _record(
         _refuse_taken(locked, details.unit_id, unit)
         rpl = kind == PriorLearningKind.RPL
         if rpl:
+            # With the evidence chosen: assessment refuses simulated performance evidence where
+            # the unit's rules forbid simulation (decision 52, amended on 7 December 2026).
             rpl_agreeing.send(
-                sender=PriorLearning, registration=locked, unit_id=details.unit_id, actor=actor
+                sender=PriorLearning,
+                registration=locked,
+                unit_id=details.unit_id,
+                actor=actor,
+                evidence_id=details.evidence.pk if details.evidence is not None else None,
             )
         evidence = _evidence_of(locked, details, unit, inspected, actor)
         record = PriorLearning.objects.create(
@@ -313,8 +319,9 @@ def _evidence_of(
 
 
 # Sent under the chain and the registration's lock before RPL (a unit's or an item's) is
-# agreed, with `registration`, `unit_id` and `actor`, and for items also `items` (their keys)
-# and `evidence_id` (the evidence chosen, or None): a floor above that knows more of who may
+# agreed, with `registration`, `unit_id`, `actor` and `evidence_id` (the evidence chosen, or
+# None), and for items also `items` (their keys; a unit's RPL, sent by `PriorLearning`, is for
+# every item of the unit): a floor above that knows more of who may
 # judge competence (the competence register, decision 49) or what the unit's rules allow
 # (simulation, decision 51), both read by assessment, refuses by raising
 # `PriorLearningRefused`. Decision 54, and 52 amended.

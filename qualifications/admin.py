@@ -19,6 +19,7 @@ from qualifications.models import (
     BarredCombination,
     Correction,
     Criterion,
+    EnvironmentRule,
     Equivalence,
     EvidenceKindRule,
     EvidenceRequirement,
@@ -168,7 +169,7 @@ class KnowledgeItemInline(admin.TabularInline):
 class EvidenceRequirementInline(admin.TabularInline):
     model = EvidenceRequirement
     extra = 0
-    fields = ["position", "number", "text", "kind"]
+    fields = ["position", "number", "text", "kind", "element"]
 
 
 # How the unit must be assessed (decision 48): each rule with the specification's own words.
@@ -188,6 +189,12 @@ class MethodRuleInline(admin.TabularInline):
     model = MethodRule
     extra = 0
     fields = ["position", "method", "evidence_kind", "need", "quote"]
+
+
+class EnvironmentRuleInline(admin.StackedInline):
+    model = EnvironmentRule
+    extra = 0
+    fields = ["quote"]
 
 
 class SufficiencyRuleInline(admin.TabularInline):
@@ -211,6 +218,7 @@ class UnitAdmin(RevisesRules):
         EvidenceKindRuleInline,
         MethodRuleInline,
         SufficiencyRuleInline,
+        EnvironmentRuleInline,
         CorrectionInline,
     ]
 

@@ -72,6 +72,7 @@ RULE_NAMES = {
     ),
     "methods": lambda r: f"method {r.get('method')} {r.get('evidence_kind') or 'any'}",
     "sufficiency": lambda r: f"sufficiency {r.get('measure')}",
+    "realistic_environment": lambda r: "realistic working environment",
 }
 
 

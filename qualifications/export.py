@@ -11,6 +11,7 @@ from qualifications.claim_policy import policy_of
 from qualifications.models import (
     AwardingOrganisation,
     Criterion,
+    EnvironmentRule,
     LearningOutcome,
     LevelRule,
     Qualification,
@@ -27,6 +28,7 @@ UNIT_RELATIONS = (
     "evidence_kind_rules",
     "method_rules",
     "sufficiency_rules",
+    "environment_rule",
     "corrections",
 )
 
@@ -208,6 +210,7 @@ def unit_as_dict(membership: QualificationUnit) -> dict[str, Any]:
                 "number": e.number,
                 "text": e.text,
                 "kind": e.kind,
+                "element": e.element or None,
                 "items": [{"reference": i.reference, "text": i.text} for i in e.items],
             }
             for e in unit.evidence_requirements.all()
@@ -255,7 +258,16 @@ def assessment_as_dict(unit: Unit) -> dict[str, Any]:
             {"measure": r.measure, "minimum": r.minimum, "quote": r.quote}
             for r in unit.sufficiency_rules.all()
         ],
+        "realistic_environment": [{"quote": r.quote} for r in environment_rules(unit)],
     }
+
+
+def environment_rules(unit: Unit) -> list[EnvironmentRule]:
+    """The unit's rule accepting a realistic working environment, as a list of none or one."""
+    try:
+        return [unit.environment_rule]
+    except EnvironmentRule.DoesNotExist:
+        return []
 
 
 def corrections_as_list(corrections: Any) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from qualifications.models import (
     Unit,
 )
 from qualifications.requirements import (
+    EnvironmentRule,
     EvidenceKindRule,
     EvidenceRequirement,
     MethodRule,
@@ -182,6 +183,8 @@ class HowAssessed:
     simulation: tuple[SimulationRule, ...]
     kinds: tuple[EvidenceKindRule, ...] = ()
     methods: tuple[MethodRule, ...] = ()
+    # Evidence from a realistic working environment accepted as real work (decision 51).
+    environment: tuple[EnvironmentRule, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -208,6 +211,7 @@ def how_assessed(qualification: Qualification, unit_id: int) -> HowAssessed:
         tuple(SimulationRule.objects.filter(unit_id=unit_id)),
         tuple(EvidenceKindRule.objects.filter(unit_id=unit_id)),
         tuple(MethodRule.objects.filter(unit_id=unit_id)),
+        tuple(EnvironmentRule.objects.filter(unit_id=unit_id)),
     )
     if member:
         _kept_how[qualification.pk, unit_id] = (qualification.revision, rules)

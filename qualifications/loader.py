@@ -26,6 +26,7 @@ from qualifications.models import (
     CatalogueFile,
     Correction,
     Criterion,
+    EnvironmentRule,
     Equivalence,
     EvidenceKindRule,
     EvidenceRequirement,
@@ -180,6 +181,7 @@ ASSESSMENT_RULES: dict[str, dict[str, Any]] = {
         "quote": None,
     },
     "sufficiency": {"measure": SufficiencyMeasure.values, "minimum": None, "quote": None},
+    "realistic_environment": {"quote": None},
 }
 
 
@@ -437,6 +439,7 @@ def load_unit(record: dict[str, Any]) -> Unit:
                 "number": str(e["number"]),
                 "text": e["text"],
                 "kind": e.get("kind") or RequirementKind.MEET,
+                "element": str(e.get("element") or ""),
                 "position": i,
             }
             for i, e in enumerate(record.get("evidence_requirements") or [])
@@ -497,6 +500,7 @@ def load_assessment_rules(unit: Unit, assessment: dict[str, Any]) -> None:
         ("measure",),
         rows("sufficiency", measure=lambda r: r["measure"], minimum=lambda r: r.get("minimum")),
     )
+    sync(EnvironmentRule, {"unit": unit}, (), rows("realistic_environment")[:1])
 
 
 def range_rows(record: dict[str, Any]) -> list[dict[str, Any]]:

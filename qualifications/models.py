@@ -584,6 +584,7 @@ class RulesVersion(models.Model):
 # its models with the rest of the catalogue's.
 from qualifications.requirements import (  # noqa: E402
     AssessmentMethod,
+    EnvironmentRule,
     EvidenceKind,
     EvidenceKindRule,
     EvidenceRequirement,
@@ -598,6 +599,7 @@ from qualifications.requirements import (  # noqa: E402
 
 __all__ = [
     "AssessmentMethod",
+    "EnvironmentRule",
     "EvidenceKind",
     "EvidenceKindRule",
     "EvidenceRequirement",

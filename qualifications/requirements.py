@@ -11,6 +11,7 @@ these rules; assessment enforces them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -22,7 +23,10 @@ class RequirementKind(models.TextChoices):
     """What an evidence requirement asks of the assessor (decision 48)."""
 
     MEET = "meet", "To be met"  # each of its items (or the whole, if it has none) evidenced
-    CONDITION = "condition", "A condition on the evidence"  # where and how it may be collected
+    CONDITION = "condition", "A condition on the evidence"  # where and how it must be collected
+    # What the unit permits ("You may collect the evidence ..."): shown, never ticked (decision
+    # 52, amended on 7 December 2026).
+    PERMISSION = "permission", "What the unit permits"
     SUFFICIENCY = "sufficiency", "How much evidence"  # judged through the unit's sufficiency rules
 
 
@@ -32,6 +36,7 @@ class RequirementItem:
 
     reference: str
     text: str
+    element: str = ""  # the element its requirement names; blank: the whole unit
 
 
 # A listed item as the catalogue writes it: "a during ...", "a. during ...", "(ii) ...", "• ...".
@@ -46,6 +51,11 @@ class EvidenceRequirement(Ordered):
     text = models.TextField()
     kind = models.CharField(
         max_length=12, choices=RequirementKind.choices, default=RequirementKind.MEET
+    )
+    element = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The element it is for, where the specification says; blank: the whole unit.",
     )
 
     class Meta(Ordered.Meta):
@@ -67,7 +77,7 @@ class EvidenceRequirement(Ordered):
         lines = [line.strip() for line in self.text.splitlines() if line.strip()]
         listed = [_ITEM.match(line) for line in lines[1:]]
         if not listed or not all(listed):
-            return [RequirementItem(self.number, self.text)]
+            return [RequirementItem(self.number, self.text, self.element)]
         # Lettered and numbered items keep their letter (5b, 2ii); bullets are counted (3.1).
         return [
             RequirementItem(
@@ -75,6 +85,7 @@ class EvidenceRequirement(Ordered):
                 if match[1] or match[2]
                 else f"{self.number}.{n + 1}",
                 match[3],
+                self.element,
             )
             for n, match in enumerate(m for m in listed if m)
         ]
@@ -137,6 +148,50 @@ class SimulationRule(Quoted):
     def __str__(self) -> str:
         where = f"element {self.element}" if self.element else "the unit"
         return f"Simulation {'allowed' if self.allowed else 'not allowed'} in {where}"
+
+
+class EnvironmentRule(Quoted):
+    """The unit accepts evidence collected in a realistic working environment as real work, as
+    its specification says (C&G 3412 units 208 to 219: "However, for this Unit, evidence
+    collected in a realistic working environment or a work placement is permissible."; CVQ
+    U09602: "in a realistic working environment"). Where a unit has none, evidence from a
+    realistic working environment is not real work: it counts as simulated (decision 51,
+    amended on 7 December 2026)."""
+
+    unit = models.OneToOneField(
+        "qualifications.Unit", on_delete=models.CASCADE, related_name="environment_rule"
+    )
+
+    def __str__(self) -> str:
+        return "Evidence from a realistic working environment accepted as real work"
+
+
+# Evidence settings (`portfolios.EvidenceSetting`, a floor above, names them the same).
+SIMULATED = "simulated"
+REALISTIC = "realistic"
+
+
+def simulated_for(setting: str, environment_accepted: bool) -> bool:
+    """Whether evidence of `setting` counts as simulated for a unit: simulated evidence always;
+    evidence from a realistic working environment unless the unit accepts it as real work (its
+    `EnvironmentRule`; decision 51, amended on 7 December 2026)."""
+    return setting == SIMULATED or (setting == REALISTIC and not environment_accepted)
+
+
+def why_not_real(setting: str) -> str:
+    """How a refusal says why the evidence is not real work."""
+    if setting == REALISTIC:
+        return (
+            "is from a realistic working environment, which this unit does not accept as real work"
+        )
+    return "is simulated"
+
+
+def simulation_rule(rules: Iterable[SimulationRule], element: str) -> SimulationRule | None:
+    """The rule that says whether simulation is allowed in `element` (blank: the unit): the
+    element's own rule, else the unit's, else None (not stated)."""
+    found = {rule.element: rule for rule in rules}
+    return (found.get(element) if element else None) or found.get("")
 
 
 class EvidenceKindRule(Quoted):

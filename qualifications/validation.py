@@ -79,6 +79,12 @@ def assessment_problems(memberships: list[QualificationUnit]) -> list[str]:
             for r in unit.simulation_rules.all()
             if r.element and r.element not in elements
         ]
+        problems += [
+            f"unit {unit.code}: evidence requirement {r.number} names element {r.element}, "
+            "which the unit does not have"
+            for r in unit.evidence_requirements.all()
+            if r.element and r.element not in elements
+        ]
         for rule in unit.evidence_kind_rules.all():
             problems += [
                 f"unit {unit.code}: the rule for {rule.get_kind_display().lower()} names "

@@ -4,15 +4,24 @@ assessor's and IQA's standing."""
 
 import datetime
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from competence.forms import UNKNOWN_UNITS
-from competence.models import CompetenceEntry, EntryStatus
-from competence.services import DEADLINE_NEEDED, OWN_ENTRY, REASON_NEEDED
+from competence.models import Award, CompetenceEntry, EntryStatus
+from competence.services import (
+    DEADLINE_NEEDED,
+    OWN_ENTRY,
+    REASON_NEEDED,
+    CompetenceRefused,
+    EntryDetails,
+    entry_record,
+)
 from competence.views import NOT_A_PRACTITIONER
 from portal.models import RoleKind, User
+from qualifications.models import Qualification
 from tests.competence.register import award, enforce
 from tests.factories import RoleFactory
 
@@ -242,3 +251,51 @@ def test_a_learner_or_an_admin_only_has_no_register_to_read_and_no_link_to_one(
     client = logged_in(assessor)
     assert f'href="{mine}"' in client.get(reverse("home")).content.decode()
     assert client.get(mine).status_code == 200
+
+
+def test_a_vra_award_cannot_cover_units_assessed_at_real_work_and_the_form_says_why(
+    centre, centre_admin, assessor, sfj
+):
+    """Decision 49, amended on 7 December 2026. Seed 001 (lines 117-122) asks assessors of
+    "competence-based units or qualifications" for an "appropriate" assessor qualification,
+    "such as" the Award in Assessing Competence in the Work Environment or the Award in
+    Assessing Vocationally Related Achievement; a unit whose evidence must come from real work
+    (C&G 3412 unit 208: "Simulation is not allowed for any performance evidence within this
+    Unit.") is assessed in the work environment, which the VRA award is not for."""
+    cg = Qualification.objects.get(code="3412-03")
+    add = reverse("competence:entry-add", args=[assessor.pk])
+    client = logged_in(centre_admin)
+    base = {"award": "assessing_vra", "status": "held", "achieved_on": "2020-05-04"}
+    answer = client.post(add, {**base, "qualifications": [cg.pk], "units": "U00306"})
+    errors = answer.context["form"].errors
+    [on_qualifications] = errors["qualifications"]
+    assert on_qualifications.startswith(
+        "The Award in Assessing Vocationally Related Achievement does not qualify its holder to "
+        "assess units whose evidence must come from real work: D/601/0936 "
+    )
+    assert "“Simulation is not allowed for any performance evidence within this Unit.”" in (
+        on_qualifications
+    )
+    assert "Award in Assessing Competence in the Work Environment" in on_qualifications
+    [on_units] = errors["units"]
+    assert "U00306 Maintain a safe and secure working environment" in on_units
+    assert on_units in answer.content.decode().replace("&quot;", '"').replace("&#x27;", "'")
+    assert not CompetenceEntry.objects.exists()
+    # The service refuses it too, changing nothing.
+    details = EntryDetails(
+        award=Award.ASSESSING_VRA,
+        status=EntryStatus.HELD,
+        achieved_on=datetime.date(2020, 5, 4),
+        qualifications=[cg],
+    )
+    with pytest.raises(CompetenceRefused, match="Vocationally Related Achievement"):
+        entry_record(centre=centre, person=assessor, details=details, actor=centre_admin)
+    assert not CompetenceEntry.objects.exists()
+    # A qualification whose units state no such rule (SFJ, seed 002) may be in its scope, and
+    # the award for competence in the work environment covers the C&G one.
+    client.post(add, {**base, "qualifications": [sfj.pk]})
+    client.post(add, {**base, "award": "assessing_competence", "qualifications": [cg.pk]})
+    assert sorted(CompetenceEntry.objects.values_list("award", flat=True)) == [
+        "assessing_competence",
+        "assessing_vra",
+    ]

@@ -499,3 +499,42 @@ def test_the_criteria_form_of_a_cvq_unit_shows_its_range_and_knowledge_items_tex
     assert choices[f"knowledge_item:{item.pk}"] == f"K{item.number}: {item.text}"
     heading = f"{scope.heading}: " if scope.heading else ""
     assert choices[f"range_item:{scope.pk}"] == (f"Range {scope.reference}: {heading}{scope.text}")
+
+
+def test_rpl_for_a_whole_unit_is_refused_on_simulated_evidence_where_the_unit_forbids_it(
+    cvq_registration, assessor, learner
+):
+    """Decision 52, amended on 7 December 2026: a whole unit's RPL is for every item of it, so
+    simulated performance evidence is refused wherever the unit or an element forbids
+    simulation (U00306 allows it only in elements 2 to 4, seed 004, line 891)."""
+    simulated = cvq_evidence(cvq_registration, learner, "simulated", "performance")
+    details = PriorDetails(unit(CVQ_UNIT).pk, PRIOR, datetime.date(2021, 5, 4), simulated)
+    watch = AuditWatch()
+    with pytest.raises(PriorLearningRefused) as refused:
+        rpl_record(registration=cvq_registration, details=details, actor=assessor)
+    rule = unit(CVQ_UNIT).simulation_rules.get(element="")
+    messages = refused.value.messages
+    assert messages[0].startswith("Criteria 1.1, 1.2")
+    assert "cannot be met on simulated performance evidence" in messages[0]
+    assert f"“{rule.quote}”" in messages[0]
+    assert not [m for m in messages if m.startswith("Criteria 2.1")]
+    assert set(refused.value.fields.values()) == {"evidence"}
+    assert not PriorLearning.objects.exists() and watch.actions() == []
+    simulated.refresh_from_db()
+    assert not simulated.is_locked
+    # Real-work evidence of the prior learning is agreed.
+    real = cvq_evidence(cvq_registration, learner, "real_work", "performance")
+    details = PriorDetails(unit(CVQ_UNIT).pk, PRIOR, datetime.date(2021, 5, 4), real)
+    assert rpl_record(registration=cvq_registration, details=details, actor=assessor)
+
+
+def test_rpl_for_a_whole_unit_on_simulated_evidence_is_agreed_where_simulation_is_allowed(
+    cvq_registration, assessor, learner
+):
+    for rule in unit(CVQ_UNIT).simulation_rules.all():
+        rule.allowed = True
+        rule.save()
+    registration = Registration.objects.get(pk=cvq_registration.pk)
+    simulated = cvq_evidence(registration, learner, "simulated", "performance")
+    details = PriorDetails(unit(CVQ_UNIT).pk, PRIOR, datetime.date(2021, 5, 4), simulated)
+    assert rpl_record(registration=registration, details=details, actor=assessor)

@@ -34,6 +34,7 @@ INLINES = (
     "evidence_kind_rules",
     "method_rules",
     "sufficiency_rules",
+    "environment_rule",
     "corrections",
 )
 

@@ -148,11 +148,13 @@ def test_the_sufficient_period_different_customers_and_occasions_are_rules(catal
 
 def test_c_and_g_evidence_requirements_say_what_is_to_be_met(catalogue_db):
     requirements = {r.number: r for r in c_and_g_unit(208).evidence_requirements.all()}
+    # Seed 003, lines 186 and 188: "You may collect the evidence ...", "Your communication with
+    # customers may be ...": what the unit permits, not conditions to tick (decision 52).
     assert [requirements[n].kind for n in "123456"] == [
         RequirementKind.CONDITION,
-        RequirementKind.CONDITION,
+        RequirementKind.PERMISSION,
         RequirementKind.SUFFICIENCY,
-        RequirementKind.CONDITION,
+        RequirementKind.PERMISSION,
         RequirementKind.MEET,
         RequirementKind.MEET,
     ]

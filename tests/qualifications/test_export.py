@@ -82,6 +82,7 @@ def test_a_units_evidence_guide_and_assessment_rules_are_exported(catalogue, wri
         "evidence_kinds": [],
         "methods": [],
         "sufficiency": [{"measure": "period", "minimum": None, "quote": "Over a period of time."}],
+        "realistic_environment": [{"quote": "A realistic working environment is permissible."}],
     }
     catalogue_load([write(catalogue)])
     first = export(capsys, "T/1")["units"][0]
@@ -137,7 +138,12 @@ def as_exported(unit: dict) -> dict:
             for k in unit.get("knowledge") or []
         ],
         "evidence_requirements": [
-            {"number": str(e["number"]), "text": e["text"], "kind": e.get("kind") or "meet"}
+            {
+                "number": str(e["number"]),
+                "text": e["text"],
+                "kind": e.get("kind") or "meet",
+                "element": e.get("element"),
+            }
             for e in unit.get("evidence_requirements") or []
         ],
         "evidence_guide": guide
@@ -148,6 +154,7 @@ def as_exported(unit: dict) -> dict:
             "evidence_kinds": [],
             "methods": [],
             "sufficiency": [],
+            "realistic_environment": [],
             **(unit.get("assessment") or {}),
         },
     }
