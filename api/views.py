@@ -3,6 +3,7 @@ the services the pages use (decision 57)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -91,6 +92,12 @@ class ApiSchema(AutoSchema):
         return schema
 
 
+def whole(given: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes a superscript (which int() refuses) and a
+    fullwidth digit (which int() reads), neither of them a number a client means."""
+    return re.fullmatch(r"[0-9]+", given) is not None
+
+
 class Page(PageNumberPagination):
     """Pages of 50 (page_size: 1 to 200); a page size that is not one is refused, not ignored."""
 
@@ -102,7 +109,7 @@ class Page(PageNumberPagination):
         given = request.query_params.getlist(self.page_size_query_param)
         if not given:
             return self.page_size
-        if len(given) > 1 or not given[0].isdigit() or not 1 <= int(given[0]) <= 200:
+        if len(given) > 1 or not whole(given[0]) or not 1 <= int(given[0]) <= 200:
             raise rf.ValidationError({"page_size": ["One whole number from 1 to 200."]})
         return int(given[0])
 
@@ -541,9 +548,9 @@ class EventFeed(CentreView):
     def get(self, request: Request) -> Response:
         after = request.query_params.get("after", "0")
         limit = request.query_params.get("limit", "100")
-        if not after.isdigit() or len(after) > 18:
+        if not whole(after) or len(after) > 18:
             raise rf.ValidationError({"after": ["A cursor from this feed (digits)."]})
-        if not limit.isdigit() or not 1 <= int(limit) <= 500:
+        if not whole(limit) or len(limit) > 4 or not 1 <= int(limit) <= 500:
             raise rf.ValidationError({"limit": ["A whole number from 1 to 500."]})
         events, cursor = events_after(self.centre_id(), int(after), int(limit))
         return Response(s.EventPageSerializer({"events": events, "next": cursor}).data)
