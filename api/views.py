@@ -335,28 +335,46 @@ class RegistrationDetail(OneRegistration):
         if "iqa" in data:
             iqa = person_at(centre_id, data["iqa"], RoleKind.IQA, "iqa")
 
-        def change() -> None:
+        def change() -> bool:
+            """Whether anything changed."""
+            changed = False
             if "funding" in data or "ao_registration_number" in data:
-                learner_details_change(
-                    registration=registration,
-                    given=LearnerIdentity.of(registration.learner),
-                    funding=data.get("funding", registration.funding),
-                    ao_registration_number=data.get("ao_registration_number"),
-                    actor=actor,
+                changed |= bool(
+                    learner_details_change(
+                        registration=registration,
+                        given=LearnerIdentity.of(registration.learner),
+                        funding=data.get("funding", registration.funding),
+                        ao_registration_number=data.get("ao_registration_number"),
+                        actor=actor,
+                    )
                 )
             if staff and (assessor, iqa) != (registration.assessor, registration.iqa):
                 registration_staff_change(
                     registration=registration, assessor=assessor, iqa=iqa, actor=actor
                 )
+                changed = True
             if "optional_units" in data:
+                before = planned(registration)
                 registration_choose_units(
                     registration=registration,
                     optional_units=data["optional_units"],
                     actor=actor,
                 )
+                changed |= planned(registration) != before
+            return changed
 
-        api_write(token, "registration changed", change, lambda _: f"registration:{pk}")
+        api_write(
+            token,
+            "registration changed",
+            change,
+            lambda _: f"registration:{pk}",
+            changed=lambda changed: changed,
+        )
         return Response(s.RegistrationSerializer(with_units([self.registration(pk)])[0]).data)
+
+
+def planned(registration: Registration) -> set[str]:
+    return set(registration.planned_units.values_list("unit__code", flat=True))
 
 
 class RegistrationWithdraw(OneRegistration):
