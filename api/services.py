@@ -131,12 +131,22 @@ def reads_count(token: ApiToken) -> None:
         ApiReads.objects.filter(token=token, day=today).update(count=F("count") + 1)
 
 
-def api_write(token: ApiToken, what: str, write: Callable[[], T], subject: Callable[[T], str]) -> T:
+def api_write(
+    token: ApiToken,
+    what: str,
+    write: Callable[[], T],
+    subject: Callable[[T], str],
+    changed: Callable[[T], bool] | None = None,
+) -> T:
     """Carry out a write through the API: the service's own audit entries (the token's maker
-    their actor) and one naming the token, in one transaction under the centre's chain."""
+    their actor) and one naming the token, in one transaction under the centre's chain. With
+    `changed`, a write that changed nothing (a PATCH of what is already so) is audited not at
+    all: the services wrote nothing either."""
     with transaction.atomic():
         lock_chain(token.centre_id)
         result = write()
+        if changed is not None and not changed(result):
+            return result
         audit_append(
             actor=token.created_by,
             action="api.write",

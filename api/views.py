@@ -3,6 +3,7 @@ the services the pages use (decision 57)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -91,6 +92,12 @@ class ApiSchema(AutoSchema):
         return schema
 
 
+def whole(given: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes a superscript (which int() refuses) and a
+    fullwidth digit (which int() reads), neither of them a number a client means."""
+    return re.fullmatch(r"[0-9]+", given) is not None
+
+
 class Page(PageNumberPagination):
     """Pages of 50 (page_size: 1 to 200); a page size that is not one is refused, not ignored."""
 
@@ -102,7 +109,7 @@ class Page(PageNumberPagination):
         given = request.query_params.getlist(self.page_size_query_param)
         if not given:
             return self.page_size
-        if len(given) > 1 or not given[0].isdigit() or not 1 <= int(given[0]) <= 200:
+        if len(given) > 1 or not whole(given[0]) or not 1 <= int(given[0]) <= 200:
             raise rf.ValidationError({"page_size": ["One whole number from 1 to 200."]})
         return int(given[0])
 
@@ -328,28 +335,46 @@ class RegistrationDetail(OneRegistration):
         if "iqa" in data:
             iqa = person_at(centre_id, data["iqa"], RoleKind.IQA, "iqa")
 
-        def change() -> None:
+        def change() -> bool:
+            """Whether anything changed."""
+            changed = False
             if "funding" in data or "ao_registration_number" in data:
-                learner_details_change(
-                    registration=registration,
-                    given=LearnerIdentity.of(registration.learner),
-                    funding=data.get("funding", registration.funding),
-                    ao_registration_number=data.get("ao_registration_number"),
-                    actor=actor,
+                changed |= bool(
+                    learner_details_change(
+                        registration=registration,
+                        given=LearnerIdentity.of(registration.learner),
+                        funding=data.get("funding", registration.funding),
+                        ao_registration_number=data.get("ao_registration_number"),
+                        actor=actor,
+                    )
                 )
             if staff and (assessor, iqa) != (registration.assessor, registration.iqa):
                 registration_staff_change(
                     registration=registration, assessor=assessor, iqa=iqa, actor=actor
                 )
+                changed = True
             if "optional_units" in data:
+                before = planned(registration)
                 registration_choose_units(
                     registration=registration,
                     optional_units=data["optional_units"],
                     actor=actor,
                 )
+                changed |= planned(registration) != before
+            return changed
 
-        api_write(token, "registration changed", change, lambda _: f"registration:{pk}")
+        api_write(
+            token,
+            "registration changed",
+            change,
+            lambda _: f"registration:{pk}",
+            changed=lambda changed: changed,
+        )
         return Response(s.RegistrationSerializer(with_units([self.registration(pk)])[0]).data)
+
+
+def planned(registration: Registration) -> set[str]:
+    return set(registration.planned_units.values_list("unit__code", flat=True))
 
 
 class RegistrationWithdraw(OneRegistration):
@@ -541,9 +566,9 @@ class EventFeed(CentreView):
     def get(self, request: Request) -> Response:
         after = request.query_params.get("after", "0")
         limit = request.query_params.get("limit", "100")
-        if not after.isdigit() or len(after) > 18:
+        if not whole(after) or len(after) > 18:
             raise rf.ValidationError({"after": ["A cursor from this feed (digits)."]})
-        if not limit.isdigit() or not 1 <= int(limit) <= 500:
+        if not whole(limit) or len(limit) > 4 or not 1 <= int(limit) <= 500:
             raise rf.ValidationError({"limit": ["A whole number from 1 to 500."]})
         events, cursor = events_after(self.centre_id(), int(after), int(limit))
         return Response(s.EventPageSerializer({"events": events, "next": cursor}).data)

@@ -239,16 +239,25 @@ def revoked_indices() -> tuple[list[int], int]:
     return indices, highest
 
 
+def stamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def status_list_credential() -> str:
-    """The revocation list as a signed BitstringStatusListCredential (a VC-JWT)."""
+    """The revocation list as a signed BitstringStatusListCredential (a VC-JWT), valid for
+    CREDENTIAL_STATUS_LIST_HOURS from now: a copy older than that is refused offline, so an old
+    all-clear list cannot stand in for today's."""
     indices, highest = revoked_indices()
+    now = timezone.now()
+    lifetime = datetime.timedelta(hours=settings.CREDENTIAL_STATUS_LIST_HOURS)
     return sign(
         {
             "@context": [VC_CONTEXT],
             "id": status_list_url(),
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
             "issuer": issuer_id(),
-            "validFrom": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "validFrom": stamp(now),
+            "validUntil": stamp(now + lifetime),
             "credentialSubject": {
                 "id": status_list_url() + "#list",
                 "type": "BitstringStatusList",
@@ -302,8 +311,14 @@ NOT_A_CREDENTIAL = (
     "or the signed credential itself (three parts separated by dots)."
 )
 UNKNOWN_KEY = (
-    "The credential was signed with a key the issuer does not publish ({kid}): it was not "
-    "issued by that issuer, or the saved key set is out of date."
+    "It was signed with a key the issuer does not publish ({kid}): it was not issued by that "
+    "issuer, or the issuer revoked that key (one that may have leaked: nothing it signed counts, "
+    "and the holder downloads the credential again), or the saved keys are out of date."
+)
+REVOKED_KEY = (
+    "It was signed with the key {kid}, which the issuer revoked on {date} because it may have "
+    "leaked: nothing that key signed counts. If the credential is yours, download it again from "
+    "the portal."
 )
 BAD_SIGNATURE = (
     "The signature does not match: the credential was changed after it was signed, or was not "
@@ -317,13 +332,18 @@ ISSUER_IS = "The issuer is {issuer}."
 NOT_AN_OPEN_BADGE = "The credential is not an Open Badges 3.0 credential (OpenBadgeCredential)."
 NO_STATUS = "The credential does not name the issuer's status list, so its status is unknown."
 BAD_LIST = "The status list cannot be trusted: {why}"
+LIST_UNDATED = "it states no validUntil (it is older than the lists the issuer signs now)."
+LIST_EXPIRED = "The status list expired on {until}: fetch a fresh one."
 REVOKED = "The status list says this credential is revoked (or replaced): it is no longer valid."
 NO_CERTIFICATE = "No issued certificate of this portal matches the credential."
 MISMATCH = "The credential does not match the certificate the portal issued ({number})."
 
 
 class Unverified(Exception):
-    """Why a credential failed, in words for whoever checks it."""
+    """Why a credential failed, in words for whoever checks it; `found`, what was learnt before
+    (the status list's dates, when it was read)."""
+
+    found: Verified | None = None
 
 
 @dataclass
@@ -331,12 +351,24 @@ class Verified:
     credential: dict[str, Any]
     kid: str
     passed: list[str] = field(default_factory=list)
+    # The status list checked against: when it was signed and until when it counts.
+    list_valid_from: str = ""
+    list_valid_until: str = ""
+
+
+BOM = "\ufeff"
+
+
+def bare(token: str) -> str:
+    """A compact token as saved or pasted: without a leading BOM (Windows Notepad) or the line
+    breaks a mail program wraps it with; no space belongs in one."""
+    return "".join(token.replace("\x00", "").strip().removeprefix(BOM).split())
 
 
 def token_from(text: str) -> str:
     """The compact VC-JWT in what was pasted or uploaded: the downloaded JSON envelope, or the
     token itself."""
-    text = text.strip().replace("\x00", "")
+    text = text.replace("\x00", "").strip().removeprefix(BOM).strip()  # a BOM: Windows Notepad
     if text.startswith("{"):
         try:
             document = json.loads(text)
@@ -346,14 +378,19 @@ def token_from(text: str) -> str:
         if not isinstance(inner, str) or not inner.startswith(ENVELOPE_PREFIX):
             raise Unverified(NOT_A_CREDENTIAL)
         text = inner[len(ENVELOPE_PREFIX) :]
+    else:
+        text = bare(text)
     parts = text.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise Unverified(NOT_A_CREDENTIAL)
     return text
 
 
-def checked_jwt(token: str, key_set: KeySet) -> tuple[dict[str, Any], str]:
-    """The claims of a VC-JWT whose signature one of the keys verifies, and the key's id."""
+def checked_jwt(
+    token: str, key_set: KeySet, withdrawn: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str]:
+    """The claims of a VC-JWT whose signature one of the keys verifies, and the key's id.
+    `withdrawn`: the kids of keys the issuer revoked and when, known only on the portal."""
     try:
         with keys.quiet_eddsa():
             header = jws.extract_compact(token.encode()).headers()
@@ -363,6 +400,8 @@ def checked_jwt(token: str, key_set: KeySet) -> tuple[dict[str, Any], str]:
     if header.get("alg") not in keys.ACCEPTED_ALGORITHMS or not isinstance(kid, str):
         raise Unverified(NOT_A_CREDENTIAL)
     if not any(k.kid == kid for k in key_set.keys):
+        if withdrawn and kid in withdrawn:
+            raise Unverified(REVOKED_KEY.format(kid=kid, date=withdrawn[kid]))
         raise Unverified(UNKNOWN_KEY.format(kid=kid))
     try:
         with keys.quiet_eddsa():
@@ -383,10 +422,28 @@ def issuer_of(claims: dict[str, Any]) -> Any:
     return issuer.get("id") if isinstance(issuer, dict) else issuer
 
 
-def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, Any]) -> bool:
+def list_dates(listed: dict[str, Any], found: Verified) -> None:
+    """The list's validFrom and validUntil into `found`; refused when it has expired (or never
+    says until when it counts: every list the portal signs does)."""
+    found.list_valid_from = str(listed.get("validFrom", ""))
+    until = listed.get("validUntil")
+    try:
+        ends = datetime.datetime.fromisoformat(str(until).replace("Z", "+00:00"))
+        if ends.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError as error:
+        raise Unverified(BAD_LIST.format(why=LIST_UNDATED)) from error
+    found.list_valid_until = str(until)
+    if ends <= timezone.now():
+        raise Unverified(LIST_EXPIRED.format(until=until))
+
+
+def revoked_in(
+    list_token: str, key_set: KeySet, issuer: str, status: dict[str, Any], found: Verified
+) -> bool:
     """Whether the credential's bit is set in the status list (a signed credential itself)."""
     try:
-        listed, _ = checked_jwt(list_token, key_set)
+        listed, _ = checked_jwt(bare(list_token), key_set)
     except Unverified as why:
         raise Unverified(BAD_LIST.format(why=why)) from why
     subject = listed.get("credentialSubject")
@@ -397,6 +454,7 @@ def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, 
         or subject.get("statusPurpose") != status.get("statusPurpose")
     ):
         raise Unverified(BAD_LIST.format(why="it is not the list the credential names."))
+    list_dates(listed, found)
     try:
         bits = status_list.decode(subject.get("encodedList", ""))
         return status_list.is_set(bits, int(status["statusListIndex"]))
@@ -404,9 +462,15 @@ def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, 
         raise Unverified(BAD_LIST.format(why=error)) from error
 
 
-def verify_credential(text: str, key_set: KeySet, issuer: str, list_token: str) -> Verified:
+def verify_credential(
+    text: str,
+    key_set: KeySet,
+    issuer: str,
+    list_token: str,
+    withdrawn: dict[str, str] | None = None,
+) -> Verified:
     """Signature, issuer and status of a credential; raises Unverified with the first failure."""
-    claims, kid = checked_jwt(token_from(text), key_set)
+    claims, kid = checked_jwt(token_from(text), key_set, withdrawn)
     found = Verified(claims, kid, [SIGNED_BY.format(kid=kid)])
     types = claims.get("type")
     if not isinstance(types, list) or "OpenBadgeCredential" not in types:
@@ -421,8 +485,10 @@ def verify_credential(text: str, key_set: KeySet, issuer: str, list_token: str) 
         or status.get("statusPurpose") != PURPOSE
     ):
         raise Unverified(NO_STATUS)
-    if revoked_in(list_token, key_set, issuer, status):
-        raise Unverified(REVOKED)
+    if revoked_in(list_token, key_set, issuer, status, found):
+        revoked = Unverified(REVOKED)
+        revoked.found = found
+        raise revoked
     found.passed.append("The status list does not list it as revoked or replaced.")
     return found
 
@@ -467,7 +533,9 @@ def verify_here(text: str) -> tuple[Verified, Certificate]:
     """The verification page's check: against the portal's own keys and status list now, and
     the credential equal to the one the issued certificate gives."""
     key_set = keys.key_set_from(keys.public_jwks())
-    verified = verify_credential(text, key_set, issuer_id(), status_list_credential())
+    verified = verify_credential(
+        text, key_set, issuer_id(), status_list_credential(), keys.revoked()
+    )
     number = number_in(verified.credential)
     certificate = (
         Certificate.objects.filter(number=number)

@@ -1,8 +1,10 @@
 """The portal's credential keys (decision 56): Ed25519 keys in a JWK Set file, read once a
 process. The private keys sign (the current one: CREDENTIAL_KEY_ID, or the last private key in
 the file); every key's public part is published (/.well-known/jwks.json, did.json), so that a
-credential signed before a rotation still verifies. Locally a key is made on first use; in
-production a missing file is an error, never a new key nobody has published."""
+credential signed before a rotation still verifies, except a revoked key's (one that may have
+leaked): it is kept in the file only to say why, and nothing it signed verifies. Locally a key
+is made on first use; in production a missing file is an error, never a new key nobody has
+published."""
 
 from __future__ import annotations
 
@@ -58,6 +60,32 @@ def generate(path: Path) -> None:
         os.unlink(aside)
 
 
+# A key revoked because it may have leaked (`credential_key revoke`) stays in the file under this
+# member, with the date, so the portal can say why; it is neither published nor used.
+REVOKED = "revoked"
+
+
+@lru_cache(maxsize=4)
+def _revoked(path: str) -> dict[str, str]:
+    file = Path(path)
+    try:
+        entries = json.loads(file.read_text())["keys"] if file.exists() else []
+        return {str(k["kid"]): str(k[REVOKED]) for k in entries if REVOKED in k}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def revoked() -> dict[str, str]:
+    """The kids of revoked keys and the date each was revoked."""
+    return _revoked(str(settings.CREDENTIAL_KEYS_FILE))
+
+
+def forget() -> None:
+    """Read the key file afresh (after the key command changed it)."""
+    _load.cache_clear()
+    _revoked.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def _load(path: str, current_id: str) -> tuple[KeySet, OKPKey]:
     file = Path(path)
@@ -70,8 +98,8 @@ def _load(path: str, current_id: str) -> tuple[KeySet, OKPKey]:
         generate(file)
     try:
         data = json.loads(file.read_text())
-        keys = [OKPKey.import_key(k) for k in data["keys"]]
-    except (ValueError, KeyError, TypeError) as error:
+        keys = [OKPKey.import_key(k) for k in data["keys"] if REVOKED not in k]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ImproperlyConfigured(f"{file} is not a JWK Set of Ed25519 keys: {error}") from error
     if any(k.as_dict().get("crv") != "Ed25519" or not k.kid for k in keys):
         raise ImproperlyConfigured(f"Every key in {file} must be an Ed25519 key with a kid.")

@@ -314,9 +314,19 @@ def certificate_page(
         "form": form,
         # A refused change shows the form again (with what was typed) even if it can no
         # longer go through, so nothing typed is lost.
-        "show_change_form": change and (open_to_change or form.is_bound),
+        "show_change_form": change
+        and not certificate.is_withheld
+        and (open_to_change or form.is_bound),
+        "held_no_change": HELD_NO_CHANGE if change and certificate.is_withheld else "",
     }
     return render(request, "certification/certificate_detail.html", context)
+
+
+HELD_NO_CHANGE = (
+    "This claim is held for the awarding organisation's external quality assurer (EQA): it is "
+    "not issued, so it can be neither revoked nor replaced. Tell the EQA what is wrong: they "
+    "hold it, saying why, or release it."
+)
 
 
 def certificate_change(request: PortalRequest, certificate: Certificate) -> HttpResponse:
@@ -334,6 +344,10 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
         return revoke_confirmed(request, certificate)
     if action == "replace-confirmed":
         return replace_confirmed(request, certificate)
+    if action in ("revoke", "replace") and certificate.is_withheld:
+        # Never the confirmation page of what the service refuses (it still does).
+        messages.error(request, HELD_NO_CHANGE)
+        return redirect("certification:certificate-detail", certificate.pk)
     form = ReasonForm(request.POST)
     if action not in ("revoke", "replace") or not form.is_valid():
         return certificate_page(request, certificate, form)

@@ -280,6 +280,8 @@ CREDENTIAL_KEYS_FILE = Path(
 )
 CREDENTIAL_KEY_ID = env.str("CREDENTIAL_KEY_ID", default="")
 CREDENTIAL_ISSUER_NAME = env.str("CREDENTIAL_ISSUER_NAME", default="Qualifications Portal")
+# How long a signed status list counts (its validUntil): an offline check refuses a copy older.
+CREDENTIAL_STATUS_LIST_HOURS = env.int("CREDENTIAL_STATUS_LIST_HOURS", default=24)
 
 # Accounts: e-mail, login throttling, idle sessions and invitations (issue 16; the reasons are in
 # docs/decisions/0013-accounts.md). Invitations and password resets are e-mailed links, so

@@ -126,6 +126,20 @@ def test_every_error_has_the_one_shape(world: World):
     error_of(call(secret, "GET", reverse("api:events"), query={"after": "x"}), 400, "invalid")
 
 
+@pytest.mark.parametrize(
+    ("route", "parameter"),
+    [("api:registrations", "page_size"), ("api:events", "after"), ("api:events", "limit")],
+)
+@pytest.mark.parametrize("number", ["\u00b2", "\u00b9", "\uff11", "\u0661", "1\u00b9"])
+def test_a_number_that_is_not_ascii_digits_is_a_400_never_a_500(
+    world: World, route: str, parameter: str, number: str
+):
+    # Superscripts pass str.isdigit() and fail int(); fullwidth and Arabic-Indic digits pass
+    # both: none of them is a number a client means.
+    answer = call(world.ours.api_secret, "GET", reverse(route), query={parameter: number})
+    assert parameter in error_of(answer, 400, "invalid")["fields"]
+
+
 def test_a_refusal_by_a_service_is_a_400_with_its_words(world: World):
     side = world.ours
     path = reverse("api:registration-withdraw", kwargs={"pk": side.registration.pk})

@@ -196,3 +196,36 @@ def test_patching_away_an_achieved_optional_unit_is_refused_naming_it(
     unit = f"SFJ-CS2-07 {Unit.objects.get(code='SFJ-CS2-07').title}"
     assert answer.body["error"]["message"] == DROPPED_SIGNED_OFF.format(unit=unit, what="achieved")
     assert registration.planned_units.filter(unit__code="SFJ-CS2-07").exists()
+
+
+# A PATCH that changes nothing is no change, and is audited as none ----------------------------
+
+
+def test_a_patch_that_changes_nothing_answers_the_registration_and_audits_nothing(
+    registration, secret
+):
+    from portal.models import AuditEntry
+
+    path = reverse("api:registration", kwargs={"pk": registration.pk})
+    optional = sorted(
+        registration.planned_units.filter(mandatory=False).values_list("unit__code", flat=True)
+    )
+    assert optional
+    before = AuditEntry.objects.count()
+    for same in (
+        {"optional_units": optional},
+        {"optional_units": list(reversed(optional))},
+        {"funding": registration.funding},
+        {"optional_units": optional, "funding": registration.funding},
+    ):
+        answer = call(secret, "PATCH", path, same)
+        assert answer.status == 200, answer.text
+        assert answer.body["id"] == registration.pk
+        assert AuditEntry.objects.count() == before, same
+    # A change is still audited: the service's entry and the one naming the token.
+    other = "funded" if registration.funding != "funded" else "non_funded"
+    assert call(secret, "PATCH", path, {"funding": other}).status == 200
+    assert AuditEntry.objects.filter(
+        action="api.write", subject=f"registration:{registration.pk}"
+    ).exists()
+    assert AuditEntry.objects.count() > before

@@ -5,11 +5,18 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from certification import confirmation
 from certification.confirmation import EXPIRED, NOT_VALID, token_for
-from certification.models import Certificate, Kind
-from certification.services import certificate_claim
+from certification.models import Certificate, Kind, Release
+from certification.services import (
+    ClaimRefused,
+    certificate_claim,
+    certificate_replace,
+    certificate_revoke,
+)
+from certification.views import HELD_NO_CHANGE
 from portal.models import AuditEntry
 from tests.certification.confirm import claim_on_pages, confirmation_token, revoke_on_page
 from tests.certification.conftest import achieve
@@ -186,3 +193,29 @@ def test_a_revocation_token_is_for_its_certificate_and_person_only(
     revoke_on_page(client, issued, "Claimed in error.")
     issued.refresh_from_db()
     assert issued.is_revoked
+
+
+@pytest.mark.parametrize("release", [Release.AWAITING, Release.HELD])
+def test_a_claim_held_for_the_eqa_offers_no_revoke_or_replace_and_says_why(
+    client, achieved, centre_admin, release
+):
+    certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    Certificate.objects.filter(pk=certificate.pk).update(release=release, hold_reason="Sampled.")
+    client.force_login(centre_admin)
+    url = reverse("certification:certificate-detail", args=[certificate.pk])
+    said = escape(HELD_NO_CHANGE)
+    page = client.get(url).content.decode()
+    assert said in page and 'value="revoke"' not in page and 'value="replace"' not in page
+    for action in ("revoke", "replace"):
+        for reason in ("Issued in error.", ""):  # a refused form is not shown again either
+            answer = client.post(url, {"action": action, "reason": reason}, follow=True)
+            page = answer.content.decode()
+            assert "Confirm: revoke" not in page and "Confirm: replace" not in page
+            assert said in page and 'value="revoke"' not in page
+    # The service still refuses, whatever a page offers.
+    with pytest.raises(ClaimRefused, match="nothing to revoke"):
+        certificate_revoke(certificate=certificate, reason="Issued in error.", actor=centre_admin)
+    with pytest.raises(ClaimRefused, match="nothing to replace"):
+        certificate_replace(certificate=certificate, reason="Issued in error.", actor=centre_admin)
+    certificate.refresh_from_db()
+    assert not certificate.is_revoked and not Certificate.objects.filter(replaces=certificate)

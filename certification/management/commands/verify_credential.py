@@ -81,7 +81,10 @@ class Command(BaseCommand):
                 read(options["status_list"], "status list").strip(),
             )
         except Unverified as why:
+            if why.found:
+                self.stdout.write(status_list_date(why.found))
             self.fail(str(why))
+        self.stdout.write(status_list_date(verified))
         for line in verified.passed:
             self.stdout.write(line)
         if options["name"]:
@@ -110,6 +113,15 @@ class Command(BaseCommand):
     def fail(self, why: str) -> NoReturn:
         self.stdout.write(self.style.ERROR(f"Not valid: {why}"))
         raise SystemExit(1)
+
+
+def status_list_date(verified: Verified) -> str:
+    """The one place the saved status list's date is printed (an expired list is refused, its
+    date in the reason)."""
+    return (
+        f"The status list is of {verified.list_valid_from} and counts until "
+        f"{verified.list_valid_until}."
+    )
 
 
 def valid_line(verified: Verified) -> str:
