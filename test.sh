@@ -9,6 +9,10 @@
 # browser is a failure; elsewhere those suites are skipped with a message that says why.
 set -uo pipefail
 cd "$(dirname "$0")"
+# Keep compiled bytecode (and pytest's rewritten test modules) beside the sources, whatever the
+# shell (or the image: Dockerfile) says: without it each test worker compiles the portal and
+# rewrites every test module afresh, about ten seconds of a worker's start.
+unset PYTHONDONTWRITEBYTECODE
 source scripts/venv.sh
 portal_venv dev || exit 1
 

@@ -33,6 +33,22 @@ def need(condition: object, reason: str) -> None:
     pytest.skip(reason)
 
 
+# The slower suites' folders, and the marker each gives its tests (below).
+SLOW_FOLDERS = ("integration", "browser")
+FAST_SUITE = "not integration and not browser"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The fast suite does not import the slower suites' modules (Playwright, WeasyPrint and
+    the rest: seconds of each worker's start) only to deselect every test in them: with its
+    marker expression, every test in those folders would be deselected anyway (below)."""
+    if " ".join(str(config.option.markexpr).split()) != FAST_SUITE:
+        return None
+    if collection_path.name in SLOW_FOLDERS and collection_path.parent == Path(__file__).parent:
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests are marked by the folder they live in, so none can slip into the wrong suite.
     for item in items:

@@ -205,6 +205,9 @@ def test_the_fixtures_validate_cleanly(catalogue_db, capsys):
     assert "9 qualifications checked: 0 error(s), 0 warning(s)." in capsys.readouterr().out
 
 
+# Loading the whole real catalogue again takes seconds by its nature (every file parsed and every
+# row compared): it runs with the integration suite, on PostgreSQL, as the portal does.
+@pytest.mark.integration
 def test_loading_the_real_catalogue_twice_changes_nothing(catalogue_db):
     before = list(Criterion.objects.values_list("pk", "unit__code", "number", "text"))
     report = catalogue_load(force=True)
