@@ -37,6 +37,10 @@ def unit(code: str) -> Unit:
     return Unit.objects.get(code=code)
 
 
+def first_criterion() -> Criterion:
+    return Criterion.objects.filter(unit__code=ITEMS_UNIT).order_by("position")[0]
+
+
 @pytest.fixture
 def born(learner):
     learner.date_of_birth = BORN
@@ -80,7 +84,7 @@ def test_the_services_refuse_a_date_out_of_bounds(
     with pytest.raises(PriorLearningRefused) as refused:
         exemption_record(registration=registration, details=exemption, actor=centre_admin)
     assert refused.value.messages == [message]
-    criterion = Criterion.objects.filter(unit__code=ITEMS_UNIT).order_by("position").first()
+    criterion = first_criterion()
     items = PriorDetails(unit(ITEMS_UNIT).pk, PRIOR, day, certificate_copy)
     with pytest.raises(PriorLearningRefused) as refused:
         rpl_items_record(
@@ -140,7 +144,7 @@ def test_the_forms_show_the_refusal_under_the_date(
 
 
 def test_the_items_form_shows_the_refusal_under_the_date(registration, assessor, born):
-    criterion = Criterion.objects.filter(unit__code=ITEMS_UNIT).order_by("position").first()
+    criterion = first_criterion()
     response = logged_in(assessor).post(
         reverse("portfolios:rpl-items-new", args=[registration.pk, unit(ITEMS_UNIT).pk]),
         {
