@@ -5,6 +5,9 @@ RPL agreed for a criterion or range item on a piece of the learner's evidence co
 met with no decision; where that evidence is simulated performance evidence (simulated, of kind
 performance or not stated) and the item's element (else its unit) does not allow simulation, it
 is refused in the words a `met` decision on it would be (`unit_rules.simulation_forbidden`).
+Simulated evidence of kind supplementary or knowledge is refused alike: RPL rests on that one
+piece, and a `met` decision resting on it alone would be refused (decision 51, amended after
+review).
 `portfolios.prior_learning` is a floor below and cannot read the rules' wording here: it sends
 `rpl_agreeing` under the chain and the registration's lock with the items and the evidence
 chosen, and this answers, reading the evidence again under those locks. Evidence uploaded for
@@ -42,8 +45,6 @@ def refuse_simulated(
     piece = Evidence.objects.filter(pk=evidence_id).only("setting", "kind").first()
     if piece is None or piece.setting not in (EvidenceSetting.SIMULATED, REALISTIC):
         return
-    if piece.kind not in PERFORMANCE:
-        return
     unit_of: dict[tuple[str, int], int] = every_item(registration, unit_id) if whole_unit else {}
     for c, r, k in items:
         if c:
@@ -53,7 +54,10 @@ def refuse_simulated(
         elif k:
             unit_of["knowledge_item", k] = unit_id
     strict = piece.setting == EvidenceSetting.SIMULATED
-    problems = simulation_forbidden(registration.qualification, unit_of, strict)
+    # Simulated supplementary or knowledge evidence is no more real work than simulated
+    # performance evidence: RPL on it alone is refused as a `met` decision on it would be.
+    supporting = piece.kind not in PERFORMANCE
+    problems = simulation_forbidden(registration.qualification, unit_of, strict, supporting)
     if problems:
         raise PriorLearningRefused(problems, dict.fromkeys(problems, "evidence"))
 

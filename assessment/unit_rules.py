@@ -6,7 +6,13 @@ unit and the item and quoting the specification's own words (the rule's `quote`)
 - **Simulation**, judged on the *performance* evidence (of kind performance, or of a kind not
   stated): where all of it is simulated, a criterion or range item whose element's rule (else
   the unit's) does not allow simulation is refused. Supplementary or knowledge evidence from
-  real work does not make simulated performance evidence real.
+  real work does not make simulated performance evidence real. Where none of the evidence is
+  performance evidence, it is judged on all of it: every piece simulated, the item is refused
+  too, since calling simulated work supplementary or knowledge evidence does not make it real
+  (seed 004: supplementary evidence is used "in combination" with performance evidence, and
+  competence "should be demonstrated totally through performance evidence if possible";
+  decision 51, amended after review). Knowledge items are not judged for simulation: the seed
+  has their underpinning knowledge "assessed using questioning".
 - **Kinds**: an item the catalogue *requires* a kind of evidence for is refused unless some of
   the evidence is of that kind. Evidence whose kind is not stated does not show it: the refusal
   asks the assessor to state the kind (they can, on the review page, `evidence_classify`).
@@ -40,6 +46,14 @@ from qualifications.requirements import (
 SIMULATION_FORBIDDEN = (
     "{item} cannot be met on simulated performance evidence: in {unit}, "
     "{where} does not allow simulation. The specification says: “{quote}”"
+)
+# The decision rests on supplementary or knowledge evidence only, all of it simulated (review of
+# issue 20: marking simulated evidence "supplementary" escaped the rule).
+SIMULATION_SUPPORT_ONLY = (
+    "{item} cannot be met on simulated evidence alone: in {unit}, {where} does not allow "
+    "simulation, and every piece of this evidence is simulated. Calling it supplementary or "
+    "knowledge evidence does not make it real work: it can support, beside evidence from real "
+    "work, but not stand alone. The specification says: “{quote}”"
 )
 KIND_REQUIRED = (
     "{item} cannot be met on this evidence alone: in {unit}, {kind} is required for it, and "
@@ -140,26 +154,34 @@ def forbidden(
         return []
     items, units = _items(qualification, unit_of)
     performance = [e for e in evidence if e.kind in PERFORMANCE]
-    settings = {e.setting for e in performance}
+    # Judged on the performance evidence; with none, on all of it (supplementary or knowledge
+    # evidence alone must not be all simulated either: decision 51, amended after review).
+    judged = performance or list(evidence)
+    settings = {e.setting for e in judged}
     # All of it simulated, or simulated and from a realistic working environment, which units
     # that accept it count as real work (decision 51, amended on 7 December 2026).
-    simulated = bool(performance) and settings <= {EvidenceSetting.SIMULATED, REALISTIC}
+    simulated = settings <= {EvidenceSetting.SIMULATED, REALISTIC}
     strict = settings == {EvidenceSetting.SIMULATED}
-    problems = _simulation(items, units, strict) if simulated else []
+    supporting = not performance
+    problems = _simulation(items, units, strict, supporting) if simulated else []
     problems += _kinds(items, units, [e.kind for e in evidence])
     problems += _methods(items, units, evidence)
     return problems
 
 
 def simulation_forbidden(
-    qualification: Qualification, unit_of: dict[tuple[str, int], int], strict: bool = True
+    qualification: Qualification,
+    unit_of: dict[tuple[str, int], int],
+    strict: bool = True,
+    supporting: bool = False,
 ) -> list[str]:
-    """Why these items cannot be met on simulated performance evidence, in the words a `met`
-    decision is refused with; empty where their rules allow simulation. Also asked of RPL for
-    items agreed on simulated evidence (`assessment.rpl_rules`, decision 52 amended)."""
+    """Why these items cannot be met on simulated performance evidence (or, `supporting`, on
+    simulated supplementary or knowledge evidence alone), in the words a `met` decision is
+    refused with; empty where their rules allow simulation. Also asked of RPL for items agreed
+    on simulated evidence (`assessment.rpl_rules`, decision 52 amended)."""
     if not unit_of:
         return []
-    return _simulation(*_items(qualification, unit_of), strict)
+    return _simulation(*_items(qualification, unit_of), strict, supporting)
 
 
 def _items(
@@ -192,10 +214,13 @@ def _unit_ids(items: list[Item]) -> set[int]:
     return {item.unit_id for item in items}
 
 
-def _simulation(items: list[Item], units: dict[int, str], strict: bool = True) -> list[str]:
+def _simulation(
+    items: list[Item], units: dict[int, str], strict: bool = True, supporting: bool = False
+) -> list[str]:
     """Criteria and range items whose element (else whose unit) does not allow simulation.
     Not `strict`: some of the evidence is from a realistic working environment, which a unit
-    with an `EnvironmentRule` accepts as real work, so its items are not refused."""
+    with an `EnvironmentRule` accepts as real work, so its items are not refused. `supporting`:
+    the evidence is supplementary or knowledge evidence only, refused in words that say so."""
     performed = [item for item in items if item.kind != "knowledge_item"]
     if performed and not strict:
         accepting = set(
@@ -219,10 +244,9 @@ def _simulation(items: list[Item], units: dict[int, str], strict: bool = True) -
         if not rule.element and item.element:
             where = f"the unit (element {item.element} included)"
         found.setdefault((item.unit_id, where, rule.quote), []).append(item)
+    words = SIMULATION_SUPPORT_ONLY if supporting else SIMULATION_FORBIDDEN
     return [
-        SIMULATION_FORBIDDEN.format(
-            item=named(listed), unit=units[unit_id], where=where, quote=quote
-        )
+        words.format(item=named(listed), unit=units[unit_id], where=where, quote=quote)
         for (unit_id, where, quote), listed in found.items()
     ]
 

@@ -84,6 +84,14 @@ EXEMPTION_NO_EVIDENCE = (
     "evidence out (RPL is recorded by the unit's assessor)."
 )
 DATE_IN_FUTURE = "The date cannot be in the future: give the day the prior learning was achieved."
+# No lower bound let 0001-01-01 through (review of issue 20): nothing is achieved before the
+# learner was born, and the portal records no learning before 1900.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+DATE_TOO_EARLY = "The date cannot be before 1900: give the day the prior learning was achieved."
+DATE_BEFORE_BIRTH = (
+    "The date cannot be before the learner's date of birth, {born:%-d %B %Y}: give the day the "
+    "prior learning was achieved."
+)
 REASON_NEEDED = "Say why it is withdrawn: the reason is kept with its history."
 ALREADY_WITHDRAWN = "This was already withdrawn."
 CERTIFIED = (
@@ -198,7 +206,7 @@ def exemption_record(
     return _record(registration, details, PriorLearningKind.EXEMPTION, actor)
 
 
-def _problems(details: PriorDetails, kind: str) -> dict[str, list[str]]:
+def _problems(registration: Registration, details: PriorDetails, kind: str) -> dict[str, list[str]]:
     """What is wrong with the form's facts, by the field each is about."""
     found: dict[str, list[str]] = {}
     rpl = kind == PriorLearningKind.RPL
@@ -208,6 +216,12 @@ def _problems(details: PriorDetails, kind: str) -> dict[str, list[str]]:
         )
     if details.achieved_on > timezone.localdate():
         found.setdefault("achieved_on", []).append(DATE_IN_FUTURE)
+    elif details.achieved_on < EARLIEST_DATE:
+        found.setdefault("achieved_on", []).append(DATE_TOO_EARLY)
+    else:
+        born = registration.learner.date_of_birth
+        if born is not None and details.achieved_on < born:
+            found.setdefault("achieved_on", []).append(DATE_BEFORE_BIRTH.format(born=born))
     if not rpl and (details.evidence is not None or details.files):
         found.setdefault("evidence", []).append(EXEMPTION_NO_EVIDENCE)
     elif details.evidence is not None and details.files:
@@ -244,7 +258,7 @@ def _checked_evidence(
 def _record(
     registration: Registration, details: PriorDetails, kind: str, actor: User
 ) -> PriorLearning:
-    found = _problems(details, kind)
+    found = _problems(registration, details, kind)
     inspected = _checked_evidence(registration, details, found)
     with transaction.atomic():
         lock_chain(registration.centre_id)
@@ -534,7 +548,7 @@ def rpl_items_record(
     item met by assessment or RPL already; rests on evidence as a unit's RPL does."""
     if not is_qualified_assessor_of(actor, registration, details.unit_id):
         raise PermissionDenied(NOT_THE_UNITS_ASSESSOR)
-    found = _problems(details, PriorLearningKind.RPL)
+    found = _problems(registration, details, PriorLearningKind.RPL)
     if not items:
         found.setdefault("items", []).append(NO_ITEMS)
     inspected = _checked_evidence(registration, details, found)

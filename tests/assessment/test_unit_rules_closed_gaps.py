@@ -90,11 +90,36 @@ def test_real_performance_evidence_beside_simulated_meets_it(cvq_registration, l
     assert len(made) == 1
 
 
-def test_simulated_supplementary_evidence_is_not_judged_as_performance_evidence(
+def test_simulated_supplementary_evidence_alone_does_not_meet_it(
+    cvq_registration, learner, assessor
+):
+    """Reversed after review (decision 51 amended): simulated evidence marked supplementary used
+    to meet 1.1 alone, as nothing of it was performance evidence. It now only supports."""
+    statement = add(cvq_registration, learner, setting="simulated", kind="supplementary")
+    with pytest.raises(ForbiddenByRules) as refused:
+        decide_on(
+            cvq_registration,
+            assessor,
+            [statement],
+            Targets(criteria=frozenset({criterion("1.1").pk})),
+        )
+    (message,) = refused.value.messages
+    assert message.startswith("Criterion 1.1 cannot be met on simulated evidence alone")
+    assert "does not make it real work" in message
+    real = add(cvq_registration, learner, kind="performance")
+    assert decide_on(
+        cvq_registration,
+        assessor,
+        [statement, real],
+        Targets(criteria=frozenset({criterion("1.1").pk})),
+    )
+
+
+def test_simulated_supplementary_evidence_meets_an_element_that_allows_simulation(
     cvq_registration, learner, assessor
 ):
     statement = add(cvq_registration, learner, setting="simulated", kind="supplementary")
-    assert decide(cvq_registration, assessor, statement, "1.1")
+    assert decide(cvq_registration, assessor, statement, "2.1")
 
 
 # 5. Range items are judged for simulation, by their element.

@@ -451,10 +451,22 @@ def test_rpl_for_criteria_on_simulated_evidence_is_agreed_where_simulation_is_al
         CVQ_UNIT,
     )
     assert len(made) == 3
-    # Simulated knowledge evidence is not performance evidence: the rule is not about it.
+    # Simulated knowledge evidence alone is no more real work (reversed after review, decision
+    # 51 amended): refused where simulation is not allowed, agreed where it is.
     knowledge = cvq_evidence(cvq_registration, learner, "simulated", "knowledge")
+    with pytest.raises(PriorLearningRefused) as refused:
+        agree(
+            cvq_registration,
+            assessor,
+            knowledge,
+            [("criterion", cvq_criterion("1.1").pk)],
+            CVQ_UNIT,
+        )
+    assert refused.value.messages[0].startswith(
+        "Criterion 1.1 cannot be met on simulated evidence alone"
+    )
     assert agree(
-        cvq_registration, assessor, knowledge, [("criterion", cvq_criterion("1.1").pk)], CVQ_UNIT
+        cvq_registration, assessor, knowledge, [("criterion", cvq_criterion("2.2").pk)], CVQ_UNIT
     )
     # Real work is agreed anywhere.
     real = cvq_evidence(cvq_registration, learner, "real_work")
