@@ -127,18 +127,68 @@ class AchievedUnitSerializer(serializers.Serializer):
     how = serializers.CharField(help_text="signed_off, or rpl (recognised prior learning)")
 
 
+ACHIEVED_CREDITS = "The credits of the units judged, each counted once."
+COUNTED_CREDITS = (
+    "The credits that count towards the qualification's total: those of the units judged, "
+    "less any over a group's maximum."
+)
+SAME_AS = "The same as claim.{field} (kept for clients written before `claim`)."
+
+
+class ClaimJudgementSerializer(serializers.Serializer):
+    claimable_units = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The units achieved and cleared by IQA: the only ones a claim judges.",
+    )
+    achieved_credits = serializers.IntegerField(help_text=ACHIEVED_CREDITS)
+    counted_credits = serializers.IntegerField(help_text=COUNTED_CREDITS)
+    eligible = serializers.BooleanField(
+        help_text="The rules of combination are met by the claimable units alone."
+    )
+    rules = RuleSerializer(many=True, help_text="The rules judged on the claimable units.")
+    full_ready = serializers.BooleanField(help_text="A full certificate can be claimed now.")
+    full_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why not (empty when it can)."
+    )
+    unit_ready = serializers.BooleanField(help_text="A unit certificate can be claimed now.")
+    unit_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why not (empty when it can)."
+    )
+
+
 class ProgressSerializer(serializers.Serializer):
     registration = serializers.IntegerField()
-    units_achieved = AchievedUnitSerializer(many=True)
-    achieved_credits = serializers.IntegerField()
-    counted_credits = serializers.IntegerField()
-    eligible = serializers.BooleanField(help_text="The rules of combination are met.")
-    rules = RuleSerializer(many=True, help_text="The verdict: a sentence per rule.")
-    claimable_units = serializers.ListField(child=serializers.CharField())
-    full_claim_ready = serializers.BooleanField()
-    full_claim_reasons = serializers.ListField(child=serializers.CharField())
-    unit_claim_ready = serializers.BooleanField()
-    unit_claim_reasons = serializers.ListField(child=serializers.CharField())
+    units_achieved = AchievedUnitSerializer(
+        many=True, help_text="Signed off and countersigned, or through RPL."
+    )
+    achieved_credits = serializers.IntegerField(
+        help_text="Of every unit achieved, as the registration page counts them. "
+        + ACHIEVED_CREDITS
+    )
+    counted_credits = serializers.IntegerField(help_text=COUNTED_CREDITS)
+    eligible = serializers.BooleanField(
+        help_text="The rules of combination are met by the units achieved (the registration "
+        "page's verdict; a claim also needs them cleared by IQA: see claim)."
+    )
+    rules = RuleSerializer(
+        many=True,
+        help_text="The registration page's verdict on the units achieved: a sentence per rule.",
+    )
+    claim = ClaimJudgementSerializer(
+        help_text="What a claim judges now: only the units cleared by IQA, with why a full or a "
+        "unit certificate cannot be claimed."
+    )
+    claimable_units = serializers.ListField(
+        child=serializers.CharField(), help_text=SAME_AS.format(field="claimable_units")
+    )
+    full_claim_ready = serializers.BooleanField(help_text=SAME_AS.format(field="full_ready"))
+    full_claim_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text=SAME_AS.format(field="full_reasons")
+    )
+    unit_claim_ready = serializers.BooleanField(help_text=SAME_AS.format(field="unit_ready"))
+    unit_claim_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text=SAME_AS.format(field="unit_reasons")
+    )
 
 
 class CertificateSerializer(serializers.Serializer):

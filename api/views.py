@@ -25,6 +25,7 @@ from api.models import Scope
 from api.rest import HasScope, TokenAuthentication, TokenRateThrottle, token_of
 from api.services import api_write
 from assessment.models import UnitSignOff
+from assessment.progress import progress_of
 from certification.models import Certificate
 from certification.readiness import (
     Readiness,
@@ -52,6 +53,7 @@ from portfolios.services import (
     registration_withdraw,
 )
 from qualifications.models import Qualification, Unit
+from qualifications.rules import Verdict
 
 ERRORS = {
     400: "The request has errors, or a service refused it (the message says why).",
@@ -408,24 +410,45 @@ def claim_facts(ready: Readiness, claimed: set[tuple[int, str]]) -> dict[str, An
     }
 
 
+def rules_of(verdict: Verdict) -> list[dict[str, Any]]:
+    return [{"rule": r.rule, "met": r.met, "message": r.message} for r in verdict.rules]
+
+
 class RegistrationProgress(OneRegistration):
     serializer_class = s.ProgressSerializer
 
     @extend_schema(
         operation_id="registrations_progress",
-        summary="Units achieved, credits and the eligibility verdict with its sentences",
+        summary="Units achieved, credits and the rules' verdict as the registration page has "
+        "them; apart, what can be claimed now",
     )
     def get(self, request: Request, pk: int) -> Response:
         registration = self.registration(pk)
+        # The registration page's verdict: every unit achieved (signed off and countersigned,
+        # or through RPL), the exemptions without credit. The claim's own verdict judges only
+        # the units IQA has cleared, and is given apart as `claim`.
+        [progress] = progress_of([registration], with_route=False)
+        verdict = progress.verdict
         [ready] = readiness_of_many([registration])
-        verdict = ready.verdict
+        facts = claim_facts(ready, claimed_of([registration]))
         body = {
-            **claim_facts(ready, claimed_of([registration])),
+            **facts,
             "units_achieved": achieved_units(registration),
             "achieved_credits": verdict.achieved_credits,
             "counted_credits": verdict.counted_credits,
             "eligible": verdict.eligible,
-            "rules": [{"rule": r.rule, "met": r.met, "message": r.message} for r in verdict.rules],
+            "rules": rules_of(verdict),
+            "claim": {
+                "claimable_units": ready.claimable_units,
+                "achieved_credits": ready.verdict.achieved_credits,
+                "counted_credits": ready.verdict.counted_credits,
+                "eligible": ready.verdict.eligible,
+                "rules": rules_of(ready.verdict),
+                "full_ready": facts["full_claim_ready"],
+                "full_reasons": facts["full_claim_reasons"],
+                "unit_ready": facts["unit_claim_ready"],
+                "unit_reasons": facts["unit_claim_reasons"],
+            },
         }
         return Response(s.ProgressSerializer(body).data)
 

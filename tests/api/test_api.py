@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from api.models import ApiReads, ApiToken, Scope
 from api.services import token_create, token_revoke
+from assessment.progress import progress_of
 from certification.models import Certificate
 from certification.readiness import readiness_of
 from portal.models import AuditEntry, RoleKind
@@ -208,12 +209,12 @@ def test_reads_are_counted_not_written_to_the_audit_chain(world: World):
 # Results made on the pages, seen in the API and the feed ---------------------------------------
 
 
-def test_progress_gives_the_units_achieved_and_the_claims_pages_verdict(world: World):
+def test_progress_gives_the_units_achieved_and_the_registration_pages_verdict(world: World):
     side = world.ours
     path = reverse("api:registration-progress", kwargs={"pk": side.registration.pk})
     body = call(side.api_secret, "GET", path).body
     assert SIGNED_UNIT in [u["code"] for u in body["units_achieved"]]
-    verdict = readiness_of(side.registration).verdict
+    verdict = progress_of([side.registration], with_route=False)[0].verdict
     assert [r["message"] for r in body["rules"]] == [r.message for r in verdict.rules]
     assert (
         body["eligible"] is verdict.eligible

@@ -5,6 +5,7 @@ says a certificate is issued when it is let out (at its claim, or at the EQA's r
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from api.services import token_create
+from assessment.progress import progress_of
 from certification.models import Certificate, Kind
 from certification.readiness import (
     FULL_CLAIMED,
@@ -24,6 +26,7 @@ from certification.readiness import (
 )
 from certification.services import certificate_claim, certificate_replace
 from eqa.services import claim_release, eqa_sample_record
+from iqa.models import PlanItem, SamplingPlan, Stage
 from portfolios.models import ClaimList
 from portfolios.services import DROPPED_SIGNED_OFF, registration_withdraw
 from qualifications.models import Unit
@@ -105,6 +108,40 @@ def test_a_withdrawn_registration_is_ready_for_no_claim_and_leaves_the_claims_li
     assert (body["full_claim_ready"], body["full_claim_reasons"]) == (False, [closed])
     assert (body["unit_claim_ready"], body["unit_claim_reasons"]) == (False, [closed])
     assert achieved.pk not in claims(secret)
+
+
+def test_progress_judges_every_unit_achieved_as_the_registration_page_and_the_claim_apart(
+    registration, assessor, iqa, secret
+):
+    # Both units achieved, one held back by a summative IQA sample planned and not yet taken:
+    # the registration page counts both, a claim only the other.
+    achieve(registration, assessor)
+    held = Unit.objects.get(code="F/506/2131")
+    plan = SamplingPlan.objects.create(
+        centre=registration.centre, qualification=registration.qualification, iqa=iqa,
+        starts_on=datetime.date(2026, 9, 1), ends_on=datetime.date(2027, 8, 31),
+    )  # fmt: skip
+    PlanItem.objects.create(
+        plan=plan, registration=registration, unit=held, assessor=assessor,
+        stage=Stage.SUMMATIVE,
+    )  # fmt: skip
+    body = progress(secret, registration)
+    [page] = progress_of([registration], with_route=False)
+    codes = [u["code"] for u in body["units_achieved"]]
+    assert held.code in codes
+    assert body["achieved_credits"] == page.verdict.achieved_credits
+    assert body["achieved_credits"] == sum(u["credits"] or 0 for u in body["units_achieved"])
+    assert [r["message"] for r in body["rules"]] == [r.message for r in page.verdict.rules]
+    assert body["eligible"] is page.verdict.eligible
+    claim = body["claim"]
+    assert held.code not in claim["claimable_units"]
+    assert claim["achieved_credits"] == body["achieved_credits"] - held.credits
+    assert claim["full_ready"] is False
+    assert any(held.code in reason for reason in claim["full_reasons"])
+    assert (body["full_claim_ready"], body["full_claim_reasons"]) == (
+        claim["full_ready"],
+        claim["full_reasons"],
+    )
 
 
 # The events feed -------------------------------------------------------------------------------
