@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from api.events import KINDS
 from certification.models import Kind
+from portal.models import RoleKind
 from portfolios.models import Funding
 from qualifications.models import Qualification
 
@@ -62,6 +63,26 @@ class LearnerSerializer(serializers.Serializer):
     full_name = serializers.CharField()
     email = serializers.EmailField()
     uln = serializers.CharField()
+
+
+class StaffRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        [RoleKind.ASSESSOR.value, RoleKind.IQA.value],
+        source="kind",
+        help_text="assessor: as a registration's `assessor`; iqa: as its `iqa`.",
+    )
+    trainee = serializers.BooleanField(
+        source="is_trainee",
+        help_text="A trainee: their decisions need a qualified colleague's countersignature.",
+    )
+
+
+class StaffSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What a registration's assessor or iqa takes.")
+    full_name = serializers.CharField()
+    roles = StaffRoleSerializer(
+        many=True, source="api_roles", help_text="The roles held at the centre now."
+    )
 
 
 class PersonSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ from certification.readiness import (
     readiness_of_many,
 )
 from certification.services import certificate_claim
-from portal.models import RoleKind, User
+from portal.models import TRAINEE_KINDS, Role, RoleKind, User
 from portfolios.models import (
     PriorLearning,
     PriorLearningKind,
@@ -202,6 +202,31 @@ class LearnerList(CentreView):
     )
     def get(self, request: Request) -> Response:
         return self.paged(self.get_queryset(), s.LearnerSerializer)
+
+
+class StaffList(CentreView):
+    pagination_class = Page
+    serializer_class = s.StaffSerializer
+
+    def get_queryset(self) -> QuerySet[User]:
+        centre_id = self.centre_id()
+        practising = Role.objects.filter(centre_id=centre_id, kind__in=TRAINEE_KINDS)
+        return (
+            User.objects.filter(is_active=True, roles__in=practising)
+            .distinct()
+            .prefetch_related(
+                Prefetch("roles", queryset=practising.order_by("kind"), to_attr="api_roles")
+            )
+            .order_by("full_name", "pk")
+        )
+
+    @extend_schema(
+        operation_id="staff_list",
+        responses=s.StaffSerializer(many=True),
+        summary="The centre's assessors and IQAs, whose ids registrations take",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paged(self.get_queryset(), s.StaffSerializer)
 
 
 # Registrations -----------------------------------------------------------------------------
