@@ -45,7 +45,9 @@ class QualificationSerializer(serializers.Serializer):
     number = serializers.CharField()
     title = serializers.CharField()
     level = serializers.IntegerField()
-    min_credits = serializers.IntegerField(allow_null=True)
+    min_credits = serializers.IntegerField(
+        allow_null=True, help_text="The credits the qualification needs in all (null: no rule)."
+    )
     status = serializers.CharField()
     awarding_organisation = serializers.SerializerMethodField()
 
@@ -54,8 +56,56 @@ class QualificationSerializer(serializers.Serializer):
         return ao.name if ao is not None else None
 
 
+class RuleGroupSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    mandatory = serializers.BooleanField(help_text="Every unit of the group is needed.")
+    min_credits = serializers.IntegerField(
+        allow_null=True, help_text="At least this many credits from the group (null: no limit)."
+    )
+    max_credits = serializers.IntegerField(
+        allow_null=True,
+        help_text="At most this many of its credits count towards the total (null: no limit).",
+    )
+    min_units = serializers.IntegerField(allow_null=True, help_text="At least this many units.")
+    max_units = serializers.IntegerField(allow_null=True, help_text="At most this many units.")
+    units = serializers.ListField(
+        child=serializers.CharField(), source="api_units", help_text="The codes of its units."
+    )
+
+
+class LevelRuleSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        ["cap", "minimum"],
+        help_text="cap: at most `credits` at the level; minimum: at least `credits` there.",
+    )
+    level = serializers.IntegerField()
+    credits = serializers.IntegerField()
+    or_above = serializers.BooleanField(help_text="At the level or above it, not only at it.")
+
+
 class QualificationDetailSerializer(QualificationSerializer):
     units = UnitSerializer(many=True, source="api_units")
+    rules_published = serializers.BooleanField(
+        help_text="Rules of combination are published: without them no full certificate can "
+        "be claimed."
+    )
+    min_units = serializers.IntegerField(
+        allow_null=True, help_text="At least this many units in all (null: no such rule)."
+    )
+    min_glh = serializers.IntegerField(
+        allow_null=True, help_text="At least this many guided learning hours (null: none)."
+    )
+    groups = RuleGroupSerializer(
+        many=True,
+        source="api_groups",
+        help_text="The rules of combination: the groups the units count in, as the catalogue "
+        "has them now (a registration is judged by the version it is pinned to). min_credits "
+        "(above) is the qualification's total.",
+    )
+    level_rules = LevelRuleSerializer(
+        many=True, source="api_level_rules", help_text="Credits by level."
+    )
 
 
 class LearnerSerializer(serializers.Serializer):

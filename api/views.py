@@ -52,7 +52,7 @@ from portfolios.services import (
     registration_staff_change,
     registration_withdraw,
 )
-from qualifications.models import Qualification, Unit
+from qualifications.models import Qualification, QualificationUnit, Unit
 from qualifications.rules import Verdict
 
 ERRORS = {
@@ -178,6 +178,17 @@ class QualificationDetail(CentreView):
         )
         units = Unit.objects.filter(memberships__qualification=qualification).order_by("code")
         qualification.api_units = list(units.distinct())  # type: ignore[attr-defined]
+        # The rules of combination as the catalogue has them now: each group with its units.
+        members = QualificationUnit.objects.select_related("unit").order_by("unit__code")
+        groups = list(
+            qualification.groups.prefetch_related(  # type: ignore[attr-defined]
+                Prefetch("memberships", queryset=members)
+            )
+        )
+        for group in groups:
+            group.api_units = [m.unit.code for m in group.memberships.all()]
+        qualification.api_groups = groups  # type: ignore[attr-defined]
+        qualification.api_level_rules = list(qualification.level_rules.all())  # type: ignore[attr-defined]
         return Response(s.QualificationDetailSerializer(qualification).data)
 
 

@@ -135,6 +135,28 @@ def test_a_refusal_by_a_service_is_a_400_with_its_words(world: World):
     assert Registration.objects.get(pk=side.registration.pk).status == "active"
 
 
+def test_a_qualification_gives_its_rules_of_combination_group_by_group(world: World):
+    qualification = world.ours.qualification
+    path = reverse("api:qualification", kwargs={"pk": qualification.pk})
+    body = call(world.ours.api_secret, "GET", path).body
+    groups = list(qualification.groups.all())
+    assert groups, "the world's qualification has rules of combination"
+    assert body["min_credits"] == qualification.min_credits
+    assert [g["code"] for g in body["groups"]] == [g.code for g in groups]
+    for shown, group in zip(body["groups"], groups, strict=True):
+        assert (shown["mandatory"], shown["min_credits"], shown["max_credits"]) == (
+            group.mandatory,
+            group.min_credits,
+            group.max_credits,
+        )
+        assert (shown["min_units"], shown["max_units"]) == (group.min_units, group.max_units)
+        members = group.memberships.values_list("unit__code", flat=True)
+        assert sorted(shown["units"]) == sorted(members)
+    # Every unit listed is in a group of the rules.
+    grouped = {code for g in body["groups"] for code in g["units"]}
+    assert {u["code"] for u in body["units"]} == grouped
+
+
 @override_settings(API_RATE_LIMIT="3/min")
 def test_too_many_calls_get_429_in_the_error_shape(world: World):
     cache.clear()
