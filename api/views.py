@@ -186,7 +186,7 @@ class QualificationDetail(CentreView):
             )
         )
         for group in groups:
-            group.api_units = [m.unit.code for m in group.memberships.all()]
+            group.api_units = [m.unit.code for m in group.memberships.all()]  # type: ignore[attr-defined]
         qualification.api_groups = groups  # type: ignore[attr-defined]
         qualification.api_level_rules = list(qualification.level_rules.all())  # type: ignore[attr-defined]
         return Response(s.QualificationDetailSerializer(qualification).data)
