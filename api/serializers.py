@@ -269,7 +269,18 @@ class CertificateSerializer(serializers.Serializer):
     registration = serializers.IntegerField(source="registration_id")
     state = serializers.CharField()
     release = serializers.CharField()
-    issued_at = serializers.DateTimeField()
+    issued_at = serializers.DateTimeField(
+        source="let_out_at",
+        allow_null=True,
+        help_text="When it was issued to the learner: at its claim under Direct Claims Status, "
+        "at the EQA's release otherwise; null while the EQA withholds it (release awaiting or "
+        "held).",
+    )
+    claimed_at = serializers.DateTimeField(source="issued_at", help_text="When it was claimed.")
+    released_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the awarding organisation's EQA released it (null: direct, or not yet).",
+    )
     revoked_at = serializers.DateTimeField(allow_null=True)
     learner = serializers.CharField(source="snapshot.learner_name", default="")
     qualification = serializers.CharField(source="snapshot.qualification_title", default="")

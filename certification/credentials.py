@@ -127,6 +127,10 @@ def unit_results(
     return descriptions, results
 
 
+def stamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def credential_for(certificate: Certificate) -> dict[str, Any]:
     """The OpenBadgeCredential of a certificate, from its snapshot only."""
     s = certificate.snapshot
@@ -151,7 +155,8 @@ def credential_for(certificate: Certificate) -> dict[str, Any]:
             "name": settings.CREDENTIAL_ISSUER_NAME,
             "url": settings.PUBLIC_URL + "/",
         },
-        "validFrom": certificate.issued_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # When it was let out: its claim under Direct Claims Status, the EQA's release otherwise.
+        "validFrom": stamp(certificate.let_out_at or certificate.issued_at),
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [
@@ -476,11 +481,23 @@ def verify_here(text: str) -> tuple[Verified, Certificate]:
     )
     if certificate is None or certificate.is_withheld:
         raise Unverified(NO_CERTIFICATE)
-    now = credential_for(certificate)
-    if verified.credential not in (now, first_form(now)):
+    if verified.credential not in accepted_forms(certificate):
         raise Unverified(MISMATCH.format(number=certificate.number))
     verified.passed.append(f"It matches certificate {certificate.number} as issued.")
     return verified, certificate
+
+
+def accepted_forms(certificate: Certificate) -> list[dict[str, Any]]:
+    """The credentials the certificate gives now, and the forms the portal gave it earlier
+    that a learner's download of then may hold: before 7 December 2026 (`first_form`), and,
+    for a claim the EQA released, the claim's time as validFrom (the release's since then)."""
+    now = credential_for(certificate)
+    forms = [now, first_form(now)]
+    claimed = stamp(certificate.issued_at)
+    if now["validFrom"] != claimed:
+        earlier = now | {"validFrom": claimed}
+        forms += [earlier, first_form(earlier)]
+    return forms
 
 
 def first_form(credential: dict[str, Any]) -> dict[str, Any]:

@@ -161,6 +161,11 @@ def test_a_claim_held_for_the_eqa_is_issued_in_the_feed_only_when_released(
     achieve(registration, assessor, codes={"F/506/2131"})
     held = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
     assert certificate_events(secret) == []
+    path = reverse("api:certificate", kwargs={"pk": held.pk})
+    shown = call(secret, "GET", path).body
+    # Not issued while the EQA withholds it: only claimed.
+    assert (shown["state"], shown["issued_at"], shown["released_at"]) == ("held", None, None)
+    assert shown["claimed_at"]
     eqa_sample_record(
         access=window,
         registration=registration,
@@ -171,6 +176,10 @@ def test_a_claim_held_for_the_eqa_is_issued_in_the_feed_only_when_released(
     )
     claim_release(access=window, certificate=held, actor=window.eqa)
     assert certificate_events(secret) == [("certificate.issued", held.number, None)]
+    shown = call(secret, "GET", path).body
+    held.refresh_from_db()
+    assert shown["released_at"] is not None and shown["issued_at"] == shown["released_at"]
+    assert shown["issued_at"] != shown["claimed_at"]
 
 
 def test_a_claim_under_direct_claims_status_is_issued_at_once(

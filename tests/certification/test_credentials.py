@@ -3,6 +3,8 @@ round-trip, fail on any change, report revocation through the published status l
 downloaded only by those who may see the certificate."""
 
 import base64
+import copy
+import datetime
 import json
 import re
 import shlex
@@ -210,6 +212,30 @@ def test_a_credential_downloaded_before_units_became_results_still_matches(issue
     subject["creditsEarned"] += 1
     with pytest.raises(Unverified, match=MISMATCH.split("(")[0]):
         verify_here(sign(claims))
+
+
+def test_a_released_claim_is_valid_from_its_release_and_earlier_downloads_still_match(issued):
+    """A claim the EQA let out is valid from its release; downloads made before that was so
+    carry the claim's time, and still match (in both earlier forms); no other time does."""
+    claimed = issued.issued_at
+    before = credential_for(issued)
+    released = claimed + datetime.timedelta(days=2, hours=3)
+    Certificate.objects.filter(pk=issued.pk).update(
+        release=Release.RELEASED, release_decided_at=released
+    )
+    issued.refresh_from_db()
+    now = credential_for(issued)
+    assert now["validFrom"] == released.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert before["validFrom"] != now["validFrom"]
+    assert verify_here(sign(now))[1] == issued
+    assert verify_here(sign(before))[1] == issued
+    old = copy.deepcopy(before)
+    subject = old["credentialSubject"]
+    del subject["result"], subject["achievement"]["resultDescription"]
+    assert verify_here(sign(old))[1] == issued
+    other = now | {"validFrom": "2026-01-01T00:00:00Z"}
+    with pytest.raises(Unverified, match=MISMATCH.split("(")[0]):
+        verify_here(sign(other))
 
 
 def test_a_signed_credential_that_is_not_the_certificate_as_issued_is_refused(issued):
