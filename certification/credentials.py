@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import string
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -336,6 +337,9 @@ class Verified:
     credential: dict[str, Any]
     kid: str
     passed: list[str] = field(default_factory=list)
+    # When the status list checked against was made (its validFrom, else the JWT's iat): the
+    # check says nothing of revocations after it.
+    list_dated: str = ""
 
 
 def token_from(text: str) -> str:
@@ -388,8 +392,25 @@ def issuer_of(claims: dict[str, Any]) -> Any:
     return issuer.get("id") if isinstance(issuer, dict) else issuer
 
 
-def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, Any]) -> bool:
-    """Whether the credential's bit is set in the status list (a signed credential itself)."""
+def list_date(listed: dict[str, Any]) -> str:
+    """When a status list was made: its validFrom, else its iat (seconds since 1970), in UTC."""
+    made = listed.get("validFrom")
+    if isinstance(made, str) and made:
+        return made
+    iat = listed.get("iat")
+    if isinstance(iat, int | float) and not isinstance(iat, bool):
+        try:
+            return stamp(datetime.datetime.fromtimestamp(iat, datetime.UTC))
+        except (OverflowError, OSError, ValueError):
+            return ""
+    return ""
+
+
+def revoked_in(
+    list_token: str, key_set: KeySet, issuer: str, status: dict[str, Any], found: Verified
+) -> bool:
+    """Whether the credential's bit is set in the status list (a signed credential itself);
+    the list's date kept on `found`."""
     try:
         listed, _ = checked_jwt(list_token, key_set)
     except Unverified as why:
@@ -402,6 +423,7 @@ def revoked_in(list_token: str, key_set: KeySet, issuer: str, status: dict[str, 
         or subject.get("statusPurpose") != status.get("statusPurpose")
     ):
         raise Unverified(BAD_LIST.format(why="it is not the list the credential names."))
+    found.list_dated = list_date(listed)
     try:
         bits = status_list.decode(subject.get("encodedList", ""))
         return status_list.is_set(bits, int(status["statusListIndex"]))
@@ -426,9 +448,10 @@ def verify_credential(text: str, key_set: KeySet, issuer: str, list_token: str) 
         or status.get("statusPurpose") != PURPOSE
     ):
         raise Unverified(NO_STATUS)
-    if revoked_in(list_token, key_set, issuer, status):
+    if revoked_in(list_token, key_set, issuer, status, found):
         raise Unverified(REVOKED)
-    found.passed.append("The status list does not list it as revoked or replaced.")
+    dated = f" (dated {found.list_dated})" if found.list_dated else ""
+    found.passed.append(f"The status list{dated} does not list it as revoked or replaced.")
     return found
 
 
@@ -512,6 +535,22 @@ def first_form(credential: dict[str, Any]) -> dict[str, Any]:
     achievement["creditsAvailable"] = credits
     subject |= {"achievement": achievement, "creditsEarned": credits}
     return credential | {"credentialSubject": subject}
+
+
+def name_forms(given: str) -> list[str]:
+    """The forms of a name someone types to try against the hashed name: its spaces collapsed,
+    as typed and in the usual capitalisations. The hash is of the name as printed, so the case
+    cannot be folded in it; only these forms can be tried."""
+    collapsed = " ".join(given.split())
+    forms = [collapsed, collapsed.title(), string.capwords(collapsed), collapsed.upper()]
+    forms.append(collapsed.lower())
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def name_matches(claims: dict[str, Any], given: str) -> bool:
+    """Whether the hashed name is the given name, its spaces and (as far as `name_forms`
+    goes) its case aside."""
+    return any(identity_matches(claims, "name", form) for form in name_forms(given))
 
 
 def identity_matches(claims: dict[str, Any], identity_type: str, value: str) -> bool:

@@ -395,7 +395,16 @@ def test_the_command_verifies_offline_against_saved_keys_and_list(
     args = [str(credential), "--did", str(did), "--status-list", str(listed)]
     call_command("verify_credential", *args, "--name", issued.snapshot["learner_name"])
     out = capsys.readouterr().out
-    assert "Valid:" in out and "issued to that name" in out
+    assert "Valid" in out and "issued to that name" in out
+    # The check is dated by the status list it used, and says it is only as fresh as that.
+    listed_claims = json.loads(unb64(listed.read_text().split(".")[1]))
+    dated = listed_claims["validFrom"]
+    assert f"; not revoked as of the status list dated {dated}." in out
+    assert f"The status list is dated {dated}: this check is only as fresh as that" in out
+    # The name as someone types it: other spaces, other case.
+    typed = "  " + "   ".join(issued.snapshot["learner_name"].lower().split()) + " "
+    call_command("verify_credential", *args, "--name", typed)
+    assert "issued to that name" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         call_command("verify_credential", *args, "--name", "Someone Else")
     # The key set instead of the DID document, with the portal's address as the issuer.
