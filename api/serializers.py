@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.events import KINDS
+from api.events import KINDS, THROUGH
 from certification.models import Kind
 from portal.models import RoleKind
 from portfolios.models import Funding
@@ -314,7 +314,15 @@ class EventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(KINDS)
     at = serializers.DateTimeField()
     registration = serializers.IntegerField()
-    unit = serializers.CharField(required=False)
+    unit = serializers.CharField(
+        required=False, help_text="unit.achieved, unit.exempted: its code."
+    )
+    through = serializers.ChoiceField(
+        THROUGH,
+        required=False,
+        help_text="unit.achieved: signed_off (the learner countersigned the assessor's sign-off) "
+        "or rpl (recognised prior learning agreed for the unit).",
+    )
     certificate = serializers.CharField(required=False, help_text="The certificate's number.")
     replacement = serializers.CharField(
         required=False, help_text="certificate.replaced: the number of the one replacing it."

@@ -28,10 +28,12 @@ from certification.services import certificate_claim, certificate_replace
 from eqa.services import claim_release, eqa_sample_record
 from iqa.models import PlanItem, SamplingPlan, Stage
 from portfolios.models import ClaimList
+from portfolios.prior_learning import PriorDetails, exemption_record
 from portfolios.services import DROPPED_SIGNED_OFF, registration_withdraw
 from qualifications.models import Unit
 from tests.api.conftest import Answer
 from tests.certification.conftest import achieve, achieved, registration, sfj
+from tests.certification.test_prior_learning_claims import EXEMPT_UNIT, RPL_UNIT, record_rpl
 from tests.eqa.conftest import eqa, window
 from tests.factories import grant_direct_claims
 
@@ -152,6 +154,27 @@ def certificate_events(secret: str, after: str = "0") -> list[tuple]:
         (e["type"], e["certificate"], e.get("replacement"))
         for e in events(secret, after)["events"]
         if e["type"].startswith("certificate.")
+    ]
+
+
+def test_a_unit_achieved_through_rpl_or_exempted_is_in_the_feed(
+    registration, assessor, centre_admin, secret
+):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    record_rpl(registration, assessor)
+    details = PriorDetails(
+        Unit.objects.get(code=EXEMPT_UNIT).pk, "Exempt by the AO", datetime.date(2021, 5, 4)
+    )
+    exemption_record(registration=registration, details=details, actor=centre_admin)
+    units = [
+        (e["type"], e["unit"], e.get("through"))
+        for e in events(secret)["events"]
+        if e["type"].startswith("unit.")
+    ]
+    assert units == [
+        ("unit.achieved", "F/506/2131", "signed_off"),
+        ("unit.achieved", RPL_UNIT, "rpl"),
+        ("unit.exempted", EXEMPT_UNIT, None),
     ]
 
 
