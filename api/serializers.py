@@ -8,12 +8,13 @@ from typing import Any
 from rest_framework import serializers
 
 from api.events import KINDS, THROUGH
-from certification.models import Kind
+from certification.models import CertificateState, Kind, Release
 from portal.models import RoleKind
 from portfolios.models import Funding
 from qualifications.models import Qualification
 
 NOT_TAKEN = "This call does not set it: it takes only {fields}."
+NOTHING_TO_CHANGE = "Nothing to change: send at least one of {fields}."
 
 
 class Strict(serializers.Serializer):
@@ -180,6 +181,13 @@ class RegistrationChangeSerializer(Strict):
         child=serializers.CharField(max_length=40), required=False, max_length=200
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(
+                NOTHING_TO_CHANGE.format(fields=", ".join(self.fields))
+            )
+        return attrs
+
 
 class WithdrawSerializer(Strict):
     reason = serializers.CharField(max_length=2000)
@@ -265,10 +273,17 @@ class ProgressSerializer(serializers.Serializer):
 class CertificateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(Kind.choices, help_text="full or unit.")
     registration = serializers.IntegerField(source="registration_id")
-    state = serializers.CharField()
-    release = serializers.CharField()
+    state = serializers.ChoiceField(
+        CertificateState.choices,
+        help_text="ready, pending (its PDF being made), failed (its PDF), held (withheld by the "
+        "EQA), replaced, superseded (by a later certificate listing more units) or revoked.",
+    )
+    release = serializers.ChoiceField(
+        Release.choices,
+        help_text="direct (Direct Claims Status), or awaiting, held or released by the EQA.",
+    )
     issued_at = serializers.DateTimeField(
         source="let_out_at",
         allow_null=True,
@@ -332,5 +347,7 @@ class EventSerializer(serializers.Serializer):
 class EventPageSerializer(serializers.Serializer):
     events = EventSerializer(many=True)
     next = serializers.CharField(
-        help_text="The cursor to ask with next (the same one when nothing new came)."
+        help_text="The cursor to ask with next: past the last entry read, which may be one "
+        "that makes no event (a claim withheld for the EQA, say); the same one when nothing at "
+        "all came."
     )

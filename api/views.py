@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -31,10 +31,12 @@ from certification.readiness import (
     Readiness,
     claim_reasons_now,
     claimed_of,
+    listed,
     readiness_of_many,
 )
 from certification.services import certificate_claim
-from portal.models import TRAINEE_KINDS, Role, RoleKind, User
+from portal.models import TRAINEE_KINDS, AuditEntry, Role, RoleKind, User
+from portfolios.models import ClaimList as OnList
 from portfolios.models import (
     PriorLearning,
     PriorLearningKind,
@@ -46,6 +48,7 @@ from portfolios.models import (
 from portfolios.services import (
     LearnerIdentity,
     RegistrationDetails,
+    RegistrationRejected,
     learner_details_change,
     registration_choose_units,
     registration_create,
@@ -55,6 +58,16 @@ from portfolios.services import (
 from qualifications.models import Qualification, QualificationUnit, Unit
 from qualifications.rules import Verdict
 
+UNITS_DIFFER = (
+    "The units you sent are not those {name}'s certificate would list now ({units}): nothing "
+    "was claimed. Send `units` as they are now (claim.claimable_units in the registration's "
+    "progress), or leave it out."
+)
+CLAIMS_PAGE_LISTS = (OnList.FULL, OnList.UNIT, OnList.WAITING)
+BEYOND = (
+    "No cursor of this feed is {after}: it is beyond the latest entry. Ask with after=0, or the "
+    "next of an answer."
+)
 ERRORS = {
     400: "The request has errors, or a service refused it (the message says why).",
     401: "No token, or one unknown or revoked.",
@@ -367,6 +380,9 @@ class RegistrationDetail(OneRegistration):
             iqa = person_at(centre_id, data["iqa"], RoleKind.IQA, "iqa")
 
         def change() -> None:
+            # A closed registration (withdrawn, completed, anonymised) takes no change, as on
+            # the pages: refused under the registration's lock, before anything is written.
+            Registration.objects.lock(registration, refused=RegistrationRejected)
             if "funding" in data or "ao_registration_number" in data:
                 learner_details_change(
                     registration=registration,
@@ -500,15 +516,19 @@ class ClaimList(CentreView):
         summary="Each open registration's claim readiness, as the claims page works it out",
     )
     def get(self, request: Request) -> Response:
-        rows = registrations_of(self.centre_id()).open()
-        page = self.paginate_queryset(rows)
-        assert page is not None
-        claimed = claimed_of(page)
+        # The claims page's lists (ready for a full certificate, for a unit certificate, not
+        # ready yet), in the order of the registrations: one with nothing more to claim (its
+        # full certificate claimed, say) or closed is on none of them, and not here either.
+        rows = list(registrations_of(self.centre_id()).open())
+        claimed = claimed_of(rows)
         body = [
             {**claim_facts(ready, claimed), "learner": ready.registration.learner.full_name}
-            for ready in readiness_of_many(page)
+            for ready in readiness_of_many(rows)
+            if listed(ready, claimed) in CLAIMS_PAGE_LISTS
         ]
-        return self.get_paginated_response(s.ClaimReadinessSerializer(body, many=True).data)
+        page = self.paginate_queryset(body)  # type: ignore[arg-type]
+        assert page is not None
+        return self.get_paginated_response(s.ClaimReadinessSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="claims_create",
@@ -533,6 +553,7 @@ class ClaimList(CentreView):
                 kind=data["kind"],
                 actor=self.actor(),
                 units=data.get("units"),
+                units_differ=UNITS_DIFFER,
             ),
             lambda c: f"certificate:{c.pk}",
         )
@@ -604,5 +625,8 @@ class EventFeed(CentreView):
             raise rf.ValidationError({"after": ["A cursor from this feed (digits)."]})
         if not limit.isdigit() or not 1 <= int(limit) <= 500:
             raise rf.ValidationError({"limit": ["A whole number from 1 to 500."]})
+        latest = AuditEntry.objects.filter(centre_id=self.centre_id()).aggregate(m=Max("pk"))["m"]
+        if int(after) > (latest or 0):
+            raise rf.ValidationError({"after": [BEYOND.format(after=after)]})
         events, cursor = events_after(self.centre_id(), int(after), int(limit))
         return Response(s.EventPageSerializer({"events": events, "next": cursor}).data)

@@ -19,12 +19,13 @@ from assessment.progress import progress_of
 from certification.models import Certificate, Kind
 from certification.readiness import (
     FULL_CLAIMED,
+    FULL_REVOKED,
     claim_reasons_now,
     claimed_of,
     listed,
     readiness_of,
 )
-from certification.services import certificate_claim, certificate_replace
+from certification.services import certificate_claim, certificate_replace, certificate_revoke
 from eqa.services import claim_release, eqa_sample_record
 from iqa.models import PlanItem, SamplingPlan, Stage
 from portfolios.models import ClaimList
@@ -90,8 +91,8 @@ def test_a_registration_whose_full_certificate_is_claimed_is_not_ready_for_anoth
     certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
     body = progress(secret, achieved)
     assert (body["full_claim_ready"], body["full_claim_reasons"]) == (False, [FULL_CLAIMED])
-    row = claims(secret)[achieved.pk]
-    assert (row["full_claim_ready"], row["unit_claim_ready"]) == (False, False)
+    # Nothing more to claim: the claims page lists it nowhere, nor does the API.
+    assert achieved.pk not in claims(secret)
     # The claims page's rule, the one the API asks.
     ready = readiness_of(achieved)
     claimed = claimed_of([achieved])
@@ -265,3 +266,61 @@ def test_patching_away_an_achieved_optional_unit_is_refused_naming_it(
     unit = f"SFJ-CS2-07 {Unit.objects.get(code='SFJ-CS2-07').title}"
     assert answer.body["error"]["message"] == DROPPED_SIGNED_OFF.format(unit=unit, what="achieved")
     assert registration.planned_units.filter(unit__code="SFJ-CS2-07").exists()
+
+
+# Refusals in the API's words, and lists as the pages have them ---------------------------------
+
+
+def test_a_withdrawn_registration_takes_no_change_and_an_empty_change_is_refused(
+    registration, centre_admin, secret
+):
+    path = reverse("api:registration", kwargs={"pk": registration.pk})
+    empty = call(secret, "PATCH", path, {})
+    assert empty.status == 400 and empty.body["error"]["code"] == "invalid", empty.text
+    assert "Nothing to change" in empty.body["error"]["fields"]["non_field_errors"][0]
+    registration_withdraw(
+        registration=registration, reason="Left the employer.", actor=centre_admin
+    )
+    registration.refresh_from_db()
+    before = registration.funding
+    answer = call(secret, "PATCH", path, {"funding": "non_funded" if before else "funded"})
+    assert answer.status == 400 and answer.body["error"]["code"] == "refused", answer.text
+    assert registration.closed_because in answer.body["error"]["message"]
+    registration.refresh_from_db()
+    assert registration.funding == before
+
+
+def test_a_claim_with_other_units_is_refused_in_the_apis_words(achieved, secret):
+    grant_direct_claims(achieved.centre)
+    body = {"registration": achieved.pk, "kind": "full", "units": ["F/506/2131"]}
+    answer = call(secret, "POST", "/api/v1/claims/", body)
+    assert answer.status == 400 and answer.body["error"]["code"] == "refused", answer.text
+    message = answer.body["error"]["message"]
+    assert "after you confirmed" not in message
+    assert "The units you sent are not those" in message and "nothing was claimed" in message
+    assert not Certificate.objects.filter(registration=achieved).exists()
+
+
+def test_claims_lists_only_whom_the_claims_page_lists_and_says_a_revoked_full_certificate_is(
+    achieved, centre_admin, secret
+):
+    grant_direct_claims(achieved.centre)
+    assert achieved.pk in claims(secret)
+    full = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    # Nothing more to claim: on none of the claims page's lists, nor in the API's.
+    assert listed(readiness_of(achieved), claimed_of([achieved])) == ClaimList.CLAIMED
+    assert achieved.pk not in claims(secret)
+    certificate_revoke(certificate=full, reason="Issued in error.", actor=centre_admin)
+    reasons = progress(secret, achieved)["claim"]["unit_reasons"]
+    assert reasons == [FULL_REVOKED.format(number=full.number)]
+
+
+def test_the_feed_refuses_a_cursor_beyond_its_latest_entry(registration, assessor, secret):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    page = events(secret)
+    assert page["events"]
+    answer = call(
+        secret, "GET", reverse("api:events"), query={"after": str(int(page["next"]) + 1000)}
+    )
+    assert answer.status == 400 and "after" in answer.body["error"]["fields"], answer.text
+    assert events(secret, page["next"]) == {"events": [], "next": page["next"]}

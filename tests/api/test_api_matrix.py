@@ -14,6 +14,9 @@ import pytest
 from django.urls import reverse
 
 from api import urls as api_urls
+from api.views import CLAIMS_PAGE_LISTS as SHOWN
+from certification.readiness import claimed_of, listed, readiness_of_many
+from portfolios.models import Registration
 from tests.api.conftest import call
 from tests.portfolios.conftest import SFJ_ENOUGH
 from tests.world import ADMIN, ASSESSOR, IQA, LEARNER, TRAINEE, Side, World
@@ -166,7 +169,10 @@ def test_a_token_reaches_its_own_centres_things_and_never_anothers(
                 "api:invitations": ours.invitation.email,
                 "api:staff": ours.people[ASSESSOR].full_name,
             }.get(name, ours.registration.learner.full_name)
-            assert str(shown) in mine.text or name in ("api:qualifications", "api:events")
+            # The world's registration has its full certificate: the claims page, and so the
+            # API's claims, list it nowhere (nothing more to claim).
+            quiet = ("api:qualifications", "api:events", "api:claims")
+            assert str(shown) in mine.text or name in quiet
 
 
 def test_staff_lists_the_centres_assessors_and_iqas_with_their_roles_and_no_one_elses(
@@ -192,6 +198,15 @@ def test_lists_hold_only_the_tokens_centres_rows(world: World, name: str):
         ids = {row.get("registration", row.get("id")) for row in answer.body["results"]}
         if name == "api:certificates":
             assert side.certificate.pk in ids and other.certificate.pk not in ids
+        elif name == "api:claims":
+            # As the claims page lists them (tests/api/test_api_claims_and_events.py): of the
+            # token's centre only.
+            mine = list(Registration.objects.open().filter(centre=side.registration.centre))
+            claimed = claimed_of(mine)
+            expected = {
+                r.registration.pk for r in readiness_of_many(mine) if listed(r, claimed) in SHOWN
+            }
+            assert ids == expected and other.registration.pk not in ids
         else:
             assert side.registration.pk in ids and other.registration.pk not in ids
 
