@@ -1,5 +1,6 @@
 """The events feed, drawn from the centre's audit chain: a unit achieved (the learner's
-countersignature of its sign-off), a certificate issued (when it is let out: at its claim under
+countersignature of its sign-off, or RPL for it agreed), a unit exempted (its requirement met
+without credit), a certificate issued (when it is let out: at its claim under
 Direct Claims Status, or when the EQA releases a claim held for them, decision 29; and a
 replacement), a certificate replaced (the old number, with the new one), a certificate revoked.
 The cursor is the audit entry's id: a centre's entries are appended one at a time under its
@@ -13,15 +14,26 @@ from typing import Any
 from assessment.models import UnitSignOff
 from certification.models import Certificate, Release
 from portal.models import AuditEntry
+from portfolios.models import PriorLearning
 
 ACTIONS = {
-    "unit.learner_countersigned": "unit.achieved",
+    "unit.learner_countersigned": "unit.achieved",  # through: signed_off
+    "prior_learning.rpl_recorded": "unit.achieved",  # through: rpl, when the RPL is agreed
+    # Satisfies the unit's requirement without credit: not achieved (decision 50).
+    "prior_learning.exemption_recorded": "unit.exempted",
     "certificate.claimed": "certificate.issued",  # only if not held for the EQA
     "certificate.released": "certificate.issued",
     "certificate.replaced": "certificate.replaced",  # and the replacement's certificate.issued
     "certificate.revoked": "certificate.revoked",
 }
-KINDS = ["unit.achieved", "certificate.issued", "certificate.replaced", "certificate.revoked"]
+THROUGH = ["signed_off", "rpl"]
+KINDS = [
+    "unit.achieved",
+    "unit.exempted",
+    "certificate.issued",
+    "certificate.replaced",
+    "certificate.revoked",
+]
 
 
 def ids_of(entries: list[AuditEntry], kind: str) -> set[int]:
@@ -48,6 +60,12 @@ def events_after(centre_id: int, after: int, limit: int) -> tuple[list[dict[str,
             pk__in=ids_of(entries, "sign_off"), registration__centre_id=centre_id
         ).select_related("unit")
     }
+    prior = {
+        p.pk: p
+        for p in PriorLearning.objects.filter(
+            pk__in=ids_of(entries, "prior_learning"), registration__centre_id=centre_id
+        ).select_related("unit")
+    }
     certificates = {
         c.pk: c
         for c in Certificate.objects.filter(
@@ -68,7 +86,7 @@ def events_after(centre_id: int, after: int, limit: int) -> tuple[list[dict[str,
     events: list[dict[str, Any]] = []
     cursor = after
     for e in entries:
-        found = events_of(e, sign_offs, certificates, replacements)
+        found = events_of(e, sign_offs, certificates, replacements, prior)
         if events and len(events) + len(found) > limit:
             break
         events += found
@@ -81,6 +99,7 @@ def events_of(
     sign_offs: dict[int, UnitSignOff],
     certificates: dict[int, Certificate],
     replacements: dict[str, Certificate],
+    prior: dict[int, PriorLearning],
 ) -> list[dict[str, Any]]:
     """The events one audit entry makes: none, one, or two for a replacement."""
     ident = entry.subject.split(":", 1)[1]
@@ -97,8 +116,17 @@ def events_of(
                 "type": "unit.achieved",
                 "registration": sign_off.registration_id,
                 "unit": unit,
+                "through": "signed_off",
             }
         ]
+    if entry.action.startswith("prior_learning."):
+        record = prior.get(subject)
+        if record is None:
+            return []
+        about = {**base, "registration": record.registration_id, "unit": record.unit.code}
+        if entry.action == "prior_learning.rpl_recorded":
+            return [{**about, "type": "unit.achieved", "through": "rpl"}]
+        return [{**about, "type": "unit.exempted"}]
     certificate = certificates.get(subject)
     if certificate is None:
         return []

@@ -11,7 +11,7 @@ class Scope(models.TextChoices):
     READ = (
         "read",
         (
-            "Read: qualifications, learners, invitations, registrations, progress, claims, "
+            "Read: qualifications, learners, staff, invitations, registrations, progress, claims, "
             "certificates, events"
         ),
     )

@@ -7,12 +7,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.events import KINDS
-from certification.models import Kind
+from api.events import KINDS, THROUGH
+from certification.models import CertificateState, Kind, Release
+from portal.models import RoleKind
 from portfolios.models import Funding
 from qualifications.models import Qualification
 
 NOT_TAKEN = "This call does not set it: it takes only {fields}."
+NOTHING_TO_CHANGE = "Nothing to change: send at least one of {fields}."
 
 
 class Strict(serializers.Serializer):
@@ -44,7 +46,9 @@ class QualificationSerializer(serializers.Serializer):
     number = serializers.CharField()
     title = serializers.CharField()
     level = serializers.IntegerField()
-    min_credits = serializers.IntegerField(allow_null=True)
+    min_credits = serializers.IntegerField(
+        allow_null=True, help_text="The credits the qualification needs in all (null: no rule)."
+    )
     status = serializers.CharField()
     awarding_organisation = serializers.SerializerMethodField()
 
@@ -53,8 +57,56 @@ class QualificationSerializer(serializers.Serializer):
         return ao.name if ao is not None else None
 
 
+class RuleGroupSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    mandatory = serializers.BooleanField(help_text="Every unit of the group is needed.")
+    min_credits = serializers.IntegerField(
+        allow_null=True, help_text="At least this many credits from the group (null: no limit)."
+    )
+    max_credits = serializers.IntegerField(
+        allow_null=True,
+        help_text="At most this many of its credits count towards the total (null: no limit).",
+    )
+    min_units = serializers.IntegerField(allow_null=True, help_text="At least this many units.")
+    max_units = serializers.IntegerField(allow_null=True, help_text="At most this many units.")
+    units = serializers.ListField(
+        child=serializers.CharField(), source="api_units", help_text="The codes of its units."
+    )
+
+
+class LevelRuleSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        ["cap", "minimum"],
+        help_text="cap: at most `credits` at the level; minimum: at least `credits` there.",
+    )
+    level = serializers.IntegerField()
+    credits = serializers.IntegerField()
+    or_above = serializers.BooleanField(help_text="At the level or above it, not only at it.")
+
+
 class QualificationDetailSerializer(QualificationSerializer):
     units = UnitSerializer(many=True, source="api_units")
+    rules_published = serializers.BooleanField(
+        help_text="Rules of combination are published: without them no full certificate can "
+        "be claimed."
+    )
+    min_units = serializers.IntegerField(
+        allow_null=True, help_text="At least this many units in all (null: no such rule)."
+    )
+    min_glh = serializers.IntegerField(
+        allow_null=True, help_text="At least this many guided learning hours (null: none)."
+    )
+    groups = RuleGroupSerializer(
+        many=True,
+        source="api_groups",
+        help_text="The rules of combination: the groups the units count in, as the catalogue "
+        "has them now (a registration is judged by the version it is pinned to). min_credits "
+        "(above) is the qualification's total.",
+    )
+    level_rules = LevelRuleSerializer(
+        many=True, source="api_level_rules", help_text="Credits by level."
+    )
 
 
 class LearnerSerializer(serializers.Serializer):
@@ -62,6 +114,26 @@ class LearnerSerializer(serializers.Serializer):
     full_name = serializers.CharField()
     email = serializers.EmailField()
     uln = serializers.CharField()
+
+
+class StaffRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        [RoleKind.ASSESSOR.value, RoleKind.IQA.value],
+        source="kind",
+        help_text="assessor: as a registration's `assessor`; iqa: as its `iqa`.",
+    )
+    trainee = serializers.BooleanField(
+        source="is_trainee",
+        help_text="A trainee: their decisions need a qualified colleague's countersignature.",
+    )
+
+
+class StaffSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What a registration's assessor or iqa takes.")
+    full_name = serializers.CharField()
+    roles = StaffRoleSerializer(
+        many=True, source="api_roles", help_text="The roles held at the centre now."
+    )
 
 
 class PersonSerializer(serializers.Serializer):
@@ -109,6 +181,13 @@ class RegistrationChangeSerializer(Strict):
         child=serializers.CharField(max_length=40), required=False, max_length=200
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(
+                NOTHING_TO_CHANGE.format(fields=", ".join(self.fields))
+            )
+        return attrs
+
 
 class WithdrawSerializer(Strict):
     reason = serializers.CharField(max_length=2000)
@@ -127,28 +206,96 @@ class AchievedUnitSerializer(serializers.Serializer):
     how = serializers.CharField(help_text="signed_off, or rpl (recognised prior learning)")
 
 
+ACHIEVED_CREDITS = "The credits of the units judged, each counted once."
+COUNTED_CREDITS = (
+    "The credits that count towards the qualification's total: those of the units judged, "
+    "less any over a group's maximum."
+)
+SAME_AS = "The same as claim.{field} (kept for clients written before `claim`)."
+
+
+class ClaimJudgementSerializer(serializers.Serializer):
+    claimable_units = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The units achieved and cleared by IQA: the only ones a claim judges.",
+    )
+    achieved_credits = serializers.IntegerField(help_text=ACHIEVED_CREDITS)
+    counted_credits = serializers.IntegerField(help_text=COUNTED_CREDITS)
+    eligible = serializers.BooleanField(
+        help_text="The rules of combination are met by the claimable units alone."
+    )
+    rules = RuleSerializer(many=True, help_text="The rules judged on the claimable units.")
+    full_ready = serializers.BooleanField(help_text="A full certificate can be claimed now.")
+    full_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why not (empty when it can)."
+    )
+    unit_ready = serializers.BooleanField(help_text="A unit certificate can be claimed now.")
+    unit_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why not (empty when it can)."
+    )
+
+
 class ProgressSerializer(serializers.Serializer):
     registration = serializers.IntegerField()
-    units_achieved = AchievedUnitSerializer(many=True)
-    achieved_credits = serializers.IntegerField()
-    counted_credits = serializers.IntegerField()
-    eligible = serializers.BooleanField(help_text="The rules of combination are met.")
-    rules = RuleSerializer(many=True, help_text="The verdict: a sentence per rule.")
-    claimable_units = serializers.ListField(child=serializers.CharField())
-    full_claim_ready = serializers.BooleanField()
-    full_claim_reasons = serializers.ListField(child=serializers.CharField())
-    unit_claim_ready = serializers.BooleanField()
-    unit_claim_reasons = serializers.ListField(child=serializers.CharField())
+    units_achieved = AchievedUnitSerializer(
+        many=True, help_text="Signed off and countersigned, or through RPL."
+    )
+    achieved_credits = serializers.IntegerField(
+        help_text="Of every unit achieved, as the registration page counts them. "
+        + ACHIEVED_CREDITS
+    )
+    counted_credits = serializers.IntegerField(help_text=COUNTED_CREDITS)
+    eligible = serializers.BooleanField(
+        help_text="The rules of combination are met by the units achieved (the registration "
+        "page's verdict; a claim also needs them cleared by IQA: see claim)."
+    )
+    rules = RuleSerializer(
+        many=True,
+        help_text="The registration page's verdict on the units achieved: a sentence per rule.",
+    )
+    claim = ClaimJudgementSerializer(
+        help_text="What a claim judges now: only the units cleared by IQA, with why a full or a "
+        "unit certificate cannot be claimed."
+    )
+    claimable_units = serializers.ListField(
+        child=serializers.CharField(), help_text=SAME_AS.format(field="claimable_units")
+    )
+    full_claim_ready = serializers.BooleanField(help_text=SAME_AS.format(field="full_ready"))
+    full_claim_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text=SAME_AS.format(field="full_reasons")
+    )
+    unit_claim_ready = serializers.BooleanField(help_text=SAME_AS.format(field="unit_ready"))
+    unit_claim_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text=SAME_AS.format(field="unit_reasons")
+    )
 
 
 class CertificateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(Kind.choices, help_text="full or unit.")
     registration = serializers.IntegerField(source="registration_id")
-    state = serializers.CharField()
-    release = serializers.CharField()
-    issued_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(
+        CertificateState.choices,
+        help_text="ready, pending (its PDF being made), failed (its PDF), held (withheld by the "
+        "EQA), replaced, superseded (by a later certificate listing more units) or revoked.",
+    )
+    release = serializers.ChoiceField(
+        Release.choices,
+        help_text="direct (Direct Claims Status), or awaiting, held or released by the EQA.",
+    )
+    issued_at = serializers.DateTimeField(
+        source="let_out_at",
+        allow_null=True,
+        help_text="When it was issued to the learner: at its claim under Direct Claims Status, "
+        "at the EQA's release otherwise; null while the EQA withholds it (release awaiting or "
+        "held).",
+    )
+    claimed_at = serializers.DateTimeField(source="issued_at", help_text="When it was claimed.")
+    released_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the awarding organisation's EQA released it (null: direct, or not yet).",
+    )
     revoked_at = serializers.DateTimeField(allow_null=True)
     learner = serializers.CharField(source="snapshot.learner_name", default="")
     qualification = serializers.CharField(source="snapshot.qualification_title", default="")
@@ -182,7 +329,15 @@ class EventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(KINDS)
     at = serializers.DateTimeField()
     registration = serializers.IntegerField()
-    unit = serializers.CharField(required=False)
+    unit = serializers.CharField(
+        required=False, help_text="unit.achieved, unit.exempted: its code."
+    )
+    through = serializers.ChoiceField(
+        THROUGH,
+        required=False,
+        help_text="unit.achieved: signed_off (the learner countersigned the assessor's sign-off) "
+        "or rpl (recognised prior learning agreed for the unit).",
+    )
     certificate = serializers.CharField(required=False, help_text="The certificate's number.")
     replacement = serializers.CharField(
         required=False, help_text="certificate.replaced: the number of the one replacing it."
@@ -192,5 +347,7 @@ class EventSerializer(serializers.Serializer):
 class EventPageSerializer(serializers.Serializer):
     events = EventSerializer(many=True)
     next = serializers.CharField(
-        help_text="The cursor to ask with next (the same one when nothing new came)."
+        help_text="The cursor to ask with next: past the last entry read, which may be one "
+        "that makes no event (a claim withheld for the EQA, say); the same one when nothing at "
+        "all came."
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("qualifications/<int:pk>/", views.QualificationDetail.as_view(), name="qualification"),
     path("learners/", learner_views.Learners.as_view(), name="learners"),
     path("learners/<int:pk>/", learner_views.Learner.as_view(), name="learner"),
+    path("staff/", views.StaffList.as_view(), name="staff"),
     path("invitations/", learner_views.InvitationList.as_view(), name="invitations"),
     path("invitations/<int:pk>/", learner_views.InvitationDetail.as_view(), name="invitation"),
     path(

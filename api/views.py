@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -26,15 +26,18 @@ from api.models import Scope
 from api.rest import HasScope, TokenAuthentication, TokenRateThrottle, token_of
 from api.services import api_write
 from assessment.models import UnitSignOff
+from assessment.progress import progress_of
 from certification.models import Certificate
 from certification.readiness import (
     Readiness,
     claim_reasons_now,
     claimed_of,
+    listed,
     readiness_of_many,
 )
 from certification.services import certificate_claim
-from portal.models import RoleKind, User
+from portal.models import TRAINEE_KINDS, AuditEntry, Role, RoleKind, User
+from portfolios.models import ClaimList as OnList
 from portfolios.models import (
     PriorLearning,
     PriorLearningKind,
@@ -46,14 +49,26 @@ from portfolios.models import (
 from portfolios.services import (
     LearnerIdentity,
     RegistrationDetails,
+    RegistrationRejected,
     learner_details_change,
     registration_choose_units,
     registration_create,
     registration_staff_change,
     registration_withdraw,
 )
-from qualifications.models import Qualification, Unit
+from qualifications.models import Qualification, QualificationUnit, Unit
+from qualifications.rules import Verdict
 
+UNITS_DIFFER = (
+    "The units you sent are not those {name}'s certificate would list now ({units}): nothing "
+    "was claimed. Send `units` as they are now (claim.claimable_units in the registration's "
+    "progress), or leave it out."
+)
+CLAIMS_PAGE_LISTS = (OnList.FULL, OnList.UNIT, OnList.WAITING)
+BEYOND = (
+    "No cursor of this feed is {after}: it is beyond the latest entry. Ask with after=0, or the "
+    "next of an answer."
+)
 ERRORS = {
     400: "The request has errors, or a service refused it (the message says why).",
     401: "No token, or one unknown or revoked.",
@@ -183,6 +198,17 @@ class QualificationDetail(CentreView):
         )
         units = Unit.objects.filter(memberships__qualification=qualification).order_by("code")
         qualification.api_units = list(units.distinct())  # type: ignore[attr-defined]
+        # The rules of combination as the catalogue has them now: each group with its units.
+        members = QualificationUnit.objects.select_related("unit").order_by("unit__code")
+        groups = list(
+            qualification.groups.prefetch_related(  # type: ignore[attr-defined]
+                Prefetch("memberships", queryset=members)
+            )
+        )
+        for group in groups:
+            group.api_units = [m.unit.code for m in group.memberships.all()]  # type: ignore[attr-defined]
+        qualification.api_groups = groups  # type: ignore[attr-defined]
+        qualification.api_level_rules = list(qualification.level_rules.all())  # type: ignore[attr-defined]
         return Response(s.QualificationDetailSerializer(qualification).data)
 
 
@@ -207,6 +233,31 @@ class LearnerList(CentreView):
     )
     def get(self, request: Request) -> Response:
         return self.paged(self.get_queryset(), s.LearnerSerializer)
+
+
+class StaffList(CentreView):
+    pagination_class = Page
+    serializer_class = s.StaffSerializer
+
+    def get_queryset(self) -> QuerySet[User]:
+        centre_id = self.centre_id()
+        practising = Role.objects.filter(centre_id=centre_id, kind__in=TRAINEE_KINDS)
+        return (
+            User.objects.filter(is_active=True, roles__in=practising)
+            .distinct()
+            .prefetch_related(
+                Prefetch("roles", queryset=practising.order_by("kind"), to_attr="api_roles")
+            )
+            .order_by("full_name", "pk")
+        )
+
+    @extend_schema(
+        operation_id="staff_list",
+        responses=s.StaffSerializer(many=True),
+        summary="The centre's assessors and IQAs, whose ids registrations take",
+    )
+    def get(self, request: Request) -> Response:
+        return self.paged(self.get_queryset(), s.StaffSerializer)
 
 
 # Registrations -----------------------------------------------------------------------------
@@ -336,7 +387,10 @@ class RegistrationDetail(OneRegistration):
             iqa = person_at(centre_id, data["iqa"], RoleKind.IQA, "iqa")
 
         def change() -> bool:
-            """Whether anything changed."""
+            """Whether anything changed. A closed registration (withdrawn, completed,
+            anonymised) takes no change, as on the pages: refused under the registration's
+            lock, before anything is written."""
+            Registration.objects.lock(registration, refused=RegistrationRejected)
             changed = False
             if "funding" in data or "ao_registration_number" in data:
                 changed |= bool(
@@ -433,24 +487,45 @@ def claim_facts(ready: Readiness, claimed: set[tuple[int, str]]) -> dict[str, An
     }
 
 
+def rules_of(verdict: Verdict) -> list[dict[str, Any]]:
+    return [{"rule": r.rule, "met": r.met, "message": r.message} for r in verdict.rules]
+
+
 class RegistrationProgress(OneRegistration):
     serializer_class = s.ProgressSerializer
 
     @extend_schema(
         operation_id="registrations_progress",
-        summary="Units achieved, credits and the eligibility verdict with its sentences",
+        summary="Units achieved, credits and the rules' verdict as the registration page has "
+        "them; apart, what can be claimed now",
     )
     def get(self, request: Request, pk: int) -> Response:
         registration = self.registration(pk)
+        # The registration page's verdict: every unit achieved (signed off and countersigned,
+        # or through RPL), the exemptions without credit. The claim's own verdict judges only
+        # the units IQA has cleared, and is given apart as `claim`.
+        [progress] = progress_of([registration], with_route=False)
+        verdict = progress.verdict
         [ready] = readiness_of_many([registration])
-        verdict = ready.verdict
+        facts = claim_facts(ready, claimed_of([registration]))
         body = {
-            **claim_facts(ready, claimed_of([registration])),
+            **facts,
             "units_achieved": achieved_units(registration),
             "achieved_credits": verdict.achieved_credits,
             "counted_credits": verdict.counted_credits,
             "eligible": verdict.eligible,
-            "rules": [{"rule": r.rule, "met": r.met, "message": r.message} for r in verdict.rules],
+            "rules": rules_of(verdict),
+            "claim": {
+                "claimable_units": ready.claimable_units,
+                "achieved_credits": ready.verdict.achieved_credits,
+                "counted_credits": ready.verdict.counted_credits,
+                "eligible": ready.verdict.eligible,
+                "rules": rules_of(ready.verdict),
+                "full_ready": facts["full_claim_ready"],
+                "full_reasons": facts["full_claim_reasons"],
+                "unit_ready": facts["unit_claim_ready"],
+                "unit_reasons": facts["unit_claim_reasons"],
+            },
         }
         return Response(s.ProgressSerializer(body).data)
 
@@ -466,15 +541,19 @@ class ClaimList(CentreView):
         summary="Each open registration's claim readiness, as the claims page works it out",
     )
     def get(self, request: Request) -> Response:
-        rows = registrations_of(self.centre_id()).open()
-        page = self.paginate_queryset(rows)
-        assert page is not None
-        claimed = claimed_of(page)
+        # The claims page's lists (ready for a full certificate, for a unit certificate, not
+        # ready yet), in the order of the registrations: one with nothing more to claim (its
+        # full certificate claimed, say) or closed is on none of them, and not here either.
+        rows = list(registrations_of(self.centre_id()).open())
+        claimed = claimed_of(rows)
         body = [
             {**claim_facts(ready, claimed), "learner": ready.registration.learner.full_name}
-            for ready in readiness_of_many(page)
+            for ready in readiness_of_many(rows)
+            if listed(ready, claimed) in CLAIMS_PAGE_LISTS
         ]
-        return self.get_paginated_response(s.ClaimReadinessSerializer(body, many=True).data)
+        page = self.paginate_queryset(body)  # type: ignore[arg-type]
+        assert page is not None
+        return self.get_paginated_response(s.ClaimReadinessSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="claims_create",
@@ -499,6 +578,7 @@ class ClaimList(CentreView):
                 kind=data["kind"],
                 actor=self.actor(),
                 units=data.get("units"),
+                units_differ=UNITS_DIFFER,
             ),
             lambda c: f"certificate:{c.pk}",
         )
@@ -570,5 +650,8 @@ class EventFeed(CentreView):
             raise rf.ValidationError({"after": ["A cursor from this feed (digits)."]})
         if not whole(limit) or len(limit) > 4 or not 1 <= int(limit) <= 500:
             raise rf.ValidationError({"limit": ["A whole number from 1 to 500."]})
+        latest = AuditEntry.objects.filter(centre_id=self.centre_id()).aggregate(m=Max("pk"))["m"]
+        if int(after) > (latest or 0):
+            raise rf.ValidationError({"after": [BEYOND.format(after=after)]})
         events, cursor = events_after(self.centre_id(), int(after), int(limit))
         return Response(s.EventPageSerializer({"events": events, "next": cursor}).data)

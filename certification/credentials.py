@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import string
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,10 @@ def unit_results(
     return descriptions, results
 
 
+def stamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def credential_for(certificate: Certificate) -> dict[str, Any]:
     """The OpenBadgeCredential of a certificate, from its snapshot only."""
     s = certificate.snapshot
@@ -151,7 +156,8 @@ def credential_for(certificate: Certificate) -> dict[str, Any]:
             "name": settings.CREDENTIAL_ISSUER_NAME,
             "url": settings.PUBLIC_URL + "/",
         },
-        "validFrom": certificate.issued_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # When it was let out: its claim under Direct Claims Status, the EQA's release otherwise.
+        "validFrom": stamp(certificate.let_out_at or certificate.issued_at),
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [
@@ -237,10 +243,6 @@ def revoked_indices() -> tuple[list[int], int]:
     indices = list(Certificate.objects.filter(ended).values_list("pk", flat=True))
     highest = Certificate.objects.aggregate(m=Max("pk"))["m"] or 0
     return indices, highest
-
-
-def stamp(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def status_list_credential() -> str:
@@ -489,7 +491,8 @@ def verify_credential(
         revoked = Unverified(REVOKED)
         revoked.found = found
         raise revoked
-    found.passed.append("The status list does not list it as revoked or replaced.")
+    dated = f" (dated {found.list_valid_from})" if found.list_valid_from else ""
+    found.passed.append(f"The status list{dated} does not list it as revoked or replaced.")
     return found
 
 
@@ -544,11 +547,23 @@ def verify_here(text: str) -> tuple[Verified, Certificate]:
     )
     if certificate is None or certificate.is_withheld:
         raise Unverified(NO_CERTIFICATE)
-    now = credential_for(certificate)
-    if verified.credential not in (now, first_form(now)):
+    if verified.credential not in accepted_forms(certificate):
         raise Unverified(MISMATCH.format(number=certificate.number))
     verified.passed.append(f"It matches certificate {certificate.number} as issued.")
     return verified, certificate
+
+
+def accepted_forms(certificate: Certificate) -> list[dict[str, Any]]:
+    """The credentials the certificate gives now, and the forms the portal gave it earlier
+    that a learner's download of then may hold: before 7 December 2026 (`first_form`), and,
+    for a claim the EQA released, the claim's time as validFrom (the release's since then)."""
+    now = credential_for(certificate)
+    forms = [now, first_form(now)]
+    claimed = stamp(certificate.issued_at)
+    if now["validFrom"] != claimed:
+        earlier = now | {"validFrom": claimed}
+        forms += [earlier, first_form(earlier)]
+    return forms
 
 
 def first_form(credential: dict[str, Any]) -> dict[str, Any]:
@@ -563,6 +578,22 @@ def first_form(credential: dict[str, Any]) -> dict[str, Any]:
     achievement["creditsAvailable"] = credits
     subject |= {"achievement": achievement, "creditsEarned": credits}
     return credential | {"credentialSubject": subject}
+
+
+def name_forms(given: str) -> list[str]:
+    """The forms of a name someone types to try against the hashed name: its spaces collapsed,
+    as typed and in the usual capitalisations. The hash is of the name as printed, so the case
+    cannot be folded in it; only these forms can be tried."""
+    collapsed = " ".join(given.split())
+    forms = [collapsed, collapsed.title(), string.capwords(collapsed), collapsed.upper()]
+    forms.append(collapsed.lower())
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def name_matches(claims: dict[str, Any], given: str) -> bool:
+    """Whether the hashed name is the given name, its spaces and (as far as `name_forms`
+    goes) its case aside."""
+    return any(identity_matches(claims, "name", form) for form in name_forms(given))
 
 
 def identity_matches(claims: dict[str, Any], identity_type: str, value: str) -> bool:

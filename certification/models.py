@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import models
@@ -240,6 +241,20 @@ class Certificate(models.Model):
     def is_withheld(self) -> bool:
         """Claimed, but not let out by the awarding organisation's EQA yet (decision 29)."""
         return self.release in WITHHELD
+
+    @property
+    def released_at(self) -> datetime.datetime | None:
+        """When the awarding organisation's EQA let the claim out (None: direct, or not yet)."""
+        return self.release_decided_at if self.release == Release.RELEASED else None
+
+    @property
+    def let_out_at(self) -> datetime.datetime | None:
+        """When the certificate was issued to the learner: at its claim under Direct Claims
+        Status (`issued_at`, the claim's time), at the EQA's release otherwise; None while
+        withheld (decision 29)."""
+        if self.is_withheld:
+            return None
+        return self.released_at or self.issued_at
 
     @property
     def held_because(self) -> str:

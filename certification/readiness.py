@@ -68,6 +68,10 @@ SIGNED_OFF = Value("signed_off", output_field=CharField())
 FULL_MET = "The full qualification is met: claim the full certificate instead."
 NO_NEW_UNITS = "No unit has been achieved since unit certificate {number}, which lists them all."
 HAS_FULL = "The full certificate {number} is issued: it lists every unit achieved."
+FULL_REVOKED = (
+    "The full certificate {number} was claimed and has been revoked: no other certificate is "
+    "claimed for this registration."
+)
 FULL_CLAIMED = (
     "A full certificate was claimed for this registration already: it is not claimed twice "
     "(a replacement is made from it)."
@@ -146,7 +150,8 @@ def readiness_of_many(registrations: Sequence[Registration]) -> list[Readiness]:
             unit = [FULL_MET]
         full_issued = in_force.get((registration.pk, Kind.FULL))
         if full_issued is not None:
-            unit = [HAS_FULL.format(number=full_issued.number)]
+            said = FULL_REVOKED if full_issued.revoked else HAS_FULL
+            unit = [said.format(number=full_issued.number)]
         # The AO's claim policy holds back every claim, whatever the learner achieved; so does
         # the qualification's lifecycle, which is said first.
         policy = claim_reasons(
@@ -178,6 +183,7 @@ class InForce:
 
     number: str
     references: frozenset[str]
+    revoked: bool = False
 
 
 def certificates_in_force(registration_ids: Sequence[int]) -> dict[tuple[int, str], InForce]:
@@ -186,10 +192,12 @@ def certificates_in_force(registration_ids: Sequence[int]) -> dict[tuple[int, st
         registration__in=registration_ids,
         replaced_by__isnull=True,
         superseded_by__isnull=True,
-    ).values_list("registration_id", "kind", "number", "snapshot__units")
+    ).values_list("registration_id", "kind", "number", "snapshot__units", "revoked_at")
     return {
-        (registration, kind): InForce(number, frozenset(u["reference"] for u in units or []))
-        for registration, kind, number, units in rows
+        (registration, kind): InForce(
+            number, frozenset(u["reference"] for u in units or []), revoked_at is not None
+        )
+        for registration, kind, number, units, revoked_at in rows
     }
 
 

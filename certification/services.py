@@ -145,11 +145,13 @@ def certificate_claim(
     kind: str,
     actor: User,
     units: Sequence[str] | None = None,
+    units_differ: str = UNITS_CHANGED,
 ) -> Certificate:
     """Issue a certificate (full or unit) if the registration is ready for it, re-checking every
     condition under a lock on the registration. Raises ClaimRefused with the reason. `units`:
     the unit codes the person confirmed (decision 36); if what would be issued differs now,
-    nothing is, and the refusal says so."""
+    nothing is, and the refusal says so (`units_differ`, with {name} and {units}: the API's
+    caller confirmed nothing, and is told in its own words)."""
     require_centre_admin(actor, registration)
     name = registration.learner.full_name
     label = Kind(kind).label.lower()
@@ -175,7 +177,7 @@ def certificate_claim(
             raise ClaimRefused(NOT_READY.format(name=name, kind=label, reasons=joined(reasons)))
         if units is not None and sorted(units) != sorted(ready.claimable_units):
             raise ClaimRefused(
-                UNITS_CHANGED.format(name=name, units=", ".join(sorted(ready.claimable_units)))
+                units_differ.format(name=name, units=", ".join(sorted(ready.claimable_units)))
             )
         snapshot = snapshot_of(registration, kind, ready.claimable_units)
         if kind == Kind.FULL:

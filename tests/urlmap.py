@@ -1201,6 +1201,7 @@ URLS: dict[str, Entry] = {
             "qualification": lambda side: {"pk": side.qualification.pk},
             "learners": nothing,
             "learner": lambda side: {"pk": side.people[LEARNER].pk},
+            "staff": nothing,
             "invitations": nothing,
             "invitation": pk_of("invitation"),
             "invitation-resend": pk_of("invitation"),

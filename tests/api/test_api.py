@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from api.models import ApiReads, ApiToken, Scope
 from api.services import token_create, token_revoke
+from assessment.progress import progress_of
 from certification.models import Certificate
 from certification.readiness import readiness_of
 from portal.models import AuditEntry, RoleKind
@@ -148,6 +149,28 @@ def test_a_refusal_by_a_service_is_a_400_with_its_words(world: World):
     assert Registration.objects.get(pk=side.registration.pk).status == "active"
 
 
+def test_a_qualification_gives_its_rules_of_combination_group_by_group(world: World):
+    qualification = world.ours.qualification
+    path = reverse("api:qualification", kwargs={"pk": qualification.pk})
+    body = call(world.ours.api_secret, "GET", path).body
+    groups = list(qualification.groups.all())
+    assert groups, "the world's qualification has rules of combination"
+    assert body["min_credits"] == qualification.min_credits
+    assert [g["code"] for g in body["groups"]] == [g.code for g in groups]
+    for shown, group in zip(body["groups"], groups, strict=True):
+        assert (shown["mandatory"], shown["min_credits"], shown["max_credits"]) == (
+            group.mandatory,
+            group.min_credits,
+            group.max_credits,
+        )
+        assert (shown["min_units"], shown["max_units"]) == (group.min_units, group.max_units)
+        members = group.memberships.values_list("unit__code", flat=True)
+        assert sorted(shown["units"]) == sorted(members)
+    # Every unit listed is in a group of the rules.
+    grouped = {code for g in body["groups"] for code in g["units"]}
+    assert {u["code"] for u in body["units"]} == grouped
+
+
 @override_settings(API_RATE_LIMIT="3/min")
 def test_too_many_calls_get_429_in_the_error_shape(world: World):
     cache.clear()
@@ -222,12 +245,12 @@ def test_reads_are_counted_not_written_to_the_audit_chain(world: World):
 # Results made on the pages, seen in the API and the feed ---------------------------------------
 
 
-def test_progress_gives_the_units_achieved_and_the_claims_pages_verdict(world: World):
+def test_progress_gives_the_units_achieved_and_the_registration_pages_verdict(world: World):
     side = world.ours
     path = reverse("api:registration-progress", kwargs={"pk": side.registration.pk})
     body = call(side.api_secret, "GET", path).body
     assert SIGNED_UNIT in [u["code"] for u in body["units_achieved"]]
-    verdict = readiness_of(side.registration).verdict
+    verdict = progress_of([side.registration], with_route=False)[0].verdict
     assert [r["message"] for r in body["rules"]] == [r.message for r in verdict.rules]
     assert (
         body["eligible"] is verdict.eligible

@@ -5,6 +5,7 @@ says a certificate is issued when it is let out (at its claim, or at the EQA's r
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -14,21 +15,26 @@ from django.test import Client
 from django.urls import reverse
 
 from api.services import token_create
+from assessment.progress import progress_of
 from certification.models import Certificate, Kind
 from certification.readiness import (
     FULL_CLAIMED,
+    FULL_REVOKED,
     claim_reasons_now,
     claimed_of,
     listed,
     readiness_of,
 )
-from certification.services import certificate_claim, certificate_replace
+from certification.services import certificate_claim, certificate_replace, certificate_revoke
 from eqa.services import claim_release, eqa_sample_record
+from iqa.models import PlanItem, SamplingPlan, Stage
 from portfolios.models import ClaimList
+from portfolios.prior_learning import PriorDetails, exemption_record
 from portfolios.services import DROPPED_SIGNED_OFF, registration_withdraw
 from qualifications.models import Unit
 from tests.api.conftest import Answer
 from tests.certification.conftest import achieve, achieved, registration, sfj
+from tests.certification.test_prior_learning_claims import EXEMPT_UNIT, RPL_UNIT, record_rpl
 from tests.eqa.conftest import eqa, window
 from tests.factories import grant_direct_claims
 
@@ -85,8 +91,8 @@ def test_a_registration_whose_full_certificate_is_claimed_is_not_ready_for_anoth
     certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
     body = progress(secret, achieved)
     assert (body["full_claim_ready"], body["full_claim_reasons"]) == (False, [FULL_CLAIMED])
-    row = claims(secret)[achieved.pk]
-    assert (row["full_claim_ready"], row["unit_claim_ready"]) == (False, False)
+    # Nothing more to claim: the claims page lists it nowhere, nor does the API.
+    assert achieved.pk not in claims(secret)
     # The claims page's rule, the one the API asks.
     ready = readiness_of(achieved)
     claimed = claimed_of([achieved])
@@ -107,6 +113,40 @@ def test_a_withdrawn_registration_is_ready_for_no_claim_and_leaves_the_claims_li
     assert achieved.pk not in claims(secret)
 
 
+def test_progress_judges_every_unit_achieved_as_the_registration_page_and_the_claim_apart(
+    registration, assessor, iqa, secret
+):
+    # Both units achieved, one held back by a summative IQA sample planned and not yet taken:
+    # the registration page counts both, a claim only the other.
+    achieve(registration, assessor)
+    held = Unit.objects.get(code="F/506/2131")
+    plan = SamplingPlan.objects.create(
+        centre=registration.centre, qualification=registration.qualification, iqa=iqa,
+        starts_on=datetime.date(2026, 9, 1), ends_on=datetime.date(2027, 8, 31),
+    )  # fmt: skip
+    PlanItem.objects.create(
+        plan=plan, registration=registration, unit=held, assessor=assessor,
+        stage=Stage.SUMMATIVE,
+    )  # fmt: skip
+    body = progress(secret, registration)
+    [page] = progress_of([registration], with_route=False)
+    codes = [u["code"] for u in body["units_achieved"]]
+    assert held.code in codes
+    assert body["achieved_credits"] == page.verdict.achieved_credits
+    assert body["achieved_credits"] == sum(u["credits"] or 0 for u in body["units_achieved"])
+    assert [r["message"] for r in body["rules"]] == [r.message for r in page.verdict.rules]
+    assert body["eligible"] is page.verdict.eligible
+    claim = body["claim"]
+    assert held.code not in claim["claimable_units"]
+    assert claim["achieved_credits"] == body["achieved_credits"] - held.credits
+    assert claim["full_ready"] is False
+    assert any(held.code in reason for reason in claim["full_reasons"])
+    assert (body["full_claim_ready"], body["full_claim_reasons"]) == (
+        claim["full_ready"],
+        claim["full_reasons"],
+    )
+
+
 # The events feed -------------------------------------------------------------------------------
 
 
@@ -118,12 +158,38 @@ def certificate_events(secret: str, after: str = "0") -> list[tuple]:
     ]
 
 
+def test_a_unit_achieved_through_rpl_or_exempted_is_in_the_feed(
+    registration, assessor, centre_admin, secret
+):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    record_rpl(registration, assessor)
+    details = PriorDetails(
+        Unit.objects.get(code=EXEMPT_UNIT).pk, "Exempt by the AO", datetime.date(2021, 5, 4)
+    )
+    exemption_record(registration=registration, details=details, actor=centre_admin)
+    units = [
+        (e["type"], e["unit"], e.get("through"))
+        for e in events(secret)["events"]
+        if e["type"].startswith("unit.")
+    ]
+    assert units == [
+        ("unit.achieved", "F/506/2131", "signed_off"),
+        ("unit.achieved", RPL_UNIT, "rpl"),
+        ("unit.exempted", EXEMPT_UNIT, None),
+    ]
+
+
 def test_a_claim_held_for_the_eqa_is_issued_in_the_feed_only_when_released(
     registration, assessor, centre_admin, window, secret
 ):
     achieve(registration, assessor, codes={"F/506/2131"})
     held = certificate_claim(registration=registration, kind=Kind.UNIT, actor=centre_admin)
     assert certificate_events(secret) == []
+    path = reverse("api:certificate", kwargs={"pk": held.pk})
+    shown = call(secret, "GET", path).body
+    # Not issued while the EQA withholds it: only claimed.
+    assert (shown["state"], shown["issued_at"], shown["released_at"]) == ("held", None, None)
+    assert shown["claimed_at"]
     eqa_sample_record(
         access=window,
         registration=registration,
@@ -134,6 +200,10 @@ def test_a_claim_held_for_the_eqa_is_issued_in_the_feed_only_when_released(
     )
     claim_release(access=window, certificate=held, actor=window.eqa)
     assert certificate_events(secret) == [("certificate.issued", held.number, None)]
+    shown = call(secret, "GET", path).body
+    held.refresh_from_db()
+    assert shown["released_at"] is not None and shown["issued_at"] == shown["released_at"]
+    assert shown["issued_at"] != shown["claimed_at"]
 
 
 def test_a_claim_under_direct_claims_status_is_issued_at_once(
@@ -229,3 +299,61 @@ def test_a_patch_that_changes_nothing_answers_the_registration_and_audits_nothin
         action="api.write", subject=f"registration:{registration.pk}"
     ).exists()
     assert AuditEntry.objects.count() > before
+
+
+# Refusals in the API's words, and lists as the pages have them ---------------------------------
+
+
+def test_a_withdrawn_registration_takes_no_change_and_an_empty_change_is_refused(
+    registration, centre_admin, secret
+):
+    path = reverse("api:registration", kwargs={"pk": registration.pk})
+    empty = call(secret, "PATCH", path, {})
+    assert empty.status == 400 and empty.body["error"]["code"] == "invalid", empty.text
+    assert "Nothing to change" in empty.body["error"]["fields"]["non_field_errors"][0]
+    registration_withdraw(
+        registration=registration, reason="Left the employer.", actor=centre_admin
+    )
+    registration.refresh_from_db()
+    before = registration.funding
+    answer = call(secret, "PATCH", path, {"funding": "non_funded" if before else "funded"})
+    assert answer.status == 400 and answer.body["error"]["code"] == "refused", answer.text
+    assert registration.closed_because in answer.body["error"]["message"]
+    registration.refresh_from_db()
+    assert registration.funding == before
+
+
+def test_a_claim_with_other_units_is_refused_in_the_apis_words(achieved, secret):
+    grant_direct_claims(achieved.centre)
+    body = {"registration": achieved.pk, "kind": "full", "units": ["F/506/2131"]}
+    answer = call(secret, "POST", "/api/v1/claims/", body)
+    assert answer.status == 400 and answer.body["error"]["code"] == "refused", answer.text
+    message = answer.body["error"]["message"]
+    assert "after you confirmed" not in message
+    assert "The units you sent are not those" in message and "nothing was claimed" in message
+    assert not Certificate.objects.filter(registration=achieved).exists()
+
+
+def test_claims_lists_only_whom_the_claims_page_lists_and_says_a_revoked_full_certificate_is(
+    achieved, centre_admin, secret
+):
+    grant_direct_claims(achieved.centre)
+    assert achieved.pk in claims(secret)
+    full = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    # Nothing more to claim: on none of the claims page's lists, nor in the API's.
+    assert listed(readiness_of(achieved), claimed_of([achieved])) == ClaimList.CLAIMED
+    assert achieved.pk not in claims(secret)
+    certificate_revoke(certificate=full, reason="Issued in error.", actor=centre_admin)
+    reasons = progress(secret, achieved)["claim"]["unit_reasons"]
+    assert reasons == [FULL_REVOKED.format(number=full.number)]
+
+
+def test_the_feed_refuses_a_cursor_beyond_its_latest_entry(registration, assessor, secret):
+    achieve(registration, assessor, codes={"F/506/2131"})
+    page = events(secret)
+    assert page["events"]
+    answer = call(
+        secret, "GET", reverse("api:events"), query={"after": str(int(page["next"]) + 1000)}
+    )
+    assert answer.status == 400 and "after" in answer.body["error"]["fields"], answer.text
+    assert events(secret, page["next"]) == {"events": [], "next": page["next"]}

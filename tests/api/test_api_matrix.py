@@ -14,9 +14,12 @@ import pytest
 from django.urls import reverse
 
 from api import urls as api_urls
+from api.views import CLAIMS_PAGE_LISTS as SHOWN
+from certification.readiness import claimed_of, listed, readiness_of_many
+from portfolios.models import Registration
 from tests.api.conftest import call
 from tests.portfolios.conftest import SFJ_ENOUGH
-from tests.world import Side, World
+from tests.world import ADMIN, ASSESSOR, IQA, LEARNER, TRAINEE, Side, World
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +82,7 @@ ROWS: dict[str, list[Row]] = {
             body=lambda side: {"postcode": "M1 1AE"},
         ),
     ],
+    "api:staff": [Row("GET", theirs="list")],
     "api:invitations": [Row("GET", theirs="list")],
     "api:invitation": [Row("GET", kwargs=lambda side: {"pk": side.invitation.pk})],
     "api:invitation-resend": [
@@ -161,12 +165,30 @@ def test_a_token_reaches_its_own_centres_things_and_never_anothers(
         leaked = [secret for secret in theirs.secrets if secret in answer.text]
         assert not leaked, f"{name} shows the other centre's {leaked}"
         if row.theirs == "list":
-            shown = (
-                ours.invitation.email
-                if name == "api:invitations"
-                else ours.registration.learner.full_name
-            )
-            assert str(shown) in mine.text or name in ("api:qualifications", "api:events")
+            shown = {
+                "api:invitations": ours.invitation.email,
+                "api:staff": ours.people[ASSESSOR].full_name,
+            }.get(name, ours.registration.learner.full_name)
+            # The world's registration has its full certificate: the claims page, and so the
+            # API's claims, list it nowhere (nothing more to claim).
+            quiet = ("api:qualifications", "api:events", "api:claims")
+            assert str(shown) in mine.text or name in quiet
+
+
+def test_staff_lists_the_centres_assessors_and_iqas_with_their_roles_and_no_one_elses(
+    world: World,
+):
+    ours, theirs = world.ours, world.theirs
+    rows = call(ours.api_secret, "GET", reverse("api:staff")).body["results"]
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[ours.people[ASSESSOR].pk]["roles"] == [{"role": "assessor", "trainee": False}]
+    assert by_id[ours.people[TRAINEE].pk]["roles"] == [{"role": "assessor", "trainee": True}]
+    assert by_id[ours.people[IQA].pk]["roles"] == [{"role": "iqa", "trainee": False}]
+    # Learners and centre admins are not staff a registration names; nor is the other centre's.
+    assert ours.people[LEARNER].pk not in by_id and ours.people[ADMIN].pk not in by_id
+    assert not {theirs.people[k].pk for k in (ASSESSOR, TRAINEE, IQA)} & set(by_id)
+    # The ids are those a registration takes.
+    assert ours.registration.assessor_id in by_id and ours.registration.iqa_id in by_id
 
 
 @pytest.mark.parametrize("name", ["api:registrations", "api:certificates", "api:claims"])
@@ -176,6 +198,15 @@ def test_lists_hold_only_the_tokens_centres_rows(world: World, name: str):
         ids = {row.get("registration", row.get("id")) for row in answer.body["results"]}
         if name == "api:certificates":
             assert side.certificate.pk in ids and other.certificate.pk not in ids
+        elif name == "api:claims":
+            # As the claims page lists them (tests/api/test_api_claims_and_events.py): of the
+            # token's centre only.
+            mine = list(Registration.objects.open().filter(centre=side.registration.centre))
+            claimed = claimed_of(mine)
+            expected = {
+                r.registration.pk for r in readiness_of_many(mine) if listed(r, claimed) in SHOWN
+            }
+            assert ids == expected and other.registration.pk not in ids
         else:
             assert side.registration.pk in ids and other.registration.pk not in ids
 

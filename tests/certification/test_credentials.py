@@ -3,6 +3,8 @@ round-trip, fail on any change, report revocation through the published status l
 downloaded only by those who may see the certificate."""
 
 import base64
+import copy
+import datetime
 import json
 import re
 import shlex
@@ -212,6 +214,30 @@ def test_a_credential_downloaded_before_units_became_results_still_matches(issue
         verify_here(sign(claims))
 
 
+def test_a_released_claim_is_valid_from_its_release_and_earlier_downloads_still_match(issued):
+    """A claim the EQA let out is valid from its release; downloads made before that was so
+    carry the claim's time, and still match (in both earlier forms); no other time does."""
+    claimed = issued.issued_at
+    before = credential_for(issued)
+    released = claimed + datetime.timedelta(days=2, hours=3)
+    Certificate.objects.filter(pk=issued.pk).update(
+        release=Release.RELEASED, release_decided_at=released
+    )
+    issued.refresh_from_db()
+    now = credential_for(issued)
+    assert now["validFrom"] == released.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert before["validFrom"] != now["validFrom"]
+    assert verify_here(sign(now))[1] == issued
+    assert verify_here(sign(before))[1] == issued
+    old = copy.deepcopy(before)
+    subject = old["credentialSubject"]
+    del subject["result"], subject["achievement"]["resultDescription"]
+    assert verify_here(sign(old))[1] == issued
+    other = now | {"validFrom": "2026-01-01T00:00:00Z"}
+    with pytest.raises(Unverified, match=MISMATCH.split("(")[0]):
+        verify_here(sign(other))
+
+
 def test_a_signed_credential_that_is_not_the_certificate_as_issued_is_refused(issued):
     claims = credential_for(issued)
     claims["credentialSubject"]["creditsEarned"] = 999
@@ -369,7 +395,16 @@ def test_the_command_verifies_offline_against_saved_keys_and_list(
     args = [str(credential), "--did", str(did), "--status-list", str(listed)]
     call_command("verify_credential", *args, "--name", issued.snapshot["learner_name"])
     out = capsys.readouterr().out
-    assert "Valid:" in out and "issued to that name" in out
+    assert "Valid" in out and "issued to that name" in out
+    # The check is dated by the status list it used, and says it is only as fresh as that.
+    listed_claims = json.loads(unb64(listed.read_text().split(".")[1]))
+    dated = listed_claims["validFrom"]
+    assert f"; not revoked as of the status list dated {dated}." in out
+    assert f"only as fresh as the status list of {dated}" in out
+    # The name as someone types it: other spaces, other case.
+    typed = "  " + "   ".join(issued.snapshot["learner_name"].lower().split()) + " "
+    call_command("verify_credential", *args, "--name", typed)
+    assert "issued to that name" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         call_command("verify_credential", *args, "--name", "Someone Else")
     # The key set instead of the DID document, with the portal's address as the issuer.

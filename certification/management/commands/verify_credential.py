@@ -16,8 +16,8 @@ from certification.credentials import (
     NOT_A_DID_DOCUMENT,
     Unverified,
     Verified,
-    identity_matches,
     issuer_from_did,
+    name_matches,
     verify_credential,
 )
 from certification.keys import key_set_from
@@ -68,7 +68,10 @@ class Command(BaseCommand):
             help="the issuer: the portal's address or did:web (needed with --jwks)",
         )
         parser.add_argument(
-            "--name", default="", help="also check the holder's name, exactly as printed"
+            "--name",
+            default="",
+            help="also check the holder's name as printed (spaces and the usual capitalisations "
+            "aside)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -88,10 +91,11 @@ class Command(BaseCommand):
         for line in verified.passed:
             self.stdout.write(line)
         if options["name"]:
-            if not identity_matches(verified.credential, "name", options["name"]):
+            if not name_matches(verified.credential, options["name"]):
                 self.fail("it was issued to someone else.")
             self.stdout.write("It was issued to that name.")
         self.stdout.write(self.style.SUCCESS(valid_line(verified)))
+        self.stdout.write(fresh_line(verified))
 
     def issuer_and_keys(self, options: dict[str, Any]) -> tuple[str, KeySet]:
         given = did_web(options["issuer"]) if options["issuer"] else ""
@@ -129,7 +133,17 @@ def valid_line(verified: Verified) -> str:
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(achievement, dict):
         achievement = {}
+    as_of = f"; not revoked as of the status list dated {verified.list_valid_from}"
     return (
         f"Valid: {achievement.get('name', '')} ({achievement.get('humanCode', '')}), "
-        f"issued {verified.credential.get('validFrom', '')}."
+        f"issued {verified.credential.get('validFrom', '')}"
+        f"{as_of if verified.list_valid_from else ''}."
+    )
+
+
+def fresh_line(verified: Verified) -> str:
+    """How fresh the check is: as the saved status list, never newer."""
+    return (
+        f"This check is only as fresh as the status list of {verified.list_valid_from}: a "
+        "revocation after it is not known here: save the list again for a later answer."
     )
