@@ -206,6 +206,12 @@ class AchievedUnitSerializer(serializers.Serializer):
     how = serializers.CharField(help_text="signed_off, or rpl (recognised prior learning)")
 
 
+class ExemptUnitSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    award = serializers.CharField(help_text="The award the exemption rests on, as recorded.")
+
+
 ACHIEVED_CREDITS = "The credits of the units judged, each counted once."
 COUNTED_CREDITS = (
     "The credits that count towards the qualification's total: those of the units judged, "
@@ -239,6 +245,11 @@ class ProgressSerializer(serializers.Serializer):
     registration = serializers.IntegerField()
     units_achieved = AchievedUnitSerializer(
         many=True, help_text="Signed off and countersigned, or through RPL."
+    )
+    units_exempt = ExemptUnitSerializer(
+        many=True,
+        help_text="Exempt on another award: they meet the rules of combination without credit "
+        "and are not achieved.",
     )
     achieved_credits = serializers.IntegerField(
         help_text="Of every unit achieved, as the registration page counts them. "

@@ -474,6 +474,16 @@ def achieved_units(registration: Registration) -> list[dict[str, Any]]:
     return rows
 
 
+def exempt_units(registration: Registration) -> list[dict[str, Any]]:
+    exempt = (
+        PriorLearning.objects.in_force()
+        .filter(registration=registration, kind=PriorLearningKind.EXEMPTION)
+        .select_related("unit")
+        .order_by("unit__code")
+    )
+    return [{"code": e.unit.code, "title": e.unit.title, "award": e.description} for e in exempt]
+
+
 def claim_facts(ready: Readiness, claimed: set[tuple[int, str]]) -> dict[str, Any]:
     """Whether each kind can be claimed now, by the claims page's rule (`claim_reasons_now`)."""
     full, unit = claim_reasons_now(ready, claimed)
@@ -511,6 +521,7 @@ class RegistrationProgress(OneRegistration):
         body = {
             **facts,
             "units_achieved": achieved_units(registration),
+            "units_exempt": exempt_units(registration),
             "achieved_credits": verdict.achieved_credits,
             "counted_credits": verdict.counted_credits,
             "eligible": verdict.eligible,

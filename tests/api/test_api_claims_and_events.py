@@ -179,6 +179,23 @@ def test_a_unit_achieved_through_rpl_or_exempted_is_in_the_feed(
     ]
 
 
+def test_progress_names_the_exempt_units_apart_from_those_achieved(
+    registration, assessor, centre_admin, secret
+):
+    path = reverse("api:registration-progress", kwargs={"pk": registration.pk})
+    assert call(secret, "GET", path).body["units_exempt"] == []
+    record_rpl(registration, assessor)
+    exempt = Unit.objects.get(code=EXEMPT_UNIT)
+    details = PriorDetails(exempt.pk, "Exempt by the AO", datetime.date(2021, 5, 4))
+    exemption_record(registration=registration, details=details, actor=centre_admin)
+    progress = call(secret, "GET", path).body
+    assert progress["units_exempt"] == [
+        {"code": EXEMPT_UNIT, "title": exempt.title, "award": "Exempt by the AO"}
+    ]
+    assert EXEMPT_UNIT not in [u["code"] for u in progress["units_achieved"]]
+    assert [u["code"] for u in progress["units_achieved"]] == [RPL_UNIT]
+
+
 def test_a_claim_held_for_the_eqa_is_issued_in_the_feed_only_when_released(
     registration, assessor, centre_admin, window, secret
 ):
