@@ -437,7 +437,9 @@ def list_dates(listed: dict[str, Any], found: Verified) -> None:
         raise Unverified(BAD_LIST.format(why=LIST_UNDATED)) from error
     found.list_valid_until = str(until)
     if ends <= timezone.now():
-        raise Unverified(LIST_EXPIRED.format(until=until))
+        expired = Unverified(LIST_EXPIRED.format(until=until))
+        expired.found = found  # its dates are said too
+        raise expired
 
 
 def revoked_in(

@@ -148,6 +148,7 @@ def test_the_status_list_says_until_when_it_counts_and_an_expired_copy_is_refuse
     code, out = offline(capsys, credential, did, listed)
     assert code == 1
     assert f"Not valid: {LIST_EXPIRED.format(until='2026-01-02T00:00:00Z')}" in out
+    assert "The status list is of 2026-01-01T00:00:00Z and counts until 2026-01-02T00:00:00Z" in out
     # One that never says until when (signed before lists had a lifetime): refused too.
     undated = {k: v for k, v in stale.items() if k != "validUntil"}
     listed.write_text(sign(undated))
