@@ -278,6 +278,9 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
     return todo
 
 
+STRANDED_NAMED = 3  # units named in the admin's alert of provisional work nobody can countersign
+
+
 def centre_admin_todo(role: Role) -> list[Todo]:
     todo = []
     counts = sum((q.counts for q in claim_counts(role.centre)), ClaimCounts())
@@ -312,12 +315,16 @@ def centre_admin_todo(role: Role) -> list[Todo]:
         )
     # Provisional work nobody at the centre can countersign (decision 53, amended): the
     # register page is where the admin records a competent assessor's award.
+    # Each unit named, with its learner and who did the work (the first few).
     if stuck := stranded(role.centre):
+        named = "; ".join(s.words for s in stuck[:STRANDED_NAMED])
+        if len(stuck) > STRANDED_NAMED:
+            named += f"; and {plural(len(stuck) - STRANDED_NAMED, 'other', 'others')}"
         todo.append(
             Todo(
                 f"{plural(len(stuck), 'unit has', 'units have')} provisional decisions or a "
-                "provisional sign-off that nobody at the centre can countersign: record a "
-                "qualified assessor's award covering "
+                f"provisional sign-off that nobody at the centre can countersign ({named}): "
+                "record a qualified assessor's award covering "
                 f"{'it' if len(stuck) == 1 else 'them'} in the competence register",
                 reverse("competence:centre"),
                 True,
