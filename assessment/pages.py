@@ -28,7 +28,7 @@ from assessment.caseload import (
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import CriterionState, state_of
-from assessment.provisional import sign_off_notice
+from assessment.provisional import decisions_notice, sign_off_notice
 from assessment.services import (
     GAP_AWAITING,
     GAP_NO_DECISION,
@@ -242,6 +242,12 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
     return {
         "evidence": evidence,
         "closed": closed,
+        # Before deciding: the units of theirs where their decisions will be provisional, and
+        # who can countersign them (decision 53, amended): those the evidence is mapped to,
+        # else all of theirs.
+        "provisional_notices": []
+        if closed
+        else decisions_notice(registration, mapped_units or mine, user),
         "open_units": (mapped_units or {units[0].pk}) if units else set(),
         "units": units,
         "mappings": mappings,

@@ -115,6 +115,38 @@ def sign_off_notice(registration: Registration, unit: Unit, actor: User) -> str:
     return SIGN_OFF_WILL_BE.format(why=why, waits=WAITS_FOR, who=who)
 
 
+DECISIONS_WILL_BE = (
+    "Your decisions on unit {unit} will be provisional because {why}: they {waits}. {who}"
+)
+
+
+def decisions_notice(
+    registration: Registration, unit_ids: Collection[int], actor: User
+) -> list[str]:
+    """What the review page says before the assessor decides, for each of the units they assess
+    (`unit_ids`) on which their decisions will be provisional: why, and who can countersign
+    them, or that nobody can (the sign-off page's words). One query for the role, two for the
+    scope where enforced, and the countersigners of each such unit."""
+    if not unit_ids:
+        return []
+    trainee = is_trainee(actor, registration.centre_id)
+    if not trainee and not enforced(registration.centre_id):
+        return []
+    scope = None
+    if not trainee:
+        day = timezone.localdate()
+        scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, day)
+    said = []
+    for unit in Unit.objects.filter(pk__in=unit_ids).order_by("code"):
+        if scope is not None and scope.covers(registration.qualification_id, unit.pk):
+            continue
+        why = BECAUSE_TRAINEE if trainee else BECAUSE_OUT_OF_SCOPE.format(unit=unit.code)
+        who = who_can(countersigners(registration, unit.pk, besides=[actor.pk]))
+        waits = WAITS_FOR.replace("waits", "wait")
+        said.append(DECISIONS_WILL_BE.format(unit=unit.code, why=why, waits=waits, who=who))
+    return said
+
+
 def signed_off_message(sign_off: UnitSignOff, unit: Unit) -> str:
     """What the assessor is told once their sign-off is recorded provisionally."""
     registration = sign_off.registration
@@ -145,9 +177,14 @@ def decisions_message(
     else:
         subject = f"{count} of them are" if count < len(made) else "They are"
         it = ("they", "wait", "they are")
-    return DECISIONS_PROVISIONAL.format(
+    said = DECISIONS_PROVISIONAL.format(
         count=subject, why=why, it=it[0], waits=WAITS_FOR.replace("waits", it[1]), it_is=it[2]
     )
+    # Who can countersign, or that nobody can: as the sign-off page says it, per unit if several.
+    who = [(u.code, who_can(countersigners(registration, u.pk, besides=[actor.pk]))) for u in units]
+    if len(who) == 1:
+        return f"{said} {who[0][1]}"
+    return " ".join([said, *(f"Unit {code}: {words}" for code, words in who)])
 
 
 @dataclass(frozen=True)

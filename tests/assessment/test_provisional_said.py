@@ -215,3 +215,40 @@ def test_the_admins_warning_is_read_in_as_many_queries_for_many_stranded_units(
         found = stranded(centre)
     assert {s.unit for s in found} == {SIGNED_UNIT, BEGUN_UNIT}
     assert len(many) == len(few)
+
+
+def test_the_review_page_warns_before_an_out_of_scope_decision_and_says_after_nobody_can(
+    centre, centre_admin, registration, assessor, colleague, learner, sfj
+):
+    """Decision 53, amended: the review page, like the sign-off page, says before deciding that
+    the decisions will be provisional and why, and after, in the sign-off page's words, that
+    nobody at the centre can countersign them."""
+    enforce(centre, centre_admin)
+    # Nobody's award covers SIGNED_UNIT: the colleague's covers another unit only.
+    award(centre, colleague, centre_admin, units=[Unit.objects.get(code=BEGUN_UNIT)])
+    award(centre, assessor, centre_admin, units=[Unit.objects.get(code=BEGUN_UNIT)])
+    details = EvidenceDetails("Shift log", datetime.date(2026, 10, 6), "product")
+    evidence = evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    client = signed_in(assessor)
+    url = reverse("assessment:evidence-review", args=[evidence.pk])
+    before = text_of(client.get(url))
+    assert (
+        f"Your decisions on unit {SIGNED_UNIT} will be provisional because "
+        + BECAUSE_OUT_OF_SCOPE.format(unit=SIGNED_UNIT)
+        in before
+    )
+    assert NOBODY_CAN in before
+    # In scope for the begun unit: no warning for it.
+    assert f"Your decisions on unit {BEGUN_UNIT}" not in before
+    criterion = Criterion.objects.filter(unit__code=SIGNED_UNIT).order_by("position")[0]
+    answer = client.post(
+        url,
+        {"criteria": [criterion.pk], "outcome": "met", "method": "product",
+         "assessed_on": "2026-10-06"},
+        follow=True,
+    )  # fmt: skip
+    [said] = [str(m) for m in answer.context["messages"]]
+    assert said.startswith("1 decision recorded. It is provisional because")
+    assert said.endswith(NOBODY_CAN)
