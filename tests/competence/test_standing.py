@@ -99,8 +99,15 @@ def test_an_expired_award_is_flagged_and_the_person_has_no_current_award(
 def test_an_expired_award_under_a_current_one_covering_its_scope_needs_no_attention(
     centre, centre_admin, assessor, sfj
 ):
-    old = {"achieved_on": datetime.date(2018, 5, 1), "expires_on": datetime.date(2020, 1, 1)}
-    award(centre, assessor, centre_admin, qualifications=[sfj], **old)
+    achieved, expired = datetime.date(2018, 5, 1), datetime.date(2020, 1, 1)
+    award(
+        centre,
+        assessor,
+        centre_admin,
+        qualifications=[sfj],
+        achieved_on=achieved,
+        expires_on=expired,
+    )
     assert standings(centre.pk, [assessor.pk], TODAY)[assessor.pk].flagged
     unit = Unit.objects.get(code=SFJ_UNIT)
     award(centre, assessor, centre_admin, units=[unit])  # current, but covers one unit only
