@@ -14,6 +14,7 @@ from assessment.pages import (
     CountersignLine,
     Waiting,
     countersign_lines,
+    setting_and_kind,
     trainees_waiting,
     unit_codes,
     waiting_rows,
@@ -35,6 +36,7 @@ class Support:
     title: str
     occurred_on: datetime.date | None
     decision: Waiting
+    about: str = ""  # its setting and kind (`setting_and_kind`)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -52,6 +54,7 @@ class EvidenceGroup:
     link: str
     learner: str
     occurred_on: str
+    about: str
     count: int  # the decisions waiting on it (on every page)
     upto: int  # the newest of them: "all on this evidence" takes none made after the page
     lines: list[CountersignLine] = field(default_factory=list)
@@ -64,10 +67,18 @@ def supports(rows: list[Waiting]) -> list[Support]:
     found: list[Support] = []
     resting = set()
     links = Decision.evidence.through.objects  # type: ignore[attr-defined]
-    for decision, evidence, title, occurred_on in links.filter(
+    for decision, evidence, title, occurred_on, setting, kind in links.filter(
         one_of("decision_id", by_pk)
-    ).values_list("decision_id", "evidence_id", "evidence__title", "evidence__occurred_on"):
-        found.append(Support(evidence, title, occurred_on, by_pk[decision]))
+    ).values_list(
+        "decision_id",
+        "evidence_id",
+        "evidence__title",
+        "evidence__occurred_on",
+        "evidence__setting",
+        "evidence__kind",
+    ):
+        about = setting_and_kind(setting, kind)
+        found.append(Support(evidence, title, occurred_on, by_pk[decision], about))
         resting.add(decision)
     found += [Support(NO_EVIDENCE, "", None, r) for r in rows if r.pk not in resting]
     return found
@@ -128,6 +139,7 @@ def evidence_groups(
                     link=link(s.evidence) if s.evidence else "",
                     learner=s.decision.learner,
                     occurred_on=day_month_year(s.occurred_on) if s.occurred_on else "",
+                    about=s.about,
                     count=n,
                     upto=upto,
                 )

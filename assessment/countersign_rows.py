@@ -53,7 +53,10 @@ def decision_row(line: CountersignLine, return_link: str, invalid: bool) -> str:
     pk, learner, item = line["pk"], escape(line["learner"]), escape(line["item_code"])
     feedback = f" · “{escape(line['feedback'])}”" if line["feedback"] else ""
     evidence = "<br>".join(
-        f'<a href="{escape(link)}">{escape(title)}</a>' for link, title in line["evidence"]
+        f'<a href="{escape(link)}">{escape(title)}</a> '
+        f'<span class="small text-body-secondary" data-testid="setting-kind">({escape(about)})'
+        "</span>"
+        for link, title, about in line["evidence"]
     )
     return (
         "\n      <tr>\n"

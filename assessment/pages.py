@@ -28,7 +28,7 @@ from assessment.caseload import (
 from assessment.forms import CaseloadFilterForm, LearnerCountersignForm, UnlockForm
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.progress import CriterionState, state_of
-from assessment.provisional import sign_off_notice
+from assessment.provisional import decisions_notice, sign_off_notice
 from assessment.services import (
     GAP_AWAITING,
     GAP_NO_DECISION,
@@ -50,7 +50,9 @@ from portfolios.access import can_administer
 from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
+    EvidenceKind,
     EvidenceMethod,
+    EvidenceSetting,
     Mapping,
     MappingStatus,
     PriorLearning,
@@ -242,6 +244,12 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
     return {
         "evidence": evidence,
         "closed": closed,
+        # Before deciding: the units of theirs where their decisions will be provisional, and
+        # who can countersign them (decision 53, amended): those the evidence is mapped to,
+        # else all of theirs.
+        "provisional_notices": []
+        if closed
+        else decisions_notice(registration, mapped_units or mine, user),
         "open_units": (mapped_units or {units[0].pk}) if units else set(),
         "units": units,
         "mappings": mappings,
@@ -445,7 +453,15 @@ class CountersignLine(TypedDict):
     assessed_on: str
     feedback: str
     decided_at: str
-    evidence: list[tuple[str, str]]  # (link, title), newest first
+    evidence: list[tuple[str, str, str]]  # (link, title, setting and kind), newest first
+
+
+def setting_and_kind(setting: str, kind: str) -> str:
+    """ "Simulated · Product", "Real work · kind not stated": what the countersigner checks the
+    unit's rules of assessment against (decision 51)."""
+    where = EvidenceSetting(setting).label if setting in EvidenceSetting.values else setting
+    what = EvidenceKind(kind).label if kind in EvidenceKind.values else "kind not stated"
+    return f"{where} · {what}"
 
 
 def countersign_context(request: PortalRequest) -> dict[str, object]:
@@ -525,13 +541,15 @@ def countersign_lines(
     ids = [r.pk for r in page]
     found = {row[0]: row for row in Decision.objects.filter(pk__in=ids).values_list(*LINE_FIELDS)}
     evidence_link = links_to("portfolios:evidence-detail")
-    evidence: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
-    for decision, pk, title in (
+    evidence: dict[int, list[tuple[str, str, str]]] = {pk: [] for pk in ids}
+    for decision, pk, title, setting, kind in (
         Decision.evidence.through.objects.filter(decision_id__in=ids)  # type: ignore[attr-defined]
         .order_by("-evidence__occurred_on", "-evidence__created_at", "-evidence_id")
-        .values_list("decision_id", "evidence_id", "evidence__title")
+        .values_list(
+            "decision_id", "evidence_id", "evidence__title", "evidence__setting", "evidence__kind"
+        )
     ):
-        evidence[decision].append((evidence_link(pk), title))
+        evidence[decision].append((evidence_link(pk), title, setting_and_kind(setting, kind)))
     lines = []
     for r in page:
         (_, learner, qualification, criterion, c_number, c_text, range_item, element, category,

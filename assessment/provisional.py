@@ -14,14 +14,14 @@ import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from competence.models import CompetenceEntry, EntryQuerySet, Practice, awards_for
 from competence.standing import Scope, enforced, scope_of
 from portal.models import Centre, Role, RoleKind, User
-from portfolios.models import Registration, still_open
+from portfolios.models import PriorLearning, Registration, still_open
 from qualifications.models import Unit
 
 BECAUSE_TRAINEE = "you assess as a trainee assessor"
@@ -115,6 +115,38 @@ def sign_off_notice(registration: Registration, unit: Unit, actor: User) -> str:
     return SIGN_OFF_WILL_BE.format(why=why, waits=WAITS_FOR, who=who)
 
 
+DECISIONS_WILL_BE = (
+    "Your decisions on unit {unit} will be provisional because {why}: they {waits}. {who}"
+)
+
+
+def decisions_notice(
+    registration: Registration, unit_ids: Collection[int], actor: User
+) -> list[str]:
+    """What the review page says before the assessor decides, for each of the units they assess
+    (`unit_ids`) on which their decisions will be provisional: why, and who can countersign
+    them, or that nobody can (the sign-off page's words). One query for the role, two for the
+    scope where enforced, and the countersigners of each such unit."""
+    if not unit_ids:
+        return []
+    trainee = is_trainee(actor, registration.centre_id)
+    if not trainee and not enforced(registration.centre_id):
+        return []
+    scope = None
+    if not trainee:
+        day = timezone.localdate()
+        scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, day)
+    said = []
+    for unit in Unit.objects.filter(pk__in=unit_ids).order_by("code"):
+        if scope is not None and scope.covers(registration.qualification_id, unit.pk):
+            continue
+        why = BECAUSE_TRAINEE if trainee else BECAUSE_OUT_OF_SCOPE.format(unit=unit.code)
+        who = who_can(countersigners(registration, unit.pk, besides=[actor.pk]))
+        waits = WAITS_FOR.replace("waits", "wait")
+        said.append(DECISIONS_WILL_BE.format(unit=unit.code, why=why, waits=waits, who=who))
+    return said
+
+
 def signed_off_message(sign_off: UnitSignOff, unit: Unit) -> str:
     """What the assessor is told once their sign-off is recorded provisionally."""
     registration = sign_off.registration
@@ -145,26 +177,43 @@ def decisions_message(
     else:
         subject = f"{count} of them are" if count < len(made) else "They are"
         it = ("they", "wait", "they are")
-    return DECISIONS_PROVISIONAL.format(
+    said = DECISIONS_PROVISIONAL.format(
         count=subject, why=why, it=it[0], waits=WAITS_FOR.replace("waits", it[1]), it_is=it[2]
     )
+    # Who can countersign, or that nobody can: as the sign-off page says it, per unit if several.
+    who = [(u.code, who_can(countersigners(registration, u.pk, besides=[actor.pk]))) for u in units]
+    if len(who) == 1:
+        return f"{said} {who[0][1]}"
+    return " ".join([said, *(f"Unit {code}: {words}" for code, words in who)])
 
 
 @dataclass(frozen=True)
 class Stranded:
     """Provisional work on a unit of a registration that nobody at the centre can
-    countersign: its sign-off or some of its decisions."""
+    countersign: its sign-off or some of its decisions, named for the centre admin."""
 
     registration_id: int
     unit_id: int
+    learner: str = ""
+    unit: str = ""  # its code
+    by: tuple[str, ...] = ()  # who did the provisional work, by name
+
+    @property
+    def words(self) -> str:
+        """ "F/506/2131 of Noah Smith (by Tom Trainee)"."""
+        return f"{self.unit} of {self.learner} (by {_listed(self.by)})"
 
 
 def stranded(centre: Centre) -> list[Stranded]:
     """The registrations' units at the centre whose provisional sign-off or decisions nobody
     can countersign (no qualified assessor besides who did the work and the learner, or none
     competent for the unit where the register is enforced), for the centre admin's to-do
-    list. A fixed number of queries however many learners: the waiting work (two), the
-    qualified assessors, the switch, and where enforced the current awards with their scope."""
+    list, with the learner, the unit and who did the work. Work that no longer matters is left
+    out: a unit since achieved through RPL or exempt, and provisional decisions on a unit a
+    qualified assessor has since signed off (nothing waits on them). A fixed number of queries
+    however many learners: the waiting work (two), the qualified assessors, the switch, where
+    enforced the current awards with their scope, and where anything is found the RPL and
+    sign-offs that make it moot and the units' codes."""
     waiting = _waiting_work(centre.pk)
     if not waiting:
         return []
@@ -174,36 +223,60 @@ def stranded(centre: Centre) -> list[Stranded]:
         )
     )
     scopes = _scopes(centre.pk) if enforced(centre.pk) else None
-    found = {
-        (registration, unit)
-        for registration, learner, qualification, unit, by in waiting
-        if not any(
+    found: dict[tuple[int, int], tuple[str, set[str], bool]] = {}
+    for registration, learner, qualification, unit, by, name, by_name, signed in waiting:
+        if any(
             person not in (by, learner)
             and (scopes is None or scopes.get(person, Scope()).covers(qualification, unit))
             for person in qualified
-        )
-    }
-    return [Stranded(r, u) for r, u in sorted(found)]
+        ):
+            continue
+        _, names, any_sign_off = found.get((registration, unit), (name, set(), False))
+        found[(registration, unit)] = (name, names | {by_name}, any_sign_off or signed)
+    if not found:
+        return []
+    moot = _moot(list({r for r, _ in found}))
+    codes = dict(Unit.objects.filter(pk__in={u for _, u in found}).values_list("pk", "code"))
+    return [
+        Stranded(r, u, name, codes.get(u, ""), tuple(sorted(by)))
+        for (r, u), (name, by, signed) in sorted(found.items())
+        if (r, u) not in moot[0] and (signed or (r, u) not in moot[1])
+    ]
 
 
-def _waiting_work(centre_id: int) -> list[tuple[int, int, int, int, int]]:
-    """(registration, learner, qualification, unit, who did it) of the provisional sign-offs in
+def _moot(registration_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The (registration, unit) pairs held through RPL or exempt, and those signed off by a
+    qualified assessor (not provisionally), in force: two queries."""
+    prior = PriorLearning.objects.filter(
+        registration__in=registration_ids, withdrawn_at__isnull=True
+    ).values_list("registration_id", "unit_id")
+    signed = UnitSignOff.objects.filter(
+        registration__in=registration_ids, provisional=False, unlocked_at__isnull=True
+    ).values_list("registration_id", "unit_id")
+    return set(prior), set(signed)
+
+
+def _waiting_work(centre_id: int) -> list[tuple[int, int, int, int, int, str, str, bool]]:
+    """(registration, learner, qualification, unit, who did it, the learner's and their names,
+    whether it is a sign-off) of the provisional sign-offs in
     force and current provisional decisions on the centre's open registrations."""
     fields = ("registration", "registration__learner", "registration__qualification")
+    name = "registration__learner__full_name"
     sign_offs = (
         UnitSignOff.objects.filter(
             provisional=True, unlocked_at__isnull=True, registration__centre_id=centre_id
         )
         .filter(still_open("registration__"))
+        .annotate(is_sign_off=Value(True))
         .order_by()
-        .values_list(*fields, "unit", "signed_by")
+        .values_list(*fields, "unit", "signed_by", name, "signed_by__full_name", "is_sign_off")
     )
     decisions = (
         Decision.objects.filter(provisional=True, current=True, registration__centre_id=centre_id)
         .filter(still_open("registration__"))
-        .annotate(unit=unit_of_item())
+        .annotate(unit=unit_of_item(), is_sign_off=Value(False))
         .order_by()
-        .values_list(*fields, "unit", "decided_by")
+        .values_list(*fields, "unit", "decided_by", name, "decided_by__full_name", "is_sign_off")
         .distinct()
     )
     return list(sign_offs) + list(decisions)

@@ -717,8 +717,27 @@ class UnitGaps:
     def named(self, state: str) -> list[str]:
         return [name for name, s in self.items if s == state]
 
+    @property
+    def summary(self) -> list[str]:
+        """As the sign-off page groups them: the requirements first, then a count per state
+        (each item named only where a state has a few), not a sentence of forty items."""
+        said = list(self.requirements)
+        for state in (GAP_NO_DECISION, GAP_NOT_MET, GAP_AWAITING):
+            names = self.named(state)
+            if len(names) > GAP_NAMED:
+                said.append(GAP_COUNTED[state].format(n=len(names)))
+            else:
+                said += [GAP_WORDS[state].format(name=n) for n in names]
+        return said
+
 
 GAP_NO_DECISION, GAP_NOT_MET, GAP_AWAITING = "no_decision", "not_met", "awaiting"
+GAP_NAMED = 3  # a state with more items than this is said as a count in a refusal
+GAP_COUNTED = {
+    GAP_NO_DECISION: "{n} items have no decision",
+    GAP_NOT_MET: "{n} items are not yet met",
+    GAP_AWAITING: "{n} items await countersignature",
+}
 GAP_WORDS = {
     GAP_NO_DECISION: "{name} has no decision",
     GAP_NOT_MET: "{name} is not yet met",
@@ -821,7 +840,8 @@ def unit_sign_off(
         if prior.exists():
             raise DecisionRefused(MET_BY_PRIOR_LEARNING)
         checked = check_conditions(registration, unit_id, conditions)
-        missing = unit_missing(registration, unit_id) + checked.problems
+        # Grouped as the page groups them: the page lists every item by its state.
+        missing = unit_gaps(registration, unit_id).summary + checked.problems
         if missing:
             raise DecisionRefused(NOT_COMPLETE.format(items="; ".join(missing)))
         sign_off = UnitSignOff.objects.create(

@@ -83,6 +83,25 @@ def scope_of(person_id: int, centre_id: int, practice: str, day: datetime.date) 
     return Scope(frozenset(qualifications), frozenset(unit_ids))
 
 
+def scopes_at(centre_id: int, practice: str, day: datetime.date) -> dict[int, Scope]:
+    """Each person's scope of `practice` held on `day` at the centre, by person id (those with
+    no current award of it absent): two queries whatever the number of people."""
+    qualifications: dict[int, set[int]] = {}
+    units: dict[int, set[int]] = {}
+    current = CompetenceEntry.objects.current_on(day).filter(
+        centre_id=centre_id, award__in=awards_for(practice)
+    )
+    for entry in current.prefetch_related("qualifications", "units"):
+        qualifications.setdefault(entry.person_id, set()).update(
+            q.pk for q in entry.qualifications.all()
+        )
+        units.setdefault(entry.person_id, set()).update(u.pk for u in entry.units.all())
+    return {
+        p: Scope(frozenset(qualifications[p]), frozenset(units.get(p, set())))
+        for p in qualifications
+    }
+
+
 def competent(
     *,
     person_id: int,
@@ -115,7 +134,8 @@ class EntryStanding:
     @property
     def flag(self) -> str:
         if self.expired:
-            return f"Expired on {self.entry.expires_on:%-d %B %Y}"
+            # Current until the end of its expiry day (`current_on`): said so.
+            return f"Expired at the end of {self.entry.expires_on:%-d %B %Y}"
         if self.overdue:
             return f"Past its deadline of {self.entry.deadline:%-d %B %Y}"
         return ""
@@ -145,7 +165,23 @@ class PersonStanding:
 
     @property
     def flagged(self) -> bool:
-        return any(s.expired or s.overdue for s in self.entries)
+        """An entry expired or past its deadline whose scope no current award of the same
+        practice covers: an old award lapsed under a current one needs nothing done. A unit is
+        covered by a current award naming it (not by one naming a qualification it sits in,
+        which would take the catalogue: such a case is still flagged)."""
+        return any((s.expired or s.overdue) and not self._covered(s) for s in self.entries)
+
+    def _covered(self, lapsed: EntryStanding) -> bool:
+        current = [
+            s.entry for s in self.entries if s.current and s.entry.practice == lapsed.entry.practice
+        ]
+        if not current:
+            return False
+        quals = {q.pk for e in current for q in e.qualifications.all()}
+        units = {u.pk for e in current for u in e.units.all()}
+        return all(q.pk in quals for q in lapsed.entry.qualifications.all()) and all(
+            u.pk in units for u in lapsed.entry.units.all()
+        )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from assessment.sign_off_countersign import awaiting_sign_offs
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
-from iqa.countersigning import awaiting_iqa_countersignature
+from iqa.countersigning import awaiting_iqa_countersignature, stranded_samples
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
@@ -278,6 +278,9 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
     return todo
 
 
+STRANDED_NAMED = 3  # units named in the admin's alert of provisional work nobody can countersign
+
+
 def centre_admin_todo(role: Role) -> list[Todo]:
     todo = []
     counts = sum((q.counts for q in claim_counts(role.centre)), ClaimCounts())
@@ -312,13 +315,34 @@ def centre_admin_todo(role: Role) -> list[Todo]:
         )
     # Provisional work nobody at the centre can countersign (decision 53, amended): the
     # register page is where the admin records a competent assessor's award.
+    # Each unit named, with its learner and who did the work (the first few).
     if stuck := stranded(role.centre):
+        named = "; ".join(s.words for s in stuck[:STRANDED_NAMED])
+        if len(stuck) > STRANDED_NAMED:
+            named += f"; and {plural(len(stuck) - STRANDED_NAMED, 'other', 'others')}"
         todo.append(
             Todo(
                 f"{plural(len(stuck), 'unit has', 'units have')} provisional decisions or a "
-                "provisional sign-off that nobody at the centre can countersign: record a "
-                "qualified assessor's award covering "
+                f"provisional sign-off that nobody at the centre can countersign ({named}): "
+                "record a qualified assessor's award covering "
                 f"{'it' if len(stuck) == 1 else 'them'} in the competence register",
+                reverse("competence:centre"),
+                True,
+            )
+        )
+    # Provisional IQA samples nobody at the centre can countersign (decision 49): they count
+    # for no plan item and no claim until a qualified IQA competent for the unit does.
+    if samples := stranded_samples(role.centre):
+        named = "; ".join(s.words for s in samples[:STRANDED_NAMED])
+        if len(samples) > STRANDED_NAMED:
+            named += f"; and {plural(len(samples) - STRANDED_NAMED, 'other', 'others')}"
+        todo.append(
+            Todo(
+                f"{plural(len(samples), 'IQA sample is', 'IQA samples are')} provisional and "
+                f"nobody at the centre can countersign {'it' if len(samples) == 1 else 'them'} "
+                f"({named}): record a qualified IQA's award covering "
+                f"{'its unit' if len(samples) == 1 else 'their units'} in the competence "
+                "register",
                 reverse("competence:centre"),
                 True,
             )

@@ -5,19 +5,22 @@ plan item and no claim (`counts_for_item`, `selectors`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from assessment.models import Decision
-from competence.models import Practice
-from competence.standing import competent, enforced, in_scope_where_enforced
+from competence.models import CompetenceEntry, Practice, awards_for
+from competence.standing import Scope, competent, enforced, in_scope_where_enforced, scopes_at
 from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
-from portal.models import Role, RoleKind, User
+from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.models import Registration
+from portfolios.models import Registration, still_open
 from portfolios.readiness import readiness_changed
 
 NOT_AN_IQA_COUNTERSIGNER = (
@@ -62,6 +65,162 @@ def sample_provisional(actor: User, registration: Registration, unit_id: int) ->
         practice=Practice.VERIFYING,
         day=timezone.localdate(),
     )
+
+
+# What the IQA is told before and after recording a sample that will be (is) provisional, and
+# who can countersign it; the words follow the assessor's (`assessment.provisional`).
+BECAUSE_TRAINEE_IQA = "you sample as a trainee IQA"
+BECAUSE_OUT_OF_SCOPE_IQA = (
+    "your current IQA awards in the centre's competence register do not cover unit {unit}"
+)
+SAMPLE_WAITS_FOR = (
+    "waits for a countersignature by a qualified IQA competent for this unit, and until then "
+    "counts for no plan item and no claim"
+)
+WHO_CAN_IQA = "At the centre, {names} can countersign it."
+NOBODY_CAN_IQA = (
+    "Nobody at the centre can countersign it at present: no other qualified IQA has a current "
+    "award covering this unit. Ask your centre admin to record one in the competence register."
+)
+SAMPLE_WILL_BE = "Your sample will be provisional because {why}: it {waits}. {who}"
+SAMPLE_RECORDED_PROVISIONALLY = (
+    "The sample is recorded provisionally because {why}: it {waits}. {who}"
+)
+
+
+def sample_because(actor: User, registration: Registration, unit_id: int, code: str) -> str:
+    """Why the actor's sample of the unit is (will be) provisional, or "" (`sample_provisional`)."""
+    trainee = Role.objects.filter(
+        user=actor, centre_id=registration.centre_id, kind=RoleKind.IQA, is_trainee=True
+    ).exists()
+    if trainee:
+        return BECAUSE_TRAINEE_IQA
+    if sample_provisional(actor, registration, unit_id):
+        return BECAUSE_OUT_OF_SCOPE_IQA.format(unit=code)
+    return ""
+
+
+def iqa_countersigners(
+    registration: Registration, unit_id: int, *, besides: Collection[int]
+) -> list[str]:
+    """The names of the qualified IQAs of the centre who could countersign a sample of the unit:
+    not the people `besides` (who sampled, decided or countersigned its decisions), the learner
+    or the registration's assessor, and where the register is enforced with a current IQA
+    award covering the unit or its qualification."""
+    found = (
+        User.objects.filter(
+            roles__centre_id=registration.centre_id,
+            roles__kind=RoleKind.IQA,
+            roles__is_trainee=False,
+        )
+        .exclude(pk__in=[*besides, registration.learner_id, registration.assessor_id or 0])
+        .order_by("full_name", "pk")
+    )
+    if enforced(registration.centre_id):
+        covering = (
+            CompetenceEntry.objects.current_on(timezone.localdate())
+            .filter(centre_id=registration.centre_id, award__in=awards_for(Practice.VERIFYING))
+            .filter(Q(qualifications=registration.qualification_id) | Q(units=unit_id))
+        )
+        found = found.filter(pk__in=covering.values("person_id"))
+    return list(dict.fromkeys(found.values_list("full_name", flat=True)))
+
+
+def who_can_iqa(names: Sequence[str]) -> str:
+    if not names:
+        return NOBODY_CAN_IQA
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return WHO_CAN_IQA.format(names=listed)
+
+
+def sample_notice(actor: User, registration: Registration, unit_id: int, code: str) -> str:
+    """What the sample form says before recording, where the sample will be provisional."""
+    why = sample_because(actor, registration, unit_id, code)
+    if not why:
+        return ""
+    who = who_can_iqa(iqa_countersigners(registration, unit_id, besides=[actor.pk]))
+    return SAMPLE_WILL_BE.format(why=why, waits=SAMPLE_WAITS_FOR, who=who)
+
+
+def sample_recorded_message(sample: Sample, code: str) -> str:
+    """What the IQA is told once their sample is recorded provisionally."""
+    registration = sample.registration
+    why = sample_because(sample.sampled_by, registration, sample.unit_id, code)
+    besides = {sample.sampled_by_id, sample.assessor_id}
+    for decided, countersigned in sample.decisions.values_list(
+        "decided_by_id", "countersigned_by_id"
+    ):
+        besides.update(p for p in (decided, countersigned) if p)
+    who = who_can_iqa(iqa_countersigners(registration, sample.unit_id, besides=besides))
+    return SAMPLE_RECORDED_PROVISIONALLY.format(
+        why=why or "it needs a countersignature", waits=SAMPLE_WAITS_FOR, who=who
+    )
+
+
+@dataclass(frozen=True)
+class StrandedSample:
+    """A provisional sample nobody at the centre can countersign, named for the centre admin."""
+
+    sample_id: int
+    unit: str
+    learner: str
+    sampled_by: str
+
+    @property
+    def words(self) -> str:
+        return f"{self.unit} of {self.learner} (sampled by {self.sampled_by})"
+
+
+def stranded_samples(centre: Centre) -> list[StrandedSample]:
+    """The provisional samples on the centre's open registrations that no qualified IQA of the
+    centre may countersign (`countersignable_by`'s rule, read for everyone at once): for the
+    centre admin's to-do list. A fixed number of queries whatever their number: the samples,
+    their decisions' people, the qualified IQAs, the switch and where enforced the scopes."""
+    samples = list(
+        Sample.objects.filter(provisional=True, registration__centre=centre)
+        .filter(still_open("registration__"))
+        .order_by("sampled_at", "pk")
+        .values_list(
+            "pk",
+            "unit_id",
+            "unit__code",
+            "registration__qualification_id",
+            "registration__learner_id",
+            "registration__learner__full_name",
+            "registration__assessor_id",
+            "assessor_id",
+            "sampled_by_id",
+            "sampled_by__full_name",
+        )
+    )
+    if not samples:
+        return []
+    involved: dict[int, set[int]] = {}
+    through = Sample.decisions.through.objects.filter(sample_id__in=[s[0] for s in samples])
+    for sample_id, decided, countersigned in through.values_list(
+        "sample_id", "decision__decided_by_id", "decision__countersigned_by_id"
+    ):
+        involved.setdefault(sample_id, set()).update((decided, countersigned))
+    qualified = set(
+        Role.objects.filter(centre=centre, kind=RoleKind.IQA, is_trainee=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    scopes = (
+        scopes_at(centre.pk, Practice.VERIFYING, timezone.localdate())
+        if enforced(centre.pk)
+        else None
+    )
+    found = []
+    for pk, unit, code, qualification, learner, name, assessor, s_assessor, by, by_name in samples:
+        excluded = {learner, assessor, s_assessor, by} | involved.get(pk, set())
+        if not any(
+            person not in excluded
+            and (scopes is None or scopes.get(person, Scope()).covers(qualification, unit))
+            for person in qualified
+        ):
+            found.append(StrandedSample(pk, code, name, by_name))
+    return found
 
 
 def countersignable_by(user: User) -> Q:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from assessment.access import planned_unit_for
 from competence.standing import enforced
 from iqa import access, pages
+from iqa.countersigning import sample_notice, sample_recorded_message
 from iqa.forms import (
     LiftForm,
     NotAcceptedForm,
@@ -175,7 +176,10 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
         except IqaRefused as refused:
             decisions_errors = sample_refused(form, refused)
         else:
-            messages.success(request, "The sample is recorded.")
+            if sample.provisional:
+                messages.warning(request, sample_recorded_message(sample, unit.code))
+            else:
+                messages.success(request, "The sample is recorded.")
             return redirect("iqa:sample-detail", sample.pk)
     context = {
         "registration": registration,
@@ -183,6 +187,8 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
         "form": form,
         "item": item,
         "decisions_errors": decisions_errors,
+        # Said before recording, where the sample will wait for a qualified IQA (decision 49).
+        "sample_notice": sample_notice(request.user, registration, unit.pk, unit.code),
         **shown,
     }
     return render(request, "iqa/sample_form.html", context)

@@ -146,8 +146,24 @@ class SimulationRule(Quoted):
         ]
 
     def __str__(self) -> str:
-        where = f"element {self.element}" if self.element else "the unit"
+        where = self.element_words if self.element else "the unit"
         return f"Simulation {'allowed' if self.allowed else 'not allowed'} in {where}"
+
+    @property
+    def element_words(self) -> str:
+        """ "element 2", or, where the quote numbers the unit's elements in the specification's
+        own scheme (U00306's structure table numbers them 5.1 to 5.6, so its "Elements 5.2, 5.3
+        and 5.4" are elements 2 to 4 here), "element 2 (numbered 5.2 in the specification)": so
+        the page does not seem to quote another element's words."""
+        if not self.element:
+            return ""
+        words = f"element {self.element}"
+        if "element" not in self.quote.lower():
+            return words
+        for major, minor in re.findall(r"\b(\d+)\.(\d+)\b", self.quote):
+            if minor == self.element and major != self.element:
+                return f"{words} (numbered {major}.{minor} in the specification)"
+        return words
 
 
 class EnvironmentRule(Quoted):
@@ -219,6 +235,11 @@ class EvidenceKindRule(Quoted):
     @property
     def criterion_numbers(self) -> list[str]:
         return [n.strip() for n in self.criteria.split(",") if n.strip()]
+
+    @property
+    def criteria_words(self) -> str:
+        """ "6.2, 6.3": the numbers as kept ("6.2,6.3") spaced for reading."""
+        return ", ".join(self.criterion_numbers)
 
 
 class MethodRule(Quoted):

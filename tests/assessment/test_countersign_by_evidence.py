@@ -163,3 +163,18 @@ def test_the_trainee_whose_decisions_they_are_cannot_countersign_them_by_evidenc
     response = client.post(COUNTERSIGN, {"evidence": f"{piece.pk}-{piece.decisions.get().pk}"})
     assert response.status_code == 403
     assert waiting(trainee_registration).count() == 1
+
+
+def test_each_piece_of_evidence_says_its_setting_and_kind_on_both_views(
+    client, trainee_registration, trainee_assessor, assessor
+):
+    """What the countersigner checks the unit's rules of assessment against (decision 51)."""
+    made = decisions_on([trainee_registration], trainee_assessor, 2, provisional=True)
+    first, second = on_evidence(made, 1)
+    Evidence.objects.filter(pk=first.pk).update(setting="simulated", kind="performance")
+    Evidence.objects.filter(pk=second.pk).update(setting="realistic", kind="")
+    client.force_login(assessor)
+    for query in ({"by": "evidence"}, {}):
+        text = html.unescape(client.get(COUNTERSIGN, query).content.decode())
+        assert "Simulated · Performance evidence" in text
+        assert "Realistic working environment · kind not stated" in text

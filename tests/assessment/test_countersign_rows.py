@@ -25,7 +25,7 @@ TEMPLATE_ROWS = Template(
         <td><span class="fw-semibold">{{ d.item_code }}</span> {{ d.item_text }}</td>
         <td data-label="Decision">{{ d.outcome }} by {{ d.decided_by }}<div class="small text-body-secondary">{{ d.method }}, {{ d.assessed_on }}{% if d.feedback %} · “{{ d.feedback }}”{% endif %}</div></td>
         <td data-label="Decided">{{ d.decided_at }}</td>
-        <td data-label="Evidence">{% for link, title in d.evidence %}<a href="{{ link }}">{{ title }}</a>{% if not forloop.last %}<br>{% endif %}{% endfor %}
+        <td data-label="Evidence">{% for link, title, about in d.evidence %}<a href="{{ link }}">{{ title }}</a> <span class="small text-body-secondary" data-testid="setting-kind">({{ about }})</span>{% if not forloop.last %}<br>{% endif %}{% endfor %}
           <div class="small mt-1"><a href="{% url 'assessment:decision-return' d.pk %}">Return with a reason<span class="visually-hidden">: {{ d.item_code }} for {{ d.learner }}</span></a></div></td>
       </tr>
     {% endfor %}"""
@@ -51,7 +51,10 @@ def line(pk: int, registration: int, unit: int, **changed: object) -> Countersig
         assessed_on="3 May 2026",
         feedback="",
         decided_at="4 May 2026",
-        evidence=[("/evidence/7/", "Till log"), ("/evidence/9/", "Witness statement")],
+        evidence=[
+            ("/evidence/7/", "Till log", "Real work · Product"),
+            ("/evidence/9/", "Witness statement", "Simulated · kind not stated"),
+        ],
     )
     drawn.update(changed)  # type: ignore[typeddict-item]
     return drawn
@@ -62,7 +65,7 @@ LINES = [
     line(2, 10, 100, feedback="Well done", evidence=[]),
     line(3, 10, 101, group=(1, 3), unit_code="CU2"),
     line(4, 11, 101, learner=NASTY, item_text=NASTY, feedback=NASTY, decided_by=NASTY,
-         qualification=NASTY, evidence=[("/evidence/8/", NASTY)], item_code=NASTY),
+         qualification=NASTY, evidence=[("/evidence/8/", NASTY, "Real work · Product")], item_code=NASTY),
 ]  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from assessment.provisional import (
 from assessment.services import Judgement, decision_record
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
+from portfolios.prior_learning import PriorDetails, exemption_record, prior_learning_withdraw
 from qualifications.models import Criterion, Unit
 from tests.assessment.test_requirements_met import UNIT as CG_UNIT
 from tests.assessment.test_requirements_met import cg
@@ -107,6 +108,10 @@ def test_when_nobody_can_countersign_the_assessor_is_told_and_the_centre_admin_w
     assert NOBODY_CAN in text
     [warning] = [t for t in todo_of(centre_admin) if STRANDED in t]
     assert warning.startswith("1 unit has ")
+    # It names the unit, the learner and who decided, so the admin knows whose work waits.
+    assert f"({SIGNED_UNIT} of {registration.learner.full_name} (by {assessor.full_name}))" in (
+        warning
+    )
     # Once the register names someone competent, the warning goes.
     award(centre, colleague, centre_admin, qualifications=[sfj])
     assert not [t for t in todo_of(centre_admin) if STRANDED in t]
@@ -171,3 +176,79 @@ def test_the_sign_off_page_lists_requirements_and_sufficiency_before_the_items_w
     criteria = Criterion.objects.filter(unit__code=CG_UNIT).count()
     assert f"Items of the unit: {criteria} with no decision" in text
     assert text.index("No decision yet") > requirements
+
+
+def test_provisional_decisions_on_a_unit_since_held_through_rpl_or_exempt_are_not_counted(
+    centre, centre_admin, registration, assessor, colleague, sfj
+):
+    """Decided sensibly: once the unit is achieved through RPL or exempt (or signed off by a
+    qualified assessor), its provisional decisions count toward nothing and wait for nobody,
+    so the admin is not asked to find a countersigner for them. Withdrawing the RPL or the
+    exemption brings the warning back, as the decisions matter again."""
+    enforce(centre, centre_admin)
+    award(centre, colleague, centre_admin, units=[Unit.objects.get(code=BEGUN_UNIT)])
+    decide(registration, assessor, SIGNED_UNIT)
+    assert [t for t in todo_of(centre_admin) if STRANDED in t]
+    details = PriorDetails(
+        Unit.objects.get(code=SIGNED_UNIT).pk, "Exempt by the AO", datetime.date(2021, 5, 4)
+    )
+    record = exemption_record(registration=registration, details=details, actor=centre_admin)
+    assert not [t for t in todo_of(centre_admin) if STRANDED in t]
+    prior_learning_withdraw(record=record, reason="Recorded in error", actor=centre_admin)
+    assert [t for t in todo_of(centre_admin) if STRANDED in t]
+
+
+def test_the_admins_warning_is_read_in_as_many_queries_for_many_stranded_units(
+    centre, centre_admin, registration, assessor, colleague, sfj
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.provisional import stranded
+
+    enforce(centre, centre_admin)  # and nobody's award covers anything
+    decide(registration, assessor, SIGNED_UNIT)
+    with CaptureQueriesContext(connection) as few:
+        assert len(stranded(centre)) == 1
+    decide(registration, assessor, BEGUN_UNIT)
+    with CaptureQueriesContext(connection) as many:
+        found = stranded(centre)
+    assert {s.unit for s in found} == {SIGNED_UNIT, BEGUN_UNIT}
+    assert len(many) == len(few)
+
+
+def test_the_review_page_warns_before_an_out_of_scope_decision_and_says_after_nobody_can(
+    centre, centre_admin, registration, assessor, colleague, learner, sfj
+):
+    """Decision 53, amended: the review page, like the sign-off page, says before deciding that
+    the decisions will be provisional and why, and after, in the sign-off page's words, that
+    nobody at the centre can countersign them."""
+    enforce(centre, centre_admin)
+    # Nobody's award covers SIGNED_UNIT: the colleague's covers another unit only.
+    award(centre, colleague, centre_admin, units=[Unit.objects.get(code=BEGUN_UNIT)])
+    award(centre, assessor, centre_admin, units=[Unit.objects.get(code=BEGUN_UNIT)])
+    details = EvidenceDetails("Shift log", datetime.date(2026, 10, 6), "product")
+    evidence = evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+    client = signed_in(assessor)
+    url = reverse("assessment:evidence-review", args=[evidence.pk])
+    before = text_of(client.get(url))
+    assert (
+        f"Your decisions on unit {SIGNED_UNIT} will be provisional because "
+        + BECAUSE_OUT_OF_SCOPE.format(unit=SIGNED_UNIT)
+        in before
+    )
+    assert NOBODY_CAN in before
+    # In scope for the begun unit: no warning for it.
+    assert f"Your decisions on unit {BEGUN_UNIT}" not in before
+    criterion = Criterion.objects.filter(unit__code=SIGNED_UNIT).order_by("position")[0]
+    answer = client.post(
+        url,
+        {"criteria": [criterion.pk], "outcome": "met", "method": "product",
+         "assessed_on": "2026-10-06"},
+        follow=True,
+    )  # fmt: skip
+    [said] = [str(m) for m in answer.context["messages"]]
+    assert said.startswith("1 decision recorded. It is provisional because")
+    assert said.endswith(NOBODY_CAN)

@@ -6,10 +6,12 @@ from django.core.exceptions import PermissionDenied
 from assessment.models import Outcome
 from assessment.progress import progress_of
 from assessment.services import (
+    GAP_NO_DECISION,
     WRONG_PASSWORD,
     DecisionRefused,
     Judgement,
     decision_record,
+    unit_gaps,
     unit_learner_countersign,
     unit_missing,
     unit_sign_off,
@@ -65,8 +67,11 @@ def test_a_unit_with_criteria_unmet_cannot_be_signed_off_and_says_which(
     meet(registration, assessor, evidence, numbers=["1.1", "1.2"])
     with pytest.raises(DecisionRefused) as refused:
         sign(registration, assessor)
-    assert "criterion 1.3 has no decision" in str(refused.value)
+    # Counted, as the sign-off page groups them (which lists each): not every item in a sentence.
+    assert "7 items have no decision" in str(refused.value)
     assert "criterion 1.1" not in str(refused.value)
+    gaps = unit_gaps(registration, Unit.objects.get(code=UNIT).pk)
+    assert "criterion 1.3" in gaps.named(GAP_NO_DECISION)
 
 
 def test_sign_off_needs_the_assessors_own_password(registration, assessor, evidence):

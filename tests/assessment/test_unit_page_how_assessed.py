@@ -72,7 +72,7 @@ def test_the_unit_page_quotes_the_kinds_of_evidence_and_the_methods_the_unit_ask
     assert kinds and methods
     html = unescape(page(client, assessor, cvq_registration, unit))
     for rule in kinds:
-        where = f" for criteria {rule.criteria}" if rule.criteria else ""
+        where = f" for criteria {rule.criteria_words}" if rule.criteria else ""
         assert f"{rule}{where}: “{rule.quote}”" in html
     for method in methods:
         kind = f" as {method.get_evidence_kind_display().lower()}" if method.evidence_kind else ""

@@ -92,7 +92,30 @@ def test_an_expired_award_is_flagged_and_the_person_has_no_current_award(
     )
     standing = standings(centre.pk, [assessor.pk], TODAY)[assessor.pk]
     assert standing.flagged and not standing.current(Practice.ASSESSING)
-    assert standing.entries[0].flag == "Expired on 31 January 2026"
+    # Current until the end of its expiry day (`current_on`), and said so.
+    assert standing.entries[0].flag == "Expired at the end of 31 January 2026"
+
+
+def test_an_expired_award_under_a_current_one_covering_its_scope_needs_no_attention(
+    centre, centre_admin, assessor, sfj
+):
+    achieved, expired = datetime.date(2018, 5, 1), datetime.date(2020, 1, 1)
+    award(
+        centre,
+        assessor,
+        centre_admin,
+        qualifications=[sfj],
+        achieved_on=achieved,
+        expires_on=expired,
+    )
+    assert standings(centre.pk, [assessor.pk], TODAY)[assessor.pk].flagged
+    unit = Unit.objects.get(code=SFJ_UNIT)
+    award(centre, assessor, centre_admin, units=[unit])  # current, but covers one unit only
+    assert standings(centre.pk, [assessor.pk], TODAY)[assessor.pk].flagged
+    award(centre, assessor, centre_admin, qualifications=[sfj])  # current: covers it all
+    standing = standings(centre.pk, [assessor.pk], TODAY)[assessor.pk]
+    assert not standing.flagged
+    assert "Expired at the end of 1 January 2020" in [s.flag for s in standing.entries]
 
 
 def test_another_centres_entries_give_no_standing_here(

@@ -122,7 +122,7 @@ def test_the_strategy_page_shows_each_persons_awards_scope_and_flags(
         deadline=datetime.date(2026, 1, 31),
     )
     page = logged_in(iqa).get(reverse("iqa:strategy", args=[sfj.pk])).content.decode()
-    assert "Expired on 31 December 2025" in page
+    assert "Expired at the end of 31 December 2025" in page
     assert "Past its deadline of 31 January 2026" in page
     assert sfj.title in page and "Nothing recorded in the competence register." in page  # the IQA
     assert "not enforced at this centre" in page

@@ -29,6 +29,12 @@ def test_a_unit_held_through_rpl_is_counted_as_achieved_through_rpl_not_as_signe
         "your prior learning (RPL))"
     ) in text
     assert "Exempt: 1 unit, met by an award you already hold" in text
+    # What counts toward the qualification says RPL counts too, and what an exemption does:
+    # not "once it is signed off and countersigned" alone, which the RPL unit never was.
+    assert (
+        "(a unit counts once it is signed off and countersigned, or achieved through recognition "
+        "of your prior learning; an exempt unit meets its requirement but earns no credit)"
+    ) in text
 
 
 def test_a_learner_with_no_prior_learning_reads_as_before(registration, learner):
