@@ -193,7 +193,9 @@ def sharp_junk(name: str) -> list[Junk]:
     entry = URLS[name]
     found = []
     for method in methods_of(entry):
-        persona = next(p for p in PERSONAS if p in (entry.may(method) or ()))
+        # The first persona who may; where nobody may with a session (the REST API's endpoints,
+        # which answer tokens only), the first persona: the junk must still be refused cleanly.
+        persona = next((p for p in PERSONAS if p in (entry.may(method) or ())), PERSONAS[0])
         numbers = [k for k, c in path_converters(name).items() if is_int(c)]
         for sharp in SHARP:
             kwargs = {k: sharp for k, c in path_converters(name).items() if not is_int(c)}
@@ -263,6 +265,8 @@ def raw_path(name: str, kwargs: dict[str, Any]) -> str:
 def stand_in(name: str, key: str) -> str:
     """A value the pattern accepts, unlike any other part of the path, to be replaced."""
     found = path_converters(name)
+    if key not in found:  # a regular expression's group (the API's catch-all) takes any text
+        return f"k{len(found)}k"
     index = list(found).index(key)
     return str(7770001 + index) if isinstance(found[key], converters.IntConverter) else f"k{index}k"
 
