@@ -215,47 +215,75 @@ def decision_record(
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
     now = timezone.now()
+    try:
+        with transaction.atomic():
+            lock_chain(registration.centre_id)
+            locked = Registration.objects.lock(registration, refused=DecisionRefused)
+            given = {e.pk for e in evidence}
+            # Marked judged (where it was not yet) and counted in one statement: evidence removed
+            # just before is not counted. A refusal below rolls the mark back with the rest.
+            judged = Coalesce("judged_at", Value(now))
+            if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
+                raise GoneMeanwhile(EVIDENCE_GONE)
+            unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
+            _refuse_met_by_rpl(locked, targets)
+            # The rules are checked against the evidence as it is now, read again under the lock
+            # (an assessor's classification or a learner's edit just before is seen).
+            if judgement.outcome == Outcome.MET and (
+                problems := forbidden(
+                    locked.qualification,
+                    unit_of,
+                    list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
+                )
+            ):
+                raise ForbiddenByRules(problems)
+            provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
+            changes = [
+                change
+                for name, _, wanted in targets.by_kind()
+                for change in _changes_of_kind(
+                    registration,
+                    name,
+                    wanted,
+                    judgement,
+                    evidence,
+                    actor,
+                    {pk: unit_of[name, pk] in provisional for pk in wanted},
+                )
+            ]
+            if not changes:
+                # The same request again (a second tab, a double click): nothing to change.
+                raise DecisionRefused(ALREADY_DECIDED)
+            made = _write(registration, changes, judgement, evidence, actor, now)
+            notices.evidence_judged(registration, evidence, made, actor)
+    except ForbiddenByRules:
+        # Refused by the unit's rules: what the evidence was said to be stays as the assessor
+        # saw it, so the learner cannot relabel it to get past the refusal (decision 51).
+        _classification_kept(registration, [e.pk for e in evidence], actor)
+        raise
+    return made
+
+
+def _classification_kept(registration: Registration, given: list[int], actor: User) -> None:
+    """The cited evidence's setting and kind fixed as they were when a `met` decision on it was
+    refused by the unit's rules: marked classified by the assessor, so the learner can no
+    longer change them (the assessor still can, until it is judged). In a transaction of its
+    own, after the refused one rolled back."""
     with transaction.atomic():
         lock_chain(registration.centre_id)
-        locked = Registration.objects.lock(registration, refused=DecisionRefused)
-        given = {e.pk for e in evidence}
-        # Marked judged (where it was not yet) and counted in one statement: evidence removed
-        # just before is not counted. A refusal below rolls the mark back with the rest.
-        judged = Coalesce("judged_at", Value(now))
-        if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
-            raise GoneMeanwhile(EVIDENCE_GONE)
-        unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
-        _refuse_met_by_rpl(locked, targets)
-        # The rules are checked against the evidence as it is now, read again under the lock
-        # (an assessor's classification or a learner's edit just before is seen).
-        if judgement.outcome == Outcome.MET and (
-            problems := forbidden(
-                locked.qualification,
-                unit_of,
-                list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
-            )
+        now = timezone.now()
+        for piece in Evidence.objects.select_for_update().filter(
+            pk__in=given, registration=registration, classified_by__isnull=True
         ):
-            raise ForbiddenByRules(problems)
-        provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
-        changes = [
-            change
-            for name, _, wanted in targets.by_kind()
-            for change in _changes_of_kind(
-                registration,
-                name,
-                wanted,
-                judgement,
-                evidence,
-                actor,
-                {pk: unit_of[name, pk] in provisional for pk in wanted},
+            piece.classified_by, piece.classified_at = actor, now
+            piece.save(update_fields=["classified_by", "classified_at"])
+            audit_append(
+                actor=actor,
+                action="evidence.classification_kept",
+                centre_id=registration.centre_id,
+                subject=f"evidence:{piece.pk}",
+                after={"setting": piece.setting, "kind": piece.kind},
             )
-        ]
-        if not changes:
-            # The same request again (a second tab, a double click): nothing to change.
-            raise DecisionRefused(ALREADY_DECIDED)
-        made = _write(registration, changes, judgement, evidence, actor, now)
-        notices.evidence_judged(registration, evidence, made, actor)
-    return made
 
 
 # The position of each kind of item in `met_by_rpl`'s (criterion, range, knowledge) keys.

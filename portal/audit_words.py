@@ -36,6 +36,10 @@ ACTION_WORDS: dict[str, str] = {
     "evidence.acknowledged": "Assessor's record agreed by the learner as true",
     "evidence.added": "Evidence added",
     "evidence.classified": "Real work or simulated, or kind of evidence, changed by the assessor",
+    "evidence.classification_kept": (
+        "Real work or simulated, and kind of evidence, kept as they were when a decision on "
+        "them was refused"
+    ),
     "evidence.commented": "Comment on the evidence",
     "evidence.edited": "Evidence details changed",
     "evidence.questions_answered": "Answers to the assessor's questions sent",

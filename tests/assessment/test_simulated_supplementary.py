@@ -15,6 +15,7 @@ from django.urls import reverse
 from assessment.models import Decision
 from assessment.services import DecisionRefused, Judgement, decision_record
 from assessment.unit_rules import SIMULATION_SUPPORT_ONLY
+from portal.models import AuditEntry
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, PriorLearningItem
@@ -193,3 +194,39 @@ def test_criterion_rpl_on_real_work_supplementary_evidence_is_agreed(
         actor=assessor,
     )
     assert PriorLearningItem.objects.count() == 1
+
+
+def test_after_a_refusal_the_learner_cannot_relabel_the_evidence_as_real_work(
+    cg,  # noqa: F811
+    learner,
+    assessor,
+):
+    """The re-check review's attack: the decision refused on simulated evidence, the learner
+    saved the same evidence again as real work and the next `met` was accepted. A refusal by the
+    unit's rules now keeps what the evidence was said to be, as the assessor saw it."""
+    learner_client, assessor_client = Client(), Client()
+    learner_client.force_login(learner)
+    assessor_client.force_login(assessor)
+    evidence = uploaded(learner_client, cg, "Role play at college", "simulated", "supplementary")
+    assert review(assessor_client, evidence).context["form"].errors["outcome"]
+    evidence.refresh_from_db()
+    assert evidence.classified_by == assessor and evidence.classified_at is not None
+    entry = AuditEntry.objects.get(action="evidence.classification_kept")
+    assert entry.subject == f"evidence:{evidence.pk}"
+    assert entry.after == {"setting": "simulated", "kind": "supplementary"}
+    relabelled = learner_client.post(
+        reverse("portfolios:evidence-edit", args=[evidence.pk]),
+        {
+            "title": evidence.title,
+            "occurred_on": "2026-10-05",
+            "method": "product",
+            "description": "",
+            "setting": "real_work",
+            "kind": "performance",
+        },
+    )
+    assert relabelled.status_code in (200, 302)
+    evidence.refresh_from_db()
+    assert (evidence.setting, evidence.kind) == ("simulated", "supplementary")
+    assert review(assessor_client, evidence).context["form"].errors["outcome"]
+    assert not Decision.objects.exists()
