@@ -64,8 +64,10 @@ def test_simulated_evidence_alone_cannot_meet_a_criterion_where_the_unit_forbids
     assert message.startswith("Criterion 1.1 cannot be met on simulated performance evidence")
     assert UNIT in message and "element 1" in message
     assert f"“{unit_rule().quote}”" in message
-    # Nothing written: no decision, no audit entry, the evidence not marked judged.
-    assert not Decision.objects.exists() and audit.actions() == []
+    # No decision, the evidence not marked judged; only its setting and kind kept as the
+    # assessor saw them (decision 51, amended), so the learner cannot relabel it.
+    assert not Decision.objects.exists()
+    assert audit.actions() == ["evidence.classification_kept"]
     evidence.refresh_from_db()
     assert not evidence.is_locked
 
@@ -108,7 +110,8 @@ def test_criteria_requiring_performance_evidence_are_not_met_on_another_kind(
     (message,) = refused.value.messages
     assert message.startswith("Criterion 6.2 cannot be met on this evidence alone")
     assert "performance evidence is required" in message and f"“{rule.quote}”" in message
-    assert not Decision.objects.exists() and audit.actions() == []
+    # Its kind kept as the assessor saw it (decision 51, amended): only they may change it now.
+    assert not Decision.objects.exists() and audit.actions() == ["evidence.classification_kept"]
 
 
 def test_performance_evidence_meets_them(cvq_registration, learner, assessor):
