@@ -56,7 +56,7 @@ def test_a_cvq_unit_shows_its_elements_range_knowledge_and_evidence_guide(page: 
     expect(page.get_by_role("heading", name="Range statements")).to_be_visible()
     expect(page.get_by_role("cell", name="appear angry", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Underpinning knowledge")).to_be_visible()
-    expect(page.get_by_text("Simulation not allowed")).to_be_visible()
+    expect(page.get_by_text("Simulation not allowed", exact=True)).to_be_visible()
 
 
 def test_a_qualification_without_published_rules_says_it_cannot_be_claimed_in_full(
