@@ -408,6 +408,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets are called `kind` (a certificate's, a level rule's): each its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "CertificateKindEnum": "certification.models.Kind",
+        "LevelRuleKindEnum": ["cap", "minimum"],
+    },
     "APPEND_COMPONENTS": {
         "schemas": {
             "Error": {
