@@ -6,9 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import LearnerSerializer
+from api.serializers import LearnerSerializer, RegistrationFields
 from portal.identity import Sex
-from portfolios.models import Funding
 
 IDENTITY_FIELDS = (
     "legal_first_names",
@@ -71,19 +70,8 @@ class LearnerWithIdentitySerializer(LearnerSerializer):
     postcode = serializers.CharField()
 
 
-class RegistrationAskedSerializer(Strict):
+class RegistrationAskedSerializer(RegistrationFields):
     """A registration made when the learner accepts, as a CSV file's row asks for one."""
-
-    qualification = serializers.IntegerField()
-    start_date = serializers.DateField()
-    planned_end_date = serializers.DateField(required=False, allow_null=True)
-    assessor = serializers.IntegerField(required=False, allow_null=True)
-    iqa = serializers.IntegerField(required=False, allow_null=True)
-    ao_registration_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    funding = serializers.ChoiceField(Funding.choices, required=False, allow_blank=True)
-    optional_units = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=200
-    )
 
 
 class LearnerInviteSerializer(IdentityFields):

@@ -156,8 +156,10 @@ class RegistrationSerializer(serializers.Serializer):
     units = serializers.ListField(child=serializers.CharField(), source="api_units")
 
 
-class RegistrationCreateSerializer(Strict):
-    learner = serializers.IntegerField(help_text="A learner of the centre (GET /learners/).")
+class RegistrationFields(Strict):
+    """A registration's fields as the pages take them: made now for a learner of the centre
+    (below), or on acceptance of an invitation (`learner_serializers`)."""
+
     qualification = serializers.IntegerField()
     start_date = serializers.DateField()
     planned_end_date = serializers.DateField(required=False, allow_null=True)
@@ -168,6 +170,10 @@ class RegistrationCreateSerializer(Strict):
     optional_units = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, max_length=200
     )
+
+
+class RegistrationCreateSerializer(RegistrationFields):
+    learner = serializers.IntegerField(help_text="A learner of the centre (GET /learners/).")
 
 
 class RegistrationChangeSerializer(Strict):
