@@ -50,11 +50,18 @@ def sample_provisional(actor: User, registration: Registration, unit_id: int) ->
     """Whether the actor's sample of the unit waits for a qualified IQA: they are a trainee
     IQA there, or the centre enforces its register and no current IQA award of theirs covers
     the unit or its qualification."""
-    trainee = Role.objects.filter(
+    return trainee_iqa(actor, registration) or out_of_scope_iqa(actor, registration, unit_id)
+
+
+def trainee_iqa(actor: User, registration: Registration) -> bool:
+    return Role.objects.filter(
         user=actor, centre_id=registration.centre_id, kind=RoleKind.IQA, is_trainee=True
     ).exists()
-    if trainee:
-        return True
+
+
+def out_of_scope_iqa(actor: User, registration: Registration, unit_id: int) -> bool:
+    """The centre enforces its register and no current IQA award of the actor's covers the unit
+    or its qualification."""
     if not enforced(registration.centre_id):
         return False
     return not competent(
@@ -89,13 +96,11 @@ SAMPLE_RECORDED_PROVISIONALLY = (
 
 
 def sample_because(actor: User, registration: Registration, unit_id: int, code: str) -> str:
-    """Why the actor's sample of the unit is (will be) provisional, or "" (`sample_provisional`)."""
-    trainee = Role.objects.filter(
-        user=actor, centre_id=registration.centre_id, kind=RoleKind.IQA, is_trainee=True
-    ).exists()
-    if trainee:
+    """Why the actor's sample of the unit is (will be) provisional, or "" (`sample_provisional`):
+    whether they are a trainee IQA there is read once."""
+    if trainee_iqa(actor, registration):
         return BECAUSE_TRAINEE_IQA
-    if sample_provisional(actor, registration, unit_id):
+    if out_of_scope_iqa(actor, registration, unit_id):
         return BECAUSE_OUT_OF_SCOPE_IQA.format(unit=code)
     return ""
 

@@ -29,7 +29,13 @@ def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[i
     """claim_blockers for many registrations in three queries, by registration id. A unit
     whose summative samples all await a countersignature (decision 49) is held back as one
     not sampled is, and says so."""
-    ids = [r.pk for r in registrations]
+    return iqa_holds([r.pk for r in registrations])[0]
+
+
+def iqa_holds(ids: list[int]) -> tuple[dict[int, dict[int, str]], set[tuple[int, int]]]:
+    """`claim_blockers_of` the registrations `ids`, and the (registration, unit) pairs with a
+    summative sample that counts (not waiting for a countersignature), read in the same three
+    queries."""
     blockers: dict[int, dict[int, str]] = defaultdict(dict)
     for registration_id, unit_id, code in (
         Action.objects.filter(sample__registration__in=ids)
@@ -64,24 +70,31 @@ def claim_blockers_of(registrations: Iterable[Registration]) -> dict[int, dict[i
                 else NOT_SAMPLED
             )
             blockers[registration_id].setdefault(unit_id, said.format(unit=code))
-    return dict(blockers)
+    return dict(blockers), sampled
 
 
 def quality_assured(registration: Registration) -> set[int]:
     """Units with a summative sample and no action left open on any of their samples."""
-    summative = set(
-        Sample.objects.filter(
-            registration=registration, stage=Stage.SUMMATIVE, provisional=False
-        ).values_list("unit_id", flat=True)
-    )
-    return summative - set(claim_blockers(registration))
+    blockers, sampled = iqa_holds([registration.pk])
+    return _assured(registration, blockers, sampled)
+
+
+def _assured(
+    registration: Registration,
+    blockers: dict[int, dict[int, str]],
+    sampled: set[tuple[int, int]],
+) -> set[int]:
+    held = blockers.get(registration.pk, {})
+    return {unit for pk, unit in sampled if pk == registration.pk and unit not in held}
 
 
 def unit_claim_states(registration: Registration) -> list[tuple[str, str, str]]:
     """Each achieved unit of the registration: (code, title, state in words) as far as IQA is
-    concerned. A unit is claimable when nothing in IQA holds it back."""
-    blockers = claim_blockers(registration)
-    assured = quality_assured(registration)
+    concerned. A unit is claimable when nothing in IQA holds it back. Its blockers and its units
+    sampled are read once for both (`iqa_holds`)."""
+    holds, sampled = iqa_holds([registration.pk])
+    blockers = holds.get(registration.pk, {})
+    assured = _assured(registration, holds, sampled)
     states = []
     for sign_off in (
         UnitSignOff.objects.achieved().filter(registration=registration).select_related("unit")

@@ -18,6 +18,7 @@ from assessment.services import (
     unit_unlock,
 )
 from assessment.services import Judgement as Assessed
+from certification.readiness import refresh_readiness
 from iqa.models import (
     Action,
     ActionStatus,
@@ -62,6 +63,7 @@ from portal.audit import audit_verify
 from portal.models import AuditEntry, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.mapping import Targets
+from portfolios.models import ClaimReadiness
 from portfolios.services import RegistrationDetails, registration_create, registration_withdraw
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.audit import AuditWatch
@@ -246,6 +248,25 @@ def test_work_decided_outside_the_period_is_not_planned(centre, sfj, assessor, i
         centre, sfj, iqa, starts_on=datetime.date(2027, 1, 1), ends_on=AFTER_THE_PERIOD
     )
     assert planned(later) == {(assessed.pk, OTHER_UNITS[0], Stage.INTERIM, assessor.pk)}
+
+
+def test_a_generated_plan_marks_stale_the_readiness_of_registrations_with_summative_items_only(
+    centre, centre_admin, sfj, assessor, iqa, assessed
+):
+    """Only a summative item holds a unit back from a claim (`claim_blockers_of`): a learner
+    planned at the interim stage alone keeps their readiness as it was worked out."""
+    interim_only = register(centre, centre_admin, sfj, assessor, iqa, "i.learner@example.org")
+    decide(interim_only, assessor, OTHER_UNITS[0], "1.1")
+    refresh_readiness(centre)
+    assert not ClaimReadiness.objects.filter(stale=True).exists()
+    plan = generate(centre, sfj, iqa)
+    assert {(r, stage) for r, _, stage, _ in planned(plan)} == {
+        (assessed.pk, Stage.SUMMATIVE),
+        (assessed.pk, Stage.INTERIM),
+        (interim_only.pk, Stage.INTERIM),
+    }
+    stale = ClaimReadiness.objects.filter(stale=True).values_list("registration", flat=True)
+    assert set(stale) == {assessed.pk}
 
 
 @pytest.mark.parametrize(
