@@ -8,10 +8,11 @@ import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, Value
 
 from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
 from portal.models import AuditEntry
+from qualifications.models import Qualification, Unit
 
 NOT_IN_SCOPE = (
     "{person} has no current {award} covering unit {unit} in the centre's competence register."
@@ -228,7 +229,12 @@ def standings(
     entries = (
         CompetenceEntry.objects.filter(centre_id=centre_id, person_id__in=list(found))
         .select_related("ended_by")
-        .prefetch_related("qualifications", "units")
+        # What the scope's words and the standing in a qualification read of each: the
+        # catalogue's long texts are not loaded for them.
+        .prefetch_related(
+            Prefetch("qualifications", Qualification.objects.only("code", "title")),
+            Prefetch("units", Unit.objects.only("code", "title")),
+        )
         .order_by("person_id", "status", "award", "pk")
     )
     for entry in entries:

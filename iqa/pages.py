@@ -507,12 +507,19 @@ def unplanned_page(request: PortalRequest, covered: Coverage, learners: Learners
     return Paginator(rows, PER_PAGE).get_page(request.GET.get("unplanned"))
 
 
-def centre_assessors(centre: Centre) -> list[User]:
+def centre_practitioners(centre: Centre) -> list[Role]:
+    """The centre's assessor and IQA roles with their people, by name: read once for the
+    strategy page's assessors (`centre_assessors`) and their standings."""
     return list(
-        User.objects.filter(roles__centre=centre, roles__kind=RoleKind.ASSESSOR)
-        .distinct()
-        .order_by("full_name")
+        Role.objects.filter(centre=centre, kind__in=list(PRACTICE_OF_ROLE))
+        .select_related("user")
+        .order_by("user__full_name", "user_id", "kind")
     )
+
+
+def centre_assessors(roles: list[Role]) -> list[User]:
+    """The people of `centre_practitioners` who are assessors there, by name."""
+    return [role.user for role in roles if role.kind == RoleKind.ASSESSOR]
 
 
 def assessor_risks(centre: Centre, assessors: list[User]) -> list[tuple[User, str, bool]]:
@@ -552,15 +559,14 @@ class Standing:
 PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
 
 
-def practitioner_standings(centre: Centre, qualification: Qualification) -> list[Standing]:
-    """The centre's assessors and IQAs with their register's entries and flags, and their
-    standing in `qualification` counting only current entries: five queries however many."""
+def practitioner_standings(
+    centre: Centre, qualification: Qualification, practitioners: list[Role]
+) -> list[Standing]:
+    """The centre's assessors and IQAs (`centre_practitioners`) with their register's entries
+    and flags, and their standing in `qualification` counting only current entries: four
+    queries however many."""
     roles: dict[int, tuple[User, list[str], list[str]]] = {}
-    for role in (
-        Role.objects.filter(centre=centre, kind__in=list(PRACTICE_OF_ROLE))
-        .select_related("user")
-        .order_by("user__full_name", "user_id", "kind")
-    ):
+    for role in practitioners:
         _, labels, practices = roles.setdefault(role.user_id, (role.user, [], []))
         labels.append(role.label)
         if (practice := PRACTICE_OF_ROLE[RoleKind(role.kind)]) not in practices:

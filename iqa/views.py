@@ -350,7 +350,8 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
     qualification = get_object_or_404(Qualification, pk=qualification_pk)
     strategy = strategy_for(role.centre, qualification)
     form = StrategyForm(request.POST or None, instance=strategy)
-    assessors = pages.centre_assessors(role.centre)
+    practitioners = pages.centre_practitioners(role.centre)
+    assessors = pages.centre_assessors(practitioners)
     if request.method == "POST" and form.is_valid():
         strategy_save(form=form, risks=pages.posted_risks(request, assessors), actor=request.user)
         messages.success(request, "The sampling strategy is saved.")
@@ -360,7 +361,7 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
         "risks": Risk.choices,
-        "standings": pages.practitioner_standings(role.centre, qualification),
+        "standings": pages.practitioner_standings(role.centre, qualification, practitioners),
         "register_enforced": enforced(role.centre.pk),
     }
     return render(request, "iqa/strategy_form.html", context)

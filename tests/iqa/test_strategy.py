@@ -7,8 +7,9 @@ from iqa import planning, services
 from iqa.forms import StrategyForm
 from iqa.models import AssessorRisk, Risk, SamplingStrategy, Stage
 from iqa.services import plan_generate, risk_of, strategy_for, strategy_save
-from portal.models import AuditEntry
+from portal.models import AuditEntry, RoleKind
 from tests.iqa.test_services import PERIOD_ENDS, PERIOD_STARTS
+from tests.iqa.test_services import person as someone
 from tests.iqa.test_views import BEGUN_UNIT, SIGNED_UNIT, assessed, evidence, items
 
 __all__ = ["assessed", "evidence"]
@@ -151,3 +152,19 @@ def test_a_plan_made_after_the_strategy_is_saved_follows_it(
     )
     generate(centre, sfj, iqa)
     assert proposed == {"percent": {assessor.pk: 60}, "stages": ["summative"]}
+
+
+def test_the_risk_list_names_the_centres_assessors_by_name_and_no_one_else(
+    client, centre, sfj, iqa, assessor, trainee_assessor, other_centre
+):
+    """The assessors are taken from the roles the standings read (one query for both): an IQA
+    who is not an assessor, and an assessor of another centre, are not in it."""
+    first = someone(centre, RoleKind.ASSESSOR, "aaron@example.org")
+    first.full_name = "Aaron Aardvark"
+    first.save()
+    someone(other_centre, RoleKind.ASSESSOR, "elsewhere@example.org")
+    client.force_login(iqa)
+    shown = client.get(strategy_url(sfj)).context["assessors"]
+    expected = sorted([first, assessor, trainee_assessor], key=lambda u: u.full_name)
+    assert [a for a, _, _ in shown] == expected
+    assert [trainee for _, _, trainee in shown] == [a == trainee_assessor for a in expected]
