@@ -95,10 +95,12 @@ SAMPLE_RECORDED_PROVISIONALLY = (
 )
 
 
-def sample_because(actor: User, registration: Registration, unit_id: int, code: str) -> str:
+def sample_because(
+    actor: User, registration: Registration, unit_id: int, code: str, trainee: bool | None = None
+) -> str:
     """Why the actor's sample of the unit is (will be) provisional, or "" (`sample_provisional`):
-    whether they are a trainee IQA there is read once."""
-    if trainee_iqa(actor, registration):
+    whether they are a trainee IQA there is read once, unless the caller knows (`trainee`)."""
+    if trainee_iqa(actor, registration) if trainee is None else trainee:
         return BECAUSE_TRAINEE_IQA
     if out_of_scope_iqa(actor, registration, unit_id):
         return BECAUSE_OUT_OF_SCOPE_IQA.format(unit=code)
@@ -138,9 +140,13 @@ def who_can_iqa(names: Sequence[str]) -> str:
     return WHO_CAN_IQA.format(names=listed)
 
 
-def sample_notice(actor: User, registration: Registration, unit_id: int, code: str) -> str:
-    """What the sample form says before recording, where the sample will be provisional."""
-    why = sample_because(actor, registration, unit_id, code)
+def sample_notice(
+    actor: User, registration: Registration, unit_id: int, code: str, *, trainee: bool
+) -> str:
+    """What the sample form says before recording, where the sample will be provisional:
+    `trainee`, whether the actor is a trainee IQA at the registration's centre, as the page
+    knows from the roles it read."""
+    why = sample_because(actor, registration, unit_id, code, trainee)
     if not why:
         return ""
     who = who_can_iqa(iqa_countersigners(registration, unit_id, besides=[actor.pk]))

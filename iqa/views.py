@@ -53,6 +53,7 @@ from portal.listing import sorted_rows_page
 from portal.models import RoleKind
 from portal.refusals import attempt, attempt_form, form_sent_back, refused_redirect
 from portfolios.access import closed_redirect, registration_for
+from portfolios.models import Registration
 from qualifications.models import Qualification
 
 # Where a refused sample's reasons are shown: under the field they are about. The decisions
@@ -151,6 +152,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
         pk=number(request.GET.get("item")), plan__iqa=request.user, registration=registration
     ).first()
     shown = pages.unit_under_sample(registration, unit)
+    trainee = trainee_here(request, registration)
     form = SampleForm(request.POST or None)
     decisions_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -188,10 +190,21 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
         "item": item,
         "decisions_errors": decisions_errors,
         # Said before recording, where the sample will wait for a qualified IQA (decision 49).
-        "sample_notice": sample_notice(request.user, registration, unit.pk, unit.code),
+        "sample_notice": sample_notice(
+            request.user, registration, unit.pk, unit.code, trainee=trainee
+        ),
         **shown,
     }
     return render(request, "iqa/sample_form.html", context)
+
+
+def trainee_here(request: PortalRequest, registration: Registration) -> bool:
+    """Whether the person is a trainee IQA at the registration's centre, by the roles the
+    request read (`request.roles`), as `iqa.countersigning.trainee_iqa` reads it."""
+    centre = registration.centre_id
+    return any(
+        r.kind == RoleKind.IQA and r.is_trainee and r.centre_id == centre for r in request.roles
+    )
 
 
 def action_row(request: PortalRequest, action: Action, today: datetime.date) -> dict[str, object]:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from competence.models import Award
 from iqa.countersigning import (
     BECAUSE_OUT_OF_SCOPE_IQA,
+    BECAUSE_TRAINEE_IQA,
     NOBODY_CAN_IQA,
     SAMPLE_WAITS_FOR,
     sample_recorded_message,
@@ -20,6 +21,7 @@ from iqa.countersigning import (
 )
 from portal.models import RoleKind
 from tests.competence.register import award, enforce
+from tests.factories import RoleFactory
 from tests.iqa.test_services import (
     BEGUN_UNIT,
     SIGNED_UNIT,
@@ -110,3 +112,19 @@ def test_stranded_samples_are_read_in_as_many_queries_for_more_samples(narrowed,
     with CaptureQueriesContext(connection) as many:
         assert len(stranded_samples(centre)) == 1
     assert len(many) == len(few)
+
+
+def test_a_trainee_iqa_is_told_before_sampling_and_a_trainee_elsewhere_is_not(
+    centre, other_centre, centre_admin, sfj, assessed, iqa
+):
+    """The form tells a trainee from the roles the request read: trainee at the learner's
+    centre, not at another one."""
+    trainee = person(centre, RoleKind.IQA, "trainee.iqa@example.org", is_trainee=True)
+    generate(centre, sfj, trainee)
+    url = reverse("iqa:sample-new", args=[assessed.pk, unit(SIGNED_UNIT).pk])
+    assert "Your sample will be provisional because " + BECAUSE_TRAINEE_IQA in text_of(
+        signed_in(trainee).get(url)
+    )
+    RoleFactory.create(user=iqa, centre=other_centre, kind=RoleKind.IQA, is_trainee=True)
+    generate(centre, sfj, iqa)
+    assert "will be provisional" not in text_of(signed_in(iqa).get(url))
