@@ -9,13 +9,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification.transfers import transfer_start
-from portfolios.evidence import evidence_write
+from portfolios.evidence import EvidenceDetails, evidence_add, evidence_write
+from portfolios.models import EvidenceMethod
+from portfolios.prior_learning import (
+    PriorDetails,
+    exemption_record,
+    item_records_of,
+    records_of,
+    rpl_item_withdraw,
+    rpl_items_record,
+    rpl_record,
+)
 from portfolios.questions import Questions, question_set_create
 from portfolios.services import registration_withdraw
+from portfolios.unit_states import UnitState, unit_standings
 from portfolios.witness import WitnessAsk, witness_request_create
 from privacy.models import Anonymisation
+from qualifications.models import Criterion, Unit
 from tests.certification.conftest import REASON, northgate
 from tests.portfolios.conftest import START
+from tests.portfolios.files import pdf
 from tests.portfolios.test_signed_testimony import SIGNED_LINE, signed
 
 __all__ = ["northgate"]
@@ -118,3 +131,91 @@ def test_an_evidence_page_reads_its_witness_and_its_learners_anonymisation_with_
     for sql in plain + witnessed + closed:
         assert 'FROM "privacy_anonymisation"' not in sql
         assert 'FROM "portfolios_witnessrequest"' not in sql
+
+
+def test_rpl_and_exemptions_are_read_only_once_the_registration_has_some_and_then_once(
+    client, registration, learner, assessor, centre_admin
+):
+    """Most registrations have none: whether there are any is read with the registration. Once
+    there are, each kind is read in one query, for its list and the units' standings alike."""
+    none, page = fetched_with(client, learner, registration)
+    assert not reading(none, "portfolios_priorlearning")
+    assert not reading(none, "portfolios_priorlearningitem")
+    assert 'data-testid="prior-record"' not in page and "None recorded." in page
+
+    exempt(registration, centre_admin)
+    queries, page = fetched_with(client, learner, registration)
+    assert len(queries) == len(none) + 1
+    assert len(reading(queries, "portfolios_priorlearning")) == 1
+    assert 'data-testid="prior-record"' in page and UnitState.EXEMPT in page
+
+    copy = certificate(registration, learner)
+    first, second = Criterion.objects.filter(unit__code=ITEMS_UNIT).order_by("position")[:2]
+    made, _ = agree_items(registration, assessor, copy, [first, second])
+    rpl_item_withdraw(record=made, reason="The course did not cover it", actor=assessor)
+    queries, page = fetched_with(client, learner, registration)
+    assert len(queries) == len(none) + 2
+    assert len(reading(queries, "portfolios_priorlearning")) == 1
+    assert len(reading(queries, "portfolios_priorlearningitem")) == 1
+    assert 'data-testid="prior-item"' in page and 'data-testid="prior-item-withdrawn"' in page
+    # The item in force is met, the withdrawn one is not.
+    assert "In progress: 1 of" in page
+
+
+def test_the_units_standings_are_the_same_from_the_records_read_by_the_page(
+    registration, learner, assessor, centre_admin
+):
+    copy = certificate(registration, learner)
+    exempt(registration, centre_admin)
+    rpl_record(
+        registration=registration,
+        details=PriorDetails(Unit.objects.get(code="K/503/0421").pk, "A course", START, copy),
+        actor=assessor,
+    )
+    first, second, third = Criterion.objects.filter(unit__code=ITEMS_UNIT).order_by("position")[:3]
+    made, *_ = agree_items(registration, assessor, copy, [first, second, third])
+    rpl_item_withdraw(record=made, reason="The course did not cover it", actor=assessor)
+    ids = list(registration.planned_units.values_list("unit_id", flat=True))
+    read_here = unit_standings(registration, ids)
+    given = unit_standings(
+        registration,
+        ids,
+        prior_records=records_of(registration),
+        item_records=item_records_of(registration),
+    )
+    assert given == read_here
+    states = {s.state for s in given.values()}
+    assert {UnitState.EXEMPT, UnitState.RPL, UnitState.IN_PROGRESS} <= states
+    assert read_here[Unit.objects.get(code=ITEMS_UNIT).pk].met == 2
+
+
+ITEMS_UNIT = "F/506/2131"  # mandatory in the registration's plan
+
+
+def reading(queries: list[str], table: str) -> list[str]:
+    """The queries reading from the table (not those asking whether it has rows, in a subquery)."""
+    return [sql for sql in queries if sql.split(" FROM ", 1)[1].startswith(f'"{table}" ')]
+
+
+def certificate(registration, learner):
+    details = EvidenceDetails("My 2021 certificate", START, EvidenceMethod.RPL)
+    return evidence_add(
+        registration=registration, details=details, files=[pdf()], declared=True, actor=learner
+    )
+
+
+def exempt(registration, centre_admin):
+    unit = Unit.objects.get(code="SFJ-CS2-07")
+    details = PriorDetails(unit.pk, "Exempt by the AO's letter", START)
+    return exemption_record(registration=registration, details=details, actor=centre_admin)
+
+
+def agree_items(registration, assessor, evidence, criteria):
+    unit = Unit.objects.get(code=ITEMS_UNIT)
+    details = PriorDetails(unit.pk, "A course", START, evidence)
+    return rpl_items_record(
+        registration=registration,
+        details=details,
+        items=[("criterion", c.pk) for c in criteria],
+        actor=assessor,
+    )
