@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.access import NOT_CENTRE_ADMIN as NOT_CENTRE_ADMIN
 from portal.access import admin_centre as admin_centre
 from portal.http import PortalRequest
-from portal.models import RoleKind
+from portal.models import Role, RoleKind
 from portal.refusals import Refused, refused_redirect
 from portfolios.models import (
     Evidence,
@@ -34,11 +34,24 @@ def registration_for(request: PortalRequest, pk: int, **annotations: Any) -> Reg
     visible = visible_registrations(request).select_related(
         "learner__anonymisation",
         "qualification__awarding_organisation",
-        "centre",
         "assessor",
         "iqa",
     )
-    return get_object_or_404(visible.annotate(**annotations), pk=pk)
+    registration = get_object_or_404(visible.annotate(**annotations), pk=pk)
+    # Its centre is one of the person's roles' (they see registrations only there), read with
+    # them by the middleware: joined here too, the centre made the ninth table of the query,
+    # and PostgreSQL took 5-8 ms to plan it instead of 2 (issue 17, fourth round).
+    centre = next(
+        (
+            role.centre
+            for role in request.roles
+            if role.centre_id == registration.centre_id and Role.centre.is_cached(role)
+        ),
+        None,
+    )
+    if centre is not None:
+        registration.centre = centre
+    return registration
 
 
 def closed_redirect(request: PortalRequest, registration: Registration) -> HttpResponse | None:

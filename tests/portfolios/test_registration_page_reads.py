@@ -219,3 +219,15 @@ def agree_items(registration, assessor, evidence, criteria):
         items=[("criterion", c.pk) for c in criteria],
         actor=assessor,
     )
+
+
+def test_the_registrations_centre_is_the_one_read_with_the_persons_roles(
+    client, registration, learner, assessor, centre_admin
+):
+    """Joined to the registration too, the centre made its query take PostgreSQL longer to plan
+    than to run: it comes from the roles the request has read, and the page still names it."""
+    for person in (learner, assessor, centre_admin):
+        queries, page = fetched_with(client, person, registration)
+        assert not [sql for sql in queries if '"portal_centre"' in sql.split(" FROM ", 1)[1]
+                    and not sql.startswith('SELECT "portal_role"')]  # fmt: skip
+        assert f"at {registration.centre.name}</p>" in page
