@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from certification.transfers import transfer_start
 from portfolios.evidence import EvidenceDetails, evidence_add, evidence_write
+from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import EvidenceMethod
 from portfolios.prior_learning import (
     PriorDetails,
@@ -25,7 +26,7 @@ from portfolios.services import registration_withdraw
 from portfolios.unit_states import UnitState, unit_standings
 from portfolios.witness import WitnessAsk, witness_request_create
 from privacy.models import Anonymisation
-from qualifications.models import Criterion, Unit
+from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.certification.conftest import REASON, northgate
 from tests.portfolios.conftest import START
 from tests.portfolios.files import pdf
@@ -231,3 +232,33 @@ def test_the_registrations_centre_is_the_one_read_with_the_persons_roles(
         assert not [sql for sql in queries if '"portal_centre"' in sql.split(" FROM ", 1)[1]
                     and not sql.startswith('SELECT "portal_role"')]  # fmt: skip
         assert f"at {registration.centre.name}</p>" in page
+
+
+def test_an_evidence_page_labels_each_item_with_its_units_code_from_the_kept_catalogue(
+    client, cvq_registration, learner
+):
+    """Criteria, range and knowledge items mapped: each labelled with its unit's code, taken from
+    the kept catalogue rows (no unit joined to the items, nor read in a query of its own)."""
+    registration = cvq_registration
+    units = [p.unit for p in registration.planned_units.select_related("unit").order_by("pk")]
+    criterion = Criterion.objects.filter(unit=units[0]).first()
+    ranged = next(u for u in units if RangeItem.objects.filter(unit=u).exists())
+    known = next(u for u in units if KnowledgeItem.objects.filter(unit=u).exists())
+    range_item = RangeItem.objects.filter(unit=ranged).first()
+    knowledge = KnowledgeItem.objects.filter(unit=known).first()
+    account = evidence_write(
+        registration=registration, title="My account", occurred_on=START, text="At the till.",
+        declared=True, actor=learner,
+    )  # fmt: skip
+    targets = Targets(
+        criteria=frozenset([criterion.pk]) if criterion else frozenset(),
+        range_items=frozenset([range_item.pk]),
+        knowledge_items=frozenset([knowledge.pk]),
+    )
+    mapping_propose(evidence=account, targets=targets, actor=learner)
+    queries, page = evidence_page(client, learner, account)
+    assert f"{ranged.code} range {range_item.reference} " in page
+    assert f"{known.code} K{knowledge.number} " in page
+    if criterion:
+        assert f"{units[0].code} {criterion.number} " in page
+    assert not [sql for sql in queries if '"qualifications_unit"' in sql]
