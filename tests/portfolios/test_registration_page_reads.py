@@ -244,8 +244,8 @@ def test_an_evidence_page_labels_each_item_with_its_units_code_from_the_kept_cat
     criterion = Criterion.objects.filter(unit=units[0]).first()
     ranged = next(u for u in units if RangeItem.objects.filter(unit=u).exists())
     known = next(u for u in units if KnowledgeItem.objects.filter(unit=u).exists())
-    range_item = RangeItem.objects.filter(unit=ranged).first()
-    knowledge = KnowledgeItem.objects.filter(unit=known).first()
+    range_item = RangeItem.objects.filter(unit=ranged).order_by("pk")[0]
+    knowledge = KnowledgeItem.objects.filter(unit=known).order_by("pk")[0]
     account = evidence_write(
         registration=registration, title="My account", occurred_on=START, text="At the till.",
         declared=True, actor=learner,
