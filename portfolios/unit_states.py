@@ -110,20 +110,17 @@ def unit_standings(
     ).values_list("unit_id", "learner_signed_at", "provisional"):
         signed[unit_id] = PROVISIONAL if provisional else at
     units = units_rows(registration.qualification, unit_ids)
-    unit_of_item = {
-        (kind, item.pk): unit.pk
-        for unit in units
-        for kind, items in (
-            (0, unit.criteria),
-            (1, unit.range_items),
-            (2, unit.knowledge_items),
-        )
-        for item in items
-    }
+    # Each item's unit by the row that names it, (criterion, range item, knowledge item) of
+    # which exactly one is set: a decision or mapping's row is looked up as it is read (a
+    # thousand of them for a learner midway).
+    unit_of_item: dict[tuple[int | None, int | None, int | None], int] = {}
+    for unit in units:
+        unit_of_item.update(((c.pk, None, None), unit.pk) for c in unit.criteria)
+        unit_of_item.update(((None, r.pk, None), unit.pk) for r in unit.range_items)
+        unit_of_item.update(((None, None, k.pk), unit.pk) for k in unit.knowledge_items)
 
     def unit_of_row(criterion: int | None, range_item: int | None, knowledge: int | None) -> int:
-        kind, item = next((k, i) for k, i in enumerate((criterion, range_item, knowledge)) if i)
-        return unit_of_item.get((kind, item), 0)  # (0: an item of no planned unit)
+        return unit_of_item.get((criterion, range_item, knowledge), 0)  # 0: of no planned unit
 
     met_items: set[tuple[int | None, int | None, int | None]] = set()
     started: set[int] = set()
