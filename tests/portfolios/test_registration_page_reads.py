@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification.transfers import transfer_start
+from portal.models import RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add, evidence_write
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import EvidenceMethod
@@ -28,6 +29,7 @@ from portfolios.witness import WitnessAsk, witness_request_create
 from privacy.models import Anonymisation
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
 from tests.certification.conftest import REASON, northgate
+from tests.factories import RoleFactory
 from tests.portfolios.conftest import START
 from tests.portfolios.files import pdf
 from tests.portfolios.test_signed_testimony import SIGNED_LINE, signed
@@ -262,3 +264,21 @@ def test_an_evidence_page_labels_each_item_with_its_units_code_from_the_kept_cat
     if criterion:
         assert f"{units[0].code} {criterion.number} " in page
     assert not [sql for sql in queries if '"qualifications_unit"' in sql]
+
+
+def test_whether_the_person_may_see_a_piece_of_evidence_is_asked_with_it_not_joined(
+    client, registration, learner, centre
+):
+    """As a condition, the registrations the person may see were joined to the evidence's eight
+    tables, which PostgreSQL took longer to plan than to run; asked in its row, the same 404."""
+    account = evidence_write(
+        registration=registration, title="My account", occurred_on=START, text="At the till.",
+        declared=True, actor=learner,
+    )  # fmt: skip
+    queries, _ = evidence_page(client, learner, account)
+    [read] = [sql for sql in queries if sql.startswith('SELECT "portfolios_evidence"."id"')]
+    assert " IN (SELECT " not in read and "EXISTS(" in read
+    peer = RoleFactory.create(centre=centre, kind=RoleKind.LEARNER).user
+    client.force_login(peer)
+    url = reverse("portfolios:evidence-detail", args=[account.pk])
+    assert client.get(url).status_code == 404
