@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 from portal.access import NOT_CENTRE_ADMIN as NOT_CENTRE_ADMIN
 from portal.access import admin_centre as admin_centre
 from portal.http import PortalRequest
-from portal.models import RoleKind
+from portal.models import Role, RoleKind
 from portal.refusals import Refused, refused_redirect
 from portfolios.models import (
     Evidence,
@@ -34,11 +35,24 @@ def registration_for(request: PortalRequest, pk: int, **annotations: Any) -> Reg
     visible = visible_registrations(request).select_related(
         "learner__anonymisation",
         "qualification__awarding_organisation",
-        "centre",
         "assessor",
         "iqa",
     )
-    return get_object_or_404(visible.annotate(**annotations), pk=pk)
+    registration = get_object_or_404(visible.annotate(**annotations), pk=pk)
+    # Its centre is one of the person's roles' (they see registrations only there), read with
+    # them by the middleware: joined here too, the centre made the ninth table of the query,
+    # and PostgreSQL took 5-8 ms to plan it instead of 2 (issue 17, fourth round).
+    centre = next(
+        (
+            role.centre
+            for role in request.roles
+            if role.centre_id == registration.centre_id and Role.centre.is_cached(role)
+        ),
+        None,
+    )
+    if centre is not None:
+        registration.centre = centre
+    return registration
 
 
 def closed_redirect(request: PortalRequest, registration: Registration) -> HttpResponse | None:
@@ -59,6 +73,9 @@ def can_administer(request: PortalRequest, registration: Registration) -> bool:
     )
 
 
+NO_EVIDENCE = "No evidence matches the given query."
+
+
 def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     """Evidence in a portfolio the person may see, or 404."""
     visible = visible_registrations(request)
@@ -72,7 +89,16 @@ def evidence_for(request: PortalRequest, pk: int) -> Evidence:
         "created_by",
         "witness_request",
     )
-    return get_object_or_404(found, pk=pk, registration__in=visible)
+    # Whether the person may see it, asked in the row's select list: as a condition
+    # (`registration__in=visible`) PostgreSQL joined the subquery's registration too, and took
+    # 12 ms to plan the eight tables instead of 2 (issue 17, fourth round). Either way a 404.
+    if visible.query.is_empty():
+        raise Http404(NO_EVIDENCE)
+    seen = visible.filter(pk=OuterRef("registration_id"))
+    evidence = get_object_or_404(found.annotate(may_see=Exists(seen)), pk=pk)
+    if not evidence.may_see:  # type: ignore[attr-defined]
+        raise Http404(NO_EVIDENCE)
+    return evidence
 
 
 def evidence_file_for(request: PortalRequest, pk: int) -> EvidenceFile:

@@ -25,6 +25,7 @@ from portfolios.forms import (
     UnitChoiceForm,
 )
 from portfolios.models import (
+    PriorLearning,
     PriorLearningItem,
     QuestionSet,
     Registration,
@@ -186,9 +187,14 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
     unit_link = links_to("assessment:unit-progress", registration.pk)
-    records = records_of(registration)
+    # RPL and exemptions, of units and of items (decision 54): read only where the registration
+    # has some (few do), once, for the page's lists and the units' standings alike.
+    records = records_of(registration) if registration.has_prior_learning else []  # type: ignore[attr-defined]
+    items = item_records_of(registration) if registration.has_prior_learning_items else []  # type: ignore[attr-defined]
     prior = standing_from(records)
-    standings = unit_standings(registration, [p.unit_id for p in planned])
+    standings = unit_standings(
+        registration, [p.unit_id for p in planned], prior_records=records, item_records=items
+    )
     for p in planned:
         p.link = unit_link(p.unit_id)  # type: ignore[attr-defined]
         p.standing = standings.get(p.unit_id)  # type: ignore[attr-defined]
@@ -213,7 +219,8 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "prior_learning": records,
         # Criteria (and range and knowledge items) met through RPL (decision 54): only those in
         # force are listed as met; the withdrawn ones apart, as history.
-        **_item_records(registration),
+        "prior_learning_items": [r for r in items if r.withdrawn_at is None],
+        "prior_learning_items_withdrawn": [r for r in items if r.withdrawn_at is not None],
         # A qualified assessor of the learner (the page of a trainee's would refuse).
         "may_record_rpl": is_assessor
         and request.role is not None
@@ -250,10 +257,11 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
 
 @functools.cache
 def _what_it_has() -> dict[str, Exists]:
-    """Whether the registration has transfers, question sets and witness requests, read with it:
-    most have none, and a query for each list cost more than the three in the registration's
-    own. Built once; each query copies them. Transfers are certification's, reached by the
-    reverse relation (decision 11)."""
+    """Whether the registration has transfers, question sets, witness requests, RPL or
+    exemptions of units and RPL of items, read with it: most have none, and a query for each list
+    cost more than these in the registration's own (the items' eight-table join alone took
+    PostgreSQL 8-10 ms to plan). Built once; each query copies them. Transfers are
+    certification's, reached by the reverse relation (decision 11)."""
     here = OuterRef("pk")
     transfer = Registration._meta.get_field("transfers").related_model
     assert isinstance(transfer, type)
@@ -261,6 +269,8 @@ def _what_it_has() -> dict[str, Exists]:
         "has_transfers": Exists(transfer._default_manager.filter(registration=here)),
         "has_question_sets": Exists(QuestionSet.objects.filter(registration=here)),
         "has_witness_requests": Exists(WitnessRequest.objects.filter(registration=here)),
+        "has_prior_learning": Exists(PriorLearning.objects.filter(registration=here)),
+        "has_prior_learning_items": Exists(PriorLearningItem.objects.filter(registration=here)),
     }
 
 
@@ -425,11 +435,3 @@ def registration_bulk(request: PortalRequest) -> HttpResponse:
                 preview=read_csv(raw, centre), content=raw.decode("utf-8-sig", "replace")
             )
     return render(request, "portfolios/registration_bulk.html", context)
-
-
-def _item_records(registration: Registration) -> dict[str, list[PriorLearningItem]]:
-    records = item_records_of(registration)
-    return {
-        "prior_learning_items": [r for r in records if r.withdrawn_at is None],
-        "prior_learning_items_withdrawn": [r for r in records if r.withdrawn_at is not None],
-    }
