@@ -45,6 +45,7 @@ from portfolios.prior_learning import (
     verdict_with,
 )
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
+from qualifications.models import Criterion
 from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import pinned_rules, versions_of
 
@@ -152,16 +153,31 @@ def _count_annotations() -> dict[str, Any]:
 
 
 def _planned(registrations: Sequence[Registration]) -> dict[int, tuple[int, int]]:
-    """Each registration's units and the criteria of those, by registration id: one query,
-    grouped (counted per registration, the criteria cost 20 times as much)."""
+    """Each registration's units and the criteria of those, by registration id: one query
+    (`UNION ALL`), the registrations' units, then the criteria counted once per unit among
+    them. Joined and counted per registration, PostgreSQL counted the criteria of every planned
+    unit again (7,300 rows for a caseload of 50, 3-18 ms); this way about 1 ms."""
+    units = RegistrationUnit.objects.filter(
+        one_of("registration_id", [r.pk for r in registrations])
+    ).order_by()
+    found = units.values_list(Value(False), "registration_id", "unit_id").union(
+        Criterion.objects.filter(unit__in=units.values("unit_id"))
+        .order_by()
+        .values("unit_id")
+        .annotate(n=Count("pk"))
+        .values_list(Value(True), "unit_id", "n"),
+        all=True,
+    )
+    planned: dict[int, list[int]] = {}
+    criteria: dict[int, int] = {}
+    for is_count, pk, value in found:
+        if is_count:
+            criteria[pk] = value
+        else:
+            planned.setdefault(pk, []).append(value)
     return {
-        registration: (units, criteria)
-        for registration, units, criteria in RegistrationUnit.objects.filter(
-            one_of("registration_id", [r.pk for r in registrations])
-        )
-        .values("registration")
-        .annotate(units=Count("pk", distinct=True), criteria=Count("unit__criteria"))
-        .values_list("registration", "units", "criteria")
+        registration: (len(unit_ids), sum(criteria.get(u, 0) for u in unit_ids))
+        for registration, unit_ids in planned.items()
     }
 
 
