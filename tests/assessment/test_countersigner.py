@@ -7,6 +7,7 @@ criteria, range and knowledge items), an award expired, none at all."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -18,7 +19,7 @@ from assessment.countersigner import countersigner_of
 from assessment.models import Decision, Outcome, UnitSignOff
 from assessment.pages import awaiting_countersignature, countersign_counts
 from assessment.sign_off_countersign import awaiting_sign_offs
-from competence.models import Practice
+from competence.models import CompetenceEntry, Practice
 from competence.services import register_enforce
 from competence.standing import enforced, in_scope_where_enforced, scope_of
 from home.todo import assessor_work
@@ -227,3 +228,50 @@ def test_the_home_page_reads_the_countersigner_once(waiting, centre, centre_admi
     none_count, work = queries()
     assert work.sign_offs == 0
     assert free == enforced_count == none_count
+
+
+def test_the_countersigners_scopes_are_what_scope_of_reads_for_every_kind_of_entry(
+    centre, other_centre, centre_admin, assessor, sfj
+):
+    """`countersigner_of` writes `current_on` as SQL: the same scope as `scope_of` (the ORM's
+    `current_on`) for entries current, expired the day before or that day, ended, not yet
+    achieved, worked towards, of IQA practice, and at a centre where they are not qualified."""
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    units = list(Unit.objects.filter(memberships__qualification=sfj).order_by("pk")[:8])
+    RoleFactory.create(user=assessor, centre=other_centre, kind=RoleKind.ASSESSOR)
+    enforce(centre, centre_admin)
+    kinds: list[dict[str, Any]] = [
+        {},  # current
+        {"expires_on": today},  # current until the end of its expiry day
+        {"expires_on": today - day},
+        {"ended_on": today},  # counts no more from the day it was ended
+        {"ended_on": today + day},
+        {"achieved_on": today + day},
+        {"status": "working_towards", "achieved_on": None, "deadline": today + day},
+        {"award": "iqa"},
+    ]
+    for unit, changed in zip(units, kinds, strict=True):
+        entry = CompetenceEntry.objects.create(
+            centre=centre,
+            person=assessor,
+            **{
+                "award": "assessing_competence",
+                "status": "held",
+                "achieved_on": today - 30 * day,
+                "recorded_by": centre_admin,
+                "recorded_at": timezone.now(),
+                **changed,
+            },
+            **({"ended_by": centre_admin, "end_reason": "Left"} if "ended_on" in changed else {}),
+        )
+        entry.units.add(unit)
+        if not changed:
+            entry.qualifications.add(sfj)
+    found = countersigner_of(assessor)
+    assert found.centres == {centre.pk, other_centre.pk}
+    assert set(found.scopes) == {centre.pk}  # the other centre does not enforce its register
+    expected = scope_of(assessor.pk, centre.pk, Practice.ASSESSING, today)
+    assert found.scopes[centre.pk] == expected
+    assert expected.qualifications == {sfj.pk}
+    assert expected.units == {units[0].pk, units[1].pk, units[4].pk}
