@@ -32,3 +32,7 @@ def test_the_units_and_criteria_of_each_registration_as_the_grouped_join_counts_
     units, criteria = found[more[1].pk]
     assert (units, criteria) == (found[more[2].pk][0] + 1, found[more[2].pk][1])
     assert found[registration.pk] != found[cvq_registration.pk]
+
+
+def test_no_registrations_no_units(db):
+    assert _planned([]) == {}
