@@ -486,16 +486,17 @@ def countersign_context(
 def waiting_rows(user: User, countersigner: Countersigner | None = None) -> list[Waiting]:
     """Every decision waiting for the user's countersignature, as narrow rows: one query (and
     the user's centres and scopes, unless given)."""
+    # The learner's name by subquery, not a join: joined, PostgreSQL read and hashed every user
+    # of the portal to name the centre's learners (20,000 rows, 8-26 ms at the big centre).
+    learner = User.objects.filter(pk=OuterRef("registration__learner_id"))
+    name = Subquery(learner.values("full_name"))
     return [
         Waiting(*row)
         for row in awaiting_countersignature(user, countersigner)
-        .annotate(unit=unit_of_item())
+        .annotate(unit=unit_of_item(), learner_name=name)
         .order_by()
-        .values_list(
-            "pk", "registration", "registration__learner__full_name", "unit", "decided_by",
-            "decided_at",
-        )
-    ]  # fmt: skip
+        .values_list("pk", "registration", "learner_name", "unit", "decided_by", "decided_at")
+    ]
 
 
 def unit_codes(rows: list[Waiting]) -> dict[int, str]:
