@@ -18,7 +18,7 @@ from django.utils import timezone
 from assessment.countersigner import countersigner_of
 from assessment.models import Decision, Outcome, UnitSignOff
 from assessment.pages import awaiting_countersignature, countersign_counts
-from assessment.sign_off_countersign import awaiting_sign_offs
+from assessment.sign_off_countersign import awaiting_sign_offs, sign_offs_waiting
 from competence.models import CompetenceEntry, Practice
 from competence.services import register_enforce
 from competence.standing import enforced, in_scope_where_enforced, scope_of
@@ -141,6 +141,7 @@ def same_as_before(user):
     signed = {s.pk for s in awaiting_sign_offs(user)}
     assert signed == sign_offs_the_old_way(user)
     assert signed == {s.pk for s in awaiting_sign_offs(user, countersigner)}
+    assert sign_offs_waiting(user, countersigner) == len(signed)  # the to-do's count
     return new, signed
 
 
