@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Paginator
 
 from assessment.caseload import day_month_year
+from assessment.countersigner import Countersigner
 from assessment.models import Decision
 from assessment.pages import (
     CountersignLine,
@@ -84,10 +85,12 @@ def supports(rows: list[Waiting]) -> list[Support]:
     return found
 
 
-def by_evidence_context(request: PortalRequest) -> dict[str, object]:
+def by_evidence_context(
+    request: PortalRequest, countersigner: Countersigner | None = None
+) -> dict[str, object]:
     """A page of the decisions waiting for the user's countersignature, grouped by the evidence
     they rest on: by learner, then evidence (newest first), then unit and item."""
-    rows = waiting_rows(request.user)
+    rows = waiting_rows(request.user, countersigner)
     trainee = posted_id(request.GET.get("trainee"))
     shown = [r for r in rows if r.decided_by == trainee] if trainee else rows
     codes = unit_codes(shown)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     CharField,
@@ -26,7 +27,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
-from portal.lookups import one_of
 from portfolios.models import (
     Evidence,
     Mapping,
@@ -45,6 +45,7 @@ from portfolios.prior_learning import (
     verdict_with,
 )
 from qualifications.kept_units import CriterionRow, KnowledgeRow, OutcomeRow, RangeRow, UnitRows
+from qualifications.models import Criterion
 from qualifications.rules import Route, Rules, Verdict
 from qualifications.rules.versions import pinned_rules, versions_of
 
@@ -152,16 +153,37 @@ def _count_annotations() -> dict[str, Any]:
 
 
 def _planned(registrations: Sequence[Registration]) -> dict[int, tuple[int, int]]:
-    """Each registration's units and the criteria of those, by registration id: one query,
-    grouped (counted per registration, the criteria cost 20 times as much)."""
+    """Each registration's units and the criteria of those, by registration id: one query
+    (`UNION ALL`), the registrations' units, then the criteria counted once per unit among
+    them. Joined and counted per registration, PostgreSQL counted the criteria of every planned
+    unit again (7,300 rows for a caseload of 50, 3-18 ms); this way about 1 ms. Written as SQL:
+    the ORM's union with its subquery cost 3,000 Python calls more than the grouped join."""
+    ids = [r.pk for r in registrations]
+    params: list[Any]
+    # As `one_of` writes it: an array on PostgreSQL, a list elsewhere (nothing: no row).
+    if connection.vendor == "postgresql":
+        among, params = "= ANY(%s::bigint[])", [ids]
+    else:
+        among, params = f"IN ({', '.join(['%s'] * len(ids))})" if ids else "IN (NULL)", ids
+    ru, criterion = RegistrationUnit._meta.db_table, Criterion._meta.db_table
+    sql = (
+        f"SELECT 0, registration_id, unit_id FROM {ru} WHERE registration_id {among}"
+        f" UNION ALL SELECT 1, unit_id, COUNT(*) FROM {criterion} WHERE unit_id IN"
+        f" (SELECT unit_id FROM {ru} WHERE registration_id {among}) GROUP BY unit_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + params)
+        found = cursor.fetchall()
+    planned: dict[int, list[int]] = {}
+    criteria: dict[int, int] = {}
+    for is_count, pk, value in found:
+        if is_count:
+            criteria[pk] = value
+        else:
+            planned.setdefault(pk, []).append(value)
     return {
-        registration: (units, criteria)
-        for registration, units, criteria in RegistrationUnit.objects.filter(
-            one_of("registration_id", [r.pk for r in registrations])
-        )
-        .values("registration")
-        .annotate(units=Count("pk", distinct=True), criteria=Count("unit__criteria"))
-        .values_list("registration", "units", "criteria")
+        registration: (len(unit_ids), sum(criteria.get(u, 0) for u in unit_ids))
+        for registration, unit_ids in planned.items()
     }
 
 

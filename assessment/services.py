@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessment import notices
+from assessment.countersigner import Countersigner, countersigner_of
 from assessment.kept import keep_decided_work
 from assessment.models import (
     Decision,
@@ -652,21 +653,18 @@ def _check_countersign(
     decisions: list[Any], registrations: dict[int, Registration], asked: int, actor: User
 ) -> None:
     """Refuse the lot unless the actor may countersign every one and each still needs it."""
-    qualified = set(
-        Role.objects.filter(user=actor, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
-            "centre_id", flat=True
-        )
-    )
+    # Their qualified centres, the switches and their scopes there: one query.
+    countersigner = countersigner_of(actor)
     for decision in decisions:
         registration = registrations[decision.registration_id]
-        if registration.centre_id not in qualified or actor.pk in (
+        if registration.centre_id not in countersigner.centres or actor.pk in (
             decision.decided_by_id,
             registration.learner_id,
         ):
             raise PermissionDenied(NOT_A_COUNTERSIGNER)
     if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
         raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
-    _refuse_out_of_scope(decisions, registrations, actor)
+    _refuse_out_of_scope(decisions, registrations, countersigner)
     # Through the link table, not by joining it to the decisions (a few hundred of them):
     # the decision is loaded only in the rare case, to name its item.
     sampled = (
@@ -683,24 +681,21 @@ def _check_countersign(
 
 
 def _refuse_out_of_scope(
-    decisions: list[Any], registrations: dict[int, Registration], actor: User
+    decisions: list[Any], registrations: dict[int, Registration], countersigner: Countersigner
 ) -> None:
     """At a centre enforcing its competence register (decision 49), the countersigner must
-    hold a current assessor award covering each decision's unit. A fixed number of queries:
-    per centre (one, nearly always) its switch and the actor's scope, then the units."""
-    centres = {registrations[d.registration_id].centre_id for d in decisions}
-    enforcing = {c for c in centres if enforced(c)}
+    hold a current assessor award covering each decision's unit: with their scopes read
+    (`countersigner_of`), one query for the decisions' units, none when no centre enforces."""
+    enforcing = {
+        registrations[d.registration_id].centre_id for d in decisions
+    } & countersigner.scopes.keys()
     if not enforcing:
         return
     unit_of = _units_of(decisions)
-    today = timezone.localdate()
-    scopes = {c: scope_of(actor.pk, c, Practice.ASSESSING, today) for c in enforcing}
     for decision in decisions:
         registration = registrations[decision.registration_id]
-        if registration.centre_id not in enforcing:
-            continue
         unit_id = unit_of[decision.pk]
-        if not scopes[registration.centre_id].covers(registration.qualification_id, unit_id):
+        if not countersigner.covers(registration.centre_id, registration.qualification_id, unit_id):
             code = Unit.objects.filter(pk=unit_id).values_list("code", flat=True).first()
             raise DecisionRefused(NOT_COMPETENT_TO_COUNTERSIGN.format(unit=code))
 

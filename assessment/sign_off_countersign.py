@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assessment import notices
+from assessment.countersigner import Countersigner, countersigner_of
 from assessment.models import UnitSignOff
 from competence.models import Practice
 from competence.standing import enforced, scope_of
@@ -140,34 +142,56 @@ def sign_off_countersign(*, sign_off: UnitSignOff, actor: User) -> UnitSignOff:
     return locked
 
 
-def awaiting_sign_offs(user: User) -> list[UnitSignOff]:
-    """The provisional sign-offs `user` may countersign, oldest first: at the centres where
-    they are a qualified assessor, on open registrations, neither signed by them nor theirs as
-    learner, and (where the centre enforces its register) in units their awards cover. A fixed
-    number of queries: the sign-offs, then per centre (one, nearly always) its switch and the
-    user's scope."""
-    centres = _qualified_centres(user)
-    if not centres:
-        return []
-    found = list(
+def _waiting_sign_offs(user: User, countersigner: Countersigner) -> QuerySet[UnitSignOff]:
+    """The provisional sign-offs at the countersigner's centres, on open registrations,
+    neither signed by them nor theirs as learner (their scopes not applied yet)."""
+    return (
         UnitSignOff.objects.filter(
-            provisional=True, unlocked_at__isnull=True, registration__centre__in=centres
+            provisional=True,
+            unlocked_at__isnull=True,
+            registration__centre__in=sorted(countersigner.centres),
         )
         .filter(still_open("registration__"))
         .exclude(signed_by=user)
         .exclude(registration__learner=user)
+    )
+
+
+def awaiting_sign_offs(user: User, countersigner: Countersigner | None = None) -> list[UnitSignOff]:
+    """The provisional sign-offs `user` may countersign, oldest first: at the centres where
+    they are a qualified assessor, on open registrations, neither signed by them nor theirs as
+    learner, and (where the centre enforces its register) in units their awards cover. Two
+    queries whatever there is: the user's centres and scopes (`countersigner_of`, unless the
+    caller has read them), then the sign-offs."""
+    countersigner = countersigner or countersigner_of(user)
+    if not countersigner.centres:
+        return []
+    found = (
+        _waiting_sign_offs(user, countersigner)
         .select_related("registration__learner", "registration__qualification", "unit", "signed_by")
         .order_by("signed_at", "pk")
     )
-    today = timezone.localdate()
-    scopes = {
-        centre: scope_of(user.pk, centre, Practice.ASSESSING, today)
-        for centre in {s.registration.centre_id for s in found}
-        if enforced(centre)
-    }
     return [
         s
         for s in found
-        if s.registration.centre_id not in scopes
-        or scopes[s.registration.centre_id].covers(s.registration.qualification_id, s.unit_id)
+        if countersigner.covers(
+            s.registration.centre_id, s.registration.qualification_id, s.unit_id
+        )
     ]
+
+
+def sign_offs_waiting(user: User, countersigner: Countersigner) -> int:
+    """How many sign-offs `awaiting_sign_offs` lists, read as narrow rows (for the to-do list):
+    one query. Loaded with their learner, qualification, unit and signer, the same read cost
+    about as much Python and planning as the rest of the to-do, for a count that is nearly
+    always nothing."""
+    if not countersigner.centres:
+        return 0
+    found = _waiting_sign_offs(user, countersigner).values_list(
+        "registration__centre_id", "registration__qualification_id", "unit_id"
+    )
+    return sum(
+        1
+        for centre, qualification, unit in found
+        if countersigner.covers(centre, qualification, unit)
+    )

@@ -29,6 +29,7 @@ from assessment.access import (
 from assessment.by_evidence import by_evidence_context
 from assessment.caseload import caseload_named
 from assessment.countersign_rows import countersign_rows
+from assessment.countersigner import countersigner_of
 from assessment.forms import (
     ClassifyForm,
     DecisionForm,
@@ -272,14 +273,16 @@ def countersign(request: PortalRequest) -> HttpResponse:
                 plural = "" if done == 1 else "s"
                 messages.success(request, f"{done} decision{plural} countersigned.")
                 return redirect(request.get_full_path())
+    # The user's centres and scopes, read once for the decisions and the sign-offs.
+    countersigner = countersigner_of(request.user)
     if request.GET.get("by") == "evidence":
-        context = by_evidence_context(request)
+        context = by_evidence_context(request, countersigner)
     else:
-        context = pages.countersign_context(request)
+        context = pages.countersign_context(request, countersigner)
         context["rows"] = countersign_rows(context["decisions"], invalid=none_chosen)  # type: ignore[arg-type]
     context["ticks_errors"] = [NONE_CHOSEN] if none_chosen else []
     # Sign-offs by trainees or out-of-scope assessors, waiting for this user (decision 53).
-    context["sign_offs"] = awaiting_sign_offs(request.user)
+    context["sign_offs"] = awaiting_sign_offs(request.user, countersigner)
     return render(request, "assessment/countersign.html", context)
 
 

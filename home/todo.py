@@ -11,10 +11,11 @@ from django.db.models import Count
 from django.urls import reverse
 
 from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
+from assessment.countersigner import countersigner_of
 from assessment.models import Decision
 from assessment.pages import WAITING_SHOWN, countersign_counts, first_evidence, returned_to
 from assessment.provisional import stranded
-from assessment.sign_off_countersign import awaiting_sign_offs
+from assessment.sign_off_countersign import sign_offs_waiting
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
@@ -166,9 +167,10 @@ def assessor_work(user: User, role: Role, known: Caseload | None = None) -> Asse
             )
         actions = list(assessor_actions(user))
         return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
-    decisions, learners = countersign_counts(user)
+    countersigner = countersigner_of(user)  # their centres and scopes, read once for both
+    decisions, learners = countersign_counts(user, countersigner)
     actions = list(assessor_actions(user))
-    sign_offs = len(awaiting_sign_offs(user))
+    sign_offs = sign_offs_waiting(user, countersigner)
     return AssessorWork(waiting, count, decisions, learners, actions, sign_offs=sign_offs)
 
 
