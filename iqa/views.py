@@ -235,7 +235,7 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "is_sampler": sample.sampled_by_id == request.user.pk,
         "is_assessor": sample.assessor_id == request.user.pk,
         "lift_form": form_sent_back(request, LiftForm, f"iqa:sample-lift:{sample.pk}"),
-        "can_lift": access.administers(request.user, sample),
+        "can_lift": access.administers(request.user, sample, request.roles),
         "closed": sample.registration.closed_because,
         "documents": sample.documents.all()[:5],
     }
