@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -177,9 +178,16 @@ def classify_key(evidence_id: int) -> str:
     return f"evidence-classify:{evidence_id}"
 
 
-def review_context(evidence: Evidence, posted: Targets | None, user: User) -> dict[str, object]:
+def codes_of(rows: Iterable[UnitRows]) -> dict[int, str]:
+    return {unit.pk: unit.code for unit in rows}
+
+
+def review_context(
+    evidence: Evidence, posted: Targets | None, user: User, roles: Iterable[Role] | None = None
+) -> dict[str, object]:
     """The review page: the evidence, its files, its mapping and the full item picker, in which
-    the units another assessor assesses are shown but cannot be decided (decision 39)."""
+    the units another assessor assesses are shown but cannot be decided (decision 39).
+    `roles`: the user's, when the caller has read them (a request has)."""
     registration = evidence.registration
     assessors = registration.unit_assessors()
     mine = {unit for unit, who in assessors.items() if who == user.pk}
@@ -248,7 +256,9 @@ def review_context(evidence: Evidence, posted: Targets | None, user: User) -> di
         # else all of theirs.
         "provisional_notices": []
         if closed
-        else decisions_notice(registration, mapped_units or mine, user),
+        else decisions_notice(
+            registration, mapped_units or mine, user, roles=roles, codes=codes_of(rows)
+        ),
         "open_units": (mapped_units or {units[0].pk}) if units else set(),
         "units": units,
         "mappings": mappings,
@@ -680,7 +690,7 @@ def sign_off_context(
         "is_assessor": (is_assessor := registration.unit_assessors().get(unit.pk) == user.pk),
         # Before signing: whether the sign-off will be provisional, why, and who can
         # countersign it (decision 53, amended).
-        "provisional_notice": sign_off_notice(registration, unit, user)
+        "provisional_notice": sign_off_notice(registration, unit, user, request.roles)
         if is_assessor and in_force is None and not prior
         else "",
         "is_learner": registration.learner_id == user.pk,

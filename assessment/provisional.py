@@ -11,15 +11,15 @@ cover the unit. This module only reads the same facts to say them.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from competence.models import CompetenceEntry, EntryQuerySet, Practice, awards_for
-from competence.standing import Scope, enforced, scope_of
+from competence.standing import Scope, enforced, scope_where_enforced
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import PriorLearning, Registration, still_open
 from qualifications.models import Unit
@@ -48,18 +48,23 @@ DECISIONS_PROVISIONAL = (
 
 def because(registration: Registration, unit: Unit, actor: User, *, trainee: bool) -> str:
     """Why the actor's decisions or sign-off on the unit are provisional ("" if they are not):
-    one query, two more where the centre enforces its register."""
+    one query where the actor is not a trainee."""
     if trainee:
         return BECAUSE_TRAINEE
-    if not enforced(registration.centre_id):
-        return ""
-    scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, timezone.localdate())
-    if scope.covers(registration.qualification_id, unit.pk):
+    day = timezone.localdate()
+    scope = scope_where_enforced(actor.pk, registration.centre_id, Practice.ASSESSING, day)
+    if scope is None or scope.covers(registration.qualification_id, unit.pk):
         return ""
     return BECAUSE_OUT_OF_SCOPE.format(unit=unit.code)
 
 
-def is_trainee(actor: User, centre_id: int) -> bool:
+def is_trainee(actor: User, centre_id: int, roles: Iterable[Role] | None = None) -> bool:
+    """Whether the actor assesses as a trainee at the centre: from their roles when the caller
+    has read them (a request has, `request.roles`), else one query."""
+    if roles is not None:
+        return any(
+            r.centre_id == centre_id and r.kind == RoleKind.ASSESSOR and r.is_trainee for r in roles
+        )
     return Role.objects.filter(
         user=actor, centre_id=centre_id, kind=RoleKind.ASSESSOR, is_trainee=True
     ).exists()
@@ -89,6 +94,45 @@ def countersigners(
     return list(found.distinct().values_list("full_name", flat=True))
 
 
+def countersigners_of(
+    registration: Registration,
+    unit_ids: Sequence[int],
+    *,
+    besides: Collection[int],
+    enforcing: bool | None = None,
+) -> dict[int, list[str]]:
+    """`countersigners` of each unit given, in one query however many units (and one more for
+    whether the centre enforces its register, unless the caller knows: `enforcing`): asked unit
+    by unit, a page made more queries for evidence mapped to more units."""
+    found = (
+        User.objects.filter(
+            roles__centre_id=registration.centre_id,
+            roles__kind=RoleKind.ASSESSOR,
+            roles__is_trainee=False,
+        )
+        .exclude(pk__in=[*besides, registration.learner_id])
+        .order_by("full_name", "pk")
+        .distinct()
+    )
+    if enforcing is None:
+        enforcing = enforced(registration.centre_id)
+    if not enforcing:
+        names = list(found.values_list("full_name", flat=True))
+        return {unit_id: names for unit_id in unit_ids}
+    current = _current_entries(registration.centre_id, timezone.localdate())
+    covers = {
+        f"covers_{unit_id}": Exists(
+            current.filter(
+                Q(qualifications=registration.qualification_id) | Q(units=unit_id),
+                person_id=OuterRef("pk"),
+            )
+        )
+        for unit_id in unit_ids
+    }
+    rows = list(found.annotate(**covers).values_list("full_name", *covers))
+    return {unit_id: [row[0] for row in rows if row[1 + at]] for at, unit_id in enumerate(unit_ids)}
+
+
 def _current_entries(centre_id: int, day: datetime.date) -> EntryQuerySet:
     return CompetenceEntry.objects.current_on(day).filter(
         centre_id=centre_id, award__in=awards_for(Practice.ASSESSING)
@@ -105,10 +149,14 @@ def _listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def sign_off_notice(registration: Registration, unit: Unit, actor: User) -> str:
+def sign_off_notice(
+    registration: Registration, unit: Unit, actor: User, roles: Iterable[Role] | None = None
+) -> str:
     """What the sign-off page says to the unit's assessor before they sign, where their
-    sign-off will be provisional ("" where it will count at once)."""
-    why = because(registration, unit, actor, trainee=is_trainee(actor, registration.centre_id))
+    sign-off will be provisional ("" where it will count at once). `roles`: the actor's, when
+    the caller has read them."""
+    trainee = is_trainee(actor, registration.centre_id, roles)
+    why = because(registration, unit, actor, trainee=trainee)
     if not why:
         return ""
     who = who_can(countersigners(registration, unit.pk, besides=[actor.pk]))
@@ -121,30 +169,53 @@ DECISIONS_WILL_BE = (
 
 
 def decisions_notice(
-    registration: Registration, unit_ids: Collection[int], actor: User
+    registration: Registration,
+    unit_ids: Collection[int],
+    actor: User,
+    *,
+    roles: Iterable[Role] | None = None,
+    codes: Mapping[int, str] | None = None,
 ) -> list[str]:
     """What the review page says before the assessor decides, for each of the units they assess
     (`unit_ids`) on which their decisions will be provisional: why, and who can countersign
-    them, or that nobody can (the sign-off page's words). One query for the role, two for the
-    scope where enforced, and the countersigners of each such unit."""
+    them, or that nobody can (the sign-off page's words). `roles`: the actor's, and `codes`:
+    the units' codes by id, when the caller has them (each saves a query). One query for the
+    scope (where enforced) or whether the centre enforces its register (for a trainee), and
+    one for the countersigners of every such unit."""
     if not unit_ids:
         return []
-    trainee = is_trainee(actor, registration.centre_id)
-    if not trainee and not enforced(registration.centre_id):
-        return []
+    trainee = is_trainee(actor, registration.centre_id, roles)
     scope = None
     if not trainee:
         day = timezone.localdate()
-        scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, day)
-    said = []
-    for unit in Unit.objects.filter(pk__in=unit_ids).order_by("code"):
-        if scope is not None and scope.covers(registration.qualification_id, unit.pk):
-            continue
-        why = BECAUSE_TRAINEE if trainee else BECAUSE_OUT_OF_SCOPE.format(unit=unit.code)
-        who = who_can(countersigners(registration, unit.pk, besides=[actor.pk]))
-        waits = WAITS_FOR.replace("waits", "wait")
-        said.append(DECISIONS_WILL_BE.format(unit=unit.code, why=why, waits=waits, who=who))
-    return said
+        scope = scope_where_enforced(actor.pk, registration.centre_id, Practice.ASSESSING, day)
+        if scope is None:
+            return []
+    if codes is None:
+        codes = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "code"))
+    waiting = [
+        (code, pk)
+        for pk, code in sorted(((pk, codes[pk]) for pk in unit_ids), key=lambda u: (u[1], u[0]))
+        if scope is None or not scope.covers(registration.qualification_id, pk)
+    ]
+    if not waiting:
+        return []
+    who = countersigners_of(
+        registration,
+        [pk for _, pk in waiting],
+        besides=[actor.pk],
+        enforcing=None if trainee else True,
+    )
+    waits = WAITS_FOR.replace("waits", "wait")
+    return [
+        DECISIONS_WILL_BE.format(
+            unit=code,
+            why=BECAUSE_TRAINEE if trainee else BECAUSE_OUT_OF_SCOPE.format(unit=code),
+            waits=waits,
+            who=who_can(who[pk]),
+        )
+        for code, pk in waiting
+    ]
 
 
 def signed_off_message(sign_off: UnitSignOff, unit: Unit) -> str:
@@ -162,15 +233,25 @@ def decisions_message(
     registration: Registration, made: Sequence[Decision], actor: User, role: Role
 ) -> str:
     """What the assessor is told of the decisions they just recorded that are provisional
-    ("" if none): why, and what they wait for. A query for their units, and the checks."""
+    ("" if none): why, and what they wait for. A query for their units, one for the actor's
+    scope (or whether the register is enforced) and one for who can countersign them."""
     waiting = [d.pk for d in made if d.provisional]
     if not waiting:
         return ""
     units = Unit.objects.filter(
         pk__in=Decision.objects.filter(pk__in=waiting).annotate(u=unit_of_item()).values("u")
     ).order_by("code")
-    reasons = [because(registration, u, actor, trainee=role.is_trainee) for u in units]
-    why = " and ".join(dict.fromkeys(r for r in reasons if r)) or BECAUSE_TRAINEE
+    reasons, enforcing = [], None
+    if not role.is_trainee:  # out of scope where the register is enforced: read once
+        day = timezone.localdate()
+        scope = scope_where_enforced(actor.pk, registration.centre_id, Practice.ASSESSING, day)
+        enforcing = scope is not None
+        reasons = [
+            BECAUSE_OUT_OF_SCOPE.format(unit=u.code)
+            for u in units
+            if scope is not None and not scope.covers(registration.qualification_id, u.pk)
+        ]
+    why = " and ".join(dict.fromkeys(reasons)) or BECAUSE_TRAINEE
     count = len(waiting)
     if count == 1:
         subject, it = ("1 of them is" if len(made) > 1 else "It is"), ("it", "waits", "it is")
@@ -181,7 +262,10 @@ def decisions_message(
         count=subject, why=why, it=it[0], waits=WAITS_FOR.replace("waits", it[1]), it_is=it[2]
     )
     # Who can countersign, or that nobody can: as the sign-off page says it, per unit if several.
-    who = [(u.code, who_can(countersigners(registration, u.pk, besides=[actor.pk]))) for u in units]
+    names = countersigners_of(
+        registration, [u.pk for u in units], besides=[actor.pk], enforcing=enforcing
+    )
+    who = [(u.code, who_can(names[u.pk])) for u in units]
     if len(who) == 1:
         return f"{said} {who[0][1]}"
     return " ".join([said, *(f"Unit {code}: {words}" for code, words in who)])

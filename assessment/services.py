@@ -35,7 +35,7 @@ from assessment.requirements_met import (
 from assessment.sign_off_countersign import refuse_while_provisional, sign_off_provisional
 from assessment.unit_rules import forbidden
 from competence.models import Practice
-from competence.standing import enforced, scope_of
+from competence.standing import enforced, scope_of, scope_where_enforced
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
@@ -63,7 +63,7 @@ from portfolios.prior_learning import met_by_rpl
 from portfolios.readiness import readiness_changed
 from portfolios.services import holds
 from qualifications.kept_units import how_assessed, units_rows
-from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
+from qualifications.models import Unit
 from qualifications.requirements import (
     SufficiencyMeasure,
     SufficiencyRule,
@@ -220,6 +220,10 @@ def decision_record(
         with transaction.atomic():
             lock_chain(registration.centre_id)
             locked = Registration.objects.lock(registration, refused=DecisionRefused)
+            if Registration.qualification.is_cached(registration):
+                # The qualification the page read (a catalogue row the lock does not guard):
+                # not read again for the plan's items and the unit's rules.
+                locked.qualification = registration.qualification
             given = {e.pk for e in evidence}
             # Marked judged (where it was not yet) and counted in one statement: evidence removed
             # just before is not counted. A refusal below rolls the mark back with the rest.
@@ -327,9 +331,10 @@ def _provisional_units(
     enforcing its register, those outside the scope of their current assessor awards."""
     if role.is_trainee:
         return units
-    if not enforced(registration.centre_id):
+    day = timezone.localdate()
+    scope = scope_where_enforced(actor.pk, registration.centre_id, Practice.ASSESSING, day)
+    if scope is None:
         return set()
-    scope = scope_of(actor.pk, registration.centre_id, Practice.ASSESSING, timezone.localdate())
     return {u for u in units if not scope.covers(registration.qualification_id, u)}
 
 
@@ -771,20 +776,12 @@ GAP_WORDS = {
 def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
     """`unit_missing`, grouped for the sign-off page. Read as plain rows: the unit's items
     first, then only their current decisions (not the whole portfolio's)."""
-    criteria = list(
-        Criterion.objects.filter(unit_id=unit_id).order_by("position").values_list("pk", "number")
-    )
-    ranges = [
-        (pk, f"{element}{category}({number})")  # RangeItem.reference
-        for pk, element, category, number in RangeItem.objects.filter(unit_id=unit_id)
-        .order_by("position")
-        .values_list("pk", "element", "category", "number")
-    ]
-    knowledge = list(
-        KnowledgeItem.objects.filter(unit_id=unit_id)
-        .order_by("position")
-        .values_list("pk", "number")
-    )
+    # The unit's items from the catalogue's rows kept per revision (`units_rows`), in the
+    # specification's order: no query once the qualification's rows are kept.
+    rows = units_rows(registration.qualification, [unit_id])
+    criteria = [(c.pk, c.number) for unit in rows for c in unit.criteria]
+    ranges = [(r.pk, r.reference) for unit in rows for r in unit.range_items]
+    knowledge = [(k.pk, k.number) for unit in rows for k in unit.knowledge_items]
     # Items met through RPL need no decision (decision 54).
     rpl = met_by_rpl(registration, unit_id)
     criteria = [(pk, n) for pk, n in criteria if (pk, None, None) not in rpl]

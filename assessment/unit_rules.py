@@ -28,19 +28,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from portfolios.models import Evidence, EvidenceMethod, EvidenceSetting
-from qualifications.kept_units import units_rows
+from qualifications.kept_units import how_assessed, units_rows
 from qualifications.models import Qualification
 from qualifications.requirements import (
     REALISTIC,
     AssessmentMethod,
-    EnvironmentRule,
     EvidenceKind,
     EvidenceKindRule,
     MethodRule,
     Need,
-    SimulationRule,
 )
 
 SIMULATION_FORBIDDEN = (
@@ -163,9 +162,9 @@ def forbidden(
     simulated = settings <= {EvidenceSetting.SIMULATED, REALISTIC}
     strict = settings == {EvidenceSetting.SIMULATED}
     supporting = not performance
-    problems = _simulation(items, units, strict, supporting) if simulated else []
-    problems += _kinds(items, units, [e.kind for e in evidence])
-    problems += _methods(items, units, evidence)
+    problems = _simulation(qualification, items, units, strict, supporting) if simulated else []
+    problems += _kinds(qualification, items, units, [e.kind for e in evidence])
+    problems += _methods(qualification, items, units, evidence)
     return problems
 
 
@@ -181,7 +180,7 @@ def simulation_forbidden(
     on simulated evidence (`assessment.rpl_rules`, decision 52 amended)."""
     if not unit_of:
         return []
-    return _simulation(*_items(qualification, unit_of), strict, supporting)
+    return _simulation(qualification, *_items(qualification, unit_of), strict, supporting)
 
 
 def _items(
@@ -214,8 +213,24 @@ def _unit_ids(items: list[Item]) -> set[int]:
     return {item.unit_id for item in items}
 
 
+def _rules(qualification: Qualification, items: list[Item], kind: str) -> list[Any]:
+    """The items' units' rules of one kind ("simulation", "kinds", "methods", "environment"),
+    from the rules kept per qualification revision (`how_assessed`): no query once kept, where
+    a decision read each kind again. In the catalogue's order (by position)."""
+    found = [
+        rule
+        for unit_id in sorted(_unit_ids(items))
+        for rule in getattr(how_assessed(qualification, unit_id), kind)
+    ]
+    return sorted(found, key=lambda rule: rule.position)
+
+
 def _simulation(
-    items: list[Item], units: dict[int, str], strict: bool = True, supporting: bool = False
+    qualification: Qualification,
+    items: list[Item],
+    units: dict[int, str],
+    strict: bool = True,
+    supporting: bool = False,
 ) -> list[str]:
     """Criteria and range items whose element (else whose unit) does not allow simulation.
     Not `strict`: some of the evidence is from a realistic working environment, which a unit
@@ -223,17 +238,13 @@ def _simulation(
     the evidence is supplementary or knowledge evidence only, refused in words that say so."""
     performed = [item for item in items if item.kind != "knowledge_item"]
     if performed and not strict:
-        accepting = set(
-            EnvironmentRule.objects.filter(unit_id__in=_unit_ids(performed)).values_list(
-                "unit_id", flat=True
-            )
-        )
+        accepting = {rule.unit_id for rule in _rules(qualification, performed, "environment")}
         performed = [item for item in performed if item.unit_id not in accepting]
     if not performed:
         return []
     rules = {
         (rule.unit_id, rule.element): rule
-        for rule in SimulationRule.objects.filter(unit_id__in=_unit_ids(performed))
+        for rule in _rules(qualification, performed, "simulation")
     }
     found: dict[tuple[int, str, str], list[Item]] = {}
     for item in performed:
@@ -266,9 +277,11 @@ def applies(rule: EvidenceKindRule | MethodRule, item: Item) -> bool:
     return item.kind == wanted
 
 
-def _kinds(items: list[Item], units: dict[int, str], kinds: list[str]) -> list[str]:
+def _kinds(
+    qualification: Qualification, items: list[Item], units: dict[int, str], kinds: list[str]
+) -> list[str]:
     """Items a required kind of evidence is for, where none of the evidence is of that kind."""
-    rules = list(EvidenceKindRule.objects.filter(unit_id__in=_unit_ids(items), need=Need.REQUIRED))
+    rules = [r for r in _rules(qualification, items, "kinds") if r.need == Need.REQUIRED]
     labels = dict(EvidenceKind.choices)
     stated = {k for k in kinds if k}
     unstated = len(kinds) - sum(1 for k in kinds if k)
@@ -300,10 +313,15 @@ def _kinds(items: list[Item], units: dict[int, str], kinds: list[str]) -> list[s
     return problems
 
 
-def _methods(items: list[Item], units: dict[int, str], evidence: Sequence[Evidence]) -> list[str]:
+def _methods(
+    qualification: Qualification,
+    items: list[Item],
+    units: dict[int, str],
+    evidence: Sequence[Evidence],
+) -> list[str]:
     """Items a required method of assessment applies to, where none of the evidence was
     gathered by that method."""
-    rules = list(MethodRule.objects.filter(unit_id__in=_unit_ids(items), need=Need.REQUIRED))
+    rules = [r for r in _rules(qualification, items, "methods") if r.need == Need.REQUIRED]
     if not rules:
         return []
     shown = methods_shown(evidence)

@@ -161,7 +161,7 @@ def evidence_review(request: PortalRequest, pk: int) -> HttpResponse:
         # The page returns to its top (the message area): say there why nothing was recorded;
         # a refusal says so in its own words above (each also under its field by the form).
         messages.error(request, NOTHING_RECORDED)
-    context = pages.review_context(evidence, targets, request.user)
+    context = pages.review_context(evidence, targets, request.user, request.roles)
     context["form"] = form
     context["classify_form"] = form_sent_back(
         request,

@@ -84,6 +84,39 @@ def scope_of(person_id: int, centre_id: int, practice: str, day: datetime.date) 
     return Scope(frozenset(qualifications), frozenset(unit_ids))
 
 
+def scope_where_enforced(
+    person_id: int, centre_id: int, practice: str, day: datetime.date
+) -> Scope | None:
+    """`scope_of`, or None where the centre does not enforce its register (`enforced`): one
+    query for both, where a decision, the review page and the sign-off page asked them apart."""
+    current = CompetenceEntry.objects.current_on(day).filter(
+        centre_id=centre_id, person_id=person_id, award__in=awards_for(practice)
+    )
+    through = CompetenceEntry.qualifications.through.objects  # type: ignore[attr-defined]
+    units = CompetenceEntry.units.through.objects  # type: ignore[attr-defined]
+    rows = (
+        RegisterEnforced.objects.filter(centre_id=centre_id)
+        .values_list(Value(ENFORCED_ROW), "centre_id")
+        .union(
+            through.filter(competenceentry__in=current).values_list(
+                Value(QUALIFICATION_ROW), "qualification_id"
+            ),
+            units.filter(competenceentry__in=current).values_list(Value(UNIT_ROW), "unit_id"),
+            all=True,
+        )
+    )
+    found: dict[int, set[int]] = {ENFORCED_ROW: set(), QUALIFICATION_ROW: set(), UNIT_ROW: set()}
+    for kind, pk in rows:
+        found[kind].add(pk)
+    if not found[ENFORCED_ROW]:
+        return None
+    return Scope(frozenset(found[QUALIFICATION_ROW]), frozenset(found[UNIT_ROW]))
+
+
+# What each row of `scope_where_enforced`'s one query is.
+ENFORCED_ROW, QUALIFICATION_ROW, UNIT_ROW = 0, 1, 2
+
+
 def scopes_at(centre_id: int, practice: str, day: datetime.date) -> dict[int, Scope]:
     """Each person's scope of `practice` held on `day` at the centre, by person id (those with
     no current award of it absent): two queries whatever the number of people."""

@@ -234,20 +234,24 @@ def stranded_samples(centre: Centre) -> list[StrandedSample]:
     return found
 
 
-def countersignable_by(user: User) -> Q:
+def countersignable_by(user: User, centres: Collection[int] | None = None) -> Q:
     """The provisional samples `user` may countersign, as a condition on samples (read in the
     query, whatever their number): at a centre where they are a qualified IQA; not their own
     sample; not on a registration where they are the learner or the assessor, nor of the
     decisions of a sample where they decided or countersigned any; and at a centre enforcing
-    its competence register, on a unit their current IQA awards cover (decision 49)."""
-    centres = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False).values(
-        "centre_id"
-    )
+    its competence register, on a unit their current IQA awards cover (decision 49).
+    `centres`: those where they are a qualified IQA, when the caller knows them (from a
+    request's roles: plain ids, where a subquery cost PostgreSQL more to plan)."""
+    where: object = centres
+    if centres is None:
+        where = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False).values(
+            "centre_id"
+        )
     own_work = Decision.objects.filter(samples=OuterRef("pk")).filter(
         Q(decided_by=user) | Q(countersigned_by=user)
     )
     return (
-        Q(provisional=True, registration__centre__in=centres)
+        Q(provisional=True, registration__centre__in=where)
         & ~Q(sampled_by=user)
         & ~Q(registration__learner=user)
         & ~Q(registration__assessor=user)

@@ -94,12 +94,13 @@ def still_open(through: str = "") -> Q:
     return Q(~Exists(anonymised), **{f"{through}status": RegistrationStatus.ACTIVE})
 
 
-def assessing(user: User) -> Q:
+def assessing(user: User, *, to: str = "") -> Q:
     """The registrations `user` assesses, as a condition: those they are the assessor of, and
     those with a unit given to them (decision 39). The registration's assessor stays the
-    learner's assessor even when every unit is someone else's: the learner's first contact."""
-    own_unit = RegistrationUnit.objects.filter(registration=OuterRef("pk"), assessor=user)
-    return Q(assessor=user) | Q(Exists(own_unit))
+    learner's assessor even when every unit is someone else's: the learner's first contact.
+    `to`: the path to the registration, as for `visible_condition`."""
+    own_unit = RegistrationUnit.objects.filter(registration=OuterRef(f"{to}pk"), assessor=user)
+    return Q(**{f"{to}assessor": user}) | Q(Exists(own_unit))
 
 
 def still_holds(field: str, kind: RoleKind, centre: int | None = None) -> Exists:
@@ -139,92 +140,116 @@ def staff_left(centre: int | None = None) -> Q:
     )
 
 
+def visible_condition(user: User, roles: Iterable[Role] | None = None, *, to: str = "") -> Q | None:
+    """Learners see their own; assessors their caseload; IQAs the registrations they are
+    assigned; centre admins their centre's. Each only while they hold that role there.
+
+    A qualified assessor also sees the learners of the centre's trainee assessors, whose
+    decisions they countersign, and any with a trainee's decision or a provisional sign-off
+    still waiting for a countersignature (the trainee may have left); an IQA also sees the
+    registrations in their sampling plans.
+
+    The condition is built from the viewer's roles, read here unless the caller has them
+    already (a request has: `request.roles`), with only the branches of the kinds they hold
+    and their centres as plain ids: a condition with a subquery per kind of role took
+    PostgreSQL longer to plan (about 3 ms) than to run, on every page that opens anything.
+
+    `to`: the path to the registration from the model asked (`"registration__"` for
+    evidence), so that a page reading a row with its registration joined asks the condition of
+    that join rather than of `registration__in=` a second copy of the registrations, which
+    PostgreSQL took three times as long to plan (decision 59). None: nothing is visible.
+    """
+    if not user.is_active:
+        return None
+    held: dict[str, list[int]] = {kind: [] for kind in RoleKind.values}
+    qualified_at: list[int] = []
+    for role in Role.objects.filter(user=user) if roles is None else roles:
+        if role.user_id != user.pk:
+            raise ValueError(f"{role} is not a role of {user}.")
+        held[role.kind].append(role.centre_id)
+        if role.kind == RoleKind.ASSESSOR and not role.is_trainee:
+            qualified_at.append(role.centre_id)
+    branches: list[Q] = []
+    if centres := held[RoleKind.LEARNER]:
+        branches.append(Q(**{f"{to}learner": user, f"{to}centre_id__in": centres}))
+    if centres := held[RoleKind.ASSESSOR]:
+        branches.append(assessing(user, to=to) & Q(**{f"{to}centre_id__in": centres}))
+    if centres := held[RoleKind.IQA]:
+        # The IQA app's plans, reached through their reverse relation: that app builds on
+        # this one, so this one does not import it.
+        planned = Exists(
+            _related("plan_items").filter(registration=OuterRef(f"{to}pk"), plan__iqa=user)
+        )
+        branches.append(Q(**{f"{to}iqa": user, f"{to}centre_id__in": centres}))
+        branches.append(Q(planned, **{f"{to}centre_id__in": centres}))
+    if centres := held[RoleKind.CENTRE_ADMIN]:
+        branches.append(Q(**{f"{to}centre_id__in": centres}))
+    if qualified_at:
+        trainee_assessed = Exists(
+            Role.objects.filter(
+                user=OuterRef(f"{to}assessor"),
+                centre=OuterRef(f"{to}centre"),
+                kind=RoleKind.ASSESSOR,
+                is_trainee=True,
+            )
+        )
+        # A unit given to a trainee is countersigned as the trainee's whole caseload is.
+        # The trainees' roles asked by the unit's assessor id, not through the user: the
+        # join to every user was one more relation for PostgreSQL to plan on every page.
+        trainees = Role.objects.filter(
+            centre=OuterRef(OuterRef(f"{to}centre")), kind=RoleKind.ASSESSOR, is_trainee=True
+        )
+        trainee_unit = Exists(
+            RegistrationUnit.objects.filter(
+                registration=OuterRef(f"{to}pk"), assessor__in=trainees.values("user_id")
+            )
+        )
+        # A trainee's decisions waiting for a countersignature, though the trainee has
+        # since left (their role gone): still the countersigner's to open and judge.
+        # The decisions' model through their reverse relation (that app builds on this
+        # one), asked directly: joined to the registration again, each of these two was one
+        # more relation to plan, and the whole condition took PostgreSQL twice as long to plan.
+        waiting = Exists(
+            _related("decisions").filter(
+                registration=OuterRef(f"{to}pk"), current=True, provisional=True
+            )
+        )
+        # A unit's sign-off waiting for a qualified assessor's countersignature (decision
+        # 53): signed off by a trainee, or by an assessor out of scope.
+        signed_off = Exists(
+            _related("sign_offs").filter(
+                registration=OuterRef(f"{to}pk"), provisional=True, unlocked_at__isnull=True
+            )
+        )
+        branches.append(
+            (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting) | Q(signed_off))
+            & Q(**{f"{to}centre_id__in": qualified_at})
+            & ~Q(**{f"{to}learner": user})
+        )
+    if not branches:
+        return None
+    condition = branches[0]
+    for branch in branches[1:]:
+        condition |= branch
+    return condition
+
+
+def _related(name: str) -> models.QuerySet[models.Model]:
+    """All rows of the model of the registration's reverse relation `name`, from an app that
+    builds on this one (which therefore does not import it)."""
+    model = Registration._meta.get_field(name).related_model
+    assert isinstance(model, type) and issubclass(model, models.Model)
+    return model._default_manager.all()
+
+
 class RegistrationQuerySet(models.QuerySet["Registration"]):
     def visible_to(self, user: User, roles: Iterable[Role] | None = None) -> RegistrationQuerySet:
         """Learners see their own; assessors their caseload; IQAs the registrations they are
-        assigned; centre admins their centre's. Each only while they hold that role there.
-
-        A qualified assessor also sees the learners of the centre's trainee assessors, whose
-        decisions they countersign, and any with a trainee's decision or a provisional sign-off
-        still waiting for a countersignature (the trainee may have left); an IQA also sees the
-        registrations in their sampling plans.
-
-        The condition is built from the viewer's roles, read here unless the caller has them
-        already (a request has: `request.roles`), with only the branches of the kinds they hold
-        and their centres as plain ids: a condition with a subquery per kind of role took
-        PostgreSQL longer to plan (about 3 ms) than to run, on every page that opens anything.
-        """
-        if not user.is_active:
-            return self.none()
-        held: dict[str, list[int]] = {kind: [] for kind in RoleKind.values}
-        qualified_at: list[int] = []
-        for role in Role.objects.filter(user=user) if roles is None else roles:
-            if role.user_id != user.pk:
-                raise ValueError(f"{role} is not a role of {user}.")
-            held[role.kind].append(role.centre_id)
-            if role.kind == RoleKind.ASSESSOR and not role.is_trainee:
-                qualified_at.append(role.centre_id)
-        branches: list[Q] = []
-        if centres := held[RoleKind.LEARNER]:
-            branches.append(Q(learner=user, centre_id__in=centres))
-        if centres := held[RoleKind.ASSESSOR]:
-            branches.append(assessing(user) & Q(centre_id__in=centres))
-        if centres := held[RoleKind.IQA]:
-            # The IQA app's plans, reached through their reverse relation: that app builds on
-            # this one, so this one does not import it.
-            planned = Exists(
-                Registration.objects.filter(pk=OuterRef("pk"), plan_items__plan__iqa=user)
-            )
-            branches.append(Q(iqa=user, centre_id__in=centres))
-            branches.append(Q(planned, centre_id__in=centres))
-        if centres := held[RoleKind.CENTRE_ADMIN]:
-            branches.append(Q(centre_id__in=centres))
-        if qualified_at:
-            trainee_assessed = Exists(
-                Role.objects.filter(
-                    user=OuterRef("assessor"),
-                    centre=OuterRef("centre"),
-                    kind=RoleKind.ASSESSOR,
-                    is_trainee=True,
-                )
-            )
-            # A unit given to a trainee is countersigned as the trainee's whole caseload is.
-            trainee_unit = Exists(
-                RegistrationUnit.objects.filter(
-                    registration=OuterRef("pk"),
-                    assessor__roles__centre=OuterRef("centre"),
-                    assessor__roles__kind=RoleKind.ASSESSOR,
-                    assessor__roles__is_trainee=True,
-                )
-            )
-            # A trainee's decisions waiting for a countersignature, though the trainee has
-            # since left (their role gone): still the countersigner's to open and judge.
-            # Through the decisions' reverse relation: that app builds on this one.
-            waiting = Exists(
-                Registration.objects.filter(
-                    pk=OuterRef("pk"), decisions__current=True, decisions__provisional=True
-                )
-            )
-            # A unit's sign-off waiting for a qualified assessor's countersignature (decision
-            # 53): signed off by a trainee, or by an assessor out of scope.
-            signed_off = Exists(
-                Registration.objects.filter(
-                    pk=OuterRef("pk"),
-                    sign_offs__provisional=True,
-                    sign_offs__unlocked_at__isnull=True,
-                )
-            )
-            branches.append(
-                (Q(trainee_assessed) | Q(trainee_unit) | Q(waiting) | Q(signed_off))
-                & Q(centre_id__in=qualified_at)
-                & ~Q(learner=user)
-            )
-        if not branches:
-            return self.none()
-        condition = branches[0]
-        for branch in branches[1:]:
-            condition |= branch
-        return self.filter(condition)
+        assigned; centre admins their centre's. Each only while they hold that role there
+        (`visible_condition`). `roles`: the viewer's roles, when the caller has read them
+        already (a request has: `request.roles`)."""
+        condition = visible_condition(user, roles)
+        return self.none() if condition is None else self.filter(condition)
 
     def lock(
         self, registration: Registration | int, *, refused: type[Refused] = Refused

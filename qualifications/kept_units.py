@@ -201,7 +201,13 @@ def how_assessed(qualification: Qualification, unit_id: int) -> HowAssessed:
     (a save or delete of a rule renews it); a unit no longer the qualification's (not among the
     members `units_rows` kept) is read every time."""
     kept = _kept.get(qualification.pk)
-    member = kept is not None and kept[0] == qualification.revision and unit_id in kept[1]
+    if kept is None or kept[0] != qualification.revision:
+        # Which units are the qualification's is read with their rows, once a revision: a page
+        # asking only for rules (the sign-off page) read them afresh on every request otherwise,
+        # six queries each time it asked.
+        units_rows(qualification, ())
+        kept = _kept[qualification.pk]
+    member = unit_id in kept[1]
     found = _kept_how.get((qualification.pk, unit_id))
     if member and found is not None and found[0] == qualification.revision:
         return found[1]

@@ -107,9 +107,11 @@ def main() -> None:
             finally:
                 seen.append((time.perf_counter() - began, sql, params))
 
+        # The page's own queries only: those finding what a write sends are made before.
+        data = prepare(page, person)
         emptied()
         with connection.execute_wrapper(timed):
-            send(client, where, prepare(page, person))
+            send(client, where, data)
         for seconds, sql, _ in seen:
             print(f"{seconds * 1000:7.2f} ms  {sql[:300]}")
         if args.explain:
