@@ -35,7 +35,7 @@ from assessment.requirements_met import (
 from assessment.sign_off_countersign import refuse_while_provisional, sign_off_provisional
 from assessment.unit_rules import forbidden
 from competence.models import Practice
-from competence.standing import enforced, scope_of, scope_where_enforced
+from competence.standing import scope_where_enforced
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
