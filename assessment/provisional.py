@@ -211,37 +211,56 @@ def stranded(centre: Centre) -> list[Stranded]:
     list, with the learner, the unit and who did the work. Work that no longer matters is left
     out: a unit since achieved through RPL or exempt, and provisional decisions on a unit a
     qualified assessor has since signed off (nothing waits on them). A fixed number of queries
-    however many learners: the waiting work (two), the qualified assessors, the switch, where
-    enforced the current awards with their scope, and where anything is found the RPL and
-    sign-offs that make it moot and the units' codes."""
-    waiting = _waiting_work(centre.pk)
-    if not waiting:
-        return []
+    however many learners: the qualified assessors, the switch, where enforced the current
+    awards' scope, the waiting work (two), and where anything is found the RPL and sign-offs
+    that make it moot, the units' codes and the people's names."""
     qualified = set(
         Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
             "user_id", flat=True
         )
     )
     scopes = _scopes(centre.pk) if enforced(centre.pk) else None
-    found: dict[tuple[int, int], tuple[str, set[str], bool]] = {}
-    for registration, learner, qualification, unit, by, name, by_name, signed in waiting:
+    waiting = _waiting_work(centre.pk, settled=_settled(qualified, scopes))
+    found: dict[tuple[int, int], tuple[int, set[int], bool]] = {}
+    for registration, learner, qualification, unit, by, signed in waiting:
         if any(
             person not in (by, learner)
             and (scopes is None or scopes.get(person, Scope()).covers(qualification, unit))
             for person in qualified
         ):
             continue
-        _, names, any_sign_off = found.get((registration, unit), (name, set(), False))
-        found[(registration, unit)] = (name, names | {by_name}, any_sign_off or signed)
+        _, people, any_sign_off = found.get((registration, unit), (learner, set(), False))
+        found[(registration, unit)] = (learner, people | {by}, any_sign_off or signed)
     if not found:
         return []
     moot = _moot(list({r for r, _ in found}))
     codes = dict(Unit.objects.filter(pk__in={u for _, u in found}).values_list("pk", "code"))
+    named = {learner for learner, _, _ in found.values()}.union(
+        *(by for _, by, _ in found.values())
+    )
+    names = dict(User.objects.filter(pk__in=named).values_list("pk", "full_name"))
     return [
-        Stranded(r, u, name, codes.get(u, ""), tuple(sorted(by)))
-        for (r, u), (name, by, signed) in sorted(found.items())
+        Stranded(r, u, names[learner], codes.get(u, ""), tuple(sorted({names[p] for p in by})))
+        for (r, u), (learner, by, signed) in sorted(found.items())
         if (r, u) not in moot[0] and (signed or (r, u) not in moot[1])
     ]
+
+
+def _settled(qualified: set[int], scopes: dict[int, Scope] | None) -> Q:
+    """Waiting work someone can surely countersign, as a condition the query leaves out: where
+    the register is enforced, work on a qualification three or more qualified assessors' awards
+    cover whole (one at least is neither who did the work nor the learner). What is left is
+    checked person by person (`stranded`); at a centre whose assessors all hold awards for
+    every qualification, nothing is left, and PostgreSQL reads none of its waiting work's items
+    and names (decision 46, amended)."""
+    if scopes is None:
+        return Q()
+    covering: dict[int, int] = {}
+    for person in qualified:
+        for qualification in scopes.get(person, Scope()).qualifications:
+            covering[qualification] = covering.get(qualification, 0) + 1
+    safe = sorted(q for q, count in covering.items() if count >= 3)
+    return Q(registration__qualification__in=safe) if safe else Q()
 
 
 def _moot(registration_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
@@ -256,38 +275,51 @@ def _moot(registration_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[
     return set(prior), set(signed)
 
 
-def _waiting_work(centre_id: int) -> list[tuple[int, int, int, int, int, str, str, bool]]:
-    """(registration, learner, qualification, unit, who did it, the learner's and their names,
-    whether it is a sign-off) of the provisional sign-offs in
-    force and current provisional decisions on the centre's open registrations."""
+def _waiting_work(centre_id: int, *, settled: Q) -> list[tuple[int, int, int, int, int, bool]]:
+    """(registration, learner, qualification, unit, who did it, whether it is a sign-off) of
+    the provisional sign-offs in force and current provisional decisions on the centre's open
+    registrations, but those `settled`: ids only, the few stranded are named after."""
     fields = ("registration", "registration__learner", "registration__qualification")
-    name = "registration__learner__full_name"
     sign_offs = (
         UnitSignOff.objects.filter(
             provisional=True, unlocked_at__isnull=True, registration__centre_id=centre_id
         )
         .filter(still_open("registration__"))
+        .exclude(settled)
         .annotate(is_sign_off=Value(True))
         .order_by()
-        .values_list(*fields, "unit", "signed_by", name, "signed_by__full_name", "is_sign_off")
+        .values_list(*fields, "unit", "signed_by", "is_sign_off")
     )
     decisions = (
         Decision.objects.filter(provisional=True, current=True, registration__centre_id=centre_id)
         .filter(still_open("registration__"))
+        .exclude(settled)
         .annotate(unit=unit_of_item(), is_sign_off=Value(False))
         .order_by()
-        .values_list(*fields, "unit", "decided_by", name, "decided_by__full_name", "is_sign_off")
+        .values_list(*fields, "unit", "decided_by", "is_sign_off")
         .distinct()
     )
     return list(sign_offs) + list(decisions)
 
 
 def _scopes(centre_id: int) -> dict[int, Scope]:
-    """Each person's current assessor scope at the centre: three queries."""
-    quals: dict[int, set[int]] = {}
-    units: dict[int, set[int]] = {}
-    entries = _current_entries(centre_id, timezone.localdate())
-    for entry in entries.prefetch_related("qualifications", "units"):
-        quals.setdefault(entry.person_id, set()).update(q.pk for q in entry.qualifications.all())
-        units.setdefault(entry.person_id, set()).update(u.pk for u in entry.units.all())
-    return {p: Scope(frozenset(quals[p]), frozenset(units[p])) for p in quals}
+    """Each person's current assessor scope at the centre: one query, the qualifications and
+    the units of the current entries side by side (`UNION ALL`), as `scope_of` reads one
+    person's."""
+    current = _current_entries(centre_id, timezone.localdate())
+    through = CompetenceEntry.qualifications.through.objects  # type: ignore[attr-defined]
+    units = CompetenceEntry.units.through.objects  # type: ignore[attr-defined]
+    covered = (
+        through.filter(competenceentry__in=current)
+        .values_list("competenceentry__person_id", Value(False), "qualification_id")
+        .union(
+            units.filter(competenceentry__in=current).values_list(
+                "competenceentry__person_id", Value(True), "unit_id"
+            ),
+            all=True,
+        )
+    )
+    held: dict[int, tuple[set[int], set[int]]] = {}
+    for person, is_unit, pk in covered:
+        held.setdefault(person, (set(), set()))[is_unit].add(pk)
+    return {p: Scope(frozenset(q), frozenset(u)) for p, (q, u) in held.items()}
