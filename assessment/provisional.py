@@ -18,7 +18,13 @@ from django.db.models import Q, Value
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
-from competence.models import CompetenceEntry, EntryQuerySet, Practice, awards_for
+from competence.models import (
+    CompetenceEntry,
+    EntryQuerySet,
+    Practice,
+    RegisterEnforced,
+    awards_for,
+)
 from competence.standing import Scope, enforced, scope_of
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import PriorLearning, Registration, still_open
@@ -210,16 +216,15 @@ def stranded(centre: Centre) -> list[Stranded]:
     competent for the unit where the register is enforced), for the centre admin's to-do
     list, with the learner, the unit and who did the work. Work that no longer matters is left
     out: a unit since achieved through RPL or exempt, and provisional decisions on a unit a
-    qualified assessor has since signed off (nothing waits on them). A fixed number of queries
-    however many learners: the qualified assessors, the switch, where enforced the current
-    awards' scope, the waiting work (two), and where anything is found the RPL and sign-offs
-    that make it moot, the units' codes and the people's names."""
+    qualified assessor has since signed off (nothing waits on them). Three queries however many
+    learners (the qualified assessors, the register, the waiting work), and where anything is
+    found the RPL and sign-offs that make it moot, the units' codes and the people's names."""
     qualified = set(
         Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
             "user_id", flat=True
         )
     )
-    scopes = _scopes(centre.pk) if enforced(centre.pk) else None
+    scopes = _register(centre.pk)
     waiting = _waiting_work(centre.pk, settled=_settled(qualified, scopes))
     found: dict[tuple[int, int], tuple[int, set[int], bool]] = {}
     for registration, learner, qualification, unit, by, signed in waiting:
@@ -278,7 +283,8 @@ def _moot(registration_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[
 def _waiting_work(centre_id: int, *, settled: Q) -> list[tuple[int, int, int, int, int, bool]]:
     """(registration, learner, qualification, unit, who did it, whether it is a sign-off) of
     the provisional sign-offs in force and current provisional decisions on the centre's open
-    registrations, but those `settled`: ids only, the few stranded are named after."""
+    registrations, but those `settled`: ids only (the few stranded are named after), in one
+    query."""
     fields = ("registration", "registration__learner", "registration__qualification")
     sign_offs = (
         UnitSignOff.objects.filter(
@@ -297,29 +303,41 @@ def _waiting_work(centre_id: int, *, settled: Q) -> list[tuple[int, int, int, in
         .annotate(unit=unit_of_item(), is_sign_off=Value(False))
         .order_by()
         .values_list(*fields, "unit", "decided_by", "is_sign_off")
-        .distinct()
     )
-    return list(sign_offs) + list(decisions)
+    return list(sign_offs.union(decisions))  # one query, each line once
 
 
-def _scopes(centre_id: int) -> dict[int, Scope]:
-    """Each person's current assessor scope at the centre: one query, the qualifications and
-    the units of the current entries side by side (`UNION ALL`), as `scope_of` reads one
+def _register(centre_id: int) -> dict[int, Scope] | None:
+    """Where the centre enforces its register, each person's current assessor scope there;
+    None where it does not. One query: whether it is enforced, and the qualifications and the
+    units of the current entries, side by side (`UNION ALL`), as `scope_of` reads one
     person's."""
     current = _current_entries(centre_id, timezone.localdate())
     through = CompetenceEntry.qualifications.through.objects  # type: ignore[attr-defined]
     units = CompetenceEntry.units.through.objects  # type: ignore[attr-defined]
-    covered = (
-        through.filter(competenceentry__in=current)
-        .values_list("competenceentry__person_id", Value(False), "qualification_id")
+    person = "competenceentry__person_id"
+    rows = (
+        RegisterEnforced.objects.filter(centre_id=centre_id)
+        .values_list(Value(0), Value(_ENFORCED), Value(0))
         .union(
-            units.filter(competenceentry__in=current).values_list(
-                "competenceentry__person_id", Value(True), "unit_id"
+            through.filter(competenceentry__in=current).values_list(
+                person, Value(_QUALIFICATION), "qualification_id"
             ),
+            units.filter(competenceentry__in=current).values_list(person, Value(_UNIT), "unit_id"),
             all=True,
         )
     )
+    enforcing = False
     held: dict[int, tuple[set[int], set[int]]] = {}
-    for person, is_unit, pk in covered:
-        held.setdefault(person, (set(), set()))[is_unit].add(pk)
+    for person_id, kind, pk in rows:
+        if kind == _ENFORCED:
+            enforcing = True
+        else:
+            held.setdefault(person_id, (set(), set()))[kind == _UNIT].add(pk)
+    if not enforcing:
+        return None
     return {p: Scope(frozenset(q), frozenset(u)) for p, (q, u) in held.items()}
+
+
+# What a line of `_register`'s query says.
+_ENFORCED, _QUALIFICATION, _UNIT = 0, 1, 2
