@@ -219,11 +219,8 @@ def stranded(centre: Centre) -> list[Stranded]:
     qualified assessor has since signed off (nothing waits on them). Three queries however many
     learners (the qualified assessors, the register, the waiting work), and where anything is
     found the RPL and sign-offs that make it moot, the units' codes and the people's names."""
-    qualified = set(
-        Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
-            "user_id", flat=True
-        )
-    )
+    roles = Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False)
+    qualified = set(roles.order_by().values_list("user_id", flat=True))  # (no join to sort)
     scopes = _register(centre.pk)
     waiting = _waiting_work(centre.pk, settled=_settled(qualified, scopes))
     found: dict[tuple[int, int], tuple[int, set[int], bool]] = {}
@@ -312,18 +309,15 @@ def _register(centre_id: int) -> dict[int, Scope] | None:
     None where it does not. One query: whether it is enforced, and the qualifications and the
     units of the current entries, side by side (`UNION ALL`), as `scope_of` reads one
     person's."""
-    current = _current_entries(centre_id, timezone.localdate())
-    through = CompetenceEntry.qualifications.through.objects  # type: ignore[attr-defined]
-    units = CompetenceEntry.units.through.objects  # type: ignore[attr-defined]
-    person = "competenceentry__person_id"
+    current = _current_entries(centre_id, timezone.localdate()).order_by()
     rows = (
         RegisterEnforced.objects.filter(centre_id=centre_id)
         .values_list(Value(0), Value(_ENFORCED), Value(0))
         .union(
-            through.filter(competenceentry__in=current).values_list(
-                person, Value(_QUALIFICATION), "qualification_id"
+            current.filter(qualifications__isnull=False).values_list(
+                "person_id", Value(_QUALIFICATION), "qualifications"
             ),
-            units.filter(competenceentry__in=current).values_list(person, Value(_UNIT), "unit_id"),
+            current.filter(units__isnull=False).values_list("person_id", Value(_UNIT), "units"),
             all=True,
         )
     )
