@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for, may_change
-from certification.claim_rows import full_rows, unit_rows, waiting_rows
+from certification.claim_rows import full_rows, issued_rows, unit_rows, waiting_rows
 from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
 from certification.credentials import no_credential_because
 from certification.exports.forms import ExportForm, export_key
@@ -85,6 +86,7 @@ def claims(request: PortalRequest) -> HttpResponse:
     waiting = page_of(
         request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
     )
+    latest = issued_lately(issued)
     context = {
         "full": full,
         "full_rows": full_rows(full),
@@ -93,7 +95,8 @@ def claims(request: PortalRequest) -> HttpResponse:
         "waiting": waiting,
         "waiting_rows": waiting_rows(waiting),
         # Let out by the AO: a claim awaiting its EQA, or held, is listed as held above.
-        "issued": issued_lately(issued),
+        "issued": latest,
+        "issued_rows": issued_rows(latest, get_token(request)),
         "qualifications": qualifications,
         "chosen": chosen,
         "export_form": export_form(request, qualifications, chosen),
