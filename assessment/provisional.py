@@ -18,7 +18,13 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
-from competence.models import CompetenceEntry, EntryQuerySet, Practice, awards_for
+from competence.models import (
+    CompetenceEntry,
+    EntryQuerySet,
+    Practice,
+    RegisterEnforced,
+    awards_for,
+)
 from competence.standing import Scope, enforced, scope_where_enforced
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import PriorLearning, Registration, still_open
@@ -294,38 +300,53 @@ def stranded(centre: Centre) -> list[Stranded]:
     competent for the unit where the register is enforced), for the centre admin's to-do
     list, with the learner, the unit and who did the work. Work that no longer matters is left
     out: a unit since achieved through RPL or exempt, and provisional decisions on a unit a
-    qualified assessor has since signed off (nothing waits on them). A fixed number of queries
-    however many learners: the waiting work (two), the qualified assessors, the switch, where
-    enforced the current awards with their scope, and where anything is found the RPL and
-    sign-offs that make it moot and the units' codes."""
-    waiting = _waiting_work(centre.pk)
-    if not waiting:
-        return []
-    qualified = set(
-        Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False).values_list(
-            "user_id", flat=True
-        )
-    )
-    scopes = _scopes(centre.pk) if enforced(centre.pk) else None
-    found: dict[tuple[int, int], tuple[str, set[str], bool]] = {}
-    for registration, learner, qualification, unit, by, name, by_name, signed in waiting:
+    qualified assessor has since signed off (nothing waits on them). Three queries however many
+    learners (the qualified assessors, the register, the waiting work), and where anything is
+    found the RPL and sign-offs that make it moot, the units' codes and the people's names."""
+    roles = Role.objects.filter(centre=centre, kind=RoleKind.ASSESSOR, is_trainee=False)
+    qualified = set(roles.order_by().values_list("user_id", flat=True))  # (no join to sort)
+    scopes = _register(centre.pk)
+    waiting = _waiting_work(centre.pk, settled=_settled(qualified, scopes))
+    found: dict[tuple[int, int], tuple[int, set[int], bool]] = {}
+    for registration, learner, qualification, unit, by, signed in waiting:
         if any(
             person not in (by, learner)
             and (scopes is None or scopes.get(person, Scope()).covers(qualification, unit))
             for person in qualified
         ):
             continue
-        _, names, any_sign_off = found.get((registration, unit), (name, set(), False))
-        found[(registration, unit)] = (name, names | {by_name}, any_sign_off or signed)
+        _, people, any_sign_off = found.get((registration, unit), (learner, set(), False))
+        found[(registration, unit)] = (learner, people | {by}, any_sign_off or signed)
     if not found:
         return []
     moot = _moot(list({r for r, _ in found}))
     codes = dict(Unit.objects.filter(pk__in={u for _, u in found}).values_list("pk", "code"))
+    named = {learner for learner, _, _ in found.values()}.union(
+        *(by for _, by, _ in found.values())
+    )
+    names = dict(User.objects.filter(pk__in=named).values_list("pk", "full_name"))
     return [
-        Stranded(r, u, name, codes.get(u, ""), tuple(sorted(by)))
-        for (r, u), (name, by, signed) in sorted(found.items())
+        Stranded(r, u, names[learner], codes.get(u, ""), tuple(sorted({names[p] for p in by})))
+        for (r, u), (learner, by, signed) in sorted(found.items())
         if (r, u) not in moot[0] and (signed or (r, u) not in moot[1])
     ]
+
+
+def _settled(qualified: set[int], scopes: dict[int, Scope] | None) -> Q:
+    """Waiting work someone can surely countersign, as a condition the query leaves out: where
+    the register is enforced, work on a qualification three or more qualified assessors' awards
+    cover whole (one at least is neither who did the work nor the learner). What is left is
+    checked person by person (`stranded`); at a centre whose assessors all hold awards for
+    every qualification, nothing is left, and PostgreSQL reads none of its waiting work's items
+    and names (decision 46, amended)."""
+    if scopes is None:
+        return Q()
+    covering: dict[int, int] = {}
+    for person in qualified:
+        for qualification in scopes.get(person, Scope()).qualifications:
+            covering[qualification] = covering.get(qualification, 0) + 1
+    safe = sorted(q for q, count in covering.items() if count >= 3)
+    return Q(registration__qualification__in=safe) if safe else Q()
 
 
 def _moot(registration_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
@@ -340,38 +361,61 @@ def _moot(registration_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[
     return set(prior), set(signed)
 
 
-def _waiting_work(centre_id: int) -> list[tuple[int, int, int, int, int, str, str, bool]]:
-    """(registration, learner, qualification, unit, who did it, the learner's and their names,
-    whether it is a sign-off) of the provisional sign-offs in
-    force and current provisional decisions on the centre's open registrations."""
+def _waiting_work(centre_id: int, *, settled: Q) -> list[tuple[int, int, int, int, int, bool]]:
+    """(registration, learner, qualification, unit, who did it, whether it is a sign-off) of
+    the provisional sign-offs in force and current provisional decisions on the centre's open
+    registrations, but those `settled`: ids only (the few stranded are named after), in one
+    query."""
     fields = ("registration", "registration__learner", "registration__qualification")
-    name = "registration__learner__full_name"
     sign_offs = (
         UnitSignOff.objects.filter(
             provisional=True, unlocked_at__isnull=True, registration__centre_id=centre_id
         )
         .filter(still_open("registration__"))
+        .exclude(settled)
         .annotate(is_sign_off=Value(True))
         .order_by()
-        .values_list(*fields, "unit", "signed_by", name, "signed_by__full_name", "is_sign_off")
+        .values_list(*fields, "unit", "signed_by", "is_sign_off")
     )
     decisions = (
         Decision.objects.filter(provisional=True, current=True, registration__centre_id=centre_id)
         .filter(still_open("registration__"))
+        .exclude(settled)
         .annotate(unit=unit_of_item(), is_sign_off=Value(False))
         .order_by()
-        .values_list(*fields, "unit", "decided_by", name, "decided_by__full_name", "is_sign_off")
-        .distinct()
+        .values_list(*fields, "unit", "decided_by", "is_sign_off")
     )
-    return list(sign_offs) + list(decisions)
+    return list(sign_offs.union(decisions))  # one query, each line once
 
 
-def _scopes(centre_id: int) -> dict[int, Scope]:
-    """Each person's current assessor scope at the centre: three queries."""
-    quals: dict[int, set[int]] = {}
-    units: dict[int, set[int]] = {}
-    entries = _current_entries(centre_id, timezone.localdate())
-    for entry in entries.prefetch_related("qualifications", "units"):
-        quals.setdefault(entry.person_id, set()).update(q.pk for q in entry.qualifications.all())
-        units.setdefault(entry.person_id, set()).update(u.pk for u in entry.units.all())
-    return {p: Scope(frozenset(quals[p]), frozenset(units[p])) for p in quals}
+def _register(centre_id: int) -> dict[int, Scope] | None:
+    """Where the centre enforces its register, each person's current assessor scope there;
+    None where it does not. One query: whether it is enforced, and the qualifications and the
+    units of the current entries, side by side (`UNION ALL`), as `scope_of` reads one
+    person's."""
+    current = _current_entries(centre_id, timezone.localdate()).order_by()
+    rows = (
+        RegisterEnforced.objects.filter(centre_id=centre_id)
+        .values_list(Value(0), Value(_ENFORCED), Value(0))
+        .union(
+            current.filter(qualifications__isnull=False).values_list(
+                "person_id", Value(_QUALIFICATION), "qualifications"
+            ),
+            current.filter(units__isnull=False).values_list("person_id", Value(_UNIT), "units"),
+            all=True,
+        )
+    )
+    enforcing = False
+    held: dict[int, tuple[set[int], set[int]]] = {}
+    for person_id, kind, pk in rows:
+        if kind == _ENFORCED:
+            enforcing = True
+        else:
+            held.setdefault(person_id, (set(), set()))[kind == _UNIT].add(pk)
+    if not enforcing:
+        return None
+    return {p: Scope(frozenset(q), frozenset(u)) for p, (q, u) in held.items()}
+
+
+# What a line of `_register`'s query says.
+_ENFORCED, _QUALIFICATION, _UNIT = 0, 1, 2

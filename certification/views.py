@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for, may_change
-from certification.claim_rows import full_rows, unit_rows, waiting_rows
+from certification.claim_rows import full_rows, issued_rows, unit_rows, waiting_rows
 from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
 from certification.credentials import no_credential_because
 from certification.exports.forms import ExportForm, export_key
@@ -22,6 +23,7 @@ from certification.forms import ReasonForm
 from certification.models import (
     WITHHELD,
     Certificate,
+    CertificateQuerySet,
     CertificateState,
     DirectClaimsStatus,
     Kind,
@@ -50,6 +52,7 @@ from certification.services import (
 )
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
+from portal.links import links_to
 from portal.listing import page_of, sorted_page
 from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
@@ -83,6 +86,7 @@ def claims(request: PortalRequest) -> HttpResponse:
     waiting = page_of(
         request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
     )
+    latest = issued_lately(issued)
     context = {
         "full": full,
         "full_rows": full_rows(full),
@@ -91,15 +95,8 @@ def claims(request: PortalRequest) -> HttpResponse:
         "waiting": waiting,
         "waiting_rows": waiting_rows(waiting),
         # Let out by the AO: a claim awaiting its EQA, or held, is listed as held above.
-        "issued": issued.exclude(release__in=WITHHELD)
-        .select_related("registration__learner", "replaced_by", "superseded_by")
-        .only(
-            *ISSUED_SHOWN,
-            "replaced_by__id",
-            "superseded_by__id",
-            "superseded_by__release",
-            "registration__learner__full_name",
-        )[:LATEST],
+        "issued": latest,
+        "issued_rows": issued_rows(latest, get_token(request)),
         "qualifications": qualifications,
         "chosen": chosen,
         "export_form": export_form(request, qualifications, chosen),
@@ -107,6 +104,25 @@ def claims(request: PortalRequest) -> HttpResponse:
         "held": page_of(request, held.order_by("issued_at", "pk"), "held"),
     }
     return render(request, "certification/claims.html", context)
+
+
+def issued_lately(issued: CertificateQuerySet) -> list[tuple[Certificate, str, str]]:
+    """The certificates issued last, each with its page's and its portfolio pack's addresses
+    (reversed once for all: `portal.links`)."""
+    latest = (
+        issued.exclude(release__in=WITHHELD)
+        .select_related("registration__learner", "replaced_by", "superseded_by")
+        .only(
+            *ISSUED_SHOWN,
+            "replaced_by__id",
+            "superseded_by__id",
+            "superseded_by__release",
+            "registration__learner__full_name",
+        )[:LATEST]
+    )
+    detail = links_to("certification:certificate-detail")
+    pack = links_to("certification:portfolio-pack")
+    return [(c, detail(c.pk), pack(c.registration_id)) for c in latest]
 
 
 def export_form(

@@ -2,12 +2,15 @@
 
 import datetime
 from collections import defaultdict
+from collections.abc import Sequence
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from assessment.caseload import draw_waiting
 from assessment.pages import caseload_context
@@ -105,8 +108,10 @@ def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
     for each in roles.filter(user__in=[p.pk for p in page]).order_by("kind"):
         held[each.user_id].append(each)
     person_link = links_to("person-detail")
+    listed = [(person, held[person.pk], person_link(person.pk)) for person in page]
     return {
-        "people": [(person, held[person.pk], person_link(person.pk)) for person in page],
+        "people": listed,
+        "people_rows": people_rows(listed),
         "people_page": page,
         "people_search": search,
         # Leavers, to give their access back (portal.people_views); the latest first.
@@ -114,3 +119,23 @@ def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
         .filter(centre=role.centre)
         .select_related("user")[:20],
     }
+
+
+def people_rows(people: Sequence[tuple[User, Sequence[Role], str]]) -> SafeString:
+    """The people table's rows, drawn in Python (decision 23): the template's loop over 25
+    people made some 5,800 of the page's 81,600 Python calls. Every value is escaped as the
+    template would; tests/home/test_people_rows.py holds them to what the template drew."""
+    return mark_safe("".join(_person_row(*each) for each in people))
+
+
+def _person_row(person: User, roles: Sequence[Role], link: str) -> str:
+    badges = "".join(
+        f'<span class="badge text-bg-secondary me-1">{escape(r.label)}</span>' for r in roles
+    )
+    return (
+        "\n        <tr>\n"
+        f'          <td><a href="{escape(link)}">{escape(person.full_name)}</a></td>\n'
+        f'          <td data-label="E-mail">{escape(person.email)}</td>\n'
+        f'          <td data-label="Roles here">{badges}</td>\n'
+        "        </tr>\n      "
+    )

@@ -252,3 +252,35 @@ def test_the_review_page_warns_before_an_out_of_scope_decision_and_says_after_no
     [said] = [str(m) for m in answer.context["messages"]]
     assert said.startswith("1 decision recorded. It is provisional because")
     assert said.endswith(NOBODY_CAN)
+
+
+def test_work_is_left_to_the_person_by_person_check_unless_three_others_could_countersign_it(
+    centre, centre_admin, registration, assessor, colleague, learner, sfj, monkeypatch
+):
+    """`stranded` leaves out of its query the work on a qualification that three or more
+    qualified assessors' awards cover whole: one at least is neither who did it nor the
+    learner. Two covering it are not enough: here they are who decided (awarded since) and the
+    learner, who is also an assessor of the centre, so nobody can countersign. And what it
+    finds is what the check of every piece of waiting work finds."""
+    from django.db.models import Q
+
+    from assessment import provisional
+    from portal.models import Role, RoleKind
+
+    def every_piece_checked() -> list:
+        with monkeypatch.context() as m:
+            m.setattr(provisional, "_settled", lambda qualified, scopes: Q())
+            return provisional.stranded(centre)
+
+    enforce(centre, centre_admin)
+    decide(registration, assessor, SIGNED_UNIT)  # out of scope: provisional
+    Role.objects.create(user=learner, centre=centre, kind=RoleKind.ASSESSOR)
+    award(centre, assessor, centre_admin, qualifications=[sfj])
+    award(centre, learner, centre_admin, qualifications=[sfj])
+    found = provisional.stranded(centre)
+    assert [s.words for s in found] == [
+        f"{SIGNED_UNIT} of {learner.full_name} (by {assessor.full_name})"
+    ]
+    assert found == every_piece_checked()
+    award(centre, colleague, centre_admin, qualifications=[sfj])  # the third: settled
+    assert provisional.stranded(centre) == every_piece_checked() == []

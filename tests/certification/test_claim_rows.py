@@ -3,6 +3,7 @@ template drew, every value escaped."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.template import Context, Template
@@ -65,3 +66,53 @@ def test_an_empty_list_draws_nothing_but_nobody_waits_says_so():
 def test_every_value_is_escaped():
     for drawn in (full_rows(ROWS[3:]), unit_rows(ROWS[3:]), waiting_rows(ROWS[3:])):
         assert "<b>" not in drawn and "&lt;b&gt;O&#x27;Neil &amp; &quot;Sons&quot;" in drawn
+
+
+# The "issued lately" loop as templates/certification/claims.html had it (with its include).
+ISSUED = Template(
+    """{% for c, detail, pack in issued %}<li class="list-group-item"><a href="{{ detail }}">{{ c.number }}</a> · {{ c.get_kind_display }} · {{ c.registration.learner.full_name }} · {{ c.issued_at|date:"j M Y" }}
+    {% include "certification/partials/state_badge.html" %}
+    <form method="post" action="{{ pack }}" class="d-inline">{% csrf_token %}<button class="btn btn-link btn-sm p-0 ms-2" type="submit">Portfolio pack (ZIP)</button></form></li>{% endfor %}"""
+)
+
+
+def certificate(pk: int, name: str, **fields: Any) -> Any:
+    """An unsaved certificate whose successors are known (as `select_related` leaves them)."""
+    from certification.models import Certificate, Kind, Release, RenderStatus
+    from portal.models import User
+    from portfolios.models import Registration
+
+    values = {
+        "kind": Kind.FULL,
+        "status": RenderStatus.READY,
+        "release": Release.DIRECT,
+        "issued_at": datetime.datetime(2026, 12, 6, 23, 30, tzinfo=datetime.UTC),
+        **fields,
+    }
+    made = Certificate(pk=pk, number=f"C-{pk}&<{pk}>", registration_id=pk, **values)
+    made.registration = Registration(pk=pk, learner=User(full_name=name))
+    for successor in ("replaced_by", "superseded_by"):
+        getattr(Certificate, successor).related.set_cached_value(made, None)
+    return made
+
+
+def test_the_certificates_issued_lately_are_what_the_template_drew():
+    from certification.claim_rows import issued_rows
+    from certification.models import Kind, RenderStatus
+
+    replaced = certificate(3, "Ann Lee", kind=Kind.UNIT, status=RenderStatus.FAILED)
+    type(replaced).replaced_by.related.set_cached_value(replaced, certificate(4, "Ann Lee"))
+    issued = [
+        (certificate(1, NASTY), "/certificates/1/?a=1&b=2", "/pack/1/"),
+        (
+            certificate(2, "Bo", revoked_at=datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)),
+            "/certificates/2/",
+            "/pack/2/",
+        ),
+        (replaced, "/certificates/3/", "/pack/3/"),
+    ]
+    token = 'tok"en&'
+    drawn = issued_rows(issued, token)
+    assert drawn == ISSUED.render(Context({"issued": issued, "csrf_token": token}))
+    assert "7 Dec 2026" in drawn or "6 Dec 2026" in drawn  # the day, in the site's time zone
+    assert issued_rows([], token) == ""
