@@ -250,9 +250,13 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
             )
         )
     # Samples by trainee (or, where the register is enforced, out-of-scope) IQAs, which count
-    # once a qualified IQA countersigns them (decision 49): one count on a partial index.
-    waiting = awaiting_iqa_countersignature(user).filter(registration__centre=role.centre)
-    if not role.is_trainee and (count := waiting.count()):
+    # once a qualified IQA countersigns them (decision 49): the countersigner's centres and
+    # scopes read once, then one count on a partial index (decision 58); none for a trainee.
+    if not role.is_trainee and (
+        count := awaiting_iqa_countersignature(user)
+        .filter(registration__centre=role.centre)
+        .count()
+    ):
         todo.append(
             Todo(
                 f"{plural(count, 'sample', 'samples')} by another IQA waiting for your "

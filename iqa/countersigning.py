@@ -13,9 +13,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from assessment.countersigner import Countersigner, countersigner_of
 from assessment.models import Decision
 from competence.models import CompetenceEntry, Practice, awards_for
-from competence.standing import Scope, competent, enforced, in_scope_where_enforced, scopes_at
+from competence.standing import Scope, competent, enforced, scopes_at
 from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
@@ -234,40 +235,43 @@ def stranded_samples(centre: Centre) -> list[StrandedSample]:
     return found
 
 
-def countersignable_by(user: User) -> Q:
+def iqa_countersigner_of(user: User) -> Countersigner:
+    """The centres where the user is a qualified IQA and, at those enforcing their register,
+    what their current IQA awards cover: one query (`countersigner_of`)."""
+    return countersigner_of(user, kind=RoleKind.IQA, practice=Practice.VERIFYING)
+
+
+def countersignable_by(user: User, countersigner: Countersigner | None = None) -> Q:
     """The provisional samples `user` may countersign, as a condition on samples (read in the
     query, whatever their number): at a centre where they are a qualified IQA; not their own
     sample; not on a registration where they are the learner or the assessor, nor of the
     decisions of a sample where they decided or countersigned any; and at a centre enforcing
-    its competence register, on a unit their current IQA awards cover (decision 49)."""
-    centres = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False).values(
-        "centre_id"
-    )
+    its competence register, on a unit their current IQA awards cover (decision 49).
+
+    The centres and scopes are read first (`iqa_countersigner_of`, a query, unless the caller
+    has read them) and written in as values: as subqueries (`in_scope_where_enforced`)
+    PostgreSQL tested them on every provisional sample of the portal (decision 58)."""
+    countersigner = countersigner or iqa_countersigner_of(user)
     own_work = Decision.objects.filter(samples=OuterRef("pk")).filter(
         Q(decided_by=user) | Q(countersigned_by=user)
     )
     return (
-        Q(provisional=True, registration__centre__in=centres)
+        Q(provisional=True)
         & ~Q(sampled_by=user)
         & ~Q(registration__learner=user)
         & ~Q(registration__assessor=user)
         & ~Q(assessor=user)
         & ~Exists(own_work)
-        & in_scope_where_enforced(
-            user.pk,
-            Practice.VERIFYING,
-            timezone.localdate(),
-            centre="registration__centre_id",
-            qualification="registration__qualification_id",
-            unit=Q(units=OuterRef("unit_id")),
-        )
+        & countersigner.samples_in_scope()
     )
 
 
-def awaiting_iqa_countersignature(user: User) -> QuerySet[Sample]:
+def awaiting_iqa_countersignature(
+    user: User, countersigner: Countersigner | None = None
+) -> QuerySet[Sample]:
     """The provisional samples `user` may countersign (`countersignable_by`)."""
     return (
-        Sample.objects.filter(countersignable_by(user))
+        Sample.objects.filter(countersignable_by(user, countersigner))
         .select_related("registration__learner", "unit", "sampled_by", "assessor")
         .order_by("sampled_at", "pk")
     )
