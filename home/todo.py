@@ -4,7 +4,7 @@ a link to where it is done, and a word (not only a colour) when it is overdue.""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count
@@ -143,9 +143,15 @@ class AssessorWork:
     sign_offs: int = 0
 
 
-def assessor_work(user: User, role: Role, known: Caseload | None = None) -> AssessorWork:
+def assessor_work(
+    user: User,
+    role: Role,
+    known: Caseload | None = None,
+    centres: Collection[int] | None = None,
+) -> AssessorWork:
     """Three queries, whatever there is. `known`: the registrations of the caseload, when the
-    caller has read them already."""
+    caller has read them already; `centres`: where the user is an assessor, from the roles the
+    request read (`held_centres`)."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, known)
     if role.is_trainee:  # the decisions returned to them, instead of any to countersign
         returned = list(
@@ -165,11 +171,11 @@ def assessor_work(user: User, role: Role, known: Caseload | None = None) -> Asse
                 if evidence
                 else reverse("assessment:item-history", args=[registration, kind, item])
             )
-        actions = list(assessor_actions(user))
+        actions = list(assessor_actions(user, centres))
         return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
     countersigner = countersigner_of(user)  # their centres and scopes, read once for both
     decisions, learners = countersign_counts(user, countersigner)
-    actions = list(assessor_actions(user))
+    actions = list(assessor_actions(user, centres))
     sign_offs = sign_offs_waiting(user, countersigner)
     return AssessorWork(waiting, count, decisions, learners, actions, sign_offs=sign_offs)
 

@@ -21,9 +21,10 @@ from competence.services import register_enforce
 from competence.standing import in_scope_where_enforced
 from home.todo import iqa_todo
 from iqa.countersigning import awaiting_iqa_countersignature, iqa_countersigner_of
-from iqa.models import Sample
-from iqa.pages import IqaActions
+from iqa.models import Action, ActionStatus, Sample
+from iqa.pages import IqaActions, assessor_actions, held_centres, iqa_actions
 from portal.models import Role, RoleKind
+from portfolios.models import roles_held
 from tests.competence.register import award, enforce
 from tests.factories import RoleFactory
 from tests.iqa.test_countersigning import by_the_trainee, trainee_iqa
@@ -132,3 +133,33 @@ def test_the_iqa_to_do_counts_the_samples_in_as_many_queries_enforced_or_not(
     enforced_count, texts = queries()
     assert texts == ["1 sample by another IQA waiting for your countersignature"]
     assert free == enforced_count
+
+
+def test_the_home_pages_actions_at_the_centres_of_the_requests_roles(
+    by_the_trainee, centre, other_centre, trainee_iqa, assessor
+):
+    """The assessor's and the IQA's actions read with the centres of the roles the request read
+    (`held_centres`) are those read with the roles as a subquery; other centres', none."""
+    ActionFactory = Action.objects.create
+    for status, due in ((ActionStatus.OPEN, 1), (ActionStatus.RESPONDED, -2), (ActionStatus.OPEN, -3)):  # fmt: skip
+        ActionFactory(
+            sample=by_the_trainee,
+            text="Show where 1.2 is covered.",
+            due_on=timezone.localdate() + datetime.timedelta(days=due),
+            status=status,
+        )
+    RoleFactory.create(user=assessor, centre=other_centre, kind=RoleKind.ASSESSOR)
+    RoleFactory.create(user=trainee_iqa, centre=other_centre, kind=RoleKind.LEARNER)
+    today = timezone.localdate()
+    for user, kind in ((assessor, RoleKind.ASSESSOR), (trainee_iqa, RoleKind.IQA)):
+        centres = held_centres(Role.objects.filter(user=user), kind)
+        assert centres == sorted(roles_held(user, kind).values_list("centre_id", flat=True))
+    mine = held_centres(Role.objects.filter(user=assessor), RoleKind.ASSESSOR)
+    before = [a.pk for a in assessor_actions(assessor)]
+    assert len(before) == 2 and [a.pk for a in assessor_actions(assessor, mine)] == before
+    assert list(assessor_actions(assessor, [other_centre.pk])) == []
+    iqas = held_centres(Role.objects.filter(user=trainee_iqa), RoleKind.IQA)
+    old, new = iqa_actions(trainee_iqa, today), iqa_actions(trainee_iqa, today, iqas)
+    assert (len(old.to_close), len(old.overdue)) == (1, 1)
+    assert (new.to_close, new.overdue) == (old.to_close, old.overdue)
+    assert iqa_actions(trainee_iqa, today, [other_centre.pk]) == IqaActions([], [])
