@@ -19,7 +19,7 @@ from assessment.sign_off_countersign import sign_offs_waiting
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
-from iqa.countersigning import awaiting_iqa_countersignature, stranded_samples
+from iqa.countersigning import stranded_samples, waiting_at
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
@@ -256,13 +256,9 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
             )
         )
     # Samples by trainee (or, where the register is enforced, out-of-scope) IQAs, which count
-    # once a qualified IQA countersigns them (decision 49): the countersigner's centres and
-    # scopes read once, then one count on a partial index (decision 58); none for a trainee.
-    if not role.is_trainee and (
-        count := awaiting_iqa_countersignature(user)
-        .filter(registration__centre=role.centre)
-        .count()
-    ):
+    # once a qualified IQA countersigns them (decision 49): one count on a partial index, the
+    # centre a value (decision 58); none for a trainee.
+    if not role.is_trainee and (count := waiting_at(user, role.centre_id).count()):
         todo.append(
             Todo(
                 f"{plural(count, 'sample', 'samples')} by another IQA waiting for your "

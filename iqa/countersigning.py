@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assessment.countersigner import Countersigner, countersigner_of
 from assessment.models import Decision
-from competence.models import CompetenceEntry, Practice, awards_for
+from competence.models import CompetenceEntry, Practice, RegisterEnforced, awards_for
 from competence.standing import Scope, competent, enforced, scopes_at
 from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
@@ -252,17 +252,41 @@ def countersignable_by(user: User, countersigner: Countersigner | None = None) -
     has read them) and written in as values: as subqueries (`in_scope_where_enforced`)
     PostgreSQL tested them on every provisional sample of the portal (decision 58)."""
     countersigner = countersigner or iqa_countersigner_of(user)
+    return not_their_own(user) & countersigner.samples_in_scope()
+
+
+def not_their_own(user: User) -> Q:
+    """Provisional samples not taken by the user, not on a registration where they are the
+    learner or the assessor, nor of decisions they decided or countersigned."""
     own_work = Decision.objects.filter(samples=OuterRef("pk")).filter(
         Q(decided_by=user) | Q(countersigned_by=user)
     )
-    return (
-        Q(provisional=True)
-        & ~Q(sampled_by=user)
-        & ~Q(registration__learner=user)
-        & ~Q(registration__assessor=user)
-        & ~Q(assessor=user)
-        & ~Exists(own_work)
-        & countersigner.samples_in_scope()
+    return Q(
+        ~Exists(own_work),
+        ~Q(sampled_by=user),
+        ~Q(registration__learner=user),
+        ~Q(registration__assessor=user),
+        ~Q(assessor=user),
+        provisional=True,
+    )
+
+
+def waiting_at(user: User, centre_id: int) -> QuerySet[Sample]:
+    """The provisional samples at one centre where the user is a qualified IQA (the caller
+    knows: the role they act in) that they may countersign, for the to-do's count in the same
+    single query as before: with the centre a value, whether it enforces its register is read
+    once (an uncorrelated subquery) and their awards' scope only on the centre's provisional
+    samples (`sample_awaiting_countersign`), not on every one of the portal's."""
+    current = CompetenceEntry.objects.current_on(timezone.localdate()).filter(
+        person_id=user.pk, award__in=awards_for(Practice.VERIFYING), centre_id=centre_id
+    )
+    in_scope = (
+        ~Exists(RegisterEnforced.objects.filter(centre_id=centre_id))
+        | Exists(current.filter(qualifications=OuterRef("registration__qualification_id")))
+        | Exists(current.filter(units=OuterRef("unit_id")))
+    )
+    return Sample.objects.filter(registration__centre_id=centre_id).filter(
+        not_their_own(user) & in_scope
     )
 
 

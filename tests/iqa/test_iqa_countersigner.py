@@ -20,7 +20,7 @@ from competence.models import Award, Practice
 from competence.services import register_enforce
 from competence.standing import in_scope_where_enforced
 from home.todo import iqa_todo
-from iqa.countersigning import awaiting_iqa_countersignature, iqa_countersigner_of
+from iqa.countersigning import awaiting_iqa_countersignature, iqa_countersigner_of, waiting_at
 from iqa.models import Action, ActionStatus, Sample
 from iqa.pages import IqaActions, assessor_actions, held_centres, iqa_actions
 from portal.models import Role, RoleKind
@@ -78,6 +78,9 @@ def same_as_before(user):
     assert new == set(waiting_the_old_way(user).values_list("pk", flat=True))
     given = iqa_countersigner_of(user)
     assert new == set(awaiting_iqa_countersignature(user, given).values_list("pk", flat=True))
+    for role in Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False):
+        at = set(waiting_the_old_way(user).filter(registration__centre=role.centre_id))
+        assert set(waiting_at(user, role.centre_id)) == at  # the to-do's count
     return new
 
 
