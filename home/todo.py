@@ -4,7 +4,7 @@ a link to where it is done, and a word (not only a colour) when it is overdue.""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count
@@ -19,7 +19,7 @@ from assessment.sign_off_countersign import sign_offs_waiting
 from certification.models import Certificate, RenderStatus, Transfer, TransferStatus
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
-from iqa.countersigning import awaiting_iqa_countersignature, stranded_samples
+from iqa.countersigning import stranded_samples, waiting_at
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_actions, iqa_actions
 from portal.models import Role, RoleKind, User
@@ -143,9 +143,15 @@ class AssessorWork:
     sign_offs: int = 0
 
 
-def assessor_work(user: User, role: Role, known: Caseload | None = None) -> AssessorWork:
+def assessor_work(
+    user: User,
+    role: Role,
+    known: Caseload | None = None,
+    centres: Collection[int] | None = None,
+) -> AssessorWork:
     """Three queries, whatever there is. `known`: the registrations of the caseload, when the
-    caller has read them already."""
+    caller has read them already; `centres`: where the user is an assessor, from the roles the
+    request read (`held_centres`)."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, known)
     if role.is_trainee:  # the decisions returned to them, instead of any to countersign
         returned = list(
@@ -165,11 +171,11 @@ def assessor_work(user: User, role: Role, known: Caseload | None = None) -> Asse
                 if evidence
                 else reverse("assessment:item-history", args=[registration, kind, item])
             )
-        actions = list(assessor_actions(user))
+        actions = list(assessor_actions(user, centres))
         return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
     countersigner = countersigner_of(user)  # their centres and scopes, read once for both
     decisions, learners = countersign_counts(user, countersigner)
-    actions = list(assessor_actions(user))
+    actions = list(assessor_actions(user, centres))
     sign_offs = sign_offs_waiting(user, countersigner)
     return AssessorWork(waiting, count, decisions, learners, actions, sign_offs=sign_offs)
 
@@ -250,9 +256,9 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
             )
         )
     # Samples by trainee (or, where the register is enforced, out-of-scope) IQAs, which count
-    # once a qualified IQA countersigns them (decision 49): one count on a partial index.
-    waiting = awaiting_iqa_countersignature(user).filter(registration__centre=role.centre)
-    if not role.is_trainee and (count := waiting.count()):
+    # once a qualified IQA countersigns them (decision 49): one count on a partial index, the
+    # centre a value (decision 58); none for a trainee.
+    if not role.is_trainee and (count := waiting_at(user, role.centre_id).count()):
         todo.append(
             Todo(
                 f"{plural(count, 'sample', 'samples')} by another IQA waiting for your "

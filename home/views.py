@@ -17,7 +17,7 @@ from assessment.pages import caseload_context
 from eqa.models import EqaAccess
 from home.learner import portfolios_of, progress
 from home.todo import assessor_todo, assessor_work, learner_todo, todo_for
-from iqa.pages import iqa_actions, iqa_home
+from iqa.pages import held_centres, iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.links import links_to
 from portal.listing import page_of
@@ -47,7 +47,8 @@ def home(request: PortalRequest) -> HttpResponse:
     if role.kind == RoleKind.ASSESSOR:
         context.update(caseload_context(request, role))
         # The to-do list and the page show the same waiting work: read it once.
-        work = assessor_work(request.user, role, context["caseload"])  # type: ignore[arg-type]
+        centres = held_centres(request.roles, RoleKind.ASSESSOR)
+        work = assessor_work(request.user, role, context["caseload"], centres)  # type: ignore[arg-type]
         context["todo"] = assessor_todo(request.user, role, today, work)
         context.update(
             waiting=work.waiting,
@@ -59,7 +60,11 @@ def home(request: PortalRequest) -> HttpResponse:
         context.update(learner_home(request.user, role))
     else:
         # The IQA's actions are listed and counted in the to-do list: read once for both.
-        actions = iqa_actions(request.user, today) if role.kind == RoleKind.IQA else None
+        actions = (
+            iqa_actions(request.user, today, held_centres(request.roles, RoleKind.IQA))
+            if role.kind == RoleKind.IQA
+            else None
+        )
         context["todo"] = todo_for(request.user, role, today, actions=actions)
         if actions is not None:
             context.update(iqa_home(request.user, role, today, actions))

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from assessment.countersigner import Countersigner, countersigner_of
 from assessment.models import Decision
-from competence.models import CompetenceEntry, Practice, awards_for
-from competence.standing import Scope, competent, enforced, in_scope_where_enforced, scopes_at
+from competence.models import CompetenceEntry, Practice, RegisterEnforced, awards_for
+from competence.standing import Scope, competent, enforced, scopes_at
 from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
@@ -234,44 +235,67 @@ def stranded_samples(centre: Centre) -> list[StrandedSample]:
     return found
 
 
-def countersignable_by(user: User, centres: Collection[int] | None = None) -> Q:
+def iqa_countersigner_of(user: User) -> Countersigner:
+    """The centres where the user is a qualified IQA and, at those enforcing their register,
+    what their current IQA awards cover: one query (`countersigner_of`)."""
+    return countersigner_of(user, kind=RoleKind.IQA, practice=Practice.VERIFYING)
+
+
+def countersignable_by(user: User, countersigner: Countersigner | None = None) -> Q:
     """The provisional samples `user` may countersign, as a condition on samples (read in the
     query, whatever their number): at a centre where they are a qualified IQA; not their own
     sample; not on a registration where they are the learner or the assessor, nor of the
     decisions of a sample where they decided or countersigned any; and at a centre enforcing
     its competence register, on a unit their current IQA awards cover (decision 49).
-    `centres`: those where they are a qualified IQA, when the caller knows them (from a
-    request's roles: plain ids, where a subquery cost PostgreSQL more to plan)."""
-    where: object = centres
-    if centres is None:
-        where = Role.objects.filter(user=user, kind=RoleKind.IQA, is_trainee=False).values(
-            "centre_id"
-        )
+
+    The centres and scopes are read first (`iqa_countersigner_of`, a query, unless the caller
+    has read them) and written in as values: as subqueries (`in_scope_where_enforced`)
+    PostgreSQL tested them on every provisional sample of the portal (decision 58)."""
+    countersigner = countersigner or iqa_countersigner_of(user)
+    return not_their_own(user) & countersigner.samples_in_scope()
+
+
+def not_their_own(user: User) -> Q:
+    """Provisional samples not taken by the user, not on a registration where they are the
+    learner or the assessor, nor of decisions they decided or countersigned."""
     own_work = Decision.objects.filter(samples=OuterRef("pk")).filter(
         Q(decided_by=user) | Q(countersigned_by=user)
     )
-    return (
-        Q(provisional=True, registration__centre__in=where)
-        & ~Q(sampled_by=user)
-        & ~Q(registration__learner=user)
-        & ~Q(registration__assessor=user)
-        & ~Q(assessor=user)
-        & ~Exists(own_work)
-        & in_scope_where_enforced(
-            user.pk,
-            Practice.VERIFYING,
-            timezone.localdate(),
-            centre="registration__centre_id",
-            qualification="registration__qualification_id",
-            unit=Q(units=OuterRef("unit_id")),
-        )
+    return Q(
+        ~Exists(own_work),
+        ~Q(sampled_by=user),
+        ~Q(registration__learner=user),
+        ~Q(registration__assessor=user),
+        ~Q(assessor=user),
+        provisional=True,
     )
 
 
-def awaiting_iqa_countersignature(user: User) -> QuerySet[Sample]:
+def waiting_at(user: User, centre_id: int) -> QuerySet[Sample]:
+    """The provisional samples at one centre where the user is a qualified IQA (the caller
+    knows: the role they act in) that they may countersign, for the to-do's count in the same
+    single query as before: with the centre a value, whether it enforces its register is read
+    once (an uncorrelated subquery) and their awards' scope only on the centre's provisional
+    samples (`sample_awaiting_countersign`), not on every one of the portal's."""
+    current = CompetenceEntry.objects.current_on(timezone.localdate()).filter(
+        person_id=user.pk, award__in=awards_for(Practice.VERIFYING), centre_id=centre_id
+    )
+    in_scope = (
+        ~Exists(RegisterEnforced.objects.filter(centre_id=centre_id))
+        | Exists(current.filter(qualifications=OuterRef("registration__qualification_id")))
+        | Exists(current.filter(units=OuterRef("unit_id")))
+    )
+    return Sample.objects.filter(registration__centre_id=centre_id).filter(
+        not_their_own(user) & in_scope
+    )
+
+
+def awaiting_iqa_countersignature(
+    user: User, countersigner: Countersigner | None = None
+) -> QuerySet[Sample]:
     """The provisional samples `user` may countersign (`countersignable_by`)."""
     return (
-        Sample.objects.filter(countersignable_by(user))
+        Sample.objects.filter(countersignable_by(user, countersigner))
         .select_related("registration__learner", "unit", "sampled_by", "assessor")
         .order_by("sampled_at", "pk")
     )
