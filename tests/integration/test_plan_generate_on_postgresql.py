@@ -13,6 +13,7 @@ from iqa.planning import Work
 from iqa.services import _item, items_insert, plan_generate, plan_generated
 from portal.audit import audit_verify
 from portal.models import AuditEntry
+from portfolios.models import ClaimReadiness
 from tests.iqa.test_services import (
     OTHER_UNITS,
     PERIOD_ENDS,
@@ -108,3 +109,34 @@ def test_a_generated_plan_is_the_plan_the_models_would_have_written_with_its_aud
         for plan in (made.plan, before)
     ]
     assert audit_verify()[1] is None
+
+
+def test_kept_readiness_has_room_on_its_pages_to_be_marked_stale_in_place(on_postgresql):
+    """A fill factor of 70 (portfolios 0023): marking rows stale changes a column no index
+    holds, so the new version goes on the same page and no index is written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s",
+            [ClaimReadiness._meta.db_table],
+        )
+        assert cursor.fetchone() == (["fillfactor=70"],)
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+            [ClaimReadiness._meta.db_table],
+        )
+        assert not [d for (d,) in cursor.fetchall() if "stale" in d]
+
+
+def test_plan_items_have_no_index_on_the_plan_alone_and_are_read_by_plan_through_their_key(
+    on_postgresql,
+):
+    """One index fewer to write per item (iqa 0007): the unique key starts with the plan."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+            [PlanItem._meta.db_table],
+        )
+        found = dict(cursor.fetchall())
+    assert "(plan_id, registration_id, unit_id, stage)" in found["planned_once_per_stage"]
+    assert not [name for name, d in found.items() if d.endswith("(plan_id)")]
+    assert len(found) == 5  # the key, the primary key, registration, unit and assessor
