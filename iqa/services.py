@@ -35,6 +35,7 @@ from iqa.planning import Work, propose
 from iqa.tasks import queue_document
 from iqa.work import work_in_period
 from portal.audit import audit_append, lock_chain
+from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from portfolios.models import Evidence, Registration
@@ -191,7 +192,7 @@ def plan_generated(
         # left out: what follows would only be refused.
         still_open = set(  # unordered: the registrations' order joined every learner's name
             Registration.objects.open()
-            .filter(pk__in={w.registration for w in proposed})
+            .filter(one_of("pk", {w.registration for w in proposed}))
             .order_by()
             .values_list("pk", flat=True)
         )
