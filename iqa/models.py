@@ -86,6 +86,8 @@ class SamplingPlan(models.Model):
     # The one-time token of the form it was generated from: the same form sent again finds
     # this plan instead of making another.
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Not stored: the number of items `plan_generate` has just written, on the plan it returns.
+    items_made: int | None = None
 
     class Meta:
         ordering = ["-starts_on", "-pk"]

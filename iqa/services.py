@@ -137,35 +137,6 @@ def plan_generate(
     share. The IQA can then add and remove items by hand. `form_token`: the one the plan's form
     carried; the same form sent again is refused (`AlreadyMade`) rather than making another
     plan."""
-    return plan_generated(
-        centre=centre,
-        qualification=qualification,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        actor=actor,
-        form_token=form_token,
-    ).plan
-
-
-@dataclass(frozen=True)
-class Generated:
-    """A plan just generated, and how many items it was made with (what the page says, without
-    counting them again)."""
-
-    plan: SamplingPlan
-    items: int
-
-
-def plan_generated(
-    *,
-    centre: Centre,
-    qualification: Qualification,
-    starts_on: datetime.date,
-    ends_on: datetime.date,
-    actor: User,
-    form_token: uuid.UUID | None = None,
-) -> Generated:
-    """`plan_generate`, with the number of items made."""
     require_iqa(actor, centre)
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
@@ -219,7 +190,8 @@ def plan_generated(
             subject=f"plan:{plan.pk}",
             after={"items": len(proposed), "from": starts_on, "to": ends_on},
         )
-    return Generated(plan, len(proposed))
+    plan.items_made = len(proposed)  # what the page says, without counting them again
+    return plan
 
 
 # A generated plan's items in one statement, as Django's bulk_create writes them on PostgreSQL
@@ -245,7 +217,7 @@ def items_insert(plan: SamplingPlan, proposed: Sequence[Work]) -> None:
         return
     if not proposed:
         return
-    columns = [
+    columns: list[Any] = [
         [plan.pk] * len(proposed),
         [w.registration for w in proposed],
         [w.unit for w in proposed],

@@ -40,7 +40,7 @@ from iqa.services import (
     action_not_accept,
     action_respond,
     document_request,
-    plan_generated,
+    plan_generate,
     plan_item_add,
     plan_item_remove,
     sample_lock_lift,
@@ -74,7 +74,7 @@ def plan_new(request: PortalRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            made = plan_generated(
+            plan = plan_generate(
                 centre=role.centre,
                 qualification=get_object_or_404(Qualification, pk=data["qualification"]),
                 starts_on=data["starts_on"],
@@ -86,9 +86,9 @@ def plan_new(request: PortalRequest) -> HttpResponse:
             return refused_redirect(
                 request, repeat, reverse("iqa:plan-detail", args=[repeat.made.pk])
             )
-        count = made.items
+        count = plan.items_made
         messages.success(request, f"Plan generated with {count} item{'' if count == 1 else 's'}.")
-        return redirect("iqa:plan-detail", made.plan.pk)
+        return redirect("iqa:plan-detail", plan.pk)
     return render(request, "iqa/plan_form.html", {"form": form})
 
 

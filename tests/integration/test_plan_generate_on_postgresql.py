@@ -10,7 +10,7 @@ from django.db import connection
 from iqa import services
 from iqa.models import PlanItem, SamplingPlan, Stage
 from iqa.planning import Work
-from iqa.services import _item, items_insert, plan_generate, plan_generated
+from iqa.services import _item, items_insert, plan_generate
 from portal.audit import audit_verify
 from portal.models import AuditEntry
 from portfolios.models import ClaimReadiness
@@ -87,11 +87,11 @@ def test_a_generated_plan_is_the_plan_the_models_would_have_written_with_its_aud
     for code in OTHER_UNITS:
         decide(others, trainee_assessor, code, "1.1")
         decide(assessed, assessor, code, "1.1")
-    made = plan_generated(
+    made = plan_generate(
         centre=centre, qualification=sfj, starts_on=PERIOD_STARTS, ends_on=PERIOD_ENDS, actor=iqa
     )
-    written = items_of(made.plan)
-    assert made.items == len(written) > 5
+    written = items_of(made)
+    assert made.items_made == len(written) > 5
     assert {stage for *_, stage, _ in written} == {Stage.INTERIM, Stage.SUMMATIVE}
 
     def as_before(plan: SamplingPlan, proposed: list[Work]) -> None:
@@ -105,8 +105,8 @@ def test_a_generated_plan_is_the_plan_the_models_would_have_written_with_its_aud
     entries = AuditEntry.objects.filter(action="iqa.plan_generated").order_by("pk")
     period = {"from": PERIOD_STARTS.isoformat(), "to": PERIOD_ENDS.isoformat()}
     assert [(e.actor_id, e.centre_id, e.subject, e.after) for e in entries] == [
-        (iqa.pk, centre.pk, f"plan:{plan.pk}", {"items": made.items, **period})
-        for plan in (made.plan, before)
+        (iqa.pk, centre.pk, f"plan:{plan.pk}", {"items": made.items_made, **period})
+        for plan in (made, before)
     ]
     assert audit_verify()[1] is None
 
