@@ -86,6 +86,8 @@ class SamplingPlan(models.Model):
     # The one-time token of the form it was generated from: the same form sent again finds
     # this plan instead of making another.
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Not stored: the number of items `plan_generate` has just written, on the plan it returns.
+    items_made: int | None = None
 
     class Meta:
         ordering = ["-starts_on", "-pk"]
@@ -135,7 +137,11 @@ class PlanItemQuerySet(models.QuerySet["PlanItem"]):
 class PlanItem(models.Model):
     """One unit of one learner's work by one assessor, planned for sampling at a stage."""
 
-    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: `planned_once_per_stage` starts with the plan and serves every read
+    # by plan; one index fewer to write for each of a generated plan's hundreds of items.
+    plan = models.ForeignKey(
+        SamplingPlan, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     registration = models.ForeignKey(
         Registration, on_delete=models.PROTECT, related_name="plan_items"
     )

@@ -31,6 +31,7 @@ from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
 from iqa.work import Piece, pieces_in_period, work_in_period
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
+from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import (
     Evidence,
@@ -147,7 +148,9 @@ def plan_learners(plan: SamplingPlan, items: list[Planned]) -> Learners:
     anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
     of_plan = Q(centre=plan.centre_id, qualification=plan.qualification_id)
     found = (
-        Registration.objects.filter(of_plan | Q(pk__in=sorted({i.registration for i in items})))
+        Registration.objects.filter(
+            of_plan | Q(one_of("pk", sorted({i.registration for i in items})))
+        )
         .order_by()
         .values_list("pk", Subquery(name), "status", Exists(anonymised))
     )

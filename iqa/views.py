@@ -86,7 +86,7 @@ def plan_new(request: PortalRequest) -> HttpResponse:
             return refused_redirect(
                 request, repeat, reverse("iqa:plan-detail", args=[repeat.made.pk])
             )
-        count = plan.items.count()
+        count = plan.items_made
         messages.success(request, f"Plan generated with {count} item{'' if count == 1 else 's'}.")
         return redirect("iqa:plan-detail", plan.pk)
     return render(request, "iqa/plan_form.html", {"form": form})

@@ -12,6 +12,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Val
 from assessment.models import DecidedWork, UnitSignOff
 from iqa.models import Stage
 from iqa.planning import Work
+from portal.lookups import one_of
 from portal.models import Centre
 from portfolios.models import still_open
 from qualifications.models import Qualification
@@ -147,7 +148,7 @@ def signed_off(registrations: set[int]) -> dict[tuple[int, int], bool]:
     centre's registrations again it matched them against every one too."""
     found = (
         UnitSignOff.objects.in_force()
-        .filter(registration_id__in=sorted(registrations))
+        .filter(one_of("registration_id", sorted(registrations)))
         .values_list("registration_id", "unit_id", "provisional")
     )
     return {(registration, unit): provisional for registration, unit, provisional in found}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.lookups import one_of
 from portal.models import User
 from portfolios.models import ClaimReadiness, Registration
 
@@ -32,7 +33,10 @@ def readiness_changed(*registrations: Registration | int) -> None:
     decision 19)."""
     ids = {r if isinstance(r, int) else r.pk for r in registrations}
     if ids:
-        ClaimReadiness.objects.filter(registration_id__in=ids, stale=False).update(stale=True)
+        # The ids as one array (`one_of`): a generated plan marks dozens.
+        ClaimReadiness.objects.filter(one_of("registration_id", ids), stale=False).update(
+            stale=True
+        )
 
 
 # What of a learner's account kept readiness depends on: the name the lists are sorted by, and
