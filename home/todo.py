@@ -292,7 +292,8 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
 STRANDED_NAMED = 3  # units named in the admin's alert of provisional work nobody can countersign
 
 
-def centre_admin_todo(role: Role) -> list[Todo]:
+def centre_admin_todo(role: Role, counted: AdminCounts | None = None) -> list[Todo]:
+    """`counted`: the centre's figures (`admin_counts`), when the caller has read them."""
     todo = []
     counts = sum((q.counts for q in claim_counts(role.centre)), ClaimCounts())
     full, unit = counts.full, counts.unit
@@ -303,7 +304,7 @@ def centre_admin_todo(role: Role) -> list[Todo]:
     if unit:
         todo.append(Todo(f"{plural(unit, 'learner', 'learners')} can have a unit "
                          "certificate", claims))  # fmt: skip
-    counted = admin_counts(role.centre_id)
+    counted = counted or admin_counts(role.centre_id)
     if left := counted.staff_left:
         todo.append(
             Todo(
@@ -370,15 +371,17 @@ class AdminCounts:
     failed: int  # certificates whose PDF failed
     first_failed: int | None  # the first of them (by id)
     transfers: int  # learners from another centre waiting for an answer
+    people: int = 0  # everyone holding a role at the centre (the home page's people)
 
 
 def admin_counts(centre_id: int) -> AdminCounts:
     """How many of the centre's open registrations name staff who left
     (`Registration.objects.with_staff_left`), its certificates whose PDF failed and the first
-    of them, and the transfers waiting for its answer: one query of four counts, written as
-    SQL (decision 66). As three querysets (the first with three subqueries) Django took some
-    14,000 Python calls a view to build them, for counts PostgreSQL gives in about a
-    millisecond; tests/home/test_admin_todo_read.py holds each to its queryset."""
+    of them, the transfers waiting for its answer, and the people holding a role there (the
+    home page's people, counted here rather than by a query of their own): one query of five
+    counts, written as SQL (decision 66). As querysets (the first with three subqueries)
+    Django took some 14,000 Python calls a view to build them, for counts PostgreSQL gives in
+    about a millisecond; tests/home/test_admin_todo_read.py holds each to its queryset."""
     registration = Registration._meta.db_table
     still, still_params = still_open_sql("r")
     left, left_params = staff_left_sql("r", centre_id)
@@ -390,12 +393,13 @@ def admin_counts(centre_id: int) -> AdminCounts:
         f" (SELECT MIN(c.id) FROM {Certificate._meta.db_table} c JOIN {registration} cr"
         " ON cr.id = c.registration_id WHERE cr.centre_id = %s AND c.status = %s),"
         f" (SELECT COUNT(*) FROM {Transfer._meta.db_table} t"
-        " WHERE t.to_centre_id = %s AND t.status = %s)"
+        " WHERE t.to_centre_id = %s AND t.status = %s),"
+        f" (SELECT COUNT(DISTINCT ro.user_id) FROM {Role._meta.db_table} ro"
+        " WHERE ro.centre_id = %s)"
     )
     params = [centre_id, *still_params, *left_params]
     params += [centre_id, RenderStatus.FAILED, centre_id, RenderStatus.FAILED]
-    params += [centre_id, TransferStatus.PENDING]
+    params += [centre_id, TransferStatus.PENDING, centre_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        staff_left, failed, first_failed, transfers = cursor.fetchone()
-    return AdminCounts(staff_left, failed, first_failed, transfers)
+        return AdminCounts(*cursor.fetchone())

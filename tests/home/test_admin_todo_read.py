@@ -1,7 +1,8 @@
 """The centre admin's to-do figures read as SQL in one query (`home.todo.admin_counts`,
 decision 66) are what the querysets they replaced count: the open registrations naming staff
 who left (`Registration.objects.with_staff_left`), the certificates whose PDF failed and the
-first of them, and the transfers waiting for the centre's answer."""
+first of them, the transfers waiting for the centre's answer, and the people holding a role
+at the centre."""
 
 import pytest
 from django.utils import timezone
@@ -10,7 +11,7 @@ from certification.models import Certificate, Kind, RenderStatus, Transfer, Tran
 from certification.services import certificate_claim
 from certification.transfers import transfer_start
 from home.todo import AdminCounts, admin_counts
-from portal.models import Centre, RoleKind
+from portal.models import Centre, Role, RoleKind
 from portal.services import person_deactivate
 from portfolios.models import Registration
 from portfolios.services import registration_unit_assessor_change, registration_withdraw
@@ -37,6 +38,7 @@ def as_querysets(centre: Centre) -> AdminCounts:
         failed.count(),
         first.pk if first else None,
         Transfer.objects.filter(to_centre=centre, status=TransferStatus.PENDING).count(),
+        Role.objects.filter(centre=centre).values("user_id").distinct().count(),
     )
 
 
@@ -81,24 +83,33 @@ def test_staff_who_left_are_counted_as_the_queryset_counts_them(
         user=third.learner, anonymised_at=now, last_activity=now, retention_years=6
     )
     assert same() == 2
-    # Another centre's figures are its own.
+    # Another centre's figures are its own (its one admin).
     assert admin_counts(RoleFactory.create(kind=RoleKind.CENTRE_ADMIN).centre_id) == (
-        AdminCounts(0, 0, None, 0)
+        AdminCounts(0, 0, None, 0, 1)
     )
+    # Someone with two roles here is one person; a leaver, who holds none, is nobody here.
+    RoleFactory.create(centre=centre, kind=RoleKind.IQA, user=second.learner)
+    assert admin_counts(centre.pk).people == as_querysets(centre).people
 
 
 def test_failed_pdfs_and_transfers_are_counted_as_the_querysets_count_them(
     registration, assessor, centre, centre_admin, northgate
 ):
-    assert admin_counts(centre.pk) == as_querysets(centre) == AdminCounts(0, 0, None, 0)
+    people = as_querysets(centre).people
+    assert admin_counts(centre.pk) == as_querysets(centre) == AdminCounts(0, 0, None, 0, people)
     achieve(registration, assessor)
     certificate = certificate_claim(registration=registration, kind=Kind.FULL, actor=centre_admin)
     Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.FAILED)
-    assert admin_counts(centre.pk) == as_querysets(centre) == AdminCounts(0, 1, certificate.pk, 0)
+    assert (
+        admin_counts(centre.pk)
+        == as_querysets(centre)
+        == AdminCounts(0, 1, certificate.pk, 0, people)
+    )
     Certificate.objects.filter(pk=certificate.pk).update(status=RenderStatus.READY)
-    assert admin_counts(centre.pk) == as_querysets(centre) == AdminCounts(0, 0, None, 0)
+    assert admin_counts(centre.pk) == as_querysets(centre) == AdminCounts(0, 0, None, 0, people)
     # A learner asked to move to Northgate: its admin's answer is waited for, not this one's.
     moving = another(registration, centre_admin, assessor=assessor)
     transfer_start(registration=moving, to_centre=northgate, reason=REASON, actor=centre_admin)
-    assert admin_counts(northgate.pk) == as_querysets(northgate) == AdminCounts(0, 0, None, 1)
+    assert admin_counts(northgate.pk) == as_querysets(northgate)
+    assert admin_counts(northgate.pk).transfers == 1
     assert admin_counts(centre.pk) == as_querysets(centre)
