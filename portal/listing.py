@@ -80,6 +80,30 @@ def page_of(
     return page
 
 
+def pages_of(
+    request: HttpRequest,
+    counts: Mapping[str, int],
+    read: Callable[[Mapping[str, int]], Mapping[str, Sequence[Any]]],
+) -> dict[str, Page]:
+    """`page_of` for several lists of one page counted already, whose pages are read together
+    (one query for them all): each list's page number from ?`param`= (each list's key in
+    `counts`) against its count, as `page_of` finds it; `read` is given the offset of each
+    list's first row on its page and gives each list's rows (at most `PER_PAGE`)."""
+    pages: dict[str, Page] = {}
+    for param, count in counts.items():
+        paginator: Paginator[Any] = Paginator([], PER_PAGE)
+        paginator.__dict__["count"] = count  # a cached property, given rather than queried
+        pages[param] = paginator.get_page(request.GET.get(param))
+    rows = read({param: (page.number - 1) * PER_PAGE for param, page in pages.items()})
+    for param, page in pages.items():
+        page.object_list = list(rows.get(param, ()))
+        page.links = PageLinks(  # type: ignore[attr-defined]
+            previous=with_param(request.GET, param, page.number - 1),
+            next=with_param(request.GET, param, page.number + 1),
+        )
+    return pages
+
+
 def with_param(query: QueryDict, param: str, number: int) -> str:
     changed = query.copy()
     changed[param] = str(number)
