@@ -53,7 +53,7 @@ from certification.services import (
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
-from portal.listing import page_of, pages_of, sorted_page
+from portal.listing import page_counted_with, pages_of, sorted_page
 from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList, Registration
@@ -108,7 +108,7 @@ def claims(request: PortalRequest) -> HttpResponse:
         "chosen": chosen,
         "export_form": export_form(request, qualifications, chosen),
         # Claimed, but withheld until the AO's external quality assurer releases them.
-        "held": page_of(request, held.order_by("issued_at", "pk"), "held"),
+        "held": page_counted_with(request, held.order_by("issued_at", "pk"), "held"),
     }
     return render(request, "certification/claims.html", context)
 
