@@ -19,11 +19,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from assessment.countersigner import current_entries_sql
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from competence.models import (
     CompetenceEntry,
     EntryQuerySet,
-    EntryStatus,
     Practice,
     RegisterEnforced,
     awards_for,
@@ -399,15 +399,10 @@ def _register(centre_id: int) -> tuple[set[int], dict[int, Scope] | None]:
     the qualifications and the units of the current entries (current as
     `EntryQuerySet.current_on` says), side by side (`UNION ALL`), as `scope_of` reads one
     person's."""
-    day = timezone.localdate()
-    awards = awards_for(Practice.ASSESSING)
     entry = CompetenceEntry._meta
-    current = (
-        f"c.centre_id = %s AND c.award IN ({', '.join(['%s'] * len(awards))}) AND c.status = %s"
-        " AND c.achieved_on <= %s AND (c.expires_on IS NULL OR c.expires_on >= %s)"
-        " AND (c.ended_on IS NULL OR c.ended_on > %s)"
+    current, entry_params = current_entries_sql(
+        "c.centre_id", centre_id, Practice.ASSESSING, timezone.localdate()
     )
-    entry_params: list[Any] = [centre_id, *awards, EntryStatus.HELD, day, day, day]
     through = {
         name: entry.get_field(name).remote_field.through._meta.db_table  # type: ignore[union-attr]
         for name in ("qualifications", "units")
