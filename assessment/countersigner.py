@@ -76,6 +76,23 @@ class Countersigner:
         return allowed
 
 
+def current_entries_sql(
+    column: str, value: int, practice: str, day: datetime.date
+) -> tuple[str, list[int | str | datetime.date]]:
+    """The competence entries (table alias `c`) whose `column` is `value` (the person, or the
+    centre) and which are current awards of `practice` on `day`, as `EntryQuerySet.current_on`
+    says, written as SQL with its parameters: for the reads written as SQL (`countersigner_of`,
+    `provisional._register`), so a change to what makes an award current is made here and in
+    `current_on`, and the tests of `countersigner_of` hold the two together."""
+    awards = awards_for(practice)
+    sql = (
+        f"{column} = %s AND c.award IN ({', '.join(['%s'] * len(awards))}) AND c.status = %s"
+        " AND c.achieved_on <= %s AND (c.expires_on IS NULL OR c.expires_on >= %s)"
+        " AND (c.ended_on IS NULL OR c.ended_on > %s)"
+    )
+    return sql, [value, *awards, EntryStatus.HELD, day, day, day]
+
+
 def countersigner_of(
     user: User,
     day: datetime.date | None = None,
@@ -90,14 +107,7 @@ def countersigner_of(
     filtered querysets cost about 11,000 Python calls, several milliseconds, for a query
     PostgreSQL answers in 0.2 ms."""
     day = day or timezone.localdate()
-    awards = awards_for(practice)
-    current = (
-        f"c.person_id = %s AND c.award IN ({', '.join(['%s'] * len(awards))}) AND c.status = %s"
-        " AND c.achieved_on <= %s AND (c.expires_on IS NULL OR c.expires_on >= %s)"
-        " AND (c.ended_on IS NULL OR c.ended_on > %s)"
-    )
-    entry_params: list[int | str | datetime.date] = [user.pk, *awards, EntryStatus.HELD]
-    entry_params += [day, day, day]
+    current, entry_params = current_entries_sql("c.person_id", user.pk, practice, day)
     sql = (
         f"SELECT CASE WHEN e.centre_id IS NULL THEN {CENTRE} ELSE {ENFORCING} END,"
         f" r.centre_id, r.centre_id FROM {Role._meta.db_table} r"

@@ -8,20 +8,22 @@ database (decision 19). A claim always works it out afresh, inside its transacti
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import CharField, Count, F, Min, QuerySet, Value
+from django.db import connection, transaction
+from django.db.models import CharField, Count, F, JSONField, Min, QuerySet, Value
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
 from certification.models import Certificate, Kind
 from iqa.selectors import claim_blockers_of
 from portal.audit import lock_chain
+from portal.listing import PER_PAGE
 from portal.models import Centre
 from portfolios.models import (
     ClaimList,
@@ -33,7 +35,7 @@ from portfolios.models import (
 )
 from qualifications.claim_policy import ClaimPolicy, claim_reasons, policy_of
 from qualifications.lifecycle import claim_refusal
-from qualifications.models import Unit
+from qualifications.models import Qualification, Unit
 from qualifications.rules import Rules, Verdict, evaluate
 from qualifications.rules.versions import pinned_rules, versions_of
 
@@ -352,6 +354,49 @@ def claim_list(
     return rows.order_by("learner_name", "registration_id").values(
         *LISTED_FIELDS, qualification_title=F("qualification__title")
     )
+
+
+def claim_pages(
+    centre: Centre, offsets: Mapping[str, int], qualification: int | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """A page of each list named in `offsets` (a `ClaimList` value -> the offset of its page's
+    first row), the rows `claim_list` gives from there, up to `PER_PAGE` of each: one query
+    for them all, written as SQL (decision 66), each list's page read in order from the
+    readiness index as `claim_list`'s is. Built by the ORM, the three lists' querysets cost
+    some 6,000 Python calls a view of the claims page."""
+    kept, title = ClaimReadiness._meta, Qualification._meta
+    columns = ", ".join(f"cr.{f}" for f in LISTED_FIELDS)  # (each its column's name)
+    where = "cr.centre_id = %s AND cr.listed = %s"
+    if qualification is not None:
+        where += " AND cr.qualification_id = %s"
+    parts: list[str] = []
+    params: list[Any] = []
+    for at, (which, offset) in enumerate(offsets.items()):
+        parts.append(
+            f"SELECT * FROM (SELECT {at} AS list_at, ROW_NUMBER() OVER"
+            " (ORDER BY cr.learner_name, cr.registration_id) AS n,"
+            f" {columns}, q.title FROM {kept.db_table} cr JOIN {title.db_table} q"
+            f" ON q.id = cr.qualification_id WHERE {where}"
+            f" ORDER BY cr.learner_name, cr.registration_id LIMIT {PER_PAGE} OFFSET %s) l{at}"
+        )
+        params += [centre.pk, which]
+        if qualification is not None:
+            params.append(qualification)
+        params.append(offset)
+    sql = " UNION ALL ".join(parts) + " ORDER BY 1, 2"
+    lists = list(offsets)
+    found: dict[str, list[dict[str, Any]]] = {which: [] for which in lists}
+    decoded = {f for f in LISTED_FIELDS if isinstance(kept.get_field(f), JSONField)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for at, _, *values, qualification_title in cursor.fetchall():
+            row = {
+                f: json.loads(v) if f in decoded and isinstance(v, str) else v
+                for f, v in zip(LISTED_FIELDS, values, strict=True)
+            }
+            row["qualification_title"] = qualification_title
+            found[lists[at]].append(row)
+    return found
 
 
 # What the lists show of each registration.

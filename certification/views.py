@@ -34,7 +34,7 @@ from certification.readiness import (
     QualificationCounts,
     certificates_in_force,
     claim_counts,
-    claim_list,
+    claim_pages,
     claimable_registrations,
     printed_references,
     readiness_of_many,
@@ -53,7 +53,7 @@ from certification.services import (
 from certification.verification import allowed, normalise, verify
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
-from portal.listing import page_of, sorted_page
+from portal.listing import page_counted_with, pages_of, sorted_page
 from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList, Registration
@@ -77,14 +77,21 @@ def claims(request: PortalRequest) -> HttpResponse:
     else:
         counts = sum((q.counts for q in qualifications), ClaimCounts())
     within = chosen.pk if chosen else None
-    unit = page_of(request, claim_list(centre, ClaimList.UNIT, within), "unit", counts.unit)
+    # The three lists' pages, each from ?full=, ?unit=, ?waiting= (their `ClaimList` values),
+    # read in one query.
+    lists = pages_of(
+        request,
+        {
+            ClaimList.FULL.value: counts.full,
+            ClaimList.UNIT.value: counts.unit,
+            ClaimList.WAITING.value: counts.waiting,
+        },
+        lambda offsets: claim_pages(centre, offsets, within),
+    )
+    full, unit, waiting = lists["full"], lists["unit"], lists["waiting"]
     units_since(list(unit))  # "2 more units achieved since certificate N"
     held = issued.in_state(CertificateState.HELD).select_related(
         "registration__learner", "registration__qualification"
-    )
-    full = page_of(request, claim_list(centre, ClaimList.FULL, within), "full", counts.full)
-    waiting = page_of(
-        request, claim_list(centre, ClaimList.WAITING, within), "waiting", counts.waiting
     )
     latest = issued_lately(issued)
     context = {
@@ -101,7 +108,7 @@ def claims(request: PortalRequest) -> HttpResponse:
         "chosen": chosen,
         "export_form": export_form(request, qualifications, chosen),
         # Claimed, but withheld until the AO's external quality assurer releases them.
-        "held": page_of(request, held.order_by("issued_at", "pk"), "held"),
+        "held": page_counted_with(request, held.order_by("issued_at", "pk"), "held"),
     }
     return render(request, "certification/claims.html", context)
 

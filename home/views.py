@@ -16,7 +16,14 @@ from assessment.caseload import draw_waiting
 from assessment.pages import caseload_context
 from eqa.models import EqaAccess
 from home.learner import portfolios_of, progress
-from home.todo import assessor_todo, assessor_work, learner_todo, todo_for
+from home.todo import (
+    admin_counts,
+    assessor_todo,
+    assessor_work,
+    centre_admin_todo,
+    learner_todo,
+    todo_for,
+)
 from iqa.pages import held_centres, iqa_actions, iqa_home
 from portal.http import PortalRequest, search_text
 from portal.links import links_to
@@ -58,6 +65,11 @@ def home(request: PortalRequest) -> HttpResponse:
         )
     elif role.kind == RoleKind.LEARNER:
         context.update(learner_home(request.user, role))
+    elif role.kind == RoleKind.CENTRE_ADMIN:
+        # The to-do's figures and the count of the people, read in one query (decision 66).
+        counted = admin_counts(role.centre_id)
+        context["todo"] = centre_admin_todo(role, counted)
+        context.update(centre_people(request, role, everyone=counted.people))
     else:
         # The IQA's actions are listed and counted in the to-do list: read once for both.
         actions = (
@@ -68,8 +80,6 @@ def home(request: PortalRequest) -> HttpResponse:
         context["todo"] = todo_for(request.user, role, today, actions=actions)
         if actions is not None:
             context.update(iqa_home(request.user, role, today, actions))
-    if role.kind == RoleKind.CENTRE_ADMIN:
-        context.update(centre_people(request, role))
     return render(request, HOME_TEMPLATES[RoleKind(role.kind)], context)
 
 
@@ -88,7 +98,9 @@ def learner_home(user: User, role: Role) -> dict[str, object]:
     return {"todo": learner_todo(user, role, portfolios), "progress": progress(portfolios)}
 
 
-def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
+def centre_people(
+    request: PortalRequest, role: Role, everyone: int | None = None
+) -> dict[str, object]:
     """Everyone in the role's centre, each with their roles there: one page of them, by name,
     searched by name or e-mail, counted in the database.
 
@@ -96,7 +108,8 @@ def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
     centre admin sees every role in their centre (the rule, `Role.objects.visible_to`): the
     centre's roles are read as such, since building the rule's general query for every view
     cost more than the rest of the page. tests/home/test_centre_admin_pages.py holds the two
-    to the same people."""
+    to the same people. `everyone`: how many people hold a role at the centre, when the
+    caller has counted them (`home.todo.admin_counts`)."""
     if role.kind != RoleKind.CENTRE_ADMIN or role.user_id != request.user.pk:
         raise PermissionDenied
     roles = Role.objects.filter(centre=role.centre)
@@ -105,7 +118,7 @@ def centre_people(request: PortalRequest, role: Role) -> dict[str, object]:
     if search:
         people = people.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
         everyone = None  # counted by the paginator, as found
-    else:
+    elif everyone is None:
         # Everyone is counted from the centre's roles alone, without reading each person.
         everyone = roles.values("user_id").distinct().count()
     page = page_of(request, people.order_by("full_name", "pk"), count=everyone)

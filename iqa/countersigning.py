@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -21,8 +21,9 @@ from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
-from portfolios.models import Registration, still_open
+from portfolios.models import Registration, still_open_sql
 from portfolios.readiness import readiness_changed
+from qualifications.models import Unit
 
 NOT_AN_IQA_COUNTERSIGNER = (
     "Only a qualified IQA of the centre, other than the one who sampled, countersigns a sample."
@@ -188,23 +189,22 @@ def stranded_samples(centre: Centre) -> list[StrandedSample]:
     centre may countersign (`countersignable_by`'s rule, read for everyone at once): for the
     centre admin's to-do list. A fixed number of queries whatever their number: the samples,
     their decisions' people, the qualified IQAs, the switch and where enforced the scopes."""
-    samples = list(
-        Sample.objects.filter(provisional=True, registration__centre=centre)
-        .filter(still_open("registration__"))
-        .order_by("sampled_at", "pk")
-        .values_list(
-            "pk",
-            "unit_id",
-            "unit__code",
-            "registration__qualification_id",
-            "registration__learner_id",
-            "registration__learner__full_name",
-            "registration__assessor_id",
-            "assessor_id",
-            "sampled_by_id",
-            "sampled_by__full_name",
-        )
+    # Written as SQL (decision 66): built by the ORM, this one query cost some 4,000 Python
+    # calls on every view of the admin's home, where there is most often no sample to find.
+    still, params = still_open_sql("r")
+    users = User._meta.db_table
+    sql = (
+        "SELECT s.id, s.unit_id, un.code, r.qualification_id, r.learner_id, lu.full_name,"
+        " r.assessor_id, s.assessor_id, s.sampled_by_id, bu.full_name"
+        f" FROM {Sample._meta.db_table} s JOIN {Registration._meta.db_table} r"
+        " ON r.id = s.registration_id"
+        f" JOIN {users} lu ON lu.id = r.learner_id JOIN {users} bu ON bu.id = s.sampled_by_id"
+        f" JOIN {Unit._meta.db_table} un ON un.id = s.unit_id"
+        f" WHERE s.provisional AND r.centre_id = %s AND {still} ORDER BY s.sampled_at, s.id"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [centre.pk, *params])
+        samples = cursor.fetchall()
     if not samples:
         return []
     involved: dict[int, set[int]] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, QueryDict
 
 PER_PAGE = 25
@@ -78,6 +78,56 @@ def page_of(
         next=with_param(request.GET, param, page.number + 1),
     )
     return page
+
+
+def page_counted_with(request: HttpRequest, found: QuerySet, param: str = "page") -> Page:
+    """`page_of` for a list not counted already, counted in the query that reads its page
+    (`COUNT(*) OVER ()`): one query where `page_of` makes two, for the page asked for when it
+    has rows or when the list is empty. A page number past the end, or below one, is found
+    as `page_of` finds it (its last page), with the two queries of `page_of`."""
+    asked = request.GET.get(param)
+    try:
+        number = 1 if asked is None else int(asked)
+    except ValueError:
+        number = 1  # not a number: the first page, as `Paginator.get_page` says
+    if number >= 1:
+        first = (number - 1) * PER_PAGE
+        rows = list(found.annotate(_listed=Window(Count("pk")))[first : first + PER_PAGE])
+        if rows or number == 1:
+            paginator: Paginator[Any] = Paginator(found, PER_PAGE)
+            paginator.__dict__["count"] = rows[0]._listed if rows else 0
+            page = paginator.get_page(number)
+            page.object_list = rows
+            page.links = PageLinks(  # type: ignore[attr-defined]
+                previous=with_param(request.GET, param, page.number - 1),
+                next=with_param(request.GET, param, page.number + 1),
+            )
+            return page
+    return page_of(request, found, param)
+
+
+def pages_of(
+    request: HttpRequest,
+    counts: Mapping[str, int],
+    read: Callable[[Mapping[str, int]], Mapping[str, Sequence[Any]]],
+) -> dict[str, Page]:
+    """`page_of` for several lists of one page counted already, whose pages are read together
+    (one query for them all): each list's page number from ?`param`= (each list's key in
+    `counts`) against its count, as `page_of` finds it; `read` is given the offset of each
+    list's first row on its page and gives each list's rows (at most `PER_PAGE`)."""
+    pages: dict[str, Page] = {}
+    for param, count in counts.items():
+        paginator: Paginator[Any] = Paginator([], PER_PAGE)
+        paginator.__dict__["count"] = count  # a cached property, given rather than queried
+        pages[param] = paginator.get_page(request.GET.get(param))
+    rows = read({param: (page.number - 1) * PER_PAGE for param, page in pages.items()})
+    for param, page in pages.items():
+        page.object_list = list(rows.get(param, ()))
+        page.links = PageLinks(  # type: ignore[attr-defined]
+            previous=with_param(request.GET, param, page.number - 1),
+            next=with_param(request.GET, param, page.number + 1),
+        )
+    return pages
 
 
 def with_param(query: QueryDict, param: str, number: int) -> str:

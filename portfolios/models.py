@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Value
@@ -138,6 +139,40 @@ def staff_left(centre: int | None = None) -> Q:
         | Q(Q(iqa__isnull=False) & ~still_holds("iqa", RoleKind.IQA, centre))
         | Q(unit_assessor_left(centre))
     )
+
+
+def still_open_sql(alias: str) -> tuple[str, list[Any]]:
+    """`still_open` written as SQL on the registration table named `alias`, with its
+    parameters, for the few reads written as SQL (a centre admin's to-do: decision 66): its
+    status active, its learner not anonymised (NOT EXISTS, as `still_open` says why)."""
+    anonymised = User._meta.get_field("anonymisation").related_model._meta.db_table
+    return (
+        f"{alias}.status = %s AND NOT EXISTS"
+        f" (SELECT 1 FROM {anonymised} an WHERE an.user_id = {alias}.learner_id)",
+        [RegistrationStatus.ACTIVE],
+    )
+
+
+def staff_left_sql(alias: str, centre: int) -> tuple[str, list[Any]]:
+    """`staff_left(centre)` written as SQL on the registration table named `alias` (of
+    `centre`), with its parameters: its assessor or IQA, or a unit's own assessor, no longer
+    holds that role at the centre (decision 66; tests/home/test_admin_todo_read.py holds the
+    two to the same registrations)."""
+    roles, units = Role._meta.db_table, RegistrationUnit._meta.db_table
+
+    def left(person: str) -> str:
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {roles} ro WHERE ro.user_id = {person}"
+            " AND ro.centre_id = %s AND ro.kind = %s)"
+        )
+
+    sql = (
+        f"(({alias}.assessor_id IS NOT NULL AND {left(f'{alias}.assessor_id')})"
+        f" OR ({alias}.iqa_id IS NOT NULL AND {left(f'{alias}.iqa_id')})"
+        f" OR EXISTS (SELECT 1 FROM {units} ru WHERE ru.registration_id = {alias}.id"
+        f" AND ru.assessor_id IS NOT NULL AND {left('ru.assessor_id')}))"
+    )
+    return sql, [centre, RoleKind.ASSESSOR, centre, RoleKind.IQA, centre, RoleKind.ASSESSOR]
 
 
 def visible_condition(user: User, roles: Iterable[Role] | None = None, *, to: str = "") -> Q | None:

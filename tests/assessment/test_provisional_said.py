@@ -262,14 +262,13 @@ def test_work_is_left_to_the_person_by_person_check_unless_three_others_could_co
     learner. Two covering it are not enough: here they are who decided (awarded since) and the
     learner, who is also an assessor of the centre, so nobody can countersign. And what it
     finds is what the check of every piece of waiting work finds."""
-    from django.db.models import Q
 
     from assessment import provisional
     from portal.models import Role, RoleKind
 
     def every_piece_checked() -> list:
         with monkeypatch.context() as m:
-            m.setattr(provisional, "_settled", lambda qualified, scopes: Q())
+            m.setattr(provisional, "_settled", lambda qualified, scopes: [])
             return provisional.stranded(centre)
 
     enforce(centre, centre_admin)

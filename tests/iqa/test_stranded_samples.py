@@ -128,3 +128,32 @@ def test_a_trainee_iqa_is_told_before_sampling_and_a_trainee_elsewhere_is_not(
     RoleFactory.create(user=iqa, centre=other_centre, kind=RoleKind.IQA, is_trainee=True)
     generate(centre, sfj, iqa)
     assert "will be provisional" not in text_of(signed_in(iqa).get(url))
+
+
+def test_only_the_open_registrations_samples_at_the_centre_are_found(
+    narrowed, iqa, centre, centre_admin
+):
+    """The samples' query, written as SQL (decision 66), keeps `still_open`'s rule and the
+    centre: a sample of a learner anonymised or of a withdrawn registration, or asked of
+    another centre, is not found."""
+    from django.utils import timezone
+
+    from portfolios.services import registration_withdraw
+    from privacy.models import Anonymisation
+
+    taken = sample(narrowed, SIGNED_UNIT, iqa)
+    [found] = stranded_samples(centre)
+    assert (found.sample_id, found.unit, found.learner, found.sampled_by) == (
+        taken.pk, SIGNED_UNIT, narrowed.learner.full_name, iqa.full_name
+    )  # fmt: skip
+    elsewhere = RoleFactory.create(kind=RoleKind.CENTRE_ADMIN).centre
+    assert stranded_samples(elsewhere) == []
+    now = timezone.now()
+    gone = Anonymisation.objects.create(
+        user=narrowed.learner, anonymised_at=now, last_activity=now, retention_years=6
+    )
+    assert stranded_samples(centre) == []
+    gone.delete()
+    assert len(stranded_samples(centre)) == 1
+    registration_withdraw(registration=narrowed, reason="Moved", actor=centre_admin)
+    assert stranded_samples(centre) == []

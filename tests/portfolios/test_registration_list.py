@@ -70,3 +70,28 @@ def test_the_list_costs_the_same_queries_for_one_learner_and_for_a_hundred(
     one = queries(client)
     many_learners(registration, 100)
     assert queries(client) == one
+
+
+def test_a_centre_with_none_is_told_so_and_a_search_that_finds_none_says_no_match(
+    client, registration, centre_admin
+):
+    """Whether the centre has any registration at all is read only where the page counted
+    none (decision 66): with some, it surely has."""
+    client.force_login(centre_admin)
+    with CaptureQueriesContext(connection) as some:
+        assert "Learner name or e-mail" in client.get(LIST).content.decode()
+    with CaptureQueriesContext(connection) as none_found:
+        nothing = client.get(LIST, {"q": "nobody-called-this"}).content.decode()
+    assert "No registration matches." in nothing and "Learner name or e-mail" in nothing
+    assert asked_any(none_found) and not asked_any(some)
+    registration.delete()
+    empty = client.get(LIST).content.decode()
+    assert "No learner is registered at" in empty and "Learner name or e-mail" not in empty
+
+
+def asked_any(queries: CaptureQueriesContext) -> bool:
+    """Whether the page asked if the centre has any registration (`exists`)."""
+    return any(
+        q["sql"].startswith('SELECT 1 AS "a" FROM "portfolios_registration"')
+        for q in queries.captured_queries
+    )
