@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
@@ -15,11 +16,13 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from assessment.progress import Standing, standings_of, with_standing
+from assessment.progress import STANDING, Standing, standings_of, with_standing
+from portal.compiled import compiled_once
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import Centre, User
 from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
+from qualifications.models import Qualification
 
 # No new evidence for this long is worth a word with the learner.
 QUIET_DAYS = 28
@@ -228,18 +231,6 @@ def waits_for(assessor: User, own_ids: list[int] | None = None) -> Q:
     )
 
 
-# What the caseload shows and works its status out from (loaded for every learner), and
-# whose registration it is (for the evidence waiting: `Caseload`); the learner's name comes
-# as `learner_name` (`caseload_named`).
-SHOWN = (
-    "learner_id",
-    "start_date",
-    "planned_end_date",
-    "qualification__title",
-    "assessor_id",
-)
-
-
 @dataclass(frozen=True)
 class Caseload:
     """Every registration of a caseload as the evidence waiting needs it, once the caseload has
@@ -288,16 +279,12 @@ def caseload(
     rag: str | None = None,
 ) -> list[CaseloadRow]:
     """The assessor's active learners at the centre, most urgent first."""
-    registrations = (
-        caseload_named(assessor, centre)
-        .only(*SHOWN)
-        .annotate(units_given_to_others=Exists(given_to_others(assessor, "pk")))
-    )
-    if qualification_id is not None:
-        registrations = registrations.filter(qualification_id=qualification_id)
     rows = []
-    for progress in standings_of(list(with_standing(registrations))):
-        submitted = progress.registration.last_evidence_at  # type: ignore[attr-defined]
+    for progress in standings_of(caseload_read(assessor, centre)):
+        registration = progress.registration
+        if qualification_id is not None and registration.qualification_id != qualification_id:
+            continue
+        submitted = registration.last_evidence_at  # type: ignore[attr-defined]
         latest = timezone.localdate(submitted) if submitted else None
         status, reason, quiet = status_of(progress, latest, today)
         rows.append(CaseloadRow(progress, status, reason, latest, quiet))
@@ -311,6 +298,46 @@ def caseload(
         )
     )
     return [row for row in rows if rag is None or row.rag == rag]
+
+
+# What the caseload shows and works its status out from (loaded for every learner), and whose
+# registration it is (for the evidence waiting: `Caseload`), as `Registration.from_db` takes it;
+# the learner's name comes as `learner_name` (`caseload_named`).
+READ = ("id", "learner_id", "qualification_id", "assessor_id", "start_date", "planned_end_date")
+# What comes with them: as annotations on each registration.
+ANNOTATED = ("learner_name", "units_given_to_others", *STANDING)
+
+
+@compiled_once
+def caseload_rows(assessor_id: int, centre_id: int) -> QuerySet[Registration]:
+    """The caseload's registrations (`caseload_named`) with their figures (`with_standing`),
+    whether another assessor has some of their units, and their qualification's title, as
+    rows: the query built and compiled once per process (`portal.compiled`)."""
+    assessor = User(pk=assessor_id)
+    registrations = caseload_named(assessor, Centre(pk=centre_id)).annotate(
+        units_given_to_others=Exists(given_to_others(assessor, "pk"))
+    )
+    return with_standing(registrations).values_list(*READ, "qualification__title", *ANNOTATED)
+
+
+def caseload_read(assessor: User, centre: Centre) -> list[Registration]:
+    """The registrations of `caseload_rows`, each with its qualification (its id and title)
+    and the annotations, as the caseload reads them."""
+    db = connection.alias
+    qualifications: dict[int, Qualification] = {}
+    found = []
+    for row in caseload_rows(assessor.pk, centre.pk):
+        registration = Registration.from_db(db, READ, row[: len(READ)])
+        qualification_id, title = row[2], row[len(READ)]
+        qualification = qualifications.get(qualification_id)
+        if qualification is None:
+            qualification = Qualification.from_db(db, ("id", "title"), (qualification_id, title))
+            qualifications[qualification_id] = qualification
+        registration.qualification = qualification
+        for name, value in zip(ANNOTATED, row[len(READ) + 1 :], strict=True):
+            setattr(registration, name, value)
+        found.append(registration)
+    return found
 
 
 def learner_name() -> Subquery:

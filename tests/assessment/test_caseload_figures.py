@@ -2,16 +2,21 @@
 (`progress.with_standing`, `_standing_sql`) are those the ORM's subqueries
 (`_count_annotations`) count, for learners with decisions met and not, a decision waiting for a
 countersignature, criteria met through RPL (decided too or not), a unit signed off and
-countersigned, a unit through RPL, an exemption and evidence, and for learners with nothing."""
+countersigned, a unit through RPL, an exemption and evidence, and for learners with nothing;
+and the caseload's registrations read through SQL compiled once (`caseload.caseload_read`) are
+those the ORM's query reads."""
 
 from __future__ import annotations
 
 import pytest
+from django.db.models import Exists
 from django.db.models.expressions import RawSQL
 
+from assessment.caseload import caseload_named, caseload_read, given_to_others
 from assessment.progress import STANDING, _count_annotations, _standing_sql, with_standing
 from portfolios.models import Registration
 from tests.matrix import world_for_module
+from tests.world import IQA
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +54,7 @@ def test_a_registration_with_nothing_counts_nothing(world):
     counted = _count_annotations()
     expected = figures(bare, {name: counted[name] for name in STANDING})
     assert all(figure in (0, None) for each in expected.values() for figure in each)
-    found = {r.pk: (r.n_met, r.n_achieved, r.last_evidence_at) for r in with_standing(bare)}
+    found = {r.pk: tuple(getattr(r, n) for n in STANDING) for r in with_standing(bare)}
     assert found == expected
 
 
@@ -58,3 +63,30 @@ def test_the_sql_is_compiled_once_as_plain_sql():
     assert set(compiled) == set(STANDING)
     assert all(isinstance(each, RawSQL) for each in compiled.values())
     assert _standing_sql("sqlite") is compiled
+
+
+def facts(r: Registration) -> tuple[object, ...]:
+    read = ("learner_id", "assessor_id", "start_date", "planned_end_date", "learner_name")
+    return (
+        r.qualification.title,
+        *(getattr(r, name) for name in (*read, "units_given_to_others", *STANDING)),
+    )
+
+
+@pytest.mark.django_db
+def test_the_caseload_read_compiled_once_is_the_orms(world):
+    for side in (world.ours, world.theirs):
+        assessor, centre = side.registration.assessor, side.centre
+        expected = {
+            r.pk: facts(r)
+            for r in with_standing(
+                caseload_named(assessor, centre).annotate(
+                    units_given_to_others=Exists(given_to_others(assessor, "pk"))
+                )
+            )
+        }
+        found = {r.pk: facts(r) for r in caseload_read(assessor, centre)}
+        assert found == expected
+        assert side.registration.pk in found
+        # Another's caseload is not theirs.
+        assert side.registration.pk not in {r.pk for r in caseload_read(side.people[IQA], centre)}

@@ -1,0 +1,64 @@
+"""Queries compiled once (`portal.compiled.compiled_once`) give the rows the ORM gives for each
+set of values, converted as the ORM converts them, and refuse a value the query does not
+compare with as it is."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db.models import Count, Q
+
+from portal.compiled import compiled_once
+from portal.models import Centre, Role, RoleKind, User
+from tests.factories import CentreFactory, RoleFactory, UserFactory
+
+
+def people_at(centre_id: int, kind_owner_id: int):
+    return (
+        Role.objects.filter(Q(centre_id=centre_id) | Q(user_id=kind_owner_id))
+        .values_list("user_id", "user__full_name", "centre_id", "created_at", "user__date_joined")
+        .order_by("user_id", "centre_id")
+    )
+
+
+@pytest.mark.django_db
+def test_the_rows_are_the_orms_for_each_set_of_values():
+    centres = CentreFactory.create_batch(3)
+    people = UserFactory.create_batch(4)
+    for i, person in enumerate(people):
+        RoleFactory.create(user=person, centre=centres[i % 3], kind=RoleKind.ASSESSOR)
+    rows = compiled_once(people_at)
+    for centre in centres:
+        for person in people:
+            expected = list(people_at(centre.pk, person.pk))
+            assert rows(centre.pk, person.pk) == expected
+            assert expected
+    found = rows(centres[0].pk, people[1].pk)
+    assert isinstance(found[0][3], datetime.datetime)  # converted as the ORM converts it
+    assert rows(-5, -6) == []
+
+
+def counted(centre_id: int):
+    return Centre.objects.filter(pk=centre_id).annotate(n=Count("roles")).values_list("pk", "n")
+
+
+@pytest.mark.django_db
+def test_compiled_once_per_process():
+    centre = CentreFactory.create()
+    rows = compiled_once(counted)
+    assert rows(centre.pk) == [(centre.pk, 0)]
+    first = rows.compile_for("sqlite", 1)  # type: ignore[attr-defined]
+    RoleFactory.create(centre=centre, kind=RoleKind.ASSESSOR)
+    assert rows(centre.pk) == [(centre.pk, 1)]
+    assert rows.compile_for("sqlite", 1) is first  # type: ignore[attr-defined]
+
+
+def not_as_it_is(user_id: int):
+    return User.objects.filter(pk=user_id + 1).values_list("pk")
+
+
+@pytest.mark.django_db
+def test_a_value_not_compared_as_it_is_is_refused():
+    with pytest.raises(ValueError, match="not compared with as it is"):
+        compiled_once(not_as_it_is)(1)
