@@ -5,16 +5,17 @@ Django building the queryset (filters, subqueries, their aliases relabelled) and
 cost several times what PostgreSQL spends running it. `compiled_once` builds the queryset once
 with markers in place of the values, keeps its SQL and the converters of its columns, and runs
 that SQL with the real values put where the markers were: the same SQL the ORM writes, the
-rows as `values_list` gives them. Only single values (ids, not lists of them) are put this way,
-so the SQL is the same whatever they are."""
+rows as `values_list` gives them. Only ids are put this way, single or in lists (one SQL per
+length of list), so the SQL is the same whatever they are."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -47,29 +48,41 @@ class Compiled:
 
 
 def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tuple[Any, ...]]]:
-    """Decorate a function of single values (ids) that returns a `values_list` queryset: the
-    decorated function returns its rows, from SQL compiled once per process and database
-    vendor. The function must use its arguments only as values the query compares with."""
+    """Decorate a function of ids (each argument an id, or a list of ids) that returns a
+    `values_list` queryset: the decorated function returns its rows, from SQL compiled once per
+    process, database vendor and length of each list. The function must use its arguments
+    only as values the query compares with (`=`, `IN`)."""
 
     @functools.cache
-    def compile_for(vendor: str, count: int) -> Compiled:
-        query = build(*(marker(slot) for slot in range(count))).query
+    def compile_for(vendor: str, shape: tuple[int | None, ...]) -> Compiled | None:
+        count = sum(1 if n is None else n for n in shape)
+        markers = iter([marker(slot) for slot in range(count)])
+        given = [next(markers) if n is None else [next(markers) for _ in range(n)] for n in shape]
+        query = build(*given).query
         compiler = query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        slots = tuple(
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # an empty list: no row
+            return None
+        found = tuple(
             (position, MARKER_BASE - value)
             for position, value in enumerate(params)
             if type(value) is int and MARKER_BASE - count < value <= MARKER_BASE
         )
-        if {slot for _, slot in slots} != set(range(count)):
+        if {slot for _, slot in found} != set(range(count)):
             raise ValueError(f"{build.__qualname__}: a value is not compared with as it is")
         columns = [expression for expression, _, _ in compiler.select]
         converters = compiler.get_converters(columns)
-        return Compiled(sql, tuple(params), slots, compiler, converters)
+        return Compiled(sql, tuple(params), found, compiler, converters)
 
     @functools.wraps(build)
-    def rows(*values: int) -> list[tuple[Any, ...]]:
-        return compile_for(connection.vendor, len(values)).rows(*values)
+    def rows(*values: int | Sequence[int]) -> list[tuple[Any, ...]]:
+        shape = tuple(None if isinstance(v, int) else len(v) for v in values)
+        compiled = compile_for(connection.vendor, shape)
+        if compiled is None:
+            return []
+        flat = [v for value in values for v in ([value] if isinstance(value, int) else value)]
+        return compiled.rows(*flat)
 
     rows.compile_for = compile_for  # type: ignore[attr-defined]
     return rows

@@ -48,10 +48,10 @@ def test_compiled_once_per_process():
     centre = CentreFactory.create()
     rows = compiled_once(counted)
     assert rows(centre.pk) == [(centre.pk, 0)]
-    first = rows.compile_for("sqlite", 1)  # type: ignore[attr-defined]
+    first = rows.compile_for("sqlite", (None,))  # type: ignore[attr-defined]
     RoleFactory.create(centre=centre, kind=RoleKind.ASSESSOR)
     assert rows(centre.pk) == [(centre.pk, 1)]
-    assert rows.compile_for("sqlite", 1) is first  # type: ignore[attr-defined]
+    assert rows.compile_for("sqlite", (None,)) is first  # type: ignore[attr-defined]
 
 
 def not_as_it_is(user_id: int):
@@ -62,3 +62,26 @@ def not_as_it_is(user_id: int):
 def test_a_value_not_compared_as_it_is_is_refused():
     with pytest.raises(ValueError, match="not compared with as it is"):
         compiled_once(not_as_it_is)(1)
+
+
+def in_centres(user_id: int, centres: list[int]):
+    return (
+        Role.objects.filter(user_id=user_id, centre_id__in=centres)
+        .values_list("centre_id", flat=False)
+        .order_by("centre_id")
+    )
+
+
+@pytest.mark.django_db
+def test_lists_of_ids_one_sql_per_length():
+    centres = CentreFactory.create_batch(3)
+    person = UserFactory.create()
+    for centre in centres:
+        RoleFactory.create(user=person, centre=centre, kind=RoleKind.ASSESSOR)
+    rows = compiled_once(in_centres)
+    ids = [c.pk for c in centres]
+    assert rows(person.pk, ids) == [(pk,) for pk in sorted(ids)]
+    assert rows(person.pk, ids[::-1][:2]) == [(pk,) for pk in sorted(ids[1:])]
+    assert rows(person.pk, [ids[0], ids[0]]) == [(ids[0],)]
+    assert rows(person.pk, []) == []
+    assert rows(-1, ids) == []
