@@ -4,9 +4,10 @@ green status, and the evidence waiting for review. Read in a fixed number of que
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
@@ -400,12 +401,15 @@ def oldest_waiting(
             )[:shown]
         )
     else:
+        whole, shared = _waiting_rows(shown)
+        read = (
+            shared(assessor.pk, known.whole_ids, known.shared_ids, known.own_shared_ids)
+            if known.shared_ids
+            else whole(known.whole_ids)
+        )
         rows = [
             (pk, title, at, known.names[registration], count)
-            for pk, title, at, registration, count in known.waiting(assessor)
-            .order_by("created_at", "pk")
-            .annotate(waiting=Window(Count("pk")))
-            .values_list("pk", "title", "created_at", "registration_id", "waiting")[:shown]
+            for pk, title, at, registration, count in read
         ]
     found = [
         WaitingEvidence(
@@ -419,6 +423,35 @@ def oldest_waiting(
         for pk, title, at, learner, _ in rows
     ]
     return found, rows[0][4] if rows else 0
+
+
+Rows = Callable[..., list[tuple[Any, ...]]]
+
+
+@functools.cache
+def _waiting_rows(shown: int) -> tuple[Rows, Rows]:
+    """The oldest `shown` pieces of evidence waiting in a caseload read already (`Caseload`),
+    and how many wait in all, by SQL compiled once per process (`portal.compiled`): where
+    every unit of every registration is the assessor's (the common case, by their ids), and
+    where some are shared (by the assessor too)."""
+
+    def read(caseload: Caseload, assessor_id: int) -> QuerySet[Evidence, Any]:
+        return (
+            caseload.waiting(User(pk=assessor_id))
+            .order_by("created_at", "pk")
+            .annotate(waiting=Window(Count("pk")))
+            .values_list("pk", "title", "created_at", "registration_id", "waiting")[:shown]
+        )
+
+    def whole(whole: list[int]) -> QuerySet[Evidence, Any]:
+        return read(Caseload(whole, [], [], {}), 0)
+
+    def shared(
+        assessor_id: int, whole: list[int], shared: list[int], own_shared: list[int]
+    ) -> QuerySet[Evidence, Any]:
+        return read(Caseload(whole, shared, own_shared, {}), assessor_id)
+
+    return compiled_once(whole), compiled_once(shared)
 
 
 def draw_waiting(waiting: Iterable[WaitingEvidence]) -> SafeString:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
@@ -22,6 +23,7 @@ from home.learner import Portfolio, portfolios_of, questions_of
 from iqa.countersigning import stranded_samples, waiting_at
 from iqa.models import Action, PlanItem
 from iqa.pages import IqaActions, assessor_action_list, assessor_actions, iqa_actions
+from portal.compiled import compiled_once
 from portal.models import Role, RoleKind, User
 from portfolios.models import (
     Registration,
@@ -154,14 +156,7 @@ def assessor_work(
     request read (`held_centres`)."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, known)
     if role.is_trainee:  # the decisions returned to them, instead of any to countersign
-        returned = list(
-            returned_to(user)
-            .filter(registration__centre=role.centre)
-            .annotate(first_evidence_id=first_evidence())
-            .values_list(
-                "first_evidence_id", "registration_id", *(f"{k}_id" for k in Decision.KINDS)
-            )
-        )
+        returned = returned_rows(user.pk, role.centre_id)
         link = ""
         if returned:  # the first one's evidence's review page, where it is decided again
             evidence, registration, *items = returned[0]
@@ -178,6 +173,18 @@ def assessor_work(
     actions = actions_of(user, centres)
     sign_offs = sign_offs_waiting(user, countersigner)
     return AssessorWork(waiting, count, decisions, learners, actions, sign_offs=sign_offs)
+
+
+@compiled_once
+def returned_rows(user_id: int, centre_id: int) -> QuerySet[Decision, Any]:
+    """A trainee's decisions returned to them at the centre (`returned_to`), each with its first
+    evidence, its registration and its item: by SQL compiled once per process."""
+    return (
+        returned_to(User(pk=user_id))
+        .filter(registration__centre_id=centre_id)
+        .annotate(first_evidence_id=first_evidence())
+        .values_list("first_evidence_id", "registration_id", *(f"{k}_id" for k in Decision.KINDS))
+    )
 
 
 def actions_of(user: User, centres: Collection[int] | None) -> list[Action]:

@@ -31,14 +31,15 @@ def marker(slot: int) -> int:
 class Compiled:
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[tuple[int, int], ...]  # (position in params, which value)
+    # (position in params, which value, or which values for an array)
+    slots: tuple[tuple[int, int | list[int]], ...]
     compiler: Any
     converters: dict[int, Any]
 
     def rows(self, *values: Any) -> list[tuple[Any, ...]]:
         params = list(self.params)
         for position, slot in self.slots:
-            params[position] = values[slot]
+            params[position] = values[slot] if isinstance(slot, int) else [values[s] for s in slot]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             found = cursor.fetchall()
@@ -64,16 +65,22 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # an empty list: no row
             return None
-        found = tuple(
-            (position, MARKER_BASE - value)
-            for position, value in enumerate(params)
-            if type(value) is int and MARKER_BASE - count < value <= MARKER_BASE
-        )
-        if {slot for _, slot in found} != set(range(count)):
+
+        def is_marker(value: Any) -> bool:
+            return type(value) is int and MARKER_BASE - count < value <= MARKER_BASE
+
+        found: list[tuple[int, int | list[int]]] = []
+        for position, value in enumerate(params):
+            if is_marker(value):
+                found.append((position, MARKER_BASE - value))
+            elif isinstance(value, list) and value and all(is_marker(v) for v in value):
+                found.append((position, [MARKER_BASE - v for v in value]))  # an array (`one_of`)
+        seen = [slot for _, each in found for slot in ([each] if isinstance(each, int) else each)]
+        if set(seen) != set(range(count)):
             raise ValueError(f"{build.__qualname__}: a value is not compared with as it is")
         columns = [expression for expression, _, _ in compiler.select]
         converters = compiler.get_converters(columns)
-        return Compiled(sql, tuple(params), found, compiler, converters)
+        return Compiled(sql, tuple(params), tuple(found), compiler, converters)
 
     @functools.wraps(build)
     def rows(*values: int | Sequence[int]) -> list[tuple[Any, ...]]:
