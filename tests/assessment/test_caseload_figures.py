@@ -90,3 +90,30 @@ def test_the_caseload_read_compiled_once_is_the_orms(world):
         assert side.registration.pk in found
         # Another's caseload is not theirs.
         assert side.registration.pk not in {r.pk for r in caseload_read(side.people[IQA], centre)}
+
+
+def test_the_caseload_rows_escape_every_value_as_the_template_did():
+    from django.utils.html import escape
+
+    from assessment.caseload import CaseloadLine, draw_lines
+
+    nasty = 'Ann <b>O\'Neil</b> & "co"'
+    line = CaseloadLine(
+        link="/r/1/?a=1&b=2",
+        name=nasty,
+        qualification=nasty,
+        progress=nasty,
+        percent_met="50",
+        planned_end=nasty,
+        start="",
+        rag="red",
+        rag_label=nasty,
+        reason=nasty,
+        last_submitted="",
+    )
+    drawn = draw_lines([line])
+    assert nasty not in drawn
+    assert (
+        drawn.count(escape(nasty)) == 7
+    )  # name twice, qualification, progress, end, label, reason
+    assert 'href="/r/1/?a=1&amp;b=2"' in drawn
