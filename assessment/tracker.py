@@ -418,6 +418,18 @@ ELSEWHERE_MARK = (
 )
 
 
+def grid_head(grid: Grid) -> SafeString:
+    """A grid's column heads, each unit's code with its title, as the template's loop drew them
+    (53 units at a big centre): every value escaped as the template escapes it."""
+    return mark_safe(
+        "".join(
+            f'<th scope="col" class="text-nowrap"><abbr title="{escape(title)}">'
+            f"{escape(code)}</abbr></th>"
+            for _, code, title in grid.units
+        )
+    )
+
+
 def grid_rows(grid: Grid) -> SafeString:
     """A grid's rows: the learner (linking to their tracker), then each unit's share met,
     linking to the learner's unit page; a dash where the unit is not in their plan."""

@@ -73,6 +73,7 @@ from assessment.sign_off_countersign import (
 )
 from assessment.tracker import (
     caseload_grids,
+    grid_head,
     grid_rows,
     legend_html,
     registration_tracker,
@@ -641,6 +642,6 @@ def caseload_tracker_view(request: PortalRequest) -> HttpResponse:
     grids = caseload_grids(list(page), request.user)
     context = {
         "page": page,
-        "grids": [(grid, grid_rows(grid)) for grid in grids],
+        "grids": [(grid, grid_head(grid), grid_rows(grid)) for grid in grids],
     }
     return render(request, "assessment/caseload_tracker.html", context)

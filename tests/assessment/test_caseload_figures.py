@@ -117,3 +117,17 @@ def test_the_caseload_rows_escape_every_value_as_the_template_did():
         drawn.count(escape(nasty)) == 7
     )  # name twice, qualification, progress, end, label, reason
     assert 'href="/r/1/?a=1&amp;b=2"' in drawn
+
+
+def test_the_trackers_unit_heads_escape_as_the_template_did():
+    from django.template import Context, Template
+
+    from assessment.tracker import Grid, grid_head
+
+    units = [(1, "A/1<2>", 'Care & "safety"'), (2, "B'2", "Plain")]
+    drawn = grid_head(Grid("Q", units, []))
+    template = Template(
+        '{% for pk, code, title in units %}<th scope="col" class="text-nowrap">'
+        '<abbr title="{{ title }}">{{ code }}</abbr></th>{% endfor %}'
+    )
+    assert drawn == template.render(Context({"units": units}))
