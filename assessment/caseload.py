@@ -11,7 +11,18 @@ from html import escape as html_escape
 from typing import Any, TypedDict
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import escape
@@ -304,6 +315,8 @@ def caseload(
     return [row for row in rows if rag is None or row.rag == rag]
 
 
+Rows = Callable[..., list[tuple[Any, ...]]]
+
 # What the caseload shows and works its status out from (loaded for every learner), and whose
 # registration it is (for the evidence waiting: `Caseload`), as `Registration.from_db` takes it;
 # the learner's name comes as `learner_name` (`caseload_named`).
@@ -327,21 +340,76 @@ def caseload_rows(assessor_id: int, centre_id: int) -> QuerySet[Registration]:
 def caseload_read(assessor: User, centre: Centre) -> list[Registration]:
     """The registrations of `caseload_rows`, each with its qualification (its id and title)
     and the annotations, as the caseload reads them."""
+    return registrations_of(caseload_rows(assessor.pk, centre.pk), READ, ANNOTATED)
+
+
+def registrations_of(
+    rows: Iterable[tuple[Any, ...]], read: tuple[str, ...], annotated: tuple[str, ...]
+) -> list[Registration]:
+    """Registrations made from rows of their fields `read` (the id and the qualification's id
+    among them), their qualification's title, then the values `annotated`: each with its
+    qualification (its id and title, one object for each), as `select_related` loads it."""
     db = connection.alias
+    at = read.index("qualification_id")
     qualifications: dict[int, Qualification] = {}
     found = []
-    for row in caseload_rows(assessor.pk, centre.pk):
-        registration = Registration.from_db(db, READ, row[: len(READ)])
-        qualification_id, title = row[2], row[len(READ)]
+    for row in rows:
+        registration = Registration.from_db(db, read, row[: len(read)])
+        qualification_id, title = row[at], row[len(read)]
         qualification = qualifications.get(qualification_id)
         if qualification is None:
             qualification = Qualification.from_db(db, ("id", "title"), (qualification_id, title))
             qualifications[qualification_id] = qualification
         registration.qualification = qualification
-        for name, value in zip(ANNOTATED, row[len(READ) + 1 :], strict=True):
+        for name, value in zip(annotated, row[len(read) + 1 :], strict=True):
             setattr(registration, name, value)
         found.append(registration)
     return found
+
+
+class CaseloadPages:
+    """The caseload's registrations by qualification and learner, for a `Paginator`: counted,
+    and each page read, by SQL compiled once per process (`portal.compiled`) for each page's
+    place; each with its qualification and the learner's name (`learner_name`)."""
+
+    READ = ("id", "learner_id", "qualification_id", "assessor_id")
+
+    def __init__(self, assessor: User, centre: Centre) -> None:
+        self.ids = (assessor.pk, centre.pk)
+
+    def count(self) -> int:
+        [(count,)] = _caseload_count(*self.ids)
+        return int(count)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list[Registration]:
+        rows = _caseload_page(part.start, part.stop)(*self.ids)
+        return registrations_of(rows, self.READ, ("learner_name",))
+
+
+@compiled_once
+def _caseload_count(assessor_id: int, centre_id: int) -> QuerySet[Registration, Any]:
+    return (
+        caseload_named(User(pk=assessor_id), Centre(pk=centre_id))
+        .annotate(one=Value(1, output_field=IntegerField()))
+        .values("one")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    )
+
+
+@functools.cache
+def _caseload_page(start: int, stop: int) -> Rows:
+    def build(assessor_id: int, centre_id: int) -> QuerySet[Registration, Any]:
+        return (
+            caseload_named(User(pk=assessor_id), Centre(pk=centre_id))
+            .order_by("qualification__title", "qualification_id", F("learner_name"), "pk")
+            .values_list(*CaseloadPages.READ, "qualification__title", "learner_name")[start:stop]
+        )
+
+    return compiled_once(build)
 
 
 def learner_name() -> Subquery:
@@ -426,9 +494,6 @@ def oldest_waiting(
         for pk, title, at, learner, _ in rows
     ]
     return found, rows[0][4] if rows else 0
-
-
-Rows = Callable[..., list[tuple[Any, ...]]]
 
 
 @functools.cache

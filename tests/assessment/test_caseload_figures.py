@@ -131,3 +131,28 @@ def test_the_trackers_unit_heads_escape_as_the_template_did():
         '<abbr title="{{ title }}">{{ code }}</abbr></th>{% endfor %}'
     )
     assert drawn == template.render(Context({"units": units}))
+
+
+@pytest.mark.django_db
+def test_the_trackers_pages_are_the_orms(registration, centre):
+    from django.core.paginator import Paginator
+    from django.db.models import F
+
+    from assessment.caseload import CaseloadPages
+    from tests.assessment.crowd import many_learners
+
+    many_learners(registration, 30)
+    assessor = registration.assessor
+    ordered = caseload_named(assessor, centre).order_by(
+        "qualification__title", "qualification_id", F("learner_name"), "pk"
+    )
+    expected = Paginator(ordered, 25)
+    found: Paginator[Registration] = Paginator(CaseloadPages(assessor, centre), 25)  # type: ignore[arg-type]
+    assert found.count == expected.count == 31
+    for number in (1, 2):
+        page = [(r.pk, r.learner_name, r.qualification.title) for r in found.page(number)]  # type: ignore[attr-defined]
+        assert page == [
+            (r.pk, r.learner_name, r.qualification.title)  # type: ignore[attr-defined]
+            for r in expected.page(number)
+        ]
+    assert CaseloadPages(registration.learner, centre).count() == 0
