@@ -85,3 +85,23 @@ def test_lists_of_ids_one_sql_per_length():
     assert rows(person.pk, [ids[0], ids[0]]) == [(ids[0],)]
     assert rows(person.pk, []) == []
     assert rows(-1, ids) == []
+
+
+def either(centres: list[int], user_id: int, theirs: list[int]):
+    condition = Q(centre_id__in=centres) | Q(user_id=user_id, centre_id__in=theirs)
+    return Role.objects.filter(condition).values_list("pk").order_by("pk")
+
+
+@pytest.mark.django_db
+def test_a_value_a_lists_length_leaves_out_is_not_needed():
+    """An empty list empties its condition, and with it a value beside it: the SQL is the same
+    for any values of that length (a countersigner enforcing at a centre where they have no
+    award, beside another centre)."""
+    centres = CentreFactory.create_batch(2)
+    person = UserFactory.create()
+    roles = [RoleFactory.create(user=person, centre=c, kind=RoleKind.ASSESSOR) for c in centres]
+    rows = compiled_once(either)
+    assert rows([centres[0].pk], person.pk, []) == [(roles[0].pk,)]
+    assert rows([centres[0].pk], -1, []) == [(roles[0].pk,)]
+    assert rows([centres[0].pk], person.pk, [centres[1].pk]) == [(r.pk,) for r in roles]
+    assert rows([], person.pk, []) == []
