@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from html import escape as html_escape
 from typing import Any, TypedDict
 
-from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -30,7 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from assessment.progress import STANDING, Standing, standings_of, with_standing
-from portal.compiled import compiled_once
+from portal.compiled import compiled_once, from_row
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import Centre, User
@@ -357,16 +356,15 @@ def registrations_of(
     """Registrations made from rows of their fields `read` (the id and the qualification's id
     among them), their qualification's title, then the values `annotated`: each with its
     qualification (its id and title, one object for each), as `select_related` loads it."""
-    db = connection.alias
     at = read.index("qualification_id")
     qualifications: dict[int, Qualification] = {}
     found = []
     for row in rows:
-        registration = Registration.from_db(db, read, row[: len(read)])
+        registration = from_row(Registration, read, row[: len(read)])
         qualification_id, title = row[at], row[len(read)]
         qualification = qualifications.get(qualification_id)
         if qualification is None:
-            qualification = Qualification.from_db(db, ("id", "title"), (qualification_id, title))
+            qualification = from_row(Qualification, ("id", "title"), (qualification_id, title))
             qualifications[qualification_id] = qualification
         registration.qualification = qualification
         for name, value in zip(annotated, row[len(read) + 1 :], strict=True):

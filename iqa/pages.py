@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     Exists,
     Field,
@@ -31,7 +30,7 @@ from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
 from iqa.work import Piece, pieces_in_period, work_in_period
-from portal.compiled import compiled_once
+from portal.compiled import compiled_once, from_row
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
 from portal.models import Centre, Role, RoleKind, User
@@ -507,17 +506,16 @@ def assessor_action_list(user: User, centres: list[int]) -> list[Action]:
     sample, unit and learner (as `select_related` loads them, only what they show): the query
     compiled once per process (`portal.compiled`), whose building and compiling cost more than
     the rest of the to-do's reads."""
-    db = connection.alias
     found = []
     for row in _assessor_action_rows(user.pk, centres):
-        action = Action.from_db(db, ACTION_READ, row[:6])
+        action = from_row(Action, ACTION_READ, row[:6])
         registration_id, unit_id, code, learner_id, name = row[6:]
-        sample = Sample.from_db(
-            db, ("id", "registration_id", "unit_id"), (row[1], registration_id, unit_id)
+        sample = from_row(
+            Sample, ("id", "registration_id", "unit_id"), (row[1], registration_id, unit_id)
         )
-        sample.unit = Unit.from_db(db, ("id", "code"), (unit_id, code))
-        registration = Registration.from_db(db, ("id", "learner_id"), (registration_id, learner_id))
-        registration.learner = User.from_db(db, ("id", "full_name"), (learner_id, name))
+        sample.unit = from_row(Unit, ("id", "code"), (unit_id, code))
+        registration = from_row(Registration, ("id", "learner_id"), (registration_id, learner_id))
+        registration.learner = from_row(User, ("id", "full_name"), (learner_id, name))
         sample.registration = registration
         action.sample = sample
         found.append(action)

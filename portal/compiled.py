@@ -13,15 +13,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 # Markers stand for the values: numbers no id ever is, each found among the query's parameters.
 MARKER_BASE = -(10**15)
 NEAR = 10**6
+
+M = TypeVar("M", bound=Model)
 
 
 def marker(slot: int) -> int:
@@ -101,3 +103,19 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
 
     rows.compile_for = compile_for  # type: ignore[attr-defined]
     return rows
+
+
+def from_row(model: type[M], names: tuple[str, ...], values: Sequence[Any]) -> M:
+    """A model object from the values of some of its fields (`names`, attribute names), as
+    `.only()` loads one: `Model.from_db` takes them in the model's order of fields, which is
+    checked once per model and names."""
+    _in_model_order(model, names)
+    return model.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _in_model_order(model: type[Model], names: tuple[str, ...]) -> None:
+    fields = [f.attname for f in model._meta.concrete_fields]
+    places = [fields.index(name) for name in names]
+    if places != sorted(places):
+        raise ValueError(f"{model.__name__}: {names} not in the order of the model's fields")

@@ -105,3 +105,13 @@ def test_a_value_a_lists_length_leaves_out_is_not_needed():
     assert rows([centres[0].pk], -1, []) == [(roles[0].pk,)]
     assert rows([centres[0].pk], person.pk, [centres[1].pk]) == [(r.pk,) for r in roles]
     assert rows([], person.pk, []) == []
+
+
+def test_objects_from_rows_take_their_fields_in_the_models_order():
+    from portal.compiled import from_row
+
+    made = from_row(Centre, ("id", "name"), (7, "Riverside"))
+    assert (made.pk, made.name) == (7, "Riverside")
+    assert made.get_deferred_fields() >= {"ao_centre_number"}
+    with pytest.raises(ValueError, match="not in the order"):
+        from_row(Centre, ("name", "id"), ("Riverside", 7))
