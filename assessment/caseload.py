@@ -4,22 +4,37 @@ green status, and the evidence waiting for review. Read in a fixed number of que
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from html import escape as html_escape
+from typing import Any, TypedDict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from assessment.progress import Standing, standings_of, with_standing
+from assessment.progress import STANDING, Standing, standings_of, with_standing
+from portal.compiled import compiled_once, from_row
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import Centre, User
 from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
+from qualifications.models import Qualification
 
 # No new evidence for this long is worth a word with the learner.
 QUIET_DAYS = 28
@@ -81,16 +96,23 @@ class CaseloadLine(TypedDict):
     last_submitted: str  # empty when none
 
 
-def day_month_year(day: datetime.date | None) -> str:
+def day_month_year(day: datetime.date | None, months: list[str] | None = None) -> str:
     """A day as the template filter `date:"j M Y"` writes it ("6 Dec 2026"; empty for None), for
-    rows drawn by the hundred: the filter costs several times as much."""
+    rows drawn by the hundred: the filter costs several times as much. `months`: the language's
+    (`months_short`), when the caller has them for many days."""
     if not day:
         return ""
+    months = months or months_short()
+    return f"{day.day} {months[day.month]} {day.year}"
+
+
+def months_short() -> list[str]:
+    """The months' short names in the active language, translated once per language."""
     language = get_language() or ""
     months = MONTHS_SHORT.get(language)
-    if months is None:  # the month names translated once per language, not once per date
+    if months is None:
         months = MONTHS_SHORT[language] = ["", *(str(MONTHS_3[m]).title() for m in range(1, 13))]
-    return f"{day.day} {months[day.month]} {day.year}"
+    return months
 
 
 MONTHS_SHORT: dict[str, list[str]] = {}
@@ -98,6 +120,7 @@ MONTHS_SHORT: dict[str, list[str]] = {}
 
 def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
     registration_link = links_to("portfolios:registration-detail")
+    months = months_short()
     lines = []
     for row in rows:
         registration, counts = row.registration, row.progress
@@ -109,12 +132,12 @@ def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
                 progress=f"{counts.met} of {counts.criteria} criteria met · "
                 f"{counts.units_achieved} of {counts.units} units",
                 percent_met=str(counts.percent_met),
-                planned_end=day_month_year(registration.planned_end_date) or "—",
-                start=day_month_year(registration.start_date),
+                planned_end=day_month_year(registration.planned_end_date, months) or "—",
+                start=day_month_year(registration.start_date, months),
                 rag=row.rag,
                 rag_label=row.rag_label,
                 reason=row.reason,
-                last_submitted=day_month_year(row.last_submitted),
+                last_submitted=day_month_year(row.last_submitted, months),
             )
         )
     return lines
@@ -123,7 +146,9 @@ def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
 def draw_lines(lines: Iterable[CaseloadLine]) -> SafeString:
     """The caseload table's rows, as home/assessor.html drew them in a loop (a dozen variables a
     row, each resolved and escaped by the template engine, cost more than the rest of the
-    page's template): every value escaped here."""
+    page's template): every value escaped here, as Django's `escape` does (`html.escape` of the
+    text, without the lazy-string wrapper that cost more than the escaping)."""
+    escape = html_escape
     return mark_safe(
         "".join(
             f"<tr>\n"
@@ -228,18 +253,6 @@ def waits_for(assessor: User, own_ids: list[int] | None = None) -> Q:
     )
 
 
-# What the caseload shows and works its status out from (loaded for every learner), and
-# whose registration it is (for the evidence waiting: `Caseload`); the learner's name comes
-# as `learner_name` (`caseload_named`).
-SHOWN = (
-    "learner_id",
-    "start_date",
-    "planned_end_date",
-    "qualification__title",
-    "assessor_id",
-)
-
-
 @dataclass(frozen=True)
 class Caseload:
     """Every registration of a caseload as the evidence waiting needs it, once the caseload has
@@ -288,16 +301,12 @@ def caseload(
     rag: str | None = None,
 ) -> list[CaseloadRow]:
     """The assessor's active learners at the centre, most urgent first."""
-    registrations = (
-        caseload_named(assessor, centre)
-        .only(*SHOWN)
-        .annotate(units_given_to_others=Exists(given_to_others(assessor, "pk")))
-    )
-    if qualification_id is not None:
-        registrations = registrations.filter(qualification_id=qualification_id)
     rows = []
-    for progress in standings_of(list(with_standing(registrations))):
-        submitted = progress.registration.last_evidence_at  # type: ignore[attr-defined]
+    for progress in standings_of(caseload_read(assessor, centre)):
+        registration = progress.registration
+        if qualification_id is not None and registration.qualification_id != qualification_id:
+            continue
+        submitted = registration.last_evidence_at  # type: ignore[attr-defined]
         latest = timezone.localdate(submitted) if submitted else None
         status, reason, quiet = status_of(progress, latest, today)
         rows.append(CaseloadRow(progress, status, reason, latest, quiet))
@@ -311,6 +320,102 @@ def caseload(
         )
     )
     return [row for row in rows if rag is None or row.rag == rag]
+
+
+Rows = Callable[..., list[tuple[Any, ...]]]
+
+# What the caseload shows and works its status out from (loaded for every learner), and whose
+# registration it is (for the evidence waiting: `Caseload`), as `Registration.from_db` takes it;
+# the learner's name comes as `learner_name` (`caseload_named`).
+READ = ("id", "learner_id", "qualification_id", "assessor_id", "start_date", "planned_end_date")
+# What comes with them: as annotations on each registration.
+ANNOTATED = ("learner_name", "units_given_to_others", *STANDING)
+
+
+@compiled_once
+def caseload_rows(assessor_id: int, centre_id: int) -> QuerySet[Registration]:
+    """The caseload's registrations (`caseload_named`) with their figures (`with_standing`),
+    whether another assessor has some of their units, and their qualification's title, as
+    rows: the query built and compiled once per process (`portal.compiled`)."""
+    assessor = User(pk=assessor_id)
+    registrations = caseload_named(assessor, Centre(pk=centre_id)).annotate(
+        units_given_to_others=Exists(given_to_others(assessor, "pk"))
+    )
+    return with_standing(registrations).values_list(*READ, "qualification__title", *ANNOTATED)
+
+
+def caseload_read(assessor: User, centre: Centre) -> list[Registration]:
+    """The registrations of `caseload_rows`, each with its qualification (its id and title)
+    and the annotations, as the caseload reads them."""
+    return registrations_of(caseload_rows(assessor.pk, centre.pk), READ, ANNOTATED)
+
+
+def registrations_of(
+    rows: Iterable[tuple[Any, ...]], read: tuple[str, ...], annotated: tuple[str, ...]
+) -> list[Registration]:
+    """Registrations made from rows of their fields `read` (the id and the qualification's id
+    among them), their qualification's title, then the values `annotated`: each with its
+    qualification (its id and title, one object for each), as `select_related` loads it."""
+    at = read.index("qualification_id")
+    qualifications: dict[int, Qualification] = {}
+    found = []
+    for row in rows:
+        registration = from_row(Registration, read, row[: len(read)])
+        qualification_id, title = row[at], row[len(read)]
+        qualification = qualifications.get(qualification_id)
+        if qualification is None:
+            qualification = from_row(Qualification, ("id", "title"), (qualification_id, title))
+            qualifications[qualification_id] = qualification
+        registration.qualification = qualification
+        for name, value in zip(annotated, row[len(read) + 1 :], strict=True):
+            setattr(registration, name, value)
+        found.append(registration)
+    return found
+
+
+class CaseloadPages:
+    """The caseload's registrations by qualification and learner, for a `Paginator`: counted,
+    and each page read, by SQL compiled once per process (`portal.compiled`) for each page's
+    place; each with its qualification and the learner's name (`learner_name`)."""
+
+    READ = ("id", "learner_id", "qualification_id", "assessor_id")
+
+    def __init__(self, assessor: User, centre: Centre) -> None:
+        self.ids = (assessor.pk, centre.pk)
+
+    def count(self) -> int:
+        [(count,)] = _caseload_count(*self.ids)
+        return int(count)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list[Registration]:
+        rows = _caseload_page(part.start, part.stop)(*self.ids)
+        return registrations_of(rows, self.READ, ("learner_name",))
+
+
+@compiled_once
+def _caseload_count(assessor_id: int, centre_id: int) -> QuerySet[Registration, Any]:
+    return (
+        caseload_named(User(pk=assessor_id), Centre(pk=centre_id))
+        .annotate(one=Value(1, output_field=IntegerField()))
+        .values("one")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    )
+
+
+@functools.cache
+def _caseload_page(start: int, stop: int) -> Rows:
+    def build(assessor_id: int, centre_id: int) -> QuerySet[Registration, Any]:
+        return (
+            caseload_named(User(pk=assessor_id), Centre(pk=centre_id))
+            .order_by("qualification__title", "qualification_id", F("learner_name"), "pk")
+            .values_list(*CaseloadPages.READ, "qualification__title", "learner_name")[start:stop]
+        )
+
+    return compiled_once(build)
 
 
 def learner_name() -> Subquery:
@@ -364,6 +469,7 @@ def oldest_waiting(
     by their ids alone (joining every piece to its registration made PostgreSQL hash the
     portal's 20,000 registrations: 8 ms of a 50 ms page)."""
     review = links_to("assessment:evidence-review")
+    months = months_short()
     if known is None:
         rows = list(
             waiting_for_review(assessor, centre)
@@ -373,25 +479,54 @@ def oldest_waiting(
             )[:shown]
         )
     else:
+        whole, shared = _waiting_rows(shown)
+        read = (
+            shared(assessor.pk, known.whole_ids, known.shared_ids, known.own_shared_ids)
+            if known.shared_ids
+            else whole(known.whole_ids)
+        )
         rows = [
             (pk, title, at, known.names[registration], count)
-            for pk, title, at, registration, count in known.waiting(assessor)
-            .order_by("created_at", "pk")
-            .annotate(waiting=Window(Count("pk")))
-            .values_list("pk", "title", "created_at", "registration_id", "waiting")[:shown]
+            for pk, title, at, registration, count in read
         ]
     found = [
         WaitingEvidence(
             pk=pk,
             title=title,
             created_at=at,
-            added=day_month_year(timezone.localdate(at)),
+            added=day_month_year(timezone.localdate(at), months),
             learner=learner,
             link=review(pk),
         )
         for pk, title, at, learner, _ in rows
     ]
     return found, rows[0][4] if rows else 0
+
+
+@functools.cache
+def _waiting_rows(shown: int) -> tuple[Rows, Rows]:
+    """The oldest `shown` pieces of evidence waiting in a caseload read already (`Caseload`),
+    and how many wait in all, by SQL compiled once per process (`portal.compiled`): where
+    every unit of every registration is the assessor's (the common case, by their ids), and
+    where some are shared (by the assessor too)."""
+
+    def read(caseload: Caseload, assessor_id: int) -> QuerySet[Evidence, Any]:
+        return (
+            caseload.waiting(User(pk=assessor_id))
+            .order_by("created_at", "pk")
+            .annotate(waiting=Window(Count("pk")))
+            .values_list("pk", "title", "created_at", "registration_id", "waiting")[:shown]
+        )
+
+    def whole(whole: list[int]) -> QuerySet[Evidence, Any]:
+        return read(Caseload(whole, [], [], {}), 0)
+
+    def shared(
+        assessor_id: int, whole: list[int], shared: list[int], own_shared: list[int]
+    ) -> QuerySet[Evidence, Any]:
+        return read(Caseload(whole, shared, own_shared, {}), assessor_id)
+
+    return compiled_once(whole), compiled_once(shared)
 
 
 def draw_waiting(waiting: Iterable[WaitingEvidence]) -> SafeString:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.http import QueryDict
 from django.template.defaultfilters import truncatewords
 from django.utils import timezone
@@ -39,7 +39,9 @@ from assessment.services import (
     unit_gaps,
 )
 from assessment.sign_off_countersign import may_countersign
+from competence.standing import Scope
 from portal.audit_words import action_words
+from portal.compiled import compiled_once
 from portal.http import PortalRequest, posted_id, posted_ids
 from portal.links import links_to
 from portal.listing import PER_PAGE
@@ -402,15 +404,52 @@ def first_evidence() -> Subquery:
 
 
 def countersign_counts(user: User, countersigner: Countersigner | None = None) -> tuple[int, int]:
-    """How many decisions wait for the user's countersignature, and for how many learners."""
-    # Counting the registration (never null), not the decision's id: the partial index of
-    # decisions awaiting a countersignature then answers alone (it includes who decided).
-    found = (
-        awaiting_countersignature(user, countersigner)
-        .order_by()
-        .aggregate(count=Count("registration"), learners=Count("registration", distinct=True))
+    """How many decisions wait for the user's countersignature, and for how many learners: by
+    SQL compiled once per process (`portal.compiled`) where the user enforces the register at
+    one centre at most (built and compiled each time, the count cost more Python than the rest
+    of the to-do's reads), else as the ORM writes it."""
+    countersigner = countersigner or countersigner_of(user)
+    free = sorted(countersigner.centres - set(countersigner.scopes))
+    scopes = sorted(countersigner.scopes.items())
+    if not scopes:
+        found = _waiting_counted(user.pk, free)
+    elif len(scopes) == 1:
+        [(centre, scope)] = scopes
+        qualifications, units = sorted(scope.qualifications), sorted(scope.units)
+        found = _waiting_counted_in_scope(user.pk, free, centre, qualifications, units)
+    else:
+        found = list(_counted(awaiting_countersignature(user, countersigner)))
+    [(count, learners)] = found or [(0, 0)]  # no centre: nothing to count
+    return count, learners
+
+
+def _counted(decisions: QuerySet[Decision]) -> QuerySet[Decision, Any]:
+    """How many decisions, and for how many learners, as one row (`aggregate`'s SQL: no GROUP
+    BY). Counting the registration (never null), not the decision's id: the partial index of
+    decisions awaiting a countersignature then answers alone (it includes who decided)."""
+    return (
+        decisions.order_by()
+        .annotate(one=Value(1, output_field=IntegerField()))
+        .values("one")
+        .annotate(count=Count("registration"), learners=Count("registration", distinct=True))
+        .values_list("count", "learners")
     )
-    return found["count"], found["learners"]
+
+
+@compiled_once
+def _waiting_counted(user_id: int, centres: list[int]) -> QuerySet[Decision, Any]:
+    user = User(pk=user_id)
+    return _counted(awaiting_countersignature(user, Countersigner(user, frozenset(centres))))
+
+
+@compiled_once
+def _waiting_counted_in_scope(
+    user_id: int, free: list[int], centre: int, qualifications: list[int], units: list[int]
+) -> QuerySet[Decision, Any]:
+    user = User(pk=user_id)
+    scopes = {centre: Scope(frozenset(qualifications), frozenset(units))}
+    countersigner = Countersigner(user, frozenset([*free, centre]), scopes)
+    return _counted(awaiting_countersignature(user, countersigner))
 
 
 # "All of a learner's unit" (registration-unit-newest id), "all on this evidence" (evidence-
@@ -746,16 +785,22 @@ WAITING_SHOWN = 50
 QUIET_SHOWN = 10
 
 
+@compiled_once
+def caseload_qualifications(user_id: int, centre_id: int) -> QuerySet[Registration, Any]:
+    """The qualification (id, title) of every registration the user assesses at the centre, by
+    SQL compiled once per process (`portal.compiled`), for the caseload's filter."""
+    registrations = Registration.objects.assessed_by(User(pk=user_id)).filter(centre_id=centre_id)
+    # Unordered: the registrations' own order joins every learner, for nothing here.
+    return registrations.order_by().values_list("qualification_id", "qualification__title")
+
+
 def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     """The assessor's caseload with its filters and the learners gone quiet, and the ids of
     every registration of the caseload (`caseload`, a `Caseload`). (The home page adds the evidence
     waiting and the decisions to countersign, which its to-do list reads too.)"""
     today = datetime.date.today()
-    registrations = Registration.objects.assessed_by(request.user).filter(centre=role.centre)
     qualifications = sorted(
-        # Unordered: the registrations' own order joins every learner, for nothing here.
-        set(registrations.order_by().values_list("qualification_id", "qualification__title")),
-        key=lambda q: q[1],
+        set(caseload_qualifications(request.user.pk, role.centre_id)), key=lambda q: q[1]
     )
     form = CaseloadFilterForm(request.GET or None, qualifications=qualifications)
     # A stale or edited value in one filter must not drop the others: keep the valid ones.

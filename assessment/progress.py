@@ -24,6 +24,7 @@ from django.db.models import (
     TextField,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
@@ -121,9 +122,29 @@ STANDING = ("n_met", "n_achieved", "last_evidence_at")
 
 def with_standing(registrations: QuerySet[Registration]) -> QuerySet[Registration]:
     """The registrations, each with what `Standing` holds but its units and criteria (see
-    `standings_of`) annotated, and its newest evidence's time (`last_evidence_at`)."""
+    `standings_of`) annotated, and its newest evidence's time (`last_evidence_at`): the
+    subqueries as SQL compiled once per process (`_standing_sql`)."""
+    return registrations.annotate(**_standing_sql(connection.vendor))
+
+
+@functools.cache
+def _standing_sql(vendor: str) -> dict[str, RawSQL]:
+    """`STANDING`'s subqueries of `_count_annotations`, compiled once per process (and database
+    vendor) into the SQL a registration query reads them by: Django resolving, relabelling and
+    compiling the five correlated subqueries again for each caseload cost about as much as the
+    rest of the assessor's home page's Python, where PostgreSQL runs them in about a millisecond
+    for 50 learners. The SQL is the ORM's own, so it says what `_count_annotations` says; it
+    refers to the outer registration as the table itself, as every registration query names
+    it (tests/assessment/test_caseload_figures.py holds the two to the same figures)."""
     counted = _count_annotations()
-    return registrations.annotate(**{name: counted[name] for name in STANDING})
+    query = Registration.objects.annotate(**{n: counted[n] for n in STANDING}).values(*STANDING)
+    compiler = query.query.get_compiler(connection=connection)
+    compiler.setup_query()
+    return {
+        alias: RawSQL(sql, tuple(params), output_field=expression.output_field)
+        for expression, (sql, params), alias in compiler.select
+        if alias in STANDING
+    }
 
 
 @functools.cache
@@ -153,11 +174,13 @@ def _count_annotations() -> dict[str, Any]:
 
 
 def _planned(registrations: Sequence[Registration]) -> dict[int, tuple[int, int]]:
-    """Each registration's units and the criteria of those, by registration id: one query
-    (`UNION ALL`), the registrations' units, then the criteria counted once per unit among
-    them. Joined and counted per registration, PostgreSQL counted the criteria of every planned
-    unit again (7,300 rows for a caseload of 50, 3-18 ms); this way about 1 ms. Written as SQL:
-    the ORM's union with its subquery cost 3,000 Python calls more than the grouped join."""
+    """Each registration's units and the criteria of those, by registration id: one query, the
+    criteria counted once per unit among the registrations' units, then summed over each
+    registration's units. Joined to the criteria and counted per registration, PostgreSQL
+    counted the criteria of every planned unit again (7,300 rows for a caseload of 50, 3-18 ms);
+    this way about 1 ms, and a row per registration, not per unit (their 500 rows cost more
+    Python than the rest of the caseload's figures). Written as SQL: the ORM's join of an
+    aggregate cost 3,000 Python calls more."""
     ids = [r.pk for r in registrations]
     params: list[Any]
     # As `one_of` writes it: an array on PostgreSQL, a list elsewhere (nothing: no row).
@@ -167,24 +190,15 @@ def _planned(registrations: Sequence[Registration]) -> dict[int, tuple[int, int]
         among, params = f"IN ({', '.join(['%s'] * len(ids))})" if ids else "IN (NULL)", ids
     ru, criterion = RegistrationUnit._meta.db_table, Criterion._meta.db_table
     sql = (
-        f"SELECT 0, registration_id, unit_id FROM {ru} WHERE registration_id {among}"
-        f" UNION ALL SELECT 1, unit_id, COUNT(*) FROM {criterion} WHERE unit_id IN"
-        f" (SELECT unit_id FROM {ru} WHERE registration_id {among}) GROUP BY unit_id"
+        f"SELECT ru.registration_id, COUNT(*), COALESCE(SUM(c.n), 0) FROM {ru} ru"
+        f" LEFT JOIN (SELECT unit_id, COUNT(*) AS n FROM {criterion} WHERE unit_id IN"
+        f" (SELECT unit_id FROM {ru} WHERE registration_id {among}) GROUP BY unit_id) c"
+        f" ON c.unit_id = ru.unit_id WHERE ru.registration_id {among}"
+        " GROUP BY ru.registration_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params + params)
-        found = cursor.fetchall()
-    planned: dict[int, list[int]] = {}
-    criteria: dict[int, int] = {}
-    for is_count, pk, value in found:
-        if is_count:
-            criteria[pk] = value
-        else:
-            planned.setdefault(pk, []).append(value)
-    return {
-        registration: (len(unit_ids), sum(criteria.get(u, 0) for u in unit_ids))
-        for registration, unit_ids in planned.items()
-    }
+        return {pk: (int(units), int(criteria)) for pk, units, criteria in cursor.fetchall()}
 
 
 NONE_PLANNED = (0, 0)

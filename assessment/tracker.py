@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, TextField, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.utils.safestring import SafeString, mark_safe
 
 from assessment.models import Decision, Outcome, UnitSignOff, unit_of_item
@@ -27,6 +38,7 @@ from assessment.progress import (
     other_progress,
     rpl_rows,
 )
+from portal.compiled import compiled_once
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import User
@@ -263,6 +275,89 @@ class Grid:
     rows: list[GridRow]
 
 
+# The grid's five reads, by SQL compiled once per process for each number of learners or units
+# (`portal.compiled`): built and compiled each time they cost most of the caseload tracker's
+# Python, where PostgreSQL answers each in about a millisecond.
+
+
+@compiled_once
+def _plans(ids: list[int]) -> QuerySet[RegistrationUnit, Any]:
+    """The learners' planned units: (learner, unit, its code and title, its own assessor)."""
+    return RegistrationUnit.objects.filter(registration__in=ids).values_list(
+        "registration", "unit_id", "unit__code", "unit__title", "assessor_id"
+    )
+
+
+@compiled_once
+def _items(unit_ids: list[int]) -> QuerySet[Any, Any]:
+    """Each kind of item counted by unit, the three in one query (UNION ALL)."""
+    counted = [
+        model._default_manager.filter(one_of("unit_id", unit_ids))
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .values_list("unit", "n")
+        .order_by()
+        for model in (Criterion, RangeItem, KnowledgeItem)
+    ]
+    return counted[0].union(*counted[1:], all=True)
+
+
+@compiled_once
+def _met(ids: list[int]) -> QuerySet[Decision, Any]:
+    """The items met by a current decision that counts, by learner and unit."""
+    return (
+        Decision.objects.filter(
+            registration__in=ids, current=True, outcome=Outcome.MET, provisional=False
+        )
+        .annotate(unit=unit_of_item())
+        .values("registration", "unit")
+        .annotate(n=Count("pk"))
+        .values_list("registration", "unit", "n")
+        .order_by()
+    )
+
+
+@compiled_once
+def _met_by_rpl(ids: list[int]) -> QuerySet[PriorLearningItem, Any]:
+    """Items met through RPL (decision 54) and not by a decision too, by learner and unit."""
+    decided = Decision.objects.filter(
+        registration=OuterRef("registration"),
+        current=True,
+        outcome=Outcome.MET,
+        provisional=False,
+    ).filter(
+        Q(criterion__isnull=False, criterion=OuterRef("criterion"))
+        | Q(range_item__isnull=False, range_item=OuterRef("range_item"))
+        | Q(knowledge_item__isnull=False, knowledge_item=OuterRef("knowledge_item"))
+    )
+    return (
+        PriorLearningItem.objects.in_force()
+        .filter(registration__in=ids)
+        .exclude(Exists(decided))
+        .values("registration", "unit")
+        .annotate(n=Count("pk"))
+        .values_list("registration", "unit", "n")
+        .order_by()
+    )
+
+
+@compiled_once
+def _achieved(ids: list[int]) -> QuerySet[UnitSignOff, Any]:
+    """The units achieved by assessment or through RPL (decision 50): one statement."""
+    return (
+        UnitSignOff.objects.achieved()
+        .filter(registration__in=ids)
+        .order_by()
+        .values_list("registration", "unit_id")
+        .union(
+            PriorLearning.objects.in_force()
+            .filter(registration__in=ids, kind=PriorLearningKind.RPL)
+            .order_by()
+            .values_list("registration", "unit_id")
+        )
+    )
+
+
 def caseload_grids(
     registrations: Sequence[Registration], assessor: User | None = None
 ) -> list[Grid]:
@@ -275,70 +370,20 @@ def caseload_grids(
     plans: dict[int, list[int]] = {}
     names: dict[int, tuple[str, str]] = {}
     own: dict[tuple[int, int], int] = {}  # a unit's own assessor, by learner and unit
-    for registration_id, unit_id, code, title, assessor_id in RegistrationUnit.objects.filter(
-        registration__in=ids
-    ).values_list("registration", "unit_id", "unit__code", "unit__title", "assessor_id"):
+    for registration_id, unit_id, code, title, assessor_id in _plans(ids):
         plans.setdefault(registration_id, []).append(unit_id)
         names[unit_id] = (code, title)
         if assessor_id is not None:
             own[registration_id, unit_id] = assessor_id
     items: dict[int, int] = {}
-    # Each kind of item counted by unit, the three in one query (UNION ALL).
-    counted = [
-        model._default_manager.filter(one_of("unit_id", names))
-        .values("unit")
-        .annotate(n=Count("pk"))
-        .values_list("unit", "n")
-        .order_by()
-        for model in (Criterion, RangeItem, KnowledgeItem)
-    ]
-    for unit_id, n in counted[0].union(*counted[1:], all=True):
+    for unit_id, n in _items(list(names)):
         items[unit_id] = items.get(unit_id, 0) + n
     met: dict[tuple[int, int], int] = {
-        (registration_id, unit_id): n
-        for registration_id, unit_id, n in Decision.objects.filter(
-            registration__in=ids, current=True, outcome=Outcome.MET, provisional=False
-        )
-        .annotate(unit=unit_of_item())
-        .values("registration", "unit")
-        .annotate(n=Count("pk"))
-        .values_list("registration", "unit", "n")
-        .order_by()
+        (registration_id, unit_id): n for registration_id, unit_id, n in _met(ids)
     }
-    # Items met through RPL (decision 54) and not by a decision too: one query more.
-    decided = Decision.objects.filter(
-        registration=OuterRef("registration"),
-        current=True,
-        outcome=Outcome.MET,
-        provisional=False,
-    ).filter(
-        Q(criterion__isnull=False, criterion=OuterRef("criterion"))
-        | Q(range_item__isnull=False, range_item=OuterRef("range_item"))
-        | Q(knowledge_item__isnull=False, knowledge_item=OuterRef("knowledge_item"))
-    )
-    for registration_id, unit_id, n in (
-        PriorLearningItem.objects.in_force()
-        .filter(registration__in=ids)
-        .exclude(Exists(decided))
-        .values("registration", "unit")
-        .annotate(n=Count("pk"))
-        .values_list("registration", "unit", "n")
-        .order_by()
-    ):
+    for registration_id, unit_id, n in _met_by_rpl(ids):
         met[registration_id, unit_id] = met.get((registration_id, unit_id), 0) + n
-    # Achieved by assessment or through RPL (decision 50): one statement.
-    achieved = set(
-        UnitSignOff.objects.achieved()
-        .filter(registration__in=ids)
-        .order_by()
-        .values_list("registration", "unit_id")
-        .union(
-            PriorLearning.objects.in_force()
-            .filter(registration__in=ids, kind=PriorLearningKind.RPL)
-            .order_by()
-            .values_list("registration", "unit_id")
-        )
-    )
+    achieved = set(_achieved(ids))
     grids: dict[int, Grid] = {}
     for registration in registrations:
         qualification = registration.qualification
@@ -371,6 +416,18 @@ ELSEWHERE_MARK = (
     ' <span class="badge text-bg-light border" title="Another assessor assesses this unit">'
     "other</span>"
 )
+
+
+def grid_head(grid: Grid) -> SafeString:
+    """A grid's column heads, each unit's code with its title, as the template's loop drew them
+    (53 units at a big centre): every value escaped as the template escapes it."""
+    return mark_safe(
+        "".join(
+            f'<th scope="col" class="text-nowrap"><abbr title="{escape(title)}">'
+            f"{escape(code)}</abbr></th>"
+            for _, code, title in grid.units
+        )
+    )
 
 
 def grid_rows(grid: Grid) -> SafeString:

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +26,7 @@ from assessment.access import (
     sign_off_for,
 )
 from assessment.by_evidence import by_evidence_context
-from assessment.caseload import caseload_named
+from assessment.caseload import CaseloadPages
 from assessment.countersign_rows import countersign_rows
 from assessment.countersigner import countersigner_of
 from assessment.forms import (
@@ -73,6 +72,7 @@ from assessment.sign_off_countersign import (
 )
 from assessment.tracker import (
     caseload_grids,
+    grid_head,
     grid_rows,
     legend_html,
     registration_tracker,
@@ -632,15 +632,13 @@ def caseload_tracker_view(request: PortalRequest) -> HttpResponse:
     role = request.role
     if role is None or role.kind != RoleKind.ASSESSOR:
         raise PermissionDenied(NOT_AN_ASSESSOR)
-    registrations = (
-        caseload_named(request.user, role.centre)
-        .only("assessor_id", "learner_id", "qualification__title")
-        .order_by("qualification__title", "qualification_id", F("learner_name"), "pk")
-    )
-    page = Paginator(registrations, PER_PAGE).get_page(request.GET.get("page"))
+    registrations = CaseloadPages(request.user, role.centre)
+    # A page's rows, read by the paginator as a list of registrations (`CaseloadPages`).
+    pages: Paginator[Registration] = Paginator(registrations, PER_PAGE)  # type: ignore[arg-type]
+    page = pages.get_page(request.GET.get("page"))
     grids = caseload_grids(list(page), request.user)
     context = {
         "page": page,
-        "grids": [(grid, grid_rows(grid)) for grid in grids],
+        "grids": [(grid, grid_head(grid), grid_rows(grid)) for grid in grids],
     }
     return render(request, "assessment/caseload_tracker.html", context)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
@@ -22,7 +23,8 @@ from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
 from iqa.countersigning import stranded_samples, waiting_at
 from iqa.models import Action, PlanItem
-from iqa.pages import IqaActions, assessor_actions, iqa_actions
+from iqa.pages import IqaActions, assessor_action_list, assessor_actions, iqa_actions
+from portal.compiled import compiled_once
 from portal.models import Role, RoleKind, User
 from portfolios.models import (
     Registration,
@@ -157,14 +159,7 @@ def assessor_work(
     request read (`held_centres`)."""
     waiting, count = oldest_waiting(user, role.centre, WAITING_SHOWN, known)
     if role.is_trainee:  # the decisions returned to them, instead of any to countersign
-        returned = list(
-            returned_to(user)
-            .filter(registration__centre=role.centre)
-            .annotate(first_evidence_id=first_evidence())
-            .values_list(
-                "first_evidence_id", "registration_id", *(f"{k}_id" for k in Decision.KINDS)
-            )
-        )
+        returned = returned_rows(user.pk, role.centre_id)
         link = ""
         if returned:  # the first one's evidence's review page, where it is decided again
             evidence, registration, *items = returned[0]
@@ -174,13 +169,33 @@ def assessor_work(
                 if evidence
                 else reverse("assessment:item-history", args=[registration, kind, item])
             )
-        actions = list(assessor_actions(user, centres))
+        actions = actions_of(user, centres)
         return AssessorWork(waiting, count, 0, 0, actions, len(returned), link)
     countersigner = countersigner_of(user)  # their centres and scopes, read once for both
     decisions, learners = countersign_counts(user, countersigner)
-    actions = list(assessor_actions(user, centres))
+    actions = actions_of(user, centres)
     sign_offs = sign_offs_waiting(user, countersigner)
     return AssessorWork(waiting, count, decisions, learners, actions, sign_offs=sign_offs)
+
+
+@compiled_once
+def returned_rows(user_id: int, centre_id: int) -> QuerySet[Decision, Any]:
+    """A trainee's decisions returned to them at the centre (`returned_to`), each with its first
+    evidence, its registration and its item: by SQL compiled once per process."""
+    return (
+        returned_to(User(pk=user_id))
+        .filter(registration__centre_id=centre_id)
+        .annotate(first_evidence_id=first_evidence())
+        .values_list("first_evidence_id", "registration_id", *(f"{k}_id" for k in Decision.KINDS))
+    )
+
+
+def actions_of(user: User, centres: Collection[int] | None) -> list[Action]:
+    """The IQA's actions for the assessor to answer (`assessor_actions`): read by SQL compiled
+    once where the request's roles say the centres."""
+    if centres is None:
+        return list(assessor_actions(user))
+    return assessor_action_list(user, sorted(centres))
 
 
 def assessor_todo(

@@ -186,6 +186,25 @@ def test_the_same_decisions_and_sign_offs_for_every_kind_of_scope(
     assert same_as_before(assessor)[0] == everything
 
 
+def test_an_enforcing_centre_without_an_award_beside_a_centre_that_does_not_enforce(
+    waiting, centre, other_centre, centre_admin, assessor, outsider, cvq_registration
+):
+    """The counts compiled once (`countersign_counts`) when a centre's condition empties: the
+    enforcing centre where they hold no award leaves the other centre's decisions; and with
+    two enforcing centres, the ORM's count, the same."""
+    RoleFactory.create(user=assessor, centre=other_centre, kind=RoleKind.ASSESSOR)
+    enforce(centre, centre_admin)
+    assert same_as_before(assessor) == (set(), set())  # the waiting work is at `centre`
+    register_enforce(centre=centre, on=False, actor=centre_admin)
+    enforce(other_centre, outsider)
+    decisions, _ = same_as_before(assessor)
+    assert decisions == {d.pk for d in waiting}
+    enforce(centre, centre_admin)
+    award(centre, assessor, centre_admin, qualifications=[cvq_registration.qualification])
+    assert len(countersigner_of(assessor).scopes) == 2
+    assert same_as_before(assessor)[0] == {d.pk for d in waiting}
+
+
 def test_the_countersigners_centres_are_only_those_where_they_are_qualified(
     waiting, centre, other_centre, outsider, trainee_assessor, cvq_registration
 ):

@@ -22,7 +22,13 @@ from competence.standing import in_scope_where_enforced
 from home.todo import iqa_todo
 from iqa.countersigning import awaiting_iqa_countersignature, iqa_countersigner_of, waiting_at
 from iqa.models import Action, ActionStatus, Sample
-from iqa.pages import IqaActions, assessor_actions, held_centres, iqa_actions
+from iqa.pages import (
+    IqaActions,
+    assessor_action_list,
+    assessor_actions,
+    held_centres,
+    iqa_actions,
+)
 from portal.models import Role, RoleKind
 from portfolios.models import roles_held
 from tests.competence.register import award, enforce
@@ -138,6 +144,13 @@ def test_the_iqa_to_do_counts_the_samples_in_as_many_queries_enforced_or_not(
     assert free == enforced_count
 
 
+def what_is_shown(a: Action, today: datetime.date) -> tuple[object, ...]:
+    sample = a.sample
+    learner = sample.registration.learner
+    return (a.pk, a.sample_id, a.text, a.due_on, a.iqa_comment, a.overdue_on(today),
+            sample.unit.code, learner.full_name)  # fmt: skip
+
+
 def test_the_home_pages_actions_at_the_centres_of_the_requests_roles(
     by_the_trainee, centre, other_centre, trainee_iqa, assessor
 ):
@@ -161,6 +174,13 @@ def test_the_home_pages_actions_at_the_centres_of_the_requests_roles(
     before = [a.pk for a in assessor_actions(assessor)]
     assert len(before) == 2 and [a.pk for a in assessor_actions(assessor, mine)] == before
     assert list(assessor_actions(assessor, [other_centre.pk])) == []
+    # Read by SQL compiled once, as the home page reads them: the same actions, in the same
+    # order, with what the page and the to-do list show of each.
+    shown = [what_is_shown(a, today) for a in assessor_actions(assessor, mine)]
+    for listed in (assessor_action_list(assessor, mine), assessor_action_list(assessor, [*mine])):
+        assert [what_is_shown(a, today) for a in listed] == shown
+    assert assessor_action_list(assessor, [other_centre.pk]) == []
+    assert assessor_action_list(trainee_iqa, mine) == []
     iqas = held_centres(Role.objects.filter(user=trainee_iqa), RoleKind.IQA)
     old, new = iqa_actions(trainee_iqa, today), iqa_actions(trainee_iqa, today, iqas)
     assert (len(old.to_close), len(old.overdue)) == (1, 1)
