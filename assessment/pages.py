@@ -245,8 +245,10 @@ def review_context(
             if pk not in states[kind]:
                 chosen[kind].add(pk)
     units = draw(picker_units(rows), chosen, states, rpl)
+    sign_off = links_to("assessment:unit-sign-off", registration.pk)  # reversed once a page
     for unit in units:
         unit.elsewhere = unit.pk not in mine
+        unit.sign_off = sign_off(unit.pk)
     files = list(evidence.files.all())
     mapped_units = {labels[m.pk][0] for m in mappings} & mine
     return {
