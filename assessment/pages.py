@@ -680,8 +680,9 @@ def gap_groups(gaps: UnitGaps | None) -> dict[str, object]:
 
 
 def sign_off_context(
-    request: PortalRequest, registration: Registration, unit: Unit
+    request: PortalRequest, registration: Registration, unit: Unit, assessed_by: int | None
 ) -> dict[str, object]:
+    """The sign-off page of the unit, which `assessed_by` assesses (`planned_unit_assessed`)."""
     sign_offs = list(
         UnitSignOff.objects.filter(registration=registration, unit=unit).select_related(
             "signed_by", "unlocked_by", "countersigned_by"
@@ -706,7 +707,7 @@ def sign_off_context(
         "missing": gaps.lines if gaps else [],
         **gap_groups(gaps),
         # The unit's assessor: its own, else the registration's (decision 39).
-        "is_assessor": (is_assessor := registration.unit_assessors().get(unit.pk) == user.pk),
+        "is_assessor": (is_assessor := assessed_by == user.pk),
         # Before signing: whether the sign-off will be provisional, why, and who can
         # countersign it (decision 53, amended).
         "provisional_notice": sign_off_notice(registration, unit, user, request.roles)
