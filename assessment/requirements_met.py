@@ -166,15 +166,7 @@ def tracked(registration: Registration, unit_id: int) -> Tracked:
     cited = {e.pk for r in shown for e in r.evidence.all()} | {
         r.evidence_id for r in records if r.evidence_id is not None
     }
-    on_unit = (
-        set(
-            evidence_on_unit(registration, unit_id)
-            .filter(pk__in=cited)
-            .values_list("pk", flat=True)
-        )
-        if cited
-        else set()
-    )
+    on_unit = still_on_unit(registration, unit_id, cited)
     states = {item.reference: ItemState(item, None) for item in items}
     for record in shown:
         state = states.get(record.reference)
@@ -204,6 +196,15 @@ def tracked(registration: Registration, unit_id: int) -> Tracked:
     )
 
 
+def still_on_unit(registration: Registration, unit_id: int, cited: set[int]) -> set[int]:
+    """Which of the evidence cited by records is still evidence for the unit
+    (`evidence_on_unit`): a query, only when some is cited."""
+    if not cited:
+        return set()
+    found = evidence_on_unit(registration, unit_id).filter(pk__in=cited)
+    return set(found.values_list("pk", flat=True))
+
+
 def requirements_missing(registration: Registration, unit_id: int) -> list[str]:
     """What the unit's evidence requirements and sufficiency rules still need, in the
     specification's words (empty when all are met, or the unit states none): `tracked`'s
@@ -226,15 +227,7 @@ def requirements_missing(registration: Registration, unit_id: int) -> list[str]:
     )
     cited = {pk for ids in shown.values() for pk in ids}
     cited |= {pk for _, pk in records if pk is not None}
-    on_unit = (
-        set(
-            evidence_on_unit(registration, unit_id)
-            .filter(pk__in=cited)
-            .values_list("pk", flat=True)
-        )
-        if cited
-        else set()
-    )
+    on_unit = still_on_unit(registration, unit_id, cited)
     counted = Counter(measure for measure, pk in records if pk is None or pk in on_unit)
     return [
         ITEM_NOT_SHOWN.format(reference=item.reference, text=item.text)
