@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from assessment.models import Decision
 from portal.models import Role, RoleKind, User
-from portfolios.access import may_see
+from portfolios.access import by_its_columns, may_see
 from portfolios.models import (
     Evidence,
     Registration,
@@ -140,3 +140,13 @@ def test_a_unit_given_to_a_colleague_is_seen_through_the_condition(world):
     with CaptureQueriesContext(connection) as queries:
         assert may_see(request, ours.registration)
     assert len(queries) == 1
+
+
+def test_only_a_person_acting_as_an_iqa_is_asked_the_condition_with_the_row(world):
+    """An IQA sees most of what they sample through their plan, which the columns cannot tell:
+    their pages ask the condition with the row, so they make the same queries whether or not
+    the IQA is the registration's named one (tests/integration/test_query_counts_at_scale.py)."""
+    for kind in RoleKind.values:
+        request = SimpleNamespace(role=SimpleNamespace(kind=kind))
+        assert by_its_columns(request) == (kind != RoleKind.IQA)  # type: ignore[arg-type]
+    assert by_its_columns(SimpleNamespace(role=None))  # type: ignore[arg-type]
