@@ -18,14 +18,12 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
-from competence.standing import Scope
+from competence.models import CompetenceEntry, Practice, RegisterEnforced
+from competence.standing import QUALIFICATIONS, UNITS, Scope, current_entries_sql
 from portal.models import Role, RoleKind, User
 
 # The kinds of row of `countersigner_of`'s one query.
 CENTRE, ENFORCING, QUALIFICATION, UNIT = 0, 1, 2, 3
-QUALIFICATIONS = CompetenceEntry.qualifications.through._meta.db_table  # type: ignore[attr-defined]
-UNITS = CompetenceEntry.units.through._meta.db_table  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -76,23 +74,6 @@ class Countersigner:
         return allowed
 
 
-def current_entries_sql(
-    column: str, value: int, practice: str, day: datetime.date
-) -> tuple[str, list[int | str | datetime.date]]:
-    """The competence entries (table alias `c`) whose `column` is `value` (the person, or the
-    centre) and which are current awards of `practice` on `day`, as `EntryQuerySet.current_on`
-    says, written as SQL with its parameters: for the reads written as SQL (`countersigner_of`,
-    `provisional._register`), so a change to what makes an award current is made here and in
-    `current_on`, and the tests of `countersigner_of` hold the two together."""
-    awards = awards_for(practice)
-    sql = (
-        f"{column} = %s AND c.award IN ({', '.join(['%s'] * len(awards))}) AND c.status = %s"
-        " AND c.achieved_on <= %s AND (c.expires_on IS NULL OR c.expires_on >= %s)"
-        " AND (c.ended_on IS NULL OR c.ended_on > %s)"
-    )
-    return sql, [value, *awards, EntryStatus.HELD, day, day, day]
-
-
 def countersigner_of(
     user: User,
     day: datetime.date | None = None,
@@ -106,8 +87,9 @@ def countersigner_of(
     `EntryQuerySet.current_on` says). Written as SQL: built by the ORM, the union of three
     filtered querysets cost about 11,000 Python calls, several milliseconds, for a query
     PostgreSQL answers in 0.2 ms."""
-    day = day or timezone.localdate()
-    current, entry_params = current_entries_sql("c.person_id", user.pk, practice, day)
+    current, entry_params = current_entries_sql(
+        "c.person_id", user.pk, practice, day or timezone.localdate()
+    )
     sql = (
         f"SELECT CASE WHEN e.centre_id IS NULL THEN {CENTRE} ELSE {ENFORCING} END,"
         f" r.centre_id, r.centre_id FROM {Role._meta.db_table} r"

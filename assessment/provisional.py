@@ -19,7 +19,6 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from assessment.countersigner import current_entries_sql
 from assessment.models import Decision, UnitSignOff, unit_of_item
 from competence.models import (
     CompetenceEntry,
@@ -28,7 +27,7 @@ from competence.models import (
     RegisterEnforced,
     awards_for,
 )
-from competence.standing import Scope, enforced, scope_where_enforced
+from competence.standing import Scope, current_entries_sql, enforced, scope_where_enforced
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import PriorLearning, Registration, still_open_sql
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -775,7 +775,7 @@ GAP_WORDS = {
 
 def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
     """`unit_missing`, grouped for the sign-off page. Read as plain rows: the unit's items
-    first, then only their current decisions (not the whole portfolio's)."""
+    first, then the registration's current decisions."""
     # The unit's items from the catalogue's rows kept per revision (`units_rows`), in the
     # specification's order: no query once the qualification's rows are kept.
     rows = units_rows(registration.qualification, [unit_id])
@@ -787,11 +787,9 @@ def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
     criteria = [(pk, n) for pk, n in criteria if (pk, None, None) not in rpl]
     ranges = [(pk, ref) for pk, ref in ranges if (None, pk, None) not in rpl]
     knowledge = [(pk, n) for pk, n in knowledge if (None, None, pk) not in rpl]
-    current = Decision.objects.filter(registration=registration, current=True).filter(
-        Q(criterion__in=[pk for pk, _ in criteria])
-        | Q(range_item__in=[pk for pk, _ in ranges])
-        | Q(knowledge_item__in=[pk for pk, _ in knowledge])
-    )
+    # All the registration's current decisions, looked up here by item: the unit's items as
+    # three lists of ids in the query cost more to build than the rows of its other units.
+    current = Decision.objects.filter(registration=registration, current=True)
     counted: dict[tuple[int | None, int | None, int | None], tuple[str, bool]] = {
         (c, r, k): (outcome, provisional)
         for c, r, k, outcome, provisional in current.values_list(

@@ -21,6 +21,7 @@ from assessment import pages, provisional, requirement_pages
 from assessment.access import (
     item_for,
     mapping_for,
+    planned_unit_assessed,
     planned_unit_for,
     require_countersigner,
     sign_off_for,
@@ -354,7 +355,7 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
     """A unit's sign-off: what is missing, the assessor's signature, the learner's
     countersignature and, for a centre admin, unlocking."""
     registration = registration_for(request, pk)
-    unit = planned_unit_for(registration, unit_pk)
+    unit, assessed_by = planned_unit_assessed(registration, unit_pk)
     conditions = requirement_pages.condition_choices(registration, unit.pk)
     form = SignOffForm(request.POST or None, conditions=conditions)
     if request.method == "POST" and form.is_valid():
@@ -379,7 +380,7 @@ def unit_sign_off_view(request: PortalRequest, pk: int, unit_pk: int) -> HttpRes
                     request, f"{unit.code} is signed off. The learner countersigns next."
                 )
             return redirect("assessment:unit-sign-off", registration.pk, unit.pk)
-    context = pages.sign_off_context(request, registration, unit)
+    context = pages.sign_off_context(request, registration, unit, assessed_by)
     context["form"] = form
     return render(request, "assessment/unit_sign_off.html", context)
 

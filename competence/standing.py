@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, Value
 
 from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
@@ -88,29 +89,53 @@ def scope_where_enforced(
     person_id: int, centre_id: int, practice: str, day: datetime.date
 ) -> Scope | None:
     """`scope_of`, or None where the centre does not enforce its register (`enforced`): one
-    query for both, where a decision, the review page and the sign-off page asked them apart."""
-    current = CompetenceEntry.objects.current_on(day).filter(
-        centre_id=centre_id, person_id=person_id, award__in=awards_for(practice)
+    query for both, where a decision, the review page and the sign-off page asked them apart.
+    Written as SQL (`UNION ALL`): built by the ORM, the union of three querysets, two with the
+    current entries as a subquery, cost about 2 ms of Python for a query PostgreSQL answers in
+    0.1 ms (issue 17, fifth round)."""
+    current, params = current_entries_sql("c.person_id", person_id, practice, day)
+    sql = (
+        f"SELECT {ENFORCED_ROW}, centre_id FROM {RegisterEnforced._meta.db_table}"
+        " WHERE centre_id = %s"
+        f" UNION ALL SELECT {QUALIFICATION_ROW}, q.qualification_id"
+        f" FROM {CompetenceEntry._meta.db_table} c JOIN {QUALIFICATIONS} q"
+        f" ON q.competenceentry_id = c.id WHERE c.centre_id = %s AND {current}"
+        f" UNION ALL SELECT {UNIT_ROW}, u.unit_id"
+        f" FROM {CompetenceEntry._meta.db_table} c JOIN {UNITS} u"
+        f" ON u.competenceentry_id = c.id WHERE c.centre_id = %s AND {current}"
     )
-    through = CompetenceEntry.qualifications.through.objects  # type: ignore[attr-defined]
-    units = CompetenceEntry.units.through.objects  # type: ignore[attr-defined]
-    rows = (
-        RegisterEnforced.objects.filter(centre_id=centre_id)
-        .values_list(Value(ENFORCED_ROW), "centre_id")
-        .union(
-            through.filter(competenceentry__in=current).values_list(
-                Value(QUALIFICATION_ROW), "qualification_id"
-            ),
-            units.filter(competenceentry__in=current).values_list(Value(UNIT_ROW), "unit_id"),
-            all=True,
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [centre_id, centre_id, *params, centre_id, *params])
+        rows = cursor.fetchall()
     found: dict[int, set[int]] = {ENFORCED_ROW: set(), QUALIFICATION_ROW: set(), UNIT_ROW: set()}
     for kind, pk in rows:
         found[kind].add(pk)
     if not found[ENFORCED_ROW]:
         return None
     return Scope(frozenset(found[QUALIFICATION_ROW]), frozenset(found[UNIT_ROW]))
+
+
+# The tables of the entries' qualifications and units, for the queries written as SQL.
+QUALIFICATIONS = CompetenceEntry.qualifications.through._meta.db_table  # type: ignore[attr-defined]
+UNITS = CompetenceEntry.units.through._meta.db_table  # type: ignore[attr-defined]
+
+
+def current_entries_sql(
+    column: str, value: int, practice: str, day: datetime.date
+) -> tuple[str, list[int | str | datetime.date]]:
+    """The competence entries (table alias `c`) whose `column` is `value` (`c.person_id` and
+    the person, or `c.centre_id` and the centre) and which are current awards of `practice` on
+    `day`, as `EntryQuerySet.current_on` says, written as SQL with its parameters: for the reads
+    written as SQL (`scope_where_enforced`, `countersigner_of`, `provisional._register`), where
+    the ORM cost more to build them than PostgreSQL to answer. A change to what makes an award
+    current is made here and in `current_on`; the tests of those three hold them together."""
+    awards = awards_for(practice)
+    sql = (
+        f"{column} = %s AND c.award IN ({', '.join(['%s'] * len(awards))}) AND c.status = %s"
+        " AND c.achieved_on <= %s AND (c.expires_on IS NULL OR c.expires_on >= %s)"
+        " AND (c.ended_on IS NULL OR c.ended_on > %s)"
+    )
+    return sql, [value, *awards, EntryStatus.HELD, day, day, day]
 
 
 # What each row of `scope_where_enforced`'s one query is.

@@ -269,6 +269,34 @@ def visible_condition(user: User, roles: Iterable[Role] | None = None, *, to: st
     return condition
 
 
+def visible_by_its_columns(registration: Registration, user: User, roles: Iterable[Role]) -> bool:
+    """Whether the branches of `visible_condition` that ask only the registration's own columns
+    let `user` see it, told from their roles (the request's): its learner, its assessor or its
+    IQA holding that role at its centre, or a centre admin there. False says nothing: the
+    other branches (a unit given to the person, a trainee's work they countersign, an IQA's
+    plan) need the condition's subqueries (`visible_to`), which cost more to build and plan
+    than the row's own read (issue 17, fifth round: decision 64)."""
+    if not user.is_active:
+        return False
+    for role in roles:
+        if role.user_id != user.pk:
+            raise ValueError(f"{role} is not a role of {user}.")
+        if role.centre_id != registration.centre_id:
+            continue
+        if role.kind == RoleKind.CENTRE_ADMIN:
+            return True
+        holder: int | None
+        if role.kind == RoleKind.LEARNER:
+            holder = registration.learner_id
+        elif role.kind == RoleKind.ASSESSOR:
+            holder = registration.assessor_id
+        else:
+            holder = registration.iqa_id if role.kind == RoleKind.IQA else None
+        if holder == user.pk:
+            return True
+    return False
+
+
 def _related(name: str) -> models.QuerySet[models.Model]:
     """All rows of the model of the registration's reverse relation `name`, from an app that
     builds on this one (which therefore does not import it)."""

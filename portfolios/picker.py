@@ -82,8 +82,10 @@ class PickerUnit:
     # Everything above drawn: the unit's items as portfolios/partials/picker_items.html shows
     # them (its outcomes, then its range and knowledge items, each in a fieldset).
     html: SafeString = NOTHING
-    # On the review page: the unit is another assessor's to decide (decision 39).
+    # On the review page: the unit is another assessor's to decide (decision 39), and the
+    # address of its sign-off page.
     elsewhere: bool = False
+    sign_off: str = ""
 
 
 def picker_units(rows: Iterable[UnitRows]) -> list[PickerUnit]:

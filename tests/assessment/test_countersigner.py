@@ -21,7 +21,13 @@ from assessment.pages import awaiting_countersignature, countersign_counts
 from assessment.sign_off_countersign import awaiting_sign_offs, sign_offs_waiting
 from competence.models import CompetenceEntry, Practice
 from competence.services import register_enforce
-from competence.standing import enforced, in_scope_where_enforced, scope_of
+from competence.standing import (
+    Scope,
+    enforced,
+    in_scope_where_enforced,
+    scope_of,
+    scope_where_enforced,
+)
 from home.todo import assessor_work
 from portal.models import Role, RoleKind
 from portfolios.models import still_open
@@ -253,9 +259,10 @@ def test_the_home_page_reads_the_countersigner_once(waiting, centre, centre_admi
 def test_the_countersigners_scopes_are_what_scope_of_reads_for_every_kind_of_entry(
     centre, other_centre, centre_admin, assessor, sfj
 ):
-    """`countersigner_of` writes `current_on` as SQL: the same scope as `scope_of` (the ORM's
-    `current_on`) for entries current, expired the day before or that day, ended, not yet
-    achieved, worked towards, of IQA practice, and at a centre where they are not qualified."""
+    """`countersigner_of` and `scope_where_enforced` write `current_on` as SQL: the same scope
+    as `scope_of` (the ORM's `current_on`) for entries current, expired the day before or that
+    day, ended, not yet achieved, worked towards, of IQA practice, and at a centre where they
+    are not qualified."""
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
     units = list(Unit.objects.filter(memberships__qualification=sfj).order_by("pk")[:8])
@@ -295,3 +302,19 @@ def test_the_countersigners_scopes_are_what_scope_of_reads_for_every_kind_of_ent
     assert found.scopes[centre.pk] == expected
     assert expected.qualifications == {sfj.pk}
     assert expected.units == {units[0].pk, units[1].pk, units[4].pk}
+    assert scope_where_enforced(assessor.pk, centre.pk, Practice.ASSESSING, today) == expected
+    # The other centre does not enforce its register; once it does, only its own entries count.
+    assert scope_where_enforced(assessor.pk, other_centre.pk, Practice.ASSESSING, today) is None
+    other_admin = UserFactory.create(email="other.admin@example.org")
+    RoleFactory.create(user=other_admin, centre=other_centre, kind=RoleKind.CENTRE_ADMIN)
+    enforce(other_centre, other_admin)
+    there = scope_where_enforced(assessor.pk, other_centre.pk, Practice.ASSESSING, today)
+    assert there == Scope() == scope_of(assessor.pk, other_centre.pk, Practice.ASSESSING, today)
+    entry = CompetenceEntry.objects.create(
+        centre=other_centre, person=assessor, award="assessing_competence", status="held",
+        achieved_on=today - day, recorded_by=other_admin, recorded_at=timezone.now(),
+    )  # fmt: skip
+    entry.units.add(units[5])
+    there = scope_where_enforced(assessor.pk, other_centre.pk, Practice.ASSESSING, today)
+    assert there == Scope(frozenset(), frozenset([units[5].pk]))
+    assert there == scope_of(assessor.pk, other_centre.pk, Practice.ASSESSING, today)

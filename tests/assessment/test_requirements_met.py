@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.models import RequirementShown, SufficiencyRecord, UnitSignOff
-from assessment.requirements_met import lapsed_why, tracked
+from assessment.requirements_met import lapsed_why, requirements_missing, tracked
 from assessment.services import (
     ALREADY_WITHDRAWN,
     EVIDENCE_ELSEWHERE,
@@ -189,6 +189,48 @@ def test_withdrawal_brings_the_refusal_back_and_keeps_the_record(cg, learner, as
     )
     sign(cg, assessor, unit)
     assert RequirementShown.objects.filter(registration=cg, reference="5b").count() == 2
+
+
+def test_what_is_missing_read_as_plain_rows_is_what_the_records_read_say_at_each_step(
+    cg, learner, assessor
+):
+    """`requirements_missing` (the sign-off page's and the service's, from plain rows) says what
+    `tracked(...).missing` (the unit page's, from the records) says: nothing recorded, some,
+    all, one withdrawn, and records whose evidence is no longer the unit's."""
+    unit = Unit.objects.get(code=UNIT)
+
+    def same() -> list[str]:
+        missing = requirements_missing(cg, unit.pk)
+        assert missing == tracked(cg, unit.pk).missing
+        return missing
+
+    assert len(same()) == 6 + 3  # nothing recorded: 5a-5d, 6a, 6b and three rules
+    evidence = piece(cg, learner)
+    all_met(cg, assessor, evidence)
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5a", evidence=[evidence.pk], actor=assessor
+    )
+    assert len(same()) == 5 + 3
+    meet_requirements(cg, unit, [evidence])
+    assert same() == []
+    shown = RequirementShown.objects.get(registration=cg, reference="5b", withdrawn_at=None)
+    requirement_withdraw(record=shown, reason="Not shown after all.", actor=assessor)
+    assert len(same()) == 1
+    reject_mappings(evidence, assessor)  # still under the decisions: still the unit's
+    assert len(same()) == 1
+    # Evidence mapped to the unit, nothing decided on it, cited; then its mapping rejected: no
+    # longer evidence for the unit, so its records lapse and count for nothing.
+    later = piece(cg, learner, title="A later Saturday")
+    requirement_show(
+        registration=cg, unit_id=unit.pk, reference="5b", evidence=[later.pk], actor=assessor
+    )
+    sufficiency_record(
+        registration=cg, unit_id=unit.pk, measure="customers", evidence=later.pk,
+        description="Mr Later", actor=assessor,
+    )  # fmt: skip
+    assert same() == []
+    reject_mappings(later, assessor)
+    assert len(same()) == 1
 
 
 def test_only_the_learners_assessor_records_and_withdraws(
@@ -689,6 +731,7 @@ def test_records_stop_counting_when_their_evidence_is_no_longer_the_units(
         actor=assessor,
     )
     state = tracked(cg, unit.pk)
+    assert requirements_missing(cg, unit.pk) == state.missing  # from plain rows, the same
     shown = {s.item.reference: s.shown for s in state.items}
     assert shown["5b"] is not None
     customers = next(s for s in state.rules if s.rule.measure == "customers")
@@ -698,6 +741,7 @@ def test_records_stop_counting_when_their_evidence_is_no_longer_the_units(
     # The assessor rejects the mapping: the evidence is no longer evidence for the unit.
     reject_mappings(evidence, assessor)
     state = tracked(cg, unit.pk)
+    assert requirements_missing(cg, unit.pk) == state.missing
     items = {s.item.reference: s for s in state.items}
     assert items["5b"].shown is None and items["5b"].lapsed is not None
     assert items["5b"].why == lapsed_why(["Busy Saturday"])

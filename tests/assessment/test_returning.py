@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from assessment.models import Decision, Outcome
-from assessment.pages import returned_on
+from assessment.pages import decided_again, returned_on, returned_rows
 from assessment.progress import progress_of
 from assessment.services import (
     NOTHING_TO_RETURN,
@@ -131,6 +131,24 @@ def test_wrong_roles_and_other_centres_cannot_open_the_return_page(
     assert provisional.returned_at is None
 
 
+def by_the_orm(evidence, trainee):
+    """`returned_rows` as the ORM asked it before it was written as SQL (issue 17, fifth round)."""
+    return [
+        tuple(row)
+        for row in Decision.objects.filter(
+            registration=evidence.registration_id,
+            evidence=evidence,
+            returned_at__isnull=False,
+            decided_by=trainee,
+        )
+        .exclude(decided_again())
+        .order_by("returned_at", "pk")
+        .values_list(
+            "pk", *(f"{k}_id" for k in Decision.KINDS), "returned_by__full_name", "return_reason"
+        )
+    ]
+
+
 def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
     client, provisional, assessor, trainee_assessor
 ):
@@ -161,6 +179,9 @@ def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
     # second new-user review of issue 19 found "Returned to you" on such a page) is not.
     assert returned_on(evidence, trainee_assessor).listed
     assert not returned_on(evidence, assessor).listed and not returned_on(evidence, assessor).said
+    for person in (trainee_assessor, assessor):
+        assert returned_rows(evidence, person) == by_the_orm(evidence, person)
+    assert by_the_orm(evidence, trainee_assessor)  # not trivially
     assert " ".join(line.split()) == (
         f"Decided <strong>Met</strong> by {trainee_assessor.full_name} on "
         f"{localtime(provisional.decided_at):%-d %B %Y, %H:%M} — returned by "
@@ -181,6 +202,8 @@ def test_the_trainee_sees_why_on_their_to_do_and_the_item_and_decides_again(
     )
     assert again.provisional and again.current
     assert "returned to you" not in client.get("/").content.decode()
+    assert not returned_on(evidence, trainee_assessor).listed
+    assert returned_rows(evidence, trainee_assessor) == by_the_orm(evidence, trainee_assessor)
     decision_countersign(decisions=[again], actor=assessor)
     again.refresh_from_db()
     assert again.counts

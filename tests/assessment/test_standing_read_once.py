@@ -2,8 +2,10 @@
 queries (issue 17, fourth round; decision 59): the same answers as the reads they replace."""
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
+from assessment.access import planned_unit_assessed, planned_unit_for
 from assessment.provisional import countersigners, countersigners_of
 from competence.models import Practice
 from competence.standing import enforced, scope_of, scope_where_enforced
@@ -87,3 +89,28 @@ def test_a_units_rules_are_kept_a_revision_even_before_a_page_reads_its_rows(
     first = how_assessed(sfj, unit.pk)
     with django_assert_num_queries(0):
         assert how_assessed(sfj, unit.pk) == first
+
+
+def test_the_sign_off_pages_unit_is_read_with_who_assesses_it_in_one_query(
+    registration, colleague, django_assert_num_queries
+):
+    """`planned_unit_assessed` (issue 17, fifth round): the unit of the plan and its assessor,
+    the unit's own else the registration's, as `unit_assessors` says, in one query; a unit
+    outside the plan is a 404."""
+    planned = list(registration.planned_units.order_by("pk"))
+    given = planned[0]
+    given.assessor = colleague
+    given.save()
+    expected = registration.unit_assessors()
+    assert expected[given.unit_id] == colleague.pk
+    assert expected[planned[1].unit_id] == registration.assessor_id
+    for line in planned[:2]:
+        with django_assert_num_queries(1):
+            unit, assessed_by = planned_unit_assessed(registration, line.unit_id)
+        assert (unit.pk, assessed_by) == (line.unit_id, expected[line.unit_id])
+        assert unit == planned_unit_for(registration, line.unit_id)
+    outside = Unit.objects.exclude(pk__in=expected).first()
+    assert outside is not None
+    for pk in (outside.pk, 2**70):  # not in the plan; a number no id reaches
+        with pytest.raises(Http404):
+            planned_unit_assessed(registration, pk)

@@ -4,11 +4,23 @@ evidence they saw through `registration__in=` the registrations `visible_to` giv
 however they came to see it (their own, their caseload, a unit given to them, a trainee's
 work waiting for a countersignature, a sample, their centre)."""
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assessment.models import Decision
-from portal.models import Role, RoleKind
-from portfolios.models import Evidence, Registration, RegistrationUnit, visible_condition
+from portal.models import Role, RoleKind, User
+from portfolios.access import by_its_columns, may_see
+from portfolios.models import (
+    Evidence,
+    Registration,
+    RegistrationUnit,
+    visible_by_its_columns,
+    visible_condition,
+)
 from tests.factories import RoleFactory, UserFactory
 from tests.matrix import world_for_module
 from tests.world import ASSESSOR, EQA, OUTSIDER, STAFF_OF_OURS, TRAINEE
@@ -68,3 +80,73 @@ def test_a_qualified_assessor_sees_a_trainees_unit_and_their_work_waiting_the_sa
     Role.objects.filter(user=trainee, centre=ours.centre).delete()
     assert through_the_join(colleague) >= learners_work
     assert through_the_join(colleague) == through_the_registrations(colleague)
+
+
+# Told from the registration's own columns first (decision 64): `may_see` asks the condition
+# only when they do not say so.
+
+
+def asked(person: User) -> Any:
+    """What `may_see` reads of a request: the person and the roles the middleware read."""
+    return SimpleNamespace(user=person, roles=list(Role.objects.filter(user=person)))
+
+
+def test_what_the_columns_say_is_seen_is_seen_and_may_see_is_exactly_the_condition(world):
+    registrations = list(Registration.objects.all())
+    told_somewhere = 0
+    for person in everyone(world):
+        request = asked(person)
+        visible = set(Registration.objects.visible_to(person).values_list("pk", flat=True))
+        told = {r.pk for r in registrations if visible_by_its_columns(r, person, request.roles)}
+        assert told <= visible, person.email
+        assert {r.pk for r in registrations if may_see(request, r)} == visible, person.email
+        told_somewhere += len(told)
+    assert told_somewhere  # not trivially: the learner, assessor, IQA and admin are told so
+
+
+def test_the_columns_need_the_role_at_the_registrations_centre_and_an_active_account(world):
+    ours = world.ours
+    assessor = ours.people[ASSESSOR]
+    request = asked(assessor)
+    roles = request.roles
+    assert ours.registration.assessor_id == assessor.pk
+    with CaptureQueriesContext(connection) as queries:
+        assert visible_by_its_columns(ours.registration, assessor, roles)
+        assert may_see(request, ours.registration)
+    assert len(queries) == 0  # told from the columns: no query
+    assessor.is_active = False
+    assert not visible_by_its_columns(ours.registration, assessor, roles)
+    assessor.is_active = True
+    # Another centre's assessor role is no reason to see a registration at ours.
+    elsewhere = [r for r in roles if r.centre_id != ours.centre.pk]
+    assert not visible_by_its_columns(ours.registration, assessor, elsewhere)
+    with pytest.raises(ValueError):
+        visible_by_its_columns(
+            ours.registration, assessor, list(Role.objects.exclude(user=assessor))
+        )
+
+
+def test_a_unit_given_to_a_colleague_is_seen_through_the_condition(world):
+    ours = world.ours
+    colleague = UserFactory.create(email="unit.colleague@example.org")
+    RoleFactory.create(user=colleague, centre=ours.centre, kind=RoleKind.ASSESSOR)
+    request = asked(colleague)
+    assert not may_see(request, ours.registration)
+    RegistrationUnit.objects.filter(registration=ours.registration, unit=ours.unit).update(
+        assessor=colleague
+    )
+    # Not the registration's assessor: the columns do not say, the condition does (one query).
+    assert not visible_by_its_columns(ours.registration, colleague, request.roles)
+    with CaptureQueriesContext(connection) as queries:
+        assert may_see(request, ours.registration)
+    assert len(queries) == 1
+
+
+def test_only_a_person_acting_as_an_iqa_is_asked_the_condition_with_the_row(world):
+    """An IQA sees most of what they sample through their plan, which the columns cannot tell:
+    their pages ask the condition with the row, so they make the same queries whether or not
+    the IQA is the registration's named one (tests/integration/test_query_counts_at_scale.py)."""
+    for kind in RoleKind.values:
+        request = SimpleNamespace(role=SimpleNamespace(kind=kind))
+        assert by_its_columns(request) == (kind != RoleKind.IQA)  # type: ignore[arg-type]
+    assert by_its_columns(SimpleNamespace(role=None))  # type: ignore[arg-type]
