@@ -18,8 +18,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
-from competence.standing import Scope
+from competence.models import CompetenceEntry, Practice, RegisterEnforced
+from competence.standing import Scope, current_sql
 from portal.models import Role, RoleKind, User
 
 # The kinds of row of `countersigner_of`'s one query.
@@ -90,14 +90,7 @@ def countersigner_of(
     filtered querysets cost about 11,000 Python calls, several milliseconds, for a query
     PostgreSQL answers in 0.2 ms."""
     day = day or timezone.localdate()
-    awards = awards_for(practice)
-    current = (
-        f"c.person_id = %s AND c.award IN ({', '.join(['%s'] * len(awards))}) AND c.status = %s"
-        " AND c.achieved_on <= %s AND (c.expires_on IS NULL OR c.expires_on >= %s)"
-        " AND (c.ended_on IS NULL OR c.ended_on > %s)"
-    )
-    entry_params: list[int | str | datetime.date] = [user.pk, *awards, EntryStatus.HELD]
-    entry_params += [day, day, day]
+    current, entry_params = current_sql(user.pk, practice, day)
     sql = (
         f"SELECT CASE WHEN e.centre_id IS NULL THEN {CENTRE} ELSE {ENFORCING} END,"
         f" r.centre_id, r.centre_id FROM {Role._meta.db_table} r"
