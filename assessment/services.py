@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from assessment.models import (
     RequirementShown,
     SufficiencyRecord,
     UnitSignOff,
+    unit_of_item,
 )
 from assessment.requirements_met import (
     check_conditions,
@@ -560,6 +561,21 @@ COUNTERSIGN_FIELDS = (
 )
 
 
+def locked_for_countersigning(found: QuerySet[Decision]) -> QuerySet[Decision, Any]:
+    """The decisions locked (their rows only) and read again as rows of `COUNTERSIGN_FIELDS`,
+    each with its item's unit (`unit`) and whether an IQA's sample in force holds it
+    (`sampled`): what the checks need, in the statement that locks them."""
+    sampled = Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
+        decision_id=OuterRef("pk"), sample__lock_lifted_at__isnull=True
+    )
+    return (
+        found.select_for_update(of=("self",))
+        .annotate(unit=unit_of_item(), sampled=Exists(sampled))
+        .order_by("pk")
+        .values_list(*COUNTERSIGN_FIELDS, "unit", "sampled", named=True)
+    )
+
+
 def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) -> int:
     """A qualified assessor confirms a trainee's provisional decisions (or their ids): all or
     none, each with its audit entry. Returns how many were countersigned.
@@ -587,9 +603,7 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         }
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
-        locked = list(
-            found.select_for_update().order_by("pk").values_list(*COUNTERSIGN_FIELDS, named=True)
-        )
+        locked = list(locked_for_countersigning(found))
         _check_countersign(locked, registrations, len(ids), actor)
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
@@ -629,7 +643,7 @@ def decision_return(*, decision: Decision, reason: str, actor: User) -> Decision
         lock_chain(registration.centre_id)
         locked_registration = Registration.objects.lock(registration, refused=DecisionRefused)
         found = Decision.objects.filter(pk=decision.pk)
-        [row] = found.select_for_update().values_list(*COUNTERSIGN_FIELDS, named=True)
+        [row] = locked_for_countersigning(found)
         try:
             _check_countersign([row], {registration.pk: locked_registration}, 1, actor)
         except DecisionRefused as refused:
@@ -670,16 +684,9 @@ def _check_countersign(
     if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
         raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
     _refuse_out_of_scope(decisions, registrations, countersigner)
-    # Through the link table, not by joining it to the decisions (a few hundred of them):
-    # the decision is loaded only in the rare case, to name its item.
-    sampled = (
-        Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
-            one_of("decision_id", [d.pk for d in decisions]), sample__lock_lifted_at__isnull=True
-        )
-        .order_by("decision_id")
-        .values_list("decision_id", flat=True)
-        .first()
-    )
+    # Read with the locked rows (`locked_for_countersigning`): the decision is loaded only in
+    # the rare case, to name its item.
+    sampled = next((d.pk for d in decisions if d.sampled), None)
     if sampled is not None:
         item = Decision.objects.select_related("criterion", "range_item", "knowledge_item")
         raise DecisionRefused(SAMPLED.format(item=item.get(pk=sampled).target))
@@ -690,27 +697,18 @@ def _refuse_out_of_scope(
 ) -> None:
     """At a centre enforcing its competence register (decision 49), the countersigner must
     hold a current assessor award covering each decision's unit: with their scopes read
-    (`countersigner_of`), one query for the decisions' units, none when no centre enforces."""
+    (`countersigner_of`) and each decision's unit read with it (`locked_for_countersigning`)."""
     enforcing = {
         registrations[d.registration_id].centre_id for d in decisions
     } & countersigner.scopes.keys()
     if not enforcing:
         return
-    unit_of = _units_of(decisions)
     for decision in decisions:
         registration = registrations[decision.registration_id]
-        unit_id = unit_of[decision.pk]
+        unit_id = decision.unit
         if not countersigner.covers(registration.centre_id, registration.qualification_id, unit_id):
             code = Unit.objects.filter(pk=unit_id).values_list("code", flat=True).first()
             raise DecisionRefused(NOT_COMPETENT_TO_COUNTERSIGN.format(unit=code))
-
-
-def _units_of(decisions: list[Any]) -> dict[int, int]:
-    """Each decision's unit (by decision id), from whichever item it is on: one query, whatever
-    kinds of item the decisions are on."""
-    unit = Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
-    found = Decision.objects.filter(one_of("pk", [d.pk for d in decisions])).annotate(unit=unit)
-    return dict(found.order_by().values_list("pk", "unit"))
 
 
 NOT_COMPLETE = "The unit cannot be signed off yet: {items}."
