@@ -10,9 +10,8 @@ from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from assessment import notices
@@ -58,7 +57,9 @@ from portfolios.models import (
     Mapping,
     MappingStatus,
     PriorLearning,
+    PriorLearningItem,
     Registration,
+    RegistrationUnit,
 )
 from portfolios.prior_learning import met_by_rpl
 from portfolios.readiness import readiness_changed
@@ -225,22 +226,19 @@ def decision_record(
                 # The qualification the page read (a catalogue row the lock does not guard):
                 # not read again for the plan's items and the unit's rules.
                 locked.qualification = registration.qualification
-            given = {e.pk for e in evidence}
-            # Marked judged (where it was not yet) and counted in one statement: evidence removed
-            # just before is not counted. A refusal below rolls the mark back with the rest.
-            judged = Coalesce("judged_at", Value(now))
-            if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
+            # Marked judged (where it was not yet) and counted in one statement, which reads
+            # each piece as it now is: evidence removed just before is not counted. A refusal
+            # below rolls the mark back with the rest.
+            judged = _mark_judged({e.pk for e in evidence}, now)
+            if len(judged) != len(evidence):
                 raise GoneMeanwhile(EVIDENCE_GONE)
-            unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
-            _refuse_met_by_rpl(locked, targets)
+            plan, rpl = _plan_and_rpl(locked)
+            unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor, plan)
+            _refuse_met_by_rpl(targets, rpl)
             # The rules are checked against the evidence as it is now, read again under the lock
             # (an assessor's classification or a learner's edit just before is seen).
             if judgement.outcome == Outcome.MET and (
-                problems := forbidden(
-                    locked.qualification,
-                    unit_of,
-                    list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
-                )
+                problems := forbidden(locked.qualification, unit_of, judged)
             ):
                 raise ForbiddenByRules(problems)
             provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
@@ -296,10 +294,59 @@ def _classification_kept(registration: Registration, given: list[int], actor: Us
 RPL_KEY_AT = {"criterion": 0, "range_item": 1, "knowledge_item": 2}
 
 
-def _refuse_met_by_rpl(registration: Registration, targets: Targets) -> None:
-    """Refuse a decision on any item met through RPL in force, naming them: one query, and
-    one per kind of item only when refusing."""
-    rpl = met_by_rpl(registration)
+def _mark_judged(given: set[int], now: datetime.datetime) -> list[Evidence]:
+    """Mark the evidence judged (where it was not yet) and read what each piece is said to be
+    (method, setting, kind) as it now stands, in one statement (`UPDATE ... RETURNING`): the
+    pieces found, newest first, as the evidence's own order has them."""
+    if not given:
+        return []
+    table = Evidence._meta.db_table
+    marks = ", ".join(["%s"] * len(given))
+    sql = (
+        f"UPDATE {table} SET judged_at = COALESCE(judged_at, %s) WHERE id IN ({marks})"
+        " RETURNING id, method, setting, kind, occurred_on, created_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *sorted(given)])
+        rows = cursor.fetchall()
+    rows.sort(key=lambda row: (str(row[4]), str(row[5])), reverse=True)
+    return [Evidence(pk=pk, method=m, setting=s, kind=k) for pk, m, s, k, _, _ in rows]
+
+
+# Which rows `_plan_and_rpl`'s one query returns.
+PLANNED, RPL_ITEM = 0, 1
+
+
+def _plan_and_rpl(
+    registration: Registration,
+) -> tuple[list[tuple[int, bool, int | None]], set[tuple[int | None, int | None, int | None]]]:
+    """The plan's units, each with whether a sign-off in force locks it and its own assessor,
+    and the items met through RPL in force (as `met_by_rpl` gives them): one statement of SQL
+    (`UNION ALL`), where the ORM built two queries."""
+    units = RegistrationUnit._meta.db_table
+    sign_offs = UnitSignOff._meta.db_table
+    items = PriorLearningItem._meta.db_table
+    sql = (
+        f"SELECT {PLANNED}, p.unit_id, CASE WHEN EXISTS (SELECT 1 FROM {sign_offs} s"
+        " WHERE s.registration_id = p.registration_id AND s.unit_id = p.unit_id"
+        " AND s.unlocked_at IS NULL) THEN 1 ELSE 0 END, p.assessor_id"
+        f" FROM {units} p WHERE p.registration_id = %s"
+        f" UNION ALL SELECT {RPL_ITEM}, i.criterion_id, i.range_item_id, i.knowledge_item_id"
+        f" FROM {items} i WHERE i.registration_id = %s AND i.withdrawn_at IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [registration.pk, registration.pk])
+        rows = cursor.fetchall()
+    plan = [(unit, bool(locked), own) for kind, unit, locked, own in rows if kind == PLANNED]
+    rpl = {(a, b, c) for kind, a, b, c in rows if kind == RPL_ITEM}
+    return plan, rpl
+
+
+def _refuse_met_by_rpl(
+    targets: Targets, rpl: set[tuple[int | None, int | None, int | None]]
+) -> None:
+    """Refuse a decision on any item met through RPL in force (`rpl`, as `met_by_rpl` gives
+    them), naming them: one query per kind of item, only when refusing."""
     held: list[str] = []
     for name, model, ids in targets.by_kind():
         keys = {pk for pk in ids if _rpl_key(name, pk) in rpl}
@@ -340,25 +387,21 @@ def _provisional_units(
 
 
 def _refuse_outside_plan_or_signed_off(
-    registration: Registration, targets: Targets, actor: User
+    registration: Registration,
+    targets: Targets,
+    actor: User,
+    planned: list[tuple[int, bool, int | None]],
 ) -> dict[tuple[str, int], int]:
     """Every item ticked must be in a unit of the plan that `actor` assesses (the unit's own
     assessor, else the registration's: read under the registration's lock, which a change of
     either takes too), and none in a unit signed off. Which unit each item is in comes from the
     plan's units' rows, kept per catalogue revision (`qualifications.kept_units`): no query for
     the items themselves. Returns the unit of each item ticked, by (kind, id)."""
-    # The plan's units, each with whether a sign-off in force locks it and who assesses it:
-    # one statement.
-    signed_off = UnitSignOff.objects.in_force().filter(
-        registration=registration, unit_id=OuterRef("unit_id")
-    )
+    # The plan's units, each with whether a sign-off in force locks it and its own assessor
+    # (`planned`, read by `_plan_and_rpl`).
     plan: dict[int, bool] = {}
     assessed_by: dict[int, int | None] = {}
-    for unit_id, locked, own in (
-        registration.planned_units.order_by()
-        .annotate(locked=Exists(signed_off))
-        .values_list("unit_id", "locked", "assessor_id")
-    ):
+    for unit_id, locked, own in planned:
         plan[unit_id] = locked
         assessed_by[unit_id] = own or registration.assessor_id
     rows = units_rows(registration.qualification, plan)
