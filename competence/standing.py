@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, Value
@@ -87,7 +88,7 @@ def scope_of(person_id: int, centre_id: int, practice: str, day: datetime.date) 
 
 def current_sql(
     person_id: int, practice: str, day: datetime.date, alias: str = "c"
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Any]]:
     """`EntryQuerySet.current_on(day)` of the person's entries of `practice`, as SQL on the
     entry table under `alias`, with its parameters: for the queries written as SQL, whose
     building by the ORM cost more than PostgreSQL's answer."""

@@ -116,10 +116,11 @@ def _recipients(
     held: set[tuple[int, str]] = set()
     for person in User.objects.raw(sql, params):
         people[person.pk] = person
-        pair = (person.pk, person.wanted_key)
-        if person.made_before:
+        found: Any = person  # with the columns the query adds
+        pair = (person.pk, found.wanted_key)
+        if found.made_before:
             made_before.add(pair)
-        if person.role_held:
+        if found.role_held:
             held.add(pair)
     return people, made_before, held
 
