@@ -486,15 +486,13 @@ def _changes_of_kind(
     if not ids:
         return []
     within = {f"{name}_id__in": ids}
-    # Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's):
-    # asked in the same statement that locks the current decisions.
-    sampled = Decision.objects.filter(
-        pk=OuterRef("pk"), samples__isnull=False, samples__lock_lifted_at__isnull=True
-    )
+    # Decisions an IQA has sampled stay as sampled: asked in the same statement that locks the
+    # current decisions.
+    sampled = held_by_a_sample()
     found = (
         Decision.objects.select_for_update()
         .filter(registration=registration, current=True, **within)
-        .annotate(sampled=Exists(sampled))
+        .annotate(sampled=sampled)
         .order_by("pk")
     )
     current = {getattr(d, f"{name}_id"): d for d in found.prefetch_related("evidence")}
@@ -509,6 +507,17 @@ def _changes_of_kind(
         for pk in ids
         if pk not in current or not _same(current[pk], judgement, evidence, actor, provisional[pk])
     ]
+
+
+def held_by_a_sample() -> Exists:
+    """Whether an IQA's sample whose lock is not lifted holds the decision (the outer row): of
+    the link table (the `samples` relation is the IQA app's), not of the decisions joined to it
+    again, a relation less for PostgreSQL to plan."""
+    return Exists(
+        Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
+            decision_id=OuterRef("pk"), sample__lock_lifted_at__isnull=True
+        )
+    )
 
 
 def _write(
@@ -608,12 +617,9 @@ def locked_for_countersigning(found: QuerySet[Decision]) -> QuerySet[Decision, A
     """The decisions locked (their rows only) and read again as rows of `COUNTERSIGN_FIELDS`,
     each with its item's unit (`unit`) and whether an IQA's sample in force holds it
     (`sampled`): what the checks need, in the statement that locks them."""
-    sampled = Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
-        decision_id=OuterRef("pk"), sample__lock_lifted_at__isnull=True
-    )
     return (
         found.select_for_update(of=("self",))
-        .annotate(unit=unit_of_item(), sampled=Exists(sampled))
+        .annotate(unit=unit_of_item(), sampled=held_by_a_sample())
         .order_by("pk")
         .values_list(*COUNTERSIGN_FIELDS, "unit", "sampled", named=True)
     )
