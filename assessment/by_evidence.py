@@ -111,11 +111,12 @@ def by_evidence_context(
         n, upto = counts.get(s.key, (0, 0))
         counts[s.key] = (n + 1, max(upto, s.decision.pk))
     page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    trainees = trainees_waiting(rows)
     return {
         "page": page,
-        "groups": evidence_groups(list(page), codes, counts),
+        "groups": evidence_groups(list(page), codes, counts, trainees),
         "shown": list(dict.fromkeys(s.decision.pk for s in page)),
-        "trainees": trainees_waiting(rows),
+        "trainees": trainees,
         "trainee": trainee,
         "total": len(rows),
         "by": "evidence",
@@ -123,12 +124,15 @@ def by_evidence_context(
 
 
 def evidence_groups(
-    page: list[Support], codes: dict[int, str], counts: dict[tuple[int, int], tuple[int, int]]
+    page: list[Support],
+    codes: dict[int, str],
+    counts: dict[tuple[int, int], tuple[int, int]],
+    trainees: list[tuple[int, str, int, int]],
 ) -> list[EvidenceGroup]:
     """The page's rows drawn once each (two queries), then gathered under their evidence."""
     decisions = list({s.decision.pk: s.decision for s in page}.values())
     units = {(d.registration, d.unit): (0, 0) for d in decisions}  # no unit buttons here
-    lines = {line["pk"]: line for line in countersign_lines(decisions, codes, units)}
+    lines = {line["pk"]: line for line in countersign_lines(decisions, codes, units, trainees)}
     link = links_to("portfolios:evidence-detail")
     groups: list[EvidenceGroup] = []
     for s in page:

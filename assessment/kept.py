@@ -21,10 +21,18 @@ def keep_decided_work(registrations: Iterable[int]) -> int:
     ids = sorted(set(registrations))
     if not ids:
         return 0
-    DecidedWork.objects.filter(registration_id__in=ids).delete()
     marks = ", ".join(["%s"] * len(ids))
+    fill = fill_sql(f"d.{column(Decision, 'registration')} IN ({marks})")
     with connection.cursor() as cursor:
-        cursor.execute(fill_sql(f"d.{column(Decision, 'registration')} IN ({marks})"), ids)
+        if connection.vendor == "postgresql":
+            # The old lines deleted and the new written in one statement: the DELETE sees only
+            # the lines there before the statement, the INSERT reads the decisions alone.
+            kept, registration = names()["kept"], column(DecidedWork, "registration")
+            gone = f"WITH gone AS (DELETE FROM {kept} WHERE {registration} IN ({marks})) "
+            cursor.execute(gone + fill, [*ids, *ids])
+            return cursor.rowcount
+        DecidedWork.objects.filter(registration_id__in=ids).delete()
+        cursor.execute(fill, ids)
         return cursor.rowcount
 
 

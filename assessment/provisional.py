@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
@@ -109,8 +109,8 @@ def countersigners_of(
     besides: Collection[int],
     enforcing: bool | None = None,
 ) -> dict[int, list[str]]:
-    """`countersigners` of each unit given, in one query however many units (and one more for
-    whether the centre enforces its register, unless the caller knows: `enforcing`): asked unit
+    """`countersigners` of each unit given, in one query however many units, with whether the
+    centre enforces its register read in it unless the caller knows (`enforcing`): asked unit
     by unit, a page made more queries for evidence mapped to more units."""
     found = (
         User.objects.filter(
@@ -122,9 +122,7 @@ def countersigners_of(
         .order_by("full_name", "pk")
         .distinct()
     )
-    if enforcing is None:
-        enforcing = enforced(registration.centre_id)
-    if not enforcing:
+    if enforcing is False:
         names = list(found.values_list("full_name", flat=True))
         return {unit_id: names for unit_id in unit_ids}
     current = _current_entries(registration.centre_id, timezone.localdate())
@@ -137,8 +135,20 @@ def countersigners_of(
         )
         for unit_id in unit_ids
     }
-    rows = list(found.annotate(**covers).values_list("full_name", *covers))
-    return {unit_id: [row[0] for row in rows if row[1 + at]] for at, unit_id in enumerate(unit_ids)}
+    # Whether the centre enforces its register, on each row (the same on all): with nobody to
+    # name, it changes nothing.
+    switch: Exists | Value = (
+        Value(True)
+        if enforcing
+        else Exists(RegisterEnforced.objects.filter(centre_id=registration.centre_id))
+    )
+    rows = list(
+        found.annotate(enforced=switch, **covers).values_list("full_name", "enforced", *covers)
+    )
+    return {
+        unit_id: [row[0] for row in rows if not row[1] or row[2 + at]]
+        for at, unit_id in enumerate(unit_ids)
+    }
 
 
 def _current_entries(centre_id: int, day: datetime.date) -> EntryQuerySet:

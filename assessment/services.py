@@ -10,9 +10,8 @@ from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from assessment import notices
@@ -24,6 +23,7 @@ from assessment.models import (
     RequirementShown,
     SufficiencyRecord,
     UnitSignOff,
+    unit_of_item,
 )
 from assessment.requirements_met import (
     check_conditions,
@@ -57,7 +57,9 @@ from portfolios.models import (
     Mapping,
     MappingStatus,
     PriorLearning,
+    PriorLearningItem,
     Registration,
+    RegistrationUnit,
 )
 from portfolios.prior_learning import met_by_rpl
 from portfolios.readiness import readiness_changed
@@ -224,22 +226,19 @@ def decision_record(
                 # The qualification the page read (a catalogue row the lock does not guard):
                 # not read again for the plan's items and the unit's rules.
                 locked.qualification = registration.qualification
-            given = {e.pk for e in evidence}
-            # Marked judged (where it was not yet) and counted in one statement: evidence removed
-            # just before is not counted. A refusal below rolls the mark back with the rest.
-            judged = Coalesce("judged_at", Value(now))
-            if Evidence.objects.filter(pk__in=given).update(judged_at=judged) != len(given):
+            # Marked judged (where it was not yet) and counted in one statement, which reads
+            # each piece as it now is: evidence removed just before is not counted. A refusal
+            # below rolls the mark back with the rest.
+            judged = _mark_judged({e.pk for e in evidence}, now)
+            if len(judged) != len(evidence):
                 raise GoneMeanwhile(EVIDENCE_GONE)
-            unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor)
-            _refuse_met_by_rpl(locked, targets)
+            plan, rpl = _plan_and_rpl(locked)
+            unit_of = _refuse_outside_plan_or_signed_off(locked, targets, actor, plan)
+            _refuse_met_by_rpl(targets, rpl)
             # The rules are checked against the evidence as it is now, read again under the lock
             # (an assessor's classification or a learner's edit just before is seen).
             if judgement.outcome == Outcome.MET and (
-                problems := forbidden(
-                    locked.qualification,
-                    unit_of,
-                    list(Evidence.objects.filter(pk__in=given).only("method", "setting", "kind")),
-                )
+                problems := forbidden(locked.qualification, unit_of, judged)
             ):
                 raise ForbiddenByRules(problems)
             provisional = _provisional_units(registration, set(unit_of.values()), actor, role)
@@ -295,10 +294,59 @@ def _classification_kept(registration: Registration, given: list[int], actor: Us
 RPL_KEY_AT = {"criterion": 0, "range_item": 1, "knowledge_item": 2}
 
 
-def _refuse_met_by_rpl(registration: Registration, targets: Targets) -> None:
-    """Refuse a decision on any item met through RPL in force, naming them: one query, and
-    one per kind of item only when refusing."""
-    rpl = met_by_rpl(registration)
+def _mark_judged(given: set[int], now: datetime.datetime) -> list[Evidence]:
+    """Mark the evidence judged (where it was not yet) and read what each piece is said to be
+    (method, setting, kind) as it now stands, in one statement (`UPDATE ... RETURNING`): the
+    pieces found, newest first, as the evidence's own order has them."""
+    if not given:
+        return []
+    table = Evidence._meta.db_table
+    marks = ", ".join(["%s"] * len(given))
+    sql = (
+        f"UPDATE {table} SET judged_at = COALESCE(judged_at, %s) WHERE id IN ({marks})"
+        " RETURNING id, method, setting, kind, occurred_on, created_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *sorted(given)])
+        rows = cursor.fetchall()
+    rows.sort(key=lambda row: (str(row[4]), str(row[5])), reverse=True)
+    return [Evidence(pk=pk, method=m, setting=s, kind=k) for pk, m, s, k, _, _ in rows]
+
+
+# Which rows `_plan_and_rpl`'s one query returns.
+PLANNED, RPL_ITEM = 0, 1
+
+
+def _plan_and_rpl(
+    registration: Registration,
+) -> tuple[list[tuple[int, bool, int | None]], set[tuple[int | None, int | None, int | None]]]:
+    """The plan's units, each with whether a sign-off in force locks it and its own assessor,
+    and the items met through RPL in force (as `met_by_rpl` gives them): one statement of SQL
+    (`UNION ALL`), where the ORM built two queries."""
+    units = RegistrationUnit._meta.db_table
+    sign_offs = UnitSignOff._meta.db_table
+    items = PriorLearningItem._meta.db_table
+    sql = (
+        f"SELECT {PLANNED}, p.unit_id, CASE WHEN EXISTS (SELECT 1 FROM {sign_offs} s"
+        " WHERE s.registration_id = p.registration_id AND s.unit_id = p.unit_id"
+        " AND s.unlocked_at IS NULL) THEN 1 ELSE 0 END, p.assessor_id"
+        f" FROM {units} p WHERE p.registration_id = %s"
+        f" UNION ALL SELECT {RPL_ITEM}, i.criterion_id, i.range_item_id, i.knowledge_item_id"
+        f" FROM {items} i WHERE i.registration_id = %s AND i.withdrawn_at IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [registration.pk, registration.pk])
+        rows = cursor.fetchall()
+    plan = [(unit, bool(locked), own) for kind, unit, locked, own in rows if kind == PLANNED]
+    rpl = {(a, b, c) for kind, a, b, c in rows if kind == RPL_ITEM}
+    return plan, rpl
+
+
+def _refuse_met_by_rpl(
+    targets: Targets, rpl: set[tuple[int | None, int | None, int | None]]
+) -> None:
+    """Refuse a decision on any item met through RPL in force (`rpl`, as `met_by_rpl` gives
+    them), naming them: one query per kind of item, only when refusing."""
     held: list[str] = []
     for name, model, ids in targets.by_kind():
         keys = {pk for pk in ids if _rpl_key(name, pk) in rpl}
@@ -339,25 +387,21 @@ def _provisional_units(
 
 
 def _refuse_outside_plan_or_signed_off(
-    registration: Registration, targets: Targets, actor: User
+    registration: Registration,
+    targets: Targets,
+    actor: User,
+    planned: list[tuple[int, bool, int | None]],
 ) -> dict[tuple[str, int], int]:
     """Every item ticked must be in a unit of the plan that `actor` assesses (the unit's own
     assessor, else the registration's: read under the registration's lock, which a change of
     either takes too), and none in a unit signed off. Which unit each item is in comes from the
     plan's units' rows, kept per catalogue revision (`qualifications.kept_units`): no query for
     the items themselves. Returns the unit of each item ticked, by (kind, id)."""
-    # The plan's units, each with whether a sign-off in force locks it and who assesses it:
-    # one statement.
-    signed_off = UnitSignOff.objects.in_force().filter(
-        registration=registration, unit_id=OuterRef("unit_id")
-    )
+    # The plan's units, each with whether a sign-off in force locks it and its own assessor
+    # (`planned`, read by `_plan_and_rpl`).
     plan: dict[int, bool] = {}
     assessed_by: dict[int, int | None] = {}
-    for unit_id, locked, own in (
-        registration.planned_units.order_by()
-        .annotate(locked=Exists(signed_off))
-        .values_list("unit_id", "locked", "assessor_id")
-    ):
+    for unit_id, locked, own in planned:
         plan[unit_id] = locked
         assessed_by[unit_id] = own or registration.assessor_id
     rows = units_rows(registration.qualification, plan)
@@ -442,15 +486,13 @@ def _changes_of_kind(
     if not ids:
         return []
     within = {f"{name}_id__in": ids}
-    # Decisions an IQA has sampled stay as sampled (the `samples` relation is the IQA app's):
-    # asked in the same statement that locks the current decisions.
-    sampled = Decision.objects.filter(
-        pk=OuterRef("pk"), samples__isnull=False, samples__lock_lifted_at__isnull=True
-    )
+    # Decisions an IQA has sampled stay as sampled: asked in the same statement that locks the
+    # current decisions.
+    sampled = held_by_a_sample()
     found = (
         Decision.objects.select_for_update()
         .filter(registration=registration, current=True, **within)
-        .annotate(sampled=Exists(sampled))
+        .annotate(sampled=sampled)
         .order_by("pk")
     )
     current = {getattr(d, f"{name}_id"): d for d in found.prefetch_related("evidence")}
@@ -465,6 +507,17 @@ def _changes_of_kind(
         for pk in ids
         if pk not in current or not _same(current[pk], judgement, evidence, actor, provisional[pk])
     ]
+
+
+def held_by_a_sample() -> Exists:
+    """Whether an IQA's sample whose lock is not lifted holds the decision (the outer row): of
+    the link table (the `samples` relation is the IQA app's), not of the decisions joined to it
+    again, a relation less for PostgreSQL to plan."""
+    return Exists(
+        Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
+            decision_id=OuterRef("pk"), sample__lock_lifted_at__isnull=True
+        )
+    )
 
 
 def _write(
@@ -560,6 +613,18 @@ COUNTERSIGN_FIELDS = (
 )
 
 
+def locked_for_countersigning(found: QuerySet[Decision]) -> QuerySet[Decision, Any]:
+    """The decisions locked (their rows only) and read again as rows of `COUNTERSIGN_FIELDS`,
+    each with its item's unit (`unit`) and whether an IQA's sample in force holds it
+    (`sampled`): what the checks need, in the statement that locks them."""
+    return (
+        found.select_for_update(of=("self",))
+        .annotate(unit=unit_of_item(), sampled=held_by_a_sample())
+        .order_by("pk")
+        .values_list(*COUNTERSIGN_FIELDS, "unit", "sampled", named=True)
+    )
+
+
 def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) -> int:
     """A qualified assessor confirms a trainee's provisional decisions (or their ids): all or
     none, each with its audit entry. Returns how many were countersigned.
@@ -587,9 +652,7 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         }
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
-        locked = list(
-            found.select_for_update().order_by("pk").values_list(*COUNTERSIGN_FIELDS, named=True)
-        )
+        locked = list(locked_for_countersigning(found))
         _check_countersign(locked, registrations, len(ids), actor)
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
@@ -629,7 +692,7 @@ def decision_return(*, decision: Decision, reason: str, actor: User) -> Decision
         lock_chain(registration.centre_id)
         locked_registration = Registration.objects.lock(registration, refused=DecisionRefused)
         found = Decision.objects.filter(pk=decision.pk)
-        [row] = found.select_for_update().values_list(*COUNTERSIGN_FIELDS, named=True)
+        [row] = locked_for_countersigning(found)
         try:
             _check_countersign([row], {registration.pk: locked_registration}, 1, actor)
         except DecisionRefused as refused:
@@ -670,16 +733,9 @@ def _check_countersign(
     if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
         raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
     _refuse_out_of_scope(decisions, registrations, countersigner)
-    # Through the link table, not by joining it to the decisions (a few hundred of them):
-    # the decision is loaded only in the rare case, to name its item.
-    sampled = (
-        Decision.samples.through.objects.filter(  # type: ignore[attr-defined]
-            one_of("decision_id", [d.pk for d in decisions]), sample__lock_lifted_at__isnull=True
-        )
-        .order_by("decision_id")
-        .values_list("decision_id", flat=True)
-        .first()
-    )
+    # Read with the locked rows (`locked_for_countersigning`): the decision is loaded only in
+    # the rare case, to name its item.
+    sampled = next((d.pk for d in decisions if d.sampled), None)
     if sampled is not None:
         item = Decision.objects.select_related("criterion", "range_item", "knowledge_item")
         raise DecisionRefused(SAMPLED.format(item=item.get(pk=sampled).target))
@@ -690,27 +746,18 @@ def _refuse_out_of_scope(
 ) -> None:
     """At a centre enforcing its competence register (decision 49), the countersigner must
     hold a current assessor award covering each decision's unit: with their scopes read
-    (`countersigner_of`), one query for the decisions' units, none when no centre enforces."""
+    (`countersigner_of`) and each decision's unit read with it (`locked_for_countersigning`)."""
     enforcing = {
         registrations[d.registration_id].centre_id for d in decisions
     } & countersigner.scopes.keys()
     if not enforcing:
         return
-    unit_of = _units_of(decisions)
     for decision in decisions:
         registration = registrations[decision.registration_id]
-        unit_id = unit_of[decision.pk]
+        unit_id = decision.unit
         if not countersigner.covers(registration.centre_id, registration.qualification_id, unit_id):
             code = Unit.objects.filter(pk=unit_id).values_list("code", flat=True).first()
             raise DecisionRefused(NOT_COMPETENT_TO_COUNTERSIGN.format(unit=code))
-
-
-def _units_of(decisions: list[Any]) -> dict[int, int]:
-    """Each decision's unit (by decision id), from whichever item it is on: one query, whatever
-    kinds of item the decisions are on."""
-    unit = Coalesce("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
-    found = Decision.objects.filter(one_of("pk", [d.pk for d in decisions])).annotate(unit=unit)
-    return dict(found.order_by().values_list("pk", "unit"))
 
 
 NOT_COMPLETE = "The unit cannot be signed off yet: {items}."

@@ -54,8 +54,10 @@ def test_an_enforcing_centre_with_no_award_gives_an_empty_scope_not_none(
     assert found is not None and not found.qualifications and not found.units
 
 
+@pytest.mark.parametrize("told", [False, True], ids=["switch known", "switch read with them"])
 @pytest.mark.parametrize("enforcing", [False, True])
 def test_the_countersigners_of_several_units_are_each_units_own_in_one_query(
+    told,
     enforcing,
     registration,
     centre,
@@ -75,7 +77,9 @@ def test_the_countersigners_of_several_units_are_each_units_own_in_one_query(
     units = [begun.pk, signed.pk]
     expected = {u: countersigners(registration, u, besides=[assessor.pk]) for u in units}
     with django_assert_num_queries(1):
-        found = countersigners_of(registration, units, besides=[assessor.pk], enforcing=enforcing)
+        found = countersigners_of(
+            registration, units, besides=[assessor.pk], enforcing=enforcing if told else None
+        )
     assert found == expected
     assert ("Bea Begun" in found[signed.pk]) is not enforcing
     assert "Bea Begun" in found[begun.pk]

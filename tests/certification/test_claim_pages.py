@@ -28,6 +28,7 @@ def kept(registration, centre):
     qualifications."""
     others = more_learners(registration, 69, "paged")
     other = Qualification.objects.exclude(pk=registration.qualification_id).first()
+    assert other is not None
     rows = []
     for i, r in enumerate([registration, *others]):
         listed = [*LISTS, ClaimList.CLAIMED, ClaimList.CLOSED][i % 5 if i % 7 else i % 3]
@@ -62,7 +63,9 @@ def test_each_lists_page_is_the_querysets_slice_at_that_offset(
 
     monkeypatch.setattr(readiness, "PER_PAGE", per_page)
     for qualification in (None, kept.pk, registration.qualification_id):
-        expected = {which: list(claim_list(centre, which, qualification)) for which in LISTS}
+        expected = {
+            which: list(claim_list(centre, ClaimList(which), qualification)) for which in LISTS
+        }
         assert all(expected.values())
         for offsets in (
             dict.fromkeys(LISTS, 0),
@@ -88,7 +91,7 @@ def test_the_claims_page_reads_its_three_lists_in_one_query(
     client = Client()
     client.force_login(centre_admin)
     with CaptureQueriesContext(connection) as queries:
-        page = client.get(reverse("certification:claims"), {"waiting": 2, "unit": "x"})
+        page = client.get(reverse("certification:claims"), {"waiting": "2", "unit": "x"})
     assert page.status_code == 200
     lists = [q for q in queries.captured_queries if "ROW_NUMBER()" in q["sql"]]
     assert len(lists) == 1
