@@ -54,13 +54,13 @@ step "fast suite (SQLite, tasks in-process, one process per core)"
 # The fast suite builds its SQLite schema from the models (--no-migrations: 10 s less); the step
 # above checks the migrations match the models, and the integration suite migrates PostgreSQL.
 (unset DATABASE_URL REDIS_URL
- run_pytest -m "not integration and not browser" -n auto --no-migrations "$@") || status=1
+ run_pytest -m "not integration and not browser and not slow" -n auto --no-migrations "$@") || status=1
 
 step "integration and browser suites (PostgreSQL, Redis, Celery worker, Chromium)"
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal}
 export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 if .venv/bin/python scripts/check_services.py; then
-  run_pytest -m "integration or browser" "$@" || status=1
+  run_pytest -m "integration or browser or slow" "$@" || status=1
 elif [ "${CI:-}" = "true" ]; then
   echo "CI must run the integration and browser suites, and their services are unreachable." >&2
   status=1

@@ -4,9 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from hypothesis import settings
 
+from portal.celery import app as celery_app
 from portal.models import Centre, RoleKind, User
 from qualifications.catalogue_files import read
 from qualifications.kept_units import forget_units
@@ -35,28 +37,136 @@ def need(condition: object, reason: str) -> None:
 
 # The slower suites' folders, and the marker each gives its tests (below).
 SLOW_FOLDERS = ("integration", "browser")
-FAST_SUITE = "not integration and not browser"
+FAST_SUITE = "not integration and not browser and not slow"
+
+# Modules slow by their nature, marked `slow` (below): they run in the second suite, on
+# PostgreSQL, with the tasks still run in-process (`pytest_runtest_setup`, below), so that the
+# fast suite stays under a minute on two cores (docs/performance.md, "The fast suite, second
+# round"; decision 67). Each builds a world through many services (an IQA's sampled decisions,
+# achieved and signed-off units, a permission or form matrix over every URL), renders PDFs,
+# loads the whole catalogue, counts queries at two sizes of centre, or starts subprocesses.
+SLOW_MODULES = frozenset(
+    {
+        "tests/api/test_api_claims_and_events.py",
+        "tests/assessment/test_eligibility_report.py",
+        "tests/assessment/test_progress.py",
+        "tests/assessment/test_tracker.py",
+        "tests/assessment/test_unit_assessors.py",
+        "tests/certification/test_ao_exports.py",
+        "tests/certification/test_certificate_list.py",
+        "tests/certification/test_claim_policy_claims.py",
+        "tests/certification/test_claim_views.py",
+        "tests/certification/test_claims.py",
+        "tests/certification/test_confirmations.py",
+        "tests/certification/test_credential_schema.py",
+        "tests/certification/test_credentials.py",
+        "tests/certification/test_credentials_review.py",
+        "tests/certification/test_export_views.py",
+        "tests/certification/test_lifecycle_claims.py",
+        "tests/certification/test_portfolio_pack.py",
+        "tests/certification/test_prior_learning_claims.py",
+        "tests/certification/test_readiness_kept.py",
+        "tests/certification/test_rendering.py",
+        "tests/certification/test_replace_confirmation.py",
+        "tests/certification/test_revoked_marked.py",
+        "tests/certification/test_state.py",
+        "tests/certification/test_successive_certificates.py",
+        "tests/certification/test_sweep.py",
+        "tests/certification/test_transfer_fixes.py",
+        "tests/certification/test_transfers.py",
+        "tests/certification/test_uln_on_certificates.py",
+        "tests/certification/test_verification.py",
+        "tests/competence/test_views.py",
+        "tests/eqa/test_access.py",
+        "tests/eqa/test_prior_learning.py",
+        "tests/eqa/test_release.py",
+        "tests/home/test_centre_admin_pages.py",
+        "tests/home/test_learner_home_read_once.py",
+        "tests/home/test_todo.py",
+        "tests/iqa/test_countersigning.py",
+        "tests/iqa/test_iqa_countersigner.py",
+        "tests/iqa/test_plan_at_scale.py",
+        "tests/iqa/test_reports.py",
+        "tests/iqa/test_services.py",
+        "tests/iqa/test_stranded_samples.py",
+        "tests/iqa/test_views.py",
+        "tests/portal/test_admin.py",
+        "tests/portal/test_leavers_hear_nothing.py",
+        "tests/portal/test_login_throttle.py",
+        "tests/portal/test_notifications.py",
+        "tests/portfolios/test_pinned_rules.py",
+        "tests/portfolios/test_registration_page_progress.py",
+        "tests/portfolios/test_registration_page_reads.py",
+        "tests/portfolios/test_registration_views.py",
+        "tests/portfolios/test_visible_condition.py",
+        "tests/qualifications/test_admin.py",
+        "tests/qualifications/test_claim_policy.py",
+        "tests/qualifications/test_export.py",
+        "tests/qualifications/test_lifecycle.py",
+        "tests/qualifications/test_loader.py",
+        "tests/qualifications/test_rules_cache.py",
+        "tests/qualifications/test_rules_versions.py",
+        "tests/qualifications/test_validation.py",
+        "tests/qualifications/test_views.py",
+        "tests/test_closed_registrations.py",
+        "tests/test_deployment.py",
+        "tests/test_form_errors_shown.py",
+        "tests/test_layers.py",
+        "tests/test_permission_matrix.py",
+    }
+)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """The fast suite does not import the slower suites' modules (Playwright, WeasyPrint and
     the rest: seconds of each worker's start) only to deselect every test in them: with its
-    marker expression, every test in those folders would be deselected anyway (below)."""
+    marker expression, every test in those folders, and in the slow modules, would be
+    deselected anyway (below)."""
     if " ".join(str(config.option.markexpr).split()) != FAST_SUITE:
         return None
-    if collection_path.name in SLOW_FOLDERS and collection_path.parent == Path(__file__).parent:
+    here = Path(__file__).parent
+    if collection_path.name in SLOW_FOLDERS and collection_path.parent == here:
+        return True
+    if collection_path.suffix == ".py" and _module_name(collection_path) in SLOW_MODULES:
         return True
     return None
+
+
+def _module_name(path: Path) -> str:
+    """A test module's path from the project's root, as SLOW_MODULES names it."""
+    return path.resolve().relative_to(Path(__file__).resolve().parent.parent).as_posix()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests are marked by the folder they live in, so none can slip into the wrong suite.
     for item in items:
-        parts = Path(str(item.path)).parts
+        path = Path(str(item.path))
+        parts = path.parts
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
         if "browser" in parts:
             item.add_marker(pytest.mark.browser)
+        if _module_name(path) in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+_tasks_queued = {
+    "task_always_eager": celery_app.conf.task_always_eager,
+    "task_eager_propagates": celery_app.conf.task_eager_propagates,
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A `slow` test was written for the fast suite, where tasks run in-process when queued
+    (no REDIS_URL: portal.settings). In the second suite, with Redis, it still runs them so, its
+    module's world too (set before any fixture), and so checks what it checked there (a
+    certificate rendered on its claim, an e-mail sent); every other test there queues them."""
+    if not django_settings.REDIS_URL:
+        return
+    slow = item.get_closest_marker("slow") is not None
+    celery_app.conf.task_always_eager = slow or _tasks_queued["task_always_eager"]
+    celery_app.conf.task_eager_propagates = slow or _tasks_queued["task_eager_propagates"]
 
 
 @pytest.fixture(autouse=True)
