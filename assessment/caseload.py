@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from assessment.progress import STANDING, Standing, standings_of, with_standing
-from portal.compiled import compiled_once, from_row
+from portal.compiled import SHAPES_KEPT, compiled_once, from_row
 from portal.links import links_to
 from portal.lookups import one_of
 from portal.models import Centre, User
@@ -406,7 +406,7 @@ def _caseload_count(assessor_id: int, centre_id: int) -> QuerySet[Registration, 
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=SHAPES_KEPT)
 def _caseload_page(start: int, stop: int) -> Rows:
     def build(assessor_id: int, centre_id: int) -> QuerySet[Registration, Any]:
         return (

@@ -217,6 +217,7 @@ def decision_record(
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
+    evidence = list({e.pk: e for e in evidence}.values())  # a piece named twice is one piece
     now = timezone.now()
     try:
         with transaction.atomic():

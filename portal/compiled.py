@@ -51,13 +51,29 @@ class Compiled:
         return found
 
 
+# Compiled queries kept per decorated function, the least recently used dropped first: each
+# holds its SQL, compiler and query (about 100 KB), and a function of lists has one per shape.
+SHAPES_KEPT = 32
+
+
+def padded(ids: Sequence[int]) -> list[int]:
+    """`ids` made up to the next power of two in length by repeating the last: the same `IN`
+    (or `= ANY`) for the query, so lists of 5 to 8 ids share one compiled query, and the
+    lengths of a caseload's lists make a handful of shapes, not one per length."""
+    if not ids:
+        return list(ids)
+    size = 1 << (len(ids) - 1).bit_length()
+    return [*ids, *[ids[-1]] * (size - len(ids))]
+
+
 def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tuple[Any, ...]]]:
     """Decorate a function of ids (each argument an id, or a list of ids) that returns a
     `values_list` queryset: the decorated function returns its rows, from SQL compiled once per
-    process, database vendor and length of each list. The function must use its arguments
-    only as values the query compares with (`=`, `IN`)."""
+    process, database vendor and length of each list (made up to a power of two: `padded`;
+    the last `SHAPES_KEPT` shapes kept). The function must use its arguments only as values
+    the query compares with (`=`, `IN`), where an id given twice is the same as once."""
 
-    @functools.cache
+    @functools.lru_cache(maxsize=SHAPES_KEPT)
     def compile_for(vendor: str, shape: tuple[int | None, ...]) -> Compiled | None:
         count = sum(1 if n is None else n for n in shape)
         markers = iter([marker(slot) for slot in range(count)])
@@ -94,6 +110,7 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
 
     @functools.wraps(build)
     def rows(*values: int | Sequence[int]) -> list[tuple[Any, ...]]:
+        values = tuple(v if isinstance(v, int) else padded(v) for v in values)
         shape = tuple(None if isinstance(v, int) else len(v) for v in values)
         compiled = compile_for(connection.vendor, shape)
         if compiled is None:

@@ -80,6 +80,11 @@ def page_of(
     return page
 
 
+# The furthest page number read as asked: any further is past the end of any list (and its
+# offset past what the database takes), so it is found as `page_of` finds it, the last page.
+FURTHEST_PAGE = 10**6
+
+
 def page_counted_with(request: HttpRequest, found: QuerySet, param: str = "page") -> Page:
     """`page_of` for a list not counted already, counted in the query that reads its page
     (`COUNT(*) OVER ()`): one query where `page_of` makes two, for the page asked for when it
@@ -90,7 +95,7 @@ def page_counted_with(request: HttpRequest, found: QuerySet, param: str = "page"
         number = 1 if asked is None else int(asked)
     except ValueError:
         number = 1  # not a number: the first page, as `Paginator.get_page` says
-    if number >= 1:
+    if 1 <= number <= FURTHEST_PAGE:
         first = (number - 1) * PER_PAGE
         rows = list(found.annotate(_listed=Window(Count("pk")))[first : first + PER_PAGE])
         if rows or number == 1:

@@ -57,6 +57,19 @@ def test_an_assessor_decides_criteria_in_two_units_in_one_action(registration, a
     assert {m.status for m in evidence.mappings.all()} == {MappingStatus.CONFIRMED}
 
 
+def test_the_same_evidence_given_twice_is_one_piece(registration, assessor, evidence):
+    """A decision counts the pieces of evidence it cites, not how often the list names one:
+    the one named twice is there, so the decision is made (not refused as gone meanwhile)."""
+    made = decision_record(
+        registration=registration,
+        targets=Targets(criteria=criteria("A/506/2130", "4.1")),
+        judgement=MET,
+        evidence=[evidence, evidence],
+        actor=assessor,
+    )
+    assert len(made) == 1 and [e.pk for e in made[0].evidence.all()] == [evidence.pk]
+
+
 def test_met_criteria_show_on_the_unit_page_and_the_learners_home(registration, assessor, evidence):
     decision_record(
         registration=registration,

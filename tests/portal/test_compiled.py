@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.db.models import Count, Q
 
-from portal.compiled import compiled_once
+from portal.compiled import SHAPES_KEPT, compiled_once, padded
 from portal.models import Centre, Role, RoleKind, User
 from tests.factories import CentreFactory, RoleFactory, UserFactory
 
@@ -115,3 +115,27 @@ def test_objects_from_rows_take_their_fields_in_the_models_order():
     assert made.get_deferred_fields() >= {"ao_centre_number"}
     with pytest.raises(ValueError, match="not in the order"):
         from_row(Centre, ("name", "id"), ("Riverside", 7))
+
+
+def of_people(user_ids: list[int]):
+    return User.objects.filter(pk__in=user_ids).values_list("pk").order_by("pk")
+
+
+@pytest.mark.django_db
+def test_lists_of_any_length_share_a_few_compiled_queries_and_the_rows_are_the_orms():
+    """A list is made up to a power of two by repeating its last id (the same `IN`), so lists
+    of 1 to 100 ids make 8 shapes, not 100 (and the empty list one), and no more than `SHAPES_KEPT` are ever kept: a
+    worker's memory does not grow with the shapes its caseloads take."""
+    people = UserFactory.create_batch(100)
+    ids = [p.pk for p in people]
+    rows = compiled_once(of_people)
+    for n in range(1, 101):
+        assert rows(ids[:n]) == list(of_people(ids[:n])), n
+    assert rows([]) == []
+    # 1, 2, 4 ... 128 ids, and none
+    assert rows.compile_for.cache_info().currsize == 9  # type: ignore[attr-defined]
+    assert padded([4, 5, 6]) == [4, 5, 6, 6]
+    assert padded([7]) == [7] and padded([]) == []
+    for n in range(SHAPES_KEPT + 10):
+        rows.compile_for("sqlite", (200 + n,))  # type: ignore[attr-defined]
+    assert rows.compile_for.cache_info().currsize == SHAPES_KEPT  # type: ignore[attr-defined]

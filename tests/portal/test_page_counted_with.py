@@ -14,7 +14,8 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ASKED = [None, "1", "2", "3", "4", "99", "0", "-1", "abc", "2.0", ""]
+# The last two: past any list, and past what an OFFSET can be (a 500 before they were caught).
+ASKED = [None, "1", "2", "3", "4", "99", "0", "-1", "abc", "2.0", "", "1000001", "9" * 30]
 
 
 def shown(page) -> tuple:
@@ -39,6 +40,8 @@ def test_the_page_is_page_ofs_whatever_is_asked(people, monkeypatch):
             counted = page_counted_with(request, found, "p")
         assert shown(counted) == shown(page_of(request, found, "p")), asked
         # One query for the page asked for (the first for anything not a number), found; one
-        # below the first, `page_of`'s two; one past the end, those after the one that missed.
+        # below the first or past any list, `page_of`'s two; one past the end, those after the
+        # one that missed.
         wanted = int(asked) if asked and asked.lstrip("-").isdigit() else 1
-        assert len(one) == (1 if counted.number == wanted else 2 if wanted < 1 else 3), asked
+        never = wanted < 1 or wanted > listing.FURTHEST_PAGE
+        assert len(one) == (1 if counted.number == wanted else 2 if never else 3), asked
