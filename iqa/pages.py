@@ -511,10 +511,13 @@ def assessor_action_list(user: User, centres: list[int]) -> list[Action]:
     the rest of the to-do's reads."""
     found = []
     for row in _assessor_action_rows(user.pk, centres):
-        action = from_row(Action, ACTION_READ, row[:6])
-        registration_id, unit_id, code, learner_id, name = row[6:]
+        read = len(ACTION_READ)
+        action = from_row(Action, ACTION_READ, row[:read])
+        registration_id, unit_id, code, learner_id, name = row[read:]
         sample = from_row(
-            Sample, ("id", "registration_id", "unit_id"), (row[1], registration_id, unit_id)
+            Sample,
+            ("id", "registration_id", "unit_id"),
+            (action.sample_id, registration_id, unit_id),
         )
         sample.unit = from_row(Unit, ("id", "code"), (unit_id, code))
         registration = from_row(Registration, ("id", "learner_id"), (registration_id, learner_id))

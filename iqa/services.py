@@ -211,7 +211,7 @@ ITEMS_INSERT = " ".join(
 
 def items_insert(plan: SamplingPlan, proposed: Sequence[Work]) -> None:
     """Insert the proposed work as the plan's items, in its order (not by hand): the same rows
-    as `_item` makes (tests/integration/test_plan_items_insert.py holds the two to it)."""
+    as `_item` makes (tests/integration/test_plan_generate_on_postgresql.py holds the two to it)."""
     if connection.vendor != "postgresql":
         PlanItem.objects.bulk_create(_item(plan, w, by_hand=False) for w in proposed)
         return
