@@ -48,7 +48,7 @@ FAST_SUITE = "not integration and not browser and not slow"
 SLOW_MODULES = frozenset(
     {
         "tests/api/test_api_claims_and_events.py",
-        "tests/assessment/test_eligibility_report.py",
+        "tests/certification/test_eligibility_report.py",
         "tests/assessment/test_progress.py",
         "tests/assessment/test_tracker.py",
         "tests/assessment/test_unit_assessors.py",

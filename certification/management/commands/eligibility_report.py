@@ -3,6 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessment.eligibility import Eligibility, centre_registrations, eligibility_of
+from certification.models import Kind
+from certification.readiness import InForce, certificates_in_force
 from portal.models import Centre
 from portal.spreadsheets import csv_text
 from qualifications.models import Qualification
@@ -20,6 +22,7 @@ CSV_HEADER = [
     "Units achieved",
     "Rules not met",
     "Notes",
+    "Full certificate",
     "Shortest route",
 ]
 
@@ -28,14 +31,20 @@ class Command(BaseCommand):
     help = (
         "Say for every open registration of a centre whether the learner meets the rules of "
         "combination with the units achieved (signed off and countersigned), rule by rule, as "
-        "check_eligibility does for one. Exit 2 for an unknown centre or qualification."
+        "check_eligibility does for one, and which of them hold a full certificate already "
+        "(the eligible without one are the claims to make). Exit 2 for an unknown centre or "
+        "qualification."
     )
     # A question answered from the database: the system checks (which import every view) would
     # cost more than the answer.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--centre", required=True, help="The centre's name, or its number.")
+        parser.add_argument(
+            "--centre",
+            required=True,
+            help="The centre's name, or its number (its id in the portal).",
+        )
         parser.add_argument("--qualification", help="Only this qualification, e.g. 601/3576/1.")
         parser.add_argument("--format", choices=["text", "csv"], default="text")
         parser.add_argument(
@@ -50,10 +59,25 @@ class Command(BaseCommand):
         if code and not Qualification.objects.filter(code=code).exists():
             raise CommandError(f"No qualification has the code {code!r}.", returncode=2)
         found = eligibility_of(centre_registrations(centre, code), with_route=options["route"])
+        full = full_certificates(found)
         if options["format"] == "csv":
-            self.stdout.write(csv_text(CSV_HEADER, [csv_row(e) for e in found]), ending="")
+            rows = [csv_row(e, full.get(e.registration.pk)) for e in found]
+            self.stdout.write(csv_text(CSV_HEADER, rows), ending="")
         else:
-            self.stdout.write("\n".join(text_lines(centre, found)))
+            self.stdout.write("\n".join(text_lines(centre, found, full)))
+
+
+def full_certificates(found: list[Eligibility]) -> dict[int, InForce]:
+    """registration -> its full certificate in force (revoked or not), in one query: an eligible
+    learner with one is no claim to make."""
+    in_force = certificates_in_force([e.registration.pk for e in found])
+    return {registration: c for (registration, kind), c in in_force.items() if kind == Kind.FULL}
+
+
+def certificate_words(certificate: InForce | None) -> str:
+    if certificate is None:
+        return ""
+    return f"{certificate.number} (revoked)" if certificate.revoked else certificate.number
 
 
 def find_centre(given: str) -> Centre:
@@ -71,17 +95,27 @@ def find_centre(given: str) -> Centre:
     return centres[0]
 
 
-def text_lines(centre: Centre, found: list[Eligibility]) -> list[str]:
+def text_lines(centre: Centre, found: list[Eligibility], full: dict[int, InForce]) -> list[str]:
     lines = []
     for e in found:
         r = e.registration
         lines += [f"{r.learner.full_name} <{r.learner.email}>: {r.qualification}"]
         lines += verdict_text(e.verdict)
+        certificate = full.get(r.pk)
+        if certificate is not None:
+            lines.append(f"  Full certificate: {certificate_words(certificate)}")
         if e.route is not None:
             lines.append(f"  Shortest route: {route_words(e)}")
         lines.append("")
-    eligible = sum(1 for e in found if e.verdict.eligible)
-    lines.append(f"{centre.name}: {eligible} of {len(found)} open registrations eligible.")
+    eligible = [e for e in found if e.verdict.eligible]
+    # A full certificate is claimed once: a revoked one is not claimed again (a replacement is
+    # made from it), so neither is a claim to make (as the claims page says).
+    claimed = sum(1 for e in eligible if e.registration.pk in full)
+    lines.append(
+        f"{centre.name}: {len(eligible)} of {len(found)} open registrations eligible; "
+        f"{claimed} of them have their full certificate claimed, {len(eligible) - claimed} to "
+        "claim."
+    )
     return lines
 
 
@@ -99,7 +133,7 @@ def route_words(e: Eligibility) -> str:
     return "the units of the plan still to achieve; together they meet the rules."
 
 
-def csv_row(e: Eligibility) -> list[str | int | None]:
+def csv_row(e: Eligibility, certificate: InForce | None) -> list[str | int | None]:
     r, v = e.registration, e.verdict
     return [
         r.pk,
@@ -113,5 +147,6 @@ def csv_row(e: Eligibility) -> list[str | int | None]:
         " ".join(e.achieved),
         "; ".join(rule.message for rule in v.unmet),
         "; ".join(v.notes),
+        certificate_words(certificate),
         route_words(e) if e.route is not None else None,
     ]

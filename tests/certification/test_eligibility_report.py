@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessment.models import UnitSignOff
+from certification.models import Certificate, Kind
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import Registration, RegistrationStatus, RegistrationUnit
 from qualifications.models import Qualification, Unit
@@ -110,7 +111,10 @@ def test_each_learner_gets_the_verdict_check_eligibility_gives_with_its_sentence
         assert block.splitlines()[1:] == verdict
     assert "Eligible: " in text.split("Ready ")[1].split("\n\n")[0]
     assert "NOT MET" in text.split("Halfway ")[1].split("\n\n")[0]
-    assert text.rstrip().endswith("Riverside Skills Academy: 1 of 2 open registrations eligible.")
+    assert text.rstrip().endswith(
+        "Riverside Skills Academy: 1 of 2 open registrations eligible; 0 of them have their full "
+        "certificate claimed, 1 to claim."
+    )
 
 
 def test_the_csv_has_a_row_a_registration_with_the_rules_not_met(here):
@@ -124,6 +128,51 @@ def test_the_csv_has_a_row_a_registration_with_the_rules_not_met(here):
     assert rows[0]["Rules not met"].startswith("Optional units: 0 of at least 13 credits")
     assert rows[1]["Rules not met"] == "" and rows[1]["Qualification"] == SFJ
     assert set(rows[1]["Units achieved"].split()) == set(mandatory(SFJ) + SFJ_ENOUGH)
+
+
+def certificate(registration: Registration, number: str, *, revoked: bool = False) -> None:
+    """A full certificate of the registration, as a row (how claims make them is tested
+    elsewhere)."""
+    Certificate.objects.create(
+        number=number,
+        learner_identifier="L1",
+        registration=registration,
+        kind=Kind.FULL,
+        centre=registration.centre,
+        snapshot={"units": []},
+        issued_at=SIGNED,
+        issued_by=registration.learner,
+        revoked_at=SIGNED if revoked else None,
+        revoked_by=registration.learner if revoked else None,
+        revocation_reason="Issued in error." if revoked else "",
+    )
+
+
+def test_the_eligible_who_have_their_full_certificate_are_told_apart_from_the_claims_to_make(
+    here,
+):
+    done = mandatory(SFJ) + SFJ_ENOUGH
+    certified, revoked, ready = learners(here, SFJ, done, 3, name="Done")
+    (halfway,) = learners(here, SFJ, mandatory(SFJ), 1, name="Halfway")
+    certificate(certified, "C-0001")
+    certificate(revoked, "C-0002", revoked=True)
+    text = report("--centre", here.name)
+    blocks = {b.splitlines()[0].split(" <")[0]: b for b in text.split("\n\n")[:-1]}
+    assert "  Full certificate: C-0001" in blocks[certified.learner.full_name].splitlines()
+    assert "  Full certificate: C-0002 (revoked)" in blocks[revoked.learner.full_name]
+    assert "Full certificate" not in blocks[ready.learner.full_name]
+    assert "Full certificate" not in blocks[halfway.learner.full_name]
+    assert text.rstrip().endswith(
+        "3 of 4 open registrations eligible; 2 of them have their full certificate claimed, "
+        "1 to claim."
+    )
+    rows = list(csv.DictReader(io.StringIO(report("--centre", here.name, "--format", "csv"))))
+    assert {r["Registration"]: r["Full certificate"] for r in rows} == {
+        str(certified.pk): "C-0001",
+        str(revoked.pk): "C-0002 (revoked)",
+        str(ready.pk): "",
+        str(halfway.pk): "",
+    }
 
 
 def test_only_the_centres_open_registrations_on_the_qualification_asked_for_are_reported(here):
@@ -194,5 +243,7 @@ def test_the_queries_do_not_grow_with_the_learners(here, options):
     few = queries(*args)
     learners(here, SFJ, mandatory(SFJ) + SFJ_ENOUGH, 40)
     learners(here, PROQUAL, [], 40)
+    for i, registration in enumerate(learners(here, SFJ, mandatory(SFJ) + SFJ_ENOUGH, 3)):
+        certificate(registration, f"C-{i:04d}")
     assert queries(*args) == few
-    assert report(*args).count(SFJ) >= 42
+    assert report(*args).count(SFJ) >= 45
