@@ -495,7 +495,11 @@ def machine(workers: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"Database: BENCH_DATABASE_URL (now {DATABASE_URL}); cache: BENCH_REDIS_URL "
+        f"(now {REDIS_URL}). Its writes (decisions, uploads) stay there.",
+    )
     parser.add_argument("--mixes", default="centre admin,assessor,learner",
                         help=f"comma-separated, of: {', '.join(MIXES)}")  # fmt: skip
     parser.add_argument("--users", default="10,50", help="comma-separated user counts")
@@ -511,7 +515,14 @@ def main() -> None:
     unknown = [m for m in labels if m not in MIXES]
     if unknown:
         sys.exit(f"No such mix: {', '.join(unknown)} (there are: {', '.join(MIXES)})")
-    counts = [int(n) for n in args.users.split(",")]
+    try:
+        counts = [int(n) for n in args.users.split(",")]
+    except ValueError:
+        sys.exit(f"--users takes whole numbers separated by commas, not {args.users!r}.")
+    if not counts or min(counts) < 1:
+        sys.exit("--users: each number of users must be at least 1.")
+    if args.time <= 0 or args.workers < 1 or args.wait < 0:
+        sys.exit("--time must be above 0 seconds, --workers at least 1, --wait not negative.")
     if shutil.which("locust", path=str(Path(sys.executable).parent)) is None:
         sys.exit('locust is not installed: pip install -c requirements/constraints.txt ".[bench]"')
 

@@ -195,6 +195,7 @@ def print_table(rows: list[Row], floor_row: tuple[int | None, float]) -> None:
     print(f"{'':<30} {'':<16} {'':<6} {'small':>6} {'big':>6} {'small':>8} {'big':>8}")
     print("-" * len(header))
     queries, floor_ms = floor_row
+    ratios: dict[str, float] = {}  # page -> the big centre's median over the floor's
     print(
         f"{'floor (password change)':<30} {'any':<16} {'GET':<6} {number(queries):>6} "
         f"{number(queries):>6} {number(floor_ms, 1):>8} {number(floor_ms, 1):>8} {'1.0':>9}"
@@ -214,6 +215,11 @@ def print_table(rows: list[Row], floor_row: tuple[int | None, float]) -> None:
             f"{number(ratio, 1):>9} {number(big.size / 1024 if big.where else None, 0):>7}"
             f"{marks}{'  ' + notes if notes else ''}"
         )
+        if ratio is not None:
+            ratios[row.page.name] = ratio
+    above = [name for name, ratio in ratios.items() if ratio > 3]
+    print(f"\n{len(ratios) - len(above)} of {len(ratios)} pages within 3x the floor at the big "
+          f"centre{': above, ' + ', '.join(above) if above else ''}.")  # fmt: skip
 
 
 def population(centres: list[tuple[str, Any]]) -> None:
@@ -282,7 +288,11 @@ def wanted(pages: list[Any], filters: str) -> list[Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"Database: BENCH_DATABASE_URL (now {DATABASE_URL}); cache: BENCH_REDIS_URL "
+        f"(now {REDIS_URL}). With --generate, that database is dropped and made afresh.",
+    )
     parser.add_argument("--rounds", type=int, default=7, help="timed fetches per page and centre")
     parser.add_argument(
         "--pages", default="", help="comma-separated parts of page names, e.g. 'IQA plan,claims'"
@@ -301,6 +311,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--password", default="load-portal-2026")
     args = parser.parse_args()
+    if args.rounds < 1:
+        sys.exit("--rounds must be at least 1.")
 
     media = tempfile.mkdtemp(prefix="bench-pages-")
     try:

@@ -85,8 +85,19 @@ class Options:
 
     def problems(self) -> list[str]:
         found = []
-        if min(self.centres, self.learners, self.assessors, self.small_centre_learners) < 0:
-            found.append("Counts cannot be negative.")
+        counts = {
+            "--centres": self.centres,
+            "--learners": self.learners,
+            "--assessors": self.assessors,
+            "--iqas": self.iqas or 0,
+            "--small-centre-learners": self.small_centre_learners,
+            "--render-certificates": self.render_certificates,
+        }
+        negative = [flag for flag, count in counts.items() if count < 0]
+        if negative:
+            found.append(f"Counts cannot be negative: {', '.join(negative)}.")
+        if self.jobs < 1:
+            found.append("--jobs must be at least 1.")
         if self.centres == 0 and self.small_centre_learners == 0:
             found.append("Nothing to make: no centres and no small centre.")
         if self.assessors < self.centres:

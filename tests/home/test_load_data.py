@@ -50,6 +50,10 @@ def test_impossible_sizes_are_refused_with_the_reason():
     ]
     assert "IQA" in Options(centres=4, assessors=8, iqas=2).problems()[0]
     assert Options(centres=0, small_centre_learners=0).problems()
+    assert Options(learners=-1, iqas=-2).problems()[:1] == [
+        "Counts cannot be negative: --learners, --iqas."
+    ]
+    assert Options(jobs=0).problems() == ["--jobs must be at least 1."]
 
 
 @pytest.mark.django_db
