@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
+from collections import namedtuple
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +38,7 @@ from assessment.unit_rules import forbidden
 from competence.models import Practice
 from competence.standing import scope_where_enforced
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
+from portal.compiled import compiled_once
 from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
@@ -626,6 +628,18 @@ def locked_for_countersigning(found: QuerySet[Decision]) -> QuerySet[Decision, A
     )
 
 
+# A locked decision as `locked_for_countersigning` reads it (a row compiled once gives a tuple).
+Locked = namedtuple("Locked", [*COUNTERSIGN_FIELDS, "unit", "sampled"])  # type: ignore[misc]
+
+
+@compiled_once
+def _locked(ids: list[int]) -> QuerySet[Decision, Any]:
+    """`locked_for_countersigning` of these decisions, by SQL compiled once per process
+    (`portal.compiled`): built at each request, the locking read with its item's unit and
+    sample cost more Python than PostgreSQL spends answering it (issue 17, sixth round)."""
+    return locked_for_countersigning(Decision.objects.filter(one_of("pk", ids)))
+
+
 def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) -> int:
     """A qualified assessor confirms a trainee's provisional decisions (or their ids): all or
     none, each with its audit entry. Returns how many were countersigned.
@@ -653,7 +667,8 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         }
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
-        locked = list(locked_for_countersigning(found))
+        # Padded ids (`portal.compiled.padded`) repeat the last: the same rows, once each.
+        locked: list[Any] = [Locked(*row) for row in _locked(ids)]
         _check_countersign(locked, registrations, len(ids), actor)
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in Decision.evidence.through.objects.filter(  # type: ignore[attr-defined]
