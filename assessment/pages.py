@@ -648,7 +648,44 @@ _WAITING_NARROW = compiled_pair(_narrow)
 
 
 def unit_codes(rows: list[Waiting]) -> dict[int, str]:
-    return dict(Unit.objects.filter(pk__in={r.unit for r in rows}).values_list("pk", "code"))
+    return dict(_unit_codes(sorted({r.unit for r in rows})))
+
+
+# The page's other reads by SQL compiled once per process (`portal.compiled`): the same queries
+# the ORM builds, without building them at each request (issue 17, sixth round).
+@compiled_once
+def _unit_codes(units: list[int]) -> QuerySet[Unit, Any]:
+    return Unit.objects.filter(pk__in=units).order_by().values_list("pk", "code")
+
+
+@compiled_once
+def _trainee_names(trainees: list[int]) -> QuerySet[User, Any]:
+    return (
+        User.objects.filter(pk__in=trainees)
+        .order_by("full_name", "pk")
+        .values_list("pk", "full_name")
+    )
+
+
+@compiled_once
+def _line_rows(ids: list[int]) -> QuerySet[Decision, Any]:
+    of_registration = Registration.objects.filter(pk=OuterRef("registration_id"))
+    return (
+        Decision.objects.filter(pk__in=ids)
+        .annotate(qualification_title=Subquery(of_registration.values("qualification__title")))
+        .values_list(*LINE_FIELDS)
+    )
+
+
+@compiled_once
+def _line_evidence(ids: list[int]) -> QuerySet[Any, Any]:
+    return (
+        Decision.evidence.through.objects.filter(decision_id__in=ids)  # type: ignore[attr-defined]
+        .order_by("-evidence__occurred_on", "-evidence__created_at", "-evidence_id")
+        .values_list(
+            "decision_id", "evidence_id", "evidence__title", "evidence__setting", "evidence__kind"
+        )
+    )
 
 
 # What the page shows of each decision, read as one row (no object of the tables it reads).
@@ -685,23 +722,11 @@ def countersign_lines(
     """The page's decisions, in the page's order, with their evidence: two queries. `trainees`:
     `trainees_waiting` of the rows the page is from (the names of those who decided)."""
     ids = [r.pk for r in page]
-    of_registration = Registration.objects.filter(pk=OuterRef("registration_id"))
-    found = {
-        row[0]: row
-        for row in Decision.objects.filter(pk__in=ids)
-        .annotate(qualification_title=Subquery(of_registration.values("qualification__title")))
-        .values_list(*LINE_FIELDS)
-    }
+    found = {row[0]: row for row in _line_rows(ids)}
     decided_by = {pk: name for pk, name, _, _ in trainees}
     evidence_link = links_to("portfolios:evidence-detail")
     evidence: dict[int, list[tuple[str, str, str]]] = {pk: [] for pk in ids}
-    for decision, pk, title, setting, kind in (
-        Decision.evidence.through.objects.filter(decision_id__in=ids)  # type: ignore[attr-defined]
-        .order_by("-evidence__occurred_on", "-evidence__created_at", "-evidence_id")
-        .values_list(
-            "decision_id", "evidence_id", "evidence__title", "evidence__setting", "evidence__kind"
-        )
-    ):
+    for decision, pk, title, setting, kind in _line_evidence(ids):
         evidence[decision].append((evidence_link(pk), title, setting_and_kind(setting, kind)))
     lines = []
     for r in page:
@@ -745,8 +770,8 @@ def trainees_waiting(rows: list[Waiting]) -> list[tuple[int, str, int, int]]:
     newest: dict[int, int] = {}
     for r in rows:
         newest[r.decided_by] = max(newest.get(r.decided_by, 0), r.pk)
-    names = User.objects.filter(pk__in=counts).order_by("full_name", "pk")
-    return [(pk, name, counts[pk], newest[pk]) for pk, name in names.values_list("pk", "full_name")]
+    names = _trainee_names(sorted(counts))
+    return [(pk, name, counts[pk], newest[pk]) for pk, name in names]
 
 
 def to_countersign(data: QueryDict, user: User) -> list[int] | None:
