@@ -345,3 +345,28 @@ def test_the_locked_rows_compiled_once_are_the_rows_the_orm_builds(
             built = list(locked_for_countersigning(Decision.objects.filter(pk__in=asked)))
             assert [tuple(row) for row in built] == _locked(asked)
             assert len(built) == n
+
+
+def test_an_anonymised_learners_decisions_are_not_countersigned(
+    trainee_registration, trainee_assessor, assessor
+):
+    """Countersigning reads its locked registrations as rows (`services._lock_registrations`):
+    a learner anonymised with their registration left active closes it, as `lock_all` says."""
+    from django.utils import timezone
+
+    from assessment.services import DecisionRefused
+    from portfolios.models import LEARNER_ANONYMISED
+    from privacy.models import Anonymisation
+
+    decisions_on([trainee_registration], trainee_assessor, 2, provisional=True)
+    made = list(waiting(trainee_registration))
+    Anonymisation.objects.create(
+        user=trainee_registration.learner,
+        anonymised_at=timezone.now(),
+        last_activity=timezone.now(),
+        retention_years=6,
+    )
+    with pytest.raises(DecisionRefused) as refused:
+        decision_countersign(decisions=made, actor=assessor)
+    assert refused.value.messages == [LEARNER_ANONYMISED]
+    assert list(waiting(trainee_registration)) == made
