@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -554,22 +554,138 @@ def countersign_context(
 
 def waiting_rows(user: User, countersigner: Countersigner | None = None) -> list[Waiting]:
     """Every decision waiting for the user's countersignature, as narrow rows: one query (and
-    the user's centres and scopes, unless given)."""
+    the user's centres and scopes, unless given), by SQL compiled once per process where the
+    user enforces the register at one centre at most (`waiting_compiled`)."""
+    countersigner = countersigner or countersigner_of(user)
+    return [Waiting(*row) for row in waiting_compiled(countersigner, _WAITING_NARROW)]
+
+
+def _narrow(waiting: QuerySet[Decision]) -> QuerySet[Decision, Any]:
     # The learner's name by subquery, not a join: joined, PostgreSQL read and hashed every user
     # of the portal to name the centre's learners (20,000 rows, 8-26 ms at the big centre).
     learner = User.objects.filter(pk=OuterRef("registration__learner_id")).order_by()
     name = Subquery(learner.values("full_name"))
-    return [
-        Waiting(*row)
-        for row in awaiting_countersignature(user, countersigner)
-        .annotate(unit=unit_of_item(), learner_name=name)
+    return (
+        waiting.annotate(unit=unit_of_item(), learner_name=name)
         .order_by()
         .values_list("pk", "registration", "learner_name", "unit", "decided_by", "decided_at")
-    ]
+    )
+
+
+def waiting_compiled(
+    countersigner: Countersigner, read: WaitingRead, *values: int | list[int]
+) -> list[tuple[Any, ...]]:
+    """The rows of a read of the decisions waiting for the countersigner (`read`, with
+    `values`), by SQL compiled once per process (`portal.compiled`) where they enforce their
+    competence register at one centre at most; where at several, as the ORM builds it. Built
+    and compiled at each request, these reads cost several times the Python PostgreSQL spends
+    answering them (issue 17, sixth round)."""
+    user = countersigner.user.pk
+    free = sorted(countersigner.centres - set(countersigner.scopes))
+    scopes = sorted(countersigner.scopes.items())
+    if not scopes:
+        return read.plain(user, free, *values)
+    if len(scopes) == 1:
+        [(centre, scope)] = scopes
+        qualifications, units = sorted(scope.qualifications), sorted(scope.units)
+        return read.in_scope(user, free, centre, qualifications, units, *values)
+    waiting = awaiting_countersignature(countersigner.user, countersigner)
+    return list(read.read(waiting, *values))
+
+
+def _waiting_for(
+    user_id: int,
+    free: list[int],
+    centre: int | None = None,
+    qualifications: list[int] | None = None,
+    units: list[int] | None = None,
+) -> QuerySet[Decision]:
+    """`awaiting_countersignature` of a countersigner given by ids (`waiting_compiled`)."""
+    user = User(pk=user_id)
+    scopes = {}
+    if centre is not None:
+        scopes = {centre: Scope(frozenset(qualifications or ()), frozenset(units or ()))}
+    centres = frozenset([*free, *scopes])
+    return awaiting_countersignature(user, Countersigner(user, centres, scopes))
+
+
+Compiled = Callable[..., list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class WaitingRead:
+    """A read of the waiting decisions and some ids (`read`), and its SQL compiled once per
+    process for a countersigner enforcing no register (`plain`) and for one enforcing it at
+    one centre (`in_scope`), as `waiting_compiled` calls them."""
+
+    read: Callable[..., QuerySet[Decision, Any]]
+    plain: Compiled
+    in_scope: Compiled
+
+
+def compiled_pair(read: Callable[..., QuerySet[Decision, Any]]) -> WaitingRead:
+    """`read` (of the waiting decisions, then ids) with its compiled forms."""
+
+    @compiled_once
+    def plain(user_id: int, free: list[int], *values: Any) -> QuerySet[Decision, Any]:
+        return read(_waiting_for(user_id, free), *values)
+
+    @compiled_once
+    def in_scope(
+        user_id: int,
+        free: list[int],
+        centre: int,
+        qualifications: list[int],
+        units: list[int],
+        *values: Any,
+    ) -> QuerySet[Decision, Any]:
+        return read(_waiting_for(user_id, free, centre, qualifications, units), *values)
+
+    return WaitingRead(read, plain, in_scope)
+
+
+_WAITING_NARROW = compiled_pair(_narrow)
 
 
 def unit_codes(rows: list[Waiting]) -> dict[int, str]:
-    return dict(Unit.objects.filter(pk__in={r.unit for r in rows}).values_list("pk", "code"))
+    return dict(_unit_codes(sorted({r.unit for r in rows})))
+
+
+# The page's other reads by SQL compiled once per process (`portal.compiled`): the same queries
+# the ORM builds, without building them at each request (issue 17, sixth round).
+@compiled_once
+def _unit_codes(units: list[int]) -> QuerySet[Unit, Any]:
+    return Unit.objects.filter(pk__in=units).order_by().values_list("pk", "code")
+
+
+@compiled_once
+def _trainee_names(trainees: list[int]) -> QuerySet[User, Any]:
+    return (
+        User.objects.filter(pk__in=trainees)
+        .order_by("full_name", "pk")
+        .values_list("pk", "full_name")
+    )
+
+
+@compiled_once
+def _line_rows(ids: list[int]) -> QuerySet[Decision, Any]:
+    of_registration = Registration.objects.filter(pk=OuterRef("registration_id"))
+    return (
+        Decision.objects.filter(pk__in=ids)
+        .annotate(qualification_title=Subquery(of_registration.values("qualification__title")))
+        .values_list(*LINE_FIELDS)
+    )
+
+
+@compiled_once
+def _line_evidence(ids: list[int]) -> QuerySet[Any, Any]:
+    return (
+        Decision.evidence.through.objects.filter(decision_id__in=ids)  # type: ignore[attr-defined]
+        .order_by("-evidence__occurred_on", "-evidence__created_at", "-evidence_id")
+        .values_list(
+            "decision_id", "evidence_id", "evidence__title", "evidence__setting", "evidence__kind"
+        )
+    )
 
 
 # What the page shows of each decision, read as one row (no object of the tables it reads).
@@ -606,23 +722,11 @@ def countersign_lines(
     """The page's decisions, in the page's order, with their evidence: two queries. `trainees`:
     `trainees_waiting` of the rows the page is from (the names of those who decided)."""
     ids = [r.pk for r in page]
-    of_registration = Registration.objects.filter(pk=OuterRef("registration_id"))
-    found = {
-        row[0]: row
-        for row in Decision.objects.filter(pk__in=ids)
-        .annotate(qualification_title=Subquery(of_registration.values("qualification__title")))
-        .values_list(*LINE_FIELDS)
-    }
+    found = {row[0]: row for row in _line_rows(ids)}
     decided_by = {pk: name for pk, name, _, _ in trainees}
     evidence_link = links_to("portfolios:evidence-detail")
     evidence: dict[int, list[tuple[str, str, str]]] = {pk: [] for pk in ids}
-    for decision, pk, title, setting, kind in (
-        Decision.evidence.through.objects.filter(decision_id__in=ids)  # type: ignore[attr-defined]
-        .order_by("-evidence__occurred_on", "-evidence__created_at", "-evidence_id")
-        .values_list(
-            "decision_id", "evidence_id", "evidence__title", "evidence__setting", "evidence__kind"
-        )
-    ):
+    for decision, pk, title, setting, kind in _line_evidence(ids):
         evidence[decision].append((evidence_link(pk), title, setting_and_kind(setting, kind)))
     lines = []
     for r in page:
@@ -666,37 +770,61 @@ def trainees_waiting(rows: list[Waiting]) -> list[tuple[int, str, int, int]]:
     newest: dict[int, int] = {}
     for r in rows:
         newest[r.decided_by] = max(newest.get(r.decided_by, 0), r.pk)
-    names = User.objects.filter(pk__in=counts).order_by("full_name", "pk")
-    return [(pk, name, counts[pk], newest[pk]) for pk, name in names.values_list("pk", "full_name")]
+    names = _trainee_names(sorted(counts))
+    return [(pk, name, counts[pk], newest[pk]) for pk, name in names]
 
 
 def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     """The ids of the decisions a countersigning form asks for, among those the user may
     countersign: all of a learner's unit, all on a piece of evidence, all of a trainee's, all the
-    page showed, or the ones ticked. None when nothing was asked for."""
-    waiting = awaiting_countersignature(user).order_by()
-    found: QuerySet[Decision]
+    page showed, or the ones ticked. None when nothing was asked for. One query (and the user's
+    centres and scopes), compiled once per process where it can be (`waiting_compiled`)."""
+    read: WaitingRead
+    values: list[int | list[int]]
     if group := GROUP.fullmatch(data.get("group", "")):
-        registration, unit, upto = (int(n) for n in group.groups())
-        found = (
-            waiting.filter(registration_id=registration, pk__lte=upto)
-            .annotate(unit=unit_of_item())
-            .filter(unit=unit)
-        )
+        read, values = _ASKED_GROUP, [int(n) for n in group.groups()]
     elif on := TRAINEE.fullmatch(data.get("evidence", "")):  # all on one piece of evidence
-        evidence, upto = (int(n) for n in on.groups())
-        found = waiting.filter(evidence=evidence, pk__lte=upto)
+        read, values = _ASKED_EVIDENCE, [int(n) for n in on.groups()]
     elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
-        decided_by, upto = (int(n) for n in trainee.groups())
-        found = waiting.filter(decided_by_id=decided_by, pk__lte=upto)
+        read, values = _ASKED_TRAINEE, [int(n) for n in trainee.groups()]
     elif shown := data.get("shown", ""):  # "countersign all shown": the page's rows, as shown
-        found = waiting.filter(one_of("pk", sorted(posted_ids(shown.split(",")[:PER_PAGE]))))
+        read, values = _ASKED_AMONG, [sorted(posted_ids(shown.split(",")[:PER_PAGE]))]
     else:
         ticked = posted_ids(data.getlist("decisions"))
         if not ticked:
             return None
-        found = waiting.filter(one_of("pk", ticked))
-    return list(found.values_list("pk", flat=True))
+        read, values = _ASKED_AMONG, [sorted(set(ticked))]
+    return [pk for (pk,) in waiting_compiled(countersigner_of(user), read, *values)]
+
+
+def _asked_group(
+    waiting: QuerySet[Decision], registration: int, unit: int, upto: int
+) -> QuerySet[Decision, Any]:
+    """All of a learner's unit waiting, up to the newest the page showed."""
+    found = waiting.filter(registration_id=registration, pk__lte=upto)
+    return found.annotate(unit=unit_of_item()).filter(unit=unit).order_by().values_list("pk")
+
+
+def _asked_evidence(
+    waiting: QuerySet[Decision], evidence: int, upto: int
+) -> QuerySet[Decision, Any]:
+    return waiting.filter(evidence=evidence, pk__lte=upto).order_by().values_list("pk")
+
+
+def _asked_trainee(
+    waiting: QuerySet[Decision], decided_by: int, upto: int
+) -> QuerySet[Decision, Any]:
+    return waiting.filter(decided_by_id=decided_by, pk__lte=upto).order_by().values_list("pk")
+
+
+def _asked_among(waiting: QuerySet[Decision], ids: list[int]) -> QuerySet[Decision, Any]:
+    return waiting.filter(one_of("pk", ids)).order_by().values_list("pk")
+
+
+_ASKED_GROUP = compiled_pair(_asked_group)
+_ASKED_EVIDENCE = compiled_pair(_asked_evidence)
+_ASKED_TRAINEE = compiled_pair(_asked_trainee)
+_ASKED_AMONG = compiled_pair(_asked_among)
 
 
 # The keys the sign-off page's small forms are sent back under (portal.refusals.send_back).

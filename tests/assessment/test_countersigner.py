@@ -12,12 +12,19 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models import OuterRef, Q
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessment.countersigner import countersigner_of
 from assessment.models import Decision, Outcome, UnitSignOff
-from assessment.pages import awaiting_countersignature, countersign_counts
+from assessment.pages import (
+    _narrow,
+    awaiting_countersignature,
+    countersign_counts,
+    to_countersign,
+    waiting_rows,
+)
 from assessment.sign_off_countersign import awaiting_sign_offs, sign_offs_waiting
 from competence.models import CompetenceEntry, Practice
 from competence.services import register_enforce
@@ -138,14 +145,75 @@ def waiting(cvq_registration, trainee_assessor):
     return decisions
 
 
+def shown(s):
+    """What the countersigning page shows of a sign-off waiting."""
+    return (
+        s.pk,
+        s.registration_id,
+        s.unit_id,
+        s.registration.learner.full_name,
+        s.unit.code,
+        s.unit.title,
+        s.signed_by.full_name,
+        s.signed_at,
+    )
+
+
 def same_as_before(user):
     countersigner = countersigner_of(user)
     new = set(awaiting_countersignature(user).values_list("pk", flat=True))
     assert new == set(waiting_the_old_way(user).values_list("pk", flat=True))
     assert new == set(awaiting_countersignature(user, countersigner).values_list("pk", flat=True))
     assert countersign_counts(user) == (len(new), len({d.registration_id for d in Decision.objects.filter(pk__in=new)}))  # fmt: skip
+    # The page's rows and the forms' ids, by SQL compiled once where the user enforces the
+    # register at one centre at most: the rows the ORM builds (`_narrow`, the filters).
+    built = sorted(_narrow(awaiting_countersignature(user, countersigner)))
+    assert sorted(tuple(vars(r).values()) for r in waiting_rows(user)) == built
+    assert {r.pk for r in waiting_rows(user, countersigner)} == new
+    asked = QueryDict(mutable=True)
+    asked.setlist("decisions", [str(pk) for pk in sorted(new)] or ["1"])
+    assert set(to_countersign(asked, user) or []) == new
+    for decision in Decision.objects.filter(pk__in=new).order_by("pk")[:1]:
+        upto = max(new)
+        trainee = QueryDict(f"trainee={decision.decided_by_id}-{upto}")
+        assert set(to_countersign(trainee, user) or []) == {
+            d.pk for d in Decision.objects.filter(pk__in=new, decided_by=decision.decided_by_id)
+        }
+        last = Decision.objects.filter(pk__in=new).order_by("pk")[len(new) // 2].pk
+        on = Decision.objects.filter(pk=decision.pk).values_list("evidence", flat=True).first()
+        if on is not None:
+            evidence = QueryDict(f"evidence={on}-{last}")
+            assert set(to_countersign(evidence, user) or []) == {
+                pk
+                for pk in new
+                if pk <= last
+                and on in Decision.objects.get(pk=pk).evidence.values_list("pk", flat=True)
+            }
+        unit = (
+            Decision.objects.filter(pk=decision.pk)
+            .values_list("criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id")
+            .get()
+        )
+        unit_id = next(u for u in unit if u)
+        group = QueryDict(f"group={decision.registration_id}-{unit_id}-{last}")
+        assert set(to_countersign(group, user) or []) == {
+            pk
+            for pk, *units in Decision.objects.filter(
+                pk__in=new, registration=decision.registration_id, pk__lte=last
+            ).values_list(
+                "pk", "criterion__unit_id", "range_item__unit_id", "knowledge_item__unit_id"
+            )
+            if unit_id in units
+        }
     signed = {s.pk for s in awaiting_sign_offs(user)}
     assert signed == sign_offs_the_old_way(user)
+    listed = awaiting_sign_offs(user, countersigner)
+    assert [shown(s) for s in listed] == [
+        shown(s)
+        for s in UnitSignOff.objects.filter(pk__in=[s.pk for s in listed]).order_by(
+            "signed_at", "pk"
+        )
+    ]
     assert signed == {s.pk for s in awaiting_sign_offs(user, countersigner)}
     assert sign_offs_waiting(user, countersigner) == len(signed)  # the to-do's count
     return new, signed

@@ -323,3 +323,50 @@ def test_a_trainees_waiting_decisions_stay_open_to_the_countersigner_after_the_t
     decision_countersign(decisions=list(waiting(trainee_registration)), actor=assessor)
     assert not seen.filter(pk=trainee_registration.pk).exists()
     assert client.get(page).status_code == 404
+
+
+def test_the_locked_rows_compiled_once_are_the_rows_the_orm_builds(
+    trainee_registration, trainee_assessor, assessor
+):
+    """`decision_countersign` locks and reads its decisions by SQL compiled once per process
+    (`services._locked`): the rows of `locked_for_countersigning` as the ORM builds it, for
+    lists of every length (padded to the next power of two), a decision sampled or not."""
+    from django.db import transaction
+
+    from assessment.services import _locked, locked_for_countersigning
+
+    others = many_learners(trainee_registration, 2)
+    decisions_on([trainee_registration, *others], trainee_assessor, 3, provisional=True)
+    ids = list(waiting().values_list("pk", flat=True))
+    assert len(ids) == 9
+    with transaction.atomic():
+        for n in (1, 2, 3, 5, 9):
+            asked = ids[:n]
+            built = list(locked_for_countersigning(Decision.objects.filter(pk__in=asked)))
+            assert [tuple(row) for row in built] == _locked(asked)
+            assert len(built) == n
+
+
+def test_an_anonymised_learners_decisions_are_not_countersigned(
+    trainee_registration, trainee_assessor, assessor
+):
+    """Countersigning reads its locked registrations as rows (`services._lock_registrations`):
+    a learner anonymised with their registration left active closes it, as `lock_all` says."""
+    from django.utils import timezone
+
+    from assessment.services import DecisionRefused
+    from portfolios.models import LEARNER_ANONYMISED
+    from privacy.models import Anonymisation
+
+    decisions_on([trainee_registration], trainee_assessor, 2, provisional=True)
+    made = list(waiting(trainee_registration))
+    Anonymisation.objects.create(
+        user=trainee_registration.learner,
+        anonymised_at=timezone.now(),
+        last_activity=timezone.now(),
+        retention_years=6,
+    )
+    with pytest.raises(DecisionRefused) as refused:
+        decision_countersign(decisions=made, actor=assessor)
+    assert refused.value.messages == [LEARNER_ANONYMISED]
+    assert list(waiting(trainee_registration)) == made
