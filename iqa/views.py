@@ -148,9 +148,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     unit = planned_unit_for(registration, unit_pk)
     if closed := closed_redirect(request, registration):
         return closed
-    item = PlanItem.objects.filter(
-        pk=number(request.GET.get("item")), plan__iqa=request.user, registration=registration
-    ).first()
+    item = pages.plan_item_of(number(request.GET.get("item")), request.user, registration)
     shown = pages.unit_under_sample(registration, unit)
     trainee = trainee_here(request, registration)
     form = SampleForm(request.POST or None)
