@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
@@ -781,10 +782,33 @@ def centre_assessors(roles: list[Role]) -> list[User]:
     return [role.user for role in roles if role.kind == RoleKind.ASSESSOR]
 
 
-def assessor_risks(centre: Centre, assessors: list[User]) -> list[tuple[User, str, bool]]:
-    """Each assessor with their risk, and whether they are a trainee (always trainee risk)."""
+def assessor_risks(
+    centre: Centre, assessors: list[User]
+) -> list[tuple[User, str, bool, SafeString]]:
+    """Each assessor with their risk, whether they are a trainee (always trainee risk), and the
+    options of their risk's list, theirs selected (`risk_options`)."""
     risks = risk_of(centre, [a.pk for a in assessors])
-    return [(a, risks[a.pk], risks[a.pk] == "trainee") for a in assessors]
+    options = risk_options()
+    return [(a, risks[a.pk], risks[a.pk] == "trainee", options(risks[a.pk])) for a in assessors]
+
+
+def risk_options() -> Callable[[str], SafeString]:
+    """The options of an assessor's risk list (every risk but trainee's) with `risk` selected:
+    made once per risk here, not by the template's loop over the choices for each assessor
+    (a centre's twenty assessors made it a quarter of the strategy page's Python)."""
+
+    @functools.cache
+    def options(risk: str) -> SafeString:
+        return SafeString(
+            "".join(
+                f'<option value="{escape(value)}"{" selected" if value == risk else ""}>'
+                f"{escape(label)}</option>"
+                for value, label in Risk.choices
+                if value != "trainee"
+            )
+        )
+
+    return options
 
 
 def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str]:

@@ -25,7 +25,7 @@ from iqa.forms import (
     SampleForm,
     StrategyForm,
 )
-from iqa.models import Action, DocumentStatus, PlanItem, Risk
+from iqa.models import Action, DocumentStatus, PlanItem
 from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
@@ -371,7 +371,6 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         "form": form,
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
-        "risks": Risk.choices,
         "standings": pages.practitioner_standings(role.centre, qualification, practitioners),
         "register_enforced": enforced(role.centre.pk),
     }
