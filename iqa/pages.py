@@ -769,11 +769,26 @@ def unplanned_page(request: PortalRequest, covered: Coverage, learners: Learners
 
 def centre_practitioners(centre: Centre) -> list[Role]:
     """The centre's assessor and IQA roles with their people, by name: read once for the
-    strategy page's assessors (`centre_assessors`) and their standings."""
-    return list(
-        Role.objects.filter(centre=centre, kind__in=list(PRACTICE_OF_ROLE))
-        .select_related("user")
+    strategy page's assessors (`centre_assessors`) and their standings: by SQL compiled once
+    per process, each role with its person's name (as `select_related` loads them, only what
+    the page shows)."""
+    roles = []
+    for *read, name in _centre_practitioners(centre.pk):
+        role = from_row(Role, PRACTITIONER_READ, read)
+        role.user = from_row(User, ("id", "full_name"), (role.user_id, name))
+        roles.append(role)
+    return roles
+
+
+PRACTITIONER_READ = ("id", "user_id", "centre_id", "kind", "is_trainee")
+
+
+@compiled_once
+def _centre_practitioners(centre_id: int) -> QuerySet[Role, Any]:
+    return (
+        Role.objects.filter(centre_id=centre_id, kind__in=list(PRACTICE_OF_ROLE))
         .order_by("user__full_name", "user_id", "kind")
+        .values_list(*PRACTITIONER_READ, "user__full_name")
     )
 
 
@@ -848,6 +863,13 @@ class Standing:
 PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
 
 
+@compiled_once
+def _qualification_units(qualification_id: int) -> QuerySet[QualificationUnit, Any]:
+    return QualificationUnit.objects.filter(qualification_id=qualification_id).values_list(
+        "unit_id"
+    )
+
+
 def practitioner_standings(
     centre: Centre, qualification: Qualification, practitioners: list[Role]
 ) -> list[Standing]:
@@ -861,11 +883,7 @@ def practitioner_standings(
         if (practice := PRACTICE_OF_ROLE[RoleKind(role.kind)]) not in practices:
             practices.append(practice)
     found = standings(centre.pk, list(roles), today())
-    unit_ids = set(
-        QualificationUnit.objects.filter(qualification=qualification).values_list(
-            "unit_id", flat=True
-        )
-    )
+    unit_ids = {unit_id for (unit_id,) in _qualification_units(qualification.pk)}
     return [
         Standing(
             user,
