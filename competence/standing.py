@@ -351,7 +351,7 @@ def _entry_qualifications(centre_id: int, people: list[int]) -> QuerySet[Any, An
         through.objects.filter(
             competenceentry__centre_id=centre_id, competenceentry__person_id__in=people
         )
-        .order_by(*(f"qualification__{name}" for name in Qualification._meta.ordering))
+        .order_by("qualification__title")  # `Qualification`'s order
         .values_list(
             "competenceentry_id", "qualification_id", "qualification__code", "qualification__title"
         )
@@ -366,7 +366,7 @@ def _entry_units(centre_id: int, people: list[int]) -> QuerySet[Any, Any]:
         through.objects.filter(
             competenceentry__centre_id=centre_id, competenceentry__person_id__in=people
         )
-        .order_by(*(f"unit__{name}" for name in Unit._meta.ordering))
+        .order_by("unit__code")  # `Unit`'s order
         .values_list("competenceentry_id", "unit_id", "unit__code", "unit__title")
     )
 
@@ -374,9 +374,9 @@ def _entry_units(centre_id: int, people: list[int]) -> QuerySet[Any, Any]:
 def prefetched(model: type[M], objects: list[M]) -> QuerySet[M]:
     """A queryset holding `objects` already read, as `prefetch_related` leaves one in an
     object's cache for its related manager's `all()` to return."""
-    queryset = QuerySet(model)
+    queryset: QuerySet[M] = QuerySet(model)
     queryset._result_cache = objects
-    queryset._prefetch_done = True
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
     return queryset
 
 

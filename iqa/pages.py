@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Exists,
     Field,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -495,7 +496,7 @@ class Said:
     dates: dict[datetime.date, str]
 
 
-def choice_labels(model: type[Decision], name: str) -> dict[str, str]:
+def choice_labels(model: type[Model], name: str) -> dict[str, str]:
     field = model._meta.get_field(name)
     assert isinstance(field, Field)
     return {str(value): str(label) for value, label in field.flatchoices}
