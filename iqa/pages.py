@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -55,6 +55,8 @@ from qualifications.models import (
     RangeItem,
     Unit,
 )
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -416,33 +418,22 @@ def unit_decision(row: tuple[Any, ...]) -> Decision:
     decision = from_row(Decision, DECISION_READ, row[: len(DECISION_READ)])
     decider, countersigner, number, text, *range_item, k_number, k_text = row[len(DECISION_READ) :]
     decision.decided_by = from_row(User, ("id", "full_name"), (decision.decided_by_id, decider))
-    if decision.countersigned_by_id is not None:
-        decision.countersigned_by = from_row(
-            User, ("id", "full_name"), (decision.countersigned_by_id, countersigner)
-        )
-    else:
-        decision.countersigned_by = None
-    if decision.criterion_id is not None:
-        decision.criterion = from_row(
-            Criterion, ("id", "number", "text"), (decision.criterion_id, number, text)
-        )
-    else:
-        decision.criterion = None
-    if decision.range_item_id is not None:
-        decision.range_item = from_row(
-            RangeItem,
-            ("id", "element", "category", "number", "text"),
-            (decision.range_item_id, *range_item),
-        )
-    else:
-        decision.range_item = None
-    if decision.knowledge_item_id is not None:
-        decision.knowledge_item = from_row(
-            KnowledgeItem, ("id", "number", "text"), (decision.knowledge_item_id, k_number, k_text)
-        )
-    else:
-        decision.knowledge_item = None
+    decision.countersigned_by = named(
+        User, ("full_name",), decision.countersigned_by_id, countersigner
+    )
+    decision.criterion = named(Criterion, ("number", "text"), decision.criterion_id, number, text)
+    decision.range_item = named(
+        RangeItem, ("element", "category", "number", "text"), decision.range_item_id, *range_item
+    )
+    decision.knowledge_item = named(
+        KnowledgeItem, ("number", "text"), decision.knowledge_item_id, k_number, k_text
+    )
     return decision
+
+
+def named(model: type[M], names: tuple[str, ...], pk: int | None, *values: Any) -> M | None:
+    """The object a nullable key names, from some of its columns (`from_row`), or None."""
+    return None if pk is None else from_row(model, ("id", *names), (pk, *values))
 
 
 # What the sample form reads of each piece of evidence (and of its files, their names).
