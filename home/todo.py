@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from assessment.caseload import Caseload, WaitingEvidence, oldest_waiting
 from assessment.countersigner import countersigner_of
@@ -22,8 +23,14 @@ from certification.models import Certificate, RenderStatus, Transfer, TransferSt
 from certification.readiness import ClaimCounts, claim_counts
 from home.learner import Portfolio, portfolios_of, questions_of
 from iqa.countersigning import stranded_samples, waiting_at
-from iqa.models import Action, PlanItem
-from iqa.pages import IqaActions, assessor_action_list, assessor_actions, iqa_actions
+from iqa.models import Action, PlanItem, Sample
+from iqa.pages import (
+    IqaActions,
+    assessor_action_list,
+    assessor_actions,
+    by_day,
+    iqa_actions,
+)
 from portal.compiled import compiled_once
 from portal.models import Role, RoleKind, User
 from portfolios.models import (
@@ -257,26 +264,20 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
     # Planned items not sampled yet, on registrations still open, as the plan page counts them
     # ("still to sample"): counted per plan in the database, however many plans and items the
     # IQA has made over the years.
-    due = (
-        PlanItem.objects.filter(plan__iqa=user, plan__centre=role.centre)
-        .filter(still_open("registration__"))
-        .not_sampled()
-        .values("plan", "plan__ends_on")
-        .annotate(count=Count("pk"))
-        .order_by("plan")
-    )
-    for row in due:
+    for plan, ends_on, count in plans_to_sample(user.pk, role.centre_id):
         todo.append(
             Todo(
-                f"{plural(row['count'], 'planned item', 'planned items')} still to sample",
-                reverse("iqa:plan-detail", args=[row["plan"]]),
-                row["plan__ends_on"] < today,
+                f"{plural(count, 'planned item', 'planned items')} still to sample",
+                reverse("iqa:plan-detail", args=[plan]),
+                ends_on < today,
             )
         )
     # Samples by trainee (or, where the register is enforced, out-of-scope) IQAs, which count
-    # once a qualified IQA countersigns them (decision 49): one count on a partial index, the
-    # centre a value (decision 58); none for a trainee.
-    if not role.is_trainee and (count := waiting_at(user, role.centre_id).count()):
+    # once a qualified IQA countersigns them (decision 49): one read on a partial index, the
+    # centre a value (decision 58), by SQL compiled once a day; none for a trainee.
+    if not role.is_trainee and (
+        count := len(samples_waiting(timezone.localdate(), user.pk, role.centre_id))
+    ):
         todo.append(
             Todo(
                 f"{plural(count, 'sample', 'samples')} by another IQA waiting for your "
@@ -302,6 +303,28 @@ def iqa_todo(user: User, role: Role, today: datetime.date, actions: IqaActions) 
             )
         )
     return todo
+
+
+@compiled_once
+def plans_to_sample(user_id: int, centre_id: int) -> QuerySet[PlanItem, Any]:
+    """(plan, its last day, how many items) for the IQA's plans at the centre with planned
+    items not sampled yet on registrations still open: by SQL compiled once per process, as
+    building the query (`not_sampled`'s rule and `still_open`) cost more than its answer."""
+    return (
+        PlanItem.objects.filter(plan__iqa_id=user_id, plan__centre_id=centre_id)
+        .filter(still_open("registration__"))
+        .not_sampled()
+        .values("plan", "plan__ends_on")
+        .annotate(count=Count("pk"))
+        .order_by("plan")
+        .values_list("plan", "plan__ends_on", "count")
+    )
+
+
+@by_day
+def samples_waiting(day: datetime.date, user_id: int, centre_id: int) -> QuerySet[Sample, Any]:
+    """The ids of `waiting_at`'s samples, the awards current on `day`: compiled once a day."""
+    return waiting_at(User(pk=user_id), centre_id, day).values_list("pk")
 
 
 STRANDED_NAMED = 3  # units named in the admin's alert of provisional work nobody can countersign

@@ -5,6 +5,7 @@ plan item and no claim (`counts_for_item`, `selectors`)."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from assessment.countersigner import Countersigner, countersigner_of
 from assessment.models import Decision
 from competence.models import CompetenceEntry, Practice, RegisterEnforced, awards_for
-from competence.standing import Scope, competent, enforced, scopes_at
+from competence.standing import Scope, competent, enforced, scope_where_enforced, scopes_at
 from iqa.models import Sample
 from portal.audit import audit_append, lock_chain
 from portal.models import Centre, Role, RoleKind, User
@@ -63,17 +64,13 @@ def trainee_iqa(actor: User, registration: Registration) -> bool:
 
 def out_of_scope_iqa(actor: User, registration: Registration, unit_id: int) -> bool:
     """The centre enforces its register and no current IQA award of the actor's covers the unit
-    or its qualification."""
-    if not enforced(registration.centre_id):
-        return False
-    return not competent(
-        person_id=actor.pk,
-        centre_id=registration.centre_id,
-        qualification_id=registration.qualification_id,
-        unit_id=unit_id,
-        practice=Practice.VERIFYING,
-        day=timezone.localdate(),
+    or its qualification: whether it enforces and what the awards cover read in one query
+    (`scope_where_enforced`, SQL: the ORM's union of three querysets cost the sample form
+    about 3 ms of Python for a query PostgreSQL answers in 0.1 ms)."""
+    scope = scope_where_enforced(
+        actor.pk, registration.centre_id, Practice.VERIFYING, timezone.localdate()
     )
+    return scope is not None and not scope.covers(registration.qualification_id, unit_id)
 
 
 # What the IQA is told before and after recording a sample that will be (is) provisional, and
@@ -271,13 +268,14 @@ def not_their_own(user: User) -> Q:
     )
 
 
-def waiting_at(user: User, centre_id: int) -> QuerySet[Sample]:
+def waiting_at(user: User, centre_id: int, day: datetime.date | None = None) -> QuerySet[Sample]:
     """The provisional samples at one centre where the user is a qualified IQA (the caller
     knows: the role they act in) that they may countersign, for the to-do's count in the same
     single query as before: with the centre a value, whether it enforces its register is read
     once (an uncorrelated subquery) and their awards' scope only on the centre's provisional
-    samples (`sample_awaiting_countersign`), not on every one of the portal's."""
-    current = CompetenceEntry.objects.current_on(timezone.localdate()).filter(
+    samples (`sample_awaiting_countersign`), not on every one of the portal's. `day`: the day
+    their awards must be current on, today (`timezone.localdate`) unless given."""
+    current = CompetenceEntry.objects.current_on(day or timezone.localdate()).filter(
         person_id=user.pk, award__in=awards_for(Practice.VERIFYING), centre_id=centre_id
     )
     in_scope = (

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Exists,
     Field,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -20,13 +22,14 @@ from django.db.models import (
 )
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from assessment.models import Decision, UnitSignOff
 from competence.models import Practice
 from competence.standing import PersonStanding, QualificationStanding, standings
-from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
+from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
 from iqa.work import Piece, pieces_in_period, work_in_period
@@ -37,6 +40,7 @@ from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import (
     Evidence,
+    EvidenceFile,
     EvidenceMethod,
     Registration,
     closed_reason,
@@ -51,6 +55,8 @@ from qualifications.models import (
     RangeItem,
     Unit,
 )
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -320,25 +326,136 @@ def coverage(work: list[Piece], items: list[Planned]) -> Coverage:
 
 
 def unit_under_sample(registration: Registration, unit: Unit) -> dict[str, object]:
-    """Everything the IQA looks at: the unit's decisions, with their evidence and feedback."""
-    decisions = list(
-        Decision.objects.filter(registration=registration, current=True)
-        .filter(Q(criterion__unit=unit) | Q(range_item__unit=unit) | Q(knowledge_item__unit=unit))
-        .select_related("decided_by", "countersigned_by", "criterion", "range_item")
-        .select_related("knowledge_item")
-        .order_by("criterion__position", "range_item__position", "knowledge_item__position")
-    )
-    evidence = Evidence.objects.filter(decisions__in=decisions).distinct().prefetch_related("files")
+    """Everything the IQA looks at: the unit's decisions, with their evidence and feedback.
+    Each read by SQL compiled once per process (`portal.compiled`), only the columns the form
+    shows: built as querysets, the decisions' five tables and the evidence's `IN` list cost
+    more Python than the rest of the page."""
+    decisions = [unit_decision(row) for row in _unit_decisions(registration.pk, unit.pk)]
+    names: dict[int, list[str]] = {}
+    for evidence_id, name in _unit_evidence_files(registration.pk, unit.pk):
+        names.setdefault(evidence_id, []).append(name)
+    evidence, methods = [], choice_labels(Evidence, "method")
+    for row in _unit_evidence(registration.pk, unit.pk):
+        # (`distinct` reads the columns it orders by as well: not wanted here.)
+        piece = from_row(Evidence, EVIDENCE_READ, row[: len(EVIDENCE_READ)])
+        piece.method_label = methods.get(piece.method, piece.method)  # type: ignore[attr-defined]
+        piece.file_names = ", ".join(names.get(piece.pk, ()))  # type: ignore[attr-defined]
+        evidence.append(piece)
     # Signed off provisionally (decision 53, amended): not final, so not sampled yet.
-    waiting = UnitSignOff.objects.in_force().filter(
-        registration=registration, unit=unit, provisional=True
-    )
+    waiting = _provisional_sign_off(registration.pk, unit.pk)
     return {
         "decisions": decisions,
         "rows": decision_rows(decisions),
-        "evidence": list(evidence),
-        "sign_off_provisional": SIGN_OFF_PROVISIONAL if waiting.exists() else "",
+        "evidence": evidence,
+        "sign_off_provisional": SIGN_OFF_PROVISIONAL if waiting else "",
     }
+
+
+@compiled_once
+def _provisional_sign_off(registration_id: int, unit_id: int) -> QuerySet[UnitSignOff, Any]:
+    """The unit's sign-off in force, if it is provisional (at most one row)."""
+    return (
+        UnitSignOff.objects.in_force()
+        .filter(registration_id=registration_id, unit_id=unit_id, provisional=True)
+        .order_by()
+        .values_list("pk")[:1]
+    )
+
+
+PLAN_ITEM_READ = tuple(f.attname for f in PlanItem._meta.concrete_fields)
+
+
+@compiled_once
+def _plan_item(item_id: int, user_id: int, registration_id: int) -> QuerySet[PlanItem, Any]:
+    return (
+        PlanItem.objects.filter(pk=item_id, plan__iqa_id=user_id, registration_id=registration_id)
+        .order_by()
+        .values_list(*PLAN_ITEM_READ)
+    )
+
+
+def plan_item_of(item_id: int, user: User, registration: Registration) -> PlanItem | None:
+    """The plan item the sample form names (`?item=`), if it is of one of the user's plans and
+    of the registration: by SQL compiled once per process (0, an id no item has, for none)."""
+    rows = _plan_item(item_id, user.pk, registration.pk)
+    return from_row(PlanItem, PLAN_ITEM_READ, rows[0]) if rows else None
+
+
+def unit_decisions_query(registration_id: int, unit_id: int) -> QuerySet[Decision]:
+    """The registration's current decisions on the unit's criteria, range and knowledge, in
+    the unit's order."""
+    on_unit = Q(criterion__unit=unit_id) | Q(range_item__unit=unit_id)
+    return (
+        Decision.objects.filter(registration_id=registration_id, current=True)
+        .filter(on_unit | Q(knowledge_item__unit=unit_id))
+        .order_by("criterion__position", "range_item__position", "knowledge_item__position")
+    )
+
+
+# What the sample form reads of each decision (`unit_decision`): its own columns, then who
+# decided and countersigned it and what it judged.
+DECISION_READ = (
+    "id", "criterion_id", "range_item_id", "knowledge_item_id", "registration_id", "outcome",
+    "method", "assessed_on", "feedback", "decided_by_id", "countersigned_by_id",
+)  # fmt: skip
+DECISION_NAMED = (
+    "decided_by__full_name", "countersigned_by__full_name", "criterion__number",
+    "criterion__text", "range_item__element", "range_item__category", "range_item__number",
+    "range_item__text", "knowledge_item__number", "knowledge_item__text",
+)  # fmt: skip
+
+
+@compiled_once
+def _unit_decisions(registration_id: int, unit_id: int) -> QuerySet[Decision, Any]:
+    return unit_decisions_query(registration_id, unit_id).values_list(
+        *DECISION_READ, *DECISION_NAMED
+    )
+
+
+def unit_decision(row: tuple[Any, ...]) -> Decision:
+    """A decision of `_unit_decisions`, with the people and the item it names (as
+    `select_related` loads them, only what the form shows)."""
+    decision = from_row(Decision, DECISION_READ, row[: len(DECISION_READ)])
+    decider, countersigner, number, text, *range_item, k_number, k_text = row[len(DECISION_READ) :]
+    decision.decided_by = from_row(User, ("id", "full_name"), (decision.decided_by_id, decider))
+    decision.countersigned_by = named(
+        User, ("full_name",), decision.countersigned_by_id, countersigner
+    )
+    decision.criterion = named(Criterion, ("number", "text"), decision.criterion_id, number, text)
+    decision.range_item = named(
+        RangeItem, ("element", "category", "number", "text"), decision.range_item_id, *range_item
+    )
+    decision.knowledge_item = named(
+        KnowledgeItem, ("number", "text"), decision.knowledge_item_id, k_number, k_text
+    )
+    return decision
+
+
+def named(model: type[M], names: tuple[str, ...], pk: int | None, *values: Any) -> M | None:
+    """The object a nullable key names, from some of its columns (`from_row`), or None."""
+    return None if pk is None else from_row(model, ("id", *names), (pk, *values))
+
+
+# What the sample form reads of each piece of evidence (and of its files, their names).
+EVIDENCE_READ = ("id", "registration_id", "title", "occurred_on", "method")
+
+
+@compiled_once
+def _unit_evidence(registration_id: int, unit_id: int) -> QuerySet[Evidence, Any]:
+    """The evidence of the unit's decisions, as `Evidence.objects.filter(decisions__in=...)`
+    read it, newest first."""
+    decided = unit_decisions_query(registration_id, unit_id).order_by().values("pk")
+    return Evidence.objects.filter(decisions__in=decided).distinct().values_list(*EVIDENCE_READ)
+
+
+@compiled_once
+def _unit_evidence_files(registration_id: int, unit_id: int) -> QuerySet[Any, Any]:
+    """(evidence, file name) of that evidence's files, in the order `files` lists them."""
+    decided = unit_decisions_query(registration_id, unit_id).order_by().values("pk")
+    evidence = Evidence.objects.filter(decisions__in=decided).order_by().values("pk")
+    return EvidenceFile.objects.filter(evidence__in=evidence).values_list(
+        "evidence_id", "original_name"
+    )
 
 
 @dataclass(frozen=True)
@@ -370,7 +487,7 @@ class Said:
     dates: dict[datetime.date, str]
 
 
-def choice_labels(model: type[Decision], name: str) -> dict[str, str]:
+def choice_labels(model: type[Model], name: str) -> dict[str, str]:
     field = model._meta.get_field(name)
     assert isinstance(field, Field)
     return {str(value): str(label) for value, label in field.flatchoices}
@@ -408,10 +525,18 @@ def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:
 def iqa_home(
     user: User, role: Role, today: datetime.date, actions: IqaActions
 ) -> dict[str, object]:
-    """The IQA's home: `actions` as `iqa_actions` read them (for the to-do list as well)."""
-    plans = SamplingPlan.objects.filter(iqa=user, centre=role.centre).select_related(
-        "qualification"
-    )
+    """The IQA's home: `actions` as `iqa_actions` read them (for the to-do list as well); their
+    plans at the centre, newest first, each with its qualification's title (as `select_related`
+    loads them, only what the home shows), by SQL compiled once per process."""
+    plans = []
+    for pk, qualification_id, starts_on, ends_on, title in _home_plans(user.pk, role.centre_id):
+        plan = from_row(
+            SamplingPlan,
+            ("id", "qualification_id", "starts_on", "ends_on"),
+            (pk, qualification_id, starts_on, ends_on),
+        )
+        plan.qualification = from_row(Qualification, ("id", "title"), (qualification_id, title))
+        plans.append(plan)
     return {
         "plans": plans,
         "to_close": actions.to_close,
@@ -419,6 +544,13 @@ def iqa_home(
         "qualifications": centre_qualifications(role.centre),
         "today": today,
     }
+
+
+@compiled_once
+def _home_plans(user_id: int, centre_id: int) -> QuerySet[SamplingPlan, Any]:
+    return SamplingPlan.objects.filter(iqa_id=user_id, centre_id=centre_id).values_list(
+        "id", "qualification_id", "starts_on", "ends_on", "qualification__title"
+    )
 
 
 @dataclass(frozen=True)
@@ -432,13 +564,70 @@ class IqaActions:
     overdue: list[Action]
 
 
+def by_day(
+    build: Callable[..., QuerySet[Any]],
+) -> Callable[..., list[tuple[Any, ...]]]:
+    """`compiled_once` for a query that compares with a day as well as with ids: `build(day,
+    *ids)`, the day its first argument. The day is written into the compiled query as a value
+    (`compiled_once` puts only ids), so the query is compiled once per process and day (today's
+    and yesterday's kept, for the requests about midnight)."""
+
+    @functools.lru_cache(maxsize=2)
+    def on(day: datetime.date) -> Callable[..., list[tuple[Any, ...]]]:
+        def build_on(*ids: Any) -> QuerySet[Any]:
+            return build(day, *ids)
+
+        build_on.__qualname__ = build.__qualname__
+        return compiled_once(build_on)
+
+    @functools.wraps(build)
+    def rows(day: datetime.date, *ids: int | list[int]) -> list[tuple[Any, ...]]:
+        return on(day)(*ids)
+
+    rows.on = on  # type: ignore[attr-defined]
+    return rows
+
+
+def wanted_actions(today: datetime.date) -> Q:
+    """The actions the IQA home lists: answered (to close), or open and past their date."""
+    return Q(status=ActionStatus.RESPONDED) | Q(status=ActionStatus.OPEN, due_on__lt=today)
+
+
+# What the IQA home and its to-do read of each action (`iqa_actions`), and of its unit.
+IQA_ACTION_READ = ("id", "sample_id", "text", "due_on", "status", "responded_at")
+
+
+@by_day
+def _iqa_action_rows(today: datetime.date, user_id: int, centres: list[int]) -> QuerySet[Any]:
+    return (
+        open_actions(User(pk=user_id), centres)
+        .filter(wanted_actions(today))
+        .values_list(*IQA_ACTION_READ, "sample__unit_id", "sample__unit__code")
+    )
+
+
 def iqa_actions(
     user: User, today: datetime.date, centres: Collection[int] | None = None
 ) -> IqaActions:
     """Both of the IQA home's lists, read in one query (the to-do list counts them).
-    `centres`: where the user is an IQA, when the caller knows (`held_centres`)."""
-    wanted = Q(status=ActionStatus.RESPONDED) | Q(status=ActionStatus.OPEN, due_on__lt=today)
-    found = list(open_actions(user, centres).filter(wanted).select_related("sample__unit"))
+    `centres`: where the user is an IQA, when the caller knows (`held_centres`): then by SQL
+    compiled once per process and day (`by_day`), each action with its sample's unit (as
+    `select_related` loads them, only what the home shows), since building and compiling the
+    query cost more than PostgreSQL's answer."""
+    if centres is None:
+        found = list(
+            open_actions(user).filter(wanted_actions(today)).select_related("sample__unit")
+        )
+    else:
+        found = []
+        for row in _iqa_action_rows(today, user.pk, sorted(centres)):
+            read = len(IQA_ACTION_READ)
+            action = from_row(Action, IQA_ACTION_READ, row[:read])
+            unit_id, code = row[read:]
+            sample = from_row(Sample, ("id", "unit_id"), (action.sample_id, unit_id))
+            sample.unit = from_row(Unit, ("id", "code"), (unit_id, code))
+            action.sample = sample
+            found.append(action)
     return IqaActions(
         to_close=[a for a in found if a.status == ActionStatus.RESPONDED],
         overdue=[a for a in found if a.overdue_on(today)],
@@ -572,11 +761,26 @@ def unplanned_page(request: PortalRequest, covered: Coverage, learners: Learners
 
 def centre_practitioners(centre: Centre) -> list[Role]:
     """The centre's assessor and IQA roles with their people, by name: read once for the
-    strategy page's assessors (`centre_assessors`) and their standings."""
-    return list(
-        Role.objects.filter(centre=centre, kind__in=list(PRACTICE_OF_ROLE))
-        .select_related("user")
+    strategy page's assessors (`centre_assessors`) and their standings: by SQL compiled once
+    per process, each role with its person's name (as `select_related` loads them, only what
+    the page shows)."""
+    roles = []
+    for *read, name in _centre_practitioners(centre.pk):
+        role = from_row(Role, PRACTITIONER_READ, read)
+        role.user = from_row(User, ("id", "full_name"), (role.user_id, name))
+        roles.append(role)
+    return roles
+
+
+PRACTITIONER_READ = ("id", "user_id", "centre_id", "kind", "is_trainee")
+
+
+@compiled_once
+def _centre_practitioners(centre_id: int) -> QuerySet[Role, Any]:
+    return (
+        Role.objects.filter(centre_id=centre_id, kind__in=list(PRACTICE_OF_ROLE))
         .order_by("user__full_name", "user_id", "kind")
+        .values_list(*PRACTITIONER_READ, "user__full_name")
     )
 
 
@@ -585,10 +789,33 @@ def centre_assessors(roles: list[Role]) -> list[User]:
     return [role.user for role in roles if role.kind == RoleKind.ASSESSOR]
 
 
-def assessor_risks(centre: Centre, assessors: list[User]) -> list[tuple[User, str, bool]]:
-    """Each assessor with their risk, and whether they are a trainee (always trainee risk)."""
+def assessor_risks(
+    centre: Centre, assessors: list[User]
+) -> list[tuple[User, str, bool, SafeString]]:
+    """Each assessor with their risk, whether they are a trainee (always trainee risk), and the
+    options of their risk's list, theirs selected (`risk_options`)."""
     risks = risk_of(centre, [a.pk for a in assessors])
-    return [(a, risks[a.pk], risks[a.pk] == "trainee") for a in assessors]
+    options = risk_options()
+    return [(a, risks[a.pk], risks[a.pk] == "trainee", options(risks[a.pk])) for a in assessors]
+
+
+def risk_options() -> Callable[[str], SafeString]:
+    """The options of an assessor's risk list (every risk but trainee's) with `risk` selected:
+    made once per risk here, not by the template's loop over the choices for each assessor
+    (a centre's twenty assessors made it a quarter of the strategy page's Python)."""
+
+    @functools.cache
+    def options(risk: str) -> SafeString:
+        return SafeString(
+            "".join(
+                f'<option value="{escape(value)}"{" selected" if value == risk else ""}>'
+                f"{escape(label)}</option>"
+                for value, label in Risk.choices
+                if value != "trainee"
+            )
+        )
+
+    return options
 
 
 def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str]:
@@ -598,9 +825,15 @@ def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str
 
 
 def centre_qualifications(centre: Centre) -> list[tuple[int, str]]:
-    """(id, title) of each qualification the centre has learners on."""
-    return list(
-        Registration.objects.filter(centre=centre)
+    """(id, title) of each qualification the centre has learners on: by SQL compiled once per
+    process."""
+    return _centre_qualifications(centre.pk)
+
+
+@compiled_once
+def _centre_qualifications(centre_id: int) -> QuerySet[Registration, Any]:
+    return (
+        Registration.objects.filter(centre_id=centre_id)
         .values_list("qualification_id", "qualification__title")
         .distinct()
         .order_by("qualification__title")
@@ -622,6 +855,13 @@ class Standing:
 PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
 
 
+@compiled_once
+def _qualification_units(qualification_id: int) -> QuerySet[QualificationUnit, Any]:
+    return QualificationUnit.objects.filter(qualification_id=qualification_id).values_list(
+        "unit_id"
+    )
+
+
 def practitioner_standings(
     centre: Centre, qualification: Qualification, practitioners: list[Role]
 ) -> list[Standing]:
@@ -635,11 +875,7 @@ def practitioner_standings(
         if (practice := PRACTICE_OF_ROLE[RoleKind(role.kind)]) not in practices:
             practices.append(practice)
     found = standings(centre.pk, list(roles), today())
-    unit_ids = set(
-        QualificationUnit.objects.filter(qualification=qualification).values_list(
-            "unit_id", flat=True
-        )
-    )
+    unit_ids = {unit_id for (unit_id,) in _qualification_units(qualification.pk)}
     return [
         Standing(
             user,

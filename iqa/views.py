@@ -25,7 +25,7 @@ from iqa.forms import (
     SampleForm,
     StrategyForm,
 )
-from iqa.models import Action, DocumentStatus, PlanItem, Risk
+from iqa.models import Action, DocumentStatus, PlanItem
 from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
@@ -148,9 +148,7 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     unit = planned_unit_for(registration, unit_pk)
     if closed := closed_redirect(request, registration):
         return closed
-    item = PlanItem.objects.filter(
-        pk=number(request.GET.get("item")), plan__iqa=request.user, registration=registration
-    ).first()
+    item = pages.plan_item_of(number(request.GET.get("item")), request.user, registration)
     shown = pages.unit_under_sample(registration, unit)
     trainee = trainee_here(request, registration)
     form = SampleForm(request.POST or None)
@@ -373,7 +371,6 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         "form": form,
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
-        "risks": Risk.choices,
         "standings": pages.practitioner_standings(role.centre, qualification, practitioners),
         "register_enforced": enforced(role.centre.pk),
     }

@@ -166,5 +166,5 @@ def test_the_risk_list_names_the_centres_assessors_by_name_and_no_one_else(
     client.force_login(iqa)
     shown = client.get(strategy_url(sfj)).context["assessors"]
     expected = sorted([first, assessor, trainee_assessor], key=lambda u: u.full_name)
-    assert [a for a, _, _ in shown] == expected
-    assert [trainee for _, _, trainee in shown] == [a == trainee_assessor for a in expected]
+    assert [a for a, *_ in shown] == expected
+    assert [trainee for _, _, trainee, _ in shown] == [a == trainee_assessor for a in expected]
