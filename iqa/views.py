@@ -145,6 +145,10 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
 @login_required
 def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
+    # The form is an IQA's at the learner's centre: anyone else who may see the registration
+    # (its learner, its assessor) would be shown the form a sample is recorded with.
+    if (RoleKind.IQA, registration.centre_id) not in access.held_roles(request):
+        raise Http404
     unit = planned_unit_for(registration, unit_pk)
     if closed := closed_redirect(request, registration):
         return closed

@@ -944,7 +944,7 @@ URLS: dict[str, Entry] = {
         post_keys=("remove", "add"),
     ),
     "iqa:sample-new": Entry(
-        get=PORTFOLIO,
+        get=only(IQA),
         post=only(IQA),
         kwargs=registration_unit,
         data=lambda side, user: {

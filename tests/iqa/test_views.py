@@ -364,6 +364,16 @@ def test_the_registrations_iqa_sees_the_decisions_of_the_unit_to_sample(
     assert str(begun.pk) not in offered
 
 
+def test_only_an_iqa_at_the_learners_centre_is_shown_the_sample_form(
+    client, iqa, assessor, learner, assessed, evidence
+):
+    for person in (learner, assessor):  # each may see the registration, not the IQA's form
+        client.force_login(person)
+        assert client.get(sample_url(assessed)).status_code == 404
+    client.force_login(iqa)
+    assert client.get(sample_url(assessed)).status_code == 200
+
+
 def test_the_iqa_records_a_sample_with_an_action_and_lands_on_its_report(
     client, iqa, assessor, assessed, evidence
 ):
