@@ -220,6 +220,9 @@ def decision_record(
         raise PermissionDenied(NOT_THEIR_ASSESSOR)
     if any(e.registration_id != registration.pk for e in evidence):
         raise DecisionRefused(EVIDENCE_ELSEWHERE)
+    # Assessed during the registration, up to today (as a record of the assessor's is).
+    if problems := date_problems(registration, judgement.assessed_on):
+        raise DecisionRefused(problems[0])
     evidence = list({e.pk: e for e in evidence}.values())  # a piece named twice is one piece
     now = timezone.now()
     try:

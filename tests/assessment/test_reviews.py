@@ -327,6 +327,24 @@ def test_an_assessors_record_is_decided_on_like_any_evidence(registration, asses
     assert progress_of([registration])[0].met == 2
 
 
+@pytest.mark.parametrize(
+    "day, said",
+    [
+        (datetime.date(9999, 12, 31), "The date cannot be in the future"),
+        (datetime.date(1, 1, 1), "The date is before the registration started"),
+    ],
+)
+def test_a_decision_dated_outside_the_registration_is_refused_and_nothing_is_written(
+    registration, assessor, evidence, day, said
+):
+    decisions, entries = Decision.objects.count(), AuditEntry.objects.count()
+    judgement = Judgement(Outcome.MET, "observation", day, "Well done.")
+    with pytest.raises(DecisionRefused, match=said):
+        meet(registration, assessor, evidence, ("1.1",), judgement=judgement)
+    assert (Decision.objects.count(), AuditEntry.objects.count()) == (decisions, entries)
+    assert not Evidence.objects.get(pk=evidence.pk).is_locked
+
+
 # Unlocking a signed-off unit
 
 
