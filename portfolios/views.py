@@ -14,7 +14,13 @@ from portal.listing import sorted_page
 from portal.models import RoleKind
 from portal.refusals import refused_on_form
 from portal.services import InvitationRefused
-from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for
+from portfolios.access import (
+    RegistrationRead,
+    admin_centre,
+    can_administer,
+    closed_redirect,
+    registration_for,
+)
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
     BulkUploadForm,
@@ -186,7 +192,7 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
 
 @login_required
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    registration = registration_for(request, pk, **_what_it_has())
+    registration = registration_for(request, pk, WHAT_IT_HAS)
     rules = registration.rules
     planned = list(registration.planned_units.select_related("unit", "assessor"))
     codes = [p.unit.code for p in planned]
@@ -284,6 +290,10 @@ def _what_it_has() -> dict[str, Exists]:
         "has_prior_learning": Exists(PriorLearning.objects.filter(registration=here)),
         "has_prior_learning_items": Exists(PriorLearningItem.objects.filter(registration=here)),
     }
+
+
+# The registration page's read: compiled once (`portfolios.access.RegistrationRead`).
+WHAT_IT_HAS = RegistrationRead(_what_it_has)
 
 
 def rules_standing(registration: Registration) -> dict[str, object]:
