@@ -62,19 +62,20 @@ def _make(compiled: Compiled) -> Callable[[tuple[Any, ...]], Model]:
     return make
 
 
-def objects_once(build: Callable[[int], QuerySet[Any]]) -> Callable[[int], list[Any]]:
-    """Decorate a function of one id returning a queryset of model objects (with
-    `select_related` and annotations, not `values`/`values_list`, no `prefetch_related`,
-    `defer` or `only`): the decorated function returns the queryset's objects, read by its SQL
+def objects_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[Any]]:
+    """Decorate a function of ids (single ones, not lists) returning a queryset of model
+    objects (with `select_related` and annotations; not `values`, `prefetch_related`, `defer`
+    or `only`): the decorated function returns the queryset's objects, read by its SQL
     compiled once per process (`compiled_once`), made as the queryset would make them."""
     rows = compiled_once(build)
 
     @functools.wraps(build)
-    def objects(pk: int) -> list[Any]:
-        found = rows(pk)
+    def objects(*ids: int) -> list[Any]:
+        found = rows(*ids)
         if not found:
             return []
-        compiled = rows.compile_for(connection.vendor, (None,))  # type: ignore[attr-defined]
+        shape = (None,) * len(ids)
+        compiled = rows.compile_for(connection.vendor, shape)  # type: ignore[attr-defined]
         make = _maker(compiled)
         return [make(row) for row in found]
 

@@ -81,3 +81,55 @@ def test_the_current_decisions_items_met_through_rpl_and_units_assessors_are_the
     # Not all empty: some registration has each.
     assert any(current_decisions(r)["criteria"] for r in registrations)
     assert any(met_by_rpl(r) for r in registrations)
+
+
+def test_a_units_progress_reads_are_the_orms(world):
+    from django.db.models import Q
+
+    from assessment.pages import prior_learning_of
+    from assessment.progress import _unit_decided, _unit_mappings, rpl_rows
+    from portfolios.models import Mapping, PriorLearning
+    from qualifications.kept_units import units_rows
+
+    seen_rpl = seen_mapped = seen_prior = False
+    for registration in Registration.objects.order_by("pk"):
+        planned = list(registration.unit_assessors())
+        for unit in units_rows(registration.qualification, planned):
+            criteria = [c.pk for c in unit.criteria]
+            ranges = [r.pk for r in unit.range_items]
+            knowledge = [k.pk for k in unit.knowledge_items]
+            items = (
+                Q(criterion_id__in=criteria)
+                | Q(range_item_id__in=ranges)
+                | Q(knowledge_item_id__in=knowledge)
+            )
+            target = ("criterion_id", "range_item_id", "knowledge_item_id")
+            decided = (
+                Decision.objects.filter(items, registration=registration, current=True)
+                .order_by()
+                .values_list(*target, "outcome", "provisional", "feedback")
+                .union(rpl_rows(PriorLearningItem.objects.filter(items, registration=registration)))
+            )
+            ids = (registration.pk, criteria, ranges, knowledge)
+            assert sorted(_unit_decided(*ids), key=repr) == sorted(decided, key=repr)
+            mapped = list(
+                Mapping.objects.filter(items, evidence__registration=registration)
+                .order_by("evidence__occurred_on", "pk")
+                .values_list(*target, "status", "feedback", "evidence_id", "evidence__title")
+            )
+            assert _unit_mappings(*ids) == mapped
+            seen_rpl |= any(row[3] == "rpl" for row in decided)
+            seen_mapped |= bool(mapped)
+            expected = (
+                PriorLearning.objects.in_force()
+                .filter(registration=registration, unit_id=unit.pk)
+                .select_related("agreed_by")
+                .first()
+            )
+            found = prior_learning_of(registration, unit.pk)
+            assert (found and found.pk, found and found.agreed_by.full_name) == (
+                expected and expected.pk,
+                expected and expected.agreed_by.full_name,
+            )
+            seen_prior |= found is not None
+    assert seen_rpl and seen_mapped and seen_prior
