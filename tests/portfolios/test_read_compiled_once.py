@@ -112,6 +112,10 @@ def test_nothing_for_an_id_that_is_not_there(world):
     assert WHAT_IT_HAS.by_id(missing) == []
     missing = (Evidence.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     assert evidence_by_id(missing) == []
+    # A number no column holds (from an address): nothing, as the ORM finds, not an error.
+    for huge in (2**63, 10**30, -(2**63) - 1):
+        assert PLAIN.by_id(huge) == WHAT_IT_HAS.by_id(huge) == evidence_by_id(huge) == []
+        assert not Registration.objects.filter(pk=huge).exists()
 
 
 def test_built_once_and_each_read_is_one_query(world, monkeypatch):
