@@ -134,3 +134,22 @@ def test_built_once_and_each_read_is_one_query(world, monkeypatch):
         assert found.learner.full_name and found.qualification.awarding_organisation.pk
     assert len(queries.captured_queries) == 1
     assert built == [1]  # the queryset built for the first read only
+
+
+def test_the_registration_pages_plan_and_evidence_are_the_orms(world):
+    from portfolios.views import evidence_of, planned_units_of
+
+    seen = 0
+    for registration in Registration.objects.order_by("pk"):
+        planned = planned_units_of(registration)
+        orm = list(registration.planned_units.select_related("unit", "assessor"))
+        assert [p.pk for p in planned] == [p.pk for p in orm]
+        for read, expected in zip(planned, orm, strict=True):
+            same_as_the_orm(read, expected, ("unit", "assessor", "registration"))
+        evidence = evidence_of(registration)
+        orm_evidence = list(registration.evidence.all())
+        assert [e.pk for e in evidence] == [e.pk for e in orm_evidence]
+        for read_evidence, expected_evidence in zip(evidence, orm_evidence, strict=True):
+            same_as_the_orm(read_evidence, expected_evidence, ("registration",))
+        seen += len(planned) + len(evidence)
+    assert seen
