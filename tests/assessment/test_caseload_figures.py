@@ -181,3 +181,12 @@ def test_the_evidence_waiting_escapes_every_value_as_the_template_did():
     assert nasty not in drawn
     assert drawn.count(escape(nasty)) == 3  # the title, the learner, the day added
     assert 'href="/e/1/?a=1&amp;b=2"' in drawn
+
+
+def test_the_rows_escaping_is_djangos_escape():
+    from django.utils.html import escape
+
+    from assessment.caseload import ESCAPES
+
+    for text in ["", "plain", "&amp; &lt;", "a<b>c\"d'e&f", "&&<<>>\"\"''", "naïve · café — 5%"]:
+        assert text.translate(ESCAPES) == escape(text)
