@@ -7,7 +7,6 @@ import datetime
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from html import escape as html_escape
 from typing import Any, TypedDict
 
 from django.db.models import (
@@ -24,7 +23,6 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -143,33 +141,45 @@ def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
     return lines
 
 
+# What `html.escape` replaces (and so Django's `escape`), in one pass of `str.translate`: the
+# same text (`&` is not replaced again in what the others put in), in one call where
+# `html.escape` makes six, for rows drawn by the dozen values.
+ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 def draw_lines(lines: Iterable[CaseloadLine]) -> SafeString:
     """The caseload table's rows, as home/assessor.html drew them in a loop (a dozen variables a
     row, each resolved and escaped by the template engine, cost more than the rest of the
-    page's template): every value escaped here, as Django's `escape` does (`html.escape` of the
-    text, without the lazy-string wrapper that cost more than the escaping)."""
-    escape = html_escape
+    page's template): every value escaped here as Django's `escape` does (`ESCAPES`)."""
+    t = ESCAPES
     return mark_safe(
         "".join(
-            f"<tr>\n"
-            f'<td><a href="{escape(line["link"])}">{escape(line["name"])}</a>\n'
-            f'<div class="small text-body-secondary">{escape(line["qualification"])}</div></td>\n'
-            f'<td class="progress-cell" data-label="Progress">\n'
-            f'<div class="small">{escape(line["progress"])}</div>\n'
-            f'<div class="progress progress-thin" role="progressbar" '
-            f'aria-label="Criteria met for {escape(line["name"])}" '
-            f'aria-valuenow="{escape(line["percent_met"])}" '
-            f'aria-valuemin="0" aria-valuemax="100">\n'
-            f'<div class="progress-bar bg-success pct-{escape(line["percent_met"])}"></div>\n'
-            f"</div>\n"
-            f"</td>\n"
-            f'<td class="text-nowrap" data-label="Planned end">{escape(line["planned_end"])}</td>\n'
-            f'<td data-label="Status"><span class="badge rag-{escape(line["rag"])}">'
-            f"{escape(line['rag_label'])}</span>\n"
-            f'<div class="small text-body-secondary">{escape(line["reason"])}</div></td>\n'
-            f"</tr>\n"
+            _line({key: value.translate(t) for key, value in line.items()})  # type: ignore[attr-defined]
             for line in lines
         )
+    )
+
+
+def _line(e: dict[str, str]) -> str:
+    """A caseload row from its values escaped."""
+    return (
+        f"<tr>\n"
+        f'<td><a href="{e["link"]}">{e["name"]}</a>\n'
+        f'<div class="small text-body-secondary">{e["qualification"]}</div></td>\n'
+        f'<td class="progress-cell" data-label="Progress">\n'
+        f'<div class="small">{e["progress"]}</div>\n'
+        f'<div class="progress progress-thin" role="progressbar" '
+        f'aria-label="Criteria met for {e["name"]}" '
+        f'aria-valuenow="{e["percent_met"]}" '
+        f'aria-valuemin="0" aria-valuemax="100">\n'
+        f'<div class="progress-bar bg-success pct-{e["percent_met"]}"></div>\n'
+        f"</div>\n"
+        f"</td>\n"
+        f'<td class="text-nowrap" data-label="Planned end">{e["planned_end"]}</td>\n'
+        f'<td data-label="Status"><span class="badge rag-{e["rag"]}">'
+        f"{e['rag_label']}</span>\n"
+        f'<div class="small text-body-secondary">{e["reason"]}</div></td>\n'
+        f"</tr>\n"
     )
 
 
@@ -531,12 +541,14 @@ def _waiting_rows(shown: int) -> tuple[Rows, Rows]:
 
 def draw_waiting(waiting: Iterable[WaitingEvidence]) -> SafeString:
     """The evidence waiting, as home/assessor.html drew it in a loop (up to 50 items): every
-    value escaped here."""
+    value escaped here as Django's `escape` does (`ESCAPES`; Django's `escape` is the same
+    text, wrapped in a lazy-string decorator that cost 2,000 Python calls a page)."""
+    t = ESCAPES
     return mark_safe(
         "".join(
-            f'<li class="mb-2"><a href="{escape(e["link"])}">{escape(e["title"])}</a>\n'
-            f'<div class="small text-body-secondary">{escape(e["learner"])} · added '
-            f"{escape(e['added'])}</div></li>\n"
+            f'<li class="mb-2"><a href="{e["link"].translate(t)}">{e["title"].translate(t)}</a>\n'
+            f'<div class="small text-body-secondary">{e["learner"].translate(t)} · added '
+            f"{e['added'].translate(t)}</div></li>\n"
             for e in waiting
         )
     )

@@ -42,7 +42,8 @@ from assessment.services import (
 from assessment.sign_off_countersign import may_countersign
 from competence.standing import Scope
 from portal.audit_words import action_words
-from portal.compiled import compiled_once
+from portal.compiled import compiled_once, from_row
+from portal.compiled_objects import objects_once
 from portal.http import PortalRequest, posted_id, posted_ids
 from portal.links import links_to
 from portal.listing import PER_PAGE
@@ -53,6 +54,7 @@ from portfolios.access import can_administer
 from portfolios.mapping import Targets
 from portfolios.models import (
     Evidence,
+    EvidenceFile,
     EvidenceKind,
     EvidenceMethod,
     EvidenceSetting,
@@ -73,9 +75,7 @@ def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
     """For each kind of item, the state of its current decision, by item id."""
     states: dict[str, dict[int, str]] = {"criteria": {}, "range_items": {}, "knowledge_items": {}}
     # Plain rows: a learner midway has a few hundred current decisions.
-    current = Decision.objects.filter(registration=registration, current=True).values_list(
-        "criterion", "range_item", "knowledge_item", "outcome", "provisional"
-    )
+    current = _current_rows(registration.pk)
     for criterion, range_item, knowledge_item, outcome, provisional in current:
         state = state_of(outcome, provisional)
         if criterion:
@@ -85,6 +85,15 @@ def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
         elif knowledge_item:
             states["knowledge_items"][knowledge_item] = state
     return states
+
+
+@compiled_once
+def _current_rows(registration_id: int) -> QuerySet[Decision, Any]:
+    """`current_decisions`' rows, by SQL compiled once per process (`portal.compiled`)."""
+    current = Decision.objects.filter(registration_id=registration_id, current=True)
+    return current.values_list(
+        "criterion", "range_item", "knowledge_item", "outcome", "provisional"
+    )
 
 
 def rpl_items(registration: Registration) -> dict[str, set[int]]:
@@ -176,6 +185,35 @@ def mapped_labels(
     return found
 
 
+# What the review page reads of each mapping (as `.only()` would), in the model's order.
+MAPPING_READ = (
+    "id",
+    "criterion_id",
+    "range_item_id",
+    "knowledge_item_id",
+    "evidence_id",
+    "status",
+    "feedback",
+)
+
+
+def mappings_of(evidence: Evidence) -> list[Mapping]:
+    """The evidence's mappings with what the review page shows (`MAPPING_READ`; the rest
+    deferred, as `.only()` loads them), in their order: by SQL compiled once per process."""
+    return [from_row(Mapping, MAPPING_READ, row) for row in _mapping_rows(evidence.pk)]
+
+
+@compiled_once
+def _mapping_rows(evidence_id: int) -> QuerySet[Mapping, Any]:
+    return Mapping.objects.filter(evidence_id=evidence_id).values_list(*MAPPING_READ)
+
+
+@objects_once
+def evidence_files(evidence_id: int) -> QuerySet[EvidenceFile]:
+    """The evidence's files, in their order, by SQL compiled once per process."""
+    return EvidenceFile.objects.filter(evidence_id=evidence_id)
+
+
 def classify_key(evidence_id: int) -> str:
     """The key the review page's "real work or simulated" form is sent back under."""
     return f"evidence-classify:{evidence_id}"
@@ -197,11 +235,7 @@ def review_context(
     # The mappings alone: their items' labels come from the catalogue's rows the picker reads
     # (kept per revision), not from six tables joined, which PostgreSQL took longer to plan
     # than to run.
-    mappings = list(
-        evidence.mappings.only(
-            "criterion", "range_item", "knowledge_item", "evidence", "status", "feedback"
-        )
-    )
+    mappings = mappings_of(evidence)
     rows = units_rows(registration.qualification, list(assessors))
     labels = mapped_labels(mappings, rows)
     states = current_decisions(registration)
@@ -251,7 +285,7 @@ def review_context(
     for unit in units:
         unit.elsewhere = unit.pk not in mine
         unit.sign_off = sign_off(unit.pk)
-    files = list(evidence.files.all())
+    files = evidence_files(evidence.pk)
     mapped_units = {labels[m.pk][0] for m in mappings} & mine
     return {
         "evidence": evidence,
@@ -835,8 +869,18 @@ UNLOCK_KEY = "assessment:unit-unlock"
 def prior_learning_of(registration: Registration, unit_id: int) -> PriorLearning | None:
     """The RPL or exemption in force that meets the whole unit, with who agreed it: one query.
     Such a unit is not assessed here: nothing to record toward it, nothing to sign off."""
-    found = PriorLearning.objects.in_force().filter(registration=registration, unit_id=unit_id)
-    return found.select_related("agreed_by").first()
+    found = _prior_learning(registration.pk, unit_id)
+    return found[0] if found else None
+
+
+@objects_once
+def _prior_learning(registration_id: int, unit_id: int) -> QuerySet[PriorLearning]:
+    """`prior_learning_of`'s read as `.first()` makes it, by SQL compiled once per process."""
+    found = PriorLearning.objects.in_force().filter(
+        registration_id=registration_id, unit_id=unit_id
+    )
+    found = found.select_related("agreed_by")
+    return (found if found.ordered else found.order_by("pk"))[:1]
 
 
 # The sign-off page's groups of items still to meet: heading, and how its count is said.

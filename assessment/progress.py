@@ -28,6 +28,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, Outcome, UnitSignOff
+from portal.compiled import compiled_once
 from portfolios.models import (
     Evidence,
     Mapping,
@@ -421,25 +422,16 @@ def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
     assessor did not accept (with why): two queries, the current decisions and the mappings on
     the unit's items, by the items' ids (no join to the catalogue, which cost more to plan than
     to run)."""
-    items = (
-        Q(criterion_id__in=[c.pk for c in unit.criteria])
-        | Q(range_item_id__in=[r.pk for r in unit.range_items])
-        | Q(knowledge_item_id__in=[k.pk for k in unit.knowledge_items])
+    ids = (
+        registration.pk,
+        [c.pk for c in unit.criteria],
+        [r.pk for r in unit.range_items],
+        [k.pk for k in unit.knowledge_items],
     )
-    target = ("criterion_id", "range_item_id", "knowledge_item_id")
-    decided = decided_with_rpl(
-        Decision.objects.filter(items, registration=registration, current=True)
-        .order_by()
-        .values_list(*target, "outcome", "provisional", "feedback")
-        .union(rpl_rows(PriorLearningItem.objects.filter(items, registration=registration)))
-    )
+    decided = decided_with_rpl(_unit_decided(*ids))
     found: dict[Key, list[tuple[str, EvidenceLink]]] = {}
     rejected: dict[Key, list[Rejected]] = {}
-    for c, r, k, status, feedback, *link in (
-        Mapping.objects.filter(items, evidence__registration=registration)
-        .order_by("evidence__occurred_on", "pk")
-        .values_list(*target, "status", "feedback", "evidence_id", "evidence__title")
-    ):
+    for c, r, k, status, feedback, *link in _unit_mappings(*ids):
         if status == MappingStatus.REJECTED:
             rejected.setdefault((c, r, k), []).append(Rejected(EvidenceLink(*link), feedback))
         else:
@@ -447,6 +439,46 @@ def unit_progress(registration: Registration, unit: UnitRows) -> UnitProgress:
     return UnitProgress(
         criteria_progress(unit, decided, found, rejected),
         other_progress(unit, decided, found, rejected),
+    )
+
+
+def _items(criteria: list[int], ranges: list[int], knowledge: list[int]) -> Q:
+    return (
+        Q(criterion_id__in=criteria)
+        | Q(range_item_id__in=ranges)
+        | Q(knowledge_item_id__in=knowledge)
+    )
+
+
+TARGET = ("criterion_id", "range_item_id", "knowledge_item_id")
+
+
+# `unit_progress`'s two queries, by SQL compiled once per process (`portal.compiled`, one for
+# each length of the lists of items, made up to a power of two): Django built them, a union and
+# a join with three lists of ids, on every view of a unit.
+@compiled_once
+def _unit_decided(
+    registration_id: int, criteria: list[int], ranges: list[int], knowledge: list[int]
+) -> QuerySet[Any]:
+    items = _items(criteria, ranges, knowledge)
+    return (
+        Decision.objects.filter(items, registration_id=registration_id, current=True)
+        .order_by()
+        .values_list(*TARGET, "outcome", "provisional", "feedback")
+        .union(rpl_rows(PriorLearningItem.objects.filter(items, registration_id=registration_id)))
+    )
+
+
+@compiled_once
+def _unit_mappings(
+    registration_id: int, criteria: list[int], ranges: list[int], knowledge: list[int]
+) -> QuerySet[Any]:
+    return (
+        Mapping.objects.filter(
+            _items(criteria, ranges, knowledge), evidence__registration_id=registration_id
+        )
+        .order_by("evidence__occurred_on", "pk")
+        .values_list(*TARGET, "status", "feedback", "evidence_id", "evidence__title")
     )
 
 

@@ -1,8 +1,9 @@
 """Who may open which registration: one helper per resource, as the house style asks."""
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.urls import reverse
 # The centre admin's role is the ground floor's to check; the pages here use it as their own.
 from portal.access import NOT_CENTRE_ADMIN as NOT_CENTRE_ADMIN
 from portal.access import admin_centre as admin_centre
+from portal.compiled_objects import objects_once
 from portal.http import PortalRequest
 from portal.models import Role, RoleKind
 from portal.refusals import Refused, refused_redirect
@@ -30,20 +32,50 @@ def visible_registrations(request: PortalRequest) -> RegistrationQuerySet:
 
 NO_REGISTRATION = "No Registration matches the given query."
 
+# What a registration is read with: the qualification's AO (its claim policy says what the
+# registration still needs); whether its learner is anonymised, which closes it
+# (`closed_because`), most pages ask; its assessor and IQA.
+REGISTRATION_WITH = (
+    "learner__anonymisation",
+    "qualification__awarding_organisation",
+    "assessor",
+    "iqa",
+)
 
-def registration_for(request: PortalRequest, pk: int, **annotations: Any) -> Registration:
+
+class RegistrationRead:
+    """A registration by its id with what `registration_for` reads with it (`REGISTRATION_WITH`)
+    and the page's annotations (`annotations()`, built anew for each query), by SQL compiled
+    once per process (`portal.compiled_objects`): built and compiled on every page of a
+    registration, the seven tables' query cost some 5,000 Python calls. Made once per page, at
+    import."""
+
+    def __init__(self, annotations: Callable[[], dict[str, Any]] = dict) -> None:
+        self.annotations = annotations
+        self.by_id = objects_once(self.queryset)
+
+    def queryset(self, pk: int) -> QuerySet[Registration]:
+        found = Registration.objects.select_related(*REGISTRATION_WITH)
+        return found.annotate(**self.annotations()).filter(pk=pk)
+
+
+PLAIN = RegistrationRead()
+
+
+def registration_for(
+    request: PortalRequest, pk: int, read: RegistrationRead = PLAIN
+) -> Registration:
     """A registration the person may see, or 404 (never 403: ids must not reveal anything).
-    `annotations`: what the page reads with it (whether it has any of something, say)."""
-    # The qualification's AO with it: its claim policy says what the registration still needs;
-    # whether its learner is anonymised, which closes it (`closed_because`), most pages ask.
+    `read`: with what the page reads with it (whether it has any of something, say)."""
     told = by_its_columns(request)
-    found = (Registration.objects if told else visible_registrations(request)).select_related(
-        "learner__anonymisation",
-        "qualification__awarding_organisation",
-        "assessor",
-        "iqa",
-    )
-    registration = get_object_or_404(found.annotate(**annotations), pk=pk)
+    if told:
+        found = read.by_id(pk)
+        if not found:
+            raise Http404(NO_REGISTRATION)
+        [registration] = found
+    else:  # acting as an IQA: read with the visibility condition (decision 64)
+        visible = visible_registrations(request).select_related(*REGISTRATION_WITH)
+        registration = get_object_or_404(visible.annotate(**read.annotations()), pk=pk)
     if told and not may_see(request, registration):
         raise Http404(NO_REGISTRATION)
     # Its centre is one of the person's roles' (they see registrations only there), read with
@@ -83,26 +115,37 @@ def can_administer(request: PortalRequest, registration: Registration) -> bool:
 NO_EVIDENCE = "No evidence matches the given query."
 
 
+# What a piece of evidence is read with. Who made it too: an assessor's record names them (the
+# page's queries stay the same whatever the evidence: tests/integration/
+# test_query_counts_at_scale.py); whether its learner is anonymised (`closed_because`) and the
+# witness request it answers, if any (`is_signed_testimony`), which the pages ask and would
+# read a query each.
+EVIDENCE_WITH = (
+    "registration__learner__anonymisation",
+    "registration__qualification",
+    "created_by",
+    "witness_request",
+)
+
+
+@objects_once
+def evidence_by_id(pk: int) -> QuerySet[Evidence]:
+    """The evidence with what `evidence_for` reads with it, by SQL compiled once per process
+    (`portal.compiled_objects`): built and compiled on every review page and decision, the
+    seven tables' query cost some 5,000 Python calls."""
+    return Evidence.objects.select_related(*EVIDENCE_WITH).filter(pk=pk)
+
+
 def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     """Evidence in a portfolio the person may see, or 404."""
-    # Who made it too: an assessor's record names them (the page's queries stay the same
-    # whatever the evidence: tests/integration/test_query_counts_at_scale.py); whether its
-    # learner is anonymised (`closed_because`) and the witness request it answers, if any
-    # (`is_signed_testimony`), which the pages ask and would read a query each.
-    found = Evidence.objects.select_related(
-        "registration__learner__anonymisation",
-        "registration__qualification",
-        "created_by",
-        "witness_request",
-    )
     # Read by its id, whether the person may see it asked afterwards (`may_see`): from the
     # registration's columns for its learner, assessor, IQA or a centre admin, and only for
     # anyone else by the visibility condition. Either way a 404.
     if by_its_columns(request):
-        evidence = get_object_or_404(found, pk=pk)
-        if not may_see(request, evidence.registration):
+        found = evidence_by_id(pk)
+        if not found or not may_see(request, found[0].registration):
             raise Http404(NO_EVIDENCE)
-        return evidence
+        return found[0]
     # Acting as an IQA: asked in the row's select list, of the evidence's own registration (as
     # a condition, `registration__in=visible`, PostgreSQL planned the subquery's registration
     # too: 12 ms instead of 2, issue 17's fourth round).
@@ -110,7 +153,8 @@ def evidence_for(request: PortalRequest, pk: int) -> Evidence:
     if visible.query.is_empty():
         raise Http404(NO_EVIDENCE)
     seen = visible.filter(pk=OuterRef("registration_id"))
-    evidence = get_object_or_404(found.annotate(may_see=Exists(seen)), pk=pk)
+    found_seen = Evidence.objects.select_related(*EVIDENCE_WITH).annotate(may_see=Exists(seen))
+    evidence = get_object_or_404(found_seen, pk=pk)
     if not evidence.may_see:  # type: ignore[attr-defined]
         raise Http404(NO_EVIDENCE)
     return evidence

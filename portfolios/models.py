@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from portal.compiled import compiled_once
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
 from qualifications.claim_policy import policy_of
@@ -503,7 +504,9 @@ class Registration(models.Model):
     def unit_assessors(self) -> dict[int, int | None]:
         """Each planned unit's assessor (their id), by unit id: the unit's own, else the
         registration's (None: nobody yet). One query."""
-        plan = self.planned_units.order_by().values_list("unit_id", "assessor_id")
+        # By SQL compiled once per process (`portal.compiled`): most pages of a registration
+        # ask, and Django built the query each time.
+        plan = _unit_assessors(self.pk)
         return {unit_id: own or self.assessor_id for unit_id, own in plan}
 
     def is_assessed_by(self, user: User) -> bool:
@@ -1131,3 +1134,10 @@ class ClaimReadiness(models.Model):
 
     def __str__(self) -> str:
         return f"Claim readiness of registration {self.registration_id}"
+
+
+@compiled_once
+def _unit_assessors(registration_id: int) -> models.QuerySet[RegistrationUnit, Any]:
+    """(unit, its own assessor) of each planned unit of the registration (`unit_assessors`)."""
+    planned = RegistrationUnit.objects.filter(registration_id=registration_id)
+    return planned.order_by().values_list("unit_id", "assessor_id")

@@ -20,16 +20,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
+from portal.compiled import compiled_once
+from portal.compiled_objects import BIGINT
 from portal.models import NotificationKind, Role, RoleKind, User
 from portal.notifications import Notice, notify
 from portal.refusals import Refused
@@ -506,10 +509,28 @@ def met_by_rpl(registration: Registration | int, unit_id: int | None = None) -> 
     (criterion, range item, knowledge item) ids: one query. They count as met without a
     decision (assessment's `unit_missing`, the unit page, the tracker)."""
     pk = registration if isinstance(registration, int) else registration.pk
-    rows = PriorLearningItem.objects.in_force().filter(registration_id=pk)
-    if unit_id is not None:
-        rows = rows.filter(unit_id=unit_id)
-    return set(rows.values_list("criterion_id", "range_item_id", "knowledge_item_id"))
+    # By SQL compiled once per process (`portal.compiled`): the review page, the unit page and
+    # the tracker ask on every view, and Django built the query each time.
+    if unit_id is None:
+        return set(_met_by_rpl(pk))
+    if not BIGINT[0] <= unit_id <= BIGINT[1]:  # no unit has it (from an address, say)
+        return set()
+    return set(_met_by_rpl_in_unit(pk, unit_id))
+
+
+def _items_met_by_rpl(registration_id: int) -> QuerySet[PriorLearningItem, Any]:
+    rows = PriorLearningItem.objects.in_force().filter(registration_id=registration_id)
+    return rows.values_list("criterion_id", "range_item_id", "knowledge_item_id")
+
+
+@compiled_once
+def _met_by_rpl(registration_id: int) -> QuerySet[PriorLearningItem, Any]:
+    return _items_met_by_rpl(registration_id)
+
+
+@compiled_once
+def _met_by_rpl_in_unit(registration_id: int, unit_id: int) -> QuerySet[PriorLearningItem, Any]:
+    return _items_met_by_rpl(registration_id).filter(unit_id=unit_id)
 
 
 def items_of_unit(unit_id: int) -> dict[ItemRef, str]:

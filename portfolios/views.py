@@ -3,18 +3,25 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from portal.compiled_objects import objects_once
 from portal.http import PortalRequest, search_text, token_links
 from portal.links import links_to
 from portal.listing import sorted_page
 from portal.models import RoleKind
 from portal.refusals import refused_on_form
 from portal.services import InvitationRefused
-from portfolios.access import admin_centre, can_administer, closed_redirect, registration_for
+from portfolios.access import (
+    RegistrationRead,
+    admin_centre,
+    can_administer,
+    closed_redirect,
+    registration_for,
+)
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
 from portfolios.forms import (
     BulkUploadForm,
@@ -25,11 +32,13 @@ from portfolios.forms import (
     UnitChoiceForm,
 )
 from portfolios.models import (
+    Evidence,
     PriorLearning,
     PriorLearningItem,
     QuestionSet,
     Registration,
     RegistrationStatus,
+    RegistrationUnit,
     WitnessRequest,
     still_holds,
     unit_assessor_left,
@@ -186,16 +195,16 @@ def registration_create_view(request: PortalRequest) -> HttpResponse:
 
 @login_required
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    registration = registration_for(request, pk, **_what_it_has())
+    registration = registration_for(request, pk, WHAT_IT_HAS)
     rules = registration.rules
-    planned = list(registration.planned_units.select_related("unit", "assessor"))
+    planned = planned_units_of(registration)
     codes = [p.unit.code for p in planned]
     # One of the learner's assessors: the registration's, or a unit's (decision 39).
     user = request.user
     is_assessor = registration.assessor_id == user.pk or any(
         p.assessor_id == user.pk for p in planned
     )
-    evidence = list(registration.evidence.all())
+    evidence = evidence_of(registration)
     # Each row's link made once here: {% url %} for each of a busy portfolio's pieces of
     # evidence and units cost a few ms of the page.
     unit_link = links_to("assessment:unit-progress", registration.pk)
@@ -284,6 +293,41 @@ def _what_it_has() -> dict[str, Exists]:
         "has_prior_learning": Exists(PriorLearning.objects.filter(registration=here)),
         "has_prior_learning_items": Exists(PriorLearningItem.objects.filter(registration=here)),
     }
+
+
+# The registration page's read: compiled once (`portfolios.access.RegistrationRead`).
+WHAT_IT_HAS = RegistrationRead(_what_it_has)
+
+
+def planned_units_of(registration: Registration) -> list[RegistrationUnit]:
+    """`registration.planned_units` with each unit and assessor, in their order, by SQL
+    compiled once per process (`portal.compiled_objects`); each knows its registration, as
+    the related manager's do."""
+    found = _planned_units(registration.pk)
+    for planned in found:
+        planned.registration = registration
+    return found
+
+
+def evidence_of(registration: Registration) -> list[Evidence]:
+    """`registration.evidence.all()`, by SQL compiled once per process; each knows its
+    registration, as the related manager's do."""
+    found = _evidence(registration.pk)
+    for evidence in found:
+        evidence.registration = registration
+    return found
+
+
+@objects_once
+def _planned_units(registration_id: int) -> QuerySet[RegistrationUnit]:
+    return RegistrationUnit.objects.filter(registration_id=registration_id).select_related(
+        "unit", "assessor"
+    )
+
+
+@objects_once
+def _evidence(registration_id: int) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(registration_id=registration_id)
 
 
 def rules_standing(registration: Registration) -> dict[str, object]:

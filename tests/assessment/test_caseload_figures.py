@@ -8,6 +8,8 @@ those the ORM's query reads."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db.models import Exists
 from django.db.models.expressions import RawSQL
@@ -156,3 +158,35 @@ def test_the_trackers_pages_are_the_orms(registration, centre):
             for r in expected.page(number)
         ]
     assert CaseloadPages(registration.learner, centre).count() == 0
+
+
+def test_the_evidence_waiting_escapes_every_value_as_the_template_did():
+    from django.utils.html import escape
+
+    from assessment.caseload import WaitingEvidence, draw_waiting
+
+    nasty = 'Ann <b>O\'Neil</b> & "co"'
+    drawn = draw_waiting(
+        [
+            WaitingEvidence(
+                pk=1,
+                title=nasty,
+                created_at=datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC),
+                added=nasty,
+                learner=nasty,
+                link="/e/1/?a=1&b=2",
+            )
+        ]
+    )
+    assert nasty not in drawn
+    assert drawn.count(escape(nasty)) == 3  # the title, the learner, the day added
+    assert 'href="/e/1/?a=1&amp;b=2"' in drawn
+
+
+def test_the_rows_escaping_is_djangos_escape():
+    from django.utils.html import escape
+
+    from assessment.caseload import ESCAPES
+
+    for text in ["", "plain", "&amp; &lt;", "a<b>c\"d'e&f", "&&<<>>\"\"''", "naïve · café — 5%"]:
+        assert text.translate(ESCAPES) == escape(text)
