@@ -367,8 +367,8 @@ def test_the_registrations_iqa_sees_the_decisions_of_the_unit_to_sample(
 def test_only_an_iqa_at_the_learners_centre_is_shown_the_sample_form(
     client, iqa, assessor, learner, assessed, evidence
 ):
-    for person in (learner, assessor):  # each may see the registration, not the IQA's form
-        client.force_login(person)
+    for someone in (learner, assessor):  # each may see the registration, not the IQA's form
+        client.force_login(someone)
         assert client.get(sample_url(assessed)).status_code == 404
     client.force_login(iqa)
     assert client.get(sample_url(assessed)).status_code == 200
