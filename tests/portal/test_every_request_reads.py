@@ -1,0 +1,73 @@
+"""What every request reads before its page (the person's roles, the navigation bar's unread
+count), by SQL compiled once per process (`portal.compiled`): the same rows as the ORM's rules
+they were built from, read afresh on each request (decision 68)."""
+
+import pytest
+from django.urls import reverse
+
+from portal.models import Notification, NotificationKind, Role, RoleKind
+from portal.notifications import inbox, unread_count
+from portal.roles import roles_of
+from tests.factories import CentreFactory, RoleFactory
+
+
+def tell(person, centre, role_kind, key, read=False):
+    return Notification.objects.create(
+        recipient=person, kind=NotificationKind.EVIDENCE_COMMENT, key=key, text="Something.",
+        link="/", centre=centre, role_kind=role_kind,
+        read_at="2026-01-01T00:00:00Z" if read else None,
+    )  # fmt: skip
+
+
+def fields(obj) -> dict:
+    return {k: v for k, v in vars(obj).items() if k != "_state"}
+
+
+@pytest.mark.django_db
+def test_the_unread_count_is_the_inboxs_unread_on_real_rows(assessor, learner, centre):
+    elsewhere = CentreFactory.create(name="Another centre")
+    RoleFactory.create(user=assessor, centre=elsewhere, kind=RoleKind.IQA)
+    tell(assessor, centre, RoleKind.ASSESSOR, "a:1")
+    tell(assessor, centre, RoleKind.ASSESSOR, "a:2")
+    tell(assessor, elsewhere, RoleKind.IQA, "a:3")
+    tell(assessor, centre, RoleKind.ASSESSOR, "a:read", read=True)
+    # For a role they do not hold there (withdrawn, or never held): kept, not counted.
+    tell(assessor, elsewhere, RoleKind.ASSESSOR, "a:not-held")
+    tell(learner, centre, RoleKind.LEARNER, "l:1")  # someone else's
+    for person in (assessor, learner):
+        assert unread_count(person) == inbox(person).filter(read_at__isnull=True).count()
+    assert unread_count(assessor) == 3
+    Role.objects.filter(user=assessor, centre=elsewhere).delete()  # the IQA role withdrawn
+    assert unread_count(assessor) == inbox(assessor).filter(read_at__isnull=True).count() == 2
+    Notification.objects.filter(recipient=assessor).update(read_at="2026-01-02T00:00:00Z")
+    assert unread_count(assessor) == 0  # one row, counting none
+
+
+@pytest.mark.django_db
+def test_the_roles_read_are_the_orms_in_its_order_with_their_centres(iqa, centre):
+    second = CentreFactory.create(name="Another centre")  # named before "Riverside ..."
+    RoleFactory.create(user=iqa, centre=second, kind=RoleKind.ASSESSOR, is_trainee=True)
+    RoleFactory.create(user=iqa, centre=second, kind=RoleKind.CENTRE_ADMIN)
+    RoleFactory.create(user=iqa, centre=centre, kind=RoleKind.LEARNER)
+    RoleFactory.create(centre=second, kind=RoleKind.ASSESSOR)  # someone else's
+    read = roles_of(iqa.pk)
+    expected = list(Role.objects.filter(user=iqa).select_related("centre"))
+    assert [fields(r) for r in read] == [fields(r) for r in expected]
+    assert [fields(r.centre) for r in read] == [fields(r.centre) for r in expected]
+    assert len(read) == 4 and [r.centre.name for r in read][:2] == ["Another centre"] * 2
+    assert all(not r._state.adding and not r.centre._state.adding for r in read)
+    assert roles_of(0) == []
+
+
+@pytest.mark.django_db
+def test_a_role_withdrawn_and_a_notification_made_show_on_the_very_next_page(client, iqa, centre):
+    second = CentreFactory.create(name="Another centre")
+    RoleFactory.create(user=iqa, centre=second, kind=RoleKind.ASSESSOR)
+    client.force_login(iqa)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="role-switch"' in page and 'data-testid="unread-badge"' not in page
+    tell(iqa, centre, RoleKind.IQA, "i:1")
+    Role.objects.filter(user=iqa, centre=second).delete()
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="role-switch"' not in page and "Another centre" not in page
+    assert 'aria-label="1 unread notification"' in page
