@@ -71,3 +71,38 @@ def test_a_role_withdrawn_and_a_notification_made_show_on_the_very_next_page(cli
     page = client.get(reverse("home")).content.decode()
     assert 'data-testid="role-switch"' not in page and "Another centre" not in page
     assert 'aria-label="1 unread notification"' in page
+
+
+@pytest.mark.django_db
+def test_a_person_got_by_id_is_the_orms_and_anything_else_asked_goes_to_the_orm(learner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.models import User
+
+    User.objects.filter(pk=learner.pk).update(is_active=False, postcode="AB1 2CD")
+    got = User.objects.get(pk=learner.pk)
+    assert fields(got) == fields(User.objects.filter(pk=learner.pk).get())
+    assert got._state.db == "default" and not got._state.adding
+    assert not got.is_active and got.postcode == "AB1 2CD"
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=learner.pk + 1000)
+    assert User.objects.get(email=learner.email) == learner  # not by id: the ORM
+    with CaptureQueriesContext(connection) as read:
+        User.objects.get(pk=learner.pk)
+    assert "LIMIT" not in read.captured_queries[0]["sql"]  # the compiled read (the ORM limits)
+
+
+@pytest.mark.django_db
+def test_a_person_made_inactive_or_whose_password_changed_is_logged_out_at_the_next_request(
+    client, learner
+):
+    client.force_login(learner)
+    assert client.get(reverse("home")).status_code == 200
+    learner.set_password("another-password-9876")
+    learner.save()
+    assert client.get(reverse("home")).status_code == 302  # to the login page
+    client.force_login(learner)
+    assert client.get(reverse("home")).status_code == 200
+    type(learner).objects.filter(pk=learner.pk).update(is_active=False)
+    assert client.get(reverse("home")).status_code == 302
