@@ -106,3 +106,37 @@ def test_a_person_made_inactive_or_whose_password_changed_is_logged_out_at_the_n
     assert client.get(reverse("home")).status_code == 200
     type(learner).objects.filter(pk=learner.pk).update(is_active=False)
     assert client.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_session_is_read_as_django_reads_it_and_not_once_expired(learner):
+    import datetime
+
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore as DjangosStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from portal.sessions import SessionStore
+
+    assert settings.SESSION_ENGINE == "portal.sessions"
+    made = SessionStore()
+    made["_auth_user_id"] = str(learner.pk)
+    made.save()
+    other = SessionStore()
+    other["x"] = 1
+    other.save()
+    key = made.session_key
+    assert (
+        SessionStore(key).load() == DjangosStore(key).load() == {"_auth_user_id": str(learner.pk)}
+    )
+    row = Session.objects.get(session_key=key)
+    read = SessionStore(key)._get_session_from_db()
+    assert read is not None and fields(read) == fields(row)
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    for store in (SessionStore(key), DjangosStore(key)):
+        assert store.load() == {} and store._session_key is None
+    assert SessionStore("no-such-session-key").load() == {}
+    assert SessionStore(other.session_key).load() == {"x": 1}
