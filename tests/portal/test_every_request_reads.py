@@ -140,3 +140,31 @@ def test_a_session_is_read_as_django_reads_it_and_not_once_expired(learner):
         assert store.load() == {} and store._session_key is None
     assert SessionStore("no-such-session-key").load() == {}
     assert SessionStore(other.session_key).load() == {"x": 1}
+
+
+def test_the_kept_addresses_are_djangos_tags_own_under_any_script_prefix():
+    import re
+    from pathlib import Path
+
+    from django.template import Context, Template
+    from django.urls import get_script_prefix, set_script_prefix
+
+    base = (Path(__file__).resolve().parents[2] / "templates" / "base.html").read_text()
+    names = sorted(set(re.findall(r"{% kept_url '([^']+)' %}", base)))
+    paths = sorted(set(re.findall(r"{% kept_static '([^']+)' %}", base)))
+    assert "home" in names and len(paths) == 5 and "{% url" not in base and "{% static" not in base
+    source = "{% load static kept %}" + "".join(
+        [f"{{% url '{n}' %}}|{{% kept_url '{n}' %}}\n" for n in names]
+        + [f"{{% static '{p}' %}}|{{% kept_static '{p}' %}}\n" for p in paths]
+    )
+    was = get_script_prefix()
+    try:
+        for prefix in ("/", "/portal/", "/a&b/"):
+            set_script_prefix(prefix)
+            drawn = Template(source).render(Context())
+            lines = drawn.strip().split("\n")
+            assert len(lines) == len(names) + len(paths)
+            assert all(line.split("|")[0] == line.split("|")[1] for line in lines), drawn
+            assert prefix == "/" or all(prefix.replace("&", "&amp;") in line for line in lines[:1])
+    finally:
+        set_script_prefix(was)
