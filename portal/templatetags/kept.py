@@ -54,7 +54,8 @@ def url_of(name: str) -> str:
 
 
 def static_of(path: str) -> str:
-    return _static(path, settings.STATIC_URL, settings.STORAGES["staticfiles"]["BACKEND"])
+    storage = settings.STORAGES["staticfiles"]
+    return _static(path, settings.STATIC_URL, str(storage["BACKEND"]))  # type: ignore[index]
 
 
 @functools.lru_cache(maxsize=128)
