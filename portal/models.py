@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from portal.compiled import compiled_once, from_row
 from portal.identity import FIRST_NAMES_MAX, LAST_NAME_MAX, Sex, clean_name
 
 
@@ -58,6 +59,20 @@ class UserManager(BaseUserManager["User"]):
     def visible_to(self, viewer: User) -> UserQuerySet:
         return self.get_queryset().visible_to(viewer)
 
+    def get(self, *args: Any, **kwargs: Any) -> User:
+        """`User.objects.get(pk=<an id>)`, which the authentication backend asks on every
+        request for the person logged in, read by SQL compiled once per process
+        (`portal.compiled`): the same row and object as the ORM's, without building the query
+        each time (about 900 Python calls a request). Anything else asked goes to the ORM."""
+        if args or self._db is not None or kwargs.keys() != {"pk"} or type(kwargs["pk"]) is not int:
+            return super().get(*args, **kwargs)
+        rows = _user_rows(kwargs["pk"])
+        if not rows:
+            raise self.model.DoesNotExist(
+                f"{self.model._meta.object_name} matching query does not exist."
+            )
+        return from_row(self.model, _user_fields(), rows[0])
+
     def get_by_natural_key(self, username: str | None) -> User:
         # Logging in as "Ada@Example.org" finds "ada@example.org".
         return self.get(email=normalise_email(username or ""))
@@ -77,6 +92,15 @@ class UserManager(BaseUserManager["User"]):
     ) -> User:
         extra.update(is_staff=True, is_superuser=True)
         return self.create_user(email, full_name, password, **extra)
+
+
+def _user_fields() -> tuple[str, ...]:
+    return tuple(field.attname for field in User._meta.concrete_fields)
+
+
+@compiled_once
+def _user_rows(user_id: int) -> models.QuerySet[User, Any]:
+    return User.objects.filter(pk=user_id).order_by().values_list(*_user_fields())
 
 
 class User(AbstractBaseUser, PermissionsMixin):

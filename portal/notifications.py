@@ -18,13 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Value
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from portal.audit import audit_append
+from portal.compiled import compiled_once
 from portal.mail import emails_send
 from portal.models import (
     Notification,
@@ -210,7 +211,27 @@ def inbox(person: User) -> QuerySet[Notification]:
 
 
 def unread_count(person: User) -> int:
-    return inbox(person).filter(read_at__isnull=True).count()
+    """How many of the person's notifications (`inbox`) are unread: counted afresh each time
+    (the navigation bar of every page shows it), by SQL compiled once per process."""
+    [(count,)] = _unread_counted(person.pk)
+    return int(count)
+
+
+@compiled_once
+def _unread_counted(person_id: int) -> QuerySet[Notification, Any]:
+    """`inbox(person).filter(read_at__isnull=True).count()` as one row: built and compiled
+    once per process (`portal.compiled`), not on each page (about 2,400 Python calls of the
+    floor page's 20,000 went to building it). The constant grouped by is left out of the SQL,
+    so the count is one row, 0 when none."""
+    return (
+        inbox(User(pk=person_id))
+        .filter(read_at__isnull=True)
+        .order_by()
+        .annotate(one=Value(1, output_field=IntegerField()))
+        .values("one")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    )
 
 
 def notifications_mark_read(*, person: User, pk: int | None = None) -> int:

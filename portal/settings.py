@@ -327,6 +327,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # A session ends after SESSION_IDLE_MINUTES without a request; each request moves the end on
 # (with at most one write a minute, or a tenth of the idle time if that is shorter: sessions.py).
 # Expired rows are removed by `manage.py clearsessions`.
+SESSION_ENGINE = "portal.sessions"  # Django's database sessions, read by SQL built once
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_RENEW_SECONDS = 60
