@@ -66,7 +66,12 @@ def propose(
     piece of work still covers only ever shrinks, so it is worked out again only for the piece
     that looks best (a "lazy" greedy choice, which picks exactly what the plain one would).
     """
-    eligible = sorted({w for w in work if iqa not in w.deciders}, key=lambda w: w.key)
+    # In key order, and a learner's unit judged by several assessors by the assessor's id: not
+    # in the order a set of the work happened to hold them (hashes of strings, which differ
+    # from one process to the next, so two workers could plan the same period differently).
+    eligible = sorted(
+        {w for w in work if iqa not in w.deciders}, key=lambda w: (*w.key, w.assessor)
+    )
     before = {w.key: w for w in already}
     chosen = dict(before)
     covered: set[tuple[object, ...]] = set()

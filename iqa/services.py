@@ -33,7 +33,7 @@ from iqa.models import (
 )
 from iqa.planning import Work, propose
 from iqa.tasks import queue_document
-from iqa.work import work_in_period
+from iqa.work import work_to_plan
 from portal.audit import audit_append, lock_chain
 from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
@@ -141,7 +141,8 @@ def plan_generate(
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
     strategy = strategy_for(centre, qualification)
-    work = work_in_period(centre, qualification, starts_on, ends_on)
+    # The work the IQA may plan (none of it theirs): what `propose` keeps of the whole period's.
+    work = work_to_plan(centre, qualification, starts_on, ends_on, actor.pk)
     risks = risk_of(centre, sorted({w.assessor for w in work}))
     stages = [
         stage
