@@ -200,13 +200,7 @@ def pieces_in_period(
 ) -> list[Piece]:
     """The pieces of `work_in_period`, read from the period's lines alone, in two queries: what
     the plan page shows of the period's work, without reading every line of every learner."""
-    rows = (
-        kept_lines(centre, qualification)
-        .filter(assessed_on__gte=starts_on, assessed_on__lte=ends_on)
-        .order_by()
-        .values_list("registration", "unit", "decided_by", "method")
-        .distinct()
-    )
+    rows = _period_lines(starts_on, ends_on)(centre.pk, qualification.pk)
     grouped: dict[tuple[int, int, int], set[str]] = {}
     for registration, unit, assessor, method in rows:
         grouped.setdefault((registration, unit, assessor), set()).add(method)
@@ -216,6 +210,26 @@ def pieces_in_period(
         for (r, u, a), methods in sorted(grouped.items())
         if not signed.get((r, u))  # signed off provisionally: not to be sampled yet
     ]
+
+
+@functools.lru_cache(maxsize=16)
+def _period_lines(
+    starts_on: datetime.date, ends_on: datetime.date
+) -> Callable[..., list[tuple[Any, ...]]]:
+    """The distinct (registration, unit, decided by, method) of the period's kept lines that
+    `pieces_in_period` reads, compiled once per process for each period (`compiled_once`)."""
+
+    @compiled_once
+    def read(centre_id: int, qualification_id: int) -> QuerySet[DecidedWork, Any]:
+        return (
+            kept_lines(Centre(pk=centre_id), Qualification(pk=qualification_id))
+            .filter(assessed_on__gte=starts_on, assessed_on__lte=ends_on)
+            .order_by()
+            .values_list("registration", "unit", "decided_by", "method")
+            .distinct()
+        )
+
+    return read
 
 
 def kept_lines(centre: Centre, qualification: Qualification) -> QuerySet[DecidedWork]:
