@@ -20,10 +20,10 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+import iqa.plan_reads as plan_reads
 from assessment.models import Decision, UnitSignOff
 from competence.models import Practice
 from competence.standing import PersonStanding, QualificationStanding, standings
-from iqa import plan_reads
 from iqa.models import Action, ActionStatus, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
