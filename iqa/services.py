@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
@@ -35,6 +35,7 @@ from iqa.planning import Work, propose
 from iqa.tasks import queue_document
 from iqa.work import work_to_plan
 from portal.audit import audit_append, lock_chain
+from portal.compiled import compiled_once, from_row
 from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -104,24 +105,48 @@ def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrate
     """The centre's strategy for the qualification: the defaults until someone saves it. The
     defaults are not stored (reading a page or making a plan changes nothing), so until then
     the strategy is a row not yet saved, which `strategy_save` saves."""
-    found = SamplingStrategy.objects.filter(centre=centre, qualification=qualification).first()
-    return found or SamplingStrategy(centre=centre, qualification=qualification)
+    found = _strategy(centre.pk, qualification.pk)  # compiled once per process
+    if found:
+        return from_row(SamplingStrategy, STRATEGY_READ, found[0])
+    return SamplingStrategy(centre=centre, qualification=qualification)
+
+
+STRATEGY_READ = tuple(f.attname for f in SamplingStrategy._meta.concrete_fields)
+
+
+@compiled_once
+def _strategy(centre_id: int, qualification_id: int) -> QuerySet[SamplingStrategy, Any]:
+    """`strategy_for`'s read (at most one row: one strategy per centre and qualification)."""
+    return (
+        SamplingStrategy.objects.filter(centre_id=centre_id, qualification_id=qualification_id)
+        .order_by("pk")
+        .values_list(*STRATEGY_READ)[:1]
+    )
 
 
 def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
     """Each assessor's risk at the centre: trainee while they are a trainee assessor there,
-    else as rated (standard if never rated), in one query."""
-    rated = AssessorRisk.objects.filter(centre=centre, assessor=OuterRef("pk")).values("risk")
-    trainee = Role.objects.filter(
-        centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
-    )
+    else as rated (standard if never rated), in one query (compiled once per process)."""
     found = {
         pk: Risk.TRAINEE if is_trainee else risk or Risk.STANDARD
-        for pk, is_trainee, risk in User.objects.filter(pk__in=assessor_ids)
-        .order_by()
-        .values_list("pk", Exists(trainee), Subquery(rated[:1]))
+        for pk, is_trainee, risk in _risks(centre.pk, list(assessor_ids))
     }
     return {a: found.get(a, Risk.STANDARD) for a in assessor_ids}
+
+
+@compiled_once
+def _risks(centre_id: int, assessor_ids: list[int]) -> QuerySet[User, Any]:
+    """`risk_of`'s read: each assessor with whether they are a trainee assessor at the centre and
+    their rating there, if any."""
+    rated = AssessorRisk.objects.filter(centre=centre_id, assessor=OuterRef("pk")).values("risk")
+    trainee = Role.objects.filter(
+        centre=centre_id, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
+    )
+    return (
+        User.objects.filter(pk__in=assessor_ids)
+        .order_by()
+        .values_list("pk", Exists(trainee), Subquery(rated[:1]))
+    )
 
 
 def plan_generate(

@@ -76,7 +76,8 @@ def plan_new(request: PortalRequest) -> HttpResponse:
         try:
             plan = plan_generate(
                 centre=role.centre,
-                qualification=get_object_or_404(Qualification, pk=data["qualification"]),
+                # One of the centre's qualifications (the form's choices): not read again.
+                qualification=Qualification(pk=data["qualification"]),
                 starts_on=data["starts_on"],
                 ends_on=data["ends_on"],
                 actor=request.user,
