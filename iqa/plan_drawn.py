@@ -10,7 +10,7 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
-from iqa.pages import ItemRow, Unplanned
+from iqa.pages import ItemRow, Matrix, Unplanned
 
 SAMPLED = '<span class="badge text-bg-success">Sampled</span>'
 PLANNED = '<span class="badge text-bg-light border">Planned</span>'
@@ -74,4 +74,31 @@ def _unplanned(work: Unplanned, is_iqa: bool) -> str:
     return (
         f"\n      <tr><td>{learner}</td><td>{unit}</td><td>{escape(str(work.stage))}</td>"
         f"<td>{escape(work.assessor)}</td>\n        {add}</tr>\n    "
+    )
+
+
+def matrix_html(matrix: Matrix, testid: str) -> SafeString:
+    """A coverage matrix as templates/iqa/partials/matrix.html drew it (its cells made already:
+    `iqa.pages.cell`)."""
+    labels = "".join(
+        f'<th scope="col" class="small">{escape(str(label))}</th>' for _, label in matrix.columns
+    )
+    rows = "".join(
+        f'\n      <tr><th scope="row" class="text-start">{escape(name)}</th>\n'
+        f"        {cells}\n      </tr>\n      "
+        for name, cells in matrix.rows
+    )
+    return SafeString(
+        '<div class="table-responsive mb-4">\n'
+        '  <table class="table table-sm table-bordered text-center align-middle" '
+        f'data-testid="{escape(testid)}">\n'
+        '    <caption class="small">Planned of available work per cell; <strong>gap</strong> marks '
+        "work of the period with nothing planned.</caption>\n"
+        '    <thead><tr><th scope="col" class="text-start">Assessor</th>'
+        f"{labels}</tr></thead>\n"
+        "    <tbody>\n"
+        f"      {rows}\n"
+        "    </tbody>\n"
+        "  </table>\n"
+        "</div>\n"
     )

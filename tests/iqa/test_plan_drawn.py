@@ -8,9 +8,10 @@ import itertools
 
 import pytest
 from django.template import engines
+from django.utils.safestring import SafeString
 
-from iqa.pages import ItemRow, Unplanned
-from iqa.plan_drawn import items_html, unplanned_html
+from iqa.pages import ItemRow, Matrix, Unplanned, cell
+from iqa.plan_drawn import items_html, matrix_html, unplanned_html
 
 # The template's loops as they were (templates/iqa/plan_detail.html before they were drawn here).
 ITEMS_LOOP = """{% for item in shown %}
@@ -28,6 +29,22 @@ UNPLANNED_LOOP = """{% for work in unplanned %}
       <tr><td>{{ work.learner }}</td><td>{{ work.unit }}</td><td>{{ work.stage }}</td><td>{{ work.assessor }}</td>
         {% if is_iqa %}<td class="text-end"><button class="btn btn-sm btn-outline-primary" form="plan-change" type="submit" name="add" value="{{ work.id }}">Add to the plan<span class="visually-hidden">: {{ work.unit }} for {{ work.learner }}</span></button></td>{% endif %}</tr>
     {% endfor %}"""
+
+# templates/iqa/partials/matrix.html as it was.
+MATRIX = """<div class="table-responsive mb-4">
+  <table class="table table-sm table-bordered text-center align-middle" data-testid="{{ testid }}">
+    <caption class="small">Planned of available work per cell; <strong>gap</strong> marks work of the period with nothing planned.</caption>
+    <thead><tr><th scope="col" class="text-start">Assessor</th>{% for value, label in matrix.columns %}<th scope="col" class="small">{{ label }}</th>{% endfor %}</tr></thead>
+    <tbody>
+      {% for name, cells in matrix.rows %}
+      <tr><th scope="row" class="text-start">{{ name }}</th>
+        {{ cells }}
+      </tr>
+      {% endfor %}
+    </tbody>
+  </table>
+</div>
+"""
 
 NAMES = ["Ann Smith", 'O\'Brien & <Sons> "Ltd"', ""]
 
@@ -72,3 +89,16 @@ def test_the_work_not_in_the_plan_is_drawn_as_the_template_drew_it(is_iqa):
     ]  # fmt: skip
     template = engines["django"].from_string(UNPLANNED_LOOP)
     assert unplanned_html(work, is_iqa) == template.render({"unplanned": work, "is_iqa": is_iqa})
+
+
+@pytest.mark.parametrize("size", [0, 1, 3])
+def test_a_coverage_matrix_is_drawn_as_its_template_drew_it(size):
+    columns: list[tuple[object, str]] = [(n, f"U<{n}> & 'x'") for n in range(size)]
+    rows = [
+        (name, SafeString("".join(cell(n % 2, n % 3) for n in range(size))))
+        for name in NAMES[:size]
+    ]
+    matrix = Matrix(columns, rows)
+    template = engines["django"].from_string(MATRIX)
+    for testid in ("coverage-units", "coverage-methods"):
+        assert matrix_html(matrix, testid) == template.render({"matrix": matrix, "testid": testid})

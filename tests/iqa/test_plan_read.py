@@ -10,10 +10,12 @@ import datetime
 import random
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
 from assessment.kept import keep_decided_work
 from assessment.models import Decision, Outcome, UnitSignOff
+from iqa.access import plan_read
 from iqa.models import PlanItem, SamplingPlan, Stage
 from iqa.planning import Work, propose
 from iqa.services import plan_generate, risk_of, strategy_for
@@ -172,3 +174,26 @@ def test_the_planner_proposes_the_same_whatever_the_order_its_work_was_held_in()
             for w in reversed(work)
         ]  # fmt: skip
         assert shown(propose(again, percent={}, iqa=999)) == first
+
+
+def test_a_plan_is_read_with_what_select_related_loaded_with_it(
+    registration, centre, sfj, iqa, assessor
+):
+    """`iqa.access.plan_read` (SQL compiled once) gives the plan, its qualification, centre and
+    IQA with every column `select_related` gave them; an id no plan has is a 404."""
+    plan = plan_generate(
+        centre=centre, qualification=sfj, starts_on=PERIOD_STARTS, ends_on=PERIOD_ENDS, actor=iqa
+    )
+    read = plan_read(plan.pk)
+    before = SamplingPlan.objects.select_related("qualification", "centre", "iqa").get(pk=plan.pk)
+
+    def columns(obj) -> dict[str, object]:
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    for name in ("qualification", "centre", "iqa"):
+        assert name in read._state.fields_cache  # loaded with the plan, no query later
+        assert columns(getattr(read, name)) == columns(getattr(before, name))
+    assert columns(read) == columns(before)
+    assert str(read.centre) == str(before.centre) and not read._state.adding
+    with pytest.raises(Http404):
+        plan_read(plan.pk + 1000)
