@@ -187,12 +187,7 @@ def plan_generate(
         lock_chain(centre.pk)  # the chain first; the same form sent twice waits here
         # A registration closed since the work was read (a retention run just committed) is
         # left out: what follows would only be refused.
-        still_open = set(  # unordered: the registrations' order joined every learner's name
-            Registration.objects.open()
-            .filter(one_of("pk", {w.registration for w in proposed}))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+        still_open = {pk for (pk,) in _still_open(sorted({w.registration for w in proposed}))}
         proposed = [w for w in proposed if w.registration in still_open]
         # Only a summative item holds a unit back from a claim (`claim_blockers_of`): marking
         # the registrations with interim items only stale would change nothing but the cost
@@ -220,6 +215,15 @@ def plan_generate(
     return plan
 
 
+@compiled_once
+def _still_open(registrations: list[int]) -> QuerySet[Registration, Any]:
+    """Which of these registrations are still open, by SQL compiled once per process (unordered:
+    the registrations' order joined every learner's name)."""
+    return (
+        Registration.objects.open().filter(one_of("pk", registrations)).order_by().values_list("pk")
+    )
+
+
 # A generated plan's items in one statement, as Django's bulk_create writes them on PostgreSQL
 # but from the proposed work's values as they are: no model instance made and no field's value
 # prepared one at a time for each of a plan's hundreds of items (that cost more than the insert).
@@ -243,12 +247,14 @@ def items_insert(plan: SamplingPlan, proposed: Sequence[Work]) -> None:
         return
     if not proposed:
         return
+    # Each set of methods as JSON once: a plan's hundreds of items share a few dozen.
+    methods = {m: json.dumps(sorted(m)) for m in {w.methods for w in proposed}}
     columns: list[Any] = [
         [plan.pk] * len(proposed),
         [w.registration for w in proposed],
         [w.unit for w in proposed],
         [w.assessor for w in proposed],
-        [json.dumps(sorted(w.methods)) for w in proposed],
+        [methods[w.methods] for w in proposed],
         [str(w.stage) for w in proposed],
         [False] * len(proposed),
     ]
