@@ -5,6 +5,7 @@ in the period is covered (CAMERA) and each assessor's share of work sampled meet
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections import Counter
@@ -24,7 +25,7 @@ class Work:
     stage: str  # "interim" or "summative"
     deciders: frozenset[int]  # everyone who decided or countersigned any of its decisions
 
-    @property
+    @functools.cached_property  # the planner asks for it a few times for each piece
     def key(self) -> tuple[int, int, str]:
         return (self.registration, self.unit, self.stage)
 
