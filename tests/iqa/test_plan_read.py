@@ -10,6 +10,7 @@ import datetime
 import random
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,10 +21,11 @@ from iqa.models import PlanItem, SamplingPlan, Stage
 from iqa.planning import Work, propose
 from iqa.services import plan_generate, risk_of, strategy_for
 from iqa.work import work_in_period, work_to_plan
-from portal.models import RoleKind
+from portal.models import Role, RoleKind
 from portfolios.models import Registration, RegistrationStatus
 from qualifications.models import Criterion
 from tests.assessment.crowd import many_learners
+from tests.factories import RoleFactory
 from tests.iqa.test_services import PERIOD_ENDS, PERIOD_STARTS, person
 
 METHODS = ["observation", "product", "questioning", "witness_testimony"]
@@ -197,3 +199,21 @@ def test_a_plan_is_read_with_what_select_related_loaded_with_it(
     assert str(read.centre) == str(before.centre) and not read._state.adding
     with pytest.raises(Http404):
         plan_read(plan.pk + 1000)
+
+
+def test_only_an_iqa_of_the_plans_centre_generates_it(
+    registration, centre, other_centre, sfj, iqa, assessor
+):
+    """`require_iqa` (its read compiled once): an IQA at another centre, an assessor here who is
+    an IQA elsewhere, and an IQA whose role here has ended are refused; the IQA here is not."""
+    varied(registration, iqa, assessor, 4)
+    elsewhere = person(other_centre, RoleKind.IQA, "iqa.elsewhere@example.org")
+    RoleFactory.create(user=assessor, centre=other_centre, kind=RoleKind.IQA)
+    ended = person(centre, RoleKind.IQA, "ended.iqa@example.org")
+    Role.objects.filter(user=ended, kind=RoleKind.IQA).delete()
+    period = {"centre": centre, "qualification": sfj, "starts_on": PERIOD_STARTS}
+    for actor in (elsewhere, assessor, ended):
+        with pytest.raises(PermissionDenied):
+            plan_generate(**period, ends_on=PERIOD_ENDS, actor=actor)
+    assert not SamplingPlan.objects.exists()
+    assert plan_generate(**period, ends_on=PERIOD_ENDS, actor=iqa).items_made > 0
