@@ -216,4 +216,5 @@ def test_only_an_iqa_of_the_plans_centre_generates_it(
         with pytest.raises(PermissionDenied):
             plan_generate(**period, ends_on=PERIOD_ENDS, actor=actor)
     assert not SamplingPlan.objects.exists()
-    assert plan_generate(**period, ends_on=PERIOD_ENDS, actor=iqa).items_made > 0
+    made = plan_generate(**period, ends_on=PERIOD_ENDS, actor=iqa)
+    assert made.items_made and made.items_made > 0
