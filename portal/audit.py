@@ -47,8 +47,24 @@ def content_hash(
     centre_id: int | None,
 ) -> str:
     """`entry_hash` of an entry with this content (no model instance needed)."""
+    return _content_hash(
+        at.isoformat(), actor_id, action, subject, before, after, previous_hash, centre_id
+    )
+
+
+def _content_hash(
+    at: str,
+    actor_id: int | None,
+    action: str,
+    subject: str,
+    before: Any,
+    after: Any,
+    previous_hash: str,
+    centre_id: int | None,
+) -> str:
+    """`content_hash` with its time given as text already (a batch's entries share it)."""
     content = {
-        "at": at.isoformat(),
+        "at": at,
         "actor": actor_id,
         "action": action,
         "subject": subject,
@@ -78,7 +94,33 @@ def plain_and_json(value: Any) -> tuple[Any, str | None]:
     if value is None:
         return None, None
     text = ENCODER.encode(value)
-    return json.loads(text), text
+    # JSON already (the usual audit summary: ids, words, flags, lists of ids) reads back as an
+    # equal value of the same types, so it is not read back: that was half an entry's Python.
+    return (value if is_json(value) else json.loads(text)), text
+
+
+# The types JSON text reads back as themselves (exactly these: a subclass, a str-valued enum
+# say, reads back as its base type).
+JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def is_json(value: Any) -> bool:
+    """Whether `value` is what `json.loads` would read back from its JSON text: scalars of
+    `JSON_SCALARS`, and lists and dicts (with str keys) of them. A tuple reads back as a list,
+    an int key as a str, a date as its text, so none of them is."""
+    kind = type(value)
+    # Loops, not all() over generators: a call less per item, on every entry's values.
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in JSON_SCALARS and not is_json(item)):
+                return False
+        return True
+    if kind is list:
+        for item in value:  # noqa: SIM110
+            if type(item) not in JSON_SCALARS and not is_json(item):
+                return False
+        return True
+    return kind in JSON_SCALARS
 
 
 # The advisory lock's first key says "the audit chains"; the second is the chain (a centre id).
@@ -195,12 +237,19 @@ def audit_append_many(entries: Sequence[Entry]) -> list[Appended]:
         for centre_id in chains:
             lock_chain(centre_id)
         at = timezone.now()
+        stamp = at.isoformat()
+        # Each actor's id read once, not once an entry (the request's user is a lazy object,
+        # each of whose attributes costs a few calls).
+        actor_ids: dict[int, int | None] = {}
+        for e in entries:
+            if id(e.actor) not in actor_ids:
+                actor_ids[id(e.actor)] = e.actor.pk if e.actor else None
         for centre_id in chains:
             last = chain_of(centre_id).order_by("-pk").values_list("hash", flat=True).first()
             previous = last or GENESIS
             for e in entries:
                 if e.centre_id == centre_id:
-                    rows.append(linked(e, at, previous))
+                    rows.append(linked(e, at, stamp, actor_ids[id(e.actor)], previous))
                     previous = rows[-1].hash
         ids: list[int] = []
         if connection.vendor != "postgresql":
@@ -246,12 +295,16 @@ FIELDS = [field.attname for field in AuditEntry._meta.concrete_fields]
 COLUMNS = [name for name in FIELDS if name != "id"]
 
 
-def linked(e: Entry, at: datetime.datetime, previous: str) -> Appended:
-    """The entry as stored, following the entry whose hash is `previous`."""
+def linked(
+    e: Entry, at: datetime.datetime, stamp: str, actor_id: int | None, previous: str
+) -> Appended:
+    """The entry as stored, following the entry whose hash is `previous`: its batch's time
+    `at` (and as text, `stamp`) and its actor's id (read once a batch) given."""
     before, before_json = plain_and_json(e.before)
     after, after_json = plain_and_json(e.after)
-    actor_id = e.actor.pk if e.actor else None
-    digest = content_hash(at, actor_id, e.action, e.subject, before, after, previous, e.centre_id)
+    digest = _content_hash(
+        stamp, actor_id, e.action, e.subject, before, after, previous, e.centre_id
+    )
     return Appended(
         at, e.centre_id, actor_id, e.action, e.subject, before, after, previous, digest,
         before_json, after_json,

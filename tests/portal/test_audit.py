@@ -1,13 +1,19 @@
 """The audit log: one hash chain per centre, and the portal's own, each verified end to end."""
 
 import datetime
+import enum
 import hashlib
 import json
+from decimal import Decimal
 
 from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from portal.audit import (
     GENESIS,
@@ -16,6 +22,7 @@ from portal.audit import (
     audit_append_many,
     audit_verify,
     entry_hash,
+    linked,
 )
 from portal.models import AuditEntry
 from tests.audit import AuditWatch
@@ -148,3 +155,91 @@ def test_an_entry_is_hashed_and_stored_as_the_canonical_json_of_what_is_read_bac
     canonical = json.dumps(content, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
     assert stored.hash == hashlib.sha256(canonical.encode()).hexdigest() == entry_hash(stored)
     assert audit_verify()[1] is None
+
+
+# What an entry's values were made into before values already plain JSON skipped the read
+# back (`portal.audit.plain_and_json`): kept here to compare the texts and hashes with.
+OLD_ENCODER = DjangoJSONEncoder()
+OLD_CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def old_plain_and_json(value):
+    if value is None:
+        return None, None
+    text = OLD_ENCODER.encode(value)
+    return json.loads(text), text
+
+
+def old_hash(at, actor_id, action, subject, before, after, previous, centre_id):
+    content = {
+        "at": at.isoformat(),
+        "actor": actor_id,
+        "action": action,
+        "subject": subject,
+        "before": before,
+        "after": after,
+        "previous": previous,
+    }
+    if centre_id is not None:
+        content["centre"] = centre_id
+    return hashlib.sha256(OLD_CANONICAL.encode(content).encode()).hexdigest()
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.dates(),
+    st.datetimes(timezones=st.sampled_from([None, datetime.UTC])),
+    st.times(),
+    st.timedeltas(),
+    st.decimals(allow_nan=False, places=3),
+    st.uuids(),
+    st.just(Colour.RED),
+    st.text(max_size=5).map(mark_safe),
+    st.sampled_from([gettext_lazy("Met"), "café", "日本語", "\u202eevil", "\ud800"]),
+)
+KEYS = st.one_of(st.text(max_size=6), st.integers(-3, 3), st.booleans(), st.none())
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        st.dictionaries(KEYS, inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(before=VALUES, after=VALUES, actor_id=st.one_of(st.none(), st.integers(1, 10**6)))
+@example(
+    before={"registration": 7, "evidence": [3, 1], "provisional": True, "feedback": "Bien"},
+    after={"registration": 7, "evidence": [3, 1], "provisional": False, "feedback": "Bien"},
+    actor_id=4,
+)
+@example(before={"n": 1.0, "m": [1, True, None]}, after=(1, 2), actor_id=None)
+@example(before={1: "a", "1": "b"}, after={"d": Decimal("1.50")}, actor_id=None)
+def test_an_entry_is_stored_and_hashed_as_before_values_plain_already_skipped_the_read_back(
+    before, after, actor_id
+):
+    """Values already plain JSON are not read back from their text (`is_json`): the entry's
+    texts, hash and values (and their types) are the same as when every value was."""
+    at = datetime.datetime(2026, 12, 7, 13, 5, 1, 123456, tzinfo=datetime.UTC)
+    entry = Entry(None, "test.shapes", "thing:1", 5, before, after)
+    made = linked(entry, at, at.isoformat(), actor_id, "ab" * 32)
+    old_before, old_before_json = old_plain_and_json(before)
+    old_after, old_after_json = old_plain_and_json(after)
+    assert (made.before_json, made.after_json) == (old_before_json, old_after_json)
+    # repr tells True from 1, 1.0 from 1, a tuple from a list, a str subclass from a str.
+    assert repr(made.before) == repr(old_before) and repr(made.after) == repr(old_after)
+    assert type(made.before) is type(old_before) and type(made.after) is type(old_after)
+    old = old_hash(at, actor_id, "test.shapes", "thing:1", old_before, old_after, "ab" * 32, 5)
+    assert made.hash == old
