@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,13 +74,41 @@ def _content_hash(
     }
     if centre_id is not None:
         content["centre"] = centre_id
-    return hashlib.sha256(CANONICAL.encode(content).encode()).hexdigest()
+    return hashlib.sha256(encode_canonical(content).encode()).hexdigest()
 
 
 # What json.dumps(..., cls=DjangoJSONEncoder) makes, with the encoder made once, not per call
 # (an entry is encoded three times, and a countersignature writes hundreds of entries).
 CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
 ENCODER = DjangoJSONEncoder()
+
+
+def one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """`encoder.encode`, by the C encoder it runs made once, not at each call with the Python
+    around it. Made without the memo of the circular check (which an encoding that failed
+    could leave filled for the next): a value it fails on, circular or not encodable, is
+    encoded again by `encoder.encode`, to fail as that fails."""
+    make = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    if make is None or encoder.indent is not None or not encoder.ensure_ascii:
+        return encoder.encode
+    chunks = make(
+        None, encoder.default, json.encoder.encode_basestring_ascii, None,
+        encoder.key_separator, encoder.item_separator, encoder.sort_keys, encoder.skipkeys,
+        encoder.allow_nan,
+    )  # fmt: skip
+
+    def encode(value: Any) -> str:
+        try:
+            return "".join(chunks(value, 0))
+        except Exception:
+            return encoder.encode(value)
+
+    return encode
+
+
+# Each entry's values are encoded three times: as stored, then within its canonical content.
+encode_canonical = one_shot(CANONICAL)
+encode_stored = one_shot(ENCODER)
 
 
 def plain(value: Any) -> Any:
@@ -93,7 +121,7 @@ def plain_and_json(value: Any) -> tuple[Any, str | None]:
     NULL, as Django stores a JSONField's None)."""
     if value is None:
         return None, None
-    text = ENCODER.encode(value)
+    text = encode_stored(value)
     # JSON already (the usual audit summary: ids, words, flags, lists of ids) reads back as an
     # equal value of the same types, so it is not read back: that was half an entry's Python.
     return (value if is_json(value) else json.loads(text)), text

@@ -6,6 +6,7 @@ import hashlib
 import json
 from decimal import Decimal
 
+import pytest
 from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -21,6 +22,7 @@ from portal.audit import (
     audit_append,
     audit_append_many,
     audit_verify,
+    encode_stored,
     entry_hash,
     linked,
 )
@@ -243,3 +245,18 @@ def test_an_entry_is_stored_and_hashed_as_before_values_plain_already_skipped_th
     assert type(made.before) is type(old_before) and type(made.after) is type(old_after)
     old = old_hash(at, actor_id, "test.shapes", "thing:1", old_before, old_after, "ab" * 32, 5)
     assert made.hash == old
+
+
+def test_a_value_that_cannot_be_encoded_fails_as_the_encoder_fails_and_leaves_nothing_behind():
+    """`one_shot` runs the C encoder without its circular check's memo: a circular value, or
+    one the encoder does not know, fails as `DjangoJSONEncoder().encode` fails, and the
+    values encoded after it (the same list, now fixed) are encoded as before."""
+    looped: list[object] = [1]
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        encode_stored(looped)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        encode_stored({"x": object()})
+    looped.pop()
+    assert encode_stored([looped, looped]) == OLD_ENCODER.encode([looped, looped]) == "[[1], [1]]"
+    assert encode_stored("é") == OLD_ENCODER.encode("é") == '"\\u00e9"'
