@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 from portal.audit import (
     GENESIS,
     Entry,
+    array_literal,
     audit_append,
     audit_append_many,
     audit_verify,
     encode_stored,
     entry_hash,
+    ids_literal,
     linked,
 )
 from portal.models import AuditEntry
@@ -260,3 +262,64 @@ def test_a_value_that_cannot_be_encoded_fails_as_the_encoder_fails_and_leaves_no
     looped.pop()
     assert encode_stored([looped, looped]) == OLD_ENCODER.encode([looped, looped]) == "[[1], [1]]"
     assert encode_stored("é") == OLD_ENCODER.encode("é") == '"\\u00e9"'
+
+
+TRICKY = [
+    'say "hi"',
+    "back\\slash\\",
+    "{braces}, commas",
+    "NULL",
+    "",
+    " spaced ",
+    "日本語 \u202e",
+    '\\"',
+    "tab\there",
+    "\x01",
+]
+
+
+def test_entries_are_stored_as_appended_whatever_their_text(centre, other_centre, assessor):
+    """Written on PostgreSQL as one array literal a column (`array_literal`): every text comes
+    back as it was given, in its chain and order, and the chains still verify."""
+    entries = [
+        Entry(assessor if i % 2 else None, text or "x", text, chain, before, after)
+        for i, text in enumerate(TRICKY)
+        for chain, before, after in [
+            (centre.pk, {"note": text, text: [1, None]}, None),
+            (None, None, [text, {"n": 1.5}]),
+            (other_centre.pk, text, {"q": '"', "b": "\\"}),
+        ]
+    ]
+    appended = audit_append_many(entries)
+    stored = AuditEntry.objects.in_bulk([row.pk for row in appended])
+    for row in appended:
+        entry = stored[row.pk]
+        assert (entry.at, entry.centre_id, entry.actor_id, entry.action, entry.subject) == (
+            row.at, row.centre_id, row.actor_id, row.action, row.subject
+        )  # fmt: skip
+        assert (entry.before, entry.after) == (row.before, row.after)
+        assert (entry.previous_hash, entry.hash) == (row.previous_hash, row.hash)
+        assert entry_hash(entry) == entry.hash
+    in_chain = [row.pk or 0 for row in appended if row.centre_id == centre.pk]
+    assert in_chain == sorted(in_chain)  # inserted in link order
+    assert audit_verify()[1] is None
+
+
+def test_an_array_literal_reads_back_as_its_texts(db):
+    """PostgreSQL reads `array_literal` and `ids_literal` back as the lists they were made of."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's array literals")
+    texts: list[str | None] = [*TRICKY, None, '{"a": [1, "\\u00e9"]}', None]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bigint[]", [array_literal(texts), ids_literal([3, None, 1])]
+        )
+        assert cursor.fetchone() == (texts, [3, None, 1])
+        cursor.execute("SELECT %s::text[]", [array_literal(["only"])])
+        assert cursor.fetchone() == (["only"],)
+
+
+def test_a_nul_in_a_text_is_refused_as_psycopg2_refuses_it():
+    """A NUL would split a text in two elements of the literal, shifting the columns after it."""
+    with pytest.raises(ValueError, match="NUL"):
+        array_literal(["decision:1", "decision:\x002"])
