@@ -789,9 +789,10 @@ def _check_countersign(
     """Refuse the lot unless the actor may countersign every one and each still needs it."""
     # Their qualified centres, the switches and their scopes there: one query.
     countersigner = countersigner_of(actor)
+    actor_id = actor.pk  # read once: the request's user is a lazy object, costly per attribute
     for decision in decisions:
         registration = registrations[decision.registration_id]
-        if registration.centre_id not in countersigner.centres or actor.pk in (
+        if registration.centre_id not in countersigner.centres or actor_id in (
             decision.decided_by_id,
             registration.learner_id,
         ):

@@ -19,6 +19,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet
 
+from portal.lookups import id_array
+
 # Markers stand for the values: numbers no id ever is, each found among the query's parameters.
 MARKER_BASE = -(10**15)
 NEAR = 10**6
@@ -42,7 +44,10 @@ class Compiled:
     def rows(self, *values: Any) -> list[tuple[Any, ...]]:
         params = list(self.params)
         for position, slot in self.slots:
-            params[position] = values[slot] if isinstance(slot, int) else [values[s] for s in slot]
+            if isinstance(slot, int):
+                params[position] = values[slot]
+            else:  # a list is an array only on PostgreSQL (`one_of`), sent as its literal
+                params[position] = id_array([values[s] for s in slot])
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             found = cursor.fetchall()

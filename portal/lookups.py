@@ -6,7 +6,7 @@ queries' Python; the database plans both the same way (it reads an IN list as `=
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import F, Lookup
@@ -27,6 +27,14 @@ class OneOf(Lookup):  # type: ignore[type-arg]
         if not self.rhs:
             return "1 = 0", tuple(params)
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*params, *self.rhs)
+
+
+def id_array(ids: Sequence[int]) -> str:
+    """PostgreSQL's literal of an array of ids (`{1,2,3}`), to send as one parameter: psycopg2
+    writes a list as ARRAY[1, 2, 3], a constant a value for PostgreSQL to parse and fold (0.2 ms
+    a query for the 149 ids of a countersignature, more than the query's own index scan).
+    `portal.compiled` sends `one_of`'s lists so."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 def one_of(field: str, ids: Iterable[int]) -> OneOf:

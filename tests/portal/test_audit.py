@@ -1,21 +1,32 @@
 """The audit log: one hash chain per centre, and the portal's own, each verified end to end."""
 
 import datetime
+import enum
 import hashlib
 import json
+from decimal import Decimal
 
+import pytest
 from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from portal.audit import (
     GENESIS,
     Entry,
+    array_literal,
     audit_append,
     audit_append_many,
     audit_verify,
+    encode_stored,
     entry_hash,
+    ids_literal,
+    linked,
 )
 from portal.models import AuditEntry
 from tests.audit import AuditWatch
@@ -148,3 +159,167 @@ def test_an_entry_is_hashed_and_stored_as_the_canonical_json_of_what_is_read_bac
     canonical = json.dumps(content, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
     assert stored.hash == hashlib.sha256(canonical.encode()).hexdigest() == entry_hash(stored)
     assert audit_verify()[1] is None
+
+
+# What an entry's values were made into before values already plain JSON skipped the read
+# back (`portal.audit.plain_and_json`): kept here to compare the texts and hashes with.
+OLD_ENCODER = DjangoJSONEncoder()
+OLD_CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def old_plain_and_json(value):
+    if value is None:
+        return None, None
+    text = OLD_ENCODER.encode(value)
+    return json.loads(text), text
+
+
+def old_hash(at, actor_id, action, subject, before, after, previous, centre_id):
+    content = {
+        "at": at.isoformat(),
+        "actor": actor_id,
+        "action": action,
+        "subject": subject,
+        "before": before,
+        "after": after,
+        "previous": previous,
+    }
+    if centre_id is not None:
+        content["centre"] = centre_id
+    return hashlib.sha256(OLD_CANONICAL.encode(content).encode()).hexdigest()
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.dates(),
+    st.datetimes(timezones=st.sampled_from([None, datetime.UTC])),
+    st.times(),
+    st.timedeltas(),
+    st.decimals(allow_nan=False, places=3),
+    st.uuids(),
+    st.just(Colour.RED),
+    st.text(max_size=5).map(mark_safe),
+    st.sampled_from([gettext_lazy("Met"), "café", "日本語", "\u202eevil", "\ud800"]),
+)
+KEYS = st.one_of(st.text(max_size=6), st.integers(-3, 3), st.booleans(), st.none())
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        st.dictionaries(KEYS, inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(before=VALUES, after=VALUES, actor_id=st.one_of(st.none(), st.integers(1, 10**6)))
+@example(
+    before={"registration": 7, "evidence": [3, 1], "provisional": True, "feedback": "Bien"},
+    after={"registration": 7, "evidence": [3, 1], "provisional": False, "feedback": "Bien"},
+    actor_id=4,
+)
+@example(before={"n": 1.0, "m": [1, True, None]}, after=(1, 2), actor_id=None)
+@example(before={1: "a", "1": "b"}, after={"d": Decimal("1.50")}, actor_id=None)
+def test_an_entry_is_stored_and_hashed_as_before_values_plain_already_skipped_the_read_back(
+    before, after, actor_id
+):
+    """Values already plain JSON are not read back from their text (`is_json`): the entry's
+    texts, hash and values (and their types) are the same as when every value was."""
+    at = datetime.datetime(2026, 12, 7, 13, 5, 1, 123456, tzinfo=datetime.UTC)
+    entry = Entry(None, "test.shapes", "thing:1", 5, before, after)
+    made = linked(entry, at, at.isoformat(), actor_id, "ab" * 32)
+    old_before, old_before_json = old_plain_and_json(before)
+    old_after, old_after_json = old_plain_and_json(after)
+    assert (made.before_json, made.after_json) == (old_before_json, old_after_json)
+    # repr tells True from 1, 1.0 from 1, a tuple from a list, a str subclass from a str.
+    assert repr(made.before) == repr(old_before) and repr(made.after) == repr(old_after)
+    assert type(made.before) is type(old_before) and type(made.after) is type(old_after)
+    old = old_hash(at, actor_id, "test.shapes", "thing:1", old_before, old_after, "ab" * 32, 5)
+    assert made.hash == old
+
+
+def test_a_value_that_cannot_be_encoded_fails_as_the_encoder_fails_and_leaves_nothing_behind():
+    """`one_shot` runs the C encoder without its circular check's memo: a circular value, or
+    one the encoder does not know, fails as `DjangoJSONEncoder().encode` fails, and the
+    values encoded after it (the same list, now fixed) are encoded as before."""
+    looped: list[object] = [1]
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        encode_stored(looped)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        encode_stored({"x": object()})
+    looped.pop()
+    assert encode_stored([looped, looped]) == OLD_ENCODER.encode([looped, looped]) == "[[1], [1]]"
+    assert encode_stored("é") == OLD_ENCODER.encode("é") == '"\\u00e9"'
+
+
+TRICKY = [
+    'say "hi"',
+    "back\\slash\\",
+    "{braces}, commas",
+    "NULL",
+    "",
+    " spaced ",
+    "日本語 \u202e",
+    '\\"',
+    "tab\there",
+    "\x01",
+]
+
+
+def test_entries_are_stored_as_appended_whatever_their_text(centre, other_centre, assessor):
+    """Written on PostgreSQL as one array literal a column (`array_literal`): every text comes
+    back as it was given, in its chain and order, and the chains still verify."""
+    entries = [
+        Entry(assessor if i % 2 else None, text or "x", text, chain, before, after)
+        for i, text in enumerate(TRICKY)
+        for chain, before, after in [
+            (centre.pk, {"note": text, text: [1, None]}, None),
+            (None, None, [text, {"n": 1.5}]),
+            (other_centre.pk, text, {"q": '"', "b": "\\"}),
+        ]
+    ]
+    appended = audit_append_many(entries)
+    stored = AuditEntry.objects.in_bulk([row.pk for row in appended])
+    for row in appended:
+        entry = stored[row.pk]
+        assert (entry.at, entry.centre_id, entry.actor_id, entry.action, entry.subject) == (
+            row.at, row.centre_id, row.actor_id, row.action, row.subject
+        )  # fmt: skip
+        assert (entry.before, entry.after) == (row.before, row.after)
+        assert (entry.previous_hash, entry.hash) == (row.previous_hash, row.hash)
+        assert entry_hash(entry) == entry.hash
+    in_chain = [row.pk or 0 for row in appended if row.centre_id == centre.pk]
+    assert in_chain == sorted(in_chain)  # inserted in link order
+    assert audit_verify()[1] is None
+
+
+def test_an_array_literal_reads_back_as_its_texts(db):
+    """PostgreSQL reads `array_literal` and `ids_literal` back as the lists they were made of."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's array literals")
+    texts: list[str | None] = [*TRICKY, None, '{"a": [1, "\\u00e9"]}', None]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bigint[]", [array_literal(texts), ids_literal([3, None, 1])]
+        )
+        assert cursor.fetchone() == (texts, [3, None, 1])
+        cursor.execute("SELECT %s::text[]", [array_literal(["only"])])
+        assert cursor.fetchone() == (["only"],)
+
+
+def test_a_nul_in_a_text_is_refused_as_psycopg2_refuses_it():
+    """A NUL would split a text in two elements of the literal, shifting the columns after it."""
+    with pytest.raises(ValueError, match="NUL"):
+        array_literal(["decision:1", "decision:\x002"])
