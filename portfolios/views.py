@@ -26,6 +26,7 @@ from portfolios.access import (
     registration_for,
 )
 from portfolios.bulk import COLUMNS, read_csv, registration_bulk_create
+from portfolios.drawn import evidence_rows, planned_rows
 from portfolios.forms import (
     BulkUploadForm,
     LearnerDetailsForm,
@@ -314,6 +315,9 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "withdrawal": withdrawals_of([registration]).get(registration.pk),
         "missing": registration.details_missing,
         "evidence": evidence,
+        # Drawn in Python (`portfolios.drawn`): the page's longest lists.
+        "evidence_rows": evidence_rows(evidence, is_assessor),
+        "planned_rows": planned_rows(planned),
         # The learner and the assessor asked for them, and follow them here.
         "witness_requests": (
             witness_requests_of(registration)
