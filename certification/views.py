@@ -58,6 +58,7 @@ from portal.compiled import compiled_once, from_row
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
 from portal.listing import page_counted_with, pages_of, sorted_page
+from portal.models import User
 from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList, Registration
@@ -97,7 +98,7 @@ def claims(request: PortalRequest) -> HttpResponse:
     held = issued.in_state(CertificateState.HELD).select_related(
         "registration__learner", "registration__qualification"
     )
-    latest = issued_lately(issued)
+    latest = issued_lately(centre.pk, chosen.pk if chosen else None)
     context = {
         "full": full,
         "full_rows": full_rows(full),
@@ -117,23 +118,36 @@ def claims(request: PortalRequest) -> HttpResponse:
     return render(request, "certification/claims.html", context)
 
 
-def issued_lately(issued: CertificateQuerySet) -> list[tuple[Certificate, str, str]]:
-    """The certificates issued last, each with its page's and its portfolio pack's addresses
-    (reversed once for all: `portal.links`)."""
-    latest = (
-        issued.exclude(release__in=WITHHELD)
-        .select_related("registration__learner", "replaced_by", "superseded_by")
-        .only(
-            *ISSUED_SHOWN,
-            "replaced_by__id",
-            "superseded_by__id",
-            "superseded_by__release",
-            "registration__learner__full_name",
-        )[:LATEST]
-    )
+def issued_lately(centre: int, qualification: int | None) -> list[tuple[Certificate, str, str]]:
+    """The certificates issued last (let out by the AO), each with its page's and its
+    portfolio pack's addresses (reversed once for all: `portal.links`): read by SQL compiled
+    once, each made with what its row and its state need (`certificate_from`)."""
+    rows = latest_rows(centre) if qualification is None else latest_rows_of(centre, qualification)
     detail = links_to("certification:certificate-detail")
     pack = links_to("certification:portfolio-pack")
+    latest = [certificate_from(row) for row in rows]
     return [(c, detail(c.pk), pack(c.registration_id)) for c in latest]
+
+
+def _latest(centre: int) -> CertificateQuerySet:
+    return Certificate.objects.of_centre(centre).exclude(release__in=WITHHELD)
+
+
+@compiled_once
+def latest_rows(centre: int) -> QuerySet[Any]:
+    """The centre's `LATEST` certificates let out, newest first, as `certificate_from` takes
+    them."""
+    return _latest(centre).values_list(*ISSUED_READ)[:LATEST]
+
+
+@compiled_once
+def latest_rows_of(centre: int, qualification: int) -> QuerySet[Any]:
+    """`latest_rows` of one qualification."""
+    return (
+        _latest(centre)
+        .filter(registration__qualification=qualification)
+        .values_list(*ISSUED_READ)[:LATEST]
+    )
 
 
 def export_form(
@@ -152,8 +166,6 @@ def export_form(
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
-# What the claims page shows of them, with what their state is decided from.
-ISSUED_SHOWN = ["number", "kind", "issued_at", "status", "revoked_at", "release", "registration"]
 CERTIFICATE_SORTS = {
     "number": ("Number", ("number",)),
     "learner": ("Learner", ("registration__learner__full_name", "-issued_at")),
@@ -219,19 +231,54 @@ def certificate_rows(centre: int, keys: list[int]) -> QuerySet[Any]:
     )
 
 
-# The columns of `certificate_rows`, in the order `ListedCertificate` takes them: the fields
-# `Certificate.state` reads (in the model's order), then what the row shows.
-STATE_READS = tuple(
+# What a listed certificate is made from (`certificate_from`): the fields `Certificate.state`,
+# the list and the claims page read (in the model's order), then its holder's name and its
+# replacement's and successor's (the state's reverse one-to-ones).
+CERTIFICATE_READS = tuple(
     f.attname
     for f in Certificate._meta.concrete_fields
-    if f.attname in {"id", "revoked_at", "status", "release"}
+    if f.attname
+    in {"id", "number", "registration_id", "kind", "issued_at", "revoked_at", "status", "release"}
 )
-CERTIFICATE_LISTED = [
-    *STATE_READS, "number", "kind", "issued_at", "registration__learner__full_name",
-    "registration__qualification__title", "replaced_by__id", "superseded_by__id",
-    "superseded_by__release",
+ISSUED_READ = [
+    *CERTIFICATE_READS, "registration__learner_id", "registration__learner__full_name",
+    "replaced_by__id", "superseded_by__id", "superseded_by__release",
 ]  # fmt: skip
+CERTIFICATE_LISTED = [*ISSUED_READ, "registration__qualification__title"]
+SUCCESSOR_READS = ("id", "release")
+LEARNER_READS = ("id", "full_name")
+REGISTRATION_READS = ("id", "learner_id")
 KIND_LABELS = dict(Kind.choices)
+
+
+def certificate_from(row: tuple[Any, ...], holder: bool = True) -> Certificate:
+    """A certificate from a row of `ISSUED_READ` (and anything after it), as the ORM's
+    `select_related("registration__learner", "replaced_by", "superseded_by").only(...)` makes
+    it: what `Certificate.state` and the rows read are there, with no query more (`holder`:
+    its registration and learner too)."""
+    n = len(CERTIFICATE_READS)
+    certificate = from_row(Certificate, CERTIFICATE_READS, row[:n])
+    learner, learner_name, replacement, successor, successor_release = row[n : n + 5]
+    cache = certificate._state.fields_cache
+    # The reverse one-to-ones `state` looks at, as `select_related` leaves them (None: none).
+    cache["replaced_by"] = (
+        None if replacement is None else from_row(Certificate, ("id",), (replacement,))
+    )
+    cache["superseded_by"] = (
+        None
+        if successor is None
+        else from_row(Certificate, SUCCESSOR_READS, (successor, successor_release))
+    )
+    if not holder:
+        return certificate
+    registration = from_row(
+        Registration, REGISTRATION_READS, (certificate.registration_id, learner)
+    )
+    cache["registration"] = registration
+    registration._state.fields_cache["learner"] = from_row(
+        User, LEARNER_READS, (learner, learner_name)
+    )
+    return certificate
 
 
 class ListedCertificate:
@@ -250,28 +297,16 @@ class ListedCertificate:
     )
 
     def __init__(self, link: Callable[[object], str], row: tuple[Any, ...]) -> None:
-        n = len(STATE_READS)
-        certificate = from_row(Certificate, STATE_READS, row[:n])
-        (self.number, kind, self.issued_at, self.learner_name, self.qualification_title,
-         replacement, successor, successor_release) = row[n:]  # fmt: skip
-        # The reverse one-to-ones `state` looks at, as `select_related` leaves them (None: none).
-        cache = certificate._state.fields_cache
-        cache["replaced_by"] = (
-            None if replacement is None else from_row(Certificate, ("id",), (replacement,))
-        )
-        cache["superseded_by"] = (
-            None
-            if successor is None
-            else from_row(Certificate, SUCCESSOR_READS, (successor, successor_release))
-        )
+        certificate = certificate_from(row, holder=False)
+        self.number = certificate.number
+        self.issued_at = certificate.issued_at
+        self.learner_name = row[len(CERTIFICATE_READS) + 1]
+        self.qualification_title = row[len(ISSUED_READ)]
         state = certificate.state
         self.state_colour = STATE_COLOURS[state]
         self.state_label = state.label
-        self.kind_display = KIND_LABELS.get(kind, kind)
+        self.kind_display = KIND_LABELS.get(certificate.kind, certificate.kind)
         self.url = link(certificate.pk)
-
-
-SUCCESSOR_READS = ("id", "release")
 
 
 HELD_ON_CLAIM = (
