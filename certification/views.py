@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -21,6 +23,7 @@ from certification.credentials import no_credential_because
 from certification.exports.forms import ExportForm, export_key
 from certification.forms import ReasonForm
 from certification.models import (
+    STATE_COLOURS,
     WITHHELD,
     Certificate,
     CertificateQuerySet,
@@ -51,9 +54,11 @@ from certification.services import (
     why_not_replaced,
 )
 from certification.verification import allowed, normalise, verify
+from portal.compiled import compiled_once, from_row
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
 from portal.listing import page_counted_with, pages_of, sorted_page
+from portal.models import User
 from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList, Registration
@@ -93,7 +98,7 @@ def claims(request: PortalRequest) -> HttpResponse:
     held = issued.in_state(CertificateState.HELD).select_related(
         "registration__learner", "registration__qualification"
     )
-    latest = issued_lately(issued)
+    latest = issued_lately(centre.pk, chosen.pk if chosen else None)
     context = {
         "full": full,
         "full_rows": full_rows(full),
@@ -113,23 +118,36 @@ def claims(request: PortalRequest) -> HttpResponse:
     return render(request, "certification/claims.html", context)
 
 
-def issued_lately(issued: CertificateQuerySet) -> list[tuple[Certificate, str, str]]:
-    """The certificates issued last, each with its page's and its portfolio pack's addresses
-    (reversed once for all: `portal.links`)."""
-    latest = (
-        issued.exclude(release__in=WITHHELD)
-        .select_related("registration__learner", "replaced_by", "superseded_by")
-        .only(
-            *ISSUED_SHOWN,
-            "replaced_by__id",
-            "superseded_by__id",
-            "superseded_by__release",
-            "registration__learner__full_name",
-        )[:LATEST]
-    )
+def issued_lately(centre: int, qualification: int | None) -> list[tuple[Certificate, str, str]]:
+    """The certificates issued last (let out by the AO), each with its page's and its
+    portfolio pack's addresses (reversed once for all: `portal.links`): read by SQL compiled
+    once, each made with what its row and its state need (`certificate_from`)."""
+    rows = latest_rows(centre) if qualification is None else latest_rows_of(centre, qualification)
     detail = links_to("certification:certificate-detail")
     pack = links_to("certification:portfolio-pack")
+    latest = [certificate_from(row) for row in rows]
     return [(c, detail(c.pk), pack(c.registration_id)) for c in latest]
+
+
+def _latest(centre: int) -> CertificateQuerySet:
+    return Certificate.objects.of_centre(centre).exclude(release__in=WITHHELD)
+
+
+@compiled_once
+def latest_rows(centre: int) -> QuerySet[Any]:
+    """The centre's `LATEST` certificates let out, newest first, as `certificate_from` takes
+    them."""
+    return _latest(centre).values_list(*ISSUED_READ)[:LATEST]
+
+
+@compiled_once
+def latest_rows_of(centre: int, qualification: int) -> QuerySet[Any]:
+    """`latest_rows` of one qualification."""
+    return (
+        _latest(centre)
+        .filter(registration__qualification=qualification)
+        .values_list(*ISSUED_READ)[:LATEST]
+    )
 
 
 def export_form(
@@ -148,8 +166,6 @@ def export_form(
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all
-# What the claims page shows of them, with what their state is decided from.
-ISSUED_SHOWN = ["number", "kind", "issued_at", "status", "revoked_at", "release", "registration"]
 CERTIFICATE_SORTS = {
     "number": ("Number", ("number",)),
     "learner": ("Learner", ("registration__learner__full_name", "-issued_at")),
@@ -164,9 +180,7 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     database, so it stays quick however many the centre has issued."""
     centre = admin_centre(request)
     everything = Certificate.objects.of_centre(centre.pk)
-    found = everything.select_related(
-        "registration__learner", "registration__qualification", "replaced_by", "superseded_by"
-    )
+    found = everything
     search = search_text(request.GET.get("q"))
     if search:
         found = found.matching(search)
@@ -178,7 +192,16 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
     state = state if state in CertificateState.values else ""
     if state:
         found = found.in_state(CertificateState(state))
-    page, columns = sorted_page(request, found, CERTIFICATE_SORTS, "-issued")
+    link = links_to("certification:certificate-detail")
+    page, columns = sorted_page(
+        request,
+        found,
+        CERTIFICATE_SORTS,
+        "-issued",
+        rows_of=lambda keys: {
+            row[0]: ListedCertificate(link, row) for row in certificate_rows(centre.pk, keys)
+        },
+    )
     context = {
         "centre": centre,
         "page": page,
@@ -192,6 +215,98 @@ def certificate_list(request: PortalRequest) -> HttpResponse:
         "filtered": bool(search or kind or state),
     }
     return render(request, "certification/certificate_list.html", context)
+
+
+@compiled_once
+def certificate_rows(centre: int, keys: list[int]) -> QuerySet[Any]:
+    """What the certificates list shows of each of a page's certificates (`ListedCertificate`),
+    the centre's only, with what their state is decided from: SQL compiled once, where
+    building and compiling the joins (the certificate, its registration, learner,
+    qualification, replacement and successor, each whole) cost thousands of Python calls."""
+    return (
+        Certificate.objects.of_centre(centre)
+        .filter(pk__in=keys)
+        .order_by()
+        .values_list(*CERTIFICATE_LISTED)
+    )
+
+
+# What a listed certificate is made from (`certificate_from`): the fields `Certificate.state`,
+# the list and the claims page read (in the model's order), then its holder's name and its
+# replacement's and successor's (the state's reverse one-to-ones).
+CERTIFICATE_READS = tuple(
+    f.attname
+    for f in Certificate._meta.concrete_fields
+    if f.attname
+    in {"id", "number", "registration_id", "kind", "issued_at", "revoked_at", "status", "release"}
+)
+ISSUED_READ = [
+    *CERTIFICATE_READS, "registration__learner_id", "registration__learner__full_name",
+    "replaced_by__id", "superseded_by__id", "superseded_by__release",
+]  # fmt: skip
+CERTIFICATE_LISTED = [*ISSUED_READ, "registration__qualification__title"]
+SUCCESSOR_READS = ("id", "release")
+LEARNER_READS = ("id", "full_name")
+REGISTRATION_READS = ("id", "learner_id")
+KIND_LABELS = dict(Kind.choices)
+
+
+def certificate_from(row: tuple[Any, ...], holder: bool = True) -> Certificate:
+    """A certificate from a row of `ISSUED_READ` (and anything after it), as the ORM's
+    `select_related("registration__learner", "replaced_by", "superseded_by").only(...)` makes
+    it: what `Certificate.state` and the rows read are there, with no query more (`holder`:
+    its registration and learner too)."""
+    n = len(CERTIFICATE_READS)
+    certificate = from_row(Certificate, CERTIFICATE_READS, row[:n])
+    learner, learner_name, replacement, successor, successor_release = row[n : n + 5]
+    cache = certificate._state.fields_cache
+    # The reverse one-to-ones `state` looks at, as `select_related` leaves them (None: none).
+    cache["replaced_by"] = (
+        None if replacement is None else from_row(Certificate, ("id",), (replacement,))
+    )
+    cache["superseded_by"] = (
+        None
+        if successor is None
+        else from_row(Certificate, SUCCESSOR_READS, (successor, successor_release))
+    )
+    if not holder:
+        return certificate
+    registration = from_row(
+        Registration, REGISTRATION_READS, (certificate.registration_id, learner)
+    )
+    cache["registration"] = registration
+    registration._state.fields_cache["learner"] = from_row(
+        User, LEARNER_READS, (learner, learner_name)
+    )
+    return certificate
+
+
+class ListedCertificate:
+    """A row of the certificates list, from `certificate_rows`: what the template shows, its
+    state decided by `Certificate.state` itself (on the fields it reads)."""
+
+    __slots__ = (
+        "issued_at",
+        "kind_display",
+        "learner_name",
+        "number",
+        "qualification_title",
+        "state_colour",
+        "state_label",
+        "url",
+    )
+
+    def __init__(self, link: Callable[[object], str], row: tuple[Any, ...]) -> None:
+        certificate = certificate_from(row, holder=False)
+        self.number = certificate.number
+        self.issued_at = certificate.issued_at
+        self.learner_name = row[len(CERTIFICATE_READS) + 1]
+        self.qualification_title = row[len(ISSUED_READ)]
+        state = certificate.state
+        self.state_colour = STATE_COLOURS[state]
+        self.state_label = state.label
+        self.kind_display = KIND_LABELS.get(certificate.kind, certificate.kind)
+        self.url = link(certificate.pk)
 
 
 HELD_ON_CLAIM = (

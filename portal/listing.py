@@ -29,10 +29,12 @@ def sorted_page(
     found: QuerySet,
     sorts: Mapping[str, tuple[str, Sequence[str]]],
     default: str,
+    rows_of: Callable[[list[int]], Mapping[int, Any]] | None = None,
 ) -> tuple[Page, list[Column]]:
     """`sorts` maps each key to its heading and the fields it orders by; "-key" sorts the other
     way. An unknown key falls back to `default`; the primary key breaks ties, so pages never
-    overlap or skip a row."""
+    overlap or skip a row. `rows_of`: the page's rows by their keys, read by the caller (SQL
+    compiled once, say), in place of `found`'s objects."""
     sort = chosen_sort(request, sorts, default)
     descending = sort.startswith("-")
     fields = sorts[sort.lstrip("-")][1]
@@ -44,7 +46,10 @@ def sorted_page(
         request.GET.get("page")
     )
     keys = list(page.object_list)
-    rows = {row.pk: row for row in found.order_by().filter(pk__in=keys)} if keys else {}
+    if rows_of is not None:
+        rows = rows_of(keys) if keys else {}
+    else:
+        rows = {row.pk: row for row in found.order_by().filter(pk__in=keys)} if keys else {}
     page.object_list = [rows[key] for key in keys if key in rows]
     return page, columns_of(sorts, sort)
 
