@@ -71,7 +71,7 @@ def assessor_named(centre, name, email, **role):
 @pytest.fixture
 def people(registration, centre, other_centre, centre_admin, assessor, sfj):
     begun, signed = (Unit.objects.get(code=c) for c in (BEGUN_UNIT, SIGNED_UNIT))
-    other_unit = Unit.objects.exclude(pk__in=[begun.pk, signed.pk]).first()
+    other_unit = Unit.objects.exclude(pk__in=[begun.pk, signed.pk]).order_by("pk")[0]
     today = timezone.localdate()
     of_qualification = assessor_named(centre, "Quinn Qual", "q@example.org")
     award(centre, of_qualification, centre_admin, qualifications=[sfj])
