@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
@@ -28,6 +28,7 @@ from competence.models import (
     awards_for,
 )
 from competence.standing import Scope, current_entries_sql, enforced, scope_where_enforced
+from portal.compiled import compiled_once
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import PriorLearning, Registration, still_open_sql
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
@@ -182,6 +183,19 @@ def countersigners_of(
     }
 
 
+@compiled_once
+def units_of_decisions(ids: list[int]) -> QuerySet[Unit, Any]:
+    """The units of the decisions' items (id, code), by code: by SQL compiled once per
+    process (`portal.compiled`), for `decisions_message` after each decision recorded."""
+    return (
+        Unit.objects.filter(
+            pk__in=Decision.objects.filter(pk__in=ids).annotate(u=unit_of_item()).values("u")
+        )
+        .order_by("code")
+        .values_list("pk", "code")
+    )
+
+
 def _current_entries(centre_id: int, day: datetime.date) -> EntryQuerySet:
     return CompetenceEntry.objects.current_on(day).filter(
         centre_id=centre_id, award__in=awards_for(Practice.ASSESSING)
@@ -287,18 +301,16 @@ def decisions_message(
     waiting = [d.pk for d in made if d.provisional]
     if not waiting:
         return ""
-    units = Unit.objects.filter(
-        pk__in=Decision.objects.filter(pk__in=waiting).annotate(u=unit_of_item()).values("u")
-    ).order_by("code")
+    units = units_of_decisions(waiting)  # (id, code), by code
     reasons, enforcing = [], None
     if not role.is_trainee:  # out of scope where the register is enforced: read once
         day = timezone.localdate()
         scope = scope_where_enforced(actor.pk, registration.centre_id, Practice.ASSESSING, day)
         enforcing = scope is not None
         reasons = [
-            BECAUSE_OUT_OF_SCOPE.format(unit=u.code)
-            for u in units
-            if scope is not None and not scope.covers(registration.qualification_id, u.pk)
+            BECAUSE_OUT_OF_SCOPE.format(unit=code)
+            for pk, code in units
+            if scope is not None and not scope.covers(registration.qualification_id, pk)
         ]
     why = " and ".join(dict.fromkeys(reasons)) or BECAUSE_TRAINEE
     count = len(waiting)
@@ -312,9 +324,9 @@ def decisions_message(
     )
     # Who can countersign, or that nobody can: as the sign-off page says it, per unit if several.
     names = countersigners_of(
-        registration, [u.pk for u in units], besides=[actor.pk], enforcing=enforcing
+        registration, [pk for pk, _ in units], besides=[actor.pk], enforcing=enforcing
     )
-    who = [(u.code, who_can(names[u.pk])) for u in units]
+    who = [(code, who_can(names[pk])) for pk, code in units]
     if len(who) == 1:
         return f"{said} {who[0][1]}"
     return " ".join([said, *(f"Unit {code}: {words}" for code, words in who)])
