@@ -37,6 +37,7 @@ from assessment.services import (
     GAP_NO_DECISION,
     GAP_NOT_MET,
     UnitGaps,
+    current_rows,
     unit_gaps,
 )
 from assessment.sign_off_countersign import may_countersign
@@ -75,7 +76,7 @@ def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
     """For each kind of item, the state of its current decision, by item id."""
     states: dict[str, dict[int, str]] = {"criteria": {}, "range_items": {}, "knowledge_items": {}}
     # Plain rows: a learner midway has a few hundred current decisions.
-    current = _current_rows(registration.pk)
+    current = current_rows(registration.pk)
     for criterion, range_item, knowledge_item, outcome, provisional in current:
         state = state_of(outcome, provisional)
         if criterion:
@@ -85,15 +86,6 @@ def current_decisions(registration: Registration) -> dict[str, dict[int, str]]:
         elif knowledge_item:
             states["knowledge_items"][knowledge_item] = state
     return states
-
-
-@compiled_once
-def _current_rows(registration_id: int) -> QuerySet[Decision, Any]:
-    """`current_decisions`' rows, by SQL compiled once per process (`portal.compiled`)."""
-    current = Decision.objects.filter(registration_id=registration_id, current=True)
-    return current.values_list(
-        "criterion", "range_item", "knowledge_item", "outcome", "provisional"
-    )
 
 
 def rpl_items(registration: Registration) -> dict[str, set[int]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff, unit_of_item
@@ -28,6 +28,7 @@ from competence.models import (
     awards_for,
 )
 from competence.standing import Scope, current_entries_sql, enforced, scope_where_enforced
+from portal.compiled import compiled_once
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import PriorLearning, Registration, still_open_sql
 from qualifications.models import Criterion, KnowledgeItem, RangeItem, Unit
@@ -111,44 +112,88 @@ def countersigners_of(
 ) -> dict[int, list[str]]:
     """`countersigners` of each unit given, in one query however many units, with whether the
     centre enforces its register read in it unless the caller knows (`enforcing`): asked unit
-    by unit, a page made more queries for evidence mapped to more units."""
-    found = (
-        User.objects.filter(
-            roles__centre_id=registration.centre_id,
-            roles__kind=RoleKind.ASSESSOR,
-            roles__is_trainee=False,
+    by unit, a page made more queries for evidence mapped to more units.
+
+    Written as SQL (as `_register` is): the ORM's query, an `EXISTS` a unit, cost the trainee's
+    review page and a decision some 7,000 Python calls to build. The qualified (not trainee)
+    assessors of the centre but those `besides` and the learner, by name, each with whether a
+    current award of theirs at the centre covers the qualification, and a line for each of
+    the units given that one covers (current as `EntryQuerySet.current_on` says)."""
+    centre_id = registration.centre_id
+    params: list[Any] = []
+    columns = ""
+    joined = ""
+    if enforcing is not False:
+        entry = CompetenceEntry._meta
+        through = {
+            name: entry.get_field(name).remote_field.through._meta.db_table  # type: ignore[union-attr]
+            for name in ("qualifications", "units")
+        }
+        current, entry_params = current_entries_sql(
+            "c.centre_id", centre_id, Practice.ASSESSING, timezone.localdate()
         )
-        .exclude(pk__in=[*besides, registration.learner_id])
-        .order_by("full_name", "pk")
-        .distinct()
-    )
-    if enforcing is False:
-        names = list(found.values_list("full_name", flat=True))
-        return {unit_id: names for unit_id in unit_ids}
-    current = _current_entries(registration.centre_id, timezone.localdate())
-    covers = {
-        f"covers_{unit_id}": Exists(
-            current.filter(
-                Q(qualifications=registration.qualification_id) | Q(units=unit_id),
-                person_id=OuterRef("pk"),
+        if enforcing is None:
+            columns += (
+                f", EXISTS (SELECT 1 FROM {RegisterEnforced._meta.db_table} e"
+                " WHERE e.centre_id = %s)"
             )
+            params.append(centre_id)
+        columns += (
+            f", EXISTS (SELECT 1 FROM {entry.db_table} c JOIN {through['qualifications']} q"
+            f" ON q.competenceentry_id = c.id WHERE {current} AND c.person_id = u.id"
+            " AND q.qualification_id = %s), x.unit_id"
         )
+        params += [*entry_params, registration.qualification_id]
+        units = ", ".join(["%s"] * len(unit_ids)) or "NULL"
+        joined = (
+            f" LEFT JOIN (SELECT c.person_id, t.unit_id FROM {entry.db_table} c"
+            f" JOIN {through['units']} t ON t.competenceentry_id = c.id"
+            f" WHERE {current} AND t.unit_id IN ({units})) x ON x.person_id = u.id"
+        )
+        params += [*entry_params, *unit_ids]
+    excluded = [*besides, registration.learner_id]
+    sql = (
+        f"SELECT u.id, u.full_name{columns} FROM {User._meta.db_table} u{joined}"
+        f" WHERE EXISTS (SELECT 1 FROM {Role._meta.db_table} r WHERE r.user_id = u.id"
+        " AND r.centre_id = %s AND r.kind = %s AND NOT r.is_trainee)"
+        f" AND u.id NOT IN ({', '.join(['%s'] * len(excluded))})"
+        " ORDER BY u.full_name, u.id"
+    )
+    params += [centre_id, RoleKind.ASSESSOR, *excluded]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if enforcing is False:
+        names = [row[1] for row in rows]
+        return {unit_id: names for unit_id in unit_ids}
+    # Each person once, in the query's order (a line a unit covered), and what covers.
+    people: dict[int, tuple[str, bool, set[int]]] = {}
+    for row in rows:
+        pk, name, *rest = row
+        switch = True if enforcing else bool(rest.pop(0))
+        covers_qualification, unit_id = rest
+        found = people.setdefault(pk, (name, not switch or bool(covers_qualification), set()))
+        if unit_id is not None:
+            found[2].add(unit_id)
+    return {
+        unit_id: [
+            name for name, any_unit, covered in people.values() if any_unit or unit_id in covered
+        ]
         for unit_id in unit_ids
     }
-    # Whether the centre enforces its register, on each row (the same on all): with nobody to
-    # name, it changes nothing.
-    switch: Exists | Value = (
-        Value(True)
-        if enforcing
-        else Exists(RegisterEnforced.objects.filter(centre_id=registration.centre_id))
+
+
+@compiled_once
+def units_of_decisions(ids: list[int]) -> QuerySet[Unit, Any]:
+    """The units of the decisions' items (id, code), by code: by SQL compiled once per
+    process (`portal.compiled`), for `decisions_message` after each decision recorded."""
+    return (
+        Unit.objects.filter(
+            pk__in=Decision.objects.filter(pk__in=ids).annotate(u=unit_of_item()).values("u")
+        )
+        .order_by("code")
+        .values_list("pk", "code")
     )
-    rows = list(
-        found.annotate(enforced=switch, **covers).values_list("full_name", "enforced", *covers)
-    )
-    return {
-        unit_id: [row[0] for row in rows if not row[1] or row[2 + at]]
-        for at, unit_id in enumerate(unit_ids)
-    }
 
 
 def _current_entries(centre_id: int, day: datetime.date) -> EntryQuerySet:
@@ -256,18 +301,16 @@ def decisions_message(
     waiting = [d.pk for d in made if d.provisional]
     if not waiting:
         return ""
-    units = Unit.objects.filter(
-        pk__in=Decision.objects.filter(pk__in=waiting).annotate(u=unit_of_item()).values("u")
-    ).order_by("code")
+    units = units_of_decisions(waiting)  # (id, code), by code
     reasons, enforcing = [], None
     if not role.is_trainee:  # out of scope where the register is enforced: read once
         day = timezone.localdate()
         scope = scope_where_enforced(actor.pk, registration.centre_id, Practice.ASSESSING, day)
         enforcing = scope is not None
         reasons = [
-            BECAUSE_OUT_OF_SCOPE.format(unit=u.code)
-            for u in units
-            if scope is not None and not scope.covers(registration.qualification_id, u.pk)
+            BECAUSE_OUT_OF_SCOPE.format(unit=code)
+            for pk, code in units
+            if scope is not None and not scope.covers(registration.qualification_id, pk)
         ]
     why = " and ".join(dict.fromkeys(reasons)) or BECAUSE_TRAINEE
     count = len(waiting)
@@ -281,9 +324,9 @@ def decisions_message(
     )
     # Who can countersign, or that nobody can: as the sign-off page says it, per unit if several.
     names = countersigners_of(
-        registration, [u.pk for u in units], besides=[actor.pk], enforcing=enforcing
+        registration, [pk for pk, _ in units], besides=[actor.pk], enforcing=enforcing
     )
-    who = [(u.code, who_can(names[u.pk])) for u in units]
+    who = [(code, who_can(names[pk])) for pk, code in units]
     if len(who) == 1:
         return f"{said} {who[0][1]}"
     return " ".join([said, *(f"Unit {code}: {words}" for code, words in who)])

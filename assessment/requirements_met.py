@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import Coalesce
 
 from assessment.models import Decision, RequirementShown, SufficiencyRecord, unit_of_item
+from portal.compiled import compiled_once
 from portfolios.models import Evidence, EvidenceSetting, Mapping, MappingStatus, Registration
 from qualifications.kept_units import how_assessed
 from qualifications.requirements import (
@@ -216,15 +218,10 @@ def requirements_missing(registration: Registration, unit_id: int) -> list[str]:
     items = requirement_items(how.requirements)
     if not (items or how.sufficiency):
         return []
-    in_force = {"registration": registration, "unit_id": unit_id, "withdrawn_at__isnull": True}
     shown: dict[str, set[int]] = {}  # each item shown (by its reference): its evidence's ids
-    for reference, evidence in RequirementShown.objects.filter(**in_force).values_list(
-        "reference", "evidence"
-    ):
+    for reference, evidence in _shown_rows(registration.pk, unit_id):
         shown.setdefault(reference, set()).update([evidence] if evidence is not None else [])
-    records = list(
-        SufficiencyRecord.objects.filter(**in_force).values_list("measure", "evidence_id")
-    )
+    records = _sufficiency_rows(registration.pk, unit_id)
     cited = {pk for ids in shown.values() for pk in ids}
     cited |= {pk for _, pk in records if pk is not None}
     on_unit = still_on_unit(registration, unit_id, cited)
@@ -238,6 +235,26 @@ def requirements_missing(registration: Registration, unit_id: int) -> list[str]:
         for rule in how.sufficiency
         if not rule_met(rule, counted[rule.measure])
     ]
+
+
+# `requirements_missing`'s two reads, by SQL compiled once per process (`portal.compiled`):
+# the sign-off page and the sign-off service built them at each request (issue 17, sixth round).
+@compiled_once
+def _shown_rows(registration_id: int, unit_id: int) -> QuerySet[RequirementShown, Any]:
+    """The unit's evidence requirements shown, in force: each with its evidence's ids."""
+    in_force = RequirementShown.objects.filter(
+        registration_id=registration_id, unit_id=unit_id, withdrawn_at__isnull=True
+    )
+    return in_force.values_list("reference", "evidence")
+
+
+@compiled_once
+def _sufficiency_rows(registration_id: int, unit_id: int) -> QuerySet[SufficiencyRecord, Any]:
+    """The unit's sufficiency records in force: each one's measure and evidence."""
+    in_force = SufficiencyRecord.objects.filter(
+        registration_id=registration_id, unit_id=unit_id, withdrawn_at__isnull=True
+    )
+    return in_force.values_list("measure", "evidence_id")
 
 
 @dataclass(frozen=True)

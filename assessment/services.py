@@ -903,12 +903,9 @@ def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
     knowledge = [(pk, n) for pk, n in knowledge if (None, None, pk) not in rpl]
     # All the registration's current decisions, looked up here by item: the unit's items as
     # three lists of ids in the query cost more to build than the rows of its other units.
-    current = Decision.objects.filter(registration=registration, current=True)
     counted: dict[tuple[int | None, int | None, int | None], tuple[str, bool]] = {
         (c, r, k): (outcome, provisional)
-        for c, r, k, outcome, provisional in current.values_list(
-            "criterion", "range_item", "knowledge_item", "outcome", "provisional"
-        )
+        for c, r, k, outcome, provisional in current_rows(registration.pk)
     }
     missing = []
     for pk, number in criteria:
@@ -919,6 +916,17 @@ def unit_gaps(registration: Registration, unit_id: int) -> UnitGaps:
         missing += _state(counted.get((None, None, pk)), f"knowledge K{number}")
     # Its evidence requirements and sufficiency rules, in the specification's words (decision 52).
     return UnitGaps(requirements_missing(registration, unit_id), missing)
+
+
+@compiled_once
+def current_rows(registration_id: int) -> QuerySet[Decision, Any]:
+    """The registration's current decisions as rows (the item, its outcome, whether it is
+    provisional), by SQL compiled once per process (`portal.compiled`): for the review page
+    (`pages.current_decisions`) and a unit's gaps (`unit_gaps`)."""
+    current = Decision.objects.filter(registration_id=registration_id, current=True)
+    return current.values_list(
+        "criterion", "range_item", "knowledge_item", "outcome", "provisional"
+    )
 
 
 def _state(decision: tuple[str, bool] | None, name: str) -> list[tuple[str, str]]:

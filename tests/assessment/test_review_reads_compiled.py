@@ -133,3 +133,20 @@ def test_a_units_progress_reads_are_the_orms(world):
             )
             seen_prior |= found is not None
     assert seen_rpl and seen_mapped and seen_prior
+
+
+def test_the_units_of_a_decisions_message_are_the_orms(world):
+    from assessment.models import unit_of_item
+    from assessment.provisional import units_of_decisions
+    from qualifications.models import Unit
+
+    ids = list(Decision.objects.order_by("pk").values_list("pk", flat=True))
+    assert (
+        len({u for u in Decision.objects.annotate(u=unit_of_item()).values_list("u", flat=True)})
+        >= 2
+    )
+    for chosen in (ids[:1], ids[:3], ids[::2], ids[-5:], ids):
+        orm = Unit.objects.filter(
+            pk__in=Decision.objects.filter(pk__in=chosen).annotate(u=unit_of_item()).values("u")
+        ).order_by("code")
+        assert units_of_decisions(chosen) == [(u.pk, u.code) for u in orm]
