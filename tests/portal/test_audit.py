@@ -305,6 +305,7 @@ def test_entries_are_stored_as_appended_whatever_their_text(centre, other_centre
     assert audit_verify()[1] is None
 
 
+@pytest.mark.integration  # on PostgreSQL, in the second suite (the fast suite is SQLite's)
 def test_an_array_literal_reads_back_as_its_texts(db):
     """PostgreSQL reads `array_literal` and `ids_literal` back as the lists they were made of."""
     if connection.vendor != "postgresql":
