@@ -28,7 +28,12 @@ from django.utils.text import Truncator
 
 from assessment.models import Decision, UnitSignOff
 from competence.models import Practice
-from competence.standing import PersonStanding, QualificationStanding, standings
+from competence.standing import (
+    PersonStanding,
+    QualificationStanding,
+    standing_markup,
+    standings,
+)
 from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
@@ -850,6 +855,11 @@ class Standing:
     roles: list[str]
     standing: PersonStanding
     here: list[QualificationStanding]
+
+    @property
+    def markup(self) -> SafeString:
+        """The person's register entries as competence/partials/standing.html draws them."""
+        return standing_markup(self.standing)
 
 
 PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
