@@ -20,6 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
@@ -34,6 +35,7 @@ from competence.standing import (
     standing_markup,
     standings,
 )
+from iqa.forms import StrategyForm
 from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan, Stage
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
@@ -895,3 +897,51 @@ def practitioner_standings(
         )
         for pk, (user, labels, practices) in roles.items()
     ]
+
+
+# The strategy form's shares and stages, each with a stand-in value for `_strategy_fields`.
+STRATEGY_SHARES = {
+    "trainee_percent": 30001,
+    "new_percent": 30002,
+    "standard_percent": 30003,
+    "experienced_percent": 30004,
+}
+STRATEGY_STAGES = ("interim_required", "summative_required")
+
+
+def strategy_fields(form: StrategyForm) -> SafeString | None:
+    """The strategy form's fields as iqa/partials/strategy_fields.html draws them (crispy, a
+    field at a time) for a form not posted: the partial drawn once per process with stand-in
+    shares and every stage ticked (`_strategy_fields`), each share then put in its place and
+    each stage not required unticked. Drawn by crispy for each request, the six fields cost
+    the strategy page some 9,000 Python calls (issue 17, sixth round). None for a posted form
+    (its errors and values as posted: the template draws it) or a value of another kind than
+    the model's (the template draws it)."""
+    if form.is_bound:
+        return None
+    shares = [form.initial.get(name) for name in STRATEGY_SHARES]
+    stages = [form.initial.get(name) for name in STRATEGY_STAGES]
+    if any(type(share) is not int for share in shares) or any(
+        type(stage) is not bool for stage in stages
+    ):
+        return None
+    markup = _strategy_fields()
+    for stand_in, share in zip(STRATEGY_SHARES.values(), shares, strict=True):
+        markup = markup.replace(f'value="{stand_in}"', f'value="{share}"', 1)
+    for name, stage in zip(STRATEGY_STAGES, stages, strict=True):
+        if not stage:
+            markup = markup.replace(f'id="id_{name}" checked>', f'id="id_{name}">', 1)
+    return mark_safe(markup)
+
+
+@functools.cache
+def _strategy_fields() -> str:
+    """The partial of `strategy_fields` drawn with the stand-in shares and the stages ticked:
+    the same for every centre and qualification (the form's labels, names and widgets)."""
+    stand_ins = StrategyForm(initial={**STRATEGY_SHARES, **dict.fromkeys(STRATEGY_STAGES, True)})
+    markup = render_to_string("iqa/partials/strategy_fields.html", {"form": stand_ins})
+    for name, stand_in in STRATEGY_SHARES.items():
+        assert markup.count(f'value="{stand_in}"') == 1, name
+    for name in STRATEGY_STAGES:
+        assert markup.count(f'id="id_{name}" checked>') == 1, name
+    return markup

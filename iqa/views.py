@@ -373,6 +373,7 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         return redirect("iqa:strategy", qualification.pk)
     context = {
         "form": form,
+        "fields": pages.strategy_fields(form),
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
         "standings": pages.practitioner_standings(role.centre, qualification, practitioners),
