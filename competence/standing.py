@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Value
-from django.utils.formats import date_format
+from django.utils.dates import MONTHS
 from django.utils.safestring import SafeString, mark_safe
 
 from competence.models import CompetenceEntry, EntryStatus, Practice, RegisterEnforced, awards_for
@@ -304,8 +304,9 @@ FLAG_BADGE = '<span class="badge text-bg-danger" data-testid="standing-flag">'
 
 
 def _day(day: datetime.date | None) -> str:
-    """A day as the template's `date:"j F Y"` shows it ("" for none)."""
-    return "" if day is None else date_format(day, "j F Y")
+    """A day as the template's `date:"j F Y"` shows it ("" for none): the day, the month's
+    name in the language in force, and the year in four digits (`dateformat`'s j, F and Y)."""
+    return "" if day is None else f"{day.day} {MONTHS[day.month]} {day.year:04d}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from assessment.models import Decision, UnitSignOff
@@ -35,6 +35,7 @@ from iqa.planning import Work, propose
 from iqa.tasks import queue_document
 from iqa.work import work_in_period
 from portal.audit import audit_append, lock_chain
+from portal.compiled import compiled_once
 from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -110,18 +111,28 @@ def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrate
 
 def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
     """Each assessor's risk at the centre: trainee while they are a trainee assessor there,
-    else as rated (standard if never rated), in one query."""
-    rated = AssessorRisk.objects.filter(centre=centre, assessor=OuterRef("pk")).values("risk")
-    trainee = Role.objects.filter(
-        centre=centre, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
-    )
+    else as rated (standard if never rated), in one query (`_risks`)."""
     found = {
         pk: Risk.TRAINEE if is_trainee else risk or Risk.STANDARD
-        for pk, is_trainee, risk in User.objects.filter(pk__in=assessor_ids)
-        .order_by()
-        .values_list("pk", Exists(trainee), Subquery(rated[:1]))
+        for pk, is_trainee, risk in _risks(centre.pk, list(assessor_ids))
     }
     return {a: found.get(a, Risk.STANDARD) for a in assessor_ids}
+
+
+@compiled_once
+def _risks(centre_id: int, assessor_ids: list[int]) -> QuerySet[User, Any]:
+    """(assessor, whether a trainee assessor at the centre, their risk rated there or None),
+    by SQL compiled once per process: built for each request, its two subqueries cost the
+    strategy page some 2,500 Python calls (issue 17, sixth round)."""
+    rated = AssessorRisk.objects.filter(centre_id=centre_id, assessor=OuterRef("pk")).values("risk")
+    trainee = Role.objects.filter(
+        centre_id=centre_id, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
+    )
+    return (
+        User.objects.filter(pk__in=assessor_ids)
+        .order_by()
+        .values_list("pk", Exists(trainee), Subquery(rated[:1]))
+    )
 
 
 def plan_generate(
