@@ -8,17 +8,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    Exists,
     Field,
     Model,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +24,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+import iqa.plan_reads as plan_reads
 from assessment.models import Decision, UnitSignOff
 from competence.models import Practice
 from competence.standing import (
@@ -53,7 +51,6 @@ from portal.compiled import compiled_once, from_row
 from portal.compiled_objects import objects_once
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
-from portal.lookups import one_of
 from portal.markup import ESCAPES
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import (
@@ -116,9 +113,9 @@ class Coverage:
     codes: dict[int, str]
 
 
-@dataclass(frozen=True)
-class Planned:
-    """What the coverage needs of a plan item, read as a plain row."""
+class Planned(NamedTuple):
+    """What the coverage needs of a plan item, read as a plain row (a tuple: a plan's hundreds
+    of items are made from their rows at the cost of one call each)."""
 
     registration: int
     unit: int
@@ -170,16 +167,9 @@ def plan_learners(plan: SamplingPlan, items: list[Planned]) -> Learners:
     status and whether the learner is anonymised (`closed_reason`), so that neither the items'
     progress nor their rows join the registrations again. The items' registrations are named
     by their ids (as a subquery of the plan's items, PostgreSQL read every registration)."""
-    name = User.objects.filter(pk=OuterRef("learner_id")).values("full_name")[:1]
-    anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
-    of_plan = Q(centre=plan.centre_id, qualification=plan.qualification_id)
-    found = (
-        Registration.objects.filter(
-            of_plan | Q(one_of("pk", sorted({i.registration for i in items})))
-        )
-        .order_by()
-        .values_list("pk", Subquery(name), "status", Exists(anonymised))
-    )
+    found = plan_reads.plan_learners(
+        plan.centre_id, plan.qualification_id, sorted({i.registration for i in items})
+    )  # compiled once per process (`portal.compiled`)
     names, closed = {}, {}
     for pk, full_name, status, is_anonymised in found:
         names[pk], closed[pk] = full_name, closed_reason(status, is_anonymised)
@@ -244,10 +234,14 @@ class PlanProgress:
 
 def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
     """A plan's items, and which of them have been sampled (their ids, by `counts_for_item`),
-    in one query."""
-    rows = list(plan.items.with_sampled().order_by().values_list(*PLANNED, "is_sampled"))
-    items = [Planned(*row[:-1]) for row in rows]
-    return items, {item.pk for item, row in zip(items, rows, strict=True) if row[-1]}
+    in one query, compiled once per process (`portal.compiled`)."""
+    items, sampled = [], set()
+    for *row, is_sampled in plan_reads.plan_items(plan.pk):
+        item = Planned(*row)
+        items.append(item)
+        if is_sampled:
+            sampled.add(item.pk)
+    return items, sampled
 
 
 def plan_progress(items: list[Planned], sampled: set[int], learners: Learners) -> PlanProgress:
@@ -269,7 +263,7 @@ def plan_pieces(plan: SamplingPlan) -> list[Piece]:
     return pieces_in_period(plan.centre, plan.qualification, plan.starts_on, plan.ends_on)
 
 
-PLANNED = ("registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand")
+PLANNED = plan_reads.PLANNED
 
 
 def planned(plan: SamplingPlan) -> list[Planned]:
@@ -301,16 +295,11 @@ def unplanned_piece(plan: SamplingPlan, wanted: str) -> Work | None:
 def coverage(work: list[Piece], items: list[Planned]) -> Coverage:
     """Assessors by units and by methods, and the work of the period not yet in the plan:
     counted from the period's work and the plan's items in one pass each."""
+    # Both read by SQL compiled once per process (`portal.compiled`).
     people = dict(
-        User.objects.filter(pk__in={w.assessor for w in work} | {i.assessor for i in items})
-        .order_by("full_name", "pk")
-        .values_list("pk", "full_name")
+        plan_reads.names(sorted({w.assessor for w in work} | {i.assessor for i in items}))
     )
-    units = dict(
-        Unit.objects.filter(pk__in={w.unit for w in work} | {i.unit for i in items})
-        .order_by("code", "pk")
-        .values_list("pk", "code")
-    )
+    units = dict(plan_reads.codes(sorted({w.unit for w in work} | {i.unit for i in items})))
     methods = sorted({m for w in work for m in w.methods} | {m for i in items for m in i.methods})
     labels = dict(EvidenceMethod.choices)
     # By (assessor, unit id) and (assessor, method): one counter serves both matrices.

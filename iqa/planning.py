@@ -5,6 +5,7 @@ in the period is covered (CAMERA) and each assessor's share of work sampled meet
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections import Counter
@@ -24,7 +25,7 @@ class Work:
     stage: str  # "interim" or "summative"
     deciders: frozenset[int]  # everyone who decided or countersigned any of its decisions
 
-    @property
+    @functools.cached_property  # the planner asks for it a few times for each piece
     def key(self) -> tuple[int, int, str]:
         return (self.registration, self.unit, self.stage)
 
@@ -66,7 +67,12 @@ def propose(
     piece of work still covers only ever shrinks, so it is worked out again only for the piece
     that looks best (a "lazy" greedy choice, which picks exactly what the plain one would).
     """
-    eligible = sorted({w for w in work if iqa not in w.deciders}, key=lambda w: w.key)
+    # In key order, and a learner's unit judged by several assessors by the assessor's id: not
+    # in the order a set of the work happened to hold them (hashes of strings, which differ
+    # from one process to the next, so two workers could plan the same period differently).
+    eligible = sorted(
+        {w for w in work if iqa not in w.deciders}, key=lambda w: (*w.key, w.assessor)
+    )
     before = {w.key: w for w in already}
     chosen = dict(before)
     covered: set[tuple[object, ...]] = set()

@@ -33,9 +33,9 @@ from iqa.models import (
 )
 from iqa.planning import Work, propose
 from iqa.tasks import queue_document
-from iqa.work import work_in_period
+from iqa.work import work_to_plan
 from portal.audit import audit_append, lock_chain
-from portal.compiled import compiled_once
+from portal.compiled import compiled_once, from_row
 from portal.lookups import one_of
 from portal.models import Centre, Role, RoleKind, User
 from portal.refusals import Refused
@@ -97,21 +97,48 @@ class AlreadyMade(IqaRefused):
 
 
 def require_iqa(actor: User, centre: Centre | int) -> None:
-    if not holds(actor, RoleKind.IQA, centre):
+    """Refuse anyone but an IQA of the centre (`holds`, by SQL compiled once per process)."""
+    centre_id = centre if isinstance(centre, int) else centre.pk
+    if actor is None or actor.pk is None or not _iqa_role(actor.pk, centre_id):
         raise PermissionDenied(NOT_AN_IQA)
+
+
+@compiled_once
+def _iqa_role(user_id: int, centre_id: int) -> QuerySet[Role, Any]:
+    """The person's IQA role at the centre, if they hold one (`holds`' condition)."""
+    return (
+        Role.objects.filter(user_id=user_id, kind=RoleKind.IQA, centre_id=centre_id)
+        .order_by()
+        .values_list("pk")[:1]
+    )
 
 
 def strategy_for(centre: Centre, qualification: Qualification) -> SamplingStrategy:
     """The centre's strategy for the qualification: the defaults until someone saves it. The
     defaults are not stored (reading a page or making a plan changes nothing), so until then
     the strategy is a row not yet saved, which `strategy_save` saves."""
-    found = SamplingStrategy.objects.filter(centre=centre, qualification=qualification).first()
-    return found or SamplingStrategy(centre=centre, qualification=qualification)
+    found = _strategy(centre.pk, qualification.pk)  # compiled once per process
+    if found:
+        return from_row(SamplingStrategy, STRATEGY_READ, found[0])
+    return SamplingStrategy(centre=centre, qualification=qualification)
+
+
+STRATEGY_READ = tuple(f.attname for f in SamplingStrategy._meta.concrete_fields)
+
+
+@compiled_once
+def _strategy(centre_id: int, qualification_id: int) -> QuerySet[SamplingStrategy, Any]:
+    """`strategy_for`'s read (at most one row: one strategy per centre and qualification)."""
+    return (
+        SamplingStrategy.objects.filter(centre_id=centre_id, qualification_id=qualification_id)
+        .order_by("pk")
+        .values_list(*STRATEGY_READ)[:1]
+    )
 
 
 def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
     """Each assessor's risk at the centre: trainee while they are a trainee assessor there,
-    else as rated (standard if never rated), in one query (`_risks`)."""
+    else as rated (standard if never rated), in one query (compiled once per process)."""
     found = {
         pk: Risk.TRAINEE if is_trainee else risk or Risk.STANDARD
         for pk, is_trainee, risk in _risks(centre.pk, list(assessor_ids))
@@ -121,12 +148,11 @@ def risk_of(centre: Centre, assessor_ids: Sequence[int]) -> dict[int, str]:
 
 @compiled_once
 def _risks(centre_id: int, assessor_ids: list[int]) -> QuerySet[User, Any]:
-    """(assessor, whether a trainee assessor at the centre, their risk rated there or None),
-    by SQL compiled once per process: built for each request, its two subqueries cost the
-    strategy page some 2,500 Python calls (issue 17, sixth round)."""
-    rated = AssessorRisk.objects.filter(centre_id=centre_id, assessor=OuterRef("pk")).values("risk")
+    """`risk_of`'s read: each assessor with whether they are a trainee assessor at the centre and
+    their rating there, if any."""
+    rated = AssessorRisk.objects.filter(centre=centre_id, assessor=OuterRef("pk")).values("risk")
     trainee = Role.objects.filter(
-        centre_id=centre_id, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
+        centre=centre_id, kind=RoleKind.ASSESSOR, is_trainee=True, user=OuterRef("pk")
     )
     return (
         User.objects.filter(pk__in=assessor_ids)
@@ -152,7 +178,8 @@ def plan_generate(
     if ends_on < starts_on:
         raise IqaRefused(ENDS_BEFORE_START)
     strategy = strategy_for(centre, qualification)
-    work = work_in_period(centre, qualification, starts_on, ends_on)
+    # The work the IQA may plan (none of it theirs): what `propose` keeps of the whole period's.
+    work = work_to_plan(centre, qualification, starts_on, ends_on, actor.pk)
     risks = risk_of(centre, sorted({w.assessor for w in work}))
     stages = [
         stage
@@ -172,12 +199,7 @@ def plan_generate(
         lock_chain(centre.pk)  # the chain first; the same form sent twice waits here
         # A registration closed since the work was read (a retention run just committed) is
         # left out: what follows would only be refused.
-        still_open = set(  # unordered: the registrations' order joined every learner's name
-            Registration.objects.open()
-            .filter(one_of("pk", {w.registration for w in proposed}))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+        still_open = {pk for (pk,) in _still_open(sorted({w.registration for w in proposed}))}
         proposed = [w for w in proposed if w.registration in still_open]
         # Only a summative item holds a unit back from a claim (`claim_blockers_of`): marking
         # the registrations with interim items only stale would change nothing but the cost
@@ -205,6 +227,15 @@ def plan_generate(
     return plan
 
 
+@compiled_once
+def _still_open(registrations: list[int]) -> QuerySet[Registration, Any]:
+    """Which of these registrations are still open, by SQL compiled once per process (unordered:
+    the registrations' order joined every learner's name)."""
+    return (
+        Registration.objects.open().filter(one_of("pk", registrations)).order_by().values_list("pk")
+    )
+
+
 # A generated plan's items in one statement, as Django's bulk_create writes them on PostgreSQL
 # but from the proposed work's values as they are: no model instance made and no field's value
 # prepared one at a time for each of a plan's hundreds of items (that cost more than the insert).
@@ -228,12 +259,14 @@ def items_insert(plan: SamplingPlan, proposed: Sequence[Work]) -> None:
         return
     if not proposed:
         return
+    # Each set of methods as JSON once: a plan's hundreds of items share a few dozen.
+    methods = {m: json.dumps(sorted(m)) for m in {w.methods for w in proposed}}
     columns: list[Any] = [
         [plan.pk] * len(proposed),
         [w.registration for w in proposed],
         [w.unit for w in proposed],
         [w.assessor for w in proposed],
-        [json.dumps(sorted(w.methods)) for w in proposed],
+        [methods[w.methods] for w in proposed],
         [str(w.stage) for w in proposed],
         [False] * len(proposed),
     ]

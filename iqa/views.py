@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
 from competence.standing import enforced
-from iqa import access, pages
+from iqa import access, pages, plan_drawn
 from iqa.countersigning import sample_notice, sample_recorded_message
 from iqa.forms import (
     LiftForm,
@@ -76,7 +76,8 @@ def plan_new(request: PortalRequest) -> HttpResponse:
         try:
             plan = plan_generate(
                 centre=role.centre,
-                qualification=get_object_or_404(Qualification, pk=data["qualification"]),
+                # One of the centre's qualifications (the form's choices): not read again.
+                qualification=Qualification(pk=data["qualification"]),
                 starts_on=data["starts_on"],
                 ends_on=data["ends_on"],
                 actor=request.user,
@@ -105,16 +106,22 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     covered = pages.coverage(pages.plan_pieces(plan), items)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
+    shown = pages.item_rows(page, covered, learners, sampled)
+    unplanned = pages.unplanned_page(request, covered, learners)
+    is_iqa = plan.iqa_id == request.user.pk
     context = {
         "plan": plan,
         "page": page,
-        "shown": pages.item_rows(page, covered, learners, sampled),
+        "shown": shown,
+        "items_drawn": plan_drawn.items_html(shown, is_iqa),
         "columns": columns,
         "progress": progress,
         "by_units": covered.by_units,
-        "by_methods": covered.by_methods,
-        "unplanned": pages.unplanned_page(request, covered, learners),
-        "is_iqa": plan.iqa_id == request.user.pk,
+        "units_drawn": plan_drawn.matrix_html(covered.by_units, "coverage-units"),
+        "methods_drawn": plan_drawn.matrix_html(covered.by_methods, "coverage-methods"),
+        "unplanned": unplanned,
+        "unplanned_drawn": plan_drawn.unplanned_html(unplanned, is_iqa),
+        "is_iqa": is_iqa,
         "documents": plan.documents.all()[:5],
     }
     return render(request, "iqa/plan_detail.html", context)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from assessment.kept import fill_decided_work
 from assessment.models import DecidedWork, Decision, Outcome, UnitSignOff, unit_of_item
@@ -240,8 +241,12 @@ def test_a_generated_plan_covers_each_unit_the_assessor_decided_at_its_stage(
     assert audit_verify()[1] is None
 
 
-def test_work_decided_outside_the_period_is_not_planned(centre, sfj, assessor, iqa, assessed):
-    decide(assessed, assessor, OTHER_UNITS[0], "1.1", on=AFTER_THE_PERIOD)
+def test_work_decided_outside_the_period_is_not_planned(
+    centre, sfj, assessor, iqa, assessed, monkeypatch
+):
+    with monkeypatch.context() as later_on:  # decided on that day (a decision is not post-dated)
+        later_on.setattr(timezone, "localdate", lambda *args, **kwargs: AFTER_THE_PERIOD)
+        decide(assessed, assessor, OTHER_UNITS[0], "1.1", on=AFTER_THE_PERIOD)
     plan = generate(centre, sfj, iqa)
     assert {code for _, code, _, _ in planned(plan)} == {SIGNED_UNIT, BEGUN_UNIT}
     later = generate(
