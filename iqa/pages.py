@@ -915,9 +915,33 @@ class Standing:
     here: list[QualificationStanding]
 
     @property
-    def markup(self) -> SafeString:
-        """The person's register entries as competence/partials/standing.html draws them."""
-        return standing_markup(self.standing)
+    def card(self) -> SafeString:
+        """The person's card on the strategy page, as its template drew it in a loop (the
+        person's name and roles, flagged or not, their standing in the qualification, then
+        their register's entries as competence/partials/standing.html draws them,
+        `standing_markup`), every value escaped as the template did (`ESCAPES`)."""
+        t = ESCAPES
+        roles = ", ".join(str(label).translate(t) for label in self.roles)
+        flagged = NEEDS_ATTENTION if self.standing.flagged else ""
+        here = "".join(
+            f"<li>{words}</li>" if h.in_scope else f"<li>{SCOPE_WARNING}{words}</span></li>"
+            for h in self.here
+            for words in (h.words.translate(t),)
+        )
+        return mark_safe(
+            '\n  <div class="card card-body mb-2" data-testid="person-standing">\n'
+            f'    <h3 class="h6">{self.person.full_name.translate(t)} '
+            f'<span class="small text-body-secondary">\u00b7 {roles}</span>{flagged}</h3>\n'
+            '    <ul class="list-unstyled mb-2" data-testid="standing-here">\n'
+            f"      {here}\n"
+            "    </ul>\n"
+            f"    {standing_markup(self.standing)}\n"
+            "  </div>\n  "
+        )
+
+
+NEEDS_ATTENTION = ' <span class="badge text-bg-danger">Needs attention</span>'
+SCOPE_WARNING = '<span class="badge text-bg-warning text-wrap text-start">'
 
 
 PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
