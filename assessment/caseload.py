@@ -30,6 +30,7 @@ from assessment.progress import STANDING, Standing, standings_of, with_standing
 from portal.compiled import SHAPES_KEPT, compiled_once, from_row
 from portal.links import links_to
 from portal.lookups import one_of
+from portal.markup import ESCAPES
 from portal.models import Centre, User
 from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
 from qualifications.models import Qualification
@@ -139,12 +140,6 @@ def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
             )
         )
     return lines
-
-
-# What `html.escape` replaces (and so Django's `escape`), in one pass of `str.translate`: the
-# same text (`&` is not replaced again in what the others put in), in one call where
-# `html.escape` makes six, for rows drawn by the dozen values.
-ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
 
 
 def draw_lines(lines: Iterable[CaseloadLine]) -> SafeString:

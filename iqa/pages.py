@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
@@ -26,14 +27,31 @@ from django.utils.text import Truncator
 import iqa.plan_reads as plan_reads
 from assessment.models import Decision, UnitSignOff
 from competence.models import Practice
-from competence.standing import PersonStanding, QualificationStanding, standings
-from iqa.models import Action, ActionStatus, PlanItem, Risk, Sample, SamplingPlan, Stage
+from competence.standing import (
+    PersonStanding,
+    QualificationStanding,
+    standing_markup,
+    standings,
+)
+from iqa.forms import StrategyForm
+from iqa.models import (
+    Action,
+    ActionStatus,
+    IqaDocument,
+    PlanItem,
+    Risk,
+    Sample,
+    SamplingPlan,
+    Stage,
+)
 from iqa.planning import Work
 from iqa.services import SIGN_OFF_PROVISIONAL, risk_of
 from iqa.work import Piece, pieces_in_period, work_in_period
 from portal.compiled import compiled_once, from_row
+from portal.compiled_objects import objects_once
 from portal.http import PortalRequest
 from portal.listing import PER_PAGE
+from portal.markup import ESCAPES
 from portal.models import Centre, Role, RoleKind, User
 from portfolios.models import (
     Evidence,
@@ -506,9 +524,65 @@ def summary(decision: Decision, said: Said) -> str:
     return " · ".join(parts)
 
 
-def decisions_looked_at(sample: Sample) -> QuerySet[Decision]:
-    """The decisions a sample looked at, with what each judged, in one query however many."""
-    return sample.decisions.select_related("criterion", "range_item", "knowledge_item")
+def looked_at(sample_id: int) -> SafeString:
+    """What each decision a sample looked at judged, as its report lists them ("1.2", "range
+    1a(ii)", "K3"), by the decisions' order, escaped as the template did (`ESCAPES`): one
+    query however many, by SQL compiled once per process. Read as the report's template did
+    from the decisions with what they judged (`select_related`), the hundred decisions of a
+    big sample cost the page some 9,000 Python calls (issue 17, sixth round)."""
+    t = ESCAPES
+    return mark_safe(
+        ", ".join(
+            criterion.translate(t)
+            if criterion_id is not None
+            else f"range {element}{category}({number})".translate(t)
+            if range_item_id is not None
+            else f"K{knowledge or ''}".translate(t)
+            for criterion_id, criterion, range_item_id, element, category, number, knowledge in (
+                _looked_at(sample_id)
+            )
+        )
+    )
+
+
+@compiled_once
+def _looked_at(sample_id: int) -> QuerySet[Decision, Any]:
+    return Decision.objects.filter(samples__id=sample_id).values_list(
+        "criterion_id",
+        "criterion__number",
+        "range_item_id",
+        "range_item__element",
+        "range_item__category",
+        "range_item__number",
+        "knowledge_item__number",
+    )
+
+
+def evidence_looked_at(sample_id: int) -> SafeString:
+    """The titles of the evidence a sample looked at, in the evidence's order, escaped and
+    joined as the report's template did ("—" for none): one query compiled once per process."""
+    t = ESCAPES
+    return mark_safe(
+        "; ".join(title.translate(t) for (title,) in _evidence_titles(sample_id)) or "—"
+    )
+
+
+@compiled_once
+def _evidence_titles(sample_id: int) -> QuerySet[Evidence, Any]:
+    return Evidence.objects.filter(samples__id=sample_id).values_list("title")
+
+
+@objects_once
+def sample_actions(sample_id: int) -> QuerySet[Action]:
+    """A sample's actions, as `sample.actions.all()` reads them, by SQL compiled once."""
+    return Action.objects.filter(sample_id=sample_id)
+
+
+@objects_once
+def sample_documents(sample_id: int) -> QuerySet[IqaDocument]:
+    """A sample's last five PDFs, as `sample.documents.all()[:5]` reads them, by SQL compiled
+    once."""
+    return IqaDocument.objects.filter(sample_id=sample_id)[:5]
 
 
 def iqa_home(
@@ -840,6 +914,35 @@ class Standing:
     standing: PersonStanding
     here: list[QualificationStanding]
 
+    @property
+    def card(self) -> SafeString:
+        """The person's card on the strategy page, as its template drew it in a loop (the
+        person's name and roles, flagged or not, their standing in the qualification, then
+        their register's entries as competence/partials/standing.html draws them,
+        `standing_markup`), every value escaped as the template did (`ESCAPES`)."""
+        t = ESCAPES
+        roles = ", ".join(str(label).translate(t) for label in self.roles)
+        flagged = NEEDS_ATTENTION if self.standing.flagged else ""
+        here = "".join(
+            f"<li>{words}</li>" if h.in_scope else f"<li>{SCOPE_WARNING}{words}</span></li>"
+            for h in self.here
+            for words in (h.words.translate(t),)
+        )
+        return mark_safe(
+            '\n  <div class="card card-body mb-2" data-testid="person-standing">\n'
+            f'    <h3 class="h6">{self.person.full_name.translate(t)} '
+            f'<span class="small text-body-secondary">\u00b7 {roles}</span>{flagged}</h3>\n'
+            '    <ul class="list-unstyled mb-2" data-testid="standing-here">\n'
+            f"      {here}\n"
+            "    </ul>\n"
+            f"    {standing_markup(self.standing)}\n"
+            "  </div>\n  "
+        )
+
+
+NEEDS_ATTENTION = ' <span class="badge text-bg-danger">Needs attention</span>'
+SCOPE_WARNING = '<span class="badge text-bg-warning text-wrap text-start">'
+
 
 PRACTICE_OF_ROLE = {RoleKind.ASSESSOR: Practice.ASSESSING, RoleKind.IQA: Practice.VERIFYING}
 
@@ -874,3 +977,51 @@ def practitioner_standings(
         )
         for pk, (user, labels, practices) in roles.items()
     ]
+
+
+# The strategy form's shares and stages, each with a stand-in value for `_strategy_fields`.
+STRATEGY_SHARES = {
+    "trainee_percent": 30001,
+    "new_percent": 30002,
+    "standard_percent": 30003,
+    "experienced_percent": 30004,
+}
+STRATEGY_STAGES = ("interim_required", "summative_required")
+
+
+def strategy_fields(form: StrategyForm) -> SafeString | None:
+    """The strategy form's fields as iqa/partials/strategy_fields.html draws them (crispy, a
+    field at a time) for a form not posted: the partial drawn once per process with stand-in
+    shares and every stage ticked (`_strategy_fields`), each share then put in its place and
+    each stage not required unticked. Drawn by crispy for each request, the six fields cost
+    the strategy page some 9,000 Python calls (issue 17, sixth round). None for a posted form
+    (its errors and values as posted: the template draws it) or a value of another kind than
+    the model's (the template draws it)."""
+    if form.is_bound:
+        return None
+    shares = [form.initial.get(name) for name in STRATEGY_SHARES]
+    stages = [form.initial.get(name) for name in STRATEGY_STAGES]
+    if any(type(share) is not int for share in shares) or any(
+        type(stage) is not bool for stage in stages
+    ):
+        return None
+    markup = _strategy_fields()
+    for stand_in, share in zip(STRATEGY_SHARES.values(), shares, strict=True):
+        markup = markup.replace(f'value="{stand_in}"', f'value="{share}"', 1)
+    for name, stage in zip(STRATEGY_STAGES, stages, strict=True):
+        if not stage:
+            markup = markup.replace(f'id="id_{name}" checked>', f'id="id_{name}">', 1)
+    return mark_safe(markup)
+
+
+@functools.cache
+def _strategy_fields() -> str:
+    """The partial of `strategy_fields` drawn with the stand-in shares and the stages ticked:
+    the same for every centre and qualification (the form's labels, names and widgets)."""
+    stand_ins = StrategyForm(initial={**STRATEGY_SHARES, **dict.fromkeys(STRATEGY_STAGES, True)})
+    markup = render_to_string("iqa/partials/strategy_fields.html", {"form": stand_ins})
+    for name, stand_in in STRATEGY_SHARES.items():
+        assert markup.count(f'value="{stand_in}"') == 1, name
+    for name in STRATEGY_STAGES:
+        assert markup.count(f'id="id_{name}" checked>') == 1, name
+    return markup

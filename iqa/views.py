@@ -252,14 +252,15 @@ def sample_detail(request: PortalRequest, pk: int) -> HttpResponse:
     today = pages.today()
     context = {
         "sample": sample,
-        "decisions": pages.decisions_looked_at(sample),
-        "actions": [action_row(request, a, today) for a in sample.actions.all()],
+        "looked_at": pages.looked_at(sample.pk),
+        "evidence_looked_at": pages.evidence_looked_at(sample.pk),
+        "actions": [action_row(request, a, today) for a in pages.sample_actions(sample.pk)],
         "is_sampler": sample.sampled_by_id == request.user.pk,
         "is_assessor": sample.assessor_id == request.user.pk,
         "lift_form": form_sent_back(request, LiftForm, f"iqa:sample-lift:{sample.pk}"),
         "can_lift": access.administers(request, sample),
         "closed": sample.registration.closed_because,
-        "documents": sample.documents.all()[:5],
+        "documents": pages.sample_documents(sample.pk),
     }
     return render(request, "iqa/sample_detail.html", context)
 
@@ -380,6 +381,7 @@ def strategy_edit(request: PortalRequest, qualification_pk: int) -> HttpResponse
         return redirect("iqa:strategy", qualification.pk)
     context = {
         "form": form,
+        "fields": pages.strategy_fields(form),
         "qualification": qualification,
         "assessors": pages.assessor_risks(role.centre, assessors),
         "standings": pages.practitioner_standings(role.centre, qualification, practitioners),

@@ -5,6 +5,7 @@ number of queries however many people the centre has."""
 import datetime
 
 from django.db import connection
+from django.template import Context, Template
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -107,3 +108,35 @@ def test_the_strategy_page_reads_the_same_number_of_queries_for_two_people_or_tw
     small = queries()
     add_people(10)
     assert queries() == small
+
+
+# What the strategy page's template drew for each person before `Standing.card`.
+CARD = Template(
+    """
+  <div class="card card-body mb-2" data-testid="person-standing">
+    <h3 class="h6">{{ row.person.full_name }} <span class="small text-body-secondary">· {{ row.roles|join:", " }}</span>{% if row.standing.flagged %} <span class="badge text-bg-danger">Needs attention</span>{% endif %}</h3>
+    <ul class="list-unstyled mb-2" data-testid="standing-here">
+      {% for here in row.here %}<li>{% if here.in_scope %}{{ here.words }}{% else %}<span class="badge text-bg-warning text-wrap text-start">{{ here.words }}</span>{% endif %}</li>{% endfor %}
+    </ul>
+    {% with standing=row.standing %}{% include "competence/partials/standing.html" %}{% endwith %}
+  </div>
+  """
+)
+
+
+def test_each_persons_card_drawn_in_python_is_the_templates(centre, centre_admin, iqa, sfj):
+    from iqa.pages import centre_practitioners, practitioner_standings
+
+    flagged = practitioner(centre, 'O\'Brien <&> "Flagged"')
+    award(centre, flagged, centre_admin, qualifications=[sfj], expires_on=datetime.date(2021, 1, 1))
+    both = practitioner(centre, "Both Roles")
+    RoleFactory.create(user=both, centre=centre, kind=RoleKind.IQA)
+    award(centre, both, centre_admin, qualifications=[sfj])
+    some = practitioner(centre, "Some Units")
+    units = [m.unit for m in QualificationUnit.objects.filter(qualification=sfj).order_by("pk")]
+    award(centre, some, centre_admin, units=units[:3])
+    practitioner(centre, "Nothing Recorded", RoleKind.IQA)
+    rows = practitioner_standings(centre, sfj, centre_practitioners(centre))
+    assert len(rows) == 5 and any(row.standing.flagged for row in rows)
+    for row in rows:
+        assert row.card == CARD.render(Context({"row": row}))

@@ -168,3 +168,33 @@ def test_the_risk_list_names_the_centres_assessors_by_name_and_no_one_else(
     expected = sorted([first, assessor, trainee_assessor], key=lambda u: u.full_name)
     assert [a for a, *_ in shown] == expected
     assert [trainee for _, _, trainee, _ in shown] == [a == trainee_assessor for a in expected]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        DEFAULTS,
+        {**DEFAULTS, "trainee_percent": 0, "new_percent": 7, "experienced_percent": 100},
+        {**DEFAULTS, "interim_required": False},
+        {**DEFAULTS, "summative_required": False, "standard_percent": 0},
+        {**DEFAULTS, "interim_required": False, "summative_required": False},
+    ],
+)
+def test_the_fields_drawn_once_with_values_put_in_are_crispys_for_every_value(values, db):
+    """`pages.strategy_fields` puts a strategy's values into the partial drawn once: the same
+    markup as crispy draws for that strategy's form, shares of 0 and 100 and stages unticked."""
+    from django.template.loader import render_to_string
+
+    from iqa import pages
+
+    form = StrategyForm(instance=SamplingStrategy(**values))
+    drawn = render_to_string("iqa/partials/strategy_fields.html", {"form": form})
+    assert pages.strategy_fields(form) == drawn
+
+
+def test_a_posted_form_or_a_share_not_a_number_is_drawn_by_crispy(db):
+    from iqa import pages
+
+    assert pages.strategy_fields(StrategyForm({**DEFAULTS, "new_percent": 500})) is None
+    assert pages.strategy_fields(StrategyForm(initial={"new_percent": None})) is None
+    assert pages.strategy_fields(StrategyForm(initial={"new_percent": "50"})) is None
