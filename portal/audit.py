@@ -389,6 +389,8 @@ def array_literal(texts: list[str | None]) -> str:
     end of one quoted element and the start of the next. No text PostgreSQL stores holds a NUL:
     one in a text is refused, as psycopg2 refuses it. None stands as `NONE` in the joined text
     (each element on its own if a text holds it)."""
+    if not texts:
+        return "{}"
     nones = texts.count(None)
     given = [NONE if text is None else text for text in texts] if nones else texts
     joined = NUL.join(cast(list[str], given))

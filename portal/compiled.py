@@ -56,6 +56,9 @@ class Compiled:
         return found
 
 
+# The ids a column can hold (a bigint's range, as `IntegerField` checks it).
+BIGINT = (-(2**63), 2**63 - 1)
+
 # Compiled queries kept per decorated function, the least recently used dropped first: each
 # holds its SQL, compiler and query (about 100 KB), and a function of lists has one per shape.
 SHAPES_KEPT = 32
@@ -115,12 +118,20 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
 
     @functools.wraps(build)
     def rows(*values: int | Sequence[int]) -> list[tuple[Any, ...]]:
+        for value in values:
+            # An id as text ("12") would be read as a list of its characters.
+            if not isinstance(value, (int, list, tuple)):
+                raise TypeError(f"{build.__qualname__}: an id or a list of ids, not {value!r}")
         values = tuple(v if isinstance(v, int) else padded(v) for v in values)
         shape = tuple(None if isinstance(v, int) else len(v) for v in values)
+        flat = [v for value in values for v in ([value] if isinstance(value, int) else value)]
+        if not all(BIGINT[0] <= v <= BIGINT[1] for v in flat):
+            # No row has it (an id from an address, say): the ORM's lookup finds nothing for a
+            # number no column holds, where the database would refuse it (SQLite: a 500).
+            return []
         compiled = compile_for(connection.vendor, shape)
         if compiled is None:
             return []
-        flat = [v for value in values for v in ([value] if isinstance(value, int) else value)]
         return compiled.rows(*flat)
 
     rows.compile_for = compile_for  # type: ignore[attr-defined]

@@ -23,8 +23,6 @@ from portal.compiled import Compiled, compiled_once
 # id of a compiled query -> (that query, how its rows become objects). A `Compiled` is not
 # hashable (it holds dicts); its identity is checked, since an id may be reused once the query
 # is dropped (`compiled_once` keeps a bounded number).
-# The ids a column can hold (a bigint's range, as `IntegerField` checks it).
-BIGINT = (-(2**63), 2**63 - 1)
 
 _makers: dict[int, tuple[Compiled, Callable[[tuple[Any, ...]], Model]]] = {}
 MAKERS_KEPT = 64
@@ -74,11 +72,7 @@ def objects_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[Any]
 
     @functools.wraps(build)
     def objects(*ids: int) -> list[Any]:
-        if not all(BIGINT[0] <= pk <= BIGINT[1] for pk in ids):
-            # No row has it (an id from an address, say): the ORM's lookup finds nothing for a
-            # number no column holds, where the database would refuse it (a 500).
-            return []
-        found = rows(*ids)
+        found = rows(*ids)  # nothing for an id no column holds, as the ORM's lookup
         if not found:
             return []
         shape = (None,) * len(ids)

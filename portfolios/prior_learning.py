@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from portal.audit import audit_append, lock_chain
 from portal.compiled import compiled_once
-from portal.compiled_objects import BIGINT
 from portal.models import NotificationKind, Role, RoleKind, User
 from portal.notifications import Notice, notify
 from portal.refusals import Refused
@@ -513,9 +512,7 @@ def met_by_rpl(registration: Registration | int, unit_id: int | None = None) -> 
     # the tracker ask on every view, and Django built the query each time.
     if unit_id is None:
         return set(_met_by_rpl(pk))
-    if not BIGINT[0] <= unit_id <= BIGINT[1]:  # no unit has it (from an address, say)
-        return set()
-    return set(_met_by_rpl_in_unit(pk, unit_id))
+    return set(_met_by_rpl_in_unit(pk, unit_id))  # nothing for a unit id no column holds
 
 
 def _items_met_by_rpl(registration_id: int) -> QuerySet[PriorLearningItem, Any]:

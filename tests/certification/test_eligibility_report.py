@@ -167,6 +167,7 @@ def test_the_eligible_who_have_their_full_certificate_are_told_apart_from_the_cl
         "1 to claim."
     )
     rows = list(csv.DictReader(io.StringIO(report("--centre", here.name, "--format", "csv"))))
+    assert list(rows[0])[-2:] == ["Shortest route", "Full certificate"]  # the old ones first
     assert {r["Registration"]: r["Full certificate"] for r in rows} == {
         str(certified.pk): "C-0001",
         str(revoked.pk): "C-0002 (revoked)",

@@ -320,6 +320,10 @@ def test_an_array_literal_reads_back_as_its_texts(db):
         assert cursor.fetchone() == (["only"],)
 
 
+def test_an_empty_array_literal_is_an_empty_array():
+    assert array_literal([]) == "{}" and ids_literal([]) == "{}"
+
+
 def test_a_nul_in_a_text_is_refused_as_psycopg2_refuses_it():
     """A NUL would split a text in two elements of the literal, shifting the columns after it."""
     with pytest.raises(ValueError, match="NUL"):

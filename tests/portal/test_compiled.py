@@ -39,6 +39,16 @@ def test_the_rows_are_the_orms_for_each_set_of_values():
     assert rows(-5, -6) == []
 
 
+@pytest.mark.django_db
+def test_an_id_no_column_holds_finds_nothing_and_an_id_as_text_is_refused():
+    centre = CentreFactory.create()
+    rows = compiled_once(counted)
+    assert rows(10**20) == [] and rows(-(10**20)) == []  # from an address: not a 500
+    assert compiled_once(people_at)(centre.pk, 2**63) == []
+    with pytest.raises(TypeError, match="an id or a list of ids"):
+        rows(str(centre.pk))
+
+
 def counted(centre_id: int):
     return Centre.objects.filter(pk=centre_id).annotate(n=Count("roles")).values_list("pk", "n")
 

@@ -22,8 +22,8 @@ CSV_HEADER = [
     "Units achieved",
     "Rules not met",
     "Notes",
-    "Full certificate",
     "Shortest route",
+    "Full certificate",  # added last: a sheet that reads the columns by position still works
 ]
 
 
@@ -147,6 +147,6 @@ def csv_row(e: Eligibility, certificate: InForce | None) -> list[str | int | Non
         " ".join(e.achieved),
         "; ".join(rule.message for rule in v.unmet),
         "; ".join(v.notes),
-        certificate_words(certificate),
         route_words(e) if e.route is not None else None,
+        certificate_words(certificate),
     ]
