@@ -120,7 +120,7 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
     def rows(*values: int | Sequence[int]) -> list[tuple[Any, ...]]:
         for value in values:
             # An id as text ("12") would be read as a list of its characters.
-            if not isinstance(value, (int, list, tuple)):
+            if isinstance(value, (str, bytes)) or not isinstance(value, (int, Sequence)):
                 raise TypeError(f"{build.__qualname__}: an id or a list of ids, not {value!r}")
         values = tuple(v if isinstance(v, int) else padded(v) for v in values)
         shape = tuple(None if isinstance(v, int) else len(v) for v in values)
