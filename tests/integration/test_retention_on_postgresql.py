@@ -86,7 +86,7 @@ def records(real_services, transactional_db, monkeypatch) -> Iterator[tuple[Reco
     monkeypatch.setattr("certification.services.queue_render", lambda pk: True)
     centre = Centre.objects.create(name="Riverside Skills Academy", ao_centre_number="RSA-1")
     sfj = Qualification.objects.get(code=SFJ)
-    with clock_at(long_ago(), monkeypatch):
+    with clock_at(long_ago(), monkeypatch, today=START):
         admin = person(centre, RoleKind.CENTRE_ADMIN, "admin@example.org")
         assessor = person(centre, RoleKind.ASSESSOR, "assessor@example.org")
         iqa = person(centre, RoleKind.IQA, "iqa@example.org")

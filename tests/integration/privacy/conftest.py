@@ -133,9 +133,12 @@ YEARS_AGO = 8
 
 
 @contextmanager
-def clock_at(moment: datetime.datetime, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clock_at(
+    moment: datetime.datetime, monkeypatch: pytest.MonkeyPatch, today: datetime.date | None = None
+) -> Iterator[None]:
     """Every `timezone.now()` answers from `moment` on, a microsecond later each time, while
-    the block runs."""
+    the block runs; and `timezone.localdate()` answers `today`, if given: the day the work
+    made in the block is dated (a decision dated after the day it is recorded is refused)."""
     ticks = itertools.count()
 
     def now() -> datetime.datetime:
@@ -145,6 +148,8 @@ def clock_at(moment: datetime.datetime, monkeypatch: pytest.MonkeyPatch) -> Iter
         patch.setattr(timezone, "now", now)
         # django-axes took its own reference to `now` (the time of each login attempt).
         patch.setattr("axes.handlers.proxy.now", now)
+        if today is not None:
+            patch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
         yield
 
 
@@ -421,7 +426,9 @@ def sfj(catalogue_db) -> Qualification:
 @pytest.fixture
 def record(monkeypatch, centre, centre_admin, assessor, iqa, sfj) -> Record:
     """The learner's full record, all of it made eight years ago."""
-    with clock_at(long_ago(), monkeypatch):
+    # Its work is dated START (evidence, decisions, the plan), the day as the services read it;
+    # every time written is eight years ago.
+    with clock_at(long_ago(), monkeypatch, today=START):
         return full_record(centre, centre_admin, assessor, iqa, sfj)
 
 

@@ -399,7 +399,7 @@ def test_a_change_the_tables_keep_no_date_of_still_counts_as_activity(
 
 def test_work_within_the_period_keeps_the_learner(settings, monkeypatch, record, assessor):
     settings.RETENTION_YEARS = 6
-    with clock_at(timezone.now() - datetime.timedelta(days=365 * 5), monkeypatch):
+    with clock_at(timezone.now() - datetime.timedelta(days=365 * 5), monkeypatch, today=START):
         decision_record(
             registration=record.registration,
             targets=criteria(BEGUN_UNIT, "1.2"),
