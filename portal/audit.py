@@ -37,7 +37,7 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 def content_hash(
-    at: datetime.datetime,
+    at: datetime.datetime | str,
     actor_id: int | None,
     action: str,
     subject: str,
@@ -46,25 +46,13 @@ def content_hash(
     previous_hash: str,
     centre_id: int | None,
 ) -> str:
-    """`entry_hash` of an entry with this content (no model instance needed)."""
-    return _content_hash(
-        at.isoformat(), actor_id, action, subject, before, after, previous_hash, centre_id
-    )
+    """`entry_hash` of an entry with this content (no model instance needed).
 
-
-def _content_hash(
-    at: str,
-    actor_id: int | None,
-    action: str,
-    subject: str,
-    before: Any,
-    after: Any,
-    previous_hash: str,
-    centre_id: int | None,
-) -> str:
-    """`content_hash` with its time given as text already (a batch's entries share it)."""
+    `at` may be given as its ISO text already: a batch's entries share one time, made into
+    text once.
+    """
     content = {
-        "at": at,
+        "at": at if isinstance(at, str) else at.isoformat(),
         "actor": actor_id,
         "action": action,
         "subject": subject,
@@ -330,7 +318,7 @@ def linked(
     `at` (and as text, `stamp`) and its actor's id (read once a batch) given."""
     before, before_json = plain_and_json(e.before)
     after, after_json = plain_and_json(e.after)
-    digest = _content_hash(
+    digest = content_hash(
         stamp, actor_id, e.action, e.subject, before, after, previous, e.centre_id
     )
     return Appended(
