@@ -33,10 +33,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(tmp_path: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """gunicorn (two workers, four threads each) serving the test database, as production
-    serves the real one; yields its address. `extra_env` overrides its environment (a Redis of
-    the test's own, say)."""
+def gunicorn(
+    tmp_path: Path,
+    extra_env: Mapping[str, str] | None = None,
+    workers: int = 2,
+    threads: int = 4,
+) -> Iterator[str]:
+    """gunicorn (two workers, four threads each, unless told otherwise: one thread is
+    gunicorn's sync worker, as the production image runs) serving the test database, as
+    production serves the real one; yields its address. `extra_env` overrides its environment
+    (a Redis of the test's own, say). Its log is `tmp_path / "gunicorn.log"`."""
     port = free_port()
     env = {
         **os.environ,
@@ -49,7 +55,8 @@ def gunicorn(tmp_path: Path, extra_env: Mapping[str, str] | None = None) -> Iter
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = tmp_path / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--worker-class", "sync"] if threads == 1 else ["--threads", str(threads)]
     with open(log, "w") as output:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
