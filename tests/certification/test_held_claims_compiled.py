@@ -9,6 +9,7 @@ from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from certification.claim_rows import held_rows
 from certification.models import Certificate, CertificateState, Release
@@ -20,6 +21,7 @@ from certification.views import (
 )
 from portal import listing
 from portal.listing import page_counted_with
+from portal.models import Role, RoleKind
 from qualifications.models import Qualification
 from tests.certification.test_certificate_list_compiled import every_state
 from tests.factories import CentreFactory
@@ -124,3 +126,15 @@ def test_the_export_forms_qualifications_are_in_bulks(sfj):
             assert ao == theirs.awarding_organisation
             assert ao is None or ao.name == theirs.awarding_organisation.name  # type: ignore[union-attr]
     assert qualifications_with_ao([]) == []
+
+
+def test_the_claims_page_lists_the_held_claims_of_the_admins_centre_only(held, client, outsider):
+    """Through the page: this centre's admin sees its held claims, another centre's none."""
+    url = reverse("certification:claims")
+    client.force_login(Role.objects.get(centre=held.centre, kind=RoleKind.CENTRE_ADMIN).user)
+    ours = client.get(url).content.decode()
+    assert 'data-testid="held-count">5 claims<' in ours and "Zoë &lt;O&#x27;Brien&gt;" in ours
+    client.force_login(outsider)
+    theirs = client.get(url).content.decode()
+    assert "No claim is held." in theirs and 'data-testid="held"' not in theirs
+    assert "O&#x27;Brien" not in theirs
