@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
-from certification.models import Certificate
+from certification.models import STATE_COLOURS, Certificate
 from portal.templatetags.sentences import joined
 
 Row = dict[str, Any]  # a row of `readiness.claim_list`
@@ -92,14 +92,30 @@ def issued_rows(issued: Iterable[tuple[Certificate, str, str]], token: str) -> S
 
 def issued_row(c: Certificate, detail: str, pack: str, token: str) -> str:
     day = date_format(localtime(c.issued_at), "j M Y")
+    state = c.state  # decided once, for its colour (`state_colour`) and its words
     return (
         f'<li class="list-group-item"><a href="{escape(detail)}">{escape(c.number)}</a> · '
         f"{escape(c.get_kind_display())} · {escape(c.registration.learner.full_name)} · "
         f"{escape(day)}\n"
-        f'    <span class="badge text-bg-{escape(c.state_colour)}" '
-        f'data-testid="certificate-state">{escape(c.state.label)}</span>\n\n'
+        f'    <span class="badge text-bg-{escape(STATE_COLOURS[state])}" '
+        f'data-testid="certificate-state">{escape(state.label)}</span>\n\n'
         f'    <form method="post" action="{escape(pack)}" class="d-inline">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
         '<button class="btn btn-link btn-sm p-0 ms-2" type="submit">Portfolio pack (ZIP)</button>'
         "</form></li>"
+    )
+
+
+def held_rows(held: Iterable[Any]) -> SafeString:
+    """The held claims (`views.HeldClaim`): each holder and qualification, linked to the
+    certificate's page, its kind, the day it was claimed and why it is held."""
+    return mark_safe("".join(held_row(c) for c in held))
+
+
+def held_row(c: Any) -> str:
+    day = date_format(localtime(c.issued_at), "j M Y")
+    return (
+        f'<li class="list-group-item"><a href="{escape(c.url)}">{escape(c.learner_name)}, '
+        f"{escape(c.title)}</a> · {escape(c.kind_display)} claimed {escape(day)}\n"
+        f'    <div class="small" data-testid="held-why">{escape(c.because)}</div></li>'
     )

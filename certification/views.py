@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.core.paginator import Page
+from django.db.models import Count, QuerySet, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from certification.access import certificate_for, may_change
-from certification.claim_rows import full_rows, issued_rows, unit_rows, waiting_rows
+from certification.claim_rows import full_rows, held_rows, issued_rows, unit_rows, waiting_rows
 from certification.confirmation import NOT_VALID, Unconfirmed, take, token_for
 from certification.credentials import no_credential_because
 from certification.exports.forms import ExportForm, export_key
@@ -54,10 +55,11 @@ from certification.services import (
     why_not_replaced,
 )
 from certification.verification import allowed, normalise, verify
-from portal.compiled import compiled_once, from_row
+from portal.compiled import compiled_once, compiled_page_once, from_row
+from portal.compiled_objects import objects_once
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
-from portal.listing import page_counted_with, pages_of, sorted_page
+from portal.listing import page_read_counted, pages_of, sorted_page
 from portal.models import User
 from portal.refusals import attempt, form_sent_back, refused_on_form
 from portfolios.access import admin_centre, can_administer
@@ -95,9 +97,6 @@ def claims(request: PortalRequest) -> HttpResponse:
     )
     full, unit, waiting = lists["full"], lists["unit"], lists["waiting"]
     units_since(list(unit))  # "2 more units achieved since certificate N"
-    held = issued.in_state(CertificateState.HELD).select_related(
-        "registration__learner", "registration__qualification"
-    )
     latest = issued_lately(centre.pk, chosen.pk if chosen else None)
     context = {
         "full": full,
@@ -112,10 +111,79 @@ def claims(request: PortalRequest) -> HttpResponse:
         "qualifications": qualifications,
         "chosen": chosen,
         "export_form": export_form(request, qualifications, chosen),
-        # Claimed, but withheld until the AO's external quality assurer releases them.
-        "held": page_counted_with(request, held.order_by("issued_at", "pk"), "held"),
     }
+    # Claimed, but withheld until the AO's external quality assurer releases them.
+    held = held_page(request, issued, centre.pk, within)
+    context.update(held=held, held_rows=held_rows(held))
     return render(request, "certification/claims.html", context)
+
+
+def held_page(
+    request: HttpRequest, issued: CertificateQuerySet, centre: int, qualification: int | None
+) -> Page:
+    """The page of the held claims ?held= asks for, oldest claim first, each a `HeldClaim`:
+    counted in the query that reads it (`page_read_counted`), by SQL compiled once whatever
+    the page (its offset a parameter: `compiled_page_once`); `issued`, the centre's
+    certificates (of the qualification shown), counted only for a page past the end."""
+    link = links_to("certification:certificate-detail")
+
+    def read(first: int, size: int) -> tuple[list[HeldClaim], int]:
+        if qualification is None:
+            rows = held_claim_rows(centre, first, size)
+        else:
+            rows = held_claim_rows_of(centre, qualification, first, size)
+        return [HeldClaim(link, row) for row in rows], rows[0][-1] if rows else 0
+
+    def count() -> int:  # only for a page past the end
+        return issued.in_state(CertificateState.HELD).count()
+
+    return page_read_counted(request, read, count, "held")
+
+
+def _held(centre: int) -> CertificateQuerySet:
+    return Certificate.objects.of_centre(centre).in_state(CertificateState.HELD)
+
+
+def _held_listed(held: CertificateQuerySet) -> QuerySet[Any]:
+    return (
+        held.order_by("issued_at", "pk")
+        .annotate(_listed=Window(Count("pk")))
+        .values_list(*HELD_READS, *HELD_NAMES, "_listed")
+    )
+
+
+@compiled_page_once
+def held_claim_rows(centre: int) -> QuerySet[Any]:
+    """The centre's held claims, oldest first, as `HeldClaim` takes them, each with how many
+    there are (`COUNT(*) OVER ()`): one page of them (`compiled_page_once`)."""
+    return _held_listed(_held(centre))
+
+
+@compiled_page_once
+def held_claim_rows_of(centre: int, qualification: int) -> QuerySet[Any]:
+    """`held_claim_rows` of one qualification."""
+    return _held_listed(_held(centre).filter(registration__qualification=qualification))
+
+
+# What a held claim shows (`Certificate.held_because` and its kind's label decided on a
+# certificate made of these fields, in the model's order), then its holder's and qualification's
+# names.
+HELD_READS = ("id", "kind", "issued_at", "release", "hold_reason")
+HELD_NAMES = ("registration__learner__full_name", "registration__qualification__title")
+
+
+class HeldClaim:
+    """A row of the held claims, from `held_claim_rows`: what `claim_rows.held_rows` draws."""
+
+    __slots__ = ("because", "issued_at", "kind_display", "learner_name", "title", "url")
+
+    def __init__(self, link: Callable[[object], str], row: tuple[Any, ...]) -> None:
+        certificate = from_row(Certificate, HELD_READS, row[: len(HELD_READS)])
+        self.url = link(certificate.pk)
+        self.kind_display = certificate.get_kind_display()  # type: ignore[attr-defined]
+        self.issued_at = certificate.issued_at
+        self.because = certificate.held_because
+        self.learner_name, self.title = row[len(HELD_READS) : len(HELD_READS) + 2]
 
 
 def issued_lately(centre: int, qualification: int | None) -> list[tuple[Certificate, str, str]]:
@@ -156,13 +224,18 @@ def export_form(
     """The AO's files for the qualification the page is showing (chosen, or the only one), in
     its AO's layouts. The listed qualifications are read in one query whether or not one is
     shown, so the page costs the same queries either way."""
-    found = Qualification.objects.select_related("awarding_organisation").in_bulk(
-        [q.pk for q in listed]
-    )
+    found = {q.pk: q for q in qualifications_with_ao([q.pk for q in listed])}
     shown = chosen or (listed[0] if len(listed) == 1 else None)
     if not shown:
         return None
     return form_sent_back(request, ExportForm, export_key(shown.pk), qualification=found[shown.pk])
+
+
+@objects_once
+def qualifications_with_ao(keys: list[int]) -> QuerySet[Qualification]:
+    """The qualifications with their awarding organisations, as `in_bulk` read them: by SQL
+    compiled once."""
+    return Qualification.objects.select_related("awarding_organisation").filter(pk__in=keys)
 
 
 LATEST = 10  # issued certificates on the claims page; the list has them all

@@ -80,13 +80,39 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
     process, database vendor and length of each list (made up to a power of two: `padded`;
     the last `SHAPES_KEPT` shapes kept). The function must use its arguments only as values
     the query compares with (`=`, `IN`), where an id given twice is the same as once."""
+    return _compiled(build, paged=False)
 
+
+def compiled_page_once(
+    build: Callable[..., QuerySet[Any]],
+) -> Callable[..., list[tuple[Any, ...]]]:
+    """`compiled_once` for one page of an ordered list: the decorated function is called with
+    the ids, then the offset of the page's first row and the most rows to read
+    (`rows(centre, first, size)`), which the SQL takes as parameters of its `LIMIT %s OFFSET
+    %s` (as PostgreSQL and SQLite both do), so every page runs the one compiled SQL. The
+    queryset must be ordered (with something unique last, so pages never overlap) and not
+    sliced; a page past the end has no rows."""
+    return _compiled(build, paged=True)
+
+
+# The furthest a page may start, and the most rows it may read: a bigint's, which both databases
+# take (an offset further finds nothing there either).
+PAGED = (0, 2**63 - 1)
+
+
+def _compiled(
+    build: Callable[..., QuerySet[Any]], paged: bool
+) -> Callable[..., list[tuple[Any, ...]]]:
     @functools.lru_cache(maxsize=SHAPES_KEPT)
     def compile_for(vendor: str, shape: tuple[int | None, ...]) -> Compiled | None:
         count = sum(1 if n is None else n for n in shape)
         markers = iter([marker(slot) for slot in range(count)])
         given = [next(markers) if n is None else [next(markers) for _ in range(n)] for n in shape]
         query = build(*given).query
+        if paged and (
+            query.is_sliced or query.select_for_update or query.combinator or not query.order_by
+        ):
+            raise ValueError(f"{build.__qualname__}: a page of an ordered list, not sliced")
         compiler = query.get_compiler(connection=connection)
         try:
             sql, params = compiler.as_sql()
@@ -110,6 +136,14 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
         # Written into the SQL rather than sent as a parameter: the SQL would keep the marker.
         if str(-MARKER_BASE)[:-3] in sql:
             raise ValueError(f"{build.__qualname__}: a value is written into the SQL")
+        params = list(params)
+        if paged:
+            # Where the ORM writes a slice's LIMIT and OFFSET (after the ORDER BY, nothing after
+            # it when the query is not a subquery and locks nothing), as parameters: the two
+            # values after the ids.
+            sql += " LIMIT %s OFFSET %s"
+            found += [(len(params), count + 1), (len(params) + 1, count)]
+            params += [None, None]
         # A value may be missing: a condition the list's length emptied (`x IN ()` in an OR),
         # which is the same for any values of that length.
         columns = [expression for expression, _, _ in compiler.select]
@@ -118,6 +152,10 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
 
     @functools.wraps(build)
     def rows(*values: int | Sequence[int]) -> list[tuple[Any, ...]]:
+        if paged:
+            *values, first, size = values  # type: ignore[assignment]
+            if not all(type(v) is int and PAGED[0] <= v <= PAGED[1] for v in (first, size)):
+                raise ValueError(f"{build.__qualname__}: no page at {first!r} of {size!r} rows")
         for value in values:
             # An id as text ("12") would be read as a list of its characters.
             if isinstance(value, (str, bytes)) or not isinstance(value, (int, Sequence)):
@@ -132,7 +170,7 @@ def compiled_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[tup
         compiled = compile_for(connection.vendor, shape)
         if compiled is None:
             return []
-        return compiled.rows(*flat)
+        return compiled.rows(*flat, first, size) if paged else compiled.rows(*flat)
 
     rows.compile_for = compile_for  # type: ignore[attr-defined]
     return rows

@@ -95,25 +95,49 @@ def page_counted_with(request: HttpRequest, found: QuerySet, param: str = "page"
     (`COUNT(*) OVER ()`): one query where `page_of` makes two, for the page asked for when it
     has rows or when the list is empty. A page number past the end, or below one, is found
     as `page_of` finds it (its last page), with the two queries of `page_of`."""
+
+    def read(first: int, size: int) -> tuple[list[Any], int]:
+        rows = list(found.annotate(_listed=Window(Count("pk")))[first : first + size])
+        return rows, rows[0]._listed if rows else 0
+
+    return page_read_counted(request, read, found.count, param)
+
+
+def page_read_counted(
+    request: HttpRequest,
+    read: Callable[[int, int], tuple[Sequence[Any], int]],
+    count: Callable[[], int],
+    param: str = "page",
+) -> Page:
+    """`page_counted_with` for rows the caller reads (by SQL compiled once, say):
+    `read(first, size)` gives the list's rows from offset `first` (at most `size`) and how many
+    the whole list has (0 when it gives none), in one query; `count()` counts the list, only
+    for a page number past the end or below one, whose page is then found as `page_of` finds
+    it (its last page) and read."""
     asked = request.GET.get(param)
     try:
         number = 1 if asked is None else int(asked)
     except ValueError:
         number = 1  # not a number: the first page, as `Paginator.get_page` says
+    paginator: Paginator[Any] = Paginator([], PER_PAGE)
     if 1 <= number <= FURTHEST_PAGE:
-        first = (number - 1) * PER_PAGE
-        rows = list(found.annotate(_listed=Window(Count("pk")))[first : first + PER_PAGE])
+        rows, counted = read((number - 1) * PER_PAGE, PER_PAGE)
         if rows or number == 1:
-            paginator: Paginator[Any] = Paginator(found, PER_PAGE)
-            paginator.__dict__["count"] = rows[0]._listed if rows else 0
-            page = paginator.get_page(number)
-            page.object_list = rows
-            page.links = PageLinks(  # type: ignore[attr-defined]
-                previous=with_param(request.GET, param, page.number - 1),
-                next=with_param(request.GET, param, page.number + 1),
-            )
-            return page
-    return page_of(request, found, param)
+            paginator.__dict__["count"] = counted  # a cached property, given rather than queried
+            return _linked(request, paginator.get_page(number), rows, param)
+    paginator.__dict__["count"] = count()
+    page = paginator.get_page(asked)
+    rows, _ = read((page.number - 1) * PER_PAGE, PER_PAGE)
+    return _linked(request, page, rows, param)
+
+
+def _linked(request: HttpRequest, page: Page, rows: Sequence[Any], param: str) -> Page:
+    page.object_list = list(rows)
+    page.links = PageLinks(  # type: ignore[attr-defined]
+        previous=with_param(request.GET, param, page.number - 1),
+        next=with_param(request.GET, param, page.number + 1),
+    )
+    return page
 
 
 def pages_of(

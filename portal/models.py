@@ -28,6 +28,14 @@ class RoleKind(models.TextChoices):
 STAFF_KINDS = (RoleKind.ASSESSOR, RoleKind.IQA, RoleKind.CENTRE_ADMIN)
 # Only practitioners can be trainees; their decisions need a qualified colleague's countersignature.
 TRAINEE_KINDS = (RoleKind.ASSESSOR, RoleKind.IQA)
+ROLE_KIND_LABELS = dict(RoleKind.choices)
+
+
+def role_label(kind: str, is_trainee: bool) -> str:
+    """What a role of this kind is called on the page, e.g. "Trainee assessor" (`Role.label`,
+    for a role read as values): its kind's label as `get_kind_display` gives it."""
+    name = str(ROLE_KIND_LABELS.get(kind, kind))
+    return f"Trainee {name[0].lower()}{name[1:]}" if is_trainee else name
 
 
 def normalise_email(email: str) -> str:
@@ -303,8 +311,7 @@ class Role(models.Model):
     @property
     def label(self) -> str:
         """What the role is called on the page, e.g. "Trainee assessor"."""
-        name = self.get_kind_display()
-        return f"Trainee {name[0].lower()}{name[1:]}" if self.is_trainee else name
+        return role_label(self.kind, self.is_trainee)
 
 
 class DepartureQuerySet(models.QuerySet["Departure"]):
