@@ -1010,7 +1010,7 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     rows = [
         row
         for row in every
-        if (qualification is None or row.registration.qualification.pk == qualification)
+        if (qualification is None or row.progress.registration.qualification_id == qualification)
         and (rag is None or row.rag == rag)
     ]
     quiet = [row for row in rows if row.quiet]
