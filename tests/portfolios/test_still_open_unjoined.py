@@ -63,6 +63,7 @@ def test_the_same_registrations_and_the_same_counts(world):
         files_to_delete=[],
     )
     other = Registration.objects.exclude(learner_id=first.registration.learner_id).first()
+    assert other is not None
     Registration.objects.filter(pk=other.pk).update(status=RegistrationStatus.WITHDRAWN)
     found = opened(still_open_unjoined)
     assert found == opened(still_open)
