@@ -82,3 +82,25 @@ def test_the_page_is_still_refused_to_another_centres_learner(world, client):
     assert client.get(f"/evidence/{theirs.pk}/").status_code in (403, 404)
     ours = world.ours.registration.evidence.first()
     assert client.get(f"/evidence/{ours.pk}/").status_code == 200
+
+
+def test_the_comment_field_drawn_once_is_crispys():
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+
+    from portfolios.evidence_views import comment_field
+    from portfolios.forms import CommentForm
+
+    drawn = comment_field(CommentForm())
+    assert drawn == as_crispy_field(CommentForm()["text"])
+    assert comment_field(CommentForm()) is drawn  # drawn once
+    # A posted form (its errors and text as posted) is drawn by crispy on the page.
+    assert comment_field(CommentForm({"text": ""})) is None
+    assert comment_field(CommentForm(initial={"text": "Hello"})) is None
+
+
+def test_a_comment_posted_empty_is_drawn_with_its_error(world, client):
+    ours = world.ours.registration.evidence.first()
+    client.force_login(world.ours.people[LEARNER])
+    response = client.post(f"/evidence/{ours.pk}/comments/", {"text": ""})
+    assert response.status_code == 200
+    assert "Write your comment before you send it." in response.content.decode()
