@@ -22,7 +22,9 @@ def test_as_the_orm_answers(world):
     # A unit of the first registration given to someone who is not its assessor.
     first = registrations[0]
     given = next(p for p in people if p.pk != first.assessor_id)
-    RegistrationUnit.objects.filter(pk=first.planned_units.first().pk).update(assessor=given)
+    unit = first.planned_units.first()
+    assert unit is not None
+    RegistrationUnit.objects.filter(pk=unit.pk).update(assessor=given)
     answers = set()
     for registration in registrations:
         for person in people:
