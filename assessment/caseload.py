@@ -7,6 +7,7 @@ import datetime
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypedDict
 
 from django.db.models import (
@@ -30,6 +31,7 @@ from assessment.progress import STANDING, Standing, standings_of, with_standing
 from portal.compiled import SHAPES_KEPT, compiled_once, from_row
 from portal.links import links_to
 from portal.lookups import one_of
+from portal.made import makes
 from portal.markup import ESCAPES
 from portal.models import Centre, User
 from portfolios.models import Evidence, Mapping, Registration, RegistrationUnit
@@ -122,11 +124,12 @@ def lines_of(rows: Iterable[CaseloadRow]) -> list[CaseloadLine]:
     months = months_short()
     lines = []
     for row in rows:
-        registration, counts = row.registration, row.progress
+        counts = row.progress
+        registration = counts.registration
         lines.append(
             CaseloadLine(
-                link=registration_link(registration.pk),
-                name=row.learner_name,
+                link=registration_link(registration.id),
+                name=registration.learner_name,  # type: ignore[attr-defined]
                 qualification=registration.qualification.title,
                 progress=f"{counts.met} of {counts.criteria} criteria met · "
                 f"{counts.units_achieved} of {counts.units} units",
@@ -275,16 +278,18 @@ class Caseload:
     @classmethod
     def of(cls, assessor: User, rows: Iterable[CaseloadRow]) -> Caseload:
         whole, shared, own_shared, names = [], [], [], {}
+        me = assessor.pk
         for row in rows:
-            registration = row.registration
-            names[registration.pk] = row.learner_name
-            own = registration.assessor_id == assessor.pk
+            registration = row.progress.registration
+            pk = registration.id
+            names[pk] = registration.learner_name  # type: ignore[attr-defined]
+            own = registration.assessor_id == me
             if own and not registration.units_given_to_others:  # type: ignore[attr-defined]
-                whole.append(registration.pk)
+                whole.append(pk)
             else:
-                shared.append(registration.pk)
+                shared.append(pk)
                 if own:
-                    own_shared.append(registration.pk)
+                    own_shared.append(pk)
         return cls(whole, shared, own_shared, names)
 
     def waiting(self, assessor: User) -> QuerySet[Evidence]:
@@ -306,25 +311,39 @@ def caseload(
     rag: str | None = None,
 ) -> list[CaseloadRow]:
     """The assessor's active learners at the centre, most urgent first."""
-    rows = []
+    keyed = []
+    local_day = local_days()
+    order = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}
     for progress in standings_of(caseload_read(assessor, centre)):
         registration = progress.registration
         if qualification_id is not None and registration.qualification_id != qualification_id:
             continue
         submitted = registration.last_evidence_at  # type: ignore[attr-defined]
-        latest = timezone.localdate(submitted) if submitted else None
+        latest = local_day(submitted) if submitted else None
         status, reason, quiet = status_of(progress, latest, today)
-        rows.append(CaseloadRow(progress, status, reason, latest, quiet))
-    order = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}
-    rows.sort(
-        key=lambda row: (
-            order[row.rag],
-            row.learner_name,
-            row.registration.qualification.title,
-            row.registration.pk,
+        # Sorted by its key, worked out once a row rather than through the row's properties.
+        key = (
+            order[status],
+            registration.learner_name,  # type: ignore[attr-defined]
+            registration.qualification.title,
+            registration.id,
         )
-    )
-    return [row for row in rows if rag is None or row.rag == rag]
+        keyed.append((key, CaseloadRow(progress, status, reason, latest, quiet)))
+    keyed.sort(key=itemgetter(0))
+    return [row for _, row in keyed if rag is None or row.rag == rag]
+
+
+def local_days() -> Callable[[datetime.datetime], datetime.date]:
+    """`timezone.localdate` for many times at once: the current time zone looked up once, not
+    for each (a time without a zone is refused by `localdate`, as before)."""
+    zone = timezone.get_current_timezone()
+
+    def day(at: datetime.datetime) -> datetime.date:
+        if at.utcoffset() is None:
+            return timezone.localdate(at)
+        return at.astimezone(zone).date()
+
+    return day
 
 
 Rows = Callable[..., list[tuple[Any, ...]]]
@@ -361,19 +380,21 @@ def registrations_of(
     """Registrations made from rows of their fields `read` (the id and the qualification's id
     among them), their qualification's title, then the values `annotated`: each with its
     qualification (its id and title, one object for each), as `select_related` loads it."""
-    at = read.index("qualification_id")
+    at, size = read.index("qualification_id"), len(read)
     qualifications: dict[int, Qualification] = {}
     found = []
+    # Made as `from_row` makes them (`portal.made`: a fiftieth of the calls), the qualification
+    # put where `select_related` puts it (`Registration.qualification`'s cache).
+    made = makes(Registration, read)
     for row in rows:
-        registration = from_row(Registration, read, row[: len(read)])
-        qualification_id, title = row[at], row[len(read)]
+        registration = made(row[:size])
+        qualification_id, title = row[at], row[size]
         qualification = qualifications.get(qualification_id)
         if qualification is None:
             qualification = from_row(Qualification, ("id", "title"), (qualification_id, title))
             qualifications[qualification_id] = qualification
-        registration.qualification = qualification
-        for name, value in zip(annotated, row[len(read) + 1 :], strict=True):
-            setattr(registration, name, value)
+        registration._state.fields_cache = {"qualification": qualification}
+        registration.__dict__.update(zip(annotated, row[size + 1 :], strict=True))
         found.append(registration)
     return found
 
@@ -475,6 +496,7 @@ def oldest_waiting(
     portal's 20,000 registrations: 8 ms of a 50 ms page)."""
     review = links_to("assessment:evidence-review")
     months = months_short()
+    local_day = local_days()
     if known is None:
         rows = list(
             waiting_for_review(assessor, centre)
@@ -499,7 +521,7 @@ def oldest_waiting(
             pk=pk,
             title=title,
             created_at=at,
-            added=day_month_year(timezone.localdate(at), months),
+            added=day_month_year(local_day(at), months),
             learner=learner,
             link=review(pk),
         )

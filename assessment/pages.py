@@ -64,6 +64,7 @@ from portfolios.models import (
     PriorLearning,
     Registration,
     still_open,
+    still_open_unjoined,
 )
 from portfolios.picker import KINDS, badge, draw, picker_units
 from portfolios.prior_learning import met_by_rpl
@@ -383,14 +384,18 @@ def inline_kind(content_type: str) -> str:
 
 
 def awaiting_countersignature(
-    user: User, countersigner: Countersigner | None = None
+    user: User,
+    countersigner: Countersigner | None = None,
+    *,
+    still_open: Callable[[str], Q] = still_open,
 ) -> QuerySet[Decision]:
     """Provisional decisions at the centres where `user` is a qualified assessor, never their
     own decisions or on their own registration, nor on a closed one; and, at a centre that
     enforces its competence register, only those on a unit their current assessor awards
     cover (decision 49): the others are another assessor's to countersign. `countersigner`:
     the user's centres and scopes (`countersigner_of`, a query), when the caller has read
-    them already."""
+    them already. `still_open`: the rule of open registrations as the caller's query wants it
+    written (`still_open_unjoined` where they are only counted)."""
     countersigner = countersigner or countersigner_of(user)
     return (
         Decision.objects.filter(provisional=True, current=True)
@@ -484,7 +489,8 @@ def _counted(decisions: QuerySet[Decision]) -> QuerySet[Decision, Any]:
 @compiled_once
 def _waiting_counted(user_id: int, centres: list[int]) -> QuerySet[Decision, Any]:
     user = User(pk=user_id)
-    return _counted(awaiting_countersignature(user, Countersigner(user, frozenset(centres))))
+    countersigner = Countersigner(user, frozenset(centres))
+    return _counted(awaiting_countersignature(user, countersigner, still_open=still_open_unjoined))
 
 
 @compiled_once
@@ -494,7 +500,7 @@ def _waiting_counted_in_scope(
     user = User(pk=user_id)
     scopes = {centre: Scope(frozenset(qualifications), frozenset(units))}
     countersigner = Countersigner(user, frozenset([*free, centre]), scopes)
-    return _counted(awaiting_countersignature(user, countersigner))
+    return _counted(awaiting_countersignature(user, countersigner, still_open=still_open_unjoined))
 
 
 # "All of a learner's unit" (registration-unit-newest id), "all on this evidence" (evidence-
@@ -1010,7 +1016,7 @@ def caseload_context(request: PortalRequest, role: Role) -> dict[str, object]:
     rows = [
         row
         for row in every
-        if (qualification is None or row.registration.qualification.pk == qualification)
+        if (qualification is None or row.progress.registration.qualification_id == qualification)
         and (rag is None or row.rag == rag)
     ]
     quiet = [row for row in rows if row.quiet]
