@@ -62,6 +62,7 @@ from portfolios.models import (
     roles_held,
     still_open,
 )
+from portfolios.views import centre_qualifications as registered_qualifications
 from qualifications.models import (
     Criterion,
     KnowledgeItem,
@@ -160,15 +161,18 @@ class Learners:
     closed: dict[int, str]
 
 
-def plan_learners(plan: SamplingPlan, items: list[Planned]) -> Learners:
-    """The learners of the plan's centre and qualification and of its items, by registration,
-    in one query: each name read by the learner's id (joined, PostgreSQL read every user of the
-    portal to find them: 7.6 ms against 0.5 ms at a centre of 1,000), with the registration's
-    status and whether the learner is anonymised (`closed_reason`), so that neither the items'
-    progress nor their rows join the registrations again. The items' registrations are named
-    by their ids (as a subquery of the plan's items, PostgreSQL read every registration)."""
+def plan_learners(items: list[Planned], pieces: list[Piece]) -> Learners:
+    """The learners of the plan's items and of the period's work (`plan_pieces`), by
+    registration, in one query: what the page names (the items, the work not in the plan) and
+    counts (the items' registrations closed). Each name read by the learner's id (joined,
+    PostgreSQL read every user of the portal to find them: 7.6 ms against 0.5 ms at a centre of
+    1,000), with the registration's status and whether the learner is anonymised
+    (`closed_reason`), so that neither the items' progress nor their rows join the registrations
+    again. The registrations are named by their ids alone: asked for the centre's and
+    qualification's or these, PostgreSQL read every registration of the portal (2.7 ms of the
+    page at a centre of 1,000)."""
     found = plan_reads.plan_learners(
-        plan.centre_id, plan.qualification_id, sorted({i.registration for i in items})
+        sorted({i.registration for i in items} | {p.registration for p in pieces})
     )  # compiled once per process (`portal.compiled`)
     names, closed = {}, {}
     for pk, full_name, status, is_anonymised in found:
@@ -888,19 +892,11 @@ def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str
 
 
 def centre_qualifications(centre: Centre) -> list[tuple[int, str]]:
-    """(id, title) of each qualification the centre has learners on: by SQL compiled once per
-    process."""
-    return _centre_qualifications(centre.pk)
-
-
-@compiled_once
-def _centre_qualifications(centre_id: int) -> QuerySet[Registration, Any]:
-    return (
-        Registration.objects.filter(centre_id=centre_id)
-        .values_list("qualification_id", "qualification__title")
-        .distinct()
-        .order_by("qualification__title")
-    )
+    """(id, title) of each qualification the centre has learners on, by title: by SQL compiled
+    once per process, each qualification asked whether the centre has a registration on it (the
+    registrations list's read): not the centre's every registration read and its
+    qualifications made distinct (0.7 ms at a centre of 1,000 against 0.2)."""
+    return registered_qualifications(centre.pk)
 
 
 @dataclass(frozen=True)

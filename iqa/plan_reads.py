@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from iqa.models import PlanItem
 from portal.compiled import compiled_once
@@ -31,17 +31,14 @@ def plan_items(plan_id: int) -> QuerySet[PlanItem, Any]:
 
 
 @compiled_once
-def plan_learners(
-    centre_id: int, qualification_id: int, registrations: list[int]
-) -> QuerySet[Registration, Any]:
-    """The registrations of the centre and qualification and these (a plan's items'), each with
-    its learner's name, its status and whether the learner is anonymised
-    (`iqa.pages.plan_learners` says why it is read this way)."""
-    name = User.objects.filter(pk=OuterRef("learner_id")).values("full_name")[:1]
+def plan_learners(registrations: list[int]) -> QuerySet[Registration, Any]:
+    """These registrations (a plan's items' and its period's work's), each with its learner's
+    name, its status and whether the learner is anonymised (`iqa.pages.plan_learners` says why
+    it is read this way)."""
+    name = User.objects.filter(pk=OuterRef("learner_id")).order_by().values("full_name")[:1]
     anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
-    of_plan = Q(centre=centre_id, qualification=qualification_id)
     return (
-        Registration.objects.filter(of_plan | Q(one_of("pk", registrations)))
+        Registration.objects.filter(one_of("pk", registrations))
         .order_by()
         .values_list("pk", Subquery(name), "status", Exists(anonymised))
     )

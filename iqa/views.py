@@ -101,9 +101,10 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return plan_change(request, plan)
     items, sampled = pages.planned_and_sampled(plan)
-    learners = pages.plan_learners(plan, items)
+    pieces = pages.plan_pieces(plan)
+    learners = pages.plan_learners(items, pieces)
     progress = pages.plan_progress(items, sampled, learners)
-    covered = pages.coverage(pages.plan_pieces(plan), items)
+    covered = pages.coverage(pieces, items)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
     shown = pages.item_rows(page, covered, learners, sampled)
