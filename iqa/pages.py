@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
@@ -240,11 +241,16 @@ def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
     """A plan's items, and which of them have been sampled (their ids, by `counts_for_item`),
     in one query, compiled once per process (`portal.compiled`)."""
     items, sampled = [], set()
-    for *row, is_sampled in plan_reads.plan_items(plan.pk):
-        item = Planned(*row)
-        items.append(item)
+    decoded: dict[str, list[str]] = {}  # each set of methods' JSON decoded once
+    for registration, unit, stage, assessor, text, pk, by_hand, is_sampled in plan_reads.plan_items(
+        plan.pk
+    ):
+        methods = decoded.get(text)
+        if methods is None:
+            methods = decoded[text] = json.loads(text)
+        items.append(Planned(registration, unit, stage, assessor, methods, pk, by_hand))
         if is_sampled:
-            sampled.add(item.pk)
+            sampled.add(pk)
     return items, sampled
 
 
@@ -587,6 +593,13 @@ def sample_documents(sample_id: int) -> QuerySet[IqaDocument]:
     """A sample's last five PDFs, as `sample.documents.all()[:5]` reads them, by SQL compiled
     once."""
     return IqaDocument.objects.filter(sample_id=sample_id)[:5]
+
+
+@objects_once
+def plan_documents(plan_id: int) -> QuerySet[IqaDocument]:
+    """A plan's last five PDFs, as `plan.documents.all()[:5]` reads them, by SQL compiled
+    once."""
+    return IqaDocument.objects.filter(plan_id=plan_id)[:5]
 
 
 def iqa_home(

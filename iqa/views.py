@@ -123,7 +123,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "unplanned": unplanned,
         "unplanned_drawn": plan_drawn.unplanned_html(unplanned, is_iqa),
         "is_iqa": is_iqa,
-        "documents": plan.documents.all()[:5],
+        "documents": pages.plan_documents(plan.pk),
     }
     return render(request, "iqa/plan_detail.html", context)
 
