@@ -205,15 +205,13 @@ def plan_generate(
         # the registrations with interim items only stale would change nothing but the cost
         # (about three in five of a plan's registrations at the load population).
         readiness_changed(*{w.registration for w in proposed if w.stage == Stage.SUMMATIVE})
-        plan = made_once(
-            SamplingPlan,
-            form_token,
-            PLAN_ALREADY_MADE,
+        plan = plan_made(
             centre=centre,
             qualification=qualification,
             iqa=actor,
             starts_on=starts_on,
             ends_on=ends_on,
+            form_token=form_token,
         )
         items_insert(plan, proposed)
         audit_append(
@@ -234,6 +232,52 @@ def _still_open(registrations: list[int]) -> QuerySet[Registration, Any]:
     return (
         Registration.objects.open().filter(one_of("pk", registrations)).order_by().values_list("pk")
     )
+
+
+# The plan's row, unless its form made one already: the unique token's conflict answered by
+# PostgreSQL (no row returned) rather than by an error inside a savepoint of its own (`made_once`:
+# two statements more, and a model saved field by field).
+PLAN_INSERT = " ".join(
+    f"""
+    INSERT INTO {SamplingPlan._meta.db_table}
+        (centre_id, qualification_id, iqa_id, starts_on, ends_on, created_at, form_token)
+    VALUES (%s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (form_token) DO NOTHING
+    RETURNING id
+    """.split()
+)
+
+
+def plan_made(**fields: Any) -> SamplingPlan:
+    """`made_once` for a generated plan (`fields`: its centre, qualification, IQA, dates and
+    form token): the row as `SamplingPlan.objects.create` writes it, and the plan as it returns
+    it (tests/integration/test_plan_generate_on_postgresql.py holds the two to it); the same
+    form sent again refused (`AlreadyMade`), naming the plan it made. Elsewhere than
+    PostgreSQL, `made_once`."""
+    form_token = fields.pop("form_token")
+    if connection.vendor != "postgresql":
+        return made_once(SamplingPlan, form_token, PLAN_ALREADY_MADE, **fields)
+    plan = SamplingPlan(created_at=timezone.now(), form_token=form_token, **fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PLAN_INSERT,
+            [
+                plan.centre_id,
+                plan.qualification_id,
+                plan.iqa_id,
+                plan.starts_on,
+                plan.ends_on,
+                plan.created_at,
+                plan.form_token,
+            ],
+        )
+        made = cursor.fetchone()
+    if made is None:  # the token's: no other column is unique
+        raise AlreadyMade(PLAN_ALREADY_MADE, SamplingPlan.objects.get(form_token=form_token))
+    plan.pk = made[0]
+    plan._state.adding = False
+    plan._state.db = connection.alias
+    return plan
 
 
 # A generated plan's items in one statement, as Django's bulk_create writes them on PostgreSQL
