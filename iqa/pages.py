@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
@@ -62,6 +63,7 @@ from portfolios.models import (
     roles_held,
     still_open,
 )
+from portfolios.views import centre_qualifications as registered_qualifications
 from qualifications.models import (
     Criterion,
     KnowledgeItem,
@@ -160,15 +162,18 @@ class Learners:
     closed: dict[int, str]
 
 
-def plan_learners(plan: SamplingPlan, items: list[Planned]) -> Learners:
-    """The learners of the plan's centre and qualification and of its items, by registration,
-    in one query: each name read by the learner's id (joined, PostgreSQL read every user of the
-    portal to find them: 7.6 ms against 0.5 ms at a centre of 1,000), with the registration's
-    status and whether the learner is anonymised (`closed_reason`), so that neither the items'
-    progress nor their rows join the registrations again. The items' registrations are named
-    by their ids (as a subquery of the plan's items, PostgreSQL read every registration)."""
+def plan_learners(items: list[Planned], pieces: list[Piece]) -> Learners:
+    """The learners of the plan's items and of the period's work (`plan_pieces`), by
+    registration, in one query: what the page names (the items, the work not in the plan) and
+    counts (the items' registrations closed). Each name read by the learner's id (joined,
+    PostgreSQL read every user of the portal to find them: 7.6 ms against 0.5 ms at a centre of
+    1,000), with the registration's status and whether the learner is anonymised
+    (`closed_reason`), so that neither the items' progress nor their rows join the registrations
+    again. The registrations are named by their ids alone: asked for the centre's and
+    qualification's or these, PostgreSQL read every registration of the portal (2.7 ms of the
+    page at a centre of 1,000)."""
     found = plan_reads.plan_learners(
-        plan.centre_id, plan.qualification_id, sorted({i.registration for i in items})
+        sorted({i.registration for i in items} | {p.registration for p in pieces})
     )  # compiled once per process (`portal.compiled`)
     names, closed = {}, {}
     for pk, full_name, status, is_anonymised in found:
@@ -236,11 +241,16 @@ def planned_and_sampled(plan: SamplingPlan) -> tuple[list[Planned], set[int]]:
     """A plan's items, and which of them have been sampled (their ids, by `counts_for_item`),
     in one query, compiled once per process (`portal.compiled`)."""
     items, sampled = [], set()
-    for *row, is_sampled in plan_reads.plan_items(plan.pk):
-        item = Planned(*row)
-        items.append(item)
+    decoded: dict[str, list[str]] = {}  # each set of methods' JSON decoded once
+    for registration, unit, stage, assessor, text, pk, by_hand, is_sampled in plan_reads.plan_items(
+        plan.pk
+    ):
+        methods = decoded.get(text)
+        if methods is None:
+            methods = decoded[text] = json.loads(text)
+        items.append(Planned(registration, unit, stage, assessor, methods, pk, by_hand))
         if is_sampled:
-            sampled.add(item.pk)
+            sampled.add(pk)
     return items, sampled
 
 
@@ -585,6 +595,13 @@ def sample_documents(sample_id: int) -> QuerySet[IqaDocument]:
     return IqaDocument.objects.filter(sample_id=sample_id)[:5]
 
 
+@objects_once
+def plan_documents(plan_id: int) -> QuerySet[IqaDocument]:
+    """A plan's last five PDFs, as `plan.documents.all()[:5]` reads them, by SQL compiled
+    once."""
+    return IqaDocument.objects.filter(plan_id=plan_id)[:5]
+
+
 def iqa_home(
     user: User, role: Role, today: datetime.date, actions: IqaActions
 ) -> dict[str, object]:
@@ -888,19 +905,11 @@ def posted_risks(request: PortalRequest, assessors: list[User]) -> dict[int, str
 
 
 def centre_qualifications(centre: Centre) -> list[tuple[int, str]]:
-    """(id, title) of each qualification the centre has learners on: by SQL compiled once per
-    process."""
-    return _centre_qualifications(centre.pk)
-
-
-@compiled_once
-def _centre_qualifications(centre_id: int) -> QuerySet[Registration, Any]:
-    return (
-        Registration.objects.filter(centre_id=centre_id)
-        .values_list("qualification_id", "qualification__title")
-        .distinct()
-        .order_by("qualification__title")
-    )
+    """(id, title) of each qualification the centre has learners on, by title: by SQL compiled
+    once per process, each qualification asked whether the centre has a registration on it (the
+    registrations list's read): not the centre's every registration read and its
+    qualifications made distinct (0.7 ms at a centre of 1,000 against 0.2)."""
+    return registered_qualifications(centre.pk)
 
 
 @dataclass(frozen=True)

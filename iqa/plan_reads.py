@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 
 from iqa.models import PlanItem
 from portal.compiled import compiled_once
@@ -19,29 +20,33 @@ from qualifications.models import Unit
 PLANNED = ("registration_id", "unit_id", "stage", "assessor_id", "methods", "pk", "by_hand")
 
 
+# `PLANNED` with the methods as their JSON's text: Django decoded the JSON of each of a plan's
+# hundreds of items (a few calls each), where a plan's items share a few dozen sets of methods,
+# each decoded once (`iqa.pages.planned_and_sampled`).
+PLANNED_AS_TEXT = tuple(Cast(name, TextField()) if name == "methods" else name for name in PLANNED)
+
+
 @compiled_once
 def plan_items(plan_id: int) -> QuerySet[PlanItem, Any]:
-    """A plan's items (`PLANNED`), each with whether it has been sampled (`counts_for_item`)."""
+    """A plan's items (`PLANNED`, the methods as JSON text), each with whether it has been
+    sampled (`counts_for_item`)."""
     return (
         PlanItem.objects.filter(plan_id=plan_id)
         .with_sampled()
         .order_by()
-        .values_list(*PLANNED, "is_sampled")
+        .values_list(*PLANNED_AS_TEXT, "is_sampled")
     )
 
 
 @compiled_once
-def plan_learners(
-    centre_id: int, qualification_id: int, registrations: list[int]
-) -> QuerySet[Registration, Any]:
-    """The registrations of the centre and qualification and these (a plan's items'), each with
-    its learner's name, its status and whether the learner is anonymised
-    (`iqa.pages.plan_learners` says why it is read this way)."""
-    name = User.objects.filter(pk=OuterRef("learner_id")).values("full_name")[:1]
+def plan_learners(registrations: list[int]) -> QuerySet[Registration, Any]:
+    """These registrations (a plan's items' and its period's work's), each with its learner's
+    name, its status and whether the learner is anonymised (`iqa.pages.plan_learners` says why
+    it is read this way)."""
+    name = User.objects.filter(pk=OuterRef("learner_id")).order_by().values("full_name")[:1]
     anonymised = User.objects.filter(pk=OuterRef("learner_id"), anonymisation__isnull=False)
-    of_plan = Q(centre=centre_id, qualification=qualification_id)
     return (
-        Registration.objects.filter(of_plan | Q(one_of("pk", registrations)))
+        Registration.objects.filter(one_of("pk", registrations))
         .order_by()
         .values_list("pk", Subquery(name), "status", Exists(anonymised))
     )

@@ -101,9 +101,10 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return plan_change(request, plan)
     items, sampled = pages.planned_and_sampled(plan)
-    learners = pages.plan_learners(plan, items)
+    pieces = pages.plan_pieces(plan)
+    learners = pages.plan_learners(items, pieces)
     progress = pages.plan_progress(items, sampled, learners)
-    covered = pages.coverage(pages.plan_pieces(plan), items)
+    covered = pages.coverage(pieces, items)
     sorts = pages.item_sorts(covered, learners)
     page, columns = sorted_rows_page(request, items, sorts, "assessor")
     shown = pages.item_rows(page, covered, learners, sampled)
@@ -122,7 +123,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "unplanned": unplanned,
         "unplanned_drawn": plan_drawn.unplanned_html(unplanned, is_iqa),
         "is_iqa": is_iqa,
-        "documents": plan.documents.all()[:5],
+        "documents": pages.plan_documents(plan.pk),
     }
     return render(request, "iqa/plan_detail.html", context)
 

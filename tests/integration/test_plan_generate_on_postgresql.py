@@ -1,19 +1,31 @@
 """Generating an IQA plan on PostgreSQL, where its items are written by one UNNEST statement
-(`iqa.services.items_insert`) rather than by Django's bulk_create of model instances: the same
+(`iqa.services.items_insert`) rather than by Django's bulk_create of model instances, and its
+row by one INSERT (`iqa.services.plan_made`) rather than `create` in a savepoint: the same
 items, in the same order, with the same audit entry as the plan generated before."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from iqa import services
 from iqa.models import PlanItem, SamplingPlan, Stage
 from iqa.planning import Work
-from iqa.services import _item, items_insert, plan_generate
+from iqa.services import (
+    PLAN_ALREADY_MADE,
+    AlreadyMade,
+    _item,
+    items_insert,
+    plan_generate,
+    plan_made,
+)
 from portal.audit import audit_verify
 from portal.models import AuditEntry
 from portfolios.models import ClaimReadiness
+from qualifications.models import Qualification
 from tests.iqa.test_services import (
     OTHER_UNITS,
     PERIOD_ENDS,
@@ -140,3 +152,36 @@ def test_plan_items_have_no_index_on_the_plan_alone_and_are_read_by_plan_through
     assert "(plan_id, registration_id, unit_id, stage)" in found["planned_once_per_stage"]
     assert not [name for name, d in found.items() if d.endswith("(plan_id)")]
     assert len(found) == 5  # the key, the primary key, registration, unit and assessor
+
+
+def test_the_plans_row_is_the_row_create_wrote_and_its_form_sent_again_is_refused(
+    on_postgresql, centre, sfj, iqa
+):
+    """`plan_made` (one INSERT, the token's conflict answered without a savepoint) writes every
+    column as `SamplingPlan.objects.create` did and returns the plan as it did; the same token
+    again is refused naming the plan it made; plans without a token are never refused."""
+    token = uuid.uuid4()
+    fields = {
+        "centre": centre, "qualification": Qualification(pk=sfj.pk), "iqa": iqa,
+        "starts_on": PERIOD_STARTS, "ends_on": PERIOD_ENDS,
+    }  # fmt: skip
+    began = timezone.now()
+    made = plan_made(**fields, form_token=token)
+    before = SamplingPlan.objects.create(**fields, form_token=uuid.uuid4())
+    columns = [f.attname for f in SamplingPlan._meta.concrete_fields]
+    mine, theirs = (
+        SamplingPlan.objects.filter(pk=plan.pk).values(*columns).get() for plan in (made, before)
+    )
+    assert began <= mine["created_at"] <= theirs["created_at"]
+    for row, plan in ((mine, made), (theirs, before)):
+        assert row.pop("id") == plan.pk and row.pop("created_at") == plan.created_at
+        assert row.pop("form_token") == plan.form_token
+        assert {n: getattr(plan, n) for n in row} == row
+    assert mine == theirs and mine["qualification_id"] == sfj.pk
+    assert not made._state.adding and made._state.db == before._state.db
+    assert (made.centre, made.iqa) == (centre, iqa)
+    with pytest.raises(AlreadyMade) as repeat:
+        plan_made(**fields, form_token=token)
+    assert repeat.value.made == made and str(repeat.value) == PLAN_ALREADY_MADE
+    assert plan_made(**fields, form_token=None).pk != plan_made(**fields, form_token=None).pk
+    assert SamplingPlan.objects.count() == 4
