@@ -11,14 +11,14 @@ machinery (`Model.from_db`, the related populators of `select_related`, the anno
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-from portal.compiled import Compiled, compiled_once
+from portal.compiled import Compiled, compiled_once, padded
 
 # id of a compiled query -> (that query, how its rows become objects). A `Compiled` is not
 # hashable (it holds dicts); its identity is checked, since an id may be reused once the query
@@ -64,18 +64,20 @@ def _make(compiled: Compiled) -> Callable[[tuple[Any, ...]], Model]:
 
 
 def objects_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[Any]]:
-    """Decorate a function of ids (single ones, not lists) returning a queryset of model
-    objects (with `select_related` and annotations; not `values`, `prefetch_related`, `defer`
-    or `only`): the decorated function returns the queryset's objects, read by its SQL
-    compiled once per process (`compiled_once`), made as the queryset would make them."""
+    """Decorate a function of ids (each an id or a list of ids, as `compiled_once` takes them)
+    returning a queryset of model objects (with `select_related` and annotations; not
+    `values`, `prefetch_related`, `defer` or `only`): the decorated function returns the
+    queryset's objects, read by its SQL compiled once per process (`compiled_once`), made as
+    the queryset would make them."""
     rows = compiled_once(build)
 
     @functools.wraps(build)
-    def objects(*ids: int) -> list[Any]:
+    def objects(*ids: int | Sequence[int]) -> list[Any]:
         found = rows(*ids)  # nothing for an id no column holds, as the ORM's lookup
         if not found:
             return []
-        shape = (None,) * len(ids)
+        # The shape `compiled_once` compiled for (a list made up to a power of two: `padded`).
+        shape = tuple(None if isinstance(v, int) else len(padded(v)) for v in ids)
         compiled = rows.compile_for(connection.vendor, shape)  # type: ignore[attr-defined]
         make = _maker(compiled)
         return [make(row) for row in found]
