@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import unicodedata
 from collections import namedtuple
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from assessment import notices
@@ -39,6 +40,7 @@ from competence.models import Practice
 from competence.standing import scope_where_enforced
 from portal.audit import Entry, audit_append, audit_append_many, lock_chain
 from portal.compiled import compiled_once
+from portal.compiled_objects import objects_once
 from portal.lookups import one_of
 from portal.models import Role, RoleKind, User
 from portal.refusals import Refused
@@ -466,13 +468,15 @@ def _signed_off_units(registration: Registration) -> list[int]:
 @dataclass(frozen=True)
 class Change:
     """One item to decide: its kind ("criterion", "range_item" or "knowledge_item"), its id,
-    the current decision it supersedes and the evidence's mappings to it, by evidence id."""
+    the current decision it supersedes (and that decision's evidence) and the evidence's
+    mappings to it, by evidence id."""
 
     name: str
     pk: int
     previous: Decision | None
-    mappings: dict[int, Mapping]
+    mappings: dict[int, int]  # the mapping's id, by its evidence's id
     provisional: bool = False
+    previous_evidence: tuple[int, ...] = ()  # the previous decision's evidence's ids
 
 
 def _changes_of_kind(
@@ -492,28 +496,67 @@ def _changes_of_kind(
     ids = sorted(wanted)
     if not ids:
         return []
-    within = {f"{name}_id__in": ids}
     # Decisions an IQA has sampled stay as sampled: asked in the same statement that locks the
-    # current decisions.
-    sampled = held_by_a_sample()
-    found = (
-        Decision.objects.select_for_update()
-        .filter(registration=registration, current=True, **within)
-        .annotate(sampled=sampled)
-        .order_by("pk")
-    )
-    current = {getattr(d, f"{name}_id"): d for d in found.prefetch_related("evidence")}
+    # current decisions. Each read by SQL compiled once per process (`portal.compiled`): built
+    # at each decision, the three querysets cost some 5,000 Python calls (issue 17, seventh
+    # round).
+    if connection.get_autocommit():
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
+    current = {getattr(d, f"{name}_id"): d for d in _CURRENT_LOCKED[name](registration.pk, ids)}
     for decision in current.values():
         if decision.sampled:  # type: ignore[attr-defined]
             raise DecisionRefused(SAMPLED.format(item=decision.target))
-    mappings: dict[int, dict[int, Mapping]] = {}
-    for m in Mapping.objects.filter(evidence__in=evidence, **within):
-        mappings.setdefault(getattr(m, f"{name}_id"), {})[m.evidence_id] = m
-    return [
-        Change(name, pk, current.get(pk), mappings.get(pk, {}), provisional[pk])
-        for pk in ids
-        if pk not in current or not _same(current[pk], judgement, evidence, actor, provisional[pk])
-    ]
+    cited: dict[int, list[int]] = {}
+    if current:
+        for decision_id, evidence_id in _evidence_of(sorted(d.pk for d in current.values())):
+            cited.setdefault(decision_id, []).append(evidence_id)
+    mappings: dict[int, dict[int, int]] = {}
+    if evidence:
+        for pk, evidence_id, item in _MAPPINGS_OF[name]([e.pk for e in evidence], ids):
+            mappings.setdefault(item, {})[evidence_id] = pk
+    changes = []
+    for pk in ids:
+        previous = current.get(pk)
+        was = tuple(cited.get(previous.pk, ())) if previous else ()
+        if previous and _same(previous, was, judgement, evidence, actor, provisional[pk]):
+            continue
+        changes.append(Change(name, pk, previous, mappings.get(pk, {}), provisional[pk], was))
+    return changes
+
+
+def _current_locked(name: str) -> Callable[..., list[Decision]]:
+    """The registration's current decisions on these items of one kind (`name`), locked, each
+    with whether a sample holds it (`sampled`), by SQL compiled once per process."""
+
+    def build(registration_id: int, ids: list[int]) -> QuerySet[Decision]:
+        return (
+            Decision.objects.select_for_update()
+            .filter(registration_id=registration_id, current=True, **{f"{name}_id__in": ids})
+            .annotate(sampled=held_by_a_sample())
+            .order_by("pk")
+        )
+
+    build.__qualname__ = f"_current_locked.{name}"
+    return objects_once(build)
+
+
+def _mappings_of(name: str) -> Callable[..., list[tuple[Any, ...]]]:
+    """(id, evidence, item) of the evidence's mappings to these items of one kind (`name`),
+    by SQL compiled once per process."""
+
+    def build(evidence: list[int], ids: list[int]) -> QuerySet[Mapping, Any]:
+        found = Mapping.objects.filter(evidence_id__in=evidence, **{f"{name}_id__in": ids})
+        return found.values_list("pk", "evidence_id", f"{name}_id")
+
+    build.__qualname__ = f"_mappings_of.{name}"
+    return compiled_once(build)
+
+
+ITEM_KINDS = ("criterion", "range_item", "knowledge_item")
+_CURRENT_LOCKED = {name: _current_locked(name) for name in ITEM_KINDS}
+_MAPPINGS_OF = {name: _mappings_of(name) for name in ITEM_KINDS}
 
 
 def held_by_a_sample() -> Exists:
@@ -557,7 +600,7 @@ def _write(
     )
     # The assessor's decision settles the mapping: confirmed where met, rejected otherwise.
     status = MappingStatus.CONFIRMED if judgement.outcome == Outcome.MET else MappingStatus.REJECTED
-    found = [c.mappings[e.pk].pk for c in changes for e in evidence if e.pk in c.mappings]
+    found = [c.mappings[e.pk] for c in changes for e in evidence if e.pk in c.mappings]
     if found:
         Mapping.objects.filter(pk__in=found).update(status=status)
     Mapping.objects.bulk_create(
@@ -574,7 +617,7 @@ def _write(
                 action="decision.recorded",
                 centre_id=registration.centre_id,
                 subject=f"decision:{decision.pk}",
-                before=summary(c.previous) if c.previous else None,
+                before=summary(c.previous, c.previous_evidence) if c.previous else None,
                 after=summary(decision, given),
             )
             for c, decision in zip(changes, made, strict=True)
@@ -590,17 +633,19 @@ def _write(
 
 def _same(
     decision: Decision,
+    cited: Iterable[int],
     judgement: Judgement,
     evidence: Sequence[Evidence],
     actor: User,
     provisional: bool,
 ) -> bool:
+    """Whether the decision (citing the evidence `cited`) is already this one, by `actor`."""
     return (
         decision.decided_by_id == actor.pk
         and decision.provisional == provisional
         and (decision.outcome, decision.method, decision.assessed_on, decision.feedback)
         == (judgement.outcome, judgement.method, judgement.assessed_on, judgement.feedback)
-        and {e.pk for e in decision.evidence.all()} == {e.pk for e in evidence}
+        and set(cited) == {e.pk for e in evidence}
     )
 
 

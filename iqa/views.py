@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from assessment.access import planned_unit_for
 from competence.standing import enforced
-from iqa import access, pages, plan_drawn
+from iqa import access, pages, plan_drawn, sample_drawn
 from iqa.countersigning import sample_notice, sample_recorded_message
 from iqa.forms import (
     LiftForm,
@@ -161,7 +161,8 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     if closed := closed_redirect(request, registration):
         return closed
     item = pages.plan_item_of(number(request.GET.get("item")), request.user, registration)
-    shown = pages.unit_under_sample(registration, unit)
+    # The decisions as objects only for a sample recorded (`sample_record` takes them).
+    shown = pages.unit_under_sample(registration, unit, with_decisions=request.method == "POST")
     trainee = trainee_here(request, registration)
     form = SampleForm(request.POST or None)
     decisions_errors: list[str] = []
@@ -204,6 +205,9 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
             request.user, registration, unit.pk, unit.code, trainee=trainee
         ),
         **shown,
+        # The two lists drawn in Python (`iqa.sample_drawn`), as the template drew them.
+        "rows_drawn": sample_drawn.decision_rows_html(shown["rows"], bool(decisions_errors)),  # type: ignore[arg-type]
+        "evidence_drawn": sample_drawn.evidence_html(shown["evidence"]),  # type: ignore[arg-type]
     }
     return render(request, "iqa/sample_form.html", context)
 

@@ -64,7 +64,7 @@ def _make(compiled: Compiled) -> Callable[[tuple[Any, ...]], Model]:
 
 
 def objects_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[Any]]:
-    """Decorate a function of ids (single ones, or lists as `compiled_once` takes them)
+    """Decorate a function of ids (each an id or a list of ids, as `compiled_once` takes them)
     returning a queryset of model objects (with `select_related` and annotations; not
     `values`, `prefetch_related`, `defer` or `only`): the decorated function returns the
     queryset's objects, read by its SQL compiled once per process (`compiled_once`), made as
@@ -76,6 +76,7 @@ def objects_once(build: Callable[..., QuerySet[Any]]) -> Callable[..., list[Any]
         found = rows(*ids)  # nothing for an id no column holds, as the ORM's lookup
         if not found:
             return []
+        # The shape `compiled_once` compiled for (a list made up to a power of two: `padded`).
         shape = tuple(None if isinstance(v, int) else len(padded(v)) for v in ids)
         compiled = rows.compile_for(connection.vendor, shape)  # type: ignore[attr-defined]
         make = _maker(compiled)

@@ -28,13 +28,11 @@ BESPOKE: dict[tuple[str, str], str] = {
     # Tables and lists of checkboxes, one a row, drawn with the row they choose. (The table of
     # decisions to countersign and the claims page's lists draw theirs in Python, decision 23:
     # assessment/countersign_rows.py, choosing none said under the table, control_errors.html;
-    # certification/claim_rows.py, ticking none said at the top of the page.)
+    # certification/claim_rows.py, ticking none said at the top of the page; the IQA's sample
+    # form's decisions and evidence, iqa/sample_drawn.py, "none to sample" said beside the
+    # list, control_errors.html, the evidence optional.)
     ("assessment/partials/countersign_by_evidence.html", "decisions"): "a checkbox a decision "
     "under each piece of evidence; choosing none is said under the list (control_errors.html)",
-    ("iqa/sample_form.html", "decisions"): "a checkbox a decision the IQA looked at; "
-    "'none to sample' is shown beside the list (control_errors.html)",
-    ("iqa/sample_form.html", "evidence"): "a checkbox a piece of evidence looked at; "
-    "optional, nothing to refuse",
     ("portfolios/evidence_map.html", "criteria"): "the learner's chosen criteria above the "
     "picker (drawn in Python, decision 23), kept in step with it by script",
     ("portfolios/partials/unit_checkboxes.html", "optional_units"): "a form field's choices "

@@ -63,17 +63,20 @@ def same_as_the_orm(read: Model, orm: Model, paths: tuple[str, ...], annotated=(
     assert not read._state.adding and read._state.db == orm._state.db
 
 
-def test_every_registration_is_read_as_the_orm_reads_it(world):
-    # One learner anonymised (a reverse one-to-one with a row; JSON columns converted).
-    learner = world.theirs.registration.learner
+def anonymise(learner: Any, counts: dict[str, int], files: list[str]) -> None:
     Anonymisation.objects.create(
         user=learner,
         anonymised_at=timezone.now(),
         last_activity=timezone.now(),
         retention_years=6,
-        counts={"evidence": 2},
-        files_to_delete=["a/b.pdf"],
+        counts=counts,
+        files_to_delete=files,
     )
+
+
+def test_every_registration_is_read_as_the_orm_reads_it(world):
+    # One learner anonymised (a reverse one-to-one with a row; JSON columns converted).
+    anonymise(world.theirs.registration.learner, counts={"evidence": 2}, files=["a/b.pdf"])
     registrations = list(Registration.objects.values_list("pk", flat=True))
     assert len(registrations) >= 2
     for pk in registrations:
@@ -153,3 +156,36 @@ def test_the_registration_pages_plan_and_evidence_are_the_orms(world):
             same_as_the_orm(read_evidence, expected_evidence, ("registration",))
         seen += len(planned) + len(evidence)
     assert seen
+
+
+def test_a_registration_is_locked_and_read_as_the_orm_locks_it(world, monkeypatch):
+    """`Registration.objects.lock` by SQL compiled once per process (issue 17, seventh round):
+    the row read as `locking().get()` reads it, refused when closed, `DoesNotExist` for an id
+    nobody has, and (as `select_for_update`) refused outside a transaction; a queryset
+    filtered first is asked as it is."""
+    from django.db.transaction import TransactionManagementError
+
+    from portal.refusals import Refused
+
+    anonymise(world.theirs.registration.learner, counts={}, files=[])
+    closed = 0
+    for pk in Registration.objects.order_by("pk").values_list("pk", flat=True):
+        orm = Registration.objects.locking().get(pk=pk)
+        if orm.closed_because:
+            with pytest.raises(Refused, match=orm.closed_because):
+                Registration.objects.lock(pk)
+            closed += 1
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            locked = Registration.objects.lock(pk)  # its learner's anonymisation read with it
+        assert len(queries.captured_queries) == 1
+        same_as_the_orm(locked, orm, ("learner__anonymisation",))
+    assert closed
+    missing = (Registration.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    with pytest.raises(Registration.DoesNotExist):
+        Registration.objects.lock(missing)
+    with pytest.raises(Registration.DoesNotExist):  # filtered first: that filter holds
+        Registration.objects.filter(pk=missing + 1).lock(world.ours.registration.pk)
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)
+    with pytest.raises(TransactionManagementError):
+        Registration.objects.lock(world.ours.registration.pk)
