@@ -7,7 +7,7 @@ drew."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -24,15 +24,24 @@ DESCRIBED = ' aria-invalid="true" aria-describedby="decisions_error"'
 STAND_IN = 987_654_321_987
 
 
-def decision_rows_html(rows: Iterable[object], invalid: bool) -> SafeString:
-    """Each decision (`iqa.pages.DecisionRow`) with its box, ticked; marked invalid when the
-    decisions ticked were refused (`invalid`); a line saying there are none, if none."""
+def ticked(pk: int, sent: Collection[int] | None) -> str:
+    """A box's `checked`: every box on a form shown afresh (`sent` None), and on a form sent
+    back after a refusal, the boxes the IQA had ticked (their choice is not lost)."""
+    return " checked" if sent is None or pk in sent else ""
+
+
+def decision_rows_html(
+    rows: Iterable[object], invalid: bool, sent: Collection[int] | None = None
+) -> SafeString:
+    """Each decision (`iqa.pages.DecisionRow`) with its box, ticked (or as sent: `ticked`);
+    marked invalid when the decisions ticked were refused (`invalid`); a line saying there
+    are none, if none."""
     t = ESCAPES
     mark, described = (INVALID, DESCRIBED) if invalid else ("", "")
     drawn = "".join(
         '\n      <div class="form-check border-bottom py-2">\n'
         f'        <input class="form-check-input{mark}" type="checkbox" name="decisions" '
-        f'value="{d.pk}" id="d-{d.pk}"{described} checked>\n'  # type: ignore[attr-defined]
+        f'value="{d.pk}" id="d-{d.pk}"{described}{ticked(d.pk, sent)}>\n'  # type: ignore[attr-defined]
         f'        <label class="form-check-label" for="d-{d.pk}"><span class="fw-semibold">'  # type: ignore[attr-defined]
         f"{str(d.label).translate(t)}</span> {str(d.text).translate(t)}</label>\n"  # type: ignore[attr-defined]
         f'        <div class="small">{str(d.summary).translate(t)}</div>\n'  # type: ignore[attr-defined]
@@ -42,9 +51,10 @@ def decision_rows_html(rows: Iterable[object], invalid: bool) -> SafeString:
     return mark_safe(drawn or NO_DECISIONS)
 
 
-def evidence_html(evidence: Iterable[Evidence]) -> SafeString:
-    """Each piece of evidence the decisions cite, ticked, with its link, how it was gathered
-    (`method_label`), when, and its files' names (`file_names`, made by `unit_under_sample`)."""
+def evidence_html(evidence: Iterable[Evidence], sent: Collection[int] | None = None) -> SafeString:
+    """Each piece of evidence the decisions cite, ticked (or as sent: `ticked`), with its
+    link, how it was gathered (`method_label`), when, and its files' names (`file_names`, made
+    by `unit_under_sample`)."""
     t = ESCAPES
     dates: dict[object, str] = {}
     lines = []
@@ -59,7 +69,7 @@ def evidence_html(evidence: Iterable[Evidence]) -> SafeString:
         lines.append(
             '\n      <div class="form-check py-1">\n'
             f'        <input class="form-check-input" type="checkbox" name="evidence" '
-            f'value="{e.pk}" id="e-{e.pk}" checked>\n'
+            f'value="{e.pk}" id="e-{e.pk}"{ticked(e.pk, sent)}>\n'
             f'        <label class="form-check-label" for="e-{e.pk}">{str(e.title).translate(t)}'
             "</label>\n"
             f'        <a class="small ms-2" href="{link.translate(t)}" target="_blank" '

@@ -166,10 +166,16 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
     trainee = trainee_here(request, registration)
     form = SampleForm(request.POST or None)
     decisions_errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    # What was ticked, on a form sent back (None: shown afresh, every box ticked).
+    sent: tuple[set[int], set[int]] | None = None
+    if request.method == "POST":
+        sent = (
+            posted_ids(request.POST.getlist("decisions")),
+            posted_ids(request.POST.getlist("evidence")),
+        )
+    if sent is not None and form.is_valid():
         data = form.cleaned_data
-        chosen = posted_ids(request.POST.getlist("decisions"))
-        looked = posted_ids(request.POST.getlist("evidence"))
+        chosen, looked = sent
         judgement = Judgement(**{k: data[k] for k in Judgement.__dataclass_fields__})
         try:
             sample = sample_record(
@@ -205,9 +211,17 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
             request.user, registration, unit.pk, unit.code, trainee=trainee
         ),
         **shown,
-        # The two lists drawn in Python (`iqa.sample_drawn`), as the template drew them.
-        "rows_drawn": sample_drawn.decision_rows_html(shown["rows"], bool(decisions_errors)),  # type: ignore[arg-type]
-        "evidence_drawn": sample_drawn.evidence_html(shown["evidence"]),  # type: ignore[arg-type]
+        # The two lists drawn in Python (`iqa.sample_drawn`), as the template drew them, but
+        # sent back as the IQA ticked them (every box was ticked again after a refusal).
+        "rows_drawn": sample_drawn.decision_rows_html(
+            shown["rows"],  # type: ignore[arg-type]
+            bool(decisions_errors),
+            sent[0] if sent else None,
+        ),
+        "evidence_drawn": sample_drawn.evidence_html(
+            shown["evidence"],  # type: ignore[arg-type]
+            sent[1] if sent else None,
+        ),
     }
     return render(request, "iqa/sample_form.html", context)
 

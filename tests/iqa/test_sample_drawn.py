@@ -68,3 +68,16 @@ def test_the_evidence_is_drawn_as_the_template_drew_it():
     for evidence in (pieces, pieces[:1], []):
         drawn = Template(EVIDENCE_LOOP).render(Context({"evidence": evidence}))
         assert evidence_html(evidence) == drawn
+
+
+def test_a_form_sent_back_ticks_only_the_boxes_sent():
+    """On a form sent back after a refusal, the boxes are as the IQA ticked them; afresh
+    (`sent` None), every box, as the template drew them."""
+    rows = decision_rows_html(ROWS, True, {7})
+    assert rows.count(" checked>") == 1 and 'value="7" id="d-7"' in rows
+    assert 'id="d-7" aria-invalid="true" aria-describedby="decisions_error" checked>' in rows
+    assert decision_rows_html(ROWS, False, set()).count("checked") == 0
+    pieces = [piece(5, "A", "Product", datetime.date(2026, 1, 9), ""), piece(6, "B", "W", None, "")]
+    drawn = evidence_html(pieces, {6})
+    assert 'id="e-5">' in drawn and 'id="e-6" checked>' in drawn
+    assert evidence_html(pieces).count(" checked>") == 2

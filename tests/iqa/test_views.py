@@ -508,6 +508,32 @@ def test_the_sample_forms_fields_keep_their_labels_and_say_which_error_is_theirs
     assert '<label for="id_valid" class="form-check-label">Valid: it shows the criteria' in page
 
 
+def test_a_refused_sample_comes_back_with_the_boxes_the_iqa_ticked_not_every_box(
+    client, iqa, assessed
+):
+    """Sent back for a missing target date, the form keeps the IQA's choice of decisions and
+    evidence: every box came back ticked, and a second send sampled what they had left out."""
+    client.force_login(iqa)
+    decisions = [d.pk for d in current(assessed, SIGNED_UNIT)]
+    evidence = [e.pk for e in assessed.evidence.all()]
+    assert len(decisions) >= 2 and evidence
+    sent = sample_post(assessed, due_1="", decisions=decisions[:1], evidence=[])
+    page = shown(client.post(sample_url(assessed), sent))
+    assert NO_DATE in page and nothing_sampled()
+    boxes = {
+        name: {
+            int(re.search(r'value="(\d+)"', tag)[1]): " checked" in tag  # type: ignore[index]
+            for tag in re.findall(rf'<input [^>]*name="{name}"[^>]*>', page)
+        }
+        for name in ("decisions", "evidence")
+    }
+    assert boxes["decisions"] == {pk: pk == decisions[0] for pk in decisions}
+    assert boxes["evidence"] == dict.fromkeys(evidence, False)
+    # Shown afresh, every box is ticked, as before.
+    fresh = shown(client.get(sample_url(assessed)))
+    assert all(" checked" in t for t in re.findall(r'<input [^>]*name="decisions"[^>]*>', fresh))
+
+
 def test_a_sample_with_no_decision_ticked_says_so_beside_the_decisions(client, iqa, assessed):
     client.force_login(iqa)
     page = shown(client.post(sample_url(assessed), sample_post(assessed, decisions=[])))
