@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,7 @@ from certification.services import (
     ALREADY_REVOKED,
     NOT_THE_CLAIMING_ADMIN,
     ClaimRefused,
+    ClaimResult,
     certificate_replace,
     certificate_rerender,
     certificate_revoke,
@@ -383,9 +384,17 @@ class ListedCertificate:
 
 
 HELD_ON_CLAIM = (
-    "{n} claim{s} held: your centre does not hold Direct Claims Status for the qualification, "
-    "so the awarding organisation's external quality assurer must release them first."
+    "{n} claim{s} held: your centre does not hold Direct Claims Status for {which}, so the "
+    "awarding organisation's external quality assurer must release them first."
 )
+
+
+def held_message(held: Sequence[ClaimResult]) -> str:
+    """What the admin is told of the claims held for the EQA, naming the qualification when
+    they are all of one (a claim of several learners may span several)."""
+    titles = sorted({r.registration.qualification.title for r in held})
+    which = f"the qualification {titles[0]}" if len(titles) == 1 else "these qualifications"
+    return HELD_ON_CLAIM.format(n=len(held), s=pluralize(len(held)), which=which)
 
 
 @require_POST
@@ -485,8 +494,8 @@ def claim_confirm(request: PortalRequest) -> HttpResponse:
     if issued:
         plural = "" if len(issued) == 1 else "s"
         messages.success(request, f"{len(issued)} {Kind(kind).label.lower()}{plural} claimed.")
-    if held := sum(1 for r in issued if r.certificate and r.certificate.is_withheld):
-        messages.warning(request, HELD_ON_CLAIM.format(n=held, s="" if held == 1 else "s"))
+    if held := [r for r in issued if r.certificate and r.certificate.is_withheld]:
+        messages.warning(request, held_message(held))
     for refused in (r for r in results if r.refusal):
         messages.error(request, refused.refusal)
     if gone := len(units) - len(chosen):
