@@ -529,6 +529,9 @@ def main() -> None:
     # A termination (kill, a CI timeout) unwinds like an interrupt, so gunicorn is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"Stopped by signal {signal.SIGTERM}."))
     configure()
+    from scripts.main_pages import the_population
+
+    the_population(DATABASE_URL)  # there, migrated, with people (or a message saying what not)
     plans = {label: plan_for(label, max(counts), args) for label in labels}
     for label, people in plans.items():
         if not people:

@@ -325,11 +325,9 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from scripts.main_pages import ADMIN, MAIN_PAGES, centres_by_learners, client_for, person_at
+    from scripts.main_pages import ADMIN, MAIN_PAGES, client_for, person_at, the_population
 
-    found = centres_by_learners()
-    if not found:
-        sys.exit(f"No centre with learners in {DATABASE_URL}: run with --generate first.")
+    found = the_population(DATABASE_URL)
     centres = [("small", found[0][0]), ("big", found[-1][0])]
     population(centres)
     pages = wanted(MAIN_PAGES, args.pages)

@@ -23,6 +23,7 @@ load population of `manage.py generate_load_data`.
 from __future__ import annotations
 
 import datetime
+import sys
 import time
 import uuid
 from collections import Counter
@@ -34,7 +35,7 @@ from urllib.parse import urlencode
 
 from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import OperationalError, ProgrammingError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.test import Client
@@ -197,6 +198,25 @@ def centres_by_learners() -> list[tuple[Centre, int]]:
         learners=Count("roles", filter=Q(roles__kind=RoleKind.LEARNER))
     ).filter(learners__gt=0)
     return [(c, c.learners) for c in centres.order_by("learners", "pk")]  # type: ignore[attr-defined]
+
+
+MAKE_IT = (
+    "Make it with scripts/bench_pages.py --generate (which makes the database), or point "
+    "BENCH_DATABASE_URL at one made so."
+)
+
+
+def the_population(database: str) -> list[tuple[Centre, int]]:
+    """`centres_by_learners`, or the scripts' exit with a message saying what is wrong with the
+    database (not there, not migrated, empty) and how to make it, not Django's traceback."""
+    try:
+        found = centres_by_learners()
+    except (OperationalError, ProgrammingError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        sys.exit(f"Cannot read a load population in {database}: {first}. {MAKE_IT}")
+    if not found:
+        sys.exit(f"No centre with learners in {database}. {MAKE_IT}")
+    return found
 
 
 # Choosing things ----------------------------------------------------------------------------

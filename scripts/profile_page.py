@@ -50,19 +50,19 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
-    from scripts.bench_pages import configure
+    from scripts.bench_pages import DATABASE_URL, configure
 
     configure(tempfile.mkdtemp(prefix="profile-page-"))
     from django.core.cache import cache
 
-    from scripts.main_pages import PAGES_BY_NAME, centres_by_learners, client_for, prepare, send
+    from scripts.main_pages import PAGES_BY_NAME, client_for, prepare, send, the_population
 
     def emptied() -> None:
         if not args.keep_cache:
             cache.clear()
 
     page = PAGES_BY_NAME[args.page]
-    found = centres_by_learners()
+    found = the_population(DATABASE_URL)
     centre = found[0][0] if args.small else found[-1][0]
     person = page.person_at(centre)
     if person is None:

@@ -1,0 +1,80 @@
+"""The benchmark scripts, pointed at a database that is not there, not migrated or holds no load
+population, say so and how to make one, and exit; they printed Django's traceback (found by the
+new users' trials of the sixth and seventh rounds)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from tests.integration.conftest import ROOT, worker_database_url
+
+pytestmark = pytest.mark.usefixtures("real_services")
+
+
+def other_database(name: str) -> str:
+    return worker_database_url().rsplit("/", 1)[0] + "/" + name
+
+
+def bench(script: str, database: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BENCH_DATABASE_URL": database, "BENCH_REDIS_URL": os.environ["REDIS_URL"]}
+    return subprocess.run(
+        [sys.executable, f"scripts/{script}", *flags],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def said(run: subprocess.CompletedProcess[str]) -> str:
+    assert run.returncode == 1, (run.returncode, run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert "scripts/bench_pages.py --generate" in run.stderr
+    return run.stderr
+
+
+@pytest.fixture
+def empty_database():
+    """A database with no tables (made and dropped outside the test's transaction)."""
+    name = f"portal_empty_{uuid.uuid4().hex[:10]}"
+    settings = connection.settings_dict
+    admin = psycopg2.connect(
+        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
+    )  # fmt: skip
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield other_database(name)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
+def test_a_database_that_is_not_there_is_named_with_how_to_make_it(db):
+    missing = other_database(f"portal_missing_{uuid.uuid4().hex[:10]}")
+    message = said(bench("bench_pages.py", missing, "--rounds", "1"))
+    assert f"Cannot read a load population in {missing}" in message
+    assert "does not exist" in message
+
+
+def test_a_database_not_migrated_is_named_by_every_script(empty_database):
+    for script, flags in (
+        ("bench_pages.py", ["--rounds", "1"]),
+        ("profile_page.py", ["IQA plan", "--rounds", "1"]),
+        ("bench_load.py", ["--mixes", "assessor", "--users", "1", "--time", "1"]),
+    ):
+        message = said(bench(script, empty_database, *flags))
+        assert f"Cannot read a load population in {empty_database}" in message, script
+        assert 'relation "portal_centre" does not exist' in message, script
+
+
+def test_a_migrated_database_without_learners_says_there_are_none(transactional_db):
+    message = said(bench("bench_pages.py", worker_database_url(), "--rounds", "1"))
+    assert f"No centre with learners in {worker_database_url()}." in message
