@@ -92,6 +92,18 @@ NOT_A_COUNTERSIGNER = (
     "Only a qualified assessor of the centre, other than the one who decided, can countersign."
 )
 NOTHING_TO_COUNTERSIGN = "Only current, provisional decisions need countersigning."
+
+
+def changed_meanwhile(gone: int, asked: int) -> str:
+    """Why a countersignature of `asked` decisions, `gone` of which no longer wait, did nothing."""
+    were = "was" if gone == 1 else "were"
+    return (
+        f"{gone} of the {asked} decisions chosen {were} countersigned or returned meanwhile "
+        "(in another tab, or by another assessor), so none was countersigned: the list shows "
+        "what still waits; choose again."
+    )
+
+
 # The centre enforces its competence register (decision 49): a countersigner judges only units
 # a current assessor award of theirs covers.
 NOT_COMPETENT_TO_COUNTERSIGN = (
@@ -842,8 +854,14 @@ def _check_countersign(
             registration.learner_id,
         ):
             raise PermissionDenied(NOT_A_COUNTERSIGNER)
-    if len(decisions) != asked or not all(d.provisional and d.current for d in decisions):
-        raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+    still = sum(1 for d in decisions if d.provisional and d.current)
+    if still != asked:
+        # All or none: a list of which some were countersigned or returned meanwhile (another
+        # tab, another assessor) is refused whole, and the person told so, since the rest of
+        # what they chose still waits (not told, they took it for done).
+        if not still:
+            raise DecisionRefused(NOTHING_TO_COUNTERSIGN)
+        raise DecisionRefused(changed_meanwhile(asked - still, asked))
     _refuse_out_of_scope(decisions, registrations, countersigner)
     # Read with the locked rows (`locked_for_countersigning`): the decision is loaded only in
     # the rare case, to name its item.

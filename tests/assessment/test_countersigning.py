@@ -15,7 +15,9 @@ from django.urls import reverse
 from assessment.models import Decision
 from assessment.services import (
     NOTHING_TO_COUNTERSIGN,
+    DecisionRefused,
     Judgement,
+    changed_meanwhile,
     decision_countersign,
     decision_record,
     summary,
@@ -115,9 +117,18 @@ def test_if_one_decision_was_countersigned_meanwhile_none_is_and_nothing_is_logg
     decisions = decisions_on([trainee_registration], trainee_assessor, 3, provisional=True)
     decision_countersign(decisions=decisions[:1], actor=assessor)
     audit = AuditWatch()
-    with pytest.raises(Exception, match=NOTHING_TO_COUNTERSIGN):
+    with pytest.raises(DecisionRefused) as refused:
         decision_countersign(decisions=decisions, actor=assessor)
+    # Told that one was done meanwhile and nothing of theirs was: the two others still wait.
+    assert str(refused.value) == changed_meanwhile(1, 3)
+    assert "1 of the 3 decisions chosen was countersigned or returned meanwhile" in str(
+        refused.value
+    )
     assert waiting(trainee_registration).count() == 2 and audit.actions() == []
+    # None left waiting of those chosen: nothing to countersign, as before.
+    decision_countersign(decisions=decisions[1:], actor=assessor)
+    with pytest.raises(DecisionRefused, match=NOTHING_TO_COUNTERSIGN):
+        decision_countersign(decisions=decisions, actor=assessor)
 
 
 # The page
