@@ -30,6 +30,7 @@ from iqa.reports import document_file_name, plan_file_name, sampling_record_csv
 from iqa.selectors import unit_claim_states
 from iqa.services import (
     ACTIONS_NEEDED,
+    ALREADY_REMOVED,
     FEEDBACK_NEEDED,
     NOT_AN_IQA,
     NOTHING_DECIDED,
@@ -132,7 +133,15 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
     """Add a piece of the period's work to the plan by hand, or remove an item."""
     back = reverse("iqa:plan-detail", args=[plan.pk])
     if "remove" in request.POST:
-        item = get_object_or_404(PlanItem, pk=number(request.POST["remove"]), plan=plan)
+        pk = number(request.POST["remove"])
+        item = PlanItem.objects.filter(pk=pk, plan=plan).first()
+        if item is None:
+            # Removed already (a double click, the back button): said as the service says it
+            # in the same race a moment earlier, to the plan's IQA; anyone else, and a malformed
+            # id, still find nothing.
+            if not pk or plan.iqa_id != request.user.pk:
+                raise Http404
+            return refused_redirect(request, IqaRefused(ALREADY_REMOVED), back)
         return attempt(
             request,
             lambda: plan_item_remove(item=item, actor=request.user),

@@ -26,6 +26,7 @@ from iqa.models import (
 )
 from iqa.services import (
     ACTIONS_NEEDED,
+    ALREADY_REMOVED,
     COMMENT_NEEDED,
     ENDS_BEFORE_START,
     NOT_RESPONDED,
@@ -38,7 +39,7 @@ from iqa.services import (
 )
 from iqa.services import Judgement as Finding
 from iqa.views import CHOOSE_UNPLANNED
-from portal.models import Role, RoleKind
+from portal.models import AuditEntry, Role, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.services import registration_withdraw
 from tests.factories import RoleFactory
@@ -288,6 +289,20 @@ def test_removing_an_item_leaves_a_gap_where_the_assessor_had_work_and_nothing_i
     assert cells(page, "coverage-methods") == ["1 / 2"]
     # The removed work is offered back, to add by hand.
     assert f'value="{item.registration_id}-{item.unit_id}-{Stage.INTERIM}"' in page
+
+
+def test_an_item_removed_twice_says_it_was_removed_already_rather_than_not_found(client, plan, iqa):
+    """A double click on "Remove" or the back button (found over HTTP, round 7): the second
+    request, after the first removed the item, answered 404 "We could not find that page",
+    where the same race a moment earlier is told the service's own words (ALREADY_REMOVED)."""
+    [item] = plan.items.filter(unit__code=BEGUN_UNIT)
+    client.force_login(iqa)
+    client.post(plan_url(plan), {"remove": item.pk})
+    audit = AuditEntry.objects.count()
+    response = client.post(plan_url(plan), {"remove": item.pk}, follow=True)
+    assert response.redirect_chain == [(plan_url(plan), 302)]
+    assert ALREADY_REMOVED in shown(response)
+    assert plan.items.count() == 1 and AuditEntry.objects.count() == audit
 
 
 def test_a_centre_admin_cannot_remove_an_item_from_the_plan(client, plan, centre_admin):
