@@ -1,27 +1,22 @@
 """One-time confirmations for the steps that cannot be undone (decision 36): claiming and
 revoking. The confirmation page carries a signed token saying exactly what was shown (who, which
 kind, which units; or which certificate and why); confirming acts on what the token says, not on
-anything posted beside it, and a token is taken once: sent twice (a double click, two tabs, the
-back button, another login), even at the same moment, the second finds it used and nothing more
-happens. Taken tokens are kept in the database (`ConfirmationTaken`, decision 81), not the
-session, which two overlapping requests each read before the other wrote it. The services' own
-checks under their locks (one certificate in force per kind, a revoked certificate stays
-revoked) hold whatever happens here."""
+anything posted beside it, and a token is taken once per session: sent twice (a double click,
+two tabs, the back button), the second finds it used and nothing more happens. The services'
+own checks under their locks (one certificate in force per kind, a revoked certificate stays
+revoked) hold whatever a session remembers."""
 
 from __future__ import annotations
 
-import datetime
 import secrets
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
-
-from certification.models import ConfirmationTaken
 
 MAX_AGE = 30 * 60  # seconds a confirmation page stays good for
+USED = "confirmations_used"
+KEPT = 50  # used tokens a session remembers (the newest)
 
 EXPIRED = "That confirmation has expired: nothing was done. Start again."
 # Forged, altered, cut short, or shown to someone else: it never was good, so it has not expired.
@@ -49,18 +44,9 @@ def take(request: HttpRequest, purpose: str, token: str) -> dict[str, Any]:
         raise Unconfirmed(NOT_VALID) from error
     if not isinstance(body, dict) or body.get("u") != request.user.pk:
         raise Unconfirmed(NOT_VALID)
-    now = timezone.now()
-    # A token signed longer ago than MAX_AGE is refused above, so a nonce taken longer ago than
-    # that can never come back: forgotten, and the table stays small.
-    ConfirmationTaken.objects.filter(
-        taken_at__lt=now - datetime.timedelta(seconds=MAX_AGE)
-    ).delete()
-    try:
-        # Committed at once: a second request taking the same nonce waits on the unique index
-        # until this commits, then fails, whichever of the two read its session first.
-        with transaction.atomic():
-            ConfirmationTaken.objects.create(nonce=body["n"], taken_at=now)
-    except IntegrityError as error:
-        raise Unconfirmed(ALREADY_USED) from error
+    used = list(request.session.get(USED, []))
+    if body["n"] in used:
+        raise Unconfirmed(ALREADY_USED)
+    request.session[USED] = [*used, body["n"]][-KEPT:]
     payload: dict[str, Any] = body["p"]
     return payload

@@ -437,17 +437,3 @@ class Transfer(models.Model):
             TransferStatus.PENDING: "warning",
             TransferStatus.ACCEPTED: "success",
         }.get(TransferStatus(self.status), "secondary")
-
-
-class ConfirmationTaken(models.Model):
-    """A one-time confirmation (`certification.confirmation`), taken: its nonce, kept in the
-    database rather than the session, so that two requests sent at once (a double click, two
-    tabs, two logins of one person) find it taken whichever comes second: a session is read
-    when a request starts and written when it ends, and two overlapping requests both found
-    the token unused (decision 81). Kept no longer than a confirmation is good for."""
-
-    nonce = models.CharField(max_length=64, unique=True)
-    taken_at = models.DateTimeField(db_index=True)
-
-    def __str__(self) -> str:
-        return f"confirmation {self.nonce} taken {self.taken_at:%Y-%m-%d %H:%M}"
