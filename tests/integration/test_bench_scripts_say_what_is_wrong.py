@@ -1,6 +1,6 @@
-"""The benchmark scripts, pointed at a database that is not there, not migrated or holds no load
-population, say so and how to make one, and exit; they printed Django's traceback (found by the
-new users' trials of the sixth and seventh rounds)."""
+"""The benchmark scripts and manage.py, pointed at a database that is not there, not migrated or
+holding no load population, say so and how to make one, and exit; they printed Django's
+traceback (found by the new users' trials of the sixth and seventh rounds)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,61 @@ def test_a_database_not_migrated_is_named_by_every_script(empty_database):
 def test_a_migrated_database_without_learners_says_there_are_none(transactional_db):
     message = said(bench("bench_pages.py", worker_database_url(), "--rounds", "1"))
     assert f"No centre with learners in {worker_database_url()}." in message
+
+
+# manage.py, and so every management command, says the same in a sentence (the new users'
+# trials found a traceback for a database not there or not migrated).
+
+
+def manage(database: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_command_on_a_database_that_is_not_there_names_it(db):
+    run = manage(other_database(f"portal_missing_{uuid.uuid4().hex[:10]}"), "eligibility_report",
+                 "--centre", "Load centre 01")  # fmt: skip
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.startswith("Cannot reach the database portal_missing_"), run.stderr
+    assert "does not exist" in run.stderr
+
+
+def test_a_command_on_a_database_not_migrated_says_to_migrate(empty_database):
+    run = manage(empty_database, "eligibility_report", "--centre", "Load centre 01")
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    name = empty_database.rsplit("/", 1)[1]
+    assert f"The database {name} is not migrated" in run.stderr
+    assert "Run `python manage.py migrate` to make its tables." in run.stderr
+
+
+def test_another_database_error_keeps_its_traceback(db):
+    """On a sound database a failing query is a mistake to see in full, not hidden behind a
+    sentence about the database (the test database here is migrated and reachable)."""
+    code = "from django.db import connection; connection.cursor().execute('SELECT no_such_column')"
+    run = manage(worker_database_url(), "shell", "-c", code)
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" in run.stderr and "no_such_column" in run.stderr, run.stderr
+    assert "Cannot reach" not in run.stderr and "not migrated" not in run.stderr
+
+
+def test_a_failing_migration_keeps_its_traceback(empty_database):
+    """Migrating, the migrations are not applied by definition: a migration that fails is not
+    told to migrate. Here the migrations of a database someone else is migrating (a table there
+    already, made by hand) fail on their first CREATE."""
+    from psycopg2 import connect
+
+    made = connect(empty_database)
+    try:
+        with made, made.cursor() as cursor:
+            cursor.execute("CREATE TABLE django_content_type (id integer)")
+    finally:
+        made.close()
+    run = manage(empty_database, "migrate", "--verbosity", "0")
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" in run.stderr and "already exists" in run.stderr, run.stderr
+    assert "Run `python manage.py migrate`" not in run.stderr
