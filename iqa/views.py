@@ -32,6 +32,7 @@ from iqa.services import (
     ACTIONS_NEEDED,
     ALREADY_REMOVED,
     FEEDBACK_NEEDED,
+    NO_DECISION_TICKED,
     NOT_AN_IQA,
     NOTHING_DECIDED,
     AlreadyMade,
@@ -60,6 +61,7 @@ from qualifications.models import Qualification
 # Where a refused sample's reasons are shown: under the field they are about. The decisions
 # ticked are not a form field: their reason is shown beside their list (the template's).
 SAMPLE_REFUSAL_FIELDS = {ACTIONS_NEEDED: "action_1", FEEDBACK_NEEDED: "feedback"}
+ABOUT_THE_DECISIONS = (NOTHING_DECIDED, NO_DECISION_TICKED)
 CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
 
 
@@ -268,9 +270,9 @@ def sample_refused(form: SampleForm, refused: IqaRefused) -> list[str]:
     """Put each reason under its field or at the top; return the one about the decisions
     ticked, which their list shows beside it (as a list, as a field's errors are)."""
     for message in refused.messages:
-        if message != NOTHING_DECIDED:
+        if message not in ABOUT_THE_DECISIONS:
             form.add_error(SAMPLE_REFUSAL_FIELDS.get(message), message)
-    return [NOTHING_DECIDED] if NOTHING_DECIDED in refused.messages else []
+    return [m for m in refused.messages if m in ABOUT_THE_DECISIONS]
 
 
 @login_required

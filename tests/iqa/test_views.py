@@ -29,6 +29,7 @@ from iqa.services import (
     ALREADY_REMOVED,
     COMMENT_NEEDED,
     ENDS_BEFORE_START,
+    NO_DECISION_TICKED,
     NOT_RESPONDED,
     NOTHING_DECIDED,
     REASON_NEEDED,
@@ -553,9 +554,20 @@ def test_a_sample_with_no_decision_ticked_says_so_beside_the_decisions(client, i
     client.force_login(iqa)
     page = shown(client.post(sample_url(assessed), sample_post(assessed, decisions=[])))
     assert '<div id="decisions_error" class="invalid-feedback d-block">' in page
-    assert f"<strong>{NOTHING_DECIDED}</strong>" in page
+    assert f"<strong>{NO_DECISION_TICKED}</strong>" in page
+    assert NOTHING_DECIDED not in page  # the unit's decisions are listed just below
     [tick, *_] = re.findall(r'<input [^>]*name="decisions"[^>]*>', page)
     assert 'aria-invalid="true" aria-describedby="decisions_error"' in tick
+    assert nothing_sampled()
+
+
+def test_a_sample_of_a_unit_with_no_decisions_yet_says_there_are_none(client, iqa, assessed):
+    client.force_login(iqa)
+    # The decisions of another unit sent with it count for nothing here.
+    sent = sample_post(assessed, decisions=[d.pk for d in current(assessed, SIGNED_UNIT)])
+    page = shown(client.post(sample_url(assessed, OTHER_UNITS[0]), sent))
+    assert f"<strong>{NOTHING_DECIDED}</strong>" in page
+    assert NO_DECISION_TICKED not in page
     assert nothing_sampled()
 
 
