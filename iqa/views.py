@@ -87,9 +87,10 @@ def plan_new(request: PortalRequest) -> HttpResponse:
                 form_token=data["form_token"],
             )
         except AlreadyMade as repeat:
-            return refused_redirect(
-                request, repeat, reverse("iqa:plan-detail", args=[repeat.made.pk])
-            )
+            # The token's plan, shown only to whoever may open it: to anyone else (the token
+            # sent by an IQA of another centre), not found, as that plan is, its id unsaid.
+            made = access.plan_for(request, repeat.made.pk)
+            return refused_redirect(request, repeat, reverse("iqa:plan-detail", args=[made.pk]))
         count = plan.items_made
         messages.success(request, f"Plan generated with {count} item{'' if count == 1 else 's'}.")
         return redirect("iqa:plan-detail", plan.pk)
