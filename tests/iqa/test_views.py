@@ -62,6 +62,7 @@ from tests.iqa.test_services import (
     unit,
 )
 from tests.portfolios.files import pdf
+from tests.writes import watch_writes, written
 
 TODAY = datetime.date.today()
 DUE = TODAY + datetime.timedelta(days=14)
@@ -334,6 +335,21 @@ def test_a_centre_admin_cannot_add_work_to_the_plan(client, plan, assessor, asse
     added = f"{assessed.pk}-{unit(OTHER_UNITS[0]).pk}-{Stage.INTERIM}"
     assert client.post(plan_url(plan), {"add": added}).status_code == 403
     assert plan.items.count() == 2 and not plan.items.filter(by_hand=True).exists()
+
+
+@pytest.mark.parametrize("wanted", ["0-0-interim", "nonsense", "", "planned"])
+def test_a_centre_admin_sending_any_other_add_is_refused_as_an_add_is(
+    client, plan, centre_admin, wanted
+):
+    if wanted == "planned":
+        [item] = plan.items.filter(unit__code=SIGNED_UNIT)
+        wanted = f"{item.registration_id}-{item.unit_id}-{item.stage}"
+    client.force_login(centre_admin)
+    watch_writes()
+    # Refused for who they are, not told to choose other work, which they may not add either.
+    response = client.post(plan_url(plan), {"add": wanted})
+    assert response.status_code == 403 and NOT_IN_PERIOD not in shown(response)
+    assert written() == []
 
 
 @pytest.mark.parametrize("wanted", ["0-0-interim", "nonsense", "", "planned"])
