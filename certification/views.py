@@ -39,7 +39,9 @@ from certification.readiness import (
     certificates_in_force,
     claim_counts,
     claim_pages,
+    claim_reasons_now,
     claimable_registrations,
+    claimed_of,
     printed_references,
     readiness_of_many,
     units_since,
@@ -444,7 +446,11 @@ class ClaimRow:
 
 
 def claim_rows(chosen: list[Registration], kind: Kind) -> list[ClaimRow]:
+    """Each learner as the confirmation page shows them. The reasons are the claims page's
+    (`claim_reasons_now`): a learner sent by hand whose full certificate was claimed (revoked
+    or not) is not offered a claim the service would refuse on confirming."""
     readiness = readiness_of_many(chosen)
+    claimed = claimed_of(chosen)
     in_force = certificates_in_force([r.pk for r in chosen])
     printed = printed_references({c for r in readiness for c in r.claimable_units})
     direct = set(
@@ -455,7 +461,8 @@ def claim_rows(chosen: list[Registration], kind: Kind) -> list[ClaimRow]:
     rows = []
     for ready in readiness:
         registration = ready.registration
-        reasons = ready.full_reasons if kind == Kind.FULL else ready.unit_reasons
+        full_reasons, unit_reasons = claim_reasons_now(ready, claimed)
+        reasons = full_reasons if kind == Kind.FULL else unit_reasons
         unit = in_force.get((registration.pk, Kind.UNIT))
         rows.append(
             ClaimRow(

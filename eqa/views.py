@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -71,7 +72,7 @@ def registration_detail(request: PortalRequest, pk: int, registration_pk: int) -
 
 
 @login_required
-def evidence_file(request: PortalRequest, pk: int, file_pk: int) -> FileResponse:
+def evidence_file(request: PortalRequest, pk: int, file_pk: int) -> HttpResponseBase:
     """A learner's evidence file, read by the EQA of a window that opens the learner's
     registration: served as the centre's staff see it, and the view audited like every page."""
     window = window_for(request, pk)

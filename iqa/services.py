@@ -53,6 +53,7 @@ OWN_DECISIONS = (
 )
 NOT_YOURS_TO_SAMPLE = "This learner is neither assigned to you nor in one of your plans."
 NOTHING_DECIDED = "There are no decisions on this unit to sample yet."
+NO_DECISION_TICKED = "Tick at least one decision to sample."
 # Decision 53, amended: a provisional sign-off is not a final decision.
 SIGN_OFF_PROVISIONAL = (
     "This unit's sign-off is provisional: it awaits countersignature by a qualified assessor "
@@ -451,9 +452,11 @@ def sample_record(
         unit_id,
     ):
         raise IqaRefused(WRONG_PLAN_ITEM)
+    if not unit_decisions:
+        raise IqaRefused(NOTHING_DECIDED)
     chosen = [d for d in decisions if d.pk in {u.pk for u in unit_decisions}]
     if not chosen:
-        raise IqaRefused(NOTHING_DECIDED)
+        raise IqaRefused(NO_DECISION_TICKED)
     if not judgement.feedback.strip():
         raise IqaRefused(FEEDBACK_NEEDED)
     if judgement.verdict == Verdict.ACTION_REQUIRED and not [a for a in actions if a[0].strip()]:

@@ -32,6 +32,7 @@ from iqa.services import (
     ACTIONS_NEEDED,
     ALREADY_REMOVED,
     FEEDBACK_NEEDED,
+    NO_DECISION_TICKED,
     NOT_AN_IQA,
     NOTHING_DECIDED,
     AlreadyMade,
@@ -60,6 +61,7 @@ from qualifications.models import Qualification
 # Where a refused sample's reasons are shown: under the field they are about. The decisions
 # ticked are not a form field: their reason is shown beside their list (the template's).
 SAMPLE_REFUSAL_FIELDS = {ACTIONS_NEEDED: "action_1", FEEDBACK_NEEDED: "feedback"}
+ABOUT_THE_DECISIONS = (NOTHING_DECIDED, NO_DECISION_TICKED)
 CHOOSE_UNPLANNED = "Choose work of the period that is not in the plan."
 
 
@@ -85,9 +87,10 @@ def plan_new(request: PortalRequest) -> HttpResponse:
                 form_token=data["form_token"],
             )
         except AlreadyMade as repeat:
-            return refused_redirect(
-                request, repeat, reverse("iqa:plan-detail", args=[repeat.made.pk])
-            )
+            # The token's plan, shown only to whoever may open it: to anyone else (the token
+            # sent by an IQA of another centre), not found, as that plan is, its id unsaid.
+            made = access.plan_for(request, repeat.made.pk)
+            return refused_redirect(request, repeat, reverse("iqa:plan-detail", args=[made.pk]))
         count = plan.items_made
         messages.success(request, f"Plan generated with {count} item{'' if count == 1 else 's'}.")
         return redirect("iqa:plan-detail", plan.pk)
@@ -148,6 +151,11 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
             success="Removed from the plan.",
             to=back,
         )
+    # Only the plan's IQA, while an IQA there, adds to it (as `plan_item_add` requires): anyone
+    # else is refused whatever they sent, not told to choose other work of the period.
+    held = access.held_roles(request)
+    if plan.iqa_id != request.user.pk or (RoleKind.IQA, plan.centre_id) not in held:
+        raise PermissionDenied(NOT_AN_IQA)
     work = pages.unplanned_piece(plan, request.POST.get("add", ""))
     if work is None:
         return refused_redirect(request, IqaRefused(CHOOSE_UNPLANNED), back)
@@ -268,9 +276,9 @@ def sample_refused(form: SampleForm, refused: IqaRefused) -> list[str]:
     """Put each reason under its field or at the top; return the one about the decisions
     ticked, which their list shows beside it (as a list, as a field's errors are)."""
     for message in refused.messages:
-        if message != NOTHING_DECIDED:
+        if message not in ABOUT_THE_DECISIONS:
             form.add_error(SAMPLE_REFUSAL_FIELDS.get(message), message)
-    return [NOTHING_DECIDED] if NOTHING_DECIDED in refused.messages else []
+    return [m for m in refused.messages if m in ABOUT_THE_DECISIONS]
 
 
 @login_required

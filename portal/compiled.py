@@ -180,12 +180,14 @@ def from_row(model: type[M], names: tuple[str, ...], values: Sequence[Any]) -> M
     """A model object from the values of some of its fields (`names`, attribute names), as
     `.only()` loads one: `Model.from_db` takes them in the model's order of fields, which is
     checked once per model and names."""
-    _in_model_order(model, names)
+    in_model_order(model, names)
     return model.from_db(connection.alias, names, values)
 
 
 @functools.cache
-def _in_model_order(model: type[Model], names: tuple[str, ...]) -> None:
+def in_model_order(model: type[Model], names: tuple[str, ...]) -> None:
+    """Refuse (ValueError) attribute names not in the order of the model's fields, the order
+    `Model.from_db` takes values in; `from_row` and `portal.made.makes` both ask."""
     fields = [f.attname for f in model._meta.concrete_fields]
     places = [fields.index(name) for name in names]
     if places != sorted(places):

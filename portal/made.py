@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
-from portal.compiled import _in_model_order, from_row
+from portal.compiled import from_row, in_model_order
 
 M = TypeVar("M", bound=Model)
 
@@ -35,7 +35,7 @@ def makes(model: type[M], names: tuple[str, ...]) -> Callable[[Sequence[Any]], M
         or post_init.has_listeners(model)
     ):
         return lambda values: from_row(model, names, values)
-    _in_model_order(model, names)  # as from_row checks them
+    in_model_order(model, names)  # as from_row checks them
     alias = connection.alias
     new = model.__new__
 

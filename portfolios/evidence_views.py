@@ -1,4 +1,5 @@
 import functools
+import logging
 from collections.abc import Sequence
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
@@ -6,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -33,6 +35,8 @@ from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_conte
 from portfolios.models import Evidence, EvidenceFile, ItemTarget
 from qualifications.kept_units import units_rows
 from qualifications.models import Qualification
+
+log = logging.getLogger(__name__)
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -247,6 +251,10 @@ def evidence_remove(request: PortalRequest, pk: int) -> HttpResponse:
     return redirect("portfolios:registration-detail", registration.pk)
 
 
+FILE_MISSING = (
+    "This file is missing from the portal's storage, so it cannot be shown. Nothing was "
+    "changed; the fault is logged for the portal's administrators."
+)
 # Shown in the browser when asked for: pictures, sound and video, which the portal's pages show
 # with <img>, <audio> and <video>. PDFs are drawn on the pages by the sandboxed PDF viewer
 # (static/js/pdf-preview.js), so on their own they download, like everything else.
@@ -257,18 +265,28 @@ FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 @login_required
-def evidence_file(request: PortalRequest, pk: int) -> FileResponse:
+def evidence_file(request: PortalRequest, pk: int) -> HttpResponseBase:
     """Serve a stored file to someone allowed to see it, named with the extension of the type
     its content was found to be (docs/evidence.md)."""
     return file_response(request, evidence_file_for(request, pk))
 
 
-def file_response(request: PortalRequest, stored: EvidenceFile) -> FileResponse:
+def file_response(request: PortalRequest, stored: EvidenceFile) -> HttpResponseBase:
     """A stored evidence file as served to anyone allowed to see it (the caller checked): shown
-    inline if a browser can show it safely, else downloaded, and never able to run anything."""
+    inline if a browser can show it safely, else downloaded, and never able to run anything.
+    One missing from storage is a fault of the portal's, not the person's: said, not found,
+    and logged, rather than an error page."""
     inline = stored.content_type.startswith(SHOWN_INLINE) and "download" not in request.GET
+    try:
+        content = stored.file.open("rb")
+    except FileNotFoundError:
+        log.error(
+            "Evidence file %s (evidence %s) is missing from storage", stored.pk, stored.evidence_id
+        )
+        context = {"message": FILE_MISSING}
+        return render(request, "portfolios/evidence_file_missing.html", context, status=404)
     response = FileResponse(
-        stored.file.open("rb"),
+        content,
         as_attachment=not inline,
         filename=download_name(stored.original_name, stored.content_type, fallback="evidence"),
         content_type=stored.content_type,

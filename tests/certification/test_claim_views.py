@@ -58,6 +58,21 @@ def test_a_claim_for_a_learner_not_ready_is_refused_with_the_reason(
     assert not Certificate.objects.exists()
 
 
+def test_a_learner_whose_full_certificate_was_revoked_is_not_offered_another_by_hand(
+    client, achieved, centre_admin
+):
+    full = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    certificate_revoke(certificate=full, reason="Issued in error.", actor=centre_admin)
+    client.force_login(centre_admin)
+    # The claims page does not list them; a claim sent by hand is refused on its confirmation.
+    for kind in ("full", "unit"):
+        page = client.post(CLAIM, {"kind": kind, "registrations": [achieved.pk]})
+        text = page.content.decode()
+        assert 'data-testid="will-be-refused"' in text
+        assert 'data-testid="to-claim"' not in text and 'name="token"' not in text
+    assert list(Certificate.objects.all()) == [full]
+
+
 def test_nobody_but_the_centre_admin_claims_or_sees_the_claims_page(
     client, achieved, assessor, iqa, learner, outsider
 ):

@@ -24,18 +24,29 @@ from iqa.services import (
     sample_record,
 )
 from iqa.services import Judgement as Finding
-from portal.models import AuditEntry
+from portal.models import AuditEntry, RoleKind
 from tests.audit import AuditWatch
-from tests.iqa.test_services import FEEDBACK, PERIOD_ENDS, PERIOD_STARTS, SIGNED_UNIT, current
+from tests.iqa.test_services import (
+    FEEDBACK,
+    PERIOD_ENDS,
+    PERIOD_STARTS,
+    SIGNED_UNIT,
+    current,
+    person,
+    register,
+)
 from tests.iqa.test_strategy import DEFAULTS
 from tests.iqa.test_views import (
+    PLAN_NEW,
     assessed,
     evidence,
     plan,
+    plan_post,
     sample_post,
     sample_url,
     sampled,
 )
+from tests.writes import watch_writes, written
 
 __all__ = ["assessed", "evidence", "plan", "sampled"]
 
@@ -81,6 +92,27 @@ def test_the_same_plan_form_sent_twice_makes_one_plan(centre, sfj, iqa, assessed
         generate()
     assert repeat.value.made == first
     assert SamplingPlan.objects.count() == 1 and audit.actions() == []
+
+
+def test_a_plan_forms_token_sent_by_an_iqa_of_another_centre_is_not_sent_to_its_plan(
+    client, centre, other_centre, sfj, iqa, assessed
+):
+    form = plan_post(sfj)
+    client.force_login(iqa)
+    made = client.post(PLAN_NEW, form)
+    [plan] = SamplingPlan.objects.all()
+    assert made["Location"] == reverse("iqa:plan-detail", args=[plan.pk])
+    # An IQA elsewhere, with a learner on the same qualification, sends the same token.
+    admin = person(other_centre, RoleKind.CENTRE_ADMIN, "admin.elsewhere@example.org")
+    assessor = person(other_centre, RoleKind.ASSESSOR, "assessor.elsewhere@example.org")
+    elsewhere = person(other_centre, RoleKind.IQA, "iqa.elsewhere@example.org")
+    register(other_centre, admin, sfj, assessor, elsewhere, "learner.elsewhere@example.org")
+    client.force_login(elsewhere)
+    watch_writes()
+    answer = client.post(PLAN_NEW, form)
+    # As for any plan they may not open: not found, and not told which plan the token made.
+    assert answer.status_code == 404 and "Location" not in answer
+    assert written() == [] and list(SamplingPlan.objects.all()) == [plan]
 
 
 def test_the_same_sample_form_sent_twice_is_recorded_once_and_the_second_is_shown_the_first(

@@ -29,6 +29,7 @@ from iqa.services import (
     ALREADY_REMOVED,
     COMMENT_NEEDED,
     ENDS_BEFORE_START,
+    NO_DECISION_TICKED,
     NOT_RESPONDED,
     NOTHING_DECIDED,
     REASON_NEEDED,
@@ -61,6 +62,7 @@ from tests.iqa.test_services import (
     unit,
 )
 from tests.portfolios.files import pdf
+from tests.writes import watch_writes, written
 
 TODAY = datetime.date.today()
 DUE = TODAY + datetime.timedelta(days=14)
@@ -336,6 +338,21 @@ def test_a_centre_admin_cannot_add_work_to_the_plan(client, plan, assessor, asse
 
 
 @pytest.mark.parametrize("wanted", ["0-0-interim", "nonsense", "", "planned"])
+def test_a_centre_admin_sending_any_other_add_is_refused_as_an_add_is(
+    client, plan, centre_admin, wanted
+):
+    if wanted == "planned":
+        [item] = plan.items.filter(unit__code=SIGNED_UNIT)
+        wanted = f"{item.registration_id}-{item.unit_id}-{item.stage}"
+    client.force_login(centre_admin)
+    watch_writes()
+    # Refused for who they are, not told to choose other work, which they may not add either.
+    response = client.post(plan_url(plan), {"add": wanted})
+    assert response.status_code == 403 and NOT_IN_PERIOD not in shown(response)
+    assert written() == []
+
+
+@pytest.mark.parametrize("wanted", ["0-0-interim", "nonsense", "", "planned"])
 def test_adding_work_not_of_the_period_or_already_planned_says_so_and_adds_nothing(
     client, plan, iqa, wanted
 ):
@@ -553,9 +570,20 @@ def test_a_sample_with_no_decision_ticked_says_so_beside_the_decisions(client, i
     client.force_login(iqa)
     page = shown(client.post(sample_url(assessed), sample_post(assessed, decisions=[])))
     assert '<div id="decisions_error" class="invalid-feedback d-block">' in page
-    assert f"<strong>{NOTHING_DECIDED}</strong>" in page
+    assert f"<strong>{NO_DECISION_TICKED}</strong>" in page
+    assert NOTHING_DECIDED not in page  # the unit's decisions are listed just below
     [tick, *_] = re.findall(r'<input [^>]*name="decisions"[^>]*>', page)
     assert 'aria-invalid="true" aria-describedby="decisions_error"' in tick
+    assert nothing_sampled()
+
+
+def test_a_sample_of_a_unit_with_no_decisions_yet_says_there_are_none(client, iqa, assessed):
+    client.force_login(iqa)
+    # The decisions of another unit sent with it count for nothing here.
+    sent = sample_post(assessed, decisions=[d.pk for d in current(assessed, SIGNED_UNIT)])
+    page = shown(client.post(sample_url(assessed, OTHER_UNITS[0]), sent))
+    assert f"<strong>{NOTHING_DECIDED}</strong>" in page
+    assert NO_DECISION_TICKED not in page
     assert nothing_sampled()
 
 

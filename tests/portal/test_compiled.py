@@ -127,6 +127,18 @@ def test_objects_from_rows_take_their_fields_in_the_models_order():
         from_row(Centre, ("name", "id"), ("Riverside", 7))
 
 
+def test_the_check_of_the_fields_order_is_public_for_portal_made_to_share():
+    # portal.made checks names as from_row does; it imports the check, so the check is public.
+    from portal.compiled import in_model_order
+    from portal.made import makes
+
+    in_model_order(Centre, ("id", "name"))
+    with pytest.raises(ValueError, match="not in the order"):
+        in_model_order(Centre, ("name", "id"))
+    with pytest.raises(ValueError, match="not in the order"):
+        makes(Centre, ("name", "id"))
+
+
 def of_people(user_ids: list[int]):
     return User.objects.filter(pk__in=user_ids).values_list("pk").order_by("pk")
 

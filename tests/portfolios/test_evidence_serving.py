@@ -1,13 +1,17 @@
 """How evidence files are served: named by their detected type, never able to run, and PDFs
 previewed on the review page through the sandboxed viewer rather than opened in a frame."""
 
+import html
+import logging
 import re
 
 import pytest
 from django.urls import reverse
 
+from portfolios.evidence_views import FILE_MISSING
 from tests.portfolios.files import PNG, pdf, png, upload
 from tests.portfolios.test_evidence import add
+from tests.writes import watch_writes, written
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
 
@@ -92,3 +96,18 @@ def test_the_review_page_previews_a_pdf_in_the_sandboxed_viewer(
     assert f'src="{reverse("pdf-viewer")}"' in frames[0]
     assert f'data-pdf="{reverse("portfolios:evidence-file", args=[a_pdf.pk])}"' in frames[0]
     assert 'src="/static/js/pdf-preview.js"' in page
+
+
+def test_a_file_missing_from_storage_is_not_found_said_so_and_logged(
+    client, registration, learner, caplog
+):
+    stored = add(registration, learner, [pdf()]).files.get()
+    stored.file.storage.delete(stored.file.name)
+    client.force_login(learner)
+    watch_writes()
+    with caplog.at_level(logging.ERROR):
+        response = served(client, stored)
+    assert response.status_code == 404 and FILE_MISSING in html.unescape(response.content.decode())
+    [logged] = [r for r in caplog.records if r.name == "portfolios.evidence_views"]
+    assert logged.levelno == logging.ERROR and f"file {stored.pk} " in logged.getMessage()
+    assert written() == []
