@@ -437,3 +437,18 @@ class Transfer(models.Model):
             TransferStatus.PENDING: "warning",
             TransferStatus.ACCEPTED: "success",
         }.get(TransferStatus(self.status), "secondary")
+
+
+class ConfirmationTaken(models.Model):
+    """A one-time confirmation (`certification.confirmation`) that was acted on: its nonce,
+    under a unique index, written in the same transaction as the claim, revocation or
+    replacement it confirmed (decision 82). A second request with the same token, even one
+    sent at the same moment from another session (a double click, two tabs, two logins),
+    finds it taken once the first commits; a confirmation that did nothing leaves no row.
+    Rows older than a token is good for are deleted as new ones are written."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    taken_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"confirmation {self.nonce} taken {self.taken_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
+from django.db import transaction
 from django.db.models import Count, QuerySet, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -55,16 +56,24 @@ from certification.services import (
     certificate_rerender,
     certificate_revoke,
     certificates_claim,
+    lock_chains_of,
     why_not_replaced,
 )
 from certification.verification import allowed, normalise, verify
+from portal.audit import lock_chain
 from portal.compiled import compiled_once, compiled_page_once, from_row
 from portal.compiled_objects import objects_once
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
 from portal.listing import page_read_counted, pages_of, sorted_page
-from portal.models import User
-from portal.refusals import attempt, form_sent_back, refused_on_form
+from portal.models import Centre, User
+from portal.refusals import (
+    Refused,
+    attempt,
+    form_sent_back,
+    refused_on_form,
+    refused_redirect,
+)
 from portfolios.access import admin_centre, can_administer
 from portfolios.models import ClaimList, Registration
 from qualifications.models import Qualification
@@ -481,22 +490,22 @@ def claim_rows(chosen: list[Registration], kind: Kind) -> list[ClaimRow]:
 @login_required
 def claim_confirm(request: PortalRequest) -> HttpResponse:
     """Issue what the confirmation page said, once: the token names the learners, the kind and
-    the units; sent again, it is refused and nothing more is issued."""
-    centre = admin_centre(request)
+    the units; sent again, even at the same moment, it is refused and nothing more is issued.
+    The token is taken in the claims' transaction (decision 82): if no learner was claimed for,
+    it is rolled back with them, and nothing is written."""
+    centre = admin_centre(request)  # who may claim at all, before the token is taken
     try:
-        payload = take(request, "claim", request.POST.get("token", ""))
+        with transaction.atomic():
+            # The house order: the centre's chain (which each claim takes) before any row,
+            # the token's too. A second request with this token waits here for the first.
+            lock_chain(centre.pk)
+            payload = take(request, "claim", request.POST.get("token", ""))
+            kind, units, chosen, results = claims_confirmed(request, centre, payload)
+            if not any(r.certificate for r in results):
+                transaction.set_rollback(True)  # nothing claimed: the token is still good
     except Unconfirmed as unconfirmed:
         messages.error(request, str(unconfirmed))
         return redirect("certification:claims")
-    kind = payload["kind"]
-    units = {int(pk): codes for pk, codes in payload["units"].items()}
-    chosen = list(
-        claimable_registrations(centre)
-        .filter(pk__in=units)
-        .select_related("learner", "qualification", "centre")
-        .order_by("learner__full_name", "pk")
-    )
-    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
     issued = [r for r in results if r.certificate]
     if issued:
         plural = "" if len(issued) == 1 else "s"
@@ -508,6 +517,24 @@ def claim_confirm(request: PortalRequest) -> HttpResponse:
     if gone := len(units) - len(chosen):
         messages.error(request, f"{gone} learner{pluralize(gone)} can no longer be claimed for.")
     return redirect("certification:claims")
+
+
+def claims_confirmed(
+    request: PortalRequest, centre: Centre, payload: dict[str, Any]
+) -> tuple[str, dict[int, list[str]], list[Registration], list[ClaimResult]]:
+    """Claim what a taken token says, for those of its learners the centre may still claim for:
+    the kind, the units confirmed for each, the learners claimed for, and what became of each
+    (each claim in a savepoint of the caller's transaction: one refused, the others go on)."""
+    kind = payload["kind"]
+    units = {int(pk): codes for pk, codes in payload["units"].items()}
+    chosen = list(
+        claimable_registrations(centre)
+        .filter(pk__in=units)
+        .select_related("learner", "qualification", "centre")
+        .order_by("learner__full_name", "pk")
+    )
+    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
+    return kind, units, chosen, results
 
 
 def pluralize(n: int) -> str:
@@ -592,7 +619,8 @@ def refuse_unless_claiming(request: PortalRequest, certificate: Certificate) -> 
 
 
 def taken_for(request: PortalRequest, purpose: str, certificate: Certificate) -> dict[str, Any]:
-    """The confirmation's payload, taken once, if it is for this certificate."""
+    """The confirmation's payload, taken once, if it is for this certificate (not taken if
+    not: the caller's transaction is rolled back)."""
     payload = take(request, purpose, request.POST.get("token", ""))
     if payload.get("certificate") != certificate.pk:
         raise Unconfirmed(NOT_VALID)
@@ -617,22 +645,24 @@ def revoke_confirmation(
 
 
 def revoke_confirmed(request: PortalRequest, certificate: Certificate) -> HttpResponse:
-    """Revoke as the confirmation page said, once."""
+    """Revoke as the confirmation page said, once: the token is taken in the revocation's
+    transaction (decision 82), and rolled back with it if it is refused."""
     refuse_unless_claiming(request, certificate)
     back = redirect("certification:certificate-detail", certificate.pk)
     try:
-        payload = taken_for(request, "revoke", certificate)
+        with transaction.atomic():
+            lock_chains_of(certificate)  # the chains the revocation takes, before any row
+            payload = taken_for(request, "revoke", certificate)
+            certificate_revoke(
+                certificate=certificate, reason=payload["reason"], actor=request.user
+            )
     except Unconfirmed as unconfirmed:
         messages.error(request, str(unconfirmed))
         return back
-    return attempt(
-        request,
-        lambda: certificate_revoke(
-            certificate=certificate, reason=payload["reason"], actor=request.user
-        ),
-        success=f"{certificate.number} is revoked.",
-        to=reverse("certification:certificate-detail", args=[certificate.pk]),
-    )
+    except Refused as refused:
+        return refused_redirect(request, refused, back.url)
+    messages.success(request, f"{certificate.number} is revoked.")
+    return back
 
 
 def replace_confirmation(
@@ -659,10 +689,12 @@ def replace_confirmed(request: PortalRequest, certificate: Certificate) -> HttpR
     refuse_unless_claiming(request, certificate)
     back = redirect("certification:certificate-detail", certificate.pk)
     try:
-        payload = taken_for(request, "replace", certificate)
-        new = certificate_replace(
-            certificate=certificate, reason=payload["reason"], actor=request.user
-        )
+        with transaction.atomic():  # as a revocation's (decision 82)
+            lock_chains_of(certificate)
+            payload = taken_for(request, "replace", certificate)
+            new = certificate_replace(
+                certificate=certificate, reason=payload["reason"], actor=request.user
+            )
     except (Unconfirmed, ClaimRefused) as refused:
         messages.error(request, str(refused))
         return back

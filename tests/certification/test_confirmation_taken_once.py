@@ -1,0 +1,170 @@
+"""A confirmation is taken once, whichever session sends it, in the transaction of what it
+confirms (decision 82): the token's nonce is written (`ConfirmationTaken`) with the claim or
+revocation, and not at all when nothing was done, so a refusal writes nothing and the token is
+still good. Kept in the session before, a second login's session (what the second request of an
+overlapping double click saw: tests/integration/test_confirmation_double_click_race.py sends
+eight at once through gunicorn) never found it used."""
+
+import datetime
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from certification.confirmation import ALREADY_USED, MAX_AGE, NOT_VALID, take, token_for
+from certification.models import Certificate, ConfirmationTaken, Kind, Release
+from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_claim
+from portal.models import AuditEntry
+from tests.certification.confirm import confirmation_token, revoke_on_page
+from tests.factories import grant_direct_claims
+
+CLAIM = reverse("certification:claim")
+CONFIRM = reverse("certification:claim-confirm")
+
+
+def ask(client, registration) -> str:
+    page = client.post(CLAIM, {"kind": "full", "registrations": [registration.pk]})
+    return page.content.decode()
+
+
+def said(page) -> str:
+    return page.content.decode()
+
+
+def test_a_token_taken_in_one_session_is_used_in_every_other(
+    client, achieved, centre_admin, centre
+):
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    token = confirmation_token(ask(client, achieved))
+    first = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert "1 certificate claimed." in first
+    other = Client()
+    other.force_login(centre_admin)  # the second click, in a session without the first's write
+    again = said(other.post(CONFIRM, {"token": token}, follow=True))
+    assert ALREADY_USED in again and "already has a certificate" not in again
+    assert Certificate.objects.count() == 1
+    assert ConfirmationTaken.objects.count() == 1
+
+
+def test_a_refused_claims_confirmation_writes_nothing(
+    client, achieved, centre_admin, their_admin, learner
+):
+    """Not one learner claimed for (refused by the claim's own checks), another centre's admin,
+    a learner, a token altered: no taken token, no certificate, nothing in the audit log."""
+    audited = AuditEntry.objects.count()
+    client.force_login(centre_admin)
+    units: dict[str, list[str]] = {str(achieved.pk): []}  # not the units they have now
+    refused = token_for("claim", centre_admin.pk, {"kind": "full", "units": units})
+    page = said(client.post(CONFIRM, {"token": refused}, follow=True))
+    assert "units changed after you confirmed" in page
+    real = confirmation_token(ask(client, achieved))
+    tampered = said(client.post(CONFIRM, {"token": real[:-2] + "xx"}, follow=True))
+    assert NOT_VALID in tampered
+    client.force_login(their_admin)  # their own token, for a learner not at their centre
+    theirs = token_for("claim", their_admin.pk, {"kind": "full", "units": {str(achieved.pk): []}})
+    page = said(client.post(CONFIRM, {"token": theirs}, follow=True))
+    assert "can no longer be claimed for" in page
+    client.force_login(learner)
+    assert client.post(CONFIRM, {"token": real}).status_code == 403
+    assert not ConfirmationTaken.objects.exists()
+    assert not Certificate.objects.exists()
+    assert AuditEntry.objects.count() == audited
+
+
+@pytest.fixture
+def held(achieved, centre_admin) -> Certificate:
+    """A claim waiting for the EQA (no Direct Claims Status): not issued, not to be revoked."""
+    certificate = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    assert certificate.release == Release.AWAITING
+    return certificate
+
+
+def test_a_refused_revocation_writes_nothing_and_its_token_is_still_good(
+    client, held, centre_admin
+):
+    """The revocation's page offers no revoking of a claim held for the EQA; a token made for
+    it anyway is refused, takes nothing, and revokes once the claim is issued."""
+    url = reverse("certification:certificate-detail", args=[held.pk])
+    audited = AuditEntry.objects.count()
+    client.force_login(centre_admin)
+    fields = {"action": "revoke-confirmed"}
+    token = token_for("revoke", centre_admin.pk, {"certificate": held.pk, "reason": "Wrong."})
+    page = said(client.post(url, {**fields, "token": token}, follow=True))
+    assert escape(NOT_ISSUED_NOT_REVOKED) in page
+    elsewhere = token_for("revoke", centre_admin.pk, {"certificate": held.pk + 1, "reason": "x"})
+    assert NOT_VALID in said(client.post(url, {**fields, "token": elsewhere}, follow=True))
+    assert not ConfirmationTaken.objects.exists()
+    assert AuditEntry.objects.count() == audited
+    Certificate.objects.filter(pk=held.pk).update(release=Release.RELEASED)  # the EQA let it out
+    page = said(client.post(url, {**fields, "token": token}, follow=True))
+    assert f"{held.number} is revoked." in page
+    held.refresh_from_db()
+    assert held.is_revoked and ConfirmationTaken.objects.count() == 1
+
+
+def test_a_refused_replacement_writes_nothing(client, achieved, centre_admin, centre):
+    grant_direct_claims(centre)
+    issued = certificate_claim(registration=achieved, kind=Kind.FULL, actor=centre_admin)
+    client.force_login(centre_admin)
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    page = said(client.post(url, {"action": "replace", "reason": "Misspelt."}))
+    token = confirmation_token(page)
+    revoke_on_page(client, issued, "Claimed in error.")  # meanwhile, in another tab
+    assert ConfirmationTaken.objects.count() == 1  # the revocation's
+    page = said(client.post(url, {"action": "replace-confirmed", "token": token}, follow=True))
+    assert "already revoked" in page
+    assert ConfirmationTaken.objects.count() == 1
+    assert not Certificate.objects.filter(replaces=issued).exists()
+
+
+def test_taken_tokens_are_forgotten_once_no_token_could_still_be_good(
+    client, achieved, centre_admin, centre
+):
+    """Kept no longer than a confirmation is good for: the table does not grow for ever."""
+    long_ago = timezone.now() - datetime.timedelta(seconds=MAX_AGE + 60)
+    ConfirmationTaken.objects.create(nonce="old", taken_at=long_ago)
+    recent = timezone.now() - datetime.timedelta(seconds=MAX_AGE - 60)
+    ConfirmationTaken.objects.create(nonce="recent", taken_at=recent)
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    client.post(CONFIRM, {"token": confirmation_token(ask(client, achieved))})
+    kept = set(ConfirmationTaken.objects.values_list("nonce", flat=True))
+    assert "old" not in kept and "recent" in kept and len(kept) == 2
+
+
+def test_a_token_is_taken_only_in_the_transaction_of_what_it_confirms(rf, centre_admin):
+    """Taken on its own, committed at once, it would be taken even when nothing was done."""
+    request = rf.post(CONFIRM)
+    request.user = centre_admin
+    token = token_for("claim", centre_admin.pk, {"kind": "full", "units": {}})
+    with pytest.raises(RuntimeError, match="transaction"):
+        take(request, "claim", token)
+    with transaction.atomic():
+        assert take(request, "claim", token) == {"kind": "full", "units": {}}
+    assert ConfirmationTaken.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pdf_is_sent_for_after_the_claim_and_revocation_commit(
+    client, achieved, centre_admin, centre, monkeypatch
+):
+    """The claim's services run inside the confirmation's transaction now: their render tasks
+    still go only once it has committed (a worker sent one before would not find the row)."""
+    sent: list[tuple[int, bool]] = []
+
+    def queue_render(pk: int) -> bool:
+        sent.append((pk, connection.in_atomic_block))
+        return True
+
+    monkeypatch.setattr("certification.services.queue_render", queue_render)
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    client.post(CONFIRM, {"token": confirmation_token(ask(client, achieved))})
+    [certificate] = Certificate.objects.all()
+    assert sent == [(certificate.pk, False)]
+    revoke_on_page(client, certificate, "Claimed in error.")
+    assert sent == [(certificate.pk, False)] * 2
