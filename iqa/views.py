@@ -207,7 +207,10 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
                 form_token=data["form_token"],
             )
         except AlreadyMade as repeat:
-            to = reverse("iqa:sample-detail", args=[repeat.made.pk])
+            # The token's sample, shown only to whoever may open it: to anyone else (the token
+            # sent by an IQA of another centre), not found, as that sample is, its id unsaid.
+            made = access.sample_for(request, repeat.made.pk)
+            to = reverse("iqa:sample-detail", args=[made.pk])
             return refused_redirect(request, repeat, to)
         except IqaRefused as refused:
             decisions_errors = sample_refused(form, refused)
