@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import Count, QuerySet, Window
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -703,7 +704,7 @@ def replace_confirmed(request: PortalRequest, certificate: Certificate) -> HttpR
 
 
 @login_required
-def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
+def certificate_download(request: PortalRequest, pk: int) -> HttpResponseBase:
     certificate = certificate_for(request, pk)
     if certificate.status != RenderStatus.READY or certificate.is_withheld:
         raise Http404("The PDF is not ready yet.")
@@ -711,7 +712,7 @@ def certificate_download(request: PortalRequest, pk: int) -> FileResponse:
     if revoked is not None and (rendered is None or rendered < revoked):
         # Made before it was revoked: never served without its REVOKED mark (decision 36).
         raise Http404("The PDF is being made again, marked revoked.")
-    return private_pdf(certificate.file, f"{certificate.number}.pdf")
+    return private_pdf(request, certificate.file, f"{certificate.number}.pdf")
 
 
 def verify_page(request: HttpRequest, number: str = "") -> HttpResponse:

@@ -7,7 +7,8 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -207,7 +208,10 @@ def sample_new(request: PortalRequest, pk: int, unit_pk: int) -> HttpResponse:
                 form_token=data["form_token"],
             )
         except AlreadyMade as repeat:
-            to = reverse("iqa:sample-detail", args=[repeat.made.pk])
+            # The token's sample, shown only to whoever may open it: to anyone else (the token
+            # sent by an IQA of another centre), not found, as that sample is, its id unsaid.
+            made = access.sample_for(request, repeat.made.pk)
+            to = reverse("iqa:sample-detail", args=[made.pk])
             return refused_redirect(request, repeat, to)
         except IqaRefused as refused:
             decisions_errors = sample_refused(form, refused)
@@ -375,11 +379,11 @@ def document_request_view(request: PortalRequest) -> HttpResponse:
 
 
 @login_required
-def document_download(request: PortalRequest, pk: int) -> FileResponse:
+def document_download(request: PortalRequest, pk: int) -> HttpResponseBase:
     document = access.document_for(request, pk)
     if document.status != DocumentStatus.READY:
         raise Http404("This PDF is not ready.")
-    return private_pdf(document.file, document_file_name(document))
+    return private_pdf(request, document.file, document_file_name(document))
 
 
 @login_required

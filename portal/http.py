@@ -1,12 +1,17 @@
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
 from django.core.files import File
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.urls import reverse
 
 from portal.models import Role, User
+
+log = logging.getLogger(__name__)
 
 
 class PortalRequest(HttpRequest):
@@ -76,10 +81,28 @@ def download_name(original: str, content_type: str, fallback: str = "file") -> s
     return f"{stem}{extension}"
 
 
-def private_pdf(file: File, filename: str) -> FileResponse:
-    """A stored PDF as a download for the one person allowed it: never cached on the way."""
+FILE_MISSING = (
+    "This file is missing from the portal's storage, so it cannot be shown. Nothing was "
+    "changed; the fault is logged for the portal's administrators."
+)
+
+
+def file_missing(request: HttpRequest) -> HttpResponse:
+    """The answer to someone allowed a stored file that is missing from storage: not found, and
+    said so. The fault is the portal's, not theirs; the caller logs which file it was."""
+    return render(request, "portal/file_missing.html", {"message": FILE_MISSING}, status=404)
+
+
+def private_pdf(request: HttpRequest, file: File, filename: str) -> HttpResponseBase:
+    """A stored PDF as a download for the one person allowed it: never cached on the way. One
+    missing from storage is said, not found, and logged (`file_missing`), not a server error."""
+    try:
+        content = file.open("rb")
+    except FileNotFoundError:
+        log.error("Stored PDF %s (downloaded as %s) is missing from storage", file.name, filename)
+        return file_missing(request)
     response = FileResponse(
-        file.open("rb"),
+        content,
         as_attachment=True,
         filename=download_name(filename, "application/pdf"),
         content_type="application/pdf",

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from portal.http import PortalRequest, download_name, posted_ids
+from portal.http import PortalRequest, download_name, file_missing, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
 from portfolios import comments, evidence_reads, simulation_warnings
 from portfolios.access import closed_redirect, evidence_file_for, evidence_for, registration_for
@@ -251,10 +251,6 @@ def evidence_remove(request: PortalRequest, pk: int) -> HttpResponse:
     return redirect("portfolios:registration-detail", registration.pk)
 
 
-FILE_MISSING = (
-    "This file is missing from the portal's storage, so it cannot be shown. Nothing was "
-    "changed; the fault is logged for the portal's administrators."
-)
 # Shown in the browser when asked for: pictures, sound and video, which the portal's pages show
 # with <img>, <audio> and <video>. PDFs are drawn on the pages by the sandboxed PDF viewer
 # (static/js/pdf-preview.js), so on their own they download, like everything else.
@@ -283,8 +279,7 @@ def file_response(request: PortalRequest, stored: EvidenceFile) -> HttpResponseB
         log.error(
             "Evidence file %s (evidence %s) is missing from storage", stored.pk, stored.evidence_id
         )
-        context = {"message": FILE_MISSING}
-        return render(request, "portfolios/evidence_file_missing.html", context, status=404)
+        return file_missing(request)
     response = FileResponse(
         content,
         as_attachment=not inline,

@@ -1,3 +1,6 @@
+import html
+import logging
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -15,9 +18,11 @@ from certification.services import (
 )
 from certification.verification import LOOKUPS
 from portal.audit import audit_verify
+from portal.http import FILE_MISSING
 from tests.audit import AuditWatch
 from tests.certification.confirm import replace_on_page, revoke_on_page
 from tests.certification.test_rendering import pdf_text
+from tests.writes import watch_writes, written
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
 pytestmark = pytest.mark.usefixtures("direct_claims")
@@ -104,6 +109,21 @@ def test_the_learner_and_centre_admin_download_the_pdf_and_an_outsider_cannot(
         assert b"".join(response.streaming_content).startswith(b"%PDF")
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+def test_a_pdf_missing_from_storage_is_not_found_said_so_and_logged(
+    client, issued, learner, caplog
+):
+    assert issued.status == RenderStatus.READY
+    issued.file.storage.delete(issued.file.name)
+    client.force_login(learner)
+    watch_writes()
+    with caplog.at_level(logging.ERROR):
+        response = client.get(reverse("certification:certificate-pdf", args=[issued.pk]))
+    assert response.status_code == 404 and FILE_MISSING in html.unescape(response.content.decode())
+    [logged] = [r for r in caplog.records if r.name == "portal.http"]
+    assert logged.levelno == logging.ERROR and f"{issued.number}.pdf" in logged.getMessage()
+    assert written() == []
 
 
 def test_verification_is_rate_limited_per_address(client, db):

@@ -32,6 +32,7 @@ from tests.iqa.test_services import (
     PERIOD_STARTS,
     SIGNED_UNIT,
     current,
+    decide,
     person,
     register,
 )
@@ -129,6 +130,29 @@ def test_the_same_sample_form_sent_twice_is_recorded_once_and_the_second_is_show
     assert SAMPLE_ALREADY_RECORDED in again.content.decode()
     assert Sample.objects.count() == 1 and sample.actions.count() == 1
     assert audit.actions() == []
+
+
+def test_a_sample_forms_token_sent_by_an_iqa_of_another_centre_is_not_sent_to_its_sample(
+    client, other_centre, sfj, iqa, assessed
+):
+    form = sample_post(assessed)
+    client.force_login(iqa)
+    made = client.post(sample_url(assessed), form)
+    [sample] = Sample.objects.all()
+    assert made["Location"] == reverse("iqa:sample-detail", args=[sample.pk])
+    # An IQA elsewhere, with a learner of their own assessed on the same unit, sends the token.
+    admin = person(other_centre, RoleKind.CENTRE_ADMIN, "admin.elsewhere@example.org")
+    assessor = person(other_centre, RoleKind.ASSESSOR, "assessor.elsewhere@example.org")
+    elsewhere = person(other_centre, RoleKind.IQA, "iqa.elsewhere@example.org")
+    learner = "learner.elsewhere@example.org"
+    theirs = register(other_centre, admin, sfj, assessor, elsewhere, learner)
+    decide(theirs, assessor, SIGNED_UNIT)
+    client.force_login(elsewhere)
+    watch_writes()
+    answer = client.post(sample_url(theirs), sample_post(theirs, form_token=form["form_token"]))
+    # As for any sample they may not open: not found, and not told which sample the token made.
+    assert answer.status_code == 404 and "Location" not in answer
+    assert written() == [] and list(Sample.objects.all()) == [sample]
 
 
 def test_a_sample_form_without_its_token_is_out_of_date_and_records_nothing(client, iqa, assessed):

@@ -3,6 +3,7 @@ and that a refused request changes nothing."""
 
 import datetime
 import html
+import logging
 import re
 import uuid
 
@@ -40,6 +41,7 @@ from iqa.services import (
 )
 from iqa.services import Judgement as Finding
 from iqa.views import CHOOSE_UNPLANNED
+from portal.http import FILE_MISSING
 from portal.models import AuditEntry, Role, RoleKind
 from portfolios.evidence import EvidenceDetails, evidence_add
 from portfolios.services import registration_withdraw
@@ -987,6 +989,20 @@ def test_a_ready_pdf_is_downloaded_only_by_those_who_see_its_sample(
     if status == 200:
         assert b"".join(response.streaming_content) == b"%PDF-1.4 report"
         assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_ready_pdf_missing_from_storage_is_not_found_said_so_and_logged(
+    client, ready, iqa, caplog
+):
+    ready.file.storage.delete(ready.file.name)
+    client.force_login(iqa)
+    watch_writes()
+    with caplog.at_level(logging.ERROR):
+        response = client.get(reverse("iqa:document-download", args=[ready.pk]))
+    assert response.status_code == 404 and FILE_MISSING in shown(response)
+    [logged] = [r for r in caplog.records if r.name == "portal.http"]
+    assert logged.levelno == logging.ERROR and ready.file.name in logged.getMessage()
+    assert written() == []
 
 
 def test_malformed_ids_match_nothing_instead_of_failing(client, iqa, registration, assessor):

@@ -3,6 +3,7 @@ type their content was found to be."""
 
 import pytest
 from django.core.files.base import ContentFile
+from django.test import RequestFactory
 
 from portal.http import download_name, private_pdf
 
@@ -53,7 +54,8 @@ def test_a_long_name_is_cut_but_keeps_its_extension():
 
 
 def test_private_pdfs_download_as_pdf_whatever_name_they_are_given():
-    response = private_pdf(ContentFile(b"%PDF-1.4\n", name="stored.pdf"), 'a"b/../report.html')
+    stored = ContentFile(b"%PDF-1.4\n", name="stored.pdf")
+    response = private_pdf(RequestFactory().get("/"), stored, 'a"b/../report.html')
     assert response["Content-Disposition"] == 'attachment; filename="report.pdf"'
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"

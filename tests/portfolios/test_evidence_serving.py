@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from portfolios.evidence_views import FILE_MISSING
+from portal.http import FILE_MISSING
 from tests.portfolios.files import PNG, pdf, png, upload
 from tests.portfolios.test_evidence import add
 from tests.writes import watch_writes, written
