@@ -14,26 +14,41 @@ from assessment.models import DecidedWork, Decision
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 
-def keep_decided_work(registrations: Iterable[int]) -> int:
+def keep_decided_work(registrations: Iterable[int], deciders: Iterable[int] | None = None) -> int:
     """Write the kept work of these registrations again from their current decisions, and say
     how many lines they have. Called by every service that changes which decisions are current
-    or who countersigned them, inside its transaction, after it has locked the registrations."""
+    or who countersigned them, inside its transaction, after it has locked the registrations.
+
+    With `deciders`, only the lines of those people's decisions on these registrations (and the
+    count said is of those): a line is one of its decider's decisions, so a service that
+    changed only decisions by these people (countersigning a trainee's, returning one) leaves
+    every other line as it was, and need not write the other assessors' lines of the same
+    registrations again. The same filter deletes and fills, so whatever lines it names are
+    written again exactly from the decisions, as `fill_decided_work` would write them."""
     ids = sorted(set(registrations))
-    if not ids:
+    by = sorted(set(deciders)) if deciders is not None else []
+    if not ids or (deciders is not None and not by):
         return 0
-    marks = ", ".join(["%s"] * len(ids))
-    fill = fill_sql(f"d.{column(Decision, 'registration')} IN ({marks})")
+    found, params = names(), [*ids, *by]
+    fill = fill_sql(lines("d.{d_registration}", "d.{d_decided_by}", ids, by).format(**found))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The old lines deleted and the new written in one statement: the DELETE sees only
             # the lines there before the statement, the INSERT reads the decisions alone.
-            kept, registration = names()["kept"], column(DecidedWork, "registration")
-            gone = f"WITH gone AS (DELETE FROM {kept} WHERE {registration} IN ({marks})) "
-            cursor.execute(gone + fill, [*ids, *ids])
+            named = lines("{k_registration}", "{k_decided_by}", ids, by).format(**found)
+            gone = f"WITH gone AS (DELETE FROM {found['kept']} WHERE {named}) "
+            cursor.execute(gone + fill, [*params, *params])
             return cursor.rowcount
-        DecidedWork.objects.filter(registration_id__in=ids).delete()
-        cursor.execute(fill, ids)
+        old = DecidedWork.objects.filter(registration_id__in=ids)
+        (old.filter(decided_by_id__in=by) if by else old).delete()
+        cursor.execute(fill, params)
         return cursor.rowcount
+
+
+def lines(registration: str, decider: str, ids: list[int], by: list[int]) -> str:
+    """The condition naming the lines of these registrations (and deciders, if any)."""
+    named = f"{registration} IN ({', '.join(['%s'] * len(ids))})"
+    return named + (f" AND {decider} IN ({', '.join(['%s'] * len(by))})" if by else "")
 
 
 def fill_decided_work() -> None:
