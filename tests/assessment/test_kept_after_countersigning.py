@@ -6,11 +6,14 @@ several trainees, partial lists and other assessors' decisions on the same regis
 import datetime
 
 import pytest
+from django.utils import timezone
 
-from assessment.kept import fill_decided_work
-from assessment.models import DecidedWork, Decision
+from assessment.kept import fill_decided_work, keep_decided_work
+from assessment.models import DecidedWork, Decision, Outcome
 from assessment.services import decision_countersign, decision_return
-from portal.models import RoleKind
+from portal.models import RoleKind, User
+from portfolios.models import Registration
+from qualifications.models import Criterion
 from tests.assessment.crowd import ON, decisions_on, many_learners
 from tests.factories import RoleFactory, UserFactory
 
@@ -60,6 +63,8 @@ def test_countersigning_and_returning_keep_the_lines_a_fill_from_the_decisions_m
         registrations, trainee_assessor, 2, after=6, provisional=True, on=ON + datetime.timedelta(1)
     )
     second = decisions_on(registrations[:2], second_trainee, 2, after=8, provisional=True)
+    # The first trainee on another unit too: lines of the same registration and decider.
+    first += in_another_unit(registrations, trainee_assessor)
     assert_kept_as_filled()
 
     def of(made, registration):
@@ -67,9 +72,12 @@ def test_countersigning_and_returning_keep_the_lines_a_fill_from_the_decisions_m
 
     # Part of one trainee's decisions on two registrations, part of a registration's lines.
     decision_countersign(
-        decisions=of(first, registrations[0])[:2] + of(first, registrations[2])[3:],
+        decisions=of(first, registrations[0])[:2] + of(first, registrations[2])[3:5],
         actor=countersigner,
     )
+    assert_kept_as_filled()
+    # One unit's decisions only, the other unit's lines of the same trainee left.
+    decision_countersign(decisions=of(first, registrations[3])[5:], actor=countersigner)
     assert_kept_as_filled()
     # Both trainees at once, on registrations some of whose lines were countersigned already.
     decision_countersign(
@@ -79,9 +87,17 @@ def test_countersigning_and_returning_keep_the_lines_a_fill_from_the_decisions_m
     assert_kept_as_filled()
     # The rest of a registration: its lines by that trainee all countersigned.
     decision_countersign(decisions=of(first, registrations[1]), actor=countersigner)
+    # All of a registration's waiting decisions, of both units.
+    decision_countersign(
+        decisions=Decision.objects.filter(
+            registration=registrations[2], provisional=True, current=True
+        ),
+        actor=countersigner,
+    )
     assert_kept_as_filled()
     # A return takes the decision out of the work: the line goes if no other decision has it.
     [returned] = of(first, registrations[3])[3:4]
+    assert criterion_unit(returned) != criterion_unit(of(first, registrations[3])[5])
     decision_return(decision=returned, reason="Not what was seen.", actor=countersigner)
     assert_kept_as_filled()
     [alone] = of(second, registrations[0])[:1]
@@ -96,4 +112,34 @@ def test_countersigning_and_returning_keep_the_lines_a_fill_from_the_decisions_m
         (second_trainee.pk, None),
         (second_trainee.pk, countersigner.pk),
     }
-    assert Decision.objects.filter(countersigned_by=countersigner).count() == 4 + 2 + 5
+    units = {u for _, u, d, _, _, _ in lines if d == trainee_assessor.pk}
+    assert len(units) == 2
+
+
+def criterion_unit(decision: Decision) -> int:
+    return Criterion.objects.get(pk=decision.criterion_id).unit_id
+
+
+def in_another_unit(registrations: list[Registration], by: User) -> list[Decision]:
+    """Two waiting decisions by `by` on each registration, on the criteria of the last unit
+    of its plan (`decisions_on` takes the first unit's)."""
+    made = []
+    for registration in registrations:
+        planned = registration.planned_units.order_by("unit__code").last()
+        assert planned is not None
+        for criterion in Criterion.objects.filter(unit=planned.unit_id).order_by("pk")[:2]:
+            made.append(
+                Decision(
+                    registration=registration,
+                    criterion=criterion,
+                    outcome=Outcome.MET,
+                    method="product",
+                    assessed_on=ON,
+                    decided_by=by,
+                    decided_at=timezone.now(),
+                    provisional=True,
+                )
+            )
+    made = Decision.objects.bulk_create(made)
+    keep_decided_work(r.pk for r in registrations)
+    return made
