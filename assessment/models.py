@@ -34,11 +34,9 @@ class Decision(ItemTarget):
         default=False, help_text="A trainee's decision, not yet countersigned."
     )
     # No index of their own (decision 81): nothing reads decisions by who countersigned or
-    # returned them, nor by a range or knowledge item without its registration, and each
-    # countersignature (an update of every index of the row, not a HOT one) wrote an entry in
-    # each. What they served was only the check of a delete (a person, a catalogue item), both
-    # protected: people are anonymised, not deleted, and items are deleted only by a catalogue
-    # load, where such a check reads the table through.
+    # returned them, and each countersignature (an update of every index of the row, not a HOT
+    # one) wrote an entry in each. What they served was only the check of a person's delete
+    # (protected): people are anonymised, not deleted, and the admin's delete reads the table.
     countersigned_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
@@ -53,23 +51,6 @@ class Decision(ItemTarget):
     )
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(blank=True)
-    # `ItemTarget`'s, without their index (above); a criterion keeps its own.
-    range_item = models.ForeignKey(
-        "qualifications.RangeItem",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    knowledge_item = models.ForeignKey(
-        "qualifications.KnowledgeItem",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
 
     class Meta:
         ordering = ["pk"]

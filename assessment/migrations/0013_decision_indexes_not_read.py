@@ -8,8 +8,6 @@ from django.db import migrations, models
 # Decision 81: indexes no read of a decision uses, each written at every countersignature.
 INDEXES = [
     ("assessment_decision_countersigned_by_id_dbe8e8c1", "countersigned_by_id"),
-    ("assessment_decision_knowledge_item_id_18128e03", "knowledge_item_id"),
-    ("assessment_decision_range_item_id_45baccab", "range_item_id"),
     ("assessment_decision_returned_by_id_a181d6dc", "returned_by_id"),
 ]
 
@@ -17,12 +15,11 @@ INDEXES = [
 class Migration(migrations.Migration):
     dependencies = [
         ("assessment", "0012_one_piece_several_customers"),
-        ("qualifications", "0008_realistic_working_environment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     # The indexes only: Django's AlterField would also drop each foreign key and add it again,
-    # checking every decision four times under the table's lock.
+    # checking every decision twice under the table's lock.
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
@@ -36,30 +33,6 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="decision",
-                    name="knowledge_item",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="qualifications.knowledgeitem",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="decision",
-                    name="range_item",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="qualifications.rangeitem",
                     ),
                 ),
                 migrations.AlterField(
