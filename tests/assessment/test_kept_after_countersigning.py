@@ -117,6 +117,7 @@ def test_countersigning_and_returning_keep_the_lines_a_fill_from_the_decisions_m
 
 
 def criterion_unit(decision: Decision) -> int:
+    assert decision.criterion_id is not None
     return Criterion.objects.get(pk=decision.criterion_id).unit_id
 
 
