@@ -14,26 +14,59 @@ from assessment.models import DecidedWork, Decision
 from qualifications.models import Criterion, KnowledgeItem, RangeItem
 
 
-def keep_decided_work(registrations: Iterable[int]) -> int:
+def keep_decided_work(
+    registrations: Iterable[int],
+    deciders: Iterable[int] | None = None,
+    units: Iterable[int] | None = None,
+) -> int:
     """Write the kept work of these registrations again from their current decisions, and say
     how many lines they have. Called by every service that changes which decisions are current
-    or who countersigned them, inside its transaction, after it has locked the registrations."""
+    or who countersigned them, inside its transaction, after it has locked the registrations.
+
+    With `deciders` (and `units`), only the lines of those people's decisions (on items of
+    those units) on these registrations, and the count said is of those: a line is one of its
+    decider's decisions on one unit, so a service that changed only decisions by these people
+    on these units (countersigning a trainee's, returning one) leaves every other line as it
+    was, and need not write the other lines of the same registrations again. The same
+    condition deletes and fills, so whatever lines it names are written again exactly from the
+    decisions, as `fill_decided_work` would write them."""
     ids = sorted(set(registrations))
-    if not ids:
+    by = sorted(set(deciders)) if deciders is not None else []
+    of = sorted(set(units)) if units is not None else []
+    if not ids or (deciders is not None and not by) or (units is not None and not of):
         return 0
-    marks = ", ".join(["%s"] * len(ids))
-    fill = fill_sql(f"d.{column(Decision, 'registration')} IN ({marks})")
+    found, params = names(), [*ids, *by, *of]
+    fill = fill_sql(lines(DECISIONS, ids, by, of).format(**found))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The old lines deleted and the new written in one statement: the DELETE sees only
             # the lines there before the statement, the INSERT reads the decisions alone.
-            kept, registration = names()["kept"], column(DecidedWork, "registration")
-            gone = f"WITH gone AS (DELETE FROM {kept} WHERE {registration} IN ({marks})) "
-            cursor.execute(gone + fill, [*ids, *ids])
+            named = lines(KEPT, ids, by, of).format(**found)
+            gone = f"WITH gone AS (DELETE FROM {found['kept']} WHERE {named}) "
+            cursor.execute(gone + fill, [*params, *params])
             return cursor.rowcount
-        DecidedWork.objects.filter(registration_id__in=ids).delete()
-        cursor.execute(fill, ids)
+        old = DecidedWork.objects.filter(registration_id__in=ids)
+        old = old.filter(decided_by_id__in=by) if by else old
+        (old.filter(unit_id__in=of) if of else old).delete()
+        cursor.execute(fill, params)
         return cursor.rowcount
+
+
+# The unit of a decision's item, in `FILL` (`unit_of_item` as SQL: an item is exactly one of
+# the three).
+UNIT_OF_ITEM = "COALESCE(c.{criterion_unit}, r.{range_item_unit}, k.{knowledge_item_unit})"
+# A line's registration, decider and unit: in the kept table, and in `FILL`'s decisions.
+KEPT = ("{k_registration}", "{k_decided_by}", "{k_unit}")
+DECISIONS = ("d.{d_registration}", "d.{d_decided_by}", UNIT_OF_ITEM)
+
+
+def lines(columns: tuple[str, str, str], ids: list[int], by: list[int], of: list[int]) -> str:
+    """The condition naming the lines of these registrations (and deciders, units, if any)."""
+    return " AND ".join(
+        f"{column} IN ({', '.join(['%s'] * len(values))})"
+        for column, values in zip(columns, (ids, by, of), strict=True)
+        if values
+    )
 
 
 def fill_decided_work() -> None:
@@ -91,7 +124,7 @@ FILL = (
     "INSERT INTO {kept} ({k_registration}, {k_unit}, {k_decided_by}, {k_countersigned_by}, "
     "{k_method}, {k_assessed_on}) "
     "SELECT DISTINCT d.{d_registration}, "
-    "COALESCE(c.{criterion_unit}, r.{range_item_unit}, k.{knowledge_item_unit}), "
+    f"{UNIT_OF_ITEM}, "
     "d.{d_decided_by}, d.{d_countersigned_by}, d.{d_method}, d.{d_assessed_on} "
     "FROM {decision} d "
     "LEFT JOIN {criterion_table} c ON c.{criterion_id} = d.{d_criterion} "

@@ -33,8 +33,12 @@ class Decision(ItemTarget):
     provisional = models.BooleanField(
         default=False, help_text="A trainee's decision, not yet countersigned."
     )
+    # No index of their own (decision 81): nothing reads decisions by who countersigned or
+    # returned them, and each countersignature (an update of every index of the row, not a HOT
+    # one) wrote an entry in each. What they served was only the check of a person's delete
+    # (protected): people are anonymised, not deleted, and the admin's delete reads the table.
     countersigned_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     countersigned_at = models.DateTimeField(null=True, blank=True)
     current = models.BooleanField(
@@ -43,7 +47,7 @@ class Decision(ItemTarget):
     # A qualified assessor who disagreed with a trainee's provisional decision returned it,
     # saying why (decision 36): it no longer counts nor waits, and the trainee decides again.
     returned_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(blank=True)

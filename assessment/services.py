@@ -783,7 +783,11 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         for decision_id, evidence_id in _evidence_of(ids):
             evidence[decision_id].append(evidence_id)
         found.update(provisional=False, countersigned_by=actor, countersigned_at=now)
-        keep_decided_work(registrations)
+        # Only the trainees' lines of these decisions' units change: the other lines of these
+        # registrations (other assessors', other units') are left as they are.
+        keep_decided_work(
+            registrations, {d.decided_by_id for d in locked}, {d.unit for d in locked}
+        )
         entries = []
         for decision in locked:
             before = summary(decision, evidence[decision.pk])
@@ -824,7 +828,7 @@ def decision_return(*, decision: Decision, reason: str, actor: User) -> Decision
             raise
         now = timezone.now()
         found.update(current=False, returned_by=actor, returned_at=now, return_reason=reason)
-        keep_decided_work([registration.pk])
+        keep_decided_work([registration.pk], [row.decided_by_id], [row.unit])
         before = summary(row, list(decision.evidence.values_list("pk", flat=True)))
         audit_append(
             actor=actor,

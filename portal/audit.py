@@ -66,7 +66,7 @@ def content_hash(
 
 
 # What json.dumps(..., cls=DjangoJSONEncoder) makes, with the encoder made once, not per call
-# (an entry is encoded three times, and a countersignature writes hundreds of entries).
+# (a countersignature writes hundreds of entries).
 CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
 ENCODER = DjangoJSONEncoder()
 
@@ -94,7 +94,8 @@ def one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
     return encode
 
 
-# Each entry's values are encoded three times: as stored, then within its canonical content.
+# An entry's values are encoded once, canonically (`linked`); those that are not plain JSON
+# already, as stored, then within its canonical content.
 encode_canonical = one_shot(CANONICAL)
 encode_stored = one_shot(ENCODER)
 
@@ -315,9 +316,29 @@ def linked(
     e: Entry, at: datetime.datetime, stamp: str, actor_id: int | None, previous: str
 ) -> Appended:
     """The entry as stored, following the entry whose hash is `previous`: its batch's time
-    `at` (and as text, `stamp`) and its actor's id (read once a batch) given."""
-    before, before_json = plain_and_json(e.before)
-    after, after_json = plain_and_json(e.after)
+    `at` (and as text, `stamp`) and its actor's id (read once a batch) given.
+
+    Values plain JSON already (`is_json`: the usual summary of ids, words and flags) are each
+    encoded once, canonically: that text is what is stored (PostgreSQL's jsonb keeps the value,
+    not the text: the same value as from `encode_stored`'s text) and what the content hashed
+    is made of (`canonical_content`), byte for byte the text `content_hash` encodes. Any other
+    value is stored and hashed as `plain` reads it back, encoded again within the content."""
+    before, after = e.before, e.after
+    if is_json(before) and is_json(after):
+        before_json = None if before is None else encode_canonical(before)
+        after_json = None if after is None else encode_canonical(after)
+        content = canonical_content(
+            stamp, actor_id, e.action, e.subject, before_json or "null", after_json or "null",
+            previous, e.centre_id,
+        )  # fmt: skip
+        if content is not None:
+            digest = hashlib.sha256(content.encode()).hexdigest()
+            return Appended(
+                at, e.centre_id, actor_id, e.action, e.subject, before, after, previous, digest,
+                before_json, after_json,
+            )  # fmt: skip
+    before, before_json = plain_and_json(before)
+    after, after_json = plain_and_json(after)
     digest = content_hash(
         stamp, actor_id, e.action, e.subject, before, after, previous, e.centre_id
     )
@@ -325,6 +346,38 @@ def linked(
         at, e.centre_id, actor_id, e.action, e.subject, before, after, previous, digest,
         before_json, after_json,
     )  # fmt: skip
+
+
+QUOTED = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+def canonical_content(
+    at: str,
+    actor_id: int | None,
+    action: str,
+    subject: str,
+    before_json: str,
+    after_json: str,
+    previous: str,
+    centre_id: int | None,
+) -> str | None:
+    """What `content_hash` encodes (`encode_canonical` of the content: keys sorted, no spaces,
+    ASCII), made around the canonical texts of `before` and `after` encoded already, so they
+    are not encoded again; None for a content of other types than these (its texts, ids), left
+    to `content_hash`."""
+    if not (type(action) is type(subject) is type(previous) is type(at) is str):
+        return None
+    if not (actor_id is None or type(actor_id) is int):
+        return None
+    if not (centre_id is None or type(centre_id) is int):
+        return None
+    actor = "null" if actor_id is None else str(actor_id)
+    centre = "" if centre_id is None else f',"centre":{centre_id}'
+    return (
+        f'{{"action":{QUOTED(action)},"actor":{actor},"after":{after_json},"at":{QUOTED(at)},'
+        f'"before":{before_json}{centre},"previous":{QUOTED(previous)},'
+        f'"subject":{QUOTED(subject)}}}'
+    )
 
 
 # One statement for any number of rows (as Django's bulk_create writes them on PostgreSQL, but
