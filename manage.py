@@ -8,16 +8,17 @@ import sys
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     from django.core.management import execute_from_command_line
-    from django.db import DatabaseError
 
     try:
         execute_from_command_line(sys.argv)
-    except DatabaseError as error:
+    except Exception as error:
         # A database not there or not migrated is said in a sentence, not a traceback
-        # (`portal.database_state`); any other database error is raised as it was.
-        from portal.database_state import what_is_wrong
+        # (`portal.database_state`); any other error is raised as it was.
+        from portal.database_state import database_error_in, what_is_wrong
 
-        if said := what_is_wrong(error, migrating=sys.argv[1:2] == ["migrate"]):
+        found = database_error_in(error)
+        migrating = sys.argv[1:2] == ["migrate"]
+        if found is not None and (said := what_is_wrong(found, migrating=migrating)):
             sys.exit(said)
         raise
 

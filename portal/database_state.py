@@ -27,19 +27,41 @@ def what_is_wrong(
         return f"Cannot reach the database {name}: {first_line(unreachable)}."
     if migrating:
         return None
-    # Imported here: the loader reads every app's migrations, which only this rare path needs.
-    from django.db.migrations.executor import MigrationExecutor
-
     try:
-        executor = MigrationExecutor(connection)
-        waiting = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+        waiting = unapplied(alias)
     except DatabaseError:  # cannot tell: the error is raised as it was
         return None
     if waiting:
         return (
-            f"The database {name} is not migrated ({waiting} migrations not applied), "
+            f"The database {name} is not migrated ({migrations(waiting)} not applied), "
             f"so {first_line(error)}. {MIGRATE}"
         )
+    return None
+
+
+def unapplied(alias: str = DEFAULT_DB_ALIAS) -> int:
+    """How many migrations the database has not applied (raises the database's error)."""
+    # Imported here: the loader reads every app's migrations, which only rare paths need.
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[alias])
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def migrations(n: int) -> str:
+    return f"{n} migration" if n == 1 else f"{n} migrations"
+
+
+def database_error_in(error: BaseException) -> DatabaseError | None:
+    """The database error that `error` is, or was raised while handling (a server-side cursor
+    closed after its query failed raises the driver's own error, the query's in its context)."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        if isinstance(found, DatabaseError):
+            return found
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
     return None
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from portal.broker import send_or_run
+from portal.database_state import migrations, unapplied
 from portal.forms import PortalPasswordResetForm
 from portal.http import PortalRequest, posted_id
 from portal.models import Role
@@ -34,10 +35,22 @@ def switch_role(request: PortalRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers and container healthchecks: the app is up and reaches its database."""
+    """For load balancers and container healthchecks: the app is up and reaches its database,
+    whose migrations are all applied (a server on a database not migrated answered every page
+    with a 500 while this said "ok"). The migrations are asked until they are found applied,
+    then once a process: an app's migrations do not go back."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    if not MIGRATED:
+        if waiting := unapplied():
+            said = f"not ready: {migrations(waiting)} not applied (python manage.py migrate)"
+            return HttpResponse(said, status=503, content_type="text/plain")
+        MIGRATED.append(True)
     return HttpResponse("ok", content_type="text/plain")
+
+
+# Whether this process found every migration applied (`healthz`).
+MIGRATED: list[bool] = []
 
 
 # The PDF viewer's own policy. `sandbox allow-scripts` gives the page an opaque origin of its

@@ -137,3 +137,39 @@ def test_a_failing_migration_keeps_its_traceback(empty_database):
     assert run.returncode == 1, (run.stdout, run.stderr)
     assert "Traceback" in run.stderr and "already exists" in run.stderr, run.stderr
     assert "Run `python manage.py migrate`" not in run.stderr
+
+
+def test_a_command_whose_cursor_fails_after_its_query_still_says_to_migrate(empty_database):
+    """verify_audit reads through a server-side cursor: its query fails, then closing the
+    cursor raises the driver's own error, the query's error only in its context."""
+    run = manage(empty_database, "verify_audit")
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert "is not migrated" in run.stderr and 'relation "portal_auditentry"' in run.stderr
+
+
+def test_the_health_check_is_not_ready_while_a_migration_is_not_applied(db, client, monkeypatch):
+    """A server started on a database not migrated answered every page with a 500 while its
+    health check said "ok" (run.sh and the containers' healthchecks wait on it)."""
+    from django.db import connection
+
+    from portal import views
+
+    monkeypatch.setattr(views, "MIGRATED", [])
+    with connection.cursor() as cursor:  # rolled back with the test
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE id = (SELECT max(id) FROM django_migrations)"
+        )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    said = response.content.decode()
+    assert said == "not ready: 1 migration not applied (python manage.py migrate)"
+    assert views.MIGRATED == []
+
+
+def test_the_health_check_is_ready_once_every_migration_is_applied(db, client, monkeypatch):
+    from portal import views
+
+    monkeypatch.setattr(views, "MIGRATED", [])
+    assert client.get("/healthz").content == b"ok"
+    assert views.MIGRATED == [True]  # asked once a process, then kept
