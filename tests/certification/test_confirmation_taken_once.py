@@ -17,9 +17,12 @@ from django.utils.html import escape
 from certification.confirmation import ALREADY_USED, MAX_AGE, NOT_VALID, take, token_for
 from certification.models import Certificate, ConfirmationTaken, Kind, Release
 from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_claim
+from certification.views import TOO_MANY
+from portal.listing import PER_PAGE
 from portal.models import AuditEntry
 from tests.certification.confirm import confirmation_token, revoke_on_page
 from tests.factories import grant_direct_claims
+from tests.writes import watch_writes, written
 
 CLAIM = reverse("certification:claim")
 CONFIRM = reverse("certification:claim-confirm")
@@ -168,3 +171,22 @@ def test_the_pdf_is_sent_for_after_the_claim_and_revocation_commit(
     assert sent == [(certificate.pk, False)]
     revoke_on_page(client, certificate, "Claimed in error.")
     assert sent == [(certificate.pk, False)] * 2
+
+
+def test_a_claim_of_more_learners_than_a_page_of_the_claims_list_is_refused_writing_nothing(
+    client, achieved, centre_admin, centre
+):
+    """The claims page offers at most a page of learners (PER_PAGE); more, posted by hand,
+    would hold the centre's chain for all of them in one transaction: refused, on the
+    confirmation page and on confirming, with nothing written."""
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    many = [achieved.pk, *range(10**6, 10**6 + PER_PAGE)]
+    units = {str(pk): [] for pk in many}
+    token = token_for("claim", centre_admin.pk, {"kind": "full", "units": units})
+    watch_writes()
+    page = said(client.post(CLAIM, {"kind": "full", "registrations": many}, follow=True))
+    assert escape(TOO_MANY) in page and 'name="token"' not in page
+    page = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert escape(TOO_MANY) in page
+    assert written() == []
