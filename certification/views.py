@@ -416,6 +416,8 @@ TOO_MANY = (
     f"Claim for at most {PER_PAGE} learners at a time, a page of the claims list: nothing was done."
 )
 
+OTHER_CENTRE = "This confirmation was made for {centre}: switch to it, or start again."
+
 
 @require_POST
 @login_required
@@ -430,13 +432,15 @@ def claim(request: PortalRequest) -> HttpResponse:
     if len(wanted) > PER_PAGE:  # only by hand: the page never offers more
         messages.error(request, TOO_MANY)
         return redirect("certification:claims")
-    chosen = claimable_chosen(admin_centre(request), wanted)
+    centre = admin_centre(request)
+    chosen = claimable_chosen(centre, wanted)
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")
         return redirect("certification:claims")
     rows = claim_rows(chosen, Kind(kind))
     payload = {
         "kind": kind,
+        "centre": centre.pk,
         "units": {str(r.registration.pk): r.units for r in rows if not r.refusal},
     }
     context = {
@@ -496,10 +500,10 @@ def claim_rows(chosen: list[Registration], kind: Kind) -> list[ClaimRow]:
 @require_POST
 @login_required
 def claim_confirm(request: PortalRequest) -> HttpResponse:
-    """Issue what the confirmation page said, once: the token names the learners, the kind and
-    the units; sent again, even at the same moment, it is refused and nothing more is issued.
-    The token is taken in the claims' transaction (decision 82): if no learner was claimed for,
-    it is rolled back with them, and nothing is written."""
+    """Issue what the confirmation page said, once: the token names the centre, the learners,
+    the kind and the units; sent again, even at the same moment, it is refused and nothing
+    more is issued. The token is taken in the claims' transaction (decision 82): if no learner
+    was claimed for, it is rolled back with them, and nothing is written."""
     centre = admin_centre(request)  # who may claim at all, before the token is taken
     try:
         with transaction.atomic():
@@ -536,6 +540,11 @@ def claims_confirmed(
     units = {int(pk): codes for pk, codes in payload["units"].items()}
     if len(units) > PER_PAGE:  # a token made before `claim` refused as many
         raise Unconfirmed(TOO_MANY)
+    # The admin may have switched centre since the confirmation page (tokens made before the
+    # centre was recorded name none).
+    if payload.get("centre", centre.pk) != centre.pk:
+        made_for = Centre.objects.filter(pk=payload["centre"]).first()
+        raise Unconfirmed(OTHER_CENTRE.format(centre=made_for or "another centre"))
     chosen = claimable_chosen(centre, units)
     results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
     return kind, units, chosen, results

@@ -19,7 +19,7 @@ from certification.models import Certificate, ConfirmationTaken, Kind, Release
 from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_claim
 from certification.views import TOO_MANY
 from portal.listing import PER_PAGE
-from portal.models import AuditEntry
+from portal.models import AuditEntry, Role, RoleKind
 from tests.certification.confirm import confirmation_token, revoke_on_page
 from tests.factories import grant_direct_claims
 from tests.writes import watch_writes, written
@@ -190,3 +190,26 @@ def test_a_claim_of_more_learners_than_a_page_of_the_claims_list_is_refused_writ
     page = said(client.post(CONFIRM, {"token": token}, follow=True))
     assert escape(TOO_MANY) in page
     assert written() == []
+
+
+def test_a_confirmation_made_at_another_centre_says_which_and_writes_nothing(
+    client, achieved, centre_admin, centre, other_centre
+):
+    """The admin switched centre between the confirmation page and Confirm: told which centre
+    it was made for, not that the learners can no longer be claimed for; the token still good."""
+    grant_direct_claims(centre)
+    elsewhere = Role.objects.create(
+        user=centre_admin, centre=other_centre, kind=RoleKind.CENTRE_ADMIN
+    )
+    client.force_login(centre_admin)
+    home = centre_admin.roles.get(centre=centre)
+    client.post(reverse("switch-role"), {"role": home.pk})
+    token = confirmation_token(ask(client, achieved))
+    client.post(reverse("switch-role"), {"role": elsewhere.pk})
+    watch_writes()
+    page = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert escape(f"This confirmation was made for {centre}: switch to it, or start again.") in page
+    assert "can no longer be claimed for" not in page
+    assert written() == []
+    client.post(reverse("switch-role"), {"role": home.pk})
+    assert "1 certificate claimed." in said(client.post(CONFIRM, {"token": token}, follow=True))
