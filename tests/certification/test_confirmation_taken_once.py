@@ -8,6 +8,7 @@ eight at once through gunicorn) never found it used."""
 import datetime
 
 import pytest
+from django.core import signing
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -21,6 +22,7 @@ from certification.views import TOO_MANY
 from portal.listing import PER_PAGE
 from portal.models import AuditEntry, Role, RoleKind
 from tests.certification.confirm import confirmation_token, revoke_on_page
+from tests.certification.conftest import achieve, more_learners
 from tests.factories import grant_direct_claims
 from tests.writes import watch_writes, written
 
@@ -213,3 +215,26 @@ def test_a_confirmation_made_at_another_centre_says_which_and_writes_nothing(
     assert written() == []
     client.post(reverse("switch-role"), {"role": home.pk})
     assert "1 certificate claimed." in said(client.post(CONFIRM, {"token": token}, follow=True))
+
+
+def test_a_confirmation_claiming_for_one_learner_and_refused_for_another_keeps_its_nonce(
+    client, achieved, assessor, centre_admin, centre
+):
+    """Two learners confirmed, one refused by the claim's own checks (its units changed after
+    the page): the other's certificate is issued in the same transaction, the refusal said,
+    the nonce kept, and the token sent again is used already."""
+    grant_direct_claims(centre)
+    [second] = more_learners(achieved, 1, "b")
+    achieve(second, assessor)
+    client.force_login(centre_admin)
+    page = client.post(CLAIM, {"kind": "full", "registrations": [achieved.pk, second.pk]})
+    shown = signing.loads(confirmation_token(said(page)), salt="certification.confirm.claim")
+    payload = shown["p"]
+    payload["units"][str(second.pk)] = []  # what the page showed for them is not so now
+    token = token_for("claim", centre_admin.pk, payload)
+    done = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert "1 certificate claimed." in done and "units changed after you confirmed" in done
+    assert list(Certificate.objects.values_list("registration", flat=True)) == [achieved.pk]
+    assert ConfirmationTaken.objects.count() == 1
+    again = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert ALREADY_USED in again and Certificate.objects.count() == 1
