@@ -23,11 +23,12 @@ import secrets
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from certification.models import ConfirmationTaken
+from portal.audit import opened_blocks
 
 MAX_AGE = 30 * 60  # seconds a confirmation page stays good for
 # Seconds a taken nonce is kept: twice MAX_AGE, as the server that signed a token and the one
@@ -95,4 +96,4 @@ def forget_taken_before(moment: datetime.datetime) -> None:
 
 def in_a_transaction_of_its_caller() -> bool:
     """Inside a transaction opened by the code, not only by a test wrapping it."""
-    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    return bool(opened_blocks(by_a_test=False))
