@@ -186,7 +186,7 @@ def test_a_claim_of_more_learners_than_a_page_of_the_claims_list_is_refused_writ
     grant_direct_claims(centre)
     client.force_login(centre_admin)
     many = [achieved.pk, *range(10**6, 10**6 + PER_PAGE)]
-    units = {str(pk): [] for pk in many}
+    units: dict[str, list[str]] = {str(pk): [] for pk in many}
     token = token_for("claim", centre_admin.pk, {"kind": "full", "units": units})
     watch_writes()
     page = said(client.post(CLAIM, {"kind": "full", "registrations": many}, follow=True))

@@ -169,7 +169,7 @@ def test_a_pack_missing_from_storage_is_not_found_and_not_recorded_as_downloaded
         as_(their_admin).post(page, form)
     transfer_pack_make(asked.pk)  # as its task does (run here: Celery may not be eager)
     transfer = Transfer.objects.get()
-    transfer.pack.storage.delete(transfer.pack.name)
+    transfer.pack.storage.delete(str(transfer.pack.name))
     client = as_(learner)
     watch_writes()
     with caplog.at_level(logging.ERROR):
