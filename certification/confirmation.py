@@ -23,13 +23,18 @@ import secrets
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from certification.models import ConfirmationTaken
+from portal.audit import opened_blocks
 
 MAX_AGE = 30 * 60  # seconds a confirmation page stays good for
+# Seconds a taken nonce is kept: twice MAX_AGE, as the server that signed a token and the one
+# taking it may not agree on the time (one behind would still take a token the other thinks
+# expired, and must still find its nonce).
+KEPT_FOR = 2 * MAX_AGE
 
 EXPIRED = "That confirmation has expired: nothing was done. Start again."
 # Forged, altered, cut short, or shown to someone else: it never was good, so it has not expired.
@@ -70,15 +75,16 @@ def take(request: HttpRequest, purpose: str, token: str) -> dict[str, Any]:
             ConfirmationTaken.objects.create(nonce=body["n"], taken_at=now)
     except IntegrityError as error:  # taken by a request that committed
         raise Unconfirmed(ALREADY_USED) from error
-    forget_taken_before(now - datetime.timedelta(seconds=MAX_AGE))
+    forget_taken_before(now - datetime.timedelta(seconds=KEPT_FOR))
     payload: dict[str, Any] = body["p"]
     return payload
 
 
 def forget_taken_before(moment: datetime.datetime) -> None:
     """Delete the nonces taken before `moment`: a token signed that long ago is refused as
-    expired before its nonce is looked at, so they can never matter again, and the table holds
-    no more than the last half hour's confirmations. In the caller's transaction (so a
+    expired before its nonce is looked at, so they can never matter again (`KEPT_FOR` allows
+    for servers' clocks differing), and the table holds no more than the last hour's
+    confirmations. In the caller's transaction (so a
     confirmation that did nothing deletes nothing either); rows another transaction is deleting
     now are skipped, not waited for (two confirmations at other centres never wait on each
     other here, nor deadlock)."""
@@ -90,4 +96,4 @@ def forget_taken_before(moment: datetime.datetime) -> None:
 
 def in_a_transaction_of_its_caller() -> bool:
     """Inside a transaction opened by the code, not only by a test wrapping it."""
-    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    return bool(opened_blocks(by_a_test=False))

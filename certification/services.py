@@ -251,9 +251,11 @@ def certificates_claim(
     actor: User,
     units: dict[int, list[str]] | None = None,
 ) -> list[ClaimResult]:
-    """Claim for many learners at once: each in its own transaction, so one learner who is no
-    longer eligible is refused with the reason and the others go through. `units`: registration
-    -> the unit codes confirmed for it (`certificate_claim`)."""
+    """Claim for many learners at once, each in its own `transaction.atomic` (a savepoint of
+    the caller's transaction when there is one, as the confirmation's is): one learner who is
+    no longer eligible is refused with the reason, and only their savepoint rolled back, and
+    the others go through. `units`: registration -> the unit codes confirmed for it
+    (`certificate_claim`)."""
     results = []
     for registration in registrations:
         try:

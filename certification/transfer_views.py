@@ -31,7 +31,7 @@ from certification.transfers import (
     transfer_start,
 )
 from portal.access import admin_centre
-from portal.http import PortalRequest
+from portal.http import PortalRequest, open_stored
 from portal.models import RoleKind
 from portal.refusals import refused_redirect
 from portfolios.access import can_administer, closed_redirect, registration_for
@@ -164,10 +164,20 @@ def transfer_pack(request: PortalRequest, pk: int) -> HttpResponse | FileRespons
     found = Transfer.objects.select_related("registration").filter(mine)
     transfer = get_object_or_404(found, pk=pk)
     back = reverse("portfolios:registration-detail", args=[transfer.registration_id])
+    # Opened before the download is recorded: a pack missing from storage records nothing.
+    content = (
+        open_stored(request, transfer.pack, f"Transfer {transfer.pk}'s pack")
+        if transfer.pack
+        else None
+    )
+    if isinstance(content, HttpResponse):
+        return content
     try:
         transfer_pack_download(transfer=transfer, actor=request.user)
     except TransferRefused as refused:
+        if content is not None:
+            content.close()
         return refused_redirect(request, refused, back)
-    response = FileResponse(transfer.pack.open("rb"), content_type="application/zip")
+    response = FileResponse(content, content_type="application/zip")
     private_download(response, transfer.pack_name)
     return response

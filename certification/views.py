@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ from portal.compiled import compiled_once, compiled_page_once, from_row
 from portal.compiled_objects import objects_once
 from portal.http import PortalRequest, posted_ids, private_pdf, search_text
 from portal.links import links_to
-from portal.listing import page_read_counted, pages_of, sorted_page
+from portal.listing import PER_PAGE, page_read_counted, pages_of, sorted_page
 from portal.models import Centre, User
 from portal.refusals import (
     Refused,
@@ -409,6 +409,16 @@ def held_message(held: Sequence[ClaimResult]) -> str:
     return HELD_ON_CLAIM.format(n=len(held), s=pluralize(len(held)), which=which)
 
 
+# A claim holds the centre's audit chain for each of its learners in one transaction (about
+# 28 ms each, and PostgreSQL's savepoint cache overflows past 31): no more than the claims
+# page offers at once, a page of one of its lists.
+TOO_MANY = (
+    f"Claim for at most {PER_PAGE} learners at a time, a page of the claims list: nothing was done."
+)
+
+OTHER_CENTRE = "This confirmation was made for {centre}: switch to it, or start again."
+
+
 @require_POST
 @login_required
 def claim(request: PortalRequest) -> HttpResponse:
@@ -419,18 +429,18 @@ def claim(request: PortalRequest) -> HttpResponse:
         messages.error(request, "Choose which kind of certificate to claim.")
         return redirect("certification:claims")
     wanted = posted_ids(request.POST.getlist("registrations"))
-    chosen = list(
-        claimable_registrations(admin_centre(request))
-        .filter(pk__in=wanted)
-        .select_related("learner", "qualification", "centre")
-        .order_by("learner__full_name", "pk")
-    )
+    if len(wanted) > PER_PAGE:  # only by hand: the page never offers more
+        messages.error(request, TOO_MANY)
+        return redirect("certification:claims")
+    centre = admin_centre(request)
+    chosen = claimable_chosen(centre, wanted)
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")
         return redirect("certification:claims")
     rows = claim_rows(chosen, Kind(kind))
     payload = {
         "kind": kind,
+        "centre": centre.pk,
         "units": {str(r.registration.pk): r.units for r in rows if not r.refusal},
     }
     context = {
@@ -490,10 +500,10 @@ def claim_rows(chosen: list[Registration], kind: Kind) -> list[ClaimRow]:
 @require_POST
 @login_required
 def claim_confirm(request: PortalRequest) -> HttpResponse:
-    """Issue what the confirmation page said, once: the token names the learners, the kind and
-    the units; sent again, even at the same moment, it is refused and nothing more is issued.
-    The token is taken in the claims' transaction (decision 82): if no learner was claimed for,
-    it is rolled back with them, and nothing is written."""
+    """Issue what the confirmation page said, once: the token names the centre, the learners,
+    the kind and the units; sent again, even at the same moment, it is refused and nothing
+    more is issued. The token is taken in the claims' transaction (decision 82): if no learner
+    was claimed for, it is rolled back with them, and nothing is written."""
     centre = admin_centre(request)  # who may claim at all, before the token is taken
     try:
         with transaction.atomic():
@@ -528,14 +538,27 @@ def claims_confirmed(
     (each claim in a savepoint of the caller's transaction: one refused, the others go on)."""
     kind = payload["kind"]
     units = {int(pk): codes for pk, codes in payload["units"].items()}
-    chosen = list(
+    if len(units) > PER_PAGE:  # a token made before `claim` refused as many
+        raise Unconfirmed(TOO_MANY)
+    # The admin may have switched centre since the confirmation page (tokens made before the
+    # centre was recorded name none).
+    if payload.get("centre", centre.pk) != centre.pk:
+        made_for = Centre.objects.filter(pk=payload["centre"]).first()
+        raise Unconfirmed(OTHER_CENTRE.format(centre=made_for or "another centre"))
+    chosen = claimable_chosen(centre, units)
+    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
+    return kind, units, chosen, results
+
+
+def claimable_chosen(centre: Centre, wanted: Iterable[int]) -> list[Registration]:
+    """Those of the learners asked for whom the centre may claim for now, as the confirmation
+    page lists them and the claim is made for them."""
+    return list(
         claimable_registrations(centre)
-        .filter(pk__in=units)
+        .filter(pk__in=wanted)
         .select_related("learner", "qualification", "centre")
         .order_by("learner__full_name", "pk")
     )
-    results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
-    return kind, units, chosen, results
 
 
 def pluralize(n: int) -> str:

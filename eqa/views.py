@@ -34,7 +34,7 @@ from portal.refusals import (
     refused_redirect,
     send_back,
 )
-from portfolios.evidence_views import file_response
+from portfolios.evidence_views import file_response, open_evidence_file
 from portfolios.models import EvidenceFile
 from qualifications.models import Unit
 
@@ -79,8 +79,11 @@ def evidence_file(request: PortalRequest, pk: int, file_pk: int) -> HttpResponse
     stored = get_object_or_404(
         EvidenceFile.objects.filter(registration__in=window.registrations()), pk=file_pk
     )
+    content = open_evidence_file(request, stored)
+    if isinstance(content, HttpResponse):
+        return content  # missing from storage: not recorded as seen
     seen(request, window, f"evidence-file:{stored.pk}")
-    return file_response(request, stored)
+    return file_response(request, stored, content)
 
 
 @login_required

@@ -22,12 +22,17 @@ def plan_for(request: PortalRequest, pk: int) -> SamplingPlan:
     still an IQA there (one whose access the centre ended keeps no view of its plans). Told
     from the roles the request has already read (`request.roles`): the plan is read by its id."""
     plan = plan_read(pk)
-    held = held_roles(request)
-    if (RoleKind.CENTRE_ADMIN, plan.centre_id) in held or (
-        plan.iqa_id == request.user.pk and (RoleKind.IQA, plan.centre_id) in held
+    if (RoleKind.CENTRE_ADMIN, plan.centre_id) in held_roles(request) or is_plans_iqa(
+        request, plan
     ):
         return plan
     raise Http404
+
+
+def is_plans_iqa(request: PortalRequest, plan: SamplingPlan) -> bool:
+    """Whether the person is the plan's IQA and still an IQA at its centre (as the request's
+    roles say): who alone may add to the plan."""
+    return plan.iqa_id == request.user.pk and (RoleKind.IQA, plan.centre_id) in held_roles(request)
 
 
 def _columns(model: type[Model]) -> tuple[str, ...]:

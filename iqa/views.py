@@ -154,8 +154,7 @@ def plan_change(request: PortalRequest, plan: pages.SamplingPlan) -> HttpRespons
         )
     # Only the plan's IQA, while an IQA there, adds to it (as `plan_item_add` requires): anyone
     # else is refused whatever they sent, not told to choose other work of the period.
-    held = access.held_roles(request)
-    if plan.iqa_id != request.user.pk or (RoleKind.IQA, plan.centre_id) not in held:
+    if not access.is_plans_iqa(request, plan):
         raise PermissionDenied(NOT_AN_IQA)
     work = pages.unplanned_piece(plan, request.POST.get("add", ""))
     if work is None:

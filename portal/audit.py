@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.transaction import Atomic
 from django.utils import timezone
 
 from portal.models import AuditEntry, User
@@ -195,11 +196,21 @@ def check_lock_order(cursor: Any, key: int, centre_id: int | None) -> None:
         )
 
 
+def opened_blocks(by_a_test: bool) -> list[Atomic]:
+    """The transaction blocks open now on the connection that a test's own wrapping
+    transaction opened (pytest-django's `db`), or those the code opened."""
+    return [
+        block
+        for block in connection.atomic_blocks
+        if getattr(block, "_from_testcase", False) == by_a_test
+    ]
+
+
 def in_a_tests_own_transaction() -> bool:
     """Inside a test's own wrapping transaction (pytest-django's `db`) the test's setup has
     written already, so the order cannot be told; tests on committed data (`transactional_db`,
     and every server and worker they start) are checked."""
-    return any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    return bool(opened_blocks(by_a_test=True))
 
 
 def chain_of(centre_id: int | None) -> QuerySet[AuditEntry]:

@@ -93,14 +93,23 @@ def file_missing(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/file_missing.html", {"message": FILE_MISSING}, status=404)
 
 
+def open_stored(request: HttpRequest, file: File, what: str) -> File | HttpResponse:
+    """A stored file opened for reading, or, if it is missing from storage, the missing-file
+    page (`file_missing`) with the fault logged as `what` and the file's name. Open it before
+    recording that it was seen or downloaded, so that a missing file records nothing."""
+    try:
+        return file.open("rb")
+    except FileNotFoundError:
+        log.error("%s is missing from storage (%s)", what, file.name)
+        return file_missing(request)
+
+
 def private_pdf(request: HttpRequest, file: File, filename: str) -> HttpResponseBase:
     """A stored PDF as a download for the one person allowed it: never cached on the way. One
-    missing from storage is said, not found, and logged (`file_missing`), not a server error."""
-    try:
-        content = file.open("rb")
-    except FileNotFoundError:
-        log.error("Stored PDF %s (downloaded as %s) is missing from storage", file.name, filename)
-        return file_missing(request)
+    missing from storage is said, not found, and logged (`open_stored`), not a server error."""
+    content = open_stored(request, file, f"Stored PDF downloaded as {filename}")
+    if isinstance(content, HttpResponse):
+        return content
     response = FileResponse(
         content,
         as_attachment=True,

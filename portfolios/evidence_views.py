@@ -1,11 +1,11 @@
 import functools
-import logging
 from collections.abc import Sequence
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from portal.http import PortalRequest, download_name, file_missing, posted_ids
+from portal.http import PortalRequest, download_name, open_stored, posted_ids
 from portal.refusals import flash_refusal, refused_on_form, refused_redirect
 from portfolios import comments, evidence_reads, simulation_warnings
 from portfolios.access import closed_redirect, evidence_file_for, evidence_for, registration_for
@@ -35,8 +35,6 @@ from portfolios.mapping import Targets, mapped_to, mapping_propose, picker_conte
 from portfolios.models import Evidence, EvidenceFile, ItemTarget
 from qualifications.kept_units import units_rows
 from qualifications.models import Qualification
-
-log = logging.getLogger(__name__)
 
 
 def details_from(data: dict) -> EvidenceDetails:  # type: ignore[type-arg]
@@ -267,19 +265,27 @@ def evidence_file(request: PortalRequest, pk: int) -> HttpResponseBase:
     return file_response(request, evidence_file_for(request, pk))
 
 
-def file_response(request: PortalRequest, stored: EvidenceFile) -> HttpResponseBase:
+def open_evidence_file(request: PortalRequest, stored: EvidenceFile) -> File | HttpResponse:
+    """The stored file opened, or the missing-file page, logged (`portal.http.open_stored`)."""
+    return open_stored(
+        request, stored.file, f"Evidence file {stored.pk} (evidence {stored.evidence_id})"
+    )
+
+
+def file_response(
+    request: PortalRequest, stored: EvidenceFile, content: File | None = None
+) -> HttpResponseBase:
     """A stored evidence file as served to anyone allowed to see it (the caller checked): shown
     inline if a browser can show it safely, else downloaded, and never able to run anything.
     One missing from storage is a fault of the portal's, not the person's: said, not found,
-    and logged, rather than an error page."""
+    and logged, rather than an error page. `content` is the file already opened by a caller
+    that records the view once the file is found (`open_evidence_file`)."""
     inline = stored.content_type.startswith(SHOWN_INLINE) and "download" not in request.GET
-    try:
-        content = stored.file.open("rb")
-    except FileNotFoundError:
-        log.error(
-            "Evidence file %s (evidence %s) is missing from storage", stored.pk, stored.evidence_id
-        )
-        return file_missing(request)
+    if content is None:
+        opened = open_evidence_file(request, stored)
+        if isinstance(opened, HttpResponse):
+            return opened
+        content = opened
     response = FileResponse(
         content,
         as_attachment=not inline,

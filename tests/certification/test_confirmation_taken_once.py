@@ -8,6 +8,7 @@ eight at once through gunicorn) never found it used."""
 import datetime
 
 import pytest
+from django.core import signing
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -17,9 +18,13 @@ from django.utils.html import escape
 from certification.confirmation import ALREADY_USED, MAX_AGE, NOT_VALID, take, token_for
 from certification.models import Certificate, ConfirmationTaken, Kind, Release
 from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_claim
-from portal.models import AuditEntry
+from certification.views import TOO_MANY
+from portal.listing import PER_PAGE
+from portal.models import AuditEntry, Role, RoleKind
 from tests.certification.confirm import confirmation_token, revoke_on_page
+from tests.certification.conftest import achieve, more_learners
 from tests.factories import grant_direct_claims
+from tests.writes import watch_writes, written
 
 CLAIM = reverse("certification:claim")
 CONFIRM = reverse("certification:claim-confirm")
@@ -124,10 +129,12 @@ def test_a_refused_replacement_writes_nothing(client, achieved, centre_admin, ce
 def test_taken_tokens_are_forgotten_once_no_token_could_still_be_good(
     client, achieved, centre_admin, centre
 ):
-    """Kept no longer than a confirmation is good for: the table does not grow for ever."""
-    long_ago = timezone.now() - datetime.timedelta(seconds=MAX_AGE + 60)
+    """Kept twice as long as a confirmation is good for (a server whose clock is behind may
+    still take a token this one signed a while ago), then forgotten: the table does not grow
+    for ever."""
+    long_ago = timezone.now() - datetime.timedelta(seconds=2 * MAX_AGE + 60)
     ConfirmationTaken.objects.create(nonce="old", taken_at=long_ago)
-    recent = timezone.now() - datetime.timedelta(seconds=MAX_AGE - 60)
+    recent = timezone.now() - datetime.timedelta(seconds=MAX_AGE + 60)
     ConfirmationTaken.objects.create(nonce="recent", taken_at=recent)
     grant_direct_claims(centre)
     client.force_login(centre_admin)
@@ -168,3 +175,68 @@ def test_the_pdf_is_sent_for_after_the_claim_and_revocation_commit(
     assert sent == [(certificate.pk, False)]
     revoke_on_page(client, certificate, "Claimed in error.")
     assert sent == [(certificate.pk, False)] * 2
+
+
+def test_a_claim_of_more_learners_than_a_page_of_the_claims_list_is_refused_writing_nothing(
+    client, achieved, centre_admin, centre
+):
+    """The claims page offers at most a page of learners (PER_PAGE); more, posted by hand,
+    would hold the centre's chain for all of them in one transaction: refused, on the
+    confirmation page and on confirming, with nothing written."""
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    many = [achieved.pk, *range(10**6, 10**6 + PER_PAGE)]
+    units: dict[str, list[str]] = {str(pk): [] for pk in many}
+    token = token_for("claim", centre_admin.pk, {"kind": "full", "units": units})
+    watch_writes()
+    page = said(client.post(CLAIM, {"kind": "full", "registrations": many}, follow=True))
+    assert escape(TOO_MANY) in page and 'name="token"' not in page
+    page = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert escape(TOO_MANY) in page
+    assert written() == []
+
+
+def test_a_confirmation_made_at_another_centre_says_which_and_writes_nothing(
+    client, achieved, centre_admin, centre, other_centre
+):
+    """The admin switched centre between the confirmation page and Confirm: told which centre
+    it was made for, not that the learners can no longer be claimed for; the token still good."""
+    grant_direct_claims(centre)
+    elsewhere = Role.objects.create(
+        user=centre_admin, centre=other_centre, kind=RoleKind.CENTRE_ADMIN
+    )
+    client.force_login(centre_admin)
+    home = centre_admin.roles.get(centre=centre)
+    client.post(reverse("switch-role"), {"role": home.pk})
+    token = confirmation_token(ask(client, achieved))
+    client.post(reverse("switch-role"), {"role": elsewhere.pk})
+    watch_writes()
+    page = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert escape(f"This confirmation was made for {centre}: switch to it, or start again.") in page
+    assert "can no longer be claimed for" not in page
+    assert written() == []
+    client.post(reverse("switch-role"), {"role": home.pk})
+    assert "1 certificate claimed." in said(client.post(CONFIRM, {"token": token}, follow=True))
+
+
+def test_a_confirmation_claiming_for_one_learner_and_refused_for_another_keeps_its_nonce(
+    client, achieved, assessor, centre_admin, centre
+):
+    """Two learners confirmed, one refused by the claim's own checks (its units changed after
+    the page): the other's certificate is issued in the same transaction, the refusal said,
+    the nonce kept, and the token sent again is used already."""
+    grant_direct_claims(centre)
+    [second] = more_learners(achieved, 1, "b")
+    achieve(second, assessor)
+    client.force_login(centre_admin)
+    page = client.post(CLAIM, {"kind": "full", "registrations": [achieved.pk, second.pk]})
+    shown = signing.loads(confirmation_token(said(page)), salt="certification.confirm.claim")
+    payload = shown["p"]
+    payload["units"][str(second.pk)] = []  # what the page showed for them is not so now
+    token = token_for("claim", centre_admin.pk, payload)
+    done = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert "1 certificate claimed." in done and "units changed after you confirmed" in done
+    assert list(Certificate.objects.values_list("registration", flat=True)) == [achieved.pk]
+    assert ConfirmationTaken.objects.count() == 1
+    again = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert ALREADY_USED in again and Certificate.objects.count() == 1

@@ -1,7 +1,9 @@
 """The transfer pages (certification.transfer_views, decision 40): started from the registration
 page, listed for both admins, answered by the receiving admin, the pack downloaded."""
 
+import html
 import io
+import logging
 import zipfile
 
 import pytest
@@ -11,8 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification.models import Transfer, TransferStatus
+from certification.transfer_pack import transfer_pack_make
 from certification.transfers import NOT_APPROVED, transfer_start
+from portal.http import FILE_MISSING
 from tests.certification.conftest import REASON, more_learners
+from tests.writes import watch_writes, written
 
 
 def as_(person) -> Client:
@@ -147,3 +152,28 @@ def test_the_receiving_admins_home_says_a_learner_waits_for_their_answer(asked, 
     page = as_(their_admin).get(reverse("home")).content.decode()
     assert "1 learner from another centre waiting for your answer" in page
     assert reverse("certification:transfers") in page
+
+
+def test_a_pack_missing_from_storage_is_not_found_and_not_recorded_as_downloaded(
+    asked,
+    learner,
+    their_admin,
+    their_assessor,
+    their_iqa,
+    caplog,
+    django_capture_on_commit_callbacks,
+):
+    page = reverse("certification:transfer-detail", args=[asked.pk])
+    form = {"action": "accept", "assessor": their_assessor.pk, "iqa": their_iqa.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        as_(their_admin).post(page, form)
+    transfer_pack_make(asked.pk)  # as its task does (run here: Celery may not be eager)
+    transfer = Transfer.objects.get()
+    transfer.pack.storage.delete(str(transfer.pack.name))
+    client = as_(learner)
+    watch_writes()
+    with caplog.at_level(logging.ERROR):
+        response = client.post(reverse("certification:transfer-pack", args=[asked.pk]))
+    assert response.status_code == 404 and FILE_MISSING in html.unescape(response.content.decode())
+    assert any(r.levelno == logging.ERROR for r in caplog.records)
+    assert written() == []

@@ -1,12 +1,16 @@
 """An external quality assurer sees one qualification at one centre, read-only, only while
 their window is open; every page they view is in the centre's audit log (decision 29)."""
 
+import html
+import logging
+
 import pytest
 from django.urls import reverse
 
 from eqa.models import EqaAccess
 from eqa.services import WINDOW_CLOSED, EqaRefused, eqa_sample_record
 from portal.audit import audit_verify
+from portal.http import FILE_MISSING
 from portfolios.services import RegistrationDetails, registration_create
 from qualifications.models import Qualification
 from tests.audit import AuditWatch
@@ -181,3 +185,20 @@ def test_a_decision_neither_release_nor_hold_changes_nothing(client, eqa, window
     assert "Choose whether to release the claim or hold it" in response.content.decode()
     assert Certificate.objects.values().get(pk=held.pk) == before
     assert "certificate.held" not in watch.actions()
+
+
+def test_an_evidence_file_missing_from_storage_is_not_found_and_not_recorded_as_seen(
+    client, eqa, window, registration, assessor, caplog
+):
+    from tests.certification.conftest import achieve
+
+    achieve(registration, assessor, codes={"F/506/2131"})
+    stored = registration.evidence.get().files.get()
+    stored.file.storage.delete(stored.file.name)
+    client.force_login(eqa)
+    watch = AuditWatch()
+    with caplog.at_level(logging.ERROR):
+        response = client.get(reverse("eqa:evidence-file", args=[window.pk, stored.pk]))
+    assert response.status_code == 404 and FILE_MISSING in html.unescape(response.content.decode())
+    assert any(r.levelno == logging.ERROR for r in caplog.records)
+    assert watch.actions() == []

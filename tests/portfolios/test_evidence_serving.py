@@ -108,6 +108,6 @@ def test_a_file_missing_from_storage_is_not_found_said_so_and_logged(
     with caplog.at_level(logging.ERROR):
         response = served(client, stored)
     assert response.status_code == 404 and FILE_MISSING in html.unescape(response.content.decode())
-    [logged] = [r for r in caplog.records if r.name == "portfolios.evidence_views"]
+    [logged] = [r for r in caplog.records if r.name == "portal.http"]
     assert logged.levelno == logging.ERROR and f"file {stored.pk} " in logged.getMessage()
     assert written() == []
