@@ -3,7 +3,13 @@ import uuid
 from django import forms
 
 from iqa.models import SamplingStrategy, Verdict
-from iqa.services import COMMENT_NEEDED, REASON_NEEDED, RESPONSE_NEEDED
+from iqa.services import (
+    AGREED_AGAINST_THE_RULES,
+    COMMENT_NEEDED,
+    REASON_NEEDED,
+    RESPONSE_NEEDED,
+    agreed_against_the_rules,
+)
 from portfolios.forms import date_input
 
 ACTION_ROWS = 3
@@ -82,6 +88,10 @@ class SampleForm(SentOnceForm):
         for n in range(1, ACTION_ROWS + 1):
             if data.get(f"action_{n}") and not data.get(f"due_{n}"):
                 self.add_error(f"due_{n}", "Give the action a target date.")
+        # Said with the form's other errors, not only once they are put right (the service
+        # refuses it too, for every other way a sample is recorded).
+        if agreed_against_the_rules(data.get("verdict"), data):
+            self.add_error("verdict", AGREED_AGAINST_THE_RULES)
         return data
 
     def actions(self) -> list[tuple[str, object]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -62,6 +62,13 @@ SIGN_OFF_PROVISIONAL = (
 )
 ACTIONS_NEEDED = "A verdict of 'action required' needs at least one action with a target date."
 FEEDBACK_NEEDED = "Write your feedback to the assessor."
+# An IQA agrees only with evidence that meets every rule of evidence: "Agree" with a rule unmet
+# would tell the EQA both that the assessor was right and that the evidence falls short.
+AGREED_AGAINST_THE_RULES = (
+    f"You chose {Verdict.AGREE.label}, but did not confirm every rule of evidence: tick the "
+    f"rules the evidence meets, or choose {Verdict.ACTION_REQUIRED.label} and set the "
+    "assessor's actions."
+)
 ONLY_THE_ASSESSOR = "Only the assessor whose decisions were sampled responds to the action."
 RESPONSE_NEEDED = "Write your response: what you did about the action."
 ONLY_THE_SAMPLER = "Only the IQA who raised the action closes it."
@@ -83,6 +90,12 @@ PLAN_ALREADY_MADE = (
     "This plan is already made: the same form was sent twice (a double click, or the page sent "
     "again). Here it is."
 )
+
+
+def agreed_against_the_rules(verdict: object, rules: Mapping[str, object]) -> bool:
+    """Whether a verdict of agree comes with a rule of evidence not met (`rules`: each rule's
+    tick, by name, as `Sample.RULES_OF_EVIDENCE` names them)."""
+    return verdict == Verdict.AGREE and not all(rules.get(r) for r in Sample.RULES_OF_EVIDENCE)
 
 
 class IqaRefused(Refused):
@@ -461,6 +474,8 @@ def sample_record(
         raise IqaRefused(FEEDBACK_NEEDED)
     if judgement.verdict == Verdict.ACTION_REQUIRED and not [a for a in actions if a[0].strip()]:
         raise IqaRefused(ACTIONS_NEEDED)
+    if agreed_against_the_rules(judgement.verdict, judgement.__dict__):
+        raise IqaRefused(AGREED_AGAINST_THE_RULES)
     signed = UnitSignOff.objects.in_force().filter(registration=registration, unit_id=unit_id)
     with transaction.atomic():
         lock_chain(registration.centre_id)  # the same form sent twice waits here

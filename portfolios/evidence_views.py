@@ -55,6 +55,13 @@ def gone_redirect(request: PortalRequest, gone: EvidenceGone, evidence: Evidence
     return refused_redirect(request, gone, to)
 
 
+# Said beside the file field when the upload form comes back with an error after files were
+# chosen: a browser cannot put them back into the form.
+FILES_CHOOSE_AGAIN = (
+    "Choose your files again: a browser cannot keep them in a form that comes back."
+)
+
+
 @login_required
 def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
     registration = registration_for(request, pk)
@@ -66,6 +73,9 @@ def evidence_new(request: PortalRequest, pk: int) -> HttpResponse:
     if note := simulation_warnings.upload_note(registration):  # decision 51, amended
         setting = form.fields["setting"]
         setting.help_text = f"{setting.help_text} {note}"
+    if request.FILES.getlist("evidence_files"):  # only said if the form comes back
+        files = form.fields["evidence_files"]
+        files.help_text = f"{FILES_CHOOSE_AGAIN} {files.help_text}"
     if request.method == "POST" and form.is_valid():
         try:
             evidence = evidence_add(

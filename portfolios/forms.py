@@ -340,9 +340,13 @@ class EvidenceForm(forms.Form):
         required=False,
         help_text="Documents, photos, audio or video; choose several at once if you like.",
     )
+    # Not required of the form: the service says a missing declaration with every other
+    # problem of the upload at once. But `required` in the page, so the browser asks for the
+    # tick before sending the files (static/js/upload-progress.js, the form being novalidate).
     declaration = forms.BooleanField(
         required=False,
         label="I declare that this evidence is my own work and a true record of what I did.",
+        widget=forms.CheckboxInput(attrs={"required": True}),
     )
 
 

@@ -113,6 +113,7 @@ from iqa.forms import (
     SampleForm,
     StrategyForm,
 )
+from iqa.models import Sample
 from portal.forms import (
     AuditedSetPasswordForm,
     DeactivateForm,
@@ -948,6 +949,7 @@ URLS: dict[str, Entry] = {
         post=only(IQA),
         kwargs=registration_unit,
         data=lambda side, user: {
+            **dict.fromkeys(Sample.RULES_OF_EVIDENCE, "on"),  # agreed: every rule met
             "verdict": "agree",
             "feedback": "Sound.",
             "form_token": str(uuid.uuid4()),

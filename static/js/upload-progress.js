@@ -21,4 +21,21 @@
     problem.classList.remove("d-none");
     form.querySelector("#upload-progress").classList.add("d-none");
   });
+  // The declaration is asked for before the files are sent (a form that comes back cannot keep
+  // them). The form is novalidate, the portal saying other problems in its own words: this one
+  // box the browser checks, before htmx (listening on the form) or a plain post sends anything.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      const form = event.target;
+      if (form.id !== "evidence-form") return;
+      const declared = form.querySelector("input[name=declaration][required]");
+      if (declared && !declared.checkValidity()) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        declared.reportValidity();
+      }
+    },
+    true,
+  );
 })();

@@ -59,6 +59,31 @@ def log_in(page: Page, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def test_the_browser_asks_for_the_declaration_before_sending_the_files(
+    page: Page, portfolio, tmp_path
+):
+    """Unticked, the declaration stops the form before the files go: the page stays as it
+    was, the file still chosen; ticked, the evidence is added."""
+    log_in(page, "leo@example.org")
+    page.goto(f"/registrations/{portfolio.pk}/evidence/new/")
+    page.get_by_label("Title").fill("Handling a complaint by e-mail")
+    page.get_by_label("Date").fill("2026-10-05")
+    page.get_by_label("Method").select_option("product")
+    (tmp_path / "thread.pdf").write_bytes(PDF)
+    files = page.get_by_label("Files")
+    files.set_input_files(tmp_path / "thread.pdf")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("button", name="Add to my portfolio").click()
+    declaration = page.get_by_label("I declare that this evidence is my own work")
+    expect(declaration).to_be_focused()  # where the browser says what is missing
+    assert declaration.evaluate("box => box.validity.valueMissing")
+    assert sent == [] and files.evaluate("input => input.files.length") == 1
+    declaration.check()
+    page.get_by_role("button", name="Add to my portfolio").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Handling a complaint by e-mail")
+
+
 def test_a_learner_uploads_maps_sees_progress_and_a_witness_confirms(
     page: Page, portfolio, screenshot, tmp_path
 ):

@@ -1,5 +1,6 @@
 """Planning, sampling, locks and actions through the IQA services, on the real SFJ catalogue."""
 
+import dataclasses
 import datetime
 import re
 
@@ -34,6 +35,7 @@ from iqa.models import (
 from iqa.selectors import NOT_SAMPLED, OPEN_ACTION, claim_blockers, quality_assured
 from iqa.services import (
     ACTIONS_NEEDED,
+    AGREED_AGAINST_THE_RULES,
     ALREADY_CLOSED,
     ALREADY_RESPONDED,
     COMMENT_NEEDED,
@@ -437,6 +439,29 @@ def test_a_sample_needs_feedback_and_an_action_when_action_is_required(
     with raises(IqaRefused, message):
         sample(assessed, SIGNED_UNIT, iqa, verdict=verdict, actions=actions, feedback=feedback)
     assert nothing_sampled()
+
+
+@pytest.mark.parametrize("unmet", Sample.RULES_OF_EVIDENCE)
+def test_an_iqa_agrees_only_when_the_evidence_meets_every_rule_of_evidence(
+    iqa, assessor, assessed, unmet
+):
+    """'Agree' with a rule of evidence not met contradicts itself (the EQA reads the sample):
+    refused, and nothing written; with every rule met, the same sample is recorded."""
+    every_rule = finding(Verdict.AGREE)
+    with raises(IqaRefused, AGREED_AGAINST_THE_RULES):
+        sample_record(
+            registration=assessed,
+            unit_id=unit(SIGNED_UNIT).pk,
+            decisions=current(assessed, SIGNED_UNIT),
+            evidence=list(assessed.evidence.all()),
+            judgement=dataclasses.replace(every_rule, **{unmet: False}),
+            actions=[],
+            actor=iqa,
+        )
+    assert nothing_sampled()
+    taken = sample(assessed, SIGNED_UNIT, iqa)
+    assert taken.verdict == Verdict.AGREE
+    assert all(getattr(taken, rule) for rule in Sample.RULES_OF_EVIDENCE)
 
 
 def test_an_iqa_neither_assigned_the_learner_nor_planning_them_cannot_sample_them(

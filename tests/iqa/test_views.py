@@ -27,6 +27,7 @@ from iqa.models import (
 )
 from iqa.services import (
     ACTIONS_NEEDED,
+    AGREED_AGAINST_THE_RULES,
     ALREADY_REMOVED,
     COMMENT_NEEDED,
     ENDS_BEFORE_START,
@@ -595,6 +596,22 @@ def test_action_required_without_an_action_says_so_under_the_first_action(client
     assert f'<p id="error_1_id_action_1"><strong>{ACTIONS_NEEDED}</strong></p>' in page
     assert 'aria-describedby="id_action_1_error"' in page
     assert nothing_sampled()
+
+
+def test_agree_with_a_rule_of_evidence_unticked_is_refused_under_the_verdict(client, iqa, assessed):
+    """The five rules sent but 'sufficient', with 'Agree' and no actions: the page comes back
+    saying so under the verdict, the ticks as sent, and nothing is recorded."""
+    client.force_login(iqa)
+    sent = sample_post(assessed, verdict=Verdict.AGREE.value, action_1="", due_1="")
+    page = shown(client.post(sample_url(assessed), sent))
+    assert f'<p id="error_1_id_verdict"><strong>{AGREED_AGAINST_THE_RULES}</strong></p>' in page
+    assert "Agree" in AGREED_AGAINST_THE_RULES and "Action required" in AGREED_AGAINST_THE_RULES
+    [sufficient] = re.findall(r'<input type="checkbox" name="sufficient"[^>]*>', page)
+    assert " checked" not in sufficient
+    assert nothing_sampled()
+    # Every rule ticked, the same form is recorded.
+    response = client.post(sample_url(assessed), {**sent, "sufficient": "on"})
+    assert response.status_code == 302 and Sample.objects.get().verdict == Verdict.AGREE
 
 
 @pytest.mark.parametrize("persona", ["assessor", "learner", "centre_admin"])

@@ -1,4 +1,6 @@
 import datetime
+import html
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -19,6 +21,7 @@ from portfolios.evidence import (
     evidence_store,
     evidence_update,
 )
+from portfolios.evidence_views import FILES_CHOOSE_AGAIN
 from portfolios.mapping import Targets, mapping_propose
 from portfolios.models import Evidence, EvidenceFile, EvidenceMethod
 from portfolios.uploads import EMPTY
@@ -287,6 +290,37 @@ def test_a_refused_upload_shows_the_reasons_and_keeps_the_typed_text(client, reg
     ).content.decode()
     assert DECLARATION_NEEDED in page and EMPTY.format(name="blank.txt") in page
     assert 'value="Keep this title"' in page
+
+
+def evidence_form(client, registration, **sent):
+    fields = {"title": "Call log", "occurred_on": "2026-10-05", "method": EvidenceMethod.PRODUCT}
+    return client.post(
+        reverse("portfolios:evidence-new", args=[registration.pk]), {**fields, **sent}
+    ).content.decode()
+
+
+def test_the_declaration_box_is_required_in_the_page(client, registration, learner):
+    """The browser asks for the tick before sending (and the files chosen with it)."""
+    client.force_login(learner)
+    page = client.get(reverse("portfolios:evidence-new", args=[registration.pk])).content.decode()
+    [box] = re.findall(r'<input type="checkbox" name="declaration"[^>]*>', page)
+    assert " required" in box
+
+
+def test_a_form_sent_back_after_files_were_chosen_says_to_choose_them_again(
+    client, registration, learner
+):
+    """Browsers cannot keep a chosen file in a form that comes back: it says so beside the
+    file field, whatever sent it back; and nothing of it where no file was chosen."""
+    client.force_login(learner)
+    refused = evidence_form(client, registration, evidence_files=[pdf()])  # not declared
+    invalid = evidence_form(
+        client, registration, evidence_files=[pdf()], title="", declaration="on"
+    )
+    for page in (refused, invalid):
+        [field] = re.findall(r'<div id="div_id_evidence_files".*?</div>\s*</div>', page, re.S)
+        assert FILES_CHOOSE_AGAIN in html.unescape(field)
+    assert FILES_CHOOSE_AGAIN not in html.unescape(evidence_form(client, registration))
 
 
 @pytest.fixture
