@@ -428,11 +428,11 @@ def claim(request: PortalRequest) -> HttpResponse:
     if kind not in Kind.values:
         messages.error(request, "Choose which kind of certificate to claim.")
         return redirect("certification:claims")
+    centre = admin_centre(request)  # who may claim at all, before anything they sent
     wanted = posted_ids(request.POST.getlist("registrations"))
     if len(wanted) > PER_PAGE:  # only by hand: the page never offers more
         messages.error(request, TOO_MANY)
         return redirect("certification:claims")
-    centre = admin_centre(request)
     chosen = claimable_chosen(centre, wanted)
     if not chosen:
         messages.error(request, "Tick at least one learner to claim for.")

@@ -196,6 +196,21 @@ def test_a_claim_of_more_learners_than_a_page_of_the_claims_list_is_refused_writ
     assert written() == []
 
 
+@pytest.mark.parametrize("who", ["learner", "assessor"])
+def test_someone_who_may_not_claim_is_refused_before_the_length_of_their_list(
+    request, client, achieved, who
+):
+    """Who may claim is asked before anything they sent is looked at: a learner's or an
+    assessor's long list is refused as any claim of theirs is, not told how many to send."""
+    client.force_login(request.getfixturevalue(who))
+    many = [achieved.pk, *range(10**6, 10**6 + PER_PAGE)]
+    watch_writes()
+    response = client.post(CLAIM, {"kind": "full", "registrations": many})
+    assert response.status_code == 403
+    assert escape(TOO_MANY) not in response.content.decode()
+    assert written() == []
+
+
 def test_a_confirmation_made_at_another_centre_says_which_and_writes_nothing(
     client, achieved, centre_admin, centre, other_centre
 ):
