@@ -4,10 +4,11 @@
                                                    [--admin EMAIL]
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/portal_ready_x) is the database.
-With --populate it is dropped, made afresh (migrations, the catalogue) and filled with a centre
-of `learners` learners ("Bench centre", admin admin@bench.test) and a centre of five; without,
-the population already there is used (a population from `manage.py generate_load_data` too:
-name its admin with --admin, e.g. admin@c01.load.test).
+With --populate it is dropped (only if a benchmark made it or it holds no tables), made afresh
+(migrations, the catalogue) and filled with a centre of `learners` learners ("Bench centre",
+admin admin@bench.test) and a centre of five; without, the population already there is used (a
+population from `manage.py generate_load_data` too: name its admin with --admin, e.g.
+admin@c01.load.test).
 
 The population is built in bulk, not through the services, and holds only what the admin's
 pages read: learners on two qualifications with their planned units; a third of them with every
@@ -49,27 +50,10 @@ PAGES = [
 ]
 
 
-def recreate_database() -> None:
-    import psycopg2
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    admin.close()
-
-
 def populate(learners: int) -> None:
     from django.core.management import call_command
+
+    from scripts.bench_database import recreate_database
 
     recreate_database()
     call_command("migrate", verbosity=0)

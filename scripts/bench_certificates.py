@@ -4,7 +4,8 @@
 
 Needs PostgreSQL and Redis (the machine's own, as the integration tests use):
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/portal_bench; that database is
-dropped and made afresh) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
+dropped and made afresh, only if a benchmark made it or it holds no tables:
+scripts/bench_database.py) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
 
 1. Builds `count` pending certificates (full and unit, every seed qualification that has rules,
    real snapshots from the catalogue, a different learner each) in the bench database.
@@ -53,23 +54,6 @@ NAMES = [
     "Tomasz Wiśniewski", "Siobhán O'Connell", "Kwame Mensah-Bonsu", "Chloé Dubois",
     "Ahmed Al-Rashid", "Mei Ling Chan", "Björn Åkesson", "Grace Thompson-Achebe",
 ]  # fmt: skip
-
-
-def recreate_database() -> None:
-    import psycopg2
-    from django.conf import settings
-
-    name = settings.DATABASES["default"]["NAME"]
-    db = settings.DATABASES["default"]
-    admin = psycopg2.connect(
-        dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )  # fmt: skip
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def build_certificates(count: int) -> list[int]:
@@ -200,6 +184,7 @@ def main() -> None:
 
     from certification.models import Certificate, RenderStatus
     from certification.tasks import render_certificate
+    from scripts.bench_database import recreate_database
 
     print(f"Building {args.count} certificates in {DATABASE_URL} ...", flush=True)
     recreate_database()

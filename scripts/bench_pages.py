@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/bench_pages.py [--rounds 7] [--pages "IQA plan,admin claims"]
     .venv/bin/python scripts/bench_pages.py --generate --centres 1 --learners 1000 \\
-        --assessors 20 --small-centre-learners 5        # make the population first (drops the DB)
+        --assessors 20 --small-centre-learners 5    # the population (drops a DB a benchmark made)
 
 Reads the PostgreSQL database BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/portal_bench_pages) and the cache in BENCH_REDIS_URL (default
-redis://127.0.0.1:6379/2). With --generate that database is dropped and made afresh: migrated,
+redis://127.0.0.1:6379/2). With --generate that database is dropped and made afresh (only one a
+benchmark made, or one holding no tables: scripts/bench_database.py), migrated,
 the catalogue loaded, and the population made by `manage.py generate_load_data` with the flags
 given (docs/performance.md, "The load population"; it ends with VACUUM (ANALYZE) of the
 tables it wrote, so the plans and reads are those of a settled database).
@@ -73,7 +74,7 @@ def generate(args: argparse.Namespace) -> None:
     from django.core.management import call_command
 
     print(f"Making the population in {DATABASE_URL} ...", flush=True)
-    from scripts.bench_certificates import recreate_database
+    from scripts.bench_database import recreate_database
 
     recreate_database()
     call_command("migrate", verbosity=0)
@@ -291,7 +292,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog=f"Database: BENCH_DATABASE_URL (now {DATABASE_URL}); cache: BENCH_REDIS_URL "
-        f"(now {REDIS_URL}). With --generate, that database is dropped and made afresh.",
+        f"(now {REDIS_URL}). With --generate, that database is dropped and made afresh "
+        "(only one a benchmark made, or one holding no tables).",
     )
     parser.add_argument("--rounds", type=int, default=7, help="timed fetches per page and centre")
     parser.add_argument(
@@ -302,7 +304,10 @@ def main() -> None:
         help="keep what pages put in the cache between fetches (by default it is emptied before "
         "each fetch: the common case at a busy centre, where every write makes a new key)",
     )  # fmt: skip
-    parser.add_argument("--generate", action="store_true", help="drop the DB, make the population")
+    parser.add_argument(
+        "--generate", action="store_true",
+        help="drop the DB (if a benchmark made it), make the population",
+    )  # fmt: skip
     parser.add_argument("--centres", type=int, default=1)
     parser.add_argument("--learners", type=int, default=1000)
     parser.add_argument("--assessors", type=int, default=20)

@@ -173,3 +173,97 @@ def test_the_health_check_is_ready_once_every_migration_is_applied(db, client, m
     monkeypatch.setattr(views, "MIGRATED", [])
     assert client.get("/healthz").content == b"ok"
     assert views.MIGRATED == [True]  # asked once a process, then kept
+
+
+# The benchmarks drop their database before making a population: only one a benchmark made
+# (marked so) or one holding no tables, never a portal's own by a mistaken BENCH_DATABASE_URL.
+
+
+def admin_connection():
+    settings = connection.settings_dict
+    admin = psycopg2.connect(
+        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
+    )  # fmt: skip
+    admin.autocommit = True
+    return admin
+
+
+def rows_in(name: str) -> list[tuple[int]]:
+    settings = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=name, user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
+    )  # fmt: skip
+    other.autocommit = True
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('kept') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return []
+            cursor.execute("SELECT x FROM kept ORDER BY x")
+            return cursor.fetchall()
+    finally:
+        other.close()
+
+
+def fill(name: str) -> None:
+    settings = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=name, user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
+    )  # fmt: skip
+    other.autocommit = True
+    with other.cursor() as cursor:
+        cursor.execute("CREATE TABLE kept (x integer)")
+        cursor.execute("INSERT INTO kept VALUES (1), (2)")
+    other.close()
+
+
+@pytest.fixture
+def database_name():
+    """A database name of the test's own, dropped afterwards whatever the test made of it."""
+    name = f"portal_keep_{uuid.uuid4().hex[:10]}"
+    yield name
+    admin = admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def test_generate_leaves_a_database_it_did_not_make(db, database_name):
+    admin = admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{database_name}"')
+    admin.close()
+    fill(database_name)
+    run = bench("bench_pages.py", other_database(database_name), "--generate", "--centres", "1",
+                "--learners", "5", "--assessors", "2", "--small-centre-learners", "5")  # fmt: skip
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert f"The database {database_name} holds 1 tables and was not made by a benchmark, so it " \
+        "is not dropped." in run.stderr  # fmt: skip
+    assert rows_in(database_name) == [(1,), (2,)]
+
+
+def test_a_database_a_benchmark_made_or_an_empty_one_is_made_afresh(db, database_name):
+    from scripts.bench_database import recreate
+
+    settings = {**connection.settings_dict, "NAME": database_name}
+    assert recreate(settings) is None  # not there: made, and marked as the benchmarks'
+    fill(database_name)
+    assert recreate(settings) is None  # the benchmarks' own: dropped whatever it holds
+    assert rows_in(database_name) == []
+    admin = admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'COMMENT ON DATABASE "{database_name}" IS NULL')
+    admin.close()
+    assert recreate(settings) is None  # not marked, but holding no tables: nothing is lost
+    admin = admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'COMMENT ON DATABASE "{database_name}" IS NULL')
+    admin.close()
+    fill(database_name)
+    refusal = recreate(settings)
+    assert refusal is not None and "not dropped" in refusal
+    assert rows_in(database_name) == [(1,), (2,)]
