@@ -40,8 +40,7 @@ def recreate(db: dict[str, Any]) -> str | None:
     try:
         with admin.cursor() as cursor:
             cursor.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                "WHERE datname = %s",
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
                 [name],
             )
             found = cursor.fetchone()
