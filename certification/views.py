@@ -540,10 +540,11 @@ def claims_confirmed(
     units = {int(pk): codes for pk, codes in payload["units"].items()}
     if len(units) > PER_PAGE:  # a token made before `claim` refused as many
         raise Unconfirmed(TOO_MANY)
-    # The admin may have switched centre since the confirmation page (tokens made before the
-    # centre was recorded name none).
-    if payload.get("centre", centre.pk) != centre.pk:
-        made_for = Centre.objects.filter(pk=payload["centre"]).first()
+    # The admin may have switched centre since the confirmation page. Every token the page
+    # makes names its centre: one naming none was not made for this one, refused the same way.
+    made_for_pk = payload.get("centre")
+    if made_for_pk != centre.pk:
+        made_for = Centre.objects.filter(pk=made_for_pk).first() if made_for_pk else None
         raise Unconfirmed(OTHER_CENTRE.format(centre=made_for or "another centre"))
     chosen = claimable_chosen(centre, units)
     results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
