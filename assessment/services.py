@@ -467,6 +467,12 @@ def _refuse_unit_of_another(registration: Registration, unit_id: int, actor: Use
 SAMPLED = (
     "{item} was sampled by the IQA: its decision is locked until a centre admin lifts the lock."
 )
+# Of several chosen to countersign together (all or none): which one, whose, and what to do.
+SAMPLED_AMONG_THOSE_CHOSEN = (
+    "None of the {asked} decisions chosen was countersigned: {item} ({learner}) was sampled by "
+    "the IQA while it waited, and is locked until a centre admin lifts the sample's lock. Tick "
+    "the others to countersign them without it, or ask a centre admin to lift the lock first."
+)
 
 
 def _signed_off_units(registration: Registration) -> list[int]:
@@ -871,8 +877,17 @@ def _check_countersign(
     # the rare case, to name its item.
     sampled = next((d.pk for d in decisions if d.sampled), None)
     if sampled is not None:
-        item = Decision.objects.select_related("criterion", "range_item", "knowledge_item")
-        raise DecisionRefused(SAMPLED.format(item=item.get(pk=sampled).target))
+        # An IQA may sample a trainee's decision while it waits (an interim sample). Of several
+        # chosen together, which of whose, and what to do; one alone, as any locked decision.
+        item = Decision.objects.select_related(
+            "criterion", "range_item", "knowledge_item", "registration__learner"
+        ).get(pk=sampled)
+        if asked == 1:
+            raise DecisionRefused(SAMPLED.format(item=item.target))
+        learner = item.registration.learner.full_name
+        raise DecisionRefused(
+            SAMPLED_AMONG_THOSE_CHOSEN.format(asked=asked, item=item.target, learner=learner)
+        )
 
 
 def _refuse_out_of_scope(

@@ -379,12 +379,16 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
 
 
 def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
-    """Try a failed PDF again (the claiming centre's admins)."""
+    """Make the PDF again (the claiming centre's admins): one that failed, or one made whose
+    file is missing from storage. Any other is left as it is, and nothing is written."""
     require_claiming_admin(actor, certificate)
     with transaction.atomic():
         lock_chains_of(certificate)
-        retried = Certificate.objects.filter(pk=certificate.pk, status=RenderStatus.FAILED).update(
-            status=RenderStatus.PENDING, render_error=""
+        before = to_make_again(certificate)
+        retried = before is not None and (
+            Certificate.objects.filter(pk=certificate.pk, status=before["status"]).update(
+                status=RenderStatus.PENDING, render_error=""
+            )
         )
         if retried:
             audit_append(
@@ -392,10 +396,24 @@ def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
                 action="certificate.render_retried",
                 centre_id=certificate.centre_id,
                 subject=f"certificate:{certificate.pk}",
-                before={"status": RenderStatus.FAILED},
+                before=before,
                 after={"status": RenderStatus.PENDING},
             )
     transaction.on_commit(lambda: queue_render(certificate.pk))
+
+
+def to_make_again(certificate: Certificate) -> dict[str, str] | None:
+    """Why the certificate's PDF is to be made again, as the audit log says it (None if it is
+    not): it failed, or it was made and its file is gone from storage. Read under the caller's
+    chains, which a revocation and another retry take too."""
+    now = Certificate.objects.only("status", "file").get(pk=certificate.pk)
+    if now.status == RenderStatus.FAILED:
+        return {"status": RenderStatus.FAILED}
+    if now.status == RenderStatus.READY and not (
+        now.file.name and now.file.storage.exists(now.file.name)
+    ):
+        return {"status": RenderStatus.READY, "file": "missing"}
+    return None
 
 
 # Direct Claims Status (decision 29): the awarding organisation's to give, so the portal's

@@ -64,7 +64,7 @@ from certification.verification import allowed, normalise, verify
 from portal.audit import lock_chain
 from portal.compiled import compiled_once, compiled_page_once, from_row
 from portal.compiled_objects import objects_once
-from portal.http import PortalRequest, posted_ids, private_pdf, search_text
+from portal.http import PortalRequest, is_stored, posted_ids, private_pdf, search_text
 from portal.links import links_to
 from portal.listing import PER_PAGE, page_read_counted, pages_of, sorted_page
 from portal.models import Centre, User
@@ -540,10 +540,11 @@ def claims_confirmed(
     units = {int(pk): codes for pk, codes in payload["units"].items()}
     if len(units) > PER_PAGE:  # a token made before `claim` refused as many
         raise Unconfirmed(TOO_MANY)
-    # The admin may have switched centre since the confirmation page (tokens made before the
-    # centre was recorded name none).
-    if payload.get("centre", centre.pk) != centre.pk:
-        made_for = Centre.objects.filter(pk=payload["centre"]).first()
+    # The admin may have switched centre since the confirmation page. Every token the page
+    # makes names its centre: one naming none was not made for this one, refused the same way.
+    made_for_pk = payload.get("centre")
+    if made_for_pk != centre.pk:
+        made_for = Centre.objects.filter(pk=made_for_pk).first() if made_for_pk else None
         raise Unconfirmed(OTHER_CENTRE.format(centre=made_for or "another centre"))
     chosen = claimable_chosen(centre, units)
     results = certificates_claim(registrations=chosen, kind=kind, actor=request.user, units=units)
@@ -596,8 +597,20 @@ def certificate_page(
         and not certificate.is_withheld
         and (open_to_change or form.is_bound),
         "held_no_change": HELD_NO_CHANGE if change and certificate.is_withheld else "",
+        # No link to a PDF gone from storage (it would only say so): its one file looked for.
+        "pdf_missing": PDF_MISSING if pdf_gone(certificate) else "",
     }
     return render(request, "certification/certificate_detail.html", context)
+
+
+PDF_MISSING = "The PDF is missing from the portal's storage, so it cannot be downloaded."
+
+
+def pdf_gone(certificate: Certificate) -> bool:
+    """Whether the certificate's PDF was made and its file is missing from storage."""
+    if certificate.status != RenderStatus.READY or certificate.is_withheld:
+        return False
+    return not is_stored(certificate.file, f"Certificate {certificate.number}'s PDF")
 
 
 HELD_NO_CHANGE = (

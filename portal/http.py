@@ -4,6 +4,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 
 from django.core.files import File
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -102,6 +103,16 @@ def open_stored(request: HttpRequest, file: File, what: str) -> File | HttpRespo
     except FileNotFoundError:
         log.error("%s is missing from storage (%s)", what, file.name)
         return file_missing(request)
+
+
+def is_stored(file: FieldFile, what: str) -> bool:
+    """Whether a stored file is there to be downloaded; one missing from storage is logged as
+    `open_stored` logs it. For a page offering one file, never for each row of a list (a call
+    to storage each)."""
+    if file.name and file.storage.exists(file.name):
+        return True
+    log.error("%s is missing from storage (%s)", what, file.name)
+    return False
 
 
 def private_pdf(request: HttpRequest, file: File, filename: str) -> HttpResponseBase:

@@ -1016,14 +1016,18 @@ URLS: dict[str, Entry] = {
         post_keys=("kind", "registrations"),
     ),
     # The second step of a claim (decision 36): a one-time token for the person posting, naming
-    # the side's learner (not ready, so the claim is refused: nothing is written).
+    # the side's centre and learner (not ready, so the claim is refused: nothing is written).
     "certification:claim-confirm": Entry(
         post=only(ADMIN),
         data=lambda side, user: {
             "token": token_for(
                 "claim",
                 user.pk if user else 0,
-                {"kind": "full", "units": {str(side.registration.pk): []}},
+                {
+                    "kind": "full",
+                    "centre": side.centre.pk,
+                    "units": {str(side.registration.pk): []},
+                },
             )
         },
         private=True,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from assessment.kept import fill_sql
 from assessment.models import DecidedWork, Decision, Outcome
 from assessment.services import (
-    SAMPLED,
+    SAMPLED_AMONG_THOSE_CHOSEN,
     DecisionRefused,
     Judgement,
     decision_countersign,
@@ -350,7 +350,11 @@ def test_countersigning_is_refused_while_an_iqa_sample_holds_a_decision_naming_t
     before = rows()
     with pytest.raises(DecisionRefused) as refused:
         decision_countersign(decisions=made, actor=assessor)
-    assert str(refused.value) == SAMPLED.format(item=Decision.objects.get(pk=held[0].pk).target)
+    first = Decision.objects.get(pk=held[0].pk)
+    learner = first.registration.learner.full_name
+    assert str(refused.value) == SAMPLED_AMONG_THOSE_CHOSEN.format(
+        asked=len(made), item=first.target, learner=learner
+    )
     assert changes(before, rows()) == {}
     # Once the lock is lifted, they are countersigned.
     Sample.objects.filter(pk=taken.pk).update(

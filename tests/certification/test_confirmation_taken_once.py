@@ -18,7 +18,7 @@ from django.utils.html import escape
 from certification.confirmation import ALREADY_USED, MAX_AGE, NOT_VALID, take, token_for
 from certification.models import Certificate, ConfirmationTaken, Kind, Release
 from certification.services import NOT_ISSUED_NOT_REVOKED, certificate_claim
-from certification.views import TOO_MANY
+from certification.views import OTHER_CENTRE, TOO_MANY
 from portal.listing import PER_PAGE
 from portal.models import AuditEntry, Role, RoleKind
 from tests.certification.confirm import confirmation_token, revoke_on_page
@@ -63,14 +63,16 @@ def test_a_refused_claims_confirmation_writes_nothing(
     audited = AuditEntry.objects.count()
     client.force_login(centre_admin)
     units: dict[str, list[str]] = {str(achieved.pk): []}  # not the units they have now
-    refused = token_for("claim", centre_admin.pk, {"kind": "full", "units": units})
+    payload = {"kind": "full", "centre": achieved.centre_id, "units": units}
+    refused = token_for("claim", centre_admin.pk, payload)
     page = said(client.post(CONFIRM, {"token": refused}, follow=True))
     assert "units changed after you confirmed" in page
     real = confirmation_token(ask(client, achieved))
     tampered = said(client.post(CONFIRM, {"token": real[:-2] + "xx"}, follow=True))
     assert NOT_VALID in tampered
     client.force_login(their_admin)  # their own token, for a learner not at their centre
-    theirs = token_for("claim", their_admin.pk, {"kind": "full", "units": {str(achieved.pk): []}})
+    mine = {"kind": "full", "centre": their_admin.roles.get().centre_id}
+    theirs = token_for("claim", their_admin.pk, {**mine, "units": {str(achieved.pk): []}})
     page = said(client.post(CONFIRM, {"token": theirs}, follow=True))
     assert "can no longer be claimed for" in page
     client.force_login(learner)
@@ -232,6 +234,28 @@ def test_a_confirmation_made_at_another_centre_says_which_and_writes_nothing(
     assert written() == []
     client.post(reverse("switch-role"), {"role": home.pk})
     assert "1 certificate claimed." in said(client.post(CONFIRM, {"token": token}, follow=True))
+
+
+def test_a_confirmation_naming_no_centre_is_refused_as_one_made_for_another_writing_nothing(
+    client, achieved, centre_admin, centre
+):
+    """Every claim's token names its centre (the confirmation page puts it in): one naming
+    none was not made by the page for this centre, and is refused as one made for another is,
+    not claimed at whichever centre the admin is in now; nothing written, no nonce taken."""
+    grant_direct_claims(centre)
+    client.force_login(centre_admin)
+    shown = signing.loads(
+        confirmation_token(ask(client, achieved)), salt="certification.confirm.claim"
+    )
+    payload = shown["p"]
+    del payload["centre"]  # all else as the page showed it: good but for the centre
+    token = token_for("claim", centre_admin.pk, payload)
+    watch_writes()
+    page = said(client.post(CONFIRM, {"token": token}, follow=True))
+    assert escape(OTHER_CENTRE.format(centre="another centre")) in page
+    assert "certificate claimed" not in page
+    assert written() == []
+    assert not Certificate.objects.exists() and not ConfirmationTaken.objects.exists()
 
 
 def test_a_confirmation_claiming_for_one_learner_and_refused_for_another_keeps_its_nonce(

@@ -124,7 +124,8 @@ def test_a_confirmation_is_good_only_for_the_person_it_was_shown_to(
     page = client.post(CONFIRM, {"token": token}, follow=True).content.decode()
     assert NOT_VALID in page and "expired" not in page  # not theirs: not valid, not expired
     # Their own token naming our learner: not in their centre, so nothing.
-    forged = token_for("claim", outsider.pk, {"kind": "full", "units": {str(achieved.pk): []}})
+    theirs = {"kind": "full", "centre": outsider.roles.get().centre_id}
+    forged = token_for("claim", outsider.pk, {**theirs, "units": {str(achieved.pk): []}})
     client.post(CONFIRM, {"token": forged})
     client.force_login(learner)
     assert client.post(CONFIRM, {"token": token}).status_code == 403

@@ -4,6 +4,8 @@ import logging
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification.models import Certificate, Kind, RenderStatus
@@ -17,6 +19,7 @@ from certification.services import (
     certificate_revoke,
 )
 from certification.verification import LOOKUPS
+from certification.views import PDF_MISSING
 from portal.audit import audit_verify
 from portal.http import FILE_MISSING
 from tests.audit import AuditWatch
@@ -124,6 +127,48 @@ def test_a_pdf_missing_from_storage_is_not_found_said_so_and_logged(
     [logged] = [r for r in caplog.records if r.name == "portal.http"]
     assert logged.levelno == logging.ERROR and f"{issued.number}.pdf" in logged.getMessage()
     assert written() == []
+
+
+def page_of(client, certificate) -> str:
+    url = reverse("certification:certificate-detail", args=[certificate.pk])
+    return html.unescape(client.get(url).content.decode())
+
+
+def test_a_pdf_missing_from_storage_is_not_offered_and_its_centre_admin_may_make_it_again(
+    client, issued, learner, centre_admin, django_capture_on_commit_callbacks
+):
+    """No link to a file that is gone (it would only say not found): the page says the PDF is
+    missing, and the claiming centre's admin is offered to make it again, which the render task
+    does; the pages read as many rows as before."""
+    pdf = reverse("certification:certificate-pdf", args=[issued.pk])
+    client.force_login(learner)
+    with CaptureQueriesContext(connection) as present:
+        assert pdf in page_of(client, issued)
+    issued.file.storage.delete(issued.file.name)
+    with CaptureQueriesContext(connection) as gone:
+        page = page_of(client, issued)
+    assert len(gone) == len(present)
+    assert pdf not in page and PDF_MISSING in page and 'value="retry"' not in page
+    client.force_login(centre_admin)
+    page = page_of(client, issued)
+    assert pdf not in page and PDF_MISSING in page and 'value="retry"' in page
+    audit = AuditWatch()
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        made = client.post(url, {"action": "retry"}, follow=True)
+    assert "The PDF is being made again." in made.content.decode()
+    [entry] = audit.entries()
+    assert (entry.action, entry.subject) == (
+        "certificate.render_retried",
+        f"certificate:{issued.pk}",
+    )
+    assert (entry.before, entry.after) == (
+        {"status": "ready", "file": "missing"},
+        {"status": "pending"},
+    )
+    issued.refresh_from_db()
+    assert issued.status == RenderStatus.READY and issued.file.storage.exists(issued.file.name)
+    assert pdf in page_of(client, issued) and PDF_MISSING not in page_of(client, issued)
 
 
 def test_verification_is_rate_limited_per_address(client, db):

@@ -5,7 +5,9 @@ gunicorn: tests/integration/test_iqa_races.py."""
 import uuid
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from iqa.forms import FORM_OUT_OF_DATE
 from iqa.models import IqaDocument, PlanItem, Sample, SamplingPlan, Verdict
@@ -14,6 +16,7 @@ from iqa.services import (
     ALREADY_PLANNED,
     ALREADY_REMOVED,
     ITEM_GONE,
+    PLAN_ALREADY_MADE,
     SAMPLE_ALREADY_RECORDED,
     AlreadyMade,
     IqaRefused,
@@ -41,6 +44,7 @@ from tests.iqa.test_views import (
     PLAN_NEW,
     assessed,
     evidence,
+    other_iqa,
     plan,
     plan_post,
     sample_post,
@@ -49,7 +53,7 @@ from tests.iqa.test_views import (
 )
 from tests.writes import watch_writes, written
 
-__all__ = ["assessed", "evidence", "plan", "sampled"]
+__all__ = ["assessed", "evidence", "other_iqa", "plan", "sampled"]
 
 
 def test_the_same_work_added_to_a_plan_twice_is_planned_once(plan, iqa, assessor):
@@ -93,6 +97,26 @@ def test_the_same_plan_form_sent_twice_makes_one_plan(centre, sfj, iqa, assessed
         generate()
     assert repeat.value.made == first
     assert SamplingPlan.objects.count() == 1 and audit.actions() == []
+
+
+def test_the_same_plan_form_sent_twice_by_its_iqa_shows_them_the_plan_it_made(
+    client, centre, sfj, iqa, assessed, other_iqa
+):
+    """A double click or a second tab: the IQA is sent to the plan the first made and told why,
+    not shown a bare not found; nothing more is made or written. Another IQA of the centre, who
+    may not open that plan, is still answered not found."""
+    form = plan_post(sfj)
+    client.force_login(iqa)
+    first = client.post(PLAN_NEW, form)
+    [plan] = SamplingPlan.objects.all()
+    other = Client()
+    other.force_login(other_iqa)
+    watch_writes()
+    again = client.post(PLAN_NEW, form, follow=True)
+    assert again.redirect_chain == [(first["Location"], 302)]
+    assert escape(PLAN_ALREADY_MADE) in again.content.decode()
+    assert other.post(PLAN_NEW, form).status_code == 404
+    assert written() == [] and list(SamplingPlan.objects.all()) == [plan]
 
 
 def test_a_plan_forms_token_sent_by_an_iqa_of_another_centre_is_not_sent_to_its_plan(

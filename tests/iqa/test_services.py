@@ -12,6 +12,7 @@ from assessment.kept import fill_decided_work
 from assessment.models import DecidedWork, Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.services import (
     SAMPLED,
+    SAMPLED_AMONG_THOSE_CHOSEN,
     DecisionRefused,
     decision_countersign,
     decision_record,
@@ -379,6 +380,42 @@ def test_a_sample_of_a_signed_off_unit_is_summative_and_of_a_unit_in_progress_in
         unit(SIGNED_UNIT).pk,
         unit(BEGUN_UNIT).pk,
     ]
+
+
+def test_a_trainees_decision_sampled_while_it_waits_holds_back_countersign_all_saying_what_to_do(
+    centre, centre_admin, sfj, iqa, trainee_assessor, assessor
+):
+    """An IQA may sample a trainee's provisional decisions (an interim sample: the unit is not
+    signed off), so countersigning them all is refused whole while the sample's lock holds. The
+    refusal names the decision and its learner, and what to do: leave it out, or have a centre
+    admin lift the lock. Nothing is written; one decision alone is told as before."""
+    trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
+    [held] = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
+    others = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.2", "4.3")
+    assert held.provisional and all(d.provisional for d in others)
+    taken = sample_record(
+        registration=trainees,
+        unit_id=unit(BEGUN_UNIT).pk,
+        decisions=[held],
+        evidence=[],
+        judgement=finding(),
+        actions=[],
+        actor=iqa,
+    )
+    audit = AuditWatch()
+    with raises(
+        DecisionRefused,
+        SAMPLED_AMONG_THOSE_CHOSEN.format(
+            asked=3, item=held.target, learner=trainees.learner.full_name
+        ),
+    ):
+        decision_countersign(decisions=[held, *others], actor=assessor)
+    with raises(DecisionRefused, SAMPLED.format(item=held.target)):
+        decision_countersign(decisions=[held], actor=assessor)
+    assert not audit.entries().exists()
+    assert decision_countersign(decisions=others, actor=assessor) == 2  # the others, without it
+    sample_lock_lift(sample=taken, reason=REASON, actor=centre_admin)
+    assert decision_countersign(decisions=[held], actor=assessor) == 1
 
 
 def test_sampled_decisions_are_locked_until_a_centre_admin_lifts_the_lock_with_a_reason(
