@@ -1,6 +1,7 @@
 """Personas shared by every test: one centre with a person in each role, and an outsider."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,12 @@ from qualifications.rules.adapter import forget_rules
 from qualifications.rules.versions import forget_versions
 from tests.catalogue import SFJ_FILE, TEST_WORLD_SFJ, load_test_world
 from tests.factories import CentreFactory, RoleFactory, UserFactory
+
+# Keep the test modules' bytecode (and the portal modules they import) whatever the shell says:
+# this machine's shell and the Dockerfile set PYTHONDONTWRITEBYTECODE, which test.sh unsets, so
+# pytest run by hand compiled and rewrote them afresh in every worker, 2-3 s of each worker's
+# start (docs/performance.md, "The fast suite, third round").
+sys.dont_write_bytecode = False
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests twenty times longer.
 settings.register_profile("default", max_examples=150)
@@ -47,20 +54,31 @@ FAST_SUITE = "not integration and not browser and not slow"
 # loads the whole catalogue, counts queries at two sizes of centre, or starts subprocesses.
 SLOW_MODULES = frozenset(
     {
+        "tests/api/test_api.py",
         "tests/api/test_api_claims_and_events.py",
-        "tests/certification/test_eligibility_report.py",
+        "tests/api/test_api_learners.py",
+        "tests/api/test_api_matrix.py",
+        "tests/api/test_api_requests.py",
+        "tests/assessment/test_countersigner.py",
+        "tests/assessment/test_countersigning.py",
         "tests/assessment/test_progress.py",
+        "tests/assessment/test_provisional_said.py",
+        "tests/assessment/test_requirements_met.py",
+        "tests/assessment/test_reviews.py",
         "tests/assessment/test_tracker.py",
         "tests/assessment/test_unit_assessors.py",
+        "tests/assessment/test_views.py",
         "tests/certification/test_ao_exports.py",
         "tests/certification/test_certificate_list.py",
         "tests/certification/test_claim_policy_claims.py",
         "tests/certification/test_claim_views.py",
         "tests/certification/test_claims.py",
+        "tests/certification/test_confirmation_taken_once.py",
         "tests/certification/test_confirmations.py",
         "tests/certification/test_credential_schema.py",
         "tests/certification/test_credentials.py",
         "tests/certification/test_credentials_review.py",
+        "tests/certification/test_eligibility_report.py",
         "tests/certification/test_export_views.py",
         "tests/certification/test_lifecycle_claims.py",
         "tests/certification/test_portfolio_pack.py",
@@ -73,6 +91,7 @@ SLOW_MODULES = frozenset(
         "tests/certification/test_successive_certificates.py",
         "tests/certification/test_sweep.py",
         "tests/certification/test_transfer_fixes.py",
+        "tests/certification/test_transfer_views.py",
         "tests/certification/test_transfers.py",
         "tests/certification/test_uln_on_certificates.py",
         "tests/certification/test_verification.py",
@@ -86,19 +105,34 @@ SLOW_MODULES = frozenset(
         "tests/iqa/test_countersigning.py",
         "tests/iqa/test_iqa_countersigner.py",
         "tests/iqa/test_plan_at_scale.py",
+        "tests/iqa/test_plan_read.py",
+        "tests/iqa/test_repeats.py",
         "tests/iqa/test_reports.py",
         "tests/iqa/test_services.py",
         "tests/iqa/test_stranded_samples.py",
         "tests/iqa/test_views.py",
         "tests/portal/test_admin.py",
+        "tests/portal/test_audit.py",
+        "tests/portal/test_invitation_views.py",
         "tests/portal/test_leavers_hear_nothing.py",
         "tests/portal/test_login_throttle.py",
         "tests/portal/test_notifications.py",
+        "tests/portfolios/test_comments.py",
+        "tests/portfolios/test_evidence.py",
+        "tests/portfolios/test_evidence_methods.py",
+        "tests/portfolios/test_learner_identity.py",
         "tests/portfolios/test_pinned_rules.py",
+        "tests/portfolios/test_prior_learning.py",
+        "tests/portfolios/test_prior_learning_items.py",
+        "tests/portfolios/test_questions.py",
         "tests/portfolios/test_registration_page_progress.py",
         "tests/portfolios/test_registration_page_reads.py",
+        "tests/portfolios/test_registration_people.py",
         "tests/portfolios/test_registration_views.py",
+        "tests/portfolios/test_unit_assessor_left.py",
         "tests/portfolios/test_visible_condition.py",
+        "tests/portfolios/test_visible_read_compiled.py",
+        "tests/portfolios/test_witness.py",
         "tests/qualifications/test_admin.py",
         "tests/qualifications/test_claim_policy.py",
         "tests/qualifications/test_export.py",
