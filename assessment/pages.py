@@ -811,22 +811,35 @@ def to_countersign(data: QueryDict, user: User) -> list[int] | None:
     countersign: all of a learner's unit, all on a piece of evidence, all of a trainee's, all the
     page showed, or the ones ticked. None when nothing was asked for. One query (and the user's
     centres and scopes), compiled once per process where it can be (`waiting_compiled`)."""
-    read: WaitingRead
-    values: list[int | list[int]]
-    if group := GROUP.fullmatch(data.get("group", "")):
-        read, values = _ASKED_GROUP, [int(n) for n in group.groups()]
-    elif on := TRAINEE.fullmatch(data.get("evidence", "")):  # all on one piece of evidence
-        read, values = _ASKED_EVIDENCE, [int(n) for n in on.groups()]
-    elif trainee := TRAINEE.fullmatch(data.get("trainee", "")):
-        read, values = _ASKED_TRAINEE, [int(n) for n in trainee.groups()]
-    elif shown := data.get("shown", ""):  # "countersign all shown": the page's rows, as shown
-        read, values = _ASKED_AMONG, [sorted(posted_ids(shown.split(",")[:PER_PAGE]))]
-    else:
-        ticked = posted_ids(data.getlist("decisions"))
-        if not ticked:
-            return None
-        read, values = _ASKED_AMONG, [sorted(set(ticked))]
+    asked = _asked(data)
+    if asked is None:
+        return None
+    read, values, _ = asked
     return [pk for (pk,) in waiting_compiled(countersigner_of(user), read, *values)]
+
+
+def asked_by_button(data: QueryDict) -> bool:
+    """Whether a countersigning form asks by one of the page's "all of ..." buttons (a learner's
+    unit, a piece of evidence, a trainee's, all shown), not by ticks naming each decision."""
+    asked = _asked(data)
+    return asked is not None and asked[2]
+
+
+def _asked(data: QueryDict) -> tuple[WaitingRead, list[int | list[int]], bool] | None:
+    """The read `to_countersign` makes, its values, and whether a button asked (not ticks);
+    None when nothing was asked for."""
+    if group := GROUP.fullmatch(data.get("group", "")):
+        return _ASKED_GROUP, [int(n) for n in group.groups()], True
+    if on := TRAINEE.fullmatch(data.get("evidence", "")):  # all on one piece of evidence
+        return _ASKED_EVIDENCE, [int(n) for n in on.groups()], True
+    if trainee := TRAINEE.fullmatch(data.get("trainee", "")):
+        return _ASKED_TRAINEE, [int(n) for n in trainee.groups()], True
+    if shown := data.get("shown", ""):  # "countersign all shown": the page's rows, as shown
+        return _ASKED_AMONG, [sorted(posted_ids(shown.split(",")[:PER_PAGE]))], True
+    ticked = posted_ids(data.getlist("decisions"))
+    if not ticked:
+        return None
+    return _ASKED_AMONG, [sorted(set(ticked))], False
 
 
 def _asked_group(

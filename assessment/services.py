@@ -467,6 +467,11 @@ def _refuse_unit_of_another(registration: Registration, unit_id: int, actor: Use
 SAMPLED = (
     "{item} was sampled by the IQA: its decision is locked until a centre admin lifts the lock."
 )
+# Of several chosen by a page's "all of ..." button, every one held by a sample.
+ALL_SAMPLED = (
+    "None was countersigned: each of the {asked} decisions was sampled by the IQA while it "
+    "waited, and is locked until a centre admin lifts the sample's lock."
+)
 # Of several chosen to countersign together (all or none): which one, whose, and what to do.
 SAMPLED_AMONG_THOSE_CHOSEN = (
     "None of the {asked} decisions chosen was countersigned: {item} ({learner}) was sampled by "
@@ -760,9 +765,16 @@ def _lock_registrations(ids: list[int]) -> dict[int, LockedRegistration]:
     return found
 
 
-def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) -> int:
+def decision_countersign(
+    *, decisions: Iterable[Decision | int], actor: User, leave_sampled: bool = False
+) -> int:
     """A qualified assessor confirms a trainee's provisional decisions (or their ids): all or
     none, each with its audit entry. Returns how many were countersigned.
+
+    With `leave_sampled` (the page's "all of ..." buttons, which name no decision one by one),
+    those an IQA sampled while they waited are left waiting, locked by the sample, and the rest
+    countersigned: the caller tells how many were left (those asked, less those returned).
+    Refused as ever if every one is sampled, or for any other reason.
 
     A fixed number of queries whatever the number of decisions, so a page's selection or all
     of a trainee's work is one short transaction: the decisions' registrations and centres,
@@ -784,7 +796,10 @@ def decision_countersign(*, decisions: Iterable[Decision | int], actor: User) ->
         # Locked and read again: a decision countersigned meanwhile (another tab, a double
         # click) is refused here rather than countersigned twice.
         locked: list[Any] = [Locked(*row) for row in _locked(ids)]
-        _check_countersign(locked, registrations, len(ids), actor)
+        _check_countersign(locked, registrations, len(ids), actor, leave_sampled=leave_sampled)
+        if leave_sampled and any(d.sampled for d in locked):
+            locked = [d for d in locked if not d.sampled]
+            found = Decision.objects.filter(one_of("pk", [d.pk for d in locked]))
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in _evidence_of(ids):
             evidence[decision_id].append(evidence_id)
@@ -851,9 +866,15 @@ def decision_return(*, decision: Decision, reason: str, actor: User) -> Decision
 
 
 def _check_countersign(
-    decisions: list[Any], registrations: dict[int, Any], asked: int, actor: User
+    decisions: list[Any],
+    registrations: dict[int, Any],
+    asked: int,
+    actor: User,
+    *,
+    leave_sampled: bool = False,
 ) -> None:
-    """Refuse the lot unless the actor may countersign every one and each still needs it."""
+    """Refuse the lot unless the actor may countersign every one and each still needs it (and
+    none is held by an IQA's sample, unless `leave_sampled` and some are not)."""
     # Their qualified centres, the switches and their scopes there: one query.
     countersigner = countersigner_of(actor)
     actor_id = actor.pk  # read once: the request's user is a lazy object, costly per attribute
@@ -876,6 +897,10 @@ def _check_countersign(
     # Read with the locked rows (`locked_for_countersigning`): the decision is loaded only in
     # the rare case, to name its item.
     sampled = next((d.pk for d in decisions if d.sampled), None)
+    if sampled is not None and leave_sampled and not all(d.sampled for d in decisions):
+        return  # the caller leaves the sampled ones waiting
+    if sampled is not None and leave_sampled and asked > 1:
+        raise DecisionRefused(ALL_SAMPLED.format(asked=asked))
     if sampled is not None:
         # An IQA may sample a trainee's decision while it waits (an interim sample). Of several
         # chosen together, which of whose, and what to do; one alone, as any locked decision.

@@ -99,6 +99,11 @@ from qualifications.kept_units import how_assessed, units_rows
 
 NOTHING_TICKED = "Tick at least one criterion to decide."
 NONE_CHOSEN = "Choose at least one decision to countersign."
+# Said after a button's countersignature that left decisions an IQA sampled while they waited.
+LEFT_SAMPLED = (
+    "{n} decision{s} left waiting: the IQA sampled {n_them} while {n_it} waited, and a sampled "
+    "decision is locked until a centre admin lifts the sample's lock."
+)
 
 
 def ticked(request: PortalRequest) -> Targets:
@@ -266,13 +271,25 @@ def countersign(request: PortalRequest) -> HttpResponse:
         elif not ids:  # countersigned meanwhile, or not theirs to countersign
             flash_refusal(request, DecisionRefused(NOTHING_TO_COUNTERSIGN))
         else:
+            # A button ("all of ...") countersigns those it can, leaving any an IQA sampled
+            # while they waited; ticks name each decision, and are all or none.
+            button = pages.asked_by_button(request.POST)
             try:
-                done = decision_countersign(decisions=ids, actor=request.user)
+                done = decision_countersign(decisions=ids, actor=request.user, leave_sampled=button)
             except DecisionRefused as refused:
                 flash_refusal(request, refused)  # the list is shown again, as it now stands
             else:
                 plural = "" if done == 1 else "s"
                 messages.success(request, f"{done} decision{plural} countersigned.")
+                if left := len(ids) - done:
+                    one = left == 1
+                    messages.warning(
+                        request,
+                        LEFT_SAMPLED.format(
+                            n=left, s="" if one else "s", n_them="it" if one else "them",
+                            n_it="it" if one else "they",
+                        ),
+                    )  # fmt: skip
                 return redirect(request.get_full_path())
     # The user's centres and scopes, read once for the decisions and the sign-offs.
     countersigner = countersigner_of(request.user)

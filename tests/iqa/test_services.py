@@ -6,11 +6,13 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from assessment.kept import fill_decided_work
 from assessment.models import DecidedWork, Decision, Outcome, UnitSignOff, unit_of_item
 from assessment.services import (
+    ALL_SAMPLED,
     SAMPLED,
     SAMPLED_AMONG_THOSE_CHOSEN,
     DecisionRefused,
@@ -416,6 +418,59 @@ def test_a_trainees_decision_sampled_while_it_waits_holds_back_countersign_all_s
     assert decision_countersign(decisions=others, actor=assessor) == 2  # the others, without it
     sample_lock_lift(sample=taken, reason=REASON, actor=centre_admin)
     assert decision_countersign(decisions=[held], actor=assessor) == 1
+
+
+def test_a_pages_button_countersigns_all_but_those_an_iqa_sampled_while_they_waited(
+    client, centre, centre_admin, sfj, iqa, trainee_assessor, assessor
+):
+    """ "Countersign all of a trainee's" (or a unit's, an evidence's, all shown) names no
+    decision one by one: it countersigns those it can and leaves those an IQA sampled while
+    they waited, saying so; ticks name each one, and stay all or none."""
+    trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
+    [held] = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
+    others = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.2", "4.3")
+    sample_record(
+        registration=trainees, unit_id=unit(BEGUN_UNIT).pk, decisions=[held], evidence=[],
+        judgement=finding(), actions=[], actor=iqa,
+    )  # fmt: skip
+    client.force_login(assessor)
+    url = reverse("assessment:countersign")
+    audit = AuditWatch()
+    ticked = client.post(url, {"decisions": [held.pk, *(d.pk for d in others)]}, follow=True)
+    assert SAMPLED_AMONG_THOSE_CHOSEN.format(
+        asked=3, item=held.target, learner=trainees.learner.full_name
+    ) in [str(m) for m in ticked.context["messages"]]
+    assert not audit.entries().exists()
+    newest = max(d.pk for d in [held, *others])
+    sent = client.post(url, {"trainee": f"{trainee_assessor.pk}-{newest}"}, follow=True)
+    said = [str(m) for m in sent.context["messages"]]
+    assert said == [
+        "2 decisions countersigned.",
+        "1 decision left waiting: the IQA sampled it while it waited, and a sampled decision "
+        "is locked until a centre admin lifts the sample's lock.",
+    ]
+    held.refresh_from_db()
+    assert held.provisional and held.countersigned_by is None
+    assert all(not d.provisional for d in Decision.objects.filter(pk__in=[d.pk for d in others]))
+    assert sorted(e.subject for e in audit.entries()) == sorted(f"decision:{d.pk}" for d in others)
+
+
+def test_a_button_whose_decisions_were_all_sampled_countersigns_none(
+    centre, centre_admin, sfj, iqa, trainee_assessor, assessor
+):
+    trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
+    both = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1", "4.2")
+    sample_record(
+        registration=trainees, unit_id=unit(BEGUN_UNIT).pk, decisions=both, evidence=[],
+        judgement=finding(), actions=[], actor=iqa,
+    )  # fmt: skip
+    audit = AuditWatch()
+    with raises(DecisionRefused, ALL_SAMPLED.format(asked=2)):
+        decision_countersign(decisions=both, actor=assessor, leave_sampled=True)
+    with raises(DecisionRefused, SAMPLED.format(item=both[0].target)):
+        decision_countersign(decisions=both[:1], actor=assessor, leave_sampled=True)
+    assert not audit.entries().exists()
+    assert all(d.provisional for d in Decision.objects.filter(pk__in=[d.pk for d in both]))
 
 
 def test_sampled_decisions_are_locked_until_a_centre_admin_lifts_the_lock_with_a_reason(
