@@ -91,7 +91,10 @@ EVIDENCE_ELSEWHERE = "Decisions rest on evidence from this learner's portfolio o
 NOT_A_COUNTERSIGNER = (
     "Only a qualified assessor of the centre, other than the one who decided, can countersign."
 )
-NOTHING_TO_COUNTERSIGN = "Only current, provisional decisions need countersigning."
+NOTHING_TO_COUNTERSIGN = (
+    "Nothing was countersigned: the decisions chosen no longer wait for a countersignature; "
+    "they were countersigned or returned already, in another tab or by another assessor."
+)
 
 
 def changed_meanwhile(gone: int, asked: int) -> str:

@@ -23,6 +23,7 @@ from certification.models import (
 from certification.readiness import readiness_of
 from certification.tasks import queue_render
 from portal.audit import audit_append, chain_order, lock_chain
+from portal.http import is_stored
 from portal.models import Centre, RoleKind, User
 from portal.refusals import Refused
 from portal.templatetags.sentences import joined
@@ -378,9 +379,10 @@ def certificate_replace(*, certificate: Certificate, reason: str, actor: User) -
     return replacement
 
 
-def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
+def certificate_rerender(*, certificate: Certificate, actor: User) -> bool:
     """Make the PDF again (the claiming centre's admins): one that failed, or one made whose
-    file is missing from storage. Any other is left as it is, and nothing is written."""
+    file is missing from storage. Any other is left as it is, nothing is written and no render
+    is sent (a stale tab, a second click). Says whether it is being made again."""
     require_claiming_admin(actor, certificate)
     with transaction.atomic():
         lock_chains_of(certificate)
@@ -399,7 +401,8 @@ def certificate_rerender(*, certificate: Certificate, actor: User) -> None:
                 before=before,
                 after={"status": RenderStatus.PENDING},
             )
-    transaction.on_commit(lambda: queue_render(certificate.pk))
+            transaction.on_commit(lambda: queue_render(certificate.pk))
+    return bool(retried)
 
 
 def to_make_again(certificate: Certificate) -> dict[str, str] | None:
@@ -409,8 +412,8 @@ def to_make_again(certificate: Certificate) -> dict[str, str] | None:
     now = Certificate.objects.only("status", "file").get(pk=certificate.pk)
     if now.status == RenderStatus.FAILED:
         return {"status": RenderStatus.FAILED}
-    if now.status == RenderStatus.READY and not (
-        now.file.name and now.file.storage.exists(now.file.name)
+    if now.status == RenderStatus.READY and not is_stored(
+        now.file, f"Certificate {certificate.number}'s PDF"
     ):
         return {"status": RenderStatus.READY, "file": "missing"}
     return None

@@ -70,7 +70,6 @@ from portal.listing import PER_PAGE, page_read_counted, pages_of, sorted_page
 from portal.models import Centre, User
 from portal.refusals import (
     Refused,
-    attempt,
     form_sent_back,
     refused_on_form,
     refused_redirect,
@@ -625,12 +624,7 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
     form again with the reason as typed."""
     action = request.POST.get("action", "")
     if action == "retry":
-        return attempt(
-            request,
-            lambda: certificate_rerender(certificate=certificate, actor=request.user),
-            success="The PDF is being made again.",
-            to=reverse("certification:certificate-detail", args=[certificate.pk]),
-        )
+        return render_again(request, certificate)
     if action == "revoke-confirmed":
         return revoke_confirmed(request, certificate)
     if action == "replace-confirmed":
@@ -646,6 +640,26 @@ def certificate_change(request: PortalRequest, certificate: Certificate) -> Http
     if action == "revoke":  # the pause first (decision 36): nothing is revoked here
         return revoke_confirmation(request, certificate, reason)
     return replace_confirmation(request, certificate, form)
+
+
+MADE_AGAIN = "The PDF is being made again."
+NOTHING_TO_MAKE_AGAIN = "The PDF is there, or being made already: nothing was made again."
+
+
+def render_again(request: PortalRequest, certificate: Certificate) -> HttpResponse:
+    """Make a failed or missing PDF again: the claiming centre's admins, in that role (as for
+    revoking and replacing); a stale tab or a second click is told nothing needed doing."""
+    refuse_unless_claiming(request, certificate)
+    to = reverse("certification:certificate-detail", args=[certificate.pk])
+    try:
+        again = certificate_rerender(certificate=certificate, actor=request.user)
+    except Refused as refused:
+        return refused_redirect(request, refused, to)
+    if again:
+        messages.success(request, MADE_AGAIN)
+    else:
+        messages.info(request, NOTHING_TO_MAKE_AGAIN)
+    return redirect(to)
 
 
 def refuse_unless_claiming(request: PortalRequest, certificate: Certificate) -> None:

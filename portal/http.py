@@ -108,8 +108,16 @@ def open_stored(request: HttpRequest, file: File, what: str) -> File | HttpRespo
 def is_stored(file: FieldFile, what: str) -> bool:
     """Whether a stored file is there to be downloaded; one missing from storage is logged as
     `open_stored` logs it. For a page offering one file, never for each row of a list (a call
-    to storage each)."""
-    if file.name and file.storage.exists(file.name):
+    to storage each). A storage that fails to answer (an S3 fault, a timeout) is taken to hold
+    it, logged: the page stays up with its link, whose download says what went wrong."""
+    if not file.name:
+        log.error("%s has no file in storage", what)
+        return False
+    try:
+        if file.storage.exists(file.name):
+            return True
+    except Exception:  # any storage backend's fault, not only the file system's
+        log.exception("Could not ask storage whether %s is there (%s)", what, file.name)
         return True
     log.error("%s is missing from storage (%s)", what, file.name)
     return False

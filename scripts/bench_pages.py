@@ -6,8 +6,10 @@
 
 Reads the PostgreSQL database BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/portal_bench_pages) and the cache in BENCH_REDIS_URL (default
-redis://127.0.0.1:6379/2). With --generate that database is dropped and made afresh (only one a
-benchmark made, or one holding no tables: scripts/bench_database.py), migrated,
+redis://127.0.0.1:6379/2; the pages' cache there is emptied before each fetch, the whole Redis
+database, so give the benchmarks one of their own). With --generate that database is dropped
+and made afresh (only one a benchmark made, or one holding no tables: scripts/bench_database.py),
+migrated,
 the catalogue loaded, and the population made by `manage.py generate_load_data` with the flags
 given (docs/performance.md, "The load population"; it ends with VACUUM (ANALYZE) of the
 tables it wrote, so the plans and reads are those of a settled database).
@@ -73,10 +75,10 @@ def generate(args: argparse.Namespace) -> None:
     """A fresh database with the load population (`manage.py generate_load_data`)."""
     from django.core.management import call_command
 
-    print(f"Making the population in {DATABASE_URL} ...", flush=True)
     from scripts.bench_database import recreate_database
 
     recreate_database()
+    print(f"Making the population in {DATABASE_URL} ...", flush=True)
     call_command("migrate", verbosity=0)
     call_command("load_qualifications", verbosity=0)
     flags = ["--centres", args.centres, "--learners", args.learners]

@@ -19,12 +19,14 @@ from certification.services import (
     certificate_revoke,
 )
 from certification.verification import LOOKUPS
-from certification.views import PDF_MISSING
+from certification.views import NOTHING_TO_MAKE_AGAIN, PDF_MISSING
 from portal.audit import audit_verify
 from portal.http import FILE_MISSING
+from portal.models import RoleKind
 from tests.audit import AuditWatch
 from tests.certification.confirm import replace_on_page, revoke_on_page
 from tests.certification.test_rendering import pdf_text
+from tests.factories import RoleFactory
 from tests.writes import watch_writes, written
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
@@ -294,3 +296,52 @@ def test_the_page_says_the_record_is_the_centres_and_the_certificate_the_awardin
         "This record of achievement is issued by Riverside Skills Academy; "
         "the certificate is issued by SFJ Awards." in page
     )
+
+
+def test_making_again_a_pdf_that_is_there_sends_no_render_and_says_nothing_was_needed(
+    client, issued, centre_admin, django_capture_on_commit_callbacks
+):
+    """A stale tab or a second click: nothing written, no render sent, and told so (it said
+    "being made again", and sent a render that found nothing to do)."""
+    client.force_login(centre_admin)
+    audit = AuditWatch()
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    with django_capture_on_commit_callbacks() as queued:
+        said = client.post(url, {"action": "retry"}, follow=True)
+        assert certificate_rerender(certificate=issued, actor=centre_admin) is False
+    assert queued == []
+    assert [str(m) for m in said.context["messages"]] == [NOTHING_TO_MAKE_AGAIN]
+    assert not audit.entries().exists()
+
+
+def test_a_centre_admin_in_another_role_may_not_make_a_pdf_again(
+    client, issued, centre_admin, django_capture_on_commit_callbacks
+):
+    """As for revoking and replacing: the admin's current role decides, not every role held."""
+    issued.file.storage.delete(issued.file.name)
+    other = RoleFactory(user=centre_admin, centre=issued.centre, kind=RoleKind.ASSESSOR)
+    client.force_login(centre_admin)
+    client.post(reverse("switch-role"), {"role": other.pk})
+    audit = AuditWatch()
+    url = reverse("certification:certificate-detail", args=[issued.pk])
+    with django_capture_on_commit_callbacks() as queued:
+        refused = client.post(url, {"action": "retry"})
+    assert refused.status_code == 403 and queued == []
+    assert not audit.entries().exists()
+
+
+def test_a_storage_that_fails_to_answer_leaves_the_certificate_page_up_with_its_link(
+    client, issued, learner, monkeypatch, caplog
+):
+    def fails(name):
+        raise OSError("storage unreachable")
+
+    storage = issued.file.storage
+    storage.exists(issued.file.name)  # the default storage made, behind its lazy object
+    monkeypatch.setattr(getattr(storage, "_wrapped", storage), "exists", fails)
+    client.force_login(learner)
+    with caplog.at_level(logging.ERROR):
+        page = page_of(client, issued)
+    assert reverse("certification:certificate-pdf", args=[issued.pk]) in page
+    assert PDF_MISSING not in page
+    assert any("Could not ask storage" in r.getMessage() for r in caplog.records)

@@ -207,7 +207,7 @@ def rows_in(name: str) -> list[tuple[int]]:
         other.close()
 
 
-def fill(name: str) -> None:
+def fill(name: str, statement: str = "CREATE TABLE kept (x integer)") -> None:
     settings = connection.settings_dict
     other = psycopg2.connect(
         dbname=name, user=settings["USER"], password=settings["PASSWORD"] or None,
@@ -215,8 +215,9 @@ def fill(name: str) -> None:
     )  # fmt: skip
     other.autocommit = True
     with other.cursor() as cursor:
-        cursor.execute("CREATE TABLE kept (x integer)")
-        cursor.execute("INSERT INTO kept VALUES (1), (2)")
+        cursor.execute(statement)
+        if statement.startswith("CREATE TABLE kept"):
+            cursor.execute("INSERT INTO kept VALUES (1), (2)")
     other.close()
 
 
@@ -241,8 +242,9 @@ def test_generate_leaves_a_database_it_did_not_make(db, database_name):
                 "--learners", "5", "--assessors", "2", "--small-centre-learners", "5")  # fmt: skip
     assert run.returncode == 1, (run.stdout, run.stderr)
     assert "Traceback" not in run.stderr, run.stderr
-    assert f"The database {database_name} holds 1 tables and was not made by a benchmark, so it " \
-        "is not dropped." in run.stderr  # fmt: skip
+    assert f"The database {database_name} holds 1 thing (tables, views, sequences or large " \
+        "objects) and was not made by a benchmark, so it is not dropped." in run.stderr  # fmt: skip
+    assert "Making the population" not in run.stdout  # said only once it is being made
     assert rows_in(database_name) == [(1,), (2,)]
 
 
@@ -267,3 +269,27 @@ def test_a_database_a_benchmark_made_or_an_empty_one_is_made_afresh(db, database
     refusal = recreate(settings)
     assert refusal is not None and "not dropped" in refusal
     assert rows_in(database_name) == [(1,), (2,)]
+
+
+def test_a_sequence_alone_is_something_to_keep_and_odd_names_are_quoted(db):
+    from scripts.bench_database import recreate
+
+    name = f"portal_keep_{uuid.uuid4().hex[:6]}; x%s'"
+    settings = {**connection.settings_dict, "NAME": name}
+    try:
+        assert recreate(settings) is None  # made, and marked, whatever its name holds
+        admin = admin_connection()
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            assert cursor.fetchone() == (1,)
+            cursor.execute(f'COMMENT ON DATABASE "{name}" IS NULL')
+        admin.close()
+        fill(name, "CREATE SEQUENCE counter")
+        refusal = recreate(settings)
+        assert refusal is not None and "holds 1 thing" in refusal
+        assert "(dropdb 'portal_keep_" in refusal  # quoted for a shell
+    finally:
+        admin = admin_connection()
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
