@@ -22,11 +22,10 @@ from certification.verification import LOOKUPS
 from certification.views import NOTHING_TO_MAKE_AGAIN, PDF_MISSING
 from portal.audit import audit_verify
 from portal.http import FILE_MISSING
-from portal.models import RoleKind
+from portal.models import Role, RoleKind
 from tests.audit import AuditWatch
 from tests.certification.confirm import replace_on_page, revoke_on_page
 from tests.certification.test_rendering import pdf_text
-from tests.factories import RoleFactory
 from tests.writes import watch_writes, written
 
 # Their centre holds Direct Claims Status: claims are issued at once (decision 29).
@@ -319,7 +318,7 @@ def test_a_centre_admin_in_another_role_may_not_make_a_pdf_again(
 ):
     """As for revoking and replacing: the admin's current role decides, not every role held."""
     issued.file.storage.delete(issued.file.name)
-    other = RoleFactory(user=centre_admin, centre=issued.centre, kind=RoleKind.ASSESSOR)
+    other = Role.objects.create(user=centre_admin, centre=issued.centre, kind=RoleKind.ASSESSOR)
     client.force_login(centre_admin)
     client.post(reverse("switch-role"), {"role": other.pk})
     audit = AuditWatch()
