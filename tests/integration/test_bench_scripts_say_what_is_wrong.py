@@ -37,16 +37,22 @@ def said(run: subprocess.CompletedProcess[str]) -> str:
     return run.stderr
 
 
+def connected(name: str):
+    """A connection of its own to the named database of the test server, autocommitting."""
+    settings = connection.settings_dict
+    made = psycopg2.connect(
+        dbname=name, user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
+    )  # fmt: skip
+    made.autocommit = True
+    return made
+
+
 @pytest.fixture
 def empty_database():
     """A database with no tables (made and dropped outside the test's transaction)."""
     name = f"portal_empty_{uuid.uuid4().hex[:10]}"
-    settings = connection.settings_dict
-    admin = psycopg2.connect(
-        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
-    )  # fmt: skip
-    admin.autocommit = True
+    admin = connected("postgres")
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -180,22 +186,11 @@ def test_the_health_check_is_ready_once_every_migration_is_applied(db, client, m
 
 
 def admin_connection():
-    settings = connection.settings_dict
-    admin = psycopg2.connect(
-        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
-    )  # fmt: skip
-    admin.autocommit = True
-    return admin
+    return connected("postgres")
 
 
 def rows_in(name: str) -> list[tuple[int]]:
-    settings = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=name, user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
-    )  # fmt: skip
-    other.autocommit = True
+    other = connected(name)
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT to_regclass('kept') IS NOT NULL")
@@ -208,12 +203,7 @@ def rows_in(name: str) -> list[tuple[int]]:
 
 
 def fill(name: str, statement: str = "CREATE TABLE kept (x integer)") -> None:
-    settings = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=name, user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
-    )  # fmt: skip
-    other.autocommit = True
+    other = connected(name)
     with other.cursor() as cursor:
         cursor.execute(statement)
         if statement.startswith("CREATE TABLE kept"):
