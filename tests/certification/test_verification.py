@@ -150,6 +150,7 @@ def test_a_pdf_missing_from_storage_is_not_offered_and_its_centre_admin_may_make
         page = page_of(client, issued)
     assert len(gone) == len(present)
     assert pdf not in page and PDF_MISSING in page and 'value="retry"' not in page
+    assert ">PDF missing</span>" in page and ">Ready</span>" not in page  # not "ready" above it
     client.force_login(centre_admin)
     page = page_of(client, issued)
     assert pdf not in page and PDF_MISSING in page and 'value="retry"' in page
