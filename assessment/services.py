@@ -805,7 +805,8 @@ def decision_countersign(
             found = Decision.objects.filter(one_of("pk", [d.pk for d in locked]))
         evidence: dict[int, list[int]] = {d.pk: [] for d in locked}
         for decision_id, evidence_id in _evidence_of(ids):
-            evidence[decision_id].append(evidence_id)
+            if decision_id in evidence:  # not one of those left waiting (`leave_sampled`)
+                evidence[decision_id].append(evidence_id)
         found.update(provisional=False, countersigned_by=actor, countersigned_at=now)
         # Only the trainees' lines of these decisions' units change: the other lines of these
         # registrations (other assessors', other units') are left as they are.

@@ -427,8 +427,13 @@ def test_a_pages_button_countersigns_all_but_those_an_iqa_sampled_while_they_wai
     decision one by one: it countersigns those it can and leaves those an IQA sampled while
     they waited, saying so; ticks name each one, and stay all or none."""
     trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
-    [held] = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
-    others = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.2", "4.3")
+    details = EvidenceDetails("Reflective account", ON, "reflective_account")
+    piece = evidence_add(
+        registration=trainees, details=details, files=[pdf()], declared=True,
+        actor=trainees.learner,
+    )  # fmt: skip
+    [held] = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1", evidence=[piece])
+    others = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.2", "4.3", evidence=[piece])
     sample_record(
         registration=trainees, unit_id=unit(BEGUN_UNIT).pk, decisions=[held], evidence=[],
         judgement=finding(), actions=[], actor=iqa,
@@ -453,6 +458,7 @@ def test_a_pages_button_countersigns_all_but_those_an_iqa_sampled_while_they_wai
     assert held.provisional and held.countersigned_by is None
     assert all(not d.provisional for d in Decision.objects.filter(pk__in=[d.pk for d in others]))
     assert sorted(e.subject for e in audit.entries()) == sorted(f"decision:{d.pk}" for d in others)
+    assert all(e.before["evidence"] == [piece.pk] for e in audit.entries())
 
 
 def test_a_button_whose_decisions_were_all_sampled_countersigns_none(
