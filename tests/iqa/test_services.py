@@ -458,7 +458,7 @@ def test_a_pages_button_countersigns_all_but_those_an_iqa_sampled_while_they_wai
     assert held.provisional and held.countersigned_by is None
     assert all(not d.provisional for d in Decision.objects.filter(pk__in=[d.pk for d in others]))
     assert sorted(e.subject for e in audit.entries()) == sorted(f"decision:{d.pk}" for d in others)
-    assert all(e.before["evidence"] == [piece.pk] for e in audit.entries())
+    assert all(e.before is not None and e.before["evidence"] == [piece.pk] for e in audit.entries())
 
 
 def test_a_button_whose_decisions_were_all_sampled_countersigns_none(
