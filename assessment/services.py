@@ -901,22 +901,23 @@ def _check_countersign(
     # Read with the locked rows (`locked_for_countersigning`): the decision is loaded only in
     # the rare case, to name its item.
     sampled = next((d.pk for d in decisions if d.sampled), None)
-    if sampled is not None and leave_sampled and not all(d.sampled for d in decisions):
-        return  # the caller leaves the sampled ones waiting
-    if sampled is not None and leave_sampled and asked > 1:
+    if sampled is None:
+        return
+    if leave_sampled and asked > 1:
+        if not all(d.sampled for d in decisions):
+            return  # the caller leaves the sampled ones waiting
         raise DecisionRefused(ALL_SAMPLED.format(asked=asked))
-    if sampled is not None:
-        # An IQA may sample a trainee's decision while it waits (an interim sample). Of several
-        # chosen together, which of whose, and what to do; one alone, as any locked decision.
-        item = Decision.objects.select_related(
-            "criterion", "range_item", "knowledge_item", "registration__learner"
-        ).get(pk=sampled)
-        if asked == 1:
-            raise DecisionRefused(SAMPLED.format(item=item.target))
-        learner = item.registration.learner.full_name
-        raise DecisionRefused(
-            SAMPLED_AMONG_THOSE_CHOSEN.format(asked=asked, item=item.target, learner=learner)
-        )
+    # An IQA may sample a trainee's decision while it waits (an interim sample). Of several
+    # chosen together, which of whose, and what to do; one alone, as any locked decision.
+    item = Decision.objects.select_related(
+        "criterion", "range_item", "knowledge_item", "registration__learner"
+    ).get(pk=sampled)
+    if asked == 1:
+        raise DecisionRefused(SAMPLED.format(item=item.target))
+    learner = item.registration.learner.full_name
+    raise DecisionRefused(
+        SAMPLED_AMONG_THOSE_CHOSEN.format(asked=asked, item=item.target, learner=learner)
+    )
 
 
 def _refuse_out_of_scope(

@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -459,6 +461,24 @@ def test_a_pages_button_countersigns_all_but_those_an_iqa_sampled_while_they_wai
     assert all(not d.provisional for d in Decision.objects.filter(pk__in=[d.pk for d in others]))
     assert sorted(e.subject for e in audit.entries()) == sorted(f"decision:{d.pk}" for d in others)
     assert all(e.before is not None and e.before["evidence"] == [piece.pk] for e in audit.entries())
+
+
+def test_leaving_the_sampled_ones_costs_no_query_more(
+    centre, centre_admin, sfj, iqa, trainee_assessor, assessor
+):
+    trainees = register(centre, centre_admin, sfj, trainee_assessor, iqa, "t.learner@example.org")
+    [held] = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.1")
+    some = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.2", "4.3")
+    more = decide(trainees, trainee_assessor, BEGUN_UNIT, "4.4", "4.5")
+    sample_record(
+        registration=trainees, unit_id=unit(BEGUN_UNIT).pk, decisions=[held], evidence=[],
+        judgement=finding(), actions=[], actor=iqa,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as leaving:
+        done = decision_countersign(decisions=[held, *some], actor=assessor, leave_sampled=True)
+    with CaptureQueriesContext(connection) as plain:
+        assert decision_countersign(decisions=more, actor=assessor, leave_sampled=True) == 2
+    assert done == 2 and len(leaving) == len(plain)
 
 
 def test_a_button_whose_decisions_were_all_sampled_countersigns_none(
